@@ -1,0 +1,49 @@
+import type { Random } from './random.js';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32: no I, L, O, U
+
+/** Id prefixes per entity, Stripe-style, so an id says what it points at. */
+export const ID_PREFIX: Readonly<Record<string, string>> = {
+  lead: 'lead',
+  contact: 'ctc',
+  company: 'co',
+  deal: 'deal',
+  pipeline: 'pl',
+  task: 'task',
+  activity: 'act',
+  event: 'evt',
+  customField: 'cf',
+  stageVisit: 'sv',
+  assignmentRule: 'asg',
+  notification: 'ntf',
+  setting: 'set',
+};
+
+/**
+ * Generates time-ordered ids (`deal_01JD4Y3M5K…`): 10 characters of milliseconds and 12 of randomness,
+ * monotonic within one generator even when several ids share a millisecond, so events of one
+ * operation keep their order when sorted by id.
+ */
+export function createIdGenerator(random: Random): (entity: string, now: number) => string {
+  let lastTime = -1;
+  let lastRandom: number[] = [];
+  return (entity, now) => {
+    if (now === lastTime) {
+      // Increment the random part by one, base 32, carrying left.
+      let i = lastRandom.length - 1;
+      while (i >= 0 && lastRandom[i] === 31) lastRandom[i--] = 0;
+      if (i >= 0) lastRandom[i]!++;
+    } else {
+      lastTime = now;
+      lastRandom = Array.from({ length: 12 }, () => Math.floor(random.next() * 32));
+      lastRandom[0] = lastRandom[0]! & 0x0f; // headroom so increments never overflow
+    }
+    let time = '';
+    let t = Math.max(0, Math.floor(now));
+    for (let i = 0; i < 10; i++) {
+      time = ALPHABET[t % 32]! + time;
+      t = Math.floor(t / 32);
+    }
+    return `${ID_PREFIX[entity] ?? entity}_${time}${lastRandom.map((n) => ALPHABET[n]).join('')}`;
+  };
+}

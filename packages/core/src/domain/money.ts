@@ -1,0 +1,58 @@
+import type { Money } from '../schema/primitives.js';
+
+/**
+ * Divides `numerator` by `denominator` (both integers, denominator > 0) and rounds half to even
+ * ("banker's rounding"), the rounding that does not bias sums of many amounts.
+ */
+export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
+  const negative = numerator < 0n;
+  const n = negative ? -numerator : numerator;
+  let q = n / denominator;
+  const r = n % denominator;
+  const twice = r * 2n;
+  if (twice > denominator || (twice === denominator && q % 2n === 1n)) q += 1n;
+  return negative ? -q : q;
+}
+
+/** Rounds a float to an integer half to even: `roundHalfEven(2.5) === 2`, `roundHalfEven(3.5) === 4`. */
+export function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const diff = value - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+function toSafeNumber(value: bigint, what: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`${what} exceeds the largest exact amount (${Number.MAX_SAFE_INTEGER} minor units)`);
+  }
+  return Number(value);
+}
+
+/**
+ * Total of a line in minor units: quantity × unit price × (1 − discount%), rounded half-even once,
+ * computed on integers (quantity in thousandths, discount in hundredths of a percent) so no float error creeps in.
+ */
+export function lineTotal(quantity: number, unitPrice: number, discountPercent = 0): number {
+  const qtyMilli = BigInt(Math.round(quantity * 1000));
+  const keepBasis = BigInt(10_000 - Math.round(discountPercent * 100)); // hundredths of a percent kept
+  const numerator = qtyMilli * BigInt(unitPrice) * keepBasis;
+  return toSafeNumber(divideHalfEven(numerator, 1000n * 10_000n), 'line total');
+}
+
+/** Sums integer amounts, refusing results that are no longer exact. */
+export function sumAmounts(amounts: readonly number[]): number {
+  return toSafeNumber(amounts.reduce((acc, a) => acc + BigInt(a), 0n), 'total');
+}
+
+/** `amount × probability%`, rounded half-even, in minor units. */
+export function weightedAmount(amount: number, probability: number): number {
+  const basis = BigInt(Math.round(probability * 100)); // hundredths of a percent
+  return toSafeNumber(divideHalfEven(BigInt(amount) * basis, 10_000n), 'weighted amount');
+}
+
+/** Money helper: `money(1999, 'EUR')`. */
+export function money(amount: number, currency: string): Money {
+  return { amount, currency };
+}

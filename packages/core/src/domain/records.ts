@@ -1,0 +1,66 @@
+import { produce, type Draft } from 'immer';
+import type { RecordBase } from '../schema/record.js';
+import type { FieldChanges } from '../events/event-map.js';
+
+/** The base fields of a new record. */
+export function newRecordBase(id: string, tenantId: string, now: string): RecordBase {
+  return { id, tenantId, version: 1, createdAt: now, updatedAt: now };
+}
+
+/** Drops keys whose value is `undefined`, so stored documents never carry them. */
+export function compact<T extends object>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+/**
+ * Produces the next immutable version of a record: applies `recipe` to a draft, bumps `version` and
+ * `updatedAt`. Returns the same object when the recipe changed nothing, so callers can skip the write.
+ */
+export function reviseRecord<T extends RecordBase>(record: T, now: string, recipe: (draft: Draft<T>) => void): T {
+  const changed = produce(record, recipe);
+  if (changed === record) return record;
+  return produce(changed, (draft) => {
+    (draft as RecordBase as { version: number }).version = record.version + 1;
+    (draft as RecordBase as { updatedAt: string }).updatedAt = now;
+  });
+}
+
+/**
+ * Applies a patch to a draft: `null` deletes the field, `undefined` leaves it alone, anything else sets it.
+ */
+export function applyPatch(draft: Record<string, unknown>, patch: Readonly<Record<string, unknown>>, keys: readonly string[]): void {
+  for (const key of keys) {
+    if (!Object.prototype.hasOwnProperty.call(patch, key)) continue;
+    const value = patch[key];
+    if (value === undefined) continue;
+    if (value === null) delete draft[key];
+    else if (!deepEqual(draft[key], value)) draft[key] = value;
+  }
+}
+
+/** Structural equality of JSON values. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Field-level differences between two versions of a record, skipping bookkeeping fields. */
+export function diffRecords(before: object, after: object, ignore: readonly string[] = []): FieldChanges {
+  const skip = new Set(['version', 'updatedAt', 'searchKeys', ...ignore]);
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const key of keys) {
+    if (skip.has(key)) continue;
+    const from = (before as Record<string, unknown>)[key];
+    const to = (after as Record<string, unknown>)[key];
+    if (!deepEqual(from, to)) changes[key] = { from, to };
+  }
+  return changes;
+}

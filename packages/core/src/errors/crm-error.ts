@@ -1,0 +1,123 @@
+/**
+ * Stable error codes. Hosts branch on `code`, never on `message`.
+ *
+ * - `VALIDATION`: the input is malformed; `details.issues` lists every problem with its path.
+ * - `NOT_FOUND`: the addressed record does not exist in this tenant.
+ * - `CONFLICT`: optimistic concurrency failed; `details` carries the stored version.
+ * - `RULE_VIOLATION`: a domain rule (funnel guard, lifecycle) forbids the operation; `details.violations` lists them.
+ * - `FORBIDDEN`: the actor may not perform the operation.
+ * - `STORAGE`: the storage engine failed; `details.retryable` says whether retrying can help.
+ * - `CLOSED`: the instance or adapter was closed.
+ */
+export type CrmErrorCode =
+  | 'VALIDATION'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'RULE_VIOLATION'
+  | 'FORBIDDEN'
+  | 'STORAGE'
+  | 'CLOSED';
+
+/** One problem found in an input, addressed by its path inside that input. */
+export interface ValidationIssue {
+  /** Path to the offending value, e.g. `['lineItems', 0, 'quantity']`. Empty for the input itself. */
+  readonly path: readonly (string | number)[];
+  /** Machine-readable kind of problem (`too_big`, `invalid_type`, `unknown_field`, …). */
+  readonly code: string;
+  /** Human-readable explanation in English. */
+  readonly message: string;
+}
+
+/** One violated domain rule. */
+export interface RuleViolation {
+  /** Stable identifier of the rule, e.g. `lead.alreadyConverted` or `stage.requiresContact`. */
+  readonly rule: string;
+  readonly message: string;
+  /** Rule-specific data, e.g. the field and the value it required. */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** Structured details per error code. */
+export interface CrmErrorDetailsMap {
+  VALIDATION: { readonly issues: readonly ValidationIssue[] };
+  NOT_FOUND: { readonly entity: string; readonly id: string };
+  CONFLICT: {
+    readonly entity: string;
+    readonly id: string;
+    readonly expectedVersion: number | null;
+    /** The version in storage, `null` when the record does not exist (anymore). */
+    readonly actualVersion: number | null;
+  };
+  RULE_VIOLATION: { readonly violations: readonly RuleViolation[] };
+  FORBIDDEN: { readonly action: string; readonly reason?: string };
+  STORAGE: { readonly adapter: string; readonly retryable: boolean; readonly operation?: string };
+  CLOSED: { readonly what: string };
+}
+
+export type CrmErrorDetails<C extends CrmErrorCode = CrmErrorCode> = CrmErrorDetailsMap[C];
+
+/**
+ * The one error type crmkit throws on purpose. Anything else escaping the library is a bug.
+ *
+ * @example
+ * try { await crm.deals.update(id, { version: 3, title: 'x' }) }
+ * catch (e) { if (isCrmError(e, 'CONFLICT')) console.log(e.details.actualVersion) }
+ */
+export class CrmError<C extends CrmErrorCode = CrmErrorCode> extends Error {
+  override readonly name = 'CrmError';
+  readonly code: C;
+  readonly details: CrmErrorDetails<C>;
+
+  constructor(code: C, message: string, details: CrmErrorDetails<C>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+
+  /** A plain object suitable for logs and HTTP responses. */
+  toJSON(): { name: string; code: C; message: string; details: CrmErrorDetails<C> } {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/**
+ * Narrows an unknown thrown value to a `CrmError`, optionally of one code.
+ *
+ * @example
+ * if (isCrmError(err, 'VALIDATION')) err.details.issues.forEach((i) => console.log(i.path, i.message));
+ */
+export function isCrmError<C extends CrmErrorCode>(error: unknown, code?: C): error is CrmError<C> {
+  return error instanceof CrmError && (code === undefined || error.code === code);
+}
+
+/** Builds a `VALIDATION` error from issues, with a message naming the first few. */
+export function validationError(context: string, issues: readonly ValidationIssue[]): CrmError<'VALIDATION'> {
+  const shown = issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`)
+    .join('; ');
+  const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : '';
+  return new CrmError('VALIDATION', `Invalid input to ${context}: ${shown}${more}`, { issues });
+}
+
+export function notFound(entity: string, id: string): CrmError<'NOT_FOUND'> {
+  return new CrmError('NOT_FOUND', `${entity} ${id} was not found`, { entity, id });
+}
+
+export function ruleViolation(violations: readonly RuleViolation[]): CrmError<'RULE_VIOLATION'> {
+  const text = violations.map((v) => v.message).join('; ');
+  return new CrmError('RULE_VIOLATION', `Rule violated: ${text}`, { violations });
+}
+
+export function conflict(
+  entity: string,
+  id: string,
+  expectedVersion: number | null,
+  actualVersion: number | null,
+): CrmError<'CONFLICT'> {
+  return new CrmError(
+    'CONFLICT',
+    `${entity} ${id} changed concurrently (expected version ${expectedVersion ?? 'none'}, stored ${actualVersion ?? 'none'})`,
+    { entity, id, expectedVersion, actualVersion },
+  );
+}

@@ -1,0 +1,62 @@
+// Entry point of @crmkit/core. Explicit named exports only: everything here is public API.
+
+export { createCrm, type Crm, type CreateCrmOptions } from './services/create-crm.js';
+export type { Actor } from './services/context.js';
+export type { ListOptions, Page, AggregateOptions } from './services/list-options.js';
+export type { LeadService, FindDuplicatesProbe } from './services/lead-service.js';
+export type { ContactService } from './services/contact-service.js';
+export type { CompanyService } from './services/company-service.js';
+export type { DealService } from './services/deal-service.js';
+export type { PipelineService } from './services/pipeline-service.js';
+export type { CustomFieldService } from './services/custom-field-service.js';
+export type { ActivityService } from './services/activity-service.js';
+export type { EventLogService, TimelineOptions } from './services/timeline-service.js';
+export type { ConvertLeadOptions, ConvertLeadResult } from './services/lead-conversion.js';
+export type { DuplicateCandidate, FindDuplicatesOptions } from './services/duplicate-search.js';
+export { consoleLogger, silentLogger, type Logger } from './services/logger.js';
+
+export {
+  CrmError,
+  isCrmError,
+  type CrmErrorCode,
+  type CrmErrorDetails,
+  type CrmErrorDetailsMap,
+  type ValidationIssue,
+  type RuleViolation,
+} from './errors/crm-error.js';
+
+export type { CrmEvent, CrmEventMap, CrmEventName, FieldChange, FieldChanges } from './events/event-map.js';
+export type { CrmEventHandler } from './events/event-bus.js';
+
+export { systemClock, type Clock, type CancelTimer } from './domain/clock.js';
+export { createSeededRandom, createCryptoRandom, type Random } from './domain/random.js';
+export { lineTotal, weightedAmount, roundHalfEven, divideHalfEven } from './domain/money.js';
+export { normalizeEmail, normalizeDomain, phoneKey, normalizeName, normalizeCompanyName, PUBLIC_EMAIL_DOMAINS } from './domain/normalize.js';
+export { jaroWinkler, nameSimilarity } from './domain/similarity.js';
+export { scoreDuplicate, duplicateKeys, type DuplicateProbe, type DuplicateReason } from './domain/duplicates.js';
+
+export { where, type Filter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
+export { matchFilter } from './query/match.js';
+export { compareValues, compareStrings, compareRows, compareRowToPosition } from './query/compare.js';
+export { encodeCursor, decodeCursor, type CursorPosition } from './query/cursor.js';
+export { executeQuery, executeAggregate, paginate } from './query/execute.js';
+export { getPath } from './query/path.js';
+
+export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Change, ChangeBatch } from './storage/storage-adapter.js';
+export { CUSTOM_PATH_PATTERN, entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type FieldType } from './storage/storage-schema.js';
+export { CRM_STORAGE_SCHEMA, type CrmEntity, type LeadField, type ContactField, type CompanyField, type DealField, type TaskField, type ActivityField, type EventField, type StageVisitField, type PipelineField } from './storage/crm-schema.js';
+export { createMemoryStorage, type MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js';
+export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion } from './storage/adapter-guards.js';
+
+export type { Money } from './schema/primitives.js';
+export type { RecordBase, RecordRef, RecordType } from './schema/record.js';
+export type { Lead, LeadStatus, LeadCreateInput, LeadUpdateInput } from './schema/lead.js';
+export type { Contact, ContactCreateInput, ContactUpdateInput } from './schema/contact.js';
+export type { Company, CompanyCreateInput, CompanyUpdateInput } from './schema/company.js';
+export type { Deal, DealStatus, DealCreateInput, DealUpdateInput, LineItem, LineItemInput } from './schema/deal.js';
+export type { Pipeline, PipelineCreateInput, Stage, StageInput, StageKind, StageRule, TaskTemplate, TaskTemplateInput, Assignee, LostReason, PipelineSettings, PipelineSettingsInput, RuleFieldOp } from './schema/pipeline.js';
+export type { Task, TaskStatus, TaskPriority, TaskRecurrence } from './schema/task.js';
+export type { Activity, ActivityKind, ActivityLogInput } from './schema/activity.js';
+export type { EventLogEntry } from './schema/event.js';
+export type { StageVisit, StageExitKind } from './schema/stage-visit.js';
+export type { CustomFieldDefinition, CustomFieldDefineInput, CustomFieldUpdateInput, CustomFieldType, CustomFieldValue, CustomValues, CustomizableEntity } from './schema/custom-field.js';

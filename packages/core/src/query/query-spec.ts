@@ -1,0 +1,78 @@
+/** A value a filter compares against. */
+export type Scalar = string | number | boolean;
+
+/** Every filter operator. `and`/`or` combine; the rest test one field. */
+export type FilterOp = 'eq' | 'in' | 'lt' | 'lte' | 'gt' | 'gte' | 'prefix' | 'containsAny' | 'and' | 'or';
+
+/**
+ * A filter tree over record fields (dotted paths such as `value.amount` or `custom.budget`).
+ *
+ * Meaning (see `match.ts`, the reference every adapter must agree with):
+ * - `eq` with `null` matches a missing or null field; with a value, strict equality.
+ * - `in` matches when the field equals one of `values` (`null` in `values` matches missing).
+ * - `lt`/`lte`/`gt`/`gte` compare numbers numerically and strings by Unicode code point;
+ *   a missing field never matches.
+ * - `prefix` matches strings starting with `value` (case-sensitive).
+ * - `containsAny` matches a list field (`tags`, multiselect) holding at least one of `values`.
+ * - `and` of nothing matches everything; `or` of nothing matches nothing.
+ */
+export type Filter<F extends string = string> =
+  | { readonly op: 'eq'; readonly field: F; readonly value: Scalar | null }
+  | { readonly op: 'in'; readonly field: F; readonly values: readonly (Scalar | null)[] }
+  | { readonly op: 'lt' | 'lte' | 'gt' | 'gte'; readonly field: F; readonly value: string | number }
+  | { readonly op: 'prefix'; readonly field: F; readonly value: string }
+  | { readonly op: 'containsAny'; readonly field: F; readonly values: readonly string[] }
+  | { readonly op: 'and' | 'or'; readonly filters: readonly Filter<F>[] };
+
+export type SortDirection = 'asc' | 'desc';
+
+/** One sort key. Missing values sort first ascending (last descending); ties always break by `id` ascending. */
+export interface SortSpec<F extends string = string> {
+  readonly field: F;
+  readonly direction?: SortDirection;
+}
+
+/** What a storage `query` call receives. */
+export interface QuerySpec<F extends string = string> {
+  readonly filter?: Filter<F>;
+  readonly sort?: readonly SortSpec<F>[];
+  /** Page size; absent means every matching row (services always set one). */
+  readonly limit?: number;
+  /** Opaque keyset cursor from a previous page's `nextCursor`. */
+  readonly after?: string;
+}
+
+export type AggregateMetric<F extends string = string> =
+  | { readonly fn: 'count' }
+  | { readonly fn: 'sum' | 'avg' | 'min' | 'max'; readonly field: F };
+
+/**
+ * Group rows by fields and compute metrics per group.
+ * `sum` of no values is 0; `avg`/`min`/`max` of no values are `null`; nulls are ignored by every metric but `count`.
+ * Groups come ordered by their key values ascending (the `compare` order).
+ */
+export interface AggregateSpec<F extends string = string> {
+  readonly filter?: Filter<F>;
+  readonly groupBy?: readonly F[];
+  readonly metrics: Readonly<Record<string, AggregateMetric<F>>>;
+}
+
+export interface AggregateRow {
+  /** The group's key values, by field. Empty when `groupBy` is empty. */
+  readonly group: Readonly<Record<string, Scalar | null>>;
+  readonly values: Readonly<Record<string, number | string | null>>;
+}
+
+/** Builders for filter trees, so call sites read like sentences. */
+export const where = {
+  eq: <F extends string>(field: F, value: Scalar | null): Filter<F> => ({ op: 'eq', field, value }),
+  in: <F extends string>(field: F, values: readonly (Scalar | null)[]): Filter<F> => ({ op: 'in', field, values }),
+  lt: <F extends string>(field: F, value: string | number): Filter<F> => ({ op: 'lt', field, value }),
+  lte: <F extends string>(field: F, value: string | number): Filter<F> => ({ op: 'lte', field, value }),
+  gt: <F extends string>(field: F, value: string | number): Filter<F> => ({ op: 'gt', field, value }),
+  gte: <F extends string>(field: F, value: string | number): Filter<F> => ({ op: 'gte', field, value }),
+  prefix: <F extends string>(field: F, value: string): Filter<F> => ({ op: 'prefix', field, value }),
+  containsAny: <F extends string>(field: F, values: readonly string[]): Filter<F> => ({ op: 'containsAny', field, values }),
+  and: <F extends string>(...filters: Filter<F>[]): Filter<F> => ({ op: 'and', filters }),
+  or: <F extends string>(...filters: Filter<F>[]): Filter<F> => ({ op: 'or', filters }),
+};

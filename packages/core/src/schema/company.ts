@@ -1,0 +1,64 @@
+import * as z from 'zod/mini';
+import {
+  customValuesInputSchema,
+  idSchema,
+  LIMITS,
+  optionalText,
+  phoneSchema,
+  requiredText,
+  tagsSchema,
+  timestampSchema,
+  userIdSchema,
+} from './primitives.js';
+import { recordBaseShape } from './record.js';
+import type { CustomValues } from './custom-field.js';
+
+const countrySchema = z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'));
+const domainSchema = z.string().check(
+  z.maxLength(253),
+  z.regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/i, 'must be a domain like "acme.com"'),
+);
+const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
+
+const companyEditableShape = {
+  name: requiredText(),
+  /** The company's web domain, used to match leads by e-mail domain. */
+  domain: z.optional(domainSchema),
+  website: optionalText(500),
+  phone: z.optional(phoneSchema),
+  industry: optionalText(100),
+  country: z.optional(countrySchema),
+  ownerId: z.optional(userIdSchema),
+  notes: optionalText(LIMITS.longText),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+};
+
+export const companyCreateInputSchema = z.strictObject({ id: z.optional(idSchema), ...companyEditableShape });
+export type CompanyCreateInput = z.input<typeof companyCreateInputSchema>;
+
+export const companyUpdateInputSchema = z.strictObject({
+  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  name: z.optional(requiredText()),
+  domain: nullable(domainSchema),
+  website: nullable(z.string().check(z.maxLength(500))),
+  phone: nullable(phoneSchema),
+  industry: nullable(z.string().check(z.maxLength(100))),
+  country: nullable(countrySchema),
+  ownerId: nullable(userIdSchema),
+  notes: nullable(z.string().check(z.maxLength(LIMITS.longText))),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+});
+export type CompanyUpdateInput = z.input<typeof companyUpdateInputSchema>;
+
+export const companySchema = z.strictObject({
+  ...recordBaseShape,
+  ...companyEditableShape,
+  tags: tagsSchema,
+  custom: customValuesInputSchema,
+  lastInteractionAt: z.optional(timestampSchema),
+  searchKeys: z.array(z.string()),
+});
+/** A company (account): the organisation behind contacts and deals. */
+export type Company = Omit<z.infer<typeof companySchema>, 'custom'> & { readonly custom: CustomValues };

@@ -1,0 +1,65 @@
+import * as z from 'zod/mini';
+import {
+  customValuesInputSchema,
+  emailSchema,
+  idSchema,
+  LIMITS,
+  optionalText,
+  phoneSchema,
+  requiredText,
+  tagsSchema,
+  timestampSchema,
+  userIdSchema,
+} from './primitives.js';
+import { recordBaseShape } from './record.js';
+import type { CustomValues } from './custom-field.js';
+
+const countrySchema = z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'));
+const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
+
+const contactEditableShape = {
+  name: requiredText(),
+  email: z.optional(emailSchema),
+  phone: z.optional(phoneSchema),
+  /** Job title at the company. */
+  jobTitle: optionalText(),
+  companyId: z.optional(idSchema),
+  ownerId: z.optional(userIdSchema),
+  source: optionalText(64),
+  country: z.optional(countrySchema),
+  notes: optionalText(LIMITS.longText),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+};
+
+export const contactCreateInputSchema = z.strictObject({ id: z.optional(idSchema), ...contactEditableShape });
+export type ContactCreateInput = z.input<typeof contactCreateInputSchema>;
+
+export const contactUpdateInputSchema = z.strictObject({
+  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  name: z.optional(requiredText()),
+  email: nullable(emailSchema),
+  phone: nullable(phoneSchema),
+  jobTitle: nullable(z.string().check(z.maxLength(LIMITS.shortText))),
+  companyId: nullable(idSchema),
+  ownerId: nullable(userIdSchema),
+  source: nullable(z.string().check(z.maxLength(64))),
+  country: nullable(countrySchema),
+  notes: nullable(z.string().check(z.maxLength(LIMITS.longText))),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+});
+export type ContactUpdateInput = z.input<typeof contactUpdateInputSchema>;
+
+export const contactSchema = z.strictObject({
+  ...recordBaseShape,
+  ...contactEditableShape,
+  tags: tagsSchema,
+  custom: customValuesInputSchema,
+  /** The lead this contact was converted from, whose history shows on the contact's timeline. */
+  leadId: z.optional(idSchema),
+  lastInteractionAt: z.optional(timestampSchema),
+  searchKeys: z.array(z.string()),
+});
+/** A person: the client card. */
+export type Contact = Omit<z.infer<typeof contactSchema>, 'custom'> & { readonly custom: CustomValues };

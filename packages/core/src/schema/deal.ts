@@ -1,0 +1,137 @@
+import * as z from 'zod/mini';
+import {
+  currencySchema,
+  customValuesInputSchema,
+  idSchema,
+  isoDateSchema,
+  LIMITS,
+  minorUnitsSchema,
+  moneySchema,
+  optionalText,
+  probabilitySchema,
+  requiredText,
+  tagsSchema,
+  timestampSchema,
+  userIdSchema,
+} from './primitives.js';
+import { recordBaseShape } from './record.js';
+import { stageKeySchema } from './pipeline.js';
+import type { CustomValues } from './custom-field.js';
+
+const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
+
+/** A line of the order. Prices are integer minor units in the deal's currency. */
+export const lineItemInputSchema = z.strictObject({
+  /** The host's product id or SKU. */
+  productRef: optionalText(128),
+  name: requiredText(),
+  /** Positive, up to three decimals (2.5 kg). */
+  quantity: z.number().check(
+    z.gt(0),
+    z.lte(1_000_000_000),
+    z.refine((q) => Math.abs(Math.round(q * 1000) - q * 1000) < 1e-6, 'must have at most 3 decimals'),
+  ),
+  unitPrice: minorUnitsSchema.check(z.gte(0)),
+  /** Discount in percent (0–100, at most two decimals). */
+  discountPercent: z.optional(
+    z.number().check(z.gte(0), z.lte(100), z.refine((d) => Math.abs(Math.round(d * 100) - d * 100) < 1e-6, 'must have at most 2 decimals')),
+  ),
+});
+export type LineItemInput = z.input<typeof lineItemInputSchema>;
+
+export const lineItemSchema = z.strictObject({
+  productRef: optionalText(128),
+  name: requiredText(),
+  quantity: z.number(),
+  unitPrice: minorUnitsSchema,
+  discountPercent: z.optional(z.number()),
+  /** quantity × unitPrice − discount, rounded half-even to minor units. Derived by crmkit. */
+  total: minorUnitsSchema,
+});
+export type LineItem = z.infer<typeof lineItemSchema>;
+
+export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
+export type DealStatus = (typeof DEAL_STATUSES)[number];
+
+export const dealCreateInputSchema = z.strictObject({
+  id: z.optional(idSchema),
+  title: requiredText(),
+  /** Defaults to the tenant's first pipeline. */
+  pipelineId: z.optional(idSchema),
+  /** Defaults to the pipeline's first open stage. */
+  stageKey: z.optional(stageKeySchema),
+  ownerId: z.optional(userIdSchema),
+  contactId: z.optional(idSchema),
+  companyId: z.optional(idSchema),
+  leadId: z.optional(idSchema),
+  /** Currency of the deal; defaults to `value.currency` or the instance's `defaultCurrency`. */
+  currency: z.optional(currencySchema),
+  /** The amount when the deal has no line items. With line items, the amount is derived from them. */
+  value: z.optional(moneySchema),
+  lineItems: z.optional(z.array(lineItemInputSchema).check(z.maxLength(LIMITS.lineItems))),
+  /** A manual probability; otherwise it follows the stage. */
+  probability: z.optional(probabilitySchema),
+  expectedCloseDate: z.optional(isoDateSchema),
+  source: optionalText(64),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+});
+export type DealCreateInput = z.input<typeof dealCreateInputSchema>;
+
+/** Stage moves are not updates: use `advance`, `postpone`, `win`, `lose`, `reopen`. */
+export const dealUpdateInputSchema = z.strictObject({
+  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  title: z.optional(requiredText()),
+  ownerId: nullable(userIdSchema),
+  contactId: nullable(idSchema),
+  companyId: nullable(idSchema),
+  currency: z.optional(currencySchema),
+  value: z.optional(moneySchema),
+  lineItems: z.optional(z.array(lineItemInputSchema).check(z.maxLength(LIMITS.lineItems))),
+  /** A manual probability; `null` returns to the stage's probability. */
+  probability: nullable(probabilitySchema),
+  expectedCloseDate: nullable(isoDateSchema),
+  source: nullable(z.string().check(z.maxLength(64))),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+});
+export type DealUpdateInput = z.input<typeof dealUpdateInputSchema>;
+
+export const dealSchema = z.strictObject({
+  ...recordBaseShape,
+  title: requiredText(),
+  pipelineId: idSchema,
+  stageKey: stageKeySchema,
+  status: z.enum(DEAL_STATUSES),
+  ownerId: z.optional(userIdSchema),
+  contactId: z.optional(idSchema),
+  companyId: z.optional(idSchema),
+  leadId: z.optional(idSchema),
+  value: moneySchema,
+  lineItems: z.array(lineItemSchema),
+  probability: probabilitySchema,
+  /** True when `probability` was set by hand; it then sticks until the stage changes. */
+  probabilityManual: z.boolean(),
+  /** value × probability, rounded half-even. Derived by crmkit. */
+  weightedValue: moneySchema,
+  expectedCloseDate: z.optional(isoDateSchema),
+  closedAt: z.optional(timestampSchema),
+  lostReason: optionalText(64),
+  lostComment: optionalText(LIMITS.mediumText),
+  /** When the deal entered its current stage. */
+  stageEnteredAt: timestampSchema,
+  /** Last activity, task completion or update: the clock that rotting runs against. */
+  lastActivityAt: timestampSchema,
+  /** Postponements over the deal's life and in the current stage visit. */
+  postponeCount: z.number().check(z.int(), z.gte(0)),
+  stagePostponeCount: z.number().check(z.int(), z.gte(0)),
+  /** Set while the deal is rotting (no activity for the stage's `rottenDays`); cleared by any activity. */
+  rottingSince: z.optional(timestampSchema),
+  /** Due time of the earliest open task of the deal, maintained by crmkit. */
+  nextStepDueAt: z.optional(timestampSchema),
+  source: optionalText(64),
+  tags: tagsSchema,
+  custom: customValuesInputSchema,
+});
+/** A deal: the order, the client and its stage in the funnel. */
+export type Deal = Omit<z.infer<typeof dealSchema>, 'custom'> & { readonly custom: CustomValues };

@@ -1,0 +1,93 @@
+import * as z from 'zod/mini';
+import {
+  customValuesInputSchema,
+  emailSchema,
+  idSchema,
+  LIMITS,
+  moneySchema,
+  optionalText,
+  phoneSchema,
+  probabilitySchema,
+  requiredText,
+  tagsSchema,
+  timestampSchema,
+  userIdSchema,
+} from './primitives.js';
+import { recordBaseShape } from './record.js';
+import type { CustomValues } from './custom-field.js';
+
+export const LEAD_STATUSES = ['new', 'qualified', 'disqualified', 'converted'] as const;
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+
+/** Fields a caller may set on a lead. */
+const leadEditableShape = {
+  /** The person behind the request. */
+  name: requiredText(),
+  companyName: optionalText(),
+  email: z.optional(emailSchema),
+  phone: z.optional(phoneSchema),
+  website: optionalText(500),
+  /** Short subject of the request ("Quote for 40 office chairs"). */
+  title: optionalText(),
+  /** The request itself, as the visitor wrote it. */
+  message: optionalText(LIMITS.longText),
+  /** Channel that brought the lead: `web-form`, `checkout`, `call`, `import`, … */
+  source: optionalText(64),
+  campaign: optionalText(128),
+  country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
+  territory: optionalText(64),
+  ownerId: z.optional(userIdSchema),
+  expectedValue: z.optional(moneySchema),
+  /** A manually set probability (0–100) that scoring never overwrites. */
+  probability: z.optional(probabilitySchema),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+};
+
+export const leadCreateInputSchema = z.strictObject({ id: z.optional(idSchema), ...leadEditableShape });
+export type LeadCreateInput = z.input<typeof leadCreateInputSchema>;
+
+const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
+
+/** A patch: set a field to `null` to clear it. `version` makes the update conditional. */
+export const leadUpdateInputSchema = z.strictObject({
+  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  name: z.optional(requiredText()),
+  companyName: nullable(z.string().check(z.maxLength(LIMITS.shortText))),
+  email: nullable(emailSchema),
+  phone: nullable(phoneSchema),
+  website: nullable(z.string().check(z.maxLength(500))),
+  title: nullable(z.string().check(z.maxLength(LIMITS.shortText))),
+  message: nullable(z.string().check(z.maxLength(LIMITS.longText))),
+  source: nullable(z.string().check(z.maxLength(64))),
+  campaign: nullable(z.string().check(z.maxLength(128))),
+  country: nullable(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
+  territory: nullable(z.string().check(z.maxLength(64))),
+  ownerId: nullable(userIdSchema),
+  expectedValue: nullable(moneySchema),
+  probability: nullable(probabilitySchema),
+  tags: z.optional(tagsSchema),
+  custom: z.optional(customValuesInputSchema),
+});
+export type LeadUpdateInput = z.input<typeof leadUpdateInputSchema>;
+
+export const leadSchema = z.strictObject({
+  ...recordBaseShape,
+  ...leadEditableShape,
+  status: z.enum(LEAD_STATUSES),
+  tags: tagsSchema,
+  custom: customValuesInputSchema,
+  qualifiedAt: z.optional(timestampSchema),
+  disqualifiedAt: z.optional(timestampSchema),
+  disqualifyReason: optionalText(LIMITS.mediumText),
+  convertedAt: z.optional(timestampSchema),
+  /** What the lead became on conversion. */
+  converted: z.optional(
+    z.strictObject({ contactId: idSchema, companyId: z.optional(idSchema), dealId: z.optional(idSchema) }),
+  ),
+  /** Normalised keys for duplicate detection (`email:…`, `phone:…`, `domain:…`, `name:…`). Maintained by crmkit. */
+  searchKeys: z.array(z.string()),
+});
+
+/** A lead: a potential client and the incoming request. */
+export type Lead = Omit<z.infer<typeof leadSchema>, 'custom'> & { readonly custom: CustomValues };

@@ -1,0 +1,150 @@
+import * as z from 'zod/mini';
+import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, userIdSchema } from './primitives.js';
+import { recordBaseShape } from './record.js';
+
+/** A stage key: short, URL-safe, stable across renames (`qualified`, `proposal-sent`). */
+export const stageKeySchema = z.string().check(
+  z.regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'must be lower-case letters, digits, "_" or "-" (max 48)'),
+);
+
+const scalarSchema = z.union([z.string().check(z.maxLength(LIMITS.mediumText)), z.number(), z.boolean()]);
+
+/** Comparison used by field rules. `present` needs no value; `in` takes a list. */
+export const RULE_FIELD_OPS = ['present', 'eq', 'ne', 'in', 'gt', 'gte', 'lt', 'lte'] as const;
+export type RuleFieldOp = (typeof RULE_FIELD_OPS)[number];
+
+/**
+ * A declarative, serialisable stage rule. Rules are data so they can be stored, edited and shown in a UI.
+ * - `field`: a deal field or custom field (`custom.budget`) must satisfy `op value`.
+ * - `hasContact` / `hasCompany` / `hasLineItems` / `amountPositive`: shorthands for common guards.
+ * - `requiredTasksDone`: every required task created in the stage being left is done.
+ */
+export const stageRuleSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('field'),
+    field: z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9_.]{0,100}$/, 'must be a field path like "expectedCloseDate" or "custom.budget"')),
+    op: z.enum(RULE_FIELD_OPS),
+    value: z.optional(z.union([scalarSchema, z.array(scalarSchema).check(z.maxLength(100))])),
+    message: optionalText(500),
+  }),
+  z.strictObject({ type: z.literal('hasContact'), message: optionalText(500) }),
+  z.strictObject({ type: z.literal('hasCompany'), message: optionalText(500) }),
+  z.strictObject({ type: z.literal('hasLineItems'), message: optionalText(500) }),
+  z.strictObject({ type: z.literal('amountPositive'), message: optionalText(500) }),
+  z.strictObject({ type: z.literal('requiredTasksDone'), message: optionalText(500) }),
+]);
+export type StageRule = z.infer<typeof stageRuleSchema>;
+
+/** Who a template's task goes to. */
+export const assigneeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('dealOwner') }),
+  z.strictObject({ kind: z.literal('user'), userId: userIdSchema }),
+  z.strictObject({ kind: z.literal('strategy'), strategyId: idSchema }),
+]);
+export type Assignee = z.infer<typeof assigneeSchema>;
+
+/** A task created automatically when a deal enters the stage. */
+export const taskTemplateSchema = z.strictObject({
+  subject: requiredText(),
+  type: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"')),
+  /** Due `amount` units after entry; `businessDays` uses the tenant's business calendar; `at` sets the local time. */
+  due: z.strictObject({
+    amount: z.number().check(z.int(), z.gte(0), z.lte(3650)),
+    unit: z.enum(['minutes', 'hours', 'days', 'businessDays', 'workingHours']),
+    at: z.optional(z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'))),
+  }),
+  assignee: z._default(assigneeSchema, { kind: 'dealOwner' }),
+  /** Required tasks must be done before the deal may leave the stage when the `requiredTasksDone` rule applies. */
+  required: z._default(z.boolean(), false),
+  priority: z.optional(z.enum(['low', 'normal', 'high', 'urgent'])),
+});
+export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
+export type TaskTemplateInput = z.input<typeof taskTemplateSchema>;
+
+export const STAGE_KINDS = ['open', 'won', 'lost'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
+
+export const stageInputSchema = z.strictObject({
+  key: stageKeySchema,
+  name: requiredText(100),
+  /** Chance (0–100) that a deal in this stage is won; won stages are 100, lost stages 0. */
+  probability: z.optional(probabilitySchema),
+  kind: z._default(z.enum(STAGE_KINDS), 'open'),
+  /** A deal idle for this many days in the stage is rotting. */
+  rottenDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  /** Conditions a deal must meet to enter this stage. */
+  entryRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
+  /** Conditions a deal must meet to leave this stage forward. */
+  exitRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
+  /** Tasks created when a deal enters the stage. */
+  taskTemplates: z.optional(z.array(taskTemplateSchema).check(z.maxLength(20))),
+});
+export type StageInput = z.input<typeof stageInputSchema>;
+
+export const stageSchema = z.strictObject({
+  key: stageKeySchema,
+  name: requiredText(100),
+  probability: probabilitySchema,
+  kind: z.enum(STAGE_KINDS),
+  rottenDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  entryRules: z.array(stageRuleSchema),
+  exitRules: z.array(stageRuleSchema),
+  taskTemplates: z.array(taskTemplateSchema),
+});
+/** A stage of a pipeline. Its position in `pipeline.stages` is its order. */
+export type Stage = z.infer<typeof stageSchema>;
+
+export const lostReasonSchema = z.strictObject({
+  key: stageKeySchema,
+  label: requiredText(100),
+  /** Losing with this reason requires a comment (typical for "other"). */
+  requiresComment: z._default(z.boolean(), false),
+});
+export type LostReason = z.infer<typeof lostReasonSchema>;
+
+export const DEFAULT_LOST_REASONS: readonly LostReason[] = [
+  { key: 'price', label: 'Price too high', requiresComment: false },
+  { key: 'competitor', label: 'Chose a competitor', requiresComment: false },
+  { key: 'no-budget', label: 'No budget', requiresComment: false },
+  { key: 'no-response', label: 'Stopped responding', requiresComment: false },
+  { key: 'timing', label: 'Bad timing', requiresComment: false },
+  { key: 'other', label: 'Other', requiresComment: true },
+];
+
+export const pipelineSettingsInputSchema = z.strictObject({
+  /** Deals may jump over open stages when advancing (default true). */
+  allowSkip: z.optional(z.boolean()),
+  /** Deals may move back to an earlier open stage (default true). */
+  allowBackward: z.optional(z.boolean()),
+  /** Strict next-step mode: every open deal must always have an open task (default false). */
+  strictNextStep: z.optional(z.boolean()),
+  /** Reasons a deal may be lost with (default: price, competitor, no-budget, no-response, timing, other). */
+  lostReasons: z.optional(z.array(lostReasonSchema).check(z.minLength(1), z.maxLength(100))),
+});
+export type PipelineSettingsInput = z.input<typeof pipelineSettingsInputSchema>;
+
+export const pipelineSettingsSchema = z.strictObject({
+  allowSkip: z.boolean(),
+  allowBackward: z.boolean(),
+  strictNextStep: z.boolean(),
+  lostReasons: z.array(lostReasonSchema),
+});
+export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>;
+
+export const pipelineCreateInputSchema = z.strictObject({
+  id: z.optional(idSchema),
+  name: requiredText(100),
+  stages: z.array(stageInputSchema).check(z.minLength(1), z.maxLength(50)),
+  settings: z.optional(pipelineSettingsInputSchema),
+});
+export type PipelineCreateInput = z.input<typeof pipelineCreateInputSchema>;
+
+export const pipelineSchema = z.strictObject({
+  ...recordBaseShape,
+  name: requiredText(100),
+  stages: z.array(stageSchema),
+  settings: pipelineSettingsSchema,
+  archived: z.boolean(),
+});
+/** A sales funnel: ordered stages with their rules and task templates. */
+export type Pipeline = z.infer<typeof pipelineSchema>;

@@ -1,0 +1,87 @@
+import * as z from 'zod/mini';
+
+/** Limits shared by every schema; generous for real data, small enough to stop abuse. */
+export const LIMITS = {
+  shortText: 200,
+  mediumText: 2_000,
+  longText: 20_000,
+  tags: 50,
+  lineItems: 500,
+  listLimit: 1_000,
+  ids: 1_000,
+  filterDepth: 8,
+  filterNodes: 200,
+} as const;
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** A record id: 1–64 characters of letters, digits, `_` and `-`. crmkit generates `deal_01J…`-style ids. */
+export const idSchema = z.string().check(z.regex(ID_PATTERN, 'must be 1-64 letters, digits, "_" or "-"'));
+
+/** A user id as the host app knows it (crmkit has no user table): 1–128 printable characters. */
+export const userIdSchema = z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,128}$/, 'must be 1-128 letters, digits or ._@:+-'));
+
+/** Tenant ids follow the record-id shape. */
+export const tenantIdSchema = idSchema;
+
+const NON_BLANK = /\S/;
+
+/** Required human text (a name, a title): not blank, at most `max` characters. */
+export function requiredText(max: number = LIMITS.shortText) {
+  return z.string().check(z.maxLength(max), z.regex(NON_BLANK, 'must not be blank'));
+}
+
+/** Optional free text up to `max` characters. */
+export function optionalText(max: number = LIMITS.shortText) {
+  return z.optional(z.string().check(z.maxLength(max)));
+}
+
+/** The canonical stored timestamp: UTC ISO-8601 with milliseconds, e.g. `2026-11-22T10:00:00.000Z`. It sorts as text. */
+export const timestampSchema = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be a UTC timestamp'));
+export type Timestamp = z.infer<typeof timestampSchema>;
+
+/**
+ * A timestamp as accepted from callers: any ISO-8601 date-time with `Z` or an offset.
+ * It is normalised to the canonical UTC form, so `2026-01-01T12:00+02:00` is stored as `2026-01-01T10:00:00.000Z`.
+ */
+export const timestampInputSchema = z.pipe(
+  z.iso.datetime({ offset: true, local: false }),
+  z.transform((value: string) => new Date(value).toISOString()),
+);
+
+/** A calendar date without time, `YYYY-MM-DD` (expected close dates, birthdays, date custom fields). */
+export const isoDateSchema = z.iso.date();
+
+/** ISO 4217 currency code, three upper-case letters. */
+export const currencySchema = z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like "EUR"'));
+
+/** An amount of money in integer minor units (cents) — never a float. */
+export const minorUnitsSchema = z.number().check(
+  z.refine((n) => Number.isSafeInteger(n), 'must be an integer number of minor units (e.g. cents)'),
+);
+
+/** Money: `{ amount: 1999, currency: 'EUR' }` is €19.99. */
+export const moneySchema = z.strictObject({ amount: minorUnitsSchema, currency: currencySchema });
+export type Money = z.infer<typeof moneySchema>;
+
+/** Tags: short labels used for segments. */
+export const tagsSchema = z.array(requiredText(64)).check(z.maxLength(LIMITS.tags));
+
+/** A finite number (rejects NaN and ±Infinity). */
+export const finiteNumberSchema = z.number();
+
+/** Probability in percent, 0–100. */
+export const probabilitySchema = z.number().check(z.gte(0), z.lte(100));
+
+export const emailSchema = z.string().check(
+  z.maxLength(254),
+  z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address'),
+);
+
+export const phoneSchema = z.string().check(
+  z.maxLength(40),
+  z.regex(/^[+()\d\s./-]*\d[+()\d\s./-]*(?:\s*(?:x|ext\.?)\s*\d{1,6})?$/i, 'must be a phone number'),
+);
+
+/** Free-form JSON-compatible value map used for custom fields before they are checked against their definitions. */
+export const customValuesInputSchema = z.record(z.string(), z.unknown());

@@ -1,0 +1,33 @@
+import * as z from 'zod/mini';
+import { idSchema, timestampSchema, userIdSchema } from './primitives.js';
+import { recordBaseShape } from './record.js';
+import { stageKeySchema } from './pipeline.js';
+
+/** How a stage visit ended. */
+export const STAGE_EXIT_KINDS = ['advanced', 'movedBack', 'won', 'lost', 'stageRemoved', 'pipelineChanged', 'removed'] as const;
+export type StageExitKind = (typeof STAGE_EXIT_KINDS)[number];
+
+/**
+ * One stay of a deal in a stage: when it entered and left, who moved it, how often the next step
+ * was postponed meanwhile. The raw material of time-in-stage and conversion analytics.
+ */
+export const stageVisitSchema = z.strictObject({
+  ...recordBaseShape,
+  dealId: idSchema,
+  pipelineId: idSchema,
+  stageKey: stageKeySchema,
+  enteredAt: timestampSchema,
+  enteredBy: z.optional(userIdSchema),
+  /** The stage the deal came from, absent for the first visit. */
+  fromStageKey: z.optional(stageKeySchema),
+  exitedAt: z.optional(timestampSchema),
+  exitedBy: z.optional(userIdSchema),
+  exitKind: z.optional(z.enum(STAGE_EXIT_KINDS)),
+  toStageKey: z.optional(stageKeySchema),
+  /** Deal owner when the deal entered the stage. */
+  ownerId: z.optional(userIdSchema),
+  postponeCount: z.number().check(z.int(), z.gte(0)),
+  /** exitedAt − enteredAt in ms, set on exit. */
+  durationMs: z.optional(z.number().check(z.gte(0))),
+});
+export type StageVisit = z.infer<typeof stageVisitSchema>;

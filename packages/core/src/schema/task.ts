@@ -1,0 +1,66 @@
+import * as z from 'zod/mini';
+import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, timestampSchema, userIdSchema } from './primitives.js';
+import { recordBaseShape } from './record.js';
+import { stageKeySchema } from './pipeline.js';
+
+export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TASK_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+
+/** Built-in task types; tenants may use their own keys (`demo`, `site-visit`). */
+export const BUILTIN_TASK_TYPES = ['call', 'meeting', 'email', 'todo'] as const;
+
+export const taskTypeKeySchema = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"'));
+
+/** Recurrence of a task series; `rule` is an RRULE subset (FREQ, INTERVAL, BYDAY, BYMONTHDAY, COUNT, UNTIL). */
+export const taskRecurrenceSchema = z.strictObject({
+  rule: z.string().check(z.maxLength(500)),
+  /** Id shared by all occurrences of a series. */
+  seriesId: idSchema,
+  /** 0-based index of this occurrence in the series. */
+  index: z.number().check(z.int(), z.gte(0)),
+  /** Start of the series: the first occurrence's due time, which the rule counts from. */
+  dtstart: timestampSchema,
+});
+export type TaskRecurrence = z.infer<typeof taskRecurrenceSchema>;
+
+export const taskSchema = z.strictObject({
+  ...recordBaseShape,
+  subject: requiredText(),
+  type: taskTypeKeySchema,
+  status: z.enum(TASK_STATUSES),
+  /** The instant the task is due. For all-day tasks: the start of `dueDate` in `timezone`. */
+  dueAt: z.optional(timestampSchema),
+  allDay: z.boolean(),
+  /** The local day of an all-day task. */
+  dueDate: z.optional(isoDateSchema),
+  /** IANA time zone the task was planned in (for all-day tasks and recurrence). */
+  timezone: z.optional(z.string().check(z.maxLength(64))),
+  durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  ownerId: z.optional(userIdSchema),
+  priority: z.enum(TASK_PRIORITIES),
+  dealId: z.optional(idSchema),
+  contactId: z.optional(idSchema),
+  companyId: z.optional(idSchema),
+  leadId: z.optional(idSchema),
+  notes: optionalText(LIMITS.longText),
+  outcome: optionalText(LIMITS.mediumText),
+  completedAt: z.optional(timestampSchema),
+  cancelledAt: z.optional(timestampSchema),
+  postponeCount: z.number().check(z.int(), z.gte(0)),
+  lastPostponeReason: optionalText(LIMITS.mediumText),
+  /** Reminder offsets in minutes before `dueAt`. */
+  reminders: z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))),
+  recurrence: z.optional(taskRecurrenceSchema),
+  /** Set when a stage's task template created the task. */
+  stageKey: z.optional(stageKeySchema),
+  /** A required task must be done before its deal leaves the stage (with the `requiredTasksDone` rule). */
+  required: z.boolean(),
+  /** The task whose completion created this one (activity chaining). */
+  previousTaskId: z.optional(idSchema),
+});
+/** A planned or done action of a manager. */
+export type Task = z.infer<typeof taskSchema>;
+

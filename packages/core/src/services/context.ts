@@ -1,0 +1,53 @@
+import type { Clock } from '../domain/clock.js';
+import type { Random } from '../domain/random.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { CustomFieldDefinition, CustomizableEntity } from '../schema/custom-field.js';
+import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
+import type { Logger } from './logger.js';
+
+/** Who is acting: recorded on every event. */
+export interface Actor {
+  readonly userId: string;
+}
+
+/** Everything a service needs, bound to one tenant. Internal. */
+export interface CrmContext {
+  readonly storage: StorageAdapter;
+  readonly tenantId: string;
+  readonly actor: Actor | undefined;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly newId: (entity: string, nowMs: number) => string;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly defaultCurrency: string;
+  readonly customFields: CustomFieldCache;
+  /** Rejects calls after `crm.close()`. */
+  assertOpen(): void;
+}
+
+/**
+ * Caches custom-field definitions per entity. Invalidated by any committed change to definitions,
+ * including changes from other processes or tabs that reach the adapter's `onChange`.
+ */
+export class CustomFieldCache {
+  private readonly cache = new Map<string, readonly CustomFieldDefinition[]>();
+
+  constructor(private readonly tenantId: string) {}
+
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  async load(tx: StorageTx, entity: CustomizableEntity | string): Promise<readonly CustomFieldDefinition[]> {
+    const cached = this.cache.get(entity);
+    if (cached) return cached;
+    const { rows } = await tx.query('customField', this.tenantId, {
+      filter: { op: 'eq', field: 'entity', value: entity },
+      sort: [{ field: 'key' }],
+    });
+    const definitions = rows as unknown as CustomFieldDefinition[];
+    this.cache.set(entity, definitions);
+    return definitions;
+  }
+}

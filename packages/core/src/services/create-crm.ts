@@ -1,0 +1,144 @@
+import * as z from 'zod/mini';
+import { CrmError } from '../errors/crm-error.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { createIdGenerator } from '../domain/ids.js';
+import { createCryptoRandom, createSeededRandom, type Random } from '../domain/random.js';
+import { EventBus, type CrmEventHandler } from '../events/event-bus.js';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import { currencySchema, tenantIdSchema, userIdSchema } from '../schema/primitives.js';
+import type { RecordRef } from '../schema/record.js';
+import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
+import type { StorageAdapter } from '../storage/storage-adapter.js';
+import { ActivityService } from './activity-service.js';
+import { CompanyService } from './company-service.js';
+import { ContactService } from './contact-service.js';
+import { CustomFieldCache, type Actor, type CrmContext } from './context.js';
+import { CustomFieldService } from './custom-field-service.js';
+import { DealService } from './deal-service.js';
+import { LeadService } from './lead-service.js';
+import type { Page } from './list-options.js';
+import { consoleLogger, type Logger } from './logger.js';
+import { parseInput } from './parse-input.js';
+import { PipelineService } from './pipeline-service.js';
+import { EventLogService, readTimeline, type TimelineOptions } from './timeline-service.js';
+
+/** Options of `createCrm`. */
+export interface CreateCrmOptions {
+  /** Where data lives: `createMemoryStorage()`, `createSqliteStorage(…)`, `createIndexedDbStorage(…)`, … */
+  readonly storage: StorageAdapter;
+  /** The tenant every call of this instance is bound to. */
+  readonly tenantId: string;
+  /** The acting user, recorded on events and used as default owner. */
+  readonly actor?: Actor;
+  /** Time source (default: the system clock). Tests pass `createFakeClock()`. */
+  readonly clock?: Clock;
+  /** Randomness for ids (default: crypto). A seed makes ids reproducible. */
+  readonly random?: Random | { readonly seed: number | string };
+  /** Where crmkit reports failing handlers and scheduler progress (default: console warnings and errors). */
+  readonly logger?: Logger;
+  /** Currency of deals created without one (default `USD`). */
+  readonly defaultCurrency?: string;
+  /** `close()` also closes the storage (default true). Set false when several tenants share one adapter. */
+  readonly closeStorage?: boolean;
+}
+
+const optionsSchema = z.object({
+  tenantId: tenantIdSchema,
+  actor: z.optional(z.object({ userId: userIdSchema })),
+  defaultCurrency: z.optional(currencySchema),
+});
+
+/** A CRM bound to one tenant. Create it with `createCrm`. */
+export interface Crm {
+  readonly tenantId: string;
+  readonly leads: LeadService;
+  readonly contacts: ContactService;
+  readonly companies: CompanyService;
+  readonly deals: DealService;
+  readonly pipelines: PipelineService;
+  readonly customFields: CustomFieldService;
+  readonly activities: ActivityService;
+  readonly eventLog: EventLogService;
+  /**
+   * Everything that happened to a lead, contact, company or deal, newest first.
+   *
+   * @example
+   * const { items } = await crm.timeline({ type: 'contact', id: ada.id });
+   */
+  timeline(ref: RecordRef, options?: TimelineOptions): Promise<Page<CrmEvent>>;
+  /**
+   * Subscribes to committed events of one type, or all with `'*'`. Returns the unsubscribe function.
+   *
+   * @example
+   * const off = crm.on('deal.created', (e) => console.log(e.data.deal.title));
+   */
+  on<K extends CrmEventName | '*'>(name: K, handler: CrmEventHandler<K>): () => void;
+  /** Stops handlers and (unless `closeStorage: false`) closes the storage. Later calls fail with `CLOSED`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a CRM instance bound to one tenant: opens (and migrates) the storage, then exposes the services.
+ *
+ * @example
+ * import { createCrm, createMemoryStorage } from '@crmkit/core';
+ * const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme', actor: { userId: 'u1' } });
+ * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com' });
+ */
+export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
+  const parsed = parseInput(optionsSchema, options, 'createCrm');
+  if (!options.storage || typeof options.storage.transaction !== 'function') {
+    throw new CrmError('VALIDATION', 'createCrm needs a storage adapter', {
+      issues: [{ path: ['storage'], code: 'required', message: 'pass a storage adapter such as createMemoryStorage()' }],
+    });
+  }
+  const storage = options.storage;
+  const random =
+    options.random && 'seed' in options.random ? createSeededRandom(options.random.seed) : ((options.random as Random | undefined) ?? createCryptoRandom());
+  const logger = options.logger ?? consoleLogger;
+  const bus = new EventBus(logger);
+  const customFields = new CustomFieldCache(parsed.tenantId);
+  let closed = false;
+
+  await storage.open(CRM_STORAGE_SCHEMA);
+  const stopWatching = storage.onChange((batch) => {
+    if (batch.changes.some((c) => c.entity === 'customField')) customFields.invalidate();
+  });
+
+  const ctx: CrmContext = {
+    storage,
+    tenantId: parsed.tenantId,
+    actor: parsed.actor,
+    clock: options.clock ?? systemClock,
+    random,
+    newId: createIdGenerator(random),
+    bus,
+    logger,
+    defaultCurrency: parsed.defaultCurrency ?? 'USD',
+    customFields,
+    assertOpen() {
+      if (closed) throw new CrmError('CLOSED', 'This crm instance is closed', { what: 'crm' });
+    },
+  };
+
+  return {
+    tenantId: parsed.tenantId,
+    leads: new LeadService(ctx),
+    contacts: new ContactService(ctx),
+    companies: new CompanyService(ctx),
+    deals: new DealService(ctx),
+    pipelines: new PipelineService(ctx),
+    customFields: new CustomFieldService(ctx),
+    activities: new ActivityService(ctx),
+    eventLog: new EventLogService(ctx),
+    timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
+    on: (name, handler) => bus.on(name, handler),
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopWatching();
+      bus.clear();
+      if (options.closeStorage !== false) await storage.close();
+    },
+  };
+}

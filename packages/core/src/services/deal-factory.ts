@@ -1,0 +1,137 @@
+import type * as z from 'zod/mini';
+import { ruleViolation, validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { applyCustomValues } from '../domain/custom-values.js';
+import { dealAmount, findStage, firstOpenStage, priceLineItems, valueFields } from '../domain/deal-values.js';
+import { compact, newRecordBase } from '../domain/records.js';
+import type { Deal, dealCreateInputSchema } from '../schema/deal.js';
+import type { Pipeline, Stage } from '../schema/pipeline.js';
+import type { StageVisit } from '../schema/stage-visit.js';
+import type { Operation } from './operation.js';
+import { checkReferences } from './references.js';
+
+export type ParsedDealCreate = z.output<typeof dealCreateInputSchema>;
+
+/** Loads the pipeline a new deal goes to: the given one, else the oldest active pipeline. */
+export async function resolvePipeline(op: Operation, pipelineId: string | undefined, context: string): Promise<Pipeline> {
+  if (pipelineId) {
+    const found = await op.get<Pipeline>('pipeline', pipelineId);
+    if (!found) throw validationError(context, [{ path: ['pipelineId'], code: 'not_found', message: `pipeline ${pipelineId} does not exist` }]);
+    if (found.archived) throw ruleViolation([{ rule: 'pipeline.archived', message: `pipeline ${found.name} is archived` }]);
+    return found;
+  }
+  const { rows } = await op.query<Pipeline>('pipeline', {
+    filter: { op: 'eq', field: 'archived', value: false },
+    sort: [{ field: 'createdAt' }],
+    limit: 1,
+  });
+  const first = rows[0];
+  if (!first) throw ruleViolation([{ rule: 'pipeline.none', message: 'there is no pipeline yet: create one with crm.pipelines.create' }]);
+  return first;
+}
+
+/** Picks the stage a new deal starts in; only open stages are allowed (use win/lose to close). */
+export function resolveStartStage(pipeline: Pipeline, stageKey: string | undefined, context: string): Stage {
+  const stage = stageKey ? findStage(pipeline, stageKey) : firstOpenStage(pipeline);
+  if (!stage) {
+    throw validationError(context, [{ path: ['stageKey'], code: 'not_found', message: `pipeline ${pipeline.name} has no stage "${stageKey}"` }]);
+  }
+  if (stage.kind !== 'open') {
+    throw validationError(context, [{ path: ['stageKey'], code: 'invalid_value', message: 'a new deal starts in an open stage; close it with win or lose' }]);
+  }
+  return stage;
+}
+
+/** Checks that the given money fields agree and returns the deal currency. */
+export function resolveCurrency(
+  input: { currency?: string; value?: { currency: string }; lineItems?: readonly unknown[] },
+  fallback: string,
+  issues: ValidationIssue[],
+): string {
+  if (input.value && input.lineItems && input.lineItems.length > 0) {
+    issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them; pass one or the other' });
+  }
+  if (input.value && input.currency && input.value.currency !== input.currency) {
+    issues.push({ path: ['value', 'currency'], code: 'invalid_value', message: `must equal the deal currency ${input.currency}` });
+  }
+  return input.currency ?? input.value?.currency ?? fallback;
+}
+
+/** A new stage visit for a deal entering a stage. */
+export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string): StageVisit {
+  return compact({
+    ...newRecordBase(op.newId('stageVisit'), op.tenantId, op.now),
+    dealId: deal.id,
+    pipelineId: deal.pipelineId,
+    stageKey: deal.stageKey,
+    enteredAt: op.now,
+    enteredBy: op.ctx.actor?.userId,
+    fromStageKey,
+    ownerId: deal.ownerId,
+    postponeCount: 0,
+  });
+}
+
+/**
+ * Creates a deal inside an operation: resolves pipeline and stage, checks links and custom fields,
+ * prices line items, writes the deal and its first stage visit, and records `deal.created`.
+ */
+export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
+  const pipeline = await resolvePipeline(op, input.pipelineId, context);
+  const stage = resolveStartStage(pipeline, input.stageKey, context);
+  await checkReferences(op, context, [
+    { entity: 'contact', id: input.contactId, path: ['contactId'] },
+    { entity: 'company', id: input.companyId, path: ['companyId'] },
+    { entity: 'lead', id: input.leadId, path: ['leadId'] },
+  ]);
+  const issues: ValidationIssue[] = [];
+  const currency = resolveCurrency(input, op.ctx.defaultCurrency, issues);
+  const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+  const custom = applyCustomValues(definitions, input.custom, undefined);
+  issues.push(...custom.issues);
+  if (issues.length) throw validationError(context, issues);
+
+  const lineItems = priceLineItems(input.lineItems ?? []);
+  let amount: number;
+  try {
+    amount = dealAmount(lineItems, input.value);
+  } catch (error) {
+    throw validationError(context, [{ path: ['lineItems'], code: 'too_big', message: (error as Error).message }]);
+  }
+  const probability = input.probability ?? stage.probability;
+  const deal = compact({
+    ...newRecordBase(input.id ?? op.newId('deal'), op.tenantId, op.now),
+    title: input.title,
+    pipelineId: pipeline.id,
+    stageKey: stage.key,
+    status: 'open' as const,
+    ownerId: input.ownerId ?? op.ctx.actor?.userId,
+    contactId: input.contactId,
+    companyId: input.companyId,
+    leadId: input.leadId,
+    ...valueFields(amount, currency, probability),
+    lineItems,
+    probability,
+    probabilityManual: input.probability !== undefined,
+    expectedCloseDate: input.expectedCloseDate,
+    stageEnteredAt: op.now,
+    lastActivityAt: op.now,
+    postponeCount: 0,
+    stagePostponeCount: 0,
+    source: input.source,
+    tags: input.tags ?? [],
+    custom: custom.values,
+  }) as Deal;
+  await op.insert('deal', deal);
+  await op.insert('stageVisit', newStageVisit(op, deal));
+  op.record('deal.created', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
+  return { deal, pipeline, stage };
+}
+
+/** The records whose timelines show a deal's events. */
+export function dealRefs(deal: Pick<Deal, 'contactId' | 'companyId' | 'leadId'>): { type: string; id: string }[] {
+  const refs: { type: string; id: string }[] = [];
+  if (deal.contactId) refs.push({ type: 'contact', id: deal.contactId });
+  if (deal.companyId) refs.push({ type: 'company', id: deal.companyId });
+  if (deal.leadId) refs.push({ type: 'lead', id: deal.leadId });
+  return refs;
+}

@@ -1,0 +1,157 @@
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { applyCustomValues } from '../domain/custom-values.js';
+import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
+import { applyPatch, diffRecords, reviseRecord } from '../domain/records.js';
+import type { AggregateRow } from '../query/query-spec.js';
+import { dealCreateInputSchema, dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
+import type { Pipeline } from '../schema/pipeline.js';
+import type { StageVisit } from '../schema/stage-visit.js';
+import type { DealField } from '../storage/crm-schema.js';
+import type { CrmContext } from './context.js';
+import { createDealIn, dealRefs, resolveCurrency } from './deal-factory.js';
+import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from './list-options.js';
+import { runRead, runWrite, type Operation } from './operation.js';
+import { parseId, parseInput } from './parse-input.js';
+import { checkReferences } from './references.js';
+import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
+import * as z from 'zod/mini';
+import { produce } from 'immer';
+
+const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'tags'];
+
+/** Closes the open stage visit of a deal (used when it leaves its stage or is removed). */
+export async function closeOpenVisit(op: Operation, deal: Deal, patch: Partial<StageVisit>): Promise<StageVisit | undefined> {
+  const { rows } = await op.query<StageVisit>('stageVisit', {
+    filter: { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'eq', field: 'exitedAt', value: null }] },
+    sort: [{ field: 'enteredAt', direction: 'desc' }],
+    limit: 1,
+  });
+  const visit = rows[0];
+  if (!visit) return undefined;
+  const next = reviseRecord(visit, op.now, (draft) => {
+    Object.assign(draft, patch);
+    draft.exitedAt = op.now;
+    if (op.ctx.actor) draft.exitedBy = op.ctx.actor.userId;
+    draft.durationMs = Math.max(0, Date.parse(op.now) - Date.parse(visit.enteredAt));
+  });
+  return op.update('stageVisit', visit, next);
+}
+
+/**
+ * Deals: the orders moving through a pipeline. `crm.deals`.
+ */
+export class DealService {
+  /** @internal */
+  constructor(protected readonly ctx: CrmContext) {}
+
+  /**
+   * Creates a deal in a pipeline's stage (default: first pipeline, first open stage). With line
+   * items, the amount is their sum; the probability follows the stage unless given.
+   *
+   * @example
+   * const deal = await crm.deals.create({
+   *   title: '40 office chairs', contactId: contact.id, currency: 'EUR',
+   *   lineItems: [{ name: 'Chair', quantity: 40, unitPrice: 129_00 }],
+   * });
+   */
+  async create(input: DealCreateInput): Promise<Deal> {
+    const parsed = parseInput(dealCreateInputSchema, input, 'deals.create');
+    return runWrite(this.ctx, async (op) => (await createDealIn(op, parsed, 'deals.create')).deal);
+  }
+
+  /** Reads a deal. @throws CrmError `NOT_FOUND`. */
+  get(id: string): Promise<Deal> {
+    const dealId = parseId(id, 'deals.get');
+    return runRead(this.ctx, (op) => op.require<Deal>('deal', dealId));
+  }
+
+  /**
+   * Changes a deal's fields (not its stage: use the funnel moves). Replacing `lineItems` re-prices
+   * the deal; a manual `probability` sticks until the stage changes, `null` returns to the stage's.
+   */
+  update(id: string, patch: DealUpdateInput): Promise<Deal> {
+    const dealId = parseId(id, 'deals.update');
+    const parsed = parseInput(dealUpdateInputSchema, patch, 'deals.update');
+    return runWrite(this.ctx, async (op) => {
+      const deal = await op.require<Deal>('deal', dealId);
+      assertExpectedVersion('deal', deal, parsed.version);
+      await checkReferences(op, 'deals.update', [
+        { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
+        { entity: 'company', id: parsed.companyId, path: ['companyId'] },
+      ]);
+      const issues: ValidationIssue[] = [];
+      const lineItemsInput = parsed.lineItems;
+      const keepsLineItems = lineItemsInput === undefined ? deal.lineItems.length > 0 : lineItemsInput.length > 0;
+      if (parsed.value && keepsLineItems) {
+        issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
+      }
+      const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
+      const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+      const custom = applyCustomValues(definitions, parsed.custom, deal.custom);
+      issues.push(...custom.issues);
+      if (issues.length) throw validationError('deals.update', issues);
+
+      const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
+      const stageProbability = findStage(pipeline, deal.stageKey)?.probability ?? deal.probability;
+      const lineItems = lineItemsInput ? priceLineItems(lineItemsInput) : deal.lineItems;
+      let amount: number;
+      try {
+        amount = dealAmount(lineItems, parsed.value ?? (lineItems.length ? undefined : deal.value));
+      } catch (error) {
+        throw validationError('deals.update', [{ path: ['lineItems'], code: 'too_big', message: (error as Error).message }]);
+      }
+      const manual = parsed.probability === null ? false : parsed.probability !== undefined ? true : deal.probabilityManual;
+      const probability = deal.status !== 'open' ? deal.probability : manual ? (parsed.probability ?? deal.probability) : stageProbability;
+
+      const next = reviseRecord(deal, op.now, (draft) => {
+        applyPatch(draft as unknown as Record<string, unknown>, parsed, EDITABLE);
+        applyPatch(draft as unknown as Record<string, unknown>, { custom: custom.values }, ['custom']);
+        if (lineItemsInput) draft.lineItems = lineItems;
+        const money = valueFields(amount, currency, probability);
+        applyPatch(draft as unknown as Record<string, unknown>, { ...money, probability, probabilityManual: manual }, [
+          'value', 'weightedValue', 'probability', 'probabilityManual',
+        ]);
+      });
+      if (next === deal) return deal;
+      // Any change is activity on the deal: it restarts the rotting clock.
+      const stored = produce(next, (draft) => {
+        draft.lastActivityAt = op.now;
+        delete draft.rottingSince;
+      });
+      await op.update('deal', deal, stored);
+      op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
+      return stored;
+    });
+  }
+
+  /** Lists deals (newest first by default). Filter by stage, owner, status, amount, custom fields… */
+  list(options?: ListOptions<DealField>): Promise<Page<Deal>> {
+    return runRead(this.ctx, (op) => listRecords<Deal>(op, 'deal', options, 'deals.list'));
+  }
+
+  /**
+   * Groups deals and computes metrics in storage (SQL GROUP BY where available).
+   *
+   * @example
+   * await crm.deals.aggregate({ where: where.eq('pipelineId', id), groupBy: ['stageKey'],
+   *   metrics: { deals: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } });
+   */
+  aggregate(options: AggregateOptions<DealField>): Promise<AggregateRow[]> {
+    return runRead(this.ctx, (op) => aggregateRecords(op, 'deal', options, 'deals.aggregate'));
+  }
+
+  /**
+   * Deletes a deal. Its events and stage history stay in the log (the open visit is closed as `removed`).
+   */
+  remove(id: string, options: { version?: number } = {}): Promise<void> {
+    const dealId = parseId(id, 'deals.remove');
+    const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'deals.remove');
+    return runWrite(this.ctx, async (op) => {
+      const deal = await op.require<Deal>('deal', dealId);
+      assertExpectedVersion('deal', deal, version);
+      await closeOpenVisit(op, deal, { exitKind: 'removed' });
+      await op.remove('deal', deal);
+      op.record('deal.removed', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
+    });
+  }
+}

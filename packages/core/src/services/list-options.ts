@@ -1,0 +1,100 @@
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { customFieldQueryType } from '../domain/custom-values.js';
+import type { AggregateRow, AggregateSpec, Filter, SortSpec } from '../query/query-spec.js';
+import { decodeCursor } from '../query/cursor.js';
+import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
+import { LIMITS } from '../schema/primitives.js';
+import type { RecordBase } from '../schema/record.js';
+import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
+import { CUSTOM_PATH_PATTERN, entitySchemaOf } from '../storage/storage-schema.js';
+import type { Operation } from './operation.js';
+
+/** Options of every `list` method. */
+export interface ListOptions<F extends string = string> {
+  /** A filter tree; see `Filter` and the `where` builders. */
+  readonly where?: Filter<F>;
+  /** Sort keys; ties always break by id ascending. */
+  readonly orderBy?: readonly SortSpec<F>[];
+  /** Page size, 1–1000 (default 50). */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+/** One page of a list. `nextCursor` is present exactly when more records match. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+/** Options of every `aggregate` method. */
+export interface AggregateOptions<F extends string = string> {
+  readonly where?: Filter<F>;
+  readonly groupBy?: readonly F[];
+  readonly metrics: AggregateSpec<F>['metrics'];
+}
+
+const CUSTOMIZABLE = new Set(['lead', 'contact', 'company', 'deal']);
+
+/** Resolves query fields of an entity: `id`, its declared fields and, where allowed, its custom fields. */
+export async function fieldResolver(op: Operation, entity: string): Promise<FieldResolver> {
+  const declared = entitySchemaOf(CRM_STORAGE_SCHEMA, entity).fields;
+  const definitions = CUSTOMIZABLE.has(entity) ? await op.ctx.customFields.load(op.tx, entity) : [];
+  return (field) => {
+    if (field === 'id') return 'string';
+    if (Object.prototype.hasOwnProperty.call(declared, field)) return declared[field];
+    if (definitions.length && CUSTOM_PATH_PATTERN.test(field)) return customFieldQueryType(definitions, field);
+    return undefined;
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates list options and runs the query.
+ *
+ * @throws CrmError `VALIDATION` for unknown fields, wrong value types, a bad limit or cursor.
+ */
+export async function listRecords<T extends RecordBase>(
+  op: Operation,
+  entity: string,
+  options: unknown,
+  context: string,
+  defaultOrder: readonly SortSpec[] = [{ field: 'createdAt', direction: 'desc' }],
+): Promise<Page<T>> {
+  const opts = options === undefined ? {} : options;
+  if (!isPlainObject(opts)) throw validationError(context, [{ path: [], code: 'invalid_type', message: 'must be an options object' }]);
+  const issues: ValidationIssue[] = [];
+  for (const key of Object.keys(opts)) {
+    if (!['where', 'orderBy', 'limit', 'cursor'].includes(key)) issues.push({ path: [key], code: 'unknown_field', message: `unknown field "${key}"` });
+  }
+  const resolve = await fieldResolver(op, entity);
+  if (opts.where !== undefined) issues.push(...validateFilterTree(opts.where, resolve));
+  if (opts.orderBy !== undefined) issues.push(...validateSort(opts.orderBy, resolve));
+  const limit = opts.limit ?? 50;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
+    issues.push({ path: ['limit'], code: 'invalid_value', message: `must be an integer from 1 to ${LIMITS.listLimit}` });
+  }
+  if (opts.cursor !== undefined && typeof opts.cursor !== 'string') {
+    issues.push({ path: ['cursor'], code: 'invalid_type', message: 'must be a cursor string' });
+  }
+  if (issues.length) throw validationError(context, issues);
+  const sort = (opts.orderBy as SortSpec[] | undefined) ?? defaultOrder;
+  if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
+  const { rows, nextCursor } = await op.query<T>(entity, {
+    filter: opts.where as Filter | undefined,
+    sort,
+    limit: limit as number,
+    after: opts.cursor as string | undefined,
+  });
+  return nextCursor === undefined ? { items: rows } : { items: rows, nextCursor };
+}
+
+/** Validates aggregate options and runs the aggregate. */
+export async function aggregateRecords(op: Operation, entity: string, options: unknown, context: string): Promise<AggregateRow[]> {
+  const resolve = await fieldResolver(op, entity);
+  const spec = validateAggregate(options, resolve, context);
+  return op.tx.aggregate(entity, op.tenantId, spec);
+}

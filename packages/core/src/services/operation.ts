@@ -1,0 +1,137 @@
+import { notFound } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
+import type { CrmEvent, CrmEventMap, CrmEventName } from '../events/event-map.js';
+import type { QuerySpec } from '../query/query-spec.js';
+import { refKey, type RecordBase } from '../schema/record.js';
+import type { EventLogEntry } from '../schema/event.js';
+import type { Row, StorageTx } from '../storage/storage-adapter.js';
+import type { CrmContext } from './context.js';
+
+/** A record an event concerns: `{ type: 'deal', id }`. */
+export interface EventRef {
+  readonly type: string;
+  readonly id: string;
+}
+
+/**
+ * One unit of work inside a storage transaction: reads, versioned writes and the events to append.
+ * Every write of an operation and its event-log entries commit together or not at all.
+ */
+export class Operation {
+  readonly nowMs: number;
+  readonly now: string;
+  readonly events: CrmEvent[] = [];
+
+  constructor(
+    readonly ctx: CrmContext,
+    readonly tx: StorageTx,
+  ) {
+    this.nowMs = ctx.clock.now();
+    this.now = toTimestamp(this.nowMs);
+  }
+
+  get tenantId(): string {
+    return this.ctx.tenantId;
+  }
+
+  newId(entity: string): string {
+    return this.ctx.newId(entity, this.nowMs);
+  }
+
+  async get<T extends RecordBase>(entity: string, id: string): Promise<T | undefined> {
+    const [row] = await this.tx.getMany(entity, this.ctx.tenantId, [id]);
+    return row as T | undefined;
+  }
+
+  async getMany<T extends RecordBase>(entity: string, ids: readonly string[]): Promise<(T | undefined)[]> {
+    return (await this.tx.getMany(entity, this.ctx.tenantId, ids)) as (T | undefined)[];
+  }
+
+  /** Reads a record or throws `NOT_FOUND`. */
+  async require<T extends RecordBase>(entity: string, id: string): Promise<T> {
+    const row = await this.get<T>(entity, id);
+    if (!row) throw notFound(entity, id);
+    return row;
+  }
+
+  async query<T extends RecordBase>(entity: string, spec: QuerySpec): Promise<{ rows: T[]; nextCursor?: string }> {
+    return (await this.tx.query(entity, this.ctx.tenantId, spec)) as unknown as { rows: T[]; nextCursor?: string };
+  }
+
+  async insert<T extends RecordBase>(entity: string, record: T): Promise<T> {
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: record as unknown as Row }]);
+    return record;
+  }
+
+  async insertMany<T extends RecordBase>(entity: string, records: readonly T[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: r as unknown as Row })));
+  }
+
+  /** Writes `next` if the stored row is still at `previous.version`; a no-op when nothing changed. */
+  async update<T extends RecordBase>(entity: string, previous: T, next: T): Promise<T> {
+    if (next === previous) return previous;
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: next as unknown as Row, expectedVersion: previous.version }]);
+    return next;
+  }
+
+  async remove(entity: string, record: RecordBase): Promise<void> {
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'delete', id: record.id, expectedVersion: record.version }]);
+  }
+
+  /**
+   * Records a domain event: appended to the event log with this operation's writes, emitted to
+   * handlers after commit. `refs` are the records whose timelines show it (the subject is added).
+   */
+  record<K extends CrmEventName>(type: K, subject: EventRef, data: CrmEventMap[K], refs: readonly (EventRef | undefined)[] = []): void {
+    const keys = new Set<string>([refKey(subject)]);
+    for (const ref of refs) if (ref && ref.id) keys.add(refKey(ref));
+    const entry: EventLogEntry = {
+      id: this.newId('event'),
+      tenantId: this.ctx.tenantId,
+      version: 1,
+      createdAt: this.now,
+      updatedAt: this.now,
+      type,
+      at: this.now,
+      subjectType: subject.type,
+      subjectId: subject.id,
+      refs: [...keys],
+      data: data as unknown as Record<string, unknown>,
+      ...(this.ctx.actor ? { actorId: this.ctx.actor.userId } : {}),
+    };
+    this.events.push(entry as unknown as CrmEvent);
+  }
+
+  /** Appends the recorded events to the log. Called once, at the end of the operation. */
+  async flushEvents(): Promise<void> {
+    if (this.events.length === 0) return;
+    await this.tx.write(
+      'event',
+      this.ctx.tenantId,
+      this.events.map((e) => ({ type: 'insert' as const, row: e as unknown as Row })),
+    );
+  }
+}
+
+/**
+ * Runs a write operation: one read-write transaction, events appended in it, handlers notified
+ * only after it committed.
+ */
+export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
+  ctx.assertOpen();
+  const { result, events } = await ctx.storage.transaction('rw', async (tx) => {
+    const op = new Operation(ctx, tx);
+    const value = await fn(op);
+    await op.flushEvents();
+    return { result: value, events: op.events };
+  });
+  for (const event of events) ctx.bus.emit(event);
+  return result;
+}
+
+/** Runs a read-only operation in one read transaction. */
+export async function runRead<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
+  ctx.assertOpen();
+  return ctx.storage.transaction('r', async (tx) => fn(new Operation(ctx, tx)));
+}

@@ -1,0 +1,36 @@
+import { conflict, CrmError, validationError } from '../errors/crm-error.js';
+import type { Row, WriteOp } from './storage-adapter.js';
+
+/** Throws `CLOSED` for a call on a closed adapter. Shared by every adapter. */
+export function assertOpen(closed: boolean, adapter: string): void {
+  if (closed) throw new CrmError('CLOSED', `The ${adapter} storage is closed`, { what: `${adapter} storage` });
+}
+
+/** Throws `VALIDATION` when a written row does not belong to the tenant the write is scoped to. */
+export function assertRowTenant(entity: string, tenantId: string, op: WriteOp): void {
+  if (op.type === 'delete') return;
+  const row = op.row;
+  if (row.tenantId !== tenantId) {
+    throw validationError(`storage write to ${entity}`, [
+      { path: ['tenantId'], code: 'tenant_mismatch', message: `row belongs to tenant "${String(row.tenantId)}", not "${tenantId}"` },
+    ]);
+  }
+  if (typeof row.id !== 'string' || typeof row.version !== 'number') {
+    throw validationError(`storage write to ${entity}`, [{ path: ['id'], code: 'invalid_row', message: 'rows need a string id and a numeric version' }]);
+  }
+}
+
+/**
+ * Checks one write against the stored row (or its absence) and throws `CONFLICT` as the contract says.
+ * Adapters that read before writing share this check so their conflict details agree.
+ */
+export function checkWriteVersion(entity: string, op: WriteOp, stored: Row | undefined): void {
+  const id = op.type === 'delete' ? op.id : op.row.id;
+  if (op.type === 'insert') {
+    if (stored) throw conflict(entity, id, null, stored.version);
+    return;
+  }
+  const expected = op.expectedVersion;
+  if (!stored) throw conflict(entity, id, expected ?? null, null);
+  if (expected !== undefined && stored.version !== expected) throw conflict(entity, id, expected, stored.version);
+}

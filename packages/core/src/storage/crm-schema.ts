@@ -1,0 +1,285 @@
+import type { EntitySchema, FieldType, StorageSchema } from './storage-schema.js';
+
+const timestamps = { createdAt: 'string', updatedAt: 'string' } as const;
+
+export const leadFields = {
+  ...timestamps,
+  status: 'string',
+  name: 'string',
+  email: 'string',
+  phone: 'string',
+  companyName: 'string',
+  title: 'string',
+  source: 'string',
+  campaign: 'string',
+  country: 'string',
+  territory: 'string',
+  ownerId: 'string',
+  probability: 'number',
+  'expectedValue.amount': 'number',
+  'expectedValue.currency': 'string',
+  qualifiedAt: 'string',
+  disqualifiedAt: 'string',
+  convertedAt: 'string',
+  'converted.contactId': 'string',
+  'converted.companyId': 'string',
+  'converted.dealId': 'string',
+  tags: 'string[]',
+  searchKeys: 'string[]',
+} as const satisfies Record<string, FieldType>;
+
+const lead: EntitySchema = {
+  name: 'lead',
+  fields: leadFields,
+  indexes: [
+    { name: 'status', fields: ['status', 'createdAt'] },
+    { name: 'owner', fields: ['ownerId', 'status', 'createdAt'] },
+    { name: 'convertedContact', fields: ['converted.contactId'] },
+    { name: 'searchKeys', fields: ['searchKeys'] },
+    { name: 'tags', fields: ['tags'] },
+  ],
+};
+
+export const contactFields = {
+  ...timestamps,
+  name: 'string',
+  email: 'string',
+  phone: 'string',
+  jobTitle: 'string',
+  companyId: 'string',
+  ownerId: 'string',
+  leadId: 'string',
+  source: 'string',
+  country: 'string',
+  lastInteractionAt: 'string',
+  tags: 'string[]',
+  searchKeys: 'string[]',
+} as const satisfies Record<string, FieldType>;
+
+const contact: EntitySchema = {
+  name: 'contact',
+  fields: contactFields,
+  indexes: [
+    { name: 'company', fields: ['companyId', 'name'] },
+    { name: 'owner', fields: ['ownerId', 'name'] },
+    { name: 'lead', fields: ['leadId'] },
+    { name: 'searchKeys', fields: ['searchKeys'] },
+    { name: 'tags', fields: ['tags'] },
+  ],
+};
+
+export const companyFields = {
+  ...timestamps,
+  name: 'string',
+  domain: 'string',
+  phone: 'string',
+  industry: 'string',
+  country: 'string',
+  ownerId: 'string',
+  lastInteractionAt: 'string',
+  tags: 'string[]',
+  searchKeys: 'string[]',
+} as const satisfies Record<string, FieldType>;
+
+const company: EntitySchema = {
+  name: 'company',
+  fields: companyFields,
+  indexes: [
+    { name: 'name', fields: ['name'] },
+    { name: 'domain', fields: ['domain'] },
+    { name: 'owner', fields: ['ownerId', 'name'] },
+    { name: 'searchKeys', fields: ['searchKeys'] },
+    { name: 'tags', fields: ['tags'] },
+  ],
+};
+
+export const dealFields = {
+  ...timestamps,
+  title: 'string',
+  pipelineId: 'string',
+  stageKey: 'string',
+  status: 'string',
+  ownerId: 'string',
+  contactId: 'string',
+  companyId: 'string',
+  leadId: 'string',
+  'value.amount': 'number',
+  'value.currency': 'string',
+  probability: 'number',
+  probabilityManual: 'boolean',
+  'weightedValue.amount': 'number',
+  expectedCloseDate: 'string',
+  closedAt: 'string',
+  lostReason: 'string',
+  stageEnteredAt: 'string',
+  lastActivityAt: 'string',
+  postponeCount: 'number',
+  stagePostponeCount: 'number',
+  rottingSince: 'string',
+  nextStepDueAt: 'string',
+  source: 'string',
+  tags: 'string[]',
+} as const satisfies Record<string, FieldType>;
+
+const deal: EntitySchema = {
+  name: 'deal',
+  fields: dealFields,
+  indexes: [
+    // The pipeline board: one page of cards per stage, in stage-entry order.
+    { name: 'board', fields: ['pipelineId', 'stageKey', 'stageEnteredAt'] },
+    { name: 'pipelineStatus', fields: ['pipelineId', 'status', 'expectedCloseDate'] },
+    { name: 'owner', fields: ['ownerId', 'status', 'updatedAt'] },
+    { name: 'contact', fields: ['contactId', 'createdAt'] },
+    { name: 'company', fields: ['companyId', 'createdAt'] },
+    { name: 'activity', fields: ['status', 'lastActivityAt'] },
+    { name: 'tags', fields: ['tags'] },
+  ],
+};
+
+export const pipelineFields = { ...timestamps, name: 'string', archived: 'boolean' } as const satisfies Record<string, FieldType>;
+
+const pipeline: EntitySchema = {
+  name: 'pipeline',
+  fields: pipelineFields,
+  indexes: [{ name: 'created', fields: ['createdAt'] }],
+};
+
+export const taskFields = {
+  ...timestamps,
+  subject: 'string',
+  type: 'string',
+  status: 'string',
+  dueAt: 'string',
+  dueDate: 'string',
+  allDay: 'boolean',
+  ownerId: 'string',
+  priority: 'string',
+  dealId: 'string',
+  contactId: 'string',
+  companyId: 'string',
+  leadId: 'string',
+  completedAt: 'string',
+  stageKey: 'string',
+  required: 'boolean',
+  postponeCount: 'number',
+  'recurrence.seriesId': 'string',
+} as const satisfies Record<string, FieldType>;
+
+const task: EntitySchema = {
+  name: 'task',
+  fields: taskFields,
+  indexes: [
+    // An owner's agenda: open tasks by due time.
+    { name: 'agenda', fields: ['ownerId', 'status', 'dueAt'] },
+    { name: 'due', fields: ['status', 'dueAt'] },
+    { name: 'deal', fields: ['dealId', 'status', 'dueAt'] },
+    { name: 'contact', fields: ['contactId', 'dueAt'] },
+    { name: 'company', fields: ['companyId', 'dueAt'] },
+    { name: 'lead', fields: ['leadId', 'dueAt'] },
+    { name: 'series', fields: ['recurrence.seriesId'] },
+  ],
+};
+
+export const activityFields = {
+  ...timestamps,
+  kind: 'string',
+  channel: 'string',
+  direction: 'string',
+  occurredAt: 'string',
+  ownerId: 'string',
+  dealId: 'string',
+  contactId: 'string',
+  companyId: 'string',
+  leadId: 'string',
+  taskId: 'string',
+} as const satisfies Record<string, FieldType>;
+
+const activity: EntitySchema = {
+  name: 'activity',
+  fields: activityFields,
+  indexes: [
+    { name: 'deal', fields: ['dealId', 'occurredAt'] },
+    { name: 'contact', fields: ['contactId', 'occurredAt'] },
+    { name: 'company', fields: ['companyId', 'occurredAt'] },
+    { name: 'lead', fields: ['leadId', 'occurredAt'] },
+    { name: 'owner', fields: ['ownerId', 'occurredAt'] },
+  ],
+};
+
+export const eventFields = {
+  createdAt: 'string',
+  type: 'string',
+  at: 'string',
+  actorId: 'string',
+  subjectType: 'string',
+  subjectId: 'string',
+  refs: 'string[]',
+} as const satisfies Record<string, FieldType>;
+
+const event: EntitySchema = {
+  name: 'event',
+  fields: eventFields,
+  indexes: [
+    // The timeline: every event that concerns a record (multi-entry over refs), newest first by `at`.
+    { name: 'refs', fields: ['refs'] },
+    { name: 'subject', fields: ['subjectId', 'at'] },
+    { name: 'type', fields: ['type', 'at'] },
+    { name: 'at', fields: ['at'] },
+  ],
+};
+
+export const customFieldFields = { ...timestamps, entity: 'string', key: 'string', type: 'string', archived: 'boolean' } as const satisfies Record<string, FieldType>;
+
+const customField: EntitySchema = {
+  name: 'customField',
+  fields: customFieldFields,
+  indexes: [{ name: 'entityKey', fields: ['entity', 'key'] }],
+};
+
+export const stageVisitFields = {
+  ...timestamps,
+  dealId: 'string',
+  pipelineId: 'string',
+  stageKey: 'string',
+  enteredAt: 'string',
+  exitedAt: 'string',
+  exitKind: 'string',
+  toStageKey: 'string',
+  ownerId: 'string',
+  postponeCount: 'number',
+  durationMs: 'number',
+} as const satisfies Record<string, FieldType>;
+
+const stageVisit: EntitySchema = {
+  name: 'stageVisit',
+  fields: stageVisitFields,
+  indexes: [
+    { name: 'deal', fields: ['dealId', 'enteredAt'] },
+    // Funnel analytics: visits of a stage in a period.
+    { name: 'funnel', fields: ['pipelineId', 'stageKey', 'enteredAt'] },
+  ],
+};
+
+/**
+ * The storage schema of crmkit: every entity, its queryable fields and its indexes.
+ * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
+ */
+export const CRM_STORAGE_SCHEMA: StorageSchema = {
+  version: 1,
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit],
+};
+
+/** Entity names of the built-in schema. */
+export type CrmEntity = 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit';
+
+type CustomPath = `custom.${string}`;
+/** Queryable fields of each entity, for typed filters and sorts. */
+export type LeadField = 'id' | keyof typeof leadFields | CustomPath;
+export type ContactField = 'id' | keyof typeof contactFields | CustomPath;
+export type CompanyField = 'id' | keyof typeof companyFields | CustomPath;
+export type DealField = 'id' | keyof typeof dealFields | CustomPath;
+export type TaskField = 'id' | keyof typeof taskFields;
+export type ActivityField = 'id' | keyof typeof activityFields;
+export type EventField = 'id' | keyof typeof eventFields;
+export type StageVisitField = 'id' | keyof typeof stageVisitFields;
+export type PipelineField = 'id' | keyof typeof pipelineFields;

@@ -1,0 +1,211 @@
+import { CrmError } from '../errors/crm-error.js';
+import { executeAggregate, executeQuery } from '../query/execute.js';
+import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
+import { assertOpen, assertRowTenant, checkWriteVersion } from './adapter-guards.js';
+import { deepFreeze } from './deep-freeze.js';
+import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
+import type { StorageSchema } from './storage-schema.js';
+
+type TenantRows = Map<string, Row>;
+type EntityRows = Map<string, TenantRows>;
+
+/** A snapshot of everything stored, for assertions in tests: entity → tenant → rows sorted by id. */
+export type MemorySnapshot = Record<string, Record<string, Row[]>>;
+
+export interface MemoryStorage extends StorageAdapter {
+  /** Every stored row, as a plain structure. Useful to assert "nothing was written". */
+  snapshot(): MemorySnapshot;
+}
+
+const CAPABILITIES: StorageCapabilities = {
+  filterOps: ['eq', 'in', 'lt', 'lte', 'gt', 'gte', 'prefix', 'containsAny', 'and', 'or'],
+  sort: true,
+  aggregate: true,
+  durable: false,
+  externalChanges: false,
+};
+
+/**
+ * Creates the in-memory storage: the reference implementation of the storage contract, and the
+ * fastest choice for tests. Data lives as long as the adapter.
+ *
+ * @example
+ * const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme' });
+ */
+export function createMemoryStorage(): MemoryStorage {
+  const data = new Map<string, EntityRows>();
+  const listeners = new Set<(batch: ChangeBatch) => void>();
+  let closed = false;
+  let opened = false;
+  let writeLock: Promise<void> = Promise.resolve();
+
+  const committedRows = (entity: string, tenantId: string): TenantRows | undefined => data.get(entity)?.get(tenantId);
+
+  function assertReady(): void {
+    assertOpen(closed, 'memory');
+    if (!opened) throw new CrmError('STORAGE', 'The memory storage was used before open()', { adapter: 'memory', retryable: false });
+  }
+
+  function assertEntity(entity: string): void {
+    if (!data.has(entity)) throw new CrmError('STORAGE', `Unknown entity "${entity}"`, { adapter: 'memory', retryable: false });
+  }
+
+  function makeTx(writable: boolean) {
+    // Staged writes of this transaction: entity → tenant → id → row (null = deleted).
+    const staged = new Map<string, Map<string, Map<string, Row | null>>>();
+    const changes: Change[] = [];
+    const state = { poisoned: undefined as unknown, done: false };
+
+    const stagedOf = (entity: string, tenantId: string) => staged.get(entity)?.get(tenantId);
+    const read = (entity: string, tenantId: string, id: string): Row | undefined => {
+      const s = stagedOf(entity, tenantId);
+      if (s?.has(id)) return s.get(id) ?? undefined;
+      return committedRows(entity, tenantId)?.get(id);
+    };
+    function* visibleRows(entity: string, tenantId: string): Generator<Row> {
+      const s = stagedOf(entity, tenantId);
+      for (const [id, row] of committedRows(entity, tenantId) ?? []) if (!s?.has(id)) yield row;
+      if (s) for (const row of s.values()) if (row) yield row;
+    }
+    const guard = (entity: string) => {
+      if (state.done) throw new CrmError('STORAGE', 'The transaction has already finished', { adapter: 'memory', retryable: false });
+      assertOpen(closed, 'memory');
+      assertEntity(entity);
+    };
+
+    const tx: StorageTx = {
+      async getMany(entity, tenantId, ids) {
+        guard(entity);
+        return ids.map((id) => read(entity, tenantId, id));
+      },
+      async query(entity, tenantId, spec: QuerySpec) {
+        guard(entity);
+        return executeQuery(visibleRows(entity, tenantId), spec);
+      },
+      async aggregate(entity, tenantId, spec: AggregateSpec) {
+        guard(entity);
+        return executeAggregate(visibleRows(entity, tenantId), spec);
+      },
+      async write(entity, tenantId, ops: readonly WriteOp[]) {
+        guard(entity);
+        if (!writable) throw new CrmError('STORAGE', 'Cannot write in a read-only transaction', { adapter: 'memory', retryable: false });
+        try {
+          for (const op of ops) {
+            assertRowTenant(entity, tenantId, op);
+            const id = op.type === 'delete' ? op.id : op.row.id;
+            checkWriteVersion(entity, op, read(entity, tenantId, id));
+            let byTenant = staged.get(entity);
+            if (!byTenant) staged.set(entity, (byTenant = new Map()));
+            let rows = byTenant.get(tenantId);
+            if (!rows) byTenant.set(tenantId, (rows = new Map()));
+            if (op.type === 'delete') {
+              rows.set(id, null);
+              changes.push({ entity, tenantId, id, op: 'delete' });
+            } else {
+              const row = deepFreeze(op.row);
+              rows.set(id, row);
+              changes.push({ entity, tenantId, id, op: 'put', row });
+            }
+          }
+        } catch (error) {
+          state.poisoned = error;
+          throw error;
+        }
+      },
+    };
+
+    const commit = (): Change[] => {
+      for (const [entity, byTenant] of staged) {
+        const entityRows = data.get(entity)!;
+        for (const [tenantId, rows] of byTenant) {
+          let target = entityRows.get(tenantId);
+          if (!target) entityRows.set(tenantId, (target = new Map()));
+          for (const [id, row] of rows) {
+            if (row) target.set(id, row);
+            else target.delete(id);
+          }
+        }
+      }
+      return changes;
+    };
+    return { tx, state, commit };
+  }
+
+  function emit(changes: Change[]): void {
+    if (changes.length === 0) return;
+    const batch: ChangeBatch = { source: 'local', changes };
+    for (const listener of [...listeners]) {
+      try {
+        listener(batch);
+      } catch (error) {
+        console.error('crmkit: a storage change listener threw', error);
+      }
+    }
+  }
+
+  const adapter: MemoryStorage = {
+    name: 'memory',
+    capabilities: CAPABILITIES,
+
+    async open(schema: StorageSchema) {
+      assertOpen(closed, 'memory');
+      for (const entity of schema.entities) if (!data.has(entity.name)) data.set(entity.name, new Map());
+      opened = true;
+    },
+
+    async transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T> {
+      assertReady();
+      if (mode === 'r') {
+        const { tx, state } = makeTx(false);
+        try {
+          return await fn(tx);
+        } finally {
+          state.done = true;
+        }
+      }
+      // Serialise writers: each waits for the previous one to finish.
+      const previous = writeLock;
+      let release!: () => void;
+      writeLock = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      const { tx, state, commit } = makeTx(true);
+      let changes: Change[] | undefined;
+      try {
+        const result = await fn(tx);
+        if (state.poisoned !== undefined) throw state.poisoned;
+        assertOpen(closed, 'memory');
+        changes = commit();
+        return result;
+      } finally {
+        state.done = true;
+        release();
+        if (changes) emit(changes);
+      }
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    async close() {
+      closed = true;
+      listeners.clear();
+    },
+
+    snapshot() {
+      const out: MemorySnapshot = {};
+      for (const [entity, byTenant] of data) {
+        const tenants: Record<string, Row[]> = {};
+        for (const [tenantId, rows] of byTenant) {
+          if (rows.size > 0) tenants[tenantId] = [...rows.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        }
+        out[entity] = tenants;
+      }
+      return out;
+    },
+  };
+  return adapter;
+}
