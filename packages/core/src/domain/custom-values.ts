@@ -17,6 +17,7 @@ function checkValue(def: CustomFieldDefinition, value: unknown, path: (string | 
     case 'text':
       if (typeof value !== 'string') return fail('must be text');
       if (value.length > MAX_TEXT) return fail(`must be at most ${MAX_TEXT} characters`, 'too_big');
+      if (value.includes('\u0000')) return fail('must not contain NUL characters', 'invalid_format');
       return;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) return fail('must be a finite number');

@@ -1,3 +1,5 @@
+import type { FieldType } from '../storage/storage-schema.js';
+
 /** A value a filter compares against. */
 export type Scalar = string | number | boolean;
 
@@ -40,6 +42,11 @@ export interface QuerySpec<F extends string = string> {
   readonly limit?: number;
   /** Opaque keyset cursor from a previous page's `nextCursor`. */
   readonly after?: string;
+  /**
+   * Types of the `custom.*` paths the query uses. Core always fills it; engines that store custom
+   * fields as JSON use it to compare and sort them with the right type (PostgreSQL casts).
+   */
+  readonly customTypes?: Readonly<Record<string, FieldType>>;
 }
 
 export type AggregateMetric<F extends string = string> =
@@ -55,6 +62,8 @@ export interface AggregateSpec<F extends string = string> {
   readonly filter?: Filter<F>;
   readonly groupBy?: readonly F[];
   readonly metrics: Readonly<Record<string, AggregateMetric<F>>>;
+  /** Types of the `custom.*` paths used, as in `QuerySpec`. */
+  readonly customTypes?: Readonly<Record<string, FieldType>>;
 }
 
 export interface AggregateRow {
@@ -76,3 +85,11 @@ export const where = {
   and: <F extends string>(...filters: Filter<F>[]): Filter<F> => ({ op: 'and', filters }),
   or: <F extends string>(...filters: Filter<F>[]): Filter<F> => ({ op: 'or', filters }),
 };
+
+/** Every field path a filter mentions. */
+export function filterFields(filter: Filter | undefined, into: Set<string> = new Set()): Set<string> {
+  if (!filter) return into;
+  if ('filters' in filter) filter.filters.forEach((f) => filterFields(f, into));
+  else into.add(filter.field);
+  return into;
+}

@@ -28,6 +28,9 @@ function checkScalar(value: unknown, type: FieldType, path: Path, issues: Valida
   if (typeof value === 'string' && value.length > MAX_STRING) {
     issues.push({ path, code: 'too_big', message: `must be at most ${MAX_STRING} characters` });
   }
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    issues.push({ path, code: 'invalid_format', message: 'must not contain NUL characters' });
+  }
 }
 
 function checkKeys(node: Record<string, unknown>, allowed: readonly string[], path: Path, issues: ValidationIssue[]): void {

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import {
+  text,
   customValuesInputSchema,
   idSchema,
   LIMITS,
@@ -41,12 +42,12 @@ export const companyUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(z.int(), z.gte(1))),
   name: z.optional(requiredText()),
   domain: nullable(domainSchema),
-  website: nullable(z.string().check(z.maxLength(500))),
+  website: nullable(text(500)),
   phone: nullable(phoneSchema),
-  industry: nullable(z.string().check(z.maxLength(100))),
+  industry: nullable(text(100)),
   country: nullable(countrySchema),
   ownerId: nullable(userIdSchema),
-  notes: nullable(z.string().check(z.maxLength(LIMITS.longText))),
+  notes: nullable(text(LIMITS.longText)),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import {
+  text,
   customValuesInputSchema,
   emailSchema,
   idSchema,
@@ -40,12 +41,12 @@ export const contactUpdateInputSchema = z.strictObject({
   name: z.optional(requiredText()),
   email: nullable(emailSchema),
   phone: nullable(phoneSchema),
-  jobTitle: nullable(z.string().check(z.maxLength(LIMITS.shortText))),
+  jobTitle: nullable(text(LIMITS.shortText)),
   companyId: nullable(idSchema),
   ownerId: nullable(userIdSchema),
-  source: nullable(z.string().check(z.maxLength(64))),
+  source: nullable(text(64)),
   country: nullable(countrySchema),
-  notes: nullable(z.string().check(z.maxLength(LIMITS.longText))),
+  notes: nullable(text(LIMITS.longText)),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import {
+  text,
   currencySchema,
   customValuesInputSchema,
   idSchema,
@@ -91,7 +92,7 @@ export const dealUpdateInputSchema = z.strictObject({
   /** A manual probability; `null` returns to the stage's probability. */
   probability: nullable(probabilitySchema),
   expectedCloseDate: nullable(isoDateSchema),
-  source: nullable(z.string().check(z.maxLength(64))),
+  source: nullable(text(64)),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, userIdSchema } from './primitives.js';
+import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, text, userIdSchema } from './primitives.js';
 import { recordBaseShape } from './record.js';
 
 /** A stage key: short, URL-safe, stable across renames (`qualified`, `proposal-sent`). */
@@ -7,7 +7,7 @@ export const stageKeySchema = z.string().check(
   z.regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'must be lower-case letters, digits, "_" or "-" (max 48)'),
 );
 
-const scalarSchema = z.union([z.string().check(z.maxLength(LIMITS.mediumText)), z.number(), z.boolean()]);
+const scalarSchema = z.union([text(LIMITS.mediumText), z.number(), z.boolean()]);
 
 /** Comparison used by field rules. `present` needs no value; `in` takes a list. */
 export const RULE_FIELD_OPS = ['present', 'eq', 'ne', 'in', 'gt', 'gte', 'lt', 'lte'] as const;

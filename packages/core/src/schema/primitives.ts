@@ -25,15 +25,22 @@ export const userIdSchema = z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,128}$
 export const tenantIdSchema = idSchema;
 
 const NON_BLANK = /\S/;
+/** NUL characters are refused everywhere: PostgreSQL text and JSON cannot hold them. */
+export const NO_NUL = /^[^\u0000]*$/;
+
+/** Any text up to `max` characters (no NUL). */
+export function text(max: number = LIMITS.shortText) {
+  return z.string().check(z.maxLength(max), z.regex(NO_NUL, 'must not contain NUL characters'));
+}
 
 /** Required human text (a name, a title): not blank, at most `max` characters. */
 export function requiredText(max: number = LIMITS.shortText) {
-  return z.string().check(z.maxLength(max), z.regex(NON_BLANK, 'must not be blank'));
+  return text(max).check(z.regex(NON_BLANK, 'must not be blank'));
 }
 
 /** Optional free text up to `max` characters. */
 export function optionalText(max: number = LIMITS.shortText) {
-  return z.optional(z.string().check(z.maxLength(max)));
+  return z.optional(text(max));
 }
 
 /** The canonical stored timestamp: UTC ISO-8601 with milliseconds, e.g. `2026-11-22T10:00:00.000Z`. It sorts as text. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, timestampSchema, userIdSchema } from './primitives.js';
+import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampSchema, userIdSchema } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
@@ -16,7 +16,7 @@ export const taskTypeKeySchema = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31
 
 /** Recurrence of a task series; `rule` is an RRULE subset (FREQ, INTERVAL, BYDAY, BYMONTHDAY, COUNT, UNTIL). */
 export const taskRecurrenceSchema = z.strictObject({
-  rule: z.string().check(z.maxLength(500)),
+  rule: text(500),
   /** Id shared by all occurrences of a series. */
   seriesId: idSchema,
   /** 0-based index of this occurrence in the series. */
@@ -37,7 +37,7 @@ export const taskSchema = z.strictObject({
   /** The local day of an all-day task. */
   dueDate: z.optional(isoDateSchema),
   /** IANA time zone the task was planned in (for all-day tasks and recurrence). */
-  timezone: z.optional(z.string().check(z.maxLength(64))),
+  timezone: z.optional(text(64)),
   durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
   ownerId: z.optional(userIdSchema),
   priority: z.enum(TASK_PRIORITIES),

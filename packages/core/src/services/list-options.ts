@@ -1,6 +1,7 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { customFieldQueryType } from '../domain/custom-values.js';
-import type { AggregateRow, AggregateSpec, Filter, SortSpec } from '../query/query-spec.js';
+import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type SortSpec } from '../query/query-spec.js';
+import type { FieldType } from '../storage/storage-schema.js';
 import { decodeCursor } from '../query/cursor.js';
 import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
 import { LIMITS } from '../schema/primitives.js';
@@ -48,6 +49,17 @@ export async function fieldResolver(op: Operation, entity: string): Promise<Fiel
   };
 }
 
+/** The types of the custom paths among `fields`, for adapters that store custom values as JSON. */
+function customTypesOf(fields: readonly string[], resolve: FieldResolver): Record<string, FieldType> {
+  const types: Record<string, FieldType> = {};
+  for (const field of fields) {
+    if (!field.startsWith('custom.')) continue;
+    const type = resolve(field);
+    if (type) types[field] = type;
+  }
+  return types;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -83,11 +95,13 @@ export async function listRecords<T extends RecordBase>(
   if (issues.length) throw validationError(context, issues);
   const sort = (opts.orderBy as SortSpec[] | undefined) ?? defaultOrder;
   if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
+  const filter = opts.where as Filter | undefined;
   const { rows, nextCursor } = await op.query<T>(entity, {
-    filter: opts.where as Filter | undefined,
+    filter,
     sort,
     limit: limit as number,
     after: opts.cursor as string | undefined,
+    customTypes: customTypesOf([...filterFields(filter), ...sort.map((s) => s.field)], resolve),
   });
   return nextCursor === undefined ? { items: rows } : { items: rows, nextCursor };
 }
@@ -96,5 +110,6 @@ export async function listRecords<T extends RecordBase>(
 export async function aggregateRecords(op: Operation, entity: string, options: unknown, context: string): Promise<AggregateRow[]> {
   const resolve = await fieldResolver(op, entity);
   const spec = validateAggregate(options, resolve, context);
-  return op.tx.aggregate(entity, op.tenantId, spec);
+  const fields = [...filterFields(spec.filter), ...(spec.groupBy ?? []), ...Object.values(spec.metrics).flatMap((m) => ('field' in m ? [m.field] : []))];
+  return op.tx.aggregate(entity, op.tenantId, { ...spec, customTypes: customTypesOf(fields, resolve) });
 }
