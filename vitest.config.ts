@@ -1,25 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-/** Tests run against sources, not builds: aliases map each package to its `src`. */
-export const alias = {
-  '@crmkit/core/testing': src('./packages/core/src/testing/index.ts'),
-  '@crmkit/core': src('./packages/core/src/index.ts'),
-  '@crmkit/storage-sqlite': src('./packages/storage-sqlite/src/index.ts'),
-  '@crmkit/storage-indexeddb': src('./packages/storage-indexeddb/src/index.ts'),
-  '@crmkit/react-hooks': src('./packages/react-hooks/src/index.ts'),
-};
-
+// One command runs every test: each package and example declares its own vitest project.
 export default defineConfig({
-  resolve: { alias },
   test: {
-    projects: [
-      {
-        resolve: { alias },
-        test: { name: 'core', include: ['packages/core/test/**/*.test.ts'], environment: 'node' },
-      },
-    ],
+    projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts'],
   },
 });

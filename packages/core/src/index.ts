@@ -7,6 +7,8 @@ export type { LeadService, FindDuplicatesProbe } from './services/lead-service.j
 export type { ContactService } from './services/contact-service.js';
 export type { CompanyService } from './services/company-service.js';
 export type { DealService } from './services/deal-service.js';
+export type { CreateManyOptions } from './services/deal-import.js';
+export type { Board, BoardColumn, BoardOptions, BoardTotal } from './services/deal-board.js';
 export type { PipelineService } from './services/pipeline-service.js';
 export type { CustomFieldService } from './services/custom-field-service.js';
 export type { ActivityService } from './services/activity-service.js';

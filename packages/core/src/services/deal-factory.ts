@@ -5,6 +5,7 @@ import { dealAmount, findStage, firstOpenStage, priceLineItems, valueFields } fr
 import { compact, newRecordBase } from '../domain/records.js';
 import type { Deal, dealCreateInputSchema } from '../schema/deal.js';
 import type { Pipeline, Stage } from '../schema/pipeline.js';
+import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { Operation } from './operation.js';
 import { checkReferences } from './references.js';
@@ -72,20 +73,19 @@ export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string):
 }
 
 /**
- * Creates a deal inside an operation: resolves pipeline and stage, checks links and custom fields,
- * prices line items, writes the deal and its first stage visit, and records `deal.created`.
+ * Builds a new deal and its first stage visit from checked input, and records `deal.created`.
+ * The caller has resolved the pipeline and stage and checked the links; nothing is written here.
  */
-export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
-  const pipeline = await resolvePipeline(op, input.pipelineId, context);
-  const stage = resolveStartStage(pipeline, input.stageKey, context);
-  await checkReferences(op, context, [
-    { entity: 'contact', id: input.contactId, path: ['contactId'] },
-    { entity: 'company', id: input.companyId, path: ['companyId'] },
-    { entity: 'lead', id: input.leadId, path: ['leadId'] },
-  ]);
+export function buildDeal(
+  op: Operation,
+  input: ParsedDealCreate,
+  pipeline: Pipeline,
+  stage: Stage,
+  definitions: readonly CustomFieldDefinition[],
+  context: string,
+): { deal: Deal; visit: StageVisit } {
   const issues: ValidationIssue[] = [];
   const currency = resolveCurrency(input, op.ctx.defaultCurrency, issues);
-  const definitions = await op.ctx.customFields.load(op.tx, 'deal');
   const custom = applyCustomValues(definitions, input.custom, undefined);
   issues.push(...custom.issues);
   if (issues.length) throw validationError(context, issues);
@@ -121,9 +121,26 @@ export async function createDealIn(op: Operation, input: ParsedDealCreate, conte
     tags: input.tags ?? [],
     custom: custom.values,
   }) as Deal;
-  await op.insert('deal', deal);
-  await op.insert('stageVisit', newStageVisit(op, deal));
   op.record('deal.created', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
+  return { deal, visit: newStageVisit(op, deal) };
+}
+
+/**
+ * Creates a deal inside an operation: resolves pipeline and stage, checks links and custom fields,
+ * prices line items, writes the deal and its first stage visit, and records `deal.created`.
+ */
+export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
+  const pipeline = await resolvePipeline(op, input.pipelineId, context);
+  const stage = resolveStartStage(pipeline, input.stageKey, context);
+  await checkReferences(op, context, [
+    { entity: 'contact', id: input.contactId, path: ['contactId'] },
+    { entity: 'company', id: input.companyId, path: ['companyId'] },
+    { entity: 'lead', id: input.leadId, path: ['leadId'] },
+  ]);
+  const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+  const { deal, visit } = buildDeal(op, input, pipeline, stage, definitions, context);
+  await op.insert('deal', deal);
+  await op.insert('stageVisit', visit);
   return { deal, pipeline, stage };
 }
 

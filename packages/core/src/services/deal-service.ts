@@ -9,6 +9,8 @@ import type { StageVisit } from '../schema/stage-visit.js';
 import type { DealField } from '../storage/crm-schema.js';
 import type { CrmContext } from './context.js';
 import { createDealIn, dealRefs, resolveCurrency } from './deal-factory.js';
+import { createManyDeals, type CreateManyOptions } from './deal-import.js';
+import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from './list-options.js';
 import { runRead, runWrite, type Operation } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
@@ -122,6 +124,27 @@ export class DealService {
       op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
       return stored;
     });
+  }
+
+  /**
+   * Creates many deals in one transaction (imports, ERP sync). Every input is validated first;
+   * problems are reported as `[index, …path]` and nothing is written.
+   *
+   * @example
+   * await crm.deals.createMany(rows, { onProgress: (done, total) => console.log(`${done}/${total}`) });
+   */
+  createMany(inputs: readonly DealCreateInput[], options?: CreateManyOptions): Promise<Deal[]> {
+    return createManyDeals(this.ctx, inputs, options);
+  }
+
+  /**
+   * Reads a pipeline board: a page of cards per stage, with count and money totals per stage.
+   *
+   * @example
+   * const board = await crm.deals.board(pipeline.id, { limitPerStage: 50, where: where.eq('ownerId', 'u1') });
+   */
+  board(pipelineId: string, options?: BoardOptions): Promise<Board> {
+    return readBoard(this.ctx, pipelineId, options);
   }
 
   /** Lists deals (newest first by default). Filter by stage, owner, status, amount, custom fields… */

@@ -64,6 +64,43 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A validated filter and sort, with the custom-field types adapters need. */
+export interface PreparedQuery {
+  readonly filter: Filter | undefined;
+  readonly sort: readonly SortSpec[];
+  readonly customTypes: Record<string, FieldType>;
+}
+
+/**
+ * Validates a filter and sort against an entity's fields (and custom fields).
+ *
+ * @throws CrmError `VALIDATION` for unknown fields, wrong value types or operators.
+ */
+export async function prepareQuery(
+  op: Operation,
+  entity: string,
+  where: unknown,
+  orderBy: unknown,
+  context: string,
+  defaultOrder: readonly SortSpec[],
+  issues: ValidationIssue[] = [],
+): Promise<PreparedQuery> {
+  const resolve = await fieldResolver(op, entity);
+  if (where !== undefined) issues.push(...validateFilterTree(where, resolve));
+  if (orderBy !== undefined) issues.push(...validateSort(orderBy, resolve));
+  if (issues.length) throw validationError(context, issues);
+  const filter = where as Filter | undefined;
+  const sort = (orderBy as SortSpec[] | undefined) ?? defaultOrder;
+  return { filter, sort, customTypes: customTypesOf([...filterFields(filter), ...sort.map((s) => s.field)], resolve) };
+}
+
+/** Checks a page size: an integer from 1 to `max`. */
+export function checkLimit(limit: unknown, path: string, issues: ValidationIssue[], max: number = LIMITS.listLimit): void {
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > max)) {
+    issues.push({ path: [path], code: 'invalid_value', message: `must be an integer from 1 to ${max}` });
+  }
+}
+
 /**
  * Validates list options and runs the query.
  *
@@ -82,26 +119,18 @@ export async function listRecords<T extends RecordBase>(
   for (const key of Object.keys(opts)) {
     if (!['where', 'orderBy', 'limit', 'cursor'].includes(key)) issues.push({ path: [key], code: 'unknown_field', message: `unknown field "${key}"` });
   }
-  const resolve = await fieldResolver(op, entity);
-  if (opts.where !== undefined) issues.push(...validateFilterTree(opts.where, resolve));
-  if (opts.orderBy !== undefined) issues.push(...validateSort(opts.orderBy, resolve));
-  const limit = opts.limit ?? 50;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
-    issues.push({ path: ['limit'], code: 'invalid_value', message: `must be an integer from 1 to ${LIMITS.listLimit}` });
-  }
+  checkLimit(opts.limit, 'limit', issues);
   if (opts.cursor !== undefined && typeof opts.cursor !== 'string') {
     issues.push({ path: ['cursor'], code: 'invalid_type', message: 'must be a cursor string' });
   }
-  if (issues.length) throw validationError(context, issues);
-  const sort = (opts.orderBy as SortSpec[] | undefined) ?? defaultOrder;
+  const { filter, sort, customTypes } = await prepareQuery(op, entity, opts.where, opts.orderBy, context, defaultOrder, issues);
   if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
-  const filter = opts.where as Filter | undefined;
   const { rows, nextCursor } = await op.query<T>(entity, {
     filter,
     sort,
-    limit: limit as number,
+    limit: (opts.limit as number | undefined) ?? 50,
     after: opts.cursor as string | undefined,
-    customTypes: customTypesOf([...filterFields(filter), ...sort.map((s) => s.field)], resolve),
+    customTypes,
   });
   return nextCursor === undefined ? { items: rows } : { items: rows, nextCursor };
 }

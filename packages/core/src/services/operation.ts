@@ -103,14 +103,12 @@ export class Operation {
     this.events.push(entry as unknown as CrmEvent);
   }
 
-  /** Appends the recorded events to the log. Called once, at the end of the operation. */
+  /** Appends the recorded events to the log, in chunks. Called once, at the end of the operation. */
   async flushEvents(): Promise<void> {
-    if (this.events.length === 0) return;
-    await this.tx.write(
-      'event',
-      this.ctx.tenantId,
-      this.events.map((e) => ({ type: 'insert' as const, row: e as unknown as Row })),
-    );
+    for (let i = 0; i < this.events.length; i += 1000) {
+      const chunk = this.events.slice(i, i + 1000);
+      await this.tx.write('event', this.ctx.tenantId, chunk.map((e) => ({ type: 'insert' as const, row: e as unknown as Row })));
+    }
   }
 }
 
