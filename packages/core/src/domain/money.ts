@@ -35,6 +35,7 @@ function toSafeNumber(value: bigint, what: string): number {
  * computed on integers (quantity in thousandths, discount in hundredths of a percent) so no float error creeps in.
  */
 export function lineTotal(quantity: number, unitPrice: number, discountPercent = 0): number {
+  if (!Number.isSafeInteger(unitPrice)) throw new RangeError('unit prices are integer minor units');
   const qtyMilli = BigInt(Math.round(quantity * 1000));
   const keepBasis = BigInt(10_000 - Math.round(discountPercent * 100)); // hundredths of a percent kept
   const numerator = qtyMilli * BigInt(unitPrice) * keepBasis;

@@ -29,7 +29,7 @@ function fromBase64Url(text: string): string {
  * Encodes the position after `row` for `sort`. Cursors are opaque to callers but portable between
  * adapters: every adapter uses this encoding.
  */
-export function encodeCursor(row: { id: string }, sort: readonly SortSpec[]): string {
+export function encodeCursor(row: { readonly id: string; readonly [field: string]: unknown }, sort: readonly SortSpec[]): string {
   const values = sort.map((s) => {
     const v = getPath(row, s.field);
     return v === undefined ? null : v;

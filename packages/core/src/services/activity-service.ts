@@ -58,7 +58,7 @@ export class ActivityService {
    * await crm.activities.log({ kind: 'call', direction: 'outbound', dealId: deal.id, contactId: ada.id,
    *   outcome: 'Agreed on a demo next week', durationMinutes: 12 });
    */
-  log(input: ActivityLogInput): Promise<Activity> {
+  async log(input: ActivityLogInput): Promise<Activity> {
     const parsed = parseInput(activityLogInputSchema, input, 'activities.log');
     return runWrite(this.ctx, (op) => this.logIn(op, parsed));
   }
@@ -94,13 +94,13 @@ export class ActivityService {
   }
 
   /** Reads an activity. @throws CrmError `NOT_FOUND`. */
-  get(id: string): Promise<Activity> {
+  async get(id: string): Promise<Activity> {
     const activityId = parseId(id, 'activities.get');
     return runRead(this.ctx, (op) => op.require<Activity>('activity', activityId));
   }
 
   /** Lists activities, most recent first by default. */
-  list(options?: ListOptions<ActivityField>): Promise<Page<Activity>> {
+  async list(options?: ListOptions<ActivityField>): Promise<Page<Activity>> {
     return runRead(this.ctx, (op) =>
       listRecords<Activity>(op, 'activity', options, 'activities.list', [{ field: 'occurredAt', direction: 'desc' }]),
     );

@@ -38,26 +38,26 @@ export class CompanyService {
    * @example
    * const acme = await crm.companies.create({ name: 'Acme GmbH', domain: 'acme.de' });
    */
-  create(input: CompanyCreateInput): Promise<Company> {
+  async create(input: CompanyCreateInput): Promise<Company> {
     const parsed = withNormalizedDomain(parseInput(companyCreateInputSchema, input, 'companies.create'));
     return runWrite(this.ctx, (op) => createCard(op, COMPANY_CARD, parsed, 'companies.create'));
   }
 
   /** Reads a company. @throws CrmError `NOT_FOUND`. */
-  get(id: string): Promise<Company> {
+  async get(id: string): Promise<Company> {
     const companyId = parseId(id, 'companies.get');
     return runRead(this.ctx, (op) => op.require<Company>('company', companyId));
   }
 
   /** Changes a company's fields; `null` clears one; `version` makes it conditional. */
-  update(id: string, patch: CompanyUpdateInput): Promise<Company> {
+  async update(id: string, patch: CompanyUpdateInput): Promise<Company> {
     const companyId = parseId(id, 'companies.update');
     const parsed = withNormalizedDomain(parseInput(companyUpdateInputSchema, patch, 'companies.update'));
     return runWrite(this.ctx, (op) => updateCard(op, COMPANY_CARD, companyId, parsed, 'companies.update'));
   }
 
   /** Lists companies (newest first by default). */
-  list(options?: ListOptions<CompanyField>): Promise<Page<Company>> {
+  async list(options?: ListOptions<CompanyField>): Promise<Page<Company>> {
     return runRead(this.ctx, (op) => listRecords<Company>(op, 'company', options, 'companies.list'));
   }
 
@@ -66,7 +66,7 @@ export class CompanyService {
    *
    * @throws CrmError `RULE_VIOLATION` while contacts or deals are linked to it.
    */
-  remove(id: string, options: { version?: number } = {}): Promise<void> {
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const companyId = parseId(id, 'companies.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'companies.remove');
     return runWrite(this.ctx, async (op) => {

@@ -33,26 +33,26 @@ export class ContactService {
    * @example
    * const ada = await crm.contacts.create({ name: 'Ada Lovelace', email: 'ada@analytical.co.uk' });
    */
-  create(input: ContactCreateInput): Promise<Contact> {
+  async create(input: ContactCreateInput): Promise<Contact> {
     const parsed = parseInput(contactCreateInputSchema, input, 'contacts.create');
     return runWrite(this.ctx, (op) => createCard(op, CONTACT_CARD, parsed, 'contacts.create'));
   }
 
   /** Reads a contact. @throws CrmError `NOT_FOUND`. */
-  get(id: string): Promise<Contact> {
+  async get(id: string): Promise<Contact> {
     const contactId = parseId(id, 'contacts.get');
     return runRead(this.ctx, (op) => op.require<Contact>('contact', contactId));
   }
 
   /** Changes a contact's fields; `null` clears one; `version` makes it conditional. */
-  update(id: string, patch: ContactUpdateInput): Promise<Contact> {
+  async update(id: string, patch: ContactUpdateInput): Promise<Contact> {
     const contactId = parseId(id, 'contacts.update');
     const parsed = parseInput(contactUpdateInputSchema, patch, 'contacts.update');
     return runWrite(this.ctx, (op) => updateCard(op, CONTACT_CARD, contactId, parsed, 'contacts.update'));
   }
 
   /** Lists contacts (newest first by default). */
-  list(options?: ListOptions<ContactField>): Promise<Page<Contact>> {
+  async list(options?: ListOptions<ContactField>): Promise<Page<Contact>> {
     return runRead(this.ctx, (op) => listRecords<Contact>(op, 'contact', options, 'contacts.list'));
   }
 
@@ -61,7 +61,7 @@ export class ContactService {
    *
    * @throws CrmError `RULE_VIOLATION` when deals still point at it (reassign or remove them first).
    */
-  remove(id: string, options: { version?: number } = {}): Promise<void> {
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const contactId = parseId(id, 'contacts.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'contacts.remove');
     return runWrite(this.ctx, async (op) => {

@@ -86,7 +86,7 @@ export interface Crm {
  * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com' });
  */
 export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
-  const parsed = parseInput(optionsSchema, options, 'createCrm');
+  const parsed = parseInput(optionsSchema, { tenantId: options?.tenantId, actor: options?.actor, defaultCurrency: options?.defaultCurrency }, 'createCrm');
   if (!options.storage || typeof options.storage.transaction !== 'function') {
     throw new CrmError('VALIDATION', 'createCrm needs a storage adapter', {
       issues: [{ path: ['storage'], code: 'required', message: 'pass a storage adapter such as createMemoryStorage()' }],

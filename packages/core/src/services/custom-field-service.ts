@@ -38,7 +38,7 @@ export class CustomFieldService {
    * await crm.deals.list({ where: where.gte('custom.budget.amount', 100_000) });
    * @throws CrmError `VALIDATION` when the key exists already for the entity.
    */
-  define(input: CustomFieldDefineInput): Promise<CustomFieldDefinition> {
+  async define(input: CustomFieldDefineInput): Promise<CustomFieldDefinition> {
     const parsed = parseInput(customFieldDefineInputSchema, input, 'customFields.define');
     return runWrite(this.ctx, async (op) => {
       const definition = compact({
@@ -64,7 +64,7 @@ export class CustomFieldService {
    * Changes a definition's label, description, `required` flag or options, or archives it.
    * The type cannot change: stored values would no longer match it.
    */
-  update(entity: CustomizableEntity, key: string, patch: CustomFieldUpdateInput & { version?: number }): Promise<CustomFieldDefinition> {
+  async update(entity: CustomizableEntity, key: string, patch: CustomFieldUpdateInput & { version?: number }): Promise<CustomFieldDefinition> {
     const address = parseInput(addressSchema, { entity, key }, 'customFields.update');
     const { version, ...rest } = patch ?? {};
     const parsed = parseInput(customFieldUpdateInputSchema, rest, 'customFields.update');
@@ -86,7 +86,7 @@ export class CustomFieldService {
   }
 
   /** Lists the definitions of one entity (or all), ordered by key. */
-  list(entity?: CustomizableEntity): Promise<CustomFieldDefinition[]> {
+  async list(entity?: CustomizableEntity): Promise<CustomFieldDefinition[]> {
     if (entity !== undefined) parseInput(z.enum(CUSTOMIZABLE_ENTITIES), entity, 'customFields.list');
     return runRead(this.ctx, async (op) => {
       const { rows } = await op.query<CustomFieldDefinition>('customField', {

@@ -7,7 +7,8 @@ import type { DealField } from '../storage/crm-schema.js';
 import type { CrmContext } from './context.js';
 import { checkLimit, prepareQuery } from './list-options.js';
 import { runRead } from './operation.js';
-import { parseId } from './parse-input.js';
+import { parseId, parseInput } from './parse-input.js';
+import * as z from 'zod/mini';
 
 /** Options of `crm.deals.board`. */
 export interface BoardOptions {
@@ -49,12 +50,25 @@ export interface Board {
 
 const DEFAULT_ORDER: readonly SortSpec[] = [{ field: 'stageEnteredAt', direction: 'asc' }];
 
+/** The shape of the options; `where` and `orderBy` are checked against the deal fields afterwards. */
+const boardOptionsSchema = z.optional(
+  z.strictObject({
+    limitPerStage: z.optional(z.unknown()),
+    where: z.optional(z.unknown()),
+    orderBy: z.optional(z.unknown()),
+    includeClosed: z.optional(z.boolean()),
+    cursors: z.optional(z.record(z.string(), z.string().check(z.maxLength(4096)))),
+    stages: z.optional(z.array(z.string().check(z.maxLength(48))).check(z.maxLength(50))),
+  }),
+);
+
 /**
  * Reads a pipeline board in one read transaction: a page of cards per stage (served by the
  * `(pipelineId, stageKey, stageEnteredAt)` index) and per-stage counts and totals from one grouped aggregate.
  */
-export function readBoard(ctx: CrmContext, pipelineId: string, options: BoardOptions = {}): Promise<Board> {
+export async function readBoard(ctx: CrmContext, pipelineId: string, options: BoardOptions = {}): Promise<Board> {
   const id = parseId(pipelineId, 'deals.board', 'pipelineId');
+  parseInput(boardOptionsSchema, options, 'deals.board');
   const issues: ValidationIssue[] = [];
   checkLimit(options.limitPerStage, 'limitPerStage', issues, 500);
   return runRead(ctx, async (op) => {

@@ -62,7 +62,7 @@ export class DealService {
   }
 
   /** Reads a deal. @throws CrmError `NOT_FOUND`. */
-  get(id: string): Promise<Deal> {
+  async get(id: string): Promise<Deal> {
     const dealId = parseId(id, 'deals.get');
     return runRead(this.ctx, (op) => op.require<Deal>('deal', dealId));
   }
@@ -71,7 +71,7 @@ export class DealService {
    * Changes a deal's fields (not its stage: use the funnel moves). Replacing `lineItems` re-prices
    * the deal; a manual `probability` sticks until the stage changes, `null` returns to the stage's.
    */
-  update(id: string, patch: DealUpdateInput): Promise<Deal> {
+  async update(id: string, patch: DealUpdateInput): Promise<Deal> {
     const dealId = parseId(id, 'deals.update');
     const parsed = parseInput(dealUpdateInputSchema, patch, 'deals.update');
     return runWrite(this.ctx, async (op) => {
@@ -133,7 +133,7 @@ export class DealService {
    * @example
    * await crm.deals.createMany(rows, { onProgress: (done, total) => console.log(`${done}/${total}`) });
    */
-  createMany(inputs: readonly DealCreateInput[], options?: CreateManyOptions): Promise<Deal[]> {
+  async createMany(inputs: readonly DealCreateInput[], options?: CreateManyOptions): Promise<Deal[]> {
     return createManyDeals(this.ctx, inputs, options);
   }
 
@@ -143,12 +143,12 @@ export class DealService {
    * @example
    * const board = await crm.deals.board(pipeline.id, { limitPerStage: 50, where: where.eq('ownerId', 'u1') });
    */
-  board(pipelineId: string, options?: BoardOptions): Promise<Board> {
+  async board(pipelineId: string, options?: BoardOptions): Promise<Board> {
     return readBoard(this.ctx, pipelineId, options);
   }
 
   /** Lists deals (newest first by default). Filter by stage, owner, status, amount, custom fields… */
-  list(options?: ListOptions<DealField>): Promise<Page<Deal>> {
+  async list(options?: ListOptions<DealField>): Promise<Page<Deal>> {
     return runRead(this.ctx, (op) => listRecords<Deal>(op, 'deal', options, 'deals.list'));
   }
 
@@ -159,14 +159,14 @@ export class DealService {
    * await crm.deals.aggregate({ where: where.eq('pipelineId', id), groupBy: ['stageKey'],
    *   metrics: { deals: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } });
    */
-  aggregate(options: AggregateOptions<DealField>): Promise<AggregateRow[]> {
+  async aggregate(options: AggregateOptions<DealField>): Promise<AggregateRow[]> {
     return runRead(this.ctx, (op) => aggregateRecords(op, 'deal', options, 'deals.aggregate'));
   }
 
   /**
    * Deletes a deal. Its events and stage history stay in the log (the open visit is closed as `removed`).
    */
-  remove(id: string, options: { version?: number } = {}): Promise<void> {
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const dealId = parseId(id, 'deals.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'deals.remove');
     return runWrite(this.ctx, async (op) => {

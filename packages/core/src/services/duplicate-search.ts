@@ -7,6 +7,7 @@ import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from './context.js';
 import { runRead } from './operation.js';
 import { parseInput } from './parse-input.js';
+import { optionalText } from '../schema/primitives.js';
 
 /** A record that may be the same client, with the evidence. */
 export type DuplicateCandidate =
@@ -23,7 +24,7 @@ export interface FindDuplicatesOptions {
   readonly limit?: number;
 }
 
-const text = z.optional(z.string().check(z.maxLength(254)));
+const text = optionalText(254);
 const probeSchema = z
   .strictObject({ name: text, email: text, phone: text, companyName: text, website: text, domain: text })
   .check(z.refine((p) => Object.values(p).some((v) => v && v.trim()), 'give at least one of name, email, phone, companyName, website, domain'));

@@ -84,7 +84,7 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
   return undefined;
 }
 
-export function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
+export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
   const opts = parseInput(optionsSchema, options, 'leads.convert');
   return runWrite(ctx, async (op) => {
     const lead = await op.require<Lead>('lead', leadId);

@@ -12,7 +12,7 @@ import { listRecords, type ListOptions, type Page } from './list-options.js';
 import { runRead, runWrite, type Operation } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import * as z from 'zod/mini';
-import { LIMITS } from '../schema/primitives.js';
+import { LIMITS, optionalText } from '../schema/primitives.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
 
 const EDITABLE: readonly string[] = [
@@ -21,7 +21,7 @@ const EDITABLE: readonly string[] = [
 ];
 
 const disqualifyInputSchema = z.strictObject({
-  reason: z.optional(z.string().check(z.maxLength(LIMITS.mediumText))),
+  reason: optionalText(LIMITS.mediumText),
   version: versionOptionSchema,
 });
 
@@ -62,13 +62,13 @@ export class LeadService {
    * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com', source: 'web-form' });
    * @throws CrmError `VALIDATION` for bad input or unknown custom fields.
    */
-  create(input: LeadCreateInput): Promise<Lead> {
+  async create(input: LeadCreateInput): Promise<Lead> {
     const parsed = parseInput(leadCreateInputSchema, input, 'leads.create');
     return runWrite(this.ctx, (op) => this.createIn(op, parsed));
   }
 
   /** @internal Creates a lead inside an existing operation (imports, capture). */
-  createIn(op: Operation, parsed: z.output<typeof leadCreateInputSchema>): Promise<Lead> {
+  async createIn(op: Operation, parsed: z.output<typeof leadCreateInputSchema>): Promise<Lead> {
     return createCard(op, LEAD_CARD, parsed, 'leads.create');
   }
 
@@ -77,7 +77,7 @@ export class LeadService {
    *
    * @throws CrmError `NOT_FOUND` when it does not exist in this tenant.
    */
-  get(id: string): Promise<Lead> {
+  async get(id: string): Promise<Lead> {
     const leadId = parseId(id, 'leads.get');
     return runRead(this.ctx, (op) => op.require<Lead>('lead', leadId));
   }
@@ -86,14 +86,14 @@ export class LeadService {
    * Changes fields of a lead. `null` clears a field. With `version`, fails with `CONFLICT` when the
    * lead changed since it was read.
    */
-  update(id: string, patch: LeadUpdateInput): Promise<Lead> {
+  async update(id: string, patch: LeadUpdateInput): Promise<Lead> {
     const leadId = parseId(id, 'leads.update');
     const parsed = parseInput(leadUpdateInputSchema, patch, 'leads.update');
     return runWrite(this.ctx, (op) => updateCard(op, LEAD_CARD, leadId, parsed, 'leads.update'));
   }
 
   /** Lists leads matching a filter, one page at a time (newest first by default). */
-  list(options?: ListOptions<LeadField>): Promise<Page<Lead>> {
+  async list(options?: ListOptions<LeadField>): Promise<Page<Lead>> {
     return runRead(this.ctx, (op) => listRecords<Lead>(op, 'lead', options, 'leads.list'));
   }
 
@@ -102,7 +102,7 @@ export class LeadService {
    *
    * @throws CrmError `RULE_VIOLATION` for a converted or already qualified lead.
    */
-  qualify(id: string, options: { version?: number } = {}): Promise<Lead> {
+  async qualify(id: string, options: { version?: number } = {}): Promise<Lead> {
     const leadId = parseId(id, 'leads.qualify');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.qualify');
     return runWrite(this.ctx, async (op) => {
@@ -126,7 +126,7 @@ export class LeadService {
    *
    * @throws CrmError `RULE_VIOLATION` for a converted or already disqualified lead.
    */
-  disqualify(id: string, options: { reason?: string; version?: number } = {}): Promise<Lead> {
+  async disqualify(id: string, options: { reason?: string; version?: number } = {}): Promise<Lead> {
     const leadId = parseId(id, 'leads.disqualify');
     const parsed = parseInput(disqualifyInputSchema, options, 'leads.disqualify');
     return runWrite(this.ctx, async (op) => {
@@ -153,7 +153,7 @@ export class LeadService {
    * const { contact, company, deal } = await crm.leads.convert(lead.id, { deal: { title: 'Chairs' } });
    * @throws CrmError `RULE_VIOLATION` when the lead is converted or disqualified already.
    */
-  convert(id: string, options: ConvertLeadOptions = {}): Promise<ConvertLeadResult> {
+  async convert(id: string, options: ConvertLeadOptions = {}): Promise<ConvertLeadResult> {
     const leadId = parseId(id, 'leads.convert');
     return convertLead(this.ctx, leadId, options);
   }
@@ -165,7 +165,7 @@ export class LeadService {
    * @example
    * const dupes = await crm.leads.findDuplicates({ email: 'J.Doe+shop@gmail.com', name: 'Jon Doe' });
    */
-  findDuplicates(target: string | FindDuplicatesProbe, options: FindDuplicatesOptions = {}): Promise<DuplicateCandidate[]> {
+  async findDuplicates(target: string | FindDuplicatesProbe, options: FindDuplicatesOptions = {}): Promise<DuplicateCandidate[]> {
     return findDuplicates(this.ctx, target, options);
   }
 
@@ -174,7 +174,7 @@ export class LeadService {
    *
    * @throws CrmError `RULE_VIOLATION` for a converted lead (its history belongs to the contact).
    */
-  remove(id: string, options: { version?: number } = {}): Promise<void> {
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const leadId = parseId(id, 'leads.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.remove');
     return runWrite(this.ctx, async (op) => {

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { validationError } from '../errors/crm-error.js';
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { fromZodIssues } from '../errors/zod-issues.js';
 
 /**
@@ -8,6 +8,9 @@ import { fromZodIssues } from '../errors/zod-issues.js';
  * @throws CrmError `VALIDATION` with the path of every problem.
  */
 export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown, context: string): z.output<S> {
+  const problems: ValidationIssue[] = [];
+  findNonPlainData(input, [], problems, 0);
+  if (problems.length) throw validationError(context, problems);
   const result = schema.safeParse(input);
   if (!result.success) throw validationError(context, fromZodIssues(result.error.issues));
   return result.data;
@@ -19,4 +22,41 @@ export function parseId(id: unknown, context: string, path = 'id'): string {
     throw validationError(context, [{ path: [path], code: 'invalid_format', message: 'must be a record id' }]);
   }
   return id;
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * Inputs must be plain JSON-like data. Class instances (Date, Map, Buffer…), functions, symbols and
+ * bigints are refused with their path before schema validation: zod would treat a `Date` as an empty
+ * object, and stored records must round-trip through JSON.
+ */
+function findNonPlainData(value: unknown, path: (string | number)[], issues: ValidationIssue[], depth: number): void {
+  if (issues.length >= 20) return;
+  if (value === null || value === undefined) return;
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return;
+  if (type !== 'object') {
+    issues.push({ path, code: 'invalid_type', message: `must be plain data, got ${type}` });
+    return;
+  }
+  if (depth > MAX_DEPTH) {
+    issues.push({ path, code: 'too_big', message: `nests deeper than ${MAX_DEPTH} levels` });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => findNonPlainData(item, [...path, i], issues, depth + 1));
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    issues.push({ path, code: 'invalid_type', message: `must be a plain object, got ${name}` });
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    // An own "__proto__" key (from JSON.parse) would be dropped or turned into a prototype by object spreads.
+    if (key === '__proto__') issues.push({ path: [...path, key], code: 'invalid_key', message: 'reserved key "__proto__"' });
+    else findNonPlainData((value as Record<string, unknown>)[key], [...path, key], issues, depth + 1);
+  }
 }

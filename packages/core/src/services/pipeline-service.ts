@@ -24,7 +24,7 @@ export class PipelineService {
    *   stages: [{ key: 'new', name: 'New' }, { key: 'proposal', name: 'Proposal', probability: 60 }],
    * });
    */
-  create(input: PipelineCreateInput): Promise<Pipeline> {
+  async create(input: PipelineCreateInput): Promise<Pipeline> {
     const parsed = parseInput(pipelineCreateInputSchema, input, 'pipelines.create');
     const { stages, issues } = buildStages(parsed.stages);
     if (issues.length) throw validationError('pipelines.create', issues);
@@ -43,13 +43,13 @@ export class PipelineService {
   }
 
   /** Reads a pipeline. @throws CrmError `NOT_FOUND`. */
-  get(id: string): Promise<Pipeline> {
+  async get(id: string): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.get');
     return runRead(this.ctx, (op) => op.require<Pipeline>('pipeline', pipelineId));
   }
 
   /** Lists pipelines, oldest first by default. */
-  list(options?: ListOptions<PipelineField>): Promise<Page<Pipeline>> {
+  async list(options?: ListOptions<PipelineField>): Promise<Page<Pipeline>> {
     return runRead(this.ctx, (op) => listRecords<Pipeline>(op, 'pipeline', options, 'pipelines.list', [{ field: 'createdAt' }]));
   }
 }

@@ -66,7 +66,7 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
  * a company's contacts, deals and activities), newest first, paginated. Works for removed records too:
  * history stays.
  */
-export function readTimeline(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<Page<CrmEvent>> {
+export async function readTimeline(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<Page<CrmEvent>> {
   const target = parseInput(recordRefSchema, ref, 'timeline');
   const opts = parseInput(optionsSchema, options, 'timeline');
   return runRead(ctx, async (op) => {
@@ -96,7 +96,7 @@ export class EventLogService {
    * @example
    * let page = await crm.eventLog.list({ where: where.eq('type', 'deal.won'), limit: 100 });
    */
-  list(options?: ListOptions<EventField>): Promise<Page<CrmEvent>> {
+  async list(options?: ListOptions<EventField>): Promise<Page<CrmEvent>> {
     return runRead(this.ctx, (op) =>
       listRecords(op, 'event', options, 'eventLog.list', [{ field: 'at' }, { field: 'id' }]) as unknown as Promise<Page<CrmEvent>>,
     );
