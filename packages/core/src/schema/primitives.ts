@@ -26,6 +26,7 @@ export const tenantIdSchema = idSchema;
 
 const NON_BLANK = /\S/;
 /** NUL characters are refused everywhere: PostgreSQL text and JSON cannot hold them. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 export const NO_NUL = /^[^\u0000]*$/;
 
 /** Any text up to `max` characters (no NUL). */

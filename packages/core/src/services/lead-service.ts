@@ -1,5 +1,5 @@
 import { ruleViolation } from '../errors/crm-error.js';
-import { duplicateKeys } from '../domain/duplicates.js';
+import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { createCard, updateCard, type CardConfig } from './card-operations.js';
 import type { Lead, LeadCreateInput, LeadStatus, LeadUpdateInput } from '../schema/lead.js';
@@ -187,4 +187,5 @@ export class LeadService {
   }
 }
 
-export type FindDuplicatesProbe = import('../domain/duplicates.js').DuplicateProbe;
+/** What `findDuplicates` compares when given data instead of a lead id. */
+export type FindDuplicatesProbe = DuplicateProbe;

@@ -1,0 +1,199 @@
+import { CrmError, type EntitySchema, type FieldType, type StorageSchema } from '@crmkit/core';
+
+/** A table name, optionally inside a PostgreSQL schema. Built only from schema names and validated options. */
+export interface TableName {
+  readonly schema?: string;
+  readonly name: string;
+}
+
+/** Field types that live in a real column (lists live in side tables). */
+export type ScalarType = Exclude<FieldType, 'string[]'>;
+
+/** A declared scalar field stored in its own column. */
+export interface FieldColumn {
+  readonly field: string;
+  readonly column: string;
+  readonly type: ScalarType;
+  /** `value.amount` → `['value', 'amount']`, read from the row to fill the column. */
+  readonly segments: readonly string[];
+  /** Fixed columns (`id`, `version`, `tenant_id`) are written separately and never added by migrations. */
+  readonly fixed: boolean;
+}
+
+/** A declared `string[]` field: one side-table row per (tenant, value, row id), so `containsAny` is an index lookup. */
+export interface ListTable {
+  readonly field: string;
+  readonly table: TableName;
+  readonly segments: readonly string[];
+  /** Name of the index over (tenant_id, id) that writes use to replace a row's values. */
+  readonly rowIndex: string;
+}
+
+/** An index over `tenant_id`, `columns` and `id` (so ties by id come from the index too). */
+export interface IndexLayout {
+  readonly name: string;
+  readonly columns: readonly string[];
+}
+
+/** Everything the adapter stores for one entity. */
+export interface EntityTable {
+  readonly entity: string;
+  readonly table: TableName;
+  /** Declared scalar fields with their own column (not the fixed ones). */
+  readonly columns: readonly FieldColumn[];
+  /** Every queryable scalar field by name, `id` included. */
+  readonly scalars: ReadonlyMap<string, FieldColumn>;
+  readonly lists: ReadonlyMap<string, ListTable>;
+  readonly indexes: readonly IndexLayout[];
+}
+
+/** The physical layout derived from a `StorageSchema`. */
+export interface StorageLayout {
+  readonly entities: ReadonlyMap<string, EntityTable>;
+  /** Key/value table holding the schema and layout versions. */
+  readonly meta: TableName;
+  /** Append-only log of applied migrations. */
+  readonly migrations: TableName;
+}
+
+/** Options that shape names. */
+export interface LayoutOptions {
+  /** PostgreSQL schema holding every table (validated identifier). */
+  readonly schema?: string;
+  /** Prefix of every table name (validated identifier). */
+  readonly tablePrefix?: string;
+  /** Adapter name for errors. */
+  readonly adapter?: string;
+}
+
+/**
+ * Extra covering indexes the adapter adds for crmkit's hot aggregates when the schema has the fields.
+ * The pipeline board's per-stage totals (`deals.board`) group deals of a pipeline by stage and currency
+ * and sum two amounts: with every column in the index, SQLite and PostgreSQL answer it from the index alone.
+ */
+const COVERING_INDEXES: readonly { entity: string; name: string; fields: readonly string[] }[] = [
+  { entity: 'deal', name: 'boardTotals', fields: ['pipelineId', 'stageKey', 'value.currency', 'value.amount', 'weightedValue.amount'] },
+];
+
+/** The layout version of this code: bump it (and add a step in `migrations.ts`) when the physical layout changes. */
+export const LAYOUT_VERSION = 1;
+
+const SEGMENT = /^[A-Za-z][A-Za-z0-9_]*$/;
+const RESERVED = new Set(['tenant_id', 'id', 'version', 'doc']);
+const MAX_IDENTIFIER = 63; // PostgreSQL truncates longer names; we shorten them ourselves, deterministically.
+
+let currentAdapter = 'sql';
+
+function schemaError(message: string): CrmError<'STORAGE'> {
+  return new CrmError('STORAGE', `Invalid storage schema: ${message}`, { adapter: currentAdapter, retryable: false, operation: 'open' });
+}
+
+/** `weightedValue.amount` → `weighted_value__amount`: readable SQL names from schema paths. */
+export function columnNameOf(path: string): string {
+  return path
+    .split('.')
+    .map((segment) => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase())
+    .join('__');
+}
+
+function hash8(text: string): string {
+  // FNV-1a, enough to keep shortened names distinct.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Shortens identifiers over 63 characters to a stable `prefix_hash` form. */
+export function shortIdentifier(name: string): string {
+  return name.length <= MAX_IDENTIFIER ? name : `${name.slice(0, MAX_IDENTIFIER - 9)}_${hash8(name)}`;
+}
+
+function checkSegments(path: string, what: string): string[] {
+  const segments = path.split('.');
+  if (!segments.every((s) => SEGMENT.test(s))) throw schemaError(`${what} "${path.slice(0, 80)}" must be dotted identifiers`);
+  return segments;
+}
+
+function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<string>): EntityTable {
+  const [entityName] = checkSegments(entity.name, 'entity name');
+  if (entity.name.includes('.')) throw schemaError(`entity name "${entity.name}" must not contain dots`);
+  const table: TableName = { ...(options.schema ? { schema: options.schema } : {}), name: shortIdentifier(`${options.tablePrefix ?? ''}${columnNameOf(entityName!)}`) };
+  const claim = (name: string) => {
+    if (taken.has(name)) throw schemaError(`two tables or indexes would be named "${name}"`);
+    taken.add(name);
+  };
+  claim(table.name);
+
+  const scalars = new Map<string, FieldColumn>();
+  scalars.set('id', { field: 'id', column: 'id', type: 'string', segments: ['id'], fixed: true });
+  const columns: FieldColumn[] = [];
+  const lists = new Map<string, ListTable>();
+  const usedColumns = new Set(RESERVED);
+  for (const [field, type] of Object.entries(entity.fields)) {
+    const segments = checkSegments(field, 'field');
+    if (type === 'string[]') {
+      const name = shortIdentifier(`${table.name}__${columnNameOf(field)}`);
+      claim(name);
+      const rowIndex = shortIdentifier(`${name}__by_row`);
+      claim(rowIndex);
+      lists.set(field, { field, table: { ...table, name }, segments, rowIndex });
+      continue;
+    }
+    if (type !== 'string' && type !== 'number' && type !== 'boolean') throw schemaError(`field "${field}" has unknown type "${String(type)}"`);
+    if (field === 'id' || field === 'tenantId' || field === 'version') {
+      // Same value as the fixed column: reuse it.
+      const column = field === 'tenantId' ? 'tenant_id' : field;
+      scalars.set(field, { field, column, type, segments, fixed: true });
+      continue;
+    }
+    const column = shortIdentifier(columnNameOf(field));
+    if (usedColumns.has(column)) throw schemaError(`field "${field}" of ${entity.name} maps to column "${column}", which is taken`);
+    usedColumns.add(column);
+    const layout: FieldColumn = { field, column, type, segments, fixed: false };
+    columns.push(layout);
+    scalars.set(field, layout);
+  }
+
+  const indexes: IndexLayout[] = [];
+  const specs = [...entity.indexes, ...COVERING_INDEXES.filter((c) => c.entity === entity.name && c.fields.every((f) => scalars.has(f)))];
+  for (const index of specs) {
+    checkSegments(index.name, 'index name');
+    // List fields are served by their side table; the rest of the index still helps sorting.
+    const cols = index.fields.filter((f) => !lists.has(f)).map((f) => {
+      const column = scalars.get(f);
+      if (!column) throw schemaError(`index "${index.name}" of ${entity.name} names unknown field "${f}"`);
+      return column.column;
+    });
+    if (cols.length === 0) continue;
+    const name = shortIdentifier(`${table.name}__${columnNameOf(index.name)}`);
+    claim(name);
+    indexes.push({ name, columns: cols.filter((c) => c !== 'id') });
+  }
+  return { entity: entity.name, table, columns, scalars, lists, indexes };
+}
+
+/**
+ * Derives table, column, side-table and index names from a schema. Names come from the schema only
+ * (never from query input) and must be identifiers, so they are safe to quote into SQL.
+ *
+ * @throws CrmError `STORAGE` (not retryable) when the schema has names that are not identifiers or collide.
+ */
+export function buildLayout(schema: StorageSchema, options: LayoutOptions = {}): StorageLayout {
+  currentAdapter = options.adapter ?? 'sql';
+  const taken = new Set<string>();
+  const prefix = options.tablePrefix ?? '';
+  const base = options.schema ? { schema: options.schema } : {};
+  const meta: TableName = { ...base, name: `${prefix}crmkit_meta` };
+  const migrations: TableName = { ...base, name: `${prefix}crmkit_migrations` };
+  taken.add(meta.name);
+  taken.add(migrations.name);
+  const entities = new Map<string, EntityTable>();
+  for (const entity of schema.entities) {
+    if (entities.has(entity.name)) throw schemaError(`entity "${entity.name}" appears twice`);
+    entities.set(entity.name, entityLayout(entity, options, taken));
+  }
+  return { entities, meta, migrations };
+}
