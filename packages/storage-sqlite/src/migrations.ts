@@ -1,0 +1,143 @@
+import type { StorageSchema } from '@crmkit/core';
+import { sql } from 'kysely';
+import type { SqlDialect, SqlFragment } from './sql-dialect.js';
+import { storageFailure } from './storage-errors.js';
+import { LAYOUT_VERSION, type EntityTable, type StorageLayout, type TableName } from './table-layout.js';
+
+/** What migrations need from an engine: run statements inside the migration transaction. */
+export interface MigrationExecutor {
+  readonly adapter: string;
+  readonly dialect: SqlDialect;
+  /** Runs a statement; its result is ignored. */
+  run(query: SqlFragment): Promise<void>;
+  /** Runs a query and returns its rows as arrays. */
+  all(query: SqlFragment): Promise<unknown[][]>;
+}
+
+/** What one `open` did to the database, also written to the migration log. */
+export interface MigrationReport {
+  readonly fromSchemaVersion: number | null;
+  readonly toSchemaVersion: number;
+  readonly actions: readonly string[];
+}
+
+function ref(dialect: SqlDialect, table: TableName): SqlFragment {
+  return dialect.table(table);
+}
+
+async function columnsOf(exec: MigrationExecutor, table: TableName): Promise<Set<string> | undefined> {
+  const rows = await exec.all(exec.dialect.columnsQuery(table));
+  return rows.length === 0 ? undefined : new Set(rows.map((r) => String(r[0])));
+}
+
+async function createEntity(exec: MigrationExecutor, t: EntityTable): Promise<void> {
+  const { dialect } = exec;
+  const columns: SqlFragment[] = [
+    sql`"tenant_id" ${dialect.columnType('id')}`,
+    sql`"id" ${dialect.columnType('id')}`,
+    sql`"version" ${dialect.columnType('version')}`,
+    sql`"doc" ${dialect.columnType('doc')}`,
+    ...t.columns.map((c) => sql`${sql.id(c.column)} ${dialect.columnType(c.type)}`),
+    sql`PRIMARY KEY ("tenant_id", "id")`,
+  ];
+  await exec.run(sql`CREATE TABLE IF NOT EXISTS ${ref(dialect, t.table)} (${sql.join(columns)})`);
+}
+
+async function createList(exec: MigrationExecutor, t: EntityTable, field: string): Promise<void> {
+  const { dialect } = exec;
+  const list = t.lists.get(field)!;
+  const id = dialect.columnType('id');
+  await exec.run(
+    sql`CREATE TABLE IF NOT EXISTS ${ref(dialect, list.table)} ("tenant_id" ${id}, "value" ${id}, "id" ${id}, PRIMARY KEY ("tenant_id", "value", "id"))${dialect.sideTableOptions}`,
+  );
+  await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(list.rowIndex)} ON ${ref(dialect, list.table)} ("tenant_id", "id")`);
+}
+
+/**
+ * Brings the database to `schema`, forward only, inside the caller's exclusive transaction:
+ *
+ * 1. creates `crmkit_meta` (versions, the fields each table maintains) and `crmkit_migrations` (the log);
+ * 2. refuses a database written by newer code (stored layout or schema version above ours): `STORAGE`,
+ *    not retryable — older code must not write tables it does not understand;
+ * 3. creates missing entity tables and side tables; adds a column for every newly declared field and
+ *    fills it from the stored documents (`doc`), so old rows are filterable at once; does the same
+ *    when a field comes back after a schema dropped it (its column may hold stale values);
+ * 4. creates missing indexes (`IF NOT EXISTS`); columns and indexes a schema no longer declares stay,
+ *    unused, so an older reader is never broken by a drop;
+ * 5. records the versions and, when anything changed, appends a log entry.
+ *
+ * Idempotent: a second run with the same schema changes nothing and logs nothing.
+ */
+export async function migrate(exec: MigrationExecutor, layout: StorageLayout, schema: StorageSchema, now: string): Promise<MigrationReport> {
+  const { dialect } = exec;
+  const meta = ref(dialect, layout.meta);
+  const log = ref(dialect, layout.migrations);
+  const id = dialect.columnType('id');
+  await exec.run(sql`CREATE TABLE IF NOT EXISTS ${meta} ("key" ${id}, "value" ${dialect.columnType('id')}, PRIMARY KEY ("key"))`);
+  await exec.run(
+    sql`CREATE TABLE IF NOT EXISTS ${log} ("seq" ${dialect.columnType('version')}, "applied_at" ${id}, "schema_version" ${dialect.columnType('version')}, "layout_version" ${dialect.columnType('version')}, "actions" ${id}, PRIMARY KEY ("seq"))`,
+  );
+  const stored = new Map<string, string>();
+  for (const [key, value] of await exec.all(sql`SELECT "key", "value" FROM ${meta}`)) stored.set(String(key), String(value));
+
+  const storedLayout = stored.has('layout_version') ? Number(stored.get('layout_version')) : null;
+  const storedSchema = stored.has('schema_version') ? Number(stored.get('schema_version')) : null;
+  if (storedLayout !== null && storedLayout > LAYOUT_VERSION) {
+    throw storageFailure(exec.adapter, 'open', `The database was written by a newer @crmkit/storage-sqlite (layout ${storedLayout}, this code knows ${LAYOUT_VERSION}); upgrade the package`);
+  }
+  if (storedSchema !== null && storedSchema > schema.version) {
+    throw storageFailure(exec.adapter, 'open', `The database has crmkit schema version ${storedSchema}, newer than this code's ${schema.version}; upgrade @crmkit/core`);
+  }
+
+  const actions: string[] = [];
+  for (const t of layout.entities.values()) {
+    const maintainedKey = `fields:${t.entity}`;
+    const maintained = new Set<string>(stored.has(maintainedKey) ? (JSON.parse(stored.get(maintainedKey)!) as string[]) : []);
+    const existing = await columnsOf(exec, t.table);
+    if (!existing) {
+      await createEntity(exec, t);
+      actions.push(`create table ${t.table.name}`);
+    } else {
+      for (const c of t.columns) {
+        const missing = !existing.has(c.column);
+        if (!missing && maintained.has(c.field)) continue;
+        if (missing) await exec.run(sql`ALTER TABLE ${ref(dialect, t.table)} ADD COLUMN ${sql.id(c.column)} ${dialect.columnType(c.type)}`);
+        await exec.run(sql`UPDATE ${ref(dialect, t.table)} AS "t" SET ${sql.id(c.column)} = ${dialect.customValue(c.segments, c.type)}`);
+        actions.push(`${missing ? 'add' : 'refill'} column ${t.table.name}.${c.column}`);
+      }
+    }
+    for (const [field, list] of t.lists) {
+      const sideExists = existing ? (await columnsOf(exec, list.table)) !== undefined : false;
+      if (sideExists && maintained.has(field)) continue;
+      await createList(exec, t, field);
+      if (existing) {
+        if (sideExists) await exec.run(sql`DELETE FROM ${ref(dialect, list.table)}`);
+        await exec.run(dialect.backfillList(list.table, t.table, list.segments));
+        actions.push(`fill list table ${list.table.name}`);
+      } else actions.push(`create list table ${list.table.name}`);
+    }
+    for (const index of t.indexes) {
+      const columns = [sql`"tenant_id"`, ...index.columns.map((c) => dialect.indexColumn(c)), sql`"id"`];
+      await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${ref(dialect, t.table)} (${sql.join(columns)})`);
+    }
+    const fields = JSON.stringify([...t.columns.map((c) => c.field), ...t.lists.keys()].sort());
+    if (stored.get(maintainedKey) !== fields) await upsert(exec, meta, maintainedKey, fields);
+  }
+
+  const versionChanged = storedSchema !== schema.version || storedLayout !== LAYOUT_VERSION;
+  if (versionChanged) {
+    await upsert(exec, meta, 'schema_version', String(schema.version));
+    await upsert(exec, meta, 'layout_version', String(LAYOUT_VERSION));
+  }
+  if (versionChanged || actions.length > 0) {
+    const summary = JSON.stringify({ from: storedSchema, to: schema.version, actions });
+    await exec.run(
+      sql`INSERT INTO ${log} ("seq", "applied_at", "schema_version", "layout_version", "actions") SELECT COALESCE(MAX("seq"), 0) + 1, ${now}, ${schema.version}, ${LAYOUT_VERSION}, ${summary} FROM ${log}`,
+    );
+  }
+  return { fromSchemaVersion: storedSchema, toSchemaVersion: schema.version, actions };
+}
+
+async function upsert(exec: MigrationExecutor, meta: SqlFragment, key: string, value: string): Promise<void> {
+  await exec.run(sql`INSERT INTO ${meta} ("key", "value") VALUES (${key}, ${value}) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value"`);
+}

@@ -1,0 +1,37 @@
+import { decodeCursor, type QuerySpec } from '@crmkit/core';
+import { sql, type CompiledQuery } from 'kysely';
+import { compileFilter } from './filter-compiler.js';
+import type { ResolveContext } from './field-resolver.js';
+import { compileSort, keysetCondition, orderByClause } from './sort-compiler.js';
+import { col, type SqlFragment } from './sql-dialect.js';
+import { invalidInput } from './storage-errors.js';
+
+/** A compiled page query: select the documents, one more than `limit` to know whether a next page exists. */
+export interface CompiledPageQuery {
+  readonly query: CompiledQuery;
+  readonly limit: number | undefined;
+}
+
+/**
+ * Compiles a `QuerySpec` to one SELECT over the entity table (alias `t`): tenant, filter and keyset
+ * conditions in WHERE, the effective sort in ORDER BY, `limit + 1` in LIMIT. Nothing is evaluated in
+ * JavaScript, so a page costs what the index range costs, never a table load.
+ *
+ * @throws CrmError `VALIDATION` for unknown fields, a bad limit, or a cursor made for another sort.
+ */
+export function compilePageQuery(ctx: ResolveContext, spec: QuerySpec): CompiledPageQuery {
+  const { dialect } = ctx;
+  const limit = spec.limit;
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
+    throw invalidInput(ctx.context, ['limit'], 'invalid_value', 'must be a positive integer');
+  }
+  const keys = compileSort(ctx, spec.sort);
+  const conditions: SqlFragment[] = [sql`${col('tenant_id')} = ${ctx.tenantId}`];
+  const filter = compileFilter(ctx, spec.filter);
+  if (filter) conditions.push(filter);
+  if (spec.after !== undefined) conditions.push(keysetCondition(ctx, keys, decodeCursor(spec.after, spec.sort ?? [])));
+  const query = sql`SELECT ${col('doc')} FROM ${dialect.table(ctx.table.table)} AS "t" WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${orderByClause(ctx, keys)}${
+    limit === undefined ? sql`` : sql` LIMIT ${limit + 1}`
+  }`;
+  return { query: query.compile(dialect.kysely), limit };
+}

@@ -1,0 +1,39 @@
+import type { Row, StorageSchema, WriteOp } from '@crmkit/core';
+import type { CompiledQuery } from 'kysely';
+import type { SqlDialect } from './sql-dialect.js';
+import type { EntityTable, StorageLayout } from './table-layout.js';
+
+/**
+ * One engine transaction on one connection. Methods are only called in sequence by the adapter's
+ * transaction object, never after `commit`/`rollback`.
+ */
+export interface SqlSession {
+  /** Runs a compiled SELECT and returns its rows as arrays of column values. */
+  select(query: CompiledQuery): Promise<unknown[][]>;
+  /** Reads the stored documents of `ids` (any order, missing ids absent). */
+  readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Promise<Map<string, Row>>;
+  /**
+   * Applies `ops` in order. Must throw `CrmError` `CONFLICT` (built with core's `checkWriteVersion`)
+   * on the first failed version check; the adapter then rolls the whole transaction back.
+   */
+  write(table: EntityTable, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
+  commit(): Promise<void>;
+  /** Must not throw: the transaction is being abandoned anyway. */
+  rollback(): Promise<void>;
+  /** Gives the connection back; called exactly once, after commit or rollback. */
+  release(): void;
+}
+
+/** A database engine behind the shared SQL adapter: SQLite or PostgreSQL. */
+export interface SqlEngine {
+  readonly name: 'sqlite' | 'postgres';
+  readonly dialect: SqlDialect;
+  /** True when every transaction shares one connection and must run alone (SQLite). */
+  readonly serializeReads: boolean;
+  /** Connects (loading the driver when needed) and migrates to `schema`. */
+  open(schema: StorageSchema, layout: StorageLayout): Promise<void>;
+  /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
+  begin(mode: 'r' | 'rw'): Promise<SqlSession>;
+  /** Releases connections the engine owns. Called once, when no transaction runs. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,91 @@
+import type { Scalar } from '@crmkit/core';
+import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
+import { parseDoc, type CompileOnlyDatabase, type SqlDialect, type SqlFragment } from './sql-dialect.js';
+import type { ScalarType, TableName } from './table-layout.js';
+
+const DOC = sql.ref('t.doc');
+
+/** `$.custom.budget.amount`: built from segments the resolver checked against the custom-path pattern. */
+function jsonPath(segments: readonly string[]): string {
+  return `$.${segments.join('.')}`;
+}
+
+/**
+ * The SQLite dialect. Field columns have no declared type (no affinity), so values keep their storage
+ * class; booleans are stored as 0/1; text compares with BINARY, which is code-point order for UTF-8.
+ * Custom fields are read with `json_extract(doc, ?)`, the JSON path bound as a parameter.
+ */
+export function createSqliteDialect(): SqlDialect {
+  const kysely = new Kysely<CompileOnlyDatabase>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
+  return {
+    name: 'sqlite',
+    kysely,
+    table: (table: TableName) => sql.table(table.name),
+    param: (value: Scalar) => (typeof value === 'boolean' ? (value ? 1 : 0) : value),
+    columnValue(value, type) {
+      switch (type) {
+        case 'string':
+          return typeof value === 'string' ? value : null;
+        case 'number':
+          return typeof value === 'number' && Number.isFinite(value) ? value : null;
+        case 'boolean':
+          return typeof value === 'boolean' ? (value ? 1 : 0) : null;
+      }
+    },
+    customValue(segments, type) {
+      const path = jsonPath(segments);
+      switch (type) {
+        case 'string':
+          return sql`(CASE WHEN json_type(${DOC}, ${path}) = 'text' THEN json_extract(${DOC}, ${path}) END)`;
+        case 'number':
+          return sql`(CASE WHEN json_type(${DOC}, ${path}) IN ('integer', 'real') THEN json_extract(${DOC}, ${path}) END)`;
+        case 'boolean':
+          return sql`(CASE json_type(${DOC}, ${path}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
+      }
+    },
+    customContainsAny(segments, values) {
+      const path = jsonPath(segments);
+      const list = sql.join(values.map((v) => sql`${v}`));
+      return sql`(json_type(${DOC}, ${path}) = 'array' AND EXISTS (SELECT 1 FROM json_each(${DOC}, ${path}) AS "j" WHERE "j"."type" = 'text' AND "j"."value" IN (${list})))`;
+    },
+    inList(expr, values) {
+      return sql`${expr} IN (${sql.join(values.map((v) => sql`${typeof v === 'boolean' ? (v ? 1 : 0) : v}`))})`;
+    },
+    orderTerm: (expr: SqlFragment, direction) => (direction === 'desc' ? sql`${expr} DESC` : sql`${expr} ASC`),
+    sum: (expr) => sql`TOTAL(${expr})`,
+    readScalar(value, type) {
+      if (value === null || value === undefined) return null;
+      if (type === 'boolean') return value === 1 || value === true;
+      return value as Scalar;
+    },
+    readNumber: (value) => (value === null || value === undefined ? null : Number(value)),
+    readDoc: parseDoc,
+    columnType(type) {
+      switch (type) {
+        case 'id':
+          return sql`TEXT NOT NULL`;
+        case 'version':
+          return sql`NOT NULL`;
+        case 'doc':
+          return sql`TEXT NOT NULL`;
+        default:
+          // No declared type: BLOB affinity keeps every value's storage class as written.
+          return sql``;
+      }
+    },
+    indexColumn: (column) => sql.id(column),
+    sideTableOptions: sql` WITHOUT ROWID`,
+    columnsQuery: (table) => sql`SELECT name FROM pragma_table_info(${table.name})`,
+    backfillList(side, main, segments) {
+      const path = jsonPath(segments);
+      return sql`INSERT INTO ${sql.table(side.name)} (tenant_id, value, id) SELECT "t"."tenant_id", "j"."value", "t"."id" FROM ${sql.table(main.name)} AS "t", json_each("t"."doc", ${path}) AS "j" WHERE json_type("t"."doc", ${path}) = 'array' AND "j"."type" = 'text' ON CONFLICT DO NOTHING`;
+    },
+  };
+}
