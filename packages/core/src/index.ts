@@ -6,7 +6,10 @@ export type { ListOptions, Page, AggregateOptions } from './services/list-option
 export type { LeadService, FindDuplicatesProbe } from './services/lead-service.js';
 export type { ContactService } from './services/contact-service.js';
 export type { CompanyService } from './services/company-service.js';
-export type { DealService } from './services/deal-service.js';
+export type { DealService, DealListOptions } from './services/deal-service.js';
+export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './services/funnel-service.js';
+export type { AssignmentService, AssignmentResult } from './services/assignment-service.js';
+export type { CalendarService } from './services/calendar-service.js';
 export type { CreateManyOptions } from './services/deal-import.js';
 export type { Board, BoardColumn, BoardOptions, BoardTotal } from './services/deal-board.js';
 export type { PipelineService } from './services/pipeline-service.js';
@@ -35,6 +38,25 @@ export { createSeededRandom, createCryptoRandom, type Random } from './domain/ra
 export { lineTotal, weightedAmount, roundHalfEven, divideHalfEven } from './domain/money.js';
 export { normalizeEmail, normalizeDomain, phoneKey, normalizeName, normalizeCompanyName, PUBLIC_EMAIL_DOMAINS } from './domain/normalize.js';
 export { jaroWinkler, nameSimilarity } from './domain/similarity.js';
+export { evaluateMove, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation, type MoveDirection } from './domain/funnel/evaluate-move.js';
+export { planMove, type MovePlan, type MoveEvent } from './domain/funnel/plan-move.js';
+export { checkStageRule, checkStageRules, type RuleContext } from './domain/funnel/stage-rules.js';
+export { testCondition, isPresent } from './domain/funnel/conditions.js';
+export { isRotting, rottingStartsAt } from './domain/funnel/rotting.js';
+export { chooseOwner, type AssignmentChoice } from './domain/assignment.js';
+export {
+  addBusinessDays,
+  addCalendarDays,
+  addWorkingMinutes,
+  businessDaysBetween,
+  isWorkingDay,
+  isWorkingTime,
+  nextWorkingTime,
+  DEFAULT_CALENDAR,
+  type BusinessCalendar,
+} from './domain/calendar/business-calendar.js';
+export { zonedParts, zonedToInstant, zoneOffset, isValidTimeZone, type ZonedParts } from './domain/calendar/zoned-time.js';
+export { parseRecurrence, occurrences, occurrenceAfter, type RecurrenceRule } from './domain/tasks/rrule.js';
 export { scoreDuplicate, duplicateKeys, type DuplicateProbe, type DuplicateReason } from './domain/duplicates.js';
 
 export { where, type Filter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
@@ -57,7 +79,9 @@ export type { Contact, ContactCreateInput, ContactUpdateInput } from './schema/c
 export type { Company, CompanyCreateInput, CompanyUpdateInput } from './schema/company.js';
 export type { Deal, DealStatus, DealCreateInput, DealUpdateInput, LineItem, LineItemInput } from './schema/deal.js';
 export type { Pipeline, PipelineCreateInput, Stage, StageInput, StageKind, StageRule, TaskTemplate, TaskTemplateInput, Assignee, LostReason, PipelineSettings, PipelineSettingsInput, RuleFieldOp } from './schema/pipeline.js';
-export type { Task, TaskStatus, TaskPriority, TaskRecurrence } from './schema/task.js';
+export type { Task, TaskStatus, TaskPriority, TaskRecurrence, TaskCreateInput, NextStepInput } from './schema/task.js';
+export type { AssignmentStrategy, AssignmentStrategyInput, AssignmentCondition } from './schema/assignment.js';
+export type { BusinessCalendarInput } from './schema/calendar.js';
 export type { Activity, ActivityKind, ActivityLogInput } from './schema/activity.js';
 export type { EventLogEntry } from './schema/event.js';
 export type { StageVisit, StageExitKind } from './schema/stage-visit.js';

@@ -27,7 +27,7 @@ export function compileAggregate(ctx: ResolveContext, spec: AggregateSpec): Comp
   const { dialect } = ctx;
   const groupBy = spec.groupBy ?? [];
   if (!Array.isArray(groupBy)) throw invalidInput(ctx.context, ['groupBy'], 'invalid_type', 'must be an array');
-  const groups = groupBy.map((field, i) => ({ field: field as string, ...resolveScalar(ctx, field, ['groupBy', i]) }));
+  const groups = groupBy.map((field, i) => resolveScalar(ctx, field, ['groupBy', i]));
   if (typeof spec.metrics !== 'object' || spec.metrics === null) throw invalidInput(ctx.context, ['metrics'], 'invalid_type', 'must be an object');
   const metricEntries = Object.entries(spec.metrics);
   if (metricEntries.length === 0) throw invalidInput(ctx.context, ['metrics'], 'invalid_type', 'must name at least one metric');

@@ -6,6 +6,10 @@ import type { Deal } from '../schema/deal.js';
 import type { EventLogEntry } from '../schema/event.js';
 import type { Lead } from '../schema/lead.js';
 import type { Pipeline } from '../schema/pipeline.js';
+import type { Money } from '../schema/primitives.js';
+import type { Task } from '../schema/task.js';
+import type { AssignmentStrategy } from '../schema/assignment.js';
+import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
 
 /** A field that changed, with its old and new value (`undefined` = absent). */
 export interface FieldChange {
@@ -39,6 +43,40 @@ export interface CrmEventMap {
   'customField.defined': { readonly definition: CustomFieldDefinition };
   'customField.updated': { readonly changes: FieldChanges };
   'activity.logged': { readonly activity: Activity };
+  'deal.stageChanged': { readonly from: string; readonly to: string; readonly direction: 'forward' | 'backward' };
+  'deal.won': { readonly from: string; readonly stageKey: string; readonly amount: Money };
+  'deal.lost': { readonly from: string; readonly reason: string; readonly comment?: string };
+  'deal.reopened': { readonly from: string; readonly to: string };
+  'deal.postponed': {
+    readonly stageKey: string;
+    readonly until: string;
+    /** The next step's previous due time. */
+    readonly from?: string;
+    readonly reason?: string;
+    /** Postponements over the deal's life and in this stage visit, including this one. */
+    readonly count: number;
+    readonly stageCount: number;
+  };
+  /** The deal had no activity for its stage's `rottenDays`; emitted once per rotting episode. */
+  'deal.rotting': { readonly stageKey: string; readonly since: string; readonly lastActivityAt: string; readonly rottenDays: number };
+  /** A stage was removed and the deal moved to another stage. */
+  'deal.stageReassigned': { readonly from: string; readonly to: string; readonly reason: 'stageRemoved' };
+  'deal.assigned': { readonly ownerId: string; readonly previousOwnerId?: string; readonly strategyId?: string; readonly reason: string };
+  'lead.assigned': { readonly ownerId: string; readonly previousOwnerId?: string; readonly strategyId?: string; readonly reason: string };
+  'assignmentStrategy.created': { readonly strategy: AssignmentStrategy };
+  'assignmentStrategy.updated': { readonly changes: FieldChanges };
+  'task.created': { readonly task: Task };
+  'task.updated': { readonly changes: FieldChanges };
+  'task.completed': { readonly task: Task; readonly outcome?: string };
+  'task.postponed': { readonly from?: string; readonly to: string; readonly reason?: string; readonly count: number };
+  'task.cancelled': { readonly reason?: string };
+  /** A reminder offset before the due time was reached. */
+  'task.reminder': { readonly dueAt: string; readonly minutesBefore: number; readonly ownerId?: string };
+  /** The task's due time was reached. */
+  'task.due': { readonly dueAt: string; readonly ownerId?: string };
+  /** The task is still open after its due time (fired once, when it becomes overdue). */
+  'task.overdue': { readonly dueAt: string; readonly ownerId?: string };
+  'calendar.updated': { readonly calendar: BusinessCalendar };
 }
 
 export type CrmEventName = keyof CrmEventMap;

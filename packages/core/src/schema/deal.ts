@@ -17,6 +17,7 @@ import {
 } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
+import { nextStepInputSchema } from './task.js';
 import type { CustomValues } from './custom-field.js';
 
 const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
@@ -76,6 +77,8 @@ export const dealCreateInputSchema = z.strictObject({
   source: optionalText(64),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
+  /** The first next-step task (required in strict pipelines whose first stage creates none). */
+  nextStep: z.optional(nextStepInputSchema),
 });
 export type DealCreateInput = z.input<typeof dealCreateInputSchema>;
 

@@ -4,7 +4,7 @@ import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
 /** How a stage visit ended. */
-export const STAGE_EXIT_KINDS = ['advanced', 'movedBack', 'won', 'lost', 'stageRemoved', 'pipelineChanged', 'removed'] as const;
+export const STAGE_EXIT_KINDS = ['advanced', 'movedBack', 'won', 'lost', 'reopened', 'stageRemoved', 'removed'] as const;
 export type StageExitKind = (typeof STAGE_EXIT_KINDS)[number];
 
 /**

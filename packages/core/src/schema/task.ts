@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampSchema, userIdSchema } from './primitives.js';
+import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampInputSchema, timestampSchema, userIdSchema } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
@@ -64,3 +64,41 @@ export const taskSchema = z.strictObject({
 /** A planned or done action of a manager. */
 export type Task = z.infer<typeof taskSchema>;
 
+
+const reminderListSchema = z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10));
+
+/** The task fields a caller sets when planning one. */
+export const taskPlanShape = {
+  subject: requiredText(),
+  /** `call`, `meeting`, `email`, `todo` or a tenant-defined type key (default `todo`). */
+  type: z.optional(taskTypeKeySchema),
+  /** When it is due (any ISO offset; stored as UTC). For all-day tasks give `dueDate` instead. */
+  dueAt: z.optional(timestampInputSchema),
+  allDay: z.optional(z.boolean()),
+  dueDate: z.optional(isoDateSchema),
+  /** IANA zone the task is planned in (default: the business calendar's). */
+  timezone: z.optional(text(64)),
+  durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  ownerId: z.optional(userIdSchema),
+  priority: z.optional(z.enum(TASK_PRIORITIES)),
+  notes: optionalText(LIMITS.longText),
+  /** Reminder offsets in minutes before the due time. */
+  reminders: z.optional(reminderListSchema),
+  /** Recurrence rule (RRULE subset), e.g. `FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6`. */
+  recurrence: z.optional(text(500)),
+  required: z.optional(z.boolean()),
+};
+
+/** A next step given with a funnel move or a deal: a task linked to the deal. */
+export const nextStepInputSchema = z.strictObject(taskPlanShape);
+export type NextStepInput = z.input<typeof nextStepInputSchema>;
+
+export const taskCreateInputSchema = z.strictObject({
+  id: z.optional(idSchema),
+  ...taskPlanShape,
+  dealId: z.optional(idSchema),
+  contactId: z.optional(idSchema),
+  companyId: z.optional(idSchema),
+  leadId: z.optional(idSchema),
+});
+export type TaskCreateInput = z.input<typeof taskCreateInputSchema>;

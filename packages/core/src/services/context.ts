@@ -4,6 +4,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { CustomFieldDefinition, CustomizableEntity } from '../schema/custom-field.js';
 import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
 import type { Logger } from './logger.js';
+import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
 
 /** Who is acting: recorded on every event. */
 export interface Actor {
@@ -22,6 +23,7 @@ export interface CrmContext {
   readonly logger: Logger;
   readonly defaultCurrency: string;
   readonly customFields: CustomFieldCache;
+  readonly settings: SettingsCache;
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
 }
@@ -49,5 +51,32 @@ export class CustomFieldCache {
     const definitions = rows as unknown as CustomFieldDefinition[];
     this.cache.set(entity, definitions);
     return definitions;
+  }
+}
+
+/** A stored tenant setting. */
+export interface SettingRecord<T> {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly key: string;
+  readonly value: T;
+}
+
+/** Caches tenant settings (the business calendar); invalidated like custom fields. */
+export class SettingsCache {
+  private calendar: BusinessCalendar | undefined;
+
+  invalidate(): void {
+    this.calendar = undefined;
+  }
+
+  async loadCalendar(tx: StorageTx, tenantId: string): Promise<BusinessCalendar> {
+    if (this.calendar) return this.calendar;
+    const [row] = await tx.getMany('setting', tenantId, ['calendar']);
+    this.calendar = row ? (row as unknown as SettingRecord<BusinessCalendar>).value : DEFAULT_CALENDAR;
+    return this.calendar;
   }
 }

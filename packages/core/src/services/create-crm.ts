@@ -12,7 +12,7 @@ import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { ActivityService } from './activity-service.js';
 import { CompanyService } from './company-service.js';
 import { ContactService } from './contact-service.js';
-import { CustomFieldCache, type Actor, type CrmContext } from './context.js';
+import { CustomFieldCache, SettingsCache, type Actor, type CrmContext } from './context.js';
 import { CustomFieldService } from './custom-field-service.js';
 import { DealService } from './deal-service.js';
 import { LeadService } from './lead-service.js';
@@ -20,6 +20,9 @@ import type { Page } from './list-options.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { parseInput } from './parse-input.js';
 import { PipelineService } from './pipeline-service.js';
+import { FunnelService } from './funnel-service.js';
+import { AssignmentService } from './assignment-service.js';
+import { CalendarService } from './calendar-service.js';
 import { EventLogService, readTimeline, type TimelineOptions } from './timeline-service.js';
 
 /** Options of `createCrm`. */
@@ -59,6 +62,12 @@ export interface Crm {
   readonly customFields: CustomFieldService;
   readonly activities: ActivityService;
   readonly eventLog: EventLogService;
+  /** "Is this move allowed, and why not": funnel rule checks without writing. */
+  readonly funnel: FunnelService;
+  /** Assignment strategies for leads and deals. */
+  readonly assignment: AssignmentService;
+  /** The tenant's business calendar. */
+  readonly calendar: CalendarService;
   /**
    * Everything that happened to a lead, contact, company or deal, newest first.
    *
@@ -98,11 +107,14 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
   const logger = options.logger ?? consoleLogger;
   const bus = new EventBus(logger);
   const customFields = new CustomFieldCache(parsed.tenantId);
+  const settings = new SettingsCache();
   let closed = false;
 
   await storage.open(CRM_STORAGE_SCHEMA);
   const stopWatching = storage.onChange((batch) => {
+    // Other processes and tabs change definitions and settings too: drop the caches on any such change.
     if (batch.changes.some((c) => c.entity === 'customField')) customFields.invalidate();
+    if (batch.changes.some((c) => c.entity === 'setting')) settings.invalidate();
   });
 
   const ctx: CrmContext = {
@@ -116,6 +128,7 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     logger,
     defaultCurrency: parsed.defaultCurrency ?? 'USD',
     customFields,
+    settings,
     assertOpen() {
       if (closed) throw new CrmError('CLOSED', 'This crm instance is closed', { what: 'crm' });
     },
@@ -131,6 +144,9 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     customFields: new CustomFieldService(ctx),
     activities: new ActivityService(ctx),
     eventLog: new EventLogService(ctx),
+    funnel: new FunnelService(ctx),
+    assignment: new AssignmentService(ctx),
+    calendar: new CalendarService(ctx),
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => bus.on(name, handler),
     async close() {

@@ -8,6 +8,10 @@ import type { Pipeline, Stage } from '../schema/pipeline.js';
 import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { Operation } from './operation.js';
+import type { Task } from '../schema/task.js';
+import type { TaskDraft } from '../domain/tasks/build-task.js';
+import { stageEntryTasks } from './stage-entry.js';
+import { buildTasks, insertTasks, withNextStep } from './task-writer.js';
 import { checkReferences } from './references.js';
 
 export type ParsedDealCreate = z.output<typeof dealCreateInputSchema>;
@@ -73,7 +77,7 @@ export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string):
 }
 
 /**
- * Builds a new deal and its first stage visit from checked input, and records `deal.created`.
+ * Builds a new deal and its first stage visit from checked input.
  * The caller has resolved the pipeline and stage and checked the links; nothing is written here.
  */
 export function buildDeal(
@@ -121,13 +125,40 @@ export function buildDeal(
     tags: input.tags ?? [],
     custom: custom.values,
   }) as Deal;
-  op.record('deal.created', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
   return { deal, visit: newStageVisit(op, deal) };
 }
 
 /**
+ * Builds a new deal with everything its start needs: the first stage visit, the first stage's
+ * template tasks and the given next step. In strict pipelines the deal must leave with an open task.
+ * Nothing is written.
+ */
+export async function startDeal(
+  op: Operation,
+  input: ParsedDealCreate,
+  pipeline: Pipeline,
+  stage: Stage,
+  definitions: readonly CustomFieldDefinition[],
+  context: string,
+): Promise<{ deal: Deal; visit: StageVisit; tasks: Task[] }> {
+  const built = buildDeal(op, input, pipeline, stage, definitions, context);
+  const tasks = await stageEntryTasks(op, built.deal, stage);
+  if (input.nextStep) {
+    const d = built.deal;
+    const links = compact({ dealId: d.id, contactId: d.contactId, companyId: d.companyId, ownerId: input.nextStep.ownerId ?? d.ownerId });
+    tasks.push(...(await buildTasks(op, [{ ...input.nextStep, ...links } as TaskDraft], context, ['nextStep'])));
+  }
+  if (pipeline.settings.strictNextStep && tasks.length === 0) {
+    throw ruleViolation([{ rule: 'strict.nextStepRequired', message: `strict pipeline: a new deal needs a next step (give nextStep)`, data: { stage: stage.key } }]);
+  }
+  const deal = withNextStep(built.deal, tasks);
+  op.record('deal.created', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
+  return { deal, visit: built.visit, tasks };
+}
+
+/**
  * Creates a deal inside an operation: resolves pipeline and stage, checks links and custom fields,
- * prices line items, writes the deal and its first stage visit, and records `deal.created`.
+ * prices line items, writes the deal, its first stage visit and its first tasks, and records `deal.created`.
  */
 export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
   const pipeline = await resolvePipeline(op, input.pipelineId, context);
@@ -138,9 +169,10 @@ export async function createDealIn(op: Operation, input: ParsedDealCreate, conte
     { entity: 'lead', id: input.leadId, path: ['leadId'] },
   ]);
   const definitions = await op.ctx.customFields.load(op.tx, 'deal');
-  const { deal, visit } = buildDeal(op, input, pipeline, stage, definitions, context);
+  const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, context);
   await op.insert('deal', deal);
   await op.insert('stageVisit', visit);
+  await insertTasks(op, tasks);
   return { deal, pipeline, stage };
 }
 

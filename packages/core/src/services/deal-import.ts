@@ -5,7 +5,9 @@ import type { Pipeline, Stage } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from './context.js';
-import { buildDeal, resolvePipeline, resolveStartStage, type ParsedDealCreate } from './deal-factory.js';
+import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from './deal-factory.js';
+import { insertTasks } from './task-writer.js';
+import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from './operation.js';
 
 /** Options of `crm.deals.createMany`. */
@@ -74,11 +76,14 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
     const deals: Deal[] = [];
     let dealChunk: Deal[] = [];
     let visitChunk: StageVisit[] = [];
+    let taskChunk: Task[] = [];
     const flush = async () => {
       await op.insertMany('deal', dealChunk);
       await op.insertMany('stageVisit', visitChunk);
+      await insertTasks(op, taskChunk);
       dealChunk = [];
       visitChunk = [];
+      taskChunk = [];
     };
     for (let i = 0; i < parsed.length; i++) {
       const input = parsed[i]!;
@@ -87,10 +92,11 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
         let pipeline = pipelines.get(key);
         if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'deals.createMany')));
         const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'deals.createMany');
-        const { deal, visit } = buildDeal(op, input, pipeline, stage, definitions, 'deals.createMany');
+        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, 'deals.createMany');
         deals.push(deal);
         dealChunk.push(deal);
         visitChunk.push(visit);
+        taskChunk.push(...tasks);
       } catch (error) {
         throw withIndex(error, i);
       }

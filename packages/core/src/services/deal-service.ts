@@ -9,6 +9,9 @@ import type { StageVisit } from '../schema/stage-visit.js';
 import type { DealField } from '../storage/crm-schema.js';
 import type { CrmContext } from './context.js';
 import { createDealIn, dealRefs, resolveCurrency } from './deal-factory.js';
+import { closeOpenVisit } from './deal-visits.js';
+import { dealMoves, type MoveOptions, type MoveWithNextStepOptions } from './funnel-service.js';
+import { rottingFilter } from './rotting.js';
 import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from './list-options.js';
@@ -19,25 +22,13 @@ import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
 import * as z from 'zod/mini';
 import { produce } from 'immer';
 
-const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'tags'];
-
-/** Closes the open stage visit of a deal (used when it leaves its stage or is removed). */
-export async function closeOpenVisit(op: Operation, deal: Deal, patch: Partial<StageVisit>): Promise<StageVisit | undefined> {
-  const { rows } = await op.query<StageVisit>('stageVisit', {
-    filter: { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'eq', field: 'exitedAt', value: null }] },
-    sort: [{ field: 'enteredAt', direction: 'desc' }],
-    limit: 1,
-  });
-  const visit = rows[0];
-  if (!visit) return undefined;
-  const next = reviseRecord(visit, op.now, (draft) => {
-    Object.assign(draft, patch);
-    draft.exitedAt = op.now;
-    if (op.ctx.actor) draft.exitedBy = op.ctx.actor.userId;
-    draft.durationMs = Math.max(0, Date.parse(op.now) - Date.parse(visit.enteredAt));
-  });
-  return op.update('stageVisit', visit, next);
+/** Options of `crm.deals.list`. */
+export interface DealListOptions extends ListOptions<DealField> {
+  /** Only deals rotting now: open, idle longer than their stage's `rottenDays`. */
+  readonly rotting?: true;
 }
+
+const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'tags'];
 
 /**
  * Deals: the orders moving through a pipeline. `crm.deals`.
@@ -147,9 +138,61 @@ export class DealService {
     return readBoard(this.ctx, pipelineId, options);
   }
 
-  /** Lists deals (newest first by default). Filter by stage, owner, status, amount, custom fields… */
-  async list(options?: ListOptions<DealField>): Promise<Page<Deal>> {
-    return runRead(this.ctx, (op) => listRecords<Deal>(op, 'deal', options, 'deals.list'));
+  /**
+   * Lists deals (newest first by default). Filter by stage, owner, status, amount, custom fields…
+   * With `rotting: true`, only open deals idle for longer than their stage's `rottenDays`, judged now.
+   *
+   * @example
+   * const stale = await crm.deals.list({ rotting: true, where: where.eq('ownerId', 'anna') });
+   */
+  async list(options?: DealListOptions): Promise<Page<Deal>> {
+    const { rotting, ...rest } = (options ?? {}) as DealListOptions;
+    if (rotting !== undefined && rotting !== true) {
+      throw validationError('deals.list', [{ path: ['rotting'], code: 'invalid_value', message: 'must be true when given' }]);
+    }
+    return runRead(this.ctx, async (op) => {
+      if (!rotting) return listRecords<Deal>(op, 'deal', rest, 'deals.list');
+      return listRecords<Deal>(op, 'deal', rest, 'deals.list', undefined, await rottingFilter(op));
+    });
+  }
+
+  /**
+   * The productive next step: moves the deal to the next open stage, or to `toStage` (skips and
+   * backward moves as the pipeline allows). Entry and exit rules are checked; the target stage's
+   * task templates create tasks.
+   *
+   * @throws CrmError `RULE_VIOLATION` listing every violated rule; nothing is written.
+   * @example
+   * await crm.deals.advance(deal.id, { nextStep: { subject: 'Send proposal', type: 'email', dueAt: '2026-03-02T10:00:00Z' } });
+   */
+  async advance(id: string, options: { toStage?: string } & MoveWithNextStepOptions = {}): Promise<Deal> {
+    return dealMoves.advance(this.ctx, id, options);
+  }
+
+  /**
+   * Postpones the next step: moves the deal's next open task (or `taskId`) to `until`, with a reason.
+   * Postponements are counted per deal and per stage visit. Without an open task, a follow-up is created.
+   */
+  async postpone(id: string, options: { until: string; reason?: string; taskId?: string } & MoveOptions): Promise<Deal> {
+    return dealMoves.postpone(this.ctx, id, options);
+  }
+
+  /**
+   * The client's refusal: closes the deal as lost with a reason from the pipeline's list (and a
+   * comment where the reason requires one). Open tasks of the deal are cancelled.
+   */
+  async lose(id: string, options: { reason: string; comment?: string } & MoveOptions): Promise<Deal> {
+    return dealMoves.lose(this.ctx, id, options);
+  }
+
+  /** Closes the deal as won: probability 100, `closedAt` set. Exit rules of its stage and entry rules of the won stage apply. */
+  async win(id: string, options: { stageKey?: string } & MoveOptions = {}): Promise<Deal> {
+    return dealMoves.win(this.ctx, id, options);
+  }
+
+  /** Returns a won or lost deal to an open stage. */
+  async reopen(id: string, options: { toStage: string } & MoveWithNextStepOptions): Promise<Deal> {
+    return dealMoves.reopen(this.ctx, id, options);
   }
 
   /**

@@ -12,7 +12,8 @@ import { listRecords, type ListOptions, type Page } from './list-options.js';
 import { runRead, runWrite, type Operation } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import * as z from 'zod/mini';
-import { LIMITS, optionalText } from '../schema/primitives.js';
+import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
+import { assignIn } from './assignment-service.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
 
 const EDITABLE: readonly string[] = [
@@ -58,13 +59,20 @@ export class LeadService {
   /**
    * Creates a lead in status `new`.
    *
+   * With `assignWith`, an assignment strategy gives the lead an owner in the same transaction
+   * (unless the input names one).
+   *
    * @example
    * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com', source: 'web-form' });
    * @throws CrmError `VALIDATION` for bad input or unknown custom fields.
    */
-  async create(input: LeadCreateInput): Promise<Lead> {
+  async create(input: LeadCreateInput, options: { assignWith?: string } = {}): Promise<Lead> {
     const parsed = parseInput(leadCreateInputSchema, input, 'leads.create');
-    return runWrite(this.ctx, (op) => this.createIn(op, parsed));
+    const { assignWith } = parseInput(z.strictObject({ assignWith: z.optional(idSchema) }), options, 'leads.create');
+    return runWrite(this.ctx, async (op) => {
+      const lead = await this.createIn(op, parsed);
+      return assignWith && !lead.ownerId ? assignIn(op, 'lead', lead, assignWith) : lead;
+    });
   }
 
   /** @internal Creates a lead inside an existing operation (imports, capture). */

@@ -112,6 +112,8 @@ export async function listRecords<T extends RecordBase>(
   options: unknown,
   context: string,
   defaultOrder: readonly SortSpec[] = [{ field: 'createdAt', direction: 'desc' }],
+  /** A filter the service adds (already trusted), and-ed with the caller's. */
+  internalFilter?: Filter,
 ): Promise<Page<T>> {
   const opts = options === undefined ? {} : options;
   if (!isPlainObject(opts)) throw validationError(context, [{ path: [], code: 'invalid_type', message: 'must be an options object' }]);
@@ -126,7 +128,7 @@ export async function listRecords<T extends RecordBase>(
   const { filter, sort, customTypes } = await prepareQuery(op, entity, opts.where, opts.orderBy, context, defaultOrder, issues);
   if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
   const { rows, nextCursor } = await op.query<T>(entity, {
-    filter,
+    filter: internalFilter ? (filter ? { op: 'and', filters: [internalFilter, filter] } : internalFilter) : filter,
     sort,
     limit: (opts.limit as number | undefined) ?? 50,
     after: opts.cursor as string | undefined,

@@ -260,17 +260,31 @@ const stageVisit: EntitySchema = {
   ],
 };
 
+export const assignmentStrategyFields = { ...timestamps, entity: 'string', name: 'string', kind: 'string' } as const satisfies Record<string, FieldType>;
+
+const assignmentStrategy: EntitySchema = {
+  name: 'assignmentStrategy',
+  fields: assignmentStrategyFields,
+  indexes: [{ name: 'entity', fields: ['entity', 'name'] }],
+};
+
+export const settingFields = { ...timestamps, key: 'string' } as const satisfies Record<string, FieldType>;
+
+/** Tenant settings (the business calendar, …), one row per key. */
+const setting: EntitySchema = { name: 'setting', fields: settingFields, indexes: [] };
+
 /**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 1,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit],
+  version: 2,
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting],
 };
 
 /** Entity names of the built-in schema. */
-export type CrmEntity = 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit';
+export type CrmEntity =
+  | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */

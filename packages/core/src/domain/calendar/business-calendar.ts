@@ -136,6 +136,16 @@ export function addBusinessDays(calendar: BusinessCalendar, ms: number, n: numbe
   return zonedToInstant({ ...date, hour, minute }, calendar.timezone);
 }
 
+/** Adds calendar days keeping the local wall time (or setting it to `at`), DST-safe. */
+export function addCalendarDays(calendar: BusinessCalendar, ms: number, n: number, at?: string): number {
+  const start = zonedParts(ms, calendar.timezone);
+  const date = addDays({ year: start.year, month: start.month, day: start.day }, n);
+  return zonedToInstant(
+    { ...date, hour: at ? Number(at.slice(0, 2)) : start.hour, minute: at ? Number(at.slice(3, 5)) : start.minute },
+    calendar.timezone,
+  );
+}
+
 /**
  * Adds working time: counts `minutes` only inside working intervals, starting at `ms` (or at the
  * next working interval when `ms` is outside working time). DST days have their real length.

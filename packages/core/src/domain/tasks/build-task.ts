@@ -1,0 +1,105 @@
+import type { ValidationIssue } from '../../errors/crm-error.js';
+import type { RecordBase } from '../../schema/record.js';
+import type { Task, TaskPriority } from '../../schema/task.js';
+import type { BusinessCalendar } from '../calendar/business-calendar.js';
+import { isValidTimeZone, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
+import { compact } from '../records.js';
+import { occurrences, parseRecurrence } from './rrule.js';
+
+/** Everything needed to make a task record (already schema-validated). */
+export interface TaskDraft {
+  readonly subject: string;
+  readonly type?: string;
+  readonly dueAt?: string;
+  readonly allDay?: boolean;
+  readonly dueDate?: string;
+  readonly timezone?: string;
+  readonly durationMinutes?: number;
+  readonly ownerId?: string;
+  readonly priority?: TaskPriority;
+  readonly notes?: string;
+  readonly reminders?: readonly number[];
+  readonly recurrence?: string;
+  readonly required?: boolean;
+  readonly dealId?: string;
+  readonly contactId?: string;
+  readonly companyId?: string;
+  readonly leadId?: string;
+  readonly stageKey?: string;
+  readonly previousTaskId?: string;
+  /** For occurrences of an existing series. */
+  readonly series?: Task['recurrence'];
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Builds a task record: defaults (type `todo`, priority `normal`, the calendar's zone), the due
+ * instant of an all-day task (start of its day in its zone), and the recurrence series (the first
+ * due time is the rule's first occurrence at or after the given one).
+ */
+export function buildTask(
+  base: RecordBase,
+  draft: TaskDraft,
+  calendar: BusinessCalendar,
+  newSeriesId: () => string,
+): { task?: Task; issues: ValidationIssue[] } {
+  const issues: ValidationIssue[] = [];
+  const timezone = draft.timezone ?? calendar.timezone;
+  if (!isValidTimeZone(timezone)) issues.push({ path: ['timezone'], code: 'invalid_value', message: `"${timezone}" is not a known IANA time zone` });
+  const allDay = draft.allDay ?? false;
+  let dueAt = draft.dueAt;
+  let dueDate = draft.dueDate;
+  if (allDay) {
+    if (!dueDate && dueAt && issues.length === 0) {
+      const p = zonedParts(Date.parse(dueAt), timezone);
+      dueDate = `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+    }
+    if (!dueDate) issues.push({ path: ['dueDate'], code: 'required', message: 'an all-day task needs dueDate' });
+    else if (issues.length === 0) {
+      const [y, m, d] = dueDate.split('-').map(Number) as [number, number, number];
+      dueAt = new Date(zonedToInstant({ year: y, month: m, day: d }, timezone)).toISOString();
+    }
+  } else if (dueDate) issues.push({ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' });
+
+  let recurrence = draft.series;
+  if (draft.recurrence !== undefined && !recurrence) {
+    const parsed = parseRecurrence(draft.recurrence);
+    issues.push(...parsed.issues);
+    if (!dueAt) issues.push({ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' });
+    if (parsed.rule && dueAt && issues.length === 0) {
+      const first = occurrences(parsed.rule, Date.parse(dueAt), timezone).next();
+      if (first.done) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
+      else {
+        dueAt = new Date(first.value.at).toISOString();
+        recurrence = { rule: draft.recurrence.trim().replace(/^RRULE:/i, '').toUpperCase(), seriesId: newSeriesId(), index: 0, dtstart: dueAt };
+      }
+    }
+  }
+  if (issues.length) return { issues };
+  const task = compact({
+    ...base,
+    subject: draft.subject,
+    type: draft.type ?? 'todo',
+    status: 'open' as const,
+    dueAt,
+    allDay,
+    dueDate: allDay ? dueDate : undefined,
+    timezone,
+    durationMinutes: draft.durationMinutes,
+    ownerId: draft.ownerId,
+    priority: draft.priority ?? 'normal',
+    dealId: draft.dealId,
+    contactId: draft.contactId,
+    companyId: draft.companyId,
+    leadId: draft.leadId,
+    notes: draft.notes,
+    postponeCount: 0,
+    reminders: [...(draft.reminders ?? [])].sort((a, b) => b - a),
+    recurrence,
+    stageKey: draft.stageKey,
+    required: draft.required ?? false,
+    previousTaskId: draft.previousTaskId,
+  }) as Task;
+  return { task, issues };
+}

@@ -1,0 +1,49 @@
+import { compareRowToPosition, compareRows, decodeCursor, matchFilter, paginate, type QuerySpec, type Row } from '@crmkit/core';
+import { planQuery } from './query-planner.js';
+import { scanPlan, type ReadScope } from './read-scope.js';
+
+const sameGroup = (a: readonly IDBValidKey[], b: readonly IDBValidKey[]) =>
+  a.every((v, i) => v === b[i] || (Array.isArray(v) && Array.isArray(b[i])));
+
+/**
+ * Answers a query from a plan: reads candidates in key ranges, keeps those `matchFilter` accepts
+ * (and that lie after the cursor), merges the transaction's staged rows, sorts with `compareRows`
+ * and cuts the page with `paginate` — so the result always agrees with `executeQuery`.
+ *
+ * Memory and reads stay proportional to the page: an ordered walk stops once `limit + 1` rows
+ * matched and the sort group of the `limit`-th is complete; an unordered read keeps only the best
+ * `limit + 1` rows while it streams.
+ */
+export async function runQuery(scope: ReadScope, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }> {
+  const sort = spec.sort ?? [];
+  const position = spec.after === undefined ? undefined : decodeCursor(spec.after, sort);
+  const plan = planQuery(scope.store, scope.tenantId, spec.filter, sort, spec.limit, position, scope.api);
+  const accept = (row: Row) => matchFilter(row, spec.filter) && (!position || compareRowToPosition(row, sort, position) > 0);
+  const order = compareRows(sort);
+  const want = spec.limit === undefined ? Infinity : spec.limit + 1;
+  const staged = scope.staged;
+  const seen = plan.dedupe ? new Set<string>() : undefined;
+  const rows: Row[] = [];
+  let boundary: IDBValidKey[] | undefined;
+
+  await scanPlan(scope, plan, plan.ordered ? want : 250, (record) => {
+    if (boundary && rows.length >= want && !sameGroup(plan.group(record), boundary)) return false;
+    const row = record.r;
+    if (seen) {
+      if (seen.has(row.id)) return;
+      seen.add(row.id);
+    }
+    if (staged?.has(row.id) || !accept(row)) return;
+    rows.push(row);
+    if (plan.ordered) {
+      if (rows.length === spec.limit) boundary = plan.group(record);
+    } else if (rows.length >= 2 * want + 64) {
+      rows.sort(order);
+      rows.length = want;
+    }
+  });
+  if (staged) for (const row of staged.values()) if (row && accept(row)) rows.push(row);
+  rows.sort(order);
+  if (rows.length > want) rows.length = want;
+  return paginate(rows, spec);
+}

@@ -1,0 +1,12 @@
+import { describeStorageConformance } from '@crmkit/core/testing';
+import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
+import { fakeOptions, fakeStorage } from './fake-env.js';
+
+describeStorageConformance(
+  'indexeddb (fake-indexeddb)',
+  () => {
+    const options = fakeOptions();
+    return { adapter: createIndexedDbStorage(options), reopen: async () => createIndexedDbStorage(options) };
+  },
+  fakeStorage().capabilities,
+);

@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core';
+import { sql, type CompiledQuery } from 'kysely';
+import { migrate, type MigrationExecutor } from './migrations.js';
+import { createPostgresDialect } from './postgres-dialect.js';
+import { loadPg, type PgPool, type PgPoolClient, type PgQueryConfig } from './postgres-driver.js';
+import { columnValues, docText, listValues } from './row-values.js';
+import type { SqlFragment } from './sql-dialect.js';
+import type { SqlEngine, SqlSession } from './sql-engine.js';
+import { isConnectionError, storageFailure } from './storage-errors.js';
+import type { EntityTable, ListTable, ScalarType, StorageLayout } from './table-layout.js';
+
+/** How the PostgreSQL engine connects; validated by `createPostgresStorage`. */
+export interface PostgresEngineOptions {
+  readonly pool?: PgPool;
+  readonly connectionString?: string;
+  readonly maxConnections: number;
+  readonly schema?: string;
+  readonly tablePrefix: string;
+}
+
+/** A statement the server keeps prepared per connection (by name). */
+interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+
+interface EntityStatements {
+  readonly insert: Prepared;
+  readonly update: Prepared;
+  readonly deleteAny: Prepared;
+  readonly deleteVersioned: Prepared;
+  readonly version: Prepared;
+  readonly getMany: Prepared;
+  readonly lists: readonly { list: ListTable; insert: Prepared; deleteRows: Prepared }[];
+}
+
+const RECORD_TYPE: Record<ScalarType, SqlFragment> = { string: sql`text`, number: sql`float8`, boolean: sql`boolean` };
+
+/**
+ * The PostgreSQL engine on a node-postgres pool.
+ *
+ * - Each transaction takes its own client from the pool. `r` transactions are
+ *   `REPEATABLE READ READ ONLY` (one snapshot, run concurrently); `rw` transactions are READ COMMITTED
+ *   and run one at a time per adapter. Across processes, `UPDATE … WHERE version = $n` decides: the
+ *   second writer of a row waits for the first one's commit, then matches no row and gets `CONFLICT`.
+ * - Inserts of one `write` call go in one statement (`jsonb_to_recordset` over a single JSON
+ *   parameter), side-table rows in one `unnest` statement; the hot statements are named, so each
+ *   connection parses and plans them once.
+ * - Migrations run in one transaction under an advisory lock, so concurrent `open`s serialise.
+ */
+export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine {
+  const dialect = createPostgresDialect();
+  let pool: PgPool | undefined;
+  let statements = new Map<string, EntityStatements>();
+
+  const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
+  const prepared = (fragment: SqlFragment): Prepared => {
+    const text = compile(fragment).sql;
+    // Named by content: adapters sharing a pool (one per schema) never give one name two texts.
+    return { name: `crmkit_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`, text };
+  };
+
+  function prepareEntity(t: EntityTable): EntityStatements {
+    const table = dialect.table(t.table);
+    const fields = t.columns.map((c, i) => ({ column: c.column, alias: `c${i}`, type: c.type }));
+    const recordColumns = [sql`"id" text`, sql`"version" float8`, sql`"doc" jsonb`, ...fields.map((f) => sql`${sql.id(f.alias)} ${RECORD_TYPE[f.type]}`)];
+    const targets = ['tenant_id', 'id', 'version', 'doc', ...fields.map((f) => f.column)].map((c) => sql.id(c));
+    const values = [sql`${null}::text`, sql`"r"."id"`, sql`"r"."version"`, sql`"r"."doc"`, ...fields.map((f) => sql.ref(`r.${f.alias}`))];
+    const key = sql`"tenant_id" = ${null} AND "id" = ${null}`;
+    return {
+      insert: prepared(
+        sql`INSERT INTO ${table} (${sql.join(targets)}) SELECT ${sql.join(values)} FROM jsonb_to_recordset(${null}::jsonb) AS "r"(${sql.join(recordColumns)}) ON CONFLICT ("tenant_id", "id") DO NOTHING RETURNING "id"`,
+      ),
+      update: prepared(
+        sql`UPDATE ${table} SET "version" = ${null}, "doc" = ${null}::jsonb${sql.join(
+          fields.map((f) => sql`, ${sql.id(f.column)} = ${null}::${RECORD_TYPE[f.type]}`),
+          sql``,
+        )} WHERE ${key} AND "version" = ${null}`,
+      ),
+      deleteAny: prepared(sql`DELETE FROM ${table} WHERE ${key}`),
+      deleteVersioned: prepared(sql`DELETE FROM ${table} WHERE ${key} AND "version" = ${null}`),
+      version: prepared(sql`SELECT "version" FROM ${table} WHERE ${key}`),
+      getMany: prepared(sql`SELECT "id", "doc" FROM ${table} WHERE "tenant_id" = ${null} AND "id" = ANY(${null}::text[])`),
+      lists: [...t.lists.values()].map((list) => ({
+        list,
+        insert: prepared(
+          sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") SELECT ${null}::text, "u"."value", "u"."id" FROM unnest(${null}::text[], ${null}::text[]) AS "u"("value", "id") ON CONFLICT DO NOTHING`,
+        ),
+        deleteRows: prepared(sql`DELETE FROM ${dialect.table(list.table)} WHERE "tenant_id" = ${null} AND "id" = ANY(${null}::text[])`),
+      })),
+    };
+  }
+
+  function statementsOf(t: EntityTable): EntityStatements {
+    const s = statements.get(t.entity);
+    if (!s) throw storageFailure('postgres', 'transaction', `No statements for entity "${t.entity}"`);
+    return s;
+  }
+
+  function makeSession(client: PgPoolClient): SqlSession {
+    let broken = false;
+    const query = async (config: PgQueryConfig) => {
+      try {
+        return await client.query(config);
+      } catch (error) {
+        if (isConnectionError(error)) broken = true;
+        throw error;
+      }
+    };
+    const run = (p: Prepared, values: readonly unknown[], rowMode?: 'array') => query({ name: p.name, text: p.text, values, ...(rowMode ? { rowMode } : {}) });
+
+    async function conflictFor(t: EntityTable, s: EntityStatements, tenantId: string, op: WriteOp): Promise<never> {
+      const id = op.type === 'delete' ? op.id : op.row.id;
+      const found = (await run(s.version, [tenantId, id], 'array')).rows[0] as unknown[] | undefined;
+      checkWriteVersion(t.entity, op, found ? ({ id, tenantId, version: Number(found[0]) } as Row) : undefined);
+      throw storageFailure('postgres', 'write', `The write of ${t.entity} ${id} changed no row`);
+    }
+
+    async function insertLists(s: EntityStatements, tenantId: string, rows: readonly Row[]): Promise<void> {
+      for (const { list, insert } of s.lists) {
+        const values: string[] = [];
+        const ids: string[] = [];
+        for (const row of rows) for (const v of listValues(list, row)) values.push(v), ids.push(row.id);
+        if (values.length) await run(insert, [tenantId, values, ids]);
+      }
+    }
+
+    async function deleteLists(s: EntityStatements, tenantId: string, ids: readonly string[]): Promise<void> {
+      for (const { deleteRows } of s.lists) await run(deleteRows, [tenantId, ids]);
+    }
+
+    async function insertBatch(t: EntityTable, s: EntityStatements, tenantId: string, ops: readonly Extract<WriteOp, { type: 'insert' }>[]): Promise<void> {
+      const context = `postgres write to ${t.entity}`;
+      const records = ops.map(({ row }) => {
+        docText(row, context); // rejects rows that are not JSON documents with VALIDATION
+        const record: Record<string, unknown> = { id: row.id, version: row.version, doc: row };
+        columnValues(dialect, t, row).forEach((v, i) => (record[`c${i}`] = v));
+        return record;
+      });
+      const result = await run(s.insert, [tenantId, JSON.stringify(records)], 'array');
+      if (result.rows.length < ops.length) {
+        // Some ids existed (or repeat within the batch): report the first insert that did not happen.
+        const inserted = new Map<string, number>();
+        for (const r of result.rows as unknown[][]) inserted.set(r[0] as string, (inserted.get(r[0] as string) ?? 0) + 1);
+        for (const op of ops) {
+          const left = inserted.get(op.row.id) ?? 0;
+          if (left === 0) await conflictFor(t, s, tenantId, op);
+          inserted.set(op.row.id, left - 1);
+        }
+      }
+      if (s.lists.length) await insertLists(s, tenantId, ops.map((op) => op.row));
+    }
+
+    return {
+      async select(q) {
+        return (await query({ text: q.sql, values: q.parameters, rowMode: 'array' })).rows as unknown[][];
+      },
+
+      async readDocs(t, tenantId, ids) {
+        const rows = (await run(statementsOf(t).getMany, [tenantId, [...ids]], 'array')).rows as unknown[][];
+        const docs = new Map<string, Row>();
+        for (const [id, doc] of rows) docs.set(id as string, dialect.readDoc(doc));
+        return docs;
+      },
+
+      async write(t, tenantId, ops) {
+        const s = statementsOf(t);
+        const context = `postgres write to ${t.entity}`;
+        for (let i = 0; i < ops.length; ) {
+          const op = ops[i]!;
+          if (op.type === 'insert') {
+            let j = i;
+            while (j < ops.length && ops[j]!.type === 'insert') j++;
+            await insertBatch(t, s, tenantId, ops.slice(i, j) as Extract<WriteOp, { type: 'insert' }>[]);
+            i = j;
+            continue;
+          }
+          if (op.type === 'update') {
+            const row = op.row;
+            const params = [row.version, docText(row, context), ...columnValues(dialect, t, row), tenantId, row.id, op.expectedVersion];
+            if ((await run(s.update, params)).rowCount === 0) await conflictFor(t, s, tenantId, op);
+            if (s.lists.length) {
+              await deleteLists(s, tenantId, [row.id]);
+              await insertLists(s, tenantId, [row]);
+            }
+          } else {
+            const result = op.expectedVersion === undefined ? await run(s.deleteAny, [tenantId, op.id]) : await run(s.deleteVersioned, [tenantId, op.id, op.expectedVersion]);
+            if (result.rowCount === 0) await conflictFor(t, s, tenantId, op);
+            if (s.lists.length) await deleteLists(s, tenantId, [op.id]);
+          }
+          i++;
+        }
+      },
+
+      async commit() {
+        await query({ text: 'COMMIT' });
+      },
+
+      async rollback() {
+        if (broken) return;
+        try {
+          await client.query({ text: 'ROLLBACK' });
+        } catch (error) {
+          broken = true;
+          void error;
+        }
+      },
+
+      release() {
+        client.release(broken ? true : undefined);
+      },
+    };
+  }
+
+  async function connect(): Promise<PgPoolClient> {
+    if (!pool) throw storageFailure('postgres', 'transaction', 'The PostgreSQL pool is not open');
+    return pool.connect();
+  }
+
+  return {
+    name: 'postgres',
+    dialect,
+    serializeReads: false,
+
+    async open(schema: StorageSchema, layout: StorageLayout) {
+      if (!pool) {
+        if (options.pool) pool = options.pool;
+        else {
+          const Pool = await loadPg();
+          const own = new Pool({ connectionString: options.connectionString!, max: options.maxConnections, application_name: 'crmkit' });
+          // An idle client that loses its connection emits 'error' on the pool; unhandled, it would crash the process.
+          own.on?.('error', () => undefined);
+          pool = own;
+        }
+      }
+      const client = await connect();
+      let failed = false;
+      try {
+        await client.query({ text: 'BEGIN' });
+        const lockKey = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
+        await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [lockKey] });
+        if (options.schema) await client.query({ text: compile(sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`).sql });
+        const exec: MigrationExecutor = {
+          adapter: 'postgres',
+          dialect,
+          async run(fragment) {
+            const q = compile(fragment);
+            await client.query({ text: q.sql, values: q.parameters });
+          },
+          async all(fragment) {
+            const q = compile(fragment);
+            return (await client.query({ text: q.sql, values: q.parameters, rowMode: 'array' })).rows as unknown[][];
+          },
+        };
+        await migrate(exec, layout, schema, new Date().toISOString());
+        await client.query({ text: 'COMMIT' });
+      } catch (error) {
+        failed = isConnectionError(error);
+        await client.query({ text: 'ROLLBACK' }).catch(() => (failed = true));
+        throw error;
+      } finally {
+        client.release(failed ? true : undefined);
+      }
+      const next = new Map<string, EntityStatements>();
+      for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
+      statements = next;
+    },
+
+    async begin(mode) {
+      const client = await connect();
+      try {
+        await client.query({ text: mode === 'r' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN' });
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+      return makeSession(client);
+    },
+
+    async close() {
+      statements = new Map();
+      if (pool && !options.pool) await pool.end();
+      pool = undefined;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import type { PgPool } from './postgres-driver.js';
+import { TABLE_PREFIX_PATTERN } from './sqlite-storage-config.js';
+import { invalidInput } from './storage-errors.js';
+
+/** Options shared by both ways to open PostgreSQL storage. */
+export interface PostgresStorageCommonOptions {
+  /** PostgreSQL schema for crmkit's tables, created if missing (default: the connection's `current_schema()`). */
+  readonly schema?: string;
+  /** Prefix for every table name (default none). */
+  readonly tablePrefix?: string;
+}
+
+/** Connect with a connection string; the adapter owns the pool and ends it on `close()`. */
+export interface PostgresConnectionOptions extends PostgresStorageCommonOptions {
+  readonly connectionString: string;
+  /** Pool size (default 10). */
+  readonly maxConnections?: number;
+  readonly pool?: undefined;
+}
+
+/** Use a node-postgres `Pool` you made; `close()` leaves it open (you own it). */
+export interface PostgresPoolOptions extends PostgresStorageCommonOptions {
+  readonly pool: PgPool;
+  readonly connectionString?: undefined;
+  readonly maxConnections?: undefined;
+}
+
+/** Options of `createPostgresStorage`: a `connectionString` or a `pool`. */
+export type PostgresStorageOptions = PostgresConnectionOptions | PostgresPoolOptions;
+
+/** Validated options with defaults applied. */
+export interface ResolvedPostgresOptions {
+  readonly pool?: PgPool;
+  readonly connectionString?: string;
+  readonly maxConnections: number;
+  readonly schema?: string;
+  readonly tablePrefix: string;
+}
+
+const CONTEXT = 'createPostgresStorage';
+const KNOWN = new Set(['pool', 'connectionString', 'maxConnections', 'schema', 'tablePrefix']);
+/** Schema names become identifiers: lowercase letters, digits and `_`. */
+export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/**
+ * Checks `createPostgresStorage` options.
+ *
+ * @throws CrmError `VALIDATION` naming the offending option.
+ */
+export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidInput(CONTEXT, [], 'invalid_type', 'pass { connectionString } or { pool }');
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!KNOWN.has(key)) throw invalidInput(CONTEXT, [key], 'unknown_field', `unknown option "${key}"`);
+  const hasUrl = o.connectionString !== undefined;
+  const hasPool = o.pool !== undefined;
+  if (hasUrl === hasPool) throw invalidInput(CONTEXT, [], 'invalid_value', 'pass exactly one of { connectionString } or { pool }');
+  if (hasUrl && (typeof o.connectionString !== 'string' || o.connectionString.length === 0)) {
+    throw invalidInput(CONTEXT, ['connectionString'], 'invalid_type', 'must be a non-empty connection string');
+  }
+  if (hasPool) {
+    const pool = o.pool as Partial<PgPool> | null;
+    if (typeof pool !== 'object' || pool === null || typeof pool.connect !== 'function' || typeof pool.end !== 'function') {
+      throw invalidInput(CONTEXT, ['pool'], 'invalid_type', 'must be a pg Pool');
+    }
+    if (o.maxConnections !== undefined) throw invalidInput(CONTEXT, ['maxConnections'], 'invalid_value', 'set the size on your own pool');
+  }
+  if (o.maxConnections !== undefined && !(typeof o.maxConnections === 'number' && Number.isInteger(o.maxConnections) && o.maxConnections >= 1 && o.maxConnections <= 1000)) {
+    throw invalidInput(CONTEXT, ['maxConnections'], 'invalid_value', 'must be an integer from 1 to 1000');
+  }
+  if (o.schema !== undefined && (typeof o.schema !== 'string' || !SCHEMA_PATTERN.test(o.schema) || o.schema.startsWith('pg_'))) {
+    throw invalidInput(CONTEXT, ['schema'], 'invalid_value', 'must be lowercase letters, digits and "_" (not starting with pg_)');
+  }
+  if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
+    throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
+  }
+  return {
+    ...(hasUrl ? { connectionString: o.connectionString as string } : { pool: o.pool as PgPool }),
+    maxConnections: (o.maxConnections as number | undefined) ?? 10,
+    ...(o.schema !== undefined ? { schema: o.schema as string } : {}),
+    tablePrefix: (o.tablePrefix as string | undefined) ?? '',
+  };
+}

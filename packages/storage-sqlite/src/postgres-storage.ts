@@ -1,0 +1,39 @@
+import type { StorageAdapter, StorageCapabilities } from '@crmkit/core';
+import { createPostgresEngine } from './postgres-engine.js';
+import { resolvePostgresOptions, type PostgresStorageOptions } from './postgres-storage-config.js';
+import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
+
+/**
+ * What PostgreSQL storage pushes down: every filter operator, sorting, keyset pagination and GROUP BY.
+ * `externalChanges` is false: commits of other connections are not reported to `onChange`.
+ */
+export const POSTGRES_CAPABILITIES: StorageCapabilities = {
+  filterOps: [...SQL_FILTER_OPS],
+  sort: true,
+  aggregate: true,
+  durable: true,
+  externalChanges: false,
+};
+
+/**
+ * Creates crmkit storage on PostgreSQL (pg): the path for deployments that outgrow one machine.
+ * Same layout and query compiler as SQLite storage; documents are `jsonb`, text is `COLLATE "C"`.
+ *
+ * @param options `{ connectionString }` (the adapter owns a pool of `maxConnections`) or `{ pool }`
+ *   (yours, left open on close), plus `schema` and `tablePrefix`.
+ * @returns An unopened `StorageAdapter` named `postgres`.
+ * @throws CrmError `VALIDATION` for bad options (synchronously).
+ * @example
+ * import { createCrm } from '@crmkit/core';
+ * import { createPostgresStorage } from '@crmkit/storage-sqlite';
+ * const storage = createPostgresStorage({ connectionString: process.env.DATABASE_URL!, schema: 'crm' });
+ * const crm = await createCrm({ storage, tenantId: 'acme' });
+ */
+export function createPostgresStorage(options: PostgresStorageOptions): StorageAdapter {
+  const resolved = resolvePostgresOptions(options);
+  const engine = createPostgresEngine(resolved);
+  return createSqlStorage(engine, { ...POSTGRES_CAPABILITIES, filterOps: [...POSTGRES_CAPABILITIES.filterOps] }, {
+    ...(resolved.schema ? { schema: resolved.schema } : {}),
+    tablePrefix: resolved.tablePrefix,
+  });
+}

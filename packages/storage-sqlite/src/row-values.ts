@@ -1,0 +1,50 @@
+import type { Row } from '@crmkit/core';
+import type { SqlDialect } from './sql-dialect.js';
+import { invalidInput } from './storage-errors.js';
+import type { EntityTable, ListTable } from './table-layout.js';
+
+/** Reads a dotted path from a row the way `getPath` does for JSON documents. */
+function read(row: Row, segments: readonly string[]): unknown {
+  let value: unknown = row;
+  for (const segment of segments) {
+    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, segment)) return undefined;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return value;
+}
+
+/**
+ * The values of the field columns of `row`, in layout order. A value whose JSON type differs from the
+ * declared type is stored as NULL (the same rule `migrations.ts` uses when it fills a new column), so a
+ * column only ever holds its declared type.
+ */
+export function columnValues(dialect: SqlDialect, table: EntityTable, row: Row): unknown[] {
+  const { columns } = table;
+  const out = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    out[i] = dialect.columnValue(read(row, c.segments), c.type);
+  }
+  return out;
+}
+
+/** The distinct string elements of a list field (non-strings cannot match `containsAny`). */
+export function listValues(list: ListTable, row: Row): string[] {
+  const value = read(row, list.segments);
+  if (!Array.isArray(value)) return [];
+  const out: string[] = [];
+  for (const v of value) if (typeof v === 'string' && !out.includes(v)) out.push(v);
+  return out;
+}
+
+/** The stored document: the whole row as JSON text. */
+export function docText(row: Row, context: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(row);
+  } catch (error) {
+    throw invalidInput(context, ['row'], 'invalid_type', `rows must be JSON documents (${(error as Error).message})`);
+  }
+  if (typeof text !== 'string') throw invalidInput(context, ['row'], 'invalid_type', 'rows must be JSON objects');
+  return text;
+}

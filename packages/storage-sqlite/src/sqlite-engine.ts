@@ -1,0 +1,271 @@
+import { checkWriteVersion, CrmError, type Row, type StorageSchema, type WriteOp } from '@crmkit/core';
+import { sql, type CompiledQuery } from 'kysely';
+import { migrate, type MigrationExecutor } from './migrations.js';
+import { columnValues, docText, listValues } from './row-values.js';
+import { createSqliteDialect } from './sqlite-dialect.js';
+import { loadBetterSqlite3, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
+import type { SqlEngine, SqlSession } from './sql-engine.js';
+import { StatementCache } from './statement-cache.js';
+import type { SqlFragment } from './sql-dialect.js';
+import { isSqliteBusy, storageFailure } from './storage-errors.js';
+import type { EntityTable, ListTable, StorageLayout } from './table-layout.js';
+
+/** How the SQLite engine connects and behaves; validated by `createSqliteStorage`. */
+export interface SqliteEngineOptions {
+  readonly filename?: string;
+  readonly database?: SqliteDatabase;
+  readonly synchronous: 'normal' | 'full';
+  readonly busyTimeoutMs: number;
+  readonly statementCacheSize: number;
+}
+
+interface ListStatements {
+  readonly list: ListTable;
+  readonly insert: SqliteStatement;
+  readonly deleteRow: SqliteStatement;
+}
+
+/** Statements prepared once per entity: the hot paths bypass compilation entirely. */
+interface EntityStatements {
+  readonly insert: SqliteStatement;
+  readonly update: SqliteStatement;
+  readonly deleteAny: SqliteStatement;
+  readonly deleteVersioned: SqliteStatement;
+  readonly version: SqliteStatement;
+  readonly getOne: SqliteStatement;
+  readonly getMany: SqliteStatement;
+  readonly lists: readonly ListStatements[];
+}
+
+/** The longest single blocking wait inside SQLite; longer waits are async sleeps that keep the event loop free. */
+const ENGINE_WAIT_MS = 25;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The SQLite engine on one better-sqlite3 connection.
+ *
+ * - File databases use WAL (readers never block the writer), `synchronous=NORMAL` (durable across
+ *   process crashes; `full` also survives power loss) and a short engine busy timeout.
+ * - `rw` transactions start with `BEGIN IMMEDIATE`, taking the write lock up front, so writers of
+ *   several processes serialise and a transaction never fails half-way on a lock. While another
+ *   process holds the lock, the engine retries with exponential backoff (async sleeps) for up to
+ *   `busyTimeoutMs`, then fails with `STORAGE` `retryable: true`: `SQLITE_BUSY` never reaches callers.
+ * - `r` transactions use a deferred `BEGIN` (one snapshot across their reads); in-memory databases skip
+ *   it, because nothing else can write them and the adapter already runs their transactions one by one.
+ * - Point reads and writes use statements prepared once per entity; compiled queries are prepared
+ *   once per SQL text and cached.
+ */
+export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
+  const dialect = createSqliteDialect();
+  let db: SqliteDatabase | undefined;
+  let cache: StatementCache<SqliteStatement> | undefined;
+  let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement } | undefined;
+  let statements = new Map<string, EntityStatements>();
+
+  const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
+
+  /** Runs `fn`, waiting out SQLITE_BUSY with backoff for up to `busyTimeoutMs`. */
+  async function retryBusy<T>(operation: string, fn: () => T): Promise<T> {
+    const started = Date.now();
+    let delay = 2;
+    for (;;) {
+      try {
+        return fn();
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        if (Date.now() - started >= options.busyTimeoutMs) {
+          throw new CrmError(
+            'STORAGE',
+            `The SQLite database stayed locked by another connection for ${options.busyTimeoutMs} ms (${operation}); try again`,
+            { adapter: 'sqlite', retryable: true, operation },
+            { cause: error },
+          );
+        }
+        await sleep(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, 100);
+      }
+    }
+  }
+
+  function connection(): SqliteDatabase {
+    if (!db || !db.open) throw storageFailure('sqlite', 'transaction', 'The SQLite database is not open');
+    return db;
+  }
+
+  function prepareEntity(t: EntityTable): EntityStatements {
+    const c = connection();
+    const prepare = (fragment: SqlFragment) => c.prepare(compile(fragment).sql);
+    const reader = (fragment: SqlFragment) => prepare(fragment).raw(true);
+    const table = dialect.table(t.table);
+    const columns = ['tenant_id', 'id', 'version', 'doc', ...t.columns.map((col) => col.column)];
+    const slot = sql`${null}`;
+    const key = sql`"tenant_id" = ${null} AND "id" = ${null}`;
+    return {
+      insert: prepare(
+        sql`INSERT INTO ${table} (${sql.join(columns.map((col) => sql.id(col)))}) VALUES (${sql.join(columns.map(() => slot))}) ON CONFLICT ("tenant_id", "id") DO NOTHING`,
+      ),
+      update: prepare(
+        sql`UPDATE ${table} SET ${sql.join(['version', 'doc', ...t.columns.map((col) => col.column)].map((col) => sql`${sql.id(col)} = ${null}`))} WHERE ${key} AND "version" = ${null}`,
+      ),
+      deleteAny: prepare(sql`DELETE FROM ${table} WHERE ${key}`),
+      deleteVersioned: prepare(sql`DELETE FROM ${table} WHERE ${key} AND "version" = ${null}`),
+      version: reader(sql`SELECT "version" FROM ${table} WHERE ${key}`),
+      getOne: reader(sql`SELECT "doc" FROM ${table} WHERE ${key}`),
+      getMany: reader(sql`SELECT "id", "doc" FROM ${table} WHERE "tenant_id" = ${null} AND "id" IN (SELECT "value" FROM json_each(${null}))`),
+      lists: [...t.lists.values()].map((list) => ({
+        list,
+        insert: prepare(sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") VALUES (${null}, ${null}, ${null}) ON CONFLICT DO NOTHING`),
+        deleteRow: prepare(sql`DELETE FROM ${dialect.table(list.table)} WHERE ${key}`),
+      })),
+    };
+  }
+
+  function statementsOf(t: EntityTable): EntityStatements {
+    const s = statements.get(t.entity);
+    if (!s) throw storageFailure('sqlite', 'transaction', `No statements for entity "${t.entity}"`);
+    return s;
+  }
+
+  function conflictFor(t: EntityTable, s: EntityStatements, tenantId: string, op: WriteOp): never {
+    const id = op.type === 'delete' ? op.id : op.row.id;
+    const found = s.version.get(tenantId, id) as unknown[] | undefined;
+    const stored = found ? ({ id, tenantId, version: Number(found[0]) } as Row) : undefined;
+    checkWriteVersion(t.entity, op, stored);
+    // checkWriteVersion throws for every failed write; reaching here means the engine disagreed with itself.
+    throw storageFailure('sqlite', 'write', `The write of ${t.entity} ${id} changed no row`);
+  }
+
+  function writeLists(s: EntityStatements, tenantId: string, row: Row, replace: boolean): void {
+    for (const { list, insert, deleteRow } of s.lists) {
+      if (replace) deleteRow.run(tenantId, row.id);
+      for (const value of listValues(list, row)) insert.run(tenantId, value, row.id);
+    }
+  }
+
+  const session: SqlSession = {
+    async select(query) {
+      connection();
+      const statement = cache!.get(query.sql);
+      return retryBusy('query', () => statement.all(query.parameters) as unknown[][]);
+    },
+
+    async readDocs(t, tenantId, ids) {
+      const s = statementsOf(t);
+      const docs = new Map<string, Row>();
+      if (ids.length === 1) {
+        const found = (await retryBusy('getMany', () => s.getOne.get(tenantId, ids[0]))) as unknown[] | undefined;
+        if (found) docs.set(ids[0]!, dialect.readDoc(found[0]));
+        return docs;
+      }
+      const rows = (await retryBusy('getMany', () => s.getMany.all(tenantId, JSON.stringify(ids)))) as unknown[][];
+      for (const [id, doc] of rows) docs.set(id as string, dialect.readDoc(doc));
+      return docs;
+    },
+
+    async write(t, tenantId, ops) {
+      const s = statementsOf(t);
+      const context = `sqlite write to ${t.entity}`;
+      for (const op of ops) {
+        if (op.type === 'insert') {
+          const row = op.row;
+          const params = [tenantId, row.id, row.version, docText(row, context), ...columnValues(dialect, t, row)];
+          if (s.insert.run(params).changes === 0) conflictFor(t, s, tenantId, op);
+          if (s.lists.length) writeLists(s, tenantId, row, false);
+        } else if (op.type === 'update') {
+          const row = op.row;
+          const params = [row.version, docText(row, context), ...columnValues(dialect, t, row), tenantId, row.id, op.expectedVersion];
+          if (s.update.run(params).changes === 0) conflictFor(t, s, tenantId, op);
+          if (s.lists.length) writeLists(s, tenantId, row, true);
+        } else {
+          const result = op.expectedVersion === undefined ? s.deleteAny.run(tenantId, op.id) : s.deleteVersioned.run(tenantId, op.id, op.expectedVersion);
+          if (result.changes === 0) conflictFor(t, s, tenantId, op);
+          for (const { deleteRow } of s.lists) deleteRow.run(tenantId, op.id);
+        }
+      }
+    },
+
+    async commit() {
+      const c = connection();
+      if (c.inTransaction) control!.commit.run();
+    },
+
+    async rollback() {
+      try {
+        if (db?.open && db.inTransaction) control!.rollback.run();
+      } catch {
+        // The engine already rolled back (some errors end the transaction); nothing is left to undo.
+      }
+    },
+
+    release() {},
+  };
+
+  return {
+    name: 'sqlite',
+    dialect,
+    serializeReads: true,
+
+    async open(schema: StorageSchema, layout: StorageLayout) {
+      if (!db) {
+        if (options.database) db = options.database;
+        else {
+          const Database = await loadBetterSqlite3();
+          db = new Database(options.filename!, { timeout: ENGINE_WAIT_MS });
+        }
+        const c = db;
+        if (!c.memory) await retryBusy('open', () => c.pragma('journal_mode = WAL'));
+        c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+        c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
+        cache = new StatementCache(options.statementCacheSize, (text) => {
+          const statement = c.prepare(text);
+          return statement.reader ? statement.raw(true) : statement;
+        });
+        control = {
+          begin: c.prepare('BEGIN'),
+          beginImmediate: c.prepare('BEGIN IMMEDIATE'),
+          commit: c.prepare('COMMIT'),
+          rollback: c.prepare('ROLLBACK'),
+        };
+      }
+      const c = connection();
+      const exec: MigrationExecutor = {
+        adapter: 'sqlite',
+        dialect,
+        async run(fragment) {
+          const query = compile(fragment);
+          c.prepare(query.sql).run(query.parameters);
+        },
+        async all(fragment) {
+          const query = compile(fragment);
+          return c.prepare(query.sql).raw(true).all(query.parameters) as unknown[][];
+        },
+      };
+      await retryBusy('open', () => control!.beginImmediate.run());
+      try {
+        await migrate(exec, layout, schema, new Date().toISOString());
+        control!.commit.run();
+      } catch (error) {
+        if (c.inTransaction) control!.rollback.run();
+        throw error;
+      }
+      cache!.clear();
+      const next = new Map<string, EntityStatements>();
+      for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
+      statements = next;
+    },
+
+    async begin(mode) {
+      const c = connection();
+      if (mode === 'rw') await retryBusy('begin', () => control!.beginImmediate.run());
+      else if (!c.memory) control!.begin.run();
+      return session;
+    },
+
+    async close() {
+      cache?.clear();
+      statements = new Map();
+      if (db && !options.database && db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { SqliteDatabase } from './sqlite-driver.js';
+import { invalidInput } from './storage-errors.js';
+
+/** Options shared by both ways to open SQLite storage. */
+export interface SqliteStorageCommonOptions {
+  /**
+   * `normal` (default): in WAL mode a commit survives a crash of the process but the last commits
+   * may be lost on power failure. `full`: every commit is synced to disk (slower writes).
+   */
+  readonly synchronous?: 'normal' | 'full';
+  /** How long a writer waits for another process's write lock before failing with retryable `STORAGE` (default 5000 ms). */
+  readonly busyTimeoutMs?: number;
+  /** Prefix for every table name, to share a database with other tables (default none). */
+  readonly tablePrefix?: string;
+  /** How many compiled queries keep a prepared statement (default 256). */
+  readonly statementCacheSize?: number;
+}
+
+/** Open (or create) a database file; `':memory:'` makes a private in-memory database. */
+export interface SqliteFileOptions extends SqliteStorageCommonOptions {
+  readonly filename: string;
+  readonly database?: undefined;
+}
+
+/**
+ * Use a better-sqlite3 `Database` you opened. The adapter sets its pragmas (WAL for files,
+ * `synchronous`, busy timeout) but does not close it: you own it.
+ */
+export interface SqliteDatabaseOptions extends SqliteStorageCommonOptions {
+  readonly database: SqliteDatabase;
+  readonly filename?: undefined;
+}
+
+/** Options of `createSqliteStorage`: a `filename` or an open `database`. */
+export type SqliteStorageOptions = SqliteFileOptions | SqliteDatabaseOptions;
+
+/** Validated options with defaults applied. */
+export interface ResolvedSqliteOptions {
+  readonly filename?: string;
+  readonly database?: SqliteDatabase;
+  readonly synchronous: 'normal' | 'full';
+  readonly busyTimeoutMs: number;
+  readonly tablePrefix: string;
+  readonly statementCacheSize: number;
+}
+
+const CONTEXT = 'createSqliteStorage';
+const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize']);
+/** Prefixes are part of identifiers: letters, digits and `_` only. */
+export const TABLE_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,23}$/;
+
+function integerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/**
+ * Checks `createSqliteStorage` options.
+ *
+ * @throws CrmError `VALIDATION` naming the offending option.
+ */
+export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidInput(CONTEXT, [], 'invalid_type', 'pass { filename } or { database }');
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!KNOWN.has(key)) throw invalidInput(CONTEXT, [key], 'unknown_field', `unknown option "${key}"`);
+  const hasFile = o.filename !== undefined;
+  const hasDb = o.database !== undefined;
+  if (hasFile === hasDb) throw invalidInput(CONTEXT, [], 'invalid_value', 'pass exactly one of { filename } or { database }');
+  if (hasFile && (typeof o.filename !== 'string' || o.filename.length === 0 || o.filename.includes('\u0000'))) {
+    throw invalidInput(CONTEXT, ['filename'], 'invalid_type', 'must be a non-empty path or ":memory:"');
+  }
+  if (hasDb) {
+    const db = o.database as Partial<SqliteDatabase> | null;
+    if (typeof db !== 'object' || db === null || typeof db.prepare !== 'function' || typeof db.pragma !== 'function' || typeof db.exec !== 'function') {
+      throw invalidInput(CONTEXT, ['database'], 'invalid_type', 'must be an open better-sqlite3 Database');
+    }
+  }
+  if (o.synchronous !== undefined && o.synchronous !== 'normal' && o.synchronous !== 'full') {
+    throw invalidInput(CONTEXT, ['synchronous'], 'invalid_value', 'must be "normal" or "full"');
+  }
+  if (o.busyTimeoutMs !== undefined && !integerIn(o.busyTimeoutMs, 0, 600_000)) {
+    throw invalidInput(CONTEXT, ['busyTimeoutMs'], 'invalid_value', 'must be an integer from 0 to 600000');
+  }
+  if (o.statementCacheSize !== undefined && !integerIn(o.statementCacheSize, 1, 100_000)) {
+    throw invalidInput(CONTEXT, ['statementCacheSize'], 'invalid_value', 'must be an integer from 1 to 100000');
+  }
+  if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
+    throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
+  }
+  return {
+    ...(hasFile ? { filename: o.filename as string } : { database: o.database as SqliteDatabase }),
+    synchronous: (o.synchronous as 'normal' | 'full' | undefined) ?? 'normal',
+    busyTimeoutMs: (o.busyTimeoutMs as number | undefined) ?? 5000,
+    tablePrefix: (o.tablePrefix as string | undefined) ?? '',
+    statementCacheSize: (o.statementCacheSize as number | undefined) ?? 256,
+  };
+}

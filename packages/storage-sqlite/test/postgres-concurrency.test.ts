@@ -1,0 +1,107 @@
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { createCrm, isCrmError, silentLogger, type Row, type StorageAdapter } from '@crmkit/core';
+import { createPostgresStorage } from '@crmkit/storage-sqlite';
+import { createPostgresTestBed } from './support/postgres-subjects.js';
+
+const url = inject('postgresUrl');
+
+describe.skipIf(!url)('postgres across connections', () => {
+  const bed = url ? createPostgresTestBed(url) : undefined;
+  let cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c();
+    cleanups = [];
+  });
+  afterAll(() => bed?.end());
+
+  /** Two adapters on one schema, each with its own pool: two independent connections. */
+  async function twoAdapters(): Promise<[StorageAdapter, StorageAdapter, string]> {
+    const schema = bed!.schemaName('race');
+    const make = async () => {
+      const adapter = createPostgresStorage({ connectionString: url, schema, maxConnections: 2 });
+      await adapter.open((await import('@crmkit/core')).CRM_STORAGE_SCHEMA);
+      cleanups.push(() => adapter.close());
+      return adapter;
+    };
+    const a = await make();
+    const b = await make();
+    cleanups.push(() => bed!.dropSchema(schema));
+    return [a, b, schema];
+  }
+
+  const deal = (version: number, extra: Record<string, unknown> = {}) =>
+    ({ id: 'd1', tenantId: 't', version, stageKey: 'new', postponeCount: 0, ...extra }) as Row;
+  const read = async (adapter: StorageAdapter) => (await adapter.transaction('r', (tx) => tx.getMany('deal', 't', ['d1'])))[0]!;
+  const move = (adapter: StorageAdapter, stageKey: string, expectedVersion: number) =>
+    adapter.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'update', row: deal(expectedVersion + 1, { stageKey }), expectedVersion }]));
+
+  it('two connections moving the same deal with the same version: exactly one wins, the other gets CONFLICT', async () => {
+    const [a, b] = await twoAdapters();
+    await a.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: deal(1) }]));
+    for (let round = 1; round <= 5; round++) {
+      const results = await Promise.allSettled([move(a, `a${round}`, round), move(b, `b${round}`, round)]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won.length).toBe(1);
+      expect(lost.length).toBe(1);
+      expect(isCrmError(lost[0]!.reason, 'CONFLICT') && lost[0]!.reason.details).toMatchObject({ expectedVersion: round, actualVersion: round + 1 });
+      const stored = await read(b);
+      expect(stored).toMatchObject({ version: round + 1, stageKey: results[0]!.status === 'fulfilled' ? `a${round}` : `b${round}` });
+    }
+  });
+
+  it('a writer that waits on the other connection’s row lock gets CONFLICT after it commits, never a lost update', async () => {
+    const [a, b] = await twoAdapters();
+    await a.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: deal(1) }]));
+    let bStarted!: () => void;
+    const bMayStart = new Promise<void>((resolve) => (bStarted = resolve));
+    const first = a.transaction('rw', async (tx) => {
+      await tx.write('deal', 't', [{ type: 'update', row: deal(2, { stageKey: 'from-a' }), expectedVersion: 1 }]);
+      bStarted();
+      // Keep the row locked a while (SQL engines allow other awaits inside a transaction).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    await bMayStart;
+    const second = await move(b, 'from-b', 1).catch((e: unknown) => e);
+    await first;
+    expect(isCrmError(second, 'CONFLICT') && second.details).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+    expect(await read(b)).toMatchObject({ version: 2, stageKey: 'from-a' });
+  });
+
+  it('loses no update when two connections increment the same row with read-then-write races', async () => {
+    const [a, b] = await twoAdapters();
+    await a.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: deal(1) }]));
+    const times = 25;
+    let conflicts = 0;
+    const worker = async (adapter: StorageAdapter) => {
+      for (let done = 0; done < times; ) {
+        const row = await read(adapter);
+        try {
+          await adapter.transaction('rw', (tx) =>
+            tx.write('deal', 't', [{ type: 'update', row: { ...row, version: row.version + 1, postponeCount: (row.postponeCount as number) + 1 }, expectedVersion: row.version }]),
+          );
+          done++;
+        } catch (error) {
+          if (!isCrmError(error, 'CONFLICT')) throw error;
+          conflicts++;
+        }
+      }
+    };
+    await Promise.all([worker(a), worker(b)]);
+    expect(await read(a)).toMatchObject({ postponeCount: 2 * times, version: 1 + 2 * times });
+    expect(conflicts).toBeGreaterThanOrEqual(0);
+  });
+
+  it('two crm instances racing deals.update with the same version: one wins, one CONFLICT', async () => {
+    const [a, b] = await twoAdapters();
+    const crmA = await createCrm({ storage: a, tenantId: 'acme', logger: silentLogger, closeStorage: false });
+    const crmB = await createCrm({ storage: b, tenantId: 'acme', logger: silentLogger, closeStorage: false });
+    await crmA.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+    const created = await crmA.deals.create({ title: 'Contested' });
+    const results = await Promise.allSettled([crmA.deals.update(created.id, { title: 'A', version: 1 }), crmB.deals.update(created.id, { title: 'B', version: 1 })]);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBe(1);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    expect(isCrmError(rejected.reason, 'CONFLICT')).toBe(true);
+    expect((await crmB.deals.get(created.id)).version).toBe(2);
+  });
+});

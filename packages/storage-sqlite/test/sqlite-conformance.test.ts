@@ -1,0 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeStorageConformance } from '@crmkit/core/testing';
+import { createSqliteStorage, sqliteCapabilities } from '@crmkit/storage-sqlite';
+
+describeStorageConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }), sqliteCapabilities(false), { numRuns: 100 });
+
+describeStorageConformance(
+  'sqlite (file)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crmkit-sqlite-'));
+    const filename = join(dir, 'crm.db');
+    return {
+      adapter: createSqliteStorage({ filename }),
+      reopen: async () => createSqliteStorage({ filename }),
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
+  sqliteCapabilities(true),
+  { numRuns: 60 },
+);

@@ -1,0 +1,165 @@
+import { copyFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCrm, CRM_STORAGE_SCHEMA, isCrmError, silentLogger, type Row, type StorageAdapter, type StorageSchema } from '@crmkit/core';
+import { createSqliteStorage, LAYOUT_VERSION } from '@crmkit/storage-sqlite';
+import { fixtureRows, SCHEMA_V0 } from './fixtures/schema-v0.js';
+import { tempDir } from './support/temp-dir.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/crm-v0.sqlite', import.meta.url));
+
+let cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+/** A copy of the committed v0 fixture in a temp dir: the fixture itself is never opened for writing. */
+function fixtureCopy(): string {
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  const file = tmp.file('crm.db');
+  copyFileSync(FIXTURE, file);
+  return file;
+}
+
+async function opened(filename: string, schema: StorageSchema = CRM_STORAGE_SCHEMA): Promise<StorageAdapter> {
+  const storage = createSqliteStorage({ filename });
+  cleanups.push(() => storage.close());
+  await storage.open(schema);
+  return storage;
+}
+
+const ids = (rows: readonly Row[]) => rows.map((r) => r.id);
+
+function migrationLog(filename: string): { seq: number; schema_version: number; actions: string }[] {
+  const db = new Database(filename, { readonly: true });
+  try {
+    return db.prepare('SELECT seq, schema_version, actions FROM crmkit_migrations ORDER BY seq').all() as { seq: number; schema_version: number; actions: string }[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('sqlite migrations', () => {
+  it('migrates a database made by an earlier schema version without losing data', async () => {
+    const file = fixtureCopy();
+    const expected = fixtureRows();
+    const storage = await opened(file);
+
+    // Every row of every tenant survived, byte for byte.
+    for (const [entity, rows] of Object.entries(expected)) {
+      for (const tenantId of new Set(rows.map((r) => r.tenantId))) {
+        const mine = rows.filter((r) => r.tenantId === tenantId).sort((a, b) => (a.id < b.id ? -1 : 1));
+        const stored = await storage.transaction('r', (tx) => tx.query(entity, tenantId, { sort: [{ field: 'id' }] }));
+        expect(stored.rows).toEqual(mine);
+      }
+    }
+
+    const deals = expected.deal!.filter((d) => d.tenantId === 'acme');
+    const amount = (d: Row) => (d.weightedValue as { amount: number }).amount;
+    await storage.transaction('r', async (tx) => {
+      // New columns were filled from the stored documents, so old rows are filterable and sortable at once.
+      const weighted = await tx.query('deal', 'acme', { filter: { op: 'gt', field: 'weightedValue.amount', value: 3000 }, sort: [{ field: 'id' }] });
+      expect(ids(weighted.rows)).toEqual(ids(deals.filter((d) => amount(d) > 3000)));
+      const rotting = await tx.query('deal', 'acme', { filter: { op: 'eq', field: 'rottingSince', value: null }, sort: [{ field: 'id' }] });
+      expect(rotting.rows.length).toBe(deals.length - 1);
+      const closed = await tx.query('deal', 'acme', { filter: { op: 'prefix', field: 'closedAt', value: '2025-06' }, sort: [{ field: 'closedAt', direction: 'desc' }] });
+      expect(ids(closed.rows)).toEqual(ids(deals.filter((d) => d.closedAt).sort((a, b) => (a.closedAt! < b.closedAt! ? 1 : -1))));
+      // A new list field got its side table, filled from the documents.
+      const vip = await tx.query('deal', 'acme', { filter: { op: 'containsAny', field: 'tags', values: ['vip', 'retail'] }, sort: [{ field: 'id' }] });
+      expect(ids(vip.rows)).toEqual(ids(deals.filter((d) => (d.tags as string[]).some((t) => t === 'vip' || t === 'retail'))));
+      // An existing list field kept working.
+      const refs = await tx.query('event', 'acme', { filter: { op: 'containsAny', field: 'refs', values: ['deal:deal_02'] } });
+      expect(ids(refs.rows)).toEqual(['evt_2']);
+      const totals = await tx.aggregate('deal', 'acme', { groupBy: ['stageKey'], metrics: { n: { fn: 'count' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } });
+      expect(totals.map((g) => [g.group.stageKey, g.values.n])).toEqual([['lost', 3], ['new', 3], ['proposal', 3], ['won', 3]]);
+    });
+
+    // New entities are usable.
+    const task = { id: 'task_1', tenantId: 'acme', version: 1, createdAt: 'x', updatedAt: 'x', subject: 'Call', status: 'open', ownerId: 'u1', dueAt: '2026-01-01' } as Row;
+    await storage.transaction('rw', (tx) => tx.write('task', 'acme', [{ type: 'insert', row: task }]));
+    const agenda = await storage.transaction('r', (tx) => tx.query('task', 'acme', { filter: { op: 'and', filters: [{ op: 'eq', field: 'ownerId', value: 'u1' }, { op: 'eq', field: 'status', value: 'open' }] } }));
+    expect(agenda.rows).toEqual([task]);
+
+    // The log records the original creation (v0) and this migration (0 → 1) with what it did.
+    const log = migrationLog(file);
+    expect(log.map((l) => [l.seq, l.schema_version])).toEqual([[1, 0], [2, CRM_STORAGE_SCHEMA.version]]);
+    const actions = JSON.parse(log[1]!.actions) as { from: number; to: number; actions: string[] };
+    expect(actions.from).toBe(0);
+    expect(actions.actions).toEqual(expect.arrayContaining(['add column deal.weighted_value__amount', 'create table task', 'fill list table deal__tags', 'create table stage_visit']));
+  });
+
+  it('is idempotent: reopening a migrated database changes and logs nothing', async () => {
+    const file = fixtureCopy();
+    const first = await opened(file);
+    await first.close();
+    const second = await opened(file);
+    await second.open(CRM_STORAGE_SCHEMA);
+    expect(migrationLog(file).length).toBe(2);
+  });
+
+  it('serves the full crm on a migrated database', async () => {
+    const file = fixtureCopy();
+    const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'acme', logger: silentLogger });
+    cleanups.push(() => crm.close());
+    const board = await crm.deals.board('pl_sales');
+    expect(board.columns.map((c) => [c.stage.key, c.count, c.deals.length])).toEqual([['new', 3, 3], ['proposal', 3, 3]]);
+    const deal = await crm.deals.get('deal_01');
+    expect(deal.title).toContain('Deal 1');
+  });
+
+  it('refills a column when a field comes back after a schema dropped it', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('crm.db');
+    const v1 = await opened(file);
+    const row = { id: 'a', tenantId: 't', version: 1, title: 'first' } as Row;
+    await v1.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row }]));
+    await v1.close();
+    // v2 no longer declares `title`: writes stop maintaining its column.
+    const withoutTitle: StorageSchema = {
+      version: 2,
+      entities: CRM_STORAGE_SCHEMA.entities.map((e) => (e.name === 'deal' ? { ...e, fields: Object.fromEntries(Object.entries(e.fields).filter(([f]) => f !== 'title')) } : e)),
+    };
+    const v2 = await opened(file, withoutTitle);
+    await v2.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'update', row: { ...row, version: 2, title: 'second' }, expectedVersion: 1 }]));
+    await v2.close();
+    // v3 declares it again: the column must be refilled, not trusted.
+    const v3 = await opened(file, { ...CRM_STORAGE_SCHEMA, version: 3 });
+    const found = await v3.transaction('r', (tx) => tx.query('deal', 't', { filter: { op: 'eq', field: 'title', value: 'second' } }));
+    expect(ids(found.rows)).toEqual(['a']);
+  });
+
+  it('refuses a database written by a newer schema or layout (STORAGE, not retryable) and leaves it untouched', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('crm.db');
+    const newer = await opened(file, { ...CRM_STORAGE_SCHEMA, version: CRM_STORAGE_SCHEMA.version + 1 });
+    await newer.close();
+    const old = createSqliteStorage({ filename: file });
+    cleanups.push(() => old.close());
+    const error = await old.open(CRM_STORAGE_SCHEMA).catch((e: unknown) => e);
+    expect(isCrmError(error, 'STORAGE') && error.details).toMatchObject({ retryable: false, operation: 'open' });
+    expect(migrationLog(file).length).toBe(1);
+    const used = await old.transaction('r', async () => 1).catch((e: unknown) => e);
+    expect(isCrmError(used, 'STORAGE')).toBe(true);
+
+    const db = new Database(file);
+    db.prepare("UPDATE crmkit_meta SET value = ? WHERE key = 'layout_version'").run(String(LAYOUT_VERSION + 1));
+    db.close();
+    const error2 = await createSqliteStorage({ filename: file }).open({ ...CRM_STORAGE_SCHEMA, version: 99 }).catch((e: unknown) => e);
+    expect(isCrmError(error2, 'STORAGE') && error2.message).toMatch(/newer @crmkit\/storage-sqlite/);
+  });
+
+  it('keeps the v0 fixture a v0 database (the committed file is never migrated in place)', () => {
+    const db = new Database(FIXTURE, { readonly: true });
+    try {
+      expect(db.prepare("SELECT value FROM crmkit_meta WHERE key = 'schema_version'").get()).toEqual({ value: '0' });
+      expect(SCHEMA_V0.version).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+});
