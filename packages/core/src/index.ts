@@ -10,6 +10,8 @@ export type { DealService, DealListOptions } from './services/deal-service.js';
 export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './services/funnel-service.js';
 export type { AssignmentService, AssignmentResult } from './services/assignment-service.js';
 export type { CalendarService } from './services/calendar-service.js';
+export type { TaskService, CompleteTaskResult, Agenda, Workload } from './services/task-service.js';
+export type { TaskTypeDefinition, TaskTypeInput, TaskChain } from './schema/task-type.js';
 export type { CreateManyOptions } from './services/deal-import.js';
 export type { Board, BoardColumn, BoardOptions, BoardTotal } from './services/deal-board.js';
 export type { PipelineService } from './services/pipeline-service.js';

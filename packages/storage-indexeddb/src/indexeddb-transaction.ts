@@ -181,6 +181,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   if (changes.length === 0) return result;
 
   // Apply every staged write in one synchronous burst (see above), then wait for the commit.
+  let applied = 0;
   try {
     if (state.finished) throw lost();
     for (const [entity, byTenant] of staging) {
@@ -190,13 +191,16 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
         for (const [id, row] of rows) {
           if (row) os.put(toStored(store, row));
           else os.delete([tenantId, encodeString(id)]);
+          applied++;
         }
       }
     }
     raw.commit?.();
   } catch (error) {
     abort();
-    throw error instanceof CrmError ? error : translate(error);
+    // Inactive before the first write: fn awaited something foreign. Inactive later: aborted under us.
+    const inactive = applied > 0 && ['TransactionInactiveError', 'InvalidStateError'].includes((error as { name?: string }).name!);
+    throw error instanceof CrmError ? error : inactive ? engineError(raw.error ?? new DOMException('The transaction was aborted', 'AbortError'), 'commit') : translate(error);
   }
   try {
     await ended;

@@ -20,6 +20,9 @@ export interface ReadScope {
   readonly staged: ReadonlyMap<string, Row | null> | undefined;
 }
 
+/** Batches that start at `first` records and grow fourfold. */
+export const growing = (first: number) => (previous: number) => (previous ? previous * 4 : first);
+
 /** The object store or index a plan reads. */
 export function sourceOf(scope: ReadScope, plan: Plan) {
   const store = scope.tx.objectStore(scope.store.entity);
@@ -28,11 +31,16 @@ export function sourceOf(scope: ReadScope, plan: Plan) {
 
 /**
  * Streams the records of a plan's ranges to `visit` in key order, until it returns `false`.
- * Ascending reads use `getAll` in batches (`first` records, then growing up to 2000) and resume after
- * the last key, so memory stays bounded and a page reads little more than it returns; descending
+ * Ascending reads use `getAll` in batches (sized by `batchSize`, given the previous size, at most 2000)
+ * and resume after the last key, so memory stays bounded and a page reads little more than it returns; descending
  * reads use a cursor.
  */
-export async function scanPlan(scope: ReadScope, plan: Plan, first: number, visit: (record: StoredRecord) => boolean | void): Promise<void> {
+export async function scanPlan(
+  scope: ReadScope,
+  plan: Plan,
+  batchSize: (previous: number) => number,
+  visit: (record: StoredRecord) => boolean | void,
+): Promise<void> {
   const source = sourceOf(scope, plan);
   for (let n = 0; n < plan.ranges.length; n++) {
     let range = plan.ranges[n]!;
@@ -42,7 +50,8 @@ export async function scanPlan(scope: ReadScope, plan: Plan, first: number, visi
       }
       continue;
     }
-    for (let count = Math.max(1, Math.min(first, 2000)); ; count = Math.min(count * 4, 2000)) {
+    for (let count = 0; ; ) {
+      count = Math.max(1, Math.min(batchSize(count), 2000));
       const batch = (await source.getAll(range, count)) as StoredRecord[];
       for (const record of batch) if (visit(record) === false) return;
       if (batch.length < count) break;

@@ -1,7 +1,7 @@
 import { matchFilter, type AggregateRow, type AggregateSpec } from '@crmkit/core';
 import { createAccumulator } from './aggregate-accumulator.js';
 import { planQuery } from './query-planner.js';
-import { scanPlan, sourceOf, type ReadScope } from './read-scope.js';
+import { growing, scanPlan, sourceOf, type ReadScope } from './read-scope.js';
 
 /**
  * Computes an aggregate. When the plan's ranges hold exactly the matching rows, every metric is a
@@ -23,7 +23,7 @@ export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promi
   }
   const accumulator = createAccumulator(spec);
   const seen = plan.dedupe ? new Set<string>() : undefined;
-  await scanPlan(scope, plan, 1000, (record) => {
+  await scanPlan(scope, plan, growing(1000), (record) => {
     const row = record.r;
     if (seen) {
       if (seen.has(row.id)) return;

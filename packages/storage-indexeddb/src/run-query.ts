@@ -1,6 +1,6 @@
 import { compareRowToPosition, compareRows, decodeCursor, matchFilter, paginate, type QuerySpec, type Row } from '@crmkit/core';
 import { planQuery } from './query-planner.js';
-import { scanPlan, type ReadScope } from './read-scope.js';
+import { growing, scanPlan, type ReadScope } from './read-scope.js';
 
 const sameGroup = (a: readonly IDBValidKey[], b: readonly IDBValidKey[]) =>
   a.every((v, i) => v === b[i] || (Array.isArray(v) && Array.isArray(b[i])));
@@ -26,7 +26,11 @@ export async function runQuery(scope: ReadScope, spec: QuerySpec): Promise<{ row
   const rows: Row[] = [];
   let boundary: IDBValidKey[] | undefined;
 
-  await scanPlan(scope, plan, plan.ordered ? want : 250, (record) => {
+  // An ordered walk reads what the page still needs (plus the cursor's own row, read again); when the
+  // ranges are exact every record matches, so that is enough, otherwise batches grow fourfold.
+  const need = (previous: number) =>
+    !plan.ordered || want === Infinity ? growing(250)(previous) : Math.max(want - rows.length + (position ? 1 : 0), previous && !plan.exact ? previous * 4 : 1);
+  await scanPlan(scope, plan, need, (record) => {
     if (boundary && rows.length >= want && !sameGroup(plan.group(record), boundary)) return false;
     const row = record.r;
     if (seen) {
@@ -37,6 +41,8 @@ export async function runQuery(scope: ReadScope, spec: QuerySpec): Promise<{ row
     rows.push(row);
     if (plan.ordered) {
       if (rows.length === spec.limit) boundary = plan.group(record);
+      // The (limit + 1)-th match of a later group proves the boundary group complete: stop now.
+      else if (boundary && rows.length >= want && !sameGroup(plan.group(record), boundary)) return false;
     } else if (rows.length >= 2 * want + 64) {
       rows.sort(order);
       rows.length = want;

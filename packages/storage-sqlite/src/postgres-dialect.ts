@@ -61,6 +61,8 @@ export function createPostgresDialect(): SqlDialect {
     },
     orderTerm: (expr: SqlFragment, direction) => (direction === 'desc' ? sql`${expr} DESC NULLS LAST` : sql`${expr} ASC NULLS FIRST`),
     sum: (expr) => sql`COALESCE(SUM(${expr}), 0)`,
+    // PostgreSQL keeps column statistics (autovacuum ANALYZE) and chooses between the plans itself.
+    unindexed: (expr) => expr,
     readScalar(value, type) {
       if (value === null || value === undefined) return null;
       if (type === 'number' && typeof value === 'string') return Number(value);

@@ -1,10 +1,18 @@
-import { decodeCursor, type QuerySpec } from '@crmkit/core';
+import { decodeCursor, type Filter, type QuerySpec } from '@crmkit/core';
 import { sql, type CompiledQuery } from 'kysely';
 import { compileFilter } from './filter-compiler.js';
 import type { ResolveContext } from './field-resolver.js';
 import { compileSort, keysetCondition, orderByClause } from './sort-compiler.js';
 import { col, type SqlFragment } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';
+
+/** True when the filter can only match rows listed in a side table (`containsAny` on a declared list, alone or ANDed). */
+function requiresSideTable(ctx: ResolveContext, filter: Filter | undefined): boolean {
+  if (!filter || typeof filter !== 'object') return false;
+  const isSide = (f: Filter) => f?.op === 'containsAny' && typeof f.field === 'string' && ctx.table.lists.has(f.field);
+  if (isSide(filter)) return true;
+  return filter.op === 'and' && Array.isArray(filter.filters) && filter.filters.some(isSide);
+}
 
 /** A compiled page query: select the documents, one more than `limit` to know whether a next page exists. */
 export interface CompiledPageQuery {
@@ -30,7 +38,7 @@ export function compilePageQuery(ctx: ResolveContext, spec: QuerySpec): Compiled
   const filter = compileFilter(ctx, spec.filter);
   if (filter) conditions.push(filter);
   if (spec.after !== undefined) conditions.push(keysetCondition(ctx, keys, decodeCursor(spec.after, spec.sort ?? [])));
-  const query = sql`SELECT ${col('doc')} FROM ${dialect.table(ctx.table.table)} AS "t" WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${orderByClause(ctx, keys)}${
+  const query = sql`SELECT ${col('doc')} FROM ${dialect.table(ctx.table.table)} AS "t" WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${orderByClause(ctx, keys, requiresSideTable(ctx, spec.filter))}${
     limit === undefined ? sql`` : sql` LIMIT ${limit + 1}`
   }`;
   return { query: query.compile(dialect.kysely), limit };

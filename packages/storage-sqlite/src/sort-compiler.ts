@@ -35,9 +35,14 @@ export function compileSort(ctx: ResolveContext, sort: readonly SortSpec[] | und
   return keys;
 }
 
-/** The ORDER BY list for the keys, with nulls first ascending and last descending. */
-export function orderByClause(ctx: ResolveContext, keys: readonly SortKey[]): SqlFragment {
-  return sql.join(keys.map((k) => ctx.dialect.orderTerm(k.expr, k.desc ? 'desc' : 'asc')));
+/**
+ * The ORDER BY list for the keys, with nulls first ascending and last descending.
+ *
+ * @param fromSideTable The filter requires a side-table match: order without the sort index, so the
+ *   engine starts from the (usually few) matching ids instead of walking the index.
+ */
+export function orderByClause(ctx: ResolveContext, keys: readonly SortKey[], fromSideTable = false): SqlFragment {
+  return sql.join(keys.map((k) => ctx.dialect.orderTerm(fromSideTable ? ctx.dialect.unindexed(k.expr) : k.expr, k.desc ? 'desc' : 'asc')));
 }
 
 /** Cursor values of another type than their field (a hand-made cursor) compare as missing. */

@@ -37,6 +37,12 @@ export interface SqlDialect {
   inList(expr: SqlFragment, values: readonly Scalar[], type: ScalarType): SqlFragment;
   /** One ORDER BY term with crmkit's null placement: first ascending, last descending. */
   orderTerm(expr: SqlFragment, direction: 'asc' | 'desc'): SqlFragment;
+  /**
+   * The same value, but not usable to satisfy ORDER BY from an index. SQLite (without statistics)
+   * prefers walking a sort index and probing a selective `id IN (side table)` filter, which scans the
+   * whole table when few rows match; hiding the sort column makes it start from the side table.
+   */
+  unindexed(expr: SqlFragment): SqlFragment;
   /** Sum that is 0 (not NULL) over no values. */
   sum(expr: SqlFragment): SqlFragment;
   /** A column or expression value read back as the field's JS type. */

@@ -60,6 +60,8 @@ export function createSqliteDialect(): SqlDialect {
     },
     orderTerm: (expr: SqlFragment, direction) => (direction === 'desc' ? sql`${expr} DESC` : sql`${expr} ASC`),
     sum: (expr) => sql`TOTAL(${expr})`,
+    // Unary plus is a no-op on every value in SQLite, but an expression, so no index provides its order.
+    unindexed: (expr) => sql`+${expr}`,
     readScalar(value, type) {
       if (value === null || value === undefined) return null;
       if (type === 'boolean') return value === 1 || value === true;

@@ -159,6 +159,10 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
 
   const indexes: IndexLayout[] = [];
   const specs = [...entity.indexes, ...COVERING_INDEXES.filter((c) => c.entity === entity.name && c.fields.every((f) => scalars.has(f)))];
+  // Core's lists default to newest first (`createdAt desc`): without this index a page sorts the tenant's whole table.
+  if (scalars.get('createdAt')?.type === 'string' && !entity.indexes.some((i) => i.fields[0] === 'createdAt')) {
+    specs.push({ name: 'crmkitCreated', fields: ['createdAt'] });
+  }
   for (const index of specs) {
     checkSegments(index.name, 'index name');
     // List fields are served by their side table; the rest of the index still helps sorting.

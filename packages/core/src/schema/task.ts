@@ -14,6 +14,18 @@ export const BUILTIN_TASK_TYPES = ['call', 'meeting', 'email', 'todo'] as const;
 
 export const taskTypeKeySchema = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"'));
 
+/** Series-level fields every occurrence starts from ("this and following" edits change them). */
+export const seriesBaseSchema = z.strictObject({
+  subject: requiredText(),
+  type: taskTypeKeySchema,
+  ownerId: z.optional(userIdSchema),
+  priority: z.enum(TASK_PRIORITIES),
+  durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  reminders: z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))),
+  notes: optionalText(LIMITS.longText),
+});
+export type SeriesBase = z.infer<typeof seriesBaseSchema>;
+
 /** Recurrence of a task series; `rule` is an RRULE subset (FREQ, INTERVAL, BYDAY, BYMONTHDAY, COUNT, UNTIL). */
 export const taskRecurrenceSchema = z.strictObject({
   rule: text(500),
@@ -23,6 +35,12 @@ export const taskRecurrenceSchema = z.strictObject({
   index: z.number().check(z.int(), z.gte(0)),
   /** Start of the series: the first occurrence's due time, which the rule counts from. */
   dtstart: timestampSchema,
+  /** The scheduled time of this occurrence when it was moved ("this one" edits, postponements). */
+  occurrenceAt: z.optional(timestampSchema),
+  /** The next occurrence has been created. */
+  spawned: z.optional(z.boolean()),
+  /** The series' shared fields. */
+  base: z.optional(seriesBaseSchema),
 });
 export type TaskRecurrence = z.infer<typeof taskRecurrenceSchema>;
 
@@ -60,6 +78,10 @@ export const taskSchema = z.strictObject({
   required: z.boolean(),
   /** The task whose completion created this one (activity chaining). */
   previousTaskId: z.optional(idSchema),
+  /** Scheduler watermark: reminders, due and overdue notices up to this time have been processed. */
+  notifiedUntil: z.optional(timestampSchema),
+  /** When the scheduler must next look at this task (earliest pending notice or recurrence). */
+  nextNotifyAt: z.optional(timestampSchema),
 });
 /** A planned or done action of a manager. */
 export type Task = z.infer<typeof taskSchema>;

@@ -23,6 +23,7 @@ import { PipelineService } from './pipeline-service.js';
 import { FunnelService } from './funnel-service.js';
 import { AssignmentService } from './assignment-service.js';
 import { CalendarService } from './calendar-service.js';
+import { TaskService } from './task-service.js';
 import { EventLogService, readTimeline, type TimelineOptions } from './timeline-service.js';
 
 /** Options of `createCrm`. */
@@ -68,6 +69,8 @@ export interface Crm {
   readonly assignment: AssignmentService;
   /** The tenant's business calendar. */
   readonly calendar: CalendarService;
+  /** Planned calls, meetings, e-mails and to-dos; the agenda. */
+  readonly tasks: TaskService;
   /**
    * Everything that happened to a lead, contact, company or deal, newest first.
    *
@@ -147,6 +150,7 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     funnel: new FunnelService(ctx),
     assignment: new AssignmentService(ctx),
     calendar: new CalendarService(ctx),
+    tasks: new TaskService(ctx),
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => bus.on(name, handler),
     async close() {

@@ -157,6 +157,21 @@ export class DealService {
   }
 
   /**
+   * Every stage visit of a deal, oldest first: when it entered and left each stage, who moved it,
+   * how it left, and how often its next step was postponed meanwhile.
+   */
+  async stageHistory(id: string): Promise<StageVisit[]> {
+    const dealId = parseId(id, 'deals.stageHistory');
+    return runRead(this.ctx, async (op) => {
+      const { rows } = await op.query<StageVisit>('stageVisit', {
+        filter: { op: 'eq', field: 'dealId', value: dealId },
+        sort: [{ field: 'enteredAt' }, { field: 'id' }],
+      });
+      return rows;
+    });
+  }
+
+  /**
    * The productive next step: moves the deal to the next open stage, or to `toStage` (skips and
    * backward moves as the pipeline allows). Entry and exit rules are checked; the target stage's
    * task templates create tasks.

@@ -15,7 +15,7 @@ import { closeOpenVisit } from './deal-visits.js';
 import { runRead, runWrite, type Operation } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import { stageEntryTasks } from './stage-entry.js';
-import { buildTasks, insertTasks, openTasksOf, taskRefs, withNextStep } from './task-writer.js';
+import { buildTasks, insertTasks, openTasksOf, postponedTask, taskRefs, withNextStep } from './task-writer.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
 
 /** Options every move accepts. */
@@ -78,7 +78,12 @@ async function countVisitPostponement(op: Operation, deal: Deal): Promise<void> 
  * next-step tasks, moves or cancels tasks, and records the move's event.
  */
 export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
-  return runWrite(ctx, async (op) => {
+  return runWrite(ctx, (op) => moveIn(op, dealId, move, version, nextStep));
+}
+
+/** Executes a funnel move inside an existing operation (see `executeMove`). */
+export async function moveIn(op: Operation, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
+  {
     const deal = await op.require<Deal>('deal', dealId);
     assertExpectedVersion('deal', deal, version);
     const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
@@ -104,11 +109,7 @@ export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelM
     if (plan.postpone) {
       const { task, until, reason } = plan.postpone;
       if (task) {
-        const moved = reviseRecord(task, op.now, (d) => {
-          d.dueAt = until;
-          d.postponeCount = task.postponeCount + 1;
-          if (reason) d.lastPostponeReason = reason;
-        });
+        const moved = postponedTask(task, until, reason, op.now);
         await op.update('task', task, moved);
         op.record('task.postponed', { type: 'task', id: task.id }, compact({ from: task.dueAt, to: until, reason, count: moved.postponeCount }), taskRefs(task));
         open = open.map((t) => (t.id === task.id ? moved : t));
@@ -126,7 +127,7 @@ export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelM
     op.record(plan.event.type, { type: 'deal', id: deal.id }, plan.event.data as never, dealRefs(next));
     await insertTasks(op, created);
     return next;
-  });
+  }
 }
 
 /** The public move methods, mixed into `crm.deals`. */

@@ -1,7 +1,8 @@
 import { produce } from 'immer';
 import { validationError } from '../errors/crm-error.js';
 import { buildTask, type TaskDraft } from '../domain/tasks/build-task.js';
-import { newRecordBase } from '../domain/records.js';
+import { newRecordBase, reviseRecord } from '../domain/records.js';
+import { nextNoticeAt } from '../domain/tasks/notices.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
 import type { EventRef, Operation } from './operation.js';
@@ -42,6 +43,29 @@ export async function openTasksOf(op: Operation, dealId: string): Promise<Task[]
     sort: [{ field: 'dueAt' }],
   });
   return rows;
+}
+
+/**
+ * A task moved to a later due time: counted, with the reason, notices re-armed for the new time.
+ * A recurring occurrence remembers its scheduled time so the series keeps its rhythm.
+ */
+export function postponedTask(task: Task, until: string, reason: string | undefined, now: string): Task {
+  return reviseRecord(task, now, (d) => {
+    if (d.recurrence && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
+    d.dueAt = until;
+    d.postponeCount = task.postponeCount + 1;
+    if (reason) d.lastPostponeReason = reason;
+    rearmNotices(d as Task, now);
+  });
+}
+
+/** Resets a task's scheduler watermark after its schedule changed: notices from `now` on apply. */
+export function rearmNotices(draft: Task, now: string): void {
+  const mutable = draft as { notifiedUntil?: string; nextNotifyAt?: string };
+  mutable.notifiedUntil = now;
+  const next = nextNoticeAt(draft, Date.parse(now));
+  if (next === undefined) delete mutable.nextNotifyAt;
+  else mutable.nextNotifyAt = new Date(next).toISOString();
 }
 
 /** Sets `nextStepDueAt` to the earliest due time among a deal's open tasks (no version bump: callers write the deal). */

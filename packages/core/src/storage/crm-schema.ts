@@ -162,6 +162,7 @@ export const taskFields = {
   stageKey: 'string',
   required: 'boolean',
   postponeCount: 'number',
+  nextNotifyAt: 'string',
   'recurrence.seriesId': 'string',
 } as const satisfies Record<string, FieldType>;
 
@@ -177,6 +178,8 @@ const task: EntitySchema = {
     { name: 'company', fields: ['companyId', 'dueAt'] },
     { name: 'lead', fields: ['leadId', 'dueAt'] },
     { name: 'series', fields: ['recurrence.seriesId'] },
+    // The scheduler's queue: open tasks by their next wake-up.
+    { name: 'wake', fields: ['status', 'nextNotifyAt'] },
   ],
 };
 

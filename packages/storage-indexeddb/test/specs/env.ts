@@ -13,7 +13,7 @@ export interface IdbTestEnv {
   /** Options for a new, empty database with a unique name. */
   options(extra?: Partial<IndexedDbStorageOptions>): EnvOptions;
   /** The IndexedDB classes in use: tests patch their prototypes to inject failures and count reads. */
-  readonly classes: { readonly IDBObjectStore: typeof IDBObjectStore; readonly IDBIndex: typeof IDBIndex };
+  readonly classes: { readonly IDBObjectStore: typeof IDBObjectStore; readonly IDBIndex: typeof IDBIndex; readonly IDBTransaction: typeof IDBTransaction };
   /** Simulates the browser dropping a connection (storage cleared in DevTools), where possible in-process. */
   readonly forceClose?: (db: IDBDatabase) => void;
 }

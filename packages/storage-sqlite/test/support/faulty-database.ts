@@ -33,9 +33,9 @@ export function createFaultyDatabase(filename = ':memory:'): FaultyDatabase {
       get reader() {
         return statement.reader;
       },
-      run: (...params: unknown[]) => (tick(source), statement.run(...(params as []))),
-      all: (...params: unknown[]) => (tick(source), statement.all(...(params as []))),
-      get: (...params: unknown[]) => (tick(source), statement.get(...(params as []))),
+      run: (...params: unknown[]) => (tick(source), (statement.run as (...p: unknown[]) => { changes: number })(...params)),
+      all: (...params: unknown[]) => (tick(source), (statement.all as (...p: unknown[]) => unknown[])(...params)),
+      get: (...params: unknown[]) => (tick(source), (statement.get as (...p: unknown[]) => unknown)(...params)),
       raw: (toggle?: boolean) => (statement.raw(toggle), wrapped),
     };
     return wrapped;
@@ -72,7 +72,8 @@ export function createFaultyDatabase(filename = ':memory:'): FaultyDatabase {
     },
     dump() {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
-      return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY 1, 2, 3`).all()]));
+      const rows = (t: string) => (db.prepare(`SELECT * FROM "${t}"`).all() as unknown[]).map((r) => JSON.stringify(r)).sort();
+      return Object.fromEntries(tables.map((t) => [t, rows(t)]));
     },
     close: () => db.close(),
   };

@@ -5,6 +5,7 @@ import type { BusinessCalendar } from '../calendar/business-calendar.js';
 import { isValidTimeZone, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
 import { compact } from '../records.js';
 import { occurrences, parseRecurrence } from './rrule.js';
+import { nextNoticeAt } from './notices.js';
 
 /** Everything needed to make a task record (already schema-validated). */
 export interface TaskDraft {
@@ -51,6 +52,7 @@ export function buildTask(
   let dueAt = draft.dueAt;
   let dueDate = draft.dueDate;
   if (allDay) {
+    if (draft.series) dueDate = undefined;
     if (!dueDate && dueAt && issues.length === 0) {
       const p = zonedParts(Date.parse(dueAt), timezone);
       dueDate = `${p.year}-${pad(p.month)}-${pad(p.day)}`;
@@ -72,7 +74,21 @@ export function buildTask(
       if (first.done) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
       else {
         dueAt = new Date(first.value.at).toISOString();
-        recurrence = { rule: draft.recurrence.trim().replace(/^RRULE:/i, '').toUpperCase(), seriesId: newSeriesId(), index: 0, dtstart: dueAt };
+        recurrence = {
+          rule: draft.recurrence.trim().replace(/^RRULE:/i, '').toUpperCase(),
+          seriesId: newSeriesId(),
+          index: 0,
+          dtstart: dueAt,
+          base: compact({
+            subject: draft.subject,
+            type: draft.type ?? 'todo',
+            ownerId: draft.ownerId,
+            priority: draft.priority ?? 'normal',
+            durationMinutes: draft.durationMinutes,
+            reminders: [...(draft.reminders ?? [])].sort((a, b) => b - a),
+            notes: draft.notes,
+          }),
+        };
       }
     }
   }
@@ -100,6 +116,8 @@ export function buildTask(
     stageKey: draft.stageKey,
     required: draft.required ?? false,
     previousTaskId: draft.previousTaskId,
+    notifiedUntil: base.createdAt,
   }) as Task;
-  return { task, issues };
+  const next = nextNoticeAt(task, Date.parse(base.createdAt));
+  return { task: next === undefined ? task : { ...task, nextNotifyAt: new Date(next).toISOString() }, issues };
 }

@@ -1,0 +1,44 @@
+import type { Task } from '../../schema/task.js';
+
+/** Something the scheduler must do for a task at a time, with the idempotency key of that occurrence. */
+export interface TaskNotice {
+  readonly kind: 'reminder' | 'due' | 'overdue' | 'recur';
+  readonly at: number;
+  /** Unique per task occurrence and notice: the same key is never delivered twice. */
+  readonly key: string;
+  readonly minutesBefore?: number;
+}
+
+export interface NoticeSettings {
+  /** A timed task becomes overdue this long after its due time (default 60 minutes). */
+  readonly overdueAfterMs: number;
+}
+
+export const DEFAULT_NOTICE_SETTINGS: NoticeSettings = { overdueAfterMs: 60 * 60_000 };
+
+/**
+ * Every notice of an open task's current schedule: reminders before due, due, overdue (an all-day
+ * task is overdue when its day is over), and the creation of the next occurrence of a series.
+ * Keys embed the due time, so a rescheduled task gets fresh notices.
+ */
+export function taskNotices(task: Task, settings: NoticeSettings = DEFAULT_NOTICE_SETTINGS): TaskNotice[] {
+  if (task.status !== 'open' || !task.dueAt) return [];
+  const due = Date.parse(task.dueAt);
+  const stamp = `${task.id}:${due}`;
+  const notices: TaskNotice[] = task.reminders.map((minutes) => ({ kind: 'reminder' as const, at: due - minutes * 60_000, key: `rem:${stamp}:${minutes}`, minutesBefore: minutes }));
+  notices.push({ kind: 'due', at: due, key: `due:${stamp}` });
+  notices.push({ kind: 'overdue', at: task.allDay ? due + 86_400_000 : due + settings.overdueAfterMs, key: `ovd:${stamp}` });
+  if (task.recurrence && !task.recurrence.spawned) notices.push({ kind: 'recur', at: due, key: `rec:${task.recurrence.seriesId}:${task.recurrence.index}` });
+  return notices.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : 1));
+}
+
+/** Notices after the task's watermark and at or before `upTo`. */
+export function pendingNotices(task: Task, upTo: number, settings?: NoticeSettings): TaskNotice[] {
+  const watermark = task.notifiedUntil ? Date.parse(task.notifiedUntil) : Number.NEGATIVE_INFINITY;
+  return taskNotices(task, settings).filter((n) => n.at > watermark && n.at <= upTo);
+}
+
+/** The time of the first notice after `after` (or after the watermark), for the scheduler's queue. */
+export function nextNoticeAt(task: Task, after: number, settings?: NoticeSettings): number | undefined {
+  return taskNotices(task, settings).find((n) => n.at > after)?.at;
+}

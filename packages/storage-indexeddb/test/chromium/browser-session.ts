@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** The Chromium the tests start (Debian's `chromium` package); override with CRMKIT_CHROMIUM. */
+export const CHROMIUM = process.env.CRMKIT_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Pages load from this origin; Playwright serves it from memory (no server, no network). localhost is a secure context. */
+export const ORIGIN = 'http://localhost:4173';
+
+export const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/** Maps the workspace packages to their sources and `vitest` to the in-page shim. */
+const sources: Plugin = {
+  name: 'crmkit-sources',
+  setup(b) {
+    const map: Record<string, string> = {
+      '@crmkit/core': here('../../../core/src/index.ts'),
+      '@crmkit/core/testing': here('../../../core/src/testing/index.ts'),
+      '@crmkit/storage-indexeddb': here('../../src/index.ts'),
+      vitest: here('../browser/vitest-shim.ts'),
+    };
+    b.onResolve({ filter: /^(@crmkit\/(core|core\/testing|storage-indexeddb)|vitest)$/ }, (args) => ({ path: map[args.path]! }));
+  },
+};
+
+/** Bundles a browser entry (TypeScript) into one ES module. */
+export async function bundle(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    sourcemap: 'inline',
+    define: { 'process.env.NODE_ENV': '"test"' },
+    plugins: [sources],
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** Starts headless Chromium; fails with the install command when it is missing. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CRMKIT_CHROMIUM`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+}
+
+/** A browser context whose origin serves `html` at `/` and the bundle at `/bundle.js`. */
+export async function serve(browser: Browser, script: string, html = '<!doctype html><meta charset="utf-8"><title>crmkit</title><script type="module" src="/bundle.js"></script>'): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.route(`${ORIGIN}/**`, (route) => {
+    const isScript = new URL(route.request().url()).pathname === '/bundle.js';
+    return route.fulfill({ status: 200, contentType: isScript ? 'text/javascript' : 'text/html', body: isScript ? script : html });
+  });
+  return context;
+}
+
+/** Opens a page of the context and waits until the bundle has set `window[ready]`. */
+export async function openPage(context: BrowserContext, ready: string): Promise<Page> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  await page.goto(`${ORIGIN}/`);
+  try {
+    await page.waitForFunction((key) => key in window, ready, { timeout: 30_000 });
+  } catch (error) {
+    throw new Error(`The test page did not load: ${errors.join('\n') || String(error)}`);
+  }
+  return page;
+}

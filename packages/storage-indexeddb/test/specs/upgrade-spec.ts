@@ -1,0 +1,102 @@
+import { CRM_STORAGE_SCHEMA, isCrmError, type StorageAdapter, type StorageSchema } from '@crmkit/core';
+import { createIndexedDbStorage, type IndexedDbStorageOptions } from '@crmkit/storage-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { countReads } from './read-counter.js';
+import { deleteDatabase, rawOpen, readAll, rejection, row, seed, spyFactory, type IdbTestEnv } from './env.js';
+
+/** The schema with one more deal index (on `title`), as a newer app version would ship it. */
+export const SCHEMA_V2: StorageSchema = {
+  version: CRM_STORAGE_SCHEMA.version + 1,
+  entities: CRM_STORAGE_SCHEMA.entities.map((e) => (e.name === 'deal' ? { ...e, indexes: [...e.indexes, { name: 'title', fields: ['title'] }] } : e)),
+};
+
+/** Versioned upgrades, blocked upgrades, versionchange and lost connections. */
+export function upgradeTests(env: IdbTestEnv): void {
+  describe(`indexeddb connections and upgrades (${env.label})`, () => {
+    let adapters: StorageAdapter[] = [];
+    const make = async (options: IndexedDbStorageOptions, schema: StorageSchema = CRM_STORAGE_SCHEMA) => {
+      const adapter = createIndexedDbStorage(options);
+      adapters.push(adapter);
+      await adapter.open(schema);
+      return adapter;
+    };
+    afterEach(async () => {
+      for (const adapter of adapters) await adapter.close();
+      adapters = [];
+    });
+    const ids = async (adapter: StorageAdapter) => (await readAll(adapter)).map((r) => r.id);
+
+    it('a blocked upgrade rejects with a retryable STORAGE error within the timeout, and succeeds once unblocked', async () => {
+      const options = env.options({ blockedTimeoutMs: 300 });
+      const old = await rawOpen(options.indexedDB, options.name, 1); // an old tab that never closes on versionchange
+      const adapter = createIndexedDbStorage(options);
+      adapters.push(adapter);
+      const started = Date.now();
+      const error = await rejection(adapter.open(CRM_STORAGE_SCHEMA));
+      expect(isCrmError(error, 'STORAGE') && error.details).toMatchObject({ retryable: true, operation: 'open' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      old.close();
+      await adapter.open(CRM_STORAGE_SCHEMA);
+      await seed(adapter, [row('a')]);
+      expect(await ids(adapter)).toEqual(['a']);
+    });
+
+    it('closes its connection on versionchange so a newer version can upgrade; the old adapter then fails fast', async () => {
+      const options = env.options({ blockedTimeoutMs: 2000 });
+      const v1 = await make(options);
+      await seed(v1, [row('b', { title: 'Beta' }), row('a', { title: 'Alpha' })]);
+      const v2 = await make(options, SCHEMA_V2);
+      expect(await ids(v2)).toEqual(['a', 'b']);
+      const error = await rejection(v1.transaction('r', (tx) => tx.getMany('deal', 't1', ['a'])));
+      expect(isCrmError(error, 'STORAGE') && error.details.retryable).toBe(false);
+    });
+
+    it('an added index covers the rows stored before the upgrade', async () => {
+      const options = env.options();
+      const v1 = await make(options);
+      const titles = ['delta', 'alpha', 'echo', 'charlie', 'bravo'];
+      await seed(v1, titles.map((title, i) => row(`d${i}`, { title })));
+      await v1.close();
+      const v2 = await make(options, SCHEMA_V2);
+      const reads = countReads(env);
+      try {
+        const page = await v2.transaction('r', (tx) => tx.query('deal', 't1', { sort: [{ field: 'title' }], limit: 2 }));
+        expect(page.rows.map((r) => r.title)).toEqual(['alpha', 'bravo']);
+        expect(reads.records).toBeLessThanOrEqual(3); // walked the new index, not the store
+        const { rows } = await v2.transaction('r', (tx) => tx.query('deal', 't1', { filter: { op: 'eq', field: 'title', value: 'echo' } }));
+        expect(rows.map((r) => r.id)).toEqual(['d2']);
+      } finally {
+        reads.restore();
+      }
+    });
+
+    it('reopens a lost connection on the next call (the database was deleted elsewhere)', async () => {
+      const options = env.options();
+      const adapter = await make(options);
+      await seed(adapter, [row('a')]);
+      await deleteDatabase(options.indexedDB, options.name); // our connection closes itself on versionchange
+      expect(await ids(adapter)).toEqual([]);
+      await seed(adapter, [row('b')]);
+      expect(await ids(await make(options))).toEqual(['b']);
+    });
+
+    if (env.forceClose) {
+      it('reopens after the browser dropped the connection, with the data intact', async () => {
+        const options = env.options();
+        const spy = spyFactory(options.indexedDB);
+        const adapter = await make({ ...options, indexedDB: spy.factory });
+        await seed(adapter, [row('a')]);
+        env.forceClose!(spy.opened[spy.opened.length - 1]!);
+        expect(await ids(adapter)).toEqual(['a']);
+        expect(spy.opened.length).toBe(2);
+      });
+    }
+
+    it('rejects opening an older schema than the stored one with a non-retryable STORAGE error', async () => {
+      const options = env.options();
+      await make(options, SCHEMA_V2);
+      const error = await rejection(make(options, CRM_STORAGE_SCHEMA));
+      expect(isCrmError(error, 'STORAGE') && error.details.retryable).toBe(false);
+    });
+  });
+}

@@ -1,0 +1,103 @@
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { CRM_STORAGE_SCHEMA, isCrmError, type Row } from '@crmkit/core';
+import { createPostgresStorage } from '@crmkit/storage-sqlite';
+import { createPostgresTestBed } from './support/postgres-subjects.js';
+
+describe('createPostgresStorage options', () => {
+  it('rejects bad options with VALIDATION, synchronously', () => {
+    const pool = { connect: async () => ({}), end: async () => undefined };
+    const bad: unknown[] = [
+      undefined,
+      {},
+      { connectionString: '' },
+      { connectionString: 'postgres://x', pool },
+      { pool: {} },
+      { pool, maxConnections: 3 },
+      { connectionString: 'postgres://x', maxConnections: 0 },
+      { connectionString: 'postgres://x', schema: 'Crm' },
+      { connectionString: 'postgres://x', schema: 'x"; DROP SCHEMA public; --' },
+      { connectionString: 'postgres://x', schema: 'pg_catalog' },
+      { connectionString: 'postgres://x', tablePrefix: '1x' },
+      { connectionString: 'postgres://x', other: 1 },
+    ];
+    for (const options of bad) {
+      let error: unknown;
+      try {
+        createPostgresStorage(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(isCrmError(error, 'VALIDATION'), JSON.stringify(options)).toBe(true);
+    }
+  });
+});
+
+const url = inject('postgresUrl');
+
+describe.skipIf(!url)('postgres adapter specifics', () => {
+  const bed = url ? createPostgresTestBed(url) : undefined;
+  afterAll(() => bed?.end());
+
+  it('owns a pool made from a connection string (ended on close) but never a pool it was given', async () => {
+    const schema = bed!.schemaName('own');
+    try {
+      const owned = createPostgresStorage({ connectionString: url, schema, maxConnections: 2 });
+      await owned.open(CRM_STORAGE_SCHEMA);
+      await owned.close();
+      await owned.close();
+      const given = createPostgresStorage({ pool: bed!.pool, schema });
+      await given.open(CRM_STORAGE_SCHEMA);
+      await given.close();
+      expect((await bed!.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await bed!.dropSchema(schema);
+    }
+  });
+
+  it('creates its schema, text columns with COLLATE "C", numbers as double precision and the document as jsonb', async () => {
+    const schema = bed!.schemaName('ddl');
+    try {
+      const storage = createPostgresStorage({ pool: bed!.pool, schema });
+      await storage.open(CRM_STORAGE_SCHEMA);
+      const { rows } = await bed!.pool.query(
+        `SELECT column_name, data_type, collation_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'deal' AND column_name IN ('title', 'value__amount', 'probability_manual', 'doc') ORDER BY column_name`,
+        [schema],
+      );
+      expect(rows).toEqual([
+        { column_name: 'doc', data_type: 'jsonb', collation_name: null },
+        { column_name: 'probability_manual', data_type: 'boolean', collation_name: null },
+        { column_name: 'title', data_type: 'text', collation_name: 'C' },
+        { column_name: 'value__amount', data_type: 'double precision', collation_name: null },
+      ]);
+      await storage.close();
+    } finally {
+      await bed!.dropSchema(schema);
+    }
+  });
+
+  it('orders text by code point whatever the server collation, and rejects NUL characters with STORAGE (PostgreSQL cannot store them)', async () => {
+    const schema = bed!.schemaName('text');
+    try {
+      const storage = createPostgresStorage({ pool: bed!.pool, schema });
+      await storage.open(CRM_STORAGE_SCHEMA);
+      const titles = ['b', 'B', 'a', 'é', 'Z', '🙂', '\uFFFF', 'ab', ''];
+      const rows = titles.map((title, i) => ({ id: `d${i}`, tenantId: 't', version: 1, title, custom: { t: title } }) as Row);
+      await storage.transaction('rw', (tx) => tx.write('deal', 't', rows.map((row) => ({ type: 'insert' as const, row }))));
+      const expected = [...titles].sort((x, y) => {
+        const a = Array.from(x, (c) => c.codePointAt(0)!);
+        const b = Array.from(y, (c) => c.codePointAt(0)!);
+        for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+        return a.length - b.length;
+      });
+      for (const field of ['title', 'custom.t']) {
+        const { rows: sorted } = await storage.transaction('r', (tx) => tx.query('deal', 't', { sort: [{ field }], customTypes: { 'custom.t': 'string' } }));
+        expect(sorted.map((r) => r.title)).toEqual(expected);
+      }
+      const error = await storage.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'nul', tenantId: 't', version: 1, title: 'a\u0000b' } }])).catch((e: unknown) => e);
+      expect(isCrmError(error, 'STORAGE')).toBe(true);
+      await storage.close();
+    } finally {
+      await bed!.dropSchema(schema);
+    }
+  });
+});

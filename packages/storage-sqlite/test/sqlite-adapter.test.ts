@@ -1,0 +1,160 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CRM_STORAGE_SCHEMA, encodeCursor, isCrmError, type Row } from '@crmkit/core';
+import { createSqliteStorage } from '@crmkit/storage-sqlite';
+import { compileAggregate } from '../src/aggregate-compiler.js';
+import { compilePageQuery } from '../src/query-compiler.js';
+import { createSqliteDialect } from '../src/sqlite-dialect.js';
+import { buildLayout } from '../src/table-layout.js';
+import { tempDir } from './support/temp-dir.js';
+
+let cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+function validationOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (isCrmError(error, 'VALIDATION')) return error.details.issues.map((i) => i.path.join('.'));
+    throw error;
+  }
+  throw new Error('expected VALIDATION');
+}
+
+describe('createSqliteStorage options', () => {
+  it('rejects bad options with VALIDATION, synchronously', () => {
+    const bad: unknown[] = [
+      undefined,
+      {},
+      { filename: '' },
+      { filename: 42 },
+      { filename: 'a.db', database: {} },
+      { database: { prepare: 1 } },
+      { filename: 'a.db', synchronous: 'off' },
+      { filename: 'a.db', busyTimeoutMs: -1 },
+      { filename: 'a.db', busyTimeoutMs: 1.5 },
+      { filename: 'a.db', tablePrefix: 'x"; DROP TABLE deal; --' },
+      { filename: 'a.db', tablePrefix: 'Crm' },
+      { filename: 'a.db', statementCacheSize: 0 },
+      { filename: 'a.db', nope: true },
+    ];
+    for (const options of bad) expect(validationOf(() => createSqliteStorage(options as never)), JSON.stringify(options)).toBeDefined();
+    expect(validationOf(() => createSqliteStorage({ filename: 'a.db', synchronous: 'off' as 'full' }))).toEqual(['synchronous']);
+    expect(validationOf(() => createSqliteStorage({ filename: 'a.db', nope: 1 } as never))).toEqual(['nope']);
+  });
+
+  it('opens file databases in WAL mode with synchronous NORMAL by default, FULL on request', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    for (const [synchronous, expected] of [[undefined, 1], ['full', 2]] as const) {
+      const db = new Database(tmp.file(`${synchronous ?? 'default'}.db`));
+      cleanups.push(() => db.close());
+      const storage = createSqliteStorage({ database: db, ...(synchronous ? { synchronous } : {}) });
+      await storage.open(CRM_STORAGE_SCHEMA);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(expected);
+      expect(Number(db.pragma('busy_timeout', { simple: true }))).toBeGreaterThan(0);
+      await storage.close();
+      // The database passed in belongs to the caller: close() leaves it open.
+      expect(db.open).toBe(true);
+    }
+  });
+
+  it('is unusable before open (STORAGE) and after close (CLOSED); close is idempotent', async () => {
+    const storage = createSqliteStorage({ filename: ':memory:' });
+    const early = await storage.transaction('r', async () => 1).catch((e: unknown) => e);
+    expect(isCrmError(early, 'STORAGE') && early.details.retryable).toBe(false);
+    await storage.open(CRM_STORAGE_SCHEMA);
+    await storage.close();
+    await storage.close();
+    expect(isCrmError(await storage.transaction('r', async () => 1).catch((e: unknown) => e), 'CLOSED')).toBe(true);
+    expect(isCrmError(await storage.open(CRM_STORAGE_SCHEMA).catch((e: unknown) => e), 'CLOSED')).toBe(true);
+  });
+
+  it('waits for running transactions on close and refuses to commit them', async () => {
+    const storage = createSqliteStorage({ filename: ':memory:' });
+    await storage.open(CRM_STORAGE_SCHEMA);
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    const running = storage.transaction('rw', async (tx) => {
+      await tx.write('deal', 't', [{ type: 'insert', row: { id: 'a', tenantId: 't', version: 1 } }]);
+      await paused;
+      return 'done';
+    });
+    const closing = storage.close();
+    resume();
+    expect(isCrmError(await running.catch((e: unknown) => e), 'CLOSED')).toBe(true);
+    await closing;
+  });
+
+  it('prefixes every table with tablePrefix, so crmkit can share a database', async () => {
+    const db = new Database(':memory:');
+    cleanups.push(() => db.close());
+    const storage = createSqliteStorage({ database: db, tablePrefix: 'crm_' });
+    await storage.open(CRM_STORAGE_SCHEMA);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+    expect(tables.length).toBeGreaterThan(10);
+    expect(tables.every((t) => t.startsWith('crm_'))).toBe(true);
+    await storage.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'a', tenantId: 't', version: 1, tags: ['x'] } as Row }]));
+    expect(db.prepare('SELECT value FROM crm_deal__tags').pluck().all()).toEqual(['x']);
+  });
+
+  it('stores booleans as 0/1 and still filters, sorts and groups them as booleans', async () => {
+    const storage = createSqliteStorage({ filename: ':memory:' });
+    cleanups.push(() => storage.close());
+    await storage.open(CRM_STORAGE_SCHEMA);
+    const rows = [true, false, undefined].map((b, i) => ({ id: `d${i}`, tenantId: 't', version: 1, ...(b === undefined ? {} : { probabilityManual: b }) })) as Row[];
+    await storage.transaction('rw', (tx) => tx.write('deal', 't', rows.map((row) => ({ type: 'insert' as const, row }))));
+    const q = await storage.transaction('r', (tx) => tx.query('deal', 't', { filter: { op: 'eq', field: 'probabilityManual', value: true } }));
+    expect(q.rows).toEqual([rows[0]]);
+    const agg = await storage.transaction('r', (tx) => tx.aggregate('deal', 't', { groupBy: ['probabilityManual'], metrics: { n: { fn: 'count' } } }));
+    expect(agg.map((g) => g.group.probabilityManual)).toEqual([null, false, true]);
+  });
+});
+
+describe('sqlite query plans: hot paths use indexes, never a table scan', () => {
+  const layout = buildLayout(CRM_STORAGE_SCHEMA);
+  const dialect = createSqliteDialect();
+  const ctx = (entity: string) => ({ dialect, table: layout.entities.get(entity)!, tenantId: 't', customTypes: {}, context: 'test' });
+
+  async function planner() {
+    const db = new Database(':memory:');
+    cleanups.push(() => db.close());
+    await createSqliteStorage({ database: db }).open(CRM_STORAGE_SCHEMA);
+    return (q: { sql: string; parameters: readonly unknown[] }) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join(' | ');
+  }
+
+  it('answers the board page, its next page and its totals from the board indexes', async () => {
+    const plan = await planner();
+    const filter = { op: 'and', filters: [{ op: 'eq', field: 'pipelineId', value: 'p' }, { op: 'eq', field: 'stageKey', value: 's' }] } as const;
+    const sort = [{ field: 'stageEnteredAt' }];
+    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50 }).query)).toBe('SEARCH t USING INDEX deal__board (tenant_id=? AND pipeline_id=? AND stage_key=?)');
+    const after = encodeCursor({ id: 'x', stageEnteredAt: '2026' }, sort);
+    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50, after }).query)).toContain('USING INDEX deal__board (tenant_id=? AND pipeline_id=? AND stage_key=? AND (stage_entered_at,id)>(?,?))');
+    const totals = compileAggregate(ctx('deal'), {
+      filter: { op: 'eq', field: 'pipelineId', value: 'p' },
+      groupBy: ['stageKey', 'value.currency'],
+      metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
+    });
+    expect(plan(totals.query)).toBe('SEARCH t USING COVERING INDEX deal__board_totals (tenant_id=? AND pipeline_id=?)');
+  });
+
+  it("answers an owner's agenda, a timeline and a default list from indexes", async () => {
+    const plan = await planner();
+    const agenda = compilePageQuery(ctx('task'), {
+      filter: { op: 'and', filters: [{ op: 'eq', field: 'ownerId', value: 'u' }, { op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'dueAt', value: 'z' }] },
+      sort: [{ field: 'dueAt' }],
+      limit: 50,
+    });
+    expect(plan(agenda.query)).toBe('SEARCH t USING INDEX task__agenda (tenant_id=? AND owner_id=? AND status=? AND due_at<?)');
+    const timeline = compilePageQuery(ctx('event'), { filter: { op: 'containsAny', field: 'refs', values: ['deal:1', 'lead:2'] }, sort: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }], limit: 50 });
+    const timelinePlan = plan(timeline.query);
+    expect(timelinePlan).toContain('SEARCH s USING PRIMARY KEY (tenant_id=? AND value=?)');
+    expect(timelinePlan).toContain('SEARCH t USING INDEX sqlite_autoindex_event_1 (tenant_id=? AND id=?)');
+    expect(plan(compilePageQuery(ctx('deal'), { sort: [{ field: 'createdAt', direction: 'desc' }], limit: 50 }).query)).toContain('USING INDEX deal__crmkit_created (tenant_id=?)');
+  });
+});
