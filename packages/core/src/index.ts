@@ -11,6 +11,8 @@ export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './serv
 export type { AssignmentService, AssignmentResult } from './services/assignment-service.js';
 export type { CalendarService } from './services/calendar-service.js';
 export type { TaskService, CompleteTaskResult, Agenda, Workload } from './services/task-service.js';
+export type { Scheduler, SchedulerOptions, TickReport, NotificationRecord } from './services/scheduler/scheduler.js';
+export { taskNotices, pendingNotices, nextNoticeAt, type TaskNotice, type NoticeSettings } from './domain/tasks/notices.js';
 export type { TaskTypeDefinition, TaskTypeInput, TaskChain } from './schema/task-type.js';
 export type { CreateManyOptions } from './services/deal-import.js';
 export type { Board, BoardColumn, BoardOptions, BoardTotal } from './services/deal-board.js';

@@ -58,7 +58,7 @@ export interface CrmEventMap {
     readonly stageCount: number;
   };
   /** The deal had no activity for its stage's `rottenDays`; emitted once per rotting episode. */
-  'deal.rotting': { readonly stageKey: string; readonly since: string; readonly lastActivityAt: string; readonly rottenDays: number };
+  'deal.rotting': { readonly key: string; readonly stageKey: string; readonly since: string; readonly lastActivityAt: string; readonly rottenDays: number; readonly ownerId?: string };
   /** A stage was removed and the deal moved to another stage. */
   'deal.stageReassigned': { readonly from: string; readonly to: string; readonly reason: 'stageRemoved' };
   'deal.assigned': { readonly ownerId: string; readonly previousOwnerId?: string; readonly strategyId?: string; readonly reason: string };
@@ -70,12 +70,12 @@ export interface CrmEventMap {
   'task.completed': { readonly task: Task; readonly outcome?: string };
   'task.postponed': { readonly from?: string; readonly to: string; readonly reason?: string; readonly count: number };
   'task.cancelled': { readonly reason?: string };
-  /** A reminder offset before the due time was reached. */
-  'task.reminder': { readonly dueAt: string; readonly minutesBefore: number; readonly ownerId?: string };
+  /** A reminder offset before the due time was reached. `key` identifies the notice: handlers dedupe by it. */
+  'task.reminder': { readonly key: string; readonly dueAt: string; readonly minutesBefore: number; readonly ownerId?: string; readonly subject: string };
   /** The task's due time was reached. */
-  'task.due': { readonly dueAt: string; readonly ownerId?: string };
+  'task.due': { readonly key: string; readonly dueAt: string; readonly ownerId?: string; readonly subject: string };
   /** The task is still open after its due time (fired once, when it becomes overdue). */
-  'task.overdue': { readonly dueAt: string; readonly ownerId?: string };
+  'task.overdue': { readonly key: string; readonly dueAt: string; readonly ownerId?: string; readonly subject: string };
   'calendar.updated': { readonly calendar: BusinessCalendar };
 }
 

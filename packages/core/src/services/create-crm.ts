@@ -24,6 +24,7 @@ import { FunnelService } from './funnel-service.js';
 import { AssignmentService } from './assignment-service.js';
 import { CalendarService } from './calendar-service.js';
 import { TaskService } from './task-service.js';
+import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
 import { EventLogService, readTimeline, type TimelineOptions } from './timeline-service.js';
 
 /** Options of `createCrm`. */
@@ -44,6 +45,8 @@ export interface CreateCrmOptions {
   readonly defaultCurrency?: string;
   /** `close()` also closes the storage (default true). Set false when several tenants share one adapter. */
   readonly closeStorage?: boolean;
+  /** Scheduler settings (overdue grace, batch size, longest sleep). */
+  readonly scheduler?: SchedulerOptions;
 }
 
 const optionsSchema = z.object({
@@ -71,6 +74,8 @@ export interface Crm {
   readonly calendar: CalendarService;
   /** Planned calls, meetings, e-mails and to-dos; the agenda. */
   readonly tasks: TaskService;
+  /** Reminders, due and overdue notices, recurring tasks and rotting checks. */
+  readonly scheduler: Scheduler;
   /**
    * Everything that happened to a lead, contact, company or deal, newest first.
    *
@@ -137,6 +142,7 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     },
   };
 
+  const scheduler = new Scheduler(ctx, options.scheduler);
   return {
     tenantId: parsed.tenantId,
     leads: new LeadService(ctx),
@@ -151,10 +157,12 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     assignment: new AssignmentService(ctx),
     calendar: new CalendarService(ctx),
     tasks: new TaskService(ctx),
+    scheduler,
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => bus.on(name, handler),
     async close() {
       if (closed) return;
+      await scheduler.stop();
       closed = true;
       stopWatching();
       bus.clear();

@@ -276,18 +276,30 @@ export const settingFields = { ...timestamps, key: 'string' } as const satisfies
 /** Tenant settings (the business calendar, …), one row per key. */
 const setting: EntitySchema = { name: 'setting', fields: settingFields, indexes: [] };
 
+export const notificationFields = { ...timestamps, key: 'string', kind: 'string', status: 'string', at: 'string', subjectId: 'string' } as const satisfies Record<string, FieldType>;
+
+/**
+ * The scheduler's outbox: one row per fired notice, keyed by its idempotency key, so a notice is
+ * recorded exactly once and redelivered after a crash until marked delivered.
+ */
+const notification: EntitySchema = {
+  name: 'notification',
+  fields: notificationFields,
+  indexes: [{ name: 'pending', fields: ['status', 'at'] }],
+};
+
 /**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
   version: 2,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting],
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
-  | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting';
+  | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */
