@@ -3,6 +3,7 @@ import { validationError } from '../errors/crm-error.js';
 import { buildTask, type TaskDraft } from '../domain/tasks/build-task.js';
 import { newRecordBase, reviseRecord } from '../domain/records.js';
 import { nextNoticeAt } from '../domain/tasks/notices.js';
+import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
 import type { EventRef, Operation } from './operation.js';
@@ -52,7 +53,13 @@ export async function openTasksOf(op: Operation, dealId: string): Promise<Task[]
 export function postponedTask(task: Task, until: string, reason: string | undefined, now: string): Task {
   return reviseRecord(task, now, (d) => {
     if (d.recurrence && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
-    d.dueAt = until;
+    if (task.allDay) {
+      // An all-day task moves to the day of `until` in its zone.
+      const zone = task.timezone ?? 'UTC';
+      const p = zonedParts(Date.parse(until), zone);
+      d.dueDate = `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+      d.dueAt = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day }, zone)).toISOString();
+    } else d.dueAt = until;
     d.postponeCount = task.postponeCount + 1;
     if (reason) d.lastPostponeReason = reason;
     rearmNotices(d as Task, now);
