@@ -46,10 +46,13 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
       const contact = await op.get<Contact>('contact', ref.id);
       add('lead', [contact?.leadId]);
       add('lead', await ids('lead', { op: 'eq', field: 'converted.contactId', value: ref.id }));
+      // Deals linked later still bring their whole history.
+      add('deal', await ids('deal', { op: 'eq', field: 'contactId', value: ref.id }));
       break;
     }
     case 'company':
       add('contact', await ids('contact', { op: 'eq', field: 'companyId', value: ref.id }));
+      add('deal', await ids('deal', { op: 'eq', field: 'companyId', value: ref.id }));
       add('lead', await ids('lead', { op: 'eq', field: 'converted.companyId', value: ref.id }));
       break;
     case 'deal': {
