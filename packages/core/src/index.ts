@@ -11,6 +11,14 @@ export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './serv
 export type { AssignmentService, AssignmentResult } from './services/assignment-service.js';
 export type { CalendarService } from './services/calendar-service.js';
 export type { TaskService, CompleteTaskResult, Agenda, Workload } from './services/task-service.js';
+export { Observer, type ObserverSnapshot } from './observe/observer.js';
+export type { ObserveApi } from './observe/observe-api.js';
+export type { RecordObserver } from './observe/record-observer.js';
+export type { ListObserver } from './observe/list-observer.js';
+export type { BoardObserver, BoardView, BoardAction, BoardActionResult, BoardMoves } from './observe/board-observer.js';
+export type { AgendaObserver, AgendaOptions } from './observe/agenda-observer.js';
+export type { TimelineObserver, TimelineData } from './observe/timeline-observer.js';
+export { shareRecords } from './observe/structural-sharing.js';
 export type { Scheduler, SchedulerOptions, TickReport, NotificationRecord } from './services/scheduler/scheduler.js';
 export { taskNotices, pendingNotices, nextNoticeAt, type TaskNotice, type NoticeSettings } from './domain/tasks/notices.js';
 export type { TaskTypeDefinition, TaskTypeInput, TaskChain } from './schema/task-type.js';

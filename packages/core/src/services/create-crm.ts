@@ -25,7 +25,8 @@ import { AssignmentService } from './assignment-service.js';
 import { CalendarService } from './calendar-service.js';
 import { TaskService } from './task-service.js';
 import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
-import { EventLogService, readTimeline, type TimelineOptions } from './timeline-service.js';
+import { EventLogService, readTimeline, readTimelineWithKeys, type TimelineOptions } from './timeline-service.js';
+import { createObserveApi, type ObserveApi } from '../observe/observe-api.js';
 
 /** Options of `createCrm`. */
 export interface CreateCrmOptions {
@@ -76,6 +77,8 @@ export interface Crm {
   readonly tasks: TaskService;
   /** Reminders, due and overdue notices, recurring tasks and rotting checks. */
   readonly scheduler: Scheduler;
+  /** Subscribable observers of records, lists, boards, agendas and timelines. */
+  readonly observe: ObserveApi;
   /**
    * Everything that happened to a lead, contact, company or deal, newest first.
    *
@@ -143,7 +146,7 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
   };
 
   const scheduler = new Scheduler(ctx, options.scheduler);
-  return {
+  const crm: Omit<Crm, 'observe'> = {
     tenantId: parsed.tenantId,
     leads: new LeadService(ctx),
     contacts: new ContactService(ctx),
@@ -169,4 +172,5 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
       if (options.closeStorage !== false) await storage.close();
     },
   };
+  return { ...crm, observe: createObserveApi(crm, storage, (ref, o) => readTimelineWithKeys(ctx, ref, o)) };
 }

@@ -15,7 +15,7 @@ import { rottingFilter } from './rotting.js';
 import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from './list-options.js';
-import { runRead, runWrite, type Operation } from './operation.js';
+import { runRead, runWrite } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import { checkReferences } from './references.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { produce, type Draft } from 'immer';
 import { notFound, ruleViolation, validationError } from '../errors/crm-error.js';
 import { stageKeySchema, type Stage } from '../schema/pipeline.js';

@@ -70,18 +70,24 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
  * history stays.
  */
 export async function readTimeline(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<Page<CrmEvent>> {
+  return (await readTimelineWithKeys(ctx, ref, options)).page;
+}
+
+/** A timeline page together with the record keys it covers (observers watch those keys). */
+export async function readTimelineWithKeys(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<{ page: Page<CrmEvent>; keys: string[] }> {
   const target = parseInput(recordRefSchema, ref, 'timeline');
   const opts = parseInput(optionsSchema, options, 'timeline');
   return runRead(ctx, async (op) => {
     const keys = await timelineKeys(op, target);
     const filters: Filter[] = [{ op: 'containsAny', field: 'refs', values: keys }];
     if (opts.types) filters.push({ op: 'in', field: 'type', values: opts.types });
-    return listRecords(op, 'event', {
+    const page = (await listRecords(op, 'event', {
       where: filters.length === 1 ? filters[0] : { op: 'and', filters },
       orderBy: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
       limit: opts.limit,
       cursor: opts.cursor,
-    }, 'timeline') as unknown as Promise<Page<CrmEvent>>;
+    }, 'timeline')) as unknown as Page<CrmEvent>;
+    return { page, keys };
   });
 }
 

@@ -1,0 +1,48 @@
+import type { Agenda } from '../services/task-service.js';
+import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import { Observer } from './observer.js';
+import { sameJson, shareRecords } from './structural-sharing.js';
+
+export interface AgendaOptions {
+  readonly ownerId?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit?: number;
+}
+
+/** Watches an owner's agenda; refetches when one of their tasks (or a task on it) changes. */
+export class AgendaObserver extends Observer<Agenda> {
+  /** @internal */
+  constructor(
+    storage: StorageAdapter,
+    private options: AgendaOptions,
+    private readonly load: (options: AgendaOptions) => Promise<Agenda>,
+  ) {
+    super(storage);
+  }
+
+  setOptions(options: AgendaOptions): void {
+    if (sameJson(options, this.options)) return;
+    this.options = options;
+    void this.refetch();
+  }
+
+  protected fetch(): Promise<Agenda> {
+    return this.load(this.options);
+  }
+
+  protected affectedBy(batch: ChangeBatch, current: Agenda | undefined): boolean {
+    const shown = new Set([...(current?.overdue ?? []), ...(current?.today ?? []), ...(current?.upcoming ?? [])].map((t) => t.id));
+    return batch.changes.some(
+      (c) => c.entity === 'task' && (!c.row || shown.has(c.id) || this.options.ownerId === undefined || c.row.ownerId === this.options.ownerId),
+    );
+  }
+
+  protected override share(previous: Agenda | undefined, next: Agenda): Agenda {
+    const overdue = shareRecords(previous?.overdue, next.overdue);
+    const today = shareRecords(previous?.today, next.today);
+    const upcoming = shareRecords(previous?.upcoming, next.upcoming);
+    if (previous && overdue === previous.overdue && today === previous.today && upcoming === previous.upcoming) return previous;
+    return { overdue, today, upcoming };
+  }
+}

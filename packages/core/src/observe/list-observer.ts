@@ -1,0 +1,46 @@
+import { matchFilter } from '../query/match.js';
+import type { Filter } from '../query/query-spec.js';
+import type { RecordBase } from '../schema/record.js';
+import type { Page } from '../services/list-options.js';
+import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import { Observer } from './observer.js';
+import { sameJson, shareRecords } from './structural-sharing.js';
+
+/**
+ * Watches a page of a list query. Refetches when a changed row matches the filter or is on the page
+ * (or when another tab changed the entity without sending rows). Unchanged records keep their identity.
+ */
+export class ListObserver<T extends RecordBase, O extends { where?: Filter } = { where?: Filter }> extends Observer<Page<T>> {
+  /** @internal */
+  constructor(
+    storage: StorageAdapter,
+    private readonly entity: string,
+    private options: O,
+    private readonly load: (options: O) => Promise<Page<T>>,
+    initialData?: Page<T>,
+  ) {
+    super(storage, initialData);
+  }
+
+  /** Changes the query; refetches only when it really differs. */
+  setOptions(options: O): void {
+    if (sameJson(options, this.options)) return;
+    this.options = options;
+    void this.refetch();
+  }
+
+  protected fetch(): Promise<Page<T>> {
+    return this.load(this.options);
+  }
+
+  protected affectedBy(batch: ChangeBatch, current: Page<T> | undefined): boolean {
+    const onPage = new Set(current?.items.map((r) => r.id));
+    return batch.changes.some((c) => c.entity === this.entity && (!c.row || onPage.has(c.id) || matchFilter(c.row, this.options.where)));
+  }
+
+  protected override share(previous: Page<T> | undefined, next: Page<T>): Page<T> {
+    const items = shareRecords(previous?.items, next.items);
+    if (previous && items === previous.items && previous.nextCursor === next.nextCursor) return previous;
+    return next.nextCursor === undefined ? { items } : { items, nextCursor: next.nextCursor };
+  }
+}

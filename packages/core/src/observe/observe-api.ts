@@ -1,0 +1,71 @@
+import type { RecordRef } from '../schema/record.js';
+import type { Deal } from '../schema/deal.js';
+import type { Lead } from '../schema/lead.js';
+import type { Contact } from '../schema/contact.js';
+import type { Company } from '../schema/company.js';
+import type { Task } from '../schema/task.js';
+import type { Activity } from '../schema/activity.js';
+import type { Board, BoardOptions } from '../services/deal-board.js';
+import type { DealListOptions } from '../services/deal-service.js';
+import type { ListOptions, Page } from '../services/list-options.js';
+import type { TimelineOptions } from '../services/timeline-service.js';
+import type { ActivityField, CompanyField, ContactField, LeadField, TaskField } from '../storage/crm-schema.js';
+import type { StorageAdapter } from '../storage/storage-adapter.js';
+import type { Crm } from '../services/create-crm.js';
+import { AgendaObserver, type AgendaOptions } from './agenda-observer.js';
+import { BoardObserver } from './board-observer.js';
+import { ListObserver } from './list-observer.js';
+import { RecordObserver } from './record-observer.js';
+import { TimelineObserver, type TimelineData } from './timeline-observer.js';
+
+/**
+ * Observers over the CRM's data: subscribe, read snapshots, get updates after every committed change
+ * that can affect them (in this process and, with adapters that support it, other tabs and processes).
+ * React hooks are thin wrappers over these. `crm.observe`.
+ */
+export interface ObserveApi {
+  deal(id: string, initialData?: Deal): RecordObserver<Deal>;
+  lead(id: string, initialData?: Lead): RecordObserver<Lead>;
+  contact(id: string, initialData?: Contact): RecordObserver<Contact>;
+  company(id: string, initialData?: Company): RecordObserver<Company>;
+  task(id: string, initialData?: Task): RecordObserver<Task>;
+  deals(options?: DealListOptions, initialData?: Page<Deal>): ListObserver<Deal, DealListOptions>;
+  leads(options?: ListOptions<LeadField>, initialData?: Page<Lead>): ListObserver<Lead, ListOptions<LeadField>>;
+  contacts(options?: ListOptions<ContactField>, initialData?: Page<Contact>): ListObserver<Contact, ListOptions<ContactField>>;
+  companies(options?: ListOptions<CompanyField>, initialData?: Page<Company>): ListObserver<Company, ListOptions<CompanyField>>;
+  tasks(options?: ListOptions<TaskField>, initialData?: Page<Task>): ListObserver<Task, ListOptions<TaskField>>;
+  activities(options?: ListOptions<ActivityField>, initialData?: Page<Activity>): ListObserver<Activity, ListOptions<ActivityField>>;
+  board(pipelineId: string, options?: BoardOptions, initialData?: Board): BoardObserver;
+  agenda(options?: AgendaOptions): AgendaObserver;
+  timeline(ref: RecordRef, options?: TimelineOptions): TimelineObserver;
+}
+
+/** @internal Builds `crm.observe` over a CRM's public services. */
+export function createObserveApi(
+  crm: Omit<Crm, 'observe'>,
+  storage: StorageAdapter,
+  timelineWithKeys: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
+): ObserveApi {
+  return {
+    deal: (id, initial) => new RecordObserver(storage, 'deal', id, (i) => crm.deals.get(i), initial),
+    lead: (id, initial) => new RecordObserver(storage, 'lead', id, (i) => crm.leads.get(i), initial),
+    contact: (id, initial) => new RecordObserver(storage, 'contact', id, (i) => crm.contacts.get(i), initial),
+    company: (id, initial) => new RecordObserver(storage, 'company', id, (i) => crm.companies.get(i), initial),
+    task: (id, initial) => new RecordObserver(storage, 'task', id, (i) => crm.tasks.get(i), initial),
+    deals: (options = {}, initial) => new ListObserver(storage, 'deal', options, (o) => crm.deals.list(o), initial),
+    leads: (options = {}, initial) => new ListObserver(storage, 'lead', options, (o) => crm.leads.list(o), initial),
+    contacts: (options = {}, initial) => new ListObserver(storage, 'contact', options, (o) => crm.contacts.list(o), initial),
+    companies: (options = {}, initial) => new ListObserver(storage, 'company', options, (o) => crm.companies.list(o), initial),
+    tasks: (options = {}, initial) => new ListObserver(storage, 'task', options, (o) => crm.tasks.list(o), initial),
+    activities: (options = {}, initial) => new ListObserver(storage, 'activity', options, (o) => crm.activities.list(o), initial),
+    board: (pipelineId, options = {}, initial) =>
+      new BoardObserver(storage, pipelineId, options, (id, o) => crm.deals.board(id, o), {
+        advance: (id, o) => crm.deals.advance(id, o),
+        postpone: (id, o) => crm.deals.postpone(id, o),
+        lose: (id, o) => crm.deals.lose(id, o),
+        win: (id) => crm.deals.win(id),
+      }, initial),
+    agenda: (options = {}) => new AgendaObserver(storage, options, (o) => crm.tasks.agenda(o)),
+    timeline: (ref, options = {}) => new TimelineObserver(storage, ref, options, timelineWithKeys),
+  };
+}
