@@ -24,7 +24,7 @@ describe('observers', () => {
     await crm.deals.create({ title: 'Small', value: { amount: 10, currency: 'EUR' } });
     let fetches = 0;
     const options = { where: where.gte('value.amount', 1000), orderBy: [{ field: 'title' as const }] };
-    const observer = new ListObserver<Deal>(storage, 'deal', options, (o) => (fetches++, crm.deals.list(o)));
+    const observer = new ListObserver<Deal, typeof options>(storage, 'deal', options, (o) => (fetches++, crm.deals.list(o)));
     expect(observer.getSnapshot()).toMatchObject({ status: 'loading', data: undefined });
     expect(fetches).toBe(0);
     let notified = 0;
