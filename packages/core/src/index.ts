@@ -11,6 +11,17 @@ export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './serv
 export type { AssignmentService, AssignmentResult } from './services/assignment-service.js';
 export type { CalendarService } from './services/calendar-service.js';
 export type { TaskService, CompleteTaskResult, Agenda, Workload } from './services/task-service.js';
+export type { ReportService } from './services/reports/report-service.js';
+export type { FunnelReport, FunnelReportOptions, FunnelStage } from './services/reports/funnel-report.js';
+export type { VelocityReport, VelocityOptions, VelocityRow } from './services/reports/velocity-report.js';
+export type { ForecastReport, ForecastOptions, ForecastMonth, ForecastAmount } from './services/reports/forecast-report.js';
+export type { PerformanceReport, PerformanceOptions, OwnerPerformance } from './services/reports/performance-report.js';
+export type { CustomerReport, CustomerReportOptions, CustomerValue } from './services/reports/customer-report.js';
+export type { DrillDown, CurrencyAmount, TabularReport } from './services/reports/report-types.js';
+export type { ScoringOptions } from './services/reports/scoring.js';
+export { predict, featureValue, type ScoringModel, type ScoringFactor, type Prediction, type OutcomeCounts } from './domain/analytics/naive-bayes.js';
+export { convertMinor, minorUnitExponent, type ExchangeRates } from './domain/analytics/currency.js';
+export { toCsv, type ReportRow } from './domain/analytics/csv.js';
 export { Observer, type ObserverSnapshot } from './observe/observer.js';
 export type { ObserveApi } from './observe/observe-api.js';
 export type { RecordObserver } from './observe/record-observer.js';

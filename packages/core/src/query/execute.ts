@@ -60,6 +60,12 @@ export function executeAggregate(rows: Iterable<unknown>, spec: AggregateSpec): 
         case 'avg':
           values[alias] = present.length === 0 ? null : (present as number[]).reduce((a, b) => a + b, 0) / present.length;
           break;
+        case 'median': {
+          const sorted = (present as number[]).slice().sort((a, b) => a - b);
+          const mid = Math.floor(sorted.length / 2);
+          values[alias] = sorted.length === 0 ? null : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+          break;
+        }
         case 'min':
         case 'max': {
           let best: unknown = null;

@@ -51,11 +51,12 @@ export interface QuerySpec<F extends string = string> {
 
 export type AggregateMetric<F extends string = string> =
   | { readonly fn: 'count' }
-  | { readonly fn: 'sum' | 'avg' | 'min' | 'max'; readonly field: F };
+  | { readonly fn: 'sum' | 'avg' | 'min' | 'max' | 'median'; readonly field: F };
 
 /**
  * Group rows by fields and compute metrics per group.
- * `sum` of no values is 0; `avg`/`min`/`max` of no values are `null`; nulls are ignored by every metric but `count`.
+ * `sum` of no values is 0; `avg`/`min`/`max`/`median` of no values are `null`; nulls are ignored by every metric
+ * but `count`. `median` of an even count is the mean of the two middle values.
  * Groups come ordered by their key values ascending (the `compare` order).
  */
 export interface AggregateSpec<F extends string = string> {

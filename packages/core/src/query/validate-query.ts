@@ -196,13 +196,13 @@ export function validateAggregate(spec: unknown, resolve: FieldResolver, context
         checkKeys(metric, ['fn'], path, issues);
         continue;
       }
-      if (!['sum', 'avg', 'min', 'max'].includes(metric.fn as string)) {
-        issues.push({ path: [...path, 'fn'], code: 'invalid_value', message: 'must be one of count, sum, avg, min, max' });
+      if (!['sum', 'avg', 'min', 'max', 'median'].includes(metric.fn as string)) {
+        issues.push({ path: [...path, 'fn'], code: 'invalid_value', message: 'must be one of count, sum, avg, min, max, median' });
         continue;
       }
       checkKeys(metric, ['fn', 'field'], path, issues);
       const type = checkField(metric.field, resolve, [...path, 'field'], issues);
-      const numeric = metric.fn === 'sum' || metric.fn === 'avg';
+      const numeric = metric.fn === 'sum' || metric.fn === 'avg' || metric.fn === 'median';
       if (type && (numeric ? type !== 'number' : type !== 'number' && type !== 'string')) {
         issues.push({ path: [...path, 'field'], code: 'invalid_op', message: `${String(metric.fn)} needs a ${numeric ? 'number' : 'number or text'} field` });
       }

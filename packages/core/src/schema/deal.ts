@@ -75,6 +75,8 @@ export const dealCreateInputSchema = z.strictObject({
   probability: z.optional(probabilitySchema),
   expectedCloseDate: z.optional(isoDateSchema),
   source: optionalText(64),
+  /** The client's country, ISO 3166 alpha-2 (copied from the lead on conversion). */
+  country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
   /** The first next-step task (required in strict pipelines whose first stage creates none). */
@@ -96,6 +98,7 @@ export const dealUpdateInputSchema = z.strictObject({
   probability: nullable(probabilitySchema),
   expectedCloseDate: nullable(isoDateSchema),
   source: nullable(text(64)),
+  country: nullable(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });
@@ -119,7 +122,16 @@ export const dealSchema = z.strictObject({
   /** value × probability, rounded half-even. Derived by crmkit. */
   weightedValue: moneySchema,
   expectedCloseDate: z.optional(isoDateSchema),
+  /** `YYYY-MM` of `expectedCloseDate`, for the forecast. Derived by crmkit. */
+  expectedCloseMonth: z.optional(z.string()),
   closedAt: z.optional(timestampSchema),
+  /** closedAt − createdAt in ms, set when the deal closes: the sales cycle. Derived by crmkit. */
+  cycleMs: z.optional(z.number()),
+  /** The open stage the deal was won or lost from. */
+  closedFromStage: z.optional(stageKeySchema),
+  country: z.optional(z.string()),
+  /** Probability predicted by lead scoring (0–100); never replaces a manual probability. */
+  predictedProbability: z.optional(probabilitySchema),
   lostReason: optionalText(64),
   lostComment: optionalText(LIMITS.mediumText),
   /** When the deal entered its current stage. */

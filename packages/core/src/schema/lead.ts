@@ -86,6 +86,8 @@ export const leadSchema = z.strictObject({
   converted: z.optional(
     z.strictObject({ contactId: idSchema, companyId: z.optional(idSchema), dealId: z.optional(idSchema) }),
   ),
+  /** Probability predicted by lead scoring (0–100); a manual `probability` is never overwritten. */
+  predictedProbability: z.optional(probabilitySchema),
   /** Normalised keys for duplicate detection (`email:…`, `phone:…`, `domain:…`, `name:…`). Maintained by crmkit. */
   searchKeys: z.array(z.string()),
 });

@@ -29,5 +29,7 @@ export const stageVisitSchema = z.strictObject({
   postponeCount: z.number().check(z.int(), z.gte(0)),
   /** exitedAt − enteredAt in ms, set on exit. */
   durationMs: z.optional(z.number().check(z.gte(0))),
+  /** How the deal eventually closed (set on every visit of the deal when it is won or lost; cleared on reopen). */
+  closedAs: z.optional(z.enum(['won', 'lost'])),
 });
 export type StageVisit = z.infer<typeof stageVisitSchema>;

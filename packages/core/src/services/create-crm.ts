@@ -24,6 +24,7 @@ import { FunnelService } from './funnel-service.js';
 import { AssignmentService } from './assignment-service.js';
 import { CalendarService } from './calendar-service.js';
 import { TaskService } from './task-service.js';
+import { ReportService } from './reports/report-service.js';
 import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
 import { EventLogService, readTimeline, readTimelineWithKeys, type TimelineOptions } from './timeline-service.js';
 import { createObserveApi, type ObserveApi } from '../observe/observe-api.js';
@@ -79,6 +80,8 @@ export interface Crm {
   readonly scheduler: Scheduler;
   /** Subscribable observers of records, lists, boards, agendas and timelines. */
   readonly observe: ObserveApi;
+  /** Funnel conversion, velocity, forecast, performance, customer value, lead scoring. */
+  readonly reports: ReportService;
   /**
    * Everything that happened to a lead, contact, company or deal, newest first.
    *
@@ -161,6 +164,7 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     calendar: new CalendarService(ctx),
     tasks: new TaskService(ctx),
     scheduler,
+    reports: new ReportService(ctx),
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => bus.on(name, handler),
     async close() {

@@ -117,6 +117,8 @@ export function buildDeal(
     probability,
     probabilityManual: input.probability !== undefined,
     expectedCloseDate: input.expectedCloseDate,
+    expectedCloseMonth: input.expectedCloseDate?.slice(0, 7),
+    country: input.country,
     stageEnteredAt: op.now,
     lastActivityAt: op.now,
     postponeCount: 0,

@@ -28,7 +28,7 @@ export interface DealListOptions extends ListOptions<DealField> {
   readonly rotting?: true;
 }
 
-const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'tags'];
+const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'country', 'tags'];
 
 /**
  * Deals: the orders moving through a pipeline. `crm.deals`.
@@ -100,6 +100,8 @@ export class DealService {
         applyPatch(draft as unknown as Record<string, unknown>, parsed, EDITABLE);
         applyPatch(draft as unknown as Record<string, unknown>, { custom: custom.values }, ['custom']);
         if (lineItemsInput) draft.lineItems = lineItems;
+        if (draft.expectedCloseDate) draft.expectedCloseMonth = draft.expectedCloseDate.slice(0, 7);
+        else delete draft.expectedCloseMonth;
         const money = valueFields(amount, currency, probability);
         applyPatch(draft as unknown as Record<string, unknown>, { ...money, probability, probabilityManual: manual }, [
           'value', 'weightedValue', 'probability', 'probabilityManual',

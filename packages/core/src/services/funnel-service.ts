@@ -61,6 +61,18 @@ async function moveContext(op: Operation, deal: Deal, withNextStep: boolean): Pr
   return { now: op.now, openTasks: await openTasksOf(op, deal.id), stageTasks: await visitTasks(op, deal), withNextStep };
 }
 
+/** Records on every stage visit of a deal how it closed (or clears it on reopen), for conversion-to-won analytics. */
+async function markVisitsClosedAs(op: Operation, dealId: string, closedAs: 'won' | 'lost' | undefined): Promise<void> {
+  const { rows } = await op.query<StageVisit>('stageVisit', { filter: { op: 'eq', field: 'dealId', value: dealId } });
+  for (const visit of rows) {
+    if (visit.closedAs === closedAs) continue;
+    await op.update('stageVisit', visit, reviseRecord(visit, op.now, (d) => {
+      if (closedAs) d.closedAs = closedAs;
+      else delete d.closedAs;
+    }));
+  }
+}
+
 /** Adds one to the postponement count of the deal's open stage visit. */
 async function countVisitPostponement(op: Operation, deal: Deal): Promise<void> {
   const { rows } = await op.query<StageVisit>('stageVisit', {
@@ -124,6 +136,7 @@ export async function moveIn(op: Operation, dealId: string, move: FunnelMove, ve
     await op.update('deal', deal, next);
     if (plan.exit) await closeOpenVisit(op, deal, { exitKind: plan.exit.kind, ...(plan.exit.toStageKey ? { toStageKey: plan.exit.toStageKey } : {}) });
     if (plan.enter) await op.insert('stageVisit', newStageVisit(op, next, deal.stageKey));
+    if (next.status !== deal.status) await markVisitsClosedAs(op, deal.id, next.status === 'open' ? undefined : next.status);
     op.record(plan.event.type, { type: 'deal', id: deal.id }, plan.event.data as never, dealRefs(next));
     await insertTasks(op, created);
     return next;

@@ -149,6 +149,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
           title: lead.title ?? `${lead.companyName ?? lead.name}`,
           value: hasItems ? undefined : lead.expectedValue,
           source: lead.source,
+          country: lead.country,
           ownerId,
           ...given,
           contactId: contact.id,

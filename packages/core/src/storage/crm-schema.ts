@@ -24,6 +24,7 @@ export const leadFields = {
   'converted.contactId': 'string',
   'converted.companyId': 'string',
   'converted.dealId': 'string',
+  predictedProbability: 'number',
   tags: 'string[]',
   searchKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
@@ -118,6 +119,11 @@ export const dealFields = {
   rottingSince: 'string',
   nextStepDueAt: 'string',
   source: 'string',
+  country: 'string',
+  expectedCloseMonth: 'string',
+  cycleMs: 'number',
+  closedFromStage: 'string',
+  predictedProbability: 'number',
   tags: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
@@ -127,7 +133,10 @@ const deal: EntitySchema = {
   indexes: [
     // The pipeline board: one page of cards per stage, in stage-entry order.
     { name: 'board', fields: ['pipelineId', 'stageKey', 'stageEnteredAt'] },
-    { name: 'pipelineStatus', fields: ['pipelineId', 'status', 'expectedCloseDate'] },
+    // The forecast: open deals by expected close month.
+    { name: 'forecast', fields: ['pipelineId', 'status', 'expectedCloseMonth'] },
+    // Velocity and performance: deals closed in a period.
+    { name: 'closed', fields: ['status', 'closedAt'] },
     { name: 'owner', fields: ['ownerId', 'status', 'updatedAt'] },
     { name: 'contact', fields: ['contactId', 'createdAt'] },
     { name: 'company', fields: ['companyId', 'createdAt'] },
@@ -251,6 +260,7 @@ export const stageVisitFields = {
   ownerId: 'string',
   postponeCount: 'number',
   durationMs: 'number',
+  closedAs: 'string',
 } as const satisfies Record<string, FieldType>;
 
 const stageVisit: EntitySchema = {

@@ -25,3 +25,5 @@ export {
   differentialQueryArb,
   differentialAggregateArb,
 } from './query-arbitraries.js';
+export { describeReportsConformance } from './reports/reports-conformance.js';
+export { buildReportsDataset, type ReportsDataset } from './reports/reports-dataset.js';

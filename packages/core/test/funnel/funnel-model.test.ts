@@ -33,6 +33,13 @@ async function attempt(real: Real, fn: () => Promise<unknown>): Promise<boolean>
 const pick = (real: Real, index: number) => real.dealIds[index % real.dealIds.length]!;
 
 async function checkInvariants(real: Real, model: Model): Promise<void> {
+  // Funnel analytics over the whole history: counts add up, ratios stay within 0–1.
+  const funnel = await real.crm.reports.funnel({ pipelineId: real.pipelineId, from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' });
+  for (const s of funnel.stages) {
+    expect(s.entered).toBe(s.advanced + s.lost + s.movedBack + s.otherExits + s.inStage);
+    for (const r of [s.conversion, s.cumulativeWon]) if (r !== null) expect(r >= 0 && r <= 1).toBe(true);
+    if (s.medianTimeMs !== null) expect(s.medianTimeMs).toBeGreaterThanOrEqual(0);
+  }
   const pipeline: Pipeline = await real.crm.pipelines.get(real.pipelineId);
   const { items: deals } = await real.crm.deals.list({ limit: 1000 });
   expect(deals.length).toBe(model.deals);

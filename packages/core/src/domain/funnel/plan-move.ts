@@ -42,6 +42,13 @@ function moveToStage(draft: Deal, stage: Stage, now: string): void {
   draft.weightedValue = { amount: weightedAmount(draft.value.amount, stage.probability), currency: draft.value.currency };
 }
 
+/** Bookkeeping of a closing deal: when, the sales cycle, and the stage it closed from. */
+function closeFields(draft: Deal, deal: Deal, now: string): void {
+  draft.closedAt = now;
+  draft.cycleMs = Math.max(0, Date.parse(now) - Date.parse(deal.createdAt));
+  draft.closedFromStage = deal.stageKey;
+}
+
 /**
  * Plans a funnel move: evaluates it and, when allowed, computes the new deal and the side effects.
  *
@@ -78,7 +85,7 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
         deal: touch((d) => {
           moveToStage(d, to, now);
           d.status = 'won';
-          d.closedAt = now;
+          closeFields(d, deal, now);
         }),
         exit: { kind: 'won', toStageKey: to.key },
         enter: to,
@@ -91,7 +98,7 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
         deal: touch((d) => {
           moveToStage(d, to, now);
           d.status = 'lost';
-          d.closedAt = now;
+          closeFields(d, deal, now);
           d.lostReason = move.reason;
           if (move.comment?.trim()) d.lostComment = move.comment;
           else delete d.lostComment;
@@ -110,6 +117,8 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
           delete d.closedAt;
           delete d.lostReason;
           delete d.lostComment;
+          delete d.cycleMs;
+          delete d.closedFromStage;
         }),
         exit: { kind: 'reopened', toStageKey: to.key },
         enter: to,

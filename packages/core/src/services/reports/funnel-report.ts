@@ -1,0 +1,106 @@
+import type { Filter } from '../../query/query-spec.js';
+import type { Pipeline, StageKind } from '../../schema/pipeline.js';
+import type { Operation } from '../operation.js';
+import { ratio, type DrillDown, type TabularReport } from './report-types.js';
+
+export interface FunnelReportOptions {
+  readonly pipelineId: string;
+  /** Stage entries from this instant (inclusive)… */
+  readonly from: string;
+  /** …to this one (exclusive). */
+  readonly to: string;
+  /** Only deals owned by this user when they entered the stage. */
+  readonly ownerId?: string;
+}
+
+export interface FunnelStage {
+  readonly stageKey: string;
+  readonly name: string;
+  readonly kind: StageKind;
+  /** Entries into the stage in the period. */
+  readonly entered: number;
+  /** Of those, left forward (to a later stage or won). */
+  readonly advanced: number;
+  readonly lost: number;
+  readonly movedBack: number;
+  /** Left otherwise: the stage was removed, the deal deleted, a closed deal reopened. */
+  readonly otherExits: number;
+  /** Still in the stage. entered = advanced + lost + movedBack + otherExits + inStage. */
+  readonly inStage: number;
+  /** advanced ÷ entered (0–1), `null` without entries. */
+  readonly conversion: number | null;
+  /** Entries whose deal was eventually won ÷ entered. */
+  readonly cumulativeWon: number | null;
+  readonly meanTimeMs: number | null;
+  readonly medianTimeMs: number | null;
+  readonly drill: { readonly entered: DrillDown; readonly advanced: DrillDown; readonly lost: DrillDown; readonly inStage: DrillDown; readonly won: DrillDown };
+}
+
+export interface FunnelReport extends TabularReport {
+  readonly pipelineId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly stages: readonly FunnelStage[];
+}
+
+const ADVANCED = new Set(['advanced', 'won']);
+const OTHER = new Set(['stageRemoved', 'removed', 'reopened']);
+
+/** Per stage of a pipeline: entries, exits by kind, conversion, eventual wins, time in stage — all counted in storage. */
+export async function funnelReport(op: Operation, options: FunnelReportOptions): Promise<FunnelReport> {
+  const pipeline = await op.require<Pipeline>('pipeline', options.pipelineId);
+  const scope: Filter[] = [
+    { op: 'eq', field: 'pipelineId', value: pipeline.id },
+    { op: 'gte', field: 'enteredAt', value: options.from },
+    { op: 'lt', field: 'enteredAt', value: options.to },
+    ...(options.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: options.ownerId }] : []),
+  ];
+  const where = (...more: Filter[]): Filter => ({ op: 'and', filters: [...scope, ...more] });
+  const [exits, outcomes, times] = [
+    await op.tx.aggregate('stageVisit', op.tenantId, { filter: where(), groupBy: ['stageKey', 'exitKind'], metrics: { n: { fn: 'count' } } }),
+    await op.tx.aggregate('stageVisit', op.tenantId, { filter: where({ op: 'eq', field: 'closedAs', value: 'won' }), groupBy: ['stageKey'], metrics: { n: { fn: 'count' } } }),
+    await op.tx.aggregate('stageVisit', op.tenantId, {
+      filter: where({ op: 'gte', field: 'durationMs', value: 0 }),
+      groupBy: ['stageKey'],
+      metrics: { mean: { fn: 'avg', field: 'durationMs' }, median: { fn: 'median', field: 'durationMs' } },
+    }),
+  ];
+  const stages = pipeline.stages.map((stage): FunnelStage => {
+    const mine = exits.filter((r) => r.group.stageKey === stage.key);
+    const count = (test: (kind: string | null) => boolean) => mine.filter((r) => test(r.group.exitKind as string | null)).reduce((n, r) => n + (r.values.n as number), 0);
+    const entered = count(() => true);
+    const advanced = count((k) => k !== null && ADVANCED.has(k));
+    const won = (outcomes.find((r) => r.group.stageKey === stage.key)?.values.n as number | undefined) ?? 0;
+    const time = times.find((r) => r.group.stageKey === stage.key);
+    const inStage: Filter = { op: 'eq', field: 'stageKey', value: stage.key };
+    return {
+      stageKey: stage.key,
+      name: stage.name,
+      kind: stage.kind,
+      entered,
+      advanced,
+      lost: count((k) => k === 'lost'),
+      movedBack: count((k) => k === 'movedBack'),
+      otherExits: count((k) => k !== null && OTHER.has(k)),
+      inStage: count((k) => k === null),
+      conversion: stage.kind === 'open' ? ratio(advanced, entered) : null,
+      cumulativeWon: ratio(won, entered),
+      meanTimeMs: (time?.values.mean as number | null | undefined) ?? null,
+      medianTimeMs: (time?.values.median as number | null | undefined) ?? null,
+      drill: {
+        entered: { entity: 'stageVisit', where: where(inStage) },
+        advanced: { entity: 'stageVisit', where: where(inStage, { op: 'in', field: 'exitKind', values: [...ADVANCED] }) },
+        lost: { entity: 'stageVisit', where: where(inStage, { op: 'eq', field: 'exitKind', value: 'lost' }) },
+        inStage: { entity: 'stageVisit', where: where(inStage, { op: 'eq', field: 'exitKind', value: null }) },
+        won: { entity: 'stageVisit', where: where(inStage, { op: 'eq', field: 'closedAs', value: 'won' }) },
+      },
+    };
+  });
+  return {
+    pipelineId: pipeline.id,
+    from: options.from,
+    to: options.to,
+    stages,
+    rows: stages.map(({ drill: _drill, ...row }) => row),
+  };
+}

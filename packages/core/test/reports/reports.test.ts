@@ -1,0 +1,4 @@
+import { createMemoryStorage } from '@crmkit/core';
+import { describeReportsConformance } from '@crmkit/core/testing';
+
+describeReportsConformance('memory', () => createMemoryStorage());
