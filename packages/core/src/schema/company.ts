@@ -10,16 +10,16 @@ import {
   tagsSchema,
   timestampSchema,
   userIdSchema,
+  clearable,
+  countrySchema,
 } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
-const countrySchema = z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'));
 const domainSchema = z.string().check(
   z.maxLength(253),
   z.regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/i, 'must be a domain like "acme.com"'),
 );
-const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
 
 const companyEditableShape = {
   name: requiredText(),
@@ -41,13 +41,13 @@ export type CompanyCreateInput = z.input<typeof companyCreateInputSchema>;
 export const companyUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(z.int(), z.gte(1))),
   name: z.optional(requiredText()),
-  domain: nullable(domainSchema),
-  website: nullable(text(500)),
-  phone: nullable(phoneSchema),
-  industry: nullable(text(100)),
-  country: nullable(countrySchema),
-  ownerId: nullable(userIdSchema),
-  notes: nullable(text(LIMITS.longText)),
+  domain: clearable(domainSchema),
+  website: clearable(text(500)),
+  phone: clearable(phoneSchema),
+  industry: clearable(text(100)),
+  country: clearable(countrySchema),
+  ownerId: clearable(userIdSchema),
+  notes: clearable(text(LIMITS.longText)),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

@@ -11,12 +11,12 @@ import {
   tagsSchema,
   timestampSchema,
   userIdSchema,
+  clearable,
+  countrySchema,
 } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
-const countrySchema = z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'));
-const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
 
 const contactEditableShape = {
   name: requiredText(),
@@ -39,14 +39,14 @@ export type ContactCreateInput = z.input<typeof contactCreateInputSchema>;
 export const contactUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(z.int(), z.gte(1))),
   name: z.optional(requiredText()),
-  email: nullable(emailSchema),
-  phone: nullable(phoneSchema),
-  jobTitle: nullable(text(LIMITS.shortText)),
-  companyId: nullable(idSchema),
-  ownerId: nullable(userIdSchema),
-  source: nullable(text(64)),
-  country: nullable(countrySchema),
-  notes: nullable(text(LIMITS.longText)),
+  email: clearable(emailSchema),
+  phone: clearable(phoneSchema),
+  jobTitle: clearable(text(LIMITS.shortText)),
+  companyId: clearable(idSchema),
+  ownerId: clearable(userIdSchema),
+  source: clearable(text(64)),
+  country: clearable(countrySchema),
+  notes: clearable(text(LIMITS.longText)),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

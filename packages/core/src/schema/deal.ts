@@ -14,13 +14,14 @@ import {
   tagsSchema,
   timestampSchema,
   userIdSchema,
+  clearable,
+  countrySchema,
 } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 import { nextStepInputSchema } from './task.js';
 import type { CustomValues } from './custom-field.js';
 
-const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
 
 /** A line of the order. Prices are integer minor units in the deal's currency. */
 export const lineItemInputSchema = z.strictObject({
@@ -76,7 +77,7 @@ export const dealCreateInputSchema = z.strictObject({
   expectedCloseDate: z.optional(isoDateSchema),
   source: optionalText(64),
   /** The client's country, ISO 3166 alpha-2 (copied from the lead on conversion). */
-  country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
+  country: z.optional(countrySchema),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
   /** The first next-step task (required in strict pipelines whose first stage creates none). */
@@ -88,17 +89,17 @@ export type DealCreateInput = z.input<typeof dealCreateInputSchema>;
 export const dealUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(z.int(), z.gte(1))),
   title: z.optional(requiredText()),
-  ownerId: nullable(userIdSchema),
-  contactId: nullable(idSchema),
-  companyId: nullable(idSchema),
+  ownerId: clearable(userIdSchema),
+  contactId: clearable(idSchema),
+  companyId: clearable(idSchema),
   currency: z.optional(currencySchema),
   value: z.optional(moneySchema),
   lineItems: z.optional(z.array(lineItemInputSchema).check(z.maxLength(LIMITS.lineItems))),
   /** A manual probability; `null` returns to the stage's probability. */
-  probability: nullable(probabilitySchema),
-  expectedCloseDate: nullable(isoDateSchema),
-  source: nullable(text(64)),
-  country: nullable(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
+  probability: clearable(probabilitySchema),
+  expectedCloseDate: clearable(isoDateSchema),
+  source: clearable(text(64)),
+  country: clearable(countrySchema),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

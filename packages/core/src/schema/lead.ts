@@ -13,6 +13,8 @@ import {
   tagsSchema,
   timestampSchema,
   userIdSchema,
+  clearable,
+  countrySchema,
 } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
@@ -35,7 +37,7 @@ const leadEditableShape = {
   /** Channel that brought the lead: `web-form`, `checkout`, `call`, `import`, … */
   source: optionalText(64),
   campaign: optionalText(128),
-  country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
+  country: z.optional(countrySchema),
   territory: optionalText(64),
   ownerId: z.optional(userIdSchema),
   expectedValue: z.optional(moneySchema),
@@ -48,25 +50,24 @@ const leadEditableShape = {
 export const leadCreateInputSchema = z.strictObject({ id: z.optional(idSchema), ...leadEditableShape });
 export type LeadCreateInput = z.input<typeof leadCreateInputSchema>;
 
-const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
 
 /** A patch: set a field to `null` to clear it. `version` makes the update conditional. */
 export const leadUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(z.int(), z.gte(1))),
   name: z.optional(requiredText()),
-  companyName: nullable(text(LIMITS.shortText)),
-  email: nullable(emailSchema),
-  phone: nullable(phoneSchema),
-  website: nullable(text(500)),
-  title: nullable(text(LIMITS.shortText)),
-  message: nullable(text(LIMITS.longText)),
-  source: nullable(text(64)),
-  campaign: nullable(text(128)),
-  country: nullable(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'))),
-  territory: nullable(text(64)),
-  ownerId: nullable(userIdSchema),
-  expectedValue: nullable(moneySchema),
-  probability: nullable(probabilitySchema),
+  companyName: clearable(text(LIMITS.shortText)),
+  email: clearable(emailSchema),
+  phone: clearable(phoneSchema),
+  website: clearable(text(500)),
+  title: clearable(text(LIMITS.shortText)),
+  message: clearable(text(LIMITS.longText)),
+  source: clearable(text(64)),
+  campaign: clearable(text(128)),
+  country: clearable(countrySchema),
+  territory: clearable(text(64)),
+  ownerId: clearable(userIdSchema),
+  expectedValue: clearable(moneySchema),
+  probability: clearable(probabilitySchema),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

@@ -93,3 +93,11 @@ export const phoneSchema = z.string().check(
 
 /** Free-form JSON-compatible value map used for custom fields before they are checked against their definitions. */
 export const customValuesInputSchema = z.record(z.string(), z.unknown());
+
+/** ISO 3166 alpha-2 country code. */
+export const countrySchema = z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'));
+
+/** A patch field: absent leaves the value, `null` clears it. */
+export function clearable<T extends z.ZodMiniType>(schema: T) {
+  return z.optional(z.nullable(schema));
+}

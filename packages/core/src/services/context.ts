@@ -4,6 +4,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { CustomFieldDefinition, CustomizableEntity } from '../schema/custom-field.js';
 import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
 import type { Logger } from './logger.js';
+import type { RecordBase } from '../schema/record.js';
 import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
 
 /** Who is acting: recorded on every event. */
@@ -55,12 +56,7 @@ export class CustomFieldCache {
 }
 
 /** A stored tenant setting. */
-export interface SettingRecord<T> {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly version: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+export interface SettingRecord<T> extends RecordBase {
   readonly key: string;
   readonly value: T;
 }

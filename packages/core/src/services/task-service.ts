@@ -9,7 +9,7 @@ import { parseRecurrence } from '../domain/tasks/rrule.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import { LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema } from '../schema/primitives.js';
+import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema } from '../schema/primitives.js';
 import {
   nextStepInputSchema,
   taskCreateInputSchema,
@@ -41,7 +41,6 @@ export interface CompleteTaskResult {
   readonly suggestion?: NextStepInput;
 }
 
-const nullable = <T extends z.ZodMiniType>(s: T) => z.optional(z.nullable(s));
 
 const completeSchema = z.strictObject({ outcome: optionalText(LIMITS.mediumText), next: z.optional(nextStepInputSchema), version: versionOptionSchema });
 const postponeSchema = z.strictObject({ until: timestampInputSchema, reason: optionalText(LIMITS.mediumText), version: versionOptionSchema });
@@ -55,10 +54,10 @@ const updateSchema = z.strictObject({
   dueAt: z.optional(timestampInputSchema),
   allDay: z.optional(z.boolean()),
   dueDate: z.optional(isoDateSchema),
-  durationMinutes: nullable(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
-  ownerId: nullable(userIdSchema),
+  durationMinutes: clearable(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  ownerId: clearable(userIdSchema),
   priority: z.optional(z.enum(TASK_PRIORITIES)),
-  notes: nullable(text(LIMITS.longText)),
+  notes: clearable(text(LIMITS.longText)),
   reminders: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
   required: z.optional(z.boolean()),
   /** A new rule for the series from this occurrence on (`following` only). */

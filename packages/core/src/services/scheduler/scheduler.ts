@@ -8,6 +8,7 @@ import type { CrmEventName } from '../../events/event-map.js';
 import type { Deal } from '../../schema/deal.js';
 import type { Pipeline } from '../../schema/pipeline.js';
 import type { Task } from '../../schema/task.js';
+import type { RecordBase } from '../../schema/record.js';
 import type { CrmContext } from '../context.js';
 import { dealRefs } from '../deal-factory.js';
 import { runRead, runWrite, type Operation } from '../operation.js';
@@ -16,12 +17,7 @@ import { buildTasks, insertTasks, taskRefs, withNextStep } from '../task-writer.
 import { noticeId } from './notice-id.js';
 
 /** A persisted notice: recorded once per key, then marked delivered after handlers ran. */
-export interface NotificationRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly version: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+export interface NotificationRecord extends RecordBase {
   readonly key: string;
   readonly kind: 'reminder' | 'due' | 'overdue' | 'rotting';
   readonly status: 'pending' | 'delivered';
