@@ -3,9 +3,8 @@ export interface IndexedDbStorageOptions {
   /** Name of the IndexedDB database. One database holds every tenant; each entity is an object store. */
   readonly name: string;
   /**
-   * The IndexedDB factory (default `globalThis.indexedDB`). In Node pass fake-indexeddb's
-   * `new IDBFactory()` after `import 'fake-indexeddb/auto'`: idb recognises requests by the global
-   * `IDBRequest`/`IDBCursor` classes, so those must come from the same implementation.
+   * The IndexedDB factory (default `globalThis.indexedDB`). In Node (tests), pass fake-indexeddb's
+   * `new IDBFactory()` together with its `IDBKeyRange`; no globals are needed.
    */
   readonly indexedDB?: IDBFactory;
   /** `IDBKeyRange` of the same implementation as `indexedDB` (default `globalThis.IDBKeyRange`). */

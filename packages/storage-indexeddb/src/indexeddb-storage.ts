@@ -1,7 +1,6 @@
-import { assertAdapterOpen, CrmError, type Change, type ChangeBatch, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx } from '@crmkit/core';
-import type { IDBPDatabase } from 'idb';
+import { assertAdapterOpen, CrmError, type Change, type ChangeBatch, type StorageAdapter, type StorageSchema, type StorageTx } from '@crmkit/core';
 import { openChangeChannel, type ChangeChannel } from './change-channel.js';
-import { connect } from './connection.js';
+import { connect, type Connection } from './connection.js';
 import type { IndexedDbStorageOptions } from './indexeddb-storage-options.js';
 import { runTransaction } from './indexeddb-transaction.js';
 import type { KeyApi } from './query-planner.js';
@@ -15,7 +14,7 @@ export interface IndexedDbStorage extends StorageAdapter {
 }
 
 /**
- * Creates the browser storage adapter: crmkit data in IndexedDB (through idb), one object store per
+ * Creates the browser storage adapter: crmkit data in IndexedDB, one object store per
  * entity with compound indexes for the hot queries, and committed changes propagated to other tabs
  * with a BroadcastChannel.
  *
@@ -31,35 +30,21 @@ export interface IndexedDbStorage extends StorageAdapter {
  * const crm = await createCrm({ storage: createIndexedDbStorage({ name: 'crm' }), tenantId: 'acme' });
  */
 export function createIndexedDbStorage(options: IndexedDbStorageOptions): IndexedDbStorage {
-  if (typeof options?.name !== 'string' || options.name.length === 0) {
-    throw new CrmError('VALIDATION', 'createIndexedDbStorage needs a database name', {
-      issues: [{ path: ['name'], code: 'required', message: 'must be a non-empty string' }],
-    });
+  const name = options?.name;
+  if (typeof name !== 'string' || !name) {
+    throw new CrmError('VALIDATION', 'createIndexedDbStorage needs a database name', { issues: [{ path: ['name'], code: 'required', message: 'must be a non-empty string' }] });
   }
-  const name = options.name;
   const Channel = options.broadcastChannel === false ? undefined : (options.broadcastChannel ?? globalThis.BroadcastChannel);
-  const capabilities: StorageCapabilities = {
-    filterOps: ['eq', 'in', 'lt', 'lte', 'gt', 'gte', 'prefix', 'containsAny', 'and'],
-    sort: false,
-    aggregate: false,
-    durable: true,
-    externalChanges: typeof Channel === 'function',
-  };
   const listeners = new Set<(batch: ChangeBatch) => void>();
   let layout: DatabaseLayout | undefined;
-  let db: IDBPDatabase | undefined;
-  let opening: Promise<IDBPDatabase> | undefined;
+  let db: Connection | undefined;
+  let opening: Promise<Connection> | undefined;
   let channel: ChangeChannel | undefined;
   let closed = false;
 
-  const factory = () => {
-    const found = options.indexedDB ?? globalThis.indexedDB;
-    if (!found) throw storageError('IndexedDB is not available in this environment', 'open', false);
-    return found;
-  };
-  const api = (): KeyApi => ({ range: options.IDBKeyRange ?? globalThis.IDBKeyRange, cmp: (a, b) => factory().cmp(a, b) });
-
-  function emit(batch: ChangeBatch): void {
+  const factory = () => options.indexedDB ?? globalThis.indexedDB ?? fail(storageError('IndexedDB is not available here', 'open', false));
+  const api: KeyApi = { range: options.IDBKeyRange ?? globalThis.IDBKeyRange, cmp: (a, b) => factory().cmp(a, b) };
+  const emit = (batch: ChangeBatch) => {
     for (const listener of [...listeners]) {
       try {
         listener(batch);
@@ -67,93 +52,99 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
         console.error('crmkit: a storage change listener threw', error);
       }
     }
-  }
+  };
 
   /** The open connection, or a new one when it was lost (versionchange, browser closed it). */
-  function connection(): Promise<IDBPDatabase> {
-    if (db) return Promise.resolve(db);
-    return (opening ??= connect({
-      factory: factory(),
-      name,
-      layout: layout!,
-      timeoutMs: options.blockedTimeoutMs ?? 5000,
-      onLost: (lost) => {
-        if (db === lost) db = undefined;
-      },
-    })
-      .then((opened) => {
-        if (closed) {
-          opened.close();
-          assertAdapterOpen(closed, ADAPTER);
-        }
-        return (db = opened);
-      })
-      .finally(() => (opening = undefined)));
-  }
+  const connection = (): Promise<Connection> =>
+    db
+      ? Promise.resolve(db)
+      : (opening ??= connect({
+          factory: factory(),
+          name,
+          layout: layout!,
+          timeoutMs: options.blockedTimeoutMs ?? 5000,
+          onLost: (lost) => {
+            if (db?.db === lost) db = undefined;
+          },
+        })
+          .then((opened) => {
+            if (closed) opened.db.close();
+            assertAdapterOpen(closed, ADAPTER);
+            return (db = opened);
+          })
+          .finally(() => (opening = undefined)));
 
-  const adapter: IndexedDbStorage = {
+  return {
     name: ADAPTER,
     databaseName: name,
-    capabilities,
+    capabilities: {
+      filterOps: ['eq', 'in', 'lt', 'lte', 'gt', 'gte', 'prefix', 'containsAny', 'and'],
+      sort: false,
+      aggregate: false,
+      durable: true,
+      externalChanges: typeof Channel === 'function',
+    },
 
     async open(schema: StorageSchema) {
       assertAdapterOpen(closed, ADAPTER);
       const next = buildLayout(schema);
       if (layout && layout.version !== next.version) {
         await opening?.catch(() => undefined);
-        db?.close();
+        db?.db.close();
         db = undefined;
       }
       layout = next;
       await connection();
-      if (Channel && !channel) channel = openChangeChannel(Channel, name, (changes) => emit({ source: 'external', changes }));
+      if (Channel) channel ??= openChangeChannel(Channel, name, (changes) => emit({ source: 'external', changes }));
     },
 
     async transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T> {
       assertAdapterOpen(closed, ADAPTER);
-      if (!layout) throw storageError('The indexeddb storage was used before open()', 'transaction', false);
-      const current = layout;
-      let tx;
+      if (!layout) throw storageError('The storage was used before open()', 'transaction', false);
       for (let attempt = 0; ; attempt++) {
-        const idb = db ?? (await connection());
+        const current = db ?? (await connection());
+        let tx;
         try {
-          tx = idb.transaction(current.storeNames as string[], mode === 'rw' ? 'readwrite' : 'readonly');
-          break;
+          tx = current.db.transaction([...current.layout.storeNames], mode === 'rw' ? 'readwrite' : 'readonly');
         } catch (error) {
           // The connection is closing (another tab upgrades, or the browser dropped it): reopen once.
-          if (db === idb) db = undefined;
-          if (attempt > 0 || (error as { name?: string }).name !== 'InvalidStateError') throw engineError(error, 'transaction');
+          if (db === current) db = undefined;
+          if (attempt || (error as Error).name !== 'InvalidStateError') throw engineError(error, 'transaction');
+          continue;
         }
+        return runTransaction(
+          {
+            tx,
+            writable: mode === 'rw',
+            layout: current.layout,
+            api,
+            isClosed: () => closed,
+            committed(changes: readonly Change[]) {
+              emit({ source: 'local', changes });
+              channel?.post(changes);
+            },
+          },
+          fn,
+        );
       }
-      return runTransaction({
-        tx,
-        writable: mode === 'rw',
-        layout: current,
-        api: api(),
-        isClosed: () => closed,
-        committed(changes: readonly Change[]) {
-          emit({ source: 'local', changes });
-          channel?.post(changes);
-        },
-      }, fn);
     },
 
     onChange(listener) {
       listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
+      return () => void listeners.delete(listener);
     },
 
     async close() {
-      if (closed) return;
       closed = true;
       listeners.clear();
       channel?.close();
       channel = undefined;
-      db?.close();
+      db?.db.close();
       db = undefined;
     },
   };
-  return adapter;
+}
+
+function fail(error: Error): never {
+  throw error;
 }

@@ -1,16 +1,16 @@
 import { assertAdapterOpen, assertRowTenant, checkWriteVersion, CrmError, type Change, type Row, type StorageTx, type WriteOp } from '@crmkit/core';
-import { unwrap } from 'idb';
 import { encodeString } from './key-encoding.js';
 import type { KeyApi } from './query-planner.js';
-import type { AnyTransaction, ReadScope } from './read-scope.js';
+import { request } from './idb-request.js';
+import type { ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
 import { runQuery } from './run-query.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
-import { toStored, type DatabaseLayout, type StoredRecord, type StoreLayout } from './store-layout.js';
+import { fromStored, toStored, type DatabaseLayout, type StoredRecord } from './store-layout.js';
 
 /** What one transaction needs from its adapter. */
 export interface TransactionContext {
-  readonly tx: AnyTransaction;
+  readonly tx: IDBTransaction;
   readonly writable: boolean;
   readonly layout: DatabaseLayout;
   readonly api: KeyApi;
@@ -19,7 +19,9 @@ export interface TransactionContext {
   committed(changes: readonly Change[]): void;
 }
 
-type Staging = Map<string, Map<string, Map<string, Row | null>>>;
+const abortError = () => new DOMException('The transaction was aborted', 'AbortError');
+const idOf = (op: WriteOp) => (op.type === 'delete' ? op.id : op.row.id);
+const inactive = (error: unknown) => ['TransactionInactiveError', 'InvalidStateError'].includes(String((error as Error | null)?.name));
 
 /**
  * Reads the stored rows a batch of writes must check versions against. Updates and deletes are
@@ -28,36 +30,27 @@ type Staging = Map<string, Map<string, Map<string, Row | null>>>;
  * time-ordered and clustered — and only ids found there (or all, if the cap is hit) are fetched.
  */
 async function readForWrite(scope: ReadScope, ops: readonly WriteOp[], staged: ReadonlyMap<string, Row | null>): Promise<Map<string, Row>> {
-  const os = scope.tx.objectStore(scope.store.entity);
-  const key = (id: string) => [scope.tenantId, encodeString(id)];
-  const inserts: string[] = [];
-  const others = new Set<string>();
-  for (const op of ops) {
-    const id = op.type === 'delete' ? op.id : op.row.id;
-    if (staged.has(id)) continue;
-    if (op.type === 'insert') inserts.push(id);
-    else others.add(id);
-  }
-  let probe = inserts.filter((id) => !others.has(id));
+  const { tenantId, store } = scope;
+  const os = scope.tx.objectStore(store.entity);
+  const fresh = ops.filter((op) => !staged.has(idOf(op)));
+  const others = new Set(fresh.filter((op) => op.type !== 'insert').map(idOf));
+  let probe = fresh.filter((op) => op.type === 'insert' && !others.has(op.row.id)).map((op) => encodeString(idOf(op)));
   if (probe.length > 8) {
-    const ids = probe.map(encodeString);
-    let lo = ids[0]!;
-    let hi = lo;
-    for (const id of ids) {
-      if (id < lo) lo = id;
-      if (id > hi) hi = id;
-    }
-    const cap = ids.length + 16;
-    const keys = await os.getAllKeys(scope.api.range.bound([scope.tenantId, lo], [scope.tenantId, hi]), cap);
+    const sorted = [...probe].sort();
+    const cap = probe.length + 16;
+    const keys = await request(os.getAllKeys(scope.api.range.bound([tenantId, sorted[0]!], [tenantId, sorted[sorted.length - 1]!]), cap));
     if (keys.length < cap) {
-      const existing = new Set(keys.map((k) => (k as string[])[1]));
-      probe = probe.filter((id, i) => existing.has(ids[i]!));
+      const stored = new Set(keys.map((k) => (k as string[])[1]));
+      probe = probe.filter((id) => stored.has(id));
     }
   }
-  const ids = [...others, ...probe];
-  const records = await Promise.all(ids.map((id) => os.get(key(id)) as Promise<StoredRecord | undefined>));
+  const keys = [...[...others].map(encodeString), ...probe];
+  const records = (await Promise.all(keys.map((id) => request(os.get([tenantId, id]))))) as (StoredRecord | undefined)[];
   const found = new Map<string, Row>();
-  ids.forEach((id, i) => records[i] && found.set(id, records[i].r));
+  for (const record of records) {
+    const row = record && fromStored(record);
+    if (row) found.set(row.id, row);
+  }
   return found;
 }
 
@@ -76,23 +69,26 @@ async function readForWrite(scope: ReadScope, ops: readonly WriteOp[], staged: R
  * over the same stores are serialised by IndexedDB itself, across tabs too: no lost updates.
  */
 export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: StorageTx) => Promise<T>): Promise<T> {
-  const raw = unwrap(ctx.tx);
-  const staging: Staging = new Map();
+  const raw = ctx.tx;
+  /** Staged writes: entity → tenant → id → row (`null`: deleted). */
+  const staging = new Map<string, Map<string, Map<string, Row | null>>>();
   const changes: Change[] = [];
-  const state = { finished: false, done: false, aborted: undefined as unknown, failure: undefined as CrmError | undefined, poisoned: undefined as unknown };
+  let finished = false;
+  let done = false;
+  let aborted: unknown;
+  let failure: CrmError | undefined;
+  let poisoned: CrmError | undefined;
   const ended = new Promise<void>((resolve, reject) => {
     raw.addEventListener('complete', () => {
-      state.finished = true;
+      finished = true;
       resolve();
     });
     raw.addEventListener('abort', () => {
-      state.finished = true;
-      state.aborted = raw.error ?? new DOMException('The transaction was aborted', 'AbortError');
-      reject(state.aborted);
+      finished = true;
+      reject((aborted = raw.error ?? abortError()));
     });
   });
   ended.catch(() => undefined);
-  ctx.tx.done.catch(() => undefined); // idb's own promise of the same outcome: handled above
   const abort = () => {
     try {
       raw.abort();
@@ -101,32 +97,24 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     }
   };
 
-  // A transaction that finished while fn still runs was aborted (connection lost) or auto-committed
-  // because fn awaited something else; the first such error sticks.
+  // The transaction finished while fn runs: aborted under it (connection lost), or auto-committed
+  // because fn awaited something else. The first such error sticks, even if fn catches it.
   const lost = (): CrmError =>
-    (state.failure ??=
-      state.aborted !== undefined
-        ? engineError(state.aborted, 'transaction')
-        : storageError(
-            'IndexedDB committed the transaction while it waited on something that is not a tx call: inside transaction(fn), fn must only await tx methods. Nothing was written.',
-            'transaction',
-            false,
-          ));
-  const translate = (error: unknown): CrmError => {
-    const name = (error as { name?: string } | null)?.name;
-    return name === 'TransactionInactiveError' || name === 'InvalidStateError' ? lost() : engineError(error, 'transaction');
-  };
-  const stagedOf = (entity: string, tenantId: string) => staging.get(entity)?.get(tenantId);
+    (failure ??=
+      aborted !== undefined
+        ? engineError(aborted, 'transaction')
+        : storageError('IndexedDB committed the transaction while fn awaited something other than a tx method: nothing was written', 'transaction', false));
+  const translate = (error: unknown) => (error instanceof CrmError ? error : inactive(error) ? lost() : engineError(error, 'transaction'));
   const call = async <R>(entity: string, tenantId: string, body: (scope: ReadScope) => Promise<R>): Promise<R> => {
     assertAdapterOpen(ctx.isClosed(), ADAPTER);
-    if (state.done) throw storageError('The transaction has already finished', 'transaction', false);
-    if (state.finished) throw lost();
-    const store: StoreLayout | undefined = ctx.layout.stores.get(entity);
+    if (done) throw storageError('The transaction has already finished', 'transaction', false);
+    if (finished) throw lost();
+    const store = ctx.layout.stores.get(entity);
     if (!store) throw storageError(`Unknown entity "${entity}"`, 'transaction', false);
     try {
-      return await body({ tx: ctx.tx, api: ctx.api, store, tenantId, staged: stagedOf(entity, tenantId) });
+      return await body({ tx: ctx.tx, api: ctx.api, store, tenantId, staged: staging.get(entity)?.get(tenantId) });
     } catch (error) {
-      throw error instanceof CrmError ? error : translate(error);
+      throw translate(error);
     }
   };
 
@@ -135,7 +123,11 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
       call(entity, tenantId, ({ staged }) => {
         const os = ctx.tx.objectStore(entity);
         return Promise.all(
-          ids.map(async (id) => (staged?.has(id) ? (staged.get(id) ?? undefined) : ((await os.get([tenantId, encodeString(id)])) as StoredRecord | undefined)?.r)),
+          ids.map(async (id) => {
+            if (staged?.has(id)) return staged.get(id) ?? undefined;
+            const record = (await request(os.get([tenantId, encodeString(id)]))) as StoredRecord | undefined;
+            return record && fromStored(record);
+          }),
         );
       }),
     query: (entity, tenantId, spec) => call(entity, tenantId, (scope) => runQuery(scope, spec)),
@@ -145,21 +137,17 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
         if (!ctx.writable) throw storageError('Cannot write in a read-only transaction', 'write', false);
         try {
           for (const op of ops) assertRowTenant(entity, tenantId, op);
-          let byTenant = staging.get(entity);
-          if (!byTenant) staging.set(entity, (byTenant = new Map()));
-          let staged = byTenant.get(tenantId);
-          if (!staged) byTenant.set(tenantId, (staged = new Map()));
+          const byTenant = staging.get(entity) ?? staging.set(entity, new Map()).get(entity)!;
+          const staged = byTenant.get(tenantId) ?? byTenant.set(tenantId, new Map()).get(tenantId)!;
           const stored = await readForWrite(scope, ops, staged);
           for (const op of ops) {
-            const id = op.type === 'delete' ? op.id : op.row.id;
+            const id = idOf(op);
             checkWriteVersion(entity, op, staged.has(id) ? (staged.get(id) ?? undefined) : stored.get(id));
             staged.set(id, op.type === 'delete' ? null : op.row);
             changes.push(op.type === 'delete' ? { entity, tenantId, id, op: 'delete' } : { entity, tenantId, id, op: 'put', row: op.row });
           }
         } catch (error) {
-          const failure = error instanceof CrmError ? error : translate(error);
-          state.poisoned ??= failure;
-          throw failure;
+          throw (poisoned ??= translate(error));
         }
       }),
   };
@@ -168,22 +156,21 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   try {
     result = await fn(tx);
   } catch (error) {
-    state.done = true;
+    done = true;
     abort();
     throw error;
   }
-  state.done = true;
-  const failure = state.poisoned ?? state.failure;
-  if (failure !== undefined) {
+  done = true;
+  if (poisoned ?? failure) {
     abort();
-    throw failure;
+    throw poisoned ?? failure;
   }
   if (changes.length === 0) return result;
 
   // Apply every staged write in one synchronous burst (see above), then wait for the commit.
   let applied = 0;
   try {
-    if (state.finished) throw lost();
+    if (finished) throw lost();
     for (const [entity, byTenant] of staging) {
       const os = raw.objectStore(entity);
       const store = ctx.layout.stores.get(entity)!;
@@ -199,8 +186,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   } catch (error) {
     abort();
     // Inactive before the first write: fn awaited something foreign. Inactive later: aborted under us.
-    const inactive = applied > 0 && ['TransactionInactiveError', 'InvalidStateError'].includes((error as { name?: string }).name!);
-    throw error instanceof CrmError ? error : inactive ? engineError(raw.error ?? new DOMException('The transaction was aborted', 'AbortError'), 'commit') : translate(error);
+    throw applied && inactive(error) ? engineError(raw.error ?? abortError(), 'commit') : translate(error);
   }
   try {
     await ended;

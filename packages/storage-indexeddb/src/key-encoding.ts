@@ -1,25 +1,25 @@
-import type { FieldType } from '@crmkit/core';
-
 /**
  * How field values become IndexedDB key components.
  *
- * The encoding must be weakly monotone with respect to core's `compareValues` (a < b ⇒ enc(a) ≤ enc(b)),
- * because the query planner walks indexes in key order and stops early. It must also be defined for
- * every value, because IndexedDB silently leaves a record out of an index whose key is invalid, and a
- * row missing from an index would be missing from query results. Hence:
+ * The encoding must be weakly monotone with respect to core's `compareValues` (a < b ⇒ enc(a) ≤ enc(b))
+ * — and injective on everything but absurd numbers — because the query planner walks indexes in key
+ * order, breaks ties by id, and stops early. It must also give a valid key for every value, because
+ * IndexedDB silently leaves a record out of an index whose key is invalid. Following the ranks of
+ * `compareValues` (missing < booleans < numbers < strings < anything else):
  *
- * - missing / `null` → `-Infinity`, below every other key (missing values sort first ascending);
+ * - missing / `null` → `MISSING` (`-Infinity`), below every other key;
+ * - `false` → `FALSE` (`-Number.MAX_VALUE`), `true` → `TRUE` (the next double): booleans are not
+ *   valid keys, and must sort between missing and every number;
+ * - numbers → themselves; the few below `TRUE` (`-Infinity` and the two most negative doubles) fold into
+ *   `FLOOR`, the next double up;
  * - strings → `encodeString` (IndexedDB compares UTF-16 code units, the reference compares code points);
- * - numbers → themselves, with `-Infinity`, `NaN` and `-Number.MAX_VALUE` folded into `LOW`;
- * - booleans (not valid IndexedDB keys) → `0` / `1` in boolean fields;
- * - values of an unexpected type (which core's schemas never produce) → a key of the same rank class
- *   (`LOW` below numbers, `2` above booleans, `ODD` above strings), so order stays weakly monotone and
- *   the residual filter (always applied) decides what matches.
+ * - objects and arrays → `ODD` (`[]`), above every string (they all compare equal in the reference).
  */
 export const MISSING = -Infinity;
-
-/** Booleans in number/string fields and numbers ≤ -Number.MAX_VALUE: just above `MISSING`. */
-export const LOW = -Number.MAX_VALUE;
+export const FALSE = -Number.MAX_VALUE;
+export const TRUE = -1.7976931348623155e308;
+/** The smallest number key: numbers at or below it share it. */
+export const FLOOR = -1.7976931348623153e308;
 
 /** Objects and arrays in scalar fields: above every string. Also the exclusive upper end of strings. */
 export const ODD: IDBValidKey = [];
@@ -45,16 +45,16 @@ export function encodeString(value: string): string {
   return out;
 }
 
-/** Encodes one field value as a key component, for a field declared as `type`. */
-export function encodeValue(value: unknown, type: FieldType | undefined): IDBValidKey {
+/** Encodes one field value as a key component (identity for plain strings and ordinary numbers). */
+export function encodeValue(value: unknown): IDBValidKey {
   if (value === null || value === undefined) return MISSING;
   switch (typeof value) {
     case 'string':
       return encodeString(value);
     case 'number':
-      return type === 'boolean' ? 2 : value > LOW ? value : LOW;
+      return value > FLOOR ? value : FLOOR;
     case 'boolean':
-      return type === 'boolean' ? +value : LOW;
+      return value ? TRUE : FALSE;
     default:
       return ODD;
   }

@@ -1,5 +1,5 @@
-import { compareValues, type CursorPosition, type Filter, type Scalar, type SortSpec } from '@crmkit/core';
-import { encodeString, encodeValue, HIGH, LOW, ODD, prefixEnd } from './key-encoding.js';
+import { compareValues, getPath, type CursorPosition, type Filter, type Scalar, type SortSpec } from '@crmkit/core';
+import { encodeString, encodeValue, FLOOR, HIGH, ODD, prefixEnd } from './key-encoding.js';
 import type { KeySource, StoredRecord, StoreLayout } from './store-layout.js';
 
 /** The key functions of the IndexedDB implementation in use (real or fake ones must not be mixed). */
@@ -56,23 +56,21 @@ function conjunctsOf(filter: Filter | undefined, out: Filter[] = []): Filter[] {
   return out;
 }
 
-function boundsOf(c: Leaf, type: string | undefined): Bounds | undefined {
+function boundsOf(c: Leaf): Bounds | undefined {
   if (!('value' in c) || c.op === 'eq') return undefined;
   const v = c.value;
   const below = c.op === 'lt' || c.op === 'lte';
-  // Bounds are inclusive (the residual filter decides strictness) and stay inside the value's type.
-  if (type === 'number' && typeof v === 'number' && c.op !== 'prefix') {
-    return below ? { lo: LOW, hi: encodeValue(v, type), hiOpen: false } : { lo: encodeValue(v, type), hi: '', hiOpen: true };
-  }
-  if (type !== 'string' || typeof v !== 'string') return undefined;
+  // Bounds are inclusive (the residual filter decides strictness) and stay inside the value's type:
+  // number keys lie in [FLOOR, ''), string keys in ['', ODD).
+  if (typeof v === 'number' && c.op !== 'prefix') return below ? { lo: FLOOR, hi: encodeValue(v), hiOpen: false } : { lo: encodeValue(v), hi: '', hiOpen: true };
+  if (typeof v !== 'string') return undefined;
   const e = encodeString(v);
   if (c.op === 'prefix') return { lo: e, hi: prefixEnd(e) ?? ODD, hiOpen: true };
   return below ? { lo: '', hi: e, hiOpen: false } : { lo: e, hi: ODD, hiOpen: true };
 }
 
-function uniqueKeys(keys: IDBValidKey[], api: KeyApi): IDBValidKey[] {
-  return keys.filter((key, i) => keys.findIndex((other) => api.cmp(other, key) === 0) === i);
-}
+/** Distinct keys (encoded values are numbers, strings or `[]`; -0 and 0 are the same key). */
+const uniqueKeys = (keys: IDBValidKey[]) => [...new Map(keys.map((key) => [typeof key + String(key), key])).values()];
 
 /**
  * Chooses how to answer a query from one store: the key source whose leading fields are fixed by
@@ -107,23 +105,22 @@ export function planQuery(
       if (type === 'string[]') continue;
       const values = c.op === 'eq' ? [c.value] : c.values;
       if (values.length === 1 && !constants.has(c.field)) constants.set(c.field, values[0]!);
-      const keys = uniqueKeys(values.map((v) => encodeValue(v, type)), api);
-      const exact = values.every((v) => v === null || (typeof v === type && !(typeof v === 'number' && v <= LOW)));
+      if (values.length > 32) continue; // too many points to read one by one
+      const keys = uniqueKeys(values.map(encodeValue));
+      const exact = values.every((v) => typeof v !== 'number' || v > FLOOR);
       const prev = points.get(c.field);
       if (!prev || keys.length < prev.keys.length) points.set(c.field, { keys, exact, value: values[0], conjunct: c });
     } else {
-      const b = boundsOf(c, type);
+      const b = boundsOf(c);
       const prev = bounds.get(c.field);
       if (!b) continue;
-      if (!prev) bounds.set(c.field, b);
-      else {
-        const hi = api.cmp(prev.hi, b.hi);
-        bounds.set(c.field, {
-          lo: api.cmp(prev.lo, b.lo) >= 0 ? prev.lo : b.lo,
-          hi: hi <= 0 ? prev.hi : b.hi,
-          hiOpen: hi < 0 ? prev.hiOpen : hi > 0 ? b.hiOpen : prev.hiOpen || b.hiOpen,
-        });
-      }
+      // Several ranges on one field: their intersection.
+      const hi = prev ? api.cmp(prev.hi, b.hi) : 1;
+      bounds.set(c.field, {
+        lo: prev && api.cmp(prev.lo, b.lo) > 0 ? prev.lo : b.lo,
+        hi: hi < 0 ? prev!.hi : b.hi,
+        hiOpen: hi < 0 ? prev!.hiOpen : b.hiOpen || (hi === 0 && prev!.hiOpen),
+      });
     }
   }
 
@@ -137,23 +134,15 @@ export function planQuery(
 
   for (const source of [store.primary, ...store.indexes]) {
     if (source.multi) {
+      // A multi-entry index holds the list values themselves, for every tenant: read with a cursor,
+      // other tenants' rows are dropped by the executor.
       const values = lists.get(source.fields[0]!);
       if (!values) continue;
-      const keys = [...new Set(values)].map(encodeString);
+      const keys = [...new Set(values)];
       const score = keys.length === 0 ? 1e9 : 9;
       if (score <= bestScore) continue;
       bestScore = score;
-      best = {
-        source,
-        ranges: keys.map((v) => api.range.bound([tenantId, v], [tenantId, v, HIGH])),
-        direction: 'next',
-        ordered: 0,
-        dedupe: keys.length > 1,
-        exact: conjuncts.length === 1 && keys.length <= 1,
-        fixed: new Map(),
-        keyOf: (r, n) => [r.t, keys[n]!, r.i],
-        group: () => [],
-      };
+      best = { source, ranges: keys.map((v) => api.range.only(v)), direction: 'next', ordered: 0, dedupe: keys.length > 1, exact: false, fixed: new Map(), keyOf: () => [], group: () => [] };
       continue;
     }
 
@@ -198,7 +187,7 @@ export function planQuery(
       if (position && ordered && sort.every((key, i) => !constants.has(key.field) || compareValues(position.values[i], constants.get(key.field)) === 0)) {
         const tuple = s.slice(0, ordered).map((key) => {
           const at = sort.findIndex((sk) => sk.field === key.field);
-          return encodeValue(at < 0 ? position.id : position.values[at], types[key.field]);
+          return encodeValue(at < 0 ? position.id : position.values[at]);
         });
         if (!desc && api.cmp([...pre, ...tuple], lower) > 0) lower = [...pre, ...tuple];
         if (desc && api.cmp([...pre, ...tuple, HIGH], upper) < 0) {
@@ -210,7 +199,7 @@ export function planQuery(
       if (range) ranges.push(range);
     }
     bestScore = score;
-    const parts = source.parts;
+    const parts = source.fields.map((field) => (r: StoredRecord) => getPath(r, field) as IDBValidKey);
     best = {
       source,
       ranges,
@@ -219,7 +208,7 @@ export function planQuery(
       dedupe: false,
       exact: exact && conjuncts.every((c) => used.has(c)),
       fixed,
-      keyOf: (r) => [r.t, ...parts.map((part) => part(r))],
+      keyOf: (r) => [r.tenantId, ...parts.map((part) => part(r))],
       group: (r) => parts.slice(k, k + ordered).map((part) => part(r)),
     };
   }

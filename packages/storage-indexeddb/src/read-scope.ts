@@ -1,15 +1,11 @@
 import type { Row } from '@crmkit/core';
-import type { IDBPTransaction } from 'idb';
-import type { KeyApi } from './query-planner.js';
+import { request, walk } from './idb-request.js';
+import type { KeyApi, Plan } from './query-planner.js';
 import type { StoredRecord, StoreLayout } from './store-layout.js';
-import type { Plan } from './query-planner.js';
-
-/** An open IndexedDB transaction over every store of the layout. */
-export type AnyTransaction = IDBPTransaction<unknown, string[], IDBTransactionMode>;
 
 /** What a read inside a transaction needs: the engine transaction, the store and the tenant. */
 export interface ReadScope {
-  readonly tx: AnyTransaction;
+  readonly tx: IDBTransaction;
   readonly api: KeyApi;
   readonly store: StoreLayout;
   readonly tenantId: string;
@@ -24,7 +20,7 @@ export interface ReadScope {
 export const growing = (first: number) => (previous: number) => (previous ? previous * 4 : first);
 
 /** The object store or index a plan reads. */
-export function sourceOf(scope: ReadScope, plan: Plan) {
+export function sourceOf(scope: ReadScope, plan: Plan): IDBObjectStore | IDBIndex {
   const store = scope.tx.objectStore(scope.store.entity);
   return plan.source.name === undefined ? store : store.index(plan.source.name);
 }
@@ -32,30 +28,42 @@ export function sourceOf(scope: ReadScope, plan: Plan) {
 /**
  * Streams the records of a plan's ranges to `visit` in key order, until it returns `false`.
  * Ascending reads use `getAll` in batches (sized by `batchSize`, given the previous size, at most 2000)
- * and resume after the last key, so memory stays bounded and a page reads little more than it returns; descending
- * reads use a cursor.
+ * and resume after the last key, so memory stays bounded and a page reads little more than it
+ * returns; with `prefetch` (for reads that never stop early) the next batch is requested before the
+ * current one is visited. Descending reads and multi-entry indexes (whose keys repeat, so a batch
+ * cannot resume after one) use a cursor, visited inside its success events.
  */
 export async function scanPlan(
   scope: ReadScope,
   plan: Plan,
   batchSize: (previous: number) => number,
   visit: (record: StoredRecord) => boolean | void,
+  prefetch = false,
 ): Promise<void> {
   const source = sourceOf(scope, plan);
   for (let n = 0; n < plan.ranges.length; n++) {
     let range = plan.ranges[n]!;
-    if (plan.direction === 'prev') {
-      for (let cursor = await source.openCursor(range, 'prev'); cursor; cursor = await cursor.continue()) {
-        if (visit(cursor.value as StoredRecord) === false) return;
-      }
+    if (plan.direction === 'prev' || plan.source.multi) {
+      let stopped = false;
+      await walk(source.openCursor(range, plan.direction), (value) => !(stopped = visit(value as StoredRecord) === false));
+      if (stopped) return;
       continue;
     }
-    for (let count = 0; ; ) {
-      count = Math.max(1, Math.min(batchSize(count), 2000));
-      const batch = (await source.getAll(range, count)) as StoredRecord[];
+    let count = Math.max(1, Math.min(batchSize(0), 2000));
+    let pending = request(source.getAll(range, count));
+    for (;;) {
+      const batch = (await pending) as StoredRecord[];
+      // The resume key first: visiting turns records back into rows.
+      const full = batch.length === count;
+      if (full) {
+        range = scope.api.range.bound(plan.keyOf(batch[count - 1]!, n), range.upper, true, range.upperOpen);
+        count = Math.max(1, Math.min(batchSize(count), 2000));
+        // A full read asks for the next batch before working on this one, so IndexedDB reads meanwhile.
+        if (prefetch) pending = request(source.getAll(range, count));
+      }
       for (const record of batch) if (visit(record) === false) return;
-      if (batch.length < count) break;
-      range = scope.api.range.bound(plan.keyOf(batch[count - 1]!, n), range.upper, true, range.upperOpen);
+      if (!full) break;
+      if (!prefetch) pending = request(source.getAll(range, count));
     }
   }
 }

@@ -1,13 +1,15 @@
-import { matchFilter, type AggregateRow, type AggregateSpec } from '@crmkit/core';
-import { createAccumulator } from './aggregate-accumulator.js';
+import { executeAggregate, getPath, matchFilter, type AggregateMetric, type AggregateRow, type AggregateSpec } from '@crmkit/core';
+import { request } from './idb-request.js';
 import { planQuery } from './query-planner.js';
 import { growing, scanPlan, sourceOf, type ReadScope } from './read-scope.js';
+import { fromStored, type StoredRecord } from './store-layout.js';
 
 /**
  * Computes an aggregate. When the plan's ranges hold exactly the matching rows, every metric is a
- * count and every group field is fixed by the filter, the engine counts the ranges (`count`) and no
- * row is read. Otherwise the candidate rows stream through an accumulator in batches; only groups are
- * held in memory.
+ * count and every group field is fixed by the filter, the engine counts the ranges and no record is
+ * read. Otherwise matching rows stream past in batches and only a projection of each — the values of
+ * the fields the aggregate uses, as an array addressed `'0'`, `'1'`, … — is kept for core's
+ * `executeAggregate`, so the meaning is the reference's and memory stays a few values per match.
  */
 export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promise<AggregateRow[]> {
   const plan = planQuery(scope.store, scope.tenantId, spec.filter, [], undefined, undefined, scope.api);
@@ -17,20 +19,25 @@ export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promi
   if (plan.exact && !staged?.size && metrics.every(([, m]) => m.fn === 'count') && groupBy.every((f) => plan.fixed.has(f))) {
     const source = sourceOf(scope, plan);
     let count = 0;
-    for (const range of plan.ranges) count += await source.count(range);
-    if (count === 0 && groupBy.length) return [];
-    return [{ group: Object.fromEntries(groupBy.map((f) => [f, plan.fixed.get(f)!])), values: Object.fromEntries(metrics.map(([alias]) => [alias, count])) }];
+    for (const range of plan.ranges) count += await request(source.count(range));
+    return count === 0 && groupBy.length ? [] : [{ group: Object.fromEntries(groupBy.map((f) => [f, plan.fixed.get(f)!])), values: Object.fromEntries(metrics.map(([alias]) => [alias, count])) }];
   }
-  const accumulator = createAccumulator(spec);
+  const fields = [...new Set([...groupBy, ...metrics.flatMap(([, m]) => (m.fn === 'count' ? [] : [m.field]))])];
+  const slot = (field: string) => String(fields.indexOf(field));
+  const projections: unknown[][] = [];
   const seen = plan.dedupe ? new Set<string>() : undefined;
+  const add = (row: object) => {
+    if (!seen?.has((row as StoredRecord).id) && matchFilter(row, spec.filter)) projections.push(fields.map((f) => getPath(row, f)));
+    seen?.add((row as StoredRecord).id);
+  };
   await scanPlan(scope, plan, growing(1000), (record) => {
-    const row = record.r;
-    if (seen) {
-      if (seen.has(row.id)) return;
-      seen.add(row.id);
-    }
-    if (!staged?.has(row.id) && matchFilter(row, spec.filter)) accumulator.add(row);
+    // Multi-entry indexes span tenants; the transaction's own writes replace what is stored.
+    if (record.tenantId === scope.tenantId && !staged?.has(record.id)) add(fromStored(record));
+  }, true);
+  if (staged) for (const row of staged.values()) if (row) add(row);
+  const projected = executeAggregate(projections, {
+    groupBy: groupBy.map(slot),
+    metrics: Object.fromEntries(metrics.map(([alias, m]) => [alias, m.fn === 'count' ? m : ({ fn: m.fn, field: slot(m.field) } as AggregateMetric)])),
   });
-  if (staged) for (const row of staged.values()) if (row && matchFilter(row, spec.filter)) accumulator.add(row);
-  return accumulator.result();
+  return projected.map(({ group, values }) => ({ group: Object.fromEntries(groupBy.map((f) => [f, group[slot(f)]!])), values }));
 }

@@ -1,6 +1,7 @@
 import { compareRowToPosition, compareRows, decodeCursor, matchFilter, paginate, type QuerySpec, type Row } from '@crmkit/core';
 import { planQuery } from './query-planner.js';
 import { growing, scanPlan, type ReadScope } from './read-scope.js';
+import { fromStored } from './store-layout.js';
 
 const sameGroup = (a: readonly IDBValidKey[], b: readonly IDBValidKey[]) =>
   a.every((v, i) => v === b[i] || (Array.isArray(v) && Array.isArray(b[i])));
@@ -31,8 +32,10 @@ export async function runQuery(scope: ReadScope, spec: QuerySpec): Promise<{ row
   const need = (previous: number) =>
     !plan.ordered || want === Infinity ? growing(250)(previous) : Math.max(want - rows.length + (position ? 1 : 0), previous && !plan.exact ? previous * 4 : 1);
   await scanPlan(scope, plan, need, (record) => {
-    if (boundary && rows.length >= want && !sameGroup(plan.group(record), boundary)) return false;
-    const row = record.r;
+    const group = plan.ordered ? plan.group(record) : undefined;
+    if (boundary && rows.length >= want && !sameGroup(group!, boundary)) return false;
+    if (record.tenantId !== scope.tenantId) return; // multi-entry indexes span tenants
+    const row = fromStored(record);
     if (seen) {
       if (seen.has(row.id)) return;
       seen.add(row.id);
@@ -40,9 +43,9 @@ export async function runQuery(scope: ReadScope, spec: QuerySpec): Promise<{ row
     if (staged?.has(row.id) || !accept(row)) return;
     rows.push(row);
     if (plan.ordered) {
-      if (rows.length === spec.limit) boundary = plan.group(record);
+      if (rows.length === spec.limit) boundary = group;
       // The (limit + 1)-th match of a later group proves the boundary group complete: stop now.
-      else if (boundary && rows.length >= want && !sameGroup(plan.group(record), boundary)) return false;
+      else if (boundary && rows.length >= want && !sameGroup(group!, boundary)) return false;
     } else if (rows.length >= 2 * want + 64) {
       rows.sort(order);
       rows.length = want;

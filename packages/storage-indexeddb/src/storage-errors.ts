@@ -19,9 +19,6 @@ export function storageError(message: string, operation: string, retryable: bool
 export function engineError(error: unknown, operation: string): CrmError {
   if (error instanceof CrmError) return error;
   const name = (error as { name?: string } | null)?.name ?? 'AbortError';
-  const message =
-    name === 'VersionError'
-      ? 'The IndexedDB database was upgraded by a newer version of the app; reload the page'
-      : `IndexedDB ${operation} failed: ${name}${(error as Error | null)?.message ? `: ${(error as Error).message}` : ''}`;
-  return storageError(message, operation, RETRYABLE.has(name), error ?? undefined);
+  const hint = name === 'VersionError' ? ' (a newer version of the app upgraded the database: reload)' : '';
+  return storageError(`IndexedDB ${operation} failed: ${name}: ${(error as Error | null)?.message ?? ''}${hint}`, operation, RETRYABLE.has(name), error ?? undefined);
 }

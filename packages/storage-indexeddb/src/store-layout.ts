@@ -1,5 +1,5 @@
 import { CrmError, getPath, type FieldType, type Row, type StorageSchema } from '@crmkit/core';
-import { encodeString, encodeValue } from './key-encoding.js';
+import { encodeValue, MISSING } from './key-encoding.js';
 
 /**
  * Bumped whenever the way rows are stored or indexed changes; part of the database version so
@@ -7,29 +7,21 @@ import { encodeString, encodeValue } from './key-encoding.js';
  */
 export const LAYOUT_VERSION = 1;
 
-/** The object store holding one record per entity store: the layout signature its records were written with. */
-export const META_STORE = '$meta';
-
 /**
- * What IndexedDB stores for a row. The row itself is kept untouched in `r` (so reads deep-equal
- * writes); `k` and `m` hold the encoded keys the indexes read (see `key-encoding.ts`).
+ * What IndexedDB stores for a row: the row itself whenever its indexed values are already
+ * order-faithful keys (strings below U+D800, finite numbers) — the common case — else a copy in which
+ * - an absent top-level indexed field holds `MISSING` (`-Infinity`), and
+ * - any other replaced value (null, boolean, text with code units ≥ U+D800, an object, a nested path)
+ *   has its original top-level value kept in `$` (`[]`: absent).
+ * So a top-level `MISSING` without a `$` entry is always a placeholder (a row's own `-Infinity` is kept
+ * in `$`), every row is in every compound index, and `fromStored` gives back exactly what was written.
+ * Indexed list fields are indexed multi-entry as they are (their values are compared only for equality).
  */
-export interface StoredRecord {
-  /** Tenant id; the primary key is `[t, i]`. */
-  readonly t: string;
-  /** `encodeString(row.id)`: ids order by code point in the primary key. */
-  readonly i: string;
-  /** The row exactly as written. */
-  readonly r: Row;
-  /** Encoded values of the indexed scalar fields, by property name. */
-  readonly k: Readonly<Record<string, IDBValidKey>>;
-  /** Multi-entry keys `[t, value, i]` of indexed list fields, by property name. */
-  readonly m?: Readonly<Record<string, IDBValidKey[]>>;
-}
+export type StoredRecord = Row & { $?: Record<string, [] | [unknown]> };
 
 /** One key source of a store: the object store itself (`name` undefined) or one of its indexes. */
 export interface KeySource {
-  /** IndexedDB index name; `undefined` for the primary key `[tenant, id]`. */
+  /** IndexedDB index name; `undefined` for the primary key `[tenantId, id]`. */
   readonly name: string | undefined;
   /**
    * Fields whose encoded values follow the tenant in each key. Compound sources end with `id`
@@ -38,8 +30,6 @@ export interface KeySource {
   readonly fields: readonly string[];
   readonly multi: boolean;
   readonly keyPath: string | string[];
-  /** Reads the key component of `fields[n]` from a stored record. */
-  readonly parts: readonly ((record: StoredRecord) => IDBValidKey)[];
 }
 
 export interface StoreLayout {
@@ -48,10 +38,8 @@ export interface StoreLayout {
   readonly indexes: readonly KeySource[];
   /** Declared field types, plus `id`. */
   readonly types: Readonly<Record<string, FieldType>>;
-  readonly scalars: readonly (readonly [field: string, prop: string, type: FieldType | undefined])[];
-  readonly lists: readonly (readonly [field: string, prop: string])[];
-  /** Changes whenever the derived keys of stored records would change: records are then rewritten. */
-  readonly signature: string;
+  /** Indexed scalar fields (and `id`): their stored values must be encoded keys. */
+  readonly scalars: readonly string[];
 }
 
 export interface DatabaseLayout {
@@ -61,70 +49,83 @@ export interface DatabaseLayout {
 }
 
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-
-function propOf(field: string): string {
-  // Key paths are dotted identifiers; fields may be dotted paths, so dots become `$` (never in a field name).
-  if (!FIELD_PATH.test(field)) {
-    throw new CrmError('STORAGE', `Field "${field}" cannot be indexed in IndexedDB`, { adapter: 'indexeddb', retryable: false, operation: 'open' });
-  }
-  return field.replace(/\./g, '$');
-}
-
-const readId = (record: StoredRecord): IDBValidKey => record.i;
+const own = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 
 /** Derives stores, indexes and key paths from a storage schema. */
 export function buildLayout(schema: StorageSchema): DatabaseLayout {
   const stores = new Map<string, StoreLayout>();
   for (const entity of schema.entities) {
     const types: Record<string, FieldType> = { ...entity.fields, id: 'string' };
-    const scalars = new Map<string, readonly [string, string, FieldType | undefined]>();
-    const lists = new Map<string, readonly [string, string]>();
-    const indexes: KeySource[] = entity.indexes.map((spec) => {
-      const [only] = spec.fields;
-      if (spec.fields.length === 1 && types[only!] === 'string[]') {
-        const prop = propOf(only!);
-        lists.set(only!, [only!, prop]);
-        return { name: spec.name, fields: spec.fields, multi: true, keyPath: `m.${prop}`, parts: [] };
-      }
-      const fields = spec.fields[spec.fields.length - 1] === 'id' ? [...spec.fields] : [...spec.fields, 'id'];
-      const parts = fields.map((field) => {
-        if (field === 'id') return readId;
-        if (types[field] === 'string[]') {
-          throw new CrmError('STORAGE', `Index "${spec.name}" mixes the list field "${field}" with other fields`, { adapter: 'indexeddb', retryable: false, operation: 'open' });
+    const scalars = new Set(['id']);
+    const indexes = entity.indexes.map((spec): KeySource => {
+      for (const field of spec.fields) {
+        // Key paths are dotted identifiers; a list field can only be indexed alone (multi-entry).
+        if (!FIELD_PATH.test(field) || (types[field] === 'string[]' && spec.fields.length > 1)) {
+          throw new CrmError('STORAGE', `IndexedDB cannot build index "${spec.name}" of ${entity.name}`, { adapter: 'indexeddb', retryable: false, operation: 'open' });
         }
-        const prop = propOf(field);
-        scalars.set(field, [field, prop, types[field]]);
-        return (record: StoredRecord) => record.k[prop]!;
-      });
-      const keyPath = ['t', ...fields.map((f) => (f === 'id' ? 'i' : `k.${propOf(f)}`))];
-      return { name: spec.name, fields, multi: false, keyPath, parts };
+      }
+      const [first] = spec.fields;
+      if (types[first!] === 'string[]') return { name: spec.name, fields: spec.fields, multi: true, keyPath: first! };
+      const fields = spec.fields[spec.fields.length - 1] === 'id' ? spec.fields : [...spec.fields, 'id'];
+      fields.forEach((f) => scalars.add(f));
+      return { name: spec.name, fields, multi: false, keyPath: ['tenantId', ...fields] };
     });
-    const primary: KeySource = { name: undefined, fields: ['id'], multi: false, keyPath: ['t', 'i'], parts: [readId] };
-    const layout: StoreLayout = {
+    stores.set(entity.name, {
       entity: entity.name,
-      primary,
       indexes,
       types,
-      scalars: [...scalars.values()],
-      lists: [...lists.values()],
-      signature: '',
-    };
-    stores.set(entity.name, { ...layout, signature: JSON.stringify([LAYOUT_VERSION, layout.scalars, layout.lists]) });
+      scalars: [...scalars],
+      primary: { name: undefined, fields: ['id'], multi: false, keyPath: ['tenantId', 'id'] },
+    });
   }
   // Layout changes bump the database version within a schema version (≤ 99 layouts per schema version).
   return { version: schema.version * 100 + LAYOUT_VERSION, stores, storeNames: [...stores.keys()] };
 }
 
-/** Wraps a row into the record IndexedDB stores, computing the keys its indexes read. */
+/** The record to store for a row (the row itself when nothing needs encoding). Never mutates `row`. */
 export function toStored(layout: StoreLayout, row: Row): StoredRecord {
-  const i = encodeString(row.id);
-  const k: Record<string, IDBValidKey> = {};
-  for (const [field, prop, type] of layout.scalars) k[prop] = encodeValue(getPath(row, field), type);
-  if (layout.lists.length === 0) return { t: row.tenantId, i, r: row, k };
-  const m: Record<string, IDBValidKey[]> = {};
-  for (const [field, prop] of layout.lists) {
-    const values = getPath(row, field);
-    m[prop] = Array.isArray(values) ? values.map((v) => [row.tenantId, encodeValue(v, 'string'), i]) : [];
+  let copy: Record<string, unknown> | undefined;
+  let patch: Record<string, [] | [unknown]> | undefined;
+  const keep = (top: string) => {
+    patch ??= {};
+    if (!own(patch, top)) patch[top] = own(row, top) ? [row[top]] : [];
+  };
+  for (const field of layout.scalars) {
+    const value = getPath(row, field);
+    const key = encodeValue(value);
+    if (key === value) continue;
+    const keys = field.split('.');
+    // Only a field absent from the top down is restored by deleting the placeholder.
+    if (value !== undefined || own(row, keys[0]!)) keep(keys[0]!);
+    let target = (copy ??= { ...row });
+    for (const name of keys.slice(0, -1)) {
+      const child = target[name];
+      const isObject = child !== null && typeof child === 'object' && !Array.isArray(child);
+      if (!isObject) keep(keys[0]!);
+      target = target[name] = isObject ? { ...child } : {};
+    }
+    target[keys[keys.length - 1]!] = key;
   }
-  return { t: row.tenantId, i, r: row, k, m };
+  for (const key in row) if (key === '$' || row[key] === MISSING) keep(key);
+  if (!copy && !patch) return row;
+  copy ??= { ...row };
+  if (patch) copy.$ = patch;
+  return copy as StoredRecord;
+}
+
+/** Turns a record read from IndexedDB back into the row that was written, in place (records read are fresh copies). */
+export function fromStored(record: StoredRecord): Row {
+  const row = record as Record<string, unknown>;
+  const patch = record.$;
+  if (patch) delete row.$;
+  // Newest first: placeholders were appended last, and deleting the last-added property keeps V8's
+  // fast object layout.
+  const keys = Object.keys(row);
+  for (let i = keys.length - 1; i >= 0; i--) if (row[keys[i]!] === MISSING) delete row[keys[i]!];
+  for (const key in patch) {
+    const original = patch[key]!;
+    if (original.length) row[key] = original[0];
+    else delete row[key];
+  }
+  return record;
 }

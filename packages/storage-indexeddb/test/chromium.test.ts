@@ -190,11 +190,12 @@ describe('chromium: several tabs', () => {
 
 describe('chromium: a real QuotaExceededError', () => {
   it('a batch that exceeds the origin quota is rolled back whole and surfaces STORAGE', async () => {
-    const page = await tab();
-    const cdp = await page.context().newCDPSession(page);
+    // A context of its own: fresh, empty storage, so the quota does not depend on what other tests left.
+    const isolated = await serve(browser, script);
+    const page = await openPage(isolated, 'crmkitTests');
+    const cdp = await isolated.newCDPSession(page);
     try {
-      const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN, quotaSize: usage + 2 * 1024 * 1024 });
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN, quotaSize: 3 * 1024 * 1024 });
       const outcome = await page.evaluate(async (name) => {
         const lib: Lib = window.crmkitTests.lib;
         const storage = lib.createIndexedDbStorage({ name });
@@ -222,7 +223,7 @@ describe('chromium: a real QuotaExceededError', () => {
       expect(outcome.message).toContain('QuotaExceededError');
     } finally {
       await cdp.send('Storage.overrideQuotaForOrigin', { origin: ORIGIN }).catch(() => undefined);
-      await page.close();
+      await isolated.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { forceCloseDatabase, IDBIndex, IDBObjectStore, IDBTransaction } from 'fa
 import { failureTests } from './specs/failure-spec.js';
 import { plannerTests } from './specs/planner-spec.js';
 import { smokeTests } from './specs/smoke-spec.js';
+import { storedFormTests } from './specs/stored-form-spec.js';
 import { transactionTests } from './specs/transaction-spec.js';
 import { upgradeTests } from './specs/upgrade-spec.js';
 import type { EnvOptions, IdbTestEnv } from './specs/env.js';
@@ -19,3 +20,4 @@ upgradeTests(env);
 failureTests(env);
 plannerTests(env, 100);
 smokeTests(env);
+storedFormTests(env);

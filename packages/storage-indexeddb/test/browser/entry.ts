@@ -11,6 +11,7 @@ import { deleteDatabase, type EnvOptions, type IdbTestEnv } from '../specs/env.j
 import { failureTests } from '../specs/failure-spec.js';
 import { plannerTests } from '../specs/planner-spec.js';
 import { smokeTests } from '../specs/smoke-spec.js';
+import { storedFormTests } from '../specs/stored-form-spec.js';
 import { transactionTests } from '../specs/transaction-spec.js';
 import { SCHEMA_V2, upgradeTests } from '../specs/upgrade-spec.js';
 import { listTests, runTest } from './vitest-shim.js';
@@ -41,6 +42,7 @@ upgradeTests(env);
 failureTests(env);
 plannerTests(env, 60);
 smokeTests(env);
+storedFormTests(env);
 
 /** Deletes the databases tests made (between tests, so the profile stays small). */
 async function cleanup(): Promise<void> {

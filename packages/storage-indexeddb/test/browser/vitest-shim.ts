@@ -5,12 +5,13 @@
  * `expect` is vitest's own (@vitest/expect on chai), so assertions mean exactly what they mean in Node.
  */
 import { chai, JestAsymmetricMatchers, JestChaiExpect, JestExtend } from '@vitest/expect';
+import type { expect as vitestExpect } from 'vitest';
 
 chai.use(JestExtend);
 chai.use(JestChaiExpect);
 chai.use(JestAsymmetricMatchers);
 
-export const expect = chai.expect as unknown as typeof import('vitest').expect;
+export const expect = chai.expect as unknown as typeof vitestExpect;
 
 type Hook = () => unknown;
 

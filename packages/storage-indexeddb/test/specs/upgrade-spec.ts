@@ -70,6 +70,32 @@ export function upgradeTests(env: IdbTestEnv): void {
       }
     });
 
+    it('answers correctly when a schema gained an index without a version bump, and builds it at the next version', async () => {
+      const options = env.options();
+      await seed(await make(options), [row('b', { title: 'Beta' }), row('a', { title: 'Alpha' })]);
+      const warnings: unknown[] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => warnings.push(args);
+      try {
+        const sameVersion: StorageSchema = { ...SCHEMA_V2, version: CRM_STORAGE_SCHEMA.version };
+        const forgotten = await make(options, sameVersion);
+        const page = await forgotten.transaction('r', (tx) => tx.query('deal', 't1', { sort: [{ field: 'title' }], limit: 1 }));
+        expect(page.rows.map((r) => r.id)).toEqual(['a']);
+        expect(String(warnings[0])).toContain('deal.title');
+      } finally {
+        console.warn = warn;
+      }
+      const next = await make(options, { ...SCHEMA_V2, version: CRM_STORAGE_SCHEMA.version + 1 });
+      const reads = countReads(env);
+      try {
+        const page = await next.transaction('r', (tx) => tx.query('deal', 't1', { sort: [{ field: 'title', direction: 'desc' }], limit: 1 }));
+        expect(page.rows.map((r) => r.id)).toEqual(['b']);
+        expect(reads.records).toBeLessThanOrEqual(2);
+      } finally {
+        reads.restore();
+      }
+    });
+
     it('reopens a lost connection on the next call (the database was deleted elsewhere)', async () => {
       const options = env.options();
       const adapter = await make(options);

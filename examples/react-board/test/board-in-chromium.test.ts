@@ -1,0 +1,148 @@
+/**
+ * The example in a real browser: builds the app with Vite, serves dist/ on a free localhost port,
+ * and drives it in headless Chromium (playwright-core + /usr/bin/chromium, override with
+ * CRMKIT_CHROMIUM) against the browser's real IndexedDB. Saves a screenshot of the board to
+ * test-results/board.png.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic } from './static-server.js';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const ROOT = here('..');
+const DIST = here('../dist');
+const SCREENSHOT = here('../test-results/board.png');
+const CHROMIUM = process.env.CRMKIT_CHROMIUM ?? '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+
+let browser: Browser;
+let server: { url: string; close(): Promise<void> };
+let page: Page;
+const pageErrors: string[] = [];
+
+/** Vite build of the app (production React even though vitest sets NODE_ENV=test). */
+async function buildApp(): Promise<void> {
+  const previous = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: ROOT, configFile: here('../vite.config.ts'), logLevel: 'warn', mode: 'production', build: { outDir: DIST, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = previous;
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CRMKIT_CHROMIUM`);
+  await buildApp();
+  server = await serveStatic(DIST);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  const context = await browser.newContext({ viewport: { width: 1500, height: 900 } }); // fresh profile: empty IndexedDB
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  await page.goto(server.url);
+  await page.locator('[data-stage="new"] .card').first().waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const column = (stage: string): Locator => page.locator(`[data-stage="${stage}"]`);
+const card = (stage: string, title: string): Locator => column(stage).locator(`.card[data-title="${title}"]`);
+const titles = (stage: string) => column(stage).locator('.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-title')));
+
+describe('react-board in Chromium', () => {
+  it('shows the seeded pipeline: columns in stage order with counts and totals, and the agenda', async () => {
+    expect(await page.locator('.column').evaluateAll((cols) => cols.map((c) => c.getAttribute('data-stage')))).toEqual(['new', 'qualified', 'proposal', 'negotiation']);
+    expect(await titles('new')).toEqual(['Office chairs ×40', 'Standing desks', 'Conference room AV', 'Acoustic panels']);
+    await expect.poll(() => column('new').locator('.column-header').textContent()).toContain('New 4');
+    expect(await column('new').locator('.totals').textContent()).toMatch(/€26,460.*weighted €2,646.*US\$3,200.*weighted US\$320/);
+    const agenda = page.getByRole('complementary', { name: 'Agenda' });
+    await expect.poll(() => agenda.textContent()).toContain('Send the shelving catalogue');
+    expect(await agenda.locator('.overdue').textContent()).toContain('Send the shelving catalogue');
+  });
+
+  it('clicking advance moves the card to the next stage', async () => {
+    await page.getByRole('button', { name: 'Advance Office chairs ×40' }).click();
+    await card('qualified', 'Office chairs ×40').waitFor();
+    expect(await card('new', 'Office chairs ×40').count()).toBe(0);
+    await expect.poll(() => column('qualified').locator('.column-header').textContent()).toContain('Qualified 2');
+  });
+
+  it('a move that breaks a stage rule shows the violation and leaves the card where it was', async () => {
+    await page.getByRole('button', { name: 'Advance Standing desks' }).click();
+    const banner = page.getByRole('alert');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Add a contact before qualifying the deal');
+    expect(await banner.getAttribute('data-code')).toBe('RULE_VIOLATION');
+    expect(await card('new', 'Standing desks').locator('.card-error').textContent()).toContain('Add a contact before qualifying the deal');
+    expect(await card('qualified', 'Standing desks').count()).toBe(0);
+    expect(await titles('new')).toContain('Standing desks');
+  });
+
+  it('postpones with a reason and loses with a reason', async () => {
+    await page.getByRole('button', { name: 'Postpone Conference room AV' }).click();
+    const postpone = page.getByRole('form', { name: 'Postpone Conference room AV' });
+    await postpone.getByLabel('Reason').fill('Client at a trade fair');
+    await postpone.getByRole('button', { name: 'Postpone' }).click();
+    await expect.poll(() => card('new', 'Conference room AV').textContent()).toContain('postponed ×1');
+
+    await page.getByRole('button', { name: 'Lose Acoustic panels' }).click();
+    const lose = page.getByRole('form', { name: 'Lose Acoustic panels' });
+    await lose.getByLabel('Reason').selectOption('competitor');
+    await lose.getByRole('button', { name: 'Mark lost' }).click();
+    await expect.poll(() => titles('new')).toEqual(['Standing desks', 'Conference room AV']);
+    expect(await page.getByRole('alert').count()).toBe(0); // the successful actions cleared the banner
+  });
+
+  it('the deal panel shows the timeline and tasks of a deal', async () => {
+    await card('new', 'Conference room AV').getByRole('button', { name: 'Conference room AV', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Deal' });
+    await expect.poll(() => panel.getByRole('list', { name: 'Timeline' }).textContent()).toContain('Next step postponed');
+    expect(await panel.getByRole('list', { name: 'Timeline' }).textContent()).toContain('Client at a trade fair');
+    expect(await panel.textContent()).toContain('Demo the AV setup to Grace');
+    await panel.getByLabel('Note').fill('Asked for a second quote');
+    await panel.getByRole('button', { name: 'Log' }).click();
+    await expect.poll(() => panel.getByRole('list', { name: 'Timeline' }).textContent()).toContain('note: Asked for a second quote');
+  });
+
+  it('a reload keeps the state (IndexedDB) and does not seed again', async () => {
+    await page.reload();
+    await card('qualified', 'Office chairs ×40').waitFor();
+    expect(await titles('new')).toEqual(['Standing desks', 'Conference room AV']);
+    expect(await titles('qualified')).toEqual(['Warehouse shelving', 'Office chairs ×40']);
+    expect(await card('new', 'Conference room AV').textContent()).toContain('postponed ×1');
+    expect(await page.locator('.card[data-title="Acoustic panels"]').count()).toBe(0);
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
+  it('a change made in another tab shows up without a reload', async () => {
+    const other = await page.context().newPage();
+    try {
+      await other.goto(server.url);
+      await other.locator('[data-stage="new"] .card[data-title="Conference room AV"]').waitFor();
+      await other.getByRole('button', { name: 'Advance Conference room AV' }).click();
+      await other.locator('[data-stage="qualified"] .card[data-title="Conference room AV"]').waitFor();
+      await card('qualified', 'Conference room AV').waitFor();
+      expect(await titles('new')).toEqual(['Standing desks']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('saves a screenshot of the board (with a deal open and a refused move)', async () => {
+    await card('qualified', 'Office chairs ×40').getByRole('button', { name: 'Office chairs ×40', exact: true }).click();
+    await expect.poll(() => page.getByRole('complementary', { name: 'Deal' }).textContent()).toContain('Moved forward: new → qualified');
+    await page.getByRole('button', { name: 'Advance Standing desks' }).click();
+    await page.getByRole('alert').waitFor();
+    mkdirSync(here('../test-results'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+});
