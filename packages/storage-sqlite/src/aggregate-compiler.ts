@@ -1,7 +1,8 @@
 import type { AggregateRow, AggregateSpec, Scalar } from '@crmkit/core';
-import { sql, type CompiledQuery } from 'kysely';
+import { sql } from 'kysely';
 import { compileFilter } from './filter-compiler.js';
 import { resolveScalar, type ResolveContext } from './field-resolver.js';
+import type { SqlQuery } from './query-compiler.js';
 import { col, type SqlFragment } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';
 import type { ScalarType } from './table-layout.js';
@@ -10,7 +11,7 @@ type MetricReader = (value: unknown) => number | string | null;
 
 /** A compiled aggregate and how to turn its result rows (arrays: group keys, then metrics) into `AggregateRow`s. */
 export interface CompiledAggregate {
-  readonly query: CompiledQuery;
+  readonly query: SqlQuery;
   readonly read: (rows: readonly (readonly unknown[])[]) => AggregateRow[];
 }
 

@@ -121,7 +121,12 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       for (const { list, insert } of s.lists) {
         const values: string[] = [];
         const ids: string[] = [];
-        for (const row of rows) for (const v of listValues(list, row)) values.push(v), ids.push(row.id);
+        for (const row of rows) {
+          for (const v of listValues(list, row)) {
+            values.push(v);
+            ids.push(row.id);
+          }
+        }
         if (values.length) await run(insert, [tenantId, values, ids]);
       }
     }

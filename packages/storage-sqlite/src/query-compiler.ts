@@ -1,7 +1,8 @@
 import { decodeCursor, type Filter, type QuerySpec } from '@crmkit/core';
-import { sql, type CompiledQuery } from 'kysely';
+import { sql } from 'kysely';
 import { compileFilter } from './filter-compiler.js';
 import type { ResolveContext } from './field-resolver.js';
+import { pageQueryShape } from './query-shape.js';
 import { compileSort, keysetCondition, orderByClause } from './sort-compiler.js';
 import { col, type SqlFragment } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';
@@ -14,10 +15,28 @@ function requiresSideTable(ctx: ResolveContext, filter: Filter | undefined): boo
   return filter.op === 'and' && Array.isArray(filter.filters) && filter.filters.some(isSide);
 }
 
+/** SQL text and its bound parameters, ready for the engine. */
+export interface SqlQuery {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
 /** A compiled page query: select the documents, one more than `limit` to know whether a next page exists. */
 export interface CompiledPageQuery {
-  readonly query: CompiledQuery;
+  readonly query: SqlQuery;
   readonly limit: number | undefined;
+}
+
+/**
+ * SQL texts by query shape (see `query-shape.ts`); `null` marks a shape whose parameters did not match
+ * the compiler's, which is then always compiled.
+ */
+export type ShapeCache = Map<string, string | null>;
+
+const SHAPE_CACHE_LIMIT = 512;
+
+function sameParameters(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 }
 
 /**
@@ -27,9 +46,12 @@ export interface CompiledPageQuery {
  *
  * @throws CrmError `VALIDATION` for unknown fields, a bad limit, or a cursor made for another sort.
  */
-export function compilePageQuery(ctx: ResolveContext, spec: QuerySpec): CompiledPageQuery {
+export function compilePageQuery(ctx: ResolveContext, spec: QuerySpec, cache?: ShapeCache): CompiledPageQuery {
   const { dialect } = ctx;
   const limit = spec.limit;
+  const shape = cache ? pageQueryShape(ctx, spec) : undefined;
+  const cached = shape ? cache!.get(shape.key) : undefined;
+  if (shape && typeof cached === 'string') return { query: { sql: cached, parameters: shape.params }, limit };
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
     throw invalidInput(ctx.context, ['limit'], 'invalid_value', 'must be a positive integer');
   }
@@ -41,5 +63,10 @@ export function compilePageQuery(ctx: ResolveContext, spec: QuerySpec): Compiled
   const query = sql`SELECT ${col('doc')} FROM ${dialect.table(ctx.table.table)} AS "t" WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${orderByClause(ctx, keys, requiresSideTable(ctx, spec.filter))}${
     limit === undefined ? sql`` : sql` LIMIT ${limit + 1}`
   }`;
-  return { query: query.compile(dialect.kysely), limit };
+  const compiled = query.compile(dialect.kysely);
+  if (shape && cached === undefined) {
+    if (cache!.size >= SHAPE_CACHE_LIMIT) cache!.delete(cache!.keys().next().value!);
+    cache!.set(shape.key, sameParameters(compiled.parameters, shape.params) ? compiled.sql : null);
+  }
+  return { query: compiled, limit };
 }

@@ -1,5 +1,5 @@
 import type { Row, StorageSchema, WriteOp } from '@crmkit/core';
-import type { CompiledQuery } from 'kysely';
+import type { SqlQuery } from './query-compiler.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { EntityTable, StorageLayout } from './table-layout.js';
 
@@ -8,18 +8,21 @@ import type { EntityTable, StorageLayout } from './table-layout.js';
  * transaction object, never after `commit`/`rollback`.
  */
 export interface SqlSession {
-  /** Runs a compiled SELECT and returns its rows as arrays of column values. */
-  select(query: CompiledQuery): Promise<unknown[][]>;
+  /**
+   * Runs a compiled SELECT and returns its rows as arrays of column values. Synchronous engines
+   * (better-sqlite3) return values directly: an extra promise per statement is measurable on point reads.
+   */
+  select(query: SqlQuery): unknown[][] | Promise<unknown[][]>;
   /** Reads the stored documents of `ids` (any order, missing ids absent). */
-  readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Promise<Map<string, Row>>;
+  readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Map<string, Row> | Promise<Map<string, Row>>;
   /**
    * Applies `ops` in order. Must throw `CrmError` `CONFLICT` (built with core's `checkWriteVersion`)
    * on the first failed version check; the adapter then rolls the whole transaction back.
    */
   write(table: EntityTable, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
-  commit(): Promise<void>;
+  commit(): void | Promise<void>;
   /** Must not throw: the transaction is being abandoned anyway. */
-  rollback(): Promise<void>;
+  rollback(): void | Promise<void>;
   /** Gives the connection back; called exactly once, after commit or rollback. */
   release(): void;
 }
@@ -33,7 +36,7 @@ export interface SqlEngine {
   /** Connects (loading the driver when needed) and migrates to `schema`. */
   open(schema: StorageSchema, layout: StorageLayout): Promise<void>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
-  begin(mode: 'r' | 'rw'): Promise<SqlSession>;
+  begin(mode: 'r' | 'rw'): SqlSession | Promise<SqlSession>;
   /** Releases connections the engine owns. Called once, when no transaction runs. */
   close(): Promise<void>;
 }

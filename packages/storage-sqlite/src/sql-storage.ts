@@ -2,6 +2,7 @@ import {
   assertAdapterOpen,
   assertRowTenant,
   CrmError,
+  encodeCursor,
   type AggregateRow,
   type AggregateSpec,
   type Change,
@@ -15,10 +16,9 @@ import {
   type StorageTx,
   type WriteOp,
 } from '@crmkit/core';
-import { encodeCursor } from '@crmkit/core';
-import { compileAggregate } from './aggregate-compiler.js';
 import type { ResolveContext } from './field-resolver.js';
-import { compilePageQuery } from './query-compiler.js';
+import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
+import { compilePageQuery, type ShapeCache } from './query-compiler.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { invalidInput, storageFailure, toStorageError } from './storage-errors.js';
 import { buildLayout, type EntityTable, type LayoutOptions, type StorageLayout } from './table-layout.js';
@@ -40,7 +40,9 @@ interface TxState {
  * Transactions: `rw` transactions of one adapter run one at a time (a FIFO queue), and so do all
  * transactions when the engine has a single connection (SQLite); a transaction never waits for
  * anything but the queue and its own statements. Listeners run after commit, after the queue is
- * released, so they may start transactions of their own.
+ * released, so they may start transactions of their own. A callback must not start another
+ * transaction of the same adapter and wait for it: on SQLite (and for `rw` on PostgreSQL) the inner
+ * one queues behind the outer one forever — use the `tx` you were given.
  */
 export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabilities, layoutOptions: LayoutOptions): StorageAdapter {
   const name = engine.name;
@@ -54,6 +56,41 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   let closing: Promise<void> | undefined;
   let active = 0;
   let drained: (() => void) | undefined;
+  // Compiled SQL reused across calls: page queries by shape, aggregates by their exact spec.
+  const shapes: ShapeCache = new Map();
+  const aggregates = new Map<string, CompiledAggregate>();
+
+  /**
+   * Compiles an aggregate, reusing the compilation of an identical earlier spec (the board asks the
+   * same totals again and again). Specs whose JSON form would hide a difference (non-finite numbers,
+   * -0, `undefined` in arrays, functions) are never cached.
+   */
+  function compileAggregate(ctx: ResolveContext, spec: AggregateSpec): CompiledAggregate {
+    let key: string | undefined;
+    try {
+      let exact = true;
+      // Presence flags keep "absent" apart from any value the field could hold.
+      const parts = [spec.filter, spec.groupBy, spec.metrics, spec.customTypes];
+      const described = [ctx.table.entity, ctx.tenantId, parts.map((p) => (p === undefined ? 0 : 1)), parts.map((p) => p ?? null)];
+      key = JSON.stringify(described, (_, value: unknown) => {
+        if (typeof value === 'number' ? !Number.isFinite(value) || Object.is(value, -0) : value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+          exact = false;
+        }
+        return value;
+      });
+      if (!exact) key = undefined;
+    } catch {
+      key = undefined;
+    }
+    const hit = key === undefined ? undefined : aggregates.get(key);
+    if (hit) return hit;
+    const compiled = compileAggregateSpec(ctx, spec);
+    if (key !== undefined) {
+      if (aggregates.size >= 256) aggregates.delete(aggregates.keys().next().value!);
+      aggregates.set(key, compiled);
+    }
+    return compiled;
+  }
 
   function tableOf(entity: string): EntityTable {
     const t = layout?.entities.get(entity);
@@ -73,84 +110,114 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     }
   }
 
+  /** Rethrows an engine failure as `CrmError`, poisoning the transaction: the engine may have rolled back already. */
+  function engineFailure(state: TxState, operation: string, error: unknown): never {
+    const mapped = toStorageError(name, operation, error);
+    if (!(mapped instanceof CrmError) || mapped.code === 'STORAGE') state.poisoned ??= mapped;
+    throw mapped;
+  }
+
   function makeTx(session: SqlSession, writable: boolean, state: TxState): StorageTx {
-    const guard = (entity: string): EntityTable => {
+    return new SqlTx(session, writable, state);
+  }
+
+  /** The `StorageTx` handed to transaction callbacks (a class: no closures allocated per transaction). */
+  class SqlTx implements StorageTx {
+    constructor(
+      private readonly session: SqlSession,
+      private readonly writable: boolean,
+      private readonly state: TxState,
+    ) {}
+
+    private guard(entity: string): EntityTable {
+      const state = this.state;
       if (state.done) throw storageFailure(name, 'transaction', 'The transaction has already finished');
       assertAdapterOpen(closed, name);
       if (state.poisoned !== undefined) throw state.poisoned;
       return tableOf(entity);
-    };
-    const context = (t: EntityTable, tenantId: string, customTypes: Readonly<Record<string, FieldType>> | undefined, op: string): ResolveContext => {
+    }
+
+    private context(t: EntityTable, tenantId: string, customTypes: Readonly<Record<string, FieldType>> | undefined, op: string): ResolveContext {
       if (typeof tenantId !== 'string') throw invalidInput(op, ['tenantId'], 'invalid_type', 'must be a string');
       return { dialect: engine.dialect, table: t, tenantId, customTypes, context: `${name} ${op}` };
-    };
-    // Engine failures inside a transaction poison it: the engine may have rolled back already.
-    const engineCall = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    }
+
+    async getMany(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
+      const t = this.guard(entity);
+      if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
+      if (!Array.isArray(ids)) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+      for (const id of ids) if (typeof id !== 'string') throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+      if (ids.length === 0) return [];
+      let docs: Map<string, Row>;
       try {
-        return await fn();
+        const found = this.session.readDocs(t, tenantId, ids);
+        docs = found instanceof Promise ? await found : found;
       } catch (error) {
-        const mapped = toStorageError(name, operation, error);
-        if (!(mapped instanceof CrmError) || mapped.code === 'STORAGE') state.poisoned ??= mapped;
+        engineFailure(this.state, 'getMany', error);
+      }
+      if (ids.length === 1) return [docs.get(ids[0]!)];
+      return ids.map((id) => docs.get(id));
+    }
+
+    async query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }> {
+      const t = this.guard(entity);
+      const { query, limit } = compilePageQuery(this.context(t, tenantId, spec.customTypes, 'query'), spec, shapes);
+      let raw: unknown[][];
+      try {
+        const found = this.session.select(query);
+        raw = found instanceof Promise ? await found : found;
+      } catch (error) {
+        engineFailure(this.state, 'query', error);
+      }
+      const rows: Row[] = new Array(raw.length);
+      for (let i = 0; i < raw.length; i++) rows[i] = engine.dialect.readDoc(raw[i]![0]);
+      if (limit === undefined || rows.length <= limit) return { rows };
+      rows.length = limit;
+      return { rows, nextCursor: encodeCursor(rows[limit - 1]!, spec.sort ?? []) };
+    }
+
+    async aggregate(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]> {
+      const t = this.guard(entity);
+      const compiled = compileAggregate(this.context(t, tenantId, spec.customTypes, 'aggregate'), spec);
+      let raw: unknown[][];
+      try {
+        const found = this.session.select(compiled.query);
+        raw = found instanceof Promise ? await found : found;
+      } catch (error) {
+        engineFailure(this.state, 'aggregate', error);
+      }
+      return compiled.read(raw);
+    }
+
+    async write(entity: string, tenantId: string, ops: readonly WriteOp[]): Promise<void> {
+      const t = this.guard(entity);
+      const state = this.state;
+      if (!this.writable) throw storageFailure(name, 'write', 'Cannot write in a read-only transaction');
+      try {
+        if (!Array.isArray(ops)) throw invalidInput(`${name} write`, ['ops'], 'invalid_type', 'must be an array of writes');
+        if (typeof tenantId !== 'string') throw invalidInput(`${name} write`, ['tenantId'], 'invalid_type', 'must be a string');
+        for (const op of ops) {
+          if (op?.type !== 'insert' && op?.type !== 'update' && op?.type !== 'delete') {
+            throw invalidInput(`${name} write`, ['ops'], 'invalid_value', 'each write must be an insert, update or delete');
+          }
+          assertRowTenant(entity, tenantId, op);
+          if (op.type === 'delete' && typeof op.id !== 'string') throw invalidInput(`${name} write`, ['id'], 'invalid_type', 'must be a string');
+          if (op.type === 'update' && typeof op.expectedVersion !== 'number') throw invalidInput(`${name} write`, ['expectedVersion'], 'invalid_type', 'must be a number');
+        }
+        if (ops.length === 0) return;
+        await this.session.write(t, tenantId, ops);
+      } catch (error) {
+        // A failed write poisons the transaction: it will roll back even if the caller catches this.
+        const mapped = toStorageError(name, 'write', error);
+        state.poisoned ??= mapped;
         throw mapped;
       }
-    };
-
-    return {
-      async getMany(entity, tenantId, ids) {
-        const t = guard(entity);
-        if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
-        if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
-        if (ids.length === 0) return [];
-        const docs = await engineCall('getMany', () => session.readDocs(t, tenantId, ids));
-        return ids.map((id) => docs.get(id));
-      },
-
-      async query(entity, tenantId, spec: QuerySpec) {
-        const t = guard(entity);
-        const { query, limit } = compilePageQuery(context(t, tenantId, spec.customTypes, 'query'), spec);
-        const raw = await engineCall('query', () => session.select(query));
-        const rows: Row[] = new Array(raw.length);
-        for (let i = 0; i < raw.length; i++) rows[i] = engine.dialect.readDoc(raw[i]![0]);
-        if (limit === undefined || rows.length <= limit) return { rows };
-        rows.length = limit;
-        return { rows, nextCursor: encodeCursor(rows[limit - 1]!, spec.sort ?? []) };
-      },
-
-      async aggregate(entity, tenantId, spec: AggregateSpec): Promise<AggregateRow[]> {
-        const t = guard(entity);
-        const compiled = compileAggregate(context(t, tenantId, spec.customTypes, 'aggregate'), spec);
-        return compiled.read(await engineCall('aggregate', () => session.select(compiled.query)));
-      },
-
-      async write(entity, tenantId, ops: readonly WriteOp[]) {
-        const t = guard(entity);
-        if (!writable) throw storageFailure(name, 'write', 'Cannot write in a read-only transaction');
-        try {
-          if (!Array.isArray(ops)) throw invalidInput(`${name} write`, ['ops'], 'invalid_type', 'must be an array of writes');
-          if (typeof tenantId !== 'string') throw invalidInput(`${name} write`, ['tenantId'], 'invalid_type', 'must be a string');
-          for (const op of ops) {
-            if (op?.type !== 'insert' && op?.type !== 'update' && op?.type !== 'delete') {
-              throw invalidInput(`${name} write`, ['ops'], 'invalid_value', 'each write must be an insert, update or delete');
-            }
-            assertRowTenant(entity, tenantId, op);
-            if (op.type === 'delete' && typeof op.id !== 'string') throw invalidInput(`${name} write`, ['id'], 'invalid_type', 'must be a string');
-            if (op.type === 'update' && typeof op.expectedVersion !== 'number') throw invalidInput(`${name} write`, ['expectedVersion'], 'invalid_type', 'must be a number');
-          }
-          if (ops.length === 0) return;
-          await session.write(t, tenantId, ops);
-        } catch (error) {
-          // A failed write poisons the transaction: it will roll back even if the caller catches this.
-          const mapped = toStorageError(name, 'write', error);
-          state.poisoned ??= mapped;
-          throw mapped;
-        }
-        for (const op of ops) {
-          state.changes.push(
-            op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: op.row },
-          );
-        }
-      },
-    };
+      for (const op of ops) {
+        state.changes.push(
+          op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: op.row },
+        );
+      }
+    }
   }
 
   function finishActive(): void {
@@ -159,15 +226,22 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   }
 
   async function run<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T> {
+    active++;
     const queue = mode === 'rw' ? writers : readers;
-    const release = queue ? await queue.acquire() : undefined;
+    try {
+      if (queue && !queue.tryAcquire()) await queue.acquire();
+    } catch (error) {
+      finishActive();
+      throw error;
+    }
     let session: SqlSession | undefined;
     const state: TxState = { done: false, poisoned: undefined, changes: [] };
     let committed: Change[] | undefined;
     try {
       assertAdapterOpen(closed, name);
       try {
-        session = await engine.begin(mode);
+        const begun = engine.begin(mode);
+        session = begun instanceof Promise ? await begun : begun;
       } catch (error) {
         throw toStorageError(name, 'begin', error);
       }
@@ -183,7 +257,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
       state.done = true;
       try {
-        await session.commit();
+        const done = session.commit();
+        if (done instanceof Promise) await done;
       } catch (error) {
         await session.rollback();
         throw toStorageError(name, 'commit', error);
@@ -193,7 +268,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     } finally {
       state.done = true;
       session?.release();
-      release?.();
+      queue?.release();
+      finishActive();
       if (committed) emit(committed);
     }
   }
@@ -213,15 +289,17 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       const attempt = (async () => {
         await previous?.catch(() => undefined);
         const next = buildLayout(schema, { ...layoutOptions, adapter: name });
-        const release = await writers.acquire();
+        await writers.acquire();
         try {
           assertAdapterOpen(closed, name);
           await engine.open(schema, next);
           layout = next;
+          shapes.clear();
+          aggregates.clear();
         } catch (error) {
           throw toStorageError(name, 'open', error);
         } finally {
-          release();
+          writers.release();
         }
       })();
       opening = attempt;
@@ -235,20 +313,21 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       return attempt;
     },
 
-    async transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T> {
-      assertAdapterOpen(closed, name);
-      if (mode !== 'r' && mode !== 'rw') throw invalidInput(`${name} transaction`, ['mode'], 'invalid_value', 'must be "r" or "rw"');
-      if (typeof fn !== 'function') throw invalidInput(`${name} transaction`, ['fn'], 'invalid_type', 'must be a function');
-      if (!layout) {
-        if (opening) await opening;
-        if (!layout) throw storageFailure(name, 'transaction', `The ${name} storage was used before open()`);
-      }
-      active++;
+    transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T> {
+      // Not an async function: one promise less per transaction (point reads are dominated by such costs).
       try {
-        return await run(mode, fn);
-      } finally {
-        finishActive();
+        assertAdapterOpen(closed, name);
+        if (mode !== 'r' && mode !== 'rw') throw invalidInput(`${name} transaction`, ['mode'], 'invalid_value', 'must be "r" or "rw"');
+        if (typeof fn !== 'function') throw invalidInput(`${name} transaction`, ['fn'], 'invalid_type', 'must be a function');
+      } catch (error) {
+        return Promise.reject(error);
       }
+      if (layout) return run(mode, fn);
+      return (async () => {
+        if (opening) await opening.catch(() => undefined);
+        if (!layout) throw storageFailure(name, 'transaction', `The ${name} storage was used before open()`);
+        return run(mode, fn);
+      })();
     },
 
     onChange(listener) {

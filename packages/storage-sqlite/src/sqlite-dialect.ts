@@ -1,7 +1,7 @@
 import type { Scalar } from '@crmkit/core';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
 import { parseDoc, type CompileOnlyDatabase, type SqlDialect, type SqlFragment } from './sql-dialect.js';
-import type { ScalarType, TableName } from './table-layout.js';
+import type { TableName } from './table-layout.js';
 
 const DOC = sql.ref('t.doc');
 

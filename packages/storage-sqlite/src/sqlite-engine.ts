@@ -17,18 +17,23 @@ export interface SqliteEngineOptions {
   readonly synchronous: 'normal' | 'full';
   readonly busyTimeoutMs: number;
   readonly statementCacheSize: number;
+  readonly cacheSizeMb: number;
 }
 
 interface ListStatements {
   readonly list: ListTable;
   readonly insert: SqliteStatement;
   readonly deleteRow: SqliteStatement;
+  readonly values: SqliteStatement;
 }
 
 /** Statements prepared once per entity: the hot paths bypass compilation entirely. */
 interface EntityStatements {
   readonly insert: SqliteStatement;
-  readonly update: SqliteStatement;
+  /** The stored version and field columns of a row, to update only what changed. */
+  readonly current: SqliteStatement;
+  /** UPDATE statements by the set of changed columns (a bitmask string), prepared on first use. */
+  readonly updates: Map<string, SqliteStatement>;
   readonly deleteAny: SqliteStatement;
   readonly deleteVersioned: SqliteStatement;
   readonly version: SqliteStatement;
@@ -46,7 +51,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The SQLite engine on one better-sqlite3 connection.
  *
  * - File databases use WAL (readers never block the writer), `synchronous=NORMAL` (durable across
- *   process crashes; `full` also survives power loss) and a short engine busy timeout.
+ *   process crashes; `full` also survives power loss), a short engine busy timeout and a 32 MiB page
+ *   cache (SQLite's default 2 MiB makes random point reads of a CRM-sized database miss the cache).
  * - `rw` transactions start with `BEGIN IMMEDIATE`, taking the write lock up front, so writers of
  *   several processes serialise and a transaction never fails half-way on a lock. While another
  *   process holds the lock, the engine retries with exponential backoff (async sleeps) for up to
@@ -65,7 +71,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
   const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
 
-  /** Runs `fn`, waiting out SQLITE_BUSY with backoff for up to `busyTimeoutMs`. */
+  /** Waits out SQLITE_BUSY with backoff for up to `busyTimeoutMs`. */
   async function retryBusy<T>(operation: string, fn: () => T): Promise<T> {
     const started = Date.now();
     let delay = 2;
@@ -105,9 +111,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       insert: prepare(
         sql`INSERT INTO ${table} (${sql.join(columns.map((col) => sql.id(col)))}) VALUES (${sql.join(columns.map(() => slot))}) ON CONFLICT ("tenant_id", "id") DO NOTHING`,
       ),
-      update: prepare(
-        sql`UPDATE ${table} SET ${sql.join(['version', 'doc', ...t.columns.map((col) => col.column)].map((col) => sql`${sql.id(col)} = ${null}`))} WHERE ${key} AND "version" = ${null}`,
-      ),
+      current: reader(sql`SELECT ${sql.join(['version', ...t.columns.map((col) => col.column)].map((col) => sql.id(col)))} FROM ${table} WHERE ${key}`),
+      updates: new Map(),
       deleteAny: prepare(sql`DELETE FROM ${table} WHERE ${key}`),
       deleteVersioned: prepare(sql`DELETE FROM ${table} WHERE ${key} AND "version" = ${null}`),
       version: reader(sql`SELECT "version" FROM ${table} WHERE ${key}`),
@@ -117,8 +122,27 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         list,
         insert: prepare(sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") VALUES (${null}, ${null}, ${null}) ON CONFLICT DO NOTHING`),
         deleteRow: prepare(sql`DELETE FROM ${dialect.table(list.table)} WHERE ${key}`),
+        values: reader(sql`SELECT "value" FROM ${dialect.table(list.table)} WHERE ${key}`),
       })),
     };
+  }
+
+  /**
+   * The UPDATE that sets `version`, `doc` and only the changed field columns. SQLite rewrites every
+   * index that covers a column named in SET, changed or not: naming only changed columns made a
+   * committed single-row update of a deal about 3× cheaper in measurements.
+   */
+  function updateStatement(t: EntityTable, s: EntityStatements, changed: readonly number[]): SqliteStatement {
+    const key = changed.join(',');
+    let statement = s.updates.get(key);
+    if (!statement) {
+      const sets = ['version', 'doc', ...changed.map((i) => t.columns[i]!.column)].map((col) => sql`${sql.id(col)} = ${null}`);
+      statement = connection().prepare(compile(sql`UPDATE ${dialect.table(t.table)} SET ${sql.join(sets)} WHERE "tenant_id" = ${null} AND "id" = ${null} AND "version" = ${null}`).sql);
+      // Services change a handful of column sets; the bound only guards against pathological callers.
+      if (s.updates.size >= 256) s.updates.clear();
+      s.updates.set(key, statement);
+    }
+    return statement;
   }
 
   function statementsOf(t: EntityTable): EntityStatements {
@@ -137,30 +161,48 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   }
 
   function writeLists(s: EntityStatements, tenantId: string, row: Row, replace: boolean): void {
-    for (const { list, insert, deleteRow } of s.lists) {
-      if (replace) deleteRow.run(tenantId, row.id);
-      for (const value of listValues(list, row)) insert.run(tenantId, value, row.id);
+    for (const { list, insert, deleteRow, values: stored } of s.lists) {
+      const values = listValues(list, row);
+      if (replace) {
+        const before = stored.all(tenantId, row.id) as unknown[][];
+        if (before.length === values.length && before.every(([v]) => values.includes(v as string))) continue;
+        deleteRow.run(tenantId, row.id);
+      }
+      for (const value of values) insert.run(tenantId, value, row.id);
     }
   }
 
+  function readDocs(s: EntityStatements, tenantId: string, ids: readonly string[]): Map<string, Row> {
+    const docs = new Map<string, Row>();
+    if (ids.length === 1) {
+      const found = s.getOne.get(tenantId, ids[0]) as unknown[] | undefined;
+      if (found) docs.set(ids[0]!, dialect.readDoc(found[0]));
+      return docs;
+    }
+    for (const [id, doc] of s.getMany.all(tenantId, JSON.stringify(ids)) as unknown[][]) docs.set(id as string, dialect.readDoc(doc));
+    return docs;
+  }
+
   const session: SqlSession = {
-    async select(query) {
+    select(query) {
       connection();
       const statement = cache!.get(query.sql);
-      return retryBusy('query', () => statement.all(query.parameters) as unknown[][]);
+      try {
+        return statement.all(query.parameters) as unknown[][];
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        return retryBusy('query', () => statement.all(query.parameters) as unknown[][]);
+      }
     },
 
-    async readDocs(t, tenantId, ids) {
+    readDocs(t, tenantId, ids) {
       const s = statementsOf(t);
-      const docs = new Map<string, Row>();
-      if (ids.length === 1) {
-        const found = (await retryBusy('getMany', () => s.getOne.get(tenantId, ids[0]))) as unknown[] | undefined;
-        if (found) docs.set(ids[0]!, dialect.readDoc(found[0]));
-        return docs;
+      try {
+        return readDocs(s, tenantId, ids);
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        return retryBusy('getMany', () => readDocs(s, tenantId, ids));
       }
-      const rows = (await retryBusy('getMany', () => s.getMany.all(tenantId, JSON.stringify(ids)))) as unknown[][];
-      for (const [id, doc] of rows) docs.set(id as string, dialect.readDoc(doc));
-      return docs;
     },
 
     async write(t, tenantId, ops) {
@@ -174,8 +216,19 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           if (s.lists.length) writeLists(s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
-          const params = [row.version, docText(row, context), ...columnValues(dialect, t, row), tenantId, row.id, op.expectedVersion];
-          if (s.update.run(params).changes === 0) conflictFor(t, s, tenantId, op);
+          const stored = s.current.get(tenantId, row.id) as unknown[] | undefined;
+          if (!stored || stored[0] !== op.expectedVersion) conflictFor(t, s, tenantId, op);
+          const values = columnValues(dialect, t, row);
+          const changed: number[] = [];
+          const params: unknown[] = [row.version, docText(row, context)];
+          for (let i = 0; i < values.length; i++) {
+            if (!Object.is(values[i], stored![i + 1])) {
+              changed.push(i);
+              params.push(values[i]);
+            }
+          }
+          params.push(tenantId, row.id, op.expectedVersion);
+          if (updateStatement(t, s, changed).run(params).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(s, tenantId, row, true);
         } else {
           const result = op.expectedVersion === undefined ? s.deleteAny.run(tenantId, op.id) : s.deleteVersioned.run(tenantId, op.id, op.expectedVersion);
@@ -185,12 +238,12 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       }
     },
 
-    async commit() {
+    commit() {
       const c = connection();
       if (c.inTransaction) control!.commit.run();
     },
 
-    async rollback() {
+    rollback() {
       try {
         if (db?.open && db.inTransaction) control!.rollback.run();
       } catch {
@@ -217,6 +270,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         if (!c.memory) await retryBusy('open', () => c.pragma('journal_mode = WAL'));
         c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
         c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
+        c.pragma(`cache_size = ${-options.cacheSizeMb * 1024}`);
         cache = new StatementCache(options.statementCacheSize, (text) => {
           const statement = c.prepare(text);
           return statement.reader ? statement.raw(true) : statement;
@@ -255,10 +309,16 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       statements = next;
     },
 
-    async begin(mode) {
+    begin(mode) {
       const c = connection();
-      if (mode === 'rw') await retryBusy('begin', () => control!.beginImmediate.run());
-      else if (!c.memory) control!.begin.run();
+      if (mode === 'rw') {
+        try {
+          control!.beginImmediate.run();
+        } catch (error) {
+          if (!isSqliteBusy(error)) throw error;
+          return retryBusy('begin', () => control!.beginImmediate.run()).then(() => session);
+        }
+      } else if (!c.memory) control!.begin.run();
       return session;
     },
 

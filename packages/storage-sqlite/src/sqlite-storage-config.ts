@@ -14,6 +14,8 @@ export interface SqliteStorageCommonOptions {
   readonly tablePrefix?: string;
   /** How many compiled queries keep a prepared statement (default 256). */
   readonly statementCacheSize?: number;
+  /** SQLite page cache of the connection in MiB (default 32; SQLite's own default is 2). */
+  readonly cacheSizeMb?: number;
 }
 
 /** Open (or create) a database file; `':memory:'` makes a private in-memory database. */
@@ -42,10 +44,11 @@ export interface ResolvedSqliteOptions {
   readonly busyTimeoutMs: number;
   readonly tablePrefix: string;
   readonly statementCacheSize: number;
+  readonly cacheSizeMb: number;
 }
 
 const CONTEXT = 'createSqliteStorage';
-const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize']);
+const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize', 'cacheSizeMb']);
 /** Prefixes are part of identifiers: letters, digits and `_` only. */
 export const TABLE_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,23}$/;
 
@@ -85,6 +88,9 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
   if (o.statementCacheSize !== undefined && !integerIn(o.statementCacheSize, 1, 100_000)) {
     throw invalidInput(CONTEXT, ['statementCacheSize'], 'invalid_value', 'must be an integer from 1 to 100000');
   }
+  if (o.cacheSizeMb !== undefined && !integerIn(o.cacheSizeMb, 1, 65_536)) {
+    throw invalidInput(CONTEXT, ['cacheSizeMb'], 'invalid_value', 'must be an integer from 1 to 65536');
+  }
   if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
     throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
   }
@@ -94,5 +100,6 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
     busyTimeoutMs: (o.busyTimeoutMs as number | undefined) ?? 5000,
     tablePrefix: (o.tablePrefix as string | undefined) ?? '',
     statementCacheSize: (o.statementCacheSize as number | undefined) ?? 256,
+    cacheSizeMb: (o.cacheSizeMb as number | undefined) ?? 32,
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { CRM_STORAGE_SCHEMA, isCrmError, type Row } from '@crmkit/core';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
+import { fixtureRows, SCHEMA_V0 } from './fixtures/schema-v0.js';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
 describe('createPostgresStorage options', () => {
@@ -96,6 +97,42 @@ describe.skipIf(!url)('postgres adapter specifics', () => {
       const error = await storage.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'nul', tenantId: 't', version: 1, title: 'a\u0000b' } }])).catch((e: unknown) => e);
       expect(isCrmError(error, 'STORAGE')).toBe(true);
       await storage.close();
+    } finally {
+      await bed!.dropSchema(schema);
+    }
+  });
+
+  it('migrates tables made by an earlier schema version: new columns and list tables are filled from the documents', async () => {
+    const schema = bed!.schemaName('mig');
+    try {
+      const v0 = createPostgresStorage({ pool: bed!.pool, schema });
+      await v0.open(SCHEMA_V0);
+      const rows = fixtureRows();
+      for (const [entity, list] of Object.entries(rows)) {
+        for (const tenantId of new Set(list.map((r) => r.tenantId))) {
+          await v0.transaction('rw', (tx) => tx.write(entity, tenantId, list.filter((r) => r.tenantId === tenantId).map((row) => ({ type: 'insert' as const, row }))));
+        }
+      }
+      await v0.close();
+
+      const v1 = createPostgresStorage({ pool: bed!.pool, schema });
+      await v1.open(CRM_STORAGE_SCHEMA);
+      const deals = rows.deal!.filter((d) => d.tenantId === 'acme');
+      const stored = await v1.transaction('r', (tx) => tx.query('deal', 'acme', { sort: [{ field: 'id' }] }));
+      expect(stored.rows).toEqual([...deals].sort((a, b) => (a.id < b.id ? -1 : 1)));
+      const weighted = await v1.transaction('r', (tx) => tx.query('deal', 'acme', { filter: { op: 'gt', field: 'weightedValue.amount', value: 3000 }, sort: [{ field: 'id' }] }));
+      expect(weighted.rows.map((r) => r.id)).toEqual(deals.filter((d) => (d.weightedValue as { amount: number }).amount > 3000).map((d) => d.id));
+      const manual = await v1.transaction('r', (tx) => tx.query('deal', 'acme', { filter: { op: 'eq', field: 'probabilityManual', value: true } }));
+      expect(manual.rows.map((r) => r.id)).toEqual(['deal_05']);
+      const tagged = await v1.transaction('r', (tx) => tx.query('deal', 'acme', { filter: { op: 'containsAny', field: 'tags', values: ['retail'] }, sort: [{ field: 'id' }] }));
+      expect(tagged.rows.map((r) => r.id)).toEqual(deals.filter((d) => (d.tags as string[]).includes('retail')).map((d) => d.id));
+      const log = await bed!.pool.query(`SELECT schema_version FROM "${schema}".crmkit_migrations ORDER BY seq`);
+      expect(log.rows.map((r: { schema_version: number }) => r.schema_version)).toEqual([0, CRM_STORAGE_SCHEMA.version]);
+      await v1.close();
+
+      const newer = createPostgresStorage({ pool: bed!.pool, schema });
+      const error = await newer.open({ ...CRM_STORAGE_SCHEMA, version: -1 }).catch((e: unknown) => e);
+      expect(isCrmError(error, 'STORAGE') && error.details.retryable).toBe(false);
     } finally {
       await bed!.dropSchema(schema);
     }

@@ -22,6 +22,6 @@ if (!url) {
       };
     },
     POSTGRES_CAPABILITIES,
-    { numRuns: 40 },
+    { numRuns: 60 },
   );
 }

@@ -1,0 +1,460 @@
+// crmkit on SQLite vs raw better-sqlite3 doing the same work, in the same run, on generated data.
+//
+//   pnpm bench                               # everything (about 5–10 minutes on 2 cores)
+//   pnpm bench -- --json bench.json          # also write the entries as JSON
+//   pnpm bench -- --deals 20000 --big 200000 # smaller data for a quick look
+//   pnpm bench -- --work /tmp/crmkit-bench   # keep the files; later runs reuse the big database
+//
+// Prints a table; targets are from issue 5. Not a test: nothing here asserts.
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createCrm, CRM_STORAGE_SCHEMA, silentLogger, where, type Crm, type Row } from '@crmkit/core';
+import { createSqliteStorage } from '../src/index.js';
+import { buildLayout } from '../src/table-layout.js';
+import { dealInputs, dealRow, OPEN_STAGES, seeded } from './bench-data.js';
+import { cpuMs, entry, log, mean, peakRssMb, percentile, round, time, withCpu, type BenchEntry } from './measure.js';
+import { rawInserter, rawPragmas } from './raw-sqlite.js';
+
+const TENANT = 'bench';
+
+interface Options {
+  readonly deals: number;
+  readonly big: number;
+  readonly pipelines: number;
+  readonly json?: string;
+  readonly phase?: string;
+  readonly db?: string;
+  /** Keep files here (and reuse the big database made by an earlier run) instead of a temp dir. */
+  readonly work?: string;
+  readonly pipelineId?: string;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  return {
+    deals: Number(get('deals') ?? 100_000),
+    big: Number(get('big') ?? 1_000_000),
+    pipelines: Number(get('pipelines') ?? 20),
+    ...(get('json') ? { json: get('json') } : {}),
+    ...(get('phase') ? { phase: get('phase') } : {}),
+    ...(get('db') ? { db: get('db') } : {}),
+    ...(get('work') ? { work: get('work') } : {}),
+    ...(get('pipeline') ? { pipelineId: get('pipeline') } : {}),
+  };
+}
+
+const layout = buildLayout(CRM_STORAGE_SCHEMA);
+const stages = [...OPEN_STAGES.map((key) => ({ key, name: key })), { key: 'won', name: 'Won', kind: 'won' as const }, { key: 'lost', name: 'Lost', kind: 'lost' as const }];
+
+/** Moves the WAL into the database file, so the next timed phase does not pay for the previous one's writes. */
+function checkpoint(filename: string): void {
+  const db = new Database(filename);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+}
+
+async function openCrm(filename: string): Promise<Crm> {
+  return createCrm({ storage: createSqliteStorage({ filename }), tenantId: TENANT, logger: silentLogger, actor: { userId: 'bench' }, random: { seed: 7 } });
+}
+
+/**
+ * Bulk import through `crm.deals.createMany` vs raw prepared inserts of the very same rows (deal, first
+ * stage visit, `deal.created` event per deal, as crmkit stored them) in one transaction. Two rounds in
+ * alternating order on fresh files; each side's best round counts (imports are too long to interleave).
+ */
+async function importPhase(dir: string, n: number): Promise<{ entries: BenchEntry[]; file: string; rows: Record<string, Row[]> }> {
+  let crmBest = Infinity;
+  let rawBest = Infinity;
+  let crmCpu = Infinity;
+  let rawCpu = Infinity;
+  let file = '';
+  let rows: Record<string, Row[]> = {};
+  const runCrm = async (round: number) => {
+    file = join(dir, `import-${round}.db`);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    const crm = await openCrm(file);
+    const pipeline = await crm.pipelines.create({ name: 'Sales', stages });
+    const inputs = dealInputs(n, pipeline.id);
+    log(`import round ${round + 1}: crm.deals.createMany(${n}) …`);
+    const cpu = cpuMs();
+    crmBest = Math.min(crmBest, await time(() => crm.deals.createMany(inputs, { onProgress: (done, total) => done % 50_000 === 0 && log(`  ${done}/${total}`) })));
+    crmCpu = Math.min(crmCpu, cpuMs() - cpu);
+    await crm.close();
+    if (round > 0) return;
+    // The rows crmkit stored, read back untimed for the raw side.
+    const db = new Database(file, { readonly: true });
+    rows = {};
+    for (const entity of ['deal', 'stageVisit', 'event']) {
+      const table = layout.entities.get(entity)!.table.name;
+      rows[entity] = (db.prepare(`SELECT doc FROM "${table}" WHERE tenant_id = ? ORDER BY rowid`).pluck().all(TENANT) as string[]).map((d) => JSON.parse(d) as Row);
+    }
+    db.close();
+  };
+  const runRaw = async (round: number) => {
+    const rawFile = join(dir, `import-raw-${round}.db`);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${rawFile}${suffix}`, { force: true });
+    const init = createSqliteStorage({ filename: rawFile });
+    await init.open(CRM_STORAGE_SCHEMA);
+    await init.close();
+    const raw = new Database(rawFile);
+    rawPragmas(raw);
+    const insert = { deal: rawInserter(raw, layout, 'deal'), stageVisit: rawInserter(raw, layout, 'stageVisit'), event: rawInserter(raw, layout, 'event') };
+    log(`import round ${round + 1}: raw prepared inserts of the same ${rows.deal!.length} deals, visits and events …`);
+    const cpu = cpuMs();
+    rawBest = Math.min(rawBest, await time(() => {
+      raw.exec('BEGIN IMMEDIATE');
+      for (let i = 0; i < rows.deal!.length; i += 1000) {
+        for (const row of rows.deal!.slice(i, i + 1000)) insert.deal(TENANT, row);
+        for (const row of rows.stageVisit!.slice(i, i + 1000)) insert.stageVisit(TENANT, row);
+      }
+      for (const row of rows.event!) insert.event(TENANT, row);
+      raw.exec('COMMIT');
+    }));
+    rawCpu = Math.min(rawCpu, cpuMs() - cpu);
+    raw.close();
+    rmSync(rawFile, { force: true });
+  };
+  await runCrm(0);
+  await runRaw(0);
+  await runRaw(1);
+  const kept = file;
+  await runCrm(1);
+  rmSync(file, { force: true });
+  file = kept;
+  return {
+    entries: [
+      withCpu(entry(`bulk import of ${n} deals (validated; + visits + events)`, crmBest, rawBest, '≤ 1.5×', { crmkit_us_per_deal: round((crmBest / n) * 1000, 1), raw_us_per_deal: round((rawBest / n) * 1000, 1) }), crmCpu, rawCpu),
+    ],
+    file,
+    rows,
+  };
+}
+
+/** `crm.deals.get(id)` in a loop vs a prepared point SELECT + JSON.parse. */
+async function getPhase(file: string, ids: readonly string[]): Promise<BenchEntry> {
+  checkpoint(file);
+  const crm = await openCrm(file);
+  const raw = new Database(file);
+  rawPragmas(raw);
+  const table = layout.entities.get('deal')!.table.name;
+  const select = raw.prepare(`SELECT doc FROM "${table}" WHERE tenant_id = ? AND id = ?`).pluck();
+  const n = Math.min(ids.length, 50_000);
+  const rnd = seeded(3);
+  const order = Array.from({ length: n }, () => ids[Math.floor(rnd() * ids.length)]!);
+  log(`get: ${n} point reads each, interleaved call by call …`);
+  for (const id of order.slice(0, 2000)) {
+    await crm.deals.get(id);
+    JSON.parse(select.get(TENANT, id) as string);
+  }
+  let crmMs = 0;
+  let rawMs = 0;
+  let crmCpu = 0;
+  let rawCpu = 0;
+  for (const id of order) {
+    let cpu = cpuMs();
+    let started = performance.now();
+    await crm.deals.get(id);
+    crmMs += performance.now() - started;
+    crmCpu += cpuMs() - cpu;
+    cpu = cpuMs();
+    started = performance.now();
+    JSON.parse(select.get(TENANT, id) as string);
+    rawMs += performance.now() - started;
+    rawCpu += cpuMs() - cpu;
+  }
+  raw.close();
+  await crm.close();
+  return withCpu(entry(`get a deal by id (${n} calls)`, crmMs, rawMs, '≤ 2×', { crmkit_us_per_call: round((crmMs / n) * 1000, 2), raw_us_per_call: round((rawMs / n) * 1000, 2) }), crmCpu, rawCpu);
+}
+
+/**
+ * `crm.deals.advance(id)` vs raw statements doing what advance does on SQLite, committed per call:
+ * read the deal and its pipeline, look up open tasks and the stage's tasks, update the deal, close
+ * the open stage visit, insert the new visit and the event (with its refs).
+ */
+async function advancePhase(file: string, dealIds: readonly string[], calls: number): Promise<BenchEntry> {
+  const raw = new Database(file);
+  rawPragmas(raw);
+  const t = (e: string) => layout.entities.get(e)!.table.name;
+  const getDoc = (e: string) => raw.prepare(`SELECT doc FROM "${t(e)}" WHERE tenant_id = ? AND id = ?`).pluck();
+  const getDeal = getDoc('deal');
+  const getPipeline = getDoc('pipeline');
+  const openTasks = raw.prepare(`SELECT doc FROM "${t('task')}" WHERE tenant_id = ? AND deal_id = ? AND status = 'open' ORDER BY due_at, id`).pluck();
+  const stageTasks = raw.prepare(`SELECT doc FROM "${t('task')}" WHERE tenant_id = ? AND deal_id = ? AND stage_key = ? AND created_at >= ? ORDER BY id`).pluck();
+  const openVisit = raw.prepare(`SELECT doc FROM "${t('stageVisit')}" WHERE tenant_id = ? AND deal_id = ? AND exited_at IS NULL ORDER BY entered_at DESC, id LIMIT 2`).pluck();
+  const updateDeal = raw.prepare(
+    `UPDATE "${t('deal')}" SET version = ?, doc = ?, stage_key = ?, probability = ?, weighted_value__amount = ?, stage_entered_at = ?, updated_at = ?, last_activity_at = ? WHERE tenant_id = ? AND id = ? AND version = ?`,
+  );
+  const updateVisit = raw.prepare(`UPDATE "${t('stageVisit')}" SET version = ?, doc = ?, exited_at = ?, exit_kind = ?, to_stage_key = ?, duration_ms = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND version = ?`);
+  const insertVisit = rawInserter(raw, layout, 'stageVisit');
+  const insertEvent = rawInserter(raw, layout, 'event');
+  let seq = 0;
+  const rawAdvance = (id: string) => {
+    raw.exec('BEGIN IMMEDIATE');
+    const now = new Date().toISOString();
+    const deal = JSON.parse(getDeal.get(TENANT, id) as string) as Row & Record<string, never>;
+    const pipeline = JSON.parse(getPipeline.get(TENANT, deal.pipelineId) as string) as { stages: { key: string; probability: number }[] };
+    openTasks.all(TENANT, id).map((d) => JSON.parse(d as string));
+    stageTasks.all(TENANT, id, deal.stageKey, deal.stageEnteredAt).map((d) => JSON.parse(d as string));
+    const index = pipeline.stages.findIndex((s) => s.key === deal.stageKey);
+    const to = pipeline.stages[index + 1]!;
+    const value = deal.value as unknown as { amount: number; currency: string };
+    const next = {
+      ...deal, version: deal.version + 1, updatedAt: now, stageKey: to.key, probability: to.probability, stageEnteredAt: now, lastActivityAt: now, stagePostponeCount: 0,
+      weightedValue: { amount: Math.round((value.amount * to.probability) / 100), currency: value.currency },
+    };
+    if (updateDeal.run(next.version, JSON.stringify(next), next.stageKey, next.probability, next.weightedValue.amount, now, now, now, TENANT, id, deal.version).changes !== 1) throw new Error('raw advance lost a race');
+    const visit = JSON.parse(openVisit.all(TENANT, id)[0] as string) as Row & { enteredAt: string };
+    const closed = { ...visit, version: visit.version + 1, updatedAt: now, exitedAt: now, exitKind: 'advanced', toStageKey: to.key, durationMs: Date.parse(now) - Date.parse(visit.enteredAt) };
+    updateVisit.run(closed.version, JSON.stringify(closed), now, 'advanced', to.key, closed.durationMs, now, TENANT, visit.id, visit.version);
+    insertVisit(TENANT, { id: `rawvisit_${++seq}`, tenantId: TENANT, version: 1, createdAt: now, updatedAt: now, dealId: id, pipelineId: deal.pipelineId, stageKey: to.key, enteredAt: now, fromStageKey: deal.stageKey, ownerId: deal.ownerId, postponeCount: 0 } as Row);
+    insertEvent(TENANT, {
+      id: `rawevt_${seq}`, tenantId: TENANT, version: 1, createdAt: now, updatedAt: now, type: 'deal.stageChanged', at: now, actorId: 'bench', subjectType: 'deal', subjectId: id,
+      refs: [`deal:${id}`], data: { from: deal.stageKey, to: to.key, deal: next },
+    } as Row);
+    raw.exec('COMMIT');
+  };
+
+  const crm = await openCrm(file);
+  const half = Math.floor(calls / 2);
+  const mine = dealIds.slice(0, 2 * half);
+  const theirs = dealIds.slice(2 * half, 4 * half);
+  raw.pragma('wal_checkpoint(TRUNCATE)');
+  let crmMs = 0;
+  let rawMs = 0;
+  let crmCpu = 0;
+  let rawCpu = 0;
+  log(`advance: ${2 * half} calls each, interleaved call by call …`);
+  for (let i = 0; i < mine.length; i++) {
+    let cpu = cpuMs();
+    let started = performance.now();
+    await crm.deals.advance(mine[i]!);
+    crmMs += performance.now() - started;
+    crmCpu += cpuMs() - cpu;
+    cpu = cpuMs();
+    started = performance.now();
+    rawAdvance(theirs[i]!);
+    rawMs += performance.now() - started;
+    rawCpu += cpuMs() - cpu;
+  }
+  await crm.close();
+  raw.close();
+  const n = 2 * half;
+  return withCpu(entry(`advance a deal (${n} calls, commit per call)`, crmMs, rawMs, '≤ 1.5×', { crmkit_us_per_call: round((crmMs / n) * 1000, 1), raw_us_per_call: round((rawMs / n) * 1000, 1) }), crmCpu, rawCpu);
+}
+
+/** Builds the big database: `big` deals over `pipelines` pipelines (40% open over 6 stages, 60% won/lost). */
+async function buildBig(dir: string, big: number, pipelines: number): Promise<{ file: string; pipelineId: string }> {
+  const file = join(dir, `big-${big}-${pipelines}.db`);
+  if (existsSync(file)) {
+    const db = new Database(file, { readonly: true });
+    const pipelineId = db.prepare(`SELECT id FROM "${layout.entities.get('pipeline')!.table.name}" WHERE tenant_id = ? ORDER BY created_at, id LIMIT 1`).pluck().get(TENANT) as string;
+    db.close();
+    log(`big: reusing ${file}`);
+    return { file, pipelineId };
+  }
+  const storage = createSqliteStorage({ filename: file });
+  const crm = await createCrm({ storage, tenantId: TENANT, logger: silentLogger, random: { seed: 11 }, closeStorage: false });
+  const ids: string[] = [];
+  for (let p = 0; p < pipelines; p++) ids.push((await crm.pipelines.create({ name: `Pipeline ${p}`, stages })).id);
+  const rnd = seeded(5);
+  log(`big: writing ${big} deals over ${pipelines} pipelines …`);
+  const chunk = 10_000;
+  for (let start = 0; start < big; start += 100_000) {
+    await storage.transaction('rw', async (tx) => {
+      for (let i = start; i < Math.min(big, start + 100_000); i += chunk) {
+        const rows: Row[] = [];
+        for (let j = i; j < Math.min(big, i + chunk); j++) {
+          const r = rnd();
+          const stage = r < 0.4 ? OPEN_STAGES[Math.floor((r / 0.4) * OPEN_STAGES.length)]! : r < 0.7 ? 'won' : 'lost';
+          rows.push(dealRow(j, TENANT, ids[j % pipelines]!, stage, rnd));
+        }
+        await tx.write('deal', TENANT, rows.map((row) => ({ type: 'insert' as const, row })));
+      }
+    });
+    log(`  ${Math.min(big, start + 100_000)}/${big}`);
+  }
+  await crm.close();
+  await storage.close();
+  const db = new Database(file);
+  db.exec('ANALYZE');
+  db.close();
+  return { file, pipelineId: ids[0]! };
+}
+
+/** Runs in a fresh child process, so its peak RSS is the querying's own: board pages and the deals-by-stage aggregate. */
+async function bigQueryPhase(file: string, pipelineId: string): Promise<{ entries: BenchEntry[] }> {
+  const crm = await openCrm(file);
+  const raw = new Database(file, { readonly: true });
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('cache_size = -32768');
+  const t = (e: string) => layout.entities.get(e)!.table.name;
+  const begin = raw.prepare('BEGIN');
+  const commit = raw.prepare('COMMIT');
+  const getPipeline = raw.prepare(`SELECT doc FROM "${t('pipeline')}" WHERE tenant_id = ? AND id = ?`).pluck();
+  const page = raw.prepare(`SELECT doc FROM "${t('deal')}" WHERE tenant_id = ? AND pipeline_id = ? AND stage_key = ? ORDER BY stage_entered_at, id LIMIT ?`).pluck();
+  // The same SQL text crmkit compiles for these aggregates: the comparison is about the work around it.
+  const totals = raw.prepare(
+    `SELECT "t"."stage_key" AS "g0", "t"."value__currency" AS "g1", COUNT(*) AS "m0", TOTAL("t"."value__amount") AS "m1", TOTAL("t"."weighted_value__amount") AS "m2" FROM "${t('deal')}" AS "t" WHERE "t"."tenant_id" = ? AND "t"."pipeline_id" = ? GROUP BY "g0", "g1" ORDER BY "g0" ASC, "g1" ASC`,
+  ).raw();
+  const byStage = raw.prepare(`SELECT "t"."stage_key" AS "g0", COUNT(*) AS "m0", TOTAL("t"."value__amount") AS "m1" FROM "${t('deal')}" AS "t" WHERE "t"."tenant_id" = ? GROUP BY "g0" ORDER BY "g0" ASC`).raw();
+  log(`plans: totals ${JSON.stringify(raw.prepare(`EXPLAIN QUERY PLAN ${totals.source}`).all(TENANT, pipelineId).map((r) => (r as { detail: string }).detail))}, by stage ${JSON.stringify(raw.prepare(`EXPLAIN QUERY PLAN ${byStage.source}`).all(TENANT).map((r) => (r as { detail: string }).detail))}`);
+
+  const rawBoard = () => {
+    begin.run();
+    const pipeline = JSON.parse(getPipeline.get(TENANT, pipelineId) as string) as { stages: { key: string }[] };
+    const columns = OPEN_STAGES.map((key) => (page.all(TENANT, pipelineId, key, 51) as string[]).slice(0, 50).map((d) => JSON.parse(d) as Row));
+    const groups = totals.all(TENANT, pipelineId);
+    commit.run();
+    return { pipeline, columns, groups };
+  };
+  const crmBoard = () => crm.deals.board(pipelineId, { limitPerStage: 50 });
+
+  // Same answer first: the raw baseline does the same work.
+  const [a, b] = [await crmBoard(), rawBoard()];
+  if (JSON.stringify(a.columns.map((c) => c.deals.map((d) => d.id))) !== JSON.stringify(b.columns.map((c) => c.map((d) => d.id)))) throw new Error('raw board differs from crmkit board');
+
+  log('board: warm-up, then 300 reads each …');
+  for (let i = 0; i < 30; i++) {
+    await crmBoard();
+    rawBoard();
+  }
+  const crmTimes: number[] = [];
+  const rawTimes: number[] = [];
+  let crmCpu = 0;
+  let rawCpu = 0;
+  for (let i = 0; i < 300; i++) {
+    let cpu = cpuMs();
+    let started = performance.now();
+    await crmBoard();
+    crmTimes.push(performance.now() - started);
+    crmCpu += cpuMs() - cpu;
+    cpu = cpuMs();
+    started = performance.now();
+    rawBoard();
+    rawTimes.push(performance.now() - started);
+    rawCpu += cpuMs() - cpu;
+  }
+  const board = withCpu(
+    entry('board page (6 stages × 50 cards + per-stage count/sums), one pipeline of the big database', mean(crmTimes), mean(rawTimes), '≤ 1.3×, p95 < 10 ms', {
+      crmkit_p50_ms: round(percentile(crmTimes, 50)),
+      crmkit_p95_ms: round(percentile(crmTimes, 95)),
+      raw_p95_ms: round(percentile(rawTimes, 95)),
+    }),
+    crmCpu / crmTimes.length,
+    rawCpu / rawTimes.length,
+  );
+
+  log('aggregate: deals by stage over the whole tenant, 7 runs each …');
+  const crmAgg = () => crm.deals.aggregate({ groupBy: ['stageKey'], metrics: { deals: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } });
+  const rawAgg = () => {
+    begin.run();
+    const rows = byStage.all(TENANT);
+    commit.run();
+    return rows;
+  };
+  await crmAgg();
+  rawAgg();
+  const aggCrm: number[] = [];
+  const aggRaw: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    aggCrm.push(await time(crmAgg));
+    aggRaw.push(await time(rawAgg));
+  }
+  const aggregate = entry('deals-by-stage aggregate over the big database', percentile(aggCrm, 50), percentile(aggRaw, 50), '≤ 1.2×');
+  raw.close();
+  await crm.close();
+  return { entries: [board, aggregate] };
+}
+
+/** crmkit alone in a fresh process (no raw connection and its page cache): the peak RSS of querying the big database. */
+async function bigRssPhase(file: string, pipelineId: string): Promise<{ entries: BenchEntry[] }> {
+  const crm = await openCrm(file);
+  for (let i = 0; i < 300; i++) await crm.deals.board(pipelineId, { limitPerStage: 50 });
+  for (let i = 0; i < 7; i++) await crm.deals.aggregate({ groupBy: ['stageKey'], metrics: { deals: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } });
+  const page = await crm.deals.list({ where: where.eq('pipelineId', pipelineId), orderBy: [{ field: 'value.amount', direction: 'desc' }], limit: 100 });
+  if (page.items.length !== 100) throw new Error('unexpected page');
+  await crm.close();
+  const rss = await peakRssMb();
+  return {
+    entries: [{ name: 'peak RSS of a process querying the big database with crmkit (MB)', crmkit_ms: null, raw_ms: null, ratio: null, target: '< 250 MB', peak_rss_mb: round(rss, 1) }],
+  };
+}
+
+function runChild(args: string[]): Promise<{ entries: BenchEntry[] }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(process.argv[1]!, args, { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.on('message', (message) => resolve(message as { entries: BenchEntry[] }));
+    child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`benchmark child exited with ${code}`))));
+  });
+}
+
+function printTable(entries: readonly BenchEntry[], context: string): void {
+  const rows = entries.map((e) => [
+    e.name,
+    e.crmkit_ms === null ? '' : String(e.crmkit_ms),
+    e.raw_ms === null ? '' : String(e.raw_ms),
+    e.ratio === null ? (e.peak_rss_mb !== undefined ? `${String(e.peak_rss_mb)} MB` : '') : `${e.ratio}×`,
+    e.target ?? '',
+    e.cpu_ratio !== undefined ? `${String(e.cpu_ratio)}×` : '',
+    e.crmkit_p95_ms !== undefined ? `p95 ${String(e.crmkit_p95_ms)} ms` : e.crmkit_us_per_call !== undefined ? `${String(e.crmkit_us_per_call)} µs/call` : '',
+  ]);
+  const head = ['benchmark', 'crmkit ms', 'raw ms', 'ratio', 'target', 'CPU-time ratio', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n${context}\n`);
+  console.log(line(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log('');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.phase === 'big-query' || options.phase === 'big-rss') {
+    const result = options.phase === 'big-query' ? await bigQueryPhase(options.db!, options.pipelineId!) : await bigRssPhase(options.db!, options.pipelineId!);
+    process.send!(result);
+    return;
+  }
+  if (options.work) mkdirSync(options.work, { recursive: true });
+  const dir = options.work ?? mkdtempSync(join(tmpdir(), 'crmkit-bench-'));
+  const entries: BenchEntry[] = [];
+  try {
+    const imported = await importPhase(dir, options.deals);
+    entries.push(...imported.entries);
+    const dealIds = imported.rows.deal!.map((d) => d.id);
+    imported.rows.event = [];
+    entries.push(await getPhase(imported.file, dealIds));
+    const firstStage = imported.rows.deal!.filter((d) => d.stageKey === OPEN_STAGES[0]).map((d) => d.id);
+    imported.rows.deal = [];
+    entries.push(await advancePhase(imported.file, firstStage, Math.min(3000, Math.floor(firstStage.length / 2))));
+    if (options.big > 0) {
+      const big = await buildBig(dir, options.big, options.pipelines);
+      log('big: querying in a fresh process …');
+      const result = await runChild(['--phase', 'big-query', '--db', big.file, '--pipeline', big.pipelineId]);
+      entries.push(...result.entries);
+      log('big: peak RSS of crmkit alone, in another fresh process …');
+      const rss = await runChild(['--phase', 'big-rss', '--db', big.file, '--pipeline', big.pipelineId]);
+      entries.push(...rss.entries);
+    }
+  } finally {
+    if (!options.work) rmSync(dir, { recursive: true, force: true });
+  }
+  const context = `crmkit @crmkit/storage-sqlite vs raw better-sqlite3 — ${options.deals} imported deals; big database ${options.big} deals in ${options.pipelines} pipelines (board = one pipeline); node ${process.version}`;
+  printTable(entries, context);
+  if (options.json) {
+    writeFileSync(options.json, `${JSON.stringify(entries, null, 2)}\n`);
+    log(`wrote ${options.json}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

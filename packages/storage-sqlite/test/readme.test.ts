@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, expect, it } from 'vitest';
+import * as core from '@crmkit/core';
+import * as storage from '@crmkit/storage-sqlite';
+import { tempDir } from './support/temp-dir.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+/** The README's quick start must run as written (on a temporary file instead of ./crm.db). */
+it('the README quick start runs', async () => {
+  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+  const block = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block).toBeDefined();
+  const tmp = tempDir();
+  cleanup = tmp.cleanup;
+  const body = block!
+    .replace(/^import \{([^}]*)\} from '@crmkit\/core';$/m, (_, names: string) => `const {${names}} = core;`)
+    .replace(/^import \{([^}]*)\} from '@crmkit\/storage-sqlite';$/m, (_, names: string) => `const {${names}} = storage;`)
+    .replace("filename: 'crm.db'", `filename: ${JSON.stringify(tmp.file('crm.db'))}`);
+  expect(body).not.toMatch(/^import /m);
+  const logs: unknown[][] = [];
+  const run = new Function('core', 'storage', 'console', `return (async () => {\n${body}\n})();`) as (
+    c: typeof core,
+    s: typeof storage,
+    log: { log: (...a: unknown[]) => void },
+  ) => Promise<void>;
+  await run(core, storage, { log: (...args) => logs.push(args) });
+  expect(logs).toEqual([[['New: 1', 'Proposal: 0']], [['Office chairs'], true]]);
+});
