@@ -17,8 +17,9 @@ export class AgendaObserver extends Observer<Agenda> {
     storage: StorageAdapter,
     private options: AgendaOptions,
     private readonly load: (options: AgendaOptions) => Promise<Agenda>,
+    initialData?: Agenda,
   ) {
-    super(storage);
+    super(storage, initialData);
   }
 
   setOptions(options: AgendaOptions): void {

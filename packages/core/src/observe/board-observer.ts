@@ -21,7 +21,7 @@ export type BoardActionResult = { readonly ok: true } | { readonly ok: false; re
 
 /** The deal moves a board performs: the same calls as `crm.deals`, injected so the observer stays storage-agnostic. */
 export interface BoardMoves {
-  advance(id: string, options: { toStage: string }): Promise<Deal>;
+  advance(id: string, options?: { toStage: string }): Promise<Deal>;
   postpone(id: string, options: { until: string; reason?: string }): Promise<Deal>;
   lose(id: string, options: { reason: string; comment?: string }): Promise<Deal>;
   win(id: string): Promise<Deal>;
@@ -62,6 +62,18 @@ export class BoardObserver extends Observer<BoardView> {
     this.pipelineId = pipelineId;
     this.options = options;
     void this.refetch();
+  }
+
+  /**
+   * The productive next step: moves the card to the next open stage, as `crm.deals.advance` without
+   * `toStage` decides (the view shows that stage at once; a rule violation rolls it back).
+   */
+  advance(dealId: string): Promise<BoardActionResult> {
+    const view = this.current();
+    const deal = this.find(dealId);
+    const open = view?.pipeline.stages.filter((s) => s.kind === 'open') ?? [];
+    const next = deal ? open[open.findIndex((s) => s.key === deal.stageKey) + 1] : undefined;
+    return this.act(dealId, 'move', (d) => (next ? this.relocate(d, next.key) : undefined), () => this.moves.advance(dealId));
   }
 
   /** Moves a card to another open stage (the funnel's `advance` with `toStage`). */

@@ -6,6 +6,8 @@ import type { Company } from '../schema/company.js';
 import type { Task } from '../schema/task.js';
 import type { Activity } from '../schema/activity.js';
 import type { Board, BoardOptions } from '../services/deal-board.js';
+import type { Agenda } from '../services/task-service.js';
+import type { CrmEvent } from '../events/event-map.js';
 import type { DealListOptions } from '../services/deal-service.js';
 import type { ListOptions, Page } from '../services/list-options.js';
 import type { TimelineOptions } from '../services/timeline-service.js';
@@ -36,8 +38,8 @@ export interface ObserveApi {
   tasks(options?: ListOptions<TaskField>, initialData?: Page<Task>): ListObserver<Task, ListOptions<TaskField>>;
   activities(options?: ListOptions<ActivityField>, initialData?: Page<Activity>): ListObserver<Activity, ListOptions<ActivityField>>;
   board(pipelineId: string, options?: BoardOptions, initialData?: Board): BoardObserver;
-  agenda(options?: AgendaOptions): AgendaObserver;
-  timeline(ref: RecordRef, options?: TimelineOptions): TimelineObserver;
+  agenda(options?: AgendaOptions, initialData?: Agenda): AgendaObserver;
+  timeline(ref: RecordRef, options?: TimelineOptions, initialData?: Page<CrmEvent>): TimelineObserver;
 }
 
 /** @internal Builds `crm.observe` over a CRM's public services. */
@@ -60,12 +62,12 @@ export function createObserveApi(
     activities: (options = {}, initial) => new ListObserver(storage, 'activity', options, (o) => crm.activities.list(o), initial),
     board: (pipelineId, options = {}, initial) =>
       new BoardObserver(storage, pipelineId, options, (id, o) => crm.deals.board(id, o), {
-        advance: (id, o) => crm.deals.advance(id, o),
+        advance: (id, o) => crm.deals.advance(id, o ?? {}),
         postpone: (id, o) => crm.deals.postpone(id, o),
         lose: (id, o) => crm.deals.lose(id, o),
         win: (id) => crm.deals.win(id),
       }, initial),
-    agenda: (options = {}) => new AgendaObserver(storage, options, (o) => crm.tasks.agenda(o)),
-    timeline: (ref, options = {}) => new TimelineObserver(storage, ref, options, timelineWithKeys),
+    agenda: (options = {}, initial) => new AgendaObserver(storage, options, (o) => crm.tasks.agenda(o), initial),
+    timeline: (ref, options = {}, initial) => new TimelineObserver(storage, ref, options, timelineWithKeys, initial),
   };
 }

@@ -25,8 +25,9 @@ export class TimelineObserver extends Observer<Page<CrmEvent>> {
     private ref: RecordRef,
     private options: TimelineOptions,
     private readonly load: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
+    initialData?: Page<CrmEvent>,
   ) {
-    super(storage);
+    super(storage, initialData);
   }
 
   setTarget(ref: RecordRef, options: TimelineOptions = {}): void {

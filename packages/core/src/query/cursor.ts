@@ -32,7 +32,8 @@ function fromBase64Url(text: string): string {
 export function encodeCursor(row: { readonly id: string; readonly [field: string]: unknown }, sort: readonly SortSpec[]): string {
   const values = sort.map((s) => {
     const v = getPath(row, s.field);
-    return v === undefined ? null : v;
+    // Sort fields hold scalars; anything else (outside the contract) encodes as missing.
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
   });
   return toBase64Url(JSON.stringify({ s: sortSignature(sort), v: values, id: row.id }));
 }

@@ -149,3 +149,25 @@ describe('observers', () => {
     expect(timeline.getSnapshot().data).toBe(page);
   });
 });
+
+describe('observer seeds and board advance', () => {
+  it('agenda and timeline observers start from initial data (server rendering) until they fetch', async () => {
+    const { crm } = await setup();
+    const agenda = crm.observe.agenda({ ownerId: 'tester' }, { overdue: [], today: [], upcoming: [] });
+    expect(agenda.getSnapshot()).toMatchObject({ status: 'success', data: { overdue: [] } });
+    const timeline = crm.observe.timeline({ type: 'deal', id: 'deal_x' }, {}, { items: [] });
+    expect(timeline.getSnapshot()).toMatchObject({ status: 'success', data: { items: [] } });
+  });
+
+  it('advance moves a card to the next open stage, as the funnel decides', async () => {
+    const { crm, pipeline } = await setup();
+    const deal = await crm.deals.create({ title: 'next' });
+    const board = crm.observe.board(pipeline.id);
+    board.subscribe(() => {});
+    await settle();
+    const moving = board.advance(deal.id);
+    expect(board.getSnapshot().data!.columns.map((c) => c.deals.map((d) => d.title))).toEqual([[], ['next'], []]);
+    expect(await moving).toMatchObject({ ok: false, error: { code: 'RULE_VIOLATION' } }); // B needs a contact
+    expect(board.getSnapshot().data!.columns.map((c) => c.deals.map((d) => d.title))).toEqual([['next'], [], []]);
+  });
+});

@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+import { expect, it } from 'vitest';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core';
+
+/**
+ * The fingerprint of each released schema version. Adapters create tables, stores and indexes from
+ * the schema and migrate on a version change only: changing entities, fields or indexes without
+ * bumping `version` would leave existing databases without them. When this test fails, bump
+ * `CRM_STORAGE_SCHEMA.version` and add the new fingerprint.
+ */
+const FINGERPRINTS: Record<number, string> = {
+  3: 'd2f8f7f3fa201ce1',
+};
+
+it('the storage schema changes only together with its version', () => {
+  const fingerprint = createHash('sha256').update(JSON.stringify(CRM_STORAGE_SCHEMA.entities)).digest('hex').slice(0, 16);
+  expect({ version: CRM_STORAGE_SCHEMA.version, fingerprint }).toEqual({ version: CRM_STORAGE_SCHEMA.version, fingerprint: FINGERPRINTS[CRM_STORAGE_SCHEMA.version] });
+});
