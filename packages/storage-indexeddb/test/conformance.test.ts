@@ -1,4 +1,4 @@
-import { describeStorageConformance } from '@crmkit/core/testing';
+import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { fakeOptions, fakeStorage } from './fake-env.js';
 
@@ -10,3 +10,5 @@ describeStorageConformance(
   },
   fakeStorage().capabilities,
 );
+
+describeReportsConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));

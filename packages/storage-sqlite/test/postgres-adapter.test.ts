@@ -35,8 +35,8 @@ describe('createPostgresStorage options', () => {
 
 const url = inject('postgresUrl');
 
-describe.skipIf(!url)('postgres adapter specifics', () => {
-  const bed = url ? createPostgresTestBed(url) : undefined;
+describe('postgres adapter specifics', () => {
+  const bed = createPostgresTestBed(url);
   afterAll(() => bed?.end());
 
   it('owns a pool made from a connection string (ended on close) but never a pool it was given', async () => {

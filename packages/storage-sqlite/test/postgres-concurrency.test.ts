@@ -5,8 +5,8 @@ import { createPostgresTestBed } from './support/postgres-subjects.js';
 
 const url = inject('postgresUrl');
 
-describe.skipIf(!url)('postgres across connections', () => {
-  const bed = url ? createPostgresTestBed(url) : undefined;
+describe('postgres across connections', () => {
+  const bed = createPostgresTestBed(url);
   let cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const c of cleanups.reverse()) await c();

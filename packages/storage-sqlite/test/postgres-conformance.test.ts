@@ -1,13 +1,10 @@
-import { afterAll, describe, inject, it } from 'vitest';
-import { describeStorageConformance } from '@crmkit/core/testing';
+import { afterAll, inject } from 'vitest';
+import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing';
 import { createPostgresStorage, POSTGRES_CAPABILITIES } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
 const url = inject('postgresUrl');
-
-if (!url) {
-  describe.skip('postgres conformance (CRMKIT_SKIP_POSTGRES=1)', () => it('skipped', () => undefined));
-} else {
+{
   const bed = createPostgresTestBed(url);
   afterAll(() => bed.end());
 
@@ -24,4 +21,9 @@ if (!url) {
     POSTGRES_CAPABILITIES,
     { numRuns: 60 },
   );
+
+  describeReportsConformance('postgres', () => {
+    const schema = bed.schemaName('reports');
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+  });
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeStorageConformance } from '@crmkit/core/testing';
+import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing';
 import { createSqliteStorage, sqliteCapabilities } from '@crmkit/storage-sqlite';
 
 describeStorageConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }), sqliteCapabilities(false), { numRuns: 100 });
@@ -20,3 +20,5 @@ describeStorageConformance(
   sqliteCapabilities(true),
   { numRuns: 60 },
 );
+
+describeReportsConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));

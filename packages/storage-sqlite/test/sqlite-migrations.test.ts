@@ -118,16 +118,17 @@ describe('sqlite migrations', () => {
     const row = { id: 'a', tenantId: 't', version: 1, title: 'first' } as Row;
     await v1.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row }]));
     await v1.close();
-    // v2 no longer declares `title`: writes stop maintaining its column.
+    // The next version no longer declares `title`: writes stop maintaining its column.
+    const base = CRM_STORAGE_SCHEMA.version;
     const withoutTitle: StorageSchema = {
-      version: 2,
+      version: base + 1,
       entities: CRM_STORAGE_SCHEMA.entities.map((e) => (e.name === 'deal' ? { ...e, fields: Object.fromEntries(Object.entries(e.fields).filter(([f]) => f !== 'title')) } : e)),
     };
     const v2 = await opened(file, withoutTitle);
     await v2.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'update', row: { ...row, version: 2, title: 'second' }, expectedVersion: 1 }]));
     await v2.close();
-    // v3 declares it again: the column must be refilled, not trusted.
-    const v3 = await opened(file, { ...CRM_STORAGE_SCHEMA, version: 3 });
+    // The one after declares it again: the column must be refilled, not trusted.
+    const v3 = await opened(file, { ...CRM_STORAGE_SCHEMA, version: base + 2 });
     const found = await v3.transaction('r', (tx) => tx.query('deal', 't', { filter: { op: 'eq', field: 'title', value: 'second' } }));
     expect(ids(found.rows)).toEqual(['a']);
   });

@@ -139,14 +139,16 @@ export const differentialAggregateArb: fc.Arbitrary<AggregateSpec> = fc
     groupBy: fc.uniqueArray(fc.constantFrom(...scalarFields.map((f) => f.field)), { maxLength: 2 }),
     sum: fc.constantFrom(...numericFields),
     avg: fc.constantFrom(...numericFields),
+    median: fc.constantFrom(...numericFields),
     min: fc.constantFrom(...orderedFields),
     max: fc.constantFrom(...orderedFields),
   })
-  .map(({ filter, groupBy, sum, avg, min, max }) => {
+  .map(({ filter, groupBy, sum, avg, median, min, max }) => {
     const metrics: Record<string, AggregateMetric> = {
       n: { fn: 'count' },
       total: { fn: 'sum', field: sum },
       mean: { fn: 'avg', field: avg },
+      middle: { fn: 'median', field: median },
       lowest: { fn: 'min', field: min },
       highest: { fn: 'max', field: max },
     };

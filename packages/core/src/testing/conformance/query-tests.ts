@@ -152,17 +152,34 @@ export function queryTests(h: Harness): void {
             n: { fn: 'count' },
             total: { fn: 'sum', field: 'value.amount' },
             mean: { fn: 'avg', field: 'value.amount' },
+            middle: { fn: 'median', field: 'value.amount' },
             low: { fn: 'min', field: 'title' },
             high: { fn: 'max', field: 'value.amount' },
           },
         }),
       );
       expect(rows).toEqual([
-        { group: { stageKey: null }, values: { n: 1, total: 0, mean: 0, low: 'Ωmega', high: 0 } },
-        { group: { stageKey: 'new' }, values: { n: 2, total: 350, mean: 175, low: 'Alpha', high: 250 } },
-        { group: { stageKey: 'proposal' }, values: { n: 2, total: 245, mean: 122.5, low: 'Al%pha_', high: 250 } },
-        { group: { stageKey: 'won' }, values: { n: 1, total: 0, mean: null, low: null, high: null } },
+        { group: { stageKey: null }, values: { n: 1, total: 0, mean: 0, middle: 0, low: 'Ωmega', high: 0 } },
+        { group: { stageKey: 'new' }, values: { n: 2, total: 350, mean: 175, middle: 175, low: 'Alpha', high: 250 } },
+        { group: { stageKey: 'proposal' }, values: { n: 2, total: 245, mean: 122.5, middle: 122.5, low: 'Al%pha_', high: 250 } },
+        { group: { stageKey: 'won' }, values: { n: 1, total: 0, mean: null, middle: null, low: null, high: null } },
       ]);
+    });
+
+    it('computes medians over odd and even counts, ignoring missing values', async () => {
+      const { adapter } = await h.open();
+      const amounts = [7, 1, 3, 10, undefined, 5, 2];
+      await seed(adapter, 'deal', amounts.map((amount, i) => dealRow(`m${i}`, { stageKey: i < 3 ? 'a' : 'b', ...(amount === undefined ? {} : { value: { amount, currency: 'EUR' } }) })));
+      const rows = await adapter.transaction('r', (tx) =>
+        tx.aggregate('deal', 't1', { groupBy: ['stageKey'], metrics: { middle: { fn: 'median', field: 'value.amount' } } }),
+      );
+      // a: 7, 1, 3 → 3; b: 10, (missing), 5, 2 → median of 2, 5, 10 → 5
+      expect(rows).toEqual([
+        { group: { stageKey: 'a' }, values: { middle: 3 } },
+        { group: { stageKey: 'b' }, values: { middle: 5 } },
+      ]);
+      const all = await adapter.transaction('r', (tx) => tx.aggregate('deal', 't1', { metrics: { middle: { fn: 'median', field: 'value.amount' } } }));
+      expect(all).toEqual([{ group: {}, values: { middle: 4 } }]); // 1 2 3 5 7 10 → (3 + 5) / 2
     });
 
     it('aggregates with a filter, two group keys and custom fields', async () => {
@@ -186,9 +203,9 @@ export function queryTests(h: Harness): void {
 
     it('returns one row of zeros and nulls for an empty set without groups, and no rows with groups', async () => {
       const { adapter } = await h.open();
-      const metrics = { n: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' }, mean: { fn: 'avg', field: 'value.amount' }, low: { fn: 'min', field: 'title' } } as const;
+      const metrics = { n: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' }, mean: { fn: 'avg', field: 'value.amount' }, middle: { fn: 'median', field: 'value.amount' }, low: { fn: 'min', field: 'title' } } as const;
       const ungrouped = await adapter.transaction('r', (tx) => tx.aggregate('deal', 't1', { metrics }));
-      expect(ungrouped).toEqual([{ group: {}, values: { n: 0, total: 0, mean: null, low: null } }]);
+      expect(ungrouped).toEqual([{ group: {}, values: { n: 0, total: 0, mean: null, middle: null, low: null } }]);
       const grouped = await adapter.transaction('r', (tx) => tx.aggregate('deal', 't1', { groupBy: ['stageKey'], metrics }));
       expect(grouped).toEqual([]);
     });
