@@ -14,6 +14,19 @@ export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
   return negative ? -q : q;
 }
 
+/**
+ * `divideHalfEven` for safe integers, without BigInt allocations: exact while the numerator stays
+ * within ±2^53 (the callers check), which covers every realistic amount.
+ */
+function divideHalfEvenSafe(numerator: number, denominator: number): number {
+  const negative = numerator < 0;
+  const n = negative ? -numerator : numerator;
+  let q = Math.floor(n / denominator);
+  const r = n - q * denominator;
+  if (r * 2 > denominator || (r * 2 === denominator && q % 2 === 1)) q += 1;
+  return negative ? -q : q;
+}
+
 /** Rounds a float to an integer half to even: `roundHalfEven(2.5) === 2`, `roundHalfEven(3.5) === 4`. */
 export function roundHalfEven(value: number): number {
   const floor = Math.floor(value);
@@ -36,21 +49,28 @@ function toSafeNumber(value: bigint, what: string): number {
  */
 export function lineTotal(quantity: number, unitPrice: number, discountPercent = 0): number {
   if (!Number.isSafeInteger(unitPrice)) throw new RangeError('unit prices are integer minor units');
-  const qtyMilli = BigInt(Math.round(quantity * 1000));
-  const keepBasis = BigInt(10_000 - Math.round(discountPercent * 100)); // hundredths of a percent kept
-  const numerator = qtyMilli * BigInt(unitPrice) * keepBasis;
+  const qtyMilli = Math.round(quantity * 1000);
+  const keepBasis = 10_000 - Math.round(discountPercent * 100); // hundredths of a percent kept
+  const product = qtyMilli * unitPrice * keepBasis;
+  if (Number.isSafeInteger(product)) return divideHalfEvenSafe(product, 10_000_000);
+  const numerator = BigInt(qtyMilli) * BigInt(unitPrice) * BigInt(keepBasis);
   return toSafeNumber(divideHalfEven(numerator, 1000n * 10_000n), 'line total');
 }
 
 /** Sums integer amounts, refusing results that are no longer exact. */
 export function sumAmounts(amounts: readonly number[]): number {
+  let total = 0;
+  for (const a of amounts) total += a;
+  if (Number.isSafeInteger(total) && Math.abs(total) < 2 ** 52) return total;
   return toSafeNumber(amounts.reduce((acc, a) => acc + BigInt(a), 0n), 'total');
 }
 
 /** `amount × probability%`, rounded half-even, in minor units. */
 export function weightedAmount(amount: number, probability: number): number {
-  const basis = BigInt(Math.round(probability * 100)); // hundredths of a percent
-  return toSafeNumber(divideHalfEven(BigInt(amount) * basis, 10_000n), 'weighted amount');
+  const basis = Math.round(probability * 100); // hundredths of a percent
+  const product = amount * basis;
+  if (Number.isSafeInteger(product)) return divideHalfEvenSafe(product, 10_000);
+  return toSafeNumber(divideHalfEven(BigInt(amount) * BigInt(basis), 10_000n), 'weighted amount');
 }
 
 /** Money helper: `money(1999, 'EUR')`. */

@@ -10,7 +10,10 @@ export function newRecordBase(id: string, tenantId: string, now: string): Record
 /** Drops keys whose value is `undefined`, so stored documents never carry them. */
 export function compact<T extends object>(value: T): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out as T;
 }
 

@@ -2,6 +2,7 @@ import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import { isValidTimeZone } from '../domain/calendar/zoned-time.js';
 import { validationError } from '../errors/crm-error.js';
 import { businessCalendarSchema, type BusinessCalendarInput } from '../schema/calendar.js';
+import { bumpConfigRevision } from './config-revision.js';
 import type { CrmContext, SettingRecord } from './context.js';
 import { runRead, runWrite } from './operation.js';
 import { parseInput } from './parse-input.js';
@@ -46,6 +47,7 @@ export class CalendarService {
       if (current) await op.update('setting', current, next);
       else await op.insert('setting', next);
       op.ctx.settings.invalidate();
+      await bumpConfigRevision(op);
       op.record('calendar.updated', { type: 'setting', id: 'calendar' }, { calendar: value });
       return value;
     });

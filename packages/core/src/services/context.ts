@@ -29,20 +29,58 @@ export interface CrmContext {
   assertOpen(): void;
 }
 
+/** Id of the setting row whose version changes with every configuration change (definitions, calendar, task types). */
+export const CONFIG_REVISION = 'configRevision';
+
 /**
- * Caches custom-field definitions per entity. Invalidated by any committed change to definitions,
- * including changes from other processes or tabs that reach the adapter's `onChange`.
+ * Tells caches whether the tenant's configuration changed since they loaded it — also when another
+ * process or connection changed it, which `onChange` does not always report. It reads one small row,
+ * once per transaction.
+ */
+export class ConfigRevision {
+  private seen: number | undefined;
+  private readonly checked = new WeakSet<StorageTx>();
+  private readonly caches: { invalidate(): void }[] = [];
+
+  constructor(private readonly tenantId: string) {}
+
+  register(cache: { invalidate(): void }): void {
+    this.caches.push(cache);
+  }
+
+  /** Drops every registered cache when the stored revision differs from the one they were loaded at. */
+  async ensureFresh(tx: StorageTx): Promise<void> {
+    if (this.checked.has(tx)) return;
+    this.checked.add(tx);
+    const [row] = await tx.getMany('setting', this.tenantId, [CONFIG_REVISION]);
+    const version = row?.version ?? 0;
+    if (version !== this.seen) {
+      for (const cache of this.caches) cache.invalidate();
+      this.seen = version;
+    }
+  }
+}
+
+/**
+ * Caches custom-field definitions per entity. Invalidated by any committed change to definitions:
+ * in-process through `onChange`, across processes through the configuration revision.
  */
 export class CustomFieldCache {
   private readonly cache = new Map<string, readonly CustomFieldDefinition[]>();
 
-  constructor(private readonly tenantId: string) {}
+  constructor(
+    private readonly tenantId: string,
+    private readonly revision: ConfigRevision,
+  ) {
+    revision.register(this);
+  }
 
   invalidate(): void {
     this.cache.clear();
   }
 
   async load(tx: StorageTx, entity: CustomizableEntity | string): Promise<readonly CustomFieldDefinition[]> {
+    await this.revision.ensureFresh(tx);
     const cached = this.cache.get(entity);
     if (cached) return cached;
     const { rows } = await tx.query('customField', this.tenantId, {
@@ -65,11 +103,16 @@ export interface SettingRecord<T> extends RecordBase {
 export class SettingsCache {
   private calendar: BusinessCalendar | undefined;
 
+  constructor(private readonly revision: ConfigRevision) {
+    revision.register(this);
+  }
+
   invalidate(): void {
     this.calendar = undefined;
   }
 
   async loadCalendar(tx: StorageTx, tenantId: string): Promise<BusinessCalendar> {
+    await this.revision.ensureFresh(tx);
     if (this.calendar) return this.calendar;
     const [row] = await tx.getMany('setting', tenantId, ['calendar']);
     this.calendar = row ? (row as unknown as SettingRecord<BusinessCalendar>).value : DEFAULT_CALENDAR;

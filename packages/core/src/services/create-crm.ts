@@ -12,7 +12,7 @@ import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { ActivityService } from './activity-service.js';
 import { CompanyService } from './company-service.js';
 import { ContactService } from './contact-service.js';
-import { CustomFieldCache, SettingsCache, type Actor, type CrmContext } from './context.js';
+import { ConfigRevision, CustomFieldCache, SettingsCache, type Actor, type CrmContext } from './context.js';
 import { CustomFieldService } from './custom-field-service.js';
 import { DealService } from './deal-service.js';
 import { LeadService } from './lead-service.js';
@@ -120,8 +120,9 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     options.random && 'seed' in options.random ? createSeededRandom(options.random.seed) : ((options.random as Random | undefined) ?? createCryptoRandom());
   const logger = options.logger ?? consoleLogger;
   const bus = new EventBus(logger);
-  const customFields = new CustomFieldCache(parsed.tenantId);
-  const settings = new SettingsCache();
+  const revision = new ConfigRevision(parsed.tenantId);
+  const customFields = new CustomFieldCache(parsed.tenantId, revision);
+  const settings = new SettingsCache(revision);
   let closed = false;
 
   await storage.open(CRM_STORAGE_SCHEMA);

@@ -11,6 +11,7 @@ import {
   type CustomizableEntity,
 } from '../schema/custom-field.js';
 import * as z from 'zod/mini';
+import { bumpConfigRevision } from './config-revision.js';
 import type { CrmContext } from './context.js';
 import { runRead, runWrite } from './operation.js';
 import { parseInput } from './parse-input.js';
@@ -55,6 +56,7 @@ export class CustomFieldService {
         throw error;
       }
       op.record('customField.defined', { type: 'customField', id: definition.id }, { definition });
+      await bumpConfigRevision(op);
       this.ctx.customFields.invalidate();
       return definition;
     });
@@ -80,6 +82,7 @@ export class CustomFieldService {
       if (next === current) return current;
       await op.update('customField', current, next);
       op.record('customField.updated', { type: 'customField', id: current.id }, { changes: diffRecords(current, next) });
+      await bumpConfigRevision(op);
       this.ctx.customFields.invalidate();
       return next;
     });

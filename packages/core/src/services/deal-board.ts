@@ -99,7 +99,8 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
       );
     }
     const groups = await op.tx.aggregate('deal', op.tenantId, {
-      filter: base,
+      // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
+      filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
       groupBy: ['stageKey', 'value.currency'],
       metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
       customTypes,

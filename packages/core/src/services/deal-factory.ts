@@ -63,17 +63,16 @@ export function resolveCurrency(
 
 /** A new stage visit for a deal entering a stage. */
 export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string): StageVisit {
-  return compact({
-    ...newRecordBase(op.newId('stageVisit'), op.tenantId, op.now),
-    dealId: deal.id,
-    pipelineId: deal.pipelineId,
-    stageKey: deal.stageKey,
-    enteredAt: op.now,
-    enteredBy: op.ctx.actor?.userId,
-    fromStageKey,
-    ownerId: deal.ownerId,
-    postponeCount: 0,
-  });
+  const visit = newRecordBase(op.newId('stageVisit'), op.tenantId, op.now) as StageVisit & Record<string, unknown>;
+  visit.dealId = deal.id;
+  visit.pipelineId = deal.pipelineId;
+  visit.stageKey = deal.stageKey;
+  visit.enteredAt = op.now;
+  if (op.ctx.actor) visit.enteredBy = op.ctx.actor.userId;
+  if (fromStageKey !== undefined) visit.fromStageKey = fromStageKey;
+  if (deal.ownerId !== undefined) visit.ownerId = deal.ownerId;
+  visit.postponeCount = 0;
+  return visit;
 }
 
 /**
@@ -102,32 +101,36 @@ export function buildDeal(
     throw validationError(context, [{ path: ['lineItems'], code: 'too_big', message: (error as Error).message }]);
   }
   const probability = input.probability ?? stage.probability;
-  const deal = compact({
-    ...newRecordBase(input.id ?? op.newId('deal'), op.tenantId, op.now),
-    title: input.title,
-    pipelineId: pipeline.id,
-    stageKey: stage.key,
-    status: 'open' as const,
-    ownerId: input.ownerId ?? op.ctx.actor?.userId,
-    contactId: input.contactId,
-    companyId: input.companyId,
-    leadId: input.leadId,
-    ...valueFields(amount, currency, probability),
-    lineItems,
-    probability,
-    probabilityManual: input.probability !== undefined,
-    expectedCloseDate: input.expectedCloseDate,
-    expectedCloseMonth: input.expectedCloseDate?.slice(0, 7),
-    country: input.country,
-    stageEnteredAt: op.now,
-    lastActivityAt: op.now,
-    postponeCount: 0,
-    stagePostponeCount: 0,
-    source: input.source,
-    tags: input.tags ?? [],
-    custom: custom.values,
-  }) as Deal;
-  return { deal, visit: newStageVisit(op, deal) };
+  // Built field by field (no spread + compact): imports create many of these.
+  const deal: Record<string, unknown> = newRecordBase(input.id ?? op.newId('deal'), op.tenantId, op.now) as unknown as Record<string, unknown>;
+  deal.title = input.title;
+  deal.pipelineId = pipeline.id;
+  deal.stageKey = stage.key;
+  deal.status = 'open';
+  const ownerId = input.ownerId ?? op.ctx.actor?.userId;
+  if (ownerId !== undefined) deal.ownerId = ownerId;
+  if (input.contactId !== undefined) deal.contactId = input.contactId;
+  if (input.companyId !== undefined) deal.companyId = input.companyId;
+  if (input.leadId !== undefined) deal.leadId = input.leadId;
+  const money = valueFields(amount, currency, probability);
+  deal.value = money.value;
+  deal.weightedValue = money.weightedValue;
+  deal.lineItems = lineItems;
+  deal.probability = probability;
+  deal.probabilityManual = input.probability !== undefined;
+  if (input.expectedCloseDate !== undefined) {
+    deal.expectedCloseDate = input.expectedCloseDate;
+    deal.expectedCloseMonth = input.expectedCloseDate.slice(0, 7);
+  }
+  if (input.country !== undefined) deal.country = input.country;
+  deal.stageEnteredAt = op.now;
+  deal.lastActivityAt = op.now;
+  deal.postponeCount = 0;
+  deal.stagePostponeCount = 0;
+  if (input.source !== undefined) deal.source = input.source;
+  deal.tags = input.tags ?? [];
+  deal.custom = custom.values;
+  return { deal: deal as unknown as Deal, visit: newStageVisit(op, deal as unknown as Deal) };
 }
 
 /**

@@ -84,8 +84,12 @@ export class Operation {
    * handlers after commit. `refs` are the records whose timelines show it (the subject is added).
    */
   record<K extends CrmEventName>(type: K, subject: EventRef, data: CrmEventMap[K], refs: readonly (EventRef | undefined)[] = []): void {
-    const keys = new Set<string>([refKey(subject)]);
-    for (const ref of refs) if (ref && ref.id) keys.add(refKey(ref));
+    const keys = [refKey(subject)];
+    for (const ref of refs) {
+      if (!ref || !ref.id) continue;
+      const key = refKey(ref);
+      if (!keys.includes(key)) keys.push(key);
+    }
     const entry: EventLogEntry = {
       id: this.newId('event'),
       tenantId: this.ctx.tenantId,
@@ -96,7 +100,7 @@ export class Operation {
       at: this.now,
       subjectType: subject.type,
       subjectId: subject.id,
-      refs: [...keys],
+      refs: keys,
       data: data as unknown as Record<string, unknown>,
       ...(this.ctx.actor ? { actorId: this.ctx.actor.userId } : {}),
     };

@@ -22,6 +22,7 @@ import {
 import { taskTypeSchema, type TaskTypeDefinition, type TaskTypeInput } from '../schema/task-type.js';
 import type { TaskField } from '../storage/crm-schema.js';
 import { touchRecords } from './activity-service.js';
+import { bumpConfigRevision } from './config-revision.js';
 import type { CrmContext, SettingRecord } from './context.js';
 import { moveIn } from './funnel-service.js';
 import { listRecords, type ListOptions, type Page } from './list-options.js';
@@ -408,6 +409,7 @@ export class TaskService {
       };
       if (current) await op.update('setting', current, record);
       else await op.insert('setting', record);
+      await bumpConfigRevision(op);
       return parsed;
     });
   }

@@ -33,6 +33,8 @@ const lead: EntitySchema = {
   name: 'lead',
   fields: leadFields,
   indexes: [
+    // Lists default to newest first.
+    { name: 'created', fields: ['createdAt'] },
     { name: 'status', fields: ['status', 'createdAt'] },
     { name: 'owner', fields: ['ownerId', 'status', 'createdAt'] },
     { name: 'convertedContact', fields: ['converted.contactId'] },
@@ -61,6 +63,8 @@ const contact: EntitySchema = {
   name: 'contact',
   fields: contactFields,
   indexes: [
+    // Lists default to newest first.
+    { name: 'created', fields: ['createdAt'] },
     { name: 'company', fields: ['companyId', 'name'] },
     { name: 'owner', fields: ['ownerId', 'name'] },
     { name: 'lead', fields: ['leadId'] },
@@ -86,6 +90,8 @@ const company: EntitySchema = {
   name: 'company',
   fields: companyFields,
   indexes: [
+    // Lists default to newest first.
+    { name: 'created', fields: ['createdAt'] },
     { name: 'name', fields: ['name'] },
     { name: 'domain', fields: ['domain'] },
     { name: 'owner', fields: ['ownerId', 'name'] },
@@ -131,6 +137,8 @@ const deal: EntitySchema = {
   name: 'deal',
   fields: dealFields,
   indexes: [
+    // Lists default to newest first.
+    { name: 'created', fields: ['createdAt'] },
     // The pipeline board: one page of cards per stage, in stage-entry order.
     { name: 'board', fields: ['pipelineId', 'stageKey', 'stageEnteredAt'] },
     // The forecast: open deals by expected close month.
@@ -179,6 +187,8 @@ const task: EntitySchema = {
   name: 'task',
   fields: taskFields,
   indexes: [
+    // Task lists default to due order.
+    { name: 'dueAt', fields: ['dueAt'] },
     // An owner's agenda: open tasks by due time.
     { name: 'agenda', fields: ['ownerId', 'status', 'dueAt'] },
     { name: 'due', fields: ['status', 'dueAt'] },
@@ -210,6 +220,8 @@ const activity: EntitySchema = {
   name: 'activity',
   fields: activityFields,
   indexes: [
+    // Activity lists default to most recent first.
+    { name: 'occurred', fields: ['occurredAt'] },
     { name: 'deal', fields: ['dealId', 'occurredAt'] },
     { name: 'contact', fields: ['contactId', 'occurredAt'] },
     { name: 'company', fields: ['companyId', 'occurredAt'] },
@@ -304,7 +316,7 @@ const notification: EntitySchema = {
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 3,
+  version: 4,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
 };
 

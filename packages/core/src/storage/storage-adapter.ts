@@ -113,6 +113,10 @@ export interface StorageAdapter {
    * If `fn` throws or rejects, everything is rolled back and the error is rethrown unchanged.
    * `rw` transactions are serialised with respect to each other (per tenant at least);
    * engine errors surface as `CrmError` `STORAGE` with `retryable` set when a retry can help.
+   * `fn` must not start another transaction on the same adapter: writers are serialised, so a nested
+   * `rw` transaction would wait for its parent forever.
+   * Reads of an `r` transaction should see one consistent snapshot where the engine offers one
+   * (SQLite, PostgreSQL, IndexedDB do); the memory adapter reads the latest committed state at each call.
    */
   transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T>;
 

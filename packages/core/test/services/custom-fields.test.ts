@@ -80,3 +80,22 @@ describe('custom fields', () => {
     expect(issuePaths(e3)).toEqual(['currency']);
   });
 });
+
+describe('configuration across processes', () => {
+  it('sees custom fields and calendars defined by another process that sends no change events', async () => {
+    const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+    const shared = createMemoryStorage();
+    // Another process on the same database: its commits never reach this process's onChange.
+    const deaf = { ...shared, open: shared.open, transaction: shared.transaction, close: async () => {}, onChange: () => () => {} };
+    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
+    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
+    await here.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
+    await here.deals.create({ title: 'warms the cache' });
+    await there.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'text' });
+    const deal = await here.deals.create({ title: 'uses it', custom: { tier: 'gold' } });
+    expect(deal.custom).toEqual({ tier: 'gold' });
+    await here.calendar.get();
+    await there.calendar.set({ timezone: 'Asia/Tokyo', workingDays: [1, 2, 3, 4, 5], workingHours: [{ start: '09:00', end: '18:00' }], holidays: [] });
+    expect((await here.calendar.get()).timezone).toBe('Asia/Tokyo');
+  });
+});

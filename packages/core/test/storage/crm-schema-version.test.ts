@@ -9,7 +9,7 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core';
  * `CRM_STORAGE_SCHEMA.version` and add the new fingerprint.
  */
 const FINGERPRINTS: Record<number, string> = {
-  3: 'd2f8f7f3fa201ce1',
+  4: '9bf2e3f64c074bb2',
 };
 
 it('the storage schema changes only together with its version', () => {
