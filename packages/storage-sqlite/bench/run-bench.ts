@@ -301,16 +301,16 @@ async function bigQueryPhase(file: string, pipelineId: string): Promise<{ entrie
   const page = raw.prepare(`SELECT doc FROM "${t('deal')}" WHERE tenant_id = ? AND pipeline_id = ? AND stage_key = ? ORDER BY stage_entered_at, id LIMIT ?`).pluck();
   // The same SQL text crmkit compiles for these aggregates: the comparison is about the work around it.
   const totals = raw.prepare(
-    `SELECT "t"."stage_key" AS "g0", "t"."value__currency" AS "g1", COUNT(*) AS "m0", TOTAL("t"."value__amount") AS "m1", TOTAL("t"."weighted_value__amount") AS "m2" FROM "${t('deal')}" AS "t" WHERE "t"."tenant_id" = ? AND "t"."pipeline_id" = ? GROUP BY "g0", "g1" ORDER BY "g0" ASC, "g1" ASC`,
+    `SELECT "t"."stage_key" AS "g0", "t"."value__currency" AS "g1", COUNT(*) AS "m0", TOTAL("t"."value__amount") AS "m1", TOTAL("t"."weighted_value__amount") AS "m2" FROM "${t('deal')}" AS "t" WHERE "t"."tenant_id" = ? AND "t"."pipeline_id" = ? AND "t"."stage_key" IN (${OPEN_STAGES.map(() => '?').join(', ')}) GROUP BY "g0", "g1" ORDER BY "g0" ASC, "g1" ASC`,
   ).raw();
   const byStage = raw.prepare(`SELECT "t"."stage_key" AS "g0", COUNT(*) AS "m0", TOTAL("t"."value__amount") AS "m1" FROM "${t('deal')}" AS "t" WHERE "t"."tenant_id" = ? GROUP BY "g0" ORDER BY "g0" ASC`).raw();
-  log(`plans: totals ${JSON.stringify(raw.prepare(`EXPLAIN QUERY PLAN ${totals.source}`).all(TENANT, pipelineId).map((r) => (r as { detail: string }).detail))}, by stage ${JSON.stringify(raw.prepare(`EXPLAIN QUERY PLAN ${byStage.source}`).all(TENANT).map((r) => (r as { detail: string }).detail))}`);
+  log(`plans: totals ${JSON.stringify(raw.prepare(`EXPLAIN QUERY PLAN ${totals.source}`).all(TENANT, pipelineId, ...OPEN_STAGES).map((r) => (r as { detail: string }).detail))}, by stage ${JSON.stringify(raw.prepare(`EXPLAIN QUERY PLAN ${byStage.source}`).all(TENANT).map((r) => (r as { detail: string }).detail))}`);
 
   const rawBoard = () => {
     begin.run();
     const pipeline = JSON.parse(getPipeline.get(TENANT, pipelineId) as string) as { stages: { key: string }[] };
     const columns = OPEN_STAGES.map((key) => (page.all(TENANT, pipelineId, key, 51) as string[]).slice(0, 50).map((d) => JSON.parse(d) as Row));
-    const groups = totals.all(TENANT, pipelineId);
+    const groups = totals.all(TENANT, pipelineId, ...OPEN_STAGES);
     commit.run();
     return { pipeline, columns, groups };
   };

@@ -19,15 +19,19 @@ export interface EventRef {
  */
 export class Operation {
   readonly nowMs: number;
-  readonly now: string;
   readonly events: CrmEvent[] = [];
+  private nowText: string | undefined;
 
   constructor(
     readonly ctx: CrmContext,
     readonly tx: StorageTx,
   ) {
     this.nowMs = ctx.clock.now();
-    this.now = toTimestamp(this.nowMs);
+  }
+
+  /** The operation's time as a canonical timestamp (formatted on first use: reads rarely need it). */
+  get now(): string {
+    return (this.nowText ??= toTimestamp(this.nowMs));
   }
 
   get tenantId(): string {
