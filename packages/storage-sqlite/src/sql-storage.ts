@@ -180,18 +180,13 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       const t = this.guard(entity);
       const compiled = compileAggregate(this.context(t, tenantId, spec.customTypes, 'aggregate'), spec);
       let raw: unknown[][];
-      const medianRows: unknown[][][] = [];
       try {
         const found = this.session.select(compiled.query);
         raw = found instanceof Promise ? await found : found;
-        for (const query of compiled.medianQueries) {
-          const rows = this.session.select(query);
-          medianRows.push(rows instanceof Promise ? await rows : rows);
-        }
       } catch (error) {
         engineFailure(this.state, 'aggregate', error);
       }
-      return compiled.read(raw, medianRows);
+      return compiled.read(raw);
     }
 
     async write(entity: string, tenantId: string, ops: readonly WriteOp[]): Promise<void> {

@@ -155,6 +155,6 @@ describe('sqlite query plans: hot paths use indexes, never a table scan', () => 
     const timelinePlan = plan(timeline.query);
     expect(timelinePlan).toContain('SEARCH s USING PRIMARY KEY (tenant_id=? AND value=?)');
     expect(timelinePlan).toContain('SEARCH t USING INDEX sqlite_autoindex_event_1 (tenant_id=? AND id=?)');
-    expect(plan(compilePageQuery(ctx('deal'), { sort: [{ field: 'createdAt', direction: 'desc' }], limit: 50 }).query)).toContain('USING INDEX deal__crmkit_created (tenant_id=?)');
+    expect(plan(compilePageQuery(ctx('deal'), { sort: [{ field: 'createdAt', direction: 'desc' }], limit: 50 }).query)).toContain('USING INDEX deal__created (tenant_id=?)');
   });
 });

@@ -56,21 +56,20 @@ export async function funnelReport(op: Operation, options: FunnelReportOptions):
     ...(options.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: options.ownerId }] : []),
   ];
   const where = (...more: Filter[]): Filter => ({ op: 'and', filters: [...scope, ...more] });
-  const [exits, outcomes, times] = [
-    await op.tx.aggregate('stageVisit', op.tenantId, { filter: where(), groupBy: ['stageKey', 'exitKind'], metrics: { n: { fn: 'count' } } }),
-    await op.tx.aggregate('stageVisit', op.tenantId, { filter: where({ op: 'eq', field: 'closedAs', value: 'won' }), groupBy: ['stageKey'], metrics: { n: { fn: 'count' } } }),
-    await op.tx.aggregate('stageVisit', op.tenantId, {
-      filter: where({ op: 'gte', field: 'durationMs', value: 0 }),
-      groupBy: ['stageKey'],
-      metrics: { mean: { fn: 'avg', field: 'durationMs' }, median: { fn: 'median', field: 'durationMs' } },
-    }),
-  ];
+  // Two scans: counts by stage, exit kind and eventual outcome; then time in stage (mean, median) of the exited visits.
+  const exits = await op.tx.aggregate('stageVisit', op.tenantId, { filter: where(), groupBy: ['stageKey', 'exitKind', 'closedAs'], metrics: { n: { fn: 'count' } } });
+  const times = await op.tx.aggregate('stageVisit', op.tenantId, {
+    filter: where({ op: 'gte', field: 'durationMs', value: 0 }),
+    groupBy: ['stageKey'],
+    metrics: { mean: { fn: 'avg', field: 'durationMs' }, median: { fn: 'median', field: 'durationMs' } },
+  });
   const stages = pipeline.stages.map((stage): FunnelStage => {
     const mine = exits.filter((r) => r.group.stageKey === stage.key);
-    const count = (test: (kind: string | null) => boolean) => mine.filter((r) => test(r.group.exitKind as string | null)).reduce((n, r) => n + (r.values.n as number), 0);
+    const countWhere = (test: (row: (typeof mine)[number]) => boolean) => mine.filter(test).reduce((n, r) => n + (r.values.n as number), 0);
+    const count = (test: (kind: string | null) => boolean) => countWhere((r) => test(r.group.exitKind as string | null));
     const entered = count(() => true);
     const advanced = count((k) => k !== null && ADVANCED.has(k));
-    const won = (outcomes.find((r) => r.group.stageKey === stage.key)?.values.n as number | undefined) ?? 0;
+    const won = countWhere((r) => r.group.closedAs === 'won');
     const time = times.find((r) => r.group.stageKey === stage.key);
     const inStage: Filter = { op: 'eq', field: 'stageKey', value: stage.key };
     return {
