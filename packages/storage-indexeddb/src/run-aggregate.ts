@@ -1,4 +1,17 @@
-import { executeAggregate, getPath, matchFilter, type AggregateMetric, type AggregateRow, type AggregateSpec } from '@crmkit/core';
+import { executeAggregate, getPath, matchFilter, type AggregateMetric, type AggregateRow, type AggregateSpec, type Filter } from '@crmkit/core';
+
+/** Every field a filter tree mentions. */
+function fieldsOf(filter: Filter | undefined, into: string[] = []): string[] {
+  if (!filter) return into;
+  if ('filters' in filter) for (const f of filter.filters) fieldsOf(f, into);
+  else into.push(filter.field);
+  return into;
+}
+
+/** The same filter over projection slots instead of field paths. */
+function onSlots(filter: Filter, slot: (field: string) => string): Filter {
+  return 'filters' in filter ? { op: filter.op, filters: filter.filters.map((f) => onSlots(f, slot)) } : { ...filter, field: slot(filter.field) };
+}
 import { request } from './idb-request.js';
 import { planQuery } from './query-planner.js';
 import { growing, scanPlan, sourceOf, type ReadScope } from './read-scope.js';
@@ -16,13 +29,13 @@ export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promi
   const groupBy = spec.groupBy ?? [];
   const metrics = Object.entries(spec.metrics);
   const staged = scope.staged;
-  if (plan.exact && !staged?.size && metrics.every(([, m]) => m.fn === 'count') && groupBy.every((f) => plan.fixed.has(f))) {
+  if (plan.exact && !staged?.size && metrics.every(([, m]) => m.fn === 'count' && !m.where) && groupBy.every((f) => plan.fixed.has(f))) {
     const source = sourceOf(scope, plan);
     let count = 0;
     for (const range of plan.ranges) count += await request(source.count(range));
     return count === 0 && groupBy.length ? [] : [{ group: Object.fromEntries(groupBy.map((f) => [f, plan.fixed.get(f)!])), values: Object.fromEntries(metrics.map(([alias]) => [alias, count])) }];
   }
-  const fields = [...new Set([...groupBy, ...metrics.flatMap(([, m]) => (m.fn === 'count' ? [] : [m.field]))])];
+  const fields = [...new Set([...groupBy, ...metrics.flatMap(([, m]) => [...(m.fn === 'count' ? [] : [m.field]), ...fieldsOf(m.where)])])];
   const slot = (field: string) => String(fields.indexOf(field));
   const projections: unknown[][] = [];
   const seen = plan.dedupe ? new Set<string>() : undefined;
@@ -37,7 +50,12 @@ export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promi
   if (staged) for (const row of staged.values()) if (row) add(row);
   const projected = executeAggregate(projections, {
     groupBy: groupBy.map(slot),
-    metrics: Object.fromEntries(metrics.map(([alias, m]) => [alias, m.fn === 'count' ? m : ({ fn: m.fn, field: slot(m.field) } as AggregateMetric)])),
+    metrics: Object.fromEntries(
+      metrics.map(([alias, m]) => {
+        const where = m.where ? { where: onSlots(m.where, slot) } : {};
+        return [alias, (m.fn === 'count' ? { fn: 'count', ...where } : { fn: m.fn, field: slot(m.field), ...where }) as AggregateMetric];
+      }),
+    ),
   });
   return projected.map(({ group, values }) => ({ group: Object.fromEntries(groupBy.map((f) => [f, group[slot(f)]!])), values }));
 }

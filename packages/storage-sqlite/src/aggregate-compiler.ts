@@ -40,10 +40,14 @@ export function compileAggregate(ctx: ResolveContext, spec: AggregateSpec): Comp
   if (filter) conditions.push(filter);
 
   // Resolve and check every metric first.
-  type Resolved = { fn: 'count' } | { fn: 'sum' | 'avg' | 'min' | 'max' | 'median'; field: ReturnType<typeof resolveScalar> };
+  type Condition = { where?: SqlFragment };
+  type Resolved = ({ fn: 'count' } | { fn: 'sum' | 'avg' | 'min' | 'max' | 'median'; field: ReturnType<typeof resolveScalar> }) & Condition;
   const resolved: Resolved[] = metricEntries.map(([name, metric]) => {
     const path = ['metrics', name];
-    if (metric?.fn === 'count') return { fn: 'count' };
+    // A metric's own filter (SQL FILTER (WHERE …)), as a CASE inside its aggregate.
+    const where = metric?.where === undefined ? undefined : compileFilter(ctx, metric.where);
+    const condition: Condition = where ? { where } : {};
+    if (metric?.fn === 'count') return { fn: 'count', ...condition };
     const fn = metric?.fn;
     if (fn !== 'sum' && fn !== 'avg' && fn !== 'min' && fn !== 'max' && fn !== 'median') {
       throw invalidInput(ctx.context, [...path, 'fn'], 'invalid_value', 'must be one of count, sum, avg, min, max, median');
@@ -51,20 +55,25 @@ export function compileAggregate(ctx: ResolveContext, spec: AggregateSpec): Comp
     const field = resolveScalar(ctx, metric.field, [...path, 'field']);
     if ((fn === 'sum' || fn === 'avg' || fn === 'median') && field.type !== 'number') throw invalidInput(ctx.context, [...path, 'field'], 'invalid_op', `${fn} needs a number field`);
     if ((fn === 'min' || fn === 'max') && field.type === 'boolean') throw invalidInput(ctx.context, [...path, 'field'], 'invalid_op', `${fn} needs a number or text field`);
-    return { fn, field };
+    return { fn, field, ...condition };
   });
   const hasMedian = resolved.some((m) => m.fn === 'median');
 
   // Without medians: one GROUP BY over the table. With medians: one statement too — a CTE ranks each
   // median field within its group (window functions), the outer GROUP BY averages the middle value(s).
-  const valueOf = (i: number): SqlFragment => (hasMedian ? sql.id(`c${i}`) : (resolved[i] as { field: { expr: SqlFragment } }).field.expr);
+  /** The value a metric aggregates, NULL outside its own filter (a count counts 1s). */
+  const rawValue = (metric: Resolved): SqlFragment => {
+    const expr = metric.fn === 'count' ? sql`1` : metric.field.expr;
+    return metric.where ? sql`CASE WHEN ${metric.where} THEN ${expr} END` : expr;
+  };
+  const valueOf = (i: number): SqlFragment => (hasMedian ? sql.id(`c${i}`) : rawValue(resolved[i]!));
   const groupRef = (i: number): SqlFragment => (hasMedian ? sql.id(`g${i}`) : groups[i]!.expr);
   const selects: SqlFragment[] = groups.map((_, i) => sql`${groupRef(i)} AS ${sql.id(`g${i}`)}`);
   const readers: MetricReader[] = [];
   resolved.forEach((metric, i) => {
     const alias = sql.id(`m${i}`);
     if (metric.fn === 'count') {
-      selects.push(sql`COUNT(*) AS ${alias}`);
+      selects.push(metric.where ? sql`COUNT(${valueOf(i)}) AS ${alias}` : sql`COUNT(*) AS ${alias}`);
       readers.push((v) => dialect.readNumber(v) ?? 0);
     } else if (metric.fn === 'sum') {
       selects.push(sql`${dialect.sum(valueOf(i))} AS ${alias}`);
@@ -93,12 +102,13 @@ export function compileAggregate(ctx: ResolveContext, spec: AggregateSpec): Comp
     const partition = groups.length ? sql`PARTITION BY ${sql.join(groups.map((g) => g.expr))} ` : sql``;
     const inner: SqlFragment[] = groups.map((g, i) => sql`${g.expr} AS ${sql.id(`g${i}`)}`);
     resolved.forEach((metric, i) => {
-      if (metric.fn === 'count') return;
-      inner.push(sql`${metric.field.expr} AS ${sql.id(`c${i}`)}`);
+      if (metric.fn === 'count' && !metric.where) return;
+      const value = rawValue(metric);
+      inner.push(sql`${value} AS ${sql.id(`c${i}`)}`);
       if (metric.fn === 'median') {
         // Missing values rank last, so the present ones are numbered 1…n.
-        inner.push(sql`ROW_NUMBER() OVER (${partition}ORDER BY (${metric.field.expr} IS NULL), ${metric.field.expr}) AS ${sql.id(`r${i}`)}`);
-        inner.push(sql`COUNT(${metric.field.expr}) OVER (${partition}) AS ${sql.id(`n${i}`)}`);
+        inner.push(sql`ROW_NUMBER() OVER (${partition}ORDER BY (${value} IS NULL), ${value}) AS ${sql.id(`r${i}`)}`);
+        inner.push(sql`COUNT(${value}) OVER (${partition}) AS ${sql.id(`n${i}`)}`);
       }
     });
     const ranked = sql`SELECT ${sql.join(inner)} FROM ${dialect.table(ctx.table.table)} AS "t" WHERE ${sql.join(conditions, sql` AND `)}`;

@@ -48,11 +48,12 @@ export function executeAggregate(rows: Iterable<unknown>, spec: AggregateSpec): 
   for (const { key, rows: groupRows } of groups.values()) {
     const values: Record<string, number | string | null> = {};
     for (const [alias, metric] of Object.entries(spec.metrics)) {
+      const rowsOfMetric = metric.where ? groupRows.filter((r) => matchFilter(r, metric.where)) : groupRows;
       if (metric.fn === 'count') {
-        values[alias] = groupRows.length;
+        values[alias] = rowsOfMetric.length;
         continue;
       }
-      const present = groupRows.map((r) => getPath(r, metric.field)).filter((v) => v !== null && v !== undefined);
+      const present = rowsOfMetric.map((r) => getPath(r, metric.field)).filter((v) => v !== null && v !== undefined);
       switch (metric.fn) {
         case 'sum':
           values[alias] = (present as number[]).reduce((a, b) => a + b, 0);

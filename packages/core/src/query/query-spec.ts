@@ -50,13 +50,15 @@ export interface QuerySpec<F extends string = string> {
 }
 
 export type AggregateMetric<F extends string = string> =
-  | { readonly fn: 'count' }
-  | { readonly fn: 'sum' | 'avg' | 'min' | 'max' | 'median'; readonly field: F };
+  | { readonly fn: 'count'; readonly where?: Filter<F> }
+  | { readonly fn: 'sum' | 'avg' | 'min' | 'max' | 'median'; readonly field: F; readonly where?: Filter<F> };
 
 /**
  * Group rows by fields and compute metrics per group.
  * `sum` of no values is 0; `avg`/`min`/`max`/`median` of no values are `null`; nulls are ignored by every metric
- * but `count`. `median` of an even count is the mean of the two middle values.
+ * but `count`. `median` of an even count is the mean of the two middle values. A metric's own `where`
+ * restricts the rows it looks at within each group (SQL's `FILTER (WHERE …)`): one scan answers
+ * "entered, advanced and lost per stage".
  * Groups come ordered by their key values ascending (the `compare` order).
  */
 export interface AggregateSpec<F extends string = string> {

@@ -192,15 +192,16 @@ export function validateAggregate(spec: unknown, resolve: FieldResolver, context
         issues.push({ path, code: 'invalid_type', message: 'must be { fn, field }' });
         continue;
       }
+      if (metric.where !== undefined) issues.push(...validateFilterTree(metric.where, resolve, [...path, 'where']));
       if (metric.fn === 'count') {
-        checkKeys(metric, ['fn'], path, issues);
+        checkKeys(metric, ['fn', 'where'], path, issues);
         continue;
       }
       if (!['sum', 'avg', 'min', 'max', 'median'].includes(metric.fn as string)) {
         issues.push({ path: [...path, 'fn'], code: 'invalid_value', message: 'must be one of count, sum, avg, min, max, median' });
         continue;
       }
-      checkKeys(metric, ['fn', 'field'], path, issues);
+      checkKeys(metric, ['fn', 'field', 'where'], path, issues);
       const type = checkField(metric.field, resolve, [...path, 'field'], issues);
       const numeric = metric.fn === 'sum' || metric.fn === 'avg' || metric.fn === 'median';
       if (type && (numeric ? type !== 'number' : type !== 'number' && type !== 'string')) {

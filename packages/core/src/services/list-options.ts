@@ -141,6 +141,10 @@ export async function listRecords<T extends RecordBase>(
 export async function aggregateRecords(op: Operation, entity: string, options: unknown, context: string): Promise<AggregateRow[]> {
   const resolve = await fieldResolver(op, entity);
   const spec = validateAggregate(options, resolve, context);
-  const fields = [...filterFields(spec.filter), ...(spec.groupBy ?? []), ...Object.values(spec.metrics).flatMap((m) => ('field' in m ? [m.field] : []))];
+  const fields = [
+    ...filterFields(spec.filter),
+    ...(spec.groupBy ?? []),
+    ...Object.values(spec.metrics).flatMap((m) => [...('field' in m ? [m.field] : []), ...filterFields(m.where)]),
+  ];
   return op.tx.aggregate(entity, op.tenantId, { ...spec, customTypes: customTypesOf(fields, resolve) });
 }

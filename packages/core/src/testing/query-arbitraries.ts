@@ -142,13 +142,18 @@ export const differentialAggregateArb: fc.Arbitrary<AggregateSpec> = fc
     median: fc.constantFrom(...numericFields),
     min: fc.constantFrom(...orderedFields),
     max: fc.constantFrom(...orderedFields),
+    countWhere: differentialFilterArb,
+    sumWhere: differentialFilterArb,
+    medianWhere: fc.option(differentialFilterArb, { nil: undefined }),
   })
-  .map(({ filter, groupBy, sum, avg, median, min, max }) => {
+  .map(({ filter, groupBy, sum, avg, median, min, max, countWhere, sumWhere, medianWhere }) => {
     const metrics: Record<string, AggregateMetric> = {
       n: { fn: 'count' },
+      some: { fn: 'count', where: countWhere },
       total: { fn: 'sum', field: sum },
+      partial: { fn: 'sum', field: sum, where: sumWhere },
       mean: { fn: 'avg', field: avg },
-      middle: { fn: 'median', field: median },
+      middle: { fn: 'median', field: median, ...(medianWhere ? { where: medianWhere } : {}) },
       lowest: { fn: 'min', field: min },
       highest: { fn: 'max', field: max },
     };

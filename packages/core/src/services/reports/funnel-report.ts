@@ -56,21 +56,30 @@ export async function funnelReport(op: Operation, options: FunnelReportOptions):
     ...(options.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: options.ownerId }] : []),
   ];
   const where = (...more: Filter[]): Filter => ({ op: 'and', filters: [...scope, ...more] });
-  // Two scans: counts by stage, exit kind and eventual outcome; then time in stage (mean, median) of the exited visits.
-  const exits = await op.tx.aggregate('stageVisit', op.tenantId, { filter: where(), groupBy: ['stageKey', 'exitKind', 'closedAs'], metrics: { n: { fn: 'count' } } });
-  const times = await op.tx.aggregate('stageVisit', op.tenantId, {
-    filter: where({ op: 'gte', field: 'durationMs', value: 0 }),
+  // One scan: per stage, entries and their exits by kind (conditional counts), eventual wins, time in stage.
+  const exit = (values: readonly (string | null)[]): Filter => ({ op: 'in', field: 'exitKind', values });
+  const rows = await op.tx.aggregate('stageVisit', op.tenantId, {
+    filter: where(),
     groupBy: ['stageKey'],
-    metrics: { mean: { fn: 'avg', field: 'durationMs' }, median: { fn: 'median', field: 'durationMs' } },
+    metrics: {
+      entered: { fn: 'count' },
+      advanced: { fn: 'count', where: exit([...ADVANCED]) },
+      lost: { fn: 'count', where: exit(['lost']) },
+      movedBack: { fn: 'count', where: exit(['movedBack']) },
+      otherExits: { fn: 'count', where: exit([...OTHER]) },
+      inStage: { fn: 'count', where: exit([null]) },
+      won: { fn: 'count', where: { op: 'eq', field: 'closedAs', value: 'won' } },
+      // Only exited visits have a duration: missing values are ignored.
+      mean: { fn: 'avg', field: 'durationMs' },
+      median: { fn: 'median', field: 'durationMs' },
+    },
   });
   const stages = pipeline.stages.map((stage): FunnelStage => {
-    const mine = exits.filter((r) => r.group.stageKey === stage.key);
-    const countWhere = (test: (row: (typeof mine)[number]) => boolean) => mine.filter(test).reduce((n, r) => n + (r.values.n as number), 0);
-    const count = (test: (kind: string | null) => boolean) => countWhere((r) => test(r.group.exitKind as string | null));
-    const entered = count(() => true);
-    const advanced = count((k) => k !== null && ADVANCED.has(k));
-    const won = countWhere((r) => r.group.closedAs === 'won');
-    const time = times.find((r) => r.group.stageKey === stage.key);
+    const values = rows.find((r) => r.group.stageKey === stage.key)?.values ?? {};
+    const count = (name: string) => (values[name] as number | undefined) ?? 0;
+    const entered = count('entered');
+    const advanced = count('advanced');
+    const won = count('won');
     const inStage: Filter = { op: 'eq', field: 'stageKey', value: stage.key };
     return {
       stageKey: stage.key,
@@ -78,14 +87,14 @@ export async function funnelReport(op: Operation, options: FunnelReportOptions):
       kind: stage.kind,
       entered,
       advanced,
-      lost: count((k) => k === 'lost'),
-      movedBack: count((k) => k === 'movedBack'),
-      otherExits: count((k) => k !== null && OTHER.has(k)),
-      inStage: count((k) => k === null),
+      lost: count('lost'),
+      movedBack: count('movedBack'),
+      otherExits: count('otherExits'),
+      inStage: count('inStage'),
       conversion: stage.kind === 'open' ? ratio(advanced, entered) : null,
       cumulativeWon: ratio(won, entered),
-      meanTimeMs: (time?.values.mean as number | null | undefined) ?? null,
-      medianTimeMs: (time?.values.median as number | null | undefined) ?? null,
+      meanTimeMs: (values.mean as number | null | undefined) ?? null,
+      medianTimeMs: (values.median as number | null | undefined) ?? null,
       drill: {
         entered: { entity: 'stageVisit', where: where(inStage) },
         advanced: { entity: 'stageVisit', where: where(inStage, { op: 'in', field: 'exitKind', values: [...ADVANCED] }) },

@@ -201,6 +201,31 @@ export function queryTests(h: Harness): void {
       ]);
     });
 
+    it('metrics with their own filter count and sum only their rows, in one pass', async () => {
+      const { adapter } = await h.open();
+      await seed(adapter, 'deal', ROWS);
+      const rows = await adapter.transaction('r', (tx) =>
+        tx.aggregate('deal', 't1', {
+          groupBy: ['stageKey'],
+          metrics: {
+            all: { fn: 'count' },
+            owned: { fn: 'count', where: { op: 'in', field: 'ownerId', values: ['u1', 'u2'] } },
+            unowned: { fn: 'count', where: { op: 'eq', field: 'ownerId', value: null } },
+            eur: { fn: 'sum', field: 'value.amount', where: { op: 'eq', field: 'value.currency', value: 'EUR' } },
+            vipMedian: { fn: 'median', field: 'value.amount', where: { op: 'containsAny', field: 'tags', values: ['vip', 'b2b'] } },
+            gold: { fn: 'max', field: 'custom.score', where: { op: 'eq', field: 'custom.tier', value: 'gold' } },
+          },
+          customTypes: CUSTOM_TYPES,
+        }),
+      );
+      expect(rows).toEqual([
+        { group: { stageKey: null }, values: { all: 1, owned: 1, unowned: 0, eur: 0, vipMedian: null, gold: null } },
+        { group: { stageKey: 'new' }, values: { all: 2, owned: 2, unowned: 0, eur: 350, vipMedian: 100, gold: 3 } },
+        { group: { stageKey: 'proposal' }, values: { all: 2, owned: 1, unowned: 1, eur: -5, vipMedian: 250, gold: null } },
+        { group: { stageKey: 'won' }, values: { all: 1, owned: 0, unowned: 0, eur: 0, vipMedian: null, gold: null } },
+      ]);
+    });
+
     it('returns one row of zeros and nulls for an empty set without groups, and no rows with groups', async () => {
       const { adapter } = await h.open();
       const metrics = { n: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' }, mean: { fn: 'avg', field: 'value.amount' }, middle: { fn: 'median', field: 'value.amount' }, low: { fn: 'min', field: 'title' } } as const;
