@@ -18,6 +18,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-restricted-syntax': 'off' },
   },
   {
+    // Node scripts of the repository.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: ['**/*.config.ts', 'eslint.config.js', 'vitest.shared.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
