@@ -93,7 +93,7 @@ export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Chan
 export { CUSTOM_PATH_PATTERN, entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type FieldType } from './storage/storage-schema.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity, type LeadField, type ContactField, type CompanyField, type DealField, type TaskField, type ActivityField, type EventField, type StageVisitField, type PipelineField } from './storage/crm-schema.js';
 export { createMemoryStorage, type MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js';
-export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion } from './storage/adapter-guards.js';
+export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './storage/adapter-guards.js';
 
 export type { Money } from './schema/primitives.js';
 export type { RecordBase, RecordRef, RecordType } from './schema/record.js';

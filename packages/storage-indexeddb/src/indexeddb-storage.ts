@@ -1,4 +1,4 @@
-import { assertAdapterOpen, CrmError, type Change, type ChangeBatch, type StorageAdapter, type StorageSchema, type StorageTx } from '@crmkit/core';
+import { assertAdapterOpen, CrmError, deliverChangeBatch, type Change, type ChangeBatch, type StorageAdapter, type StorageSchema, type StorageTx } from '@crmkit/core';
 import { openChangeChannel, type ChangeChannel } from './change-channel.js';
 import { connect, type Connection } from './connection.js';
 import type { IndexedDbStorageOptions } from './indexeddb-storage-options.js';
@@ -44,15 +44,7 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
 
   const factory = () => options.indexedDB ?? globalThis.indexedDB ?? fail(storageError('IndexedDB is not available here', 'open', false));
   const api: KeyApi = { range: options.IDBKeyRange ?? globalThis.IDBKeyRange, cmp: (a, b) => factory().cmp(a, b) };
-  const emit = (batch: ChangeBatch) => {
-    for (const listener of [...listeners]) {
-      try {
-        listener(batch);
-      } catch (error) {
-        console.error('crmkit: a storage change listener threw', error);
-      }
-    }
-  };
+  const emit = (batch: ChangeBatch) => deliverChangeBatch(listeners, batch);
 
   /** The open connection, or a new one when it was lost (versionchange, browser closed it). */
   const connection = (): Promise<Connection> =>

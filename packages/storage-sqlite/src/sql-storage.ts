@@ -15,6 +15,7 @@ import {
   type StorageSchema,
   type StorageTx,
   type WriteOp,
+  deliverChangeBatch,
 } from '@crmkit/core';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
@@ -100,14 +101,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
 
   function emit(changes: Change[]): void {
     if (changes.length === 0) return;
-    const batch: ChangeBatch = { source: 'local', changes };
-    for (const listener of [...listeners]) {
-      try {
-        listener(batch);
-      } catch (error) {
-        console.error('crmkit: a storage change listener threw', error);
-      }
-    }
+    deliverChangeBatch(listeners, { source: 'local', changes });
   }
 
   /** Rethrows an engine failure as `CrmError`, poisoning the transaction: the engine may have rolled back already. */

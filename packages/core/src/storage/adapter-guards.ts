@@ -1,5 +1,5 @@
 import { conflict, CrmError, validationError } from '../errors/crm-error.js';
-import type { Row, WriteOp } from './storage-adapter.js';
+import type { ChangeBatch, Row, WriteOp } from './storage-adapter.js';
 
 /** Throws `CLOSED` for a call on a closed adapter. Shared by every adapter. */
 export function assertOpen(closed: boolean, adapter: string): void {
@@ -33,4 +33,18 @@ export function checkWriteVersion(entity: string, op: WriteOp, stored: Row | und
   const expected = op.expectedVersion;
   if (!stored) throw conflict(entity, id, expected ?? null, null);
   if (expected !== undefined && stored.version !== expected) throw conflict(entity, id, expected, stored.version);
+}
+
+/**
+ * Calls every change listener with a committed batch. A throwing listener is reported and never
+ * stops the others: the commit already happened. Shared by every adapter.
+ */
+export function deliverChangeBatch(listeners: Iterable<(batch: ChangeBatch) => void>, batch: ChangeBatch): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(batch);
+    } catch (error) {
+      console.error('crmkit: a storage change listener threw', error);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { CrmError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
-import { assertOpen, assertRowTenant, checkWriteVersion } from './adapter-guards.js';
+import { assertOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
 import type { StorageSchema } from './storage-schema.js';
@@ -133,14 +133,7 @@ export function createMemoryStorage(): MemoryStorage {
 
   function emit(changes: Change[]): void {
     if (changes.length === 0) return;
-    const batch: ChangeBatch = { source: 'local', changes };
-    for (const listener of [...listeners]) {
-      try {
-        listener(batch);
-      } catch (error) {
-        console.error('crmkit: a storage change listener threw', error);
-      }
-    }
+    deliverChangeBatch(listeners, { source: 'local', changes });
   }
 
   const adapter: MemoryStorage = {
