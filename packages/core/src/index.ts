@@ -1,24 +1,24 @@
 // Entry point of @crmkit/core. Explicit named exports only: everything here is public API.
 
-export { createCrm, type Crm, type CreateCrmOptions } from './services/create-crm.js';
-export type { Actor } from './services/context.js';
-export type { ListOptions, Page, AggregateOptions } from './services/list-options.js';
-export type { LeadService, FindDuplicatesProbe } from './services/lead-service.js';
-export type { ContactService } from './services/contact-service.js';
-export type { CompanyService } from './services/company-service.js';
-export type { DealService, DealListOptions } from './services/deal-service.js';
-export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './services/funnel-service.js';
-export type { AssignmentService, AssignmentResult } from './services/assignment-service.js';
-export type { CalendarService } from './services/calendar-service.js';
-export type { TaskService, CompleteTaskResult, Agenda, Workload } from './services/task-service.js';
-export type { ReportService } from './services/reports/report-service.js';
-export type { FunnelReport, FunnelReportOptions, FunnelStage } from './services/reports/funnel-report.js';
-export type { VelocityReport, VelocityOptions, VelocityRow } from './services/reports/velocity-report.js';
-export type { ForecastReport, ForecastOptions, ForecastMonth, ForecastAmount } from './services/reports/forecast-report.js';
-export type { PerformanceReport, PerformanceOptions, OwnerPerformance } from './services/reports/performance-report.js';
-export type { CustomerReport, CustomerReportOptions, CustomerValue } from './services/reports/customer-report.js';
-export type { DrillDown, CurrencyAmount, TabularReport } from './services/reports/report-types.js';
-export type { ScoringOptions } from './services/reports/scoring.js';
+export { createCrm, type Crm, type CreateCrmOptions } from './crm/create-crm.js';
+export type { Actor } from './crm/context.js';
+export type { ListOptions, Page, AggregateOptions } from './crm/list-options.js';
+export type { LeadService, FindDuplicatesProbe } from './leads/lead-service.js';
+export type { ContactService } from './contacts/contact-service.js';
+export type { CompanyService } from './companies/company-service.js';
+export type { DealService, DealListOptions } from './deals/deal-service.js';
+export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './funnel/funnel-service.js';
+export type { AssignmentService, AssignmentResult } from './assignment/assignment-service.js';
+export type { CalendarService } from './calendar/calendar-service.js';
+export type { TaskService, CompleteTaskResult, Agenda, Workload } from './tasks/task-service.js';
+export type { ReportService } from './reports/report-service.js';
+export type { FunnelReport, FunnelReportOptions, FunnelStage } from './reports/funnel-report.js';
+export type { VelocityReport, VelocityOptions, VelocityRow } from './reports/velocity-report.js';
+export type { ForecastReport, ForecastOptions, ForecastMonth, ForecastAmount } from './reports/forecast-report.js';
+export type { PerformanceReport, PerformanceOptions, OwnerPerformance } from './reports/performance-report.js';
+export type { CustomerReport, CustomerReportOptions, CustomerValue } from './reports/customer-report.js';
+export type { DrillDown, CurrencyAmount, TabularReport } from './reports/report-types.js';
+export type { ScoringOptions } from './scoring/scoring.js';
 export { predict, featureValue, type ScoringModel, type ScoringFactor, type Prediction, type OutcomeCounts } from './domain/analytics/naive-bayes.js';
 export { convertMinor, minorUnitExponent, type ExchangeRates } from './domain/analytics/currency.js';
 export { toCsv, type ReportRow } from './domain/analytics/csv.js';
@@ -30,18 +30,18 @@ export type { BoardObserver, BoardView, BoardAction, BoardActionResult, BoardMov
 export type { AgendaObserver, AgendaOptions } from './observe/agenda-observer.js';
 export type { TimelineObserver, TimelineData } from './observe/timeline-observer.js';
 export { shareRecords } from './observe/structural-sharing.js';
-export type { Scheduler, SchedulerOptions, TickReport, NotificationRecord } from './services/scheduler/scheduler.js';
+export type { Scheduler, SchedulerOptions, TickReport, NotificationRecord } from './scheduler/scheduler.js';
 export { taskNotices, pendingNotices, nextNoticeAt, type TaskNotice, type NoticeSettings } from './domain/tasks/notices.js';
 export type { TaskTypeDefinition, TaskTypeInput, TaskChain } from './schema/task-type.js';
-export type { CreateManyOptions } from './services/deal-import.js';
-export type { Board, BoardColumn, BoardOptions, BoardTotal } from './services/deal-board.js';
-export type { PipelineService } from './services/pipeline-service.js';
-export type { CustomFieldService } from './services/custom-field-service.js';
-export type { ActivityService } from './services/activity-service.js';
-export type { EventLogService, TimelineOptions } from './services/timeline-service.js';
-export type { ConvertLeadOptions, ConvertLeadResult } from './services/lead-conversion.js';
-export type { DuplicateCandidate, FindDuplicatesOptions } from './services/duplicate-search.js';
-export { consoleLogger, silentLogger, type Logger } from './services/logger.js';
+export type { CreateManyOptions } from './deals/deal-import.js';
+export type { Board, BoardColumn, BoardOptions, BoardTotal } from './deals/deal-board.js';
+export type { PipelineService } from './pipelines/pipeline-service.js';
+export type { CustomFieldService } from './custom-fields/custom-field-service.js';
+export type { ActivityService } from './activities/activity-service.js';
+export type { EventLogService, TimelineOptions } from './timeline/timeline-service.js';
+export type { ConvertLeadOptions, ConvertLeadResult } from './leads/lead-conversion.js';
+export type { DuplicateCandidate, FindDuplicatesOptions } from './cards/duplicate-search.js';
+export { consoleLogger, silentLogger, type Logger } from './crm/logger.js';
 
 export {
   CrmError,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import type { Logger } from '../services/logger.js';
+import type { Logger } from '../crm/logger.js';
 import type { CrmEvent, CrmEventName } from './event-map.js';
 
 /** Handler of one event type, or of every event with `'*'`. */

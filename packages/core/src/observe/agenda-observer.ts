@@ -1,4 +1,4 @@
-import type { Agenda } from '../services/task-service.js';
+import type { Agenda } from '../tasks/task-service.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';

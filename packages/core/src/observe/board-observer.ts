@@ -1,7 +1,7 @@
 import { weightedAmount } from '../domain/money.js';
 import type { CrmError } from '../errors/crm-error.js';
 import type { Deal } from '../schema/deal.js';
-import type { Board, BoardColumn, BoardOptions, BoardTotal } from '../services/deal-board.js';
+import type { Board, BoardColumn, BoardOptions, BoardTotal } from '../deals/deal-board.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';

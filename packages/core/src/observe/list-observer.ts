@@ -1,7 +1,7 @@
 import { matchFilter } from '../query/match.js';
 import type { Filter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
-import type { Page } from '../services/list-options.js';
+import type { Page } from '../crm/list-options.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';

@@ -1,7 +1,7 @@
 import type { CrmEvent } from '../events/event-map.js';
 import type { RecordRef } from '../schema/record.js';
-import type { Page } from '../services/list-options.js';
-import type { TimelineOptions } from '../services/timeline-service.js';
+import type { Page } from '../crm/list-options.js';
+import type { TimelineOptions } from '../timeline/timeline-service.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';

@@ -1,5 +1,5 @@
-import { createCrm, type Crm, type CreateCrmOptions } from '../services/create-crm.js';
-import { silentLogger } from '../services/logger.js';
+import { createCrm, type Crm, type CreateCrmOptions } from '../crm/create-crm.js';
+import { silentLogger } from '../crm/logger.js';
 import { createMemoryStorage, type MemoryStorage } from '../storage/memory-storage.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { where, type StageVisit, type Task } from '@crmkit/core';
 import { createTestCrm } from '@crmkit/core/testing';
-import { expectCrmError } from '../services/helpers.js';
+import { expectCrmError } from '../helpers.js';
 
 const DAY = 86_400_000;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { where, type Task } from '@crmkit/core';
 import { createTestCrm } from '@crmkit/core/testing';
-import { expectCrmError, issuePaths } from '../services/helpers.js';
+import { expectCrmError, issuePaths } from '../helpers.js';
 
 const HOUR = 3_600_000;
 

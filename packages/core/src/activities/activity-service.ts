@@ -1,0 +1,108 @@
+import { produce } from 'immer';
+import { compact, newRecordBase } from '../domain/records.js';
+import { activityLogInputSchema, type Activity, type ActivityLogInput } from '../schema/activity.js';
+import type { Company } from '../schema/company.js';
+import type { Contact } from '../schema/contact.js';
+import type { Deal } from '../schema/deal.js';
+import type { ActivityField } from '../storage/crm-schema.js';
+import type { CrmContext } from '../crm/context.js';
+import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import { checkReferences } from '../crm/references.js';
+
+/**
+ * Marks the records an interaction concerns as touched: a deal's rotting clock restarts, and
+ * contacts and companies remember their last interaction (for inactivity and at-risk lists).
+ */
+export async function touchRecords(op: Operation, ids: { dealId?: string; contactId?: string; companyId?: string }, at: string): Promise<void> {
+  if (ids.dealId) {
+    const deal = await op.get<Deal>('deal', ids.dealId);
+    if (deal && deal.lastActivityAt < at) {
+      const next = produce(deal, (d) => {
+        d.lastActivityAt = at;
+        delete d.rottingSince;
+        d.version = deal.version + 1;
+        d.updatedAt = op.now;
+      });
+      await op.update('deal', deal, next);
+    }
+  }
+  for (const [entity, id] of [['contact', ids.contactId], ['company', ids.companyId]] as const) {
+    if (!id) continue;
+    const record = await op.get<Contact | Company>(entity, id);
+    if (record && (record.lastInteractionAt ?? '') < at) {
+      const next = produce(record, (d) => {
+        d.lastInteractionAt = at;
+        d.version = record.version + 1;
+        d.updatedAt = op.now;
+      });
+      await op.update(entity, record, next);
+    }
+  }
+}
+
+/**
+ * Activities: the calls, e-mails, meetings, messages and notes that happened, from every channel,
+ * in one place. `crm.activities`.
+ */
+export class ActivityService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Records an interaction and links it to its deal, contact, company or lead. It shows on their
+   * timelines, restarts the deal's rotting clock and updates the client's last interaction.
+   *
+   * @example
+   * await crm.activities.log({ kind: 'call', direction: 'outbound', dealId: deal.id, contactId: ada.id,
+   *   outcome: 'Agreed on a demo next week', durationMinutes: 12 });
+   */
+  async log(input: ActivityLogInput): Promise<Activity> {
+    const parsed = parseInput(activityLogInputSchema, input, 'activities.log');
+    return runWrite(this.ctx, (op) => this.logIn(op, parsed));
+  }
+
+  /** @internal Logs an activity inside an operation. */
+  async logIn(op: Operation, parsed: ReturnType<typeof activityLogInputSchema.parse>): Promise<Activity> {
+    await checkReferences(op, 'activities.log', [
+      { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
+      { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
+      { entity: 'company', id: parsed.companyId, path: ['companyId'] },
+      { entity: 'lead', id: parsed.leadId, path: ['leadId'] },
+      { entity: 'task', id: parsed.taskId, path: ['taskId'] },
+      ...(parsed.participants ?? []).map((p, i) => ({ entity: 'contact', id: p.contactId, path: ['participants', i, 'contactId'] })),
+    ]);
+    const { id, occurredAt, ...fields } = parsed;
+    const activity = compact({
+      ...newRecordBase(id ?? op.newId('activity'), op.tenantId, op.now),
+      ownerId: op.ctx.actor?.userId,
+      ...fields,
+      participants: parsed.participants ?? [],
+      occurredAt: occurredAt ?? op.now,
+    }) as Activity;
+    await op.insert('activity', activity);
+    await touchRecords(op, activity, activity.occurredAt);
+    op.record('activity.logged', { type: 'activity', id: activity.id }, { activity }, [
+      activity.dealId ? { type: 'deal', id: activity.dealId } : undefined,
+      activity.contactId ? { type: 'contact', id: activity.contactId } : undefined,
+      activity.companyId ? { type: 'company', id: activity.companyId } : undefined,
+      activity.leadId ? { type: 'lead', id: activity.leadId } : undefined,
+      ...activity.participants.map((p) => (p.contactId ? { type: 'contact', id: p.contactId } : undefined)),
+    ]);
+    return activity;
+  }
+
+  /** Reads an activity. @throws CrmError `NOT_FOUND`. */
+  async get(id: string): Promise<Activity> {
+    const activityId = parseId(id, 'activities.get');
+    return runRead(this.ctx, (op) => op.require<Activity>('activity', activityId));
+  }
+
+  /** Lists activities, most recent first by default. */
+  async list(options?: ListOptions<ActivityField>): Promise<Page<Activity>> {
+    return runRead(this.ctx, (op) =>
+      listRecords<Activity>(op, 'activity', options, 'activities.list', [{ field: 'occurredAt', direction: 'desc' }]),
+    );
+  }
+}

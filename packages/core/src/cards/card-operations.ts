@@ -1,0 +1,91 @@
+import { validationError } from '../errors/crm-error.js';
+import { applyCustomValues } from '../domain/custom-values.js';
+import { applyPatch, compact, diffRecords, newRecordBase, reviseRecord } from '../domain/records.js';
+import type { CrmEventMap } from '../events/event-map.js';
+import type { CustomValues } from '../schema/custom-field.js';
+import type { RecordBase } from '../schema/record.js';
+import type { Operation, EventRef } from '../crm/operation.js';
+import { checkReferences, type ReferenceCheck } from '../crm/references.js';
+import { assertExpectedVersion } from '../crm/versioning.js';
+
+/** A client-card record: lead, contact or company. */
+export interface CardRecord extends RecordBase {
+  readonly custom: CustomValues;
+  readonly searchKeys: readonly string[];
+  readonly tags: readonly string[];
+}
+
+/**
+ * What differs between the card entities; the create/update mechanics are shared so the rules
+ * (custom fields, search keys, links, versions, events) cannot drift apart.
+ */
+export interface CardConfig<T extends CardRecord> {
+  readonly entity: 'lead' | 'contact' | 'company';
+  /** Fields a patch may change. */
+  readonly editable: readonly string[];
+  /** Links to check before writing. */
+  readonly references: (input: Readonly<Record<string, unknown>>) => ReferenceCheck[];
+  /** Duplicate-detection keys of a record. */
+  readonly searchKeys: (record: T) => string[];
+  /** Records whose timelines show this record's events. */
+  readonly refs: (record: T) => (EventRef | undefined)[];
+  /** Fields set on creation beyond the input (a lead's status). */
+  readonly defaults?: (op: Operation) => Partial<T>;
+  /** New records belong to the acting user unless the input names an owner (not for leads, which assignment routes). */
+  readonly ownedByActor: boolean;
+}
+
+/** Creates a card from parsed input inside an operation. */
+export async function createCard<T extends CardRecord>(
+  op: Operation,
+  config: CardConfig<T>,
+  parsed: { readonly id?: string; readonly custom?: Record<string, unknown>; readonly tags?: readonly string[] } & Record<string, unknown>,
+  context: string,
+): Promise<T> {
+  await checkReferences(op, context, config.references(parsed));
+  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
+  const { values, issues } = applyCustomValues(definitions, parsed.custom, undefined);
+  if (issues.length) throw validationError(context, issues);
+  const { id, custom: _custom, ...fields } = parsed;
+  const draft = compact({
+    ...newRecordBase(id ?? op.newId(config.entity), op.tenantId, op.now),
+    ownerId: config.ownedByActor ? op.ctx.actor?.userId : undefined,
+    ...fields,
+    ...config.defaults?.(op),
+    tags: parsed.tags ?? [],
+    custom: values,
+    searchKeys: [] as string[],
+  }) as unknown as T;
+  const record = { ...draft, searchKeys: config.searchKeys(draft) } as T;
+  await op.insert(config.entity, record);
+  const event = `${config.entity}.created` as keyof CrmEventMap;
+  op.record(event, { type: config.entity, id: record.id }, { [config.entity]: record } as never, config.refs(record));
+  return record;
+}
+
+/** Applies a parsed patch to a card; returns the stored record (unchanged when the patch changed nothing). */
+export async function updateCard<T extends CardRecord>(
+  op: Operation,
+  config: CardConfig<T>,
+  id: string,
+  parsed: { readonly version?: number; readonly custom?: Record<string, unknown> } & Record<string, unknown>,
+  context: string,
+): Promise<T> {
+  const record = await op.require<T>(config.entity, id);
+  assertExpectedVersion(config.entity, record, parsed.version);
+  await checkReferences(op, context, config.references(parsed));
+  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
+  const { values, issues } = applyCustomValues(definitions, parsed.custom, record.custom);
+  if (issues.length) throw validationError(context, issues);
+  const next = reviseRecord(record, op.now, (draft) => {
+    const target = draft as unknown as Record<string, unknown>;
+    applyPatch(target, parsed, config.editable);
+    applyPatch(target, { custom: values }, ['custom']);
+    applyPatch(target, { searchKeys: config.searchKeys(draft as T) }, ['searchKeys']);
+  });
+  if (next === record) return record;
+  await op.update(config.entity, record, next);
+  const event = `${config.entity}.updated` as keyof CrmEventMap;
+  op.record(event, { type: config.entity, id: record.id }, { changes: diffRecords(record, next) } as never, config.refs(next));
+  return next;
+}

@@ -1,0 +1,76 @@
+import * as z from 'zod/mini';
+import { validationError } from '../errors/crm-error.js';
+import { duplicateKeys, scoreDuplicate, type DuplicateProbe, type DuplicateReason } from '../domain/duplicates.js';
+import type { Company } from '../schema/company.js';
+import type { Contact } from '../schema/contact.js';
+import type { Lead } from '../schema/lead.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead } from '../crm/operation.js';
+import { parseInput } from '../crm/parse-input.js';
+import { optionalText } from '../schema/primitives.js';
+
+/** A record that may be the same client, with the evidence. */
+export type DuplicateCandidate =
+  | { readonly entity: 'lead'; readonly record: Lead; readonly score: number; readonly reasons: readonly DuplicateReason[] }
+  | { readonly entity: 'contact'; readonly record: Contact; readonly score: number; readonly reasons: readonly DuplicateReason[] }
+  | { readonly entity: 'company'; readonly record: Company; readonly score: number; readonly reasons: readonly DuplicateReason[] };
+
+export interface FindDuplicatesOptions {
+  /** Where to look (default: leads, contacts and companies). */
+  readonly entities?: readonly ('lead' | 'contact' | 'company')[];
+  /** Minimum score, 0–1 (default 0.5). */
+  readonly minScore?: number;
+  /** Maximum candidates (default 20, at most 200). */
+  readonly limit?: number;
+}
+
+const text = optionalText(254);
+const probeSchema = z
+  .strictObject({ name: text, email: text, phone: text, companyName: text, website: text, domain: text })
+  .check(z.refine((p) => Object.values(p).some((v) => v && v.trim()), 'give at least one of name, email, phone, companyName, website, domain'));
+
+const optionsSchema = z.strictObject({
+  entities: z.optional(z.array(z.enum(['lead', 'contact', 'company'])).check(z.minLength(1))),
+  minScore: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(200))),
+});
+
+/** Candidates are fetched through the `searchKeys` index; this caps each entity's candidate set. */
+const CANDIDATES_PER_ENTITY = 200;
+
+export async function findDuplicates(
+  ctx: CrmContext,
+  target: string | DuplicateProbe,
+  options: FindDuplicatesOptions,
+): Promise<DuplicateCandidate[]> {
+  const opts = parseInput(optionsSchema, options, 'leads.findDuplicates');
+  if (typeof target !== 'string') parseInput(probeSchema, target, 'leads.findDuplicates');
+  else if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(target)) {
+    throw validationError('leads.findDuplicates', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
+  }
+  return runRead(ctx, async (op) => {
+    let probe: DuplicateProbe;
+    let selfId: string | undefined;
+    if (typeof target === 'string') {
+      probe = await op.require<Lead>('lead', target);
+      selfId = target;
+    } else probe = target;
+    const keys = duplicateKeys(probe, 'person');
+    if (keys.length === 0) return [];
+    const results: DuplicateCandidate[] = [];
+    for (const entity of opts.entities ?? (['lead', 'contact', 'company'] as const)) {
+      const { rows } = await op.query<Lead | Contact | Company>(entity, {
+        filter: { op: 'containsAny', field: 'searchKeys', values: keys },
+        sort: [{ field: 'createdAt', direction: 'desc' }],
+        limit: CANDIDATES_PER_ENTITY,
+      });
+      for (const record of rows) {
+        if (record.id === selfId) continue;
+        const { score, reasons } = scoreDuplicate(probe, 'person', record, entity === 'company' ? 'company' : 'person');
+        if (reasons.length && score >= (opts.minScore ?? 0.5)) results.push({ entity, record, score, reasons } as DuplicateCandidate);
+      }
+    }
+    results.sort((a, b) => b.score - a.score || (a.record.id < b.record.id ? -1 : 1));
+    return results.slice(0, opts.limit ?? 20);
+  });
+}

@@ -1,0 +1,87 @@
+import * as z from 'zod/mini';
+import { ruleViolation, type RuleViolation } from '../errors/crm-error.js';
+import { duplicateKeys } from '../domain/duplicates.js';
+import { companyCreateInputSchema, companyUpdateInputSchema, type Company, type CompanyCreateInput, type CompanyUpdateInput } from '../schema/company.js';
+import type { CompanyField } from '../storage/crm-schema.js';
+import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
+import type { CrmContext } from '../crm/context.js';
+import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { normalizeDomain } from '../domain/normalize.js';
+
+/** How companies behave as client cards. Domains are stored normalised (`www.Acme.com` → `acme.com`). */
+export const COMPANY_CARD: CardConfig<Company> = {
+  entity: 'company',
+  editable: ['name', 'domain', 'website', 'phone', 'industry', 'country', 'ownerId', 'notes', 'tags'],
+  references: () => [],
+  searchKeys: (company) => duplicateKeys(company, 'company'),
+  refs: () => [],
+  ownedByActor: true,
+};
+
+function withNormalizedDomain<T extends { domain?: string | null }>(input: T): T {
+  return typeof input.domain === 'string' ? { ...input, domain: normalizeDomain(input.domain) ?? input.domain.toLowerCase() } : input;
+}
+
+/**
+ * Companies (accounts): the organisations behind contacts and deals. `crm.companies`.
+ */
+export class CompanyService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Creates a company.
+   *
+   * @example
+   * const acme = await crm.companies.create({ name: 'Acme GmbH', domain: 'acme.de' });
+   */
+  async create(input: CompanyCreateInput): Promise<Company> {
+    const parsed = withNormalizedDomain(parseInput(companyCreateInputSchema, input, 'companies.create'));
+    return runWrite(this.ctx, (op) => createCard(op, COMPANY_CARD, parsed, 'companies.create'));
+  }
+
+  /** Reads a company. @throws CrmError `NOT_FOUND`. */
+  async get(id: string): Promise<Company> {
+    const companyId = parseId(id, 'companies.get');
+    return runRead(this.ctx, (op) => op.require<Company>('company', companyId));
+  }
+
+  /** Changes a company's fields; `null` clears one; `version` makes it conditional. */
+  async update(id: string, patch: CompanyUpdateInput): Promise<Company> {
+    const companyId = parseId(id, 'companies.update');
+    const parsed = withNormalizedDomain(parseInput(companyUpdateInputSchema, patch, 'companies.update'));
+    return runWrite(this.ctx, (op) => updateCard(op, COMPANY_CARD, companyId, parsed, 'companies.update'));
+  }
+
+  /** Lists companies (newest first by default). */
+  async list(options?: ListOptions<CompanyField>): Promise<Page<Company>> {
+    return runRead(this.ctx, (op) => listRecords<Company>(op, 'company', options, 'companies.list'));
+  }
+
+  /**
+   * Deletes a company no contact or deal points at. Its history stays in the event log.
+   *
+   * @throws CrmError `RULE_VIOLATION` while contacts or deals are linked to it.
+   */
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
+    const companyId = parseId(id, 'companies.remove');
+    const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'companies.remove');
+    return runWrite(this.ctx, async (op) => {
+      const company = await op.require<Company>('company', companyId);
+      assertExpectedVersion('company', company, version);
+      const violations: RuleViolation[] = [];
+      for (const entity of ['contact', 'deal'] as const) {
+        const { rows } = await op.query(entity, { filter: { op: 'eq', field: 'companyId', value: company.id }, limit: 10 });
+        if (rows.length) {
+          violations.push({ rule: `company.has${entity === 'contact' ? 'Contacts' : 'Deals'}`, message: `company ${company.name} still has ${entity}s`, data: { ids: rows.map((r) => r.id) } });
+        }
+      }
+      if (violations.length) throw ruleViolation(violations);
+      await op.remove('company', company);
+      op.record('company.removed', { type: 'company', id: company.id }, { company });
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import * as z from 'zod/mini';
+import { ruleViolation } from '../errors/crm-error.js';
+import { duplicateKeys } from '../domain/duplicates.js';
+import { contactCreateInputSchema, contactUpdateInputSchema, type Contact, type ContactCreateInput, type ContactUpdateInput } from '../schema/contact.js';
+import type { ContactField } from '../storage/crm-schema.js';
+import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
+import type { CrmContext } from '../crm/context.js';
+import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+
+/** How contacts behave as client cards. */
+export const CONTACT_CARD: CardConfig<Contact> = {
+  entity: 'contact',
+  editable: ['name', 'email', 'phone', 'jobTitle', 'companyId', 'ownerId', 'source', 'country', 'notes', 'tags'],
+  references: (input) => [{ entity: 'company', id: input.companyId as string | undefined, path: ['companyId'] }],
+  searchKeys: (contact) => duplicateKeys(contact, 'person'),
+  refs: (contact) => [contact.companyId ? { type: 'company', id: contact.companyId } : undefined, contact.leadId ? { type: 'lead', id: contact.leadId } : undefined],
+  ownedByActor: true,
+};
+
+/**
+ * Contacts: the people the company sells to. `crm.contacts`.
+ */
+export class ContactService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Creates a contact, owned by the acting user unless `ownerId` is given.
+   *
+   * @example
+   * const ada = await crm.contacts.create({ name: 'Ada Lovelace', email: 'ada@analytical.co.uk' });
+   */
+  async create(input: ContactCreateInput): Promise<Contact> {
+    const parsed = parseInput(contactCreateInputSchema, input, 'contacts.create');
+    return runWrite(this.ctx, (op) => createCard(op, CONTACT_CARD, parsed, 'contacts.create'));
+  }
+
+  /** Reads a contact. @throws CrmError `NOT_FOUND`. */
+  async get(id: string): Promise<Contact> {
+    const contactId = parseId(id, 'contacts.get');
+    return runRead(this.ctx, (op) => op.require<Contact>('contact', contactId));
+  }
+
+  /** Changes a contact's fields; `null` clears one; `version` makes it conditional. */
+  async update(id: string, patch: ContactUpdateInput): Promise<Contact> {
+    const contactId = parseId(id, 'contacts.update');
+    const parsed = parseInput(contactUpdateInputSchema, patch, 'contacts.update');
+    return runWrite(this.ctx, (op) => updateCard(op, CONTACT_CARD, contactId, parsed, 'contacts.update'));
+  }
+
+  /** Lists contacts (newest first by default). */
+  async list(options?: ListOptions<ContactField>): Promise<Page<Contact>> {
+    return runRead(this.ctx, (op) => listRecords<Contact>(op, 'contact', options, 'contacts.list'));
+  }
+
+  /**
+   * Deletes a contact without deals. Its history stays in the event log.
+   *
+   * @throws CrmError `RULE_VIOLATION` when deals still point at it (reassign or remove them first).
+   */
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
+    const contactId = parseId(id, 'contacts.remove');
+    const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'contacts.remove');
+    return runWrite(this.ctx, async (op) => {
+      const contact = await op.require<Contact>('contact', contactId);
+      assertExpectedVersion('contact', contact, version);
+      const { rows } = await op.query('deal', { filter: { op: 'eq', field: 'contactId', value: contact.id }, limit: 10 });
+      if (rows.length) {
+        throw ruleViolation([{ rule: 'contact.hasDeals', message: `contact ${contact.name} still has deals`, data: { dealIds: rows.map((d) => d.id) } }]);
+      }
+      await op.remove('contact', contact);
+      op.record('contact.removed', { type: 'contact', id: contact.id }, { contact }, CONTACT_CARD.refs(contact));
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { conflict, isCrmError, validationError } from '../errors/crm-error.js';
+import { diffRecords, newRecordBase, reviseRecord, compact } from '../domain/records.js';
+import {
+  CUSTOMIZABLE_ENTITIES,
+  customFieldDefineInputSchema,
+  customFieldKeySchema,
+  customFieldUpdateInputSchema,
+  type CustomFieldDefineInput,
+  type CustomFieldDefinition,
+  type CustomFieldUpdateInput,
+  type CustomizableEntity,
+} from '../schema/custom-field.js';
+import * as z from 'zod/mini';
+import { bumpConfigRevision } from '../crm/config-revision.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { parseInput } from '../crm/parse-input.js';
+
+const addressSchema = z.strictObject({ entity: z.enum(CUSTOMIZABLE_ENTITIES), key: customFieldKeySchema });
+
+/** Definitions have deterministic ids, so two concurrent `define` calls cannot both succeed. */
+function definitionId(entity: string, key: string): string {
+  return `cf_${entity}_${key}`;
+}
+
+/**
+ * Custom fields: typed fields each business adds to leads, contacts, companies and deals.
+ * Values are validated on every write and are filterable and sortable as `custom.<key>`. `crm.customFields`.
+ */
+export class CustomFieldService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Defines a custom field.
+   *
+   * @example
+   * await crm.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'money', currency: 'EUR' });
+   * await crm.deals.list({ where: where.gte('custom.budget.amount', 100_000) });
+   * @throws CrmError `VALIDATION` when the key exists already for the entity.
+   */
+  async define(input: CustomFieldDefineInput): Promise<CustomFieldDefinition> {
+    const parsed = parseInput(customFieldDefineInputSchema, input, 'customFields.define');
+    return runWrite(this.ctx, async (op) => {
+      const definition = compact({
+        ...newRecordBase(definitionId(parsed.entity, parsed.key), op.tenantId, op.now),
+        ...parsed,
+        archived: false,
+      }) as CustomFieldDefinition;
+      try {
+        await op.insert('customField', definition);
+      } catch (error) {
+        if (isCrmError(error, 'CONFLICT')) {
+          throw validationError('customFields.define', [{ path: ['key'], code: 'duplicate', message: `${parsed.entity} already has a custom field "${parsed.key}"` }]);
+        }
+        throw error;
+      }
+      op.record('customField.defined', { type: 'customField', id: definition.id }, { definition });
+      await bumpConfigRevision(op);
+      this.ctx.customFields.invalidate();
+      return definition;
+    });
+  }
+
+  /**
+   * Changes a definition's label, description, `required` flag or options, or archives it.
+   * The type cannot change: stored values would no longer match it.
+   */
+  async update(entity: CustomizableEntity, key: string, patch: CustomFieldUpdateInput & { version?: number }): Promise<CustomFieldDefinition> {
+    const address = parseInput(addressSchema, { entity, key }, 'customFields.update');
+    const { version, ...rest } = patch ?? {};
+    const parsed = parseInput(customFieldUpdateInputSchema, rest, 'customFields.update');
+    return runWrite(this.ctx, async (op) => {
+      const current = await op.require<CustomFieldDefinition>('customField', definitionId(address.entity, address.key));
+      if (version !== undefined && version !== current.version) throw conflict('customField', current.id, version, current.version);
+      if (parsed.options && current.type !== 'select' && current.type !== 'multiselect') {
+        throw validationError('customFields.update', [{ path: ['options'], code: 'invalid_value', message: 'only select and multiselect fields have options' }]);
+      }
+      const next = reviseRecord(current, op.now, (draft) => {
+        for (const [k, v] of Object.entries(parsed)) if (v !== undefined) (draft as Record<string, unknown>)[k] = v;
+      });
+      if (next === current) return current;
+      await op.update('customField', current, next);
+      op.record('customField.updated', { type: 'customField', id: current.id }, { changes: diffRecords(current, next) });
+      await bumpConfigRevision(op);
+      this.ctx.customFields.invalidate();
+      return next;
+    });
+  }
+
+  /** Lists the definitions of one entity (or all), ordered by key. */
+  async list(entity?: CustomizableEntity): Promise<CustomFieldDefinition[]> {
+    if (entity !== undefined) parseInput(z.enum(CUSTOMIZABLE_ENTITIES), entity, 'customFields.list');
+    return runRead(this.ctx, async (op) => {
+      const { rows } = await op.query<CustomFieldDefinition>('customField', {
+        ...(entity ? { filter: { op: 'eq' as const, field: 'entity', value: entity } } : {}),
+        sort: [{ field: 'entity' }, { field: 'key' }],
+      });
+      return rows;
+    });
+  }
+}

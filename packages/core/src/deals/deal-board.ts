@@ -1,0 +1,121 @@
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import type { Filter, SortSpec } from '../query/query-spec.js';
+import { decodeCursor } from '../query/cursor.js';
+import type { Deal } from '../schema/deal.js';
+import type { Pipeline, Stage } from '../schema/pipeline.js';
+import type { DealField } from '../storage/crm-schema.js';
+import type { CrmContext } from '../crm/context.js';
+import { checkLimit, prepareQuery } from '../crm/list-options.js';
+import { runRead } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import * as z from 'zod/mini';
+
+/** Options of `crm.deals.board`. */
+export interface BoardOptions {
+  /** Cards per column, 1–500 (default 50). */
+  readonly limitPerStage?: number;
+  /** Extra filter applied to every column and total (an owner, a tag…). */
+  readonly where?: Filter<DealField>;
+  /** Card order within a column (default: longest in stage first). */
+  readonly orderBy?: readonly SortSpec<DealField>[];
+  /** Show won and lost columns too (default false). */
+  readonly includeClosed?: boolean;
+  /** Continue columns from their `nextCursor`, by stage key. */
+  readonly cursors?: Readonly<Record<string, string>>;
+  /** Only these stage keys (default all shown stages). */
+  readonly stages?: readonly string[];
+}
+
+/** A column's money totals, one per currency (amounts never mix currencies). */
+export interface BoardTotal {
+  readonly currency: string;
+  readonly amount: number;
+  readonly weighted: number;
+}
+
+export interface BoardColumn {
+  readonly stage: Stage;
+  /** The first page of cards. */
+  readonly deals: Deal[];
+  /** Deals in the stage matching the filter (not only the page). */
+  readonly count: number;
+  readonly totals: BoardTotal[];
+  readonly nextCursor?: string;
+}
+
+export interface Board {
+  readonly pipeline: Pipeline;
+  readonly columns: BoardColumn[];
+}
+
+const DEFAULT_ORDER: readonly SortSpec[] = [{ field: 'stageEnteredAt', direction: 'asc' }];
+
+/** The shape of the options; `where` and `orderBy` are checked against the deal fields afterwards. */
+const boardOptionsSchema = z.optional(
+  z.strictObject({
+    limitPerStage: z.optional(z.unknown()),
+    where: z.optional(z.unknown()),
+    orderBy: z.optional(z.unknown()),
+    includeClosed: z.optional(z.boolean()),
+    cursors: z.optional(z.record(z.string(), z.string().check(z.maxLength(4096)))),
+    stages: z.optional(z.array(z.string().check(z.maxLength(48))).check(z.maxLength(50))),
+  }),
+);
+
+/**
+ * Reads a pipeline board in one read transaction: a page of cards per stage (served by the
+ * `(pipelineId, stageKey, stageEnteredAt)` index) and per-stage counts and totals from one grouped aggregate.
+ */
+export async function readBoard(ctx: CrmContext, pipelineId: string, options: BoardOptions = {}): Promise<Board> {
+  const id = parseId(pipelineId, 'deals.board', 'pipelineId');
+  parseInput(boardOptionsSchema, options, 'deals.board');
+  const issues: ValidationIssue[] = [];
+  checkLimit(options.limitPerStage, 'limitPerStage', issues, 500);
+  return runRead(ctx, async (op) => {
+    const pipeline = await op.require<Pipeline>('pipeline', id);
+    const { filter, sort, customTypes } = await prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues);
+    const shown = pipeline.stages.filter(
+      (s) => (options.includeClosed || s.kind === 'open') && (!options.stages || options.stages.includes(s.key)),
+    );
+    const cursors = options.cursors ?? {};
+    const bad = Object.keys(cursors).filter((k) => !shown.some((s) => s.key === k));
+    if (bad.length) throw validationError('deals.board', bad.map((k) => ({ path: ['cursors', k], code: 'unknown_stage', message: `no shown stage "${k}"` })));
+    for (const cursor of Object.values(cursors)) decodeCursor(cursor, sort);
+
+    const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
+    const base: Filter = filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline;
+    const limit = options.limitPerStage ?? 50;
+    const pages: { rows: Deal[]; nextCursor?: string }[] = [];
+    for (const stage of shown) {
+      const after = cursors[stage.key];
+      pages.push(
+        await op.query<Deal>('deal', {
+          filter: { op: 'and', filters: [base, { op: 'eq', field: 'stageKey', value: stage.key }] },
+          sort,
+          limit,
+          customTypes,
+          ...(after ? { after } : {}),
+        }),
+      );
+    }
+    const groups = await op.tx.aggregate('deal', op.tenantId, {
+      // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
+      filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
+      groupBy: ['stageKey', 'value.currency'],
+      metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
+      customTypes,
+    });
+    const columns = shown.map((stage, i): BoardColumn => {
+      const mine = groups.filter((g) => g.group.stageKey === stage.key);
+      const page = pages[i]!;
+      return {
+        stage,
+        deals: page.rows,
+        count: mine.reduce((n, g) => n + (g.values.count as number), 0),
+        totals: mine.map((g) => ({ currency: String(g.group['value.currency']), amount: g.values.amount as number, weighted: g.values.weighted as number })),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      };
+    });
+    return { pipeline, columns };
+  });
+}

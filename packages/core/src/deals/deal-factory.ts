@@ -1,0 +1,191 @@
+import type * as z from 'zod/mini';
+import { ruleViolation, validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { applyCustomValues } from '../domain/custom-values.js';
+import { dealAmount, findStage, firstOpenStage, priceLineItems, valueFields } from '../domain/deal-values.js';
+import { compact, newRecordBase } from '../domain/records.js';
+import type { Deal, dealCreateInputSchema } from '../schema/deal.js';
+import type { Pipeline, Stage } from '../schema/pipeline.js';
+import type { CustomFieldDefinition } from '../schema/custom-field.js';
+import type { StageVisit } from '../schema/stage-visit.js';
+import type { Operation } from '../crm/operation.js';
+import type { Task } from '../schema/task.js';
+import type { TaskDraft } from '../domain/tasks/build-task.js';
+import { stageEntryTasks } from '../funnel/stage-entry.js';
+import { buildTasks, insertTasks, withNextStep } from '../tasks/task-writer.js';
+import { checkReferences } from '../crm/references.js';
+
+export type ParsedDealCreate = z.output<typeof dealCreateInputSchema>;
+
+/** Loads the pipeline a new deal goes to: the given one, else the oldest active pipeline. */
+export async function resolvePipeline(op: Operation, pipelineId: string | undefined, context: string): Promise<Pipeline> {
+  if (pipelineId) {
+    const found = await op.get<Pipeline>('pipeline', pipelineId);
+    if (!found) throw validationError(context, [{ path: ['pipelineId'], code: 'not_found', message: `pipeline ${pipelineId} does not exist` }]);
+    if (found.archived) throw ruleViolation([{ rule: 'pipeline.archived', message: `pipeline ${found.name} is archived` }]);
+    return found;
+  }
+  const { rows } = await op.query<Pipeline>('pipeline', {
+    filter: { op: 'eq', field: 'archived', value: false },
+    sort: [{ field: 'createdAt' }],
+    limit: 1,
+  });
+  const first = rows[0];
+  if (!first) throw ruleViolation([{ rule: 'pipeline.none', message: 'there is no pipeline yet: create one with crm.pipelines.create' }]);
+  return first;
+}
+
+/** Picks the stage a new deal starts in; only open stages are allowed (use win/lose to close). */
+export function resolveStartStage(pipeline: Pipeline, stageKey: string | undefined, context: string): Stage {
+  const stage = stageKey ? findStage(pipeline, stageKey) : firstOpenStage(pipeline);
+  if (!stage) {
+    throw validationError(context, [{ path: ['stageKey'], code: 'not_found', message: `pipeline ${pipeline.name} has no stage "${stageKey}"` }]);
+  }
+  if (stage.kind !== 'open') {
+    throw validationError(context, [{ path: ['stageKey'], code: 'invalid_value', message: 'a new deal starts in an open stage; close it with win or lose' }]);
+  }
+  return stage;
+}
+
+/** Checks that the given money fields agree and returns the deal currency. */
+export function resolveCurrency(
+  input: { currency?: string; value?: { currency: string }; lineItems?: readonly unknown[] },
+  fallback: string,
+  issues: ValidationIssue[],
+): string {
+  if (input.value && input.lineItems && input.lineItems.length > 0) {
+    issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them; pass one or the other' });
+  }
+  if (input.value && input.currency && input.value.currency !== input.currency) {
+    issues.push({ path: ['value', 'currency'], code: 'invalid_value', message: `must equal the deal currency ${input.currency}` });
+  }
+  return input.currency ?? input.value?.currency ?? fallback;
+}
+
+/** A new stage visit for a deal entering a stage. */
+export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string): StageVisit {
+  const visit = newRecordBase(op.newId('stageVisit'), op.tenantId, op.now) as StageVisit & Record<string, unknown>;
+  visit.dealId = deal.id;
+  visit.pipelineId = deal.pipelineId;
+  visit.stageKey = deal.stageKey;
+  visit.enteredAt = op.now;
+  if (op.ctx.actor) visit.enteredBy = op.ctx.actor.userId;
+  if (fromStageKey !== undefined) visit.fromStageKey = fromStageKey;
+  if (deal.ownerId !== undefined) visit.ownerId = deal.ownerId;
+  visit.postponeCount = 0;
+  return visit;
+}
+
+/**
+ * Builds a new deal and its first stage visit from checked input.
+ * The caller has resolved the pipeline and stage and checked the links; nothing is written here.
+ */
+export function buildDeal(
+  op: Operation,
+  input: ParsedDealCreate,
+  pipeline: Pipeline,
+  stage: Stage,
+  definitions: readonly CustomFieldDefinition[],
+  context: string,
+): { deal: Deal; visit: StageVisit } {
+  const issues: ValidationIssue[] = [];
+  const currency = resolveCurrency(input, op.ctx.defaultCurrency, issues);
+  const custom = applyCustomValues(definitions, input.custom, undefined);
+  issues.push(...custom.issues);
+  if (issues.length) throw validationError(context, issues);
+
+  const lineItems = priceLineItems(input.lineItems ?? []);
+  let amount: number;
+  try {
+    amount = dealAmount(lineItems, input.value);
+  } catch (error) {
+    throw validationError(context, [{ path: ['lineItems'], code: 'too_big', message: (error as Error).message }]);
+  }
+  const probability = input.probability ?? stage.probability;
+  // Built field by field (no spread + compact): imports create many of these.
+  const deal: Record<string, unknown> = newRecordBase(input.id ?? op.newId('deal'), op.tenantId, op.now) as unknown as Record<string, unknown>;
+  deal.title = input.title;
+  deal.pipelineId = pipeline.id;
+  deal.stageKey = stage.key;
+  deal.status = 'open';
+  const ownerId = input.ownerId ?? op.ctx.actor?.userId;
+  if (ownerId !== undefined) deal.ownerId = ownerId;
+  if (input.contactId !== undefined) deal.contactId = input.contactId;
+  if (input.companyId !== undefined) deal.companyId = input.companyId;
+  if (input.leadId !== undefined) deal.leadId = input.leadId;
+  const money = valueFields(amount, currency, probability);
+  deal.value = money.value;
+  deal.weightedValue = money.weightedValue;
+  deal.lineItems = lineItems;
+  deal.probability = probability;
+  deal.probabilityManual = input.probability !== undefined;
+  if (input.expectedCloseDate !== undefined) {
+    deal.expectedCloseDate = input.expectedCloseDate;
+    deal.expectedCloseMonth = input.expectedCloseDate.slice(0, 7);
+  }
+  if (input.country !== undefined) deal.country = input.country;
+  deal.stageEnteredAt = op.now;
+  deal.lastActivityAt = op.now;
+  deal.postponeCount = 0;
+  deal.stagePostponeCount = 0;
+  if (input.source !== undefined) deal.source = input.source;
+  deal.tags = input.tags ?? [];
+  deal.custom = custom.values;
+  return { deal: deal as unknown as Deal, visit: newStageVisit(op, deal as unknown as Deal) };
+}
+
+/**
+ * Builds a new deal with everything its start needs: the first stage visit, the first stage's
+ * template tasks and the given next step. In strict pipelines the deal must leave with an open task.
+ * Nothing is written.
+ */
+export async function startDeal(
+  op: Operation,
+  input: ParsedDealCreate,
+  pipeline: Pipeline,
+  stage: Stage,
+  definitions: readonly CustomFieldDefinition[],
+  context: string,
+): Promise<{ deal: Deal; visit: StageVisit; tasks: Task[] }> {
+  const built = buildDeal(op, input, pipeline, stage, definitions, context);
+  const tasks = await stageEntryTasks(op, built.deal, stage);
+  if (input.nextStep) {
+    const d = built.deal;
+    const links = compact({ dealId: d.id, contactId: d.contactId, companyId: d.companyId, ownerId: input.nextStep.ownerId ?? d.ownerId });
+    tasks.push(...(await buildTasks(op, [{ ...input.nextStep, ...links } as TaskDraft], context, ['nextStep'])));
+  }
+  if (pipeline.settings.strictNextStep && tasks.length === 0) {
+    throw ruleViolation([{ rule: 'strict.nextStepRequired', message: `strict pipeline: a new deal needs a next step (give nextStep)`, data: { stage: stage.key } }]);
+  }
+  const deal = withNextStep(built.deal, tasks);
+  op.record('deal.created', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
+  return { deal, visit: built.visit, tasks };
+}
+
+/**
+ * Creates a deal inside an operation: resolves pipeline and stage, checks links and custom fields,
+ * prices line items, writes the deal, its first stage visit and its first tasks, and records `deal.created`.
+ */
+export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
+  const pipeline = await resolvePipeline(op, input.pipelineId, context);
+  const stage = resolveStartStage(pipeline, input.stageKey, context);
+  await checkReferences(op, context, [
+    { entity: 'contact', id: input.contactId, path: ['contactId'] },
+    { entity: 'company', id: input.companyId, path: ['companyId'] },
+    { entity: 'lead', id: input.leadId, path: ['leadId'] },
+  ]);
+  const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+  const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, context);
+  await op.insert('deal', deal);
+  await op.insert('stageVisit', visit);
+  await insertTasks(op, tasks);
+  return { deal, pipeline, stage };
+}
+
+/** The records whose timelines show a deal's events. */
+export function dealRefs(deal: Pick<Deal, 'contactId' | 'companyId' | 'leadId'>): { type: string; id: string }[] {
+  const refs: { type: string; id: string }[] = [];
+  if (deal.contactId) refs.push({ type: 'contact', id: deal.contactId });
+  if (deal.companyId) refs.push({ type: 'company', id: deal.companyId });
+  if (deal.leadId) refs.push({ type: 'lead', id: deal.leadId });
+  return refs;
+}

@@ -1,0 +1,109 @@
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { fromZodIssues } from '../errors/zod-issues.js';
+import { dealCreateInputSchema, type Deal, type DealCreateInput } from '../schema/deal.js';
+import type { Pipeline, Stage } from '../schema/pipeline.js';
+import type { StageVisit } from '../schema/stage-visit.js';
+import { isCrmError } from '../errors/crm-error.js';
+import type { CrmContext } from '../crm/context.js';
+import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from './deal-factory.js';
+import { insertTasks } from '../tasks/task-writer.js';
+import type { Task } from '../schema/task.js';
+import { runWrite, type Operation } from '../crm/operation.js';
+
+/** Options of `crm.deals.createMany`. */
+export interface CreateManyOptions {
+  /** Called every `progressEvery` records and at the end, with how many are done. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Default 1000. */
+  readonly progressEvery?: number;
+}
+
+/** At most this many problems are listed in one `VALIDATION` error of an import. */
+const MAX_REPORTED_ISSUES = 100;
+/** Imports larger than this must be split by the caller (one transaction holds it all). */
+export const MAX_IMPORT = 1_000_000;
+/** Rows per storage write: big enough to amortise calls, small enough to bound memory per statement batch. */
+const CHUNK = 1000;
+
+function withIndex(error: unknown, index: number): unknown {
+  if (!isCrmError(error, 'VALIDATION')) return error;
+  return validationError('deals.createMany', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
+}
+
+/** Checks in bulk that every linked contact, company and lead exists; reports `[index, field]`. */
+async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): Promise<void> {
+  const issues: ValidationIssue[] = [];
+  for (const [entity, field] of [['contact', 'contactId'], ['company', 'companyId'], ['lead', 'leadId']] as const) {
+    const ids = [...new Set(inputs.map((i) => i[field]).filter((id): id is string => !!id))];
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      const rows = await op.getMany(entity, chunk);
+      rows.forEach((row, j) => row && found.add(chunk[j]!));
+    }
+    inputs.forEach((input, index) => {
+      const id = input[field];
+      if (id && !found.has(id) && issues.length < MAX_REPORTED_ISSUES) {
+        issues.push({ path: [index, field], code: 'not_found', message: `${entity} ${id} does not exist` });
+      }
+    });
+  }
+  if (issues.length) throw validationError('deals.createMany', issues);
+}
+
+/**
+ * Validates every input first (reporting problems as `[index, …path]`), then creates all deals
+ * in one transaction: either every deal is stored with its stage visit and event, or none is.
+ */
+export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], options: CreateManyOptions = {}): Promise<Deal[]> {
+  if (!Array.isArray(inputs) || inputs.length > MAX_IMPORT) {
+    throw validationError('deals.createMany', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
+  }
+  const parsed: ParsedDealCreate[] = new Array(inputs.length);
+  const issues: ValidationIssue[] = [];
+  for (let i = 0; i < inputs.length && issues.length < MAX_REPORTED_ISSUES; i++) {
+    const result = dealCreateInputSchema.safeParse(inputs[i]);
+    if (result.success) parsed[i] = result.data;
+    else issues.push(...fromZodIssues(result.error.issues, [i]));
+  }
+  if (issues.length) throw validationError('deals.createMany', issues.slice(0, MAX_REPORTED_ISSUES));
+  const every = options.progressEvery ?? CHUNK;
+
+  return runWrite(ctx, async (op) => {
+    await checkLinks(op, parsed);
+    const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+    const pipelines = new Map<string, Pipeline>();
+    const deals: Deal[] = [];
+    let dealChunk: Deal[] = [];
+    let visitChunk: StageVisit[] = [];
+    let taskChunk: Task[] = [];
+    const flush = async () => {
+      await op.insertMany('deal', dealChunk);
+      await op.insertMany('stageVisit', visitChunk);
+      await insertTasks(op, taskChunk);
+      dealChunk = [];
+      visitChunk = [];
+      taskChunk = [];
+    };
+    for (let i = 0; i < parsed.length; i++) {
+      const input = parsed[i]!;
+      try {
+        const key = input.pipelineId ?? '';
+        let pipeline = pipelines.get(key);
+        if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'deals.createMany')));
+        const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'deals.createMany');
+        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, 'deals.createMany');
+        deals.push(deal);
+        dealChunk.push(deal);
+        visitChunk.push(visit);
+        taskChunk.push(...tasks);
+      } catch (error) {
+        throw withIndex(error, i);
+      }
+      if (dealChunk.length >= CHUNK) await flush();
+      if (options.onProgress && ((i + 1) % every === 0 || i + 1 === parsed.length)) options.onProgress(i + 1, parsed.length);
+    }
+    await flush();
+    return deals;
+  });
+}

@@ -1,0 +1,240 @@
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { applyCustomValues } from '../domain/custom-values.js';
+import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
+import { applyPatch, diffRecords, reviseRecord } from '../domain/records.js';
+import type { AggregateRow } from '../query/query-spec.js';
+import { dealCreateInputSchema, dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
+import type { Pipeline } from '../schema/pipeline.js';
+import type { StageVisit } from '../schema/stage-visit.js';
+import type { DealField } from '../storage/crm-schema.js';
+import type { CrmContext } from '../crm/context.js';
+import { createDealIn, dealRefs, resolveCurrency } from './deal-factory.js';
+import { closeOpenVisit } from './deal-visits.js';
+import { dealMoves, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
+import { rottingFilter } from '../funnel/rotting.js';
+import { createManyDeals, type CreateManyOptions } from './deal-import.js';
+import { readBoard, type Board, type BoardOptions } from './deal-board.js';
+import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import { checkReferences } from '../crm/references.js';
+import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import * as z from 'zod/mini';
+import { produce } from 'immer';
+
+/** Options of `crm.deals.list`. */
+export interface DealListOptions extends ListOptions<DealField> {
+  /** Only deals rotting now: open, idle longer than their stage's `rottenDays`. */
+  readonly rotting?: true;
+}
+
+const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'country', 'tags'];
+
+/**
+ * Deals: the orders moving through a pipeline. `crm.deals`.
+ */
+export class DealService {
+  /** @internal */
+  constructor(protected readonly ctx: CrmContext) {}
+
+  /**
+   * Creates a deal in a pipeline's stage (default: first pipeline, first open stage). With line
+   * items, the amount is their sum; the probability follows the stage unless given.
+   *
+   * @example
+   * const deal = await crm.deals.create({
+   *   title: '40 office chairs', contactId: contact.id, currency: 'EUR',
+   *   lineItems: [{ name: 'Chair', quantity: 40, unitPrice: 129_00 }],
+   * });
+   */
+  async create(input: DealCreateInput): Promise<Deal> {
+    const parsed = parseInput(dealCreateInputSchema, input, 'deals.create');
+    return runWrite(this.ctx, async (op) => (await createDealIn(op, parsed, 'deals.create')).deal);
+  }
+
+  /** Reads a deal. @throws CrmError `NOT_FOUND`. */
+  async get(id: string): Promise<Deal> {
+    const dealId = parseId(id, 'deals.get');
+    return runRead(this.ctx, (op) => op.require<Deal>('deal', dealId));
+  }
+
+  /**
+   * Changes a deal's fields (not its stage: use the funnel moves). Replacing `lineItems` re-prices
+   * the deal; a manual `probability` sticks until the stage changes, `null` returns to the stage's.
+   */
+  async update(id: string, patch: DealUpdateInput): Promise<Deal> {
+    const dealId = parseId(id, 'deals.update');
+    const parsed = parseInput(dealUpdateInputSchema, patch, 'deals.update');
+    return runWrite(this.ctx, async (op) => {
+      const deal = await op.require<Deal>('deal', dealId);
+      assertExpectedVersion('deal', deal, parsed.version);
+      await checkReferences(op, 'deals.update', [
+        { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
+        { entity: 'company', id: parsed.companyId, path: ['companyId'] },
+      ]);
+      const issues: ValidationIssue[] = [];
+      const lineItemsInput = parsed.lineItems;
+      const keepsLineItems = lineItemsInput === undefined ? deal.lineItems.length > 0 : lineItemsInput.length > 0;
+      if (parsed.value && keepsLineItems) {
+        issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
+      }
+      const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
+      const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+      const custom = applyCustomValues(definitions, parsed.custom, deal.custom);
+      issues.push(...custom.issues);
+      if (issues.length) throw validationError('deals.update', issues);
+
+      const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
+      const stageProbability = findStage(pipeline, deal.stageKey)?.probability ?? deal.probability;
+      const lineItems = lineItemsInput ? priceLineItems(lineItemsInput) : deal.lineItems;
+      let amount: number;
+      try {
+        amount = dealAmount(lineItems, parsed.value ?? (lineItems.length ? undefined : deal.value));
+      } catch (error) {
+        throw validationError('deals.update', [{ path: ['lineItems'], code: 'too_big', message: (error as Error).message }]);
+      }
+      const manual = parsed.probability === null ? false : parsed.probability !== undefined ? true : deal.probabilityManual;
+      const probability = deal.status !== 'open' ? deal.probability : manual ? (parsed.probability ?? deal.probability) : stageProbability;
+
+      const next = reviseRecord(deal, op.now, (draft) => {
+        applyPatch(draft as unknown as Record<string, unknown>, parsed, EDITABLE);
+        applyPatch(draft as unknown as Record<string, unknown>, { custom: custom.values }, ['custom']);
+        if (lineItemsInput) draft.lineItems = lineItems;
+        if (draft.expectedCloseDate) draft.expectedCloseMonth = draft.expectedCloseDate.slice(0, 7);
+        else delete draft.expectedCloseMonth;
+        const money = valueFields(amount, currency, probability);
+        applyPatch(draft as unknown as Record<string, unknown>, { ...money, probability, probabilityManual: manual }, [
+          'value', 'weightedValue', 'probability', 'probabilityManual',
+        ]);
+      });
+      if (next === deal) return deal;
+      // Any change is activity on the deal: it restarts the rotting clock.
+      const stored = produce(next, (draft) => {
+        draft.lastActivityAt = op.now;
+        delete draft.rottingSince;
+      });
+      await op.update('deal', deal, stored);
+      op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
+      return stored;
+    });
+  }
+
+  /**
+   * Creates many deals in one transaction (imports, ERP sync). Every input is validated first;
+   * problems are reported as `[index, …path]` and nothing is written.
+   *
+   * @example
+   * await crm.deals.createMany(rows, { onProgress: (done, total) => console.log(`${done}/${total}`) });
+   */
+  async createMany(inputs: readonly DealCreateInput[], options?: CreateManyOptions): Promise<Deal[]> {
+    return createManyDeals(this.ctx, inputs, options);
+  }
+
+  /**
+   * Reads a pipeline board: a page of cards per stage, with count and money totals per stage.
+   *
+   * @example
+   * const board = await crm.deals.board(pipeline.id, { limitPerStage: 50, where: where.eq('ownerId', 'u1') });
+   */
+  async board(pipelineId: string, options?: BoardOptions): Promise<Board> {
+    return readBoard(this.ctx, pipelineId, options);
+  }
+
+  /**
+   * Lists deals (newest first by default). Filter by stage, owner, status, amount, custom fields…
+   * With `rotting: true`, only open deals idle for longer than their stage's `rottenDays`, judged now.
+   *
+   * @example
+   * const stale = await crm.deals.list({ rotting: true, where: where.eq('ownerId', 'anna') });
+   */
+  async list(options?: DealListOptions): Promise<Page<Deal>> {
+    const { rotting, ...rest } = (options ?? {}) as DealListOptions;
+    if (rotting !== undefined && rotting !== true) {
+      throw validationError('deals.list', [{ path: ['rotting'], code: 'invalid_value', message: 'must be true when given' }]);
+    }
+    return runRead(this.ctx, async (op) => {
+      if (!rotting) return listRecords<Deal>(op, 'deal', rest, 'deals.list');
+      return listRecords<Deal>(op, 'deal', rest, 'deals.list', undefined, await rottingFilter(op));
+    });
+  }
+
+  /**
+   * Every stage visit of a deal, oldest first: when it entered and left each stage, who moved it,
+   * how it left, and how often its next step was postponed meanwhile.
+   */
+  async stageHistory(id: string): Promise<StageVisit[]> {
+    const dealId = parseId(id, 'deals.stageHistory');
+    return runRead(this.ctx, async (op) => {
+      const { rows } = await op.query<StageVisit>('stageVisit', {
+        filter: { op: 'eq', field: 'dealId', value: dealId },
+        sort: [{ field: 'enteredAt' }, { field: 'id' }],
+      });
+      return rows;
+    });
+  }
+
+  /**
+   * The productive next step: moves the deal to the next open stage, or to `toStage` (skips and
+   * backward moves as the pipeline allows). Entry and exit rules are checked; the target stage's
+   * task templates create tasks.
+   *
+   * @throws CrmError `RULE_VIOLATION` listing every violated rule; nothing is written.
+   * @example
+   * await crm.deals.advance(deal.id, { nextStep: { subject: 'Send proposal', type: 'email', dueAt: '2026-03-02T10:00:00Z' } });
+   */
+  async advance(id: string, options: { toStage?: string } & MoveWithNextStepOptions = {}): Promise<Deal> {
+    return dealMoves.advance(this.ctx, id, options);
+  }
+
+  /**
+   * Postpones the next step: moves the deal's next open task (or `taskId`) to `until`, with a reason.
+   * Postponements are counted per deal and per stage visit. Without an open task, a follow-up is created.
+   */
+  async postpone(id: string, options: { until: string; reason?: string; taskId?: string } & MoveOptions): Promise<Deal> {
+    return dealMoves.postpone(this.ctx, id, options);
+  }
+
+  /**
+   * The client's refusal: closes the deal as lost with a reason from the pipeline's list (and a
+   * comment where the reason requires one). Open tasks of the deal are cancelled.
+   */
+  async lose(id: string, options: { reason: string; comment?: string } & MoveOptions): Promise<Deal> {
+    return dealMoves.lose(this.ctx, id, options);
+  }
+
+  /** Closes the deal as won: probability 100, `closedAt` set. Exit rules of its stage and entry rules of the won stage apply. */
+  async win(id: string, options: { stageKey?: string } & MoveOptions = {}): Promise<Deal> {
+    return dealMoves.win(this.ctx, id, options);
+  }
+
+  /** Returns a won or lost deal to an open stage. */
+  async reopen(id: string, options: { toStage: string } & MoveWithNextStepOptions): Promise<Deal> {
+    return dealMoves.reopen(this.ctx, id, options);
+  }
+
+  /**
+   * Groups deals and computes metrics in storage (SQL GROUP BY where available).
+   *
+   * @example
+   * await crm.deals.aggregate({ where: where.eq('pipelineId', id), groupBy: ['stageKey'],
+   *   metrics: { deals: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } });
+   */
+  async aggregate(options: AggregateOptions<DealField>): Promise<AggregateRow[]> {
+    return runRead(this.ctx, (op) => aggregateRecords(op, 'deal', options, 'deals.aggregate'));
+  }
+
+  /**
+   * Deletes a deal. Its events and stage history stay in the log (the open visit is closed as `removed`).
+   */
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
+    const dealId = parseId(id, 'deals.remove');
+    const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'deals.remove');
+    return runWrite(this.ctx, async (op) => {
+      const deal = await op.require<Deal>('deal', dealId);
+      assertExpectedVersion('deal', deal, version);
+      await closeOpenVisit(op, deal, { exitKind: 'removed' });
+      await op.remove('deal', deal);
+      op.record('deal.removed', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import { reviseRecord } from '../domain/records.js';
+import type { Deal } from '../schema/deal.js';
+import type { StageVisit } from '../schema/stage-visit.js';
+import type { Operation } from '../crm/operation.js';
+
+/** Closes the open stage visit of a deal (used when it leaves its stage or is removed). */
+export async function closeOpenVisit(op: Operation, deal: Deal, patch: Partial<StageVisit>): Promise<StageVisit | undefined> {
+  const { rows } = await op.query<StageVisit>('stageVisit', {
+    filter: { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'eq', field: 'exitedAt', value: null }] },
+    sort: [{ field: 'enteredAt', direction: 'desc' }],
+    limit: 1,
+  });
+  const visit = rows[0];
+  if (!visit) return undefined;
+  const next = reviseRecord(visit, op.now, (draft) => {
+    Object.assign(draft, patch);
+    draft.exitedAt = op.now;
+    if (op.ctx.actor) draft.exitedBy = op.ctx.actor.userId;
+    draft.durationMs = Math.max(0, Date.parse(op.now) - Date.parse(visit.enteredAt));
+  });
+  return op.update('stageVisit', visit, next);
+}
+

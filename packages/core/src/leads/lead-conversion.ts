@@ -1,0 +1,179 @@
+import * as z from 'zod/mini';
+import { ruleViolation } from '../errors/crm-error.js';
+import { duplicateKeys } from '../domain/duplicates.js';
+import { companyDomainFromEmail, normalizeCompanyName, normalizeDomain } from '../domain/normalize.js';
+import { compact, reviseRecord } from '../domain/records.js';
+import { companyCreateInputSchema, type Company } from '../schema/company.js';
+import { contactCreateInputSchema, type Contact, type ContactCreateInput } from '../schema/contact.js';
+import { dealCreateInputSchema, type Deal, type DealCreateInput } from '../schema/deal.js';
+import type { Lead } from '../schema/lead.js';
+import { idSchema, userIdSchema } from '../schema/primitives.js';
+import { createCard } from '../cards/card-operations.js';
+import { COMPANY_CARD } from '../companies/company-service.js';
+import { CONTACT_CARD } from '../contacts/contact-service.js';
+import type { CrmContext } from '../crm/context.js';
+import { createDealIn } from '../deals/deal-factory.js';
+import { runWrite, type Operation } from '../crm/operation.js';
+import { parseInput } from '../crm/parse-input.js';
+import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+
+/** Options of `crm.leads.convert`. */
+export interface ConvertLeadOptions {
+  /** Make the conversion conditional on the lead's version. */
+  readonly version?: number;
+  /** Link an existing contact instead of creating one. */
+  readonly contactId?: string;
+  /** Fields of the new contact that differ from the lead's data. */
+  readonly contact?: Partial<Omit<ContactCreateInput, 'id'>>;
+  /** Link this company, or `null` for none. Absent: match by domain, then by name, else create. */
+  readonly companyId?: string | null;
+  /** Create a company from the lead's company name when none matches (default true). */
+  readonly createCompany?: boolean;
+  /** Open a deal: `true` for defaults from the lead, or the deal's fields. */
+  readonly deal?: true | Partial<DealCreateInput>;
+  /** Owner of everything created (default: the lead's owner, else the acting user). */
+  readonly ownerId?: string;
+}
+
+/** What a lead became. */
+export interface ConvertLeadResult {
+  readonly lead: Lead;
+  readonly contact: Contact;
+  readonly company?: Company;
+  readonly deal?: Deal;
+  readonly contactCreated: boolean;
+  readonly companyCreated: boolean;
+}
+
+const optionsSchema = z.strictObject({
+  version: versionOptionSchema,
+  contactId: z.optional(idSchema),
+  contact: z.optional(z.partial(z.omit(contactCreateInputSchema, { id: true }))),
+  companyId: z.optional(z.nullable(idSchema)),
+  createCompany: z.optional(z.boolean()),
+  deal: z.optional(z.union([z.literal(true), z.partial(dealCreateInputSchema)])),
+  ownerId: z.optional(userIdSchema),
+});
+
+/** Finds the company a lead belongs to: same domain first, then the same normalised name; oldest wins. */
+export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | 'email' | 'companyName'>): Promise<Company | undefined> {
+  const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
+  if (domain) {
+    const { rows } = await op.query<Company>('company', {
+      filter: { op: 'eq', field: 'domain', value: domain },
+      sort: [{ field: 'createdAt' }],
+      limit: 1,
+    });
+    if (rows[0]) return rows[0];
+  }
+  const name = normalizeCompanyName(lead.companyName);
+  if (!name) return undefined;
+  const keys = duplicateKeys({ name: lead.companyName }, 'company').filter((k) => k.startsWith('cname:'));
+  let cursor: string | undefined;
+  do {
+    const page = await op.query<Company>('company', {
+      filter: { op: 'containsAny', field: 'searchKeys', values: keys },
+      sort: [{ field: 'createdAt' }],
+      limit: 100,
+      ...(cursor ? { after: cursor } : {}),
+    });
+    const match = page.rows.find((c) => normalizeCompanyName(c.name) === name);
+    if (match) return match;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return undefined;
+}
+
+export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
+  const opts = parseInput(optionsSchema, options, 'leads.convert');
+  return runWrite(ctx, async (op) => {
+    const lead = await op.require<Lead>('lead', leadId);
+    assertExpectedVersion('lead', lead, opts.version);
+    if (lead.status === 'converted' || lead.status === 'disqualified') {
+      throw ruleViolation([
+        { rule: 'lead.convert.status', message: `cannot convert a ${lead.status} lead (allowed from: new, qualified)`, data: { status: lead.status } },
+      ]);
+    }
+    const ownerId = opts.ownerId ?? lead.ownerId ?? ctx.actor?.userId;
+
+    // Company: the given one, a match, a new one, or none.
+    let company: Company | undefined;
+    let companyCreated = false;
+    if (opts.companyId) company = await op.require<Company>('company', opts.companyId);
+    else if (opts.companyId === undefined) {
+      company = await matchCompany(op, lead);
+      if (!company && lead.companyName && opts.createCompany !== false) {
+        const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
+        const input = parseInput(
+          companyCreateInputSchema,
+          compact({ name: lead.companyName, domain, website: lead.website, country: lead.country, ownerId }),
+          'leads.convert',
+        );
+        company = await createCard(op, COMPANY_CARD, input, 'leads.convert');
+        companyCreated = true;
+      }
+    }
+
+    // Contact: the given one or a new one from the lead's data.
+    let contact: Contact;
+    let contactCreated = false;
+    if (opts.contactId) contact = await op.require<Contact>('contact', opts.contactId);
+    else {
+      const input = parseInput(
+        contactCreateInputSchema,
+        compact({
+          name: lead.name,
+          email: lead.email,
+          phone: lead.phone,
+          companyId: company?.id,
+          ownerId,
+          source: lead.source,
+          country: lead.country,
+          tags: lead.tags.length ? lead.tags : undefined,
+          ...opts.contact,
+        }),
+        'leads.convert',
+      );
+      contact = await createCard(op, CONTACT_CARD, { ...input, leadId: lead.id }, 'leads.convert');
+      contactCreated = true;
+    }
+
+    // Deal, when asked for.
+    let deal: Deal | undefined;
+    if (opts.deal) {
+      const given = opts.deal === true ? {} : opts.deal;
+      const hasItems = (given.lineItems?.length ?? 0) > 0;
+      const input = parseInput(
+        dealCreateInputSchema,
+        compact({
+          title: lead.title ?? `${lead.companyName ?? lead.name}`,
+          value: hasItems ? undefined : lead.expectedValue,
+          source: lead.source,
+          country: lead.country,
+          ownerId,
+          ...given,
+          contactId: contact.id,
+          companyId: company?.id,
+          leadId: lead.id,
+        }),
+        'leads.convert',
+      );
+      deal = (await createDealIn(op, input, 'leads.convert')).deal;
+    }
+
+    const converted = reviseRecord(lead, op.now, (draft) => {
+      draft.status = 'converted';
+      draft.convertedAt = op.now;
+      draft.converted = compact({ contactId: contact.id, companyId: company?.id, dealId: deal?.id });
+      if (!draft.ownerId && ownerId) draft.ownerId = ownerId;
+    });
+    await op.update('lead', lead, converted);
+    op.record(
+      'lead.converted',
+      { type: 'lead', id: lead.id },
+      compact({ contactId: contact.id, companyId: company?.id, dealId: deal?.id, companyCreated }),
+      [{ type: 'contact', id: contact.id }, company && { type: 'company', id: company.id }, deal && { type: 'deal', id: deal.id }],
+    );
+    return compact({ lead: converted, contact, company, deal, contactCreated, companyCreated });
+  });
+}

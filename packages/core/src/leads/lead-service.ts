@@ -1,0 +1,199 @@
+import { ruleViolation } from '../errors/crm-error.js';
+import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
+import { compact, reviseRecord } from '../domain/records.js';
+import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
+import type { Lead, LeadCreateInput, LeadStatus, LeadUpdateInput } from '../schema/lead.js';
+import { leadCreateInputSchema, leadUpdateInputSchema } from '../schema/lead.js';
+import type { LeadField } from '../storage/crm-schema.js';
+import type { CrmContext } from '../crm/context.js';
+import { findDuplicates, type DuplicateCandidate, type FindDuplicatesOptions } from '../cards/duplicate-search.js';
+import { convertLead, type ConvertLeadOptions, type ConvertLeadResult } from './lead-conversion.js';
+import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import * as z from 'zod/mini';
+import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
+import { assignIn } from '../assignment/assignment-service.js';
+import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+
+const EDITABLE: readonly string[] = [
+  'name', 'companyName', 'email', 'phone', 'website', 'title', 'message', 'source', 'campaign', 'country',
+  'territory', 'ownerId', 'expectedValue', 'probability', 'tags',
+];
+
+const disqualifyInputSchema = z.strictObject({
+  reason: optionalText(LIMITS.mediumText),
+  version: versionOptionSchema,
+});
+
+/** How leads behave as client cards. */
+export const LEAD_CARD: CardConfig<Lead> = {
+  entity: 'lead',
+  editable: EDITABLE,
+  references: () => [],
+  searchKeys: (lead) => duplicateKeys(lead, 'person'),
+  refs: () => [],
+  defaults: () => ({ status: 'new' }),
+  ownedByActor: false,
+};
+
+function requireStatus(lead: Lead, allowed: readonly LeadStatus[], action: string): void {
+  if (!allowed.includes(lead.status)) {
+    throw ruleViolation([
+      {
+        rule: `lead.${action}.status`,
+        message: `cannot ${action} a ${lead.status} lead (allowed from: ${allowed.join(', ')})`,
+        data: { status: lead.status, allowed },
+      },
+    ]);
+  }
+}
+
+/**
+ * Leads: potential clients and their incoming requests. `crm.leads`.
+ */
+export class LeadService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Creates a lead in status `new`.
+   *
+   * With `assignWith`, an assignment strategy gives the lead an owner in the same transaction
+   * (unless the input names one).
+   *
+   * @example
+   * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com', source: 'web-form' });
+   * @throws CrmError `VALIDATION` for bad input or unknown custom fields.
+   */
+  async create(input: LeadCreateInput, options: { assignWith?: string } = {}): Promise<Lead> {
+    const parsed = parseInput(leadCreateInputSchema, input, 'leads.create');
+    const { assignWith } = parseInput(z.strictObject({ assignWith: z.optional(idSchema) }), options, 'leads.create');
+    return runWrite(this.ctx, async (op) => {
+      const lead = await this.createIn(op, parsed);
+      return assignWith && !lead.ownerId ? assignIn(op, 'lead', lead, assignWith) : lead;
+    });
+  }
+
+  /** @internal Creates a lead inside an existing operation (imports, capture). */
+  async createIn(op: Operation, parsed: z.output<typeof leadCreateInputSchema>): Promise<Lead> {
+    return createCard(op, LEAD_CARD, parsed, 'leads.create');
+  }
+
+  /**
+   * Reads a lead.
+   *
+   * @throws CrmError `NOT_FOUND` when it does not exist in this tenant.
+   */
+  async get(id: string): Promise<Lead> {
+    const leadId = parseId(id, 'leads.get');
+    return runRead(this.ctx, (op) => op.require<Lead>('lead', leadId));
+  }
+
+  /**
+   * Changes fields of a lead. `null` clears a field. With `version`, fails with `CONFLICT` when the
+   * lead changed since it was read.
+   */
+  async update(id: string, patch: LeadUpdateInput): Promise<Lead> {
+    const leadId = parseId(id, 'leads.update');
+    const parsed = parseInput(leadUpdateInputSchema, patch, 'leads.update');
+    return runWrite(this.ctx, (op) => updateCard(op, LEAD_CARD, leadId, parsed, 'leads.update'));
+  }
+
+  /** Lists leads matching a filter, one page at a time (newest first by default). */
+  async list(options?: ListOptions<LeadField>): Promise<Page<Lead>> {
+    return runRead(this.ctx, (op) => listRecords<Lead>(op, 'lead', options, 'leads.list'));
+  }
+
+  /**
+   * Marks a `new` (or previously disqualified) lead as qualified.
+   *
+   * @throws CrmError `RULE_VIOLATION` for a converted or already qualified lead.
+   */
+  async qualify(id: string, options: { version?: number } = {}): Promise<Lead> {
+    const leadId = parseId(id, 'leads.qualify');
+    const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.qualify');
+    return runWrite(this.ctx, async (op) => {
+      const lead = await op.require<Lead>('lead', leadId);
+      assertExpectedVersion('lead', lead, version);
+      requireStatus(lead, ['new', 'disqualified'], 'qualify');
+      const next = reviseRecord(lead, op.now, (draft) => {
+        draft.status = 'qualified';
+        draft.qualifiedAt = op.now;
+        delete draft.disqualifiedAt;
+        delete draft.disqualifyReason;
+      });
+      await op.update('lead', lead, next);
+      op.record('lead.qualified', { type: 'lead', id: lead.id }, { from: lead.status });
+      return next;
+    });
+  }
+
+  /**
+   * Marks a lead as disqualified, with an optional reason.
+   *
+   * @throws CrmError `RULE_VIOLATION` for a converted or already disqualified lead.
+   */
+  async disqualify(id: string, options: { reason?: string; version?: number } = {}): Promise<Lead> {
+    const leadId = parseId(id, 'leads.disqualify');
+    const parsed = parseInput(disqualifyInputSchema, options, 'leads.disqualify');
+    return runWrite(this.ctx, async (op) => {
+      const lead = await op.require<Lead>('lead', leadId);
+      assertExpectedVersion('lead', lead, parsed.version);
+      requireStatus(lead, ['new', 'qualified'], 'disqualify');
+      const next = reviseRecord(lead, op.now, (draft) => {
+        draft.status = 'disqualified';
+        draft.disqualifiedAt = op.now;
+        if (parsed.reason) draft.disqualifyReason = parsed.reason;
+      });
+      await op.update('lead', lead, next);
+      op.record('lead.disqualified', { type: 'lead', id: lead.id }, compact({ reason: parsed.reason }));
+      return next;
+    });
+  }
+
+  /**
+   * Converts a lead in one transaction: creates the contact, links or creates the company (matched
+   * by domain or name; free mail domains ignored), optionally opens a deal, and marks the lead
+   * converted with links to what it became.
+   *
+   * @example
+   * const { contact, company, deal } = await crm.leads.convert(lead.id, { deal: { title: 'Chairs' } });
+   * @throws CrmError `RULE_VIOLATION` when the lead is converted or disqualified already.
+   */
+  async convert(id: string, options: ConvertLeadOptions = {}): Promise<ConvertLeadResult> {
+    const leadId = parseId(id, 'leads.convert');
+    return convertLead(this.ctx, leadId, options);
+  }
+
+  /**
+   * Finds records that look like the same client as a lead or a probe: by normalised e-mail, phone,
+   * company domain and fuzzy name similarity. Returns candidates ranked by score, with reasons.
+   *
+   * @example
+   * const dupes = await crm.leads.findDuplicates({ email: 'J.Doe+shop@gmail.com', name: 'Jon Doe' });
+   */
+  async findDuplicates(target: string | FindDuplicatesProbe, options: FindDuplicatesOptions = {}): Promise<DuplicateCandidate[]> {
+    return findDuplicates(this.ctx, target, options);
+  }
+
+  /**
+   * Deletes a lead that was not converted. Its events stay in the log.
+   *
+   * @throws CrmError `RULE_VIOLATION` for a converted lead (its history belongs to the contact).
+   */
+  async remove(id: string, options: { version?: number } = {}): Promise<void> {
+    const leadId = parseId(id, 'leads.remove');
+    const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.remove');
+    return runWrite(this.ctx, async (op) => {
+      const lead = await op.require<Lead>('lead', leadId);
+      assertExpectedVersion('lead', lead, version);
+      requireStatus(lead, ['new', 'qualified', 'disqualified'], 'remove');
+      await op.remove('lead', lead);
+      op.record('lead.removed', { type: 'lead', id: lead.id }, { lead });
+    });
+  }
+}
+
+/** What `findDuplicates` compares when given data instead of a lead id. */
+export type FindDuplicatesProbe = DuplicateProbe;

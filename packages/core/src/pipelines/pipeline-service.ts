@@ -1,0 +1,210 @@
+import type * as z from 'zod/mini';
+import { produce, type Draft } from 'immer';
+import { notFound, ruleViolation, validationError } from '../errors/crm-error.js';
+import { stageKeySchema, type Stage } from '../schema/pipeline.js';
+import { diffRecords, reviseRecord } from '../domain/records.js';
+import {
+  addStageSchema,
+  checkStages,
+  dealsInStage,
+  followStageProbability,
+  moveDealsOutOf,
+  pipelineUpdateSchema,
+  removeStageSchema,
+  reorderSchema,
+  requireSameKind,
+  stageUpdateSchema,
+} from './pipeline-editing.js';
+import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import type { Operation } from '../crm/operation.js';
+
+/** Applies a recipe to a pipeline without touching version fields (the edit wrapper stamps them). */
+function reviseRecordOf(pipeline: Pipeline, recipe: (draft: Draft<Pipeline>) => void): Pipeline {
+  return produce(pipeline, recipe);
+}
+import { buildSettings, buildStages } from '../domain/pipeline-build.js';
+import { newRecordBase } from '../domain/records.js';
+import { pipelineCreateInputSchema, type Pipeline, type PipelineCreateInput } from '../schema/pipeline.js';
+import type { PipelineField } from '../storage/crm-schema.js';
+import type { CrmContext } from '../crm/context.js';
+import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+
+/**
+ * Pipelines (sales funnels) and their stages. `crm.pipelines`.
+ */
+export class PipelineService {
+  /** @internal */
+  constructor(protected readonly ctx: CrmContext) {}
+
+  /**
+   * Creates a pipeline. Stages come in order; `won` and `lost` stages are appended when missing.
+   *
+   * @example
+   * const sales = await crm.pipelines.create({
+   *   name: 'Sales',
+   *   stages: [{ key: 'new', name: 'New' }, { key: 'proposal', name: 'Proposal', probability: 60 }],
+   * });
+   */
+  async create(input: PipelineCreateInput): Promise<Pipeline> {
+    const parsed = parseInput(pipelineCreateInputSchema, input, 'pipelines.create');
+    const { stages, issues } = buildStages(parsed.stages);
+    if (issues.length) throw validationError('pipelines.create', issues);
+    return runWrite(this.ctx, async (op) => {
+      const pipeline: Pipeline = {
+        ...newRecordBase(parsed.id ?? op.newId('pipeline'), op.tenantId, op.now),
+        name: parsed.name,
+        stages,
+        settings: buildSettings(parsed.settings),
+        archived: false,
+      };
+      await op.insert('pipeline', pipeline);
+      op.record('pipeline.created', { type: 'pipeline', id: pipeline.id }, { pipeline });
+      return pipeline;
+    });
+  }
+
+  /** Reads a pipeline. @throws CrmError `NOT_FOUND`. */
+  async get(id: string): Promise<Pipeline> {
+    const pipelineId = parseId(id, 'pipelines.get');
+    return runRead(this.ctx, (op) => op.require<Pipeline>('pipeline', pipelineId));
+  }
+
+  /** Renames a pipeline, changes its settings, or archives it (archived pipelines take no new deals). */
+  async update(id: string, patch: z.input<typeof pipelineUpdateSchema>): Promise<Pipeline> {
+    const pipelineId = parseId(id, 'pipelines.update');
+    const parsed = parseInput(pipelineUpdateSchema, patch, 'pipelines.update');
+    return this.edit(pipelineId, parsed.version, (pipeline) =>
+      reviseRecordOf(pipeline, (d) => {
+        if (parsed.name !== undefined) d.name = parsed.name;
+        if (parsed.settings) d.settings = buildSettings(parsed.settings, pipeline.settings);
+        if (parsed.archived !== undefined) d.archived = parsed.archived;
+      }),
+    );
+  }
+
+  /**
+   * Adds a stage before `before` (default: after the last open stage).
+   *
+   * @example
+   * await crm.pipelines.addStage(id, { stage: { key: 'demo', name: 'Demo', probability: 40 }, before: 'proposal' });
+   */
+  async addStage(id: string, input: z.input<typeof addStageSchema>): Promise<Pipeline> {
+    const pipelineId = parseId(id, 'pipelines.addStage');
+    const parsed = parseInput(addStageSchema, input, 'pipelines.addStage');
+    return this.edit(pipelineId, parsed.version, (pipeline) => {
+      const [stage] = buildStages([parsed.stage]).stages;
+      let index = parsed.before ? pipeline.stages.findIndex((s) => s.key === parsed.before) : pipeline.stages.map((s) => s.kind).lastIndexOf('open') + 1;
+      if (index < 0) throw validationError('pipelines.addStage', [{ path: ['before'], code: 'not_found', message: `no stage "${parsed.before}"` }]);
+      if (parsed.stage.probability === undefined && stage!.kind === 'open') {
+        // Between its neighbours' probabilities, so the funnel stays monotonic by default.
+        const prev = pipeline.stages.slice(0, index).reverse().find((s) => s.kind === 'open')?.probability ?? 0;
+        const next = pipeline.stages.slice(index).find((s) => s.kind === 'open')?.probability ?? 100;
+        (stage as { probability: number }).probability = Math.round((prev + next) / 2);
+      }
+      index = Math.max(0, index);
+      const stages = [...pipeline.stages.slice(0, index), stage!, ...pipeline.stages.slice(index)];
+      return reviseRecordOf(pipeline, (d) => void (d.stages = checkStages(stages, 'pipelines.addStage')));
+    });
+  }
+
+  /**
+   * Changes a stage: rename, probability (open deals without a manual probability follow it),
+   * rotting, rules, task templates. The key never changes.
+   */
+  async updateStage(id: string, key: string, patch: z.input<typeof stageUpdateSchema>): Promise<Pipeline> {
+    const pipelineId = parseId(id, 'pipelines.updateStage');
+    const stageKey = parseInput(stageKeySchema, key, 'pipelines.updateStage');
+    const { version, ...rest } = (patch ?? {}) as { version?: number };
+    const parsed = parseInput(stageUpdateSchema, rest, 'pipelines.updateStage');
+    parseInput(versionOptionSchema, version, 'pipelines.updateStage');
+    let changed: Stage | undefined;
+    const result = await this.edit(pipelineId, version, (pipeline) => {
+      const current = pipeline.stages.find((s) => s.key === stageKey);
+      if (!current) throw notFound('stage', stageKey);
+      if (parsed.probability !== undefined && current.kind !== 'open' && parsed.probability !== current.probability) {
+        throw validationError('pipelines.updateStage', [{ path: ['probability'], code: 'invalid_value', message: `a ${current.kind} stage keeps probability ${current.probability}` }]);
+      }
+      const stages = pipeline.stages.map((s) => {
+        if (s.key !== stageKey) return s;
+        const next = { ...s, ...Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined && v !== null)) } as Stage;
+        if (parsed.rottenDays === null) delete (next as { rottenDays?: number }).rottenDays;
+        changed = next;
+        return next;
+      });
+      return reviseRecordOf(pipeline, (d) => void (d.stages = checkStages(stages, 'pipelines.updateStage')));
+    }, async (op, pipeline) => {
+      if (changed && parsed.probability !== undefined) await followStageProbability(op, pipeline, pipeline.stages.find((s) => s.key === stageKey)!);
+    });
+    return result;
+  }
+
+  /** Puts stages in a new order; `keys` must list every stage once. */
+  async reorderStages(id: string, input: z.input<typeof reorderSchema>): Promise<Pipeline> {
+    const pipelineId = parseId(id, 'pipelines.reorderStages');
+    const parsed = parseInput(reorderSchema, input, 'pipelines.reorderStages');
+    return this.edit(pipelineId, parsed.version, (pipeline) => {
+      const byKey = new Map(pipeline.stages.map((s) => [s.key, s]));
+      const complete = parsed.keys.length === byKey.size && new Set(parsed.keys).size === byKey.size && parsed.keys.every((k) => byKey.has(k));
+      if (!complete) throw validationError('pipelines.reorderStages', [{ path: ['keys'], code: 'invalid_value', message: `must list every stage once: ${[...byKey.keys()].join(', ')}` }]);
+      return reviseRecordOf(pipeline, (d) => void (d.stages = parsed.keys.map((k) => byKey.get(k)!)));
+    });
+  }
+
+  /**
+   * Removes a stage. A stage holding deals needs `moveDealsTo` (a stage of the same kind): its deals
+   * move there with their history kept (visits closed as `stageRemoved`).
+   *
+   * @throws CrmError `RULE_VIOLATION` when deals are in the stage and no target is given.
+   */
+  async removeStage(id: string, key: string, options: z.input<typeof removeStageSchema> = {}): Promise<Pipeline> {
+    const pipelineId = parseId(id, 'pipelines.removeStage');
+    const stageKey = parseInput(stageKeySchema, key, 'pipelines.removeStage');
+    const parsed = parseInput(removeStageSchema, options, 'pipelines.removeStage');
+    return runWrite(this.ctx, async (op) => {
+      const pipeline = await op.require<Pipeline>('pipeline', pipelineId);
+      assertExpectedVersion('pipeline', pipeline, parsed.version);
+      const removed = pipeline.stages.find((s) => s.key === stageKey);
+      if (!removed) throw notFound('stage', stageKey);
+      const stages = checkStages(pipeline.stages.filter((s) => s.key !== stageKey), 'pipelines.removeStage');
+      const count = await dealsInStage(op, pipeline.id, stageKey);
+      if (count > 0) {
+        if (!parsed.moveDealsTo) {
+          throw ruleViolation([{ rule: 'stage.hasDeals', message: `${count} deals are in ${removed.name}: give moveDealsTo`, data: { stage: stageKey, deals: count } }]);
+        }
+        const target = requireSameKind(removed, pipeline.stages.find((s) => s.key === parsed.moveDealsTo), parsed.moveDealsTo);
+        await moveDealsOutOf(op, pipeline, removed, target);
+      }
+      const next = reviseRecord(pipeline, op.now, (d) => void (d.stages = stages));
+      await op.update('pipeline', pipeline, next);
+      op.record('pipeline.updated', { type: 'pipeline', id: pipeline.id }, { changes: diffRecords(pipeline, next) });
+      return next;
+    });
+  }
+
+  /** Applies a pipeline edit in one transaction with a version check and a `pipeline.updated` event. */
+  private async edit(
+    id: string,
+    version: number | undefined,
+    change: (pipeline: Pipeline) => Pipeline,
+    after?: (op: Operation, next: Pipeline) => Promise<void>,
+  ): Promise<Pipeline> {
+    return runWrite(this.ctx, async (op) => {
+      const pipeline = await op.require<Pipeline>('pipeline', id);
+      assertExpectedVersion('pipeline', pipeline, version);
+      const next = change(pipeline);
+      if (next === pipeline) return pipeline;
+      const stamped = { ...next, version: pipeline.version + 1, updatedAt: op.now };
+      await op.update('pipeline', pipeline, stamped);
+      op.record('pipeline.updated', { type: 'pipeline', id: pipeline.id }, { changes: diffRecords(pipeline, stamped) });
+      await after?.(op, stamped);
+      return stamped;
+    });
+  }
+
+  /** Lists pipelines, oldest first by default. */
+  async list(options?: ListOptions<PipelineField>): Promise<Page<Pipeline>> {
+    return runRead(this.ctx, (op) => listRecords<Pipeline>(op, 'pipeline', options, 'pipelines.list', [{ field: 'createdAt' }]));
+  }
+}

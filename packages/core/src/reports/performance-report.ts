@@ -1,0 +1,90 @@
+import type { Filter } from '../query/query-spec.js';
+import type { Operation } from '../crm/operation.js';
+import { ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
+
+export interface PerformanceOptions {
+  readonly from: string;
+  readonly to: string;
+  readonly pipelineId?: string;
+}
+
+/** One manager's results in the period. */
+export interface OwnerPerformance {
+  readonly ownerId: string;
+  /** Leads created in the period and owned by the manager. */
+  readonly leadsAssigned: number;
+  /** Leads converted in the period. */
+  readonly leadsConverted: number;
+  readonly dealsWon: number;
+  readonly dealsLost: number;
+  readonly wonValue: readonly CurrencyAmount[];
+  readonly winRate: number | null;
+  /** Mean days from creation to winning of deals won in the period. */
+  readonly meanCycleDays: number | null;
+  /** Tasks completed in the period. */
+  readonly tasksDone: number;
+  /** Open tasks past due now. */
+  readonly tasksOverdue: number;
+  /** Deal next steps the manager postponed in the period. */
+  readonly postponements: number;
+  readonly drill: { readonly won: DrillDown; readonly lost: DrillDown; readonly tasksDone: DrillDown; readonly postponements: DrillDown };
+}
+
+export interface PerformanceReport extends TabularReport {
+  readonly owners: readonly OwnerPerformance[];
+}
+
+const DAY = 86_400_000;
+
+/** Per owner: leads, deals won and lost with value, win rate, cycle, tasks, postponements — counted in storage. */
+export async function performanceReport(op: Operation, options: PerformanceOptions): Promise<PerformanceReport> {
+  const inPeriod = (field: string): Filter[] => [{ op: 'gte', field, value: options.from }, { op: 'lt', field, value: options.to }];
+  const pipeline: Filter[] = options.pipelineId ? [{ op: 'eq', field: 'pipelineId', value: options.pipelineId }] : [];
+  const byOwner = async (entity: string, filters: Filter[], groupBy: string[] = ['ownerId'], metrics: Record<string, { fn: 'count' } | { fn: 'sum' | 'avg'; field: string }> = { n: { fn: 'count' } }) =>
+    op.tx.aggregate(entity, op.tenantId, { filter: { op: 'and', filters }, groupBy, metrics });
+
+  const leads = await byOwner('lead', inPeriod('createdAt'));
+  const converted = await byOwner('lead', inPeriod('convertedAt'));
+  const closedFilter = (status: string): Filter[] => [...pipeline, { op: 'eq', field: 'status', value: status }, ...inPeriod('closedAt')];
+  const won = await byOwner('deal', closedFilter('won'), ['ownerId', 'value.currency'], { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, cycle: { fn: 'sum', field: 'cycleMs' } });
+  const lost = await byOwner('deal', closedFilter('lost'));
+  const done = await byOwner('task', [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt')]);
+  const overdue = await byOwner('task', [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'dueAt', value: op.now }]);
+  const postponed = await byOwner('event', [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at')], ['actorId']);
+
+  const count = (rows: typeof leads, id: string, key = 'ownerId') => rows.filter((r) => r.group[key] === id).reduce((n, r) => n + (r.values.n as number), 0);
+  const owners = new Set<string>();
+  for (const rows of [leads, converted, won, lost, done, overdue]) for (const r of rows) if (r.group.ownerId !== null) owners.add(String(r.group.ownerId));
+  for (const r of postponed) if (r.group.actorId !== null) owners.add(String(r.group.actorId));
+
+  const result = [...owners].sort().map((ownerId): OwnerPerformance => {
+    const mineWon = won.filter((r) => r.group.ownerId === ownerId);
+    const dealsWon = mineWon.reduce((n, r) => n + (r.values.n as number), 0);
+    const dealsLost = count(lost, ownerId);
+    const cycle = mineWon.reduce((n, r) => n + (r.values.cycle as number), 0);
+    const owner: Filter = { op: 'eq', field: 'ownerId', value: ownerId };
+    return {
+      ownerId,
+      leadsAssigned: count(leads, ownerId),
+      leadsConverted: count(converted, ownerId),
+      dealsWon,
+      dealsLost,
+      wonValue: mineWon.map((r) => ({ currency: String(r.group['value.currency']), amount: r.values.amount as number })),
+      winRate: ratio(dealsWon, dealsWon + dealsLost),
+      meanCycleDays: dealsWon ? cycle / dealsWon / DAY : null,
+      tasksDone: count(done, ownerId),
+      tasksOverdue: count(overdue, ownerId),
+      postponements: count(postponed, ownerId, 'actorId'),
+      drill: {
+        won: { entity: 'deal', where: { op: 'and', filters: [...closedFilter('won'), owner] } },
+        lost: { entity: 'deal', where: { op: 'and', filters: [...closedFilter('lost'), owner] } },
+        tasksDone: { entity: 'task', where: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt'), owner] } },
+        postponements: { entity: 'event', where: { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at'), { op: 'eq', field: 'actorId', value: ownerId }] } },
+      },
+    };
+  });
+  return {
+    owners: result,
+    rows: result.map(({ drill: _drill, wonValue, ...row }) => ({ ...row, wonValue: wonValue.map((v) => `${v.amount} ${v.currency}`).join('; ') })),
+  };
+}

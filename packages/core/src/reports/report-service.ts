@@ -1,0 +1,139 @@
+import * as z from 'zod/mini';
+import { validationError } from '../errors/crm-error.js';
+import type { Prediction, ScoringModel } from '../domain/analytics/naive-bayes.js';
+import type { RecordBase } from '../schema/record.js';
+import { idSchema, timestampInputSchema, userIdSchema, currencySchema } from '../schema/primitives.js';
+import type { Deal } from '../schema/deal.js';
+import type { Lead } from '../schema/lead.js';
+import type { CrmContext } from '../crm/context.js';
+import { listRecords, type Page } from '../crm/list-options.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { parseInput } from '../crm/parse-input.js';
+import { customerReport, type CustomerReport, type CustomerReportOptions } from './customer-report.js';
+import { forecastReport, type ForecastOptions, type ForecastReport } from './forecast-report.js';
+import { funnelReport, type FunnelReport, type FunnelReportOptions } from './funnel-report.js';
+import { performanceReport, type PerformanceOptions, type PerformanceReport } from './performance-report.js';
+import type { DrillDown } from './report-types.js';
+import { applyScores, scoreRecord, trainModel, type ScoringOptions } from '../scoring/scoring.js';
+import { velocityReport, type VelocityOptions, type VelocityReport } from './velocity-report.js';
+
+const month = z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM'));
+const period = { from: timestampInputSchema, to: timestampInputSchema };
+const featureList = z.optional(z.array(z.string().check(z.regex(/^(stage|[a-zA-Z][a-zA-Z0-9_]{0,47}|custom\.[a-z][a-zA-Z0-9_]{0,47})$/, 'must be a deal field name'))).check(z.minLength(1), z.maxLength(20)));
+
+const funnelSchema = z.strictObject({ pipelineId: idSchema, ...period, ownerId: z.optional(userIdSchema) });
+const velocitySchema = z.strictObject({ ...period, pipelineId: z.optional(idSchema), ownerId: z.optional(userIdSchema) });
+const forecastSchema = z.strictObject({
+  pipelineId: idSchema,
+  by: z.literal('month'),
+  from: z.optional(month),
+  to: z.optional(month),
+  ownerId: z.optional(userIdSchema),
+  convert: z.optional(z.strictObject({ base: currencySchema, rates: z.record(currencySchema, z.number().check(z.gt(0))) })),
+});
+const performanceSchema = z.strictObject({ ...period, pipelineId: z.optional(idSchema) });
+const customersSchema = z.strictObject({
+  inactiveDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  currency: z.optional(currencySchema),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
+});
+const scoringSchema = z.strictObject({ pipelineId: z.optional(idSchema), fields: featureList, smoothing: z.optional(z.number().check(z.gt(0), z.lte(100))) });
+const refSchema = z.strictObject({ type: z.enum(['lead', 'deal']), id: idSchema });
+const DRILL_ENTITIES = ['deal', 'stageVisit', 'lead', 'task', 'event', 'contact', 'company'] as const;
+
+function checkPeriod(options: { from: string; to: string }, context: string): void {
+  if (options.from >= options.to) throw validationError(context, [{ path: ['to'], code: 'invalid_value', message: 'must be after from' }]);
+}
+
+/**
+ * Analytics pushed down to storage: funnel conversion, velocity, forecast, performance per manager,
+ * customer value, lead scoring. Every figure carries a drill-down; every report has plain `rows`
+ * for tables and `toCsv`. `crm.reports`.
+ */
+export class ReportService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Per stage: deals that entered in the period, advanced, were lost, moved back or are still there;
+   * conversion to the next stage, cumulative conversion to won, mean and median time in stage.
+   *
+   * @example
+   * const { stages } = await crm.reports.funnel({ pipelineId, from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z' });
+   */
+  async funnel(options: FunnelReportOptions): Promise<FunnelReport> {
+    const parsed = parseInput(funnelSchema, options, 'reports.funnel');
+    checkPeriod(parsed, 'reports.funnel');
+    return runRead(this.ctx, (op) => funnelReport(op, parsed));
+  }
+
+  /** Win rate, mean sales cycle, average won amount and pipeline velocity, per currency. */
+  async velocity(options: VelocityOptions): Promise<VelocityReport> {
+    const parsed = parseInput(velocitySchema, options, 'reports.velocity');
+    checkPeriod(parsed, 'reports.velocity');
+    return runRead(this.ctx, (op) => velocityReport(op, parsed));
+  }
+
+  /**
+   * Open deals by expected close month: amount and weighted amount per currency, or converted with
+   * the rates given (deals in currencies without a rate are listed, not dropped).
+   */
+  async forecast(options: ForecastOptions): Promise<ForecastReport> {
+    const parsed = parseInput(forecastSchema, options, 'reports.forecast');
+    return runRead(this.ctx, (op) => forecastReport(op, parsed));
+  }
+
+  /** Per owner: leads assigned and converted, deals won and lost with value, win rate, cycle, tasks, postponements. */
+  async performance(options: PerformanceOptions): Promise<PerformanceReport> {
+    const parsed = parseInput(performanceSchema, options, 'reports.performance');
+    checkPeriod(parsed, 'reports.performance');
+    return runRead(this.ctx, (op) => performanceReport(op, parsed));
+  }
+
+  /** Lifetime value per contact and company, last interaction, days inactive and the at-risk list. */
+  async customers(options: CustomerReportOptions = {}): Promise<CustomerReport> {
+    const parsed = parseInput(customersSchema, options, 'reports.customers');
+    return runRead(this.ctx, (op) => customerReport(op, parsed));
+  }
+
+  /**
+   * Learns the lead-scoring model (naive Bayes over stage, source, country and chosen fields, with
+   * Laplace smoothing) from won and lost deals.
+   */
+  async scoringModel(options: ScoringOptions = {}): Promise<ScoringModel> {
+    const parsed = parseInput(scoringSchema, options, 'reports.scoringModel');
+    return runRead(this.ctx, (op) => trainModel(op, parsed));
+  }
+
+  /**
+   * Predicts the probability of winning a lead or deal, with the factors that moved it.
+   *
+   * @example
+   * const { probability, factors } = await crm.reports.score({ type: 'deal', id });
+   */
+  async score(ref: { type: 'lead' | 'deal'; id: string }, options: ScoringOptions = {}): Promise<Prediction> {
+    const target = parseInput(refSchema, ref, 'reports.score');
+    const parsed = parseInput(scoringSchema, options, 'reports.score');
+    return runRead(this.ctx, async (op) => scoreRecord(await trainModel(op, parsed), await op.require<Deal | Lead>(target.type, target.id)));
+  }
+
+  /**
+   * Scores every open deal and lead and stores `predictedProbability`. Manual probabilities are never
+   * overwritten: scoring has its own field.
+   */
+  async applyScores(options: ScoringOptions = {}): Promise<{ deals: number; leads: number }> {
+    const parsed = parseInput(scoringSchema, options, 'reports.applyScores');
+    return runWrite(this.ctx, async (op) => applyScores(op, await trainModel(op, parsed), parsed));
+  }
+
+  /**
+   * The records behind a figure, a page at a time.
+   *
+   * @example
+   * const lostDeals = await crm.reports.drill(report.stages[1].drill.lost, { limit: 50 });
+   */
+  async drill(drill: DrillDown, options: { limit?: number; cursor?: string } = {}): Promise<Page<RecordBase>> {
+    const parsed = parseInput(z.strictObject({ entity: z.enum(DRILL_ENTITIES), where: z.unknown() }), drill, 'reports.drill');
+    return runRead(this.ctx, (op) => listRecords(op, parsed.entity, { where: parsed.where, orderBy: [{ field: 'id' }], ...options }, 'reports.drill'));
+  }
+}

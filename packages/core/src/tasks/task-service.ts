@@ -1,0 +1,422 @@
+import * as z from 'zod/mini';
+import { produce } from 'immer';
+import { ruleViolation, validationError } from '../errors/crm-error.js';
+import { compact, diffRecords, reviseRecord } from '../domain/records.js';
+import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
+import type { TaskDraft } from '../domain/tasks/build-task.js';
+import { nextOccurrenceDraft } from '../domain/tasks/next-occurrence.js';
+import { parseRecurrence } from '../domain/tasks/rrule.js';
+import { templateDueAt } from '../domain/tasks/task-due.js';
+import type { Deal } from '../schema/deal.js';
+import type { Pipeline } from '../schema/pipeline.js';
+import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema } from '../schema/primitives.js';
+import {
+  nextStepInputSchema,
+  taskCreateInputSchema,
+  taskTypeKeySchema,
+  TASK_PRIORITIES,
+  type NextStepInput,
+  type Task,
+  type TaskCreateInput,
+} from '../schema/task.js';
+import { taskTypeSchema, type TaskTypeDefinition, type TaskTypeInput } from '../schema/task-type.js';
+import type { TaskField } from '../storage/crm-schema.js';
+import { touchRecords } from '../activities/activity-service.js';
+import { bumpConfigRevision } from '../crm/config-revision.js';
+import type { CrmContext, SettingRecord } from '../crm/context.js';
+import { moveIn } from '../funnel/funnel-service.js';
+import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import { checkReferences } from '../crm/references.js';
+import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
+import { loadTaskTypes } from './task-types.js';
+import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+
+/** What completing a task produced. */
+export interface CompleteTaskResult {
+  readonly task: Task;
+  /** Tasks created by the completion: the next occurrence, an automatic chained task, the given `next`. */
+  readonly created: Task[];
+  /** A chained next step to confirm (task types with `chain.mode: 'suggest'`). */
+  readonly suggestion?: NextStepInput;
+}
+
+
+const completeSchema = z.strictObject({ outcome: optionalText(LIMITS.mediumText), next: z.optional(nextStepInputSchema), version: versionOptionSchema });
+const postponeSchema = z.strictObject({ until: timestampInputSchema, reason: optionalText(LIMITS.mediumText), version: versionOptionSchema });
+const cancelSchema = z.strictObject({ reason: optionalText(LIMITS.mediumText), series: z.optional(z.boolean()), version: versionOptionSchema });
+const updateSchema = z.strictObject({
+  version: versionOptionSchema,
+  /** `this` (default) changes this occurrence; `following` changes the series from here on. */
+  scope: z.optional(z.enum(['this', 'following'])),
+  subject: z.optional(z.string().check(z.minLength(1), z.maxLength(LIMITS.shortText))),
+  type: z.optional(taskTypeKeySchema),
+  dueAt: z.optional(timestampInputSchema),
+  allDay: z.optional(z.boolean()),
+  dueDate: z.optional(isoDateSchema),
+  durationMinutes: clearable(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  ownerId: clearable(userIdSchema),
+  priority: z.optional(z.enum(TASK_PRIORITIES)),
+  notes: clearable(text(LIMITS.longText)),
+  reminders: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
+  required: z.optional(z.boolean()),
+  /** A new rule for the series from this occurrence on (`following` only). */
+  recurrence: z.optional(text(500)),
+});
+const agendaSchema = z.strictObject({
+  ownerId: z.optional(userIdSchema),
+  from: z.optional(timestampInputSchema),
+  to: z.optional(timestampInputSchema),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+});
+const workloadSchema = z.strictObject({ from: timestampInputSchema, to: timestampInputSchema, ownerIds: z.optional(z.array(userIdSchema).check(z.maxLength(500))) });
+
+/** A manager's day: overdue first, then today, then what comes next; each section by due time. */
+export interface Agenda {
+  readonly overdue: Task[];
+  readonly today: Task[];
+  readonly upcoming: Task[];
+}
+
+/** One owner's load. */
+export interface Workload {
+  readonly ownerId: string;
+  readonly open: number;
+  readonly overdue: number;
+  /** Open tasks due inside the window. */
+  readonly due: number;
+  /** Tasks completed inside the window. */
+  readonly done: number;
+}
+
+/** Completing, cancelling or moving tasks must not leave an open deal of a strict pipeline without a next step. */
+async function syncDeal(op: Operation, task: Task, openAfter: (open: Task[]) => Task[], touched: boolean): Promise<void> {
+  if (!task.dealId) return;
+  const deal = await op.get<Deal>('deal', task.dealId);
+  if (!deal) return;
+  const remaining = openAfter(await openTasksOf(op, deal.id));
+  if (deal.status === 'open' && remaining.length === 0) {
+    const pipeline = await op.get<Pipeline>('pipeline', deal.pipelineId);
+    if (pipeline?.settings.strictNextStep) {
+      throw ruleViolation([{ rule: 'strict.nextStepRequired', message: 'strict pipeline: the deal would have no open task left; give a next step', data: { dealId: deal.id } }]);
+    }
+  }
+  let next = withNextStep(deal, remaining);
+  if (touched) {
+    next = produce(next, (d) => {
+      d.lastActivityAt = op.now;
+      delete d.rottingSince;
+    });
+  }
+  if (next !== deal) await op.update('deal', deal, { ...next, version: deal.version + 1, updatedAt: op.now });
+}
+
+/** The chained next step of a completed task's type, if any. */
+async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStepInput; auto: boolean } | undefined> {
+  const type = (await loadTaskTypes(op)).find((t) => t.key === task.type);
+  if (!type?.chain) return undefined;
+  const chain = type.chain;
+  const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+  const from = chain.from === 'deadline' && task.dueAt ? Date.parse(task.dueAt) : op.nowMs;
+  const nextType = (await loadTaskTypes(op)).find((t) => t.key === chain.type);
+  return {
+    auto: chain.mode === 'auto',
+    draft: compact({
+      subject: chain.subject ?? nextType?.label ?? chain.type,
+      type: chain.type,
+      dueAt: new Date(templateDueAt(chain.delay, from, calendar)).toISOString(),
+      ownerId: task.ownerId,
+      reminders: nextType?.reminders,
+    }) as NextStepInput,
+  };
+}
+
+function links(task: Task): Pick<TaskDraft, 'dealId' | 'contactId' | 'companyId' | 'leadId'> {
+  return compact({ dealId: task.dealId, contactId: task.contactId, companyId: task.companyId, leadId: task.leadId });
+}
+
+/**
+ * Tasks: planned calls, meetings, e-mails and to-dos, with reminders, recurrence, chaining and the
+ * agenda. `crm.tasks`.
+ */
+export class TaskService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Plans a task. Without `ownerId` it belongs to the acting user; its type's default reminders apply.
+   *
+   * @example
+   * await crm.tasks.create({ subject: 'Call Ada', type: 'call', dueAt: '2026-03-03T10:00:00+01:00', dealId: deal.id, reminders: [15] });
+   * await crm.tasks.create({ subject: 'Weekly check-in', type: 'meeting', dueAt: '2026-03-02T09:00:00Z', recurrence: 'FREQ=WEEKLY;BYDAY=MO;COUNT=10' });
+   */
+  async create(input: TaskCreateInput): Promise<Task> {
+    const parsed = parseInput(taskCreateInputSchema, input, 'tasks.create');
+    return runWrite(this.ctx, async (op) => {
+      await checkReferences(op, 'tasks.create', [
+        { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
+        { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
+        { entity: 'company', id: parsed.companyId, path: ['companyId'] },
+        { entity: 'lead', id: parsed.leadId, path: ['leadId'] },
+      ]);
+      const types = await loadTaskTypes(op);
+      const type = types.find((t) => t.key === (parsed.type ?? 'todo'));
+      if (!type) throw validationError('tasks.create', [{ path: ['type'], code: 'invalid_value', message: `unknown task type; define it with crm.tasks.defineType (known: ${types.map((t) => t.key).join(', ')})` }]);
+      const { id, ...fields } = parsed;
+      const draft = { ...fields, ownerId: parsed.ownerId ?? op.ctx.actor?.userId, reminders: parsed.reminders ?? type.reminders } as TaskDraft;
+      const [task] = await buildTasks(op, [draft], 'tasks.create');
+      const record = id ? { ...task!, id } : task!;
+      await insertTasks(op, [record]);
+      await syncDeal(op, record, (open) => open, false);
+      return record;
+    });
+  }
+
+  /** Reads a task. @throws CrmError `NOT_FOUND`. */
+  async get(id: string): Promise<Task> {
+    const taskId = parseId(id, 'tasks.get');
+    return runRead(this.ctx, (op) => op.require<Task>('task', taskId));
+  }
+
+  /** Lists tasks (by due time by default). */
+  async list(options?: ListOptions<TaskField>): Promise<Page<Task>> {
+    return runRead(this.ctx, (op) => listRecords<Task>(op, 'task', options, 'tasks.list', [{ field: 'dueAt' }]));
+  }
+
+  /**
+   * Marks a task done with an outcome. Completing restarts the linked deal's rotting clock, creates
+   * the next occurrence of a series, and chains the next task of the type (created or suggested).
+   * In a strict pipeline the deal must keep an open task: pass `next` when this was the last.
+   */
+  async complete(id: string, options: { outcome?: string; next?: NextStepInput; version?: number } = {}): Promise<CompleteTaskResult> {
+    const taskId = parseId(id, 'tasks.complete');
+    const parsed = parseInput(completeSchema, options, 'tasks.complete');
+    return runWrite(this.ctx, async (op) => {
+      const task = await op.require<Task>('task', taskId);
+      assertExpectedVersion('task', task, parsed.version);
+      if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
+      const drafts: TaskDraft[] = [];
+      const occurrence = task.recurrence && !task.recurrence.spawned ? nextOccurrenceDraft(task) : undefined;
+      if (occurrence) drafts.push(occurrence);
+      const chained = await chainedStep(op, task);
+      if (chained?.auto) drafts.push({ ...chained.draft, ...links(task), previousTaskId: task.id } as TaskDraft);
+      if (parsed.next) drafts.push({ ...parsed.next, ...links(task), ownerId: parsed.next.ownerId ?? task.ownerId, previousTaskId: task.id } as TaskDraft);
+      const created = await buildTasks(op, drafts, 'tasks.complete', ['next']);
+      const done = reviseRecord(task, op.now, (d) => {
+        d.status = 'done';
+        d.completedAt = op.now;
+        if (parsed.outcome) d.outcome = parsed.outcome;
+        if (d.recurrence) d.recurrence.spawned = true;
+        delete d.nextNotifyAt;
+      });
+      await syncDeal(op, task, (open) => [...open.filter((t) => t.id !== task.id), ...created.filter((t) => t.dealId === task.dealId)], true);
+      await touchRecords(op, { contactId: task.contactId, companyId: task.companyId }, op.now);
+      await op.update('task', task, done);
+      op.record('task.completed', { type: 'task', id: task.id }, compact({ task: done, outcome: parsed.outcome }), taskRefs(task));
+      await insertTasks(op, created);
+      return compact({ task: done, created, suggestion: chained && !chained.auto ? chained.draft : undefined });
+    });
+  }
+
+  /**
+   * Moves a task to a later time with a reason; postponements are counted. The next-step task of an
+   * open deal is postponed through the funnel (`crm.deals.postpone`), so the deal's counts follow.
+   */
+  async postpone(id: string, options: { until: string; reason?: string; version?: number }): Promise<Task> {
+    const taskId = parseId(id, 'tasks.postpone');
+    const parsed = parseInput(postponeSchema, options, 'tasks.postpone');
+    return runWrite(this.ctx, async (op) => {
+      const task = await op.require<Task>('task', taskId);
+      assertExpectedVersion('task', task, parsed.version);
+      if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
+      const deal = task.dealId ? await op.get<Deal>('deal', task.dealId) : undefined;
+      if (deal?.status === 'open') {
+        await moveIn(op, deal.id, compact({ type: 'postpone' as const, until: parsed.until, reason: parsed.reason, taskId: task.id }), undefined, undefined);
+        return op.require<Task>('task', task.id);
+      }
+      if (parsed.until <= op.now || (task.dueAt && parsed.until <= task.dueAt)) {
+        throw ruleViolation([{ rule: 'postpone.notLater', message: 'postpone to a later time than now and the current due time', data: { until: parsed.until } }]);
+      }
+      const moved = postponedTask(task, parsed.until, parsed.reason, op.now);
+      await op.update('task', task, moved);
+      op.record('task.postponed', { type: 'task', id: task.id }, compact({ from: task.dueAt, to: parsed.until, reason: parsed.reason, count: moved.postponeCount }), taskRefs(task));
+      return moved;
+    });
+  }
+
+  /**
+   * Cancels a task. A cancelled occurrence of a series lets the series go on, unless `series: true`
+   * ends it. In a strict pipeline the deal must keep an open task.
+   */
+  async cancel(id: string, options: { reason?: string; series?: boolean; version?: number } = {}): Promise<Task> {
+    const taskId = parseId(id, 'tasks.cancel');
+    const parsed = parseInput(cancelSchema, options, 'tasks.cancel');
+    return runWrite(this.ctx, async (op) => {
+      const task = await op.require<Task>('task', taskId);
+      assertExpectedVersion('task', task, parsed.version);
+      if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
+      const occurrence = task.recurrence && !task.recurrence.spawned && !parsed.series ? nextOccurrenceDraft(task) : undefined;
+      const created = occurrence ? await buildTasks(op, [occurrence], 'tasks.cancel') : [];
+      const cancelled = reviseRecord(task, op.now, (d) => {
+        d.status = 'cancelled';
+        d.cancelledAt = op.now;
+        if (d.recurrence) d.recurrence.spawned = true;
+        delete d.nextNotifyAt;
+      });
+      await syncDeal(op, task, (open) => [...open.filter((t) => t.id !== task.id), ...created.filter((t) => t.dealId === task.dealId)], false);
+      await op.update('task', task, cancelled);
+      op.record('task.cancelled', { type: 'task', id: task.id }, compact({ reason: parsed.reason }), taskRefs(task));
+      await insertTasks(op, created);
+      return cancelled;
+    });
+  }
+
+  /**
+   * Changes a task. For a recurring task, `scope: 'this'` (default) changes this occurrence only;
+   * `scope: 'following'` changes the series from here on (a new due time or rule starts a new series).
+   */
+  async update(id: string, patch: z.input<typeof updateSchema>): Promise<Task> {
+    const taskId = parseId(id, 'tasks.update');
+    const parsed = parseInput(updateSchema, patch, 'tasks.update');
+    return runWrite(this.ctx, async (op) => {
+      const task = await op.require<Task>('task', taskId);
+      assertExpectedVersion('task', task, parsed.version);
+      const following = parsed.scope === 'following';
+      if (parsed.recurrence !== undefined && !following) {
+        throw validationError('tasks.update', [{ path: ['recurrence'], code: 'invalid_value', message: 'a new rule applies to the series: use scope "following"' }]);
+      }
+      if (following && !task.recurrence && parsed.recurrence === undefined) {
+        throw validationError('tasks.update', [{ path: ['scope'], code: 'invalid_value', message: 'the task is not recurring' }]);
+      }
+      if (parsed.recurrence !== undefined && parseRecurrence(parsed.recurrence).issues.length) {
+        throw validationError('tasks.update', parseRecurrence(parsed.recurrence).issues);
+      }
+      if (parsed.type) {
+        const types = await loadTaskTypes(op);
+        if (!types.some((t) => t.key === parsed.type)) throw validationError('tasks.update', [{ path: ['type'], code: 'invalid_value', message: 'unknown task type' }]);
+      }
+      const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+      const next = reviseRecord(task, op.now, (d) => {
+        const target = d as Record<string, unknown>;
+        for (const key of ['subject', 'type', 'priority', 'reminders', 'required', 'allDay', 'dueAt'] as const) if (parsed[key] !== undefined) target[key] = parsed[key];
+        for (const key of ['durationMinutes', 'ownerId', 'notes'] as const) {
+          if (parsed[key] === null) delete target[key];
+          else if (parsed[key] !== undefined) target[key] = parsed[key];
+        }
+        if (d.allDay && (parsed.dueDate || parsed.allDay)) {
+          const date = parsed.dueDate ?? d.dueDate ?? (d.dueAt ? d.dueAt.slice(0, 10) : undefined);
+          if (date) {
+            d.dueDate = date;
+            const [y, m, day] = date.split('-').map(Number) as [number, number, number];
+            d.dueAt = new Date(zonedToInstant({ year: y, month: m, day }, d.timezone ?? calendar.timezone)).toISOString();
+          }
+        } else if (!d.allDay) delete d.dueDate;
+        if (d.recurrence) {
+          if (!following && parsed.dueAt && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
+          if (following) {
+            const base = d.recurrence.base ?? { subject: task.subject, type: task.type, priority: task.priority, reminders: task.reminders };
+            d.recurrence.base = compact({ ...base, subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes });
+          }
+        }
+        if (following && (parsed.dueAt || parsed.recurrence !== undefined)) {
+          // A new time or rule splits the series: this occurrence starts a new one.
+          d.recurrence = compact({
+            rule: (parsed.recurrence ?? task.recurrence!.rule).trim().replace(/^RRULE:/i, '').toUpperCase(),
+            seriesId: op.newId('task'),
+            index: 0,
+            dtstart: d.dueAt!,
+            base: d.recurrence?.base ?? compact({ subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes }),
+          });
+        }
+        if (parsed.dueAt || parsed.dueDate || parsed.reminders || parsed.allDay !== undefined) rearmNotices(d as Task, op.now);
+      });
+      if (next === task) return task;
+      if (!next.dueAt && next.recurrence) throw validationError('tasks.update', [{ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' }]);
+      await op.update('task', task, next);
+      op.record('task.updated', { type: 'task', id: task.id }, { changes: diffRecords(task, next, ['notifiedUntil', 'nextNotifyAt']) }, taskRefs(next));
+      if (next.dueAt !== task.dueAt) await syncDeal(op, next, (open) => open, false);
+      return next;
+    });
+  }
+
+  /**
+   * A manager's agenda: overdue open tasks (oldest first), then today's (in the business calendar's
+   * zone), then upcoming until `to` (default a week after today).
+   *
+   * @example
+   * const { overdue, today, upcoming } = await crm.tasks.agenda({ ownerId: 'anna' });
+   */
+  async agenda(options: { ownerId?: string; from?: string; to?: string; limit?: number } = {}): Promise<Agenda> {
+    const parsed = parseInput(agendaSchema, options, 'tasks.agenda');
+    return runRead(this.ctx, async (op) => {
+      const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+      const p = zonedParts(op.nowMs, calendar.timezone);
+      const endOfToday = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day + 1 }, calendar.timezone)).toISOString();
+      const to = parsed.to ?? new Date(Date.parse(endOfToday) + 7 * 86_400_000).toISOString();
+      const from = parsed.from && parsed.from > op.now ? parsed.from : op.now;
+      const limit = parsed.limit ?? 200;
+      const base = [{ op: 'eq' as const, field: 'status', value: 'open' }, ...(parsed.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: parsed.ownerId }] : [])];
+      const section = async (lower: string | undefined, upper: string) => {
+        const filters = [...base, { op: 'lt' as const, field: 'dueAt', value: upper }, ...(lower ? [{ op: 'gte' as const, field: 'dueAt', value: lower }] : [])];
+        return (await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }], limit })).rows;
+      };
+      return {
+        overdue: await section(undefined, op.now),
+        today: from < endOfToday ? await section(from, endOfToday < to ? endOfToday : to) : [],
+        upcoming: endOfToday < to ? await section(endOfToday > from ? endOfToday : from, to) : [],
+      };
+    });
+  }
+
+  /** Load per owner: open, overdue, due in the window, done in the window. Counted in storage. */
+  async workload(options: { from: string; to: string; ownerIds?: string[] }): Promise<Workload[]> {
+    const parsed = parseInput(workloadSchema, options, 'tasks.workload');
+    return runRead(this.ctx, async (op) => {
+      const owners = parsed.ownerIds ? [{ op: 'in' as const, field: 'ownerId', values: parsed.ownerIds }] : [];
+      const count = async (filters: { op: 'eq' | 'lt' | 'gte' | 'in'; field: string; value?: unknown; values?: unknown[] }[]) => {
+        const rows = await op.tx.aggregate('task', op.tenantId, { filter: { op: 'and', filters: [...owners, ...filters] as never }, groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } });
+        return new Map(rows.filter((r) => r.group.ownerId !== null).map((r) => [String(r.group.ownerId), r.values.n as number]));
+      };
+      const open = await count([{ op: 'eq', field: 'status', value: 'open' }]);
+      const overdue = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'dueAt', value: op.now }]);
+      const due = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'gte', field: 'dueAt', value: parsed.from }, { op: 'lt', field: 'dueAt', value: parsed.to }]);
+      const done = await count([{ op: 'eq', field: 'status', value: 'done' }, { op: 'gte', field: 'completedAt', value: parsed.from }, { op: 'lt', field: 'completedAt', value: parsed.to }]);
+      const ids = new Set([...(parsed.ownerIds ?? []), ...open.keys(), ...done.keys()]);
+      return [...ids].sort().map((ownerId) => ({ ownerId, open: open.get(ownerId) ?? 0, overdue: overdue.get(ownerId) ?? 0, due: due.get(ownerId) ?? 0, done: done.get(ownerId) ?? 0 }));
+    });
+  }
+
+  /**
+   * Defines (or redefines) a tenant task type, with default reminders and chaining.
+   *
+   * @example
+   * await crm.tasks.defineType({ key: 'demo', label: 'Product demo', reminders: [60],
+   *   chain: { type: 'email', subject: 'Send demo recording', delay: { amount: 1, unit: 'businessDays' }, mode: 'auto' } });
+   */
+  async defineType(input: TaskTypeInput): Promise<TaskTypeDefinition> {
+    const parsed = parseInput(taskTypeSchema, input, 'tasks.defineType');
+    return runWrite(this.ctx, async (op) => {
+      const [current] = await op.getMany<SettingRecord<TaskTypeDefinition[]>>('setting', ['taskTypes']);
+      const list = [...(current?.value ?? []).filter((t) => t.key !== parsed.key), parsed].sort((a, b) => (a.key < b.key ? -1 : 1));
+      const known = new Set([...(await loadTaskTypes(op)).map((t) => t.key), parsed.key]);
+      if (parsed.chain && !known.has(parsed.chain.type)) {
+        throw validationError('tasks.defineType', [{ path: ['chain', 'type'], code: 'invalid_value', message: `unknown task type "${parsed.chain.type}"` }]);
+      }
+      const record: SettingRecord<TaskTypeDefinition[]> = {
+        id: 'taskTypes', tenantId: op.tenantId, key: 'taskTypes', value: list,
+        version: (current?.version ?? 0) + 1, createdAt: current?.createdAt ?? op.now, updatedAt: op.now,
+      };
+      if (current) await op.update('setting', current, record);
+      else await op.insert('setting', record);
+      await bumpConfigRevision(op);
+      return parsed;
+    });
+  }
+
+  /** The task types in effect: built-in (call, meeting, email, todo) and the tenant's own. */
+  async listTypes(): Promise<TaskTypeDefinition[]> {
+    return runRead(this.ctx, (op) => loadTaskTypes(op));
+  }
+}
+

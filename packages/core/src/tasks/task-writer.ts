@@ -1,0 +1,89 @@
+import { produce } from 'immer';
+import { validationError } from '../errors/crm-error.js';
+import { buildTask, type TaskDraft } from '../domain/tasks/build-task.js';
+import { newRecordBase, reviseRecord } from '../domain/records.js';
+import { nextNoticeAt } from '../domain/tasks/notices.js';
+import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
+import type { Deal } from '../schema/deal.js';
+import type { Task } from '../schema/task.js';
+import type { EventRef, Operation } from '../crm/operation.js';
+
+/** The records whose timelines show a task's events. */
+export function taskRefs(task: Pick<Task, 'dealId' | 'contactId' | 'companyId' | 'leadId'>): EventRef[] {
+  const refs: EventRef[] = [];
+  if (task.dealId) refs.push({ type: 'deal', id: task.dealId });
+  if (task.contactId) refs.push({ type: 'contact', id: task.contactId });
+  if (task.companyId) refs.push({ type: 'company', id: task.companyId });
+  if (task.leadId) refs.push({ type: 'lead', id: task.leadId });
+  return refs;
+}
+
+/**
+ * Builds task records from drafts (defaults, all-day, recurrence), reporting problems under `path`.
+ * Nothing is written.
+ */
+export async function buildTasks(op: Operation, drafts: readonly TaskDraft[], context: string, path: (string | number)[] = []): Promise<Task[]> {
+  const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+  return drafts.map((draft, i) => {
+    const { task, issues } = buildTask(newRecordBase(op.newId('task'), op.tenantId, op.now), draft, calendar, () => op.newId('task'));
+    if (!task) throw validationError(context, issues.map((issue) => ({ ...issue, path: [...path, ...(drafts.length > 1 ? [i] : []), ...issue.path] })));
+    return task;
+  });
+}
+
+/** Writes new tasks and records `task.created` for each. */
+export async function insertTasks(op: Operation, tasks: readonly Task[]): Promise<void> {
+  await op.insertMany('task', tasks);
+  for (const task of tasks) op.record('task.created', { type: 'task', id: task.id }, { task }, taskRefs(task));
+}
+
+/** Open tasks of a deal. */
+export async function openTasksOf(op: Operation, dealId: string): Promise<Task[]> {
+  const { rows } = await op.query<Task>('task', {
+    filter: { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: dealId }, { op: 'eq', field: 'status', value: 'open' }] },
+    sort: [{ field: 'dueAt' }],
+  });
+  return rows;
+}
+
+/**
+ * A task moved to a later due time: counted, with the reason, notices re-armed for the new time.
+ * A recurring occurrence remembers its scheduled time so the series keeps its rhythm.
+ */
+export function postponedTask(task: Task, until: string, reason: string | undefined, now: string): Task {
+  return reviseRecord(task, now, (d) => {
+    if (d.recurrence && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
+    if (task.allDay) {
+      // An all-day task moves to the day of `until` in its zone.
+      const zone = task.timezone ?? 'UTC';
+      const p = zonedParts(Date.parse(until), zone);
+      d.dueDate = `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+      d.dueAt = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day }, zone)).toISOString();
+    } else d.dueAt = until;
+    d.postponeCount = task.postponeCount + 1;
+    if (reason) d.lastPostponeReason = reason;
+    rearmNotices(d as Task, now);
+  });
+}
+
+/** Resets a task's scheduler watermark after its schedule changed: notices from `now` on apply. */
+export function rearmNotices(draft: Task, now: string): void {
+  const mutable = draft as { notifiedUntil?: string; nextNotifyAt?: string };
+  mutable.notifiedUntil = now;
+  const next = nextNoticeAt(draft, Date.parse(now));
+  if (next === undefined) delete mutable.nextNotifyAt;
+  else mutable.nextNotifyAt = new Date(next).toISOString();
+}
+
+/** Sets `nextStepDueAt` to the earliest due time among a deal's open tasks (no version bump: callers write the deal). */
+export function withNextStep(deal: Deal, openTasks: readonly Pick<Task, 'dueAt' | 'status'>[]): Deal {
+  const due = openTasks
+    .filter((t) => t.status === 'open' && t.dueAt)
+    .map((t) => t.dueAt!)
+    .sort()[0];
+  if (due === deal.nextStepDueAt) return deal;
+  return produce(deal, (draft) => {
+    if (due) draft.nextStepDueAt = due;
+    else delete draft.nextStepDueAt;
+  });
+}

@@ -1,0 +1,113 @@
+import * as z from 'zod/mini';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import type { Filter } from '../query/query-spec.js';
+import { LIMITS } from '../schema/primitives.js';
+import { recordRefSchema, refKey, type RecordRef } from '../schema/record.js';
+import type { Contact } from '../schema/contact.js';
+import type { Deal } from '../schema/deal.js';
+import type { EventField } from '../storage/crm-schema.js';
+import type { CrmContext } from '../crm/context.js';
+import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { runRead, type Operation } from '../crm/operation.js';
+import { parseInput } from '../crm/parse-input.js';
+
+/** Options of `crm.timeline`. */
+export interface TimelineOptions {
+  /** Only these event types (e.g. `['activity.logged', 'deal.stageChanged']`). */
+  readonly types?: readonly CrmEventName[];
+  /** Page size, 1–1000 (default 50). */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+const optionsSchema = z.strictObject({
+  types: z.optional(z.array(z.string().check(z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'must be an event type like "deal.won"'))).check(z.minLength(1), z.maxLength(100))),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  cursor: z.optional(z.string()),
+});
+
+/** All `type:id` keys whose events belong on a record's timeline. */
+async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
+  const keys = new Set([refKey(ref)]);
+  const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.size < LIMITS.ids && keys.add(`${type}:${id}`));
+  const ids = async (entity: string, filter: Filter) => {
+    const out: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await op.query(entity, { filter, sort: [{ field: 'id' }], limit: 500, ...(after ? { after } : {}) });
+      out.push(...page.rows.map((r) => r.id));
+      after = out.length < LIMITS.ids ? page.nextCursor : undefined;
+    } while (after);
+    return out;
+  };
+  switch (ref.type) {
+    case 'contact': {
+      // The leads the contact came from: their history before conversion is the contact's too.
+      const contact = await op.get<Contact>('contact', ref.id);
+      add('lead', [contact?.leadId]);
+      add('lead', await ids('lead', { op: 'eq', field: 'converted.contactId', value: ref.id }));
+      // Deals linked later still bring their whole history.
+      add('deal', await ids('deal', { op: 'eq', field: 'contactId', value: ref.id }));
+      break;
+    }
+    case 'company':
+      add('contact', await ids('contact', { op: 'eq', field: 'companyId', value: ref.id }));
+      add('deal', await ids('deal', { op: 'eq', field: 'companyId', value: ref.id }));
+      add('lead', await ids('lead', { op: 'eq', field: 'converted.companyId', value: ref.id }));
+      break;
+    case 'deal': {
+      const deal = await op.get<Deal>('deal', ref.id);
+      add('lead', [deal?.leadId]);
+      break;
+    }
+  }
+  return [...keys];
+}
+
+/**
+ * Reads a record's timeline: every event about it and the records around it (a contact's leads,
+ * a company's contacts, deals and activities), newest first, paginated. Works for removed records too:
+ * history stays.
+ */
+export async function readTimeline(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<Page<CrmEvent>> {
+  return (await readTimelineWithKeys(ctx, ref, options)).page;
+}
+
+/** A timeline page together with the record keys it covers (observers watch those keys). */
+export async function readTimelineWithKeys(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<{ page: Page<CrmEvent>; keys: string[] }> {
+  const target = parseInput(recordRefSchema, ref, 'timeline');
+  const opts = parseInput(optionsSchema, options, 'timeline');
+  return runRead(ctx, async (op) => {
+    const keys = await timelineKeys(op, target);
+    const filters: Filter[] = [{ op: 'containsAny', field: 'refs', values: keys }];
+    if (opts.types) filters.push({ op: 'in', field: 'type', values: opts.types });
+    const page = (await listRecords(op, 'event', {
+      where: filters.length === 1 ? filters[0] : { op: 'and', filters },
+      orderBy: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+      limit: opts.limit,
+      cursor: opts.cursor,
+    }, 'timeline')) as unknown as Page<CrmEvent>;
+    return { page, keys };
+  });
+}
+
+/**
+ * The persisted event log: every change, in the transaction that made it. Drain it as an outbox
+ * (`orderBy: at, id` with a cursor) or drill down into figures. `crm.eventLog`.
+ */
+export class EventLogService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Lists events, oldest first by default.
+   *
+   * @example
+   * let page = await crm.eventLog.list({ where: where.eq('type', 'deal.won'), limit: 100 });
+   */
+  async list(options?: ListOptions<EventField>): Promise<Page<CrmEvent>> {
+    return runRead(this.ctx, (op) =>
+      listRecords(op, 'event', options, 'eventLog.list', [{ field: 'at' }, { field: 'id' }]) as unknown as Promise<Page<CrmEvent>>,
+    );
+  }
+}

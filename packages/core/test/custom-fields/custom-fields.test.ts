@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { where } from '@crmkit/core';
+import { createTestCrm } from '@crmkit/core/testing';
+import { crmWithPipeline, expectCrmError, expectUnchanged, issuePaths } from '../helpers.js';
+
+describe('custom fields', () => {
+  it('validates every type at runtime and reports each problem with its path', async () => {
+    const t = await crmWithPipeline();
+    const { crm } = t;
+    await crm.customFields.define({ entity: 'deal', key: 'notes', label: 'Notes', type: 'text' });
+    await crm.customFields.define({ entity: 'deal', key: 'seats', label: 'Seats', type: 'number' });
+    await crm.customFields.define({ entity: 'deal', key: 'urgent', label: 'Urgent', type: 'boolean' });
+    await crm.customFields.define({ entity: 'deal', key: 'golive', label: 'Go-live', type: 'date' });
+    await crm.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'select', options: [{ value: 'gold' }, { value: 'silver' }] });
+    await crm.customFields.define({ entity: 'deal', key: 'modules', label: 'Modules', type: 'multiselect', options: [{ value: 'crm' }, { value: 'erp' }] });
+    await crm.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'money', currency: 'EUR' });
+    const ok = await crm.deals.create({
+      title: 'Typed',
+      custom: { notes: 'x', seats: 12, urgent: true, golive: '2026-02-28', tier: 'gold', modules: ['crm', 'erp'], budget: { amount: 50_000_00, currency: 'EUR' } },
+    });
+    expect(ok.custom).toEqual({ notes: 'x', seats: 12, urgent: true, golive: '2026-02-28', tier: 'gold', modules: ['crm', 'erp'], budget: { amount: 50_000_00, currency: 'EUR' } });
+    const before = t.storage.snapshot();
+    const error = await expectCrmError(
+      crm.deals.create({
+        title: 'Bad',
+        custom: { notes: 5, seats: Number.NaN, urgent: 'yes', golive: '2026-02-30', tier: 'platinum', modules: ['crm', 'crm', 'x'], budget: { amount: 1.5, currency: 'USD' }, ghost: 1 },
+      }),
+      'VALIDATION',
+    );
+    expect(issuePaths(error).sort()).toEqual(
+      ['custom.notes', 'custom.seats', 'custom.urgent', 'custom.golive', 'custom.tier', 'custom.modules.1', 'custom.modules.2', 'custom.budget.amount', 'custom.budget.currency', 'custom.ghost'].sort(),
+    );
+    expectUnchanged(t, before);
+  });
+
+  it('filters and sorts by custom fields through the query language', async () => {
+    const { crm } = await crmWithPipeline();
+    await crm.customFields.define({ entity: 'deal', key: 'seats', label: 'Seats', type: 'number' });
+    await crm.customFields.define({ entity: 'deal', key: 'modules', label: 'Modules', type: 'multiselect', options: [{ value: 'crm' }, { value: 'erp' }] });
+    await crm.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'money' });
+    await crm.deals.create({ title: 'a', custom: { seats: 5, modules: ['crm'], budget: { amount: 10, currency: 'EUR' } } });
+    await crm.deals.create({ title: 'b', custom: { seats: 50, modules: ['erp'] } });
+    await crm.deals.create({ title: 'c', custom: { seats: 20, modules: ['crm', 'erp'], budget: { amount: 99, currency: 'EUR' } } });
+    await crm.deals.create({ title: 'd' });
+    const bySeats = await crm.deals.list({ where: where.gte('custom.seats', 10), orderBy: [{ field: 'custom.seats', direction: 'desc' }] });
+    expect(bySeats.items.map((d) => d.title)).toEqual(['b', 'c']);
+    const crmDeals = await crm.deals.list({ where: where.containsAny('custom.modules', ['crm']), orderBy: [{ field: 'custom.budget.amount' }] });
+    expect(crmDeals.items.map((d) => d.title)).toEqual(['a', 'c']);
+    const wrongType = await expectCrmError(crm.deals.list({ where: where.eq('custom.seats', 'ten') }), 'VALIDATION');
+    expect(issuePaths(wrongType)).toEqual(['where.value']);
+    await expectCrmError(crm.deals.list({ where: where.eq('custom.unknown', 1) }), 'VALIDATION');
+    await expectCrmError(crm.deals.list({ orderBy: [{ field: 'custom.modules' }] }), 'VALIDATION');
+  });
+
+  it('enforces required fields, archives fields and keeps definitions unique', async () => {
+    const { crm } = await createTestCrm();
+    await crm.customFields.define({ entity: 'contact', key: 'region', label: 'Region', type: 'select', options: [{ value: 'north' }], required: true });
+    const missing = await expectCrmError(crm.contacts.create({ name: 'A' }), 'VALIDATION');
+    expect(issuePaths(missing)).toEqual(['custom.region']);
+    const contact = await crm.contacts.create({ name: 'A', custom: { region: 'north' } });
+    await expectCrmError(crm.contacts.update(contact.id, { custom: { region: null } }), 'VALIDATION');
+    const dup = await expectCrmError(crm.customFields.define({ entity: 'contact', key: 'region', label: 'Again', type: 'text' }), 'VALIDATION');
+    expect(issuePaths(dup)).toEqual(['key']);
+    const archived = await crm.customFields.update('contact', 'region', { archived: true });
+    expect(archived).toMatchObject({ archived: true, version: 2 });
+    await expectCrmError(crm.contacts.update(contact.id, { custom: { region: 'north' } }), 'VALIDATION');
+    const kept = await crm.contacts.get(contact.id);
+    expect(kept.custom).toEqual({ region: 'north' });
+    await expectCrmError(crm.customFields.update('contact', 'region', { options: [{ value: 'south' }], version: 1 }), 'CONFLICT');
+    expect((await crm.customFields.list('contact')).map((d) => d.key)).toEqual(['region']);
+  });
+
+  it('rejects malformed definitions', async () => {
+    const { crm } = await createTestCrm();
+    const e1 = await expectCrmError(crm.customFields.define({ entity: 'deal', key: '__proto__', label: 'x', type: 'text' }), 'VALIDATION');
+    expect(issuePaths(e1)).toEqual(['key']);
+    const e2 = await expectCrmError(crm.customFields.define({ entity: 'deal', key: 'tier', label: 'x', type: 'select' }), 'VALIDATION');
+    expect(issuePaths(e2)).toEqual(['options']);
+    const e3 = await expectCrmError(crm.customFields.define({ entity: 'deal', key: 'n', label: 'x', type: 'number', currency: 'EUR' }), 'VALIDATION');
+    expect(issuePaths(e3)).toEqual(['currency']);
+  });
+});
+
+describe('configuration across processes', () => {
+  it('sees custom fields and calendars defined by another process that sends no change events', async () => {
+    const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+    const shared = createMemoryStorage();
+    // Another process on the same database: its commits never reach this process's onChange.
+    const deaf = { ...shared, open: shared.open, transaction: shared.transaction, close: async () => {}, onChange: () => () => {} };
+    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
+    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
+    await here.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
+    await here.deals.create({ title: 'warms the cache' });
+    await there.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'text' });
+    const deal = await here.deals.create({ title: 'uses it', custom: { tier: 'gold' } });
+    expect(deal.custom).toEqual({ tier: 'gold' });
+    await here.calendar.get();
+    await there.calendar.set({ timezone: 'Asia/Tokyo', workingDays: [1, 2, 3, 4, 5], workingHours: [{ start: '09:00', end: '18:00' }], holidays: [] });
+    expect((await here.calendar.get()).timezone).toBe('Asia/Tokyo');
+  });
+});
