@@ -8,7 +8,8 @@ export type { ContactService } from './contacts/contact-service.js';
 export type { CompanyService } from './companies/company-service.js';
 export type { DealService, DealListOptions } from './deals/deal-service.js';
 export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './funnel/funnel-service.js';
-export type { AssignmentService, AssignmentResult } from './assignment/assignment-service.js';
+export type { AssignmentService } from './assignment/assignment-service.js';
+export type { AssignmentResult } from './assignment/resolve-owner.js';
 export type { CalendarService } from './calendar/calendar-service.js';
 export type { TaskService, CompleteTaskResult, Agenda, Workload } from './tasks/task-service.js';
 export type { ReportService } from './reports/report-service.js';
@@ -54,7 +55,7 @@ export {
 } from './errors/crm-error.js';
 
 export type { CrmEvent, CrmEventMap, CrmEventName, FieldChange, FieldChanges } from './events/event-map.js';
-export type { CrmEventHandler } from './events/event-bus.js';
+export type { CrmEventHandler } from './crm/event-bus.js';
 
 export { systemClock, type Clock, type CancelTimer } from './domain/clock.js';
 export { createSeededRandom, createCryptoRandom, type Random } from './domain/random.js';
@@ -90,7 +91,8 @@ export { executeQuery, executeAggregate, paginate } from './query/execute.js';
 export { getPath } from './query/path.js';
 
 export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Change, ChangeBatch } from './storage/storage-adapter.js';
-export { CUSTOM_PATH_PATTERN, entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type FieldType } from './storage/storage-schema.js';
+export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec } from './storage/storage-schema.js';
+export { CUSTOM_PATH_PATTERN, type FieldType } from './query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity, type LeadField, type ContactField, type CompanyField, type DealField, type TaskField, type ActivityField, type EventField, type StageVisitField, type PipelineField } from './storage/crm-schema.js';
 export { createMemoryStorage, type MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './storage/adapter-guards.js';

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { Random } from '../domain/random.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { EventBus } from './event-bus.js';
 import type { CustomFieldDefinition, CustomizableEntity } from '../schema/custom-field.js';
 import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
 import type { Logger } from './logger.js';

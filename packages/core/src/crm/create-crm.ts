@@ -3,7 +3,7 @@ import { CrmError } from '../errors/crm-error.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { createIdGenerator } from '../domain/ids.js';
 import { createCryptoRandom, createSeededRandom, type Random } from '../domain/random.js';
-import { EventBus, type CrmEventHandler } from '../events/event-bus.js';
+import { EventBus, type CrmEventHandler } from './event-bus.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import { currencySchema, tenantIdSchema, userIdSchema } from '../schema/primitives.js';
 import type { RecordRef } from '../schema/record.js';

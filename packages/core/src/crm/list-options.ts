@@ -1,13 +1,13 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { customFieldQueryType } from '../domain/custom-values.js';
 import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type SortSpec } from '../query/query-spec.js';
-import type { FieldType } from '../storage/storage-schema.js';
+import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 import { decodeCursor } from '../query/cursor.js';
 import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
-import { CUSTOM_PATH_PATTERN, entitySchemaOf } from '../storage/storage-schema.js';
+import { entitySchemaOf } from '../storage/storage-schema.js';
 import type { Operation } from './operation.js';
 
 /** Options of every `list` method. */

@@ -13,6 +13,8 @@ import type { TaskDraft } from '../domain/tasks/build-task.js';
 import { stageEntryTasks } from '../funnel/stage-entry.js';
 import { buildTasks, insertTasks, withNextStep } from '../tasks/task-writer.js';
 import { checkReferences } from '../crm/references.js';
+import { dealRefs } from './deal-refs.js';
+import { newStageVisit } from './deal-visits.js';
 
 export type ParsedDealCreate = z.output<typeof dealCreateInputSchema>;
 
@@ -59,20 +61,6 @@ export function resolveCurrency(
     issues.push({ path: ['value', 'currency'], code: 'invalid_value', message: `must equal the deal currency ${input.currency}` });
   }
   return input.currency ?? input.value?.currency ?? fallback;
-}
-
-/** A new stage visit for a deal entering a stage. */
-export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string): StageVisit {
-  const visit = newRecordBase(op.newId('stageVisit'), op.tenantId, op.now) as StageVisit & Record<string, unknown>;
-  visit.dealId = deal.id;
-  visit.pipelineId = deal.pipelineId;
-  visit.stageKey = deal.stageKey;
-  visit.enteredAt = op.now;
-  if (op.ctx.actor) visit.enteredBy = op.ctx.actor.userId;
-  if (fromStageKey !== undefined) visit.fromStageKey = fromStageKey;
-  if (deal.ownerId !== undefined) visit.ownerId = deal.ownerId;
-  visit.postponeCount = 0;
-  return visit;
 }
 
 /**
@@ -179,13 +167,4 @@ export async function createDealIn(op: Operation, input: ParsedDealCreate, conte
   await op.insert('stageVisit', visit);
   await insertTasks(op, tasks);
   return { deal, pipeline, stage };
-}
-
-/** The records whose timelines show a deal's events. */
-export function dealRefs(deal: Pick<Deal, 'contactId' | 'companyId' | 'leadId'>): { type: string; id: string }[] {
-  const refs: { type: string; id: string }[] = [];
-  if (deal.contactId) refs.push({ type: 'contact', id: deal.contactId });
-  if (deal.companyId) refs.push({ type: 'company', id: deal.companyId });
-  if (deal.leadId) refs.push({ type: 'lead', id: deal.leadId });
-  return refs;
 }

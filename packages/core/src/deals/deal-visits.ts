@@ -1,4 +1,4 @@
-import { reviseRecord } from '../domain/records.js';
+import { newRecordBase, reviseRecord } from '../domain/records.js';
 import type { Deal } from '../schema/deal.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { Operation } from '../crm/operation.js';
@@ -21,3 +21,16 @@ export async function closeOpenVisit(op: Operation, deal: Deal, patch: Partial<S
   return op.update('stageVisit', visit, next);
 }
 
+/** A new stage visit for a deal entering a stage. */
+export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string): StageVisit {
+  const visit = newRecordBase(op.newId('stageVisit'), op.tenantId, op.now) as StageVisit & Record<string, unknown>;
+  visit.dealId = deal.id;
+  visit.pipelineId = deal.pipelineId;
+  visit.stageKey = deal.stageKey;
+  visit.enteredAt = op.now;
+  if (op.ctx.actor) visit.enteredBy = op.ctx.actor.userId;
+  if (fromStageKey !== undefined) visit.fromStageKey = fromStageKey;
+  if (deal.ownerId !== undefined) visit.ownerId = deal.ownerId;
+  visit.postponeCount = 0;
+  return visit;
+}

@@ -1,6 +1,6 @@
 import type { ValidationIssue } from '../errors/crm-error.js';
 import type { CustomFieldDefinition, CustomFieldValue } from '../schema/custom-field.js';
-import type { FieldType } from '../storage/storage-schema.js';
+import type { FieldType } from '../query/field-type.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_TEXT = 2_000;

@@ -7,14 +7,17 @@ import {
   type StageInput,
   taskTemplateSchema,
 } from '../schema/pipeline.js';
-import { dealFields } from '../storage/crm-schema.js';
-import { CUSTOM_PATH_PATTERN } from '../storage/storage-schema.js';
 
 /**
  * Turns stage inputs into stages: fills defaults (open-stage probabilities rising with order, won = 100,
  * lost = 0), appends `won` and `lost` stages when the input has none, and reports inconsistencies.
+ * `isDealField` tells which fields a field rule may test (the caller knows the deal's queryable fields).
  */
-export function buildStages(inputs: readonly StageInput[], path: (string | number)[] = ['stages']): { stages: Stage[]; issues: ValidationIssue[] } {
+export function buildStages(
+  inputs: readonly StageInput[],
+  isDealField: (field: string) => boolean,
+  path: (string | number)[] = ['stages'],
+): { stages: Stage[]; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
   const openCount = inputs.filter((s) => (s.kind ?? 'open') === 'open').length;
@@ -38,8 +41,8 @@ export function buildStages(inputs: readonly StageInput[], path: (string | numbe
       openIndex++;
       probability = input.probability ?? Math.round((100 * openIndex) / (openCount + 1));
     }
-    (input.entryRules ?? []).forEach((rule, r) => checkRuleField(rule, [...path, i, 'entryRules', r], issues));
-    (input.exitRules ?? []).forEach((rule, r) => checkRuleField(rule, [...path, i, 'exitRules', r], issues));
+    (input.entryRules ?? []).forEach((rule, r) => checkRuleField(rule, isDealField, [...path, i, 'entryRules', r], issues));
+    (input.exitRules ?? []).forEach((rule, r) => checkRuleField(rule, isDealField, [...path, i, 'exitRules', r], issues));
     return {
       key: input.key,
       name: input.name,
@@ -64,10 +67,9 @@ function terminalStage(key: string, name: string, kind: 'won' | 'lost', probabil
   return { key, name, kind, probability, entryRules: [], exitRules: [], taskTemplates: [] };
 }
 
-function checkRuleField(rule: Stage['entryRules'][number], path: (string | number)[], issues: ValidationIssue[]): void {
+function checkRuleField(rule: Stage['entryRules'][number], isDealField: (field: string) => boolean, path: (string | number)[], issues: ValidationIssue[]): void {
   if (rule.type !== 'field') return;
-  const known = Object.prototype.hasOwnProperty.call(dealFields, rule.field) || CUSTOM_PATH_PATTERN.test(rule.field);
-  if (!known) issues.push({ path: [...path, 'field'], code: 'unknown_field', message: `"${rule.field}" is not a deal field` });
+  if (!isDealField(rule.field)) issues.push({ path: [...path, 'field'], code: 'unknown_field', message: `"${rule.field}" is not a deal field` });
   const needsValue = rule.op !== 'present';
   if (needsValue && rule.value === undefined) issues.push({ path: [...path, 'value'], code: 'required', message: `required for op "${rule.op}"` });
   if (rule.op === 'in' && rule.value !== undefined && !Array.isArray(rule.value)) {

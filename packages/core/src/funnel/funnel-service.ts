@@ -10,7 +10,8 @@ import { idSchema, LIMITS, optionalText, timestampInputSchema } from '../schema/
 import type { StageVisit } from '../schema/stage-visit.js';
 import { nextStepInputSchema, type NextStepInput, type Task } from '../schema/task.js';
 import type { CrmContext } from '../crm/context.js';
-import { dealRefs, newStageVisit } from '../deals/deal-factory.js';
+import { dealRefs } from '../deals/deal-refs.js';
+import { newStageVisit } from '../deals/deal-visits.js';
 import { closeOpenVisit } from '../deals/deal-visits.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';

@@ -3,7 +3,7 @@ import type { Stage } from '../schema/pipeline.js';
 import type { Task } from '../schema/task.js';
 import type { TaskDraft } from '../domain/tasks/build-task.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
-import { resolveOwner } from '../assignment/assignment-service.js';
+import { resolveOwner } from '../assignment/resolve-owner.js';
 import type { Operation } from '../crm/operation.js';
 import { buildTasks } from '../tasks/task-writer.js';
 

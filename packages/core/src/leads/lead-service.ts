@@ -13,7 +13,7 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import * as z from 'zod/mini';
 import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
-import { assignIn } from '../assignment/assignment-service.js';
+import { assignIn } from '../assignment/resolve-owner.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
 const EDITABLE: readonly string[] = [

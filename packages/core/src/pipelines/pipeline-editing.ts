@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { buildSettings, buildStages } from '../domain/pipeline-build.js';
+import { isDealField } from './deal-rule-fields.js';
 import { weightedAmount } from '../domain/money.js';
 import { diffRecords, reviseRecord } from '../domain/records.js';
 import type { Deal } from '../schema/deal.js';
@@ -14,7 +15,8 @@ import {
   type Stage,
 } from '../schema/pipeline.js';
 import { probabilitySchema, requiredText } from '../schema/primitives.js';
-import { dealRefs, newStageVisit } from '../deals/deal-factory.js';
+import { dealRefs } from '../deals/deal-refs.js';
+import { newStageVisit } from '../deals/deal-visits.js';
 import { closeOpenVisit } from '../deals/deal-visits.js';
 import type { Operation } from '../crm/operation.js';
 import { versionOptionSchema } from '../crm/versioning.js';
@@ -41,7 +43,7 @@ export const removeStageSchema = z.strictObject({ moveDealsTo: z.optional(stageK
 
 /** Re-validates a stage list after an edit: unique keys, known rule fields, one open, won and lost stage at least. */
 export function checkStages(stages: readonly Stage[], context: string): Stage[] {
-  const { stages: rebuilt, issues } = buildStages(stages);
+  const { stages: rebuilt, issues } = buildStages(stages, isDealField);
   if (rebuilt.length !== stages.length) {
     issues.push({ path: ['stages'], code: 'invalid_value', message: 'a pipeline keeps at least one open, one won and one lost stage' });
   }

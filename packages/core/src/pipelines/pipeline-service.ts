@@ -23,6 +23,7 @@ function reviseRecordOf(pipeline: Pipeline, recipe: (draft: Draft<Pipeline>) => 
   return produce(pipeline, recipe);
 }
 import { buildSettings, buildStages } from '../domain/pipeline-build.js';
+import { isDealField } from './deal-rule-fields.js';
 import { newRecordBase } from '../domain/records.js';
 import { pipelineCreateInputSchema, type Pipeline, type PipelineCreateInput } from '../schema/pipeline.js';
 import type { PipelineField } from '../storage/crm-schema.js';
@@ -49,7 +50,7 @@ export class PipelineService {
    */
   async create(input: PipelineCreateInput): Promise<Pipeline> {
     const parsed = parseInput(pipelineCreateInputSchema, input, 'pipelines.create');
-    const { stages, issues } = buildStages(parsed.stages);
+    const { stages, issues } = buildStages(parsed.stages, isDealField);
     if (issues.length) throw validationError('pipelines.create', issues);
     return runWrite(this.ctx, async (op) => {
       const pipeline: Pipeline = {
@@ -94,7 +95,7 @@ export class PipelineService {
     const pipelineId = parseId(id, 'pipelines.addStage');
     const parsed = parseInput(addStageSchema, input, 'pipelines.addStage');
     return this.edit(pipelineId, parsed.version, (pipeline) => {
-      const [stage] = buildStages([parsed.stage]).stages;
+      const [stage] = buildStages([parsed.stage], isDealField).stages;
       let index = parsed.before ? pipeline.stages.findIndex((s) => s.key === parsed.before) : pipeline.stages.map((s) => s.kind).lastIndexOf('open') + 1;
       if (index < 0) throw validationError('pipelines.addStage', [{ path: ['before'], code: 'not_found', message: `no stage "${parsed.before}"` }]);
       if (parsed.stage.probability === undefined && stage!.kind === 'open') {

@@ -1,4 +1,4 @@
-import type { FieldType } from '../storage/storage-schema.js';
+import type { FieldType } from './field-type.js';
 
 /** A value a filter compares against. */
 export type Scalar = string | number | boolean;

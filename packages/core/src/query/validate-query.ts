@@ -1,6 +1,6 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { LIMITS } from '../schema/primitives.js';
-import type { FieldType } from '../storage/storage-schema.js';
+import type { FieldType } from './field-type.js';
 import type { AggregateMetric, AggregateSpec, Filter, SortSpec } from './query-spec.js';
 
 /** Resolves a field path to its type, or `undefined` when the entity has no such queryable field. */

@@ -10,7 +10,7 @@ import type { Pipeline } from '../schema/pipeline.js';
 import type { Task } from '../schema/task.js';
 import type { RecordBase } from '../schema/record.js';
 import type { CrmContext } from '../crm/context.js';
-import { dealRefs } from '../deals/deal-factory.js';
+import { dealRefs } from '../deals/deal-refs.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { rottingFilter } from '../funnel/rotting.js';
 import { buildTasks, insertTasks, taskRefs, withNextStep } from '../tasks/task-writer.js';

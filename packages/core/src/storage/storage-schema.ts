@@ -1,8 +1,6 @@
-/**
- * Types of queryable fields. `string[]` fields are lists (tags, multiselect, search keys) that support
- * `containsAny` and are indexed multi-entry.
- */
-export type FieldType = 'string' | 'number' | 'boolean' | 'string[]';
+import type { FieldType } from '../query/field-type.js';
+
+export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 
 /**
  * An index over `tenantId` followed by `fields`. Adapters must create it (or an equivalent) so that
@@ -30,9 +28,6 @@ export interface StorageSchema {
   readonly version: number;
   readonly entities: readonly EntitySchema[];
 }
-
-/** Custom-field paths look like `custom.budget` or `custom.budget.amount`. */
-export const CUSTOM_PATH_PATTERN = /^custom\.[a-z][a-zA-Z0-9_]{0,47}(\.(amount|currency))?$/;
 
 /** Finds an entity's schema or throws a programming error. */
 export function entitySchemaOf(schema: StorageSchema, entity: string): EntitySchema {

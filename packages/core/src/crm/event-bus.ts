@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { Logger } from '../crm/logger.js';
-import type { CrmEvent, CrmEventName } from './event-map.js';
+import type { Logger } from './logger.js';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 
 /** Handler of one event type, or of every event with `'*'`. */
 export type CrmEventHandler<K extends CrmEventName | '*'> = (event: K extends CrmEventName ? CrmEvent<K> : CrmEvent) => void;
