@@ -23,6 +23,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
+    // CommonJS configuration files (dependency-cruiser).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['**/*.config.ts', 'eslint.config.js', 'vitest.shared.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },

@@ -4,7 +4,13 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 /** Tests run against sources, not builds: each package name maps to its `src`. */
 export const alias = {
+  '@crmkit/core/testing/conformance': src('./packages/core/src/testing/conformance/index.ts'),
   '@crmkit/core/testing': src('./packages/core/src/testing/index.ts'),
+  '@crmkit/core/reports': src('./packages/core/src/reports/index.ts'),
+  '@crmkit/core/scoring': src('./packages/core/src/scoring/index.ts'),
+  '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),
+  '@crmkit/core/observe': src('./packages/core/src/observe/index.ts'),
+  '@crmkit/core/storage': src('./packages/core/src/storage/index.ts'),
   '@crmkit/core': src('./packages/core/src/index.ts'),
   '@crmkit/storage-sqlite': src('./packages/storage-sqlite/src/index.ts'),
   '@crmkit/storage-indexeddb': src('./packages/storage-indexeddb/src/index.ts'),

@@ -1,4 +1,5 @@
-import type { BoardObserver, Pipeline } from '@crmkit/core';
+import type { Pipeline } from '@crmkit/core';
+import type { BoardObserver } from '@crmkit/core/observe';
 import { useBoardColumn, useBoardDealIds } from '@crmkit/react-hooks';
 import { memo } from 'react';
 import { DealCard } from './deal-card.js';

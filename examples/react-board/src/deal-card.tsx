@@ -1,4 +1,5 @@
-import type { BoardObserver, Pipeline } from '@crmkit/core';
+import type { Pipeline } from '@crmkit/core';
+import type { BoardObserver } from '@crmkit/core/observe';
 import { useBoardCard } from '@crmkit/react-hooks';
 import { memo, useState } from 'react';
 import { formatMoney, formatWhen } from './format.js';

@@ -1,4 +1,5 @@
 import { createCrm } from '@crmkit/core';
+import { observers } from '@crmkit/core/observe';
 import { CrmProvider } from '@crmkit/react-hooks';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { StrictMode } from 'react';
@@ -11,7 +12,7 @@ import './styles.css';
 async function start(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
   try {
-    const crm = await createCrm({ storage: createIndexedDbStorage({ name: DEMO.database }), tenantId: DEMO.tenantId, actor: { userId: DEMO.owner } });
+    const crm = await createCrm({ storage: createIndexedDbStorage({ name: DEMO.database }), tenantId: DEMO.tenantId, actor: { userId: DEMO.owner }, features: [observers()] });
     await seedOnFirstVisit(crm);
     root.render(
       <StrictMode>

@@ -1,48 +1,34 @@
-// Entry point of @crmkit/core. Explicit named exports only: everything here is public API.
+// Entry point of @crmkit/core: the public API only. Opt-in features have their own entry points
+// (`@crmkit/core/reports`, `/scoring`, `/scheduler`, `/observe`); helpers for storage-adapter authors
+// are in `@crmkit/core/storage`; test tools in `@crmkit/core/testing`.
 
-export { createCrm, type Crm, type CreateCrmOptions } from './crm/create-crm.js';
+export { createCrm, type CreateCrmOptions } from './crm/create-crm.js';
+export type { Crm } from './crm/crm.js';
+export type { CrmFeature, FeatureRuntime, FeatureApis, CrmWith } from './crm/feature.js';
+export type { FeatureHooks } from './crm/feature-hooks.js';
+export type { RecurrenceRules } from './domain/tasks/recurrence-rules.js';
 export type { Actor } from './crm/context.js';
 export type { ListOptions, Page, AggregateOptions } from './crm/list-options.js';
+export type { CrmEventHandler } from './crm/event-bus.js';
+export { consoleLogger, silentLogger, type Logger } from './crm/logger.js';
+
 export type { LeadService, FindDuplicatesProbe } from './leads/lead-service.js';
+export type { ConvertLeadOptions, ConvertLeadResult } from './leads/lead-conversion.js';
+export type { DuplicateCandidate, FindDuplicatesOptions } from './cards/duplicate-search.js';
 export type { ContactService } from './contacts/contact-service.js';
 export type { CompanyService } from './companies/company-service.js';
 export type { DealService, DealListOptions } from './deals/deal-service.js';
+export type { CreateManyOptions } from './deals/deal-import.js';
+export type { Board, BoardColumn, BoardOptions, BoardTotal } from './deals/deal-board.js';
 export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './funnel/funnel-service.js';
+export type { PipelineService } from './pipelines/pipeline-service.js';
 export type { AssignmentService } from './assignment/assignment-service.js';
 export type { AssignmentResult } from './assignment/resolve-owner.js';
 export type { CalendarService } from './calendar/calendar-service.js';
 export type { TaskService, CompleteTaskResult, Agenda, Workload } from './tasks/task-service.js';
-export type { ReportService } from './reports/report-service.js';
-export type { FunnelReport, FunnelReportOptions, FunnelStage } from './reports/funnel-report.js';
-export type { VelocityReport, VelocityOptions, VelocityRow } from './reports/velocity-report.js';
-export type { ForecastReport, ForecastOptions, ForecastMonth, ForecastAmount } from './reports/forecast-report.js';
-export type { PerformanceReport, PerformanceOptions, OwnerPerformance } from './reports/performance-report.js';
-export type { CustomerReport, CustomerReportOptions, CustomerValue } from './reports/customer-report.js';
-export type { DrillDown, CurrencyAmount, TabularReport } from './reports/report-types.js';
-export type { ScoringOptions } from './scoring/scoring.js';
-export { predict, featureValue, type ScoringModel, type ScoringFactor, type Prediction, type OutcomeCounts } from './domain/analytics/naive-bayes.js';
-export { convertMinor, minorUnitExponent, type ExchangeRates } from './domain/analytics/currency.js';
-export { toCsv, type ReportRow } from './domain/analytics/csv.js';
-export { Observer, type ObserverSnapshot } from './observe/observer.js';
-export type { ObserveApi } from './observe/observe-api.js';
-export type { RecordObserver } from './observe/record-observer.js';
-export type { ListObserver } from './observe/list-observer.js';
-export type { BoardObserver, BoardView, BoardAction, BoardActionResult, BoardMoves } from './observe/board-observer.js';
-export type { AgendaObserver, AgendaOptions } from './observe/agenda-observer.js';
-export type { TimelineObserver, TimelineData } from './observe/timeline-observer.js';
-export { shareRecords } from './observe/structural-sharing.js';
-export type { Scheduler, SchedulerOptions, TickReport, NotificationRecord } from './scheduler/scheduler.js';
-export { taskNotices, pendingNotices, nextNoticeAt, type TaskNotice, type NoticeSettings } from './domain/tasks/notices.js';
-export type { TaskTypeDefinition, TaskTypeInput, TaskChain } from './schema/task-type.js';
-export type { CreateManyOptions } from './deals/deal-import.js';
-export type { Board, BoardColumn, BoardOptions, BoardTotal } from './deals/deal-board.js';
-export type { PipelineService } from './pipelines/pipeline-service.js';
 export type { CustomFieldService } from './custom-fields/custom-field-service.js';
 export type { ActivityService } from './activities/activity-service.js';
 export type { EventLogService, TimelineOptions } from './timeline/timeline-service.js';
-export type { ConvertLeadOptions, ConvertLeadResult } from './leads/lead-conversion.js';
-export type { DuplicateCandidate, FindDuplicatesOptions } from './cards/duplicate-search.js';
-export { consoleLogger, silentLogger, type Logger } from './crm/logger.js';
 
 export {
   CrmError,
@@ -55,17 +41,14 @@ export {
 } from './errors/crm-error.js';
 
 export type { CrmEvent, CrmEventMap, CrmEventName, FieldChange, FieldChanges } from './events/event-map.js';
-export type { CrmEventHandler } from './crm/event-bus.js';
 
+// Pure domain rules: test funnel logic without a crm.
 export { systemClock, type Clock, type CancelTimer } from './domain/clock.js';
 export { createSeededRandom, createCryptoRandom, type Random } from './domain/random.js';
 export { lineTotal, weightedAmount, roundHalfEven, divideHalfEven } from './domain/money.js';
-export { normalizeEmail, normalizeDomain, phoneKey, normalizeName, normalizeCompanyName, PUBLIC_EMAIL_DOMAINS } from './domain/normalize.js';
-export { jaroWinkler, nameSimilarity } from './domain/similarity.js';
 export { evaluateMove, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation, type MoveDirection } from './domain/funnel/evaluate-move.js';
 export { planMove, type MovePlan, type MoveEvent } from './domain/funnel/plan-move.js';
 export { checkStageRule, checkStageRules, type RuleContext } from './domain/funnel/stage-rules.js';
-export { testCondition, isPresent } from './domain/funnel/conditions.js';
 export { isRotting, rottingStartsAt } from './domain/funnel/rotting.js';
 export { chooseOwner, type AssignmentChoice } from './domain/assignment.js';
 export {
@@ -79,23 +62,12 @@ export {
   DEFAULT_CALENDAR,
   type BusinessCalendar,
 } from './domain/calendar/business-calendar.js';
-export { zonedParts, zonedToInstant, zoneOffset, isValidTimeZone, type ZonedParts } from './domain/calendar/zoned-time.js';
-export { parseRecurrence, occurrences, occurrenceAfter, type RecurrenceRule } from './domain/tasks/rrule.js';
-export { scoreDuplicate, duplicateKeys, type DuplicateProbe, type DuplicateReason } from './domain/duplicates.js';
 
 export { where, type Filter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
-export { matchFilter } from './query/match.js';
-export { compareValues, compareStrings, compareRows, compareRowToPosition } from './query/compare.js';
-export { encodeCursor, decodeCursor, type CursorPosition } from './query/cursor.js';
-export { executeQuery, executeAggregate, paginate } from './query/execute.js';
-export { getPath } from './query/path.js';
 
-export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Change, ChangeBatch } from './storage/storage-adapter.js';
-export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec } from './storage/storage-schema.js';
-export { CUSTOM_PATH_PATTERN, type FieldType } from './query/field-type.js';
-export { CRM_STORAGE_SCHEMA, type CrmEntity, type LeadField, type ContactField, type CompanyField, type DealField, type TaskField, type ActivityField, type EventField, type StageVisitField, type PipelineField } from './storage/crm-schema.js';
+export type { StorageAdapter, StorageCapabilities, Change, ChangeBatch } from './storage/storage-adapter.js';
+export type { CrmEntity, LeadField, ContactField, CompanyField, DealField, TaskField, ActivityField, EventField, StageVisitField, PipelineField } from './storage/crm-schema.js';
 export { createMemoryStorage, type MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js';
-export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './storage/adapter-guards.js';
 
 export type { Money } from './schema/primitives.js';
 export type { RecordBase, RecordRef, RecordType } from './schema/record.js';
@@ -105,6 +77,7 @@ export type { Company, CompanyCreateInput, CompanyUpdateInput } from './schema/c
 export type { Deal, DealStatus, DealCreateInput, DealUpdateInput, LineItem, LineItemInput } from './schema/deal.js';
 export type { Pipeline, PipelineCreateInput, Stage, StageInput, StageKind, StageRule, TaskTemplate, TaskTemplateInput, Assignee, LostReason, PipelineSettings, PipelineSettingsInput, RuleFieldOp } from './schema/pipeline.js';
 export type { Task, TaskStatus, TaskPriority, TaskRecurrence, TaskCreateInput, NextStepInput } from './schema/task.js';
+export type { TaskTypeDefinition, TaskTypeInput, TaskChain } from './schema/task-type.js';
 export type { AssignmentStrategy, AssignmentStrategyInput, AssignmentCondition } from './schema/assignment.js';
 export type { BusinessCalendarInput } from './schema/calendar.js';
 export type { Activity, ActivityKind, ActivityLogInput } from './schema/activity.js';

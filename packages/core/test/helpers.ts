@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { isCrmError, type CrmErrorCode, type CrmError } from '@crmkit/core';
-import { createTestCrm, type TestCrm } from '@crmkit/core/testing';
+import { createTestCrm, type CreateTestCrmOptions, type TestCrm } from '@crmkit/core/testing';
 
 /** Awaits a promise expected to fail with a CrmError of `code`, and returns the error. */
 export async function expectCrmError<C extends CrmErrorCode>(promise: Promise<unknown>, code: C): Promise<CrmError<C>> {
@@ -20,7 +20,7 @@ export function issuePaths(error: CrmError<'VALIDATION'>): string[] {
 }
 
 /** A test CRM with a two-stage sales pipeline. */
-export async function crmWithPipeline(options: Parameters<typeof createTestCrm>[0] = {}): Promise<TestCrm & { pipelineId: string }> {
+export async function crmWithPipeline(options: Omit<CreateTestCrmOptions, 'features'> = {}): Promise<TestCrm & { pipelineId: string }> {
   const t = await createTestCrm(options);
   const pipeline = await t.crm.pipelines.create({
     name: 'Sales',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStorage, CRM_STORAGE_SCHEMA, isCrmError } from '@crmkit/core';
+import { createMemoryStorage, isCrmError } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { describeStorageConformance } from '@crmkit/core/testing';
 
 describeStorageConformance('memory', () => createMemoryStorage(), createMemoryStorage().capabilities, { numRuns: 150 });

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import * as core from '@crmkit/core';
+import * as reportsEntry from '@crmkit/core/reports';
+
+const modules: Record<string, unknown> = { '@crmkit/core': core, '@crmkit/core/reports': reportsEntry };
 
 /** The README's quick start must run as written. */
 it('the README quick start runs', async () => {
@@ -9,13 +12,14 @@ it('the README quick start runs', async () => {
   const block = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block).toBeDefined();
   const body = block!
-    .replace(/^import \{([^}]*)\} from '@crmkit\/core';$/m, (_, names: string) => `const {${names}} = core;`)
+    .replace(/^import \{([^}]*)\} from '(@crmkit\/core[^']*)';$/gm, (_, names: string, from: string) => `const {${names}} = modules[${JSON.stringify(from)}];`)
     .replace(/deal!\./g, 'deal.');
   const logs: unknown[][] = [];
-  const run = new Function('core', 'console', `return (async () => {\n${body}\n})();`) as (c: typeof core, log: { log: (...a: unknown[]) => void }) => Promise<void>;
-  await run(core, { log: (...args) => logs.push(args) });
+  const run = new Function('modules', 'console', `return (async () => {\n${body}\n})();`) as (m: typeof modules, log: { log: (...a: unknown[]) => void }) => Promise<void>;
+  await run(modules, { log: (...args) => logs.push(args) });
   expect(logs).toEqual([
     ['Analytical Engines', ['New: 1', 'Proposal: 0']],
     [['Difference engine 250000 EUR']],
+    [[['EUR weighted 82500']]],
   ]);
 });

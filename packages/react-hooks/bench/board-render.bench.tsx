@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { BoardObserver } from '@crmkit/core';
+import type { BoardObserver } from '@crmkit/core/observe';
 import type * as ReactDomClient from 'react-dom/client';
 
 const args = process.argv.slice(2);
@@ -38,6 +38,7 @@ const React = await import('react');
 const profilingBuild = 'react-dom/profiling';
 const { createRoot } = (await import(profilingBuild)) as typeof ReactDomClient;
 const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+const { observers } = await import('@crmkit/core/observe');
 const hooks = await import('@crmkit/react-hooks');
 const { memo, Profiler } = React;
 const { CrmProvider, usePipelineBoard, useBoardColumn, useBoardDealIds, useBoardCard } = hooks;
@@ -53,7 +54,7 @@ async function size(): Promise<{ min: number; gzip: number }> {
     target: 'es2022',
     jsx: 'automatic',
     write: false,
-    external: ['react', 'react/*', '@crmkit/core'],
+    external: ['react', 'react/*', '@crmkit/core', '@crmkit/core/*'],
     logLevel: 'silent',
   });
   const code = result.outputFiles[0]!.contents;
@@ -107,7 +108,7 @@ function Board({ pipelineId, limit }: { pipelineId: string; limit: number }) {
 
 // Data: 5 open stages, `cards` deals spread evenly.
 const STAGES = 5;
-const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'bench', actor: { userId: 'u1' }, logger: silentLogger, random: { seed: 7 } });
+const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'bench', actor: { userId: 'u1' }, logger: silentLogger, random: { seed: 7 }, features: [observers()] });
 const pipeline = await crm.pipelines.create({
   name: 'Bench',
   stages: [

@@ -1,4 +1,5 @@
-import type { BoardColumn, BoardObserver, BoardView, CrmError, Deal, ObserverSnapshot } from '@crmkit/core';
+import type { BoardColumn, CrmError, Deal } from '@crmkit/core';
+import type { BoardObserver, BoardView, ObserverSnapshot } from '@crmkit/core/observe';
 import { useCallback } from 'react';
 import { sameKeys } from './same-keys.js';
 import { useObserverSelector } from './use-observer-selector.js';

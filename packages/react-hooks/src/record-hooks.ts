@@ -1,10 +1,11 @@
-import type { Company, Contact, Crm, Deal, Lead, ObserverSnapshot, RecordBase, RecordObserver, Task } from '@crmkit/core';
+import type { Company, Contact, Deal, Lead, RecordBase, Task } from '@crmkit/core';
+import type { ObservedCrm, ObserverSnapshot, RecordObserver } from '@crmkit/core/observe';
 import { useEffect } from 'react';
 import type { QueryHookOptions } from './hook-options.js';
 import { useObserver } from './use-observer.js';
 import { useObserverInstance } from './use-observer-instance.js';
 
-type RecordFactory<T extends RecordBase> = (crm: Crm, id: string, initialData: T | undefined) => RecordObserver<T>;
+type RecordFactory<T extends RecordBase> = (crm: ObservedCrm, id: string, initialData: T | undefined) => RecordObserver<T>;
 
 /** One record, kept current: an effect points the observer at a new `id`. */
 function useRecord<T extends RecordBase>(factory: RecordFactory<T>, id: string, options: QueryHookOptions<T> | undefined): ObserverSnapshot<T> {

@@ -1,4 +1,5 @@
-import type { Agenda, AgendaOptions, ObserverSnapshot } from '@crmkit/core';
+import type { Agenda } from '@crmkit/core';
+import type { AgendaOptions, ObserverSnapshot } from '@crmkit/core/observe';
 import { useEffect } from 'react';
 import type { QueryHookOptions } from './hook-options.js';
 import { useObserver } from './use-observer.js';

@@ -1,4 +1,4 @@
-import type { Crm } from '@crmkit/core';
+import type { ObservedCrm } from '@crmkit/core/observe';
 import { useState } from 'react';
 import { useCrm } from './crm-provider.js';
 
@@ -9,7 +9,7 @@ import { useCrm } from './crm-provider.js';
  *
  * @internal
  */
-export function useObserverInstance<O>(create: (crm: Crm) => O): O {
+export function useObserverInstance<O>(create: (crm: ObservedCrm) => O): O {
   const crm = useCrm();
   const [slot, setSlot] = useState(() => ({ crm, observer: create(crm) }));
   if (slot.crm === crm) return slot.observer;

@@ -1,4 +1,4 @@
-import type { Observer, ObserverSnapshot } from '@crmkit/core';
+import type { Observer, ObserverSnapshot } from '@crmkit/core/observe';
 import { useCallback, useRef, useSyncExternalStore } from 'react';
 
 /**

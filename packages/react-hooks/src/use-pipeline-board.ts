@@ -1,4 +1,5 @@
-import type { Board, BoardActionResult, BoardObserver, BoardOptions, BoardView, CrmError, ObserverSnapshot, Pipeline } from '@crmkit/core';
+import type { Board, BoardOptions, CrmError, Pipeline } from '@crmkit/core';
+import type { BoardActionResult, BoardObserver, BoardView, ObserverSnapshot } from '@crmkit/core/observe';
 import { useEffect, useMemo } from 'react';
 import type { QueryHookOptions } from './hook-options.js';
 import { sameKeys } from './same-keys.js';

@@ -1,4 +1,5 @@
-import type { CrmEvent, ObserverSnapshot, Page, RecordRef, TimelineOptions } from '@crmkit/core';
+import type { CrmEvent, Page, RecordRef, TimelineOptions } from '@crmkit/core';
+import type { ObserverSnapshot } from '@crmkit/core/observe';
 import { useEffect } from 'react';
 import type { QueryHookOptions } from './hook-options.js';
 import { useObserver } from './use-observer.js';

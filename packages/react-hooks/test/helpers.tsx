@@ -1,9 +1,10 @@
-import { createMemoryStorage, type Row, type StorageAdapter, type StorageTx } from '@crmkit/core';
+import { createMemoryStorage, type StorageAdapter } from '@crmkit/core';
+import type { Row, StorageTx } from '@crmkit/core/storage';
 import { createTestCrm } from '@crmkit/core/testing';
 import { act } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { CrmProvider } from '@crmkit/react-hooks';
-import type { Crm } from '@crmkit/core';
+import type { ObservedCrm } from '@crmkit/core/observe';
 
 /** Lets storage promises, microtasks and observer refetches settle. */
 export async function settle(): Promise<void> {
@@ -85,7 +86,7 @@ export async function salesCrm() {
   return { crm, clock, storage, pipeline };
 }
 
-export function wrapper(crm: Crm) {
+export function wrapper(crm: ObservedCrm) {
   return function Wrapper({ children }: { children?: ReactNode }) {
     return <CrmProvider crm={crm}>{children}</CrmProvider>;
   };

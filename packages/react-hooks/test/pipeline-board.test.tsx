@@ -1,4 +1,5 @@
-import { isCrmError, type BoardObserver } from '@crmkit/core';
+import { isCrmError } from '@crmkit/core';
+import type { BoardObserver } from '@crmkit/core/observe';
 import { act, render, renderHook, screen } from '@testing-library/react';
 import { memo } from 'react';
 import { describe, expect, it } from 'vitest';

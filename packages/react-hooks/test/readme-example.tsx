@@ -1,4 +1,5 @@
-import { createCrm, createMemoryStorage, type BoardObserver, type Crm } from '@crmkit/core';
+import { createCrm, createMemoryStorage } from '@crmkit/core';
+import { observers, type BoardObserver, type ObservedCrm } from '@crmkit/core/observe';
 import { CrmProvider, useBoardCard, useBoardColumn, useBoardDealIds, usePipelineBoard } from '@crmkit/react-hooks';
 import { memo } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -43,8 +44,8 @@ export function Board({ pipelineId }: { pipelineId: string }) {
   );
 }
 
-export async function start(element: HTMLElement): Promise<Crm> {
-  const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme', actor: { userId: 'anna' } });
+export async function start(element: HTMLElement): Promise<ObservedCrm> {
+  const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme', actor: { userId: 'anna' }, features: [observers()] });
   const pipeline = await crm.pipelines.create({
     name: 'Sales',
     stages: [

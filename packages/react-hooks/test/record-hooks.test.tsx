@@ -1,13 +1,22 @@
 import { isCrmError } from '@crmkit/core';
 import { render, renderHook, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { useCompany, useContact, useCrm, useDeal, useLead, useTask } from '@crmkit/react-hooks';
+import { createTestCrm } from '@crmkit/core/testing';
+import { CrmProvider, useCompany, useContact, useCrm, useDeal, useLead, useTask } from '@crmkit/react-hooks';
 import { salesCrm, settle, settled, wrapper } from './helpers.js';
 
 describe('record hooks', () => {
   it('useCrm outside a CrmProvider throws a clear error', () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(() => renderHook(() => useCrm())).toThrow(/CrmProvider/);
+    spy.mockRestore();
+  });
+
+  it('CrmProvider refuses a crm created without the observers feature, naming it', async () => {
+    const { crm } = await createTestCrm({ features: [] });
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    // @ts-expect-error the provider's type asks for a crm with observers
+    expect(() => render(<CrmProvider crm={crm} />)).toThrow(/observers\(\)/);
     spy.mockRestore();
   });
 

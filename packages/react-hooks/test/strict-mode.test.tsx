@@ -1,4 +1,4 @@
-import type { BoardObserver } from '@crmkit/core';
+import type { BoardObserver } from '@crmkit/core/observe';
 import { render, screen } from '@testing-library/react';
 import { memo, StrictMode } from 'react';
 import { describe, expect, it } from 'vitest';

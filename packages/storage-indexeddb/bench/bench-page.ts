@@ -8,7 +8,8 @@
  *   against raw `getAll` on the board index of each stage (the stage's deals, counted and summed in JS);
  *   for reference also the page queries alone, and raw `getAll(range, 50)`.
  */
-import { createCrm, CRM_STORAGE_SCHEMA, type Crm, type Row } from '@crmkit/core';
+import { createCrm, type Crm } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 
 export interface BenchEntry {

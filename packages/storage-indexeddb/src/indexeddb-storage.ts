@@ -1,4 +1,5 @@
-import { assertAdapterOpen, CrmError, deliverChangeBatch, type Change, type ChangeBatch, type StorageAdapter, type StorageSchema, type StorageTx } from '@crmkit/core';
+import { CrmError, type Change, type ChangeBatch, type StorageAdapter } from '@crmkit/core';
+import { assertAdapterOpen, deliverChangeBatch, type StorageSchema, type StorageTx } from '@crmkit/core/storage';
 import { openChangeChannel, type ChangeChannel } from './change-channel.js';
 import { connect, type Connection } from './connection.js';
 import type { IndexedDbStorageOptions } from './indexeddb-storage-options.js';

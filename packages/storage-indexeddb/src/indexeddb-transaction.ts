@@ -1,4 +1,5 @@
-import { assertAdapterOpen, assertRowTenant, checkWriteVersion, CrmError, type Change, type Row, type StorageTx, type WriteOp } from '@crmkit/core';
+import { CrmError, type Change } from '@crmkit/core';
+import { assertAdapterOpen, assertRowTenant, checkWriteVersion, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
 import { encodeString } from './key-encoding.js';
 import type { KeyApi } from './query-planner.js';
 import { request } from './idb-request.js';

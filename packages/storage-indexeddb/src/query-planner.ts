@@ -1,4 +1,5 @@
-import { compareValues, getPath, type CursorPosition, type Filter, type Scalar, type SortSpec } from '@crmkit/core';
+import type { Filter, Scalar, SortSpec } from '@crmkit/core';
+import { compareValues, getPath, type CursorPosition } from '@crmkit/core/storage';
 import { encodeString, encodeValue, FLOOR, HIGH, ODD, prefixEnd } from './key-encoding.js';
 import type { KeySource, StoredRecord, StoreLayout } from './store-layout.js';
 

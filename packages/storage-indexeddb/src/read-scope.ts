@@ -1,4 +1,4 @@
-import type { Row } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 import { request, walk } from './idb-request.js';
 import type { KeyApi, Plan } from './query-planner.js';
 import type { StoredRecord, StoreLayout } from './store-layout.js';

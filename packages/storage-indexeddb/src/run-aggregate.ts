@@ -1,4 +1,5 @@
-import { executeAggregate, getPath, matchFilter, type AggregateMetric, type AggregateRow, type AggregateSpec, type Filter } from '@crmkit/core';
+import type { AggregateMetric, AggregateRow, AggregateSpec, Filter } from '@crmkit/core';
+import { executeAggregate, getPath, matchFilter } from '@crmkit/core/storage';
 
 /** Every field a filter tree mentions. */
 function fieldsOf(filter: Filter | undefined, into: string[] = []): string[] {

@@ -1,4 +1,5 @@
-import { compareRowToPosition, compareRows, decodeCursor, matchFilter, paginate, type QuerySpec, type Row } from '@crmkit/core';
+import type { QuerySpec } from '@crmkit/core';
+import { compareRowToPosition, compareRows, decodeCursor, matchFilter, paginate, type Row } from '@crmkit/core/storage';
 import { planQuery } from './query-planner.js';
 import { growing, scanPlan, type ReadScope } from './read-scope.js';
 import { fromStored } from './store-layout.js';

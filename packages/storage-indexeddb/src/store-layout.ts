@@ -1,4 +1,5 @@
-import { CrmError, getPath, type FieldType, type Row, type StorageSchema } from '@crmkit/core';
+import { CrmError } from '@crmkit/core';
+import { getPath, type FieldType, type Row, type StorageSchema } from '@crmkit/core/storage';
 import { encodeValue, MISSING } from './key-encoding.js';
 
 /**

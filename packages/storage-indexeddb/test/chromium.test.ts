@@ -5,7 +5,8 @@
  * (multi-tab change propagation, cross-tab upgrades) or the DevTools protocol (a real quota).
  */
 import { fileURLToPath } from 'node:url';
-import type { ChangeBatch, Row, StorageAdapter } from '@crmkit/core';
+import type { ChangeBatch, StorageAdapter } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BrowserTest, TestOutcome } from './browser/vitest-shim.js';

@@ -1,4 +1,5 @@
-import type { DealCreateInput, Row } from '@crmkit/core';
+import type { DealCreateInput } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 
 /** A small seeded PRNG (mulberry32): the same run generates the same data. */
 export function seeded(seed: number): () => number {

@@ -11,7 +11,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createCrm, CRM_STORAGE_SCHEMA, silentLogger, type Row } from '@crmkit/core';
+import { createCrm, silentLogger } from '@crmkit/core';
+import { reports } from '@crmkit/core/reports';
+import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
 import { createSqliteStorage } from '../src/index.js';
 import { buildLayout } from '../src/table-layout.js';
 import { dealRow, OPEN_STAGES, seeded } from './bench-data.js';
@@ -123,7 +125,7 @@ function handWritten(db: Database.Database) {
 }
 
 async function queryPhase(file: string, pipelineId: string): Promise<{ entries: BenchEntry[] }> {
-  const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: TENANT, logger: silentLogger });
+  const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: TENANT, logger: silentLogger, features: [reports()] });
   const raw = new Database(file, { readonly: true });
   raw.pragma('cache_size = -32768');
   const rawFunnel = handWritten(raw);
@@ -164,7 +166,7 @@ async function queryPhase(file: string, pipelineId: string): Promise<{ entries: 
 }
 
 async function rssPhase(file: string, pipelineId: string): Promise<{ entries: BenchEntry[] }> {
-  const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: TENANT, logger: silentLogger });
+  const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: TENANT, logger: silentLogger, features: [reports()] });
   for (let i = 0; i < 5; i++) await crm.reports.funnel({ pipelineId, ...WINDOW });
   await crm.reports.funnel({ pipelineId, from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' });
   await crm.close();

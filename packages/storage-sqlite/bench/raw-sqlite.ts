@@ -1,4 +1,4 @@
-import type { Row } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 import type Database from 'better-sqlite3';
 import type { EntityTable, StorageLayout } from '../src/table-layout.js';
 

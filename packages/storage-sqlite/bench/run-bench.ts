@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createCrm, CRM_STORAGE_SCHEMA, silentLogger, where, type Crm, type Row } from '@crmkit/core';
+import { createCrm, silentLogger, where, type Crm } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
 import { createSqliteStorage } from '../src/index.js';
 import { buildLayout } from '../src/table-layout.js';
 import { dealInputs, dealRow, OPEN_STAGES, seeded } from './bench-data.js';

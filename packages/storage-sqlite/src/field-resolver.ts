@@ -1,4 +1,4 @@
-import { CUSTOM_PATH_PATTERN, type FieldType } from '@crmkit/core';
+import { CUSTOM_PATH_PATTERN, type FieldType } from '@crmkit/core/storage';
 import { sql } from 'kysely';
 import { col, type SqlDialect, type SqlFragment } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';

@@ -1,4 +1,4 @@
-import type { StorageSchema } from '@crmkit/core';
+import type { StorageSchema } from '@crmkit/core/storage';
 import { sql } from 'kysely';
 import type { SqlDialect, SqlFragment } from './sql-dialect.js';
 import { storageFailure } from './storage-errors.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core';
+import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { createPostgresDialect } from './postgres-dialect.js';

@@ -1,4 +1,5 @@
-import { decodeCursor, type Filter, type QuerySpec } from '@crmkit/core';
+import type { Filter, QuerySpec } from '@crmkit/core';
+import { decodeCursor } from '@crmkit/core/storage';
 import { sql } from 'kysely';
 import { compileFilter } from './filter-compiler.js';
 import type { ResolveContext } from './field-resolver.js';

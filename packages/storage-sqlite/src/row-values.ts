@@ -1,4 +1,4 @@
-import type { Row } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 import type { SqlDialect } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';
 import type { EntityTable, ListTable } from './table-layout.js';

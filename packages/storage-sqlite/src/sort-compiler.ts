@@ -1,4 +1,5 @@
-import type { CursorPosition, Scalar, SortSpec } from '@crmkit/core';
+import type { Scalar, SortSpec } from '@crmkit/core';
+import type { CursorPosition } from '@crmkit/core/storage';
 import { sql } from 'kysely';
 import { resolveScalar, type ResolveContext } from './field-resolver.js';
 import { col, FALSE, TRUE, type SqlFragment } from './sql-dialect.js';

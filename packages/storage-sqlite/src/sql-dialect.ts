@@ -1,4 +1,5 @@
-import type { Row, Scalar } from '@crmkit/core';
+import type { Scalar } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ScalarType, TableName } from './table-layout.js';
 

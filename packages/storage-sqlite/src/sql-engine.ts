@@ -1,4 +1,4 @@
-import type { Row, StorageSchema, WriteOp } from '@crmkit/core';
+import type { Row, StorageSchema, WriteOp } from '@crmkit/core/storage';
 import type { SqlQuery } from './query-compiler.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { EntityTable, StorageLayout } from './table-layout.js';

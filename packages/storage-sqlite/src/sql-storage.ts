@@ -1,22 +1,5 @@
-import {
-  assertAdapterOpen,
-  assertRowTenant,
-  CrmError,
-  encodeCursor,
-  type AggregateRow,
-  type AggregateSpec,
-  type Change,
-  type ChangeBatch,
-  type FieldType,
-  type QuerySpec,
-  type Row,
-  type StorageAdapter,
-  type StorageCapabilities,
-  type StorageSchema,
-  type StorageTx,
-  type WriteOp,
-  deliverChangeBatch,
-} from '@crmkit/core';
+import { CrmError, type AggregateRow, type AggregateSpec, type Change, type ChangeBatch, type QuerySpec, type StorageAdapter, type StorageCapabilities } from '@crmkit/core';
+import { assertAdapterOpen, assertRowTenant, encodeCursor, type FieldType, type Row, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
 import { compilePageQuery, type ShapeCache } from './query-compiler.js';

@@ -1,4 +1,5 @@
-import { checkWriteVersion, CrmError, type Row, type StorageSchema, type WriteOp } from '@crmkit/core';
+import { CrmError } from '@crmkit/core';
+import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { columnValues, docText, listValues } from './row-values.js';

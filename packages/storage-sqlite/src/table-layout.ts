@@ -1,4 +1,5 @@
-import { CrmError, type EntitySchema, type FieldType, type StorageSchema } from '@crmkit/core';
+import { CrmError } from '@crmkit/core';
+import type { EntitySchema, FieldType, StorageSchema } from '@crmkit/core/storage';
 
 /** A table name, optionally inside a PostgreSQL schema. Built only from schema names and validated options. */
 export interface TableName {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CUSTOM_PATH_PATTERN, executeAggregate, executeQuery, isCrmError, type Filter, type Row, type StorageAdapter } from '@crmkit/core';
+import { isCrmError, type Filter, type StorageAdapter } from '@crmkit/core';
+import { CUSTOM_PATH_PATTERN, executeAggregate, executeQuery, type Row } from '@crmkit/core/storage';
 import { endSubjects, openSubject, subjects } from './support/subjects.js';
 
 /** Strings that break naive SQL or JSON-path building. (NUL is left out: PostgreSQL text cannot hold it.) */

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { CRM_STORAGE_SCHEMA, isCrmError, type Row } from '@crmkit/core';
+import { isCrmError } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { fixtureRows, SCHEMA_V0 } from './fixtures/schema-v0.js';
 import { createPostgresTestBed } from './support/postgres-subjects.js';

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { createCrm, isCrmError, silentLogger, type Row, type StorageAdapter } from '@crmkit/core';
+import { createCrm, isCrmError, silentLogger, type StorageAdapter } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -19,7 +20,7 @@ describe('postgres across connections', () => {
     const schema = bed!.schemaName('race');
     const make = async () => {
       const adapter = createPostgresStorage({ connectionString: url, schema, maxConnections: 2 });
-      await adapter.open((await import('@crmkit/core')).CRM_STORAGE_SCHEMA);
+      await adapter.open((await import('@crmkit/core/storage')).CRM_STORAGE_SCHEMA);
       cleanups.push(() => adapter.close());
       return adapter;
     };

@@ -48,7 +48,7 @@ describe('sqlite: a failure anywhere inside an operation rolls everything back',
     const faulty = createFaultyDatabase();
     cleanups.push(() => faulty.close());
     const storage = createSqliteStorage({ database: faulty.database });
-    const { CRM_STORAGE_SCHEMA } = await import('@crmkit/core');
+    const { CRM_STORAGE_SCHEMA } = await import('@crmkit/core/storage');
     await storage.open(CRM_STORAGE_SCHEMA);
     cleanups.push(() => storage.close());
     const before = faulty.dump();

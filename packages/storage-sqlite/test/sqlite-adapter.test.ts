@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CRM_STORAGE_SCHEMA, encodeCursor, isCrmError, type Row } from '@crmkit/core';
+import { isCrmError } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA, encodeCursor, type Row } from '@crmkit/core/storage';
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { compileAggregate } from '../src/aggregate-compiler.js';
 import { compilePageQuery } from '../src/query-compiler.js';

@@ -3,6 +3,7 @@ import type { Random } from '../domain/random.js';
 import type { EventBus } from './event-bus.js';
 import type { CustomFieldDefinition, CustomizableEntity } from '../schema/custom-field.js';
 import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
+import type { FeatureHooks } from './feature-hooks.js';
 import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
 import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
@@ -12,7 +13,7 @@ export interface Actor {
   readonly userId: string;
 }
 
-/** Everything a service needs, bound to one tenant. Internal. */
+/** Everything a service (and a feature) needs, bound to one tenant. */
 export interface CrmContext {
   readonly storage: StorageAdapter;
   readonly tenantId: string;
@@ -25,6 +26,8 @@ export interface CrmContext {
   readonly defaultCurrency: string;
   readonly customFields: CustomFieldCache;
   readonly settings: SettingsCache;
+  /** Extension points filled by the crm's features (see `CrmFeature`). */
+  readonly hooks: FeatureHooks;
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
 }

@@ -3,20 +3,20 @@ import { CrmError } from '../errors/crm-error.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { createIdGenerator } from '../domain/ids.js';
 import { createCryptoRandom, createSeededRandom, type Random } from '../domain/random.js';
-import { EventBus, type CrmEventHandler } from './event-bus.js';
-import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import { EventBus } from './event-bus.js';
 import { currencySchema, tenantIdSchema, userIdSchema } from '../schema/primitives.js';
-import type { RecordRef } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { ActivityService } from '../activities/activity-service.js';
 import { CompanyService } from '../companies/company-service.js';
 import { ContactService } from '../contacts/contact-service.js';
 import { ConfigRevision, CustomFieldCache, SettingsCache, type Actor, type CrmContext } from './context.js';
+import type { Crm } from './crm.js';
+import type { CrmFeature, FeatureApis, FeatureRuntime } from './feature.js';
+import type { FeatureHooks } from './feature-hooks.js';
 import { CustomFieldService } from '../custom-fields/custom-field-service.js';
 import { DealService } from '../deals/deal-service.js';
 import { LeadService } from '../leads/lead-service.js';
-import type { Page } from './list-options.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { parseInput } from './parse-input.js';
 import { PipelineService } from '../pipelines/pipeline-service.js';
@@ -24,13 +24,10 @@ import { FunnelService } from '../funnel/funnel-service.js';
 import { AssignmentService } from '../assignment/assignment-service.js';
 import { CalendarService } from '../calendar/calendar-service.js';
 import { TaskService } from '../tasks/task-service.js';
-import { ReportService } from '../reports/report-service.js';
-import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
-import { EventLogService, readTimeline, readTimelineWithKeys, type TimelineOptions } from '../timeline/timeline-service.js';
-import { createObserveApi, type ObserveApi } from '../observe/observe-api.js';
+import { EventLogService, readTimeline } from '../timeline/timeline-service.js';
 
 /** Options of `createCrm`. */
-export interface CreateCrmOptions {
+export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly CrmFeature[]> {
   /** Where data lives: `createMemoryStorage()`, `createSqliteStorage(…)`, `createIndexedDbStorage(…)`, … */
   readonly storage: StorageAdapter;
   /** The tenant every call of this instance is bound to. */
@@ -47,8 +44,12 @@ export interface CreateCrmOptions {
   readonly defaultCurrency?: string;
   /** `close()` also closes the storage (default true). Set false when several tenants share one adapter. */
   readonly closeStorage?: boolean;
-  /** Scheduler settings (overdue grace, batch size, longest sleep). */
-  readonly scheduler?: SchedulerOptions;
+  /**
+   * Opt-in features, each from its own entry point: `reports()` (`@crmkit/core/reports`), `scoring()`
+   * (`@crmkit/core/scoring`), `scheduler()` (`@crmkit/core/scheduler`, also needed for recurring tasks),
+   * `observers()` (`@crmkit/core/observe`, needed by `@crmkit/react-hooks`). Each adds `crm[feature.key]`.
+   */
+  readonly features?: F;
 }
 
 const optionsSchema = z.object({
@@ -57,64 +58,89 @@ const optionsSchema = z.object({
   defaultCurrency: z.optional(currencySchema),
 });
 
-/** A CRM bound to one tenant. Create it with `createCrm`. */
-export interface Crm {
-  readonly tenantId: string;
-  readonly leads: LeadService;
-  readonly contacts: ContactService;
-  readonly companies: CompanyService;
-  readonly deals: DealService;
-  readonly pipelines: PipelineService;
-  readonly customFields: CustomFieldService;
-  readonly activities: ActivityService;
-  readonly eventLog: EventLogService;
-  /** "Is this move allowed, and why not": funnel rule checks without writing. */
-  readonly funnel: FunnelService;
-  /** Assignment strategies for leads and deals. */
-  readonly assignment: AssignmentService;
-  /** The tenant's business calendar. */
-  readonly calendar: CalendarService;
-  /** Planned calls, meetings, e-mails and to-dos; the agenda. */
-  readonly tasks: TaskService;
-  /** Reminders, due and overdue notices, recurring tasks and rotting checks. */
-  readonly scheduler: Scheduler;
-  /** Subscribable observers of records, lists, boards, agendas and timelines. */
-  readonly observe: ObserveApi;
-  /** Funnel conversion, velocity, forecast, performance, customer value, lead scoring. */
-  readonly reports: ReportService;
-  /**
-   * Everything that happened to a lead, contact, company or deal, newest first.
-   *
-   * @example
-   * const { items } = await crm.timeline({ type: 'contact', id: ada.id });
-   */
-  timeline(ref: RecordRef, options?: TimelineOptions): Promise<Page<CrmEvent>>;
-  /**
-   * Subscribes to committed events of one type, or all with `'*'`. Returns the unsubscribe function.
-   *
-   * @example
-   * const off = crm.on('deal.created', (e) => console.log(e.data.deal.title));
-   */
-  on<K extends CrmEventName | '*'>(name: K, handler: CrmEventHandler<K>): () => void;
-  /** Stops handlers and (unless `closeStorage: false`) closes the storage. Later calls fail with `CLOSED`. */
-  close(): Promise<void>;
+/** The core services of a context (a crm, later each view of it). */
+function coreServices(ctx: CrmContext, close: () => Promise<void>): Crm {
+  return {
+    tenantId: ctx.tenantId,
+    leads: new LeadService(ctx),
+    contacts: new ContactService(ctx),
+    companies: new CompanyService(ctx),
+    deals: new DealService(ctx),
+    pipelines: new PipelineService(ctx),
+    customFields: new CustomFieldService(ctx),
+    activities: new ActivityService(ctx),
+    eventLog: new EventLogService(ctx),
+    funnel: new FunnelService(ctx),
+    assignment: new AssignmentService(ctx),
+    calendar: new CalendarService(ctx),
+    tasks: new TaskService(ctx),
+    timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
+    on: (name, handler) => ctx.bus.on(name, handler),
+    close,
+  };
+}
+
+/** Adds each feature's API as a lazy property: built on first read, once per crm. */
+function attachFeatures(crm: Crm, ctx: CrmContext, runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[]): void {
+  for (const [key, runtime] of runtimes) {
+    let api: unknown;
+    let built = false;
+    Object.defineProperty(crm, key, {
+      enumerable: true,
+      get: () => {
+        if (!built) {
+          api = runtime.api(ctx, crm);
+          built = true;
+        }
+        return api;
+      },
+    });
+  }
+}
+
+function checkFeatures(features: readonly CrmFeature[]): void {
+  const reserved = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks', 'timeline', 'on', 'close', 'as']);
+  const seen = new Set<string>();
+  features.forEach((feature, i) => {
+    const key = (feature as { key?: unknown } | null)?.key;
+    const problem =
+      typeof key !== 'string' || typeof feature.setup !== 'function'
+        ? 'must be a feature such as reports() from @crmkit/core/reports'
+        : reserved.has(key)
+          ? `"${key}" is a core property of the crm`
+          : seen.has(key)
+            ? `feature "${key}" is given twice`
+            : undefined;
+    if (problem) throw new CrmError('VALIDATION', `createCrm: invalid feature: ${problem}`, { issues: [{ path: ['features', i], code: 'invalid_value', message: problem }] });
+    seen.add(key as string);
+  });
 }
 
 /**
- * Creates a CRM instance bound to one tenant: opens (and migrates) the storage, then exposes the services.
+ * Creates a CRM instance bound to one tenant: opens (and migrates) the storage, sets up the features
+ * passed, then exposes the services.
  *
+ * @param options Storage, tenant, actor, clock, features…
+ * @returns The crm, typed with the APIs of the features passed.
+ * @throws CrmError `VALIDATION` for a bad tenant id, actor, currency, storage or feature list.
  * @example
  * import { createCrm, createMemoryStorage } from '@crmkit/core';
- * const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme', actor: { userId: 'u1' } });
+ * import { reports } from '@crmkit/core/reports';
+ * const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme', actor: { userId: 'u1' }, features: [reports()] });
  * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com' });
  */
-export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
+export async function createCrm<const F extends readonly CrmFeature[] = []>(options: CreateCrmOptions<F>): Promise<Crm & FeatureApis<F>> {
   const parsed = parseInput(optionsSchema, { tenantId: options?.tenantId, actor: options?.actor, defaultCurrency: options?.defaultCurrency }, 'createCrm');
   if (!options.storage || typeof options.storage.transaction !== 'function') {
     throw new CrmError('VALIDATION', 'createCrm needs a storage adapter', {
       issues: [{ path: ['storage'], code: 'required', message: 'pass a storage adapter such as createMemoryStorage()' }],
     });
   }
+  const features: readonly CrmFeature[] = options.features ?? [];
+  if (!Array.isArray(features)) {
+    throw new CrmError('VALIDATION', 'createCrm: features must be a list', { issues: [{ path: ['features'], code: 'invalid_type', message: 'must be a list of features' }] });
+  }
+  checkFeatures(features);
   const storage = options.storage;
   const random =
     options.random && 'seed' in options.random ? createSeededRandom(options.random.seed) : ((options.random as Random | undefined) ?? createCryptoRandom());
@@ -123,6 +149,7 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
   const revision = new ConfigRevision(parsed.tenantId);
   const customFields = new CustomFieldCache(parsed.tenantId, revision);
   const settings = new SettingsCache(revision);
+  const hooks: { -readonly [K in keyof FeatureHooks]: FeatureHooks[K] } = {};
   let closed = false;
 
   await storage.open(CRM_STORAGE_SCHEMA);
@@ -144,38 +171,30 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     defaultCurrency: parsed.defaultCurrency ?? 'USD',
     customFields,
     settings,
+    hooks,
     assertOpen() {
       if (closed) throw new CrmError('CLOSED', 'This crm instance is closed', { what: 'crm' });
     },
   };
 
-  const scheduler = new Scheduler(ctx, options.scheduler);
-  const crm: Omit<Crm, 'observe'> = {
-    tenantId: parsed.tenantId,
-    leads: new LeadService(ctx),
-    contacts: new ContactService(ctx),
-    companies: new CompanyService(ctx),
-    deals: new DealService(ctx),
-    pipelines: new PipelineService(ctx),
-    customFields: new CustomFieldService(ctx),
-    activities: new ActivityService(ctx),
-    eventLog: new EventLogService(ctx),
-    funnel: new FunnelService(ctx),
-    assignment: new AssignmentService(ctx),
-    calendar: new CalendarService(ctx),
-    tasks: new TaskService(ctx),
-    scheduler,
-    reports: new ReportService(ctx),
-    timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
-    on: (name, handler) => bus.on(name, handler),
-    async close() {
-      if (closed) return;
-      await scheduler.stop();
-      closed = true;
-      stopWatching();
-      bus.clear();
-      if (options.closeStorage !== false) await storage.close();
-    },
+  const runtimes = features.map((feature) => [feature.key, feature.setup(ctx)] as const);
+  for (const [key, runtime] of runtimes) {
+    for (const [name, hook] of Object.entries(runtime.hooks ?? {})) {
+      if (hook === undefined) continue;
+      if (name in hooks) throw new CrmError('VALIDATION', `createCrm: two features fill the ${name} hook`, { issues: [{ path: ['features'], code: 'invalid_value', message: `feature "${key}" fills the ${name} hook another feature fills` }] });
+      (hooks as Record<string, unknown>)[name] = hook;
+    }
+  }
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    for (const [, runtime] of [...runtimes].reverse()) await runtime.close?.();
+    closed = true;
+    stopWatching();
+    bus.clear();
+    if (options.closeStorage !== false) await storage.close();
   };
-  return { ...crm, observe: createObserveApi(crm, storage, (ref, o) => readTimelineWithKeys(ctx, ref, o)) };
+  const crm = coreServices(ctx, close);
+  attachFeatures(crm, ctx, runtimes);
+  return crm as Crm & FeatureApis<F>;
 }

@@ -9,7 +9,7 @@ import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { Operation } from '../crm/operation.js';
 import type { Task } from '../schema/task.js';
-import type { TaskDraft } from '../domain/tasks/build-task.js';
+import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { stageEntryTasks } from '../funnel/stage-entry.js';
 import { buildTasks, insertTasks, withNextStep } from '../tasks/task-writer.js';
 import { checkReferences } from '../crm/references.js';

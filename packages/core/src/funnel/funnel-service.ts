@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { evaluateMove, type FunnelMove, type MoveContext, type MoveEvaluation } from '../domain/funnel/evaluate-move.js';
 import { planMove } from '../domain/funnel/plan-move.js';
-import type { TaskDraft } from '../domain/tasks/build-task.js';
+import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';

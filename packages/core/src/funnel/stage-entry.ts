@@ -1,7 +1,7 @@
 import type { Deal } from '../schema/deal.js';
 import type { Stage } from '../schema/pipeline.js';
 import type { Task } from '../schema/task.js';
-import type { TaskDraft } from '../domain/tasks/build-task.js';
+import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
 import { resolveOwner } from '../assignment/resolve-owner.js';
 import type { Operation } from '../crm/operation.js';

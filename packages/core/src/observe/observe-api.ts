@@ -13,7 +13,7 @@ import type { ListOptions, Page } from '../crm/list-options.js';
 import type { TimelineOptions } from '../timeline/timeline-service.js';
 import type { ActivityField, CompanyField, ContactField, LeadField, TaskField } from '../storage/crm-schema.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
-import type { Crm } from '../crm/create-crm.js';
+import type { Crm } from '../crm/crm.js';
 import { AgendaObserver, type AgendaOptions } from './agenda-observer.js';
 import { BoardObserver } from './board-observer.js';
 import { ListObserver } from './list-observer.js';
@@ -44,7 +44,7 @@ export interface ObserveApi {
 
 /** @internal Builds `crm.observe` over a CRM's public services. */
 export function createObserveApi(
-  crm: Omit<Crm, 'observe'>,
+  crm: Crm,
   storage: StorageAdapter,
   timelineWithKeys: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
 ): ObserveApi {

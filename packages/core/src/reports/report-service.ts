@@ -1,25 +1,20 @@
 import * as z from 'zod/mini';
 import { validationError } from '../errors/crm-error.js';
-import type { Prediction, ScoringModel } from '../domain/analytics/naive-bayes.js';
 import type { RecordBase } from '../schema/record.js';
 import { idSchema, timestampInputSchema, userIdSchema, currencySchema } from '../schema/primitives.js';
-import type { Deal } from '../schema/deal.js';
-import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { runRead } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
 import { customerReport, type CustomerReport, type CustomerReportOptions } from './customer-report.js';
 import { forecastReport, type ForecastOptions, type ForecastReport } from './forecast-report.js';
 import { funnelReport, type FunnelReport, type FunnelReportOptions } from './funnel-report.js';
 import { performanceReport, type PerformanceOptions, type PerformanceReport } from './performance-report.js';
 import type { DrillDown } from './report-types.js';
-import { applyScores, scoreRecord, trainModel, type ScoringOptions } from '../scoring/scoring.js';
 import { velocityReport, type VelocityOptions, type VelocityReport } from './velocity-report.js';
 
 const month = z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM'));
 const period = { from: timestampInputSchema, to: timestampInputSchema };
-const featureList = z.optional(z.array(z.string().check(z.regex(/^(stage|[a-zA-Z][a-zA-Z0-9_]{0,47}|custom\.[a-z][a-zA-Z0-9_]{0,47})$/, 'must be a deal field name'))).check(z.minLength(1), z.maxLength(20)));
 
 const funnelSchema = z.strictObject({ pipelineId: idSchema, ...period, ownerId: z.optional(userIdSchema) });
 const velocitySchema = z.strictObject({ ...period, pipelineId: z.optional(idSchema), ownerId: z.optional(userIdSchema) });
@@ -37,8 +32,6 @@ const customersSchema = z.strictObject({
   currency: z.optional(currencySchema),
   limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
 });
-const scoringSchema = z.strictObject({ pipelineId: z.optional(idSchema), fields: featureList, smoothing: z.optional(z.number().check(z.gt(0), z.lte(100))) });
-const refSchema = z.strictObject({ type: z.enum(['lead', 'deal']), id: idSchema });
 const DRILL_ENTITIES = ['deal', 'stageVisit', 'lead', 'task', 'event', 'contact', 'company'] as const;
 
 function checkPeriod(options: { from: string; to: string }, context: string): void {
@@ -47,8 +40,8 @@ function checkPeriod(options: { from: string; to: string }, context: string): vo
 
 /**
  * Analytics pushed down to storage: funnel conversion, velocity, forecast, performance per manager,
- * customer value, lead scoring. Every figure carries a drill-down; every report has plain `rows`
- * for tables and `toCsv`. `crm.reports`.
+ * customer value. Every figure carries a drill-down; every report has plain `rows` for tables and
+ * `toCsv`. `crm.reports`, with the `reports()` feature.
  */
 export class ReportService {
   /** @internal */
@@ -94,36 +87,6 @@ export class ReportService {
   async customers(options: CustomerReportOptions = {}): Promise<CustomerReport> {
     const parsed = parseInput(customersSchema, options, 'reports.customers');
     return runRead(this.ctx, (op) => customerReport(op, parsed));
-  }
-
-  /**
-   * Learns the lead-scoring model (naive Bayes over stage, source, country and chosen fields, with
-   * Laplace smoothing) from won and lost deals.
-   */
-  async scoringModel(options: ScoringOptions = {}): Promise<ScoringModel> {
-    const parsed = parseInput(scoringSchema, options, 'reports.scoringModel');
-    return runRead(this.ctx, (op) => trainModel(op, parsed));
-  }
-
-  /**
-   * Predicts the probability of winning a lead or deal, with the factors that moved it.
-   *
-   * @example
-   * const { probability, factors } = await crm.reports.score({ type: 'deal', id });
-   */
-  async score(ref: { type: 'lead' | 'deal'; id: string }, options: ScoringOptions = {}): Promise<Prediction> {
-    const target = parseInput(refSchema, ref, 'reports.score');
-    const parsed = parseInput(scoringSchema, options, 'reports.score');
-    return runRead(this.ctx, async (op) => scoreRecord(await trainModel(op, parsed), await op.require<Deal | Lead>(target.type, target.id)));
-  }
-
-  /**
-   * Scores every open deal and lead and stores `predictedProbability`. Manual probabilities are never
-   * overwritten: scoring has its own field.
-   */
-  async applyScores(options: ScoringOptions = {}): Promise<{ deals: number; leads: number }> {
-    const parsed = parseInput(scoringSchema, options, 'reports.applyScores');
-    return runWrite(this.ctx, async (op) => applyScores(op, await trainModel(op, parsed), parsed));
   }
 
   /**

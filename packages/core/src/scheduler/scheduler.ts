@@ -41,6 +41,7 @@ export interface TickReport {
   readonly redelivered: number;
 }
 
+/** Options of the scheduler feature. */
 export interface SchedulerOptions {
   /** A timed task becomes overdue this long after it is due (default 60). All-day tasks: at the end of their day. */
   readonly overdueAfterMinutes?: number;

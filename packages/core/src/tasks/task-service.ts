@@ -3,9 +3,8 @@ import { produce } from 'immer';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
-import type { TaskDraft } from '../domain/tasks/build-task.js';
-import { nextOccurrenceDraft } from '../domain/tasks/next-occurrence.js';
-import { parseRecurrence } from '../domain/tasks/rrule.js';
+import type { TaskDraft } from '../domain/tasks/task-draft.js';
+import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
@@ -132,6 +131,20 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
   };
 }
 
+/**
+ * The next occurrence of the series `task` belongs to, when ending it (completion, cancellation)
+ * must continue the series. Without the scheduler feature a series cannot continue: the call is
+ * refused rather than ending the series silently.
+ */
+function continueSeries(op: Operation, task: Task): TaskDraft | undefined {
+  if (!task.recurrence || task.recurrence.spawned) return undefined;
+  const rules = op.ctx.hooks.recurrence;
+  if (!rules) {
+    throw ruleViolation([{ rule: 'recurrence.featureMissing', message: RECURRENCE_NEEDS_FEATURE, data: { taskId: task.id, seriesId: task.recurrence.seriesId } }]);
+  }
+  return rules.nextOccurrence(task);
+}
+
 function links(task: Task): Pick<TaskDraft, 'dealId' | 'contactId' | 'companyId' | 'leadId'> {
   return compact({ dealId: task.dealId, contactId: task.contactId, companyId: task.companyId, leadId: task.leadId });
 }
@@ -197,7 +210,7 @@ export class TaskService {
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
       const drafts: TaskDraft[] = [];
-      const occurrence = task.recurrence && !task.recurrence.spawned ? nextOccurrenceDraft(task) : undefined;
+      const occurrence = continueSeries(op, task);
       if (occurrence) drafts.push(occurrence);
       const chained = await chainedStep(op, task);
       if (chained?.auto) drafts.push({ ...chained.draft, ...links(task), previousTaskId: task.id } as TaskDraft);
@@ -256,7 +269,7 @@ export class TaskService {
       const task = await op.require<Task>('task', taskId);
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
-      const occurrence = task.recurrence && !task.recurrence.spawned && !parsed.series ? nextOccurrenceDraft(task) : undefined;
+      const occurrence = parsed.series ? undefined : continueSeries(op, task);
       const created = occurrence ? await buildTasks(op, [occurrence], 'tasks.cancel') : [];
       const cancelled = reviseRecord(task, op.now, (d) => {
         d.status = 'cancelled';
@@ -289,8 +302,10 @@ export class TaskService {
       if (following && !task.recurrence && parsed.recurrence === undefined) {
         throw validationError('tasks.update', [{ path: ['scope'], code: 'invalid_value', message: 'the task is not recurring' }]);
       }
-      if (parsed.recurrence !== undefined && parseRecurrence(parsed.recurrence).issues.length) {
-        throw validationError('tasks.update', parseRecurrence(parsed.recurrence).issues);
+      if (parsed.recurrence !== undefined) {
+        const rules = op.ctx.hooks.recurrence;
+        const issues = rules ? rules.checkRule(parsed.recurrence) : [{ path: ['recurrence'], code: 'feature_required', message: RECURRENCE_NEEDS_FEATURE }];
+        if (issues.length) throw validationError('tasks.update', issues);
       }
       if (parsed.type) {
         const types = await loadTaskTypes(op);

@@ -1,6 +1,7 @@
 import { produce } from 'immer';
 import { validationError } from '../errors/crm-error.js';
-import { buildTask, type TaskDraft } from '../domain/tasks/build-task.js';
+import { buildTask } from '../domain/tasks/build-task.js';
+import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { newRecordBase, reviseRecord } from '../domain/records.js';
 import { nextNoticeAt } from '../domain/tasks/notices.js';
 import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
@@ -25,7 +26,7 @@ export function taskRefs(task: Pick<Task, 'dealId' | 'contactId' | 'companyId' |
 export async function buildTasks(op: Operation, drafts: readonly TaskDraft[], context: string, path: (string | number)[] = []): Promise<Task[]> {
   const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
   return drafts.map((draft, i) => {
-    const { task, issues } = buildTask(newRecordBase(op.newId('task'), op.tenantId, op.now), draft, calendar, () => op.newId('task'));
+    const { task, issues } = buildTask(newRecordBase(op.newId('task'), op.tenantId, op.now), draft, calendar, () => op.newId('task'), op.ctx.hooks.recurrence);
     if (!task) throw validationError(context, issues.map((issue) => ({ ...issue, path: [...path, ...(drafts.length > 1 ? [i] : []), ...issue.path] })));
     return task;
   });

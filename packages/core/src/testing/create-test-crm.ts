@@ -1,10 +1,18 @@
-import { createCrm, type Crm, type CreateCrmOptions } from '../crm/create-crm.js';
+import { createCrm, type CreateCrmOptions } from '../crm/create-crm.js';
+import type { CrmFeature, CrmWith } from '../crm/feature.js';
 import { silentLogger } from '../crm/logger.js';
+import { observers, type ObserversFeature } from '../observe/observe-feature.js';
+import { reports, type ReportsFeature } from '../reports/reports-feature.js';
+import { scheduler, type SchedulerFeature } from '../scheduler/scheduler-feature.js';
+import { scoring, type ScoringFeature } from '../scoring/scoring-feature.js';
 import { createMemoryStorage, type MemoryStorage } from '../storage/memory-storage.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
 
-export interface CreateTestCrmOptions extends Partial<Omit<CreateCrmOptions, 'clock'>> {
+/** The features a test crm has unless `features` says otherwise: all of them. */
+export type AllFeatures = readonly [ReportsFeature, ScoringFeature, SchedulerFeature, ObserversFeature];
+
+export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
   /** Start time of the fake clock (default `2026-01-05T09:00:00.000Z`). */
   readonly now?: string | number;
   /** Seed of ids (default 1): the same test makes the same ids. */
@@ -12,23 +20,27 @@ export interface CreateTestCrmOptions extends Partial<Omit<CreateCrmOptions, 'cl
 }
 
 /** A CRM on memory storage with a fake clock and seeded ids, plus handles to both. */
-export interface TestCrm<S extends StorageAdapter = MemoryStorage> {
-  readonly crm: Crm;
+export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends readonly CrmFeature[] = AllFeatures> {
+  readonly crm: CrmWith<F>;
   readonly clock: FakeClock;
   readonly storage: S;
 }
 
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
- * tenant `test`, actor `tester`, silent logger.
+ * tenant `test`, actor `tester`, silent logger, and every feature (reports, scoring, scheduler,
+ * observers) unless `features` lists fewer.
  *
+ * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.
+ * @returns The crm with handles to its fake clock and storage.
  * @example
  * const { crm, clock } = await createTestCrm();
  * const pipeline = await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
  * clock.advance(3 * 86_400_000);
+ * await crm.scheduler.tick();
  */
-export async function createTestCrm(options: CreateTestCrmOptions = {}): Promise<TestCrm> {
-  const { now, seed, ...crmOptions } = options;
+export async function createTestCrm<const F extends readonly CrmFeature[] = AllFeatures>(options: CreateTestCrmOptions<F> = {}): Promise<TestCrm<MemoryStorage, F>> {
+  const { now, seed, features, ...crmOptions } = options;
   const clock = createFakeClock(now);
   const storage = (crmOptions.storage as MemoryStorage | undefined) ?? createMemoryStorage();
   const crm = await createCrm({
@@ -39,6 +51,7 @@ export async function createTestCrm(options: CreateTestCrmOptions = {}): Promise
     ...crmOptions,
     storage,
     clock,
+    features: (features ?? [reports(), scoring(), scheduler(), observers()]) as unknown as F,
   });
-  return { crm, clock, storage };
+  return { crm: crm as CrmWith<F>, clock, storage };
 }

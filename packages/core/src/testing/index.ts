@@ -1,7 +1,7 @@
 // Entry point of @crmkit/core/testing: tools for testing adapters and host apps' funnel logic.
 export { describeStorageConformance, type ConformanceFactory, type ConformanceOptions, type ConformanceSubject } from './conformance/index.js';
 export { createFakeClock, type FakeClock } from './fake-clock.js';
-export { createTestCrm, type TestCrm, type CreateTestCrmOptions } from './create-test-crm.js';
+export { createTestCrm, type TestCrm, type CreateTestCrmOptions, type AllFeatures } from './create-test-crm.js';
 export {
   arbitraries,
   leadArb,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeCompanyName, normalizeDomain, normalizeEmail, normalizeName, phoneKey } from '@crmkit/core';
+import { normalizeCompanyName, normalizeDomain, normalizeEmail, normalizeName, phoneKey } from '../../src/domain/normalize.js';
 
 describe('normalisation', () => {
   it('folds e-mail addresses only where the provider ignores the difference', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jaroWinkler, nameSimilarity, scoreDuplicate } from '@crmkit/core';
+import { scoreDuplicate } from '../../src/domain/duplicates.js';
+import { jaroWinkler, nameSimilarity } from '../../src/domain/similarity.js';
 
 describe('similarity', () => {
   it('matches the textbook Jaro-Winkler values', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareRows, compareStrings, compareValues, decodeCursor, encodeCursor, isCrmError, matchFilter } from '@crmkit/core';
+import { isCrmError } from '@crmkit/core';
+import { compareRows, compareStrings, compareValues, decodeCursor, encodeCursor, matchFilter } from '@crmkit/core/storage';
 
 const codePointCompare = (a: string, b: string) => {
   const x = [...a].map((c) => c.codePointAt(0)!);

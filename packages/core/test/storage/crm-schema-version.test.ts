@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { CRM_STORAGE_SCHEMA } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 
 /**
  * The fingerprint of each released schema version. Adapters create tables, stores and indexes from

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { occurrenceAfter, occurrences, parseRecurrence, zonedParts, type RecurrenceRule } from '@crmkit/core';
+import { occurrenceAfter, occurrences, parseRecurrence, type RecurrenceRule } from '@crmkit/core/scheduler';
+import { zonedParts } from '../../src/domain/calendar/zoned-time.js';
 
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Sydney'];
 const DAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];

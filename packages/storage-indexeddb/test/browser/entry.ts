@@ -4,7 +4,8 @@
  * the browser's real IndexedDB. `window.crmkitTests` exposes the list, a runner, and the library for
  * the multi-tab tests that Node drives across two pages.
  */
-import { createCrm, CRM_STORAGE_SCHEMA, where } from '@crmkit/core';
+import { createCrm, where } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { describeStorageConformance } from '@crmkit/core/testing';
 import { createIndexedDbStorage, type IndexedDbStorageOptions } from '@crmkit/storage-indexeddb';
 import { deleteDatabase, type EnvOptions, type IdbTestEnv } from '../specs/env.js';

@@ -1,4 +1,5 @@
-import { CRM_STORAGE_SCHEMA, type ChangeBatch, type Row, type StorageAdapter } from '@crmkit/core';
+import type { ChangeBatch, StorageAdapter } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
 import type { IndexedDbStorageOptions } from '@crmkit/storage-indexeddb';
 
 /** Fresh-database options with the implementation made explicit, so tests can open raw connections. */

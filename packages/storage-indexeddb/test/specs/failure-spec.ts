@@ -1,4 +1,5 @@
-import { CRM_STORAGE_SCHEMA, isCrmError, type StorageAdapter } from '@crmkit/core';
+import { isCrmError, type StorageAdapter } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readAll, recordBatches, rejection, row, seed, type IdbTestEnv } from './env.js';

@@ -1,4 +1,5 @@
-import { CRM_STORAGE_SCHEMA, executeAggregate, executeQuery, type AggregateRow, type Filter, type QuerySpec, type Row, type SortSpec, type StorageAdapter, type StorageSchema } from '@crmkit/core';
+import type { AggregateRow, Filter, QuerySpec, SortSpec, StorageAdapter } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA, executeAggregate, executeQuery, type Row, type StorageSchema } from '@crmkit/core/storage';
 import { DIFFERENTIAL_CUSTOM_TYPES, DIFFERENTIAL_FIELDS, differentialAggregateArb, differentialDatasetArb, differentialFilterArb, differentialQueryArb } from '@crmkit/core/testing';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import fc from 'fast-check';

@@ -1,4 +1,5 @@
-import { executeQuery, type Filter, type QuerySpec, type Row, type SortSpec, type StorageAdapter, type StorageSchema } from '@crmkit/core';
+import type { Filter, QuerySpec, SortSpec, StorageAdapter } from '@crmkit/core';
+import { executeQuery, type Row, type StorageSchema } from '@crmkit/core/storage';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { CRM_STORAGE_SCHEMA, isCrmError, type StorageAdapter, type StorageSchema } from '@crmkit/core';
+import { isCrmError, type StorageAdapter } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA, type StorageSchema } from '@crmkit/core/storage';
 import { createIndexedDbStorage, type IndexedDbStorageOptions } from '@crmkit/storage-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countReads } from './read-counter.js';

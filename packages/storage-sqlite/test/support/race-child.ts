@@ -1,6 +1,7 @@
 // A child process for the cross-process tests: opens crmkit on a shared SQLite file and runs the
 // commands its parent sends over IPC, replying with what happened. Run with `node --import tsx`.
-import { createCrm, isCrmError, silentLogger, type Crm, type Row, type StorageAdapter } from '@crmkit/core';
+import { createCrm, isCrmError, silentLogger, type Crm, type StorageAdapter } from '@crmkit/core';
+import type { Row } from '@crmkit/core/storage';
 import { createSqliteStorage } from '../../src/index.js';
 
 type Command =

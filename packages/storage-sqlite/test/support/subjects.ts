@@ -1,5 +1,6 @@
 import { inject } from 'vitest';
-import { CRM_STORAGE_SCHEMA, type StorageAdapter } from '@crmkit/core';
+import type { StorageAdapter } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed, type PostgresTestBed } from './postgres-subjects.js';
 import { tempDir } from './temp-dir.js';

@@ -1,49 +1,27 @@
 import type { ValidationIssue } from '../../errors/crm-error.js';
 import type { RecordBase } from '../../schema/record.js';
-import type { Task, TaskPriority } from '../../schema/task.js';
+import type { Task } from '../../schema/task.js';
+import type { TaskDraft } from './task-draft.js';
 import type { BusinessCalendar } from '../calendar/business-calendar.js';
 import { isValidTimeZone, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
 import { compact } from '../records.js';
-import { occurrences, parseRecurrence } from './rrule.js';
 import { nextNoticeAt } from './notices.js';
-
-/** Everything needed to make a task record (already schema-validated). */
-export interface TaskDraft {
-  readonly subject: string;
-  readonly type?: string;
-  readonly dueAt?: string;
-  readonly allDay?: boolean;
-  readonly dueDate?: string;
-  readonly timezone?: string;
-  readonly durationMinutes?: number;
-  readonly ownerId?: string;
-  readonly priority?: TaskPriority;
-  readonly notes?: string;
-  readonly reminders?: readonly number[];
-  readonly recurrence?: string;
-  readonly required?: boolean;
-  readonly dealId?: string;
-  readonly contactId?: string;
-  readonly companyId?: string;
-  readonly leadId?: string;
-  readonly stageKey?: string;
-  readonly previousTaskId?: string;
-  /** For occurrences of an existing series. */
-  readonly series?: Task['recurrence'];
-}
+import { RECURRENCE_NEEDS_FEATURE, type RecurrenceRules } from './recurrence-rules.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /**
  * Builds a task record: defaults (type `todo`, priority `normal`, the calendar's zone), the due
  * instant of an all-day task (start of its day in its zone), and the recurrence series (the first
- * due time is the rule's first occurrence at or after the given one).
+ * due time is the rule's first occurrence at or after the given one). A draft with a rule needs
+ * `rules` (the scheduler feature); without them it is refused with a `feature_required` issue.
  */
 export function buildTask(
   base: RecordBase,
   draft: TaskDraft,
   calendar: BusinessCalendar,
   newSeriesId: () => string,
+  rules?: RecurrenceRules,
 ): { task?: Task; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
   const timezone = draft.timezone ?? calendar.timezone;
@@ -65,15 +43,17 @@ export function buildTask(
   } else if (dueDate) issues.push({ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' });
 
   let recurrence = draft.series;
-  if (draft.recurrence !== undefined && !recurrence) {
-    const parsed = parseRecurrence(draft.recurrence);
-    issues.push(...parsed.issues);
+  if (draft.recurrence !== undefined && !recurrence && !rules) {
+    issues.push({ path: ['recurrence'], code: 'feature_required', message: RECURRENCE_NEEDS_FEATURE });
+  } else if (draft.recurrence !== undefined && !recurrence && rules) {
+    const ruleIssues = rules.checkRule(draft.recurrence);
+    issues.push(...ruleIssues);
     if (!dueAt) issues.push({ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' });
-    if (parsed.rule && dueAt && issues.length === 0) {
-      const first = occurrences(parsed.rule, Date.parse(dueAt), timezone).next();
-      if (first.done) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
+    if (ruleIssues.length === 0 && dueAt && issues.length === 0) {
+      const first = rules.firstOccurrence(draft.recurrence, Date.parse(dueAt), timezone);
+      if (first === undefined) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
       else {
-        dueAt = new Date(first.value.at).toISOString();
+        dueAt = new Date(first).toISOString();
         recurrence = {
           rule: draft.recurrence.trim().replace(/^RRULE:/i, '').toUpperCase(),
           seriesId: newSeriesId(),

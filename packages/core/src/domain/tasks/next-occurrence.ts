@@ -1,5 +1,5 @@
 import type { Task } from '../../schema/task.js';
-import type { TaskDraft } from './build-task.js';
+import type { TaskDraft } from './task-draft.js';
 import { occurrenceAfter, parseRecurrence } from './rrule.js';
 
 /**

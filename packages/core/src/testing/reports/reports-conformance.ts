@@ -106,14 +106,14 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
 
     it('lead scoring: naive Bayes over stage, source and country, with factors; manual probability untouched', async () => {
       const { anna, ids } = await buildReportsDataset(await open());
-      const model = await anna.reports.scoringModel();
+      const model = await anna.scoring.model();
       expect(model.prior).toEqual({ won: 1, lost: 2 });
       expect(model.features.source).toEqual({ web: { won: 1, lost: 1 }, ads: { won: 0, lost: 1 } });
-      const prediction = await anna.reports.score({ type: 'deal', id: ids.D5 });
+      const prediction = await anna.scoring.score({ type: 'deal', id: ids.D5 });
       expect(prediction.probability).toBe(64); // hand-computed: odds 16/9
       expect(prediction.factors.map((f) => [f.field, f.value])).toEqual([['stage', 'proposal'], ['source', 'web'], ['country', null]]);
       await anna.deals.update(ids.D3, { probability: 33 });
-      const applied = await anna.reports.applyScores();
+      const applied = await anna.scoring.apply();
       expect(applied.deals).toBe(3);
       const d3 = await anna.deals.get(ids.D3);
       expect(d3.probability).toBe(33);

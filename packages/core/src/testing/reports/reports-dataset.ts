@@ -1,14 +1,20 @@
-import { createCrm, type Crm } from '../../crm/create-crm.js';
+import { createCrm } from '../../crm/create-crm.js';
+import type { CrmWith } from '../../crm/feature.js';
 import { silentLogger } from '../../crm/logger.js';
 import type { StorageAdapter } from '../../storage/storage-adapter.js';
+import { reports, type ReportsFeature } from '../../reports/reports-feature.js';
+import { scoring, type ScoringFeature } from '../../scoring/scoring-feature.js';
 import { createFakeClock, type FakeClock } from '../fake-clock.js';
 
 const DAY = 86_400_000;
 
+/** A crm with the reports and scoring features. */
+export type ReportingCrm = CrmWith<[ReportsFeature, ScoringFeature]>;
+
 /** The dataset's records, by the names the expected figures use. */
 export interface ReportsDataset {
-  readonly anna: Crm;
-  readonly ben: Crm;
+  readonly anna: ReportingCrm;
+  readonly ben: ReportingCrm;
   readonly clock: FakeClock;
   readonly pipelineId: string;
   readonly ids: Readonly<Record<'D1' | 'D2' | 'D3' | 'D4' | 'D5' | 'D6' | 'C1' | 'C2' | 'K1', string>>;
@@ -22,7 +28,7 @@ export interface ReportsDataset {
 export async function buildReportsDataset(storage: StorageAdapter): Promise<ReportsDataset> {
   const clock = createFakeClock('2026-01-05T09:00:00.000Z');
   const as = (userId: string) =>
-    createCrm({ storage, tenantId: 'reports', actor: { userId }, clock, logger: silentLogger, random: { seed: userId }, closeStorage: false, defaultCurrency: 'EUR' });
+    createCrm({ storage, tenantId: 'reports', actor: { userId }, clock, logger: silentLogger, random: { seed: userId }, closeStorage: false, defaultCurrency: 'EUR', features: [reports(), scoring()] });
   const anna = await as('anna');
   const ben = await as('ben');
   const t0 = clock.now();

@@ -1,0 +1,67 @@
+import * as z from 'zod/mini';
+import type { Prediction, ScoringModel } from '../domain/analytics/naive-bayes.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { parseInput } from '../crm/parse-input.js';
+import type { Deal } from '../schema/deal.js';
+import type { Lead } from '../schema/lead.js';
+import { idSchema } from '../schema/primitives.js';
+import { applyScores, scoreRecord, trainModel, type ScoringOptions } from './scoring.js';
+
+const featureList = z.optional(z.array(z.string().check(z.regex(/^(stage|[a-zA-Z][a-zA-Z0-9_]{0,47}|custom\.[a-z][a-zA-Z0-9_]{0,47})$/, 'must be a deal field name'))).check(z.minLength(1), z.maxLength(20)));
+const scoringSchema = z.strictObject({ pipelineId: z.optional(idSchema), fields: featureList, smoothing: z.optional(z.number().check(z.gt(0), z.lte(100))) });
+const refSchema = z.strictObject({ type: z.enum(['lead', 'deal']), id: idSchema });
+
+/**
+ * Lead and deal scoring: a naive-Bayes model learnt from won and lost deals, with counts taken in
+ * storage. `crm.scoring`, with the `scoring()` feature.
+ */
+export class ScoringService {
+  /** @internal */
+  constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Learns the lead-scoring model (naive Bayes over stage, source, country and chosen fields, with
+   * Laplace smoothing) from won and lost deals.
+   *
+   * @param options Pipeline, feature fields and smoothing.
+   * @returns Prior and per-feature outcome counts.
+   * @throws CrmError `VALIDATION` for unknown options or bad field names.
+   * @example
+   * const model = await crm.scoring.model({ fields: ['stage', 'source'] });
+   */
+  async model(options: ScoringOptions = {}): Promise<ScoringModel> {
+    const parsed = parseInput(scoringSchema, options, 'scoring.model');
+    return runRead(this.ctx, (op) => trainModel(op, parsed));
+  }
+
+  /**
+   * Predicts the probability of winning a lead or deal, with the factors that moved it.
+   *
+   * @param ref The lead or deal.
+   * @param options Pipeline, feature fields and smoothing of the model.
+   * @returns The probability (0–1) and the factors.
+   * @throws CrmError `NOT_FOUND` when the record does not exist; `VALIDATION` for bad options.
+   * @example
+   * const { probability, factors } = await crm.scoring.score({ type: 'deal', id });
+   */
+  async score(ref: { type: 'lead' | 'deal'; id: string }, options: ScoringOptions = {}): Promise<Prediction> {
+    const target = parseInput(refSchema, ref, 'scoring.score');
+    const parsed = parseInput(scoringSchema, options, 'scoring.score');
+    return runRead(this.ctx, async (op) => scoreRecord(await trainModel(op, parsed), await op.require<Deal | Lead>(target.type, target.id)));
+  }
+
+  /**
+   * Scores every open deal and lead and stores `predictedProbability`. Manual probabilities are never
+   * overwritten: scoring has its own field.
+   *
+   * @param options Pipeline, feature fields and smoothing of the model.
+   * @returns How many deals and leads got a new score.
+   * @example
+   * const { deals, leads } = await crm.scoring.apply();
+   */
+  async apply(options: ScoringOptions = {}): Promise<{ deals: number; leads: number }> {
+    const parsed = parseInput(scoringSchema, options, 'scoring.apply');
+    return runWrite(this.ctx, async (op) => applyScores(op, await trainModel(op, parsed), parsed));
+  }
+}
