@@ -13,6 +13,7 @@ const shared: Options = {
   target: 'es2022',
   sourcemap: false,
   dts: false,
+  silent: true,
 };
 
 export default defineConfig([

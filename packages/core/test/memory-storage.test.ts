@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStorage, isCrmError } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
-import { describeStorageConformance } from '@crmkit/core/testing';
+import { describeStorageConformance } from '@crmkit/core/testing/conformance';
 
 describeStorageConformance('memory', () => createMemoryStorage(), createMemoryStorage().capabilities, { numRuns: 150 });
 

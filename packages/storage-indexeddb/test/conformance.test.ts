@@ -1,4 +1,4 @@
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing';
+import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { fakeOptions, fakeStorage } from './fake-env.js';
 

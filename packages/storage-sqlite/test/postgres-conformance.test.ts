@@ -1,5 +1,5 @@
 import { afterAll, inject } from 'vitest';
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing';
+import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createPostgresStorage, POSTGRES_CAPABILITIES } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 

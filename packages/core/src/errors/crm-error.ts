@@ -57,7 +57,20 @@ export interface CrmErrorDetailsMap {
 export type CrmErrorDetails<C extends CrmErrorCode = CrmErrorCode> = CrmErrorDetailsMap[C];
 
 /**
+ * Marks crmkit errors across copies of the package (an ESM and a CJS copy, two versions in one app):
+ * `Symbol.for` gives every copy the same symbol, where `instanceof` only knows its own class.
+ */
+const CRM_ERROR_BRAND: unique symbol = Symbol.for('crmkit.CrmError');
+
+/** True for a `CrmError` of any copy of `@crmkit/core`. */
+function hasBrand(value: unknown): value is CrmError {
+  return typeof value === 'object' && value !== null && (value as { [CRM_ERROR_BRAND]?: unknown })[CRM_ERROR_BRAND] === true;
+}
+
+/**
  * The one error type crmkit throws on purpose. Anything else escaping the library is a bug.
+ * `isCrmError` (and `instanceof CrmError`) recognise errors from any copy of the package, so a
+ * dual ESM/CJS install or two bundled copies do not break error handling.
  *
  * @example
  * try { await crm.deals.update(id, { version: 3, title: 'x' }) }
@@ -74,6 +87,16 @@ export class CrmError<C extends CrmErrorCode = CrmErrorCode> extends Error {
     this.details = details;
   }
 
+  /** The brand shared by every copy of the package (see `isCrmError`). */
+  get [CRM_ERROR_BRAND](): true {
+    return true;
+  }
+
+  /** `error instanceof CrmError` holds for a `CrmError` of any copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value);
+  }
+
   /** A plain object suitable for logs and HTTP responses. */
   toJSON(): { name: string; code: C; message: string; details: CrmErrorDetails<C> } {
     return { name: this.name, code: this.code, message: this.message, details: this.details };
@@ -81,13 +104,17 @@ export class CrmError<C extends CrmErrorCode = CrmErrorCode> extends Error {
 }
 
 /**
- * Narrows an unknown thrown value to a `CrmError`, optionally of one code.
+ * Narrows an unknown thrown value to a `CrmError`, optionally of one code. Recognises errors thrown
+ * by any copy of `@crmkit/core` (by a `Symbol.for` brand, not only by class identity).
  *
+ * @param error The caught value.
+ * @param code Only this code matches, when given.
+ * @returns Whether `error` is a `CrmError` (of `code`).
  * @example
  * if (isCrmError(err, 'VALIDATION')) err.details.issues.forEach((i) => console.log(i.path, i.message));
  */
 export function isCrmError<C extends CrmErrorCode>(error: unknown, code?: C): error is CrmError<C> {
-  return error instanceof CrmError && (code === undefined || error.code === code);
+  return hasBrand(error) && (code === undefined || error.code === code);
 }
 
 /** Builds a `VALIDATION` error from issues, with a message naming the first few. */

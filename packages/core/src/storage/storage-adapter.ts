@@ -95,7 +95,7 @@ export interface StorageTx {
 
 /**
  * The storage contract every adapter implements. The conformance suite
- * (`describeStorageConformance` in `@crmkit/core/testing`) checks every rule written here.
+ * (`describeStorageConformance` in `@crmkit/core/testing/conformance`) checks every rule written here.
  */
 export interface StorageAdapter {
   /** Adapter name for errors and logs (`memory`, `sqlite`, `postgres`, `indexeddb`). */

@@ -1,5 +1,6 @@
-// Entry point of @crmkit/core/testing: tools for testing adapters and host apps' funnel logic.
-export { describeStorageConformance, type ConformanceFactory, type ConformanceOptions, type ConformanceSubject } from './conformance/index.js';
+// Entry point of @crmkit/core/testing: tools for testing host apps' funnel logic under any test runner.
+// No vitest here (the adapter suites are in @crmkit/core/testing/conformance); the arbitraries need
+// fast-check, an optional peer of @crmkit/core.
 export { createFakeClock, type FakeClock } from './fake-clock.js';
 export { createTestCrm, type TestCrm, type CreateTestCrmOptions, type AllFeatures } from './create-test-crm.js';
 export {
@@ -25,5 +26,4 @@ export {
   differentialQueryArb,
   differentialAggregateArb,
 } from './query-arbitraries.js';
-export { describeReportsConformance } from './reports/reports-conformance.js';
-export { buildReportsDataset, type ReportsDataset } from './reports/reports-dataset.js';
+export { buildReportsDataset, type ReportsDataset, type ReportingCrm } from './reports/reports-dataset.js';

@@ -1,4 +1,4 @@
 import { createMemoryStorage } from '@crmkit/core';
-import { describeReportsConformance } from '@crmkit/core/testing';
+import { describeReportsConformance } from '@crmkit/core/testing/conformance';
 
 describeReportsConformance('memory', () => createMemoryStorage());

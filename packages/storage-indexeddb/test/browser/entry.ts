@@ -6,7 +6,7 @@
  */
 import { createCrm, where } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
-import { describeStorageConformance } from '@crmkit/core/testing';
+import { describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createIndexedDbStorage, type IndexedDbStorageOptions } from '@crmkit/storage-indexeddb';
 import { deleteDatabase, type EnvOptions, type IdbTestEnv } from '../specs/env.js';
 import { failureTests } from '../specs/failure-spec.js';

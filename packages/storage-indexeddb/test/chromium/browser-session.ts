@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { alias } from '../../../../vitest.shared.js';
 
 /** The Chromium the tests start (Debian's `chromium` package); override with CRMKIT_CHROMIUM. */
 export const CHROMIUM = process.env.CRMKIT_CHROMIUM ?? '/usr/bin/chromium';
@@ -22,17 +23,12 @@ export const LAUNCH_ARGS = [
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-/** Maps the workspace packages to their sources and `vitest` to the in-page shim. */
+/** Maps the workspace packages (every entry point) to their sources and `vitest` to the in-page shim. */
 const sources: Plugin = {
   name: 'crmkit-sources',
   setup(b) {
-    const map: Record<string, string> = {
-      '@crmkit/core': here('../../../core/src/index.ts'),
-      '@crmkit/core/testing': here('../../../core/src/testing/index.ts'),
-      '@crmkit/storage-indexeddb': here('../../src/index.ts'),
-      vitest: here('../browser/vitest-shim.ts'),
-    };
-    b.onResolve({ filter: /^(@crmkit\/(core|core\/testing|storage-indexeddb)|vitest)$/ }, (args) => ({ path: map[args.path]! }));
+    const map: Record<string, string> = { ...alias, vitest: here('../browser/vitest-shim.ts') };
+    b.onResolve({ filter: /^(@crmkit\/|vitest$)/ }, (args) => (map[args.path] ? { path: map[args.path] } : undefined));
   },
 };
 

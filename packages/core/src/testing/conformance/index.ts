@@ -1,41 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { StorageCapabilities } from '../../storage/storage-adapter.js';
-import { changeTests } from './change-tests.js';
-import { crudTests } from './crud-tests.js';
-import { differentialTests } from './differential-tests.js';
-import { createHarness, type ConformanceFactory, type ConformanceOptions } from './harness.js';
-import { queryTests } from './query-tests.js';
-
+// Entry point of @crmkit/core/testing/conformance: the vitest suites every storage adapter passes.
+// Needs vitest and fast-check (optional peers of @crmkit/core); `@crmkit/core/testing` needs neither vitest nor this file.
+export { describeStorageConformance } from './storage-conformance.js';
+export { describeReportsConformance } from './reports-conformance.js';
 export type { ConformanceFactory, ConformanceOptions, ConformanceSubject } from './harness.js';
-
-/**
- * Registers the storage conformance suite (vitest) for an adapter: CRUD, every filter operator and
- * sort (ties by id), pagination without gaps or repeats, aggregates, version conflicts, rollback,
- * tenant isolation, change batches, and property-based differential tests against the reference.
- *
- * @param name Suite name, e.g. `'sqlite (file)'`.
- * @param factory Makes a fresh, empty, unopened adapter (or a subject with `reopen`/`dispose`) per test.
- * @param capabilities What the adapter declares; must equal `adapter.capabilities`.
- * @example
- * describeStorageConformance('memory', () => createMemoryStorage(), createMemoryStorage().capabilities);
- */
-export function describeStorageConformance(
-  name: string,
-  factory: ConformanceFactory,
-  capabilities: StorageCapabilities,
-  options: ConformanceOptions = {},
-): void {
-  const harness = createHarness(factory, capabilities, options);
-  describe(`storage conformance: ${name}`, { timeout: harness.options.timeout }, () => {
-    afterEach(() => harness.cleanup());
-
-    it('declares the capabilities it was registered with', async () => {
-      const { adapter } = await harness.open();
-      expect(adapter.capabilities).toEqual(capabilities);
-    });
-    crudTests(harness);
-    queryTests(harness);
-    changeTests(harness);
-    differentialTests(harness);
-  });
-}

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StorageAdapter } from '../../storage/storage-adapter.js';
 import { toCsv } from '../../domain/analytics/csv.js';
-import type { ConformanceFactory, ConformanceSubject } from '../conformance/harness.js';
-import { buildReportsDataset } from './reports-dataset.js';
+import type { ConformanceFactory, ConformanceSubject } from './harness.js';
+import { buildReportsDataset } from '../reports/reports-dataset.js';
 
 const DAY = 86_400_000;
 const WINDOW = { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' };
