@@ -177,13 +177,21 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     },
   };
 
-  const runtimes = features.map((feature) => [feature.key, feature.setup(ctx)] as const);
-  for (const [key, runtime] of runtimes) {
-    for (const [name, hook] of Object.entries(runtime.hooks ?? {})) {
-      if (hook === undefined) continue;
-      if (name in hooks) throw new CrmError('VALIDATION', `createCrm: two features fill the ${name} hook`, { issues: [{ path: ['features'], code: 'invalid_value', message: `feature "${key}" fills the ${name} hook another feature fills` }] });
-      (hooks as Record<string, unknown>)[name] = hook;
+  let runtimes: (readonly [string, FeatureRuntime<unknown>])[];
+  try {
+    runtimes = features.map((feature) => [feature.key, feature.setup(ctx)] as const);
+    for (const [key, runtime] of runtimes) {
+      for (const [name, hook] of Object.entries(runtime.hooks ?? {})) {
+        if (hook === undefined) continue;
+        if (name in hooks) throw new CrmError('VALIDATION', `createCrm: two features fill the ${name} hook`, { issues: [{ path: ['features'], code: 'invalid_value', message: `feature "${key}" fills the ${name} hook another feature fills` }] });
+        (hooks as Record<string, unknown>)[name] = hook;
+      }
     }
+  } catch (error) {
+    // No crm comes out of this call: release what it opened.
+    stopWatching();
+    if (options.closeStorage !== false) await storage.close().catch(() => undefined);
+    throw error;
   }
 
   const close = async (): Promise<void> => {

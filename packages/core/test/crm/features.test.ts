@@ -71,7 +71,10 @@ describe('features', () => {
     await expectCrmError(createCrm({ ...base, storage, features: [{} as CrmFeature] }), 'VALIDATION');
     const hook = { recurrence: { checkRule: () => [], firstOccurrence: () => undefined, nextOccurrence: () => undefined } };
     const clash: CrmFeature = { key: 'other', setup: () => ({ api: () => ({}), hooks: hook }) };
-    await expectCrmError(createCrm({ ...base, storage, features: [scheduler(), clash] }), 'VALIDATION');
+    const clashing = createMemoryStorage();
+    await expectCrmError(createCrm({ ...base, storage: clashing, features: [scheduler(), clash] }), 'VALIDATION');
+    // No crm came out of the call: the storage it opened is closed again.
+    await expectCrmError(clashing.transaction('r', async () => undefined), 'CLOSED');
   });
 
   describe('recurring tasks need the scheduler feature', () => {
