@@ -29,7 +29,7 @@ async function size(): Promise<{ min: number; gzip: number }> {
     format: 'esm',
     target: 'es2022',
     write: false,
-    external: ['@crmkit/core'],
+    external: ['@crmkit/core', '@crmkit/core/*'],
     logLevel: 'silent',
   });
   const code = result.outputFiles[0]!.contents;
