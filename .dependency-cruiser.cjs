@@ -43,8 +43,8 @@ module.exports = {
       name: 'features-are-independent',
       severity: 'error',
       comment: 'One feature must not need another: each is installed on its own.',
-      from: { path: `^${CORE}(reports)/` },
-      to: { path: `^${CORE}(scoring|scheduler|observe)/` },
+      from: { path: `^${FEATURES}` },
+      to: { path: `^${FEATURES}`, pathNot: `^${CORE}$1/` },
     },
   ],
   options: {
