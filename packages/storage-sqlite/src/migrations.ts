@@ -56,7 +56,8 @@ async function createList(exec: MigrationExecutor, t: EntityTable, field: string
 /**
  * Brings the database to `schema`, forward only, inside the caller's exclusive transaction:
  *
- * 1. creates `crmkit_meta` (versions, the fields each table maintains) and `crmkit_migrations` (the log);
+ * 1. creates `crmkit_meta` (versions, the fields each table maintains), `crmkit_migrations` (the log)
+ *    and `crmkit_sequences` (the counters of `nextSequence`);
  * 2. refuses a database written by newer code (stored layout or schema version above ours): `STORAGE`,
  *    not retryable — older code must not write tables it does not understand;
  * 3. creates missing entity tables and side tables; adds a column for every newly declared field and
@@ -76,6 +77,10 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
   await exec.run(sql`CREATE TABLE IF NOT EXISTS ${meta} ("key" ${id}, "value" ${dialect.columnType('id')}, PRIMARY KEY ("key"))`);
   await exec.run(
     sql`CREATE TABLE IF NOT EXISTS ${log} ("seq" ${dialect.columnType('version')}, "applied_at" ${id}, "schema_version" ${dialect.columnType('version')}, "layout_version" ${dialect.columnType('version')}, "actions" ${id}, PRIMARY KEY ("seq"))`,
+  );
+  // nextSequence's counters: one row per (tenant, name), updated in place so the row lock orders writers.
+  await exec.run(
+    sql`CREATE TABLE IF NOT EXISTS ${ref(dialect, layout.sequences)} ("tenant_id" ${id}, "name" ${id}, "value" ${dialect.columnType('version')}, PRIMARY KEY ("tenant_id", "name"))`,
   );
   const stored = new Map<string, string>();
   for (const [key, value] of await exec.all(sql`SELECT "key", "value" FROM ${meta}`)) stored.set(String(key), String(value));

@@ -88,6 +88,7 @@ export function createPostgresDialect(): SqlDialect {
       }
     },
     indexColumn: (column) => sql`${sql.id(column)} NULLS FIRST`,
+    lockRows: sql` FOR UPDATE OF "t" SKIP LOCKED`,
     sideTableOptions: sql``,
     columnsQuery: (table) =>
       sql`SELECT column_name FROM information_schema.columns WHERE table_name = ${table.name} AND table_schema = COALESCE(${table.schema ?? null}::text, current_schema())`,

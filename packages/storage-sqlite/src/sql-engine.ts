@@ -1,4 +1,4 @@
-import type { Row, StorageSchema, WriteOp } from '@crmkit/core/storage';
+import type { Change, ChangeBatch, Row, StorageSchema, WriteOp } from '@crmkit/core/storage';
 import type { SqlQuery } from './query-compiler.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { EntityTable, StorageLayout } from './table-layout.js';
@@ -20,6 +20,16 @@ export interface SqlSession {
    * on the first failed version check; the adapter then rolls the whole transaction back.
    */
   write(table: EntityTable, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
+  /**
+   * Adds `count` to the counter (tenant, name) and returns the first number reserved. Must keep the
+   * counter's row locked until the transaction ends (an UPDATE does), so reservations commit in order.
+   */
+  nextSequence(tenantId: string, name: string, count: number): number | Promise<number>;
+  /**
+   * Publishes the transaction's changes to other connections, inside the transaction, just before
+   * `commit`: they must reach other connections if and only if the transaction commits.
+   */
+  publish(changes: readonly Change[]): void | Promise<void>;
   commit(): void | Promise<void>;
   /** Must not throw: the transaction is being abandoned anyway. */
   rollback(): void | Promise<void>;
@@ -37,6 +47,12 @@ export interface SqlEngine {
   open(schema: StorageSchema, layout: StorageLayout): Promise<void>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
   begin(mode: 'r' | 'rw'): SqlSession | Promise<SqlSession>;
+  /**
+   * Starts reporting what other connections commit, as `external` batches in commit order; returns
+   * the function that stops it. `exclusive` runs work while no transaction of this adapter runs
+   * (engines with one connection poll through it). Absent: the engine cannot see other connections.
+   */
+  watch?(emit: (batch: ChangeBatch) => void, exclusive: <T>(work: () => T | Promise<T>) => Promise<T>): () => void;
   /** Releases connections the engine owns. Called once, when no transaction runs. */
   close(): Promise<void>;
 }

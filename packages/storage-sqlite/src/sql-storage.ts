@@ -1,8 +1,8 @@
 import { CrmError, type AggregateRow, type AggregateSpec, type Change, type ChangeBatch, type QuerySpec, type StorageAdapter, type StorageCapabilities } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, encodeCursor, type FieldType, type Row, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, encodeCursor, type FieldType, type Row, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
-import { compilePageQuery, type ShapeCache } from './query-compiler.js';
+import { compileClaimQuery, compilePageQuery, type ShapeCache } from './query-compiler.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { invalidInput, storageFailure, toStorageError } from './storage-errors.js';
 import { buildLayout, type EntityTable, type LayoutOptions, type StorageLayout } from './table-layout.js';
@@ -85,6 +85,31 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   function emit(changes: Change[]): void {
     if (changes.length === 0) return;
     deliverChangeBatch(listeners, { source: 'local', changes });
+  }
+
+  // Other connections' commits are watched while someone listens (createCrm always does).
+  let stopWatching: (() => void) | undefined;
+  const exclusive = async <T>(work: () => T | Promise<T>): Promise<T> => {
+    active++;
+    try {
+      await writers.acquire();
+      try {
+        assertAdapterOpen(closed, name);
+        return await work();
+      } finally {
+        writers.release();
+      }
+    } finally {
+      finishActive();
+    }
+  };
+  function syncWatching(): void {
+    const wanted = !closed && layout !== undefined && listeners.size > 0 && engine.watch !== undefined;
+    if (wanted && !stopWatching) stopWatching = engine.watch!((batch) => deliverChangeBatch(listeners, batch), exclusive);
+    else if (!wanted && stopWatching) {
+      stopWatching();
+      stopWatching = undefined;
+    }
   }
 
   /** Rethrows an engine failure as `CrmError`, poisoning the transaction: the engine may have rolled back already. */
@@ -195,6 +220,37 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
         );
       }
     }
+
+    async nextSequence(sequence: string, tenantId: string, count: number): Promise<number> {
+      const state = this.state;
+      if (state.done) throw storageFailure(name, 'transaction', 'The transaction has already finished');
+      assertAdapterOpen(closed, name);
+      if (state.poisoned !== undefined) throw state.poisoned;
+      if (!this.writable) throw storageFailure(name, 'nextSequence', 'Cannot reserve sequence numbers in a read-only transaction');
+      assertSequenceArgs(sequence, tenantId, count);
+      try {
+        const first = this.session.nextSequence(tenantId, sequence, count);
+        return first instanceof Promise ? await first : first;
+      } catch (error) {
+        engineFailure(state, 'nextSequence', error);
+      }
+    }
+
+    async claim(entity: string, tenantId: string, spec: QuerySpec): Promise<Row[]> {
+      const t = this.guard(entity);
+      if (!this.writable) throw storageFailure(name, 'claim', 'Cannot claim rows in a read-only transaction');
+      const query = compileClaimQuery(this.context(t, tenantId, spec.customTypes, 'claim'), spec);
+      let raw: unknown[][];
+      try {
+        const found = this.session.select(query);
+        raw = found instanceof Promise ? await found : found;
+      } catch (error) {
+        engineFailure(this.state, 'claim', error);
+      }
+      const rows: Row[] = new Array(raw.length);
+      for (let i = 0; i < raw.length; i++) rows[i] = engine.dialect.readDoc(raw[i]![0]);
+      return rows;
+    }
   }
 
   function finishActive(): void {
@@ -234,6 +290,10 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
       state.done = true;
       try {
+        if (state.changes.length > 0) {
+          const published = session.publish(state.changes);
+          if (published instanceof Promise) await published;
+        }
         const done = session.commit();
         if (done instanceof Promise) await done;
       } catch (error) {
@@ -278,6 +338,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
         } finally {
           writers.release();
         }
+        syncWatching();
       })();
       opening = attempt;
       openedSchema = schema;
@@ -310,8 +371,10 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     onChange(listener) {
       if (typeof listener !== 'function') throw invalidInput(`${name} onChange`, ['listener'], 'invalid_type', 'must be a function');
       listeners.add(listener);
+      syncWatching();
       return () => {
         listeners.delete(listener);
+        syncWatching();
       };
     },
 
@@ -319,6 +382,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       closing ??= (async () => {
         closed = true;
         listeners.clear();
+        syncWatching();
         await opening?.catch(() => undefined);
         if (active > 0) await new Promise<void>((resolve) => (drained = resolve));
         await engine.close();

@@ -83,6 +83,7 @@ export function createSqliteDialect(): SqlDialect {
       }
     },
     indexColumn: (column) => sql.id(column),
+    lockRows: sql``,
     sideTableOptions: sql` WITHOUT ROWID`,
     columnsQuery: (table) => sql`SELECT name FROM pragma_table_info(${table.name})`,
     backfillList(side, main, segments) {

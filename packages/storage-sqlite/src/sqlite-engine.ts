@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { CrmError } from '@crmkit/core';
-import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import { checkWriteVersion, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { columnValues, docText, listValues } from './row-values.js';
@@ -19,7 +20,17 @@ export interface SqliteEngineOptions {
   readonly busyTimeoutMs: number;
   readonly statementCacheSize: number;
   readonly cacheSizeMb: number;
+  /** How often other connections' commits are looked for (ms); 0 turns watching off. */
+  readonly changePollMs: number;
 }
+
+/** Journal entries older than this are pruned; a watcher that slept longer gets a `resync` batch. */
+const JOURNAL_RETENTION_MS = 10 * 60_000;
+/** A transaction with more changes journals a `resync` marker instead of the list. */
+const JOURNAL_MAX_CHANGES = 2000;
+
+/** A change as journaled: [entity, tenantId, id, 'p' | 'd']. */
+type JournalChange = [string, string, string, 'p' | 'd'];
 
 interface ListStatements {
   readonly list: ListTable;
@@ -69,6 +80,11 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   let cache: StatementCache<SqliteStatement> | undefined;
   let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement } | undefined;
   let statements = new Map<string, EntityStatements>();
+  let sequence: { next: SqliteStatement } | undefined;
+  let journal: { insert: SqliteStatement; prune: SqliteStatement; after: SqliteStatement; last: SqliteStatement; dataVersion: SqliteStatement } | undefined;
+  // Identifies this connection's journal entries, which its own watcher skips.
+  const origin = randomUUID();
+  let published = 0;
 
   const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
 
@@ -184,6 +200,66 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     return docs;
   }
 
+  /**
+   * Polls for other connections' commits: `PRAGMA data_version` (which changes only when another
+   * connection committed) every `changePollMs`, and when it moved, the journal entries after the last
+   * one seen, skipping this connection's own. Entries pruned before they were read (the process slept
+   * past the retention) become one `resync` batch.
+   */
+  function watchJournal(emit: (batch: ChangeBatch) => void, exclusive: <T>(work: () => T | Promise<T>) => Promise<T>): () => void {
+    let stopped = false;
+    let seen: number | undefined;
+    let version: unknown;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = (): ChangeBatch[] => {
+      if (!journal) return [];
+      const batches: ChangeBatch[] = [];
+      const [now] = journal.dataVersion.get() as [unknown];
+      if (seen === undefined) {
+        seen = Number((journal.last.get() as [number])[0]);
+        version = now;
+        return batches;
+      }
+      if (now === version) return batches;
+      for (;;) {
+        const rows = journal.after.all(seen) as [number, string, string | null][];
+        if (rows.length === 0) break;
+        if (rows[0]![0] !== seen + 1) batches.push({ source: 'external', changes: [], resync: true });
+        for (const [seq, from, text] of rows) {
+          seen = seq;
+          if (from === origin) continue;
+          if (text === null) batches.push({ source: 'external', changes: [], resync: true });
+          else {
+            const changes = (JSON.parse(text) as JournalChange[]).map(([entity, tenantId, id, op]): Change => ({ entity, tenantId, id, op: op === 'd' ? 'delete' : 'put' }));
+            if (changes.length) batches.push({ source: 'external', changes });
+          }
+        }
+        if (rows.length < 500) break;
+      }
+      version = now;
+      return batches;
+    };
+    const tick = async () => {
+      timer = undefined;
+      if (stopped) return;
+      try {
+        const batches = await exclusive(read);
+        for (const batch of batches) if (!stopped) emit(batch);
+      } catch {
+        // Closed or busy: the next round tries again (close() stops the watcher).
+      }
+      if (!stopped) {
+        timer = setTimeout(() => void tick(), options.changePollMs);
+        (timer as { unref?: () => void }).unref?.();
+      }
+    };
+    void tick();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }
+
   const session: SqlSession = {
     select(query) {
       connection();
@@ -237,6 +313,22 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           for (const { deleteRow } of s.lists) deleteRow.run(tenantId, op.id);
         }
       }
+    },
+
+    nextSequence(tenantId, name, count) {
+      connection();
+      // The UPSERT takes SQLite's write lock (held since BEGIN IMMEDIATE) and returns the new last number.
+      const [last] = sequence!.next.get(tenantId, name, count) as [number];
+      return Number(last) - count + 1;
+    },
+
+    publish(changes) {
+      if (!journal) return;
+      const now = Date.now();
+      const list: JournalChange[] | null =
+        changes.length > JOURNAL_MAX_CHANGES ? null : changes.map((c) => [c.entity, c.tenantId, c.id, c.op === 'delete' ? 'd' : 'p']);
+      journal.insert.run(origin, now, list === null ? null : JSON.stringify(list));
+      if (++published % 64 === 0) journal.prune.run(now - JOURNAL_RETENTION_MS);
     },
 
     commit() {
@@ -299,6 +391,13 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       await retryBusy('open', () => control!.beginImmediate.run());
       try {
         await migrate(exec, layout, schema, new Date().toISOString());
+        if (!c.memory) {
+          // The journal other connections read to learn what this one committed (external changes).
+          await exec.run(
+            sql`CREATE TABLE IF NOT EXISTS ${dialect.table(layout.changes)} ("seq" INTEGER PRIMARY KEY AUTOINCREMENT, "origin" TEXT NOT NULL, "at" INTEGER NOT NULL, "changes" TEXT)`,
+          );
+          await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(`${layout.changes.name}__at`)} ON ${dialect.table(layout.changes)} ("at")`);
+        }
         control!.commit.run();
       } catch (error) {
         if (c.inTransaction) control!.rollback.run();
@@ -308,6 +407,26 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       const next = new Map<string, EntityStatements>();
       for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
       statements = next;
+      const seq = dialect.table(layout.sequences);
+      sequence = {
+        next: c
+          .prepare(
+            compile(
+              sql`INSERT INTO ${seq} ("tenant_id", "name", "value") VALUES (${null}, ${null}, ${null}) ON CONFLICT ("tenant_id", "name") DO UPDATE SET "value" = ${seq}."value" + excluded."value" RETURNING "value"`,
+            ).sql,
+          )
+          .raw(true),
+      };
+      if (!c.memory) {
+        const table = dialect.table(layout.changes);
+        journal = {
+          insert: c.prepare(compile(sql`INSERT INTO ${table} ("origin", "at", "changes") VALUES (${null}, ${null}, ${null})`).sql),
+          prune: c.prepare(compile(sql`DELETE FROM ${table} WHERE "at" < ${null}`).sql),
+          after: c.prepare(compile(sql`SELECT "seq", "origin", "changes" FROM ${table} WHERE "seq" > ${null} ORDER BY "seq" LIMIT 500`).sql).raw(true),
+          last: c.prepare(compile(sql`SELECT COALESCE(MAX("seq"), 0) FROM ${table}`).sql).raw(true),
+          dataVersion: c.prepare('PRAGMA data_version').raw(true),
+        };
+      }
     },
 
     begin(mode) {
@@ -323,9 +442,13 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       return session;
     },
 
+    watch: options.changePollMs > 0 ? (emit, exclusive) => watchJournal(emit, exclusive) : undefined,
+
     async close() {
       cache?.clear();
       statements = new Map();
+      journal = undefined;
+      sequence = undefined;
       if (db && !options.database && db.open) db.close();
     },
   };

@@ -16,6 +16,12 @@ export interface SqliteStorageCommonOptions {
   readonly statementCacheSize?: number;
   /** SQLite page cache of the connection in MiB (default 32; SQLite's own default is 2). */
   readonly cacheSizeMb?: number;
+  /**
+   * How often (ms) the adapter looks for commits of other connections and processes on the same
+   * file, to report them to `onChange` as `external` batches (default 100; 0 turns it off and makes
+   * `capabilities.externalChanges` false). Each look is one `PRAGMA data_version` while nothing changed.
+   */
+  readonly changePollMs?: number;
 }
 
 /** Open (or create) a database file; `':memory:'` makes a private in-memory database. */
@@ -45,10 +51,11 @@ export interface ResolvedSqliteOptions {
   readonly tablePrefix: string;
   readonly statementCacheSize: number;
   readonly cacheSizeMb: number;
+  readonly changePollMs: number;
 }
 
 const CONTEXT = 'createSqliteStorage';
-const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize', 'cacheSizeMb']);
+const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize', 'cacheSizeMb', 'changePollMs']);
 /** Prefixes are part of identifiers: letters, digits and `_` only. */
 export const TABLE_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,23}$/;
 
@@ -94,8 +101,12 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
   if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
     throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
   }
+  if (o.changePollMs !== undefined && !integerIn(o.changePollMs, 0, 3_600_000)) {
+    throw invalidInput(CONTEXT, ['changePollMs'], 'invalid_value', 'must be an integer from 0 (off) to 3600000');
+  }
   return {
     ...(hasFile ? { filename: o.filename as string } : { database: o.database as SqliteDatabase }),
+    changePollMs: (o.changePollMs as number | undefined) ?? 100,
     synchronous: (o.synchronous as 'normal' | 'full' | undefined) ?? 'normal',
     busyTimeoutMs: (o.busyTimeoutMs as number | undefined) ?? 5000,
     tablePrefix: (o.tablePrefix as string | undefined) ?? '',

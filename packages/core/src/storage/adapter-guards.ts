@@ -1,4 +1,4 @@
-import { conflict, CrmError, validationError } from '../errors/crm-error.js';
+import { conflict, CrmError, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { ChangeBatch, Row, WriteOp } from './storage-adapter.js';
 
 /** Throws `CLOSED` for a call on a closed adapter. Shared by every adapter. */
@@ -47,4 +47,13 @@ export function deliverChangeBatch(listeners: Iterable<(batch: ChangeBatch) => v
       console.error('crmkit: a storage change listener threw', error);
     }
   }
+}
+
+/** Throws `VALIDATION` for a `nextSequence` call with a bad name, tenant or count. Shared by every adapter. */
+export function assertSequenceArgs(name: string, tenantId: string, count: number): void {
+  const issues: ValidationIssue[] = [];
+  if (typeof name !== 'string' || name.length === 0 || name.length > 100) issues.push({ path: ['name'], code: 'invalid_value', message: 'must be a string of 1–100 characters' });
+  if (typeof tenantId !== 'string') issues.push({ path: ['tenantId'], code: 'invalid_type', message: 'must be a string' });
+  if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) issues.push({ path: ['count'], code: 'invalid_value', message: 'must be an integer from 1 to 1000000' });
+  if (issues.length) throw validationError('storage nextSequence', issues);
 }

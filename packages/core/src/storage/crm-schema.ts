@@ -238,6 +238,8 @@ export const eventFields = {
   subjectType: 'string',
   subjectId: 'string',
   refs: 'string[]',
+  position: 'number',
+  shard: 'number',
 } as const satisfies Record<string, FieldType>;
 
 const event: EntitySchema = {
@@ -249,6 +251,8 @@ const event: EntitySchema = {
     { name: 'subject', fields: ['subjectId', 'at'] },
     { name: 'type', fields: ['type', 'at'] },
     { name: 'at', fields: ['at'] },
+    // The change feed: the tenant's events in commit order.
+    { name: 'feed', fields: ['position'] },
   ],
 };
 
@@ -310,19 +314,98 @@ const notification: EntitySchema = {
   indexes: [{ name: 'pending', fields: ['status', 'at'] }],
 };
 
+export const consumerFields = {
+  ...timestamps,
+  name: 'string',
+  group: 'string',
+  partition: 'number',
+  position: 'number',
+  leaseOwner: 'string',
+  leaseUntil: 'string',
+  lastRunAt: 'string',
+} as const satisfies Record<string, FieldType>;
+
+/**
+ * Durable consumers of the change feed: one row per (consumer, partition) with its checkpoint and
+ * lease. Workers claim rows whose lease is free or expired (`claim`, skip-locked).
+ */
+const consumer: EntitySchema = {
+  name: 'consumer',
+  fields: consumerFields,
+  indexes: [
+    { name: 'name', fields: ['name', 'partition'] },
+    { name: 'group', fields: ['group', 'lastRunAt'] },
+  ],
+};
+
+export const consumerBacklogFields = {
+  ...timestamps,
+  consumer: 'string',
+  partition: 'number',
+  subjectId: 'string',
+  eventId: 'string',
+  position: 'number',
+  status: 'string',
+  attempts: 'number',
+  nextAttemptAt: 'string',
+} as const satisfies Record<string, FieldType>;
+
+/**
+ * Events a consumer could not handle yet: retried with backoff (`pending`, and later events of the same
+ * record queue behind them to keep the record's order) or given up on (`parked`, the dead letters).
+ */
+const consumerBacklog: EntitySchema = {
+  name: 'consumerBacklog',
+  fields: consumerBacklogFields,
+  indexes: [
+    { name: 'partition', fields: ['consumer', 'partition', 'status', 'position'] },
+    { name: 'status', fields: ['consumer', 'status', 'position'] },
+  ],
+};
+
+export const webhookEndpointFields = { ...timestamps, url: 'string', status: 'string' } as const satisfies Record<string, FieldType>;
+
+/** Webhook endpoints of a tenant (the webhooks feature). */
+const webhookEndpoint: EntitySchema = {
+  name: 'webhookEndpoint',
+  fields: webhookEndpointFields,
+  indexes: [{ name: 'created', fields: ['createdAt'] }],
+};
+
+export const webhookAttemptFields = {
+  ...timestamps,
+  endpointId: 'string',
+  eventId: 'string',
+  eventType: 'string',
+  status: 'string',
+  at: 'string',
+  httpStatus: 'number',
+} as const satisfies Record<string, FieldType>;
+
+/** The delivery log of webhooks: one row per HTTP attempt. */
+const webhookAttempt: EntitySchema = {
+  name: 'webhookAttempt',
+  fields: webhookAttemptFields,
+  indexes: [
+    { name: 'endpoint', fields: ['endpointId', 'at'] },
+    { name: 'event', fields: ['eventId', 'endpointId', 'status'] },
+  ],
+};
+
 /**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 4,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
+  version: 5,
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
-  | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification';
+  | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification'
+  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */

@@ -6,7 +6,7 @@ export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Chan
 export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec } from './storage-schema.js';
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
-export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 
 export { matchFilter } from '../query/match.js';
 export { compareValues, compareStrings, compareRows, compareRowToPosition } from '../query/compare.js';

@@ -6,6 +6,11 @@ export interface ConformanceSubject {
   readonly adapter: StorageAdapter;
   /** For durable adapters: a new adapter over the same data (after `adapter.close()`). */
   reopen?(): Promise<StorageAdapter>;
+  /**
+   * For adapters shared by several tabs or processes: another adapter over the same data, open at the
+   * same time as `adapter` (another tab, another process's connection). Not yet opened.
+   */
+  peer?(): Promise<StorageAdapter> | StorageAdapter;
   /** Deletes files, databases or servers the subject made. Called after each test. */
   dispose?(): Promise<void>;
 }
@@ -25,11 +30,14 @@ export interface Harness {
   readonly options: Required<ConformanceOptions>;
   /** Creates, opens and returns an adapter; it is closed and disposed after the test. */
   open(): Promise<{ adapter: StorageAdapter; subject: ConformanceSubject }>;
+  /** Opens the subject's `peer` (closed after the test), or `undefined` when it has none. */
+  openPeer(subject: ConformanceSubject): Promise<StorageAdapter | undefined>;
   cleanup(): Promise<void>;
 }
 
 export function createHarness(factory: ConformanceFactory, capabilities: StorageCapabilities, options: ConformanceOptions = {}): Harness {
   let live: ConformanceSubject[] = [];
+  let peers: StorageAdapter[] = [];
   return {
     capabilities,
     options: { numRuns: options.numRuns ?? 60, timeout: options.timeout ?? 60_000 },
@@ -40,7 +48,15 @@ export function createHarness(factory: ConformanceFactory, capabilities: Storage
       await subject.adapter.open(CRM_STORAGE_SCHEMA);
       return { adapter: subject.adapter, subject };
     },
+    async openPeer(subject) {
+      if (!subject.peer) return undefined;
+      const peer = await subject.peer();
+      peers.push(peer);
+      await peer.open(CRM_STORAGE_SCHEMA);
+      return peer;
+    },
     async cleanup() {
+      for (const peer of peers.splice(0)) await peer.close().catch(() => {});
       const subjects = live;
       live = [];
       for (const s of subjects) {

@@ -1,16 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StorageCapabilities } from '../../storage/storage-adapter.js';
 import { changeTests } from './change-tests.js';
+import { claimTests } from './claim-tests.js';
 import { crudTests } from './crud-tests.js';
 import { differentialTests } from './differential-tests.js';
+import { externalChangeTests } from './external-change-tests.js';
 import { createHarness, type ConformanceFactory, type ConformanceOptions } from './harness.js';
 import { queryTests } from './query-tests.js';
+import { sequenceTests } from './sequence-tests.js';
 
 
 /**
  * Registers the storage conformance suite (vitest) for an adapter: CRUD, every filter operator and
  * sort (ties by id), pagination without gaps or repeats, aggregates, version conflicts, rollback,
- * tenant isolation, change batches, and property-based differential tests against the reference.
+ * tenant isolation, change batches, sequences in commit order (with concurrent writers), claims that
+ * skip locked rows, external changes from a peer connection, and property-based differential tests
+ * against the reference.
  *
  * @param name Suite name, e.g. `'sqlite (file)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `reopen`/`dispose`) per test.
@@ -35,6 +40,9 @@ export function describeStorageConformance(
     crudTests(harness);
     queryTests(harness);
     changeTests(harness);
+    sequenceTests(harness);
+    claimTests(harness);
+    externalChangeTests(harness);
     differentialTests(harness);
   });
 }
