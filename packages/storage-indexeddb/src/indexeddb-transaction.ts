@@ -1,5 +1,5 @@
 import { CrmError, type Change } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, checkWriteVersion, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, checkWriteVersion, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
 import { encodeString } from './key-encoding.js';
 import type { KeyApi } from './query-planner.js';
 import { request } from './idb-request.js';
@@ -7,7 +7,7 @@ import type { ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
 import { runQuery } from './run-query.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
-import { fromStored, toStored, type DatabaseLayout, type StoredRecord } from './store-layout.js';
+import { fromStored, SEQUENCE_STORE, toStored, type DatabaseLayout, type SequenceRecord, type StoredRecord } from './store-layout.js';
 
 /** What one transaction needs from its adapter. */
 export interface TransactionContext {
@@ -73,6 +73,8 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   const raw = ctx.tx;
   /** Staged writes: entity → tenant → id → row (`null`: deleted). */
   const staging = new Map<string, Map<string, Map<string, Row | null>>>();
+  /** Staged counters: `[tenantId, name]` → the record to put at commit. */
+  const sequences = new Map<string, SequenceRecord>();
   const changes: Change[] = [];
   let finished = false;
   let done = false;
@@ -151,6 +153,32 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           throw (poisoned ??= translate(error));
         }
       }),
+    async nextSequence(name, tenantId, count) {
+      assertAdapterOpen(ctx.isClosed(), ADAPTER);
+      if (done) throw storageError('The transaction has already finished', 'transaction', false);
+      if (finished) throw lost();
+      if (!ctx.writable) throw storageError('Cannot reserve sequence numbers in a read-only transaction', 'nextSequence', false);
+      assertSequenceArgs(name, tenantId, count);
+      const key = JSON.stringify([tenantId, name]);
+      let last = sequences.get(key)?.value;
+      if (last === undefined) {
+        try {
+          // Readwrite transactions over the same stores never overlap: the counter is ours until commit.
+          const stored = (await request(raw.objectStore(SEQUENCE_STORE).get([tenantId, name]))) as SequenceRecord | undefined;
+          last = stored?.value ?? 0;
+        } catch (error) {
+          throw (poisoned ??= translate(error));
+        }
+      }
+      sequences.set(key, { tenantId, name, value: last + count });
+      return last + 1;
+    },
+    claim: (entity, tenantId, spec) =>
+      call(entity, tenantId, async (scope) => {
+        if (!ctx.writable) throw storageError('Cannot claim rows in a read-only transaction', 'claim', false);
+        // Readwrite transactions never overlap, so the rows are this transaction's until it ends.
+        return (await runQuery(scope, { ...spec, after: undefined })).rows;
+      }),
   };
 
   let result: T;
@@ -166,12 +194,16 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     abort();
     throw poisoned ?? failure;
   }
-  if (changes.length === 0) return result;
+  if (changes.length === 0 && sequences.size === 0) return result;
 
   // Apply every staged write in one synchronous burst (see above), then wait for the commit.
   let applied = 0;
   try {
     if (finished) throw lost();
+    for (const record of sequences.values()) {
+      raw.objectStore(SEQUENCE_STORE).put(record);
+      applied++;
+    }
     for (const [entity, byTenant] of staging) {
       const os = raw.objectStore(entity);
       const store = ctx.layout.stores.get(entity)!;
@@ -194,6 +226,6 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   } catch (error) {
     throw engineError(error, 'commit');
   }
-  ctx.committed(changes);
+  if (changes.length) ctx.committed(changes);
   return result;
 }

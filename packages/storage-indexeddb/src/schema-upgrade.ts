@@ -1,4 +1,4 @@
-import { fromStored, toStored, type DatabaseLayout, type StoredRecord } from './store-layout.js';
+import { fromStored, SEQUENCE_STORE, toStored, type DatabaseLayout, type StoredRecord } from './store-layout.js';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -12,6 +12,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * transaction alive until it is done.
  */
 export function upgradeDatabase(db: IDBDatabase, tx: IDBTransaction, layout: DatabaseLayout): void {
+  if (!db.objectStoreNames.contains(SEQUENCE_STORE)) db.createObjectStore(SEQUENCE_STORE, { keyPath: ['tenantId', 'name'] });
   for (const store of layout.stores.values()) {
     const existed = db.objectStoreNames.contains(store.entity);
     const os = existed ? tx.objectStore(store.entity) : db.createObjectStore(store.entity, { keyPath: store.primary.keyPath });

@@ -6,7 +6,17 @@ import { encodeValue, MISSING } from './key-encoding.js';
  * Bumped whenever the way rows are stored or indexed changes; part of the database version so
  * that a new adapter release migrates databases written by an older one.
  */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
+
+/** The store of `nextSequence` counters, `{ tenantId, name, value }` keyed by `[tenantId, name]` (layout 2). */
+export const SEQUENCE_STORE = 'crmkit_sequences';
+
+/** A counter as stored. */
+export interface SequenceRecord {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly value: number;
+}
 
 /**
  * What IndexedDB stores for a row: the row itself whenever its indexed values are already
