@@ -2,10 +2,11 @@
 // - no import cycles (type-only imports count too);
 // - the layers below the services (schema, domain, query, errors, events, storage) import no service;
 // - the domain stays pure: no storage, no services, no features;
-// - core never imports an opt-in feature (reports, scoring, scheduler, observe) nor the test kit.
+// - core never imports an opt-in feature (reports, scoring, scheduler, observe, feed, webhooks) nor the test kit;
+// - consumers/ (the feed's consumer machinery) is shared by features, like a service.
 const CORE = 'packages/core/src/';
-const SERVICES = `${CORE}(crm|cards|leads|contacts|companies|deals|funnel|pipelines|assignment|tasks|calendar|activities|timeline|custom-fields)/`;
-const FEATURES = `${CORE}(reports|scoring|scheduler|observe)/`;
+const SERVICES = `${CORE}(crm|cards|leads|contacts|companies|deals|funnel|pipelines|assignment|tasks|calendar|activities|timeline|custom-fields|consumers)/`;
+const FEATURES = `${CORE}(reports|scoring|scheduler|observe|feed|webhooks)/`;
 const LOWER = `${CORE}(schema|domain|query|errors|events|storage)/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */

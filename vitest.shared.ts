@@ -10,6 +10,8 @@ export const alias = {
   '@crmkit/core/scoring': src('./packages/core/src/scoring/index.ts'),
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),
   '@crmkit/core/observe': src('./packages/core/src/observe/index.ts'),
+  '@crmkit/core/feed': src('./packages/core/src/feed/index.ts'),
+  '@crmkit/core/webhooks': src('./packages/core/src/webhooks/index.ts'),
   '@crmkit/core/storage': src('./packages/core/src/storage/index.ts'),
   '@crmkit/core': src('./packages/core/src/index.ts'),
   '@crmkit/storage-sqlite': src('./packages/storage-sqlite/src/index.ts'),

@@ -155,8 +155,8 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
   await storage.open(CRM_STORAGE_SCHEMA);
   const stopWatching = storage.onChange((batch) => {
     // Other processes and tabs change definitions and settings too: drop the caches on any such change.
-    if (batch.changes.some((c) => c.entity === 'customField')) customFields.invalidate();
-    if (batch.changes.some((c) => c.entity === 'setting')) settings.invalidate();
+    if (batch.resync || batch.changes.some((c) => c.entity === 'customField')) customFields.invalidate();
+    if (batch.resync || batch.changes.some((c) => c.entity === 'setting')) settings.invalidate();
   });
 
   const ctx: CrmContext = {

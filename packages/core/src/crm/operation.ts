@@ -7,6 +7,16 @@ import type { EventLogEntry } from '../schema/event.js';
 import type { Row, StorageTx } from '../storage/storage-adapter.js';
 import type { CrmContext } from './context.js';
 
+/** The `nextSequence` counter of the change feed. */
+export const FEED_SEQUENCE = 'feed';
+
+/** A record's shard, 0–255 (FNV-1a of its id): consumers partition the feed by shard. */
+export function shardOf(subjectId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < subjectId.length; i++) h = Math.imul(h ^ subjectId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & 0xff;
+}
+
 /** A record an event concerns: `{ type: 'deal', id }`. */
 export interface EventRef {
   readonly type: string;
@@ -111,8 +121,19 @@ export class Operation {
     this.events.push(entry as unknown as CrmEvent);
   }
 
-  /** Appends the recorded events to the log, in chunks. Called once, at the end of the operation. */
+  /**
+   * Appends the recorded events to the log, in chunks, with their feed positions. Called once, at the
+   * end of the operation: reserving positions holds the tenant's feed counter until commit (so the feed
+   * is in commit order), and reserving last keeps that hold short.
+   */
   async flushEvents(): Promise<void> {
+    if (this.events.length === 0) return;
+    let position = await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, this.events.length);
+    for (const event of this.events) {
+      const mutable = event as { position?: number; shard?: number };
+      mutable.position = position++;
+      mutable.shard = shardOf(event.subjectId);
+    }
     for (let i = 0; i < this.events.length; i += 1000) {
       const chunk = this.events.slice(i, i + 1000);
       await this.tx.write('event', this.ctx.tenantId, chunk.map((e) => ({ type: 'insert' as const, row: e as unknown as Row })));

@@ -82,7 +82,8 @@ export abstract class Observer<T> {
 
   private start(): void {
     this.stopWatching = this.storage.onChange((batch) => {
-      if (this.affectedBy(batch, this.snapshot.data)) this.schedule();
+      // A resync batch says "others committed, unknown what": anything may have changed.
+      if (batch.resync || this.affectedBy(batch, this.snapshot.data)) this.schedule();
     });
     void this.run();
   }

@@ -323,6 +323,8 @@ export const consumerFields = {
   leaseOwner: 'string',
   leaseUntil: 'string',
   lastRunAt: 'string',
+  turn: 'number',
+  paused: 'boolean',
 } as const satisfies Record<string, FieldType>;
 
 /**
@@ -334,7 +336,9 @@ const consumer: EntitySchema = {
   fields: consumerFields,
   indexes: [
     { name: 'name', fields: ['name', 'partition'] },
-    { name: 'group', fields: ['group', 'lastRunAt'] },
+    // Claims take the free partition whose turn is oldest: a round robin across workers and passes.
+    { name: 'turn', fields: ['name', 'turn'] },
+    { name: 'group', fields: ['group', 'turn'] },
   ],
 };
 
