@@ -20,6 +20,8 @@ export interface DrainReport {
   readonly queued: number;
   /** The earliest retry still waiting in the backlog (ISO time), if any. */
   readonly nextRetryAt?: string;
+  /** Some partitions were held by other workers: their events are theirs to handle (or will be, once a lease expires). */
+  readonly leasedElsewhere: boolean;
 }
 
 /** Runs passes of one request: in the background (`start`) or until caught up (`drain`). */
@@ -79,9 +81,13 @@ export class ConsumerRunner {
     const totals = { passes: 0, handled: 0, failed: 0, parked: 0, queued: 0 };
     let idle = 0;
     let nextRetryAt: number | undefined;
+    let leasedElsewhere = false;
     for (let guard = 0; guard < 1_000_000; guard++) {
       const outcome = await this.pass();
-      if (!outcome.claimed) break;
+      if (!outcome.claimed) {
+        leasedElsewhere = true;
+        break;
+      }
       if (outcome.nextRetryAt !== undefined) nextRetryAt = Math.min(nextRetryAt ?? outcome.nextRetryAt, outcome.nextRetryAt);
       if (outcome.report && outcome.progressed) {
         totals.passes++;
@@ -93,7 +99,7 @@ export class ConsumerRunner {
       idle = outcome.progressed ? 0 : idle + 1;
       if (idle >= this.options.partitions()) break;
     }
-    return { ...totals, ...(nextRetryAt !== undefined ? { nextRetryAt: new Date(nextRetryAt).toISOString() } : {}) };
+    return { ...totals, leasedElsewhere, ...(nextRetryAt !== undefined ? { nextRetryAt: new Date(nextRetryAt).toISOString() } : {}) };
   }
 
   private async pass(): Promise<PassOutcome> {

@@ -30,6 +30,8 @@ export interface EventRef {
 export class Operation {
   readonly nowMs: number;
   readonly events: CrmEvent[] = [];
+  /** Events delivered through the change feed only (not emitted by this process after commit). */
+  readonly feedOnly = new Set<string>();
   private nowText: string | undefined;
 
   constructor(
@@ -147,13 +149,13 @@ export class Operation {
  */
 export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();
-  const { result, events } = await ctx.storage.transaction('rw', async (tx) => {
+  const { result, events, feedOnly } = await ctx.storage.transaction('rw', async (tx) => {
     const op = new Operation(ctx, tx);
     const value = await fn(op);
     await op.flushEvents();
-    return { result: value, events: op.events };
+    return { result: value, events: op.events, feedOnly: op.feedOnly };
   });
-  for (const event of events) ctx.bus.emit(event);
+  for (const event of events) if (!feedOnly.has(event.id)) ctx.bus.emit(event);
   return result;
 }
 

@@ -305,8 +305,8 @@ const setting: EntitySchema = { name: 'setting', fields: settingFields, indexes:
 export const notificationFields = { ...timestamps, key: 'string', kind: 'string', status: 'string', at: 'string', subjectId: 'string' } as const satisfies Record<string, FieldType>;
 
 /**
- * The scheduler's outbox: one row per fired notice, keyed by its idempotency key, so a notice is
- * recorded exactly once and redelivered after a crash until marked delivered.
+ * The scheduler's record of fired notices: one row per notice, keyed by its idempotency key, so a notice
+ * is recorded exactly once; its event reaches handlers through the change feed.
  */
 const notification: EntitySchema = {
   name: 'notification',
