@@ -33,7 +33,7 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
       if (!row || row.status !== 'parked') throw notFound('parked event', eventIds[i]!);
       const { parkedAt: _p, ...rest } = row;
       void _p;
-      await op.update('consumerBacklog', row, { ...rest, version: row.version + 1, updatedAt: op.now, status: 'pending', attempts: 0, nextAttemptAt: op.now } as BacklogRow);
+      await op.update('consumerBacklog', row, { ...rest, version: row.version + 1, updatedAt: op.now, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true } as BacklogRow);
       count++;
     }
     return count;

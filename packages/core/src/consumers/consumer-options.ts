@@ -59,6 +59,16 @@ export interface HandlerContext {
   readonly partition: number;
   /** The lease this call runs under; a pass's work is acknowledged only if its lease still holds at commit. */
   readonly lease: string;
+  /** The event was put back in line on purpose (a replay), though it may have been handled before. */
+  readonly replayed: boolean;
+}
+
+/**
+ * Thrown by a handler that cannot work now for a reason that is not the event's fault (its target is
+ * paused): the pass stops there without counting an attempt; the event stays where it was.
+ */
+export class DeferEvent extends Error {
+  override readonly name = 'DeferEvent';
 }
 
 /** A consumer's handler: resolve to acknowledge, throw (or reject) to have the event retried. */

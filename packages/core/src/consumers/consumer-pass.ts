@@ -3,7 +3,7 @@ import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
-import { backoffDelay, type EventHandler, type PassReport, type ResolvedConsumer } from './consumer-options.js';
+import { backoffDelay, DeferEvent, type EventHandler, type PassReport, type ResolvedConsumer } from './consumer-options.js';
 import { backlogId, describeFailure, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
 import { readFeedPage } from './feed-read.js';
 
@@ -65,7 +65,7 @@ async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<Co
 }
 
 /** Calls the handler with a timeout; resolves to the failure, or undefined on success. */
-async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, attempt: number, timeoutMs: number, stopping: AbortSignal | undefined): Promise<unknown> {
+async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, attempt: number, replayed: boolean, timeoutMs: number, stopping: AbortSignal | undefined): Promise<unknown> {
   const controller = new AbortController();
   const stop = () => controller.abort(new CrmError('CLOSED', 'The consumer is stopping', { what: 'consumer' }));
   if (stopping?.aborted) stop();
@@ -81,7 +81,7 @@ async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, 
         reject(error);
       }, timeoutMs);
     });
-    await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken! })), timeout]);
+    await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken!, replayed })), timeout]);
     return undefined;
   } catch (error) {
     return error ?? new Error('the handler failed');
@@ -132,9 +132,9 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   // Leave room for one more handler call inside the lease.
   const timeLeft = () => leaseUntil - nowMs() > settings.handlerTimeoutMs + 50 && !request.stopping?.aborted;
 
-  const attempt = async (event: CrmEvent, attemptNo: number): Promise<unknown> => {
+  const attempt = async (event: CrmEvent, attemptNo: number, replayed = false): Promise<unknown> => {
     if (!handler) return new Error('no handler is registered for this consumer in this process');
-    return invoke(handler, event, row, attemptNo, settings.handlerTimeoutMs, request.stopping);
+    return invoke(handler, event, row, attemptNo, replayed, settings.handlerTimeoutMs, request.stopping);
   };
   const failure = (error: unknown, eventId: string): ConsumerError => (lastError = { message: describeFailure(error).slice(0, MAX_ERROR), at: timestamp(nowMs()), eventId });
 
@@ -160,7 +160,11 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         break;
       }
       const tries = entry.attempts + 1;
-      const error = await attempt(entry.event, tries);
+      const error = await attempt(entry.event, tries, entry.replay === true);
+      if (error instanceof DeferEvent) {
+        stoppedEarly = true;
+        break;
+      }
       if (error === undefined) {
         deletes.push(entry);
         handled.push(entry.eventId);
@@ -207,6 +211,10 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         break;
       }
       const error = await attempt(event, 1);
+      if (error instanceof DeferEvent) {
+        complete = false;
+        break;
+      }
       if (error === undefined) handled.push(event.id);
       else {
         const recorded = failure(error, event.id);

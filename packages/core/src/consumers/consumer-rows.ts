@@ -55,6 +55,8 @@ export interface BacklogRow extends RecordBase {
   readonly parkedAt?: string;
   /** A copy of the event, so a dead letter outlives feed pruning. */
   readonly event: CrmEvent;
+  /** Put in line on purpose (`replay`): handlers learn it through `context.replayed`. */
+  readonly replay?: boolean;
 }
 
 export const partitionId = (name: string, partition: number) => `${name}#${partition}`;
@@ -119,6 +121,25 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
       if (attempt < 5 && isCrmError(error, 'CONFLICT')) continue;
       throw error;
     }
+  }
+}
+
+/** New partition rows of a consumer starting at `start` (for callers that create them in their own transaction). */
+export function newPartitionRows(op: Operation, config: ResolvedConsumer, start: number, paused: boolean): ConsumerRow[] {
+  return Array.from({ length: config.partitions }, (_, p) => ({
+    id: partitionId(config.name, p), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
+    name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
+    ...(config.types ? { types: config.types } : {}), paused, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
+  }));
+}
+
+/** Sets `paused` and `types` on every partition of a consumer (inside the caller's transaction). */
+export async function reconfigurePartitions(op: Operation, name: string, change: { readonly paused?: boolean; readonly types?: readonly string[] | null }): Promise<void> {
+  for (const row of await consumerPartitions(op, name)) {
+    const { types: _old, ...rest } = row;
+    void _old;
+    const types = change.types === undefined ? row.types : change.types ?? undefined;
+    await op.update('consumer', row, { ...rest, ...(types ? { types } : {}), paused: change.paused ?? row.paused, version: row.version + 1, updatedAt: op.now } as ConsumerRow);
   }
 }
 

@@ -36,7 +36,13 @@ export class ConsumerRunner {
   constructor(
     private readonly ctx: CrmContext,
     private readonly request: Omit<PassRequest, 'stopping'>,
-    private readonly options: { readonly concurrency: number; readonly pollMs: number; readonly onPass?: (report: PassReport) => void; readonly partitions: () => number },
+    private readonly options: {
+      readonly concurrency: number;
+      readonly pollMs: number;
+      readonly onPass?: (report: PassReport) => void;
+      /** How many partitions the runner may claim: that many idle passes in a row mean nothing is left. */
+      readonly partitions: () => number | Promise<number>;
+    },
   ) {}
 
   get active(): boolean {
@@ -82,6 +88,7 @@ export class ConsumerRunner {
     let idle = 0;
     let nextRetryAt: number | undefined;
     let leasedElsewhere = false;
+    const partitions = Math.max(1, await this.options.partitions());
     for (let guard = 0; guard < 1_000_000; guard++) {
       const outcome = await this.pass();
       if (!outcome.claimed) {
@@ -97,7 +104,7 @@ export class ConsumerRunner {
         totals.queued += outcome.report.queued.length;
       }
       idle = outcome.progressed ? 0 : idle + 1;
-      if (idle >= this.options.partitions()) break;
+      if (idle >= partitions) break;
     }
     return { ...totals, leasedElsewhere, ...(nextRetryAt !== undefined ? { nextRetryAt: new Date(nextRetryAt).toISOString() } : {}) };
   }
@@ -112,6 +119,11 @@ export class ConsumerRunner {
       }
     }
     return outcome;
+  }
+
+  /** Wakes sleeping loops now (new work was queued in this process). */
+  wake(): void {
+    this.wakeAll();
   }
 
   private wakeAll(): void {
@@ -138,8 +150,10 @@ export class ConsumerRunner {
   private async loop(): Promise<void> {
     let idle = 0;
     let failures = 0;
+    let partitions = 1;
     while (this.running) {
       try {
+        if (idle === 0) partitions = Math.max(1, await this.options.partitions());
         const outcome = await this.pass();
         failures = 0;
         if (outcome.claimed && outcome.progressed) {
@@ -149,7 +163,7 @@ export class ConsumerRunner {
         }
         idle++;
         // Keep looking while partitions remain unchecked; then sleep until woken, a retry is due, or pollMs.
-        if (outcome.claimed && idle < this.options.partitions()) continue;
+        if (outcome.claimed && idle < partitions) continue;
         idle = 0;
         const untilRetry = outcome.nextRetryAt === undefined ? Infinity : Math.max(0, outcome.nextRetryAt - this.ctx.clock.now());
         await this.sleep(Math.min(this.options.pollMs, untilRetry));

@@ -77,6 +77,8 @@ export interface CrmEventMap {
   /** The task is still open after its due time (fired once, when it becomes overdue). */
   'task.overdue': { readonly key: string; readonly dueAt: string; readonly ownerId?: string; readonly subject: string };
   'calendar.updated': { readonly calendar: BusinessCalendar };
+  /** A webhook endpoint was disabled after failing persistently (the webhooks feature). */
+  'webhook.disabled': { readonly url: string; readonly reason: string; readonly failures: number };
 }
 
 export type CrmEventName = keyof CrmEventMap;

@@ -2,6 +2,7 @@ import { createCrm, type CreateCrmOptions } from '../crm/create-crm.js';
 import type { CrmFeature, CrmWith } from '../crm/feature.js';
 import { silentLogger } from '../crm/logger.js';
 import { events, type EventsFeature } from '../feed/events-feature.js';
+import { webhooks, type WebhooksFeature } from '../webhooks/webhooks-feature.js';
 import { observers, type ObserversFeature } from '../observe/observe-feature.js';
 import { reports, type ReportsFeature } from '../reports/reports-feature.js';
 import { scheduler, type SchedulerFeature } from '../scheduler/scheduler-feature.js';
@@ -11,7 +12,7 @@ import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
 
 /** The features a test crm has unless `features` says otherwise: all of them. */
-export type AllFeatures = readonly [ReportsFeature, ScoringFeature, SchedulerFeature, ObserversFeature, EventsFeature];
+export type AllFeatures = readonly [ReportsFeature, ScoringFeature, SchedulerFeature, ObserversFeature, EventsFeature, WebhooksFeature];
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
   /** Start time of the fake clock (default `2026-01-05T09:00:00.000Z`). */
@@ -30,7 +31,7 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
  * tenant `test`, actor `tester`, silent logger, and every feature (reports, scoring, scheduler,
- * observers, events) unless `features` lists fewer.
+ * observers, events, webhooks) unless `features` lists fewer.
  *
  * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.
  * @returns The crm with handles to its fake clock and storage.
@@ -52,7 +53,7 @@ export async function createTestCrm<const F extends readonly CrmFeature[] = AllF
     ...crmOptions,
     storage,
     clock,
-    features: (features ?? [reports(), scoring(), scheduler(), observers(), events()]) as unknown as F,
+    features: (features ?? [reports(), scoring(), scheduler(), observers(), events(), webhooks()]) as unknown as F,
   });
   return { crm: crm as CrmWith<F>, clock, storage };
 }
