@@ -42,7 +42,7 @@ describe('postgres: sequences and claims across connections', () => {
   }
 
   it('a second reservation waits for the first transaction to end and continues after its numbers', async () => {
-    const [a, b] = await adapters(2);
+    const [a, b] = (await adapters(2)) as [StorageAdapter, StorageAdapter];
     let bDone = false;
     let bGot = 0;
     let bDoneBeforeACommit: boolean | undefined;
@@ -87,7 +87,7 @@ describe('postgres: sequences and claims across connections', () => {
   });
 
   it('claims skip rows another open transaction locked instead of waiting for it', async () => {
-    const [a, b] = await adapters(2);
+    const [a, b] = (await adapters(2)) as [StorageAdapter, StorageAdapter];
     const row = (id: string): Row => ({ id, tenantId: 't1', version: 1, status: 'pending', createdAt: '2026-01-01T00:00:00.000Z' });
     await a.transaction('rw', (tx) => tx.write('deal', 't1', [{ type: 'insert', row: row('a') }, { type: 'insert', row: row('b') }]));
     let bClaimed: string[] | undefined;

@@ -1,4 +1,5 @@
 import { notFound } from '../errors/crm-error.js';
+import { without } from '../domain/records.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
@@ -31,8 +32,7 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
     let count = 0;
     for (const [i, row] of rows.entries()) {
       if (!row || row.status !== 'parked') throw notFound('parked event', eventIds[i]!);
-      const { parkedAt: _p, ...rest } = row;
-      void _p;
+      const rest = without(row, 'parkedAt');
       await op.update('consumerBacklog', row, { ...rest, version: row.version + 1, updatedAt: op.now, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true } as BacklogRow);
       count++;
     }

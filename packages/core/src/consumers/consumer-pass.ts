@@ -1,4 +1,5 @@
 import { CrmError } from '../errors/crm-error.js';
+import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
@@ -240,8 +241,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   const committed = await runWrite(ctx, async (op) => {
     const current = await op.get<ConsumerRow>('consumer', row.id);
     if (!current || current.leaseToken !== row.leaseToken) return false;
-    const { leaseOwner: _o, leaseUntil: _u, leaseToken: _t, ...released } = current;
-    void _o, void _u, void _t;
+    const released = without(current, 'leaseOwner', 'leaseUntil', 'leaseToken');
     await op.update('consumer', current, {
       ...released,
       version: current.version + 1,

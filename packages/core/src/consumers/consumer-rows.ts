@@ -1,4 +1,5 @@
 import { CrmError, isCrmError } from '../errors/crm-error.js';
+import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
@@ -107,11 +108,7 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
                 ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
               };
           if (!existing) await op.insert('consumer', next);
-          else if (next !== existing) {
-            const { types: _dropped, ...rest } = next;
-            void _dropped;
-            await op.update('consumer', existing, (config.types ? next : { ...rest }) as ConsumerRow);
-          }
+          else if (next !== existing) await op.update('consumer', existing, config.types ? next : (without(next, 'types') as ConsumerRow));
           rows.push(next);
         }
         return rows;
@@ -136,8 +133,7 @@ export function newPartitionRows(op: Operation, config: ResolvedConsumer, start:
 /** Sets `paused` and `types` on every partition of a consumer (inside the caller's transaction). */
 export async function reconfigurePartitions(op: Operation, name: string, change: { readonly paused?: boolean; readonly types?: readonly string[] | null }): Promise<void> {
   for (const row of await consumerPartitions(op, name)) {
-    const { types: _old, ...rest } = row;
-    void _old;
+    const rest = without(row, 'types');
     const types = change.types === undefined ? row.types : change.types ?? undefined;
     await op.update('consumer', row, { ...rest, ...(types ? { types } : {}), paused: change.paused ?? row.paused, version: row.version + 1, updatedAt: op.now } as ConsumerRow);
   }

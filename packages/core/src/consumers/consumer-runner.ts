@@ -132,7 +132,7 @@ export class ConsumerRunner {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      let cancel: CancelTimer | undefined;
+      let cancel: CancelTimer | undefined = undefined;
       const done = () => {
         if (cancel) {
           cancel();

@@ -1,4 +1,5 @@
 import { isCrmError } from '../errors/crm-error.js';
+import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { RecordBase } from '../schema/record.js';
 import type { CrmContext } from '../crm/context.js';
@@ -177,9 +178,7 @@ async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpoi
         if (!endpoint) return;
         let next: StoredEndpoint;
         if (outcome.ok) {
-          const { failingSince: _f, ...rest } = endpoint;
-          void _f;
-          next = { ...rest, consecutiveFailures: 0, lastSuccessAt: op.now, version: endpoint.version + 1, updatedAt: op.now };
+          next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, version: endpoint.version + 1, updatedAt: op.now };
         } else {
           const failingSince = endpoint.failingSince ?? op.now;
           const failures = endpoint.consecutiveFailures + 1;

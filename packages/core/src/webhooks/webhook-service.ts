@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { without } from '../domain/records.js';
 import { notFound, validationError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
@@ -83,11 +84,7 @@ const pageSchema = z.strictObject({
   cursor: z.optional(z.string().check(z.maxLength(4096))),
 });
 
-const publicView = (stored: StoredEndpoint): WebhookEndpoint => {
-  const { secrets: _s, ...endpoint } = stored;
-  void _s;
-  return endpoint;
-};
+const publicView = (stored: StoredEndpoint): WebhookEndpoint => without(stored, 'secrets');
 
 function checkUrl(url: string, settings: ResolvedWebhooks, context: string): void {
   const problem = urlProblem(url, settings.allowInsecureUrls);
@@ -150,8 +147,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       if (parsed.url !== undefined) checkUrl(parsed.url, settings, 'webhooks.update');
       return runWrite(ctx, async (op) => {
         const current = await require(op, endpointId);
-        const { types: _t, disabledReason: _r, disabledAt: _d, failingSince: _f, ...base } = current;
-        void _t, void _r, void _d, void _f;
+        const base = without(current, 'types', 'disabledReason', 'disabledAt', 'failingSince');
         const types = parsed.types === undefined ? current.types : (parsed.types ?? undefined);
         const enabled = parsed.enabled ?? current.status === 'enabled';
         const next: StoredEndpoint = {
@@ -219,7 +215,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       const endpointId = parseId(id, 'webhooks.replay');
       const checkedEvent = parseId(eventId, 'webhooks.replay', 'eventId');
       await runWrite(ctx, async (op) => {
-        const endpoint = await require(op, endpointId);
+        await require(op, endpointId);
         const consumer = endpointConsumer(endpointId);
         const existing = await op.get<BacklogRow>('consumerBacklog', backlogId(consumer, checkedEvent));
         if (existing) {
@@ -234,7 +230,6 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
           consumer, partition: (event.shard ?? 0) % partitions, subjectId: event.subjectId, eventId: event.id, position: event.position,
           status: 'pending', attempts: 0, nextAttemptAt: op.now, event, replay: true,
         };
-        void endpoint;
         await op.insert('consumerBacklog', row);
       });
       if (runner.active) runner.wake();

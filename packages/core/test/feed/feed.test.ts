@@ -80,7 +80,7 @@ describe('change feed: consumers', () => {
   it('retries a failing event with backoff, queues the record’s later events behind it, lets other records pass, parks it after maxAttempts', async () => {
     const { crm, clock } = await crmWithContacts(0);
     const bad = await crm.contacts.create({ name: 'Poison' });
-    const good = await crm.contacts.create({ name: 'Fine' });
+    await crm.contacts.create({ name: 'Fine' });
     await crm.contacts.update(bad.id, { version: bad.version, jobTitle: 'x' });
     const calls: string[] = [];
     const consumer = await crm.events.consume(

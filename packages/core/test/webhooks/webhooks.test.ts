@@ -7,7 +7,7 @@ import { createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError, issuePaths } from '../helpers.js';
 import { startWebhookServer, type WebhookServer } from './webhook-server.js';
 
-let servers: WebhookServer[] = [];
+const servers: WebhookServer[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.close();
 });

@@ -37,7 +37,7 @@ export interface Harness {
 
 export function createHarness(factory: ConformanceFactory, capabilities: StorageCapabilities, options: ConformanceOptions = {}): Harness {
   let live: ConformanceSubject[] = [];
-  let peers: StorageAdapter[] = [];
+  const peers: StorageAdapter[] = [];
   return {
     capabilities,
     options: { numRuns: options.numRuns ?? 60, timeout: options.timeout ?? 60_000 },
