@@ -100,8 +100,9 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
+          const sameTypes = JSON.stringify(config.types ?? null) === JSON.stringify(existing?.types ?? null);
           const next: ConsumerRow = existing
-            ? config.types === undefined && existing.types === undefined ? existing : { ...existing, ...(config.types ? { types: config.types } : {}), version: existing.version + 1, updatedAt: op.now }
+            ? sameTypes ? existing : { ...existing, ...(config.types ? { types: config.types } : {}), version: existing.version + 1, updatedAt: op.now }
             : {
                 id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
                 name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,

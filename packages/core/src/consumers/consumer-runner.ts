@@ -1,6 +1,9 @@
 import { isCrmError } from '../errors/crm-error.js';
 import type { CancelTimer } from '../domain/clock.js';
 import type { CrmContext } from '../crm/context.js';
+import { runRead } from '../crm/operation.js';
+import type { Filter } from '../query/query-spec.js';
+import { consumerPartitions } from './consumer-rows.js';
 import type { PassReport } from './consumer-options.js';
 import { runPass, type PassOutcome, type PassRequest } from './consumer-pass.js';
 
@@ -88,6 +91,7 @@ export class ConsumerRunner {
     let idle = 0;
     let nextRetryAt: number | undefined;
     let leasedElsewhere = false;
+    if (!(await this.hasWork())) return { ...totals, leasedElsewhere };
     const partitions = Math.max(1, await this.options.partitions());
     for (let guard = 0; guard < 1_000_000; guard++) {
       const outcome = await this.pass();
@@ -107,6 +111,30 @@ export class ConsumerRunner {
       if (idle >= partitions) break;
     }
     return { ...totals, leasedElsewhere, ...(nextRetryAt !== undefined ? { nextRetryAt: new Date(nextRetryAt).toISOString() } : {}) };
+  }
+
+  /**
+   * One read instead of a round of passes when nothing is to do: no event of the consumer's types
+   * after its lowest checkpoint and no retry due. (Only for a runner of one named consumer.)
+   */
+  private async hasWork(): Promise<boolean> {
+    const name = this.consumerName;
+    if (name === undefined) return true;
+    return runRead(this.ctx, async (op) => {
+      const rows = await consumerPartitions(op, name);
+      if (rows.length === 0) return false;
+      const from = Math.min(...rows.map((r) => r.position));
+      const types = rows[0]!.types;
+      const filters: Filter[] = [{ op: 'gt', field: 'position', value: from }];
+      if (types) filters.push({ op: 'in', field: 'type', values: types });
+      const { rows: next } = await op.query('event', { filter: { op: 'and', filters }, limit: 1 });
+      if (next.length) return true;
+      const { rows: due } = await op.query('consumerBacklog', {
+        filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: 'pending' }, { op: 'lte', field: 'nextAttemptAt', value: op.now }] },
+        limit: 1,
+      });
+      return due.length > 0;
+    });
   }
 
   private async pass(): Promise<PassOutcome> {
@@ -167,6 +195,8 @@ export class ConsumerRunner {
         idle = 0;
         const untilRetry = outcome.nextRetryAt === undefined ? Infinity : Math.max(0, outcome.nextRetryAt - this.ctx.clock.now());
         await this.sleep(Math.min(this.options.pollMs, untilRetry));
+        // Woken or polled: a cheap look before another round of passes.
+        while (this.running && !(await this.hasWork())) await this.sleep(this.options.pollMs);
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) {
           this.running = false;

@@ -200,7 +200,7 @@ export class Scheduler {
 
   private async runTick(): Promise<TickReport> {
     const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0 };
-    const runner = await this.noticeRunner();
+    const runner = await this.retrying(counts, () => this.noticeRunner());
     for (let round = 0; round < 10_000; round++) {
       const progressed = await this.retrying(counts, () => this.processTaskBatch(counts));
       if (!progressed) break;
@@ -209,7 +209,7 @@ export class Scheduler {
       const progressed = await this.retrying(counts, () => this.processRottingBatch(counts));
       if (!progressed) break;
     }
-    const drained = await this.retrying(counts, () => runner.drain());
+    const drained = runner ? await this.retrying(counts, () => runner.drain()) : undefined;
     counts.delivered = drained ? drained.handled : 0;
     this.othersHoldNotices = drained?.leasedElsewhere ?? true;
     if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered > 0) {
@@ -294,6 +294,8 @@ export class Scheduler {
   }
 
   private async processTaskBatch(counts: { reminders: number; due: number; overdue: number; recurrences: number }): Promise<boolean> {
+    // A read first: most ticks find nothing, and a write transaction would hold the engine's write lock for nothing.
+    if (!(await this.hasDueTasks())) return false;
     let handled = 0;
     const local = { reminders: 0, due: 0, overdue: 0, recurrences: 0 };
     {
@@ -365,6 +367,12 @@ export class Scheduler {
   }
 
   private async processRottingBatch(counts: { rotting: number }): Promise<boolean> {
+    const any = await runRead(this.ctx, async (op) => {
+      const filter = await rottingFilter(op);
+      if (filter.op === 'or' && filter.filters.length === 0) return false;
+      return (await op.query('deal', { filter: { op: 'and', filters: [filter, { op: 'eq', field: 'rottingSince', value: null }] }, limit: 1 })).rows.length > 0;
+    });
+    if (!any) return false;
     let handled = 0;
     let rotting = 0;
     {

@@ -251,8 +251,9 @@ const event: EntitySchema = {
     { name: 'subject', fields: ['subjectId', 'at'] },
     { name: 'type', fields: ['type', 'at'] },
     { name: 'at', fields: ['at'] },
-    // The change feed: the tenant's events in commit order.
+    // The change feed: the tenant's events in commit order; by type for consumers that filter types.
     { name: 'feed', fields: ['position'] },
+    { name: 'typeFeed', fields: ['type', 'position'] },
   ],
 };
 
