@@ -17,9 +17,18 @@ interface Open {
   schema?: string;
   tenantId: string;
   logDir: string;
-  role: 'consumer' | 'scheduler' | 'webhooks';
+  role: 'consumer' | 'scheduler' | 'webhooks' | 'writer';
   leaseMs: number;
 }
+
+/** For the writer role: creates or updates a contact, returns its id and version. */
+interface Write {
+  cmd: 'createContact' | 'updateContact';
+  name: string;
+  id?: string;
+}
+
+let writer: Awaited<ReturnType<typeof createCrm>> | undefined;
 
 const log = (dir: string, name: string, line: string) => appendFileSync(join(dir, `${name}-${process.pid}.log`), `${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,11 +87,22 @@ async function open(message: Open): Promise<unknown> {
     })();
   }
   if (message.role === 'webhooks') crm.webhooks.start();
+  if (message.role === 'writer') writer = crm;
   return { pid: process.pid };
 }
 
-process.on('message', (message: Open & { seq: number }) => {
-  open(message).then(
+async function write(message: Write): Promise<unknown> {
+  if (message.cmd === 'createContact') {
+    const contact = await writer!.contacts.create({ name: message.name });
+    return { id: contact.id, version: contact.version };
+  }
+  const current = await writer!.contacts.get(message.id!);
+  const contact = await writer!.contacts.update(message.id!, { version: current.version, name: message.name });
+  return { id: contact.id, version: contact.version };
+}
+
+process.on('message', (message: (Open | Write) & { seq: number }) => {
+  (message.cmd === 'open' ? open(message) : write(message)).then(
     (result) => process.send!({ seq: message.seq, result }),
     (error: unknown) => process.send!({ seq: message.seq, error: error instanceof Error ? error.message : String(error) }),
   );
