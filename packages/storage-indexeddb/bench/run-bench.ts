@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: runs bench/bench-page.ts in headless Chromium (playwright-core, /usr/bin/chromium),
+ * `pnpm bench`: runs bench/bench-page.ts in headless Chromium (playwright-core, the Chromium of @crmkit/test-support),
  * prints a table, and with `--json FILE` writes the entries (`name`, `crmkit_ms`, `raw_ms`, `ratio`).
  * Also reports the adapter's minified + gzipped size. Options: --deals N (10000), --rounds R (3), --reads K (15).
  */
