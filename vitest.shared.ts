@@ -12,6 +12,7 @@ export const alias = {
   '@crmkit/core/observe': src('./packages/core/src/observe/index.ts'),
   '@crmkit/core/storage': src('./packages/core/src/storage/index.ts'),
   '@crmkit/core': src('./packages/core/src/index.ts'),
+  '@crmkit/storage-sqlite/pglite': src('./packages/storage-sqlite/src/pglite.ts'),
   '@crmkit/storage-sqlite': src('./packages/storage-sqlite/src/index.ts'),
   '@crmkit/storage-indexeddb': src('./packages/storage-indexeddb/src/index.ts'),
   '@crmkit/react-hooks': src('./packages/react-hooks/src/index.ts'),

@@ -1,20 +1,21 @@
-import { createHash } from 'node:crypto';
 import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { createPostgresDialect } from './postgres-dialect.js';
-import { loadPg, type PgPool, type PgPoolClient, type PgQueryConfig } from './postgres-driver.js';
+import type { PgPool, PgPoolClient, PgQueryConfig } from './postgres-driver.js';
 import { columnValues, docText, listValues } from './row-values.js';
 import type { SqlFragment } from './sql-dialect.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
+import { statementName } from './statement-name.js';
 import { isConnectionError, storageFailure } from './storage-errors.js';
 import type { EntityTable, ListTable, ScalarType, StorageLayout } from './table-layout.js';
 
-/** How the PostgreSQL engine connects; validated by `createPostgresStorage`. */
+/** How the PostgreSQL engine connects; validated by `createPostgresStorage` / `createPgliteStorage`. */
 export interface PostgresEngineOptions {
+  /** A pool the caller owns (left open on close). */
   readonly pool?: PgPool;
-  readonly connectionString?: string;
-  readonly maxConnections: number;
+  /** Makes the pool the engine owns (ended on close), when `pool` is not given. */
+  readonly createPool?: () => Promise<PgPool>;
   readonly schema?: string;
   readonly tablePrefix: string;
 }
@@ -58,7 +59,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   const prepared = (fragment: SqlFragment): Prepared => {
     const text = compile(fragment).sql;
     // Named by content: adapters sharing a pool (one per schema) never give one name two texts.
-    return { name: `crmkit_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`, text };
+    return { name: statementName(text), text };
   };
 
   function prepareEntity(t: EntityTable): EntityStatements {
@@ -232,8 +233,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       if (!pool) {
         if (options.pool) pool = options.pool;
         else {
-          const Pool = await loadPg();
-          const own = new Pool({ connectionString: options.connectionString!, max: options.maxConnections, application_name: 'crmkit' });
+          const own = await options.createPool!();
           // An idle client that loses its connection emits 'error' on the pool; unhandled, it would crash the process.
           own.on?.('error', () => undefined);
           pool = own;
