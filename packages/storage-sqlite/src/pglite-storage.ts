@@ -10,6 +10,11 @@ import { invalidInput } from './storage-errors.js';
 export interface PgliteStorageOptions extends PostgresStorageCommonOptions {
   /** An open PGlite database (`new PGlite(…)`, `await PGlite.create(…)` or a `PGliteWorker`); yours, left open on close. */
   readonly pglite: PgliteDatabase;
+  /**
+   * Whether the data outlives the PGlite instance (`capabilities.durable`). Default: from `pglite.dataDir`
+   * (false for memory); set it for a `PGliteWorker`, which does not expose its data directory.
+   */
+  readonly durable?: boolean;
 }
 
 /** True for PGlite data directories that live in memory only. */
@@ -26,9 +31,9 @@ export function pgliteCapabilities(durable: boolean): StorageCapabilities {
 }
 
 const CONTEXT = 'createPgliteStorage';
-const KNOWN = new Set(['pglite', 'schema', 'tablePrefix']);
+const KNOWN = new Set(['pglite', 'schema', 'tablePrefix', 'durable']);
 
-function resolve(options: unknown): { pglite: PgliteDatabase; schema?: string; tablePrefix: string } {
+function resolve(options: unknown): { pglite: PgliteDatabase; schema?: string; tablePrefix: string; durable: boolean } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidInput(CONTEXT, [], 'invalid_type', 'pass { pglite }');
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) if (!KNOWN.has(key)) throw invalidInput(CONTEXT, [key], 'unknown_field', `unknown option "${key}"`);
@@ -42,7 +47,13 @@ function resolve(options: unknown): { pglite: PgliteDatabase; schema?: string; t
   if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
     throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
   }
-  return { pglite: pglite as PgliteDatabase, ...(o.schema !== undefined ? { schema: o.schema as string } : {}), tablePrefix: (o.tablePrefix as string | undefined) ?? '' };
+  if (o.durable !== undefined && typeof o.durable !== 'boolean') throw invalidInput(CONTEXT, ['durable'], 'invalid_type', 'must be a boolean');
+  return {
+    pglite: pglite as PgliteDatabase,
+    ...(o.schema !== undefined ? { schema: o.schema as string } : {}),
+    tablePrefix: (o.tablePrefix as string | undefined) ?? '',
+    durable: (o.durable as boolean | undefined) ?? !inMemory(pglite.dataDir),
+  };
 }
 
 /**
@@ -56,7 +67,8 @@ function resolve(options: unknown): { pglite: PgliteDatabase; schema?: string; t
  * same PGlite wait for it rather than interleave. Never call crmkit from inside your own
  * `pglite.transaction()` callback: crmkit's transaction would wait for yours forever.
  *
- * @param options `{ pglite }` (yours; `close()` leaves it open), plus `schema` (created if missing) and `tablePrefix`.
+ * @param options `{ pglite }` (yours; `close()` leaves it open), plus `schema` (created if missing),
+ *   `tablePrefix` and `durable`.
  * @returns An unopened `StorageAdapter` named `postgres`.
  * @throws CrmError `VALIDATION` for bad options (synchronously).
  * @example
@@ -67,8 +79,8 @@ function resolve(options: unknown): { pglite: PgliteDatabase; schema?: string; t
  * const crm = await createCrm({ storage: createPgliteStorage({ pglite }), tenantId: 'acme' });
  */
 export function createPgliteStorage(options: PgliteStorageOptions): StorageAdapter {
-  const { pglite, schema, tablePrefix } = resolve(options);
+  const { pglite, schema, tablePrefix, durable } = resolve(options);
   // serializeReads: one connection, so reads queue with writes in the adapter instead of waiting in PGlite.
   const engine = { ...createPostgresEngine({ pool: pglitePool(pglite), ...(schema ? { schema } : {}), tablePrefix }), serializeReads: true };
-  return createSqlStorage(engine, pgliteCapabilities(!inMemory(pglite.dataDir)), { ...(schema ? { schema } : {}), tablePrefix });
+  return createSqlStorage(engine, pgliteCapabilities(durable), { ...(schema ? { schema } : {}), tablePrefix });
 }

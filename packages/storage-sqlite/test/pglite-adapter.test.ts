@@ -33,6 +33,7 @@ describe('createPgliteStorage options', () => {
       [{ pglite, schema: 'pg_catalog' }, 'schema'],
       [{ pglite, tablePrefix: '1x' }, 'tablePrefix'],
       [{ pglite, connectionString: 'postgres://x' }, 'connectionString'],
+      [{ pglite, durable: 'yes' }, 'durable'],
     ];
     for (const [options, path] of cases) {
       let error: unknown;
@@ -46,11 +47,13 @@ describe('createPgliteStorage options', () => {
     }
   });
 
-  it('is durable unless the PGlite database lives in memory', () => {
+  it('is durable unless the PGlite database lives in memory, or as told', () => {
     expect(createPgliteStorage({ pglite }).capabilities.durable).toBe(false);
     expect(createPgliteStorage({ pglite: { transaction: pglite.transaction.bind(pglite), dataDir: 'memory://x' } }).capabilities.durable).toBe(false);
     expect(createPgliteStorage({ pglite: { transaction: pglite.transaction.bind(pglite), dataDir: 'idb://crm' } }).capabilities.durable).toBe(true);
     expect(createPgliteStorage({ pglite: { transaction: pglite.transaction.bind(pglite), dataDir: '/var/lib/crm' } }).capabilities.durable).toBe(true);
+    expect(createPgliteStorage({ pglite: { transaction: pglite.transaction.bind(pglite) }, durable: true }).capabilities.durable).toBe(true); // a PGliteWorker
+    expect(createPgliteStorage({ pglite: { transaction: pglite.transaction.bind(pglite), dataDir: '/var/lib/crm' }, durable: false }).capabilities.durable).toBe(false);
   });
 });
 
