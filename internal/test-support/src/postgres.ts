@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinaries, type PostgresBinariesSource } from './postgres-binaries.js';
-import { binariesReachableBy, serverAccount } from './server-account.js';
+import { binariesReachableBy, serverAccount, sharedTmpdir } from './server-account.js';
 
 export { findPostgresBinaries, type PostgresBinaries, type PostgresBinariesSource } from './postgres-binaries.js';
 
@@ -50,7 +49,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   const found = findPostgresBinaries();
   const account = serverAccount();
   const bin = await binariesReachableBy(found.bin, account, found.packageId ?? found.version);
-  const dir = mkdtempSync(join(tmpdir(), 'crmkit-pg-'));
+  const dir = mkdtempSync(join(sharedTmpdir(account), 'crmkit-pg-'));
   if (account) chownSync(dir, account.uid, account.gid);
   const data = join(dir, 'data');
   const run = (name: string, args: string[]) =>

@@ -35,7 +35,7 @@ export function serverAccount(): ServerAccount | undefined {
   return { name, uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
-/** True when every directory from `/` to `path` can be traversed, and `path` read, by other users. */
+/** True when other users can traverse every directory from `/` to `path`, and read (and execute) `path`. */
 function openToOthers(path: string): boolean {
   const { root } = parse(path);
   for (let p = path; ; p = dirname(p)) {
@@ -45,8 +45,20 @@ function openToOthers(path: string): boolean {
 }
 
 /**
+ * Where to put what the server account must reach (its data directory, a copy of the binaries):
+ * the temp directory, unless `TMPDIR` is private (e.g. made by `mktemp -d`), then `/tmp`.
+ *
+ * @throws Error when neither can be reached by other users.
+ */
+export function sharedTmpdir(account: ServerAccount | undefined): string {
+  if (!account) return tmpdir();
+  for (const dir of [tmpdir(), '/tmp']) if (openToOthers(dir)) return dir;
+  throw new Error(`PostgreSQL runs as ${account.name}, which cannot reach ${tmpdir()} or /tmp; point TMPDIR at a directory other users can traverse`);
+}
+
+/**
  * Makes the PostgreSQL installation holding `bin` usable by `account`: as is when other users can reach
- * it, else copied once (atomically) to `<tmpdir>/crmkit-postgres-<id>-<uid>` — a checkout under a
+ * it, else copied once (atomically) to `<shared tmp>/crmkit-postgres-<id>-<uid>` — a checkout under a
  * private home directory (mode 700) cannot be read by `nobody`.
  *
  * @param bin The `bin` directory; its parent holds `lib` and `share`, which are copied with it.
@@ -55,7 +67,7 @@ function openToOthers(path: string): boolean {
  */
 export async function binariesReachableBy(bin: string, account: ServerAccount | undefined, id: string): Promise<string> {
   if (!account || openToOthers(join(bin, 'postgres'))) return bin;
-  const target = join(tmpdir(), `crmkit-postgres-${id.replace(/[^a-zA-Z0-9.-]+/g, '_')}-${process.getuid?.() ?? 0}`);
+  const target = join(sharedTmpdir(account), `crmkit-postgres-${id.replace(/[^a-zA-Z0-9.-]+/g, '_')}-${process.getuid?.() ?? 0}`);
   await materializeOnce(target, async (tmp) => {
     cpSync(dirname(bin), tmp, { recursive: true, verbatimSymlinks: true });
     chmodSync(tmp, 0o755);

@@ -74,7 +74,28 @@ describe('startPostgresServer', () => {
   });
 });
 
-describe.runIf(asRoot)('binaries under a private directory, as root', () => {
+describe.runIf(asRoot)('private directories, as root', () => {
+  it('starts the server when TMPDIR is private (mktemp -d): its files go to /tmp, which nobody can reach', async () => {
+    const privateTmp = mkdtempSync(join(tmpdir(), 'crmkit-private-tmp-'));
+    vi.stubEnv('TMPDIR', privateTmp);
+    vi.stubEnv('CRMKIT_PG_BIN', '');
+    try {
+      const server = await startPostgresServer();
+      try {
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        const { rows } = await client.query<{ data: string }>("SELECT current_setting('data_directory') AS data");
+        await client.end();
+        expect(rows[0]!.data.startsWith('/tmp/crmkit-pg-')).toBe(true);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(privateTmp, { recursive: true, force: true });
+    }
+  });
+
   it('are copied once to a directory the server account can read, owned by root and shut to other writers', async () => {
     const home = mkdtempSync(join(tmpdir(), 'crmkit-home-')); // mode 700, like /root
     const id = `test-${process.pid}-${Date.now()}`;
