@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs .ci/run on a fresh clone of this repository as if the machine had nothing but Node: in a private
-# mount namespace (Linux, as root) that hides the system PostgreSQL, the Chromium libraries (NSS, NSPR),
-# the system fonts and the `postgres` OS user, with CRMKIT_NO_SYSTEM_FALLBACK=1, an empty pnpm store
+# mount namespace (Linux, as root) that hides the system PostgreSQL, any system Chromium and the
+# libraries it needs (NSS, NSPR), the system fonts and the `postgres` OS user, with CRMKIT_NO_SYSTEM_FALLBACK=1, an empty pnpm store
 # and a private TMPDIR. Usage: scripts/bare-machine-check.sh [BRANCH]   (default: the current branch)
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "run as root (it uses unshare -m and bind mounts)" >&2; exit 1; }
@@ -23,8 +23,10 @@ unshare -m --propagation private bash -euo pipefail -c '
   for bin in initdb pg_ctl postgres; do hide_file "/usr/local/bin/$bin"; done
   for lib in /usr/lib/x86_64-linux-gnu/lib{nss3,nssutil3,smime3,nspr4,plc4,plds4,softokn3,freebl3}.so; do hide_file "$lib"; done
   hide_dir /usr/share/fonts
+  for c in /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome; do hide_file "$c"; done
+  hide_dir /usr/lib/chromium
   mount --bind "$work/passwd" /etc/passwd
-  for c in chromium chromium-browser google-chrome; do ! command -v "$c" >/dev/null || { echo "a system $c is on PATH" >&2; exit 1; }; done
+  for c in chromium chromium-browser google-chrome; do ! "$c" --version >/dev/null 2>&1 || { echo "a system $c still runs" >&2; exit 1; }; done
   ! id postgres >/dev/null 2>&1 || { echo "the postgres user is still visible" >&2; exit 1; }
   cd "$work/fresh"
   unset XDG_CACHE_HOME CRMKIT_CHROMIUM CRMKIT_PG_BIN CRMKIT_TEST_POSTGRES_URL
