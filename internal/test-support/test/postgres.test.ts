@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { findPostgresBinaries, startPostgresServer, testPostgres } from '../src/postgres.js';
-import { binariesReachableBy, serverAccount } from '../src/server-account.js';
+import { binariesReachableBy, serverAccount, sharedTmpdir } from '../src/server-account.js';
 
 afterEach(() => vi.unstubAllEnvs());
 const asRoot = process.getuid?.() === 0;
@@ -97,9 +97,10 @@ describe.runIf(asRoot)('private directories, as root', () => {
   });
 
   it('are copied once to a directory the server account can read, owned by root and shut to other writers', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'crmkit-home-')); // mode 700, like /root
+    const shared = sharedTmpdir(serverAccount()); // TMPDIR, or /tmp when TMPDIR is private
+    const home = mkdtempSync(join(shared, 'crmkit-home-')); // mode 700, like /root
     const id = `test-${process.pid}-${Date.now()}`;
-    const copy = join(tmpdir(), `crmkit-postgres-${id}-0`);
+    const copy = join(shared, `crmkit-postgres-${id}-0`);
     try {
       mkdirSync(join(home, 'native', 'bin'), { recursive: true });
       mkdirSync(join(home, 'native', 'share'));
