@@ -1,7 +1,7 @@
 // The storage and reports conformance suites on PGlite (PostgreSQL in WebAssembly, in this process):
 // one in-memory database for the file, a fresh schema per test (as on the PostgreSQL server).
 import { afterAll } from 'vitest';
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing';
+import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createPgliteStorage, pgliteCapabilities } from '@crmkit/storage-sqlite/pglite';
 import { createPgliteTestBed } from './support/pglite-subjects.js';
 

@@ -12,20 +12,18 @@ import { build, type Plugin } from 'esbuild';
 import { launchChromium } from '@crmkit/test-support/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alias } from '../../../vitest.shared.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ORIGIN = 'http://localhost:4174';
 const PGLITE_DIST = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')); // .../dist/index.cjs
 
-/** Resolves the workspace packages to their sources, as the tests do. */
+/** Resolves the workspace packages (every entry point) to their sources, as the tests do. */
 const sources: Plugin = {
   name: 'crmkit-sources',
   setup(b) {
-    const map: Record<string, string> = {
-      '@crmkit/core': here('../../core/src/index.ts'),
-      '@crmkit/storage-sqlite/pglite': here('../src/pglite.ts'),
-    };
-    b.onResolve({ filter: /^@crmkit\/(core|storage-sqlite\/pglite)$/ }, (args) => ({ path: map[args.path]! }));
+    const map: Record<string, string> = alias;
+    b.onResolve({ filter: /^@crmkit\// }, (args) => (map[args.path] ? { path: map[args.path] } : undefined));
   },
 };
 
