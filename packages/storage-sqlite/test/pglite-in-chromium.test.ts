@@ -1,6 +1,7 @@
 /**
  * PGlite storage in a real browser: the page bundle (test/browser/pglite-page.ts) runs crmkit on PGlite
- * persisted in Chromium's IndexedDB (`idb://`), writes on one page load and reads back on the next.
+ * persisted in Chromium's IndexedDB (`idb://`, created from a dump of a fresh database), writes on one
+ * page load and reads back on the next.
  * And the `@crmkit/storage-sqlite/pglite` entry bundles for the browser with nothing external: no
  * `node:` module, no pg, no better-sqlite3.
  */
@@ -13,6 +14,7 @@ import { launchChromium } from '@crmkit/test-support/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alias } from '../../../vitest.shared.js';
+import { pgliteTemplate } from './support/pglite-subjects.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ORIGIN = 'http://localhost:4174';
@@ -35,6 +37,7 @@ const PGLITE_NODE_ONLY = ['node:*'];
 
 let browser: Browser;
 let script: string;
+let template: Buffer;
 
 beforeAll(async () => {
   const result = await build({
@@ -49,6 +52,7 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   script = result.outputFiles[0]!.text;
+  template = readFileSync(await pgliteTemplate());
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -60,6 +64,7 @@ async function openPage(): Promise<Page> {
   await context.route(`${ORIGIN}/**`, (route) => {
     const file = new URL(route.request().url()).pathname.slice(1);
     if (file === 'bundle.js') return route.fulfill({ contentType: 'text/javascript', body: script });
+    if (file === 'template.tar') return route.fulfill({ contentType: 'application/x-tar', body: template });
     if (file === '') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><script type="module" src="/bundle.js"></script>' });
     // pglite.wasm, pglite.data, initdb.wasm: PGlite fetches them next to its module (here: the bundle).
     if (/^[a-z]+\.(wasm|data)$/.test(file)) return route.fulfill({ contentType: file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream', body: readFileSync(join(PGLITE_DIST, file)) });
@@ -90,7 +95,7 @@ describe('PGlite storage in Chromium', () => {
     expect(read).toMatchObject({ title: 'Browser deal', stage: 'proposal', amount: 4200_00 });
     expect(read.events).toContain('deal.created');
     expect(read.events).toContain('deal.stageChanged');
-  });
+  }, 240_000); // WebAssembly PostgreSQL in a browser on a shared 2-core machine: slow, never a timing check
 
   it('the @crmkit/storage-sqlite/pglite entry bundles for browsers with nothing left external', async () => {
     const result = await build({

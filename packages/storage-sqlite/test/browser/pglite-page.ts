@@ -6,15 +6,20 @@ import { createPgliteStorage } from '@crmkit/storage-sqlite/pglite';
 
 const DATA_DIR = 'idb://crmkit-pglite-test';
 
-async function open(): Promise<{ crm: Crm; close: () => Promise<void>; durable: boolean }> {
-  const pglite = await PGlite.create(DATA_DIR);
+/**
+ * Opens the database; `fromTemplate` creates it from the dump of a fresh database that the test serves
+ * (initdb in WebAssembly takes minutes in a browser on a busy machine; the later open is a plain one).
+ */
+async function open(fromTemplate = false): Promise<{ crm: Crm; close: () => Promise<void>; durable: boolean }> {
+  const loadDataDir = fromTemplate ? await (await fetch('/template.tar')).blob() : undefined;
+  const pglite = await PGlite.create(DATA_DIR, loadDataDir ? { loadDataDir } : {});
   const storage = createPgliteStorage({ pglite, schema: 'crm' });
   const crm = await createCrm({ storage, tenantId: 'acme', actor: { userId: 'anna' }, logger: silentLogger });
   return { crm, durable: storage.capabilities.durable, close: async () => (await crm.close(), await pglite.close()) };
 }
 
 async function write(): Promise<{ dealId: string; durable: boolean; board: string[] }> {
-  const { crm, close, durable } = await open();
+  const { crm, close, durable } = await open(true);
   try {
     const sales = await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'proposal', name: 'Proposal', probability: 60 }] });
     const deal = await crm.deals.create({ title: 'Browser deal', value: { amount: 4200_00, currency: 'EUR' } });

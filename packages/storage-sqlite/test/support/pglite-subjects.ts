@@ -12,11 +12,13 @@ function pgliteVersion(): string {
 }
 
 /**
- * A new in-memory PGlite database for tests. A fresh `PGlite.create()` runs initdb in WebAssembly
- * (8–20 s on a busy 2-core machine); loading a dump of a freshly initialised database takes about one
- * second, so the dump is made once per PGlite version and kept in the temp directory.
+ * A dump (tar) of a freshly initialised PGlite database: made once per PGlite version and kept in the
+ * temp directory. A fresh `PGlite.create()` runs initdb in WebAssembly (8–20 s on a busy 2-core
+ * machine, more in a browser); loading this dump takes about one second.
+ *
+ * @returns The path of the tar file.
  */
-export async function createTestPglite(): Promise<PGlite> {
+export async function pgliteTemplate(): Promise<string> {
   const dir = join(tmpdir(), `crmkit-pglite-template-${pgliteVersion()}-${process.getuid?.() ?? 0}`);
   await materializeOnce(dir, async (tmp) => {
     const fresh = await PGlite.create();
@@ -26,7 +28,12 @@ export async function createTestPglite(): Promise<PGlite> {
       await fresh.close();
     }
   });
-  return PGlite.create({ loadDataDir: new Blob([readFileSync(join(dir, 'datadir.tar'))]) });
+  return join(dir, 'datadir.tar');
+}
+
+/** A new in-memory PGlite database for tests, loaded from {@link pgliteTemplate}. */
+export async function createTestPglite(): Promise<PGlite> {
+  return PGlite.create({ loadDataDir: new Blob([readFileSync(await pgliteTemplate())]) });
 }
 
 /** One PGlite database shared by the tests of a file, a fresh schema per test (as on the PostgreSQL server). */
