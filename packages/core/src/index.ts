@@ -84,16 +84,18 @@ export { scoreDuplicate, duplicateKeys, type DuplicateProbe, type DuplicateReaso
 
 export { where, type Filter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
 export { matchFilter } from './query/match.js';
+export { filterFields } from './query/query-spec.js';
 export { compareValues, compareStrings, compareRows, compareRowToPosition } from './query/compare.js';
 export { encodeCursor, decodeCursor, type CursorPosition } from './query/cursor.js';
 export { executeQuery, executeAggregate, paginate } from './query/execute.js';
 export { getPath } from './query/path.js';
 
-export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Change, ChangeBatch } from './storage/storage-adapter.js';
-export { CUSTOM_PATH_PATTERN, entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type FieldType } from './storage/storage-schema.js';
+export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Change, ChangeBatch, RuntimeIndexSpec } from './storage/storage-adapter.js';
+export { CUSTOM_PATH_PATTERN, entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type FieldType, type AggregateViewSpec } from './storage/storage-schema.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity, type LeadField, type ContactField, type CompanyField, type DealField, type TaskField, type ActivityField, type EventField, type StageVisitField, type PipelineField } from './storage/crm-schema.js';
 export { createMemoryStorage, type MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js';
-export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './storage/adapter-guards.js';
+export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './storage/adapter-guards.js';
+export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup, sameViewContribution, type ViewGroup, type ViewRead } from './storage/aggregate-views.js';
 
 export type { Money } from './schema/primitives.js';
 export type { RecordBase, RecordRef, RecordType } from './schema/record.js';

@@ -6,7 +6,8 @@ import type { ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
 import { runQuery } from './run-query.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
-import { fromStored, toStored, type DatabaseLayout, type StoredRecord } from './store-layout.js';
+import { fromStored, toStored, VIEWS, type DatabaseLayout, type StoredRecord } from './store-layout.js';
+import { updateViews, type ViewCache } from './view-groups.js';
 
 /** What one transaction needs from its adapter. */
 export interface TransactionContext {
@@ -73,6 +74,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   /** Staged writes: entity → tenant → id → row (`null`: deleted). */
   const staging = new Map<string, Map<string, Map<string, Row | null>>>();
   const changes: Change[] = [];
+  const views: ViewCache = new Map();
   let finished = false;
   let done = false;
   let aborted: unknown;
@@ -112,7 +114,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     const store = ctx.layout.stores.get(entity);
     if (!store) throw storageError(`Unknown entity "${entity}"`, 'transaction', false);
     try {
-      return await body({ tx: ctx.tx, api: ctx.api, store, tenantId, staged: staging.get(entity)?.get(tenantId) });
+      return await body({ tx: ctx.tx, api: ctx.api, store, tenantId, staged: staging.get(entity)?.get(tenantId), views });
     } catch (error) {
       throw translate(error);
     }
@@ -140,12 +142,17 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           const byTenant = staging.get(entity) ?? staging.set(entity, new Map()).get(entity)!;
           const staged = byTenant.get(tenantId) ?? byTenant.set(tenantId, new Map()).get(tenantId)!;
           const stored = await readForWrite(scope, ops, staged);
+          const moved: [Row | undefined, Row | undefined][] = [];
           for (const op of ops) {
             const id = idOf(op);
-            checkWriteVersion(entity, op, staged.has(id) ? (staged.get(id) ?? undefined) : stored.get(id));
-            staged.set(id, op.type === 'delete' ? null : op.row);
-            changes.push(op.type === 'delete' ? { entity, tenantId, id, op: 'delete' } : { entity, tenantId, id, op: 'put', row: op.row });
+            const before = staged.has(id) ? (staged.get(id) ?? undefined) : stored.get(id);
+            checkWriteVersion(entity, op, before);
+            const after = op.type === 'delete' ? undefined : op.row;
+            staged.set(id, after ?? null);
+            changes.push(after ? { entity, tenantId, id, op: 'put', row: after } : { entity, tenantId, id, op: 'delete' });
+            moved.push([before, after]);
           }
+          if (scope.store.views.length) await updateViews(scope, moved);
         } catch (error) {
           throw (poisoned ??= translate(error));
         }
@@ -181,6 +188,11 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           applied++;
         }
       }
+    }
+    const groups = raw.objectStore(VIEWS);
+    for (const group of views.values()) {
+      if (group.count) groups.put(group);
+      else groups.delete(group.k);
     }
     raw.commit?.();
   } catch (error) {

@@ -2,6 +2,7 @@ import type { Row } from '@crmkit/core';
 import { request, walk } from './idb-request.js';
 import type { KeyApi, Plan } from './query-planner.js';
 import type { StoredRecord, StoreLayout } from './store-layout.js';
+import type { ViewCache } from './view-groups.js';
 
 /** What a read inside a transaction needs: the engine transaction, the store and the tenant. */
 export interface ReadScope {
@@ -14,6 +15,8 @@ export interface ReadScope {
    * whatever IndexedDB holds for the same id.
    */
   readonly staged: ReadonlyMap<string, Row | null> | undefined;
+  /** Groups of materialized aggregates this transaction changed (every entity, every tenant). */
+  readonly views: ViewCache;
 }
 
 /** Batches that start at `first` records and grow fourfold. */

@@ -1,30 +1,34 @@
-import { executeAggregate, getPath, matchFilter, type AggregateMetric, type AggregateRow, type AggregateSpec, type Filter } from '@crmkit/core';
-
-/** Every field a filter tree mentions. */
-function fieldsOf(filter: Filter | undefined, into: string[] = []): string[] {
-  if (!filter) return into;
-  if ('filters' in filter) for (const f of filter.filters) fieldsOf(f, into);
-  else into.push(filter.field);
-  return into;
-}
-
-/** The same filter over projection slots instead of field paths. */
-function onSlots(filter: Filter, slot: (field: string) => string): Filter {
-  return 'filters' in filter ? { op: filter.op, filters: filter.filters.map((f) => onSlots(f, slot)) } : { ...filter, field: slot(filter.field) };
-}
+import { executeAggregate, filterFields, getPath, matchFilter, type AggregateRow, type AggregateSpec, type Row } from '@crmkit/core';
 import { request } from './idb-request.js';
 import { planQuery } from './query-planner.js';
 import { growing, scanPlan, sourceOf, type ReadScope } from './read-scope.js';
 import { fromStored, type StoredRecord } from './store-layout.js';
+import { viewAggregate } from './view-groups.js';
+
+/** A copy of `row` with only `fields` (dotted paths): what an aggregate needs to keep of a row. */
+function project(row: Row, fields: readonly string[]): Row {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const value = getPath(row, field);
+    if (value === undefined) continue;
+    const path = field.split('.');
+    let target = out;
+    for (const segment of path.slice(0, -1)) target = (target[segment] ??= {}) as Record<string, unknown>;
+    target[path[path.length - 1]!] = value;
+  }
+  return out as unknown as Row;
+}
 
 /**
- * Computes an aggregate. When the plan's ranges hold exactly the matching rows, every metric is a
- * count and every group field is fixed by the filter, the engine counts the ranges and no record is
- * read. Otherwise matching rows stream past in batches and only a projection of each — the values of
- * the fields the aggregate uses, as an array addressed `'0'`, `'1'`, … — is kept for core's
- * `executeAggregate`, so the meaning is the reference's and memory stays a few values per match.
+ * Computes an aggregate. A materialized aggregate that fits answers from its groups (`viewAggregate`).
+ * When the plan's ranges hold exactly the matching rows, every metric is a count and every group field
+ * is fixed by the filter, the engine counts the ranges and no record is read. Otherwise matching rows
+ * stream past in batches and only a projection of each — the fields the aggregate uses — is kept for
+ * core's `executeAggregate`, so the meaning is the reference's and memory stays a few values per match.
  */
 export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promise<AggregateRow[]> {
+  const fromView = await viewAggregate(scope, spec);
+  if (fromView) return fromView;
   const plan = planQuery(scope.store, scope.tenantId, spec.filter, [], undefined, undefined, scope.api);
   const groupBy = spec.groupBy ?? [];
   const metrics = Object.entries(spec.metrics);
@@ -35,27 +39,17 @@ export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promi
     for (const range of plan.ranges) count += await request(source.count(range));
     return count === 0 && groupBy.length ? [] : [{ group: Object.fromEntries(groupBy.map((f) => [f, plan.fixed.get(f)!])), values: Object.fromEntries(metrics.map(([alias]) => [alias, count])) }];
   }
-  const fields = [...new Set([...groupBy, ...metrics.flatMap(([, m]) => [...(m.fn === 'count' ? [] : [m.field]), ...fieldsOf(m.where)])])];
-  const slot = (field: string) => String(fields.indexOf(field));
-  const projections: unknown[][] = [];
+  const fields = [...groupBy, ...metrics.flatMap(([, m]) => [...(m.fn === 'count' ? [] : [m.field]), ...filterFields(m.where)])];
+  const projections: Row[] = [];
   const seen = plan.dedupe ? new Set<string>() : undefined;
-  const add = (row: object) => {
-    if (!seen?.has((row as StoredRecord).id) && matchFilter(row, spec.filter)) projections.push(fields.map((f) => getPath(row, f)));
-    seen?.add((row as StoredRecord).id);
+  const add = (row: Row) => {
+    if (!seen?.has(row.id) && matchFilter(row, spec.filter)) projections.push(project(row, fields));
+    seen?.add(row.id);
   };
   await scanPlan(scope, plan, growing(1000), (record) => {
     // Multi-entry indexes span tenants; the transaction's own writes replace what is stored.
     if (record.tenantId === scope.tenantId && !staged?.has(record.id)) add(fromStored(record));
   }, true);
   if (staged) for (const row of staged.values()) if (row) add(row);
-  const projected = executeAggregate(projections, {
-    groupBy: groupBy.map(slot),
-    metrics: Object.fromEntries(
-      metrics.map(([alias, m]) => {
-        const where = m.where ? { where: onSlots(m.where, slot) } : {};
-        return [alias, (m.fn === 'count' ? { fn: 'count', ...where } : { fn: m.fn, field: slot(m.field), ...where }) as AggregateMetric];
-      }),
-    ),
-  });
-  return projected.map(({ group, values }) => ({ group: Object.fromEntries(groupBy.map((f) => [f, group[slot(f)]!])), values }));
+  return executeAggregate(projections, { groupBy, metrics: spec.metrics });
 }

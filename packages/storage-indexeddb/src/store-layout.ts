@@ -1,11 +1,21 @@
-import { CrmError, getPath, type FieldType, type Row, type StorageSchema } from '@crmkit/core';
+import { CrmError, getPath, type AggregateViewSpec, type EntitySchema, type FieldType, type Row, type StorageSchema } from '@crmkit/core';
 import { encodeValue, MISSING } from './key-encoding.js';
 
 /**
  * Bumped whenever the way rows are stored or indexed changes; part of the database version so
  * that a new adapter release migrates databases written by an older one.
  */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
+
+/**
+ * The object store of materialized aggregates (`EntitySchema.aggregates`): one record per view, tenant
+ * and group, keyed `[view key, tenantId, first group value (encoded), group id]`, plus the record `'def'`
+ * holding the definitions the stored groups were built with.
+ */
+export const VIEWS = '$views';
+
+/** Runtime indexes (custom fields, `ensureIndexes`) are named `$` + the field path. */
+export const RUNTIME_INDEX = '$';
 
 /**
  * What IndexedDB stores for a row: the row itself whenever its indexed values are already
@@ -40,12 +50,32 @@ export interface StoreLayout {
   readonly types: Readonly<Record<string, FieldType>>;
   /** Indexed scalar fields (and `id`): their stored values must be encoded keys. */
   readonly scalars: readonly string[];
+  /** The entity's schema (its materialized aggregates are answered from `VIEWS`). */
+  readonly schema: EntitySchema;
+  /** Materialized aggregates, with their key in `VIEWS` (`entity.name`). */
+  readonly views: readonly { readonly key: string; readonly view: AggregateViewSpec }[];
 }
 
 export interface DatabaseLayout {
   readonly version: number;
   readonly stores: ReadonlyMap<string, StoreLayout>;
+  /** Every object store a transaction spans: the entities, then `VIEWS`. */
   readonly storeNames: readonly string[];
+}
+
+/** A source over one runtime-indexed field: keys `[tenantId, value, id]`. */
+const runtimeSource = (field: string): KeySource => ({ name: RUNTIME_INDEX + field, fields: [field, 'id'], multi: false, keyPath: ['tenantId', field, 'id'] });
+
+/** `store` with runtime indexes over `fields` too (those it has already are kept once). */
+export function withRuntimeIndexes(store: StoreLayout, fields: Iterable<string>): StoreLayout {
+  const add = [...new Set(fields)].filter((f) => !store.indexes.some((ix) => ix.name === RUNTIME_INDEX + f));
+  if (!add.length) return store;
+  return {
+    ...store,
+    indexes: [...store.indexes, ...add.map(runtimeSource)],
+    types: { ...store.types, ...Object.fromEntries(add.map((f) => [f, 'string' as const])) },
+    scalars: [...store.scalars, ...add],
+  };
 }
 
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -76,10 +106,13 @@ export function buildLayout(schema: StorageSchema): DatabaseLayout {
       types,
       scalars: [...scalars],
       primary: { name: undefined, fields: ['id'], multi: false, keyPath: ['tenantId', 'id'] },
+      schema: entity,
+      views: (entity.aggregates ?? []).map((view) => ({ key: `${entity.name}.${view.name}`, view })),
     });
   }
-  // Layout changes bump the database version within a schema version (≤ 99 layouts per schema version).
-  return { version: schema.version * 100 + LAYOUT_VERSION, stores, storeNames: [...stores.keys()] };
+  // Layout changes bump the database version within a schema version (≤ 99 layouts per schema version);
+  // the last three digits count the runtime indexes added since (`ensureIndexes`, ≤ 999).
+  return { version: (schema.version * 100 + LAYOUT_VERSION) * 1000, stores, storeNames: [...stores.keys(), VIEWS] };
 }
 
 /** The record to store for a row (the row itself when nothing needs encoding). Never mutates `row`. */
