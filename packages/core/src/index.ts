@@ -95,7 +95,13 @@ export { CUSTOM_PATH_PATTERN, entitySchemaOf, type StorageSchema, type EntitySch
 export { CRM_STORAGE_SCHEMA, type CrmEntity, type LeadField, type ContactField, type CompanyField, type DealField, type TaskField, type ActivityField, type EventField, type StageVisitField, type PipelineField } from './storage/crm-schema.js';
 export { createMemoryStorage, type MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './storage/adapter-guards.js';
-export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup, sameViewContribution, type ViewGroup, type ViewRead } from './storage/aggregate-views.js';
+export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup, sameViewContribution, viewMoves, type ViewGroup, type ViewRead, type ViewMove, type RowMove } from './storage/aggregate-views.js';
+// Toolkit for adapters over ordered key-value engines (IndexedDB): key encoding, key-path layouts, the index planner, staged writes.
+export { encodeValue, encodeString, compareKeys, MISSING, type Key } from './storage/kv/key-encoding.js';
+export { buildStoreLayouts, withRuntimeIndexes, toStored, fromStored, RUNTIME_INDEX, type StoreLayout, type KeySource, type StoredRecord } from './storage/kv/index-layout.js';
+export { planQuery, type Plan, type KeyRange } from './storage/kv/index-planner.js';
+export { queryCandidates, aggregateCandidates, growing, type PlanScan, type CandidateSource } from './storage/kv/candidate-reads.js';
+export { StagedWrites } from './storage/kv/staged-writes.js';
 
 export type { Money } from './schema/primitives.js';
 export type { RecordBase, RecordRef, RecordType } from './schema/record.js';

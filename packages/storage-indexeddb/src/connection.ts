@@ -2,7 +2,8 @@ import { openDB, unwrap } from 'idb';
 import { request } from './idb-request.js';
 import { upgradeDatabase } from './schema-upgrade.js';
 import { engineError, storageError } from './storage-errors.js';
-import { RUNTIME_INDEX, VIEWS, withRuntimeIndexes, type DatabaseLayout } from './store-layout.js';
+import { RUNTIME_INDEX, withRuntimeIndexes } from '@crmkit/core';
+import { VIEWS, type DatabaseLayout } from './store-layout.js';
 
 /** An open connection and the part of the layout the database really has. */
 export interface Connection {
@@ -39,7 +40,6 @@ async function effectiveLayout(db: IDBDatabase, layout: DatabaseLayout): Promise
 }
 
 export interface ConnectOptions {
-  readonly range: typeof IDBKeyRange;
   readonly name: string;
   readonly layout: DatabaseLayout;
   /** Runtime indexes the database must have: entity → field paths (`ensureIndexes`). */
@@ -79,7 +79,7 @@ function openAt(options: ConnectOptions, version?: number): Promise<IDBDatabase>
         if (settled) return tx.abort();
         clearTimeout(timer);
         try {
-          upgradeDatabase(unwrap(wrapped), unwrap(tx), layout, options.runtime, options.range);
+          upgradeDatabase(unwrap(wrapped), unwrap(tx), layout, options.runtime);
         } catch (error) {
           failure = error;
           tx.abort();
@@ -128,6 +128,7 @@ const isVersionError = (error: unknown) => (error as Error | null)?.name === 'Ve
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const base = options.layout.version;
+  if (typeof indexedDB === 'undefined') throw storageError('IndexedDB is not available here', 'open', false);
   try {
     for (let attempt = 0; ; attempt++) {
       const db = await openAt(options, base).catch((error: unknown) => (isVersionError(error) ? openAt(options) : Promise.reject(error)));

@@ -1,11 +1,10 @@
-import { assertAdapterOpen, checkRuntimeIndexes, CrmError, deliverChangeBatch, type Change, type ChangeBatch, type StorageAdapter, type StorageSchema, type StorageTx } from '@crmkit/core';
+import { assertAdapterOpen, checkRuntimeIndexes, CrmError, deliverChangeBatch, RUNTIME_INDEX, type Change, type ChangeBatch, type StorageAdapter, type StorageSchema, type StorageTx } from '@crmkit/core';
 import { openChangeChannel, type ChangeChannel } from './change-channel.js';
 import { connect, type Connection } from './connection.js';
 import type { IndexedDbStorageOptions } from './indexeddb-storage-options.js';
 import { runTransaction } from './indexeddb-transaction.js';
-import type { KeyApi } from './query-planner.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
-import { buildLayout, RUNTIME_INDEX, type DatabaseLayout } from './store-layout.js';
+import { buildLayout, type DatabaseLayout } from './store-layout.js';
 
 /** The IndexedDB storage adapter. */
 export interface IndexedDbStorage extends StorageAdapter {
@@ -45,8 +44,6 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
   let channel: ChangeChannel | undefined;
   let closed = false;
 
-  const factory = () => globalThis.indexedDB ?? fail(storageError('IndexedDB is not available here', 'open', false));
-  const api: KeyApi = { range: globalThis.IDBKeyRange, cmp: (a, b) => factory().cmp(a, b) };
   const emit = (batch: ChangeBatch) => deliverChangeBatch(listeners, batch);
 
   /** The open connection, or a new one when it was lost (versionchange, browser closed it). */
@@ -54,7 +51,6 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
     db
       ? Promise.resolve(db)
       : (opening ??= connect({
-          range: (factory(), api.range),
           name,
           runtime,
           layout: layout!,
@@ -113,7 +109,6 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
             tx,
             writable: mode === 'rw',
             layout: current.layout,
-            api,
             isClosed: () => closed,
             committed(changes: readonly Change[]) {
               emit({ source: 'local', changes });
@@ -152,8 +147,4 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
       db = undefined;
     },
   };
-}
-
-function fail(error: Error): never {
-  throw error;
 }

@@ -1,6 +1,5 @@
-import { addToViewGroup, emptyViewGroup, viewGroupId, viewGroupKey, type ViewGroup } from '@crmkit/core';
-import { encodeValue } from './key-encoding.js';
-import { fromStored, RUNTIME_INDEX, toStored, VIEWS, withRuntimeIndexes, type DatabaseLayout, type StoredRecord, type StoreLayout } from './store-layout.js';
+import { addToViewGroup, emptyViewGroup, encodeValue, fromStored, RUNTIME_INDEX, toStored, viewGroupId, viewGroupKey, withRuntimeIndexes, type StoredRecord, type StoreLayout, type ViewGroup } from '@crmkit/core';
+import { VIEWS, type DatabaseLayout } from './store-layout.js';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -21,7 +20,7 @@ export const viewRecordKey = (view: string, tenantId: string, key: ViewGroup['ke
  * synchronously in `upgradeneeded`; the rewrites continue through request callbacks, which keep the
  * upgrade transaction alive until they are done.
  */
-export function upgradeDatabase(db: IDBDatabase, tx: IDBTransaction, layout: DatabaseLayout, runtime: ReadonlyMap<string, ReadonlySet<string>>, range: typeof IDBKeyRange): void {
+export function upgradeDatabase(db: IDBDatabase, tx: IDBTransaction, layout: DatabaseLayout, runtime: ReadonlyMap<string, ReadonlySet<string>>): void {
   const views = db.objectStoreNames.contains(VIEWS) ? tx.objectStore(VIEWS) : db.createObjectStore(VIEWS, { keyPath: 'k' });
   const stores: StoreLayout[] = [];
   for (const declared of layout.stores.values()) {
@@ -57,16 +56,16 @@ export function upgradeDatabase(db: IDBDatabase, tx: IDBTransaction, layout: Dat
     const now: Record<string, string> = {};
     for (const store of stores) {
       const stale = store.views.filter(({ key, view }) => built[key] !== (now[key] = JSON.stringify(view)));
-      if (stale.length) rebuildViews(tx, store, stale, range);
+      if (stale.length) rebuildViews(tx, store, stale);
     }
     views.put({ k: 'def', d: now });
   };
 }
 
 /** Recomputes the groups of `stale` views from every stored row of the store (all tenants). */
-function rebuildViews(tx: IDBTransaction, store: StoreLayout, stale: StoreLayout['views'], range: typeof IDBKeyRange): void {
+function rebuildViews(tx: IDBTransaction, store: StoreLayout, stale: StoreLayout['views']): void {
   const views = tx.objectStore(VIEWS);
-  for (const { key } of stale) views.delete(range.bound([key], [key, []]));
+  for (const { key } of stale) views.delete(IDBKeyRange.bound([key], [key, []]));
   const groups = new Map<string, ViewRecord>();
   const cursor = tx.objectStore(store.entity).openCursor();
   cursor.onsuccess = () => {

@@ -1,6 +1,5 @@
-import { addToViewGroup, emptyViewGroup, planViewRead, sameViewContribution, viewGroupKey, type AggregateRow, type AggregateSpec, type Row } from '@crmkit/core';
+import { addToViewGroup, emptyViewGroup, encodeValue, planViewRead, viewMoves, type AggregateRow, type AggregateSpec, type RowMove } from '@crmkit/core';
 import { request } from './idb-request.js';
-import { encodeValue } from './key-encoding.js';
 import type { ReadScope } from './read-scope.js';
 import { viewRecordKey, type ViewRecord } from './schema-upgrade.js';
 import { VIEWS } from './store-layout.js';
@@ -14,25 +13,25 @@ export type ViewCache = Map<string, ViewRecord>;
  * are serialised, across tabs too, so nobody changes it meanwhile), then updated in the cache. The cache
  * is written with the rows, in the same engine transaction, so totals and rows commit or roll back together.
  */
-export async function updateViews(scope: ReadScope, moved: readonly (readonly [Row | undefined, Row | undefined])[]): Promise<void> {
+export async function updateViews(scope: ReadScope, moved: readonly RowMove[]): Promise<void> {
   const os = scope.tx.objectStore(VIEWS);
   for (const { key, view } of scope.store.views) {
-    const steps: [string, Row, 1 | -1][] = [];
-    const load = new Map<string, ViewRecord>();
-    const touch = (row: Row, sign: 1 | -1) => {
-      const values = viewGroupKey(view, row);
-      const k = viewRecordKey(key, scope.tenantId, values);
-      const id = JSON.stringify(k);
-      if (!scope.views.has(id)) load.set(id, { ...emptyViewGroup(view, values), k });
-      steps.push([id, row, sign]);
-    };
-    for (const [before, after] of moved) {
-      if (before && after && sameViewContribution(view, before, after)) continue;
-      if (before) touch(before, -1);
-      if (after) touch(after, 1);
-    }
-    await Promise.all([...load].map(async ([id, empty]) => scope.views.set(id, ((await request(os.get(empty.k))) as ViewRecord | undefined) ?? empty)));
-    for (const [id, row, sign] of steps) addToViewGroup(view, scope.views.get(id)!, row, sign);
+    const moves = viewMoves(view, moved).map((move) => ({ ...move, k: viewRecordKey(key, scope.tenantId, move.key) }));
+    await Promise.all(
+      moves.map(async ({ key: values, k }) => {
+        const id = JSON.stringify(k);
+        if (scope.views.has(id)) return;
+        // Changes count from an empty group; the stored totals are added when they arrive.
+        const group: ViewRecord = { ...emptyViewGroup(view, values), k };
+        scope.views.set(id, group);
+        const stored = (await request(os.get(k))) as ViewRecord | undefined;
+        if (!stored) return;
+        group.count += stored.count;
+        group.inexact += stored.inexact;
+        group.sums = group.sums.map((sum, i) => sum + stored.sums[i]!);
+      }),
+    );
+    for (const { row, sign, k } of moves) addToViewGroup(view, scope.views.get(JSON.stringify(k))!, row, sign);
   }
 }
 
@@ -42,13 +41,13 @@ export async function updateViews(scope: ReadScope, moved: readonly (readonly [R
  * over them. `undefined` when none fits or a group is inexact: the caller computes from rows.
  */
 export async function viewAggregate(scope: ReadScope, spec: AggregateSpec): Promise<AggregateRow[] | undefined> {
-  const { tenantId, store, api } = scope;
+  const { tenantId, store } = scope;
   const read = planViewRead(store.views.map((v) => v.view), spec);
   if (!read) return undefined;
   const key = store.views.find((v) => v.view === read.view)!.key;
   const prefix = [key, tenantId];
-  const leading = read.leading && [...new Map(read.leading.map((v) => [typeof v + String(encodeValue(v)), encodeValue(v)])).values()];
-  const ranges = leading ? leading.map((v) => api.range.bound([...prefix, v], [...prefix, v, []])) : [api.range.bound(prefix, [...prefix, []])];
+  const leading = read.leading && new Set(read.leading.map(encodeValue));
+  const ranges = leading ? [...leading].map((v) => IDBKeyRange.bound([...prefix, v], [...prefix, v, []])) : [IDBKeyRange.bound(prefix, [...prefix, []])];
   const os = scope.tx.objectStore(VIEWS);
   const groups = new Map<string, ViewRecord>();
   for (const range of ranges) for (const group of (await request(os.getAll(range))) as ViewRecord[]) groups.set(JSON.stringify(group.k), group);

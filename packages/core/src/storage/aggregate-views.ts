@@ -65,6 +65,30 @@ export function sameViewContribution(view: AggregateViewSpec, before: Row, after
   return viewGroupId(viewGroupKey(view, before)) === viewGroupId(viewGroupKey(view, after)) && view.sums.every((f) => Object.is(getPath(before, f), getPath(after, f)));
 }
 
+/** A write's row before and after (`undefined`: absent). */
+export type RowMove = readonly [before: Row | undefined, after: Row | undefined];
+
+/** One row entering (`sign` 1) or leaving (`sign` -1) the group `key` of a view. */
+export interface ViewMove {
+  readonly key: (Scalar | null)[];
+  readonly row: Row;
+  readonly sign: 1 | -1;
+}
+
+/**
+ * What writes do to one view: each row a write replaces leaves its group, each row it stores enters
+ * one; updates that change neither the group nor a summed value are skipped (`sameViewContribution`).
+ */
+export function viewMoves(view: AggregateViewSpec, moved: readonly RowMove[]): ViewMove[] {
+  const out: ViewMove[] = [];
+  for (const [before, after] of moved) {
+    if (before && after && sameViewContribution(view, before, after)) continue;
+    if (before) out.push({ key: viewGroupKey(view, before), row: before, sign: -1 });
+    if (after) out.push({ key: viewGroupKey(view, after), row: after, sign: 1 });
+  }
+  return out;
+}
+
 /** How an aggregate is answered from a view's groups (see `planViewRead`). */
 export interface ViewRead {
   readonly view: AggregateViewSpec;
