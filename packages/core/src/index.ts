@@ -102,6 +102,7 @@ export { buildStoreLayouts, withRuntimeIndexes, toStored, fromStored, RUNTIME_IN
 export { planQuery, type Plan, type KeyRange } from './storage/kv/index-planner.js';
 export { queryCandidates, aggregateCandidates, growing, type PlanScan, type CandidateSource } from './storage/kv/candidate-reads.js';
 export { StagedWrites } from './storage/kv/staged-writes.js';
+export { ViewChanges, viewRecordKey, type StoredViewGroup } from './storage/kv/view-changes.js';
 
 export type { Money } from './schema/primitives.js';
 export type { RecordBase, RecordRef, RecordType } from './schema/record.js';

@@ -1,10 +1,9 @@
-import { assertAdapterOpen, assertRowTenant, CrmError, encodeString, fromStored, queryCandidates, StagedWrites, toStored, type Change, type Row, type StorageTx, type StoredRecord, type StoreLayout, type WriteOp } from '@crmkit/core';
+import { assertAdapterOpen, assertRowTenant, CrmError, encodeString, fromStored, queryCandidates, StagedWrites, toStored, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
 import { VIEWS, type DatabaseLayout } from './store-layout.js';
-import { updateViews, type ViewCache } from './view-groups.js';
 
 /** What one transaction needs from its adapter. */
 export interface TransactionContext {
@@ -68,7 +67,7 @@ async function readForWrite(scope: ReadScope, ops: readonly WriteOp[]): Promise<
 export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: StorageTx) => Promise<T>): Promise<T> {
   const raw = ctx.tx;
   const staging = new StagedWrites();
-  const views: ViewCache = new Map();
+  const views = new ViewChanges();
   let finished = false;
   let done = false;
   let aborted: unknown;
@@ -134,7 +133,8 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
         try {
           for (const op of ops) assertRowTenant(entity, tenantId, op);
           const moved = staging.stage(entity, tenantId, ops, await readForWrite(scope, ops));
-          if (scope.store.views.length) await updateViews(scope, moved);
+          const groups = raw.objectStore(VIEWS);
+          await views.apply(scope.store, tenantId, moved, (k) => request(groups.get(k)) as Promise<StoredViewGroup | undefined>);
         } catch (error) {
           throw (poisoned ??= translate(error));
         }
@@ -172,7 +172,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
       }
     }
     const groups = raw.objectStore(VIEWS);
-    for (const group of views.values()) {
+    for (const group of views.groups.values()) {
       if (group.count) groups.put(group);
       else groups.delete(group.k);
     }

@@ -1,6 +1,5 @@
-import type { KeyRange, Plan, PlanScan, Row, StoredRecord, StoreLayout } from '@crmkit/core';
+import type { KeyRange, Plan, PlanScan, Row, StoredRecord, StoreLayout, ViewChanges } from '@crmkit/core';
 import { request, walk } from './idb-request.js';
-import type { ViewCache } from './view-groups.js';
 
 /** What a read inside a transaction needs: the engine transaction, the store and the tenant. */
 export interface ReadScope {
@@ -13,7 +12,7 @@ export interface ReadScope {
    */
   readonly staged: ReadonlyMap<string, Row | null> | undefined;
   /** Groups of materialized aggregates this transaction changed (every entity, every tenant). */
-  readonly views: ViewCache;
+  readonly views: ViewChanges;
   /** Streams a plan's records (`scanPlan` over this scope). */
   readonly scan: PlanScan;
 }

@@ -1,16 +1,17 @@
-import { aggregateCandidates, planQuery, type AggregateRow, type AggregateSpec } from '@crmkit/core';
+import { aggregateCandidates, planQuery, type AggregateRow, type AggregateSpec, type StoredViewGroup } from '@crmkit/core';
 import { request } from './idb-request.js';
 import { keyRange, sourceOf, type ReadScope } from './read-scope.js';
-import { viewAggregate } from './view-groups.js';
+import { VIEWS } from './store-layout.js';
 
 /**
- * Computes an aggregate. A materialized aggregate that fits answers from its groups (`viewAggregate`).
+ * Computes an aggregate. A materialized aggregate that fits answers from its groups (`ViewChanges.answer`).
  * When the plan's ranges hold exactly the matching rows, every metric is a count and every group field
  * is fixed by the filter, the engine counts the ranges and no record is read. Otherwise core's
  * `aggregateCandidates` streams the plan's records.
  */
 export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promise<AggregateRow[]> {
-  const fromView = await viewAggregate(scope, spec);
+  const groups = scope.tx.objectStore(VIEWS);
+  const fromView = await scope.views.answer(scope.store, scope.tenantId, spec, (range) => request(groups.getAll(keyRange(range))) as Promise<StoredViewGroup[]>);
   if (fromView) return fromView;
   const plan = planQuery(scope.store, scope.tenantId, spec.filter, [], undefined, undefined);
   const groupBy = spec.groupBy ?? [];

@@ -1,13 +1,7 @@
-import { addToViewGroup, emptyViewGroup, encodeValue, fromStored, RUNTIME_INDEX, toStored, viewGroupId, viewGroupKey, withRuntimeIndexes, type StoredRecord, type StoreLayout, type ViewGroup } from '@crmkit/core';
+import { fromStored, RUNTIME_INDEX, toStored, ViewChanges, withRuntimeIndexes, type StoredRecord, type StoreLayout } from '@crmkit/core';
 import { VIEWS, type DatabaseLayout } from './store-layout.js';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/** A stored group of a materialized aggregate: the group and its key in `VIEWS`. */
-export type ViewRecord = ViewGroup & { k: IDBValidKey };
-
-/** The key of a group record: `[view key, tenantId, first group value (encoded), group id]`. */
-export const viewRecordKey = (view: string, tenantId: string, key: ViewGroup['key']): IDBValidKey => [view, tenantId, encodeValue(key[0]), viewGroupId(key)];
 
 /**
  * Migrates the database to `layout` inside the `versionchange` transaction: creates missing stores and
@@ -66,22 +60,12 @@ export function upgradeDatabase(db: IDBDatabase, tx: IDBTransaction, layout: Dat
 function rebuildViews(tx: IDBTransaction, store: StoreLayout, stale: StoreLayout['views']): void {
   const views = tx.objectStore(VIEWS);
   for (const { key } of stale) views.delete(IDBKeyRange.bound([key], [key, []]));
-  const groups = new Map<string, ViewRecord>();
+  const groups = new ViewChanges();
   const cursor = tx.objectStore(store.entity).openCursor();
   cursor.onsuccess = () => {
     const current = cursor.result;
-    if (!current) {
-      for (const group of groups.values()) views.put(group);
-      return;
-    }
-    const row = fromStored(current.value as StoredRecord);
-    for (const { key, view } of stale) {
-      const values = viewGroupKey(view, row);
-      const k = viewRecordKey(key, row.tenantId, values);
-      const id = JSON.stringify(k);
-      const group = groups.get(id) ?? groups.set(id, { ...emptyViewGroup(view, values), k }).get(id)!;
-      addToViewGroup(view, group, row, 1);
-    }
+    if (!current) return groups.groups.forEach((group) => views.put(group));
+    groups.add(stale, fromStored(current.value as StoredRecord));
     current.continue();
   };
 }
