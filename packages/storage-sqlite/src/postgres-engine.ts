@@ -218,6 +218,36 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     };
   }
 
+  async function ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void> {
+    const client = await connect();
+    let failed = false;
+    try {
+      await client.query({ text: 'BEGIN' });
+      const lockKey = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
+      await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [lockKey] });
+      if (options.schema) await client.query({ text: compile(sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`).sql });
+      await run({
+        adapter: 'postgres',
+        dialect,
+        async run(fragment) {
+          const q = compile(fragment);
+          await client.query({ text: q.sql, values: q.parameters });
+        },
+        async all(fragment) {
+          const q = compile(fragment);
+          return (await client.query({ text: q.sql, values: q.parameters, rowMode: 'array' })).rows as unknown[][];
+        },
+      });
+      await client.query({ text: 'COMMIT' });
+    } catch (error) {
+      failed = isConnectionError(error);
+      await client.query({ text: 'ROLLBACK' }).catch(() => (failed = true));
+      throw error;
+    } finally {
+      client.release(failed ? true : undefined);
+    }
+  }
+
   async function connect(): Promise<PgPoolClient> {
     if (!pool) throw storageFailure('postgres', 'transaction', 'The PostgreSQL pool is not open');
     return pool.connect();
@@ -239,38 +269,13 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
           pool = own;
         }
       }
-      const client = await connect();
-      let failed = false;
-      try {
-        await client.query({ text: 'BEGIN' });
-        const lockKey = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
-        await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [lockKey] });
-        if (options.schema) await client.query({ text: compile(sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`).sql });
-        const exec: MigrationExecutor = {
-          adapter: 'postgres',
-          dialect,
-          async run(fragment) {
-            const q = compile(fragment);
-            await client.query({ text: q.sql, values: q.parameters });
-          },
-          async all(fragment) {
-            const q = compile(fragment);
-            return (await client.query({ text: q.sql, values: q.parameters, rowMode: 'array' })).rows as unknown[][];
-          },
-        };
-        await migrate(exec, layout, schema, new Date().toISOString());
-        await client.query({ text: 'COMMIT' });
-      } catch (error) {
-        failed = isConnectionError(error);
-        await client.query({ text: 'ROLLBACK' }).catch(() => (failed = true));
-        throw error;
-      } finally {
-        client.release(failed ? true : undefined);
-      }
+      await ddl((exec) => migrate(exec, layout, schema, new Date().toISOString()).then(() => undefined));
       const next = new Map<string, EntityStatements>();
       for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
       statements = next;
     },
+
+    ddl,
 
     async begin(mode) {
       const client = await connect();

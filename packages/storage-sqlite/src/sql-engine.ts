@@ -1,4 +1,5 @@
 import type { Row, StorageSchema, WriteOp } from '@crmkit/core';
+import type { MigrationExecutor } from './migrations.js';
 import type { SqlQuery } from './query-compiler.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { EntityTable, StorageLayout } from './table-layout.js';
@@ -35,6 +36,12 @@ export interface SqlEngine {
   readonly serializeReads: boolean;
   /** Connects (loading the driver when needed) and migrates to `schema`. */
   open(schema: StorageSchema, layout: StorageLayout): Promise<void>;
+  /**
+   * Runs schema changes after `open` (runtime indexes) in the engine's exclusive migration transaction:
+   * SQLite `BEGIN IMMEDIATE`, PostgreSQL a transaction under the migration advisory lock, so they
+   * serialise with migrations of other processes. Called while no transaction of the adapter runs.
+   */
+  ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
   begin(mode: 'r' | 'rw'): SqlSession | Promise<SqlSession>;
   /** Releases connections the engine owns. Called once, when no transaction runs. */

@@ -1,6 +1,7 @@
 import {
   assertAdapterOpen,
   assertRowTenant,
+  checkRuntimeIndexes,
   CrmError,
   encodeCursor,
   type AggregateRow,
@@ -20,6 +21,7 @@ import {
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
 import { compilePageQuery, type ShapeCache } from './query-compiler.js';
+import { createRuntimeIndex } from './migrations.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { invalidInput, storageFailure, toStorageError } from './storage-errors.js';
 import { buildLayout, type EntityTable, type LayoutOptions, type StorageLayout } from './table-layout.js';
@@ -60,6 +62,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   // Compiled SQL reused across calls: page queries by shape, aggregates by their exact spec.
   const shapes: ShapeCache = new Map();
   const aggregates = new Map<string, CompiledAggregate>();
+  /** Runtime indexes this adapter created or found (`entity:field:type`): later calls skip the DDL. */
+  const ensured = new Set<string>();
 
   /**
    * Compiles an aggregate, reusing the compilation of an identical earlier spec (the board asks the
@@ -322,6 +326,27 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
         if (!layout) throw storageFailure(name, 'transaction', `The ${name} storage was used before open()`);
         return run(mode, fn);
       })();
+    },
+
+    async ensureIndexes(indexes) {
+      assertAdapterOpen(closed, name);
+      await opening?.catch(() => undefined);
+      if (!layout) throw storageFailure(name, 'ensureIndexes', `The ${name} storage was used before open()`);
+      checkRuntimeIndexes(openedSchema, indexes);
+      const missing = indexes.filter((spec) => !ensured.has(`${spec.entity}:${spec.field}:${spec.type}`));
+      if (missing.length === 0) return;
+      await writers.acquire();
+      try {
+        assertAdapterOpen(closed, name);
+        await engine.ddl(async (exec) => {
+          for (const spec of missing) await createRuntimeIndex(exec, tableOf(spec.entity), spec);
+        });
+        for (const spec of missing) ensured.add(`${spec.entity}:${spec.field}:${spec.type}`);
+      } catch (error) {
+        throw toStorageError(name, 'ensureIndexes', error);
+      } finally {
+        writers.release();
+      }
     },
 
     onChange(listener) {

@@ -183,6 +183,30 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     return docs;
   }
 
+  async function ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void> {
+    const c = connection();
+    const exec: MigrationExecutor = {
+      adapter: 'sqlite',
+      dialect,
+      async run(fragment) {
+        const query = compile(fragment);
+        c.prepare(query.sql).run(query.parameters);
+      },
+      async all(fragment) {
+        const query = compile(fragment);
+        return c.prepare(query.sql).raw(true).all(query.parameters) as unknown[][];
+      },
+    };
+    await retryBusy('open', () => control!.beginImmediate.run());
+    try {
+      await run(exec);
+      control!.commit.run();
+    } catch (error) {
+      if (c.inTransaction) control!.rollback.run();
+      throw error;
+    }
+  }
+
   const session: SqlSession = {
     select(query) {
       connection();
@@ -282,32 +306,14 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           rollback: c.prepare('ROLLBACK'),
         };
       }
-      const c = connection();
-      const exec: MigrationExecutor = {
-        adapter: 'sqlite',
-        dialect,
-        async run(fragment) {
-          const query = compile(fragment);
-          c.prepare(query.sql).run(query.parameters);
-        },
-        async all(fragment) {
-          const query = compile(fragment);
-          return c.prepare(query.sql).raw(true).all(query.parameters) as unknown[][];
-        },
-      };
-      await retryBusy('open', () => control!.beginImmediate.run());
-      try {
-        await migrate(exec, layout, schema, new Date().toISOString());
-        control!.commit.run();
-      } catch (error) {
-        if (c.inTransaction) control!.rollback.run();
-        throw error;
-      }
+      await ddl((exec) => migrate(exec, layout, schema, new Date().toISOString()).then(() => undefined));
       cache!.clear();
       const next = new Map<string, EntityStatements>();
       for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
       statements = next;
     },
+
+    ddl,
 
     begin(mode) {
       const c = connection();

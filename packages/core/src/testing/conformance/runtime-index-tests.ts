@@ -17,14 +17,17 @@ const INDEXES: RuntimeIndexSpec[] = [
 
 const regions = ['north', 'south', 'east', 'Ünter', 'west', '', 'n'];
 
-/** Rows whose custom values include missing ones, nulls and values of the wrong type. */
+/**
+ * Rows whose custom values include missing ones and nulls (services keep values to the field's type, so
+ * no row holds a value of another type).
+ */
 function rows(prefix: string, count: number): Row[] {
   return Array.from({ length: count }, (_, i) =>
     dealRow(`${prefix}${String(i).padStart(3, '0')}`, {
       title: `Deal ${i}`,
       value: { amount: i * 10, currency: 'EUR' },
       custom: {
-        ...(i % 7 === 3 ? {} : { region: i % 11 === 5 ? 42 : regions[i % regions.length] }),
+        ...(i % 7 === 3 ? {} : { region: i % 11 === 5 ? null : regions[i % regions.length] }),
         ...(i % 5 === 0 ? { score: null } : { score: (i * 37) % 23 }),
         ...(i % 3 ? { vip: i % 2 === 0 } : {}),
         ...(i % 4 ? { budget: { amount: (i * 13) % 50, currency: 'EUR' } } : {}),
