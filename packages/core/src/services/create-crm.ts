@@ -13,7 +13,7 @@ import { ActivityService } from './activity-service.js';
 import { CompanyService } from './company-service.js';
 import { ContactService } from './contact-service.js';
 import { ConfigRevision, CustomFieldCache, SettingsCache, type Actor, type CrmContext } from './context.js';
-import { CustomFieldService } from './custom-field-service.js';
+import { CustomFieldService, ensureCustomFieldIndexes } from './custom-field-service.js';
 import { DealService } from './deal-service.js';
 import { LeadService } from './lead-service.js';
 import type { Page } from './list-options.js';
@@ -149,6 +149,8 @@ export async function createCrm(options: CreateCrmOptions): Promise<Crm> {
     },
   };
 
+  // Indexes of indexed custom fields, in case one is missing (made by another process, or a crash after the definition).
+  await ensureCustomFieldIndexes(ctx);
   const scheduler = new Scheduler(ctx, options.scheduler);
   const crm: Omit<Crm, 'observe'> = {
     tenantId: parsed.tenantId,
