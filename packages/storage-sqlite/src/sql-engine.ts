@@ -42,6 +42,11 @@ export interface SqlEngine {
    * serialise with migrations of other processes. Called while no transaction of the adapter runs.
    */
   ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void>;
+  /**
+   * Reads documents by id in one statement outside any transaction (autocommit: the statement is its
+   * own snapshot). Only called while no transaction of the adapter holds the engine's connection.
+   */
+  readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Map<string, Row> | Promise<Map<string, Row>>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
   begin(mode: 'r' | 'rw'): SqlSession | Promise<SqlSession>;
   /** Releases connections the engine owns. Called once, when no transaction runs. */

@@ -142,9 +142,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
 
     async getMany(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
       const t = this.guard(entity);
-      if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
-      if (!Array.isArray(ids)) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
-      for (const id of ids) if (typeof id !== 'string') throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+      checkGetMany(tenantId, ids);
       if (ids.length === 0) return [];
       let docs: Map<string, Row>;
       try {
@@ -215,6 +213,38 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
           op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: op.row },
         );
       }
+    }
+  }
+
+  function checkGetMany(tenantId: unknown, ids: unknown): void {
+    if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
+    if (!Array.isArray(ids)) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+    for (const id of ids) if (typeof id !== 'string') throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+  }
+
+  /** `getMany` outside a transaction: one statement, queued like a read transaction (SQLite shares one connection). */
+  async function readOutside(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
+    active++;
+    try {
+      if (readers && !readers.tryAcquire()) await readers.acquire();
+    } catch (error) {
+      finishActive();
+      throw error;
+    }
+    try {
+      assertAdapterOpen(closed, name);
+      const t = tableOf(entity);
+      let docs: Map<string, Row>;
+      try {
+        const found = engine.readDocs(t, tenantId, ids);
+        docs = found instanceof Promise ? await found : found;
+      } catch (error) {
+        throw toStorageError(name, 'getMany', error);
+      }
+      return ids.map((id) => docs.get(id));
+    } finally {
+      readers?.release();
+      finishActive();
     }
   }
 
@@ -347,6 +377,17 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       } finally {
         writers.release();
       }
+    },
+
+    getMany(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
+      try {
+        assertAdapterOpen(closed, name);
+        checkGetMany(tenantId, ids);
+        if (!layout) throw storageFailure(name, 'getMany', `The ${name} storage was used before open()`);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return ids.length === 0 ? Promise.resolve([]) : readOutside(entity, tenantId, ids);
     },
 
     onChange(listener) {

@@ -315,6 +315,9 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
     ddl,
 
+    // The connection is idle (the adapter queues this behind transactions): the SELECT autocommits.
+    readDocs: (t, tenantId, ids) => session.readDocs(t, tenantId, ids),
+
     begin(mode) {
       const c = connection();
       if (mode === 'rw') {

@@ -7,7 +7,7 @@ import type { Deal } from '../schema/deal.js';
 import type { ActivityField } from '../storage/crm-schema.js';
 import type { CrmContext } from './context.js';
 import { listRecords, type ListOptions, type Page } from './list-options.js';
-import { runRead, runWrite, type Operation } from './operation.js';
+import { type Operation, readRecord, runRead, runWrite } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import { checkReferences } from './references.js';
 
@@ -96,7 +96,7 @@ export class ActivityService {
   /** Reads an activity. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Activity> {
     const activityId = parseId(id, 'activities.get');
-    return runRead(this.ctx, (op) => op.require<Activity>('activity', activityId));
+    return readRecord<Activity>(this.ctx, 'activity', activityId);
   }
 
   /** Lists activities, most recent first by default. */

@@ -12,7 +12,7 @@ import { idSchema } from '../schema/primitives.js';
 import type { Deal } from '../schema/deal.js';
 import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from './context.js';
-import { runRead, runWrite, type Operation } from './operation.js';
+import { type Operation, readRecord, runRead, runWrite } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
 import { dealRefs } from './deal-factory.js';
@@ -141,7 +141,7 @@ export class AssignmentService {
   /** Reads a strategy. @throws CrmError `NOT_FOUND`. */
   async getStrategy(id: string): Promise<AssignmentStrategy> {
     const strategyId = parseId(id, 'assignment.getStrategy');
-    return runRead(this.ctx, (op) => op.require<AssignmentStrategy>('assignmentStrategy', strategyId));
+    return readRecord<AssignmentStrategy>(this.ctx, 'assignmentStrategy', strategyId);
   }
 
   /** Lists strategies, by entity and name. */

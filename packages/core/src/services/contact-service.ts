@@ -6,7 +6,7 @@ import type { ContactField } from '../storage/crm-schema.js';
 import { createCard, updateCard, type CardConfig } from './card-operations.js';
 import type { CrmContext } from './context.js';
 import { listRecords, type ListOptions, type Page } from './list-options.js';
-import { runRead, runWrite } from './operation.js';
+import { readRecord, runRead, runWrite } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
 
@@ -41,7 +41,7 @@ export class ContactService {
   /** Reads a contact. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Contact> {
     const contactId = parseId(id, 'contacts.get');
-    return runRead(this.ctx, (op) => op.require<Contact>('contact', contactId));
+    return readRecord<Contact>(this.ctx, 'contact', contactId);
   }
 
   /** Changes a contact's fields; `null` clears one; `version` makes it conditional. */

@@ -15,7 +15,7 @@ import { rottingFilter } from './rotting.js';
 import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from './list-options.js';
-import { runRead, runWrite } from './operation.js';
+import { readRecord, runRead, runWrite } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import { checkReferences } from './references.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
@@ -55,7 +55,7 @@ export class DealService {
   /** Reads a deal. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Deal> {
     const dealId = parseId(id, 'deals.get');
-    return runRead(this.ctx, (op) => op.require<Deal>('deal', dealId));
+    return readRecord<Deal>(this.ctx, 'deal', dealId);
   }
 
   /**

@@ -28,7 +28,7 @@ import { pipelineCreateInputSchema, type Pipeline, type PipelineCreateInput } fr
 import type { PipelineField } from '../storage/crm-schema.js';
 import type { CrmContext } from './context.js';
 import { listRecords, type ListOptions, type Page } from './list-options.js';
-import { runRead, runWrite } from './operation.js';
+import { readRecord, runRead, runWrite } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 
 /**
@@ -68,7 +68,7 @@ export class PipelineService {
   /** Reads a pipeline. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.get');
-    return runRead(this.ctx, (op) => op.require<Pipeline>('pipeline', pipelineId));
+    return readRecord<Pipeline>(this.ctx, 'pipeline', pipelineId);
   }
 
   /** Renames a pipeline, changes its settings, or archives it (archived pipelines take no new deals). */

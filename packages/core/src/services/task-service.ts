@@ -26,7 +26,7 @@ import { bumpConfigRevision } from './config-revision.js';
 import type { CrmContext, SettingRecord } from './context.js';
 import { moveIn } from './funnel-service.js';
 import { listRecords, type ListOptions, type Page } from './list-options.js';
-import { runRead, runWrite, type Operation } from './operation.js';
+import { type Operation, readRecord, runRead, runWrite } from './operation.js';
 import { parseId, parseInput } from './parse-input.js';
 import { checkReferences } from './references.js';
 import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
@@ -176,7 +176,7 @@ export class TaskService {
   /** Reads a task. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Task> {
     const taskId = parseId(id, 'tasks.get');
-    return runRead(this.ctx, (op) => op.require<Task>('task', taskId));
+    return readRecord<Task>(this.ctx, 'task', taskId);
   }
 
   /** Lists tasks (by due time by default). */

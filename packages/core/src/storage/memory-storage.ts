@@ -1,4 +1,4 @@
-import { CrmError } from '../errors/crm-error.js';
+import { CrmError, validationError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
 import { assertOpen, assertRowTenant, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
@@ -182,6 +182,13 @@ export function createMemoryStorage(): MemoryStorage {
         release();
         if (changes) emit(changes);
       }
+    },
+
+    async getMany(entity, tenantId, ids) {
+      assertReady();
+      assertEntity(entity);
+      if (!Array.isArray(ids)) throw validationError('memory getMany', [{ path: ['ids'], code: 'invalid_type', message: 'must be an array of strings' }]);
+      return ids.map((id) => committedRows(entity, tenantId)?.get(id));
     },
 
     onChange(listener) {

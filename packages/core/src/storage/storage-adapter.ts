@@ -146,6 +146,18 @@ export interface StorageAdapter {
   transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T>;
 
   /**
+   * Optional. Reads rows by id in one step, outside any transaction: exactly what
+   * `transaction('r', (tx) => tx.getMany(entity, tenantId, ids))` returns (same order, `undefined` for
+   * missing ids), but without opening a transaction around the read — a single statement is one
+   * consistent snapshot by itself, and on SQLite `BEGIN`/`COMMIT` cost as much as the read (on
+   * PostgreSQL two round trips). Must see every write committed before the call (no cache: another
+   * process's commit is visible at once) and never uncommitted writes of a transaction in progress.
+   * Core reads single records this way (`crm.deals.get`) and falls back to a read transaction when
+   * an adapter lacks it.
+   */
+  getMany?(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]>;
+
+  /**
    * Subscribes to committed changes. Listeners must be called after commit, never for rolled-back
    * work, once per transaction, in commit order. Returns the unsubscribe function.
    */
