@@ -16,6 +16,7 @@ import { createSqliteStorage } from '../src/index.js';
 import { buildLayout } from '../src/table-layout.js';
 import { dealInputs, dealRow, OPEN_STAGES, seeded } from './bench-data.js';
 import { cpuMs, entry, log, mean, peakRssMb, percentile, round, time, withCpu, type BenchEntry } from './measure.js';
+import { rawAdvancer } from './raw-advance.js';
 import { rawInserter, rawPragmas } from './raw-sqlite.js';
 
 const TENANT = 'bench';
@@ -181,45 +182,7 @@ async function getPhase(file: string, ids: readonly string[]): Promise<BenchEntr
 async function advancePhase(file: string, dealIds: readonly string[], calls: number): Promise<BenchEntry> {
   const raw = new Database(file);
   rawPragmas(raw);
-  const t = (e: string) => layout.entities.get(e)!.table.name;
-  const getDoc = (e: string) => raw.prepare(`SELECT doc FROM "${t(e)}" WHERE tenant_id = ? AND id = ?`).pluck();
-  const getDeal = getDoc('deal');
-  const getPipeline = getDoc('pipeline');
-  const openTasks = raw.prepare(`SELECT doc FROM "${t('task')}" WHERE tenant_id = ? AND deal_id = ? AND status = 'open' ORDER BY due_at, id`).pluck();
-  const stageTasks = raw.prepare(`SELECT doc FROM "${t('task')}" WHERE tenant_id = ? AND deal_id = ? AND stage_key = ? AND created_at >= ? ORDER BY id`).pluck();
-  const openVisit = raw.prepare(`SELECT doc FROM "${t('stageVisit')}" WHERE tenant_id = ? AND deal_id = ? AND exited_at IS NULL ORDER BY entered_at DESC, id LIMIT 2`).pluck();
-  const updateDeal = raw.prepare(
-    `UPDATE "${t('deal')}" SET version = ?, doc = ?, stage_key = ?, probability = ?, weighted_value__amount = ?, stage_entered_at = ?, updated_at = ?, last_activity_at = ? WHERE tenant_id = ? AND id = ? AND version = ?`,
-  );
-  const updateVisit = raw.prepare(`UPDATE "${t('stageVisit')}" SET version = ?, doc = ?, exited_at = ?, exit_kind = ?, to_stage_key = ?, duration_ms = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND version = ?`);
-  const insertVisit = rawInserter(raw, layout, 'stageVisit');
-  const insertEvent = rawInserter(raw, layout, 'event');
-  let seq = 0;
-  const rawAdvance = (id: string) => {
-    raw.exec('BEGIN IMMEDIATE');
-    const now = new Date().toISOString();
-    const deal = JSON.parse(getDeal.get(TENANT, id) as string) as Row & Record<string, never>;
-    const pipeline = JSON.parse(getPipeline.get(TENANT, deal.pipelineId) as string) as { stages: { key: string; probability: number }[] };
-    openTasks.all(TENANT, id).map((d) => JSON.parse(d as string));
-    stageTasks.all(TENANT, id, deal.stageKey, deal.stageEnteredAt).map((d) => JSON.parse(d as string));
-    const index = pipeline.stages.findIndex((s) => s.key === deal.stageKey);
-    const to = pipeline.stages[index + 1]!;
-    const value = deal.value as unknown as { amount: number; currency: string };
-    const next = {
-      ...deal, version: deal.version + 1, updatedAt: now, stageKey: to.key, probability: to.probability, stageEnteredAt: now, lastActivityAt: now, stagePostponeCount: 0,
-      weightedValue: { amount: Math.round((value.amount * to.probability) / 100), currency: value.currency },
-    };
-    if (updateDeal.run(next.version, JSON.stringify(next), next.stageKey, next.probability, next.weightedValue.amount, now, now, now, TENANT, id, deal.version).changes !== 1) throw new Error('raw advance lost a race');
-    const visit = JSON.parse(openVisit.all(TENANT, id)[0] as string) as Row & { enteredAt: string };
-    const closed = { ...visit, version: visit.version + 1, updatedAt: now, exitedAt: now, exitKind: 'advanced', toStageKey: to.key, durationMs: Date.parse(now) - Date.parse(visit.enteredAt) };
-    updateVisit.run(closed.version, JSON.stringify(closed), now, 'advanced', to.key, closed.durationMs, now, TENANT, visit.id, visit.version);
-    insertVisit(TENANT, { id: `rawvisit_${++seq}`, tenantId: TENANT, version: 1, createdAt: now, updatedAt: now, dealId: id, pipelineId: deal.pipelineId, stageKey: to.key, enteredAt: now, fromStageKey: deal.stageKey, ownerId: deal.ownerId, postponeCount: 0 } as Row);
-    insertEvent(TENANT, {
-      id: `rawevt_${seq}`, tenantId: TENANT, version: 1, createdAt: now, updatedAt: now, type: 'deal.stageChanged', at: now, actorId: 'bench', subjectType: 'deal', subjectId: id,
-      refs: [`deal:${id}`], data: { from: deal.stageKey, to: to.key, deal: next },
-    } as Row);
-    raw.exec('COMMIT');
-  };
+  const rawAdvance = rawAdvancer(raw, layout, TENANT);
 
   const crm = await openCrm(file);
   const half = Math.floor(calls / 2);

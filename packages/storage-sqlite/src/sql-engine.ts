@@ -19,8 +19,10 @@ export interface SqlSession {
   /**
    * Applies `ops` in order. Must throw `CrmError` `CONFLICT` (built with core's `checkWriteVersion`)
    * on the first failed version check; the adapter then rolls the whole transaction back.
+   * `previous` gives the row this transaction last read or wrote for an id (the stored row, when its
+   * version is the expected one), so an engine may skip reading it again; the version check stays.
    */
-  write(table: EntityTable, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
+  write(table: EntityTable, tenantId: string, ops: readonly WriteOp[], previous?: (id: string) => Row | undefined): Promise<void>;
   commit(): void | Promise<void>;
   /** Must not throw: the transaction is being abandoned anyway. */
   rollback(): void | Promise<void>;

@@ -34,7 +34,15 @@ interface TxState {
   done: boolean;
   poisoned: unknown;
   readonly changes: Change[];
+  /**
+   * `rw` only: the rows this transaction read or wrote, by `entity|tenant|id` — what is stored now,
+   * since a `rw` transaction holds the write lock (SQLite) or conflicts on a version check. Engines use
+   * them as the previous row of an update instead of reading it again.
+   */
+  readonly known?: Map<string, Row>;
 }
+
+const knownKey = (entity: string, tenantId: string, id: string) => `${entity}|${tenantId}|${id}`;
 
 /**
  * The storage adapter shared by SQLite and PostgreSQL: lifecycle, transactions, write poisoning,
@@ -151,6 +159,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       } catch (error) {
         engineFailure(this.state, 'getMany', error);
       }
+      const known = this.state.known;
+      if (known) for (const [id, row] of docs) known.set(knownKey(entity, tenantId, id), row);
       if (ids.length === 1) return [docs.get(ids[0]!)];
       return ids.map((id) => docs.get(id));
     }
@@ -167,6 +177,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
       const rows: Row[] = new Array(raw.length);
       for (let i = 0; i < raw.length; i++) rows[i] = engine.dialect.readDoc(raw[i]![0]);
+      const known = this.state.known;
+      if (known) for (const row of rows) known.set(knownKey(entity, tenantId, row.id), row);
       if (limit === undefined || rows.length <= limit) return { rows };
       rows.length = limit;
       return { rows, nextCursor: encodeCursor(rows[limit - 1]!, spec.sort ?? []) };
@@ -201,17 +213,22 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
           if (op.type === 'update' && typeof op.expectedVersion !== 'number') throw invalidInput(`${name} write`, ['expectedVersion'], 'invalid_type', 'must be a number');
         }
         if (ops.length === 0) return;
-        await this.session.write(t, tenantId, ops);
+        const known = state.known;
+        await this.session.write(t, tenantId, ops, known && ((id) => known.get(knownKey(entity, tenantId, id))));
       } catch (error) {
         // A failed write poisons the transaction: it will roll back even if the caller catches this.
         const mapped = toStorageError(name, 'write', error);
         state.poisoned ??= mapped;
         throw mapped;
       }
+      const known = state.known;
       for (const op of ops) {
         state.changes.push(
           op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: op.row },
         );
+        if (!known) continue;
+        if (op.type === 'delete') known.delete(knownKey(entity, tenantId, op.id));
+        else known.set(knownKey(entity, tenantId, op.row.id), op.row);
       }
     }
   }
@@ -263,7 +280,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       throw error;
     }
     let session: SqlSession | undefined;
-    const state: TxState = { done: false, poisoned: undefined, changes: [] };
+    const state: TxState = mode === 'rw' ? { done: false, poisoned: undefined, changes: [], known: new Map() } : { done: false, poisoned: undefined, changes: [] };
     let committed: Change[] | undefined;
     try {
       assertAdapterOpen(closed, name);

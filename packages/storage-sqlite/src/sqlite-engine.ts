@@ -160,12 +160,13 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     throw storageFailure('sqlite', 'write', `The write of ${t.entity} ${id} changed no row`);
   }
 
-  function writeLists(s: EntityStatements, tenantId: string, row: Row, replace: boolean): void {
+  /** Writes a row's list values; on replace, only lists that changed (compared with `previous` when known, else the stored values). */
+  function writeLists(s: EntityStatements, tenantId: string, row: Row, replace: boolean, previous?: Row): void {
     for (const { list, insert, deleteRow, values: stored } of s.lists) {
       const values = listValues(list, row);
       if (replace) {
-        const before = stored.all(tenantId, row.id) as unknown[][];
-        if (before.length === values.length && before.every(([v]) => values.includes(v as string))) continue;
+        const before = previous ? listValues(list, previous) : (stored.all(tenantId, row.id) as unknown[][]).map(([v]) => v as string);
+        if (before.length === values.length && before.every((v) => values.includes(v))) continue;
         deleteRow.run(tenantId, row.id);
       }
       for (const value of values) insert.run(tenantId, value, row.id);
@@ -229,7 +230,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       }
     },
 
-    async write(t, tenantId, ops) {
+    async write(t, tenantId, ops, previous) {
       const s = statementsOf(t);
       const context = `sqlite write to ${t.entity}`;
       for (const op of ops) {
@@ -240,7 +241,10 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           if (s.lists.length) writeLists(s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
-          const stored = s.current.get(tenantId, row.id) as unknown[] | undefined;
+          // The row as this transaction read it (it holds the write lock: that is what is stored), else a SELECT.
+          let before = previous?.(row.id);
+          if (before?.version !== op.expectedVersion) before = undefined;
+          const stored = before ? [before.version, ...columnValues(dialect, t, before)] : (s.current.get(tenantId, row.id) as unknown[] | undefined);
           if (!stored || stored[0] !== op.expectedVersion) conflictFor(t, s, tenantId, op);
           const values = columnValues(dialect, t, row);
           const changed: number[] = [];
@@ -253,7 +257,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           }
           params.push(tenantId, row.id, op.expectedVersion);
           if (updateStatement(t, s, changed).run(params).changes === 0) conflictFor(t, s, tenantId, op);
-          if (s.lists.length) writeLists(s, tenantId, row, true);
+          if (s.lists.length) writeLists(s, tenantId, row, true, before);
         } else {
           const result = op.expectedVersion === undefined ? s.deleteAny.run(tenantId, op.id) : s.deleteVersioned.run(tenantId, op.id, op.expectedVersion);
           if (result.changes === 0) conflictFor(t, s, tenantId, op);

@@ -1,4 +1,4 @@
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 import { compact, newRecordBase } from '../domain/records.js';
 import { activityLogInputSchema, type Activity, type ActivityLogInput } from '../schema/activity.js';
 import type { Company } from '../schema/company.js';

@@ -20,7 +20,7 @@ import { parseId, parseInput } from './parse-input.js';
 import { checkReferences } from './references.js';
 import { assertExpectedVersion, versionOptionSchema } from './versioning.js';
 import * as z from 'zod/mini';
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 
 /** Options of `crm.deals.list`. */
 export interface DealListOptions extends ListOptions<DealField> {

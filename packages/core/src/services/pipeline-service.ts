@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
-import { produce, type Draft } from 'immer';
+import type { Draft } from 'immer';
+import { produce } from '../domain/immer.js';
 import { notFound, ruleViolation, validationError } from '../errors/crm-error.js';
 import { stageKeySchema, type Stage } from '../schema/pipeline.js';
 import { diffRecords, reviseRecord } from '../domain/records.js';

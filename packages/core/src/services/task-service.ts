@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
