@@ -102,13 +102,20 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
 
   function makeSession(client: PgPoolClient): SqlSession {
     let broken = false;
-    const query = async (config: PgQueryConfig) => {
-      try {
-        return await client.query(config);
-      } catch (error) {
-        if (isConnectionError(error)) broken = true;
-        throw error;
-      }
+    // One statement at a time on the client: callers may issue reads concurrently (the board does), and
+    // node-postgres deprecates queueing queries on a busy client (pg 9 removes it).
+    let tail: Promise<unknown> = Promise.resolve();
+    const query = (config: PgQueryConfig) => {
+      const result = tail.then(async () => {
+        try {
+          return await client.query(config);
+        } catch (error) {
+          if (isConnectionError(error)) broken = true;
+          throw error;
+        }
+      });
+      tail = result.catch(() => undefined);
+      return result;
     };
     const run = (p: Prepared, values: readonly unknown[], rowMode?: 'array') => query({ name: p.name, text: p.text, values, ...(rowMode ? { rowMode } : {}) });
 
@@ -209,6 +216,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       },
 
       async rollback() {
+        // After the statements still queued (a failed one may leave concurrent reads in flight).
+        await tail;
         if (broken) return;
         try {
           await client.query({ text: 'ROLLBACK' });
