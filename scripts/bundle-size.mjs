@@ -26,6 +26,9 @@ const targets = [
   { name: '@crmkit/core/scheduler: scheduler() added to a crm', code: `${CORE} export { scheduler } from '@crmkit/core/scheduler';`, base: CORE, budget: 4_500 },
   { name: '@crmkit/core/observe: observers() added to a crm', code: `${CORE} export { observers } from '@crmkit/core/observe';`, base: CORE, budget: 2_800 },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
+  // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included.
+  // Issue 17's 6 kB is not met by this figure (board totals, idb and the toolkit); the budget guards against growth.
+  { name: '@crmkit/storage-indexeddb added to a crm', code: `${CORE} export * from '@crmkit/storage-indexeddb';`, base: CORE, budget: 11_000 },
   { name: '@crmkit/react-hooks (core and react excluded)', code: "export * from '@crmkit/react-hooks';", external: ['@crmkit/core', '@crmkit/core/*', 'react', 'react/*', 'react-dom', 'react-dom/*'], budget: 4_000 },
 ];
 

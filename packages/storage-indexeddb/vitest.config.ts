@@ -9,6 +9,7 @@ export default defineProject({
     name: 'storage-indexeddb',
     include: ['test/**/*.test.ts'],
     environment: 'node',
+    setupFiles: ['test/setup-globals.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

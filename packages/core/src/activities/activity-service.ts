@@ -1,4 +1,4 @@
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 import { compact, newRecordBase } from '../domain/records.js';
 import { activityLogInputSchema, type Activity, type ActivityLogInput } from '../schema/activity.js';
 import type { Company } from '../schema/company.js';
@@ -7,7 +7,7 @@ import type { Deal } from '../schema/deal.js';
 import type { ActivityField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 
@@ -96,7 +96,7 @@ export class ActivityService {
   /** Reads an activity. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Activity> {
     const activityId = parseId(id, 'activities.get');
-    return runRead(this.ctx, (op) => op.require<Activity>('activity', activityId));
+    return readRecord<Activity>(this.ctx, 'activity', activityId);
   }
 
   /** Lists activities, most recent first by default. */

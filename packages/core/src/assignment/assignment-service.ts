@@ -11,7 +11,7 @@ import { idSchema } from '../schema/primitives.js';
 import type { Deal } from '../schema/deal.js';
 import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { assignIn } from './resolve-owner.js';
@@ -81,7 +81,7 @@ export class AssignmentService {
   /** Reads a strategy. @throws CrmError `NOT_FOUND`. */
   async getStrategy(id: string): Promise<AssignmentStrategy> {
     const strategyId = parseId(id, 'assignment.getStrategy');
-    return runRead(this.ctx, (op) => op.require<AssignmentStrategy>('assignmentStrategy', strategyId));
+    return readRecord<AssignmentStrategy>(this.ctx, 'assignmentStrategy', strategyId);
   }
 
   /** Lists strategies, by entity and name. */

@@ -6,7 +6,7 @@ import type { CompanyField } from '../storage/crm-schema.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { normalizeDomain } from '../domain/normalize.js';
@@ -46,7 +46,7 @@ export class CompanyService {
   /** Reads a company. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Company> {
     const companyId = parseId(id, 'companies.get');
-    return runRead(this.ctx, (op) => op.require<Company>('company', companyId));
+    return readRecord<Company>(this.ctx, 'company', companyId);
   }
 
   /** Changes a company's fields; `null` clears one; `version` makes it conditional. */

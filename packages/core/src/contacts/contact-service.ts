@@ -6,7 +6,7 @@ import type { ContactField } from '../storage/crm-schema.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
@@ -41,7 +41,7 @@ export class ContactService {
   /** Reads a contact. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Contact> {
     const contactId = parseId(id, 'contacts.get');
-    return runRead(this.ctx, (op) => op.require<Contact>('contact', contactId));
+    return readRecord<Contact>(this.ctx, 'contact', contactId);
   }
 
   /** Changes a contact's fields; `null` clears one; `version` makes it conditional. */

@@ -14,7 +14,7 @@ import { ConfigRevision, CustomFieldCache, SettingsCache, type Actor, type CrmCo
 import type { Crm } from './crm.js';
 import type { CrmFeature, FeatureApis, FeatureRuntime } from './feature.js';
 import type { FeatureHooks } from './feature-hooks.js';
-import { CustomFieldService } from '../custom-fields/custom-field-service.js';
+import { CustomFieldService, ensureCustomFieldIndexes } from '../custom-fields/custom-field-service.js';
 import { DealService } from '../deals/deal-service.js';
 import { LeadService } from '../leads/lead-service.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -189,6 +189,15 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     }
   } catch (error) {
     // No crm comes out of this call: release what it opened.
+    stopWatching();
+    if (options.closeStorage !== false) await storage.close().catch(() => undefined);
+    throw error;
+  }
+
+  try {
+    // Indexes of indexed custom fields, in case one is missing (made by another process, or a crash after the definition).
+    await ensureCustomFieldIndexes(ctx);
+  } catch (error) {
     stopWatching();
     if (options.closeStorage !== false) await storage.close().catch(() => undefined);
     throw error;

@@ -136,6 +136,18 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
   return result;
 }
 
+/**
+ * Reads one record by id, or throws `NOT_FOUND`: one storage read outside any transaction where the
+ * adapter offers it (`StorageAdapter.getMany`), else a read transaction.
+ */
+export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: string): Promise<T> {
+  ctx.assertOpen();
+  const storage = ctx.storage;
+  const [row] = storage.getMany ? await storage.getMany(entity, ctx.tenantId, [id]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [id]));
+  if (!row) throw notFound(entity, id);
+  return row as unknown as T;
+}
+
 /** Runs a read-only operation in one read transaction. */
 export async function runRead<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();

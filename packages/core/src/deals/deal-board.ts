@@ -64,7 +64,8 @@ const boardOptionsSchema = z.optional(
 
 /**
  * Reads a pipeline board in one read transaction: a page of cards per stage (served by the
- * `(pipelineId, stageKey, stageEnteredAt)` index) and per-stage counts and totals from one grouped aggregate.
+ * `(pipelineId, stageKey, stageEnteredAt)` index) and per-stage counts and totals from one grouped
+ * aggregate (answered from the storage's maintained board totals where it keeps them).
  */
 export async function readBoard(ctx: CrmContext, pipelineId: string, options: BoardOptions = {}): Promise<Board> {
   const id = parseId(pipelineId, 'deals.board', 'pipelineId');
@@ -72,8 +73,16 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
   const issues: ValidationIssue[] = [];
   checkLimit(options.limitPerStage, 'limitPerStage', issues, 500);
   return runRead(ctx, async (op) => {
-    const pipeline = await op.require<Pipeline>('pipeline', id);
-    const { filter, sort, customTypes } = await prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues);
+    // Reads that do not depend on each other go out together: on IndexedDB each one is a round trip to
+    // the browser's database process, and the board is the screen users wait for.
+    const [loaded, prepared] = await Promise.allSettled([
+      op.require<Pipeline>('pipeline', id),
+      prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues),
+    ]);
+    if (loaded.status === 'rejected') throw loaded.reason;
+    if (prepared.status === 'rejected') throw prepared.reason;
+    const pipeline = loaded.value;
+    const { filter, sort, customTypes } = prepared.value;
     const shown = pipeline.stages.filter(
       (s) => (options.includeClosed || s.kind === 'open') && (!options.stages || options.stages.includes(s.key)),
     );
@@ -85,26 +94,28 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
     const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
     const base: Filter = filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline;
     const limit = options.limitPerStage ?? 50;
-    const pages: { rows: Deal[]; nextCursor?: string }[] = [];
-    for (const stage of shown) {
-      const after = cursors[stage.key];
-      pages.push(
-        await op.query<Deal>('deal', {
-          filter: { op: 'and', filters: [base, { op: 'eq', field: 'stageKey', value: stage.key }] },
-          sort,
-          limit,
-          customTypes,
-          ...(after ? { after } : {}),
+    const [pages, groups] = await Promise.all([
+      Promise.all(
+        shown.map((stage) => {
+          const after = cursors[stage.key];
+          return op.query<Deal>('deal', {
+            filter: { op: 'and', filters: [base, { op: 'eq', field: 'stageKey', value: stage.key }] },
+            sort,
+            limit,
+            customTypes,
+            ...(after ? { after } : {}),
+          });
         }),
-      );
-    }
-    const groups = await op.tx.aggregate('deal', op.tenantId, {
-      // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
-      filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
-      groupBy: ['stageKey', 'value.currency'],
-      metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
-      customTypes,
-    });
+      ),
+      // Storage answers these totals from its materialized board totals where it keeps them (`EntitySchema.aggregates`).
+      op.tx.aggregate('deal', op.tenantId, {
+        // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
+        filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
+        groupBy: ['stageKey', 'value.currency'],
+        metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
+        customTypes,
+      }),
+    ]);
     const columns = shown.map((stage, i): BoardColumn => {
       const mine = groups.filter((g) => g.group.stageKey === stage.key);
       const page = pages[i]!;

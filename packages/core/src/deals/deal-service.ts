@@ -16,12 +16,12 @@ import { rottingFilter } from '../funnel/rotting.js';
 import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import * as z from 'zod/mini';
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 
 /** Options of `crm.deals.list`. */
 export interface DealListOptions extends ListOptions<DealField> {
@@ -56,7 +56,7 @@ export class DealService {
   /** Reads a deal. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Deal> {
     const dealId = parseId(id, 'deals.get');
-    return runRead(this.ctx, (op) => op.require<Deal>('deal', dealId));
+    return readRecord<Deal>(this.ctx, 'deal', dealId);
   }
 
   /**

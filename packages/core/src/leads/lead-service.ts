@@ -9,7 +9,7 @@ import type { CrmContext } from '../crm/context.js';
 import { findDuplicates, type DuplicateCandidate, type FindDuplicatesOptions } from '../cards/duplicate-search.js';
 import { convertLead, type ConvertLeadOptions, type ConvertLeadResult } from './lead-conversion.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import * as z from 'zod/mini';
 import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
@@ -87,7 +87,7 @@ export class LeadService {
    */
   async get(id: string): Promise<Lead> {
     const leadId = parseId(id, 'leads.get');
-    return runRead(this.ctx, (op) => op.require<Lead>('lead', leadId));
+    return readRecord<Lead>(this.ctx, 'lead', leadId);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
-import { produce, type Draft } from 'immer';
+import type { Draft } from 'immer';
+import { produce } from '../domain/immer.js';
 import { notFound, ruleViolation, validationError } from '../errors/crm-error.js';
 import { stageKeySchema, type Stage } from '../schema/pipeline.js';
 import { diffRecords, reviseRecord } from '../domain/records.js';
@@ -29,7 +30,7 @@ import { pipelineCreateInputSchema, type Pipeline, type PipelineCreateInput } fr
 import type { PipelineField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 
 /**
@@ -69,7 +70,7 @@ export class PipelineService {
   /** Reads a pipeline. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.get');
-    return runRead(this.ctx, (op) => op.require<Pipeline>('pipeline', pipelineId));
+    return readRecord<Pipeline>(this.ctx, 'pipeline', pipelineId);
   }
 
   /** Renames a pipeline, changes its settings, or archives it (archived pipelines take no new deals). */

@@ -151,6 +151,10 @@ const deal: EntitySchema = {
     { name: 'activity', fields: ['status', 'lastActivityAt'] },
     { name: 'tags', fields: ['tags'] },
   ],
+  aggregates: [
+    // The pipeline board's per-stage count and totals per currency (`deals.board`), without a scan.
+    { name: 'boardTotals', groupBy: ['pipelineId', 'stageKey', 'value.currency'], sums: ['value.amount', 'weightedValue.amount'] },
+  ],
 };
 
 export const pipelineFields = { ...timestamps, name: 'string', archived: 'boolean' } as const satisfies Record<string, FieldType>;
@@ -316,7 +320,7 @@ const notification: EntitySchema = {
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 4,
+  version: 5,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
 };
 

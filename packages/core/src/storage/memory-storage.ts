@@ -1,7 +1,7 @@
-import { CrmError } from '../errors/crm-error.js';
+import { CrmError, validationError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
-import { assertOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+import { assertOpen, assertRowTenant, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
 import type { StorageSchema } from './storage-schema.js';
@@ -38,6 +38,7 @@ export function createMemoryStorage(): MemoryStorage {
   let closed = false;
   let opened = false;
   let writeLock: Promise<void> = Promise.resolve();
+  let schema: StorageSchema | undefined;
 
   const committedRows = (entity: string, tenantId: string): TenantRows | undefined => data.get(entity)?.get(tenantId);
 
@@ -140,10 +141,17 @@ export function createMemoryStorage(): MemoryStorage {
     name: 'memory',
     capabilities: CAPABILITIES,
 
-    async open(schema: StorageSchema) {
+    async open(next: StorageSchema) {
       assertOpen(closed, 'memory');
-      for (const entity of schema.entities) if (!data.has(entity.name)) data.set(entity.name, new Map());
+      for (const entity of next.entities) if (!data.has(entity.name)) data.set(entity.name, new Map());
+      schema = next;
       opened = true;
+    },
+
+    async ensureIndexes(indexes) {
+      assertReady();
+      // Memory has no indexes: every query scans (it is the reference, not a database).
+      checkRuntimeIndexes(schema, indexes);
     },
 
     async transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T> {
@@ -174,6 +182,13 @@ export function createMemoryStorage(): MemoryStorage {
         release();
         if (changes) emit(changes);
       }
+    },
+
+    async getMany(entity, tenantId, ids) {
+      assertReady();
+      assertEntity(entity);
+      if (!Array.isArray(ids)) throw validationError('memory getMany', [{ path: ['ids'], code: 'invalid_type', message: 'must be an array of strings' }]);
+      return ids.map((id) => committedRows(entity, tenantId)?.get(id));
     },
 
     onChange(listener) {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
@@ -25,7 +25,7 @@ import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { moveIn } from '../funnel/funnel-service.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
@@ -189,7 +189,7 @@ export class TaskService {
   /** Reads a task. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Task> {
     const taskId = parseId(id, 'tasks.get');
-    return runRead(this.ctx, (op) => op.require<Task>('task', taskId));
+    return readRecord<Task>(this.ctx, 'task', taskId);
   }
 
   /** Lists tasks (by due time by default). */

@@ -1,4 +1,4 @@
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 import { validationError } from '../errors/crm-error.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';

@@ -1,4 +1,4 @@
-import { produce } from 'immer';
+import { produce } from '../immer.js';
 import { ruleViolation } from '../../errors/crm-error.js';
 import type { CrmEventMap } from '../../events/event-map.js';
 import type { Deal } from '../../schema/deal.js';
