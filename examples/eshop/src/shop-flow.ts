@@ -1,4 +1,5 @@
-import { isCrmError, type Crm, type Deal, type Pipeline } from '@crmkit/core';
+import { isCrmError, type Crm, type CrmWith, type Deal, type Pipeline } from '@crmkit/core';
+import type { ActivitiesFeature } from '@crmkit/core/activities';
 import { CATALOG, type OrderRequest } from './catalog.js';
 
 export const PIPELINE_ID = 'pl_eshop';
@@ -21,12 +22,15 @@ export async function ensurePipeline(crm: Crm): Promise<Pipeline> {
   }
 }
 
+/** The shop's crm: the core plus activities (the manager's calls). */
+export type ShopCrm = CrmWith<[ActivitiesFeature]>;
+
 /**
  * One order request through the funnel's first steps: it becomes a lead (linked to an existing
  * client when the duplicate check finds one), is qualified and converted into a deal with the cart
  * as line items, and the manager logs the follow-up call.
  */
-export async function processOrderRequest(crm: Crm, request: OrderRequest, managerId: string): Promise<Deal> {
+export async function processOrderRequest(crm: ShopCrm, request: OrderRequest, managerId: string): Promise<Deal> {
   const lineItems = request.cart.map((line) => ({
     productRef: line.sku,
     name: CATALOG[line.sku].name,

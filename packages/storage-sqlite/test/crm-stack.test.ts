@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createCrm, isCrmError, silentLogger, where, type CrmEvent } from '@crmkit/core';
+import { customFields } from '@crmkit/core/custom-fields';
 import { createFakeClock } from '@crmkit/core/testing';
 import { endSubjects, subjects } from './support/subjects.js';
 
@@ -16,7 +17,7 @@ for (const subject of subjects()) {
       const { adapter, dispose } = await subject.make();
       cleanups.push(dispose);
       const clock = createFakeClock('2026-03-02T09:00:00.000Z');
-      const crm = await createCrm({ storage: adapter, tenantId: 'acme', actor: { userId: 'u1' }, clock, logger: silentLogger, random: { seed: 42 } });
+      const crm = await createCrm({ storage: adapter, tenantId: 'acme', actor: { userId: 'u1' }, clock, logger: silentLogger, random: { seed: 42 }, features: [customFields()] });
       cleanups.push(() => crm.close());
       const seen: CrmEvent[] = [];
       crm.on('*', (e) => void seen.push(e));

@@ -1,11 +1,11 @@
 import { validationError } from '../errors/crm-error.js';
-import { applyCustomValues } from '../domain/custom-values.js';
 import { applyPatch, compact, diffRecords, newRecordBase, reviseRecord } from '../domain/records.js';
 import type { CrmEventMap } from '../events/event-map.js';
 import type { CustomValues } from '../schema/custom-field.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Operation, EventRef } from '../crm/operation.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
+import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
 
 /** A client-card record: lead, contact or company. */
@@ -43,8 +43,7 @@ export async function createCard<T extends CardRecord>(
   context: string,
 ): Promise<T> {
   await checkReferences(op, context, config.references(parsed));
-  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
-  const { values, issues } = applyCustomValues(definitions, parsed.custom, undefined);
+  const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, undefined);
   if (issues.length) throw validationError(context, issues);
   const { id, custom: _custom, ...fields } = parsed;
   const draft = compact({
@@ -74,8 +73,7 @@ export async function updateCard<T extends CardRecord>(
   const record = await op.require<T>(config.entity, id);
   assertExpectedVersion(config.entity, record, parsed.version);
   await checkReferences(op, context, config.references(parsed));
-  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
-  const { values, issues } = applyCustomValues(definitions, parsed.custom, record.custom);
+  const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, record.custom);
   if (issues.length) throw validationError(context, issues);
   const next = reviseRecord(record, op.now, (draft) => {
     const target = draft as unknown as Record<string, unknown>;

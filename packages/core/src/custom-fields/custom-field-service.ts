@@ -15,6 +15,7 @@ import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
+import type { CustomFieldCache } from './definition-cache.js';
 
 const addressSchema = z.strictObject({ entity: z.enum(CUSTOMIZABLE_ENTITIES), key: customFieldKeySchema });
 
@@ -29,7 +30,10 @@ function definitionId(entity: string, key: string): string {
  */
 export class CustomFieldService {
   /** @internal */
-  constructor(private readonly ctx: CrmContext) {}
+  constructor(
+    private readonly ctx: CrmContext,
+    private readonly cache: CustomFieldCache,
+  ) {}
 
   /**
    * Defines a custom field.
@@ -57,7 +61,7 @@ export class CustomFieldService {
       }
       op.record('customField.defined', { type: 'customField', id: definition.id }, { definition });
       await bumpConfigRevision(op);
-      this.ctx.customFields.invalidate();
+      this.cache.invalidate();
       return definition;
     });
   }
@@ -83,7 +87,7 @@ export class CustomFieldService {
       await op.update('customField', current, next);
       op.record('customField.updated', { type: 'customField', id: current.id }, { changes: diffRecords(current, next) });
       await bumpConfigRevision(op);
-      this.ctx.customFields.invalidate();
+      this.cache.invalidate();
       return next;
     });
   }

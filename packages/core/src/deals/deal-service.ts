@@ -1,14 +1,13 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { applyCustomValues } from '../domain/custom-values.js';
 import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
 import { applyPatch, diffRecords, reviseRecord } from '../domain/records.js';
 import type { AggregateRow } from '../query/query-spec.js';
-import { dealCreateInputSchema, dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
+import { dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { DealField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
-import { createDealIn, resolveCurrency } from './deal-factory.js';
+import { createDealIn, parseDealInput, resolveCurrency } from './deal-factory.js';
 import { dealRefs } from './deal-refs.js';
 import { closeOpenVisit } from './deal-visits.js';
 import { dealMoves, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
@@ -19,6 +18,7 @@ import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions,
 import { runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
+import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import * as z from 'zod/mini';
 import { produce } from 'immer';
@@ -49,7 +49,7 @@ export class DealService {
    * });
    */
   async create(input: DealCreateInput): Promise<Deal> {
-    const parsed = parseInput(dealCreateInputSchema, input, 'deals.create');
+    const parsed = parseDealInput(this.ctx, input, 'deals.create');
     return runWrite(this.ctx, async (op) => (await createDealIn(op, parsed, 'deals.create')).deal);
   }
 
@@ -80,8 +80,7 @@ export class DealService {
         issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
       }
       const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
-      const definitions = await op.ctx.customFields.load(op.tx, 'deal');
-      const custom = applyCustomValues(definitions, parsed.custom, deal.custom);
+      const custom = (await customValuesCheck(op, 'deal'))(parsed.custom, deal.custom);
       issues.push(...custom.issues);
       if (issues.length) throw validationError('deals.update', issues);
 

@@ -12,7 +12,8 @@ import { createCard } from '../cards/card-operations.js';
 import { COMPANY_CARD } from '../companies/company-service.js';
 import { CONTACT_CARD } from '../contacts/contact-service.js';
 import type { CrmContext } from '../crm/context.js';
-import { createDealIn } from '../deals/deal-factory.js';
+import { createDealIn, parseDealInput } from '../deals/deal-factory.js';
+import { checkNextStep } from '../funnel/next-step.js';
 import { runWrite, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
@@ -85,7 +86,8 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
 }
 
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
-  const opts = parseInput(optionsSchema, options, 'leads.convert');
+  const step = checkNextStep(ctx, typeof options?.deal === 'object' ? options.deal : undefined);
+  const opts = parseInput(optionsSchema, options, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
   return runWrite(ctx, async (op) => {
     const lead = await op.require<Lead>('lead', leadId);
     assertExpectedVersion('lead', lead, opts.version);
@@ -143,8 +145,8 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     if (opts.deal) {
       const given = opts.deal === true ? {} : opts.deal;
       const hasItems = (given.lineItems?.length ?? 0) > 0;
-      const input = parseInput(
-        dealCreateInputSchema,
+      const input = parseDealInput(
+        ctx,
         compact({
           title: lead.title ?? `${lead.companyName ?? lead.name}`,
           value: hasItems ? undefined : lead.expectedValue,

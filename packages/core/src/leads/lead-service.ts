@@ -1,4 +1,4 @@
-import { ruleViolation } from '../errors/crm-error.js';
+import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
@@ -13,7 +13,6 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import * as z from 'zod/mini';
 import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
-import { assignIn } from '../assignment/resolve-owner.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
 const EDITABLE: readonly string[] = [
@@ -69,9 +68,13 @@ export class LeadService {
   async create(input: LeadCreateInput, options: { assignWith?: string } = {}): Promise<Lead> {
     const parsed = parseInput(leadCreateInputSchema, input, 'leads.create');
     const { assignWith } = parseInput(z.strictObject({ assignWith: z.optional(idSchema) }), options, 'leads.create');
+    const assign = this.ctx.hooks.assignment;
+    if (assignWith && !assign) {
+      throw validationError('leads.create', [{ path: ['assignWith'], code: 'feature_required', message: 'assignment strategies need the assignment() feature from @crmkit/core/assignment' }]);
+    }
     return runWrite(this.ctx, async (op) => {
       const lead = await this.createIn(op, parsed);
-      return assignWith && !lead.ownerId ? assignIn(op, 'lead', lead, assignWith) : lead;
+      return assignWith && !lead.ownerId ? assign!.assign(op, 'lead', lead, assignWith) : lead;
     });
   }
 

@@ -10,7 +10,8 @@ import {
   stageInputSchema,
   stageKeySchema,
   stageRuleSchema,
-  taskTemplateSchema,
+  type TaskTemplate,
+  type TaskTemplateInput,
   type Pipeline,
   type Stage,
 } from '../schema/pipeline.js';
@@ -34,7 +35,7 @@ export const stageUpdateSchema = z.strictObject({
   rottenDays: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(3650)))),
   entryRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
   exitRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
-  taskTemplates: z.optional(z.array(taskTemplateSchema).check(z.maxLength(20))),
+  taskTemplates: z.optional(z.array(z.custom<TaskTemplate, TaskTemplateInput>()).check(z.maxLength(20))),
 });
 
 export const addStageSchema = z.strictObject({ stage: stageInputSchema, before: z.optional(stageKeySchema), version: versionOptionSchema });

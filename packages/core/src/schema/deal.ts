@@ -19,7 +19,7 @@ import {
 } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
-import { nextStepInputSchema } from './task.js';
+import type { NextStepInput } from './task.js';
 import type { CustomValues } from './custom-field.js';
 
 
@@ -80,8 +80,8 @@ export const dealCreateInputSchema = z.strictObject({
   country: z.optional(countrySchema),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
-  /** The first next-step task (required in strict pipelines whose first stage creates none). */
-  nextStep: z.optional(nextStepInputSchema),
+  /** The first next-step task (required in strict pipelines whose first stage creates none); checked by the tasks feature. */
+  nextStep: z.optional(z.custom<NextStepInput>()),
 });
 export type DealCreateInput = z.input<typeof dealCreateInputSchema>;
 

@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
-import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, text, userIdSchema } from './primitives.js';
+import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, text } from './primitives.js';
 import { recordBaseShape } from './record.js';
+import type { TaskTemplate, TaskTemplateInput } from './task-template.js';
+
+export type { Assignee, TaskTemplate, TaskTemplateInput } from './task-template.js';
 
 /** A stage key: short, URL-safe, stable across renames (`qualified`, `proposal-sent`). */
 export const stageKeySchema = z.string().check(
@@ -35,31 +38,11 @@ export const stageRuleSchema = z.discriminatedUnion('type', [
 ]);
 export type StageRule = z.infer<typeof stageRuleSchema>;
 
-/** Who a template's task goes to. */
-export const assigneeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('dealOwner') }),
-  z.strictObject({ kind: z.literal('user'), userId: userIdSchema }),
-  z.strictObject({ kind: z.literal('strategy'), strategyId: idSchema }),
-]);
-export type Assignee = z.infer<typeof assigneeSchema>;
-
-/** A task created automatically when a deal enters the stage. */
-export const taskTemplateSchema = z.strictObject({
-  subject: requiredText(),
-  type: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"')),
-  /** Due `amount` units after entry; `businessDays` uses the tenant's business calendar; `at` sets the local time. */
-  due: z.strictObject({
-    amount: z.number().check(z.int(), z.gte(0), z.lte(3650)),
-    unit: z.enum(['minutes', 'hours', 'days', 'businessDays', 'workingHours']),
-    at: z.optional(z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'))),
-  }),
-  assignee: z._default(assigneeSchema, { kind: 'dealOwner' }),
-  /** Required tasks must be done before the deal may leave the stage when the `requiredTasksDone` rule applies. */
-  required: z._default(z.boolean(), false),
-  priority: z.optional(z.enum(['low', 'normal', 'high', 'urgent'])),
-});
-export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
-export type TaskTemplateInput = z.input<typeof taskTemplateSchema>;
+/**
+ * A stage's task templates: checked by the tasks feature (`@crmkit/core/tasks`), which creates their
+ * tasks when a deal enters the stage. Core stores them as given to it.
+ */
+const taskTemplatesSchema = z.array(z.custom<TaskTemplate, TaskTemplateInput>());
 
 export const STAGE_KINDS = ['open', 'won', 'lost'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];
@@ -77,7 +60,7 @@ export const stageInputSchema = z.strictObject({
   /** Conditions a deal must meet to leave this stage forward. */
   exitRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
   /** Tasks created when a deal enters the stage. */
-  taskTemplates: z.optional(z.array(taskTemplateSchema).check(z.maxLength(20))),
+  taskTemplates: z.optional(taskTemplatesSchema.check(z.maxLength(20))),
 });
 export type StageInput = z.input<typeof stageInputSchema>;
 
@@ -89,7 +72,7 @@ export const stageSchema = z.strictObject({
   rottenDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
   entryRules: z.array(stageRuleSchema),
   exitRules: z.array(stageRuleSchema),
-  taskTemplates: z.array(taskTemplateSchema),
+  taskTemplates: taskTemplatesSchema,
 });
 /** A stage of a pipeline. Its position in `pipeline.stages` is its order. */
 export type Stage = z.infer<typeof stageSchema>;

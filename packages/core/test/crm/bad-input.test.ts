@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isCrmError, type Crm } from '@crmkit/core';
+import { isCrmError } from '@crmkit/core';
 import { createTestCrm, type TestCrm } from '@crmkit/core/testing';
 
 /** Values wrong for every field, whatever its type. */
@@ -15,7 +15,7 @@ function poisonFor(valid: unknown): unknown[] {
   return [...ALWAYS_BAD, 'x'.repeat(100_001), 42, new Date()];
 }
 
-type Call = (crm: Crm, input: unknown) => Promise<unknown>;
+type Call = (crm: TestCrm['crm'], input: unknown) => Promise<unknown>;
 
 interface Target {
   readonly name: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, silentLogger, where, type CrmEvent, type StorageAdapter } from '@crmkit/core';
+import { customFields } from '@crmkit/core/custom-fields';
 import { createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError } from '../helpers.js';
 
@@ -92,7 +93,7 @@ describe('events', () => {
 describe('tenant isolation', () => {
   it('a crm instance can neither read nor change another tenant’s records', async () => {
     const storage = createMemoryStorage();
-    const acme = await createCrm({ storage, tenantId: 'acme', closeStorage: false, logger: silentLogger });
+    const acme = await createCrm({ storage, tenantId: 'acme', closeStorage: false, logger: silentLogger, features: [customFields()] });
     const globex = await createCrm({ storage, tenantId: 'globex', closeStorage: false, logger: silentLogger });
     await acme.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
     await globex.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });

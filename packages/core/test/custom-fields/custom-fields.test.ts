@@ -84,11 +84,13 @@ describe('custom fields', () => {
 describe('configuration across processes', () => {
   it('sees custom fields and calendars defined by another process that sends no change events', async () => {
     const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+    const { customFields } = await import('@crmkit/core/custom-fields');
+    const { tasks } = await import('@crmkit/core/tasks');
     const shared = createMemoryStorage();
     // Another process on the same database: its commits never reach this process's onChange.
     const deaf = { ...shared, open: shared.open, transaction: shared.transaction, close: async () => {}, onChange: () => () => {} };
-    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
-    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
+    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields(), tasks()] });
+    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields(), tasks()] });
     await here.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
     await here.deals.create({ title: 'warms the cache' });
     await there.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'text' });
