@@ -10,6 +10,7 @@ export const alias = {
   '@crmkit/core/activities': src('./packages/core/src/activities/index.ts'),
   '@crmkit/core/assignment': src('./packages/core/src/assignment/index.ts'),
   '@crmkit/core/custom-fields': src('./packages/core/src/custom-fields/index.ts'),
+  '@crmkit/core/duplicates': src('./packages/core/src/duplicates/index.ts'),
   '@crmkit/core/reports': src('./packages/core/src/reports/index.ts'),
   '@crmkit/core/scoring': src('./packages/core/src/scoring/index.ts'),
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),

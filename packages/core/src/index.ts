@@ -1,6 +1,6 @@
 // Entry point of @crmkit/core: the public API only — a crm with leads, contacts, companies, deals, the
 // funnel, pipelines, the timeline and the event log. Opt-in features have their own entry points
-// (`@crmkit/core/tasks`, `/activities`, `/assignment`, `/custom-fields`, `/reports`, `/scoring`,
+// (`@crmkit/core/tasks`, `/activities`, `/assignment`, `/custom-fields`, `/duplicates`, `/reports`, `/scoring`,
 // `/scheduler`, `/observe`); helpers for storage-adapter authors are in `@crmkit/core/storage`; test
 // tools in `@crmkit/core/testing`.
 
@@ -14,9 +14,8 @@ export type { ListOptions, Page, AggregateOptions } from './crm/list-options.js'
 export type { CrmEventHandler } from './crm/event-bus.js';
 export { consoleLogger, silentLogger, type Logger } from './crm/logger.js';
 
-export type { LeadService, FindDuplicatesProbe } from './leads/lead-service.js';
+export type { LeadService } from './leads/lead-service.js';
 export type { ConvertLeadOptions, ConvertLeadResult } from './leads/lead-conversion.js';
-export type { DuplicateCandidate, FindDuplicatesOptions } from './cards/duplicate-search.js';
 export type { ContactService } from './contacts/contact-service.js';
 export type { CompanyService } from './companies/company-service.js';
 export type { DealService, DealListOptions } from './deals/deal-service.js';

@@ -25,8 +25,8 @@ export interface CardConfig<T extends CardRecord> {
   readonly editable: readonly string[];
   /** Links to check before writing. */
   readonly references: (input: Readonly<Record<string, unknown>>) => ReferenceCheck[];
-  /** Duplicate-detection keys of a record. */
-  readonly searchKeys: (record: T) => string[];
+  /** Whose duplicate-search keys the record gets (the duplicates feature computes them). */
+  readonly kind: 'person' | 'company';
   /** Records whose timelines show this record's events. */
   readonly refs: (record: T) => (EventRef | undefined)[];
   /** Fields set on creation beyond the input (a lead's status). */
@@ -55,7 +55,7 @@ export async function createCard<T extends CardRecord>(
     custom: values,
     searchKeys: [] as string[],
   }) as unknown as T;
-  const record = { ...draft, searchKeys: config.searchKeys(draft) } as T;
+  const record = { ...draft, searchKeys: op.ctx.hooks.duplicates?.keys(config.kind, draft) ?? [] } as T;
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { [config.entity]: record } as never, config.refs(record));
@@ -79,7 +79,9 @@ export async function updateCard<T extends CardRecord>(
     const target = draft as unknown as Record<string, unknown>;
     applyPatch(target, parsed, config.editable);
     applyPatch(target, { custom: values }, ['custom']);
-    applyPatch(target, { searchKeys: config.searchKeys(draft as T) }, ['searchKeys']);
+    // Without the duplicates feature the stored keys are kept as they are.
+    const keys = op.ctx.hooks.duplicates?.keys(config.kind, draft);
+    if (keys) applyPatch(target, { searchKeys: keys }, ['searchKeys']);
   });
   if (next === record) return record;
   await op.update(config.entity, record, next);

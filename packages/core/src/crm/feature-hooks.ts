@@ -2,7 +2,9 @@ import type { ValidationIssue } from '../errors/crm-error.js';
 import type { RecurrenceRules } from '../domain/tasks/recurrence-rules.js';
 import type { MovePlan } from '../domain/funnel/plan-move.js';
 import type { FieldType } from '../query/field-type.js';
+import type { Company } from '../schema/company.js';
 import type { CustomFieldValue, CustomValues } from '../schema/custom-field.js';
+import type { Lead } from '../schema/lead.js';
 import type { Deal } from '../schema/deal.js';
 import type { Stage, TaskTemplate } from '../schema/pipeline.js';
 import type { NextStepInput, Task } from '../schema/task.js';
@@ -21,6 +23,18 @@ export interface FeatureHooks {
   readonly assignment?: AssignmentHooks;
   /** Typed custom values and `custom.*` query paths (the custom-fields feature). */
   readonly customFields?: CustomFieldHooks;
+  /** Duplicate-search keys of cards and the company a converted lead belongs to (the duplicates feature). */
+  readonly duplicates?: DuplicateHooks;
+}
+
+/** What core asks of the duplicates feature. */
+export interface DuplicateHooks {
+  /** The duplicate-search keys of a card (`searchKeys`), from its contact data. */
+  keys(kind: 'person' | 'company', card: object): string[];
+  /** The existing company a lead being converted belongs to: same domain, else the same normalised name. */
+  matchCompany(op: Operation, lead: Lead): Promise<Company | undefined>;
+  /** The company domain of a lead's e-mail address (none for free mail providers). */
+  companyDomain(lead: Lead): string | undefined;
 }
 
 /** A parsed value with the problems found, relative to where the value sits. */

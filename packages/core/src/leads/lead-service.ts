@@ -1,12 +1,10 @@
 import { ruleViolation, validationError } from '../errors/crm-error.js';
-import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
 import type { Lead, LeadCreateInput, LeadStatus, LeadUpdateInput } from '../schema/lead.js';
 import { leadCreateInputSchema, leadUpdateInputSchema } from '../schema/lead.js';
 import type { LeadField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
-import { findDuplicates, type DuplicateCandidate, type FindDuplicatesOptions } from '../cards/duplicate-search.js';
 import { convertLead, type ConvertLeadOptions, type ConvertLeadResult } from './lead-conversion.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
@@ -30,7 +28,7 @@ export const LEAD_CARD: CardConfig<Lead> = {
   entity: 'lead',
   editable: EDITABLE,
   references: () => [],
-  searchKeys: (lead) => duplicateKeys(lead, 'person'),
+  kind: 'person',
   refs: () => [],
   defaults: () => ({ status: 'new' }),
   ownedByActor: false,
@@ -170,17 +168,6 @@ export class LeadService {
   }
 
   /**
-   * Finds records that look like the same client as a lead or a probe: by normalised e-mail, phone,
-   * company domain and fuzzy name similarity. Returns candidates ranked by score, with reasons.
-   *
-   * @example
-   * const dupes = await crm.leads.findDuplicates({ email: 'J.Doe+shop@gmail.com', name: 'Jon Doe' });
-   */
-  async findDuplicates(target: string | FindDuplicatesProbe, options: FindDuplicatesOptions = {}): Promise<DuplicateCandidate[]> {
-    return findDuplicates(this.ctx, target, options);
-  }
-
-  /**
    * Deletes a lead that was not converted. Its events stay in the log.
    *
    * @throws CrmError `RULE_VIOLATION` for a converted lead (its history belongs to the contact).
@@ -197,6 +184,3 @@ export class LeadService {
     });
   }
 }
-
-/** What `findDuplicates` compares when given data instead of a lead id. */
-export type FindDuplicatesProbe = DuplicateProbe;

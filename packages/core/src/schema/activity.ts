@@ -41,11 +41,13 @@ export const activityLogInputSchema = z.strictObject({
 });
 export type ActivityLogInput = z.input<typeof activityLogInputSchema>;
 
-export const activitySchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const activitySchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   ...activityShape,
   participants: z.array(activityParticipantSchema),
   occurredAt: timestampSchema,
 });
 /** A call, e-mail, meeting, message or note that happened. */
-export type Activity = z.infer<typeof activitySchema>;
+export type Activity = z.infer<ReturnType<typeof activitySchema>>;

@@ -53,7 +53,9 @@ export const companyUpdateInputSchema = z.strictObject({
 });
 export type CompanyUpdateInput = z.input<typeof companyUpdateInputSchema>;
 
-export const companySchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const companySchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   ...companyEditableShape,
   tags: tagsSchema,
@@ -62,4 +64,4 @@ export const companySchema = z.strictObject({
   searchKeys: z.array(z.string()),
 });
 /** A company (account): the organisation behind contacts and deals. */
-export type Company = Omit<z.infer<typeof companySchema>, 'custom'> & { readonly custom: CustomValues };
+export type Company = Omit<z.infer<ReturnType<typeof companySchema>>, 'custom'> & { readonly custom: CustomValues };

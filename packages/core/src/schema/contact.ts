@@ -52,7 +52,9 @@ export const contactUpdateInputSchema = z.strictObject({
 });
 export type ContactUpdateInput = z.input<typeof contactUpdateInputSchema>;
 
-export const contactSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const contactSchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   ...contactEditableShape,
   tags: tagsSchema,
@@ -63,4 +65,4 @@ export const contactSchema = z.strictObject({
   searchKeys: z.array(z.string()),
 });
 /** A person: the client card. */
-export type Contact = Omit<z.infer<typeof contactSchema>, 'custom'> & { readonly custom: CustomValues };
+export type Contact = Omit<z.infer<ReturnType<typeof contactSchema>>, 'custom'> & { readonly custom: CustomValues };

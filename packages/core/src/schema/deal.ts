@@ -42,7 +42,9 @@ export const lineItemInputSchema = z.strictObject({
 });
 export type LineItemInput = z.input<typeof lineItemInputSchema>;
 
-export const lineItemSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const lineItemSchema = () =>
+  z.strictObject({
   productRef: optionalText(128),
   name: requiredText(),
   quantity: z.number(),
@@ -51,7 +53,7 @@ export const lineItemSchema = z.strictObject({
   /** quantity × unitPrice − discount, rounded half-even to minor units. Derived by crmkit. */
   total: minorUnitsSchema,
 });
-export type LineItem = z.infer<typeof lineItemSchema>;
+export type LineItem = z.infer<ReturnType<typeof lineItemSchema>>;
 
 export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
 export type DealStatus = (typeof DEAL_STATUSES)[number];
@@ -105,7 +107,9 @@ export const dealUpdateInputSchema = z.strictObject({
 });
 export type DealUpdateInput = z.input<typeof dealUpdateInputSchema>;
 
-export const dealSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const dealSchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   title: requiredText(),
   pipelineId: idSchema,
@@ -116,7 +120,7 @@ export const dealSchema = z.strictObject({
   companyId: z.optional(idSchema),
   leadId: z.optional(idSchema),
   value: moneySchema,
-  lineItems: z.array(lineItemSchema),
+  lineItems: z.array(lineItemSchema()),
   probability: probabilitySchema,
   /** True when `probability` was set by hand; it then sticks until the stage changes. */
   probabilityManual: z.boolean(),
@@ -151,4 +155,4 @@ export const dealSchema = z.strictObject({
   custom: customValuesInputSchema,
 });
 /** A deal: the order, the client and its stage in the funnel. */
-export type Deal = Omit<z.infer<typeof dealSchema>, 'custom'> & { readonly custom: CustomValues };
+export type Deal = Omit<z.infer<ReturnType<typeof dealSchema>>, 'custom'> & { readonly custom: CustomValues };

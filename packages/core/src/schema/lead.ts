@@ -73,7 +73,9 @@ export const leadUpdateInputSchema = z.strictObject({
 });
 export type LeadUpdateInput = z.input<typeof leadUpdateInputSchema>;
 
-export const leadSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const leadSchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   ...leadEditableShape,
   status: z.enum(LEAD_STATUSES),
@@ -94,4 +96,4 @@ export const leadSchema = z.strictObject({
 });
 
 /** A lead: a potential client and the incoming request. */
-export type Lead = Omit<z.infer<typeof leadSchema>, 'custom'> & { readonly custom: CustomValues };
+export type Lead = Omit<z.infer<ReturnType<typeof leadSchema>>, 'custom'> & { readonly custom: CustomValues };

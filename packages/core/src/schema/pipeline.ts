@@ -64,7 +64,9 @@ export const stageInputSchema = z.strictObject({
 });
 export type StageInput = z.input<typeof stageInputSchema>;
 
-export const stageSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const stageSchema = () =>
+  z.strictObject({
   key: stageKeySchema,
   name: requiredText(100),
   probability: probabilitySchema,
@@ -75,7 +77,7 @@ export const stageSchema = z.strictObject({
   taskTemplates: taskTemplatesSchema,
 });
 /** A stage of a pipeline. Its position in `pipeline.stages` is its order. */
-export type Stage = z.infer<typeof stageSchema>;
+export type Stage = z.infer<ReturnType<typeof stageSchema>>;
 
 export const lostReasonSchema = z.strictObject({
   key: stageKeySchema,
@@ -106,13 +108,15 @@ export const pipelineSettingsInputSchema = z.strictObject({
 });
 export type PipelineSettingsInput = z.input<typeof pipelineSettingsInputSchema>;
 
-export const pipelineSettingsSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const pipelineSettingsSchema = () =>
+  z.strictObject({
   allowSkip: z.boolean(),
   allowBackward: z.boolean(),
   strictNextStep: z.boolean(),
   lostReasons: z.array(lostReasonSchema),
 });
-export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>;
+export type PipelineSettings = z.infer<ReturnType<typeof pipelineSettingsSchema>>;
 
 export const pipelineCreateInputSchema = z.strictObject({
   id: z.optional(idSchema),
@@ -122,12 +126,14 @@ export const pipelineCreateInputSchema = z.strictObject({
 });
 export type PipelineCreateInput = z.input<typeof pipelineCreateInputSchema>;
 
-export const pipelineSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const pipelineSchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   name: requiredText(100),
-  stages: z.array(stageSchema),
-  settings: pipelineSettingsSchema,
+  stages: z.array(stageSchema()),
+  settings: pipelineSettingsSchema(),
   archived: z.boolean(),
 });
 /** A sales funnel: ordered stages with their rules and task templates. */
-export type Pipeline = z.infer<typeof pipelineSchema>;
+export type Pipeline = z.infer<ReturnType<typeof pipelineSchema>>;

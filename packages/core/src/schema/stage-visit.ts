@@ -11,7 +11,9 @@ export type StageExitKind = (typeof STAGE_EXIT_KINDS)[number];
  * One stay of a deal in a stage: when it entered and left, who moved it, how often the next step
  * was postponed meanwhile. The raw material of time-in-stage and conversion analytics.
  */
-export const stageVisitSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const stageVisitSchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   dealId: idSchema,
   pipelineId: idSchema,
@@ -32,4 +34,4 @@ export const stageVisitSchema = z.strictObject({
   /** How the deal eventually closed (set on every visit of the deal when it is won or lost; cleared on reopen). */
   closedAs: z.optional(z.enum(['won', 'lost'])),
 });
-export type StageVisit = z.infer<typeof stageVisitSchema>;
+export type StageVisit = z.infer<ReturnType<typeof stageVisitSchema>>;

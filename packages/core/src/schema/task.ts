@@ -44,7 +44,9 @@ export const taskRecurrenceSchema = z.strictObject({
 });
 export type TaskRecurrence = z.infer<typeof taskRecurrenceSchema>;
 
-export const taskSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const taskSchema = () =>
+  z.strictObject({
   ...recordBaseShape,
   subject: requiredText(),
   type: taskTypeKeySchema,
@@ -84,7 +86,7 @@ export const taskSchema = z.strictObject({
   nextNotifyAt: z.optional(timestampSchema),
 });
 /** A planned or done action of a manager. */
-export type Task = z.infer<typeof taskSchema>;
+export type Task = z.infer<ReturnType<typeof taskSchema>>;
 
 
 const reminderListSchema = z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10));

@@ -38,7 +38,7 @@ const targets = (): Target[] => [
   { name: 'leads.qualify', call: (c, x) => c.leads.qualify(ids.lead, any(x)), valid: { version: 1 } },
   { name: 'leads.disqualify', call: (c, x) => c.leads.disqualify(ids.lead, any(x)), valid: { reason: 'no', version: 1 } },
   { name: 'leads.convert', call: (c, x) => c.leads.convert(ids.lead, any(x)), valid: { createCompany: false, deal: { title: 'x' } } },
-  { name: 'leads.findDuplicates', call: (c, x) => c.leads.findDuplicates(any(x)), valid: { email: 'a@b.co', name: 'x' } },
+  { name: 'duplicates.find', call: (c, x) => c.duplicates.find(any(x)), valid: { email: 'a@b.co', name: 'x' } },
   { name: 'leads.remove', call: (c, x) => c.leads.remove(ids.lead, any(x)), valid: { version: 1 } },
   { name: 'contacts.create', call: (c, x) => c.contacts.create(any(x)), valid: { name: 'Bo', phone: '+1 555 0100', companyId: 'co_x' } },
   { name: 'contacts.update', call: (c, x) => c.contacts.update(ids.contact, any(x)), valid: { name: 'Bo', version: 1 } },

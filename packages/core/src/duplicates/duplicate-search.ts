@@ -43,10 +43,10 @@ export async function findDuplicates(
   target: string | DuplicateProbe,
   options: FindDuplicatesOptions,
 ): Promise<DuplicateCandidate[]> {
-  const opts = parseInput(optionsSchema, options, 'leads.findDuplicates');
-  if (typeof target !== 'string') parseInput(probeSchema, target, 'leads.findDuplicates');
+  const opts = parseInput(optionsSchema, options, 'duplicates.find');
+  if (typeof target !== 'string') parseInput(probeSchema, target, 'duplicates.find');
   else if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(target)) {
-    throw validationError('leads.findDuplicates', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
+    throw validationError('duplicates.find', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
   }
   return runRead(ctx, async (op) => {
     let probe: DuplicateProbe;
