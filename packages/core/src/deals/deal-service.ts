@@ -10,7 +10,7 @@ import type { CrmContext } from '../crm/context.js';
 import { createDealIn, parseDealInput, resolveCurrency } from './deal-factory.js';
 import { dealRefs } from './deal-refs.js';
 import { closeOpenVisit } from './deal-visits.js';
-import { dealMoves, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
+import { dealMove, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
 import { rottingFilter } from '../funnel/rotting.js';
 import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
@@ -183,7 +183,7 @@ export class DealService {
    * await crm.deals.advance(deal.id, { nextStep: { subject: 'Send proposal', type: 'email', dueAt: '2026-03-02T10:00:00Z' } });
    */
   async advance(id: string, options: { toStage?: string } & MoveWithNextStepOptions = {}): Promise<Deal> {
-    return dealMoves.advance(this.ctx, id, options);
+    return dealMove(this.ctx, 'advance', id, options);
   }
 
   /**
@@ -191,7 +191,7 @@ export class DealService {
    * Postponements are counted per deal and per stage visit. Without an open task, a follow-up is created.
    */
   async postpone(id: string, options: { until: string; reason?: string; taskId?: string } & MoveOptions): Promise<Deal> {
-    return dealMoves.postpone(this.ctx, id, options);
+    return dealMove(this.ctx, 'postpone', id, options);
   }
 
   /**
@@ -199,17 +199,17 @@ export class DealService {
    * comment where the reason requires one). Open tasks of the deal are cancelled.
    */
   async lose(id: string, options: { reason: string; comment?: string } & MoveOptions): Promise<Deal> {
-    return dealMoves.lose(this.ctx, id, options);
+    return dealMove(this.ctx, 'lose', id, options);
   }
 
   /** Closes the deal as won: probability 100, `closedAt` set. Exit rules of its stage and entry rules of the won stage apply. */
   async win(id: string, options: { stageKey?: string } & MoveOptions = {}): Promise<Deal> {
-    return dealMoves.win(this.ctx, id, options);
+    return dealMove(this.ctx, 'win', id, options);
   }
 
   /** Returns a won or lost deal to an open stage. */
   async reopen(id: string, options: { toStage: string } & MoveWithNextStepOptions): Promise<Deal> {
-    return dealMoves.reopen(this.ctx, id, options);
+    return dealMove(this.ctx, 'reopen', id, options);
   }
 
   /**

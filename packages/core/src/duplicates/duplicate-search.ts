@@ -7,7 +7,7 @@ import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
-import { optionalText } from '../schema/primitives.js';
+import { optionalText, int } from '../schema/primitives.js';
 
 /** A record that may be the same client, with the evidence. */
 export type DuplicateCandidate =
@@ -32,7 +32,7 @@ const probeSchema = z
 const optionsSchema = z.strictObject({
   entities: z.optional(z.array(z.enum(['lead', 'contact', 'company'])).check(z.minLength(1))),
   minScore: z.optional(z.number().check(z.gte(0), z.lte(1))),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(200))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(200))),
 });
 
 /** Candidates are fetched through the `searchKeys` index; this caps each entity's candidate set. */

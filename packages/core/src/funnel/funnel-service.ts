@@ -1,12 +1,14 @@
 import * as z from 'zod/mini';
 import { produce } from 'immer';
+import { validationError } from '../errors/crm-error.js';
 import { evaluateMove, type FunnelMove, type MoveContext, type MoveEvaluation } from '../domain/funnel/evaluate-move.js';
 import { planMove } from '../domain/funnel/plan-move.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { stageKeySchema } from '../schema/pipeline.js';
-import { idSchema, LIMITS, optionalText, timestampInputSchema } from '../schema/primitives.js';
+import { idSchema, isoDateTimeSchema, LIMITS, optionalText } from '../schema/primitives.js';
+import { toTimestamp } from '../domain/clock.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { NextStepInput, Task } from '../schema/task.js';
 import type { CrmContext } from '../crm/context.js';
@@ -30,25 +32,32 @@ export interface MoveWithNextStepOptions extends MoveOptions {
   readonly nextStep?: NextStepInput;
 }
 
-const nextStepSlot = z.optional(z.custom<NextStepInput>());
-const advanceSchema = z.strictObject({ toStage: z.optional(stageKeySchema), version: versionOptionSchema, nextStep: nextStepSlot });
-const postponeSchema = z.strictObject({
-  until: timestampInputSchema,
-  reason: optionalText(LIMITS.mediumText),
-  taskId: z.optional(idSchema),
-  version: versionOptionSchema,
-});
-const loseSchema = z.strictObject({ reason: stageKeySchema, comment: optionalText(LIMITS.mediumText), version: versionOptionSchema });
-const winSchema = z.strictObject({ stageKey: z.optional(stageKeySchema), version: versionOptionSchema });
-const reopenSchema = z.strictObject({ toStage: stageKeySchema, version: versionOptionSchema, nextStep: nextStepSlot });
+/** The fields of each move (`funnel.check` takes them with `type`, the deal methods as options). */
+const MOVE_FIELDS = {
+  advance: { toStage: z.optional(stageKeySchema) },
+  // `until` is normalised to a canonical timestamp by the callers (no zod transform in core's bundle).
+  postpone: { until: isoDateTimeSchema(), reason: optionalText(LIMITS.mediumText), taskId: z.optional(idSchema) },
+  lose: { reason: stageKeySchema, comment: optionalText(LIMITS.mediumText) },
+  win: { stageKey: z.optional(stageKeySchema) },
+  reopen: { toStage: stageKeySchema },
+};
+type MoveType = keyof typeof MOVE_FIELDS;
 
-export const funnelMoveSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('advance'), toStage: z.optional(stageKeySchema) }),
-  z.strictObject({ type: z.literal('postpone'), until: timestampInputSchema, reason: optionalText(LIMITS.mediumText), taskId: z.optional(idSchema) }),
-  z.strictObject({ type: z.literal('lose'), reason: stageKeySchema, comment: optionalText(LIMITS.mediumText) }),
-  z.strictObject({ type: z.literal('win'), stageKey: z.optional(stageKeySchema) }),
-  z.strictObject({ type: z.literal('reopen'), toStage: stageKeySchema }),
-]);
+/** A parsed move with its `until` as a canonical UTC timestamp. */
+const canonical = (move: FunnelMove): FunnelMove => (move.type === 'postpone' ? { ...move, until: toTimestamp(Date.parse(move.until)) } : move);
+
+/** Moves into an open stage may bring a next step (checked by the tasks feature). */
+const withNextStep = (type: MoveType) => type === 'advance' || type === 'reopen';
+
+const MOVE_SCHEMAS = Object.fromEntries(
+  Object.entries(MOVE_FIELDS).map(([type, fields]) => [
+    type,
+    {
+      options: z.strictObject({ ...fields, version: versionOptionSchema, ...(withNextStep(type as MoveType) ? { nextStep: z.optional(z.custom<NextStepInput>()) } : {}) }),
+      move: z.strictObject({ type: z.string(), ...fields }),
+    },
+  ]),
+) as unknown as Record<MoveType, { options: z.ZodMiniType<Record<string, unknown> & { version?: number }>; move: z.ZodMiniType<FunnelMove> }>;
 
 /** What a move is judged against: the deal's tasks when the tasks feature is installed, none otherwise. */
 async function moveContext(op: Operation, deal: Deal, withNextStep: boolean): Promise<MoveContext> {
@@ -119,36 +128,17 @@ export async function moveIn(op: Operation, dealId: string, move: FunnelMove, ve
   return next;
 }
 
-/** The public move methods, mixed into `crm.deals`. */
-export const dealMoves = {
-  advance: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.advance');
-    const step = checkNextStep(ctx, options);
-    const o = parseInput(advanceSchema, options ?? {}, 'deals.advance', step.issues);
-    return executeMove(ctx, dealId, compact({ type: 'advance' as const, toStage: o.toStage }), o.version, step.value);
-  },
-  postpone: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.postpone');
-    const o = parseInput(postponeSchema, options, 'deals.postpone');
-    return executeMove(ctx, dealId, compact({ type: 'postpone' as const, until: o.until, reason: o.reason, taskId: o.taskId }), o.version, undefined);
-  },
-  lose: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.lose');
-    const o = parseInput(loseSchema, options, 'deals.lose');
-    return executeMove(ctx, dealId, compact({ type: 'lose' as const, reason: o.reason, comment: o.comment }), o.version, undefined);
-  },
-  win: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.win');
-    const o = parseInput(winSchema, options ?? {}, 'deals.win');
-    return executeMove(ctx, dealId, compact({ type: 'win' as const, stageKey: o.stageKey }), o.version, undefined);
-  },
-  reopen: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.reopen');
-    const step = checkNextStep(ctx, options);
-    const o = parseInput(reopenSchema, options, 'deals.reopen', step.issues);
-    return executeMove(ctx, dealId, { type: 'reopen', toStage: o.toStage }, o.version, step.value);
-  },
-};
+/**
+ * A public move method of `crm.deals` (`deals.advance`, …): checks the id and options, then executes
+ * the move.
+ */
+export function dealMove(ctx: CrmContext, type: MoveType, id: string, options: unknown): Promise<Deal> {
+  const context = `deals.${type}`;
+  const dealId = parseId(id, context);
+  const step = withNextStep(type) ? checkNextStep(ctx, options) : { issues: [] };
+  const { version, nextStep: _nextStep, ...fields } = parseInput(MOVE_SCHEMAS[type].options, options ?? {}, context, step.issues);
+  return executeMove(ctx, dealId, canonical(compact({ type, ...fields }) as FunnelMove), version, step.value);
+}
 
 /**
  * Answers "is this move allowed, and if not, why" for a stored deal, without writing. `crm.funnel`.
@@ -164,9 +154,13 @@ export class FunnelService {
    * const { allowed, violations } = await crm.funnel.check(deal.id, { type: 'advance' });
    * advanceButton.disabled = !allowed;
    */
-  async check(dealId: string, move: z.input<typeof funnelMoveSchema>, options: { withNextStep?: boolean } = {}): Promise<MoveEvaluation> {
+  async check(dealId: string, move: FunnelMove, options: { withNextStep?: boolean } = {}): Promise<MoveEvaluation> {
     const id = parseId(dealId, 'funnel.check');
-    const parsed = parseInput(funnelMoveSchema, move, 'funnel.check') as FunnelMove;
+    const type = (move as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !Object.hasOwn(MOVE_SCHEMAS, type)) {
+      throw validationError('funnel.check', [{ path: ['type'], code: 'invalid_value', message: `must be one of ${Object.keys(MOVE_SCHEMAS).join(', ')}` }]);
+    }
+    const parsed = canonical(parseInput(MOVE_SCHEMAS[type as MoveType].move, move, 'funnel.check'));
     return runRead(this.ctx, async (op) => {
       const deal = await op.require<Deal>('deal', id);
       const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);

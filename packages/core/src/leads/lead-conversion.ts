@@ -51,13 +51,15 @@ const optionsSchema = z.strictObject({
   contact: z.optional(z.partial(z.omit(contactCreateInputSchema, { id: true }))),
   companyId: z.optional(z.nullable(idSchema)),
   createCompany: z.optional(z.boolean()),
-  deal: z.optional(z.union([z.literal(true), z.partial(dealCreateInputSchema)])),
+  // `deal: true` is read as `deal: {}` (every field from the lead) before parsing.
+  deal: z.optional(z.partial(dealCreateInputSchema)),
   ownerId: z.optional(userIdSchema),
 });
 
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
-  const step = checkNextStep(ctx, typeof options?.deal === 'object' ? options.deal : undefined);
-  const opts = parseInput(optionsSchema, options, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
+  const input = options?.deal === true ? { ...options, deal: {} } : options;
+  const step = checkNextStep(ctx, input?.deal);
+  const opts = parseInput(optionsSchema, input, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
   return runWrite(ctx, async (op) => {
     const lead = await op.require<Lead>('lead', leadId);
     assertExpectedVersion('lead', lead, opts.version);
@@ -115,7 +117,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     // Deal, when asked for.
     let deal: Deal | undefined;
     if (opts.deal) {
-      const given = opts.deal === true ? {} : opts.deal;
+      const given = opts.deal;
       const hasItems = (given.lineItems?.length ?? 0) > 0;
       const input = parseDealInput(
         ctx,

@@ -11,8 +11,7 @@ import {
   timestampSchema,
   userIdSchema,
   clearable,
-  countrySchema,
-} from './primitives.js';
+  countrySchema, int } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
@@ -39,7 +38,7 @@ export const companyCreateInputSchema = z.strictObject({ id: z.optional(idSchema
 export type CompanyCreateInput = z.input<typeof companyCreateInputSchema>;
 
 export const companyUpdateInputSchema = z.strictObject({
-  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  version: z.optional(z.number().check(int(), z.gte(1))),
   name: z.optional(requiredText()),
   domain: clearable(domainSchema),
   website: clearable(text(500)),
@@ -56,7 +55,7 @@ export type CompanyUpdateInput = z.input<typeof companyUpdateInputSchema>;
 // The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
 export const companySchema = () =>
   z.strictObject({
-  ...recordBaseShape,
+  ...recordBaseShape(),
   ...companyEditableShape,
   tags: tagsSchema,
   custom: customValuesInputSchema,

@@ -76,7 +76,7 @@ export type CustomFieldUpdateInput = z.input<typeof customFieldUpdateInputSchema
 // The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
 export const customFieldDefinitionSchema = () =>
   z.strictObject({
-  ...recordBaseShape,
+  ...recordBaseShape(),
   ...definitionShape,
   /** Archived fields keep their stored values but accept no new ones. */
   archived: z.boolean(),

@@ -15,8 +15,7 @@ import {
   timestampSchema,
   userIdSchema,
   clearable,
-  countrySchema,
-} from './primitives.js';
+  countrySchema, int } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 import type { NextStepInput } from './task.js';
@@ -89,7 +88,7 @@ export type DealCreateInput = z.input<typeof dealCreateInputSchema>;
 
 /** Stage moves are not updates: use `advance`, `postpone`, `win`, `lose`, `reopen`. */
 export const dealUpdateInputSchema = z.strictObject({
-  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  version: z.optional(z.number().check(int(), z.gte(1))),
   title: z.optional(requiredText()),
   ownerId: clearable(userIdSchema),
   contactId: clearable(idSchema),
@@ -110,7 +109,7 @@ export type DealUpdateInput = z.input<typeof dealUpdateInputSchema>;
 // The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
 export const dealSchema = () =>
   z.strictObject({
-  ...recordBaseShape,
+  ...recordBaseShape(),
   title: requiredText(),
   pipelineId: idSchema,
   stageKey: stageKeySchema,
@@ -144,8 +143,8 @@ export const dealSchema = () =>
   /** Last activity, task completion or update: the clock that rotting runs against. */
   lastActivityAt: timestampSchema,
   /** Postponements over the deal's life and in the current stage visit. */
-  postponeCount: z.number().check(z.int(), z.gte(0)),
-  stagePostponeCount: z.number().check(z.int(), z.gte(0)),
+  postponeCount: z.number().check(int(), z.gte(0)),
+  stagePostponeCount: z.number().check(int(), z.gte(0)),
   /** Set while the deal is rotting (no activity for the stage's `rottenDays`); cleared by any activity. */
   rottingSince: z.optional(timestampSchema),
   /** Due time of the earliest open task of the deal, maintained by crmkit. */

@@ -9,7 +9,7 @@ import { recordBaseShape } from './record.js';
 // The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
 export const eventLogEntrySchema = () =>
   z.strictObject({
-  ...recordBaseShape,
+  ...recordBaseShape(),
   /** `deal.stageChanged`, `lead.converted`, … */
   type: z.string(),
   /** When it happened (the operation's clock time). */

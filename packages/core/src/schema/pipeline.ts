@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, text } from './primitives.js';
+import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, int } from './primitives.js';
 import { recordBaseShape } from './record.js';
+import { tagged } from './tagged.js';
 import type { TaskTemplate, TaskTemplateInput } from './task-template.js';
 
 export type { Assignee, TaskTemplate, TaskTemplateInput } from './task-template.js';
@@ -10,7 +11,20 @@ export const stageKeySchema = z.string().check(
   z.regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'must be lower-case letters, digits, "_" or "-" (max 48)'),
 );
 
-const scalarSchema = z.union([text(LIMITS.mediumText), z.number(), z.boolean()]);
+type RuleScalar = string | number | boolean;
+
+/** Text (up to 2,000 characters, no NUL), a finite number or a boolean. */
+function isRuleScalar(value: unknown): value is RuleScalar {
+  return typeof value === 'string' ? value.length <= LIMITS.mediumText && !value.includes('\u0000') : typeof value === 'boolean' || Number.isFinite(value);
+}
+
+/** A rule's comparison value: one scalar, or a list of them (`in`). */
+const ruleValueSchema = z.custom<RuleScalar | RuleScalar[]>(
+  (v) => isRuleScalar(v) || (Array.isArray(v) && v.length <= 100 && v.every(isRuleScalar)),
+  'must be text, a number, true/false or a list of at most 100 of them',
+);
+const ruleMessage = { message: optionalText(500) };
+const guard = <T extends string>() => z.strictObject({ type: z.custom<T>(), ...ruleMessage });
 
 /** Comparison used by field rules. `present` needs no value; `in` takes a list. */
 export const RULE_FIELD_OPS = ['present', 'eq', 'ne', 'in', 'gt', 'gte', 'lt', 'lte'] as const;
@@ -22,21 +36,22 @@ export type RuleFieldOp = (typeof RULE_FIELD_OPS)[number];
  * - `hasContact` / `hasCompany` / `hasLineItems` / `amountPositive`: shorthands for common guards.
  * - `requiredTasksDone`: every required task created in the stage being left is done.
  */
-export const stageRuleSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('field'),
+const ruleShapes = {
+  field: z.strictObject({
+    type: z.custom<'field'>(),
     field: z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9_.]{0,100}$/, 'must be a field path like "expectedCloseDate" or "custom.budget"')),
     op: z.enum(RULE_FIELD_OPS),
-    value: z.optional(z.union([scalarSchema, z.array(scalarSchema).check(z.maxLength(100))])),
-    message: optionalText(500),
+    value: z.optional(ruleValueSchema),
+    ...ruleMessage,
   }),
-  z.strictObject({ type: z.literal('hasContact'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('hasCompany'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('hasLineItems'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('amountPositive'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('requiredTasksDone'), message: optionalText(500) }),
-]);
-export type StageRule = z.infer<typeof stageRuleSchema>;
+  hasContact: guard<'hasContact'>(),
+  hasCompany: guard<'hasCompany'>(),
+  hasLineItems: guard<'hasLineItems'>(),
+  amountPositive: guard<'amountPositive'>(),
+  requiredTasksDone: guard<'requiredTasksDone'>(),
+};
+export type StageRule = { [K in keyof typeof ruleShapes]: z.infer<(typeof ruleShapes)[K]> }[keyof typeof ruleShapes];
+export const stageRuleSchema = tagged<StageRule>('type', ruleShapes);
 
 /**
  * A stage's task templates: checked by the tasks feature (`@crmkit/core/tasks`), which creates their
@@ -52,9 +67,10 @@ export const stageInputSchema = z.strictObject({
   name: requiredText(100),
   /** Chance (0–100) that a deal in this stage is won; won stages are 100, lost stages 0. */
   probability: z.optional(probabilitySchema),
-  kind: z._default(z.enum(STAGE_KINDS), 'open'),
+  /** `open` (default), `won` or `lost`. */
+  kind: z.optional(z.enum(STAGE_KINDS)),
   /** A deal idle for this many days in the stage is rotting. */
-  rottenDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  rottenDays: z.optional(z.number().check(int(), z.gte(1), z.lte(3650))),
   /** Conditions a deal must meet to enter this stage. */
   entryRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
   /** Conditions a deal must meet to leave this stage forward. */
@@ -71,7 +87,7 @@ export const stageSchema = () =>
   name: requiredText(100),
   probability: probabilitySchema,
   kind: z.enum(STAGE_KINDS),
-  rottenDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  rottenDays: z.optional(z.number().check(int(), z.gte(1), z.lte(3650))),
   entryRules: z.array(stageRuleSchema),
   exitRules: z.array(stageRuleSchema),
   taskTemplates: taskTemplatesSchema,
@@ -82,10 +98,11 @@ export type Stage = z.infer<ReturnType<typeof stageSchema>>;
 export const lostReasonSchema = z.strictObject({
   key: stageKeySchema,
   label: requiredText(100),
-  /** Losing with this reason requires a comment (typical for "other"). */
-  requiresComment: z._default(z.boolean(), false),
+  /** Losing with this reason requires a comment (typical for "other"; default false). */
+  requiresComment: z.optional(z.boolean()),
 });
-export type LostReason = z.infer<typeof lostReasonSchema>;
+/** A reason a deal may be lost with. */
+export type LostReason = PipelineSettings['lostReasons'][number];
 
 export const DEFAULT_LOST_REASONS: readonly LostReason[] = [
   { key: 'price', label: 'Price too high', requiresComment: false },
@@ -114,7 +131,7 @@ export const pipelineSettingsSchema = () =>
   allowSkip: z.boolean(),
   allowBackward: z.boolean(),
   strictNextStep: z.boolean(),
-  lostReasons: z.array(lostReasonSchema),
+  lostReasons: z.array(z.strictObject({ key: stageKeySchema, label: requiredText(100), requiresComment: z.boolean() })),
 });
 export type PipelineSettings = z.infer<ReturnType<typeof pipelineSettingsSchema>>;
 
@@ -129,7 +146,7 @@ export type PipelineCreateInput = z.input<typeof pipelineCreateInputSchema>;
 // The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
 export const pipelineSchema = () =>
   z.strictObject({
-  ...recordBaseShape,
+  ...recordBaseShape(),
   name: requiredText(100),
   stages: z.array(stageSchema()),
   settings: pipelineSettingsSchema(),

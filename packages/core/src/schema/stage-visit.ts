@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, timestampSchema, userIdSchema } from './primitives.js';
+import { idSchema, timestampSchema, userIdSchema, int } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
@@ -14,7 +14,7 @@ export type StageExitKind = (typeof STAGE_EXIT_KINDS)[number];
 // The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
 export const stageVisitSchema = () =>
   z.strictObject({
-  ...recordBaseShape,
+  ...recordBaseShape(),
   dealId: idSchema,
   pipelineId: idSchema,
   stageKey: stageKeySchema,
@@ -28,7 +28,7 @@ export const stageVisitSchema = () =>
   toStageKey: z.optional(stageKeySchema),
   /** Deal owner when the deal entered the stage. */
   ownerId: z.optional(userIdSchema),
-  postponeCount: z.number().check(z.int(), z.gte(0)),
+  postponeCount: z.number().check(int(), z.gte(0)),
   /** exitedAt − enteredAt in ms, set on exit. */
   durationMs: z.optional(z.number().check(z.gte(0))),
   /** How the deal eventually closed (set on every visit of the deal when it is won or lost; cleared on reopen). */

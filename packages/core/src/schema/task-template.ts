@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, requiredText, userIdSchema } from './primitives.js';
+import { idSchema, requiredText, userIdSchema, int } from './primitives.js';
 
 /** Who a template's task goes to. */
 export const assigneeSchema = z.discriminatedUnion('kind', [
@@ -15,7 +15,7 @@ export const taskTemplateSchema = z.strictObject({
   type: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"')),
   /** Due `amount` units after entry; `businessDays` uses the tenant's business calendar; `at` sets the local time. */
   due: z.strictObject({
-    amount: z.number().check(z.int(), z.gte(0), z.lte(3650)),
+    amount: z.number().check(int(), z.gte(0), z.lte(3650)),
     unit: z.enum(['minutes', 'hours', 'days', 'businessDays', 'workingHours']),
     at: z.optional(z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'))),
   }),

@@ -9,7 +9,7 @@ import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema } from '../schema/primitives.js';
+import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema, int } from '../schema/primitives.js';
 import {
   nextStepInputSchema,
   taskCreateInputSchema,
@@ -55,11 +55,11 @@ const updateSchema = z.strictObject({
   dueAt: z.optional(timestampInputSchema),
   allDay: z.optional(z.boolean()),
   dueDate: z.optional(isoDateSchema),
-  durationMinutes: clearable(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  durationMinutes: clearable(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
   ownerId: clearable(userIdSchema),
   priority: z.optional(z.enum(TASK_PRIORITIES)),
   notes: clearable(text(LIMITS.longText)),
-  reminders: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
+  reminders: z.optional(z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
   required: z.optional(z.boolean()),
   /** A new rule for the series from this occurrence on (`following` only). */
   recurrence: z.optional(text(500)),
@@ -68,7 +68,7 @@ const agendaSchema = z.strictObject({
   ownerId: z.optional(userIdSchema),
   from: z.optional(timestampInputSchema),
   to: z.optional(timestampInputSchema),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
 });
 const workloadSchema = z.strictObject({ from: timestampInputSchema, to: timestampInputSchema, ownerIds: z.optional(z.array(userIdSchema).check(z.maxLength(500))) });
 
