@@ -1,6 +1,6 @@
 // Entry point of @crmkit/core: the public API only — a crm with leads, contacts, companies, deals, the
 // funnel, pipelines, the timeline and the event log. Opt-in features have their own entry points
-// (`@crmkit/core/tasks`, `/activities`, `/assignment`, `/custom-fields`, `/duplicates`, `/reports`, `/scoring`,
+// (`@crmkit/core/tasks`, `/activities`, `/assignment`, `/custom-fields`, `/duplicates`, `/imports`, `/reports`, `/scoring`,
 // `/scheduler`, `/observe`); helpers for storage-adapter authors are in `@crmkit/core/storage`; test
 // tools in `@crmkit/core/testing`.
 
@@ -19,7 +19,6 @@ export type { ConvertLeadOptions, ConvertLeadResult } from './leads/lead-convers
 export type { ContactService } from './contacts/contact-service.js';
 export type { CompanyService } from './companies/company-service.js';
 export type { DealService, DealListOptions } from './deals/deal-service.js';
-export type { CreateManyOptions } from './deals/deal-import.js';
 export type { Board, BoardColumn, BoardOptions, BoardTotal } from './deals/deal-board.js';
 export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './funnel/funnel-service.js';
 export type { PipelineService } from './pipelines/pipeline-service.js';

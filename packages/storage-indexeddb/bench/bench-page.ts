@@ -1,15 +1,18 @@
 /**
  * The benchmark, run inside Chromium: crmkit on IndexedDB against raw IndexedDB doing the same work.
  *
- * - import: `crm.deals.createMany(n)` against one readwrite transaction putting the same rows (every row
+ * - import: `crm.imports.deals(n)` against one readwrite transaction putting the same rows (every row
  *   the import stored: deals, stage visits, events) into stores with the same indexes (raw key paths);
  *   and, for reference, against putting the deals alone.
  * - board: `crm.deals.board(pipeline, { limitPerStage: 50 })` over 6 stages (cards, counts, totals)
  *   against raw `getAll` on the board index of each stage (the stage's deals, counted and summed in JS);
  *   for reference also the page queries alone, and raw `getAll(range, 50)`.
  */
-import { createCrm, type Crm } from '@crmkit/core';
+import { createCrm, type CrmWith } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
+import { imports, type ImportsFeature } from '@crmkit/core/imports';
+
+type Crm = CrmWith<[ImportsFeature]>;
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 
 export interface BenchEntry {
@@ -86,7 +89,7 @@ async function rawPut(name: string, rows: Map<string, Row[]>): Promise<number> {
 }
 
 async function newCrm(name: string, seed: number): Promise<{ crm: Crm; pipelineId: string }> {
-  const crm = await createCrm({ storage: createIndexedDbStorage({ name }), tenantId: TENANT, actor: { userId: 'u1' }, random: { seed } });
+  const crm = await createCrm({ storage: createIndexedDbStorage({ name }), tenantId: TENANT, actor: { userId: 'u1' }, random: { seed }, features: [imports()] });
   const stages = [...STAGES.map((key) => ({ key, name: key })), { key: 'won', name: 'Won', kind: 'won' as const }, { key: 'lost', name: 'Lost', kind: 'lost' as const }];
   const pipeline = await crm.pipelines.create({ name: 'Sales', stages });
   return { crm, pipelineId: pipeline.id };
@@ -117,7 +120,7 @@ async function importRound(n: number, round: number): Promise<ImportRound & { na
   const before = await dumpCrmkit(name);
   const data = inputs(n, pipelineId);
   const started = performance.now();
-  await crm.deals.createMany(data);
+  await crm.imports.deals(data);
   const crmkit = performance.now() - started;
   const after = await dumpCrmkit(name);
   const imported = new Map<string, Row[]>();
@@ -225,7 +228,7 @@ export async function runBench(n: number, rounds: number, reads: number): Promis
     note,
   });
   return [
-    entry(`import ${n} deals`, median(results.map((r) => r.crmkit)), median(results.map((r) => r.rawAll)), `crm.deals.createMany vs one raw readwrite transaction putting the same ${last.rows} rows (deals, stage visits, events) into stores with the same indexes`, 1.3),
+    entry(`import ${n} deals`, median(results.map((r) => r.crmkit)), median(results.map((r) => r.rawAll)), `crm.imports.deals vs one raw readwrite transaction putting the same ${last.rows} rows (deals, stage visits, events) into stores with the same indexes`, 1.3),
     entry(`import ${n} deals (raw: deals only)`, median(results.map((r) => r.crmkit)), median(results.map((r) => r.rawDeals)), `reference: the raw loop puts only the ${n} deals, not the stage visits and events crmkit also stores`),
     entry('board 6 stages x 50 cards', median(board), median(rawFull), `crm.deals.board (pages, counts, totals over ${n} deals) vs raw getAll on the board index per stage (the stage's deals, counted and summed in JS)`, 1.5),
     entry('board pages only (6 x query limit 50)', median(pages), median(rawPage), 'reference: the six page queries through the adapter vs raw getAll(range, 50) on the board index'),

@@ -41,7 +41,7 @@ export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly Crm
   readonly closeStorage?: boolean;
   /**
    * Opt-in features, each from its own entry point: `tasks()` (`@crmkit/core/tasks`: tasks, agenda,
-   * business calendar), `activities()`, `assignment()`, `customFields()`, `duplicates()`, `reports()`, `scoring()`,
+   * business calendar), `activities()`, `assignment()`, `customFields()`, `duplicates()`, `imports()`, `reports()`, `scoring()`,
    * `scheduler()` (needs `tasks()`; also recurring tasks), `observers()` (needed by
    * `@crmkit/react-hooks`). Each adds `crm[feature.key]`; see each entry point.
    */

@@ -13,7 +13,7 @@ import type { Page } from './list-options.js';
 /**
  * A CRM bound to one tenant, with the core services: leads, contacts, companies, deals and the
  * funnel, pipelines, the timeline and the event log. Create it with `createCrm`; the features passed
- * there (`tasks()`, `activities()`, `assignment()`, `customFields()`, `duplicates()`, `reports()`, `scoring()`,
+ * there (`tasks()`, `activities()`, `assignment()`, `customFields()`, `duplicates()`, `imports()`, `reports()`, `scoring()`,
  * `scheduler()`, `observers()`) add their own properties.
  */
 export interface Crm {

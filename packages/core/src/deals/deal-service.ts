@@ -12,7 +12,6 @@ import { dealRefs } from './deal-refs.js';
 import { closeOpenVisit } from './deal-visits.js';
 import { dealMove, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
 import { rottingFilter } from '../funnel/rotting.js';
-import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
 import { runRead, runWrite } from '../crm/operation.js';
@@ -117,17 +116,6 @@ export class DealService {
       op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
       return stored;
     });
-  }
-
-  /**
-   * Creates many deals in one transaction (imports, ERP sync). Every input is validated first;
-   * problems are reported as `[index, …path]` and nothing is written.
-   *
-   * @example
-   * await crm.deals.createMany(rows, { onProgress: (done, total) => console.log(`${done}/${total}`) });
-   */
-  async createMany(inputs: readonly DealCreateInput[], options?: CreateManyOptions): Promise<Deal[]> {
-    return createManyDeals(this.ctx, inputs, options);
   }
 
   /**

@@ -5,6 +5,7 @@ import { activities, type ActivitiesFeature } from '../activities/activities-fea
 import { assignment, type AssignmentFeature } from '../assignment/assignment-feature.js';
 import { customFields, type CustomFieldsFeature } from '../custom-fields/custom-fields-feature.js';
 import { duplicates, type DuplicatesFeature } from '../duplicates/duplicates-feature.js';
+import { imports, type ImportsFeature } from '../imports/imports-feature.js';
 import { observers, type ObserversFeature } from '../observe/observe-feature.js';
 import { reports, type ReportsFeature } from '../reports/reports-feature.js';
 import { scheduler, type SchedulerFeature } from '../scheduler/scheduler-feature.js';
@@ -21,6 +22,7 @@ export type AllFeatures = readonly [
   AssignmentFeature,
   CustomFieldsFeature,
   DuplicatesFeature,
+  ImportsFeature,
   ReportsFeature,
   ScoringFeature,
   SchedulerFeature,
@@ -29,7 +31,7 @@ export type AllFeatures = readonly [
 
 /** Every feature of `@crmkit/core`, in an order that satisfies their dependencies. */
 export function allFeatures(): AllFeatures {
-  return [tasks(), activities(), assignment(), customFields(), duplicates(), reports(), scoring(), scheduler(), observers()];
+  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers()];
 }
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
@@ -49,7 +51,7 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
  * tenant `test`, actor `tester`, silent logger, and every feature (tasks, activities, assignment,
- * custom fields, duplicates, reports, scoring, scheduler, observers) unless `features` lists fewer.
+ * custom fields, duplicates, imports, reports, scoring, scheduler, observers) unless `features` lists fewer.
  *
  * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.
  * @returns The crm with handles to its fake clock and storage.

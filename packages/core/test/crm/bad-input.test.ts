@@ -52,7 +52,7 @@ const targets = (): Target[] => [
   { name: 'deals.list', call: (c, x) => c.deals.list(any(x)), valid: { where: { op: 'gte', field: 'value.amount', value: 1 }, limit: 3 } },
   { name: 'deals.aggregate', call: (c, x) => c.deals.aggregate(any(x)), valid: { groupBy: ['stageKey'], metrics: { n: { fn: 'count' } } } },
   { name: 'deals.board', call: (c, x) => c.deals.board(ids.pipeline, any(x)), valid: { limitPerStage: 5 } },
-  { name: 'deals.createMany', call: (c, x) => c.deals.createMany(any([x])), valid: { title: 'D', value: { amount: 1, currency: 'EUR' } } },
+  { name: 'imports.deals', call: (c, x) => c.imports.deals(any([x])), valid: { title: 'D', value: { amount: 1, currency: 'EUR' } } },
   { name: 'deals.remove', call: (c, x) => c.deals.remove(ids.deal, any(x)), valid: { version: 1 } },
   { name: 'pipelines.create', call: (c, x) => c.pipelines.create(any(x)), valid: { name: 'P', stages: [{ key: 'a', name: 'A', probability: 10, rottenDays: 3 }], settings: { allowSkip: false } } },
   { name: 'pipelines.get', call: (c, x) => c.pipelines.get(any(x)) },
@@ -114,7 +114,7 @@ describe('bad input never escapes as anything but CrmError, and writes nothing',
           const input = { ...valid, [field]: poison };
           const error = await outcome(target.call, input);
           if (!isCrmError(error, 'VALIDATION')) throw new Error(`${target.name} accepted ${field} = ${String(poison).slice(0, 40)}: ${String(error)}`);
-          expect(error.details.issues.some((i) => i.path[0] === field || (target.name === 'deals.createMany' && i.path[1] === field))).toBe(true);
+          expect(error.details.issues.some((i) => i.path[0] === field || (target.name === 'imports.deals' && i.path[1] === field))).toBe(true);
           expect(t.storage.snapshot()).toEqual(before);
         }),
         { numRuns: 80 },

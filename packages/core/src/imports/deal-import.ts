@@ -5,7 +5,7 @@ import type { Pipeline, Stage } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
-import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from './deal-factory.js';
+import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from '../deals/deal-factory.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
 import { customValuesCheck } from '../crm/custom-values.js';
@@ -28,7 +28,7 @@ const CHUNK = 1000;
 
 function withIndex(error: unknown, index: number): unknown {
   if (!isCrmError(error, 'VALIDATION')) return error;
-  return validationError('deals.createMany', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
+  return validationError('imports.deals', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
 }
 
 /** Checks in bulk that every linked contact, company and lead exists; reports `[index, field]`. */
@@ -49,7 +49,7 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
       }
     });
   }
-  if (issues.length) throw validationError('deals.createMany', issues);
+  if (issues.length) throw validationError('imports.deals', issues);
 }
 
 /**
@@ -58,7 +58,7 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
  */
 export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], options: CreateManyOptions = {}): Promise<Deal[]> {
   if (!Array.isArray(inputs) || inputs.length > MAX_IMPORT) {
-    throw validationError('deals.createMany', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
+    throw validationError('imports.deals', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
   }
   const parsed: ParsedDealCreate[] = new Array(inputs.length);
   const issues: ValidationIssue[] = [];
@@ -68,7 +68,7 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
     if (result.success && step.issues.length === 0) parsed[i] = step.value ? { ...result.data, nextStep: step.value } : result.data;
     else issues.push(...(result.success ? [] : fromZodIssues(result.error.issues, [i])), ...step.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })));
   }
-  if (issues.length) throw validationError('deals.createMany', issues.slice(0, MAX_REPORTED_ISSUES));
+  if (issues.length) throw validationError('imports.deals', issues.slice(0, MAX_REPORTED_ISSUES));
   const every = options.progressEvery ?? CHUNK;
 
   return runWrite(ctx, async (op) => {
@@ -92,9 +92,9 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
       try {
         const key = input.pipelineId ?? '';
         let pipeline = pipelines.get(key);
-        if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'deals.createMany')));
-        const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'deals.createMany');
-        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, checkCustom, 'deals.createMany');
+        if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'imports.deals')));
+        const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'imports.deals');
+        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, checkCustom, 'imports.deals');
         deals.push(deal);
         dealChunk.push(deal);
         visitChunk.push(visit);
