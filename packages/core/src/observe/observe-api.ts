@@ -25,7 +25,9 @@ import { TimelineObserver, type TimelineData } from './timeline-observer.js';
 /**
  * Observers over the CRM's data: subscribe, read snapshots, get updates after every committed change
  * that can affect them (in this process and, with adapters that support it, other tabs and processes).
- * React hooks are thin wrappers over these. `crm.observe`.
+ * React hooks are thin wrappers over these. `crm.observe`. `task`, `tasks` and `agenda` need the
+ * tasks feature, `activities` the activities feature: without it they throw `VALIDATION`
+ * (`feature_required`).
  */
 export interface ObserveApi {
   deal(id: string, initialData?: Deal): RecordObserver<Deal>;
