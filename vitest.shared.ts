@@ -6,6 +6,12 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export const alias = {
   '@crmkit/core/testing/conformance': src('./packages/core/src/testing/conformance/index.ts'),
   '@crmkit/core/testing': src('./packages/core/src/testing/index.ts'),
+  '@crmkit/core/tasks': src('./packages/core/src/tasks/index.ts'),
+  '@crmkit/core/activities': src('./packages/core/src/activities/index.ts'),
+  '@crmkit/core/assignment': src('./packages/core/src/assignment/index.ts'),
+  '@crmkit/core/custom-fields': src('./packages/core/src/custom-fields/index.ts'),
+  '@crmkit/core/duplicates': src('./packages/core/src/duplicates/index.ts'),
+  '@crmkit/core/imports': src('./packages/core/src/imports/index.ts'),
   '@crmkit/core/reports': src('./packages/core/src/reports/index.ts'),
   '@crmkit/core/scoring': src('./packages/core/src/scoring/index.ts'),
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),

@@ -8,13 +8,17 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createCrm, silentLogger, type Crm } from '@crmkit/core';
+import { createCrm, silentLogger, type CrmWith } from '@crmkit/core';
+import { imports, type ImportsFeature } from '@crmkit/core/imports';
+import { customFields, type CustomFieldsFeature } from '@crmkit/core/custom-fields';
 import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
 import { createPostgresStorage } from '../src/index.js';
 import { buildLayout, type EntityTable, type StorageLayout } from '../src/table-layout.js';
 import { startPostgresServer, type PostgresServer } from '@crmkit/test-support/postgres';
 import { dealInputs, OPEN_STAGES } from './bench-data.js';
 import { cpuMs, entry, log, mean, percentile, round, time, withCpu, type BenchEntry } from './measure.js';
+
+type Crm = CrmWith<[ImportsFeature, CustomFieldsFeature]>;
 
 const TENANT = 'bench';
 const stages = [...OPEN_STAGES.map((key) => ({ key, name: key })), { key: 'won', name: 'Won', kind: 'won' as const }, { key: 'lost', name: 'Lost', kind: 'lost' as const }];
@@ -115,7 +119,7 @@ function rawAdvancer(pool: pg.Pool, layout: StorageLayout): (id: string) => Prom
 }
 
 async function openCrm(pool: pg.Pool, schema: string): Promise<Crm> {
-  return createCrm({ storage: createPostgresStorage({ pool, schema }), tenantId: TENANT, logger: silentLogger, actor: { userId: 'bench' }, random: { seed: 7 } });
+  return createCrm({ storage: createPostgresStorage({ pool, schema }), tenantId: TENANT, logger: silentLogger, actor: { userId: 'bench' }, random: { seed: 7 }, features: [imports(), customFields()] });
 }
 
 /** Interleaved per-call timings of two async functions over the same number of calls. */
@@ -198,13 +202,13 @@ export async function postgresBench(options: { deals: number; throughputMs?: num
     await raw.open(CRM_STORAGE_SCHEMA); // the same tables and indexes, empty
     await raw.close();
 
-    // Import: crmkit's createMany, then the same rows by hand into the raw schema.
+    // Import: crmkit's imports.deals, then the same rows by hand into the raw schema.
     let crm = await openCrm(pool, 'bench_crm');
     const pipeline = await crm.pipelines.create({ name: 'Sales', stages });
     await pool.query(`INSERT INTO ${ref(rawLayout, 'pipeline')} SELECT * FROM ${ref(crmLayout, 'pipeline')}`);
-    log(`postgres import: crm.deals.createMany(${n}) …`);
+    log(`postgres import: crm.imports.deals(${n}) …`);
     let cpu = cpuMs();
-    const crmImport = await time(() => crm.deals.createMany(dealInputs(n, pipeline.id)));
+    const crmImport = await time(() => crm.imports.deals(dealInputs(n, pipeline.id)));
     const crmImportCpu = cpuMs() - cpu;
     const rows: Record<string, Row[]> = {};
     for (const entity of ['deal', 'stageVisit', 'event']) rows[entity] = (await pool.query(`SELECT doc FROM ${ref(crmLayout, entity)} WHERE tenant_id = $1 ORDER BY created_at, id`, [TENANT])).rows.map((r: { doc: Row }) => r.doc);

@@ -16,8 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { createCrm, silentLogger, where, type Crm } from '@crmkit/core';
+import { createCrm, silentLogger, where, type CrmWith } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
+import { imports, type ImportsFeature } from '@crmkit/core/imports';
+import { customFields, type CustomFieldsFeature } from '@crmkit/core/custom-fields';
 import { createSqliteStorage } from '../src/index.js';
 import { buildLayout } from '../src/table-layout.js';
 import { dealInputs, dealRow, OPEN_STAGES, seeded } from './bench-data.js';
@@ -72,12 +74,14 @@ function checkpoint(filename: string): void {
   db.close();
 }
 
+type Crm = CrmWith<[ImportsFeature, CustomFieldsFeature]>;
+
 async function openCrm(filename: string): Promise<Crm> {
-  return createCrm({ storage: createSqliteStorage({ filename }), tenantId: TENANT, logger: silentLogger, actor: { userId: 'bench' }, random: { seed: 7 } });
+  return createCrm({ storage: createSqliteStorage({ filename }), tenantId: TENANT, logger: silentLogger, actor: { userId: 'bench' }, random: { seed: 7 }, features: [imports(), customFields()] });
 }
 
 /**
- * Bulk import through `crm.deals.createMany` vs raw prepared inserts of the very same rows (deal, first
+ * Bulk import through `crm.imports.deals` vs raw prepared inserts of the very same rows (deal, first
  * stage visit, `deal.created` event per deal, as crmkit stored them) in one transaction. Two rounds in
  * alternating order on fresh files; each side's best round counts (imports are too long to interleave).
  */
@@ -94,9 +98,9 @@ async function importPhase(dir: string, n: number): Promise<{ entries: BenchEntr
     const crm = await openCrm(file);
     const pipeline = await crm.pipelines.create({ name: 'Sales', stages });
     const inputs = dealInputs(n, pipeline.id);
-    log(`import round ${round + 1}: crm.deals.createMany(${n}) …`);
+    log(`import round ${round + 1}: crm.imports.deals(${n}) …`);
     const cpu = cpuMs();
-    crmBest = Math.min(crmBest, await time(() => crm.deals.createMany(inputs, { onProgress: (done, total) => done % 50_000 === 0 && log(`  ${done}/${total}`) })));
+    crmBest = Math.min(crmBest, await time(() => crm.imports.deals(inputs, { onProgress: (done, total) => done % 50_000 === 0 && log(`  ${done}/${total}`) })));
     crmCpu = Math.min(crmCpu, cpuMs() - cpu);
     await crm.close();
     if (round > 0) return;

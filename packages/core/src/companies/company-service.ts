@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
 import { ruleViolation, type RuleViolation } from '../errors/crm-error.js';
-import { duplicateKeys } from '../domain/duplicates.js';
 import { companyCreateInputSchema, companyUpdateInputSchema, type Company, type CompanyCreateInput, type CompanyUpdateInput } from '../schema/company.js';
 import type { CompanyField } from '../storage/crm-schema.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
@@ -16,7 +15,7 @@ export const COMPANY_CARD: CardConfig<Company> = {
   entity: 'company',
   editable: ['name', 'domain', 'website', 'phone', 'industry', 'country', 'ownerId', 'notes', 'tags'],
   references: () => [],
-  searchKeys: (company) => duplicateKeys(company, 'company'),
+  kind: 'company',
   refs: () => [],
   ownedByActor: true,
 };

@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
 import { ruleViolation } from '../errors/crm-error.js';
-import { duplicateKeys } from '../domain/duplicates.js';
 import { contactCreateInputSchema, contactUpdateInputSchema, type Contact, type ContactCreateInput, type ContactUpdateInput } from '../schema/contact.js';
 import type { ContactField } from '../storage/crm-schema.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
@@ -15,7 +14,7 @@ export const CONTACT_CARD: CardConfig<Contact> = {
   entity: 'contact',
   editable: ['name', 'email', 'phone', 'jobTitle', 'companyId', 'ownerId', 'source', 'country', 'notes', 'tags'],
   references: (input) => [{ entity: 'company', id: input.companyId as string | undefined, path: ['companyId'] }],
-  searchKeys: (contact) => duplicateKeys(contact, 'person'),
+  kind: 'person',
   refs: (contact) => [contact.companyId ? { type: 'company', id: contact.companyId } : undefined, contact.leadId ? { type: 'lead', id: contact.leadId } : undefined],
   ownedByActor: true,
 };

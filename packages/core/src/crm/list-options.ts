@@ -1,5 +1,4 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { customFieldQueryType } from '../domain/custom-values.js';
 import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type SortSpec } from '../query/query-spec.js';
 import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 import { decodeCursor } from '../query/cursor.js';
@@ -53,11 +52,12 @@ export function mentionsCustomField(...inputs: unknown[]): boolean {
 /** Resolves query fields of an entity: `id`, its declared fields and, where allowed (and `custom`), its custom fields. */
 export async function fieldResolver(op: Operation, entity: string, custom = true): Promise<FieldResolver> {
   const declared = entitySchemaOf(CRM_STORAGE_SCHEMA, entity).fields;
-  const definitions = custom && CUSTOMIZABLE.has(entity) ? await op.ctx.customFields.load(op.tx, entity) : [];
+  const hook = op.ctx.hooks.customFields;
+  const customType = custom && hook && CUSTOMIZABLE.has(entity) ? await hook.queryType(op, entity) : undefined;
   return (field) => {
     if (field === 'id') return 'string';
     if (Object.prototype.hasOwnProperty.call(declared, field)) return declared[field];
-    if (definitions.length && CUSTOM_PATH_PATTERN.test(field)) return customFieldQueryType(definitions, field);
+    if (customType && CUSTOM_PATH_PATTERN.test(field)) return customType(field);
     return undefined;
   };
 }

@@ -3,17 +3,19 @@ import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { fromZodIssues } from '../errors/zod-issues.js';
 
 /**
- * Validates a caller's input at the public boundary.
+ * Validates a caller's input at the public boundary. `extra` are problems found by a feature in a
+ * part of the input it owns (a next step): they are reported together with the schema's.
  *
  * @throws CrmError `VALIDATION` with the path of every problem.
  */
-export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown, context: string): z.output<S> {
+export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown, context: string, extra: readonly ValidationIssue[] = []): z.output<S> {
   const problems: ValidationIssue[] = [];
   findNonPlainData(input, [], problems, 0);
   if (problems.length) throw validationError(context, problems);
   const result = schema.safeParse(input);
-  if (!result.success) throw validationError(context, fromZodIssues(result.error.issues));
-  return result.data;
+  const issues = [...(result.success ? [] : fromZodIssues(result.error.issues)), ...extra];
+  if (issues.length) throw validationError(context, issues);
+  return result.data as z.output<S>;
 }
 
 /** Validates an id argument. */

@@ -16,6 +16,7 @@ import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
+import type { CustomFieldCache } from './definition-cache.js';
 
 const addressSchema = z.strictObject({ entity: z.enum(CUSTOMIZABLE_ENTITIES), key: customFieldKeySchema });
 
@@ -51,7 +52,10 @@ export async function ensureCustomFieldIndexes(ctx: CrmContext, definitions?: re
  */
 export class CustomFieldService {
   /** @internal */
-  constructor(private readonly ctx: CrmContext) {}
+  constructor(
+    private readonly ctx: CrmContext,
+    private readonly cache: CustomFieldCache,
+  ) {}
 
   /**
    * Defines a custom field.
@@ -81,7 +85,7 @@ export class CustomFieldService {
       }
       op.record('customField.defined', { type: 'customField', id: definition.id }, { definition });
       await bumpConfigRevision(op);
-      this.ctx.customFields.invalidate();
+      this.cache.invalidate();
       return definition;
     });
     await ensureCustomFieldIndexes(this.ctx, [defined]);
@@ -112,7 +116,7 @@ export class CustomFieldService {
       await op.update('customField', current, next);
       op.record('customField.updated', { type: 'customField', id: current.id }, { changes: diffRecords(current, next) });
       await bumpConfigRevision(op);
-      this.ctx.customFields.invalidate();
+      this.cache.invalidate();
       return next;
     });
     if (parsed.indexed) await ensureCustomFieldIndexes(this.ctx, [updated]);

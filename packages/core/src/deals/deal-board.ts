@@ -57,7 +57,8 @@ const boardOptionsSchema = z.optional(
     where: z.optional(z.unknown()),
     orderBy: z.optional(z.unknown()),
     includeClosed: z.optional(z.boolean()),
-    cursors: z.optional(z.record(z.string(), z.string().check(z.maxLength(4096)))),
+    // Stage key → cursor; each is checked against the shown stages and decoded below.
+    cursors: z.optional(z.looseObject({})),
     stages: z.optional(z.array(z.string().check(z.maxLength(48))).check(z.maxLength(50))),
   }),
 );
@@ -89,7 +90,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
     const cursors = options.cursors ?? {};
     const bad = Object.keys(cursors).filter((k) => !shown.some((s) => s.key === k));
     if (bad.length) throw validationError('deals.board', bad.map((k) => ({ path: ['cursors', k], code: 'unknown_stage', message: `no shown stage "${k}"` })));
-    for (const cursor of Object.values(cursors)) decodeCursor(cursor, sort);
+    for (const cursor of Object.values(cursors)) decodeCursor(cursor as string, sort);
 
     const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
     const base: Filter = filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline;

@@ -1,24 +1,23 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { applyCustomValues } from '../domain/custom-values.js';
 import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
 import { applyPatch, diffRecords, reviseRecord } from '../domain/records.js';
 import type { AggregateRow } from '../query/query-spec.js';
-import { dealCreateInputSchema, dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
+import { dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { DealField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
-import { createDealIn, resolveCurrency } from './deal-factory.js';
+import { createDealIn, parseDealInput, resolveCurrency } from './deal-factory.js';
 import { dealRefs } from './deal-refs.js';
 import { closeOpenVisit } from './deal-visits.js';
-import { dealMoves, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
+import { dealMove, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
 import { rottingFilter } from '../funnel/rotting.js';
-import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
+import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/immer.js';
@@ -49,7 +48,7 @@ export class DealService {
    * });
    */
   async create(input: DealCreateInput): Promise<Deal> {
-    const parsed = parseInput(dealCreateInputSchema, input, 'deals.create');
+    const parsed = parseDealInput(this.ctx, input, 'deals.create');
     return runWrite(this.ctx, async (op) => (await createDealIn(op, parsed, 'deals.create')).deal);
   }
 
@@ -80,8 +79,7 @@ export class DealService {
         issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
       }
       const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
-      const definitions = await op.ctx.customFields.load(op.tx, 'deal');
-      const custom = applyCustomValues(definitions, parsed.custom, deal.custom);
+      const custom = (await customValuesCheck(op, 'deal'))(parsed.custom, deal.custom);
       issues.push(...custom.issues);
       if (issues.length) throw validationError('deals.update', issues);
 
@@ -118,17 +116,6 @@ export class DealService {
       op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
       return stored;
     });
-  }
-
-  /**
-   * Creates many deals in one transaction (imports, ERP sync). Every input is validated first;
-   * problems are reported as `[index, …path]` and nothing is written.
-   *
-   * @example
-   * await crm.deals.createMany(rows, { onProgress: (done, total) => console.log(`${done}/${total}`) });
-   */
-  async createMany(inputs: readonly DealCreateInput[], options?: CreateManyOptions): Promise<Deal[]> {
-    return createManyDeals(this.ctx, inputs, options);
   }
 
   /**
@@ -184,7 +171,7 @@ export class DealService {
    * await crm.deals.advance(deal.id, { nextStep: { subject: 'Send proposal', type: 'email', dueAt: '2026-03-02T10:00:00Z' } });
    */
   async advance(id: string, options: { toStage?: string } & MoveWithNextStepOptions = {}): Promise<Deal> {
-    return dealMoves.advance(this.ctx, id, options);
+    return dealMove(this.ctx, 'advance', id, options);
   }
 
   /**
@@ -192,7 +179,7 @@ export class DealService {
    * Postponements are counted per deal and per stage visit. Without an open task, a follow-up is created.
    */
   async postpone(id: string, options: { until: string; reason?: string; taskId?: string } & MoveOptions): Promise<Deal> {
-    return dealMoves.postpone(this.ctx, id, options);
+    return dealMove(this.ctx, 'postpone', id, options);
   }
 
   /**
@@ -200,17 +187,17 @@ export class DealService {
    * comment where the reason requires one). Open tasks of the deal are cancelled.
    */
   async lose(id: string, options: { reason: string; comment?: string } & MoveOptions): Promise<Deal> {
-    return dealMoves.lose(this.ctx, id, options);
+    return dealMove(this.ctx, 'lose', id, options);
   }
 
   /** Closes the deal as won: probability 100, `closedAt` set. Exit rules of its stage and entry rules of the won stage apply. */
   async win(id: string, options: { stageKey?: string } & MoveOptions = {}): Promise<Deal> {
-    return dealMoves.win(this.ctx, id, options);
+    return dealMove(this.ctx, 'win', id, options);
   }
 
   /** Returns a won or lost deal to an open stage. */
   async reopen(id: string, options: { toStage: string } & MoveWithNextStepOptions): Promise<Deal> {
-    return dealMoves.reopen(this.ctx, id, options);
+    return dealMove(this.ctx, 'reopen', id, options);
   }
 
   /**

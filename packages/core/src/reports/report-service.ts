@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { validationError } from '../errors/crm-error.js';
 import type { RecordBase } from '../schema/record.js';
-import { idSchema, timestampInputSchema, userIdSchema, currencySchema } from '../schema/primitives.js';
+import { idSchema, timestampInputSchema, userIdSchema, currencySchema, int } from '../schema/primitives.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type Page } from '../crm/list-options.js';
 import { runRead } from '../crm/operation.js';
@@ -28,9 +28,9 @@ const forecastSchema = z.strictObject({
 });
 const performanceSchema = z.strictObject({ ...period, pipelineId: z.optional(idSchema) });
 const customersSchema = z.strictObject({
-  inactiveDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  inactiveDays: z.optional(z.number().check(int(), z.gte(1), z.lte(3650))),
   currency: z.optional(currencySchema),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(1000))),
 });
 const DRILL_ENTITIES = ['deal', 'stageVisit', 'lead', 'task', 'event', 'contact', 'company'] as const;
 

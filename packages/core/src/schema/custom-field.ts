@@ -83,13 +83,15 @@ export const customFieldUpdateInputSchema = z.strictObject({
 });
 export type CustomFieldUpdateInput = z.input<typeof customFieldUpdateInputSchema>;
 
-export const customFieldDefinitionSchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const customFieldDefinitionSchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   ...definitionShape,
   /** Archived fields keep their stored values but accept no new ones. */
   archived: z.boolean(),
 });
-export type CustomFieldDefinition = z.infer<typeof customFieldDefinitionSchema>;
+export type CustomFieldDefinition = z.infer<ReturnType<typeof customFieldDefinitionSchema>>;
 
 /** A stored custom value, by field type. */
 export type CustomFieldValue = string | number | boolean | readonly string[] | { readonly amount: number; readonly currency: string };

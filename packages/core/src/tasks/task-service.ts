@@ -1,3 +1,4 @@
+import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/immer.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
@@ -8,7 +9,7 @@ import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema } from '../schema/primitives.js';
+import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema, int } from '../schema/primitives.js';
 import {
   nextStepInputSchema,
   taskCreateInputSchema,
@@ -20,7 +21,7 @@ import {
 } from '../schema/task.js';
 import { taskTypeSchema, type TaskTypeDefinition, type TaskTypeInput } from '../schema/task-type.js';
 import type { TaskField } from '../storage/crm-schema.js';
-import { touchRecords } from '../activities/activity-service.js';
+import { touchRecords } from '../crm/touch-records.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { moveIn } from '../funnel/funnel-service.js';
@@ -54,11 +55,11 @@ const updateSchema = z.strictObject({
   dueAt: z.optional(timestampInputSchema),
   allDay: z.optional(z.boolean()),
   dueDate: z.optional(isoDateSchema),
-  durationMinutes: clearable(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  durationMinutes: clearable(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
   ownerId: clearable(userIdSchema),
   priority: z.optional(z.enum(TASK_PRIORITIES)),
   notes: clearable(text(LIMITS.longText)),
-  reminders: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
+  reminders: z.optional(z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
   required: z.optional(z.boolean()),
   /** A new rule for the series from this occurrence on (`following` only). */
   recurrence: z.optional(text(500)),
@@ -67,7 +68,7 @@ const agendaSchema = z.strictObject({
   ownerId: z.optional(userIdSchema),
   from: z.optional(timestampInputSchema),
   to: z.optional(timestampInputSchema),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
 });
 const workloadSchema = z.strictObject({ from: timestampInputSchema, to: timestampInputSchema, ownerIds: z.optional(z.array(userIdSchema).check(z.maxLength(500))) });
 
@@ -116,7 +117,7 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
   const type = (await loadTaskTypes(op)).find((t) => t.key === task.type);
   if (!type?.chain) return undefined;
   const chain = type.chain;
-  const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+  const calendar = await loadCalendar(op);
   const from = chain.from === 'deadline' && task.dueAt ? Date.parse(task.dueAt) : op.nowMs;
   const nextType = (await loadTaskTypes(op)).find((t) => t.key === chain.type);
   return {
@@ -311,7 +312,7 @@ export class TaskService {
         const types = await loadTaskTypes(op);
         if (!types.some((t) => t.key === parsed.type)) throw validationError('tasks.update', [{ path: ['type'], code: 'invalid_value', message: 'unknown task type' }]);
       }
-      const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+      const calendar = await loadCalendar(op);
       const next = reviseRecord(task, op.now, (d) => {
         const target = d as Record<string, unknown>;
         for (const key of ['subject', 'type', 'priority', 'reminders', 'required', 'allDay', 'dueAt'] as const) if (parsed[key] !== undefined) target[key] = parsed[key];
@@ -365,7 +366,7 @@ export class TaskService {
   async agenda(options: { ownerId?: string; from?: string; to?: string; limit?: number } = {}): Promise<Agenda> {
     const parsed = parseInput(agendaSchema, options, 'tasks.agenda');
     return runRead(this.ctx, async (op) => {
-      const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+      const calendar = await loadCalendar(op);
       const p = zonedParts(op.nowMs, calendar.timezone);
       const endOfToday = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day + 1 }, calendar.timezone)).toISOString();
       const to = parsed.to ?? new Date(Date.parse(endOfToday) + 7 * 86_400_000).toISOString();

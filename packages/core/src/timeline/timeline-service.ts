@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
-import { LIMITS } from '../schema/primitives.js';
+import { LIMITS, int } from '../schema/primitives.js';
 import { recordRefSchema, refKey, type RecordRef } from '../schema/record.js';
 import type { Contact } from '../schema/contact.js';
 import type { Deal } from '../schema/deal.js';
@@ -22,7 +22,7 @@ export interface TimelineOptions {
 
 const optionsSchema = z.strictObject({
   types: z.optional(z.array(z.string().check(z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'must be an event type like "deal.won"'))).check(z.minLength(1), z.maxLength(100))),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
   cursor: z.optional(z.string()),
 });
 

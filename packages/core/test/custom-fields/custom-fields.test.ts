@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, where } from '@crmkit/core';
 import type { RuntimeIndexSpec } from '@crmkit/core/storage';
+import { customFields } from '@crmkit/core/custom-fields';
 import { createTestCrm } from '@crmkit/core/testing';
 import { crmWithPipeline, expectCrmError, expectUnchanged, issuePaths } from '../helpers.js';
 
@@ -85,11 +86,13 @@ describe('custom fields', () => {
 describe('configuration across processes', () => {
   it('sees custom fields and calendars defined by another process that sends no change events', async () => {
     const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+    const { customFields } = await import('@crmkit/core/custom-fields');
+    const { tasks } = await import('@crmkit/core/tasks');
     const shared = createMemoryStorage();
     // Another process on the same database: its commits never reach this process's onChange.
     const deaf = { ...shared, open: shared.open, transaction: shared.transaction, close: async () => {}, onChange: () => () => {} };
-    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
-    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
+    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields(), tasks()] });
+    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields(), tasks()] });
     await here.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
     await here.deals.create({ title: 'warms the cache' });
     await there.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'text' });
@@ -116,7 +119,7 @@ describe('indexed custom fields', () => {
 
   it('asks storage for an index when a field is defined or turned indexed, and at every start', async () => {
     const { storage, asked } = recording();
-    const crm = await createCrm({ storage, tenantId: 't1', closeStorage: false });
+    const crm = await createCrm({ storage, tenantId: 't1', closeStorage: false, features: [customFields()] });
     await crm.customFields.define({ entity: 'deal', key: 'region', label: 'Region', type: 'select', options: [{ value: 'north' }], indexed: true });
     await crm.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'money', indexed: true });
     await crm.customFields.define({ entity: 'lead', key: 'score', label: 'Score', type: 'number' });
@@ -126,7 +129,7 @@ describe('indexed custom fields', () => {
     expect(asked[2]).toEqual([{ entity: 'lead', field: 'custom.score', type: 'number' }]);
     await crm.close();
     asked.length = 0;
-    const again = await createCrm({ storage, tenantId: 't1', closeStorage: false });
+    const again = await createCrm({ storage, tenantId: 't1', closeStorage: false, features: [customFields()] });
     expect(asked).toEqual([
       [
         { entity: 'deal', field: 'custom.budget.amount', type: 'number' },

@@ -7,7 +7,7 @@ import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
-import { optionalText } from '../schema/primitives.js';
+import { optionalText, int } from '../schema/primitives.js';
 
 /** A record that may be the same client, with the evidence. */
 export type DuplicateCandidate =
@@ -32,7 +32,7 @@ const probeSchema = z
 const optionsSchema = z.strictObject({
   entities: z.optional(z.array(z.enum(['lead', 'contact', 'company'])).check(z.minLength(1))),
   minScore: z.optional(z.number().check(z.gte(0), z.lte(1))),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(200))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(200))),
 });
 
 /** Candidates are fetched through the `searchKeys` index; this caps each entity's candidate set. */
@@ -43,10 +43,10 @@ export async function findDuplicates(
   target: string | DuplicateProbe,
   options: FindDuplicatesOptions,
 ): Promise<DuplicateCandidate[]> {
-  const opts = parseInput(optionsSchema, options, 'leads.findDuplicates');
-  if (typeof target !== 'string') parseInput(probeSchema, target, 'leads.findDuplicates');
+  const opts = parseInput(optionsSchema, options, 'duplicates.find');
+  if (typeof target !== 'string') parseInput(probeSchema, target, 'duplicates.find');
   else if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(target)) {
-    throw validationError('leads.findDuplicates', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
+    throw validationError('duplicates.find', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
   }
   return runRead(ctx, async (op) => {
     let probe: DuplicateProbe;

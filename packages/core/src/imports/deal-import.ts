@@ -5,10 +5,11 @@ import type { Pipeline, Stage } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
-import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from './deal-factory.js';
-import { insertTasks } from '../tasks/task-writer.js';
+import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from '../deals/deal-factory.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
+import { customValuesCheck } from '../crm/custom-values.js';
+import { checkNextStep } from '../funnel/next-step.js';
 
 /** Options of `crm.deals.createMany`. */
 export interface CreateManyOptions {
@@ -27,7 +28,7 @@ const CHUNK = 1000;
 
 function withIndex(error: unknown, index: number): unknown {
   if (!isCrmError(error, 'VALIDATION')) return error;
-  return validationError('deals.createMany', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
+  return validationError('imports.deals', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
 }
 
 /** Checks in bulk that every linked contact, company and lead exists; reports `[index, field]`. */
@@ -48,7 +49,7 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
       }
     });
   }
-  if (issues.length) throw validationError('deals.createMany', issues);
+  if (issues.length) throw validationError('imports.deals', issues);
 }
 
 /**
@@ -57,21 +58,22 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
  */
 export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], options: CreateManyOptions = {}): Promise<Deal[]> {
   if (!Array.isArray(inputs) || inputs.length > MAX_IMPORT) {
-    throw validationError('deals.createMany', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
+    throw validationError('imports.deals', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
   }
   const parsed: ParsedDealCreate[] = new Array(inputs.length);
   const issues: ValidationIssue[] = [];
   for (let i = 0; i < inputs.length && issues.length < MAX_REPORTED_ISSUES; i++) {
     const result = dealCreateInputSchema.safeParse(inputs[i]);
-    if (result.success) parsed[i] = result.data;
-    else issues.push(...fromZodIssues(result.error.issues, [i]));
+    const step = checkNextStep(ctx, inputs[i]);
+    if (result.success && step.issues.length === 0) parsed[i] = step.value ? { ...result.data, nextStep: step.value } : result.data;
+    else issues.push(...(result.success ? [] : fromZodIssues(result.error.issues, [i])), ...step.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })));
   }
-  if (issues.length) throw validationError('deals.createMany', issues.slice(0, MAX_REPORTED_ISSUES));
+  if (issues.length) throw validationError('imports.deals', issues.slice(0, MAX_REPORTED_ISSUES));
   const every = options.progressEvery ?? CHUNK;
 
   return runWrite(ctx, async (op) => {
     await checkLinks(op, parsed);
-    const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+    const checkCustom = await customValuesCheck(op, 'deal');
     const pipelines = new Map<string, Pipeline>();
     const deals: Deal[] = [];
     let dealChunk: Deal[] = [];
@@ -80,7 +82,7 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
     const flush = async () => {
       await op.insertMany('deal', dealChunk);
       await op.insertMany('stageVisit', visitChunk);
-      await insertTasks(op, taskChunk);
+      await op.ctx.hooks.tasks?.insert(op, taskChunk);
       dealChunk = [];
       visitChunk = [];
       taskChunk = [];
@@ -90,9 +92,9 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
       try {
         const key = input.pipelineId ?? '';
         let pipeline = pipelines.get(key);
-        if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'deals.createMany')));
-        const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'deals.createMany');
-        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, 'deals.createMany');
+        if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'imports.deals')));
+        const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'imports.deals');
+        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, checkCustom, 'imports.deals');
         deals.push(deal);
         dealChunk.push(deal);
         visitChunk.push(visit);

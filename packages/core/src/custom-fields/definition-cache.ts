@@ -1,0 +1,35 @@
+import type { ConfigRevision } from '../crm/context.js';
+import type { CustomFieldDefinition } from '../schema/custom-field.js';
+import type { StorageTx } from '../storage/storage-adapter.js';
+
+/**
+ * Caches custom-field definitions per entity. Invalidated by any committed change to definitions:
+ * in-process through `onChange`, across processes through the configuration revision.
+ */
+export class CustomFieldCache {
+  private readonly cache = new Map<string, readonly CustomFieldDefinition[]>();
+
+  constructor(
+    private readonly tenantId: string,
+    private readonly revision: ConfigRevision,
+  ) {
+    revision.register(this);
+  }
+
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  async load(tx: StorageTx, entity: string): Promise<readonly CustomFieldDefinition[]> {
+    await this.revision.ensureFresh(tx);
+    const cached = this.cache.get(entity);
+    if (cached) return cached;
+    const { rows } = await tx.query('customField', this.tenantId, {
+      filter: { op: 'eq', field: 'entity', value: entity },
+      sort: [{ field: 'key' }],
+    });
+    const definitions = rows as unknown as CustomFieldDefinition[];
+    this.cache.set(entity, definitions);
+    return definitions;
+  }
+}
