@@ -1,5 +1,5 @@
 import { CrmError, type Change } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, checkWriteVersion, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, checkWriteVersion, frozenCopy, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
 import { encodeString } from './key-encoding.js';
 import type { KeyApi } from './query-planner.js';
 import { request } from './idb-request.js';
@@ -144,8 +144,10 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           for (const op of ops) {
             const id = idOf(op);
             checkWriteVersion(entity, op, staged.has(id) ? (staged.get(id) ?? undefined) : stored.get(id));
-            staged.set(id, op.type === 'delete' ? null : op.row);
-            changes.push(op.type === 'delete' ? { entity, tenantId, id, op: 'delete' } : { entity, tenantId, id, op: 'put', row: op.row });
+            // Staged reads and listeners get a frozen copy: the written row stays the caller's.
+            const row = op.type === 'delete' ? null : frozenCopy(op.row);
+            staged.set(id, row);
+            changes.push(row === null ? { entity, tenantId, id, op: 'delete' } : { entity, tenantId, id, op: 'put', row });
           }
         } catch (error) {
           throw (poisoned ??= translate(error));

@@ -7,6 +7,7 @@ export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec }
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+export { frozenCopy } from './deep-freeze.js';
 
 export { matchFilter } from '../query/match.js';
 export { compareValues, compareStrings, compareRows, compareRowToPosition } from '../query/compare.js';

@@ -4,13 +4,16 @@ import { changeTests } from './change-tests.js';
 import { crudTests } from './crud-tests.js';
 import { differentialTests } from './differential-tests.js';
 import { createHarness, type ConformanceFactory, type ConformanceOptions } from './harness.js';
+import { ownershipTests } from './ownership-tests.js';
 import { queryTests } from './query-tests.js';
+import { sizeTests } from './size-tests.js';
 
 
 /**
  * Registers the storage conformance suite (vitest) for an adapter: CRUD, every filter operator and
  * sort (ties by id), pagination without gaps or repeats, aggregates, version conflicts, rollback,
- * tenant isolation, change batches, and property-based differential tests against the reference.
+ * tenant isolation, change batches, row ownership (rows written stay the caller's, rows read cannot
+ * change stored state), long id and value lists, and property-based differential tests against the reference.
  *
  * @param name Suite name, e.g. `'sqlite (file)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `reopen`/`dispose`) per test.
@@ -35,6 +38,8 @@ export function describeStorageConformance(
     crudTests(harness);
     queryTests(harness);
     changeTests(harness);
+    ownershipTests(harness);
+    sizeTests(harness);
     differentialTests(harness);
   });
 }
