@@ -1,5 +1,5 @@
 import type { AggregateMetric, AggregateRow, AggregateSpec, Filter } from '@crmkit/core';
-import { executeAggregate, getPath, matchFilter } from '@crmkit/core/storage';
+import { createMatcher, executeAggregate, getPath } from '@crmkit/core/storage';
 
 /** Every field a filter tree mentions. */
 function fieldsOf(filter: Filter | undefined, into: string[] = []): string[] {
@@ -40,8 +40,9 @@ export async function runAggregate(scope: ReadScope, spec: AggregateSpec): Promi
   const slot = (field: string) => String(fields.indexOf(field));
   const projections: unknown[][] = [];
   const seen = plan.dedupe ? new Set<string>() : undefined;
+  const matches = createMatcher(spec.filter);
   const add = (row: object) => {
-    if (!seen?.has((row as StoredRecord).id) && matchFilter(row, spec.filter)) projections.push(fields.map((f) => getPath(row, f)));
+    if (!seen?.has((row as StoredRecord).id) && matches(row)) projections.push(fields.map((f) => getPath(row, f)));
     seen?.add((row as StoredRecord).id);
   };
   await scanPlan(scope, plan, growing(1000), (record) => {

@@ -1,5 +1,5 @@
 import type { QuerySpec } from '@crmkit/core';
-import { compareRowToPosition, compareRows, decodeCursor, matchFilter, paginate, type Row } from '@crmkit/core/storage';
+import { compareRowToPosition, compareRows, createMatcher, decodeCursor, paginate, type Row } from '@crmkit/core/storage';
 import { planQuery } from './query-planner.js';
 import { growing, scanPlan, type ReadScope } from './read-scope.js';
 import { fromStored } from './store-layout.js';
@@ -20,7 +20,8 @@ export async function runQuery(scope: ReadScope, spec: QuerySpec): Promise<{ row
   const sort = spec.sort ?? [];
   const position = spec.after === undefined ? undefined : decodeCursor(spec.after, sort);
   const plan = planQuery(scope.store, scope.tenantId, spec.filter, sort, spec.limit, position, scope.api);
-  const accept = (row: Row) => matchFilter(row, spec.filter) && (!position || compareRowToPosition(row, sort, position) > 0);
+  const matches = createMatcher(spec.filter);
+  const accept = (row: Row) => matches(row) && (!position || compareRowToPosition(row, sort, position) > 0);
   const order = compareRows(sort);
   const want = spec.limit === undefined ? Infinity : spec.limit + 1;
   const staged = scope.staged;

@@ -1,5 +1,4 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { fromZodIssues } from '../errors/zod-issues.js';
 import { dealCreateInputSchema, type Deal, type DealCreateInput } from '../schema/deal.js';
 import type { Pipeline, Stage } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
@@ -10,6 +9,7 @@ import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
 import { customValuesCheck } from '../crm/custom-values.js';
 import { checkNextStep } from '../funnel/next-step.js';
+import { safeParseInput } from '../crm/parse-input.js';
 
 /** Options of `crm.deals.createMany`. */
 export interface CreateManyOptions {
@@ -63,10 +63,11 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
   const parsed: ParsedDealCreate[] = new Array(inputs.length);
   const issues: ValidationIssue[] = [];
   for (let i = 0; i < inputs.length && issues.length < MAX_REPORTED_ISSUES; i++) {
-    const result = dealCreateInputSchema.safeParse(inputs[i]);
+    // A checked copy: nothing stored or frozen is the caller's object.
+    const result = safeParseInput(dealCreateInputSchema, inputs[i]);
     const step = checkNextStep(ctx, inputs[i]);
     if (result.success && step.issues.length === 0) parsed[i] = step.value ? { ...result.data, nextStep: step.value } : result.data;
-    else issues.push(...(result.success ? [] : fromZodIssues(result.error.issues, [i])), ...step.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })));
+    else issues.push(...[...(result.success ? [] : result.issues), ...step.issues].map((issue) => ({ ...issue, path: [i, ...issue.path] })));
   }
   if (issues.length) throw validationError('imports.deals', issues.slice(0, MAX_REPORTED_ISSUES));
   const every = options.progressEvery ?? CHUNK;

@@ -9,7 +9,7 @@ export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 export { frozenCopy } from './deep-freeze.js';
 
-export { matchFilter } from '../query/match.js';
+export { matchFilter, createMatcher } from '../query/match.js';
 export { compareValues, compareStrings, compareRows, compareRowToPosition } from '../query/compare.js';
 export { encodeCursor, decodeCursor, type CursorPosition } from '../query/cursor.js';
 export { executeQuery, executeAggregate, paginate } from '../query/execute.js';
