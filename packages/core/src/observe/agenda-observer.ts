@@ -1,5 +1,6 @@
 import type { Agenda } from '../tasks/task-service.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import { copyInput } from '../crm/parse-input.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
@@ -12,19 +13,23 @@ export interface AgendaOptions {
 
 /** Watches an owner's agenda; refetches when one of their tasks (or a task on it) changes. */
 export class AgendaObserver extends Observer<Agenda> {
+  private options: AgendaOptions;
+
   /** @internal */
   constructor(
     storage: StorageAdapter,
-    private options: AgendaOptions,
+    options: AgendaOptions,
     private readonly load: (options: AgendaOptions) => Promise<Agenda>,
     initialData?: Agenda,
   ) {
     super(storage, initialData);
+    // A copy: the caller may change or reuse its options object afterwards.
+    this.options = copyInput(options, 'observe.agenda');
   }
 
   setOptions(options: AgendaOptions): void {
     if (sameJson(options, this.options)) return;
-    this.options = options;
+    this.options = copyInput(options, 'observe.agenda');
     void this.refetch();
   }
 

@@ -9,22 +9,23 @@ const deeplyFrozen = new WeakSet<object>();
 /** Rows nest a few levels; this only stops cyclic or hostile structures from overflowing the stack. */
 const MAX_DEPTH = 256;
 
+function isPlainContainer(value: object): boolean {
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * Freezes a JSON document crmkit built itself, in place and recursively, and returns it.
  * Never call it on an object a caller passed in (the caller still owns it): use `frozenCopy`.
  */
 export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || deeplyFrozen.has(value)) return value;
+  // Only JSON containers: class instances (an Error kept in an observer's snapshot) stay as they are.
+  if (value === null || typeof value !== 'object' || deeplyFrozen.has(value) || !isPlainContainer(value)) return value;
   Object.freeze(value);
   for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   deeplyFrozen.add(value);
   return value;
-}
-
-function isPlainContainer(value: object): boolean {
-  if (Array.isArray(value)) return true;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
