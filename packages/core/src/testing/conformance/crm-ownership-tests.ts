@@ -11,10 +11,10 @@ import type { CrmSubject } from './crm-harness.js';
  * argument is unchanged and unfrozen afterwards, and neither changing those arguments nor the result
  * (nor the events the call emitted) changes anything stored. Returns a copy of the result.
  */
-async function owned<A extends readonly unknown[], T>(
+async function owned<A extends unknown[], T>(
   s: CrmSubject,
   label: string,
-  templates: A,
+  templates: [...A],
   run: (...args: A) => Promise<T>,
   expectFailure = false,
 ): Promise<T> {
@@ -64,8 +64,8 @@ export function crmOwnershipTests(open: () => Promise<CrmSubject>): void {
     it('no call freezes, changes or keeps its arguments; no result or event reaches stored state', async () => {
       const s = await open();
       const { crm } = s;
-      const o = <A extends readonly unknown[], T>(label: string, templates: A, run: (...args: A) => Promise<T>) => owned(s, label, templates, run);
-      const fails = <A extends readonly unknown[], T>(label: string, templates: A, run: (...args: A) => Promise<T>) => owned(s, label, templates, run, true);
+      const o = <A extends unknown[], T>(label: string, templates: [...A], run: (...args: A) => Promise<T>) => owned(s, label, templates, run);
+      const fails = <A extends unknown[], T>(label: string, templates: [...A], run: (...args: A) => Promise<T>) => owned(s, label, templates, run, true);
 
       // Configuration.
       const options = (...values: string[]) => values.map((value) => ({ value }));
