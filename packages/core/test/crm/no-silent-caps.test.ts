@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { isCrmError } from '@crmkit/core';
+import { createTestCrm } from '@crmkit/core/testing';
+import { crmWithPipeline, expectCrmError } from '../helpers.js';
+
+describe('no silent caps (core paths, with more records than each former limit)', () => {
+  it('findDuplicates scores every candidate: an exact e-mail match behind 600 newer same-name leads is found', async () => {
+    const { crm, clock } = await createTestCrm();
+    const exact = await crm.leads.create({ name: 'John Exact', email: 'john.exact@example.com' });
+    for (let i = 0; i < 600; i++) {
+      clock.advance(1000);
+      await crm.leads.create({ name: `John Other${i}` });
+    }
+    const found = await crm.leads.findDuplicates({ name: 'John', email: 'john.exact@example.com' }, { entities: ['lead'] });
+    expect(found[0]?.record.id).toBe(exact.id);
+    // Without a limit, every candidate at or above minScore (here: far more than the old default of 20).
+    const all = await crm.leads.findDuplicates({ name: 'John Other' }, { entities: ['lead'], minScore: 0.3 });
+    expect(all.length).toBeGreaterThan(200);
+    expect((await crm.leads.findDuplicates({ name: 'John Other' }, { entities: ['lead'], minScore: 0.3, limit: 5 })).length).toBe(5);
+  });
+
+  it('the customers report pages through every customer with a cursor', async () => {
+    const { crm, pipelineId } = await crmWithPipeline({ defaultCurrency: 'EUR' });
+    const n = 250;
+    const contacts = await Promise.all(Array.from({ length: n }, (_, i) => crm.contacts.create({ name: `Client ${i}` })));
+    const deals = await crm.deals.createMany(contacts.map((c, i) => ({ title: `D${i}`, pipelineId, contactId: c.id, value: { amount: 100 + (i % 7), currency: 'EUR' } })));
+    for (const deal of deals) await crm.deals.win(deal.id);
+    const seen: string[] = [];
+    let page = await crm.reports.customers({ limit: 100 });
+    let pages = 1;
+    seen.push(...page.contacts.map((c) => c.id));
+    while (page.nextCursor) {
+      page = await crm.reports.customers({ limit: 100, cursor: page.nextCursor });
+      seen.push(...page.contacts.map((c) => c.id));
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(n);
+    expect(page.contacts.at(-1)!.cumulativeShare).toBeCloseTo(1, 12);
+    const first = await crm.reports.customers({ limit: 100 });
+    await expectCrmError(crm.reports.customers({ limit: 100, currency: 'USD', cursor: first.nextCursor! }), 'VALIDATION');
+    await expectCrmError(crm.reports.customers({ cursor: 'not-a-cursor' }), 'VALIDATION');
+  });
+
+  it('refusals to remove a linked record say how many records are linked, not only the first ten', async () => {
+    const { crm, pipelineId } = await crmWithPipeline();
+    const company = await crm.companies.create({ name: 'Acme' });
+    const contact = await crm.contacts.create({ name: 'Ada', companyId: company.id });
+    await crm.deals.createMany(Array.from({ length: 15 }, (_, i) => ({ title: `D${i}`, pipelineId, contactId: contact.id, companyId: company.id })));
+    const contactError = await expectCrmError(crm.contacts.remove(contact.id), 'RULE_VIOLATION');
+    expect(contactError.details.violations[0]!.data).toMatchObject({ dealCount: 15 });
+    expect((contactError.details.violations[0]!.data as { dealIds: string[] }).dealIds).toHaveLength(10);
+    const companyError = await expectCrmError(crm.companies.remove(company.id), 'RULE_VIOLATION');
+    expect(companyError.details.violations.map((v) => [v.rule, (v.data as { count: number }).count])).toEqual([['company.hasContacts', 1], ['company.hasDeals', 15]]);
+  });
+
+  it('an import with more problems than it lists says so', async () => {
+    const { crm } = await crmWithPipeline();
+    const error = await crm.deals.createMany(Array.from({ length: 150 }, () => ({ title: '' }))).catch((e: unknown) => e);
+    expect(isCrmError(error, 'VALIDATION')).toBe(true);
+    const issues = (error as { details: { issues: { code: string }[] } }).details.issues;
+    expect(issues).toHaveLength(101);
+    expect(issues.at(-1)!.code).toBe('too_many_issues');
+    const missing = await crm.deals.createMany(Array.from({ length: 150 }, (_, i) => ({ title: `D${i}`, contactId: `ctc_missing_${i}` }))).catch((e: unknown) => e);
+    const linkIssues = (missing as { details: { issues: { code: string }[] } }).details.issues;
+    expect(linkIssues).toHaveLength(101);
+    expect(linkIssues.at(-1)!.code).toBe('too_many_issues');
+  });
+});
