@@ -1,8 +1,9 @@
 import { validationError } from '../errors/crm-error.js';
 
 /**
- * Objects known to be deeply frozen. A check of a shared subtree stops there instead of walking it
- * again: records crmkit writes are frozen once, and every later copy or write reuses them in O(1).
+ * Records known to be deeply frozen (the roots `deepFreeze` handled). A frozen copy of such a record
+ * is the record itself, found in O(1): every record crmkit writes is frozen once and then stored,
+ * emitted and handed out without another walk.
  */
 const deeplyFrozen = new WeakSet<object>();
 
@@ -15,15 +16,29 @@ function isPlainContainer(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Freezes the JSON containers of a tree crmkit built. A frozen one is frozen all the way down (crmkit and immer freeze deeply). */
+function freezeTree(value: object): void {
+  if (Object.isFrozen(value) || !isPlainContainer(value)) return;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (const child of value) if (child !== null && typeof child === 'object') freezeTree(child as object);
+    return;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object') freezeTree(child);
+  }
+}
+
 /**
- * Freezes a JSON document crmkit built itself, in place and recursively, and returns it.
+ * Freezes a JSON document crmkit built itself, in place and recursively, and returns it. Class
+ * instances inside (an `Error` in an observer's snapshot) are left as they are.
  * Never call it on an object a caller passed in (the caller still owns it): use `frozenCopy`.
  */
 export function deepFreeze<T>(value: T): T {
-  // Only JSON containers: class instances (an Error kept in an observer's snapshot) stay as they are.
-  if (value === null || typeof value !== 'object' || deeplyFrozen.has(value) || !isPlainContainer(value)) return value;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  if (value === null || typeof value !== 'object' || deeplyFrozen.has(value)) return value;
+  if (!isPlainContainer(value)) return value;
+  freezeTree(value);
   deeplyFrozen.add(value);
   return value;
 }
@@ -55,10 +70,7 @@ function copy(value: unknown, depth: number): unknown {
     }
     if (out !== undefined) setOwn(out, key, next);
   }
-  const result = out ?? source;
-  Object.freeze(result);
-  deeplyFrozen.add(result);
-  return result;
+  return Object.freeze(out ?? source);
 }
 
 /**
@@ -74,5 +86,7 @@ function copy(value: unknown, depth: number): unknown {
  * const stored = frozenCopy(row); // row stays mutable and unshared
  */
 export function frozenCopy<T>(value: T): T {
-  return copy(value, 0) as T;
+  const result = copy(value, 0);
+  if (result !== null && typeof result === 'object') deeplyFrozen.add(result);
+  return result as T;
 }
