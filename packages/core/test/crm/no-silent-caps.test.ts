@@ -66,4 +66,29 @@ describe('no silent caps (core paths, with more records than each former limit)'
     expect(linkIssues).toHaveLength(101);
     expect(linkIssues.at(-1)!.code).toBe('too_many_issues');
   });
+
+  it('the agenda is complete by default (250 overdue tasks, the old default cut at 200) and pages with a cursor', async () => {
+    const { crm, clock } = await createTestCrm();
+    for (let i = 0; i < 250; i++) await crm.tasks.create({ subject: `Overdue ${i}`, dueAt: '2026-01-02T10:00:00Z', ownerId: 'anna' });
+    for (let i = 0; i < 30; i++) await crm.tasks.create({ subject: `Later ${i}`, dueAt: '2026-01-07T10:00:00Z', ownerId: 'anna' });
+    const all = await crm.tasks.agenda({ ownerId: 'anna' });
+    expect([all.overdue.length, all.upcoming.length, all.nextCursor]).toEqual([250, 30, undefined]);
+    const seen = { overdue: [] as string[], upcoming: [] as string[] };
+    let page = await crm.tasks.agenda({ ownerId: 'anna', limit: 100 });
+    let pages = 1;
+    for (;;) {
+      seen.overdue.push(...page.overdue.map((t) => t.id));
+      seen.upcoming.push(...page.upcoming.map((t) => t.id));
+      if (!page.nextCursor) break;
+      clock.advance(60_000); // the window stays the one of the first page
+      page = await crm.tasks.agenda({ ownerId: 'anna', limit: 100, cursor: page.nextCursor });
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(seen.overdue).toEqual(all.overdue.map((t) => t.id));
+    expect(seen.upcoming).toEqual(all.upcoming.map((t) => t.id));
+    const first = await crm.tasks.agenda({ ownerId: 'anna', limit: 100 });
+    await expectCrmError(crm.tasks.agenda({ ownerId: 'ben', limit: 100, cursor: first.nextCursor! }), 'VALIDATION');
+    await expectCrmError(crm.tasks.agenda({ cursor: 'bogus' }), 'VALIDATION');
+  });
 });
