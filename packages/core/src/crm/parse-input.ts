@@ -25,7 +25,7 @@ export function safeParseInput<S extends z.ZodMiniType>(
 ): { success: true; data: z.output<S> } | { success: false; issues: ValidationIssue[] } {
   const problems: ValidationIssue[] = [];
   const copy = copyPlainData(input, [], problems, 0);
-  if (problems.length) return { success: false, issues: problems };
+  if (problems.length) return { success: false, issues: withLimitNote(problems) };
   const result = schema.safeParse(copy);
   if (!result.success) return { success: false, issues: fromZodIssues(result.error.issues) };
   return { success: true, data: result.data };
@@ -40,7 +40,7 @@ export function safeParseInput<S extends z.ZodMiniType>(
 export function copyInput<T>(input: T, context: string): T {
   const problems: ValidationIssue[] = [];
   const copy = copyPlainData(input, [], problems, 0);
-  if (problems.length) throw validationError(context, problems);
+  if (problems.length) throw validationError(context, withLimitNote(problems));
   return copy as T;
 }
 
@@ -53,6 +53,13 @@ export function parseId(id: unknown, context: string, path = 'id'): string {
 }
 
 const MAX_DEPTH = 32;
+/** The walk stops after this many problems of non-plain data; a last issue says so. */
+const MAX_ISSUES = 20;
+
+function withLimitNote(issues: ValidationIssue[]): ValidationIssue[] {
+  if (issues.length < MAX_ISSUES) return issues;
+  return [...issues, { path: [], code: 'too_many_issues', message: `checking stopped after ${MAX_ISSUES} problems; fix these and retry to see the rest` }];
+}
 
 /**
  * Inputs must be plain JSON-like data. Class instances (Date, Map, Buffer…), functions, symbols and
@@ -60,7 +67,7 @@ const MAX_DEPTH = 32;
  * object, and stored records must round-trip through JSON. Returns a copy of the data.
  */
 function copyPlainData(value: unknown, path: (string | number)[], issues: ValidationIssue[], depth: number): unknown {
-  if (issues.length >= 20) return undefined;
+  if (issues.length >= MAX_ISSUES) return undefined;
   if (value === null || value === undefined) return value;
   const type = typeof value;
   if (type === 'string' || type === 'number' || type === 'boolean') return value;

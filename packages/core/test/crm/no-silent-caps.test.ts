@@ -91,4 +91,12 @@ describe('no silent caps (core paths, with more records than each former limit)'
     await expectCrmError(crm.tasks.agenda({ ownerId: 'ben', limit: 100, cursor: first.nextCursor! }), 'VALIDATION');
     await expectCrmError(crm.tasks.agenda({ cursor: 'bogus' }), 'VALIDATION');
   });
+
+  it('a validation error that stops listing problems says so', async () => {
+    const { crm } = await crmWithPipeline();
+    const tags = Array.from({ length: 30 }, () => new Date(0)) as unknown as string[];
+    const error = await expectCrmError(crm.deals.create({ title: 'x', tags }), 'VALIDATION');
+    expect(error.details.issues).toHaveLength(21);
+    expect(error.details.issues.at(-1)!.code).toBe('too_many_issues');
+  });
 });
