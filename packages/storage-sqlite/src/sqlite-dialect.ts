@@ -9,6 +9,19 @@ function jsonPath(segments: readonly string[]): SqlFragment {
 }
 
 /**
+ * Lists longer than this are bound as one JSON array parameter (`json_each`) instead of one parameter
+ * per value: SQLite refuses statements with more than 32 766 bound parameters, and an `in` list or a
+ * timeline's record keys can be longer. Short lists keep `IN (?, …)`, which the planner knows best.
+ */
+const INLINE_LIST_MAX = 500;
+
+/** `IN (…)` over `values`: one parameter each, or one JSON array for long lists. */
+function inValues(values: readonly (string | number)[]) {
+  if (values.length > INLINE_LIST_MAX) return sql`(SELECT "value" FROM json_each(${JSON.stringify(values)}))`;
+  return sql`(${sql.join(values.map((v) => sql`${v}`))})`;
+}
+
+/**
  * The SQLite dialect. Field columns have no declared type (no affinity), so values keep their storage
  * class; booleans are stored as 0/1; text compares with BINARY, which is code-point order for UTF-8.
  * Custom fields are read with `json_extract(doc, '$.custom.key')`, the path a checked literal, so an
@@ -51,11 +64,10 @@ export function createSqliteDialect(): SqlDialect {
     },
     customContainsAny(segments, values) {
       const path = jsonPath(segments);
-      const list = sql.join(values.map((v) => sql`${v}`));
-      return sql`(json_type(${DOC}, ${path}) = 'array' AND EXISTS (SELECT 1 FROM json_each(${DOC}, ${path}) AS "j" WHERE "j"."type" = 'text' AND "j"."value" IN (${list})))`;
+      return sql`(json_type(${DOC}, ${path}) = 'array' AND EXISTS (SELECT 1 FROM json_each(${DOC}, ${path}) AS "j" WHERE "j"."type" = 'text' AND "j"."value" IN ${inValues(values)}))`;
     },
     inList(expr, values) {
-      return sql`${expr} IN (${sql.join(values.map((v) => sql`${typeof v === 'boolean' ? (v ? 1 : 0) : v}`))})`;
+      return sql`${expr} IN ${inValues(values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)))}`;
     },
     orderTerm: (expr: SqlFragment, direction) => (direction === 'desc' ? sql`${expr} DESC` : sql`${expr} ASC`),
     sum: (expr) => sql`TOTAL(${expr})`,

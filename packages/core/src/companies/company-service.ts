@@ -9,6 +9,7 @@ import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { normalizeDomain } from '../domain/normalize.js';
+import { linkedRecords } from '../cards/linked-records.js';
 
 /** How companies behave as client cards. Domains are stored normalised (`www.Acme.com` → `acme.com`). */
 export const COMPANY_CARD: CardConfig<Company> = {
@@ -63,7 +64,8 @@ export class CompanyService {
   /**
    * Deletes a company no contact or deal points at. Its history stays in the event log.
    *
-   * @throws CrmError `RULE_VIOLATION` while contacts or deals are linked to it.
+   * @throws CrmError `RULE_VIOLATION` while contacts or deals are linked to it: per kind, `data.count`
+   *   says how many, `data.ids` lists the first ten.
    */
   async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const companyId = parseId(id, 'companies.remove');
@@ -73,9 +75,9 @@ export class CompanyService {
       assertExpectedVersion('company', company, version);
       const violations: RuleViolation[] = [];
       for (const entity of ['contact', 'deal'] as const) {
-        const { rows } = await op.query(entity, { filter: { op: 'eq', field: 'companyId', value: company.id }, limit: 10 });
-        if (rows.length) {
-          violations.push({ rule: `company.has${entity === 'contact' ? 'Contacts' : 'Deals'}`, message: `company ${company.name} still has ${entity}s`, data: { ids: rows.map((r) => r.id) } });
+        const linked = await linkedRecords(op, entity, 'companyId', company.id);
+        if (linked.count) {
+          violations.push({ rule: `company.has${entity === 'contact' ? 'Contacts' : 'Deals'}`, message: `company ${company.name} still has ${linked.count} ${entity}s`, data: { ids: linked.ids, count: linked.count } });
         }
       }
       if (violations.length) throw ruleViolation(violations);

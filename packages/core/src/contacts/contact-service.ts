@@ -8,6 +8,7 @@ import { listRecords, type ListOptions, type Page } from '../crm/list-options.js
 import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { linkedRecords } from '../cards/linked-records.js';
 
 /** How contacts behave as client cards. */
 export const CONTACT_CARD: CardConfig<Contact> = {
@@ -58,7 +59,8 @@ export class ContactService {
   /**
    * Deletes a contact without deals. Its history stays in the event log.
    *
-   * @throws CrmError `RULE_VIOLATION` when deals still point at it (reassign or remove them first).
+   * @throws CrmError `RULE_VIOLATION` when deals still point at it (reassign or remove them first):
+   *   `data.dealCount` says how many, `data.dealIds` lists the first ten.
    */
   async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const contactId = parseId(id, 'contacts.remove');
@@ -66,9 +68,9 @@ export class ContactService {
     return runWrite(this.ctx, async (op) => {
       const contact = await op.require<Contact>('contact', contactId);
       assertExpectedVersion('contact', contact, version);
-      const { rows } = await op.query('deal', { filter: { op: 'eq', field: 'contactId', value: contact.id }, limit: 10 });
-      if (rows.length) {
-        throw ruleViolation([{ rule: 'contact.hasDeals', message: `contact ${contact.name} still has deals`, data: { dealIds: rows.map((d) => d.id) } }]);
+      const linked = await linkedRecords(op, 'deal', 'contactId', contact.id);
+      if (linked.count) {
+        throw ruleViolation([{ rule: 'contact.hasDeals', message: `contact ${contact.name} still has ${linked.count} deals`, data: { dealIds: linked.ids, dealCount: linked.count } }]);
       }
       await op.remove('contact', contact);
       op.record('contact.removed', { type: 'contact', id: contact.id }, { contact }, CONTACT_CARD.refs(contact));

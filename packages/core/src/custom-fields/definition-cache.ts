@@ -1,5 +1,6 @@
 import type { ConfigRevision } from '../crm/context.js';
 import type { CustomFieldDefinition } from '../schema/custom-field.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 
 /**
@@ -28,7 +29,8 @@ export class CustomFieldCache {
       filter: { op: 'eq', field: 'entity', value: entity },
       sort: [{ field: 'key' }],
     });
-    const definitions = rows as unknown as CustomFieldDefinition[];
+    // Frozen: every operation shares the cached list (rows of SQL adapters are fresh, mutable objects).
+    const definitions = deepFreeze(rows as unknown as CustomFieldDefinition[]);
     this.cache.set(entity, definitions);
     return definitions;
   }

@@ -148,11 +148,14 @@ export class DealService {
 
   /**
    * Every stage visit of a deal, oldest first: when it entered and left each stage, who moved it,
-   * how it left, and how often its next step was postponed meanwhile.
+   * how it left, and how often its next step was postponed meanwhile. A removed deal keeps its history.
+   *
+   * @throws CrmError `NOT_FOUND` for a deal the tenant never had.
    */
   async stageHistory(id: string): Promise<StageVisit[]> {
     const dealId = parseId(id, 'deals.stageHistory');
     return runRead(this.ctx, async (op) => {
+      await op.requireHistory<Deal>('deal', dealId);
       const { rows } = await op.query<StageVisit>('stageVisit', {
         filter: { op: 'eq', field: 'dealId', value: dealId },
         sort: [{ field: 'enteredAt' }, { field: 'id' }],

@@ -23,11 +23,12 @@ export class DuplicatesService {
   constructor(private readonly ctx: CrmContext) {}
 
   /**
-   * Finds records that look like the same client as a lead (by id) or a probe. Returns candidates
+   * Finds records that look like the same client as a lead (by id) or a probe. Every record sharing
+   * a search key is scored; returns every candidate scoring at least `minScore` (or the best `limit`),
    * ranked by score (0–1), with the evidence.
    *
    * @param target A lead id, or contact data to compare (`name`, `email`, `phone`, `companyName`, `website`, `domain`).
-   * @param options Where to look (`entities`), `minScore` (default 0.5), `limit` (default 20, at most 200).
+   * @param options Where to look (`entities`), `minScore` (default 0.5), `limit` (only the best 1–1000; default: all).
    * @returns The candidates, best first.
    * @throws CrmError `VALIDATION` for an empty probe or bad options; `NOT_FOUND` for an unknown lead id.
    * @example

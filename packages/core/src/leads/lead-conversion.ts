@@ -15,6 +15,7 @@ import { createDealIn, parseDealInput } from '../deals/deal-factory.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import { runWrite } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
+import { checkReferences } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
 /** Options of `crm.leads.convert`. */
@@ -69,12 +70,17 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
       ]);
     }
     const ownerId = opts.ownerId ?? lead.ownerId ?? ctx.actor?.userId;
+    // Records the options link to are part of the input: a missing one is VALIDATION (with its path), not NOT_FOUND.
+    const linked = await checkReferences(op, 'leads.convert', [
+      { entity: 'company', id: opts.companyId, path: ['companyId'] },
+      { entity: 'contact', id: opts.contactId, path: ['contactId'] },
+    ]);
 
     // Company: the given one, a match, a new one, or none.
     let company: Company | undefined;
     let companyCreated = false;
     const duplicates = ctx.hooks.duplicates;
-    if (opts.companyId) company = await op.require<Company>('company', opts.companyId);
+    if (opts.companyId) company = linked.get(`company:${opts.companyId}`) as Company;
     else if (opts.companyId === undefined) {
       // Matching an existing company (and reading a company domain from the e-mail) is the duplicates feature's.
       company = await duplicates?.matchCompany(op, lead);
@@ -93,7 +99,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     // Contact: the given one or a new one from the lead's data.
     let contact: Contact;
     let contactCreated = false;
-    if (opts.contactId) contact = await op.require<Contact>('contact', opts.contactId);
+    if (opts.contactId) contact = linked.get(`contact:${opts.contactId}`) as Contact;
     else {
       const input = parseInput(
         contactCreateInputSchema,

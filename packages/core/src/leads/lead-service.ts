@@ -12,6 +12,7 @@ import { parseId, parseInput } from '../crm/parse-input.js';
 import * as z from 'zod/mini';
 import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { checkReferences } from '../crm/references.js';
 
 const EDITABLE: readonly string[] = [
   'name', 'companyName', 'email', 'phone', 'website', 'title', 'message', 'source', 'campaign', 'country',
@@ -61,7 +62,7 @@ export class LeadService {
    *
    * @example
    * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com', source: 'web-form' });
-   * @throws CrmError `VALIDATION` for bad input or unknown custom fields.
+   * @throws CrmError `VALIDATION` for bad input, unknown custom fields or an `assignWith` strategy that does not exist.
    */
   async create(input: LeadCreateInput, options: { assignWith?: string } = {}): Promise<Lead> {
     const parsed = parseInput(leadCreateInputSchema, input, 'leads.create');
@@ -71,6 +72,8 @@ export class LeadService {
       throw validationError('leads.create', [{ path: ['assignWith'], code: 'feature_required', message: 'assignment strategies need the assignment() feature from @crmkit/core/assignment' }]);
     }
     return runWrite(this.ctx, async (op) => {
+      // The strategy is part of the input: a missing one is VALIDATION at `assignWith`, checked before anything is built.
+      await checkReferences(op, 'leads.create', [{ entity: 'assignmentStrategy', id: assignWith, path: ['assignWith'] }]);
       const lead = await this.createIn(op, parsed);
       return assignWith && !lead.ownerId ? assign!.assign(op, 'lead', lead, assignWith) : lead;
     });

@@ -32,9 +32,10 @@ export const taskTypeSchema = z.strictObject({
 export type TaskTypeDefinition = z.infer<typeof taskTypeSchema>;
 export type TaskTypeInput = z.input<typeof taskTypeSchema>;
 
-export const DEFAULT_TASK_TYPES: readonly TaskTypeDefinition[] = [
-  { key: 'call', label: 'Call' },
-  { key: 'meeting', label: 'Meeting' },
-  { key: 'email', label: 'E-mail' },
-  { key: 'todo', label: 'To-do' },
-];
+// Frozen: every crm shares them, and `crm.tasks.listTypes()` hands them out.
+export const DEFAULT_TASK_TYPES: readonly TaskTypeDefinition[] = Object.freeze([
+  Object.freeze({ key: 'call', label: 'Call' }),
+  Object.freeze({ key: 'meeting', label: 'Meeting' }),
+  Object.freeze({ key: 'email', label: 'E-mail' }),
+  Object.freeze({ key: 'todo', label: 'To-do' }),
+]);

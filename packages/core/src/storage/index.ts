@@ -7,6 +7,7 @@ export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, 
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';
+export { frozenCopy } from './deep-freeze.js';
 export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup, sameViewContribution, viewMoves, type ViewGroup, type ViewRead, type ViewMove, type RowMove } from './aggregate-views.js';
 // Toolkit for adapters over ordered key-value engines (IndexedDB): key encoding, key-path layouts, the index planner, staged writes.
 export { encodeValue, encodeString, compareKeys, MISSING, type Key } from './kv/key-encoding.js';
@@ -16,7 +17,7 @@ export { queryCandidates, aggregateCandidates, growing, type PlanScan, type Cand
 export { StagedWrites } from './kv/staged-writes.js';
 export { ViewChanges, viewRecordKey, type StoredViewGroup } from './kv/view-changes.js';
 
-export { matchFilter } from '../query/match.js';
+export { matchFilter, createMatcher } from '../query/match.js';
 export { filterFields } from '../query/query-spec.js';
 export { compareValues, compareStrings, compareRows, compareRowToPosition } from '../query/compare.js';
 export { encodeCursor, decodeCursor, type CursorPosition } from '../query/cursor.js';

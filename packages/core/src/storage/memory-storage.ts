@@ -2,7 +2,7 @@ import { CrmError, validationError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
 import { assertOpen, assertRowTenant, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
-import { deepFreeze } from './deep-freeze.js';
+import { frozenCopy } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
 import type { StorageSchema } from './storage-schema.js';
 
@@ -27,7 +27,8 @@ const CAPABILITIES: StorageCapabilities = {
 
 /**
  * Creates the in-memory storage: the reference implementation of the storage contract, and the
- * fastest choice for tests. Data lives as long as the adapter.
+ * fastest choice for tests. Data lives as long as the adapter. Stored rows are deeply frozen copies
+ * of the rows written (already frozen parts are shared, not copied); reads hand them out as they are.
  *
  * @example
  * const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme' });
@@ -103,7 +104,8 @@ export function createMemoryStorage(): MemoryStorage {
               rows.set(id, null);
               changes.push({ entity, tenantId, id, op: 'delete' });
             } else {
-              const row = deepFreeze(op.row);
+              // A frozen copy: the caller keeps owning its row, and rows handed out cannot change stored state.
+              const row = frozenCopy(op.row);
               rows.set(id, row);
               changes.push({ entity, tenantId, id, op: 'put', row });
             }

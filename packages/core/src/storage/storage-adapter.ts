@@ -3,7 +3,19 @@ import type { FieldType, StorageSchema } from './storage-schema.js';
 
 /**
  * A stored record. Rows are plain JSON documents (no `Date`, no `undefined` values inside arrays,
- * no class instances). Rows handed out by an adapter must be treated as immutable.
+ * no class instances).
+ *
+ * Ownership: a row passed to `write` belongs to whoever passed it. An adapter must not freeze,
+ * change or keep a reference to it (or to anything inside it): it must store a copy — a serialised
+ * form, a structured clone, or `frozenCopy(row)` from `@crmkit/core/storage` — because the caller may
+ * reuse or change its object afterwards, and neither may that alter what is stored nor may the
+ * adapter break the caller's object (a frozen array throws on `push`). Deeply frozen parts may be
+ * shared instead of copied, since nobody can change them.
+ *
+ * Rows an adapter hands out — from `getMany`, `query` and in change batches — must not give access
+ * to stored state: each must be a fresh copy or deeply frozen, because callers, observers and every
+ * listener of a change batch receive them and may be careless with them. A caller changing such a row
+ * (or trying to) must never change what later reads return.
  */
 export interface Row {
   readonly id: string;
@@ -24,7 +36,11 @@ export type WriteOp =
   | { readonly type: 'update'; readonly row: Row; readonly expectedVersion: number }
   | { readonly type: 'delete'; readonly id: string; readonly expectedVersion?: number };
 
-/** A committed change as observers see it. `row` is the new document of an insert or update. */
+/**
+ * A committed change as observers see it. `row` is the new document of an insert or update; it must
+ * not be the object passed to `write` unless that is deeply frozen (every listener receives the same
+ * batch, so a mutable row would let one listener, or the writer, change what the others see).
+ */
 export interface Change {
   readonly entity: string;
   readonly tenantId: string;
@@ -71,14 +87,18 @@ export interface StorageCapabilities {
 export interface StorageTx {
   /**
    * Reads rows by id. Must return an array of the same length and order as `ids`, with `undefined`
-   * for ids that do not exist in the tenant. Must see the transaction's own earlier writes.
+   * for ids that do not exist in the tenant. Must see the transaction's own earlier writes, and must
+   * answer every id however many are asked (engines with a bound-parameter limit split the lookup).
+   * Rows returned must be fresh copies or deeply frozen (see `Row`).
    */
   getMany(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]>;
 
   /**
    * Answers a validated query. Must return rows in `compareRows(sort)` order (ties by id), only rows
    * strictly after `spec.after`, at most `spec.limit` rows, and `nextCursor` (from `encodeCursor`)
-   * exactly when more rows match. Must agree with `matchFilter` on every row.
+   * exactly when more rows match; without `limit`, every matching row (no engine default may cut it).
+   * Must agree with `matchFilter` on every row, however many values an `in` or `containsAny` lists.
+   * Rows returned must be fresh copies or deeply frozen (see `Row`).
    */
   query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }>;
 
@@ -89,6 +109,8 @@ export interface StorageTx {
    * Applies writes in order. On the first failed version check it must throw `CrmError` `CONFLICT`
    * and the whole transaction must be rolled back, even if `fn` catches the error: a failed write
    * poisons the transaction. Rows must carry `tenantId === tenantId`, else it throws `VALIDATION`.
+   * The rows passed stay the caller's: the adapter must store copies and never freeze, change or keep
+   * them (see `Row`), so later reads are unaffected by what the caller does with its objects.
    */
   write(entity: string, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import type { ConfigRevision, CrmContext, SettingRecord } from '../crm/context.js';
 import type { Operation } from '../crm/operation.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 
 /** Caches the tenant's business calendar; invalidated like custom-field definitions. */
@@ -19,7 +20,8 @@ export class CalendarCache {
     await this.revision.ensureFresh(tx);
     if (this.calendar) return this.calendar;
     const [row] = await tx.getMany('setting', tenantId, ['calendar']);
-    this.calendar = row ? (row as unknown as SettingRecord<BusinessCalendar>).value : DEFAULT_CALENDAR;
+    // Frozen: the cached calendar is shared by every operation and handed out by `crm.calendar.get()`.
+    this.calendar = row ? deepFreeze((row as unknown as SettingRecord<BusinessCalendar>).value) : DEFAULT_CALENDAR;
     return this.calendar;
   }
 }

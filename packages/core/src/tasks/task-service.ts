@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { produce } from '../domain/immer.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
-import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
+import { zonedToInstant } from '../domain/calendar/zoned-time.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
@@ -31,6 +31,7 @@ import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
 import { loadTaskTypes } from './task-types.js';
+import { agendaSchema, readAgenda, type Agenda, type AgendaOptions } from './agenda.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
 /** What completing a task produced. */
@@ -64,20 +65,9 @@ const updateSchema = z.strictObject({
   /** A new rule for the series from this occurrence on (`following` only). */
   recurrence: z.optional(text(500)),
 });
-const agendaSchema = z.strictObject({
-  ownerId: z.optional(userIdSchema),
-  from: z.optional(timestampInputSchema),
-  to: z.optional(timestampInputSchema),
-  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
-});
 const workloadSchema = z.strictObject({ from: timestampInputSchema, to: timestampInputSchema, ownerIds: z.optional(z.array(userIdSchema).check(z.maxLength(500))) });
 
-/** A manager's day: overdue first, then today, then what comes next; each section by due time. */
-export interface Agenda {
-  readonly overdue: Task[];
-  readonly today: Task[];
-  readonly upcoming: Task[];
-}
+export type { Agenda, AgendaOptions } from './agenda.js';
 
 /** One owner's load. */
 export interface Workload {
@@ -358,31 +348,19 @@ export class TaskService {
 
   /**
    * A manager's agenda: overdue open tasks (oldest first), then today's (in the business calendar's
-   * zone), then upcoming until `to` (default a week after today).
+   * zone), then upcoming until `to` (default a week after today). Every section is complete, unless
+   * `limit` asks for pages: then each section holds at most `limit` tasks and `nextCursor`, while any
+   * section has more, continues them all in the same window.
    *
    * @example
    * const { overdue, today, upcoming } = await crm.tasks.agenda({ ownerId: 'anna' });
+   * let page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50 });
+   * while (page.nextCursor) page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50, cursor: page.nextCursor });
+   * @throws CrmError `VALIDATION` for bad options or a cursor of another agenda.
    */
-  async agenda(options: { ownerId?: string; from?: string; to?: string; limit?: number } = {}): Promise<Agenda> {
+  async agenda(options: AgendaOptions = {}): Promise<Agenda> {
     const parsed = parseInput(agendaSchema, options, 'tasks.agenda');
-    return runRead(this.ctx, async (op) => {
-      const calendar = await loadCalendar(op);
-      const p = zonedParts(op.nowMs, calendar.timezone);
-      const endOfToday = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day + 1 }, calendar.timezone)).toISOString();
-      const to = parsed.to ?? new Date(Date.parse(endOfToday) + 7 * 86_400_000).toISOString();
-      const from = parsed.from && parsed.from > op.now ? parsed.from : op.now;
-      const limit = parsed.limit ?? 200;
-      const base = [{ op: 'eq' as const, field: 'status', value: 'open' }, ...(parsed.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: parsed.ownerId }] : [])];
-      const section = async (lower: string | undefined, upper: string) => {
-        const filters = [...base, { op: 'lt' as const, field: 'dueAt', value: upper }, ...(lower ? [{ op: 'gte' as const, field: 'dueAt', value: lower }] : [])];
-        return (await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }], limit })).rows;
-      };
-      return {
-        overdue: await section(undefined, op.now),
-        today: from < endOfToday ? await section(from, endOfToday < to ? endOfToday : to) : [],
-        upcoming: endOfToday < to ? await section(endOfToday > from ? endOfToday : from, to) : [],
-      };
-    });
+    return runRead(this.ctx, async (op) => readAgenda(op, parsed, await loadCalendar(op)));
   }
 
   /** Load per owner: open, overdue, due in the window, done in the window. Counted in storage. */

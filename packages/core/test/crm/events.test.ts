@@ -111,7 +111,8 @@ describe('tenant isolation', () => {
     expect((await globex.duplicates.find({ email: 'x@acme.com' })).length).toBe(0);
     expect((await globex.contacts.list()).items).toEqual([]);
     expect((await globex.eventLog.list()).items.every((e) => e.tenantId === 'globex')).toBe(true);
-    expect((await globex.timeline({ type: 'contact', id: contact.id })).items).toEqual([]);
+    // Another tenant's record does not exist here: its timeline is NOT_FOUND, not an empty page.
+    await expectCrmError(globex.timeline({ type: 'contact', id: contact.id }), 'NOT_FOUND');
 
     const own = await globex.contacts.create({ id: 'shared-id', name: 'Globex person' });
     expect(own.name).toBe('Globex person');

@@ -1,7 +1,7 @@
 import { compareRowToPosition, compareRows } from '../../query/compare.js';
 import { decodeCursor } from '../../query/cursor.js';
 import { executeAggregate, paginate } from '../../query/execute.js';
-import { matchFilter } from '../../query/match.js';
+import { createMatcher } from '../../query/match.js';
 import { getPath } from '../../query/path.js';
 import { filterFields, type AggregateRow, type AggregateSpec, type QuerySpec } from '../../query/query-spec.js';
 import type { Row } from '../storage-adapter.js';
@@ -30,7 +30,7 @@ export const growing = (first: number) => (previous: number) => (previous ? prev
 const sameGroup = (a: readonly Key[], b: readonly Key[]) => a.every((v, i) => v === b[i] || (Array.isArray(v) && Array.isArray(b[i])));
 
 /**
- * Answers a query from the key ranges of a plan: reads candidates, keeps those `matchFilter` accepts
+ * Answers a query from the key ranges of a plan: reads candidates, keeps those the filter accepts
  * (and that lie after the cursor), merges the transaction's staged rows, sorts with `compareRows` and
  * cuts the page with `paginate` — so the result always agrees with `executeQuery`.
  *
@@ -47,7 +47,8 @@ export async function queryCandidates(source: CandidateSource, spec: QuerySpec):
   const sort = spec.sort ?? [];
   const position = spec.after === undefined ? undefined : decodeCursor(spec.after, sort);
   const plan = planQuery(source.store, tenantId, spec.filter, sort, spec.limit, position);
-  const accept = (row: Row) => matchFilter(row, spec.filter) && (!position || compareRowToPosition(row, sort, position) > 0);
+  const matches = createMatcher(spec.filter);
+  const accept = (row: Row) => matches(row) && (!position || compareRowToPosition(row, sort, position) > 0);
   const order = compareRows(sort);
   const want = spec.limit === undefined ? Infinity : spec.limit + 1;
   const seen = plan.dedupe ? new Set<string>() : undefined;
@@ -113,8 +114,9 @@ export async function aggregateCandidates(source: CandidateSource, plan: Plan, s
   const fields = [...(spec.groupBy ?? []), ...Object.values(spec.metrics).flatMap((m) => [...(m.fn === 'count' ? [] : [m.field]), ...filterFields(m.where)])];
   const projections: Row[] = [];
   const seen = plan.dedupe ? new Set<string>() : undefined;
+  const matches = createMatcher(spec.filter);
   const add = (row: Row) => {
-    if (!seen?.has(row.id) && matchFilter(row, spec.filter)) projections.push(project(row, fields));
+    if (!seen?.has(row.id) && matches(row)) projections.push(project(row, fields));
     seen?.add(row.id);
   };
   await source.scan(

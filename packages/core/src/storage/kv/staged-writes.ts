@@ -1,5 +1,6 @@
 import { checkWriteVersion } from '../adapter-guards.js';
 import type { RowMove } from '../aggregate-views.js';
+import { frozenCopy } from '../deep-freeze.js';
 import type { Change, Row, WriteOp } from '../storage-adapter.js';
 
 /**
@@ -33,7 +34,8 @@ export class StagedWrites {
       const id = op.type === 'delete' ? op.id : op.row.id;
       const before = staged.has(id) ? (staged.get(id) ?? undefined) : stored.get(id);
       checkWriteVersion(entity, op, before);
-      const after = op.type === 'delete' ? undefined : op.row;
+      // Staged reads and listeners get a frozen copy: the written row stays the caller's.
+      const after = op.type === 'delete' ? undefined : frozenCopy(op.row);
       staged.set(id, after ?? null);
       this.changes.push(after ? { entity, tenantId, id, op: 'put', row: after } : { entity, tenantId, id, op: 'delete' });
       return [before, after] as const;
