@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { createCrm, silentLogger, type Task } from '@crmkit/core';
 import { events } from '@crmkit/core/feed';
 import { scheduler } from '@crmkit/core/scheduler';
+import { tasks as tasksFeature } from '@crmkit/core/tasks';
 import { webhooks } from '@crmkit/core/webhooks';
 import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
 import { startWebhookServer } from '../../core/test/webhooks/webhook-server.js';
@@ -171,7 +172,7 @@ describe.each(engines)('fleet of $name processes with kills', { timeout: 300_000
     const db = await engine.make();
     const logs = tempDir('crmkit-fleet-logs-');
     cleanups.push(logs.cleanup);
-    const crm = await createCrm({ storage: db.storage(), tenantId: 'fleet', logger: silentLogger, features: [events(), scheduler()] });
+    const crm = await createCrm({ storage: db.storage(), tenantId: 'fleet', logger: silentLogger, features: [tasksFeature(), events(), scheduler()] });
     cleanups.push(() => crm.close());
     // Tasks due over the next seconds; each fires `due` and, 3 s later, `overdue`.
     const tasks: Task[] = [];
@@ -182,7 +183,8 @@ describe.each(engines)('fleet of $name processes with kills', { timeout: 300_000
       await sleep(700);
       await workers.killOne();
     }
-    const lastNoticeAt = start + 1000 + 59 * 80 + 60 * 60_000 * (0.05 / 60);
+    // overdueAfterMinutes 0 (whole minutes only): each task's due and overdue notices fire together.
+    const lastNoticeAt = start + 1000 + 59 * 80;
     const expectedKeys = await waitFor('every notice to be recorded and delivered', async () => {
       if (Date.now() < lastNoticeAt + 500) return undefined;
       const notices = await crm.eventLog.list({ where: { op: 'in', field: 'type', values: ['task.due', 'task.overdue'] }, limit: 1000 });

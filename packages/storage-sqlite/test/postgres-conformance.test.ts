@@ -1,5 +1,5 @@
 import { afterAll, inject } from 'vitest';
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createPostgresStorage, POSTGRES_CAPABILITIES } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -25,6 +25,11 @@ const url = inject('postgresUrl');
 
   describeReportsConformance('postgres', () => {
     const schema = bed.schemaName('reports');
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+  });
+
+  describeCrmConformance('postgres', () => {
+    const schema = bed.schemaName('crm');
     return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
   });
 }

@@ -22,7 +22,7 @@ import { ConsumerRunner } from '../consumers/consumer-runner.js';
 
 /**
  * A recorded notice, keyed by its idempotency key so that it is recorded exactly once. Its event goes
- * to handlers through the change feed (`status` was `pending`/`delivered` before schema version 5).
+ * to handlers through the change feed (`status` was `pending`/`delivered` before schema version 6).
  */
 export interface NotificationRecord extends RecordBase {
   readonly key: string;
@@ -201,14 +201,11 @@ export class Scheduler {
   private async runTick(): Promise<TickReport> {
     const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0 };
     const runner = await this.retrying(counts, () => this.noticeRunner());
-    for (let round = 0; round < 10_000; round++) {
-      const progressed = await this.retrying(counts, () => this.processTaskBatch(counts));
-      if (!progressed) break;
-    }
-    for (let round = 0; round < 10_000; round++) {
-      const progressed = await this.retrying(counts, () => this.processRottingBatch(counts));
-      if (!progressed) break;
-    }
+    // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
+    // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
+    // that keeps meeting concurrent writers (`undefined`) is left for the next tick.
+    while (await this.retrying(counts, () => this.processTaskBatch(counts)));
+    while (await this.retrying(counts, () => this.processRottingBatch(counts)));
     const drained = runner ? await this.retrying(counts, () => runner.drain()) : undefined;
     counts.delivered = drained ? drained.handled : 0;
     this.othersHoldNotices = drained?.leasedElsewhere ?? true;
@@ -375,6 +372,7 @@ export class Scheduler {
     if (!any) return false;
     let handled = 0;
     let rotting = 0;
+    let marked = 0;
     {
       await runWrite(this.ctx, async (op) => {
         const filter = await rottingFilter(op);
@@ -399,10 +397,12 @@ export class Scheduler {
           }, known);
           if (recorded) rotting++;
           await op.update('deal', deal, { ...deal, rottingSince: since, version: deal.version + 1, updatedAt: op.now });
+          marked++;
         }
       });
     }
     counts.rotting += rotting;
-    return handled === this.batchSize;
+    // A full batch may have more behind it; one that marked nothing would select the same deals again.
+    return handled === this.batchSize && marked > 0;
   }
 }

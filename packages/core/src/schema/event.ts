@@ -6,8 +6,10 @@ import { recordBaseShape } from './record.js';
  * One entry of the persisted event log. It is written in the same transaction as the change it
  * describes, so the log is a reliable outbox, the timeline and the raw material of analytics.
  */
-export const eventLogEntrySchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const eventLogEntrySchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   /** `deal.stageChanged`, `lead.converted`, … */
   type: z.string(),
   /** When it happened (the operation's clock time). */
@@ -23,10 +25,10 @@ export const eventLogEntrySchema = z.strictObject({
   data: z.record(z.string(), z.unknown()),
   /**
    * Position in the tenant's change feed: 1, 2, 3… in commit order, without gaps (see
-   * `StorageTx.nextSequence`). Absent on events recorded before schema version 5.
+   * `StorageTx.nextSequence`). Absent on events recorded before schema version 6.
    */
   position: z.optional(z.number().check(z.int(), z.gte(1))),
   /** 0–255, a hash of `subjectId`: consumers partition the feed by it, so one record's events stay in order. */
   shard: z.optional(z.number().check(z.int(), z.gte(0), z.lte(255))),
 });
-export type EventLogEntry = z.infer<typeof eventLogEntrySchema>;
+export type EventLogEntry = z.infer<ReturnType<typeof eventLogEntrySchema>>;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createCrm, type Logger, type StorageAdapter } from '@crmkit/core';
 import { events } from '@crmkit/core/feed';
 import { scheduler } from '@crmkit/core/scheduler';
+import { tasks } from '@crmkit/core/tasks';
 import { webhooks } from '@crmkit/core/webhooks';
 import { createPostgresStorage, createSqliteStorage } from '../../src/index.js';
 
@@ -48,7 +49,7 @@ async function open(message: Open): Promise<unknown> {
     storage,
     tenantId: message.tenantId,
     logger,
-    features: [events(), scheduler({ leaseMs: message.leaseMs, batchSize: 20, overdueAfterMinutes: 0.05 }), webhooks({ leaseMs: message.leaseMs, timeoutMs: 1000, concurrency: 2, pollMs: 100, backoff: { initialMs: 200, multiplier: 2, maxMs: 2000 } })],
+    features: [tasks(), events(), scheduler({ leaseMs: message.leaseMs, batchSize: 20, overdueAfterMinutes: 0 }), webhooks({ leaseMs: message.leaseMs, timeoutMs: 1000, concurrency: 2, pollMs: 100, backoff: { initialMs: 200, multiplier: 2, maxMs: 2000 } })],
   });
   if (message.role === 'consumer') {
     await crm.events.consume(

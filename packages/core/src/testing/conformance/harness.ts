@@ -1,3 +1,4 @@
+import type { AggregateRow } from '../../query/query-spec.js';
 import { CRM_STORAGE_SCHEMA } from '../../storage/crm-schema.js';
 import type { Row, StorageAdapter, StorageCapabilities } from '../../storage/storage-adapter.js';
 
@@ -99,4 +100,21 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the promise to reject');
+}
+
+/** Aggregate rows equal up to float rounding (sums within 1e-9 relative), groups in the same order. */
+export function closeEnough(actual: readonly AggregateRow[], expected: readonly AggregateRow[]): boolean {
+  if (actual.length !== expected.length) return false;
+  return actual.every((row, i) => {
+    const other = expected[i]!;
+    if (JSON.stringify(row.group) !== JSON.stringify(other.group)) return false;
+    return (
+      Object.keys(other.values).every((k) => {
+        const a = row.values[k];
+        const b = other.values[k];
+        if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+        return a === b;
+      }) && Object.keys(row.values).length === Object.keys(other.values).length
+    );
+  });
 }
