@@ -50,7 +50,7 @@ export function buildTask(
     issues.push(...ruleIssues);
     if (!dueAt) issues.push({ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' });
     if (ruleIssues.length === 0 && dueAt && issues.length === 0) {
-      const first = rules.firstOccurrence(draft.recurrence, Date.parse(dueAt), timezone);
+      const first = rules.firstOccurrence(draft.recurrence, Date.parse(dueAt), timezone, { allDay });
       if (first === undefined) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
       else {
         dueAt = new Date(first).toISOString();
