@@ -46,6 +46,8 @@ export type { CrmEvent, CrmEventMap, CrmEventName, FieldChange, FieldChanges } f
 export { systemClock, type Clock, type CancelTimer } from './domain/clock.js';
 export { createSeededRandom, createCryptoRandom, type Random } from './domain/random.js';
 export { lineTotal, weightedAmount, roundHalfEven, divideHalfEven } from './domain/money.js';
+export { minorUnitExponent, isIsoCurrency } from './domain/iso-4217.js';
+export { toMajorUnits, formatMoney } from './domain/money-format.js';
 export { evaluateMove, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation, type MoveDirection } from './domain/funnel/evaluate-move.js';
 export { planMove, type MovePlan, type MoveEvent } from './domain/funnel/plan-move.js';
 export { checkStageRule, checkStageRules, type RuleContext } from './domain/funnel/stage-rules.js';

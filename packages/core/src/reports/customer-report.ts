@@ -1,7 +1,7 @@
 import type { Company } from '../schema/company.js';
 import type { Contact } from '../schema/contact.js';
 import type { Operation } from '../crm/operation.js';
-import type { CurrencyAmount, DrillDown, TabularReport } from './report-types.js';
+import { moneyList, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface CustomerReportOptions {
   /** Customers without an interaction for this many days are at risk (default 90). */
@@ -85,6 +85,6 @@ export async function customerReport(op: Operation, options: CustomerReportOptio
   const contacts = await rank(op, 'contact', full);
   const companies = await rank(op, 'company', full);
   const atRisk = [...contacts, ...companies].filter((c) => c.atRisk);
-  const row = ({ drill: _drill, lifetimeValue, ...rest }: CustomerValue) => ({ ...rest, lifetimeValue: lifetimeValue.map((v) => `${v.amount} ${v.currency}`).join('; ') });
+  const row = ({ drill: _drill, lifetimeValue, ...rest }: CustomerValue) => ({ ...rest, lifetimeValue: moneyList(lifetimeValue) });
   return { contacts, companies, atRisk, rows: [...contacts, ...companies].map(row) };
 }

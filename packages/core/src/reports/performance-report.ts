@@ -1,6 +1,6 @@
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
-import { ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
+import { moneyList, ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface PerformanceOptions {
   readonly from: string;
@@ -85,6 +85,6 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
   });
   return {
     owners: result,
-    rows: result.map(({ drill: _drill, wonValue, ...row }) => ({ ...row, wonValue: wonValue.map((v) => `${v.amount} ${v.currency}`).join('; ') })),
+    rows: result.map(({ drill: _drill, wonValue, ...row }) => ({ ...row, wonValue: moneyList(wonValue) })),
   };
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isIsoCurrency } from '../domain/iso-4217.js';
 
 /** Limits shared by every schema; generous for real data, small enough to stop abuse. */
 export const LIMITS = {
@@ -60,8 +61,11 @@ export const timestampInputSchema = z.pipe(
 /** A calendar date without time, `YYYY-MM-DD` (expected close dates, birthdays, date custom fields). */
 export const isoDateSchema = z.iso.date();
 
-/** ISO 4217 currency code, three upper-case letters. */
-export const currencySchema = z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like "EUR"'));
+/** ISO 4217 currency code (`EUR`, `JPY`, `KWD`): three upper-case letters that the standard lists. */
+export const currencySchema = z.string().check(
+  z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like "EUR"'),
+  z.refine((code) => !/^[A-Z]{3}$/.test(code) || isIsoCurrency(code), 'is not an ISO 4217 currency code'),
+);
 
 /** An amount of money in integer minor units (cents) — never a float. */
 export const minorUnitsSchema = z.number().check(
