@@ -11,6 +11,7 @@ export const alias = {
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),
   '@crmkit/core/observe': src('./packages/core/src/observe/index.ts'),
   '@crmkit/core/storage': src('./packages/core/src/storage/index.ts'),
+  '@crmkit/core/phone': src('./packages/core/src/phone/index.ts'),
   '@crmkit/core': src('./packages/core/src/index.ts'),
   '@crmkit/storage-sqlite': src('./packages/storage-sqlite/src/index.ts'),
   '@crmkit/storage-indexeddb': src('./packages/storage-indexeddb/src/index.ts'),

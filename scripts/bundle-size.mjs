@@ -24,6 +24,8 @@ const targets = [
   { name: '@crmkit/core/reports: reports() added to a crm', code: `${CORE} export { reports } from '@crmkit/core/reports';`, base: CORE, budget: 3_500 },
   { name: '@crmkit/core/scoring: scoring() added to a crm', code: `${CORE} export { scoring } from '@crmkit/core/scoring';`, base: CORE, budget: 1_000 },
   { name: '@crmkit/core/scheduler: scheduler() added to a crm', code: `${CORE} export { scheduler } from '@crmkit/core/scheduler';`, base: CORE, budget: 4_500 },
+  // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
+  { name: '@crmkit/core/phone: phoneNumbers added to a crm', code: `${CORE} export { phoneNumbers } from '@crmkit/core/phone';`, base: CORE, budget: 32_000 },
   { name: '@crmkit/core/observe: observers() added to a crm', code: `${CORE} export { observers } from '@crmkit/core/observe';`, base: CORE, budget: 2_800 },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   { name: '@crmkit/react-hooks (core and react excluded)', code: "export * from '@crmkit/react-hooks';", external: ['@crmkit/core', '@crmkit/core/*', 'react', 'react/*', 'react-dom', 'react-dom/*'], budget: 4_000 },

@@ -7,6 +7,8 @@ import type { RecordBase } from '../schema/record.js';
 import type { Operation, EventRef } from '../crm/operation.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
+import type { IdentityOptions } from '../domain/duplicates.js';
+import { identityOptions } from '../crm/context.js';
 
 /** A client-card record: lead, contact or company. */
 export interface CardRecord extends RecordBase {
@@ -25,8 +27,8 @@ export interface CardConfig<T extends CardRecord> {
   readonly editable: readonly string[];
   /** Links to check before writing. */
   readonly references: (input: Readonly<Record<string, unknown>>) => ReferenceCheck[];
-  /** Duplicate-detection keys of a record. */
-  readonly searchKeys: (record: T) => string[];
+  /** Duplicate-detection keys of a record, with the tenant's identity options. */
+  readonly searchKeys: (record: T, identity: IdentityOptions) => string[];
   /** Records whose timelines show this record's events. */
   readonly refs: (record: T) => (EventRef | undefined)[];
   /** Fields set on creation beyond the input (a lead's status). */
@@ -56,7 +58,7 @@ export async function createCard<T extends CardRecord>(
     custom: values,
     searchKeys: [] as string[],
   }) as unknown as T;
-  const record = { ...draft, searchKeys: config.searchKeys(draft) } as T;
+  const record = { ...draft, searchKeys: config.searchKeys(draft, await identityOptions(op.ctx, op.tx)) } as T;
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { [config.entity]: record } as never, config.refs(record));
@@ -77,11 +79,12 @@ export async function updateCard<T extends CardRecord>(
   const definitions = await op.ctx.customFields.load(op.tx, config.entity);
   const { values, issues } = applyCustomValues(definitions, parsed.custom, record.custom);
   if (issues.length) throw validationError(context, issues);
+  const identity = await identityOptions(op.ctx, op.tx);
   const next = reviseRecord(record, op.now, (draft) => {
     const target = draft as unknown as Record<string, unknown>;
     applyPatch(target, parsed, config.editable);
     applyPatch(target, { custom: values }, ['custom']);
-    applyPatch(target, { searchKeys: config.searchKeys(draft as T) }, ['searchKeys']);
+    applyPatch(target, { searchKeys: config.searchKeys(draft as T, identity) }, ['searchKeys']);
   });
   if (next === record) return record;
   await op.update(config.entity, record, next);

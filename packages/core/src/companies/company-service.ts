@@ -16,13 +16,14 @@ export const COMPANY_CARD: CardConfig<Company> = {
   entity: 'company',
   editable: ['name', 'domain', 'website', 'phone', 'industry', 'country', 'ownerId', 'notes', 'tags'],
   references: () => [],
-  searchKeys: (company) => duplicateKeys(company, 'company'),
+  searchKeys: (company, identity) => duplicateKeys(company, 'company', identity),
   refs: () => [],
   ownedByActor: true,
 };
 
 function withNormalizedDomain<T extends { domain?: string | null }>(input: T): T {
-  return typeof input.domain === 'string' ? { ...input, domain: normalizeDomain(input.domain) ?? input.domain.toLowerCase() } : input;
+  // The schema accepted it, so it has a canonical form.
+  return typeof input.domain === 'string' ? { ...input, domain: normalizeDomain(input.domain)! } : input;
 }
 
 /**

@@ -15,7 +15,7 @@ export const CONTACT_CARD: CardConfig<Contact> = {
   entity: 'contact',
   editable: ['name', 'email', 'phone', 'jobTitle', 'companyId', 'ownerId', 'source', 'country', 'notes', 'tags'],
   references: (input) => [{ entity: 'company', id: input.companyId as string | undefined, path: ['companyId'] }],
-  searchKeys: (contact) => duplicateKeys(contact, 'person'),
+  searchKeys: (contact, identity) => duplicateKeys(contact, 'person', identity),
   refs: (contact) => [contact.companyId ? { type: 'company', id: contact.companyId } : undefined, contact.leadId ? { type: 'lead', id: contact.leadId } : undefined],
   ownedByActor: true,
 };

@@ -7,6 +7,8 @@ import type { FeatureHooks } from './feature-hooks.js';
 import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
 import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
+import type { IdentityOptions } from '../domain/duplicates.js';
+import type { PhoneNumberParser } from '../domain/phone-numbers.js';
 
 /** Who is acting: recorded on every event. */
 export interface Actor {
@@ -28,6 +30,8 @@ export interface CrmContext {
   readonly settings: SettingsCache;
   /** Extension points filled by the crm's features (see `CrmFeature`). */
   readonly hooks: FeatureHooks;
+  /** Reads phone numbers into E.164 (built-in: international spellings only). */
+  readonly phoneParser: PhoneNumberParser;
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
 }
@@ -102,9 +106,16 @@ export interface SettingRecord<T> extends RecordBase {
   readonly value: T;
 }
 
-/** Caches tenant settings (the business calendar); invalidated like custom fields. */
+/** The tenant's identity settings (`crm.identity`). */
+export interface IdentitySettings {
+  /** ISO 3166 alpha-2 region of phone numbers written without a country code. */
+  readonly defaultRegion?: string;
+}
+
+/** Caches tenant settings (the business calendar, identity settings); invalidated like custom fields. */
 export class SettingsCache {
   private calendar: BusinessCalendar | undefined;
+  private identity: IdentitySettings | undefined;
 
   constructor(private readonly revision: ConfigRevision) {
     revision.register(this);
@@ -112,6 +123,15 @@ export class SettingsCache {
 
   invalidate(): void {
     this.calendar = undefined;
+    this.identity = undefined;
+  }
+
+  async loadIdentity(tx: StorageTx, tenantId: string): Promise<IdentitySettings> {
+    await this.revision.ensureFresh(tx);
+    if (this.identity) return this.identity;
+    const [row] = await tx.getMany('setting', tenantId, ['identity']);
+    this.identity = row ? (row as unknown as SettingRecord<IdentitySettings>).value : {};
+    return this.identity;
   }
 
   async loadCalendar(tx: StorageTx, tenantId: string): Promise<BusinessCalendar> {
@@ -121,4 +141,14 @@ export class SettingsCache {
     this.calendar = row ? (row as unknown as SettingRecord<BusinessCalendar>).value : DEFAULT_CALENDAR;
     return this.calendar;
   }
+}
+
+/**
+ * How identities are read in this tenant, for one operation: the crm's phone parser and the tenant's
+ * default region, unless `region` overrides it for this call.
+ */
+export async function identityOptions(ctx: CrmContext, tx: StorageTx, region?: string): Promise<IdentityOptions> {
+  const settings = await ctx.settings.loadIdentity(tx, ctx.tenantId);
+  const defaultRegion = region ?? settings.defaultRegion;
+  return defaultRegion ? { phoneParser: ctx.phoneParser, defaultRegion } : { phoneParser: ctx.phoneParser };
 }

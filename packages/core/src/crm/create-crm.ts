@@ -23,6 +23,8 @@ import { PipelineService } from '../pipelines/pipeline-service.js';
 import { FunnelService } from '../funnel/funnel-service.js';
 import { AssignmentService } from '../assignment/assignment-service.js';
 import { CalendarService } from '../calendar/calendar-service.js';
+import { IdentityService } from '../identity/identity-service.js';
+import { internationalPhoneParser, type PhoneNumberParser } from '../domain/phone-numbers.js';
 import { TaskService } from '../tasks/task-service.js';
 import { EventLogService, readTimeline } from '../timeline/timeline-service.js';
 
@@ -50,6 +52,12 @@ export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly Crm
    * `observers()` (`@crmkit/core/observe`, needed by `@crmkit/react-hooks`). Each adds `crm[feature.key]`.
    */
   readonly features?: F;
+  /**
+   * Reads phone numbers into their E.164 identity. The built-in parser only reads international
+   * spellings (`+33 6 …`, `0033 6 …`); `phoneNumbers` from `@crmkit/core/phone` (libphonenumber-js)
+   * also reads national ones (`06 …`) with the tenant's default region (`crm.identity.set`).
+   */
+  readonly phoneNumbers?: PhoneNumberParser;
 }
 
 const optionsSchema = z.object({
@@ -73,6 +81,7 @@ function coreServices(ctx: CrmContext, close: () => Promise<void>): Crm {
     funnel: new FunnelService(ctx),
     assignment: new AssignmentService(ctx),
     calendar: new CalendarService(ctx),
+    identity: new IdentityService(ctx),
     tasks: new TaskService(ctx),
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => ctx.bus.on(name, handler),
@@ -99,7 +108,7 @@ function attachFeatures(crm: Crm, ctx: CrmContext, runtimes: readonly (readonly 
 }
 
 function checkFeatures(features: readonly CrmFeature[]): void {
-  const reserved = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks', 'timeline', 'on', 'close', 'as']);
+  const reserved = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'identity', 'tasks', 'timeline', 'on', 'close', 'as']);
   const seen = new Set<string>();
   features.forEach((feature, i) => {
     const key = (feature as { key?: unknown } | null)?.key;
@@ -171,6 +180,7 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     defaultCurrency: parsed.defaultCurrency ?? 'USD',
     customFields,
     settings,
+    phoneParser: options.phoneNumbers ?? internationalPhoneParser,
     hooks,
     assertOpen() {
       if (closed) throw new CrmError('CLOSED', 'This crm instance is closed', { what: 'crm' });

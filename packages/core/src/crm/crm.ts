@@ -1,6 +1,7 @@
 import type { ActivityService } from '../activities/activity-service.js';
 import type { AssignmentService } from '../assignment/assignment-service.js';
 import type { CalendarService } from '../calendar/calendar-service.js';
+import type { IdentityService } from '../identity/identity-service.js';
 import type { CompanyService } from '../companies/company-service.js';
 import type { ContactService } from '../contacts/contact-service.js';
 import type { CustomFieldService } from '../custom-fields/custom-field-service.js';
@@ -35,6 +36,8 @@ export interface Crm {
   readonly assignment: AssignmentService;
   /** The tenant's business calendar. */
   readonly calendar: CalendarService;
+  /** How identities (phone region, normalised keys) are read in this tenant. */
+  readonly identity: IdentityService;
   /** Planned calls, meetings, e-mails and to-dos; the agenda. */
   readonly tasks: TaskService;
   /**

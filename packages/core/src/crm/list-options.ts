@@ -1,7 +1,8 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { customFieldQueryType } from '../domain/custom-values.js';
-import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type SortSpec } from '../query/query-spec.js';
+import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type ListFilter, type SortSpec } from '../query/query-spec.js';
 import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
+import { hasSameFilter, resolveSameFilters } from '../identity/identity-filter.js';
 import { decodeCursor } from '../query/cursor.js';
 import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
 import { LIMITS } from '../schema/primitives.js';
@@ -12,8 +13,8 @@ import type { Operation } from './operation.js';
 
 /** Options of every `list` method. */
 export interface ListOptions<F extends string = string> {
-  /** A filter tree; see `Filter` and the `where` builders. */
-  readonly where?: Filter<F>;
+  /** A filter tree; see `Filter`, `SameFilter` and the `where` builders. */
+  readonly where?: ListFilter<F>;
   /** Sort keys; ties always break by id ascending. */
   readonly orderBy?: readonly SortSpec<F>[];
   /** Page size, 1–1000 (default 50). */
@@ -86,6 +87,11 @@ export async function prepareQuery(
   issues: ValidationIssue[] = [],
 ): Promise<PreparedQuery> {
   const resolve = await fieldResolver(op, entity);
+  if (hasSameFilter(where)) {
+    const resolved = await resolveSameFilters(op, entity, where);
+    issues.push(...resolved.issues);
+    where = resolved.where;
+  }
   if (where !== undefined) issues.push(...validateFilterTree(where, resolve));
   if (orderBy !== undefined) issues.push(...validateSort(orderBy, resolve));
   if (issues.length) throw validationError(context, issues);

@@ -31,7 +31,7 @@ export const LEAD_CARD: CardConfig<Lead> = {
   entity: 'lead',
   editable: EDITABLE,
   references: () => [],
-  searchKeys: (lead) => duplicateKeys(lead, 'person'),
+  searchKeys: (lead, identity) => duplicateKeys(lead, 'person', identity),
   refs: () => [],
   defaults: () => ({ status: 'new' }),
   ownedByActor: false,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { isIsoCurrency } from '../domain/iso-4217.js';
+import { normalizeDomain, normalizeHost } from '../domain/normalize.js';
 
 /** Limits shared by every schema; generous for real data, small enough to stop abuse. */
 export const LIMITS = {
@@ -85,9 +86,21 @@ export const finiteNumberSchema = z.number();
 /** Probability in percent, 0–100. */
 export const probabilitySchema = z.number().check(z.gte(0), z.lte(100));
 
+/**
+ * An e-mail address: a local part, `@`, and a domain that `normalizeHost` accepts (IDNA per UTS #46,
+ * so `ada@bücher.de` is fine and `ada@exa_mple..com` is not). Company domains derived from it pass
+ * the same rule, so a derived domain is never refused.
+ */
 export const emailSchema = z.string().check(
   z.maxLength(254),
   z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address'),
+  z.refine((email) => !email.includes('@') || normalizeHost(email.slice(email.lastIndexOf('@') + 1)) !== undefined, 'must be an e-mail address with a valid domain'),
+);
+
+/** A web domain (`acme.com`, `bücher.de`, also written as a website `https://www.acme.com/`); stored in its canonical form. */
+export const domainSchema = z.string().check(
+  z.maxLength(253),
+  z.refine((domain) => normalizeDomain(domain) !== undefined, 'must be a domain like "acme.com"'),
 );
 
 export const phoneSchema = z.string().check(
