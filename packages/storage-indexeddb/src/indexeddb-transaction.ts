@@ -1,5 +1,5 @@
 import { CrmError, type Change } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, checkWriteVersion, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertStorableQuery, assertStorableRow, checkWriteVersion, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
 import { encodeString } from './key-encoding.js';
 import type { KeyApi } from './query-planner.js';
 import { request } from './idb-request.js';
@@ -131,13 +131,24 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           }),
         );
       }),
-    query: (entity, tenantId, spec) => call(entity, tenantId, (scope) => runQuery(scope, spec)),
-    aggregate: (entity, tenantId, spec) => call(entity, tenantId, (scope) => runAggregate(scope, spec)),
+    query: (entity, tenantId, spec) =>
+      call(entity, tenantId, (scope) => {
+        assertStorableQuery(entity, spec);
+        return runQuery(scope, spec);
+      }),
+    aggregate: (entity, tenantId, spec) =>
+      call(entity, tenantId, (scope) => {
+        assertStorableQuery(entity, spec);
+        return runAggregate(scope, spec);
+      }),
     write: (entity, tenantId, ops) =>
       call(entity, tenantId, async (scope) => {
         if (!ctx.writable) throw storageError('Cannot write in a read-only transaction', 'write', false);
         try {
-          for (const op of ops) assertRowTenant(entity, tenantId, op);
+          for (const op of ops) {
+            assertRowTenant(entity, tenantId, op);
+            assertStorableRow(entity, op);
+          }
           const byTenant = staging.get(entity) ?? staging.set(entity, new Map()).get(entity)!;
           const staged = byTenant.get(tenantId) ?? byTenant.set(tenantId, new Map()).get(tenantId)!;
           const stored = await readForWrite(scope, ops, staged);

@@ -1,10 +1,10 @@
-import { CrmError } from '@crmkit/core';
+import { CrmError, type Logger } from '@crmkit/core';
 import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { columnValues, docText, listValues } from './row-values.js';
 import { createSqliteDialect } from './sqlite-dialect.js';
-import { loadBetterSqlite3, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
+import { loadBetterSqlite3, type SqliteDatabase, type SqliteDatabaseConstructor, type SqliteStatement } from './sqlite-driver.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { StatementCache } from './statement-cache.js';
 import type { SqlFragment } from './sql-dialect.js';
@@ -19,6 +19,7 @@ export interface SqliteEngineOptions {
   readonly busyTimeoutMs: number;
   readonly statementCacheSize: number;
   readonly cacheSizeMb: number;
+  readonly logger: Pick<Logger, 'warn' | 'error'>;
 }
 
 interface ListStatements {
@@ -69,6 +70,10 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   let cache: StatementCache<SqliteStatement> | undefined;
   let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement } | undefined;
   let statements = new Map<string, EntityStatements>();
+  /** Kept to reconnect: the driver and the tables the statements are prepared for. */
+  let driver: SqliteDatabaseConstructor | undefined;
+  let currentLayout: StorageLayout | undefined;
+  const logger = options.logger;
 
   const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
 
@@ -184,6 +189,75 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     return docs;
   }
 
+  /** Pragmas, the statement cache and the transaction statements of a (new) connection. */
+  function configure(c: SqliteDatabase): void {
+    c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
+    c.pragma(`cache_size = ${-options.cacheSizeMb * 1024}`);
+    cache = new StatementCache(options.statementCacheSize, (text) => {
+      const statement = c.prepare(text);
+      return statement.reader ? statement.raw(true) : statement;
+    });
+    control = {
+      begin: c.prepare('BEGIN'),
+      beginImmediate: c.prepare('BEGIN IMMEDIATE'),
+      commit: c.prepare('COMMIT'),
+      rollback: c.prepare('ROLLBACK'),
+    };
+  }
+
+  function prepareAll(): void {
+    const next = new Map<string, EntityStatements>();
+    for (const t of currentLayout?.entities.values() ?? []) next.set(t.entity, prepareEntity(t));
+    statements = next;
+  }
+
+  /**
+   * Ends the transaction of a failed unit of work, whatever it takes, and reports what it took:
+   * ROLLBACK; if that fails and leaves the connection inside the transaction, ROLLBACK again through a
+   * freshly compiled statement; if that fails too and the adapter opened the database file itself, a
+   * new connection (closing the old one discards the transaction's changes). A connection the host
+   * passed in, or an in-memory database, cannot be replaced without losing data: it stays as it is and
+   * the next `begin` tries again. Never throws.
+   *
+   * @returns true when the connection is no longer inside a transaction.
+   */
+  function endFailedTransaction(operation: 'rollback' | 'begin'): boolean {
+    const c = db;
+    if (!c?.open || !c.inTransaction) return true;
+    let failure: unknown;
+    try {
+      control!.rollback.run();
+    } catch (error) {
+      failure = error;
+    }
+    if (!c.inTransaction) return true;
+    try {
+      c.exec('ROLLBACK');
+    } catch (error) {
+      failure ??= error;
+    }
+    if (!c.inTransaction) {
+      logger.warn('crmkit: SQLite ROLLBACK failed; a second ROLLBACK ended the transaction', { operation, error: failure });
+      return true;
+    }
+    if (driver && options.filename && !c.memory) {
+      try {
+        c.close();
+        db = new driver(options.filename, { timeout: ENGINE_WAIT_MS });
+        configure(db);
+        prepareAll();
+        logger.error('crmkit: SQLite ROLLBACK failed twice; the connection was reset (the failed transaction was discarded)', { operation, error: failure });
+        return true;
+      } catch (error) {
+        logger.error('crmkit: SQLite ROLLBACK failed and the connection could not be reset; later transactions will fail until it can', { operation, error: failure, resetError: error });
+        return false;
+      }
+    }
+    logger.error('crmkit: SQLite ROLLBACK failed; the connection is still inside the transaction and cannot be replaced (in-memory or host-owned); the next transaction retries', { operation, error: failure });
+    return false;
+  }
+
   const session: SqlSession = {
     select(query) {
       connection();
@@ -245,11 +319,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     },
 
     rollback() {
-      try {
-        if (db?.open && db.inTransaction) control!.rollback.run();
-      } catch {
-        // The engine already rolled back (some errors end the transaction); nothing is left to undo.
-      }
+      endFailedTransaction('rollback');
     },
 
     release() {},
@@ -264,24 +334,12 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       if (!db) {
         if (options.database) db = options.database;
         else {
-          const Database = await loadBetterSqlite3();
-          db = new Database(options.filename!, { timeout: ENGINE_WAIT_MS });
+          driver = await loadBetterSqlite3();
+          db = new driver(options.filename!, { timeout: ENGINE_WAIT_MS });
         }
         const c = db;
         if (!c.memory) await retryBusy('open', () => c.pragma('journal_mode = WAL'));
-        c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-        c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
-        c.pragma(`cache_size = ${-options.cacheSizeMb * 1024}`);
-        cache = new StatementCache(options.statementCacheSize, (text) => {
-          const statement = c.prepare(text);
-          return statement.reader ? statement.raw(true) : statement;
-        });
-        control = {
-          begin: c.prepare('BEGIN'),
-          beginImmediate: c.prepare('BEGIN IMMEDIATE'),
-          commit: c.prepare('COMMIT'),
-          rollback: c.prepare('ROLLBACK'),
-        };
+        configure(c);
       }
       const c = connection();
       const exec: MigrationExecutor = {
@@ -305,13 +363,16 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         throw error;
       }
       cache!.clear();
-      const next = new Map<string, EntityStatements>();
-      for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
-      statements = next;
+      currentLayout = layout;
+      prepareAll();
     },
 
     begin(mode) {
       const c = connection();
+      // A transaction a failed ROLLBACK left open: end it before starting a new one, or fail retryably.
+      if (c.inTransaction && !endFailedTransaction('begin')) {
+        throw new CrmError('STORAGE', 'The SQLite connection is still inside a transaction that could not be rolled back; try again', { adapter: 'sqlite', retryable: true, operation: 'begin' });
+      }
       if (mode === 'rw') {
         try {
           control!.beginImmediate.run();

@@ -1,3 +1,4 @@
+import { consoleLogger, type Logger } from '@crmkit/core';
 import type { SqliteDatabase } from './sqlite-driver.js';
 import { invalidInput } from './storage-errors.js';
 
@@ -16,6 +17,8 @@ export interface SqliteStorageCommonOptions {
   readonly statementCacheSize?: number;
   /** SQLite page cache of the connection in MiB (default 32; SQLite's own default is 2). */
   readonly cacheSizeMb?: number;
+  /** Where the adapter reports what it recovered from, such as a failed ROLLBACK (default: console warnings and errors). */
+  readonly logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 /** Open (or create) a database file; `':memory:'` makes a private in-memory database. */
@@ -45,10 +48,11 @@ export interface ResolvedSqliteOptions {
   readonly tablePrefix: string;
   readonly statementCacheSize: number;
   readonly cacheSizeMb: number;
+  readonly logger: Pick<Logger, 'warn' | 'error'>;
 }
 
 const CONTEXT = 'createSqliteStorage';
-const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize', 'cacheSizeMb']);
+const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize', 'cacheSizeMb', 'logger']);
 /** Prefixes are part of identifiers: letters, digits and `_` only. */
 export const TABLE_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,23}$/;
 
@@ -94,6 +98,12 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
   if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
     throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
   }
+  if (o.logger !== undefined) {
+    const logger = o.logger as Partial<Logger> | null;
+    if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+      throw invalidInput(CONTEXT, ['logger'], 'invalid_type', 'must have warn and error functions');
+    }
+  }
   return {
     ...(hasFile ? { filename: o.filename as string } : { database: o.database as SqliteDatabase }),
     synchronous: (o.synchronous as 'normal' | 'full' | undefined) ?? 'normal',
@@ -101,5 +111,6 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
     tablePrefix: (o.tablePrefix as string | undefined) ?? '',
     statementCacheSize: (o.statementCacheSize as number | undefined) ?? 256,
     cacheSizeMb: (o.cacheSizeMb as number | undefined) ?? 32,
+    logger: (o.logger as Pick<Logger, 'warn' | 'error'> | undefined) ?? consoleLogger,
   };
 }

@@ -1,6 +1,7 @@
 import type * as z from 'zod/mini';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { fromZodIssues } from '../errors/zod-issues.js';
+import { unstorableTextReason } from '../domain/storable-text.js';
 
 /**
  * Validates a caller's input at the public boundary.
@@ -29,13 +30,19 @@ const MAX_DEPTH = 32;
 /**
  * Inputs must be plain JSON-like data. Class instances (Date, Map, Buffer…), functions, symbols and
  * bigints are refused with their path before schema validation: zod would treat a `Date` as an empty
- * object, and stored records must round-trip through JSON.
+ * object, and stored records must round-trip through JSON. Text (values and keys) must be storable
+ * on every engine: no NUL, no unpaired UTF-16 surrogates.
  */
 function findNonPlainData(value: unknown, path: (string | number)[], issues: ValidationIssue[], depth: number): void {
   if (issues.length >= 20) return;
   if (value === null || value === undefined) return;
   const type = typeof value;
-  if (type === 'string' || type === 'number' || type === 'boolean') return;
+  if (type === 'string') {
+    const reason = unstorableTextReason(value as string);
+    if (reason) issues.push({ path, code: 'invalid_format', message: reason });
+    return;
+  }
+  if (type === 'number' || type === 'boolean') return;
   if (type !== 'object') {
     issues.push({ path, code: 'invalid_type', message: `must be plain data, got ${type}` });
     return;
@@ -56,7 +63,9 @@ function findNonPlainData(value: unknown, path: (string | number)[], issues: Val
   }
   for (const key of Object.keys(value)) {
     // An own "__proto__" key (from JSON.parse) would be dropped or turned into a prototype by object spreads.
+    const keyReason = unstorableTextReason(key);
     if (key === '__proto__') issues.push({ path: [...path, key], code: 'invalid_key', message: 'reserved key "__proto__"' });
+    else if (keyReason) issues.push({ path: [...path, key], code: 'invalid_key', message: `field names ${keyReason}` });
     else findNonPlainData((value as Record<string, unknown>)[key], [...path, key], issues, depth + 1);
   }
 }

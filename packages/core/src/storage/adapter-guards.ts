@@ -1,4 +1,6 @@
 import { conflict, CrmError, validationError } from '../errors/crm-error.js';
+import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
+import { findUnstorableText } from '../domain/storable-text.js';
 import type { ChangeBatch, Row, WriteOp } from './storage-adapter.js';
 
 /** Throws `CLOSED` for a call on a closed adapter. Shared by every adapter. */
@@ -47,4 +49,24 @@ export function deliverChangeBatch(listeners: Iterable<(batch: ChangeBatch) => v
       console.error('crmkit: a storage change listener threw', error);
     }
   }
+}
+
+/**
+ * Throws `VALIDATION` when a written row holds text an engine cannot store alike (NUL, unpaired
+ * surrogates), naming its path. Shared by every adapter so they give one verdict (the contract's rule).
+ */
+export function assertStorableRow(entity: string, op: WriteOp): void {
+  if (op.type === 'delete') {
+    const found = findUnstorableText(op.id, ['id']);
+    if (found) throw validationError(`storage write to ${entity}`, [{ path: found.path, code: 'invalid_format', message: found.message }]);
+    return;
+  }
+  const found = findUnstorableText(op.row);
+  if (found) throw validationError(`storage write to ${entity}`, [{ path: found.path, code: 'invalid_format', message: found.message }]);
+}
+
+/** Throws `VALIDATION` when a query or aggregate compares with text an engine cannot hold alike (see `assertStorableRow`). */
+export function assertStorableQuery(entity: string, spec: QuerySpec | AggregateSpec): void {
+  const found = findUnstorableText(spec);
+  if (found) throw validationError(`storage query of ${entity}`, [{ path: found.path, code: 'invalid_format', message: found.message }]);
 }

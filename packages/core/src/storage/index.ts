@@ -6,7 +6,8 @@ export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Chan
 export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec } from './storage-schema.js';
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
-export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+export { assertOpen as assertAdapterOpen, assertRowTenant, assertStorableRow, assertStorableQuery, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+export { findUnstorableText, unstorableTextReason } from '../domain/storable-text.js';
 
 export { matchFilter } from '../query/match.js';
 export { compareValues, compareStrings, compareRows, compareRowToPosition } from '../query/compare.js';

@@ -5,6 +5,7 @@ import { crudTests } from './crud-tests.js';
 import { differentialTests } from './differential-tests.js';
 import { createHarness, type ConformanceFactory, type ConformanceOptions } from './harness.js';
 import { queryTests } from './query-tests.js';
+import { textTests } from './text-tests.js';
 
 
 /**
@@ -35,6 +36,7 @@ export function describeStorageConformance(
     crudTests(harness);
     queryTests(harness);
     changeTests(harness);
+    textTests(harness);
     differentialTests(harness);
   });
 }
