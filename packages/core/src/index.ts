@@ -68,6 +68,8 @@ export {
   DEFAULT_CALENDAR,
   type BusinessCalendar,
 } from './domain/calendar/business-calendar.js';
+export { localIsoDate, startOfLocalDay, endOfLocalDay, type CivilDate } from './domain/calendar/zoned-time.js';
+export { taskDeadline } from './domain/tasks/task-deadline.js';
 
 export { where, type Filter, type ListFilter, type SameFilter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
 

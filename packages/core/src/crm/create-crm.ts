@@ -26,6 +26,7 @@ import { CalendarService } from '../calendar/calendar-service.js';
 import { IdentityService } from '../identity/identity-service.js';
 import { internationalPhoneParser, type PhoneNumberParser } from '../domain/phone-numbers.js';
 import { TaskService } from '../tasks/task-service.js';
+import { backfillTaskDeadlines } from '../tasks/task-writer.js';
 import { EventLogService, readTimeline } from '../timeline/timeline-service.js';
 
 /** Options of `createCrm`. */
@@ -189,6 +190,8 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
 
   let runtimes: (readonly [string, FeatureRuntime<unknown>])[];
   try {
+    const backfilled = await backfillTaskDeadlines(ctx);
+    if (backfilled > 0) logger.info('crmkit: gave stored open tasks their deadlineAt', { tasks: backfilled });
     runtimes = features.map((feature) => [feature.key, feature.setup(ctx)] as const);
     for (const [key, runtime] of runtimes) {
       for (const [name, hook] of Object.entries(runtime.hooks ?? {})) {

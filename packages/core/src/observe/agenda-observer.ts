@@ -1,3 +1,4 @@
+import type { CancelTimer, Clock } from '../domain/clock.js';
 import type { Agenda } from '../tasks/task-service.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 import { Observer } from './observer.js';
@@ -10,14 +11,20 @@ export interface AgendaOptions {
   readonly limit?: number;
 }
 
-/** Watches an owner's agenda; refetches when one of their tasks (or a task on it) changes. */
+/**
+ * Watches an owner's agenda; refetches when one of their tasks (or a task on it) changes, and when
+ * time alone moves a task between sections (it becomes late, or the day ends: `agenda.validUntil`).
+ */
 export class AgendaObserver extends Observer<Agenda> {
+  private cancelTimer: CancelTimer | undefined;
+
   /** @internal */
   constructor(
     storage: StorageAdapter,
     private options: AgendaOptions,
     private readonly load: (options: AgendaOptions) => Promise<Agenda>,
     initialData?: Agenda,
+    private readonly clock?: Clock,
   ) {
     super(storage, initialData);
   }
@@ -28,8 +35,22 @@ export class AgendaObserver extends Observer<Agenda> {
     void this.refetch();
   }
 
-  protected fetch(): Promise<Agenda> {
-    return this.load(this.options);
+  protected async fetch(): Promise<Agenda> {
+    const agenda = await this.load(this.options);
+    this.armRefresh(agenda.validUntil);
+    return agenda;
+  }
+
+  protected override stopped(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+  }
+
+  private armRefresh(validUntil: string): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    if (!this.clock || !this.isWatching) return;
+    this.cancelTimer = this.clock.setTimer(() => void this.refetch(), Math.max(0, Date.parse(validUntil) - this.clock.now()));
   }
 
   protected affectedBy(batch: ChangeBatch, current: Agenda | undefined): boolean {
@@ -43,7 +64,7 @@ export class AgendaObserver extends Observer<Agenda> {
     const overdue = shareRecords(previous?.overdue, next.overdue);
     const today = shareRecords(previous?.today, next.today);
     const upcoming = shareRecords(previous?.upcoming, next.upcoming);
-    if (previous && overdue === previous.overdue && today === previous.today && upcoming === previous.upcoming) return previous;
-    return { overdue, today, upcoming };
+    if (previous && overdue === previous.overdue && today === previous.today && upcoming === previous.upcoming && next.validUntil === previous.validUntil) return previous;
+    return { overdue, today, upcoming, validUntil: next.validUntil };
   }
 }

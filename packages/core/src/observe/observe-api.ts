@@ -13,6 +13,7 @@ import type { ListOptions, Page } from '../crm/list-options.js';
 import type { TimelineOptions } from '../timeline/timeline-service.js';
 import type { ActivityField, CompanyField, ContactField, LeadField, TaskField } from '../storage/crm-schema.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
+import type { Clock } from '../domain/clock.js';
 import type { Crm } from '../crm/crm.js';
 import { AgendaObserver, type AgendaOptions } from './agenda-observer.js';
 import { BoardObserver } from './board-observer.js';
@@ -47,6 +48,7 @@ export function createObserveApi(
   crm: Crm,
   storage: StorageAdapter,
   timelineWithKeys: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
+  clock?: Clock,
 ): ObserveApi {
   return {
     deal: (id, initial) => new RecordObserver(storage, 'deal', id, (i) => crm.deals.get(i), initial),
@@ -67,7 +69,7 @@ export function createObserveApi(
         lose: (id, o) => crm.deals.lose(id, o),
         win: (id) => crm.deals.win(id),
       }, initial),
-    agenda: (options = {}, initial) => new AgendaObserver(storage, options, (o) => crm.tasks.agenda(o), initial),
+    agenda: (options = {}, initial) => new AgendaObserver(storage, options, (o) => crm.tasks.agenda(o), initial, clock),
     timeline: (ref, options = {}, initial) => new TimelineObserver(storage, ref, options, timelineWithKeys, initial),
   };
 }

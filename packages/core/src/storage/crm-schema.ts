@@ -168,6 +168,7 @@ export const taskFields = {
   status: 'string',
   dueAt: 'string',
   dueDate: 'string',
+  deadlineAt: 'string',
   allDay: 'boolean',
   ownerId: 'string',
   priority: 'string',
@@ -192,6 +193,9 @@ const task: EntitySchema = {
     // An owner's agenda: open tasks by due time.
     { name: 'agenda', fields: ['ownerId', 'status', 'dueAt'] },
     { name: 'due', fields: ['status', 'dueAt'] },
+    // Overdue work: open tasks past their deadline (all-day tasks: the end of their local day).
+    { name: 'deadline', fields: ['status', 'deadlineAt'] },
+    { name: 'ownerDeadline', fields: ['ownerId', 'status', 'deadlineAt'] },
     { name: 'deal', fields: ['dealId', 'status', 'dueAt'] },
     { name: 'contact', fields: ['contactId', 'dueAt'] },
     { name: 'company', fields: ['companyId', 'dueAt'] },
@@ -316,7 +320,7 @@ const notification: EntitySchema = {
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 4,
+  version: 5,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
 };
 

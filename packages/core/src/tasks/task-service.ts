@@ -2,11 +2,13 @@ import * as z from 'zod/mini';
 import { produce } from 'immer';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
-import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
+import { endOfLocalDay, localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
+import { applyDeadline, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
 import type { Deal } from '../schema/deal.js';
+import type { Filter } from '../query/query-spec.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema } from '../schema/primitives.js';
 import {
@@ -71,11 +73,13 @@ const agendaSchema = z.strictObject({
 });
 const workloadSchema = z.strictObject({ from: timestampInputSchema, to: timestampInputSchema, ownerIds: z.optional(z.array(userIdSchema).check(z.maxLength(500))) });
 
-/** A manager's day: overdue first, then today, then what comes next; each section by due time. */
+/** A manager's day: overdue first (by deadline), then today, then what comes next (by due time). */
 export interface Agenda {
   readonly overdue: Task[];
   readonly today: Task[];
   readonly upcoming: Task[];
+  /** When the sections change by time alone (a listed task becomes late, or the day ends): refresh then. */
+  readonly validUntil: string;
 }
 
 /** One owner's load. */
@@ -117,7 +121,7 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
   if (!type?.chain) return undefined;
   const chain = type.chain;
   const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
-  const from = chain.from === 'deadline' && task.dueAt ? Date.parse(task.dueAt) : op.nowMs;
+  const from = chain.from === 'deadline' ? (taskDeadline(task) ?? op.nowMs) : op.nowMs;
   const nextType = (await loadTaskTypes(op)).find((t) => t.key === chain.type);
   return {
     auto: chain.mode === 'auto',
@@ -248,7 +252,7 @@ export class TaskService {
         await moveIn(op, deal.id, compact({ type: 'postpone' as const, until: parsed.until, reason: parsed.reason, taskId: task.id }), undefined, undefined);
         return op.require<Task>('task', task.id);
       }
-      if (parsed.until <= op.now || (task.dueAt && parsed.until <= task.dueAt)) {
+      if (parsed.until <= op.now || !postponesLater(task, Date.parse(parsed.until))) {
         throw ruleViolation([{ rule: 'postpone.notLater', message: 'postpone to a later time than now and the current due time', data: { until: parsed.until } }]);
       }
       const moved = postponedTask(task, parsed.until, parsed.reason, op.now);
@@ -307,6 +311,9 @@ export class TaskService {
         const issues = rules ? rules.checkRule(parsed.recurrence) : [{ path: ['recurrence'], code: 'feature_required', message: RECURRENCE_NEEDS_FEATURE }];
         if (issues.length) throw validationError('tasks.update', issues);
       }
+      if (parsed.dueDate && !(parsed.allDay ?? task.allDay)) {
+        throw validationError('tasks.update', [{ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' }]);
+      }
       if (parsed.type) {
         const types = await loadTaskTypes(op);
         if (!types.some((t) => t.key === parsed.type)) throw validationError('tasks.update', [{ path: ['type'], code: 'invalid_value', message: 'unknown task type' }]);
@@ -319,14 +326,15 @@ export class TaskService {
           if (parsed[key] === null) delete target[key];
           else if (parsed[key] !== undefined) target[key] = parsed[key];
         }
-        if (d.allDay && (parsed.dueDate || parsed.allDay)) {
-          const date = parsed.dueDate ?? d.dueDate ?? (d.dueAt ? d.dueAt.slice(0, 10) : undefined);
+        if (d.allDay) {
+          // An all-day task is due on a local day: a new dueAt or dueDate moves it to that day in its zone.
+          const zone = d.timezone ?? calendar.timezone;
+          const date = parsed.dueDate ?? (parsed.dueAt ? localIsoDate(Date.parse(parsed.dueAt), zone) : undefined) ?? d.dueDate ?? (d.dueAt ? localIsoDate(Date.parse(d.dueAt), zone) : undefined);
           if (date) {
             d.dueDate = date;
-            const [y, m, day] = date.split('-').map(Number) as [number, number, number];
-            d.dueAt = new Date(zonedToInstant({ year: y, month: m, day }, d.timezone ?? calendar.timezone)).toISOString();
+            d.dueAt = new Date(startOfLocalDay(parseIsoDate(date), zone)).toISOString();
           }
-        } else if (!d.allDay) delete d.dueDate;
+        } else delete d.dueDate;
         if (d.recurrence) {
           if (!following && parsed.dueAt && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
           if (following) {
@@ -344,6 +352,7 @@ export class TaskService {
             base: d.recurrence?.base ?? compact({ subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes }),
           });
         }
+        applyDeadline(d as Task);
         if (parsed.dueAt || parsed.dueDate || parsed.reminders || parsed.allDay !== undefined) rearmNotices(d as Task, op.now);
       });
       if (next === task) return task;
@@ -356,8 +365,9 @@ export class TaskService {
   }
 
   /**
-   * A manager's agenda: overdue open tasks (oldest first), then today's (in the business calendar's
-   * zone), then upcoming until `to` (default a week after today).
+   * A manager's agenda: overdue open tasks (past their deadline, oldest first), then today's (in the
+   * business calendar's zone; an all-day task stays here until its local day is over), then upcoming
+   * until `to` (default a week after today). `validUntil` is when the sections change by time alone.
    *
    * @example
    * const { overdue, today, upcoming } = await crm.tasks.agenda({ ownerId: 'anna' });
@@ -366,21 +376,28 @@ export class TaskService {
     const parsed = parseInput(agendaSchema, options, 'tasks.agenda');
     return runRead(this.ctx, async (op) => {
       const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
-      const p = zonedParts(op.nowMs, calendar.timezone);
-      const endOfToday = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day + 1 }, calendar.timezone)).toISOString();
+      const endOfToday = new Date(endOfLocalDay(parseIsoDate(localIsoDate(op.nowMs, calendar.timezone)), calendar.timezone)).toISOString();
       const to = parsed.to ?? new Date(Date.parse(endOfToday) + 7 * 86_400_000).toISOString();
       const from = parsed.from && parsed.from > op.now ? parsed.from : op.now;
       const limit = parsed.limit ?? 200;
-      const base = [{ op: 'eq' as const, field: 'status', value: 'open' }, ...(parsed.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: parsed.ownerId }] : [])];
-      const section = async (lower: string | undefined, upper: string) => {
-        const filters = [...base, { op: 'lt' as const, field: 'dueAt', value: upper }, ...(lower ? [{ op: 'gte' as const, field: 'dueAt', value: lower }] : [])];
-        return (await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }], limit })).rows;
+      const base: Filter[] = [{ op: 'eq', field: 'status', value: 'open' }, ...(parsed.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: parsed.ownerId }] : [])];
+      const section = async (filters: Filter[], sortField: 'dueAt' | 'deadlineAt') =>
+        (await op.query<Task>('task', { filter: { op: 'and', filters: [...base, ...filters] }, sort: [{ field: sortField }], limit })).rows;
+      // A task not yet late started its day at most 25 hours before its deadline: a bounded index range.
+      const dayStartBound = new Date(Date.parse(from) - 25 * 3_600_000).toISOString();
+      const todayEnd = endOfToday < to ? endOfToday : to;
+      const agenda = {
+        overdue: await section([{ op: 'lt', field: 'deadlineAt', value: op.now }], 'deadlineAt'),
+        today: from < endOfToday
+          ? await section([{ op: 'gte', field: 'dueAt', value: dayStartBound }, { op: 'lt', field: 'dueAt', value: todayEnd }, { op: 'gte', field: 'deadlineAt', value: from }], 'dueAt')
+          : [],
+        upcoming: endOfToday < to ? await section([{ op: 'gte', field: 'dueAt', value: endOfToday > from ? endOfToday : from }, { op: 'lt', field: 'dueAt', value: to }], 'dueAt') : [],
       };
-      return {
-        overdue: await section(undefined, op.now),
-        today: from < endOfToday ? await section(from, endOfToday < to ? endOfToday : to) : [],
-        upcoming: endOfToday < to ? await section(endOfToday > from ? endOfToday : from, to) : [],
-      };
+      // The sections change by time alone when a listed task becomes late or the day ends.
+      // A task is late from the millisecond after its deadline.
+      const lateAt = [...agenda.today, ...agenda.upcoming].map((t) => (t.deadlineAt ? Date.parse(t.deadlineAt) + 1 : Number.POSITIVE_INFINITY));
+      const validUntil = new Date(Math.min(Date.parse(endOfToday), ...lateAt)).toISOString();
+      return { ...agenda, validUntil };
     });
   }
 
@@ -394,7 +411,7 @@ export class TaskService {
         return new Map(rows.filter((r) => r.group.ownerId !== null).map((r) => [String(r.group.ownerId), r.values.n as number]));
       };
       const open = await count([{ op: 'eq', field: 'status', value: 'open' }]);
-      const overdue = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'dueAt', value: op.now }]);
+      const overdue = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'deadlineAt', value: op.now }]);
       const due = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'gte', field: 'dueAt', value: parsed.from }, { op: 'lt', field: 'dueAt', value: parsed.to }]);
       const done = await count([{ op: 'eq', field: 'status', value: 'done' }, { op: 'gte', field: 'completedAt', value: parsed.from }, { op: 'lt', field: 'completedAt', value: parsed.to }]);
       const ids = new Set([...(parsed.ownerIds ?? []), ...open.keys(), ...done.keys()]);

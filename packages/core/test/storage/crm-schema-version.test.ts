@@ -10,6 +10,7 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
  */
 const FINGERPRINTS: Record<number, string> = {
   4: '9bf2e3f64c074bb2',
+  5: 'ac38f0e02a1b747c',
 };
 
 it('the storage schema changes only together with its version', () => {

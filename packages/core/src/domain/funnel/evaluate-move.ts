@@ -3,6 +3,7 @@ import type { Deal } from '../../schema/deal.js';
 import type { Pipeline, Stage } from '../../schema/pipeline.js';
 import type { Task } from '../../schema/task.js';
 import { checkStageRules } from './stage-rules.js';
+import { postponesLater } from '../tasks/task-deadline.js';
 
 /**
  * The moves of the next-step method. At every stage the manager has three: a productive action
@@ -139,7 +140,7 @@ export function evaluateMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, c
       }
       const task = nextStepTask(context.openTasks, move.taskId);
       if (move.taskId && !task) violations.push(v('postpone.unknownTask', `task ${move.taskId} is not an open task of this deal`, { taskId: move.taskId }));
-      if (task?.dueAt && move.until <= task.dueAt) {
+      if (task?.dueAt && !postponesLater(task, Date.parse(move.until))) {
         violations.push(v('postpone.notLater', `the next step is due ${task.dueAt} already: postpone to a later time`, { until: move.until, due: task.dueAt }));
       }
       return result(from, 'stay');
