@@ -1,5 +1,5 @@
 import { afterAll, inject } from 'vitest';
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createPostgresStorage, POSTGRES_CAPABILITIES } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -21,6 +21,11 @@ const url = inject('postgresUrl');
     POSTGRES_CAPABILITIES,
     { numRuns: 60 },
   );
+
+  describeCrmConformance('postgres', () => {
+    const schema = bed.schemaName('crm');
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+  });
 
   describeReportsConformance('postgres', () => {
     const schema = bed.schemaName('reports');

@@ -9,12 +9,18 @@ import { unstorableTextReason } from '../domain/storable-text.js';
  * @throws CrmError `VALIDATION` with the path of every problem.
  */
 export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown, context: string): z.output<S> {
-  const problems: ValidationIssue[] = [];
-  findNonPlainData(input, [], problems, 0);
+  const problems = plainDataIssues(input);
   if (problems.length) throw validationError(context, problems);
   const result = schema.safeParse(input);
   if (!result.success) throw validationError(context, fromZodIssues(result.error.issues));
   return result.data;
+}
+
+/** The problems that make `input` something other than plain, storable JSON-like data (see `findNonPlainData`). */
+export function plainDataIssues(input: unknown, path: (string | number)[] = []): ValidationIssue[] {
+  const problems: ValidationIssue[] = [];
+  findNonPlainData(input, path, problems, 0);
+  return problems;
 }
 
 /** Validates an id argument. */

@@ -9,6 +9,7 @@ import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } 
 import { insertTasks } from '../tasks/task-writer.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
+import { plainDataIssues } from '../crm/parse-input.js';
 
 /** Options of `crm.deals.createMany`. */
 export interface CreateManyOptions {
@@ -55,13 +56,36 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
  * Validates every input first (reporting problems as `[index, …path]`), then creates all deals
  * in one transaction: either every deal is stored with its stage visit and event, or none is.
  */
-export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], options: CreateManyOptions = {}): Promise<Deal[]> {
+/** Checks `createMany`'s options (not plain data: `onProgress` is a function). */
+function checkOptions(options: unknown): CreateManyOptions {
+  if (options === undefined) return {};
+  const fail = (path: (string | number)[], code: string, message: string) => {
+    throw validationError('deals.createMany', [{ path: ['options', ...path], code, message }]);
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return fail([], 'invalid_type', 'must be an options object');
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (key !== 'onProgress' && key !== 'progressEvery') fail([key], 'unknown_field', `unknown option "${key.slice(0, 50)}"`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') fail(['onProgress'], 'invalid_type', 'must be a function');
+  if (o.progressEvery !== undefined && (typeof o.progressEvery !== 'number' || !Number.isInteger(o.progressEvery) || o.progressEvery < 1 || o.progressEvery > MAX_IMPORT)) {
+    fail(['progressEvery'], 'invalid_value', `must be an integer from 1 to ${MAX_IMPORT}`);
+  }
+  return o as CreateManyOptions;
+}
+
+export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], rawOptions?: CreateManyOptions): Promise<Deal[]> {
+  const options = checkOptions(rawOptions);
   if (!Array.isArray(inputs) || inputs.length > MAX_IMPORT) {
     throw validationError('deals.createMany', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
   }
   const parsed: ParsedDealCreate[] = new Array(inputs.length);
   const issues: ValidationIssue[] = [];
   for (let i = 0; i < inputs.length && issues.length < MAX_REPORTED_ISSUES; i++) {
+    // The same boundary as every other call: plain data and storable text first, then the schema.
+    const plain = plainDataIssues(inputs[i], [i]);
+    if (plain.length) {
+      issues.push(...plain);
+      continue;
+    }
     const result = dealCreateInputSchema.safeParse(inputs[i]);
     if (result.success) parsed[i] = result.data;
     else issues.push(...fromZodIssues(result.error.issues, [i]));

@@ -96,7 +96,8 @@ export function applyCustomValues(
     if (issues.length === before) values[key] = value as CustomFieldValue;
   }
   for (const def of definitions) {
-    if (def.required && !def.archived && values[def.key] === undefined) {
+    // Own properties only: a field keyed `toString` must not find Object.prototype.toString.
+    if (def.required && !def.archived && !Object.prototype.hasOwnProperty.call(values, def.key)) {
       issues.push({ path: [...path, def.key], code: 'required', message: `${def.label} is required` });
     }
   }

@@ -131,10 +131,15 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
       const { anna, ids } = await buildReportsDataset(await open());
       const model = await anna.scoring.model();
       expect(model.prior).toEqual({ won: 1, lost: 2 });
-      expect(model.features.source).toEqual({ web: { won: 1, lost: 1 }, ads: { won: 0, lost: 1 } });
+      // Stage counts are cumulative: D1 (won) passed every open stage, D2 was lost from qualified, D6 from new.
+      expect(model.features.stage).toEqual({ values: { new: { won: 1, lost: 2 }, proposal: { won: 1, lost: 0 }, qualified: { won: 1, lost: 1 } } });
+      expect(model.features.source).toEqual({ values: { ads: { won: 0, lost: 1 }, web: { won: 1, lost: 1 } } });
+      expect(model.features.country).toEqual({ values: {} }); // unset values are not counted
       const prediction = await anna.scoring.score({ type: 'deal', id: ids.D5 });
-      expect(prediction.probability).toBe(64); // hand-computed: odds 16/9
-      expect(prediction.factors.map((f) => [f.field, f.value])).toEqual([['stage', 'proposal'], ['source', 'web'], ['country', null]]);
+      // Hand-computed with 0.1 smoothing: odds 1/2 × (1.1/1.1)/(0.1/2.1) × (1.1/1.2)/(1.1/2.2) = 19.25 → 95.06 %.
+      expect(prediction.probability).toBe(95.06);
+      expect(prediction.factors.map((f) => [f.field, f.value])).toEqual([['stage', 'proposal'], ['source', 'web']]);
+      expect((await anna.scoring.score({ type: 'deal', id: ids.D1 })).probability).toBe(100); // won: 100 %
       await anna.deals.update(ids.D3, { probability: 33 });
       const applied = await anna.scoring.apply();
       expect(applied.deals).toBe(3);
@@ -142,7 +147,7 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
       expect(d3.probability).toBe(33);
       expect(d3.probabilityManual).toBe(true);
       expect(d3.predictedProbability).toBeGreaterThan(0);
-      expect((await anna.deals.get(ids.D5)).predictedProbability).toBe(64);
+      expect((await anna.deals.get(ids.D5)).predictedProbability).toBe(95.06);
     });
   });
 }
