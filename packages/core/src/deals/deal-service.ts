@@ -166,6 +166,9 @@ export class DealService {
    * const stale = await crm.deals.list({ rotting: true, where: where.eq('ownerId', 'anna') });
    */
   async list(options?: DealListOptions): Promise<Page<Deal>> {
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw validationError('deals.list', [{ path: [], code: 'invalid_type', message: 'must be an options object' }]);
+    }
     const { rotting, ...rest } = (options ?? {}) as DealListOptions;
     if (rotting !== undefined && rotting !== true) {
       throw validationError('deals.list', [{ path: ['rotting'], code: 'invalid_value', message: 'must be true when given' }]);
