@@ -82,7 +82,7 @@ describe('recurrence (RRULE subset)', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('counts exactly COUNT occurrences for rules that always produce', () => {
     const { rule } = parseRecurrence('FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=7');
