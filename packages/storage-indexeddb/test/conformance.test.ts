@@ -6,7 +6,7 @@ describeStorageConformance(
   'indexeddb (fake-indexeddb)',
   () => {
     const options = fakeOptions();
-    return { adapter: createIndexedDbStorage(options), reopen: async () => createIndexedDbStorage(options) };
+    return { adapter: createIndexedDbStorage(options), reopen: async () => createIndexedDbStorage(options), peer: () => createIndexedDbStorage(options) };
   },
   fakeStorage().capabilities,
 );

@@ -15,6 +15,7 @@ const url = inject('postgresUrl');
       return {
         adapter: createPostgresStorage({ pool: bed.pool, schema }),
         reopen: async () => createPostgresStorage({ pool: bed.pool, schema }),
+        peer: () => createPostgresStorage({ pool: bed.pool, schema }),
         dispose: () => bed.dropSchema(schema),
       };
     },

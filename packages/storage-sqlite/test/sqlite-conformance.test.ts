@@ -14,6 +14,7 @@ describeStorageConformance(
     return {
       adapter: createSqliteStorage({ filename }),
       reopen: async () => createSqliteStorage({ filename }),
+      peer: () => createSqliteStorage({ filename }),
       dispose: async () => rmSync(dir, { recursive: true, force: true }),
     };
   },

@@ -1,14 +1,12 @@
 import { validationError } from '../errors/crm-error.js';
-import { applyCustomValues } from '../domain/custom-values.js';
 import { applyPatch, compact, diffRecords, newRecordBase, reviseRecord } from '../domain/records.js';
 import type { CrmEventMap } from '../events/event-map.js';
 import type { CustomValues } from '../schema/custom-field.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Operation, EventRef } from '../crm/operation.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
+import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
-import type { IdentityOptions } from '../domain/duplicates.js';
-import { identityOptions } from '../crm/context.js';
 
 /** A client-card record: lead, contact or company. */
 export interface CardRecord extends RecordBase {
@@ -27,8 +25,8 @@ export interface CardConfig<T extends CardRecord> {
   readonly editable: readonly string[];
   /** Links to check before writing. */
   readonly references: (input: Readonly<Record<string, unknown>>) => ReferenceCheck[];
-  /** Duplicate-detection keys of a record, with the tenant's identity options. */
-  readonly searchKeys: (record: T, identity: IdentityOptions) => string[];
+  /** Whose duplicate-search keys the record gets (the duplicates feature computes them). */
+  readonly kind: 'person' | 'company';
   /** Records whose timelines show this record's events. */
   readonly refs: (record: T) => (EventRef | undefined)[];
   /** Fields set on creation beyond the input (a lead's status). */
@@ -45,8 +43,7 @@ export async function createCard<T extends CardRecord>(
   context: string,
 ): Promise<T> {
   await checkReferences(op, context, config.references(parsed));
-  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
-  const { values, issues } = applyCustomValues(definitions, parsed.custom, undefined);
+  const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, undefined);
   if (issues.length) throw validationError(context, issues);
   const { id, custom: _custom, ...fields } = parsed;
   const draft = compact({
@@ -58,7 +55,9 @@ export async function createCard<T extends CardRecord>(
     custom: values,
     searchKeys: [] as string[],
   }) as unknown as T;
-  const record = { ...draft, searchKeys: config.searchKeys(draft, await identityOptions(op.ctx, op.tx)) } as T;
+  const duplicates = op.ctx.hooks.duplicates;
+  const identity = duplicates && (await duplicates.identity(op));
+  const record = { ...draft, searchKeys: duplicates && identity ? duplicates.keys(config.kind, draft, identity) : [] } as T;
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { [config.entity]: record } as never, config.refs(record));
@@ -76,15 +75,16 @@ export async function updateCard<T extends CardRecord>(
   const record = await op.require<T>(config.entity, id);
   assertExpectedVersion(config.entity, record, parsed.version);
   await checkReferences(op, context, config.references(parsed));
-  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
-  const { values, issues } = applyCustomValues(definitions, parsed.custom, record.custom);
+  const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, record.custom);
   if (issues.length) throw validationError(context, issues);
-  const identity = await identityOptions(op.ctx, op.tx);
+  const duplicates = op.ctx.hooks.duplicates;
+  const identity = duplicates && (await duplicates.identity(op));
   const next = reviseRecord(record, op.now, (draft) => {
     const target = draft as unknown as Record<string, unknown>;
     applyPatch(target, parsed, config.editable);
     applyPatch(target, { custom: values }, ['custom']);
-    applyPatch(target, { searchKeys: config.searchKeys(draft as T, identity) }, ['searchKeys']);
+    // Without the duplicates feature the stored keys are kept as they are.
+    if (duplicates && identity) applyPatch(target, { searchKeys: duplicates.keys(config.kind, draft, identity) }, ['searchKeys']);
   });
   if (next === record) return record;
   await op.update(config.entity, record, next);

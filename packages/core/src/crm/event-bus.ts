@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from './logger.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 
 /** Handler of one event type, or of every event with `'*'`. */
 export type CrmEventHandler<K extends CrmEventName | '*'> = (event: K extends CrmEventName ? CrmEvent<K> : CrmEvent) => void;
@@ -28,7 +29,9 @@ export class EventBus {
     };
   }
 
+  /** Delivers an event to its handlers; it is frozen first, since they all receive the same object. */
   emit(event: CrmEvent): void {
+    deepFreeze(event);
     this.emitter.emit(event.type, event);
     this.emitter.emit('*', event);
   }

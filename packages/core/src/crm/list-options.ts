@@ -1,8 +1,6 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { customFieldQueryType } from '../domain/custom-values.js';
 import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type ListFilter, type SortSpec } from '../query/query-spec.js';
 import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
-import { hasSameFilter, resolveSameFilters } from '../identity/identity-filter.js';
 import { decodeCursor } from '../query/cursor.js';
 import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
 import { LIMITS } from '../schema/primitives.js';
@@ -10,6 +8,17 @@ import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { entitySchemaOf } from '../storage/storage-schema.js';
 import type { Operation } from './operation.js';
+
+/** Why `where.same` was refused by a crm without the duplicates feature. */
+const SAME_NEEDS_DUPLICATES = 'where.same matches identity keys: it needs the duplicates() feature from @crmkit/core/duplicates';
+
+/** True when a list filter has a `same` node anywhere. */
+function hasSameFilter(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return false;
+  const n = node as { op?: unknown; filters?: unknown };
+  if (n.op === 'same') return true;
+  return Array.isArray(n.filters) && n.filters.some(hasSameFilter);
+}
 
 /** Options of every `list` method. */
 export interface ListOptions<F extends string = string> {
@@ -38,14 +47,28 @@ export interface AggregateOptions<F extends string = string> {
 
 const CUSTOMIZABLE = new Set(['lead', 'contact', 'company', 'deal']);
 
-/** Resolves query fields of an entity: `id`, its declared fields and, where allowed, its custom fields. */
-export async function fieldResolver(op: Operation, entity: string): Promise<FieldResolver> {
+/**
+ * True when caller input (filter, sort or aggregate options, unvalidated) may name a custom field. Queries
+ * that name none need no definitions: not loading them saves a read per transaction (a round trip on
+ * PostgreSQL and IndexedDB). A false positive only loads them.
+ */
+export function mentionsCustomField(...inputs: unknown[]): boolean {
+  try {
+    return inputs.some((input) => input !== undefined && JSON.stringify(input).includes('"custom.'));
+  } catch {
+    return true;
+  }
+}
+
+/** Resolves query fields of an entity: `id`, its declared fields and, where allowed (and `custom`), its custom fields. */
+export async function fieldResolver(op: Operation, entity: string, custom = true): Promise<FieldResolver> {
   const declared = entitySchemaOf(CRM_STORAGE_SCHEMA, entity).fields;
-  const definitions = CUSTOMIZABLE.has(entity) ? await op.ctx.customFields.load(op.tx, entity) : [];
+  const hook = op.ctx.hooks.customFields;
+  const customType = custom && hook && CUSTOMIZABLE.has(entity) ? await hook.queryType(op, entity) : undefined;
   return (field) => {
     if (field === 'id') return 'string';
     if (Object.prototype.hasOwnProperty.call(declared, field)) return declared[field];
-    if (definitions.length && CUSTOM_PATH_PATTERN.test(field)) return customFieldQueryType(definitions, field);
+    if (customType && CUSTOM_PATH_PATTERN.test(field)) return customType(field);
     return undefined;
   };
 }
@@ -86,11 +109,17 @@ export async function prepareQuery(
   defaultOrder: readonly SortSpec[],
   issues: ValidationIssue[] = [],
 ): Promise<PreparedQuery> {
-  const resolve = await fieldResolver(op, entity);
+  const resolve = await fieldResolver(op, entity, mentionsCustomField(where, orderBy, defaultOrder));
   if (hasSameFilter(where)) {
-    const resolved = await resolveSameFilters(op, entity, where);
-    issues.push(...resolved.issues);
-    where = resolved.where;
+    // Identity keys are the duplicates feature's: without it, records carry none to match.
+    const duplicates = op.ctx.hooks.duplicates;
+    // The unresolved `same` node would also fail the filter check: this is the one problem to report.
+    if (!duplicates) throw validationError(context, [...issues, { path: ['where'], code: 'feature_required', message: SAME_NEEDS_DUPLICATES }]);
+    else {
+      const resolved = await duplicates.resolveSame(op, entity, where);
+      issues.push(...resolved.issues);
+      where = resolved.where;
+    }
   }
   if (where !== undefined) issues.push(...validateFilterTree(where, resolve));
   if (orderBy !== undefined) issues.push(...validateSort(orderBy, resolve));
@@ -145,7 +174,7 @@ export async function listRecords<T extends RecordBase>(
 
 /** Validates aggregate options and runs the aggregate. */
 export async function aggregateRecords(op: Operation, entity: string, options: unknown, context: string): Promise<AggregateRow[]> {
-  const resolve = await fieldResolver(op, entity);
+  const resolve = await fieldResolver(op, entity, mentionsCustomField(options));
   const spec = validateAggregate(options, resolve, context);
   const fields = [
     ...filterFields(spec.filter),

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
-import { duplicateKeys, probePhone, type IdentityOptions } from '../domain/duplicates.js';
-import { companyDomainFromEmail, normalizeCompanyName, normalizeDomain, normalizeEmail } from '../domain/normalize.js';
+import { normalizeDomain } from '../domain/normalize.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import type { Company } from '../schema/company.js';
 import { contactCreateInputSchema, type Contact, type ContactCreateInput } from '../schema/contact.js';
@@ -11,10 +10,12 @@ import { countrySchema, idSchema, userIdSchema } from '../schema/primitives.js';
 import { createCard } from '../cards/card-operations.js';
 import { COMPANY_CARD } from '../companies/company-service.js';
 import { CONTACT_CARD } from '../contacts/contact-service.js';
-import { identityOptions, type CrmContext } from '../crm/context.js';
+import type { CrmContext } from '../crm/context.js';
 import { createDealIn, type ParsedDealCreate } from '../deals/deal-factory.js';
-import { runWrite, type Operation } from '../crm/operation.js';
+import { checkNextStep } from '../funnel/next-step.js';
+import { runWrite } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
+import { checkReferences } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
 /** Options of `crm.leads.convert`. */
@@ -64,57 +65,10 @@ const optionsSchema = z.strictObject({
   region: z.optional(countrySchema),
   companyId: z.optional(z.nullable(idSchema)),
   createCompany: z.optional(z.boolean()),
-  deal: z.optional(z.union([z.literal(true), z.partial(dealCreateInputSchema)])),
+  // `deal: true` is read as `deal: {}` (every field from the lead) before parsing.
+  deal: z.optional(z.partial(dealCreateInputSchema)),
   ownerId: z.optional(userIdSchema),
 });
-
-/** Finds the company a lead belongs to: same domain first, then the same normalised name; oldest wins. */
-export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | 'email' | 'companyName'>): Promise<Company | undefined> {
-  const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
-  if (domain) {
-    const { rows } = await op.query<Company>('company', {
-      filter: { op: 'eq', field: 'domain', value: domain },
-      sort: [{ field: 'createdAt' }],
-      limit: 1,
-    });
-    if (rows[0]) return rows[0];
-  }
-  const name = normalizeCompanyName(lead.companyName);
-  if (!name) return undefined;
-  const keys = duplicateKeys({ name: lead.companyName }, 'company').filter((k) => k.startsWith('cname:'));
-  let cursor: string | undefined;
-  do {
-    const page = await op.query<Company>('company', {
-      filter: { op: 'containsAny', field: 'searchKeys', values: keys },
-      sort: [{ field: 'createdAt' }],
-      limit: 100,
-      ...(cursor ? { after: cursor } : {}),
-    });
-    const match = page.rows.find((c) => normalizeCompanyName(c.name) === name);
-    if (match) return match;
-    cursor = page.nextCursor;
-  } while (cursor);
-  return undefined;
-}
-
-/**
- * Finds the contact a lead already is: the oldest contact with the lead's normalised e-mail, else
- * with its phone number — through the indexed `searchKeys`, on every adapter alike.
- */
-export async function matchContact(op: Operation, lead: Lead, identity: IdentityOptions): Promise<{ contact: Contact; by: 'email' | 'phone' } | undefined> {
-  const email = lead.email ? normalizeEmail(lead.email) : undefined;
-  const phone = probePhone(lead, identity);
-  for (const [by, key] of [['email', email && `email:${email}`], ['phone', phone && `phone:${phone}`]] as const) {
-    if (!key) continue;
-    const { rows } = await op.query<Contact>('contact', {
-      filter: { op: 'containsAny', field: 'searchKeys', values: [key] },
-      sort: [{ field: 'createdAt' }],
-      limit: 1,
-    });
-    if (rows[0]) return { contact: rows[0], by };
-  }
-  return undefined;
-}
 
 /** The first text that is not blank: derived titles and names must not fail a rule their source passed. */
 const firstNonBlank = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v.trim() !== '')?.trim();
@@ -125,7 +79,9 @@ const firstNonBlank = (...values: (string | undefined)[]) => values.find((v) => 
  * data the lead was allowed to hold.
  */
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
-  const opts = parseInput(optionsSchema, options, 'leads.convert');
+  const input = options?.deal === true ? { ...options, deal: {} } : options;
+  const step = checkNextStep(ctx, input?.deal);
+  const opts = parseInput(optionsSchema, input, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
   return runWrite(ctx, async (op) => {
     const lead = await op.require<Lead>('lead', leadId);
     assertExpectedVersion('lead', lead, opts.version);
@@ -135,20 +91,27 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
       ]);
     }
     const ownerId = opts.ownerId ?? lead.ownerId ?? ctx.actor?.userId;
-    const given = opts.deal === true ? {} : (opts.deal ?? {});
+    const given = opts.deal ?? {};
     if (opts.deal && given.currency && lead.expectedValue && lead.expectedValue.currency !== given.currency && !given.value && !given.lineItems?.length) {
       throw validationError('leads.convert', [
         { path: ['deal', 'currency'], code: 'invalid_value', message: `the lead's expected value is in ${lead.expectedValue.currency}: give deal.value or deal.lineItems in ${given.currency}, or leave the currency out` },
       ]);
     }
+    // Records the options link to are part of the input: a missing one is VALIDATION (with its path), not NOT_FOUND.
+    const linked = await checkReferences(op, 'leads.convert', [
+      { entity: 'company', id: opts.companyId, path: ['companyId'] },
+      { entity: 'contact', id: opts.contactId, path: ['contactId'] },
+    ]);
+    // Matching existing contacts and companies by identity is the duplicates feature's (no match without it).
+    const duplicates = ctx.hooks.duplicates;
 
     // Contact: the given one, an existing one with the lead's e-mail or phone, or a new one.
     let contact: Contact;
     let contactCreated = false;
     let contactMatchedBy: ConvertLeadResult['contactMatchedBy'];
-    const matched = opts.contactId || opts.match === 'none' ? undefined : await matchContact(op, lead, await identityOptions(ctx, op.tx, opts.region ?? lead.country));
+    const matched = opts.contactId || opts.match === 'none' ? undefined : await duplicates?.matchContact(op, lead, opts.region ?? lead.country);
     if (opts.contactId) {
-      contact = await op.require<Contact>('contact', opts.contactId);
+      contact = linked.get(`contact:${opts.contactId}`) as Contact;
       contactMatchedBy = 'contactId';
     } else if (matched) {
       contact = matched.contact;
@@ -159,14 +122,14 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     let company: Company | undefined;
     let companyCreated = false;
     const contactCompany = contactMatchedBy && contactMatchedBy !== 'contactId' ? contact!.companyId : undefined;
-    if (opts.companyId) company = await op.require<Company>('company', opts.companyId);
+    if (opts.companyId) company = linked.get(`company:${opts.companyId}`) as Company;
     else if (opts.companyId === undefined && contactCompany) company = await op.get<Company>('company', contactCompany);
     else if (opts.companyId === undefined) {
-      company = await matchCompany(op, lead);
+      company = await duplicates?.matchCompany(op, lead);
       const name = firstNonBlank(lead.companyName);
       if (!company && name && opts.createCompany !== false) {
         // The derived domain comes from the same normaliser that validates domains, so it is always acceptable.
-        const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
+        const domain = normalizeDomain(lead.website) ?? duplicates?.companyDomain(lead);
         company = await createCard(op, COMPANY_CARD, compact({ name, domain, website: lead.website, country: lead.country, ownerId }), 'leads.convert');
         companyCreated = true;
       }
@@ -199,6 +162,8 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
         country: lead.country,
         ownerId,
         ...given,
+        // The next step as the tasks feature normalised it.
+        nextStep: step.value,
         contactId: contact!.id,
         companyId: company?.id,
         leadId: lead.id,

@@ -10,8 +10,9 @@ import type { PhoneNumberParser } from '../domain/phone-numbers.js';
  *
  * @example
  * import { createCrm } from '@crmkit/core';
+ * import { duplicates } from '@crmkit/core/duplicates';
  * import { phoneNumbers } from '@crmkit/core/phone';
- * const crm = await createCrm({ storage, tenantId: 'acme', phoneNumbers });
+ * const crm = await createCrm({ storage, tenantId: 'acme', phoneNumbers, features: [duplicates()] });
  * await crm.identity.set({ defaultRegion: 'FR' });
  */
 export const phoneNumbers: PhoneNumberParser = {

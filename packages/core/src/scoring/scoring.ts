@@ -43,7 +43,8 @@ interface Feature {
  * gets the same verdict: a field scoring does not allow is refused with `VALIDATION`, never sent to storage.
  */
 async function resolveFeatures(op: Operation, options: ScoringOptions, context: string): Promise<Feature[]> {
-  const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+  // Custom fields are the custom-fields feature's: without it there are none to score.
+  const definitions = (await op.ctx.hooks.customFields?.definitions(op, 'deal')) ?? [];
   const issues: ValidationIssue[] = [];
   const fields = options.fields ?? DEFAULT_FEATURES;
   const features: Feature[] = [];
@@ -75,6 +76,8 @@ async function resolveFeatures(op: Operation, options: ScoringOptions, context: 
  * multiselect), whose elements are features of their own. Every adapter gives the same model.
  */
 export async function trainModel(op: Operation, options: ScoringOptions, context = 'scoring.model'): Promise<ScoringModel> {
+  // A model of a pipeline that does not exist is NOT_FOUND, not a model learnt from nothing.
+  if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const features = await resolveFeatures(op, options, context);
   const informative = new Set(options.informativeUnset ?? []);
   const scope: Filter[] = [

@@ -1,4 +1,5 @@
-import { produce } from 'immer';
+import { loadCalendar } from './calendar-cache.js';
+import { produce } from '../domain/immer.js';
 import { isCrmError, validationError } from '../errors/crm-error.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
@@ -26,7 +27,7 @@ export function taskRefs(task: Pick<Task, 'dealId' | 'contactId' | 'companyId' |
  * Nothing is written.
  */
 export async function buildTasks(op: Operation, drafts: readonly TaskDraft[], context: string, path: (string | number)[] = []): Promise<Task[]> {
-  const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+  const calendar = await loadCalendar(op);
   return drafts.map((draft, i) => {
     const { task, issues } = buildTask(newRecordBase(op.newId('task'), op.tenantId, op.now), draft, calendar, () => op.newId('task'), op.ctx.hooks.recurrence);
     if (!task) throw validationError(context, issues.map((issue) => ({ ...issue, path: [...path, ...(drafts.length > 1 ? [i] : []), ...issue.path] })));

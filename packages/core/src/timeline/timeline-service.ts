@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
-import { LIMITS } from '../schema/primitives.js';
-import { recordRefSchema, refKey, type RecordRef } from '../schema/record.js';
+import { LIMITS, int } from '../schema/primitives.js';
+import { recordRefSchema, refKey, type RecordBase, type RecordRef } from '../schema/record.js';
 import type { Contact } from '../schema/contact.js';
 import type { Deal } from '../schema/deal.js';
 import type { EventField } from '../storage/crm-schema.js';
@@ -22,29 +22,36 @@ export interface TimelineOptions {
 
 const optionsSchema = z.strictObject({
   types: z.optional(z.array(z.string().check(z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'must be an event type like "deal.won"'))).check(z.minLength(1), z.maxLength(100))),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
   cursor: z.optional(z.string()),
 });
 
-/** All `type:id` keys whose events belong on a record's timeline. */
+/** Ids per lookup page while collecting a timeline's keys (pages only bound memory per call: all are read). */
+const KEY_PAGE = 1000;
+
+/**
+ * All `type:id` keys whose events belong on a record's timeline — every one, however many deals or
+ * contacts a company has. Throws `NOT_FOUND` for a record the tenant never had (removed ones keep
+ * their history).
+ */
 async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
+  const { record } = await op.requireHistory<Contact | Deal | RecordBase>(ref.type, ref.id);
   const keys = new Set([refKey(ref)]);
-  const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.size < LIMITS.ids && keys.add(`${type}:${id}`));
+  const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.add(`${type}:${id}`));
   const ids = async (entity: string, filter: Filter) => {
     const out: string[] = [];
     let after: string | undefined;
     do {
-      const page = await op.query(entity, { filter, sort: [{ field: 'id' }], limit: 500, ...(after ? { after } : {}) });
-      out.push(...page.rows.map((r) => r.id));
-      after = out.length < LIMITS.ids ? page.nextCursor : undefined;
+      const page = await op.query(entity, { filter, sort: [{ field: 'id' }], limit: KEY_PAGE, ...(after ? { after } : {}) });
+      for (const row of page.rows) out.push(row.id);
+      after = page.nextCursor;
     } while (after);
     return out;
   };
   switch (ref.type) {
     case 'contact': {
       // The leads the contact came from: their history before conversion is the contact's too.
-      const contact = await op.get<Contact>('contact', ref.id);
-      add('lead', [contact?.leadId]);
+      add('lead', [(record as Contact).leadId]);
       add('lead', await ids('lead', { op: 'eq', field: 'converted.contactId', value: ref.id }));
       // Deals linked later still bring their whole history.
       add('deal', await ids('deal', { op: 'eq', field: 'contactId', value: ref.id }));
@@ -55,11 +62,9 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
       add('deal', await ids('deal', { op: 'eq', field: 'companyId', value: ref.id }));
       add('lead', await ids('lead', { op: 'eq', field: 'converted.companyId', value: ref.id }));
       break;
-    case 'deal': {
-      const deal = await op.get<Deal>('deal', ref.id);
-      add('lead', [deal?.leadId]);
+    case 'deal':
+      add('lead', [(record as Deal).leadId]);
       break;
-    }
   }
   return [...keys];
 }
@@ -68,6 +73,8 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
  * Reads a record's timeline: every event about it and the records around it (a contact's leads,
  * a company's contacts, deals and activities), newest first, paginated. Works for removed records too:
  * history stays.
+ *
+ * @throws CrmError `NOT_FOUND` for a record the tenant never had; `VALIDATION` for a bad ref or options.
  */
 export async function readTimeline(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<Page<CrmEvent>> {
   return (await readTimelineWithKeys(ctx, ref, options)).page;
@@ -79,14 +86,20 @@ export async function readTimelineWithKeys(ctx: CrmContext, ref: RecordRef, opti
   const opts = parseInput(optionsSchema, options, 'timeline');
   return runRead(ctx, async (op) => {
     const keys = await timelineKeys(op, target);
-    const filters: Filter[] = [{ op: 'containsAny', field: 'refs', values: keys }];
-    if (opts.types) filters.push({ op: 'in', field: 'type', values: opts.types });
-    const page = (await listRecords(op, 'event', {
-      where: filters.length === 1 ? filters[0] : { op: 'and', filters },
-      orderBy: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
-      limit: opts.limit,
-      cursor: opts.cursor,
-    }, 'timeline')) as unknown as Page<CrmEvent>;
+    // The keys are ours, not the caller's: an internal filter, not held to the 1000-value limit of caller filters.
+    const page = (await listRecords(
+      op,
+      'event',
+      {
+        ...(opts.types ? { where: { op: 'in', field: 'type', values: opts.types } } : {}),
+        orderBy: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+        limit: opts.limit,
+        cursor: opts.cursor,
+      },
+      'timeline',
+      undefined,
+      { op: 'containsAny', field: 'refs', values: keys },
+    )) as unknown as Page<CrmEvent>;
     return { page, keys };
   });
 }

@@ -54,7 +54,7 @@ describe('bad input never escapes as anything but CrmError, and writes nothing',
           const input = { ...valid, [field]: poison };
           const error = await outcome(target.call, input);
           if (!isCrmError(error, 'VALIDATION')) throw new Error(`${target.name} accepted ${field} = ${String(poison).slice(0, 40)}: ${String(error)}`);
-          expect(error.details.issues.some((i) => i.path[0] === field || (target.name === 'deals.createMany' && i.path[1] === field) || (target.name === 'deals.createMany(options)' && i.path[1] === field))).toBe(true);
+          expect(error.details.issues.some((i) => i.path[0] === field || (target.name === 'imports.deals' && i.path[1] === field) || (target.name === 'imports.deals(options)' && i.path[1] === field))).toBe(true);
           expect(t.storage.snapshot()).toEqual(before);
         }),
         { numRuns: 80 },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, isCrmError, silentLogger } from '@crmkit/core';
 import { scheduler } from '@crmkit/core/scheduler';
+import { tasks } from '@crmkit/core/tasks';
 import { createTestCrm } from '@crmkit/core/testing';
 import { crmWithPipeline, expectCrmError, expectUnchanged, issuePaths } from '../helpers.js';
 
@@ -26,7 +27,7 @@ describe('every public input passes one validation at the boundary', () => {
     }
     await expectCrmError(createCrm(null as never), 'VALIDATION');
     await expectCrmError(createCrm({ tenantId: 'acme' } as never), 'VALIDATION');
-    const crm = await createCrm({ ...base, features: [scheduler({ batchSize: 10, overdueAfterMinutes: 0 })] });
+    const crm = await createCrm({ ...base, features: [tasks(), scheduler({ batchSize: 10, overdueAfterMinutes: 0 })] });
     await crm.close();
   });
 
@@ -44,24 +45,24 @@ describe('every public input passes one validation at the boundary', () => {
       }
       expect(isCrmError(error, 'VALIDATION') && issuePaths(error).sort()).toEqual(paths);
     }
-    expect(() => scheduler(null as never)).toThrow(/options object/);
+    expect(() => scheduler(null as never)).toThrow(/Invalid input to scheduler/);
   });
 
-  it('deals.createMany with null (or any non-object) options is VALIDATION, not a TypeError, and writes nothing', async () => {
+  it('imports.deals with null (or any non-object) options is VALIDATION, not a TypeError, and writes nothing', async () => {
     const t = await crmWithPipeline();
     const before = t.storage.snapshot();
     for (const options of [null, 5, 'x', [], { progressEvery: 0 }, { onProgress: 'log' }, { unknown: 1 }]) {
-      const error = await expectCrmError(t.crm.deals.createMany([{ title: 'x' }], options as never), 'VALIDATION');
+      const error = await expectCrmError(t.crm.imports.deals([{ title: 'x' }], options as never), 'VALIDATION');
       expect(issuePaths(error)[0]).toMatch(/^options/);
     }
     expectUnchanged(t, before);
-    expect(await t.crm.deals.createMany([{ title: 'ok' }], { onProgress: () => undefined, progressEvery: 1 })).toHaveLength(1);
+    expect(await t.crm.imports.deals([{ title: 'ok' }], { onProgress: () => undefined, progressEvery: 1 })).toHaveLength(1);
   });
 
-  it('deals.createMany refuses what every other call refuses: class instances and unstorable text in rows', async () => {
+  it('imports.deals refuses what every other call refuses: class instances and unstorable text in rows', async () => {
     const t = await crmWithPipeline();
     const before = t.storage.snapshot();
-    const error = await expectCrmError(t.crm.deals.createMany([{ title: 'ok' }, { title: 'bad\ud800' }, { title: new Date() as never }]), 'VALIDATION');
+    const error = await expectCrmError(t.crm.imports.deals([{ title: 'ok' }, { title: 'bad\ud800' }, { title: new Date() as never }]), 'VALIDATION');
     expect(issuePaths(error)).toEqual(['1.title', '2.title']);
     expectUnchanged(t, before);
   });

@@ -9,7 +9,7 @@ describe('phone identity: E.164 with a default region', () => {
     const { crm } = await createTestCrm({ phoneNumbers });
     await crm.identity.set({ defaultRegion: 'FR' });
     const contact = await crm.contacts.create({ name: 'Élise Martin', phone: '+33 6 12 34 56 78' });
-    const found = await crm.leads.findDuplicates({ phone: '06 12 34 56 78' }, { minScore: 0.5 });
+    const found = await crm.duplicates.find({ phone: '06 12 34 56 78' }, { minScore: 0.5 });
     expect(found.map((c) => [c.entity, c.record.id, c.reasons[0]!.kind])).toEqual([['contact', contact.id, 'phone']]);
     expect(contact.searchKeys).toContain('phone:+33612345678');
   });
@@ -19,8 +19,8 @@ describe('phone identity: E.164 with a default region', () => {
     await crm.identity.set({ defaultRegion: 'DE' });
     const paris = await crm.contacts.create({ name: 'Paris office', phone: '01 42 68 53 00', country: 'FR' });
     expect(paris.searchKeys).toContain('phone:+33142685300');
-    expect(await crm.leads.findDuplicates({ phone: '01 42 68 53 00' })).toEqual([]); // read in DE: another number
-    const found = await crm.leads.findDuplicates({ phone: '01 42 68 53 00' }, { region: 'FR' });
+    expect(await crm.duplicates.find({ phone: '01 42 68 53 00' })).toEqual([]); // read in DE: another number
+    const found = await crm.duplicates.find({ phone: '01 42 68 53 00' }, { region: 'FR' });
     expect(found.map((c) => c.record.id)).toEqual([paris.id]);
     expect((await crm.contacts.list({ where: where.same('phone', '01 42 68 53 00', 'FR') })).items.map((c) => c.id)).toEqual([paris.id]);
   });
@@ -35,8 +35,8 @@ describe('phone identity: E.164 with a default region', () => {
     const berlin = await t.crm.contacts.create({ name: 'A', phone: '030 1234 5678', country: 'DE' });
     await t.crm.contacts.create({ name: 'B', phone: '+44 20 7946 0958' });
     expect(berlin.searchKeys.some((k) => k.startsWith('phone:'))).toBe(false);
-    expect(await t.crm.leads.findDuplicates({ phone: '+1 207 946 0958' })).toEqual([]);
-    const same = await t.crm.leads.findDuplicates({ phone: '0044 20 7946 0958' });
+    expect(await t.crm.duplicates.find({ phone: '+1 207 946 0958' })).toEqual([]);
+    const same = await t.crm.duplicates.find({ phone: '0044 20 7946 0958' });
     expect(same.map((c) => c.record.name)).toEqual(['B']);
   });
 
@@ -162,5 +162,28 @@ describe('leads.convert matching policy', () => {
     expectUnchanged(t, before);
     const { deal } = await t.crm.leads.convert(lead.id, { deal: { currency: 'USD', value: { amount: 540_00, currency: 'USD' } } });
     expect(deal?.value).toEqual({ amount: 540_00, currency: 'USD' });
+  });
+});
+
+describe('identities are the duplicates feature', () => {
+  it('without duplicates(), where.same is refused with feature_required, cards carry no keys and conversion creates a new contact', async () => {
+    const { crm } = await createTestCrm({ features: [] });
+    const contact = await crm.contacts.create({ name: 'Ada', email: 'ada@example.com' });
+    expect(contact.searchKeys).toEqual([]);
+    const error = await expectCrmError(crm.contacts.list({ where: where.same('email', 'ADA@example.com') }), 'VALIDATION');
+    expect(error.details.issues.map((i) => [i.path.join('.'), i.code])).toEqual([['where', 'feature_required']]);
+    const lead = await crm.leads.create({ name: 'Ada', email: 'Ada@Example.com' });
+    const converted = await crm.leads.convert(lead.id, {});
+    expect(converted.contactCreated).toBe(true);
+    expect(converted.contact.id).not.toBe(contact.id);
+    expect('identity' in crm).toBe(false);
+  });
+
+  it('with duplicates(), lead conversion reuses the contact with the same normalised e-mail', async () => {
+    const { crm } = await createTestCrm();
+    const contact = await crm.contacts.create({ name: 'Ada', email: 'ada@example.com' });
+    const lead = await crm.leads.create({ name: 'Ada L.', email: 'ADA@Example.com' });
+    const converted = await crm.leads.convert(lead.id, {});
+    expect([converted.contact.id, converted.contactMatchedBy, converted.contactCreated]).toEqual([contact.id, 'email', false]);
   });
 });

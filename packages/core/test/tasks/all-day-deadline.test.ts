@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStorage, localIsoDate, type CrmEvent, type Task } from '@crmkit/core';
+import { createMemoryStorage, type CrmEvent, type Task } from '@crmkit/core';
+import { localIsoDate } from '@crmkit/core/tasks';
 import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError, issuePaths } from '../helpers.js';

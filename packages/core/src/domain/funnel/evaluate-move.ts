@@ -3,7 +3,6 @@ import type { Deal } from '../../schema/deal.js';
 import type { Pipeline, Stage } from '../../schema/pipeline.js';
 import type { Task } from '../../schema/task.js';
 import { checkStageRules } from './stage-rules.js';
-import { postponesLater } from '../tasks/task-deadline.js';
 
 /**
  * The moves of the next-step method. At every stage the manager has three: a productive action
@@ -48,6 +47,11 @@ const v = (rule: string, message: string, data?: Record<string, unknown>): RuleV
 export function nextStepTask(openTasks: readonly Task[], taskId?: string): Task | undefined {
   if (taskId) return openTasks.find((t) => t.id === taskId);
   return [...openTasks].sort((a, b) => (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') || (a.id < b.id ? -1 : 1))[0];
+}
+
+/** When the next step is due: the postponed task's due time, else the deal's (a crm without tasks keeps it there). */
+export function nextStepDue(deal: Deal, task: Task | undefined): string | undefined {
+  return task ? task.dueAt : deal.nextStepDueAt;
 }
 
 function strictCheck(pipeline: Pipeline, target: Stage, context: MoveContext, out: RuleViolation[]): void {
@@ -140,8 +144,12 @@ export function evaluateMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, c
       }
       const task = nextStepTask(context.openTasks, move.taskId);
       if (move.taskId && !task) violations.push(v('postpone.unknownTask', `task ${move.taskId} is not an open task of this deal`, { taskId: move.taskId }));
-      if (task?.dueAt && !postponesLater(task, Date.parse(move.until))) {
-        violations.push(v('postpone.notLater', `the next step is due ${task.dueAt} already: postpone to a later time`, { until: move.until, due: task.dueAt }));
+      // Later than the task's stored deadline (all-day tasks: the last ms of their local day, see
+      // taskDeadline); without tasks, the deal's recorded due time. Both are normalised ISO instants.
+      const due = nextStepDue(deal, task);
+      const deadline = task?.deadlineAt ?? due;
+      if (due && deadline && move.until <= deadline) {
+        violations.push(v('postpone.notLater', `the next step is due ${due} already: postpone to a later time`, { until: move.until, due }));
       }
       return result(from, 'stay');
     }
