@@ -1,5 +1,5 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, encodeString, fromStored, queryCandidates, StagedWrites, toStored, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, queryCandidates, StagedWrites, toStored, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
@@ -128,13 +128,24 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           }),
         );
       }),
-    query: (entity, tenantId, spec) => call(entity, tenantId, (scope) => queryCandidates(scope, spec)),
-    aggregate: (entity, tenantId, spec) => call(entity, tenantId, (scope) => runAggregate(scope, spec)),
+    query: (entity, tenantId, spec) =>
+      call(entity, tenantId, (scope) => {
+        assertStorableQuery(entity, spec);
+        return queryCandidates(scope, spec);
+      }),
+    aggregate: (entity, tenantId, spec) =>
+      call(entity, tenantId, (scope) => {
+        assertStorableQuery(entity, spec);
+        return runAggregate(scope, spec);
+      }),
     write: (entity, tenantId, ops) =>
       call(entity, tenantId, async (scope) => {
         if (!ctx.writable) throw storageError('Cannot write in a read-only transaction', 'write', false);
         try {
-          for (const op of ops) assertRowTenant(entity, tenantId, op);
+          for (const op of ops) {
+            assertRowTenant(entity, tenantId, op);
+            assertStorableRow(entity, op);
+          }
           const moved = staging.stage(entity, tenantId, ops, await readForWrite(scope, ops));
           const groups = raw.objectStore(VIEWS);
           await views.apply(scope.store, tenantId, moved, (k) => request(groups.get(k)) as Promise<StoredViewGroup | undefined>);

@@ -1,5 +1,5 @@
 import { CrmError, type AggregateRow, type AggregateSpec, type QuerySpec } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
 import { compileClaimQuery, compilePageQuery, type ShapeCache } from './query-compiler.js';
@@ -174,6 +174,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
 
     async query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }> {
       const t = this.guard(entity);
+      assertStorableQuery(entity, spec);
       const { query, limit } = compilePageQuery(this.context(t, tenantId, spec.customTypes, 'query'), spec, shapes);
       let raw: unknown[][];
       try {
@@ -193,6 +194,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
 
     async aggregate(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]> {
       const t = this.guard(entity);
+      assertStorableQuery(entity, spec);
       const compiled = compileAggregate(this.context(t, tenantId, spec.customTypes, 'aggregate'), spec);
       let raw: unknown[][];
       try {
@@ -217,6 +219,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
           }
           assertRowTenant(entity, tenantId, op);
           if (op.type === 'delete' && typeof op.id !== 'string') throw invalidInput(`${name} write`, ['id'], 'invalid_type', 'must be a string');
+          // Rows are checked while their JSON is made (row-values.ts); ids of deletes here.
+          if (op.type === 'delete') assertStorableRow(entity, op);
           if (op.type === 'update' && typeof op.expectedVersion !== 'number') throw invalidInput(`${name} write`, ['expectedVersion'], 'invalid_type', 'must be a number');
         }
         if (ops.length === 0) return;

@@ -23,13 +23,13 @@ const url = inject('postgresUrl');
     { numRuns: 60 },
   );
 
-  describeReportsConformance('postgres', () => {
-    const schema = bed.schemaName('reports');
+  describeCrmConformance('postgres', () => {
+    const schema = bed.schemaName('crm');
     return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
   });
 
-  describeCrmConformance('postgres', () => {
-    const schema = bed.schemaName('crm');
+  describeReportsConformance('postgres', () => {
+    const schema = bed.schemaName('reports');
     return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
   });
 }

@@ -5,6 +5,7 @@ import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
 import type { FeatureHooks } from './feature-hooks.js';
 import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
+import type { PhoneNumberParser } from '../domain/phone-numbers.js';
 
 /** Who is acting: recorded on every event. */
 export interface Actor {
@@ -26,6 +27,11 @@ export interface CrmContext {
   readonly revision: ConfigRevision;
   /** Extension points filled by the crm's features (see `CrmFeature`). */
   readonly hooks: FeatureHooks;
+  /**
+   * Reads phone numbers into E.164 (`createCrm({ phoneNumbers })`); absent, the duplicates feature
+   * uses its built-in parser of international spellings.
+   */
+  readonly phoneParser?: PhoneNumberParser;
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
 }

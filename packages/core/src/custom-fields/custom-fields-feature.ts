@@ -37,6 +37,7 @@ export function customFields(): CustomFieldsFeature {
               const definitions = await cache.load(op.tx, entity);
               return (path) => customFieldQueryType(definitions, path);
             },
+            definitions: (op, entity) => cache.load(op.tx, entity),
           },
         },
         // Indexes of indexed custom fields, in case one is missing (made by another process, or a crash after the definition).

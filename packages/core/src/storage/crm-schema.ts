@@ -58,12 +58,13 @@ const deal = withAggregates(entity(
 
 const pipeline = entity('pipeline', `${TIMES} name archived:b`, 'created:createdAt');
 
-// Task lists default to due order; `agenda`: an owner's open tasks by due time; `wake`: the
-// scheduler's queue, open tasks by their next wake-up.
+// Task lists default to due order; `agenda`: an owner's open tasks by due time; `deadline` and
+// `ownerDeadline`: overdue work, open tasks past their deadline (all-day tasks: the end of their
+// local day); `wake`: the scheduler's queue, open tasks by their next wake-up.
 const task = entity(
   'task',
-  `${TIMES} subject type status dueAt dueDate allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId`,
-  'dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt',
+  `${TIMES} subject type status dueAt dueDate deadlineAt allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId`,
+  'dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt',
 );
 
 // Activity lists default to most recent first.

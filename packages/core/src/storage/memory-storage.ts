@@ -1,7 +1,7 @@
 import { CrmError, validationError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
-import { assertOpen, assertRowTenant, assertSequenceArgs, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+import { assertOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 import { frozenCopy } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
 import type { StorageSchema } from './storage-schema.js';
@@ -88,10 +88,12 @@ export function createMemoryStorage(): MemoryStorage {
       },
       async query(entity, tenantId, spec: QuerySpec) {
         guard(entity);
+        assertStorableQuery(entity, spec);
         return executeQuery(visibleRows(entity, tenantId), spec);
       },
       async aggregate(entity, tenantId, spec: AggregateSpec) {
         guard(entity);
+        assertStorableQuery(entity, spec);
         return executeAggregate(visibleRows(entity, tenantId), spec);
       },
       async write(entity, tenantId, ops: readonly WriteOp[]) {
@@ -100,6 +102,7 @@ export function createMemoryStorage(): MemoryStorage {
         try {
           for (const op of ops) {
             assertRowTenant(entity, tenantId, op);
+            assertStorableRow(entity, op);
             const id = op.type === 'delete' ? op.id : op.row.id;
             checkWriteVersion(entity, op, read(entity, tenantId, id));
             let byTenant = staged.get(entity);

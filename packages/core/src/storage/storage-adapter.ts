@@ -113,13 +113,22 @@ export interface StorageTx {
    */
   query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }>;
 
-  /** Computes grouped metrics; must agree with `executeAggregate` (float sums within 1e-9 relative). */
+  /**
+   * Computes grouped metrics; must agree with `executeAggregate` (float sums within 1e-9 relative).
+   * `query` and `aggregate` must refuse filter values with NUL or unpaired surrogates with
+   * `VALIDATION` (`assertStorableQuery`), for the reason given at `write`; cursors carrying such
+   * text are refused by `decodeCursor`.
+   */
   aggregate(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]>;
 
   /**
    * Applies writes in order. On the first failed version check it must throw `CrmError` `CONFLICT`
    * and the whole transaction must be rolled back, even if `fn` catches the error: a failed write
    * poisons the transaction. Rows must carry `tenantId === tenantId`, else it throws `VALIDATION`.
+   * Text in rows (values and field names) must be storable by every engine: a row holding NUL or an
+   * unpaired UTF-16 surrogate must be refused with `VALIDATION` (`assertStorableRow`), because
+   * PostgreSQL cannot store it and SQLite or IndexedDB would store it differently — one input must
+   * get one verdict on every adapter.
    * The rows passed stay the caller's: the adapter must store copies and never freeze, change or keep
    * them (see `Row`), so later reads are unaffected by what the caller does with its objects.
    */

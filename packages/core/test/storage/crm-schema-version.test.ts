@@ -11,7 +11,7 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 const FINGERPRINTS: Record<number, string> = {
   4: '9bf2e3f64c074bb2',
   5: 'dab132c49c52101b',
-  6: '94f33eca16606e47',
+  6: 'ca5914f5b7f7ce3d',
 };
 
 it('the storage schema changes only together with its version', () => {

@@ -12,6 +12,7 @@ import { queryTests } from './query-tests.js';
 import { runtimeIndexTests } from './runtime-index-tests.js';
 import { sequenceTests } from './sequence-tests.js';
 import { sizeTests } from './size-tests.js';
+import { textTests } from './text-tests.js';
 
 /**
  * Registers the storage conformance suite (vitest) for an adapter: CRUD, every filter operator and
@@ -52,6 +53,7 @@ export function describeStorageConformance(
     runtimeIndexTests(harness);
     ownershipTests(harness);
     sizeTests(harness);
+    textTests(harness);
     differentialTests(harness);
   });
 }
