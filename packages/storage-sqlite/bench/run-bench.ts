@@ -436,7 +436,7 @@ async function plainBundle(): Promise<string> {
     format: 'esm',
     outfile: out,
     external: ['better-sqlite3', 'pg', 'esbuild'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    banner: { js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   return out;
