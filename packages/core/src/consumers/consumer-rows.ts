@@ -71,12 +71,6 @@ export function shardsOf(partition: number, partitions: number): number[] | unde
   return out;
 }
 
-/** A short error message for the log (handlers throw anything). */
-export function describeFailure(error: unknown): string {
-  const text = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
-  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
-}
-
 /**
  * Creates the consumer's partition rows if they are missing; refuses a partition count that differs
  * from the stored one (checkpoints are per partition).
