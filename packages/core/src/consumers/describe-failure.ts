@@ -35,7 +35,7 @@ export function describeFailure(error: unknown): string {
       const name = String(error.name);
       return name === 'Error' || name === '' ? message : `${name}: ${message}`;
     }) ??
-    (typeof error === 'string' ? error : undefined) ??
+    (typeof error === 'string' && error.length > 0 ? error : undefined) ??
     attempt(() => (typeof error === 'object' && error !== null ? JSON.stringify(error) : undefined)) ??
     attempt(() => String(error)) ??
     UNDESCRIBABLE;

@@ -249,7 +249,8 @@ export class Scheduler {
       handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(this.leaseMs / 3))),
       maxAttempts: 3,
     });
-    await ensureConsumer(this.ctx, config);
+    // crmkit defines this consumer's types: a newer version may add one.
+    await ensureConsumer(this.ctx, config, { retype: true });
     this.notices = new ConsumerRunner(
       this.ctx,
       {
