@@ -77,8 +77,10 @@ export interface EventsApi {
    * @param handler Called once per event (more after a crash or a retry); resolve to acknowledge.
    * @param options Types, partitions, batch size, lease, timeouts, attempts, backoff… (see `ConsumerOptions`).
    * @returns The consumer, already running unless `start: false`.
-   * @throws CrmError `VALIDATION` for a bad name, unknown or invalid options, a handler that is not a
-   *   function, or a partition count that differs from the stored consumer's.
+   * @throws CrmError `VALIDATION` for a bad name or one reserved for crmkit's consumers (`crmkit.…`,
+   *   `webhook:…`), unknown or invalid options (or options that are not an object), a handler that is
+   *   not a function, a `from` position beyond the head, or a partition count or type filter that
+   *   differs from the stored consumer's (remove it or use a new name to change them).
    * @example
    * const mailer = await crm.events.consume('mailer', async (event) => {
    *   if (event.type === 'deal.won') await sendThanks(event.data, { idempotencyKey: event.id });
@@ -94,23 +96,31 @@ export interface EventsApi {
   status(name: string): Promise<ConsumerStatus>;
   /** Every consumer of the tenant (also webhook endpoints' and the scheduler's), with its status. */
   consumers(): Promise<ConsumerStatus[]>;
-  /** The parked events (dead letters) of a consumer, oldest first. */
+  /**
+   * The parked events (dead letters) of a consumer, oldest first.
+   *
+   * @throws CrmError `NOT_FOUND` when no consumer has this name; `VALIDATION` for bad options.
+   */
   parked(name: string, options?: { readonly limit?: number; readonly cursor?: string }): Promise<Page<ParkedEvent>>;
   /**
    * Puts parked events back in line (attempts reset, due now).
    *
-   * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer.
+   * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer; `VALIDATION` for a
+   *   reserved name (`crmkit.…`, `webhook:…`). An id given twice counts once.
    */
   replay(name: string, eventIds: readonly string[]): Promise<number>;
   /** Deletes parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
   discard(name: string, eventIds: readonly string[]): Promise<number>;
-  /** Removes a consumer with its checkpoints and backlog; returns whether it existed. */
+  /** Removes a consumer with its checkpoints and backlog; returns whether it existed. @throws CrmError `VALIDATION` for a reserved name. */
   remove(name: string): Promise<boolean>;
   /**
    * Deletes events every consumer is done with (positions up to the slowest checkpoint), for retention.
    * Deleted events leave the timeline too: prune by `types` (high-volume notices) or `before` a date.
    *
-   * @throws CrmError `VALIDATION` for unknown options.
+   * Without any consumer, `through` is required. `prunedThrough` only moves up to the first event kept,
+   * and `head()` never goes back.
+   *
+   * @throws CrmError `VALIDATION` for unknown options, or no `through` while the tenant has no consumer.
    */
   prune(options?: { readonly through?: number; readonly types?: readonly string[]; readonly before?: string }): Promise<PruneReport>;
 }
