@@ -1,11 +1,11 @@
-import { notFound } from '../errors/crm-error.js';
+import { notFound, validationError } from '../errors/crm-error.js';
 import { without } from '../domain/records.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
 import type { Page } from '../crm/list-options.js';
 import { backlogId, consumerPartitions, type BacklogRow } from './consumer-rows.js';
-import { FEED_PRUNED_SETTING } from './feed-read.js';
+import { FEED_PRUNED_SETTING, feedHead, type FeedPrunedRow } from './feed-read.js';
 
 /** Lists a consumer's backlog entries of one status, oldest first. */
 export async function listBacklog(ctx: CrmContext, consumer: string, status: BacklogRow['status'], limit: number, cursor?: string): Promise<Page<BacklogRow>> {
@@ -75,7 +75,11 @@ export async function removeConsumer(ctx: CrmContext, name: string): Promise<boo
 
 /** Options of `crm.events.prune`. */
 export interface PruneOptions {
-  /** Prune at most up to this position (default: the slowest consumer's checkpoint). */
+  /**
+   * Prune at most up to this position (default: the slowest consumer's checkpoint). Required when the
+   * tenant has no consumer: then nothing records how far readers got, and a bare `prune()` would
+   * delete the whole feed.
+   */
   readonly through?: number;
   /** Only events of these types (e.g. the scheduler's `task.reminder` notices). */
   readonly types?: readonly string[];
@@ -86,24 +90,34 @@ export interface PruneOptions {
 /** What `prune` did. */
 export interface PruneReport {
   readonly deleted: number;
-  /** The position pruned through (no consumer needs anything at or below it). */
+  /**
+   * The bound pruned up to (no consumer needs anything at or below it). With `types` or `before`,
+   * events outside the filter stay; `read().prunedThrough` then only moves up to the first of them.
+   */
   readonly through: number;
 }
 
 /**
  * Deletes feed events every consumer is done with: positions up to the slowest checkpoint of any
  * consumer (paused ones included), optionally capped, filtered by type and age. Deleted events leave
- * the timeline too. Records the bound so that readers with an older checkpoint learn they missed events.
+ * the timeline too. Records how far the feed is gone (the mark below every event still stored, so a
+ * `types` prune does not hide the other types' events) so that readers with an older checkpoint
+ * learn they missed events, and the highest position deleted, so that `head()` never goes back.
+ *
+ * @throws CrmError `VALIDATION` when the tenant has no consumer and `through` is not given.
  */
 export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise<PruneReport> {
   const bound = await runRead(ctx, async (op) => {
     const [slowest] = await op.tx.aggregate('consumer', op.tenantId, { metrics: { min: { fn: 'min', field: 'position' } } });
     const min = slowest?.values.min;
-    const { rows } = await op.query<{ position?: number } & BacklogRow>('event', { filter: { op: 'gt', field: 'position', value: 0 }, sort: [{ field: 'position', direction: 'desc' }], limit: 1 });
-    const head = rows[0]?.position ?? 0;
+    if (typeof min !== 'number' && options.through === undefined) {
+      throw validationError('events.prune', [{ path: ['through'], code: 'invalid_type', message: 'is required when no consumer exists: nothing records how far readers got, so give the position to prune through' }]);
+    }
+    const head = await feedHead(op);
     return Math.min(typeof min === 'number' ? min : head, options.through ?? Infinity, head);
   });
   let deleted = 0;
+  let highest = 0;
   if (bound <= 0) return { deleted, through: 0 };
   const filters: Filter[] = [
     { op: 'gt', field: 'position', value: 0 },
@@ -115,15 +129,21 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
     const count = await runWrite(ctx, async (op) => {
       const { rows } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters }, sort: [{ field: 'position' }], limit: 500 });
       if (rows.length) await op.tx.write('event', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
+      highest = Math.max(highest, rows[rows.length - 1]?.position ?? 0);
       return rows.length;
     });
     deleted += count;
     if (count < 500) break;
   }
   await runWrite(ctx, async (op) => {
-    const [row] = await op.getMany<BacklogRow & { key: string; value: number }>('setting', [FEED_PRUNED_SETTING]);
-    if (row && row.value >= bound) return;
-    const next = { id: FEED_PRUNED_SETTING, tenantId: op.tenantId, version: (row?.version ?? 0) + 1, createdAt: row?.createdAt ?? op.now, updatedAt: op.now, key: FEED_PRUNED_SETTING, value: bound };
+    // The mark stops below the first event still stored (another type, or newer than `before`).
+    const { rows: kept } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: 0 }, { op: 'lte', field: 'position', value: bound }] }, sort: [{ field: 'position' }], limit: 1 });
+    const mark = kept[0] ? kept[0].position - 1 : bound;
+    const [row] = await op.getMany<FeedPrunedRow>('setting', [FEED_PRUNED_SETTING]);
+    const value = Math.max(row?.value ?? 0, mark);
+    const head = Math.max(row?.head ?? 0, highest, value);
+    if (row && row.value === value && row.head === head) return;
+    const next: FeedPrunedRow = { id: FEED_PRUNED_SETTING, tenantId: op.tenantId, version: (row?.version ?? 0) + 1, createdAt: row?.createdAt ?? op.now, updatedAt: op.now, key: FEED_PRUNED_SETTING, value, head };
     if (row) await op.update('setting', row, next as never);
     else await op.insert('setting', next as never);
   });

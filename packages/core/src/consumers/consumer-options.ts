@@ -5,6 +5,19 @@ import { eventTypesSchema, positionSchema } from './feed-read.js';
 /** Consumer names: 1–100 letters, digits and `_ . : -`. */
 export const consumerNameSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'must be 1-100 letters, digits or _.:-'));
 
+/**
+ * Name prefixes of crmkit's own consumers: the scheduler's `crmkit.scheduler.notices` and one
+ * `webhook:<endpoint id>` per webhook endpoint. `crm.events.consume`, `remove`, `replay` and `discard`
+ * refuse them (compared without case), so an app's consumer can neither take over nor break them.
+ */
+export const RESERVED_CONSUMER_PREFIXES = ['crmkit.', 'webhook:'] as const;
+
+/** Whether a consumer name is in a namespace crmkit reserves for its own consumers. */
+export function isReservedConsumerName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED_CONSUMER_PREFIXES.some((prefix) => lower.startsWith(prefix));
+}
+
 /** Retry delays: `initialMs × multiplier^(attempt-1)`, at most `maxMs`, with jitter (half to all of it). */
 export interface BackoffOptions {
   /** Delay before the second attempt, ms (default 1000). */

@@ -5,7 +5,8 @@ import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
 import { backoffDelay, DeferEvent, type EventHandler, type PassReport, type ResolvedConsumer } from './consumer-options.js';
-import { backlogId, describeFailure, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
+import { describeFailure } from './describe-failure.js';
+import { backlogId, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
 import { readFeedPage } from './feed-read.js';
 
 /** Pending backlog entries a partition keeps before it stops reading new events (back-pressure). */
@@ -37,7 +38,6 @@ export interface PassOutcome {
   readonly report?: PassReport;
 }
 
-const MAX_ERROR = 1000;
 /** The counter that orders claims (a round robin over free partitions, whatever the clock says). */
 const TURN_SEQUENCE = 'consumerTurn';
 
@@ -65,8 +65,21 @@ async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<Co
   });
 }
 
-/** Calls the handler with a timeout; resolves to the failure, or undefined on success. */
-async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, attempt: number, replayed: boolean, timeoutMs: number, stopping: AbortSignal | undefined): Promise<unknown> {
+/** Whether a handler asked to be called again later (`instanceof` itself throws for a revoked proxy). */
+function isDefer(error: unknown): boolean {
+  try {
+    return error instanceof DeferEvent;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Calls the handler with a timeout; resolves to the failure, or undefined on success. The failure is
+ * boxed: resolving with the thrown value itself would adopt a thrown thenable, and reading `then` of
+ * a revoked proxy throws.
+ */
+async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, attempt: number, replayed: boolean, timeoutMs: number, stopping: AbortSignal | undefined): Promise<{ readonly error: unknown } | undefined> {
   const controller = new AbortController();
   const stop = () => controller.abort(new CrmError('CLOSED', 'The consumer is stopping', { what: 'consumer' }));
   if (stopping?.aborted) stop();
@@ -85,7 +98,7 @@ async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, 
     await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken!, replayed })), timeout]);
     return undefined;
   } catch (error) {
-    return error ?? new Error('the handler failed');
+    return { error: error ?? new Error('the handler failed') };
   } finally {
     if (timer) clearTimeout(timer);
     stopping?.removeEventListener('abort', stop);
@@ -133,11 +146,12 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   // Leave room for one more handler call inside the lease.
   const timeLeft = () => leaseUntil - nowMs() > settings.handlerTimeoutMs + 50 && !request.stopping?.aborted;
 
-  const attempt = async (event: CrmEvent, attemptNo: number, replayed = false): Promise<unknown> => {
-    if (!handler) return new Error('no handler is registered for this consumer in this process');
+  // The failure stays boxed until it is used (never undefined: invoke turns a thrown undefined into an Error).
+  const attempt = async (event: CrmEvent, attemptNo: number, replayed = false): Promise<{ readonly error: unknown } | undefined> => {
+    if (!handler) return { error: new Error('no handler is registered for this consumer in this process') };
     return invoke(handler, event, row, attemptNo, replayed, settings.handlerTimeoutMs, request.stopping);
   };
-  const failure = (error: unknown, eventId: string): ConsumerError => (lastError = { message: describeFailure(error).slice(0, MAX_ERROR), at: timestamp(nowMs()), eventId });
+  const failure = (error: unknown, eventId: string): ConsumerError => (lastError = { message: describeFailure(error), at: timestamp(nowMs()), eventId });
 
   // 1. The backlog: per record, the first pending event is tried when due; on success the next follows.
   const blocked = new Set<string>();
@@ -161,8 +175,8 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         break;
       }
       const tries = entry.attempts + 1;
-      const error = await attempt(entry.event, tries, entry.replay === true);
-      if (error instanceof DeferEvent) {
+      const error = (await attempt(entry.event, tries, entry.replay === true))?.error;
+      if (isDefer(error)) {
         stoppedEarly = true;
         break;
       }
@@ -211,8 +225,8 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         complete = false;
         break;
       }
-      const error = await attempt(event, 1);
-      if (error instanceof DeferEvent) {
+      const error = (await attempt(event, 1))?.error;
+      if (isDefer(error)) {
         complete = false;
         break;
       }

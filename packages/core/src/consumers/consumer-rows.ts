@@ -71,45 +71,68 @@ export function shardsOf(partition: number, partitions: number): number[] | unde
   return out;
 }
 
-/** A short error message for the log (handlers throw anything). */
-export function describeFailure(error: unknown): string {
-  const text = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
-  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
+/** A type filter as a comparable key: order and repeats do not change what a consumer receives. */
+export function typesKey(types: readonly string[] | undefined): string {
+  return types ? [...new Set(types)].sort().join(',') : '*';
+}
+
+const refuse = (name: string, field: string, what: string, hint: string) =>
+  new CrmError('VALIDATION', `Consumer "${name}" ${what}; ${hint}`, { issues: [{ path: [field], code: 'invalid_value', message: `consumer "${name}" ${what}` }] });
+
+/** What `ensureConsumer` may do beyond creating missing rows. */
+export interface EnsureOptions {
+  readonly paused?: boolean;
+  /**
+   * Take the given type filter even when the stored one differs (crmkit's own consumers, whose filter
+   * is defined by the code that runs them). Otherwise a different filter is refused: the partitions'
+   * checkpoints were moved past events of the old filter's types only, so a new filter would silently
+   * miss or re-read events.
+   */
+  readonly retype?: boolean;
 }
 
 /**
- * Creates the consumer's partition rows if they are missing; refuses a partition count that differs
- * from the stored one (checkpoints are per partition).
+ * Creates the consumer's partition rows if they are missing; refuses settings that differ from the
+ * stored consumer's (its checkpoints are per partition and were moved for its type filter), and a
+ * start position beyond the feed head.
  *
- * @throws CrmError `VALIDATION` when the consumer exists with another partition count or group.
+ * @throws CrmError `VALIDATION` when the consumer exists with another partition count, group or type
+ *   filter (path `partitions`, `name` or `types`), or `from` is a position beyond the head (path `from`).
  */
-export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, extra: Partial<Pick<ConsumerRow, 'paused'>> = {}): Promise<ConsumerRow[]> {
+export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, extra: EnsureOptions = {}): Promise<ConsumerRow[]> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await runWrite(ctx, async (op) => {
         const ids = Array.from({ length: config.partitions }, (_, p) => partitionId(config.name, p));
         const stored = await op.getMany<ConsumerRow>('consumer', ids);
         const any = stored.find(Boolean) ?? (await anyPartition(op, config.name));
-        if (any && (any.partitions !== config.partitions || any.group !== config.group)) {
-          const what = any.group !== config.group ? `belongs to ${any.group}` : `has ${any.partitions} partitions`;
-          throw new CrmError('VALIDATION', `Consumer "${config.name}" ${what}; remove it to start over with other settings`, {
-            issues: [{ path: any.group !== config.group ? ['name'] : ['partitions'], code: 'invalid_value', message: `consumer "${config.name}" ${what}` }],
+        const hint = 'remove it (crm.events.remove) or use a new name to start over with other settings';
+        if (any && any.group !== config.group) throw refuse(config.name, 'name', `belongs to ${any.group}`, hint);
+        if (any && any.partitions !== config.partitions) throw refuse(config.name, 'partitions', `has ${any.partitions} partitions`, hint);
+        const retype = any !== undefined && typesKey(any.types) !== typesKey(config.types);
+        if (retype && !extra.retype) {
+          const what = any.types ? `receives only the types ${any.types.join(', ')}` : 'receives every type';
+          throw refuse(config.name, 'types', what, hint);
+        }
+        const head = await feedHead(op);
+        if (typeof config.from === 'number' && config.from > head) {
+          throw new CrmError('VALIDATION', `from (${config.from}) is beyond the feed head (${head}): a consumer cannot start after events that do not exist yet`, {
+            issues: [{ path: ['from'], code: 'too_big', message: `must be at most the feed head (${head})` }],
           });
         }
-        const start = config.from === 'beginning' ? 0 : config.from === 'now' ? await feedHead(op) : config.from;
+        const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
-          const sameTypes = JSON.stringify(config.types ?? null) === JSON.stringify(existing?.types ?? null);
           const next: ConsumerRow = existing
-            ? sameTypes ? existing : { ...existing, ...(config.types ? { types: config.types } : {}), version: existing.version + 1, updatedAt: op.now }
+            ? retype ? { ...(without(existing, 'types') as ConsumerRow), ...(config.types ? { types: config.types } : {}), version: existing.version + 1, updatedAt: op.now } : existing
             : {
                 id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
                 name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
                 ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
               };
           if (!existing) await op.insert('consumer', next);
-          else if (next !== existing) await op.update('consumer', existing, config.types ? next : (without(next, 'types') as ConsumerRow));
+          else if (next !== existing) await op.update('consumer', existing, next);
           rows.push(next);
         }
         return rows;

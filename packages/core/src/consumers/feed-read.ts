@@ -37,15 +37,32 @@ export interface FeedPage {
 /** The setting row that records how far the feed was pruned. */
 export const FEED_PRUNED_SETTING = 'feedPrunedThrough';
 
-/** The tenant's newest feed position (0 when empty). */
-export async function feedHead(op: Operation): Promise<number> {
-  const { rows } = await op.query<CrmEvent>('event', { filter: { op: 'gt', field: 'position', value: 0 }, sort: [{ field: 'position', direction: 'desc' }], limit: 1 });
-  return rows[0]?.position ?? 0;
+/** The prune record: `value` is the pruned-through mark, `head` the highest position ever pruned. */
+export interface FeedPrunedRow extends RecordBase {
+  readonly key: string;
+  readonly value: number;
+  readonly head?: number;
 }
 
-/** How far the feed was pruned (0: never). */
+async function prunedRow(op: Operation): Promise<FeedPrunedRow | undefined> {
+  const [row] = await op.getMany<FeedPrunedRow>('setting', [FEED_PRUNED_SETTING]);
+  return row ?? undefined;
+}
+
+/**
+ * The tenant's newest feed position (0 when empty). Pruning the newest events does not move it back:
+ * the next event gets a larger position, and a head that went down would look like a reset feed.
+ */
+export async function feedHead(op: Operation): Promise<number> {
+  const { rows } = await op.query<CrmEvent>('event', { filter: { op: 'gt', field: 'position', value: 0 }, sort: [{ field: 'position', direction: 'desc' }], limit: 1 });
+  const stored = rows[0]?.position ?? 0;
+  const pruned = await prunedRow(op);
+  return Math.max(stored, typeof pruned?.head === 'number' ? pruned.head : 0, typeof pruned?.value === 'number' ? pruned.value : 0);
+}
+
+/** How far the feed was pruned (0: never): every event at or below it is gone. */
 export async function prunedThrough(op: Operation): Promise<number> {
-  const [row] = await op.getMany<RecordBase & { value?: unknown }>('setting', [FEED_PRUNED_SETTING]);
+  const row = await prunedRow(op);
   return typeof row?.value === 'number' ? row.value : 0;
 }
 

@@ -7,8 +7,8 @@ import type { Page } from '../crm/list-options.js';
 import { runRead } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
 import { discardParked, listBacklog, pruneFeed, removeConsumer, replayParked, type PruneReport } from '../consumers/backlog.js';
-import { consumerNameSchema, consumerOptionsSchema, resolveConsumer, type ConsumerOptions, type EventHandler } from '../consumers/consumer-options.js';
-import { ensureConsumer, type BacklogRow, type ConsumerError } from '../consumers/consumer-rows.js';
+import { consumerNameSchema, consumerOptionsSchema, isReservedConsumerName, RESERVED_CONSUMER_PREFIXES, resolveConsumer, type ConsumerOptions, type EventHandler } from '../consumers/consumer-options.js';
+import { consumerPartitions, ensureConsumer, type BacklogRow, type ConsumerError } from '../consumers/consumer-rows.js';
 import { ConsumerRunner, type DrainReport } from '../consumers/consumer-runner.js';
 import { readConsumerStatus, type ConsumerStatus } from '../consumers/consumer-status.js';
 import { eventTypesSchema, feedHead, positionSchema, readFeedPage, type FeedPage } from '../consumers/feed-read.js';
@@ -77,8 +77,10 @@ export interface EventsApi {
    * @param handler Called once per event (more after a crash or a retry); resolve to acknowledge.
    * @param options Types, partitions, batch size, lease, timeouts, attempts, backoff… (see `ConsumerOptions`).
    * @returns The consumer, already running unless `start: false`.
-   * @throws CrmError `VALIDATION` for a bad name, unknown or invalid options, a handler that is not a
-   *   function, or a partition count that differs from the stored consumer's.
+   * @throws CrmError `VALIDATION` for a bad name or one reserved for crmkit's consumers (`crmkit.…`,
+   *   `webhook:…`), unknown or invalid options (or options that are not an object), a handler that is
+   *   not a function, a `from` position beyond the head, or a partition count or type filter that
+   *   differs from the stored consumer's (remove it or use a new name to change them).
    * @example
    * const mailer = await crm.events.consume('mailer', async (event) => {
    *   if (event.type === 'deal.won') await sendThanks(event.data, { idempotencyKey: event.id });
@@ -94,23 +96,31 @@ export interface EventsApi {
   status(name: string): Promise<ConsumerStatus>;
   /** Every consumer of the tenant (also webhook endpoints' and the scheduler's), with its status. */
   consumers(): Promise<ConsumerStatus[]>;
-  /** The parked events (dead letters) of a consumer, oldest first. */
+  /**
+   * The parked events (dead letters) of a consumer, oldest first.
+   *
+   * @throws CrmError `NOT_FOUND` when no consumer has this name; `VALIDATION` for bad options.
+   */
   parked(name: string, options?: { readonly limit?: number; readonly cursor?: string }): Promise<Page<ParkedEvent>>;
   /**
    * Puts parked events back in line (attempts reset, due now).
    *
-   * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer.
+   * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer; `VALIDATION` for a
+   *   reserved name (`crmkit.…`, `webhook:…`). An id given twice counts once.
    */
   replay(name: string, eventIds: readonly string[]): Promise<number>;
   /** Deletes parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
   discard(name: string, eventIds: readonly string[]): Promise<number>;
-  /** Removes a consumer with its checkpoints and backlog; returns whether it existed. */
+  /** Removes a consumer with its checkpoints and backlog; returns whether it existed. @throws CrmError `VALIDATION` for a reserved name. */
   remove(name: string): Promise<boolean>;
   /**
    * Deletes events every consumer is done with (positions up to the slowest checkpoint), for retention.
    * Deleted events leave the timeline too: prune by `types` (high-volume notices) or `before` a date.
    *
-   * @throws CrmError `VALIDATION` for unknown options.
+   * Without any consumer, `through` is required. `prunedThrough` only moves up to the first event kept,
+   * and `head()` never goes back.
+   *
+   * @throws CrmError `VALIDATION` for unknown options, or no `through` while the tenant has no consumer.
    */
   prune(options?: { readonly through?: number; readonly types?: readonly string[]; readonly before?: string }): Promise<PruneReport>;
 }
@@ -134,12 +144,30 @@ const pruneSchema = z.strictObject({
   before: z.optional(timestampInputSchema),
 });
 
+/** Options must be a plain object: an array (or other value) would otherwise pass as "no options". */
+function assertOptionsObject(options: unknown, context: string): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw validationError(context, [{ path: ['options'], code: 'invalid_type', message: 'must be an object' }]);
+  }
+}
+
 /** Consumers started through one crm: stopped by `crm.close()`. */
 export type ConsumerRegistry = Set<ConsumerRunner>;
 
 /** Builds `crm.events` for a context. */
 export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): EventsApi {
   const name = (value: unknown, context: string) => parseInput(consumerNameSchema, value, context);
+  /** A name the caller may start or change: not one of crmkit's own consumers. */
+  const ownName = (value: unknown, context: string) => {
+    const checked = name(value, context);
+    if (isReservedConsumerName(checked)) {
+      throw validationError(context, [{ path: ['name'], code: 'invalid_value', message: `names starting with ${RESERVED_CONSUMER_PREFIXES.map((p) => `"${p}"`).join(' or ')} belong to crmkit's own consumers` }]);
+    }
+    return checked;
+  };
+  /** Distinct ids, in the caller's order (one id twice is one event). */
+  const ids = (value: unknown, context: string) => [...new Set(parseInput(idsSchema, value, context))];
   const status = async (consumer: string): Promise<ConsumerStatus> => {
     const found = await runRead(ctx, (op) => readConsumerStatus(op, consumer));
     if (!found) throw notFound('consumer', consumer);
@@ -147,6 +175,7 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
   };
   return {
     async read(options = {}) {
+      assertOptionsObject(options, 'events.read');
       const parsed = parseInput(readOptionsSchema, options, 'events.read');
       return runRead(ctx, (op) => readFeedPage(op, parsed.after ?? 0, parsed.limit ?? 100, parsed.types ? { types: parsed.types } : {}));
     },
@@ -154,8 +183,9 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
     head: () => runRead(ctx, (op) => feedHead(op)),
 
     async consume(consumerName, handler, options = {}) {
-      const checked = name(consumerName, 'events.consume');
+      const checked = ownName(consumerName, 'events.consume');
       if (typeof handler !== 'function') throw validationError('events.consume', [{ path: ['handler'], code: 'invalid_type', message: 'must be a function' }]);
+      assertOptionsObject(options, 'events.consume');
       const { onPass, ...plain } = (options ?? {}) as ConsumerOptions;
       if (onPass !== undefined && typeof onPass !== 'function') throw validationError('events.consume', [{ path: ['options', 'onPass'], code: 'invalid_type', message: 'must be a function' }]);
       const parsed = parseInput(consumerOptionsSchema, plain, 'events.consume');
@@ -186,7 +216,9 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
       };
     },
 
-    status: (consumer) => status(name(consumer, 'events.status')),
+    async status(consumer) {
+      return status(name(consumer, 'events.status'));
+    },
 
     async consumers() {
       return runRead(ctx, async (op) => {
@@ -202,7 +234,10 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
 
     async parked(consumer, options = {}) {
       const checked = name(consumer, 'events.parked');
+      assertOptionsObject(options, 'events.parked');
       const parsed = parseInput(pageOptionsSchema, options, 'events.parked');
+      // Like status, replay and discard: an unknown consumer is NOT_FOUND, not an empty page.
+      if (!(await runRead(ctx, async (op) => (await consumerPartitions(op, checked)).length > 0))) throw notFound('consumer', checked);
       const page = await listBacklog(ctx, checked, 'parked', parsed.limit ?? 50, parsed.cursor);
       return {
         items: page.items.map((row) => ({ event: row.event, attempts: row.attempts, ...(row.lastError ? { lastError: row.lastError } : {}), parkedAt: row.parkedAt ?? row.updatedAt })),
@@ -210,11 +245,15 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
       };
     },
 
-    replay: (consumer, ids) => replayParked(ctx, name(consumer, 'events.replay'), parseInput(idsSchema, ids, 'events.replay')),
-    discard: (consumer, ids) => discardParked(ctx, name(consumer, 'events.discard'), parseInput(idsSchema, ids, 'events.discard')),
+    async replay(consumer, eventIds) {
+      return replayParked(ctx, ownName(consumer, 'events.replay'), ids(eventIds, 'events.replay'));
+    },
+    async discard(consumer, eventIds) {
+      return discardParked(ctx, ownName(consumer, 'events.discard'), ids(eventIds, 'events.discard'));
+    },
 
     async remove(consumer) {
-      const checked = name(consumer, 'events.remove');
+      const checked = ownName(consumer, 'events.remove');
       for (const runner of registry) {
         if (runner.consumerName === checked) {
           await runner.stop();
@@ -225,6 +264,7 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
     },
 
     async prune(options = {}) {
+      assertOptionsObject(options, 'events.prune');
       const parsed = parseInput(pruneSchema, options, 'events.prune');
       return pruneFeed(ctx, parsed);
     },

@@ -12,6 +12,7 @@ const schedulerOptionsSchema = z.optional(
     maxSleepMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(2_147_483_647))),
     // The notice consumer's lease: the bounds of every feed consumer.
     leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
+    noticeRetentionDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(36_500))),
   }),
 );
 
@@ -28,7 +29,8 @@ export type SchedulerFeature = CrmFeature<'scheduler', Scheduler>;
  * one process that should run timers, or `tick()` from your own job runner. `crm.close()` stops it.
  *
  * @param options Overdue grace (minutes, 0–525 600), batch size (records per transaction, 1–10 000),
- *   longest sleep (ms), notice lease (ms, 100–3 600 000). Checked and copied at once.
+ *   longest sleep (ms), notice lease (ms, 100–3 600 000), notice retention (days, 1–36 500, default 30:
+ *   older notice rows are deleted by each tick). Checked and copied at once.
  * @returns The feature to pass to `createCrm({ features })`.
  * @throws CrmError `VALIDATION` for unknown or out-of-range options.
  * @example

@@ -51,6 +51,8 @@ export interface TickReport {
   readonly delivered: number;
   /** Batches retried because another process or user changed the same records (never thrown). */
   readonly retried: number;
+  /** Notice records deleted because they were older than `noticeRetentionDays`. */
+  readonly prunedNotices: number;
 }
 
 /** Options of the scheduler feature. */
@@ -66,6 +68,15 @@ export interface SchedulerOptions {
    * delivers them once the lease expired.
    */
   readonly leaseMs?: number;
+  /**
+   * Days a recorded notice's row (`notification`, the idempotency key that makes each notice be
+   * recorded once) is kept after it was due (default 30, 1–36 500). Each tick deletes older ones, so
+   * the table does not grow forever. Delivery does not depend on it: the notice's event is in the
+   * feed and the notice consumer's checkpoint and backlog say what was delivered. Once a task's or
+   * deal's watermark moved past a notice it is not computed again, so only a due date moved back to
+   * the very same time more than this long after could record that notice again.
+   */
+  readonly noticeRetentionDays?: number;
 }
 
 /** The feed consumer that hands recorded notices to handlers, in one process of the fleet each. */
@@ -94,6 +105,7 @@ export class Scheduler {
   private readonly batchSize: number;
   private readonly maxSleepMs: number;
   private readonly leaseMs: number;
+  private readonly noticeRetentionMs: number;
   private notices: ConsumerRunner | undefined;
   /** The last tick left notices to other processes' leases: look again when those could expire. */
   private othersHoldNotices = false;
@@ -107,6 +119,7 @@ export class Scheduler {
     this.batchSize = options.batchSize ?? 100;
     this.maxSleepMs = options.maxSleepMs ?? 3_600_000;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.noticeRetentionMs = (options.noticeRetentionDays ?? 30) * 86_400_000;
   }
 
   /** True between `start()` and `stop()`. */
@@ -199,7 +212,7 @@ export class Scheduler {
   }
 
   private async runTick(): Promise<TickReport> {
-    const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0 };
+    const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0 };
     const runner = await this.retrying(counts, () => this.noticeRunner());
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
     // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
@@ -208,6 +221,7 @@ export class Scheduler {
     while (await this.retrying(counts, () => this.processRottingBatch(counts)));
     const drained = runner ? await this.retrying(counts, () => runner.drain()) : undefined;
     counts.delivered = drained ? drained.handled : 0;
+    while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
     this.othersHoldNotices = drained?.leasedElsewhere ?? true;
     if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered > 0) {
       this.ctx.logger.info('crmkit: scheduler tick', { ...counts });
@@ -249,7 +263,8 @@ export class Scheduler {
       handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(this.leaseMs / 3))),
       maxAttempts: 3,
     });
-    await ensureConsumer(this.ctx, config);
+    // crmkit defines this consumer's types: a newer version may add one.
+    await ensureConsumer(this.ctx, config, { retype: true });
     this.notices = new ConsumerRunner(
       this.ctx,
       {
@@ -264,7 +279,25 @@ export class Scheduler {
     return this.notices;
   }
 
-  /** Records a notice once: skipped when its key is in the outbox already. */
+  /** Deletes one batch of notice rows due longer ago than the retention; true when a full batch went. */
+  private async pruneNoticeBatch(counts: { prunedNotices: number }): Promise<boolean> {
+    const cutoff = new Date(this.ctx.clock.now() - this.noticeRetentionMs).toISOString();
+    const filter = { op: 'lt' as const, field: 'at', value: cutoff };
+    // A read first: most ticks find nothing to prune, and a write transaction would take the write lock.
+    if (!(await runRead(this.ctx, async (op) => (await op.query('notification', { filter, limit: 1 })).rows.length > 0))) return false;
+    const deleted = await runWrite(this.ctx, async (op) => {
+      const { rows } = await op.query<NotificationRecord>('notification', { filter, sort: [{ field: 'at' }], limit: this.batchSize });
+      for (const row of rows) await op.remove('notification', row);
+      return rows.length;
+    });
+    counts.prunedNotices += deleted;
+    return deleted === this.batchSize;
+  }
+
+  /**
+   * Records a notice once: skipped when its key is in the outbox already. `known` lives for one batch
+   * (one transaction) only, so the scheduler keeps no memory across batches or ticks.
+   */
   private async recordNotice(
     op: Operation,
     kind: NotificationRecord['kind'],

@@ -5,7 +5,8 @@ import type { RecordBase } from '../schema/record.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
 import { DeferEvent, type EventHandler } from '../consumers/consumer-options.js';
-import { describeFailure, reconfigurePartitions } from '../consumers/consumer-rows.js';
+import { reconfigurePartitions } from '../consumers/consumer-rows.js';
+import { describeFailure } from '../consumers/describe-failure.js';
 import { signPayload } from './signing.js';
 import type { ResolvedWebhooks, WebhookFetch } from './webhook-options.js';
 

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createTestCrm } from '@crmkit/core/testing';
+import { describeFailure, MAX_FAILURE_TEXT } from '../../src/consumers/describe-failure.js';
+
+function circular(): unknown {
+  const value: Record<string, unknown> = { name: 'loop' };
+  value.self = value;
+  return value;
+}
+
+const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+revoke();
+
+/** Values a handler may throw that JSON.stringify (or String) cannot handle. */
+const awkward: [string, () => unknown][] = [
+  ['a BigInt', () => 5n],
+  ['a circular object', circular],
+  ['an object whose toJSON throws', () => ({ toJSON: () => { throw new Error('no json'); } })],
+  ['an object without a prototype', () => Object.create(null) as unknown],
+  ['an Error whose message getter throws', () => Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter'); } })],
+  ['a revoked proxy', () => revoked],
+  ['a symbol', () => Symbol('s')],
+  ['undefined', () => undefined],
+];
+
+describe('handler failures: describing what was thrown', () => {
+  it('never throws and stays bounded, whatever the value', () => {
+    for (const [, make] of awkward) {
+      const text = describeFailure(make());
+      expect(typeof text).toBe('string');
+      expect(text.length).toBeGreaterThan(0);
+    }
+    expect(describeFailure(5n)).toBe('5');
+    expect(describeFailure(new TypeError('bad'))).toBe('TypeError: bad');
+    expect(describeFailure('x'.repeat(5000))).toHaveLength(MAX_FAILURE_TEXT + 1);
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }), (value) => {
+        const text = describeFailure(value);
+        return typeof text === 'string' && text.length >= 1 && text.length <= MAX_FAILURE_TEXT + 1;
+      }),
+    );
+  });
+
+  it.each(awkward)('records the attempt and parks the event after maxAttempts when the handler throws %s', async (_, make) => {
+    const { crm, clock } = await createTestCrm();
+    const contact = await crm.contacts.create({ name: 'Poison' });
+    let calls = 0;
+    const consumer = await crm.events.consume(
+      'awkward',
+      () => {
+        calls++;
+        throw make();
+      },
+      { start: false, partitions: 1, maxAttempts: 2, backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 } },
+    );
+    expect(await consumer.drain()).toMatchObject({ failed: 1, parked: 0 });
+    const failing = await consumer.status();
+    expect(failing).toMatchObject({ pending: 1, parked: 0, failures: 1, lag: 0 });
+    expect(typeof failing.lastError?.message).toBe('string');
+    clock.advance(1000);
+    expect(await consumer.drain()).toMatchObject({ parked: 1 });
+    expect(calls).toBe(2);
+    expect(await consumer.status()).toMatchObject({ pending: 0, parked: 1, failures: 2 });
+    const parked = await crm.events.parked('awkward');
+    expect(parked.items.map((p) => [p.event.subjectId, p.attempts])).toEqual([[contact.id, 2]]);
+    expect(parked.items[0]!.lastError!.message.length).toBeGreaterThan(0);
+  });
+});
