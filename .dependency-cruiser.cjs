@@ -2,10 +2,10 @@
 // - no import cycles (type-only imports count too);
 // - the layers below the services (schema, domain, query, errors, events, storage) import no service;
 // - the domain stays pure: no storage, no services, no features;
-// - core never imports an opt-in feature (reports, scoring, scheduler, observe) nor the test kit.
+// - core never imports an opt-in feature (reports, scoring, scheduler, observe, access) nor the test kit.
 const CORE = 'packages/core/src/';
 const SERVICES = `${CORE}(crm|cards|leads|contacts|companies|deals|funnel|pipelines|assignment|tasks|calendar|activities|timeline|custom-fields)/`;
-const FEATURES = `${CORE}(reports|scoring|scheduler|observe)/`;
+const FEATURES = `${CORE}(reports|scoring|scheduler|observe|access)/`;
 const LOWER = `${CORE}(schema|domain|query|errors|events|storage)/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -10,6 +10,7 @@ export const alias = {
   '@crmkit/core/scoring': src('./packages/core/src/scoring/index.ts'),
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),
   '@crmkit/core/observe': src('./packages/core/src/observe/index.ts'),
+  '@crmkit/core/access': src('./packages/core/src/access/index.ts'),
   '@crmkit/core/storage': src('./packages/core/src/storage/index.ts'),
   '@crmkit/core': src('./packages/core/src/index.ts'),
   '@crmkit/storage-sqlite': src('./packages/storage-sqlite/src/index.ts'),

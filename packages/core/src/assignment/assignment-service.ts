@@ -46,6 +46,7 @@ export class AssignmentService {
   async createStrategy(input: AssignmentStrategyInput): Promise<AssignmentStrategy> {
     const parsed = parseInput(assignmentStrategyInputSchema, input, 'assignment.createStrategy');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('setting', 'update');
       const { id, ...fields } = parsed;
       const strategy = compact({ ...newRecordBase(id ?? op.newId('assignmentRule'), op.tenantId, op.now), ...fields, cursor: -1 }) as AssignmentStrategy;
       await op.insert('assignmentStrategy', strategy);
@@ -59,6 +60,7 @@ export class AssignmentService {
     const strategyId = parseId(id, 'assignment.updateStrategy');
     const parsed = parseInput(updateSchema, patch, 'assignment.updateStrategy');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('setting', 'update');
       const current = await op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
       assertExpectedVersion('assignmentStrategy', current, parsed.version);
       const next = reviseRecord(current, op.now, (d) => {
@@ -81,12 +83,18 @@ export class AssignmentService {
   /** Reads a strategy. @throws CrmError `NOT_FOUND`. */
   async getStrategy(id: string): Promise<AssignmentStrategy> {
     const strategyId = parseId(id, 'assignment.getStrategy');
-    return runRead(this.ctx, (op) => op.require<AssignmentStrategy>('assignmentStrategy', strategyId));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('setting', 'read');
+      return op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
+    });
   }
 
   /** Lists strategies, by entity and name. */
   async listStrategies(): Promise<AssignmentStrategy[]> {
-    return runRead(this.ctx, async (op) => (await op.query<AssignmentStrategy>('assignmentStrategy', { sort: [{ field: 'entity' }, { field: 'name' }] })).rows);
+    return runRead(this.ctx, async (op) => {
+      op.guard?.require('setting', 'read');
+      return (await op.query<AssignmentStrategy>('assignmentStrategy', { sort: [{ field: 'entity' }, { field: 'name' }] })).rows;
+    });
   }
 
   /**
@@ -98,7 +106,7 @@ export class AssignmentService {
     const target = parseInput(refSchema, ref, 'assignment.assign');
     const sid = parseId(strategyId, 'assignment.assign', 'strategyId');
     return runWrite(this.ctx, async (op) => {
-      const record = await op.require<Lead | Deal>(target.type, target.id);
+      const record = await op.requireFor<Lead | Deal>(target.type, target.id, 'assign');
       return assignIn(op, target.type, record, sid);
     });
   }

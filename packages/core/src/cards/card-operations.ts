@@ -7,6 +7,7 @@ import type { RecordBase } from '../schema/record.js';
 import type { Operation, EventRef } from '../crm/operation.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** A client-card record: lead, contact or company. */
 export interface CardRecord extends RecordBase {
@@ -41,7 +42,10 @@ export async function createCard<T extends CardRecord>(
   config: CardConfig<T>,
   parsed: { readonly id?: string; readonly custom?: Record<string, unknown>; readonly tags?: readonly string[] } & Record<string, unknown>,
   context: string,
+  /** Check the new record against the principal's `create` scope (false when the caller checks it later). */
+  checkScope = true,
 ): Promise<T> {
+  op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
   await checkReferences(op, context, config.references(parsed));
   const definitions = await op.ctx.customFields.load(op.tx, config.entity);
   const { values, issues } = applyCustomValues(definitions, parsed.custom, undefined);
@@ -57,6 +61,7 @@ export async function createCard<T extends CardRecord>(
     searchKeys: [] as string[],
   }) as unknown as T;
   const record = { ...draft, searchKeys: config.searchKeys(draft) } as T;
+  if (checkScope) op.guard?.checkWritten(config.entity, 'create', undefined, record);
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { [config.entity]: record } as never, config.refs(record));
@@ -71,8 +76,9 @@ export async function updateCard<T extends CardRecord>(
   parsed: { readonly version?: number; readonly custom?: Record<string, unknown> } & Record<string, unknown>,
   context: string,
 ): Promise<T> {
-  const record = await op.require<T>(config.entity, id);
+  const record = await op.requireFor<T>(config.entity, id, 'update');
   assertExpectedVersion(config.entity, record, parsed.version);
+  op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
   await checkReferences(op, context, config.references(parsed));
   const definitions = await op.ctx.customFields.load(op.tx, config.entity);
   const { values, issues } = applyCustomValues(definitions, parsed.custom, record.custom);
@@ -84,6 +90,7 @@ export async function updateCard<T extends CardRecord>(
     applyPatch(target, { searchKeys: config.searchKeys(draft as T) }, ['searchKeys']);
   });
   if (next === record) return record;
+  op.guard?.checkWritten(config.entity, 'update', record, next);
   await op.update(config.entity, record, next);
   const event = `${config.entity}.updated` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { changes: diffRecords(record, next) } as never, config.refs(next));

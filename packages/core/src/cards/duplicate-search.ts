@@ -52,7 +52,8 @@ export async function findDuplicates(
     let probe: DuplicateProbe;
     let selfId: string | undefined;
     if (typeof target === 'string') {
-      probe = await op.require<Lead>('lead', target);
+      const lead = await op.requireReadable<Lead>('lead', target);
+      probe = op.guard ? op.guard.project('lead', lead) : lead;
       selfId = target;
     } else probe = target;
     const keys = duplicateKeys(probe, 'person');
@@ -60,12 +61,14 @@ export async function findDuplicates(
     const results: DuplicateCandidate[] = [];
     for (const entity of opts.entities ?? (['lead', 'contact', 'company'] as const)) {
       const { rows } = await op.query<Lead | Contact | Company>(entity, {
-        filter: { op: 'containsAny', field: 'searchKeys', values: keys },
+        filter: op.scoped(entity, { op: 'containsAny', field: 'searchKeys', values: keys }),
         sort: [{ field: 'createdAt', direction: 'desc' }],
         limit: CANDIDATES_PER_ENTITY,
       });
-      for (const record of rows) {
-        if (record.id === selfId) continue;
+      for (const stored of rows) {
+        if (stored.id === selfId) continue;
+        // Compared on what the principal may read only: a hidden e-mail never explains a match.
+        const record = op.guard ? op.guard.project(entity, stored) : stored;
         const { score, reasons } = scoreDuplicate(probe, 'person', record, entity === 'company' ? 'company' : 'person');
         if (reasons.length && score >= (opts.minScore ?? 0.5)) results.push({ entity, record, score, reasons } as DuplicateCandidate);
       }

@@ -46,7 +46,7 @@ export class CompanyService {
   /** Reads a company. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Company> {
     const companyId = parseId(id, 'companies.get');
-    return runRead(this.ctx, (op) => op.require<Company>('company', companyId));
+    return runRead(this.ctx, (op) => op.requireReadable<Company>('company', companyId));
   }
 
   /** Changes a company's fields; `null` clears one; `version` makes it conditional. */
@@ -70,13 +70,14 @@ export class CompanyService {
     const companyId = parseId(id, 'companies.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'companies.remove');
     return runWrite(this.ctx, async (op) => {
-      const company = await op.require<Company>('company', companyId);
+      const company = await op.requireFor<Company>('company', companyId, 'delete');
       assertExpectedVersion('company', company, version);
       const violations: RuleViolation[] = [];
       for (const entity of ['contact', 'deal'] as const) {
         const { rows } = await op.query(entity, { filter: { op: 'eq', field: 'companyId', value: company.id }, limit: 10 });
         if (rows.length) {
-          violations.push({ rule: `company.has${entity === 'contact' ? 'Contacts' : 'Deals'}`, message: `company ${company.name} still has ${entity}s`, data: { ids: rows.map((r) => r.id) } });
+          const ids = rows.filter((r) => !op.guard || op.guard.canRead(entity, r)).map((r) => r.id);
+          violations.push({ rule: `company.has${entity === 'contact' ? 'Contacts' : 'Deals'}`, message: `company ${company.name} still has ${entity}s`, data: { ids } });
         }
       }
       if (violations.length) throw ruleViolation(violations);

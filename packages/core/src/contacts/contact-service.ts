@@ -41,7 +41,7 @@ export class ContactService {
   /** Reads a contact. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Contact> {
     const contactId = parseId(id, 'contacts.get');
-    return runRead(this.ctx, (op) => op.require<Contact>('contact', contactId));
+    return runRead(this.ctx, (op) => op.requireReadable<Contact>('contact', contactId));
   }
 
   /** Changes a contact's fields; `null` clears one; `version` makes it conditional. */
@@ -65,11 +65,13 @@ export class ContactService {
     const contactId = parseId(id, 'contacts.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'contacts.remove');
     return runWrite(this.ctx, async (op) => {
-      const contact = await op.require<Contact>('contact', contactId);
+      const contact = await op.requireFor<Contact>('contact', contactId, 'delete');
       assertExpectedVersion('contact', contact, version);
       const { rows } = await op.query('deal', { filter: { op: 'eq', field: 'contactId', value: contact.id }, limit: 10 });
       if (rows.length) {
-        throw ruleViolation([{ rule: 'contact.hasDeals', message: `contact ${contact.name} still has deals`, data: { dealIds: rows.map((d) => d.id) } }]);
+        // Deals the principal cannot read block the removal too, without their ids being shown.
+        const dealIds = rows.filter((d) => !op.guard || op.guard.canRead('deal', d)).map((d) => d.id);
+        throw ruleViolation([{ rule: 'contact.hasDeals', message: `contact ${contact.name} still has deals`, data: { dealIds } }]);
       }
       await op.remove('contact', contact);
       op.record('contact.removed', { type: 'contact', id: contact.id }, { contact }, CONTACT_CARD.refs(contact));

@@ -7,6 +7,7 @@ import type { FeatureHooks } from './feature-hooks.js';
 import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
 import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
+import type { AccessGuard, Principal } from './access-guard.js';
 
 /** Who is acting: recorded on every event. */
 export interface Actor {
@@ -28,6 +29,12 @@ export interface CrmContext {
   readonly settings: SettingsCache;
   /** Extension points filled by the crm's features (see `CrmFeature`). */
   readonly hooks: FeatureHooks;
+  /** Tells caches when the tenant's configuration changed (also in another process). */
+  readonly revision: ConfigRevision;
+  /** The principal a view acts for (`crm.as`); absent on the crm itself, which is trusted. */
+  readonly principal?: Principal;
+  /** A view's state: the access guard its latest operation used (for projecting results). */
+  readonly view?: { guard: AccessGuard | undefined };
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
 }

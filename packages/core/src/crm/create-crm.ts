@@ -25,6 +25,9 @@ import { AssignmentService } from '../assignment/assignment-service.js';
 import { CalendarService } from '../calendar/calendar-service.js';
 import { TaskService } from '../tasks/task-service.js';
 import { EventLogService, readTimeline } from '../timeline/timeline-service.js';
+import type { AccessGuard, Principal } from './access-guard.js';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import type { CrmEventHandler } from './event-bus.js';
 
 /** Options of `createCrm`. */
 export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly CrmFeature[]> {
@@ -58,8 +61,12 @@ const optionsSchema = z.object({
   defaultCurrency: z.optional(currencySchema),
 });
 
-/** The core services of a context (a crm, later each view of it). */
-function coreServices(ctx: CrmContext, close: () => Promise<void>): Crm {
+const nameList = z.array(z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,128}$/, 'must be 1-128 letters, digits or ._@:+-'))).check(z.maxLength(100));
+/** A principal of `crm.as`: a user id, optionally the roles and teams the host resolved for it. */
+const principalSchema = z.strictObject({ userId: userIdSchema, roles: z.optional(nameList), teamIds: z.optional(nameList) });
+
+/** The core services of a context (a crm, or a view of it). */
+function coreServices(ctx: CrmContext, close: () => Promise<void>, as: (principal: Principal) => Crm): Crm {
   return {
     tenantId: ctx.tenantId,
     leads: new LeadService(ctx),
@@ -76,12 +83,18 @@ function coreServices(ctx: CrmContext, close: () => Promise<void>): Crm {
     tasks: new TaskService(ctx),
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => ctx.bus.on(name, handler),
+    as,
     close,
   };
 }
 
-/** Adds each feature's API as a lazy property: built on first read, once per crm. */
-function attachFeatures(crm: Crm, ctx: CrmContext, runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[]): void {
+/** Adds each feature's API as a lazy property: built on first read, once per crm or view. */
+function attachFeatures(
+  crm: Crm,
+  ctx: CrmContext,
+  runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[],
+  wrap: (path: string, api: unknown) => unknown = (_, api) => api,
+): void {
   for (const [key, runtime] of runtimes) {
     let api: unknown;
     let built = false;
@@ -89,13 +102,64 @@ function attachFeatures(crm: Crm, ctx: CrmContext, runtimes: readonly (readonly 
       enumerable: true,
       get: () => {
         if (!built) {
-          api = runtime.api(ctx, crm);
+          api = wrap(key, runtime.api(ctx, crm));
           built = true;
         }
         return api;
       },
     });
   }
+}
+
+const SERVICE_KEYS = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks'] as const;
+
+/**
+ * A view of a crm acting for `principal`: the same storage, caches, event bus and features, with
+ * the principal as acting user and (with the access feature) its record and field rules applied.
+ * Nothing is read or validated against storage here: views are cheap, one per request.
+ */
+function createView(
+  root: CrmContext,
+  principal: Principal,
+  runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[],
+): Crm {
+  const state: { guard: AccessGuard | undefined } = { guard: undefined };
+  const ctx: CrmContext = { ...root, actor: { userId: principal.userId }, principal, view: state };
+  const access = root.hooks.access;
+  const forbidden = () => {
+    throw new CrmError('FORBIDDEN', 'A view cannot make another view: call as() on the crm itself', { action: 'crm.as', reason: 'views act for one principal' });
+  };
+  const view = coreServices(ctx, async () => undefined, forbidden);
+  let wrap = (_: string, api: unknown) => api;
+  if (access) {
+    const guardOf = async () => state.guard ?? (await root.storage.transaction('r', (tx) => access.guard(tx, principal)));
+    wrap = (path, api) => (api && typeof api === 'object' ? access.wrap(path, api, guardOf) : api);
+    const target = view as unknown as Record<string, unknown>;
+    for (const key of SERVICE_KEYS) target[key] = wrap(key, target[key]);
+    target.timeline = (wrap('crm', { timeline: view.timeline }) as { timeline: Crm['timeline'] }).timeline;
+    view.on = <K extends CrmEventName | '*'>(name: K, handler: CrmEventHandler<K>) => {
+      // Batches are filtered (and projected) in order, one after another, off the committing call.
+      let chain: Promise<unknown> = Promise.resolve();
+      return root.bus.onBatch((events, rows) => {
+        const wanted = events.filter((e) => name === '*' || e.type === name);
+        if (wanted.length === 0) return;
+        chain = chain
+          .then(() => access.visibleEvents(root.storage, principal, wanted, rows))
+          .then((visible: CrmEvent[]) => {
+            for (const event of visible) {
+              try {
+                (handler as (e: CrmEvent) => void)(event);
+              } catch (error) {
+                root.logger.error('crmkit: an event handler threw', { event: event.type, error });
+              }
+            }
+          })
+          .catch((error: unknown) => root.logger.error('crmkit: filtering events for a view failed', { error }));
+      });
+    };
+  }
+  attachFeatures(view, ctx, runtimes, wrap);
+  return view;
 }
 
 function checkFeatures(features: readonly CrmFeature[]): void {
@@ -163,6 +227,7 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     storage,
     tenantId: parsed.tenantId,
     actor: parsed.actor,
+    revision,
     clock: options.clock ?? systemClock,
     random,
     newId: createIdGenerator(random),
@@ -202,7 +267,11 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     bus.clear();
     if (options.closeStorage !== false) await storage.close();
   };
-  const crm = coreServices(ctx, close);
+  const as = (principal: Principal): Crm => {
+    ctx.assertOpen();
+    return createView(ctx, parseInput(principalSchema, principal, 'crm.as'), runtimes);
+  };
+  const crm = coreServices(ctx, close, as);
   attachFeatures(crm, ctx, runtimes);
   return crm as Crm & FeatureApis<F>;
 }

@@ -9,6 +9,7 @@ import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { entitySchemaOf } from '../storage/storage-schema.js';
 import type { Operation } from './operation.js';
+import { readEventPage } from './visible-events.js';
 
 /** Options of every `list` method. */
 export interface ListOptions<F extends string = string> {
@@ -91,6 +92,8 @@ export async function prepareQuery(
   if (issues.length) throw validationError(context, issues);
   const filter = where as Filter | undefined;
   const sort = (orderBy as SortSpec[] | undefined) ?? defaultOrder;
+  // Filtering or sorting by a field one may not read would reveal it: refused, not silently ignored.
+  op.guard?.checkReadFields(entity, [...filterFields(filter), ...sort.map((s) => s.field)], context);
   return { filter, sort, customTypes: customTypesOf([...filterFields(filter), ...sort.map((s) => s.field)], resolve) };
 }
 
@@ -127,8 +130,13 @@ export async function listRecords<T extends RecordBase>(
   }
   const { filter, sort, customTypes } = await prepareQuery(op, entity, opts.where, opts.orderBy, context, defaultOrder, issues);
   if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
+  const combined = internalFilter ? (filter ? { op: 'and' as const, filters: [internalFilter, filter] } : internalFilter) : filter;
+  if (entity === 'event' && op.guard) {
+    // Event visibility follows each event's subject: read page by page until full (see readEventPage).
+    return readEventPage(op, combined, sort, (opts.limit as number | undefined) ?? 50, opts.cursor as string | undefined) as unknown as Promise<Page<T>>;
+  }
   const { rows, nextCursor } = await op.query<T>(entity, {
-    filter: internalFilter ? (filter ? { op: 'and', filters: [internalFilter, filter] } : internalFilter) : filter,
+    filter: op.scoped(entity, combined),
     sort,
     limit: (opts.limit as number | undefined) ?? 50,
     after: opts.cursor as string | undefined,
@@ -146,5 +154,7 @@ export async function aggregateRecords(op: Operation, entity: string, options: u
     ...(spec.groupBy ?? []),
     ...Object.values(spec.metrics).flatMap((m) => [...('field' in m ? [m.field] : []), ...filterFields(m.where)]),
   ];
-  return op.tx.aggregate(entity, op.tenantId, { ...spec, customTypes: customTypesOf(fields, resolve) });
+  op.guard?.checkReadFields(entity, fields, context);
+  const filter = op.scoped(entity, spec.filter);
+  return op.tx.aggregate(entity, op.tenantId, { ...spec, ...(filter ? { filter } : {}), customTypes: customTypesOf(fields, resolve) });
 }

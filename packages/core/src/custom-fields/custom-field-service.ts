@@ -42,6 +42,7 @@ export class CustomFieldService {
   async define(input: CustomFieldDefineInput): Promise<CustomFieldDefinition> {
     const parsed = parseInput(customFieldDefineInputSchema, input, 'customFields.define');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('customField', 'create');
       const definition = compact({
         ...newRecordBase(definitionId(parsed.entity, parsed.key), op.tenantId, op.now),
         ...parsed,
@@ -71,6 +72,7 @@ export class CustomFieldService {
     const { version, ...rest } = patch ?? {};
     const parsed = parseInput(customFieldUpdateInputSchema, rest, 'customFields.update');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('customField', 'update');
       const current = await op.require<CustomFieldDefinition>('customField', definitionId(address.entity, address.key));
       if (version !== undefined && version !== current.version) throw conflict('customField', current.id, version, current.version);
       if (parsed.options && current.type !== 'select' && current.type !== 'multiselect') {
@@ -92,6 +94,7 @@ export class CustomFieldService {
   async list(entity?: CustomizableEntity): Promise<CustomFieldDefinition[]> {
     if (entity !== undefined) parseInput(z.enum(CUSTOMIZABLE_ENTITIES), entity, 'customFields.list');
     return runRead(this.ctx, async (op) => {
+      op.guard?.require('customField', 'read');
       const { rows } = await op.query<CustomFieldDefinition>('customField', {
         ...(entity ? { filter: { op: 'eq' as const, field: 'entity', value: entity } } : {}),
         sort: [{ field: 'entity' }, { field: 'key' }],

@@ -72,6 +72,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
   const issues: ValidationIssue[] = [];
   checkLimit(options.limitPerStage, 'limitPerStage', issues, 500);
   return runRead(ctx, async (op) => {
+    op.guard?.require('pipeline', 'read');
     const pipeline = await op.require<Pipeline>('pipeline', id);
     const { filter, sort, customTypes } = await prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues);
     const shown = pipeline.stages.filter(
@@ -83,7 +84,10 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
     for (const cursor of Object.values(cursors)) decodeCursor(cursor, sort);
 
     const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
-    const base: Filter = filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline;
+    // Cards, counts and totals cover only the deals the principal may read (the scope is pushed down).
+    const base: Filter = op.scoped('deal', filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline)!;
+    // Without read access to amounts, the columns carry counts but no money totals.
+    const money = !op.guard || op.guard.readable('deal', 'value');
     const limit = options.limitPerStage ?? 50;
     const pages: { rows: Deal[]; nextCursor?: string }[] = [];
     for (const stage of shown) {
@@ -102,7 +106,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
       // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
       filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
       groupBy: ['stageKey', 'value.currency'],
-      metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
+      metrics: money ? { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } : { count: { fn: 'count' } },
       customTypes,
     });
     const columns = shown.map((stage, i): BoardColumn => {
@@ -112,7 +116,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
         stage,
         deals: page.rows,
         count: mine.reduce((n, g) => n + (g.values.count as number), 0),
-        totals: mine.map((g) => ({ currency: String(g.group['value.currency']), amount: g.values.amount as number, weighted: g.values.weighted as number })),
+        totals: money ? mine.map((g) => ({ currency: String(g.group['value.currency']), amount: g.values.amount as number, weighted: g.values.weighted as number })) : [],
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       };
     });

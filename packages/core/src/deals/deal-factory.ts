@@ -13,6 +13,7 @@ import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { stageEntryTasks } from '../funnel/stage-entry.js';
 import { buildTasks, insertTasks, withNextStep } from '../tasks/task-writer.js';
 import { checkReferences } from '../crm/references.js';
+import { inputFields } from '../crm/input-fields.js';
 import { dealRefs } from './deal-refs.js';
 import { newStageVisit } from './deal-visits.js';
 
@@ -139,7 +140,7 @@ export async function startDeal(
   if (input.nextStep) {
     const d = built.deal;
     const links = compact({ dealId: d.id, contactId: d.contactId, companyId: d.companyId, ownerId: input.nextStep.ownerId ?? d.ownerId });
-    tasks.push(...(await buildTasks(op, [{ ...input.nextStep, ...links } as TaskDraft], context, ['nextStep'])));
+    tasks.push(...(await buildTasks(op, [{ ...input.nextStep, ...links } as TaskDraft], context, ['nextStep'], [d])));
   }
   if (pipeline.settings.strictNextStep && tasks.length === 0) {
     throw ruleViolation([{ rule: 'strict.nextStepRequired', message: `strict pipeline: a new deal needs a next step (give nextStep)`, data: { stage: stage.key } }]);
@@ -154,6 +155,7 @@ export async function startDeal(
  * prices line items, writes the deal, its first stage visit and its first tasks, and records `deal.created`.
  */
 export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
+  op.guard?.checkWriteFields('deal', inputFields('deal', input), context);
   const pipeline = await resolvePipeline(op, input.pipelineId, context);
   const stage = resolveStartStage(pipeline, input.stageKey, context);
   await checkReferences(op, context, [
@@ -163,6 +165,7 @@ export async function createDealIn(op: Operation, input: ParsedDealCreate, conte
   ]);
   const definitions = await op.ctx.customFields.load(op.tx, 'deal');
   const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, context);
+  op.guard?.checkWritten('deal', 'create', undefined, deal);
   await op.insert('deal', deal);
   await op.insert('stageVisit', visit);
   await insertTasks(op, tasks);

@@ -9,6 +9,7 @@ import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } 
 import { insertTasks } from '../tasks/task-writer.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** Options of `crm.deals.createMany`. */
 export interface CreateManyOptions {
@@ -39,7 +40,8 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       const rows = await op.getMany(entity, chunk);
-      rows.forEach((row, j) => row && found.add(chunk[j]!));
+      // In a view, links to records outside the read scope are refused like missing ones.
+      rows.forEach((row, j) => row && (!op.guard || op.guard.canRead(entity, row)) && found.add(chunk[j]!));
     }
     inputs.forEach((input, index) => {
       const id = input[field];
@@ -92,7 +94,9 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
         let pipeline = pipelines.get(key);
         if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'deals.createMany')));
         const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'deals.createMany');
+        op.guard?.checkWriteFields('deal', inputFields('deal', input), 'deals.createMany');
         const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, 'deals.createMany');
+        op.guard?.checkWritten('deal', 'create', undefined, deal);
         deals.push(deal);
         dealChunk.push(deal);
         visitChunk.push(visit);

@@ -20,6 +20,7 @@ import { runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 import * as z from 'zod/mini';
 import { produce } from 'immer';
 
@@ -56,7 +57,7 @@ export class DealService {
   /** Reads a deal. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Deal> {
     const dealId = parseId(id, 'deals.get');
-    return runRead(this.ctx, (op) => op.require<Deal>('deal', dealId));
+    return runRead(this.ctx, (op) => op.requireReadable<Deal>('deal', dealId));
   }
 
   /**
@@ -67,8 +68,9 @@ export class DealService {
     const dealId = parseId(id, 'deals.update');
     const parsed = parseInput(dealUpdateInputSchema, patch, 'deals.update');
     return runWrite(this.ctx, async (op) => {
-      const deal = await op.require<Deal>('deal', dealId);
+      const deal = await op.requireFor<Deal>('deal', dealId, 'update');
       assertExpectedVersion('deal', deal, parsed.version);
+      op.guard?.checkWriteFields('deal', inputFields('deal', parsed), 'deals.update');
       await checkReferences(op, 'deals.update', [
         { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
         { entity: 'company', id: parsed.companyId, path: ['companyId'] },
@@ -114,6 +116,7 @@ export class DealService {
         draft.lastActivityAt = op.now;
         delete draft.rottingSince;
       });
+      op.guard?.checkWritten('deal', 'update', deal, stored);
       await op.update('deal', deal, stored);
       op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
       return stored;
@@ -166,6 +169,7 @@ export class DealService {
   async stageHistory(id: string): Promise<StageVisit[]> {
     const dealId = parseId(id, 'deals.stageHistory');
     return runRead(this.ctx, async (op) => {
+      await op.requireReadable('deal', dealId);
       const { rows } = await op.query<StageVisit>('stageVisit', {
         filter: { op: 'eq', field: 'dealId', value: dealId },
         sort: [{ field: 'enteredAt' }, { field: 'id' }],
@@ -231,7 +235,7 @@ export class DealService {
     const dealId = parseId(id, 'deals.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'deals.remove');
     return runWrite(this.ctx, async (op) => {
-      const deal = await op.require<Deal>('deal', dealId);
+      const deal = await op.requireFor<Deal>('deal', dealId, 'delete');
       assertExpectedVersion('deal', deal, version);
       await closeOpenVisit(op, deal, { exitKind: 'removed' });
       await op.remove('deal', deal);

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isCrmError } from '../errors/crm-error.js';
 import { evaluateMove, type FunnelMove, type MoveContext, type MoveEvaluation } from '../domain/funnel/evaluate-move.js';
 import { planMove } from '../domain/funnel/plan-move.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
@@ -91,7 +92,10 @@ async function countVisitPostponement(op: Operation, deal: Deal): Promise<void> 
  * next-step tasks, moves or cancels tasks, and records the move's event.
  */
 export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
-  return runWrite(ctx, (op) => moveIn(op, dealId, move, version, nextStep));
+  return runWrite(ctx, async (op) => {
+    await op.requireFor('deal', dealId, move.type);
+    return moveIn(op, dealId, move, version, nextStep);
+  });
 }
 
 /** Executes a funnel move inside an existing operation (see `executeMove`). */
@@ -107,7 +111,7 @@ export async function moveIn(op: Operation, dealId: string, move: FunnelMove, ve
     const created: Task[] = plan.enter ? await stageEntryTasks(op, plan.deal, plan.enter) : [];
     const links = compact({ dealId: deal.id, contactId: deal.contactId, companyId: deal.companyId });
     if (nextStep) {
-      created.push(...(await buildTasks(op, [{ ...nextStep, ...links, ownerId: nextStep.ownerId ?? deal.ownerId } as TaskDraft], 'deals.move', ['nextStep'])));
+      created.push(...(await buildTasks(op, [{ ...nextStep, ...links, ownerId: nextStep.ownerId ?? deal.ownerId } as TaskDraft], 'deals.move', ['nextStep'], [plan.deal])));
     }
     if (plan.cancelOpenTasks) {
       for (const task of open) {
@@ -128,7 +132,7 @@ export async function moveIn(op: Operation, dealId: string, move: FunnelMove, ve
         open = open.map((t) => (t.id === task.id ? moved : t));
       } else {
         // No next step yet: postponing creates the follow-up at the new date.
-        created.push(...(await buildTasks(op, [{ subject: `Follow up: ${deal.title}`, type: 'call', dueAt: until, ...links, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) }], 'deals.postpone')));
+        created.push(...(await buildTasks(op, [{ subject: `Follow up: ${deal.title}`, type: 'call', dueAt: until, ...links, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) }], 'deals.postpone', [], [plan.deal])));
       }
       await countVisitPostponement(op, deal);
     }
@@ -191,9 +195,18 @@ export class FunnelService {
     const id = parseId(dealId, 'funnel.check');
     const parsed = parseInput(funnelMoveSchema, move, 'funnel.check') as FunnelMove;
     return runRead(this.ctx, async (op) => {
-      const deal = await op.require<Deal>('deal', id);
+      const deal = await op.requireReadable<Deal>('deal', id);
       const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
-      return evaluateMove(pipeline, deal, parsed, await moveContext(op, deal, options.withNextStep === true));
+      const evaluation = evaluateMove(pipeline, deal, parsed, await moveContext(op, deal, options.withNextStep === true));
+      try {
+        op.guard?.authorize('deal', parsed.type, deal);
+        return evaluation;
+      } catch (error) {
+        // A move the principal may not make is refused like a broken rule: a verdict, nothing written.
+        if (!isCrmError(error, 'FORBIDDEN')) throw error;
+        const violation = { rule: 'access.forbidden', message: error.message, data: { ...error.details } };
+        return { ...evaluation, allowed: false, violations: [violation, ...evaluation.violations] };
+      }
     });
   }
 }

@@ -16,6 +16,7 @@ import { createDealIn } from '../deals/deal-factory.js';
 import { runWrite, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** Options of `crm.leads.convert`. */
 export interface ConvertLeadOptions {
@@ -60,7 +61,8 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
   const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
   if (domain) {
     const { rows } = await op.query<Company>('company', {
-      filter: { op: 'eq', field: 'domain', value: domain },
+      // In a view only companies the principal may read are matched: a link to a hidden one is refused.
+      filter: op.scoped('company', { op: 'eq', field: 'domain', value: domain }),
       sort: [{ field: 'createdAt' }],
       limit: 1,
     });
@@ -72,7 +74,7 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
   let cursor: string | undefined;
   do {
     const page = await op.query<Company>('company', {
-      filter: { op: 'containsAny', field: 'searchKeys', values: keys },
+      filter: op.scoped('company', { op: 'containsAny', field: 'searchKeys', values: keys }),
       sort: [{ field: 'createdAt' }],
       limit: 100,
       ...(cursor ? { after: cursor } : {}),
@@ -87,8 +89,10 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
   const opts = parseInput(optionsSchema, options, 'leads.convert');
   return runWrite(ctx, async (op) => {
-    const lead = await op.require<Lead>('lead', leadId);
+    const lead = await op.requireFor<Lead>('lead', leadId, 'convert');
     assertExpectedVersion('lead', lead, opts.version);
+    op.guard?.checkWriteFields('contact', inputFields('contact', opts.contact), 'leads.convert');
+    if (opts.deal && opts.deal !== true) op.guard?.checkWriteFields('deal', inputFields('deal', opts.deal), 'leads.convert');
     if (lead.status === 'converted' || lead.status === 'disqualified') {
       throw ruleViolation([
         { rule: 'lead.convert.status', message: `cannot convert a ${lead.status} lead (allowed from: new, qualified)`, data: { status: lead.status } },
@@ -99,7 +103,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     // Company: the given one, a match, a new one, or none.
     let company: Company | undefined;
     let companyCreated = false;
-    if (opts.companyId) company = await op.require<Company>('company', opts.companyId);
+    if (opts.companyId) company = await op.requireReadable<Company>('company', opts.companyId);
     else if (opts.companyId === undefined) {
       company = await matchCompany(op, lead);
       if (!company && lead.companyName && opts.createCompany !== false) {
@@ -117,7 +121,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     // Contact: the given one or a new one from the lead's data.
     let contact: Contact;
     let contactCreated = false;
-    if (opts.contactId) contact = await op.require<Contact>('contact', opts.contactId);
+    if (opts.contactId) contact = await op.requireReadable<Contact>('contact', opts.contactId);
     else {
       const input = parseInput(
         contactCreateInputSchema,

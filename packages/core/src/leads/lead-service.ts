@@ -70,8 +70,14 @@ export class LeadService {
     const parsed = parseInput(leadCreateInputSchema, input, 'leads.create');
     const { assignWith } = parseInput(z.strictObject({ assignWith: z.optional(idSchema) }), options, 'leads.create');
     return runWrite(this.ctx, async (op) => {
-      const lead = await this.createIn(op, parsed);
-      return assignWith && !lead.ownerId ? assignIn(op, 'lead', lead, assignWith) : lead;
+      // In a view, a lead nobody routes belongs to its author; a routed one is checked once routed.
+      const routed = assignWith !== undefined && !parsed.ownerId;
+      const input = op.guard && !parsed.ownerId && !routed ? { ...parsed, ownerId: op.ctx.actor!.userId } : parsed;
+      const lead = await createCard(op, LEAD_CARD, input, 'leads.create', !routed);
+      if (!routed) return lead;
+      const assigned = await assignIn(op, 'lead', lead, assignWith);
+      op.guard?.checkWritten('lead', 'create', undefined, assigned);
+      return assigned;
     });
   }
 
@@ -87,7 +93,7 @@ export class LeadService {
    */
   async get(id: string): Promise<Lead> {
     const leadId = parseId(id, 'leads.get');
-    return runRead(this.ctx, (op) => op.require<Lead>('lead', leadId));
+    return runRead(this.ctx, (op) => op.requireReadable<Lead>('lead', leadId));
   }
 
   /**
@@ -114,7 +120,7 @@ export class LeadService {
     const leadId = parseId(id, 'leads.qualify');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.qualify');
     return runWrite(this.ctx, async (op) => {
-      const lead = await op.require<Lead>('lead', leadId);
+      const lead = await op.requireFor<Lead>('lead', leadId, 'update');
       assertExpectedVersion('lead', lead, version);
       requireStatus(lead, ['new', 'disqualified'], 'qualify');
       const next = reviseRecord(lead, op.now, (draft) => {
@@ -138,7 +144,7 @@ export class LeadService {
     const leadId = parseId(id, 'leads.disqualify');
     const parsed = parseInput(disqualifyInputSchema, options, 'leads.disqualify');
     return runWrite(this.ctx, async (op) => {
-      const lead = await op.require<Lead>('lead', leadId);
+      const lead = await op.requireFor<Lead>('lead', leadId, 'update');
       assertExpectedVersion('lead', lead, parsed.version);
       requireStatus(lead, ['new', 'qualified'], 'disqualify');
       const next = reviseRecord(lead, op.now, (draft) => {
@@ -186,7 +192,7 @@ export class LeadService {
     const leadId = parseId(id, 'leads.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.remove');
     return runWrite(this.ctx, async (op) => {
-      const lead = await op.require<Lead>('lead', leadId);
+      const lead = await op.requireFor<Lead>('lead', leadId, 'delete');
       assertExpectedVersion('lead', lead, version);
       requireStatus(lead, ['new', 'qualified', 'disqualified'], 'remove');
       await op.remove('lead', lead);

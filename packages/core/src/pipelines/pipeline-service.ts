@@ -53,6 +53,7 @@ export class PipelineService {
     const { stages, issues } = buildStages(parsed.stages, isDealField);
     if (issues.length) throw validationError('pipelines.create', issues);
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('pipeline', 'create');
       const pipeline: Pipeline = {
         ...newRecordBase(parsed.id ?? op.newId('pipeline'), op.tenantId, op.now),
         name: parsed.name,
@@ -69,7 +70,10 @@ export class PipelineService {
   /** Reads a pipeline. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.get');
-    return runRead(this.ctx, (op) => op.require<Pipeline>('pipeline', pipelineId));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('pipeline', 'read');
+      return op.require<Pipeline>('pipeline', pipelineId);
+    });
   }
 
   /** Renames a pipeline, changes its settings, or archives it (archived pipelines take no new deals). */
@@ -164,6 +168,7 @@ export class PipelineService {
     const stageKey = parseInput(stageKeySchema, key, 'pipelines.removeStage');
     const parsed = parseInput(removeStageSchema, options, 'pipelines.removeStage');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('pipeline', 'update');
       const pipeline = await op.require<Pipeline>('pipeline', pipelineId);
       assertExpectedVersion('pipeline', pipeline, parsed.version);
       const removed = pipeline.stages.find((s) => s.key === stageKey);
@@ -192,6 +197,7 @@ export class PipelineService {
     after?: (op: Operation, next: Pipeline) => Promise<void>,
   ): Promise<Pipeline> {
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('pipeline', 'update');
       const pipeline = await op.require<Pipeline>('pipeline', id);
       assertExpectedVersion('pipeline', pipeline, version);
       const next = change(pipeline);
@@ -206,6 +212,9 @@ export class PipelineService {
 
   /** Lists pipelines, oldest first by default. */
   async list(options?: ListOptions<PipelineField>): Promise<Page<Pipeline>> {
-    return runRead(this.ctx, (op) => listRecords<Pipeline>(op, 'pipeline', options, 'pipelines.list', [{ field: 'createdAt' }]));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('pipeline', 'read');
+      return listRecords<Pipeline>(op, 'pipeline', options, 'pipelines.list', [{ field: 'createdAt' }]);
+    });
   }
 }

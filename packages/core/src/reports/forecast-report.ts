@@ -2,7 +2,7 @@ import { convertMinor, type ExchangeRates } from '../domain/analytics/currency.j
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Operation } from '../crm/operation.js';
-import type { DrillDown, TabularReport } from './report-types.js';
+import { requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface ForecastOptions {
   readonly pipelineId: string;
@@ -48,8 +48,9 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
     ...(options.to ? [{ op: 'lte' as const, field: 'expectedCloseMonth', value: options.to }] : []),
   ];
   await op.require('pipeline', options.pipelineId);
+  requireAmounts(op, 'forecast');
   const groups = await op.tx.aggregate('deal', op.tenantId, {
-    filter: { op: 'and', filters: scope },
+    filter: op.scoped('deal', { op: 'and', filters: scope })!,
     groupBy: ['expectedCloseMonth', 'value.currency'],
     metrics: { deals: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
   });
@@ -68,7 +69,7 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
         const a = convertMinor(c.amount, c.currency, options.convert);
         const w = convertMinor(c.weighted, c.currency, options.convert);
         if (a === undefined || w === undefined) {
-          const { rows } = await op.query<Deal>('deal', { filter: { op: 'and', filters: [monthFilter, { op: 'eq', field: 'value.currency', value: c.currency }] }, sort: [{ field: 'id' }], limit: 1000 });
+          const { rows } = await op.query<Deal>('deal', { filter: op.scoped('deal', { op: 'and', filters: [monthFilter, { op: 'eq', field: 'value.currency', value: c.currency }] }), sort: [{ field: 'id' }], limit: 1000 });
           unconverted.push({ currency: c.currency, dealIds: rows.map((d) => d.id), amount: c.amount, weighted: c.weighted });
         } else {
           amount += a;

@@ -13,7 +13,7 @@ import {
   clearable,
   countrySchema,
 } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
 const domainSchema = z.string().check(
@@ -60,6 +60,7 @@ export const companySchema = z.strictObject({
   custom: customValuesInputSchema,
   lastInteractionAt: z.optional(timestampSchema),
   searchKeys: z.array(z.string()),
+  ...sharedRecordShape,
 });
 /** A company (account): the organisation behind contacts and deals. */
 export type Company = Omit<z.infer<typeof companySchema>, 'custom'> & { readonly custom: CustomValues };

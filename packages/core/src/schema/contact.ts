@@ -14,7 +14,7 @@ import {
   clearable,
   countrySchema,
 } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
 
@@ -61,6 +61,7 @@ export const contactSchema = z.strictObject({
   leadId: z.optional(idSchema),
   lastInteractionAt: z.optional(timestampSchema),
   searchKeys: z.array(z.string()),
+  ...sharedRecordShape,
 });
 /** A person: the client card. */
 export type Contact = Omit<z.infer<typeof contactSchema>, 'custom'> & { readonly custom: CustomValues };

@@ -17,7 +17,7 @@ import {
   clearable,
   countrySchema,
 } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { recordBaseShape, sharedRecordShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 import { nextStepInputSchema } from './task.js';
 import type { CustomValues } from './custom-field.js';
@@ -149,6 +149,7 @@ export const dealSchema = z.strictObject({
   source: optionalText(64),
   tags: tagsSchema,
   custom: customValuesInputSchema,
+  ...sharedRecordShape,
 });
 /** A deal: the order, the client and its stage in the funnel. */
 export type Deal = Omit<z.infer<typeof dealSchema>, 'custom'> & { readonly custom: CustomValues };

@@ -28,7 +28,9 @@ export async function trainModel(op: Operation, options: ScoringOptions): Promis
     { op: 'in', field: 'status', values: ['won', 'lost'] },
     ...(options.pipelineId ? [{ op: 'eq' as const, field: 'pipelineId', value: options.pipelineId }] : []),
   ];
-  const filter: Filter = { op: 'and', filters: scope };
+  // In a view the model learns from the deals the principal may read, over fields it may read.
+  op.guard?.checkReadFields('deal', (options.fields ?? DEFAULT_FEATURES).map(trainingField), 'scoring');
+  const filter: Filter = op.scoped('deal', { op: 'and', filters: scope })!;
   const prior = await op.tx.aggregate('deal', op.tenantId, { filter, groupBy: ['status'], metrics: { n: { fn: 'count' } } });
   const count = (rows: typeof prior, status: string) => (rows.find((r) => r.group.status === status)?.values.n as number) ?? 0;
   const features: Record<string, Record<string, { won: number; lost: number }>> = {};

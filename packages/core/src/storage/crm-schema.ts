@@ -27,6 +27,7 @@ export const leadFields = {
   predictedProbability: 'number',
   tags: 'string[]',
   searchKeys: 'string[]',
+  shareKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
 const lead: EntitySchema = {
@@ -57,6 +58,7 @@ export const contactFields = {
   lastInteractionAt: 'string',
   tags: 'string[]',
   searchKeys: 'string[]',
+  shareKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
 const contact: EntitySchema = {
@@ -84,6 +86,7 @@ export const companyFields = {
   lastInteractionAt: 'string',
   tags: 'string[]',
   searchKeys: 'string[]',
+  shareKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
 const company: EntitySchema = {
@@ -131,6 +134,7 @@ export const dealFields = {
   closedFromStage: 'string',
   predictedProbability: 'number',
   tags: 'string[]',
+  shareKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
 const deal: EntitySchema = {
@@ -181,6 +185,8 @@ export const taskFields = {
   postponeCount: 'number',
   nextNotifyAt: 'string',
   'recurrence.seriesId': 'string',
+  parentOwner: 'string',
+  parentShareKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
 const task: EntitySchema = {
@@ -214,6 +220,8 @@ export const activityFields = {
   companyId: 'string',
   leadId: 'string',
   taskId: 'string',
+  parentOwner: 'string',
+  parentShareKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
 const activity: EntitySchema = {
@@ -273,6 +281,8 @@ export const stageVisitFields = {
   postponeCount: 'number',
   durationMs: 'number',
   closedAs: 'string',
+  parentOwner: 'string',
+  parentShareKeys: 'string[]',
 } as const satisfies Record<string, FieldType>;
 
 const stageVisit: EntitySchema = {
@@ -316,7 +326,7 @@ const notification: EntitySchema = {
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 4,
+  version: 5,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
 };
 

@@ -31,6 +31,7 @@ import { checkReferences } from '../crm/references.js';
 import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
 import { loadTaskTypes } from './task-types.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** What completing a task produced. */
 export interface CompleteTaskResult {
@@ -167,6 +168,7 @@ export class TaskService {
   async create(input: TaskCreateInput): Promise<Task> {
     const parsed = parseInput(taskCreateInputSchema, input, 'tasks.create');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.create');
       await checkReferences(op, 'tasks.create', [
         { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
         { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
@@ -180,6 +182,7 @@ export class TaskService {
       const draft = { ...fields, ownerId: parsed.ownerId ?? op.ctx.actor?.userId, reminders: parsed.reminders ?? type.reminders } as TaskDraft;
       const [task] = await buildTasks(op, [draft], 'tasks.create');
       const record = id ? { ...task!, id } : task!;
+      op.guard?.checkWritten('task', 'create', undefined, record);
       await insertTasks(op, [record]);
       await syncDeal(op, record, (open) => open, false);
       return record;
@@ -189,7 +192,7 @@ export class TaskService {
   /** Reads a task. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Task> {
     const taskId = parseId(id, 'tasks.get');
-    return runRead(this.ctx, (op) => op.require<Task>('task', taskId));
+    return runRead(this.ctx, (op) => op.requireReadable<Task>('task', taskId));
   }
 
   /** Lists tasks (by due time by default). */
@@ -206,7 +209,7 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.complete');
     const parsed = parseInput(completeSchema, options, 'tasks.complete');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
       const drafts: TaskDraft[] = [];
@@ -240,7 +243,7 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.postpone');
     const parsed = parseInput(postponeSchema, options, 'tasks.postpone');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
       const deal = task.dealId ? await op.get<Deal>('deal', task.dealId) : undefined;
@@ -266,7 +269,7 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.cancel');
     const parsed = parseInput(cancelSchema, options, 'tasks.cancel');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
       const occurrence = parsed.series ? undefined : continueSeries(op, task);
@@ -293,8 +296,9 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.update');
     const parsed = parseInput(updateSchema, patch, 'tasks.update');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
+      op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.update');
       const following = parsed.scope === 'following';
       if (parsed.recurrence !== undefined && !following) {
         throw validationError('tasks.update', [{ path: ['recurrence'], code: 'invalid_value', message: 'a new rule applies to the series: use scope "following"' }]);
@@ -348,6 +352,7 @@ export class TaskService {
       });
       if (next === task) return task;
       if (!next.dueAt && next.recurrence) throw validationError('tasks.update', [{ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' }]);
+      op.guard?.checkWritten('task', 'update', task, next);
       await op.update('task', task, next);
       op.record('task.updated', { type: 'task', id: task.id }, { changes: diffRecords(task, next, ['notifiedUntil', 'nextNotifyAt']) }, taskRefs(next));
       if (next.dueAt !== task.dueAt) await syncDeal(op, next, (open) => open, false);
@@ -374,7 +379,7 @@ export class TaskService {
       const base = [{ op: 'eq' as const, field: 'status', value: 'open' }, ...(parsed.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: parsed.ownerId }] : [])];
       const section = async (lower: string | undefined, upper: string) => {
         const filters = [...base, { op: 'lt' as const, field: 'dueAt', value: upper }, ...(lower ? [{ op: 'gte' as const, field: 'dueAt', value: lower }] : [])];
-        return (await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }], limit })).rows;
+        return (await op.query<Task>('task', { filter: op.scoped('task', { op: 'and', filters }), sort: [{ field: 'dueAt' }], limit })).rows;
       };
       return {
         overdue: await section(undefined, op.now),
@@ -390,7 +395,7 @@ export class TaskService {
     return runRead(this.ctx, async (op) => {
       const owners = parsed.ownerIds ? [{ op: 'in' as const, field: 'ownerId', values: parsed.ownerIds }] : [];
       const count = async (filters: { op: 'eq' | 'lt' | 'gte' | 'in'; field: string; value?: unknown; values?: unknown[] }[]) => {
-        const rows = await op.tx.aggregate('task', op.tenantId, { filter: { op: 'and', filters: [...owners, ...filters] as never }, groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } });
+        const rows = await op.tx.aggregate('task', op.tenantId, { filter: op.scoped('task', { op: 'and', filters: [...owners, ...filters] as never }), groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } });
         return new Map(rows.filter((r) => r.group.ownerId !== null).map((r) => [String(r.group.ownerId), r.values.n as number]));
       };
       const open = await count([{ op: 'eq', field: 'status', value: 'open' }]);
@@ -412,6 +417,7 @@ export class TaskService {
   async defineType(input: TaskTypeInput): Promise<TaskTypeDefinition> {
     const parsed = parseInput(taskTypeSchema, input, 'tasks.defineType');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('setting', 'update');
       const [current] = await op.getMany<SettingRecord<TaskTypeDefinition[]>>('setting', ['taskTypes']);
       const list = [...(current?.value ?? []).filter((t) => t.key !== parsed.key), parsed].sort((a, b) => (a.key < b.key ? -1 : 1));
       const known = new Set([...(await loadTaskTypes(op)).map((t) => t.key), parsed.key]);
@@ -431,7 +437,10 @@ export class TaskService {
 
   /** The task types in effect: built-in (call, meeting, email, todo) and the tenant's own. */
   async listTypes(): Promise<TaskTypeDefinition[]> {
-    return runRead(this.ctx, (op) => loadTaskTypes(op));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('setting', 'read');
+      return loadTaskTypes(op);
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { runRead, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
+import { notFound } from '../errors/crm-error.js';
 
 /** Options of `crm.timeline`. */
 export interface TimelineOptions {
@@ -34,7 +35,8 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
     const out: string[] = [];
     let after: string | undefined;
     do {
-      const page = await op.query(entity, { filter, sort: [{ field: 'id' }], limit: 500, ...(after ? { after } : {}) });
+      // Only related records the principal may read bring their history in.
+      const page = await op.query(entity, { filter: op.scoped(entity, filter), sort: [{ field: 'id' }], limit: 500, ...(after ? { after } : {}) });
       out.push(...page.rows.map((r) => r.id));
       after = out.length < LIMITS.ids ? page.nextCursor : undefined;
     } while (after);
@@ -44,7 +46,8 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
     case 'contact': {
       // The leads the contact came from: their history before conversion is the contact's too.
       const contact = await op.get<Contact>('contact', ref.id);
-      add('lead', [contact?.leadId]);
+      const lead = contact?.leadId ? await op.get('lead', contact.leadId) : undefined;
+      if (lead && (!op.guard || op.guard.canRead('lead', lead))) add('lead', [lead.id]);
       add('lead', await ids('lead', { op: 'eq', field: 'converted.contactId', value: ref.id }));
       // Deals linked later still bring their whole history.
       add('deal', await ids('deal', { op: 'eq', field: 'contactId', value: ref.id }));
@@ -57,7 +60,8 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
       break;
     case 'deal': {
       const deal = await op.get<Deal>('deal', ref.id);
-      add('lead', [deal?.leadId]);
+      const lead = deal?.leadId ? await op.get('lead', deal.leadId) : undefined;
+      if (lead && (!op.guard || op.guard.canRead('lead', lead))) add('lead', [lead.id]);
       break;
     }
   }
@@ -78,6 +82,11 @@ export async function readTimelineWithKeys(ctx: CrmContext, ref: RecordRef, opti
   const target = parseInput(recordRefSchema, ref, 'timeline');
   const opts = parseInput(optionsSchema, options, 'timeline');
   return runRead(ctx, async (op) => {
+    if (op.guard) {
+      // The record must be readable; a removed one only by those who read every record of its kind.
+      const row = await op.get(target.type, target.id);
+      if (row ? !op.guard.canRead(target.type, row) : !op.guard.reachesAll(target.type, 'read')) throw notFound(target.type, target.id);
+    }
     const keys = await timelineKeys(op, target);
     const filters: Filter[] = [{ op: 'containsAny', field: 'refs', values: keys }];
     if (opts.types) filters.push({ op: 'in', field: 'type', values: opts.types });

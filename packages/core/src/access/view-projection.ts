@@ -1,0 +1,129 @@
+import { CrmError } from '../errors/crm-error.js';
+import type { AccessGuard } from '../crm/access-guard.js';
+
+/** Turns a method's result into what the principal may see. */
+type Projector = (result: unknown, guard: AccessGuard, args: readonly unknown[]) => unknown;
+
+const record =
+  (entity: string): Projector =>
+  (result, guard) =>
+    result && typeof result === 'object' ? guard.project(entity, result) : result;
+const list =
+  (entity: string): Projector =>
+  (result, guard) =>
+    Array.isArray(result) ? result.map((r: object) => guard.project(entity, r)) : result;
+const page =
+  (entity: string): Projector =>
+  (result, guard) => {
+    const p = result as { items: object[]; nextCursor?: string };
+    return { ...p, items: p.items.map((r) => guard.project(entity, r)) };
+  };
+/** Results that hold no field of a record, or were projected where they were computed. */
+const none: Projector = (result) => result;
+/** Refused in a view: system jobs run on the crm itself. */
+const systemOnly = 'systemOnly' as const;
+
+const pick =
+  (shape: Readonly<Record<string, string>>, lists: Readonly<Record<string, string>> = {}): Projector =>
+  (result, guard) => {
+    if (!result || typeof result !== 'object') return result;
+    const out: Record<string, unknown> = { ...(result as Record<string, unknown>) };
+    for (const [key, entity] of Object.entries(shape)) if (out[key] && typeof out[key] === 'object') out[key] = guard.project(entity, out[key] as object);
+    for (const [key, entity] of Object.entries(lists)) if (Array.isArray(out[key])) out[key] = (out[key] as object[]).map((r) => guard.project(entity, r));
+    return out;
+  };
+
+const CARD = (entity: string) => ({ create: record(entity), get: record(entity), update: record(entity), list: page(entity), remove: none });
+
+/**
+ * How every method of a view's API is projected, by API (`deals`, `reports`, …) and method. Every
+ * method of the core services and of the features is listed (a test checks it), so a new method
+ * cannot hand out unprojected records by omission.
+ */
+export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, Projector | typeof systemOnly>>>> = {
+  leads: {
+    ...CARD('lead'),
+    createIn: none,
+    qualify: record('lead'),
+    disqualify: record('lead'),
+    convert: pick({ lead: 'lead', contact: 'contact', company: 'company', deal: 'deal' }),
+    findDuplicates: none, // projected and scored on what the principal may read, where computed
+  },
+  contacts: CARD('contact'),
+  companies: CARD('company'),
+  deals: {
+    ...CARD('deal'),
+    createMany: list('deal'),
+    board: (result, guard) => {
+      const board = result as { columns: { deals: object[] }[] };
+      return { ...board, columns: board.columns.map((c) => ({ ...c, deals: c.deals.map((d) => guard.project('deal', d)) })) };
+    },
+    stageHistory: none,
+    aggregate: none,
+    advance: record('deal'),
+    postpone: record('deal'),
+    lose: record('deal'),
+    win: record('deal'),
+    reopen: record('deal'),
+  },
+  pipelines: { create: none, get: none, update: none, addStage: none, updateStage: none, reorderStages: none, removeStage: none, list: none, edit: none },
+  customFields: { define: none, update: none, list: none },
+  activities: { log: record('activity'), logIn: none, get: record('activity'), list: page('activity') },
+  eventLog: { list: none }, // events are judged and projected as they are read
+  funnel: { check: none },
+  assignment: { createStrategy: none, updateStrategy: none, getStrategy: none, listStrategies: none, assign: (result, guard, args) => record((args[0] as { type: string }).type)(result, guard, args) },
+  calendar: { get: none, set: none },
+  tasks: {
+    create: record('task'),
+    get: record('task'),
+    list: page('task'),
+    complete: pick({ task: 'task' }, { created: 'task' }),
+    postpone: record('task'),
+    cancel: record('task'),
+    update: record('task'),
+    agenda: pick({}, { overdue: 'task', today: 'task', upcoming: 'task' }),
+    workload: none,
+    defineType: none,
+    listTypes: none,
+  },
+  crm: { timeline: none },
+  reports: {
+    funnel: none,
+    velocity: none,
+    forecast: none,
+    performance: none,
+    customers: none,
+    drill: (result, guard, args) => page((args[0] as { entity: string }).entity)(result, guard, args),
+  },
+  scoring: { model: none, score: none, apply: none },
+  scheduler: { tick: systemOnly, start: systemOnly, stop: systemOnly },
+};
+
+function refuseSystemJob(path: string, method: string): never {
+  throw new CrmError('FORBIDDEN', `${path}.${method} runs as the system: call it on the crm, not on a view`, { action: `${path}.${method}`, reason: 'system job' });
+}
+
+/**
+ * Wraps an API object of a view so each listed method's result is projected with the guard of the
+ * view's operation. Unlisted APIs (observers, access) pass through: they read through wrapped services.
+ */
+export function wrapViewApi<T extends object>(path: string, api: T, guardOf: () => Promise<AccessGuard | undefined>): T {
+  const table = VIEW_PROJECTIONS[path];
+  if (!table) return api;
+  const wrapped = Object.create(api) as Record<string, unknown>;
+  for (const [method, projector] of Object.entries(table)) {
+    const original = (api as Record<string, unknown>)[method];
+    if (typeof original !== 'function') continue;
+    if (projector === systemOnly) {
+      wrapped[method] = () => refuseSystemJob(path, method);
+      continue;
+    }
+    if (projector === none) continue;
+    wrapped[method] = async (...args: unknown[]) => {
+      const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(api, args);
+      const guard = await guardOf();
+      return guard ? projector(result, guard, args) : result;
+    };
+  }
+  return wrapped as T;
+}
