@@ -1,4 +1,4 @@
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { fakeOptions, fakeStorage } from './fake-env.js';
 
@@ -12,3 +12,5 @@ describeStorageConformance(
 );
 
 describeReportsConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));
+
+describeAccessConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));

@@ -1,5 +1,5 @@
 import { afterAll, inject } from 'vitest';
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createPostgresStorage, POSTGRES_CAPABILITIES } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -24,6 +24,11 @@ const url = inject('postgresUrl');
 
   describeReportsConformance('postgres', () => {
     const schema = bed.schemaName('reports');
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+  });
+
+  describeAccessConformance('postgres', () => {
+    const schema = bed.schemaName('access');
     return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
   });
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createSqliteStorage, sqliteCapabilities } from '@crmkit/storage-sqlite';
 
 describeStorageConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }), sqliteCapabilities(false), { numRuns: 100 });
@@ -22,3 +22,5 @@ describeStorageConformance(
 );
 
 describeReportsConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));
+
+describeAccessConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));

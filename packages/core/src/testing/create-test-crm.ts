@@ -5,12 +5,13 @@ import { observers, type ObserversFeature } from '../observe/observe-feature.js'
 import { reports, type ReportsFeature } from '../reports/reports-feature.js';
 import { scheduler, type SchedulerFeature } from '../scheduler/scheduler-feature.js';
 import { scoring, type ScoringFeature } from '../scoring/scoring-feature.js';
+import { access, type AccessFeature } from '../access/access-feature.js';
 import { createMemoryStorage, type MemoryStorage } from '../storage/memory-storage.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
 
 /** The features a test crm has unless `features` says otherwise: all of them. */
-export type AllFeatures = readonly [ReportsFeature, ScoringFeature, SchedulerFeature, ObserversFeature];
+export type AllFeatures = readonly [ReportsFeature, ScoringFeature, SchedulerFeature, ObserversFeature, AccessFeature];
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
   /** Start time of the fake clock (default `2026-01-05T09:00:00.000Z`). */
@@ -29,7 +30,7 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
  * tenant `test`, actor `tester`, silent logger, and every feature (reports, scoring, scheduler,
- * observers) unless `features` lists fewer.
+ * observers, access) unless `features` lists fewer.
  *
  * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.
  * @returns The crm with handles to its fake clock and storage.
@@ -51,7 +52,7 @@ export async function createTestCrm<const F extends readonly CrmFeature[] = AllF
     ...crmOptions,
     storage,
     clock,
-    features: (features ?? [reports(), scoring(), scheduler(), observers()]) as unknown as F,
+    features: (features ?? [reports(), scoring(), scheduler(), observers(), access()]) as unknown as F,
   });
   return { crm: crm as CrmWith<F>, clock, storage };
 }

@@ -3,3 +3,4 @@
 export { describeStorageConformance } from './storage-conformance.js';
 export { describeReportsConformance } from './reports-conformance.js';
 export type { ConformanceFactory, ConformanceOptions, ConformanceSubject } from './harness.js';
+export { describeAccessConformance } from './access-conformance.js';
