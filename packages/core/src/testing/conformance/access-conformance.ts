@@ -11,6 +11,7 @@ import type { StorageAdapter } from '../../storage/storage-adapter.js';
 import type { AccessFeature } from '../../access/access-feature.js';
 import { createFakeClock } from '../fake-clock.js';
 import type { ConformanceFactory, ConformanceSubject } from './harness.js';
+import { accessDifferentialProperty } from './access-differential.js';
 
 type AccessCrm = CrmWith<[AccessFeature, ReportsFeature]>;
 
@@ -171,7 +172,7 @@ async function outcome(promise: Promise<unknown>): Promise<'allowed' | 'NOT_FOUN
  * @example
  * describeAccessConformance('memory', () => createMemoryStorage());
  */
-export function describeAccessConformance(name: string, factory: ConformanceFactory, options: { timeout?: number } = {}): void {
+export function describeAccessConformance(name: string, factory: ConformanceFactory, options: { timeout?: number; numRuns?: number } = {}): void {
   let subjects: ConformanceSubject[] = [];
   const open = async (): Promise<World> => {
     const made = await factory();
@@ -384,6 +385,14 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
       const assigned = await w.root.eventLog.list({ where: { op: 'eq', field: 'type', value: 'deal.assigned' }, limit: 100 });
       expect(assigned.items.map((e) => (e.data as { previousOwnerId: string }).previousOwnerId)).toEqual(['gone', 'gone', 'gone', 'gone', 'gone']);
       expect(await outcome(w.root.access.reassign({ from: 'gone', to: 'gone' }))).toBe('VALIDATION');
+    });
+
+    it('differential: random policies, principals, hierarchies and histories — every list, count, board and report of a view equals the oracle over the rows it may read', async () => {
+      await accessDifferentialProperty(async () => {
+        const made = await factory();
+        const subject = 'adapter' in made ? made : { adapter: made };
+        return { adapter: subject.adapter, ...(subject.dispose ? { dispose: subject.dispose } : {}) };
+      }, options.numRuns ?? 20);
     });
 
     it('the event log and timelines show only events whose subject is readable now, pages stay full, and counts of hidden events never show', async () => {
