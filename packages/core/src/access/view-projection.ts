@@ -20,8 +20,9 @@ const page =
   };
 /** Results that hold no field of a record, or were projected where they were computed. */
 const none: Projector = (result) => result;
-/** Refused in a view: system jobs run on the crm itself. */
+/** Refused in a view: system jobs run on the crm itself (`sync`: the method returns no promise). */
 const systemOnly = 'systemOnly' as const;
+const systemOnlySync = 'systemOnlySync' as const;
 
 const pick =
   (shape: Readonly<Record<string, string>>, lists: Readonly<Record<string, string>> = {}): Projector =>
@@ -40,7 +41,7 @@ const CARD = (entity: string) => ({ create: record(entity), get: record(entity),
  * method of the core services and of the features is listed (a test checks it), so a new method
  * cannot hand out unprojected records by omission.
  */
-export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, Projector | typeof systemOnly>>>> = {
+export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, Projector | typeof systemOnly | typeof systemOnlySync>>>> = {
   leads: {
     ...CARD('lead'),
     createIn: none,
@@ -96,7 +97,7 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, P
     drill: (result, guard, args) => page((args[0] as { entity: string }).entity)(result, guard, args),
   },
   scoring: { model: none, score: none, apply: none },
-  scheduler: { tick: systemOnly, start: systemOnly, stop: systemOnly },
+  scheduler: { tick: systemOnly, start: systemOnlySync, stop: systemOnly, nextWakeAt: systemOnly },
 };
 
 function refuseSystemJob(path: string, method: string): never {
@@ -110,19 +111,23 @@ function refuseSystemJob(path: string, method: string): never {
 export function wrapViewApi<T extends object>(path: string, api: T, guardOf: () => Promise<AccessGuard | undefined>): T {
   const table = VIEW_PROJECTIONS[path];
   if (!table) return api;
+  if (Object.values(table).every((p) => p === systemOnly || p === systemOnlySync)) {
+    // A system job's API, refused as a whole: nothing of the instance is reachable from a view.
+    const refused: Record<string, unknown> = { running: false };
+    for (const [method, kind] of Object.entries(table)) {
+      refused[method] = kind === systemOnlySync ? () => refuseSystemJob(path, method) : async () => refuseSystemJob(path, method);
+    }
+    return refused as T;
+  }
   const wrapped = Object.create(api) as Record<string, unknown>;
   for (const [method, projector] of Object.entries(table)) {
     const original = (api as Record<string, unknown>)[method];
-    if (typeof original !== 'function') continue;
-    if (projector === systemOnly) {
-      wrapped[method] = () => refuseSystemJob(path, method);
-      continue;
-    }
-    if (projector === none) continue;
+    if (typeof original !== 'function' || projector === none || projector === systemOnly || projector === systemOnlySync) continue;
+    const project = projector as Projector;
     wrapped[method] = async (...args: unknown[]) => {
       const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(api, args);
       const guard = await guardOf();
-      return guard ? projector(result, guard, args) : result;
+      return guard ? project(result, guard, args) : result;
     };
   }
   return wrapped as T;

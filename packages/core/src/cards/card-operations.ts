@@ -42,10 +42,13 @@ export async function createCard<T extends CardRecord>(
   config: CardConfig<T>,
   parsed: { readonly id?: string; readonly custom?: Record<string, unknown>; readonly tags?: readonly string[] } & Record<string, unknown>,
   context: string,
-  /** Check the new record against the principal's `create` scope (false when the caller checks it later). */
-  checkScope = true,
+  /**
+   * Access checks in a view: `scope` checks the new record against the `create` scope (off when the
+   * caller checks it later); `fields` the input against the field rules (off for data crmkit composes).
+   */
+  checks: { readonly scope?: boolean; readonly fields?: boolean } = {},
 ): Promise<T> {
-  op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
+  if (checks.fields !== false) op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
   await checkReferences(op, context, config.references(parsed));
   const definitions = await op.ctx.customFields.load(op.tx, config.entity);
   const { values, issues } = applyCustomValues(definitions, parsed.custom, undefined);
@@ -61,7 +64,7 @@ export async function createCard<T extends CardRecord>(
     searchKeys: [] as string[],
   }) as unknown as T;
   const record = { ...draft, searchKeys: config.searchKeys(draft) } as T;
-  if (checkScope) op.guard?.checkWritten(config.entity, 'create', undefined, record);
+  if (checks.scope !== false) op.guard?.checkWritten(config.entity, 'create', undefined, record);
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { [config.entity]: record } as never, config.refs(record));

@@ -154,8 +154,14 @@ export async function startDeal(
  * Creates a deal inside an operation: resolves pipeline and stage, checks links and custom fields,
  * prices line items, writes the deal, its first stage visit and its first tasks, and records `deal.created`.
  */
-export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
-  op.guard?.checkWriteFields('deal', inputFields('deal', input), context);
+export async function createDealIn(
+  op: Operation,
+  input: ParsedDealCreate,
+  context: string,
+  /** Check the input against the principal's field rules (off for data crmkit composes, as in conversion). */
+  checkFields = true,
+): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
+  if (checkFields) op.guard?.checkWriteFields('deal', inputFields('deal', input), context);
   const pipeline = await resolvePipeline(op, input.pipelineId, context);
   const stage = resolveStartStage(pipeline, input.stageKey, context);
   await checkReferences(op, context, [

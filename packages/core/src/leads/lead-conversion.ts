@@ -113,7 +113,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
           compact({ name: lead.companyName, domain, website: lead.website, country: lead.country, ownerId }),
           'leads.convert',
         );
-        company = await createCard(op, COMPANY_CARD, input, 'leads.convert');
+        company = await createCard(op, COMPANY_CARD, input, 'leads.convert', { fields: false });
         companyCreated = true;
       }
     }
@@ -138,7 +138,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
         }),
         'leads.convert',
       );
-      contact = await createCard(op, CONTACT_CARD, { ...input, leadId: lead.id }, 'leads.convert');
+      contact = await createCard(op, CONTACT_CARD, { ...input, leadId: lead.id }, 'leads.convert', { fields: false });
       contactCreated = true;
     }
 
@@ -162,7 +162,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
         }),
         'leads.convert',
       );
-      deal = (await createDealIn(op, input, 'leads.convert')).deal;
+      deal = (await createDealIn(op, input, 'leads.convert', false)).deal;
     }
 
     const converted = reviseRecord(lead, op.now, (draft) => {

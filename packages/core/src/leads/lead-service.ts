@@ -73,7 +73,7 @@ export class LeadService {
       // In a view, a lead nobody routes belongs to its author; a routed one is checked once routed.
       const routed = assignWith !== undefined && !parsed.ownerId;
       const input = op.guard && !parsed.ownerId && !routed ? { ...parsed, ownerId: op.ctx.actor!.userId } : parsed;
-      const lead = await createCard(op, LEAD_CARD, input, 'leads.create', !routed);
+      const lead = await createCard(op, LEAD_CARD, input, 'leads.create', { scope: !routed });
       if (!routed) return lead;
       const assigned = await assignIn(op, 'lead', lead, assignWith);
       op.guard?.checkWritten('lead', 'create', undefined, assigned);
