@@ -30,10 +30,25 @@ export interface ListTable {
   readonly rowIndex: string;
 }
 
-/** An index over `tenant_id`, `columns` and `id` (so ties by id come from the index too). */
+/** An index over `tenant_id`, `columns` and `id` (so ties by id come from the index too), then `trailing`. */
 export interface IndexLayout {
   readonly name: string;
   readonly columns: readonly string[];
+  /** `id` descending: a backward scan then gives `columns DESC, id ASC`, the order of newest-first lists. */
+  readonly idDesc?: boolean;
+  /** Columns after `id`: never used to seek, only to evaluate filters inside the index (access scopes). */
+  readonly trailing?: readonly string[];
+}
+
+/** An index the SQL layout adds for crmkit's hot queries (see `COVERING_INDEXES`). */
+interface CoveringIndex {
+  readonly entity: string;
+  readonly name: string;
+  readonly fields: readonly string[];
+  readonly idDesc?: boolean;
+  readonly trailing?: readonly string[];
+  /** The schema index this one serves instead of (same leading columns): that one is not created. */
+  readonly replaces?: string;
 }
 
 /** Everything the adapter stores for one entity. */
@@ -72,9 +87,19 @@ export interface LayoutOptions {
  * The pipeline board's per-stage totals (`deals.board`) group deals of a pipeline by stage and currency
  * and sum two amounts: with every column in the index, SQLite and PostgreSQL answer it from the index alone.
  */
-const COVERING_INDEXES: readonly { entity: string; name: string; fields: readonly string[] }[] = [
-  { entity: 'deal', name: 'boardTotals', fields: ['pipelineId', 'stageKey', 'value.currency', 'value.amount', 'weightedValue.amount'] },
+const COVERING_INDEXES: readonly CoveringIndex[] = [
+  // The board's totals; `ownerId` last, so an access scope (`owner_id IN (…)`) is checked inside the index.
+  { entity: 'deal', name: 'boardTotalsOwner', fields: ['pipelineId', 'stageKey', 'value.currency', 'value.amount', 'weightedValue.amount'], trailing: ['ownerId'] },
+  // The board's cards, with the owner for access scopes: a team's page scans index entries, not rows.
+  { entity: 'deal', name: 'boardOwner', fields: ['pipelineId', 'stageKey', 'stageEnteredAt'], trailing: ['ownerId'], replaces: 'board' },
+  // Newest-first lists (`createdAt desc`, ties by id ascending) in index order, so a LIMIT stops the scan
+  // early even with a filter; with the owner for access scopes. Without it the planner sorts every
+  // row an `owner_id IN (…)` filter selects.
+  ...['lead', 'contact', 'company', 'deal'].map((entity): CoveringIndex => ({ entity, name: 'newestOwner', fields: ['createdAt'], idDesc: true, trailing: ['ownerId'] })),
 ];
+
+/** Indexes earlier layouts created that a covering index now replaces: dropped on open. */
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = { deal: ['boardTotals', 'board'] };
 
 /** The layout version of this code: bump it (and add a step in `migrations.ts`) when the physical layout changes. */
 export const LAYOUT_VERSION = 1;
@@ -159,7 +184,9 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
   }
 
   const indexes: IndexLayout[] = [];
-  const specs = [...entity.indexes, ...COVERING_INDEXES.filter((c) => c.entity === entity.name && c.fields.every((f) => scalars.has(f)))];
+  const covering = COVERING_INDEXES.filter((c) => c.entity === entity.name && [...c.fields, ...(c.trailing ?? [])].every((f) => scalars.has(f)));
+  const replaced = new Set(covering.map((c) => c.replaces));
+  const specs: { name: string; fields: readonly string[]; idDesc?: boolean; trailing?: readonly string[] }[] = [...entity.indexes.filter((i) => !replaced.has(i.name)), ...covering];
   // Core's lists default to newest first (`createdAt desc`): without this index a page sorts the tenant's whole table.
   if (scalars.get('createdAt')?.type === 'string' && !entity.indexes.some((i) => i.fields[0] === 'createdAt')) {
     specs.push({ name: 'crmkitCreated', fields: ['createdAt'] });
@@ -175,7 +202,8 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     if (cols.length === 0) continue;
     const name = shortIdentifier(`${table.name}__${columnNameOf(index.name)}`);
     claim(name);
-    indexes.push({ name, columns: cols.filter((c) => c !== 'id') });
+    const trailing = (index.trailing ?? []).map((f) => scalars.get(f)!.column);
+    indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}) });
   }
   return { entity: entity.name, table, columns, scalars, lists, indexes };
 }

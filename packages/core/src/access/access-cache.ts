@@ -8,6 +8,8 @@ import type { AccessPolicy } from './access-policy.js';
 /** Setting rows holding a tenant's access configuration. */
 export const POLICY_KEY = 'accessPolicy';
 export const DIRECTORY_KEY = 'accessDirectory';
+/** The entities of which some record is shared: the others need no "shared with me" branch in their filters. */
+export const SHARED_KEY = 'accessShared';
 
 /** Compiled principals kept per crm: the working set of a server's active users. */
 const MAX_COMPILED = 1000;
@@ -15,6 +17,7 @@ const MAX_COMPILED = 1000;
 interface AccessConfig {
   readonly policy: AccessPolicy | undefined;
   readonly directory: DirectoryIndex;
+  readonly shared: ReadonlySet<string>;
 }
 
 /** The cache key of a principal: what its compiled rules depend on. */
@@ -48,10 +51,11 @@ export class AccessCache {
   async load(tx: StorageTx): Promise<AccessConfig> {
     await this.revision.ensureFresh(tx);
     if (this.config) return this.config;
-    const [policy, directory] = (await tx.getMany('setting', this.tenantId, [POLICY_KEY, DIRECTORY_KEY])) as unknown as (SettingRecord<unknown> | undefined)[];
+    const [policy, directory, shared] = (await tx.getMany('setting', this.tenantId, [POLICY_KEY, DIRECTORY_KEY, SHARED_KEY])) as unknown as (SettingRecord<unknown> | undefined)[];
     const config: AccessConfig = {
       policy: (policy?.value ?? undefined) as AccessPolicy | undefined,
       directory: new DirectoryIndex((directory?.value as Directory | undefined) ?? EMPTY_DIRECTORY),
+      shared: new Set((shared?.value as string[] | undefined) ?? []),
     };
     this.config = config;
     return config;
@@ -72,7 +76,7 @@ export class AccessCache {
       this.compiled.set(key, hit);
       return hit;
     }
-    hit = new CompiledAccess(config.policy, config.directory, principal);
+    hit = new CompiledAccess(config.policy, config.directory, principal, config.shared);
     // Only keep it if no invalidation raced in while loading.
     if (this.config === config) {
       this.compiled.set(key, hit);

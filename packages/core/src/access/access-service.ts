@@ -9,7 +9,7 @@ import { parseInput } from '../crm/parse-input.js';
 import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import { idSchema, userIdSchema } from '../schema/primitives.js';
 import type { RecordBase, Share } from '../schema/record.js';
-import { DIRECTORY_KEY, POLICY_KEY, type AccessCache } from './access-cache.js';
+import { DIRECTORY_KEY, POLICY_KEY, SHARED_KEY, type AccessCache } from './access-cache.js';
 import { EMPTY_DIRECTORY, parseDirectory, type Directory } from './access-directory.js';
 import { parsePolicy, type AccessPolicy } from './access-policy.js';
 import type { AccessSummary, CompiledAccess } from './compiled-access.js';
@@ -180,6 +180,14 @@ export class AccessService {
         }
       });
       if (next === record) return shares;
+      if (shares.length) {
+        // The first share of an entity turns on the "shared with me" branch of its filters (a configuration change).
+        const marked = (await this.readSetting<string[]>(op, SHARED_KEY)) ?? [];
+        if (!marked.includes(ref.type)) {
+          await storeSetting(op, SHARED_KEY, [...marked, ref.type].sort());
+          this.cache.invalidate();
+        }
+      }
       await op.update(ref.type, record, next);
       op.record(`${ref.type}.updated` as 'deal.updated', ref, { changes: { shares: { from: record.shares ?? [], to: shares } } });
       return shares;
@@ -243,6 +251,7 @@ export class AccessService {
   async reindex(options: { batchSize?: number } = {}): Promise<{ updated: number }> {
     const size = parseInput(z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))), options.batchSize, 'access.reindex') ?? 500;
     let updated = 0;
+    const shared = new Set<string>();
     for (const entity of [...SHARED, ...CHILD_ENTITIES]) {
       let after: string | undefined;
       do {
@@ -252,6 +261,7 @@ export class AccessService {
           if ((SHARED as readonly string[]).includes(entity)) {
             for (const row of page.rows) {
               const keys = (row.shares ?? []).map((s) => s.to);
+              if (keys.length) shared.add(entity);
               if (keys.join('\n') === (row.shareKeys ?? []).join('\n')) continue;
               await op.update(entity, row, reviseRecord(row, op.now, (d) => {
                 if (keys.length) (d as { shareKeys?: string[] }).shareKeys = keys;
@@ -273,6 +283,14 @@ export class AccessService {
         });
       } while (after);
     }
+    await runWrite(this.ctx, async (op) => {
+      const marked = (await this.readSetting<string[]>(op, SHARED_KEY)) ?? [];
+      const now = [...shared].sort();
+      if (marked.join() !== now.join()) {
+        await storeSetting(op, SHARED_KEY, now);
+        this.cache.invalidate();
+      }
+    });
     return { updated };
   }
 

@@ -70,6 +70,8 @@ export class CompiledAccess implements AccessGuard {
     policy: AccessPolicy,
     private readonly directory: DirectoryIndex,
     readonly principal: Principal,
+    /** Entities of which some record is shared; the others' filters skip the "shared with me" branch (a simpler plan). */
+    private readonly shared: ReadonlySet<string> = new Set(SHARED_ENTITIES),
   ) {
     const user = directory.users.get(principal.userId);
     this.departed = user?.departed === true;
@@ -148,7 +150,9 @@ export class CompiledAccess implements AccessGuard {
     if (s.all) return undefined;
     const parts: Filter[] = [];
     if (s.owners.size) parts.push({ op: 'in', field: 'ownerId', values: [...s.owners].sort() });
-    if (SHARED_ENTITIES.has(entity)) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
+    if (SHARED_ENTITIES.has(entity)) {
+      if (this.shared.has(entity)) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
+    }
     // Tasks and activities also follow the record they belong to (a visible deal's tasks).
     else if (s.owners.size) return this.followFilter(PARENT_TYPES, parts);
     return parts.length === 1 ? parts[0] : { op: 'or', filters: parts };
@@ -164,7 +168,7 @@ export class CompiledAccess implements AccessGuard {
       else for (const id of s.owners) owners.push(`${type}:${id}`);
     }
     if (owners.length) parts.push({ op: 'in', field: 'parentOwner', values: owners.sort() });
-    parts.push({ op: 'containsAny', field: 'parentShareKeys', values: this.shareKeys });
+    if (types.some((t) => this.shared.has(t))) parts.push({ op: 'containsAny', field: 'parentShareKeys', values: this.shareKeys });
     return parts.length === 1 ? parts[0]! : { op: 'or', filters: parts };
   }
 
