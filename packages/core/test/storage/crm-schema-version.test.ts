@@ -10,6 +10,7 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
  */
 const FINGERPRINTS: Record<number, string> = {
   4: '9bf2e3f64c074bb2',
+  5: 'eb96d22ea7ea15c0',
 };
 
 it('the storage schema changes only together with its version', () => {
