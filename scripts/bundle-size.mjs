@@ -6,7 +6,9 @@
 // be measured. `--json` prints the results as JSON, `--explain` the largest modules of each target.
 //
 // Budgets are set from measurements with ~10% headroom. A feature's figure is what it adds to a crm
-// (createCrm + memory storage + the feature, minus createCrm + memory storage).
+// (createCrm + memory storage + the feature, minus createCrm + memory storage; the scheduler's is
+// what it adds to a crm with tasks(), which it requires). The core's `goal` is the issue's target;
+// the gap is explained in packages/core/README.md ("Bundle size").
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,17 +17,34 @@ import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CORE = "export { createCrm, createMemoryStorage } from '@crmkit/core';";
+const TASKS = `${CORE} export { tasks } from '@crmkit/core/tasks';`;
+const feature = (entry, name, budget, base = CORE) => ({ name: `@crmkit/core/${entry}: ${name}() added to a crm${base === CORE ? '' : ' with tasks()'}`, code: `${base} export { ${name} } from '@crmkit/core/${entry}';`, base, budget });
 
 /** Kept in step with the table in packages/core/README.md. */
 const targets = [
-  // The goal is 30 kB; what stands between is in the report of the restructuring (zod, immer and the core services).
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 60_000, goal: 30_000 },
+  // The issue's goal is 30 kB; what stands between is in packages/core/README.md ("Bundle size").
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 41_000, goal: 30_000 },
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
-  { name: '@crmkit/core/reports: reports() added to a crm', code: `${CORE} export { reports } from '@crmkit/core/reports';`, base: CORE, budget: 3_500 },
-  { name: '@crmkit/core/scoring: scoring() added to a crm', code: `${CORE} export { scoring } from '@crmkit/core/scoring';`, base: CORE, budget: 1_000 },
-  { name: '@crmkit/core/scheduler: scheduler() added to a crm', code: `${CORE} export { scheduler } from '@crmkit/core/scheduler';`, base: CORE, budget: 4_500 },
-  { name: '@crmkit/core/observe: observers() added to a crm', code: `${CORE} export { observers } from '@crmkit/core/observe';`, base: CORE, budget: 2_800 },
+  feature('tasks', 'tasks', 10_000),
+  feature('activities', 'activities', 1_200),
+  feature('assignment', 'assignment', 2_500),
+  feature('custom-fields', 'customFields', 2_400),
+  feature('duplicates', 'duplicates', 2_600),
+  feature('imports', 'imports', 900),
+  feature('reports', 'reports', 4_500),
+  feature('scoring', 'scoring', 1_150),
+  feature('scheduler', 'scheduler', 4_500, TASKS),
+  feature('observe', 'observers', 2_850),
+  feature('access', 'access', 9_000),
+  {
+    name: '@crmkit/core: a crm with every feature',
+    code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { access } from '@crmkit/core/access';`,
+    budget: 72_000,
+  },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
+  // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included.
+  // Issue 17's 6 kB is not met by this figure (board totals, idb and the toolkit); the budget guards against growth.
+  { name: '@crmkit/storage-indexeddb added to a crm', code: `${CORE} export * from '@crmkit/storage-indexeddb';`, base: CORE, budget: 11_000 },
   { name: '@crmkit/react-hooks (core and react excluded)', code: "export * from '@crmkit/react-hooks';", external: ['@crmkit/core', '@crmkit/core/*', 'react', 'react/*', 'react-dom', 'react-dom/*'], budget: 4_000 },
 ];
 

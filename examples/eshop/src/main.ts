@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCrm } from '@crmkit/core';
+import { activities } from '@crmkit/core/activities';
+import { duplicates } from '@crmkit/core/duplicates';
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { SAMPLE_REQUESTS } from './catalog.js';
 import { ensurePipeline, PIPELINE_ID, processOrderRequest } from './shop-flow.js';
@@ -12,7 +14,7 @@ const file = process.env.CRMKIT_DEMO_DB ?? fileURLToPath(new URL('../data/eshop.
 mkdirSync(dirname(file), { recursive: true });
 console.log(`Data: ${file}`);
 
-const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'demo-shop', actor: { userId: 'manager-anna' }, defaultCurrency: 'EUR' });
+const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'demo-shop', actor: { userId: 'manager-anna' }, defaultCurrency: 'EUR', features: [activities(), duplicates()] });
 crm.on('lead.converted', (e) => console.log(`  lead ${e.subjectId} converted → deal ${e.data.dealId}`));
 
 await ensurePipeline(crm);

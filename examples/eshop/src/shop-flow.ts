@@ -1,4 +1,6 @@
-import { isCrmError, type Crm, type Deal, type Pipeline } from '@crmkit/core';
+import { isCrmError, type Crm, type CrmWith, type Deal, type Pipeline } from '@crmkit/core';
+import type { ActivitiesFeature } from '@crmkit/core/activities';
+import type { DuplicatesFeature } from '@crmkit/core/duplicates';
 import { CATALOG, type OrderRequest } from './catalog.js';
 
 export const PIPELINE_ID = 'pl_eshop';
@@ -21,12 +23,15 @@ export async function ensurePipeline(crm: Crm): Promise<Pipeline> {
   }
 }
 
+/** The shop's crm: the core plus activities (the manager's calls) and duplicates (returning customers). */
+export type ShopCrm = CrmWith<[ActivitiesFeature, DuplicatesFeature]>;
+
 /**
  * One order request through the funnel's first steps: it becomes a lead (linked to an existing
  * client when the duplicate check finds one), is qualified and converted into a deal with the cart
  * as line items, and the manager logs the follow-up call.
  */
-export async function processOrderRequest(crm: Crm, request: OrderRequest, managerId: string): Promise<Deal> {
+export async function processOrderRequest(crm: ShopCrm, request: OrderRequest, managerId: string): Promise<Deal> {
   const lineItems = request.cart.map((line) => ({
     productRef: line.sku,
     name: CATALOG[line.sku].name,
@@ -44,7 +49,7 @@ export async function processOrderRequest(crm: Crm, request: OrderRequest, manag
     source: 'checkout',
     expectedValue: { amount, currency: 'EUR' },
   });
-  const [known] = (await crm.leads.findDuplicates(lead.id, { entities: ['contact'], minScore: 0.9 })).filter((c) => c.entity === 'contact');
+  const [known] = (await crm.duplicates.find(lead.id, { entities: ['contact'], minScore: 0.9 })).filter((c) => c.entity === 'contact');
   await crm.leads.qualify(lead.id);
   const { deal, contact } = await crm.leads.convert(lead.id, {
     ownerId: managerId,

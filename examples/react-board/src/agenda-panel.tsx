@@ -1,11 +1,12 @@
 import type { Task } from '@crmkit/core';
 import { useAgenda, useCrm, useMutation } from '@crmkit/react-hooks';
 import { memo } from 'react';
+import type { BoardCrm } from './board-crm.js';
 import { formatWhen } from './format.js';
 
 /** The signed-in manager's agenda: overdue, today, upcoming; ticking a task completes it. */
 export const AgendaPanel = memo(function AgendaPanel({ ownerId, onSelect }: { ownerId: string; onSelect: (dealId: string) => void }) {
-  const crm = useCrm();
+  const crm = useCrm<BoardCrm>();
   const agenda = useAgenda(ownerId);
   const complete = useMutation((taskId: string) => crm.tasks.complete(taskId));
   if (agenda.status !== 'success' || !agenda.data) return <aside className="panel agenda">{agenda.status === 'error' ? agenda.error?.message : 'Loading…'}</aside>;

@@ -1,6 +1,7 @@
 import { where, type Pipeline } from '@crmkit/core';
 import { useCrm, useDeal, useMutation, useTasks, useTimeline } from '@crmkit/react-hooks';
 import { memo, useState, type FormEvent } from 'react';
+import type { BoardCrm } from './board-crm.js';
 import { describeEvent, formatMoney, formatWhen } from './format.js';
 
 interface DealPanelProps {
@@ -11,7 +12,7 @@ interface DealPanelProps {
 
 /** The selected deal: its fields, open tasks (complete them), a note form and its timeline. */
 export const DealPanel = memo(function DealPanel({ dealId, pipeline, onClose }: DealPanelProps) {
-  const crm = useCrm();
+  const crm = useCrm<BoardCrm>();
   const deal = useDeal(dealId);
   const tasks = useTasks({ where: where.and(where.eq('dealId', dealId), where.eq('status', 'open')), orderBy: [{ field: 'dueAt' }] });
   const timeline = useTimeline({ type: 'deal', id: dealId }, { limit: 20 });

@@ -1,10 +1,10 @@
 import { createCrm } from '@crmkit/core';
-import { observers } from '@crmkit/core/observe';
 import { CrmProvider } from '@crmkit/react-hooks';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
+import { boardFeatures } from './board-crm.js';
 import { DEMO } from './demo-settings.js';
 import { seedOnFirstVisit } from './seed.js';
 import './styles.css';
@@ -12,7 +12,7 @@ import './styles.css';
 async function start(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
   try {
-    const crm = await createCrm({ storage: createIndexedDbStorage({ name: DEMO.database }), tenantId: DEMO.tenantId, actor: { userId: DEMO.owner }, features: [observers()] });
+    const crm = await createCrm({ storage: createIndexedDbStorage({ name: DEMO.database }), tenantId: DEMO.tenantId, actor: { userId: DEMO.owner }, features: boardFeatures() });
     await seedOnFirstVisit(crm);
     root.render(
       <StrictMode>

@@ -1,4 +1,5 @@
-import { isCrmError, type Crm } from '@crmkit/core';
+import { isCrmError } from '@crmkit/core';
+import type { BoardCrm } from './board-crm.js';
 import { DEMO } from './demo-settings.js';
 
 const HOUR = 3_600_000;
@@ -10,7 +11,7 @@ const DAY = 24 * HOUR;
  *
  * @returns Whether data was created.
  */
-export async function seedOnFirstVisit(crm: Crm, now = Date.now()): Promise<boolean> {
+export async function seedOnFirstVisit(crm: BoardCrm, now = Date.now()): Promise<boolean> {
   try {
     await crm.pipelines.get(DEMO.pipelineId);
     return false;

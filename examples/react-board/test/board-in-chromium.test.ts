@@ -1,12 +1,13 @@
 /**
  * The example in a real browser: builds the app with Vite, serves dist/ on a free localhost port,
- * and drives it in headless Chromium (playwright-core + /usr/bin/chromium, override with
- * CRMKIT_CHROMIUM) against the browser's real IndexedDB. Saves a screenshot of the board to
- * test-results/board.png.
+ * and drives it in headless Chromium (playwright-core, started by @crmkit/test-support: CRMKIT_CHROMIUM,
+ * else the npm Chromium, else a system one) against the browser's real IndexedDB. Saves a screenshot
+ * of the board to test-results/board.png.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { launchChromium } from '@crmkit/test-support/chromium';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveStatic } from './static-server.js';
@@ -15,8 +16,6 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ROOT = here('..');
 const DIST = here('../dist');
 const SCREENSHOT = here('../test-results/board.png');
-const CHROMIUM = process.env.CRMKIT_CHROMIUM ?? '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 let browser: Browser;
 let server: { url: string; close(): Promise<void> };
@@ -35,10 +34,9 @@ async function buildApp(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CRMKIT_CHROMIUM`);
   await buildApp();
   server = await serveStatic(DIST);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1500, height: 900 } }); // fresh profile: empty IndexedDB
   page = await context.newPage();
   page.setDefaultTimeout(15_000);

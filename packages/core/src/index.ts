@@ -1,34 +1,28 @@
-// Entry point of @crmkit/core: the public API only. Opt-in features have their own entry points
-// (`@crmkit/core/reports`, `/scoring`, `/scheduler`, `/observe`); helpers for storage-adapter authors
-// are in `@crmkit/core/storage`; test tools in `@crmkit/core/testing`.
+// Entry point of @crmkit/core: the public API only — a crm with leads, contacts, companies, deals, the
+// funnel, pipelines, the timeline and the event log. Opt-in features have their own entry points
+// (`@crmkit/core/tasks`, `/activities`, `/assignment`, `/custom-fields`, `/duplicates`, `/imports`, `/reports`, `/scoring`,
+// `/scheduler`, `/observe`); helpers for storage-adapter authors are in `@crmkit/core/storage`; test
+// tools in `@crmkit/core/testing`.
 
 export { createCrm, type CreateCrmOptions } from './crm/create-crm.js';
 export type { Crm } from './crm/crm.js';
 export type { CrmFeature, FeatureRuntime, FeatureApis, CrmWith } from './crm/feature.js';
-export type { FeatureHooks } from './crm/feature-hooks.js';
+export type { FeatureHooks, TaskHooks, AssignmentHooks, CustomFieldHooks, CustomValuesCheck, Checked } from './crm/feature-hooks.js';
 export type { RecurrenceRules } from './domain/tasks/recurrence-rules.js';
-export type { Actor } from './crm/context.js';
+export type { Actor, CrmContext } from './crm/context.js';
 export type { Principal, AccessAction } from './crm/access-guard.js';
 export type { ListOptions, Page, AggregateOptions } from './crm/list-options.js';
 export type { CrmEventHandler } from './crm/event-bus.js';
 export { consoleLogger, silentLogger, type Logger } from './crm/logger.js';
 
-export type { LeadService, FindDuplicatesProbe } from './leads/lead-service.js';
+export type { LeadService } from './leads/lead-service.js';
 export type { ConvertLeadOptions, ConvertLeadResult } from './leads/lead-conversion.js';
-export type { DuplicateCandidate, FindDuplicatesOptions } from './cards/duplicate-search.js';
 export type { ContactService } from './contacts/contact-service.js';
 export type { CompanyService } from './companies/company-service.js';
 export type { DealService, DealListOptions } from './deals/deal-service.js';
-export type { CreateManyOptions } from './deals/deal-import.js';
 export type { Board, BoardColumn, BoardOptions, BoardTotal } from './deals/deal-board.js';
 export type { FunnelService, MoveOptions, MoveWithNextStepOptions } from './funnel/funnel-service.js';
 export type { PipelineService } from './pipelines/pipeline-service.js';
-export type { AssignmentService } from './assignment/assignment-service.js';
-export type { AssignmentResult } from './assignment/resolve-owner.js';
-export type { CalendarService } from './calendar/calendar-service.js';
-export type { TaskService, CompleteTaskResult, Agenda, Workload } from './tasks/task-service.js';
-export type { CustomFieldService } from './custom-fields/custom-field-service.js';
-export type { ActivityService } from './activities/activity-service.js';
 export type { EventLogService, TimelineOptions } from './timeline/timeline-service.js';
 
 export {
@@ -51,18 +45,7 @@ export { evaluateMove, nextStepTask, type FunnelMove, type MoveContext, type Mov
 export { planMove, type MovePlan, type MoveEvent } from './domain/funnel/plan-move.js';
 export { checkStageRule, checkStageRules, type RuleContext } from './domain/funnel/stage-rules.js';
 export { isRotting, rottingStartsAt } from './domain/funnel/rotting.js';
-export { chooseOwner, type AssignmentChoice } from './domain/assignment.js';
-export {
-  addBusinessDays,
-  addCalendarDays,
-  addWorkingMinutes,
-  businessDaysBetween,
-  isWorkingDay,
-  isWorkingTime,
-  nextWorkingTime,
-  DEFAULT_CALENDAR,
-  type BusinessCalendar,
-} from './domain/calendar/business-calendar.js';
+export type { BusinessCalendar } from './domain/calendar/business-calendar.js';
 
 export { where, type Filter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
 

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import * as core from '@crmkit/core';
+import * as activitiesEntry from '@crmkit/core/activities';
 import * as reportsEntry from '@crmkit/core/reports';
 
-const modules: Record<string, unknown> = { '@crmkit/core': core, '@crmkit/core/reports': reportsEntry };
+const modules: Record<string, unknown> = { '@crmkit/core': core, '@crmkit/core/activities': activitiesEntry, '@crmkit/core/reports': reportsEntry };
 
 /** The README's quick start must run as written. */
 it('the README quick start runs', async () => {

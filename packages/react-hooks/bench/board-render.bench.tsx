@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { BoardObserver } from '@crmkit/core/observe';
+import { imports } from '@crmkit/core/imports';
 import type * as ReactDomClient from 'react-dom/client';
 
 const args = process.argv.slice(2);
@@ -108,7 +109,7 @@ function Board({ pipelineId, limit }: { pipelineId: string; limit: number }) {
 
 // Data: 5 open stages, `cards` deals spread evenly.
 const STAGES = 5;
-const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'bench', actor: { userId: 'u1' }, logger: silentLogger, random: { seed: 7 }, features: [observers()] });
+const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'bench', actor: { userId: 'u1' }, logger: silentLogger, random: { seed: 7 }, features: [observers(), imports()] });
 const pipeline = await crm.pipelines.create({
   name: 'Bench',
   stages: [
@@ -117,7 +118,7 @@ const pipeline = await crm.pipelines.create({
     { key: 'lost', name: 'Lost', kind: 'lost' as const },
   ],
 });
-const deals = await crm.deals.createMany(
+const deals = await crm.imports.deals(
   Array.from({ length: cards }, (_, i) => ({ title: `Deal ${i}`, stageKey: `s${i % STAGES}`, value: { amount: 1000_00 + i, currency: 'EUR' } })),
 );
 const perStage = Math.ceil(cards / STAGES);

@@ -48,15 +48,18 @@ export function CrmProvider({ crm, principal, children }: CrmProviderProps): Rea
 
 /**
  * The CRM of the nearest `CrmProvider`, for calls the hooks do not wrap (`crm.deals.create`, …).
+ * Name the crm's type to reach its other features' APIs (`crm.tasks`, `crm.activities`): the
+ * provider holds the instance you gave it, so the type is yours to state.
  *
  * @returns The CRM instance.
  * @throws Error when no `CrmProvider` is above the component.
  * @example
- * const crm = useCrm();
- * const onSave = () => crm.deals.update(deal.id, { title });
+ * type AppCrm = CrmWith<[TasksFeature, ObserversFeature]>;
+ * const crm = useCrm<AppCrm>();
+ * const onDone = () => crm.tasks.complete(task.id);
  */
-export function useCrm(): ObservedCrm {
+export function useCrm<C extends ObservedCrm = ObservedCrm>(): C {
   const crm = useContext(CrmContext);
   if (!crm) throw new Error('useCrm: no <CrmProvider crm={…}> above this component');
-  return crm;
+  return crm as C;
 }

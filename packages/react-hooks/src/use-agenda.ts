@@ -1,4 +1,4 @@
-import type { Agenda } from '@crmkit/core';
+import type { Agenda } from '@crmkit/core/tasks';
 import type { AgendaOptions, ObserverSnapshot } from '@crmkit/core/observe';
 import { useEffect } from 'react';
 import type { QueryHookOptions } from './hook-options.js';

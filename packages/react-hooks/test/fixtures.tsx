@@ -1,4 +1,5 @@
-import type { Agenda, Board, CrmEvent, Deal, Page } from '@crmkit/core';
+import type { Board, CrmEvent, Deal, Page } from '@crmkit/core';
+import type { Agenda } from '@crmkit/core/tasks';
 import type { BoardObserver } from '@crmkit/core/observe';
 import { memo } from 'react';
 import { useAgenda, useBoardCard, useBoardColumn, useBoardDealIds, useDeal, useDeals, usePipelineBoard, useTimeline } from '@crmkit/react-hooks';

@@ -51,6 +51,7 @@ export function instrumentedStorage(): InstrumentedStorage {
     name: inner.name,
     capabilities: inner.capabilities,
     open: (schema) => inner.open(schema),
+    ensureIndexes: (...args) => inner.ensureIndexes(...args),
     transaction: (mode, fn) => inner.transaction(mode, (tx) => fn(mode === 'rw' ? wrapTx(tx) : tx)),
     onChange(listener) {
       const off = inner.onChange(listener);

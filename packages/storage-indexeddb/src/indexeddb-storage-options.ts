@@ -3,13 +3,6 @@ export interface IndexedDbStorageOptions {
   /** Name of the IndexedDB database. One database holds every tenant; each entity is an object store. */
   readonly name: string;
   /**
-   * The IndexedDB factory (default `globalThis.indexedDB`). In Node (tests), pass fake-indexeddb's
-   * `new IDBFactory()` together with its `IDBKeyRange`; no globals are needed.
-   */
-  readonly indexedDB?: IDBFactory;
-  /** `IDBKeyRange` of the same implementation as `indexedDB` (default `globalThis.IDBKeyRange`). */
-  readonly IDBKeyRange?: typeof IDBKeyRange;
-  /**
    * How long opening the database may wait for other connections (another tab with an older version
    * that does not close) before it rejects with a retryable `STORAGE` error, in ms. Default 5000.
    */

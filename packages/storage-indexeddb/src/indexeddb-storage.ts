@@ -1,10 +1,9 @@
-import { CrmError, type Change, type ChangeBatch, type StorageAdapter } from '@crmkit/core';
-import { assertAdapterOpen, deliverChangeBatch, type StorageSchema, type StorageTx } from '@crmkit/core/storage';
+import { CrmError } from '@crmkit/core';
+import { assertAdapterOpen, checkRuntimeIndexes, deliverChangeBatch, RUNTIME_INDEX, type Change, type ChangeBatch, type StorageAdapter, type StorageSchema, type StorageTx } from '@crmkit/core/storage';
 import { openChangeChannel, type ChangeChannel } from './change-channel.js';
 import { connect, type Connection } from './connection.js';
 import type { IndexedDbStorageOptions } from './indexeddb-storage-options.js';
 import { runTransaction } from './indexeddb-transaction.js';
-import type { KeyApi } from './query-planner.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
 import { buildLayout, type DatabaseLayout } from './store-layout.js';
 
@@ -37,14 +36,15 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
   }
   const Channel = options.broadcastChannel === false ? undefined : (options.broadcastChannel ?? globalThis.BroadcastChannel);
   const listeners = new Set<(batch: ChangeBatch) => void>();
+  let schema: StorageSchema | undefined;
   let layout: DatabaseLayout | undefined;
+  /** Runtime indexes asked for (`ensureIndexes`): entity → fields. Reconnects keep them. */
+  const runtime = new Map<string, Set<string>>();
   let db: Connection | undefined;
   let opening: Promise<Connection> | undefined;
   let channel: ChangeChannel | undefined;
   let closed = false;
 
-  const factory = () => options.indexedDB ?? globalThis.indexedDB ?? fail(storageError('IndexedDB is not available here', 'open', false));
-  const api: KeyApi = { range: options.IDBKeyRange ?? globalThis.IDBKeyRange, cmp: (a, b) => factory().cmp(a, b) };
   const emit = (batch: ChangeBatch) => deliverChangeBatch(listeners, batch);
 
   /** The open connection, or a new one when it was lost (versionchange, browser closed it). */
@@ -52,8 +52,8 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
     db
       ? Promise.resolve(db)
       : (opening ??= connect({
-          factory: factory(),
           name,
+          runtime,
           layout: layout!,
           timeoutMs: options.blockedTimeoutMs ?? 5000,
           onLost: (lost) => {
@@ -78,9 +78,9 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
       externalChanges: typeof Channel === 'function',
     },
 
-    async open(schema: StorageSchema) {
+    async open(declared: StorageSchema) {
       assertAdapterOpen(closed, ADAPTER);
-      const next = buildLayout(schema);
+      const next = buildLayout((schema = declared));
       if (layout && layout.version !== next.version) {
         await opening?.catch(() => undefined);
         db?.db.close();
@@ -110,7 +110,6 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
             tx,
             writable: mode === 'rw',
             layout: current.layout,
-            api,
             isClosed: () => closed,
             committed(changes: readonly Change[]) {
               emit({ source: 'local', changes });
@@ -120,6 +119,19 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
           fn,
         );
       }
+    },
+
+    async ensureIndexes(indexes) {
+      assertAdapterOpen(closed, ADAPTER);
+      if (!layout) throw storageError('The storage was used before open()', 'ensureIndexes', false);
+      checkRuntimeIndexes(schema, indexes);
+      for (const { entity, field } of indexes) (runtime.get(entity) ?? runtime.set(entity, new Set()).get(entity)!).add(field);
+      const current = await connection();
+      const has = (entity: string, field: string) => current.layout.stores.get(entity)?.indexes.some((ix) => ix.name === RUNTIME_INDEX + field);
+      if (indexes.every(({ entity, field }) => has(entity, field))) return;
+      // A new connection upgrades the database; the current one closes itself on its versionchange.
+      if (db === current) db = undefined;
+      await connection();
     },
 
     onChange(listener) {
@@ -136,8 +148,4 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
       db = undefined;
     },
   };
-}
-
-function fail(error: Error): never {
-  throw error;
 }

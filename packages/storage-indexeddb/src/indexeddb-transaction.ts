@@ -1,20 +1,16 @@
-import { CrmError, type Change } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, checkWriteVersion, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
-import { encodeString } from './key-encoding.js';
-import type { KeyApi } from './query-planner.js';
+import { CrmError } from '@crmkit/core';
+import { assertAdapterOpen, assertRowTenant, encodeString, fromStored, queryCandidates, StagedWrites, toStored, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
-import type { ReadScope } from './read-scope.js';
+import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
-import { runQuery } from './run-query.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
-import { fromStored, toStored, type DatabaseLayout, type StoredRecord } from './store-layout.js';
+import { VIEWS, type DatabaseLayout } from './store-layout.js';
 
 /** What one transaction needs from its adapter. */
 export interface TransactionContext {
   readonly tx: IDBTransaction;
   readonly writable: boolean;
   readonly layout: DatabaseLayout;
-  readonly api: KeyApi;
   isClosed(): boolean;
   /** Publishes the changes of a committed transaction. */
   committed(changes: readonly Change[]): void;
@@ -30,16 +26,16 @@ const inactive = (error: unknown) => ['TransactionInactiveError', 'InvalidStateE
  * range their ids span (`getAllKeys` with a cap) usually proves it in a single request — fresh ids are
  * time-ordered and clustered — and only ids found there (or all, if the cap is hit) are fetched.
  */
-async function readForWrite(scope: ReadScope, ops: readonly WriteOp[], staged: ReadonlyMap<string, Row | null>): Promise<Map<string, Row>> {
-  const { tenantId, store } = scope;
+async function readForWrite(scope: ReadScope, ops: readonly WriteOp[]): Promise<Map<string, Row>> {
+  const { tenantId, store, staged } = scope;
   const os = scope.tx.objectStore(store.entity);
-  const fresh = ops.filter((op) => !staged.has(idOf(op)));
+  const fresh = ops.filter((op) => !staged?.has(idOf(op)));
   const others = new Set(fresh.filter((op) => op.type !== 'insert').map(idOf));
   let probe = fresh.filter((op) => op.type === 'insert' && !others.has(op.row.id)).map((op) => encodeString(idOf(op)));
   if (probe.length > 8) {
     const sorted = [...probe].sort();
     const cap = probe.length + 16;
-    const keys = await request(os.getAllKeys(scope.api.range.bound([tenantId, sorted[0]!], [tenantId, sorted[sorted.length - 1]!]), cap));
+    const keys = await request(os.getAllKeys(IDBKeyRange.bound([tenantId, sorted[0]!], [tenantId, sorted[sorted.length - 1]!]), cap));
     if (keys.length < cap) {
       const stored = new Set(keys.map((k) => (k as string[])[1]));
       probe = probe.filter((id) => stored.has(id));
@@ -71,9 +67,8 @@ async function readForWrite(scope: ReadScope, ops: readonly WriteOp[], staged: R
  */
 export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: StorageTx) => Promise<T>): Promise<T> {
   const raw = ctx.tx;
-  /** Staged writes: entity → tenant → id → row (`null`: deleted). */
-  const staging = new Map<string, Map<string, Map<string, Row | null>>>();
-  const changes: Change[] = [];
+  const staging = new StagedWrites();
+  const views = new ViewChanges();
   let finished = false;
   let done = false;
   let aborted: unknown;
@@ -113,7 +108,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     const store = ctx.layout.stores.get(entity);
     if (!store) throw storageError(`Unknown entity "${entity}"`, 'transaction', false);
     try {
-      return await body({ tx: ctx.tx, api: ctx.api, store, tenantId, staged: staging.get(entity)?.get(tenantId) });
+      return await body({ tx: raw, store, tenantId, staged: staging.of(entity, tenantId), views, scan: scanPlan(raw, store) });
     } catch (error) {
       throw translate(error);
     }
@@ -122,7 +117,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   const tx: StorageTx = {
     getMany: (entity, tenantId, ids) =>
       call(entity, tenantId, ({ staged }) => {
-        const os = ctx.tx.objectStore(entity);
+        const os = raw.objectStore(entity);
         return Promise.all(
           ids.map(async (id) => {
             if (staged?.has(id)) return staged.get(id) ?? undefined;
@@ -131,22 +126,16 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           }),
         );
       }),
-    query: (entity, tenantId, spec) => call(entity, tenantId, (scope) => runQuery(scope, spec)),
+    query: (entity, tenantId, spec) => call(entity, tenantId, (scope) => queryCandidates(scope, spec)),
     aggregate: (entity, tenantId, spec) => call(entity, tenantId, (scope) => runAggregate(scope, spec)),
     write: (entity, tenantId, ops) =>
       call(entity, tenantId, async (scope) => {
         if (!ctx.writable) throw storageError('Cannot write in a read-only transaction', 'write', false);
         try {
           for (const op of ops) assertRowTenant(entity, tenantId, op);
-          const byTenant = staging.get(entity) ?? staging.set(entity, new Map()).get(entity)!;
-          const staged = byTenant.get(tenantId) ?? byTenant.set(tenantId, new Map()).get(tenantId)!;
-          const stored = await readForWrite(scope, ops, staged);
-          for (const op of ops) {
-            const id = idOf(op);
-            checkWriteVersion(entity, op, staged.has(id) ? (staged.get(id) ?? undefined) : stored.get(id));
-            staged.set(id, op.type === 'delete' ? null : op.row);
-            changes.push(op.type === 'delete' ? { entity, tenantId, id, op: 'delete' } : { entity, tenantId, id, op: 'put', row: op.row });
-          }
+          const moved = staging.stage(entity, tenantId, ops, await readForWrite(scope, ops));
+          const groups = raw.objectStore(VIEWS);
+          await views.apply(scope.store, tenantId, moved, (k) => request(groups.get(k)) as Promise<StoredViewGroup | undefined>);
         } catch (error) {
           throw (poisoned ??= translate(error));
         }
@@ -166,15 +155,15 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     abort();
     throw poisoned ?? failure;
   }
-  if (changes.length === 0) return result;
+  if (staging.changes.length === 0) return result;
 
   // Apply every staged write in one synchronous burst (see above), then wait for the commit.
   let applied = 0;
   try {
     if (finished) throw lost();
-    for (const [entity, byTenant] of staging) {
+    for (const [entity, byTenant] of staging.rows) {
       const os = raw.objectStore(entity);
-      const store = ctx.layout.stores.get(entity)!;
+      const store = ctx.layout.stores.get(entity) as StoreLayout;
       for (const [tenantId, rows] of byTenant) {
         for (const [id, row] of rows) {
           if (row) os.put(toStored(store, row));
@@ -182,6 +171,11 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           applied++;
         }
       }
+    }
+    const groups = raw.objectStore(VIEWS);
+    for (const group of views.groups.values()) {
+      if (group.count) groups.put(group);
+      else groups.delete(group.k);
     }
     raw.commit?.();
   } catch (error) {
@@ -194,6 +188,6 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   } catch (error) {
     throw engineError(error, 'commit');
   }
-  ctx.committed(changes);
+  ctx.committed(staging.changes);
   return result;
 }

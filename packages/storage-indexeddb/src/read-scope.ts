@@ -1,12 +1,9 @@
-import type { Row } from '@crmkit/core/storage';
+import { type KeyRange, type Plan, type PlanScan, type Row, type StoredRecord, type StoreLayout, type ViewChanges } from '@crmkit/core/storage';
 import { request, walk } from './idb-request.js';
-import type { KeyApi, Plan } from './query-planner.js';
-import type { StoredRecord, StoreLayout } from './store-layout.js';
 
 /** What a read inside a transaction needs: the engine transaction, the store and the tenant. */
 export interface ReadScope {
   readonly tx: IDBTransaction;
-  readonly api: KeyApi;
   readonly store: StoreLayout;
   readonly tenantId: string;
   /**
@@ -14,15 +11,19 @@ export interface ReadScope {
    * whatever IndexedDB holds for the same id.
    */
   readonly staged: ReadonlyMap<string, Row | null> | undefined;
+  /** Groups of materialized aggregates this transaction changed (every entity, every tenant). */
+  readonly views: ViewChanges;
+  /** Streams a plan's records (`scanPlan` over this scope). */
+  readonly scan: PlanScan;
 }
 
-/** Batches that start at `first` records and grow fourfold. */
-export const growing = (first: number) => (previous: number) => (previous ? previous * 4 : first);
+/** The IDBKeyRange of a key range. */
+export const keyRange = (r: KeyRange) => IDBKeyRange.bound(r.lower, r.upper, r.lowerOpen, r.upperOpen);
 
 /** The object store or index a plan reads. */
-export function sourceOf(scope: ReadScope, plan: Plan): IDBObjectStore | IDBIndex {
-  const store = scope.tx.objectStore(scope.store.entity);
-  return plan.source.name === undefined ? store : store.index(plan.source.name);
+export function sourceOf(tx: IDBTransaction, store: StoreLayout, plan: Plan): IDBObjectStore | IDBIndex {
+  const os = tx.objectStore(store.entity);
+  return plan.source.name === undefined ? os : os.index(plan.source.name);
 }
 
 /**
@@ -33,37 +34,33 @@ export function sourceOf(scope: ReadScope, plan: Plan): IDBObjectStore | IDBInde
  * current one is visited. Descending reads and multi-entry indexes (whose keys repeat, so a batch
  * cannot resume after one) use a cursor, visited inside its success events.
  */
-export async function scanPlan(
-  scope: ReadScope,
-  plan: Plan,
-  batchSize: (previous: number) => number,
-  visit: (record: StoredRecord) => boolean | void,
-  prefetch = false,
-): Promise<void> {
-  const source = sourceOf(scope, plan);
-  for (let n = 0; n < plan.ranges.length; n++) {
-    let range = plan.ranges[n]!;
-    if (plan.direction === 'prev' || plan.source.multi) {
-      let stopped = false;
-      await walk(source.openCursor(range, plan.direction), (value) => !(stopped = visit(value as StoredRecord) === false));
-      if (stopped) return;
-      continue;
-    }
-    let count = Math.max(1, Math.min(batchSize(0), 2000));
-    let pending = request(source.getAll(range, count));
-    for (;;) {
-      const batch = (await pending) as StoredRecord[];
-      // The resume key first: visiting turns records back into rows.
-      const full = batch.length === count;
-      if (full) {
-        range = scope.api.range.bound(plan.keyOf(batch[count - 1]!, n), range.upper, true, range.upperOpen);
-        count = Math.max(1, Math.min(batchSize(count), 2000));
-        // A full read asks for the next batch before working on this one, so IndexedDB reads meanwhile.
-        if (prefetch) pending = request(source.getAll(range, count));
+export const scanPlan =
+  (tx: IDBTransaction, store: StoreLayout): PlanScan =>
+  async (plan, batchSize, visit, prefetch = false) => {
+    const source = sourceOf(tx, store, plan);
+    for (let n = 0; n < plan.ranges.length; n++) {
+      let range = keyRange(plan.ranges[n]!);
+      if (plan.direction === 'prev' || plan.source.multi) {
+        let stopped = false;
+        await walk(source.openCursor(range, plan.direction), (value) => !(stopped = visit(value as StoredRecord) === false));
+        if (stopped) return;
+        continue;
       }
-      for (const record of batch) if (visit(record) === false) return;
-      if (!full) break;
-      if (!prefetch) pending = request(source.getAll(range, count));
+      let count = Math.max(1, Math.min(batchSize(0), 2000));
+      let pending = request(source.getAll(range, count));
+      for (;;) {
+        const batch = (await pending) as StoredRecord[];
+        // The resume key first: visiting turns records back into rows.
+        const full = batch.length === count;
+        if (full) {
+          range = IDBKeyRange.bound(plan.keyOf(batch[count - 1]!, n), range.upper, true, range.upperOpen);
+          count = Math.max(1, Math.min(batchSize(count), 2000));
+          // A full read asks for the next batch before working on this one, so IndexedDB reads meanwhile.
+          if (prefetch) pending = request(source.getAll(range, count));
+        }
+        for (const record of batch) if (visit(record) === false) return;
+        if (!full) break;
+        if (!prefetch) pending = request(source.getAll(range, count));
+      }
     }
-  }
-}
+  };

@@ -1,132 +1,29 @@
-import { CrmError } from '@crmkit/core';
-import { getPath, type FieldType, type Row, type StorageSchema } from '@crmkit/core/storage';
-import { encodeValue, MISSING } from './key-encoding.js';
+import { buildStoreLayouts, type StorageSchema, type StoreLayout } from '@crmkit/core/storage';
 
 /**
  * Bumped whenever the way rows are stored or indexed changes; part of the database version so
  * that a new adapter release migrates databases written by an older one.
  */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /**
- * What IndexedDB stores for a row: the row itself whenever its indexed values are already
- * order-faithful keys (strings below U+D800, finite numbers) — the common case — else a copy in which
- * - an absent top-level indexed field holds `MISSING` (`-Infinity`), and
- * - any other replaced value (null, boolean, text with code units ≥ U+D800, an object, a nested path)
- *   has its original top-level value kept in `$` (`[]`: absent).
- * So a top-level `MISSING` without a `$` entry is always a placeholder (a row's own `-Infinity` is kept
- * in `$`), every row is in every compound index, and `fromStored` gives back exactly what was written.
- * Indexed list fields are indexed multi-entry as they are (their values are compared only for equality).
+ * The object store of materialized aggregates (`EntitySchema.aggregates`): one record per view, tenant
+ * and group, keyed `[view key, tenantId, first group value (encoded), group id]`, plus the record `'def'`
+ * holding the definitions the stored groups were built with.
  */
-export type StoredRecord = Row & { $?: Record<string, [] | [unknown]> };
-
-/** One key source of a store: the object store itself (`name` undefined) or one of its indexes. */
-export interface KeySource {
-  /** IndexedDB index name; `undefined` for the primary key `[tenantId, id]`. */
-  readonly name: string | undefined;
-  /**
-   * Fields whose encoded values follow the tenant in each key. Compound sources end with `id`
-   * (unique keys, so batched reads can resume after the last key); a multi-entry source has one list field.
-   */
-  readonly fields: readonly string[];
-  readonly multi: boolean;
-  readonly keyPath: string | string[];
-}
-
-export interface StoreLayout {
-  readonly entity: string;
-  readonly primary: KeySource;
-  readonly indexes: readonly KeySource[];
-  /** Declared field types, plus `id`. */
-  readonly types: Readonly<Record<string, FieldType>>;
-  /** Indexed scalar fields (and `id`): their stored values must be encoded keys. */
-  readonly scalars: readonly string[];
-}
+export const VIEWS = '$views';
 
 export interface DatabaseLayout {
   readonly version: number;
   readonly stores: ReadonlyMap<string, StoreLayout>;
+  /** Every object store a transaction spans: the entities, then `VIEWS`. */
   readonly storeNames: readonly string[];
 }
 
-const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const own = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
-
-/** Derives stores, indexes and key paths from a storage schema. */
+/** The database layout of a schema: core's store layouts, the views store, and the database version. */
 export function buildLayout(schema: StorageSchema): DatabaseLayout {
-  const stores = new Map<string, StoreLayout>();
-  for (const entity of schema.entities) {
-    const types: Record<string, FieldType> = { ...entity.fields, id: 'string' };
-    const scalars = new Set(['id']);
-    const indexes = entity.indexes.map((spec): KeySource => {
-      for (const field of spec.fields) {
-        // Key paths are dotted identifiers; a list field can only be indexed alone (multi-entry).
-        if (!FIELD_PATH.test(field) || (types[field] === 'string[]' && spec.fields.length > 1)) {
-          throw new CrmError('STORAGE', `IndexedDB cannot build index "${spec.name}" of ${entity.name}`, { adapter: 'indexeddb', retryable: false, operation: 'open' });
-        }
-      }
-      const [first] = spec.fields;
-      if (types[first!] === 'string[]') return { name: spec.name, fields: spec.fields, multi: true, keyPath: first! };
-      const fields = spec.fields[spec.fields.length - 1] === 'id' ? spec.fields : [...spec.fields, 'id'];
-      fields.forEach((f) => scalars.add(f));
-      return { name: spec.name, fields, multi: false, keyPath: ['tenantId', ...fields] };
-    });
-    stores.set(entity.name, {
-      entity: entity.name,
-      indexes,
-      types,
-      scalars: [...scalars],
-      primary: { name: undefined, fields: ['id'], multi: false, keyPath: ['tenantId', 'id'] },
-    });
-  }
-  // Layout changes bump the database version within a schema version (≤ 99 layouts per schema version).
-  return { version: schema.version * 100 + LAYOUT_VERSION, stores, storeNames: [...stores.keys()] };
-}
-
-/** The record to store for a row (the row itself when nothing needs encoding). Never mutates `row`. */
-export function toStored(layout: StoreLayout, row: Row): StoredRecord {
-  let copy: Record<string, unknown> | undefined;
-  let patch: Record<string, [] | [unknown]> | undefined;
-  const keep = (top: string) => {
-    patch ??= {};
-    if (!own(patch, top)) patch[top] = own(row, top) ? [row[top]] : [];
-  };
-  for (const field of layout.scalars) {
-    const value = getPath(row, field);
-    const key = encodeValue(value);
-    if (key === value) continue;
-    const keys = field.split('.');
-    // Only a field absent from the top down is restored by deleting the placeholder.
-    if (value !== undefined || own(row, keys[0]!)) keep(keys[0]!);
-    let target = (copy ??= { ...row });
-    for (const name of keys.slice(0, -1)) {
-      const child = target[name];
-      const isObject = child !== null && typeof child === 'object' && !Array.isArray(child);
-      if (!isObject) keep(keys[0]!);
-      target = target[name] = isObject ? { ...child } : {};
-    }
-    target[keys[keys.length - 1]!] = key;
-  }
-  for (const key in row) if (key === '$' || row[key] === MISSING) keep(key);
-  if (!copy && !patch) return row;
-  copy ??= { ...row };
-  if (patch) copy.$ = patch;
-  return copy as StoredRecord;
-}
-
-/** Turns a record read from IndexedDB back into the row that was written, in place (records read are fresh copies). */
-export function fromStored(record: StoredRecord): Row {
-  const row = record as Record<string, unknown>;
-  const patch = record.$;
-  if (patch) delete row.$;
-  // Newest first: placeholders were appended last, and deleting the last-added property keeps V8's
-  // fast object layout.
-  const keys = Object.keys(row);
-  for (let i = keys.length - 1; i >= 0; i--) if (row[keys[i]!] === MISSING) delete row[keys[i]!];
-  for (const key in patch) {
-    const original = patch[key]!;
-    if (original.length) row[key] = original[0];
-    else delete row[key];
-  }
-  return record;
+  const stores = buildStoreLayouts(schema, 'indexeddb');
+  // Layout changes bump the database version within a schema version (≤ 99 layouts per schema version);
+  // the last three digits count the runtime indexes added since (`ensureIndexes`, ≤ 999).
+  return { version: (schema.version * 100 + LAYOUT_VERSION) * 1000, stores, storeNames: [...stores.keys(), VIEWS] };
 }

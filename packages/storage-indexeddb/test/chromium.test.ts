@@ -1,5 +1,5 @@
 /**
- * Real headless Chromium (playwright-core + /usr/bin/chromium), started by this file: the whole storage
+ * Real headless Chromium (playwright-core + the Chromium of @crmkit/test-support, from npm), started by this file: the whole storage
  * conformance suite, the differential tests and every shared IndexedDB suite run inside a page
  * against the browser's IndexedDB (each becomes one vitest test here), plus what needs several pages
  * (multi-tab change propagation, cross-tab upgrades) or the DevTools protocol (a real quota).

@@ -1,4 +1,4 @@
-import { describeAccessConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { fakeOptions, fakeStorage } from './fake-env.js';
 
@@ -6,7 +6,7 @@ describeStorageConformance(
   'indexeddb (fake-indexeddb)',
   () => {
     const options = fakeOptions();
-    return { adapter: createIndexedDbStorage(options), reopen: async () => createIndexedDbStorage(options) };
+    return { adapter: createIndexedDbStorage(options), reopen: async () => createIndexedDbStorage(options), peer: () => createIndexedDbStorage(options) };
   },
   fakeStorage().capabilities,
 );
@@ -14,3 +14,5 @@ describeStorageConformance(
 describeReportsConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));
 
 describeAccessConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));
+
+describeCrmConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));

@@ -18,7 +18,7 @@ const CURRENCIES = ['EUR', 'USD', 'GBP'];
 const TAGS = ['vip', 'b2b', 'retail', 'partner', 'churn-risk'];
 const WORDS = ['chairs', 'desks', 'licences', 'support', 'rollout', 'laptops', 'servers', 'training', 'renewal', 'upgrade'];
 
-/** `n` valid inputs for `crm.deals.createMany`, spread over the open stages of one pipeline. */
+/** `n` valid inputs for `crm.imports.deals`, spread over the open stages of one pipeline. */
 export function dealInputs(n: number, pipelineId: string, seed = 1): DealCreateInput[] {
   const rnd = seeded(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(rnd() * items.length)]!;

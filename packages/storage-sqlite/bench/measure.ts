@@ -5,7 +5,48 @@ export interface BenchEntry {
   readonly raw_ms: number | null;
   readonly ratio: number | null;
   readonly target?: string;
+  /** The entry holds when `ratio` is at most this. */
+  readonly budget_ratio?: number;
+  /** … and `crmkit_p95_ms` at most this. */
+  readonly budget_p95_ms?: number;
+  /** … and `peak_rss_mb` below this. */
+  readonly budget_mb?: number;
   readonly [extra: string]: unknown;
+}
+
+/** The budgets an entry misses (empty: it holds, or it has none). */
+export function missedBudgets(e: BenchEntry): string[] {
+  const missed: string[] = [];
+  if (e.budget_ratio !== undefined && (e.ratio === null || e.ratio > e.budget_ratio)) missed.push(`ratio ${e.ratio} > ${e.budget_ratio}`);
+  if (e.budget_p95_ms !== undefined && !((e.crmkit_p95_ms as number) <= e.budget_p95_ms)) missed.push(`p95 ${String(e.crmkit_p95_ms)} ms > ${e.budget_p95_ms} ms`);
+  if (e.budget_mb !== undefined && !((e.peak_rss_mb as number) < e.budget_mb)) missed.push(`peak RSS ${String(e.peak_rss_mb)} MB ≥ ${e.budget_mb} MB`);
+  return missed;
+}
+
+/** Prints a markdown table of entries with their budgets and verdicts. */
+export function printTable(entries: readonly BenchEntry[], context: string): void {
+  const rows = entries.map((e) => {
+    const missed = missedBudgets(e);
+    const budgeted = e.budget_ratio !== undefined || e.budget_p95_ms !== undefined || e.budget_mb !== undefined;
+    return [
+      e.name,
+      e.crmkit_ms === null ? '' : String(e.crmkit_ms),
+      e.raw_ms === null ? '' : String(e.raw_ms),
+      e.ratio === null ? (e.peak_rss_mb !== undefined ? `${String(e.peak_rss_mb)} MB` : e.calls_per_s !== undefined ? `${String(e.calls_per_s)}/s` : '') : `${e.ratio}×`,
+      e.target ?? '',
+      budgeted ? (missed.length ? `MISSED (${missed.join('; ')})` : 'ok') : '',
+      e.cpu_ratio !== undefined ? `${String(e.cpu_ratio)}×` : '',
+      e.crmkit_p95_ms !== undefined ? `p95 ${String(e.crmkit_p95_ms)} ms` : e.crmkit_us_per_call !== undefined ? `${String(e.crmkit_us_per_call)} µs/call` : '',
+    ];
+  });
+  const head = ['benchmark', 'crmkit ms', 'raw ms', 'ratio', 'budget', 'verdict', 'CPU-time ratio', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n${context}\n`);
+  console.log(line(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log('');
 }
 
 /** CPU time (user + system, all threads) of this process so far, in ms: steadier than wall time on a busy machine. */
@@ -48,8 +89,9 @@ export const mean = (values: readonly number[]) => sum(values) / values.length;
 /** Rounds for display and JSON. */
 export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export function entry(name: string, crmkitMs: number, rawMs: number, target: string, extra: Record<string, unknown> = {}): BenchEntry {
-  return { name, crmkit_ms: round(crmkitMs), raw_ms: round(rawMs), ratio: round(crmkitMs / rawMs, 3), target, ...extra };
+/** An entry comparing crmkit with the raw baseline; `budget` is the ratio it must stay within. */
+export function entry(name: string, crmkitMs: number, rawMs: number, budget: number | undefined, extra: Record<string, unknown> = {}): BenchEntry {
+  return { name, crmkit_ms: round(crmkitMs), raw_ms: round(rawMs), ratio: round(crmkitMs / rawMs, 3), ...(budget === undefined ? {} : { target: `≤ ${budget}×`, budget_ratio: budget }), ...extra };
 }
 
 /** Peak resident set size of this process so far (Linux VmHWM), in MB; falls back to current RSS. */

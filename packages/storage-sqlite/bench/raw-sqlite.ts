@@ -32,10 +32,10 @@ export function rawInserter(db: Database.Database, layout: StorageLayout, entity
   };
 }
 
-/** Sets the pragmas the adapter sets by default (WAL, synchronous=NORMAL, 32 MiB cache): same engine settings on both sides. */
+/** Sets the pragmas the adapter sets by default (WAL, synchronous=NORMAL, 16 MiB cache): same engine settings on both sides. */
 export function rawPragmas(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -32768');
+  db.pragma('cache_size = -16384');
 }

@@ -6,3 +6,6 @@ export { createPostgresStorage, POSTGRES_CAPABILITIES } from './postgres-storage
 export type { PostgresStorageOptions, PostgresConnectionOptions, PostgresPoolOptions, PostgresStorageCommonOptions } from './postgres-storage-config.js';
 export type { PgPool, PgPoolClient, PgQueryConfig, PgQueryResult } from './postgres-driver.js';
 export { LAYOUT_VERSION, columnNameOf } from './table-layout.js';
+export { createPgliteStorage, pgliteCapabilities } from './pglite-storage.js';
+export type { PgliteStorageOptions } from './pglite-storage.js';
+export type { PgliteDatabase, PgliteTransaction } from './pglite-driver.js';

@@ -1,4 +1,4 @@
-import type { StorageSchema } from '@crmkit/core/storage';
+import { type RuntimeIndexSpec, type StorageSchema } from '@crmkit/core/storage';
 import { sql } from 'kysely';
 import type { SqlDialect, SqlFragment } from './sql-dialect.js';
 import { storageFailure } from './storage-errors.js';
@@ -146,4 +146,23 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
 
 async function upsert(exec: MigrationExecutor, meta: SqlFragment, key: string, value: string): Promise<void> {
   await exec.run(sql`INSERT INTO ${meta} ("key", "value") VALUES (${key}, ${value}) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value"`);
+}
+
+/** The name of the runtime index over a custom field: `<table>__rt__custom__<key>` (shortened past 63 characters). */
+export function runtimeIndexName(t: EntityTable, field: string): string {
+  return shortIdentifier(`${t.table.name}__rt__${columnNameOf(field)}`);
+}
+
+/**
+ * Creates the expression index of a runtime index (`ensureIndexes`) unless it exists:
+ * `(tenant_id, <the field's typed value>, id)`, the expression being exactly the one queries use
+ * (`customValue`), so filters, sorts and groups on the field are served by it in every connection.
+ * Plain `CREATE INDEX` (not `CONCURRENTLY`): it runs in the migration transaction; on a big
+ * PostgreSQL table create it `CONCURRENTLY` beforehand under the same name and this does nothing.
+ */
+export async function createRuntimeIndex(exec: MigrationExecutor, t: EntityTable, spec: RuntimeIndexSpec): Promise<void> {
+  const { dialect } = exec;
+  const expr = dialect.customValue(spec.field.split('.'), spec.type, sql.id('doc'));
+  const columns = [sql`"tenant_id"`, dialect.indexExpression(expr), sql`"id"`];
+  await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(runtimeIndexName(t, spec.field))} ON ${ref(dialect, t.table)} (${sql.join(columns)})`);
 }

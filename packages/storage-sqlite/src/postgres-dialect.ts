@@ -1,9 +1,10 @@
 import type { Scalar } from '@crmkit/core';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
-import { parseDoc, type CompileOnlyDatabase, type SqlDialect, type SqlFragment } from './sql-dialect.js';
+import { checkPathSegments, DOC, parseDoc, type CompileOnlyDatabase, type SqlDialect, type SqlFragment } from './sql-dialect.js';
 import type { ScalarType, TableName } from './table-layout.js';
 
-const DOC = sql.ref('t.doc');
+/** `'{custom,budget,amount}'::text[]` as an SQL literal, from checked identifier segments. */
+const pathLiteral = (segments: readonly string[]) => sql`${sql.lit(`{${checkPathSegments(segments).join(',')}}`)}::text[]`;
 
 const ARRAY_TYPE: Record<ScalarType, SqlFragment> = {
   string: sql`text[]`,
@@ -14,7 +15,8 @@ const ARRAY_TYPE: Record<ScalarType, SqlFragment> = {
 /**
  * The PostgreSQL dialect. Text columns use `COLLATE "C"` (byte order of UTF-8 = code-point order, the
  * order crmkit defines); numbers are `double precision` (JS numbers); the document is `jsonb`, so custom
- * fields are read with `doc #> $path` where `$path` is a bound `text[]`, and cast by their declared type.
+ * fields are read with `doc #> '{custom,key}'::text[]` (a checked literal, so an expression index over
+ * the same expression serves them) and cast by their declared type.
  */
 export function createPostgresDialect(): SqlDialect {
   const kysely = new Kysely<CompileOnlyDatabase>({
@@ -25,7 +27,7 @@ export function createPostgresDialect(): SqlDialect {
       createQueryCompiler: () => new PostgresQueryCompiler(),
     },
   });
-  const at = (segments: readonly string[]) => sql`(${DOC} #> ${[...segments]}::text[])`;
+  const at = (segments: readonly string[], doc: SqlFragment = DOC) => sql`(${doc} #> ${pathLiteral(segments)})`;
   return {
     name: 'postgres',
     kysely,
@@ -41,11 +43,11 @@ export function createPostgresDialect(): SqlDialect {
           return typeof value === 'boolean' ? value : null;
       }
     },
-    customValue(segments, type) {
-      const value = at(segments);
+    customValue(segments, type, doc = DOC) {
+      const value = at(segments, doc);
       switch (type) {
         case 'string':
-          return sql`(CASE WHEN jsonb_typeof(${value}) = 'string' THEN (${DOC} #>> ${[...segments]}::text[]) END COLLATE "C")`;
+          return sql`(CASE WHEN jsonb_typeof(${value}) = 'string' THEN (${doc} #>> ${pathLiteral(segments)}) END COLLATE "C")`;
         case 'number':
           return sql`(CASE WHEN jsonb_typeof(${value}) = 'number' THEN ${value}::float8 END)`;
         case 'boolean':
@@ -88,6 +90,7 @@ export function createPostgresDialect(): SqlDialect {
       }
     },
     indexColumn: (column) => sql`${sql.id(column)} NULLS FIRST`,
+    indexExpression: (expr) => sql`(${expr}) NULLS FIRST`,
     sideTableOptions: sql``,
     columnsQuery: (table) =>
       sql`SELECT column_name FROM information_schema.columns WHERE table_name = ${table.name} AND table_schema = COALESCE(${table.schema ?? null}::text, current_schema())`,

@@ -1,20 +1,21 @@
-import { createHash } from 'node:crypto';
 import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { createPostgresDialect } from './postgres-dialect.js';
-import { loadPg, type PgPool, type PgPoolClient, type PgQueryConfig } from './postgres-driver.js';
+import type { PgPool, PgPoolClient, PgQueryConfig } from './postgres-driver.js';
 import { columnValues, docText, listValues } from './row-values.js';
 import type { SqlFragment } from './sql-dialect.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
+import { statementName } from './statement-name.js';
 import { isConnectionError, storageFailure } from './storage-errors.js';
 import type { EntityTable, ListTable, ScalarType, StorageLayout } from './table-layout.js';
 
-/** How the PostgreSQL engine connects; validated by `createPostgresStorage`. */
+/** How the PostgreSQL engine connects; validated by `createPostgresStorage` / `createPgliteStorage`. */
 export interface PostgresEngineOptions {
+  /** A pool the caller owns (left open on close). */
   readonly pool?: PgPool;
-  readonly connectionString?: string;
-  readonly maxConnections: number;
+  /** Makes the pool the engine owns (ended on close), when `pool` is not given. */
+  readonly createPool?: () => Promise<PgPool>;
   readonly schema?: string;
   readonly tablePrefix: string;
 }
@@ -34,6 +35,8 @@ interface EntityStatements {
   readonly getMany: Prepared;
   readonly lists: readonly { list: ListTable; insert: Prepared; deleteRows: Prepared }[];
 }
+
+const sameValues = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v) => b.includes(v));
 
 const RECORD_TYPE: Record<ScalarType, SqlFragment> = { string: sql`text`, number: sql`float8`, boolean: sql`boolean` };
 
@@ -58,7 +61,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   const prepared = (fragment: SqlFragment): Prepared => {
     const text = compile(fragment).sql;
     // Named by content: adapters sharing a pool (one per schema) never give one name two texts.
-    return { name: `crmkit_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`, text };
+    return { name: statementName(text), text };
   };
 
   function prepareEntity(t: EntityTable): EntityStatements {
@@ -100,13 +103,20 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
 
   function makeSession(client: PgPoolClient): SqlSession {
     let broken = false;
-    const query = async (config: PgQueryConfig) => {
-      try {
-        return await client.query(config);
-      } catch (error) {
-        if (isConnectionError(error)) broken = true;
-        throw error;
-      }
+    // One statement at a time on the client: callers may issue reads concurrently (the board does), and
+    // node-postgres deprecates queueing queries on a busy client (pg 9 removes it).
+    let tail: Promise<unknown> = Promise.resolve();
+    const query = (config: PgQueryConfig) => {
+      const result = tail.then(async () => {
+        try {
+          return await client.query(config);
+        } catch (error) {
+          if (isConnectionError(error)) broken = true;
+          throw error;
+        }
+      });
+      tail = result.catch(() => undefined);
+      return result;
     };
     const run = (p: Prepared, values: readonly unknown[], rowMode?: 'array') => query({ name: p.name, text: p.text, values, ...(rowMode ? { rowMode } : {}) });
 
@@ -169,7 +179,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         return docs;
       },
 
-      async write(t, tenantId, ops) {
+      async write(t, tenantId, ops, previous) {
         const s = statementsOf(t);
         const context = `postgres write to ${t.entity}`;
         for (let i = 0; i < ops.length; ) {
@@ -185,7 +195,11 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
             const row = op.row;
             const params = [row.version, docText(row, context), ...columnValues(dialect, t, row), tenantId, row.id, op.expectedVersion];
             if ((await run(s.update, params)).rowCount === 0) await conflictFor(t, s, tenantId, op);
-            if (s.lists.length) {
+            // The version check passed, so a row this transaction read at the expected version is the one that
+            // was stored: when its lists equal the new ones, their side-table rows stay (two round trips fewer).
+            const before = previous?.(row.id);
+            const same = before?.version === op.expectedVersion && s.lists.every(({ list }) => sameValues(listValues(list, before), listValues(list, row)));
+            if (s.lists.length && !same) {
               await deleteLists(s, tenantId, [row.id]);
               await insertLists(s, tenantId, [row]);
             }
@@ -203,6 +217,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       },
 
       async rollback() {
+        // After the statements still queued (a failed one may leave concurrent reads in flight).
+        await tail;
         if (broken) return;
         try {
           await client.query({ text: 'ROLLBACK' });
@@ -216,6 +232,36 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         client.release(broken ? true : undefined);
       },
     };
+  }
+
+  async function ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void> {
+    const client = await connect();
+    let failed = false;
+    try {
+      await client.query({ text: 'BEGIN' });
+      const lockKey = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
+      await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [lockKey] });
+      if (options.schema) await client.query({ text: compile(sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`).sql });
+      await run({
+        adapter: 'postgres',
+        dialect,
+        async run(fragment) {
+          const q = compile(fragment);
+          await client.query({ text: q.sql, values: q.parameters });
+        },
+        async all(fragment) {
+          const q = compile(fragment);
+          return (await client.query({ text: q.sql, values: q.parameters, rowMode: 'array' })).rows as unknown[][];
+        },
+      });
+      await client.query({ text: 'COMMIT' });
+    } catch (error) {
+      failed = isConnectionError(error);
+      await client.query({ text: 'ROLLBACK' }).catch(() => (failed = true));
+      throw error;
+    } finally {
+      client.release(failed ? true : undefined);
+    }
   }
 
   async function connect(): Promise<PgPoolClient> {
@@ -232,44 +278,35 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       if (!pool) {
         if (options.pool) pool = options.pool;
         else {
-          const Pool = await loadPg();
-          const own = new Pool({ connectionString: options.connectionString!, max: options.maxConnections, application_name: 'crmkit' });
+          const own = await options.createPool!();
           // An idle client that loses its connection emits 'error' on the pool; unhandled, it would crash the process.
           own.on?.('error', () => undefined);
           pool = own;
         }
       }
-      const client = await connect();
-      let failed = false;
-      try {
-        await client.query({ text: 'BEGIN' });
-        const lockKey = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
-        await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [lockKey] });
-        if (options.schema) await client.query({ text: compile(sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`).sql });
-        const exec: MigrationExecutor = {
-          adapter: 'postgres',
-          dialect,
-          async run(fragment) {
-            const q = compile(fragment);
-            await client.query({ text: q.sql, values: q.parameters });
-          },
-          async all(fragment) {
-            const q = compile(fragment);
-            return (await client.query({ text: q.sql, values: q.parameters, rowMode: 'array' })).rows as unknown[][];
-          },
-        };
-        await migrate(exec, layout, schema, new Date().toISOString());
-        await client.query({ text: 'COMMIT' });
-      } catch (error) {
-        failed = isConnectionError(error);
-        await client.query({ text: 'ROLLBACK' }).catch(() => (failed = true));
-        throw error;
-      } finally {
-        client.release(failed ? true : undefined);
-      }
+      await ddl((exec) => migrate(exec, layout, schema, new Date().toISOString()).then(() => undefined));
       const next = new Map<string, EntityStatements>();
       for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
       statements = next;
+    },
+
+    ddl,
+
+    async readDocs(t, tenantId, ids) {
+      // One statement on a pooled connection, no BEGIN/COMMIT: two round trips fewer than a transaction.
+      const p = statementsOf(t).getMany;
+      const client = await connect();
+      let rows: unknown[][];
+      try {
+        rows = (await client.query({ name: p.name, text: p.text, values: [tenantId, [...ids]], rowMode: 'array' })).rows as unknown[][];
+        client.release();
+      } catch (error) {
+        client.release(isConnectionError(error) ? true : undefined);
+        throw error;
+      }
+      const docs = new Map<string, Row>();
+      for (const [id, doc] of rows) docs.set(id as string, dialect.readDoc(doc));
+      return docs;
     },
 
     async begin(mode) {

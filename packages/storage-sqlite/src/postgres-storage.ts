@@ -1,4 +1,5 @@
 import type { StorageAdapter, StorageCapabilities } from '@crmkit/core';
+import { loadPg } from './postgres-driver.js';
 import { createPostgresEngine } from './postgres-engine.js';
 import { resolvePostgresOptions, type PostgresStorageOptions } from './postgres-storage-config.js';
 import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
@@ -31,7 +32,11 @@ export const POSTGRES_CAPABILITIES: StorageCapabilities = {
  */
 export function createPostgresStorage(options: PostgresStorageOptions): StorageAdapter {
   const resolved = resolvePostgresOptions(options);
-  const engine = createPostgresEngine(resolved);
+  const { connectionString, maxConnections } = resolved;
+  const engine = createPostgresEngine({
+    ...resolved,
+    createPool: async () => new (await loadPg())({ connectionString: connectionString!, max: maxConnections, application_name: 'crmkit' }),
+  });
   return createSqlStorage(engine, { ...POSTGRES_CAPABILITIES, filterOps: [...POSTGRES_CAPABILITIES.filterOps] }, {
     ...(resolved.schema ? { schema: resolved.schema } : {}),
     tablePrefix: resolved.tablePrefix,

@@ -42,7 +42,7 @@ function sameParameters(a: readonly unknown[], b: readonly unknown[]): boolean {
 
 /**
  * Compiles a `QuerySpec` to one SELECT over the entity table (alias `t`): tenant, filter and keyset
- * conditions in WHERE, the effective sort in ORDER BY, `limit + 1` in LIMIT. Nothing is evaluated in
+ * conditions in WHERE, the effective sort in ORDER BY, `limit + 1` in LIMIT (a literal). Nothing is evaluated in
  * JavaScript, so a page costs what the index range costs, never a table load.
  *
  * @throws CrmError `VALIDATION` for unknown fields, a bad limit, or a cursor made for another sort.
@@ -62,7 +62,9 @@ export function compilePageQuery(ctx: ResolveContext, spec: QuerySpec, cache?: S
   if (filter) conditions.push(filter);
   if (spec.after !== undefined) conditions.push(keysetCondition(ctx, keys, decodeCursor(spec.after, spec.sort ?? [])));
   const query = sql`SELECT ${col('doc')} FROM ${dialect.table(ctx.table.table)} AS "t" WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${orderByClause(ctx, keys, requiresSideTable(ctx, spec.filter))}${
-    limit === undefined ? sql`` : sql` LIMIT ${limit + 1}`
+    // A literal: with a bound LIMIT, SQLite's top-N sort of a small range took 3× the time (measured on
+    // the open stage visit of a deal, 36 µs vs 13 µs CPU); the value is a checked safe integer.
+    limit === undefined ? sql`` : sql` LIMIT ${sql.lit(limit + 1)}`
   }`;
   const compiled = query.compile(dialect.kysely);
   if (shape && cached === undefined) {

@@ -96,9 +96,7 @@ export function pageQueryShape(ctx: ResolveContext, spec: QuerySpec): QueryShape
     sortKey += `${s.field}:${s.direction ?? 'asc'},`;
   }
   const limit = spec.limit;
-  if (limit !== undefined) {
-    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) return undefined;
-    params.push(limit + 1);
-  }
-  return { key: `${ctx.table.entity}|${filterKey}|${sortKey}|${limit === undefined ? '' : 'L'}`, params };
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) return undefined;
+  // The limit is part of the SQL text (see `compilePageQuery`), so of the shape.
+  return { key: `${ctx.table.entity}|${filterKey}|${sortKey}|${limit === undefined ? '' : limit}`, params };
 }

@@ -28,10 +28,13 @@ export interface SqlDialect {
   /** A column value as stored (SQLite: booleans as 0/1); `null` for values whose JSON type is not `type`. */
   columnValue(value: unknown, type: ScalarType): string | number | boolean | null;
   /**
-   * The value of a custom field `custom.<key>[.amount|.currency]` of row alias `t`, typed: values of
-   * another JSON type read as NULL, so they never match and sort with the missing ones.
+   * The value of a custom field `custom.<key>[.amount|.currency]` of the document `doc` (default: row
+   * alias `t`), typed: values of another JSON type read as NULL, so they never match and sort with the
+   * missing ones. The JSON path is written into the SQL as a literal (`jsonPathLiteral` checks it), so
+   * that the expression is exactly the one of a runtime index (`ensureIndexes`): planners match index
+   * expressions by their text or tree, and a bound parameter never matches.
    */
-  customValue(segments: readonly string[], type: ScalarType): SqlFragment;
+  customValue(segments: readonly string[], type: ScalarType, doc?: SqlFragment): SqlFragment;
   /** True when the custom list field (a JSON array) of row `t` holds one of `values` as a string element. */
   customContainsAny(segments: readonly string[], values: readonly string[]): SqlFragment;
   /** `expr IN (values)` for non-empty `values` of one type. */
@@ -56,6 +59,8 @@ export interface SqlDialect {
   columnType(type: ScalarType | 'id' | 'version' | 'doc'): SqlFragment;
   /** One column of an index, ordered so that forward and backward scans give crmkit's null placement. */
   indexColumn(column: string): SqlFragment;
+  /** One expression of an index (a custom field's `customValue` over the bare `doc` column), ordered likewise. */
+  indexExpression(expr: SqlFragment): SqlFragment;
   /** Table options of a side table (SQLite: `WITHOUT ROWID`, it is all primary key). */
   readonly sideTableOptions: SqlFragment;
   /** A query returning the column names of `table` (no rows when it does not exist). */
@@ -77,3 +82,19 @@ export function col(column: string): SqlFragment {
 /** `true`/`false` as SQL conditions, portable across both dialects. */
 export const TRUE: SqlFragment = sql`1 = 1`;
 export const FALSE: SqlFragment = sql`1 = 0`;
+
+const PATH_SEGMENT = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Checks the segments of a JSON path that goes into the SQL text as a literal: identifiers only (what
+ * `CUSTOM_PATH_PATTERN` and the schema allow), so no quote, dot or bracket can reach the statement.
+ *
+ * @throws Error for anything else (a programming error: callers validate field names first).
+ */
+export function checkPathSegments(segments: readonly string[]): readonly string[] {
+  if (!segments.length || !segments.every((s) => PATH_SEGMENT.test(s))) throw new Error(`Invalid JSON path ${JSON.stringify(segments).slice(0, 100)}`);
+  return segments;
+}
+
+/** The row alias `t`'s document column. */
+export const DOC: SqlFragment = sql.ref('t.doc');

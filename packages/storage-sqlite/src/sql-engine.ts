@@ -1,4 +1,5 @@
-import type { Row, StorageSchema, WriteOp } from '@crmkit/core/storage';
+import { type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import type { MigrationExecutor } from './migrations.js';
 import type { SqlQuery } from './query-compiler.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { EntityTable, StorageLayout } from './table-layout.js';
@@ -18,8 +19,10 @@ export interface SqlSession {
   /**
    * Applies `ops` in order. Must throw `CrmError` `CONFLICT` (built with core's `checkWriteVersion`)
    * on the first failed version check; the adapter then rolls the whole transaction back.
+   * `previous` gives the row this transaction last read or wrote for an id (the stored row, when its
+   * version is the expected one), so an engine may skip reading it again; the version check stays.
    */
-  write(table: EntityTable, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
+  write(table: EntityTable, tenantId: string, ops: readonly WriteOp[], previous?: (id: string) => Row | undefined): Promise<void>;
   commit(): void | Promise<void>;
   /** Must not throw: the transaction is being abandoned anyway. */
   rollback(): void | Promise<void>;
@@ -35,6 +38,17 @@ export interface SqlEngine {
   readonly serializeReads: boolean;
   /** Connects (loading the driver when needed) and migrates to `schema`. */
   open(schema: StorageSchema, layout: StorageLayout): Promise<void>;
+  /**
+   * Runs schema changes after `open` (runtime indexes) in the engine's exclusive migration transaction:
+   * SQLite `BEGIN IMMEDIATE`, PostgreSQL a transaction under the migration advisory lock, so they
+   * serialise with migrations of other processes. Called while no transaction of the adapter runs.
+   */
+  ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void>;
+  /**
+   * Reads documents by id in one statement outside any transaction (autocommit: the statement is its
+   * own snapshot). Only called while no transaction of the adapter holds the engine's connection.
+   */
+  readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Map<string, Row> | Promise<Map<string, Row>>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
   begin(mode: 'r' | 'rw'): SqlSession | Promise<SqlSession>;
   /** Releases connections the engine owns. Called once, when no transaction runs. */

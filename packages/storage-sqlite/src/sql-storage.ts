@@ -1,8 +1,9 @@
-import { CrmError, type AggregateRow, type AggregateSpec, type Change, type ChangeBatch, type QuerySpec, type StorageAdapter, type StorageCapabilities } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, encodeCursor, type FieldType, type Row, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
+import { CrmError, type AggregateRow, type AggregateSpec, type QuerySpec } from '@crmkit/core';
+import { assertAdapterOpen, assertRowTenant, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
 import { compilePageQuery, type ShapeCache } from './query-compiler.js';
+import { createRuntimeIndex } from './migrations.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { invalidInput, storageFailure, toStorageError } from './storage-errors.js';
 import { buildLayout, type EntityTable, type LayoutOptions, type StorageLayout } from './table-layout.js';
@@ -15,7 +16,15 @@ interface TxState {
   done: boolean;
   poisoned: unknown;
   readonly changes: Change[];
+  /**
+   * `rw` only: the rows this transaction read or wrote, by `entity|tenant|id` — what is stored now,
+   * since a `rw` transaction holds the write lock (SQLite) or conflicts on a version check. Engines use
+   * them as the previous row of an update instead of reading it again.
+   */
+  readonly known?: Map<string, Row>;
 }
+
+const knownKey = (entity: string, tenantId: string, id: string) => `${entity}|${tenantId}|${id}`;
 
 /**
  * The storage adapter shared by SQLite and PostgreSQL: lifecycle, transactions, write poisoning,
@@ -43,6 +52,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   // Compiled SQL reused across calls: page queries by shape, aggregates by their exact spec.
   const shapes: ShapeCache = new Map();
   const aggregates = new Map<string, CompiledAggregate>();
+  /** Runtime indexes this adapter created or found (`entity:field:type`): later calls skip the DDL. */
+  const ensured = new Set<string>();
 
   /**
    * Compiles an aggregate, reusing the compilation of an identical earlier spec (the board asks the
@@ -121,9 +132,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
 
     async getMany(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
       const t = this.guard(entity);
-      if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
-      if (!Array.isArray(ids)) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
-      for (const id of ids) if (typeof id !== 'string') throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+      checkGetMany(tenantId, ids);
       if (ids.length === 0) return [];
       let docs: Map<string, Row>;
       try {
@@ -132,6 +141,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       } catch (error) {
         engineFailure(this.state, 'getMany', error);
       }
+      const known = this.state.known;
+      if (known) for (const [id, row] of docs) known.set(knownKey(entity, tenantId, id), row);
       if (ids.length === 1) return [docs.get(ids[0]!)];
       return ids.map((id) => docs.get(id));
     }
@@ -148,6 +159,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
       const rows: Row[] = new Array(raw.length);
       for (let i = 0; i < raw.length; i++) rows[i] = engine.dialect.readDoc(raw[i]![0]);
+      const known = this.state.known;
+      if (known) for (const row of rows) known.set(knownKey(entity, tenantId, row.id), row);
       if (limit === undefined || rows.length <= limit) return { rows };
       rows.length = limit;
       return { rows, nextCursor: encodeCursor(rows[limit - 1]!, spec.sort ?? []) };
@@ -182,18 +195,56 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
           if (op.type === 'update' && typeof op.expectedVersion !== 'number') throw invalidInput(`${name} write`, ['expectedVersion'], 'invalid_type', 'must be a number');
         }
         if (ops.length === 0) return;
-        await this.session.write(t, tenantId, ops);
+        const known = state.known;
+        await this.session.write(t, tenantId, ops, known && ((id) => known.get(knownKey(entity, tenantId, id))));
       } catch (error) {
         // A failed write poisons the transaction: it will roll back even if the caller catches this.
         const mapped = toStorageError(name, 'write', error);
         state.poisoned ??= mapped;
         throw mapped;
       }
+      const known = state.known;
       for (const op of ops) {
+        // Listeners get a frozen copy: the written row stays the caller's (free for crmkit's frozen records).
         state.changes.push(
-          op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: op.row },
+          op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: frozenCopy(op.row) },
         );
+        if (!known) continue;
+        if (op.type === 'delete') known.delete(knownKey(entity, tenantId, op.id));
+        else known.set(knownKey(entity, tenantId, op.row.id), op.row);
       }
+    }
+  }
+
+  function checkGetMany(tenantId: unknown, ids: unknown): void {
+    if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
+    if (!Array.isArray(ids)) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+    for (const id of ids) if (typeof id !== 'string') throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
+  }
+
+  /** `getMany` outside a transaction: one statement, queued like a read transaction (SQLite shares one connection). */
+  async function readOutside(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
+    active++;
+    try {
+      if (readers && !readers.tryAcquire()) await readers.acquire();
+    } catch (error) {
+      finishActive();
+      throw error;
+    }
+    try {
+      assertAdapterOpen(closed, name);
+      const t = tableOf(entity);
+      let docs: Map<string, Row>;
+      try {
+        const found = engine.readDocs(t, tenantId, ids);
+        docs = found instanceof Promise ? await found : found;
+      } catch (error) {
+        throw toStorageError(name, 'getMany', error);
+      }
+      return ids.map((id) => docs.get(id));
+    } finally {
+      readers?.release();
+      finishActive();
     }
   }
 
@@ -212,7 +263,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       throw error;
     }
     let session: SqlSession | undefined;
-    const state: TxState = { done: false, poisoned: undefined, changes: [] };
+    const state: TxState = mode === 'rw' ? { done: false, poisoned: undefined, changes: [], known: new Map() } : { done: false, poisoned: undefined, changes: [] };
     let committed: Change[] | undefined;
     try {
       assertAdapterOpen(closed, name);
@@ -305,6 +356,38 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
         if (!layout) throw storageFailure(name, 'transaction', `The ${name} storage was used before open()`);
         return run(mode, fn);
       })();
+    },
+
+    async ensureIndexes(indexes) {
+      assertAdapterOpen(closed, name);
+      await opening?.catch(() => undefined);
+      if (!layout) throw storageFailure(name, 'ensureIndexes', `The ${name} storage was used before open()`);
+      checkRuntimeIndexes(openedSchema, indexes);
+      const missing = indexes.filter((spec) => !ensured.has(`${spec.entity}:${spec.field}:${spec.type}`));
+      if (missing.length === 0) return;
+      await writers.acquire();
+      try {
+        assertAdapterOpen(closed, name);
+        await engine.ddl(async (exec) => {
+          for (const spec of missing) await createRuntimeIndex(exec, tableOf(spec.entity), spec);
+        });
+        for (const spec of missing) ensured.add(`${spec.entity}:${spec.field}:${spec.type}`);
+      } catch (error) {
+        throw toStorageError(name, 'ensureIndexes', error);
+      } finally {
+        writers.release();
+      }
+    },
+
+    getMany(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
+      try {
+        assertAdapterOpen(closed, name);
+        checkGetMany(tenantId, ids);
+        if (!layout) throw storageFailure(name, 'getMany', `The ${name} storage was used before open()`);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return ids.length === 0 ? Promise.resolve([]) : readOutside(entity, tenantId, ids);
     },
 
     onChange(listener) {

@@ -1,19 +1,31 @@
 import type { Scalar } from '@crmkit/core';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
-import { parseDoc, type CompileOnlyDatabase, type SqlDialect, type SqlFragment } from './sql-dialect.js';
+import { checkPathSegments, DOC, parseDoc, type CompileOnlyDatabase, type SqlDialect, type SqlFragment } from './sql-dialect.js';
 import type { TableName } from './table-layout.js';
 
-const DOC = sql.ref('t.doc');
+/** `'$.custom.budget.amount'` as an SQL literal, from checked identifier segments. */
+function jsonPath(segments: readonly string[]): SqlFragment {
+  return sql.lit(`$.${checkPathSegments(segments).join('.')}`);
+}
 
-/** `$.custom.budget.amount`: built from segments the resolver checked against the custom-path pattern. */
-function jsonPath(segments: readonly string[]): string {
-  return `$.${segments.join('.')}`;
+/**
+ * Lists longer than this are bound as one JSON array parameter (`json_each`) instead of one parameter
+ * per value: SQLite refuses statements with more than 32 766 bound parameters, and an `in` list or a
+ * timeline's record keys can be longer. Short lists keep `IN (?, …)`, which the planner knows best.
+ */
+const INLINE_LIST_MAX = 500;
+
+/** `IN (…)` over `values`: one parameter each, or one JSON array for long lists. */
+function inValues(values: readonly (string | number)[]) {
+  if (values.length > INLINE_LIST_MAX) return sql`(SELECT "value" FROM json_each(${JSON.stringify(values)}))`;
+  return sql`(${sql.join(values.map((v) => sql`${v}`))})`;
 }
 
 /**
  * The SQLite dialect. Field columns have no declared type (no affinity), so values keep their storage
  * class; booleans are stored as 0/1; text compares with BINARY, which is code-point order for UTF-8.
- * Custom fields are read with `json_extract(doc, ?)`, the JSON path bound as a parameter.
+ * Custom fields are read with `json_extract(doc, '$.custom.key')`, the path a checked literal, so an
+ * expression index over the same expression serves them.
  */
 export function createSqliteDialect(): SqlDialect {
   const kysely = new Kysely<CompileOnlyDatabase>({
@@ -39,24 +51,23 @@ export function createSqliteDialect(): SqlDialect {
           return typeof value === 'boolean' ? (value ? 1 : 0) : null;
       }
     },
-    customValue(segments, type) {
+    customValue(segments, type, doc = DOC) {
       const path = jsonPath(segments);
       switch (type) {
         case 'string':
-          return sql`(CASE WHEN json_type(${DOC}, ${path}) = 'text' THEN json_extract(${DOC}, ${path}) END)`;
+          return sql`(CASE WHEN json_type(${doc}, ${path}) = 'text' THEN json_extract(${doc}, ${path}) END)`;
         case 'number':
-          return sql`(CASE WHEN json_type(${DOC}, ${path}) IN ('integer', 'real') THEN json_extract(${DOC}, ${path}) END)`;
+          return sql`(CASE WHEN json_type(${doc}, ${path}) IN ('integer', 'real') THEN json_extract(${doc}, ${path}) END)`;
         case 'boolean':
-          return sql`(CASE json_type(${DOC}, ${path}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
+          return sql`(CASE json_type(${doc}, ${path}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
       }
     },
     customContainsAny(segments, values) {
       const path = jsonPath(segments);
-      const list = sql.join(values.map((v) => sql`${v}`));
-      return sql`(json_type(${DOC}, ${path}) = 'array' AND EXISTS (SELECT 1 FROM json_each(${DOC}, ${path}) AS "j" WHERE "j"."type" = 'text' AND "j"."value" IN (${list})))`;
+      return sql`(json_type(${DOC}, ${path}) = 'array' AND EXISTS (SELECT 1 FROM json_each(${DOC}, ${path}) AS "j" WHERE "j"."type" = 'text' AND "j"."value" IN ${inValues(values)}))`;
     },
     inList(expr, values) {
-      return sql`${expr} IN (${sql.join(values.map((v) => sql`${typeof v === 'boolean' ? (v ? 1 : 0) : v}`))})`;
+      return sql`${expr} IN ${inValues(values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)))}`;
     },
     orderTerm: (expr: SqlFragment, direction) => (direction === 'desc' ? sql`${expr} DESC` : sql`${expr} ASC`),
     sum: (expr) => sql`TOTAL(${expr})`,
@@ -83,6 +94,7 @@ export function createSqliteDialect(): SqlDialect {
       }
     },
     indexColumn: (column) => sql.id(column),
+    indexExpression: (expr) => sql`(${expr})`,
     sideTableOptions: sql` WITHOUT ROWID`,
     columnsQuery: (table) => sql`SELECT name FROM pragma_table_info(${table.name})`,
     backfillList(side, main, segments) {

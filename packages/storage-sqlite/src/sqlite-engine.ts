@@ -52,8 +52,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The SQLite engine on one better-sqlite3 connection.
  *
  * - File databases use WAL (readers never block the writer), `synchronous=NORMAL` (durable across
- *   process crashes; `full` also survives power loss), a short engine busy timeout and a 32 MiB page
- *   cache (SQLite's default 2 MiB makes random point reads of a CRM-sized database miss the cache).
+ *   process crashes; `full` also survives power loss), a short engine busy timeout and a 16 MiB page
+ *   cache (SQLite's default 2 MiB makes random point reads of a CRM-sized database miss the cache; 32 MiB
+ *   plus as much for the sorter of a GROUP BY over a million deals took a process past 150 MB).
  * - `rw` transactions start with `BEGIN IMMEDIATE`, taking the write lock up front, so writers of
  *   several processes serialise and a transaction never fails half-way on a lock. While another
  *   process holds the lock, the engine retries with exponential backoff (async sleeps) for up to
@@ -161,12 +162,13 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     throw storageFailure('sqlite', 'write', `The write of ${t.entity} ${id} changed no row`);
   }
 
-  function writeLists(s: EntityStatements, tenantId: string, row: Row, replace: boolean): void {
+  /** Writes a row's list values; on replace, only lists that changed (compared with `previous` when known, else the stored values). */
+  function writeLists(s: EntityStatements, tenantId: string, row: Row, replace: boolean, previous?: Row): void {
     for (const { list, insert, deleteRow, values: stored } of s.lists) {
       const values = listValues(list, row);
       if (replace) {
-        const before = stored.all(tenantId, row.id) as unknown[][];
-        if (before.length === values.length && before.every(([v]) => values.includes(v as string))) continue;
+        const before = previous ? listValues(list, previous) : (stored.all(tenantId, row.id) as unknown[][]).map(([v]) => v as string);
+        if (before.length === values.length && before.every((v) => values.includes(v))) continue;
         deleteRow.run(tenantId, row.id);
       }
       for (const value of values) insert.run(tenantId, value, row.id);
@@ -182,6 +184,30 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     }
     for (const [id, doc] of s.getMany.all(tenantId, JSON.stringify(ids)) as unknown[][]) docs.set(id as string, dialect.readDoc(doc));
     return docs;
+  }
+
+  async function ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void> {
+    const c = connection();
+    const exec: MigrationExecutor = {
+      adapter: 'sqlite',
+      dialect,
+      async run(fragment) {
+        const query = compile(fragment);
+        c.prepare(query.sql).run(query.parameters);
+      },
+      async all(fragment) {
+        const query = compile(fragment);
+        return c.prepare(query.sql).raw(true).all(query.parameters) as unknown[][];
+      },
+    };
+    await retryBusy('open', () => control!.beginImmediate.run());
+    try {
+      await run(exec);
+      control!.commit.run();
+    } catch (error) {
+      if (c.inTransaction) control!.rollback.run();
+      throw error;
+    }
   }
 
   const session: SqlSession = {
@@ -206,7 +232,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       }
     },
 
-    async write(t, tenantId, ops) {
+    async write(t, tenantId, ops, previous) {
       const s = statementsOf(t);
       const context = `sqlite write to ${t.entity}`;
       for (const op of ops) {
@@ -217,7 +243,10 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           if (s.lists.length) writeLists(s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
-          const stored = s.current.get(tenantId, row.id) as unknown[] | undefined;
+          // The row as this transaction read it (it holds the write lock: that is what is stored), else a SELECT.
+          let before = previous?.(row.id);
+          if (before?.version !== op.expectedVersion) before = undefined;
+          const stored = before ? [before.version, ...columnValues(dialect, t, before)] : (s.current.get(tenantId, row.id) as unknown[] | undefined);
           if (!stored || stored[0] !== op.expectedVersion) conflictFor(t, s, tenantId, op);
           const values = columnValues(dialect, t, row);
           const changed: number[] = [];
@@ -230,7 +259,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           }
           params.push(tenantId, row.id, op.expectedVersion);
           if (updateStatement(t, s, changed).run(params).changes === 0) conflictFor(t, s, tenantId, op);
-          if (s.lists.length) writeLists(s, tenantId, row, true);
+          if (s.lists.length) writeLists(s, tenantId, row, true, before);
         } else {
           const result = op.expectedVersion === undefined ? s.deleteAny.run(tenantId, op.id) : s.deleteVersioned.run(tenantId, op.id, op.expectedVersion);
           if (result.changes === 0) conflictFor(t, s, tenantId, op);
@@ -283,32 +312,17 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           rollback: c.prepare('ROLLBACK'),
         };
       }
-      const c = connection();
-      const exec: MigrationExecutor = {
-        adapter: 'sqlite',
-        dialect,
-        async run(fragment) {
-          const query = compile(fragment);
-          c.prepare(query.sql).run(query.parameters);
-        },
-        async all(fragment) {
-          const query = compile(fragment);
-          return c.prepare(query.sql).raw(true).all(query.parameters) as unknown[][];
-        },
-      };
-      await retryBusy('open', () => control!.beginImmediate.run());
-      try {
-        await migrate(exec, layout, schema, new Date().toISOString());
-        control!.commit.run();
-      } catch (error) {
-        if (c.inTransaction) control!.rollback.run();
-        throw error;
-      }
+      await ddl((exec) => migrate(exec, layout, schema, new Date().toISOString()).then(() => undefined));
       cache!.clear();
       const next = new Map<string, EntityStatements>();
       for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
       statements = next;
     },
+
+    ddl,
+
+    // The connection is idle (the adapter queues this behind transactions): the SELECT autocommits.
+    readDocs: (t, tenantId, ids) => session.readDocs(t, tenantId, ids),
 
     begin(mode) {
       const c = connection();

@@ -14,7 +14,11 @@ export interface SqliteStorageCommonOptions {
   readonly tablePrefix?: string;
   /** How many compiled queries keep a prepared statement (default 256). */
   readonly statementCacheSize?: number;
-  /** SQLite page cache of the connection in MiB (default 32; SQLite's own default is 2). */
+  /**
+   * SQLite page cache of the connection in MiB (default 16; SQLite's own default is 2). SQLite's sorter
+   * (ORDER BY or GROUP BY without a matching index) may use as much again, so a process's peak memory
+   * grows by about twice this value on large aggregates.
+   */
   readonly cacheSizeMb?: number;
 }
 
@@ -100,6 +104,6 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
     busyTimeoutMs: (o.busyTimeoutMs as number | undefined) ?? 5000,
     tablePrefix: (o.tablePrefix as string | undefined) ?? '',
     statementCacheSize: (o.statementCacheSize as number | undefined) ?? 256,
-    cacheSizeMb: (o.cacheSizeMb as number | undefined) ?? 32,
+    cacheSizeMb: (o.cacheSizeMb as number | undefined) ?? 16,
   };
 }

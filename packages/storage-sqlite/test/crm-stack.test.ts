@@ -1,5 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createCrm, isCrmError, silentLogger, where, type CrmEvent } from '@crmkit/core';
+import { customFields } from '@crmkit/core/custom-fields';
+import { imports } from '@crmkit/core/imports';
 import { createFakeClock } from '@crmkit/core/testing';
 import { endSubjects, subjects } from './support/subjects.js';
 
@@ -16,7 +18,7 @@ for (const subject of subjects()) {
       const { adapter, dispose } = await subject.make();
       cleanups.push(dispose);
       const clock = createFakeClock('2026-03-02T09:00:00.000Z');
-      const crm = await createCrm({ storage: adapter, tenantId: 'acme', actor: { userId: 'u1' }, clock, logger: silentLogger, random: { seed: 42 } });
+      const crm = await createCrm({ storage: adapter, tenantId: 'acme', actor: { userId: 'u1' }, clock, logger: silentLogger, random: { seed: 42 }, features: [customFields()] });
       cleanups.push(() => crm.close());
       const seen: CrmEvent[] = [];
       crm.on('*', (e) => void seen.push(e));
@@ -102,11 +104,11 @@ for (const subject of subjects()) {
     it('creates many deals in one transaction and reads them back by board and aggregate', async () => {
       const { adapter, dispose } = await subject.make();
       cleanups.push(dispose);
-      const crm = await createCrm({ storage: adapter, tenantId: 'bulk', logger: silentLogger, random: { seed: 1 } });
+      const crm = await createCrm({ storage: adapter, tenantId: 'bulk', logger: silentLogger, random: { seed: 1 }, features: [imports()] });
       cleanups.push(() => crm.close());
       const pipeline = await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }] });
       const inputs = Array.from({ length: 2500 }, (_, i) => ({ title: `Deal ${i}`, stageKey: i % 3 ? 'a' : 'b', value: { amount: i, currency: 'EUR' }, tags: i % 10 ? [] : ['ten'] }));
-      const deals = await crm.deals.createMany(inputs);
+      const deals = await crm.imports.deals(inputs);
       expect(deals.length).toBe(2500);
       const board = await crm.deals.board(pipeline.id, { limitPerStage: 5 });
       expect(board.columns.map((c) => c.count)).toEqual([inputs.filter((d) => d.stageKey === 'a').length, inputs.filter((d) => d.stageKey === 'b').length]);
@@ -114,7 +116,7 @@ for (const subject of subjects()) {
       expect(tagged).toEqual([{ group: {}, values: { n: 250, sum: inputs.filter((d) => d.tags.length).reduce((s, d) => s + d.value.amount, 0) } }]);
       // A failing import stores nothing.
       const before = await crm.deals.aggregate({ metrics: { n: { fn: 'count' } } });
-      const bad = await crm.deals.createMany([{ title: 'ok' }, { title: 'dup', id: deals[0]!.id }]).catch((e: unknown) => e);
+      const bad = await crm.imports.deals([{ title: 'ok' }, { title: 'dup', id: deals[0]!.id }]).catch((e: unknown) => e);
       expect(isCrmError(bad)).toBe(true);
       expect(await crm.deals.aggregate({ metrics: { n: { fn: 'count' } } })).toEqual(before);
     });

@@ -138,4 +138,29 @@ describe('postgres adapter specifics', () => {
       await bed!.dropSchema(schema);
     }
   });
+
+  it('leads every table and index with the tenant (for sharding by tenant, docs/scaling.md); only the bookkeeping tables are global', async () => {
+    const schema = bed.schemaName('tenantled');
+    const storage = createPostgresStorage({ pool: bed.pool, schema });
+    try {
+      await storage.open(CRM_STORAGE_SCHEMA);
+      await storage.ensureIndexes([{ entity: 'deal', field: 'custom.region', type: 'string' }]);
+      const { rows } = await bed.pool.query(
+        `SELECT t.relname AS table, i.relname AS index, a.attname AS first
+           FROM pg_index x
+           JOIN pg_class i ON i.oid = x.indexrelid
+           JOIN pg_class t ON t.oid = x.indrelid
+           JOIN pg_namespace n ON n.oid = t.relnamespace
+           LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+          WHERE n.nspname = $1`,
+        [schema],
+      );
+      const offenders = (rows as { table: string; index: string; first: string | null }[]).filter((r) => !['crmkit_meta', 'crmkit_migrations'].includes(r.table) && r.first !== 'tenant_id');
+      expect(offenders).toEqual([]);
+      expect((rows as { index: string }[]).map((r) => r.index)).toContain('deal__rt__custom__region');
+    } finally {
+      await storage.close();
+      await bed.dropSchema(schema);
+    }
+  });
 });

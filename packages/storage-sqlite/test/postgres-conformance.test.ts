@@ -1,5 +1,5 @@
 import { afterAll, inject } from 'vitest';
-import { describeAccessConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createPostgresStorage, POSTGRES_CAPABILITIES } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -15,6 +15,7 @@ const url = inject('postgresUrl');
       return {
         adapter: createPostgresStorage({ pool: bed.pool, schema }),
         reopen: async () => createPostgresStorage({ pool: bed.pool, schema }),
+        peer: () => createPostgresStorage({ pool: bed.pool, schema }),
         dispose: () => bed.dropSchema(schema),
       };
     },
@@ -29,6 +30,11 @@ const url = inject('postgresUrl');
 
   describeAccessConformance('postgres', () => {
     const schema = bed.schemaName('access');
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+  });
+
+  describeCrmConformance('postgres', () => {
+    const schema = bed.schemaName('crm');
     return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
   });
 }

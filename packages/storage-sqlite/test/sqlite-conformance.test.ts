@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeAccessConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createSqliteStorage, sqliteCapabilities } from '@crmkit/storage-sqlite';
 
 describeStorageConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }), sqliteCapabilities(false), { numRuns: 100 });
@@ -14,6 +14,7 @@ describeStorageConformance(
     return {
       adapter: createSqliteStorage({ filename }),
       reopen: async () => createSqliteStorage({ filename }),
+      peer: () => createSqliteStorage({ filename }),
       dispose: async () => rmSync(dir, { recursive: true, force: true }),
     };
   },
@@ -24,3 +25,5 @@ describeStorageConformance(
 describeReportsConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));
 
 describeAccessConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));
+
+describeCrmConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));

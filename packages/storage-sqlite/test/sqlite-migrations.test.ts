@@ -165,3 +165,27 @@ describe('sqlite migrations', () => {
     }
   });
 });
+
+describe('sqlite layout: every table and index leads with the tenant (for sharding by tenant, docs/scaling.md)', () => {
+  it('holds for every entity table, side table, declared and runtime index; only the bookkeeping tables are global', async () => {
+    const db = new Database(':memory:');
+    cleanups.push(() => void db.close());
+    const storage = createSqliteStorage({ database: db });
+    await storage.open(CRM_STORAGE_SCHEMA);
+    await storage.ensureIndexes([{ entity: 'deal', field: 'custom.region', type: 'string' }, { entity: 'lead', field: 'custom.score', type: 'number' }]);
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
+    const offenders: string[] = [];
+    for (const table of tables) {
+      if (table === 'crmkit_meta' || table === 'crmkit_migrations') continue;
+      const indexes = db.prepare(`SELECT name FROM pragma_index_list(?)`).pluck().all(table) as string[];
+      expect(indexes.length, table).toBeGreaterThan(0);
+      for (const index of indexes) {
+        const first = db.prepare(`SELECT name FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno LIMIT 1`).pluck().get(index);
+        if (first !== 'tenant_id') offenders.push(`${table}.${index}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+    expect(tables).toContain('deal__tags');
+    expect(db.prepare(`SELECT name FROM pragma_index_list('deal')`).pluck().all()).toContain('deal__rt__custom__region');
+  });
+});

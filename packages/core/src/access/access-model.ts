@@ -43,12 +43,12 @@ export const BASE_FIELDS: ReadonlySet<string> = new Set(['id', 'tenantId', 'vers
 
 /** Entities with field rules, and their fields (custom fields are `custom.<key>`, or `custom` for all of them). */
 export const FIELD_CATALOG: Readonly<Record<string, ReadonlySet<string>>> = {
-  lead: new Set(Object.keys(leadSchema.shape)),
-  contact: new Set(Object.keys(contactSchema.shape)),
-  company: new Set(Object.keys(companySchema.shape)),
-  deal: new Set(Object.keys(dealSchema.shape)),
-  task: new Set(Object.keys(taskSchema.shape)),
-  activity: new Set(Object.keys(activitySchema.shape)),
+  lead: new Set(Object.keys(leadSchema().shape)),
+  contact: new Set(Object.keys(contactSchema().shape)),
+  company: new Set(Object.keys(companySchema().shape)),
+  deal: new Set(Object.keys(dealSchema().shape)),
+  task: new Set(Object.keys(taskSchema().shape)),
+  activity: new Set(Object.keys(activitySchema().shape)),
 };
 
 const CARD_KEYS = ['searchKeys'];

@@ -48,13 +48,11 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, P
     qualify: record('lead'),
     disqualify: record('lead'),
     convert: pick({ lead: 'lead', contact: 'contact', company: 'company', deal: 'deal' }),
-    findDuplicates: none, // projected and scored on what the principal may read, where computed
   },
   contacts: CARD('contact'),
   companies: CARD('company'),
   deals: {
     ...CARD('deal'),
-    createMany: list('deal'),
     board: (result, guard) => {
       const board = result as { columns: { deals: object[] }[] };
       return { ...board, columns: board.columns.map((c) => ({ ...c, deals: c.deals.map((d) => guard.project('deal', d)) })) };
@@ -68,6 +66,8 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, P
     reopen: record('deal'),
   },
   pipelines: { create: none, get: none, update: none, addStage: none, updateStage: none, reorderStages: none, removeStage: none, list: none, edit: none },
+  duplicates: { find: none, reindex: systemOnly }, // find: projected and scored on what the principal may read, where computed
+  imports: { deals: list('deal') },
   customFields: { define: none, update: none, list: none },
   activities: { log: record('activity'), logIn: none, get: record('activity'), list: page('activity') },
   eventLog: { list: none }, // events are judged and projected as they are read

@@ -1,47 +1,13 @@
-import { produce } from 'immer';
 import { compact, newRecordBase } from '../domain/records.js';
 import { activityLogInputSchema, type Activity, type ActivityLogInput } from '../schema/activity.js';
-import type { Company } from '../schema/company.js';
-import type { Contact } from '../schema/contact.js';
-import type { Deal } from '../schema/deal.js';
 import type { ActivityField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { inputFields } from '../crm/input-fields.js';
-
-/**
- * Marks the records an interaction concerns as touched: a deal's rotting clock restarts, and
- * contacts and companies remember their last interaction (for inactivity and at-risk lists).
- */
-export async function touchRecords(op: Operation, ids: { dealId?: string; contactId?: string; companyId?: string }, at: string): Promise<void> {
-  if (ids.dealId) {
-    const deal = await op.get<Deal>('deal', ids.dealId);
-    if (deal && deal.lastActivityAt < at) {
-      const next = produce(deal, (d) => {
-        d.lastActivityAt = at;
-        delete d.rottingSince;
-        d.version = deal.version + 1;
-        d.updatedAt = op.now;
-      });
-      await op.update('deal', deal, next);
-    }
-  }
-  for (const [entity, id] of [['contact', ids.contactId], ['company', ids.companyId]] as const) {
-    if (!id) continue;
-    const record = await op.get<Contact | Company>(entity, id);
-    if (record && (record.lastInteractionAt ?? '') < at) {
-      const next = produce(record, (d) => {
-        d.lastInteractionAt = at;
-        d.version = record.version + 1;
-        d.updatedAt = op.now;
-      });
-      await op.update(entity, record, next);
-    }
-  }
-}
+import { touchRecords } from '../crm/touch-records.js';
 
 /**
  * Activities: the calls, e-mails, meetings, messages and notes that happened, from every channel,
@@ -100,7 +66,7 @@ export class ActivityService {
   /** Reads an activity. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Activity> {
     const activityId = parseId(id, 'activities.get');
-    return runRead(this.ctx, (op) => op.requireReadable<Activity>('activity', activityId));
+    return readRecord<Activity>(this.ctx, 'activity', activityId);
   }
 
   /** Lists activities, most recent first by default. */

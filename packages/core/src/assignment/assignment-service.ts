@@ -11,7 +11,7 @@ import { idSchema } from '../schema/primitives.js';
 import type { Deal } from '../schema/deal.js';
 import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { assignIn } from './resolve-owner.js';
@@ -71,7 +71,9 @@ export class AssignmentService {
         else if (parsed.fallback !== undefined) d.fallback = parsed.fallback;
         if ((d.owners?.length ?? 0) > 0) d.cursor = Math.min(d.cursor, d.owners!.length - 1);
       });
-      const check = assignmentStrategyInputSchema.safeParse({ ...next, id: undefined, version: undefined, createdAt: undefined, updatedAt: undefined, tenantId: undefined, cursor: undefined });
+      // The edited strategy must still be a valid strategy input (the record's bookkeeping fields left out: the schema is strict).
+      const { id: _id, tenantId: _tenant, version: _version, createdAt: _created, updatedAt: _updated, cursor: _cursor, ...input } = next;
+      const check = assignmentStrategyInputSchema.safeParse(input);
       if (!check.success) throw validationError('assignment.updateStrategy', check.error.issues.map((i) => ({ path: i.path as (string | number)[], code: i.code, message: i.message })));
       if (next === current) return current;
       await op.update('assignmentStrategy', current, next);
@@ -83,10 +85,14 @@ export class AssignmentService {
   /** Reads a strategy. @throws CrmError `NOT_FOUND`. */
   async getStrategy(id: string): Promise<AssignmentStrategy> {
     const strategyId = parseId(id, 'assignment.getStrategy');
-    return runRead(this.ctx, (op) => {
-      op.guard?.require('setting', 'read');
-      return op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
-    });
+    // A view reads in a transaction, where its guard is loaded: strategies are settings.
+    if (this.ctx.principal) {
+      return runRead(this.ctx, (op) => {
+        op.guard?.require('setting', 'read');
+        return op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
+      });
+    }
+    return readRecord<AssignmentStrategy>(this.ctx, 'assignmentStrategy', strategyId);
   }
 
   /** Lists strategies, by entity and name. */

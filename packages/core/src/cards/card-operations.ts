@@ -1,11 +1,11 @@
 import { validationError } from '../errors/crm-error.js';
-import { applyCustomValues } from '../domain/custom-values.js';
 import { applyPatch, compact, diffRecords, newRecordBase, reviseRecord } from '../domain/records.js';
 import type { CrmEventMap } from '../events/event-map.js';
 import type { CustomValues } from '../schema/custom-field.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Operation, EventRef } from '../crm/operation.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
+import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
 
@@ -26,8 +26,8 @@ export interface CardConfig<T extends CardRecord> {
   readonly editable: readonly string[];
   /** Links to check before writing. */
   readonly references: (input: Readonly<Record<string, unknown>>) => ReferenceCheck[];
-  /** Duplicate-detection keys of a record. */
-  readonly searchKeys: (record: T) => string[];
+  /** Whose duplicate-search keys the record gets (the duplicates feature computes them). */
+  readonly kind: 'person' | 'company';
   /** Records whose timelines show this record's events. */
   readonly refs: (record: T) => (EventRef | undefined)[];
   /** Fields set on creation beyond the input (a lead's status). */
@@ -50,8 +50,7 @@ export async function createCard<T extends CardRecord>(
 ): Promise<T> {
   if (checks.fields !== false) op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
   await checkReferences(op, context, config.references(parsed));
-  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
-  const { values, issues } = applyCustomValues(definitions, parsed.custom, undefined);
+  const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, undefined);
   if (issues.length) throw validationError(context, issues);
   const { id, custom: _custom, ...fields } = parsed;
   const draft = compact({
@@ -63,7 +62,7 @@ export async function createCard<T extends CardRecord>(
     custom: values,
     searchKeys: [] as string[],
   }) as unknown as T;
-  const record = { ...draft, searchKeys: config.searchKeys(draft) } as T;
+  const record = { ...draft, searchKeys: op.ctx.hooks.duplicates?.keys(config.kind, draft) ?? [] } as T;
   if (checks.scope !== false) op.guard?.checkWritten(config.entity, 'create', undefined, record);
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
@@ -83,14 +82,15 @@ export async function updateCard<T extends CardRecord>(
   assertExpectedVersion(config.entity, record, parsed.version);
   op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
   await checkReferences(op, context, config.references(parsed));
-  const definitions = await op.ctx.customFields.load(op.tx, config.entity);
-  const { values, issues } = applyCustomValues(definitions, parsed.custom, record.custom);
+  const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, record.custom);
   if (issues.length) throw validationError(context, issues);
   const next = reviseRecord(record, op.now, (draft) => {
     const target = draft as unknown as Record<string, unknown>;
     applyPatch(target, parsed, config.editable);
     applyPatch(target, { custom: values }, ['custom']);
-    applyPatch(target, { searchKeys: config.searchKeys(draft as T) }, ['searchKeys']);
+    // Without the duplicates feature the stored keys are kept as they are.
+    const keys = op.ctx.hooks.duplicates?.keys(config.kind, draft);
+    if (keys) applyPatch(target, { searchKeys: keys }, ['searchKeys']);
   });
   if (next === record) return record;
   op.guard?.checkWritten(config.entity, 'update', record, next);

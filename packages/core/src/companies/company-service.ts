@@ -1,22 +1,22 @@
 import * as z from 'zod/mini';
 import { ruleViolation, type RuleViolation } from '../errors/crm-error.js';
-import { duplicateKeys } from '../domain/duplicates.js';
 import { companyCreateInputSchema, companyUpdateInputSchema, type Company, type CompanyCreateInput, type CompanyUpdateInput } from '../schema/company.js';
 import type { CompanyField } from '../storage/crm-schema.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { normalizeDomain } from '../domain/normalize.js';
+import { linkedRecords } from '../cards/linked-records.js';
 
 /** How companies behave as client cards. Domains are stored normalised (`www.Acme.com` → `acme.com`). */
 export const COMPANY_CARD: CardConfig<Company> = {
   entity: 'company',
   editable: ['name', 'domain', 'website', 'phone', 'industry', 'country', 'ownerId', 'notes', 'tags'],
   references: () => [],
-  searchKeys: (company) => duplicateKeys(company, 'company'),
+  kind: 'company',
   refs: () => [],
   ownedByActor: true,
 };
@@ -46,7 +46,7 @@ export class CompanyService {
   /** Reads a company. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Company> {
     const companyId = parseId(id, 'companies.get');
-    return runRead(this.ctx, (op) => op.requireReadable<Company>('company', companyId));
+    return readRecord<Company>(this.ctx, 'company', companyId);
   }
 
   /** Changes a company's fields; `null` clears one; `version` makes it conditional. */
@@ -64,7 +64,8 @@ export class CompanyService {
   /**
    * Deletes a company no contact or deal points at. Its history stays in the event log.
    *
-   * @throws CrmError `RULE_VIOLATION` while contacts or deals are linked to it.
+   * @throws CrmError `RULE_VIOLATION` while contacts or deals are linked to it: per kind, `data.count`
+   *   says how many, `data.ids` lists the first ten.
    */
   async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const companyId = parseId(id, 'companies.remove');
@@ -74,10 +75,9 @@ export class CompanyService {
       assertExpectedVersion('company', company, version);
       const violations: RuleViolation[] = [];
       for (const entity of ['contact', 'deal'] as const) {
-        const { rows } = await op.query(entity, { filter: { op: 'eq', field: 'companyId', value: company.id }, limit: 10 });
-        if (rows.length) {
-          const ids = rows.filter((r) => !op.guard || op.guard.canRead(entity, r)).map((r) => r.id);
-          violations.push({ rule: `company.has${entity === 'contact' ? 'Contacts' : 'Deals'}`, message: `company ${company.name} still has ${entity}s`, data: { ids } });
+        const linked = await linkedRecords(op, entity, 'companyId', company.id);
+        if (linked.count) {
+          violations.push({ rule: `company.has${entity === 'contact' ? 'Contacts' : 'Deals'}`, message: `company ${company.name} still has ${linked.count} ${entity}s`, data: { ids: linked.ids, count: linked.count } });
         }
       }
       if (violations.length) throw ruleViolation(violations);

@@ -1,21 +1,21 @@
 import * as z from 'zod/mini';
 import { ruleViolation } from '../errors/crm-error.js';
-import { duplicateKeys } from '../domain/duplicates.js';
 import { contactCreateInputSchema, contactUpdateInputSchema, type Contact, type ContactCreateInput, type ContactUpdateInput } from '../schema/contact.js';
 import type { ContactField } from '../storage/crm-schema.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { linkedRecords } from '../cards/linked-records.js';
 
 /** How contacts behave as client cards. */
 export const CONTACT_CARD: CardConfig<Contact> = {
   entity: 'contact',
   editable: ['name', 'email', 'phone', 'jobTitle', 'companyId', 'ownerId', 'source', 'country', 'notes', 'tags'],
   references: (input) => [{ entity: 'company', id: input.companyId as string | undefined, path: ['companyId'] }],
-  searchKeys: (contact) => duplicateKeys(contact, 'person'),
+  kind: 'person',
   refs: (contact) => [contact.companyId ? { type: 'company', id: contact.companyId } : undefined, contact.leadId ? { type: 'lead', id: contact.leadId } : undefined],
   ownedByActor: true,
 };
@@ -41,7 +41,7 @@ export class ContactService {
   /** Reads a contact. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Contact> {
     const contactId = parseId(id, 'contacts.get');
-    return runRead(this.ctx, (op) => op.requireReadable<Contact>('contact', contactId));
+    return readRecord<Contact>(this.ctx, 'contact', contactId);
   }
 
   /** Changes a contact's fields; `null` clears one; `version` makes it conditional. */
@@ -59,7 +59,8 @@ export class ContactService {
   /**
    * Deletes a contact without deals. Its history stays in the event log.
    *
-   * @throws CrmError `RULE_VIOLATION` when deals still point at it (reassign or remove them first).
+   * @throws CrmError `RULE_VIOLATION` when deals still point at it (reassign or remove them first):
+   *   `data.dealCount` says how many, `data.dealIds` lists the first ten.
    */
   async remove(id: string, options: { version?: number } = {}): Promise<void> {
     const contactId = parseId(id, 'contacts.remove');
@@ -67,11 +68,9 @@ export class ContactService {
     return runWrite(this.ctx, async (op) => {
       const contact = await op.requireFor<Contact>('contact', contactId, 'delete');
       assertExpectedVersion('contact', contact, version);
-      const { rows } = await op.query('deal', { filter: { op: 'eq', field: 'contactId', value: contact.id }, limit: 10 });
-      if (rows.length) {
-        // Deals the principal cannot read block the removal too, without their ids being shown.
-        const dealIds = rows.filter((d) => !op.guard || op.guard.canRead('deal', d)).map((d) => d.id);
-        throw ruleViolation([{ rule: 'contact.hasDeals', message: `contact ${contact.name} still has deals`, data: { dealIds } }]);
+      const linked = await linkedRecords(op, 'deal', 'contactId', contact.id);
+      if (linked.count) {
+        throw ruleViolation([{ rule: 'contact.hasDeals', message: `contact ${contact.name} still has ${linked.count} deals`, data: { dealIds: linked.ids, dealCount: linked.count } }]);
       }
       await op.remove('contact', contact);
       op.record('contact.removed', { type: 'contact', id: contact.id }, { contact }, CONTACT_CARD.refs(contact));

@@ -1,12 +1,10 @@
 import type { Clock } from '../domain/clock.js';
 import type { Random } from '../domain/random.js';
 import type { EventBus } from './event-bus.js';
-import type { CustomFieldDefinition, CustomizableEntity } from '../schema/custom-field.js';
 import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
 import type { FeatureHooks } from './feature-hooks.js';
 import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
-import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import type { AccessGuard, Principal } from './access-guard.js';
 
 /** Who is acting: recorded on every event. */
@@ -25,12 +23,10 @@ export interface CrmContext {
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly defaultCurrency: string;
-  readonly customFields: CustomFieldCache;
-  readonly settings: SettingsCache;
+  /** Tells caches of configuration (custom fields, calendar) that another process changed it. */
+  readonly revision: ConfigRevision;
   /** Extension points filled by the crm's features (see `CrmFeature`). */
   readonly hooks: FeatureHooks;
-  /** Tells caches when the tenant's configuration changed (also in another process). */
-  readonly revision: ConfigRevision;
   /** The principal a view acts for (`crm.as`); absent on the crm itself, which is trusted. */
   readonly principal?: Principal;
   /** A view's state: the access guard its latest operation used (for projecting results). */
@@ -71,61 +67,9 @@ export class ConfigRevision {
   }
 }
 
-/**
- * Caches custom-field definitions per entity. Invalidated by any committed change to definitions:
- * in-process through `onChange`, across processes through the configuration revision.
- */
-export class CustomFieldCache {
-  private readonly cache = new Map<string, readonly CustomFieldDefinition[]>();
-
-  constructor(
-    private readonly tenantId: string,
-    private readonly revision: ConfigRevision,
-  ) {
-    revision.register(this);
-  }
-
-  invalidate(): void {
-    this.cache.clear();
-  }
-
-  async load(tx: StorageTx, entity: CustomizableEntity | string): Promise<readonly CustomFieldDefinition[]> {
-    await this.revision.ensureFresh(tx);
-    const cached = this.cache.get(entity);
-    if (cached) return cached;
-    const { rows } = await tx.query('customField', this.tenantId, {
-      filter: { op: 'eq', field: 'entity', value: entity },
-      sort: [{ field: 'key' }],
-    });
-    const definitions = rows as unknown as CustomFieldDefinition[];
-    this.cache.set(entity, definitions);
-    return definitions;
-  }
-}
-
 /** A stored tenant setting. */
 export interface SettingRecord<T> extends RecordBase {
   readonly key: string;
   readonly value: T;
 }
 
-/** Caches tenant settings (the business calendar); invalidated like custom fields. */
-export class SettingsCache {
-  private calendar: BusinessCalendar | undefined;
-
-  constructor(private readonly revision: ConfigRevision) {
-    revision.register(this);
-  }
-
-  invalidate(): void {
-    this.calendar = undefined;
-  }
-
-  async loadCalendar(tx: StorageTx, tenantId: string): Promise<BusinessCalendar> {
-    await this.revision.ensureFresh(tx);
-    if (this.calendar) return this.calendar;
-    const [row] = await tx.getMany('setting', tenantId, ['calendar']);
-    this.calendar = row ? (row as unknown as SettingRecord<BusinessCalendar>).value : DEFAULT_CALENDAR;
-    return this.calendar;
-  }
-}

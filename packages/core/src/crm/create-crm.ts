@@ -7,23 +7,18 @@ import { EventBus } from './event-bus.js';
 import { currencySchema, tenantIdSchema, userIdSchema } from '../schema/primitives.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
-import { ActivityService } from '../activities/activity-service.js';
 import { CompanyService } from '../companies/company-service.js';
 import { ContactService } from '../contacts/contact-service.js';
-import { ConfigRevision, CustomFieldCache, SettingsCache, type Actor, type CrmContext } from './context.js';
+import { ConfigRevision, type Actor, type CrmContext } from './context.js';
 import type { Crm } from './crm.js';
 import type { CrmFeature, FeatureApis, FeatureRuntime } from './feature.js';
 import type { FeatureHooks } from './feature-hooks.js';
-import { CustomFieldService } from '../custom-fields/custom-field-service.js';
 import { DealService } from '../deals/deal-service.js';
 import { LeadService } from '../leads/lead-service.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { parseInput } from './parse-input.js';
 import { PipelineService } from '../pipelines/pipeline-service.js';
 import { FunnelService } from '../funnel/funnel-service.js';
-import { AssignmentService } from '../assignment/assignment-service.js';
-import { CalendarService } from '../calendar/calendar-service.js';
-import { TaskService } from '../tasks/task-service.js';
 import { EventLogService, readTimeline } from '../timeline/timeline-service.js';
 import type { AccessGuard, Principal } from './access-guard.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
@@ -48,9 +43,10 @@ export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly Crm
   /** `close()` also closes the storage (default true). Set false when several tenants share one adapter. */
   readonly closeStorage?: boolean;
   /**
-   * Opt-in features, each from its own entry point: `reports()` (`@crmkit/core/reports`), `scoring()`
-   * (`@crmkit/core/scoring`), `scheduler()` (`@crmkit/core/scheduler`, also needed for recurring tasks),
-   * `observers()` (`@crmkit/core/observe`, needed by `@crmkit/react-hooks`). Each adds `crm[feature.key]`.
+   * Opt-in features, each from its own entry point: `tasks()` (`@crmkit/core/tasks`: tasks, agenda,
+   * business calendar), `activities()`, `assignment()`, `customFields()`, `duplicates()`, `imports()`, `reports()`, `scoring()`,
+   * `scheduler()` (needs `tasks()`; also recurring tasks), `observers()` (needed by
+   * `@crmkit/react-hooks`). Each adds `crm[feature.key]`; see each entry point.
    */
   readonly features?: F;
 }
@@ -74,13 +70,8 @@ function coreServices(ctx: CrmContext, close: () => Promise<void>, as: (principa
     companies: new CompanyService(ctx),
     deals: new DealService(ctx),
     pipelines: new PipelineService(ctx),
-    customFields: new CustomFieldService(ctx),
-    activities: new ActivityService(ctx),
     eventLog: new EventLogService(ctx),
     funnel: new FunnelService(ctx),
-    assignment: new AssignmentService(ctx),
-    calendar: new CalendarService(ctx),
-    tasks: new TaskService(ctx),
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => ctx.bus.on(name, handler),
     as,
@@ -88,7 +79,12 @@ function coreServices(ctx: CrmContext, close: () => Promise<void>, as: (principa
   };
 }
 
-/** Adds each feature's API as a lazy property: built on first read, once per crm or view. */
+type Builder = (ctx: CrmContext, crm: Crm) => unknown;
+
+/**
+ * Adds each feature's API (and its `also` properties) as lazy properties: built on first read, once
+ * per crm or view, with the context of that crm or view; `wrap` lets a view project the results.
+ */
 function attachFeatures(
   crm: Crm,
   ctx: CrmContext,
@@ -96,22 +92,27 @@ function attachFeatures(
   wrap: (path: string, api: unknown) => unknown = (_, api) => api,
 ): void {
   for (const [key, runtime] of runtimes) {
-    let api: unknown;
-    let built = false;
-    Object.defineProperty(crm, key, {
-      enumerable: true,
-      get: () => {
-        if (!built) {
-          api = wrap(key, runtime.api(ctx, crm));
-          built = true;
-        }
-        return api;
-      },
-    });
+    for (const [name, build] of [[key, runtime.api as Builder], ...Object.entries((runtime.also ?? {}) as Record<string, Builder>)] as const) {
+      let api: unknown;
+      let built = false;
+      Object.defineProperty(crm, name, {
+        enumerable: true,
+        get: () => {
+          if (!built) {
+            api = wrap(name, build(ctx, crm));
+            built = true;
+          }
+          return api;
+        },
+      });
+    }
   }
 }
 
-const SERVICE_KEYS = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks'] as const;
+const CORE_KEYS = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'eventLog', 'funnel', 'timeline', 'on', 'close', 'as']);
+
+/** The core services a view wraps so their results are field-projected (features are wrapped as they are built). */
+const SERVICE_KEYS = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'eventLog', 'funnel'] as const;
 
 /**
  * A view of a crm acting for `principal`: the same storage, caches, event bus and features, with
@@ -162,21 +163,21 @@ function createView(
   return view;
 }
 
+function invalidFeature(index: number | undefined, problem: string): CrmError<'VALIDATION'> {
+  return new CrmError('VALIDATION', `createCrm: invalid feature: ${problem}`, { issues: [{ path: index === undefined ? ['features'] : ['features', index], code: 'invalid_value', message: problem }] });
+}
+
+/** Refuses malformed features, a key given twice or taken by core, and a feature whose dependency is missing. */
 function checkFeatures(features: readonly CrmFeature[]): void {
-  const reserved = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks', 'timeline', 'on', 'close', 'as']);
-  const seen = new Set<string>();
+  const keys = features.map((feature) => (feature as { key?: unknown } | null)?.key);
   features.forEach((feature, i) => {
-    const key = (feature as { key?: unknown } | null)?.key;
-    const problem =
-      typeof key !== 'string' || typeof feature.setup !== 'function'
-        ? 'must be a feature such as reports() from @crmkit/core/reports'
-        : reserved.has(key)
-          ? `"${key}" is a core property of the crm`
-          : seen.has(key)
-            ? `feature "${key}" is given twice`
-            : undefined;
-    if (problem) throw new CrmError('VALIDATION', `createCrm: invalid feature: ${problem}`, { issues: [{ path: ['features', i], code: 'invalid_value', message: problem }] });
-    seen.add(key as string);
+    const key = keys[i];
+    if (typeof key !== 'string' || typeof feature.setup !== 'function') throw invalidFeature(i, 'must be a feature such as reports() from @crmkit/core/reports');
+    if (CORE_KEYS.has(key)) throw invalidFeature(i, `"${key}" is a core property of the crm`);
+    if (keys.indexOf(key) !== i) throw invalidFeature(i, `feature "${key}" is given twice`);
+    for (const needed of feature.requires ?? []) {
+      if (!keys.includes(needed)) throw invalidFeature(i, `feature "${key}" needs feature "${needed}": add ${needed}() to the features`);
+    }
   });
 }
 
@@ -210,63 +211,58 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     options.random && 'seed' in options.random ? createSeededRandom(options.random.seed) : ((options.random as Random | undefined) ?? createCryptoRandom());
   const logger = options.logger ?? consoleLogger;
   const bus = new EventBus(logger);
-  const revision = new ConfigRevision(parsed.tenantId);
-  const customFields = new CustomFieldCache(parsed.tenantId, revision);
-  const settings = new SettingsCache(revision);
   const hooks: { -readonly [K in keyof FeatureHooks]: FeatureHooks[K] } = {};
   let closed = false;
 
   await storage.open(CRM_STORAGE_SCHEMA);
-  const stopWatching = storage.onChange((batch) => {
-    // Other processes and tabs change definitions and settings too: drop the caches on any such change.
-    if (batch.changes.some((c) => c.entity === 'customField')) customFields.invalidate();
-    if (batch.changes.some((c) => c.entity === 'setting')) settings.invalidate();
-  });
 
   const ctx: CrmContext = {
     storage,
     tenantId: parsed.tenantId,
     actor: parsed.actor,
-    revision,
     clock: options.clock ?? systemClock,
     random,
     newId: createIdGenerator(random),
     bus,
     logger,
     defaultCurrency: parsed.defaultCurrency ?? 'USD',
-    customFields,
-    settings,
+    revision: new ConfigRevision(parsed.tenantId),
     hooks,
     assertOpen() {
       if (closed) throw new CrmError('CLOSED', 'This crm instance is closed', { what: 'crm' });
     },
   };
 
-  let runtimes: (readonly [string, FeatureRuntime<unknown>])[];
-  try {
-    runtimes = features.map((feature) => [feature.key, feature.setup(ctx)] as const);
-    for (const [key, runtime] of runtimes) {
-      for (const [name, hook] of Object.entries(runtime.hooks ?? {})) {
-        if (hook === undefined) continue;
-        if (name in hooks) throw new CrmError('VALIDATION', `createCrm: two features fill the ${name} hook`, { issues: [{ path: ['features'], code: 'invalid_value', message: `feature "${key}" fills the ${name} hook another feature fills` }] });
-        (hooks as Record<string, unknown>)[name] = hook;
-      }
-    }
-  } catch (error) {
-    // No crm comes out of this call: release what it opened.
-    stopWatching();
-    if (options.closeStorage !== false) await storage.close().catch(() => undefined);
-    throw error;
-  }
-
+  const runtimes: (readonly [string, FeatureRuntime<unknown>])[] = [];
   const close = async (): Promise<void> => {
     if (closed) return;
     for (const [, runtime] of [...runtimes].reverse()) await runtime.close?.();
     closed = true;
-    stopWatching();
     bus.clear();
     if (options.closeStorage !== false) await storage.close();
   };
+  try {
+    const taken = new Set(CORE_KEYS);
+    for (const feature of features) {
+      const runtime = feature.setup(ctx);
+      runtimes.push([feature.key, runtime]);
+      for (const name of [feature.key, ...Object.keys(runtime.also ?? {})]) {
+        if (taken.has(name)) throw invalidFeature(undefined, `feature "${feature.key}" adds crm.${name}, which another feature or core has`);
+        taken.add(name);
+      }
+      for (const [name, hook] of Object.entries(runtime.hooks ?? {})) {
+        if (hook === undefined) continue;
+        if (name in hooks) throw invalidFeature(undefined, `feature "${feature.key}" fills the ${name} hook another feature fills`);
+        (hooks as Record<string, unknown>)[name] = hook;
+      }
+    }
+    for (const [, runtime] of runtimes) await runtime.start?.();
+  } catch (error) {
+    // No crm comes out of this call: release what it opened (the features set up so far too).
+    await close().catch(() => undefined);
+    throw error;
+  }
+
   const as = (principal: Principal): Crm => {
     ctx.assertOpen();
     return createView(ctx, parseInput(principalSchema, principal, 'crm.as'), runtimes);

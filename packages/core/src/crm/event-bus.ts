@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from './logger.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row } from '../storage/storage-adapter.js';
 
 /** Receives the events of one committed operation together, with the rows it wrote when known. */
@@ -49,15 +50,18 @@ export class EventBus {
     return this.batchListeners.size > 0;
   }
 
+  /** Delivers an event to its handlers; it is frozen first, since they all receive the same object. */
   emit(event: CrmEvent): void {
+    deepFreeze(event);
     this.emitter.emit(event.type, event);
     this.emitter.emit('*', event);
     if (this.batchListeners.size) this.emitBatch([event], undefined);
   }
 
-  /** Emits the events of one committed operation, in order. */
+  /** Emits the events of one committed operation, in order (each frozen first, like `emit`). */
   emitAll(events: readonly CrmEvent[], rows: ReadonlyMap<string, Row | null> | undefined): void {
     for (const event of events) {
+      deepFreeze(event);
       this.emitter.emit(event.type, event);
       this.emitter.emit('*', event);
     }

@@ -1,5 +1,15 @@
+import type { ValidationIssue } from '../errors/crm-error.js';
 import type { RecurrenceRules } from '../domain/tasks/recurrence-rules.js';
 import type { AccessHooks } from './access-guard.js';
+import type { MovePlan } from '../domain/funnel/plan-move.js';
+import type { FieldType } from '../query/field-type.js';
+import type { Company } from '../schema/company.js';
+import type { CustomFieldValue, CustomValues } from '../schema/custom-field.js';
+import type { Lead } from '../schema/lead.js';
+import type { Deal } from '../schema/deal.js';
+import type { Stage, TaskTemplate } from '../schema/pipeline.js';
+import type { NextStepInput, Task } from '../schema/task.js';
+import type { Operation } from './operation.js';
 
 /**
  * Extension points core operations consult. Each is filled by at most one feature; an operation
@@ -10,4 +20,72 @@ export interface FeatureHooks {
   readonly recurrence?: RecurrenceRules;
   /** Record and field rules of views (`crm.as(principal)`): the access feature. Without it views are trusted. */
   readonly access?: AccessHooks;
+  /** Tasks in the funnel: template tasks, next steps, postponements, strict mode (the tasks feature). */
+  readonly tasks?: TaskHooks;
+  /** Owners chosen by strategy: `leads.create({ … }, { assignWith })`, template assignees (the assignment feature). */
+  readonly assignment?: AssignmentHooks;
+  /** Typed custom values and `custom.*` query paths (the custom-fields feature). */
+  readonly customFields?: CustomFieldHooks;
+  /** Duplicate-search keys of cards and the company a converted lead belongs to (the duplicates feature). */
+  readonly duplicates?: DuplicateHooks;
+}
+
+/** What core asks of the duplicates feature. */
+export interface DuplicateHooks {
+  /** The duplicate-search keys of a card (`searchKeys`), from its contact data. */
+  keys(kind: 'person' | 'company', card: object): string[];
+  /** The existing company a lead being converted belongs to: same domain, else the same normalised name. */
+  matchCompany(op: Operation, lead: Lead): Promise<Company | undefined>;
+  /** The company domain of a lead's e-mail address (none for free mail providers). */
+  companyDomain(lead: Lead): string | undefined;
+}
+
+/** A parsed value with the problems found, relative to where the value sits. */
+export interface Checked<T> {
+  readonly value?: T;
+  readonly issues: ValidationIssue[];
+}
+
+/** What the funnel asks of the tasks feature. */
+export interface TaskHooks {
+  /** Parses a next-step input (timestamps normalised). */
+  parseNextStep(input: unknown): Checked<NextStepInput>;
+  /** Parses a stage's task templates (defaults filled). */
+  parseTemplates(input: unknown, assignment: boolean): Checked<TaskTemplate[]>;
+  /** The deal's open tasks and the tasks created during its current stage visit. */
+  moveContext(op: Operation, deal: Deal): Promise<{ openTasks: Task[]; stageTasks: Task[] }>;
+  /** The tasks a new deal starts with: its stage's template tasks and the next step. Built, not written. */
+  startDeal(op: Operation, deal: Deal, stage: Stage, nextStep: NextStepInput | undefined, context: string): Promise<Task[]>;
+  /**
+   * The task side of a planned move before the deal is written: cancels a lost deal's open tasks,
+   * moves the postponed task (or builds a follow-up), builds template and next-step tasks.
+   * Returns the deal's open tasks afterwards (without `created`) and the tasks to insert.
+   */
+  applyMove(op: Operation, deal: Deal, plan: MovePlan, openTasks: readonly Task[], nextStep: NextStepInput | undefined): Promise<{ open: Task[]; created: Task[] }>;
+  /** Sets `nextStepDueAt` to the earliest due time among a deal's open tasks. */
+  withNextStep(deal: Deal, openTasks: readonly Pick<Task, 'dueAt' | 'status'>[]): Deal;
+  /** Writes new tasks and records `task.created` for each. */
+  insert(op: Operation, tasks: readonly Task[]): Promise<void>;
+}
+
+/** What core asks of the assignment feature. */
+export interface AssignmentHooks {
+  /** Gives a lead or deal an owner with a strategy; records `lead.assigned` / `deal.assigned`. */
+  assign<T extends { readonly id: string; readonly version: number; readonly ownerId?: string }>(op: Operation, entity: 'lead' | 'deal', record: T, strategyId: string): Promise<T>;
+  /** The owner a strategy picks for a record, or `undefined` when it finds none. */
+  resolveOwner(op: Operation, strategyId: string, record: unknown): Promise<{ readonly ownerId: string } | undefined>;
+}
+
+/** Checks custom values of one entity against its definitions and merges them into `existing`. */
+export type CustomValuesCheck = (
+  input: Readonly<Record<string, unknown>> | undefined,
+  existing: CustomValues | undefined,
+) => { values: Record<string, CustomFieldValue>; issues: ValidationIssue[] };
+
+/** What core asks of the custom-fields feature. */
+export interface CustomFieldHooks {
+  /** A checker of `custom` values for `entity`, over the definitions current in this transaction. */
+  check(op: Operation, entity: string): Promise<CustomValuesCheck>;
+  /** The query type of `custom.*` paths of `entity` (`undefined`: no such field). */
+  queryType(op: Operation, entity: string): Promise<(path: string) => FieldType | undefined>;
 }

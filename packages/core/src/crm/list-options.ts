@@ -1,5 +1,4 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { customFieldQueryType } from '../domain/custom-values.js';
 import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type SortSpec } from '../query/query-spec.js';
 import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 import { decodeCursor } from '../query/cursor.js';
@@ -38,14 +37,28 @@ export interface AggregateOptions<F extends string = string> {
 
 const CUSTOMIZABLE = new Set(['lead', 'contact', 'company', 'deal']);
 
-/** Resolves query fields of an entity: `id`, its declared fields and, where allowed, its custom fields. */
-export async function fieldResolver(op: Operation, entity: string): Promise<FieldResolver> {
+/**
+ * True when caller input (filter, sort or aggregate options, unvalidated) may name a custom field. Queries
+ * that name none need no definitions: not loading them saves a read per transaction (a round trip on
+ * PostgreSQL and IndexedDB). A false positive only loads them.
+ */
+export function mentionsCustomField(...inputs: unknown[]): boolean {
+  try {
+    return inputs.some((input) => input !== undefined && JSON.stringify(input).includes('"custom.'));
+  } catch {
+    return true;
+  }
+}
+
+/** Resolves query fields of an entity: `id`, its declared fields and, where allowed (and `custom`), its custom fields. */
+export async function fieldResolver(op: Operation, entity: string, custom = true): Promise<FieldResolver> {
   const declared = entitySchemaOf(CRM_STORAGE_SCHEMA, entity).fields;
-  const definitions = CUSTOMIZABLE.has(entity) ? await op.ctx.customFields.load(op.tx, entity) : [];
+  const hook = op.ctx.hooks.customFields;
+  const customType = custom && hook && CUSTOMIZABLE.has(entity) ? await hook.queryType(op, entity) : undefined;
   return (field) => {
     if (field === 'id') return 'string';
     if (Object.prototype.hasOwnProperty.call(declared, field)) return declared[field];
-    if (definitions.length && CUSTOM_PATH_PATTERN.test(field)) return customFieldQueryType(definitions, field);
+    if (customType && CUSTOM_PATH_PATTERN.test(field)) return customType(field);
     return undefined;
   };
 }
@@ -86,7 +99,7 @@ export async function prepareQuery(
   defaultOrder: readonly SortSpec[],
   issues: ValidationIssue[] = [],
 ): Promise<PreparedQuery> {
-  const resolve = await fieldResolver(op, entity);
+  const resolve = await fieldResolver(op, entity, mentionsCustomField(where, orderBy, defaultOrder));
   if (where !== undefined) issues.push(...validateFilterTree(where, resolve));
   if (orderBy !== undefined) issues.push(...validateSort(orderBy, resolve));
   if (issues.length) throw validationError(context, issues);
@@ -147,7 +160,7 @@ export async function listRecords<T extends RecordBase>(
 
 /** Validates aggregate options and runs the aggregate. */
 export async function aggregateRecords(op: Operation, entity: string, options: unknown, context: string): Promise<AggregateRow[]> {
-  const resolve = await fieldResolver(op, entity);
+  const resolve = await fieldResolver(op, entity, mentionsCustomField(options));
   const spec = validateAggregate(options, resolve, context);
   const fields = [
     ...filterFields(spec.filter),

@@ -6,6 +6,7 @@ import type { CrmEvent, CrmEventMap, CrmEventName } from '../events/event-map.js
 import type { Filter, QuerySpec } from '../query/query-spec.js';
 import { refKey, type RecordBase } from '../schema/record.js';
 import type { EventLogEntry } from '../schema/event.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row, StorageTx } from '../storage/storage-adapter.js';
 import type { CrmContext } from './context.js';
 
@@ -58,7 +59,11 @@ export class Operation {
     return (await this.tx.getMany(entity, this.ctx.tenantId, ids)) as (T | undefined)[];
   }
 
-  /** Reads a record or throws `NOT_FOUND`. */
+  /**
+   * Reads the record a call is about, or throws `NOT_FOUND` — the one gate every id a caller names as
+   * the subject of a call passes (access control narrows it: a record the principal may not read
+   * answers `NOT_FOUND` as well).
+   */
   async require<T extends RecordBase>(entity: string, id: string): Promise<T> {
     const row = await this.get<T>(entity, id);
     if (!row) throw notFound(entity, id);
@@ -89,19 +94,43 @@ export class Operation {
     return filter ? { op: 'and', filters: [scope, filter] } : scope;
   }
 
+  /**
+   * The gate for reads of a record's history (timeline, stage history), which outlives the record:
+   * the stored record, or the state it had when it was removed (from its `<entity>.removed` event).
+   * Throws `NOT_FOUND` when the tenant never had such a record.
+   */
+  async requireHistory<T extends RecordBase>(entity: string, id: string): Promise<{ readonly record: T; readonly removed: boolean }> {
+    const row = await this.get<T>(entity, id);
+    if (row) return { record: row, removed: false };
+    const { rows } = await this.tx.query('event', this.ctx.tenantId, {
+      filter: { op: 'and', filters: [{ op: 'eq', field: 'subjectId', value: id }, { op: 'eq', field: 'type', value: `${entity}.removed` }] },
+      sort: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+      limit: 1,
+    });
+    const last = (rows[0] as unknown as EventLogEntry | undefined)?.data[entity] as T | undefined;
+    if (!last) throw notFound(entity, id);
+    return { record: last, removed: true };
+  }
+
   async query<T extends RecordBase>(entity: string, spec: QuerySpec): Promise<{ rows: T[]; nextCursor?: string }> {
     return (await this.tx.query(entity, this.ctx.tenantId, spec)) as unknown as { rows: T[]; nextCursor?: string };
   }
 
+  /*
+   * Records written are frozen in place (they are crmkit's own objects: inputs were copied by
+   * `parseInput`), so the record returned to the caller, the event payload and the stored row can be
+   * one object that nobody can change, and adapters store it without copying.
+   */
+
   async insert<T extends RecordBase>(entity: string, record: T): Promise<T> {
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: record as unknown as Row }]);
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]);
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
 
   async insertMany<T extends RecordBase>(entity: string, records: readonly T[]): Promise<void> {
     if (records.length === 0) return;
-    await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: r as unknown as Row })));
+    await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row })));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
   }
 
@@ -112,7 +141,7 @@ export class Operation {
    */
   async update<T extends RecordBase>(entity: string, previous: T, next: T): Promise<T> {
     if (next === previous) return previous;
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: next as unknown as Row, expectedVersion: previous.version }]);
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]);
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
     return next;
@@ -199,11 +228,14 @@ export class Operation {
     this.events.push(entry as unknown as CrmEvent);
   }
 
-  /** Appends the recorded events to the log, in chunks. Called once, at the end of the operation. */
+  /**
+   * Appends the recorded events to the log, in chunks (all of them: chunks only bound one write call).
+   * Called once, at the end of the operation. Events are frozen: every handler receives the same object.
+   */
   async flushEvents(): Promise<void> {
     for (let i = 0; i < this.events.length; i += 1000) {
       const chunk = this.events.slice(i, i + 1000);
-      await this.tx.write('event', this.ctx.tenantId, chunk.map((e) => ({ type: 'insert' as const, row: e as unknown as Row })));
+      await this.tx.write('event', this.ctx.tenantId, chunk.map((e) => ({ type: 'insert' as const, row: deepFreeze(e) as unknown as Row })));
     }
   }
 }
@@ -222,6 +254,20 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
   });
   ctx.bus.emitAll(events, rows);
   return result;
+}
+
+/**
+ * Reads one record by id, or throws `NOT_FOUND`: one storage read outside any transaction where the
+ * adapter offers it (`StorageAdapter.getMany`), else a read transaction.
+ */
+export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: string): Promise<T> {
+  ctx.assertOpen();
+  // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
+  if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, id));
+  const storage = ctx.storage;
+  const [row] = storage.getMany ? await storage.getMany(entity, ctx.tenantId, [id]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [id]));
+  if (!row) throw notFound(entity, id);
+  return row as unknown as T;
 }
 
 /** Runs a read-only operation in one read transaction. */

@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
+import { int } from '../schema/primitives.js';
 import { conflict } from '../errors/crm-error.js';
 import type { RecordBase } from '../schema/record.js';
 
 /** The optional `version` a caller passes to make a change conditional. */
-export const versionOptionSchema = z.optional(z.number().check(z.int(), z.gte(1)));
+export const versionOptionSchema = z.optional(z.number().check(int(), z.gte(1)));
 
 /**
  * Fails with `CONFLICT` when the caller's version is stale. The storage write repeats the check

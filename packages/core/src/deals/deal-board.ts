@@ -57,14 +57,16 @@ const boardOptionsSchema = z.optional(
     where: z.optional(z.unknown()),
     orderBy: z.optional(z.unknown()),
     includeClosed: z.optional(z.boolean()),
-    cursors: z.optional(z.record(z.string(), z.string().check(z.maxLength(4096)))),
+    // Stage key → cursor; each is checked against the shown stages and decoded below.
+    cursors: z.optional(z.looseObject({})),
     stages: z.optional(z.array(z.string().check(z.maxLength(48))).check(z.maxLength(50))),
   }),
 );
 
 /**
  * Reads a pipeline board in one read transaction: a page of cards per stage (served by the
- * `(pipelineId, stageKey, stageEnteredAt)` index) and per-stage counts and totals from one grouped aggregate.
+ * `(pipelineId, stageKey, stageEnteredAt)` index) and per-stage counts and totals from one grouped
+ * aggregate (answered from the storage's maintained board totals where it keeps them).
  */
 export async function readBoard(ctx: CrmContext, pipelineId: string, options: BoardOptions = {}): Promise<Board> {
   const id = parseId(pipelineId, 'deals.board', 'pipelineId');
@@ -73,15 +75,23 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
   checkLimit(options.limitPerStage, 'limitPerStage', issues, 500);
   return runRead(ctx, async (op) => {
     op.guard?.require('pipeline', 'read');
-    const pipeline = await op.require<Pipeline>('pipeline', id);
-    const { filter, sort, customTypes } = await prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues);
+    // Reads that do not depend on each other go out together: on IndexedDB each one is a round trip to
+    // the browser's database process, and the board is the screen users wait for.
+    const [loaded, prepared] = await Promise.allSettled([
+      op.require<Pipeline>('pipeline', id),
+      prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues),
+    ]);
+    if (loaded.status === 'rejected') throw loaded.reason;
+    if (prepared.status === 'rejected') throw prepared.reason;
+    const pipeline = loaded.value;
+    const { filter, sort, customTypes } = prepared.value;
     const shown = pipeline.stages.filter(
       (s) => (options.includeClosed || s.kind === 'open') && (!options.stages || options.stages.includes(s.key)),
     );
     const cursors = options.cursors ?? {};
     const bad = Object.keys(cursors).filter((k) => !shown.some((s) => s.key === k));
     if (bad.length) throw validationError('deals.board', bad.map((k) => ({ path: ['cursors', k], code: 'unknown_stage', message: `no shown stage "${k}"` })));
-    for (const cursor of Object.values(cursors)) decodeCursor(cursor, sort);
+    for (const cursor of Object.values(cursors)) decodeCursor(cursor as string, sort);
 
     const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
     // Cards, counts and totals cover only the deals the principal may read (the scope is pushed down).
@@ -89,26 +99,28 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
     // Without read access to amounts, the columns carry counts but no money totals.
     const money = !op.guard || op.guard.readable('deal', 'value');
     const limit = options.limitPerStage ?? 50;
-    const pages: { rows: Deal[]; nextCursor?: string }[] = [];
-    for (const stage of shown) {
-      const after = cursors[stage.key];
-      pages.push(
-        await op.query<Deal>('deal', {
-          filter: { op: 'and', filters: [base, { op: 'eq', field: 'stageKey', value: stage.key }] },
-          sort,
-          limit,
-          customTypes,
-          ...(after ? { after } : {}),
+    const [pages, groups] = await Promise.all([
+      Promise.all(
+        shown.map((stage) => {
+          const after = cursors[stage.key];
+          return op.query<Deal>('deal', {
+            filter: { op: 'and', filters: [base, { op: 'eq', field: 'stageKey', value: stage.key }] },
+            sort,
+            limit,
+            customTypes,
+            ...(after ? { after } : {}),
+          });
         }),
-      );
-    }
-    const groups = await op.tx.aggregate('deal', op.tenantId, {
-      // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
-      filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
-      groupBy: ['stageKey', 'value.currency'],
-      metrics: money ? { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } : { count: { fn: 'count' } },
-      customTypes,
-    });
+      ),
+      // Storage answers these totals from its materialized board totals where it keeps them (`EntitySchema.aggregates`).
+      op.tx.aggregate('deal', op.tenantId, {
+        // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
+        filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
+        groupBy: ['stageKey', 'value.currency'],
+        metrics: money ? { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } : { count: { fn: 'count' } },
+        customTypes,
+      }),
+    ]);
     const columns = shown.map((stage, i): BoardColumn => {
       const mine = groups.filter((g) => g.group.stageKey === stage.key);
       const page = pages[i]!;

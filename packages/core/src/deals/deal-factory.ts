@@ -1,23 +1,34 @@
 import type * as z from 'zod/mini';
 import { ruleViolation, validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { applyCustomValues } from '../domain/custom-values.js';
 import { dealAmount, findStage, firstOpenStage, priceLineItems, valueFields } from '../domain/deal-values.js';
-import { compact, newRecordBase } from '../domain/records.js';
-import type { Deal, dealCreateInputSchema } from '../schema/deal.js';
+import { newRecordBase } from '../domain/records.js';
+import { dealCreateInputSchema, type Deal } from '../schema/deal.js';
+import type { CrmContext } from '../crm/context.js';
+import { parseInput } from '../crm/parse-input.js';
+import { checkNextStep } from '../funnel/next-step.js';
 import type { Pipeline, Stage } from '../schema/pipeline.js';
-import type { CustomFieldDefinition } from '../schema/custom-field.js';
+import type { CustomValuesCheck } from '../crm/feature-hooks.js';
+import { customValuesCheck } from '../crm/custom-values.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { Operation } from '../crm/operation.js';
 import type { Task } from '../schema/task.js';
-import type { TaskDraft } from '../domain/tasks/task-draft.js';
-import { stageEntryTasks } from '../funnel/stage-entry.js';
-import { buildTasks, insertTasks, withNextStep } from '../tasks/task-writer.js';
 import { checkReferences } from '../crm/references.js';
 import { inputFields } from '../crm/input-fields.js';
 import { dealRefs } from './deal-refs.js';
 import { newStageVisit } from './deal-visits.js';
 
 export type ParsedDealCreate = z.output<typeof dealCreateInputSchema>;
+
+/**
+ * Parses a deal input; its `nextStep` is checked by the tasks feature (refused without it).
+ *
+ * @throws CrmError `VALIDATION` with every problem, the next step's included.
+ */
+export function parseDealInput(ctx: CrmContext, input: unknown, context: string): ParsedDealCreate {
+  const step = checkNextStep(ctx, input);
+  const parsed = parseInput(dealCreateInputSchema, input, context, step.issues);
+  return step.value ? { ...parsed, nextStep: step.value } : parsed;
+}
 
 /** Loads the pipeline a new deal goes to: the given one, else the oldest active pipeline. */
 export async function resolvePipeline(op: Operation, pipelineId: string | undefined, context: string): Promise<Pipeline> {
@@ -73,12 +84,12 @@ export function buildDeal(
   input: ParsedDealCreate,
   pipeline: Pipeline,
   stage: Stage,
-  definitions: readonly CustomFieldDefinition[],
+  checkCustom: CustomValuesCheck,
   context: string,
 ): { deal: Deal; visit: StageVisit } {
   const issues: ValidationIssue[] = [];
   const currency = resolveCurrency(input, op.ctx.defaultCurrency, issues);
-  const custom = applyCustomValues(definitions, input.custom, undefined);
+  const custom = checkCustom(input.custom, undefined);
   issues.push(...custom.issues);
   if (issues.length) throw validationError(context, issues);
 
@@ -132,20 +143,16 @@ export async function startDeal(
   input: ParsedDealCreate,
   pipeline: Pipeline,
   stage: Stage,
-  definitions: readonly CustomFieldDefinition[],
+  checkCustom: CustomValuesCheck,
   context: string,
 ): Promise<{ deal: Deal; visit: StageVisit; tasks: Task[] }> {
-  const built = buildDeal(op, input, pipeline, stage, definitions, context);
-  const tasks = await stageEntryTasks(op, built.deal, stage);
-  if (input.nextStep) {
-    const d = built.deal;
-    const links = compact({ dealId: d.id, contactId: d.contactId, companyId: d.companyId, ownerId: input.nextStep.ownerId ?? d.ownerId });
-    tasks.push(...(await buildTasks(op, [{ ...input.nextStep, ...links } as TaskDraft], context, ['nextStep'], [d])));
-  }
+  const built = buildDeal(op, input, pipeline, stage, checkCustom, context);
+  const hook = op.ctx.hooks.tasks;
+  const tasks = hook ? await hook.startDeal(op, built.deal, stage, input.nextStep, context) : [];
   if (pipeline.settings.strictNextStep && tasks.length === 0) {
     throw ruleViolation([{ rule: 'strict.nextStepRequired', message: `strict pipeline: a new deal needs a next step (give nextStep)`, data: { stage: stage.key } }]);
   }
-  const deal = withNextStep(built.deal, tasks);
+  const deal = hook ? hook.withNextStep(built.deal, tasks) : built.deal;
   op.record('deal.created', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
   return { deal, visit: built.visit, tasks };
 }
@@ -169,11 +176,10 @@ export async function createDealIn(
     { entity: 'company', id: input.companyId, path: ['companyId'] },
     { entity: 'lead', id: input.leadId, path: ['leadId'] },
   ]);
-  const definitions = await op.ctx.customFields.load(op.tx, 'deal');
-  const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, context);
+  const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, await customValuesCheck(op, 'deal'), context);
   op.guard?.checkWritten('deal', 'create', undefined, deal);
   await op.insert('deal', deal);
   await op.insert('stageVisit', visit);
-  await insertTasks(op, tasks);
+  await op.ctx.hooks.tasks?.insert(op, tasks);
   return { deal, pipeline, stage };
 }

@@ -1,28 +1,27 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { applyCustomValues } from '../domain/custom-values.js';
 import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
 import { applyPatch, diffRecords, reviseRecord } from '../domain/records.js';
 import type { AggregateRow } from '../query/query-spec.js';
-import { dealCreateInputSchema, dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
+import { dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { DealField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
-import { createDealIn, resolveCurrency } from './deal-factory.js';
+import { createDealIn, parseDealInput, resolveCurrency } from './deal-factory.js';
 import { dealRefs } from './deal-refs.js';
 import { closeOpenVisit } from './deal-visits.js';
-import { dealMoves, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
+import { dealMove, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
 import { rottingFilter } from '../funnel/rotting.js';
-import { createManyDeals, type CreateManyOptions } from './deal-import.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
+import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
 import * as z from 'zod/mini';
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 
 /** Options of `crm.deals.list`. */
 export interface DealListOptions extends ListOptions<DealField> {
@@ -50,14 +49,14 @@ export class DealService {
    * });
    */
   async create(input: DealCreateInput): Promise<Deal> {
-    const parsed = parseInput(dealCreateInputSchema, input, 'deals.create');
+    const parsed = parseDealInput(this.ctx, input, 'deals.create');
     return runWrite(this.ctx, async (op) => (await createDealIn(op, parsed, 'deals.create')).deal);
   }
 
   /** Reads a deal. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Deal> {
     const dealId = parseId(id, 'deals.get');
-    return runRead(this.ctx, (op) => op.requireReadable<Deal>('deal', dealId));
+    return readRecord<Deal>(this.ctx, 'deal', dealId);
   }
 
   /**
@@ -82,8 +81,7 @@ export class DealService {
         issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
       }
       const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
-      const definitions = await op.ctx.customFields.load(op.tx, 'deal');
-      const custom = applyCustomValues(definitions, parsed.custom, deal.custom);
+      const custom = (await customValuesCheck(op, 'deal'))(parsed.custom, deal.custom);
       issues.push(...custom.issues);
       if (issues.length) throw validationError('deals.update', issues);
 
@@ -124,17 +122,6 @@ export class DealService {
   }
 
   /**
-   * Creates many deals in one transaction (imports, ERP sync). Every input is validated first;
-   * problems are reported as `[index, …path]` and nothing is written.
-   *
-   * @example
-   * await crm.deals.createMany(rows, { onProgress: (done, total) => console.log(`${done}/${total}`) });
-   */
-  async createMany(inputs: readonly DealCreateInput[], options?: CreateManyOptions): Promise<Deal[]> {
-    return createManyDeals(this.ctx, inputs, options);
-  }
-
-  /**
    * Reads a pipeline board: a page of cards per stage, with count and money totals per stage.
    *
    * @example
@@ -164,12 +151,14 @@ export class DealService {
 
   /**
    * Every stage visit of a deal, oldest first: when it entered and left each stage, who moved it,
-   * how it left, and how often its next step was postponed meanwhile.
+   * how it left, and how often its next step was postponed meanwhile. A removed deal keeps its history.
+   *
+   * @throws CrmError `NOT_FOUND` for a deal the tenant never had.
    */
   async stageHistory(id: string): Promise<StageVisit[]> {
     const dealId = parseId(id, 'deals.stageHistory');
     return runRead(this.ctx, async (op) => {
-      await op.requireReadable('deal', dealId);
+      await op.requireHistory<Deal>('deal', dealId);
       const { rows } = await op.query<StageVisit>('stageVisit', {
         filter: { op: 'eq', field: 'dealId', value: dealId },
         sort: [{ field: 'enteredAt' }, { field: 'id' }],
@@ -188,7 +177,7 @@ export class DealService {
    * await crm.deals.advance(deal.id, { nextStep: { subject: 'Send proposal', type: 'email', dueAt: '2026-03-02T10:00:00Z' } });
    */
   async advance(id: string, options: { toStage?: string } & MoveWithNextStepOptions = {}): Promise<Deal> {
-    return dealMoves.advance(this.ctx, id, options);
+    return dealMove(this.ctx, 'advance', id, options);
   }
 
   /**
@@ -196,7 +185,7 @@ export class DealService {
    * Postponements are counted per deal and per stage visit. Without an open task, a follow-up is created.
    */
   async postpone(id: string, options: { until: string; reason?: string; taskId?: string } & MoveOptions): Promise<Deal> {
-    return dealMoves.postpone(this.ctx, id, options);
+    return dealMove(this.ctx, 'postpone', id, options);
   }
 
   /**
@@ -204,17 +193,17 @@ export class DealService {
    * comment where the reason requires one). Open tasks of the deal are cancelled.
    */
   async lose(id: string, options: { reason: string; comment?: string } & MoveOptions): Promise<Deal> {
-    return dealMoves.lose(this.ctx, id, options);
+    return dealMove(this.ctx, 'lose', id, options);
   }
 
   /** Closes the deal as won: probability 100, `closedAt` set. Exit rules of its stage and entry rules of the won stage apply. */
   async win(id: string, options: { stageKey?: string } & MoveOptions = {}): Promise<Deal> {
-    return dealMoves.win(this.ctx, id, options);
+    return dealMove(this.ctx, 'win', id, options);
   }
 
   /** Returns a won or lost deal to an open stage. */
   async reopen(id: string, options: { toStage: string } & MoveWithNextStepOptions): Promise<Deal> {
-    return dealMoves.reopen(this.ctx, id, options);
+    return dealMove(this.ctx, 'reopen', id, options);
   }
 
   /**

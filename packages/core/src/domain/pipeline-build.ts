@@ -5,7 +5,7 @@ import {
   type PipelineSettingsInput,
   type Stage,
   type StageInput,
-  taskTemplateSchema,
+  type TaskTemplate,
 } from '../schema/pipeline.js';
 
 /**
@@ -51,7 +51,8 @@ export function buildStages(
       ...(input.rottenDays !== undefined ? { rottenDays: input.rottenDays } : {}),
       entryRules: input.entryRules ?? [],
       exitRules: input.exitRules ?? [],
-      taskTemplates: (input.taskTemplates ?? []).map((t) => taskTemplateSchema.parse(t)),
+      // Checked and completed with defaults by the tasks feature before the stage is built.
+      taskTemplates: (input.taskTemplates ?? []) as TaskTemplate[],
     };
   });
   if (openCount === 0) issues.push({ path, code: 'invalid_value', message: 'a pipeline needs at least one open stage' });

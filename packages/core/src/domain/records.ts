@@ -1,4 +1,5 @@
-import { produce, type Draft } from 'immer';
+import type { Draft } from 'immer';
+import { produce } from './immer.js';
 import type { RecordBase } from '../schema/record.js';
 import type { FieldChanges } from '../events/event-map.js';
 
@@ -24,10 +25,9 @@ export function compact<T extends object>(value: T): T {
 export function reviseRecord<T extends RecordBase>(record: T, now: string, recipe: (draft: Draft<T>) => void): T {
   const changed = produce(record, recipe);
   if (changed === record) return record;
-  return produce(changed, (draft) => {
-    (draft as RecordBase as { version: number }).version = record.version + 1;
-    (draft as RecordBase as { updatedAt: string }).updatedAt = now;
-  });
+  // `changed` is already a new object (immer copied what the recipe touched): set the bookkeeping on a
+  // copy of it instead of a second produce.
+  return { ...changed, version: record.version + 1, updatedAt: now };
 }
 
 /**

@@ -1,23 +1,23 @@
 import * as z from 'zod/mini';
-import { isCrmError } from '../errors/crm-error.js';
+import { produce } from 'immer';
+import { isCrmError, validationError } from '../errors/crm-error.js';
 import { evaluateMove, type FunnelMove, type MoveContext, type MoveEvaluation } from '../domain/funnel/evaluate-move.js';
 import { planMove } from '../domain/funnel/plan-move.js';
-import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { stageKeySchema } from '../schema/pipeline.js';
-import { idSchema, LIMITS, optionalText, timestampInputSchema } from '../schema/primitives.js';
+import { idSchema, isoDateTimeSchema, LIMITS, optionalText } from '../schema/primitives.js';
+import { toTimestamp } from '../domain/clock.js';
 import type { StageVisit } from '../schema/stage-visit.js';
-import { nextStepInputSchema, type NextStepInput, type Task } from '../schema/task.js';
+import type { NextStepInput, Task } from '../schema/task.js';
 import type { CrmContext } from '../crm/context.js';
 import { dealRefs } from '../deals/deal-refs.js';
 import { newStageVisit } from '../deals/deal-visits.js';
 import { closeOpenVisit } from '../deals/deal-visits.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
-import { stageEntryTasks } from './stage-entry.js';
-import { buildTasks, insertTasks, openTasksOf, postponedTask, taskRefs, withNextStep } from '../tasks/task-writer.js';
+import { checkNextStep } from './next-step.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
 /** Options every move accepts. */
@@ -32,35 +32,37 @@ export interface MoveWithNextStepOptions extends MoveOptions {
   readonly nextStep?: NextStepInput;
 }
 
-const advanceSchema = z.strictObject({ toStage: z.optional(stageKeySchema), version: versionOptionSchema, nextStep: z.optional(nextStepInputSchema) });
-const postponeSchema = z.strictObject({
-  until: timestampInputSchema,
-  reason: optionalText(LIMITS.mediumText),
-  taskId: z.optional(idSchema),
-  version: versionOptionSchema,
-});
-const loseSchema = z.strictObject({ reason: stageKeySchema, comment: optionalText(LIMITS.mediumText), version: versionOptionSchema });
-const winSchema = z.strictObject({ stageKey: z.optional(stageKeySchema), version: versionOptionSchema });
-const reopenSchema = z.strictObject({ toStage: stageKeySchema, version: versionOptionSchema, nextStep: z.optional(nextStepInputSchema) });
+/** The fields of each move (`funnel.check` takes them with `type`, the deal methods as options). */
+const MOVE_FIELDS = {
+  advance: { toStage: z.optional(stageKeySchema) },
+  // `until` is normalised to a canonical timestamp by the callers (no zod transform in core's bundle).
+  postpone: { until: isoDateTimeSchema(), reason: optionalText(LIMITS.mediumText), taskId: z.optional(idSchema) },
+  lose: { reason: stageKeySchema, comment: optionalText(LIMITS.mediumText) },
+  win: { stageKey: z.optional(stageKeySchema) },
+  reopen: { toStage: stageKeySchema },
+};
+type MoveType = keyof typeof MOVE_FIELDS;
 
-export const funnelMoveSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('advance'), toStage: z.optional(stageKeySchema) }),
-  z.strictObject({ type: z.literal('postpone'), until: timestampInputSchema, reason: optionalText(LIMITS.mediumText), taskId: z.optional(idSchema) }),
-  z.strictObject({ type: z.literal('lose'), reason: stageKeySchema, comment: optionalText(LIMITS.mediumText) }),
-  z.strictObject({ type: z.literal('win'), stageKey: z.optional(stageKeySchema) }),
-  z.strictObject({ type: z.literal('reopen'), toStage: stageKeySchema }),
-]);
+/** A parsed move with its `until` as a canonical UTC timestamp. */
+const canonical = (move: FunnelMove): FunnelMove => (move.type === 'postpone' ? { ...move, until: toTimestamp(Date.parse(move.until)) } : move);
 
-/** Tasks created during the deal's current stage visit (the scope of `requiredTasksDone`). */
-async function visitTasks(op: Operation, deal: Deal): Promise<Task[]> {
-  const { rows } = await op.query<Task>('task', {
-    filter: { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'eq', field: 'stageKey', value: deal.stageKey }, { op: 'gte', field: 'createdAt', value: deal.stageEnteredAt }] },
-  });
-  return rows;
-}
+/** Moves into an open stage may bring a next step (checked by the tasks feature). */
+const withNextStep = (type: MoveType) => type === 'advance' || type === 'reopen';
 
+const MOVE_SCHEMAS = Object.fromEntries(
+  Object.entries(MOVE_FIELDS).map(([type, fields]) => [
+    type,
+    {
+      options: z.strictObject({ ...fields, version: versionOptionSchema, ...(withNextStep(type as MoveType) ? { nextStep: z.optional(z.custom<NextStepInput>()) } : {}) }),
+      move: z.strictObject({ type: z.string(), ...fields }),
+    },
+  ]),
+) as unknown as Record<MoveType, { options: z.ZodMiniType<Record<string, unknown> & { version?: number }>; move: z.ZodMiniType<FunnelMove> }>;
+
+/** What a move is judged against: the deal's tasks when the tasks feature is installed, none otherwise. */
 async function moveContext(op: Operation, deal: Deal, withNextStep: boolean): Promise<MoveContext> {
-  return { now: op.now, openTasks: await openTasksOf(op, deal.id), stageTasks: await visitTasks(op, deal), withNextStep };
+  const tasks = op.ctx.hooks.tasks ? await op.ctx.hooks.tasks.moveContext(op, deal) : { openTasks: [], stageTasks: [] };
+  return { now: op.now, ...tasks, withNextStep };
 }
 
 /** Records on every stage visit of a deal how it closed (or clears it on reopen), for conversion-to-won analytics. */
@@ -88,8 +90,8 @@ async function countVisitPostponement(op: Operation, deal: Deal): Promise<void> 
 
 /**
  * Executes a funnel move in one transaction: evaluates it (RULE_VIOLATION lists every broken rule
- * and writes nothing), updates the deal, closes and opens stage visits, creates template and
- * next-step tasks, moves or cancels tasks, and records the move's event.
+ * and writes nothing), updates the deal, closes and opens stage visits, lets the tasks feature create
+ * template and next-step tasks and move or cancel tasks, and records the move's event.
  */
 export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
   return runWrite(ctx, async (op) => {
@@ -100,82 +102,46 @@ export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelM
 
 /** Executes a funnel move inside an existing operation (see `executeMove`). */
 export async function moveIn(op: Operation, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
-  {
-    const deal = await op.require<Deal>('deal', dealId);
-    assertExpectedVersion('deal', deal, version);
-    const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
-    const context = await moveContext(op, deal, nextStep !== undefined);
-    const plan = planMove(pipeline, deal, move, context);
-
-    let open: Task[] = [...context.openTasks];
-    const created: Task[] = plan.enter ? await stageEntryTasks(op, plan.deal, plan.enter) : [];
-    const links = compact({ dealId: deal.id, contactId: deal.contactId, companyId: deal.companyId });
-    if (nextStep) {
-      created.push(...(await buildTasks(op, [{ ...nextStep, ...links, ownerId: nextStep.ownerId ?? deal.ownerId } as TaskDraft], 'deals.move', ['nextStep'], [plan.deal])));
-    }
-    if (plan.cancelOpenTasks) {
-      for (const task of open) {
-        await op.update('task', task, reviseRecord(task, op.now, (d) => {
-          d.status = 'cancelled';
-          d.cancelledAt = op.now;
-        }));
-        op.record('task.cancelled', { type: 'task', id: task.id }, { reason: 'deal lost' }, taskRefs(task));
-      }
-      open = [];
-    }
-    if (plan.postpone) {
-      const { task, until, reason } = plan.postpone;
-      if (task) {
-        const moved = postponedTask(task, until, reason, op.now);
-        await op.update('task', task, moved);
-        op.record('task.postponed', { type: 'task', id: task.id }, compact({ from: task.dueAt, to: until, reason, count: moved.postponeCount }), taskRefs(task));
-        open = open.map((t) => (t.id === task.id ? moved : t));
-      } else {
-        // No next step yet: postponing creates the follow-up at the new date.
-        created.push(...(await buildTasks(op, [{ subject: `Follow up: ${deal.title}`, type: 'call', dueAt: until, ...links, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) }], 'deals.postpone', [], [plan.deal])));
-      }
-      await countVisitPostponement(op, deal);
-    }
-
-    const next = withNextStep(plan.deal, [...open, ...created]);
-    await op.update('deal', deal, next);
-    if (plan.exit) await closeOpenVisit(op, deal, { exitKind: plan.exit.kind, ...(plan.exit.toStageKey ? { toStageKey: plan.exit.toStageKey } : {}) });
-    if (plan.enter) await op.insert('stageVisit', newStageVisit(op, next, deal.stageKey));
-    if (next.status !== deal.status) await markVisitsClosedAs(op, deal.id, next.status === 'open' ? undefined : next.status);
-    op.record(plan.event.type, { type: 'deal', id: deal.id }, plan.event.data as never, dealRefs(next));
-    await insertTasks(op, created);
-    return next;
+  const deal = await op.require<Deal>('deal', dealId);
+  assertExpectedVersion('deal', deal, version);
+  const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
+  const context = await moveContext(op, deal, nextStep !== undefined);
+  const plan = planMove(pipeline, deal, move, context);
+  const tasks = op.ctx.hooks.tasks;
+  let created: Task[] = [];
+  let next: Deal;
+  if (tasks) {
+    const result = await tasks.applyMove(op, deal, plan, context.openTasks, nextStep);
+    created = result.created;
+    next = tasks.withNextStep(plan.deal, [...result.open, ...created]);
+  } else {
+    // Without tasks, a postponement's date is the deal's next step; a lost deal has none.
+    next = produce(plan.deal, (d) => {
+      if (plan.postpone) d.nextStepDueAt = plan.postpone.until;
+      if (move.type === 'lose') delete d.nextStepDueAt;
+    });
   }
+  if (plan.postpone) await countVisitPostponement(op, deal);
+  await op.update('deal', deal, next);
+  if (plan.exit) await closeOpenVisit(op, deal, { exitKind: plan.exit.kind, ...(plan.exit.toStageKey ? { toStageKey: plan.exit.toStageKey } : {}) });
+  if (plan.enter) await op.insert('stageVisit', newStageVisit(op, next, deal.stageKey));
+  if (next.status !== deal.status) await markVisitsClosedAs(op, deal.id, next.status === 'open' ? undefined : next.status);
+  op.record(plan.event.type, { type: 'deal', id: deal.id }, plan.event.data as never, dealRefs(next));
+  await tasks?.insert(op, created);
+  return next;
 }
 
-/** The public move methods, mixed into `crm.deals`. */
-export const dealMoves = {
-  advance: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.advance');
-    const o = parseInput(advanceSchema, options ?? {}, 'deals.advance');
-    return executeMove(ctx, dealId, compact({ type: 'advance' as const, toStage: o.toStage }), o.version, o.nextStep);
-  },
-  postpone: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.postpone');
-    const o = parseInput(postponeSchema, options, 'deals.postpone');
-    return executeMove(ctx, dealId, compact({ type: 'postpone' as const, until: o.until, reason: o.reason, taskId: o.taskId }), o.version, undefined);
-  },
-  lose: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.lose');
-    const o = parseInput(loseSchema, options, 'deals.lose');
-    return executeMove(ctx, dealId, compact({ type: 'lose' as const, reason: o.reason, comment: o.comment }), o.version, undefined);
-  },
-  win: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.win');
-    const o = parseInput(winSchema, options ?? {}, 'deals.win');
-    return executeMove(ctx, dealId, compact({ type: 'win' as const, stageKey: o.stageKey }), o.version, undefined);
-  },
-  reopen: (ctx: CrmContext, id: string, options: unknown) => {
-    const dealId = parseId(id, 'deals.reopen');
-    const o = parseInput(reopenSchema, options, 'deals.reopen');
-    return executeMove(ctx, dealId, { type: 'reopen', toStage: o.toStage }, o.version, o.nextStep);
-  },
-};
+/**
+ * A public move method of `crm.deals` (`deals.advance`, …): checks the id and options, then executes
+ * the move.
+ */
+export function dealMove(ctx: CrmContext, type: MoveType, id: string, options: unknown): Promise<Deal> {
+  const context = `deals.${type}`;
+  const dealId = parseId(id, context);
+  const step = withNextStep(type) ? checkNextStep(ctx, options) : { issues: [] };
+  const { version, nextStep: _nextStep, ...fields } = parseInput(MOVE_SCHEMAS[type].options, options ?? {}, context, step.issues);
+  return executeMove(ctx, dealId, canonical(compact({ type, ...fields }) as FunnelMove), version, step.value);
+}
 
 /**
  * Answers "is this move allowed, and if not, why" for a stored deal, without writing. `crm.funnel`.
@@ -191,9 +157,13 @@ export class FunnelService {
    * const { allowed, violations } = await crm.funnel.check(deal.id, { type: 'advance' });
    * advanceButton.disabled = !allowed;
    */
-  async check(dealId: string, move: z.input<typeof funnelMoveSchema>, options: { withNextStep?: boolean } = {}): Promise<MoveEvaluation> {
+  async check(dealId: string, move: FunnelMove, options: { withNextStep?: boolean } = {}): Promise<MoveEvaluation> {
     const id = parseId(dealId, 'funnel.check');
-    const parsed = parseInput(funnelMoveSchema, move, 'funnel.check') as FunnelMove;
+    const type = (move as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !Object.hasOwn(MOVE_SCHEMAS, type)) {
+      throw validationError('funnel.check', [{ path: ['type'], code: 'invalid_value', message: `must be one of ${Object.keys(MOVE_SCHEMAS).join(', ')}` }]);
+    }
+    const parsed = canonical(parseInput(MOVE_SCHEMAS[type as MoveType].move, move, 'funnel.check'));
     return runRead(this.ctx, async (op) => {
       const deal = await op.requireReadable<Deal>('deal', id);
       const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { ruleViolation } from '../errors/crm-error.js';
-import { duplicateKeys } from '../domain/duplicates.js';
-import { companyDomainFromEmail, normalizeCompanyName, normalizeDomain } from '../domain/normalize.js';
+import { normalizeDomain } from '../domain/normalize.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { companyCreateInputSchema, type Company } from '../schema/company.js';
 import { contactCreateInputSchema, type Contact, type ContactCreateInput } from '../schema/contact.js';
@@ -12,9 +11,11 @@ import { createCard } from '../cards/card-operations.js';
 import { COMPANY_CARD } from '../companies/company-service.js';
 import { CONTACT_CARD } from '../contacts/contact-service.js';
 import type { CrmContext } from '../crm/context.js';
-import { createDealIn } from '../deals/deal-factory.js';
-import { runWrite, type Operation } from '../crm/operation.js';
+import { createDealIn, parseDealInput } from '../deals/deal-factory.js';
+import { checkNextStep } from '../funnel/next-step.js';
+import { runWrite } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
+import { checkReferences } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
 
@@ -52,62 +53,42 @@ const optionsSchema = z.strictObject({
   contact: z.optional(z.partial(z.omit(contactCreateInputSchema, { id: true }))),
   companyId: z.optional(z.nullable(idSchema)),
   createCompany: z.optional(z.boolean()),
-  deal: z.optional(z.union([z.literal(true), z.partial(dealCreateInputSchema)])),
+  // `deal: true` is read as `deal: {}` (every field from the lead) before parsing.
+  deal: z.optional(z.partial(dealCreateInputSchema)),
   ownerId: z.optional(userIdSchema),
 });
 
-/** Finds the company a lead belongs to: same domain first, then the same normalised name; oldest wins. */
-export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | 'email' | 'companyName'>): Promise<Company | undefined> {
-  const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
-  if (domain) {
-    const { rows } = await op.query<Company>('company', {
-      // In a view only companies the principal may read are matched: a link to a hidden one is refused.
-      filter: op.scoped('company', { op: 'eq', field: 'domain', value: domain }),
-      sort: [{ field: 'createdAt' }],
-      limit: 1,
-    });
-    if (rows[0]) return rows[0];
-  }
-  const name = normalizeCompanyName(lead.companyName);
-  if (!name) return undefined;
-  const keys = duplicateKeys({ name: lead.companyName }, 'company').filter((k) => k.startsWith('cname:'));
-  let cursor: string | undefined;
-  do {
-    const page = await op.query<Company>('company', {
-      filter: op.scoped('company', { op: 'containsAny', field: 'searchKeys', values: keys }),
-      sort: [{ field: 'createdAt' }],
-      limit: 100,
-      ...(cursor ? { after: cursor } : {}),
-    });
-    const match = page.rows.find((c) => normalizeCompanyName(c.name) === name);
-    if (match) return match;
-    cursor = page.nextCursor;
-  } while (cursor);
-  return undefined;
-}
-
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
-  const opts = parseInput(optionsSchema, options, 'leads.convert');
+  const input = options?.deal === true ? { ...options, deal: {} } : options;
+  const step = checkNextStep(ctx, input?.deal);
+  const opts = parseInput(optionsSchema, input, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
   return runWrite(ctx, async (op) => {
     const lead = await op.requireFor<Lead>('lead', leadId, 'convert');
     assertExpectedVersion('lead', lead, opts.version);
     op.guard?.checkWriteFields('contact', inputFields('contact', opts.contact), 'leads.convert');
-    if (opts.deal && opts.deal !== true) op.guard?.checkWriteFields('deal', inputFields('deal', opts.deal), 'leads.convert');
+    if (opts.deal) op.guard?.checkWriteFields('deal', inputFields('deal', opts.deal), 'leads.convert');
     if (lead.status === 'converted' || lead.status === 'disqualified') {
       throw ruleViolation([
         { rule: 'lead.convert.status', message: `cannot convert a ${lead.status} lead (allowed from: new, qualified)`, data: { status: lead.status } },
       ]);
     }
     const ownerId = opts.ownerId ?? lead.ownerId ?? ctx.actor?.userId;
+    // Records the options link to are part of the input: a missing one is VALIDATION (with its path), not NOT_FOUND.
+    const linked = await checkReferences(op, 'leads.convert', [
+      { entity: 'company', id: opts.companyId, path: ['companyId'] },
+      { entity: 'contact', id: opts.contactId, path: ['contactId'] },
+    ]);
 
     // Company: the given one, a match, a new one, or none.
     let company: Company | undefined;
     let companyCreated = false;
-    if (opts.companyId) company = await op.requireReadable<Company>('company', opts.companyId);
+    const duplicates = ctx.hooks.duplicates;
+    if (opts.companyId) company = linked.get(`company:${opts.companyId}`) as Company;
     else if (opts.companyId === undefined) {
-      company = await matchCompany(op, lead);
+      // Matching an existing company (and reading a company domain from the e-mail) is the duplicates feature's.
+      company = await duplicates?.matchCompany(op, lead);
       if (!company && lead.companyName && opts.createCompany !== false) {
-        const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
+        const domain = normalizeDomain(lead.website) ?? duplicates?.companyDomain(lead);
         const input = parseInput(
           companyCreateInputSchema,
           compact({ name: lead.companyName, domain, website: lead.website, country: lead.country, ownerId }),
@@ -121,7 +102,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     // Contact: the given one or a new one from the lead's data.
     let contact: Contact;
     let contactCreated = false;
-    if (opts.contactId) contact = await op.requireReadable<Contact>('contact', opts.contactId);
+    if (opts.contactId) contact = linked.get(`contact:${opts.contactId}`) as Contact;
     else {
       const input = parseInput(
         contactCreateInputSchema,
@@ -145,10 +126,10 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     // Deal, when asked for.
     let deal: Deal | undefined;
     if (opts.deal) {
-      const given = opts.deal === true ? {} : opts.deal;
+      const given = opts.deal;
       const hasItems = (given.lineItems?.length ?? 0) > 0;
-      const input = parseInput(
-        dealCreateInputSchema,
+      const input = parseDealInput(
+        ctx,
         compact({
           title: lead.title ?? `${lead.companyName ?? lead.name}`,
           value: hasItems ? undefined : lead.expectedValue,

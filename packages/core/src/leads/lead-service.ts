@@ -1,20 +1,18 @@
-import { ruleViolation } from '../errors/crm-error.js';
-import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
+import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
 import type { Lead, LeadCreateInput, LeadStatus, LeadUpdateInput } from '../schema/lead.js';
 import { leadCreateInputSchema, leadUpdateInputSchema } from '../schema/lead.js';
 import type { LeadField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
-import { findDuplicates, type DuplicateCandidate, type FindDuplicatesOptions } from '../cards/duplicate-search.js';
 import { convertLead, type ConvertLeadOptions, type ConvertLeadResult } from './lead-conversion.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import * as z from 'zod/mini';
 import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
-import { assignIn } from '../assignment/resolve-owner.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { checkReferences } from '../crm/references.js';
 
 const EDITABLE: readonly string[] = [
   'name', 'companyName', 'email', 'phone', 'website', 'title', 'message', 'source', 'campaign', 'country',
@@ -31,7 +29,7 @@ export const LEAD_CARD: CardConfig<Lead> = {
   entity: 'lead',
   editable: EDITABLE,
   references: () => [],
-  searchKeys: (lead) => duplicateKeys(lead, 'person'),
+  kind: 'person',
   refs: () => [],
   defaults: () => ({ status: 'new' }),
   ownedByActor: false,
@@ -64,18 +62,24 @@ export class LeadService {
    *
    * @example
    * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com', source: 'web-form' });
-   * @throws CrmError `VALIDATION` for bad input or unknown custom fields.
+   * @throws CrmError `VALIDATION` for bad input, unknown custom fields or an `assignWith` strategy that does not exist.
    */
   async create(input: LeadCreateInput, options: { assignWith?: string } = {}): Promise<Lead> {
     const parsed = parseInput(leadCreateInputSchema, input, 'leads.create');
     const { assignWith } = parseInput(z.strictObject({ assignWith: z.optional(idSchema) }), options, 'leads.create');
+    const assign = this.ctx.hooks.assignment;
+    if (assignWith && !assign) {
+      throw validationError('leads.create', [{ path: ['assignWith'], code: 'feature_required', message: 'assignment strategies need the assignment() feature from @crmkit/core/assignment' }]);
+    }
     return runWrite(this.ctx, async (op) => {
+      // The strategy is part of the input: a missing one is VALIDATION at `assignWith`, checked before anything is built.
+      await checkReferences(op, 'leads.create', [{ entity: 'assignmentStrategy', id: assignWith, path: ['assignWith'] }]);
       // In a view, a lead nobody routes belongs to its author; a routed one is checked once routed.
       const routed = assignWith !== undefined && !parsed.ownerId;
       const input = op.guard && !parsed.ownerId && !routed ? { ...parsed, ownerId: op.ctx.actor!.userId } : parsed;
       const lead = await createCard(op, LEAD_CARD, input, 'leads.create', { scope: !routed });
       if (!routed) return lead;
-      const assigned = await assignIn(op, 'lead', lead, assignWith);
+      const assigned = lead.ownerId ? lead : await assign!.assign(op, 'lead', lead, assignWith);
       op.guard?.checkWritten('lead', 'create', undefined, assigned);
       return assigned;
     });
@@ -93,7 +97,7 @@ export class LeadService {
    */
   async get(id: string): Promise<Lead> {
     const leadId = parseId(id, 'leads.get');
-    return runRead(this.ctx, (op) => op.requireReadable<Lead>('lead', leadId));
+    return readRecord<Lead>(this.ctx, 'lead', leadId);
   }
 
   /**
@@ -173,17 +177,6 @@ export class LeadService {
   }
 
   /**
-   * Finds records that look like the same client as a lead or a probe: by normalised e-mail, phone,
-   * company domain and fuzzy name similarity. Returns candidates ranked by score, with reasons.
-   *
-   * @example
-   * const dupes = await crm.leads.findDuplicates({ email: 'J.Doe+shop@gmail.com', name: 'Jon Doe' });
-   */
-  async findDuplicates(target: string | FindDuplicatesProbe, options: FindDuplicatesOptions = {}): Promise<DuplicateCandidate[]> {
-    return findDuplicates(this.ctx, target, options);
-  }
-
-  /**
    * Deletes a lead that was not converted. Its events stay in the log.
    *
    * @throws CrmError `RULE_VIOLATION` for a converted lead (its history belongs to the contact).
@@ -200,6 +193,3 @@ export class LeadService {
     });
   }
 }
-
-/** What `findDuplicates` compares when given data instead of a lead id. */
-export type FindDuplicatesProbe = DuplicateProbe;

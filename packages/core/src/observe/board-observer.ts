@@ -3,6 +3,7 @@ import type { CrmError } from '../errors/crm-error.js';
 import type { Deal } from '../schema/deal.js';
 import type { Board, BoardColumn, BoardOptions, BoardTotal } from '../deals/deal-board.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import { copyInput } from '../crm/parse-input.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
@@ -44,23 +45,26 @@ function addTotal(totals: readonly BoardTotal[], deal: Pick<Deal, 'value' | 'wei
  */
 export class BoardObserver extends Observer<BoardView> {
   private pending = new Set<string>();
+  private options: BoardOptions;
 
   /** @internal */
   constructor(
     storage: StorageAdapter,
     private pipelineId: string,
-    private options: BoardOptions,
+    options: BoardOptions,
     private readonly load: (pipelineId: string, options: BoardOptions) => Promise<Board>,
     private readonly moves: BoardMoves,
     initialData?: Board,
   ) {
     super(storage, initialData ? { ...initialData, pending: [] } : undefined);
+    // A copy: the caller may change or reuse its options object (filter, cursors) afterwards.
+    this.options = copyInput(options, 'observe.board');
   }
 
   setTarget(pipelineId: string, options: BoardOptions = {}): void {
     if (pipelineId === this.pipelineId && sameJson(options, this.options)) return;
     this.pipelineId = pipelineId;
-    this.options = options;
+    this.options = copyInput(options, 'observe.board');
     void this.refetch();
   }
 

@@ -3,6 +3,7 @@ import type { Filter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Page } from '../crm/list-options.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import { copyInput } from '../crm/parse-input.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
@@ -11,21 +12,25 @@ import { sameJson, shareRecords } from './structural-sharing.js';
  * (or when another tab changed the entity without sending rows). Unchanged records keep their identity.
  */
 export class ListObserver<T extends RecordBase, O extends { where?: Filter } = { where?: Filter }> extends Observer<Page<T>> {
+  private options: O;
+
   /** @internal */
   constructor(
     storage: StorageAdapter,
     private readonly entity: string,
-    private options: O,
+    options: O,
     private readonly load: (options: O) => Promise<Page<T>>,
     initialData?: Page<T>,
   ) {
     super(storage, initialData);
+    // A copy: the caller may change or reuse its options object (and its filter) afterwards.
+    this.options = copyInput(options, 'observe');
   }
 
   /** Changes the query; refetches only when it really differs. */
   setOptions(options: O): void {
     if (sameJson(options, this.options)) return;
-    this.options = options;
+    this.options = copyInput(options, 'observe');
     void this.refetch();
   }
 

@@ -6,7 +6,9 @@ import type { Company } from '../schema/company.js';
 import type { Task } from '../schema/task.js';
 import type { Activity } from '../schema/activity.js';
 import type { Board, BoardOptions } from '../deals/deal-board.js';
-import type { Agenda } from '../tasks/task-service.js';
+import type { Agenda, TaskService } from '../tasks/task-service.js';
+import type { ActivityService } from '../activities/activity-service.js';
+import { CrmError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { DealListOptions } from '../deals/deal-service.js';
 import type { ListOptions, Page } from '../crm/list-options.js';
@@ -23,7 +25,9 @@ import { TimelineObserver, type TimelineData } from './timeline-observer.js';
 /**
  * Observers over the CRM's data: subscribe, read snapshots, get updates after every committed change
  * that can affect them (in this process and, with adapters that support it, other tabs and processes).
- * React hooks are thin wrappers over these. `crm.observe`.
+ * React hooks are thin wrappers over these. `crm.observe`. `task`, `tasks` and `agenda` need the
+ * tasks feature, `activities` the activities feature: without it they throw `VALIDATION`
+ * (`feature_required`).
  */
 export interface ObserveApi {
   deal(id: string, initialData?: Deal): RecordObserver<Deal>;
@@ -48,18 +52,33 @@ export function createObserveApi(
   storage: StorageAdapter,
   timelineWithKeys: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
 ): ObserveApi {
+  // Task and activity observers read through those features' APIs: a crm without them cannot have them.
+  const feature = <T>(key: 'tasks' | 'activities'): T => {
+    const api = (crm as unknown as Record<string, T | undefined>)[key];
+    if (!api) throw new CrmError('VALIDATION', `crm.observe: ${key} observers need the ${key}() feature`, { issues: [{ path: [key], code: 'feature_required', message: `add ${key}() from @crmkit/core/${key} to the features` }] });
+    return api;
+  };
   return {
     deal: (id, initial) => new RecordObserver(storage, 'deal', id, (i) => crm.deals.get(i), initial),
     lead: (id, initial) => new RecordObserver(storage, 'lead', id, (i) => crm.leads.get(i), initial),
     contact: (id, initial) => new RecordObserver(storage, 'contact', id, (i) => crm.contacts.get(i), initial),
     company: (id, initial) => new RecordObserver(storage, 'company', id, (i) => crm.companies.get(i), initial),
-    task: (id, initial) => new RecordObserver(storage, 'task', id, (i) => crm.tasks.get(i), initial),
+    task: (id, initial) => {
+      const tasks = feature<TaskService>('tasks');
+      return new RecordObserver(storage, 'task', id, (i) => tasks.get(i), initial);
+    },
     deals: (options = {}, initial) => new ListObserver(storage, 'deal', options, (o) => crm.deals.list(o), initial),
     leads: (options = {}, initial) => new ListObserver(storage, 'lead', options, (o) => crm.leads.list(o), initial),
     contacts: (options = {}, initial) => new ListObserver(storage, 'contact', options, (o) => crm.contacts.list(o), initial),
     companies: (options = {}, initial) => new ListObserver(storage, 'company', options, (o) => crm.companies.list(o), initial),
-    tasks: (options = {}, initial) => new ListObserver(storage, 'task', options, (o) => crm.tasks.list(o), initial),
-    activities: (options = {}, initial) => new ListObserver(storage, 'activity', options, (o) => crm.activities.list(o), initial),
+    tasks: (options = {}, initial) => {
+      const tasks = feature<TaskService>('tasks');
+      return new ListObserver(storage, 'task', options, (o) => tasks.list(o), initial);
+    },
+    activities: (options = {}, initial) => {
+      const activities = feature<ActivityService>('activities');
+      return new ListObserver(storage, 'activity', options, (o) => activities.list(o), initial);
+    },
     board: (pipelineId, options = {}, initial) =>
       new BoardObserver(storage, pipelineId, options, (id, o) => crm.deals.board(id, o), {
         advance: (id, o) => crm.deals.advance(id, o ?? {}),
@@ -67,7 +86,10 @@ export function createObserveApi(
         lose: (id, o) => crm.deals.lose(id, o),
         win: (id) => crm.deals.win(id),
       }, initial),
-    agenda: (options = {}, initial) => new AgendaObserver(storage, options, (o) => crm.tasks.agenda(o), initial),
+    agenda: (options = {}, initial) => {
+      const tasks = feature<TaskService>('tasks');
+      return new AgendaObserver(storage, options, (o) => tasks.agenda(o), initial);
+    },
     timeline: (ref, options = {}, initial) => new TimelineObserver(storage, ref, options, timelineWithKeys, initial),
   };
 }

@@ -1,4 +1,5 @@
 import { isCrmError, type CrmError } from '../errors/crm-error.js';
+import { deepFreeze, frozenCopy } from '../storage/deep-freeze.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 
 /** What an observer shows: explicit loading and error states, the last data while refetching. */
@@ -15,7 +16,8 @@ export interface ObserverSnapshot<T> {
  * A subscribable, lazily started view of CRM data (TanStack's Subscribable). It fetches on the first
  * subscriber, refetches only when a committed change batch can affect it, keeps snapshots
  * referentially stable until their data changes, and stops when the last subscriber leaves.
- * `getSnapshot` is safe for `useSyncExternalStore`.
+ * `getSnapshot` is safe for `useSyncExternalStore`. Snapshots are deeply frozen (they are shared by
+ * every subscriber), and options and initial data passed in are copied, never kept or frozen.
  */
 export abstract class Observer<T> {
   private readonly listeners = new Set<() => void>();
@@ -28,9 +30,10 @@ export abstract class Observer<T> {
     private readonly storage: StorageAdapter,
     initialData?: T,
   ) {
+    // The caller's initial data is copied, never frozen or kept: the snapshot is the observer's own.
     this.snapshot = initialData === undefined
       ? { status: 'loading', data: undefined, error: undefined, isFetching: false }
-      : { status: 'success', data: initialData, error: undefined, isFetching: false };
+      : { status: 'success', data: frozenCopy(initialData), error: undefined, isFetching: false };
   }
 
   /** Loads the data (one read transaction). */
@@ -120,7 +123,8 @@ export abstract class Observer<T> {
   private update(next: ObserverSnapshot<T>): void {
     const current = this.snapshot;
     if (current.status === next.status && current.data === next.data && current.error === next.error && current.isFetching === next.isFetching) return;
-    this.snapshot = next;
+    // Every subscriber gets the same snapshot: frozen, so none can change what the others see.
+    this.snapshot = Object.freeze({ ...next, data: deepFreeze(next.data) });
     this.notify();
   }
 }

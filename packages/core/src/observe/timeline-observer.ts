@@ -3,6 +3,7 @@ import type { RecordRef } from '../schema/record.js';
 import type { Page } from '../crm/list-options.js';
 import type { TimelineOptions } from '../timeline/timeline-service.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import { copyInput } from '../crm/parse-input.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
@@ -19,21 +20,27 @@ export interface TimelineData {
 export class TimelineObserver extends Observer<Page<CrmEvent>> {
   private keys = new Set<string>();
 
+  private ref: RecordRef;
+  private options: TimelineOptions;
+
   /** @internal */
   constructor(
     storage: StorageAdapter,
-    private ref: RecordRef,
-    private options: TimelineOptions,
+    ref: RecordRef,
+    options: TimelineOptions,
     private readonly load: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
     initialData?: Page<CrmEvent>,
   ) {
     super(storage, initialData);
+    // Copies: the caller may change or reuse its objects afterwards.
+    this.ref = copyInput(ref, 'observe.timeline');
+    this.options = copyInput(options, 'observe.timeline');
   }
 
   setTarget(ref: RecordRef, options: TimelineOptions = {}): void {
     if (sameJson(ref, this.ref) && sameJson(options, this.options)) return;
-    this.ref = ref;
-    this.options = options;
+    this.ref = copyInput(ref, 'observe.timeline');
+    this.options = copyInput(options, 'observe.timeline');
     void this.refetch();
   }
 

@@ -10,11 +10,12 @@ import {
   stageInputSchema,
   stageKeySchema,
   stageRuleSchema,
-  taskTemplateSchema,
+  type TaskTemplate,
+  type TaskTemplateInput,
   type Pipeline,
   type Stage,
 } from '../schema/pipeline.js';
-import { probabilitySchema, requiredText } from '../schema/primitives.js';
+import { probabilitySchema, requiredText, int } from '../schema/primitives.js';
 import { dealRefs } from '../deals/deal-refs.js';
 import { newStageVisit } from '../deals/deal-visits.js';
 import { closeOpenVisit } from '../deals/deal-visits.js';
@@ -31,10 +32,10 @@ export const pipelineUpdateSchema = z.strictObject({
 export const stageUpdateSchema = z.strictObject({
   name: z.optional(requiredText(100)),
   probability: z.optional(probabilitySchema),
-  rottenDays: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(3650)))),
+  rottenDays: z.optional(z.nullable(z.number().check(int(), z.gte(1), z.lte(3650)))),
   entryRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
   exitRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
-  taskTemplates: z.optional(z.array(taskTemplateSchema).check(z.maxLength(20))),
+  taskTemplates: z.optional(z.array(z.custom<TaskTemplate, TaskTemplateInput>()).check(z.maxLength(20))),
 });
 
 export const addStageSchema = z.strictObject({ stage: stageInputSchema, before: z.optional(stageKeySchema), version: versionOptionSchema });

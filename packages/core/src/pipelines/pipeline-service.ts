@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
-import { produce, type Draft } from 'immer';
+import type { Draft } from 'immer';
+import { produce } from '../domain/immer.js';
 import { notFound, ruleViolation, validationError } from '../errors/crm-error.js';
 import { stageKeySchema, type Stage } from '../schema/pipeline.js';
 import { diffRecords, reviseRecord } from '../domain/records.js';
@@ -29,8 +30,9 @@ import { pipelineCreateInputSchema, type Pipeline, type PipelineCreateInput } fr
 import type { PipelineField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
+import { checkTaskSetup } from './task-setup.js';
 
 /**
  * Pipelines (sales funnels) and their stages. `crm.pipelines`.
@@ -49,8 +51,10 @@ export class PipelineService {
    * });
    */
   async create(input: PipelineCreateInput): Promise<Pipeline> {
-    const parsed = parseInput(pipelineCreateInputSchema, input, 'pipelines.create');
-    const { stages, issues } = buildStages(parsed.stages, isDealField);
+    const raw = input as { stages?: unknown; settings?: { strictNextStep?: unknown } } | undefined;
+    const setup = checkTaskSetup(this.ctx, (Array.isArray(raw?.stages) ? raw.stages : []).map((s: { taskTemplates?: unknown } | undefined, i) => [s?.taskTemplates, ['stages', i, 'taskTemplates']] as const), [raw?.settings?.strictNextStep, ['settings', 'strictNextStep']]);
+    const parsed = parseInput(pipelineCreateInputSchema, input, 'pipelines.create', setup.issues);
+    const { stages, issues } = buildStages(parsed.stages.map((s, i) => ({ ...s, taskTemplates: setup.templates[i] })), isDealField);
     if (issues.length) throw validationError('pipelines.create', issues);
     return runWrite(this.ctx, async (op) => {
       op.guard?.require('pipeline', 'create');
@@ -70,16 +74,21 @@ export class PipelineService {
   /** Reads a pipeline. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.get');
-    return runRead(this.ctx, (op) => {
-      op.guard?.require('pipeline', 'read');
-      return op.require<Pipeline>('pipeline', pipelineId);
-    });
+    // A view reads in a transaction, where its guard is loaded.
+    if (this.ctx.principal) {
+      return runRead(this.ctx, (op) => {
+        op.guard?.require('pipeline', 'read');
+        return op.require<Pipeline>('pipeline', pipelineId);
+      });
+    }
+    return readRecord<Pipeline>(this.ctx, 'pipeline', pipelineId);
   }
 
   /** Renames a pipeline, changes its settings, or archives it (archived pipelines take no new deals). */
   async update(id: string, patch: z.input<typeof pipelineUpdateSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.update');
-    const parsed = parseInput(pipelineUpdateSchema, patch, 'pipelines.update');
+    const setup = checkTaskSetup(this.ctx, [], [(patch as { settings?: { strictNextStep?: unknown } } | undefined)?.settings?.strictNextStep, ['settings', 'strictNextStep']]);
+    const parsed = parseInput(pipelineUpdateSchema, patch, 'pipelines.update', setup.issues);
     return this.edit(pipelineId, parsed.version, (pipeline) =>
       reviseRecordOf(pipeline, (d) => {
         if (parsed.name !== undefined) d.name = parsed.name;
@@ -97,9 +106,10 @@ export class PipelineService {
    */
   async addStage(id: string, input: z.input<typeof addStageSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.addStage');
-    const parsed = parseInput(addStageSchema, input, 'pipelines.addStage');
+    const setup = checkTaskSetup(this.ctx, [[(input as { stage?: { taskTemplates?: unknown } } | undefined)?.stage?.taskTemplates, ['stage', 'taskTemplates']]]);
+    const parsed = parseInput(addStageSchema, input, 'pipelines.addStage', setup.issues);
     return this.edit(pipelineId, parsed.version, (pipeline) => {
-      const [stage] = buildStages([parsed.stage], isDealField).stages;
+      const [stage] = buildStages([{ ...parsed.stage, taskTemplates: setup.templates[0] }], isDealField).stages;
       let index = parsed.before ? pipeline.stages.findIndex((s) => s.key === parsed.before) : pipeline.stages.map((s) => s.kind).lastIndexOf('open') + 1;
       if (index < 0) throw validationError('pipelines.addStage', [{ path: ['before'], code: 'not_found', message: `no stage "${parsed.before}"` }]);
       if (parsed.stage.probability === undefined && stage!.kind === 'open') {
@@ -122,7 +132,8 @@ export class PipelineService {
     const pipelineId = parseId(id, 'pipelines.updateStage');
     const stageKey = parseInput(stageKeySchema, key, 'pipelines.updateStage');
     const { version, ...rest } = (patch ?? {}) as { version?: number };
-    const parsed = parseInput(stageUpdateSchema, rest, 'pipelines.updateStage');
+    const setup = checkTaskSetup(this.ctx, [[(rest as { taskTemplates?: unknown }).taskTemplates, ['taskTemplates']]]);
+    const parsed = { ...parseInput(stageUpdateSchema, rest, 'pipelines.updateStage', setup.issues), ...(setup.templates[0] ? { taskTemplates: setup.templates[0] } : {}) };
     parseInput(versionOptionSchema, version, 'pipelines.updateStage');
     let changed: Stage | undefined;
     const result = await this.edit(pipelineId, version, (pipeline) => {

@@ -25,6 +25,21 @@ function fromBase64Url(text: string): string {
   return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
 }
 
+/** Opaque, URL-safe text for a JSON value: the form of every cursor crmkit hands out. */
+export function encodeOpaque(value: unknown): string {
+  return toBase64Url(JSON.stringify(value));
+}
+
+/** The JSON value inside a cursor made by `encodeOpaque`, or `undefined` when it is not one. */
+export function decodeOpaque(text: unknown): unknown {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  try {
+    return JSON.parse(fromBase64Url(text)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Encodes the position after `row` for `sort`. Cursors are opaque to callers but portable between
  * adapters: every adapter uses this encoding.

@@ -1,7 +1,7 @@
 import type { AggregateRow, AggregateSpec, QuerySpec, Scalar } from './query-spec.js';
 import { compareRowToPosition, compareRows, compareValues } from './compare.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { matchFilter } from './match.js';
+import { createMatcher } from './match.js';
 import { getPath } from './path.js';
 
 /**
@@ -12,8 +12,9 @@ export function executeQuery<R extends { id: string }>(rows: Iterable<R>, spec: 
   const sort = spec.sort ?? [];
   const position = spec.after === undefined ? undefined : decodeCursor(spec.after, sort);
   const matched: R[] = [];
+  const accept = createMatcher(spec.filter);
   for (const row of rows) {
-    if (!matchFilter(row, spec.filter)) continue;
+    if (!accept(row)) continue;
     if (position && compareRowToPosition(row, sort, position) <= 0) continue;
     matched.push(row);
   }
@@ -32,8 +33,9 @@ export function paginate<R extends { id: string }>(sorted: R[], spec: QuerySpec)
 export function executeAggregate(rows: Iterable<unknown>, spec: AggregateSpec): AggregateRow[] {
   const groupBy = spec.groupBy ?? [];
   const groups = new Map<string, { key: (Scalar | null)[]; rows: unknown[] }>();
+  const accept = createMatcher(spec.filter);
   for (const row of rows) {
-    if (!matchFilter(row, spec.filter)) continue;
+    if (!accept(row)) continue;
     const key = groupBy.map((f) => {
       const v = getPath(row, f);
       return v === undefined ? null : (v as Scalar | null);
@@ -48,7 +50,7 @@ export function executeAggregate(rows: Iterable<unknown>, spec: AggregateSpec): 
   for (const { key, rows: groupRows } of groups.values()) {
     const values: Record<string, number | string | null> = {};
     for (const [alias, metric] of Object.entries(spec.metrics)) {
-      const rowsOfMetric = metric.where ? groupRows.filter((r) => matchFilter(r, metric.where)) : groupRows;
+      const rowsOfMetric = metric.where ? groupRows.filter(createMatcher(metric.where)) : groupRows;
       if (metric.fn === 'count') {
         values[alias] = rowsOfMetric.length;
         continue;

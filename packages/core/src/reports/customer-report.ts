@@ -1,5 +1,7 @@
 import type { Company } from '../schema/company.js';
 import type { Contact } from '../schema/contact.js';
+import { validationError, type CrmError } from '../errors/crm-error.js';
+import { decodeOpaque, encodeOpaque } from '../query/cursor.js';
 import type { Operation } from '../crm/operation.js';
 import { requireAmounts, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
@@ -8,8 +10,10 @@ export interface CustomerReportOptions {
   readonly inactiveDays?: number;
   /** Currency that ranks customers (default: the instance's default currency). */
   readonly currency?: string;
-  /** Customers per list (default 100, at most 1000). */
+  /** Customers per list and page (default 100, at most 1000). */
   readonly limit?: number;
+  /** `nextCursor` of the previous page: the next customers of both lists, in the same ranking. */
+  readonly cursor?: string;
 }
 
 /** A customer's value and activity. */
@@ -29,15 +33,53 @@ export interface CustomerValue {
 }
 
 export interface CustomerReport extends TabularReport {
+  /** One page of contacts, most valuable first. */
   readonly contacts: readonly CustomerValue[];
+  /** One page of companies, most valuable first. */
   readonly companies: readonly CustomerValue[];
-  /** Paying customers inactive for `inactiveDays` or more, most valuable first. */
+  /** Paying customers of this page inactive for `inactiveDays` or more, most valuable first. */
   readonly atRisk: readonly CustomerValue[];
+  /** Present exactly when either list has more customers: pass it as `cursor` for the next page. */
+  readonly nextCursor?: string;
+}
+
+/** Where each list of a customer report continues: after this ranking key, or `null` when it is done. */
+interface CustomerCursor {
+  readonly currency: string;
+  readonly contact: RankKey | null;
+  readonly company: RankKey | null;
+}
+
+/** A customer's place in the ranking: value in the ranking currency, won deals, id. */
+type RankKey = readonly [value: number, wonDeals: number, id: string];
+
+function invalidCursor(why: string): CrmError<'VALIDATION'> {
+  return validationError('reports.customers', [{ path: ['cursor'], code: 'invalid_cursor', message: why }]);
+}
+
+function isRankKey(value: unknown): value is RankKey {
+  return Array.isArray(value) && value.length === 3 && Number.isFinite(value[0]) && Number.isFinite(value[1]) && typeof value[2] === 'string';
+}
+
+function readCursor(cursor: string, currency: string): CustomerCursor {
+  const parsed = decodeOpaque(cursor) as Partial<CustomerCursor> | undefined;
+  if (!parsed || typeof parsed !== 'object' || (parsed.contact !== null && !isRankKey(parsed.contact)) || (parsed.company !== null && !isRankKey(parsed.company))) {
+    throw invalidCursor('not a cursor of reports.customers');
+  }
+  if (parsed.currency !== currency) throw invalidCursor(`the cursor ranks by ${String(parsed.currency)}, not ${currency}`);
+  return parsed as CustomerCursor;
 }
 
 const DAY = 86_400_000;
 
-async function rank(op: Operation, type: 'contact' | 'company', options: Required<CustomerReportOptions>): Promise<CustomerValue[]> {
+/** Ranks every customer of a type by lifetime value in the ranking currency (won deals, then id, break ties). */
+async function rank(
+  op: Operation,
+  type: 'contact' | 'company',
+  options: Required<Omit<CustomerReportOptions, 'cursor'>>,
+  after: RankKey | null | undefined,
+): Promise<{ page: CustomerValue[]; last: RankKey | null }> {
+  if (after === null) return { page: [], last: null };
   const field = type === 'contact' ? 'contactId' : 'companyId';
   const groups = await op.tx.aggregate('deal', op.tenantId, {
     filter: op.scoped('deal', { op: 'eq', field: 'status', value: 'won' })!,
@@ -67,12 +109,17 @@ async function rank(op: Operation, type: 'contact' | 'company', options: Require
     byCustomer.set(id, entry);
   }
   const inCurrency = (values: readonly CurrencyAmount[]) => values.find((v) => v.currency === options.currency)?.amount ?? 0;
-  const ranked = [...byCustomer.entries()].sort((a, b) => inCurrency(b[1].values) - inCurrency(a[1].values) || b[1].n - a[1].n || (a[0] < b[0] ? -1 : 1));
+  const keyOf = ([id, entry]: [string, { n: number; values: CurrencyAmount[] }]): RankKey => [inCurrency(entry.values), entry.n, id];
+  const compare = (a: RankKey, b: RankKey) => b[0] - a[0] || b[1] - a[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
+  const ranked = [...byCustomer.entries()].sort((a, b) => compare(keyOf(a), keyOf(b)));
   const total = ranked.reduce((s, [, e]) => s + inCurrency(e.values), 0);
-  const top = ranked.slice(0, options.limit);
+  const start = after === undefined ? 0 : ranked.findIndex((entry) => compare(keyOf(entry), after) > 0);
+  const from = start < 0 ? ranked.length : start;
+  const top = ranked.slice(from, from + options.limit);
   const records = await op.getMany<Contact | Company>(type, top.map(([id]) => id));
-  let running = 0;
-  return top.map(([id, entry], i) => {
+  // The Pareto share counts every customer ranked before this page too.
+  let running = ranked.slice(0, from).reduce((s, [, e]) => s + inCurrency(e.values), 0);
+  const page = top.map(([id, entry], i) => {
     running += inCurrency(entry.values);
     const record = records[i];
     const last = record?.lastInteractionAt ?? null;
@@ -88,17 +135,32 @@ async function rank(op: Operation, type: 'contact' | 'company', options: Require
       daysInactive,
       atRisk: daysInactive === null || daysInactive >= options.inactiveDays,
       drill: { entity: 'deal', where: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'won' }, { op: 'eq', field, value: id }] } },
-    };
+    } satisfies CustomerValue;
   });
+  const more = from + top.length < ranked.length;
+  return { page, last: more ? keyOf(top[top.length - 1]!) : null };
 }
 
-/** Lifetime value per contact and company (won deals), last interaction, inactivity and the at-risk list. */
+/**
+ * Lifetime value per contact and company (won deals), last interaction, inactivity and the at-risk
+ * list — a page of each list at a time, with a cursor that reaches every customer.
+ *
+ * @throws CrmError `VALIDATION` for a cursor that is not one of this report (or ranks by another currency).
+ */
 export async function customerReport(op: Operation, options: CustomerReportOptions): Promise<CustomerReport> {
   requireAmounts(op, 'customers');
-  const full: Required<CustomerReportOptions> = { inactiveDays: options.inactiveDays ?? 90, currency: options.currency ?? op.ctx.defaultCurrency, limit: options.limit ?? 100 };
-  const contacts = await rank(op, 'contact', full);
-  const companies = await rank(op, 'company', full);
-  const atRisk = [...contacts, ...companies].filter((c) => c.atRisk);
+  const full = { inactiveDays: options.inactiveDays ?? 90, currency: options.currency ?? op.ctx.defaultCurrency, limit: options.limit ?? 100 };
+  const position = options.cursor === undefined ? undefined : readCursor(options.cursor, full.currency);
+  const contacts = await rank(op, 'contact', full, position?.contact);
+  const companies = await rank(op, 'company', full, position?.company);
+  const atRisk = [...contacts.page, ...companies.page].filter((c) => c.atRisk);
   const row = ({ drill: _drill, lifetimeValue, ...rest }: CustomerValue) => ({ ...rest, lifetimeValue: lifetimeValue.map((v) => `${v.amount} ${v.currency}`).join('; ') });
-  return { contacts, companies, atRisk, rows: [...contacts, ...companies].map(row) };
+  const next: CustomerCursor = { currency: full.currency, contact: contacts.last, company: companies.last };
+  return {
+    contacts: contacts.page,
+    companies: companies.page,
+    atRisk,
+    rows: [...contacts.page, ...companies.page].map(row),
+    ...(next.contact || next.company ? { nextCursor: encodeOpaque(next) } : {}),
+  };
 }

@@ -29,7 +29,7 @@ export interface ForecastMonth {
   readonly byCurrency: readonly ForecastAmount[];
   /** Sum in `convert.base`, when rates were given. */
   readonly converted?: { readonly currency: string; readonly amount: number; readonly weighted: number };
-  /** Deals whose currency has no rate: listed, not dropped. */
+  /** Deals whose currency has no rate: listed (every one of them), not dropped. */
   readonly unconverted: readonly { readonly currency: string; readonly dealIds: readonly string[]; readonly amount: number; readonly weighted: number }[];
   readonly drill: DrillDown;
 }
@@ -38,8 +38,21 @@ export interface ForecastReport extends TabularReport {
   readonly months: readonly ForecastMonth[];
 }
 
+/** Ids of every deal matching `filter`, read a page at a time (a listed figure is never cut short). */
+async function dealIdsOf(op: Operation, filter: Filter): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | undefined;
+  do {
+    const page = await op.query<Deal>('deal', { filter: op.scoped('deal', filter), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
+    for (const deal of page.rows) ids.push(deal.id);
+    after = page.nextCursor;
+  } while (after);
+  return ids;
+}
+
 /** Open deals by expected close month: amount and weighted amount per currency, optionally converted. */
 export async function forecastReport(op: Operation, options: ForecastOptions): Promise<ForecastReport> {
+  await op.require('pipeline', options.pipelineId);
   const scope: Filter[] = [
     { op: 'eq', field: 'pipelineId', value: options.pipelineId },
     { op: 'eq', field: 'status', value: 'open' },
@@ -47,7 +60,6 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
     ...(options.from ? [{ op: 'gte' as const, field: 'expectedCloseMonth', value: options.from }] : []),
     ...(options.to ? [{ op: 'lte' as const, field: 'expectedCloseMonth', value: options.to }] : []),
   ];
-  await op.require('pipeline', options.pipelineId);
   requireAmounts(op, 'forecast');
   const groups = await op.tx.aggregate('deal', op.tenantId, {
     filter: op.scoped('deal', { op: 'and', filters: scope })!,
@@ -69,8 +81,7 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
         const a = convertMinor(c.amount, c.currency, options.convert);
         const w = convertMinor(c.weighted, c.currency, options.convert);
         if (a === undefined || w === undefined) {
-          const { rows } = await op.query<Deal>('deal', { filter: op.scoped('deal', { op: 'and', filters: [monthFilter, { op: 'eq', field: 'value.currency', value: c.currency }] }), sort: [{ field: 'id' }], limit: 1000 });
-          unconverted.push({ currency: c.currency, dealIds: rows.map((d) => d.id), amount: c.amount, weighted: c.weighted });
+          unconverted.push({ currency: c.currency, dealIds: await dealIdsOf(op, { op: 'and', filters: [monthFilter, { op: 'eq', field: 'value.currency', value: c.currency }] }), amount: c.amount, weighted: c.weighted });
         } else {
           amount += a;
           weighted += w;

@@ -38,6 +38,8 @@ const DAY = 86_400_000;
 
 /** Per owner: leads, deals won and lost with value, win rate, cycle, tasks, postponements — counted in storage. */
 export async function performanceReport(op: Operation, options: PerformanceOptions): Promise<PerformanceReport> {
+  // A report about a pipeline that does not exist is NOT_FOUND, not a report of zeros.
+  if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const inPeriod = (field: string): Filter[] => [{ op: 'gte', field, value: options.from }, { op: 'lt', field, value: options.to }];
   const pipeline: Filter[] = options.pipelineId ? [{ op: 'eq', field: 'pipelineId', value: options.pipelineId }] : [];
   // In a view every figure counts only rows the principal may read (the scope is pushed down).

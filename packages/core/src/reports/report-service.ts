@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { validationError } from '../errors/crm-error.js';
 import type { RecordBase } from '../schema/record.js';
-import { idSchema, timestampInputSchema, userIdSchema, currencySchema } from '../schema/primitives.js';
+import { idSchema, timestampInputSchema, userIdSchema, currencySchema, int } from '../schema/primitives.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type Page } from '../crm/list-options.js';
 import { runRead } from '../crm/operation.js';
@@ -28,9 +28,10 @@ const forecastSchema = z.strictObject({
 });
 const performanceSchema = z.strictObject({ ...period, pipelineId: z.optional(idSchema) });
 const customersSchema = z.strictObject({
-  inactiveDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  inactiveDays: z.optional(z.number().check(int(), z.gte(1), z.lte(3650))),
   currency: z.optional(currencySchema),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(1000))),
+  cursor: z.optional(z.string().check(z.maxLength(4096))),
 });
 const DRILL_ENTITIES = ['deal', 'stageVisit', 'lead', 'task', 'event', 'contact', 'company'] as const;
 
@@ -53,6 +54,7 @@ export class ReportService {
    *
    * @example
    * const { stages } = await crm.reports.funnel({ pipelineId, from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z' });
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant; `VALIDATION` for bad options.
    */
   async funnel(options: FunnelReportOptions): Promise<FunnelReport> {
     const parsed = parseInput(funnelSchema, options, 'reports.funnel');
@@ -63,7 +65,11 @@ export class ReportService {
     });
   }
 
-  /** Win rate, mean sales cycle, average won amount and pipeline velocity, per currency. */
+  /**
+   * Win rate, mean sales cycle, average won amount and pipeline velocity, per currency.
+   *
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is given and is no pipeline of the tenant; `VALIDATION` for bad options.
+   */
   async velocity(options: VelocityOptions): Promise<VelocityReport> {
     const parsed = parseInput(velocitySchema, options, 'reports.velocity');
     checkPeriod(parsed, 'reports.velocity');
@@ -76,6 +82,8 @@ export class ReportService {
   /**
    * Open deals by expected close month: amount and weighted amount per currency, or converted with
    * the rates given (deals in currencies without a rate are listed, not dropped).
+   *
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant; `VALIDATION` for bad options.
    */
   async forecast(options: ForecastOptions): Promise<ForecastReport> {
     const parsed = parseInput(forecastSchema, options, 'reports.forecast');
@@ -85,7 +93,11 @@ export class ReportService {
     });
   }
 
-  /** Per owner: leads assigned and converted, deals won and lost with value, win rate, cycle, tasks, postponements. */
+  /**
+   * Per owner: leads assigned and converted, deals won and lost with value, win rate, cycle, tasks, postponements.
+   *
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is given and is no pipeline of the tenant; `VALIDATION` for bad options.
+   */
   async performance(options: PerformanceOptions): Promise<PerformanceReport> {
     const parsed = parseInput(performanceSchema, options, 'reports.performance');
     checkPeriod(parsed, 'reports.performance');
@@ -95,7 +107,15 @@ export class ReportService {
     });
   }
 
-  /** Lifetime value per contact and company, last interaction, days inactive and the at-risk list. */
+  /**
+   * Lifetime value per contact and company, last interaction, days inactive and the at-risk list: a
+   * page of each list (`limit`, default 100), and `nextCursor` while either has more customers.
+   *
+   * @example
+   * let page = await crm.reports.customers({ limit: 500 });
+   * while (page.nextCursor) page = await crm.reports.customers({ limit: 500, cursor: page.nextCursor });
+   * @throws CrmError `VALIDATION` for bad options or a cursor of another report or currency.
+   */
   async customers(options: CustomerReportOptions = {}): Promise<CustomerReport> {
     const parsed = parseInput(customersSchema, options, 'reports.customers');
     return runRead(this.ctx, (op) => {

@@ -41,6 +41,8 @@ const DAY = 86_400_000;
 /** Win rate, cycle length, average deal and pipeline velocity, per currency, counted in storage. */
 export async function velocityReport(op: Operation, options: VelocityOptions): Promise<VelocityReport> {
   requireAmounts(op, 'velocity');
+  // A report about a pipeline that does not exist is NOT_FOUND, not a report of zeros.
+  if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const scope: Filter[] = [
     ...(options.pipelineId ? [{ op: 'eq' as const, field: 'pipelineId', value: options.pipelineId }] : []),
     ...(options.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: options.ownerId }] : []),

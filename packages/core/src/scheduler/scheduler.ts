@@ -168,14 +168,10 @@ export class Scheduler {
 
   private async runTick(): Promise<TickReport> {
     const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, redelivered: await this.redeliverPending() };
-    for (let round = 0; round < 10_000; round++) {
-      const progressed = await this.processTaskBatch(counts);
-      if (!progressed) break;
-    }
-    for (let round = 0; round < 10_000; round++) {
-      const progressed = await this.processRottingBatch(counts);
-      if (!progressed) break;
-    }
+    // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
+    // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches.
+    while (await this.processTaskBatch(counts));
+    while (await this.processRottingBatch(counts));
     if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting > 0) {
       this.ctx.logger.info('crmkit: scheduler tick', { ...counts });
     }
@@ -281,6 +277,7 @@ export class Scheduler {
   private async processRottingBatch(counts: { rotting: number }): Promise<boolean> {
     const keys: string[] = [];
     let handled = 0;
+    let marked = 0;
     try {
       await runWrite(this.ctx, async (op) => {
         const filter = await rottingFilter(op);
@@ -308,6 +305,7 @@ export class Scheduler {
             counts.rotting++;
           }
           await op.update('deal', deal, { ...deal, rottingSince: since, version: deal.version + 1, updatedAt: op.now });
+          marked++;
         }
       });
     } catch (error) {
@@ -315,7 +313,8 @@ export class Scheduler {
       throw error;
     }
     await this.markDelivered(keys);
-    return handled === this.batchSize;
+    // A full batch may have more behind it; one that marked nothing would select the same deals again.
+    return handled === this.batchSize && marked > 0;
   }
 
   /** Marks notices delivered once their events reached the handlers of this process. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, LIMITS, optionalText, timestampInputSchema, timestampSchema, userIdSchema } from './primitives.js';
+import { idSchema, LIMITS, optionalText, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
 import { parentAccessShape, recordBaseShape } from './record.js';
 
 export const ACTIVITY_KINDS = ['call', 'email', 'meeting', 'message', 'note'] as const;
@@ -21,7 +21,7 @@ const activityShape = {
   subject: optionalText(),
   body: optionalText(LIMITS.longText),
   outcome: optionalText(LIMITS.mediumText),
-  durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24))),
+  durationMinutes: z.optional(z.number().check(int(), z.gte(0), z.lte(60 * 24))),
   participants: z.optional(z.array(activityParticipantSchema).check(z.maxLength(100))),
   dealId: z.optional(idSchema),
   contactId: z.optional(idSchema),
@@ -41,12 +41,14 @@ export const activityLogInputSchema = z.strictObject({
 });
 export type ActivityLogInput = z.input<typeof activityLogInputSchema>;
 
-export const activitySchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const activitySchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   ...activityShape,
   participants: z.array(activityParticipantSchema),
   occurredAt: timestampSchema,
   ...parentAccessShape,
 });
 /** A call, e-mail, meeting, message or note that happened. */
-export type Activity = z.infer<typeof activitySchema>;
+export type Activity = z.infer<ReturnType<typeof activitySchema>>;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, LIMITS, requiredText, text, userIdSchema } from './primitives.js';
+import { idSchema, LIMITS, requiredText, text, userIdSchema, int } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { RULE_FIELD_OPS } from './pipeline.js';
 
@@ -16,7 +16,7 @@ export type AssignmentCondition = z.infer<typeof assignmentConditionSchema>;
 export const assignmentOwnerSchema = z.strictObject({
   userId: userIdSchema,
   /** Open items the owner can hold (load-balanced strategies). */
-  capacity: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1_000_000))),
+  capacity: z.optional(z.number().check(int(), z.gte(1), z.lte(1_000_000))),
 });
 
 /** A rule: when every condition holds, assign to `userId` or delegate to another strategy. */
@@ -57,10 +57,10 @@ export const assignmentStrategyInputSchema = z
 export type AssignmentStrategyInput = z.input<typeof assignmentStrategyInputSchema>;
 
 export const assignmentStrategySchema = z.strictObject({
-  ...recordBaseShape,
+  ...recordBaseShape(),
   ...strategyShape,
   /** Round-robin position: index of the owner who got the last item. */
-  cursor: z.number().check(z.int(), z.gte(-1)),
+  cursor: z.number().check(int(), z.gte(-1)),
 });
 /** How leads or deals are given owners. */
 export type AssignmentStrategy = z.infer<typeof assignmentStrategySchema>;

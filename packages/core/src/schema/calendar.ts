@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { isoDateSchema, text } from './primitives.js';
+import { isoDateSchema, text, int } from './primitives.js';
 
 const hhmm = z.string().check(z.regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:MM'));
 
@@ -7,7 +7,7 @@ const hhmm = z.string().check(z.regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must
 export const businessCalendarSchema = z
   .strictObject({
     timezone: text(64),
-    workingDays: z.array(z.number().check(z.int(), z.gte(1), z.lte(7))).check(z.minLength(1), z.maxLength(7)),
+    workingDays: z.array(z.number().check(int(), z.gte(1), z.lte(7))).check(z.minLength(1), z.maxLength(7)),
     workingHours: z.array(z.strictObject({ start: hhmm, end: hhmm })).check(z.minLength(1), z.maxLength(6)),
     holidays: z.array(isoDateSchema).check(z.maxLength(2000)),
   })

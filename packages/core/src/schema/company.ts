@@ -11,8 +11,7 @@ import {
   timestampSchema,
   userIdSchema,
   clearable,
-  countrySchema,
-} from './primitives.js';
+  countrySchema, int } from './primitives.js';
 import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
@@ -39,7 +38,7 @@ export const companyCreateInputSchema = z.strictObject({ id: z.optional(idSchema
 export type CompanyCreateInput = z.input<typeof companyCreateInputSchema>;
 
 export const companyUpdateInputSchema = z.strictObject({
-  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  version: z.optional(z.number().check(int(), z.gte(1))),
   name: z.optional(requiredText()),
   domain: clearable(domainSchema),
   website: clearable(text(500)),
@@ -53,8 +52,10 @@ export const companyUpdateInputSchema = z.strictObject({
 });
 export type CompanyUpdateInput = z.input<typeof companyUpdateInputSchema>;
 
-export const companySchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const companySchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   ...companyEditableShape,
   tags: tagsSchema,
   custom: customValuesInputSchema,
@@ -63,4 +64,4 @@ export const companySchema = z.strictObject({
   ...sharedRecordShape,
 });
 /** A company (account): the organisation behind contacts and deals. */
-export type Company = Omit<z.infer<typeof companySchema>, 'custom'> & { readonly custom: CustomValues };
+export type Company = Omit<z.infer<ReturnType<typeof companySchema>>, 'custom'> & { readonly custom: CustomValues };

@@ -12,8 +12,7 @@ import {
   timestampSchema,
   userIdSchema,
   clearable,
-  countrySchema,
-} from './primitives.js';
+  countrySchema, int } from './primitives.js';
 import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
@@ -37,7 +36,7 @@ export const contactCreateInputSchema = z.strictObject({ id: z.optional(idSchema
 export type ContactCreateInput = z.input<typeof contactCreateInputSchema>;
 
 export const contactUpdateInputSchema = z.strictObject({
-  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  version: z.optional(z.number().check(int(), z.gte(1))),
   name: z.optional(requiredText()),
   email: clearable(emailSchema),
   phone: clearable(phoneSchema),
@@ -52,8 +51,10 @@ export const contactUpdateInputSchema = z.strictObject({
 });
 export type ContactUpdateInput = z.input<typeof contactUpdateInputSchema>;
 
-export const contactSchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const contactSchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   ...contactEditableShape,
   tags: tagsSchema,
   custom: customValuesInputSchema,
@@ -64,4 +65,4 @@ export const contactSchema = z.strictObject({
   ...sharedRecordShape,
 });
 /** A person: the client card. */
-export type Contact = Omit<z.infer<typeof contactSchema>, 'custom'> & { readonly custom: CustomValues };
+export type Contact = Omit<z.infer<ReturnType<typeof contactSchema>>, 'custom'> & { readonly custom: CustomValues };

@@ -34,6 +34,12 @@ const definitionShape = {
   currency: z.optional(currencySchema),
   /** Records of the entity must carry a value on create. */
   required: z.optional(z.boolean()),
+  /**
+   * Keep an index on the field in storage, so filters, sorts and aggregates on it do not scan the
+   * entity (money fields: on the amount). Not for multiselect fields. The index stays when this is
+   * turned off again (indexes are only ever added).
+   */
+  indexed: z.optional(z.boolean()),
   description: optionalText(LIMITS.mediumText),
 };
 
@@ -49,6 +55,9 @@ export const customFieldDefineInputSchema = z
       if (!needsOptions && def.options) {
         ctx.issues.push({ code: 'custom', path: ['options'], message: `only allowed for select and multiselect fields`, input: def.options });
       }
+      if (def.indexed && def.type === 'multiselect') {
+        ctx.issues.push({ code: 'custom', path: ['indexed'], message: 'multiselect fields cannot be indexed', input: def.indexed });
+      }
       if (def.currency && def.type !== 'money') {
         ctx.issues.push({ code: 'custom', path: ['currency'], message: 'only allowed for money fields', input: def.currency });
       }
@@ -63,23 +72,26 @@ export const customFieldDefineInputSchema = z
   );
 export type CustomFieldDefineInput = z.input<typeof customFieldDefineInputSchema>;
 
-/** Input of `crm.customFields.update`: label, description, required flag and options can change; type cannot. */
+/** Input of `crm.customFields.update`: label, description, required and indexed flags and options can change; type cannot. */
 export const customFieldUpdateInputSchema = z.strictObject({
   label: z.optional(requiredText(200)),
   description: optionalText(LIMITS.mediumText),
   required: z.optional(z.boolean()),
+  indexed: z.optional(z.boolean()),
   options: z.optional(z.array(customFieldOptionSchema).check(z.minLength(1), z.maxLength(500))),
   archived: z.optional(z.boolean()),
 });
 export type CustomFieldUpdateInput = z.input<typeof customFieldUpdateInputSchema>;
 
-export const customFieldDefinitionSchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const customFieldDefinitionSchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   ...definitionShape,
   /** Archived fields keep their stored values but accept no new ones. */
   archived: z.boolean(),
 });
-export type CustomFieldDefinition = z.infer<typeof customFieldDefinitionSchema>;
+export type CustomFieldDefinition = z.infer<ReturnType<typeof customFieldDefinitionSchema>>;
 
 /** A stored custom value, by field type. */
 export type CustomFieldValue = string | number | boolean | readonly string[] | { readonly amount: number; readonly currency: string };

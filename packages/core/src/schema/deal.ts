@@ -15,11 +15,10 @@ import {
   timestampSchema,
   userIdSchema,
   clearable,
-  countrySchema,
-} from './primitives.js';
+  countrySchema, int } from './primitives.js';
 import { recordBaseShape, sharedRecordShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
-import { nextStepInputSchema } from './task.js';
+import type { NextStepInput } from './task.js';
 import type { CustomValues } from './custom-field.js';
 
 
@@ -42,7 +41,9 @@ export const lineItemInputSchema = z.strictObject({
 });
 export type LineItemInput = z.input<typeof lineItemInputSchema>;
 
-export const lineItemSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const lineItemSchema = () =>
+  z.strictObject({
   productRef: optionalText(128),
   name: requiredText(),
   quantity: z.number(),
@@ -51,7 +52,7 @@ export const lineItemSchema = z.strictObject({
   /** quantity × unitPrice − discount, rounded half-even to minor units. Derived by crmkit. */
   total: minorUnitsSchema,
 });
-export type LineItem = z.infer<typeof lineItemSchema>;
+export type LineItem = z.infer<ReturnType<typeof lineItemSchema>>;
 
 export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
 export type DealStatus = (typeof DEAL_STATUSES)[number];
@@ -80,14 +81,14 @@ export const dealCreateInputSchema = z.strictObject({
   country: z.optional(countrySchema),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
-  /** The first next-step task (required in strict pipelines whose first stage creates none). */
-  nextStep: z.optional(nextStepInputSchema),
+  /** The first next-step task (required in strict pipelines whose first stage creates none); checked by the tasks feature. */
+  nextStep: z.optional(z.custom<NextStepInput>()),
 });
 export type DealCreateInput = z.input<typeof dealCreateInputSchema>;
 
 /** Stage moves are not updates: use `advance`, `postpone`, `win`, `lose`, `reopen`. */
 export const dealUpdateInputSchema = z.strictObject({
-  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  version: z.optional(z.number().check(int(), z.gte(1))),
   title: z.optional(requiredText()),
   ownerId: clearable(userIdSchema),
   contactId: clearable(idSchema),
@@ -105,8 +106,10 @@ export const dealUpdateInputSchema = z.strictObject({
 });
 export type DealUpdateInput = z.input<typeof dealUpdateInputSchema>;
 
-export const dealSchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const dealSchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   title: requiredText(),
   pipelineId: idSchema,
   stageKey: stageKeySchema,
@@ -116,7 +119,7 @@ export const dealSchema = z.strictObject({
   companyId: z.optional(idSchema),
   leadId: z.optional(idSchema),
   value: moneySchema,
-  lineItems: z.array(lineItemSchema),
+  lineItems: z.array(lineItemSchema()),
   probability: probabilitySchema,
   /** True when `probability` was set by hand; it then sticks until the stage changes. */
   probabilityManual: z.boolean(),
@@ -140,8 +143,8 @@ export const dealSchema = z.strictObject({
   /** Last activity, task completion or update: the clock that rotting runs against. */
   lastActivityAt: timestampSchema,
   /** Postponements over the deal's life and in the current stage visit. */
-  postponeCount: z.number().check(z.int(), z.gte(0)),
-  stagePostponeCount: z.number().check(z.int(), z.gte(0)),
+  postponeCount: z.number().check(int(), z.gte(0)),
+  stagePostponeCount: z.number().check(int(), z.gte(0)),
   /** Set while the deal is rotting (no activity for the stage's `rottenDays`); cleared by any activity. */
   rottingSince: z.optional(timestampSchema),
   /** Due time of the earliest open task of the deal, maintained by crmkit. */
@@ -152,4 +155,4 @@ export const dealSchema = z.strictObject({
   ...sharedRecordShape,
 });
 /** A deal: the order, the client and its stage in the funnel. */
-export type Deal = Omit<z.infer<typeof dealSchema>, 'custom'> & { readonly custom: CustomValues };
+export type Deal = Omit<z.infer<ReturnType<typeof dealSchema>>, 'custom'> & { readonly custom: CustomValues };

@@ -6,8 +6,10 @@ import { recordBaseShape } from './record.js';
  * One entry of the persisted event log. It is written in the same transaction as the change it
  * describes, so the log is a reliable outbox, the timeline and the raw material of analytics.
  */
-export const eventLogEntrySchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const eventLogEntrySchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   /** `deal.stageChanged`, `lead.converted`, … */
   type: z.string(),
   /** When it happened (the operation's clock time). */
@@ -22,4 +24,4 @@ export const eventLogEntrySchema = z.strictObject({
   /** Event-specific payload; see `CrmEventMap`. */
   data: z.record(z.string(), z.unknown()),
 });
-export type EventLogEntry = z.infer<typeof eventLogEntrySchema>;
+export type EventLogEntry = z.infer<ReturnType<typeof eventLogEntrySchema>>;

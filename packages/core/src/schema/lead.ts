@@ -14,8 +14,7 @@ import {
   timestampSchema,
   userIdSchema,
   clearable,
-  countrySchema,
-} from './primitives.js';
+  countrySchema, int } from './primitives.js';
 import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
@@ -53,7 +52,7 @@ export type LeadCreateInput = z.input<typeof leadCreateInputSchema>;
 
 /** A patch: set a field to `null` to clear it. `version` makes the update conditional. */
 export const leadUpdateInputSchema = z.strictObject({
-  version: z.optional(z.number().check(z.int(), z.gte(1))),
+  version: z.optional(z.number().check(int(), z.gte(1))),
   name: z.optional(requiredText()),
   companyName: clearable(text(LIMITS.shortText)),
   email: clearable(emailSchema),
@@ -73,8 +72,10 @@ export const leadUpdateInputSchema = z.strictObject({
 });
 export type LeadUpdateInput = z.input<typeof leadUpdateInputSchema>;
 
-export const leadSchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const leadSchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   ...leadEditableShape,
   status: z.enum(LEAD_STATUSES),
   tags: tagsSchema,
@@ -95,4 +96,4 @@ export const leadSchema = z.strictObject({
 });
 
 /** A lead: a potential client and the incoming request. */
-export type Lead = Omit<z.infer<typeof leadSchema>, 'custom'> & { readonly custom: CustomValues };
+export type Lead = Omit<z.infer<ReturnType<typeof leadSchema>>, 'custom'> & { readonly custom: CustomValues };

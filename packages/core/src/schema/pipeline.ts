@@ -1,13 +1,30 @@
 import * as z from 'zod/mini';
-import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, text, userIdSchema } from './primitives.js';
+import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, int } from './primitives.js';
 import { recordBaseShape } from './record.js';
+import { tagged } from './tagged.js';
+import type { TaskTemplate, TaskTemplateInput } from './task-template.js';
+
+export type { Assignee, TaskTemplate, TaskTemplateInput } from './task-template.js';
 
 /** A stage key: short, URL-safe, stable across renames (`qualified`, `proposal-sent`). */
 export const stageKeySchema = z.string().check(
   z.regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'must be lower-case letters, digits, "_" or "-" (max 48)'),
 );
 
-const scalarSchema = z.union([text(LIMITS.mediumText), z.number(), z.boolean()]);
+type RuleScalar = string | number | boolean;
+
+/** Text (up to 2,000 characters, no NUL), a finite number or a boolean. */
+function isRuleScalar(value: unknown): value is RuleScalar {
+  return typeof value === 'string' ? value.length <= LIMITS.mediumText && !value.includes('\u0000') : typeof value === 'boolean' || Number.isFinite(value);
+}
+
+/** A rule's comparison value: one scalar, or a list of them (`in`). */
+const ruleValueSchema = z.custom<RuleScalar | RuleScalar[]>(
+  (v) => isRuleScalar(v) || (Array.isArray(v) && v.length <= 100 && v.every(isRuleScalar)),
+  'must be text, a number, true/false or a list of at most 100 of them',
+);
+const ruleMessage = { message: optionalText(500) };
+const guard = <T extends string>() => z.strictObject({ type: z.custom<T>(), ...ruleMessage });
 
 /** Comparison used by field rules. `present` needs no value; `in` takes a list. */
 export const RULE_FIELD_OPS = ['present', 'eq', 'ne', 'in', 'gt', 'gte', 'lt', 'lte'] as const;
@@ -19,47 +36,28 @@ export type RuleFieldOp = (typeof RULE_FIELD_OPS)[number];
  * - `hasContact` / `hasCompany` / `hasLineItems` / `amountPositive`: shorthands for common guards.
  * - `requiredTasksDone`: every required task created in the stage being left is done.
  */
-export const stageRuleSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('field'),
+const ruleShapes = {
+  field: z.strictObject({
+    type: z.custom<'field'>(),
     field: z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9_.]{0,100}$/, 'must be a field path like "expectedCloseDate" or "custom.budget"')),
     op: z.enum(RULE_FIELD_OPS),
-    value: z.optional(z.union([scalarSchema, z.array(scalarSchema).check(z.maxLength(100))])),
-    message: optionalText(500),
+    value: z.optional(ruleValueSchema),
+    ...ruleMessage,
   }),
-  z.strictObject({ type: z.literal('hasContact'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('hasCompany'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('hasLineItems'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('amountPositive'), message: optionalText(500) }),
-  z.strictObject({ type: z.literal('requiredTasksDone'), message: optionalText(500) }),
-]);
-export type StageRule = z.infer<typeof stageRuleSchema>;
+  hasContact: guard<'hasContact'>(),
+  hasCompany: guard<'hasCompany'>(),
+  hasLineItems: guard<'hasLineItems'>(),
+  amountPositive: guard<'amountPositive'>(),
+  requiredTasksDone: guard<'requiredTasksDone'>(),
+};
+export type StageRule = { [K in keyof typeof ruleShapes]: z.infer<(typeof ruleShapes)[K]> }[keyof typeof ruleShapes];
+export const stageRuleSchema = tagged<StageRule>('type', ruleShapes);
 
-/** Who a template's task goes to. */
-export const assigneeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('dealOwner') }),
-  z.strictObject({ kind: z.literal('user'), userId: userIdSchema }),
-  z.strictObject({ kind: z.literal('strategy'), strategyId: idSchema }),
-]);
-export type Assignee = z.infer<typeof assigneeSchema>;
-
-/** A task created automatically when a deal enters the stage. */
-export const taskTemplateSchema = z.strictObject({
-  subject: requiredText(),
-  type: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"')),
-  /** Due `amount` units after entry; `businessDays` uses the tenant's business calendar; `at` sets the local time. */
-  due: z.strictObject({
-    amount: z.number().check(z.int(), z.gte(0), z.lte(3650)),
-    unit: z.enum(['minutes', 'hours', 'days', 'businessDays', 'workingHours']),
-    at: z.optional(z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'))),
-  }),
-  assignee: z._default(assigneeSchema, { kind: 'dealOwner' }),
-  /** Required tasks must be done before the deal may leave the stage when the `requiredTasksDone` rule applies. */
-  required: z._default(z.boolean(), false),
-  priority: z.optional(z.enum(['low', 'normal', 'high', 'urgent'])),
-});
-export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
-export type TaskTemplateInput = z.input<typeof taskTemplateSchema>;
+/**
+ * A stage's task templates: checked by the tasks feature (`@crmkit/core/tasks`), which creates their
+ * tasks when a deal enters the stage. Core stores them as given to it.
+ */
+const taskTemplatesSchema = z.array(z.custom<TaskTemplate, TaskTemplateInput>());
 
 export const STAGE_KINDS = ['open', 'won', 'lost'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];
@@ -69,38 +67,42 @@ export const stageInputSchema = z.strictObject({
   name: requiredText(100),
   /** Chance (0–100) that a deal in this stage is won; won stages are 100, lost stages 0. */
   probability: z.optional(probabilitySchema),
-  kind: z._default(z.enum(STAGE_KINDS), 'open'),
+  /** `open` (default), `won` or `lost`. */
+  kind: z.optional(z.enum(STAGE_KINDS)),
   /** A deal idle for this many days in the stage is rotting. */
-  rottenDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  rottenDays: z.optional(z.number().check(int(), z.gte(1), z.lte(3650))),
   /** Conditions a deal must meet to enter this stage. */
   entryRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
   /** Conditions a deal must meet to leave this stage forward. */
   exitRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
   /** Tasks created when a deal enters the stage. */
-  taskTemplates: z.optional(z.array(taskTemplateSchema).check(z.maxLength(20))),
+  taskTemplates: z.optional(taskTemplatesSchema.check(z.maxLength(20))),
 });
 export type StageInput = z.input<typeof stageInputSchema>;
 
-export const stageSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const stageSchema = () =>
+  z.strictObject({
   key: stageKeySchema,
   name: requiredText(100),
   probability: probabilitySchema,
   kind: z.enum(STAGE_KINDS),
-  rottenDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  rottenDays: z.optional(z.number().check(int(), z.gte(1), z.lte(3650))),
   entryRules: z.array(stageRuleSchema),
   exitRules: z.array(stageRuleSchema),
-  taskTemplates: z.array(taskTemplateSchema),
+  taskTemplates: taskTemplatesSchema,
 });
 /** A stage of a pipeline. Its position in `pipeline.stages` is its order. */
-export type Stage = z.infer<typeof stageSchema>;
+export type Stage = z.infer<ReturnType<typeof stageSchema>>;
 
 export const lostReasonSchema = z.strictObject({
   key: stageKeySchema,
   label: requiredText(100),
-  /** Losing with this reason requires a comment (typical for "other"). */
-  requiresComment: z._default(z.boolean(), false),
+  /** Losing with this reason requires a comment (typical for "other"; default false). */
+  requiresComment: z.optional(z.boolean()),
 });
-export type LostReason = z.infer<typeof lostReasonSchema>;
+/** A reason a deal may be lost with. */
+export type LostReason = PipelineSettings['lostReasons'][number];
 
 export const DEFAULT_LOST_REASONS: readonly LostReason[] = [
   { key: 'price', label: 'Price too high', requiresComment: false },
@@ -123,13 +125,15 @@ export const pipelineSettingsInputSchema = z.strictObject({
 });
 export type PipelineSettingsInput = z.input<typeof pipelineSettingsInputSchema>;
 
-export const pipelineSettingsSchema = z.strictObject({
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const pipelineSettingsSchema = () =>
+  z.strictObject({
   allowSkip: z.boolean(),
   allowBackward: z.boolean(),
   strictNextStep: z.boolean(),
-  lostReasons: z.array(lostReasonSchema),
+  lostReasons: z.array(z.strictObject({ key: stageKeySchema, label: requiredText(100), requiresComment: z.boolean() })),
 });
-export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>;
+export type PipelineSettings = z.infer<ReturnType<typeof pipelineSettingsSchema>>;
 
 export const pipelineCreateInputSchema = z.strictObject({
   id: z.optional(idSchema),
@@ -139,12 +143,14 @@ export const pipelineCreateInputSchema = z.strictObject({
 });
 export type PipelineCreateInput = z.input<typeof pipelineCreateInputSchema>;
 
-export const pipelineSchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const pipelineSchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   name: requiredText(100),
-  stages: z.array(stageSchema),
-  settings: pipelineSettingsSchema,
+  stages: z.array(stageSchema()),
+  settings: pipelineSettingsSchema(),
   archived: z.boolean(),
 });
 /** A sales funnel: ordered stages with their rules and task templates. */
-export type Pipeline = z.infer<typeof pipelineSchema>;
+export type Pipeline = z.infer<ReturnType<typeof pipelineSchema>>;

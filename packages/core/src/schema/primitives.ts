@@ -1,4 +1,9 @@
 import * as z from 'zod/mini';
+import { _isoDate, _isoDateTime } from 'zod/v4/core';
+
+// The ISO formats are built from their classes, not through the `z.iso` namespace, so a bundle
+// carries only the two formats crmkit uses. The builders below are marked free of side effects (as
+// zod marks its own), so a bundler drops every schema built from them that nothing uses.
 
 /** Limits shared by every schema; generous for real data, small enough to stop abuse. */
 export const LIMITS = {
@@ -30,35 +35,46 @@ const NON_BLANK = /\S/;
 export const NO_NUL = /^[^\u0000]*$/;
 
 /** Any text up to `max` characters (no NUL). */
+// @__NO_SIDE_EFFECTS__
 export function text(max: number = LIMITS.shortText) {
   return z.string().check(z.maxLength(max), z.regex(NO_NUL, 'must not contain NUL characters'));
 }
 
 /** Required human text (a name, a title): not blank, at most `max` characters. */
+// @__NO_SIDE_EFFECTS__
 export function requiredText(max: number = LIMITS.shortText) {
   return text(max).check(z.regex(NON_BLANK, 'must not be blank'));
 }
 
 /** Optional free text up to `max` characters. */
+// @__NO_SIDE_EFFECTS__
 export function optionalText(max: number = LIMITS.shortText) {
   return z.optional(text(max));
 }
 
 /** The canonical stored timestamp: UTC ISO-8601 with milliseconds, e.g. `2026-11-22T10:00:00.000Z`. It sorts as text. */
-export const timestampSchema = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be a UTC timestamp'));
+export const timestampSchema = /* @__PURE__ */ z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be a UTC timestamp'));
 export type Timestamp = z.infer<typeof timestampSchema>;
+
+/** Any ISO-8601 date-time with `Z` or an offset, as given (normalise it with `toTimestamp(Date.parse(value))`). */
+// @__NO_SIDE_EFFECTS__
+export const isoDateTimeSchema = () => _isoDateTime(z.ZodMiniISODateTime, { offset: true, local: false });
 
 /**
  * A timestamp as accepted from callers: any ISO-8601 date-time with `Z` or an offset.
  * It is normalised to the canonical UTC form, so `2026-01-01T12:00+02:00` is stored as `2026-01-01T10:00:00.000Z`.
  */
-export const timestampInputSchema = z.pipe(
-  z.iso.datetime({ offset: true, local: false }),
-  z.transform((value: string) => new Date(value).toISOString()),
+export const timestampInputSchema = /* @__PURE__ */ z.pipe(
+  isoDateTimeSchema(),
+  /* @__PURE__ */ z.transform((value: string) => new Date(value).toISOString()),
 );
 
 /** A calendar date without time, `YYYY-MM-DD` (expected close dates, birthdays, date custom fields). */
-export const isoDateSchema = z.iso.date();
+export const isoDateSchema = _isoDate(z.ZodMiniISODate);
+
+/** An integer in the safe range: a refinement, lighter in bundles than zod's number formats. */
+// @__NO_SIDE_EFFECTS__
+export const int = () => z.refine<number>((n) => Number.isSafeInteger(n), 'must be an integer');
 
 /** ISO 4217 currency code, three upper-case letters. */
 export const currencySchema = z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like "EUR"'));
@@ -75,9 +91,6 @@ export type Money = z.infer<typeof moneySchema>;
 /** Tags: short labels used for segments. */
 export const tagsSchema = z.array(requiredText(64)).check(z.maxLength(LIMITS.tags));
 
-/** A finite number (rejects NaN and ±Infinity). */
-export const finiteNumberSchema = z.number();
-
 /** Probability in percent, 0–100. */
 export const probabilitySchema = z.number().check(z.gte(0), z.lte(100));
 
@@ -91,8 +104,11 @@ export const phoneSchema = z.string().check(
   z.regex(/^[+()\d\s./-]*\d[+()\d\s./-]*(?:\s*(?:x|ext\.?)\s*\d{1,6})?$/i, 'must be a phone number'),
 );
 
-/** Free-form JSON-compatible value map used for custom fields before they are checked against their definitions. */
-export const customValuesInputSchema = z.record(z.string(), z.unknown());
+/**
+ * Custom values before they are checked against their definitions (by the custom-fields feature):
+ * an object of any keys (a loose object rather than a record: same check, smaller bundle).
+ */
+export const customValuesInputSchema = z.looseObject({});
 
 /** ISO 3166 alpha-2 country code. */
 export const countrySchema = z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "DE"'));

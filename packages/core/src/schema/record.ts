@@ -1,15 +1,15 @@
 import * as z from 'zod/mini';
-import { idSchema, tenantIdSchema, timestampSchema } from './primitives.js';
+import { idSchema, tenantIdSchema, timestampSchema, int } from './primitives.js';
 
-/** The fields every stored record carries. */
-export const recordBaseShape = {
+/** The fields every stored record carries (built on call, for the record schemas). */
+export const recordBaseShape = () => ({
   id: idSchema,
   tenantId: tenantIdSchema,
   /** Optimistic-concurrency version: 1 on create, +1 on every change. */
-  version: z.number().check(z.int(), z.gte(1)),
+  version: z.number().check(int(), z.gte(1)),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
-};
+});
 
 export interface RecordBase {
   readonly id: string;

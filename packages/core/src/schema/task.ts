@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampInputSchema, timestampSchema, userIdSchema } from './primitives.js';
+import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
 import { parentAccessShape, recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
@@ -20,8 +20,8 @@ export const seriesBaseSchema = z.strictObject({
   type: taskTypeKeySchema,
   ownerId: z.optional(userIdSchema),
   priority: z.enum(TASK_PRIORITIES),
-  durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
-  reminders: z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))),
+  durationMinutes: z.optional(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
+  reminders: z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))),
   notes: optionalText(LIMITS.longText),
 });
 export type SeriesBase = z.infer<typeof seriesBaseSchema>;
@@ -32,7 +32,7 @@ export const taskRecurrenceSchema = z.strictObject({
   /** Id shared by all occurrences of a series. */
   seriesId: idSchema,
   /** 0-based index of this occurrence in the series. */
-  index: z.number().check(z.int(), z.gte(0)),
+  index: z.number().check(int(), z.gte(0)),
   /** Start of the series: the first occurrence's due time, which the rule counts from. */
   dtstart: timestampSchema,
   /** The scheduled time of this occurrence when it was moved ("this one" edits, postponements). */
@@ -44,8 +44,10 @@ export const taskRecurrenceSchema = z.strictObject({
 });
 export type TaskRecurrence = z.infer<typeof taskRecurrenceSchema>;
 
-export const taskSchema = z.strictObject({
-  ...recordBaseShape,
+// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
+export const taskSchema = () =>
+  z.strictObject({
+  ...recordBaseShape(),
   subject: requiredText(),
   type: taskTypeKeySchema,
   status: z.enum(TASK_STATUSES),
@@ -56,7 +58,7 @@ export const taskSchema = z.strictObject({
   dueDate: z.optional(isoDateSchema),
   /** IANA time zone the task was planned in (for all-day tasks and recurrence). */
   timezone: z.optional(text(64)),
-  durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  durationMinutes: z.optional(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
   ownerId: z.optional(userIdSchema),
   priority: z.enum(TASK_PRIORITIES),
   dealId: z.optional(idSchema),
@@ -67,10 +69,10 @@ export const taskSchema = z.strictObject({
   outcome: optionalText(LIMITS.mediumText),
   completedAt: z.optional(timestampSchema),
   cancelledAt: z.optional(timestampSchema),
-  postponeCount: z.number().check(z.int(), z.gte(0)),
+  postponeCount: z.number().check(int(), z.gte(0)),
   lastPostponeReason: optionalText(LIMITS.mediumText),
   /** Reminder offsets in minutes before `dueAt`. */
-  reminders: z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))),
+  reminders: z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))),
   recurrence: z.optional(taskRecurrenceSchema),
   /** Set when a stage's task template created the task. */
   stageKey: z.optional(stageKeySchema),
@@ -85,10 +87,10 @@ export const taskSchema = z.strictObject({
   ...parentAccessShape,
 });
 /** A planned or done action of a manager. */
-export type Task = z.infer<typeof taskSchema>;
+export type Task = z.infer<ReturnType<typeof taskSchema>>;
 
 
-const reminderListSchema = z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10));
+const reminderListSchema = z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10));
 
 /** The task fields a caller sets when planning one. */
 export const taskPlanShape = {
@@ -101,7 +103,7 @@ export const taskPlanShape = {
   dueDate: z.optional(isoDateSchema),
   /** IANA zone the task is planned in (default: the business calendar's). */
   timezone: z.optional(text(64)),
-  durationMinutes: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  durationMinutes: z.optional(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
   ownerId: z.optional(userIdSchema),
   priority: z.optional(z.enum(TASK_PRIORITIES)),
   notes: optionalText(LIMITS.longText),

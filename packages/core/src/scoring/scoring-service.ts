@@ -26,7 +26,7 @@ export class ScoringService {
    *
    * @param options Pipeline, feature fields and smoothing.
    * @returns Prior and per-feature outcome counts.
-   * @throws CrmError `VALIDATION` for unknown options or bad field names.
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant; `VALIDATION` for unknown options or bad field names.
    * @example
    * const model = await crm.scoring.model({ fields: ['stage', 'source'] });
    */
@@ -44,7 +44,7 @@ export class ScoringService {
    * @param ref The lead or deal.
    * @param options Pipeline, feature fields and smoothing of the model.
    * @returns The probability (0–1) and the factors.
-   * @throws CrmError `NOT_FOUND` when the record does not exist; `VALIDATION` for bad options.
+   * @throws CrmError `NOT_FOUND` when the record (or the `pipelineId` given) does not exist; `VALIDATION` for bad options.
    * @example
    * const { probability, factors } = await crm.scoring.score({ type: 'deal', id });
    */
@@ -64,6 +64,7 @@ export class ScoringService {
    *
    * @param options Pipeline, feature fields and smoothing of the model.
    * @returns How many deals and leads got a new score.
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant.
    * @example
    * const { deals, leads } = await crm.scoring.apply();
    */

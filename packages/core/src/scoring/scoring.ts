@@ -24,6 +24,8 @@ const trainingField = (feature: string) => (feature === 'stage' ? 'closedFromSta
 
 /** Learns a naive-Bayes model from won and lost deals, with counts taken in storage (GROUP BY). */
 export async function trainModel(op: Operation, options: ScoringOptions): Promise<ScoringModel> {
+  // A model of a pipeline that does not exist is NOT_FOUND, not a model learnt from nothing.
+  if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const scope: Filter[] = [
     { op: 'in', field: 'status', values: ['won', 'lost'] },
     ...(options.pipelineId ? [{ op: 'eq' as const, field: 'pipelineId', value: options.pipelineId }] : []),

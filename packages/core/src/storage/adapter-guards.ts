@@ -1,5 +1,6 @@
 import { conflict, CrmError, validationError } from '../errors/crm-error.js';
-import type { ChangeBatch, Row, WriteOp } from './storage-adapter.js';
+import type { ChangeBatch, Row, RuntimeIndexSpec, WriteOp } from './storage-adapter.js';
+import { CUSTOM_PATH_PATTERN, type StorageSchema } from './storage-schema.js';
 
 /** Throws `CLOSED` for a call on a closed adapter. Shared by every adapter. */
 export function assertOpen(closed: boolean, adapter: string): void {
@@ -47,4 +48,26 @@ export function deliverChangeBatch(listeners: Iterable<(batch: ChangeBatch) => v
       console.error('crmkit: a storage change listener threw', error);
     }
   }
+}
+
+const INDEXABLE = new Set(['string', 'number', 'boolean']);
+
+/**
+ * Checks the argument of `ensureIndexes` against the schema: every spec must name an entity of the
+ * schema, a custom path (`custom.<key>[.amount|.currency]`) and a scalar type. Shared by every adapter
+ * so that they reject the same input the same way.
+ *
+ * @throws CrmError `VALIDATION` with the path of every bad spec.
+ */
+export function checkRuntimeIndexes(schema: StorageSchema | undefined, indexes: readonly RuntimeIndexSpec[]): void {
+  if (!Array.isArray(indexes)) throw validationError('ensureIndexes', [{ path: [], code: 'invalid_type', message: 'must be an array of index specs' }]);
+  const issues = indexes.flatMap((spec, i) => {
+    const bad = (path: string, message: string) => [{ path: [i, path], code: 'invalid_value', message }];
+    if (typeof spec !== 'object' || spec === null) return bad('entity', 'must be an index spec');
+    if (schema && !schema.entities.some((e) => e.name === spec.entity)) return bad('entity', `unknown entity "${String(spec.entity).slice(0, 60)}"`);
+    if (typeof spec.field !== 'string' || !CUSTOM_PATH_PATTERN.test(spec.field)) return bad('field', 'must be a custom path such as custom.region');
+    if (!INDEXABLE.has(spec.type)) return bad('type', 'must be string, number or boolean');
+    return [];
+  });
+  if (issues.length) throw validationError('ensureIndexes', issues);
 }

@@ -1,324 +1,103 @@
 import type { EntitySchema, FieldType, StorageSchema } from './storage-schema.js';
 
-const timestamps = { createdAt: 'string', updatedAt: 'string' } as const;
+type Path<S extends string> = S extends `${infer P}:${string}` ? P : S;
+/** The field paths of a field list (`'name probability:n tags:l'` → `'name' | 'probability' | 'tags'`). */
+type FieldPaths<S extends string, Acc extends string = never> = S extends `${infer H} ${infer T}` ? FieldPaths<T, Acc | Path<H>> : Acc | Path<S>;
 
-export const leadFields = {
-  ...timestamps,
-  status: 'string',
-  name: 'string',
-  email: 'string',
-  phone: 'string',
-  companyName: 'string',
-  title: 'string',
-  source: 'string',
-  campaign: 'string',
-  country: 'string',
-  territory: 'string',
-  ownerId: 'string',
-  probability: 'number',
-  'expectedValue.amount': 'number',
-  'expectedValue.currency': 'string',
-  qualifiedAt: 'string',
-  disqualifiedAt: 'string',
-  convertedAt: 'string',
-  'converted.contactId': 'string',
-  'converted.companyId': 'string',
-  'converted.dealId': 'string',
-  predictedProbability: 'number',
-  tags: 'string[]',
-  searchKeys: 'string[]',
-  shareKeys: 'string[]',
-} as const satisfies Record<string, FieldType>;
+const TYPES: Readonly<Record<string, FieldType>> = { n: 'number', b: 'boolean', l: 'string[]' };
 
-const lead: EntitySchema = {
-  name: 'lead',
-  fields: leadFields,
-  indexes: [
-    // Lists default to newest first.
-    { name: 'created', fields: ['createdAt'] },
-    { name: 'status', fields: ['status', 'createdAt'] },
-    { name: 'owner', fields: ['ownerId', 'status', 'createdAt'] },
-    { name: 'convertedContact', fields: ['converted.contactId'] },
-    { name: 'searchKeys', fields: ['searchKeys'] },
-    { name: 'tags', fields: ['tags'] },
-  ],
-};
+/**
+ * One entity in a compact notation (the schema is data every bundle carries): `fields` are
+ * space-separated paths with an optional type suffix — `:n` number, `:b` boolean, `:l` list of
+ * strings, none: string; `indexes` are space-separated `name:field,field,…`.
+ */
+/** An entity with materialized aggregates (see `EntitySchema.aggregates`). */
+function withAggregates<E extends EntitySchema>(schema: E, aggregates: NonNullable<EntitySchema['aggregates']>): E {
+  return { ...schema, aggregates };
+}
 
-export const contactFields = {
-  ...timestamps,
-  name: 'string',
-  email: 'string',
-  phone: 'string',
-  jobTitle: 'string',
-  companyId: 'string',
-  ownerId: 'string',
-  leadId: 'string',
-  source: 'string',
-  country: 'string',
-  lastInteractionAt: 'string',
-  tags: 'string[]',
-  searchKeys: 'string[]',
-  shareKeys: 'string[]',
-} as const satisfies Record<string, FieldType>;
+function entity<const F extends string>(name: string, fields: F, indexes = ''): EntitySchema & { readonly fields: Readonly<Record<FieldPaths<F>, FieldType>> } {
+  return {
+    name,
+    fields: Object.fromEntries(fields.split(' ').map((f) => f.split(':')).map(([path, type]) => [path, TYPES[type!] ?? 'string'])) as Record<FieldPaths<F>, FieldType>,
+    indexes: indexes ? indexes.split(' ').map((i) => i.split(':')).map(([index, on]) => ({ name: index!, fields: on!.split(',') })) : [],
+  };
+}
 
-const contact: EntitySchema = {
-  name: 'contact',
-  fields: contactFields,
-  indexes: [
-    // Lists default to newest first.
-    { name: 'created', fields: ['createdAt'] },
-    { name: 'company', fields: ['companyId', 'name'] },
-    { name: 'owner', fields: ['ownerId', 'name'] },
-    { name: 'lead', fields: ['leadId'] },
-    { name: 'searchKeys', fields: ['searchKeys'] },
-    { name: 'tags', fields: ['tags'] },
-  ],
-};
+const TIMES = 'createdAt updatedAt';
 
-export const companyFields = {
-  ...timestamps,
-  name: 'string',
-  domain: 'string',
-  phone: 'string',
-  industry: 'string',
-  country: 'string',
-  ownerId: 'string',
-  lastInteractionAt: 'string',
-  tags: 'string[]',
-  searchKeys: 'string[]',
-  shareKeys: 'string[]',
-} as const satisfies Record<string, FieldType>;
+// Lists default to newest first (`created`).
+const lead = entity(
+  'lead',
+  `${TIMES} status name email phone companyName title source campaign country territory ownerId probability:n expectedValue.amount:n expectedValue.currency qualifiedAt disqualifiedAt convertedAt converted.contactId converted.companyId converted.dealId predictedProbability:n tags:l searchKeys:l shareKeys:l`,
+  'created:createdAt status:status,createdAt owner:ownerId,status,createdAt convertedContact:converted.contactId searchKeys:searchKeys tags:tags',
+);
 
-const company: EntitySchema = {
-  name: 'company',
-  fields: companyFields,
-  indexes: [
-    // Lists default to newest first.
-    { name: 'created', fields: ['createdAt'] },
-    { name: 'name', fields: ['name'] },
-    { name: 'domain', fields: ['domain'] },
-    { name: 'owner', fields: ['ownerId', 'name'] },
-    { name: 'searchKeys', fields: ['searchKeys'] },
-    { name: 'tags', fields: ['tags'] },
-  ],
-};
+const contact = entity(
+  'contact',
+  `${TIMES} name email phone jobTitle companyId ownerId leadId source country lastInteractionAt tags:l searchKeys:l shareKeys:l`,
+  'created:createdAt company:companyId,name owner:ownerId,name lead:leadId searchKeys:searchKeys tags:tags',
+);
 
-export const dealFields = {
-  ...timestamps,
-  title: 'string',
-  pipelineId: 'string',
-  stageKey: 'string',
-  status: 'string',
-  ownerId: 'string',
-  contactId: 'string',
-  companyId: 'string',
-  leadId: 'string',
-  'value.amount': 'number',
-  'value.currency': 'string',
-  probability: 'number',
-  probabilityManual: 'boolean',
-  'weightedValue.amount': 'number',
-  expectedCloseDate: 'string',
-  closedAt: 'string',
-  lostReason: 'string',
-  stageEnteredAt: 'string',
-  lastActivityAt: 'string',
-  postponeCount: 'number',
-  stagePostponeCount: 'number',
-  rottingSince: 'string',
-  nextStepDueAt: 'string',
-  source: 'string',
-  country: 'string',
-  expectedCloseMonth: 'string',
-  cycleMs: 'number',
-  closedFromStage: 'string',
-  predictedProbability: 'number',
-  tags: 'string[]',
-  shareKeys: 'string[]',
-} as const satisfies Record<string, FieldType>;
+const company = entity(
+  'company',
+  `${TIMES} name domain phone industry country ownerId lastInteractionAt tags:l searchKeys:l shareKeys:l`,
+  'created:createdAt name:name domain:domain owner:ownerId,name searchKeys:searchKeys tags:tags',
+);
 
-const deal: EntitySchema = {
-  name: 'deal',
-  fields: dealFields,
-  indexes: [
-    // Lists default to newest first.
-    { name: 'created', fields: ['createdAt'] },
-    // The pipeline board: one page of cards per stage, in stage-entry order.
-    { name: 'board', fields: ['pipelineId', 'stageKey', 'stageEnteredAt'] },
-    // The forecast: open deals by expected close month.
-    { name: 'forecast', fields: ['pipelineId', 'status', 'expectedCloseMonth'] },
-    // Velocity and performance: deals closed in a period.
-    { name: 'closed', fields: ['status', 'closedAt'] },
-    { name: 'owner', fields: ['ownerId', 'status', 'updatedAt'] },
-    { name: 'contact', fields: ['contactId', 'createdAt'] },
-    { name: 'company', fields: ['companyId', 'createdAt'] },
-    { name: 'activity', fields: ['status', 'lastActivityAt'] },
-    { name: 'tags', fields: ['tags'] },
-  ],
-};
+// `board`: one page of cards per stage, in stage-entry order; `forecast`: open deals by expected close
+// month; `closed`: velocity and performance, deals closed in a period.
+const deal = withAggregates(entity(
+  'deal',
+  `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l`,
+  'created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt activity:status,lastActivityAt tags:tags',
+), [
+  // The pipeline board's per-stage count and totals per currency (`deals.board`), without a scan.
+  { name: 'boardTotals', groupBy: ['pipelineId', 'stageKey', 'value.currency'], sums: ['value.amount', 'weightedValue.amount'] },
+]);
 
-export const pipelineFields = { ...timestamps, name: 'string', archived: 'boolean' } as const satisfies Record<string, FieldType>;
+const pipeline = entity('pipeline', `${TIMES} name archived:b`, 'created:createdAt');
 
-const pipeline: EntitySchema = {
-  name: 'pipeline',
-  fields: pipelineFields,
-  indexes: [{ name: 'created', fields: ['createdAt'] }],
-};
+// Task lists default to due order; `agenda`: an owner's open tasks by due time; `wake`: the
+// scheduler's queue, open tasks by their next wake-up.
+const task = entity(
+  'task',
+  `${TIMES} subject type status dueAt dueDate allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId parentOwner parentShareKeys:l`,
+  'dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt',
+);
 
-export const taskFields = {
-  ...timestamps,
-  subject: 'string',
-  type: 'string',
-  status: 'string',
-  dueAt: 'string',
-  dueDate: 'string',
-  allDay: 'boolean',
-  ownerId: 'string',
-  priority: 'string',
-  dealId: 'string',
-  contactId: 'string',
-  companyId: 'string',
-  leadId: 'string',
-  completedAt: 'string',
-  stageKey: 'string',
-  required: 'boolean',
-  postponeCount: 'number',
-  nextNotifyAt: 'string',
-  'recurrence.seriesId': 'string',
-  parentOwner: 'string',
-  parentShareKeys: 'string[]',
-} as const satisfies Record<string, FieldType>;
+// Activity lists default to most recent first.
+const activity = entity(
+  'activity',
+  `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId parentOwner parentShareKeys:l`,
+  'occurred:occurredAt deal:dealId,occurredAt contact:contactId,occurredAt company:companyId,occurredAt lead:leadId,occurredAt owner:ownerId,occurredAt',
+);
 
-const task: EntitySchema = {
-  name: 'task',
-  fields: taskFields,
-  indexes: [
-    // Task lists default to due order.
-    { name: 'dueAt', fields: ['dueAt'] },
-    // An owner's agenda: open tasks by due time.
-    { name: 'agenda', fields: ['ownerId', 'status', 'dueAt'] },
-    { name: 'due', fields: ['status', 'dueAt'] },
-    { name: 'deal', fields: ['dealId', 'status', 'dueAt'] },
-    { name: 'contact', fields: ['contactId', 'dueAt'] },
-    { name: 'company', fields: ['companyId', 'dueAt'] },
-    { name: 'lead', fields: ['leadId', 'dueAt'] },
-    { name: 'series', fields: ['recurrence.seriesId'] },
-    // The scheduler's queue: open tasks by their next wake-up.
-    { name: 'wake', fields: ['status', 'nextNotifyAt'] },
-  ],
-};
+// `refs`: the timeline, every event that concerns a record (multi-entry over refs), newest first by `at`.
+const event = entity('event', 'createdAt type at actorId subjectType subjectId refs:l', 'refs:refs subject:subjectId,at type:type,at at:at');
 
-export const activityFields = {
-  ...timestamps,
-  kind: 'string',
-  channel: 'string',
-  direction: 'string',
-  occurredAt: 'string',
-  ownerId: 'string',
-  dealId: 'string',
-  contactId: 'string',
-  companyId: 'string',
-  leadId: 'string',
-  taskId: 'string',
-  parentOwner: 'string',
-  parentShareKeys: 'string[]',
-} as const satisfies Record<string, FieldType>;
+const customField = entity('customField', `${TIMES} entity key type archived:b`, 'entityKey:entity,key');
 
-const activity: EntitySchema = {
-  name: 'activity',
-  fields: activityFields,
-  indexes: [
-    // Activity lists default to most recent first.
-    { name: 'occurred', fields: ['occurredAt'] },
-    { name: 'deal', fields: ['dealId', 'occurredAt'] },
-    { name: 'contact', fields: ['contactId', 'occurredAt'] },
-    { name: 'company', fields: ['companyId', 'occurredAt'] },
-    { name: 'lead', fields: ['leadId', 'occurredAt'] },
-    { name: 'owner', fields: ['ownerId', 'occurredAt'] },
-  ],
-};
+// `funnel`: funnel analytics, the visits of a stage in a period.
+const stageVisit = entity(
+  'stageVisit',
+  `${TIMES} dealId pipelineId stageKey enteredAt exitedAt exitKind toStageKey ownerId postponeCount:n durationMs:n closedAs parentOwner parentShareKeys:l`,
+  'deal:dealId,enteredAt funnel:pipelineId,stageKey,enteredAt',
+);
 
-export const eventFields = {
-  createdAt: 'string',
-  type: 'string',
-  at: 'string',
-  actorId: 'string',
-  subjectType: 'string',
-  subjectId: 'string',
-  refs: 'string[]',
-} as const satisfies Record<string, FieldType>;
-
-const event: EntitySchema = {
-  name: 'event',
-  fields: eventFields,
-  indexes: [
-    // The timeline: every event that concerns a record (multi-entry over refs), newest first by `at`.
-    { name: 'refs', fields: ['refs'] },
-    { name: 'subject', fields: ['subjectId', 'at'] },
-    { name: 'type', fields: ['type', 'at'] },
-    { name: 'at', fields: ['at'] },
-  ],
-};
-
-export const customFieldFields = { ...timestamps, entity: 'string', key: 'string', type: 'string', archived: 'boolean' } as const satisfies Record<string, FieldType>;
-
-const customField: EntitySchema = {
-  name: 'customField',
-  fields: customFieldFields,
-  indexes: [{ name: 'entityKey', fields: ['entity', 'key'] }],
-};
-
-export const stageVisitFields = {
-  ...timestamps,
-  dealId: 'string',
-  pipelineId: 'string',
-  stageKey: 'string',
-  enteredAt: 'string',
-  exitedAt: 'string',
-  exitKind: 'string',
-  toStageKey: 'string',
-  ownerId: 'string',
-  postponeCount: 'number',
-  durationMs: 'number',
-  closedAs: 'string',
-  parentOwner: 'string',
-  parentShareKeys: 'string[]',
-} as const satisfies Record<string, FieldType>;
-
-const stageVisit: EntitySchema = {
-  name: 'stageVisit',
-  fields: stageVisitFields,
-  indexes: [
-    { name: 'deal', fields: ['dealId', 'enteredAt'] },
-    // Funnel analytics: visits of a stage in a period.
-    { name: 'funnel', fields: ['pipelineId', 'stageKey', 'enteredAt'] },
-  ],
-};
-
-export const assignmentStrategyFields = { ...timestamps, entity: 'string', name: 'string', kind: 'string' } as const satisfies Record<string, FieldType>;
-
-const assignmentStrategy: EntitySchema = {
-  name: 'assignmentStrategy',
-  fields: assignmentStrategyFields,
-  indexes: [{ name: 'entity', fields: ['entity', 'name'] }],
-};
-
-export const settingFields = { ...timestamps, key: 'string' } as const satisfies Record<string, FieldType>;
+const assignmentStrategy = entity('assignmentStrategy', `${TIMES} entity name kind`, 'entity:entity,name');
 
 /** Tenant settings (the business calendar, …), one row per key. */
-const setting: EntitySchema = { name: 'setting', fields: settingFields, indexes: [] };
-
-export const notificationFields = { ...timestamps, key: 'string', kind: 'string', status: 'string', at: 'string', subjectId: 'string' } as const satisfies Record<string, FieldType>;
+const setting = entity('setting', `${TIMES} key`);
 
 /**
  * The scheduler's outbox: one row per fired notice, keyed by its idempotency key, so a notice is
  * recorded exactly once and redelivered after a crash until marked delivered.
  */
-const notification: EntitySchema = {
-  name: 'notification',
-  fields: notificationFields,
-  indexes: [{ name: 'pending', fields: ['status', 'at'] }],
-};
+const notification = entity('notification', `${TIMES} key kind status at subjectId`, 'pending:status,at');
+
+/** Queryable fields of deals (stage rules may test them). */
+export const dealFields = deal.fields;
 
 /**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
@@ -326,7 +105,7 @@ const notification: EntitySchema = {
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 5,
+  version: 6,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
 };
 
@@ -336,12 +115,12 @@ export type CrmEntity =
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */
-export type LeadField = 'id' | keyof typeof leadFields | CustomPath;
-export type ContactField = 'id' | keyof typeof contactFields | CustomPath;
-export type CompanyField = 'id' | keyof typeof companyFields | CustomPath;
-export type DealField = 'id' | keyof typeof dealFields | CustomPath;
-export type TaskField = 'id' | keyof typeof taskFields;
-export type ActivityField = 'id' | keyof typeof activityFields;
-export type EventField = 'id' | keyof typeof eventFields;
-export type StageVisitField = 'id' | keyof typeof stageVisitFields;
-export type PipelineField = 'id' | keyof typeof pipelineFields;
+export type LeadField = 'id' | keyof typeof lead.fields | CustomPath;
+export type ContactField = 'id' | keyof typeof contact.fields | CustomPath;
+export type CompanyField = 'id' | keyof typeof company.fields | CustomPath;
+export type DealField = 'id' | keyof typeof deal.fields | CustomPath;
+export type TaskField = 'id' | keyof typeof task.fields;
+export type ActivityField = 'id' | keyof typeof activity.fields;
+export type EventField = 'id' | keyof typeof event.fields;
+export type StageVisitField = 'id' | keyof typeof stageVisit.fields;
+export type PipelineField = 'id' | keyof typeof pipeline.fields;

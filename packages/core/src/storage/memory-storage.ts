@@ -1,8 +1,8 @@
-import { CrmError } from '../errors/crm-error.js';
+import { CrmError, validationError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
-import { assertOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
-import { deepFreeze } from './deep-freeze.js';
+import { assertOpen, assertRowTenant, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+import { frozenCopy } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
 import type { StorageSchema } from './storage-schema.js';
 
@@ -27,7 +27,8 @@ const CAPABILITIES: StorageCapabilities = {
 
 /**
  * Creates the in-memory storage: the reference implementation of the storage contract, and the
- * fastest choice for tests. Data lives as long as the adapter.
+ * fastest choice for tests. Data lives as long as the adapter. Stored rows are deeply frozen copies
+ * of the rows written (already frozen parts are shared, not copied); reads hand them out as they are.
  *
  * @example
  * const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme' });
@@ -38,6 +39,7 @@ export function createMemoryStorage(): MemoryStorage {
   let closed = false;
   let opened = false;
   let writeLock: Promise<void> = Promise.resolve();
+  let schema: StorageSchema | undefined;
 
   const committedRows = (entity: string, tenantId: string): TenantRows | undefined => data.get(entity)?.get(tenantId);
 
@@ -102,7 +104,8 @@ export function createMemoryStorage(): MemoryStorage {
               rows.set(id, null);
               changes.push({ entity, tenantId, id, op: 'delete' });
             } else {
-              const row = deepFreeze(op.row);
+              // A frozen copy: the caller keeps owning its row, and rows handed out cannot change stored state.
+              const row = frozenCopy(op.row);
               rows.set(id, row);
               changes.push({ entity, tenantId, id, op: 'put', row });
             }
@@ -140,10 +143,17 @@ export function createMemoryStorage(): MemoryStorage {
     name: 'memory',
     capabilities: CAPABILITIES,
 
-    async open(schema: StorageSchema) {
+    async open(next: StorageSchema) {
       assertOpen(closed, 'memory');
-      for (const entity of schema.entities) if (!data.has(entity.name)) data.set(entity.name, new Map());
+      for (const entity of next.entities) if (!data.has(entity.name)) data.set(entity.name, new Map());
+      schema = next;
       opened = true;
+    },
+
+    async ensureIndexes(indexes) {
+      assertReady();
+      // Memory has no indexes: every query scans (it is the reference, not a database).
+      checkRuntimeIndexes(schema, indexes);
     },
 
     async transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T> {
@@ -174,6 +184,13 @@ export function createMemoryStorage(): MemoryStorage {
         release();
         if (changes) emit(changes);
       }
+    },
+
+    async getMany(entity, tenantId, ids) {
+      assertReady();
+      assertEntity(entity);
+      if (!Array.isArray(ids)) throw validationError('memory getMany', [{ path: ['ids'], code: 'invalid_type', message: 'must be an array of strings' }]);
+      return ids.map((id) => committedRows(entity, tenantId)?.get(id));
     },
 
     onChange(listener) {

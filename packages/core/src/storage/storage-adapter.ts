@@ -1,9 +1,21 @@
 import type { AggregateRow, AggregateSpec, FilterOp, QuerySpec } from '../query/query-spec.js';
-import type { StorageSchema } from './storage-schema.js';
+import type { FieldType, StorageSchema } from './storage-schema.js';
 
 /**
  * A stored record. Rows are plain JSON documents (no `Date`, no `undefined` values inside arrays,
- * no class instances). Rows handed out by an adapter must be treated as immutable.
+ * no class instances).
+ *
+ * Ownership: a row passed to `write` belongs to whoever passed it. An adapter must not freeze,
+ * change or keep a reference to it (or to anything inside it): it must store a copy — a serialised
+ * form, a structured clone, or `frozenCopy(row)` from `@crmkit/core/storage` — because the caller may
+ * reuse or change its object afterwards, and neither may that alter what is stored nor may the
+ * adapter break the caller's object (a frozen array throws on `push`). Deeply frozen parts may be
+ * shared instead of copied, since nobody can change them.
+ *
+ * Rows an adapter hands out — from `getMany`, `query` and in change batches — must not give access
+ * to stored state: each must be a fresh copy or deeply frozen, because callers, observers and every
+ * listener of a change batch receive them and may be careless with them. A caller changing such a row
+ * (or trying to) must never change what later reads return.
  */
 export interface Row {
   readonly id: string;
@@ -24,7 +36,11 @@ export type WriteOp =
   | { readonly type: 'update'; readonly row: Row; readonly expectedVersion: number }
   | { readonly type: 'delete'; readonly id: string; readonly expectedVersion?: number };
 
-/** A committed change as observers see it. `row` is the new document of an insert or update. */
+/**
+ * A committed change as observers see it. `row` is the new document of an insert or update; it must
+ * not be the object passed to `write` unless that is deeply frozen (every listener receives the same
+ * batch, so a mutable row would let one listener, or the writer, change what the others see).
+ */
 export interface Change {
   readonly entity: string;
   readonly tenantId: string;
@@ -71,14 +87,18 @@ export interface StorageCapabilities {
 export interface StorageTx {
   /**
    * Reads rows by id. Must return an array of the same length and order as `ids`, with `undefined`
-   * for ids that do not exist in the tenant. Must see the transaction's own earlier writes.
+   * for ids that do not exist in the tenant. Must see the transaction's own earlier writes, and must
+   * answer every id however many are asked (engines with a bound-parameter limit split the lookup).
+   * Rows returned must be fresh copies or deeply frozen (see `Row`).
    */
   getMany(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]>;
 
   /**
    * Answers a validated query. Must return rows in `compareRows(sort)` order (ties by id), only rows
    * strictly after `spec.after`, at most `spec.limit` rows, and `nextCursor` (from `encodeCursor`)
-   * exactly when more rows match. Must agree with `matchFilter` on every row.
+   * exactly when more rows match; without `limit`, every matching row (no engine default may cut it).
+   * Must agree with `matchFilter` on every row, however many values an `in` or `containsAny` lists.
+   * Rows returned must be fresh copies or deeply frozen (see `Row`).
    */
   query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }>;
 
@@ -89,13 +109,40 @@ export interface StorageTx {
    * Applies writes in order. On the first failed version check it must throw `CrmError` `CONFLICT`
    * and the whole transaction must be rolled back, even if `fn` catches the error: a failed write
    * poisons the transaction. Rows must carry `tenantId === tenantId`, else it throws `VALIDATION`.
+   * The rows passed stay the caller's: the adapter must store copies and never freeze, change or keep
+   * them (see `Row`), so later reads are unaffected by what the caller does with its objects.
    */
   write(entity: string, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
 }
 
 /**
+ * A secondary index over one custom field, declared while the app runs (a custom field defined with
+ * `indexed: true`). `field` is the queried path: `custom.<key>`, or `custom.<key>.amount` for money.
+ */
+export interface RuntimeIndexSpec {
+  readonly entity: string;
+  readonly field: string;
+  /** The type values of the field have (list fields cannot be indexed this way). */
+  readonly type: Exclude<FieldType, 'string[]'>;
+}
+
+/**
  * The storage contract every adapter implements. The conformance suite
  * (`describeStorageConformance` in `@crmkit/core/testing/conformance`) checks every rule written here.
+ *
+ * Materialized aggregates (`EntitySchema.aggregates`). An adapter may keep them to answer matching
+ * `aggregate` calls (see `planViewRead`) from a few group rows instead of scanning the entity; the
+ * pipeline board reads per-stage totals that way. An adapter that does:
+ * - must update them in the same engine transaction as every write of the entity (insert, update with
+ *   a stage or currency change, delete — whoever writes: services, imports, sync, another tab or
+ *   process through its own adapter), so that a committed total always equals a scan of the committed
+ *   rows and a rolled-back transaction leaves no trace; totals kept anywhere else would drift;
+ * - must build them from the stored rows when they are created or their definition changes (an
+ *   upgrade), so that data written before they existed is counted;
+ * - must let a transaction's reads see its own writes in them, like every other read;
+ * - must compute from rows whenever a selected group holds a sum it cannot keep exactly (a value that is
+ *   not a safe integer: `ViewGroup.inexact`), so that its answers agree with `executeAggregate`.
+ * Adapters that do not maintain them compute such aggregates like any other: the answers are the same.
  */
 export interface StorageAdapter {
   /** Adapter name for errors and logs (`memory`, `sqlite`, `postgres`, `indexeddb`). */
@@ -121,10 +168,38 @@ export interface StorageAdapter {
   transaction<T>(mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<T>): Promise<T>;
 
   /**
+   * Optional. Reads rows by id in one step, outside any transaction: exactly what
+   * `transaction('r', (tx) => tx.getMany(entity, tenantId, ids))` returns (same order, `undefined` for
+   * missing ids), but without opening a transaction around the read — a single statement is one
+   * consistent snapshot by itself, and on SQLite `BEGIN`/`COMMIT` cost as much as the read (on
+   * PostgreSQL two round trips). Must see every write committed before the call (no cache: another
+   * process's commit is visible at once) and never uncommitted writes of a transaction in progress.
+   * Core reads single records this way (`crm.deals.get`) and falls back to a read transaction when
+   * an adapter lacks it.
+   */
+  getMany?(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]>;
+
+  /**
    * Subscribes to committed changes. Listeners must be called after commit, never for rolled-back
    * work, once per transaction, in commit order. Returns the unsubscribe function.
    */
   onChange(listener: (batch: ChangeBatch) => void): () => void;
+
+  /**
+   * Creates the runtime indexes the storage does not have yet (custom fields with `indexed: true`), so
+   * filters, sorts and aggregates on those fields are answered from an index instead of a scan.
+   * Must be called after `open` and outside any transaction of this adapter; must be idempotent and
+   * durable: once it resolved, the index exists in the database, and every adapter on the same data —
+   * in another process or tab, opened before or after — must use it without being told (SQL planners
+   * pick an expression index up by themselves; IndexedDB connections reopen on the version change).
+   * The index leads with the tenant id like every other. Indexes are never dropped by crmkit: a field
+   * that stops being indexed keeps its index (forward-only, like migrations). Engines without
+   * indexes (memory) accept the call and do nothing.
+   *
+   * @throws CrmError `VALIDATION` for an unknown entity, a path that is not a custom path or a list type;
+   *   `STORAGE` when the engine fails (retryable when another connection blocked the change).
+   */
+  ensureIndexes(indexes: readonly RuntimeIndexSpec[]): Promise<void>;
 
   /** Releases connections. Later calls must reject with `CrmError` `CLOSED`. Idempotent. */
   close(): Promise<void>;

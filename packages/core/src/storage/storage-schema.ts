@@ -13,6 +13,25 @@ export interface IndexSpec {
 }
 
 /**
+ * A materialized aggregate: per tenant and group, the count of rows and the sums of number fields,
+ * kept up to date by the writes themselves so that `aggregate` can answer from a few group rows
+ * instead of scanning the entity (the pipeline board's per-stage totals).
+ *
+ * It answers every `AggregateSpec` whose filter is a conjunction of `eq`/`in` conditions on `groupBy`
+ * fields, whose `groupBy` is a subset of the view's, and whose metrics are `count` or `sum` of one of
+ * `sums`, without a metric `where` (see `planViewRead`). Adapters that maintain it must follow the
+ * rules of `StorageAdapter` ("Materialized aggregates"); others simply compute such aggregates.
+ */
+export interface AggregateViewSpec {
+  /** Identifier, unique within the entity. */
+  readonly name: string;
+  /** Scalar fields whose values form a group, after the tenant. */
+  readonly groupBy: readonly string[];
+  /** Number fields summed per group (money amounts: integers in minor units). */
+  readonly sums: readonly string[];
+}
+
+/**
  * One entity (table / object store). Rows are JSON documents; `fields` lists the dotted paths that
  * queries may filter, sort and group on without naming a custom field. Any `custom.<key>` path is
  * queryable too; its type comes from the custom-field definition.
@@ -21,6 +40,8 @@ export interface EntitySchema {
   readonly name: string;
   readonly fields: Readonly<Record<string, FieldType>>;
   readonly indexes: readonly IndexSpec[];
+  /** Materialized aggregates adapters may maintain (see `AggregateViewSpec`). */
+  readonly aggregates?: readonly AggregateViewSpec[];
 }
 
 /** Everything an adapter must create on `open`. `version` increases whenever entities, fields or indexes change. */

@@ -1,14 +1,15 @@
+import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
-import { produce } from 'immer';
+import { produce } from '../domain/immer.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
-import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
+import { zonedToInstant } from '../domain/calendar/zoned-time.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema } from '../schema/primitives.js';
+import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema, int } from '../schema/primitives.js';
 import {
   nextStepInputSchema,
   taskCreateInputSchema,
@@ -20,16 +21,17 @@ import {
 } from '../schema/task.js';
 import { taskTypeSchema, type TaskTypeDefinition, type TaskTypeInput } from '../schema/task-type.js';
 import type { TaskField } from '../storage/crm-schema.js';
-import { touchRecords } from '../activities/activity-service.js';
+import { touchRecords } from '../crm/touch-records.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { moveIn } from '../funnel/funnel-service.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
 import { loadTaskTypes } from './task-types.js';
+import { agendaSchema, readAgenda, type Agenda, type AgendaOptions } from './agenda.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
 
@@ -55,29 +57,18 @@ const updateSchema = z.strictObject({
   dueAt: z.optional(timestampInputSchema),
   allDay: z.optional(z.boolean()),
   dueDate: z.optional(isoDateSchema),
-  durationMinutes: clearable(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 31))),
+  durationMinutes: clearable(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
   ownerId: clearable(userIdSchema),
   priority: z.optional(z.enum(TASK_PRIORITIES)),
   notes: clearable(text(LIMITS.longText)),
-  reminders: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
+  reminders: z.optional(z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
   required: z.optional(z.boolean()),
   /** A new rule for the series from this occurrence on (`following` only). */
   recurrence: z.optional(text(500)),
 });
-const agendaSchema = z.strictObject({
-  ownerId: z.optional(userIdSchema),
-  from: z.optional(timestampInputSchema),
-  to: z.optional(timestampInputSchema),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
-});
 const workloadSchema = z.strictObject({ from: timestampInputSchema, to: timestampInputSchema, ownerIds: z.optional(z.array(userIdSchema).check(z.maxLength(500))) });
 
-/** A manager's day: overdue first, then today, then what comes next; each section by due time. */
-export interface Agenda {
-  readonly overdue: Task[];
-  readonly today: Task[];
-  readonly upcoming: Task[];
-}
+export type { Agenda, AgendaOptions } from './agenda.js';
 
 /** One owner's load. */
 export interface Workload {
@@ -117,7 +108,7 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
   const type = (await loadTaskTypes(op)).find((t) => t.key === task.type);
   if (!type?.chain) return undefined;
   const chain = type.chain;
-  const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+  const calendar = await loadCalendar(op);
   const from = chain.from === 'deadline' && task.dueAt ? Date.parse(task.dueAt) : op.nowMs;
   const nextType = (await loadTaskTypes(op)).find((t) => t.key === chain.type);
   return {
@@ -192,7 +183,7 @@ export class TaskService {
   /** Reads a task. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Task> {
     const taskId = parseId(id, 'tasks.get');
-    return runRead(this.ctx, (op) => op.requireReadable<Task>('task', taskId));
+    return readRecord<Task>(this.ctx, 'task', taskId);
   }
 
   /** Lists tasks (by due time by default). */
@@ -315,7 +306,7 @@ export class TaskService {
         const types = await loadTaskTypes(op);
         if (!types.some((t) => t.key === parsed.type)) throw validationError('tasks.update', [{ path: ['type'], code: 'invalid_value', message: 'unknown task type' }]);
       }
-      const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+      const calendar = await loadCalendar(op);
       const next = reviseRecord(task, op.now, (d) => {
         const target = d as Record<string, unknown>;
         for (const key of ['subject', 'type', 'priority', 'reminders', 'required', 'allDay', 'dueAt'] as const) if (parsed[key] !== undefined) target[key] = parsed[key];
@@ -362,31 +353,19 @@ export class TaskService {
 
   /**
    * A manager's agenda: overdue open tasks (oldest first), then today's (in the business calendar's
-   * zone), then upcoming until `to` (default a week after today).
+   * zone), then upcoming until `to` (default a week after today). Every section is complete, unless
+   * `limit` asks for pages: then each section holds at most `limit` tasks and `nextCursor`, while any
+   * section has more, continues them all in the same window.
    *
    * @example
    * const { overdue, today, upcoming } = await crm.tasks.agenda({ ownerId: 'anna' });
+   * let page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50 });
+   * while (page.nextCursor) page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50, cursor: page.nextCursor });
+   * @throws CrmError `VALIDATION` for bad options or a cursor of another agenda.
    */
-  async agenda(options: { ownerId?: string; from?: string; to?: string; limit?: number } = {}): Promise<Agenda> {
+  async agenda(options: AgendaOptions = {}): Promise<Agenda> {
     const parsed = parseInput(agendaSchema, options, 'tasks.agenda');
-    return runRead(this.ctx, async (op) => {
-      const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
-      const p = zonedParts(op.nowMs, calendar.timezone);
-      const endOfToday = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day + 1 }, calendar.timezone)).toISOString();
-      const to = parsed.to ?? new Date(Date.parse(endOfToday) + 7 * 86_400_000).toISOString();
-      const from = parsed.from && parsed.from > op.now ? parsed.from : op.now;
-      const limit = parsed.limit ?? 200;
-      const base = [{ op: 'eq' as const, field: 'status', value: 'open' }, ...(parsed.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: parsed.ownerId }] : [])];
-      const section = async (lower: string | undefined, upper: string) => {
-        const filters = [...base, { op: 'lt' as const, field: 'dueAt', value: upper }, ...(lower ? [{ op: 'gte' as const, field: 'dueAt', value: lower }] : [])];
-        return (await op.query<Task>('task', { filter: op.scoped('task', { op: 'and', filters }), sort: [{ field: 'dueAt' }], limit })).rows;
-      };
-      return {
-        overdue: await section(undefined, op.now),
-        today: from < endOfToday ? await section(from, endOfToday < to ? endOfToday : to) : [],
-        upcoming: endOfToday < to ? await section(endOfToday > from ? endOfToday : from, to) : [],
-      };
-    });
+    return runRead(this.ctx, async (op) => readAgenda(op, parsed, await loadCalendar(op)));
   }
 
   /** Load per owner: open, overdue, due in the window, done in the window. Counted in storage. */

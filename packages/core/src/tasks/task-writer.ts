@@ -1,4 +1,5 @@
-import { produce } from 'immer';
+import { loadCalendar } from './calendar-cache.js';
+import { produce } from '../domain/immer.js';
 import { validationError } from '../errors/crm-error.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
@@ -32,7 +33,7 @@ export async function buildTasks(
   /** Parent records not stored yet (a deal created in this operation), whose owner and shares the tasks copy. */
   known: readonly RecordBase[] = [],
 ): Promise<Task[]> {
-  const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+  const calendar = await loadCalendar(op);
   const tasks = drafts.map((draft, i) => {
     const { task, issues } = buildTask(newRecordBase(op.newId('task'), op.tenantId, op.now), draft, calendar, () => op.newId('task'), op.ctx.hooks.recurrence);
     if (!task) throw validationError(context, issues.map((issue) => ({ ...issue, path: [...path, ...(drafts.length > 1 ? [i] : []), ...issue.path] })));

@@ -1,17 +1,40 @@
 import { createCrm, type CreateCrmOptions } from '../crm/create-crm.js';
 import type { CrmFeature, CrmWith } from '../crm/feature.js';
 import { silentLogger } from '../crm/logger.js';
+import { activities, type ActivitiesFeature } from '../activities/activities-feature.js';
+import { assignment, type AssignmentFeature } from '../assignment/assignment-feature.js';
+import { customFields, type CustomFieldsFeature } from '../custom-fields/custom-fields-feature.js';
+import { duplicates, type DuplicatesFeature } from '../duplicates/duplicates-feature.js';
+import { imports, type ImportsFeature } from '../imports/imports-feature.js';
 import { observers, type ObserversFeature } from '../observe/observe-feature.js';
 import { reports, type ReportsFeature } from '../reports/reports-feature.js';
 import { scheduler, type SchedulerFeature } from '../scheduler/scheduler-feature.js';
 import { scoring, type ScoringFeature } from '../scoring/scoring-feature.js';
+import { tasks, type TasksFeature } from '../tasks/tasks-feature.js';
 import { access, type AccessFeature } from '../access/access-feature.js';
 import { createMemoryStorage, type MemoryStorage } from '../storage/memory-storage.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
 
 /** The features a test crm has unless `features` says otherwise: all of them. */
-export type AllFeatures = readonly [ReportsFeature, ScoringFeature, SchedulerFeature, ObserversFeature, AccessFeature];
+export type AllFeatures = readonly [
+  TasksFeature,
+  ActivitiesFeature,
+  AssignmentFeature,
+  CustomFieldsFeature,
+  DuplicatesFeature,
+  ImportsFeature,
+  ReportsFeature,
+  ScoringFeature,
+  SchedulerFeature,
+  ObserversFeature,
+  AccessFeature,
+];
+
+/** Every feature of `@crmkit/core`, in an order that satisfies their dependencies. */
+export function allFeatures(): AllFeatures {
+  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers(), access()];
+}
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
   /** Start time of the fake clock (default `2026-01-05T09:00:00.000Z`). */
@@ -29,8 +52,8 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
 
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
- * tenant `test`, actor `tester`, silent logger, and every feature (reports, scoring, scheduler,
- * observers, access) unless `features` lists fewer.
+ * tenant `test`, actor `tester`, silent logger, and every feature (tasks, activities, assignment,
+ * custom fields, duplicates, imports, reports, scoring, scheduler, observers, access) unless `features` lists fewer.
  *
  * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.
  * @returns The crm with handles to its fake clock and storage.
@@ -52,7 +75,7 @@ export async function createTestCrm<const F extends readonly CrmFeature[] = AllF
     ...crmOptions,
     storage,
     clock,
-    features: (features ?? [reports(), scoring(), scheduler(), observers(), access()]) as unknown as F,
+    features: (features ?? allFeatures()) as unknown as F,
   });
   return { crm: crm as CrmWith<F>, clock, storage };
 }

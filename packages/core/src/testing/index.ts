@@ -2,7 +2,7 @@
 // No vitest here (the adapter suites are in @crmkit/core/testing/conformance); the arbitraries need
 // fast-check, an optional peer of @crmkit/core.
 export { createFakeClock, type FakeClock } from './fake-clock.js';
-export { createTestCrm, type TestCrm, type CreateTestCrmOptions, type AllFeatures } from './create-test-crm.js';
+export { createTestCrm, allFeatures, type TestCrm, type CreateTestCrmOptions, type AllFeatures } from './create-test-crm.js';
 export {
   arbitraries,
   leadArb,

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
-import { LIMITS } from '../schema/primitives.js';
-import { recordRefSchema, refKey, type RecordRef } from '../schema/record.js';
+import { LIMITS, int } from '../schema/primitives.js';
+import { recordRefSchema, refKey, type RecordBase, type RecordRef } from '../schema/record.js';
 import type { Contact } from '../schema/contact.js';
 import type { Deal } from '../schema/deal.js';
 import type { EventField } from '../storage/crm-schema.js';
@@ -23,31 +23,45 @@ export interface TimelineOptions {
 
 const optionsSchema = z.strictObject({
   types: z.optional(z.array(z.string().check(z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'must be an event type like "deal.won"'))).check(z.minLength(1), z.maxLength(100))),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
   cursor: z.optional(z.string()),
 });
 
-/** All `type:id` keys whose events belong on a record's timeline. */
+/** Ids per lookup page while collecting a timeline's keys (pages only bound memory per call: all are read). */
+const KEY_PAGE = 1000;
+
+/**
+ * All `type:id` keys whose events belong on a record's timeline — every one, however many deals or
+ * contacts a company has. Throws `NOT_FOUND` for a record the tenant never had (removed ones keep
+ * their history).
+ */
 async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
+  const { record, removed } = await op.requireHistory<Contact | Deal | RecordBase>(ref.type, ref.id);
+  // In a view the record must be readable; a removed one only by those who read every record of its kind.
+  if (op.guard && (removed ? !op.guard.reachesAll(ref.type, 'read') : !op.guard.canRead(ref.type, record))) throw notFound(ref.type, ref.id);
   const keys = new Set([refKey(ref)]);
-  const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.size < LIMITS.ids && keys.add(`${type}:${id}`));
+  const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.add(`${type}:${id}`));
   const ids = async (entity: string, filter: Filter) => {
     const out: string[] = [];
     let after: string | undefined;
     do {
       // Only related records the principal may read bring their history in.
-      const page = await op.query(entity, { filter: op.scoped(entity, filter), sort: [{ field: 'id' }], limit: 500, ...(after ? { after } : {}) });
-      out.push(...page.rows.map((r) => r.id));
-      after = out.length < LIMITS.ids ? page.nextCursor : undefined;
+      const page = await op.query(entity, { filter: op.scoped(entity, filter), sort: [{ field: 'id' }], limit: KEY_PAGE, ...(after ? { after } : {}) });
+      for (const row of page.rows) out.push(row.id);
+      after = page.nextCursor;
     } while (after);
     return out;
+  };
+  // The lead a record came from, when the principal may read it (a removed one: when it reads every lead).
+  const readableLead = async (leadId: string | undefined): Promise<string | undefined> => {
+    if (!leadId || !op.guard) return leadId;
+    const lead = await op.get('lead', leadId);
+    return (lead ? op.guard.canRead('lead', lead) : op.guard.reachesAll('lead', 'read')) ? leadId : undefined;
   };
   switch (ref.type) {
     case 'contact': {
       // The leads the contact came from: their history before conversion is the contact's too.
-      const contact = await op.get<Contact>('contact', ref.id);
-      const lead = contact?.leadId ? await op.get('lead', contact.leadId) : undefined;
-      if (lead && (!op.guard || op.guard.canRead('lead', lead))) add('lead', [lead.id]);
+      add('lead', [await readableLead((record as Contact).leadId)]);
       add('lead', await ids('lead', { op: 'eq', field: 'converted.contactId', value: ref.id }));
       // Deals linked later still bring their whole history.
       add('deal', await ids('deal', { op: 'eq', field: 'contactId', value: ref.id }));
@@ -58,12 +72,9 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
       add('deal', await ids('deal', { op: 'eq', field: 'companyId', value: ref.id }));
       add('lead', await ids('lead', { op: 'eq', field: 'converted.companyId', value: ref.id }));
       break;
-    case 'deal': {
-      const deal = await op.get<Deal>('deal', ref.id);
-      const lead = deal?.leadId ? await op.get('lead', deal.leadId) : undefined;
-      if (lead && (!op.guard || op.guard.canRead('lead', lead))) add('lead', [lead.id]);
+    case 'deal':
+      add('lead', [await readableLead((record as Deal).leadId)]);
       break;
-    }
   }
   return [...keys];
 }
@@ -72,6 +83,8 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
  * Reads a record's timeline: every event about it and the records around it (a contact's leads,
  * a company's contacts, deals and activities), newest first, paginated. Works for removed records too:
  * history stays.
+ *
+ * @throws CrmError `NOT_FOUND` for a record the tenant never had; `VALIDATION` for a bad ref or options.
  */
 export async function readTimeline(ctx: CrmContext, ref: RecordRef, options: TimelineOptions = {}): Promise<Page<CrmEvent>> {
   return (await readTimelineWithKeys(ctx, ref, options)).page;
@@ -82,20 +95,21 @@ export async function readTimelineWithKeys(ctx: CrmContext, ref: RecordRef, opti
   const target = parseInput(recordRefSchema, ref, 'timeline');
   const opts = parseInput(optionsSchema, options, 'timeline');
   return runRead(ctx, async (op) => {
-    if (op.guard) {
-      // The record must be readable; a removed one only by those who read every record of its kind.
-      const row = await op.get(target.type, target.id);
-      if (row ? !op.guard.canRead(target.type, row) : !op.guard.reachesAll(target.type, 'read')) throw notFound(target.type, target.id);
-    }
     const keys = await timelineKeys(op, target);
-    const filters: Filter[] = [{ op: 'containsAny', field: 'refs', values: keys }];
-    if (opts.types) filters.push({ op: 'in', field: 'type', values: opts.types });
-    const page = (await listRecords(op, 'event', {
-      where: filters.length === 1 ? filters[0] : { op: 'and', filters },
-      orderBy: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
-      limit: opts.limit,
-      cursor: opts.cursor,
-    }, 'timeline')) as unknown as Page<CrmEvent>;
+    // The keys are ours, not the caller's: an internal filter, not held to the 1000-value limit of caller filters.
+    const page = (await listRecords(
+      op,
+      'event',
+      {
+        ...(opts.types ? { where: { op: 'in', field: 'type', values: opts.types } } : {}),
+        orderBy: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+        limit: opts.limit,
+        cursor: opts.cursor,
+      },
+      'timeline',
+      undefined,
+      { op: 'containsAny', field: 'refs', values: keys },
+    )) as unknown as Page<CrmEvent>;
     return { page, keys };
   });
 }

@@ -3,6 +3,7 @@ import { createCrm, createMemoryStorage, isCrmError, silentLogger, type StorageA
 import type { StorageTx } from '@crmkit/core/storage';
 import { access } from '@crmkit/core/access';
 import { reports } from '@crmkit/core/reports';
+import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 import { VIEW_PROJECTIONS } from '../../src/access/view-projection.js';
 
@@ -37,6 +38,7 @@ function countingStorage() {
       return inner.transaction(mode, (tx) => fn(wrap(tx)));
     },
     onChange: (l) => inner.onChange(l),
+    ensureIndexes: (specs) => inner.ensureIndexes(specs),
     close: () => inner.close(),
   };
   return { storage, counts, inner };
@@ -162,7 +164,7 @@ describe('views of a crm', () => {
       defaultRoles: ['rep'],
     });
     const anna = crm.as({ userId: 'anna' });
-    const dupes = await anna.leads.findDuplicates({ name: 'Ada Lovelace', email: 'ada@analytical.co.uk' });
+    const dupes = await anna.duplicates.find({ name: 'Ada Lovelace', email: 'ada@analytical.co.uk' });
     expect(dupes.every((d) => !('email' in d.record))).toBe(true);
     expect(dupes.length).toBeGreaterThan(0);
     expect(dupes.flatMap((d) => d.reasons.map((r) => r.kind))).not.toContain('email');
@@ -217,14 +219,14 @@ describe('views of a crm', () => {
       }
       for (const method of methods) if (!(method in table) && !method.startsWith('run') && !['arm', 'wake', 'deliver', 'readSetting', 'changeShares'].includes(method)) missing.push(`${path}.${method}`);
     }
-    const apis = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks', 'reports', 'scoring', 'scheduler'];
+    const apis = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks', 'duplicates', 'imports', 'reports', 'scoring', 'scheduler'];
     expect(apis.filter((a) => !(a in VIEW_PROJECTIONS))).toEqual([]);
     expect(missing, missing.join(', ')).toEqual([]);
   });
 
-  it('a task created without reports feature still follows its deal; reports-only crm works through views', async () => {
+  it('a task created in a crm with only the features it needs still follows its deal', async () => {
     const clock = createFakeClock();
-    const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 't', clock, logger: silentLogger, features: [access(), reports()] });
+    const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 't', clock, logger: silentLogger, features: [tasks(), access(), reports()] });
     await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
     const deal = await crm.deals.create({ title: 'x', ownerId: 'anna' });
     const task = await crm.tasks.create({ subject: 'y', dueAt: '2026-03-01T10:00:00Z', dealId: deal.id, ownerId: 'ben' });

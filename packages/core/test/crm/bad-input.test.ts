@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isCrmError, type Crm } from '@crmkit/core';
+import { isCrmError } from '@crmkit/core';
 import { createTestCrm, type TestCrm } from '@crmkit/core/testing';
 
 /** Values wrong for every field, whatever its type. */
@@ -15,7 +15,7 @@ function poisonFor(valid: unknown): unknown[] {
   return [...ALWAYS_BAD, 'x'.repeat(100_001), 42, new Date()];
 }
 
-type Call = (crm: Crm, input: unknown) => Promise<unknown>;
+type Call = (crm: TestCrm['crm'], input: unknown) => Promise<unknown>;
 
 interface Target {
   readonly name: string;
@@ -38,7 +38,7 @@ const targets = (): Target[] => [
   { name: 'leads.qualify', call: (c, x) => c.leads.qualify(ids.lead, any(x)), valid: { version: 1 } },
   { name: 'leads.disqualify', call: (c, x) => c.leads.disqualify(ids.lead, any(x)), valid: { reason: 'no', version: 1 } },
   { name: 'leads.convert', call: (c, x) => c.leads.convert(ids.lead, any(x)), valid: { createCompany: false, deal: { title: 'x' } } },
-  { name: 'leads.findDuplicates', call: (c, x) => c.leads.findDuplicates(any(x)), valid: { email: 'a@b.co', name: 'x' } },
+  { name: 'duplicates.find', call: (c, x) => c.duplicates.find(any(x)), valid: { email: 'a@b.co', name: 'x' } },
   { name: 'leads.remove', call: (c, x) => c.leads.remove(ids.lead, any(x)), valid: { version: 1 } },
   { name: 'contacts.create', call: (c, x) => c.contacts.create(any(x)), valid: { name: 'Bo', phone: '+1 555 0100', companyId: 'co_x' } },
   { name: 'contacts.update', call: (c, x) => c.contacts.update(ids.contact, any(x)), valid: { name: 'Bo', version: 1 } },
@@ -52,7 +52,7 @@ const targets = (): Target[] => [
   { name: 'deals.list', call: (c, x) => c.deals.list(any(x)), valid: { where: { op: 'gte', field: 'value.amount', value: 1 }, limit: 3 } },
   { name: 'deals.aggregate', call: (c, x) => c.deals.aggregate(any(x)), valid: { groupBy: ['stageKey'], metrics: { n: { fn: 'count' } } } },
   { name: 'deals.board', call: (c, x) => c.deals.board(ids.pipeline, any(x)), valid: { limitPerStage: 5 } },
-  { name: 'deals.createMany', call: (c, x) => c.deals.createMany(any([x])), valid: { title: 'D', value: { amount: 1, currency: 'EUR' } } },
+  { name: 'imports.deals', call: (c, x) => c.imports.deals(any([x])), valid: { title: 'D', value: { amount: 1, currency: 'EUR' } } },
   { name: 'deals.remove', call: (c, x) => c.deals.remove(ids.deal, any(x)), valid: { version: 1 } },
   { name: 'pipelines.create', call: (c, x) => c.pipelines.create(any(x)), valid: { name: 'P', stages: [{ key: 'a', name: 'A', probability: 10, rottenDays: 3 }], settings: { allowSkip: false } } },
   { name: 'pipelines.get', call: (c, x) => c.pipelines.get(any(x)) },
@@ -114,7 +114,7 @@ describe('bad input never escapes as anything but CrmError, and writes nothing',
           const input = { ...valid, [field]: poison };
           const error = await outcome(target.call, input);
           if (!isCrmError(error, 'VALIDATION')) throw new Error(`${target.name} accepted ${field} = ${String(poison).slice(0, 40)}: ${String(error)}`);
-          expect(error.details.issues.some((i) => i.path[0] === field || (target.name === 'deals.createMany' && i.path[1] === field))).toBe(true);
+          expect(error.details.issues.some((i) => i.path[0] === field || (target.name === 'imports.deals' && i.path[1] === field))).toBe(true);
           expect(t.storage.snapshot()).toEqual(before);
         }),
         { numRuns: 80 },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, silentLogger, where, type CrmEvent, type StorageAdapter } from '@crmkit/core';
+import { customFields } from '@crmkit/core/custom-fields';
+import { duplicates } from '@crmkit/core/duplicates';
 import { createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError } from '../helpers.js';
 
@@ -92,8 +94,8 @@ describe('events', () => {
 describe('tenant isolation', () => {
   it('a crm instance can neither read nor change another tenant’s records', async () => {
     const storage = createMemoryStorage();
-    const acme = await createCrm({ storage, tenantId: 'acme', closeStorage: false, logger: silentLogger });
-    const globex = await createCrm({ storage, tenantId: 'globex', closeStorage: false, logger: silentLogger });
+    const acme = await createCrm({ storage, tenantId: 'acme', closeStorage: false, logger: silentLogger, features: [customFields(), duplicates()] });
+    const globex = await createCrm({ storage, tenantId: 'globex', closeStorage: false, logger: silentLogger, features: [duplicates()] });
     await acme.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
     await globex.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
     const contact = await acme.contacts.create({ id: 'shared-id', name: 'Acme person' });
@@ -106,10 +108,11 @@ describe('tenant isolation', () => {
     await expectCrmError(globex.leads.convert(lead.id), 'NOT_FOUND');
     await expectCrmError(globex.deals.create({ title: 'x', contactId: contact.id }), 'VALIDATION');
     await expectCrmError(globex.deals.create({ title: 'x', custom: { tier: 'gold' } }), 'VALIDATION');
-    expect((await globex.leads.findDuplicates({ email: 'x@acme.com' })).length).toBe(0);
+    expect((await globex.duplicates.find({ email: 'x@acme.com' })).length).toBe(0);
     expect((await globex.contacts.list()).items).toEqual([]);
     expect((await globex.eventLog.list()).items.every((e) => e.tenantId === 'globex')).toBe(true);
-    expect((await globex.timeline({ type: 'contact', id: contact.id })).items).toEqual([]);
+    // Another tenant's record does not exist here: its timeline is NOT_FOUND, not an empty page.
+    await expectCrmError(globex.timeline({ type: 'contact', id: contact.id }), 'NOT_FOUND');
 
     const own = await globex.contacts.create({ id: 'shared-id', name: 'Globex person' });
     expect(own.name).toBe('Globex person');

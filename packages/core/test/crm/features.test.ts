@@ -4,6 +4,7 @@ import { observers } from '@crmkit/core/observe';
 import { reports } from '@crmkit/core/reports';
 import { scheduler } from '@crmkit/core/scheduler';
 import { scoring } from '@crmkit/core/scoring';
+import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError } from '../helpers.js';
 
@@ -16,7 +17,7 @@ describe('features', () => {
     expect(plain.reports).toBeUndefined();
     expect('scheduler' in plain || 'observe' in plain || 'scoring' in plain).toBe(false);
 
-    const full = await createCrm({ ...base, storage: createMemoryStorage(), features: [reports(), scoring(), scheduler({ batchSize: 5 }), observers()] });
+    const full = await createCrm({ ...base, storage: createMemoryStorage(), features: [tasks(), reports(), scoring(), scheduler({ batchSize: 5 }), observers()] });
     expect(Object.keys(full)).toEqual(expect.arrayContaining(['reports', 'scoring', 'scheduler', 'observe']));
     expect(typeof full.reports.funnel).toBe('function');
     expect(typeof full.scoring.score).toBe('function');
@@ -55,7 +56,7 @@ describe('features', () => {
 
   it('close() stops a running scheduler', async () => {
     const clock = createFakeClock('2026-03-02T08:00:00.000Z');
-    const crm = await createCrm({ ...base, storage: createMemoryStorage(), clock, features: [scheduler()] });
+    const crm = await createCrm({ ...base, storage: createMemoryStorage(), clock, features: [tasks(), scheduler()] });
     crm.scheduler.start();
     expect(crm.scheduler.running).toBe(true);
     await crm.close();
@@ -72,14 +73,14 @@ describe('features', () => {
     const hook = { recurrence: { checkRule: () => [], firstOccurrence: () => undefined, nextOccurrence: () => undefined } };
     const clash: CrmFeature = { key: 'other', setup: () => ({ api: () => ({}), hooks: hook }) };
     const clashing = createMemoryStorage();
-    await expectCrmError(createCrm({ ...base, storage: clashing, features: [scheduler(), clash] }), 'VALIDATION');
+    await expectCrmError(createCrm({ ...base, storage: clashing, features: [tasks(), scheduler(), clash] }), 'VALIDATION');
     // No crm came out of the call: the storage it opened is closed again.
     await expectCrmError(clashing.transaction('r', async () => undefined), 'CLOSED');
   });
 
   describe('recurring tasks need the scheduler feature', () => {
     it('creating or re-ruling a recurring task without it is a VALIDATION naming the feature, and writes nothing', async () => {
-      const { crm, storage } = await createTestCrm({ features: [] });
+      const { crm, storage } = await createTestCrm({ features: [tasks()] });
       const before = storage.snapshot();
       const error = await expectCrmError(crm.tasks.create({ subject: 'Weekly', dueAt: '2026-03-02T09:00:00Z', recurrence: 'FREQ=WEEKLY' }), 'VALIDATION');
       expect(error.details.issues).toEqual([expect.objectContaining({ path: ['recurrence'], code: 'feature_required' })]);
@@ -97,9 +98,9 @@ describe('features', () => {
       const storage = createMemoryStorage();
       const clock = createFakeClock('2026-03-01T08:00:00.000Z');
       const options = { ...base, storage, clock, closeStorage: false } as const;
-      const withFeature = await createCrm({ ...options, features: [scheduler()] });
+      const withFeature = await createCrm({ ...options, features: [tasks(), scheduler()] });
       const first = await withFeature.tasks.create({ subject: 'Weekly', dueAt: '2026-03-02T09:00:00Z', recurrence: 'FREQ=WEEKLY;COUNT=3' });
-      const without = await createCrm(options);
+      const without = await createCrm({ ...options, features: [tasks()] });
       const before = storage.snapshot();
       const error = await expectCrmError(without.tasks.complete(first.id), 'RULE_VIOLATION');
       expect(error.details.violations[0]).toMatchObject({ rule: 'recurrence.featureMissing', data: { taskId: first.id } });
@@ -121,6 +122,7 @@ describe('features', () => {
   it('createTestCrm enables every feature unless told otherwise', async () => {
     const { crm } = await createTestCrm();
     expect([typeof crm.reports, typeof crm.scoring, typeof crm.scheduler, typeof crm.observe]).toEqual(['object', 'object', 'object', 'object']);
+    expect([typeof crm.tasks, typeof crm.calendar, typeof crm.activities, typeof crm.assignment, typeof crm.customFields]).toEqual(['object', 'object', 'object', 'object', 'object']);
     const { crm: bare } = await createTestCrm({ features: [reports()] });
     expect(typeof bare.reports.forecast).toBe('function');
     // @ts-expect-error only the features given

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { where } from '@crmkit/core';
+import { createCrm, createMemoryStorage, where } from '@crmkit/core';
+import type { RuntimeIndexSpec } from '@crmkit/core/storage';
+import { customFields } from '@crmkit/core/custom-fields';
 import { createTestCrm } from '@crmkit/core/testing';
 import { crmWithPipeline, expectCrmError, expectUnchanged, issuePaths } from '../helpers.js';
 
@@ -84,11 +86,13 @@ describe('custom fields', () => {
 describe('configuration across processes', () => {
   it('sees custom fields and calendars defined by another process that sends no change events', async () => {
     const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+    const { customFields } = await import('@crmkit/core/custom-fields');
+    const { tasks } = await import('@crmkit/core/tasks');
     const shared = createMemoryStorage();
     // Another process on the same database: its commits never reach this process's onChange.
     const deaf = { ...shared, open: shared.open, transaction: shared.transaction, close: async () => {}, onChange: () => () => {} };
-    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
-    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false });
+    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields(), tasks()] });
+    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields(), tasks()] });
     await here.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
     await here.deals.create({ title: 'warms the cache' });
     await there.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'text' });
@@ -97,5 +101,54 @@ describe('configuration across processes', () => {
     await here.calendar.get();
     await there.calendar.set({ timezone: 'Asia/Tokyo', workingDays: [1, 2, 3, 4, 5], workingHours: [{ start: '09:00', end: '18:00' }], holidays: [] });
     expect((await here.calendar.get()).timezone).toBe('Asia/Tokyo');
+  });
+});
+
+describe('indexed custom fields', () => {
+  /** Memory storage that records what `ensureIndexes` was asked. */
+  function recording() {
+    const storage = createMemoryStorage();
+    const asked: RuntimeIndexSpec[][] = [];
+    const ensure = storage.ensureIndexes.bind(storage);
+    storage.ensureIndexes = async (indexes) => {
+      asked.push([...indexes]);
+      return ensure(indexes);
+    };
+    return { storage, asked };
+  }
+
+  it('asks storage for an index when a field is defined or turned indexed, and at every start', async () => {
+    const { storage, asked } = recording();
+    const crm = await createCrm({ storage, tenantId: 't1', closeStorage: false, features: [customFields()] });
+    await crm.customFields.define({ entity: 'deal', key: 'region', label: 'Region', type: 'select', options: [{ value: 'north' }], indexed: true });
+    await crm.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'money', indexed: true });
+    await crm.customFields.define({ entity: 'lead', key: 'score', label: 'Score', type: 'number' });
+    expect(asked).toEqual([[{ entity: 'deal', field: 'custom.region', type: 'string' }], [{ entity: 'deal', field: 'custom.budget.amount', type: 'number' }]]);
+    const updated = await crm.customFields.update('lead', 'score', { indexed: true });
+    expect(updated.indexed).toBe(true);
+    expect(asked[2]).toEqual([{ entity: 'lead', field: 'custom.score', type: 'number' }]);
+    await crm.close();
+    asked.length = 0;
+    const again = await createCrm({ storage, tenantId: 't1', closeStorage: false, features: [customFields()] });
+    expect(asked).toEqual([
+      [
+        { entity: 'deal', field: 'custom.budget.amount', type: 'number' },
+        { entity: 'deal', field: 'custom.region', type: 'string' },
+        { entity: 'lead', field: 'custom.score', type: 'number' },
+      ],
+    ]);
+    await again.close();
+  });
+
+  it('refuses to index a multiselect field, on define and on update, writing nothing', async () => {
+    const t = await crmWithPipeline();
+    const before = t.storage.snapshot();
+    const error = await expectCrmError(t.crm.customFields.define({ entity: 'deal', key: 'modules', label: 'Modules', type: 'multiselect', options: [{ value: 'crm' }], indexed: true }), 'VALIDATION');
+    expect(issuePaths(error)).toEqual(['indexed']);
+    expectUnchanged(t, before);
+    await t.crm.customFields.define({ entity: 'deal', key: 'modules', label: 'Modules', type: 'multiselect', options: [{ value: 'crm' }] });
+    const after = t.storage.snapshot();
+    expect(issuePaths(await expectCrmError(t.crm.customFields.update('deal', 'modules', { indexed: true }), 'VALIDATION'))).toEqual(['indexed']);
+    expectUnchanged(t, after);
   });
 });

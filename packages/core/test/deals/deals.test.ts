@@ -102,7 +102,7 @@ describe('deals', () => {
     const t = await crmWithPipeline();
     const contact = await t.crm.contacts.create({ name: 'Buyer' });
     const progress: number[] = [];
-    const deals = await t.crm.deals.createMany(
+    const deals = await t.crm.imports.deals(
       Array.from({ length: 2500 }, (_, i) => ({ title: `Deal ${i}`, contactId: contact.id, value: { amount: i, currency: 'EUR' } })),
       { onProgress: (done) => progress.push(done) },
     );
@@ -111,9 +111,9 @@ describe('deals', () => {
     const count = await t.crm.deals.aggregate({ metrics: { n: { fn: 'count' } } });
     expect(count[0]!.values.n).toBe(2500);
     const before = t.storage.snapshot();
-    const bad = await expectCrmError(t.crm.deals.createMany([{ title: 'ok' }, { title: '' }, { title: 'x', contactId: 'ctc_nope' }]), 'VALIDATION');
+    const bad = await expectCrmError(t.crm.imports.deals([{ title: 'ok' }, { title: '' }, { title: 'x', contactId: 'ctc_nope' }]), 'VALIDATION');
     expect(issuePaths(bad)).toEqual(['1.title']);
-    const missing = await expectCrmError(t.crm.deals.createMany([{ title: 'ok' }, { title: 'x', contactId: 'ctc_nope' }]), 'VALIDATION');
+    const missing = await expectCrmError(t.crm.imports.deals([{ title: 'ok' }, { title: 'x', contactId: 'ctc_nope' }]), 'VALIDATION');
     expect(issuePaths(missing)).toEqual(['1.contactId']);
     expectUnchanged(t, before);
   });

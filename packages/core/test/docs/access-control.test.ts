@@ -4,8 +4,9 @@ import { expect, it } from 'vitest';
 import * as core from '@crmkit/core';
 import * as accessEntry from '@crmkit/core/access';
 import * as reportsEntry from '@crmkit/core/reports';
+import * as tasksEntry from '@crmkit/core/tasks';
 
-const modules: Record<string, unknown> = { '@crmkit/core': core, '@crmkit/core/access': accessEntry, '@crmkit/core/reports': reportsEntry };
+const modules: Record<string, unknown> = { '@crmkit/core': core, '@crmkit/core/access': accessEntry, '@crmkit/core/reports': reportsEntry, '@crmkit/core/tasks': tasksEntry };
 
 /** Drops TypeScript-only syntax the guide's snippets use, so `new Function` can run them. */
 function stripTypes(code: string): string {

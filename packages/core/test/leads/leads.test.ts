@@ -161,14 +161,14 @@ describe('duplicate detection', () => {
     const contact = await crm.contacts.create({ name: 'Jon Smyth', email: 'jonsmith+promo@googlemail.com' });
     const company = await crm.companies.create({ name: 'Smith & Sons', domain: 'smithsons.com' });
     await crm.contacts.create({ name: 'Unrelated Person', email: 'x@y.org' });
-    const found = await crm.leads.findDuplicates({ name: 'John Smith', email: 'JonSmith@gmail.com', phone: '8 (912) 345-67-89' });
+    const found = await crm.duplicates.find({ name: 'John Smith', email: 'JonSmith@gmail.com', phone: '8 (912) 345-67-89' });
     expect(found.map((c) => [c.entity, c.record.id])).toEqual([
       ['lead', lead.id],
       ['contact', contact.id],
     ]);
     expect(found[0]!.reasons.map((r) => r.kind)).toEqual(['email', 'phone', 'name']);
     expect(found[0]!.score).toBeGreaterThan(found[1]!.score);
-    const byDomain = await crm.leads.findDuplicates({ email: 'boss@smithsons.com', companyName: 'Smith and Sons' });
+    const byDomain = await crm.duplicates.find({ email: 'boss@smithsons.com', companyName: 'Smith and Sons' });
     expect(byDomain.map((c) => c.record.id)).toEqual([company.id]);
   });
 
@@ -176,10 +176,10 @@ describe('duplicate detection', () => {
     const { crm } = await createTestCrm();
     const a = await crm.leads.create({ name: 'Kim Park', phone: '+1 415 555 0100' });
     const b = await crm.leads.create({ name: 'Kim Park', phone: '(415) 555-0100' });
-    const found = await crm.leads.findDuplicates(a.id);
+    const found = await crm.duplicates.find(a.id);
     expect(found.map((c) => c.record.id)).toEqual([b.id]);
-    expect(await crm.leads.findDuplicates(a.id, { entities: ['contact'] })).toEqual([]);
-    await expectCrmError(crm.leads.findDuplicates({}), 'VALIDATION');
-    await expectCrmError(crm.leads.findDuplicates(a.id, { minScore: 2 }), 'VALIDATION');
+    expect(await crm.duplicates.find(a.id, { entities: ['contact'] })).toEqual([]);
+    await expectCrmError(crm.duplicates.find({}), 'VALIDATION');
+    await expectCrmError(crm.duplicates.find(a.id, { minScore: 2 }), 'VALIDATION');
   });
 });

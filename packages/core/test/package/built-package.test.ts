@@ -86,19 +86,25 @@ const { reports } = await import('@crmkit/core/reports');
 const { scoring } = await import('@crmkit/core/scoring');
 const { scheduler } = await import('@crmkit/core/scheduler');
 const { observers } = await import('@crmkit/core/observe');
+const { tasks } = await import('@crmkit/core/tasks');
+const { activities } = await import('@crmkit/core/activities');
+const { assignment } = await import('@crmkit/core/assignment');
+const { customFields } = await import('@crmkit/core/custom-fields');
+const { duplicates } = await import('@crmkit/core/duplicates');
+const { imports } = await import('@crmkit/core/imports');
 const storage = await import('@crmkit/core/storage');
 const { crm } = await testing.createTestCrm();
 let error;
 try { await crm.deals.get('missing'); } catch (e) { error = e; }
-const crm2 = await core.createCrm({ storage: core.createMemoryStorage(), tenantId: 't', features: [reports(), scoring(), scheduler(), observers()] });
+const crm2 = await core.createCrm({ storage: core.createMemoryStorage(), tenantId: 't', features: [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers()] });
 console.log(JSON.stringify({
   instance: error instanceof core.CrmError,
   code: error.code,
-  features: [typeof crm2.reports.funnel, typeof crm2.scoring.score, typeof crm2.scheduler.tick, typeof crm2.observe.deal],
+  features: [typeof crm2.reports.funnel, typeof crm2.scoring.score, typeof crm2.scheduler.tick, typeof crm2.observe.deal, typeof crm2.tasks.create, typeof crm2.calendar.get, typeof crm2.activities.log, typeof crm2.assignment.assign, typeof crm2.customFields.define, typeof crm2.duplicates.find, typeof crm2.imports.deals],
   schema: storage.CRM_STORAGE_SCHEMA.version > 0,
 }));`,
     );
-    expect(result).toEqual({ instance: true, code: 'NOT_FOUND', features: ['function', 'function', 'function', 'function'], schema: true });
+    expect(result).toEqual({ instance: true, code: 'NOT_FOUND', features: Array(11).fill('function'), schema: true });
   });
 
   it('isCrmError and instanceof recognise errors of another copy of the package (ESM and CJS in one app)', () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, silentLogger, where, type CrmEvent, type StorageAdapter, type Task } from '@crmkit/core';
 import { scheduler, taskNotices } from '@crmkit/core/scheduler';
+import { tasks as tasksFeature } from '@crmkit/core/tasks';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 
 const MIN = 60_000;
@@ -78,7 +79,7 @@ describe('scheduler', () => {
   });
 
   it('start() sleeps until the next computed wake-up and wakes early on local changes; stop() stops', async () => {
-    const { crm, clock } = await createTestCrm({ now: '2026-03-02T08:00:00.000Z', features: [scheduler({ maxSleepMs: 12 * HOUR })] });
+    const { crm, clock } = await createTestCrm({ now: '2026-03-02T08:00:00.000Z', features: [tasksFeature(), scheduler({ maxSleepMs: 12 * HOUR })] });
     const fired: string[] = [];
     crm.on('task.due', (e) => fired.push(`${e.data.subject}@${new Date(clock.now()).toISOString().slice(11, 16)}`));
     await crm.tasks.create({ subject: 'A', dueAt: '2026-03-02T10:00:00Z' });
@@ -136,7 +137,7 @@ describe('scheduler', () => {
               ),
           };
           const boot = async () => {
-            const crm = await createCrm({ storage: flaky, tenantId: 't', clock, logger: silentLogger, random: { seed: 3 }, closeStorage: false, features: [scheduler()] });
+            const crm = await createCrm({ storage: flaky, tenantId: 't', clock, logger: silentLogger, random: { seed: 3 }, closeStorage: false, features: [tasksFeature(), scheduler()] });
             crm.on('*', (e) => {
               const key = (e.data as { key?: string }).key;
               if (key && !crashing) handled.set(key, (handled.get(key) ?? 0) + 1);

@@ -10,7 +10,8 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
  */
 const FINGERPRINTS: Record<number, string> = {
   4: '9bf2e3f64c074bb2',
-  5: 'eb96d22ea7ea15c0',
+  5: 'dab132c49c52101b',
+  6: '7464113b1871423c',
 };
 
 it('the storage schema changes only together with its version', () => {

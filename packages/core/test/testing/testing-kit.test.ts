@@ -30,7 +30,7 @@ describe('arbitraries', () => {
     it(`${name} records are valid against the ${name} schema`, () => {
       fc.assert(
         fc.property((arb as (o: { tenantId: string }) => fc.Arbitrary<unknown>)({ tenantId: 'tx' }), (record) => {
-          const result = schemas[name as keyof typeof schemas].safeParse(record);
+          const result = schemas[name as keyof typeof schemas]().safeParse(record);
           if (!result.success) throw new Error(JSON.stringify(result.error.issues));
           expect((record as { tenantId: string }).tenantId).toBe('tx');
         }),

@@ -34,7 +34,7 @@ describeStorageConformance(
   'indexeddb (chromium)',
   () => {
     const options = env.options();
-    return { adapter: createIndexedDbStorage(options), reopen: async () => createIndexedDbStorage(options) };
+    return { adapter: createIndexedDbStorage(options), reopen: async () => createIndexedDbStorage(options), peer: () => createIndexedDbStorage(options) };
   },
   createIndexedDbStorage({ name: 'capabilities' }).capabilities,
 );

@@ -1,25 +1,12 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { alias } from '../../../../vitest.shared.js';
 
-/** The Chromium the tests start (Debian's `chromium` package); override with CRMKIT_CHROMIUM. */
-export const CHROMIUM = process.env.CRMKIT_CHROMIUM ?? '/usr/bin/chromium';
+export { launchChromium } from '@crmkit/test-support/chromium';
 
 /** Pages load from this origin; Playwright serves it from memory (no server, no network). localhost is a secure context. */
 export const ORIGIN = 'http://localhost:4173';
-
-export const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-];
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -47,14 +34,6 @@ export async function bundle(entry: string): Promise<string> {
     logLevel: 'silent',
   });
   return result.outputFiles[0]!.text;
-}
-
-/** Starts headless Chromium; fails with the install command when it is missing. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CRMKIT_CHROMIUM`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
 }
 
 /** A browser context whose origin serves `html` at `/` and the bundle at `/bundle.js`. */

@@ -64,20 +64,19 @@ export async function eventually(check: () => void, ms = 3000): Promise<void> {
   }
 }
 
-/** A factory that remembers the connections it opened, so a test can force-close the adapter's. */
-export function spyFactory(factory: IDBFactory): { factory: IDBFactory; opened: IDBDatabase[] } {
+/**
+ * Remembers the connections the global IndexedDB factory opens (the adapter opens through it), so a
+ * test can force-close the adapter's; `restore` removes the spy.
+ */
+export function spyOpens(factory: IDBFactory): { opened: IDBDatabase[]; restore(): void } {
   const opened: IDBDatabase[] = [];
-  const spy = {
-    open(name: string, version?: number) {
-      const request = factory.open(name, version);
-      request.addEventListener('success', () => opened.push(request.result));
-      return request;
-    },
-    deleteDatabase: (name: string) => factory.deleteDatabase(name),
-    cmp: (a: unknown, b: unknown) => factory.cmp(a, b),
-    databases: () => factory.databases(),
+  const open = factory.open;
+  factory.open = function (this: IDBFactory, name: string, version?: number) {
+    const request = open.call(this, name, version);
+    request.addEventListener('success', () => opened.push(request.result));
+    return request;
   };
-  return { factory: spy as IDBFactory, opened };
+  return { opened, restore: () => void delete (factory as { open?: unknown }).open };
 }
 
 /** Opens a raw connection at `version` (no upgrade work) that ignores `versionchange`. */

@@ -3,7 +3,7 @@ import { CRM_STORAGE_SCHEMA, type StorageSchema } from '@crmkit/core/storage';
 import { createIndexedDbStorage, type IndexedDbStorageOptions } from '@crmkit/storage-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countReads } from './read-counter.js';
-import { deleteDatabase, rawOpen, readAll, rejection, row, seed, spyFactory, type IdbTestEnv } from './env.js';
+import { deleteDatabase, rawOpen, readAll, rejection, row, seed, spyOpens, type IdbTestEnv } from './env.js';
 
 /** The schema with one more deal index (on `title`), as a newer app version would ship it. */
 export const SCHEMA_V2: StorageSchema = {
@@ -110,12 +110,16 @@ export function upgradeTests(env: IdbTestEnv): void {
     if (env.forceClose) {
       it('reopens after the browser dropped the connection, with the data intact', async () => {
         const options = env.options();
-        const spy = spyFactory(options.indexedDB);
-        const adapter = await make({ ...options, indexedDB: spy.factory });
-        await seed(adapter, [row('a')]);
-        env.forceClose!(spy.opened[spy.opened.length - 1]!);
-        expect(await ids(adapter)).toEqual(['a']);
-        expect(spy.opened.length).toBe(2);
+        const spy = spyOpens(options.indexedDB);
+        try {
+          const adapter = await make(options);
+          await seed(adapter, [row('a')]);
+          env.forceClose!(spy.opened[spy.opened.length - 1]!);
+          expect(await ids(adapter)).toEqual(['a']);
+          expect(spy.opened.length).toBe(2);
+        } finally {
+          spy.restore();
+        }
       });
     }
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startPostgresServer } from './postgres-server.js';
+import { testPostgres } from '@crmkit/test-support/postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -9,16 +9,13 @@ declare module 'vitest' {
 }
 
 /**
- * Starts one throwaway PostgreSQL cluster for the test run and stops it (deleting its files) at the end.
- * `CRMKIT_TEST_POSTGRES_URL` uses an existing server instead. Without PostgreSQL binaries the run
- * fails: the PostgreSQL tests are part of every run, never skipped.
+ * One PostgreSQL for the test run (see `testPostgres` in @crmkit/test-support): a throwaway cluster
+ * from npm's binaries (else a system PostgreSQL), deleted at the end, or the server at
+ * `CRMKIT_TEST_POSTGRES_URL`. Without any the run fails: the PostgreSQL tests are never skipped.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  if (process.env.CRMKIT_TEST_POSTGRES_URL) {
-    project.provide('postgresUrl', process.env.CRMKIT_TEST_POSTGRES_URL);
-    return undefined;
-  }
-  const server = await startPostgresServer();
-  project.provide('postgresUrl', server.url);
-  return () => server.stop();
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const postgres = await testPostgres();
+  project.provide('postgresUrl', postgres.url);
+  if (process.env.CRMKIT_TEST_VERBOSE) console.log(`storage-sqlite tests on PostgreSQL: ${postgres.description}`);
+  return () => postgres.release();
 }

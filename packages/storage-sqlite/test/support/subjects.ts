@@ -2,6 +2,8 @@ import { inject } from 'vitest';
 import type { StorageAdapter } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
+import { createPgliteStorage } from '@crmkit/storage-sqlite/pglite';
+import { createPgliteTestBed, type PgliteTestBed } from './pglite-subjects.js';
 import { createPostgresTestBed, type PostgresTestBed } from './postgres-subjects.js';
 import { tempDir } from './temp-dir.js';
 
@@ -13,8 +15,9 @@ export interface Subject {
 }
 
 let bed: PostgresTestBed | undefined;
+let pgliteBed: Promise<PgliteTestBed> | undefined;
 
-/** SQLite in memory, SQLite on a file, and PostgreSQL when the test server is there. */
+/** SQLite in memory, SQLite on a file, PGlite (in memory), and PostgreSQL when the test server is there. */
 export function subjects(): Subject[] {
   const url = inject('postgresUrl');
   const list: Subject[] = [
@@ -24,6 +27,15 @@ export function subjects(): Subject[] {
       make: async () => {
         const tmp = tempDir();
         return { adapter: createSqliteStorage({ filename: tmp.file('crm.db') }), dispose: async () => tmp.cleanup() };
+      },
+    },
+    {
+      name: 'pglite',
+      make: async () => {
+        pgliteBed ??= createPgliteTestBed();
+        const b = await pgliteBed;
+        const schema = b.schemaName('s');
+        return { adapter: createPgliteStorage({ pglite: b.pglite, schema }), dispose: () => b.dropSchema(schema) };
       },
     },
   ];
@@ -40,10 +52,12 @@ export function subjects(): Subject[] {
   return list;
 }
 
-/** Ends the shared PostgreSQL pool (call from `afterAll`). */
+/** Ends the shared PostgreSQL pool and PGlite database (call from `afterAll`). */
 export async function endSubjects(): Promise<void> {
   await bed?.end();
   bed = undefined;
+  await (await pgliteBed)?.end();
+  pgliteBed = undefined;
 }
 
 /** Makes and opens an adapter of `subject`. */

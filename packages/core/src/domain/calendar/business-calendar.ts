@@ -12,12 +12,13 @@ export interface BusinessCalendar {
   readonly holidays: readonly string[];
 }
 
-export const DEFAULT_CALENDAR: BusinessCalendar = {
+export const DEFAULT_CALENDAR: BusinessCalendar = Object.freeze({
+  // Frozen to the leaves: every crm without a stored calendar shares it, and `crm.calendar.get()` hands it out.
   timezone: 'UTC',
-  workingDays: [1, 2, 3, 4, 5],
-  workingHours: [{ start: '09:00', end: '18:00' }],
-  holidays: [],
-};
+  workingDays: Object.freeze([1, 2, 3, 4, 5]) as number[],
+  workingHours: Object.freeze([Object.freeze({ start: '09:00', end: '18:00' })]) as BusinessCalendar['workingHours'],
+  holidays: Object.freeze([]) as unknown as string[],
+});
 
 interface CivilDate {
   year: number;

@@ -49,6 +49,11 @@ export function nextStepTask(openTasks: readonly Task[], taskId?: string): Task 
   return [...openTasks].sort((a, b) => (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') || (a.id < b.id ? -1 : 1))[0];
 }
 
+/** When the next step is due: the postponed task's due time, else the deal's (a crm without tasks keeps it there). */
+export function nextStepDue(deal: Deal, task: Task | undefined): string | undefined {
+  return task ? task.dueAt : deal.nextStepDueAt;
+}
+
 function strictCheck(pipeline: Pipeline, target: Stage, context: MoveContext, out: RuleViolation[]): void {
   if (!pipeline.settings.strictNextStep) return;
   if (context.openTasks.length > 0 || target.taskTemplates.length > 0 || context.withNextStep) return;
@@ -139,8 +144,9 @@ export function evaluateMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, c
       }
       const task = nextStepTask(context.openTasks, move.taskId);
       if (move.taskId && !task) violations.push(v('postpone.unknownTask', `task ${move.taskId} is not an open task of this deal`, { taskId: move.taskId }));
-      if (task?.dueAt && move.until <= task.dueAt) {
-        violations.push(v('postpone.notLater', `the next step is due ${task.dueAt} already: postpone to a later time`, { until: move.until, due: task.dueAt }));
+      const due = nextStepDue(deal, task);
+      if (due && move.until <= due) {
+        violations.push(v('postpone.notLater', `the next step is due ${due} already: postpone to a later time`, { until: move.until, due }));
       }
       return result(from, 'stay');
     }

@@ -1,4 +1,4 @@
-import { produce } from 'immer';
+import { produce } from '../immer.js';
 import { ruleViolation } from '../../errors/crm-error.js';
 import type { CrmEventMap } from '../../events/event-map.js';
 import type { Deal } from '../../schema/deal.js';
@@ -6,7 +6,7 @@ import type { Pipeline, Stage } from '../../schema/pipeline.js';
 import type { StageExitKind } from '../../schema/stage-visit.js';
 import type { Task } from '../../schema/task.js';
 import { weightedAmount } from '../money.js';
-import { evaluateMove, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation } from './evaluate-move.js';
+import { evaluateMove, nextStepDue, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation } from './evaluate-move.js';
 
 /** The event a move records. */
 export type MoveEvent =
@@ -140,7 +140,7 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
           data: {
             stageKey: from?.key ?? deal.stageKey,
             until: move.until,
-            ...(task?.dueAt ? { from: task.dueAt } : {}),
+            ...(nextStepDue(deal, task) ? { from: nextStepDue(deal, task) } : {}),
             ...(move.reason ? { reason: move.reason } : {}),
             count: deal.postponeCount + 1,
             stageCount: deal.stagePostponeCount + 1,

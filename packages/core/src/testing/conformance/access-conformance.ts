@@ -1,19 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { access } from '../../access/access-feature.js';
 import type { AccessPolicy } from '../../access/access-policy.js';
 import { createCrm } from '../../crm/create-crm.js';
-import type { Crm } from '../../crm/crm.js';
 import type { CrmWith } from '../../crm/feature.js';
 import { silentLogger } from '../../crm/logger.js';
 import { isCrmError } from '../../errors/crm-error.js';
-import { reports, type ReportsFeature } from '../../reports/reports-feature.js';
 import type { StorageAdapter } from '../../storage/storage-adapter.js';
-import type { AccessFeature } from '../../access/access-feature.js';
+import { allFeatures, type AllFeatures } from '../create-test-crm.js';
 import { createFakeClock } from '../fake-clock.js';
 import type { ConformanceFactory, ConformanceSubject } from './harness.js';
 import { accessDifferentialProperty } from './access-differential.js';
 
-type AccessCrm = CrmWith<[AccessFeature, ReportsFeature]>;
+type AccessCrm = CrmWith<AllFeatures>;
 
 /** Owners of the records each cell of the matrix is tried on; `-` is an unowned record. */
 const OWNERS = ['me', 'mate', 'report', 'deep', 'other', '-'] as const;
@@ -179,7 +176,7 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
     const subject = 'adapter' in made ? made : { adapter: made };
     subjects.push(subject);
     const storage: StorageAdapter = subject.adapter;
-    const root = await createCrm({ storage, tenantId: 'access', clock: createFakeClock('2026-02-01T09:00:00.000Z'), logger: silentLogger, random: { seed: name }, features: [access(), reports()] });
+    const root = await createCrm({ storage, tenantId: 'access', clock: createFakeClock('2026-02-01T09:00:00.000Z'), logger: silentLogger, random: { seed: name }, features: allFeatures() });
     const pipeline = await root.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'next', name: 'Next' }] });
     await root.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'number' });
     const strategy = await root.assignment.createStrategy({ name: 'To mate', entity: 'lead', kind: 'roundRobin', owners: [{ userId: 'mate' }] });

@@ -1,6 +1,5 @@
 import * as fc from 'fast-check';
 import { expect } from 'vitest';
-import { access } from '../../access/access-feature.js';
 import type { AccessPolicy } from '../../access/access-policy.js';
 import type { Directory } from '../../access/access-directory.js';
 import { createCrm } from '../../crm/create-crm.js';
@@ -9,7 +8,7 @@ import { isCrmError } from '../../errors/crm-error.js';
 import { PARENT_LINKS, PARENT_TYPES } from '../../domain/parent-access.js';
 import { compareRows } from '../../query/compare.js';
 import type { SortSpec } from '../../query/query-spec.js';
-import { reports } from '../../reports/reports-feature.js';
+import { allFeatures } from '../create-test-crm.js';
 import { createMemoryStorage } from '../../storage/memory-storage.js';
 import type { Row, StorageAdapter } from '../../storage/storage-adapter.js';
 import { createFakeClock } from '../fake-clock.js';
@@ -69,7 +68,12 @@ class Oracle {
       let grew = true;
       while (grew) {
         grew = false;
-        for (const u of this.users.values()) if (u.managerId && out.has(u.managerId) && !out.has(u.id)) out.add(u.id), (grew = true);
+        for (const u of this.users.values()) {
+          if (u.managerId && out.has(u.managerId) && !out.has(u.id)) {
+            out.add(u.id);
+            grew = true;
+          }
+        }
       }
     }
     return out;
@@ -134,7 +138,7 @@ const strip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 export async function accessDifferentialRun(storage: StorageAdapter, seed: number): Promise<void> {
   const r = prng(seed);
   const clock = createFakeClock(NOW);
-  const root = await createCrm({ storage, tenantId: TENANT, clock, logger: silentLogger, random: { seed }, features: [access(), reports()] });
+  const root = await createCrm({ storage, tenantId: TENANT, clock, logger: silentLogger, random: { seed }, features: allFeatures() });
   const userIds = Array.from({ length: 3 + r.int(5) }, (_, i) => `u${i}`);
   const teams = ['t0', 't1', 't2'];
   const roleNames = ['a', 'b', 'c'].slice(0, 1 + r.int(3));
@@ -228,7 +232,7 @@ export async function accessDifferentialRun(storage: StorageAdapter, seed: numbe
 
   // The oracle's world: a trusted crm over a copy of the readable rows only.
   const copy = createMemoryStorage();
-  const twin = await createCrm({ storage: copy, tenantId: TENANT, clock, logger: silentLogger, features: [reports()] });
+  const twin = await createCrm({ storage: copy, tenantId: TENANT, clock, logger: silentLogger, features: allFeatures() });
   await copy.transaction('rw', async (tx) => {
     for (const entity of ENTITIES) {
       const keep = [...live[entity]!.values()].filter((row) => (entity === 'event' ? row.type === 'deal.postponed' && oracle.countsPostponement(row) : oracle.canRead(entity, row)));

@@ -238,4 +238,43 @@ export function crudTests(h: Harness): void {
       }
     });
   });
+
+  describe('reads outside a transaction (optional getMany)', () => {
+    it('answers like a read transaction: committed rows in the order asked, other tenants invisible', async () => {
+      const { adapter } = await h.open();
+      if (!adapter.getMany) return;
+      const a = dealRow('a', { title: 'Alpha' });
+      await seed(adapter, 'deal', [a, dealRow('b')]);
+      await seed(adapter, 'deal', [dealRow('c', {}, 't2')], 't2');
+      expect(await adapter.getMany('deal', 't1', ['a', 'missing', 'c', 'a'])).toEqual([a, undefined, undefined, a]);
+      expect(await adapter.getMany('deal', 't1', [])).toEqual([]);
+      expect(await adapter.transaction('r', (tx) => tx.getMany('deal', 't1', ['a', 'missing', 'c', 'a']))).toEqual([a, undefined, undefined, a]);
+    });
+
+    it('never sees the uncommitted writes of a transaction in progress, and sees them once committed', async () => {
+      const { adapter } = await h.open();
+      if (!adapter.getMany) return;
+      await seed(adapter, 'deal', [dealRow('a')]);
+      let during: unknown;
+      await rejection(
+        adapter.transaction('rw', async (tx) => {
+          await tx.write('deal', 't1', [{ type: 'insert', row: dealRow('x') }, { type: 'delete', id: 'a' }]);
+          during = adapter.getMany!('deal', 't1', ['x', 'a']); // started while the transaction is open
+          await tx.getMany('deal', 't1', ['x']);
+          throw new Error('rollback');
+        }),
+      );
+      expect(await during).toEqual([undefined, dealRow('a')]);
+      await seed(adapter, 'deal', [dealRow('x')]);
+      expect(await adapter.getMany('deal', 't1', ['x'])).toEqual([dealRow('x')]);
+    });
+
+    it('rejects a closed adapter with CLOSED and bad arguments with VALIDATION', async () => {
+      const { adapter } = await h.open();
+      if (!adapter.getMany) return;
+      expect(isCrmError(await rejection(adapter.getMany('deal', 't1', 'a' as unknown as string[])), 'VALIDATION')).toBe(true);
+      await adapter.close();
+      expect(isCrmError(await rejection(adapter.getMany('deal', 't1', ['a'])), 'CLOSED')).toBe(true);
+    });
+  });
 }

@@ -1,24 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { executeAggregate, executeQuery } from '../../query/execute.js';
-import type { AggregateRow, QuerySpec } from '../../query/query-spec.js';
+import type { QuerySpec } from '../../query/query-spec.js';
 import type { Row, StorageAdapter } from '../../storage/storage-adapter.js';
 import { differentialAggregateArb, differentialDatasetArb, differentialQueryArb } from '../query-arbitraries.js';
-import { type Harness } from './harness.js';
-
-function closeEnough(actual: AggregateRow[], expected: AggregateRow[]): boolean {
-  if (actual.length !== expected.length) return false;
-  return actual.every((row, i) => {
-    const other = expected[i]!;
-    if (JSON.stringify(row.group) !== JSON.stringify(other.group)) return false;
-    return Object.keys(other.values).every((k) => {
-      const a = row.values[k];
-      const b = other.values[k];
-      if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-      return a === b;
-    }) && Object.keys(row.values).length === Object.keys(other.values).length;
-  });
-}
+import { closeEnough, type Harness } from './harness.js';
 
 async function reset(adapter: StorageAdapter, rows: readonly Row[]): Promise<void> {
   await adapter.transaction('rw', async (tx) => {

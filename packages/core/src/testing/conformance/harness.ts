@@ -1,3 +1,4 @@
+import type { AggregateRow } from '../../query/query-spec.js';
 import { CRM_STORAGE_SCHEMA } from '../../storage/crm-schema.js';
 import type { Row, StorageAdapter, StorageCapabilities } from '../../storage/storage-adapter.js';
 
@@ -6,6 +7,11 @@ export interface ConformanceSubject {
   readonly adapter: StorageAdapter;
   /** For durable adapters: a new adapter over the same data (after `adapter.close()`). */
   reopen?(): Promise<StorageAdapter>;
+  /**
+   * For adapters shared by several tabs or processes: another adapter over the same data, open at the
+   * same time as `adapter` (another tab, another process's connection). Not yet opened.
+   */
+  peer?(): Promise<StorageAdapter> | StorageAdapter;
   /** Deletes files, databases or servers the subject made. Called after each test. */
   dispose?(): Promise<void>;
 }
@@ -25,11 +31,14 @@ export interface Harness {
   readonly options: Required<ConformanceOptions>;
   /** Creates, opens and returns an adapter; it is closed and disposed after the test. */
   open(): Promise<{ adapter: StorageAdapter; subject: ConformanceSubject }>;
+  /** Opens the subject's `peer` (closed after the test), or `undefined` when it has none. */
+  openPeer(subject: ConformanceSubject): Promise<StorageAdapter | undefined>;
   cleanup(): Promise<void>;
 }
 
 export function createHarness(factory: ConformanceFactory, capabilities: StorageCapabilities, options: ConformanceOptions = {}): Harness {
   let live: ConformanceSubject[] = [];
+  const peers: StorageAdapter[] = [];
   return {
     capabilities,
     options: { numRuns: options.numRuns ?? 60, timeout: options.timeout ?? 60_000 },
@@ -40,7 +49,15 @@ export function createHarness(factory: ConformanceFactory, capabilities: Storage
       await subject.adapter.open(CRM_STORAGE_SCHEMA);
       return { adapter: subject.adapter, subject };
     },
+    async openPeer(subject) {
+      if (!subject.peer) return undefined;
+      const peer = await subject.peer();
+      peers.push(peer);
+      await peer.open(CRM_STORAGE_SCHEMA);
+      return peer;
+    },
     async cleanup() {
+      for (const peer of peers.splice(0)) await peer.close().catch(() => {});
       const subjects = live;
       live = [];
       for (const s of subjects) {
@@ -83,4 +100,21 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the promise to reject');
+}
+
+/** Aggregate rows equal up to float rounding (sums within 1e-9 relative), groups in the same order. */
+export function closeEnough(actual: readonly AggregateRow[], expected: readonly AggregateRow[]): boolean {
+  if (actual.length !== expected.length) return false;
+  return actual.every((row, i) => {
+    const other = expected[i]!;
+    if (JSON.stringify(row.group) !== JSON.stringify(other.group)) return false;
+    return (
+      Object.keys(other.values).every((k) => {
+        const a = row.values[k];
+        const b = other.values[k];
+        if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+        return a === b;
+      }) && Object.keys(row.values).length === Object.keys(other.values).length
+    );
+  });
 }

@@ -4,12 +4,14 @@ import { silentLogger } from '../../crm/logger.js';
 import type { StorageAdapter } from '../../storage/storage-adapter.js';
 import { reports, type ReportsFeature } from '../../reports/reports-feature.js';
 import { scoring, type ScoringFeature } from '../../scoring/scoring-feature.js';
+import { tasks, type TasksFeature } from '../../tasks/tasks-feature.js';
+import { activities, type ActivitiesFeature } from '../../activities/activities-feature.js';
 import { createFakeClock, type FakeClock } from '../fake-clock.js';
 
 const DAY = 86_400_000;
 
-/** A crm with the reports and scoring features. */
-export type ReportingCrm = CrmWith<[ReportsFeature, ScoringFeature]>;
+/** A crm with the reports, scoring, tasks and activities features. */
+export type ReportingCrm = CrmWith<[ReportsFeature, ScoringFeature, TasksFeature, ActivitiesFeature]>;
 
 /** The dataset's records, by the names the expected figures use. */
 export interface ReportsDataset {
@@ -28,7 +30,7 @@ export interface ReportsDataset {
 export async function buildReportsDataset(storage: StorageAdapter): Promise<ReportsDataset> {
   const clock = createFakeClock('2026-01-05T09:00:00.000Z');
   const as = (userId: string) =>
-    createCrm({ storage, tenantId: 'reports', actor: { userId }, clock, logger: silentLogger, random: { seed: userId }, closeStorage: false, defaultCurrency: 'EUR', features: [reports(), scoring()] });
+    createCrm({ storage, tenantId: 'reports', actor: { userId }, clock, logger: silentLogger, random: { seed: userId }, closeStorage: false, defaultCurrency: 'EUR', features: [reports(), scoring(), tasks(), activities()] });
   const anna = await as('anna');
   const ben = await as('ben');
   const t0 = clock.now();

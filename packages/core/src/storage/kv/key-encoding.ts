@@ -1,5 +1,12 @@
 /**
- * How field values become IndexedDB key components.
+ * A key of an ordered key-value engine, in IndexedDB's key model: numbers sort before strings, strings
+ * before arrays, and arrays compare element by element (a shorter prefix first).
+ */
+export type Key = number | string | Key[];
+
+/**
+ * How field values become key components of an ordered key-value engine (IndexedDB and any engine with
+ * its key model).
  *
  * The encoding must be weakly monotone with respect to core's `compareValues` (a < b ⇒ enc(a) ≤ enc(b))
  * — and injective on everything but absurd numbers — because the query planner walks indexes in key
@@ -22,10 +29,10 @@ export const TRUE = -1.7976931348623155e308;
 export const FLOOR = -1.7976931348623153e308;
 
 /** Objects and arrays in scalar fields: above every string. Also the exclusive upper end of strings. */
-export const ODD: IDBValidKey = [];
+export const ODD: Key = [];
 
 /** A key component above every encoded value: `[…prefix, HIGH]` bounds everything that starts with `prefix`. */
-export const HIGH: IDBValidKey = [[]];
+export const HIGH: Key = [[]];
 
 const NEEDS_MAPPING = /[\uD800-\uFFFF]/;
 
@@ -46,7 +53,7 @@ export function encodeString(value: string): string {
 }
 
 /** Encodes one field value as a key component (identity for plain strings and ordinary numbers). */
-export function encodeValue(value: unknown): IDBValidKey {
+export function encodeValue(value: unknown): Key {
   if (value === null || value === undefined) return MISSING;
   switch (typeof value) {
     case 'string':
@@ -70,4 +77,24 @@ export function prefixEnd(prefix: string): string | undefined {
     if (unit < 0xffff) return prefix.slice(0, i) + String.fromCharCode(unit + 1);
   }
   return undefined;
+}
+
+const rank = (key: Key) => (typeof key === 'number' ? 0 : typeof key === 'string' ? 1 : 2);
+
+/**
+ * Compares two keys in the engine's order (IndexedDB's `cmp`): -1, 0 or 1. Strings compare by UTF-16
+ * code unit, as IndexedDB does (`encodeString` makes that the code-point order).
+ */
+export function compareKeys(a: Key, b: Key): number {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  if (ra < 2) return a < b ? -1 : a > b ? 1 : 0;
+  const x = a as Key[];
+  const y = b as Key[];
+  for (let i = 0; i < x.length && i < y.length; i++) {
+    const c = compareKeys(x[i]!, y[i]!);
+    if (c) return c;
+  }
+  return x.length === y.length ? 0 : x.length < y.length ? -1 : 1;
 }

@@ -1,11 +1,11 @@
+import { loadCalendar } from './calendar-cache.js';
 import type { Deal } from '../schema/deal.js';
 import type { Stage } from '../schema/pipeline.js';
 import type { Task } from '../schema/task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
-import { resolveOwner } from '../assignment/resolve-owner.js';
 import type { Operation } from '../crm/operation.js';
-import { buildTasks } from '../tasks/task-writer.js';
+import { buildTasks } from './task-writer.js';
 
 /**
  * Builds the tasks a stage's templates create when `deal` enters it: due times from the business
@@ -13,12 +13,14 @@ import { buildTasks } from '../tasks/task-writer.js';
  */
 export async function stageEntryTasks(op: Operation, deal: Deal, stage: Stage): Promise<Task[]> {
   if (stage.taskTemplates.length === 0) return [];
-  const calendar = await op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+  const calendar = await loadCalendar(op);
   const drafts: TaskDraft[] = [];
   for (const template of stage.taskTemplates) {
     let ownerId = deal.ownerId;
     if (template.assignee.kind === 'user') ownerId = template.assignee.userId;
-    if (template.assignee.kind === 'strategy') ownerId = (await resolveOwner(op, template.assignee.strategyId, deal))?.ownerId ?? deal.ownerId;
+    // A strategy needs the assignment feature; without it (a pipeline stored by another crm) the deal owner gets the task.
+    const assignment = op.ctx.hooks.assignment;
+    if (template.assignee.kind === 'strategy' && assignment) ownerId = (await assignment.resolveOwner(op, template.assignee.strategyId, deal))?.ownerId ?? deal.ownerId;
     drafts.push({
       subject: template.subject,
       type: template.type,

@@ -7,7 +7,7 @@ import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
-import { optionalText } from '../schema/primitives.js';
+import { LIMITS, optionalText, int } from '../schema/primitives.js';
 
 /** A record that may be the same client, with the evidence. */
 export type DuplicateCandidate =
@@ -20,7 +20,7 @@ export interface FindDuplicatesOptions {
   readonly entities?: readonly ('lead' | 'contact' | 'company')[];
   /** Minimum score, 0–1 (default 0.5). */
   readonly minScore?: number;
-  /** Maximum candidates (default 20, at most 200). */
+  /** Only the best `limit` candidates (1–1000). Without it, every candidate scoring at least `minScore`. */
   readonly limit?: number;
 }
 
@@ -32,21 +32,21 @@ const probeSchema = z
 const optionsSchema = z.strictObject({
   entities: z.optional(z.array(z.enum(['lead', 'contact', 'company'])).check(z.minLength(1))),
   minScore: z.optional(z.number().check(z.gte(0), z.lte(1))),
-  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(200))),
+  limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
 });
 
-/** Candidates are fetched through the `searchKeys` index; this caps each entity's candidate set. */
-const CANDIDATES_PER_ENTITY = 200;
+/** Candidates are read through the `searchKeys` index a page at a time; every page is scored. */
+const CANDIDATE_PAGE = 500;
 
 export async function findDuplicates(
   ctx: CrmContext,
   target: string | DuplicateProbe,
   options: FindDuplicatesOptions,
 ): Promise<DuplicateCandidate[]> {
-  const opts = parseInput(optionsSchema, options, 'leads.findDuplicates');
-  if (typeof target !== 'string') parseInput(probeSchema, target, 'leads.findDuplicates');
+  const opts = parseInput(optionsSchema, options, 'duplicates.find');
+  if (typeof target !== 'string') parseInput(probeSchema, target, 'duplicates.find');
   else if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(target)) {
-    throw validationError('leads.findDuplicates', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
+    throw validationError('duplicates.find', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
   }
   return runRead(ctx, async (op) => {
     let probe: DuplicateProbe;
@@ -60,20 +60,26 @@ export async function findDuplicates(
     if (keys.length === 0) return [];
     const results: DuplicateCandidate[] = [];
     for (const entity of opts.entities ?? (['lead', 'contact', 'company'] as const)) {
-      const { rows } = await op.query<Lead | Contact | Company>(entity, {
-        filter: op.scoped(entity, { op: 'containsAny', field: 'searchKeys', values: keys }),
-        sort: [{ field: 'createdAt', direction: 'desc' }],
-        limit: CANDIDATES_PER_ENTITY,
-      });
-      for (const stored of rows) {
-        if (stored.id === selfId) continue;
-        // Compared on what the principal may read only: a hidden e-mail never explains a match.
-        const record = op.guard ? op.guard.project(entity, stored) : stored;
-        const { score, reasons } = scoreDuplicate(probe, 'person', record, entity === 'company' ? 'company' : 'person');
-        if (reasons.length && score >= (opts.minScore ?? 0.5)) results.push({ entity, record, score, reasons } as DuplicateCandidate);
-      }
+      // Every record sharing a key (and readable by the principal) is scored: a common name must not push an exact e-mail match out.
+      let after: string | undefined;
+      do {
+        const page = await op.query<Lead | Contact | Company>(entity, {
+          filter: op.scoped(entity, { op: 'containsAny', field: 'searchKeys', values: keys }),
+          sort: [{ field: 'id' }],
+          limit: CANDIDATE_PAGE,
+          ...(after ? { after } : {}),
+        });
+        for (const stored of page.rows) {
+          if (stored.id === selfId) continue;
+          // Compared on what the principal may read only: a hidden e-mail never explains a match.
+          const record = op.guard ? op.guard.project(entity, stored) : stored;
+          const { score, reasons } = scoreDuplicate(probe, 'person', record, entity === 'company' ? 'company' : 'person');
+          if (reasons.length && score >= (opts.minScore ?? 0.5)) results.push({ entity, record, score, reasons } as DuplicateCandidate);
+        }
+        after = page.nextCursor;
+      } while (after);
     }
     results.sort((a, b) => b.score - a.score || (a.record.id < b.record.id ? -1 : 1));
-    return results.slice(0, opts.limit ?? 20);
+    return opts.limit === undefined ? results : results.slice(0, opts.limit);
   });
 }

@@ -1,17 +1,18 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { fromZodIssues } from '../errors/zod-issues.js';
 import { dealCreateInputSchema, type Deal, type DealCreateInput } from '../schema/deal.js';
 import type { Pipeline, Stage } from '../schema/pipeline.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
-import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from './deal-factory.js';
-import { insertTasks } from '../tasks/task-writer.js';
+import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from '../deals/deal-factory.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
 import { inputFields } from '../crm/input-fields.js';
+import { customValuesCheck } from '../crm/custom-values.js';
+import { checkNextStep } from '../funnel/next-step.js';
+import { safeParseInput } from '../crm/parse-input.js';
 
-/** Options of `crm.deals.createMany`. */
+/** Options of `crm.imports.deals`. */
 export interface CreateManyOptions {
   /** Called every `progressEvery` records and at the end, with how many are done. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -19,7 +20,7 @@ export interface CreateManyOptions {
   readonly progressEvery?: number;
 }
 
-/** At most this many problems are listed in one `VALIDATION` error of an import. */
+/** At most this many problems are listed in one `VALIDATION` error of an import (a last issue says when there were more). */
 const MAX_REPORTED_ISSUES = 100;
 /** Imports larger than this must be split by the caller (one transaction holds it all). */
 export const MAX_IMPORT = 1_000_000;
@@ -28,7 +29,14 @@ const CHUNK = 1000;
 
 function withIndex(error: unknown, index: number): unknown {
   if (!isCrmError(error, 'VALIDATION')) return error;
-  return validationError('deals.createMany', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
+  return validationError('imports.deals', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
+}
+
+/** The problems an import error lists: at most `MAX_REPORTED_ISSUES`, and a last one saying when there were more. */
+function listed(issues: readonly ValidationIssue[], more: boolean): ValidationIssue[] {
+  const shown = issues.slice(0, MAX_REPORTED_ISSUES);
+  if (more) shown.push({ path: [], code: 'too_many_issues', message: `checking stopped after ${MAX_REPORTED_ISSUES} problems; fix these and retry to see the rest` });
+  return shown;
 }
 
 /** Checks in bulk that every linked contact, company and lead exists; reports `[index, field]`. */
@@ -45,12 +53,10 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
     }
     inputs.forEach((input, index) => {
       const id = input[field];
-      if (id && !found.has(id) && issues.length < MAX_REPORTED_ISSUES) {
-        issues.push({ path: [index, field], code: 'not_found', message: `${entity} ${id} does not exist` });
-      }
+      if (id && !found.has(id)) issues.push({ path: [index, field], code: 'not_found', message: `${entity} ${id} does not exist` });
     });
   }
-  if (issues.length) throw validationError('deals.createMany', issues);
+  if (issues.length) throw validationError('imports.deals', listed(issues, issues.length > MAX_REPORTED_ISSUES));
 }
 
 /**
@@ -59,21 +65,24 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
  */
 export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], options: CreateManyOptions = {}): Promise<Deal[]> {
   if (!Array.isArray(inputs) || inputs.length > MAX_IMPORT) {
-    throw validationError('deals.createMany', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
+    throw validationError('imports.deals', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
   }
   const parsed: ParsedDealCreate[] = new Array(inputs.length);
   const issues: ValidationIssue[] = [];
-  for (let i = 0; i < inputs.length && issues.length < MAX_REPORTED_ISSUES; i++) {
-    const result = dealCreateInputSchema.safeParse(inputs[i]);
-    if (result.success) parsed[i] = result.data;
-    else issues.push(...fromZodIssues(result.error.issues, [i]));
+  let checked = 0;
+  for (; checked < inputs.length && issues.length < MAX_REPORTED_ISSUES; checked++) {
+    // A checked copy: nothing stored or frozen is the caller's object.
+    const result = safeParseInput(dealCreateInputSchema, inputs[checked]);
+    const step = checkNextStep(ctx, inputs[checked]);
+    if (result.success && step.issues.length === 0) parsed[checked] = step.value ? { ...result.data, nextStep: step.value } : result.data;
+    else issues.push(...[...(result.success ? [] : result.issues), ...step.issues].map((issue) => ({ ...issue, path: [checked, ...issue.path] })));
   }
-  if (issues.length) throw validationError('deals.createMany', issues.slice(0, MAX_REPORTED_ISSUES));
+  if (issues.length) throw validationError('imports.deals', listed(issues, checked < inputs.length || issues.length > MAX_REPORTED_ISSUES));
   const every = options.progressEvery ?? CHUNK;
 
   return runWrite(ctx, async (op) => {
     await checkLinks(op, parsed);
-    const definitions = await op.ctx.customFields.load(op.tx, 'deal');
+    const checkCustom = await customValuesCheck(op, 'deal');
     const pipelines = new Map<string, Pipeline>();
     const deals: Deal[] = [];
     let dealChunk: Deal[] = [];
@@ -82,7 +91,7 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
     const flush = async () => {
       await op.insertMany('deal', dealChunk);
       await op.insertMany('stageVisit', visitChunk);
-      await insertTasks(op, taskChunk);
+      await op.ctx.hooks.tasks?.insert(op, taskChunk);
       dealChunk = [];
       visitChunk = [];
       taskChunk = [];
@@ -92,10 +101,10 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
       try {
         const key = input.pipelineId ?? '';
         let pipeline = pipelines.get(key);
-        if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'deals.createMany')));
-        const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'deals.createMany');
-        op.guard?.checkWriteFields('deal', inputFields('deal', input), 'deals.createMany');
-        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, definitions, 'deals.createMany');
+        if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'imports.deals')));
+        const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'imports.deals');
+        op.guard?.checkWriteFields('deal', inputFields('deal', input), 'imports.deals');
+        const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, checkCustom, 'imports.deals');
         op.guard?.checkWritten('deal', 'create', undefined, deal);
         deals.push(deal);
         dealChunk.push(deal);

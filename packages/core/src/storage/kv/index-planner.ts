@@ -1,12 +1,16 @@
-import type { Filter, Scalar, SortSpec } from '@crmkit/core';
-import { compareValues, getPath, type CursorPosition } from '@crmkit/core/storage';
-import { encodeString, encodeValue, FLOOR, HIGH, ODD, prefixEnd } from './key-encoding.js';
-import type { KeySource, StoredRecord, StoreLayout } from './store-layout.js';
+import { compareValues } from '../../query/compare.js';
+import type { CursorPosition } from '../../query/cursor.js';
+import { getPath } from '../../query/path.js';
+import type { Filter, Scalar, SortSpec } from '../../query/query-spec.js';
+import { compareKeys, encodeString, encodeValue, FLOOR, HIGH, ODD, prefixEnd, type Key } from './key-encoding.js';
+import type { KeySource, StoredRecord, StoreLayout } from './index-layout.js';
 
-/** The key functions of the IndexedDB implementation in use (real or fake ones must not be mixed). */
-export interface KeyApi {
-  readonly range: typeof IDBKeyRange;
-  cmp(a: IDBValidKey, b: IDBValidKey): number;
+/** A range of keys, as IndexedDB's `IDBKeyRange.bound(lower, upper, lowerOpen, upperOpen)`. */
+export interface KeyRange {
+  readonly lower: Key;
+  readonly upper: Key;
+  readonly lowerOpen?: boolean;
+  readonly upperOpen?: boolean;
 }
 
 /**
@@ -16,7 +20,7 @@ export interface KeyApi {
 export interface Plan {
   readonly source: KeySource;
   /** Disjoint key ranges, read one after the other; empty when nothing can match. */
-  readonly ranges: readonly IDBKeyRange[];
+  readonly ranges: readonly KeyRange[];
   readonly direction: 'next' | 'prev';
   /**
    * How many key components after the fixed prefix follow the requested sort order (0: none).
@@ -31,21 +35,21 @@ export interface Plan {
   /** Raw values of the fields that the ranges fix to one value. */
   readonly fixed: ReadonlyMap<string, Scalar | null>;
   /** The key of `record` in the source, within range number `range` (to resume batched reads). */
-  keyOf(record: StoredRecord, range: number): IDBValidKey;
+  keyOf(record: StoredRecord, range: number): Key;
   /** The sort-group key of `record` (`ordered` components). */
-  group(record: StoredRecord): IDBValidKey[];
+  group(record: StoredRecord): Key[];
 }
 
 interface Points {
-  readonly keys: IDBValidKey[];
+  readonly keys: Key[];
   readonly exact: boolean;
   readonly value: Scalar | null | undefined;
   readonly conjunct: Filter;
 }
 
 interface Bounds {
-  readonly lo: IDBValidKey;
-  readonly hi: IDBValidKey;
+  readonly lo: Key;
+  readonly hi: Key;
   readonly hiOpen: boolean;
 }
 
@@ -71,10 +75,10 @@ function boundsOf(c: Leaf): Bounds | undefined {
 }
 
 /** Distinct keys (encoded values are numbers, strings or `[]`; -0 and 0 are the same key). */
-const uniqueKeys = (keys: IDBValidKey[]) => [...new Map(keys.map((key) => [typeof key + String(key), key])).values()];
+const uniqueKeys = (keys: Key[]) => [...new Map(keys.map((key) => [typeof key + String(key), key])).values()];
 
 /**
- * Chooses how to answer a query from one store: the key source whose leading fields are fixed by
+ * Chooses how to answer a query from one store of an ordered key-value engine (IndexedDB): the key source whose leading fields are fixed by
  * `eq`/`in` conditions of the top-level `and` (tenant first, always), a range for the next field
  * (`lt`/`lte`/`gt`/`gte`/`prefix`), and, when the sort follows the source's key order, a walk in that
  * order that can stop early. `containsAny` uses a multi-entry index. Without any of these, the
@@ -87,7 +91,6 @@ export function planQuery(
   sort: readonly SortSpec[],
   limit: number | undefined,
   position: CursorPosition | undefined,
-  api: KeyApi,
 ): Plan {
   const types = store.types;
   const points = new Map<string, Points>();
@@ -116,18 +119,18 @@ export function planQuery(
       const prev = bounds.get(c.field);
       if (!b) continue;
       // Several ranges on one field: their intersection.
-      const hi = prev ? api.cmp(prev.hi, b.hi) : 1;
+      const hi = prev ? compareKeys(prev.hi, b.hi) : 1;
       bounds.set(c.field, {
-        lo: prev && api.cmp(prev.lo, b.lo) > 0 ? prev.lo : b.lo,
+        lo: prev && compareKeys(prev.lo, b.lo) > 0 ? prev.lo : b.lo,
         hi: hi < 0 ? prev!.hi : b.hi,
         hiOpen: hi < 0 ? prev!.hiOpen : b.hiOpen || (hi === 0 && prev!.hiOpen),
       });
     }
   }
 
-  const rangeOf = (lower: IDBValidKey, upper: IDBValidKey, upperOpen: boolean): IDBKeyRange | undefined => {
-    const c = api.cmp(lower, upper);
-    return c < 0 || (c === 0 && !upperOpen) ? api.range.bound(lower, upper, false, upperOpen) : undefined;
+  const rangeOf = (lower: Key, upper: Key, upperOpen: boolean): KeyRange | undefined => {
+    const c = compareKeys(lower, upper);
+    return c < 0 || (c === 0 && !upperOpen) ? { lower, upper, upperOpen } : undefined;
   };
 
   let best: Plan | undefined;
@@ -143,12 +146,12 @@ export function planQuery(
       const score = keys.length === 0 ? 1e9 : 9;
       if (score <= bestScore) continue;
       bestScore = score;
-      best = { source, ranges: keys.map((v) => api.range.only(v)), direction: 'next', ordered: 0, dedupe: keys.length > 1, exact: false, fixed: new Map(), keyOf: () => [], group: () => [] };
+      best = { source, ranges: keys.map((v) => ({ lower: v, upper: v })), direction: 'next', ordered: 0, dedupe: keys.length > 1, exact: false, fixed: new Map(), keyOf: () => [], group: () => [] };
       continue;
     }
 
     // Leading fields fixed to points (`eq`, `in`: at most 32 combinations).
-    let prefixes: IDBValidKey[][] = [[tenantId]];
+    let prefixes: Key[][] = [[tenantId]];
     let k = 0;
     let exact = true;
     const used = new Set<Filter>();
@@ -179,10 +182,10 @@ export function planQuery(
       prefixes.length === 0 ? 1e9 : (source.name === undefined && k > 0 ? 1000 : k * 10) + (b ? 5 : 0) + (ordered ? (limit === undefined ? 1 : 6) : 0) + (source.name === undefined ? 0.5 : 0);
     if (score <= bestScore) continue;
 
-    const ranges: IDBKeyRange[] = [];
+    const ranges: KeyRange[] = [];
     for (const pre of prefixes) {
-      let lower: IDBValidKey = b ? [...pre, b.lo] : pre;
-      let upper: IDBValidKey = b ? (b.hiOpen ? [...pre, b.hi] : [...pre, b.hi, HIGH]) : [...pre, HIGH];
+      let lower: Key = b ? [...pre, b.lo] : pre;
+      let upper: Key = b ? (b.hiOpen ? [...pre, b.hi] : [...pre, b.hi, HIGH]) : [...pre, HIGH];
       let upperOpen = b?.hiOpen ?? false;
       // Start an ordered walk at the cursor position, unless the cursor disagrees with a constant.
       if (position && ordered && sort.every((key, i) => !constants.has(key.field) || compareValues(position.values[i], constants.get(key.field)) === 0)) {
@@ -190,8 +193,8 @@ export function planQuery(
           const at = sort.findIndex((sk) => sk.field === key.field);
           return encodeValue(at < 0 ? position.id : position.values[at]);
         });
-        if (!desc && api.cmp([...pre, ...tuple], lower) > 0) lower = [...pre, ...tuple];
-        if (desc && api.cmp([...pre, ...tuple, HIGH], upper) < 0) {
+        if (!desc && compareKeys([...pre, ...tuple], lower) > 0) lower = [...pre, ...tuple];
+        if (desc && compareKeys([...pre, ...tuple, HIGH], upper) < 0) {
           upper = [...pre, ...tuple, HIGH];
           upperOpen = false;
         }
@@ -200,7 +203,7 @@ export function planQuery(
       if (range) ranges.push(range);
     }
     bestScore = score;
-    const parts = source.fields.map((field) => (r: StoredRecord) => getPath(r, field) as IDBValidKey);
+    const parts = source.fields.map((field) => (r: StoredRecord) => getPath(r, field) as Key);
     best = {
       source,
       ranges,

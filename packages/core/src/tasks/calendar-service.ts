@@ -1,3 +1,4 @@
+import { calendarCache, loadCalendar } from './calendar-cache.js';
 import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import { isValidTimeZone } from '../domain/calendar/zoned-time.js';
 import { validationError } from '../errors/crm-error.js';
@@ -19,7 +20,7 @@ export class CalendarService {
   async get(): Promise<BusinessCalendar> {
     return runRead(this.ctx, (op) => {
       op.guard?.require('setting', 'read');
-      return op.ctx.settings.loadCalendar(op.tx, op.tenantId);
+      return loadCalendar(op);
     });
   }
 
@@ -50,7 +51,7 @@ export class CalendarService {
       };
       if (current) await op.update('setting', current, next);
       else await op.insert('setting', next);
-      op.ctx.settings.invalidate();
+      calendarCache(op.ctx).invalidate();
       await bumpConfigRevision(op);
       op.record('calendar.updated', { type: 'setting', id: 'calendar' }, { calendar: value });
       return value;

@@ -1,0 +1,35 @@
+import type { Operation } from '../crm/operation.js';
+import { duplicateKeys } from '../domain/duplicates.js';
+import { companyDomainFromEmail, normalizeCompanyName, normalizeDomain } from '../domain/normalize.js';
+import type { Company } from '../schema/company.js';
+import type { Lead } from '../schema/lead.js';
+
+/** Finds the company a lead belongs to: same domain first, then the same normalised name; oldest wins. */
+export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | 'email' | 'companyName'>): Promise<Company | undefined> {
+  const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
+  if (domain) {
+    const { rows } = await op.query<Company>('company', {
+      // In a view only companies the principal may read are matched: a link to a hidden one is refused.
+      filter: op.scoped('company', { op: 'eq', field: 'domain', value: domain }),
+      sort: [{ field: 'createdAt' }],
+      limit: 1,
+    });
+    if (rows[0]) return rows[0];
+  }
+  const name = normalizeCompanyName(lead.companyName);
+  if (!name) return undefined;
+  const keys = duplicateKeys({ name: lead.companyName }, 'company').filter((k) => k.startsWith('cname:'));
+  let cursor: string | undefined;
+  do {
+    const page = await op.query<Company>('company', {
+      filter: op.scoped('company', { op: 'containsAny', field: 'searchKeys', values: keys }),
+      sort: [{ field: 'createdAt' }],
+      limit: 100,
+      ...(cursor ? { after: cursor } : {}),
+    });
+    const match = page.rows.find((c) => normalizeCompanyName(c.name) === name);
+    if (match) return match;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return undefined;
+}

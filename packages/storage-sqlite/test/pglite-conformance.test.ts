@@ -1,0 +1,29 @@
+// The storage and reports conformance suites on PGlite (PostgreSQL in WebAssembly, in this process):
+// one in-memory database for the file, a fresh schema per test (as on the PostgreSQL server).
+import { afterAll } from 'vitest';
+import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { createPgliteStorage, pgliteCapabilities } from '@crmkit/storage-sqlite/pglite';
+import { createPgliteTestBed } from './support/pglite-subjects.js';
+
+const bed = await createPgliteTestBed();
+afterAll(() => bed.end());
+const { pglite } = bed;
+
+describeStorageConformance(
+  'pglite',
+  () => {
+    const schema = bed.schemaName('conf');
+    return {
+      adapter: createPgliteStorage({ pglite, schema }),
+      reopen: async () => createPgliteStorage({ pglite, schema }),
+      dispose: () => bed.dropSchema(schema),
+    };
+  },
+  pgliteCapabilities(false),
+  { numRuns: 60 },
+);
+
+describeReportsConformance('pglite', () => {
+  const schema = bed.schemaName('reports');
+  return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
+});
