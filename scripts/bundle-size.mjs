@@ -23,7 +23,8 @@ const feature = (entry, name, budget, base = CORE) => ({ name: `@crmkit/core/${e
 /** Kept in step with the table in packages/core/README.md. */
 const targets = [
   // The issue's goal is 30 kB; what stands between is in packages/core/README.md ("Bundle size").
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 41_000, goal: 30_000 },
+  // Views (`crm.as`) and the access hooks core carries (parent-access copies, guard calls) add ≈ 3.8 kB.
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 44_000, goal: 30_000 },
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
   feature('tasks', 'tasks', 10_000),
   feature('activities', 'activities', 1_200),
@@ -31,15 +32,15 @@ const targets = [
   feature('custom-fields', 'customFields', 2_400),
   feature('duplicates', 'duplicates', 2_600),
   feature('imports', 'imports', 900),
-  feature('reports', 'reports', 4_500),
+  feature('reports', 'reports', 5_300),
   feature('scoring', 'scoring', 1_150),
   feature('scheduler', 'scheduler', 4_500, TASKS),
   feature('observe', 'observers', 2_850),
-  feature('access', 'access', 9_000),
+  feature('access', 'access', 12_000),
   {
     name: '@crmkit/core: a crm with every feature',
     code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { access } from '@crmkit/core/access';`,
-    budget: 72_000,
+    budget: 89_000,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included.

@@ -1,6 +1,6 @@
 import type { CrmFeature } from '../crm/feature.js';
 import type { AccessHooks } from '../crm/access-guard.js';
-import { judgeEvents } from '../crm/visible-events.js';
+import { judgeEvents, readEventPage } from './visible-events.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { RecordBase } from '../schema/record.js';
 import { AccessCache } from './access-cache.js';
@@ -38,6 +38,7 @@ export function access(): AccessFeature {
             const judged = await judgeEvents(guard, events, (entity, ids) => tx.getMany(entity, ctx.tenantId, ids) as unknown as Promise<(RecordBase | undefined)[]>, rows);
             return judged.filter((e): e is CrmEvent => e !== undefined);
           }),
+        readEvents: readEventPage,
         wrap: wrapViewApi,
       };
       return { api: (viewCtx) => new AccessService(viewCtx, cache), hooks: { access: hooks } };

@@ -1,5 +1,5 @@
 import type { CrmEvent } from '../events/event-map.js';
-import type { Filter } from '../query/query-spec.js';
+import type { Filter, QuerySpec, SortSpec } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row, StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
 
@@ -84,6 +84,9 @@ export interface AccessGuard {
   projectEvent(event: CrmEvent, refVisible: (key: string) => boolean): CrmEvent;
 }
 
+/** Reads one raw page of the event log (an operation's `query('event', …)`). */
+export type EventPageQuery = (spec: QuerySpec) => Promise<{ rows: readonly RecordBase[]; nextCursor?: string }>;
+
 /** What the access feature plugs into core (`FeatureHooks.access`). */
 export interface AccessHooks {
   /**
@@ -96,6 +99,19 @@ export interface AccessHooks {
    * of the rows the operation wrote (`null` for deleted), when known.
    */
   visibleEvents(storage: StorageAdapter, principal: Principal, events: readonly CrmEvent[], rows: ReadonlyMap<string, Row | null> | undefined): Promise<CrmEvent[]>;
+  /**
+   * Reads a page of the event log a view may see: events are judged by their subject as it is now,
+   * so the feature keeps reading with the cursor until the page is full (`limit` is honoured).
+   */
+  readEvents(
+    guard: AccessGuard,
+    query: EventPageQuery,
+    load: (entity: string, ids: readonly string[]) => Promise<readonly (RecordBase | undefined)[]>,
+    filter: Filter | undefined,
+    sort: readonly SortSpec[],
+    limit: number,
+    after: string | undefined,
+  ): Promise<{ items: CrmEvent[]; nextCursor?: string }>;
   /**
    * Wraps an API object of a view (a core service or a feature's API, named by `path`) so its results
    * are field-projected; `guardOf` gives the guard the view's last operation used.

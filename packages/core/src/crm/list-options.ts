@@ -1,5 +1,5 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type SortSpec } from '../query/query-spec.js';
+import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type QuerySpec, type SortSpec } from '../query/query-spec.js';
 import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 import { decodeCursor } from '../query/cursor.js';
 import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
@@ -8,7 +8,6 @@ import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { entitySchemaOf } from '../storage/storage-schema.js';
 import type { Operation } from './operation.js';
-import { readEventPage } from './visible-events.js';
 
 /** Options of every `list` method. */
 export interface ListOptions<F extends string = string> {
@@ -144,9 +143,12 @@ export async function listRecords<T extends RecordBase>(
   const { filter, sort, customTypes } = await prepareQuery(op, entity, opts.where, opts.orderBy, context, defaultOrder, issues);
   if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
   const combined = internalFilter ? (filter ? { op: 'and' as const, filters: [internalFilter, filter] } : internalFilter) : filter;
-  if (entity === 'event' && op.guard) {
-    // Event visibility follows each event's subject: read page by page until full (see readEventPage).
-    return readEventPage(op, combined, sort, (opts.limit as number | undefined) ?? 50, opts.cursor as string | undefined) as unknown as Promise<Page<T>>;
+  const access = op.ctx.hooks.access;
+  if (entity === 'event' && op.guard && access) {
+    // Event visibility follows each event's subject: the access feature reads page by page until full.
+    const query = (spec: QuerySpec) => op.query<RecordBase>('event', spec);
+    const load = (type: string, ids: readonly string[]) => op.getMany<RecordBase>(type, ids);
+    return access.readEvents(op.guard, query, load, combined, sort, (opts.limit as number | undefined) ?? 50, opts.cursor as string | undefined) as unknown as Promise<Page<T>>;
   }
   const { rows, nextCursor } = await op.query<T>(entity, {
     filter: op.scoped(entity, combined),

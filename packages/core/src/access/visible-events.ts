@@ -3,8 +3,7 @@ import { encodeCursor } from '../query/cursor.js';
 import type { Filter, SortSpec } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
-import type { AccessGuard } from './access-guard.js';
-import type { Operation } from './operation.js';
+import type { AccessGuard, EventPageQuery } from '../crm/access-guard.js';
 
 /** Entities whose rows an event's subject or refs can point at, and whose visibility is per row. */
 const RECORD_TYPES = new Set(['lead', 'contact', 'company', 'deal', 'task', 'activity']);
@@ -76,18 +75,14 @@ const SCAN_LIMIT = 20_000;
  * in one call, to continue the scan).
  */
 export async function readEventPage(
-  op: Operation,
+  guard: AccessGuard,
+  query: EventPageQuery,
+  load: RowLoader,
   filter: Filter | undefined,
   sort: readonly SortSpec[],
   limit: number,
   after: string | undefined,
 ): Promise<{ items: CrmEvent[]; nextCursor?: string }> {
-  const guard = op.guard;
-  if (!guard) {
-    const page = await op.query<RecordBase>('event', { filter, sort, limit, ...(after ? { after } : {}) });
-    const rows = page.rows as unknown as CrmEvent[];
-    return page.nextCursor ? { items: rows, nextCursor: page.nextCursor } : { items: rows };
-  }
   const scope = guard.eventFilter();
   const where: Filter | undefined = scope ? (filter ? { op: 'and', filters: [scope, filter] } : scope) : filter;
   const batch = Math.min(1000, Math.max(limit + 1, 100));
@@ -96,9 +91,9 @@ export async function readEventPage(
   let scanned = 0;
   let cursor = after;
   for (;;) {
-    const page = await op.query<RecordBase>('event', { filter: where, sort, limit: batch, ...(cursor ? { after: cursor } : {}) });
+    const page = await query({ filter: where, sort, limit: batch, ...(cursor ? { after: cursor } : {}) });
     const events = page.rows as unknown as CrmEvent[];
-    const judged = await judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids));
+    const judged = await judgeEvents(guard, events, load);
     for (let i = 0; i < events.length; i++) {
       const visible = judged[i];
       if (!visible) continue;
