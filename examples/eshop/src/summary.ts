@@ -1,7 +1,7 @@
-import type { Board } from '@crmkit/core';
+import { formatMoney, type Board } from '@crmkit/core';
 
-const money = (cents: number, currency: string) =>
-  new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(cents / 100);
+/** Minor units as people read them, with the currency's ISO 4217 decimals (JPY has none, KWD three). */
+const money = (amount: number, currency: string) => formatMoney({ amount, currency }, 'en-GB');
 
 /** A plain-text table of deals by stage: count, amount and weighted amount per currency. */
 export function renderBoard(board: Board): string {

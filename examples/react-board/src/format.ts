@@ -1,12 +1,8 @@
-import type { CrmEvent, Money } from '@crmkit/core';
+import { formatMoney as formatIn, type CrmEvent, type Money } from '@crmkit/core';
 
-const moneyFormats = new Map<string, Intl.NumberFormat>();
-
-/** `1 234,00 €`-style text of integer minor units. */
+/** `€1,234.56`-style text of integer minor units, with the currency's ISO 4217 decimals. */
 export function formatMoney(money: Pick<Money, 'amount' | 'currency'>): string {
-  let format = moneyFormats.get(money.currency);
-  if (!format) moneyFormats.set(money.currency, (format = new Intl.NumberFormat('en-GB', { style: 'currency', currency: money.currency, maximumFractionDigits: 0 })));
-  return format.format(money.amount / 100);
+  return formatIn(money, 'en-GB');
 }
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });

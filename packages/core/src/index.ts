@@ -41,13 +41,17 @@ export type { CrmEvent, CrmEventMap, CrmEventName, FieldChange, FieldChanges } f
 export { systemClock, type Clock, type CancelTimer } from './domain/clock.js';
 export { createSeededRandom, createCryptoRandom, type Random } from './domain/random.js';
 export { lineTotal, weightedAmount, roundHalfEven, divideHalfEven } from './domain/money.js';
+export { minorUnitExponent, isIsoCurrency } from './domain/iso-4217.js';
+export { toMajorUnits, formatMoney } from './domain/money-format.js';
+export type { PhoneNumberParser } from './domain/phone-numbers.js';
+export type { IdentityOptions, DuplicateProbe, DuplicateReason } from './domain/duplicates.js';
 export { evaluateMove, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation, type MoveDirection } from './domain/funnel/evaluate-move.js';
 export { planMove, type MovePlan, type MoveEvent } from './domain/funnel/plan-move.js';
 export { checkStageRule, checkStageRules, type RuleContext } from './domain/funnel/stage-rules.js';
 export { isRotting, rottingStartsAt } from './domain/funnel/rotting.js';
 export type { BusinessCalendar } from './domain/calendar/business-calendar.js';
 
-export { where, type Filter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
+export { where, type Filter, type ListFilter, type SameFilter, type FilterOp, type Scalar, type SortSpec, type SortDirection, type QuerySpec, type AggregateSpec, type AggregateMetric, type AggregateRow } from './query/query-spec.js';
 
 export type { StorageAdapter, StorageCapabilities, Change, ChangeBatch } from './storage/storage-adapter.js';
 export type { CrmEntity, LeadField, ContactField, CompanyField, DealField, TaskField, ActivityField, EventField, StageVisitField, PipelineField } from './storage/crm-schema.js';

@@ -20,7 +20,7 @@ it('the README quick start runs', async () => {
   await run(modules, { log: (...args) => logs.push(args) });
   expect(logs).toEqual([
     ['Analytical Engines', ['New: 1', 'Proposal: 0']],
-    [['Difference engine 250000 EUR']],
-    [[['EUR weighted 82500']]],
+    [['Difference engine 250000.00 EUR']],
+    [[['weighted 82500.00 EUR']]],
   ]);
 });

@@ -1,11 +1,11 @@
-import type { Activity, ActivityField, Company, CompanyField, Contact, ContactField, Deal, DealListOptions, Filter, Lead, LeadField, ListOptions, Page, RecordBase, Task, TaskField } from '@crmkit/core';
+import type { Activity, ActivityField, Company, CompanyField, Contact, ContactField, Deal, DealListOptions, Lead, ListFilter, LeadField, ListOptions, Page, RecordBase, Task, TaskField } from '@crmkit/core';
 import type { ListObserver, ObservedCrm, ObserverSnapshot } from '@crmkit/core/observe';
 import { useEffect } from 'react';
 import type { QueryHookOptions } from './hook-options.js';
 import { useObserver } from './use-observer.js';
 import { useObserverInstance } from './use-observer-instance.js';
 
-type ListQuery = { where?: Filter };
+type ListQuery = { where?: ListFilter };
 type ListFactory<T extends RecordBase, O extends ListQuery> = (crm: ObservedCrm, query: O, initialData: Page<T> | undefined) => ListObserver<T, O>;
 
 /** A page of a list query, kept current: an effect hands changed queries to the observer (it ignores equal ones). */

@@ -46,6 +46,8 @@ export function instrumentedStorage(): InstrumentedStorage {
     query: (...args) => tx.query(...args),
     aggregate: (...args) => tx.aggregate(...args),
     write: (...args) => tx.write(...args),
+    nextSequence: (...args) => tx.nextSequence(...args),
+    claim: (...args) => tx.claim(...args),
   });
   return {
     name: inner.name,

@@ -1,4 +1,4 @@
-import { createCrm, createMemoryStorage } from '@crmkit/core';
+import { createCrm, createMemoryStorage, formatMoney } from '@crmkit/core';
 import { observers, type BoardObserver, type ObservedCrm } from '@crmkit/core/observe';
 import { CrmProvider, useBoardCard, useBoardColumn, useBoardDealIds, usePipelineBoard } from '@crmkit/react-hooks';
 import { memo } from 'react';
@@ -10,7 +10,7 @@ const Card = memo(function Card({ board, dealId }: { board: BoardObserver; dealI
   if (!card) return null;
   return (
     <li aria-busy={card.pending}>
-      {card.deal.title} · {card.deal.value.amount / 100} {card.deal.value.currency}
+      {card.deal.title} · {formatMoney(card.deal.value)}
       <button onClick={() => void board.move(dealId, 'proposal')}>To proposal</button>
       {card.error && <em>{card.error.message}</em>}
     </li>
@@ -24,7 +24,7 @@ const Column = memo(function Column({ board, stageKey }: { board: BoardObserver;
   return (
     <section>
       <h2>
-        {column?.stage.name} ({column?.count}) {column?.totals.map((t) => `${t.amount / 100} ${t.currency}, weighted ${t.weighted / 100}`).join(' · ')}
+        {column?.stage.name} ({column?.count}) {column?.totals.map((t) => `${formatMoney(t)}, weighted ${formatMoney({ amount: t.weighted, currency: t.currency })}`).join(' · ')}
       </h2>
       <ul>{ids.map((id) => <Card key={id} board={board} dealId={id} />)}</ul>
     </section>

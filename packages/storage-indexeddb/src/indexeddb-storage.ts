@@ -5,7 +5,7 @@ import { connect, type Connection } from './connection.js';
 import type { IndexedDbStorageOptions } from './indexeddb-storage-options.js';
 import { runTransaction } from './indexeddb-transaction.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
-import { buildLayout, type DatabaseLayout } from './store-layout.js';
+import { buildLayout, SEQUENCE_STORE, type DatabaseLayout } from './store-layout.js';
 
 /** The IndexedDB storage adapter. */
 export interface IndexedDbStorage extends StorageAdapter {
@@ -98,7 +98,8 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions): Indexe
         const current = db ?? (await connection());
         let tx;
         try {
-          tx = current.db.transaction([...current.layout.storeNames], mode === 'rw' ? 'readwrite' : 'readonly');
+          // Every store, counters included: readwrite transactions then never overlap, across tabs too.
+          tx = current.db.transaction([...current.layout.storeNames, SEQUENCE_STORE], mode === 'rw' ? 'readwrite' : 'readonly');
         } catch (error) {
           // The connection is closing (another tab upgrades, or the browser dropped it): reopen once.
           if (db === current) db = undefined;

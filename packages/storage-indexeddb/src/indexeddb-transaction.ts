@@ -1,10 +1,10 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, encodeString, fromStored, queryCandidates, StagedWrites, toStored, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, queryCandidates, StagedWrites, toStored, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
 import { ADAPTER, engineError, storageError } from './storage-errors.js';
-import { VIEWS, type DatabaseLayout } from './store-layout.js';
+import { SEQUENCE_STORE, VIEWS, type DatabaseLayout, type SequenceRecord } from './store-layout.js';
 
 /** What one transaction needs from its adapter. */
 export interface TransactionContext {
@@ -69,6 +69,8 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   const raw = ctx.tx;
   const staging = new StagedWrites();
   const views = new ViewChanges();
+  /** Staged counters: `[tenantId, name]` → the record to put at commit. */
+  const sequences = new Map<string, SequenceRecord>();
   let finished = false;
   let done = false;
   let aborted: unknown;
@@ -126,19 +128,56 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
           }),
         );
       }),
-    query: (entity, tenantId, spec) => call(entity, tenantId, (scope) => queryCandidates(scope, spec)),
-    aggregate: (entity, tenantId, spec) => call(entity, tenantId, (scope) => runAggregate(scope, spec)),
+    query: (entity, tenantId, spec) =>
+      call(entity, tenantId, (scope) => {
+        assertStorableQuery(entity, spec);
+        return queryCandidates(scope, spec);
+      }),
+    aggregate: (entity, tenantId, spec) =>
+      call(entity, tenantId, (scope) => {
+        assertStorableQuery(entity, spec);
+        return runAggregate(scope, spec);
+      }),
     write: (entity, tenantId, ops) =>
       call(entity, tenantId, async (scope) => {
         if (!ctx.writable) throw storageError('Cannot write in a read-only transaction', 'write', false);
         try {
-          for (const op of ops) assertRowTenant(entity, tenantId, op);
+          for (const op of ops) {
+            assertRowTenant(entity, tenantId, op);
+            assertStorableRow(entity, op);
+          }
           const moved = staging.stage(entity, tenantId, ops, await readForWrite(scope, ops));
           const groups = raw.objectStore(VIEWS);
           await views.apply(scope.store, tenantId, moved, (k) => request(groups.get(k)) as Promise<StoredViewGroup | undefined>);
         } catch (error) {
           throw (poisoned ??= translate(error));
         }
+      }),
+    async nextSequence(name, tenantId, count) {
+      assertAdapterOpen(ctx.isClosed(), ADAPTER);
+      if (done) throw storageError('The transaction has already finished', 'transaction', false);
+      if (finished) throw lost();
+      if (!ctx.writable) throw storageError('Cannot reserve sequence numbers in a read-only transaction', 'nextSequence', false);
+      assertSequenceArgs(name, tenantId, count);
+      const key = JSON.stringify([tenantId, name]);
+      let last = sequences.get(key)?.value;
+      if (last === undefined) {
+        try {
+          // Readwrite transactions over the same stores never overlap: the counter is ours until commit.
+          const stored = (await request(raw.objectStore(SEQUENCE_STORE).get([tenantId, name]))) as SequenceRecord | undefined;
+          last = stored?.value ?? 0;
+        } catch (error) {
+          throw (poisoned ??= translate(error));
+        }
+      }
+      sequences.set(key, { tenantId, name, value: last + count });
+      return last + 1;
+    },
+    claim: (entity, tenantId, spec) =>
+      call(entity, tenantId, async (scope) => {
+        if (!ctx.writable) throw storageError('Cannot claim rows in a read-only transaction', 'claim', false);
+        // Readwrite transactions never overlap, so the rows are this transaction's until it ends.
+        return (await queryCandidates(scope, { ...spec, after: undefined })).rows;
       }),
   };
 
@@ -155,12 +194,16 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     abort();
     throw poisoned ?? failure;
   }
-  if (staging.changes.length === 0) return result;
+  if (staging.changes.length === 0 && sequences.size === 0) return result;
 
   // Apply every staged write in one synchronous burst (see above), then wait for the commit.
   let applied = 0;
   try {
     if (finished) throw lost();
+    for (const record of sequences.values()) {
+      raw.objectStore(SEQUENCE_STORE).put(record);
+      applied++;
+    }
     for (const [entity, byTenant] of staging.rows) {
       const os = raw.objectStore(entity);
       const store = ctx.layout.stores.get(entity) as StoreLayout;
@@ -188,6 +231,6 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   } catch (error) {
     throw engineError(error, 'commit');
   }
-  ctx.committed(staging.changes);
+  if (staging.changes.length) ctx.committed(staging.changes);
   return result;
 }

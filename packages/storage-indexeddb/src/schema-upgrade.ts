@@ -1,5 +1,5 @@
 import { fromStored, RUNTIME_INDEX, toStored, ViewChanges, withRuntimeIndexes, type StoredRecord, type StoreLayout } from '@crmkit/core/storage';
-import { VIEWS, type DatabaseLayout } from './store-layout.js';
+import { SEQUENCE_STORE, VIEWS, type DatabaseLayout } from './store-layout.js';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -15,6 +15,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * upgrade transaction alive until they are done.
  */
 export function upgradeDatabase(db: IDBDatabase, tx: IDBTransaction, layout: DatabaseLayout, runtime: ReadonlyMap<string, ReadonlySet<string>>): void {
+  if (!db.objectStoreNames.contains(SEQUENCE_STORE)) db.createObjectStore(SEQUENCE_STORE, { keyPath: ['tenantId', 'name'] });
   const views = db.objectStoreNames.contains(VIEWS) ? tx.objectStore(VIEWS) : db.createObjectStore(VIEWS, { keyPath: 'k' });
   const stores: StoreLayout[] = [];
   for (const declared of layout.stores.values()) {

@@ -4,7 +4,17 @@ import { buildStoreLayouts, type StorageSchema, type StoreLayout } from '@crmkit
  * Bumped whenever the way rows are stored or indexed changes; part of the database version so
  * that a new adapter release migrates databases written by an older one.
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
+
+/** The store of `nextSequence` counters, `{ tenantId, name, value }` keyed by `[tenantId, name]` (layout 3). */
+export const SEQUENCE_STORE = 'crmkit_sequences';
+
+/** A counter as stored. */
+export interface SequenceRecord {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly value: number;
+}
 
 /**
  * The object store of materialized aggregates (`EntitySchema.aggregates`): one record per view, tenant

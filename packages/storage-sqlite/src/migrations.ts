@@ -56,7 +56,8 @@ async function createList(exec: MigrationExecutor, t: EntityTable, field: string
 /**
  * Brings the database to `schema`, forward only, inside the caller's exclusive transaction:
  *
- * 1. creates `crmkit_meta` (versions, the fields each table maintains) and `crmkit_migrations` (the log);
+ * 1. creates `crmkit_meta` (versions, the fields each table maintains), `crmkit_migrations` (the log)
+ *    and `crmkit_sequences` (the counters of `nextSequence`);
  * 2. refuses a database written by newer code (stored layout or schema version above ours): `STORAGE`,
  *    not retryable — older code must not write tables it does not understand;
  * 3. creates missing entity tables and side tables; adds a column for every newly declared field and
@@ -79,6 +80,15 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
   );
   const stored = new Map<string, string>();
   for (const [key, value] of await exec.all(sql`SELECT "key", "value" FROM ${meta}`)) stored.set(String(key), String(value));
+  // A database already at this exact layout needs no DDL. Skipping it matters on PostgreSQL: CREATE INDEX
+  // IF NOT EXISTS locks the table even when the index exists, and a process starting while others write
+  // would then wait for them (and they for it: a deadlock).
+  const fingerprint = layoutFingerprint(layout, schema);
+  if (stored.get('layout_fingerprint') === fingerprint) return { fromSchemaVersion: schema.version, toSchemaVersion: schema.version, actions: [] };
+  // nextSequence's counters: one row per (tenant, name), updated in place so the row lock orders writers.
+  await exec.run(
+    sql`CREATE TABLE IF NOT EXISTS ${ref(dialect, layout.sequences)} ("tenant_id" ${id}, "name" ${id}, "value" ${dialect.columnType('version')}, PRIMARY KEY ("tenant_id", "name"))`,
+  );
 
   const storedLayout = stored.has('layout_version') ? Number(stored.get('layout_version')) : null;
   const storedSchema = stored.has('schema_version') ? Number(stored.get('schema_version')) : null;
@@ -130,6 +140,7 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
     if (stored.get(maintainedKey) !== fields) await upsert(exec, meta, maintainedKey, fields);
   }
 
+  await upsert(exec, meta, 'layout_fingerprint', fingerprint);
   const versionChanged = storedSchema !== schema.version || storedLayout !== LAYOUT_VERSION;
   if (versionChanged) {
     await upsert(exec, meta, 'schema_version', String(schema.version));
@@ -146,6 +157,28 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
 
 async function upsert(exec: MigrationExecutor, meta: SqlFragment, key: string, value: string): Promise<void> {
   await exec.run(sql`INSERT INTO ${meta} ("key", "value") VALUES (${key}, ${value}) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value"`);
+}
+
+/**
+ * Identifies everything `migrate` creates for a layout and schema (tables, columns, side tables,
+ * indexes, versions): equal fingerprints mean the database already has all of it.
+ */
+function layoutFingerprint(layout: StorageLayout, schema: StorageSchema): string {
+  const tables = [...layout.entities.values()].map((t) => ({
+    table: t.table,
+    columns: t.columns.map((c) => [c.column, c.type, c.field]),
+    lists: [...t.lists.values()].map((l) => [l.table, l.field, l.rowIndex]),
+    indexes: t.indexes,
+  }));
+  const text = JSON.stringify({ v: [schema.version, LAYOUT_VERSION], meta: layout.meta, migrations: layout.migrations, sequences: layout.sequences, tables });
+  // FNV-1a over the text, twice with different offsets: a short, stable key.
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  for (let i = 0; i < text.length; i++) {
+    a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    b = Math.imul(b ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}:${text.length}`;
 }
 
 /** The name of the runtime index over a custom field: `<table>__rt__custom__<key>` (shortened past 63 characters). */

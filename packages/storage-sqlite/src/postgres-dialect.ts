@@ -90,6 +90,7 @@ export function createPostgresDialect(): SqlDialect {
       }
     },
     indexColumn: (column) => sql`${sql.id(column)} NULLS FIRST`,
+    lockRows: sql` FOR UPDATE OF "t" SKIP LOCKED`,
     indexExpression: (expr) => sql`(${expr}) NULLS FIRST`,
     sideTableOptions: sql``,
     columnsQuery: (table) =>

@@ -21,6 +21,8 @@ export interface PgPoolClient {
   query(config: PgQueryConfig): Promise<PgQueryResult>;
   /** Returns the client to the pool; a truthy argument destroys it instead (broken connection). */
   release(destroy?: boolean | Error): void;
+  /** `notification` (LISTEN) and `error` events of the connection; needed for external changes. */
+  on?(event: 'notification' | 'error', listener: (message: { channel?: string; payload?: string } & Partial<Error>) => void): unknown;
 }
 
 /** The part of a node-postgres `Pool` the adapter uses. */

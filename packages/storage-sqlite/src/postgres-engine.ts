@@ -1,4 +1,4 @@
-import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import { checkWriteVersion, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { createPostgresDialect } from './postgres-dialect.js';
@@ -18,6 +18,11 @@ export interface PostgresEngineOptions {
   readonly createPool?: () => Promise<PgPool>;
   readonly schema?: string;
   readonly tablePrefix: string;
+  /**
+   * Whether commits NOTIFY other adapters and `watch` LISTENs for theirs (default true). False on
+   * PGlite: one in-process connection, which a listener would hold for good.
+   */
+  readonly notify?: boolean;
 }
 
 /** A statement the server keeps prepared per connection (by name). */
@@ -40,6 +45,28 @@ const sameValues = (a: readonly string[], b: readonly string[]) => a.length === 
 
 const RECORD_TYPE: Record<ScalarType, SqlFragment> = { string: sql`text`, number: sql`float8`, boolean: sql`boolean` };
 
+/** NOTIFY payloads stay under PostgreSQL's 8000-byte limit. */
+const NOTIFY_PAYLOAD_BYTES = 7000;
+/** A transaction with more changes notifies a `resync` instead of listing them. */
+const NOTIFY_MAX_CHANGES = 1000;
+
+/** A change as notified: [entity, tenantId, id, 'p' | 'd']. */
+type NotifiedChange = [string, string, string, 'p' | 'd'];
+/** One NOTIFY payload: a part of one transaction's change list, or a resync marker. */
+interface ChangeMessage {
+  /** The adapter instance that committed (its own listener skips it). */
+  readonly o: string;
+  /** The transaction (parts of one transaction share it). */
+  readonly b: string;
+  /** Part number and count. */
+  readonly p: number;
+  readonly n: number;
+  readonly c?: NotifiedChange[];
+  readonly r?: 1;
+}
+
+const utf8 = new TextEncoder();
+
 /**
  * The PostgreSQL engine on a node-postgres pool.
  *
@@ -51,11 +78,20 @@ const RECORD_TYPE: Record<ScalarType, SqlFragment> = { string: sql`text`, number
  *   parameter), side-table rows in one `unnest` statement; the hot statements are named, so each
  *   connection parses and plans them once.
  * - Migrations run in one transaction under an advisory lock, so concurrent `open`s serialise.
+ * - Every write transaction sends its change list with `pg_notify` before it commits (PostgreSQL
+ *   delivers notifications at commit, in commit order); adapters with listeners `LISTEN` on a
+ *   connection of their own and report other adapters' commits as `external` batches.
  */
 export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine {
   const dialect = createPostgresDialect();
   let pool: PgPool | undefined;
   let statements = new Map<string, EntityStatements>();
+  let nextSequence: Prepared | undefined;
+  // Identifies this adapter's notifications, which its own listener skips.
+  // Web Crypto (Node 20 and browsers): the engine also runs in browsers on PGlite.
+  const origin = globalThis.crypto.randomUUID();
+  let batchCount = 0;
+  let channel = '';
 
   const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
   const prepared = (fragment: SqlFragment): Prepared => {
@@ -99,6 +135,106 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     const s = statements.get(t.entity);
     if (!s) throw storageFailure('postgres', 'transaction', `No statements for entity "${t.entity}"`);
     return s;
+  }
+
+  /** The NOTIFY payloads of one transaction's changes: parts of a list, or one resync marker. */
+  function changePayloads(changes: readonly Change[]): string[] {
+    const b = `${origin.slice(0, 8)}:${++batchCount}`;
+    if (changes.length > NOTIFY_MAX_CHANGES) return [JSON.stringify({ o: origin, b, p: 0, n: 1, r: 1 } satisfies ChangeMessage)];
+    const parts: NotifiedChange[][] = [[]];
+    let size = 0;
+    for (const c of changes) {
+      const item: NotifiedChange = [c.entity, c.tenantId, c.id, c.op === 'delete' ? 'd' : 'p'];
+      const bytes = utf8.encode(JSON.stringify(item)).length + 1;
+      if (size + bytes > NOTIFY_PAYLOAD_BYTES && parts[parts.length - 1]!.length > 0) {
+        parts.push([]);
+        size = 0;
+      }
+      if (bytes > NOTIFY_PAYLOAD_BYTES) return [JSON.stringify({ o: origin, b, p: 0, n: 1, r: 1 } satisfies ChangeMessage)];
+      parts[parts.length - 1]!.push(item);
+      size += bytes;
+    }
+    return parts.map((c, p) => JSON.stringify({ o: origin, b, p, n: parts.length, c } satisfies ChangeMessage));
+  }
+
+  /**
+   * Listens for other adapters' notifications on a client of its own. Parts of one transaction are
+   * joined into one batch. When the connection drops, it reconnects with backoff and then emits one
+   * `resync` batch: notifications sent meanwhile are lost, so listeners re-read (the catch-up).
+   */
+  function listen(emit: (batch: ChangeBatch) => void): () => void {
+    let stopped = false;
+    let client: PgPoolClient | undefined;
+    let retryDelay = 250;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let pending: { b: string; changes: Change[]; parts: number } | undefined;
+    const receive = (message: { channel?: string; payload?: string }) => {
+      if (stopped || message.channel !== channel || !message.payload) return;
+      let m: ChangeMessage;
+      try {
+        m = JSON.parse(message.payload) as ChangeMessage;
+      } catch {
+        return;
+      }
+      if (m.o === origin) return;
+      if (m.r) return emit({ source: 'external', changes: [], resync: true });
+      if (!pending || pending.b !== m.b) pending = { b: m.b, changes: [], parts: 0 };
+      for (const [entity, tenantId, id, op] of m.c ?? []) pending.changes.push({ entity, tenantId, id, op: op === 'd' ? 'delete' : 'put' });
+      if (++pending.parts === m.n) {
+        const changes = pending.changes;
+        pending = undefined;
+        if (changes.length) emit({ source: 'external', changes });
+      }
+    };
+    const lost = (reconnecting: boolean) => {
+      const gone = client;
+      client = undefined;
+      gone?.release(true);
+      if (stopped) return;
+      timer = setTimeout(() => void connectListener(reconnecting), retryDelay);
+      (timer as { unref?: () => void }).unref?.();
+      retryDelay = Math.min(retryDelay * 2, 30_000);
+    };
+    const connectListener = async (reconnecting: boolean) => {
+      timer = undefined;
+      if (stopped || !pool) return;
+      let next: PgPoolClient;
+      try {
+        next = await pool.connect();
+      } catch {
+        return lost(reconnecting);
+      }
+      if (stopped) return next.release();
+      client = next;
+      next.on?.('notification', receive);
+      next.on?.('error', () => {
+        if (client === next) lost(true);
+      });
+      try {
+        await next.query({ text: `LISTEN "${channel}"` });
+      } catch {
+        if (client === next) lost(true);
+        return;
+      }
+      retryDelay = 250;
+      // Whatever was committed while no connection listened is unknown: catch up by re-reading.
+      if (reconnecting) emit({ source: 'external', changes: [], resync: true });
+    };
+    void connectListener(false);
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const held = client;
+      client = undefined;
+      if (held) {
+        held
+          .query({ text: `UNLISTEN "${channel}"` })
+          .then(
+            () => held.release(),
+            () => held.release(true),
+          );
+      }
+    };
   }
 
   function makeSession(client: PgPoolClient): SqlSession {
@@ -212,6 +348,18 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         }
       },
 
+      async nextSequence(tenantId, name, count) {
+        // The UPSERT locks the counter row until this transaction ends: reservations commit in order.
+        const result = await run(nextSequence!, [tenantId, name, count], 'array');
+        return Number((result.rows[0] as unknown[])[0]) - count + 1;
+      },
+
+      async publish(changes) {
+        // NOTIFY is delivered at commit, to every listener, in commit order, and never for a rollback.
+        if (options.notify === false) return;
+        for (const payload of changePayloads(changes)) await query({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload] });
+      },
+
       async commit() {
         await query({ text: 'COMMIT' });
       },
@@ -288,6 +436,12 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       const next = new Map<string, EntityStatements>();
       for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
       statements = next;
+      const seq = dialect.table(layout.sequences);
+      nextSequence = prepared(
+        sql`INSERT INTO ${seq} ("tenant_id", "name", "value") VALUES (${null}, ${null}, ${null}) ON CONFLICT ("tenant_id", "name") DO UPDATE SET "value" = ${seq}."value" + excluded."value" RETURNING "value"`,
+      );
+      // One channel per crmkit database (schema and prefix); the name is a hash, a safe identifier.
+      channel = `crmkit_${statementName(`${options.schema ?? ''}:${options.tablePrefix}`).slice(7, 31)}`;
     },
 
     ddl,
@@ -308,6 +462,9 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       for (const [id, doc] of rows) docs.set(id as string, dialect.readDoc(doc));
       return docs;
     },
+
+    // Not on PGlite: its single connection would be held by the listener (and no other process writes there).
+    ...(options.notify === false ? {} : { watch: (emit: (batch: ChangeBatch) => void) => listen(emit) }),
 
     async begin(mode) {
       const client = await connect();

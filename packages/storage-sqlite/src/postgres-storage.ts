@@ -6,14 +6,15 @@ import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
 
 /**
  * What PostgreSQL storage pushes down: every filter operator, sorting, keyset pagination and GROUP BY.
- * `externalChanges` is false: commits of other connections are not reported to `onChange`.
+ * `externalChanges`: commits of other adapters on the same database (other processes) reach `onChange`
+ * through `LISTEN/NOTIFY`.
  */
 export const POSTGRES_CAPABILITIES: StorageCapabilities = {
   filterOps: [...SQL_FILTER_OPS],
   sort: true,
   aggregate: true,
   durable: true,
-  externalChanges: false,
+  externalChanges: true,
 };
 
 /**

@@ -73,3 +73,25 @@ export function compilePageQuery(ctx: ResolveContext, spec: QuerySpec, cache?: S
   }
   return { query: compiled, limit };
 }
+
+/**
+ * Compiles a `claim`: the rows of a page query (no cursor, exactly `limit`), locked for this
+ * transaction with the dialect's row-lock clause (PostgreSQL `FOR UPDATE OF "t" SKIP LOCKED`; nothing
+ * on SQLite, whose write transaction already excludes every other writer). Never cached: claims are rare.
+ *
+ * @throws CrmError `VALIDATION` for unknown fields or a bad limit.
+ */
+export function compileClaimQuery(ctx: ResolveContext, spec: QuerySpec): SqlQuery {
+  const { dialect } = ctx;
+  const limit = spec.limit;
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
+    throw invalidInput(ctx.context, ['limit'], 'invalid_value', 'must be a positive integer');
+  }
+  const keys = compileSort(ctx, spec.sort);
+  const conditions: SqlFragment[] = [sql`${col('tenant_id')} = ${ctx.tenantId}`];
+  const filter = compileFilter(ctx, spec.filter);
+  if (filter) conditions.push(filter);
+  return sql`SELECT ${col('doc')} FROM ${dialect.table(ctx.table.table)} AS "t" WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${orderByClause(ctx, keys, requiresSideTable(ctx, spec.filter))}${
+    limit === undefined ? sql`` : sql` LIMIT ${limit}`
+  }${dialect.lockRows}`.compile(dialect.kysely);
+}

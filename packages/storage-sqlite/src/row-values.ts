@@ -1,4 +1,4 @@
-import type { Row } from '@crmkit/core/storage';
+import { findUnstorableText, type Row } from '@crmkit/core/storage';
 import type { SqlDialect } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';
 import type { EntityTable, ListTable } from './table-layout.js';
@@ -46,5 +46,14 @@ export function docText(row: Row, context: string): string {
     throw invalidInput(context, ['row'], 'invalid_type', `rows must be JSON documents (${(error as Error).message})`);
   }
   if (typeof text !== 'string') throw invalidInput(context, ['row'], 'invalid_type', 'rows must be JSON objects');
+  // JSON.stringify escapes NUL and unpaired surrogates (and only those) as \u0000 / \udXXX: one scan of
+  // the text finds them; the row is then walked for the path.
+  if (UNSTORABLE_ESCAPE.test(text)) {
+    const found = findUnstorableText(row);
+    if (found) throw invalidInput(context, found.path, 'invalid_format', found.message);
+  }
   return text;
 }
+
+/** A `\u0000` or `\ud800`–`\udfff` escape (preceded by an even number of backslashes, so not escaped itself). */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;

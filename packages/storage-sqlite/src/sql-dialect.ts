@@ -59,6 +59,12 @@ export interface SqlDialect {
   columnType(type: ScalarType | 'id' | 'version' | 'doc'): SqlFragment;
   /** One column of an index, ordered so that forward and backward scans give crmkit's null placement. */
   indexColumn(column: string): SqlFragment;
+  /**
+   * Appended to a claim's SELECT: locks the rows read for the transaction and skips rows other
+   * transactions hold (PostgreSQL ` FOR UPDATE OF "t" SKIP LOCKED`); empty where write transactions
+   * never overlap (SQLite).
+   */
+  readonly lockRows: SqlFragment;
   /** One expression of an index (a custom field's `customValue` over the bare `doc` column), ordered likewise. */
   indexExpression(expr: SqlFragment): SqlFragment;
   /** Table options of a side table (SQLite: `WITHOUT ROWID`, it is all primary key). */

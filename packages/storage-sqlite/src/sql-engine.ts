@@ -1,4 +1,4 @@
-import { type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import type { Change, ChangeBatch, Row, StorageSchema, WriteOp } from '@crmkit/core/storage';
 import type { MigrationExecutor } from './migrations.js';
 import type { SqlQuery } from './query-compiler.js';
 import type { SqlDialect } from './sql-dialect.js';
@@ -23,6 +23,16 @@ export interface SqlSession {
    * version is the expected one), so an engine may skip reading it again; the version check stays.
    */
   write(table: EntityTable, tenantId: string, ops: readonly WriteOp[], previous?: (id: string) => Row | undefined): Promise<void>;
+  /**
+   * Adds `count` to the counter (tenant, name) and returns the first number reserved. Must keep the
+   * counter's row locked until the transaction ends (an UPDATE does), so reservations commit in order.
+   */
+  nextSequence(tenantId: string, name: string, count: number): number | Promise<number>;
+  /**
+   * Publishes the transaction's changes to other connections, inside the transaction, just before
+   * `commit`: they must reach other connections if and only if the transaction commits.
+   */
+  publish(changes: readonly Change[]): void | Promise<void>;
   commit(): void | Promise<void>;
   /** Must not throw: the transaction is being abandoned anyway. */
   rollback(): void | Promise<void>;
@@ -51,6 +61,12 @@ export interface SqlEngine {
   readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Map<string, Row> | Promise<Map<string, Row>>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
   begin(mode: 'r' | 'rw'): SqlSession | Promise<SqlSession>;
+  /**
+   * Starts reporting what other connections commit, as `external` batches in commit order; returns
+   * the function that stops it. `exclusive` runs work while no transaction of this adapter runs
+   * (engines with one connection poll through it). Absent: the engine cannot see other connections.
+   */
+  watch?(emit: (batch: ChangeBatch) => void, exclusive: <T>(work: () => T | Promise<T>) => Promise<T>): () => void;
   /** Releases connections the engine owns. Called once, when no transaction runs. */
   close(): Promise<void>;
 }

@@ -1,8 +1,8 @@
 import { CrmError, type AggregateRow, type AggregateSpec, type QuerySpec } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
-import { compilePageQuery, type ShapeCache } from './query-compiler.js';
+import { compileClaimQuery, compilePageQuery, type ShapeCache } from './query-compiler.js';
 import { createRuntimeIndex } from './migrations.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { invalidInput, storageFailure, toStorageError } from './storage-errors.js';
@@ -98,6 +98,31 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     deliverChangeBatch(listeners, { source: 'local', changes });
   }
 
+  // Other connections' commits are watched while someone listens (createCrm always does).
+  let stopWatching: (() => void) | undefined;
+  const exclusive = async <T>(work: () => T | Promise<T>): Promise<T> => {
+    active++;
+    try {
+      await writers.acquire();
+      try {
+        assertAdapterOpen(closed, name);
+        return await work();
+      } finally {
+        writers.release();
+      }
+    } finally {
+      finishActive();
+    }
+  };
+  function syncWatching(): void {
+    const wanted = !closed && layout !== undefined && listeners.size > 0 && engine.watch !== undefined;
+    if (wanted && !stopWatching) stopWatching = engine.watch!((batch) => deliverChangeBatch(listeners, batch), exclusive);
+    else if (!wanted && stopWatching) {
+      stopWatching();
+      stopWatching = undefined;
+    }
+  }
+
   /** Rethrows an engine failure as `CrmError`, poisoning the transaction: the engine may have rolled back already. */
   function engineFailure(state: TxState, operation: string, error: unknown): never {
     const mapped = toStorageError(name, operation, error);
@@ -149,6 +174,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
 
     async query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }> {
       const t = this.guard(entity);
+      assertStorableQuery(entity, spec);
       const { query, limit } = compilePageQuery(this.context(t, tenantId, spec.customTypes, 'query'), spec, shapes);
       let raw: unknown[][];
       try {
@@ -168,6 +194,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
 
     async aggregate(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]> {
       const t = this.guard(entity);
+      assertStorableQuery(entity, spec);
       const compiled = compileAggregate(this.context(t, tenantId, spec.customTypes, 'aggregate'), spec);
       let raw: unknown[][];
       try {
@@ -192,6 +219,8 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
           }
           assertRowTenant(entity, tenantId, op);
           if (op.type === 'delete' && typeof op.id !== 'string') throw invalidInput(`${name} write`, ['id'], 'invalid_type', 'must be a string');
+          // Rows are checked while their JSON is made (row-values.ts); ids of deletes here.
+          if (op.type === 'delete') assertStorableRow(entity, op);
           if (op.type === 'update' && typeof op.expectedVersion !== 'number') throw invalidInput(`${name} write`, ['expectedVersion'], 'invalid_type', 'must be a number');
         }
         if (ops.length === 0) return;
@@ -213,6 +242,37 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
         if (op.type === 'delete') known.delete(knownKey(entity, tenantId, op.id));
         else known.set(knownKey(entity, tenantId, op.row.id), op.row);
       }
+    }
+
+    async nextSequence(sequence: string, tenantId: string, count: number): Promise<number> {
+      const state = this.state;
+      if (state.done) throw storageFailure(name, 'transaction', 'The transaction has already finished');
+      assertAdapterOpen(closed, name);
+      if (state.poisoned !== undefined) throw state.poisoned;
+      if (!this.writable) throw storageFailure(name, 'nextSequence', 'Cannot reserve sequence numbers in a read-only transaction');
+      assertSequenceArgs(sequence, tenantId, count);
+      try {
+        const first = this.session.nextSequence(tenantId, sequence, count);
+        return first instanceof Promise ? await first : first;
+      } catch (error) {
+        engineFailure(state, 'nextSequence', error);
+      }
+    }
+
+    async claim(entity: string, tenantId: string, spec: QuerySpec): Promise<Row[]> {
+      const t = this.guard(entity);
+      if (!this.writable) throw storageFailure(name, 'claim', 'Cannot claim rows in a read-only transaction');
+      const query = compileClaimQuery(this.context(t, tenantId, spec.customTypes, 'claim'), spec);
+      let raw: unknown[][];
+      try {
+        const found = this.session.select(query);
+        raw = found instanceof Promise ? await found : found;
+      } catch (error) {
+        engineFailure(this.state, 'claim', error);
+      }
+      const rows: Row[] = new Array(raw.length);
+      for (let i = 0; i < raw.length; i++) rows[i] = engine.dialect.readDoc(raw[i]![0]);
+      return rows;
     }
   }
 
@@ -285,6 +345,10 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
       state.done = true;
       try {
+        if (state.changes.length > 0) {
+          const published = session.publish(state.changes);
+          if (published instanceof Promise) await published;
+        }
         const done = session.commit();
         if (done instanceof Promise) await done;
       } catch (error) {
@@ -329,6 +393,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
         } finally {
           writers.release();
         }
+        syncWatching();
       })();
       opening = attempt;
       openedSchema = schema;
@@ -393,8 +458,10 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     onChange(listener) {
       if (typeof listener !== 'function') throw invalidInput(`${name} onChange`, ['listener'], 'invalid_type', 'must be a function');
       listeners.add(listener);
+      syncWatching();
       return () => {
         listeners.delete(listener);
+        syncWatching();
       };
     },
 
@@ -402,6 +469,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       closing ??= (async () => {
         closed = true;
         listeners.clear();
+        syncWatching();
         await opening?.catch(() => undefined);
         if (active > 0) await new Promise<void>((resolve) => (drained = resolve));
         await engine.close();

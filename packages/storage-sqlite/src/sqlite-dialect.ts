@@ -94,6 +94,7 @@ export function createSqliteDialect(): SqlDialect {
       }
     },
     indexColumn: (column) => sql.id(column),
+    lockRows: sql``,
     indexExpression: (expr) => sql`(${expr})`,
     sideTableOptions: sql` WITHOUT ROWID`,
     columnsQuery: (table) => sql`SELECT name FROM pragma_table_info(${table.name})`,

@@ -1,10 +1,11 @@
-import { CrmError } from '@crmkit/core';
-import { checkWriteVersion, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import { randomUUID } from 'node:crypto';
+import { CrmError, type Logger } from '@crmkit/core';
+import { checkWriteVersion, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { columnValues, docText, listValues } from './row-values.js';
 import { createSqliteDialect } from './sqlite-dialect.js';
-import { loadBetterSqlite3, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
+import { loadBetterSqlite3, type SqliteDatabase, type SqliteDatabaseConstructor, type SqliteStatement } from './sqlite-driver.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { StatementCache } from './statement-cache.js';
 import type { SqlFragment } from './sql-dialect.js';
@@ -19,7 +20,18 @@ export interface SqliteEngineOptions {
   readonly busyTimeoutMs: number;
   readonly statementCacheSize: number;
   readonly cacheSizeMb: number;
+  /** How often other connections' commits are looked for (ms); 0 turns watching off. */
+  readonly changePollMs: number;
+  readonly logger: Pick<Logger, 'warn' | 'error'>;
 }
+
+/** Journal entries older than this are pruned; a watcher that slept longer gets a `resync` batch. */
+const JOURNAL_RETENTION_MS = 10 * 60_000;
+/** A transaction with more changes journals a `resync` marker instead of the list. */
+const JOURNAL_MAX_CHANGES = 2000;
+
+/** A change as journaled: [entity, tenantId, id, 'p' | 'd']. */
+type JournalChange = [string, string, string, 'p' | 'd'];
 
 interface ListStatements {
   readonly list: ListTable;
@@ -70,6 +82,15 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   let cache: StatementCache<SqliteStatement> | undefined;
   let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement } | undefined;
   let statements = new Map<string, EntityStatements>();
+  let sequence: { next: SqliteStatement } | undefined;
+  let journal: { insert: SqliteStatement; prune: SqliteStatement; after: SqliteStatement; last: SqliteStatement; dataVersion: SqliteStatement } | undefined;
+  // Identifies this connection's journal entries, which its own watcher skips.
+  const origin = randomUUID();
+  let published = 0;
+  /** Kept to reconnect: the driver and the tables the statements are prepared for. */
+  let driver: SqliteDatabaseConstructor | undefined;
+  let currentLayout: StorageLayout | undefined;
+  const logger = options.logger;
 
   const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
 
@@ -186,6 +207,159 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     return docs;
   }
 
+  /**
+   * Polls for other connections' commits: `PRAGMA data_version` (which changes only when another
+   * connection committed) every `changePollMs`, and when it moved, the journal entries after the last
+   * one seen, skipping this connection's own. Entries pruned before they were read (the process slept
+   * past the retention) become one `resync` batch.
+   */
+  function watchJournal(emit: (batch: ChangeBatch) => void, exclusive: <T>(work: () => T | Promise<T>) => Promise<T>): () => void {
+    let stopped = false;
+    let seen: number | undefined;
+    let version: unknown;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = (): ChangeBatch[] => {
+      if (!journal) return [];
+      const batches: ChangeBatch[] = [];
+      const [now] = journal.dataVersion.get() as [unknown];
+      if (seen === undefined) {
+        seen = Number((journal.last.get() as [number])[0]);
+        version = now;
+        return batches;
+      }
+      if (now === version) return batches;
+      for (;;) {
+        const rows = journal.after.all(seen) as [number, string, string | null][];
+        if (rows.length === 0) break;
+        if (rows[0]![0] !== seen + 1) batches.push({ source: 'external', changes: [], resync: true });
+        for (const [seq, from, text] of rows) {
+          seen = seq;
+          if (from === origin) continue;
+          if (text === null) batches.push({ source: 'external', changes: [], resync: true });
+          else {
+            const changes = (JSON.parse(text) as JournalChange[]).map(([entity, tenantId, id, op]): Change => ({ entity, tenantId, id, op: op === 'd' ? 'delete' : 'put' }));
+            if (changes.length) batches.push({ source: 'external', changes });
+          }
+        }
+        if (rows.length < 500) break;
+      }
+      version = now;
+      return batches;
+    };
+    const tick = async () => {
+      timer = undefined;
+      if (stopped) return;
+      try {
+        const batches = await exclusive(read);
+        for (const batch of batches) if (!stopped) emit(batch);
+      } catch {
+        // Closed or busy: the next round tries again (close() stops the watcher).
+      }
+      if (!stopped) {
+        timer = setTimeout(() => void tick(), options.changePollMs);
+        (timer as { unref?: () => void }).unref?.();
+      }
+    };
+    void tick();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }
+
+  /** Pragmas, the statement cache and the transaction statements of a (new) connection. */
+  function configure(c: SqliteDatabase): void {
+    c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
+    c.pragma(`cache_size = ${-options.cacheSizeMb * 1024}`);
+    cache = new StatementCache(options.statementCacheSize, (text) => {
+      const statement = c.prepare(text);
+      return statement.reader ? statement.raw(true) : statement;
+    });
+    control = {
+      begin: c.prepare('BEGIN'),
+      beginImmediate: c.prepare('BEGIN IMMEDIATE'),
+      commit: c.prepare('COMMIT'),
+      rollback: c.prepare('ROLLBACK'),
+    };
+  }
+
+  /** Prepares every statement of the current layout on the current connection (after open, and after a reconnect). */
+  function prepareAll(): void {
+    const layout = currentLayout;
+    if (!layout) return;
+    const c = connection();
+    const next = new Map<string, EntityStatements>();
+    for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
+    statements = next;
+    const seq = dialect.table(layout.sequences);
+    sequence = {
+      next: c
+        .prepare(
+          compile(
+            sql`INSERT INTO ${seq} ("tenant_id", "name", "value") VALUES (${null}, ${null}, ${null}) ON CONFLICT ("tenant_id", "name") DO UPDATE SET "value" = ${seq}."value" + excluded."value" RETURNING "value"`,
+          ).sql,
+        )
+        .raw(true),
+    };
+    if (!c.memory) {
+      const table = dialect.table(layout.changes);
+      journal = {
+        insert: c.prepare(compile(sql`INSERT INTO ${table} ("origin", "at", "changes") VALUES (${null}, ${null}, ${null})`).sql),
+        prune: c.prepare(compile(sql`DELETE FROM ${table} WHERE "at" < ${null}`).sql),
+        after: c.prepare(compile(sql`SELECT "seq", "origin", "changes" FROM ${table} WHERE "seq" > ${null} ORDER BY "seq" LIMIT 500`).sql).raw(true),
+        last: c.prepare(compile(sql`SELECT COALESCE(MAX("seq"), 0) FROM ${table}`).sql).raw(true),
+        dataVersion: c.prepare('PRAGMA data_version').raw(true),
+      };
+    }
+  }
+
+  /**
+   * Ends the transaction of a failed unit of work, whatever it takes, and reports what it took:
+   * ROLLBACK; if that fails and leaves the connection inside the transaction, ROLLBACK again through a
+   * freshly compiled statement; if that fails too and the adapter opened the database file itself, a
+   * new connection (closing the old one discards the transaction's changes). A connection the host
+   * passed in, or an in-memory database, cannot be replaced without losing data: it stays as it is and
+   * the next `begin` tries again. Never throws.
+   *
+   * @returns true when the connection is no longer inside a transaction.
+   */
+  function endFailedTransaction(operation: 'rollback' | 'begin'): boolean {
+    const c = db;
+    if (!c?.open || !c.inTransaction) return true;
+    let failure: unknown;
+    try {
+      control!.rollback.run();
+    } catch (error) {
+      failure = error;
+    }
+    if (!c.inTransaction) return true;
+    try {
+      c.exec('ROLLBACK');
+    } catch (error) {
+      failure ??= error;
+    }
+    if (!c.inTransaction) {
+      logger.warn('crmkit: SQLite ROLLBACK failed; a second ROLLBACK ended the transaction', { operation, error: failure });
+      return true;
+    }
+    if (driver && options.filename && !c.memory) {
+      try {
+        c.close();
+        db = new driver(options.filename, { timeout: ENGINE_WAIT_MS });
+        configure(db);
+        prepareAll();
+        logger.error('crmkit: SQLite ROLLBACK failed twice; the connection was reset (the failed transaction was discarded)', { operation, error: failure });
+        return true;
+      } catch (error) {
+        logger.error('crmkit: SQLite ROLLBACK failed and the connection could not be reset; later transactions will fail until it can', { operation, error: failure, resetError: error });
+        return false;
+      }
+    }
+    logger.error('crmkit: SQLite ROLLBACK failed; the connection is still inside the transaction and cannot be replaced (in-memory or host-owned); the next transaction retries', { operation, error: failure });
+    return false;
+  }
+
   async function ddl(run: (exec: MigrationExecutor) => Promise<void>): Promise<void> {
     const c = connection();
     const exec: MigrationExecutor = {
@@ -268,17 +442,29 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       }
     },
 
+    nextSequence(tenantId, name, count) {
+      connection();
+      // The UPSERT takes SQLite's write lock (held since BEGIN IMMEDIATE) and returns the new last number.
+      const [last] = sequence!.next.get(tenantId, name, count) as [number];
+      return Number(last) - count + 1;
+    },
+
+    publish(changes) {
+      if (!journal) return;
+      const now = Date.now();
+      const list: JournalChange[] | null =
+        changes.length > JOURNAL_MAX_CHANGES ? null : changes.map((c) => [c.entity, c.tenantId, c.id, c.op === 'delete' ? 'd' : 'p']);
+      journal.insert.run(origin, now, list === null ? null : JSON.stringify(list));
+      if (++published % 64 === 0) journal.prune.run(now - JOURNAL_RETENTION_MS);
+    },
+
     commit() {
       const c = connection();
       if (c.inTransaction) control!.commit.run();
     },
 
     rollback() {
-      try {
-        if (db?.open && db.inTransaction) control!.rollback.run();
-      } catch {
-        // The engine already rolled back (some errors end the transaction); nothing is left to undo.
-      }
+      endFailedTransaction('rollback');
     },
 
     release() {},
@@ -293,30 +479,27 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       if (!db) {
         if (options.database) db = options.database;
         else {
-          const Database = await loadBetterSqlite3();
-          db = new Database(options.filename!, { timeout: ENGINE_WAIT_MS });
+          driver = await loadBetterSqlite3();
+          db = new driver(options.filename!, { timeout: ENGINE_WAIT_MS });
         }
         const c = db;
         if (!c.memory) await retryBusy('open', () => c.pragma('journal_mode = WAL'));
-        c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-        c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
-        c.pragma(`cache_size = ${-options.cacheSizeMb * 1024}`);
-        cache = new StatementCache(options.statementCacheSize, (text) => {
-          const statement = c.prepare(text);
-          return statement.reader ? statement.raw(true) : statement;
-        });
-        control = {
-          begin: c.prepare('BEGIN'),
-          beginImmediate: c.prepare('BEGIN IMMEDIATE'),
-          commit: c.prepare('COMMIT'),
-          rollback: c.prepare('ROLLBACK'),
-        };
+        configure(c);
       }
-      await ddl((exec) => migrate(exec, layout, schema, new Date().toISOString()).then(() => undefined));
+      const c = connection();
+      await ddl(async (exec) => {
+        await migrate(exec, layout, schema, new Date().toISOString());
+        if (!c.memory) {
+          // The journal other connections read to learn what this one committed (external changes).
+          await exec.run(
+            sql`CREATE TABLE IF NOT EXISTS ${dialect.table(layout.changes)} ("seq" INTEGER PRIMARY KEY AUTOINCREMENT, "origin" TEXT NOT NULL, "at" INTEGER NOT NULL, "changes" TEXT)`,
+          );
+          await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(`${layout.changes.name}__at`)} ON ${dialect.table(layout.changes)} ("at")`);
+        }
+      });
       cache!.clear();
-      const next = new Map<string, EntityStatements>();
-      for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
-      statements = next;
+      currentLayout = layout;
+      prepareAll();
     },
 
     ddl,
@@ -326,6 +509,10 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
     begin(mode) {
       const c = connection();
+      // A transaction a failed ROLLBACK left open: end it before starting a new one, or fail retryably.
+      if (c.inTransaction && !endFailedTransaction('begin')) {
+        throw new CrmError('STORAGE', 'The SQLite connection is still inside a transaction that could not be rolled back; try again', { adapter: 'sqlite', retryable: true, operation: 'begin' });
+      }
       if (mode === 'rw') {
         try {
           control!.beginImmediate.run();
@@ -337,9 +524,13 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       return session;
     },
 
+    watch: options.changePollMs > 0 ? (emit, exclusive) => watchJournal(emit, exclusive) : undefined,
+
     async close() {
       cache?.clear();
       statements = new Map();
+      journal = undefined;
+      sequence = undefined;
       if (db && !options.database && db.open) db.close();
     },
   };

@@ -1,3 +1,4 @@
+import { consoleLogger, type Logger } from '@crmkit/core';
 import type { SqliteDatabase } from './sqlite-driver.js';
 import { invalidInput } from './storage-errors.js';
 
@@ -20,6 +21,14 @@ export interface SqliteStorageCommonOptions {
    * grows by about twice this value on large aggregates.
    */
   readonly cacheSizeMb?: number;
+  /**
+   * How often (ms) the adapter looks for commits of other connections and processes on the same
+   * file, to report them to `onChange` as `external` batches (default 100; 0 turns it off and makes
+   * `capabilities.externalChanges` false). Each look is one `PRAGMA data_version` while nothing changed.
+   */
+  readonly changePollMs?: number;
+  /** Where the adapter reports what it recovered from, such as a failed ROLLBACK (default: console warnings and errors). */
+  readonly logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 /** Open (or create) a database file; `':memory:'` makes a private in-memory database. */
@@ -49,10 +58,12 @@ export interface ResolvedSqliteOptions {
   readonly tablePrefix: string;
   readonly statementCacheSize: number;
   readonly cacheSizeMb: number;
+  readonly changePollMs: number;
+  readonly logger: Pick<Logger, 'warn' | 'error'>;
 }
 
 const CONTEXT = 'createSqliteStorage';
-const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize', 'cacheSizeMb']);
+const KNOWN = new Set(['filename', 'database', 'synchronous', 'busyTimeoutMs', 'tablePrefix', 'statementCacheSize', 'cacheSizeMb', 'changePollMs', 'logger']);
 /** Prefixes are part of identifiers: letters, digits and `_` only. */
 export const TABLE_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,23}$/;
 
@@ -98,12 +109,23 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
   if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
     throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
   }
+  if (o.changePollMs !== undefined && !integerIn(o.changePollMs, 0, 3_600_000)) {
+    throw invalidInput(CONTEXT, ['changePollMs'], 'invalid_value', 'must be an integer from 0 (off) to 3600000');
+  }
+  if (o.logger !== undefined) {
+    const logger = o.logger as Partial<Logger> | null;
+    if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+      throw invalidInput(CONTEXT, ['logger'], 'invalid_type', 'must have warn and error functions');
+    }
+  }
   return {
     ...(hasFile ? { filename: o.filename as string } : { database: o.database as SqliteDatabase }),
+    changePollMs: (o.changePollMs as number | undefined) ?? 100,
     synchronous: (o.synchronous as 'normal' | 'full' | undefined) ?? 'normal',
     busyTimeoutMs: (o.busyTimeoutMs as number | undefined) ?? 5000,
     tablePrefix: (o.tablePrefix as string | undefined) ?? '',
     statementCacheSize: (o.statementCacheSize as number | undefined) ?? 256,
     cacheSizeMb: (o.cacheSizeMb as number | undefined) ?? 16,
+    logger: (o.logger as Pick<Logger, 'warn' | 'error'> | undefined) ?? consoleLogger,
   };
 }

@@ -5,11 +5,14 @@ import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
 
 /**
  * What SQLite storage pushes down: every filter operator, sorting, keyset pagination and GROUP BY.
- * `externalChanges` is false: commits of other processes on the same file are not reported to
- * `onChange` (they are seen by the next transaction).
+ * `externalChanges`: commits of other connections and processes on the same file reach `onChange`
+ * (a file database with `changePollMs` above 0; an in-memory database has no other connections).
+ *
+ * @param durable A file database (not `:memory:`).
+ * @param watching Whether other connections' commits are watched (default: same as `durable`).
  */
-export function sqliteCapabilities(durable: boolean): StorageCapabilities {
-  return { filterOps: [...SQL_FILTER_OPS], sort: true, aggregate: true, durable, externalChanges: false };
+export function sqliteCapabilities(durable: boolean, watching = durable): StorageCapabilities {
+  return { filterOps: [...SQL_FILTER_OPS], sort: true, aggregate: true, durable, externalChanges: durable && watching };
 }
 
 /**
@@ -17,8 +20,12 @@ export function sqliteCapabilities(durable: boolean): StorageCapabilities {
  * the document as JSON and one column per queryable field; filters, sorts, keyset pages and
  * aggregates run as SQL. Tables are created or migrated by `open` (which `createCrm` calls).
  *
+ * Every write transaction of a file database also appends its list of changes to a journal table
+ * (`crmkit_changes`, pruned after 10 minutes), from which other processes on the file learn what
+ * changed: their `onChange` listeners get `external` batches within `changePollMs`.
+ *
  * @param options `{ filename }` (a path, or `':memory:'`) or `{ database }` (a better-sqlite3 Database
- *   you own), plus `synchronous`, `busyTimeoutMs`, `tablePrefix`, `statementCacheSize`.
+ *   you own), plus `synchronous`, `busyTimeoutMs`, `tablePrefix`, `statementCacheSize`, `changePollMs`.
  * @returns An unopened `StorageAdapter` named `sqlite`.
  * @throws CrmError `VALIDATION` for bad options (synchronously).
  * @example
@@ -29,6 +36,6 @@ export function sqliteCapabilities(durable: boolean): StorageCapabilities {
 export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   const resolved = resolveSqliteOptions(options);
   const memory = resolved.filename === ':memory:' || resolved.filename === '' || resolved.database?.memory === true;
-  const engine = createSqliteEngine(resolved);
-  return createSqlStorage(engine, sqliteCapabilities(!memory), { tablePrefix: resolved.tablePrefix });
+  const engine = createSqliteEngine({ ...resolved, changePollMs: memory ? 0 : resolved.changePollMs });
+  return createSqlStorage(engine, sqliteCapabilities(!memory, resolved.changePollMs > 0), { tablePrefix: resolved.tablePrefix });
 }

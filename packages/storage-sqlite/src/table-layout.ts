@@ -70,6 +70,10 @@ export interface StorageLayout {
   readonly meta: TableName;
   /** Append-only log of applied migrations. */
   readonly migrations: TableName;
+  /** Counters of `nextSequence`: (tenant_id, name) → last number handed out. */
+  readonly sequences: TableName;
+  /** SQLite's journal of committed change lists, read by other connections (external changes). */
+  readonly changes: TableName;
 }
 
 /** Options that shape names. */
@@ -249,12 +253,13 @@ export function buildLayout(schema: StorageSchema, options: LayoutOptions = {}):
   const base = options.schema ? { schema: options.schema } : {};
   const meta: TableName = { ...base, name: `${prefix}crmkit_meta` };
   const migrations: TableName = { ...base, name: `${prefix}crmkit_migrations` };
-  taken.add(meta.name);
-  taken.add(migrations.name);
+  const sequences: TableName = { ...base, name: `${prefix}crmkit_sequences` };
+  const changes: TableName = { ...base, name: `${prefix}crmkit_changes` };
+  for (const table of [meta, migrations, sequences, changes]) taken.add(table.name);
   const entities = new Map<string, EntityTable>();
   for (const entity of schema.entities) {
     if (entities.has(entity.name)) throw schemaError(`entity "${entity.name}" appears twice`);
     entities.set(entity.name, entityLayout(entity, options, taken));
   }
-  return { entities, meta, migrations };
+  return { entities, meta, migrations, sequences, changes };
 }

@@ -77,7 +77,7 @@ describe('postgres adapter specifics', () => {
     }
   });
 
-  it('orders text by code point whatever the server collation, and rejects NUL characters with STORAGE (PostgreSQL cannot store them)', async () => {
+  it('orders text by code point whatever the server collation, and refuses NUL characters with VALIDATION, as every adapter does (PostgreSQL cannot store them)', async () => {
     const schema = bed!.schemaName('text');
     try {
       const storage = createPostgresStorage({ pool: bed!.pool, schema });
@@ -96,7 +96,7 @@ describe('postgres adapter specifics', () => {
         expect(sorted.map((r) => r.title)).toEqual(expected);
       }
       const error = await storage.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'nul', tenantId: 't', version: 1, title: 'a\u0000b' } }])).catch((e: unknown) => e);
-      expect(isCrmError(error, 'STORAGE')).toBe(true);
+      expect(isCrmError(error, 'VALIDATION') && error.details.issues[0]!.path).toEqual(['title']);
       await storage.close();
     } finally {
       await bed!.dropSchema(schema);

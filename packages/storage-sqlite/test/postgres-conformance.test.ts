@@ -23,11 +23,6 @@ const url = inject('postgresUrl');
     { numRuns: 60 },
   );
 
-  describeReportsConformance('postgres', () => {
-    const schema = bed.schemaName('reports');
-    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
-  });
-
   describeAccessConformance('postgres', () => {
     const schema = bed.schemaName('access');
     return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
@@ -35,6 +30,11 @@ const url = inject('postgresUrl');
 
   describeCrmConformance('postgres', () => {
     const schema = bed.schemaName('crm');
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+  });
+
+  describeReportsConformance('postgres', () => {
+    const schema = bed.schemaName('reports');
     return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
   });
 }

@@ -23,6 +23,11 @@ const none: Projector = (result) => result;
 /** Refused in a view: system jobs run on the crm itself (`sync`: the method returns no promise). */
 const systemOnly = 'systemOnly' as const;
 const systemOnlySync = 'systemOnlySync' as const;
+/** Refused in a view: reads that no principal's rules filter (the change feed hands out every event). */
+const unscoped = 'unscoped' as const;
+/** Tenant administration (webhooks, identity settings): in a view it needs the policy's `setting: update` grant. */
+const tenantAdmin = 'tenantAdmin' as const;
+type Rule = Projector | typeof systemOnly | typeof systemOnlySync | typeof unscoped | typeof tenantAdmin;
 
 const pick =
   (shape: Readonly<Record<string, string>>, lists: Readonly<Record<string, string>> = {}): Projector =>
@@ -41,7 +46,7 @@ const CARD = (entity: string) => ({ create: record(entity), get: record(entity),
  * method of the core services and of the features is listed (a test checks it), so a new method
  * cannot hand out unprojected records by omission.
  */
-export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, Projector | typeof systemOnly | typeof systemOnlySync>>>> = {
+export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
   leads: {
     ...CARD('lead'),
     createIn: none,
@@ -98,31 +103,86 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, P
   },
   scoring: { model: none, score: none, apply: none },
   scheduler: { tick: systemOnly, start: systemOnlySync, stop: systemOnly, nextWakeAt: systemOnly },
+  // The feed hands out every event of the tenant, unfiltered: a view may not read it or run consumers
+  // (consumers are process-wide, shared with the fleet scheduler); the crm's own `events` does.
+  events: {
+    read: unscoped,
+    head: unscoped,
+    consume: unscoped,
+    status: unscoped,
+    consumers: unscoped,
+    parked: unscoped,
+    replay: unscoped,
+    discard: unscoped,
+    remove: unscoped,
+    prune: unscoped,
+  },
+  // Endpoints receive every event of the tenant: administering them is tenant administration.
+  webhooks: {
+    create: tenantAdmin,
+    get: tenantAdmin,
+    list: tenantAdmin,
+    update: tenantAdmin,
+    enable: tenantAdmin,
+    remove: tenantAdmin,
+    secret: tenantAdmin,
+    rotateSecret: tenantAdmin,
+    deliveries: tenantAdmin,
+    replay: tenantAdmin,
+    status: tenantAdmin,
+    start: systemOnlySync,
+    stop: systemOnly,
+    drain: systemOnly,
+  },
+  identity: { get: none, set: tenantAdmin, reindex: systemOnly },
 };
 
 function refuseSystemJob(path: string, method: string): never {
   throw new CrmError('FORBIDDEN', `${path}.${method} runs as the system: call it on the crm, not on a view`, { action: `${path}.${method}`, reason: 'system job' });
 }
 
+function refuseUnscoped(path: string, method: string): never {
+  throw new CrmError('FORBIDDEN', `${path}.${method} reads every event of the tenant, unfiltered by access rules: call it on the crm, not on a view (a view reads crm.eventLog)`, {
+    action: `${path}.${method}`,
+    reason: 'not scoped to a principal',
+  });
+}
+
 /**
  * Wraps an API object of a view so each listed method's result is projected with the guard of the
- * view's operation. Unlisted APIs (observers, access) pass through: they read through wrapped services.
+ * view's operation; system jobs and unscoped reads are refused, tenant administration needs the
+ * `setting: update` grant. Unlisted APIs (observers, access) pass through: they read through wrapped services.
  */
 export function wrapViewApi<T extends object>(path: string, api: T, guardOf: () => Promise<AccessGuard | undefined>): T {
   const table = VIEW_PROJECTIONS[path];
   if (!table) return api;
-  if (Object.values(table).every((p) => p === systemOnly || p === systemOnlySync)) {
-    // A system job's API, refused as a whole: nothing of the instance is reachable from a view.
+  const refusal = (method: string, kind: Rule): (() => never) | undefined =>
+    kind === systemOnly || kind === systemOnlySync ? () => refuseSystemJob(path, method) : kind === unscoped ? () => refuseUnscoped(path, method) : undefined;
+  if (Object.values(table).every((p) => p === systemOnly || p === systemOnlySync || p === unscoped)) {
+    // Refused as a whole: nothing of the instance is reachable from a view.
     const refused: Record<string, unknown> = { running: false };
     for (const [method, kind] of Object.entries(table)) {
-      refused[method] = kind === systemOnlySync ? () => refuseSystemJob(path, method) : async () => refuseSystemJob(path, method);
+      const refuse = refusal(method, kind)!;
+      refused[method] = kind === systemOnlySync ? refuse : async () => refuse();
     }
     return refused as T;
   }
   const wrapped = Object.create(api) as Record<string, unknown>;
   for (const [method, projector] of Object.entries(table)) {
     const original = (api as Record<string, unknown>)[method];
-    if (typeof original !== 'function' || projector === none || projector === systemOnly || projector === systemOnlySync) continue;
+    if (typeof original !== 'function' || projector === none) continue;
+    const refuse = refusal(method, projector);
+    if (refuse) {
+      wrapped[method] = projector === systemOnlySync ? refuse : async () => refuse();
+      continue;
+    }
+    if (projector === tenantAdmin) {
+      wrapped[method] = async (...args: unknown[]) => {
+        (await guardOf())?.require('setting', 'update');
+        return (original as (...a: unknown[]) => Promise<unknown>).apply(api, args);
+      };
+      continue;
+    }
     const project = projector as Projector;
     wrapped[method] = async (...args: unknown[]) => {
       const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(api, args);

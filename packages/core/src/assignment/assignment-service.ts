@@ -14,7 +14,20 @@ import type { CrmContext } from '../crm/context.js';
 import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { assignIn } from './resolve-owner.js';
+
+type StrategyLinks = Pick<AssignmentStrategyInput, 'rules' | 'fallback'>;
+
+/** The strategies a strategy delegates to (rules' `assignTo`, `fallback`): each must exist when it is written. */
+function delegations(strategy: { rules?: StrategyLinks['rules']; fallback?: StrategyLinks['fallback'] | null }): ReferenceCheck[] {
+  const checks: ReferenceCheck[] = [];
+  strategy.rules?.forEach((rule, i) => {
+    if ('strategyId' in rule.assignTo) checks.push({ entity: 'assignmentStrategy', id: rule.assignTo.strategyId, path: ['rules', i, 'assignTo', 'strategyId'] });
+  });
+  if (strategy.fallback && 'strategyId' in strategy.fallback) checks.push({ entity: 'assignmentStrategy', id: strategy.fallback.strategyId, path: ['fallback', 'strategyId'] });
+  return checks;
+}
 
 const updateSchema = z.strictObject({
   version: versionOptionSchema,
@@ -42,12 +55,15 @@ export class AssignmentService {
    * const web = await crm.assignment.createStrategy({ name: 'Web leads', entity: 'lead', kind: 'roundRobin',
    *   owners: [{ userId: 'anna' }, { userId: 'ben' }] });
    * await crm.leads.create({ name: 'Ada', source: 'web-form' }, { assignWith: web.id });
+   * @throws CrmError `VALIDATION` for a bad input, or a rule or fallback delegating to a strategy that does
+   *   not exist (code `not_found` at its path).
    */
   async createStrategy(input: AssignmentStrategyInput): Promise<AssignmentStrategy> {
     const parsed = parseInput(assignmentStrategyInputSchema, input, 'assignment.createStrategy');
     return runWrite(this.ctx, async (op) => {
       op.guard?.require('setting', 'update');
       const { id, ...fields } = parsed;
+      await checkReferences(op, 'assignment.createStrategy', delegations(parsed));
       const strategy = compact({ ...newRecordBase(id ?? op.newId('assignmentRule'), op.tenantId, op.now), ...fields, cursor: -1 }) as AssignmentStrategy;
       await op.insert('assignmentStrategy', strategy);
       op.record('assignmentStrategy.created', { type: 'assignmentStrategy', id: strategy.id }, { strategy });
@@ -63,6 +79,7 @@ export class AssignmentService {
       op.guard?.require('setting', 'update');
       const current = await op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
       assertExpectedVersion('assignmentStrategy', current, parsed.version);
+      await checkReferences(op, 'assignment.updateStrategy', delegations(parsed));
       const next = reviseRecord(current, op.now, (d) => {
         if (parsed.name !== undefined) d.name = parsed.name;
         if (parsed.owners !== undefined) d.owners = parsed.owners;

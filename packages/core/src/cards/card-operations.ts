@@ -62,7 +62,9 @@ export async function createCard<T extends CardRecord>(
     custom: values,
     searchKeys: [] as string[],
   }) as unknown as T;
-  const record = { ...draft, searchKeys: op.ctx.hooks.duplicates?.keys(config.kind, draft) ?? [] } as T;
+  const duplicates = op.ctx.hooks.duplicates;
+  const identity = duplicates && (await duplicates.identity(op));
+  const record = { ...draft, searchKeys: duplicates && identity ? duplicates.keys(config.kind, draft, identity) : [] } as T;
   if (checks.scope !== false) op.guard?.checkWritten(config.entity, 'create', undefined, record);
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
@@ -84,13 +86,14 @@ export async function updateCard<T extends CardRecord>(
   await checkReferences(op, context, config.references(parsed));
   const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, record.custom);
   if (issues.length) throw validationError(context, issues);
+  const duplicates = op.ctx.hooks.duplicates;
+  const identity = duplicates && (await duplicates.identity(op));
   const next = reviseRecord(record, op.now, (draft) => {
     const target = draft as unknown as Record<string, unknown>;
     applyPatch(target, parsed, config.editable);
     applyPatch(target, { custom: values }, ['custom']);
     // Without the duplicates feature the stored keys are kept as they are.
-    const keys = op.ctx.hooks.duplicates?.keys(config.kind, draft);
-    if (keys) applyPatch(target, { searchKeys: keys }, ['searchKeys']);
+    if (duplicates && identity) applyPatch(target, { searchKeys: duplicates.keys(config.kind, draft, identity) }, ['searchKeys']);
   });
   if (next === record) return record;
   op.guard?.checkWritten(config.entity, 'update', record, next);

@@ -22,7 +22,8 @@ export const COMPANY_CARD: CardConfig<Company> = {
 };
 
 function withNormalizedDomain<T extends { domain?: string | null }>(input: T): T {
-  return typeof input.domain === 'string' ? { ...input, domain: normalizeDomain(input.domain) ?? input.domain.toLowerCase() } : input;
+  // The schema accepted it, so it has a canonical form.
+  return typeof input.domain === 'string' ? { ...input, domain: normalizeDomain(input.domain)! } : input;
 }
 
 /**

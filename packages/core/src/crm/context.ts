@@ -6,6 +6,7 @@ import type { FeatureHooks } from './feature-hooks.js';
 import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
 import type { AccessGuard, Principal } from './access-guard.js';
+import type { PhoneNumberParser } from '../domain/phone-numbers.js';
 
 /** Who is acting: recorded on every event. */
 export interface Actor {
@@ -31,6 +32,11 @@ export interface CrmContext {
   readonly principal?: Principal;
   /** A view's state: the access guard its latest operation used (for projecting results). */
   readonly view?: { guard: AccessGuard | undefined };
+  /**
+   * Reads phone numbers into E.164 (`createCrm({ phoneNumbers })`); absent, the duplicates feature
+   * uses its built-in parser of international spellings.
+   */
+  readonly phoneParser?: PhoneNumberParser;
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
 }

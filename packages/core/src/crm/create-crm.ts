@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CrmError } from '../errors/crm-error.js';
+import { CrmError, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { createIdGenerator } from '../domain/ids.js';
 import { createCryptoRandom, createSeededRandom, type Random } from '../domain/random.js';
@@ -10,6 +10,7 @@ import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { CompanyService } from '../companies/company-service.js';
 import { ContactService } from '../contacts/contact-service.js';
 import { ConfigRevision, type Actor, type CrmContext } from './context.js';
+import type { PhoneNumberParser } from '../domain/phone-numbers.js';
 import type { Crm } from './crm.js';
 import type { CrmFeature, FeatureApis, FeatureRuntime } from './feature.js';
 import type { FeatureHooks } from './feature-hooks.js';
@@ -49,17 +50,60 @@ export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly Crm
    * `@crmkit/react-hooks`). Each adds `crm[feature.key]`; see each entry point.
    */
   readonly features?: F;
+  /**
+   * Reads phone numbers into their E.164 identity. The built-in parser only reads international
+   * spellings (`+33 6 …`, `0033 6 …`); `phoneNumbers` from `@crmkit/core/phone` (libphonenumber-js)
+   * also reads national ones (`06 …`) with the tenant's default region (`crm.identity.set`). Used by
+   * the `duplicates()` feature, which computes identity keys.
+   */
+  readonly phoneNumbers?: PhoneNumberParser;
 }
 
 const optionsSchema = z.object({
   tenantId: tenantIdSchema,
-  actor: z.optional(z.object({ userId: userIdSchema })),
+  actor: z.optional(z.strictObject({ userId: userIdSchema })),
   defaultCurrency: z.optional(currencySchema),
 });
 
 const nameList = z.array(z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,128}$/, 'must be 1-128 letters, digits or ._@:+-'))).check(z.maxLength(100));
 /** A principal of `crm.as`: a user id, optionally the roles and teams the host resolved for it. */
 const principalSchema = z.strictObject({ userId: userIdSchema, roles: z.optional(nameList), teamIds: z.optional(nameList) });
+
+const OPTION_KEYS = ['storage', 'tenantId', 'actor', 'clock', 'random', 'logger', 'defaultCurrency', 'closeStorage', 'features', 'phoneNumbers'];
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const hasMethods = (value: unknown, names: readonly string[]) => isObject(value) && names.every((n) => typeof value[n] === 'function');
+
+/**
+ * Checks the options that are not plain data (objects with methods) and the keys: an unknown or
+ * misspelt option (`schedular`) is refused, never ignored.
+ */
+function checkOptions(options: unknown): void {
+  const issues: ValidationIssue[] = [];
+  if (!isObject(options)) throw validationError('createCrm', [{ path: [], code: 'invalid_type', message: 'pass an options object' }]);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      const hint = key === 'scheduler' ? ' (scheduler options go to the feature: features: [scheduler({ … })])' : '';
+      issues.push({ path: [key], code: 'unknown_field', message: `unknown option "${key.slice(0, 50)}"${hint} (known: ${OPTION_KEYS.join(', ')})` });
+    }
+  }
+  if (!hasMethods(options.storage, ['open', 'transaction', 'onChange', 'close'])) {
+    issues.push({ path: ['storage'], code: 'required', message: 'pass a storage adapter such as createMemoryStorage()' });
+  }
+  if (options.clock !== undefined && !hasMethods(options.clock, ['now', 'setTimer'])) issues.push({ path: ['clock'], code: 'invalid_type', message: 'must have now() and setTimer()' });
+  if (options.logger !== undefined && !hasMethods(options.logger, ['debug', 'info', 'warn', 'error'])) issues.push({ path: ['logger'], code: 'invalid_type', message: 'must have debug, info, warn and error' });
+  if (options.phoneNumbers !== undefined && !hasMethods(options.phoneNumbers, ['toE164'])) issues.push({ path: ['phoneNumbers'], code: 'invalid_type', message: 'must be a phone parser such as phoneNumbers from @crmkit/core/phone' });
+  if (options.closeStorage !== undefined && typeof options.closeStorage !== 'boolean') issues.push({ path: ['closeStorage'], code: 'invalid_type', message: 'must be true or false' });
+  const random = options.random;
+  if (random !== undefined && !hasMethods(random, ['next'])) {
+    const seed = isObject(random) ? random.seed : undefined;
+    const validSeed = (typeof seed === 'number' && Number.isFinite(seed)) || (typeof seed === 'string' && seed.length <= 200);
+    if (!isObject(random) || !validSeed || Object.keys(random).some((k) => k !== 'seed')) {
+      issues.push({ path: ['random'], code: 'invalid_type', message: 'must be a Random (next()) or { seed: number | string }' });
+    }
+  }
+  if (issues.length) throw validationError('createCrm', issues);
+}
 
 /** The core services of a context (a crm, or a view of it). */
 function coreServices(ctx: CrmContext, close: () => Promise<void>, as: (principal: Principal) => Crm): Crm {
@@ -195,12 +239,8 @@ function checkFeatures(features: readonly CrmFeature[]): void {
  * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com' });
  */
 export async function createCrm<const F extends readonly CrmFeature[] = []>(options: CreateCrmOptions<F>): Promise<Crm & FeatureApis<F>> {
-  const parsed = parseInput(optionsSchema, { tenantId: options?.tenantId, actor: options?.actor, defaultCurrency: options?.defaultCurrency }, 'createCrm');
-  if (!options.storage || typeof options.storage.transaction !== 'function') {
-    throw new CrmError('VALIDATION', 'createCrm needs a storage adapter', {
-      issues: [{ path: ['storage'], code: 'required', message: 'pass a storage adapter such as createMemoryStorage()' }],
-    });
-  }
+  checkOptions(options);
+  const parsed = parseInput(optionsSchema, { tenantId: options.tenantId, actor: options.actor, defaultCurrency: options.defaultCurrency }, 'createCrm');
   const features: readonly CrmFeature[] = options.features ?? [];
   if (!Array.isArray(features)) {
     throw new CrmError('VALIDATION', 'createCrm: features must be a list', { issues: [{ path: ['features'], code: 'invalid_type', message: 'must be a list of features' }] });
@@ -227,6 +267,7 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     logger,
     defaultCurrency: parsed.defaultCurrency ?? 'USD',
     revision: new ConfigRevision(parsed.tenantId),
+    ...(options.phoneNumbers ? { phoneParser: options.phoneNumbers } : {}),
     hooks,
     assertOpen() {
       if (closed) throw new CrmError('CLOSED', 'This crm instance is closed', { what: 'crm' });

@@ -4,7 +4,9 @@ import type { AccessHooks } from './access-guard.js';
 import type { MovePlan } from '../domain/funnel/plan-move.js';
 import type { FieldType } from '../query/field-type.js';
 import type { Company } from '../schema/company.js';
-import type { CustomFieldValue, CustomValues } from '../schema/custom-field.js';
+import type { Contact } from '../schema/contact.js';
+import type { IdentityOptions } from '../domain/duplicates.js';
+import type { CustomFieldDefinition, CustomFieldValue, CustomValues } from '../schema/custom-field.js';
 import type { Lead } from '../schema/lead.js';
 import type { Deal } from '../schema/deal.js';
 import type { Stage, TaskTemplate } from '../schema/pipeline.js';
@@ -32,8 +34,17 @@ export interface FeatureHooks {
 
 /** What core asks of the duplicates feature. */
 export interface DuplicateHooks {
-  /** The duplicate-search keys of a card (`searchKeys`), from its contact data. */
-  keys(kind: 'person' | 'company', card: object): string[];
+  /** How the tenant reads identities (phone parser, default region), for one operation. */
+  identity(op: Operation): Promise<IdentityOptions>;
+  /** The duplicate-search keys of a card (`searchKeys`), from its contact data (E.164 phone, IDNA domain, e-mail). */
+  keys(kind: 'person' | 'company', card: object, identity: IdentityOptions): string[];
+  /** The oldest contact with the lead's normalised e-mail, else its phone (read in `region`, else the lead's country or the tenant's region). */
+  matchContact(op: Operation, lead: Lead, region?: string): Promise<{ contact: Contact; by: 'email' | 'phone' } | undefined>;
+  /**
+   * Replaces every `same` node of a list filter with `containsAny` over the indexed `searchKeys`;
+   * problems (a value with no identity, a field that has none) are returned as issues at their path.
+   */
+  resolveSame(op: Operation, entity: string, where: unknown): Promise<{ where: unknown; issues: ValidationIssue[] }>;
   /** The existing company a lead being converted belongs to: same domain, else the same normalised name. */
   matchCompany(op: Operation, lead: Lead): Promise<Company | undefined>;
   /** The company domain of a lead's e-mail address (none for free mail providers). */
@@ -88,4 +99,6 @@ export interface CustomFieldHooks {
   check(op: Operation, entity: string): Promise<CustomValuesCheck>;
   /** The query type of `custom.*` paths of `entity` (`undefined`: no such field). */
   queryType(op: Operation, entity: string): Promise<(path: string) => FieldType | undefined>;
+  /** The custom-field definitions of `entity` current in this transaction (lead scoring picks its features from them). */
+  definitions(op: Operation, entity: string): Promise<readonly CustomFieldDefinition[]>;
 }

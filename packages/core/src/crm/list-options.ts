@@ -1,5 +1,5 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type QuerySpec, type SortSpec } from '../query/query-spec.js';
+import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type ListFilter, type QuerySpec, type SortSpec } from '../query/query-spec.js';
 import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 import { decodeCursor } from '../query/cursor.js';
 import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
@@ -9,10 +9,21 @@ import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { entitySchemaOf } from '../storage/storage-schema.js';
 import type { Operation } from './operation.js';
 
+/** Why `where.same` was refused by a crm without the duplicates feature. */
+const SAME_NEEDS_DUPLICATES = 'where.same matches identity keys: it needs the duplicates() feature from @crmkit/core/duplicates';
+
+/** True when a list filter has a `same` node anywhere. */
+function hasSameFilter(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return false;
+  const n = node as { op?: unknown; filters?: unknown };
+  if (n.op === 'same') return true;
+  return Array.isArray(n.filters) && n.filters.some(hasSameFilter);
+}
+
 /** Options of every `list` method. */
 export interface ListOptions<F extends string = string> {
-  /** A filter tree; see `Filter` and the `where` builders. */
-  readonly where?: Filter<F>;
+  /** A filter tree; see `Filter`, `SameFilter` and the `where` builders. */
+  readonly where?: ListFilter<F>;
   /** Sort keys; ties always break by id ascending. */
   readonly orderBy?: readonly SortSpec<F>[];
   /** Page size, 1–1000 (default 50). */
@@ -99,6 +110,17 @@ export async function prepareQuery(
   issues: ValidationIssue[] = [],
 ): Promise<PreparedQuery> {
   const resolve = await fieldResolver(op, entity, mentionsCustomField(where, orderBy, defaultOrder));
+  if (hasSameFilter(where)) {
+    // Identity keys are the duplicates feature's: without it, records carry none to match.
+    const duplicates = op.ctx.hooks.duplicates;
+    // The unresolved `same` node would also fail the filter check: this is the one problem to report.
+    if (!duplicates) throw validationError(context, [...issues, { path: ['where'], code: 'feature_required', message: SAME_NEEDS_DUPLICATES }]);
+    else {
+      const resolved = await duplicates.resolveSame(op, entity, where);
+      issues.push(...resolved.issues);
+      where = resolved.where;
+    }
+  }
   if (where !== undefined) issues.push(...validateFilterTree(where, resolve));
   if (orderBy !== undefined) issues.push(...validateSort(orderBy, resolve));
   if (issues.length) throw validationError(context, issues);

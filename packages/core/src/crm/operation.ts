@@ -10,6 +10,16 @@ import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row, StorageTx } from '../storage/storage-adapter.js';
 import type { CrmContext } from './context.js';
 
+/** The `nextSequence` counter of the change feed. */
+export const FEED_SEQUENCE = 'feed';
+
+/** A record's shard, 0–255 (FNV-1a of its id): consumers partition the feed by shard. */
+export function shardOf(subjectId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < subjectId.length; i++) h = Math.imul(h ^ subjectId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & 0xff;
+}
+
 /** A record an event concerns: `{ type: 'deal', id }`. */
 export interface EventRef {
   readonly type: string;
@@ -23,6 +33,8 @@ export interface EventRef {
 export class Operation {
   readonly nowMs: number;
   readonly events: CrmEvent[] = [];
+  /** Events delivered through the change feed only (not emitted by this process after commit). */
+  readonly feedOnly = new Set<string>();
   private nowText: string | undefined;
   /** The access rules of the principal a view acts for; absent on the trusted crm and without a policy. */
   guard: AccessGuard | undefined;
@@ -229,10 +241,19 @@ export class Operation {
   }
 
   /**
-   * Appends the recorded events to the log, in chunks (all of them: chunks only bound one write call).
-   * Called once, at the end of the operation. Events are frozen: every handler receives the same object.
+   * Appends the recorded events to the log, in chunks (all of them: chunks only bound one write call),
+   * with their feed positions. Called once, at the end of the operation: reserving positions holds the
+   * tenant's feed counter until commit (so the feed is in commit order), and reserving last keeps that
+   * hold short. Events are frozen: every handler receives the same object.
    */
   async flushEvents(): Promise<void> {
+    if (this.events.length === 0) return;
+    let position = await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, this.events.length);
+    for (const event of this.events) {
+      const mutable = event as { position?: number; shard?: number };
+      mutable.position = position++;
+      mutable.shard = shardOf(event.subjectId);
+    }
     for (let i = 0; i < this.events.length; i += 1000) {
       const chunk = this.events.slice(i, i + 1000);
       await this.tx.write('event', this.ctx.tenantId, chunk.map((e) => ({ type: 'insert' as const, row: deepFreeze(e) as unknown as Row })));
@@ -246,13 +267,13 @@ export class Operation {
  */
 export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();
-  const { result, events, rows } = await ctx.storage.transaction('rw', async (tx) => {
+  const { result, events, rows, feedOnly } = await ctx.storage.transaction('rw', async (tx) => {
     const op = await openOperation(ctx, tx);
     const value = await fn(op);
     await op.flushEvents();
-    return { result: value, events: op.events, rows: op.written };
+    return { result: value, events: op.events, rows: op.written, feedOnly: op.feedOnly };
   });
-  ctx.bus.emitAll(events, rows);
+  ctx.bus.emitAll(feedOnly.size ? events.filter((event) => !feedOnly.has(event.id)) : events, rows);
   return result;
 }
 

@@ -1,6 +1,7 @@
 import type * as z from 'zod/mini';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { fromZodIssues } from '../errors/zod-issues.js';
+import { unstorableTextReason } from '../domain/storable-text.js';
 
 /**
  * Validates a caller's input at the public boundary. The input is copied first (in the same walk
@@ -64,13 +65,19 @@ function withLimitNote(issues: ValidationIssue[]): ValidationIssue[] {
 /**
  * Inputs must be plain JSON-like data. Class instances (Date, Map, Buffer…), functions, symbols and
  * bigints are refused with their path before schema validation: zod would treat a `Date` as an empty
- * object, and stored records must round-trip through JSON. Returns a copy of the data.
+ * object, and stored records must round-trip through JSON. Text (values and keys) must be storable
+ * on every engine: no NUL, no unpaired UTF-16 surrogates. Returns a copy of the data.
  */
 function copyPlainData(value: unknown, path: (string | number)[], issues: ValidationIssue[], depth: number): unknown {
   if (issues.length >= MAX_ISSUES) return undefined;
   if (value === null || value === undefined) return value;
   const type = typeof value;
-  if (type === 'string' || type === 'number' || type === 'boolean') return value;
+  if (type === 'string') {
+    const reason = unstorableTextReason(value as string);
+    if (reason) issues.push({ path: [...path], code: 'invalid_format', message: reason });
+    return value;
+  }
+  if (type === 'number' || type === 'boolean') return value;
   // `path` is one stack shared by the walk (pushed and popped): copied only when a problem is reported.
   if (type !== 'object') {
     issues.push({ path: [...path], code: 'invalid_type', message: `must be plain data, got ${type}` });
@@ -99,7 +106,9 @@ function copyPlainData(value: unknown, path: (string | number)[], issues: Valida
   for (const key of Object.keys(value)) {
     path.push(key);
     // An own "__proto__" key (from JSON.parse) would be dropped or turned into a prototype by object spreads.
+    const keyReason = unstorableTextReason(key);
     if (key === '__proto__') issues.push({ path: [...path], code: 'invalid_key', message: 'reserved key "__proto__"' });
+    else if (keyReason) issues.push({ path: [...path], code: 'invalid_key', message: `field names ${keyReason}` });
     else out[key] = copyPlainData((value as Record<string, unknown>)[key], path, issues, depth + 1);
     path.pop();
   }

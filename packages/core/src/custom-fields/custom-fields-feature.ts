@@ -24,7 +24,7 @@ export function customFields(): CustomFieldsFeature {
     setup(ctx) {
       const cache = new CustomFieldCache(ctx.tenantId, ctx.revision);
       // Other processes and tabs change definitions too: drop the cache on any such change.
-      const stop = ctx.storage.onChange((batch) => batch.changes.some((c) => c.entity === 'customField') && cache.invalidate());
+      const stop = ctx.storage.onChange((batch) => (batch.resync || batch.changes.some((c) => c.entity === 'customField')) && cache.invalidate());
       return {
         api: (view) => new CustomFieldService(view, cache),
         hooks: {
@@ -37,6 +37,7 @@ export function customFields(): CustomFieldsFeature {
               const definitions = await cache.load(op.tx, entity);
               return (path) => customFieldQueryType(definitions, path);
             },
+            definitions: (op, entity) => cache.load(op.tx, entity),
           },
         },
         // Indexes of indexed custom fields, in case one is missing (made by another process, or a crash after the definition).

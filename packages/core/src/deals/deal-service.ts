@@ -1,3 +1,4 @@
+import { convertAmount } from '../domain/analytics/currency.js';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
 import { applyPatch, diffRecords, reviseRecord } from '../domain/records.js';
@@ -81,18 +82,34 @@ export class DealService {
         issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
       }
       const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
+      const from = deal.value.currency;
+      const newAmounts = parsed.value !== undefined || lineItemsInput !== undefined;
+      if (parsed.exchangeRate !== undefined && currency === from) {
+        issues.push({ path: ['exchangeRate'], code: 'invalid_value', message: 'an exchange rate goes with a change of currency' });
+      } else if (parsed.exchangeRate !== undefined && newAmounts) {
+        issues.push({ path: ['exchangeRate'], code: 'invalid_value', message: 'give the new amounts or an exchange rate, not both' });
+      } else if (parsed.exchangeRate === undefined && currency !== from && !newAmounts) {
+        // Relabelling the stored integers would turn €1,000.00 into ¥100,000: the amount must be restated.
+        issues.push({ path: ['currency'], code: 'invalid_value', message: `changing the currency from ${from} to ${currency} needs the new amounts (value or lineItems) or an exchangeRate` });
+      }
       const custom = (await customValuesCheck(op, 'deal'))(parsed.custom, deal.custom);
       issues.push(...custom.issues);
       if (issues.length) throw validationError('deals.update', issues);
 
       const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
       const stageProbability = findStage(pipeline, deal.stageKey)?.probability ?? deal.probability;
-      const lineItems = lineItemsInput ? priceLineItems(lineItemsInput) : deal.lineItems;
+      let lineItems = lineItemsInput ? priceLineItems(lineItemsInput) : deal.lineItems;
       let amount: number;
       try {
-        amount = dealAmount(lineItems, parsed.value ?? (lineItems.length ? undefined : deal.value));
+        if (parsed.exchangeRate !== undefined) {
+          const rate = parsed.exchangeRate;
+          lineItems = priceLineItems(lineItems.map(({ total: _total, ...item }) => ({ ...item, unitPrice: convertAmount(item.unitPrice, from, currency, rate) })));
+          amount = lineItems.length ? dealAmount(lineItems, undefined) : convertAmount(deal.value.amount, from, currency, rate);
+          if (!Number.isSafeInteger(amount)) throw new RangeError(`the converted amount exceeds ${Number.MAX_SAFE_INTEGER} minor units`);
+        } else amount = dealAmount(lineItems, parsed.value ?? (lineItems.length ? undefined : deal.value));
       } catch (error) {
-        throw validationError('deals.update', [{ path: ['lineItems'], code: 'too_big', message: (error as Error).message }]);
+        const path = parsed.exchangeRate !== undefined ? 'exchangeRate' : 'lineItems';
+        throw validationError('deals.update', [{ path: [path], code: 'too_big', message: (error as Error).message }]);
       }
       const manual = parsed.probability === null ? false : parsed.probability !== undefined ? true : deal.probabilityManual;
       const probability = deal.status !== 'open' ? deal.probability : manual ? (parsed.probability ?? deal.probability) : stageProbability;
@@ -100,7 +117,7 @@ export class DealService {
       const next = reviseRecord(deal, op.now, (draft) => {
         applyPatch(draft as unknown as Record<string, unknown>, parsed, EDITABLE);
         applyPatch(draft as unknown as Record<string, unknown>, { custom: custom.values }, ['custom']);
-        if (lineItemsInput) draft.lineItems = lineItems;
+        if (lineItemsInput || parsed.exchangeRate !== undefined) draft.lineItems = lineItems;
         if (draft.expectedCloseDate) draft.expectedCloseMonth = draft.expectedCloseDate.slice(0, 7);
         else delete draft.expectedCloseMonth;
         const money = valueFields(amount, currency, probability);
@@ -139,6 +156,9 @@ export class DealService {
    * const stale = await crm.deals.list({ rotting: true, where: where.eq('ownerId', 'anna') });
    */
   async list(options?: DealListOptions): Promise<Page<Deal>> {
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw validationError('deals.list', [{ path: [], code: 'invalid_type', message: 'must be an options object' }]);
+    }
     const { rotting, ...rest } = (options ?? {}) as DealListOptions;
     if (rotting !== undefined && rotting !== true) {
       throw validationError('deals.list', [{ path: ['rotting'], code: 'invalid_value', message: 'must be true when given' }]);

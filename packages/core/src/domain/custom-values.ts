@@ -1,6 +1,7 @@
 import type { ValidationIssue } from '../errors/crm-error.js';
 import type { CustomFieldDefinition, CustomFieldValue } from '../schema/custom-field.js';
 import type { FieldType } from '../query/field-type.js';
+import { isIsoCurrency } from './iso-4217.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_TEXT = 2_000;
@@ -54,7 +55,7 @@ function checkValue(def: CustomFieldDefinition, value: unknown, path: (string | 
       if (typeof amount !== 'number' || !Number.isSafeInteger(amount)) {
         issues.push({ path: [...path, 'amount'], code: 'invalid_type', message: 'must be an integer number of minor units' });
       }
-      if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
+      if (typeof currency !== 'string' || !isIsoCurrency(currency)) {
         issues.push({ path: [...path, 'currency'], code: 'invalid_format', message: 'must be an ISO 4217 code like "EUR"' });
       } else if (def.currency && currency !== def.currency) {
         issues.push({ path: [...path, 'currency'], code: 'invalid_value', message: `must be ${def.currency}` });
@@ -95,7 +96,8 @@ export function applyCustomValues(
     if (issues.length === before) values[key] = value as CustomFieldValue;
   }
   for (const def of definitions) {
-    if (def.required && !def.archived && values[def.key] === undefined) {
+    // Own properties only: a field keyed `toString` must not find Object.prototype.toString.
+    if (def.required && !def.archived && !Object.prototype.hasOwnProperty.call(values, def.key)) {
       issues.push({ path: [...path, def.key], code: 'required', message: `${def.label} is required` });
     }
   }

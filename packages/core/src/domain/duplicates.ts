@@ -7,6 +7,22 @@ import {
   phoneKey,
 } from './normalize.js';
 import { nameSimilarity } from './similarity.js';
+import type { PhoneNumberParser } from './phone-numbers.js';
+
+/**
+ * How identities are read in a tenant: the phone parser (built-in: international numbers only) and
+ * the default region for numbers written without a country code. A record's own `country` takes
+ * precedence over the default region for its phone number.
+ */
+export interface IdentityOptions {
+  readonly phoneParser?: PhoneNumberParser;
+  readonly defaultRegion?: string;
+}
+
+/** The E.164 identity of a probe's phone: read with its own country, else the default region. */
+export function probePhone(probe: Pick<DuplicateProbe, 'phone' | 'country'>, identity: IdentityOptions = {}): string | undefined {
+  return phoneKey(probe.phone, { parser: identity.phoneParser, region: probe.country ?? identity.defaultRegion });
+}
 
 /** What duplicate detection looks at, for a lead, a contact, a company or a free-form probe. */
 export interface DuplicateProbe {
@@ -17,6 +33,8 @@ export interface DuplicateProbe {
   /** A website or bare domain. */
   readonly website?: string;
   readonly domain?: string;
+  /** ISO 3166 alpha-2: the region its phone number is read in when written without a country code. */
+  readonly country?: string;
 }
 
 /** Why two records look like the same client. */
@@ -39,11 +57,11 @@ function tokenKeys(prefix: string, normalized: string): string[] {
  * `cname:…`). Stored in `searchKeys` and matched with `containsAny`, so finding candidates never
  * scans a table; scoring then runs on the few candidates.
  */
-export function duplicateKeys(probe: DuplicateProbe, kind: 'person' | 'company'): string[] {
+export function duplicateKeys(probe: DuplicateProbe, kind: 'person' | 'company', identity: IdentityOptions = {}): string[] {
   const keys = new Set<string>();
   const email = probe.email ? normalizeEmail(probe.email) : undefined;
   if (email && kind === 'person') keys.add(`email:${email}`);
-  const phone = phoneKey(probe.phone);
+  const phone = probePhone(probe, identity);
   if (phone) keys.add(`phone:${phone}`);
   const domain = normalizeDomain(probe.domain) ?? normalizeDomain(probe.website) ?? companyDomainFromEmail(probe.email);
   if (domain) keys.add(`domain:${domain}`);
@@ -68,6 +86,7 @@ export function scoreDuplicate(
   probeKind: 'person' | 'company',
   candidate: DuplicateProbe,
   candidateKind: 'person' | 'company',
+  identity: IdentityOptions = {},
 ): { score: number; reasons: DuplicateReason[] } {
   const reasons: DuplicateReason[] = [];
   if (probeKind === 'person' && candidateKind === 'person') {
@@ -77,8 +96,8 @@ export function scoreDuplicate(
     const sim = nameSimilarity(normalizeName(probe.name), normalizeName(candidate.name));
     if (sim >= 0.85) reasons.push({ kind: 'name', weight: Number((0.6 * sim).toFixed(4)), detail: `similar name (${sim.toFixed(2)})` });
   }
-  const pa = phoneKey(probe.phone);
-  if (pa && pa === phoneKey(candidate.phone)) reasons.push({ kind: 'phone', weight: 0.85, detail: `same phone …${pa.slice(-4)}` });
+  const pa = probePhone(probe, identity);
+  if (pa && pa === probePhone(candidate, identity)) reasons.push({ kind: 'phone', weight: 0.85, detail: `same phone …${pa.slice(-4)}` });
 
   const domainOf = (p: DuplicateProbe) => normalizeDomain(p.domain) ?? normalizeDomain(p.website) ?? companyDomainFromEmail(p.email);
   const da = domainOf(probe);

@@ -17,6 +17,8 @@ export const ID_PREFIX: Readonly<Record<string, string>> = {
   assignmentRule: 'asg',
   notification: 'ntf',
   setting: 'set',
+  webhookEndpoint: 'whep',
+  webhookAttempt: 'what',
 };
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Normalisation of contact data for duplicate detection and company matching. Pure functions.
  */
+import { internationalPhoneParser, type PhoneNumberParser } from './phone-numbers.js';
 
 /** Free mail providers: their domain says nothing about the company a person works for. */
 export const PUBLIC_EMAIL_DOMAINS: ReadonlySet<string> = new Set([
@@ -24,28 +25,56 @@ const DOT_INSENSITIVE = new Set(['gmail.com']);
 const DOMAIN_ALIASES: Readonly<Record<string, string>> = { 'googlemail.com': 'gmail.com', 'ya.ru': 'yandex.ru' };
 
 /**
- * Canonical form of an e-mail address: lower-case, provider aliases folded, and — only where the
- * provider ignores them — dots and `+tags` removed. `John.Doe+crm@GoogleMail.com` → `johndoe@gmail.com`.
+ * The canonical host of a domain per the WHATWG URL Standard, which applies UTS #46 (IDNA) in every
+ * runtime: lower case, full-width dots folded, Unicode labels as A-labels (`Bücher.de` →
+ * `xn--bcher-kva.de`). `undefined` for IP addresses, single labels and labels that are not
+ * letters, digits and hyphens (at most 63 each, 253 in all).
+ */
+export function normalizeHost(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const raw = text.trim();
+  if (!raw || /[\s/\\?#@:[\]%]/.test(raw)) return undefined;
+  let host: string;
+  try {
+    host = new URL(`http://${raw}`).hostname;
+  } catch {
+    return undefined;
+  }
+  host = host.replace(/\.$/, '');
+  if (host.length > 253 || /^\d+(\.\d+)*$/.test(host)) return undefined;
+  const labels = host.split('.');
+  if (labels.length < 2 || !labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) return undefined;
+  // A top-level domain is never all digits (that would be an IPv4 address in another notation).
+  if (/^\d+$/.test(labels[labels.length - 1]!)) return undefined;
+  return host;
+}
+
+/**
+ * Canonical form of an e-mail address: the local part in Unicode NFC and lower case, the domain as
+ * `normalizeHost` gives it, provider aliases folded, and — only where the provider ignores them —
+ * dots and `+tags` removed. `John.Doe+crm@GoogleMail.com` → `johndoe@gmail.com`,
+ * `Ada@Bücher.DE` → `ada@xn--bcher-kva.de`.
  */
 export function normalizeEmail(email: string): string | undefined {
-  const trimmed = email.trim().toLowerCase();
+  const trimmed = email.trim();
   const at = trimmed.lastIndexOf('@');
   if (at <= 0 || at === trimmed.length - 1) return undefined;
-  let local = trimmed.slice(0, at);
-  let domain = trimmed.slice(at + 1).replace(/\.$/, '');
-  domain = DOMAIN_ALIASES[domain] ?? domain;
+  let local = trimmed.slice(0, at).normalize('NFC').toLowerCase();
+  const host = normalizeHost(trimmed.slice(at + 1));
+  if (!host) return undefined;
+  const domain = DOMAIN_ALIASES[host] ?? host;
   if (PLUS_ADDRESSING.has(domain)) local = local.split('+')[0]!;
   if (DOT_INSENSITIVE.has(domain)) local = local.replace(/\./g, '');
   if (!local) return undefined;
   return `${local}@${domain}`;
 }
 
-/** The domain of an e-mail address, lower-case. */
+/** The domain of an e-mail address, as `normalizeHost` gives it, with provider aliases folded. */
 export function emailDomain(email: string): string | undefined {
   const at = email.lastIndexOf('@');
   if (at < 0) return undefined;
-  const domain = email.slice(at + 1).trim().toLowerCase().replace(/\.$/, '');
-  return domain ? (DOMAIN_ALIASES[domain] ?? domain) : undefined;
+  const host = normalizeHost(email.slice(at + 1));
+  return host ? (DOMAIN_ALIASES[host] ?? host) : undefined;
 }
 
 /** The e-mail's domain when it names a company, i.e. is not a free mail provider. */
@@ -55,27 +84,33 @@ export function companyDomainFromEmail(email: string | undefined): string | unde
   return domain && !PUBLIC_EMAIL_DOMAINS.has(domain) ? domain : undefined;
 }
 
-/** `https://www.Acme.com/about` → `acme.com`. */
+/**
+ * A company's domain from a website or a bare domain: scheme, path, user, port and a leading `www.`
+ * dropped, then `normalizeHost`. `https://www.Acme.com/about` → `acme.com`, `bücher.de` → `xn--bcher-kva.de`.
+ */
 export function normalizeDomain(websiteOrDomain: string | undefined): string | undefined {
   if (!websiteOrDomain) return undefined;
-  let text = websiteOrDomain.trim().toLowerCase();
-  text = text.replace(/^[a-z][a-z0-9+.-]*:\/\//, '');
+  let text = websiteOrDomain.trim();
+  text = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   text = text.split(/[/?#]/)[0]!;
-  text = text.replace(/^[^@]*@/, '').replace(/:\d+$/, '').replace(/\.$/, '').replace(/^www\d*\./, '');
-  return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(text) ? text : undefined;
+  text = text.replace(/^[^@]*@/, '').replace(/:\d*$/, '');
+  const host = normalizeHost(text);
+  return host?.replace(/^www\d*\.(?=[^.]+\.)/, '');
 }
 
 /**
- * A matching key for a phone number: its last ten digits (or all, if fewer, from seven on).
- * National and international spellings of one number share it: `8 (912) 345-67-89` and `+7 912 345 6789`,
- * `0151 1234567` and `+49 151 1234567`. Extensions are ignored.
+ * The identity of a phone number: its E.164 form (`+33612345678`), read by `parser` with
+ * `defaultRegion` for numbers written without a country code. Extensions are ignored. With the
+ * built-in parser only international spellings have one, so national numbers of different countries
+ * never match by their digits.
+ *
+ * @example
+ * phoneKey('+33 6 12 34 56 78') // '+33612345678'
+ * phoneKey('06 12 34 56 78', { parser: phoneNumbers, region: 'FR' }) // '+33612345678' (with @crmkit/core/phone)
  */
-export function phoneKey(phone: string | undefined): string | undefined {
+export function phoneKey(phone: string | undefined, options: { parser?: PhoneNumberParser; region?: string } = {}): string | undefined {
   if (!phone) return undefined;
-  const withoutExtension = phone.split(/\s*(?:x|ext\.?)\s*\d/i)[0]!;
-  const digits = withoutExtension.replace(/\D/g, '');
-  if (digits.length < 7) return undefined;
-  return digits.slice(-10);
+  return (options.parser ?? internationalPhoneParser).toE164(phone, options.region);
 }
 
 /** Company legal forms ignored when comparing names ("Acme GmbH" is "Acme"). */

@@ -18,6 +18,13 @@ export function compact<T extends object>(value: T): T {
   return out as T;
 }
 
+/** A copy of `value` without `keys` (stored documents drop fields instead of holding `undefined`). */
+export function without<T extends object, K extends keyof T>(value: T, ...keys: K[]): Omit<T, K> {
+  const out = { ...value };
+  for (const key of keys) delete out[key];
+  return out;
+}
+
 /**
  * Produces the next immutable version of a record: applies `recipe` to a draft, bumps `version` and
  * `updatedAt`. Returns the same object when the recipe changed nothing, so callers can skip the write.

@@ -1,7 +1,9 @@
 import type { Operation } from '../crm/operation.js';
-import { duplicateKeys } from '../domain/duplicates.js';
-import { companyDomainFromEmail, normalizeCompanyName, normalizeDomain } from '../domain/normalize.js';
+import { duplicateKeys, probePhone } from '../domain/duplicates.js';
+import { companyDomainFromEmail, normalizeCompanyName, normalizeDomain, normalizeEmail } from '../domain/normalize.js';
 import type { Company } from '../schema/company.js';
+import type { Contact } from '../schema/contact.js';
+import { identityOptions } from './identity-cache.js';
 import type { Lead } from '../schema/lead.js';
 
 /** Finds the company a lead belongs to: same domain first, then the same normalised name; oldest wins. */
@@ -31,5 +33,25 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
     if (match) return match;
     cursor = page.nextCursor;
   } while (cursor);
+  return undefined;
+}
+
+/**
+ * Finds the contact a lead already is: the oldest contact with the lead's normalised e-mail, else
+ * with its phone number (read in `region`, else the tenant's default region) — through the indexed
+ * `searchKeys`, on every adapter alike.
+ */
+export async function matchContact(op: Operation, lead: Lead, region?: string): Promise<{ contact: Contact; by: 'email' | 'phone' } | undefined> {
+  const email = lead.email ? normalizeEmail(lead.email) : undefined;
+  const phone = probePhone({ phone: lead.phone }, await identityOptions(op, region));
+  for (const [by, key] of [['email', email && `email:${email}`], ['phone', phone && `phone:${phone}`]] as const) {
+    if (!key) continue;
+    const { rows } = await op.query<Contact>('contact', {
+      filter: { op: 'containsAny', field: 'searchKeys', values: [key] },
+      sort: [{ field: 'createdAt' }],
+      limit: 1,
+    });
+    if (rows[0]) return { contact: rows[0], by };
+  }
   return undefined;
 }

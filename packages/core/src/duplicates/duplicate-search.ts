@@ -5,9 +5,10 @@ import type { Company } from '../schema/company.js';
 import type { Contact } from '../schema/contact.js';
 import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
+import { identityOptions } from './identity-cache.js';
 import { runRead } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
-import { LIMITS, optionalText, int } from '../schema/primitives.js';
+import { countrySchema, LIMITS, optionalText, int } from '../schema/primitives.js';
 
 /** A record that may be the same client, with the evidence. */
 export type DuplicateCandidate =
@@ -22,17 +23,23 @@ export interface FindDuplicatesOptions {
   readonly minScore?: number;
   /** Only the best `limit` candidates (1–1000). Without it, every candidate scoring at least `minScore`. */
   readonly limit?: number;
+  /**
+   * ISO 3166 alpha-2 region to read phone numbers written without a country code in, for this call
+   * (default: the probe's `country`, else the tenant's default region, `crm.identity`).
+   */
+  readonly region?: string;
 }
 
 const text = optionalText(254);
 const probeSchema = z
-  .strictObject({ name: text, email: text, phone: text, companyName: text, website: text, domain: text })
+  .strictObject({ name: text, email: text, phone: text, companyName: text, website: text, domain: text, country: z.optional(countrySchema) })
   .check(z.refine((p) => Object.values(p).some((v) => v && v.trim()), 'give at least one of name, email, phone, companyName, website, domain'));
 
 const optionsSchema = z.strictObject({
   entities: z.optional(z.array(z.enum(['lead', 'contact', 'company'])).check(z.minLength(1))),
   minScore: z.optional(z.number().check(z.gte(0), z.lte(1))),
   limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  region: z.optional(countrySchema),
 });
 
 /** Candidates are read through the `searchKeys` index a page at a time; every page is scored. */
@@ -56,7 +63,10 @@ export async function findDuplicates(
       probe = op.guard ? op.guard.project('lead', lead) : lead;
       selfId = target;
     } else probe = target;
-    const keys = duplicateKeys(probe, 'person');
+    const identity = await identityOptions(op);
+    // The call's region reads the probe's phone (when the probe has no country); candidates keep theirs.
+    if (opts.region && !probe.country) probe = { ...probe, country: opts.region };
+    const keys = duplicateKeys(probe, 'person', identity);
     if (keys.length === 0) return [];
     const results: DuplicateCandidate[] = [];
     for (const entity of opts.entities ?? (['lead', 'contact', 'company'] as const)) {
@@ -73,7 +83,7 @@ export async function findDuplicates(
           if (stored.id === selfId) continue;
           // Compared on what the principal may read only: a hidden e-mail never explains a match.
           const record = op.guard ? op.guard.project(entity, stored) : stored;
-          const { score, reasons } = scoreDuplicate(probe, 'person', record, entity === 'company' ? 'company' : 'person');
+          const { score, reasons } = scoreDuplicate(probe, 'person', record, entity === 'company' ? 'company' : 'person', identity);
           if (reasons.length && score >= (opts.minScore ?? 0.5)) results.push({ entity, record, score, reasons } as DuplicateCandidate);
         }
         after = page.nextCursor;

@@ -1,16 +1,8 @@
 import type { CrmContext } from '../crm/context.js';
-import { runWrite } from '../crm/operation.js';
-import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
-import { deepEqual, reviseRecord } from '../domain/records.js';
-import type { RecordBase } from '../schema/record.js';
+import type { DuplicateProbe } from '../domain/duplicates.js';
+import { reindexSearchKeys, type ReindexReport } from './reindex.js';
 import { findDuplicates, type DuplicateCandidate, type FindDuplicatesOptions } from './duplicate-search.js';
 
-/** What `crm.duplicates.reindex()` changed, per entity: records whose search keys were rewritten. */
-export interface ReindexReport {
-  readonly lead: number;
-  readonly contact: number;
-  readonly company: number;
-}
 
 const PAGE = 500;
 
@@ -48,22 +40,6 @@ export class DuplicatesService {
    * const { lead, contact, company } = await crm.duplicates.reindex();
    */
   async reindex(): Promise<ReindexReport> {
-    const report = { lead: 0, contact: 0, company: 0 };
-    for (const entity of ['lead', 'contact', 'company'] as const) {
-      let after: string | undefined;
-      do {
-        after = await runWrite(this.ctx, async (op) => {
-          const page = await op.query<RecordBase & { searchKeys: readonly string[] }>(entity, { sort: [{ field: 'id' }], limit: PAGE, ...(after ? { after } : {}) });
-          for (const record of page.rows) {
-            const keys = duplicateKeys(record as DuplicateProbe, entity === 'company' ? 'company' : 'person');
-            if (deepEqual(keys, record.searchKeys)) continue;
-            await op.update(entity, record, reviseRecord(record, op.now, (d) => void (d.searchKeys = keys)));
-            report[entity]++;
-          }
-          return page.nextCursor;
-        });
-      } while (after);
-    }
-    return report;
+    return reindexSearchKeys(this.ctx, PAGE);
   }
 }

@@ -27,7 +27,15 @@ export interface CrmEventMap {
   'lead.updated': { readonly changes: FieldChanges };
   'lead.qualified': { readonly from: string };
   'lead.disqualified': { readonly reason?: string };
-  'lead.converted': { readonly contactId: string; readonly companyId?: string; readonly dealId?: string; readonly companyCreated: boolean };
+  'lead.converted': {
+    readonly contactId: string;
+    readonly companyId?: string;
+    readonly dealId?: string;
+    readonly companyCreated: boolean;
+    readonly contactCreated: boolean;
+    /** Why an existing contact was linked instead of creating one. */
+    readonly contactMatchedBy?: 'contactId' | 'email' | 'phone';
+  };
   'lead.removed': { readonly lead: Lead };
   'contact.created': { readonly contact: Contact };
   'contact.updated': { readonly changes: FieldChanges };
@@ -81,6 +89,8 @@ export interface CrmEventMap {
   'access.policyChanged': { readonly roles: readonly string[] | null };
   /** The tenant's directory (users, teams, who reports to whom) was replaced. */
   'access.directoryChanged': { readonly users: number; readonly teams: number };
+  /** A webhook endpoint was disabled after failing persistently (the webhooks feature). */
+  'webhook.disabled': { readonly url: string; readonly reason: string; readonly failures: number };
 }
 
 export type CrmEventName = keyof CrmEventMap;

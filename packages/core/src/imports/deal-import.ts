@@ -59,11 +59,28 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
   if (issues.length) throw validationError('imports.deals', listed(issues, issues.length > MAX_REPORTED_ISSUES));
 }
 
+/** Checks the import's options (not plain data: `onProgress` is a function). */
+function checkOptions(options: unknown): CreateManyOptions {
+  if (options === undefined) return {};
+  const fail = (path: (string | number)[], code: string, message: string) => {
+    throw validationError('imports.deals', [{ path: ['options', ...path], code, message }]);
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return fail([], 'invalid_type', 'must be an options object');
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (key !== 'onProgress' && key !== 'progressEvery') fail([key], 'unknown_field', `unknown option "${key.slice(0, 50)}"`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') fail(['onProgress'], 'invalid_type', 'must be a function');
+  if (o.progressEvery !== undefined && (typeof o.progressEvery !== 'number' || !Number.isInteger(o.progressEvery) || o.progressEvery < 1 || o.progressEvery > MAX_IMPORT)) {
+    fail(['progressEvery'], 'invalid_value', `must be an integer from 1 to ${MAX_IMPORT}`);
+  }
+  return o as CreateManyOptions;
+}
+
 /**
  * Validates every input first (reporting problems as `[index, …path]`), then creates all deals
  * in one transaction: either every deal is stored with its stage visit and event, or none is.
  */
-export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], options: CreateManyOptions = {}): Promise<Deal[]> {
+export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCreateInput[], rawOptions?: CreateManyOptions): Promise<Deal[]> {
+  const options = checkOptions(rawOptions);
   if (!Array.isArray(inputs) || inputs.length > MAX_IMPORT) {
     throw validationError('imports.deals', [{ path: [], code: 'invalid_type', message: `must be an array of at most ${MAX_IMPORT} deals` }]);
   }

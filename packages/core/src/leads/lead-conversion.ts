@@ -1,17 +1,17 @@
 import * as z from 'zod/mini';
-import { ruleViolation } from '../errors/crm-error.js';
+import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { normalizeDomain } from '../domain/normalize.js';
 import { compact, reviseRecord } from '../domain/records.js';
-import { companyCreateInputSchema, type Company } from '../schema/company.js';
+import type { Company } from '../schema/company.js';
 import { contactCreateInputSchema, type Contact, type ContactCreateInput } from '../schema/contact.js';
 import { dealCreateInputSchema, type Deal, type DealCreateInput } from '../schema/deal.js';
 import type { Lead } from '../schema/lead.js';
-import { idSchema, userIdSchema } from '../schema/primitives.js';
+import { countrySchema, idSchema, userIdSchema } from '../schema/primitives.js';
 import { createCard } from '../cards/card-operations.js';
 import { COMPANY_CARD } from '../companies/company-service.js';
 import { CONTACT_CARD } from '../contacts/contact-service.js';
 import type { CrmContext } from '../crm/context.js';
-import { createDealIn, parseDealInput } from '../deals/deal-factory.js';
+import { createDealIn, type ParsedDealCreate } from '../deals/deal-factory.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import { runWrite } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
@@ -23,11 +23,20 @@ import { inputFields } from '../crm/input-fields.js';
 export interface ConvertLeadOptions {
   /** Make the conversion conditional on the lead's version. */
   readonly version?: number;
-  /** Link an existing contact instead of creating one. */
+  /** Link this existing contact (no matching, no new contact). */
   readonly contactId?: string;
-  /** Fields of the new contact that differ from the lead's data. */
+  /** Fields of a new contact that differ from the lead's data. */
   readonly contact?: Partial<Omit<ContactCreateInput, 'id'>>;
-  /** Link this company, or `null` for none. Absent: match by domain, then by name, else create. */
+  /**
+   * How to find the lead's contact when `contactId` is not given:
+   * - `'identity'` (default): an existing contact with the same normalised e-mail (case, IDNA
+   *   domain, provider aliases), else with the same phone number (E.164); the oldest wins;
+   * - `'none'`: always create a new contact.
+   */
+  readonly match?: 'identity' | 'none';
+  /** ISO 3166 alpha-2 region to read the lead's phone in, for this call (default: the lead's country, else the tenant's region). */
+  readonly region?: string;
+  /** Link this company, or `null` for none. Absent: the matched contact's company, else match by domain, then by name, else create. */
   readonly companyId?: string | null;
   /** Create a company from the lead's company name when none matches (default true). */
   readonly createCompany?: boolean;
@@ -44,6 +53,8 @@ export interface ConvertLeadResult {
   readonly company?: Company;
   readonly deal?: Deal;
   readonly contactCreated: boolean;
+  /** Why an existing contact was used: it was given, or it has the lead's e-mail or phone. */
+  readonly contactMatchedBy?: 'contactId' | 'email' | 'phone';
   readonly companyCreated: boolean;
 }
 
@@ -51,6 +62,8 @@ const optionsSchema = z.strictObject({
   version: versionOptionSchema,
   contactId: z.optional(idSchema),
   contact: z.optional(z.partial(z.omit(contactCreateInputSchema, { id: true }))),
+  match: z.optional(z.enum(['identity', 'none'])),
+  region: z.optional(countrySchema),
   companyId: z.optional(z.nullable(idSchema)),
   createCompany: z.optional(z.boolean()),
   // `deal: true` is read as `deal: {}` (every field from the lead) before parsing.
@@ -58,6 +71,14 @@ const optionsSchema = z.strictObject({
   ownerId: z.optional(userIdSchema),
 });
 
+/** The first text that is not blank: derived titles and names must not fail a rule their source passed. */
+const firstNonBlank = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v.trim() !== '')?.trim();
+
+/**
+ * Converts a lead. Values copied from the lead are used as stored (they passed the lead's rules when
+ * they were written); only the caller's own options are validated, so a conversion never fails on
+ * data the lead was allowed to hold.
+ */
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
   const input = options?.deal === true ? { ...options, deal: {} } : options;
   const step = checkNextStep(ctx, input?.deal);
@@ -73,52 +94,62 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
       ]);
     }
     const ownerId = opts.ownerId ?? lead.ownerId ?? ctx.actor?.userId;
+    const given = opts.deal ?? {};
+    if (opts.deal && given.currency && lead.expectedValue && lead.expectedValue.currency !== given.currency && !given.value && !given.lineItems?.length) {
+      throw validationError('leads.convert', [
+        { path: ['deal', 'currency'], code: 'invalid_value', message: `the lead's expected value is in ${lead.expectedValue.currency}: give deal.value or deal.lineItems in ${given.currency}, or leave the currency out` },
+      ]);
+    }
     // Records the options link to are part of the input: a missing one is VALIDATION (with its path), not NOT_FOUND.
     const linked = await checkReferences(op, 'leads.convert', [
       { entity: 'company', id: opts.companyId, path: ['companyId'] },
       { entity: 'contact', id: opts.contactId, path: ['contactId'] },
     ]);
+    // Matching existing contacts and companies by identity is the duplicates feature's (no match without it).
+    const duplicates = ctx.hooks.duplicates;
 
-    // Company: the given one, a match, a new one, or none.
+    // Contact: the given one, an existing one with the lead's e-mail or phone, or a new one.
+    let contact: Contact;
+    let contactCreated = false;
+    let contactMatchedBy: ConvertLeadResult['contactMatchedBy'];
+    const matched = opts.contactId || opts.match === 'none' ? undefined : await duplicates?.matchContact(op, lead, opts.region ?? lead.country);
+    if (opts.contactId) {
+      contact = linked.get(`contact:${opts.contactId}`) as Contact;
+      contactMatchedBy = 'contactId';
+    } else if (matched) {
+      contact = matched.contact;
+      contactMatchedBy = matched.by;
+    }
+
+    // Company: the given one, the matched contact's, a match by domain or name, a new one, or none.
     let company: Company | undefined;
     let companyCreated = false;
-    const duplicates = ctx.hooks.duplicates;
+    const contactCompany = contactMatchedBy && contactMatchedBy !== 'contactId' ? contact!.companyId : undefined;
     if (opts.companyId) company = linked.get(`company:${opts.companyId}`) as Company;
+    else if (opts.companyId === undefined && contactCompany) company = await op.get<Company>('company', contactCompany);
     else if (opts.companyId === undefined) {
-      // Matching an existing company (and reading a company domain from the e-mail) is the duplicates feature's.
       company = await duplicates?.matchCompany(op, lead);
-      if (!company && lead.companyName && opts.createCompany !== false) {
+      const name = firstNonBlank(lead.companyName);
+      if (!company && name && opts.createCompany !== false) {
+        // The derived domain comes from the same normaliser that validates domains, so it is always acceptable.
         const domain = normalizeDomain(lead.website) ?? duplicates?.companyDomain(lead);
-        const input = parseInput(
-          companyCreateInputSchema,
-          compact({ name: lead.companyName, domain, website: lead.website, country: lead.country, ownerId }),
-          'leads.convert',
-        );
-        company = await createCard(op, COMPANY_CARD, input, 'leads.convert', { fields: false });
+        company = await createCard(op, COMPANY_CARD, compact({ name, domain, website: lead.website, country: lead.country, ownerId }), 'leads.convert', { fields: false });
         companyCreated = true;
       }
     }
 
-    // Contact: the given one or a new one from the lead's data.
-    let contact: Contact;
-    let contactCreated = false;
-    if (opts.contactId) contact = linked.get(`contact:${opts.contactId}`) as Contact;
-    else {
-      const input = parseInput(
-        contactCreateInputSchema,
-        compact({
-          name: lead.name,
-          email: lead.email,
-          phone: lead.phone,
-          companyId: company?.id,
-          ownerId,
-          source: lead.source,
-          country: lead.country,
-          tags: lead.tags.length ? lead.tags : undefined,
-          ...opts.contact,
-        }),
-        'leads.convert',
-      );
+    if (!contactMatchedBy) {
+      const input = compact({
+        name: lead.name,
+        email: lead.email,
+        phone: lead.phone,
+        companyId: company?.id,
+        ownerId,
+        source: lead.source,
+        country: lead.country,
+        tags: lead.tags.length ? lead.tags : undefined,
+        ...opts.contact,
+      });
       contact = await createCard(op, CONTACT_CARD, { ...input, leadId: lead.id }, 'leads.convert', { fields: false });
       contactCreated = true;
     }
@@ -126,39 +157,36 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     // Deal, when asked for.
     let deal: Deal | undefined;
     if (opts.deal) {
-      const given = opts.deal;
       const hasItems = (given.lineItems?.length ?? 0) > 0;
-      const input = parseDealInput(
-        ctx,
-        compact({
-          title: lead.title ?? `${lead.companyName ?? lead.name}`,
-          value: hasItems ? undefined : lead.expectedValue,
-          source: lead.source,
-          country: lead.country,
-          ownerId,
-          ...given,
-          contactId: contact.id,
-          companyId: company?.id,
-          leadId: lead.id,
-        }),
-        'leads.convert',
-      );
+      const input = compact({
+        title: firstNonBlank(lead.title, lead.companyName, lead.name)!,
+        value: hasItems || given.value ? undefined : lead.expectedValue,
+        source: lead.source,
+        country: lead.country,
+        ownerId,
+        ...given,
+        // The next step as the tasks feature normalised it.
+        nextStep: step.value,
+        contactId: contact!.id,
+        companyId: company?.id,
+        leadId: lead.id,
+      }) as ParsedDealCreate;
       deal = (await createDealIn(op, input, 'leads.convert', false)).deal;
     }
 
     const converted = reviseRecord(lead, op.now, (draft) => {
       draft.status = 'converted';
       draft.convertedAt = op.now;
-      draft.converted = compact({ contactId: contact.id, companyId: company?.id, dealId: deal?.id });
+      draft.converted = compact({ contactId: contact!.id, companyId: company?.id, dealId: deal?.id });
       if (!draft.ownerId && ownerId) draft.ownerId = ownerId;
     });
     await op.update('lead', lead, converted);
     op.record(
       'lead.converted',
       { type: 'lead', id: lead.id },
-      compact({ contactId: contact.id, companyId: company?.id, dealId: deal?.id, companyCreated }),
-      [{ type: 'contact', id: contact.id }, company && { type: 'company', id: company.id }, deal && { type: 'deal', id: deal.id }],
+      compact({ contactId: contact!.id, companyId: company?.id, dealId: deal?.id, companyCreated, contactCreated, contactMatchedBy }),
+      [{ type: 'contact', id: contact!.id }, company && { type: 'company', id: company.id }, deal && { type: 'deal', id: deal.id }],
     );
-    return compact({ lead: converted, contact, company, deal, contactCreated, companyCreated });
+    return compact({ lead: converted, contact: contact!, company, deal, contactCreated, contactMatchedBy, companyCreated });
   });
 }

@@ -1,3 +1,4 @@
+import type { CancelTimer, Clock } from '../domain/clock.js';
 import type { Agenda, AgendaOptions } from '../tasks/agenda.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 import { copyInput } from '../crm/parse-input.js';
@@ -6,9 +7,13 @@ import { sameJson, shareRecords } from './structural-sharing.js';
 
 export type { AgendaOptions };
 
-/** Watches an owner's agenda; refetches when one of their tasks (or a task on it) changes. */
+/**
+ * Watches an owner's agenda; refetches when one of their tasks (or a task on it) changes, and when
+ * time alone moves a task between sections (it becomes late, or the day ends: `agenda.validUntil`).
+ */
 export class AgendaObserver extends Observer<Agenda> {
   private options: AgendaOptions;
+  private cancelTimer: CancelTimer | undefined;
 
   /** @internal */
   constructor(
@@ -16,6 +21,7 @@ export class AgendaObserver extends Observer<Agenda> {
     options: AgendaOptions,
     private readonly load: (options: AgendaOptions) => Promise<Agenda>,
     initialData?: Agenda,
+    private readonly clock?: Clock,
   ) {
     super(storage, initialData);
     // A copy: the caller may change or reuse its options object afterwards.
@@ -28,8 +34,22 @@ export class AgendaObserver extends Observer<Agenda> {
     void this.refetch();
   }
 
-  protected fetch(): Promise<Agenda> {
-    return this.load(this.options);
+  protected async fetch(): Promise<Agenda> {
+    const agenda = await this.load(this.options);
+    this.armRefresh(agenda.validUntil);
+    return agenda;
+  }
+
+  protected override stopped(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+  }
+
+  private armRefresh(validUntil: string): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    if (!this.clock || !this.isWatching) return;
+    this.cancelTimer = this.clock.setTimer(() => void this.refetch(), Math.max(0, Date.parse(validUntil) - this.clock.now()));
   }
 
   protected affectedBy(batch: ChangeBatch, current: Agenda | undefined): boolean {
@@ -43,7 +63,7 @@ export class AgendaObserver extends Observer<Agenda> {
     const overdue = shareRecords(previous?.overdue, next.overdue);
     const today = shareRecords(previous?.today, next.today);
     const upcoming = shareRecords(previous?.upcoming, next.upcoming);
-    if (previous && overdue === previous.overdue && today === previous.today && upcoming === previous.upcoming && previous.nextCursor === next.nextCursor) return previous;
-    return next.nextCursor === undefined ? { overdue, today, upcoming } : { overdue, today, upcoming, nextCursor: next.nextCursor };
+    if (previous && overdue === previous.overdue && today === previous.today && upcoming === previous.upcoming && previous.nextCursor === next.nextCursor && next.validUntil === previous.validUntil) return previous;
+    return next.nextCursor === undefined ? { overdue, today, upcoming, validUntil: next.validUntil } : { overdue, today, upcoming, validUntil: next.validUntil, nextCursor: next.nextCursor };
   }
 }

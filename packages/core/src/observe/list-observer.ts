@@ -1,5 +1,5 @@
 import { matchFilter } from '../query/match.js';
-import type { Filter } from '../query/query-spec.js';
+import type { Filter, ListFilter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Page } from '../crm/list-options.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
@@ -11,7 +11,7 @@ import { sameJson, shareRecords } from './structural-sharing.js';
  * Watches a page of a list query. Refetches when a changed row matches the filter or is on the page
  * (or when another tab changed the entity without sending rows). Unchanged records keep their identity.
  */
-export class ListObserver<T extends RecordBase, O extends { where?: Filter } = { where?: Filter }> extends Observer<Page<T>> {
+export class ListObserver<T extends RecordBase, O extends { where?: ListFilter } = { where?: ListFilter }> extends Observer<Page<T>> {
   private options: O;
 
   /** @internal */
@@ -40,7 +40,8 @@ export class ListObserver<T extends RecordBase, O extends { where?: Filter } = {
 
   protected affectedBy(batch: ChangeBatch, current: Page<T> | undefined): boolean {
     const onPage = new Set(current?.items.map((r) => r.id));
-    return batch.changes.some((c) => c.entity === this.entity && (!c.row || onPage.has(c.id) || matchFilter(c.row, this.options.where)));
+    const filter = this.options.where && mayMatchFilter(this.options.where);
+    return batch.changes.some((c) => c.entity === this.entity && (!c.row || onPage.has(c.id) || matchFilter(c.row, filter)));
   }
 
   protected override share(previous: Page<T> | undefined, next: Page<T>): Page<T> {
@@ -48,4 +49,14 @@ export class ListObserver<T extends RecordBase, O extends { where?: Filter } = {
     if (previous && items === previous.items && previous.nextCursor === next.nextCursor) return previous;
     return next.nextCursor === undefined ? { items } : { items, nextCursor: next.nextCursor };
   }
+}
+
+/**
+ * A filter that matches at least every row the list filter matches: `same` needs the tenant's
+ * identity settings to resolve, so here it is taken as "may match" (a refetch too many, never one too few).
+ */
+function mayMatchFilter(filter: ListFilter): Filter {
+  if (filter.op === 'same') return { op: 'and', filters: [] };
+  if (filter.op === 'and' || filter.op === 'or') return { op: filter.op, filters: filter.filters.map(mayMatchFilter) };
+  return filter as Filter;
 }

@@ -15,6 +15,7 @@ import type { ListOptions, Page } from '../crm/list-options.js';
 import type { TimelineOptions } from '../timeline/timeline-service.js';
 import type { ActivityField, CompanyField, ContactField, LeadField, TaskField } from '../storage/crm-schema.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
+import type { Clock } from '../domain/clock.js';
 import type { Crm } from '../crm/crm.js';
 import { AgendaObserver, type AgendaOptions } from './agenda-observer.js';
 import { BoardObserver } from './board-observer.js';
@@ -51,6 +52,7 @@ export function createObserveApi(
   crm: Crm,
   storage: StorageAdapter,
   timelineWithKeys: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
+  clock?: Clock,
 ): ObserveApi {
   // Task and activity observers read through those features' APIs: a crm without them cannot have them.
   const feature = <T>(key: 'tasks' | 'activities'): T => {
@@ -88,7 +90,7 @@ export function createObserveApi(
       }, initial),
     agenda: (options = {}, initial) => {
       const tasks = feature<TaskService>('tasks');
-      return new AgendaObserver(storage, options, (o) => tasks.agenda(o), initial);
+      return new AgendaObserver(storage, options, (o) => tasks.agenda(o), initial, clock);
     },
     timeline: (ref, options = {}, initial) => new TimelineObserver(storage, ref, options, timelineWithKeys, initial),
   };

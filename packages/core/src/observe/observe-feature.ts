@@ -22,6 +22,6 @@ export type ObservedCrm = Crm & { readonly observe: ObserveApi };
 export function observers(): ObserversFeature {
   return {
     key: 'observe',
-    setup: () => ({ api: (ctx, crm) => createObserveApi(crm, ctx.storage, (ref, o) => readTimelineWithKeys(ctx, ref, o)) }),
+    setup: () => ({ api: (ctx, crm) => createObserveApi(crm, ctx.storage, (ref, o) => readTimelineWithKeys(ctx, ref, o), ctx.clock) }),
   };
 }

@@ -79,13 +79,22 @@ export abstract class Observer<T> {
     return this.snapshot.data;
   }
 
+  /** True between the first subscriber and the last unsubscribe. */
+  protected get isWatching(): boolean {
+    return this.stopWatching !== undefined;
+  }
+
+  /** Called when the last subscriber leaves: release timers and other resources here. */
+  protected stopped(): void {}
+
   protected notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
 
   private start(): void {
     this.stopWatching = this.storage.onChange((batch) => {
-      if (this.affectedBy(batch, this.snapshot.data)) this.schedule();
+      // A resync batch says "others committed, unknown what": anything may have changed.
+      if (batch.resync || this.affectedBy(batch, this.snapshot.data)) this.schedule();
     });
     void this.run();
   }
@@ -94,6 +103,7 @@ export abstract class Observer<T> {
     this.stopWatching?.();
     this.stopWatching = undefined;
     this.generation++; // results of fetches in flight are dropped
+    this.stopped();
   }
 
   /** Coalesces the batches of one burst into one refetch. */

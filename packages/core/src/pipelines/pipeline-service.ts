@@ -32,6 +32,7 @@ import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
+import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { checkTaskSetup } from './task-setup.js';
 
 /**
@@ -58,6 +59,7 @@ export class PipelineService {
     if (issues.length) throw validationError('pipelines.create', issues);
     return runWrite(this.ctx, async (op) => {
       op.guard?.require('pipeline', 'create');
+      await checkReferences(op, 'pipelines.create', setup.refs);
       const pipeline: Pipeline = {
         ...newRecordBase(parsed.id ?? op.newId('pipeline'), op.tenantId, op.now),
         name: parsed.name,
@@ -121,7 +123,7 @@ export class PipelineService {
       index = Math.max(0, index);
       const stages = [...pipeline.stages.slice(0, index), stage!, ...pipeline.stages.slice(index)];
       return reviseRecordOf(pipeline, (d) => void (d.stages = checkStages(stages, 'pipelines.addStage')));
-    });
+    }, undefined, { context: 'pipelines.addStage', checks: setup.refs });
   }
 
   /**
@@ -152,7 +154,7 @@ export class PipelineService {
       return reviseRecordOf(pipeline, (d) => void (d.stages = checkStages(stages, 'pipelines.updateStage')));
     }, async (op, pipeline) => {
       if (changed && parsed.probability !== undefined) await followStageProbability(op, pipeline, pipeline.stages.find((s) => s.key === stageKey)!);
-    });
+    }, { context: 'pipelines.updateStage', checks: setup.refs });
     return result;
   }
 
@@ -206,10 +208,12 @@ export class PipelineService {
     version: number | undefined,
     change: (pipeline: Pipeline) => Pipeline,
     after?: (op: Operation, next: Pipeline) => Promise<void>,
+    refs?: { readonly context: string; readonly checks: readonly ReferenceCheck[] },
   ): Promise<Pipeline> {
     return runWrite(this.ctx, async (op) => {
       op.guard?.require('pipeline', 'update');
       const pipeline = await op.require<Pipeline>('pipeline', id);
+      if (refs) await checkReferences(op, refs.context, refs.checks);
       assertExpectedVersion('pipeline', pipeline, version);
       const next = change(pipeline);
       if (next === pipeline) return pipeline;

@@ -1,5 +1,6 @@
 import type { ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
+import type { ReferenceCheck } from '../crm/references.js';
 import type { TaskTemplate } from '../schema/pipeline.js';
 
 type Path = readonly (string | number)[];
@@ -9,6 +10,8 @@ export interface TaskSetup {
   readonly issues: ValidationIssue[];
   /** The templates of each checked list, defaults filled (same order as given). */
   readonly templates: (TaskTemplate[] | undefined)[];
+  /** The assignment strategies the templates hand tasks to: checked to exist before the pipeline is written. */
+  readonly refs: ReferenceCheck[];
 }
 
 /**
@@ -32,5 +35,11 @@ export function checkTaskSetup(ctx: CrmContext, lists: readonly (readonly [unkno
     issues.push(...checked.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] })));
     return checked.value;
   });
-  return { issues, templates };
+  const refs: ReferenceCheck[] = [];
+  templates.forEach((list, l) =>
+    list?.forEach((template, i) => {
+      if (template.assignee.kind === 'strategy') refs.push({ entity: 'assignmentStrategy', id: template.assignee.strategyId, path: [...lists[l]![1], i, 'assignee', 'strategyId'] });
+    }),
+  );
+  return { issues, templates, refs };
 }

@@ -1,6 +1,7 @@
 import { CrmError } from '../errors/crm-error.js';
 import type { Scalar, SortSpec } from './query-spec.js';
 import { getPath } from './path.js';
+import { unstorableTextReason } from '../domain/storable-text.js';
 
 /** A decoded keyset position: the sort values and id of the last row of a page. */
 export interface CursorPosition {
@@ -78,6 +79,10 @@ export function decodeCursor(cursor: string, sort: readonly SortSpec[]): CursorP
     if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw invalid('not a cursor returned by crmkit');
     }
+    // JSON escapes can smuggle text no engine agrees on (a lone surrogate, NUL): never a crmkit cursor.
+    if (typeof value === 'number' && !Number.isFinite(value)) throw invalid('not a cursor returned by crmkit');
+    if (typeof value === 'string' && unstorableTextReason(value)) throw invalid('not a cursor returned by crmkit');
   }
+  if (unstorableTextReason(id)) throw invalid('not a cursor returned by crmkit');
   return { values: v as (Scalar | null)[], id };
 }

@@ -26,6 +26,27 @@ export type Filter<F extends string = string> =
   | { readonly op: 'containsAny'; readonly field: F; readonly values: readonly string[] }
   | { readonly op: 'and' | 'or'; readonly filters: readonly Filter<F>[] };
 
+/**
+ * "Holds the same identity as": an e-mail (same mailbox: case, IDNA domain, provider aliases),
+ * a phone number (same E.164 number, read with `region` or the tenant's default region) or a web
+ * domain (same canonical host). For leads, contacts and companies. Core resolves it, before the query
+ * reaches storage, into `containsAny` over the records' indexed normalised keys (`searchKeys`), so
+ * every adapter answers it in its index, with one meaning computed once in JavaScript.
+ */
+export interface SameFilter {
+  readonly op: 'same';
+  readonly field: 'email' | 'phone' | 'domain';
+  readonly value: string;
+  /** ISO 3166 alpha-2 region for a phone number written without a country code (this call only). */
+  readonly region?: string;
+}
+
+/** A filter of the public list methods: `Filter` plus `same`, at any depth. */
+export type ListFilter<F extends string = string> =
+  | Exclude<Filter<F>, { readonly op: 'and' | 'or' }>
+  | SameFilter
+  | { readonly op: 'and' | 'or'; readonly filters: readonly ListFilter<F>[] };
+
 export type SortDirection = 'asc' | 'desc';
 
 /** One sort key. Missing values sort first ascending (last descending); ties always break by `id` ascending. */
@@ -75,6 +96,17 @@ export interface AggregateRow {
   readonly values: Readonly<Record<string, number | string | null>>;
 }
 
+function and<F extends string>(...filters: Filter<F>[]): Filter<F>;
+function and<F extends string>(...filters: ListFilter<F>[]): ListFilter<F>;
+function and<F extends string>(...filters: ListFilter<F>[]): ListFilter<F> {
+  return { op: 'and', filters };
+}
+function or<F extends string>(...filters: Filter<F>[]): Filter<F>;
+function or<F extends string>(...filters: ListFilter<F>[]): ListFilter<F>;
+function or<F extends string>(...filters: ListFilter<F>[]): ListFilter<F> {
+  return { op: 'or', filters };
+}
+
 /** Builders for filter trees, so call sites read like sentences. */
 export const where = {
   eq: <F extends string>(field: F, value: Scalar | null): Filter<F> => ({ op: 'eq', field, value }),
@@ -85,12 +117,19 @@ export const where = {
   gte: <F extends string>(field: F, value: string | number): Filter<F> => ({ op: 'gte', field, value }),
   prefix: <F extends string>(field: F, value: string): Filter<F> => ({ op: 'prefix', field, value }),
   containsAny: <F extends string>(field: F, values: readonly string[]): Filter<F> => ({ op: 'containsAny', field, values }),
-  and: <F extends string>(...filters: Filter<F>[]): Filter<F> => ({ op: 'and', filters }),
-  or: <F extends string>(...filters: Filter<F>[]): Filter<F> => ({ op: 'or', filters }),
+  and,
+  or,
+  /**
+   * Same identity as `value` (see `SameFilter`): `where.same('email', 'Ada@Example.com')` finds `ada@example.com`.
+   *
+   * @example
+   * await crm.contacts.list({ where: where.same('phone', '06 12 34 56 78', 'FR') });
+   */
+  same: (field: SameFilter['field'], value: string, region?: string): ListFilter<never> => (region === undefined ? { op: 'same', field, value } : { op: 'same', field, value, region }),
 };
 
 /** Every field path a filter mentions. */
-export function filterFields(filter: Filter | undefined, into: Set<string> = new Set()): Set<string> {
+export function filterFields(filter: Filter | ListFilter | undefined, into: Set<string> = new Set()): Set<string> {
   if (!filter) return into;
   if ('filters' in filter) filter.filters.forEach((f) => filterFields(f, into));
   else into.add(filter.field);

@@ -1,5 +1,6 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { LIMITS } from '../schema/primitives.js';
+import { unstorableTextReason } from '../domain/storable-text.js';
 import type { FieldType } from './field-type.js';
 import type { AggregateMetric, AggregateSpec, Filter, SortSpec } from './query-spec.js';
 
@@ -28,9 +29,8 @@ function checkScalar(value: unknown, type: FieldType, path: Path, issues: Valida
   if (typeof value === 'string' && value.length > MAX_STRING) {
     issues.push({ path, code: 'too_big', message: `must be at most ${MAX_STRING} characters` });
   }
-  if (typeof value === 'string' && value.includes('\u0000')) {
-    issues.push({ path, code: 'invalid_format', message: 'must not contain NUL characters' });
-  }
+  const reason = typeof value === 'string' ? unstorableTextReason(value) : undefined;
+  if (reason) issues.push({ path, code: 'invalid_format', message: reason });
 }
 
 function checkKeys(node: Record<string, unknown>, allowed: readonly string[], path: Path, issues: ValidationIssue[]): void {

@@ -3,7 +3,7 @@ import type { Contact } from '../schema/contact.js';
 import { validationError, type CrmError } from '../errors/crm-error.js';
 import { decodeOpaque, encodeOpaque } from '../query/cursor.js';
 import type { Operation } from '../crm/operation.js';
-import { requireAmounts, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
+import { moneyList, requireAmounts, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface CustomerReportOptions {
   /** Customers without an interaction for this many days are at risk (default 90). */
@@ -154,7 +154,7 @@ export async function customerReport(op: Operation, options: CustomerReportOptio
   const contacts = await rank(op, 'contact', full, position?.contact);
   const companies = await rank(op, 'company', full, position?.company);
   const atRisk = [...contacts.page, ...companies.page].filter((c) => c.atRisk);
-  const row = ({ drill: _drill, lifetimeValue, ...rest }: CustomerValue) => ({ ...rest, lifetimeValue: lifetimeValue.map((v) => `${v.amount} ${v.currency}`).join('; ') });
+  const row = ({ drill: _drill, lifetimeValue, ...rest }: CustomerValue) => ({ ...rest, lifetimeValue: moneyList(lifetimeValue) });
   const next: CustomerCursor = { currency: full.currency, contact: contacts.last, company: companies.last };
   return {
     contacts: contacts.page,

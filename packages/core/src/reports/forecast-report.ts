@@ -2,7 +2,7 @@ import { convertMinor, type ExchangeRates } from '../domain/analytics/currency.j
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Operation } from '../crm/operation.js';
-import { requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
+import { major, requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface ForecastOptions {
   readonly pipelineId: string;
@@ -98,8 +98,8 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
         month: m.month,
         currency: c.currency,
         deals: c.deals,
-        amount: c.amount,
-        weighted: c.weighted,
+        amount: major(c.amount, c.currency),
+        weighted: major(c.weighted, c.currency),
         ...(m.converted ? { convertedCurrency: m.converted.currency, convertible: !m.unconverted.some((u) => u.currency === c.currency) } : {}),
       })),
     ),

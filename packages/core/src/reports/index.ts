@@ -7,5 +7,6 @@ export type { ForecastReport, ForecastOptions, ForecastMonth, ForecastAmount } f
 export type { PerformanceReport, PerformanceOptions, OwnerPerformance } from './performance-report.js';
 export type { CustomerReport, CustomerReportOptions, CustomerValue } from './customer-report.js';
 export type { DrillDown, CurrencyAmount, TabularReport } from './report-types.js';
-export { toCsv, type ReportRow } from '../domain/analytics/csv.js';
-export { convertMinor, minorUnitExponent, type ExchangeRates } from '../domain/analytics/currency.js';
+export { toCsv, type ReportRow, type CsvOptions } from '../domain/analytics/csv.js';
+export { convertMinor, type ExchangeRates } from '../domain/analytics/currency.js';
+export { minorUnitExponent, isIsoCurrency } from '../domain/iso-4217.js';

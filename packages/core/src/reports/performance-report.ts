@@ -1,6 +1,6 @@
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
-import { ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
+import { moneyList, ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface PerformanceOptions {
   readonly from: string;
@@ -23,7 +23,7 @@ export interface OwnerPerformance {
   readonly meanCycleDays: number | null;
   /** Tasks completed in the period. */
   readonly tasksDone: number;
-  /** Open tasks past due now. */
+  /** Open tasks past their deadline now (all-day tasks: once their local day is over). */
   readonly tasksOverdue: number;
   /** Deal next steps the manager postponed in the period. */
   readonly postponements: number;
@@ -57,7 +57,7 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
   const actors = op.guard?.ownersFor('deal', 'read');
   const lost = await byOwner('deal', closedFilter('lost'));
   const done = await byOwner('task', [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt')]);
-  const overdue = await byOwner('task', [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'dueAt', value: op.now }]);
+  const overdue = await byOwner('task', [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'deadlineAt', value: op.now }]);
   const postponed = await op.tx.aggregate('event', op.tenantId, {
     filter: { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at'), ...(actors ? [{ op: 'in' as const, field: 'actorId', values: actors }] : [])] },
     groupBy: ['actorId'],
@@ -97,6 +97,6 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
   });
   return {
     owners: result,
-    rows: result.map(({ drill: _drill, wonValue, ...row }) => ({ ...row, wonValue: wonValue.map((v) => `${v.amount} ${v.currency}`).join('; ') })),
+    rows: result.map(({ drill: _drill, wonValue, ...row }) => ({ ...row, wonValue: moneyList(wonValue) })),
   };
 }

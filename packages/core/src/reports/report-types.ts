@@ -1,6 +1,7 @@
 import type { Filter } from '../query/query-spec.js';
 import type { ReportRow } from '../domain/analytics/csv.js';
 import type { Operation } from '../crm/operation.js';
+import { formatMoney, toMajorUnits } from '../domain/money-format.js';
 
 /** The records behind a figure: list them with `crm.reports.drill(drill)`. */
 export interface DrillDown {
@@ -14,7 +15,11 @@ export interface CurrencyAmount {
   readonly amount: number;
 }
 
-/** Every report offers its figures as plain rows for tables and `toCsv`. */
+/**
+ * Every report offers its figures as plain rows for tables and `toCsv`. Rows are for people: money in
+ * them is in major units with the currency's ISO 4217 decimals (`'1234.56'`, `'1.500 KWD'`), while the
+ * typed fields next to `rows` keep integer minor units for programs.
+ */
 export interface TabularReport {
   readonly rows: readonly ReportRow[];
 }
@@ -30,3 +35,8 @@ export const ratio = (part: number, whole: number): number | null => (whole === 
 export function requireAmounts(op: Operation, report: string): void {
   op.guard?.checkReadFields('deal', ['value'], `reports.${report}`);
 }
+/** Several amounts in one cell: `'1234.56 EUR; 5000 JPY; 1.500 KWD'`. */
+export const moneyList = (values: readonly CurrencyAmount[]): string => values.map((v) => formatMoney(v)).join('; ');
+
+/** One amount of a row that has its own currency column, in major units (`null` stays `null`). */
+export const major = (amount: number | null, currency: string): string | null => (amount === null ? null : toMajorUnits({ amount, currency }));

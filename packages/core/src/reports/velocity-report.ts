@@ -1,7 +1,7 @@
 import { divideHalfEven } from '../domain/money.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
-import { ratio, requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
+import { major, ratio, requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface VelocityOptions {
   /** Deals closed from this instant (inclusive)… */
@@ -82,5 +82,5 @@ export async function velocityReport(op: Operation, options: VelocityOptions): P
   });
   const won = rows.reduce((n, r) => n + r.won, 0);
   const lost = rows.reduce((n, r) => n + r.lost, 0);
-  return { currencies: rows, winRate: ratio(won, won + lost), rows: rows.map(({ drill: _drill, ...row }) => row) };
+  return { currencies: rows, winRate: ratio(won, won + lost), rows: rows.map(({ drill: _drill, ...row }) => ({ ...row, averageWonAmount: major(row.averageWonAmount, row.currency), velocityPerDay: major(row.velocityPerDay, row.currency) })) };
 }

@@ -2,4 +2,4 @@
 export { scheduler, type SchedulerFeature } from './scheduler-feature.js';
 export type { Scheduler, SchedulerOptions, TickReport, NotificationRecord } from './scheduler.js';
 export { taskNotices, pendingNotices, nextNoticeAt, type TaskNotice, type NoticeSettings } from '../domain/tasks/notices.js';
-export { parseRecurrence, occurrences, occurrenceAfter, type RecurrenceRule } from '../domain/tasks/rrule.js';
+export { parseRecurrence, occurrences, occurrenceAfter, type RecurrenceRule, type ByDay, type OccurrenceOptions } from '../domain/tasks/rrule.js';

@@ -10,6 +10,8 @@ const schedulerOptionsSchema = z.optional(
     batchSize: z.optional(z.number().check(z.int(), z.gte(1), z.lte(10_000))),
     // Timers cannot sleep longer than 2^31 - 1 ms.
     maxSleepMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(2_147_483_647))),
+    // The notice consumer's lease: the bounds of every feed consumer.
+    leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
   }),
 );
 
@@ -26,7 +28,7 @@ export type SchedulerFeature = CrmFeature<'scheduler', Scheduler>;
  * one process that should run timers, or `tick()` from your own job runner. `crm.close()` stops it.
  *
  * @param options Overdue grace (minutes, 0–525 600), batch size (records per transaction, 1–10 000),
- *   longest sleep (ms). Checked and copied at once.
+ *   longest sleep (ms), notice lease (ms, 100–3 600 000). Checked and copied at once.
  * @returns The feature to pass to `createCrm({ features })`.
  * @throws CrmError `VALIDATION` for unknown or out-of-range options.
  * @example

@@ -1,4 +1,5 @@
 import { isCrmError } from '../errors/crm-error.js';
+import type { CrmEvent } from '../events/event-map.js';
 import type { CancelTimer } from '../domain/clock.js';
 import { rottingStartsAt } from '../domain/funnel/rotting.js';
 import { compact, reviseRecord } from '../domain/records.js';
@@ -15,12 +16,18 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { rottingFilter } from '../funnel/rotting.js';
 import { buildTasks, insertTasks, taskRefs, withNextStep } from '../tasks/task-writer.js';
 import { noticeId } from './notice-id.js';
+import { resolveConsumer } from '../consumers/consumer-options.js';
+import { ensureConsumer } from '../consumers/consumer-rows.js';
+import { ConsumerRunner } from '../consumers/consumer-runner.js';
 
-/** A persisted notice: recorded once per key, then marked delivered after handlers ran. */
+/**
+ * A recorded notice, keyed by its idempotency key so that it is recorded exactly once. Its event goes
+ * to handlers through the change feed (`status` was `pending`/`delivered` before schema version 6).
+ */
 export interface NotificationRecord extends RecordBase {
   readonly key: string;
   readonly kind: 'reminder' | 'due' | 'overdue' | 'rotting';
-  readonly status: 'pending' | 'delivered';
+  readonly status: 'recorded' | 'pending' | 'delivered';
   /** When the notice was due. */
   readonly at: string;
   readonly subjectId: string;
@@ -37,8 +44,13 @@ export interface TickReport {
   /** Next occurrences of recurring tasks created because their time passed. */
   readonly recurrences: number;
   readonly rotting: number;
-  /** Notices recorded earlier (e.g. before a crash) and delivered again now. */
-  readonly redelivered: number;
+  /**
+   * Notices this tick handed to this process's handlers: recorded now or earlier, here or by another
+   * process (one that died before delivering, once its lease expired).
+   */
+  readonly delivered: number;
+  /** Batches retried because another process or user changed the same records (never thrown). */
+  readonly retried: number;
 }
 
 /** Options of the scheduler feature. */
@@ -49,16 +61,30 @@ export interface SchedulerOptions {
   readonly batchSize?: number;
   /** Longest sleep of `start()` between wake-ups, a safety net for changes made elsewhere (default 1 hour). */
   readonly maxSleepMs?: number;
+  /**
+   * How long a process holds notices it is delivering (default 30 s): if it dies, another process
+   * delivers them once the lease expired.
+   */
+  readonly leaseMs?: number;
 }
+
+/** The feed consumer that hands recorded notices to handlers, in one process of the fleet each. */
+export const NOTICE_CONSUMER = 'crmkit.scheduler.notices';
+const NOTICE_TYPES = ['task.reminder', 'task.due', 'task.overdue', 'deal.rotting'];
+/** Attempts of a batch that keeps meeting concurrent writers before the tick leaves it for the next one. */
+const RETRIES = 8;
 
 const NOTICE_EVENTS: Record<'reminder' | 'due' | 'overdue', CrmEventName> = { reminder: 'task.reminder', due: 'task.due', overdue: 'task.overdue' };
 
 /**
  * Processes everything due: task reminders, due and overdue notices, recurring tasks whose time
- * passed, and rotting deals. Each notice is written to the outbox and the event log in the same
- * transaction as the task's watermark, keyed by an idempotency key, so it is recorded exactly once
- * even when ticks race in several processes or the process crashes; handlers get it at least once
- * (redelivered until marked delivered) and can dedupe by `event.data.key`. `crm.scheduler`.
+ * passed, and rotting deals. Safe as a fleet: any number of processes may tick at once on one
+ * database. Each tick claims the due tasks and deals it works on (rows other ticks hold are skipped,
+ * never waited for), records each notice once — keyed by its idempotency key, in the transaction that
+ * moves the task's watermark — and hands recorded notices to handlers through a change-feed consumer
+ * whose partitions one process at a time holds under a lease. So a notice reaches the handlers of
+ * exactly one process; only if that process dies between its handlers and its checkpoint does another
+ * deliver it again after the lease (handlers can dedupe by `event.data.key`). `crm.scheduler`.
  */
 export class Scheduler {
   private timer: CancelTimer | undefined;
@@ -67,8 +93,10 @@ export class Scheduler {
   private readonly settings: NoticeSettings;
   private readonly batchSize: number;
   private readonly maxSleepMs: number;
-  /** Keys this instance already handed to handlers (in-process dedupe of redeliveries). */
-  private readonly delivered = new Set<string>();
+  private readonly leaseMs: number;
+  private notices: ConsumerRunner | undefined;
+  /** The last tick left notices to other processes' leases: look again when those could expire. */
+  private othersHoldNotices = false;
 
   /** @internal */
   constructor(
@@ -78,6 +106,7 @@ export class Scheduler {
     this.settings = { overdueAfterMs: (options.overdueAfterMinutes ?? 60) * 60_000 };
     this.batchSize = options.batchSize ?? 100;
     this.maxSleepMs = options.maxSleepMs ?? 3_600_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
   }
 
   /** True between `start()` and `stop()`. */
@@ -86,8 +115,9 @@ export class Scheduler {
   }
 
   /**
-   * Processes everything due up to `clock.now()`. Safe to call concurrently and from several
-   * processes: calls of one instance run one after another.
+   * Processes everything due up to `clock.now()` and delivers recorded notices. Safe to call
+   * concurrently and from several processes (calls of one instance run one after another); it never
+   * throws for concurrency — batches that meet concurrent writers are retried.
    *
    * @example
    * clock.advance(60 * 60_000);
@@ -106,7 +136,7 @@ export class Scheduler {
   start(): void {
     if (this.running) return;
     this.stopWatching = this.ctx.storage.onChange((batch) => {
-      if (batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline')) this.arm(0);
+      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline')) this.arm(0);
     });
     this.arm(0);
   }
@@ -158,7 +188,9 @@ export class Scheduler {
       await this.tick();
       const next = await this.nextWakeAt();
       const now = this.ctx.clock.now();
-      this.arm(Math.min(this.maxSleepMs, next === undefined ? this.maxSleepMs : Math.max(0, next - now)));
+      // Notices another process holds are delivered here if it dies: look again after its lease.
+      const cap = this.othersHoldNotices ? Math.min(this.maxSleepMs, this.leaseMs) : this.maxSleepMs;
+      this.arm(Math.min(cap, next === undefined ? cap : Math.max(0, next - now)));
     } catch (error) {
       if (isCrmError(error, 'CLOSED')) return void (await this.stop());
       this.ctx.logger.error('crmkit: scheduler tick failed; retrying in 30 s', { error });
@@ -167,15 +199,69 @@ export class Scheduler {
   }
 
   private async runTick(): Promise<TickReport> {
-    const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, redelivered: await this.redeliverPending() };
+    const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0 };
+    const runner = await this.retrying(counts, () => this.noticeRunner());
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
-    // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches.
-    while (await this.processTaskBatch(counts));
-    while (await this.processRottingBatch(counts));
-    if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting > 0) {
+    // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
+    // that keeps meeting concurrent writers (`undefined`) is left for the next tick.
+    while (await this.retrying(counts, () => this.processTaskBatch(counts)));
+    while (await this.retrying(counts, () => this.processRottingBatch(counts)));
+    const drained = runner ? await this.retrying(counts, () => runner.drain()) : undefined;
+    counts.delivered = drained ? drained.handled : 0;
+    this.othersHoldNotices = drained?.leasedElsewhere ?? true;
+    if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered > 0) {
       this.ctx.logger.info('crmkit: scheduler tick', { ...counts });
     }
     return counts;
+  }
+
+  /**
+   * Runs one unit of work, retrying it when it met concurrent writers (`CONFLICT`, or a retryable
+   * `STORAGE` error such as a deadlock or a busy database) with a short jittered pause. After
+   * `RETRIES` attempts the work is left for the next tick: `undefined`.
+   */
+  private async retrying<T>(counts: { retried: number }, work: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        const concurrent = isCrmError(error, 'CONFLICT') || (isCrmError(error, 'STORAGE') && error.details.retryable);
+        if (!concurrent) throw error;
+        counts.retried++;
+        if (attempt >= RETRIES) {
+          this.ctx.logger.warn('crmkit: scheduler batch kept meeting concurrent writers; left for the next tick', { error });
+          return undefined;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.round(5 * attempt * (1 + this.ctx.random.next()))));
+      }
+    }
+  }
+
+  /** The consumer that hands notices to this process's handlers (created on the first tick). */
+  private async noticeRunner(): Promise<ConsumerRunner> {
+    if (this.notices) return this.notices;
+    const config = resolveConsumer(NOTICE_CONSUMER, 'scheduler', {
+      types: NOTICE_TYPES,
+      partitions: 4,
+      from: 'now',
+      batchSize: this.batchSize,
+      leaseMs: this.leaseMs,
+      handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(this.leaseMs / 3))),
+      maxAttempts: 3,
+    });
+    await ensureConsumer(this.ctx, config);
+    this.notices = new ConsumerRunner(
+      this.ctx,
+      {
+        claim: { name: NOTICE_CONSUMER },
+        settings: () => config,
+        // Bus handlers never throw (the bus logs their errors): delivery is one emit per notice.
+        handler: () => (event: CrmEvent) => this.ctx.bus.emit(event),
+        workerId: this.ctx.newId('worker', this.ctx.clock.now()),
+      },
+      { concurrency: 1, pollMs: 1000, partitions: () => config.partitions },
+    );
+    return this.notices;
   }
 
   /** Records a notice once: skipped when its key is in the outbox already. */
@@ -193,24 +279,30 @@ export class Scheduler {
     known.add(id);
     const before = op.events.length;
     emit();
+    const eventId = op.events[before]!.id;
+    // Handlers get it from the feed consumer (one process of the fleet), not from this commit.
+    op.feedOnly.add(eventId);
     const record: NotificationRecord = {
       id, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
-      key, kind, status: 'pending', at: new Date(at).toISOString(), subjectId: subject.id, eventId: op.events[before]!.id,
+      key, kind, status: 'recorded', at: new Date(at).toISOString(), subjectId: subject.id, eventId,
     };
     await op.insert('notification', record);
     return true;
   }
 
   private async processTaskBatch(counts: { reminders: number; due: number; overdue: number; recurrences: number }): Promise<boolean> {
-    const fired: string[] = [];
+    // A read first: most ticks find nothing, and a write transaction would hold the engine's write lock for nothing.
+    if (!(await this.hasDueTasks())) return false;
     let handled = 0;
-    try {
+    const local = { reminders: 0, due: 0, overdue: 0, recurrences: 0 };
+    {
       await runWrite(this.ctx, async (op) => {
-        const { rows: tasks } = await op.query<Task>('task', {
+        // Claimed: other ticks skip these tasks until this transaction ends (no CONFLICT, no deadlock).
+        const tasks = (await op.tx.claim('task', op.tenantId, {
           filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lte', field: 'nextNotifyAt', value: op.now }] },
           sort: [{ field: 'nextNotifyAt' }],
           limit: this.batchSize,
-        });
+        })) as unknown as Task[];
         handled = tasks.length;
         const ids = tasks.flatMap((task) => pendingNotices(task, op.nowMs, this.settings).filter((n) => n.kind !== 'recur').map((n) => noticeId(n.key)));
         const existing = await op.getMany('notification', ids);
@@ -223,7 +315,7 @@ export class Scheduler {
               const draft = nextOccurrenceDraft(task);
               if (draft) created.push(...(await buildTasks(op, [draft], 'scheduler')));
               spawned = true;
-              counts.recurrences++;
+              local.recurrences++;
               continue;
             }
             const dueAt = task.dueAt!;
@@ -232,10 +324,7 @@ export class Scheduler {
               const data = compact({ key: notice.key, dueAt, ownerId: task.ownerId, subject: task.subject, minutesBefore: notice.minutesBefore });
               op.record(NOTICE_EVENTS[kind] as 'task.due', { type: 'task', id: task.id }, data, taskRefs(task));
             }, known);
-            if (recorded) {
-              fired.push(notice.key);
-              counts[kind === 'reminder' ? 'reminders' : kind]++;
-            }
+            if (recorded) local[kind === 'reminder' ? 'reminders' : kind]++;
           }
           const next = reviseRecord(task, op.now, (d) => {
             d.notifiedUntil = op.now;
@@ -255,12 +344,12 @@ export class Scheduler {
           if (withStep !== stored) await op.update('deal', stored, { ...withStep, version: stored.version + 1, updatedAt: op.now });
         }
       });
-    } catch (error) {
-      // Another process handled these tasks first: its writes won; look again next round.
-      if (isCrmError(error, 'CONFLICT')) return true;
-      throw error;
     }
-    await this.markDelivered(fired);
+    // Counted once committed (a retried batch counts once).
+    counts.reminders += local.reminders;
+    counts.due += local.due;
+    counts.overdue += local.overdue;
+    counts.recurrences += local.recurrences;
     return handled > 0 && handled === this.batchSize ? true : handled > 0 ? await this.hasDueTasks() : false;
   }
 
@@ -275,17 +364,23 @@ export class Scheduler {
   }
 
   private async processRottingBatch(counts: { rotting: number }): Promise<boolean> {
-    const keys: string[] = [];
+    const any = await runRead(this.ctx, async (op) => {
+      const filter = await rottingFilter(op);
+      if (filter.op === 'or' && filter.filters.length === 0) return false;
+      return (await op.query('deal', { filter: { op: 'and', filters: [filter, { op: 'eq', field: 'rottingSince', value: null }] }, limit: 1 })).rows.length > 0;
+    });
+    if (!any) return false;
     let handled = 0;
+    let rotting = 0;
     let marked = 0;
-    try {
+    {
       await runWrite(this.ctx, async (op) => {
         const filter = await rottingFilter(op);
-        const { rows: deals } = await op.query<Deal>('deal', {
+        const deals = (await op.tx.claim('deal', op.tenantId, {
           filter: { op: 'and', filters: [filter, { op: 'eq', field: 'rottingSince', value: null }] },
           sort: [{ field: 'lastActivityAt' }],
           limit: this.batchSize,
-        });
+        })) as unknown as Deal[];
         handled = deals.length;
         const pipelines = new Map<string, Pipeline>();
         const known = new Set((await op.getMany('notification', deals.map((d) => noticeId(`rot:${d.id}:${d.lastActivityAt}`)))).filter(Boolean).map((r) => r!.id));
@@ -300,54 +395,14 @@ export class Scheduler {
           const recorded = await this.recordNotice(op, 'rotting', key, start, { type: 'deal', id: deal.id }, () => {
             op.record('deal.rotting', { type: 'deal', id: deal.id }, compact({ key, stageKey: deal.stageKey, since, lastActivityAt: deal.lastActivityAt, rottenDays: stage.rottenDays!, ownerId: deal.ownerId }), dealRefs(deal));
           }, known);
-          if (recorded) {
-            keys.push(key);
-            counts.rotting++;
-          }
+          if (recorded) rotting++;
           await op.update('deal', deal, { ...deal, rottingSince: since, version: deal.version + 1, updatedAt: op.now });
           marked++;
         }
       });
-    } catch (error) {
-      if (isCrmError(error, 'CONFLICT')) return true;
-      throw error;
     }
-    await this.markDelivered(keys);
+    counts.rotting += rotting;
     // A full batch may have more behind it; one that marked nothing would select the same deals again.
     return handled === this.batchSize && marked > 0;
-  }
-
-  /** Marks notices delivered once their events reached the handlers of this process. */
-  private async markDelivered(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    for (const key of keys) this.delivered.add(key);
-    await runWrite(this.ctx, async (op) => {
-      const rows = await op.getMany<NotificationRecord>('notification', keys.map(noticeId));
-      for (const row of rows) {
-        if (row && row.status === 'pending') await op.update('notification', row, { ...row, status: 'delivered', deliveredAt: op.now, version: row.version + 1, updatedAt: op.now });
-      }
-    });
-  }
-
-  /**
-   * Delivers notices recorded but not marked delivered — the process stopped between the commit
-   * and the handlers. Their events are emitted again (at-least-once) unless this instance delivered them.
-   */
-  private async redeliverPending(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { rows, events } = await runRead(this.ctx, async (op) => {
-        const { rows } = await op.query<NotificationRecord>('notification', { filter: { op: 'eq', field: 'status', value: 'pending' }, sort: [{ field: 'at' }], limit: this.batchSize });
-        const events = await op.getMany('event', rows.map((r) => r.eventId));
-        return { rows, events };
-      });
-      if (rows.length === 0) return total;
-      rows.forEach((row, i) => {
-        const event = events[i];
-        if (event && !this.delivered.has(row.key)) this.ctx.bus.emit(event as never);
-      });
-      total += rows.filter((r) => !this.delivered.has(r.key)).length;
-      await this.markDelivered(rows.map((r) => r.key));
-    }
   }
 }

@@ -11,14 +11,12 @@ import {
   timestampSchema,
   userIdSchema,
   clearable,
-  countrySchema, int } from './primitives.js';
+  countrySchema,
+  domainSchema,
+  int,
+} from './primitives.js';
 import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
-
-const domainSchema = z.string().check(
-  z.maxLength(253),
-  z.regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/i, 'must be a domain like "acme.com"'),
-);
 
 const companyEditableShape = {
   name: requiredText(),

@@ -93,7 +93,17 @@ export const dealUpdateInputSchema = z.strictObject({
   ownerId: clearable(userIdSchema),
   contactId: clearable(idSchema),
   companyId: clearable(idSchema),
+  /**
+   * A new currency. The stored integers are never relabelled: give the new amounts (`value`, or
+   * `lineItems` priced in the new currency) or `exchangeRate` to convert the current ones.
+   */
   currency: z.optional(currencySchema),
+  /**
+   * With a `currency` change and no new amounts: how many units of the new currency one unit of the
+   * current currency is worth (major units, e.g. EUR→USD `1.0843`). Amounts and line prices are
+   * converted with the ISO 4217 decimals of both currencies and rounded half-even.
+   */
+  exchangeRate: z.optional(z.number().check(z.gte(1e-9), z.lte(1e12))),
   value: z.optional(moneySchema),
   lineItems: z.optional(z.array(lineItemInputSchema).check(z.maxLength(LIMITS.lineItems))),
   /** A manual probability; `null` returns to the stage's probability. */

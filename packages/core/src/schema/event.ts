@@ -23,5 +23,12 @@ export const eventLogEntrySchema = () =>
   refs: z.array(z.string()),
   /** Event-specific payload; see `CrmEventMap`. */
   data: z.record(z.string(), z.unknown()),
+  /**
+   * Position in the tenant's change feed: 1, 2, 3… in commit order, without gaps (see
+   * `StorageTx.nextSequence`). Absent on events recorded before schema version 6.
+   */
+  position: z.optional(z.number().check(z.int(), z.gte(1))),
+  /** 0–255, a hash of `subjectId`: consumers partition the feed by it, so one record's events stay in order. */
+  shard: z.optional(z.number().check(z.int(), z.gte(0), z.lte(255))),
 });
 export type EventLogEntry = z.infer<ReturnType<typeof eventLogEntrySchema>>;

@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import { isIsoCurrency } from '../domain/iso-4217.js';
+import { normalizeDomain, normalizeHost } from '../domain/normalize.js';
 import { _isoDate, _isoDateTime } from 'zod/v4/core';
 
 // The ISO formats are built from their classes, not through the `z.iso` namespace, so a bundle
@@ -76,8 +78,11 @@ export const isoDateSchema = _isoDate(z.ZodMiniISODate);
 // @__NO_SIDE_EFFECTS__
 export const int = () => z.refine<number>((n) => Number.isSafeInteger(n), 'must be an integer');
 
-/** ISO 4217 currency code, three upper-case letters. */
-export const currencySchema = z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like "EUR"'));
+/** ISO 4217 currency code (`EUR`, `JPY`, `KWD`): three upper-case letters that the standard lists. */
+export const currencySchema = z.string().check(
+  z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like "EUR"'),
+  z.refine((code) => !/^[A-Z]{3}$/.test(code) || isIsoCurrency(code), 'is not an ISO 4217 currency code'),
+);
 
 /** An amount of money in integer minor units (cents) — never a float. */
 export const minorUnitsSchema = z.number().check(
@@ -94,9 +99,21 @@ export const tagsSchema = z.array(requiredText(64)).check(z.maxLength(LIMITS.tag
 /** Probability in percent, 0–100. */
 export const probabilitySchema = z.number().check(z.gte(0), z.lte(100));
 
+/**
+ * An e-mail address: a local part, `@`, and a domain that `normalizeHost` accepts (IDNA per UTS #46,
+ * so `ada@bücher.de` is fine and `ada@exa_mple..com` is not). Company domains derived from it pass
+ * the same rule, so a derived domain is never refused.
+ */
 export const emailSchema = z.string().check(
   z.maxLength(254),
   z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address'),
+  z.refine((email) => !email.includes('@') || normalizeHost(email.slice(email.lastIndexOf('@') + 1)) !== undefined, 'must be an e-mail address with a valid domain'),
+);
+
+/** A web domain (`acme.com`, `bücher.de`, also written as a website `https://www.acme.com/`); stored in its canonical form. */
+export const domainSchema = z.string().check(
+  z.maxLength(253),
+  z.refine((domain) => normalizeDomain(domain) !== undefined, 'must be a domain like "acme.com"'),
 );
 
 export const phoneSchema = z.string().check(

@@ -56,6 +56,12 @@ export const taskSchema = () =>
   allDay: z.boolean(),
   /** The local day of an all-day task. */
   dueDate: z.optional(isoDateSchema),
+  /**
+   * The last instant the task is on time, derived by crmkit: `dueAt` for timed tasks, the last
+   * millisecond of `dueDate` in `timezone` for all-day tasks (a day lasts 23 to 25 hours). The task is
+   * overdue once now is after it: agenda, workload, reports, scheduler and observers all use it.
+   */
+  deadlineAt: z.optional(timestampSchema),
   /** IANA time zone the task was planned in (for all-day tasks and recurrence). */
   timezone: z.optional(text(64)),
   durationMinutes: z.optional(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),

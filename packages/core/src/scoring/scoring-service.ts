@@ -9,24 +9,31 @@ import { idSchema } from '../schema/primitives.js';
 import { applyScores, scoreRecord, trainModel, type ScoringOptions } from './scoring.js';
 
 const featureList = z.optional(z.array(z.string().check(z.regex(/^(stage|[a-zA-Z][a-zA-Z0-9_]{0,47}|custom\.[a-z][a-zA-Z0-9_]{0,47})$/, 'must be a deal field name'))).check(z.minLength(1), z.maxLength(20)));
-const scoringSchema = z.strictObject({ pipelineId: z.optional(idSchema), fields: featureList, smoothing: z.optional(z.number().check(z.gt(0), z.lte(100))) });
+const scoringSchema = z.strictObject({
+  pipelineId: z.optional(idSchema),
+  fields: featureList,
+  informativeUnset: z.optional(z.array(z.string().check(z.maxLength(60))).check(z.maxLength(20))),
+  smoothing: z.optional(z.number().check(z.gt(0), z.lte(100))),
+});
 const refSchema = z.strictObject({ type: z.enum(['lead', 'deal']), id: idSchema });
 
 /**
- * Lead and deal scoring: a naive-Bayes model learnt from won and lost deals, with counts taken in
- * storage. `crm.scoring`, with the `scoring()` feature.
+ * Lead and deal scoring: a naive-Bayes model learnt from won and lost deals with the conventions of
+ * Odoo's predictive lead scoring (cumulative stage counts, each tag a feature, unset values not
+ * counted unless informative, unseen values ignored, 0.1 smoothing, won deals at 100 %), with counts
+ * taken in storage and identical on every adapter (docs/reports.md). `crm.scoring`, with the `scoring()` feature.
  */
 export class ScoringService {
   /** @internal */
   constructor(private readonly ctx: CrmContext) {}
 
   /**
-   * Learns the lead-scoring model (naive Bayes over stage, source, country and chosen fields, with
-   * Laplace smoothing) from won and lost deals.
+   * Learns the lead-scoring model from won and lost deals.
    *
-   * @param options Pipeline, feature fields and smoothing.
+   * @param options Pipeline, feature fields (categorical: stage, source, country, ownerId, tags, custom
+   *   text/select/boolean/multiselect fields), fields whose absence is informative, smoothing.
    * @returns Prior and per-feature outcome counts.
-   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant; `VALIDATION` for unknown options or bad field names.
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant; `VALIDATION` for unknown options or fields scoring cannot use (numbers, dates, money).
    * @example
    * const model = await crm.scoring.model({ fields: ['stage', 'source'] });
    */
@@ -34,7 +41,7 @@ export class ScoringService {
     const parsed = parseInput(scoringSchema, options, 'scoring.model');
     return runRead(this.ctx, (op) => {
       op.guard?.require('report', 'read');
-      return trainModel(op, parsed);
+      return trainModel(op, parsed, 'scoring.model');
     });
   }
 
@@ -43,7 +50,7 @@ export class ScoringService {
    *
    * @param ref The lead or deal.
    * @param options Pipeline, feature fields and smoothing of the model.
-   * @returns The probability (0–1) and the factors.
+   * @returns The probability (0–100, two decimals) and the factors.
    * @throws CrmError `NOT_FOUND` when the record (or the `pipelineId` given) does not exist; `VALIDATION` for bad options.
    * @example
    * const { probability, factors } = await crm.scoring.score({ type: 'deal', id });
@@ -54,7 +61,7 @@ export class ScoringService {
     return runRead(this.ctx, async (op) => {
       op.guard?.require('report', 'read');
       const record = await op.requireReadable<Deal | Lead>(target.type, target.id);
-      return scoreRecord(await trainModel(op, parsed), record);
+      return scoreRecord(await trainModel(op, parsed, 'scoring.score'), record);
     });
   }
 
@@ -74,7 +81,7 @@ export class ScoringService {
       // Scoring every open deal and lead is administration: in a view it needs the settings grant, and then runs over every row.
       op.guard?.require('setting', 'update');
       op.guard = undefined;
-      return applyScores(op, await trainModel(op, parsed), parsed);
+      return applyScores(op, await trainModel(op, parsed, 'scoring.apply'), parsed);
     });
   }
 }

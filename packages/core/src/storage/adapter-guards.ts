@@ -1,4 +1,6 @@
-import { conflict, CrmError, validationError } from '../errors/crm-error.js';
+import { conflict, CrmError, validationError, type ValidationIssue } from '../errors/crm-error.js';
+import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
+import { findUnstorableText } from '../domain/storable-text.js';
 import type { ChangeBatch, Row, RuntimeIndexSpec, WriteOp } from './storage-adapter.js';
 import { CUSTOM_PATH_PATTERN, type StorageSchema } from './storage-schema.js';
 
@@ -48,6 +50,35 @@ export function deliverChangeBatch(listeners: Iterable<(batch: ChangeBatch) => v
       console.error('crmkit: a storage change listener threw', error);
     }
   }
+}
+
+/** Throws `VALIDATION` for a `nextSequence` call with a bad name, tenant or count. Shared by every adapter. */
+export function assertSequenceArgs(name: string, tenantId: string, count: number): void {
+  const issues: ValidationIssue[] = [];
+  if (typeof name !== 'string' || name.length === 0 || name.length > 100) issues.push({ path: ['name'], code: 'invalid_value', message: 'must be a string of 1–100 characters' });
+  if (typeof tenantId !== 'string') issues.push({ path: ['tenantId'], code: 'invalid_type', message: 'must be a string' });
+  if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) issues.push({ path: ['count'], code: 'invalid_value', message: 'must be an integer from 1 to 1000000' });
+  if (issues.length) throw validationError('storage nextSequence', issues);
+}
+
+/**
+ * Throws `VALIDATION` when a written row holds text an engine cannot store alike (NUL, unpaired
+ * surrogates), naming its path. Shared by every adapter so they give one verdict (the contract's rule).
+ */
+export function assertStorableRow(entity: string, op: WriteOp): void {
+  if (op.type === 'delete') {
+    const found = findUnstorableText(op.id, ['id']);
+    if (found) throw validationError(`storage write to ${entity}`, [{ path: found.path, code: 'invalid_format', message: found.message }]);
+    return;
+  }
+  const found = findUnstorableText(op.row);
+  if (found) throw validationError(`storage write to ${entity}`, [{ path: found.path, code: 'invalid_format', message: found.message }]);
+}
+
+/** Throws `VALIDATION` when a query or aggregate compares with text an engine cannot hold alike (see `assertStorableRow`). */
+export function assertStorableQuery(entity: string, spec: QuerySpec | AggregateSpec): void {
+  const found = findUnstorableText(spec);
+  if (found) throw validationError(`storage query of ${entity}`, [{ path: found.path, code: 'invalid_format', message: found.message }]);
 }
 
 const INDEXABLE = new Set(['string', 'number', 'boolean']);

@@ -58,12 +58,13 @@ const deal = withAggregates(entity(
 
 const pipeline = entity('pipeline', `${TIMES} name archived:b`, 'created:createdAt');
 
-// Task lists default to due order; `agenda`: an owner's open tasks by due time; `wake`: the
-// scheduler's queue, open tasks by their next wake-up.
+// Task lists default to due order; `agenda`: an owner's open tasks by due time; `deadline` and
+// `ownerDeadline`: overdue work, open tasks past their deadline (all-day tasks: the end of their
+// local day); `wake`: the scheduler's queue, open tasks by their next wake-up.
 const task = entity(
   'task',
-  `${TIMES} subject type status dueAt dueDate allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId parentOwner parentShareKeys:l`,
-  'dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt',
+  `${TIMES} subject type status dueAt dueDate deadlineAt allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId parentOwner parentShareKeys:l`,
+  'dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt',
 );
 
 // Activity lists default to most recent first.
@@ -73,8 +74,13 @@ const activity = entity(
   'occurred:occurredAt deal:dealId,occurredAt contact:contactId,occurredAt company:companyId,occurredAt lead:leadId,occurredAt owner:ownerId,occurredAt',
 );
 
-// `refs`: the timeline, every event that concerns a record (multi-entry over refs), newest first by `at`.
-const event = entity('event', 'createdAt type at actorId subjectType subjectId refs:l', 'refs:refs subject:subjectId,at type:type,at at:at');
+// `refs`: the timeline, every event that concerns a record (multi-entry over refs), newest first by `at`;
+// `feed`: the change feed, the tenant's events in commit order; `typeFeed`: by type, for consumers that filter types.
+const event = entity(
+  'event',
+  'createdAt type at actorId subjectType subjectId refs:l position:n shard:n',
+  'refs:refs subject:subjectId,at type:type,at at:at feed:position typeFeed:type,position',
+);
 
 const customField = entity('customField', `${TIMES} entity key type archived:b`, 'entityKey:entity,key');
 
@@ -91,8 +97,8 @@ const assignmentStrategy = entity('assignmentStrategy', `${TIMES} entity name ki
 const setting = entity('setting', `${TIMES} key`);
 
 /**
- * The scheduler's outbox: one row per fired notice, keyed by its idempotency key, so a notice is
- * recorded exactly once and redelivered after a crash until marked delivered.
+ * The scheduler's record of fired notices: one row per notice, keyed by its idempotency key, so a notice
+ * is recorded exactly once; its event reaches handlers through the change feed.
  */
 const notification = entity('notification', `${TIMES} key kind status at subjectId`, 'pending:status,at');
 
@@ -100,18 +106,50 @@ const notification = entity('notification', `${TIMES} key kind status at subject
 export const dealFields = deal.fields;
 
 /**
+ * Durable consumers of the change feed: one row per (consumer, partition) with its checkpoint and
+ * lease. Workers claim rows whose lease is free or expired (`claim`, skip-locked). `turn`: claims take
+ * the free partition whose turn is oldest, a round robin across workers and passes.
+ */
+const consumer = entity(
+  'consumer',
+  `${TIMES} name group partition:n position:n leaseOwner leaseUntil lastRunAt turn:n paused:b`,
+  'name:name,partition turn:name,turn group:group,turn',
+);
+
+/**
+ * Events a consumer could not handle yet: retried with backoff (`pending`, and later events of the same
+ * record queue behind them to keep the record's order) or given up on (`parked`, the dead letters).
+ */
+const consumerBacklog = entity(
+  'consumerBacklog',
+  `${TIMES} consumer partition:n subjectId eventId position:n status attempts:n nextAttemptAt`,
+  'partition:consumer,partition,status,position status:consumer,status,position',
+);
+
+/** Webhook endpoints of a tenant (the webhooks feature). */
+const webhookEndpoint = entity('webhookEndpoint', `${TIMES} url status`, 'created:createdAt');
+
+/** The delivery log of webhooks: one row per HTTP attempt. */
+const webhookAttempt = entity(
+  'webhookAttempt',
+  `${TIMES} endpointId eventId eventType status at httpStatus:n`,
+  'endpoint:endpointId,at event:eventId,endpointId,status',
+);
+
+/**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 6,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification],
+  version: 7,
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
-  | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification';
+  | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification'
+  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */

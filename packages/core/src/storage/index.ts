@@ -6,7 +6,8 @@ export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Chan
 export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type AggregateViewSpec } from './storage-schema.js';
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
-export { assertOpen as assertAdapterOpen, assertRowTenant, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';
+export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableRow, assertStorableQuery, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';
+export { findUnstorableText, unstorableTextReason } from '../domain/storable-text.js';
 export { frozenCopy } from './deep-freeze.js';
 export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup, sameViewContribution, viewMoves, type ViewGroup, type ViewRead, type ViewMove, type RowMove } from './aggregate-views.js';
 // Toolkit for adapters over ordered key-value engines (IndexedDB): key encoding, key-path layouts, the index planner, staged writes.

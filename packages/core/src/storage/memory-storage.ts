@@ -1,7 +1,7 @@
 import { CrmError, validationError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
-import { assertOpen, assertRowTenant, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+import { assertOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 import { frozenCopy } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
 import type { StorageSchema } from './storage-schema.js';
@@ -35,6 +35,8 @@ const CAPABILITIES: StorageCapabilities = {
  */
 export function createMemoryStorage(): MemoryStorage {
   const data = new Map<string, EntityRows>();
+  // Committed counters of nextSequence: `${tenantId}\u0000${name}` → last number handed out.
+  const sequences = new Map<string, number>();
   const listeners = new Set<(batch: ChangeBatch) => void>();
   let closed = false;
   let opened = false;
@@ -55,6 +57,7 @@ export function createMemoryStorage(): MemoryStorage {
   function makeTx(writable: boolean) {
     // Staged writes of this transaction: entity → tenant → id → row (null = deleted).
     const staged = new Map<string, Map<string, Map<string, Row | null>>>();
+    const stagedSequences = new Map<string, number>();
     const changes: Change[] = [];
     const state = { poisoned: undefined as unknown, done: false };
 
@@ -74,6 +77,9 @@ export function createMemoryStorage(): MemoryStorage {
       assertOpen(closed, 'memory');
       assertEntity(entity);
     };
+    const guardWrite = (what: string) => {
+      if (!writable) throw new CrmError('STORAGE', `Cannot ${what} in a read-only transaction`, { adapter: 'memory', retryable: false });
+    };
 
     const tx: StorageTx = {
       async getMany(entity, tenantId, ids) {
@@ -82,10 +88,12 @@ export function createMemoryStorage(): MemoryStorage {
       },
       async query(entity, tenantId, spec: QuerySpec) {
         guard(entity);
+        assertStorableQuery(entity, spec);
         return executeQuery(visibleRows(entity, tenantId), spec);
       },
       async aggregate(entity, tenantId, spec: AggregateSpec) {
         guard(entity);
+        assertStorableQuery(entity, spec);
         return executeAggregate(visibleRows(entity, tenantId), spec);
       },
       async write(entity, tenantId, ops: readonly WriteOp[]) {
@@ -94,6 +102,7 @@ export function createMemoryStorage(): MemoryStorage {
         try {
           for (const op of ops) {
             assertRowTenant(entity, tenantId, op);
+            assertStorableRow(entity, op);
             const id = op.type === 'delete' ? op.id : op.row.id;
             checkWriteVersion(entity, op, read(entity, tenantId, id));
             let byTenant = staged.get(entity);
@@ -115,9 +124,27 @@ export function createMemoryStorage(): MemoryStorage {
           throw error;
         }
       },
+      async nextSequence(name, tenantId, count) {
+        if (state.done) throw new CrmError('STORAGE', 'The transaction has already finished', { adapter: 'memory', retryable: false });
+        assertOpen(closed, 'memory');
+        guardWrite('reserve sequence numbers');
+        assertSequenceArgs(name, tenantId, count);
+        // Writers are serialised, so the counter is held until this transaction ends.
+        const key = `${tenantId}\u0000${name}`;
+        const last = stagedSequences.get(key) ?? sequences.get(key) ?? 0;
+        stagedSequences.set(key, last + count);
+        return last + 1;
+      },
+      async claim(entity, tenantId, spec: QuerySpec) {
+        guard(entity);
+        guardWrite('claim rows');
+        // Writers never overlap: the rows are this transaction's until it ends.
+        return executeQuery(visibleRows(entity, tenantId), { ...spec, after: undefined }).rows;
+      },
     };
 
     const commit = (): Change[] => {
+      for (const [key, value] of stagedSequences) sequences.set(key, value);
       for (const [entity, byTenant] of staged) {
         const entityRows = data.get(entity)!;
         for (const [tenantId, rows] of byTenant) {

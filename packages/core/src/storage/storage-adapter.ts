@@ -57,6 +57,13 @@ export interface Change {
 export interface ChangeBatch {
   readonly source: 'local' | 'external';
   readonly changes: readonly Change[];
+  /**
+   * True when an adapter knows that others committed but cannot list what (it reconnected after
+   * notifications were lost, or a transaction changed more rows than it reports). `changes` is then
+   * empty and listeners must assume anything changed: caches drop everything, observers re-read.
+   * Only `external` batches carry it.
+   */
+  readonly resync?: boolean;
 }
 
 /**
@@ -72,7 +79,11 @@ export interface StorageCapabilities {
   readonly aggregate: boolean;
   /** Data survives `close()` and a new adapter on the same location sees it. */
   readonly durable: boolean;
-  /** Changes from other processes, tabs or connections reach `onChange` as `external` batches. */
+  /**
+   * Changes committed through other adapters on the same data (other processes, tabs or connections)
+   * reach `onChange` as `external` batches, listing entity, tenant, id and op of each change (or
+   * `resync`), in commit order, within a bounded delay.
+   */
   readonly externalChanges: boolean;
 }
 
@@ -102,17 +113,57 @@ export interface StorageTx {
    */
   query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }>;
 
-  /** Computes grouped metrics; must agree with `executeAggregate` (float sums within 1e-9 relative). */
+  /**
+   * Computes grouped metrics; must agree with `executeAggregate` (float sums within 1e-9 relative).
+   * `query` and `aggregate` must refuse filter values with NUL or unpaired surrogates with
+   * `VALIDATION` (`assertStorableQuery`), for the reason given at `write`; cursors carrying such
+   * text are refused by `decodeCursor`.
+   */
   aggregate(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]>;
 
   /**
    * Applies writes in order. On the first failed version check it must throw `CrmError` `CONFLICT`
    * and the whole transaction must be rolled back, even if `fn` catches the error: a failed write
    * poisons the transaction. Rows must carry `tenantId === tenantId`, else it throws `VALIDATION`.
+   * Text in rows (values and field names) must be storable by every engine: a row holding NUL or an
+   * unpaired UTF-16 surrogate must be refused with `VALIDATION` (`assertStorableRow`), because
+   * PostgreSQL cannot store it and SQLite or IndexedDB would store it differently — one input must
+   * get one verdict on every adapter.
    * The rows passed stay the caller's: the adapter must store copies and never freeze, change or keep
    * them (see `Row`), so later reads are unaffected by what the caller does with its objects.
    */
   write(entity: string, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
+
+  /**
+   * Reserves `count` consecutive numbers of the tenant's counter `name` and returns the first one
+   * (counters start at 1; `count` is an integer ≥ 1). Only in `rw` transactions (else `STORAGE`).
+   *
+   * - It must hold the counter until the transaction ends, so that another transaction reserving from
+   *   the same (tenant, name) — in this or another process — waits until this one committed or rolled
+   *   back. Numbers therefore become visible in the order they were handed out: a reader that has
+   *   seen number N never later sees a smaller number appear. (A PostgreSQL `SEQUENCE`/`serial` has
+   *   no such lock: a transaction that drew 10 may commit after one that drew 11, and a reader that
+   *   checkpointed at 11 would skip 10 forever. crmkit's change feed depends on this rule.)
+   * - It must roll back with the transaction: committed numbers have no gaps.
+   * - Callers reserve late in the transaction (the lock serialises the tenant's writers until commit).
+   */
+  nextSequence(name: string, tenantId: string, count: number): Promise<number>;
+
+  /**
+   * Reads rows to work on, for queues and leases: like `query` without a cursor (rows in `spec.sort`
+   * order, at most `spec.limit`), and only in `rw` transactions (else `STORAGE`).
+   *
+   * - It must lock the returned rows until the transaction ends, so that no other transaction can
+   *   claim or change them meanwhile.
+   * - It must skip rows another open transaction has locked instead of waiting for them (PostgreSQL
+   *   `FOR UPDATE SKIP LOCKED`), so that workers in several processes claim different rows and never
+   *   fail with `CONFLICT` or deadlock on each other's claims.
+   * - It must evaluate `spec.filter` on the latest committed version of each row it returns, so that a
+   *   row another worker claimed and updated (e.g. gave a lease) while this one waited is not returned.
+   * Engines whose `rw` transactions never overlap (SQLite with `BEGIN IMMEDIATE`, IndexedDB, memory)
+   * meet all three by answering like `query`.
+   */
+  claim(entity: string, tenantId: string, spec: QuerySpec): Promise<Row[]>;
 }
 
 /**

@@ -22,11 +22,13 @@ export interface AgendaOptions {
   readonly cursor?: string;
 }
 
-/** A manager's day: overdue first, then today, then what comes next; each section by due time. */
+/** A manager's day: overdue first (by deadline), then today, then what comes next (by due time). */
 export interface Agenda {
   readonly overdue: Task[];
   readonly today: Task[];
   readonly upcoming: Task[];
+  /** When the sections change by time alone (a listed task becomes late, or the day ends): refresh then. */
+  readonly validUntil: string;
   /** Present exactly when a section has more tasks (only with `limit`): pass it as `cursor`. */
   readonly nextCursor?: string;
 }
@@ -68,8 +70,9 @@ function readPosition(cursor: string, ownerId: string | undefined): AgendaPositi
 }
 
 /**
- * Reads an agenda: overdue open tasks, today's (in the calendar's zone) and upcoming until `to`, each
- * by due time. Complete without `limit`; with it, a page per section and a cursor that reaches the rest.
+ * Reads an agenda: overdue open tasks (past their `deadlineAt`: for all-day tasks the end of their
+ * local day), today's (in the calendar's zone) and upcoming until `to`, by due time. Complete without
+ * `limit`; with it, a page per section and a cursor that reaches the rest.
  */
 export async function readAgenda(op: Operation, options: z.output<typeof agendaSchema>, calendar: BusinessCalendar): Promise<Agenda> {
   let position: AgendaPosition;
@@ -88,28 +91,33 @@ export async function readAgenda(op: Operation, options: z.output<typeof agendaS
     };
   }
   const { now, from, endOfToday, to } = position;
-  const bounds: Record<Section, [lower: string | undefined, upper: string] | undefined> = {
-    overdue: [undefined, now],
-    today: from < endOfToday ? [from, endOfToday < to ? endOfToday : to] : undefined,
-    upcoming: endOfToday < to ? [endOfToday > from ? endOfToday : from, to] : undefined,
+  // A task not yet late started its day at most 25 hours before its deadline: a bounded index range.
+  const dayStartBound = new Date(Date.parse(from) - 25 * 3_600_000).toISOString();
+  const todayEnd = endOfToday < to ? endOfToday : to;
+  const sections: Record<Section, { filters: Filter[]; sort: 'dueAt' | 'deadlineAt' } | undefined> = {
+    overdue: { filters: [{ op: 'lt', field: 'deadlineAt', value: now }], sort: 'deadlineAt' },
+    today:
+      from < endOfToday
+        ? { filters: [{ op: 'gte', field: 'dueAt', value: dayStartBound }, { op: 'lt', field: 'dueAt', value: todayEnd }, { op: 'gte', field: 'deadlineAt', value: from }], sort: 'dueAt' }
+        : undefined,
+    upcoming:
+      endOfToday < to ? { filters: [{ op: 'gte', field: 'dueAt', value: endOfToday > from ? endOfToday : from }, { op: 'lt', field: 'dueAt', value: to }], sort: 'dueAt' } : undefined,
   };
   const base: Filter[] = [{ op: 'eq', field: 'status', value: 'open' }, ...(position.ownerId ? [{ op: 'eq' as const, field: 'ownerId', value: position.ownerId }] : [])];
   const pages = {} as Record<Section, Task[]>;
   const after = {} as Record<Section, string | null>;
   for (const section of SECTIONS) {
-    const range = bounds[section];
+    const spec = sections[section];
     const resume = position.after[section];
-    if (!range || resume === null) {
+    if (!spec || resume === null) {
       pages[section] = [];
       after[section] = null;
       continue;
     }
-    const [lower, upper] = range;
-    const filters: Filter[] = [...base, { op: 'lt', field: 'dueAt', value: upper }, ...(lower ? [{ op: 'gte' as const, field: 'dueAt', value: lower }] : [])];
     const page = await op.query<Task>('task', {
       // In a view, only the tasks the principal may read (the scope is pushed down to storage).
-      filter: op.scoped('task', { op: 'and', filters }),
-      sort: [{ field: 'dueAt' }],
+      filter: op.scoped('task', { op: 'and', filters: [...base, ...spec.filters] }),
+      sort: [{ field: spec.sort }],
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
       ...(resume ? { after: resume } : {}),
     });
@@ -117,5 +125,11 @@ export async function readAgenda(op: Operation, options: z.output<typeof agendaS
     after[section] = page.nextCursor ?? null;
   }
   const more = SECTIONS.some((s) => after[s] !== null);
-  return { ...pages, ...(more ? { nextCursor: encodeOpaque({ ...position, after }) } : {}) };
+  // The sections change by time alone when a listed task becomes late (the millisecond after its
+  // deadline) or the day ends.
+  // (A loop, not Math.min(...): a complete agenda may list more tasks than a call takes arguments.)
+  let until = Date.parse(endOfToday);
+  for (const t of [...pages.today, ...pages.upcoming]) if (t.deadlineAt) until = Math.min(until, Date.parse(t.deadlineAt) + 1);
+  const validUntil = new Date(until).toISOString();
+  return { ...pages, validUntil, ...(more ? { nextCursor: encodeOpaque({ ...position, after }) } : {}) };
 }

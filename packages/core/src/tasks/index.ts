@@ -13,3 +13,5 @@ export {
   DEFAULT_CALENDAR,
   type BusinessCalendar,
 } from '../domain/calendar/business-calendar.js';
+export { localIsoDate, startOfLocalDay, endOfLocalDay, type CivilDate } from '../domain/calendar/zoned-time.js';
+export { taskDeadline } from '../domain/tasks/task-deadline.js';

@@ -3,10 +3,11 @@ import * as z from 'zod/mini';
 import { produce } from '../domain/immer.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
-import { zonedToInstant } from '../domain/calendar/zoned-time.js';
+import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
+import { applyDeadline, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema, int } from '../schema/primitives.js';
@@ -109,7 +110,7 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
   if (!type?.chain) return undefined;
   const chain = type.chain;
   const calendar = await loadCalendar(op);
-  const from = chain.from === 'deadline' && task.dueAt ? Date.parse(task.dueAt) : op.nowMs;
+  const from = chain.from === 'deadline' ? (taskDeadline(task) ?? op.nowMs) : op.nowMs;
   const nextType = (await loadTaskTypes(op)).find((t) => t.key === chain.type);
   return {
     auto: chain.mode === 'auto',
@@ -242,7 +243,7 @@ export class TaskService {
         await moveIn(op, deal.id, compact({ type: 'postpone' as const, until: parsed.until, reason: parsed.reason, taskId: task.id }), undefined, undefined);
         return op.require<Task>('task', task.id);
       }
-      if (parsed.until <= op.now || (task.dueAt && parsed.until <= task.dueAt)) {
+      if (parsed.until <= op.now || !postponesLater(task, Date.parse(parsed.until))) {
         throw ruleViolation([{ rule: 'postpone.notLater', message: 'postpone to a later time than now and the current due time', data: { until: parsed.until } }]);
       }
       const moved = postponedTask(task, parsed.until, parsed.reason, op.now);
@@ -302,6 +303,9 @@ export class TaskService {
         const issues = rules ? rules.checkRule(parsed.recurrence) : [{ path: ['recurrence'], code: 'feature_required', message: RECURRENCE_NEEDS_FEATURE }];
         if (issues.length) throw validationError('tasks.update', issues);
       }
+      if (parsed.dueDate && !(parsed.allDay ?? task.allDay)) {
+        throw validationError('tasks.update', [{ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' }]);
+      }
       if (parsed.type) {
         const types = await loadTaskTypes(op);
         if (!types.some((t) => t.key === parsed.type)) throw validationError('tasks.update', [{ path: ['type'], code: 'invalid_value', message: 'unknown task type' }]);
@@ -314,14 +318,15 @@ export class TaskService {
           if (parsed[key] === null) delete target[key];
           else if (parsed[key] !== undefined) target[key] = parsed[key];
         }
-        if (d.allDay && (parsed.dueDate || parsed.allDay)) {
-          const date = parsed.dueDate ?? d.dueDate ?? (d.dueAt ? d.dueAt.slice(0, 10) : undefined);
+        if (d.allDay) {
+          // An all-day task is due on a local day: a new dueAt or dueDate moves it to that day in its zone.
+          const zone = d.timezone ?? calendar.timezone;
+          const date = parsed.dueDate ?? (parsed.dueAt ? localIsoDate(Date.parse(parsed.dueAt), zone) : undefined) ?? d.dueDate ?? (d.dueAt ? localIsoDate(Date.parse(d.dueAt), zone) : undefined);
           if (date) {
             d.dueDate = date;
-            const [y, m, day] = date.split('-').map(Number) as [number, number, number];
-            d.dueAt = new Date(zonedToInstant({ year: y, month: m, day }, d.timezone ?? calendar.timezone)).toISOString();
+            d.dueAt = new Date(startOfLocalDay(parseIsoDate(date), zone)).toISOString();
           }
-        } else if (!d.allDay) delete d.dueDate;
+        } else delete d.dueDate;
         if (d.recurrence) {
           if (!following && parsed.dueAt && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
           if (following) {
@@ -339,6 +344,7 @@ export class TaskService {
             base: d.recurrence?.base ?? compact({ subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes }),
           });
         }
+        applyDeadline(d as Task);
         if (parsed.dueAt || parsed.dueDate || parsed.reminders || parsed.allDay !== undefined) rearmNotices(d as Task, op.now);
       });
       if (next === task) return task;
@@ -352,10 +358,11 @@ export class TaskService {
   }
 
   /**
-   * A manager's agenda: overdue open tasks (oldest first), then today's (in the business calendar's
-   * zone), then upcoming until `to` (default a week after today). Every section is complete, unless
-   * `limit` asks for pages: then each section holds at most `limit` tasks and `nextCursor`, while any
-   * section has more, continues them all in the same window.
+   * A manager's agenda: overdue open tasks (past their deadline, oldest first), then today's (in the
+   * business calendar's zone; an all-day task stays here until its local day is over), then upcoming
+   * until `to` (default a week after today). Every section is complete, unless `limit` asks for pages:
+   * then each section holds at most `limit` tasks and `nextCursor`, while any section has more,
+   * continues them all in the same window. `validUntil` is when the sections change by time alone.
    *
    * @example
    * const { overdue, today, upcoming } = await crm.tasks.agenda({ ownerId: 'anna' });
@@ -378,7 +385,7 @@ export class TaskService {
         return new Map(rows.filter((r) => r.group.ownerId !== null).map((r) => [String(r.group.ownerId), r.values.n as number]));
       };
       const open = await count([{ op: 'eq', field: 'status', value: 'open' }]);
-      const overdue = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'dueAt', value: op.now }]);
+      const overdue = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'deadlineAt', value: op.now }]);
       const due = await count([{ op: 'eq', field: 'status', value: 'open' }, { op: 'gte', field: 'dueAt', value: parsed.from }, { op: 'lt', field: 'dueAt', value: parsed.to }]);
       const done = await count([{ op: 'eq', field: 'status', value: 'done' }, { op: 'gte', field: 'completedAt', value: parsed.from }, { op: 'lt', field: 'completedAt', value: parsed.to }]);
       const ids = new Set([...(parsed.ownerIds ?? []), ...open.keys(), ...done.keys()]);

@@ -1,15 +1,17 @@
 import { loadCalendar } from './calendar-cache.js';
 import { produce } from '../domain/immer.js';
-import { validationError } from '../errors/crm-error.js';
+import { isCrmError, validationError } from '../errors/crm-error.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { newRecordBase, reviseRecord } from '../domain/records.js';
 import { nextNoticeAt } from '../domain/tasks/notices.js';
+import { applyDeadline } from '../domain/tasks/task-deadline.js';
 import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
 import type { Deal } from '../schema/deal.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Task } from '../schema/task.js';
-import type { EventRef, Operation } from '../crm/operation.js';
+import { runWrite, type EventRef, type Operation } from '../crm/operation.js';
+import type { CrmContext } from '../crm/context.js';
 
 /** The records whose timelines show a task's events. */
 export function taskRefs(task: Pick<Task, 'dealId' | 'contactId' | 'companyId' | 'leadId'>): EventRef[] {
@@ -71,6 +73,7 @@ export function postponedTask(task: Task, until: string, reason: string | undefi
       d.dueDate = `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
       d.dueAt = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day }, zone)).toISOString();
     } else d.dueAt = until;
+    applyDeadline(d as Task);
     d.postponeCount = task.postponeCount + 1;
     if (reason) d.lastPostponeReason = reason;
     rearmNotices(d as Task, now);
@@ -97,4 +100,31 @@ export function withNextStep(deal: Deal, openTasks: readonly Pick<Task, 'dueAt' 
     if (due) draft.nextStepDueAt = due;
     else delete draft.nextStepDueAt;
   });
+}
+
+/**
+ * Gives open tasks stored before `deadlineAt` existed their deadline, a batch per transaction, so
+ * "overdue" queries see them. Runs when a crm starts; with nothing to do it costs one indexed query.
+ * A concurrent writer (another process doing the same) wins: its version stands and this stops.
+ */
+export async function backfillTaskDeadlines(ctx: CrmContext): Promise<number> {
+  let total = 0;
+  for (;;) {
+    let changed: number;
+    try {
+      changed = await runWrite(ctx, async (op) => {
+        const { rows } = await op.query<Task>('task', {
+          filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'open' }, { op: 'eq', field: 'deadlineAt', value: null }, { op: 'gt', field: 'dueAt', value: '' }] },
+          limit: 500,
+        });
+        for (const task of rows) await op.update('task', task, reviseRecord(task, op.now, (d) => applyDeadline(d as Task)));
+        return rows.length;
+      });
+    } catch (error) {
+      if (isCrmError(error, 'CONFLICT')) return total;
+      throw error;
+    }
+    total += changed;
+    if (changed < 500) return total;
+  }
 }

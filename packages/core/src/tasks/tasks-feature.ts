@@ -3,6 +3,7 @@ import { CalendarService } from './calendar-service.js';
 import { calendarCache } from './calendar-cache.js';
 import { taskHooks } from './task-hooks.js';
 import { TaskService } from './task-service.js';
+import { backfillTaskDeadlines } from './task-writer.js';
 
 /** The tasks feature: adds `crm.tasks` and `crm.calendar`. */
 export type TasksFeature = CrmFeature<'tasks', TaskService, { readonly calendar: CalendarService }>;
@@ -28,11 +29,16 @@ export function tasks(): TasksFeature {
     setup(ctx) {
       const cache = calendarCache(ctx);
       // Other processes and tabs change the calendar too: drop the cache on any settings change.
-      const stop = ctx.storage.onChange((batch) => batch.changes.some((c) => c.entity === 'setting') && cache.invalidate());
+      const stop = ctx.storage.onChange((batch) => (batch.resync || batch.changes.some((c) => c.entity === 'setting')) && cache.invalidate());
       return {
         api: (view) => new TaskService(view),
         also: { calendar: (view) => new CalendarService(view) },
         hooks: { tasks: taskHooks },
+        // Open tasks stored before `deadlineAt` existed get it, so overdue queries see them.
+        async start() {
+          const backfilled = await backfillTaskDeadlines(ctx);
+          if (backfilled > 0) ctx.logger.info('crmkit: gave stored open tasks their deadlineAt', { tasks: backfilled });
+        },
         close: async () => stop(),
       };
     },

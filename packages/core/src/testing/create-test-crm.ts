@@ -1,6 +1,8 @@
 import { createCrm, type CreateCrmOptions } from '../crm/create-crm.js';
 import type { CrmFeature, CrmWith } from '../crm/feature.js';
 import { silentLogger } from '../crm/logger.js';
+import { events, type EventsFeature } from '../feed/events-feature.js';
+import { webhooks, type WebhooksFeature } from '../webhooks/webhooks-feature.js';
 import { activities, type ActivitiesFeature } from '../activities/activities-feature.js';
 import { assignment, type AssignmentFeature } from '../assignment/assignment-feature.js';
 import { customFields, type CustomFieldsFeature } from '../custom-fields/custom-fields-feature.js';
@@ -28,12 +30,14 @@ export type AllFeatures = readonly [
   ScoringFeature,
   SchedulerFeature,
   ObserversFeature,
+  EventsFeature,
+  WebhooksFeature,
   AccessFeature,
 ];
 
 /** Every feature of `@crmkit/core`, in an order that satisfies their dependencies. */
 export function allFeatures(): AllFeatures {
-  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers(), access()];
+  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers(), events(), webhooks(), access()];
 }
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
@@ -53,7 +57,8 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
  * tenant `test`, actor `tester`, silent logger, and every feature (tasks, activities, assignment,
- * custom fields, duplicates, imports, reports, scoring, scheduler, observers, access) unless `features` lists fewer.
+ * custom fields, duplicates, imports, reports, scoring, scheduler, observers, events, webhooks, access)
+ * unless `features` lists fewer.
  *
  * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.
  * @returns The crm with handles to its fake clock and storage.

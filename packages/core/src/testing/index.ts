@@ -27,3 +27,4 @@ export {
   differentialAggregateArb,
 } from './query-arbitraries.js';
 export { buildReportsDataset, type ReportsDataset, type ReportingCrm } from './reports/reports-dataset.js';
+export { BAD_INPUT_TARGETS, poisonFor, seedBadInputData, type BadInputTarget, type BadInputIds } from './crm/bad-input-targets.js';

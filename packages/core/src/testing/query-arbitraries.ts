@@ -102,7 +102,8 @@ function leafArb(field: (typeof DIFFERENTIAL_FIELDS)[number]): fc.Arbitrary<Filt
   }
   if (type === 'string') {
     options.push(
-      (value as fc.Arbitrary<string>).chain((v) => fc.integer({ min: 0, max: v.length }).map((n) => ({ op: 'prefix' as const, field: name, value: v.slice(0, n) }))),
+      // Cut at code point boundaries: half a surrogate pair is no valid filter value.
+      (value as fc.Arbitrary<string>).chain((v) => fc.integer({ min: 0, max: [...v].length }).map((n) => ({ op: 'prefix' as const, field: name, value: [...v].slice(0, n).join('') }))),
     );
   }
   return fc.oneof(...options);

@@ -4,6 +4,7 @@ import type { StorageTx } from '@crmkit/core/storage';
 import { access } from '@crmkit/core/access';
 import { reports } from '@crmkit/core/reports';
 import { tasks } from '@crmkit/core/tasks';
+import { phoneNumbers } from '@crmkit/core/phone';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 import { VIEW_PROJECTIONS } from '../../src/access/view-projection.js';
 
@@ -28,6 +29,8 @@ function countingStorage() {
     query: (...a) => tx.query(...a),
     aggregate: (...a) => tx.aggregate(...a),
     write: (...a) => tx.write(...a),
+    nextSequence: (...a) => tx.nextSequence(...a),
+    claim: (...a) => tx.claim(...a),
   });
   const storage: StorageAdapter = {
     name: 'counting',
@@ -122,6 +125,37 @@ describe('views of a crm', () => {
     await crm.scheduler.tick();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seen).toEqual(['Anna calls']);
+  });
+
+  it('refuse the change feed (unscoped) and system jobs; webhooks and identity settings need the settings grant', async () => {
+    const { crm } = await createTestCrm({ now: '2026-01-05T09:00:00.000Z', phoneNumbers });
+    await crm.access.setPolicy({ roles: { rep, admin: { grants: { setting: { '*': 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.contacts.create({ name: 'Ben only', ownerId: 'ben' });
+    const anna = crm.as({ userId: 'anna' });
+    const boss = crm.as({ userId: 'boss', roles: ['admin'] });
+    for (const view of [anna, boss]) {
+      await expect(view.events.read()).rejects.toMatchObject({ code: 'FORBIDDEN', details: { action: 'events.read', reason: 'not scoped to a principal' } });
+      await expect(view.events.head()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(view.events.consume('mine', () => undefined)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(view.events.prune()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(view.duplicates.reindex()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(view.identity.reindex()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(() => view.webhooks.start()).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+      await expect(view.webhooks.drain()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+    expect(await crm.events.consumers()).toEqual([]);
+    await expect(anna.webhooks.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(anna.webhooks.create({ url: 'https://example.com/hook' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(anna.identity.set({ defaultRegion: 'FR' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await crm.webhooks.list()).toEqual([]);
+    expect((await anna.identity.get()).defaultRegion).toBeUndefined();
+    // An administrator's view (the settings grant) administers them.
+    const endpoint = await boss.webhooks.create({ url: 'https://example.com/hook' });
+    expect((await crm.webhooks.list()).map((e) => e.id)).toEqual([endpoint.id]);
+    expect((await boss.identity.set({ defaultRegion: 'FR' })).defaultRegion).toBe('FR');
+    expect((await crm.identity.get()).defaultRegion).toBe('FR');
+    // The crm itself reads the whole feed.
+    expect((await crm.events.read()).events.length).toBeGreaterThan(0);
   });
 
   it('reports: money reports are refused when amounts are hidden, others leave the amounts out, customers hide unreadable cards', async () => {
@@ -219,7 +253,7 @@ describe('views of a crm', () => {
       }
       for (const method of methods) if (!(method in table) && !method.startsWith('run') && !['arm', 'wake', 'deliver', 'readSetting', 'changeShares'].includes(method)) missing.push(`${path}.${method}`);
     }
-    const apis = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks', 'duplicates', 'imports', 'reports', 'scoring', 'scheduler'];
+    const apis = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'customFields', 'activities', 'eventLog', 'funnel', 'assignment', 'calendar', 'tasks', 'duplicates', 'imports', 'reports', 'scoring', 'scheduler', 'events', 'webhooks', 'identity'];
     expect(apis.filter((a) => !(a in VIEW_PROJECTIONS))).toEqual([]);
     expect(missing, missing.join(', ')).toEqual([]);
   });

@@ -112,6 +112,7 @@ describe('tasks in the funnel', () => {
     const error = await expectCrmError(crm.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A', taskTemplates: [template] }] }), 'VALIDATION');
     expect(error.details.issues).toEqual([expect.objectContaining({ path: ['stages', 0, 'taskTemplates', 0, 'assignee'], code: 'feature_required' })]);
     const { crm: full } = await createTestCrm({ features: [tasks(), assignment()] });
+    await full.assignment.createStrategy({ id: 'asg_1', name: 'rr', entity: 'deal', kind: 'roundRobin', owners: [{ userId: 'anna' }] });
     const pipeline = await full.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A', taskTemplates: [template] }] });
     expect(pipeline.stages[0]!.taskTemplates[0]!.assignee).toEqual({ kind: 'strategy', strategyId: 'asg_1' });
   });

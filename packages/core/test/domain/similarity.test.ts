@@ -30,7 +30,7 @@ describe('similarity', () => {
 
   it('scores duplicates with reasons, strongest first', () => {
     const { score, reasons } = scoreDuplicate(
-      { name: 'Jon Smith', email: 'j.smith+x@gmail.com', phone: '8 912 345 67 89' },
+      { name: 'Jon Smith', email: 'j.smith+x@gmail.com', phone: '+7 (912) 345 67 89' },
       'person',
       { name: 'John Smith', email: 'jsmith@googlemail.com', phone: '+79123456789' },
       'person',

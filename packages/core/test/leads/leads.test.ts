@@ -9,7 +9,7 @@ describe('leads', () => {
     const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'Ada.L+shop@GMail.com', phone: '+44 20 7946 0958', companyName: 'Analytical Engines Ltd', source: 'web-form' });
     expect(lead).toMatchObject({ status: 'new', version: 1, tenantId: 'test', tags: [], custom: {} });
     expect(lead.ownerId).toBeUndefined();
-    expect(lead.searchKeys).toEqual(['cname:ana', 'cname:eng', 'email:adal@gmail.com', 'name:ada', 'name:lov', 'phone:2079460958']);
+    expect(lead.searchKeys).toEqual(['cname:ana', 'cname:eng', 'email:adal@gmail.com', 'name:ada', 'name:lov', 'phone:+442079460958']);
     expect(await crm.leads.get(lead.id)).toEqual(lead);
     const { items } = await crm.eventLog.list({ where: where.eq('subjectId', lead.id) });
     expect(items.map((e) => e.type)).toEqual(['lead.created']);
@@ -161,7 +161,7 @@ describe('duplicate detection', () => {
     const contact = await crm.contacts.create({ name: 'Jon Smyth', email: 'jonsmith+promo@googlemail.com' });
     const company = await crm.companies.create({ name: 'Smith & Sons', domain: 'smithsons.com' });
     await crm.contacts.create({ name: 'Unrelated Person', email: 'x@y.org' });
-    const found = await crm.duplicates.find({ name: 'John Smith', email: 'JonSmith@gmail.com', phone: '8 (912) 345-67-89' });
+    const found = await crm.duplicates.find({ name: 'John Smith', email: 'JonSmith@gmail.com', phone: '+7 (912) 345-67-89' });
     expect(found.map((c) => [c.entity, c.record.id])).toEqual([
       ['lead', lead.id],
       ['contact', contact.id],

@@ -153,7 +153,7 @@ describe('observers', () => {
 describe('observer seeds and board advance', () => {
   it('agenda and timeline observers start from initial data (server rendering) until they fetch', async () => {
     const { crm } = await setup();
-    const agenda = crm.observe.agenda({ ownerId: 'tester' }, { overdue: [], today: [], upcoming: [] });
+    const agenda = crm.observe.agenda({ ownerId: 'tester' }, { overdue: [], today: [], upcoming: [], validUntil: '2026-01-06T00:00:00.000Z' });
     expect(agenda.getSnapshot()).toMatchObject({ status: 'success', data: { overdue: [] } });
     const timeline = crm.observe.timeline({ type: 'deal', id: 'deal_x' }, {}, { items: [] });
     expect(timeline.getSnapshot()).toMatchObject({ status: 'success', data: { items: [] } });

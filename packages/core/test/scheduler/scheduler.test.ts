@@ -13,6 +13,7 @@ describe('scheduler', () => {
   it('fires reminders, due and overdue once each, at their times', async () => {
     const { crm, clock } = await createTestCrm({ now: '2026-03-02T08:00:00.000Z' });
     const seen: string[] = [];
+    expect(await crm.scheduler.tick()).toEqual({ reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0 });
     crm.on('*', (e) => e.type.startsWith('task.') && e.type !== 'task.created' && seen.push(`${e.type}@${new Date(clock.now()).toISOString().slice(11, 16)}`));
     await crm.tasks.create({ subject: 'Call', dueAt: '2026-03-02T10:00:00Z', reminders: [60, 15], ownerId: 'anna' });
     expect(await crm.scheduler.tick()).toMatchObject({ reminders: 0, due: 0 });
@@ -22,7 +23,7 @@ describe('scheduler', () => {
     await crm.scheduler.tick();
     await crm.scheduler.tick();
     clock.set('2026-03-02T12:00:00Z');
-    expect(await crm.scheduler.tick()).toMatchObject({ due: 1, overdue: 1 });
+    expect(await crm.scheduler.tick()).toMatchObject({ due: 1, overdue: 1, delivered: 2 });
     expect(await crm.scheduler.tick()).toMatchObject({ reminders: 0, due: 0, overdue: 0 });
     expect(seen).toEqual(['task.reminder@09:00', 'task.reminder@09:50', 'task.due@12:00', 'task.overdue@12:00']);
     const [due] = (await crm.eventLog.list({ where: where.eq('type', 'task.due') })).items;
@@ -116,7 +117,8 @@ describe('scheduler', () => {
           const storage = createMemoryStorage();
           const handled = new Map<string, number>(); // what live handlers processed, deduped by key
           let crashing = false;
-          // A storage view that dies when the scheduler marks notices delivered: the crash between commit and delivery.
+          // A storage view that dies when a notice delivery commits its checkpoint: the crash between the
+          // handlers and the acknowledgement (the dead process's handlers do not count).
           const flaky: StorageAdapter = {
             ...storage,
             open: (s) => storage.open(s),
@@ -130,9 +132,11 @@ describe('scheduler', () => {
                   query: tx.query,
                   aggregate: tx.aggregate,
                   write: async (entity, tenant, ops) => {
-                    if (crashing && entity === 'notification' && ops.some((o) => o.type === 'update')) throw new Error('process killed');
+                    if (crashing && entity === 'consumer' && ops.some((o) => o.type === 'update' && !('leaseToken' in o.row))) throw new Error('process killed');
                     return tx.write(entity, tenant, ops);
                   },
+                  nextSequence: tx.nextSequence,
+                  claim: tx.claim,
                 }),
               ),
           };
@@ -173,8 +177,10 @@ describe('scheduler', () => {
           const recorded = (await crm.eventLog.list({ limit: 1000 })).items.map((e) => (e.data as { key?: string }).key).filter((k): k is string => !!k);
           expect([...recorded].sort()).toEqual([...expected].sort()); // recorded exactly once each
           expect([...handled.keys()].sort()).toEqual([...expected].sort()); // every one reached a live handler
-          const pending = storage.snapshot().notification?.t?.filter((n) => n.status !== 'delivered') ?? [];
-          expect(pending).toEqual([]);
+          expect([...handled.values()].every((n) => n === 1)).toBe(true); // and only one
+          // The notice consumer is caught up: every partition's checkpoint is at the head.
+          const head = Math.max(...(storage.snapshot().event?.t ?? []).map((e) => e.position as number));
+          expect((storage.snapshot().consumer?.t ?? []).map((c) => c.position)).toEqual([head, head, head, head]);
         },
       ),
       { numRuns: 60 },

@@ -28,7 +28,8 @@ const ruleTextArb = fc
 /** Does a local date match the rule's BY* parts (the rule's own definition, checked independently)? */
 function matches(rule: RecurrenceRule, start: ReturnType<typeof zonedParts>, local: ReturnType<typeof zonedParts>): boolean {
   const length = new Date(Date.UTC(local.year, local.month, 0)).getUTCDate();
-  if (rule.byMonthDay) return rule.byMonthDay.some((d) => (d > 0 ? d : length + d + 1) === local.day) && (rule.freq !== 'YEARLY' || local.month === start.month);
+  // YEARLY;BYMONTHDAY expands to every month (RFC 5545), not only DTSTART's.
+  if (rule.byMonthDay) return rule.byMonthDay.some((d) => (d > 0 ? d : length + d + 1) === local.day);
   if (rule.byDay) {
     return rule.byDay.some(({ weekday, ordinal }) => {
       if (local.weekday !== weekday) return false;
@@ -81,7 +82,7 @@ describe('recurrence (RRULE subset)', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('counts exactly COUNT occurrences for rules that always produce', () => {
     const { rule } = parseRecurrence('FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=7');
@@ -102,8 +103,31 @@ describe('recurrence (RRULE subset)', () => {
   });
 
   it('reports unsupported and malformed parts', () => {
-    for (const bad of ['FREQ=HOURLY', 'FREQ=DAILY;BYHOUR=9', 'FREQ=DAILY;COUNT=0', 'FREQ=DAILY;COUNT=2;UNTIL=20260101', 'FREQ=WEEKLY;BYDAY=XX', 'FREQ=WEEKLY;BYDAY=2MO', 'FREQ=DAILY;UNTIL=20260230', 'nonsense', 'FREQ=DAILY;FREQ=WEEKLY']) {
+    for (const bad of [
+      'FREQ=HOURLY', 'FREQ=DAILY;BYHOUR=9', 'FREQ=DAILY;COUNT=0', 'FREQ=DAILY;COUNT=2;UNTIL=20260101', 'FREQ=WEEKLY;BYDAY=XX', 'FREQ=WEEKLY;BYDAY=2MO',
+      'FREQ=DAILY;UNTIL=20260230', 'nonsense', 'FREQ=DAILY;FREQ=WEEKLY', 'FREQ=WEEKLY;BYMONTHDAY=1', 'FREQ=MONTHLY;BYSETPOS=1', 'FREQ=MONTHLY;BYDAY=1MO,WE',
+      'FREQ=DAILY;UNTIL=20260101T000000', 'FREQ=YEARLY;BYMONTH=13', 'FREQ=MONTHLY;BYMONTH=2;BYDAY=6MO', 'FREQ=DAILY;INTERVAL=0', 'FREQ=DAILY;WKST=XX',
+    ]) {
       expect(parseRecurrence(bad).issues.length, bad).toBeGreaterThan(0);
+    }
+  });
+
+  it('names each refused part in a VALIDATION-ready issue', () => {
+    for (const part of ['BYHOUR=9', 'BYMINUTE=5', 'BYSECOND=1', 'BYYEARDAY=100', 'BYWEEKNO=20', 'RSCALE=HEBREW', 'X-FOO=1']) {
+      const { rule, issues } = parseRecurrence(`FREQ=YEARLY;${part}`);
+      expect(rule).toBeUndefined();
+      const name = part.split('=')[0]!;
+      expect(issues).toEqual([expect.objectContaining({ path: ['recurrence'], code: 'unsupported', message: expect.stringContaining(name) })]);
+    }
+    expect(parseRecurrence('FREQ=SECONDLY').issues).toEqual([expect.objectContaining({ code: 'unsupported', message: expect.stringContaining('SECONDLY') })]);
+  });
+
+  it('accepts the documented subset', () => {
+    for (const good of [
+      'FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1', 'FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'FREQ=YEARLY;BYDAY=20MO', 'FREQ=WEEKLY;INTERVAL=2;WKST=SU;BYDAY=TU,SU',
+      'FREQ=MONTHLY;BYMONTHDAY=13;BYDAY=FR', 'FREQ=DAILY;BYMONTH=1,2;BYMONTHDAY=-1', 'RRULE:FREQ=DAILY;UNTIL=20261231', 'freq=daily;until=20261231T120000z',
+    ]) {
+      expect(parseRecurrence(good).issues, good).toEqual([]);
     }
   });
 });

@@ -22,7 +22,8 @@ const SCHEMA: StorageSchema = {
   ],
 };
 
-const STRINGS = ['', 'a', 'B', 'Ω', '\uE000', '\uFFFF', '🙂', '\uD800', 'z\uDFFF'];
+// Well-formed text only: rows with lone surrogates are refused with VALIDATION by every adapter.
+const STRINGS = ['', 'a', 'B', 'Ω', '\uE000', '\uFFFF', '🙂', '\uD800\uDC00', 'z\uDBFF\uDFFF'];
 const scalar = fc.oneof(
   fc.constant(null),
   fc.boolean(),

@@ -10,6 +10,8 @@ export interface FaultyDatabase {
   /** Statement executions since the last `arm`/`count` reset. */
   readonly executed: number;
   resetCount(): void;
+  /** Makes the next `count` ROLLBACKs fail: prepared ones, and with `exec` also `exec('ROLLBACK')`. */
+  failRollbacks(count: number, options?: { exec?: boolean }): void;
   /** Every table's rows, to compare the whole database before and after. */
   dump(): Record<string, unknown[]>;
   close(): void;
@@ -19,12 +21,19 @@ export class InjectedFailure extends Error {
   override readonly name = 'InjectedFailure';
 }
 
-export function createFaultyDatabase(filename = ':memory:'): FaultyDatabase {
-  const db = new Database(filename);
+export function createFaultyDatabase(filename = ':memory:', open: (filename: string) => Database.Database = (f) => new Database(f)): FaultyDatabase {
+  const db = open(filename);
   let countdown = 0;
   let executed = 0;
+  let rollbackFailures = 0;
+  let failExecRollback = false;
+  const failRollback = (how: string) => {
+    if (rollbackFailures <= 0) return;
+    rollbackFailures--;
+    throw new InjectedFailure(`injected ROLLBACK failure (${how})`);
+  };
   const tick = (source: string) => {
-    if (source === 'ROLLBACK') return; // rolling back must stay possible
+    if (source === 'ROLLBACK') return failRollback('prepared'); // rolling back stays possible unless asked
     executed++;
     if (countdown > 0 && --countdown === 0) throw new InjectedFailure(`injected failure at: ${source.slice(0, 60)}`);
   };
@@ -51,7 +60,10 @@ export function createFaultyDatabase(filename = ':memory:'): FaultyDatabase {
       return db.inTransaction;
     },
     prepare: (source) => wrap(db.prepare(source), source),
-    exec: (source) => db.exec(source),
+    exec: (source) => {
+      if (failExecRollback && /^\s*ROLLBACK/i.test(source)) failRollback('exec');
+      return db.exec(source);
+    },
     pragma: (source, options) => db.pragma(source, options),
     close: () => db.close(),
   };
@@ -63,6 +75,10 @@ export function createFaultyDatabase(filename = ':memory:'): FaultyDatabase {
     },
     disarm() {
       countdown = 0;
+    },
+    failRollbacks(count, options = {}) {
+      rollbackFailures = count;
+      failExecRollback = options.exec ?? false;
     },
     get executed() {
       return executed;

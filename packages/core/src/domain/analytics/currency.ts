@@ -1,20 +1,5 @@
 import { divideHalfEven } from '../money.js';
-
-const exponents = new Map<string, number>();
-
-/** Decimal places of a currency's minor unit (EUR 2, JPY 0, KWD 3), from the platform's ISO 4217 data. */
-export function minorUnitExponent(currency: string): number {
-  let exponent = exponents.get(currency);
-  if (exponent === undefined) {
-    try {
-      exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    } catch {
-      exponent = 2;
-    }
-    exponents.set(currency, exponent);
-  }
-  return exponent;
-}
+import { minorUnitExponent } from '../iso-4217.js';
 
 /** Exchange rates: how many units of `base` one unit of each currency is worth. */
 export interface ExchangeRates {
@@ -40,4 +25,18 @@ export function convertMinor(amount: number, currency: string, rates: ExchangeRa
   if (to >= from) numerator *= 10n ** BigInt(to - from);
   else denominator *= 10n ** BigInt(from - to);
   return Number(divideHalfEven(numerator, denominator));
+}
+
+/**
+ * Converts minor units of `from` into minor units of `to` at `rate` (units of `to` per unit of `from`,
+ * major units), with the ISO 4217 decimals of both and half-even rounding, in integer arithmetic.
+ *
+ * @example
+ * convertAmount(1500, 'KWD', 'JPY', 490.5) // KWD 1.500 → JPY 736 (735.75 rounded)
+ */
+export function convertAmount(amount: number, from: string, to: string, rate: number): number {
+  if (from === to) return amount;
+  const converted = convertMinor(amount, from, { base: to, rates: { [from]: rate } });
+  if (converted === undefined) throw new RangeError(`no usable rate from ${from} to ${to}`);
+  return converted;
 }

@@ -74,24 +74,75 @@ export function zoneOffset(ms: number, timeZone: string): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
+/** A local wall-clock time: a civil date and, optionally, a time of day. */
+export interface LocalDateTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour?: number;
+  readonly minute?: number;
+  readonly second?: number;
+}
+
 /**
- * The instant of a local wall-clock time in a zone. A time skipped by a DST jump resolves to the
- * same offset as before the jump (so 02:30 on a spring-forward night becomes 03:30); a repeated
- * time (fall back) resolves to its first occurrence.
+ * Every instant that shows `local` on the zone's wall clock, earliest first: one normally, two in a
+ * repeated (fall-back) hour, none in a skipped (spring-forward) gap.
  */
-export function zonedToInstant(
-  local: { year: number; month: number; day: number; hour?: number; minute?: number },
-  timeZone: string,
-): number {
-  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour ?? 0, local.minute ?? 0);
+export function localInstants(local: LocalDateTime, timeZone: string): number[] {
+  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour ?? 0, local.minute ?? 0, local.second ?? 0);
   // Two candidate offsets: the one in effect a day before and a day after the wall time.
   const before = zoneOffset(wall - 86_400_000, timeZone);
   const after = zoneOffset(wall + 86_400_000, timeZone);
-  const candidates = [wall - before, wall - after].sort((a, b) => a - b);
-  for (const candidate of candidates) {
+  const candidates = [...new Set([wall - before, wall - after])].sort((a, b) => a - b);
+  return candidates.filter((candidate) => {
     const p = zonedParts(candidate, timeZone);
-    if (Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) === wall) return candidate;
-  }
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) === wall;
+  });
+}
+
+/**
+ * The instant of a local wall-clock time in a zone. A time skipped by a DST jump resolves to the
+ * same offset as before the jump (so 02:30 on a spring-forward night becomes 03:30); a repeated
+ * time (fall back) resolves to its first occurrence. This is RFC 5545 §3.3.5's reading of a
+ * DATE-TIME with a TZID.
+ */
+export function zonedToInstant(local: LocalDateTime, timeZone: string): number {
+  const found = localInstants(local, timeZone)[0];
+  if (found !== undefined) return found;
   // Not representable (inside a spring-forward gap): keep the pre-transition offset.
-  return wall - before;
+  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour ?? 0, local.minute ?? 0, local.second ?? 0);
+  return wall - zoneOffset(wall - 86_400_000, timeZone);
+}
+
+/** A civil date, `YYYY-MM-DD` split into numbers. */
+export interface CivilDate {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+}
+
+/** Parses `YYYY-MM-DD` (already validated) into a civil date. */
+export function parseIsoDate(date: string): CivilDate {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return { year, month, day };
+}
+
+/** The local date of an instant in a zone, `YYYY-MM-DD`. */
+export function localIsoDate(ms: number, timeZone: string): string {
+  const p = zonedParts(ms, timeZone);
+  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
+/** The first instant of a local day (usually its midnight; 01:00 where midnight falls into a DST gap). */
+export function startOfLocalDay(date: CivilDate, timeZone: string): number {
+  return zonedToInstant({ year: date.year, month: date.month, day: date.day }, timeZone);
+}
+
+/**
+ * The end of a local day, exclusive: the first instant of the next local day. A day lasts 23 or 25
+ * hours on DST changes, so this is never `start + 24 h` computed blindly.
+ */
+export function endOfLocalDay(date: CivilDate, timeZone: string): number {
+  const next = new Date(Date.UTC(date.year, date.month - 1, date.day + 1));
+  return startOfLocalDay({ year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate() }, timeZone);
 }

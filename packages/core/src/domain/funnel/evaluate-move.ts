@@ -144,8 +144,11 @@ export function evaluateMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, c
       }
       const task = nextStepTask(context.openTasks, move.taskId);
       if (move.taskId && !task) violations.push(v('postpone.unknownTask', `task ${move.taskId} is not an open task of this deal`, { taskId: move.taskId }));
+      // Later than the task's stored deadline (all-day tasks: the last ms of their local day, see
+      // taskDeadline); without tasks, the deal's recorded due time. Both are normalised ISO instants.
       const due = nextStepDue(deal, task);
-      if (due && move.until <= due) {
+      const deadline = task?.deadlineAt ?? due;
+      if (due && deadline && move.until <= deadline) {
         violations.push(v('postpone.notLater', `the next step is due ${due} already: postpone to a later time`, { until: move.until, due }));
       }
       return result(from, 'stay');

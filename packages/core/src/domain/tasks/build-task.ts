@@ -7,6 +7,7 @@ import { isValidTimeZone, zonedParts, zonedToInstant } from '../calendar/zoned-t
 import { compact } from '../records.js';
 import { nextNoticeAt } from './notices.js';
 import { RECURRENCE_NEEDS_FEATURE, type RecurrenceRules } from './recurrence-rules.js';
+import { applyDeadline } from './task-deadline.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -50,7 +51,7 @@ export function buildTask(
     issues.push(...ruleIssues);
     if (!dueAt) issues.push({ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' });
     if (ruleIssues.length === 0 && dueAt && issues.length === 0) {
-      const first = rules.firstOccurrence(draft.recurrence, Date.parse(dueAt), timezone);
+      const first = rules.firstOccurrence(draft.recurrence, Date.parse(dueAt), timezone, { allDay });
       if (first === undefined) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
       else {
         dueAt = new Date(first).toISOString();
@@ -98,6 +99,7 @@ export function buildTask(
     previousTaskId: draft.previousTaskId,
     notifiedUntil: base.createdAt,
   }) as Task;
+  applyDeadline(task);
   const next = nextNoticeAt(task, Date.parse(base.createdAt));
   return { task: next === undefined ? task : { ...task, nextNotifyAt: new Date(next).toISOString() }, issues };
 }

@@ -13,7 +13,7 @@ export function nextOccurrenceDraft(task: Task): TaskDraft | undefined {
   const { rule } = parseRecurrence(series.rule);
   if (!rule) return undefined;
   const scheduled = Date.parse(series.occurrenceAt ?? task.dueAt ?? series.dtstart);
-  const next = occurrenceAfter(rule, Date.parse(series.dtstart), task.timezone ?? 'UTC', scheduled);
+  const next = occurrenceAfter(rule, Date.parse(series.dtstart), task.timezone ?? 'UTC', scheduled, { allDay: task.allDay });
   if (!next) return undefined;
   const base = series.base ?? { subject: task.subject, type: task.type, ownerId: task.ownerId, priority: task.priority, durationMinutes: task.durationMinutes, reminders: task.reminders, notes: task.notes };
   return {

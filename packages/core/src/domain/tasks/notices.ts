@@ -1,4 +1,5 @@
 import type { Task } from '../../schema/task.js';
+import { taskDeadline } from './task-deadline.js';
 
 /** Something the scheduler must do for a task at a time, with the idempotency key of that occurrence. */
 export interface TaskNotice {
@@ -27,7 +28,9 @@ export function taskNotices(task: Task, settings: NoticeSettings = DEFAULT_NOTIC
   const stamp = `${task.id}:${due}`;
   const notices: TaskNotice[] = task.reminders.map((minutes) => ({ kind: 'reminder' as const, at: due - minutes * 60_000, key: `rem:${stamp}:${minutes}`, minutesBefore: minutes }));
   notices.push({ kind: 'due', at: due, key: `due:${stamp}` });
-  notices.push({ kind: 'overdue', at: task.allDay ? due + 86_400_000 : due + settings.overdueAfterMs, key: `ovd:${stamp}` });
+  // An all-day task is overdue when its local day ends (23–25 h after it began), a timed one after the grace.
+  const deadline = task.deadlineAt ? Date.parse(task.deadlineAt) : (taskDeadline(task) ?? due);
+  notices.push({ kind: 'overdue', at: task.allDay ? deadline + 1 : due + settings.overdueAfterMs, key: `ovd:${stamp}` });
   if (task.recurrence && !task.recurrence.spawned) notices.push({ kind: 'recur', at: due, key: `rec:${task.recurrence.seriesId}:${task.recurrence.index}` });
   return notices.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : 1));
 }

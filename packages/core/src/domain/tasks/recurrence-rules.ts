@@ -10,8 +10,11 @@ import type { TaskDraft } from './task-draft.js';
 export interface RecurrenceRules {
   /** Problems of a rule; empty when it is valid. */
   checkRule(rule: string): ValidationIssue[];
-  /** The first occurrence (epoch ms) at or after `fromMs` in `timezone`; `undefined` when the rule produces none. */
-  firstOccurrence(rule: string, fromMs: number, timezone: string): number | undefined;
+  /**
+   * The first occurrence (epoch ms) at or after `fromMs` in `timezone`; `undefined` when the rule
+   * produces none. `allDay` series recur on dates (no DST gap drops one).
+   */
+  firstOccurrence(rule: string, fromMs: number, timezone: string, options?: { allDay?: boolean }): number | undefined;
   /** The draft of the series' next occurrence after `task`; `undefined` when the series has ended (COUNT, UNTIL). */
   nextOccurrence(task: Task): TaskDraft | undefined;
 }

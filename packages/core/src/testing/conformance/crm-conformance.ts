@@ -1,9 +1,12 @@
 import { afterEach, describe } from 'vitest';
 import { crmCompletenessTests } from './crm-completeness-tests.js';
+import { crmDifferentialTests, type CrmConformanceOptions } from './crm-differential-tests.js';
 import { createCrmHarness } from './crm-harness.js';
 import { crmMissingTests } from './crm-missing-tests.js';
 import { crmOwnershipTests } from './crm-ownership-tests.js';
 import type { ConformanceFactory } from './harness.js';
+
+export type { CrmConformanceOptions };
 
 /**
  * Registers the service-level suite for an adapter: the rules that hold through every public method
@@ -12,20 +15,23 @@ import type { ConformanceFactory } from './harness.js';
  * lets a caller change stored state; every method about a record answers `NOT_FOUND` for an id the
  * tenant does not have, and a missing record an input links to is `VALIDATION` at the link's path;
  * no result is cut at an internal limit (timelines of records with more than 1 000 linked ones,
- * forecasts with more than 1 000 unconvertible deals).
+ * forecasts with more than 1 000 unconvertible deals); and the whole crm gives the memory reference's
+ * answers and verdicts — bad input to every public method (property-tested, nothing written),
+ * `where.same` identity searches, all-day deadlines, lead scoring on every field type it allows.
  *
  * @param name Suite name, e.g. `'sqlite (memory)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `dispose`) per test.
- * @param options Per-test timeout in ms (default 120 000).
+ * @param options Per-test timeout in ms (default 120 000); runs of each property (`numRuns`, default 25).
  * @example
  * describeCrmConformance('memory', () => createMemoryStorage());
  */
-export function describeCrmConformance(name: string, factory: ConformanceFactory, options: { timeout?: number } = {}): void {
+export function describeCrmConformance(name: string, factory: ConformanceFactory, options: CrmConformanceOptions = {}): void {
   const harness = createCrmHarness(factory);
   describe(`crm conformance: ${name}`, { timeout: options.timeout ?? 120_000 }, () => {
     afterEach(() => harness.cleanup());
     crmOwnershipTests(() => harness.open());
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
+    crmDifferentialTests(factory, options);
   });
 }

@@ -3,6 +3,9 @@ import type { StorageAdapter } from '../../storage/storage-adapter.js';
 import { toCsv } from '../../domain/analytics/csv.js';
 import type { ConformanceFactory, ConformanceSubject } from './harness.js';
 import { buildReportsDataset } from '../reports/reports-dataset.js';
+import { createCrm } from '../../crm/create-crm.js';
+import { silentLogger } from '../../crm/logger.js';
+import { reports } from '../../reports/reports-feature.js';
 
 const DAY = 86_400_000;
 const WINDOW = { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' };
@@ -60,6 +63,7 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
         { currency: 'USD', won: 0, lost: 0, winRate: null, meanCycleDays: null, averageWonAmount: null, openDeals: 1, velocityPerDay: null },
       ]);
       expect(report.winRate).toBe(1 / 3);
+      expect(report.rows.map((r) => [r.currency, r.averageWonAmount, r.velocityPerDay])).toEqual([['EUR', '10.00', '1.33'], ['USD', null, null]]);
       const lost = await anna.reports.drill(report.currencies[0]!.drill.lost);
       expect(lost.items.map((d) => d.id)).toEqual(['deal_2', 'deal_6']);
     });
@@ -78,7 +82,8 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
       expect(partial.months[0]!.unconverted).toEqual([{ currency: 'USD', dealIds: ['deal_4'], amount: 3000, weighted: 1200 }]);
       const ranged = await anna.reports.forecast({ pipelineId, by: 'month', from: '2026-02', to: '2026-12' });
       expect(ranged.months.map((m) => m.month)).toEqual(['2026-02']);
-      expect(toCsv(plain.rows)).toBe('month,currency,deals,amount,weighted\r\n,EUR,1,500,50\r\n,USD,1,3000,1200\r\n2026-02,EUR,1,1500,1050\r\n');
+      // Rows are for people: money in major units with the currency's ISO 4217 decimals; text cells quoted.
+      expect(toCsv(plain.rows)).toBe('"month","currency","deals","amount","weighted"\r\n,"EUR",1,"5.00","0.50"\r\n,"USD",1,"30.00","12.00"\r\n"2026-02","EUR",1,"15.00","10.50"\r\n');
     });
 
     it('performance: per owner leads, deals, value, win rate, cycle, tasks and postponements', async () => {
@@ -88,6 +93,7 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
         { ownerId: 'anna', leadsAssigned: 2, leadsConverted: 1, dealsWon: 1, dealsLost: 1, wonValue: [{ currency: 'EUR', amount: 1000 }], winRate: 0.5, meanCycleDays: 5, tasksDone: 1, tasksOverdue: 1, postponements: 1 },
         { ownerId: 'ben', leadsAssigned: 1, leadsConverted: 0, dealsWon: 0, dealsLost: 1, wonValue: [], winRate: 0, meanCycleDays: null, tasksDone: 0, tasksOverdue: 0, postponements: 0 },
       ]);
+      expect(report.rows.map((r) => r.wonValue)).toEqual(['10.00 EUR', '']);
       const done = await anna.reports.drill(report.owners[0]!.drill.tasksDone);
       expect(done.items).toHaveLength(1);
     });
@@ -104,14 +110,36 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
       expect(stricter.atRisk.map((c) => c.id)).toEqual(['ctc_1', 'co_1']);
     });
 
+    it('report rows show money in major units with each currency\'s ISO 4217 decimals', async () => {
+      const adapter = await open();
+      const crm = await createCrm({ storage: adapter, tenantId: 'money', logger: silentLogger, random: { seed: 'money' }, closeStorage: false, features: [reports()] });
+      await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+      const customer = await crm.contacts.create({ name: 'Nordwind' });
+      for (const value of [{ amount: 123_456, currency: 'EUR' }, { amount: 5000, currency: 'JPY' }, { amount: 1500, currency: 'KWD' }, { amount: 99, currency: 'HUF' }]) {
+        const deal = await crm.deals.create({ title: value.currency, value, contactId: customer.id });
+        await crm.deals.win(deal.id);
+      }
+      const report = await crm.reports.customers();
+      expect(report.contacts[0]!.lifetimeValue).toEqual([
+        { currency: 'EUR', amount: 123_456 }, { currency: 'HUF', amount: 99 }, { currency: 'JPY', amount: 5000 }, { currency: 'KWD', amount: 1500 },
+      ]);
+      expect(report.rows[0]!.lifetimeValue).toBe('1234.56 EUR; 0.99 HUF; 5000 JPY; 1.500 KWD');
+      await crm.close();
+    });
+
     it('lead scoring: naive Bayes over stage, source and country, with factors; manual probability untouched', async () => {
       const { anna, ids } = await buildReportsDataset(await open());
       const model = await anna.scoring.model();
       expect(model.prior).toEqual({ won: 1, lost: 2 });
-      expect(model.features.source).toEqual({ web: { won: 1, lost: 1 }, ads: { won: 0, lost: 1 } });
+      // Stage counts are cumulative: D1 (won) passed every open stage, D2 was lost from qualified, D6 from new.
+      expect(model.features.stage).toEqual({ values: { new: { won: 1, lost: 2 }, proposal: { won: 1, lost: 0 }, qualified: { won: 1, lost: 1 } } });
+      expect(model.features.source).toEqual({ values: { ads: { won: 0, lost: 1 }, web: { won: 1, lost: 1 } } });
+      expect(model.features.country).toEqual({ values: {} }); // unset values are not counted
       const prediction = await anna.scoring.score({ type: 'deal', id: ids.D5 });
-      expect(prediction.probability).toBe(64); // hand-computed: odds 16/9
-      expect(prediction.factors.map((f) => [f.field, f.value])).toEqual([['stage', 'proposal'], ['source', 'web'], ['country', null]]);
+      // Hand-computed with 0.1 smoothing: odds 1/2 × (1.1/1.1)/(0.1/2.1) × (1.1/1.2)/(1.1/2.2) = 19.25 → 95.06 %.
+      expect(prediction.probability).toBe(95.06);
+      expect(prediction.factors.map((f) => [f.field, f.value])).toEqual([['stage', 'proposal'], ['source', 'web']]);
+      expect((await anna.scoring.score({ type: 'deal', id: ids.D1 })).probability).toBe(100); // won: 100 %
       await anna.deals.update(ids.D3, { probability: 33 });
       const applied = await anna.scoring.apply();
       expect(applied.deals).toBe(3);
@@ -119,7 +147,7 @@ export function describeReportsConformance(name: string, factory: ConformanceFac
       expect(d3.probability).toBe(33);
       expect(d3.probabilityManual).toBe(true);
       expect(d3.predictedProbability).toBeGreaterThan(0);
-      expect((await anna.deals.get(ids.D5)).predictedProbability).toBe(64);
+      expect((await anna.deals.get(ids.D5)).predictedProbability).toBe(95.06);
     });
   });
 }

@@ -1,0 +1,166 @@
+import * as z from 'zod/mini';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import { eventTypesSchema, positionSchema } from './feed-read.js';
+
+/** Consumer names: 1–100 letters, digits and `_ . : -`. */
+export const consumerNameSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'must be 1-100 letters, digits or _.:-'));
+
+/** Retry delays: `initialMs × multiplier^(attempt-1)`, at most `maxMs`, with jitter (half to all of it). */
+export interface BackoffOptions {
+  /** Delay before the second attempt, ms (default 1000). */
+  readonly initialMs?: number;
+  /** Growth per attempt (default 2). */
+  readonly multiplier?: number;
+  /** Longest delay, ms (default 1 hour). */
+  readonly maxMs?: number;
+}
+
+/** Options of `crm.events.consume`. Unknown options are refused with `VALIDATION`. */
+export interface ConsumerOptions {
+  /** Only events of these types reach the handler (default: every event). */
+  readonly types?: readonly (CrmEventName | string)[];
+  /**
+   * Partitions of the feed (a power of two from 1 to 256, default 8). Events of one record (subject)
+   * always fall in the same partition and one worker at a time holds a partition, so a record's events
+   * are handled in commit order while several processes share the partitions. Fixed when the consumer
+   * is first started.
+   */
+  readonly partitions?: number;
+  /** Where a new consumer starts: `'beginning'` (default), `'now'` (only events after its creation) or a position. */
+  readonly from?: 'beginning' | 'now' | number;
+  /** Events per pass over a partition (default 100). */
+  readonly batchSize?: number;
+  /** How long a worker holds a partition before others may take it over (default 30 s). */
+  readonly leaseMs?: number;
+  /** A handler call that takes longer fails (and is retried); its `signal` is aborted (default 10 s, < leaseMs). */
+  readonly handlerTimeoutMs?: number;
+  /** Attempts per event before it is parked as a dead letter (default 10). */
+  readonly maxAttempts?: number;
+  readonly backoff?: BackoffOptions;
+  /** Longest sleep between looks at the feed when nothing woke the worker (default 1000 ms). */
+  readonly pollMs?: number;
+  /** Partitions this process works on at the same time (default 1). */
+  readonly concurrency?: number;
+  /** Name of this worker in leases and status (default: random). */
+  readonly workerId?: string;
+  /** `false`: do not start in the background; call `drain()` (jobs, tests). Default true. */
+  readonly start?: boolean;
+  /** Called after each pass that committed (progress reporting, metrics). */
+  readonly onPass?: (report: PassReport) => void;
+}
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  /** 1 on the first try, then 2, 3… */
+  readonly attempt: number;
+  /** Aborted when the handler times out or the consumer stops: stop work then. */
+  readonly signal: AbortSignal;
+  readonly consumer: string;
+  readonly partition: number;
+  /** The lease this call runs under; a pass's work is acknowledged only if its lease still holds at commit. */
+  readonly lease: string;
+  /** The event was put back in line on purpose (a replay), though it may have been handled before. */
+  readonly replayed: boolean;
+}
+
+/**
+ * Thrown by a handler that cannot work now for a reason that is not the event's fault (its target is
+ * paused): the pass stops there without counting an attempt; the event stays where it was.
+ */
+export class DeferEvent extends Error {
+  override readonly name = 'DeferEvent';
+}
+
+/** A consumer's handler: resolve to acknowledge, throw (or reject) to have the event retried. */
+export type EventHandler = (event: CrmEvent, context: HandlerContext) => unknown;
+
+/** What one pass over a partition did; given to `onPass` after its commit. */
+export interface PassReport {
+  readonly consumer: string;
+  readonly partition: number;
+  readonly lease: string;
+  /** Checkpoint before and after the pass. */
+  readonly from: number;
+  readonly to: number;
+  /** Ids of events acknowledged by this pass (handled successfully now). */
+  readonly handled: readonly string[];
+  /** Ids of events that failed and were scheduled for a retry. */
+  readonly failed: readonly string[];
+  /** Ids of events parked (dead letters) by this pass. */
+  readonly parked: readonly string[];
+  /** Ids of events queued behind an earlier failing event of the same record. */
+  readonly queued: readonly string[];
+}
+
+const positiveInt = (max: number) => z.number().check(z.int(), z.gte(1), z.lte(max));
+
+export const backoffSchema = z.strictObject({
+  initialMs: z.optional(positiveInt(86_400_000)),
+  multiplier: z.optional(z.number().check(z.gte(1), z.lte(100))),
+  maxMs: z.optional(positiveInt(7 * 86_400_000)),
+});
+
+export const consumerOptionsSchema = z
+  .strictObject({
+    types: z.optional(eventTypesSchema),
+    partitions: z.optional(positiveInt(256).check(z.refine((n) => (n & (n - 1)) === 0, 'must be a power of two (1, 2, 4 … 256)'))),
+    from: z.optional(z.union([z.literal('beginning'), z.literal('now'), positionSchema])),
+    batchSize: z.optional(positiveInt(1000)),
+    leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
+    handlerTimeoutMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),
+    maxAttempts: z.optional(positiveInt(100)),
+    backoff: z.optional(backoffSchema),
+    pollMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),
+    concurrency: z.optional(positiveInt(64)),
+    workerId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,100}$/, 'must be 1-100 letters, digits or ._@:+-'))),
+    start: z.optional(z.boolean()),
+    onPass: z.optional(z.custom<(report: PassReport) => void>((v) => typeof v === 'function', 'must be a function')),
+  })
+  .check(
+    z.refine((o) => o.handlerTimeoutMs === undefined || o.handlerTimeoutMs < (o.leaseMs ?? 30_000), {
+      message: 'must be shorter than leaseMs (a handler must finish while its lease holds)',
+      path: ['handlerTimeoutMs'],
+    }),
+  );
+
+/** Options with defaults applied. */
+export interface ResolvedConsumer {
+  readonly name: string;
+  readonly group: string;
+  readonly types: readonly string[] | undefined;
+  readonly partitions: number;
+  readonly from: 'beginning' | 'now' | number;
+  readonly batchSize: number;
+  readonly leaseMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly backoff: Required<BackoffOptions>;
+  readonly pollMs: number;
+  readonly concurrency: number;
+  readonly workerId: string | undefined;
+}
+
+/** Applies defaults to validated options. */
+export function resolveConsumer(name: string, group: string, options: z.output<typeof consumerOptionsSchema>): ResolvedConsumer {
+  return {
+    name,
+    group,
+    types: options.types,
+    partitions: options.partitions ?? 8,
+    from: options.from ?? 'beginning',
+    batchSize: options.batchSize ?? 100,
+    leaseMs: options.leaseMs ?? 30_000,
+    handlerTimeoutMs: options.handlerTimeoutMs ?? Math.min(10_000, Math.floor((options.leaseMs ?? 30_000) / 3)),
+    maxAttempts: options.maxAttempts ?? 10,
+    backoff: { initialMs: options.backoff?.initialMs ?? 1000, multiplier: options.backoff?.multiplier ?? 2, maxMs: options.backoff?.maxMs ?? 3_600_000 },
+    pollMs: options.pollMs ?? 1000,
+    concurrency: options.concurrency ?? 1,
+    workerId: options.workerId,
+  };
+}
+
+/** The delay before attempt `attempt + 1`, with equal jitter drawn from `random` (0 ≤ random < 1). */
+export function backoffDelay(backoff: Required<BackoffOptions>, attempt: number, random: number): number {
+  const base = Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, attempt - 1));
+  return Math.round(base / 2 + (base / 2) * random);
+}

@@ -1,0 +1,263 @@
+import { CrmError } from '../errors/crm-error.js';
+import { without } from '../domain/records.js';
+import type { CrmEvent } from '../events/event-map.js';
+import type { Filter } from '../query/query-spec.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { backoffDelay, DeferEvent, type EventHandler, type PassReport, type ResolvedConsumer } from './consumer-options.js';
+import { backlogId, describeFailure, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
+import { readFeedPage } from './feed-read.js';
+
+/** Pending backlog entries a partition keeps before it stops reading new events (back-pressure). */
+const BACKLOG_LIMIT = 1000;
+
+/** What a runner asks a pass to do. */
+export interface PassRequest {
+  /** Which consumers may be claimed: one by name, or every unpaused one of a group. */
+  readonly claim: { readonly name: string } | { readonly group: string };
+  /** Settings of the claimed consumer (a group runner resolves them per consumer). */
+  settings(row: ConsumerRow): ResolvedConsumer | undefined;
+  /** The handler of the claimed consumer. */
+  handler(row: ConsumerRow): EventHandler | undefined;
+  readonly workerId: string;
+  /** Aborted when the runner stops: handlers see it through their signal. */
+  readonly stopping?: AbortSignal;
+}
+
+/** The outcome of one pass. */
+export interface PassOutcome {
+  /** A partition was claimed (false: all were leased by others or none exist). */
+  readonly claimed: boolean;
+  /** Events were handled, queued, retried or parked, or the checkpoint moved. */
+  readonly progressed: boolean;
+  /** The pass's commit found its lease taken over (its work will be redone by the new holder). */
+  readonly lostLease: boolean;
+  /** The earliest retry time left in the partition's backlog (epoch ms), if any. */
+  readonly nextRetryAt?: number;
+  readonly report?: PassReport;
+}
+
+const MAX_ERROR = 1000;
+/** The counter that orders claims (a round robin over free partitions, whatever the clock says). */
+const TURN_SEQUENCE = 'consumerTurn';
+
+/** Claims one free partition (lease free or expired), least recently run first, and leases it. */
+async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<ConsumerRow | undefined> {
+  return runWrite(ctx, async (op) => {
+    const free: Filter = { op: 'or', filters: [{ op: 'eq', field: 'leaseUntil', value: null }, { op: 'lt', field: 'leaseUntil', value: op.now }] };
+    const scope: Filter =
+      'name' in request.claim ? { op: 'eq', field: 'name', value: request.claim.name } : { op: 'and', filters: [{ op: 'eq', field: 'group', value: request.claim.group }, { op: 'eq', field: 'paused', value: false }] };
+    const [row] = (await op.tx.claim('consumer', op.tenantId, { filter: { op: 'and', filters: [scope, free] }, sort: [{ field: 'turn' }], limit: 1 })) as unknown as ConsumerRow[];
+    if (!row) return undefined;
+    const settings = request.settings(row);
+    if (!settings) return undefined;
+    const leased: ConsumerRow = {
+      ...row,
+      version: row.version + 1,
+      updatedAt: op.now,
+      turn: await op.tx.nextSequence(TURN_SEQUENCE, op.tenantId, 1),
+      leaseOwner: request.workerId,
+      leaseUntil: new Date(op.nowMs + settings.leaseMs).toISOString(),
+      leaseToken: ctx.newId('lease', op.nowMs),
+    };
+    await op.update('consumer', row, leased);
+    return leased;
+  });
+}
+
+/** Calls the handler with a timeout; resolves to the failure, or undefined on success. */
+async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, attempt: number, replayed: boolean, timeoutMs: number, stopping: AbortSignal | undefined): Promise<unknown> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(new CrmError('CLOSED', 'The consumer is stopping', { what: 'consumer' }));
+  if (stopping?.aborted) stop();
+  stopping?.addEventListener('abort', stop, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      // Real time, not the crm clock: a hung handler hangs in real time.
+      timer = setTimeout(() => {
+        const error = new Error(`the handler did not finish within ${timeoutMs} ms`);
+        error.name = 'TimeoutError';
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken!, replayed })), timeout]);
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('the handler failed');
+  } finally {
+    if (timer) clearTimeout(timer);
+    stopping?.removeEventListener('abort', stop);
+  }
+}
+
+/**
+ * Runs one pass: claims a partition, handles its due retries and then new events in position order,
+ * and commits the checkpoint, the backlog changes and the lease release in one transaction — only if
+ * the lease still holds, so work of a worker that lost its partition is never acknowledged.
+ *
+ * Per record (subject) order: while an event of a record waits for a retry, later events of that
+ * record queue behind it in the backlog; other records go on. An event that exhausts its attempts is
+ * parked and the record's next event goes on.
+ */
+export async function runPass(ctx: CrmContext, request: PassRequest): Promise<PassOutcome> {
+  const row = await claimPartition(ctx, request);
+  if (!row) return { claimed: false, progressed: false, lostLease: false };
+  const settings = request.settings(row)!;
+  const handler = request.handler(row);
+  const leaseUntil = Date.parse(row.leaseUntil!);
+  const nowMs = () => ctx.clock.now();
+  const timestamp = (ms: number) => new Date(ms).toISOString();
+
+  const { pending, page } = await runRead(ctx, async (op) => {
+    const { rows: pending } = await op.query<BacklogRow>('consumerBacklog', {
+      filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: row.name }, { op: 'eq', field: 'partition', value: row.partition }, { op: 'eq', field: 'status', value: 'pending' }] },
+      sort: [{ field: 'position' }],
+      limit: BACKLOG_LIMIT,
+    });
+    const full = pending.length >= BACKLOG_LIMIT;
+    const page = full ? undefined : await readFeedPage(op, row.position, settings.batchSize, { shards: shardsOf(row.partition, row.partitions), types: settings.types });
+    return { pending, page };
+  });
+
+  const inserts: BacklogRow[] = [];
+  const updates: { before: BacklogRow; after: BacklogRow }[] = [];
+  const deletes: BacklogRow[] = [];
+  const handled: string[] = [];
+  const failed: string[] = [];
+  const parked: string[] = [];
+  const queued: string[] = [];
+  let lastError: ConsumerError | undefined;
+  let stoppedEarly = false;
+  // Leave room for one more handler call inside the lease.
+  const timeLeft = () => leaseUntil - nowMs() > settings.handlerTimeoutMs + 50 && !request.stopping?.aborted;
+
+  const attempt = async (event: CrmEvent, attemptNo: number, replayed = false): Promise<unknown> => {
+    if (!handler) return new Error('no handler is registered for this consumer in this process');
+    return invoke(handler, event, row, attemptNo, replayed, settings.handlerTimeoutMs, request.stopping);
+  };
+  const failure = (error: unknown, eventId: string): ConsumerError => (lastError = { message: describeFailure(error).slice(0, MAX_ERROR), at: timestamp(nowMs()), eventId });
+
+  // 1. The backlog: per record, the first pending event is tried when due; on success the next follows.
+  const blocked = new Set<string>();
+  const bySubject = new Map<string, BacklogRow[]>();
+  for (const entry of pending) {
+    const list = bySubject.get(entry.subjectId);
+    if (list) list.push(entry);
+    else bySubject.set(entry.subjectId, [entry]);
+  }
+  let nextRetryAt: number | undefined;
+  for (const [subject, entries] of bySubject) {
+    blocked.add(subject);
+    for (const entry of entries) {
+      const due = Date.parse(entry.nextAttemptAt);
+      if (due > nowMs()) {
+        nextRetryAt = Math.min(nextRetryAt ?? due, due);
+        break;
+      }
+      if (!timeLeft()) {
+        stoppedEarly = true;
+        break;
+      }
+      const tries = entry.attempts + 1;
+      const error = await attempt(entry.event, tries, entry.replay === true);
+      if (error instanceof DeferEvent) {
+        stoppedEarly = true;
+        break;
+      }
+      if (error === undefined) {
+        deletes.push(entry);
+        handled.push(entry.eventId);
+        continue;
+      }
+      const now = nowMs();
+      const recorded = failure(error, entry.eventId);
+      if (tries >= settings.maxAttempts) {
+        updates.push({ before: entry, after: { ...entry, version: entry.version + 1, updatedAt: timestamp(now), status: 'parked', attempts: tries, lastError: recorded, parkedAt: timestamp(now) } });
+        parked.push(entry.eventId);
+        continue; // the record's next event goes on
+      }
+      const retryAt = now + backoffDelay(settings.backoff, tries, ctx.random.next());
+      nextRetryAt = Math.min(nextRetryAt ?? retryAt, retryAt);
+      updates.push({ before: entry, after: { ...entry, version: entry.version + 1, updatedAt: timestamp(now), attempts: tries, nextAttemptAt: timestamp(retryAt), lastError: recorded } });
+      failed.push(entry.eventId);
+      break;
+    }
+    if (!entries.some((e) => !deletes.includes(e) && !parked.includes(e.eventId))) blocked.delete(subject);
+    if (stoppedEarly) break;
+  }
+
+  // 2. New events in position order. The checkpoint advances over every event handled or queued.
+  let position = row.position;
+  if (page && !stoppedEarly) {
+    let complete = true;
+    for (const event of page.events) {
+      const now = nowMs();
+      const queue = (attempts: number, retryAt: number, error?: ConsumerError, status: BacklogRow['status'] = 'pending') =>
+        inserts.push({
+          id: backlogId(row.name, event.id), tenantId: row.tenantId, version: 1, createdAt: timestamp(now), updatedAt: timestamp(now),
+          consumer: row.name, partition: row.partition, subjectId: event.subjectId, eventId: event.id, position: event.position!,
+          status, attempts, nextAttemptAt: timestamp(retryAt), event,
+          ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: timestamp(now) } : {}),
+        });
+      if (blocked.has(event.subjectId)) {
+        queue(0, now);
+        queued.push(event.id);
+        position = event.position!;
+        continue;
+      }
+      if (!timeLeft()) {
+        complete = false;
+        break;
+      }
+      const error = await attempt(event, 1);
+      if (error instanceof DeferEvent) {
+        complete = false;
+        break;
+      }
+      if (error === undefined) handled.push(event.id);
+      else {
+        const recorded = failure(error, event.id);
+        if (settings.maxAttempts <= 1) {
+          queue(1, now, recorded, 'parked');
+          parked.push(event.id);
+        } else {
+          const retryAt = nowMs() + backoffDelay(settings.backoff, 1, ctx.random.next());
+          nextRetryAt = Math.min(nextRetryAt ?? retryAt, retryAt);
+          queue(1, retryAt, recorded);
+          failed.push(event.id);
+          blocked.add(event.subjectId);
+        }
+      }
+      position = event.position!;
+    }
+    if (complete) position = page.position;
+  }
+
+  // 3. Commit, if the lease still holds.
+  const progressed = position !== row.position || inserts.length + updates.length + deletes.length > 0;
+  const report: PassReport = { consumer: row.name, partition: row.partition, lease: row.leaseToken!, from: row.position, to: position, handled, failed, parked, queued };
+  const committed = await runWrite(ctx, async (op) => {
+    const current = await op.get<ConsumerRow>('consumer', row.id);
+    if (!current || current.leaseToken !== row.leaseToken) return false;
+    const released = without(current, 'leaseOwner', 'leaseUntil', 'leaseToken');
+    await op.update('consumer', current, {
+      ...released,
+      version: current.version + 1,
+      updatedAt: op.now,
+      position,
+      lastRunAt: op.now,
+      handled: current.handled + handled.length,
+      failures: current.failures + failed.length + parked.length,
+      parkedTotal: current.parkedTotal + parked.length,
+      ...(lastError ? { lastError } : current.lastError ? { lastError: current.lastError } : {}),
+    } as ConsumerRow);
+    if (inserts.length) await op.insertMany('consumerBacklog', inserts);
+    for (const { before, after } of updates) await op.update('consumerBacklog', before, after);
+    for (const entry of deletes) await op.remove('consumerBacklog', entry);
+    return true;
+  });
+  if (!committed) return { claimed: true, progressed: false, lostLease: true };
+  return { claimed: true, progressed, lostLease: false, ...(nextRetryAt !== undefined ? { nextRetryAt } : {}), report };
+}

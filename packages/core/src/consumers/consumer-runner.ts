@@ -1,0 +1,212 @@
+import { isCrmError } from '../errors/crm-error.js';
+import type { CancelTimer } from '../domain/clock.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead } from '../crm/operation.js';
+import type { Filter } from '../query/query-spec.js';
+import { consumerPartitions } from './consumer-rows.js';
+import type { PassReport } from './consumer-options.js';
+import { runPass, type PassOutcome, type PassRequest } from './consumer-pass.js';
+
+/** Lets timers and I/O run between passes (passes on memory storage resolve in microtasks only). */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/** What `drain()` did. */
+export interface DrainReport {
+  /** Passes that committed work. */
+  readonly passes: number;
+  readonly handled: number;
+  readonly failed: number;
+  readonly parked: number;
+  readonly queued: number;
+  /** The earliest retry still waiting in the backlog (ISO time), if any. */
+  readonly nextRetryAt?: string;
+  /** Some partitions were held by other workers: their events are theirs to handle (or will be, once a lease expires). */
+  readonly leasedElsewhere: boolean;
+}
+
+/** Runs passes of one request: in the background (`start`) or until caught up (`drain`). */
+export class ConsumerRunner {
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private timers = new Set<CancelTimer>();
+  private wakers = new Set<() => void>();
+  private stopWatching: (() => void) | undefined;
+  private controller = new AbortController();
+
+  constructor(
+    private readonly ctx: CrmContext,
+    private readonly request: Omit<PassRequest, 'stopping'>,
+    private readonly options: {
+      readonly concurrency: number;
+      readonly pollMs: number;
+      readonly onPass?: (report: PassReport) => void;
+      /** How many partitions the runner may claim: that many idle passes in a row mean nothing is left. */
+      readonly partitions: () => number | Promise<number>;
+    },
+  ) {}
+
+  get active(): boolean {
+    return this.running;
+  }
+
+  /** The consumer this runner works for, when it runs one by name. */
+  get consumerName(): string | undefined {
+    return 'name' in this.request.claim ? this.request.claim.name : undefined;
+  }
+
+  /** Starts `concurrency` loops; they wake on new events (local or from other processes) and every `pollMs`. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.controller = new AbortController();
+    this.stopWatching = this.ctx.storage.onChange((batch) => {
+      if (batch.resync || batch.changes.some((c) => c.entity === 'event' && c.tenantId === this.ctx.tenantId)) this.wakeAll();
+    });
+    for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  /** Stops the loops: handlers in flight see their signal aborted; resolves when the loops ended. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.controller.abort();
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
+    this.wakeAll();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  /**
+   * Runs passes until every partition was looked at without finding work (or all are leased by others),
+   * then resolves. Retries that are not due yet stay in the backlog (see `nextRetryAt`).
+   */
+  async drain(): Promise<DrainReport> {
+    const totals = { passes: 0, handled: 0, failed: 0, parked: 0, queued: 0 };
+    let idle = 0;
+    let nextRetryAt: number | undefined;
+    let leasedElsewhere = false;
+    if (!(await this.hasWork())) return { ...totals, leasedElsewhere };
+    const partitions = Math.max(1, await this.options.partitions());
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const outcome = await this.pass();
+      if (!outcome.claimed) {
+        leasedElsewhere = true;
+        break;
+      }
+      if (outcome.nextRetryAt !== undefined) nextRetryAt = Math.min(nextRetryAt ?? outcome.nextRetryAt, outcome.nextRetryAt);
+      if (outcome.report && outcome.progressed) {
+        totals.passes++;
+        totals.handled += outcome.report.handled.length;
+        totals.failed += outcome.report.failed.length;
+        totals.parked += outcome.report.parked.length;
+        totals.queued += outcome.report.queued.length;
+      }
+      idle = outcome.progressed ? 0 : idle + 1;
+      if (idle >= partitions) break;
+    }
+    return { ...totals, leasedElsewhere, ...(nextRetryAt !== undefined ? { nextRetryAt: new Date(nextRetryAt).toISOString() } : {}) };
+  }
+
+  /**
+   * One read instead of a round of passes when nothing is to do: no event of the consumer's types
+   * after its lowest checkpoint and no retry due. (Only for a runner of one named consumer.)
+   */
+  private async hasWork(): Promise<boolean> {
+    const name = this.consumerName;
+    if (name === undefined) return true;
+    return runRead(this.ctx, async (op) => {
+      const rows = await consumerPartitions(op, name);
+      if (rows.length === 0) return false;
+      const from = Math.min(...rows.map((r) => r.position));
+      const types = rows[0]!.types;
+      const filters: Filter[] = [{ op: 'gt', field: 'position', value: from }];
+      if (types) filters.push({ op: 'in', field: 'type', values: types });
+      const { rows: next } = await op.query('event', { filter: { op: 'and', filters }, limit: 1 });
+      if (next.length) return true;
+      const { rows: due } = await op.query('consumerBacklog', {
+        filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: 'pending' }, { op: 'lte', field: 'nextAttemptAt', value: op.now }] },
+        limit: 1,
+      });
+      return due.length > 0;
+    });
+  }
+
+  private async pass(): Promise<PassOutcome> {
+    const outcome = await runPass(this.ctx, { ...this.request, stopping: this.controller.signal });
+    if (outcome.report && outcome.progressed) {
+      try {
+        this.options.onPass?.(outcome.report);
+      } catch (error) {
+        this.ctx.logger.error('crmkit: an onPass callback threw', { error });
+      }
+    }
+    return outcome;
+  }
+
+  /** Wakes sleeping loops now (new work was queued in this process). */
+  wake(): void {
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let cancel: CancelTimer | undefined = undefined;
+      const done = () => {
+        if (cancel) {
+          cancel();
+          this.timers.delete(cancel);
+        }
+        this.wakers.delete(done);
+        resolve();
+      };
+      cancel = this.ctx.clock.setTimer(done, ms);
+      this.timers.add(cancel);
+      this.wakers.add(done);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let idle = 0;
+    let failures = 0;
+    let partitions = 1;
+    while (this.running) {
+      try {
+        if (idle === 0) partitions = Math.max(1, await this.options.partitions());
+        const outcome = await this.pass();
+        failures = 0;
+        if (outcome.claimed && outcome.progressed) {
+          idle = 0;
+          await yieldToEventLoop();
+          continue;
+        }
+        idle++;
+        // Keep looking while partitions remain unchecked; then sleep until woken, a retry is due, or pollMs.
+        if (outcome.claimed && idle < partitions) continue;
+        idle = 0;
+        const untilRetry = outcome.nextRetryAt === undefined ? Infinity : Math.max(0, outcome.nextRetryAt - this.ctx.clock.now());
+        await this.sleep(Math.min(this.options.pollMs, untilRetry));
+        // Woken or polled: a cheap look before another round of passes.
+        while (this.running && !(await this.hasWork())) await this.sleep(this.options.pollMs);
+      } catch (error) {
+        if (isCrmError(error, 'CLOSED')) {
+          this.running = false;
+          return;
+        }
+        // Storage trouble (a lost connection, a busy database): back off, keep the loop alive.
+        failures++;
+        this.ctx.logger.error('crmkit: a consumer pass failed; retrying', { error });
+        await this.sleep(Math.min(30_000, this.options.pollMs * 2 ** Math.min(failures, 5)));
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { CrmEvent } from '../events/event-map.js';
+import type { Filter } from '../query/query-spec.js';
+import type { Operation } from '../crm/operation.js';
+import { consumerPartitions, shardsOf, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
+import { feedHead } from './feed-read.js';
+
+/** One partition of a consumer as `status` reports it. */
+export interface PartitionStatus {
+  readonly partition: number;
+  /** Checkpoint: events up to here are handled, queued for retry or parked. */
+  readonly position: number;
+  /** Events of this partition after the checkpoint (for the consumer's types). */
+  readonly lag: number;
+  /** Who holds the partition now, until when (absent: free). */
+  readonly leaseOwner?: string;
+  readonly leaseUntil?: string;
+  readonly lastRunAt?: string;
+}
+
+/** Progress and health of a consumer. */
+export interface ConsumerStatus {
+  readonly name: string;
+  readonly group: string;
+  readonly types?: readonly string[];
+  readonly paused: boolean;
+  /** The feed's newest position. */
+  readonly head: number;
+  /** The lowest checkpoint of its partitions. */
+  readonly position: number;
+  /** Events not yet handled: the sum of the partitions' lag. */
+  readonly lag: number;
+  /** How long the oldest unhandled event has waited, ms (0 when caught up). */
+  readonly lagMs: number;
+  /** Events waiting for a retry (or behind one of their record), and parked dead letters. */
+  readonly pending: number;
+  readonly parked: number;
+  /** Totals over the consumer's life. */
+  readonly handled: number;
+  readonly failures: number;
+  readonly lastError?: ConsumerError;
+  readonly partitions: readonly PartitionStatus[];
+}
+
+/** Reads a consumer's status, or undefined when it does not exist. */
+export async function readConsumerStatus(op: Operation, name: string): Promise<ConsumerStatus | undefined> {
+  const rows = await consumerPartitions(op, name);
+  if (rows.length === 0) return undefined;
+  const head = await feedHead(op);
+  const partitions: PartitionStatus[] = [];
+  let oldest: string | undefined;
+  for (const row of rows) {
+    const filters: Filter[] = [{ op: 'gt', field: 'position', value: row.position }];
+    const shards = shardsOf(row.partition, row.partitions);
+    if (shards) filters.push({ op: 'in', field: 'shard', values: shards });
+    if (row.types) filters.push({ op: 'in', field: 'type', values: row.types });
+    const filter: Filter = { op: 'and', filters };
+    const [counted] = await op.tx.aggregate('event', op.tenantId, { filter, metrics: { n: { fn: 'count' } } });
+    const lag = Number(counted?.values.n ?? 0);
+    if (lag > 0) {
+      const { rows: first } = await op.query<CrmEvent>('event', { filter, sort: [{ field: 'position' }], limit: 1 });
+      const at = first[0]?.at;
+      if (at && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    partitions.push({
+      partition: row.partition,
+      position: row.position,
+      lag,
+      ...(row.leaseOwner && row.leaseUntil && row.leaseUntil > op.now ? { leaseOwner: row.leaseOwner, leaseUntil: row.leaseUntil } : {}),
+      ...(row.lastRunAt ? { lastRunAt: row.lastRunAt } : {}),
+    });
+  }
+  const count = async (status: string) => {
+    const [counted] = await op.tx.aggregate('consumerBacklog', op.tenantId, {
+      filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: status }] },
+      metrics: { n: { fn: 'count' } },
+    });
+    return Number(counted?.values.n ?? 0);
+  };
+  const first = rows[0]!;
+  const lastError = rows.map((r) => r.lastError).filter((e): e is ConsumerError => !!e).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
+  return {
+    name,
+    group: first.group,
+    ...(first.types ? { types: first.types } : {}),
+    paused: first.paused,
+    head,
+    position: Math.min(...rows.map((r: ConsumerRow) => r.position)),
+    lag: partitions.reduce((sum, p) => sum + p.lag, 0),
+    lagMs: oldest === undefined ? 0 : Math.max(0, op.nowMs - Date.parse(oldest)),
+    pending: await count('pending'),
+    parked: await count('parked'),
+    handled: rows.reduce((sum, r) => sum + r.handled, 0),
+    failures: rows.reduce((sum, r) => sum + r.failures, 0),
+    ...(lastError ? { lastError } : {}),
+    partitions,
+  };
+}

@@ -1,0 +1,38 @@
+import type { CrmContext } from '../crm/context.js';
+import { runWrite } from '../crm/operation.js';
+import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
+import { deepEqual, reviseRecord } from '../domain/records.js';
+import type { RecordBase } from '../schema/record.js';
+import { identityOptions } from './identity-cache.js';
+
+/** What a reindex changed, per entity: records whose search keys were rewritten. */
+export interface ReindexReport {
+  readonly lead: number;
+  readonly contact: number;
+  readonly company: number;
+}
+
+/**
+ * Recomputes the search keys of every lead, contact and company with the tenant's identity options,
+ * a page per transaction; records whose keys did not change are not written.
+ */
+export async function reindexSearchKeys(ctx: CrmContext, pageSize: number): Promise<ReindexReport> {
+  const report = { lead: 0, contact: 0, company: 0 };
+  for (const entity of ['lead', 'contact', 'company'] as const) {
+    let after: string | undefined;
+    do {
+      after = await runWrite(ctx, async (op) => {
+        const identity = await identityOptions(op);
+        const page = await op.query<RecordBase & { searchKeys: readonly string[] }>(entity, { sort: [{ field: 'id' }], limit: pageSize, ...(after ? { after } : {}) });
+        for (const record of page.rows) {
+          const keys = duplicateKeys(record as DuplicateProbe, entity === 'company' ? 'company' : 'person', identity);
+          if (deepEqual(keys, record.searchKeys)) continue;
+          await op.update(entity, record, reviseRecord(record, op.now, (d) => void (d.searchKeys = keys)));
+          report[entity]++;
+        }
+        return page.nextCursor;
+      });
+    } while (after);
+  }
+  return report;
+}

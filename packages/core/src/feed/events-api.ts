@@ -1,0 +1,232 @@
+import * as z from 'zod/mini';
+import { notFound, validationError } from '../errors/crm-error.js';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import { LIMITS, timestampInputSchema } from '../schema/primitives.js';
+import type { CrmContext } from '../crm/context.js';
+import type { Page } from '../crm/list-options.js';
+import { runRead } from '../crm/operation.js';
+import { parseInput } from '../crm/parse-input.js';
+import { discardParked, listBacklog, pruneFeed, removeConsumer, replayParked, type PruneReport } from '../consumers/backlog.js';
+import { consumerNameSchema, consumerOptionsSchema, resolveConsumer, type ConsumerOptions, type EventHandler } from '../consumers/consumer-options.js';
+import { ensureConsumer, type BacklogRow, type ConsumerError } from '../consumers/consumer-rows.js';
+import { ConsumerRunner, type DrainReport } from '../consumers/consumer-runner.js';
+import { readConsumerStatus, type ConsumerStatus } from '../consumers/consumer-status.js';
+import { eventTypesSchema, feedHead, positionSchema, readFeedPage, type FeedPage } from '../consumers/feed-read.js';
+
+/** Options of `crm.events.read`. */
+export interface ReadFeedOptions {
+  /** The checkpoint: events with a larger position (default 0, the beginning). */
+  readonly after?: number;
+  /** Page size, 1–1000 (default 100). */
+  readonly limit?: number;
+  /** Only these event types. */
+  readonly types?: readonly (CrmEventName | string)[];
+}
+
+/** A running consumer of the feed, returned by `crm.events.consume`. */
+export interface Consumer {
+  readonly name: string;
+  /** True while it works in the background. */
+  readonly running: boolean;
+  /** Handles everything available now (in this process), then resolves: for jobs, scripts and tests. */
+  drain(): Promise<DrainReport>;
+  /** Stops the background work; a handler in flight sees its signal aborted. */
+  stop(): Promise<void>;
+  /** Progress and lag. */
+  status(): Promise<ConsumerStatus>;
+}
+
+/** A parked event (dead letter) of a consumer. */
+export interface ParkedEvent {
+  readonly event: CrmEvent;
+  readonly attempts: number;
+  readonly lastError?: ConsumerError;
+  readonly parkedAt: string;
+}
+
+/**
+ * The change feed of a tenant and its durable consumers: `crm.events` (the `events()` feature).
+ * Every event recorded by any process gets a position in commit order; readers and consumers
+ * continue from a checkpoint.
+ */
+export interface EventsApi {
+  /**
+   * Reads a page of the feed after a checkpoint, in commit order.
+   *
+   * @param options `after` (checkpoint, default 0), `limit` (1–1000, default 100), `types`.
+   * @returns The events, the checkpoint to continue from (`position`), the head, `hasMore`, `prunedThrough`.
+   * @throws CrmError `VALIDATION` for unknown options, a negative or fractional `after`, a bad limit or type.
+   * @example
+   * let checkpoint = 0;
+   * const page = await crm.events.read({ after: checkpoint, limit: 500 });
+   * for (const event of page.events) handle(event);
+   * checkpoint = page.position;
+   */
+  read(options?: ReadFeedOptions): Promise<FeedPage>;
+  /** The newest position of the feed (0 when empty). */
+  head(): Promise<number>;
+  /**
+   * Starts (or joins) a durable consumer: its checkpoints live in the database, so it resumes where it
+   * stopped, and every process that runs the same name shares its partitions (one holder each, under
+   * a lease). Delivery is at least once: a handler must be idempotent, keyed by `event.id`. A handler
+   * that throws or times out is retried with exponential backoff and jitter; after `maxAttempts` the
+   * event is parked (see `parked`). Later events of the same record wait behind a retried one; other
+   * records never do.
+   *
+   * @param name 1–100 letters, digits and `_ . : -`; the same name in several processes is one consumer.
+   * @param handler Called once per event (more after a crash or a retry); resolve to acknowledge.
+   * @param options Types, partitions, batch size, lease, timeouts, attempts, backoff… (see `ConsumerOptions`).
+   * @returns The consumer, already running unless `start: false`.
+   * @throws CrmError `VALIDATION` for a bad name, unknown or invalid options, a handler that is not a
+   *   function, or a partition count that differs from the stored consumer's.
+   * @example
+   * const mailer = await crm.events.consume('mailer', async (event) => {
+   *   if (event.type === 'deal.won') await sendThanks(event.data, { idempotencyKey: event.id });
+   * }, { types: ['deal.won'] });
+   * await mailer.stop();
+   */
+  consume(name: string, handler: EventHandler, options?: ConsumerOptions): Promise<Consumer>;
+  /**
+   * Progress of a consumer: checkpoints, lag (events and ms), leases, pending retries, parked events.
+   *
+   * @throws CrmError `NOT_FOUND` when no consumer has this name.
+   */
+  status(name: string): Promise<ConsumerStatus>;
+  /** Every consumer of the tenant (also webhook endpoints' and the scheduler's), with its status. */
+  consumers(): Promise<ConsumerStatus[]>;
+  /** The parked events (dead letters) of a consumer, oldest first. */
+  parked(name: string, options?: { readonly limit?: number; readonly cursor?: string }): Promise<Page<ParkedEvent>>;
+  /**
+   * Puts parked events back in line (attempts reset, due now).
+   *
+   * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer.
+   */
+  replay(name: string, eventIds: readonly string[]): Promise<number>;
+  /** Deletes parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
+  discard(name: string, eventIds: readonly string[]): Promise<number>;
+  /** Removes a consumer with its checkpoints and backlog; returns whether it existed. */
+  remove(name: string): Promise<boolean>;
+  /**
+   * Deletes events every consumer is done with (positions up to the slowest checkpoint), for retention.
+   * Deleted events leave the timeline too: prune by `types` (high-volume notices) or `before` a date.
+   *
+   * @throws CrmError `VALIDATION` for unknown options.
+   */
+  prune(options?: { readonly through?: number; readonly types?: readonly string[]; readonly before?: string }): Promise<PruneReport>;
+}
+
+const readOptionsSchema = z.strictObject({
+  after: z.optional(positionSchema),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  types: z.optional(eventTypesSchema),
+});
+
+const pageOptionsSchema = z.strictObject({
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  cursor: z.optional(z.string().check(z.maxLength(4096))),
+});
+
+const idsSchema = z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(LIMITS.ids));
+
+const pruneSchema = z.strictObject({
+  through: z.optional(positionSchema),
+  types: z.optional(eventTypesSchema),
+  before: z.optional(timestampInputSchema),
+});
+
+/** Consumers started through one crm: stopped by `crm.close()`. */
+export type ConsumerRegistry = Set<ConsumerRunner>;
+
+/** Builds `crm.events` for a context. */
+export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): EventsApi {
+  const name = (value: unknown, context: string) => parseInput(consumerNameSchema, value, context);
+  const status = async (consumer: string): Promise<ConsumerStatus> => {
+    const found = await runRead(ctx, (op) => readConsumerStatus(op, consumer));
+    if (!found) throw notFound('consumer', consumer);
+    return found;
+  };
+  return {
+    async read(options = {}) {
+      const parsed = parseInput(readOptionsSchema, options, 'events.read');
+      return runRead(ctx, (op) => readFeedPage(op, parsed.after ?? 0, parsed.limit ?? 100, parsed.types ? { types: parsed.types } : {}));
+    },
+
+    head: () => runRead(ctx, (op) => feedHead(op)),
+
+    async consume(consumerName, handler, options = {}) {
+      const checked = name(consumerName, 'events.consume');
+      if (typeof handler !== 'function') throw validationError('events.consume', [{ path: ['handler'], code: 'invalid_type', message: 'must be a function' }]);
+      const { onPass, ...plain } = (options ?? {}) as ConsumerOptions;
+      if (onPass !== undefined && typeof onPass !== 'function') throw validationError('events.consume', [{ path: ['options', 'onPass'], code: 'invalid_type', message: 'must be a function' }]);
+      const parsed = parseInput(consumerOptionsSchema, plain, 'events.consume');
+      const config = resolveConsumer(checked, 'app', parsed);
+      ctx.assertOpen();
+      await ensureConsumer(ctx, config);
+      const runner = new ConsumerRunner(
+        ctx,
+        { claim: { name: checked }, settings: () => config, handler: () => handler, workerId: config.workerId ?? ctx.newId('worker', ctx.clock.now()) },
+        { concurrency: config.concurrency, pollMs: config.pollMs, partitions: () => config.partitions, ...(onPass ? { onPass } : {}) },
+      );
+      registry.add(runner);
+      if (parsed.start !== false) runner.start();
+      return {
+        name: checked,
+        get running() {
+          return runner.active;
+        },
+        drain: () => {
+          ctx.assertOpen();
+          return runner.drain();
+        },
+        stop: async () => {
+          await runner.stop();
+          registry.delete(runner);
+        },
+        status: () => status(checked),
+      };
+    },
+
+    status: (consumer) => status(name(consumer, 'events.status')),
+
+    async consumers() {
+      return runRead(ctx, async (op) => {
+        const { rows } = await op.query<{ name: string } & BacklogRow>('consumer', { filter: { op: 'eq', field: 'partition', value: 0 }, sort: [{ field: 'name' }], limit: 1000 });
+        const out: ConsumerStatus[] = [];
+        for (const row of rows) {
+          const found = await readConsumerStatus(op, row.name);
+          if (found) out.push(found);
+        }
+        return out;
+      });
+    },
+
+    async parked(consumer, options = {}) {
+      const checked = name(consumer, 'events.parked');
+      const parsed = parseInput(pageOptionsSchema, options, 'events.parked');
+      const page = await listBacklog(ctx, checked, 'parked', parsed.limit ?? 50, parsed.cursor);
+      return {
+        items: page.items.map((row) => ({ event: row.event, attempts: row.attempts, ...(row.lastError ? { lastError: row.lastError } : {}), parkedAt: row.parkedAt ?? row.updatedAt })),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      };
+    },
+
+    replay: (consumer, ids) => replayParked(ctx, name(consumer, 'events.replay'), parseInput(idsSchema, ids, 'events.replay')),
+    discard: (consumer, ids) => discardParked(ctx, name(consumer, 'events.discard'), parseInput(idsSchema, ids, 'events.discard')),
+
+    async remove(consumer) {
+      const checked = name(consumer, 'events.remove');
+      for (const runner of registry) {
+        if (runner.consumerName === checked) {
+          await runner.stop();
+          registry.delete(runner);
+        }
+      }
+      return removeConsumer(ctx, checked);
+    },
+
+    async prune(options = {}) {
+      const parsed = parseInput(pruneSchema, options, 'events.prune');
+      return pruneFeed(ctx, parsed);
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { isCrmError } from '../errors/crm-error.js';
+import { without } from '../domain/records.js';
+import type { CrmEvent } from '../events/event-map.js';
+import type { RecordBase } from '../schema/record.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { DeferEvent, type EventHandler } from '../consumers/consumer-options.js';
+import { describeFailure, reconfigurePartitions } from '../consumers/consumer-rows.js';
+import { signPayload } from './signing.js';
+import type { ResolvedWebhooks, WebhookFetch } from './webhook-options.js';
+
+/** A webhook endpoint as the API shows it (secrets are read with `crm.webhooks.secret`). */
+export interface WebhookEndpoint extends RecordBase {
+  readonly url: string;
+  /** Only these event types are sent (absent: every event). */
+  readonly types?: readonly string[];
+  readonly description?: string;
+  readonly status: 'enabled' | 'disabled';
+  /** Why and when it was disabled (automatically after persistent failure, or by `update`). */
+  readonly disabledReason?: string;
+  readonly disabledAt?: string;
+  /** Failed attempts since the last success, and when that run of failures began. */
+  readonly consecutiveFailures: number;
+  readonly failingSince?: string;
+  readonly lastSuccessAt?: string;
+}
+
+/** A signing secret; while a rotation lasts the previous one signs too, until `expiresAt`. */
+export interface EndpointSecret {
+  readonly secret: string;
+  readonly expiresAt?: string;
+}
+
+/** The stored endpoint. */
+export interface StoredEndpoint extends WebhookEndpoint {
+  readonly secrets: readonly EndpointSecret[];
+}
+
+/** One HTTP attempt of a delivery: the delivery log. */
+export interface WebhookAttempt extends RecordBase {
+  readonly endpointId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  /** 1 for the first try of this event to this endpoint, then 2, 3… (a replay starts again at 1). */
+  readonly attempt: number;
+  readonly status: 'succeeded' | 'failed';
+  readonly at: string;
+  readonly httpStatus?: number;
+  /** What went wrong: a status, a timeout, a network error. */
+  readonly error?: string;
+  readonly durationMs: number;
+  /** The start of the response body (at most 1000 characters). */
+  readonly response?: string;
+  readonly replayed?: boolean;
+}
+
+export const endpointConsumer = (endpointId: string) => `webhook:${endpointId}`;
+export const endpointOfConsumer = (consumer: string) => consumer.slice('webhook:'.length);
+
+/** The JSON body of a delivery: Standard Webhooks' `type`, `timestamp`, `data`, plus where the event sits in the feed. */
+export function webhookBody(event: CrmEvent): string {
+  return JSON.stringify({
+    type: event.type,
+    timestamp: event.at,
+    data: event.data,
+    event: {
+      id: event.id,
+      position: event.position,
+      tenantId: event.tenantId,
+      subjectType: event.subjectType,
+      subjectId: event.subjectId,
+      ...(event.actorId ? { actorId: event.actorId } : {}),
+    },
+  });
+}
+
+/** The secrets that sign now: the current one and any previous one whose grace period lasts. */
+export function activeSecrets(endpoint: StoredEndpoint, nowMs: number): string[] {
+  return endpoint.secrets.filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > nowMs).map((s) => s.secret);
+}
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly httpStatus?: number;
+  readonly error?: string;
+  readonly response?: string;
+  readonly durationMs: number;
+}
+
+/** POSTs one delivery with a timeout (also aborted when the consumer stops). Never throws. */
+async function post(fetcher: WebhookFetch, url: string, headers: Record<string, string>, body: string, timeoutMs: number, stopping: AbortSignal): Promise<Outcome> {
+  const started = Date.now();
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  stopping.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
+  try {
+    const response = await fetcher(url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'manual' });
+    let text = '';
+    try {
+      text = (await response.text()).slice(0, 1000);
+    } catch {
+      // The body is only logged.
+    }
+    const ok = response.status >= 200 && response.status < 300;
+    return { ok, httpStatus: response.status, ...(ok ? {} : { error: `HTTP ${response.status}` }), ...(text ? { response: text } : {}), durationMs: Date.now() - started };
+  } catch (error) {
+    const timedOut = controller.signal.aborted && !stopping.aborted;
+    return { ok: false, error: timedOut ? `timed out after ${timeoutMs} ms` : describeFailure(error), durationMs: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+    stopping.removeEventListener('abort', abort);
+  }
+}
+
+/** Thrown to have the consumer retry the event with backoff (and park it in the end). */
+class DeliveryFailed extends Error {
+  override readonly name = 'DeliveryFailed';
+}
+
+/**
+ * The consumer handler of one endpoint: skip events already acknowledged (a success is in the log,
+ * unless this is a replay), sign and POST, then record the attempt and the endpoint's failure count in
+ * one transaction — disabling the endpoint after persistent failure. A failure throws, so the consumer
+ * retries with backoff and parks the event after `maxAttempts`.
+ */
+export function deliveryHandler(ctx: CrmContext, settings: ResolvedWebhooks, endpointId: string): EventHandler {
+  return async (event, context) => {
+    const fetcher = settings.fetch ?? (globalThis as { fetch?: WebhookFetch }).fetch;
+    if (!fetcher) throw new DeliveryFailed('no fetch: pass webhooks({ fetch })');
+    const { endpoint, acknowledged } = await runRead(ctx, async (op) => {
+      const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
+      const { rows } = context.replayed
+        ? { rows: [] }
+        : await op.query('webhookAttempt', {
+            filter: { op: 'and', filters: [{ op: 'eq', field: 'eventId', value: event.id }, { op: 'eq', field: 'endpointId', value: endpointId }, { op: 'eq', field: 'status', value: 'succeeded' }] },
+            limit: 1,
+          });
+      return { endpoint, acknowledged: rows.length > 0 };
+    });
+    if (!endpoint) return; // removed: nothing to deliver to
+    // Disabled meanwhile: not this event's fault; it waits (no attempt counted) until the endpoint is enabled.
+    if (endpoint.status !== 'enabled') throw new DeferEvent('the endpoint is disabled');
+    if (acknowledged) return; // delivered and recorded before (a redelivery after a crash)
+    if (endpoint.types && !endpoint.types.includes(event.type)) return;
+
+    const body = webhookBody(event);
+    const timestamp = Math.floor(ctx.clock.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'crmkit-webhooks',
+      'webhook-id': event.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': await signPayload(activeSecrets(endpoint, ctx.clock.now()), event.id, timestamp, body),
+    };
+    const outcome = await post(fetcher, endpoint.url, headers, body, settings.timeoutMs, context.signal);
+    await recordAttempt(ctx, settings, endpointId, event, context.attempt, context.replayed, outcome);
+    if (!outcome.ok) throw new DeliveryFailed(outcome.error ?? 'delivery failed');
+  };
+}
+
+/** Writes the attempt and updates the endpoint's failure count; retried when partitions race on the endpoint row. */
+async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpointId: string, event: CrmEvent, attempt: number, replayed: boolean, outcome: Outcome): Promise<void> {
+  for (let round = 0; ; round++) {
+    try {
+      await runWrite(ctx, async (op) => {
+        const record: WebhookAttempt = {
+          id: op.newId('webhookAttempt'), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
+          endpointId, eventId: event.id, eventType: event.type, attempt, status: outcome.ok ? 'succeeded' : 'failed', at: op.now,
+          durationMs: outcome.durationMs,
+          ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
+          ...(outcome.error ? { error: outcome.error } : {}),
+          ...(outcome.response ? { response: outcome.response } : {}),
+          ...(replayed ? { replayed } : {}),
+        };
+        await op.insert('webhookAttempt', record);
+        const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
+        if (!endpoint) return;
+        let next: StoredEndpoint;
+        if (outcome.ok) {
+          next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, version: endpoint.version + 1, updatedAt: op.now };
+        } else {
+          const failingSince = endpoint.failingSince ?? op.now;
+          const failures = endpoint.consecutiveFailures + 1;
+          const persistent = failures >= settings.disableAfter.failures && op.nowMs - Date.parse(failingSince) >= settings.disableAfter.ms;
+          next = { ...endpoint, consecutiveFailures: failures, failingSince, version: endpoint.version + 1, updatedAt: op.now };
+          if (persistent && endpoint.status === 'enabled') {
+            const reason = `${failures} failed attempts in a row since ${failingSince} (last: ${outcome.error ?? 'failed'})`;
+            next = { ...next, status: 'disabled', disabledReason: reason, disabledAt: op.now };
+            await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: true });
+            op.record('webhook.disabled', { type: 'webhookEndpoint', id: endpointId }, { url: endpoint.url, reason, failures });
+          }
+        }
+        await op.update('webhookEndpoint', endpoint, next);
+      });
+      return;
+    } catch (error) {
+      if (round < 5 && isCrmError(error, 'CONFLICT')) continue;
+      throw error;
+    }
+  }
+}

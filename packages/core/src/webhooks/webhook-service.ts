@@ -1,0 +1,258 @@
+import * as z from 'zod/mini';
+import { without } from '../domain/records.js';
+import { notFound, validationError } from '../errors/crm-error.js';
+import type { CrmEvent } from '../events/event-map.js';
+import { LIMITS } from '../schema/primitives.js';
+import type { CrmContext } from '../crm/context.js';
+import type { Page } from '../crm/list-options.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import { removeConsumer } from '../consumers/backlog.js';
+import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-options.js';
+import { backlogId, newPartitionRows, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
+import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
+import { readConsumerStatus, type ConsumerStatus } from '../consumers/consumer-status.js';
+import { feedHead } from '../consumers/feed-read.js';
+import { generateSecret } from './signing.js';
+import { endpointConsumer, type StoredEndpoint, type WebhookAttempt, type WebhookEndpoint } from './webhook-delivery.js';
+import { endpointInputSchema, endpointUpdateSchema, rotateSchema, urlProblem, type ResolvedWebhooks, type WebhookEndpointInput, type WebhookEndpointUpdate } from './webhook-options.js';
+
+/** An endpoint together with its new secret (from `create` and `rotateSecret`). */
+export type WebhookEndpointWithSecret = WebhookEndpoint & { readonly secret: string };
+
+/**
+ * Webhook endpoints of a tenant and their deliveries: `crm.webhooks` (the `webhooks()` feature).
+ * Events are POSTed as JSON signed per Standard Webhooks; each endpoint is a durable consumer of the
+ * change feed, so deliveries survive restarts and are shared by every process that runs `start()`.
+ */
+export interface WebhookService {
+  /**
+   * Adds an endpoint; it receives events committed from now on.
+   *
+   * @param input `url` (https, or http on localhost), optional `types`, `description`, `secret`, `enabled`.
+   * @returns The endpoint and its signing secret (`whsec_…`; generated when not given).
+   * @throws CrmError `VALIDATION` for an invalid URL, unknown types format, a secret shorter than 24 bytes, unknown fields.
+   * @example
+   * const { id, secret } = await crm.webhooks.create({ url: 'https://example.com/hooks', types: ['deal.won'] });
+   */
+  create(input: WebhookEndpointInput): Promise<WebhookEndpointWithSecret>;
+  /** @throws CrmError `NOT_FOUND` */
+  get(id: string): Promise<WebhookEndpoint>;
+  list(): Promise<WebhookEndpoint[]>;
+  /**
+   * Changes URL, types, description or enabled state. Enabling resets the failure count; a disabled
+   * endpoint keeps its checkpoint, so it receives what happened meanwhile once enabled.
+   *
+   * @throws CrmError `VALIDATION`, `NOT_FOUND`, `CONFLICT` (stale `version`).
+   */
+  update(id: string, input: WebhookEndpointUpdate): Promise<WebhookEndpoint>;
+  /** Turns a (possibly automatically) disabled endpoint back on. @throws CrmError `NOT_FOUND` */
+  enable(id: string): Promise<WebhookEndpoint>;
+  /** Removes an endpoint and its pending deliveries (the delivery log stays). @throws CrmError `NOT_FOUND` */
+  remove(id: string): Promise<void>;
+  /** The current signing secret. @throws CrmError `NOT_FOUND` */
+  secret(id: string): Promise<string>;
+  /**
+   * Starts signing with a new secret; the previous one also signs for `keepPreviousForMs` (default
+   * 24 h), so receivers can switch over without rejecting deliveries (several `v1,` signatures).
+   *
+   * @throws CrmError `VALIDATION` (bad secret), `NOT_FOUND`.
+   */
+  rotateSecret(id: string, options?: { readonly secret?: string; readonly keepPreviousForMs?: number }): Promise<WebhookEndpointWithSecret>;
+  /** The delivery log of an endpoint, newest first (optionally of one event). */
+  deliveries(id: string, options?: { readonly eventId?: string; readonly limit?: number; readonly cursor?: string }): Promise<Page<WebhookAttempt>>;
+  /**
+   * Sends an event to an endpoint again now, even if it was delivered (a replay; parked deliveries
+   * too). Returns when it is queued; the delivery itself runs like any other.
+   *
+   * @throws CrmError `NOT_FOUND` for an unknown endpoint or an event no longer in the feed.
+   */
+  replay(id: string, eventId: string): Promise<void>;
+  /** Delivery progress of an endpoint: lag, pending retries, parked deliveries. */
+  status(id: string): Promise<ConsumerStatus>;
+  /** Delivers in the background from this process (any number of processes may run it). */
+  start(): void;
+  /** Stops background delivery; requests in flight are aborted and retried later. */
+  stop(): Promise<void>;
+  /** Delivers everything due now from this process, then resolves (jobs, tests). */
+  drain(): Promise<DrainReport>;
+}
+
+const pageSchema = z.strictObject({
+  eventId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.listLimit))),
+  cursor: z.optional(z.string().check(z.maxLength(4096))),
+});
+
+const publicView = (stored: StoredEndpoint): WebhookEndpoint => without(stored, 'secrets');
+
+function checkUrl(url: string, settings: ResolvedWebhooks, context: string): void {
+  const problem = urlProblem(url, settings.allowInsecureUrls);
+  if (problem) throw validationError(context, [{ path: ['url'], code: 'invalid_url', message: problem }]);
+}
+
+/** The consumer settings of an endpoint. */
+export function endpointSettings(settings: ResolvedWebhooks, endpointId: string, types: readonly string[] | undefined): ResolvedConsumer {
+  return resolveConsumer(endpointConsumer(endpointId), 'webhooks', {
+    ...(types ? { types: [...types] } : {}),
+    partitions: settings.partitions,
+    leaseMs: settings.leaseMs,
+    handlerTimeoutMs: settings.timeoutMs + Math.min(5000, Math.floor((settings.leaseMs - settings.timeoutMs) / 2)),
+    maxAttempts: settings.maxAttempts,
+    backoff: settings.backoff,
+    pollMs: settings.pollMs,
+    batchSize: 50,
+  });
+}
+
+/** Builds `crm.webhooks` for a context; the runner is shared by the crm's views. */
+export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks, runner: ConsumerRunner): WebhookService {
+  const require = async (op: Operation, id: string) => {
+    const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', id);
+    if (!endpoint) throw notFound('webhook endpoint', id);
+    return endpoint;
+  };
+  return {
+    async create(input) {
+      const parsed = parseInput(endpointInputSchema, input, 'webhooks.create');
+      checkUrl(parsed.url, settings, 'webhooks.create');
+      const secret = parsed.secret ?? generateSecret();
+      return runWrite(ctx, async (op) => {
+        const enabled = parsed.enabled !== false;
+        const endpoint: StoredEndpoint = {
+          id: op.newId('webhookEndpoint'), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
+          url: parsed.url, ...(parsed.types ? { types: parsed.types } : {}), ...(parsed.description ? { description: parsed.description } : {}),
+          status: enabled ? 'enabled' : 'disabled', ...(enabled ? {} : { disabledReason: 'created disabled', disabledAt: op.now }),
+          consecutiveFailures: 0, secrets: [{ secret }],
+        };
+        await op.insert('webhookEndpoint', endpoint);
+        // Its consumer starts at the feed's head: events committed after this one are delivered.
+        const rows = newPartitionRows(op, endpointSettings(settings, endpoint.id, parsed.types), await feedHead(op), !enabled);
+        await op.insertMany('consumer', rows);
+        return { ...publicView(endpoint), secret };
+      });
+    },
+
+    get: (id) => runRead(ctx, async (op) => publicView(await require(op, parseId(id, 'webhooks.get')))),
+
+    list: () =>
+      runRead(ctx, async (op) => {
+        const { rows } = await op.query<StoredEndpoint>('webhookEndpoint', { sort: [{ field: 'createdAt' }], limit: LIMITS.listLimit });
+        return rows.map(publicView);
+      }),
+
+    async update(id, input) {
+      const endpointId = parseId(id, 'webhooks.update');
+      const parsed = parseInput(endpointUpdateSchema, input, 'webhooks.update');
+      if (parsed.url !== undefined) checkUrl(parsed.url, settings, 'webhooks.update');
+      return runWrite(ctx, async (op) => {
+        const current = await require(op, endpointId);
+        const base = without(current, 'types', 'disabledReason', 'disabledAt', 'failingSince');
+        const types = parsed.types === undefined ? current.types : (parsed.types ?? undefined);
+        const enabled = parsed.enabled ?? current.status === 'enabled';
+        const next: StoredEndpoint = {
+          ...base,
+          ...(parsed.url !== undefined ? { url: parsed.url } : {}),
+          ...(parsed.description !== undefined ? { description: parsed.description } : {}),
+          ...(types ? { types } : {}),
+          status: enabled ? 'enabled' : 'disabled',
+          ...(enabled
+            ? { consecutiveFailures: current.status === 'enabled' ? current.consecutiveFailures : 0, ...(current.status === 'enabled' && current.failingSince ? { failingSince: current.failingSince } : {}) }
+            : { disabledReason: current.disabledReason ?? 'disabled by update', disabledAt: current.disabledAt ?? op.now }),
+          version: current.version + 1,
+          updatedAt: op.now,
+        };
+        await op.update('webhookEndpoint', { ...current, version: parsed.version }, next);
+        await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: !enabled, types: types ?? null });
+        return publicView(next);
+      });
+    },
+
+    async enable(id) {
+      const endpoint = await this.get(id);
+      return this.update(id, { version: endpoint.version, enabled: true });
+    },
+
+    async remove(id) {
+      const endpointId = parseId(id, 'webhooks.remove');
+      await runWrite(ctx, async (op) => op.remove('webhookEndpoint', await require(op, endpointId)));
+      await removeConsumer(ctx, endpointConsumer(endpointId));
+    },
+
+    secret: (id) => runRead(ctx, async (op) => (await require(op, parseId(id, 'webhooks.secret'))).secrets[0]!.secret),
+
+    async rotateSecret(id, options = {}) {
+      const endpointId = parseId(id, 'webhooks.rotateSecret');
+      const parsed = parseInput(rotateSchema, options, 'webhooks.rotateSecret');
+      const secret = parsed.secret ?? generateSecret();
+      return runWrite(ctx, async (op) => {
+        const current = await require(op, endpointId);
+        const keep = parsed.keepPreviousForMs ?? 86_400_000;
+        const expiresAt = new Date(op.nowMs + keep).toISOString();
+        const previous = keep === 0 ? [] : current.secrets.filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > op.nowMs).map((s) => ({ secret: s.secret, expiresAt: s.expiresAt && s.expiresAt < expiresAt ? s.expiresAt : expiresAt }));
+        const next: StoredEndpoint = { ...current, secrets: [{ secret }, ...previous.filter((s) => s.secret !== secret)], version: current.version + 1, updatedAt: op.now };
+        await op.update('webhookEndpoint', current, next);
+        return { ...publicView(next), secret };
+      });
+    },
+
+    async deliveries(id, options = {}) {
+      const endpointId = parseId(id, 'webhooks.deliveries');
+      const parsed = parseInput(pageSchema, options, 'webhooks.deliveries');
+      return runRead(ctx, async (op) => {
+        await require(op, endpointId);
+        const { rows, nextCursor } = await op.query<WebhookAttempt>('webhookAttempt', {
+          filter: { op: 'and', filters: [{ op: 'eq', field: 'endpointId', value: endpointId }, ...(parsed.eventId ? [{ op: 'eq' as const, field: 'eventId', value: parsed.eventId }] : [])] },
+          sort: [{ field: 'at', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+          limit: parsed.limit ?? 50,
+          ...(parsed.cursor ? { after: parsed.cursor } : {}),
+        });
+        return { items: rows, ...(nextCursor ? { nextCursor } : {}) };
+      });
+    },
+
+    async replay(id, eventId) {
+      const endpointId = parseId(id, 'webhooks.replay');
+      const checkedEvent = parseId(eventId, 'webhooks.replay', 'eventId');
+      await runWrite(ctx, async (op) => {
+        await require(op, endpointId);
+        const consumer = endpointConsumer(endpointId);
+        const existing = await op.get<BacklogRow>('consumerBacklog', backlogId(consumer, checkedEvent));
+        if (existing) {
+          await op.update('consumerBacklog', existing, { ...existing, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true, version: existing.version + 1, updatedAt: op.now });
+          return;
+        }
+        const event = await op.get<CrmEvent>('event', checkedEvent);
+        if (!event || event.position === undefined) throw notFound('event', checkedEvent);
+        const partitions = settings.partitions;
+        const row: BacklogRow = {
+          id: backlogId(consumer, event.id), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
+          consumer, partition: (event.shard ?? 0) % partitions, subjectId: event.subjectId, eventId: event.id, position: event.position,
+          status: 'pending', attempts: 0, nextAttemptAt: op.now, event, replay: true,
+        };
+        await op.insert('consumerBacklog', row);
+      });
+      if (runner.active) runner.wake();
+    },
+
+    async status(id) {
+      const endpointId = parseId(id, 'webhooks.status');
+      const found = await runRead(ctx, async (op) => {
+        await require(op, endpointId);
+        return readConsumerStatus(op, endpointConsumer(endpointId));
+      });
+      if (!found) throw notFound('webhook endpoint', endpointId);
+      return found;
+    },
+
+    start: () => {
+      ctx.assertOpen();
+      runner.start();
+    },
+    stop: () => runner.stop(),
+    drain: () => {
+      ctx.assertOpen();
+      return runner.drain();
+    },
+  };
+}

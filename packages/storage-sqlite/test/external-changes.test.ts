@@ -1,0 +1,154 @@
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { createCrm, silentLogger, type ChangeBatch, type StorageAdapter } from '@crmkit/core';
+import { observers } from '@crmkit/core/observe';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
+import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
+import pg from 'pg';
+import { forkChild, type Child } from './support/child-process.js';
+import { createPostgresTestBed, type PostgresTestBed } from './support/postgres-subjects.js';
+import { tempDir } from './support/temp-dir.js';
+
+/**
+ * External changes across real processes: a child process writes through crmkit; this process's
+ * adapter reports those commits to `onChange` as `external` batches, and observers refresh.
+ */
+
+let cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+let bed: PostgresTestBed | undefined;
+afterAll(() => bed?.end());
+
+async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!done()) {
+    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const engines = [
+  {
+    name: 'sqlite',
+    make() {
+      const tmp = tempDir('crmkit-external-');
+      cleanups.push(tmp.cleanup);
+      const file = tmp.file('shared.db');
+      return { open: { engine: 'sqlite', file }, storage: (): StorageAdapter => createSqliteStorage({ filename: file, changePollMs: 25 }) };
+    },
+  },
+  {
+    name: 'postgres',
+    make() {
+      const url = inject('postgresUrl');
+      bed ??= createPostgresTestBed(url);
+      const schema = bed.schemaName('ext');
+      cleanups.push(() => bed!.dropSchema(schema));
+      return { open: { engine: 'postgres', url, schema }, storage: (): StorageAdapter => createPostgresStorage({ connectionString: url, schema, maxConnections: 3 }) };
+    },
+  },
+];
+
+describe.each(engines)('external changes on $name, from another process', { timeout: 120_000 }, (engine) => {
+  it('a child process’s commits reach onChange as external batches, in commit order, and observers refresh', async () => {
+    const db = engine.make();
+    const crm = await createCrm({ storage: db.storage(), tenantId: 'ext', logger: silentLogger, features: [observers()] });
+    cleanups.push(() => crm.close());
+    const child: Child = await forkChild('test/support/fleet-child.ts', { bundled: true });
+    cleanups.push(() => child.kill('SIGKILL'));
+    await child.request({ cmd: 'open', ...db.open, tenantId: 'ext', logDir: '/tmp', role: 'writer', leaseMs: 3000 });
+
+    const batches: ChangeBatch[] = [];
+    const adapter = db.storage();
+    await adapter.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => adapter.close());
+    adapter.onChange((b) => void (b.source === 'external' && batches.push(b)));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the watcher is listening
+
+    const first = await child.request<{ id: string }>({ cmd: 'createContact', name: 'Ada' });
+    const observer = crm.observe.contact(first.id);
+    const names: (string | undefined)[] = [];
+    const off = observer.subscribe(() => names.push(observer.getSnapshot().data?.name));
+    await until(() => names.includes('Ada'), 'the observer to load');
+    await child.request({ cmd: 'updateContact', id: first.id, name: 'Ada Lovelace' });
+    await until(() => names.includes('Ada Lovelace'), 'the observer to see the other process’s update');
+    off();
+
+    const second = await child.request<{ id: string }>({ cmd: 'createContact', name: 'Grace' });
+    await until(() => batches.flatMap((b) => b.changes).some((c) => c.id === second.id), 'the external batch');
+    const contactChanges = batches.flatMap((b) => b.changes).filter((c) => c.entity === 'contact').map((c) => `${c.id}:${c.op}`);
+    expect(contactChanges).toEqual([`${first.id}:put`, `${first.id}:put`, `${second.id}:put`]);
+    // Each batch is one transaction of the child: the contact and its event together.
+    for (const batch of batches) expect(new Set(batch.changes.map((c) => c.entity))).toEqual(new Set(['contact', 'event']));
+    expect(batches.every((b) => b.changes.every((c) => c.tenantId === 'ext'))).toBe(true);
+  });
+});
+
+describe('postgres: the listener reconnects and catches up', () => {
+  it('after its connection is killed, it reconnects and reports a resync batch, then new commits again', async () => {
+    const url = inject('postgresUrl');
+    bed ??= createPostgresTestBed(url);
+    const schema = bed.schemaName('relisten');
+    cleanups.push(() => bed!.dropSchema(schema));
+    const watcher = createPostgresStorage({ connectionString: url, schema, maxConnections: 3 });
+    const writer = createPostgresStorage({ connectionString: url, schema, maxConnections: 2 });
+    for (const a of [watcher, writer]) {
+      await a.open(CRM_STORAGE_SCHEMA);
+      cleanups.push(() => a.close());
+    }
+    const batches: ChangeBatch[] = [];
+    watcher.onChange((b) => void (b.source === 'external' && batches.push(b)));
+    const row = (id: string) => ({ id, tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z' });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    // Wait until the watcher's LISTEN connection exists, then kill it.
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && pid === undefined; i++) {
+      const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN "crmkit_%' AND datname = current_database()`);
+      pid = rows[0]?.pid;
+      if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(pid).toBeDefined();
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('before') }]));
+    await until(() => batches.some((b) => b.changes.some((c) => c.id === 'before')), 'a change before the kill');
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    // Committed while nobody listens: only the resync tells about it.
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('during') }]));
+    await until(() => batches.some((b) => b.resync === true), 'the resync after reconnecting');
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('after') }]));
+    await until(() => batches.some((b) => b.changes.some((c) => c.id === 'after')), 'a change after the reconnect');
+    const resync = batches.find((b) => b.resync)!;
+    expect(resync.changes).toEqual([]);
+  });
+});
+
+describe('sqlite: the change journal', () => {
+  it('a watcher that missed pruned journal entries gets a resync batch, then the changes it can still read', async () => {
+    const tmp = tempDir('crmkit-journal-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('journal.db');
+    const watcher = createSqliteStorage({ filename: file, changePollMs: 400 });
+    const writer = createSqliteStorage({ filename: file, changePollMs: 0 });
+    for (const a of [watcher, writer]) {
+      await a.open(CRM_STORAGE_SCHEMA);
+      cleanups.push(() => a.close());
+    }
+    expect(writer.capabilities.externalChanges).toBe(false);
+    expect(watcher.capabilities.externalChanges).toBe(true);
+    const batches: ChangeBatch[] = [];
+    watcher.onChange((b) => void (b.source === 'external' && batches.push(b)));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the watcher took its starting point
+    const row = (id: string) => ({ id, tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z' });
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('pruned') }]));
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('kept') }]));
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    raw.prepare('DELETE FROM crmkit_changes WHERE seq = (SELECT MIN(seq) FROM crmkit_changes)').run();
+    raw.close();
+    await until(() => batches.some((b) => b.changes.some((c) => c.id === 'kept')), 'the kept change');
+    expect(batches.map((b) => (b.resync ? 'resync' : b.changes.map((c) => c.id).join(',')))).toEqual(['resync', 'kept']);
+  });
+});

@@ -1,0 +1,111 @@
+// A worker process of the fleet tests: opens crmkit on a shared SQLite file or PostgreSQL schema and
+// runs a feed consumer, the scheduler or webhook delivery until it is killed. What it does is appended
+// to log files (one per process, one line per write: a line survives a SIGKILL whole). Run with tsx.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCrm, type Logger, type StorageAdapter } from '@crmkit/core';
+import { events } from '@crmkit/core/feed';
+import { scheduler } from '@crmkit/core/scheduler';
+import { tasks } from '@crmkit/core/tasks';
+import { webhooks } from '@crmkit/core/webhooks';
+import { createPostgresStorage, createSqliteStorage } from '../../src/index.js';
+
+interface Open {
+  cmd: 'open';
+  engine: 'sqlite' | 'postgres';
+  file?: string;
+  url?: string;
+  schema?: string;
+  tenantId: string;
+  logDir: string;
+  role: 'consumer' | 'scheduler' | 'webhooks' | 'writer';
+  leaseMs: number;
+}
+
+/** For the writer role: creates or updates a contact, returns its id and version. */
+interface Write {
+  cmd: 'createContact' | 'updateContact';
+  name: string;
+  id?: string;
+}
+
+let writer: Awaited<ReturnType<typeof createCrm>> | undefined;
+
+const log = (dir: string, name: string, line: string) => appendFileSync(join(dir, `${name}-${process.pid}.log`), `${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function open(message: Open): Promise<unknown> {
+  const storage: StorageAdapter =
+    message.engine === 'sqlite'
+      ? createSqliteStorage({ filename: message.file!, busyTimeoutMs: 20_000, changePollMs: 50 })
+      : createPostgresStorage({ connectionString: message.url!, schema: message.schema!, maxConnections: 4 });
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (text, data) => log(message.logDir, 'warnings', `${text} ${JSON.stringify(data, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`),
+    error: (text, data) => log(message.logDir, 'errors', `${text} ${JSON.stringify(data, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`),
+  };
+  const crm = await createCrm({
+    storage,
+    tenantId: message.tenantId,
+    logger,
+    features: [tasks(), events(), scheduler({ leaseMs: message.leaseMs, batchSize: 20, overdueAfterMinutes: 0 }), webhooks({ leaseMs: message.leaseMs, timeoutMs: 1000, concurrency: 2, pollMs: 100, backoff: { initialMs: 200, multiplier: 2, maxMs: 2000 } })],
+  });
+  if (message.role === 'consumer') {
+    await crm.events.consume(
+      'fleet',
+      async (event, context) => {
+        log(message.logDir, 'handled', `${event.id} ${context.lease} ${event.position} ${event.subjectId}`);
+        await sleep(Math.random() * 3);
+      },
+      {
+        partitions: 8,
+        batchSize: 10,
+        leaseMs: message.leaseMs,
+        handlerTimeoutMs: Math.floor(message.leaseMs / 4),
+        pollMs: 100,
+        onPass: (report) => {
+          if (report.handled.length) log(message.logDir, 'acked', `${report.lease} ${report.handled.join(',')}`);
+        },
+      },
+    );
+  }
+  if (message.role === 'scheduler') {
+    for (const type of ['task.reminder', 'task.due', 'task.overdue'] as const) {
+      crm.on(type, (event) => log(message.logDir, 'notices', `${event.data.key} ${event.id}`));
+    }
+    void (async () => {
+      for (;;) {
+        try {
+          const started = Date.now();
+          const report = await crm.scheduler.tick();
+          log(message.logDir, 'ticks', JSON.stringify({ ...report, ms: Date.now() - started }));
+        } catch (error) {
+          log(message.logDir, 'tickerrors', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        }
+        await sleep(20 + Math.random() * 30);
+      }
+    })();
+  }
+  if (message.role === 'webhooks') crm.webhooks.start();
+  if (message.role === 'writer') writer = crm;
+  return { pid: process.pid };
+}
+
+async function write(message: Write): Promise<unknown> {
+  if (message.cmd === 'createContact') {
+    const contact = await writer!.contacts.create({ name: message.name });
+    return { id: contact.id, version: contact.version };
+  }
+  const current = await writer!.contacts.get(message.id!);
+  const contact = await writer!.contacts.update(message.id!, { version: current.version, name: message.name });
+  return { id: contact.id, version: contact.version };
+}
+
+process.on('message', (message: (Open | Write) & { seq: number }) => {
+  (message.cmd === 'open' ? open(message) : write(message)).then(
+    (result) => process.send!({ seq: message.seq, result }),
+    (error: unknown) => process.send!({ seq: message.seq, error: error instanceof Error ? error.message : String(error) }),
+  );
+});
+process.send!({ seq: 0, result: 'ready' });
