@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import * as core from '@crmkit/core';
+import * as customFieldsEntry from '@crmkit/core/custom-fields';
 import * as storage from '@crmkit/storage-sqlite';
 import * as pgliteStorage from '@crmkit/storage-sqlite/pglite';
 import { createTestPglite } from './support/pglite-subjects.js';
@@ -19,16 +20,18 @@ it('the README quick start runs', async () => {
   cleanup = tmp.cleanup;
   const body = block!
     .replace(/^import \{([^}]*)\} from '@crmkit\/core';$/m, (_, names: string) => `const {${names}} = core;`)
+    .replace(/^import \{([^}]*)\} from '@crmkit\/core\/custom-fields';$/m, (_, names: string) => `const {${names}} = customFieldsEntry;`)
     .replace(/^import \{([^}]*)\} from '@crmkit\/storage-sqlite';$/m, (_, names: string) => `const {${names}} = storage;`)
     .replace("filename: 'crm.db'", `filename: ${JSON.stringify(tmp.file('crm.db'))}`);
   expect(body).not.toMatch(/^import /m);
   const logs: unknown[][] = [];
-  const run = new Function('core', 'storage', 'console', `return (async () => {\n${body}\n})();`) as (
+  const run = new Function('core', 'customFieldsEntry', 'storage', 'console', `return (async () => {\n${body}\n})();`) as (
     c: typeof core,
+    f: typeof customFieldsEntry,
     s: typeof storage,
     log: { log: (...a: unknown[]) => void },
   ) => Promise<void>;
-  await run(core, storage, { log: (...args) => logs.push(args) });
+  await run(core, customFieldsEntry, storage, { log: (...args) => logs.push(args) });
   expect(logs).toEqual([[['New: 1', 'Proposal: 0']], [['Office chairs'], true]]);
 });
 
