@@ -95,14 +95,22 @@ async function countVisitPostponement(op: Operation, deal: Deal): Promise<void> 
  */
 export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
   return runWrite(ctx, async (op) => {
-    await op.requireFor('deal', dealId, move.type);
-    return moveIn(op, dealId, move, version, nextStep);
+    // One read of the deal: the access check and the move see the same version.
+    const deal = await op.requireFor<Deal>('deal', dealId, move.type);
+    return moveIn(op, dealId, move, version, nextStep, deal);
   });
 }
 
 /** Executes a funnel move inside an existing operation (see `executeMove`). */
-export async function moveIn(op: Operation, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
-  const deal = await op.require<Deal>('deal', dealId);
+export async function moveIn(
+  op: Operation,
+  dealId: string,
+  move: FunnelMove,
+  version: number | undefined,
+  nextStep: NextStepInput | undefined,
+  loaded?: Deal,
+): Promise<Deal> {
+  const deal = loaded ?? (await op.require<Deal>('deal', dealId));
   assertExpectedVersion('deal', deal, version);
   const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
   const context = await moveContext(op, deal, nextStep !== undefined);
