@@ -46,8 +46,9 @@ export async function matchContact(op: Operation, lead: Lead, region?: string): 
   const phone = probePhone({ phone: lead.phone }, await identityOptions(op, region));
   for (const [by, key] of [['email', email && `email:${email}`], ['phone', phone && `phone:${phone}`]] as const) {
     if (!key) continue;
+    // In a view only contacts the principal may read are matched (a hidden one is never linked or revealed).
     const { rows } = await op.query<Contact>('contact', {
-      filter: { op: 'containsAny', field: 'searchKeys', values: [key] },
+      filter: op.scoped('contact', { op: 'containsAny', field: 'searchKeys', values: [key] }),
       sort: [{ field: 'createdAt' }],
       limit: 1,
     });

@@ -127,6 +127,21 @@ describe('views of a crm', () => {
     expect(seen).toEqual(['Anna calls']);
   });
 
+  it('lead conversion in a view matches only contacts the principal may read', async () => {
+    const { crm } = await createTestCrm({ now: '2026-01-05T09:00:00.000Z' });
+    await crm.access.setPolicy({ roles: { rep }, defaultRoles: ['rep'] });
+    const hidden = await crm.contacts.create({ name: 'Ada (Ben)', email: 'ada@example.com', ownerId: 'ben' });
+    const anna = crm.as({ userId: 'anna' });
+    const lead = await crm.leads.create({ name: 'Ada', email: 'ada@example.com', ownerId: 'anna' });
+    const result = await anna.leads.convert(lead.id);
+    expect(result.contact.id).not.toBe(hidden.id);
+    expect(result.contactMatchedBy).toBeUndefined();
+    expect(result.contact.ownerId).toBe('anna');
+    // The crm itself matches it.
+    const lead2 = await crm.leads.create({ name: 'Ada', email: 'ada@example.com', ownerId: 'anna' });
+    expect((await crm.leads.convert(lead2.id)).contact.id).toBe(hidden.id);
+  });
+
   it('refuse the change feed (unscoped) and system jobs; webhooks and identity settings need the settings grant', async () => {
     const { crm } = await createTestCrm({ now: '2026-01-05T09:00:00.000Z', phoneNumbers });
     await crm.access.setPolicy({ roles: { rep, admin: { grants: { setting: { '*': 'all' } } } }, defaultRoles: ['rep'] });
