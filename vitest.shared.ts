@@ -16,6 +16,7 @@ export const alias = {
   '@crmkit/core/scoring': src('./packages/core/src/scoring/index.ts'),
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),
   '@crmkit/core/observe': src('./packages/core/src/observe/index.ts'),
+  '@crmkit/core/access': src('./packages/core/src/access/index.ts'),
   '@crmkit/core/feed': src('./packages/core/src/feed/index.ts'),
   '@crmkit/core/webhooks': src('./packages/core/src/webhooks/index.ts'),
   '@crmkit/core/storage': src('./packages/core/src/storage/index.ts'),

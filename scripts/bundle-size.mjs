@@ -23,10 +23,11 @@ const feature = (entry, name, budget, base = CORE) => ({ name: `@crmkit/core/${e
 /** Kept in step with the table in packages/core/README.md. */
 const targets = [
   // The issue's goal is 30 kB; what stands between is in packages/core/README.md ("Bundle size").
+  // Views (`crm.as`) and the access hooks core carries (parent-access copies, guard calls) add ≈ 3.8 kB.
   // Issue 14 (correctness) added ~4 kB to the core: the NUL/unpaired-surrogate text rule at the boundary,
   // the ISO 4217 exponent table and formatMoney, IDNA domain and e-mail checks, createCrm's option checks,
   // deal currency conversion. Identities (E.164, where.same) went to duplicates(), all-day deadline maths to tasks().
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 43_000, goal: 30_000 },
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 47_400, goal: 30_000 },
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
   feature('tasks', 'tasks', 11_000),
   feature('activities', 'activities', 1_200),
@@ -35,19 +36,20 @@ const targets = [
   // With identities: E.164 phones, IDNA domains, where.same, crm.identity.
   feature('duplicates', 'duplicates', 5_000),
   feature('imports', 'imports', 1_100),
-  feature('reports', 'reports', 5_000),
+  feature('reports', 'reports', 5_200),
   feature('scoring', 'scoring', 2_200),
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
   feature('scheduler', 'scheduler', 11_000, TASKS),
   feature('observe', 'observers', 3_200),
   feature('feed', 'events', 7_800),
   feature('webhooks', 'webhooks', 9_900),
+  feature('access', 'access', 11_800),
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
   { name: '@crmkit/core/phone: phoneNumbers added to a crm', code: `${CORE} export { phoneNumbers } from '@crmkit/core/phone';`, base: CORE, budget: 32_000 },
   {
     name: '@crmkit/core: a crm with every feature',
-    code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { events } from '@crmkit/core/feed'; export { webhooks } from '@crmkit/core/webhooks';`,
-    budget: 92_000,
+    code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { events } from '@crmkit/core/feed'; export { webhooks } from '@crmkit/core/webhooks'; export { access } from '@crmkit/core/access';`,
+    budget: 104_700,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_400 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included.

@@ -10,6 +10,7 @@ export type { CrmFeature, FeatureRuntime, FeatureApis, CrmWith } from './crm/fea
 export type { FeatureHooks, TaskHooks, AssignmentHooks, CustomFieldHooks, CustomValuesCheck, Checked } from './crm/feature-hooks.js';
 export type { RecurrenceRules } from './domain/tasks/recurrence-rules.js';
 export type { Actor, CrmContext } from './crm/context.js';
+export type { Principal, AccessAction } from './crm/access-guard.js';
 export type { ListOptions, Page, AggregateOptions } from './crm/list-options.js';
 export type { CrmEventHandler } from './crm/event-bus.js';
 export { consoleLogger, silentLogger, type Logger } from './crm/logger.js';
@@ -57,7 +58,7 @@ export type { CrmEntity, LeadField, ContactField, CompanyField, DealField, TaskF
 export { createMemoryStorage, type MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js';
 
 export type { Money } from './schema/primitives.js';
-export type { RecordBase, RecordRef, RecordType } from './schema/record.js';
+export type { RecordBase, RecordRef, RecordType, Share } from './schema/record.js';
 export type { Lead, LeadStatus, LeadCreateInput, LeadUpdateInput } from './schema/lead.js';
 export type { Contact, ContactCreateInput, ContactUpdateInput } from './schema/contact.js';
 export type { Company, CompanyCreateInput, CompanyUpdateInput } from './schema/company.js';

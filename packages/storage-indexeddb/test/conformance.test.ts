@@ -1,4 +1,4 @@
-import { describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { fakeOptions, fakeStorage } from './fake-env.js';
 
@@ -12,5 +12,7 @@ describeStorageConformance(
 );
 
 describeReportsConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));
+
+describeAccessConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));
 
 describeCrmConformance('indexeddb (fake-indexeddb)', () => createIndexedDbStorage(fakeOptions()));

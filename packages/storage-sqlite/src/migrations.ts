@@ -2,7 +2,7 @@ import { type RuntimeIndexSpec, type StorageSchema } from '@crmkit/core/storage'
 import { sql } from 'kysely';
 import type { SqlDialect, SqlFragment } from './sql-dialect.js';
 import { storageFailure } from './storage-errors.js';
-import { columnNameOf, LAYOUT_VERSION, shortIdentifier, type EntityTable, type StorageLayout, type TableName } from './table-layout.js';
+import { columnNameOf, LAYOUT_VERSION, OBSOLETE_INDEXES, shortIdentifier, type EntityTable, type StorageLayout, type TableName } from './table-layout.js';
 
 /** What migrations need from an engine: run statements inside the migration transaction. */
 export interface MigrationExecutor {
@@ -127,8 +127,14 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
       } else actions.push(`create list table ${list.table.name}`);
     }
     for (const index of t.indexes) {
-      const columns = [sql`"tenant_id"`, ...index.columns.map((c) => dialect.indexColumn(c)), sql`"id"`];
+      const columns = [sql`"tenant_id"`, ...index.columns.map((c) => dialect.indexColumn(c)), index.idDesc ? sql`"id" DESC` : sql`"id"`, ...(index.trailing ?? []).map((c) => sql.id(c))];
       await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${ref(dialect, t.table)} (${sql.join(columns)})`);
+    }
+    for (const name of OBSOLETE_INDEXES[t.entity] ?? []) {
+      const obsolete = shortIdentifier(`${t.table.name}__${columnNameOf(name)}`);
+      if (t.indexes.some((i) => i.name === obsolete)) continue;
+      const qualified = t.table.schema ? sql`${sql.id(t.table.schema)}.${sql.id(obsolete)}` : sql.id(obsolete);
+      await exec.run(sql`DROP INDEX IF EXISTS ${qualified}`);
     }
     const fields = JSON.stringify([...t.columns.map((c) => c.field), ...t.lists.keys()].sort());
     if (stored.get(maintainedKey) !== fields) await upsert(exec, meta, maintainedKey, fields);

@@ -37,14 +37,42 @@ function leafShape(ctx: ResolveContext, leaf: Filter, params: unknown[]): string
       if (upper !== undefined) params.push(upper);
       return `${leaf.field}^${upper === undefined ? '>' : '<>'}`;
     }
+    case 'in': {
+      // Access scopes are `in` lists (`owner_id IN (…)`): the same shape for every principal of a size.
+      if (!Array.isArray(leaf.values)) return undefined;
+      const values = [...new Set(leaf.values.filter(typed))];
+      const nullable = leaf.values.includes(null);
+      if (values.length === 0) return `${leaf.field} in ${nullable ? 'N' : 'F'}`;
+      for (const v of values) params.push(ctx.dialect.param(v));
+      return `${leaf.field} in ${nullable ? 'N' : ''}${values.length}`;
+    }
     default:
-      return undefined; // `in`, `containsAny`, custom fields and nested trees compile every time
+      return undefined; // `containsAny`, custom fields and nested trees compile every time
   }
 }
 
 /**
+ * The shape of a filter that is a leaf or an AND of such (nested ANDs too: a board column is the
+ * board's filter, the access scope and the stage, and-ed), parameters in the compiler's order.
+ */
+function treeShape(ctx: ResolveContext, filter: Filter, params: unknown[], depth: number): string | undefined {
+  if (typeof filter !== 'object' || filter === null || depth > 4) return undefined;
+  if (filter.op === 'or') return undefined;
+  if (filter.op !== 'and') return leafShape(ctx, filter, params);
+  if (!Array.isArray(filter.filters) || filter.filters.length === 0) return undefined;
+  const parts: string[] = [];
+  for (const child of filter.filters) {
+    const part = treeShape(ctx, child, params, depth + 1);
+    if (part === undefined) return undefined;
+    parts.push(part);
+  }
+  return `&(${parts.join(',')})`;
+}
+
+/**
  * The shape of a common query — no cursor; a filter that is one leaf or an AND of leaves on declared
- * columns (`eq`, comparisons, `prefix`); sorts on declared columns — or `undefined` for anything else.
+ * columns (`eq`, `in`, comparisons, `prefix`), ANDs nested or not; sorts on declared columns — or
+ * `undefined` for anything else.
  * Board pages, task and visit lookups and most list calls have such shapes: they differ only in
  * values, so their SQL text can be reused without building and compiling the Kysely tree again.
  *
@@ -57,17 +85,9 @@ export function pageQueryShape(ctx: ResolveContext, spec: QuerySpec): QueryShape
   let filterKey = '';
   const filter = spec.filter;
   if (filter !== undefined) {
-    if (typeof filter !== 'object' || filter === null) return undefined;
-    const leaves = filter.op === 'and' ? filter.filters : filter.op === 'or' ? undefined : [filter];
-    if (!Array.isArray(leaves) || leaves.length === 0) return undefined;
-    const parts: string[] = [];
-    for (const leaf of leaves) {
-      if (typeof leaf !== 'object' || leaf === null) return undefined;
-      const part = leafShape(ctx, leaf, params);
-      if (part === undefined) return undefined;
-      parts.push(part);
-    }
-    filterKey = `${filter.op === 'and' ? '&' : ''}${parts.join(',')}`;
+    const key = treeShape(ctx, filter, params, 0);
+    if (key === undefined) return undefined;
+    filterKey = key;
   }
   let sortKey = '';
   for (const s of spec.sort ?? []) {

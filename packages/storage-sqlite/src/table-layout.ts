@@ -30,10 +30,25 @@ export interface ListTable {
   readonly rowIndex: string;
 }
 
-/** An index over `tenant_id`, `columns` and `id` (so ties by id come from the index too). */
+/** An index over `tenant_id`, `columns` and `id` (so ties by id come from the index too), then `trailing`. */
 export interface IndexLayout {
   readonly name: string;
   readonly columns: readonly string[];
+  /** `id` descending: a backward scan then gives `columns DESC, id ASC`, the order of newest-first lists. */
+  readonly idDesc?: boolean;
+  /** Columns after `id`: never used to seek, only to evaluate filters inside the index (access scopes). */
+  readonly trailing?: readonly string[];
+}
+
+/** An index the SQL layout adds for crmkit's hot queries (see `COVERING`). */
+interface CoveringIndex {
+  readonly entity: string;
+  readonly name: string;
+  readonly fields: readonly string[];
+  readonly idDesc?: boolean;
+  readonly trailing?: readonly string[];
+  /** The schema index this one serves instead of (same leading columns): that one is not created. */
+  readonly replaces?: string;
 }
 
 /** Everything the adapter stores for one entity. */
@@ -71,14 +86,52 @@ export interface LayoutOptions {
   readonly adapter?: string;
 }
 
+const NEWEST_OWNER = 'newestOwner:createdAt,-id+ownerId';
+
 /**
- * Extra covering indexes the adapter adds for crmkit's hot aggregates when the schema has the fields.
+ * Extra covering indexes the adapter adds for crmkit's hot queries when the schema has the fields.
  * The pipeline board's per-stage totals (`deals.board`) group deals of a pipeline by stage and currency
  * and sum two amounts: with every column in the index, SQLite and PostgreSQL answer it from the index alone.
+ *
+ * They are listed by entity, in the compact notation of core's schema (`name:field,field …`),
+ * extended with `-id` (`id` descending: a backward scan then gives `columns DESC, id ASC`, the order
+ * of newest-first lists), `+field,…` (trailing columns after `id`, never used to seek, only to check
+ * filters such as access scopes inside the index) and `/index` (the schema index this one replaces).
  */
-const COVERING_INDEXES: readonly { entity: string; name: string; fields: readonly string[] }[] = [
-  { entity: 'deal', name: 'boardTotals', fields: ['pipelineId', 'stageKey', 'value.currency', 'value.amount', 'weightedValue.amount'] },
-];
+const COVERING: Readonly<Record<string, string>> = {
+  // The board's totals with `ownerId` last, so an access scope (`owner_id IN (…)`) is checked inside the
+  // index; the board's cards with the owner too, so a team's page scans index entries, not rows.
+  // `newestOwner`: newest-first lists in index order, so a LIMIT stops the scan early even with an
+  // access scope; without it the planner sorts every row an `owner_id IN (…)` filter selects.
+  deal: `boardTotalsOwner:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId boardOwner:pipelineId,stageKey,stageEnteredAt+ownerId/board ${NEWEST_OWNER}`,
+  lead: NEWEST_OWNER,
+  contact: NEWEST_OWNER,
+  company: NEWEST_OWNER,
+};
+
+/** Parses one entity's covering indexes (see `COVERING`). */
+function coveringIndexes(entity: string): CoveringIndex[] {
+  const spec = COVERING[entity];
+  if (!spec) return [];
+  return spec.split(' ').map((item) => {
+    const [head, replaces] = item.split('/');
+    const [named, trailing] = head!.split('+');
+    const [name, on] = named!.split(':');
+    const fields = on!.split(',');
+    const idDesc = fields.includes('-id');
+    return {
+      entity,
+      name: name!,
+      fields: fields.filter((f) => f !== '-id'),
+      ...(idDesc ? { idDesc } : {}),
+      ...(trailing ? { trailing: trailing.split(',') } : {}),
+      ...(replaces ? { replaces } : {}),
+    };
+  });
+}
+
+/** Indexes earlier layouts created that a covering index now replaces: dropped on open. */
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = { deal: ['boardTotals', 'board'] };
 
 /** The layout version of this code: bump it (and add a step in `migrations.ts`) when the physical layout changes. */
 export const LAYOUT_VERSION = 1;
@@ -163,7 +216,9 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
   }
 
   const indexes: IndexLayout[] = [];
-  const specs = [...entity.indexes, ...COVERING_INDEXES.filter((c) => c.entity === entity.name && c.fields.every((f) => scalars.has(f)))];
+  const covering = coveringIndexes(entity.name).filter((c) => [...c.fields, ...(c.trailing ?? [])].every((f) => scalars.has(f)));
+  const replaced = new Set(covering.map((c) => c.replaces));
+  const specs: { name: string; fields: readonly string[]; idDesc?: boolean; trailing?: readonly string[] }[] = [...entity.indexes.filter((i) => !replaced.has(i.name)), ...covering];
   // Core's lists default to newest first (`createdAt desc`): without this index a page sorts the tenant's whole table.
   if (scalars.get('createdAt')?.type === 'string' && !entity.indexes.some((i) => i.fields[0] === 'createdAt')) {
     specs.push({ name: 'crmkitCreated', fields: ['createdAt'] });
@@ -179,7 +234,8 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     if (cols.length === 0) continue;
     const name = shortIdentifier(`${table.name}__${columnNameOf(index.name)}`);
     claim(name);
-    indexes.push({ name, columns: cols.filter((c) => c !== 'id') });
+    const trailing = (index.trailing ?? []).map((f) => scalars.get(f)!.column);
+    indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}) });
   }
   return { entity: entity.name, table, columns, scalars, lists, indexes };
 }

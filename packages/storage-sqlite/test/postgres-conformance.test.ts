@@ -1,5 +1,5 @@
 import { afterAll, inject } from 'vitest';
-import { describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createPostgresStorage, POSTGRES_CAPABILITIES } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -22,6 +22,11 @@ const url = inject('postgresUrl');
     POSTGRES_CAPABILITIES,
     { numRuns: 60 },
   );
+
+  describeAccessConformance('postgres', () => {
+    const schema = bed.schemaName('access');
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+  });
 
   describeCrmConformance('postgres', () => {
     const schema = bed.schemaName('crm');

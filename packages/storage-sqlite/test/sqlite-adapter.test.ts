@@ -129,19 +129,19 @@ describe('sqlite query plans: hot paths use indexes, never a table scan', () => 
       (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join(' | ');
   }
 
-  it('answers the board page, its next page and its totals from the board indexes', async () => {
+  it('answers the board page, its next page and its totals from the board indexes (with the owner, for access scopes)', async () => {
     const plan = await planner();
     const filter = { op: 'and', filters: [{ op: 'eq', field: 'pipelineId', value: 'p' }, { op: 'eq', field: 'stageKey', value: 's' }] } as const;
     const sort = [{ field: 'stageEnteredAt' }];
-    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50 }).query)).toBe('SEARCH t USING INDEX deal__board (tenant_id=? AND pipeline_id=? AND stage_key=?)');
+    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50 }).query)).toBe('SEARCH t USING INDEX deal__board_owner (tenant_id=? AND pipeline_id=? AND stage_key=?)');
     const after = encodeCursor({ id: 'x', stageEnteredAt: '2026' }, sort);
-    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50, after }).query)).toContain('USING INDEX deal__board (tenant_id=? AND pipeline_id=? AND stage_key=? AND (stage_entered_at,id)>(?,?))');
+    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50, after }).query)).toContain('USING INDEX deal__board_owner (tenant_id=? AND pipeline_id=? AND stage_key=? AND (stage_entered_at,id)>(?,?))');
     const totals = compileAggregate(ctx('deal'), {
       filter: { op: 'eq', field: 'pipelineId', value: 'p' },
       groupBy: ['stageKey', 'value.currency'],
       metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
     });
-    expect(plan(totals.query)).toBe('SEARCH t USING COVERING INDEX deal__board_totals (tenant_id=? AND pipeline_id=?)');
+    expect(plan(totals.query)).toBe('SEARCH t USING COVERING INDEX deal__board_totals_owner (tenant_id=? AND pipeline_id=?)');
   });
 
   it("answers an owner's agenda, a timeline and a default list from indexes", async () => {
@@ -156,7 +156,7 @@ describe('sqlite query plans: hot paths use indexes, never a table scan', () => 
     const timelinePlan = plan(timeline.query);
     expect(timelinePlan).toContain('SEARCH s USING PRIMARY KEY (tenant_id=? AND value=?)');
     expect(timelinePlan).toContain('SEARCH t USING INDEX sqlite_autoindex_event_1 (tenant_id=? AND id=?)');
-    expect(plan(compilePageQuery(ctx('deal'), { sort: [{ field: 'createdAt', direction: 'desc' }], limit: 50 }).query)).toContain('USING INDEX deal__created (tenant_id=?)');
+    expect(plan(compilePageQuery(ctx('deal'), { sort: [{ field: 'createdAt', direction: 'desc' }], limit: 50 }).query)).toContain('USING INDEX deal__newest_owner (tenant_id=?)');
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeCrmConformance, describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createSqliteStorage, sqliteCapabilities } from '@crmkit/storage-sqlite';
 
 describeStorageConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }), sqliteCapabilities(false), { numRuns: 100 });
@@ -23,5 +23,7 @@ describeStorageConformance(
 );
 
 describeReportsConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));
+
+describeAccessConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));
 
 describeCrmConformance('sqlite (memory)', () => createSqliteStorage({ filename: ':memory:' }));

@@ -6,6 +6,7 @@ import { listRecords, type ListOptions, type Page } from '../crm/list-options.js
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
+import { inputFields } from '../crm/input-fields.js';
 import { touchRecords } from '../crm/touch-records.js';
 
 /**
@@ -31,6 +32,7 @@ export class ActivityService {
 
   /** @internal Logs an activity inside an operation. */
   async logIn(op: Operation, parsed: ReturnType<typeof activityLogInputSchema.parse>): Promise<Activity> {
+    op.guard?.checkWriteFields('activity', inputFields('activity', parsed), 'activities.log');
     await checkReferences(op, 'activities.log', [
       { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
       { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
@@ -40,13 +42,15 @@ export class ActivityService {
       ...(parsed.participants ?? []).map((p, i) => ({ entity: 'contact', id: p.contactId, path: ['participants', i, 'contactId'] })),
     ]);
     const { id, occurredAt, ...fields } = parsed;
-    const activity = compact({
+    const built = compact({
       ...newRecordBase(id ?? op.newId('activity'), op.tenantId, op.now),
       ownerId: op.ctx.actor?.userId,
       ...fields,
       participants: parsed.participants ?? [],
       occurredAt: occurredAt ?? op.now,
     }) as Activity;
+    const [activity] = (await op.withParentAccess([built])) as [Activity];
+    op.guard?.checkWritten('activity', 'create', undefined, activity);
     await op.insert('activity', activity);
     await touchRecords(op, activity, activity.occurredAt);
     op.record('activity.logged', { type: 'activity', id: activity.id }, { activity }, [

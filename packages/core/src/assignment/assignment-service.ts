@@ -61,6 +61,7 @@ export class AssignmentService {
   async createStrategy(input: AssignmentStrategyInput): Promise<AssignmentStrategy> {
     const parsed = parseInput(assignmentStrategyInputSchema, input, 'assignment.createStrategy');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('setting', 'update');
       const { id, ...fields } = parsed;
       await checkReferences(op, 'assignment.createStrategy', delegations(parsed));
       const strategy = compact({ ...newRecordBase(id ?? op.newId('assignmentRule'), op.tenantId, op.now), ...fields, cursor: -1 }) as AssignmentStrategy;
@@ -75,6 +76,7 @@ export class AssignmentService {
     const strategyId = parseId(id, 'assignment.updateStrategy');
     const parsed = parseInput(updateSchema, patch, 'assignment.updateStrategy');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('setting', 'update');
       const current = await op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
       assertExpectedVersion('assignmentStrategy', current, parsed.version);
       await checkReferences(op, 'assignment.updateStrategy', delegations(parsed));
@@ -100,12 +102,22 @@ export class AssignmentService {
   /** Reads a strategy. @throws CrmError `NOT_FOUND`. */
   async getStrategy(id: string): Promise<AssignmentStrategy> {
     const strategyId = parseId(id, 'assignment.getStrategy');
+    // A view reads in a transaction, where its guard is loaded: strategies are settings.
+    if (this.ctx.principal) {
+      return runRead(this.ctx, (op) => {
+        op.guard?.require('setting', 'read');
+        return op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
+      });
+    }
     return readRecord<AssignmentStrategy>(this.ctx, 'assignmentStrategy', strategyId);
   }
 
   /** Lists strategies, by entity and name. */
   async listStrategies(): Promise<AssignmentStrategy[]> {
-    return runRead(this.ctx, async (op) => (await op.query<AssignmentStrategy>('assignmentStrategy', { sort: [{ field: 'entity' }, { field: 'name' }] })).rows);
+    return runRead(this.ctx, async (op) => {
+      op.guard?.require('setting', 'read');
+      return (await op.query<AssignmentStrategy>('assignmentStrategy', { sort: [{ field: 'entity' }, { field: 'name' }] })).rows;
+    });
   }
 
   /**
@@ -117,7 +129,7 @@ export class AssignmentService {
     const target = parseInput(refSchema, ref, 'assignment.assign');
     const sid = parseId(strategyId, 'assignment.assign', 'strategyId');
     return runWrite(this.ctx, async (op) => {
-      const record = await op.require<Lead | Deal>(target.type, target.id);
+      const record = await op.requireFor<Lead | Deal>(target.type, target.id, 'assign');
       return assignIn(op, target.type, record, sid);
     });
   }

@@ -7,6 +7,7 @@ import type { Operation, EventRef } from '../crm/operation.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** A client-card record: lead, contact or company. */
 export interface CardRecord extends RecordBase {
@@ -41,7 +42,13 @@ export async function createCard<T extends CardRecord>(
   config: CardConfig<T>,
   parsed: { readonly id?: string; readonly custom?: Record<string, unknown>; readonly tags?: readonly string[] } & Record<string, unknown>,
   context: string,
+  /**
+   * Access checks in a view: `scope` checks the new record against the `create` scope (off when the
+   * caller checks it later); `fields` the input against the field rules (off for data crmkit composes).
+   */
+  checks: { readonly scope?: boolean; readonly fields?: boolean } = {},
 ): Promise<T> {
+  if (checks.fields !== false) op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
   await checkReferences(op, context, config.references(parsed));
   const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, undefined);
   if (issues.length) throw validationError(context, issues);
@@ -58,6 +65,7 @@ export async function createCard<T extends CardRecord>(
   const duplicates = op.ctx.hooks.duplicates;
   const identity = duplicates && (await duplicates.identity(op));
   const record = { ...draft, searchKeys: duplicates && identity ? duplicates.keys(config.kind, draft, identity) : [] } as T;
+  if (checks.scope !== false) op.guard?.checkWritten(config.entity, 'create', undefined, record);
   await op.insert(config.entity, record);
   const event = `${config.entity}.created` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { [config.entity]: record } as never, config.refs(record));
@@ -72,8 +80,9 @@ export async function updateCard<T extends CardRecord>(
   parsed: { readonly version?: number; readonly custom?: Record<string, unknown> } & Record<string, unknown>,
   context: string,
 ): Promise<T> {
-  const record = await op.require<T>(config.entity, id);
+  const record = await op.requireFor<T>(config.entity, id, 'update');
   assertExpectedVersion(config.entity, record, parsed.version);
+  op.guard?.checkWriteFields(config.entity, inputFields(config.entity, parsed), context);
   await checkReferences(op, context, config.references(parsed));
   const { values, issues } = (await customValuesCheck(op, config.entity))(parsed.custom, record.custom);
   if (issues.length) throw validationError(context, issues);
@@ -87,6 +96,7 @@ export async function updateCard<T extends CardRecord>(
     if (duplicates && identity) applyPatch(target, { searchKeys: duplicates.keys(config.kind, draft, identity) }, ['searchKeys']);
   });
   if (next === record) return record;
+  op.guard?.checkWritten(config.entity, 'update', record, next);
   await op.update(config.entity, record, next);
   const event = `${config.entity}.updated` as keyof CrmEventMap;
   op.record(event, { type: config.entity, id: record.id }, { changes: diffRecords(record, next) } as never, config.refs(next));

@@ -5,13 +5,14 @@ const EXAMPLES = 10;
 
 /**
  * The records of `entity` whose `field` points at `id`: how many (counted in storage) and the first
- * few ids, for errors that refuse to remove a record still linked to others.
+ * few ids the acting principal may read, for errors that refuse to remove a record still linked to others.
  */
 export async function linkedRecords(op: Operation, entity: string, field: string, id: string): Promise<{ count: number; ids: string[] }> {
   const filter = { op: 'eq' as const, field, value: id };
   const [row] = await op.tx.aggregate(entity, op.tenantId, { filter, metrics: { n: { fn: 'count' } } });
   const count = (row?.values.n as number | undefined) ?? 0;
   if (count === 0) return { count, ids: [] };
-  const { rows } = await op.query(entity, { filter, sort: [{ field: 'id' }], limit: EXAMPLES });
+  // In a view, hidden records still block (and count), but only readable ones are named.
+  const { rows } = await op.query(entity, { filter: op.scoped(entity, filter), sort: [{ field: 'id' }], limit: EXAMPLES });
   return { count, ids: rows.map((r) => r.id) };
 }

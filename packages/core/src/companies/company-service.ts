@@ -72,7 +72,7 @@ export class CompanyService {
     const companyId = parseId(id, 'companies.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'companies.remove');
     return runWrite(this.ctx, async (op) => {
-      const company = await op.require<Company>('company', companyId);
+      const company = await op.requireFor<Company>('company', companyId, 'delete');
       assertExpectedVersion('company', company, version);
       const violations: RuleViolation[] = [];
       for (const entity of ['contact', 'deal'] as const) {

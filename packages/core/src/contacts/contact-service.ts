@@ -66,7 +66,7 @@ export class ContactService {
     const contactId = parseId(id, 'contacts.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'contacts.remove');
     return runWrite(this.ctx, async (op) => {
-      const contact = await op.require<Contact>('contact', contactId);
+      const contact = await op.requireFor<Contact>('contact', contactId, 'delete');
       assertExpectedVersion('contact', contact, version);
       const linked = await linkedRecords(op, 'deal', 'contactId', contact.id);
       if (linked.count) {

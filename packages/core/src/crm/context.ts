@@ -5,6 +5,7 @@ import type { StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
 import type { FeatureHooks } from './feature-hooks.js';
 import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
+import type { AccessGuard, Principal } from './access-guard.js';
 import type { PhoneNumberParser } from '../domain/phone-numbers.js';
 
 /** Who is acting: recorded on every event. */
@@ -27,6 +28,10 @@ export interface CrmContext {
   readonly revision: ConfigRevision;
   /** Extension points filled by the crm's features (see `CrmFeature`). */
   readonly hooks: FeatureHooks;
+  /** The principal a view acts for (`crm.as`); absent on the crm itself, which is trusted. */
+  readonly principal?: Principal;
+  /** A view's state: the access guard its latest operation used (for projecting results). */
+  readonly view?: { guard: AccessGuard | undefined };
   /**
    * Reads phone numbers into E.164 (`createCrm({ phoneNumbers })`); absent, the duplicates feature
    * uses its built-in parser of international spellings.

@@ -21,6 +21,9 @@ import { parseInput } from './parse-input.js';
 import { PipelineService } from '../pipelines/pipeline-service.js';
 import { FunnelService } from '../funnel/funnel-service.js';
 import { EventLogService, readTimeline } from '../timeline/timeline-service.js';
+import type { AccessGuard, Principal } from './access-guard.js';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import type { CrmEventHandler } from './event-bus.js';
 
 /** Options of `createCrm`. */
 export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly CrmFeature[]> {
@@ -62,6 +65,10 @@ const optionsSchema = z.object({
   defaultCurrency: z.optional(currencySchema),
 });
 
+const nameList = z.array(z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,128}$/, 'must be 1-128 letters, digits or ._@:+-'))).check(z.maxLength(100));
+/** A principal of `crm.as`: a user id, optionally the roles and teams the host resolved for it. */
+const principalSchema = z.strictObject({ userId: userIdSchema, roles: z.optional(nameList), teamIds: z.optional(nameList) });
+
 const OPTION_KEYS = ['storage', 'tenantId', 'actor', 'clock', 'random', 'logger', 'defaultCurrency', 'closeStorage', 'features', 'phoneNumbers'];
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -98,8 +105,8 @@ function checkOptions(options: unknown): void {
   if (issues.length) throw validationError('createCrm', issues);
 }
 
-/** The core services of a context (a crm, later each view of it). */
-function coreServices(ctx: CrmContext, close: () => Promise<void>): Crm {
+/** The core services of a context (a crm, or a view of it). */
+function coreServices(ctx: CrmContext, close: () => Promise<void>, as: (principal: Principal) => Crm): Crm {
   return {
     tenantId: ctx.tenantId,
     leads: new LeadService(ctx),
@@ -111,14 +118,23 @@ function coreServices(ctx: CrmContext, close: () => Promise<void>): Crm {
     funnel: new FunnelService(ctx),
     timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => ctx.bus.on(name, handler),
+    as,
     close,
   };
 }
 
 type Builder = (ctx: CrmContext, crm: Crm) => unknown;
 
-/** Adds each feature's API (and its `also` properties) as lazy properties: built on first read, once per crm. */
-function attachFeatures(crm: Crm, ctx: CrmContext, runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[]): void {
+/**
+ * Adds each feature's API (and its `also` properties) as lazy properties: built on first read, once
+ * per crm or view, with the context of that crm or view; `wrap` lets a view project the results.
+ */
+function attachFeatures(
+  crm: Crm,
+  ctx: CrmContext,
+  runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[],
+  wrap: (path: string, api: unknown) => unknown = (_, api) => api,
+): void {
   for (const [key, runtime] of runtimes) {
     for (const [name, build] of [[key, runtime.api as Builder], ...Object.entries((runtime.also ?? {}) as Record<string, Builder>)] as const) {
       let api: unknown;
@@ -127,7 +143,7 @@ function attachFeatures(crm: Crm, ctx: CrmContext, runtimes: readonly (readonly 
         enumerable: true,
         get: () => {
           if (!built) {
-            api = build(ctx, crm);
+            api = wrap(name, build(ctx, crm));
             built = true;
           }
           return api;
@@ -138,6 +154,58 @@ function attachFeatures(crm: Crm, ctx: CrmContext, runtimes: readonly (readonly 
 }
 
 const CORE_KEYS = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'eventLog', 'funnel', 'timeline', 'on', 'close', 'as']);
+
+/** The core services a view wraps so their results are field-projected (features are wrapped as they are built). */
+const SERVICE_KEYS = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'eventLog', 'funnel'] as const;
+
+/**
+ * A view of a crm acting for `principal`: the same storage, caches, event bus and features, with
+ * the principal as acting user and (with the access feature) its record and field rules applied.
+ * Nothing is read or validated against storage here: views are cheap, one per request.
+ */
+function createView(
+  root: CrmContext,
+  principal: Principal,
+  runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[],
+): Crm {
+  const state: { guard: AccessGuard | undefined } = { guard: undefined };
+  const ctx: CrmContext = { ...root, actor: { userId: principal.userId }, principal, view: state };
+  const access = root.hooks.access;
+  const forbidden = () => {
+    throw new CrmError('FORBIDDEN', 'A view cannot make another view: call as() on the crm itself', { action: 'crm.as', reason: 'views act for one principal' });
+  };
+  const view = coreServices(ctx, async () => undefined, forbidden);
+  let wrap = (_: string, api: unknown) => api;
+  if (access) {
+    const guardOf = async () => state.guard ?? (await root.storage.transaction('r', (tx) => access.guard(tx, principal)));
+    wrap = (path, api) => (api && typeof api === 'object' ? access.wrap(path, api, guardOf) : api);
+    const target = view as unknown as Record<string, unknown>;
+    for (const key of SERVICE_KEYS) target[key] = wrap(key, target[key]);
+    target.timeline = (wrap('crm', { timeline: view.timeline }) as { timeline: Crm['timeline'] }).timeline;
+    view.on = <K extends CrmEventName | '*'>(name: K, handler: CrmEventHandler<K>) => {
+      // Batches are filtered (and projected) in order, one after another, off the committing call.
+      let chain: Promise<unknown> = Promise.resolve();
+      return root.bus.onBatch((events, rows) => {
+        const wanted = events.filter((e) => name === '*' || e.type === name);
+        if (wanted.length === 0) return;
+        chain = chain
+          .then(() => access.visibleEvents(root.storage, principal, wanted, rows))
+          .then((visible: CrmEvent[]) => {
+            for (const event of visible) {
+              try {
+                (handler as (e: CrmEvent) => void)(event);
+              } catch (error) {
+                root.logger.error('crmkit: an event handler threw', { event: event.type, error });
+              }
+            }
+          })
+          .catch((error: unknown) => root.logger.error('crmkit: filtering events for a view failed', { error }));
+      });
+    };
+  }
+  attachFeatures(view, ctx, runtimes, wrap);
+  return view;
+}
 
 function invalidFeature(index: number | undefined, problem: string): CrmError<'VALIDATION'> {
   return new CrmError('VALIDATION', `createCrm: invalid feature: ${problem}`, { issues: [{ path: index === undefined ? ['features'] : ['features', index], code: 'invalid_value', message: problem }] });
@@ -236,7 +304,11 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     throw error;
   }
 
-  const crm = coreServices(ctx, close);
+  const as = (principal: Principal): Crm => {
+    ctx.assertOpen();
+    return createView(ctx, parseInput(principalSchema, principal, 'crm.as'), runtimes);
+  };
+  const crm = coreServices(ctx, close, as);
   attachFeatures(crm, ctx, runtimes);
   return crm as Crm & FeatureApis<F>;
 }

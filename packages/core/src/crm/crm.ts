@@ -9,6 +9,7 @@ import type { RecordRef } from '../schema/record.js';
 import type { EventLogService, TimelineOptions } from '../timeline/timeline-service.js';
 import type { CrmEventHandler } from './event-bus.js';
 import type { Page } from './list-options.js';
+import type { Principal } from './access-guard.js';
 
 /**
  * A CRM bound to one tenant, with the core services: leads, contacts, companies, deals and the
@@ -40,6 +41,21 @@ export interface Crm {
    * const off = crm.on('deal.created', (e) => console.log(e.data.deal.title));
    */
   on<K extends CrmEventName | '*'>(name: K, handler: CrmEventHandler<K>): () => void;
+  /**
+   * A view of this crm acting for one principal: every service, feature, observer and event
+   * subscription of the view acts as `principal.userId` (the `actorId` of its events, the owner of
+   * what it creates) and, with the `access()` feature and a policy, sees and changes only what the
+   * policy grants. Cheap (no storage read): make one per request. A view's `close()` does nothing;
+   * views cannot make views.
+   *
+   * @param principal `{ userId, roles?, teamIds? }`.
+   * @returns The view, with the same features as the crm.
+   * @throws CrmError `VALIDATION` for a malformed principal; `FORBIDDEN` when called on a view.
+   * @example
+   * const asAnna = crm.as({ userId: 'anna' });
+   * const mine = await asAnna.deals.list();
+   */
+  as(principal: Principal): this;
   /** Stops the features' work (the scheduler), handlers and (unless `closeStorage: false`) the storage. Later calls fail with `CLOSED`. */
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { ValidationIssue } from '../errors/crm-error.js';
 import type { RecurrenceRules } from '../domain/tasks/recurrence-rules.js';
+import type { AccessHooks } from './access-guard.js';
 import type { MovePlan } from '../domain/funnel/plan-move.js';
 import type { FieldType } from '../query/field-type.js';
 import type { Company } from '../schema/company.js';
@@ -19,6 +20,8 @@ import type { Operation } from './operation.js';
 export interface FeatureHooks {
   /** Recurring tasks: starting a series, continuing it on completion or cancellation (the scheduler feature). */
   readonly recurrence?: RecurrenceRules;
+  /** Record and field rules of views (`crm.as(principal)`): the access feature. Without it views are trusted. */
+  readonly access?: AccessHooks;
   /** Tasks in the funnel: template tasks, next steps, postponements, strict mode (the tasks feature). */
   readonly tasks?: TaskHooks;
   /** Owners chosen by strategy: `leads.create({ … }, { assignWith })`, template assignees (the assignment feature). */

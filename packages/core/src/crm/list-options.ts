@@ -1,5 +1,5 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
-import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type ListFilter, type SortSpec } from '../query/query-spec.js';
+import { filterFields, type AggregateRow, type AggregateSpec, type Filter, type ListFilter, type QuerySpec, type SortSpec } from '../query/query-spec.js';
 import { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 import { decodeCursor } from '../query/cursor.js';
 import { validateAggregate, validateFilterTree, validateSort, type FieldResolver } from '../query/validate-query.js';
@@ -126,6 +126,8 @@ export async function prepareQuery(
   if (issues.length) throw validationError(context, issues);
   const filter = where as Filter | undefined;
   const sort = (orderBy as SortSpec[] | undefined) ?? defaultOrder;
+  // Filtering or sorting by a field one may not read would reveal it: refused, not silently ignored.
+  op.guard?.checkReadFields(entity, [...filterFields(filter), ...sort.map((s) => s.field)], context);
   return { filter, sort, customTypes: customTypesOf([...filterFields(filter), ...sort.map((s) => s.field)], resolve) };
 }
 
@@ -162,8 +164,16 @@ export async function listRecords<T extends RecordBase>(
   }
   const { filter, sort, customTypes } = await prepareQuery(op, entity, opts.where, opts.orderBy, context, defaultOrder, issues);
   if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
+  const combined = internalFilter ? (filter ? { op: 'and' as const, filters: [internalFilter, filter] } : internalFilter) : filter;
+  const access = op.ctx.hooks.access;
+  if (entity === 'event' && op.guard && access) {
+    // Event visibility follows each event's subject: the access feature reads page by page until full.
+    const query = (spec: QuerySpec) => op.query<RecordBase>('event', spec);
+    const load = (type: string, ids: readonly string[]) => op.getMany<RecordBase>(type, ids);
+    return access.readEvents(op.guard, query, load, combined, sort, (opts.limit as number | undefined) ?? 50, opts.cursor as string | undefined) as unknown as Promise<Page<T>>;
+  }
   const { rows, nextCursor } = await op.query<T>(entity, {
-    filter: internalFilter ? (filter ? { op: 'and', filters: [internalFilter, filter] } : internalFilter) : filter,
+    filter: op.scoped(entity, combined),
     sort,
     limit: (opts.limit as number | undefined) ?? 50,
     after: opts.cursor as string | undefined,
@@ -181,5 +191,7 @@ export async function aggregateRecords(op: Operation, entity: string, options: u
     ...(spec.groupBy ?? []),
     ...Object.values(spec.metrics).flatMap((m) => [...('field' in m ? [m.field] : []), ...filterFields(m.where)]),
   ];
-  return op.tx.aggregate(entity, op.tenantId, { ...spec, customTypes: customTypesOf(fields, resolve) });
+  op.guard?.checkReadFields(entity, fields, context);
+  const filter = op.scoped(entity, spec.filter);
+  return op.tx.aggregate(entity, op.tenantId, { ...spec, ...(filter ? { filter } : {}), customTypes: customTypesOf(fields, resolve) });
 }

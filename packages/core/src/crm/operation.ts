@@ -1,7 +1,9 @@
 import { notFound } from '../errors/crm-error.js';
 import { toTimestamp } from '../domain/clock.js';
+import { CHILD_ENTITIES, PARENT_LINKS, PARENT_TYPES, differsFrom, parentAccessChanged, parentAccessOf, primaryParent, withAccess, type ParentType } from '../domain/parent-access.js';
+import type { AccessAction, AccessGuard } from './access-guard.js';
 import type { CrmEvent, CrmEventMap, CrmEventName } from '../events/event-map.js';
-import type { QuerySpec } from '../query/query-spec.js';
+import type { Filter, QuerySpec } from '../query/query-spec.js';
 import { refKey, type RecordBase } from '../schema/record.js';
 import type { EventLogEntry } from '../schema/event.js';
 import { deepFreeze } from '../storage/deep-freeze.js';
@@ -34,12 +36,17 @@ export class Operation {
   /** Events delivered through the change feed only (not emitted by this process after commit). */
   readonly feedOnly = new Set<string>();
   private nowText: string | undefined;
+  /** The access rules of the principal a view acts for; absent on the trusted crm and without a policy. */
+  guard: AccessGuard | undefined;
+  /** Final state of the rows this operation wrote (`null` = deleted), kept only when views listen to events. */
+  readonly written: Map<string, Row | null> | undefined;
 
   constructor(
     readonly ctx: CrmContext,
     readonly tx: StorageTx,
   ) {
     this.nowMs = ctx.clock.now();
+    this.written = ctx.bus.wantsRows ? new Map() : undefined;
   }
 
   /** The operation's time as a canonical timestamp (formatted on first use: reads rarely need it). */
@@ -76,6 +83,30 @@ export class Operation {
   }
 
   /**
+   * Reads a record the acting principal may read: `NOT_FOUND` when it does not exist or lies outside
+   * the principal's read scope (a view never learns that a hidden record exists).
+   */
+  async requireReadable<T extends RecordBase>(entity: string, id: string): Promise<T> {
+    const row = await this.require<T>(entity, id);
+    if (this.guard && !this.guard.canRead(entity, row)) throw notFound(entity, id);
+    return row;
+  }
+
+  /** Reads a record the principal may read and act on: `NOT_FOUND` outside its read scope, `FORBIDDEN` outside the action's. */
+  async requireFor<T extends RecordBase>(entity: string, id: string, action: AccessAction): Promise<T> {
+    const row = await this.requireReadable<T>(entity, id);
+    this.guard?.authorize(entity, action, row);
+    return row;
+  }
+
+  /** `filter` and-ed with the principal's read filter of `entity` (unchanged without a guard). */
+  scoped(entity: string, filter: Filter | undefined): Filter | undefined {
+    const scope = this.guard?.readFilter(entity);
+    if (!scope) return filter;
+    return filter ? { op: 'and', filters: [scope, filter] } : scope;
+  }
+
+  /**
    * The gate for reads of a record's history (timeline, stage history), which outlives the record:
    * the stored record, or the state it had when it was removed (from its `<entity>.removed` event).
    * Throws `NOT_FOUND` when the tenant never had such a record.
@@ -105,23 +136,80 @@ export class Operation {
 
   async insert<T extends RecordBase>(entity: string, record: T): Promise<T> {
     await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]);
+    this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
 
   async insertMany<T extends RecordBase>(entity: string, records: readonly T[]): Promise<void> {
     if (records.length === 0) return;
     await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row })));
+    if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
   }
 
-  /** Writes `next` if the stored row is still at `previous.version`; a no-op when nothing changed. */
+  /**
+   * Writes `next` if the stored row is still at `previous.version`; a no-op when nothing changed.
+   * When a lead, contact, company or deal changes owner or shares, the copies its tasks, activities
+   * and stage visits keep (`parentOwner`, `parentShareKeys`) follow in the same transaction.
+   */
   async update<T extends RecordBase>(entity: string, previous: T, next: T): Promise<T> {
     if (next === previous) return previous;
     await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]);
+    this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
+    if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
     return next;
   }
 
   async remove(entity: string, record: RecordBase): Promise<void> {
     await this.tx.write(entity, this.ctx.tenantId, [{ type: 'delete', id: record.id, expectedVersion: record.version }]);
+    this.written?.set(`${entity}:${record.id}`, null);
+  }
+
+  /** Copies a parent's owner and shares to the children that follow it (paged; no events: bookkeeping). */
+  private async followParent(type: ParentType, parent: RecordBase): Promise<void> {
+    const access = parentAccessOf(type, parent);
+    for (const entity of CHILD_ENTITIES) {
+      if (entity === 'stageVisit' && type !== 'deal') continue;
+      let after: string | undefined;
+      do {
+        const page = await this.query<RecordBase>(entity, {
+          filter: { op: 'eq', field: PARENT_LINKS[type], value: parent.id },
+          sort: [{ field: 'id' }],
+          limit: 500,
+          ...(after ? { after } : {}),
+        });
+        for (const child of page.rows) {
+          const followed = primaryParent(child);
+          if (followed?.type !== type || followed.id !== parent.id || !differsFrom(child, access)) continue;
+          await this.update(entity, child, { ...withAccess(child, access), version: child.version + 1, updatedAt: this.now });
+        }
+        after = page.nextCursor;
+      } while (after);
+    }
+  }
+
+  /**
+   * Copies the owner and shares of each child's parent (see `primaryParent`) into the children, before
+   * they are written. `known` holds parents not stored yet (a deal created in this operation).
+   */
+  async withParentAccess<T extends RecordBase>(children: readonly T[], known: readonly RecordBase[] = []): Promise<T[]> {
+    const byKey = new Map<string, RecordBase | undefined>(known.map((r) => [r.id, r]));
+    const missing = new Map<ParentType, Set<string>>();
+    for (const child of children) {
+      const parent = primaryParent(child);
+      if (parent && !byKey.has(parent.id)) {
+        if (!missing.has(parent.type)) missing.set(parent.type, new Set());
+        missing.get(parent.type)!.add(parent.id);
+      }
+    }
+    for (const [type, ids] of missing) {
+      const list = [...ids];
+      const rows = await this.getMany(type, list);
+      list.forEach((id, i) => byKey.set(id, rows[i]));
+    }
+    return children.map((child) => {
+      const parent = primaryParent(child);
+      return parent ? withAccess(child, parentAccessOf(parent.type, byKey.get(parent.id))) : child;
+    });
   }
 
   /**
@@ -179,13 +267,13 @@ export class Operation {
  */
 export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();
-  const { result, events, feedOnly } = await ctx.storage.transaction('rw', async (tx) => {
-    const op = new Operation(ctx, tx);
+  const { result, events, rows, feedOnly } = await ctx.storage.transaction('rw', async (tx) => {
+    const op = await openOperation(ctx, tx);
     const value = await fn(op);
     await op.flushEvents();
-    return { result: value, events: op.events, feedOnly: op.feedOnly };
+    return { result: value, events: op.events, rows: op.written, feedOnly: op.feedOnly };
   });
-  for (const event of events) if (!feedOnly.has(event.id)) ctx.bus.emit(event);
+  ctx.bus.emitAll(feedOnly.size ? events.filter((event) => !feedOnly.has(event.id)) : events, rows);
   return result;
 }
 
@@ -195,6 +283,8 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
  */
 export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: string): Promise<T> {
   ctx.assertOpen();
+  // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
+  if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, id));
   const storage = ctx.storage;
   const [row] = storage.getMany ? await storage.getMany(entity, ctx.tenantId, [id]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [id]));
   if (!row) throw notFound(entity, id);
@@ -204,5 +294,15 @@ export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: 
 /** Runs a read-only operation in one read transaction. */
 export async function runRead<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();
-  return ctx.storage.transaction('r', async (tx) => fn(new Operation(ctx, tx)));
+  return ctx.storage.transaction('r', async (tx) => fn(await openOperation(ctx, tx)));
+}
+
+/** Starts an operation; in a view, with the principal's access guard (loaded once per operation, from a cache). */
+async function openOperation(ctx: CrmContext, tx: StorageTx): Promise<Operation> {
+  const op = new Operation(ctx, tx);
+  if (ctx.principal && ctx.hooks.access) {
+    op.guard = await ctx.hooks.access.guard(tx, ctx.principal);
+    if (ctx.view) ctx.view.guard = op.guard;
+  }
+  return op;
 }

@@ -11,7 +11,8 @@ export interface ReferenceCheck {
 
 /**
  * Loads the records an input links to and fails with `VALIDATION` (path of the link) when one does
- * not exist in this tenant. Returns the loaded records by entity and id.
+ * not exist in this tenant — or, in a view, lies outside the principal's read scope (a record may not
+ * link to what its author cannot read). Returns the loaded records by entity and id.
  */
 export async function checkReferences(op: Operation, context: string, checks: readonly ReferenceCheck[]): Promise<Map<string, RecordBase>> {
   const found = new Map<string, RecordBase>();
@@ -27,7 +28,8 @@ export async function checkReferences(op: Operation, context: string, checks: re
     const rows = await op.getMany(entity, list.map((c) => c.id!));
     list.forEach((check, i) => {
       const row = rows[i];
-      if (row) found.set(`${entity}:${check.id}`, row);
+      // A record outside the principal's read scope is reported like a missing one: its existence stays hidden.
+      if (row && (!op.guard || op.guard.canRead(entity, row))) found.set(`${entity}:${check.id}`, row);
       else issues.push({ path: [...check.path], code: 'not_found', message: `${entity} ${check.id} does not exist` });
     });
   }

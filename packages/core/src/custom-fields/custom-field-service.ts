@@ -70,6 +70,7 @@ export class CustomFieldService {
   async define(input: CustomFieldDefineInput): Promise<CustomFieldDefinition> {
     const parsed = parseInput(customFieldDefineInputSchema, input, 'customFields.define');
     const defined = await runWrite(this.ctx, async (op) => {
+      op.guard?.require('customField', 'create');
       const definition = compact({
         ...newRecordBase(definitionId(parsed.entity, parsed.key), op.tenantId, op.now),
         ...parsed,
@@ -101,6 +102,7 @@ export class CustomFieldService {
     const { version, ...rest } = patch ?? {};
     const parsed = parseInput(customFieldUpdateInputSchema, rest, 'customFields.update');
     const updated = await runWrite(this.ctx, async (op) => {
+      op.guard?.require('customField', 'update');
       const current = await op.require<CustomFieldDefinition>('customField', definitionId(address.entity, address.key));
       if (version !== undefined && version !== current.version) throw conflict('customField', current.id, version, current.version);
       if (parsed.indexed && current.type === 'multiselect') {
@@ -127,6 +129,7 @@ export class CustomFieldService {
   async list(entity?: CustomizableEntity): Promise<CustomFieldDefinition[]> {
     if (entity !== undefined) parseInput(z.enum(CUSTOMIZABLE_ENTITIES), entity, 'customFields.list');
     return runRead(this.ctx, async (op) => {
+      op.guard?.require('customField', 'read');
       const { rows } = await op.query<CustomFieldDefinition>('customField', {
         ...(entity ? { filter: { op: 'eq' as const, field: 'entity', value: entity } } : {}),
         sort: [{ field: 'entity' }, { field: 'key' }],

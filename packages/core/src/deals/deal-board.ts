@@ -74,6 +74,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
   const issues: ValidationIssue[] = [];
   checkLimit(options.limitPerStage, 'limitPerStage', issues, 500);
   return runRead(ctx, async (op) => {
+    op.guard?.require('pipeline', 'read');
     // Reads that do not depend on each other go out together: on IndexedDB each one is a round trip to
     // the browser's database process, and the board is the screen users wait for.
     const [loaded, prepared] = await Promise.allSettled([
@@ -93,7 +94,10 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
     for (const cursor of Object.values(cursors)) decodeCursor(cursor as string, sort);
 
     const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
-    const base: Filter = filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline;
+    // Cards, counts and totals cover only the deals the principal may read (the scope is pushed down).
+    const base: Filter = op.scoped('deal', filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline)!;
+    // Without read access to amounts, the columns carry counts but no money totals.
+    const money = !op.guard || op.guard.readable('deal', 'value');
     const limit = options.limitPerStage ?? 50;
     const [pages, groups] = await Promise.all([
       Promise.all(
@@ -113,7 +117,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
         // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
         filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
         groupBy: ['stageKey', 'value.currency'],
-        metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
+        metrics: money ? { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } : { count: { fn: 'count' } },
         customTypes,
       }),
     ]);
@@ -124,7 +128,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
         stage,
         deals: page.rows,
         count: mine.reduce((n, g) => n + (g.values.count as number), 0),
-        totals: mine.map((g) => ({ currency: String(g.group['value.currency']), amount: g.values.amount as number, weighted: g.values.weighted as number })),
+        totals: money ? mine.map((g) => ({ currency: String(g.group['value.currency']), amount: g.values.amount as number, weighted: g.values.weighted as number })) : [],
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       };
     });

@@ -13,6 +13,7 @@ import type { StageVisit } from '../schema/stage-visit.js';
 import type { Operation } from '../crm/operation.js';
 import type { Task } from '../schema/task.js';
 import { checkReferences } from '../crm/references.js';
+import { inputFields } from '../crm/input-fields.js';
 import { dealRefs } from './deal-refs.js';
 import { newStageVisit } from './deal-visits.js';
 
@@ -160,7 +161,14 @@ export async function startDeal(
  * Creates a deal inside an operation: resolves pipeline and stage, checks links and custom fields,
  * prices line items, writes the deal, its first stage visit and its first tasks, and records `deal.created`.
  */
-export async function createDealIn(op: Operation, input: ParsedDealCreate, context: string): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
+export async function createDealIn(
+  op: Operation,
+  input: ParsedDealCreate,
+  context: string,
+  /** Check the input against the principal's field rules (off for data crmkit composes, as in conversion). */
+  checkFields = true,
+): Promise<{ deal: Deal; pipeline: Pipeline; stage: Stage }> {
+  if (checkFields) op.guard?.checkWriteFields('deal', inputFields('deal', input), context);
   const pipeline = await resolvePipeline(op, input.pipelineId, context);
   const stage = resolveStartStage(pipeline, input.stageKey, context);
   await checkReferences(op, context, [
@@ -169,6 +177,7 @@ export async function createDealIn(op: Operation, input: ParsedDealCreate, conte
     { entity: 'lead', id: input.leadId, path: ['leadId'] },
   ]);
   const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, await customValuesCheck(op, 'deal'), context);
+  op.guard?.checkWritten('deal', 'create', undefined, deal);
   await op.insert('deal', deal);
   await op.insert('stageVisit', visit);
   await op.ctx.hooks.tasks?.insert(op, tasks);

@@ -20,6 +20,7 @@ import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/immer.js';
 
@@ -67,8 +68,9 @@ export class DealService {
     const dealId = parseId(id, 'deals.update');
     const parsed = parseInput(dealUpdateInputSchema, patch, 'deals.update');
     return runWrite(this.ctx, async (op) => {
-      const deal = await op.require<Deal>('deal', dealId);
+      const deal = await op.requireFor<Deal>('deal', dealId, 'update');
       assertExpectedVersion('deal', deal, parsed.version);
+      op.guard?.checkWriteFields('deal', inputFields('deal', parsed), 'deals.update');
       await checkReferences(op, 'deals.update', [
         { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
         { entity: 'company', id: parsed.companyId, path: ['companyId'] },
@@ -129,6 +131,7 @@ export class DealService {
         draft.lastActivityAt = op.now;
         delete draft.rottingSince;
       });
+      op.guard?.checkWritten('deal', 'update', deal, stored);
       await op.update('deal', deal, stored);
       op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
       return stored;
@@ -241,7 +244,7 @@ export class DealService {
     const dealId = parseId(id, 'deals.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'deals.remove');
     return runWrite(this.ctx, async (op) => {
-      const deal = await op.require<Deal>('deal', dealId);
+      const deal = await op.requireFor<Deal>('deal', dealId, 'delete');
       assertExpectedVersion('deal', deal, version);
       await closeOpenVisit(op, deal, { exitKind: 'removed' });
       await op.remove('deal', deal);

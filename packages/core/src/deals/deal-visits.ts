@@ -1,4 +1,5 @@
 import { newRecordBase, reviseRecord } from '../domain/records.js';
+import { parentAccessOf } from '../domain/parent-access.js';
 import type { Deal } from '../schema/deal.js';
 import type { StageVisit } from '../schema/stage-visit.js';
 import type { Operation } from '../crm/operation.js';
@@ -32,5 +33,6 @@ export function newStageVisit(op: Operation, deal: Deal, fromStageKey?: string):
   if (fromStageKey !== undefined) visit.fromStageKey = fromStageKey;
   if (deal.ownerId !== undefined) visit.ownerId = deal.ownerId;
   visit.postponeCount = 0;
-  return visit;
+  // Stage visits follow their deal: whoever may read the deal may read its history.
+  return Object.assign(visit, parentAccessOf('deal', deal));
 }

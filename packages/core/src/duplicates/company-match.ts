@@ -11,7 +11,8 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
   const domain = normalizeDomain(lead.website) ?? companyDomainFromEmail(lead.email);
   if (domain) {
     const { rows } = await op.query<Company>('company', {
-      filter: { op: 'eq', field: 'domain', value: domain },
+      // In a view only companies the principal may read are matched: a link to a hidden one is refused.
+      filter: op.scoped('company', { op: 'eq', field: 'domain', value: domain }),
       sort: [{ field: 'createdAt' }],
       limit: 1,
     });
@@ -23,7 +24,7 @@ export async function matchCompany(op: Operation, lead: Pick<Lead, 'website' | '
   let cursor: string | undefined;
   do {
     const page = await op.query<Company>('company', {
-      filter: { op: 'containsAny', field: 'searchKeys', values: keys },
+      filter: op.scoped('company', { op: 'containsAny', field: 'searchKeys', values: keys }),
       sort: [{ field: 'createdAt' }],
       limit: 100,
       ...(cursor ? { after: cursor } : {}),
@@ -45,8 +46,9 @@ export async function matchContact(op: Operation, lead: Lead, region?: string): 
   const phone = probePhone({ phone: lead.phone }, await identityOptions(op, region));
   for (const [by, key] of [['email', email && `email:${email}`], ['phone', phone && `phone:${phone}`]] as const) {
     if (!key) continue;
+    // In a view only contacts the principal may read are matched (a hidden one is never linked or revealed).
     const { rows } = await op.query<Contact>('contact', {
-      filter: { op: 'containsAny', field: 'searchKeys', values: [key] },
+      filter: op.scoped('contact', { op: 'containsAny', field: 'searchKeys', values: [key] }),
       sort: [{ field: 'createdAt' }],
       limit: 1,
     });

@@ -59,7 +59,8 @@ export async function findDuplicates(
     let probe: DuplicateProbe;
     let selfId: string | undefined;
     if (typeof target === 'string') {
-      probe = await op.require<Lead>('lead', target);
+      const lead = await op.requireReadable<Lead>('lead', target);
+      probe = op.guard ? op.guard.project('lead', lead) : lead;
       selfId = target;
     } else probe = target;
     const identity = await identityOptions(op);
@@ -69,17 +70,19 @@ export async function findDuplicates(
     if (keys.length === 0) return [];
     const results: DuplicateCandidate[] = [];
     for (const entity of opts.entities ?? (['lead', 'contact', 'company'] as const)) {
-      // Every record sharing a key is scored: a common name must not push an exact e-mail match out.
+      // Every record sharing a key (and readable by the principal) is scored: a common name must not push an exact e-mail match out.
       let after: string | undefined;
       do {
         const page = await op.query<Lead | Contact | Company>(entity, {
-          filter: { op: 'containsAny', field: 'searchKeys', values: keys },
+          filter: op.scoped(entity, { op: 'containsAny', field: 'searchKeys', values: keys }),
           sort: [{ field: 'id' }],
           limit: CANDIDATE_PAGE,
           ...(after ? { after } : {}),
         });
-        for (const record of page.rows) {
-          if (record.id === selfId) continue;
+        for (const stored of page.rows) {
+          if (stored.id === selfId) continue;
+          // Compared on what the principal may read only: a hidden e-mail never explains a match.
+          const record = op.guard ? op.guard.project(entity, stored) : stored;
           const { score, reasons } = scoreDuplicate(probe, 'person', record, entity === 'company' ? 'company' : 'person', identity);
           if (reasons.length && score >= (opts.minScore ?? 0.5)) results.push({ entity, record, score, reasons } as DuplicateCandidate);
         }

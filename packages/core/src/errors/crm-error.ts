@@ -5,7 +5,7 @@
  * - `NOT_FOUND`: the addressed record does not exist in this tenant.
  * - `CONFLICT`: optimistic concurrency failed; `details` carries the stored version.
  * - `RULE_VIOLATION`: a domain rule (funnel guard, lifecycle) forbids the operation; `details.violations` lists them.
- * - `FORBIDDEN`: the actor may not perform the operation.
+ * - `FORBIDDEN`: the principal of a view may not perform the operation; `details` names the action and the rule.
  * - `STORAGE`: the storage engine failed; `details.retryable` says whether retrying can help.
  * - `CLOSED`: the instance or adapter was closed.
  */
@@ -49,7 +49,18 @@ export interface CrmErrorDetailsMap {
     readonly actualVersion: number | null;
   };
   RULE_VIOLATION: { readonly violations: readonly RuleViolation[] };
-  FORBIDDEN: { readonly action: string; readonly reason?: string };
+  FORBIDDEN: {
+    /** What was refused: `deal.update`, `deal.read` (a field), `reports.forecast`, … */
+    readonly action: string;
+    readonly reason?: string;
+    /** The record, when one was refused. */
+    readonly entity?: string;
+    readonly id?: string;
+    /** Fields that may not be read or written. */
+    readonly fields?: readonly string[];
+    /** The access rule that decided: the scope each of the principal's roles grants for the action. */
+    readonly rule?: { readonly entity: string; readonly action: string; readonly roles: Readonly<Record<string, string>> };
+  };
   STORAGE: { readonly adapter: string; readonly retryable: boolean; readonly operation?: string };
   CLOSED: { readonly what: string };
 }

@@ -85,6 +85,10 @@ export interface CrmEventMap {
   /** The task is still open after its due time (fired once, when it becomes overdue). */
   'task.overdue': { readonly key: string; readonly dueAt: string; readonly ownerId?: string; readonly subject: string };
   'calendar.updated': { readonly calendar: BusinessCalendar };
+  /** The tenant's access policy was set (`roles`: its role names) or removed (`roles: null`). */
+  'access.policyChanged': { readonly roles: readonly string[] | null };
+  /** The tenant's directory (users, teams, who reports to whom) was replaced. */
+  'access.directoryChanged': { readonly users: number; readonly teams: number };
   /** A webhook endpoint was disabled after failing persistently (the webhooks feature). */
   'webhook.disabled': { readonly url: string; readonly reason: string; readonly failures: number };
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { produce } from 'immer';
-import { validationError } from '../errors/crm-error.js';
+import { isCrmError, validationError } from '../errors/crm-error.js';
 import { evaluateMove, type FunnelMove, type MoveContext, type MoveEvaluation } from '../domain/funnel/evaluate-move.js';
 import { planMove } from '../domain/funnel/plan-move.js';
 import { compact, reviseRecord } from '../domain/records.js';
@@ -94,12 +94,23 @@ async function countVisitPostponement(op: Operation, deal: Deal): Promise<void> 
  * template and next-step tasks and move or cancel tasks, and records the move's event.
  */
 export async function executeMove(ctx: CrmContext, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
-  return runWrite(ctx, (op) => moveIn(op, dealId, move, version, nextStep));
+  return runWrite(ctx, async (op) => {
+    // One read of the deal: the access check and the move see the same version.
+    const deal = await op.requireFor<Deal>('deal', dealId, move.type);
+    return moveIn(op, dealId, move, version, nextStep, deal);
+  });
 }
 
 /** Executes a funnel move inside an existing operation (see `executeMove`). */
-export async function moveIn(op: Operation, dealId: string, move: FunnelMove, version: number | undefined, nextStep: NextStepInput | undefined): Promise<Deal> {
-  const deal = await op.require<Deal>('deal', dealId);
+export async function moveIn(
+  op: Operation,
+  dealId: string,
+  move: FunnelMove,
+  version: number | undefined,
+  nextStep: NextStepInput | undefined,
+  loaded?: Deal,
+): Promise<Deal> {
+  const deal = loaded ?? (await op.require<Deal>('deal', dealId));
   assertExpectedVersion('deal', deal, version);
   const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
   const context = await moveContext(op, deal, nextStep !== undefined);
@@ -162,9 +173,18 @@ export class FunnelService {
     }
     const parsed = canonical(parseInput(MOVE_SCHEMAS[type as MoveType].move, move, 'funnel.check'));
     return runRead(this.ctx, async (op) => {
-      const deal = await op.require<Deal>('deal', id);
+      const deal = await op.requireReadable<Deal>('deal', id);
       const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
-      return evaluateMove(pipeline, deal, parsed, await moveContext(op, deal, options.withNextStep === true));
+      const evaluation = evaluateMove(pipeline, deal, parsed, await moveContext(op, deal, options.withNextStep === true));
+      try {
+        op.guard?.authorize('deal', parsed.type, deal);
+        return evaluation;
+      } catch (error) {
+        // A move the principal may not make is refused like a broken rule: a verdict, nothing written.
+        if (!isCrmError(error, 'FORBIDDEN')) throw error;
+        const violation = { rule: 'access.forbidden', message: error.message, data: { ...error.details } };
+        return { ...evaluation, allowed: false, violations: [violation, ...evaluation.violations] };
+      }
     });
   }
 }

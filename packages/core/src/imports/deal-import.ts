@@ -7,6 +7,7 @@ import type { CrmContext } from '../crm/context.js';
 import { resolvePipeline, resolveStartStage, startDeal, type ParsedDealCreate } from '../deals/deal-factory.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
+import { inputFields } from '../crm/input-fields.js';
 import { customValuesCheck } from '../crm/custom-values.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import { safeParseInput } from '../crm/parse-input.js';
@@ -47,7 +48,8 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       const rows = await op.getMany(entity, chunk);
-      rows.forEach((row, j) => row && found.add(chunk[j]!));
+      // In a view, links to records outside the read scope are refused like missing ones.
+      rows.forEach((row, j) => row && (!op.guard || op.guard.canRead(entity, row)) && found.add(chunk[j]!));
     }
     inputs.forEach((input, index) => {
       const id = input[field];
@@ -118,7 +120,9 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
         let pipeline = pipelines.get(key);
         if (!pipeline) pipelines.set(key, (pipeline = await resolvePipeline(op, input.pipelineId, 'imports.deals')));
         const stage: Stage = resolveStartStage(pipeline, input.stageKey, 'imports.deals');
+        op.guard?.checkWriteFields('deal', inputFields('deal', input), 'imports.deals');
         const { deal, visit, tasks } = await startDeal(op, input, pipeline, stage, checkCustom, 'imports.deals');
+        op.guard?.checkWritten('deal', 'create', undefined, deal);
         deals.push(deal);
         dealChunk.push(deal);
         visitChunk.push(visit);

@@ -17,6 +17,7 @@ import { runWrite } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** Options of `crm.leads.convert`. */
 export interface ConvertLeadOptions {
@@ -83,8 +84,10 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
   const step = checkNextStep(ctx, input?.deal);
   const opts = parseInput(optionsSchema, input, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
   return runWrite(ctx, async (op) => {
-    const lead = await op.require<Lead>('lead', leadId);
+    const lead = await op.requireFor<Lead>('lead', leadId, 'convert');
     assertExpectedVersion('lead', lead, opts.version);
+    op.guard?.checkWriteFields('contact', inputFields('contact', opts.contact), 'leads.convert');
+    if (opts.deal) op.guard?.checkWriteFields('deal', inputFields('deal', opts.deal), 'leads.convert');
     if (lead.status === 'converted' || lead.status === 'disqualified') {
       throw ruleViolation([
         { rule: 'lead.convert.status', message: `cannot convert a ${lead.status} lead (allowed from: new, qualified)`, data: { status: lead.status } },
@@ -130,7 +133,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
       if (!company && name && opts.createCompany !== false) {
         // The derived domain comes from the same normaliser that validates domains, so it is always acceptable.
         const domain = normalizeDomain(lead.website) ?? duplicates?.companyDomain(lead);
-        company = await createCard(op, COMPANY_CARD, compact({ name, domain, website: lead.website, country: lead.country, ownerId }), 'leads.convert');
+        company = await createCard(op, COMPANY_CARD, compact({ name, domain, website: lead.website, country: lead.country, ownerId }), 'leads.convert', { fields: false });
         companyCreated = true;
       }
     }
@@ -147,7 +150,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
         tags: lead.tags.length ? lead.tags : undefined,
         ...opts.contact,
       });
-      contact = await createCard(op, CONTACT_CARD, { ...input, leadId: lead.id }, 'leads.convert');
+      contact = await createCard(op, CONTACT_CARD, { ...input, leadId: lead.id }, 'leads.convert', { fields: false });
       contactCreated = true;
     }
 
@@ -168,7 +171,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
         companyId: company?.id,
         leadId: lead.id,
       }) as ParsedDealCreate;
-      deal = (await createDealIn(op, input, 'leads.convert')).deal;
+      deal = (await createDealIn(op, input, 'leads.convert', false)).deal;
     }
 
     const converted = reviseRecord(lead, op.now, (draft) => {

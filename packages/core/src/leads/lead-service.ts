@@ -74,8 +74,14 @@ export class LeadService {
     return runWrite(this.ctx, async (op) => {
       // The strategy is part of the input: a missing one is VALIDATION at `assignWith`, checked before anything is built.
       await checkReferences(op, 'leads.create', [{ entity: 'assignmentStrategy', id: assignWith, path: ['assignWith'] }]);
-      const lead = await this.createIn(op, parsed);
-      return assignWith && !lead.ownerId ? assign!.assign(op, 'lead', lead, assignWith) : lead;
+      // In a view, a lead nobody routes belongs to its author; a routed one is checked once routed.
+      const routed = assignWith !== undefined && !parsed.ownerId;
+      const input = op.guard && !parsed.ownerId && !routed ? { ...parsed, ownerId: op.ctx.actor!.userId } : parsed;
+      const lead = await createCard(op, LEAD_CARD, input, 'leads.create', { scope: !routed });
+      if (!routed) return lead;
+      const assigned = lead.ownerId ? lead : await assign!.assign(op, 'lead', lead, assignWith);
+      op.guard?.checkWritten('lead', 'create', undefined, assigned);
+      return assigned;
     });
   }
 
@@ -118,7 +124,7 @@ export class LeadService {
     const leadId = parseId(id, 'leads.qualify');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.qualify');
     return runWrite(this.ctx, async (op) => {
-      const lead = await op.require<Lead>('lead', leadId);
+      const lead = await op.requireFor<Lead>('lead', leadId, 'update');
       assertExpectedVersion('lead', lead, version);
       requireStatus(lead, ['new', 'disqualified'], 'qualify');
       const next = reviseRecord(lead, op.now, (draft) => {
@@ -142,7 +148,7 @@ export class LeadService {
     const leadId = parseId(id, 'leads.disqualify');
     const parsed = parseInput(disqualifyInputSchema, options, 'leads.disqualify');
     return runWrite(this.ctx, async (op) => {
-      const lead = await op.require<Lead>('lead', leadId);
+      const lead = await op.requireFor<Lead>('lead', leadId, 'update');
       assertExpectedVersion('lead', lead, parsed.version);
       requireStatus(lead, ['new', 'qualified'], 'disqualify');
       const next = reviseRecord(lead, op.now, (draft) => {
@@ -179,7 +185,7 @@ export class LeadService {
     const leadId = parseId(id, 'leads.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'leads.remove');
     return runWrite(this.ctx, async (op) => {
-      const lead = await op.require<Lead>('lead', leadId);
+      const lead = await op.requireFor<Lead>('lead', leadId, 'delete');
       assertExpectedVersion('lead', lead, version);
       requireStatus(lead, ['new', 'qualified', 'disqualified'], 'remove');
       await op.remove('lead', lead);

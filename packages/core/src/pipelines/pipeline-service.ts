@@ -58,6 +58,7 @@ export class PipelineService {
     const { stages, issues } = buildStages(parsed.stages.map((s, i) => ({ ...s, taskTemplates: setup.templates[i] })), isDealField);
     if (issues.length) throw validationError('pipelines.create', issues);
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('pipeline', 'create');
       await checkReferences(op, 'pipelines.create', setup.refs);
       const pipeline: Pipeline = {
         ...newRecordBase(parsed.id ?? op.newId('pipeline'), op.tenantId, op.now),
@@ -75,6 +76,13 @@ export class PipelineService {
   /** Reads a pipeline. @throws CrmError `NOT_FOUND`. */
   async get(id: string): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.get');
+    // A view reads in a transaction, where its guard is loaded.
+    if (this.ctx.principal) {
+      return runRead(this.ctx, (op) => {
+        op.guard?.require('pipeline', 'read');
+        return op.require<Pipeline>('pipeline', pipelineId);
+      });
+    }
     return readRecord<Pipeline>(this.ctx, 'pipeline', pipelineId);
   }
 
@@ -173,6 +181,7 @@ export class PipelineService {
     const stageKey = parseInput(stageKeySchema, key, 'pipelines.removeStage');
     const parsed = parseInput(removeStageSchema, options, 'pipelines.removeStage');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('pipeline', 'update');
       const pipeline = await op.require<Pipeline>('pipeline', pipelineId);
       assertExpectedVersion('pipeline', pipeline, parsed.version);
       const removed = pipeline.stages.find((s) => s.key === stageKey);
@@ -202,6 +211,7 @@ export class PipelineService {
     refs?: { readonly context: string; readonly checks: readonly ReferenceCheck[] },
   ): Promise<Pipeline> {
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('pipeline', 'update');
       const pipeline = await op.require<Pipeline>('pipeline', id);
       if (refs) await checkReferences(op, refs.context, refs.checks);
       assertExpectedVersion('pipeline', pipeline, version);
@@ -217,6 +227,9 @@ export class PipelineService {
 
   /** Lists pipelines, oldest first by default. */
   async list(options?: ListOptions<PipelineField>): Promise<Page<Pipeline>> {
-    return runRead(this.ctx, (op) => listRecords<Pipeline>(op, 'pipeline', options, 'pipelines.list', [{ field: 'createdAt' }]));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('pipeline', 'read');
+      return listRecords<Pipeline>(op, 'pipeline', options, 'pipelines.list', [{ field: 'createdAt' }]);
+    });
   }
 }

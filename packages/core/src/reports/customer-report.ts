@@ -3,7 +3,7 @@ import type { Contact } from '../schema/contact.js';
 import { validationError, type CrmError } from '../errors/crm-error.js';
 import { decodeOpaque, encodeOpaque } from '../query/cursor.js';
 import type { Operation } from '../crm/operation.js';
-import { moneyList, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
+import { moneyList, requireAmounts, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface CustomerReportOptions {
   /** Customers without an interaction for this many days are at risk (default 90). */
@@ -82,14 +82,27 @@ async function rank(
   if (after === null) return { page: [], last: null };
   const field = type === 'contact' ? 'contactId' : 'companyId';
   const groups = await op.tx.aggregate('deal', op.tenantId, {
-    filter: { op: 'eq', field: 'status', value: 'won' },
+    filter: op.scoped('deal', { op: 'eq', field: 'status', value: 'won' })!,
     groupBy: [field, 'value.currency'],
     metrics: { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' } },
   });
   const byCustomer = new Map<string, { n: number; values: CurrencyAmount[] }>();
+  // In a view, customers whose card the principal cannot read are left out (their names would show).
+  const hidden = new Set<string>();
+  if (op.guard) {
+    const ids = [...new Set(groups.map((g) => g.group[field] as string | null).filter((id): id is string => !!id))];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await op.getMany<Contact | Company>(type, chunk);
+      chunk.forEach((id, j) => {
+        const row = rows[j];
+        if (row ? !op.guard!.canRead(type, row) : !op.guard!.reachesAll(type, 'read')) hidden.add(id);
+      });
+    }
+  }
   for (const g of groups) {
     const id = g.group[field] as string | null;
-    if (!id) continue;
+    if (!id || hidden.has(id)) continue;
     const entry = byCustomer.get(id) ?? { n: 0, values: [] };
     entry.n += g.values.n as number;
     entry.values.push({ currency: String(g.group['value.currency']), amount: g.values.amount as number });
@@ -135,6 +148,7 @@ async function rank(
  * @throws CrmError `VALIDATION` for a cursor that is not one of this report (or ranks by another currency).
  */
 export async function customerReport(op: Operation, options: CustomerReportOptions): Promise<CustomerReport> {
+  requireAmounts(op, 'customers');
   const full = { inactiveDays: options.inactiveDays ?? 90, currency: options.currency ?? op.ctx.defaultCurrency, limit: options.limit ?? 100 };
   const position = options.cursor === undefined ? undefined : readCursor(options.cursor, full.currency);
   const contacts = await rank(op, 'contact', full, position?.contact);

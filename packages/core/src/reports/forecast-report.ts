@@ -2,7 +2,7 @@ import { convertMinor, type ExchangeRates } from '../domain/analytics/currency.j
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Operation } from '../crm/operation.js';
-import { major, type DrillDown, type TabularReport } from './report-types.js';
+import { major, requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface ForecastOptions {
   readonly pipelineId: string;
@@ -43,7 +43,7 @@ async function dealIdsOf(op: Operation, filter: Filter): Promise<string[]> {
   const ids: string[] = [];
   let after: string | undefined;
   do {
-    const page = await op.query<Deal>('deal', { filter, sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
+    const page = await op.query<Deal>('deal', { filter: op.scoped('deal', filter), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
     for (const deal of page.rows) ids.push(deal.id);
     after = page.nextCursor;
   } while (after);
@@ -60,8 +60,9 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
     ...(options.from ? [{ op: 'gte' as const, field: 'expectedCloseMonth', value: options.from }] : []),
     ...(options.to ? [{ op: 'lte' as const, field: 'expectedCloseMonth', value: options.to }] : []),
   ];
+  requireAmounts(op, 'forecast');
   const groups = await op.tx.aggregate('deal', op.tenantId, {
-    filter: { op: 'and', filters: scope },
+    filter: op.scoped('deal', { op: 'and', filters: scope })!,
     groupBy: ['expectedCloseMonth', 'value.currency'],
     metrics: { deals: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
   });

@@ -59,7 +59,7 @@ export async function funnelReport(op: Operation, options: FunnelReportOptions):
   // One scan: per stage, entries and their exits by kind (conditional counts), eventual wins, time in stage.
   const exit = (values: readonly (string | null)[]): Filter => ({ op: 'in', field: 'exitKind', values });
   const rows = await op.tx.aggregate('stageVisit', op.tenantId, {
-    filter: where(),
+    filter: op.scoped('stageVisit', where())!,
     groupBy: ['stageKey'],
     metrics: {
       entered: { fn: 'count' },

@@ -42,17 +42,27 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
   if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const inPeriod = (field: string): Filter[] => [{ op: 'gte', field, value: options.from }, { op: 'lt', field, value: options.to }];
   const pipeline: Filter[] = options.pipelineId ? [{ op: 'eq', field: 'pipelineId', value: options.pipelineId }] : [];
+  // In a view every figure counts only rows the principal may read (the scope is pushed down).
   const byOwner = async (entity: string, filters: Filter[], groupBy: string[] = ['ownerId'], metrics: Record<string, { fn: 'count' } | { fn: 'sum' | 'avg'; field: string }> = { n: { fn: 'count' } }) =>
-    op.tx.aggregate(entity, op.tenantId, { filter: { op: 'and', filters }, groupBy, metrics });
+    op.tx.aggregate(entity, op.tenantId, { filter: op.scoped(entity, { op: 'and', filters })!, groupBy, metrics });
+  // Amounts are left out for a principal who may not read them.
+  const money = !op.guard || op.guard.readable('deal', 'value');
 
   const leads = await byOwner('lead', inPeriod('createdAt'));
   const converted = await byOwner('lead', inPeriod('convertedAt'));
   const closedFilter = (status: string): Filter[] => [...pipeline, { op: 'eq', field: 'status', value: status }, ...inPeriod('closedAt')];
   const won = await byOwner('deal', closedFilter('won'), ['ownerId', 'value.currency'], { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, cycle: { fn: 'sum', field: 'cycleMs' } });
+  // Postponements are events, credited to who postponed: a view counts those of the people whose
+  // deals its scope reaches (by owner), the one event-log figure that is pushed down this way.
+  const actors = op.guard?.ownersFor('deal', 'read');
   const lost = await byOwner('deal', closedFilter('lost'));
   const done = await byOwner('task', [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt')]);
   const overdue = await byOwner('task', [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'deadlineAt', value: op.now }]);
-  const postponed = await byOwner('event', [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at')], ['actorId']);
+  const postponed = await op.tx.aggregate('event', op.tenantId, {
+    filter: { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at'), ...(actors ? [{ op: 'in' as const, field: 'actorId', values: actors }] : [])] },
+    groupBy: ['actorId'],
+    metrics: { n: { fn: 'count' } },
+  });
 
   const count = (rows: typeof leads, id: string, key = 'ownerId') => rows.filter((r) => r.group[key] === id).reduce((n, r) => n + (r.values.n as number), 0);
   const owners = new Set<string>();
@@ -71,7 +81,7 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
       leadsConverted: count(converted, ownerId),
       dealsWon,
       dealsLost,
-      wonValue: mineWon.map((r) => ({ currency: String(r.group['value.currency']), amount: r.values.amount as number })),
+      wonValue: money ? mineWon.map((r) => ({ currency: String(r.group['value.currency']), amount: r.values.amount as number })) : [],
       winRate: ratio(dealsWon, dealsWon + dealsLost),
       meanCycleDays: dealsWon ? cycle / dealsWon / DAY : null,
       tasksDone: count(done, ownerId),

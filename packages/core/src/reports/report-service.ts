@@ -59,7 +59,10 @@ export class ReportService {
   async funnel(options: FunnelReportOptions): Promise<FunnelReport> {
     const parsed = parseInput(funnelSchema, options, 'reports.funnel');
     checkPeriod(parsed, 'reports.funnel');
-    return runRead(this.ctx, (op) => funnelReport(op, parsed));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('report', 'read');
+      return funnelReport(op, parsed);
+    });
   }
 
   /**
@@ -70,7 +73,10 @@ export class ReportService {
   async velocity(options: VelocityOptions): Promise<VelocityReport> {
     const parsed = parseInput(velocitySchema, options, 'reports.velocity');
     checkPeriod(parsed, 'reports.velocity');
-    return runRead(this.ctx, (op) => velocityReport(op, parsed));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('report', 'read');
+      return velocityReport(op, parsed);
+    });
   }
 
   /**
@@ -81,7 +87,10 @@ export class ReportService {
    */
   async forecast(options: ForecastOptions): Promise<ForecastReport> {
     const parsed = parseInput(forecastSchema, options, 'reports.forecast');
-    return runRead(this.ctx, (op) => forecastReport(op, parsed));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('report', 'read');
+      return forecastReport(op, parsed);
+    });
   }
 
   /**
@@ -92,7 +101,10 @@ export class ReportService {
   async performance(options: PerformanceOptions): Promise<PerformanceReport> {
     const parsed = parseInput(performanceSchema, options, 'reports.performance');
     checkPeriod(parsed, 'reports.performance');
-    return runRead(this.ctx, (op) => performanceReport(op, parsed));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('report', 'read');
+      return performanceReport(op, parsed);
+    });
   }
 
   /**
@@ -106,7 +118,10 @@ export class ReportService {
    */
   async customers(options: CustomerReportOptions = {}): Promise<CustomerReport> {
     const parsed = parseInput(customersSchema, options, 'reports.customers');
-    return runRead(this.ctx, (op) => customerReport(op, parsed));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('report', 'read');
+      return customerReport(op, parsed);
+    });
   }
 
   /**
@@ -117,6 +132,10 @@ export class ReportService {
    */
   async drill(drill: DrillDown, options: { limit?: number; cursor?: string } = {}): Promise<Page<RecordBase>> {
     const parsed = parseInput(z.strictObject({ entity: z.enum(DRILL_ENTITIES), where: z.unknown() }), drill, 'reports.drill');
-    return runRead(this.ctx, (op) => listRecords(op, parsed.entity, { where: parsed.where, orderBy: [{ field: 'id' }], ...options }, 'reports.drill'));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('report', 'read');
+      // Drill-down lists only rows the principal may read: never an invisible id.
+      return listRecords(op, parsed.entity, { where: parsed.where, orderBy: [{ field: 'id' }], ...options }, 'reports.drill');
+    });
   }
 }

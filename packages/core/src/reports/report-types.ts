@@ -1,5 +1,6 @@
 import type { Filter } from '../query/query-spec.js';
 import type { ReportRow } from '../domain/analytics/csv.js';
+import type { Operation } from '../crm/operation.js';
 import { formatMoney, toMajorUnits } from '../domain/money-format.js';
 
 /** The records behind a figure: list them with `crm.reports.drill(drill)`. */
@@ -25,6 +26,15 @@ export interface TabularReport {
 
 export const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
 
+/**
+ * Refuses a report made of deal amounts for a principal who may not read them (`value` hidden by a
+ * field rule): its figures would give the amounts away.
+ *
+ * @throws CrmError `FORBIDDEN` naming the field.
+ */
+export function requireAmounts(op: Operation, report: string): void {
+  op.guard?.checkReadFields('deal', ['value'], `reports.${report}`);
+}
 /** Several amounts in one cell: `'1234.56 EUR; 5000 JPY; 1.500 KWD'`. */
 export const moneyList = (values: readonly CurrencyAmount[]): string => values.map((v) => formatMoney(v)).join('; ');
 

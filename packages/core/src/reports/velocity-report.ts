@@ -1,7 +1,7 @@
 import { divideHalfEven } from '../domain/money.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
-import { major, ratio, type DrillDown, type TabularReport } from './report-types.js';
+import { major, ratio, requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface VelocityOptions {
   /** Deals closed from this instant (inclusive)… */
@@ -40,6 +40,7 @@ const DAY = 86_400_000;
 
 /** Win rate, cycle length, average deal and pipeline velocity, per currency, counted in storage. */
 export async function velocityReport(op: Operation, options: VelocityOptions): Promise<VelocityReport> {
+  requireAmounts(op, 'velocity');
   // A report about a pipeline that does not exist is NOT_FOUND, not a report of zeros.
   if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const scope: Filter[] = [
@@ -52,11 +53,11 @@ export async function velocityReport(op: Operation, options: VelocityOptions): P
   });
   const open: Filter = { op: 'and', filters: [...scope, { op: 'eq', field: 'status', value: 'open' }] };
   const closedRows = await op.tx.aggregate('deal', op.tenantId, {
-    filter: { op: 'or', filters: [closed('won'), closed('lost')] },
+    filter: op.scoped('deal', { op: 'or', filters: [closed('won'), closed('lost')] })!,
     groupBy: ['value.currency', 'status'],
     metrics: { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, cycle: { fn: 'avg', field: 'cycleMs' } },
   });
-  const openRows = await op.tx.aggregate('deal', op.tenantId, { filter: open, groupBy: ['value.currency'], metrics: { n: { fn: 'count' } } });
+  const openRows = await op.tx.aggregate('deal', op.tenantId, { filter: op.scoped('deal', open)!, groupBy: ['value.currency'], metrics: { n: { fn: 'count' } } });
   const currencies = [...new Set([...closedRows.map((r) => String(r.group['value.currency'])), ...openRows.map((r) => String(r.group['value.currency']))])].sort();
   const currencyFilter = (c: string): Filter => ({ op: 'eq', field: 'value.currency', value: c });
   const rows = currencies.map((currency): VelocityRow => {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { idSchema, LIMITS, optionalText, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { parentAccessShape, recordBaseShape } from './record.js';
 
 export const ACTIVITY_KINDS = ['call', 'email', 'meeting', 'message', 'note'] as const;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
@@ -48,6 +48,7 @@ export const activitySchema = () =>
   ...activityShape,
   participants: z.array(activityParticipantSchema),
   occurredAt: timestampSchema,
+  ...parentAccessShape,
 });
 /** A call, e-mail, meeting, message or note that happened. */
 export type Activity = z.infer<ReturnType<typeof activitySchema>>;

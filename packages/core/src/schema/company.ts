@@ -15,7 +15,7 @@ import {
   domainSchema,
   int,
 } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
 const companyEditableShape = {
@@ -59,6 +59,7 @@ export const companySchema = () =>
   custom: customValuesInputSchema,
   lastInteractionAt: z.optional(timestampSchema),
   searchKeys: z.array(z.string()),
+  ...sharedRecordShape,
 });
 /** A company (account): the organisation behind contacts and deals. */
 export type Company = Omit<z.infer<ReturnType<typeof companySchema>>, 'custom'> & { readonly custom: CustomValues };

@@ -13,7 +13,7 @@ import {
   userIdSchema,
   clearable,
   countrySchema, int } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
 
@@ -62,6 +62,7 @@ export const contactSchema = () =>
   leadId: z.optional(idSchema),
   lastInteractionAt: z.optional(timestampSchema),
   searchKeys: z.array(z.string()),
+  ...sharedRecordShape,
 });
 /** A person: the client card. */
 export type Contact = Omit<z.infer<ReturnType<typeof contactSchema>>, 'custom'> & { readonly custom: CustomValues };

@@ -16,7 +16,7 @@ import {
   userIdSchema,
   clearable,
   countrySchema, int } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { recordBaseShape, sharedRecordShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 import type { NextStepInput } from './task.js';
 import type { CustomValues } from './custom-field.js';
@@ -162,6 +162,7 @@ export const dealSchema = () =>
   source: optionalText(64),
   tags: tagsSchema,
   custom: customValuesInputSchema,
+  ...sharedRecordShape,
 });
 /** A deal: the order, the client and its stage in the funnel. */
 export type Deal = Omit<z.infer<ReturnType<typeof dealSchema>>, 'custom'> & { readonly custom: CustomValues };

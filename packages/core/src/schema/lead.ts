@@ -15,7 +15,7 @@ import {
   userIdSchema,
   clearable,
   countrySchema, int } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
 export const LEAD_STATUSES = ['new', 'qualified', 'disqualified', 'converted'] as const;
@@ -92,6 +92,7 @@ export const leadSchema = () =>
   predictedProbability: z.optional(probabilitySchema),
   /** Normalised keys for duplicate detection (`email:…`, `phone:…`, `domain:…`, `name:…`). Maintained by crmkit. */
   searchKeys: z.array(z.string()),
+  ...sharedRecordShape,
 });
 
 /** A lead: a potential client and the incoming request. */

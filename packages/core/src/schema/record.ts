@@ -32,3 +32,30 @@ export type RecordRef = z.infer<typeof recordRefSchema>;
 export function refKey(ref: { readonly type: string; readonly id: string }): string {
   return `${ref.type}:${ref.id}`;
 }
+
+/**
+ * One explicit share of a record: `to` is `u:<userId>` or `t:<teamId>`; `write` also lets the
+ * recipient change the record and move it through the funnel. Maintained by `crm.access.share`.
+ */
+export const shareSchema = z.strictObject({ to: z.string().check(z.regex(/^[ut]:[A-Za-z0-9._@:+-]{1,128}$/)), access: z.enum(['read', 'write']) });
+export type Share = z.infer<typeof shareSchema>;
+
+/** Sharing fields of the records users own (leads, contacts, companies, deals). */
+export const sharedRecordShape = {
+  /** Explicit shares of this record (see `crm.access.share`). */
+  shares: z.optional(z.array(shareSchema)),
+  /** The `to` of every share: an indexed list, so "shared with me" is a pushed-down filter. Maintained by crmkit. */
+  shareKeys: z.optional(z.array(z.string())),
+};
+
+/**
+ * Access fields of records that follow a parent (tasks, activities, stage visits): a copy of the
+ * parent's owner and shares, maintained in the transaction that changes the parent, so "tasks of a
+ * deal I can see" is a pushed-down filter.
+ */
+export const parentAccessShape = {
+  /** `<parentType>:<parent ownerId>` (`deal:anna`; `deal:` for an unowned parent). Maintained by crmkit. */
+  parentOwner: z.optional(z.string()),
+  /** The parent's `shareKeys`. Maintained by crmkit. */
+  parentShareKeys: z.optional(z.array(z.string())),
+};

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { idSchema, timestampSchema, userIdSchema, int } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { parentAccessShape, recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
 /** How a stage visit ended. */
@@ -33,5 +33,6 @@ export const stageVisitSchema = () =>
   durationMs: z.optional(z.number().check(z.gte(0))),
   /** How the deal eventually closed (set on every visit of the deal when it is won or lost; cleared on reopen). */
   closedAs: z.optional(z.enum(['won', 'lost'])),
+  ...parentAccessShape,
 });
 export type StageVisit = z.infer<ReturnType<typeof stageVisitSchema>>;

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
-import { recordBaseShape } from './record.js';
+import { parentAccessShape, recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
 export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;
@@ -90,6 +90,7 @@ export const taskSchema = () =>
   notifiedUntil: z.optional(timestampSchema),
   /** When the scheduler must next look at this task (earliest pending notice or recurrence). */
   nextNotifyAt: z.optional(timestampSchema),
+  ...parentAccessShape,
 });
 /** A planned or done action of a manager. */
 export type Task = z.infer<ReturnType<typeof taskSchema>>;

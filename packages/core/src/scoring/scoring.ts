@@ -84,7 +84,9 @@ export async function trainModel(op: Operation, options: ScoringOptions, context
     { op: 'in', field: 'status', values: ['won', 'lost'] },
     ...(options.pipelineId ? [{ op: 'eq' as const, field: 'pipelineId', value: options.pipelineId }] : []),
   ];
-  const filter: Filter = { op: 'and', filters: scope };
+  // In a view the model learns from the deals the principal may read, over fields it may read.
+  op.guard?.checkReadFields('deal', features.map((f) => (f.field === 'stage' ? 'closedFromStage' : f.field)), 'scoring');
+  const filter: Filter = op.scoped('deal', { op: 'and', filters: scope })!;
   const customTypes = Object.fromEntries(features.filter((f) => f.queryType).map((f) => [f.field, f.queryType!]));
   const aggregate = (groupBy: string[]) => op.tx.aggregate('deal', op.tenantId, { filter, groupBy, metrics: { n: { fn: 'count' } }, customTypes });
   const priorRows = await aggregate(['status']);

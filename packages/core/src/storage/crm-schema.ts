@@ -29,19 +29,19 @@ const TIMES = 'createdAt updatedAt';
 // Lists default to newest first (`created`).
 const lead = entity(
   'lead',
-  `${TIMES} status name email phone companyName title source campaign country territory ownerId probability:n expectedValue.amount:n expectedValue.currency qualifiedAt disqualifiedAt convertedAt converted.contactId converted.companyId converted.dealId predictedProbability:n tags:l searchKeys:l`,
+  `${TIMES} status name email phone companyName title source campaign country territory ownerId probability:n expectedValue.amount:n expectedValue.currency qualifiedAt disqualifiedAt convertedAt converted.contactId converted.companyId converted.dealId predictedProbability:n tags:l searchKeys:l shareKeys:l`,
   'created:createdAt status:status,createdAt owner:ownerId,status,createdAt convertedContact:converted.contactId searchKeys:searchKeys tags:tags',
 );
 
 const contact = entity(
   'contact',
-  `${TIMES} name email phone jobTitle companyId ownerId leadId source country lastInteractionAt tags:l searchKeys:l`,
+  `${TIMES} name email phone jobTitle companyId ownerId leadId source country lastInteractionAt tags:l searchKeys:l shareKeys:l`,
   'created:createdAt company:companyId,name owner:ownerId,name lead:leadId searchKeys:searchKeys tags:tags',
 );
 
 const company = entity(
   'company',
-  `${TIMES} name domain phone industry country ownerId lastInteractionAt tags:l searchKeys:l`,
+  `${TIMES} name domain phone industry country ownerId lastInteractionAt tags:l searchKeys:l shareKeys:l`,
   'created:createdAt name:name domain:domain owner:ownerId,name searchKeys:searchKeys tags:tags',
 );
 
@@ -49,7 +49,7 @@ const company = entity(
 // month; `closed`: velocity and performance, deals closed in a period.
 const deal = withAggregates(entity(
   'deal',
-  `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l`,
+  `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l`,
   'created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt activity:status,lastActivityAt tags:tags',
 ), [
   // The pipeline board's per-stage count and totals per currency (`deals.board`), without a scan.
@@ -63,14 +63,14 @@ const pipeline = entity('pipeline', `${TIMES} name archived:b`, 'created:created
 // local day); `wake`: the scheduler's queue, open tasks by their next wake-up.
 const task = entity(
   'task',
-  `${TIMES} subject type status dueAt dueDate deadlineAt allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId`,
+  `${TIMES} subject type status dueAt dueDate deadlineAt allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId parentOwner parentShareKeys:l`,
   'dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt',
 );
 
 // Activity lists default to most recent first.
 const activity = entity(
   'activity',
-  `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId`,
+  `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId parentOwner parentShareKeys:l`,
   'occurred:occurredAt deal:dealId,occurredAt contact:contactId,occurredAt company:companyId,occurredAt lead:leadId,occurredAt owner:ownerId,occurredAt',
 );
 
@@ -87,7 +87,7 @@ const customField = entity('customField', `${TIMES} entity key type archived:b`,
 // `funnel`: funnel analytics, the visits of a stage in a period.
 const stageVisit = entity(
   'stageVisit',
-  `${TIMES} dealId pipelineId stageKey enteredAt exitedAt exitKind toStageKey ownerId postponeCount:n durationMs:n closedAs`,
+  `${TIMES} dealId pipelineId stageKey enteredAt exitedAt exitKind toStageKey ownerId postponeCount:n durationMs:n closedAs parentOwner parentShareKeys:l`,
   'deal:dealId,enteredAt funnel:pipelineId,stageKey,enteredAt',
 );
 
@@ -142,7 +142,7 @@ const webhookAttempt = entity(
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 6,
+  version: 7,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt],
 };
 

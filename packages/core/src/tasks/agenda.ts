@@ -115,7 +115,8 @@ export async function readAgenda(op: Operation, options: z.output<typeof agendaS
       continue;
     }
     const page = await op.query<Task>('task', {
-      filter: { op: 'and', filters: [...base, ...spec.filters] },
+      // In a view, only the tasks the principal may read (the scope is pushed down to storage).
+      filter: op.scoped('task', { op: 'and', filters: [...base, ...spec.filters] }),
       sort: [{ field: spec.sort }],
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
       ...(resume ? { after: resume } : {}),

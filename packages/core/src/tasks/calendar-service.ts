@@ -18,7 +18,10 @@ export class CalendarService {
 
   /** The calendar in effect (default: Monday–Friday, 09:00–18:00, UTC, no holidays). */
   async get(): Promise<BusinessCalendar> {
-    return runRead(this.ctx, (op) => loadCalendar(op));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('setting', 'read');
+      return loadCalendar(op);
+    });
   }
 
   /**
@@ -35,6 +38,7 @@ export class CalendarService {
     }
     const value: BusinessCalendar = { ...calendar, workingDays: [...calendar.workingDays].sort(), holidays: [...calendar.holidays].sort() };
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('setting', 'update');
       const [current] = await op.getMany<SettingRecord<BusinessCalendar>>('setting', ['calendar']);
       const next: SettingRecord<BusinessCalendar> = {
         id: 'calendar',

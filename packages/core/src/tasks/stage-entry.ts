@@ -34,5 +34,5 @@ export async function stageEntryTasks(op: Operation, deal: Deal, stage: Stage): 
       ...(ownerId ? { ownerId } : {}),
     });
   }
-  return buildTasks(op, drafts, 'stage entry');
+  return buildTasks(op, drafts, 'stage entry', [], [deal]);
 }

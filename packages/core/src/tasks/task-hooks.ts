@@ -47,7 +47,7 @@ export const taskHooks: TaskHooks = {
     const tasks = await stageEntryTasks(op, deal, stage);
     if (nextStep) {
       const links = compact({ dealId: deal.id, contactId: deal.contactId, companyId: deal.companyId, ownerId: nextStep.ownerId ?? deal.ownerId });
-      tasks.push(...(await buildTasks(op, [{ ...nextStep, ...links } as TaskDraft], context, ['nextStep'])));
+      tasks.push(...(await buildTasks(op, [{ ...nextStep, ...links } as TaskDraft], context, ['nextStep'], [deal])));
     }
     return tasks;
   },
@@ -57,7 +57,7 @@ export const taskHooks: TaskHooks = {
     const created: Task[] = plan.enter ? await stageEntryTasks(op, plan.deal, plan.enter) : [];
     const links = compact({ dealId: deal.id, contactId: deal.contactId, companyId: deal.companyId });
     if (nextStep) {
-      created.push(...(await buildTasks(op, [{ ...nextStep, ...links, ownerId: nextStep.ownerId ?? deal.ownerId } as TaskDraft], 'deals.move', ['nextStep'])));
+      created.push(...(await buildTasks(op, [{ ...nextStep, ...links, ownerId: nextStep.ownerId ?? deal.ownerId } as TaskDraft], 'deals.move', ['nextStep'], [plan.deal])));
     }
     if (plan.cancelOpenTasks) {
       for (const task of open) {
@@ -78,7 +78,7 @@ export const taskHooks: TaskHooks = {
         open = open.map((t) => (t.id === task.id ? moved : t));
       } else {
         // No next step yet: postponing creates the follow-up at the new date.
-        created.push(...(await buildTasks(op, [{ subject: `Follow up: ${deal.title}`, type: 'call', dueAt: until, ...links, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) }], 'deals.postpone')));
+        created.push(...(await buildTasks(op, [{ subject: `Follow up: ${deal.title}`, type: 'call', dueAt: until, ...links, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) }], 'deals.postpone', [], [plan.deal])));
       }
     }
     return { open, created };

@@ -34,6 +34,7 @@ import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, task
 import { loadTaskTypes } from './task-types.js';
 import { agendaSchema, readAgenda, type Agenda, type AgendaOptions } from './agenda.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** What completing a task produced. */
 export interface CompleteTaskResult {
@@ -159,6 +160,7 @@ export class TaskService {
   async create(input: TaskCreateInput): Promise<Task> {
     const parsed = parseInput(taskCreateInputSchema, input, 'tasks.create');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.create');
       await checkReferences(op, 'tasks.create', [
         { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
         { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
@@ -172,6 +174,7 @@ export class TaskService {
       const draft = { ...fields, ownerId: parsed.ownerId ?? op.ctx.actor?.userId, reminders: parsed.reminders ?? type.reminders } as TaskDraft;
       const [task] = await buildTasks(op, [draft], 'tasks.create');
       const record = id ? { ...task!, id } : task!;
+      op.guard?.checkWritten('task', 'create', undefined, record);
       await insertTasks(op, [record]);
       await syncDeal(op, record, (open) => open, false);
       return record;
@@ -198,7 +201,7 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.complete');
     const parsed = parseInput(completeSchema, options, 'tasks.complete');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
       const drafts: TaskDraft[] = [];
@@ -232,7 +235,7 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.postpone');
     const parsed = parseInput(postponeSchema, options, 'tasks.postpone');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
       const deal = task.dealId ? await op.get<Deal>('deal', task.dealId) : undefined;
@@ -258,7 +261,7 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.cancel');
     const parsed = parseInput(cancelSchema, options, 'tasks.cancel');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
       if (task.status !== 'open') throw ruleViolation([{ rule: 'task.notOpen', message: `the task is ${task.status}`, data: { status: task.status } }]);
       const occurrence = parsed.series ? undefined : continueSeries(op, task);
@@ -285,8 +288,9 @@ export class TaskService {
     const taskId = parseId(id, 'tasks.update');
     const parsed = parseInput(updateSchema, patch, 'tasks.update');
     return runWrite(this.ctx, async (op) => {
-      const task = await op.require<Task>('task', taskId);
+      const task = await op.requireFor<Task>('task', taskId, 'update');
       assertExpectedVersion('task', task, parsed.version);
+      op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.update');
       const following = parsed.scope === 'following';
       if (parsed.recurrence !== undefined && !following) {
         throw validationError('tasks.update', [{ path: ['recurrence'], code: 'invalid_value', message: 'a new rule applies to the series: use scope "following"' }]);
@@ -345,6 +349,7 @@ export class TaskService {
       });
       if (next === task) return task;
       if (!next.dueAt && next.recurrence) throw validationError('tasks.update', [{ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' }]);
+      op.guard?.checkWritten('task', 'update', task, next);
       await op.update('task', task, next);
       op.record('task.updated', { type: 'task', id: task.id }, { changes: diffRecords(task, next, ['notifiedUntil', 'nextNotifyAt']) }, taskRefs(next));
       if (next.dueAt !== task.dueAt) await syncDeal(op, next, (open) => open, false);
@@ -376,7 +381,7 @@ export class TaskService {
     return runRead(this.ctx, async (op) => {
       const owners = parsed.ownerIds ? [{ op: 'in' as const, field: 'ownerId', values: parsed.ownerIds }] : [];
       const count = async (filters: { op: 'eq' | 'lt' | 'gte' | 'in'; field: string; value?: unknown; values?: unknown[] }[]) => {
-        const rows = await op.tx.aggregate('task', op.tenantId, { filter: { op: 'and', filters: [...owners, ...filters] as never }, groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } });
+        const rows = await op.tx.aggregate('task', op.tenantId, { filter: op.scoped('task', { op: 'and', filters: [...owners, ...filters] as never }), groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } });
         return new Map(rows.filter((r) => r.group.ownerId !== null).map((r) => [String(r.group.ownerId), r.values.n as number]));
       };
       const open = await count([{ op: 'eq', field: 'status', value: 'open' }]);
@@ -398,6 +403,7 @@ export class TaskService {
   async defineType(input: TaskTypeInput): Promise<TaskTypeDefinition> {
     const parsed = parseInput(taskTypeSchema, input, 'tasks.defineType');
     return runWrite(this.ctx, async (op) => {
+      op.guard?.require('setting', 'update');
       const [current] = await op.getMany<SettingRecord<TaskTypeDefinition[]>>('setting', ['taskTypes']);
       const list = [...(current?.value ?? []).filter((t) => t.key !== parsed.key), parsed].sort((a, b) => (a.key < b.key ? -1 : 1));
       const known = new Set([...(await loadTaskTypes(op)).map((t) => t.key), parsed.key]);
@@ -417,7 +423,10 @@ export class TaskService {
 
   /** The task types in effect: built-in (call, meeting, email, todo) and the tenant's own. */
   async listTypes(): Promise<TaskTypeDefinition[]> {
-    return runRead(this.ctx, (op) => loadTaskTypes(op));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('setting', 'read');
+      return loadTaskTypes(op);
+    });
   }
 }
 

@@ -8,6 +8,7 @@ import { nextNoticeAt } from '../domain/tasks/notices.js';
 import { applyDeadline } from '../domain/tasks/task-deadline.js';
 import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
 import type { Deal } from '../schema/deal.js';
+import type { RecordBase } from '../schema/record.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type EventRef, type Operation } from '../crm/operation.js';
 import type { CrmContext } from '../crm/context.js';
@@ -26,13 +27,21 @@ export function taskRefs(task: Pick<Task, 'dealId' | 'contactId' | 'companyId' |
  * Builds task records from drafts (defaults, all-day, recurrence), reporting problems under `path`.
  * Nothing is written.
  */
-export async function buildTasks(op: Operation, drafts: readonly TaskDraft[], context: string, path: (string | number)[] = []): Promise<Task[]> {
+export async function buildTasks(
+  op: Operation,
+  drafts: readonly TaskDraft[],
+  context: string,
+  path: (string | number)[] = [],
+  /** Parent records not stored yet (a deal created in this operation), whose owner and shares the tasks copy. */
+  known: readonly RecordBase[] = [],
+): Promise<Task[]> {
   const calendar = await loadCalendar(op);
-  return drafts.map((draft, i) => {
+  const tasks = drafts.map((draft, i) => {
     const { task, issues } = buildTask(newRecordBase(op.newId('task'), op.tenantId, op.now), draft, calendar, () => op.newId('task'), op.ctx.hooks.recurrence);
     if (!task) throw validationError(context, issues.map((issue) => ({ ...issue, path: [...path, ...(drafts.length > 1 ? [i] : []), ...issue.path] })));
     return task;
   });
+  return op.withParentAccess(tasks, known);
 }
 
 /** Writes new tasks and records `task.created` for each. */

@@ -13,6 +13,7 @@ import { reports, type ReportsFeature } from '../reports/reports-feature.js';
 import { scheduler, type SchedulerFeature } from '../scheduler/scheduler-feature.js';
 import { scoring, type ScoringFeature } from '../scoring/scoring-feature.js';
 import { tasks, type TasksFeature } from '../tasks/tasks-feature.js';
+import { access, type AccessFeature } from '../access/access-feature.js';
 import { createMemoryStorage, type MemoryStorage } from '../storage/memory-storage.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
@@ -31,11 +32,12 @@ export type AllFeatures = readonly [
   ObserversFeature,
   EventsFeature,
   WebhooksFeature,
+  AccessFeature,
 ];
 
 /** Every feature of `@crmkit/core`, in an order that satisfies their dependencies. */
 export function allFeatures(): AllFeatures {
-  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers(), events(), webhooks()];
+  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers(), events(), webhooks(), access()];
 }
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
@@ -55,8 +57,8 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
  * tenant `test`, actor `tester`, silent logger, and every feature (tasks, activities, assignment,
- * custom fields, duplicates, imports, reports, scoring, scheduler, observers, events, webhooks) unless
- * `features` lists fewer.
+ * custom fields, duplicates, imports, reports, scoring, scheduler, observers, events, webhooks, access)
+ * unless `features` lists fewer.
  *
  * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.
  * @returns The crm with handles to its fake clock and storage.

@@ -10,6 +10,7 @@ import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { runRead, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
+import { notFound } from '../errors/crm-error.js';
 
 /** Options of `crm.timeline`. */
 export interface TimelineOptions {
@@ -35,23 +36,32 @@ const KEY_PAGE = 1000;
  * their history).
  */
 async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
-  const { record } = await op.requireHistory<Contact | Deal | RecordBase>(ref.type, ref.id);
+  const { record, removed } = await op.requireHistory<Contact | Deal | RecordBase>(ref.type, ref.id);
+  // In a view the record must be readable; a removed one only by those who read every record of its kind.
+  if (op.guard && (removed ? !op.guard.reachesAll(ref.type, 'read') : !op.guard.canRead(ref.type, record))) throw notFound(ref.type, ref.id);
   const keys = new Set([refKey(ref)]);
   const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.add(`${type}:${id}`));
   const ids = async (entity: string, filter: Filter) => {
     const out: string[] = [];
     let after: string | undefined;
     do {
-      const page = await op.query(entity, { filter, sort: [{ field: 'id' }], limit: KEY_PAGE, ...(after ? { after } : {}) });
+      // Only related records the principal may read bring their history in.
+      const page = await op.query(entity, { filter: op.scoped(entity, filter), sort: [{ field: 'id' }], limit: KEY_PAGE, ...(after ? { after } : {}) });
       for (const row of page.rows) out.push(row.id);
       after = page.nextCursor;
     } while (after);
     return out;
   };
+  // The lead a record came from, when the principal may read it (a removed one: when it reads every lead).
+  const readableLead = async (leadId: string | undefined): Promise<string | undefined> => {
+    if (!leadId || !op.guard) return leadId;
+    const lead = await op.get('lead', leadId);
+    return (lead ? op.guard.canRead('lead', lead) : op.guard.reachesAll('lead', 'read')) ? leadId : undefined;
+  };
   switch (ref.type) {
     case 'contact': {
       // The leads the contact came from: their history before conversion is the contact's too.
-      add('lead', [(record as Contact).leadId]);
+      add('lead', [await readableLead((record as Contact).leadId)]);
       add('lead', await ids('lead', { op: 'eq', field: 'converted.contactId', value: ref.id }));
       // Deals linked later still bring their whole history.
       add('deal', await ids('deal', { op: 'eq', field: 'contactId', value: ref.id }));
@@ -63,7 +73,7 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
       add('lead', await ids('lead', { op: 'eq', field: 'converted.companyId', value: ref.id }));
       break;
     case 'deal':
-      add('lead', [(record as Deal).leadId]);
+      add('lead', [await readableLead((record as Deal).leadId)]);
       break;
   }
   return [...keys];

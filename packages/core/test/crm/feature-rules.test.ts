@@ -34,7 +34,7 @@ describe('the feature list', () => {
 
   it('a crm without features has the core services only', async () => {
     const crm = await createCrm({ ...base, storage: createMemoryStorage() });
-    expect(Object.keys(crm).sort()).toEqual(['close', 'companies', 'contacts', 'deals', 'eventLog', 'funnel', 'leads', 'on', 'pipelines', 'tenantId', 'timeline']);
+    expect(Object.keys(crm).sort()).toEqual(['as', 'close', 'companies', 'contacts', 'deals', 'eventLog', 'funnel', 'leads', 'on', 'pipelines', 'tenantId', 'timeline']);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { createCrm, where } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
-import { describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { describeAccessConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createIndexedDbStorage, type IndexedDbStorageOptions } from '@crmkit/storage-indexeddb';
 import { deleteDatabase, type EnvOptions, type IdbTestEnv } from '../specs/env.js';
 import { failureTests } from '../specs/failure-spec.js';
@@ -38,6 +38,7 @@ describeStorageConformance(
   },
   createIndexedDbStorage({ name: 'capabilities' }).capabilities,
 );
+describeAccessConformance('indexeddb (chromium)', () => createIndexedDbStorage(env.options()));
 transactionTests(env);
 upgradeTests(env);
 failureTests(env);

@@ -4,4 +4,5 @@ export { describeStorageConformance } from './storage-conformance.js';
 export { describeReportsConformance } from './reports-conformance.js';
 export { describeCrmConformance, type CrmConformanceOptions } from './crm-conformance.js';
 export type { ConformanceFactory, ConformanceOptions, ConformanceSubject } from './harness.js';
+export { describeAccessConformance } from './access-conformance.js';
 export { checkCommitOrder, type CommitOrderOptions, type CommitOrderReport } from './commit-order.js';

@@ -1,0 +1,87 @@
+import type { ConfigRevision, SettingRecord } from '../crm/context.js';
+import type { Principal } from '../crm/access-guard.js';
+import type { StorageTx } from '../storage/storage-adapter.js';
+import { CompiledAccess } from './compiled-access.js';
+import { DirectoryIndex, EMPTY_DIRECTORY, type Directory } from './access-directory.js';
+import type { AccessPolicy } from './access-policy.js';
+
+/** Setting rows holding a tenant's access configuration. */
+export const POLICY_KEY = 'accessPolicy';
+export const DIRECTORY_KEY = 'accessDirectory';
+/** The entities of which some record is shared: the others need no "shared with me" branch in their filters. */
+export const SHARED_KEY = 'accessShared';
+
+/** Compiled principals kept per crm: the working set of a server's active users. */
+const MAX_COMPILED = 1000;
+
+interface AccessConfig {
+  readonly policy: AccessPolicy | undefined;
+  readonly directory: DirectoryIndex;
+  readonly shared: ReadonlySet<string>;
+}
+
+/** The cache key of a principal: what its compiled rules depend on. */
+function principalKey(principal: Principal): string {
+  return JSON.stringify([principal.userId, principal.roles ?? null, principal.teamIds ?? null]);
+}
+
+/**
+ * The tenant's policy and directory, loaded once per configuration revision, and the rules compiled
+ * per principal (least recently used evicted beyond `MAX_COMPILED`). Invalidated by any configuration
+ * change: in this process at once, in others through the configuration revision, which every
+ * operation checks (one small read, shared with the custom-field cache).
+ */
+export class AccessCache {
+  private config: AccessConfig | undefined;
+  private readonly compiled = new Map<string, CompiledAccess>();
+
+  constructor(
+    private readonly tenantId: string,
+    private readonly revision: ConfigRevision,
+  ) {
+    revision.register(this);
+  }
+
+  invalidate(): void {
+    this.config = undefined;
+    this.compiled.clear();
+  }
+
+  /** The stored policy and directory, through `tx` (from the cache when the revision did not move). */
+  async load(tx: StorageTx): Promise<AccessConfig> {
+    await this.revision.ensureFresh(tx);
+    if (this.config) return this.config;
+    const [policy, directory, shared] = (await tx.getMany('setting', this.tenantId, [POLICY_KEY, DIRECTORY_KEY, SHARED_KEY])) as unknown as (SettingRecord<unknown> | undefined)[];
+    const config: AccessConfig = {
+      policy: (policy?.value ?? undefined) as AccessPolicy | undefined,
+      directory: new DirectoryIndex((directory?.value as Directory | undefined) ?? EMPTY_DIRECTORY),
+      shared: new Set((shared?.value as string[] | undefined) ?? []),
+    };
+    this.config = config;
+    return config;
+  }
+
+  /**
+   * The compiled rules of a principal, or `undefined` when the tenant has no policy.
+   *
+   * @throws CrmError `VALIDATION` when the principal names a role the policy does not define.
+   */
+  async guard(tx: StorageTx, principal: Principal): Promise<CompiledAccess | undefined> {
+    const config = await this.load(tx);
+    if (!config.policy) return undefined;
+    const key = principalKey(principal);
+    let hit = this.compiled.get(key);
+    if (hit) {
+      this.compiled.delete(key);
+      this.compiled.set(key, hit);
+      return hit;
+    }
+    hit = new CompiledAccess(config.policy, config.directory, principal, config.shared);
+    // Only keep it if no invalidation raced in while loading.
+    if (this.config === config) {
+      this.compiled.set(key, hit);
+      if (this.compiled.size > MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
+    }
+    return hit;
+  }
+}

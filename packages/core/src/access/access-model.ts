@@ -1,0 +1,79 @@
+import type { AccessAction } from '../crm/access-guard.js';
+import { activitySchema } from '../schema/activity.js';
+import { companySchema } from '../schema/company.js';
+import { contactSchema } from '../schema/contact.js';
+import { dealSchema } from '../schema/deal.js';
+import { leadSchema } from '../schema/lead.js';
+import { taskSchema } from '../schema/task.js';
+
+/** Row scopes, from nothing to everything. `own` is the owner's (a task's assignee's) records. */
+export const SCOPES = ['none', 'own', 'team', 'subtree', 'all'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Everything a policy grants on, with the actions each has. */
+export const ENTITY_ACTIONS = {
+  lead: ['read', 'create', 'update', 'delete', 'convert', 'assign', 'share'],
+  contact: ['read', 'create', 'update', 'delete', 'share'],
+  company: ['read', 'create', 'update', 'delete', 'share'],
+  deal: ['read', 'create', 'update', 'delete', 'advance', 'postpone', 'win', 'lose', 'reopen', 'assign', 'share'],
+  task: ['read', 'create', 'update'],
+  activity: ['read', 'create'],
+  pipeline: ['read', 'create', 'update'],
+  customField: ['read', 'create', 'update'],
+  /** The business calendar, task types, assignment strategies, and the access policy itself. */
+  setting: ['read', 'update'],
+  /** `crm.reports` and `crm.scoring` (figures are computed over the readable rows only). */
+  report: ['read'],
+} as const satisfies Record<string, readonly AccessAction[]>;
+export type PolicyEntity = keyof typeof ENTITY_ACTIONS;
+export const POLICY_ENTITIES = Object.keys(ENTITY_ACTIONS) as PolicyEntity[];
+
+/** Entities whose rows have an owner (`ownerId`): every scope applies. */
+export const OWNED_ENTITIES: ReadonlySet<string> = new Set(['lead', 'contact', 'company', 'deal', 'task', 'activity']);
+/** Entities whose records can be shared one by one. */
+export const SHARED_ENTITIES: ReadonlySet<string> = new Set(['lead', 'contact', 'company', 'deal']);
+/** Entities granted as a whole: only `all` or `none`. */
+export const WHOLE_ENTITIES: ReadonlySet<string> = new Set(['pipeline', 'customField', 'setting', 'report']);
+
+/** What a `write` share lets the recipient do besides reading. */
+export const WRITE_SHARE_ACTIONS: ReadonlySet<AccessAction> = new Set(['update', 'advance', 'postpone', 'win', 'lose', 'reopen', 'convert']);
+
+/** Fields that are always readable: a record without them is no record. */
+export const BASE_FIELDS: ReadonlySet<string> = new Set(['id', 'tenantId', 'version', 'createdAt', 'updatedAt']);
+
+/** Entities with field rules, and their fields (custom fields are `custom.<key>`, or `custom` for all of them). */
+export const FIELD_CATALOG: Readonly<Record<string, ReadonlySet<string>>> = {
+  lead: new Set(Object.keys(leadSchema().shape)),
+  contact: new Set(Object.keys(contactSchema().shape)),
+  company: new Set(Object.keys(companySchema().shape)),
+  deal: new Set(Object.keys(dealSchema().shape)),
+  task: new Set(Object.keys(taskSchema().shape)),
+  activity: new Set(Object.keys(activitySchema().shape)),
+};
+
+const CARD_KEYS = ['searchKeys'];
+/**
+ * Fields that reveal another: hiding the key hides the listed fields too (a weighted amount or the
+ * line items give the amount away; search keys hold normalised names, e-mails and phones).
+ */
+export const REVEALS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  deal: { value: ['weightedValue', 'lineItems'], probability: ['weightedValue'], expectedCloseDate: ['expectedCloseMonth'], lostReason: ['lostComment'] },
+  lead: { name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS, companyName: CARD_KEYS, website: CARD_KEYS },
+  contact: { name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS },
+  company: { name: CARD_KEYS, domain: CARD_KEYS, website: CARD_KEYS, phone: CARD_KEYS },
+};
+
+/** The field a query path addresses: `value.amount` → `value`, `custom.budget.amount` → `custom.budget`. */
+export function topField(path: string): string {
+  if (path.startsWith('custom.')) {
+    const dot = path.indexOf('.', 7);
+    return dot === -1 ? path : path.slice(0, dot);
+  }
+  const dot = path.indexOf('.');
+  return dot === -1 ? path : path.slice(0, dot);
+}
+
+/** The policy entity an event subject belongs to (`assignmentStrategy` is a setting). */
+export function subjectEntity(subjectType: string): string {
+  return subjectType === 'assignmentStrategy' ? 'setting' : subjectType;
+}

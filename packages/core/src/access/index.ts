@@ -1,0 +1,7 @@
+// Entry point of @crmkit/core/access: access control (policies, directory, shares) for views of a crm.
+export { access, type AccessFeature } from './access-feature.js';
+export type { AccessService, ShareRef, ReassignReport } from './access-service.js';
+export { accessPolicySchema, POLICY_LIMITS, type AccessPolicy, type AccessRole, type FieldRule } from './access-policy.js';
+export { directorySchema, DIRECTORY_LIMITS, type Directory, type DirectoryUser } from './access-directory.js';
+export { SCOPES, ENTITY_ACTIONS, type Scope, type PolicyEntity } from './access-model.js';
+export type { AccessSummary } from './compiled-access.js';

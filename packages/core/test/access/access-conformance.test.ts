@@ -1,0 +1,4 @@
+import { createMemoryStorage } from '@crmkit/core';
+import { describeAccessConformance } from '@crmkit/core/testing/conformance';
+
+describeAccessConformance('memory', () => createMemoryStorage());
