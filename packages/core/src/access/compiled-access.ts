@@ -22,6 +22,9 @@ import type { AccessPolicy, AccessRole, FieldRule } from './access-policy.js';
 import type { DirectoryIndex } from './access-directory.js';
 import { projectEventData } from './project-event.js';
 
+/** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
+const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys'] as const;
+
 /** The rows one action reaches: every row, or those of these owners (and, for shared entities, shared ones). */
 export interface EntityScope {
   readonly all: boolean;
@@ -296,10 +299,15 @@ export class CompiledAccess implements AccessGuard {
   }
 
   project<T extends object>(entity: string, record: T): T {
-    const test = this.fieldTest(entity, false);
-    if (!test || !record) return record;
+    if (!record) return record;
     let out: Record<string, unknown> | undefined;
-    for (const key of Object.keys(record)) {
+    // The parent's owner and shares, copied onto children for access checks: never shown to a view (they may name a hidden deal's owner).
+    for (const key of PARENT_ACCESS_FIELDS) {
+      if (Object.prototype.hasOwnProperty.call(record, key)) delete (out ??= { ...(record as Record<string, unknown>) })[key];
+    }
+    const test = this.fieldTest(entity, false);
+    if (!test) return (out ?? record) as T;
+    for (const key of Object.keys(out ?? record)) {
       if (key === 'custom') {
         const custom = (record as Record<string, unknown>).custom as Record<string, unknown> | undefined;
         if (!custom) continue;

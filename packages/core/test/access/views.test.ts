@@ -240,7 +240,8 @@ describe('views of a crm', () => {
     const anna = crm.as({ userId: 'anna' });
     expect(await code(anna.tasks.get(task.id))).toBe('NOT_FOUND');
     expect(await crm.access.reindex()).toEqual({ updated: 1 });
-    expect((await anna.tasks.get(task.id)).parentOwner).toBe('deal:anna');
+    expect((await crm.tasks.get(task.id)).parentOwner).toBe('deal:anna');
+    expect(await anna.tasks.get(task.id)).toMatchObject({ id: task.id }); // readable again, bookkeeping left out
     expect(await crm.access.reindex()).toEqual({ updated: 0 });
   });
 
