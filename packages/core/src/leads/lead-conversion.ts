@@ -125,8 +125,11 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     let company: Company | undefined;
     let companyCreated = false;
     const contactCompany = contactMatchedBy && contactMatchedBy !== 'contactId' ? contact!.companyId : undefined;
+    let fromContact = opts.companyId === undefined && contactCompany ? await op.get<Company>('company', contactCompany) : undefined;
+    // A view links only what its principal may read: a matched contact's company outside the scope is not linked.
+    if (fromContact && op.guard && !op.guard.canRead('company', fromContact)) fromContact = undefined;
     if (opts.companyId) company = linked.get(`company:${opts.companyId}`) as Company;
-    else if (opts.companyId === undefined && contactCompany) company = await op.get<Company>('company', contactCompany);
+    else if (fromContact) company = fromContact;
     else if (opts.companyId === undefined) {
       company = await duplicates?.matchCompany(op, lead);
       const name = firstNonBlank(lead.companyName);

@@ -142,6 +142,18 @@ describe('views of a crm', () => {
     expect((await crm.leads.convert(lead2.id)).contact.id).toBe(hidden.id);
   });
 
+  it("lead conversion in a view does not link the company of a matched contact when the principal may not read it", async () => {
+    const { crm } = await createTestCrm({ now: '2026-01-05T09:00:00.000Z' });
+    await crm.access.setPolicy({ roles: { rep }, defaultRoles: ['rep'] });
+    const hiddenCompany = await crm.companies.create({ name: 'Ben Industries', ownerId: 'ben' });
+    const visible = await crm.contacts.create({ name: 'Ada', email: 'ada@example.com', ownerId: 'anna', companyId: hiddenCompany.id });
+    const lead = await crm.leads.create({ name: 'Ada', email: 'ada@example.com', ownerId: 'anna' });
+    const result = await crm.as({ userId: 'anna' }).leads.convert(lead.id, { createCompany: false });
+    expect(result.contact.id).toBe(visible.id);
+    expect(result.company?.id).not.toBe(hiddenCompany.id);
+    expect(JSON.stringify(result)).not.toContain('Ben Industries');
+  });
+
   it('refuse the change feed (unscoped) and system jobs; webhooks and identity settings need the settings grant', async () => {
     const { crm } = await createTestCrm({ now: '2026-01-05T09:00:00.000Z', phoneNumbers });
     await crm.access.setPolicy({ roles: { rep, admin: { grants: { setting: { '*': 'all' } } } }, defaultRoles: ['rep'] });
