@@ -41,7 +41,7 @@ const targets = [
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
   feature('scheduler', 'scheduler', 11_000, TASKS),
   feature('observe', 'observers', 3_200),
-  feature('feed', 'events', 7_800),
+  feature('feed', 'events', 8_200),
   feature('webhooks', 'webhooks', 9_900),
   feature('access', 'access', 11_800),
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
