@@ -28,7 +28,10 @@ export function describeDocs(files: string[], modules: ModuleMap): void {
       await Promise.all(pending);
       for (const run of runs) {
         const where = `${file}:${run.block.line}`;
+        if (process.env.CRMKIT_DOCS_PRINT) process.stdout.write(`--- ${where}\n${run.output}`);
         if (run.block.prints !== undefined) expect(run.output, where).toBe(run.block.prints);
+        // A log nobody checks proves nothing: a block that prints says what (a prints fence or `// →`).
+        if (run.output !== '' && run.block.prints === undefined) expect(run.logs.length, `${where} prints without saying what`).toBe(run.block.expectedLogs.length);
         if (run.block.expectedLogs.length > 0) expect(run.logs, where).toEqual(run.block.expectedLogs);
       }
     });

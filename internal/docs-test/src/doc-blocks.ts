@@ -15,7 +15,7 @@ export interface DocBlock {
 }
 
 const fence = /^```(tsx?)((?:[ \t][^\n]*)?)\n([\s\S]*?)^```[ \t]*$/gm;
-const printsAfter = /^\s*\nprints\n\n```\n([\s\S]*?)^```/;
+const printsAfter = /^\s*\nprints\n\n```\n([\s\S]*?\n)```/;
 
 /**
  * Extracts every TypeScript block of a Markdown file, in order.

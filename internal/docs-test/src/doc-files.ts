@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
-export const root = fileURLToPath(new URL('../../../', import.meta.url));
+export const root = `${resolve(dirname(fileURLToPath(import.meta.url.replace(/^[a-z]+:\/\/[^/]*\/@fs/, 'file://'))), '../../..')}/`;
 
 /**
  * Every Markdown file whose TypeScript blocks the suite runs: README.md, docs/*.md and packages/*\/README.md.

@@ -29,7 +29,16 @@ function compile(block: DocBlock): { imports: ts.ImportDeclaration[]; body: stri
     if (ts.isImportDeclaration(statement)) imports.push(statement);
     else if (ts.isExportDeclaration(statement) && statement.exportClause && ts.isNamedExports(statement.exportClause) && statement.exportClause.elements.length === 0) continue;
     else if (ts.isExportDeclaration(statement) || ts.isExportAssignment(statement)) throw new Error(`line ${block.line}: re-exports have no meaning in a doc example`);
-    else body.push(statement.getFullText(source).replace(/^(\s*)export\s+(?=(async\s+)?(function|const|let|class)\b)/, '$1'));
+    else {
+      // `export function Board` in an example: the declaration runs, the export has no meaning here.
+      const exported = ts.canHaveModifiers(statement) ? ts.getModifiers(statement)?.find((m) => m.kind === ts.SyntaxKind.ExportKeyword) : undefined;
+      const text = statement.getFullText(source);
+      if (!exported) body.push(text);
+      else {
+        const at = exported.getStart(source) - statement.getFullStart();
+        body.push(text.slice(0, at) + text.slice(exported.getEnd() - statement.getFullStart()));
+      }
+    }
   }
   return { imports, body: body.join('') };
 }

@@ -21,6 +21,7 @@ import * as webhooks from '@crmkit/core/webhooks';
 import * as indexeddb from '@crmkit/storage-indexeddb';
 import * as sqlite from '@crmkit/storage-sqlite';
 import * as sqlitePglite from '@crmkit/storage-sqlite/pglite';
+import * as testPostgres from '@crmkit/test-support/postgres';
 import * as standardwebhooks from 'standardwebhooks';
 import type { ModuleMap } from '../src/run-doc.js';
 
@@ -52,6 +53,7 @@ export const nodeModules: ModuleMap = {
   },
   '@crmkit/storage-sqlite/pglite': sqlitePglite,
   '@electric-sql/pglite': pglite,
+  '@crmkit/test-support/postgres': testPostgres,
   'fake-indexeddb/auto': {},
   standardwebhooks,
 };
