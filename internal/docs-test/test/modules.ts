@@ -49,7 +49,11 @@ export const nodeModules: ModuleMap = {
   '@crmkit/storage-sqlite': {
     ...sqlite,
     createSqliteStorage: (options: Parameters<typeof sqlite.createSqliteStorage>[0]) =>
-      sqlite.createSqliteStorage({ ...options, ...(options.filename && options.filename !== ':memory:' && !isAbsolute(options.filename) ? { filename: join(files, options.filename) } : {}) }),
+      sqlite.createSqliteStorage(
+        'filename' in options && options.filename && options.filename !== ':memory:' && !isAbsolute(options.filename) && !('database' in options && options.database)
+          ? { ...options, filename: join(files, options.filename) } as Parameters<typeof sqlite.createSqliteStorage>[0]
+          : options,
+      ),
   },
   '@crmkit/storage-sqlite/pglite': sqlitePglite,
   '@electric-sql/pglite': pglite,
