@@ -7,6 +7,7 @@ import * as activities from '@crmkit/core/activities';
 import * as access from '@crmkit/core/access';
 import * as assignment from '@crmkit/core/assignment';
 import * as customFields from '@crmkit/core/custom-fields';
+import * as describe from '@crmkit/core/describe';
 import * as duplicates from '@crmkit/core/duplicates';
 import * as feed from '@crmkit/core/feed';
 import * as imports from '@crmkit/core/imports';
@@ -34,6 +35,7 @@ export const nodeModules: ModuleMap = {
   '@crmkit/core/access': access,
   '@crmkit/core/assignment': assignment,
   '@crmkit/core/custom-fields': customFields,
+  '@crmkit/core/describe': describe,
   '@crmkit/core/duplicates': duplicates,
   '@crmkit/core/feed': feed,
   '@crmkit/core/imports': imports,
