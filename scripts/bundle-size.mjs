@@ -45,7 +45,7 @@ const targets = [
   feature('webhooks', 'webhooks', 9_900),
   feature('access', 'access', 11_800),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
-  { name: '@crmkit/core/describe: describeEvent added to a crm', code: `${CORE} export { describeEvent } from '@crmkit/core/describe';`, base: CORE, budget: 2_500 },
+  { name: '@crmkit/core/describe: describeEvent added to a crm', code: `${CORE} export { describeEvent } from '@crmkit/core/describe';`, base: CORE, budget: 1_800 },
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
   { name: '@crmkit/core/phone: phoneNumbers added to a crm', code: `${CORE} export { phoneNumbers } from '@crmkit/core/phone';`, base: CORE, budget: 32_000 },
   {

@@ -18,6 +18,9 @@ it('every TypeScript block is run or marked no-run with a reason', () => {
     for (const block of extractDocBlocks(readDoc(file))) {
       if (block.noRun !== undefined) expect(block.noRun.length, `${file}:${block.line}`).toBeGreaterThan(10);
     }
+    // Code in another spelling would escape the runner: TypeScript and JavaScript are written ```ts / ```tsx.
+    const escaped = [...readDoc(file).matchAll(/^```(typescript|javascript|js|jsx|mts|cts|mjs)\b/gm)].map((m) => m[0]);
+    expect(escaped, file).toEqual([]);
   }
 });
 
