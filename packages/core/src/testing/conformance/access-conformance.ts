@@ -416,5 +416,65 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
       expect(log.items.map((e) => e.subjectId).sort()).toEqual(mine.map((d) => d.id).sort());
       expect(log.nextCursor).toBeUndefined();
     });
+
+    it('the change feed of a view: read and consumers hand out only events about readable records, field-projected; consumers are per principal', async () => {
+      const w = await open();
+      await w.root.access.setPolicy(policyOf({ deal: { '*': 'own' }, pipeline: { read: 'all' } }, { fields: { deal: { read: { deny: ['value'] } } } }));
+      const start = await w.root.events.head();
+      const mine: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        await w.root.deals.create({ title: `Theirs ${i}`, pipelineId: w.pipelineId, ownerId: 'other', value: { amount: 100_00, currency: 'EUR' } });
+        const deal = await w.root.deals.create({ title: `Mine ${i}`, pipelineId: w.pipelineId, ownerId: 'me', value: { amount: 200_00, currency: 'EUR' } });
+        await w.root.deals.update(deal.id, { title: `Mine ${i}!`, value: { amount: 300_00, currency: 'EUR' } });
+        mine.push(deal.id);
+      }
+      const me = w.root.as({ userId: 'me' });
+      // Pages stay full (limit honoured) and continue from their position; hidden events never show.
+      const seen: { id: string; subjectId: string; type: string; data: unknown; position?: number }[] = [];
+      let after = start;
+      for (let guard = 0; guard < 20; guard++) {
+        const page = await me.events.read({ after, limit: 3 });
+        if (page.hasMore) expect(page.events).toHaveLength(3);
+        seen.push(...page.events);
+        after = page.position;
+        if (!page.hasMore) break;
+      }
+      const expected = (await w.root.events.read({ after: start, limit: 1000 })).events.filter((e) => e.subjectType === 'deal' && mine.includes(e.subjectId));
+      expect(seen.map((e) => e.id)).toEqual(expected.map((e) => e.id));
+      expect(expected.length).toBe(8);
+      for (const e of seen) expect(JSON.stringify(e.data)).not.toContain('"value"');
+      const updated = seen.find((e) => e.type === 'deal.updated')!;
+      expect(Object.keys((updated.data as { changes: object }).changes)).toEqual(['title']);
+      expect((await me.events.read({ after: start, limit: 100, types: ['deal.updated'] })).events.map((e) => e.subjectId)).toEqual(mine);
+
+      // A view's consumer sees the same events; its checkpoint is its principal's own.
+      const handled: string[] = [];
+      const data: unknown[] = [];
+      const consumer = await me.events.consume('mailer', (e) => { handled.push(e.id); data.push(e.data); }, { start: false, partitions: 1, from: start });
+      await consumer.drain();
+      expect(handled).toEqual(expected.map((e) => e.id));
+      for (const d of data) expect(JSON.stringify(d)).not.toContain('"value"');
+      expect((await consumer.status()).name).toBe('mailer');
+      expect((await me.events.status('mailer')).lag).toBe(0);
+      const otherHandled: string[] = [];
+      const other = await w.root.as({ userId: 'other' }).events.consume('mailer', (e) => { otherHandled.push(e.subjectId); }, { start: false, partitions: 1, from: start });
+      await other.drain();
+      expect(otherHandled.length).toBe(4);
+      for (const id of otherHandled) expect(mine).not.toContain(id);
+      expect((await me.events.consumers()).map((c) => c.name)).toEqual(['mailer']);
+      expect((await w.root.events.consumers()).map((c) => c.name).sort()).toEqual(['view:me:mailer', 'view:other:mailer']);
+      expect(await outcome(w.root.events.consume('view:me:mailer', () => undefined, { start: false }))).toBe('VALIDATION');
+      expect(await outcome(me.events.prune({ through: start }))).toBe('FORBIDDEN');
+      // Later events: a deal of another user stays hidden, one handed to me shows (judged on delivery).
+      const handed = await w.root.deals.create({ title: 'Handed over', pipelineId: w.pipelineId, ownerId: 'other' });
+      await w.root.deals.update(handed.id, { ownerId: 'me' });
+      handled.length = 0;
+      await consumer.drain();
+      expect(handled).toHaveLength(2);
+      await consumer.stop();
+      await other.stop();
+      expect(await me.events.remove('mailer')).toBe(true);
+      expect((await w.root.events.consumers()).map((c) => c.name)).toEqual(['view:other:mailer']);
+    });
   });
 }
