@@ -37,7 +37,9 @@ const pick =
     return out;
   };
 
-const CARD = (entity: string) => ({ create: record(entity), get: record(entity), update: record(entity), list: page(entity), remove: none });
+/** `getByExternalRef` / `upsertByExternalRef` of an entity (issue 16). */
+const REFS = (entity: string) => ({ getByExternalRef: record(entity), upsertByExternalRef: pick({ record: entity }) });
+const CARD = (entity: string) => ({ create: record(entity), get: record(entity), update: record(entity), list: page(entity), remove: none, ...REFS(entity) });
 
 /**
  * How every method of a view's API is projected, by API (`deals`, `reports`, …) and method. Every
@@ -72,12 +74,13 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
   duplicates: { find: none, reindex: systemOnly }, // find: projected and scored on what the principal may read, where computed
   imports: { deals: list('deal') },
   customFields: { define: none, update: none, list: none },
-  activities: { log: record('activity'), logIn: none, get: record('activity'), list: page('activity') },
+  activities: { log: record('activity'), logIn: none, get: record('activity'), list: page('activity'), ...REFS('activity') },
   eventLog: { list: none }, // events are judged and projected as they are read
   funnel: { check: none },
   assignment: { createStrategy: none, updateStrategy: none, getStrategy: none, listStrategies: none, assign: (result, guard, args) => record((args[0] as { type: string }).type)(result, guard, args) },
   calendar: { get: none, set: none },
   tasks: {
+    ...REFS('task'),
     create: record('task'),
     get: record('task'),
     list: page('task'),
