@@ -8,9 +8,9 @@ export const CATALOG = {
 
 export type Sku = keyof typeof CATALOG;
 
-/** A checkout: the shop customer (by the e-mail they log in or check out with) and their cart. */
+/** A checkout: the customer (an account, or a guest's details) and their cart. */
 export interface Checkout {
-  readonly email: string;
+  readonly customer: { readonly name: string; readonly email: string; readonly phone?: string; readonly company?: string };
   readonly cart: readonly { readonly sku: Sku; readonly quantity: number }[];
   readonly comment?: string;
 }
@@ -18,11 +18,11 @@ export interface Checkout {
 /** The checkouts the demo places on each run (the shop's seeded customers buy again). */
 export const SAMPLE_CHECKOUTS: readonly Checkout[] = [
   {
-    email: 'ada@analytical-engines.co.uk',
+    customer: { name: 'Ada Lovelace', email: 'ada@analytical-engines.co.uk' },
     cart: [{ sku: 'CHAIR-ERGO', quantity: 12 }, { sku: 'DESK-OAK', quantity: 12 }, { sku: 'INSTALL', quantity: 1 }],
     comment: 'New office in Camden, need everything by March.',
   },
-  // Grace checks out as a guest: the shop has a second account for her under another spelling of her address.
-  { email: 'gracehopper@gmail.com', cart: [{ sku: 'LAMP-LED', quantity: 3 }] },
-  { email: 'charles@analytical-engines.co.uk', cart: [{ sku: 'CHAIR-ERGO', quantity: 4 }] },
+  // Grace checks out as a guest with another spelling of her Gmail address: the shop makes her a second account.
+  { customer: { name: 'Grace Hopper', email: 'gracehopper@gmail.com' }, cart: [{ sku: 'LAMP-LED', quantity: 3 }] },
+  { customer: { name: 'Charles Babbage', email: 'charles@analytical-engines.co.uk' }, cart: [{ sku: 'CHAIR-ERGO', quantity: 4 }] },
 ];

@@ -9,7 +9,7 @@ import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { SAMPLE_CHECKOUTS } from './catalog.js';
 import { importCustomerFile, renderImportReport } from './nightly-import.js';
 import { syncOrders, syncPayments } from './order-sync.js';
-import { customerByEmail, customerFile, openShopDb, placeOrder, recordPayment } from './shop-db.js';
+import { customerByEmail, customerFile, findOrCreateCustomer, openShopDb, placeOrder, recordPayment } from './shop-db.js';
 import { ensurePipeline, PIPELINE_ID } from './shop-flow.js';
 import { renderBoard } from './summary.js';
 
@@ -34,7 +34,7 @@ console.log(renderImportReport(await importCustomerFile(crm, customerFile(shop))
 
 // 2. Today's checkouts land in the shop's own tables.
 const now = new Date().toISOString();
-const placed = SAMPLE_CHECKOUTS.map((c) => placeOrder(shop, customerByEmail(shop, c.email)!.id, c.cart, now, c.comment));
+const placed = SAMPLE_CHECKOUTS.map((c) => placeOrder(shop, findOrCreateCustomer(shop, c.customer).id, c.cart, now, c.comment));
 console.log(`\nCheckout: orders ${placed.map((o) => `#${o.id}`).join(', ')} placed in the shop`);
 
 // 3. The sync turns new orders into deals, linked to the shop's rows by external refs.

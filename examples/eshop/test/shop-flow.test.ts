@@ -3,14 +3,14 @@ import { createTestCrm } from '@crmkit/core/testing';
 import { SAMPLE_CHECKOUTS } from '../src/catalog.js';
 import { importCustomerFile } from '../src/nightly-import.js';
 import { syncOrders, syncPayments } from '../src/order-sync.js';
-import { customerByEmail, customerFile, openShopDb, placeOrder, recordPayment, type ShopDb } from '../src/shop-db.js';
+import { customerByEmail, customerFile, findOrCreateCustomer, openShopDb, placeOrder, recordPayment, type ShopDb } from '../src/shop-db.js';
 import { ensurePipeline, PIPELINE_ID } from '../src/shop-flow.js';
 import { renderBoard } from '../src/summary.js';
 
 const AT = '2026-03-02T09:00:00.000Z';
 
 function checkoutAll(shop: ShopDb) {
-  return SAMPLE_CHECKOUTS.map((c) => placeOrder(shop, customerByEmail(shop, c.email)!.id, c.cart, AT, c.comment));
+  return SAMPLE_CHECKOUTS.map((c) => placeOrder(shop, findOrCreateCustomer(shop, c.customer).id, c.cart, AT, c.comment));
 }
 
 async function setup() {
@@ -21,7 +21,7 @@ async function setup() {
 }
 
 describe('e-shop integration', () => {
-  it('imports the customer file with a per-row report: created, failed with the API issues, a duplicate skipped', async () => {
+  it('imports the customer file with a per-row report: created, failed with the API issues, a returning customer skipped as a duplicate', async () => {
     const { crm, shop } = await setup();
     const report = await importCustomerFile(crm, customerFile(shop));
     expect(report.rows.map((r) => [r.row, r.outcome])).toEqual([
@@ -29,17 +29,18 @@ describe('e-shop integration', () => {
       [2, 'created'],
       [3, 'created'],
       [4, 'failed'],
-      [5, 'skipped'],
     ]);
     expect(report.rows[3]!.error).toBe('VALIDATION');
     expect(report.rows[3]!.issues!.map((i) => i.path.join('.'))).toEqual(['email']);
-    // Grace's guest account is the same person: reported as a duplicate of her contact, not created.
-    expect(report.rows[4]).toMatchObject({ reason: 'duplicate', duplicateOf: [report.rows[1]!.id] });
     const contacts = await crm.contacts.list();
     expect(contacts.items.map((c) => c.email).sort()).toEqual(['ada@analytical-engines.co.uk', 'charles@analytical-engines.co.uk', 'grace.hopper+shop@gmail.com']);
-    // The next night: the same file changes nothing.
-    const again = await importCustomerFile(crm, customerFile(shop));
-    expect(again.counts).toEqual({ created: 0, updated: 0, skipped: 4, failed: 1 });
+
+    // Grace checks out as a guest: the shop makes her a second account. The next night's file has it as row 5.
+    findOrCreateCustomer(shop, SAMPLE_CHECKOUTS[1]!.customer);
+    const next = await importCustomerFile(crm, customerFile(shop));
+    expect(next.counts).toEqual({ created: 0, updated: 0, skipped: 4, failed: 1 });
+    expect(next.rows[4]).toMatchObject({ row: 5, outcome: 'skipped', reason: 'duplicate', duplicateOf: [report.rows[1]!.id] });
+    expect(next.rows.slice(0, 3).every((r) => r.reason === 'unchanged')).toBe(true);
     expect((await crm.contacts.list()).items).toHaveLength(3);
   });
 
@@ -83,7 +84,7 @@ describe('e-shop integration', () => {
     expect((await crm.deals.get(deal.id)).status).toBe('won');
 
     const table = renderBoard(await crm.deals.board(PIPELINE_ID));
-    expect(table.split('\n')[2]).toMatch(/^Order placed\s+5\s+€1,471\.40\s+€294\.28$/);
+    expect(table.split('\n')[2]).toMatch(/^Order placed\s+5\s+€13,607\.40\s+€2,721\.48$/);
   });
 
   it('creates a contact for a customer the crm has never seen, and links it to the shop customer', async () => {
