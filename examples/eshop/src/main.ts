@@ -9,7 +9,7 @@ import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { SAMPLE_CHECKOUTS } from './catalog.js';
 import { importCustomerFile, renderImportReport } from './nightly-import.js';
 import { syncOrders, syncPayments } from './order-sync.js';
-import { customerByEmail, customerFile, findOrCreateCustomer, openShopDb, placeOrder, recordPayment } from './shop-db.js';
+import { customerFile, findOrCreateCustomer, openShopDb, placeOrder, recordPayment } from './shop-db.js';
 import { ensurePipeline, PIPELINE_ID } from './shop-flow.js';
 import { renderBoard } from './summary.js';
 
