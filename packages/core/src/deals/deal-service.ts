@@ -1,3 +1,4 @@
+import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { convertAmount } from '../domain/analytics/currency.js';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
@@ -30,7 +31,19 @@ export interface DealListOptions extends ListOptions<DealField> {
   readonly rotting?: true;
 }
 
-const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'country', 'tags'];
+const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'country', 'tags', 'externalRefs'];
+
+/** How `upsertByExternalRef` creates and updates deals. */
+function dealRefTarget(ctx: CrmContext): ExternalRefTarget<Deal> {
+  return {
+    entity: 'deal',
+    name: 'deals',
+    parseCreate: (input, context) => parseDealInput(ctx, input, context) as unknown as Record<string, unknown>,
+    create: async (op, parsed) => (await createDealIn(op, parsed as unknown as Parameters<typeof createDealIn>[1], 'deals.upsertByExternalRef')).deal,
+    updateSchema: dealUpdateInputSchema,
+    update: (op, id, patch) => updateDealIn(op, id, patch, 'deals.update'),
+  };
+}
 
 /**
  * Deals: the orders moving through a pipeline. `crm.deals`.
@@ -58,6 +71,33 @@ export class DealService {
   async get(id: string): Promise<Deal> {
     const dealId = parseId(id, 'deals.get');
     return readRecord<Deal>(this.ctx, 'deal', dealId);
+  }
+
+  /**
+   * Reads the deal linked to a record of another system.
+   *
+   * @param system The other system (`shop`, `erp`).
+   * @param id The record's id there.
+   * @returns The deal.
+   * @throws CrmError `VALIDATION` for a malformed system or id; `NOT_FOUND` when no deal holds the
+   *   ref (or, in a view, it lies outside the read scope).
+   * @example
+   * const found = await crm.deals.getByExternalRef('shop', '10042');
+   */
+  async getByExternalRef(system: string, id: string): Promise<Deal> {
+    return readByExternalRef<Deal>(this.ctx, 'deal', 'deals', system, id);
+  }
+
+  /**
+   * Creates the deal linked to `(system, id)` with `input`, or updates the one that exists, in one
+   * transaction; idempotent on retry (see `upsertByExternalRef`).
+   * On an existing deal only `update`'s fields apply: its pipeline and stage move through the funnel calls.
+   *
+   * @returns The record and whether it was `created`, `updated` or `unchanged`.
+   * @throws CrmError `VALIDATION`, `CONFLICT` (`expectedVersion` differs), `NOT_FOUND`/`FORBIDDEN` in a view.
+   */
+  async upsertByExternalRef(system: string, id: string, input: DealCreateInput, options?: UpsertOptions): Promise<UpsertResult<Deal>> {
+    return upsertByExternalRef(this.ctx, dealRefTarget(this.ctx), system, id, input, options);
   }
 
   /**
