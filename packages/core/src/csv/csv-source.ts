@@ -27,6 +27,8 @@ export interface CsvSourceOptions {
 const DELIMITERS = [',', ';', '\t', '|'];
 /** Text handed to the parser at a time: bounds the memory one step holds. */
 const SLICE = 256 * 1024;
+/** Text read before the separator is detected (a few lines of any real file). */
+const DETECT = 16 * 1024;
 
 function fail(code: string, message: string, path: (string | number)[] = ['csv']): never {
   throw validationError('csv', [{ path, code, message }]);
@@ -137,6 +139,17 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   };
 
   let bytes = 0;
+  // The separator is detected from the first text papaparse sees: hold back a first slice big enough to show it.
+  let head: string | undefined = options.delimiter ? undefined : '';
+  const feed = (text: string, last = false) => {
+    if (head !== undefined) {
+      head += text;
+      if (head.length < DETECT && !last) return;
+      text = head;
+      head = undefined;
+    }
+    if (text) stream.handlers.data!(text);
+  };
   for await (const chunk of chunksOf(input)) {
     let text: string;
     if (typeof chunk === 'string') text = chunk;
@@ -148,7 +161,7 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
       }
       bytes += chunk.byteLength;
     }
-    if (text) stream.handlers.data!(text);
+    feed(text);
     yield* flush();
   }
   let rest: string;
@@ -157,7 +170,7 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   } catch {
     fail('invalid_encoding', `the file ends inside a ${decoder.encoding} character`);
   }
-  if (rest) stream.handlers.data!(rest);
+  feed(rest, true);
   stream.handlers.end!();
   yield* flush();
   if (!header) fail('empty_file', 'the file has no header line');

@@ -167,22 +167,6 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
       fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
     }
-  } else if (!dryRun) {
-    job = await runWrite(ctx, async (op) => {
-      const created: ImportJob = {
-        ...newRecordBase(op.newId('importJob'), op.tenantId, op.now),
-        status: 'running',
-        entity: importer.entity,
-        mode,
-        ...(key !== undefined ? { key } : {}),
-        chunkSize,
-        rowsDone: 0,
-        chunksDone: 0,
-        counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
-        ...(ctx.actor ? { startedBy: ctx.actor.userId } : {}),
-      };
-      return op.insert('importJob', created);
-    });
   }
   const resumedFrom = job?.rowsDone ?? 0;
   const counts = { created: 0, updated: 0, skipped: 0, failed: 0 };
@@ -303,7 +287,27 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     };
   };
 
+  /** The job is stored when the first chunk is about to be written: a run refused earlier (a missing column) leaves nothing behind. */
+  const startJob = async (): Promise<void> => {
+    job = await runWrite(ctx, async (op) => {
+      const created: ImportJob = {
+        ...newRecordBase(op.newId('importJob'), op.tenantId, op.now),
+        status: 'running',
+        entity: importer.entity,
+        mode,
+        ...(key !== undefined ? { key } : {}),
+        chunkSize,
+        rowsDone: 0,
+        chunksDone: 0,
+        counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
+        ...(ctx.actor ? { startedBy: ctx.actor.userId } : {}),
+      };
+      return op.insert('importJob', created);
+    });
+  };
+
   const runChunk = async (batch: NumberedRow[]): Promise<void> => {
+    if (!job && !dryRun) await startJob();
     const prepared = batch.map(prepare);
     await findMatches(prepared);
     let results: ImportRowReport[] = [];

@@ -56,13 +56,31 @@ export function parseLocaleNumber(text: string, locale: string): number | undefi
   return Number.isFinite(value) ? value : undefined;
 }
 
+const symbolCache = new Map<string, readonly string[]>();
+
+/** The locale's own symbols of a currency (`US$` in es-ES, `CHF`, `€`) as Intl writes them. */
+function currencySymbols(locale: string, currency: string): readonly string[] {
+  const key = `${locale} ${currency}`;
+  let found = symbolCache.get(key);
+  if (!found) {
+    found = (['symbol', 'narrowSymbol', 'code'] as const)
+      .map((currencyDisplay) => new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay }).formatToParts(1).find((p) => p.type === 'currency')?.value ?? '')
+      .filter(Boolean)
+      .sort((a, b) => b.length - a.length);
+    symbolCache.set(key, found);
+  }
+  return found;
+}
+
 /**
  * A localised amount in major units as integer minor units of `currency` (ISO 4217 exponent):
  * `'1.234,56 €'` in `de-DE` for EUR → 123456. Currency symbols and the code are ignored; more
  * decimals than the currency has (`0,001` EUR) are refused, never rounded away.
  */
 export function parseLocaleMoney(text: string, locale: string, currency: string): number | undefined {
-  const bare = text.replace(/\p{Sc}/gu, '').replace(new RegExp(currency, 'gi'), '');
+  let bare = text;
+  for (const symbol of currencySymbols(locale, currency)) bare = bare.split(symbol).join('');
+  bare = bare.replace(/\p{Sc}/gu, '');
   const canonical = normalizeLocaleNumber(bare, locale);
   if (canonical === undefined) return undefined;
   const exponent = minorUnitExponent(currency);

@@ -5,6 +5,7 @@ import { crmDifferentialTests, type CrmConformanceOptions } from './crm-differen
 import { createCrmHarness } from './crm-harness.js';
 import { crmMissingTests } from './crm-missing-tests.js';
 import { crmOwnershipTests } from './crm-ownership-tests.js';
+import { crmImportTests } from './crm-import-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
 export type { CrmConformanceOptions };
@@ -35,6 +36,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
+    crmImportTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }
