@@ -29,7 +29,7 @@ it('the demo imports, syncs orders and payments on SQLite files, and a re-run re
   expect(first).toMatch(/Quote sent\s+1\s+€996\.00/);
   const second = runDemo();
   expect(second).toMatch(/row +5 +skipped +\S+ +duplicate of /);
-  expect(second).toContain('0 created');
+  expect(second).toContain('0 created, 0 updated, 4 skipped, 1 failed');
   expect(second.match(/known by shop id/g)).toHaveLength(3);
   expect(second).toMatch(/Order placed\s+2\s+€239\.40/);
   expect(second).toMatch(/Quote sent\s+2\s+€1,992\.00/);

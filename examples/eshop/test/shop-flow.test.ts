@@ -87,6 +87,17 @@ describe('e-shop integration', () => {
     expect(table.split('\n')[2]).toMatch(/^Order placed\s+5\s+€13,607\.40\s+€2,721\.48$/);
   });
 
+  it('the next night reports the customers the sync linked as unchanged, and writes nothing', async () => {
+    const { crm, shop } = await setup();
+    await importCustomerFile(crm, customerFile(shop));
+    checkoutAll(shop);
+    await syncOrders(crm, shop, 'anna');
+    const versions = (await crm.contacts.list()).items.map((c) => c.version);
+    const next = await importCustomerFile(crm, customerFile(shop));
+    expect((await crm.contacts.list()).items.map((c) => c.version)).toEqual(versions);
+    expect(next.counts).toEqual({ created: 0, updated: 0, skipped: 4, failed: 1 }); // 3 unchanged, Grace's guest account a duplicate
+  });
+
   it('creates a contact for a customer the crm has never seen, and links it to the shop customer', async () => {
     const { crm, shop } = await setup();
     const [order] = [placeOrder(shop, customerByEmail(shop, 'charles@analytical-engines.co.uk')!.id, [{ sku: 'LAMP-LED', quantity: 1 }], AT)];
