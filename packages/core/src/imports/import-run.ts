@@ -270,7 +270,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       const next = await importer.update!(op, target.id, parsed.data, CONTEXT);
       return { row: p.row, outcome: next === target ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(next === target ? { reason: 'unchanged' as const } : {}) };
     }
-    const created = await importer.create(op, p.create!, CONTEXT);
+    const created = await importer.create(op, p.create!, CONTEXT, crm);
     return { row: p.row, outcome: 'created', id: created.id, ...(p.duplicateOf?.length ? { duplicateOf: p.duplicateOf } : {}) };
   };
 
