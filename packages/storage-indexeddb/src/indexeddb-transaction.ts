@@ -1,5 +1,5 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, queryCandidates, StagedWrites, toStored, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, queryCandidates, StagedWrites, toStored, UniqueStaging, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
@@ -52,6 +52,18 @@ async function readForWrite(scope: ReadScope, ops: readonly WriteOp[]): Promise<
 }
 
 /**
+ * The id of the stored row of the scope's tenant holding `value` of the unique list `field`, from the
+ * field's multi-entry index (its keys are the values alone: holders in other tenants are skipped).
+ */
+async function storedHolder(scope: ReadScope, field: string, value: string): Promise<string | undefined> {
+  const source = scope.store.indexes.find((ix) => ix.multi && ix.fields[0] === field);
+  if (!source) throw storageError(`The unique field ${field} of ${scope.store.entity} has no index of its own`, 'write', false);
+  const records = (await request(scope.tx.objectStore(scope.store.entity).index(source.name!).getAll(value))) as StoredRecord[];
+  const holder = records.find((record) => record.tenantId === scope.tenantId);
+  return holder && fromStored(holder).id;
+}
+
+/**
  * Runs `fn` in one IndexedDB transaction over every store.
  *
  * IndexedDB commits a transaction as soon as it waits on anything that is not one of its requests,
@@ -68,6 +80,7 @@ async function readForWrite(scope: ReadScope, ops: readonly WriteOp[]): Promise<
 export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: StorageTx) => Promise<T>): Promise<T> {
   const raw = ctx.tx;
   const staging = new StagedWrites();
+  const unique = new UniqueStaging();
   const views = new ViewChanges();
   /** Staged counters: `[tenantId, name]` → the record to put at commit. */
   const sequences = new Map<string, SequenceRecord>();
@@ -147,6 +160,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
             assertStorableRow(entity, op);
           }
           const moved = staging.stage(entity, tenantId, ops, await readForWrite(scope, ops));
+          if (scope.store.schema.unique) await unique.apply(scope.store.schema, tenantId, moved, (field, value) => storedHolder(scope, field, value));
           const groups = raw.objectStore(VIEWS);
           await views.apply(scope.store, tenantId, moved, (k) => request(groups.get(k)) as Promise<StoredViewGroup | undefined>);
         } catch (error) {

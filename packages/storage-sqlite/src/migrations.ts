@@ -51,6 +51,8 @@ async function createList(exec: MigrationExecutor, t: EntityTable, field: string
     sql`CREATE TABLE IF NOT EXISTS ${ref(dialect, list.table)} ("tenant_id" ${id}, "value" ${id}, "id" ${id}, PRIMARY KEY ("tenant_id", "value", "id"))${dialect.sideTableOptions}`,
   );
   await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(list.rowIndex)} ON ${ref(dialect, list.table)} ("tenant_id", "id")`);
+  // A unique list (external ids): the engine itself refuses a second holder of a value, even from another process.
+  if (list.uniqueIndex) await exec.run(sql`CREATE UNIQUE INDEX IF NOT EXISTS ${sql.id(list.uniqueIndex)} ON ${ref(dialect, list.table)} ("tenant_id", "value")`);
 }
 
 /**
@@ -167,7 +169,7 @@ function layoutFingerprint(layout: StorageLayout, schema: StorageSchema): string
   const tables = [...layout.entities.values()].map((t) => ({
     table: t.table,
     columns: t.columns.map((c) => [c.column, c.type, c.field]),
-    lists: [...t.lists.values()].map((l) => [l.table, l.field, l.rowIndex]),
+    lists: [...t.lists.values()].map((l) => [l.table, l.field, l.rowIndex, ...(l.uniqueIndex ? [l.uniqueIndex] : [])]),
     indexes: t.indexes,
   }));
   const text = JSON.stringify({ v: [schema.version, LAYOUT_VERSION], meta: layout.meta, migrations: layout.migrations, sequences: layout.sequences, tables });

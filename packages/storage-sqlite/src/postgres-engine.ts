@@ -1,4 +1,4 @@
-import { checkWriteVersion, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import { checkWriteVersion, uniqueConflict, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { createPostgresDialect } from './postgres-dialect.js';
@@ -38,7 +38,8 @@ interface EntityStatements {
   readonly deleteVersioned: Prepared;
   readonly version: Prepared;
   readonly getMany: Prepared;
-  readonly lists: readonly { list: ListTable; insert: Prepared; deleteRows: Prepared }[];
+  /** `holders`: for unique lists, the rows of the tenant holding any of some values. */
+  readonly lists: readonly { list: ListTable; insert: Prepared; deleteRows: Prepared; holders?: Prepared }[];
 }
 
 const sameValues = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v) => b.includes(v));
@@ -47,6 +48,13 @@ const RECORD_TYPE: Record<ScalarType, SqlFragment> = { string: sql`text`, number
 
 /** NOTIFY payloads stay under PostgreSQL's 8000-byte limit. */
 const NOTIFY_PAYLOAD_BYTES = 7000;
+/** The value a PostgreSQL unique violation names (`Key (tenant_id, value)=(acme, shop:1) already exists.`). */
+function uniqueValueOf(error: unknown): string | undefined {
+  const detail = (error as { detail?: unknown }).detail;
+  const match = typeof detail === 'string' ? /^Key \([^)]*\)=\([^,]*, (.*)\) already exists\.$/s.exec(detail) : null;
+  return match?.[1];
+}
+
 /** A transaction with more changes notifies a `resync` instead of listing them. */
 const NOTIFY_MAX_CHANGES = 1000;
 
@@ -123,10 +131,14 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       getMany: prepared(sql`SELECT "id", "doc" FROM ${table} WHERE "tenant_id" = ${null} AND "id" = ANY(${null}::text[])`),
       lists: [...t.lists.values()].map((list) => ({
         list,
+        // A unique list ignores only repeats of the same (tenant, value, id): its UNIQUE index must still fire.
         insert: prepared(
-          sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") SELECT ${null}::text, "u"."value", "u"."id" FROM unnest(${null}::text[], ${null}::text[]) AS "u"("value", "id") ON CONFLICT DO NOTHING`,
+          sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") SELECT ${null}::text, "u"."value", "u"."id" FROM unnest(${null}::text[], ${null}::text[]) AS "u"("value", "id") ON CONFLICT ${list.uniqueIndex ? sql`("tenant_id", "value", "id") ` : sql``}DO NOTHING`,
         ),
         deleteRows: prepared(sql`DELETE FROM ${dialect.table(list.table)} WHERE "tenant_id" = ${null} AND "id" = ANY(${null}::text[])`),
+        ...(list.uniqueIndex
+          ? { holders: prepared(sql`SELECT "value", "id" FROM ${dialect.table(list.table)} WHERE "tenant_id" = ${null} AND "value" = ANY(${null}::text[])`) }
+          : {}),
       })),
     };
   }
@@ -263,8 +275,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       throw storageFailure('postgres', 'write', `The write of ${t.entity} ${id} changed no row`);
     }
 
-    async function insertLists(s: EntityStatements, tenantId: string, rows: readonly Row[]): Promise<void> {
-      for (const { list, insert } of s.lists) {
+    async function insertLists(t: EntityTable, s: EntityStatements, tenantId: string, rows: readonly Row[]): Promise<void> {
+      for (const { list, insert, holders } of s.lists) {
         const values: string[] = [];
         const ids: string[] = [];
         for (const row of rows) {
@@ -273,7 +285,30 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
             ids.push(row.id);
           }
         }
-        if (values.length) await run(insert, [tenantId, values, ids]);
+        if (!values.length) continue;
+        if (holders) await checkUnique(t, list, holders, tenantId, values, ids);
+        try {
+          await run(insert, [tenantId, values, ids]);
+        } catch (error) {
+          // Another transaction took a value after the check above (READ COMMITTED): the UNIQUE index refused it.
+          if ((error as { code?: unknown }).code === '23505' && holders) throw uniqueConflict(t.entity, ids[0]!, list.field, uniqueValueOf(error) ?? values[0]!);
+          throw error;
+        }
+      }
+    }
+
+    /** Refuses values another row holds, or two rows of one batch share, naming the holder (see `StorageTx.write`). */
+    async function checkUnique(t: EntityTable, list: ListTable, holders: Prepared, tenantId: string, values: readonly string[], ids: readonly string[]): Promise<void> {
+      const wanted = new Map<string, string>();
+      values.forEach((value, i) => {
+        const other = wanted.get(value);
+        if (other !== undefined && other !== ids[i]) throw uniqueConflict(t.entity, ids[i]!, list.field, value, other);
+        wanted.set(value, ids[i]!);
+      });
+      const found = (await run(holders, [tenantId, [...wanted.keys()]], 'array')).rows as [string, string][];
+      for (const [value, holder] of found) {
+        const id = wanted.get(value)!;
+        if (holder !== id) throw uniqueConflict(t.entity, id, list.field, value, holder);
       }
     }
 
@@ -300,7 +335,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
           inserted.set(op.row.id, left - 1);
         }
       }
-      if (s.lists.length) await insertLists(s, tenantId, ops.map((op) => op.row));
+      if (s.lists.length) await insertLists(t, s, tenantId, ops.map((op) => op.row));
     }
 
     return {
@@ -337,7 +372,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
             const same = before?.version === op.expectedVersion && s.lists.every(({ list }) => sameValues(listValues(list, before), listValues(list, row)));
             if (s.lists.length && !same) {
               await deleteLists(s, tenantId, [row.id]);
-              await insertLists(s, tenantId, [row]);
+              await insertLists(t, s, tenantId, [row]);
             }
           } else {
             const result = op.expectedVersion === undefined ? await run(s.deleteAny, [tenantId, op.id]) : await run(s.deleteVersioned, [tenantId, op.id, op.expectedVersion]);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CrmError, type Logger } from '@crmkit/core';
-import { checkWriteVersion, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import { checkWriteVersion, uniqueConflict, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { columnValues, docText, listValues } from './row-values.js';
@@ -38,6 +38,8 @@ interface ListStatements {
   readonly insert: SqliteStatement;
   readonly deleteRow: SqliteStatement;
   readonly values: SqliteStatement;
+  /** Unique lists: the other row of the tenant holding a value (`tenant_id`, `value`, own id). */
+  readonly holder?: SqliteStatement;
 }
 
 /** Statements prepared once per entity: the hot paths bypass compilation entirely. */
@@ -143,9 +145,15 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       getMany: reader(sql`SELECT "id", "doc" FROM ${table} WHERE "tenant_id" = ${null} AND "id" IN (SELECT "value" FROM json_each(${null}))`),
       lists: [...t.lists.values()].map((list) => ({
         list,
-        insert: prepare(sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") VALUES (${null}, ${null}, ${null}) ON CONFLICT DO NOTHING`),
+        // A unique list ignores only repeats of the same (tenant, value, id): its UNIQUE index must still fire.
+        insert: prepare(
+          list.uniqueIndex
+            ? sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") VALUES (${null}, ${null}, ${null}) ON CONFLICT ("tenant_id", "value", "id") DO NOTHING`
+            : sql`INSERT INTO ${dialect.table(list.table)} ("tenant_id", "value", "id") VALUES (${null}, ${null}, ${null}) ON CONFLICT DO NOTHING`,
+        ),
         deleteRow: prepare(sql`DELETE FROM ${dialect.table(list.table)} WHERE ${key}`),
         values: reader(sql`SELECT "value" FROM ${dialect.table(list.table)} WHERE ${key}`),
+        ...(list.uniqueIndex ? { holder: reader(sql`SELECT "id" FROM ${dialect.table(list.table)} WHERE "tenant_id" = ${null} AND "value" = ${null} AND "id" <> ${null}`) } : {}),
       })),
     };
   }
@@ -184,15 +192,20 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   }
 
   /** Writes a row's list values; on replace, only lists that changed (compared with `previous` when known, else the stored values). */
-  function writeLists(s: EntityStatements, tenantId: string, row: Row, replace: boolean, previous?: Row): void {
-    for (const { list, insert, deleteRow, values: stored } of s.lists) {
+  function writeLists(t: EntityTable, s: EntityStatements, tenantId: string, row: Row, replace: boolean, previous?: Row): void {
+    for (const { list, insert, deleteRow, values: stored, holder } of s.lists) {
       const values = listValues(list, row);
       if (replace) {
         const before = previous ? listValues(list, previous) : (stored.all(tenantId, row.id) as unknown[][]).map(([v]) => v as string);
         if (before.length === values.length && before.every((v) => values.includes(v))) continue;
         deleteRow.run(tenantId, row.id);
       }
-      for (const value of values) insert.run(tenantId, value, row.id);
+      for (const value of values) {
+        // One writer at a time (BEGIN IMMEDIATE): the holder read here is the one the UNIQUE index would meet.
+        const other = holder?.get(tenantId, value, row.id) as unknown[] | undefined;
+        if (other) throw uniqueConflict(t.entity, row.id, list.field, value, String(other[0]));
+        insert.run(tenantId, value, row.id);
+      }
     }
   }
 
@@ -414,7 +427,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           const row = op.row;
           const params = [tenantId, row.id, row.version, docText(row, context), ...columnValues(dialect, t, row)];
           if (s.insert.run(params).changes === 0) conflictFor(t, s, tenantId, op);
-          if (s.lists.length) writeLists(s, tenantId, row, false);
+          if (s.lists.length) writeLists(t, s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
           // The row as this transaction read it (it holds the write lock: that is what is stored), else a SELECT.
@@ -433,7 +446,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           }
           params.push(tenantId, row.id, op.expectedVersion);
           if (updateStatement(t, s, changed).run(params).changes === 0) conflictFor(t, s, tenantId, op);
-          if (s.lists.length) writeLists(s, tenantId, row, true, before);
+          if (s.lists.length) writeLists(t, s, tenantId, row, true, before);
         } else {
           const result = op.expectedVersion === undefined ? s.deleteAny.run(tenantId, op.id) : s.deleteVersioned.run(tenantId, op.id, op.expectedVersion);
           if (result.changes === 0) conflictFor(t, s, tenantId, op);

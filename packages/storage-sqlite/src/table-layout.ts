@@ -28,6 +28,8 @@ export interface ListTable {
   readonly segments: readonly string[];
   /** Name of the index over (tenant_id, id) that writes use to replace a row's values. */
   readonly rowIndex: string;
+  /** For a unique field (`EntitySchema.unique`): the UNIQUE index over (tenant_id, value) that enforces it. */
+  readonly uniqueIndex?: string;
 }
 
 /** An index over `tenant_id`, `columns` and `id` (so ties by id come from the index too), then `trailing`. */
@@ -197,7 +199,9 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
       claim(name);
       const rowIndex = shortIdentifier(`${name}__by_row`);
       claim(rowIndex);
-      lists.set(field, { field, table: { ...table, name }, segments, rowIndex });
+      let uniqueIndex: string | undefined;
+      if (entity.unique?.includes(field)) claim((uniqueIndex = shortIdentifier(`${name}__unique`)));
+      lists.set(field, { field, table: { ...table, name }, segments, rowIndex, ...(uniqueIndex ? { uniqueIndex } : {}) });
       continue;
     }
     if (type !== 'string' && type !== 'number' && type !== 'boolean') throw schemaError(`field "${field}" has unknown type "${String(type)}"`);

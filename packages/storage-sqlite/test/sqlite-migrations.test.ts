@@ -111,6 +111,35 @@ describe('sqlite migrations', () => {
     expect(deal.title).toContain('Deal 1');
   });
 
+  it('a database of schema 7 (before external refs) gets the unique external keys: old rows stay, refs are unique per tenant', async () => {
+    const v7: StorageSchema = {
+      version: 7,
+      entities: CRM_STORAGE_SCHEMA.entities.map(({ unique: _unique, ...e }) => ({
+        ...e,
+        fields: Object.fromEntries(Object.entries(e.fields).filter(([f]) => f !== 'externalKeys')),
+        indexes: e.indexes.filter((i) => i.name !== 'externalKeys'),
+      })),
+    };
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('v7.db');
+    const old = await opened(file, v7);
+    const contact = (id: string, extra: Record<string, unknown> = {}) => ({ id, tenantId: 'acme', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', name: id, ...extra });
+    await old.transaction('rw', (tx) => tx.write('contact', 'acme', [{ type: 'insert', row: contact('c_old') }]));
+    await old.close();
+    const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'acme', logger: silentLogger });
+    cleanups.push(() => crm.close());
+    expect((await crm.contacts.get('c_old')).name).toBe('c_old');
+    const updated = await crm.contacts.upsertByExternalRef('shop', '10042', { name: 'Ada' });
+    expect(updated.outcome).toBe('created');
+    await crm.contacts.update('c_old', { externalRefs: [{ system: 'erp', id: '7' }] });
+    expect((await crm.contacts.getByExternalRef('erp', '7')).id).toBe('c_old');
+    const error = await crm.contacts.create({ name: 'Twin', externalRefs: [{ system: 'shop', id: '10042' }] }).catch((e: unknown) => e);
+    expect(isCrmError(error, 'CONFLICT')).toBe(true);
+    expect(migrationLog(file).at(-1)).toMatchObject({ schema_version: CRM_STORAGE_SCHEMA.version });
+    expect(JSON.parse(migrationLog(file).at(-1)!.actions).actions).toContain('fill list table contact__external_keys');
+  });
+
   it('refills a column when a field comes back after a schema dropped it', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);

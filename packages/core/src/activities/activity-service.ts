@@ -1,3 +1,4 @@
+import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { compact, newRecordBase } from '../domain/records.js';
 import { activityLogInputSchema, type Activity, type ActivityLogInput } from '../schema/activity.js';
 import type { ActivityField } from '../storage/crm-schema.js';
@@ -61,6 +62,34 @@ export class ActivityService {
       ...activity.participants.map((p) => (p.contactId ? { type: 'contact', id: p.contactId } : undefined)),
     ]);
     return activity;
+  }
+
+  /**
+   * Reads the activity linked to a record of another system.
+   *
+   * @param system The other system (`shop`, `erp`).
+   * @param id The record's id there.
+   * @returns The activity.
+   * @throws CrmError `VALIDATION` for a malformed system or id; `NOT_FOUND` when no activity holds the
+   *   ref (or, in a view, it lies outside the read scope).
+   * @example
+   * const found = await crm.activities.getByExternalRef('shop', '10042');
+   */
+  async getByExternalRef(system: string, id: string): Promise<Activity> {
+    return readByExternalRef<Activity>(this.ctx, 'activity', 'activities', system, id);
+  }
+
+  /**
+   * Creates the activity linked to `(system, id)` with `input`, or updates the one that exists, in one
+   * transaction; idempotent on retry (see `upsertByExternalRef`).
+   * Activities never change: an existing one is returned as it is (`unchanged`), so a call log or an
+   * e-mail delivered twice is logged once.
+   *
+   * @returns The record and whether it was `created`, `updated` or `unchanged`.
+   * @throws CrmError `VALIDATION`, `CONFLICT` (`expectedVersion` differs), `NOT_FOUND`/`FORBIDDEN` in a view.
+   */
+  async upsertByExternalRef(system: string, id: string, input: ActivityLogInput, options?: UpsertOptions): Promise<UpsertResult<Activity>> {
+    return upsertByExternalRef(this.ctx, { entity: 'activity', name: 'activities', parseCreate: (input, context) => parseInput(activityLogInputSchema, input, context), create: (op, parsed) => this.logIn(op, parsed as ReturnType<typeof activityLogInputSchema.parse>) } satisfies ExternalRefTarget<Activity>, system, id, input, options);
   }
 
   /** Reads an activity. @throws CrmError `NOT_FOUND`. */

@@ -1,3 +1,4 @@
+import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import * as z from 'zod/mini';
 import { ruleViolation, type RuleViolation } from '../errors/crm-error.js';
 import { companyCreateInputSchema, companyUpdateInputSchema, type Company, type CompanyCreateInput, type CompanyUpdateInput } from '../schema/company.js';
@@ -14,7 +15,7 @@ import { linkedRecords } from '../cards/linked-records.js';
 /** How companies behave as client cards. Domains are stored normalised (`www.Acme.com` → `acme.com`). */
 export const COMPANY_CARD: CardConfig<Company> = {
   entity: 'company',
-  editable: ['name', 'domain', 'website', 'phone', 'industry', 'country', 'ownerId', 'notes', 'tags'],
+  editable: ['name', 'domain', 'website', 'phone', 'industry', 'country', 'ownerId', 'notes', 'tags', 'externalRefs'],
   references: () => [],
   kind: 'company',
   refs: () => [],
@@ -25,6 +26,16 @@ function withNormalizedDomain<T extends { domain?: string | null }>(input: T): T
   // The schema accepted it, so it has a canonical form.
   return typeof input.domain === 'string' ? { ...input, domain: normalizeDomain(input.domain)! } : input;
 }
+
+/** How `upsertByExternalRef` creates and updates companies. */
+const COMPANY_REFS: ExternalRefTarget<Company> = {
+  entity: 'company',
+  name: 'companies',
+  parseCreate: (input, context) => withNormalizedDomain(parseInput(companyCreateInputSchema, input, context)),
+  create: (op, parsed) => createCard(op, COMPANY_CARD, parsed, 'companies.upsertByExternalRef'),
+  updateSchema: companyUpdateInputSchema,
+  update: (op, id, patch) => updateCard(op, COMPANY_CARD, id, withNormalizedDomain(patch), 'companies.upsertByExternalRef'),
+};
 
 /**
  * Companies (accounts): the organisations behind contacts and deals. `crm.companies`.
@@ -48,6 +59,34 @@ export class CompanyService {
   async get(id: string): Promise<Company> {
     const companyId = parseId(id, 'companies.get');
     return readRecord<Company>(this.ctx, 'company', companyId);
+  }
+
+  /**
+   * Reads the company linked to a record of another system.
+   *
+   * @param system The other system (`shop`, `erp`).
+   * @param id The record's id there.
+   * @returns The company.
+   * @throws CrmError `VALIDATION` for a malformed system or id; `NOT_FOUND` when no company holds the
+   *   ref (or, in a view, it lies outside the read scope).
+   * @example
+   * const found = await crm.companies.getByExternalRef('shop', '10042');
+   */
+  async getByExternalRef(system: string, id: string): Promise<Company> {
+    return readByExternalRef<Company>(this.ctx, 'company', 'companies', system, id);
+  }
+
+  /**
+   * Creates the company linked to `(system, id)` with `input`, or updates the one that exists, in one
+   * transaction; idempotent on retry (see `upsertByExternalRef`).
+   *
+   * @returns The record and whether it was `created`, `updated` or `unchanged`.
+   * @throws CrmError `VALIDATION`, `CONFLICT` (`expectedVersion` differs), `NOT_FOUND`/`FORBIDDEN` in a view.
+   * @example
+   * const { record } = await crm.companies.upsertByExternalRef('shop', '10042', { ... });
+   */
+  async upsertByExternalRef(system: string, id: string, input: CompanyCreateInput, options?: UpsertOptions): Promise<UpsertResult<Company>> {
+    return upsertByExternalRef(this.ctx, COMPANY_REFS, system, id, input, options);
   }
 
   /** Changes a company's fields; `null` clears one; `version` makes it conditional. */

@@ -1,3 +1,4 @@
+import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import * as z from 'zod/mini';
 import { ruleViolation } from '../errors/crm-error.js';
 import { contactCreateInputSchema, contactUpdateInputSchema, type Contact, type ContactCreateInput, type ContactUpdateInput } from '../schema/contact.js';
@@ -13,11 +14,21 @@ import { linkedRecords } from '../cards/linked-records.js';
 /** How contacts behave as client cards. */
 export const CONTACT_CARD: CardConfig<Contact> = {
   entity: 'contact',
-  editable: ['name', 'email', 'phone', 'jobTitle', 'companyId', 'ownerId', 'source', 'country', 'notes', 'tags'],
+  editable: ['name', 'email', 'phone', 'jobTitle', 'companyId', 'ownerId', 'source', 'country', 'notes', 'tags', 'externalRefs'],
   references: (input) => [{ entity: 'company', id: input.companyId as string | undefined, path: ['companyId'] }],
   kind: 'person',
   refs: (contact) => [contact.companyId ? { type: 'company', id: contact.companyId } : undefined, contact.leadId ? { type: 'lead', id: contact.leadId } : undefined],
   ownedByActor: true,
+};
+
+/** How `upsertByExternalRef` creates and updates contacts. */
+const CONTACT_REFS: ExternalRefTarget<Contact> = {
+  entity: 'contact',
+  name: 'contacts',
+  parseCreate: (input, context) => parseInput(contactCreateInputSchema, input, context),
+  create: (op, parsed) => createCard(op, CONTACT_CARD, parsed, 'contacts.upsertByExternalRef'),
+  updateSchema: contactUpdateInputSchema,
+  update: (op, id, patch) => updateCard(op, CONTACT_CARD, id, patch, 'contacts.upsertByExternalRef'),
 };
 
 /**
@@ -42,6 +53,34 @@ export class ContactService {
   async get(id: string): Promise<Contact> {
     const contactId = parseId(id, 'contacts.get');
     return readRecord<Contact>(this.ctx, 'contact', contactId);
+  }
+
+  /**
+   * Reads the contact linked to a record of another system.
+   *
+   * @param system The other system (`shop`, `erp`).
+   * @param id The record's id there.
+   * @returns The contact.
+   * @throws CrmError `VALIDATION` for a malformed system or id; `NOT_FOUND` when no contact holds the
+   *   ref (or, in a view, it lies outside the read scope).
+   * @example
+   * const found = await crm.contacts.getByExternalRef('shop', '10042');
+   */
+  async getByExternalRef(system: string, id: string): Promise<Contact> {
+    return readByExternalRef<Contact>(this.ctx, 'contact', 'contacts', system, id);
+  }
+
+  /**
+   * Creates the contact linked to `(system, id)` with `input`, or updates the one that exists, in one
+   * transaction; idempotent on retry (see `upsertByExternalRef`).
+   *
+   * @returns The record and whether it was `created`, `updated` or `unchanged`.
+   * @throws CrmError `VALIDATION`, `CONFLICT` (`expectedVersion` differs), `NOT_FOUND`/`FORBIDDEN` in a view.
+   * @example
+   * const { record } = await crm.contacts.upsertByExternalRef('shop', '10042', { ... });
+   */
+  async upsertByExternalRef(system: string, id: string, input: ContactCreateInput, options?: UpsertOptions): Promise<UpsertResult<Contact>> {
+    return upsertByExternalRef(this.ctx, CONTACT_REFS, system, id, input, options);
   }
 
   /** Changes a contact's fields; `null` clears one; `version` makes it conditional. */

@@ -8,6 +8,7 @@ import { refKey, type RecordBase } from '../schema/record.js';
 import type { EventLogEntry } from '../schema/event.js';
 import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row, StorageTx } from '../storage/storage-adapter.js';
+import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js';
 import type { CrmContext } from './context.js';
 
 /** The `nextSequence` counter of the change feed. */
@@ -134,14 +135,16 @@ export class Operation {
    * one object that nobody can change, and adapters store it without copying.
    */
 
-  async insert<T extends RecordBase>(entity: string, record: T): Promise<T> {
+  async insert<T extends RecordBase>(entity: string, written: T): Promise<T> {
+    const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
     await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]);
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
 
-  async insertMany<T extends RecordBase>(entity: string, records: readonly T[]): Promise<void> {
-    if (records.length === 0) return;
+  async insertMany<T extends RecordBase>(entity: string, written: readonly T[]): Promise<void> {
+    if (written.length === 0) return;
+    const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
     await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row })));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
   }
@@ -151,8 +154,9 @@ export class Operation {
    * When a lead, contact, company or deal changes owner or shares, the copies its tasks, activities
    * and stage visits keep (`parentOwner`, `parentShareKeys`) follow in the same transaction.
    */
-  async update<T extends RecordBase>(entity: string, previous: T, next: T): Promise<T> {
-    if (next === previous) return previous;
+  async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
+    if (revised === previous) return previous;
+    const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
     await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]);
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);

@@ -129,6 +129,7 @@ export function buildDeal(
   deal.stagePostponeCount = 0;
   if (input.source !== undefined) deal.source = input.source;
   deal.tags = input.tags ?? [];
+  if (input.externalRefs?.length) deal.externalRefs = input.externalRefs;
   deal.custom = custom.values;
   return { deal: deal as unknown as Deal, visit: newStageVisit(op, deal as unknown as Deal) };
 }

@@ -2,6 +2,7 @@ import type { Draft } from 'immer';
 import { produce } from './immer.js';
 import type { RecordBase } from '../schema/record.js';
 import type { FieldChanges } from '../events/event-map.js';
+import { withExternalKeys } from './external-keys.js';
 
 /** The base fields of a new record. */
 export function newRecordBase(id: string, tenantId: string, now: string): RecordBase {
@@ -34,7 +35,8 @@ export function reviseRecord<T extends RecordBase>(record: T, now: string, recip
   if (changed === record) return record;
   // `changed` is already a new object (immer copied what the recipe touched): set the bookkeeping on a
   // copy of it instead of a second produce.
-  return { ...changed, version: record.version + 1, updatedAt: now };
+  // External keys follow the refs here, so every revised record is consistent before anyone reads it.
+  return withExternalKeys({ ...changed, version: record.version + 1, updatedAt: now });
 }
 
 /**
@@ -63,7 +65,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 /** Field-level differences between two versions of a record, skipping bookkeeping fields. */
 export function diffRecords(before: object, after: object, ignore: readonly string[] = []): FieldChanges {
-  const skip = new Set(['version', 'updatedAt', 'searchKeys', ...ignore]);
+  const skip = new Set(['version', 'updatedAt', 'searchKeys', 'externalKeys', ...ignore]);
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const key of keys) {

@@ -47,6 +47,11 @@ export interface CrmErrorDetailsMap {
     readonly expectedVersion: number | null;
     /** The version in storage, `null` when the record does not exist (anymore). */
     readonly actualVersion: number | null;
+    /**
+     * For a unique-key violation: the unique field, the value already taken (`shop:10042` for an
+     * external ref) and the id of the row holding it (absent when the engine did not say).
+     */
+    readonly key?: { readonly field: string; readonly value: string; readonly heldBy?: string };
   };
   RULE_VIOLATION: { readonly violations: readonly RuleViolation[] };
   FORBIDDEN: {
@@ -147,6 +152,21 @@ export function ruleViolation(violations: readonly RuleViolation[]): CrmError<'R
   return new CrmError('RULE_VIOLATION', `Rule violated: ${text}`, { violations });
 }
 
+/**
+ * A unique-key violation (`EntitySchema.unique`): the row `id` of `entity` would hold `value` of
+ * `field`, which the row `heldBy` holds already. Every adapter raises it the same way.
+ */
+export function uniqueConflict(entity: string, id: string, field: string, value: string, heldBy?: string): CrmError<'CONFLICT'> {
+  return new CrmError('CONFLICT', `${entity} ${id}: ${field} "${value}" is already taken${heldBy ? ` by ${entity} ${heldBy}` : ''}`, {
+    entity,
+    id,
+    expectedVersion: null,
+    actualVersion: null,
+    key: { field, value, ...(heldBy === undefined ? {} : { heldBy }) },
+  });
+}
+
+/** A version conflict (optimistic concurrency). */
 export function conflict(
   entity: string,
   id: string,

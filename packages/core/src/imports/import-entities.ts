@@ -80,7 +80,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
     parseCreate: parseDeal,
     parseUpdate: plain(dealUpdateInputSchema),
     create: async (op, parsed, context) => (await createDealIn(op, parsed as never, context)).deal,
-    update: (op, id, parsed, context) => updateDealIn(op, id, parsed as never, context),
+    update: (op, id, parsed) => updateDealIn(op, id, parsed as never),
   },
   activity: {
     entity: 'activity',

@@ -1,3 +1,4 @@
+import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
@@ -16,7 +17,7 @@ import { checkReferences } from '../crm/references.js';
 
 const EDITABLE: readonly string[] = [
   'name', 'companyName', 'email', 'phone', 'website', 'title', 'message', 'source', 'campaign', 'country',
-  'territory', 'ownerId', 'expectedValue', 'probability', 'tags',
+  'territory', 'ownerId', 'expectedValue', 'probability', 'tags', 'externalRefs',
 ];
 
 const disqualifyInputSchema = z.strictObject({
@@ -46,6 +47,16 @@ function requireStatus(lead: Lead, allowed: readonly LeadStatus[], action: strin
     ]);
   }
 }
+
+/** How `upsertByExternalRef` creates and updates leads. */
+const LEAD_REFS: ExternalRefTarget<Lead> = {
+  entity: 'lead',
+  name: 'leads',
+  parseCreate: (input, context) => parseInput(leadCreateInputSchema, input, context),
+  create: (op, parsed) => createCard(op, LEAD_CARD, parsed, 'leads.upsertByExternalRef'),
+  updateSchema: leadUpdateInputSchema,
+  update: (op, id, patch) => updateCard(op, LEAD_CARD, id, patch, 'leads.upsertByExternalRef'),
+};
 
 /**
  * Leads: potential clients and their incoming requests. `crm.leads`.
@@ -98,6 +109,32 @@ export class LeadService {
   async get(id: string): Promise<Lead> {
     const leadId = parseId(id, 'leads.get');
     return readRecord<Lead>(this.ctx, 'lead', leadId);
+  }
+
+  /**
+   * Reads the lead linked to a record of another system.
+   *
+   * @param system The other system (`shop`, `erp`).
+   * @param id The record's id there.
+   * @returns The lead.
+   * @throws CrmError `VALIDATION` for a malformed system or id; `NOT_FOUND` when no lead holds the
+   *   ref (or, in a view, it lies outside the read scope).
+   * @example
+   * const found = await crm.leads.getByExternalRef('shop', '10042');
+   */
+  async getByExternalRef(system: string, id: string): Promise<Lead> {
+    return readByExternalRef<Lead>(this.ctx, 'lead', 'leads', system, id);
+  }
+
+  /**
+   * Creates the lead linked to `(system, id)` with `input`, or updates the one that exists, in one
+   * transaction; idempotent on retry (see `upsertByExternalRef`).
+   *
+   * @returns The record and whether it was `created`, `updated` or `unchanged`.
+   * @throws CrmError `VALIDATION`, `CONFLICT` (`expectedVersion` differs), `NOT_FOUND`/`FORBIDDEN` in a view.
+   */
+  async upsertByExternalRef(system: string, id: string, input: LeadCreateInput, options?: UpsertOptions): Promise<UpsertResult<Lead>> {
+    return upsertByExternalRef(this.ctx, LEAD_REFS, system, id, input, options);
   }
 
   /**

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import { idSchema, LIMITS, optionalText, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
 import { parentAccessShape, recordBaseShape } from './record.js';
 
@@ -35,6 +36,8 @@ const activityShape = {
 
 export const activityLogInputSchema = z.strictObject({
   id: z.optional(idSchema),
+  /** Ids of this activity in other systems (a call id of the telephony; see `ExternalRef`). */
+  externalRefs: z.optional(externalRefsSchema),
   ...activityShape,
   /** When it happened; defaults to now. */
   occurredAt: z.optional(timestampInputSchema),
@@ -49,6 +52,7 @@ export const activitySchema = () =>
   participants: z.array(activityParticipantSchema),
   occurredAt: timestampSchema,
   ...parentAccessShape,
+  ...externalRefShape,
 });
 /** A call, e-mail, meeting, message or note that happened. */
 export type Activity = z.infer<ReturnType<typeof activitySchema>>;

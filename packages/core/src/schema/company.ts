@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import {
   text,
   customValuesInputSchema,
@@ -19,6 +20,8 @@ import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
 
 const companyEditableShape = {
+  /** Ids of this record in other systems (see `ExternalRef`). */
+  externalRefs: z.optional(externalRefsSchema),
   name: requiredText(),
   /** The company's web domain, used to match leads by e-mail domain. */
   domain: z.optional(domainSchema),
@@ -37,6 +40,7 @@ export type CompanyCreateInput = z.input<typeof companyCreateInputSchema>;
 
 export const companyUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(int(), z.gte(1))),
+  externalRefs: clearable(externalRefsSchema),
   name: z.optional(requiredText()),
   domain: clearable(domainSchema),
   website: clearable(text(500)),
@@ -60,6 +64,7 @@ export const companySchema = () =>
   lastInteractionAt: z.optional(timestampSchema),
   searchKeys: z.array(z.string()),
   ...sharedRecordShape,
+  ...externalRefShape,
 });
 /** A company (account): the organisation behind contacts and deals. */
 export type Company = Omit<z.infer<ReturnType<typeof companySchema>>, 'custom'> & { readonly custom: CustomValues };

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import {
   text,
   customValuesInputSchema,
@@ -18,6 +19,8 @@ import type { CustomValues } from './custom-field.js';
 
 
 const contactEditableShape = {
+  /** Ids of this record in other systems (see `ExternalRef`). */
+  externalRefs: z.optional(externalRefsSchema),
   name: requiredText(),
   email: z.optional(emailSchema),
   phone: z.optional(phoneSchema),
@@ -37,6 +40,7 @@ export type ContactCreateInput = z.input<typeof contactCreateInputSchema>;
 
 export const contactUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(int(), z.gte(1))),
+  externalRefs: clearable(externalRefsSchema),
   name: z.optional(requiredText()),
   email: clearable(emailSchema),
   phone: clearable(phoneSchema),
@@ -63,6 +67,7 @@ export const contactSchema = () =>
   lastInteractionAt: z.optional(timestampSchema),
   searchKeys: z.array(z.string()),
   ...sharedRecordShape,
+  ...externalRefShape,
 });
 /** A person: the client card. */
 export type Contact = Omit<z.infer<ReturnType<typeof contactSchema>>, 'custom'> & { readonly custom: CustomValues };

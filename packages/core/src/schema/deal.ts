@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import {
   text,
   currencySchema,
@@ -59,6 +60,8 @@ export type DealStatus = (typeof DEAL_STATUSES)[number];
 
 export const dealCreateInputSchema = z.strictObject({
   id: z.optional(idSchema),
+  /** Ids of this deal in other systems (an order number; see `ExternalRef`). */
+  externalRefs: z.optional(externalRefsSchema),
   title: requiredText(),
   /** Defaults to the tenant's first pipeline. */
   pipelineId: z.optional(idSchema),
@@ -89,6 +92,7 @@ export type DealCreateInput = z.input<typeof dealCreateInputSchema>;
 /** Stage moves are not updates: use `advance`, `postpone`, `win`, `lose`, `reopen`. */
 export const dealUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(int(), z.gte(1))),
+  externalRefs: clearable(externalRefsSchema),
   title: z.optional(requiredText()),
   ownerId: clearable(userIdSchema),
   contactId: clearable(idSchema),
@@ -163,6 +167,7 @@ export const dealSchema = () =>
   tags: tagsSchema,
   custom: customValuesInputSchema,
   ...sharedRecordShape,
+  ...externalRefShape,
 });
 /** A deal: the order, the client and its stage in the funnel. */
 export type Deal = Omit<z.infer<ReturnType<typeof dealSchema>>, 'custom'> & { readonly custom: CustomValues };

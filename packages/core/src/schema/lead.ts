@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import {
   text,
   customValuesInputSchema,
@@ -23,6 +24,8 @@ export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
 /** Fields a caller may set on a lead. */
 const leadEditableShape = {
+  /** Ids of this record in other systems (see `ExternalRef`). */
+  externalRefs: z.optional(externalRefsSchema),
   /** The person behind the request. */
   name: requiredText(),
   companyName: optionalText(),
@@ -53,6 +56,7 @@ export type LeadCreateInput = z.input<typeof leadCreateInputSchema>;
 /** A patch: set a field to `null` to clear it. `version` makes the update conditional. */
 export const leadUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(int(), z.gte(1))),
+  externalRefs: clearable(externalRefsSchema),
   name: z.optional(requiredText()),
   companyName: clearable(text(LIMITS.shortText)),
   email: clearable(emailSchema),
@@ -93,6 +97,7 @@ export const leadSchema = () =>
   /** Normalised keys for duplicate detection (`email:…`, `phone:…`, `domain:…`, `name:…`). Maintained by crmkit. */
   searchKeys: z.array(z.string()),
   ...sharedRecordShape,
+  ...externalRefShape,
 });
 
 /** A lead: a potential client and the incoming request. */

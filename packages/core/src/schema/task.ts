@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
 import { parentAccessShape, recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
@@ -91,6 +92,7 @@ export const taskSchema = () =>
   /** When the scheduler must next look at this task (earliest pending notice or recurrence). */
   nextNotifyAt: z.optional(timestampSchema),
   ...parentAccessShape,
+  ...externalRefShape,
 });
 /** A planned or done action of a manager. */
 export type Task = z.infer<ReturnType<typeof taskSchema>>;
@@ -126,6 +128,8 @@ export type NextStepInput = z.input<typeof nextStepInputSchema>;
 
 export const taskCreateInputSchema = z.strictObject({
   id: z.optional(idSchema),
+  /** Ids of this task in other systems (see `ExternalRef`). */
+  externalRefs: z.optional(externalRefsSchema),
   ...taskPlanShape,
   dealId: z.optional(idSchema),
   contactId: z.optional(idSchema),

@@ -16,6 +16,19 @@ function withAggregates<E extends EntitySchema>(schema: E, aggregates: NonNullab
   return { ...schema, aggregates };
 }
 
+/** An entity whose `string[]` fields `fields` hold unique keys (see `EntitySchema.unique`). */
+function withUnique<E extends EntitySchema>(schema: E, fields: readonly string[]): E {
+  return { ...schema, unique: fields };
+}
+
+/**
+ * Records hosts link to their own systems (`externalRefs`) keep `externalKeys` (`<system>:<id>`, see
+ * `externalKeyOf`): a unique list, so a shop's customer 10042 is one contact per tenant on every adapter.
+ */
+const EXTERNAL = ' externalKeys:l';
+const EXTERNAL_INDEX = ' externalKeys:externalKeys';
+const external = <E extends EntitySchema>(schema: E): E => withUnique(schema, ['externalKeys']);
+
 function entity<const F extends string>(name: string, fields: F, indexes = ''): EntitySchema & { readonly fields: Readonly<Record<FieldPaths<F>, FieldType>> } {
   return {
     name,
@@ -27,31 +40,31 @@ function entity<const F extends string>(name: string, fields: F, indexes = ''): 
 const TIMES = 'createdAt updatedAt';
 
 // Lists default to newest first (`created`).
-const lead = entity(
+const lead = external(entity(
   'lead',
-  `${TIMES} status name email phone companyName title source campaign country territory ownerId probability:n expectedValue.amount:n expectedValue.currency qualifiedAt disqualifiedAt convertedAt converted.contactId converted.companyId converted.dealId predictedProbability:n tags:l searchKeys:l shareKeys:l`,
-  'created:createdAt status:status,createdAt owner:ownerId,status,createdAt convertedContact:converted.contactId searchKeys:searchKeys tags:tags',
-);
+  `${TIMES} status name email phone companyName title source campaign country territory ownerId probability:n expectedValue.amount:n expectedValue.currency qualifiedAt disqualifiedAt convertedAt converted.contactId converted.companyId converted.dealId predictedProbability:n tags:l searchKeys:l shareKeys:l${EXTERNAL}`,
+  `created:createdAt status:status,createdAt owner:ownerId,status,createdAt convertedContact:converted.contactId searchKeys:searchKeys tags:tags${EXTERNAL_INDEX}`,
+));
 
-const contact = entity(
+const contact = external(entity(
   'contact',
-  `${TIMES} name email phone jobTitle companyId ownerId leadId source country lastInteractionAt tags:l searchKeys:l shareKeys:l`,
-  'created:createdAt company:companyId,name owner:ownerId,name lead:leadId searchKeys:searchKeys tags:tags',
-);
+  `${TIMES} name email phone jobTitle companyId ownerId leadId source country lastInteractionAt tags:l searchKeys:l shareKeys:l${EXTERNAL}`,
+  `created:createdAt company:companyId,name owner:ownerId,name lead:leadId searchKeys:searchKeys tags:tags${EXTERNAL_INDEX}`,
+));
 
-const company = entity(
+const company = external(entity(
   'company',
-  `${TIMES} name domain phone industry country ownerId lastInteractionAt tags:l searchKeys:l shareKeys:l`,
-  'created:createdAt name:name domain:domain owner:ownerId,name searchKeys:searchKeys tags:tags',
-);
+  `${TIMES} name domain phone industry country ownerId lastInteractionAt tags:l searchKeys:l shareKeys:l${EXTERNAL}`,
+  `created:createdAt name:name domain:domain owner:ownerId,name searchKeys:searchKeys tags:tags${EXTERNAL_INDEX}`,
+));
 
 // `board`: one page of cards per stage, in stage-entry order; `forecast`: open deals by expected close
 // month; `closed`: velocity and performance, deals closed in a period.
-const deal = withAggregates(entity(
+const deal = withAggregates(external(entity(
   'deal',
-  `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l`,
-  'created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt activity:status,lastActivityAt tags:tags',
-), [
+  `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l${EXTERNAL}`,
+  `created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt activity:status,lastActivityAt tags:tags${EXTERNAL_INDEX}`,
+)), [
   // The pipeline board's per-stage count and totals per currency (`deals.board`), without a scan.
   { name: 'boardTotals', groupBy: ['pipelineId', 'stageKey', 'value.currency'], sums: ['value.amount', 'weightedValue.amount'] },
 ]);
@@ -61,18 +74,18 @@ const pipeline = entity('pipeline', `${TIMES} name archived:b`, 'created:created
 // Task lists default to due order; `agenda`: an owner's open tasks by due time; `deadline` and
 // `ownerDeadline`: overdue work, open tasks past their deadline (all-day tasks: the end of their
 // local day); `wake`: the scheduler's queue, open tasks by their next wake-up.
-const task = entity(
+const task = external(entity(
   'task',
-  `${TIMES} subject type status dueAt dueDate deadlineAt allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId parentOwner parentShareKeys:l`,
-  'dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt',
-);
+  `${TIMES} subject type status dueAt dueDate deadlineAt allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId parentOwner parentShareKeys:l${EXTERNAL}`,
+  `dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt${EXTERNAL_INDEX}`,
+));
 
 // Activity lists default to most recent first.
-const activity = entity(
+const activity = external(entity(
   'activity',
-  `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId parentOwner parentShareKeys:l`,
-  'occurred:occurredAt deal:dealId,occurredAt contact:contactId,occurredAt company:companyId,occurredAt lead:leadId,occurredAt owner:ownerId,occurredAt',
-);
+  `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId parentOwner parentShareKeys:l${EXTERNAL}`,
+  `occurred:occurredAt deal:dealId,occurredAt contact:contactId,occurredAt company:companyId,occurredAt lead:leadId,occurredAt owner:ownerId,occurredAt${EXTERNAL_INDEX}`,
+));
 
 // `refs`: the timeline, every event that concerns a record (multi-entry over refs), newest first by `at`;
 // `feed`: the change feed, the tenant's events in commit order; `typeFeed`: by type, for consumers that filter types.

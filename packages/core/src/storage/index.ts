@@ -7,6 +7,7 @@ export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, 
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableRow, assertStorableQuery, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';
+export { uniqueConflict } from '../errors/crm-error.js';
 export { findUnstorableText, unstorableTextReason } from '../domain/storable-text.js';
 export { frozenCopy } from './deep-freeze.js';
 export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup, sameViewContribution, viewMoves, type ViewGroup, type ViewRead, type ViewMove, type RowMove } from './aggregate-views.js';
@@ -16,6 +17,7 @@ export { buildStoreLayouts, withRuntimeIndexes, toStored, fromStored, RUNTIME_IN
 export { planQuery, type Plan, type KeyRange } from './kv/index-planner.js';
 export { queryCandidates, aggregateCandidates, growing, type PlanScan, type CandidateSource } from './kv/candidate-reads.js';
 export { StagedWrites } from './kv/staged-writes.js';
+export { UniqueStaging, uniqueValuesOf, type StoredHolder } from './unique-keys.js';
 export { ViewChanges, viewRecordKey, type StoredViewGroup } from './kv/view-changes.js';
 
 export { matchFilter, createMatcher } from '../query/match.js';

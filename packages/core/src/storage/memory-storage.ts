@@ -4,7 +4,8 @@ import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
 import { assertOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 import { frozenCopy } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
-import type { StorageSchema } from './storage-schema.js';
+import type { EntitySchema, StorageSchema } from './storage-schema.js';
+import { UniqueStaging, uniqueValuesOf } from './unique-keys.js';
 
 type TenantRows = Map<string, Row>;
 type EntityRows = Map<string, TenantRows>;
@@ -42,6 +43,9 @@ export function createMemoryStorage(): MemoryStorage {
   let opened = false;
   let writeLock: Promise<void> = Promise.resolve();
   let schema: StorageSchema | undefined;
+  const entitySchemas = new Map<string, EntitySchema>();
+  // Committed unique keys (`UniqueStaging.key`) → the id of the row holding them.
+  const uniqueKeys = new Map<string, string>();
 
   const committedRows = (entity: string, tenantId: string): TenantRows | undefined => data.get(entity)?.get(tenantId);
 
@@ -59,6 +63,7 @@ export function createMemoryStorage(): MemoryStorage {
     const staged = new Map<string, Map<string, Map<string, Row | null>>>();
     const stagedSequences = new Map<string, number>();
     const changes: Change[] = [];
+    const unique = new UniqueStaging();
     const state = { poisoned: undefined as unknown, done: false };
 
     const stagedOf = (entity: string, tenantId: string) => staged.get(entity)?.get(tenantId);
@@ -104,7 +109,14 @@ export function createMemoryStorage(): MemoryStorage {
             assertRowTenant(entity, tenantId, op);
             assertStorableRow(entity, op);
             const id = op.type === 'delete' ? op.id : op.row.id;
-            checkWriteVersion(entity, op, read(entity, tenantId, id));
+            const before = read(entity, tenantId, id);
+            checkWriteVersion(entity, op, before);
+            const entitySchema = entitySchemas.get(entity)!;
+            if (entitySchema.unique) {
+              await unique.apply(entitySchema, tenantId, [[before, op.type === 'delete' ? undefined : op.row]], (field, value) =>
+                uniqueKeys.get(UniqueStaging.key(entity, tenantId, field, value)),
+              );
+            }
             let byTenant = staged.get(entity);
             if (!byTenant) staged.set(entity, (byTenant = new Map()));
             let rows = byTenant.get(tenantId);
@@ -145,6 +157,10 @@ export function createMemoryStorage(): MemoryStorage {
 
     const commit = (): Change[] => {
       for (const [key, value] of stagedSequences) sequences.set(key, value);
+      for (const [key, holder] of unique.keys) {
+        if (holder === null) uniqueKeys.delete(key);
+        else uniqueKeys.set(key, holder);
+      }
       for (const [entity, byTenant] of staged) {
         const entityRows = data.get(entity)!;
         for (const [tenantId, rows] of byTenant) {
@@ -172,7 +188,16 @@ export function createMemoryStorage(): MemoryStorage {
 
     async open(next: StorageSchema) {
       assertOpen(closed, 'memory');
-      for (const entity of next.entities) if (!data.has(entity.name)) data.set(entity.name, new Map());
+      for (const entity of next.entities) {
+        if (!data.has(entity.name)) data.set(entity.name, new Map());
+        entitySchemas.set(entity.name, entity);
+        // Rows written before a field became unique get their keys (a conflict among them stays: forward-only).
+        for (const field of entity.unique ?? []) {
+          for (const [tenantId, rows] of data.get(entity.name)!) {
+            for (const row of rows.values()) for (const value of uniqueValuesOf(row, field)) uniqueKeys.set(UniqueStaging.key(entity.name, tenantId, field, value), row.id);
+          }
+        }
+      }
       schema = next;
       opened = true;
     },

@@ -131,6 +131,16 @@ export interface StorageTx {
    * get one verdict on every adapter.
    * The rows passed stay the caller's: the adapter must store copies and never freeze, change or keep
    * them (see `Row`), so later reads are unaffected by what the caller does with its objects.
+   *
+   * Unique keys (`EntitySchema.unique`): a write that would leave a value of a unique field held by two
+   * rows of the same tenant and entity — against stored rows, this transaction's earlier writes, or
+   * another row of the same call — must throw `CONFLICT` (`uniqueConflict`: `details.key` names the
+   * field, the value and, where known, the row holding it) and poison the transaction like a failed
+   * version check. The check must be in the adapter, in the engine's transaction (a unique index or
+   * an equivalent side table; a pre-read alone is not enough where transactions overlap), because an
+   * external id names one record to the host: a second record with it — written by two processes at
+   * once, an import and a request, or a careless caller — would make every later lookup ambiguous.
+   * Never `STORAGE`: the caller can act on a conflict (read the holder, update it instead).
    */
   write(entity: string, tenantId: string, ops: readonly WriteOp[]): Promise<void>;
 

@@ -42,6 +42,12 @@ export interface EntitySchema {
   readonly indexes: readonly IndexSpec[];
   /** Materialized aggregates adapters may maintain (see `AggregateViewSpec`). */
   readonly aggregates?: readonly AggregateViewSpec[];
+  /**
+   * `string[]` fields whose values are unique keys: no two rows of one tenant may hold the same value
+   * (a row may hold many). Each must also be indexed alone (an index whose only field it is), so the
+   * holder of a value is found without a scan. Adapters must enforce it (see `StorageTx.write`).
+   */
+  readonly unique?: readonly string[];
 }
 
 /** Everything an adapter must create on `open`. `version` increases whenever entities, fields or indexes change. */

@@ -1,3 +1,4 @@
+import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/immer.js';
@@ -20,6 +21,7 @@ import {
   type Task,
   type TaskCreateInput,
 } from '../schema/task.js';
+import { externalRefsSchema } from '../schema/external-ref.js';
 import { taskTypeSchema, type TaskTypeDefinition, type TaskTypeInput } from '../schema/task-type.js';
 import type { TaskField } from '../storage/crm-schema.js';
 import { touchRecords } from '../crm/touch-records.js';
@@ -51,6 +53,7 @@ const postponeSchema = z.strictObject({ until: timestampInputSchema, reason: opt
 const cancelSchema = z.strictObject({ reason: optionalText(LIMITS.mediumText), series: z.optional(z.boolean()), version: versionOptionSchema });
 const updateSchema = z.strictObject({
   version: versionOptionSchema,
+  externalRefs: clearable(externalRefsSchema),
   /** `this` (default) changes this occurrence; `following` changes the series from here on. */
   scope: z.optional(z.enum(['this', 'following'])),
   subject: z.optional(z.string().check(z.minLength(1), z.maxLength(LIMITS.shortText))),
@@ -142,6 +145,108 @@ function links(task: Task): Pick<TaskDraft, 'dealId' | 'contactId' | 'companyId'
   return compact({ dealId: task.dealId, contactId: task.contactId, companyId: task.companyId, leadId: task.leadId });
 }
 
+/** Applies a parsed patch to a task inside an operation (`tasks.update`, upserts). */
+async function updateTaskIn(op: Operation, taskId: string, parsed: z.output<typeof updateSchema>): Promise<Task> {
+  const task = await op.requireFor<Task>('task', taskId, 'update');
+  assertExpectedVersion('task', task, parsed.version);
+  op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.update');
+  const following = parsed.scope === 'following';
+  if (parsed.recurrence !== undefined && !following) {
+    throw validationError('tasks.update', [{ path: ['recurrence'], code: 'invalid_value', message: 'a new rule applies to the series: use scope "following"' }]);
+  }
+  if (following && !task.recurrence && parsed.recurrence === undefined) {
+    throw validationError('tasks.update', [{ path: ['scope'], code: 'invalid_value', message: 'the task is not recurring' }]);
+  }
+  if (parsed.recurrence !== undefined) {
+    const rules = op.ctx.hooks.recurrence;
+    const issues = rules ? rules.checkRule(parsed.recurrence) : [{ path: ['recurrence'], code: 'feature_required', message: RECURRENCE_NEEDS_FEATURE }];
+    if (issues.length) throw validationError('tasks.update', issues);
+  }
+  if (parsed.dueDate && !(parsed.allDay ?? task.allDay)) {
+    throw validationError('tasks.update', [{ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' }]);
+  }
+  if (parsed.type) {
+    const types = await loadTaskTypes(op);
+    if (!types.some((t) => t.key === parsed.type)) throw validationError('tasks.update', [{ path: ['type'], code: 'invalid_value', message: 'unknown task type' }]);
+  }
+  const calendar = await loadCalendar(op);
+  const next = reviseRecord(task, op.now, (d) => {
+    const target = d as Record<string, unknown>;
+    for (const key of ['subject', 'type', 'priority', 'reminders', 'required', 'allDay', 'dueAt'] as const) if (parsed[key] !== undefined) target[key] = parsed[key];
+    for (const key of ['durationMinutes', 'ownerId', 'notes', 'externalRefs'] as const) {
+      if (parsed[key] === null) delete target[key];
+      else if (parsed[key] !== undefined) target[key] = parsed[key];
+    }
+    if (d.allDay) {
+      // An all-day task is due on a local day: a new dueAt or dueDate moves it to that day in its zone.
+      const zone = d.timezone ?? calendar.timezone;
+      const date = parsed.dueDate ?? (parsed.dueAt ? localIsoDate(Date.parse(parsed.dueAt), zone) : undefined) ?? d.dueDate ?? (d.dueAt ? localIsoDate(Date.parse(d.dueAt), zone) : undefined);
+      if (date) {
+        d.dueDate = date;
+        d.dueAt = new Date(startOfLocalDay(parseIsoDate(date), zone)).toISOString();
+      }
+    } else delete d.dueDate;
+    if (d.recurrence) {
+      if (!following && parsed.dueAt && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
+      if (following) {
+        const base = d.recurrence.base ?? { subject: task.subject, type: task.type, priority: task.priority, reminders: task.reminders };
+        d.recurrence.base = compact({ ...base, subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes });
+      }
+    }
+    if (following && (parsed.dueAt || parsed.recurrence !== undefined)) {
+      // A new time or rule splits the series: this occurrence starts a new one.
+      d.recurrence = compact({
+        rule: (parsed.recurrence ?? task.recurrence!.rule).trim().replace(/^RRULE:/i, '').toUpperCase(),
+        seriesId: op.newId('task'),
+        index: 0,
+        dtstart: d.dueAt!,
+        base: d.recurrence?.base ?? compact({ subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes }),
+      });
+    }
+    applyDeadline(d as Task);
+    if (parsed.dueAt || parsed.dueDate || parsed.reminders || parsed.allDay !== undefined) rearmNotices(d as Task, op.now);
+  });
+  if (next === task) return task;
+  if (!next.dueAt && next.recurrence) throw validationError('tasks.update', [{ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' }]);
+  op.guard?.checkWritten('task', 'update', task, next);
+  await op.update('task', task, next);
+  op.record('task.updated', { type: 'task', id: task.id }, { changes: diffRecords(task, next, ['notifiedUntil', 'nextNotifyAt']) }, taskRefs(next));
+  if (next.dueAt !== task.dueAt) await syncDeal(op, next, (open) => open, false);
+  return next;
+}
+
+/** Creates a task from parsed input inside an operation (`tasks.create`, upserts). */
+async function createTaskIn(op: Operation, parsed: z.output<typeof taskCreateInputSchema>): Promise<Task> {
+  op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.create');
+  await checkReferences(op, 'tasks.create', [
+    { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
+    { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
+    { entity: 'company', id: parsed.companyId, path: ['companyId'] },
+    { entity: 'lead', id: parsed.leadId, path: ['leadId'] },
+  ]);
+  const types = await loadTaskTypes(op);
+  const type = types.find((t) => t.key === (parsed.type ?? 'todo'));
+  if (!type) throw validationError('tasks.create', [{ path: ['type'], code: 'invalid_value', message: `unknown task type; define it with crm.tasks.defineType (known: ${types.map((t) => t.key).join(', ')})` }]);
+  const { id, ...fields } = parsed;
+  const draft = { ...fields, ownerId: parsed.ownerId ?? op.ctx.actor?.userId, reminders: parsed.reminders ?? type.reminders } as TaskDraft;
+  const [task] = await buildTasks(op, [draft], 'tasks.create');
+  const record = id || parsed.externalRefs ? { ...task!, ...(id ? { id } : {}), ...(parsed.externalRefs ? { externalRefs: parsed.externalRefs } : {}) } : task!;
+  op.guard?.checkWritten('task', 'create', undefined, record);
+  await insertTasks(op, [record]);
+  await syncDeal(op, record, (open) => open, false);
+  return record;
+}
+
+/** How `upsertByExternalRef` creates and updates tasks. */
+const TASK_REFS: ExternalRefTarget<Task> = {
+  entity: 'task',
+  name: 'tasks',
+  parseCreate: (input, context) => parseInput(taskCreateInputSchema, input, context),
+  create: (op, parsed) => createTaskIn(op, parsed as z.output<typeof taskCreateInputSchema>),
+  updateSchema,
+  update: (op, id, patch) => updateTaskIn(op, id, patch),
+};
+
 /**
  * Tasks: planned calls, meetings, e-mails and to-dos, with reminders, recurrence, chaining and the
  * agenda. `crm.tasks`.
@@ -159,26 +264,7 @@ export class TaskService {
    */
   async create(input: TaskCreateInput): Promise<Task> {
     const parsed = parseInput(taskCreateInputSchema, input, 'tasks.create');
-    return runWrite(this.ctx, async (op) => {
-      op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.create');
-      await checkReferences(op, 'tasks.create', [
-        { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
-        { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
-        { entity: 'company', id: parsed.companyId, path: ['companyId'] },
-        { entity: 'lead', id: parsed.leadId, path: ['leadId'] },
-      ]);
-      const types = await loadTaskTypes(op);
-      const type = types.find((t) => t.key === (parsed.type ?? 'todo'));
-      if (!type) throw validationError('tasks.create', [{ path: ['type'], code: 'invalid_value', message: `unknown task type; define it with crm.tasks.defineType (known: ${types.map((t) => t.key).join(', ')})` }]);
-      const { id, ...fields } = parsed;
-      const draft = { ...fields, ownerId: parsed.ownerId ?? op.ctx.actor?.userId, reminders: parsed.reminders ?? type.reminders } as TaskDraft;
-      const [task] = await buildTasks(op, [draft], 'tasks.create');
-      const record = id ? { ...task!, id } : task!;
-      op.guard?.checkWritten('task', 'create', undefined, record);
-      await insertTasks(op, [record]);
-      await syncDeal(op, record, (open) => open, false);
-      return record;
-    });
+    return runWrite(this.ctx, (op) => createTaskIn(op, parsed));
   }
 
   /** Reads a task. @throws CrmError `NOT_FOUND`. */
@@ -281,80 +367,39 @@ export class TaskService {
   }
 
   /**
+   * Reads the task linked to a record of another system.
+   *
+   * @param system The other system (`shop`, `erp`).
+   * @param id The record's id there.
+   * @returns The task.
+   * @throws CrmError `VALIDATION` for a malformed system or id; `NOT_FOUND` when no task holds the
+   *   ref (or, in a view, it lies outside the read scope).
+   * @example
+   * const found = await crm.tasks.getByExternalRef('shop', '10042');
+   */
+  async getByExternalRef(system: string, id: string): Promise<Task> {
+    return readByExternalRef<Task>(this.ctx, 'task', 'tasks', system, id);
+  }
+
+  /**
+   * Creates the task linked to `(system, id)` with `input`, or updates the one that exists, in one
+   * transaction; idempotent on retry (see `upsertByExternalRef`).
+   *
+   * @returns The record and whether it was `created`, `updated` or `unchanged`.
+   * @throws CrmError `VALIDATION`, `CONFLICT` (`expectedVersion` differs), `NOT_FOUND`/`FORBIDDEN` in a view.
+   */
+  async upsertByExternalRef(system: string, id: string, input: TaskCreateInput, options?: UpsertOptions): Promise<UpsertResult<Task>> {
+    return upsertByExternalRef(this.ctx, TASK_REFS, system, id, input, options);
+  }
+
+  /**
    * Changes a task. For a recurring task, `scope: 'this'` (default) changes this occurrence only;
    * `scope: 'following'` changes the series from here on (a new due time or rule starts a new series).
    */
   async update(id: string, patch: z.input<typeof updateSchema>): Promise<Task> {
     const taskId = parseId(id, 'tasks.update');
     const parsed = parseInput(updateSchema, patch, 'tasks.update');
-    return runWrite(this.ctx, async (op) => {
-      const task = await op.requireFor<Task>('task', taskId, 'update');
-      assertExpectedVersion('task', task, parsed.version);
-      op.guard?.checkWriteFields('task', inputFields('task', parsed), 'tasks.update');
-      const following = parsed.scope === 'following';
-      if (parsed.recurrence !== undefined && !following) {
-        throw validationError('tasks.update', [{ path: ['recurrence'], code: 'invalid_value', message: 'a new rule applies to the series: use scope "following"' }]);
-      }
-      if (following && !task.recurrence && parsed.recurrence === undefined) {
-        throw validationError('tasks.update', [{ path: ['scope'], code: 'invalid_value', message: 'the task is not recurring' }]);
-      }
-      if (parsed.recurrence !== undefined) {
-        const rules = op.ctx.hooks.recurrence;
-        const issues = rules ? rules.checkRule(parsed.recurrence) : [{ path: ['recurrence'], code: 'feature_required', message: RECURRENCE_NEEDS_FEATURE }];
-        if (issues.length) throw validationError('tasks.update', issues);
-      }
-      if (parsed.dueDate && !(parsed.allDay ?? task.allDay)) {
-        throw validationError('tasks.update', [{ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' }]);
-      }
-      if (parsed.type) {
-        const types = await loadTaskTypes(op);
-        if (!types.some((t) => t.key === parsed.type)) throw validationError('tasks.update', [{ path: ['type'], code: 'invalid_value', message: 'unknown task type' }]);
-      }
-      const calendar = await loadCalendar(op);
-      const next = reviseRecord(task, op.now, (d) => {
-        const target = d as Record<string, unknown>;
-        for (const key of ['subject', 'type', 'priority', 'reminders', 'required', 'allDay', 'dueAt'] as const) if (parsed[key] !== undefined) target[key] = parsed[key];
-        for (const key of ['durationMinutes', 'ownerId', 'notes'] as const) {
-          if (parsed[key] === null) delete target[key];
-          else if (parsed[key] !== undefined) target[key] = parsed[key];
-        }
-        if (d.allDay) {
-          // An all-day task is due on a local day: a new dueAt or dueDate moves it to that day in its zone.
-          const zone = d.timezone ?? calendar.timezone;
-          const date = parsed.dueDate ?? (parsed.dueAt ? localIsoDate(Date.parse(parsed.dueAt), zone) : undefined) ?? d.dueDate ?? (d.dueAt ? localIsoDate(Date.parse(d.dueAt), zone) : undefined);
-          if (date) {
-            d.dueDate = date;
-            d.dueAt = new Date(startOfLocalDay(parseIsoDate(date), zone)).toISOString();
-          }
-        } else delete d.dueDate;
-        if (d.recurrence) {
-          if (!following && parsed.dueAt && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
-          if (following) {
-            const base = d.recurrence.base ?? { subject: task.subject, type: task.type, priority: task.priority, reminders: task.reminders };
-            d.recurrence.base = compact({ ...base, subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes });
-          }
-        }
-        if (following && (parsed.dueAt || parsed.recurrence !== undefined)) {
-          // A new time or rule splits the series: this occurrence starts a new one.
-          d.recurrence = compact({
-            rule: (parsed.recurrence ?? task.recurrence!.rule).trim().replace(/^RRULE:/i, '').toUpperCase(),
-            seriesId: op.newId('task'),
-            index: 0,
-            dtstart: d.dueAt!,
-            base: d.recurrence?.base ?? compact({ subject: d.subject, type: d.type, ownerId: d.ownerId, priority: d.priority, durationMinutes: d.durationMinutes, reminders: d.reminders, notes: d.notes }),
-          });
-        }
-        applyDeadline(d as Task);
-        if (parsed.dueAt || parsed.dueDate || parsed.reminders || parsed.allDay !== undefined) rearmNotices(d as Task, op.now);
-      });
-      if (next === task) return task;
-      if (!next.dueAt && next.recurrence) throw validationError('tasks.update', [{ path: ['dueAt'], code: 'required', message: 'a recurring task needs a due time' }]);
-      op.guard?.checkWritten('task', 'update', task, next);
-      await op.update('task', task, next);
-      op.record('task.updated', { type: 'task', id: task.id }, { changes: diffRecords(task, next, ['notifiedUntil', 'nextNotifyAt']) }, taskRefs(next));
-      if (next.dueAt !== task.dueAt) await syncDeal(op, next, (open) => open, false);
-      return next;
-    });
+    return runWrite(this.ctx, (op) => updateTaskIn(op, taskId, parsed));
   }
 
   /**

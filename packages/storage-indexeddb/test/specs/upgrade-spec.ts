@@ -97,6 +97,28 @@ export function upgradeTests(env: IdbTestEnv): void {
       }
     });
 
+    it('a database of schema 7 (before external refs) gets the unique external keys: old rows stay and are indexed', async () => {
+      const v7: StorageSchema = {
+        version: 7,
+        entities: CRM_STORAGE_SCHEMA.entities.map(({ unique: _unique, ...e }) => ({
+          ...e,
+          fields: Object.fromEntries(Object.entries(e.fields).filter(([f]) => f !== 'externalKeys')),
+          indexes: e.indexes.filter((i) => i.name !== 'externalKeys'),
+        })),
+      };
+      const options = env.options();
+      const old = await make(options, v7);
+      // A row written by old code that already carried the field is indexed by the upgrade.
+      await seed(old, [row('c1', { name: 'Old' }), row('c2', { name: 'Keyed', externalKeys: ['shop:1'] })], 'contact');
+      await old.close();
+      const next = await make(options);
+      expect((await readAll(next, 'contact')).map((r) => r.id)).toEqual(['c1', 'c2']);
+      const error = await rejection(seed(next, [row('c3', { externalKeys: ['shop:1'] })], 'contact'));
+      expect(isCrmError(error, 'CONFLICT') && error.details.key).toMatchObject({ field: 'externalKeys', value: 'shop:1', heldBy: 'c2' });
+      await seed(next, [row('c3', { externalKeys: ['shop:2'] })], 'contact');
+      expect((await readAll(next, 'contact')).map((r) => r.id)).toEqual(['c1', 'c2', 'c3']);
+    });
+
     it('reopens a lost connection on the next call (the database was deleted elsewhere)', async () => {
       const options = env.options();
       const adapter = await make(options);

@@ -1,5 +1,6 @@
 import { afterEach, describe } from 'vitest';
 import { crmCompletenessTests } from './crm-completeness-tests.js';
+import { crmExternalRefTests } from './crm-external-ref-tests.js';
 import { crmDifferentialTests, type CrmConformanceOptions } from './crm-differential-tests.js';
 import { createCrmHarness } from './crm-harness.js';
 import { crmMissingTests } from './crm-missing-tests.js';
@@ -18,7 +19,8 @@ export type { CrmConformanceOptions };
  * no result is cut at an internal limit (timelines of records with more than 1 000 linked ones,
  * forecasts with more than 1 000 unconvertible deals); and the whole crm gives the memory reference's
  * answers and verdicts — bad input to every public method (property-tested, nothing written),
- * `where.same` identity searches, all-day deadlines, lead scoring on every field type it allows.
+ * `where.same` identity searches, all-day deadlines, lead scoring on every field type it allows;
+ * external refs (unique per tenant, found by ref, upserted idempotently, scoped in views).
  *
  * @param name Suite name, e.g. `'sqlite (memory)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `dispose`) per test.
@@ -34,6 +36,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
     crmImportTests(() => harness.open());
+    crmExternalRefTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }

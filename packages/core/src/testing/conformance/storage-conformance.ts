@@ -13,6 +13,7 @@ import { runtimeIndexTests } from './runtime-index-tests.js';
 import { sequenceTests } from './sequence-tests.js';
 import { sizeTests } from './size-tests.js';
 import { textTests } from './text-tests.js';
+import { uniqueTests } from './unique-tests.js';
 
 /**
  * Registers the storage conformance suite (vitest) for an adapter: CRUD, every filter operator and
@@ -20,7 +21,8 @@ import { textTests } from './text-tests.js';
  * tenant isolation, change batches, sequences in commit order (with concurrent writers), claims that
  * skip locked rows, external changes from a peer connection, row ownership (rows written stay the
  * caller's, rows read cannot change stored state), long id and value lists, materialized aggregates
- * (board totals) under writes, rollbacks and other connections, runtime indexes (`ensureIndexes`), and
+ * (board totals) under writes, rollbacks and other connections, runtime indexes (`ensureIndexes`), unique
+ * keys (one holder per value and tenant, `CONFLICT` otherwise), and
  * property-based differential tests against the reference.
  *
  * @param name Suite name, e.g. `'sqlite (file)'`.
@@ -54,6 +56,7 @@ export function describeStorageConformance(
     ownershipTests(harness);
     sizeTests(harness);
     textTests(harness);
+    uniqueTests(harness);
     differentialTests(harness);
   });
 }
