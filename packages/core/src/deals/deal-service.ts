@@ -33,6 +33,78 @@ export interface DealListOptions extends ListOptions<DealField> {
 
 const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'country', 'tags', 'externalRefs'];
 
+/** Applies a parsed patch to a deal inside an operation (`deals.update`, upserts). */
+/** @internal Applies a parsed deal patch inside an operation (`deals.update`, external-ref upserts, imports). */
+export async function updateDealIn(op: Operation, dealId: string, parsed: z.output<typeof dealUpdateInputSchema>): Promise<Deal> {
+  const deal = await op.requireFor<Deal>('deal', dealId, 'update');
+  assertExpectedVersion('deal', deal, parsed.version);
+  op.guard?.checkWriteFields('deal', inputFields('deal', parsed), 'deals.update');
+  await checkReferences(op, 'deals.update', [
+    { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
+    { entity: 'company', id: parsed.companyId, path: ['companyId'] },
+  ]);
+  const issues: ValidationIssue[] = [];
+  const lineItemsInput = parsed.lineItems;
+  const keepsLineItems = lineItemsInput === undefined ? deal.lineItems.length > 0 : lineItemsInput.length > 0;
+  if (parsed.value && keepsLineItems) {
+    issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
+  }
+  const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
+  const from = deal.value.currency;
+  const newAmounts = parsed.value !== undefined || lineItemsInput !== undefined;
+  if (parsed.exchangeRate !== undefined && currency === from) {
+    issues.push({ path: ['exchangeRate'], code: 'invalid_value', message: 'an exchange rate goes with a change of currency' });
+  } else if (parsed.exchangeRate !== undefined && newAmounts) {
+    issues.push({ path: ['exchangeRate'], code: 'invalid_value', message: 'give the new amounts or an exchange rate, not both' });
+  } else if (parsed.exchangeRate === undefined && currency !== from && !newAmounts) {
+    // Relabelling the stored integers would turn €1,000.00 into ¥100,000: the amount must be restated.
+    issues.push({ path: ['currency'], code: 'invalid_value', message: `changing the currency from ${from} to ${currency} needs the new amounts (value or lineItems) or an exchangeRate` });
+  }
+  const custom = (await customValuesCheck(op, 'deal'))(parsed.custom, deal.custom);
+  issues.push(...custom.issues);
+  if (issues.length) throw validationError('deals.update', issues);
+
+  const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
+  const stageProbability = findStage(pipeline, deal.stageKey)?.probability ?? deal.probability;
+  let lineItems = lineItemsInput ? priceLineItems(lineItemsInput) : deal.lineItems;
+  let amount: number;
+  try {
+    if (parsed.exchangeRate !== undefined) {
+      const rate = parsed.exchangeRate;
+      lineItems = priceLineItems(lineItems.map(({ total: _total, ...item }) => ({ ...item, unitPrice: convertAmount(item.unitPrice, from, currency, rate) })));
+      amount = lineItems.length ? dealAmount(lineItems, undefined) : convertAmount(deal.value.amount, from, currency, rate);
+      if (!Number.isSafeInteger(amount)) throw new RangeError(`the converted amount exceeds ${Number.MAX_SAFE_INTEGER} minor units`);
+    } else amount = dealAmount(lineItems, parsed.value ?? (lineItems.length ? undefined : deal.value));
+  } catch (error) {
+    const path = parsed.exchangeRate !== undefined ? 'exchangeRate' : 'lineItems';
+    throw validationError('deals.update', [{ path: [path], code: 'too_big', message: (error as Error).message }]);
+  }
+  const manual = parsed.probability === null ? false : parsed.probability !== undefined ? true : deal.probabilityManual;
+  const probability = deal.status !== 'open' ? deal.probability : manual ? (parsed.probability ?? deal.probability) : stageProbability;
+
+  const next = reviseRecord(deal, op.now, (draft) => {
+    applyPatch(draft as unknown as Record<string, unknown>, parsed, EDITABLE);
+    applyPatch(draft as unknown as Record<string, unknown>, { custom: custom.values }, ['custom']);
+    if (lineItemsInput || parsed.exchangeRate !== undefined) draft.lineItems = lineItems;
+    if (draft.expectedCloseDate) draft.expectedCloseMonth = draft.expectedCloseDate.slice(0, 7);
+    else delete draft.expectedCloseMonth;
+    const money = valueFields(amount, currency, probability);
+    applyPatch(draft as unknown as Record<string, unknown>, { ...money, probability, probabilityManual: manual }, [
+      'value', 'weightedValue', 'probability', 'probabilityManual',
+    ]);
+  });
+  if (next === deal) return deal;
+  // Any change is activity on the deal: it restarts the rotting clock.
+  const stored = produce(next, (draft) => {
+    draft.lastActivityAt = op.now;
+    delete draft.rottingSince;
+  });
+  op.guard?.checkWritten('deal', 'update', deal, stored);
+  await op.update('deal', deal, stored);
+  op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
+  return stored;
+}
+
 /** How `upsertByExternalRef` creates and updates deals. */
 function dealRefTarget(ctx: CrmContext): ExternalRefTarget<Deal> {
   return {
@@ -41,7 +113,7 @@ function dealRefTarget(ctx: CrmContext): ExternalRefTarget<Deal> {
     parseCreate: (input, context) => parseDealInput(ctx, input, context) as unknown as Record<string, unknown>,
     create: async (op, parsed) => (await createDealIn(op, parsed as unknown as Parameters<typeof createDealIn>[1], 'deals.upsertByExternalRef')).deal,
     updateSchema: dealUpdateInputSchema,
-    update: (op, id, patch) => updateDealIn(op, id, patch, 'deals.update'),
+    update: (op, id, patch) => updateDealIn(op, id, patch),
   };
 }
 
@@ -107,7 +179,7 @@ export class DealService {
   async update(id: string, patch: DealUpdateInput): Promise<Deal> {
     const dealId = parseId(id, 'deals.update');
     const parsed = parseInput(dealUpdateInputSchema, patch, 'deals.update');
-    return runWrite(this.ctx, (op) => updateDealIn(op, dealId, parsed, 'deals.update'));
+    return runWrite(this.ctx, (op) => updateDealIn(op, dealId, parsed));
   }
 
   /**
@@ -223,75 +295,4 @@ export class DealService {
       op.record('deal.removed', { type: 'deal', id: deal.id }, { deal }, dealRefs(deal));
     });
   }
-}
-
-/** @internal Applies a parsed deal patch inside an operation (`deals.update`, imports). */
-export async function updateDealIn(op: Operation, dealId: string, parsed: z.output<typeof dealUpdateInputSchema>, context: string): Promise<Deal> {
-  const deal = await op.requireFor<Deal>('deal', dealId, 'update');
-  assertExpectedVersion('deal', deal, parsed.version);
-  op.guard?.checkWriteFields('deal', inputFields('deal', parsed), context);
-  await checkReferences(op, context, [
-    { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
-    { entity: 'company', id: parsed.companyId, path: ['companyId'] },
-  ]);
-  const issues: ValidationIssue[] = [];
-  const lineItemsInput = parsed.lineItems;
-  const keepsLineItems = lineItemsInput === undefined ? deal.lineItems.length > 0 : lineItemsInput.length > 0;
-  if (parsed.value && keepsLineItems) {
-    issues.push({ path: ['value'], code: 'invalid_value', message: 'the value of a deal with line items is derived from them' });
-  }
-  const currency = resolveCurrency({ currency: parsed.currency, value: parsed.value }, deal.value.currency, issues);
-  const from = deal.value.currency;
-  const newAmounts = parsed.value !== undefined || lineItemsInput !== undefined;
-  if (parsed.exchangeRate !== undefined && currency === from) {
-    issues.push({ path: ['exchangeRate'], code: 'invalid_value', message: 'an exchange rate goes with a change of currency' });
-  } else if (parsed.exchangeRate !== undefined && newAmounts) {
-    issues.push({ path: ['exchangeRate'], code: 'invalid_value', message: 'give the new amounts or an exchange rate, not both' });
-  } else if (parsed.exchangeRate === undefined && currency !== from && !newAmounts) {
-    // Relabelling the stored integers would turn €1,000.00 into ¥100,000: the amount must be restated.
-    issues.push({ path: ['currency'], code: 'invalid_value', message: `changing the currency from ${from} to ${currency} needs the new amounts (value or lineItems) or an exchangeRate` });
-  }
-  const custom = (await customValuesCheck(op, 'deal'))(parsed.custom, deal.custom);
-  issues.push(...custom.issues);
-  if (issues.length) throw validationError(context, issues);
-
-  const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
-  const stageProbability = findStage(pipeline, deal.stageKey)?.probability ?? deal.probability;
-  let lineItems = lineItemsInput ? priceLineItems(lineItemsInput) : deal.lineItems;
-  let amount: number;
-  try {
-    if (parsed.exchangeRate !== undefined) {
-      const rate = parsed.exchangeRate;
-      lineItems = priceLineItems(lineItems.map(({ total: _total, ...item }) => ({ ...item, unitPrice: convertAmount(item.unitPrice, from, currency, rate) })));
-      amount = lineItems.length ? dealAmount(lineItems, undefined) : convertAmount(deal.value.amount, from, currency, rate);
-      if (!Number.isSafeInteger(amount)) throw new RangeError(`the converted amount exceeds ${Number.MAX_SAFE_INTEGER} minor units`);
-    } else amount = dealAmount(lineItems, parsed.value ?? (lineItems.length ? undefined : deal.value));
-  } catch (error) {
-    const path = parsed.exchangeRate !== undefined ? 'exchangeRate' : 'lineItems';
-    throw validationError(context, [{ path: [path], code: 'too_big', message: (error as Error).message }]);
-  }
-  const manual = parsed.probability === null ? false : parsed.probability !== undefined ? true : deal.probabilityManual;
-  const probability = deal.status !== 'open' ? deal.probability : manual ? (parsed.probability ?? deal.probability) : stageProbability;
-
-  const next = reviseRecord(deal, op.now, (draft) => {
-    applyPatch(draft as unknown as Record<string, unknown>, parsed, EDITABLE);
-    applyPatch(draft as unknown as Record<string, unknown>, { custom: custom.values }, ['custom']);
-    if (lineItemsInput || parsed.exchangeRate !== undefined) draft.lineItems = lineItems;
-    if (draft.expectedCloseDate) draft.expectedCloseMonth = draft.expectedCloseDate.slice(0, 7);
-    else delete draft.expectedCloseMonth;
-    const money = valueFields(amount, currency, probability);
-    applyPatch(draft as unknown as Record<string, unknown>, { ...money, probability, probabilityManual: manual }, [
-      'value', 'weightedValue', 'probability', 'probabilityManual',
-    ]);
-  });
-  if (next === deal) return deal;
-  // Any change is activity on the deal: it restarts the rotting clock.
-  const stored = produce(next, (draft) => {
-    draft.lastActivityAt = op.now;
-    delete draft.rottingSince;
-  });
-  op.guard?.checkWritten('deal', 'update', deal, stored);
-  await op.update('deal', deal, stored);
-  op.record('deal.updated', { type: 'deal', id: deal.id }, { changes: diffRecords(deal, stored, ['lastActivityAt', 'rottingSince']) }, dealRefs(stored));
-  return stored;
 }

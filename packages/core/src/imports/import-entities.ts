@@ -7,7 +7,8 @@ import { LEAD_CARD } from '../leads/lead-service.js';
 import { createDealIn } from '../deals/deal-factory.js';
 import { updateDealIn } from '../deals/deal-service.js';
 import { checkNextStep } from '../funnel/next-step.js';
-import { ActivityService } from '../activities/activity-service.js';
+import type { ActivityService } from '../activities/activity-service.js';
+import type { Crm } from '../crm/crm.js';
 import type { Operation } from '../crm/operation.js';
 import type { CrmContext } from '../crm/context.js';
 import { safeParseInput } from '../crm/parse-input.js';
@@ -33,7 +34,7 @@ export interface EntityImporter {
   readonly required: readonly string[];
   parseCreate(ctx: CrmContext, input: unknown): ParseResult;
   parseUpdate?(ctx: CrmContext, input: unknown): ParseResult;
-  create(op: Operation, parsed: Parsed, context: string): Promise<RecordBase>;
+  create(op: Operation, parsed: Parsed, context: string, crm: Crm): Promise<RecordBase>;
   update?(op: Operation, id: string, parsed: Parsed, context: string): Promise<RecordBase>;
 }
 
@@ -79,13 +80,14 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
     parseCreate: parseDeal,
     parseUpdate: plain(dealUpdateInputSchema),
     create: async (op, parsed, context) => (await createDealIn(op, parsed as never, context)).deal,
-    update: (op, id, parsed, context) => updateDealIn(op, id, parsed as never, context),
+    update: (op, id, parsed) => updateDealIn(op, id, parsed as never),
   },
   activity: {
     entity: 'activity',
     required: ['kind'],
     parseCreate: plain(activityLogInputSchema),
-    create: (op, parsed) => new ActivityService(op.ctx).logIn(op, parsed as never),
+    // The activities feature logs it (features do not import each other: its service is reached through the crm).
+    create: (op, parsed, _context, crm) => (crm as unknown as { activities: ActivityService }).activities.logIn(op, parsed as never),
   },
 };
 

@@ -45,6 +45,8 @@ interface Checked {
   readonly mapping?: ImportMapping;
   readonly chunkSize: number;
   readonly locale: string;
+  /** With `key: 'externalRef:<system>'`: the system whose id identifies a record. */
+  readonly externalSystem?: string;
 }
 
 /** Checks the options' shape and their combination (before anything is read or written). */
@@ -58,10 +60,12 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   if (sources.length !== 1) fail([], 'invalid_value', 'give exactly one of rows, stream and csv');
   if (options.entity === 'activity' && !('activities' in crm)) fail(['entity'], 'feature_required', 'importing activities needs the activities() feature');
   if (mode !== 'create' && options.key === undefined) fail(['key'], 'required', `mode ${mode} needs a key: the field that identifies a record (email, id, …)`);
-  if (options.key !== undefined) {
+  const externalSystem = typeof options.key === 'string' && options.key.startsWith('externalRef:') ? options.key.slice('externalRef:'.length) : undefined;
+  if (externalSystem !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(externalSystem)) fail(['key'], 'invalid_value', 'externalRef:<system> names a system of 1–64 letters, digits, ".", "_" or "-"');
+  if (options.key !== undefined && externalSystem === undefined) {
     const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === importer.entity)!.fields;
     if (typeof options.key !== 'string' || (options.key !== 'id' && !Object.prototype.hasOwnProperty.call(fields, options.key)) || fields[options.key] === 'string[]') {
-      fail(['key'], 'invalid_value', `must be id or a stored field of ${importer.entity} with one value (email, name, domain, …)`);
+      fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)`);
     }
   }
   if (options.duplicates !== undefined) {
@@ -98,8 +102,11 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     const missing = importer.required.filter((f) => !(f in mapping));
     if (missing.length) throw validationError(CONTEXT, missing.map((f) => ({ path: ['mapping', f], code: 'unmapped_required', message: `${importer.entity} needs ${f}: map a column to it` })));
   }
-  if (mapping && options.key !== undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
-  return { importer, mode, mapping, chunkSize, locale };
+  if (externalSystem !== undefined && mapping && !(`externalRefs.${externalSystem}` in mapping) && !('externalRefs' in mapping)) {
+    fail(['mapping', `externalRefs.${externalSystem}`], 'unmapped_required', `the key needs the ${externalSystem} id: map a column to externalRefs.${externalSystem}`);
+  }
+  if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
+  return { importer, mode, mapping, chunkSize, locale, externalSystem };
 }
 
 /** Every source as numbered rows; a CSV file's header is checked against the mapping before the first row. */
@@ -154,7 +161,7 @@ const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof 
 
 /** Runs (or resumes, with `jobId`) an import. */
 export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
-  const { importer, mode, mapping, chunkSize, locale } = checkOptions(options, ctx, crm);
+  const { importer, mode, mapping, chunkSize, locale, externalSystem } = checkOptions(options, ctx, crm);
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
@@ -184,6 +191,9 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] } };
     }
     const { input, issues } = mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] };
+    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }].
+    const refs = input.externalRefs;
+    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).map(([system, id]) => ({ system, id }));
     if (issues.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues } };
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
@@ -194,14 +204,19 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       else problems.push(...parsed.issues);
     }
     if (mode !== 'create') {
-      const { id: _id, ...patch } = input;
+      // A record found by its external ref keeps its other refs: the row's ref is how it was found, not a new list.
+      const { id: _id, ...rest } = input;
+      const { externalRefs: _refs, ...withoutRefs } = rest;
+      const patch = externalSystem !== undefined ? withoutRefs : rest;
       const parsed = importer.parseUpdate!(ctx, patch);
       if (parsed.success) update = parsed.data;
       else if (mode === 'update') problems.push(...parsed.issues);
     }
     if (problems.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
     if (key === undefined) return { row: source.row, create, update };
-    const keyValue = keyText((create ?? update ?? {})[key] ?? input[key]);
+    const keyValue = externalSystem !== undefined
+      ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
+      : keyText((create ?? update ?? {})[key] ?? input[key]);
     if (keyValue === undefined || keyValue === '') {
       if (mode === 'create') return { row: source.row, create, update };
       return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
@@ -219,6 +234,14 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const found = new Map<string | number, RecordBase>();
     const values = [...new Set(prepared.filter((p) => !p.failure && p.keyValue !== undefined).map((p) => p.keyValue!))];
     if (key === undefined || values.length === 0) return found;
+    if (externalSystem !== undefined) {
+      for (let i = 0; i < values.length; i += 500) {
+        const part = values.slice(i, i + 500) as string[];
+        const { rows } = await op.query<RecordBase>(importer.entity, { filter: op.scoped(importer.entity, { op: 'containsAny', field: 'externalKeys', values: part }), limit: 1000 });
+        for (const row of rows) for (const k of (row as unknown as { externalKeys?: string[] }).externalKeys ?? []) if (part.includes(k)) found.set(k, row);
+      }
+      return found;
+    }
     if (key === 'id') {
       const rows = await op.getMany(importer.entity, values as string[]);
       rows.forEach((row) => row && (!op.guard || op.guard.canRead(importer.entity, row)) && found.set(row.id, row));
@@ -270,7 +293,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       const next = await importer.update!(op, target.id, parsed.data, CONTEXT);
       return { row: p.row, outcome: next === target ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(next === target ? { reason: 'unchanged' as const } : {}) };
     }
-    const created = await importer.create(op, p.create!, CONTEXT);
+    const created = await importer.create(op, p.create!, CONTEXT, crm);
     return { row: p.row, outcome: 'created', id: created.id, ...(p.duplicateOf?.length ? { duplicateOf: p.duplicateOf } : {}) };
   };
 

@@ -22,7 +22,7 @@ describe('localised values (Intl)', () => {
     fc.assert(
       fc.property(fc.constantFrom(...LOCALES), fc.constantFrom('EUR', 'JPY', 'BHD', 'USD'), fc.integer({ min: -1e12, max: 1e12 }), (locale, currency, amount) => {
         expect(parseLocaleMoney(formatLocaleMoney(amount, currency, locale), locale, currency)).toBe(amount);
-        const withSymbol = new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount / 10 ** ({ JPY: 0, BHD: 3 }[currency] ?? 2));
+        const withSymbol = new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount / 10 ** ((({ JPY: 0, BHD: 3 }) as Record<string, number>)[currency] ?? 2));
         expect(parseLocaleMoney(withSymbol, locale, currency), withSymbol).toBe(amount);
       }),
       { numRuns: 200 },

@@ -35,8 +35,8 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmOwnershipTests(() => harness.open());
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
-    crmExternalRefTests(() => harness.open());
     crmImportTests(() => harness.open());
+    crmExternalRefTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }

@@ -97,6 +97,21 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace']);
     });
 
+    it('upsert keyed by an external ref: the shop\'s customer number finds the record, its other refs stay', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'shop', id: '10042' }, { system: 'erp', id: 'K-1' }] });
+      const options = { entity: 'contact' as const, mode: 'upsert' as const, key: 'externalRef:shop', mapping: { name: 'Name', 'externalRefs.shop': 'Kundennr' } };
+      const first = await s.crm.import.run({ ...options, rows: [{ Name: 'Ada Lovelace', Kundennr: '10042' }, { Name: 'Grace', Kundennr: '10043' }] });
+      expect(first.rows.map((r) => r.outcome)).toEqual(['updated', 'created']);
+      const updated = await s.crm.contacts.get(ada.id);
+      expect(updated.name).toBe('Ada Lovelace');
+      expect(updated.externalRefs).toEqual([{ system: 'shop', id: '10042' }, { system: 'erp', id: 'K-1' }]);
+      // Idempotent on re-run: the same file changes nothing.
+      const again = await s.crm.import.run({ ...options, rows: [{ Name: 'Ada Lovelace', Kundennr: '10042' }, { Name: 'Grace', Kundennr: '10043' }] });
+      expect(again.rows.map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
+      expect((await s.crm.contacts.getByExternalRef('shop', '10043')).name).toBe('Grace');
+    });
+
     it('update mode fails rows without a match; create mode with a key fails existing ones', async () => {
       const s = await open();
       await s.crm.companies.create({ name: 'Acme', domain: 'acme.com' });
