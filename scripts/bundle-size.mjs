@@ -58,9 +58,11 @@ const targets = [
     budget: 114_000,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_400 },
-  // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included.
-  // Issue 17's 6 kB is not met by this figure (board totals, idb and the toolkit); the budget guards against growth.
-  { name: '@crmkit/storage-indexeddb added to a crm', code: `${CORE} export * from '@crmkit/storage-indexeddb';`, base: CORE, budget: 12_500 },
+  // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
+  // (9.2 kB; 11.6 kB was measured while the repository's tsconfig paths made esbuild bundle a second copy
+  // of core's storage modules from source). Issue 17's 6 kB is the adapter's own figure above; this one
+  // adds idb-independent core code (index planner, key encoding, board totals) and guards against growth.
+  { name: '@crmkit/storage-indexeddb added to a crm', code: `${CORE} export * from '@crmkit/storage-indexeddb';`, base: CORE, budget: 10_200 },
   { name: '@crmkit/react-hooks (core and react excluded)', code: "export * from '@crmkit/react-hooks';", external: ['@crmkit/core', '@crmkit/core/*', 'react', 'react/*', 'react-dom', 'react-dom/*'], budget: 4_000 },
 ];
 
@@ -83,6 +85,10 @@ async function measure(code, external, resolveDir) {
     stdin: { contents: code, resolveDir, loader: 'js' },
     bundle: true, minify: true, format: 'esm', target: 'es2022', platform: 'browser', conditions: ['import'],
     write: false, metafile: true, external, logLevel: 'silent',
+    // Not the repository's tsconfig: its `paths` map @crmkit/* to the sources (for editors and tests), and
+    // esbuild applies them to the built adapters under packages/, which then bundled a second copy of core's
+    // storage modules (CrmError, guards, query helpers) next to the dist ones. An app resolves dist only.
+    tsconfigRaw: {},
   });
   const bytes = out.outputFiles[0].contents;
   const inputs = Object.values(out.metafile.outputs)[0].inputs;
