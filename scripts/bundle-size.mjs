@@ -46,9 +46,12 @@ const targets = [
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
   feature('scheduler', 'scheduler', 11_000, TASKS),
   feature('observe', 'observers', 3_200),
-  feature('feed', 'events', 8_200),
+  // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
+  feature('feed', 'events', 8_800),
   feature('webhooks', 'webhooks', 9_900),
   feature('access', 'access', 11_800),
+  // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
+  { name: '@crmkit/core/describe: describeEvent added to a crm', code: `${CORE} export { describeEvent } from '@crmkit/core/describe';`, base: CORE, budget: 1_800 },
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
   { name: '@crmkit/core/phone: phoneNumbers added to a crm', code: `${CORE} export { phoneNumbers } from '@crmkit/core/phone';`, base: CORE, budget: 32_000 },
   {
