@@ -12,6 +12,7 @@ export const alias = {
   '@crmkit/core/custom-fields': src('./packages/core/src/custom-fields/index.ts'),
   '@crmkit/core/duplicates': src('./packages/core/src/duplicates/index.ts'),
   '@crmkit/core/imports': src('./packages/core/src/imports/index.ts'),
+  '@crmkit/core/csv': src('./packages/core/src/csv/index.ts'),
   '@crmkit/core/reports': src('./packages/core/src/reports/index.ts'),
   '@crmkit/core/scoring': src('./packages/core/src/scoring/index.ts'),
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),

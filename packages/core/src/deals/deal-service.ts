@@ -34,7 +34,8 @@ export interface DealListOptions extends ListOptions<DealField> {
 const EDITABLE: readonly (keyof DealUpdateInput)[] = ['title', 'ownerId', 'contactId', 'companyId', 'expectedCloseDate', 'source', 'country', 'tags', 'externalRefs'];
 
 /** Applies a parsed patch to a deal inside an operation (`deals.update`, upserts). */
-async function updateDealIn(op: Operation, dealId: string, parsed: z.output<typeof dealUpdateInputSchema>): Promise<Deal> {
+/** @internal Applies a parsed deal patch inside an operation (`deals.update`, external-ref upserts, imports). */
+export async function updateDealIn(op: Operation, dealId: string, parsed: z.output<typeof dealUpdateInputSchema>): Promise<Deal> {
   const deal = await op.requireFor<Deal>('deal', dealId, 'update');
   assertExpectedVersion('deal', deal, parsed.version);
   op.guard?.checkWriteFields('deal', inputFields('deal', parsed), 'deals.update');

@@ -21,19 +21,19 @@ export interface CreateManyOptions {
 }
 
 /** At most this many problems are listed in one `VALIDATION` error of an import (a last issue says when there were more). */
-const MAX_REPORTED_ISSUES = 100;
+export const MAX_REPORTED_ISSUES = 100;
 /** Imports larger than this must be split by the caller (one transaction holds it all). */
 export const MAX_IMPORT = 1_000_000;
 /** Rows per storage write: big enough to amortise calls, small enough to bound memory per statement batch. */
-const CHUNK = 1000;
+export const CHUNK = 1000;
 
-function withIndex(error: unknown, index: number): unknown {
+export function withIndex(error: unknown, index: number, context = 'imports.deals'): unknown {
   if (!isCrmError(error, 'VALIDATION')) return error;
-  return validationError('imports.deals', error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
+  return validationError(context, error.details.issues.map((issue) => ({ ...issue, path: [index, ...issue.path] })));
 }
 
 /** The problems an import error lists: at most `MAX_REPORTED_ISSUES`, and a last one saying when there were more. */
-function listed(issues: readonly ValidationIssue[], more: boolean): ValidationIssue[] {
+export function listed(issues: readonly ValidationIssue[], more: boolean): ValidationIssue[] {
   const shown = issues.slice(0, MAX_REPORTED_ISSUES);
   if (more) shown.push({ path: [], code: 'too_many_issues', message: `checking stopped after ${MAX_REPORTED_ISSUES} problems; fix these and retry to see the rest` });
   return shown;
@@ -60,7 +60,7 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
 }
 
 /** Checks the import's options (not plain data: `onProgress` is a function). */
-function checkOptions(options: unknown): CreateManyOptions {
+export function checkOptions(options: unknown): CreateManyOptions {
   if (options === undefined) return {};
   const fail = (path: (string | number)[], code: string, message: string) => {
     throw validationError('imports.deals', [{ path: ['options', ...path], code, message }]);

@@ -150,19 +150,25 @@ const webhookAttempt = entity(
 );
 
 /**
+ * Import jobs (the imports feature): one row per run of `crm.import.run`, with its checkpoint — the
+ * source rows handled by the chunks committed so far — so a crashed import resumes after them.
+ */
+const importJob = entity('importJob', `${TIMES} status entity`, 'created:createdAt');
+
+/**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
   version: 8,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt],
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
   | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification'
-  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt';
+  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'importJob';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */

@@ -24,7 +24,8 @@ const FORMULA_START = /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
 /** A plain decimal number: it starts with `-` or `+` but computes nothing, so it is left as it is. */
 const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
 
-function cell(value: string | number | boolean | null | undefined): string {
+/** One CSV cell, formula-safe (see `toCsv`). */
+export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
   if (typeof value === 'boolean') return String(value);
@@ -51,9 +52,19 @@ export function toCsv(rows: readonly ReportRow[], options: CsvOptions | readonly
   checkCsvInput(rows, opts);
   const separator = opts.separator ?? ',';
   const header = opts.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const lines = [header.map((h) => cell(h)).join(separator)];
-  for (const row of rows) lines.push(header.map((h) => cell(Object.prototype.hasOwnProperty.call(row, h) ? row[h] : undefined)).join(separator));
+  const lines = [csvLine(header, separator)];
+  for (const row of rows) lines.push(csvRowLine(row, header, separator));
   return `${opts.bom ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
+}
+
+/** One CSV line of cells, without its line end: the one writer behind `toCsv` and exports. */
+export function csvLine(cells: readonly (string | number | boolean | null | undefined)[], separator: string): string {
+  return cells.map(csvCell).join(separator);
+}
+
+/** A row's cells under `columns`, as one CSV line. */
+export function csvRowLine(row: ReportRow, columns: readonly string[], separator: string): string {
+  return csvLine(columns.map((h) => (Object.prototype.hasOwnProperty.call(row, h) ? row[h] : undefined)), separator);
 }
 
 const SEPARATORS = [',', ';', '\t', '|'];

@@ -5,6 +5,7 @@ import { crmDifferentialTests, type CrmConformanceOptions } from './crm-differen
 import { createCrmHarness } from './crm-harness.js';
 import { crmMissingTests } from './crm-missing-tests.js';
 import { crmOwnershipTests } from './crm-ownership-tests.js';
+import { crmImportTests } from './crm-import-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
 export type { CrmConformanceOptions };
@@ -34,6 +35,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmOwnershipTests(() => harness.open());
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
+    crmImportTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });

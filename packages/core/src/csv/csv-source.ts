@@ -1,0 +1,212 @@
+import Papa from 'papaparse';
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import type { CsvBatch, CsvRecord, CsvSource } from '../imports/import-types.js';
+
+/** What `csvSource` reads: text, bytes, a `Blob`/`File`, a web `ReadableStream` or an (async) iterable of chunks. */
+export type CsvInput =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | Blob
+  | ReadableStream<Uint8Array | string>
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>;
+
+/** Options of `csvSource`. */
+export interface CsvSourceOptions {
+  /**
+   * The bytes' encoding, a WHATWG Encoding label (default `utf-8`): `windows-1252` for files Excel
+   * saved as "CSV" in Western Europe, `utf-16le`, `iso-8859-2`, … Bytes that are not valid in it fail
+   * with `VALIDATION` (`invalid_encoding`) instead of turning into U+FFFD. A byte order mark is dropped.
+   */
+  readonly encoding?: string;
+  /** The field separator; default: detected from the first lines among `,` `;` tab `|`. */
+  readonly delimiter?: ',' | ';' | '\t' | '|';
+}
+
+const DELIMITERS = [',', ';', '\t', '|'];
+/** Text handed to the parser at a time: bounds the memory one step holds. */
+const SLICE = 256 * 1024;
+/** Text read before the separator is detected (a few lines of any real file). */
+const DETECT = 16 * 1024;
+
+function fail(code: string, message: string, path: (string | number)[] = ['csv']): never {
+  throw validationError('csv', [{ path, code, message }]);
+}
+
+/** The input as an async iterable of chunks (bytes or text). */
+async function* chunksOf(input: CsvInput): AsyncGenerator<Uint8Array | string> {
+  if (typeof input === 'string') {
+    for (let i = 0; i < input.length; i += SLICE) yield input.slice(i, i + SLICE);
+    return;
+  }
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
+    const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+    for (let i = 0; i < bytes.length; i += SLICE) yield bytes.subarray(i, i + SLICE);
+    return;
+  }
+  const source = typeof Blob !== 'undefined' && input instanceof Blob ? input.stream() : input;
+  if (typeof (source as ReadableStream).getReader === 'function') {
+    const reader = (source as ReadableStream<Uint8Array | string>).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  yield* source as AsyncIterable<Uint8Array | string>;
+}
+
+/** A minimal readable for papaparse's stream reader: we push text into it, it parses synchronously. */
+interface PushStream {
+  readonly readable: true;
+  read(): void;
+  pause(): void;
+  resume(): void;
+  on(event: string, handler: (arg?: unknown) => void): void;
+  removeListener(): void;
+  readonly handlers: Record<string, (arg?: unknown) => void>;
+}
+
+function pushStream(): PushStream {
+  const handlers: Record<string, (arg?: unknown) => void> = {};
+  return { readable: true, read() {}, pause() {}, resume() {}, on: (event, handler) => void (handlers[event] = handler), removeListener() {}, handlers };
+}
+
+async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenerator<CsvBatch> {
+  const decoder = new TextDecoder(options.encoding ?? 'utf-8', { fatal: true });
+  let header: string[] | undefined;
+  let ready: CsvRecord[] = [];
+  let parseError: unknown;
+  const stream = pushStream();
+  let lastRecord: { values: Record<string, string>; issues?: ValidationIssue[] } | undefined;
+
+  const take = (fields: string[], issues: ValidationIssue[]) => {
+    if (!header) {
+      header = fields.map((f, i) => (i === 0 ? f.replace(/^\uFEFF/, '') : f).trim());
+      const seen = new Set<string>();
+      for (const name of header) {
+        if (name && seen.has(name)) fail('duplicate_column', `the header names column "${name.slice(0, 100)}" twice`);
+        seen.add(name);
+      }
+      return;
+    }
+    const values: Record<string, string> = {};
+    header.forEach((name, i) => (values[name] = fields[i] ?? ''));
+    if (fields.length !== header.length) issues.push({ path: [], code: 'ragged_row', message: `the row has ${fields.length} fields, the header ${header.length}` });
+    lastRecord = { values, ...(issues.length ? { issues } : {}) };
+    ready.push(lastRecord);
+  };
+
+  Papa.parse(stream as never, {
+    ...(options.delimiter ? { delimiter: options.delimiter } : { delimitersToGuess: DELIMITERS }),
+    skipEmptyLines: true,
+    chunk: (results: Papa.ParseResult<string[]>) => {
+      const issuesByRow = new Map<number, ValidationIssue[]>();
+      for (const error of results.errors) {
+        if (error.code === 'UndetectableDelimiter') continue;
+        // An error after the chunk's last complete row (an unterminated quote at the end) belongs to that row.
+        const row = typeof error.row === 'number' ? Math.min(error.row, results.data.length - 1) : results.data.length - 1;
+        if (row < 0) {
+          if (lastRecord) lastRecord.issues = [...(lastRecord.issues ?? []), { path: [], code: 'malformed_csv', message: error.message }];
+          continue;
+        }
+        const code = error.code === 'MissingQuotes' ? 'unbalanced_quote' : error.code === 'InvalidQuotes' ? 'invalid_quote' : 'malformed_csv';
+        const list = issuesByRow.get(row) ?? [];
+        list.push({ path: [], code, message: error.message });
+        issuesByRow.set(row, list);
+      }
+      try {
+        results.data.forEach((fields, i) => take(fields, issuesByRow.get(i) ?? []));
+      } catch (error) {
+        parseError = error;
+      }
+    },
+    error: (error: unknown) => void (parseError = error),
+  } as never);
+
+  const flush = function* (): Generator<CsvBatch> {
+    if (parseError) throw parseError;
+    if (header && ready.length) {
+      const records = ready;
+      ready = [];
+      yield { header, records };
+    }
+  };
+
+  let bytes = 0;
+  // The separator is detected from the first text papaparse sees: hold back a first slice big enough to show it.
+  let head: string | undefined = options.delimiter ? undefined : '';
+  const feed = (text: string, last = false) => {
+    if (head !== undefined) {
+      head += text;
+      if (head.length < DETECT && !last) return;
+      text = head;
+      head = undefined;
+    }
+    if (text) stream.handlers.data!(text);
+  };
+  for await (const chunk of chunksOf(input)) {
+    let text: string;
+    if (typeof chunk === 'string') text = chunk;
+    else {
+      try {
+        text = decoder.decode(chunk, { stream: true });
+      } catch {
+        fail('invalid_encoding', `the bytes near byte ${bytes} are not valid ${decoder.encoding}; state the file's encoding (e.g. encoding: 'windows-1252')`);
+      }
+      bytes += chunk.byteLength;
+    }
+    feed(text);
+    yield* flush();
+  }
+  let rest: string;
+  try {
+    rest = decoder.decode();
+  } catch {
+    fail('invalid_encoding', `the file ends inside a ${decoder.encoding} character`);
+  }
+  feed(rest, true);
+  stream.handlers.end!();
+  yield* flush();
+  if (!header) fail('empty_file', 'the file has no header line');
+}
+
+/**
+ * Reads a CSV file (RFC 4180: quoted fields with separators, quotes and line breaks, CRLF or LF) for
+ * `crm.import.run({ csv })`, streaming: the file is decoded and parsed chunk by chunk (papaparse), so
+ * memory holds one chunk, not the file. The first line is the header. A ragged row or a stray quote
+ * fails that row in the import's report; bytes invalid in the stated encoding, a header naming a
+ * column twice or an empty file fail the run with `VALIDATION`.
+ *
+ * @param input Text, bytes, a `Blob`/`File`, a web `ReadableStream` or an (async) iterable of chunks.
+ * @param options `encoding` (default `utf-8`), `delimiter` (default: detected among `,` `;` tab `|`).
+ * @returns The source to pass as `csv` (an async iterable of record batches).
+ * @throws CrmError `VALIDATION` for an encoding label the runtime does not know or a bad delimiter.
+ * @example
+ * import { csvSource } from '@crmkit/core/csv';
+ * const report = await crm.import.run({ entity: 'contact', csv: csvSource(file, { encoding: 'windows-1252' }), mapping });
+ */
+export function csvSource(input: CsvInput, options: CsvSourceOptions = {}): CsvSource {
+  if (typeof options !== 'object' || options === null) fail('invalid_type', 'must be an options object', ['options']);
+  for (const key of Object.keys(options)) if (key !== 'encoding' && key !== 'delimiter') fail('unknown_field', `unknown option "${key.slice(0, 50)}"`, ['options', key]);
+  if (options.delimiter !== undefined && !DELIMITERS.includes(options.delimiter)) fail('invalid_value', 'must be ",", ";", "\\t" or "|"', ['options', 'delimiter']);
+  try {
+    new TextDecoder(options.encoding ?? 'utf-8');
+  } catch {
+    fail('invalid_value', `this runtime knows no encoding "${String(options.encoding).slice(0, 50)}"`, ['options', 'encoding']);
+  }
+  let used = false;
+  return {
+    [Symbol.asyncIterator]() {
+      // A stream can be read once: a second pass would silently see nothing.
+      if (used && typeof input !== 'string' && !(input instanceof Uint8Array) && !(input instanceof ArrayBuffer)) fail('invalid_value', 'this CSV source was read already; make a new one (csvSource) for another pass');
+      used = true;
+      return batches(input, options);
+    },
+  };
+}

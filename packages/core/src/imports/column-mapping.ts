@@ -1,0 +1,216 @@
+import type { ValidationIssue } from '../errors/crm-error.js';
+import { formatLocaleDate, formatLocaleMoney, formatLocaleNumber, parseBoolean, parseLocaleDate, parseLocaleMoney, parseLocaleNumber, parseTimestamp, splitFullName } from './value-parsers.js';
+
+/** How a cell's text becomes a value. */
+export type ValueKind = 'text' | 'number' | 'integer' | 'money' | 'date' | 'datetime' | 'boolean' | 'list';
+
+/** One source row: column name → cell (CSV cells are text; rows passed as objects may hold any value). */
+export type SourceRow = Readonly<Record<string, unknown>>;
+
+/**
+ * Where a field's value comes from, and how it is read. Give one of `column`, `columns` or `value`.
+ *
+ * @example
+ * { column: 'Umsatz', as: 'money', currency: 'EUR' }          // '1.234,56' (de-DE) → { amount: 123456, currency: 'EUR' }
+ * { column: 'Name', namePart: 'first' }                        // 'Ada Lovelace' → 'Ada'
+ * { columns: ['First name', 'Last name'] }                     // joined with a space
+ * { column: 'Tags', as: 'list', separator: '|' }
+ */
+export interface ColumnSpec {
+  /** The source column. */
+  readonly column?: string;
+  /** Several columns joined with `join` (default one space); empty cells are left out. */
+  readonly columns?: readonly string[];
+  readonly join?: string;
+  /** A constant for every row (a source tag, a pipeline id). */
+  readonly value?: unknown;
+  /** How the text is read (default `text`): numbers, money and dates in the run's `locale`. */
+  readonly as?: ValueKind;
+  /** Takes the first or last name out of a full name (`'Lovelace, Ada'` and `'Ada Lovelace'` both work). */
+  readonly namePart?: 'first' | 'last';
+  /** For `as: 'money'`: the ISO 4217 currency, or `currencyColumn` naming a column that holds it. */
+  readonly currency?: string;
+  readonly currencyColumn?: string;
+  /** For `as: 'list'`: the separator (default `,`). */
+  readonly separator?: string;
+  /** A row without a value fails (for create mode the entity's required fields are required anyway). */
+  readonly required?: boolean;
+  /** Used when the cell is empty. */
+  readonly default?: unknown;
+  /** Your own conversion of the (trimmed) cell; runs after `namePart`/`columns`, instead of `as`. Throw to fail the row. */
+  readonly transform?: (value: string, row: SourceRow) => unknown;
+  /** Export only: your own rendering of the field's value as a cell. */
+  readonly format?: (value: unknown, record: Readonly<Record<string, unknown>>) => string | number | boolean | null;
+}
+
+/** Field path (`email`, `custom.vatId`, `value`) → the column it comes from, or a `ColumnSpec`. */
+export type ImportMapping = Readonly<Record<string, string | ColumnSpec>>;
+
+/** Options that reading cells needs. */
+export interface CellOptions {
+  /** BCP 47 locale of numbers and dates in the file (`de-DE`, `en-US`); default `en-US`. */
+  readonly locale: string;
+}
+
+export function specOf(spec: string | ColumnSpec): ColumnSpec {
+  return typeof spec === 'string' ? { column: spec } : spec;
+}
+
+/** The columns a mapping reads. */
+export function columnsOf(mapping: ImportMapping): string[] {
+  const out = new Set<string>();
+  for (const raw of Object.values(mapping)) {
+    const spec = specOf(raw);
+    if (spec.column !== undefined) out.add(spec.column);
+    for (const c of spec.columns ?? []) out.add(c);
+    if (spec.currencyColumn !== undefined) out.add(spec.currencyColumn);
+  }
+  return [...out];
+}
+
+/** A text cell an export protected from spreadsheets (`'=…`, `'+49…`): the quote is the export's, not the data's. */
+const PROTECTED = /^'[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+function text(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const t = typeof value === 'string' ? value.trim() : String(value);
+  return PROTECTED.test(t) ? t.slice(1) : t;
+}
+
+/** Sets `path` (dotted) in `target`. */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys.at(-1)!] = value;
+}
+
+function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { value?: unknown; problem?: string } {
+  if (spec.value !== undefined) return { value: spec.value };
+  const raw = spec.column !== undefined ? row[spec.column] : undefined;
+  // Rows given as objects may carry typed values (numbers, arrays): they pass as they are.
+  if (spec.columns === undefined && raw !== undefined && raw !== null && typeof raw !== 'string' && !spec.transform && !spec.as && !spec.namePart) return { value: raw };
+  let cell = spec.columns ? spec.columns.map((c) => text(row[c])).filter(Boolean).join(spec.join ?? ' ') : text(raw);
+  if (cell === '') return spec.default !== undefined ? { value: spec.default } : {};
+  if (spec.namePart) cell = splitFullName(cell)[spec.namePart];
+  if (cell === '') return {};
+  if (spec.transform) return { value: spec.transform(cell, row) };
+  const { locale } = options;
+  switch (spec.as ?? 'text') {
+    case 'text':
+      return { value: cell };
+    case 'number':
+    case 'integer': {
+      const n = parseLocaleNumber(cell, locale);
+      if (n === undefined) return { problem: `"${cell.slice(0, 40)}" is not a number in ${locale}` };
+      if (spec.as === 'integer' && !Number.isInteger(n)) return { problem: `"${cell.slice(0, 40)}" is not a whole number` };
+      return { value: n };
+    }
+    case 'money': {
+      const currency = (spec.currencyColumn !== undefined ? text(row[spec.currencyColumn]) : spec.currency ?? '').toUpperCase();
+      if (!/^[A-Z]{3}$/.test(currency)) return { problem: `no ISO 4217 currency for "${cell.slice(0, 40)}"` };
+      const amount = parseLocaleMoney(cell, locale, currency);
+      if (amount === undefined) return { problem: `"${cell.slice(0, 40)}" is not an amount of ${currency} in ${locale}` };
+      return { value: { amount, currency } };
+    }
+    case 'date': {
+      const date = parseLocaleDate(cell, locale);
+      return date ? { value: date } : { problem: `"${cell.slice(0, 40)}" is not a date in ${locale} (or YYYY-MM-DD)` };
+    }
+    case 'datetime': {
+      const at = parseTimestamp(cell, locale);
+      return at ? { value: at } : { problem: `"${cell.slice(0, 40)}" is not an ISO 8601 time with an offset, nor a date in ${locale}` };
+    }
+    case 'boolean': {
+      const b = parseBoolean(cell);
+      return b === undefined ? { problem: `"${cell.slice(0, 40)}" is not yes/no` } : { value: b };
+    }
+    case 'list':
+      return { value: cell.split(spec.separator ?? ',').map((s) => s.trim()).filter(Boolean) };
+  }
+}
+
+/**
+ * Builds an API input from a source row. Problems are reported at the field's path, like the API's
+ * own `VALIDATION` issues, and name the column.
+ */
+export function mapRow(row: SourceRow, mapping: ImportMapping, options: CellOptions): { input: Record<string, unknown>; issues: ValidationIssue[] } {
+  const input: Record<string, unknown> = {};
+  const issues: ValidationIssue[] = [];
+  for (const [field, raw] of Object.entries(mapping)) {
+    const spec = specOf(raw);
+    const path = field.split('.');
+    let read: { value?: unknown; problem?: string };
+    try {
+      read = readCell(spec, row, options);
+    } catch (error) {
+      read = { problem: error instanceof Error ? error.message : String(error) };
+    }
+    const from = spec.column ?? spec.columns?.join(' + ');
+    if (read.problem) issues.push({ path, code: 'invalid_value', message: `${read.problem}${from ? ` (column "${from}")` : ''}` });
+    else if (read.value !== undefined) setPath(input, field, read.value);
+    else if (spec.required) issues.push({ path, code: 'required', message: `a value is required${from ? ` (column "${from}" is empty)` : ''}` });
+  }
+  return { input, issues };
+}
+
+function getPath(record: Readonly<Record<string, unknown>>, path: string): unknown {
+  let node: unknown = record;
+  for (const key of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
+}
+
+/**
+ * The inverse of `mapRow` for exports: the cells of a record under the mapping's column names, in the
+ * notation the import reads back (numbers, money and dates in the locale, lists joined, names split).
+ */
+export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: ImportMapping, options: CellOptions): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  const { locale } = options;
+  for (const [field, raw] of Object.entries(mapping)) {
+    const spec = specOf(raw);
+    if (spec.value !== undefined) continue;
+    const value = getPath(record, field);
+    const put = (column: string | undefined, cell: string | number | boolean | null) => {
+      if (column !== undefined) out[column] = out[column] && typeof out[column] === 'string' && typeof cell === 'string' && cell ? `${out[column] as string} ${cell}` : (out[column] ?? cell);
+    };
+    if (spec.format) {
+      put(spec.column ?? spec.columns?.[0], spec.format(value, record));
+      continue;
+    }
+    if (value === undefined || value === null) {
+      put(spec.column, null);
+      continue;
+    }
+    if (spec.columns) {
+      const parts = splitFullName(String(value));
+      spec.columns.forEach((c, i) => (out[c] = i === spec.columns!.length - 1 ? parts.last : i === 0 ? parts.first : ''));
+      continue;
+    }
+    if (spec.namePart) {
+      put(spec.column, splitFullName(String(value))[spec.namePart]);
+      continue;
+    }
+    switch (spec.as ?? 'text') {
+      case 'number':
+      case 'integer':
+        put(spec.column, typeof value === 'number' ? formatLocaleNumber(value, locale) : String(value));
+        break;
+      case 'money': {
+        const money = value as { amount: number; currency: string };
+        put(spec.column, formatLocaleMoney(money.amount, money.currency, locale));
+        if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;
+        break;
+      }
+      case 'date':
+        put(spec.column, formatLocaleDate(String(value), locale));
+        break;
+      case 'list':
+        put(spec.column, Array.isArray(value) ? value.join(spec.separator ?? ',') : String(value));
+        break;
+      default:
+        put(spec.column, typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+import { validationError } from '../errors/crm-error.js';
+import { csvLine, csvRowLine, type ReportRow } from '../domain/analytics/csv.js';
+import type { Crm } from '../crm/crm.js';
+import type { ListFilter, SortSpec } from '../query/query-spec.js';
+import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
+import { specOf, unmapRecord, type ImportMapping } from './column-mapping.js';
+
+/** The entities an export reads, by the service that lists them. */
+const SERVICES = { contact: 'contacts', company: 'companies', lead: 'leads', deal: 'deals', activity: 'activities', task: 'tasks' } as const;
+export type ExportEntity = keyof typeof SERVICES;
+
+/** Bookkeeping fields an export without a mapping leaves out (access copies and search keys). */
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId']);
+
+/** Options of `crm.export.run`. */
+export interface ExportOptions {
+  readonly entity: ExportEntity;
+  /** The records: any list filter (`where` builders), as `crm.<entity>.list` takes it; default all. */
+  readonly where?: ListFilter;
+  readonly orderBy?: readonly SortSpec[];
+  /** The import's mapping: field → column. Without it: `id` and every stored field, by path. */
+  readonly mapping?: ImportMapping;
+  /** `csv` (default) or `json` (an array of objects, column → value). */
+  readonly format?: 'csv' | 'json';
+  /** Locale of numbers and dates of mapped `as` columns (default `en-US`): what the import reads back. */
+  readonly locale?: string;
+  /** CSV separator (default `,`) and byte order mark (default false), as `toCsv`. */
+  readonly separator?: ',' | ';' | '\t' | '|';
+  readonly bom?: boolean;
+  /** Records per read, 1–1000 (default 500): memory stays bounded by one page. */
+  readonly pageSize?: number;
+}
+
+/** A streamed export: iterate it (`for await`) or pipe `toReadableStream()` to a response or file. */
+export interface ExportStream extends AsyncIterable<string> {
+  toReadableStream(): ReadableStream<string>;
+}
+
+function getPath(record: Readonly<Record<string, unknown>>, path: string): unknown {
+  let node: unknown = record;
+  for (const key of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
+}
+
+function checkExport(options: ExportOptions): void {
+  const fail = (path: string, message: string) => {
+    throw validationError('export.run', [{ path: [path], code: 'invalid_value', message }]);
+  };
+  if (typeof options !== 'object' || options === null) fail('', 'must be an options object');
+  if (!Object.prototype.hasOwnProperty.call(SERVICES, options.entity)) fail('entity', `must be one of ${Object.keys(SERVICES).join(', ')}`);
+  if (options.format !== undefined && options.format !== 'csv' && options.format !== 'json') fail('format', 'must be csv or json');
+  if (options.separator !== undefined && ![',', ';', '\t', '|'].includes(options.separator)) fail('separator', 'must be ",", ";", "\\t" or "|"');
+  if (options.pageSize !== undefined && !(Number.isInteger(options.pageSize) && options.pageSize >= 1 && options.pageSize <= 1000)) fail('pageSize', 'must be an integer from 1 to 1000');
+}
+
+/**
+ * Streams the records a list filter selects as CSV or JSON, page by page through the entity's own
+ * `list` (so a view's read scope and field rules apply), cells written by the reports' CSV writer.
+ */
+export function exportRecords(crm: Crm, options: ExportOptions): ExportStream {
+  checkExport(options);
+  const service = (crm as unknown as Record<string, { list(o: object): Promise<{ items: Record<string, unknown>[]; nextCursor?: string }> } | undefined>)[SERVICES[options.entity]];
+  if (!service) throw validationError('export.run', [{ path: ['entity'], code: 'feature_required', message: `exporting ${options.entity} records needs the feature that keeps them` }]);
+  const format = options.format ?? 'csv';
+  const separator = options.separator ?? ',';
+  const locale = options.locale ?? 'en-US';
+  const mapping = options.mapping;
+  const fields = ['id', ...Object.keys(CRM_STORAGE_SCHEMA.entities.find((e) => e.name === options.entity)!.fields).filter((f) => !INTERNAL.has(f))];
+  const columns = mapping ? [...new Set(Object.values(mapping).flatMap((raw) => { const s = specOf(raw); return s.value !== undefined ? [] : [...(s.column !== undefined ? [s.column] : []), ...(s.columns ?? []), ...(s.currencyColumn !== undefined ? [s.currencyColumn] : [])]; }))] : fields;
+  const toRow = (record: Record<string, unknown>): ReportRow => {
+    if (mapping) return unmapRecord(record, mapping, { locale });
+    const row: Record<string, string | number | boolean | null> = {};
+    for (const f of fields) {
+      const v = getPath(record, f);
+      row[f] = v === undefined || v === null ? null : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
+    }
+    return row;
+  };
+  const plain = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).filter(([k]) => !INTERNAL.has(k)));
+
+  async function* chunks(): AsyncGenerator<string> {
+    let cursor: string | undefined;
+    let first = true;
+    yield format === 'csv' ? `${options.bom ? '\uFEFF' : ''}${csvLine(columns, separator)}\r\n` : '[';
+    do {
+      const page = await service!.list({ ...(options.where ? { where: options.where } : {}), ...(options.orderBy ? { orderBy: options.orderBy } : {}), limit: options.pageSize ?? 500, ...(cursor ? { cursor } : {}) });
+      let text = '';
+      for (const record of page.items) {
+        if (format === 'csv') text += `${csvRowLine(toRow(record), columns, separator)}\r\n`;
+        else {
+          text += `${first ? '\n' : ',\n'}${JSON.stringify(mapping ? toRow(record) : plain(record))}`;
+          first = false;
+        }
+      }
+      if (text) yield text;
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (format === 'json') yield first ? ']' : '\n]';
+  }
+
+  return {
+    [Symbol.asyncIterator]: () => chunks(),
+    toReadableStream() {
+      const it = chunks();
+      return new ReadableStream<string>({
+        async pull(controller) {
+          const { done, value } = await it.next();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        async cancel() {
+          await it.return(undefined);
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,435 @@
+import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { newRecordBase } from '../domain/records.js';
+import type { CrmContext } from '../crm/context.js';
+import type { Crm } from '../crm/crm.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { parseId } from '../crm/parse-input.js';
+import type { RecordBase } from '../schema/record.js';
+import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
+import { columnsOf, mapRow, specOf, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { importerFor, type EntityImporter } from './import-entities.js';
+import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
+
+const CONTEXT = 'import.run';
+/** Failures a row can have: checks every writer makes before its first write, so the chunk's other rows still commit. */
+const ROW_FAILURES = new Set(['VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RULE_VIOLATION', 'CONFLICT']);
+const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode', 'key', 'duplicates', 'locale', 'dryRun', 'chunkSize', 'report', 'expectedRows', 'onProgress', 'onChunk']);
+
+/** Thrown inside a dry run's chunk to roll its transaction back. */
+class DryRunRollback extends Error {}
+
+/** A source row with its number and anything that made it unreadable. */
+interface NumberedRow {
+  readonly row: number;
+  readonly values: SourceRow;
+  readonly issues?: readonly ValidationIssue[];
+}
+
+/** A row made ready outside the transaction: its parsed input and key, or its failure. */
+interface Prepared {
+  readonly row: number;
+  readonly create?: Record<string, unknown>;
+  readonly update?: Record<string, unknown>;
+  readonly keyValue?: string | number;
+  readonly failure?: ImportRowReport;
+  duplicateOf?: string[];
+}
+
+function fail(path: (string | number)[], code: string, message: string): never {
+  throw validationError(CONTEXT, [{ path, code, message }]);
+}
+
+interface Checked {
+  readonly importer: EntityImporter;
+  readonly mode: ImportMode;
+  readonly mapping?: ImportMapping;
+  readonly chunkSize: number;
+  readonly locale: string;
+  /** With `key: 'externalRef:<system>'`: the system whose id identifies a record. */
+  readonly externalSystem?: string;
+}
+
+/** Checks the options' shape and their combination (before anything is read or written). */
+function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Checked {
+  if (typeof options !== 'object' || options === null) fail([], 'invalid_type', 'must be an options object');
+  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) fail([key], 'unknown_field', `unknown option "${key.slice(0, 50)}"`);
+  const mode = options.mode ?? 'create';
+  if (!['create', 'update', 'upsert'].includes(mode)) fail(['mode'], 'invalid_value', 'must be create, update or upsert');
+  const importer = importerFor(options.entity, mode);
+  const sources = ['rows', 'stream', 'csv'].filter((k) => options[k as keyof ImportRunOptions] !== undefined);
+  if (sources.length !== 1) fail([], 'invalid_value', 'give exactly one of rows, stream and csv');
+  if (options.entity === 'activity' && !('activities' in crm)) fail(['entity'], 'feature_required', 'importing activities needs the activities() feature');
+  if (mode !== 'create' && options.key === undefined) fail(['key'], 'required', `mode ${mode} needs a key: the field that identifies a record (email, id, …)`);
+  const externalSystem = typeof options.key === 'string' && options.key.startsWith('externalRef:') ? options.key.slice('externalRef:'.length) : undefined;
+  if (externalSystem !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(externalSystem)) fail(['key'], 'invalid_value', 'externalRef:<system> names a system of 1–64 letters, digits, ".", "_" or "-"');
+  if (options.key !== undefined && externalSystem === undefined) {
+    const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === importer.entity)!.fields;
+    if (typeof options.key !== 'string' || (options.key !== 'id' && !Object.prototype.hasOwnProperty.call(fields, options.key)) || fields[options.key] === 'string[]') {
+      fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)`);
+    }
+  }
+  if (options.duplicates !== undefined) {
+    const d = options.duplicates;
+    if (typeof d !== 'object' || d === null || !['skip', 'update', 'flag'].includes(d.action)) fail(['duplicates', 'action'], 'invalid_value', 'must be skip, update or flag');
+    if (d.minScore !== undefined && !(typeof d.minScore === 'number' && d.minScore >= 0 && d.minScore <= 1)) fail(['duplicates', 'minScore'], 'invalid_value', 'must be from 0 to 1');
+    if (!('duplicates' in crm)) fail(['duplicates'], 'feature_required', 'duplicate handling uses the duplicates() feature\'s finder');
+    if (!['contact', 'company', 'lead'].includes(importer.entity)) fail(['duplicates'], 'invalid_value', 'the duplicates finder knows leads, contacts and companies');
+    if (mode === 'update') fail(['duplicates'], 'invalid_value', 'mode update changes only records found by key');
+  }
+  const chunkSize = options.chunkSize ?? 500;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 10_000) fail(['chunkSize'], 'invalid_value', 'must be an integer from 1 to 10000');
+  const locale = options.locale ?? 'en-US';
+  try {
+    if (Intl.NumberFormat.supportedLocalesOf([locale]).length === 0) fail(['locale'], 'invalid_value', `this runtime has no data for locale ${locale}`);
+  } catch (error) {
+    if (isCrmError(error)) throw error;
+    fail(['locale'], 'invalid_value', 'must be a BCP 47 locale such as de-DE');
+  }
+  for (const k of ['onProgress', 'onChunk'] as const) if (options[k] !== undefined && typeof options[k] !== 'function') fail([k], 'invalid_type', 'must be a function');
+  if (options.report !== undefined && !['all', 'problems', 'none'].includes(options.report)) fail(['report'], 'invalid_value', 'must be all, problems or none');
+  const mapping = options.mapping;
+  if (mapping !== undefined) {
+    if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) fail(['mapping'], 'invalid_type', 'must map field paths to columns');
+    for (const [field, raw] of Object.entries(mapping)) {
+      const spec = specOf(raw);
+      if (typeof spec !== 'object' || spec === null || (spec.column === undefined && spec.columns === undefined && spec.value === undefined)) {
+        fail(['mapping', field], 'invalid_value', 'give a column name, or { column | columns | value, … }');
+      }
+    }
+  }
+  // A create needs the entity's required fields: refuse a mapping that cannot fill them before reading a row.
+  if (mapping && mode !== 'update') {
+    const missing = importer.required.filter((f) => !(f in mapping));
+    if (missing.length) throw validationError(CONTEXT, missing.map((f) => ({ path: ['mapping', f], code: 'unmapped_required', message: `${importer.entity} needs ${f}: map a column to it` })));
+  }
+  if (externalSystem !== undefined && mapping && !(`externalRefs.${externalSystem}` in mapping) && !('externalRefs' in mapping)) {
+    fail(['mapping', `externalRefs.${externalSystem}`], 'unmapped_required', `the key needs the ${externalSystem} id: map a column to externalRefs.${externalSystem}`);
+  }
+  if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
+  return { importer, mode, mapping, chunkSize, locale, externalSystem };
+}
+
+/** Every source as numbered rows; a CSV file's header is checked against the mapping before the first row. */
+async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping | undefined): AsyncGenerator<NumberedRow> {
+  let row = 0;
+  if (options.csv) {
+    let checked = false;
+    for await (const batch of options.csv) {
+      if (!checked) {
+        checked = true;
+        const header = new Set(batch.header);
+        const missing = mapping ? columnsOf(mapping).filter((c) => !header.has(c)) : [];
+        if (missing.length) throw validationError(CONTEXT, missing.map((c) => ({ path: ['csv', c], code: 'missing_column', message: `the file has no column "${c.slice(0, 100)}" (its columns: ${batch.header.slice(0, 30).join(', ')})` })));
+      }
+      for (const record of batch.records as readonly CsvRecord[]) yield { row: ++row, values: record.values, ...(record.issues ? { issues: record.issues } : {}) };
+    }
+    return;
+  }
+  if (options.rows) {
+    for (const values of options.rows) yield { row: ++row, values };
+    return;
+  }
+  const stream = options.stream!;
+  if (typeof (stream as ReadableStream).getReader === 'function' && !(Symbol.asyncIterator in stream)) {
+    const reader = (stream as ReadableStream<SourceRow>).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield { row: ++row, values: value };
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  for await (const values of stream as AsyncIterable<SourceRow>) yield { row: ++row, values };
+}
+
+function rowFailure(row: number, error: unknown): ImportRowReport {
+  const e = error as CrmError;
+  const details = e.details as unknown as Record<string, unknown>;
+  const issues: readonly ValidationIssue[] =
+    e.code === 'VALIDATION'
+      ? (details.issues as ValidationIssue[])
+      : e.code === 'RULE_VIOLATION'
+        ? (details.violations as { rule: string; message: string }[]).map((v) => ({ path: [], code: v.rule, message: v.message }))
+        : [{ path: [], code: e.code.toLowerCase(), message: e.message }];
+  return { row, outcome: 'failed', error: e.code, issues };
+}
+
+const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? value : undefined);
+
+/** Runs (or resumes, with `jobId`) an import. */
+export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
+  const { importer, mode, mapping, chunkSize, locale, externalSystem } = checkOptions(options, ctx, crm);
+  const dryRun = options.dryRun === true;
+  const keep = options.report ?? 'all';
+  const key = options.key;
+  let job: ImportJob | undefined;
+  if (jobId !== undefined) {
+    const id = parseId(jobId, 'import.resume', 'jobId');
+    job = await runRead(ctx, (op) => op.get<ImportJob>('importJob', id));
+    if (!job) throw notFound('importJob', id);
+    if (job.status === 'completed') fail(['jobId'], 'invalid_value', `import job ${id} is completed; start a new run`);
+    if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
+      fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
+    }
+  }
+  const resumedFrom = job?.rowsDone ?? 0;
+  const counts = { created: 0, updated: 0, skipped: 0, failed: 0 };
+  const reports: ImportRowReport[] = [];
+  /** Key value → the row that had it first: a second row with the same key fails (`duplicate_key`). */
+  const seen = new Map<string | number, number>();
+  const started = ctx.clock.now();
+  let rowsDone = resumedFrom;
+  let chunks = job?.chunksDone ?? 0;
+  const total = options.expectedRows ?? (Array.isArray(options.rows) ? options.rows.length : undefined);
+
+  const prepare = (source: NumberedRow): Prepared => {
+    if (source.issues?.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: source.issues } };
+    if (typeof source.values !== 'object' || source.values === null) {
+      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] } };
+    }
+    const { input, issues } = mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] };
+    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }].
+    const refs = input.externalRefs;
+    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).map(([system, id]) => ({ system, id }));
+    if (issues.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues } };
+    let create: Record<string, unknown> | undefined;
+    let update: Record<string, unknown> | undefined;
+    const problems: ValidationIssue[] = [];
+    if (mode !== 'update') {
+      const parsed = importer.parseCreate(ctx, input);
+      if (parsed.success) create = parsed.data;
+      else problems.push(...parsed.issues);
+    }
+    if (mode !== 'create') {
+      // A record found by its external ref keeps its other refs: the row's ref is how it was found, not a new list.
+      const { id: _id, ...rest } = input;
+      const { externalRefs: _refs, ...withoutRefs } = rest;
+      const patch = externalSystem !== undefined ? withoutRefs : rest;
+      const parsed = importer.parseUpdate!(ctx, patch);
+      if (parsed.success) update = parsed.data;
+      else if (mode === 'update') problems.push(...parsed.issues);
+    }
+    if (problems.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
+    if (key === undefined) return { row: source.row, create, update };
+    const keyValue = externalSystem !== undefined
+      ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
+      : keyText((create ?? update ?? {})[key] ?? input[key]);
+    if (keyValue === undefined || keyValue === '') {
+      if (mode === 'create') return { row: source.row, create, update };
+      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
+    }
+    const first = seen.get(keyValue);
+    if (first !== undefined && first !== source.row) {
+      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
+    }
+    seen.set(keyValue, source.row);
+    return { row: source.row, create, update, keyValue };
+  };
+
+  /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
+  const lookup = async (op: Operation, prepared: readonly Prepared[]): Promise<Map<string | number, RecordBase>> => {
+    const found = new Map<string | number, RecordBase>();
+    const values = [...new Set(prepared.filter((p) => !p.failure && p.keyValue !== undefined).map((p) => p.keyValue!))];
+    if (key === undefined || values.length === 0) return found;
+    if (externalSystem !== undefined) {
+      for (let i = 0; i < values.length; i += 500) {
+        const part = values.slice(i, i + 500) as string[];
+        const { rows } = await op.query<RecordBase>(importer.entity, { filter: op.scoped(importer.entity, { op: 'containsAny', field: 'externalKeys', values: part }), limit: 1000 });
+        for (const row of rows) for (const k of (row as unknown as { externalKeys?: string[] }).externalKeys ?? []) if (part.includes(k)) found.set(k, row);
+      }
+      return found;
+    }
+    if (key === 'id') {
+      const rows = await op.getMany(importer.entity, values as string[]);
+      rows.forEach((row) => row && (!op.guard || op.guard.canRead(importer.entity, row)) && found.set(row.id, row));
+      return found;
+    }
+    let after: string | undefined;
+    do {
+      const page = await op.query<RecordBase>(importer.entity, { filter: op.scoped(importer.entity, { op: 'in', field: key, values }), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
+      for (const row of page.rows) {
+        const v = (row as unknown as Record<string, string | number>)[key]!;
+        if (!found.has(v)) found.set(v, row);
+      }
+      after = page.nextCursor;
+    } while (after);
+    return found;
+  };
+
+  const finder = (crm as unknown as { duplicates?: { find(probe: object, o: object): Promise<{ record: RecordBase }[]> } }).duplicates;
+  const findMatches = async (prepared: Prepared[]): Promise<void> => {
+    if (!options.duplicates || !finder) return;
+    for (const p of prepared) {
+      if (p.failure || !p.create) continue;
+      const c = p.create;
+      const probe = Object.fromEntries(
+        Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
+      );
+      if (Object.keys(probe).length === 0) continue;
+      const candidates = await finder.find(probe, { entities: [importer.entity], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
+      if (candidates.length) p.duplicateOf = candidates.map((c) => c.record.id);
+    }
+  };
+
+  const writeRow = async (op: Operation, p: Prepared, existing: RecordBase | undefined): Promise<ImportRowReport> => {
+    if (p.failure) return p.failure;
+    const action = options.duplicates?.action;
+    if (existing) {
+      if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
+      if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
+      const next = await importer.update!(op, existing.id, p.update, CONTEXT);
+      return next === existing ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
+    }
+    if (mode === 'update') return { row: p.row, outcome: 'failed', error: 'NOT_FOUND', issues: [{ path: [key!], code: 'not_found', message: `no ${importer.entity} has this ${key}` }] };
+    if (p.duplicateOf?.length && action === 'skip') return { row: p.row, outcome: 'skipped', id: p.duplicateOf[0]!, reason: 'duplicate', duplicateOf: p.duplicateOf };
+    if (p.duplicateOf?.length && action === 'update') {
+      const { id: _id, ...patch } = p.create!;
+      const parsed = importer.parseUpdate!(ctx, patch);
+      if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
+      const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
+      const next = await importer.update!(op, target.id, parsed.data, CONTEXT);
+      return { row: p.row, outcome: next === target ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(next === target ? { reason: 'unchanged' as const } : {}) };
+    }
+    const created = await importer.create(op, p.create!, CONTEXT, crm);
+    return { row: p.row, outcome: 'created', id: created.id, ...(p.duplicateOf?.length ? { duplicateOf: p.duplicateOf } : {}) };
+  };
+
+  const progress = (): ImportProgress => {
+    const elapsed = ctx.clock.now() - started;
+    const rate = elapsed > 0 ? ((rowsDone - resumedFrom) / elapsed) * 1000 : undefined;
+    return {
+      ...(job ? { jobId: job.id } : {}),
+      rows: rowsDone,
+      ...(total !== undefined ? { total } : {}),
+      chunks,
+      ...(rate !== undefined ? { rowsPerSecond: rate } : {}),
+      ...(rate && total !== undefined ? { etaMs: Math.max(0, ((total - rowsDone) / rate) * 1000) } : {}),
+    };
+  };
+
+  /** The job is stored when the first chunk is about to be written: a run refused earlier (a missing column) leaves nothing behind. */
+  const startJob = async (): Promise<void> => {
+    job = await runWrite(ctx, async (op) => {
+      const created: ImportJob = {
+        ...newRecordBase(op.newId('importJob'), op.tenantId, op.now),
+        status: 'running',
+        entity: importer.entity,
+        mode,
+        ...(key !== undefined ? { key } : {}),
+        chunkSize,
+        rowsDone: 0,
+        chunksDone: 0,
+        counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
+        ...(ctx.actor ? { startedBy: ctx.actor.userId } : {}),
+      };
+      return op.insert('importJob', created);
+    });
+  };
+
+  const runChunk = async (batch: NumberedRow[]): Promise<void> => {
+    if (!job && !dryRun) await startJob();
+    const prepared = batch.map(prepare);
+    await findMatches(prepared);
+    let results: ImportRowReport[] = [];
+    const work = async (op: Operation) => {
+      results = [];
+      const existing = await lookup(op, prepared);
+      for (const p of prepared) {
+        const mark = op.events.length;
+        try {
+          results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
+        } catch (error) {
+          if (!isCrmError(error) || !ROW_FAILURES.has(error.code)) throw error;
+          // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
+          op.events.length = mark;
+          results.push(rowFailure(p.row, error));
+        }
+      }
+      const last = batch.at(-1)!.row;
+      if (dryRun) throw new DryRunRollback();
+      const current = await op.require<ImportJob>('importJob', job!.id);
+      if (current.rowsDone !== batch[0]!.row - 1) {
+        // Another run of the same job moved the checkpoint: writing this chunk again would duplicate it.
+        throw new CrmError('CONFLICT', `import job ${job!.id} is at row ${current.rowsDone}, not ${batch[0]!.row - 1}: another run is resuming it`, { entity: 'importJob', id: job!.id, expectedVersion: job!.version, actualVersion: current.version });
+      }
+      const add = tally(results);
+      job = await op.update<ImportJob>('importJob', current, {
+        ...current,
+        version: current.version + 1,
+        updatedAt: op.now,
+        rowsDone: last,
+        chunksDone: current.chunksDone + 1,
+        counts: sum(current.counts, add),
+      });
+    };
+    try {
+      await runWrite(ctx, work);
+    } catch (error) {
+      if (!(error instanceof DryRunRollback)) throw error;
+    }
+    const add = tally(results);
+    for (const k of ['created', 'updated', 'skipped', 'failed'] as const) counts[k] += add[k];
+    rowsDone = batch.at(-1)!.row;
+    chunks++;
+    if (keep !== 'none') for (const r of results) if (keep === 'all' || r.outcome === 'failed' || r.outcome === 'skipped') reports.push(r);
+    const p = progress();
+    options.onProgress?.(p);
+    await options.onChunk?.(results, p);
+  };
+
+  try {
+    let batch: NumberedRow[] = [];
+    for await (const source of numberedRows(options, mapping)) {
+      if (source.row <= resumedFrom) {
+        // Committed by an earlier run: only its key is remembered, for the in-file duplicate check.
+        prepare(source);
+        continue;
+      }
+      batch.push(source);
+      if (batch.length >= chunkSize) {
+        await runChunk(batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await runChunk(batch);
+    if (job && !dryRun) {
+      job = await runWrite(ctx, async (op) => {
+        const current = await op.require<ImportJob>('importJob', job!.id);
+        return op.update<ImportJob>('importJob', current, { ...current, version: current.version + 1, updatedAt: op.now, status: 'completed' });
+      });
+    }
+  } catch (error) {
+    if (job && !dryRun) await markFailed(ctx, job.id, error).catch(() => undefined);
+    throw error;
+  }
+  return { ...(job && !dryRun ? { jobId: job.id } : {}), dryRun, entity: importer.entity, mode, rows: reports, counts, rowsDone, resumedFrom };
+}
+
+function tally(rows: readonly ImportRowReport[]): ImportCounts {
+  const c = { created: 0, updated: 0, skipped: 0, failed: 0 };
+  for (const r of rows) c[r.outcome]++;
+  return c;
+}
+
+function sum(a: ImportCounts, b: ImportCounts): ImportCounts {
+  return { created: a.created + b.created, updated: a.updated + b.updated, skipped: a.skipped + b.skipped, failed: a.failed + b.failed };
+}
+
+/** Records why a run stopped; the checkpoint stays at the last committed chunk. */
+async function markFailed(ctx: CrmContext, id: string, error: unknown): Promise<void> {
+  await runWrite(ctx, async (op) => {
+    const current = await op.require<ImportJob>('importJob', id);
+    const code = isCrmError(error) ? error.code : 'ERROR';
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    await op.update<ImportJob>('importJob', current, { ...current, version: current.version + 1, updatedAt: op.now, status: 'failed', error: { code, message } });
+  });
+}
+
+/** Reads an import job. @throws CrmError `NOT_FOUND`. */
+export async function readJob(ctx: CrmContext, id: string): Promise<ImportJob> {
+  const jobId = parseId(id, 'import.job');
+  return runRead(ctx, (op) => op.require<ImportJob>('importJob', jobId));
+}

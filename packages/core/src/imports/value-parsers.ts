@@ -1,0 +1,184 @@
+import { minorUnitExponent } from '../domain/iso-4217.js';
+
+/*
+ * Localised values are parsed with the symbols `Intl` states for the locale (CLDR data shipped with
+ * every modern runtime): no hand-kept table of decimal marks and date orders can drift from what the
+ * user's spreadsheet wrote, and a locale the runtime does not know fails loudly instead of guessing.
+ */
+
+interface NumberSymbols {
+  readonly group: string;
+  readonly decimal: string;
+}
+
+const numberSymbols = new Map<string, NumberSymbols>();
+
+/** The group and decimal marks of a locale, from `Intl.NumberFormat` (`de-DE` → `.` and `,`). */
+function symbolsOf(locale: string): NumberSymbols {
+  let found = numberSymbols.get(locale);
+  if (!found) {
+    const parts = new Intl.NumberFormat(locale, { useGrouping: true }).formatToParts(1234567.5);
+    found = { group: parts.find((p) => p.type === 'group')?.value ?? '', decimal: parts.find((p) => p.type === 'decimal')?.value ?? '.' };
+    numberSymbols.set(locale, found);
+  }
+  return found;
+}
+
+const SPACES = /[\s\u00a0\u202f]/g;
+
+/**
+ * A localised decimal number as canonical text (`'-1234.5'`), or undefined when it is not one.
+ * Group marks must sit between groups of two or three digits (so `1.5` in `de-DE` is refused, not read as 15).
+ */
+export function normalizeLocaleNumber(text: string, locale: string): string | undefined {
+  const { group, decimal } = symbolsOf(locale);
+  let t = text.trim().replace(/^\u2212/, '-');
+  // Spaces group digits in French and Swiss locales (NBSP, narrow NBSP); they never carry meaning.
+  const spaceGrouped = group.replace(SPACES, '') === '' ;
+  t = t.replace(SPACES, spaceGrouped ? '\u0001' : '');
+  const sign = t.startsWith('-') || t.startsWith('+') ? t[0]! : '';
+  t = t.slice(sign.length);
+  const [whole = '', fraction, extra] = t.split(decimal);
+  if (extra !== undefined) return undefined;
+  const groupMark = spaceGrouped ? '\u0001' : group;
+  const groups = groupMark ? whole.split(groupMark) : [whole];
+  if (groups.length > 1 && (!/^\d{1,3}$/.test(groups[0]!) || groups.slice(1).some((g) => !/^\d{2,3}$/.test(g)))) return undefined;
+  const digits = groups.join('');
+  if (!/^\d+$/.test(digits) || (fraction !== undefined && !/^\d+$/.test(fraction))) return undefined;
+  return `${sign === '-' ? '-' : ''}${digits}${fraction !== undefined ? `.${fraction}` : ''}`;
+}
+
+/** A localised number (`'1.234,5'` in `de-DE` → 1234.5), or undefined. */
+export function parseLocaleNumber(text: string, locale: string): number | undefined {
+  const canonical = normalizeLocaleNumber(text, locale);
+  if (canonical === undefined) return undefined;
+  const value = Number(canonical);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+const symbolCache = new Map<string, readonly string[]>();
+
+/** The locale's own symbols of a currency (`US$` in es-ES, `CHF`, `€`) as Intl writes them. */
+function currencySymbols(locale: string, currency: string): readonly string[] {
+  const key = `${locale} ${currency}`;
+  let found = symbolCache.get(key);
+  if (!found) {
+    found = (['symbol', 'narrowSymbol', 'code'] as const)
+      .map((currencyDisplay) => new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay }).formatToParts(1).find((p) => p.type === 'currency')?.value ?? '')
+      .filter(Boolean)
+      .sort((a, b) => b.length - a.length);
+    symbolCache.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * A localised amount in major units as integer minor units of `currency` (ISO 4217 exponent):
+ * `'1.234,56 €'` in `de-DE` for EUR → 123456. Currency symbols and the code are ignored; more
+ * decimals than the currency has (`0,001` EUR) are refused, never rounded away.
+ */
+export function parseLocaleMoney(text: string, locale: string, currency: string): number | undefined {
+  let bare = text;
+  for (const symbol of currencySymbols(locale, currency)) bare = bare.split(symbol).join('');
+  bare = bare.replace(/\p{Sc}/gu, '');
+  const canonical = normalizeLocaleNumber(bare, locale);
+  if (canonical === undefined) return undefined;
+  const exponent = minorUnitExponent(currency);
+  const negative = canonical.startsWith('-');
+  const [whole, fraction = ''] = (negative ? canonical.slice(1) : canonical).split('.');
+  const trimmed = fraction.replace(/0+$/, '');
+  if (trimmed.length > exponent) return undefined;
+  const minor = Number(`${whole}${trimmed.padEnd(exponent, '0')}`);
+  if (!Number.isSafeInteger(minor)) return undefined;
+  return negative ? -minor : minor;
+}
+
+const dateOrders = new Map<string, readonly ('day' | 'month' | 'year')[]>();
+
+/** The order of day, month and year in a locale's numeric dates, from `Intl.DateTimeFormat` (`en-US` → month, day, year). */
+export function dateOrderOf(locale: string): readonly ('day' | 'month' | 'year')[] {
+  let order = dateOrders.get(locale);
+  if (!order) {
+    const parts = new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).formatToParts(Date.UTC(2033, 10, 22));
+    order = parts.filter((p) => p.type === 'day' || p.type === 'month' || p.type === 'year').map((p) => p.type as 'day' | 'month' | 'year');
+    dateOrders.set(locale, order);
+  }
+  return order;
+}
+
+function isoDate(year: number, month: number, day: number): string | undefined {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1000 || year > 9999 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/**
+ * A calendar date as `YYYY-MM-DD`: ISO 8601 always, otherwise three numbers in the locale's order
+ * (`22.11.2033` in `de-DE`, `11/22/2033` in `en-US`). Two-digit years are refused (their century is a guess).
+ */
+export function parseLocaleDate(text: string, locale: string): string | undefined {
+  const t = text.trim();
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
+  if (iso) return isoDate(Number(iso[1]), Number(iso[2]), Number(iso[3]));
+  const numbers = t.split(/[^\d]+/).filter(Boolean);
+  if (numbers.length !== 3 || !/^\d+[^\d]+\d+[^\d]+\d+\.?$/.test(t)) return undefined;
+  const parts: Record<string, number> = {};
+  const order = dateOrderOf(locale);
+  for (let i = 0; i < 3; i++) {
+    if (order[i] === 'year' && numbers[i]!.length !== 4) return undefined;
+    parts[order[i]!] = Number(numbers[i]);
+  }
+  return isoDate(parts.year!, parts.month!, parts.day!);
+}
+
+/**
+ * An instant as an ISO-8601 UTC timestamp: ISO 8601 with `Z` or an offset, or a date (taken as
+ * midnight UTC). A local time without an offset is refused: its instant depends on a time zone the file does not state.
+ */
+export function parseTimestamp(text: string, locale: string): string | undefined {
+  const t = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
+    const ms = Date.parse(t);
+    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  }
+  const date = parseLocaleDate(t, locale);
+  return date ? `${date}T00:00:00.000Z` : undefined;
+}
+
+const TRUE = new Set(['true', 'yes', 'y', '1', 'x', 'ja', 'oui', 'si', 'sí', 'wahr']);
+const FALSE = new Set(['false', 'no', 'n', '0', 'nein', 'non', 'falsch']);
+
+/** `yes`/`no`, `true`/`false`, `1`/`0` (and a few common translations), or undefined. */
+export function parseBoolean(text: string): boolean | undefined {
+  const t = text.trim().toLowerCase();
+  return TRUE.has(t) ? true : FALSE.has(t) ? false : undefined;
+}
+
+/**
+ * Splits a full name into first and last name: `'Lovelace, Ada'` (comma form) or `'Ada King Lovelace'`
+ * (the last word is the last name). A single word is a last name.
+ */
+export function splitFullName(text: string): { readonly first: string; readonly last: string } {
+  const t = text.trim().replace(/\s+/g, ' ');
+  const comma = t.indexOf(',');
+  if (comma >= 0) return { last: t.slice(0, comma).trim(), first: t.slice(comma + 1).trim() };
+  const space = t.lastIndexOf(' ');
+  return space < 0 ? { first: '', last: t } : { first: t.slice(0, space), last: t.slice(space + 1) };
+}
+
+/** A number in the locale's notation without grouping (`1234,5` in `de-DE`): what `parseLocaleNumber` reads back. */
+export function formatLocaleNumber(value: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { useGrouping: false, maximumFractionDigits: 20 }).format(value);
+}
+
+/** Minor units as major units in the locale's notation (`123456` EUR → `1234,56` in `de-DE`). */
+export function formatLocaleMoney(amount: number, currency: string, locale: string): string {
+  const exponent = minorUnitExponent(currency);
+  return new Intl.NumberFormat(locale, { useGrouping: false, minimumFractionDigits: exponent, maximumFractionDigits: exponent }).format(amount / 10 ** exponent);
+}
+
+/** `YYYY-MM-DD` in the locale's numeric order (`2033-11-22` → `22.11.2033` in `de-DE`). */
+export function formatLocaleDate(date: string, locale: string): string {
+  const [year, month, day] = date.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(Date.UTC(year, month - 1, day));
+}

@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import { csvSource } from '../../csv/csv-source.js';
+import { isCrmError } from '../../errors/crm-error.js';
+import { where } from '../../query/query-spec.js';
+import type { StorageAdapter, StorageTx } from '../../storage/storage-adapter.js';
+import type { CrmSubject } from './crm-harness.js';
+
+const contactsCsv = [
+  'Name;E-Mail;Umsatz;Seit',
+  'Ada Lovelace;ada@example.com;1.234,5;22.11.2033',
+  '"King, Ada";ada2@example.com;7;01.02.2030',
+  'Grace Hopper;not-an-email;3;01.01.2030',
+].join('\r\n');
+
+async function contactNames(s: CrmSubject): Promise<string[]> {
+  const page = await s.crm.contacts.list({ limit: 1000 });
+  return page.items.map((c) => c.name).sort();
+}
+
+/** Wraps a storage so that the nth write call (1-based) of the tenant fails: a crash mid-chunk. */
+function failingWrites(storage: StorageAdapter, failAt: number): { storage: StorageAdapter } {
+  let writes = 0;
+  const wrap = (tx: StorageTx): StorageTx =>
+    new Proxy(tx, {
+      get(target, prop, receiver) {
+        if (prop === 'write') {
+          return async (...args: Parameters<StorageTx['write']>) => {
+            if (args[0] === 'contact' && ++writes === failAt) throw new Error('injected failure');
+            return target.write(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  const proxy = new Proxy(storage, {
+    get(target, prop, receiver) {
+      if (prop === 'transaction') return (mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<unknown>) => target.transaction(mode, (tx) => fn(wrap(tx)));
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { storage: proxy };
+}
+
+/** `crm.import` and `crm.export` on this adapter: mapping, modes, per-row reports, dry runs, chunks and resume. */
+export function crmImportTests(open: () => Promise<CrmSubject>): void {
+  describe('import and export', () => {
+    it('imports a German CSV with a mapping: localised numbers and dates, a per-row report with the API\'s issues', async () => {
+      const s = await open();
+      await s.crm.customFields.define({ entity: 'contact', key: 'revenue', label: 'Revenue', type: 'number' });
+      await s.crm.customFields.define({ entity: 'contact', key: 'since', label: 'Since', type: 'date' });
+      const report = await s.crm.import.run({
+        entity: 'contact',
+        csv: csvSource(new TextEncoder().encode(`\uFEFF${contactsCsv}`)),
+        locale: 'de-DE',
+        mapping: { name: 'Name', email: 'E-Mail', 'custom.revenue': { column: 'Umsatz', as: 'number' }, 'custom.since': { column: 'Seit', as: 'date' } },
+      });
+      expect(report.counts).toEqual({ created: 2, updated: 0, skipped: 0, failed: 1 });
+      expect(report.rows.map((r) => [r.row, r.outcome])).toEqual([[1, 'created'], [2, 'created'], [3, 'failed']]);
+      expect(report.rows[2]).toMatchObject({ error: 'VALIDATION', issues: [{ path: ['email'] }] });
+      const ada = await s.crm.contacts.get(report.rows[0]!.id!);
+      expect(ada).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', custom: { revenue: 1234.5, since: '2033-11-22' } });
+      const job = await s.crm.import.job(report.jobId!);
+      expect(job).toMatchObject({ status: 'completed', rowsDone: 3, counts: { created: 2, failed: 1 } });
+    });
+
+    it('a dry run gives the same report and writes nothing', async () => {
+      const s = await open();
+      const options = { entity: 'contact' as const, rows: [{ n: 'A', e: 'a@example.com' }, { n: '', e: 'b@example.com' }], mapping: { name: 'n', email: 'e' } };
+      const before = await s.dump();
+      const dry = await s.crm.import.run({ ...options, dryRun: true });
+      expect(await s.dump()).toBe(before);
+      expect(dry.jobId).toBeUndefined();
+      const real = await s.crm.import.run(options);
+      expect(dry.rows.map(({ id: _id, ...r }) => r)).toEqual(real.rows.map(({ id: _id, ...r }) => r));
+      expect(real.counts).toEqual({ created: 1, updated: 0, skipped: 0, failed: 1 });
+    });
+
+    it('upsert by e-mail updates, creates, and fails a key repeated within the file', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada', email: 'ada@example.com' });
+      const report = await s.crm.import.run({
+        entity: 'contact',
+        mode: 'upsert',
+        key: 'email',
+        rows: [
+          { name: 'Ada Lovelace', email: 'ada@example.com' },
+          { name: 'Grace', email: 'grace@example.com' },
+          { name: 'Grace again', email: 'grace@example.com' },
+        ],
+      });
+      expect(report.rows.map((r) => r.outcome)).toEqual(['updated', 'created', 'failed']);
+      expect(report.rows[0]!.id).toBe(ada.id);
+      expect(report.rows[2]!.issues![0]).toMatchObject({ path: ['email'], code: 'duplicate_key' });
+      expect((await s.crm.contacts.get(ada.id)).name).toBe('Ada Lovelace');
+      expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace']);
+    });
+
+    it('upsert keyed by an external ref: the shop\'s customer number finds the record, its other refs stay', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'shop', id: '10042' }, { system: 'erp', id: 'K-1' }] });
+      const options = { entity: 'contact' as const, mode: 'upsert' as const, key: 'externalRef:shop', mapping: { name: 'Name', 'externalRefs.shop': 'Kundennr' } };
+      const first = await s.crm.import.run({ ...options, rows: [{ Name: 'Ada Lovelace', Kundennr: '10042' }, { Name: 'Grace', Kundennr: '10043' }] });
+      expect(first.rows.map((r) => r.outcome)).toEqual(['updated', 'created']);
+      const updated = await s.crm.contacts.get(ada.id);
+      expect(updated.name).toBe('Ada Lovelace');
+      expect(updated.externalRefs).toEqual([{ system: 'shop', id: '10042' }, { system: 'erp', id: 'K-1' }]);
+      // Idempotent on re-run: the same file changes nothing.
+      const again = await s.crm.import.run({ ...options, rows: [{ Name: 'Ada Lovelace', Kundennr: '10042' }, { Name: 'Grace', Kundennr: '10043' }] });
+      expect(again.rows.map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
+      expect((await s.crm.contacts.getByExternalRef('shop', '10043')).name).toBe('Grace');
+    });
+
+    it('update mode fails rows without a match; create mode with a key fails existing ones', async () => {
+      const s = await open();
+      await s.crm.companies.create({ name: 'Acme', domain: 'acme.com' });
+      const update = await s.crm.import.run({ entity: 'company', mode: 'update', key: 'domain', rows: [{ domain: 'acme.com', industry: 'Tools' }, { domain: 'nope.com', industry: 'X' }] });
+      expect(update.rows.map((r) => [r.outcome, r.error])).toEqual([['updated', undefined], ['failed', 'NOT_FOUND']]);
+      const create = await s.crm.import.run({ entity: 'company', key: 'domain', rows: [{ name: 'Acme 2', domain: 'acme.com' }] });
+      expect(create.rows[0]).toMatchObject({ outcome: 'failed', issues: [{ code: 'already_exists' }] });
+    });
+
+    it('refuses a mapping without a required field or a column the file lacks, writing nothing', async () => {
+      const s = await open();
+      const before = await s.dump();
+      const noName = s.crm.import.run({ entity: 'contact', rows: [{ e: 'a@example.com' }], mapping: { email: 'e' } });
+      await expect(noName).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'name'], code: 'unmapped_required' }] } });
+      const missing = s.crm.import.run({ entity: 'contact', csv: csvSource('Name\nAda\n'), mapping: { name: 'Name', email: 'Mail' } });
+      await expect(missing).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['csv', 'Mail'], code: 'missing_column' }] } });
+      expect(await s.dump()).toBe(before);
+    });
+
+    it('malformed CSV fails rows (ragged, stray quote); wrong encodings fail the run', async () => {
+      const s = await open();
+      const report = await s.crm.import.run({ entity: 'contact', csv: csvSource('name,email\nAda,ada@example.com\nBob\nCy,"cy@example.com\n'), chunkSize: 1 });
+      expect(report.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['created', undefined], ['failed', 'ragged_row'], ['failed', 'unbalanced_quote']]);
+      const latin1 = new Uint8Array([...new TextEncoder().encode('name\n'), 0x4a, 0xfc, 0x72, 0x67, 0x65, 0x6e, 0x0a]);
+      await expect(s.crm.import.run({ entity: 'contact', csv: csvSource(latin1) })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'invalid_encoding' }] } });
+      const ok = await s.crm.import.run({ entity: 'contact', csv: csvSource(latin1, { encoding: 'windows-1252' }) });
+      expect((await s.crm.contacts.get(ok.rows[0]!.id!)).name).toBe('Jürgen');
+    });
+
+    it('a failure injected mid-chunk leaves that chunk unwritten; resume continues after the last committed chunk', async () => {
+      const s = await open();
+      const rows = Array.from({ length: 10 }, (_, i) => ({ name: `P${i}`, email: `p${i}@example.com` }));
+      // Contact writes are one per row: the 7th is in the second chunk of 4 (rows 5–8).
+      const { storage } = failingWrites(s.storage, 7);
+      const { createCrm } = await import('../../crm/create-crm.js');
+      const { imports } = await import('../../imports/imports-feature.js');
+      const flaky = await createCrm({ storage, tenantId: s.crm.tenantId, clock: s.clock, closeStorage: false, features: [imports()] });
+      let jobId: string | undefined;
+      await expect(flaky.import.run({ entity: 'contact', mode: 'upsert', key: 'email', rows, chunkSize: 4, onProgress: (p) => (jobId = p.jobId) })).rejects.toThrow('injected failure');
+      await flaky.close();
+      expect(await contactNames(s)).toEqual(['P0', 'P1', 'P2', 'P3']);
+      expect(await s.crm.import.job(jobId!)).toMatchObject({ status: 'failed', rowsDone: 4, chunksDone: 1 });
+      const resumed = await s.crm.import.resume(jobId!, { entity: 'contact', mode: 'upsert', key: 'email', rows, chunkSize: 4 });
+      expect(resumed).toMatchObject({ resumedFrom: 4, rowsDone: 10, counts: { created: 6, failed: 0 } });
+      expect(await contactNames(s)).toEqual(rows.map((r) => r.name).sort());
+      expect(await s.crm.import.job(jobId!)).toMatchObject({ status: 'completed', counts: { created: 10 } });
+    });
+
+    it('a crash after chunk k resumes at k+1 without duplicates (create mode)', async () => {
+      const s = await open();
+      const rows = Array.from({ length: 9 }, (_, i) => ({ name: `Q${i}` }));
+      let jobId: string | undefined;
+      const crash = s.crm.import.run({ entity: 'contact', rows, chunkSize: 3, onChunk: (_r, p) => {
+        jobId = p.jobId;
+        if (p.chunks === 2) throw new Error('process died');
+      } });
+      await expect(crash).rejects.toThrow('process died');
+      expect((await contactNames(s)).length).toBe(6);
+      const resumed = await s.crm.import.resume(jobId!, { entity: 'contact', rows, chunkSize: 3 });
+      expect(resumed.rows.map((r) => r.row)).toEqual([7, 8, 9]);
+      expect(await contactNames(s)).toEqual(rows.map((r) => r.name).sort());
+      await expect(s.crm.import.resume(jobId!, { entity: 'contact', rows, chunkSize: 3 })).rejects.toMatchObject({ code: 'VALIDATION' });
+    });
+
+    it('deals with line items and money in a locale; activities', async () => {
+      const s = await open();
+      await s.crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+      const report = await s.crm.import.run({
+        entity: 'deal',
+        locale: 'de-DE',
+        rows: [{ Titel: 'Stühle', Betrag: '1.299,00' }, { Titel: 'Tische', Pos: JSON.stringify([{ name: 'Tisch', quantity: 2, unitPrice: 50000 }]) }],
+        mapping: {
+          title: 'Titel',
+          value: { column: 'Betrag', as: 'money', currency: 'EUR' },
+          lineItems: { column: 'Pos', transform: (v) => JSON.parse(v) as unknown },
+          currency: { value: 'EUR' },
+        },
+      });
+      expect(report.counts.created).toBe(2);
+      expect((await s.crm.deals.get(report.rows[0]!.id!)).value).toEqual({ amount: 129900, currency: 'EUR' });
+      expect((await s.crm.deals.get(report.rows[1]!.id!)).value).toEqual({ amount: 100000, currency: 'EUR' });
+      const activities = await s.crm.import.run({ entity: 'activity', rows: [{ kind: 'call', dealId: report.rows[0]!.id }, { kind: 'bogus' }] });
+      expect(activities.rows.map((r) => r.outcome)).toEqual(['created', 'failed']);
+    });
+
+    it('duplicates: the finder\'s matches are skipped or flagged', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada Lovelace', email: 'ada@example.com' });
+      const skip = await s.crm.import.run({ entity: 'contact', rows: [{ name: 'Ada Lovelace', email: 'ada@example.com' }], duplicates: { action: 'skip' } });
+      expect(skip.rows[0]).toMatchObject({ outcome: 'skipped', reason: 'duplicate', id: ada.id });
+      const flag = await s.crm.import.run({ entity: 'contact', rows: [{ name: 'Ada Lovelace', email: 'ada@example.com' }], duplicates: { action: 'flag' } });
+      expect(flag.rows[0]).toMatchObject({ outcome: 'created', duplicateOf: [ada.id] });
+    });
+
+    it('a view imports within its scope and exports only what it may read', async () => {
+      const s = await open();
+      await s.crm.access.setPolicy({ roles: { rep: { grants: { contact: { read: 'own', create: 'own', update: 'own', delete: 'none' } } } } });
+      await s.crm.contacts.create({ name: 'Hidden', email: 'hidden@example.com', ownerId: 'boss' });
+      const rep = s.crm.as({ userId: 'rita', roles: ['rep'] });
+      const report = await rep.import.run({ entity: 'contact', mode: 'upsert', key: 'email', rows: [{ name: 'Mine', email: 'mine@example.com' }, { name: 'Hidden (again)', email: 'hidden@example.com' }] });
+      // The hidden contact is not found by the view's lookup: its row creates a new one the rep owns.
+      expect(report.rows.map((r) => r.outcome)).toEqual(['created', 'created']);
+      let csv = '';
+      for await (const chunk of rep.export.run({ entity: 'contact', mapping: { name: 'Name', email: 'E-Mail' } })) csv += chunk;
+      expect(csv.split('\r\n').filter(Boolean).sort()).toEqual(['"Hidden (again)","hidden@example.com"', '"Mine","mine@example.com"', '"Name","E-Mail"']);
+    });
+
+    it('export mirrors import: a filter streamed as CSV imports back to the same records', async () => {
+      const s = await open();
+      await s.crm.contacts.create({ name: 'Ada Lovelace', email: 'ada@example.com', country: 'GB', phone: '+442071234567', tags: ['vip', 'math'] });
+      await s.crm.contacts.create({ name: '=cmd|calc', email: 'x@example.com', country: 'DE' });
+      await s.crm.contacts.create({ name: 'Other', email: 'o@example.com', country: 'FR' });
+      const mapping = { name: 'Name', email: 'E-Mail', phone: 'Phone', tags: { column: 'Tags', as: 'list' as const, separator: '|' } };
+      const stream = s.crm.export.run({ entity: 'contact', where: where.in('country', ['GB', 'DE']), mapping, separator: ';', orderBy: [{ field: 'name' }] }).toReadableStream();
+      let csv = '';
+      const reader = stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) csv += r.value;
+      expect(csv).toContain(`"'=cmd|calc"`);
+      const target = await open();
+      const back = await target.crm.import.run({ entity: 'contact', csv: csvSource(csv), mapping });
+      expect(back.counts.created).toBe(2);
+      const got = (await target.crm.contacts.list()).items.map((c) => ({ name: c.name, email: c.email, phone: c.phone, tags: c.tags })).sort((a, b) => a.name.localeCompare(b.name));
+      expect(got).toEqual([
+        { name: '=cmd|calc', email: 'x@example.com', phone: undefined, tags: [] },
+        { name: 'Ada Lovelace', email: 'ada@example.com', phone: '+442071234567', tags: ['vip', 'math'] },
+      ]);
+      let json = '';
+      for await (const chunk of s.crm.export.run({ entity: 'contact', format: 'json', where: where.eq('country', 'FR') })) json += chunk;
+      expect((JSON.parse(json) as { name: string }[]).map((c) => c.name)).toEqual(['Other']);
+    });
+
+    it('bad options are typed errors', async () => {
+      const s = await open();
+      for (const bad of [{ entity: 'pipeline', rows: [] }, { entity: 'contact' }, { entity: 'contact', rows: [], mode: 'upsert' }, { entity: 'contact', rows: [], key: 'tags' }, { entity: 'activity', rows: [], mode: 'update', key: 'id' }]) {
+        const error = await s.crm.import.run(bad as never).catch((e: unknown) => e);
+        expect(isCrmError(error, 'VALIDATION'), JSON.stringify(bad)).toBe(true);
+      }
+    });
+  });
+}
