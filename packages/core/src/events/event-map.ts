@@ -10,6 +10,7 @@ import type { Money } from '../schema/primitives.js';
 import type { Task } from '../schema/task.js';
 import type { AssignmentStrategy } from '../schema/assignment.js';
 import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
+import type { ActionOutcome, AutomationRule, RunStatus } from '../automations/automation-schema.js';
 
 /** A field that changed, with its old and new value (`undefined` = absent). */
 export interface FieldChange {
@@ -91,6 +92,25 @@ export interface CrmEventMap {
   'access.directoryChanged': { readonly users: number; readonly teams: number };
   /** A webhook endpoint was disabled after failing persistently (the webhooks feature). */
   'webhook.disabled': { readonly url: string; readonly reason: string; readonly failures: number };
+  /** An automation rule was defined, edited, enabled or disabled (the automations feature); subject `automationRule`. */
+  'automation.defined': { readonly rule: AutomationRule };
+  /** An automation rule ran for the subject record: the run-log entry on its timeline (also a waiting run continuing). */
+  'automation.ran': {
+    readonly runId: string;
+    readonly ruleId: string;
+    readonly ruleName: string;
+    readonly revision: number;
+    readonly status: RunStatus;
+    readonly triggerKey: string;
+    readonly triggerType: string;
+    readonly depth: number;
+    readonly actions: readonly ActionOutcome[];
+    readonly reason?: string;
+    readonly error?: { readonly code?: string; readonly message: string; readonly details?: unknown };
+    readonly resumeAt?: string;
+  };
+  /** A rule's `sendMessage` action: the host's messenger sends it (idempotency key: the event id). */
+  'automation.message': { readonly channel: 'email' | 'sms'; readonly template: string; readonly data: Readonly<Record<string, unknown>>; readonly ruleId: string; readonly runId: string };
 }
 
 export type CrmEventName = keyof CrmEventMap;

@@ -136,20 +136,33 @@ const webhookAttempt = entity(
   'endpoint:endpointId,at event:eventId,endpointId,status',
 );
 
+/** Automation rules of a tenant (the automations feature); `revision` counts edits of the definition. */
+const automationRule = entity('automationRule', `${TIMES} name enabled:b revision:n triggerType`, 'created:createdAt');
+
+/**
+ * The run log of automation rules: one row per (rule, trigger key) — its id — so a rule runs once per
+ * event whatever process handles it; `waiting` runs are continuations the scheduler resumes at `resumeAt`.
+ */
+const automationRun = entity(
+  'automationRun',
+  `${TIMES} ruleId revision:n triggerKey status subjectType subjectId depth:n resumeAt`,
+  'rule:ruleId,createdAt subject:subjectId,createdAt waiting:status,resumeAt',
+);
+
 /**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 7,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt],
+  version: 8,
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, automationRule, automationRun],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
   | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification'
-  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt';
+  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'automationRule' | 'automationRun';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */
