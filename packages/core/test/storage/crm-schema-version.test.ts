@@ -13,6 +13,7 @@ const FINGERPRINTS: Record<number, string> = {
   5: 'dab132c49c52101b',
   6: 'ca5914f5b7f7ce3d',
   7: '07e9fefd59713517',
+  8: '19a059b9ce610c9b',
 };
 
 it('the storage schema changes only together with its version', () => {
