@@ -7,7 +7,7 @@ import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
 import { conditionsHold, type TriggerFacts } from './match-trigger.js';
-import { addDuration, runAction, serviceOf } from './run-actions.js';
+import { addDuration, linksOf, runAction, serviceOf } from './run-actions.js';
 import { HeldEvents, scopedStorage } from './scoped-storage.js';
 
 /** 32-bit FNV-1a with a seed. */
@@ -124,6 +124,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       let error: AutomationRun['error'];
       let resumeAt: string | undefined;
       let resumeFrom: number | undefined;
+      let record: Record<string, unknown> = {};
 
       if (request.failure !== undefined) {
         status = 'failed';
@@ -135,7 +136,6 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         status = 'skipped';
         reason = `depthLimit: ${depth} automation runs deep (limit ${settings.maxDepth})`;
       } else {
-        let record: object;
         try {
           record = await serviceOf(crm, subject.type).get(subject.id);
         } catch (caught) {
@@ -186,7 +186,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       op.record('automation.ran' as CrmEventName, subject, {
         runId, ruleId: rule.id, ruleName: rule.name, revision: run.revision, status, triggerKey: request.triggerKey, triggerType: rule.trigger.type, depth, actions: outcomes,
         ...(reason ? { reason } : {}), ...(error ? { error } : {}), ...(resumeAt ? { resumeAt } : {}),
-      } as never, [{ type: 'automationRule', id: rule.id }]);
+      } as never, [{ type: 'automationRule', id: rule.id }, ...Object.entries(linksOf(subject.type, { id: subject.id, ...record })).map(([key, id]) => ({ type: key.slice(0, -2), id }))]);
       await op.flushEvents();
       const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
       if (request.dryRun) throw new DryRun({ run, events });
