@@ -10,6 +10,9 @@ import * as schedulerEntry from '@crmkit/core/scheduler';
 import * as tasksEntry from '@crmkit/core/tasks';
 import * as testingEntry from '@crmkit/core/testing';
 import * as webhooksEntry from '@crmkit/core/webhooks';
+import * as activitiesEntry from '@crmkit/core/activities';
+import * as assignmentEntry from '@crmkit/core/assignment';
+import * as automationsEntry from '@crmkit/core/automations';
 
 const modules: Record<string, unknown> = {
   '@crmkit/core': core,
@@ -18,6 +21,9 @@ const modules: Record<string, unknown> = {
   '@crmkit/core/tasks': tasksEntry,
   '@crmkit/core/testing': testingEntry,
   '@crmkit/core/webhooks': webhooksEntry,
+  '@crmkit/core/activities': activitiesEntry,
+  '@crmkit/core/assignment': assignmentEntry,
+  '@crmkit/core/automations': automationsEntry,
   standardwebhooks: standardWebhooks,
 };
 
@@ -45,7 +51,7 @@ async function run(code: string): Promise<string> {
   return lines.map((l) => `${l}\n`).join('');
 }
 
-describe.each(['feed.md', 'webhooks.md'])('docs/%s examples', (file) => {
+describe.each(['feed.md', 'webhooks.md', 'automation.md'])('docs/%s examples', (file) => {
   const blocks = examples(file);
   it('has examples, each followed by what it prints', () => {
     expect(blocks.length).toBeGreaterThan(2);
