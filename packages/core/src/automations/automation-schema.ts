@@ -44,7 +44,7 @@ const triggerShapes = {
   taskDue: z.strictObject({ type: typeOf<'taskDue'>(), before: durationSchema }),
   manual: z.strictObject({ type: typeOf<'manual'>(), entity: entitySchema }),
 };
-export type AutomationTrigger = { [K in keyof typeof triggerShapes]: z.infer<(typeof triggerShapes)[K]> }[keyof typeof triggerShapes];
+export type AutomationTrigger = { [K in keyof typeof triggerShapes]: z.input<(typeof triggerShapes)[K]> }[keyof typeof triggerShapes];
 export const triggerSchema = tagged<AutomationTrigger>('type', triggerShapes);
 
 const activityAction = z.strictObject({
@@ -81,7 +81,8 @@ const actionShapes = {
   sendMessage: z.strictObject({ type: typeOf<'sendMessage'>(), channel: z.enum(['email', 'sms']), template: requiredText(100), data: z.optional(z.record(z.string(), z.unknown())) }),
   wait: z.strictObject({ type: typeOf<'wait'>(), for: durationSchema }),
 };
-export type AutomationAction = { [K in keyof typeof actionShapes]: z.infer<(typeof actionShapes)[K]> }[keyof typeof actionShapes];
+// Input types: `tagged` passes a value through as given (defaults such as a task's assignee are applied when it runs).
+export type AutomationAction = { [K in keyof typeof actionShapes]: z.input<(typeof actionShapes)[K]> }[keyof typeof actionShapes];
 export const actionSchema = tagged<AutomationAction>('type', actionShapes);
 
 /** Largest rule definition, as JSON: a rule is configuration, not a program. */

@@ -7,11 +7,10 @@ import { parseId, parseInput } from '../crm/parse-input.js';
 import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import type { RecordRef } from '../schema/record.js';
 import { feedHead } from '../consumers/feed-read.js';
 import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../consumers/consumer-rows.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
-import { MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause } from './automation-schema.js';
+import { MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle } from './check-rule.js';
 import { describeError, executeRun, type RunSettings } from './execute-run.js';
 import { matchEvent, triggerEventTypes } from './match-trigger.js';
@@ -34,7 +33,7 @@ export interface Simulation {
 export interface RunListOptions {
   readonly ruleId?: string;
   /** Runs for one record (a view must give it, and must be able to read the record). */
-  readonly record?: RecordRef;
+  readonly record?: { readonly type: AutomationEntity; readonly id: string };
   readonly limit?: number;
   readonly cursor?: string;
 }
@@ -74,7 +73,7 @@ export interface AutomationService {
    * @throws CrmError `NOT_FOUND` for an unknown rule or a record the caller cannot read; `VALIDATION`
    *   when the rule's trigger is not `manual` for that record type, or it is disabled.
    */
-  trigger(ruleId: string, record: RecordRef): Promise<AutomationRun | undefined>;
+  trigger(ruleId: string, record: { readonly type: AutomationEntity; readonly id: string }): Promise<AutomationRun | undefined>;
   /**
    * What a rule (stored, by id, or a definition) would do for an event, writing nothing: its actions
    * run through the services in a transaction that is rolled back.

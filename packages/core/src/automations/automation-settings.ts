@@ -14,7 +14,11 @@ export interface AutomationOptions {
   readonly maxAttempts?: number;
   /** Retry delays, ms (default `{ initialMs: 1000, multiplier: 2, maxMs: 600000 }`). */
   readonly backoff?: { readonly initialMs?: number; readonly multiplier?: number; readonly maxMs?: number };
-  /** Partitions of each rule's consumer (power of two, default 4; fixed when a rule is first defined). */
+  /**
+   * Partitions of each rule's consumer (power of two, default 1; fixed when a rule is first defined).
+   * Rules are consumers of their own, so processes share the work rule by rule; more partitions let
+   * several processes work on one busy rule, at the cost of more claims per idle round.
+   */
   readonly partitions?: number;
   /** Lease of a partition, ms (default 30 000). */
   readonly leaseMs?: number;
@@ -60,7 +64,7 @@ export function resolveAutomations(options: z.output<typeof automationOptionsSch
     maxDepth: options.maxDepth ?? 3,
     maxAttempts: options.maxAttempts ?? 5,
     backoff: { initialMs: options.backoff?.initialMs ?? 1000, multiplier: options.backoff?.multiplier ?? 2, maxMs: options.backoff?.maxMs ?? 600_000 },
-    partitions: options.partitions ?? 4,
+    partitions: options.partitions ?? 1,
     leaseMs: options.leaseMs ?? 30_000,
     pollMs: options.pollMs ?? 1000,
     concurrency: options.concurrency ?? 2,

@@ -11,7 +11,7 @@ import type { AutomationCause, AutomationRule } from './automation-schema.js';
 import { automationOptionsSchema, MESSAGE_CONSUMER, resolveAutomations, RULE_GROUP, ruleConsumerSettings, ruleOfConsumer, type AutomationOptions, type AutomationSettings } from './automation-settings.js';
 import { createAutomationService, type AutomationService } from './automation-service.js';
 import { executeRun, type RunSettings } from './execute-run.js';
-import { matchEvent } from './match-trigger.js';
+import { conditionsHold, matchEvent } from './match-trigger.js';
 import type { AutomationMessage } from './messenger.js';
 import { tickAutomations } from './time-triggers.js';
 
@@ -52,6 +52,14 @@ function ruleHandler(ctx: CrmContext, settings: AutomationSettings, run: RunSett
     if (!rule?.enabled) return;
     const facts = matchEvent(rule.trigger, event);
     if (!facts) return;
+    // Conditions first in a read (most events of a busy rule do not qualify): no write transaction for
+    // them. The run's transaction tests them again on the state it reads.
+    if (rule.conditions.length) {
+      // A creation event carries the record; other events need a read.
+      const carried = (event.data as Record<string, unknown>)[event.subjectType] as { id?: string } | undefined;
+      const record = carried?.id === event.subjectId && event.type.endsWith('.created') ? carried : await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));
+      if (record && !conditionsHold(rule, record, facts)) return;
+    }
     const cause = (event as { cause?: AutomationCause }).cause;
     const request = {
       rule, triggerKey: event.id, subject: { type: event.subjectType, id: event.subjectId }, facts,

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import type { ValidationIssue } from '../errors/crm-error.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import type { Pipeline } from '../schema/pipeline.js';

@@ -4,8 +4,14 @@ import { templateDueAt } from '../domain/tasks/task-due.js';
 import type { Crm } from '../crm/crm.js';
 import type { Operation } from '../crm/operation.js';
 import type { CrmEventName } from '../events/event-map.js';
-import { loadCalendar } from '../tasks/calendar-cache.js';
+import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
+import { settingCache } from '../crm/setting-cache.js';
 import type { ActionOutcome, AutomationAction, Duration } from './automation-schema.js';
+
+/** The tenant's business calendar (the cache the tasks feature reads too: one per crm, same setting key). */
+export function loadCalendar(op: Operation): Promise<BusinessCalendar> {
+  return settingCache<BusinessCalendar>(op.ctx, 'calendar', DEFAULT_CALENDAR).load(op.tx, op.tenantId);
+}
 
 /** The service of each record type a rule can act on. */
 export const SERVICE_OF: Readonly<Record<string, string>> = { lead: 'leads', contact: 'contacts', company: 'companies', deal: 'deals', task: 'tasks', activity: 'activities' };
@@ -80,7 +86,8 @@ export async function runAction(run: ActionRun, action: Exclude<AutomationAction
       const assignment = op.ctx.hooks.assignment;
       if (assignee.kind === 'strategy' && assignment) ownerId = (await assignment.resolveOwner(op, assignee.strategyId, record))?.ownerId ?? record.ownerId;
       const dueAt = new Date(templateDueAt(template.due, op.nowMs, await loadCalendar(op))).toISOString();
-      const tasks = crm.tasks as { create(input: Record<string, unknown>): Promise<Rec> };
+      const tasks = crm.tasks as { create(input: Record<string, unknown>): Promise<Rec> } | undefined;
+      if (!tasks) throw new CrmError('VALIDATION', 'automations: creating a task needs the tasks() feature', { issues: [{ path: ['actions'], code: 'invalid_value', message: 'add tasks() to the features' }] });
       const task = await tasks.create({
         subject: template.subject, type: template.type, dueAt, ...linksOf(subject.type, record),
         ...(ownerId ? { ownerId } : {}), ...(template.priority ? { priority: template.priority } : {}), ...(template.required ? { required: true } : {}),

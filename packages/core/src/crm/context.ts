@@ -7,7 +7,6 @@ import type { Logger } from './logger.js';
 import type { RecordBase } from '../schema/record.js';
 import type { AccessGuard, Principal } from './access-guard.js';
 import type { PhoneNumberParser } from '../domain/phone-numbers.js';
-import type { Crm } from './crm.js';
 
 /** Who is acting: recorded on every event. */
 export interface Actor {
@@ -43,9 +42,10 @@ export interface CrmContext {
   /**
    * A view of the crm (every service and feature) for `principal` over another storage and event bus:
    * features that must run services inside one of their own transactions (automation runs) pass a
-   * storage bound to it and a bus that holds events until it commits.
+   * storage bound to it and a bus that holds events until it commits. Returns the view (a `Crm` with
+   * the features; typed loosely here so the kernel types do not depend on the services).
    */
-  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus }, principal: Principal) => Crm;
+  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus }, principal: Principal) => object;
 }
 
 /** Id of the setting row whose version changes with every configuration change (definitions, calendar, task types). */

@@ -10,7 +10,6 @@ import type { Money } from '../schema/primitives.js';
 import type { Task } from '../schema/task.js';
 import type { AssignmentStrategy } from '../schema/assignment.js';
 import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
-import type { ActionOutcome, AutomationRule, RunStatus } from '../automations/automation-schema.js';
 
 /** A field that changed, with its old and new value (`undefined` = absent). */
 export interface FieldChange {
@@ -18,6 +17,14 @@ export interface FieldChange {
   readonly to: unknown;
 }
 export type FieldChanges = Readonly<Record<string, FieldChange>>;
+
+/** What one action of an automation run did (the automations feature). */
+export interface AutomationActionOutcome {
+  readonly type: string;
+  /** The record it created or changed (`task:…`, `deal:…`), or the event it recorded. */
+  readonly ref?: string;
+  readonly detail?: string;
+}
 
 /**
  * Every domain event crmkit records and emits, with its payload. The event log stores the same
@@ -93,18 +100,18 @@ export interface CrmEventMap {
   /** A webhook endpoint was disabled after failing persistently (the webhooks feature). */
   'webhook.disabled': { readonly url: string; readonly reason: string; readonly failures: number };
   /** An automation rule was defined, edited, enabled or disabled (the automations feature); subject `automationRule`. */
-  'automation.defined': { readonly rule: AutomationRule };
+  'automation.defined': { readonly rule: { readonly id: string; readonly name: string; readonly revision: number; readonly enabled: boolean; readonly [key: string]: unknown } };
   /** An automation rule ran for the subject record: the run-log entry on its timeline (also a waiting run continuing). */
   'automation.ran': {
     readonly runId: string;
     readonly ruleId: string;
     readonly ruleName: string;
     readonly revision: number;
-    readonly status: RunStatus;
+    readonly status: 'done' | 'waiting' | 'skipped' | 'failed';
     readonly triggerKey: string;
     readonly triggerType: string;
     readonly depth: number;
-    readonly actions: readonly ActionOutcome[];
+    readonly actions: readonly AutomationActionOutcome[];
     readonly reason?: string;
     readonly error?: { readonly code?: string; readonly message: string; readonly details?: unknown };
     readonly resumeAt?: string;

@@ -118,7 +118,7 @@ it('exactly one run per triggering (rule, event), no loops beyond the depth limi
         if (ra.handled + rb.handled === 0) break;
       }
 
-      const feed: CrmEvent[] = (await a.events.read({ after: 0, limit: 1000 })).events;
+      const feed: readonly CrmEvent[] = (await a.events.read({ after: 0, limit: 1000 })).events;
       const runs: AutomationRun[] = (await a.automations.runs({ limit: 1000 })).items;
       // The model: every feed event after a rule was defined that its trigger and conditions accept.
       const expected = new Set<string>();
