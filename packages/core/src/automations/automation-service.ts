@@ -8,6 +8,7 @@ import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
+import { discardParked, replayParked } from '../consumers/backlog.js';
 import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../consumers/consumer-rows.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
@@ -83,6 +84,15 @@ export interface AutomationService {
    * expect(sim.actions.map((a) => a.type)).toEqual(['createTask']);
    */
   simulate(rule: AutomationRuleInput | string, event: CrmEvent): Promise<Simulation>;
+  /**
+   * Puts a rule's parked events (`crm.events.parked('automation:<id>')`) back in line — after fixing
+   * what made them fail; the run log's `failed` entry is replaced when they run.
+   *
+   * @returns How many were put back. @throws CrmError `NOT_FOUND` for an id that is not parked for this rule.
+   */
+  replay(ruleId: string, eventIds: readonly string[]): Promise<number>;
+  /** Deletes a rule's parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
+  discard(ruleId: string, eventIds: readonly string[]): Promise<number>;
   /** The run log, newest first: of a rule, of a record, or all. */
   runs(options?: RunListOptions): Promise<Page<AutomationRun>>;
   /** Evaluates time triggers and continues ended waits (the scheduler's tick calls it). */
@@ -101,6 +111,7 @@ const runListSchema = z.strictObject({
   limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
   cursor: z.optional(z.string().check(z.maxLength(4096))),
 });
+const idsSchema = z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(1000));
 const recordRefSchema = z.strictObject({ type: z.enum(['lead', 'contact', 'company', 'deal', 'task', 'activity']), id: z.string().check(z.minLength(1), z.maxLength(64)) });
 
 /** Parses and size-checks a rule definition. */
@@ -267,6 +278,15 @@ export function createAutomationService(
         });
         return { items: page.rows, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       });
+    },
+
+    async replay(ruleId, eventIds) {
+      trusted('automations.replay');
+      return replayParked(ctx, ruleConsumer(parseId(ruleId, 'automations.replay')), [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))]);
+    },
+    async discard(ruleId, eventIds) {
+      trusted('automations.discard');
+      return discardParked(ctx, ruleConsumer(parseId(ruleId, 'automations.discard')), [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))]);
     },
 
     tick: () => runtime.tick(),

@@ -218,6 +218,14 @@ describe('actions', () => {
     expect([failed!.status, failed!.error?.code, failed!.attempts]).toEqual(['failed', 'RULE_VIOLATION', 3]);
     const parked = await crm.events.parked(`automation:${push.id}`);
     expect(parked.items.map((p) => p.event.subjectId)).toEqual([deal.id]);
+    // Fixed (the deal gets its contact): the parked event is replayed and the run replaces the failed entry.
+    const ada = await crm.contacts.create({ name: 'Ada' });
+    await crm.deals.update(deal.id, { contactId: ada.id });
+    expect(await crm.automations.replay(push.id, [deal.id === parked.items[0]!.event.subjectId ? parked.items[0]!.event.id : ''])).toBe(1);
+    await crm.automations.drain();
+    expect((await crm.deals.get(deal.id)).stageKey).toBe('qualified');
+    const [again] = (await crm.automations.runs({ ruleId: push.id })).items;
+    expect([again!.id, again!.status]).toEqual([failed!.id, 'done']);
   });
 });
 
