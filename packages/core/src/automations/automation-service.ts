@@ -149,9 +149,15 @@ function refuseCycle(context: string, cycle: readonly string[]): CrmError<'VALID
 async function syncConsumer(op: Operation, settings: AutomationSettings, rule: AutomationRule): Promise<void> {
   const name = ruleConsumer(rule.id);
   const types = triggerEventTypes(rule.trigger);
-  const exists = (await consumerPartitions(op, name)).length > 0;
-  if (exists) await reconfigurePartitions(op, name, { paused: !rule.enabled || !types, ...(types ? { types } : {}) });
-  else if (types) await op.insertMany('consumer', newPartitionRows(op, ruleConsumerSettings(settings, rule.id, types), await feedHead(op), !rule.enabled));
+  const partitions = await consumerPartitions(op, name);
+  if (partitions.length > 0) {
+    // Switched on again: it starts from now, not with the events of the time it was off.
+    if (rule.enabled && partitions.some((p) => p.paused)) {
+      const head = await feedHead(op);
+      for (const row of partitions) await op.update('consumer', row, { ...row, position: Math.max(row.position, head), version: row.version + 1, updatedAt: op.now });
+    }
+    await reconfigurePartitions(op, name, { paused: !rule.enabled || !types, ...(types ? { types } : {}) });
+  } else if (types) await op.insertMany('consumer', newPartitionRows(op, ruleConsumerSettings(settings, rule.id, types), await feedHead(op), !rule.enabled));
 }
 
 /** Builds `crm.automations` for a context. */

@@ -278,6 +278,13 @@ describe('execution', () => {
     await crm.automations.drain();
     expect((await crm.automations.runs({ ruleId: rule.id })).items.length).toBe(2);
     expect((await crm.automations.list()).map((r) => [r.enabled, r.revision])).toEqual([[false, 2]]);
+    // Switched on again, it starts from now: the deal created while it was off does not run it.
+    await crm.automations.enable(rule.id);
+    await crm.automations.drain();
+    expect((await crm.automations.runs({ ruleId: rule.id })).items.length).toBe(2);
+    await crm.deals.create({ title: 'D', pipelineId: pipeline.id });
+    await crm.automations.drain();
+    expect((await crm.automations.runs({ ruleId: rule.id })).items.length).toBe(3);
   });
 
   it('simulate: what would happen, writing nothing', async () => {
