@@ -44,7 +44,7 @@ const targets = [
   feature('observe', 'observers', 3_200),
   feature('feed', 'events', 8_200),
   feature('webhooks', 'webhooks', 9_900),
-  // Rules, their define-time checks, the run executor (views over one transaction), time triggers, the business-calendar arithmetic it shares with tasks().
+  // 13.2 kB measured. Rules, their define-time checks, the run executor (views over one transaction), time triggers, the business-calendar arithmetic it shares with tasks().
   feature('automations', 'automations', 14_300, FEED),
   feature('access', 'access', 11_800),
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
