@@ -42,11 +42,14 @@ const targets = [
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
   feature('scheduler', 'scheduler', 11_000, TASKS),
   feature('observe', 'observers', 3_200),
-  feature('feed', 'events', 8_200),
+  // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
+  feature('feed', 'events', 8_800),
   feature('webhooks', 'webhooks', 9_900),
   // 13.2 kB measured. Rules, their define-time checks, the run executor (views over one transaction), time triggers, the business-calendar arithmetic it shares with tasks().
   feature('automations', 'automations', 14_300, FEED),
   feature('access', 'access', 11_800),
+  // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
+  { name: '@crmkit/core/describe: describeEvent added to a crm', code: `${CORE} export { describeEvent } from '@crmkit/core/describe';`, base: CORE, budget: 1_800 },
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
   { name: '@crmkit/core/phone: phoneNumbers added to a crm', code: `${CORE} export { phoneNumbers } from '@crmkit/core/phone';`, base: CORE, budget: 32_000 },
   {
@@ -55,9 +58,11 @@ const targets = [
     budget: 115_000,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_400 },
-  // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included.
-  // Issue 17's 6 kB is not met by this figure (board totals, idb and the toolkit); the budget guards against growth.
-  { name: '@crmkit/storage-indexeddb added to a crm', code: `${CORE} export * from '@crmkit/storage-indexeddb';`, base: CORE, budget: 12_500 },
+  // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
+  // (9.2 kB; 11.6 kB was measured while the repository's tsconfig paths made esbuild bundle a second copy
+  // of core's storage modules from source). Issue 17's 6 kB is the adapter's own figure above; this one
+  // adds idb-independent core code (index planner, key encoding, board totals) and guards against growth.
+  { name: '@crmkit/storage-indexeddb added to a crm', code: `${CORE} export * from '@crmkit/storage-indexeddb';`, base: CORE, budget: 10_200 },
   { name: '@crmkit/react-hooks (core and react excluded)', code: "export * from '@crmkit/react-hooks';", external: ['@crmkit/core', '@crmkit/core/*', 'react', 'react/*', 'react-dom', 'react-dom/*'], budget: 4_000 },
 ];
 
@@ -80,6 +85,10 @@ async function measure(code, external, resolveDir) {
     stdin: { contents: code, resolveDir, loader: 'js' },
     bundle: true, minify: true, format: 'esm', target: 'es2022', platform: 'browser', conditions: ['import'],
     write: false, metafile: true, external, logLevel: 'silent',
+    // Not the repository's tsconfig: its `paths` map @crmkit/* to the sources (for editors and tests), and
+    // esbuild applies them to the built adapters under packages/, which then bundled a second copy of core's
+    // storage modules (CrmError, guards, query helpers) next to the dist ones. An app resolves dist only.
+    tsconfigRaw: {},
   });
   const bytes = out.outputFiles[0].contents;
   const inputs = Object.values(out.metafile.outputs)[0].inputs;

@@ -2,7 +2,11 @@ import { where, type Pipeline } from '@crmkit/core';
 import { useCrm, useDeal, useMutation, useTasks, useTimeline } from '@crmkit/react-hooks';
 import { memo, useState, type FormEvent } from 'react';
 import type { BoardCrm } from './board-crm.js';
-import { describeEvent, formatMoney, formatWhen } from './format.js';
+import { describeEvent } from '@crmkit/core/describe';
+import { formatMoney, formatWhen } from './format.js';
+
+// Timeline sentences show dates in the browser's time zone, like the rest of the panel.
+const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 interface DealPanelProps {
   readonly dealId: string;
@@ -30,6 +34,7 @@ export const DealPanel = memo(function DealPanel({ dealId, pipeline, onClose }: 
   }
   const d = deal.data;
   const stage = pipeline?.stages.find((s) => s.key === d.stageKey);
+  const stageName = (key: string) => pipeline?.stages.find((s) => s.key === key)?.name ?? key;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if ((await logNote.mutate(note)).ok) setNote('');
@@ -88,7 +93,7 @@ export const DealPanel = memo(function DealPanel({ dealId, pipeline, onClose }: 
       <ol className="timeline" aria-label="Timeline">
         {timeline.data?.items.map((e) => (
           <li key={e.id}>
-            <time dateTime={e.at}>{formatWhen(e.at)}</time> {describeEvent(e)}
+            <time dateTime={e.at}>{formatWhen(e.at)}</time> {describeEvent(e, { locale: 'en-GB', timeZone, stageName })}
           </li>
         ))}
       </ol>

@@ -106,7 +106,7 @@ describe('react-board in Chromium', () => {
     expect(await panel.textContent()).toContain('Demo the AV setup to Grace');
     await panel.getByLabel('Note').fill('Asked for a second quote');
     await panel.getByRole('button', { name: 'Log' }).click();
-    await expect.poll(() => panel.getByRole('list', { name: 'Timeline' }).textContent()).toContain('note: Asked for a second quote');
+    await expect.poll(() => panel.getByRole('list', { name: 'Timeline' }).textContent()).toContain('Note logged: Asked for a second quote');
   });
 
   it('a reload keeps the state (IndexedDB) and does not seed again', async () => {
@@ -135,7 +135,7 @@ describe('react-board in Chromium', () => {
 
   it('saves a screenshot of the board (with a deal open and a refused move)', async () => {
     await card('qualified', 'Office chairs ×40').getByRole('button', { name: 'Office chairs ×40', exact: true }).click();
-    await expect.poll(() => page.getByRole('complementary', { name: 'Deal' }).textContent()).toContain('Moved forward: new → qualified');
+    await expect.poll(() => page.getByRole('complementary', { name: 'Deal' }).textContent()).toContain('Moved from New to Qualified');
     await page.getByRole('button', { name: 'Advance Standing desks' }).click();
     await page.getByRole('alert').waitFor();
     mkdirSync(here('../test-results'), { recursive: true });

@@ -1,4 +1,4 @@
-import type { Activity, ActivityField, Company, CompanyField, Contact, ContactField, Deal, DealListOptions, Lead, ListFilter, LeadField, ListOptions, Page, RecordBase, Task, TaskField } from '@crmkit/core';
+import type { Activity, ActivityField, Company, CompanyField, Contact, ContactField, Deal, DealListOptions, Lead, ListFilter, LeadField, ListOptions, Page, Pipeline, PipelineField, RecordBase, Task, TaskField } from '@crmkit/core';
 import type { ListObserver, ObservedCrm, ObserverSnapshot } from '@crmkit/core/observe';
 import { useEffect } from 'react';
 import type { QueryHookOptions } from './hook-options.js';
@@ -94,4 +94,18 @@ export function useTasks(query: ListOptions<TaskField> = {}, options?: QueryHook
  */
 export function useActivities(query: ListOptions<ActivityField> = {}, options?: QueryHookOptions<Page<Activity>>): ObserverSnapshot<Page<Activity>> {
   return useList<Activity, ListOptions<ActivityField>>((crm, q, initial) => crm.observe.activities(q, initial), query, options);
+}
+
+/**
+ * The tenant's pipelines, kept current (see `useDeals`): a pipeline picker, a board per pipeline.
+ *
+ * @param query As `crm.pipelines.list` (oldest first by default).
+ * @param options `initialData` for server rendering.
+ * @returns The observer snapshot; `data.items` are the pipelines with their stages.
+ * @example
+ * const { data } = usePipelines();
+ * return <select>{data?.items.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}</select>;
+ */
+export function usePipelines(query: ListOptions<PipelineField> = {}, options?: QueryHookOptions<Page<Pipeline>>): ObserverSnapshot<Page<Pipeline>> {
+  return useList<Pipeline, ListOptions<PipelineField>>((crm, q, initial) => crm.observe.pipelines(q, initial), query, options);
 }

@@ -29,6 +29,11 @@ export interface PipelineBoard {
    * to memoised children and to `useBoardColumn` / `useBoardDealIds` / `useBoardCard`.
    */
   readonly observer: BoardObserver;
+  /**
+   * The productive next step (`crm.deals.advance`): the card moves to the next open stage at once,
+   * rolled back with `lastError` when the funnel refuses (entry/exit rules, strict next step).
+   */
+  advance(dealId: string): Promise<BoardActionResult>;
   /** Moves a card to another stage: shown at once, rolled back with `lastError` when refused. */
   move(dealId: string, toStage: string): Promise<BoardActionResult>;
   /** Postpones the card's next step to `until` (ISO timestamp), with an optional reason. */
@@ -50,7 +55,7 @@ const selectColumnKeys = (s: ObserverSnapshot<BoardView>): readonly string[] => 
 
 /**
  * A pipeline's kanban board: columns in stage order, each with a page of cards, the count and the
- * total and weighted total per currency, plus `move` / `postpone` / `lose` / `win` actions that update
+ * total and weighted total per currency, plus `advance` / `move` / `postpone` / `lose` / `win` actions that update
  * the board at once and roll back on `RULE_VIOLATION`, `CONFLICT` or any failure, exposing the error
  * in `lastError`.
  *
@@ -87,6 +92,7 @@ export function usePipelineBoard(pipelineId: string, options: PipelineBoardOptio
 
   const actions = useMemo(
     () => ({
+      advance: (dealId: string) => observer.advance(dealId),
       move: (dealId: string, toStage: string) => observer.move(dealId, toStage),
       postpone: (dealId: string, until: string, reason?: string) => observer.postpone(dealId, until, reason),
       lose: (dealId: string, reason: string, comment?: string) => observer.lose(dealId, reason, comment),

@@ -1,7 +1,9 @@
 import { where, type DealListOptions } from '@crmkit/core';
+import { createTestCrm } from '@crmkit/core/testing';
+import type { ReactNode } from 'react';
 import { renderHook } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { useDeals, useLeads } from '@crmkit/react-hooks';
+import { CrmProvider, useDeals, useLeads, usePipelines } from '@crmkit/react-hooks';
 import { salesCrm, settled, wrapper } from './helpers.js';
 
 describe('list hooks', () => {
@@ -46,5 +48,36 @@ describe('list hooks', () => {
     const { result } = renderHook(() => useDeals({ limit: -1 }), { wrapper: wrapper(crm) });
     await settled(() => undefined);
     expect(result.current).toMatchObject({ status: 'error', error: { code: 'VALIDATION' } });
+  });
+
+  it('usePipelines lists the pipelines and follows creations and renames', async () => {
+    const { crm } = await salesCrm();
+    const { result } = renderHook(() => usePipelines(), { wrapper: wrapper(crm) });
+    await settled(() => undefined);
+    expect(result.current.data!.items.map((p) => p.name)).toEqual(['Sales']);
+    const service = await settled(() => crm.pipelines.create({ name: 'Service', stages: [{ key: 'open', name: 'Open' }] }));
+    expect(result.current.data!.items.map((p) => p.name)).toEqual(['Sales', 'Service']);
+    await settled(() => crm.pipelines.update(service.id, { version: service.version, name: 'Support' }));
+    expect(result.current.data!.items.map((p) => p.name)).toEqual(['Sales', 'Support']);
+  });
+
+  it('usePipelines in a view: a principal without pipeline read rights gets FORBIDDEN, one with them the list', async () => {
+    const { crm } = await createTestCrm();
+    await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+    await crm.access.setPolicy({ roles: { rep: { grants: { pipeline: { read: 'all' } } }, guest: { grants: { deal: { read: 'own' } } } }, defaultRoles: ['guest'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna', roles: ['rep'] }] });
+    const as = (userId: string) =>
+      function Wrapper({ children }: { children?: ReactNode }) {
+        return (
+          <CrmProvider crm={crm} principal={{ userId }}>
+            {children}
+          </CrmProvider>
+        );
+      };
+    const rep = renderHook(() => usePipelines(), { wrapper: as('anna') });
+    const guest = renderHook(() => usePipelines(), { wrapper: as('gus') });
+    await settled(() => undefined);
+    expect(rep.result.current.data!.items.map((p) => p.name)).toEqual(['Sales']);
+    expect(guest.result.current).toMatchObject({ status: 'error', error: { code: 'FORBIDDEN' } });
   });
 });

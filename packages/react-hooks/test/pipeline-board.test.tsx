@@ -63,6 +63,23 @@ describe('usePipelineBoard', () => {
     expect(result.current).toBe(state); // no board-level change: the same object
   });
 
+  it('advance moves a card to the next open stage at once and persists; a refused advance rolls back with lastError', async () => {
+    const { crm, pipeline, withContact, bare } = await boardCrm();
+    const { result } = renderHook(() => ({ board: usePipelineBoard(pipeline.id) }), { wrapper: wrapper(crm) });
+    await settled(() => undefined);
+    let advancing!: Promise<unknown>;
+    act(() => {
+      advancing = result.current.board.advance(withContact.id);
+    });
+    expect(layout(result.current.board.observer)[1]).toEqual(['qualified', ['With contact'], 1]); // optimistic
+    expect(await settled(() => advancing)).toMatchObject({ ok: true });
+    expect((await crm.deals.get(withContact.id)).stageKey).toBe('qualified');
+    const refused = (await settled(() => result.current.board.advance(bare.id))) as { ok: boolean };
+    expect(refused.ok).toBe(false);
+    expect(result.current.board.lastError).toMatchObject({ dealId: bare.id, error: { code: 'RULE_VIOLATION' } });
+    expect((await crm.deals.get(bare.id)).stageKey).toBe('new');
+  });
+
   it('a move that breaks a stage rule rolls back and exposes the RULE_VIOLATION', async () => {
     const { crm, pipeline, bare } = await boardCrm();
     const { result } = renderHook(() => ({ board: usePipelineBoard(pipeline.id) }), { wrapper: wrapper(crm) });

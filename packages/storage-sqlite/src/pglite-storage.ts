@@ -81,6 +81,6 @@ function resolve(options: unknown): { pglite: PgliteDatabase; schema?: string; t
 export function createPgliteStorage(options: PgliteStorageOptions): StorageAdapter {
   const { pglite, schema, tablePrefix, durable } = resolve(options);
   // serializeReads: one connection, so reads queue with writes in the adapter instead of waiting in PGlite.
-  const engine = { ...createPostgresEngine({ pool: pglitePool(pglite), ...(schema ? { schema } : {}), tablePrefix, notify: false }), serializeReads: true };
+  const engine = { ...createPostgresEngine({ pool: pglitePool(pglite), ...(schema ? { schema } : {}), tablePrefix, externalChanges: false }), serializeReads: true };
   return createSqlStorage(engine, pgliteCapabilities(durable), { ...(schema ? { schema } : {}), tablePrefix });
 }

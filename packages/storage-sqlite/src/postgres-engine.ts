@@ -19,11 +19,22 @@ export interface PostgresEngineOptions {
   readonly schema?: string;
   readonly tablePrefix: string;
   /**
-   * Whether commits NOTIFY other adapters and `watch` LISTENs for theirs (default true). False on
-   * PGlite: one in-process connection, which a listener would hold for good.
+   * How other adapters' commits are learned (default `'notify'`): `'notify'` — commits `pg_notify`
+   * their change lists and `watch` LISTENs; `'poll'` — no NOTIFY is sent (CockroachDB and other
+   * engines without it), `watch` polls the change feed's watermark (the `feed` sequence of each
+   * tenant) every `changePollMs` and reports other adapters' commits as `resync` batches; `false` —
+   * neither (PGlite: one in-process connection, which a listener would hold for good).
    */
-  readonly notify?: boolean;
+  readonly externalChanges?: PostgresExternalChanges;
+  /** Interval of the `'poll'` mode, ms (default 1000). */
+  readonly changePollMs?: number;
 }
+
+/** How a PostgreSQL adapter learns of other adapters' commits (see `createPostgresStorage`). */
+export type PostgresExternalChanges = 'notify' | 'poll' | false;
+
+/** The sequence that numbers the change feed (core's `FEED_SEQUENCE`): its value is the tenant's feed watermark. */
+const FEED_SEQUENCE = 'feed';
 
 /** A statement the server keeps prepared per connection (by name). */
 interface Prepared {
@@ -78,9 +89,10 @@ const utf8 = new TextEncoder();
  *   parameter), side-table rows in one `unnest` statement; the hot statements are named, so each
  *   connection parses and plans them once.
  * - Migrations run in one transaction under an advisory lock, so concurrent `open`s serialise.
- * - Every write transaction sends its change list with `pg_notify` before it commits (PostgreSQL
- *   delivers notifications at commit, in commit order); adapters with listeners `LISTEN` on a
- *   connection of their own and report other adapters' commits as `external` batches.
+ * - In the default `'notify'` mode every write transaction sends its change list with `pg_notify`
+ *   before it commits (PostgreSQL delivers notifications at commit, in commit order); adapters with
+ *   listeners `LISTEN` on a connection of their own and report other adapters' commits as `external`
+ *   batches. The `'poll'` mode (engines without NOTIFY) polls the feed watermark instead.
  */
 export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine {
   const dialect = createPostgresDialect();
@@ -92,6 +104,13 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   const origin = globalThis.crypto.randomUUID();
   let batchCount = 0;
   let channel = '';
+  const mode: PostgresExternalChanges = options.externalChanges ?? 'notify';
+  // Poll mode: the feed positions this adapter's own transactions reserved (tenant → ranges), so the
+  // poller can tell a watermark moved by others from one moved by this adapter alone.
+  const own = new Map<string, [number, number][]>();
+  let watermark: Prepared | undefined;
+  // Pollers running: positions are only remembered while one prunes them.
+  let polling = 0;
 
   const compile = (fragment: SqlFragment): CompiledQuery => fragment.compile(dialect.kysely);
   const prepared = (fragment: SqlFragment): Prepared => {
@@ -237,8 +256,77 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     };
   }
 
+  /**
+   * The `'poll'` mode's watcher: every `changePollMs`, one statement reads each tenant's feed
+   * watermark; when one moved past positions this adapter did not reserve itself, another adapter
+   * committed, and one `resync` batch tells listeners to re-read (no change list exists without
+   * NOTIFY). Writes that append no event (consumer checkpoints, leases) do not move the watermark.
+   */
+  function poll(emit: (batch: ChangeBatch) => void): () => void {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let seen: Map<string, number> | undefined;
+    polling++;
+    const tick = async () => {
+      timer = undefined;
+      if (stopped || !pool || !watermark) return;
+      let foreign = false;
+      try {
+        const client = await pool.connect();
+        let rows: unknown[][];
+        try {
+          rows = (await client.query({ name: watermark.name, text: watermark.text, values: [FEED_SEQUENCE], rowMode: 'array' })).rows as unknown[][];
+          client.release();
+        } catch (error) {
+          client.release(isConnectionError(error) ? true : undefined);
+          throw error;
+        }
+        const next = new Map(rows.map(([tenant, value]) => [tenant as string, Number(value)]));
+        if (seen) {
+          for (const [tenant, value] of next) {
+            const before = seen.get(tenant) ?? 0;
+            if (value <= before) continue;
+            const ranges = own.get(tenant) ?? [];
+            let mine = 0;
+            for (const [from, to] of ranges) mine += Math.max(0, Math.min(to, value) - Math.max(from, before + 1) + 1);
+            if (mine < value - before) foreign = true;
+            const left = ranges.filter(([, to]) => to > value);
+            if (left.length) own.set(tenant, left);
+            else own.delete(tenant);
+          }
+        }
+        seen = next;
+      } catch {
+        // Closed or unreachable: the next round tries again; a gap is caught up by the watermark.
+      }
+      if (foreign && !stopped) emit({ source: 'external', changes: [], resync: true });
+      if (!stopped) {
+        timer = setTimeout(() => void tick(), options.changePollMs ?? 1000);
+        (timer as { unref?: () => void }).unref?.();
+      }
+    };
+    void tick();
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (--polling === 0) own.clear();
+    };
+  }
+
   function makeSession(client: PgPoolClient): SqlSession {
     let broken = false;
+    // Poll mode: feed positions this transaction reserved (forgotten again if it rolls back).
+    const reserved: { tenantId: string; range: [number, number] }[] = [];
+    // Positions of a transaction that did not commit are handed out again, to others: not ours.
+    const forgetReserved = () => {
+      for (const { tenantId, range } of reserved) {
+        const ranges = own.get(tenantId);
+        const at = ranges?.indexOf(range) ?? -1;
+        if (at >= 0) ranges!.splice(at, 1);
+      }
+      reserved.length = 0;
+    };
     // One statement at a time on the client: callers may issue reads concurrently (the board does), and
     // node-postgres deprecates queueing queries on a busy client (pg 9 removes it).
     let tail: Promise<unknown> = Promise.resolve();
@@ -351,20 +439,34 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       async nextSequence(tenantId, name, count) {
         // The UPSERT locks the counter row until this transaction ends: reservations commit in order.
         const result = await run(nextSequence!, [tenantId, name, count], 'array');
-        return Number((result.rows[0] as unknown[])[0]) - count + 1;
+        const first = Number((result.rows[0] as unknown[])[0]) - count + 1;
+        if (polling > 0 && name === FEED_SEQUENCE) {
+          // Known as this adapter's own before the commit makes them visible to the poller.
+          const range: [number, number] = [first, first + count - 1];
+          if (!own.has(tenantId)) own.set(tenantId, []);
+          own.get(tenantId)!.push(range);
+          reserved.push({ tenantId, range });
+        }
+        return first;
       },
 
       async publish(changes) {
         // NOTIFY is delivered at commit, to every listener, in commit order, and never for a rollback.
-        if (options.notify === false) return;
+        if (mode !== 'notify') return;
         for (const payload of changePayloads(changes)) await query({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload] });
       },
 
       async commit() {
-        await query({ text: 'COMMIT' });
+        try {
+          await query({ text: 'COMMIT' });
+        } catch (error) {
+          forgetReserved();
+          throw error;
+        }
       },
 
       async rollback() {
+        forgetReserved();
         // After the statements still queued (a failed one may leave concurrent reads in flight).
         await tail;
         if (broken) return;
@@ -440,6 +542,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       nextSequence = prepared(
         sql`INSERT INTO ${seq} ("tenant_id", "name", "value") VALUES (${null}, ${null}, ${null}) ON CONFLICT ("tenant_id", "name") DO UPDATE SET "value" = ${seq}."value" + excluded."value" RETURNING "value"`,
       );
+      watermark = prepared(sql`SELECT "tenant_id", "value" FROM ${seq} WHERE "name" = ${null}`);
       // One channel per crmkit database (schema and prefix); the name is a hash, a safe identifier.
       channel = `crmkit_${statementName(`${options.schema ?? ''}:${options.tablePrefix}`).slice(7, 31)}`;
     },
@@ -464,7 +567,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     },
 
     // Not on PGlite: its single connection would be held by the listener (and no other process writes there).
-    ...(options.notify === false ? {} : { watch: (emit: (batch: ChangeBatch) => void) => listen(emit) }),
+    ...(mode === 'notify' ? { watch: (emit: (batch: ChangeBatch) => void) => listen(emit) } : mode === 'poll' ? { watch: (emit: (batch: ChangeBatch) => void) => poll(emit) } : {}),
 
     async begin(mode) {
       const client = await connect();

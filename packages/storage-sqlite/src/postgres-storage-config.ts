@@ -8,6 +8,18 @@ export interface PostgresStorageCommonOptions {
   readonly schema?: string;
   /** Prefix for every table name (default none). */
   readonly tablePrefix?: string;
+  /**
+   * How other processes' commits reach `onChange` (and observers), default `'notify'`:
+   * - `'notify'`: each write transaction sends its change list with `pg_notify`; a listener connection
+   *   `LISTEN`s and reports exactly what changed, at commit.
+   * - `'poll'`: no `pg_notify` is sent (CockroachDB, YugabyteDB and poolers in transaction mode do
+   *   not support LISTEN/NOTIFY); the adapter polls the change feed's watermark every `changePollMs`
+   *   and reports other processes' commits as a `resync` batch (listeners re-read what they show).
+   * - `false`: neither; `capabilities.externalChanges` is false (one process per database).
+   */
+  readonly externalChanges?: 'notify' | 'poll' | false;
+  /** Interval of the `'poll'` mode in ms, 10–60000 (default 1000). Each look is one small statement. */
+  readonly changePollMs?: number;
 }
 
 /** Connect with a connection string; the adapter owns the pool and ends it on `close()`. */
@@ -35,10 +47,12 @@ export interface ResolvedPostgresOptions {
   readonly maxConnections: number;
   readonly schema?: string;
   readonly tablePrefix: string;
+  readonly externalChanges: 'notify' | 'poll' | false;
+  readonly changePollMs: number;
 }
 
 const CONTEXT = 'createPostgresStorage';
-const KNOWN = new Set(['pool', 'connectionString', 'maxConnections', 'schema', 'tablePrefix']);
+const KNOWN = new Set(['pool', 'connectionString', 'maxConnections', 'schema', 'tablePrefix', 'externalChanges', 'changePollMs']);
 /** Schema names become identifiers: lowercase letters, digits and `_`. */
 export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
 
@@ -75,7 +89,18 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
   if (o.tablePrefix !== undefined && (typeof o.tablePrefix !== 'string' || !TABLE_PREFIX_PATTERN.test(o.tablePrefix))) {
     throw invalidInput(CONTEXT, ['tablePrefix'], 'invalid_value', 'must be lowercase letters, digits and "_", starting with a letter');
   }
+  if (o.externalChanges !== undefined && o.externalChanges !== 'notify' && o.externalChanges !== 'poll' && o.externalChanges !== false) {
+    throw invalidInput(CONTEXT, ['externalChanges'], 'invalid_value', "must be 'notify', 'poll' or false");
+  }
+  if (o.changePollMs !== undefined && !(typeof o.changePollMs === 'number' && Number.isInteger(o.changePollMs) && o.changePollMs >= 10 && o.changePollMs <= 60_000)) {
+    throw invalidInput(CONTEXT, ['changePollMs'], 'invalid_value', 'must be an integer from 10 to 60000 (ms)');
+  }
+  if (o.changePollMs !== undefined && o.externalChanges !== 'poll') {
+    throw invalidInput(CONTEXT, ['changePollMs'], 'invalid_value', "only applies with externalChanges: 'poll'");
+  }
   return {
+    externalChanges: (o.externalChanges as 'notify' | 'poll' | false | undefined) ?? 'notify',
+    changePollMs: (o.changePollMs as number | undefined) ?? 1000,
     ...(hasUrl ? { connectionString: o.connectionString as string } : { pool: o.pool as PgPool }),
     maxConnections: (o.maxConnections as number | undefined) ?? 10,
     ...(o.schema !== undefined ? { schema: o.schema as string } : {}),

@@ -22,13 +22,16 @@ export const POSTGRES_CAPABILITIES: StorageCapabilities = {
  * Same layout and query compiler as SQLite storage; documents are `jsonb`, text is `COLLATE "C"`.
  *
  * @param options `{ connectionString }` (the adapter owns a pool of `maxConnections`) or `{ pool }`
- *   (yours, left open on close), plus `schema` and `tablePrefix`.
+ *   (yours, left open on close), plus `schema`, `tablePrefix`, and `externalChanges`
+ *   (`'notify'` by default; `'poll'` with `changePollMs` on engines without LISTEN/NOTIFY such as
+ *   CockroachDB; `false` for one process per database — see docs/scaling.md).
  * @returns An unopened `StorageAdapter` named `postgres`.
  * @throws CrmError `VALIDATION` for bad options (synchronously).
  * @example
  * import { createCrm } from '@crmkit/core';
  * import { createPostgresStorage } from '@crmkit/storage-sqlite';
  * const storage = createPostgresStorage({ connectionString: process.env.DATABASE_URL!, schema: 'crm' });
+ * // On CockroachDB: createPostgresStorage({ connectionString, externalChanges: 'poll', changePollMs: 500 })
  * const crm = await createCrm({ storage, tenantId: 'acme' });
  */
 export function createPostgresStorage(options: PostgresStorageOptions): StorageAdapter {
@@ -38,7 +41,7 @@ export function createPostgresStorage(options: PostgresStorageOptions): StorageA
     ...resolved,
     createPool: async () => new (await loadPg())({ connectionString: connectionString!, max: maxConnections, application_name: 'crmkit' }),
   });
-  return createSqlStorage(engine, { ...POSTGRES_CAPABILITIES, filterOps: [...POSTGRES_CAPABILITIES.filterOps] }, {
+  return createSqlStorage(engine, { ...POSTGRES_CAPABILITIES, filterOps: [...POSTGRES_CAPABILITIES.filterOps], externalChanges: resolved.externalChanges !== false }, {
     ...(resolved.schema ? { schema: resolved.schema } : {}),
     tablePrefix: resolved.tablePrefix,
   });

@@ -152,3 +152,69 @@ describe('sqlite: the change journal', () => {
     expect(batches.map((b) => (b.resync ? 'resync' : b.changes.map((c) => c.id).join(',')))).toEqual(['resync', 'kept']);
   });
 });
+
+describe("postgres: externalChanges: 'poll' (engines without LISTEN/NOTIFY, such as CockroachDB)", () => {
+  it('sends no pg_notify, and another adapter learns of commits by polling the feed watermark (resync batches), not of its own', async () => {
+    const url = inject('postgresUrl');
+    bed ??= createPostgresTestBed(url);
+    const schema = bed.schemaName('poll');
+    cleanups.push(() => bed!.dropSchema(schema));
+    // Every statement either adapter sends, to prove that none is a NOTIFY or LISTEN.
+    const texts: string[] = [];
+    const spiedPool = () => {
+      const pool = new pg.Pool({ connectionString: url, max: 3 });
+      const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+      return Object.assign(pool, {
+        connect: async () => {
+          const client = await connect();
+          const query = client.query.bind(client) as (config: { text: string }) => Promise<unknown>;
+          return Object.assign(client, { query: (config: { text: string }) => (texts.push(config.text), query(config)) });
+        },
+      });
+    };
+    const pools = [spiedPool(), spiedPool()];
+    cleanups.push(async () => {
+      for (const pool of pools) await pool.end();
+    });
+    const storages = pools.map((pool) => createPostgresStorage({ pool, schema, externalChanges: 'poll', changePollMs: 25 }));
+    expect(storages[0]!.capabilities.externalChanges).toBe(true);
+    const crms = [];
+    for (const storage of storages) {
+      const crm = await createCrm({ storage, tenantId: 'poll', logger: silentLogger, features: [observers()] });
+      cleanups.push(() => crm.close());
+      crms.push(crm);
+    }
+    const [a, b] = crms as [(typeof crms)[0], (typeof crms)[0]];
+    const seenByA: ChangeBatch[] = [];
+    const seenByB: ChangeBatch[] = [];
+    storages[0]!.onChange((batch) => void (batch.source === 'external' && seenByA.push(batch)));
+    storages[1]!.onChange((batch) => void (batch.source === 'external' && seenByB.push(batch)));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // both pollers have a baseline
+
+    const contact = await a.contacts.create({ name: 'Ada' });
+    // B's observer follows A's commits through the resync.
+    const observer = b.observe.contact(contact.id);
+    const names: (string | undefined)[] = [];
+    const off = observer.subscribe(() => names.push(observer.getSnapshot().data?.name));
+    await until(() => names.includes('Ada'), 'the observer to load');
+    await a.contacts.update(contact.id, { name: 'Ada Lovelace' });
+    await until(() => names.includes('Ada Lovelace'), "the observer to see the other adapter's update");
+    off();
+    expect(seenByB.length).toBeGreaterThan(0);
+    expect(seenByB.every((batch) => batch.resync === true && batch.changes.length === 0)).toBe(true);
+    // A's own commits are not reported back to A.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seenByA).toEqual([]);
+    await b.contacts.create({ name: 'Grace' });
+    await until(() => seenByA.length > 0, "A to learn of B's commit");
+    expect(texts.some((text) => /pg_notify|LISTEN/i.test(text))).toBe(false);
+  });
+
+  it('refuses bad options with VALIDATION', () => {
+    const url = 'postgres://localhost/none';
+    expect(() => createPostgresStorage({ connectionString: url, externalChanges: 'listen' as 'poll' })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    expect(() => createPostgresStorage({ connectionString: url, externalChanges: 'poll', changePollMs: 0 })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    expect(() => createPostgresStorage({ connectionString: url, changePollMs: 100 })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    expect(createPostgresStorage({ connectionString: url, externalChanges: false }).capabilities.externalChanges).toBe(false);
+  });
+});

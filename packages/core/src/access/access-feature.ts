@@ -39,6 +39,7 @@ export function access(): AccessFeature {
             return judged.filter((e): e is CrmEvent => e !== undefined);
           }),
         readEvents: readEventPage,
+        judgeEvents: (guard, events, load) => judgeEvents(guard, events, load),
         wrap: wrapViewApi,
       };
       return { api: (viewCtx) => new AccessService(viewCtx, cache), hooks: { access: hooks } };

@@ -23,11 +23,9 @@ const none: Projector = (result) => result;
 /** Refused in a view: system jobs run on the crm itself (`sync`: the method returns no promise). */
 const systemOnly = 'systemOnly' as const;
 const systemOnlySync = 'systemOnlySync' as const;
-/** Refused in a view: reads that no principal's rules filter (the change feed hands out every event). */
-const unscoped = 'unscoped' as const;
 /** Tenant administration (webhooks, identity settings): in a view it needs the policy's `setting: update` grant. */
 const tenantAdmin = 'tenantAdmin' as const;
-type Rule = Projector | typeof systemOnly | typeof systemOnlySync | typeof unscoped | typeof tenantAdmin;
+type Rule = Projector | typeof systemOnly | typeof systemOnlySync | typeof tenantAdmin;
 
 const pick =
   (shape: Readonly<Record<string, string>>, lists: Readonly<Record<string, string>> = {}): Projector =>
@@ -103,19 +101,19 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
   },
   scoring: { model: none, score: none, apply: none },
   scheduler: { tick: systemOnly, start: systemOnlySync, stop: systemOnly, nextWakeAt: systemOnly },
-  // The feed hands out every event of the tenant, unfiltered: a view may not read it or run consumers
-  // (consumers are process-wide, shared with the fleet scheduler); the crm's own `events` does.
+  // The feed of a view acts for its principal (events judged and projected as they are read or
+  // delivered, consumers per principal); pruning deletes for everyone and runs on the crm.
   events: {
-    read: unscoped,
-    head: unscoped,
-    consume: unscoped,
-    status: unscoped,
-    consumers: unscoped,
-    parked: unscoped,
-    replay: unscoped,
-    discard: unscoped,
-    remove: unscoped,
-    prune: unscoped,
+    read: none,
+    head: none,
+    consume: none,
+    status: none,
+    consumers: none,
+    parked: none,
+    replay: none,
+    discard: none,
+    remove: none,
+    prune: systemOnly,
   },
   // Endpoints receive every event of the tenant: administering them is tenant administration.
   webhooks: {
@@ -141,24 +139,17 @@ function refuseSystemJob(path: string, method: string): never {
   throw new CrmError('FORBIDDEN', `${path}.${method} runs as the system: call it on the crm, not on a view`, { action: `${path}.${method}`, reason: 'system job' });
 }
 
-function refuseUnscoped(path: string, method: string): never {
-  throw new CrmError('FORBIDDEN', `${path}.${method} reads every event of the tenant, unfiltered by access rules: call it on the crm, not on a view (a view reads crm.eventLog)`, {
-    action: `${path}.${method}`,
-    reason: 'not scoped to a principal',
-  });
-}
-
 /**
  * Wraps an API object of a view so each listed method's result is projected with the guard of the
- * view's operation; system jobs and unscoped reads are refused, tenant administration needs the
+ * view's operation; system jobs are refused, tenant administration needs the
  * `setting: update` grant. Unlisted APIs (observers, access) pass through: they read through wrapped services.
  */
 export function wrapViewApi<T extends object>(path: string, api: T, guardOf: () => Promise<AccessGuard | undefined>): T {
   const table = VIEW_PROJECTIONS[path];
   if (!table) return api;
   const refusal = (method: string, kind: Rule): (() => never) | undefined =>
-    kind === systemOnly || kind === systemOnlySync ? () => refuseSystemJob(path, method) : kind === unscoped ? () => refuseUnscoped(path, method) : undefined;
-  if (Object.values(table).every((p) => p === systemOnly || p === systemOnlySync || p === unscoped)) {
+    kind === systemOnly || kind === systemOnlySync ? () => refuseSystemJob(path, method) : undefined;
+  if (Object.values(table).every((p) => p === systemOnly || p === systemOnlySync)) {
     // Refused as a whole: nothing of the instance is reachable from a view.
     const refused: Record<string, unknown> = { running: false };
     for (const [method, kind] of Object.entries(table)) {

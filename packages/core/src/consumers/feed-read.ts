@@ -71,6 +71,8 @@ export interface FeedSelection {
   readonly types?: readonly (CrmEventName | string)[];
   /** Only events whose `shard` is one of these (a consumer partition). */
   readonly shards?: readonly number[];
+  /** A further filter on event rows (a view's pushed-down prefilter of the subject types it may read). */
+  readonly filter?: Filter;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function readFeedPage(op: Operation, after: number, limit: number, 
   ];
   if (selection.shards) filters.push({ op: 'in', field: 'shard', values: selection.shards });
   if (selection.types) filters.push({ op: 'in', field: 'type', values: selection.types });
+  if (selection.filter) filters.push(selection.filter);
   const { rows } = await op.query<CrmEvent>('event', { filter: { op: 'and', filters }, sort: [{ field: 'position' }], limit });
   const full = rows.length === limit;
   // A short page saw everything up to the head: the checkpoint moves past the skipped events too.

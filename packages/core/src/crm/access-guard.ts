@@ -100,6 +100,15 @@ export interface AccessHooks {
    */
   visibleEvents(storage: StorageAdapter, principal: Principal, events: readonly CrmEvent[], rows: ReadonlyMap<string, Row | null> | undefined): Promise<CrmEvent[]>;
   /**
+   * Judges stored events for a principal, keeping their order: each visible event field-projected,
+   * each hidden one `undefined` (the subject read now decides; `load` reads rows by id).
+   */
+  judgeEvents(
+    guard: AccessGuard,
+    events: readonly CrmEvent[],
+    load: (entity: string, ids: readonly string[]) => Promise<readonly (RecordBase | undefined)[]>,
+  ): Promise<(CrmEvent | undefined)[]>;
+  /**
    * Reads a page of the event log a view may see: events are judged by their subject as it is now,
    * so the feature keeps reading with the cursor until the page is full (`limit` is honoured).
    */

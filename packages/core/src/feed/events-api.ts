@@ -12,6 +12,8 @@ import { consumerPartitions, ensureConsumer, type BacklogRow, type ConsumerError
 import { ConsumerRunner, type DrainReport } from '../consumers/consumer-runner.js';
 import { readConsumerStatus, type ConsumerStatus } from '../consumers/consumer-status.js';
 import { eventTypesSchema, feedHead, positionSchema, readFeedPage, type FeedPage } from '../consumers/feed-read.js';
+import { CrmError } from '../errors/crm-error.js';
+import { isViewConsumerName, readVisibleFeed, VIEW_CONSUMER_PREFIX, viewConsumerName } from './view-feed.js';
 
 /** Options of `crm.events.read`. */
 export interface ReadFeedOptions {
@@ -155,35 +157,58 @@ function assertOptionsObject(options: unknown, context: string): void {
 /** Consumers started through one crm: stopped by `crm.close()`. */
 export type ConsumerRegistry = Set<ConsumerRunner>;
 
-/** Builds `crm.events` for a context. */
+/**
+ * Builds `crm.events` for a context. In a view (`crm.as(principal)`), the feed acts for the principal:
+ * `read` and consumers hand out only events about records it may read, field-projected; its consumers
+ * are its own (stored as `view:<user>:<name>`), and `prune` (which deletes for everyone) is refused.
+ */
 export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): EventsApi {
-  const name = (value: unknown, context: string) => parseInput(consumerNameSchema, value, context);
+  const principal = ctx.principal;
+  const access = ctx.hooks.access;
+  const name = (value: unknown, context: string) => {
+    const checked = parseInput(consumerNameSchema, value, context);
+    return principal ? viewConsumerName(principal.userId, checked) : checked;
+  };
   /** A name the caller may start or change: not one of crmkit's own consumers. */
   const ownName = (value: unknown, context: string) => {
-    const checked = name(value, context);
+    const checked = parseInput(consumerNameSchema, value, context);
     if (isReservedConsumerName(checked)) {
       throw validationError(context, [{ path: ['name'], code: 'invalid_value', message: `names starting with ${RESERVED_CONSUMER_PREFIXES.map((p) => `"${p}"`).join(' or ')} belong to crmkit's own consumers` }]);
     }
-    return checked;
+    return principal ? viewConsumerName(principal.userId, checked) : checked;
   };
+  /** The name as the caller knows it (a view's consumers without their `view:<user>:` prefix). */
+  const shown = (stored: string) => (principal ? stored.slice(viewConsumerName(principal.userId, '').length) : stored);
+  const shownStatus = (found: ConsumerStatus): ConsumerStatus => (principal ? { ...found, name: shown(found.name) } : found);
   /** Distinct ids, in the caller's order (one id twice is one event). */
   const ids = (value: unknown, context: string) => [...new Set(parseInput(idsSchema, value, context))];
   const status = async (consumer: string): Promise<ConsumerStatus> => {
     const found = await runRead(ctx, (op) => readConsumerStatus(op, consumer));
-    if (!found) throw notFound('consumer', consumer);
-    return found;
+    if (!found) throw notFound('consumer', shown(consumer));
+    return shownStatus(found);
+  };
+  /** Events as the view's principal may see them (hidden ones dropped); every event on the crm itself. */
+  const visible = async (events: readonly CrmEvent[]): Promise<CrmEvent[]> => {
+    if (!principal || !access || events.length === 0) return [...events];
+    return access.visibleEvents(ctx.storage, principal, events, undefined);
   };
   return {
     async read(options = {}) {
       assertOptionsObject(options, 'events.read');
       const parsed = parseInput(readOptionsSchema, options, 'events.read');
-      return runRead(ctx, (op) => readFeedPage(op, parsed.after ?? 0, parsed.limit ?? 100, parsed.types ? { types: parsed.types } : {}));
+      const selection = parsed.types ? { types: parsed.types } : {};
+      return runRead(ctx, (op) =>
+        op.guard && access ? readVisibleFeed(op, op.guard, access, parsed.after ?? 0, parsed.limit ?? 100, selection) : readFeedPage(op, parsed.after ?? 0, parsed.limit ?? 100, selection),
+      );
     },
 
     head: () => runRead(ctx, (op) => feedHead(op)),
 
     async consume(consumerName, handler, options = {}) {
       const checked = ownName(consumerName, 'events.consume');
+      if (!principal && isViewConsumerName(checked)) {
+        throw validationError('events.consume', [{ path: ['name'], code: 'invalid_value', message: `names starting with "${VIEW_CONSUMER_PREFIX}" belong to views' consumers (crm.as(principal).events.consume)` }]);
+      }
       if (typeof handler !== 'function') throw validationError('events.consume', [{ path: ['handler'], code: 'invalid_type', message: 'must be a function' }]);
       assertOptionsObject(options, 'events.consume');
       const { onPass, ...plain } = (options ?? {}) as ConsumerOptions;
@@ -192,15 +217,23 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
       const config = resolveConsumer(checked, 'app', parsed);
       ctx.assertOpen();
       await ensureConsumer(ctx, config);
+      // A view's handler sees each event as its principal may, judged when it is delivered: a hidden
+      // event is acknowledged without a call (the checkpoint moves past it for good).
+      const judged: EventHandler = principal
+        ? async (event, handlerCtx) => {
+            const [seen] = await visible([event]);
+            if (seen) await handler(seen, handlerCtx);
+          }
+        : handler;
       const runner = new ConsumerRunner(
         ctx,
-        { claim: { name: checked }, settings: () => config, handler: () => handler, workerId: config.workerId ?? ctx.newId('worker', ctx.clock.now()) },
+        { claim: { name: checked }, settings: () => config, handler: () => judged, workerId: config.workerId ?? ctx.newId('worker', ctx.clock.now()) },
         { concurrency: config.concurrency, pollMs: config.pollMs, partitions: () => config.partitions, ...(onPass ? { onPass } : {}) },
       );
       registry.add(runner);
       if (parsed.start !== false) runner.start();
       return {
-        name: checked,
+        name: shown(checked),
         get running() {
           return runner.active;
         },
@@ -224,9 +257,12 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
       return runRead(ctx, async (op) => {
         const { rows } = await op.query<{ name: string } & BacklogRow>('consumer', { filter: { op: 'eq', field: 'partition', value: 0 }, sort: [{ field: 'name' }], limit: 1000 });
         const out: ConsumerStatus[] = [];
+        // A view lists its principal's consumers only.
+        const mine = principal ? viewConsumerName(principal.userId, '') : undefined;
         for (const row of rows) {
+          if (mine !== undefined && !row.name.startsWith(mine)) continue;
           const found = await readConsumerStatus(op, row.name);
-          if (found) out.push(found);
+          if (found) out.push(shownStatus(found));
         }
         return out;
       });
@@ -237,10 +273,13 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
       assertOptionsObject(options, 'events.parked');
       const parsed = parseInput(pageOptionsSchema, options, 'events.parked');
       // Like status, replay and discard: an unknown consumer is NOT_FOUND, not an empty page.
-      if (!(await runRead(ctx, async (op) => (await consumerPartitions(op, checked)).length > 0))) throw notFound('consumer', checked);
+      if (!(await runRead(ctx, async (op) => (await consumerPartitions(op, checked)).length > 0))) throw notFound('consumer', shown(checked));
       const page = await listBacklog(ctx, checked, 'parked', parsed.limit ?? 50, parsed.cursor);
+      // In a view, parked events are shown as its principal may see them now (one that became hidden is left out).
+      const seen = principal ? new Map((await visible(page.items.map((row) => row.event))).map((e) => [e.id, e])) : undefined;
+      const items = seen ? page.items.filter((row) => seen.has(row.event.id)) : page.items;
       return {
-        items: page.items.map((row) => ({ event: row.event, attempts: row.attempts, ...(row.lastError ? { lastError: row.lastError } : {}), parkedAt: row.parkedAt ?? row.updatedAt })),
+        items: items.map((row) => ({ event: seen?.get(row.event.id) ?? row.event, attempts: row.attempts, ...(row.lastError ? { lastError: row.lastError } : {}), parkedAt: row.parkedAt ?? row.updatedAt })),
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       };
     },
@@ -264,6 +303,9 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
     },
 
     async prune(options = {}) {
+      if (principal) {
+        throw new CrmError('FORBIDDEN', 'events.prune deletes events for every user: call it on the crm, not on a view', { action: 'events.prune', reason: 'system job' });
+      }
       assertOptionsObject(options, 'events.prune');
       const parsed = parseInput(pruneSchema, options, 'events.prune');
       return pruneFeed(ctx, parsed);

@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import { produce } from 'immer';
 import { isCrmError, validationError } from '../errors/crm-error.js';
 import { evaluateMove, type FunnelMove, type MoveContext, type MoveEvaluation } from '../domain/funnel/evaluate-move.js';
 import { planMove } from '../domain/funnel/plan-move.js';
@@ -124,10 +123,11 @@ export async function moveIn(
     next = tasks.withNextStep(plan.deal, [...result.open, ...created]);
   } else {
     // Without tasks, a postponement's date is the deal's next step; a lost deal has none.
-    next = produce(plan.deal, (d) => {
-      if (plan.postpone) d.nextStepDueAt = plan.postpone.until;
-      if (move.type === 'lose') delete d.nextStepDueAt;
-    });
+    // plan.deal is this move's own copy: no need for another one.
+    const own = plan.deal as Deal & { nextStepDueAt?: string };
+    if (plan.postpone) own.nextStepDueAt = plan.postpone.until;
+    if (move.type === 'lose') delete own.nextStepDueAt;
+    next = own;
   }
   if (plan.postpone) await countVisitPostponement(op, deal);
   await op.update('deal', deal, next);

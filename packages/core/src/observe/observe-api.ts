@@ -5,6 +5,7 @@ import type { Contact } from '../schema/contact.js';
 import type { Company } from '../schema/company.js';
 import type { Task } from '../schema/task.js';
 import type { Activity } from '../schema/activity.js';
+import type { Pipeline } from '../schema/pipeline.js';
 import type { Board, BoardOptions } from '../deals/deal-board.js';
 import type { Agenda, TaskService } from '../tasks/task-service.js';
 import type { ActivityService } from '../activities/activity-service.js';
@@ -13,7 +14,7 @@ import type { CrmEvent } from '../events/event-map.js';
 import type { DealListOptions } from '../deals/deal-service.js';
 import type { ListOptions, Page } from '../crm/list-options.js';
 import type { TimelineOptions } from '../timeline/timeline-service.js';
-import type { ActivityField, CompanyField, ContactField, LeadField, TaskField } from '../storage/crm-schema.js';
+import type { ActivityField, CompanyField, ContactField, LeadField, PipelineField, TaskField } from '../storage/crm-schema.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import type { Clock } from '../domain/clock.js';
 import type { Crm } from '../crm/crm.js';
@@ -42,6 +43,8 @@ export interface ObserveApi {
   companies(options?: ListOptions<CompanyField>, initialData?: Page<Company>): ListObserver<Company, ListOptions<CompanyField>>;
   tasks(options?: ListOptions<TaskField>, initialData?: Page<Task>): ListObserver<Task, ListOptions<TaskField>>;
   activities(options?: ListOptions<ActivityField>, initialData?: Page<Activity>): ListObserver<Activity, ListOptions<ActivityField>>;
+  /** The tenant's pipelines (as `crm.pipelines.list`, oldest first by default), kept current. */
+  pipelines(options?: ListOptions<PipelineField>, initialData?: Page<Pipeline>): ListObserver<Pipeline, ListOptions<PipelineField>>;
   board(pipelineId: string, options?: BoardOptions, initialData?: Board): BoardObserver;
   agenda(options?: AgendaOptions, initialData?: Agenda): AgendaObserver;
   timeline(ref: RecordRef, options?: TimelineOptions, initialData?: Page<CrmEvent>): TimelineObserver;
@@ -81,6 +84,7 @@ export function createObserveApi(
       const activities = feature<ActivityService>('activities');
       return new ListObserver(storage, 'activity', options, (o) => activities.list(o), initial);
     },
+    pipelines: (options = {}, initial) => new ListObserver(storage, 'pipeline', options, (o) => crm.pipelines.list(o), initial),
     board: (pipelineId, options = {}, initial) =>
       new BoardObserver(storage, pipelineId, options, (id, o) => crm.deals.board(id, o), {
         advance: (id, o) => crm.deals.advance(id, o ?? {}),

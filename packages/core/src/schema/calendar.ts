@@ -3,14 +3,18 @@ import { isoDateSchema, text, int } from './primitives.js';
 
 const hhmm = z.string().check(z.regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:MM'));
 
-/** A tenant's business calendar, as stored and as accepted by `crm.calendar.set`. */
-export const businessCalendarSchema = z
-  .strictObject({
-    timezone: text(64),
-    workingDays: z.array(z.number().check(int(), z.gte(1), z.lte(7))).check(z.minLength(1), z.maxLength(7)),
-    workingHours: z.array(z.strictObject({ start: hhmm, end: hhmm })).check(z.minLength(1), z.maxLength(6)),
-    holidays: z.array(isoDateSchema).check(z.maxLength(2000)),
-  })
+const calendarShape = z.strictObject({
+  timezone: text(64),
+  workingDays: z.array(z.number().check(int(), z.gte(1), z.lte(7))).check(z.minLength(1), z.maxLength(7)),
+  workingHours: z.array(z.strictObject({ start: hhmm, end: hhmm })).check(z.minLength(1), z.maxLength(6)),
+  holidays: z.array(isoDateSchema).check(z.maxLength(2000)),
+});
+
+/** What `crm.calendar.set` accepts: any of the calendar's fields; the others keep their current value. */
+export const businessCalendarPatchSchema = z.partial(calendarShape);
+
+/** A tenant's business calendar, as stored (and as `crm.calendar.set` checks it after merging a patch). */
+export const businessCalendarSchema = calendarShape
   .check(
     z.superRefine((cal, ctx) => {
       let previousEnd = -1;
@@ -24,4 +28,5 @@ export const businessCalendarSchema = z
       if (new Set(cal.workingDays).size !== cal.workingDays.length) ctx.issues.push({ code: 'custom', path: ['workingDays'], message: 'lists a day twice', input: cal.workingDays });
     }),
   );
-export type BusinessCalendarInput = z.input<typeof businessCalendarSchema>;
+/** The input of `crm.calendar.set`: a partial calendar (fields left out keep their current value). */
+export type BusinessCalendarInput = z.input<typeof businessCalendarPatchSchema>;

@@ -2,7 +2,7 @@ import { calendarCache, loadCalendar } from './calendar-cache.js';
 import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import { isValidTimeZone } from '../domain/calendar/zoned-time.js';
 import { validationError } from '../errors/crm-error.js';
-import { businessCalendarSchema, type BusinessCalendarInput } from '../schema/calendar.js';
+import { businessCalendarPatchSchema, businessCalendarSchema, type BusinessCalendarInput } from '../schema/calendar.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
@@ -25,21 +25,29 @@ export class CalendarService {
   }
 
   /**
-   * Replaces the calendar.
+   * Updates the calendar: the fields given replace the current ones, the others keep their value
+   * (a fresh tenant starts from the default calendar).
    *
+   * @param input - any of `timezone` (IANA), `workingDays` (1 = Monday … 7 = Sunday), `workingHours`
+   *   (sorted, non-overlapping `HH:MM` intervals) and `holidays` (`YYYY-MM-DD`)
+   * @returns the calendar now in effect
+   * @throws CrmError `VALIDATION` for a bad field or an unknown time zone (nothing is written);
+   *   `FORBIDDEN` in a view without `setting` update rights
    * @example
-   * await crm.calendar.set({ timezone: 'Europe/Berlin', workingDays: [1, 2, 3, 4, 5],
-   *   workingHours: [{ start: '09:00', end: '13:00' }, { start: '14:00', end: '18:00' }], holidays: ['2026-12-25'] });
+   * await crm.calendar.set({ timezone: 'Europe/Berlin' }); // only the time zone changes
+   * await crm.calendar.set({ workingHours: [{ start: '09:00', end: '13:00' }, { start: '14:00', end: '18:00' }], holidays: ['2026-12-25'] });
    */
   async set(input: BusinessCalendarInput): Promise<BusinessCalendar> {
-    const calendar = parseInput(businessCalendarSchema, input, 'calendar.set');
-    if (!isValidTimeZone(calendar.timezone)) {
-      throw validationError('calendar.set', [{ path: ['timezone'], code: 'invalid_value', message: `"${calendar.timezone}" is not a known IANA time zone` }]);
+    const patch = parseInput(businessCalendarPatchSchema, input, 'calendar.set');
+    if (patch.timezone !== undefined && !isValidTimeZone(patch.timezone)) {
+      throw validationError('calendar.set', [{ path: ['timezone'], code: 'invalid_value', message: `"${patch.timezone}" is not a known IANA time zone` }]);
     }
-    const value: BusinessCalendar = { ...calendar, workingDays: [...calendar.workingDays].sort(), holidays: [...calendar.holidays].sort() };
     return runWrite(this.ctx, async (op) => {
       op.guard?.require('setting', 'update');
       const [current] = await op.getMany<SettingRecord<BusinessCalendar>>('setting', ['calendar']);
+      const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const calendar = parseInput(businessCalendarSchema, { ...(current?.value ?? (await loadCalendar(op))), ...defined }, 'calendar.set');
+      const value: BusinessCalendar = { ...calendar, workingDays: [...calendar.workingDays].sort(), holidays: [...calendar.holidays].sort() };
       const next: SettingRecord<BusinessCalendar> = {
         id: 'calendar',
         tenantId: op.tenantId,

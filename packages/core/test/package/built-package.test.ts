@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,22 @@ const testing = require('@crmkit/core/testing');
 })();`,
     );
     expect(result).toEqual({ instance: true, is: true, copies: 1, clock: 'function' });
+  });
+
+  it('declarations carry no @internal member (stripInternal) in either tree', () => {
+    const leaks: string[] = [];
+    const scan = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) scan(path);
+        else if (name.endsWith('.d.ts') && readFileSync(path, 'utf8').includes('@internal')) leaks.push(path.slice(pkg.length));
+      }
+    };
+    scan(join(pkg, 'dist', 'esm'));
+    scan(join(pkg, 'dist', 'cjs'));
+    expect(leaks).toEqual([]);
+    const root = readFileSync(join(pkg, 'dist', 'esm', 'index.d.ts'), 'utf8');
+    expect(root).not.toMatch(/assertAdapterOpen|deliverChangeBatch/);
   });
 
   it('ESM: every entry imports without vitest and resolves to one module graph', () => {

@@ -1,4 +1,3 @@
-import { produce } from '../immer.js';
 import { ruleViolation } from '../../errors/crm-error.js';
 import type { CrmEventMap } from '../../events/event-map.js';
 import type { Deal } from '../../schema/deal.js';
@@ -60,14 +59,18 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
   const now = context.now;
   const from = evaluation.from;
   const to = evaluation.to!;
-  const touch = (recipe: (d: Deal) => void) =>
-    produce(deal, (draft) => {
-      recipe(draft as Deal);
-      draft.version = deal.version + 1;
-      draft.updatedAt = now;
-      draft.lastActivityAt = now;
-      delete draft.rottingSince;
-    });
+  // Every recipe sets or deletes top-level fields only (a nested value such as weightedValue is replaced,
+  // never changed in place), so a shallow copy is a safe draft: immer's proxies were ~5% of the CPU of a
+  // committed deals.advance on SQLite (V8 profile, issue 17).
+  const touch = (recipe: (d: Deal) => void): Deal => {
+    const draft = { ...deal } as Deal & { -readonly [K in keyof Deal]: Deal[K] };
+    recipe(draft);
+    draft.version = deal.version + 1;
+    draft.updatedAt = now;
+    draft.lastActivityAt = now;
+    delete draft.rottingSince;
+    return draft;
+  };
 
   switch (move.type) {
     case 'advance':

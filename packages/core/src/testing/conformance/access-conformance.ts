@@ -9,6 +9,7 @@ import { allFeatures, type AllFeatures } from '../create-test-crm.js';
 import { createFakeClock } from '../fake-clock.js';
 import type { ConformanceFactory, ConformanceSubject } from './harness.js';
 import { accessDifferentialProperty } from './access-differential.js';
+import { toCsv } from '../../domain/analytics/csv.js';
 
 type AccessCrm = CrmWith<AllFeatures>;
 
@@ -415,6 +416,147 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
       const log = await me.eventLog.list({ where: { op: 'eq', field: 'type', value: 'deal.created' }, limit: 1000 });
       expect(log.items.map((e) => e.subjectId).sort()).toEqual(mine.map((d) => d.id).sort());
       expect(log.nextCursor).toBeUndefined();
+    });
+
+    it('the change feed of a view: read and consumers hand out only events about readable records, field-projected; consumers are per principal', async () => {
+      const w = await open();
+      await w.root.access.setPolicy(policyOf({ deal: { '*': 'own' }, pipeline: { read: 'all' } }, { fields: { deal: { read: { deny: ['value'] } } } }));
+      const start = await w.root.events.head();
+      const mine: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        await w.root.deals.create({ title: `Theirs ${i}`, pipelineId: w.pipelineId, ownerId: 'other', value: { amount: 100_00, currency: 'EUR' } });
+        const deal = await w.root.deals.create({ title: `Mine ${i}`, pipelineId: w.pipelineId, ownerId: 'me', value: { amount: 200_00, currency: 'EUR' } });
+        await w.root.deals.update(deal.id, { title: `Mine ${i}!`, value: { amount: 300_00, currency: 'EUR' } });
+        mine.push(deal.id);
+      }
+      const me = w.root.as({ userId: 'me' });
+      // Pages stay full (limit honoured) and continue from their position; hidden events never show.
+      const seen: { id: string; subjectId: string; type: string; data: unknown; position?: number }[] = [];
+      let after = start;
+      for (let guard = 0; guard < 20; guard++) {
+        const page = await me.events.read({ after, limit: 3 });
+        if (page.hasMore) expect(page.events).toHaveLength(3);
+        seen.push(...page.events);
+        after = page.position;
+        if (!page.hasMore) break;
+      }
+      const expected = (await w.root.events.read({ after: start, limit: 1000 })).events.filter((e) => e.subjectType === 'deal' && mine.includes(e.subjectId));
+      expect(seen.map((e) => e.id)).toEqual(expected.map((e) => e.id));
+      expect(expected.length).toBe(8);
+      for (const e of seen) expect(JSON.stringify(e.data)).not.toContain('"value"');
+      const updated = seen.find((e) => e.type === 'deal.updated')!;
+      expect(Object.keys((updated.data as { changes: object }).changes)).toEqual(['title']);
+      expect((await me.events.read({ after: start, limit: 100, types: ['deal.updated'] })).events.map((e) => e.subjectId)).toEqual(mine);
+
+      // A view's consumer sees the same events; its checkpoint is its principal's own.
+      const handled: string[] = [];
+      const data: unknown[] = [];
+      const consumer = await me.events.consume('mailer', (e) => { handled.push(e.id); data.push(e.data); }, { start: false, partitions: 1, from: start });
+      await consumer.drain();
+      expect(handled).toEqual(expected.map((e) => e.id));
+      for (const d of data) expect(JSON.stringify(d)).not.toContain('"value"');
+      expect((await consumer.status()).name).toBe('mailer');
+      expect((await me.events.status('mailer')).lag).toBe(0);
+      const otherHandled: string[] = [];
+      const other = await w.root.as({ userId: 'other' }).events.consume('mailer', (e) => { otherHandled.push(e.subjectId); }, { start: false, partitions: 1, from: start });
+      await other.drain();
+      expect(otherHandled.length).toBe(4);
+      for (const id of otherHandled) expect(mine).not.toContain(id);
+      expect((await me.events.consumers()).map((c) => c.name)).toEqual(['mailer']);
+      expect((await w.root.events.consumers()).map((c) => c.name).sort()).toEqual(['view:me:mailer', 'view:other:mailer']);
+      expect(await outcome(w.root.events.consume('view:me:mailer', () => undefined, { start: false }))).toBe('VALIDATION');
+      expect(await outcome(me.events.prune({ through: start }))).toBe('FORBIDDEN');
+      // Later events: a deal of another user stays hidden, one handed to me shows (judged on delivery).
+      const handed = await w.root.deals.create({ title: 'Handed over', pipelineId: w.pipelineId, ownerId: 'other' });
+      await w.root.deals.update(handed.id, { ownerId: 'me' });
+      handled.length = 0;
+      await consumer.drain();
+      expect(handled).toHaveLength(2);
+      await consumer.stop();
+      await other.stop();
+      expect(await me.events.remove('mailer')).toBe(true);
+      expect((await w.root.events.consumers()).map((c) => c.name)).toEqual(['view:other:mailer']);
+    });
+
+    it('no leak on any read path: lists, counts, boards, aggregates, timelines, agenda, duplicates, reports and their CSV never carry a hidden record or field', async () => {
+      const w = await open();
+      await w.root.access.setPolicy(
+        policyOf(
+          { deal: { read: 'own', update: 'own' }, contact: { read: 'own', update: 'own' }, company: { '*': 'own' }, lead: { '*': 'own' }, task: { '*': 'own' }, activity: { '*': 'own' }, pipeline: { read: 'all' }, report: { read: 'all' } },
+          { fields: { deal: { read: { deny: ['custom.budget'] } }, contact: { read: { deny: ['phone'] } } } },
+        ),
+      );
+      // Hidden records carry "SECRET" in their names; the hidden field values are 424242 and 0612345678.
+      const company = await w.root.companies.create({ name: 'SECRET Corp', ownerId: 'other' });
+      const hiddenContact = await w.root.contacts.create({ name: 'SECRET Person', email: 'shared@example.com', ownerId: 'other', companyId: company.id });
+      const myContact = await w.root.contacts.create({ name: 'Mine Person', email: 'shared@example.com', phone: '+33612345678', ownerId: 'me' });
+      const myDeal = await w.root.deals.create({ title: 'Mine deal', pipelineId: w.pipelineId, ownerId: 'me', contactId: myContact.id, value: { amount: 100_00, currency: 'EUR' }, custom: { budget: 424242 } });
+      const hiddenIds = [company.id, hiddenContact.id];
+      for (let i = 0; i < 3; i++) {
+        // Their deals reference my contact: its timeline must not show them.
+        const deal = await w.root.deals.create({ title: `SECRET deal ${i}`, pipelineId: w.pipelineId, ownerId: 'other', contactId: myContact.id, value: { amount: 999_00, currency: 'EUR' } });
+        hiddenIds.push(deal.id);
+        hiddenIds.push((await w.root.tasks.create({ subject: `SECRET task ${i}`, dueAt: '2026-02-01T10:00:00Z', dealId: deal.id })).id);
+        hiddenIds.push((await w.root.activities.log({ kind: 'note', body: `SECRET note ${i}`, dealId: deal.id })).id);
+        if (i === 0) await w.root.deals.win(deal.id);
+      }
+      await w.root.deals.advance(myDeal.id);
+      await w.root.deals.win(myDeal.id);
+      await w.root.tasks.create({ subject: 'Mine task', dueAt: '2026-02-01T10:00:00Z', dealId: myDeal.id });
+      const myOpen = await w.root.deals.create({ title: 'Mine open', pipelineId: w.pipelineId, ownerId: 'me' });
+      hiddenIds.push((await w.root.leads.create({ name: 'SECRET lead', email: 'shared@example.com', ownerId: 'other' })).id);
+      const me = w.root.as({ userId: 'me' });
+      const window = { from: '2026-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z' };
+      const results: Record<string, unknown> = {
+        deals: await me.deals.list({ limit: 100 }),
+        contacts: await me.contacts.list({ limit: 100 }),
+        companies: await me.companies.list({ limit: 100 }),
+        leads: await me.leads.list({ limit: 100 }),
+        tasks: await me.tasks.list({ limit: 100 }),
+        activities: await me.activities.list({ limit: 100 }),
+        aggregate: await me.deals.aggregate({ groupBy: ['stageKey'], metrics: { n: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } }),
+        board: await me.deals.board(w.pipelineId),
+        timeline: await me.timeline({ type: 'contact', id: myContact.id }, { limit: 100 }),
+        dealTimeline: await me.timeline({ type: 'deal', id: myDeal.id }, { limit: 100 }),
+        eventLog: await me.eventLog.list({ limit: 1000 }),
+        agenda: await me.tasks.agenda({ limit: 100 }),
+        workload: await me.tasks.workload(window),
+        duplicates: await me.duplicates.find({ email: 'shared@example.com', name: 'SECRET Person' }),
+        funnel: await me.reports.funnel({ pipelineId: w.pipelineId, ...window }),
+        velocity: await me.reports.velocity({ pipelineId: w.pipelineId, ...window }),
+        performance: await me.reports.performance(window),
+        customers: await me.reports.customers({ limit: 100 }),
+        drillDeals: await me.reports.drill({ entity: 'deal', where: { op: 'eq', field: 'pipelineId', value: w.pipelineId } }, { limit: 100 }),
+        drillEvents: await me.reports.drill({ entity: 'event', where: { op: 'eq', field: 'type', value: 'deal.won' } }, { limit: 100 }),
+      };
+      for (const key of ['funnel', 'velocity', 'performance', 'customers'] as const) results[`${key}Csv`] = toCsv((results[key] as { rows: Parameters<typeof toCsv>[0] }).rows);
+      for (const [key, value] of Object.entries(results)) {
+        const text = JSON.stringify(value);
+        expect(text, key).not.toContain('SECRET');
+        expect(text, key).not.toContain('424242');
+        expect(text, key).not.toContain('612345678');
+        expect(text, key).not.toContain('999');
+        for (const id of hiddenIds) expect(text, `${key} names hidden ${id}`).not.toContain(id);
+      }
+      // Counts are of the visible rows only, on every path.
+      expect((results.deals as { items: unknown[] }).items).toHaveLength(2);
+      expect((results.aggregate as { values: { n: number } }[]).reduce((sum, g) => sum + g.values.n, 0)).toBe(2);
+      expect((results.board as { columns: { count: number }[] }).columns.reduce((sum, c) => sum + c.count, 0)).toBe(1);
+      expect((results.drillDeals as { items: { id: string }[] }).items.map((d) => d.id).sort()).toEqual([myDeal.id, myOpen.id].sort());
+      expect((results.drillEvents as { items: { subjectId: string }[] }).items.map((e) => e.subjectId)).toEqual([myDeal.id]);
+      expect((results.duplicates as { record: { id: string } }[]).map((d) => d.record.id)).toEqual([myContact.id]);
+      const dealRead = await me.deals.get(myDeal.id);
+      expect(dealRead.custom).toEqual({});
+      expect(await me.contacts.get(myContact.id)).not.toHaveProperty('phone');
+      // Writes may not move a visible record out of the writer's scope (WITH CHECK), nor link a hidden one.
+      expect(await outcome(me.deals.update(myDeal.id, { ownerId: 'other' }))).toBe('FORBIDDEN');
+      expect(await outcome(me.contacts.update(myContact.id, { ownerId: 'mate' }))).toBe('FORBIDDEN');
+      expect(await outcome(me.contacts.update(myContact.id, { companyId: company.id }))).toBe('VALIDATION');
+      expect(await outcome(me.deals.update(myDeal.id, { custom: { budget: 1 } }))).toBe('FORBIDDEN');
+      const stored = await w.root.deals.get(myDeal.id);
+      expect([stored.ownerId, stored.custom.budget]).toEqual(['me', 424242]);
+      expect((await w.root.contacts.get(myContact.id)).ownerId).toBe('me');
+      expect((await w.root.contacts.get(myContact.id)).companyId).toBeUndefined();
     });
   });
 }

@@ -1,0 +1,64 @@
+import type { FieldChanges } from '../events/event-map.js';
+import type { CompleteEventMessages } from './event-messages.js';
+
+const quoted = (text: string) => `“${text}”`;
+const fields = (changes: FieldChanges, list: (items: readonly string[]) => string) => list(Object.keys(changes));
+const suffix = (text: string | undefined, before = ': ') => (text ? `${before}${text}` : '');
+const words = (camel: string) => camel.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+const matchedBy = { contactId: 'the given contact', email: 'e-mail', phone: 'phone' } as const;
+
+/**
+ * The built-in English sentence of every event type. The type makes it complete: a new event type
+ * without a sentence fails to compile.
+ */
+export const englishEventMessages: CompleteEventMessages = {
+  'lead.created': (e) => `Lead ${quoted(e.data.lead.name)} created`,
+  'lead.updated': (e, f) => `Lead updated: ${fields(e.data.changes, f.list)}`,
+  'lead.qualified': () => 'Lead qualified',
+  'lead.disqualified': (e) => `Lead disqualified${suffix(e.data.reason)}`,
+  'lead.converted': (e) =>
+    `Lead converted${e.data.dealId ? ' into a deal' : ''}: ${e.data.contactCreated ? 'new contact' : `existing contact (matched by ${matchedBy[e.data.contactMatchedBy ?? 'contactId']})`}${e.data.companyId ? (e.data.companyCreated ? ', new company' : ', existing company') : ''}`,
+  'lead.removed': (e) => `Lead ${quoted(e.data.lead.name)} removed`,
+  'lead.assigned': (e) => `Lead assigned to ${e.data.ownerId}${suffix(e.data.previousOwnerId, ' (was ')}${e.data.previousOwnerId ? ')' : ''}`,
+  'contact.created': (e) => `Contact ${quoted(e.data.contact.name)} created`,
+  'contact.updated': (e, f) => `Contact updated: ${fields(e.data.changes, f.list)}`,
+  'contact.removed': (e) => `Contact ${quoted(e.data.contact.name)} removed`,
+  'company.created': (e) => `Company ${quoted(e.data.company.name)} created`,
+  'company.updated': (e, f) => `Company updated: ${fields(e.data.changes, f.list)}`,
+  'company.removed': (e) => `Company ${quoted(e.data.company.name)} removed`,
+  'deal.created': (e, f) => `Deal ${quoted(e.data.deal.title)} created (${f.money(e.data.deal.value)}) in ${f.stage(e.data.deal.stageKey)}`,
+  'deal.updated': (e, f) => `Deal updated: ${fields(e.data.changes, f.list)}`,
+  'deal.removed': (e) => `Deal ${quoted(e.data.deal.title)} removed`,
+  'deal.stageChanged': (e, f) => `Moved ${e.data.direction === 'backward' ? 'back ' : ''}from ${f.stage(e.data.from)} to ${f.stage(e.data.to)}`,
+  'deal.won': (e, f) => `Won (${f.money(e.data.amount)})`,
+  'deal.lost': (e) => `Lost: ${e.data.reason}${suffix(e.data.comment, ' — ')}`,
+  'deal.reopened': (e, f) => `Reopened in ${f.stage(e.data.to)}`,
+  'deal.postponed': (e, f) => `Next step postponed to ${f.dateTime(e.data.until)}${suffix(e.data.reason)}${e.data.count > 1 ? ` (postponed ${e.data.count} times)` : ''}`,
+  'deal.rotting': (e, f) => `No activity for ${e.data.rottenDays} days in ${f.stage(e.data.stageKey)}`,
+  'deal.stageReassigned': (e, f) => `Moved from ${f.stage(e.data.from)} to ${f.stage(e.data.to)}: its stage was removed`,
+  'deal.assigned': (e) => `Deal assigned to ${e.data.ownerId}${suffix(e.data.previousOwnerId, ' (was ')}${e.data.previousOwnerId ? ')' : ''}`,
+  'pipeline.created': (e) => `Pipeline ${quoted(e.data.pipeline.name)} created`,
+  'pipeline.updated': (e, f) => `Pipeline updated: ${fields(e.data.changes, f.list)}`,
+  'customField.defined': (e) => `Custom field ${quoted(e.data.definition.label)} defined`,
+  'customField.updated': (e, f) => `Custom field updated: ${fields(e.data.changes, f.list)}`,
+  'assignmentStrategy.created': (e) => `Assignment strategy ${quoted(e.data.strategy.name)} created`,
+  'assignmentStrategy.updated': (e, f) => `Assignment strategy updated: ${fields(e.data.changes, f.list)}`,
+  'activity.logged': (e) => `${capital(e.data.activity.kind)} logged${suffix(e.data.activity.outcome ?? e.data.activity.subject)}`,
+  'task.created': (e, f) => `Task ${quoted(e.data.task.subject)} planned${e.data.task.dueAt ? ` for ${f.dateTime(e.data.task.dueAt)}` : e.data.task.dueDate ? ` for ${e.data.task.dueDate}` : ''}`,
+  'task.updated': (e, f) => `Task updated: ${fields(e.data.changes, f.list)}`,
+  'task.completed': (e) => `Task ${quoted(e.data.task.subject)} completed${suffix(e.data.outcome)}`,
+  'task.postponed': (e, f) => `Task postponed to ${f.dateTime(e.data.to)}${suffix(e.data.reason)}`,
+  'task.cancelled': (e) => `Task cancelled${suffix(e.data.reason)}`,
+  'task.reminder': (e) => `Reminder: ${quoted(e.data.subject)} is due in ${e.data.minutesBefore} minutes`,
+  'task.due': (e) => `${quoted(e.data.subject)} is due`,
+  'task.overdue': (e) => `${quoted(e.data.subject)} is overdue`,
+  'calendar.updated': (e) => `Business calendar updated (${e.data.calendar.timezone})`,
+  'access.policyChanged': (e, f) => (e.data.roles === null ? 'Access policy removed' : `Access policy set (roles: ${f.list(e.data.roles)})`),
+  'access.directoryChanged': (e) => `Directory replaced: ${e.data.users} users, ${e.data.teams} teams`,
+  'webhook.disabled': (e) => `Webhook ${e.data.url} disabled after ${e.data.failures} failures: ${e.data.reason}`,
+  fallback: (e) => {
+    const [subject = e.subjectType, verb = ''] = e.type.split('.');
+    return `${capital(words(subject))} ${words(verb)}`.trim();
+  },
+};
