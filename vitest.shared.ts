@@ -20,6 +20,7 @@ export const alias = {
   '@crmkit/core/access': src('./packages/core/src/access/index.ts'),
   '@crmkit/core/feed': src('./packages/core/src/feed/index.ts'),
   '@crmkit/core/webhooks': src('./packages/core/src/webhooks/index.ts'),
+  '@crmkit/core/automations': src('./packages/core/src/automations/index.ts'),
   '@crmkit/core/describe': src('./packages/core/src/describe/index.ts'),
   '@crmkit/core/storage': src('./packages/core/src/storage/index.ts'),
   '@crmkit/core/phone': src('./packages/core/src/phone/index.ts'),

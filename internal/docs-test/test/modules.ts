@@ -6,6 +6,7 @@ import * as core from '@crmkit/core';
 import * as activities from '@crmkit/core/activities';
 import * as access from '@crmkit/core/access';
 import * as assignment from '@crmkit/core/assignment';
+import * as automations from '@crmkit/core/automations';
 import * as csv from '@crmkit/core/csv';
 import * as customFields from '@crmkit/core/custom-fields';
 import * as describe from '@crmkit/core/describe';
@@ -35,6 +36,7 @@ export const nodeModules: ModuleMap = {
   '@crmkit/core/activities': activities,
   '@crmkit/core/access': access,
   '@crmkit/core/assignment': assignment,
+  '@crmkit/core/automations': automations,
   '@crmkit/core/csv': csv,
   '@crmkit/core/custom-fields': customFields,
   '@crmkit/core/describe': describe,

@@ -10,7 +10,7 @@ export const consumerNameSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0
  * `webhook:<endpoint id>` per webhook endpoint. `crm.events.consume`, `remove`, `replay` and `discard`
  * refuse them (compared without case), so an app's consumer can neither take over nor break them.
  */
-export const RESERVED_CONSUMER_PREFIXES = ['crmkit.', 'webhook:'] as const;
+export const RESERVED_CONSUMER_PREFIXES = ['crmkit.', 'webhook:', 'automation:'] as const;
 
 /** Whether a consumer name is in a namespace crmkit reserves for its own consumers. */
 export function isReservedConsumerName(name: string): boolean {

@@ -39,6 +39,13 @@ export interface CrmContext {
   readonly phoneParser?: PhoneNumberParser;
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
+  /**
+   * A view of the crm (every service and feature) for `principal` over another storage and event bus:
+   * features that must run services inside one of their own transactions (automation runs) pass a
+   * storage bound to it and a bus that holds events until it commits. Returns the view (a `Crm` with
+   * the features; typed loosely here so the kernel types do not depend on the services).
+   */
+  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus }, principal: Principal) => object;
 }
 
 /** Id of the setting row whose version changes with every configuration change (definitions, calendar, task types). */

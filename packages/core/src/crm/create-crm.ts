@@ -253,6 +253,7 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
   const bus = new EventBus(logger);
   const hooks: { -readonly [K in keyof FeatureHooks]: FeatureHooks[K] } = {};
   let closed = false;
+  const runtimes: (readonly [string, FeatureRuntime<unknown>])[] = [];
 
   await storage.open(CRM_STORAGE_SCHEMA);
 
@@ -272,9 +273,9 @@ export async function createCrm<const F extends readonly CrmFeature[] = []>(opti
     assertOpen() {
       if (closed) throw new CrmError('CLOSED', 'This crm instance is closed', { what: 'crm' });
     },
+    scope: (over, principal) => createView({ ...ctx, ...over }, principal, runtimes),
   };
 
-  const runtimes: (readonly [string, FeatureRuntime<unknown>])[] = [];
   const close = async (): Promise<void> => {
     if (closed) return;
     for (const [, runtime] of [...runtimes].reverse()) await runtime.close?.();

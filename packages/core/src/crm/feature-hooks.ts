@@ -30,6 +30,8 @@ export interface FeatureHooks {
   readonly customFields?: CustomFieldHooks;
   /** Duplicate-search keys of cards and the company a converted lead belongs to (the duplicates feature). */
   readonly duplicates?: DuplicateHooks;
+  /** Time triggers and waiting runs of automation rules, evaluated by each scheduler tick (the automations feature). */
+  readonly automations?: { tick(): Promise<{ readonly runs: number }> };
 }
 
 /** What core asks of the duplicates feature. */

@@ -57,6 +57,9 @@ export const englishEventMessages: CompleteEventMessages = {
   'access.policyChanged': (e, f) => (e.data.roles === null ? 'Access policy removed' : `Access policy set (roles: ${f.list(e.data.roles)})`),
   'access.directoryChanged': (e) => `Directory replaced: ${e.data.users} users, ${e.data.teams} teams`,
   'webhook.disabled': (e) => `Webhook ${e.data.url} disabled after ${e.data.failures} failures: ${e.data.reason}`,
+  'automation.defined': (e) => `Automation rule "${e.data.rule.name}" saved (revision ${e.data.rule.revision}, ${e.data.rule.enabled ? 'on' : 'off'})`,
+  'automation.ran': (e) => `Automation "${e.data.ruleName}" ${e.data.status}${e.data.reason ? `: ${e.data.reason}` : e.data.error ? `: ${e.data.error.message}` : ''}`,
+  'automation.message': (e) => `Automation sent the ${e.data.channel} "${e.data.template}"`,
   fallback: (e) => {
     const [subject = e.subjectType, verb = ''] = e.type.split('.');
     return `${capital(words(subject))} ${words(verb)}`.trim();

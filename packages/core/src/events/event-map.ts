@@ -18,6 +18,14 @@ export interface FieldChange {
 }
 export type FieldChanges = Readonly<Record<string, FieldChange>>;
 
+/** What one action of an automation run did (the automations feature). */
+export interface AutomationActionOutcome {
+  readonly type: string;
+  /** The record it created or changed (`task:…`, `deal:…`), or the event it recorded. */
+  readonly ref?: string;
+  readonly detail?: string;
+}
+
 /**
  * Every domain event crmkit records and emits, with its payload. The event log stores the same
  * payload, so handlers and the timeline read one shape.
@@ -91,6 +99,25 @@ export interface CrmEventMap {
   'access.directoryChanged': { readonly users: number; readonly teams: number };
   /** A webhook endpoint was disabled after failing persistently (the webhooks feature). */
   'webhook.disabled': { readonly url: string; readonly reason: string; readonly failures: number };
+  /** An automation rule was defined, edited, enabled or disabled (the automations feature); subject `automationRule`. */
+  'automation.defined': { readonly rule: { readonly id: string; readonly name: string; readonly revision: number; readonly enabled: boolean; readonly [key: string]: unknown } };
+  /** An automation rule ran for the subject record: the run-log entry on its timeline (also a waiting run continuing). */
+  'automation.ran': {
+    readonly runId: string;
+    readonly ruleId: string;
+    readonly ruleName: string;
+    readonly revision: number;
+    readonly status: 'done' | 'waiting' | 'skipped' | 'failed';
+    readonly triggerKey: string;
+    readonly triggerType: string;
+    readonly depth: number;
+    readonly actions: readonly AutomationActionOutcome[];
+    readonly reason?: string;
+    readonly error?: { readonly code?: string; readonly message: string; readonly details?: unknown };
+    readonly resumeAt?: string;
+  };
+  /** A rule's `sendMessage` action: the host's messenger sends it (idempotency key: the event id). */
+  'automation.message': { readonly channel: 'email' | 'sms'; readonly template: string; readonly data: Readonly<Record<string, unknown>>; readonly ruleId: string; readonly runId: string };
 }
 
 export type CrmEventName = keyof CrmEventMap;

@@ -53,6 +53,8 @@ export interface TickReport {
   readonly retried: number;
   /** Notice records deleted because they were older than `noticeRetentionDays`. */
   readonly prunedNotices: number;
+  /** Automation runs started or continued by time triggers and ended waits (with the automations feature). */
+  readonly automations: number;
 }
 
 /** Options of the scheduler feature. */
@@ -212,7 +214,7 @@ export class Scheduler {
   }
 
   private async runTick(): Promise<TickReport> {
-    const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0 };
+    const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0, automations: 0 };
     const runner = await this.retrying(counts, () => this.noticeRunner());
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
     // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
@@ -222,8 +224,10 @@ export class Scheduler {
     const drained = runner ? await this.retrying(counts, () => runner.drain()) : undefined;
     counts.delivered = drained ? drained.handled : 0;
     while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
+    const automations = this.ctx.hooks.automations;
+    if (automations) counts.automations = (await this.retrying(counts, () => automations.tick()))?.runs ?? 0;
     this.othersHoldNotices = drained?.leasedElsewhere ?? true;
-    if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered > 0) {
+    if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered + counts.automations > 0) {
       this.ctx.logger.info('crmkit: scheduler tick', { ...counts });
     }
     return counts;

@@ -30,5 +30,7 @@ export const eventLogEntrySchema = () =>
   position: z.optional(z.number().check(z.int(), z.gte(1))),
   /** 0–255, a hash of `subjectId`: consumers partition the feed by it, so one record's events stay in order. */
   shard: z.optional(z.number().check(z.int(), z.gte(0), z.lte(255))),
+  /** Set on events an automation run recorded: the run, its rule, how deep the chain of runs is, the rules in it. */
+  cause: z.optional(z.strictObject({ runId: z.string(), ruleId: z.string(), depth: z.number(), chain: z.array(z.string()) })),
 });
 export type EventLogEntry = z.infer<ReturnType<typeof eventLogEntrySchema>>;

@@ -149,6 +149,19 @@ const webhookAttempt = entity(
   'endpoint:endpointId,at event:eventId,endpointId,status',
 );
 
+/** Automation rules of a tenant (the automations feature); `revision` counts edits of the definition. */
+const automationRule = entity('automationRule', `${TIMES} name enabled:b revision:n triggerType`, 'created:createdAt');
+
+/**
+ * The run log of automation rules: one row per (rule, trigger key) — its id — so a rule runs once per
+ * event whatever process handles it; `waiting` runs are continuations the scheduler resumes at `resumeAt`.
+ */
+const automationRun = entity(
+  'automationRun',
+  `${TIMES} ruleId revision:n triggerKey status subjectType subjectId depth:n resumeAt`,
+  'rule:ruleId,createdAt subject:subjectId,createdAt waiting:status,resumeAt',
+);
+
 /**
  * Import jobs (the imports feature): one row per run of `crm.import.run`, with its checkpoint — the
  * source rows handled by the chunks committed so far — so a crashed import resumes after them.
@@ -162,13 +175,13 @@ const importJob = entity('importJob', `${TIMES} status entity`, 'created:created
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
   version: 8,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob],
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
   | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification'
-  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'importJob';
+  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'importJob' | 'automationRule' | 'automationRun';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */

@@ -65,7 +65,7 @@ describe('consumer names: crmkit’s own consumers are off limits', () => {
     const task = await crm.tasks.create({ subject: 'Call back', dueAt: new Date(clock.now() + 60_000).toISOString() });
     await crm.scheduler.tick(); // creates crmkit.scheduler.notices
     const before = storage.snapshot();
-    for (const reserved of ['crmkit.scheduler.notices', 'crmkit.anything', 'CRMKIT.scheduler.notices', 'webhook:wh_1', 'Webhook:x']) {
+    for (const reserved of ['crmkit.scheduler.notices', 'crmkit.anything', 'CRMKIT.scheduler.notices', 'webhook:wh_1', 'Webhook:x', 'automation:rule1', 'AUTOMATION:x']) {
       expect(issuePaths(await expectCrmError(crm.events.consume(reserved, noop, { start: false }), 'VALIDATION'))).toEqual(['name']);
       await expectCrmError(crm.events.remove(reserved), 'VALIDATION');
       await expectCrmError(crm.events.replay(reserved, ['evt_1']), 'VALIDATION');

@@ -13,7 +13,7 @@ describe('scheduler', () => {
   it('fires reminders, due and overdue once each, at their times', async () => {
     const { crm, clock } = await createTestCrm({ now: '2026-03-02T08:00:00.000Z' });
     const seen: string[] = [];
-    expect(await crm.scheduler.tick()).toEqual({ reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0 });
+    expect(await crm.scheduler.tick()).toEqual({ reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0, automations: 0 });
     crm.on('*', (e) => e.type.startsWith('task.') && e.type !== 'task.created' && seen.push(`${e.type}@${new Date(clock.now()).toISOString().slice(11, 16)}`));
     await crm.tasks.create({ subject: 'Call', dueAt: '2026-03-02T10:00:00Z', reminders: [60, 15], ownerId: 'anna' });
     expect(await crm.scheduler.tick()).toMatchObject({ reminders: 0, due: 0 });

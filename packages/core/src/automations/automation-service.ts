@@ -1,0 +1,323 @@
+import * as z from 'zod/mini';
+import { CrmError, isCrmError, notFound, validationError } from '../errors/crm-error.js';
+import type { CrmContext } from '../crm/context.js';
+import { bumpConfigRevision } from '../crm/config-revision.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { parseId, parseInput } from '../crm/parse-input.js';
+import type { Page } from '../crm/list-options.js';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import type { Pipeline } from '../schema/pipeline.js';
+import { feedHead } from '../consumers/feed-read.js';
+import { discardParked, replayParked } from '../consumers/backlog.js';
+import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../consumers/consumer-rows.js';
+import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
+import { MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
+import { checkRule, findCycle } from './check-rule.js';
+import { describeError, executeRun, type RunSettings } from './execute-run.js';
+import { matchEvent, triggerEventTypes } from './match-trigger.js';
+import type { AutomationSettings } from './automation-settings.js';
+import { ruleConsumer, ruleConsumerSettings } from './automation-settings.js';
+
+/** What `simulate` found: whether the rule would run, and what it would do. Nothing is written. */
+export interface Simulation {
+  /** The trigger matched and the conditions held (or the run would be skipped: see `status`). */
+  readonly matched: boolean;
+  readonly status?: RunStatus;
+  readonly actions: readonly ActionOutcome[];
+  readonly reason?: string;
+  readonly error?: AutomationRun['error'];
+  /** The events the run would record (its actions' and `automation.ran`). */
+  readonly events: readonly CrmEvent[];
+}
+
+/** Options of `crm.automations.runs`. */
+export interface RunListOptions {
+  readonly ruleId?: string;
+  /** Runs for one record (a view must give it, and must be able to read the record). */
+  readonly record?: { readonly type: AutomationEntity; readonly id: string };
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** Automation rules of a tenant: `crm.automations` (the `automations()` feature). */
+export interface AutomationService {
+  /**
+   * Creates a rule, or edits it when `id` names a stored one (its `revision` grows; runs keep the
+   * revision they ran). Checked against the tenant: known events and fields, actions that fit the
+   * record type and the pipelines' rules, no cycle with the enabled rules, at most 16 KB.
+   *
+   * @param input `{ id?, name, description?, enabled?, trigger, conditions?, actions, rateLimit? }` (see `AutomationRuleInput`).
+   * @returns The stored rule.
+   * @throws CrmError `VALIDATION` for a malformed or oversized rule, an unknown event, field, stage or lost
+   *   reason, an action the record type or the pipeline's rules do not allow, or a cycle of rules
+   *   (issue path `actions`, the rule names in the message); `FORBIDDEN` on a view with access control.
+   * @example
+   * await crm.automations.define({
+   *   name: 'Call after proposal',
+   *   trigger: { type: 'stageEntered', stage: 'proposal' },
+   *   actions: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 2, unit: 'businessDays' } } }],
+   * });
+   */
+  define(input: AutomationRuleInput): Promise<AutomationRule>;
+  /** A rule by id. @throws CrmError `NOT_FOUND`. */
+  get(id: string): Promise<AutomationRule>;
+  /** Every rule of the tenant, oldest first. */
+  list(): Promise<AutomationRule[]>;
+  /** Turns a rule on (checked for cycles again). @throws CrmError `NOT_FOUND`, `VALIDATION` for a cycle. */
+  enable(id: string): Promise<AutomationRule>;
+  /** Turns a rule off: it sees no further triggers until enabled (its waiting runs wait). @throws CrmError `NOT_FOUND`. */
+  disable(id: string): Promise<AutomationRule>;
+  /**
+   * Runs a rule with a `manual` trigger for one record now (a UI button), as the service principal.
+   *
+   * @returns The run (status `done`, `waiting`, `skipped` or `failed` with the error), or `undefined` when the conditions did not hold.
+   * @throws CrmError `NOT_FOUND` for an unknown rule or a record the caller cannot read; `VALIDATION`
+   *   when the rule's trigger is not `manual` for that record type, or it is disabled.
+   */
+  trigger(ruleId: string, record: { readonly type: AutomationEntity; readonly id: string }): Promise<AutomationRun | undefined>;
+  /**
+   * What a rule (stored, by id, or a definition) would do for an event, writing nothing: its actions
+   * run through the services in a transaction that is rolled back.
+   *
+   * @example
+   * const sim = await crm.automations.simulate(rule, event);
+   * expect(sim.actions.map((a) => a.type)).toEqual(['createTask']);
+   */
+  simulate(rule: AutomationRuleInput | string, event: CrmEvent): Promise<Simulation>;
+  /**
+   * Puts a rule's parked events (`crm.events.parked('automation:<id>')`) back in line — after fixing
+   * what made them fail; the run log's `failed` entry is replaced when they run.
+   *
+   * @returns How many were put back. @throws CrmError `NOT_FOUND` for an id that is not parked for this rule.
+   */
+  replay(ruleId: string, eventIds: readonly string[]): Promise<number>;
+  /** Deletes a rule's parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
+  discard(ruleId: string, eventIds: readonly string[]): Promise<number>;
+  /** The run log, newest first: of a rule, of a record, or all. */
+  runs(options?: RunListOptions): Promise<Page<AutomationRun>>;
+  /** Evaluates time triggers and continues ended waits (the scheduler's tick calls it). */
+  tick(): Promise<{ readonly runs: number }>;
+  /** Handles every triggering event available now in this process (jobs, scripts, tests), messages included. */
+  drain(): Promise<DrainReport>;
+  /** Runs the rules' consumers in the background (every process that calls it shares the work). */
+  start(): void;
+  /** Stops the background work. */
+  stop(): Promise<void>;
+}
+
+const runListSchema = z.strictObject({
+  ruleId: z.optional(z.string().check(z.maxLength(64))),
+  record: z.optional(z.strictObject({ type: z.enum(['lead', 'contact', 'company', 'deal', 'task', 'activity']), id: z.string().check(z.minLength(1), z.maxLength(64)) })),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
+  cursor: z.optional(z.string().check(z.maxLength(4096))),
+});
+const idsSchema = z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(1000));
+const recordRefSchema = z.strictObject({ type: z.enum(['lead', 'contact', 'company', 'deal', 'task', 'activity']), id: z.string().check(z.minLength(1), z.maxLength(64)) });
+
+/** Parses and size-checks a rule definition. */
+export function parseRule(input: unknown, context: string): AutomationRuleDefinition {
+  const size = JSON.stringify(input ?? null)?.length ?? 0;
+  if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as JSON (this one is ${size})` }]);
+  return parseInput(ruleInputSchema, input, context);
+}
+
+async function allRules(op: Operation): Promise<AutomationRule[]> {
+  const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: 1000 });
+  return rows;
+}
+
+async function allPipelines(op: Operation): Promise<Pipeline[]> {
+  return (await op.query<Pipeline>('pipeline', { limit: 1000 })).rows;
+}
+
+/** The stored rule built from a definition (not written). */
+export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previous: AutomationRule | undefined): AutomationRule {
+  return {
+    id: previous?.id ?? def.id ?? op.newId('automationRule'), tenantId: op.tenantId, version: (previous?.version ?? 0) + 1,
+    createdAt: previous?.createdAt ?? op.now, updatedAt: op.now,
+    name: def.name, ...(def.description ? { description: def.description } : {}), enabled: def.enabled ?? previous?.enabled ?? true,
+    revision: (previous?.revision ?? 0) + 1, triggerType: def.trigger.type, trigger: def.trigger, conditions: def.conditions ?? [], actions: def.actions,
+    ...(def.rateLimit ? { rateLimit: def.rateLimit } : {}),
+  };
+}
+
+function refuseCycle(context: string, cycle: readonly string[]): CrmError<'VALIDATION'> {
+  return validationError(context, [{ path: ['actions'], code: 'cycle', message: `the rules would trigger each other in a loop: ${cycle.join(' → ')}` }]);
+}
+
+/** Creates or reconfigures a rule's consumer (paused while disabled; types follow the trigger). */
+async function syncConsumer(op: Operation, settings: AutomationSettings, rule: AutomationRule): Promise<void> {
+  const name = ruleConsumer(rule.id);
+  const types = triggerEventTypes(rule.trigger);
+  const partitions = await consumerPartitions(op, name);
+  if (partitions.length > 0) {
+    // Switched on again: it starts from now, not with the events of the time it was off.
+    if (rule.enabled && partitions.some((p) => p.paused)) {
+      const head = await feedHead(op);
+      for (const row of partitions) await op.update('consumer', row, { ...row, position: Math.max(row.position, head), version: row.version + 1, updatedAt: op.now });
+    }
+    await reconfigurePartitions(op, name, { paused: !rule.enabled || !types, ...(types ? { types } : {}) });
+  } else if (types) await op.insertMany('consumer', newPartitionRows(op, ruleConsumerSettings(settings, rule.id, types), await feedHead(op), !rule.enabled));
+}
+
+/** Builds `crm.automations` for a context. */
+export function createAutomationService(
+  ctx: CrmContext,
+  settings: AutomationSettings,
+  runtime: { readonly runners: readonly ConsumerRunner[]; readonly run: RunSettings; tick(): Promise<{ runs: number }>; invalidate(): void },
+): AutomationService {
+  const trusted = (context: string) => {
+    if (ctx.principal && ctx.hooks.access) throw new CrmError('FORBIDDEN', `${context}: automation rules are configured on the crm itself, not on a view`, { action: context, reason: 'rules act as the service principal' } as never);
+  };
+  const require = async (op: Operation, id: string) => {
+    const rule = await op.get<AutomationRule>('automationRule', id);
+    if (!rule) throw notFound('automationRule', id);
+    return rule;
+  };
+  const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<AutomationRule>) => {
+    trusted(context);
+    const rule = await runWrite(ctx, async (op) => {
+      const rules = await allRules(op);
+      const next = await change(op, rules);
+      if (next.enabled) {
+        const cycle = findCycle(next, rules.filter((r) => r.enabled));
+        if (cycle) throw refuseCycle(context, cycle);
+      }
+      await syncConsumer(op, settings, next);
+      await bumpConfigRevision(op);
+      op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
+      return next;
+    });
+    runtime.invalidate();
+    return rule;
+  };
+  const setEnabled = (id: string, enabled: boolean, context: string) =>
+    save(context, async (op) => {
+      const rule = await require(op, parseId(id, context));
+      const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now };
+      await op.update('automationRule', rule, next);
+      return next;
+    });
+
+  return {
+    async define(input) {
+      const def = parseRule(input, 'automations.define');
+      return save('automations.define', async (op, rules) => {
+        const issues = checkRule(def, await allPipelines(op));
+        if (issues.length) throw validationError('automations.define', issues);
+        const previous = def.id ? rules.find((r) => r.id === def.id) : undefined;
+        const next = ruleRecord(op, def, previous);
+        if (previous) await op.update('automationRule', previous, next);
+        else await op.insert('automationRule', next);
+        return next;
+      });
+    },
+
+    get: (id) => runRead(ctx, (op) => require(op, parseId(id, 'automations.get'))),
+    list: () => runRead(ctx, allRules),
+    enable: (id) => setEnabled(id, true, 'automations.enable'),
+    disable: (id) => setEnabled(id, false, 'automations.disable'),
+
+    async trigger(ruleId, record) {
+      const ref = parseInput(recordRefSchema, record, 'automations.trigger');
+      const rule = await runRead(ctx, async (op) => {
+        const found = await require(op, parseId(ruleId, 'automations.trigger'));
+        await op.requireReadable(ref.type, ref.id); // a view triggers only for records it can see
+        return found;
+      });
+      if (rule.trigger.type !== 'manual' || rule.trigger.entity !== ref.type) {
+        throw validationError('automations.trigger', [{ path: ['ruleId'], code: 'invalid_value', message: `rule "${rule.name}" has no manual trigger for ${ref.type} records` }]);
+      }
+      if (!rule.enabled) throw validationError('automations.trigger', [{ path: ['ruleId'], code: 'invalid_value', message: `rule "${rule.name}" is disabled` }]);
+      const request = { rule, triggerKey: `manual:${ctx.newId('event', ctx.clock.now())}`, subject: ref, facts: { type: 'manual' }, rematch: () => ({ type: 'manual' }) };
+      try {
+        return (await executeRun(ctx, runtime.run, request)).run;
+      } catch (error) {
+        if (isCrmError(error, 'CLOSED')) throw error;
+        return (await executeRun(ctx, runtime.run, { ...request, failure: error })).run;
+      }
+    },
+
+    async simulate(input, event) {
+      const rule =
+        typeof input === 'string'
+          ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
+          : await runRead(ctx, async (op) => {
+              const def = parseRule(input, 'automations.simulate');
+              const issues = checkRule(def, await allPipelines(op));
+              if (issues.length) throw validationError('automations.simulate', issues);
+              return ruleRecord(op, def, undefined);
+            });
+      if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
+        throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
+      }
+      const facts = rule.trigger.type === 'manual' ? { type: 'manual' } : matchEvent(rule.trigger, event);
+      if (!facts) return { matched: false, actions: [], events: [] };
+      const subject = { type: event.subjectType, id: event.subjectId };
+      const cause = (event as { cause?: AutomationCause }).cause;
+      try {
+        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
+        if (!run) return { matched: false, actions: [], events: [] };
+        return { matched: true, status: run.status, actions: run.actions, ...(run.reason ? { reason: run.reason } : {}), events };
+      } catch (error) {
+        if (isCrmError(error, 'CLOSED')) throw error;
+        return { matched: true, status: 'failed', actions: [], error: describeError(error), events: [] };
+      }
+    },
+
+    async runs(options = {}) {
+      const parsed = parseInput(runListSchema, options, 'automations.runs');
+      if (ctx.principal && ctx.hooks.access && !parsed.record) {
+        throw new CrmError('FORBIDDEN', 'automations.runs: a view lists the runs of one record it can read (pass record)', { action: 'automations.runs', reason: 'the run log spans records' } as never);
+      }
+      return runRead(ctx, async (op) => {
+        if (parsed.record) await op.requireReadable(parsed.record.type, parsed.record.id);
+        const filters = [
+          ...(parsed.ruleId ? [{ op: 'eq' as const, field: 'ruleId', value: parsed.ruleId }] : []),
+          ...(parsed.record ? [{ op: 'eq' as const, field: 'subjectId', value: parsed.record.id }] : []),
+        ];
+        const page = await op.query<AutomationRun>('automationRun', {
+          ...(filters.length ? { filter: filters.length === 1 ? filters[0]! : { op: 'and', filters } } : {}),
+          sort: [{ field: 'createdAt', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+          limit: parsed.limit ?? 50,
+          ...(parsed.cursor ? { after: parsed.cursor } : {}),
+        });
+        return { items: page.rows, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+      });
+    },
+
+    async replay(ruleId, eventIds) {
+      trusted('automations.replay');
+      return replayParked(ctx, ruleConsumer(parseId(ruleId, 'automations.replay')), [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))]);
+    },
+    async discard(ruleId, eventIds) {
+      trusted('automations.discard');
+      return discardParked(ctx, ruleConsumer(parseId(ruleId, 'automations.discard')), [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))]);
+    },
+
+    tick: () => runtime.tick(),
+
+    async drain() {
+      ctx.assertOpen();
+      const totals = { passes: 0, handled: 0, failed: 0, parked: 0, queued: 0, leasedElsewhere: false } as { -readonly [K in keyof DrainReport]: DrainReport[K] };
+      for (const runner of runtime.runners) {
+        const report = await runner.drain();
+        totals.passes += report.passes;
+        totals.handled += report.handled;
+        totals.failed += report.failed;
+        totals.parked += report.parked;
+        totals.queued += report.queued;
+        totals.leasedElsewhere ||= report.leasedElsewhere;
+        if (report.nextRetryAt && (!totals.nextRetryAt || report.nextRetryAt < totals.nextRetryAt)) totals.nextRetryAt = report.nextRetryAt;
+      }
+      return totals;
+    },
+    start() {
+      ctx.assertOpen();
+      for (const runner of runtime.runners) runner.start();
+    },
+    async stop() {
+      for (const runner of runtime.runners) await runner.stop();
+    },
+  };
+}

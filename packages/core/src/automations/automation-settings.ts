@@ -1,0 +1,97 @@
+import * as z from 'zod/mini';
+import { userIdSchema } from '../schema/primitives.js';
+import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-options.js';
+import type { Principal } from '../crm/access-guard.js';
+import type { AutomationMessenger } from './messenger.js';
+
+/** Options of the `automations()` feature. Unknown options are refused with `VALIDATION`. */
+export interface AutomationOptions {
+  /** Who rules act as (`crm.as(servicePrincipal)`): the actor of their events, within its access policy. Default `{ userId: 'automation' }`. */
+  readonly servicePrincipal?: Principal;
+  /** How many runs may cause one another in a chain (default 3; 0: events of automation never trigger rules). */
+  readonly maxDepth?: number;
+  /** Attempts of a failing run before its event is parked (default 5). */
+  readonly maxAttempts?: number;
+  /** Retry delays, ms (default `{ initialMs: 1000, multiplier: 2, maxMs: 600000 }`). */
+  readonly backoff?: { readonly initialMs?: number; readonly multiplier?: number; readonly maxMs?: number };
+  /**
+   * Partitions of each rule's consumer (power of two, default 1; fixed when a rule is first defined).
+   * Rules are consumers of their own, so processes share the work rule by rule; more partitions let
+   * several processes work on one busy rule, at the cost of more claims per idle round.
+   */
+  readonly partitions?: number;
+  /** Lease of a partition, ms (default 30 000). */
+  readonly leaseMs?: number;
+  /** Longest sleep between looks at the feed, ms (default 1000). */
+  readonly pollMs?: number;
+  /** Partitions this process works on at once (default 2). */
+  readonly concurrency?: number;
+  /** Events per pass (default 100). */
+  readonly batchSize?: number;
+  /** Sends the e-mails and SMS of `sendMessage` actions (without one, those events stay in the feed for your own consumer). */
+  readonly messenger?: AutomationMessenger;
+}
+
+export const automationOptionsSchema = z.strictObject({
+  servicePrincipal: z.optional(z.strictObject({ userId: userIdSchema, roles: z.optional(z.array(z.string()).check(z.maxLength(100))), teamIds: z.optional(z.array(z.string()).check(z.maxLength(100))) })),
+  maxDepth: z.optional(z.number().check(z.int(), z.gte(0), z.lte(20))),
+  maxAttempts: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))),
+  backoff: z.optional(z.strictObject({ initialMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(86_400_000))), multiplier: z.optional(z.number().check(z.gte(1), z.lte(10))), maxMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(86_400_000))) })),
+  partitions: z.optional(z.number().check(z.int(), z.gte(1), z.lte(256), z.refine((n) => (n & (n - 1)) === 0, 'must be a power of two'))),
+  leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
+  pollMs: z.optional(z.number().check(z.int(), z.gte(10), z.lte(3_600_000))),
+  concurrency: z.optional(z.number().check(z.int(), z.gte(1), z.lte(64))),
+  batchSize: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
+});
+
+/** Options with defaults applied. */
+export interface AutomationSettings {
+  readonly principal: Principal;
+  readonly maxDepth: number;
+  readonly maxAttempts: number;
+  readonly backoff: { readonly initialMs: number; readonly multiplier: number; readonly maxMs: number };
+  readonly partitions: number;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly messenger: AutomationMessenger | undefined;
+}
+
+export function resolveAutomations(options: z.output<typeof automationOptionsSchema>, messenger: AutomationMessenger | undefined): AutomationSettings {
+  return {
+    principal: options.servicePrincipal ?? { userId: 'automation' },
+    maxDepth: options.maxDepth ?? 3,
+    maxAttempts: options.maxAttempts ?? 5,
+    backoff: { initialMs: options.backoff?.initialMs ?? 1000, multiplier: options.backoff?.multiplier ?? 2, maxMs: options.backoff?.maxMs ?? 600_000 },
+    partitions: options.partitions ?? 1,
+    leaseMs: options.leaseMs ?? 30_000,
+    pollMs: options.pollMs ?? 1000,
+    concurrency: options.concurrency ?? 2,
+    batchSize: options.batchSize ?? 100,
+    messenger,
+  };
+}
+
+/** The consumer group of rules: one consumer per rule, `automation:<rule id>`. */
+export const RULE_GROUP = 'automations';
+const PREFIX = 'automation:';
+export const ruleConsumer = (ruleId: string) => `${PREFIX}${ruleId}`;
+export const ruleOfConsumer = (name: string) => name.slice(PREFIX.length);
+/** The consumer that hands `automation.message` events to the host's messenger. */
+export const MESSAGE_CONSUMER = 'crmkit.automations.messages';
+
+/** The consumer settings of a rule (or of the message consumer). */
+export function ruleConsumerSettings(settings: AutomationSettings, ruleId: string | undefined, types: readonly string[] | undefined): ResolvedConsumer {
+  return resolveConsumer(ruleId === undefined ? MESSAGE_CONSUMER : ruleConsumer(ruleId), ruleId === undefined ? 'messages' : RULE_GROUP, {
+    ...(types ? { types: [...types] } : {}),
+    partitions: settings.partitions,
+    leaseMs: settings.leaseMs,
+    handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(settings.leaseMs / 3))),
+    maxAttempts: settings.maxAttempts,
+    backoff: settings.backoff,
+    pollMs: settings.pollMs,
+    batchSize: settings.batchSize,
+    from: 'now',
+  });
+}

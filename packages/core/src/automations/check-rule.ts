@@ -1,0 +1,196 @@
+import type * as z from 'zod/mini';
+import type { ValidationIssue } from '../errors/crm-error.js';
+import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
+import type { Pipeline } from '../schema/pipeline.js';
+import { companyUpdateInputSchema } from '../schema/company.js';
+import { contactUpdateInputSchema } from '../schema/contact.js';
+import { dealUpdateInputSchema } from '../schema/deal.js';
+import { leadUpdateInputSchema } from '../schema/lead.js';
+import type { AutomationAction, AutomationRule, AutomationRuleDefinition, AutomationTrigger } from './automation-schema.js';
+import { STAGE_EVENTS, triggerEventTypes } from './match-trigger.js';
+
+/** Domain events a rule may be triggered by (automation's own events are not: they would feed loops). */
+export const TRIGGER_EVENTS = [
+  'lead.created', 'lead.updated', 'lead.qualified', 'lead.disqualified', 'lead.converted', 'lead.assigned',
+  'contact.created', 'contact.updated', 'company.created', 'company.updated',
+  'deal.created', 'deal.updated', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.postponed', 'deal.rotting', 'deal.assigned', 'deal.stageReassigned',
+  'activity.logged', 'task.created', 'task.updated', 'task.completed', 'task.postponed', 'task.cancelled', 'task.reminder', 'task.due', 'task.overdue',
+] as const;
+
+/** The record type a trigger is about. */
+export function triggerEntity(trigger: AutomationTrigger): string {
+  switch (trigger.type) {
+    case 'event':
+      return trigger.event.split('.')[0]!;
+    case 'fieldChanged':
+    case 'manual':
+      return trigger.entity;
+    case 'taskDue':
+      return 'task';
+    default:
+      return 'deal';
+  }
+}
+
+const UPDATE_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { lead: leadUpdateInputSchema, contact: contactUpdateInputSchema, company: companyUpdateInputSchema, deal: dealUpdateInputSchema };
+
+/** Fields a condition or a field trigger may name for a record type: its stored fields, `id`, `custom.*` and `trigger.*`. */
+function knownField(entity: string, path: string): boolean {
+  if (path.startsWith('trigger.') || path === 'trigger' || path.startsWith('custom.')) return true;
+  const schema = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity);
+  const updatable = UPDATE_SCHEMAS[entity] as unknown as { def?: { shape?: Record<string, unknown> } } | undefined;
+  const fields = new Set([...Object.keys(schema?.fields ?? {}), ...Object.keys(updatable?.def?.shape ?? {}), 'id', 'version', 'value', 'lineItems', 'notes', 'subject', 'body', 'outcome', 'pipelineId']);
+  const root = path.split('.')[0]!;
+  return fields.has(path) || fields.has(root) || [...fields].some((f) => f.startsWith(`${path}.`) || path.startsWith(`${f}.`));
+}
+
+/** Actions that need a record of a given type. */
+const ACTION_ENTITIES: Partial<Record<AutomationAction['type'], readonly string[]>> = {
+  createTask: ['lead', 'contact', 'company', 'deal'],
+  updateFields: ['lead', 'contact', 'company', 'deal'],
+  assignOwner: ['lead', 'contact', 'company', 'deal'],
+  addTag: ['lead', 'contact', 'company', 'deal'],
+  removeTag: ['lead', 'contact', 'company', 'deal'],
+  advance: ['deal'],
+  lose: ['deal'],
+  logActivity: ['lead', 'contact', 'company', 'deal'],
+};
+
+/** Event types a rule's actions can record (what can trigger other rules), with the fields they change. */
+export function producedEvents(entity: string, actions: readonly AutomationAction[]): Map<string, Set<string> | 'any'> {
+  const out = new Map<string, Set<string> | 'any'>();
+  const add = (type: string, field?: string) => {
+    const seen = out.get(type);
+    if (seen === 'any') return;
+    if (!field) return void out.set(type, 'any');
+    out.set(type, new Set([...(seen ?? []), field]));
+  };
+  for (const action of actions) {
+    switch (action.type) {
+      case 'createTask':
+        add('task.created');
+        break;
+      case 'updateFields':
+        for (const field of Object.keys(action.set)) add(`${entity}.updated`, field);
+        break;
+      case 'assignOwner':
+        add(`${entity}.updated`, 'ownerId');
+        if (action.strategyId) add(`${entity}.assigned`);
+        break;
+      case 'addTag':
+      case 'removeTag':
+        add(`${entity}.updated`, 'tags');
+        break;
+      case 'advance':
+        for (const type of STAGE_EVENTS) if (type !== 'deal.created' && type !== 'deal.lost') add(type);
+        add('task.created');
+        break;
+      case 'lose':
+        add('deal.lost');
+        add('task.cancelled');
+        break;
+      case 'logActivity':
+        add('activity.logged');
+        break;
+      case 'emit':
+        add(`custom.${action.name}`);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** Whether a rule's actions can start another rule (or itself). */
+function triggers(from: Pick<AutomationRule, 'trigger' | 'actions'>, to: Pick<AutomationRule, 'trigger'>): boolean {
+  const produced = producedEvents(triggerEntity(from.trigger), from.actions);
+  for (const type of triggerEventTypes(to.trigger) ?? []) {
+    const fields = produced.get(type);
+    if (!fields) continue;
+    if (fields === 'any' || to.trigger.type !== 'fieldChanged' || fields.has(to.trigger.field)) return true;
+  }
+  return false;
+}
+
+/**
+ * A chain of rules, from `rule` back to itself, in which each rule's actions can trigger the next:
+ * a cycle (the new or edited rule and the tenant's enabled rules), or `undefined`.
+ */
+export function findCycle(rule: Pick<AutomationRule, 'id' | 'name' | 'trigger' | 'actions'>, others: readonly Pick<AutomationRule, 'id' | 'name' | 'trigger' | 'actions'>[]): string[] | undefined {
+  const all = [rule, ...others.filter((r) => r.id !== rule.id)];
+  const visit = (current: (typeof all)[number], path: string[], seen: Set<string>): string[] | undefined => {
+    for (const next of all) {
+      if (!triggers(current, next)) continue;
+      if (next.id === rule.id) return [...path, next.name];
+      if (seen.has(next.id)) continue;
+      seen.add(next.id);
+      const found = visit(next, [...path, next.name], seen);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(rule, [rule.name], new Set());
+}
+
+/**
+ * Checks a parsed rule against what the tenant has: known events and fields, actions that fit the
+ * record type, funnel moves the pipelines allow (stages that exist, lost reasons the pipeline lists,
+ * comments its reasons require, skips it forbids). Returns the problems (paths into the input).
+ */
+export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pipeline[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const issue = (path: (string | number)[], message: string, code = 'invalid_value') => issues.push({ path, code, message });
+  const { trigger } = rule;
+  const entity = triggerEntity(trigger);
+  if (trigger.type === 'event' && !(TRIGGER_EVENTS as readonly string[]).includes(trigger.event)) {
+    issue(['trigger', 'event'], `unknown event "${trigger.event}" (rules can start on: ${TRIGGER_EVENTS.join(', ')})`);
+  }
+  if (trigger.type === 'fieldChanged' && !knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
+  (rule.conditions ?? []).forEach((c, i) => {
+    if (!knownField(entity, c.field)) issue(['conditions', i, 'field'], `unknown ${entity} field "${c.field}" (use trigger.* for the trigger's data)`);
+  });
+
+  const scoped = 'pipelineId' in trigger && trigger.pipelineId ? pipelines.filter((p) => p.id === trigger.pipelineId) : pipelines;
+  if ('stage' in trigger) {
+    if ('pipelineId' in trigger && trigger.pipelineId && scoped.length === 0) issue(['trigger', 'pipelineId'], `no pipeline "${trigger.pipelineId}"`, 'not_found');
+    else if (!scoped.some((p) => p.stages.some((s) => s.key === trigger.stage))) issue(['trigger', 'stage'], `no pipeline has a stage "${trigger.stage}"`);
+  }
+  const triggerStage = 'stage' in trigger && trigger.type !== 'stageLeft' ? trigger.stage : undefined;
+
+  rule.actions.forEach((action, i) => {
+    const path = ['actions', i];
+    const allowed = ACTION_ENTITIES[action.type];
+    if (allowed && !allowed.includes(entity)) return void issue([...path, 'type'], `"${action.type}" does not apply to ${entity} records (only ${allowed.join(', ')})`);
+    if (action.type === 'updateFields') {
+      const result = UPDATE_SCHEMAS[entity]!.safeParse(action.set);
+      if (!result.success) for (const problem of result.error.issues) issue([...path, 'set', ...(problem.path as (string | number)[])], problem.message, problem.code);
+      if ('stageKey' in action.set || 'status' in action.set) issue([...path, 'set'], 'stage and status change through advance / lose (the funnel rules apply)');
+    }
+    if (action.type === 'assignOwner' && (action.userId === undefined) === (action.strategyId === undefined)) issue(path, 'give either userId or strategyId');
+    if (action.type === 'assignOwner' && action.strategyId && entity !== 'lead' && entity !== 'deal') issue([...path, 'strategyId'], 'assignment strategies assign leads and deals');
+    if (action.type === 'advance' && action.toStage) {
+      const target = action.toStage;
+      const having = scoped.filter((p) => p.stages.some((s) => s.key === target));
+      if (having.length === 0) issue([...path, 'toStage'], `no pipeline${scoped.length === 1 ? ` "${scoped[0]!.name}"` : ''} has a stage "${target}"`);
+      else if (triggerStage) {
+        for (const p of having) {
+          const from = p.stages.findIndex((s) => s.key === triggerStage);
+          const to = p.stages.findIndex((s) => s.key === target);
+          if (from < 0) continue;
+          if (to < from && !p.settings.allowBackward) issue([...path, 'toStage'], `pipeline "${p.name}" does not allow moving back from "${triggerStage}" to "${target}"`);
+          const skipped = p.stages.slice(from + 1, to).some((s) => s.kind === 'open');
+          if (to > from + 1 && skipped && !p.settings.allowSkip) issue([...path, 'toStage'], `pipeline "${p.name}" does not allow skipping from "${triggerStage}" to "${target}"`);
+        }
+      }
+    }
+    if (action.type === 'lose') {
+      const reasons = scoped.flatMap((p) => p.settings.lostReasons);
+      const reason = reasons.find((r) => r.key === action.reason);
+      if (scoped.length > 0 && !reason) issue([...path, 'reason'], `unknown lost reason "${action.reason}" (known: ${[...new Set(reasons.map((r) => r.key))].join(', ')})`);
+      if (reason?.requiresComment && !action.comment) issue([...path, 'comment'], `lost reason "${action.reason}" requires a comment`);
+    }
+  });
+  if (rule.actions.at(-1)?.type === 'wait') issue(['actions', rule.actions.length - 1], 'a wait must be followed by the actions it delays');
+  return issues;
+}

@@ -1,0 +1,206 @@
+import { CrmError, isCrmError } from '../errors/crm-error.js';
+import type { Principal } from '../crm/access-guard.js';
+import type { CrmContext } from '../crm/context.js';
+import type { Crm } from '../crm/crm.js';
+import { Operation } from '../crm/operation.js';
+import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import type { StorageTx } from '../storage/storage-adapter.js';
+import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
+import { conditionsHold, type TriggerFacts } from './match-trigger.js';
+import { addDuration, linksOf, runAction, serviceOf } from './run-actions.js';
+import { HeldEvents, scopedStorage } from './scoped-storage.js';
+
+/** 32-bit FNV-1a with a seed. */
+function fnv(text: string, seed: number): string {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36).padStart(7, '0');
+}
+
+/** The run-log id of (rule, trigger key): the unique key that makes a rule run once per trigger. */
+export function runIdOf(ruleId: string, triggerKey: string): string {
+  const text = `${ruleId}\u0000${triggerKey}`;
+  return `run_${fnv(text, 0x811c9dc5)}${fnv(text, 0x050c5d1f)}`;
+}
+
+/** How a feature instance runs rules. */
+export interface RunSettings {
+  readonly principal: Principal;
+  /** Runs caused by runs: at most this deep (1 = automation may not trigger automation). */
+  readonly maxDepth: number;
+}
+
+/** One trigger of one rule. */
+export interface RunRequest {
+  readonly rule: AutomationRule;
+  readonly triggerKey: string;
+  readonly subject: { readonly type: string; readonly id: string };
+  readonly facts: TriggerFacts;
+  /** The automation run that recorded the triggering event, if one did. */
+  readonly cause?: AutomationCause;
+  /** Continue this waiting run (a `wait` ended). */
+  readonly resume?: AutomationRun;
+  /** Write nothing: the transaction is rolled back after the actions ran (`simulate`). */
+  readonly dryRun?: boolean;
+  /** Record the run as failed with this error instead of running it (its last attempt failed). */
+  readonly failure?: unknown;
+  /** Attempts made (recorded with a failure). */
+  readonly attempts?: number;
+  /**
+   * Re-reads the stored rule in the run's transaction: a disabled or removed rule does not run, and
+   * an edited one runs at its new revision if its trigger still matches (`rematch`), so a process
+   * with a stale rule cache never runs an old revision.
+   */
+  readonly rematch?: (rule: AutomationRule) => TriggerFacts | undefined;
+}
+
+/** What a run did: the run-log entry written (`undefined`: conditions did not hold, or it ran before). */
+export interface RunResult {
+  readonly run?: AutomationRun;
+  /** The run existed already (another process or an earlier attempt ran it). */
+  readonly duplicate?: boolean;
+  /** Events the run's actions recorded (for `simulate`). */
+  readonly events: readonly CrmEvent[];
+}
+
+class DryRun extends Error {
+  constructor(readonly result: RunResult) {
+    super('dry run');
+  }
+}
+
+/** The error as the run log keeps it. */
+export function describeError(error: unknown): NonNullable<AutomationRun['error']> {
+  if (isCrmError(error)) return { code: error.code, message: error.message, details: JSON.parse(JSON.stringify(error.details ?? null)) as unknown };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Runs one rule for one trigger in one storage transaction: the run-log row (id `runIdOf(rule,
+ * key)`, unique), the actions (through the service principal's view, bound to the transaction) and
+ * the `automation.ran` event commit together or not at all. A second attempt — another process, a
+ * redelivery after a crash — finds the row and does nothing, so each (rule, trigger) runs once.
+ */
+export async function executeRun(ctx: CrmContext, settings: RunSettings, request: RunRequest): Promise<RunResult> {
+  const { subject } = request;
+  let rule = request.rule;
+  let facts = request.facts;
+  const runId = runIdOf(rule.id, request.triggerKey);
+  let held: HeldEvents | undefined;
+  let stamped: Map<string, CrmEvent> | undefined;
+  let result: RunResult;
+  try {
+    result = await ctx.storage.transaction('rw', async (rootTx) => {
+      const [existing] = (await rootTx.getMany('automationRun', ctx.tenantId, [runId])) as unknown as (AutomationRun | undefined)[];
+      if (existing && existing.triggerKey !== request.triggerKey) throw new CrmError('STORAGE', `automations: run id collision for ${runId}`, { adapter: ctx.storage.name, operation: 'automations.run' } as never);
+      if (request.resume) {
+        if (!existing || existing.status !== 'waiting' || existing.version !== request.resume.version) return { duplicate: true, events: [] };
+      } else if (existing && existing.status !== 'failed') return { run: existing, duplicate: true, events: [] };
+      if (request.rematch && request.failure === undefined) {
+        const [stored] = (await rootTx.getMany('automationRule', ctx.tenantId, [rule.id])) as unknown as (AutomationRule | undefined)[];
+        if (!stored || !stored.enabled) return { events: [] };
+        if (stored.revision !== rule.revision) {
+          const again = request.rematch(stored);
+          if (!again) return { events: [] };
+          rule = stored;
+          facts = again;
+        }
+      }
+
+      const depth = request.resume ? request.resume.depth : request.cause ? request.cause.depth + 1 : 0;
+      const chain = request.resume ? [] : (request.cause?.chain ?? []);
+      const cause: AutomationCause = { runId, ruleId: rule.id, depth, chain: [...chain, rule.id] };
+      stamped = new Map();
+      held = new HeldEvents(ctx.logger);
+      const storage = scopedStorage(ctx.storage, rootTx, cause, stamped);
+      const tx = await storage.transaction('rw', async (bound: StorageTx) => bound);
+      const scoped: CrmContext = { ...ctx, storage, bus: held };
+      const op = new Operation(scoped, tx);
+      const crm = ctx.scope!({ storage, bus: held }, settings.principal) as Crm & Readonly<Record<string, unknown>>;
+      const plan = request.resume?.plan ?? rule.actions;
+      const outcomes: ActionOutcome[] = [...(request.resume?.actions ?? [])];
+      let status: RunStatus = 'done';
+      let reason: string | undefined;
+      let error: AutomationRun['error'];
+      let resumeAt: string | undefined;
+      let resumeFrom: number | undefined;
+      let record: Record<string, unknown> = {};
+
+      if (request.failure !== undefined) {
+        status = 'failed';
+        error = describeError(request.failure);
+      } else if (chain.includes(rule.id)) {
+        status = 'skipped';
+        reason = 'loop: the rule caused the triggering event';
+      } else if (depth > settings.maxDepth) {
+        status = 'skipped';
+        reason = `depthLimit: ${depth} automation runs deep (limit ${settings.maxDepth})`;
+      } else {
+        try {
+          record = await serviceOf(crm, subject.type).get(subject.id);
+        } catch (caught) {
+          if (!isCrmError(caught, 'NOT_FOUND')) throw caught;
+          record = {};
+          status = 'skipped';
+          reason = 'notFound: the record does not exist or the service principal may not read it';
+        }
+        if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) return { events: [] };
+        if (status === 'done' && !request.resume && rule.rateLimit) {
+          const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
+          const [row] = await tx.aggregate('automationRun', ctx.tenantId, {
+            filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'createdAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },
+            metrics: { n: { fn: 'count' } },
+          });
+          if (Number(row?.values.n ?? 0) >= rule.rateLimit.max) {
+            status = 'skipped';
+            reason = `rateLimited: ${rule.rateLimit.max} runs per ${rule.rateLimit.perMinutes} min`;
+          }
+        }
+        if (status === 'done') {
+          for (let i = request.resume?.resumeFrom ?? 0; i < plan.length; i++) {
+            const action = plan[i]!;
+            if (action.type === 'wait') {
+              status = 'waiting';
+              resumeAt = new Date(await addDuration(op, op.nowMs, action.for)).toISOString();
+              resumeFrom = i + 1;
+              outcomes.push({ type: 'wait', detail: resumeAt });
+              break;
+            }
+            outcomes.push(await runAction({ crm, op, subject, ruleId: rule.id, runId }, action));
+          }
+        }
+      }
+
+      const base = request.resume ?? existing;
+      const run: AutomationRun = {
+        id: runId, tenantId: ctx.tenantId, version: (base?.version ?? 0) + 1, createdAt: base?.createdAt ?? op.now, updatedAt: op.now,
+        ruleId: rule.id, ruleName: rule.name, revision: request.resume?.revision ?? rule.revision, triggerKey: request.triggerKey, triggerType: rule.trigger.type,
+        ...(facts.eventId ? { eventId: facts.eventId } : {}),
+        ...(request.failure !== undefined ? { attempts: request.attempts ?? (existing?.attempts ?? 0) + 1 } : {}),
+        status, subjectType: subject.type, subjectId: subject.id, depth, actions: outcomes,
+        ...(reason ? { reason } : {}), ...(error ? { error } : {}),
+        ...(resumeAt ? { resumeAt, resumeFrom, plan } : {}),
+      };
+      if (base) await op.update('automationRun', base, run);
+      else await op.insert('automationRun', run);
+      op.record('automation.ran' as CrmEventName, subject, {
+        runId, ruleId: rule.id, ruleName: rule.name, revision: run.revision, status, triggerKey: request.triggerKey, triggerType: rule.trigger.type, depth, actions: outcomes,
+        ...(reason ? { reason } : {}), ...(error ? { error } : {}), ...(resumeAt ? { resumeAt } : {}),
+      } as never, [{ type: 'automationRule', id: rule.id }, ...Object.entries(linksOf(subject.type, { id: subject.id, ...record })).map(([key, id]) => ({ type: key.slice(0, -2), id }))]);
+      await op.flushEvents();
+      const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
+      if (request.dryRun) throw new DryRun({ run, events });
+      return { run, events };
+    });
+  } catch (error) {
+    if (error instanceof DryRun) return error.result;
+    // Another process inserted the same run row first: it ran (or is running) this trigger.
+    if (isCrmError(error, 'CONFLICT') && !request.resume) {
+      const [row] = (await ctx.storage.transaction('r', (tx) => tx.getMany('automationRun', ctx.tenantId, [runId]))) as unknown as (AutomationRun | undefined)[];
+      if (row && row.status !== 'failed') return { run: row, duplicate: true, events: [] };
+    }
+    throw error;
+  }
+  if (result.events.length) ctx.bus.emitAll(result.events, undefined);
+  return result;
+}

@@ -1,0 +1,96 @@
+import type { CrmEvent } from '../events/event-map.js';
+import { testCondition } from '../domain/funnel/conditions.js';
+import type { AutomationRule, AutomationTrigger } from './automation-schema.js';
+
+/** Deal events that enter and/or leave a stage. */
+export const STAGE_EVENTS = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.stageReassigned'] as const;
+
+/** The event types that can start a rule with this trigger; `undefined` for triggers not driven by the feed (time, manual). */
+export function triggerEventTypes(trigger: AutomationTrigger): string[] | undefined {
+  switch (trigger.type) {
+    case 'event':
+      return [trigger.event];
+    case 'fieldChanged':
+      return [`${trigger.entity}.updated`];
+    case 'stageEntered':
+      return STAGE_EVENTS.filter((t) => t !== 'deal.lost');
+    case 'stageLeft':
+      return STAGE_EVENTS.filter((t) => t !== 'deal.created');
+    default:
+      return undefined;
+  }
+}
+
+/** The stages an event moved a deal between (`entered` unknown for `deal.lost`: the lost stage is the pipeline's). */
+export function stageMove(event: CrmEvent): { readonly left?: string; readonly entered?: string; readonly pipelineId?: string } {
+  const data = event.data as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  switch (event.type) {
+    case 'deal.created': {
+      const deal = data.deal as { stageKey?: string; pipelineId?: string } | undefined;
+      return { entered: text(deal?.stageKey), pipelineId: text(deal?.pipelineId) };
+    }
+    case 'deal.won':
+      return { left: text(data.from), entered: text(data.stageKey) };
+    case 'deal.lost':
+      return { left: text(data.from) };
+    default:
+      return { left: text(data.from), entered: text(data.to) };
+  }
+}
+
+/** What conditions can read about the trigger, under `trigger.*`. */
+export interface TriggerFacts {
+  readonly type: string;
+  readonly eventId?: string;
+  readonly at?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Field changes: old and new value; stage moves: the stages left and entered. */
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly stage?: string;
+}
+
+const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null);
+
+/**
+ * Whether an event starts a rule with this trigger (before conditions), and the facts conditions see.
+ * Pure: the record is read later, in the run's transaction.
+ *
+ * @returns The facts, or `undefined` when the event does not match.
+ */
+export function matchEvent(trigger: AutomationTrigger, event: CrmEvent): TriggerFacts | undefined {
+  const base = { type: event.type, eventId: event.id, at: event.at, data: event.data as Record<string, unknown> };
+  switch (trigger.type) {
+    case 'event':
+      return event.type === trigger.event ? base : undefined;
+    case 'fieldChanged': {
+      if (event.type !== `${trigger.entity}.updated`) return undefined;
+      const change = (event.data as { changes?: Record<string, { from: unknown; to: unknown }> }).changes?.[trigger.field];
+      if (!change) return undefined;
+      if (trigger.from !== undefined && !same(change.from, trigger.from)) return undefined;
+      if (trigger.to !== undefined && !same(change.to, trigger.to)) return undefined;
+      return { ...base, from: change.from, to: change.to };
+    }
+    case 'stageEntered':
+    case 'stageLeft': {
+      if (!(STAGE_EVENTS as readonly string[]).includes(event.type)) return undefined;
+      const move = stageMove(event);
+      const stage = trigger.type === 'stageEntered' ? move.entered : move.left;
+      if (stage !== trigger.stage) return undefined;
+      if (trigger.pipelineId && move.pipelineId && move.pipelineId !== trigger.pipelineId) return undefined;
+      return { ...base, from: move.left, to: move.entered, stage };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Tests a rule's conditions (the funnel rules' language, `testCondition`) against the record, with the
+ * trigger's facts under `trigger`.
+ */
+export function conditionsHold(rule: Pick<AutomationRule, 'conditions'>, record: object, facts: TriggerFacts): boolean {
+  const target = { ...record, trigger: facts };
+  return rule.conditions.every((c) => testCondition(target, c.field, c.op, c.value as never));
+}

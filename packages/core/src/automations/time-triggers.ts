@@ -1,0 +1,121 @@
+import { isCrmError } from '../errors/crm-error.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead } from '../crm/operation.js';
+import type { Filter } from '../query/query-spec.js';
+import type { Deal } from '../schema/deal.js';
+import type { Task } from '../schema/task.js';
+import type { AutomationRule, AutomationRun } from './automation-schema.js';
+import { executeRun, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import { addDuration } from './run-actions.js';
+
+/** Candidates per rule and tick, and waiting runs per batch. */
+const BATCH = 200;
+const DAY = 86_400_000;
+
+/** A time trigger that fires for one record: its key makes it fire once (per stage visit, per due time). */
+interface Due {
+  readonly key: string;
+  readonly subject: { readonly type: string; readonly id: string };
+  readonly facts: RunRequest['facts'];
+}
+
+/** The records a time rule fires for now (not yet filtered by the run log). */
+async function dueRecords(ctx: CrmContext, rule: AutomationRule): Promise<Due[]> {
+  const trigger = rule.trigger;
+  return runRead(ctx, async (op) => {
+    const out: Due[] = [];
+    if (trigger.type === 'timeInStage') {
+      // N business days span at least N calendar days: a superset by index, then the exact test.
+      const bound = trigger.for.unit === 'minutes' ? trigger.for.amount * 60_000 : trigger.for.unit === 'hours' ? trigger.for.amount * 3_600_000 : trigger.for.amount * DAY - DAY;
+      const filters: Filter[] = [
+        { op: 'eq', field: 'stageKey', value: trigger.stage },
+        { op: 'eq', field: 'status', value: 'open' },
+        { op: 'lte', field: 'stageEnteredAt', value: new Date(op.nowMs - Math.max(0, bound)).toISOString() },
+      ];
+      if (trigger.pipelineId) filters.push({ op: 'eq', field: 'pipelineId', value: trigger.pipelineId });
+      let after: string | undefined;
+      do {
+        const page = await op.query<Deal>('deal', { filter: { op: 'and', filters }, sort: [{ field: 'stageEnteredAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
+        for (const deal of page.rows) {
+          if (!deal.stageEnteredAt) continue;
+          const entered = Date.parse(deal.stageEnteredAt);
+          if ((await addDuration(op, entered, trigger.for)) > op.nowMs) continue;
+          if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered) continue;
+          out.push({ key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
+        }
+        after = page.nextCursor;
+      } while (after && out.length < 10 * BATCH);
+    } else if (trigger.type === 'taskDue') {
+      // Open tasks still before their due time, due within `before` (business days: a generous superset).
+      const span = trigger.before.unit === 'minutes' ? trigger.before.amount * 60_000 : trigger.before.unit === 'hours' ? trigger.before.amount * 3_600_000 : trigger.before.amount * 3 * DAY + 14 * DAY;
+      const filters: Filter[] = [
+        { op: 'eq', field: 'status', value: 'open' },
+        { op: 'gt', field: 'dueAt', value: op.now },
+        { op: 'lte', field: 'dueAt', value: new Date(op.nowMs + span).toISOString() },
+      ];
+      let after: string | undefined;
+      do {
+        const page = await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
+        for (const task of page.rows) {
+          if (!task.dueAt || (await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) continue;
+          out.push({ key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
+        }
+        after = page.nextCursor;
+      } while (after && out.length < 10 * BATCH);
+    }
+    return out;
+  });
+}
+
+/**
+ * One scheduler tick of automation: time triggers fire for the records whose time came (once per key:
+ * the run log's unique row), and waiting runs whose `resumeAt` passed continue. Failed time runs are
+ * tried again on later ticks until `maxAttempts`. Several processes may tick at once.
+ */
+export async function tickAutomations(ctx: CrmContext, settings: RunSettings & { readonly maxAttempts: number }): Promise<{ runs: number }> {
+  let runs = 0;
+  const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: 1000 })).rows);
+  for (const rule of rules) {
+    if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
+    const due = await dueRecords(ctx, rule);
+    if (due.length === 0) continue;
+    // Skip what ran already, in one read: most candidates of a long-running rule did.
+    const ids = due.map((d) => runIdOf(rule.id, d.key));
+    const existing = (await runRead(ctx, (op) => op.getMany<AutomationRun>('automationRun', ids))) as (AutomationRun | undefined)[];
+    for (let i = 0; i < due.length; i++) {
+      const known = existing[i];
+      if (known && (known.status !== 'failed' || (known.attempts ?? 0) >= settings.maxAttempts)) continue;
+      const { key, subject, facts } = due[i]!;
+      const request: RunRequest = { rule, triggerKey: key, subject, facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined) };
+      try {
+        if ((await executeRun(ctx, settings, request)).run) runs++;
+      } catch (error) {
+        if (isCrmError(error, 'CLOSED')) throw error;
+        await executeRun(ctx, settings, { ...request, failure: error }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
+      }
+    }
+  }
+  // Waits that ended: continue their runs (the row's version makes one process win).
+  for (;;) {
+    const waiting = await runRead(ctx, async (op) =>
+      (await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'waiting' }, { op: 'lte', field: 'resumeAt', value: op.now }] }, sort: [{ field: 'resumeAt' }], limit: BATCH })).rows,
+    );
+    let progressed = 0;
+    for (const run of waiting) {
+      const rule = await runRead(ctx, (op) => op.get<AutomationRule>('automationRule', run.ruleId));
+      if (!rule?.enabled) continue; // a disabled rule's runs wait until it is enabled again
+      try {
+        const result = await executeRun(ctx, settings, { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run });
+        if (result.run) {
+          runs++;
+          progressed++;
+        }
+      } catch (error) {
+        if (isCrmError(error, 'CLOSED')) throw error;
+        if (!isCrmError(error, 'CONFLICT')) ctx.logger.error('crmkit: continuing an automation run failed; retried next tick', { error, runId: run.id });
+      }
+    }
+    if (waiting.length < BATCH || progressed === 0) break;
+  }
+  return { runs };
+}
