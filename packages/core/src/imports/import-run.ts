@@ -281,7 +281,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
       const next = await importer.update!(op, existing.id, p.update, CONTEXT);
-      return next === existing ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
+      // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
+      return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
     }
     if (mode === 'update') return { row: p.row, outcome: 'failed', error: 'NOT_FOUND', issues: [{ path: [key!], code: 'not_found', message: `no ${importer.entity} has this ${key}` }] };
     if (p.duplicateOf?.length && action === 'skip') return { row: p.row, outcome: 'skipped', id: p.duplicateOf[0]!, reason: 'duplicate', duplicateOf: p.duplicateOf };
@@ -291,7 +292,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
       const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
       const next = await importer.update!(op, target.id, parsed.data, CONTEXT);
-      return { row: p.row, outcome: next === target ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(next === target ? { reason: 'unchanged' as const } : {}) };
+      const unchanged = next.version === target.version;
+      return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
     }
     const created = await importer.create(op, p.create!, CONTEXT, crm);
     return { row: p.row, outcome: 'created', id: created.id, ...(p.duplicateOf?.length ? { duplicateOf: p.duplicateOf } : {}) };

@@ -95,6 +95,11 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(report.rows[2]!.issues![0]).toMatchObject({ path: ['email'], code: 'duplicate_key' });
       expect((await s.crm.contacts.get(ada.id)).name).toBe('Ada Lovelace');
       expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace']);
+      // The same rows again change nothing: reported unchanged, no new version (judged by version, not object identity).
+      const before = await s.crm.contacts.get(ada.id);
+      const again = await s.crm.import.run({ entity: 'contact', mode: 'upsert', key: 'email', rows: [{ name: 'Ada Lovelace', email: 'ada@example.com' }] });
+      expect(again.rows[0]).toMatchObject({ outcome: 'skipped', reason: 'unchanged', id: ada.id });
+      expect((await s.crm.contacts.get(ada.id)).version).toBe(before.version);
     });
 
     it('upsert keyed by an external ref: the shop\'s customer number finds the record, its other refs stay', async () => {
