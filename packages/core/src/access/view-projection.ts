@@ -72,7 +72,7 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
   },
   pipelines: { create: none, get: none, update: none, addStage: none, updateStage: none, reorderStages: none, removeStage: none, list: none, edit: none },
   duplicates: { find: none, reindex: systemOnly }, // find: projected and scored on what the principal may read, where computed
-  imports: { deals: list('deal') },
+  imports: { deals: list('deal'), contacts: list('contact'), companies: list('company'), leads: list('lead') },
   customFields: { define: none, update: none, list: none },
   activities: { log: record('activity'), logIn: none, get: record('activity'), list: page('activity'), ...REFS('activity') },
   eventLog: { list: none }, // events are judged and projected as they are read

@@ -294,3 +294,26 @@ describe('views of a crm', () => {
     expect((await crm.tasks.get(task.id)).parentOwner).toBe('deal:carl');
   });
 });
+
+describe('create-many in a view', () => {
+  it('imports.contacts/companies/leads follow the create scope and WITH CHECK; results are projected', async () => {
+    const { crm } = await createTestCrm();
+    await crm.access.setPolicy({
+      roles: {
+        rep,
+        reader: { grants: { contact: { read: 'all' }, company: { read: 'all' }, lead: { read: 'all' } } },
+      },
+    });
+    const anna = crm.as({ userId: 'anna', roles: ['rep'] });
+    const made = await anna.imports.contacts([{ name: 'Ada', ownerId: 'anna' }]);
+    expect(made.map((c) => c.name)).toEqual(['Ada']);
+    // Creating a record owned by someone else leaves anna's own scope: refused, nothing written.
+    expect(await code(anna.imports.leads([{ name: 'Bob lead', ownerId: 'bob' }]))).toBe('FORBIDDEN');
+    const reader = crm.as({ userId: 'rita', roles: ['reader'] });
+    expect(await code(reader.imports.companies([{ name: 'Acme' }]))).toBe('FORBIDDEN');
+    expect(await code(reader.imports.contacts([{ name: 'Eve' }]))).toBe('FORBIDDEN');
+    expect((await crm.leads.list()).items).toEqual([]);
+    expect((await crm.companies.list()).items).toEqual([]);
+    expect((await crm.contacts.list()).items.map((c) => c.name)).toEqual(['Ada']);
+  });
+});
