@@ -1,13 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createCrm, silentLogger, where } from '@crmkit/core';
 import { automations } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
 import { tasks } from '@crmkit/core/tasks';
-import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
-import { forkChild, type Child } from './support/child-process.js';
-import { createPostgresTestBed, type PostgresTestBed } from './support/postgres-subjects.js';
+import { fleetEngines, logLines, startFleet } from './support/fleet.js';
 import { tempDir } from './support/temp-dir.js';
 
 /**
@@ -26,30 +22,8 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-let bed: PostgresTestBed | undefined;
-afterAll(() => bed?.end());
-
-const engines = [
-  {
-    name: 'sqlite',
-    async make() {
-      const tmp = tempDir('crmkit-auto-fleet-');
-      cleanups.push(tmp.cleanup);
-      const file = tmp.file('fleet.db');
-      return { open: { engine: 'sqlite', file }, storage: () => createSqliteStorage({ filename: file, busyTimeoutMs: 20_000, changePollMs: 50 }) };
-    },
-  },
-  {
-    name: 'postgres',
-    async make() {
-      const url = inject('postgresUrl');
-      bed ??= createPostgresTestBed(url);
-      const schema = bed.schemaName('autofleet');
-      cleanups.push(() => bed!.dropSchema(schema));
-      return { open: { engine: 'postgres', url, schema }, storage: () => createPostgresStorage({ connectionString: url, schema, maxConnections: 4 }) };
-    },
-  },
-];
+const { engines, end } = fleetEngines(() => cleanups, 'auto-fleet');
+afterAll(() => end());
 
 describe.each(engines)('automation rules on a fleet of $name processes with kills', { timeout: 300_000 }, (engine) => {
   it('runs = triggering events; each run’s actions happened once', async () => {
@@ -70,31 +44,14 @@ describe.each(engines)('automation rules on a fleet of $name processes with kill
       actions: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 2, unit: 'businessDays' } } }],
     });
 
-    const live: Child[] = [];
-    const spawning: Promise<void>[] = [];
-    let kills = 0;
-    const spawn = async () => {
-      const child = await forkChild('test/support/automation-child.ts', { bundled: true });
-      cleanups.push(() => child.kill('SIGKILL'));
-      await child.request({ cmd: 'open', ...db.open, tenantId: 'fleet', logDir: logs.dir, leaseMs: LEASE_MS });
-      live.push(child);
-    };
-    const killOne = async () => {
-      const victim = live.splice(Math.floor(Math.random() * live.length), 1)[0];
-      if (!victim) return;
-      victim.kill('SIGKILL');
-      await victim.exited;
-      kills++;
-      spawning.push(spawn());
-    };
-    await Promise.all(Array.from({ length: WORKERS }, () => spawn()));
+    const workers = await startFleet({ script: 'test/support/automation-child.ts', workers: WORKERS, open: { ...db.open, tenantId: 'fleet', logDir: logs.dir, leaseMs: LEASE_MS }, cleanups: () => cleanups });
 
     const started = Date.now();
     const deals = [];
     for (let i = 0; i < 40; i++) {
       deals.push(await crm.deals.create({ title: `D${i}`, pipelineId: pipeline.id }));
       if (i % 2 === 1) await crm.deals.advance(deals[i - 1]!.id);
-      if (i % 10 === 9 && kills < KILLS) await killOne();
+      if (i % 10 === 9 && workers.kills < KILLS) await workers.killOne();
       await sleep(10);
     }
     const expected = 40 + 20;
@@ -107,11 +64,7 @@ describe.each(engines)('automation rules on a fleet of $name processes with kill
       await sleep(200);
     }
     const ms = Date.now() - started;
-    await Promise.all(spawning);
-    for (const child of live.splice(0)) {
-      child.kill('SIGKILL');
-      await child.exited;
-    }
+    await workers.stop();
 
     const all = (await crm.automations.runs({ limit: 1000 })).items;
     expect(all.length).toBe(expected);
@@ -127,7 +80,7 @@ describe.each(engines)('automation rules on a fleet of $name processes with kill
     expect(page.events.length).toBe(expected);
     const parked = await crm.events.parked(`automation:${created.id}`);
     expect(parked.items).toEqual([]);
-    const errors = existsSync(logs.dir) ? readdirSync(logs.dir).filter((f) => f.startsWith('errors-')).flatMap((f) => readFileSync(join(logs.dir, f), 'utf8').split('\n').filter(Boolean)) : [];
-    console.log(`[automation fleet ${engine.name}] ${expected} triggering events → ${all.length} runs, ${qualify.length + calls.length} tasks, ${kills} kills, ${errors.length} logged errors, caught up in ${ms} ms`);
+    const errors = logLines(logs.dir, 'errors');
+    console.log(`[automation fleet ${engine.name}] ${expected} triggering events → ${all.length} runs, ${qualify.length + calls.length} tasks, ${workers.kills} kills, ${errors.length} logged errors, caught up in ${ms} ms`);
   });
 });

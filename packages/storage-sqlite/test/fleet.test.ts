@@ -1,15 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createCrm, silentLogger, type Task } from '@crmkit/core';
 import { events } from '@crmkit/core/feed';
 import { scheduler } from '@crmkit/core/scheduler';
 import { tasks as tasksFeature } from '@crmkit/core/tasks';
 import { webhooks } from '@crmkit/core/webhooks';
-import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
 import { startWebhookServer } from '../../core/test/webhooks/webhook-server.js';
-import { forkChild, type Child } from './support/child-process.js';
-import { createPostgresTestBed, type PostgresTestBed } from './support/postgres-subjects.js';
+import { fleetEngines, logLines, startFleet } from './support/fleet.js';
 import { tempDir } from './support/temp-dir.js';
 
 /**
@@ -29,78 +25,12 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-let bed: PostgresTestBed | undefined;
-afterAll(() => bed?.end());
+const { engines, end } = fleetEngines(() => cleanups, 'fleet');
+afterAll(() => end());
 
-interface Engine {
-  readonly name: 'sqlite' | 'postgres';
-  /** A fresh database: how children open it and an adapter for the test itself. */
-  make(): Promise<{ open: Record<string, unknown>; storage: () => ReturnType<typeof createSqliteStorage> }>;
-}
-
-const engines: Engine[] = [
-  {
-    name: 'sqlite',
-    async make() {
-      const tmp = tempDir('crmkit-fleet-');
-      cleanups.push(tmp.cleanup);
-      const file = tmp.file('fleet.db');
-      return { open: { engine: 'sqlite', file }, storage: () => createSqliteStorage({ filename: file, busyTimeoutMs: 20_000, changePollMs: 50 }) };
-    },
-  },
-  {
-    name: 'postgres',
-    async make() {
-      const url = inject('postgresUrl');
-      bed ??= createPostgresTestBed(url);
-      const schema = bed.schemaName('fleet');
-      cleanups.push(() => bed!.dropSchema(schema));
-      return { open: { engine: 'postgres', url, schema }, storage: () => createPostgresStorage({ connectionString: url, schema, maxConnections: 4 }) };
-    },
-  },
-];
-
-/** Lines of every log file named `<name>-<pid>.log`. */
-function logLines(dir: string, name: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.startsWith(`${name}-`))
-    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
-}
-
-/** Starts worker processes and replaces killed ones; `killOne` SIGKILLs a random worker mid-work. */
-async function fleet(open: Record<string, unknown>, role: string, logDir: string) {
-  const live: Child[] = [];
-  const spawning: Promise<void>[] = [];
-  let kills = 0;
-  const spawn = async () => {
-    const child = await forkChild('test/support/fleet-child.ts', { bundled: true });
-    cleanups.push(() => child.kill('SIGKILL'));
-    await child.request({ cmd: 'open', ...open, tenantId: 'fleet', logDir, role, leaseMs: LEASE_MS });
-    live.push(child);
-  };
-  await Promise.all(Array.from({ length: WORKERS }, () => spawn()));
-  return {
-    get kills() {
-      return kills;
-    },
-    /** SIGKILLs a random worker and starts a replacement (in the background: the work goes on meanwhile). */
-    async killOne() {
-      const victim = live.splice(Math.floor(Math.random() * live.length), 1)[0];
-      if (!victim) return;
-      victim.kill('SIGKILL');
-      await victim.exited;
-      kills++;
-      spawning.push(spawn());
-    },
-    async stop() {
-      await Promise.all(spawning);
-      for (const child of live.splice(0)) {
-        child.kill('SIGKILL');
-        await child.exited;
-      }
-    },
-  };
-}
+/** Worker processes of one role (consumer, scheduler, webhooks) on the engine's database. */
+const fleet = (open: Record<string, unknown>, role: string, logDir: string) =>
+  startFleet({ script: 'test/support/fleet-child.ts', workers: WORKERS, open: { ...open, tenantId: 'fleet', logDir, role, leaseMs: LEASE_MS }, cleanups: () => cleanups });
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000): Promise<T> {
   const started = Date.now();
