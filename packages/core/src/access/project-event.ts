@@ -3,7 +3,7 @@ import type { CrmEvent } from '../events/event-map.js';
 /** Event payload keys that carry a field of the subject: dropped when that field is unreadable. */
 const EVENT_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'deal.won': { amount: 'value', stageKey: 'stageKey', from: 'stageKey' },
-  'deal.lost': { reason: 'lostReason', comment: 'lostComment', from: 'stageKey' },
+  'deal.lost': { reason: 'lostReason', comment: 'lostComment', from: 'stageKey', stageKey: 'stageKey' },
   'deal.stageChanged': { from: 'stageKey', to: 'stageKey' },
   'deal.reopened': { from: 'stageKey', to: 'stageKey' },
   'deal.stageReassigned': { from: 'stageKey', to: 'stageKey' },

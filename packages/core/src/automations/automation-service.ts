@@ -11,7 +11,7 @@ import { feedHead } from '../consumers/feed-read.js';
 import { discardParked, replayParked } from '../consumers/backlog.js';
 import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../consumers/consumer-rows.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
-import { MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
+import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle } from './check-rule.js';
 import { describeError, executeRun, type RunSettings } from './execute-run.js';
 import { matchEvent, triggerEventTypes } from './match-trigger.js';
@@ -79,6 +79,8 @@ export interface AutomationService {
    * What a rule (stored, by id, or a definition) would do for an event, writing nothing: its actions
    * run through the services in a transaction that is rolled back.
    *
+   * @throws CrmError `VALIDATION` for a malformed rule or event; `NOT_FOUND` on a view for an event whose
+   *   record the view cannot read (as `trigger` and `runs`).
    * @example
    * const sim = await crm.automations.simulate(rule, event);
    * expect(sim.actions.map((a) => a.type)).toEqual(['createTask']);
@@ -180,7 +182,7 @@ export function createAutomationService(
       const rules = await allRules(op);
       const next = await change(op, rules);
       if (next.enabled) {
-        const cycle = findCycle(next, rules.filter((r) => r.enabled));
+        const cycle = findCycle(next, rules.filter((r) => r.enabled), await allPipelines(op));
         if (cycle) throw refuseCycle(context, cycle);
       }
       await syncConsumer(op, settings, next);
@@ -250,6 +252,13 @@ export function createAutomationService(
             });
       if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
         throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
+      }
+      if (ctx.principal && ctx.hooks.access) {
+        // A view simulates only for records it can read: the run reads the record as the service
+        // principal, so its verdict and events would reveal what the view may not see.
+        const readable = (AUTOMATION_ENTITIES as readonly string[]).includes(event.subjectType);
+        if (!readable) throw notFound(String(event.subjectType), event.subjectId);
+        await runRead(ctx, (op) => op.requireReadable(event.subjectType, event.subjectId));
       }
       const facts = rule.trigger.type === 'manual' ? { type: 'manual' } : matchEvent(rule.trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };

@@ -54,7 +54,7 @@ function ruleHandler(ctx: CrmContext, settings: AutomationSettings, run: RunSett
     if (!facts) return;
     // Conditions first in a read (most events of a busy rule do not qualify): no write transaction for
     // them. The run's transaction tests them again on the state it reads.
-    if (rule.conditions.length) {
+    if (rule.conditions.length || ('pipelineId' in rule.trigger && rule.trigger.pipelineId)) {
       // A creation event carries the record; other events need a read.
       const carried = (event.data as Record<string, unknown>)[event.subjectType] as { id?: string } | undefined;
       const record = carried?.id === event.subjectId && event.type.endsWith('.created') ? carried : await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));

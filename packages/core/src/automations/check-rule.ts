@@ -102,26 +102,71 @@ export function producedEvents(entity: string, actions: readonly AutomationActio
   return out;
 }
 
-/** Whether a rule's actions can start another rule (or itself). */
-function triggers(from: Pick<AutomationRule, 'trigger' | 'actions'>, to: Pick<AutomationRule, 'trigger'>): boolean {
+/** A set of stage keys, or `any` when the analysis cannot tell. */
+type StageSet = ReadonlySet<string> | 'any';
+
+/**
+ * The stages a rule's actions can move a deal out of and into. Where its trigger leaves the deal
+ * (`stageEntered` / `timeInStage`: in that stage; otherwise anywhere) is followed through the actions:
+ * `advance` to `toStage` enters that stage, a plain `advance` the next open stage (of the pipelines in
+ * the trigger's scope), `lose` the lost stage.
+ */
+export function stageMoves(rule: Pick<AutomationRule, 'trigger' | 'actions'>, pipelines: readonly Pipeline[]): { readonly left: StageSet; readonly entered: StageSet } {
+  const { trigger } = rule;
+  const scoped = 'pipelineId' in trigger && trigger.pipelineId ? pipelines.filter((p) => p.id === trigger.pipelineId) : pipelines;
+  let current: StageSet = (trigger.type === 'stageEntered' || trigger.type === 'timeInStage') ? new Set([trigger.stage]) : 'any';
+  let left: StageSet = new Set<string>();
+  let entered: StageSet = new Set<string>();
+  const union = (a: StageSet, b: StageSet): StageSet => (a === 'any' || b === 'any' ? 'any' : new Set([...a, ...b]));
+  for (const action of rule.actions) {
+    if (action.type !== 'advance' && action.type !== 'lose') continue;
+    left = union(left, current);
+    let next: StageSet;
+    if (action.type === 'lose') next = new Set(scoped.flatMap((p) => p.stages.filter((s) => s.kind === 'lost').map((s) => s.key)));
+    else if (action.toStage) next = new Set([action.toStage]);
+    else if (current === 'any') next = 'any';
+    else {
+      const from = current;
+      next = new Set(scoped.flatMap((p) => {
+        const open = p.stages.filter((s) => s.kind === 'open');
+        return open.flatMap((s, i) => (from.has(s.key) && open[i + 1] ? [open[i + 1]!.key] : []));
+      }));
+    }
+    entered = union(entered, next);
+    current = next;
+  }
+  return { left, entered };
+}
+
+/** Whether a rule's actions can start another rule (or itself): an event type it listens to, the field or stage it watches. */
+function triggers(from: Pick<AutomationRule, 'trigger' | 'actions'>, to: Pick<AutomationRule, 'trigger'>, pipelines: readonly Pipeline[]): boolean {
   const produced = producedEvents(triggerEntity(from.trigger), from.actions);
+  let hit = false;
   for (const type of triggerEventTypes(to.trigger) ?? []) {
     const fields = produced.get(type);
     if (!fields) continue;
-    if (fields === 'any' || to.trigger.type !== 'fieldChanged' || fields.has(to.trigger.field)) return true;
+    if (fields === 'any' || to.trigger.type !== 'fieldChanged' || fields.has(to.trigger.field)) hit = true;
   }
-  return false;
+  if (!hit) return false;
+  if (to.trigger.type !== 'stageEntered' && to.trigger.type !== 'stageLeft') return true;
+  // Stage triggers: only a move into (out of) the watched stage, in the watched pipeline, starts the rule.
+  const fromPipeline = 'pipelineId' in from.trigger ? from.trigger.pipelineId : undefined;
+  if (to.trigger.pipelineId && fromPipeline && fromPipeline !== to.trigger.pipelineId) return false;
+  const moves = stageMoves(from, pipelines);
+  const stages = to.trigger.type === 'stageEntered' ? moves.entered : moves.left;
+  return stages === 'any' || stages.has(to.trigger.stage);
 }
 
 /**
  * A chain of rules, from `rule` back to itself, in which each rule's actions can trigger the next:
- * a cycle (the new or edited rule and the tenant's enabled rules), or `undefined`.
+ * a cycle (the new or edited rule and the tenant's enabled rules), or `undefined`. Stage moves are
+ * followed through the tenant's pipelines (`stageMoves`).
  */
-export function findCycle(rule: Pick<AutomationRule, 'id' | 'name' | 'trigger' | 'actions'>, others: readonly Pick<AutomationRule, 'id' | 'name' | 'trigger' | 'actions'>[]): string[] | undefined {
+export function findCycle(rule: Pick<AutomationRule, 'id' | 'name' | 'trigger' | 'actions'>, others: readonly Pick<AutomationRule, 'id' | 'name' | 'trigger' | 'actions'>[], pipelines: readonly Pipeline[]): string[] | undefined {
   const all = [rule, ...others.filter((r) => r.id !== rule.id)];
   const visit = (current: (typeof all)[number], path: string[], seen: Set<string>): string[] | undefined => {
     for (const next of all) {
-      if (!triggers(current, next)) continue;
+      if (!triggers(current, next, pipelines)) continue;
       if (next.id === rule.id) return [...path, next.name];
       if (seen.has(next.id)) continue;
       seen.add(next.id);

@@ -13,7 +13,7 @@ export function triggerEventTypes(trigger: AutomationTrigger): string[] | undefi
     case 'fieldChanged':
       return [`${trigger.entity}.updated`];
     case 'stageEntered':
-      return STAGE_EVENTS.filter((t) => t !== 'deal.lost');
+      return [...STAGE_EVENTS];
     case 'stageLeft':
       return STAGE_EVENTS.filter((t) => t !== 'deal.created');
     default:
@@ -21,7 +21,10 @@ export function triggerEventTypes(trigger: AutomationTrigger): string[] | undefi
   }
 }
 
-/** The stages an event moved a deal between (`entered` unknown for `deal.lost`: the lost stage is the pipeline's). */
+/**
+ * The stages an event moved a deal between, and its pipeline when the event says (only `deal.created`
+ * does: a deal never changes pipeline, so the others take it from the deal — see `conditionsHold`).
+ */
 export function stageMove(event: CrmEvent): { readonly left?: string; readonly entered?: string; readonly pipelineId?: string } {
   const data = event.data as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -31,9 +34,8 @@ export function stageMove(event: CrmEvent): { readonly left?: string; readonly e
       return { entered: text(deal?.stageKey), pipelineId: text(deal?.pipelineId) };
     }
     case 'deal.won':
-      return { left: text(data.from), entered: text(data.stageKey) };
     case 'deal.lost':
-      return { left: text(data.from) };
+      return { left: text(data.from), entered: text(data.stageKey) };
     default:
       return { left: text(data.from), entered: text(data.to) };
   }
@@ -49,6 +51,8 @@ export interface TriggerFacts {
   readonly from?: unknown;
   readonly to?: unknown;
   readonly stage?: string;
+  /** Stage moves: the deal's pipeline (from the event, else filled in from the deal when the run reads it). */
+  readonly pipelineId?: string;
 }
 
 const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null);
@@ -79,7 +83,7 @@ export function matchEvent(trigger: AutomationTrigger, event: CrmEvent): Trigger
       const stage = trigger.type === 'stageEntered' ? move.entered : move.left;
       if (stage !== trigger.stage) return undefined;
       if (trigger.pipelineId && move.pipelineId && move.pipelineId !== trigger.pipelineId) return undefined;
-      return { ...base, from: move.left, to: move.entered, stage };
+      return { ...base, from: move.left, to: move.entered, stage, ...(move.pipelineId ? { pipelineId: move.pipelineId } : {}) };
     }
     default:
       return undefined;
@@ -88,9 +92,18 @@ export function matchEvent(trigger: AutomationTrigger, event: CrmEvent): Trigger
 
 /**
  * Tests a rule's conditions (the funnel rules' language, `testCondition`) against the record, with the
- * trigger's facts under `trigger`.
+ * trigger's facts under `trigger`. A stage trigger scoped to a pipeline first checks the deal's
+ * pipeline (most stage events do not carry it; a deal never changes pipeline).
  */
-export function conditionsHold(rule: Pick<AutomationRule, 'conditions'>, record: object, facts: TriggerFacts): boolean {
-  const target = { ...record, trigger: facts };
+export function conditionsHold(rule: Pick<AutomationRule, 'conditions'> & { readonly trigger?: AutomationTrigger }, record: object, facts: TriggerFacts): boolean {
+  const trigger = rule.trigger;
+  let known = facts;
+  if (trigger && (trigger.type === 'stageEntered' || trigger.type === 'stageLeft')) {
+    const dealPipeline = (record as { pipelineId?: unknown }).pipelineId;
+    const pipelineId = facts.pipelineId ?? (typeof dealPipeline === 'string' ? dealPipeline : undefined);
+    if (trigger.pipelineId && pipelineId !== trigger.pipelineId) return false;
+    if (pipelineId) known = { ...facts, pipelineId };
+  }
+  const target = { ...record, trigger: known };
   return rule.conditions.every((c) => testCondition(target, c.field, c.op, c.value as never));
 }

@@ -61,7 +61,8 @@ export interface CrmEventMap {
   'activity.logged': { readonly activity: Activity };
   'deal.stageChanged': { readonly from: string; readonly to: string; readonly direction: 'forward' | 'backward' };
   'deal.won': { readonly from: string; readonly stageKey: string; readonly amount: Money };
-  'deal.lost': { readonly from: string; readonly reason: string; readonly comment?: string };
+  /** `stageKey`: the lost stage the deal entered (absent on events recorded before it was added). */
+  'deal.lost': { readonly from: string; readonly stageKey?: string; readonly reason: string; readonly comment?: string };
   'deal.reopened': { readonly from: string; readonly to: string };
   'deal.postponed': {
     readonly stageKey: string;

@@ -109,7 +109,7 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
         exit: { kind: 'lost', toStageKey: to.key },
         enter: to,
         cancelOpenTasks: true,
-        event: { type: 'deal.lost', data: { from: deal.stageKey, reason: move.reason, ...(move.comment ? { comment: move.comment } : {}) } },
+        event: { type: 'deal.lost', data: { from: deal.stageKey, stageKey: to.key, reason: move.reason, ...(move.comment ? { comment: move.comment } : {}) } },
       };
     case 'reopen':
       return {

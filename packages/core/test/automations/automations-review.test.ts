@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { isCrmError } from '@crmkit/core';
+import { createTestCrm } from '@crmkit/core/testing';
+
+// Regressions from a user's review of the automation feature (issue 18).
+
+const STAGES = [
+  { key: 'new', name: 'New' },
+  { key: 'proposal', name: 'Proposal' },
+  { key: 'negotiation', name: 'Negotiation' },
+  { key: 'won', name: 'Won', kind: 'won' as const },
+  { key: 'lost', name: 'Lost', kind: 'lost' as const },
+];
+
+async function setup() {
+  const test = await createTestCrm();
+  const pipeline = await test.crm.pipelines.create({ name: 'Sales', stages: STAGES });
+  return { ...test, pipeline };
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ code: string; issues: { path: unknown[]; code: string; message: string }[] }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isCrmError(error)) return { code: error.code, issues: (error.details as { issues?: { path: unknown[]; code: string; message: string }[] }).issues ?? [] };
+    throw error;
+  }
+  throw new Error('expected a CrmError');
+}
+
+describe('stage triggers scoped to a pipeline', () => {
+  it('fire only for deals of that pipeline, on every kind of stage move', async () => {
+    const { crm, pipeline } = await setup();
+    const other = await crm.pipelines.create({ name: 'Renewals', stages: STAGES });
+    const rules = await Promise.all(
+      [
+        ['entered proposal', { type: 'stageEntered', stage: 'proposal', pipelineId: pipeline.id }],
+        ['left proposal', { type: 'stageLeft', stage: 'proposal', pipelineId: pipeline.id }],
+        ['entered won', { type: 'stageEntered', stage: 'won', pipelineId: pipeline.id }],
+        ['entered negotiation', { type: 'stageEntered', stage: 'negotiation', pipelineId: pipeline.id }],
+      ].map(([name, trigger]) => crm.automations.define({ name: name as string, trigger: trigger as never, actions: [{ type: 'emit', name: 'hit' }] })),
+    );
+    const moveThrough = async (pipelineId: string) => {
+      const deal = await crm.deals.create({ title: 'D', pipelineId });
+      await crm.deals.advance(deal.id); // new → proposal
+      await crm.deals.advance(deal.id); // proposal → negotiation
+      await crm.deals.win(deal.id); // negotiation → won
+      await crm.deals.reopen(deal.id, { toStage: 'negotiation' } as never); // won → negotiation
+      return deal.id;
+    };
+    const theirs = await moveThrough(other.id);
+    const ours = await moveThrough(pipeline.id);
+    await crm.automations.drain();
+    for (const rule of rules) {
+      const runs = (await crm.automations.runs({ ruleId: rule.id })).items;
+      expect(runs.map((r) => r.subjectId), rule.name).not.toContain(theirs);
+      expect(runs.length, rule.name).toBeGreaterThan(0);
+      expect(new Set(runs.map((r) => r.subjectId)), rule.name).toEqual(new Set([ours]));
+    }
+    // Reopened into negotiation: entered negotiation twice (advance, reopen).
+    expect((await crm.automations.runs({ ruleId: rules[3]!.id })).items).toHaveLength(2);
+  });
+});
+
+describe('stageEntered on a lost stage', () => {
+  it('fires when a deal is lost (deal.lost enters the pipeline\'s lost stage)', async () => {
+    const { crm, pipeline } = await setup();
+    const rule = await crm.automations.define({ name: 'Lost', trigger: { type: 'stageEntered', stage: 'lost' }, actions: [{ type: 'addTag', tag: 'lost' }] });
+    const deal = await crm.deals.create({ title: 'D', pipelineId: pipeline.id });
+    await crm.deals.lose(deal.id, { reason: 'price' });
+    await crm.automations.drain();
+    const runs = (await crm.automations.runs({ ruleId: rule.id })).items;
+    expect(runs.map((r) => [r.status, r.subjectId])).toEqual([['done', deal.id]]);
+    expect((await crm.deals.get(deal.id)).tags).toEqual(['lost']);
+    const lost = (await crm.timeline({ type: 'deal', id: deal.id })).items.find((e) => e.type === 'deal.lost')!;
+    expect(lost.data).toMatchObject({ from: 'new', stageKey: 'lost', reason: 'price' });
+  });
+});
+
+describe('simulate on a view', () => {
+  it('is NOT_FOUND for an event whose record the view cannot read, and reveals nothing', async () => {
+    const { crm, pipeline } = await setup();
+    await crm.access.setPolicy({ roles: { rep: { grants: { deal: { read: 'own', update: 'own' }, pipeline: { read: 'all' } } } } });
+    const secret = await crm.deals.create({ title: 'Secret', pipelineId: pipeline.id, ownerId: 'anna', value: { amount: 999_999, currency: 'EUR' } });
+    const mine = await crm.deals.create({ title: 'Mine', pipelineId: pipeline.id, ownerId: 'bob', value: { amount: 10, currency: 'EUR' } });
+    const created = async (id: string) => (await crm.timeline({ type: 'deal', id })).items.find((e) => e.type === 'deal.created')!;
+    const bob = crm.as({ userId: 'bob', roles: ['rep'] });
+    const probe = (value: number) => ({ name: 'S', trigger: { type: 'event' as const, event: 'deal.created' }, conditions: [{ field: 'value.amount', op: 'gt' as const, value }], actions: [{ type: 'emit' as const, name: 'x' }] });
+    const theirs = await created(secret.id);
+    for (const value of [500_000, 2_000_000]) expect((await failure(bob.automations.simulate(probe(value), theirs))).code).toBe('NOT_FOUND');
+    // A made-up event about a record the view cannot read, or of no record type at all.
+    expect((await failure(bob.automations.simulate(probe(1), { ...theirs, id: 'event_fake' }))).code).toBe('NOT_FOUND');
+    expect((await failure(bob.automations.simulate(probe(1), { ...theirs, subjectType: 'automationRule' as never }))).code).toBe('NOT_FOUND');
+    // Its own record: simulated as before (as the service principal, which this policy lets read nothing).
+    const sim = await bob.automations.simulate(probe(5), await created(mine.id));
+    expect([sim.matched, sim.status, sim.reason?.split(':')[0]]).toEqual([true, 'skipped', 'notFound']);
+  });
+});
