@@ -218,6 +218,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
       const target = action.toStage;
       const having = scoped.filter((p) => p.stages.some((s) => s.key === target));
       if (having.length === 0) issue([...path, 'toStage'], `no pipeline${scoped.length === 1 ? ` "${scoped[0]!.name}"` : ''} has a stage "${target}"`);
+      else if (having.every((p) => p.stages.find((s) => s.key === target)!.kind !== 'open')) issue([...path, 'toStage'], `"${target}" closes the deal: use win or lose (advance moves between open stages)`);
       else if (triggerStage) {
         for (const p of having) {
           const from = p.stages.findIndex((s) => s.key === triggerStage);

@@ -96,3 +96,48 @@ describe('simulate on a view', () => {
     expect([sim.matched, sim.status, sim.reason?.split(':')[0]]).toEqual([true, 'skipped', 'notFound']);
   });
 });
+
+describe('cycle analysis follows stage moves', () => {
+  it('accepts stage-triggered advances that cannot re-enter the stage, and runs them once', async () => {
+    const { crm, pipeline } = await setup();
+    const rule = await crm.automations.define({ name: 'Proposal → next', trigger: { type: 'stageEntered', stage: 'proposal' }, actions: [{ type: 'advance' }] });
+    await crm.automations.define({ name: 'Left negotiation', trigger: { type: 'stageLeft', stage: 'negotiation' }, actions: [{ type: 'addTag', tag: 'left' }] });
+    const deal = await crm.deals.create({ title: 'D', pipelineId: pipeline.id });
+    await crm.deals.advance(deal.id);
+    await crm.automations.drain();
+    expect((await crm.deals.get(deal.id)).stageKey).toBe('negotiation');
+    expect((await crm.automations.runs({ ruleId: rule.id })).items.map((r) => r.status)).toEqual(['done']);
+    // A pipeline that allows skipping: entered "a" → advance to "c" cannot re-enter "a".
+    const skip = await crm.pipelines.create({ name: 'Skip', settings: { allowSkip: true }, stages: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }, { key: 'c', name: 'C' }] });
+    const jump = await crm.automations.define({ name: 'A → C', trigger: { type: 'stageEntered', stage: 'a', pipelineId: skip.id }, actions: [{ type: 'advance', toStage: 'c' }] });
+    expect(jump.enabled).toBe(true);
+    // Chains that end are fine: entered new → advance (proposal) → advance (negotiation) stops there.
+    await crm.automations.define({ name: 'New → next', trigger: { type: 'stageEntered', stage: 'new', pipelineId: pipeline.id }, actions: [{ type: 'advance' }] });
+  });
+
+  it('refuses skips and moves back with the funnel reason, not as a loop', async () => {
+    const { crm, pipeline } = await setup();
+    await crm.pipelines.update(pipeline.id, { settings: { allowSkip: false, allowBackward: false } } as never);
+    const skip = await failure(crm.automations.define({ name: 'x', trigger: { type: 'stageEntered', stage: 'new' }, actions: [{ type: 'advance', toStage: 'negotiation' }] }));
+    expect([skip.code, skip.issues.map((i) => i.message)]).toEqual(['VALIDATION', ['pipeline "Sales" does not allow skipping from "new" to "negotiation"']]);
+    const back = await failure(crm.automations.define({ name: 'x', trigger: { type: 'stageEntered', stage: 'negotiation' }, actions: [{ type: 'advance', toStage: 'new' }] }));
+    expect([back.code, back.issues.map((i) => i.message)]).toEqual(['VALIDATION', ['pipeline "Sales" does not allow moving back from "negotiation" to "new"']]);
+    const closing = await failure(crm.automations.define({ name: 'x', trigger: { type: 'stageEntered', stage: 'negotiation' }, actions: [{ type: 'advance', toStage: 'lost' }] }));
+    expect([closing.code, closing.issues.map((i) => i.path.join('.'))]).toEqual(['VALIDATION', ['actions.0.toStage']]);
+    expect(closing.issues[0]!.message).toContain('use win or lose');
+    expect(await crm.automations.list()).toEqual([]);
+  });
+
+  it('keeps refusing real cycles through stages', async () => {
+    const { crm } = await setup();
+    const both = await crm.pipelines.create({ name: 'Both ways', settings: { allowBackward: true }, stages: STAGES });
+    await crm.automations.define({ name: 'Forth', trigger: { type: 'stageEntered', stage: 'proposal', pipelineId: both.id }, actions: [{ type: 'advance', toStage: 'negotiation' }] });
+    const back = await failure(crm.automations.define({ name: 'Back', trigger: { type: 'stageEntered', stage: 'negotiation', pipelineId: both.id }, actions: [{ type: 'advance', toStage: 'proposal' }] }));
+    expect([back.code, back.issues[0]?.message]).toEqual(['VALIDATION', 'the rules would trigger each other in a loop: Back → Forth → Back']);
+    // A rule whose deal could be anywhere may advance into any stage: with an updated-field trigger it feeds itself.
+    const anywhere = await failure(crm.automations.define({ name: 'Tag → move', trigger: { type: 'stageEntered', stage: 'proposal' }, actions: [{ type: 'emit', name: 'moved' }] }).then(() =>
+      crm.automations.define({ name: 'Moved → advance', trigger: { type: 'event', event: 'deal.stageChanged' }, actions: [{ type: 'advance' }] })));
+    expect([anywhere.code, anywhere.issues[0]?.message]).toEqual(['VALIDATION', 'the rules would trigger each other in a loop: Moved → advance → Moved → advance']);
+    expect((await crm.automations.list()).map((r) => r.name)).toEqual(['Forth', 'Tag → move']);
+  });
+});
