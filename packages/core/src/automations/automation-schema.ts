@@ -90,7 +90,7 @@ export const MAX_RULE_BYTES = 16_384;
 
 /** The input of `crm.automations.define`. */
 export const ruleInputSchema = z.strictObject({
-  /** Given: creates the rule with this id, or edits it (a new revision). Absent: a new rule. */
+  /** Given: edits the stored rule with this id (a new revision; `NOT_FOUND` when there is none). Absent: a new rule. */
   id: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, "_" or "-"'))),
   name: requiredText(100),
   description: optionalText(2000),

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CrmError, isCrmError, notFound, validationError } from '../errors/crm-error.js';
+import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
@@ -12,7 +12,8 @@ import { discardParked, replayParked } from '../consumers/backlog.js';
 import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../consumers/consumer-rows.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
-import { checkRule, findCycle } from './check-rule.js';
+import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import type { RecordBase } from '../schema/record.js';
 import { describeError, executeRun, type RunSettings } from './execute-run.js';
 import { matchEvent, triggerEventTypes } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
@@ -50,7 +51,9 @@ export interface AutomationService {
    * @returns The stored rule.
    * @throws CrmError `VALIDATION` for a malformed or oversized rule, an unknown event, field, stage or lost
    *   reason, an action the record type or the pipeline's rules do not allow, or a cycle of rules
-   *   (issue path `actions`, the rule names in the message); `FORBIDDEN` on a view with access control.
+   *   (issue path `actions`, the rule names in the message); `VALIDATION` `not_found` for an assignment
+   *   strategy that does not exist (at its path); `NOT_FOUND` when `id` names no stored rule;
+   *   `FORBIDDEN` on a view with access control.
    * @example
    * await crm.automations.define({
    *   name: 'Call after proposal',
@@ -132,6 +135,34 @@ async function allPipelines(op: Operation): Promise<Pipeline[]> {
   return (await op.query<Pipeline>('pipeline', { limit: 1000 })).rows;
 }
 
+/**
+ * The assignment strategies a rule names (`assignOwner.strategyId`, a task's `strategy` assignee):
+ * each must exist and need the assignment feature, as a pipeline's task templates do.
+ */
+async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+  const refs: { id: string; path: (string | number)[]; owns: boolean }[] = [];
+  def.actions.forEach((action, i) => {
+    if (action.type === 'assignOwner' && action.strategyId) refs.push({ id: action.strategyId, path: ['actions', i, 'strategyId'], owns: true });
+    if (action.type === 'createTask' && action.task.assignee?.kind === 'strategy') refs.push({ id: action.task.assignee.strategyId, path: ['actions', i, 'task', 'assignee', 'strategyId'], owns: false });
+  });
+  if (refs.length === 0) return [];
+  if (!op.ctx.hooks.assignment) return refs.map((r) => ({ path: r.path, code: 'feature_required', message: 'an assignment strategy needs the assignment() feature from @crmkit/core/assignment' }));
+  const rows = await op.getMany<RecordBase & { entity?: string }>('assignmentStrategy', refs.map((r) => r.id));
+  const entity = triggerEntity(def.trigger);
+  return refs.flatMap((r, i): ValidationIssue[] => {
+    const strategy = rows[i];
+    if (!strategy) return [{ path: r.path, code: 'not_found', message: `assignmentStrategy ${r.id} does not exist` }];
+    // An owner comes from a strategy for the record's own type (a task's assignee may use any).
+    if (r.owns && strategy.entity && strategy.entity !== entity) return [{ path: r.path, code: 'invalid_value', message: `assignment strategy ${r.id} assigns ${strategy.entity} records, not ${entity} records` }];
+    return [];
+  });
+}
+
+/** Everything `define` and `simulate` check against the tenant, as one list of issues. */
+async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+  return [...checkRule(def, await allPipelines(op)), ...(await checkStrategies(op, def))];
+}
+
 /** The stored rule built from a definition (not written). */
 export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previous: AutomationRule | undefined): AutomationRule {
   return {
@@ -205,9 +236,11 @@ export function createAutomationService(
     async define(input) {
       const def = parseRule(input, 'automations.define');
       return save('automations.define', async (op, rules) => {
-        const issues = checkRule(def, await allPipelines(op));
-        if (issues.length) throw validationError('automations.define', issues);
         const previous = def.id ? rules.find((r) => r.id === def.id) : undefined;
+        // An id edits a stored rule; it never names a new one (a typo would fork the rule).
+        if (def.id && !previous) throw notFound('automationRule', def.id);
+        const issues = await tenantIssues(op, def);
+        if (issues.length) throw validationError('automations.define', issues);
         const next = ruleRecord(op, def, previous);
         if (previous) await op.update('automationRule', previous, next);
         else await op.insert('automationRule', next);
@@ -246,7 +279,7 @@ export function createAutomationService(
           ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
           : await runRead(ctx, async (op) => {
               const def = parseRule(input, 'automations.simulate');
-              const issues = checkRule(def, await allPipelines(op));
+              const issues = await tenantIssues(op, def);
               if (issues.length) throw validationError('automations.simulate', issues);
               return ruleRecord(op, def, undefined);
             });

@@ -141,3 +141,32 @@ describe('cycle analysis follows stage moves', () => {
     expect((await crm.automations.list()).map((r) => r.name)).toEqual(['Forth', 'Tag → move']);
   });
 });
+
+describe('references checked at define', () => {
+  it('refuses assignment strategies that do not exist (or assign another record type), at their path', async () => {
+    const { crm } = await setup();
+    const leads = await crm.assignment.createStrategy({ name: 'RR', entity: 'lead', kind: 'roundRobin', owners: [{ userId: 'anna' }] });
+    const task = { subject: 's', type: 'call' as const, due: { amount: 1, unit: 'days' as const } };
+    const owner = await failure(crm.automations.define({ name: 'x', trigger: { type: 'event', event: 'lead.created' }, actions: [{ type: 'assignOwner', strategyId: 'assignmentStrategy_nope' }] }));
+    expect([owner.code, owner.issues.map((i) => [i.path.join('.'), i.code])]).toEqual(['VALIDATION', [['actions.0.strategyId', 'not_found']]]);
+    const assignee = await failure(crm.automations.define({ name: 'x', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'addTag', tag: 'a' }, { type: 'createTask', task: { ...task, assignee: { kind: 'strategy', strategyId: 'assignmentStrategy_nope' } } }] }));
+    expect([assignee.code, assignee.issues.map((i) => [i.path.join('.'), i.code])]).toEqual(['VALIDATION', [['actions.1.task.assignee.strategyId', 'not_found']]]);
+    const wrongType = await failure(crm.automations.define({ name: 'x', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'assignOwner', strategyId: leads.id }] }));
+    expect([wrongType.code, wrongType.issues.map((i) => i.path.join('.'))]).toEqual(['VALIDATION', ['actions.0.strategyId']]);
+    const sim = await failure(crm.automations.simulate({ name: 'x', trigger: { type: 'event', event: 'lead.created' }, actions: [{ type: 'assignOwner', strategyId: 'assignmentStrategy_nope' }] }, {} as never));
+    expect(sim.code).toBe('VALIDATION');
+    expect(await crm.automations.list()).toEqual([]);
+    // Existing strategies are accepted.
+    await crm.automations.define({ name: 'ok', trigger: { type: 'event', event: 'lead.created' }, actions: [{ type: 'assignOwner', strategyId: leads.id }, { type: 'createTask', task: { ...task, assignee: { kind: 'strategy', strategyId: leads.id } } }] });
+  });
+
+  it('define with an id edits a stored rule; an unknown id is NOT_FOUND, not a new rule', async () => {
+    const { crm } = await setup();
+    const rule = { name: 'p', trigger: { type: 'event' as const, event: 'deal.created' }, actions: [{ type: 'addTag' as const, tag: 'a' }] };
+    expect((await failure(crm.automations.define({ ...rule, id: 'automationRule_mine' }))).code).toBe('NOT_FOUND');
+    expect(await crm.automations.list()).toEqual([]);
+    const stored = await crm.automations.define(rule);
+    const edited = await crm.automations.define({ ...rule, id: stored.id, name: 'q' });
+    expect([edited.id, edited.revision, (await crm.automations.list()).map((r) => r.name)]).toEqual([stored.id, 2, ['q']]);
+  });
+});
