@@ -178,6 +178,33 @@ export function findCycle(rule: Pick<AutomationRule, 'id' | 'name' | 'trigger' |
   return visit(rule, [rule.name], new Set());
 }
 
+/** A path segment that names what every object inherits (`constructor`, `__proto__`, `toString` …), not data. */
+function inheritedSegment(path: string): boolean {
+  return path.split('.').some((segment) => segment === 'prototype' || segment in Object.prototype);
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** Why a condition's value cannot be compared with its operator (the funnel language's `testCondition`), or `undefined`. */
+function valueProblem(op: string, value: unknown): string | undefined {
+  if (op === 'present') return undefined;
+  if (op === 'in') return Array.isArray(value) ? undefined : '"in" takes a list of values';
+  if (Array.isArray(value)) return `"${op}" takes one value (use "in" for a list)`;
+  if (op === 'eq' || op === 'ne') return undefined;
+  // Ordering: numbers (amounts, scores, counts) or ISO-8601 dates, which compare as text.
+  if (typeof value === 'number' || (typeof value === 'string' && ISO_DATE.test(value))) return undefined;
+  return `"${op}" compares with a number or an ISO-8601 date (got ${JSON.stringify(value ?? null)})`;
+}
+
+/** `won` / `lost` when a trigger starts only for a closed deal (won, lost, or entered a closing stage). */
+function closedBy(trigger: AutomationTrigger, pipelines: readonly Pipeline[]): 'won' | 'lost' | undefined {
+  if (trigger.type === 'event') return trigger.event === 'deal.won' ? 'won' : trigger.event === 'deal.lost' ? 'lost' : undefined;
+  if (trigger.type !== 'stageEntered') return undefined;
+  const kinds = new Set(pipelines.flatMap((p) => p.stages.filter((s) => s.key === trigger.stage).map((s) => s.kind)));
+  const [kind] = [...kinds];
+  return kinds.size === 1 && (kind === 'won' || kind === 'lost') ? kind : undefined;
+}
+
 /**
  * Checks a parsed rule against what the tenant has: known events and fields, actions that fit the
  * record type, funnel moves the pipelines allow (stages that exist, lost reasons the pipeline lists,
@@ -192,8 +219,12 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     issue(['trigger', 'event'], `unknown event "${trigger.event}" (rules can start on: ${TRIGGER_EVENTS.join(', ')})`);
   }
   if (trigger.type === 'fieldChanged' && !knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
+  if (trigger.type === 'fieldChanged' && inheritedSegment(trigger.field)) issue(['trigger', 'field'], `"${trigger.field}" reaches into the object prototype, not a field`);
   (rule.conditions ?? []).forEach((c, i) => {
-    if (!knownField(entity, c.field)) issue(['conditions', i, 'field'], `unknown ${entity} field "${c.field}" (use trigger.* for the trigger's data)`);
+    if (inheritedSegment(c.field)) issue(['conditions', i, 'field'], `"${c.field}" reaches into the object prototype, not a field`);
+    else if (!knownField(entity, c.field)) issue(['conditions', i, 'field'], `unknown ${entity} field "${c.field}" (use trigger.* for the trigger's data)`);
+    const problem = valueProblem(c.op, c.value);
+    if (problem) issue(['conditions', i, 'value'], problem);
   });
 
   const scoped = 'pipelineId' in trigger && trigger.pipelineId ? pipelines.filter((p) => p.id === trigger.pipelineId) : pipelines;
@@ -203,8 +234,15 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
   }
   const triggerStage = 'stage' in trigger && trigger.type !== 'stageLeft' ? trigger.stage : undefined;
 
+  const closed = closedBy(trigger, scoped);
+  let closedStill = closed !== undefined;
   rule.actions.forEach((action, i) => {
     const path = ['actions', i];
+    if (closedStill && (action.type === 'lose' || action.type === 'advance')) {
+      // No action reopens a deal: a won or lost deal cannot be lost or advanced by the rule it triggers.
+      issue([...path, 'type'], `a ${closed} deal cannot ${action.type === 'lose' ? 'be lost' : 'advance'}: the rule starts when the deal is ${closed} (reopen it first)`);
+      closedStill = false;
+    }
     const allowed = ACTION_ENTITIES[action.type];
     if (allowed && !allowed.includes(entity)) return void issue([...path, 'type'], `"${action.type}" does not apply to ${entity} records (only ${allowed.join(', ')})`);
     if (action.type === 'updateFields') {

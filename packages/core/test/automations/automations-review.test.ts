@@ -170,3 +170,42 @@ describe('references checked at define', () => {
     expect([edited.id, edited.revision, (await crm.automations.list()).map((r) => r.name)]).toEqual([stored.id, 2, ['q']]);
   });
 });
+
+describe('conditions and closed deals checked at define', () => {
+  it('refuses condition paths into the object prototype and values the operator cannot compare', async () => {
+    const { crm } = await setup();
+    const when = (field: string, op: string, value?: unknown) =>
+      failure(crm.automations.define({ name: 'x', trigger: { type: 'event', event: 'deal.created' }, conditions: [{ field, op, ...(value === undefined ? {} : { value }) }] as never, actions: [{ type: 'addTag', tag: 'a' }] }));
+    for (const field of ['trigger.constructor.name', 'trigger.data.toString', 'custom.prototype', 'title.constructor']) {
+      const refused = await when(field, 'eq', 'Object');
+      expect([refused.code, refused.issues.map((i) => i.path.join('.'))], field).toEqual(['VALIDATION', ['conditions.0.field']]);
+    }
+    const changed = await failure(crm.automations.define({ name: 'x', trigger: { type: 'fieldChanged', entity: 'deal', field: 'custom.constructor' }, actions: [{ type: 'emit', name: 'x' }] }));
+    expect(changed.issues.map((i) => i.path.join('.'))).toEqual(['trigger.field']);
+    for (const [op, value] of [['gt', 'abc'], ['lte', true], ['gte', undefined], ['lt', [1, 2]], ['in', 'abc'], ['in', 5], ['eq', ['a', 'b']]] as const) {
+      const refused = await when('value.amount', op, value);
+      expect([refused.code, refused.issues.map((i) => i.path.join('.'))], `${op} ${JSON.stringify(value)}`).toEqual(['VALIDATION', ['conditions.0.value']]);
+    }
+    // Comparable values are accepted: numbers, ISO-8601 dates, lists for "in".
+    await crm.automations.define({ name: 'ok', trigger: { type: 'event', event: 'deal.created' }, conditions: [{ field: 'value.amount', op: 'gt', value: 500 }, { field: 'expectedCloseDate', op: 'lt', value: '2026-06-30' }, { field: 'ownerId', op: 'in', value: ['anna', 'ben'] }, { field: 'title', op: 'present' }], actions: [{ type: 'addTag', tag: 'a' }] });
+    expect((await crm.automations.list()).map((r) => r.name)).toEqual(['ok']);
+  });
+
+  it('refuses lose / advance in a rule that starts only for a won or lost deal', async () => {
+    const { crm } = await setup();
+    const cases = [
+      [{ type: 'event', event: 'deal.won' }, { type: 'lose', reason: 'price' }, 'a won deal cannot be lost'],
+      [{ type: 'event', event: 'deal.lost' }, { type: 'lose', reason: 'price' }, 'a lost deal cannot be lost'],
+      [{ type: 'event', event: 'deal.won' }, { type: 'advance' }, 'a won deal cannot advance'],
+      [{ type: 'stageEntered', stage: 'won' }, { type: 'lose', reason: 'price' }, 'a won deal cannot be lost'],
+      [{ type: 'stageEntered', stage: 'lost' }, { type: 'lose', reason: 'price' }, 'a lost deal cannot be lost'],
+    ] as const;
+    for (const [trigger, action, message] of cases) {
+      const refused = await failure(crm.automations.define({ name: 'x', trigger, actions: [{ type: 'emit', name: 'first' }, action] } as never));
+      expect([refused.code, refused.issues.map((i) => [i.path.join('.'), i.message.slice(0, message.length)])], message).toEqual(['VALIDATION', [['actions.1.type', message]]]);
+    }
+    expect(await crm.automations.list()).toEqual([]);
+    // An open deal may still be lost by a rule.
+    await crm.automations.define({ name: 'ok', trigger: { type: 'stageEntered', stage: 'negotiation' }, actions: [{ type: 'wait', for: { amount: 30, unit: 'days' } }, { type: 'lose', reason: 'timing' }] });
+  });
+});
