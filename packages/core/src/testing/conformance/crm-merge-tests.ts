@@ -60,7 +60,7 @@ export function crmMergeTests(open: () => Promise<CrmSubject>): void {
           const { crm } = s;
           await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
           await crm.customFields.define({ entity: 'contact', key: 'size', label: 'Size', type: 'number' });
-          const contacts = [];
+          const contacts: { id: string }[] = [];
           for (const [i, c] of world.contacts.entries()) {
             contacts.push(
               await crm.contacts.create({
