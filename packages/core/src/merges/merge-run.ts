@@ -53,7 +53,12 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   op.guard?.checkWriteFields(entity, Object.keys(changes), `merges.${entity}`);
   if (changed) op.guard?.checkWritten(entity, 'update', survivor, revised);
   // Duplicates go first: their external refs move to the survivor, and each ref has one holder.
-  for (const duplicate of duplicates) await op.remove(entity, duplicate);
+  for (const duplicate of duplicates) {
+    await op.remove(entity, duplicate);
+    // Consumers mirroring records (an ERP, webhooks, devices) learn of the deletion the usual way; the
+    // duplicate's own timeline stays readable from this event.
+    op.record(`${entity}.removed` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
+  }
   const stored = changed ? await op.update(entity, survivor, revised) : survivor;
   const subject = { type: entity, id: survivorId };
   const links = await writeLinks(op, await planLinks(op, entity, survivorId, duplicateIds), subject);
@@ -122,7 +127,10 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
   const changes = diffRecords(current, survivor);
   const back = Object.keys(changes).length ? await op.update(entity, current, survivor) : current;
-  for (const duplicate of restored) await op.insert(entity, duplicate);
+  for (const duplicate of restored) {
+    await op.insert(entity, duplicate);
+    op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
+  }
   const undone: MergeRecord<Card> = { ...merge, status: 'undone', version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
   await op.update('merge', merge, undone);
   op.record(`${entity}.mergeUndone` as CrmEventName, subject, { mergeId, restoredIds: [...merge.duplicateIds], changes } as never, merge.duplicateIds.map((id) => ({ type: entity, id })));

@@ -76,6 +76,18 @@ describe('crm.merges.contacts', () => {
     expect(describeEvent(merged)).toMatch(/^Merged 1 duplicate contact into this one \(\d+ links moved\)$/);
   });
 
+  it('records the duplicate\'s removal for consumers (its own timeline stays readable) and its re-creation on undo', async () => {
+    const { crm, ada, dup } = await twoAdas();
+    const { merge } = await crm.merges.contacts(ada.id, [dup.id]);
+    const removed = await crm.eventLog.list({ where: where.and(where.eq('type', 'contact.removed'), where.eq('subjectId', dup.id)) });
+    expect(removed.items.map((e) => e.data)).toEqual([{ contact: dup }]);
+    const own = await crm.timeline({ type: 'contact', id: dup.id }, { limit: 1000 });
+    expect(own.items[0]!.type).toBe('contact.merged');
+    await crm.merges.undo(merge.id);
+    const created = await crm.eventLog.list({ where: where.and(where.eq('type', 'contact.created'), where.eq('subjectId', dup.id)), limit: 10 });
+    expect(created.items).toHaveLength(2);
+  });
+
   it('undo restores the duplicate and the survivor as they were and points the links back; the timeline shows it', async () => {
     const { crm, ada, dup, lead, deal, task, call } = await twoAdas();
     const { merge } = await crm.merges.contacts(ada.id, [dup.id], { fields: { name: dup.id } });
