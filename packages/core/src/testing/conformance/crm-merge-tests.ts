@@ -127,8 +127,13 @@ export function crmMergeTests(open: () => Promise<CrmSubject>): void {
       const { crm } = s;
       const keep = await crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'shop', id: '1' }] });
       const drop = await crm.contacts.create({ name: 'Ada L.', externalRefs: [{ system: 'shop', id: '2' }] });
+      const call = await crm.activities.log({ kind: 'call', contactId: drop.id, outcome: 'Quote' });
       const { merge } = await crm.merges.contacts(keep.id, [drop.id]);
       expect((await crm.contacts.getByExternalRef('shop', '2')).id).toBe(keep.id);
+      // The timeline reads the re-pointed event log through the adapter's multi-entry index.
+      const timeline = await crm.timeline({ type: 'contact', id: keep.id }, { limit: 100 });
+      expect(timeline.items.map((e) => e.type).sort()).toEqual(['activity.logged', 'contact.created', 'contact.created', 'contact.merged']);
+      expect(timeline.items.some((e) => e.subjectId === call.id)).toBe(true);
       const taken = await crm.contacts.create({ name: 'Twin', externalRefs: [{ system: 'shop', id: '2' }] }).catch((e: unknown) => e);
       expect(isCrmError(taken, 'CONFLICT')).toBe(true);
       await crm.contacts.update(keep.id, { jobTitle: 'Countess' });
