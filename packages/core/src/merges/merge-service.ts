@@ -8,8 +8,9 @@ import { notFound, validationError, type ValidationIssue } from '../errors/crm-e
 import type { Company } from '../schema/company.js';
 import type { Contact } from '../schema/contact.js';
 import type { Lead } from '../schema/lead.js';
-import { int, LIMITS } from '../schema/primitives.js';
+import { idSchema, int, LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
+import { decodeCursor } from '../query/cursor.js';
 import { MERGEABLE } from './merge-fields.js';
 import { runMerge, runUndo, type MergeCommand } from './merge-run.js';
 import type { MergeEntity, MergeListOptions, MergeOptions, MergeRecord, MergeResult, UndoResult } from './merge-types.js';
@@ -24,7 +25,7 @@ const optionsSchema = z.strictObject({
 });
 
 const listSchema = z.strictObject({
-  survivorId: z.optional(z.string()),
+  survivorId: z.optional(idSchema),
   limit: z.optional(z.number().check(int(), z.gte(1), z.lte(LIMITS.listLimit))),
   cursor: z.optional(z.string()),
 });
@@ -161,9 +162,11 @@ export class MergeService {
     const parsed = parseInput(listSchema, options, 'merges.list');
     return runRead(this.ctx, async (op) => {
       const filter = parsed.survivorId ? { op: 'eq' as const, field: 'survivorId', value: parsed.survivorId } : undefined;
+      const sort = [{ field: 'createdAt', direction: 'desc' as const }, { field: 'id', direction: 'desc' as const }];
+      if (parsed.cursor) decodeCursor(parsed.cursor, sort); // a malformed cursor is VALIDATION, on every adapter
       const { rows, nextCursor } = await op.query<MergeRecord>('merge', {
         ...(filter ? { filter } : {}),
-        sort: [{ field: 'createdAt', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+        sort,
         limit: parsed.limit ?? 50,
         ...(parsed.cursor ? { after: parsed.cursor } : {}),
       });
