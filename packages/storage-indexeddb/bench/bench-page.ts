@@ -48,6 +48,8 @@ const finished = (tx: IDBTransaction) =>
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 const median = (values: number[]) => percentile(values, 50);
 const round = (v: number) => Math.round(v * 100) / 100;
+/** Progress for the runner (it prints `[bench]` lines to stderr with the elapsed time). */
+const progress = (message: string) => console.info(`[bench] ${message}`);
 
 function openDb(name: string, version?: number, upgrade?: (db: IDBDatabase) => void): Promise<IDBDatabase> {
   const r = indexedDB.open(name, version);
@@ -144,6 +146,7 @@ async function importRound(n: number, round: number): Promise<ImportRound> {
   const started = performance.now();
   await crm.imports.deals(data);
   const crmkit = performance.now() - started;
+  progress(`round ${round}: crmkit imported ${n} deals in ${crmkit.toFixed(0)} ms`);
   const after = await dumpStores(name);
   const imported = new Map<string, unknown[]>();
   for (const [store, records] of after) {
@@ -154,6 +157,7 @@ async function importRound(n: number, round: number): Promise<ImportRound> {
   const rawAll = await rawPut(raw, imported);
   const dealsOnly = `${raw}-deals`;
   const rawDeals = await rawPut(dealsOnly, new Map([['deal', imported.get('deal')!]]));
+  progress(`round ${round}: raw put ${rawAll.toFixed(0)} ms (deals only ${rawDeals.toFixed(0)} ms)`);
   await dropDb(dealsOnly);
   const rows = [...imported.values()].reduce((sum, list) => sum + list.length, 0);
   return { crmkit, rawAll, rawDeals, rows, name, raw, pipelineId, crm };
@@ -256,6 +260,7 @@ async function bigBoard(n: number, reads: number): Promise<number[]> {
   for (let i = 0; i < n; i += 5000) {
     const rows = Array.from({ length: Math.min(5000, n - i) }, (_, j) => dealRow(i + j, pipelineId));
     await storage.transaction('rw', (tx) => tx.write('deal', TENANT, rows.map((row) => ({ type: 'insert' as const, row }))));
+    if ((i + 5000) % 25_000 === 0) progress(`big pipeline: ${i + 5000} deals written`);
   }
   await storage.close();
   const times = await boardTimes(crm, pipelineId, reads);
@@ -294,6 +299,7 @@ export async function runBench(options: BenchOptions): Promise<BenchEntry[]> {
   const last = results[results.length - 1]!;
   const raw = await openDb(last.raw);
   const board = await boardTimes(last.crm, last.pipelineId, reads);
+  progress(`board: ${reads} reads done`);
   const rawFull: number[] = [];
   const wrapped: number[] = [];
   const unwrapped: number[] = [];
