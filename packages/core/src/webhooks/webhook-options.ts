@@ -99,7 +99,7 @@ export function urlProblem(text: string, allowInsecure: boolean): string | undef
   if (text.length > 2048) return 'must be at most 2048 characters';
   // The URL parser drops surrounding spaces and strips tabs and newlines: refuse them rather than store a
   // URL that is not the one that will be called.
-  if (/[\s\u0000-\u001f\u007f]/.test(text)) return 'must not contain spaces or control characters';
+  if ([...text].some((c) => c.trim() === '' || c < ' ' || c === '\u007f')) return 'must not contain spaces or control characters';
   let url: URL;
   try {
     url = new URL(text);
