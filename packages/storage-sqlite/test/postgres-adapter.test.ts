@@ -157,7 +157,7 @@ describe('postgres adapter specifics', () => {
       );
       const offenders = (rows as { table: string; index: string; first: string | null }[]).filter((r) => !['crmkit_meta', 'crmkit_migrations'].includes(r.table) && r.first !== 'tenant_id');
       expect(offenders).toEqual([]);
-      expect((rows as { index: string }[]).map((r) => r.index)).toContain('deal__rt__custom__region');
+      expect((rows as { index: string }[]).map((r) => r.index)).toContain('deal__rt__custom__region__string');
     } finally {
       await storage.close();
       await bed.dropSchema(schema);
