@@ -202,4 +202,23 @@ describe('sqlite runtime indexes: indexed custom fields are served by an express
     expect(found.rows.map((r) => r.id)).toEqual(['d1']);
     await before.close();
   });
+
+  it('names the index by the field and its type: a redefined type replaces it, an untyped index of earlier versions is dropped', async () => {
+    const db = new Database(':memory:');
+    cleanups.push(() => void db.close());
+    const storage = createSqliteStorage({ database: db });
+    await storage.open(CRM_STORAGE_SCHEMA);
+    // What earlier versions created for `custom.score` (an untyped name: the type was unknown afterwards).
+    db.exec(`CREATE INDEX deal__rt__custom__score ON deal (tenant_id, (CASE WHEN json_type(doc, '$.custom.score') = 'text' THEN json_extract(doc, '$.custom.score') END), id)`);
+    const names = () => (db.prepare(`SELECT name FROM pragma_index_list('deal') WHERE name LIKE 'deal\\_\\_rt\\_\\_%' ESCAPE '\\' ORDER BY name`).pluck().all() as string[]);
+    await storage.ensureIndexes([{ entity: 'deal', field: 'custom.score', type: 'string' }]);
+    expect(names()).toEqual(['deal__rt__custom__score__string']);
+    await storage.ensureIndexes([{ entity: 'deal', field: 'custom.score', type: 'number' }]);
+    expect(names()).toEqual(['deal__rt__custom__score__number']);
+    const sorted = compilePageQuery(ctx, { filter: { op: 'gte', field: 'custom.score', value: 3 }, sort: [{ field: 'custom.score', direction: 'desc' }], limit: 20 }).query;
+    expect(planOf(db, sorted)).toContain('USING INDEX deal__rt__custom__score__number (tenant_id=? AND <expr>>?)');
+    await storage.ensureIndexes([{ entity: 'deal', field: 'custom.score', type: 'string' }]); // and back
+    expect(names()).toEqual(['deal__rt__custom__score__string']);
+    await storage.close();
+  });
 });
