@@ -206,8 +206,17 @@ function legacyRuntimeIndexName(t: EntityTable, field: string): string {
   return shortIdentifier(`${t.table.name}__rt__${columnNameOf(field)}`);
 }
 
-/** `crmkit_meta` key of an entity's runtime columns (field → type and column), read on open. */
+/** `crmkit_meta` key of an entity's runtime columns (a list of field, type and column), read on open. */
 const runtimeKey = (t: EntityTable) => `runtime:${t.entity}`;
+
+/** The key of a runtime column in `EntityTable.runtimeColumns`: a field may have one per type. */
+export function runtimeColumnKey(field: string, type: ScalarType): string {
+  return `${field}:${type}`;
+}
+
+interface RuntimeEntry extends RuntimeColumn {
+  readonly field: string;
+}
 
 /** Reads the runtime columns recorded in `crmkit_meta` into the layout (`EntityTable.runtimeColumns`). */
 function loadRuntimeColumns(layout: StorageLayout, stored: ReadonlyMap<string, string>): void {
@@ -215,7 +224,7 @@ function loadRuntimeColumns(layout: StorageLayout, stored: ReadonlyMap<string, s
     t.runtimeColumns.clear();
     const text = stored.get(runtimeKey(t));
     if (!text) continue;
-    for (const [field, value] of Object.entries(JSON.parse(text) as Record<string, RuntimeColumn>)) t.runtimeColumns.set(field, value);
+    for (const { field, type, column } of JSON.parse(text) as RuntimeEntry[]) t.runtimeColumns.set(runtimeColumnKey(field, type), { type, column });
   }
 }
 
@@ -224,55 +233,54 @@ function indexRef(t: EntityTable, name: string): SqlFragment {
 }
 
 /**
- * Brings the runtime index of one custom field (`ensureIndexes`) to `spec`, inside the engine's DDL
- * transaction, running only the statements that change something (the catalog is read first: on
- * PostgreSQL even `… IF NOT EXISTS` takes a table lock):
+ * Creates the runtime index of one custom field and type (`ensureIndexes`) unless it exists, inside the
+ * engine's DDL transaction, running only the statements that change something (the catalog is read
+ * first: on PostgreSQL even `… IF NOT EXISTS` takes a table lock):
  *
- * - an index (and, on PostgreSQL, a column) of the same field with *another* type is dropped — the
- *   field was redefined, and that index serves no query any more; so is the untyped index of earlier
- *   versions, whose type is unknown;
  * - SQLite: an expression index `(tenant_id, <the typed value>, id)`, the expression being exactly the
  *   one queries use (`customValue`), so every connection's planner picks it up by itself;
  * - PostgreSQL (and PGlite): a `STORED` generated column holding that same expression, and a plain
  *   index `(tenant_id, column, id)` on it, recorded in `crmkit_meta` so every adapter that opens
- *   later queries the column. PostgreSQL never answers an aggregate by an expression index alone (no
- *   index-only scan), so grouping by the field scanned the table. Adding the column rewrites the
+ *   later queries the column. PostgreSQL never answers an aggregate from an expression index alone (no
+ *   index-only scan), so grouping by the field visited every row. Adding the column rewrites the
  *   table under an ACCESS EXCLUSIVE lock: on a big table, run it in a maintenance window
  *   (docs/querying.md).
+ *
+ * Names carry the type: a field redefined with another type (or the same key with another type in
+ * another tenant: indexes are per table, definitions per tenant) gets its own index, and the other
+ * type's stays, like every index crmkit made. The untyped index of earlier versions is dropped: its type
+ * is unknown, and each tenant's start-up ensures the typed one it needs.
  *
  * Plain `CREATE INDEX` (not `CONCURRENTLY`): it runs in the migration transaction; on a big
  * PostgreSQL table create it `CONCURRENTLY` beforehand under the same name and this does nothing.
  *
- * @returns The column now serving the field (PostgreSQL), or `undefined` (SQLite: the expression).
+ * @returns The column now serving the field with this type (PostgreSQL), or `undefined` (SQLite).
  */
 export async function createRuntimeIndex(exec: MigrationExecutor, layout: StorageLayout, t: EntityTable, spec: RuntimeIndexSpec): Promise<RuntimeColumn | undefined> {
   const { dialect } = exec;
   const table = ref(dialect, t.table);
-  const columns = (await columnsOf(exec, t.table)) ?? new Set<string>();
   const indexes = new Set((await exec.all(dialect.indexesQuery(t.table))).map((r) => String(r[0])));
   const name = runtimeIndexName(t, spec.field, spec.type);
-  const stale = [legacyRuntimeIndexName(t, spec.field), ...RUNTIME_TYPES.filter((type) => type !== spec.type).map((type) => runtimeIndexName(t, spec.field, type))];
-  for (const index of stale) if (index !== name && indexes.has(index)) await exec.run(sql`DROP INDEX ${indexRef(t, index)}`);
+  const legacy = legacyRuntimeIndexName(t, spec.field);
+  if (indexes.has(legacy) && !RUNTIME_TYPES.some((type) => runtimeIndexName(t, spec.field, type) === legacy)) {
+    await exec.run(sql`DROP INDEX ${indexRef(t, legacy)}`);
+  }
   const expr = dialect.customValue(spec.field.split('.'), spec.type, sql.id('doc'));
   if (!dialect.storedRuntimeColumns) {
     if (!indexes.has(name)) await exec.run(sql`CREATE INDEX ${sql.id(name)} ON ${table} ("tenant_id", ${dialect.indexExpression(expr)}, "id")`);
     return undefined;
   }
-  for (const type of RUNTIME_TYPES) {
-    const other = runtimeColumnName(spec.field, type);
-    if (type !== spec.type && columns.has(other)) await exec.run(sql`ALTER TABLE ${table} DROP COLUMN ${sql.id(other)}`);
-  }
+  const columns = (await columnsOf(exec, t.table)) ?? new Set<string>();
   const column = runtimeColumnName(spec.field, spec.type);
   if (!columns.has(column)) await exec.run(sql`ALTER TABLE ${table} ADD COLUMN ${sql.id(column)} ${dialect.columnType(spec.type)} GENERATED ALWAYS AS (${expr}) STORED`);
   if (!indexes.has(name)) await exec.run(sql`CREATE INDEX ${sql.id(name)} ON ${table} ("tenant_id", ${dialect.indexColumn(column)}, "id")`);
   // The registry every adapter reads on open: read it here, under the DDL lock, so concurrent ensures merge.
   const meta = ref(dialect, layout.meta);
   const rows = await exec.all(sql`SELECT "value" FROM ${meta} WHERE "key" = ${runtimeKey(t)}`);
-  const registry = rows.length ? (JSON.parse(String(rows[0]![0])) as Record<string, RuntimeColumn>) : {};
-  const entry: RuntimeColumn = { type: spec.type, column };
-  if (JSON.stringify(registry[spec.field]) !== JSON.stringify(entry)) {
-    registry[spec.field] = entry;
-    await upsert(exec, meta, runtimeKey(t), JSON.stringify(registry));
+  const registry = rows.length ? (JSON.parse(String(rows[0]![0])) as RuntimeEntry[]) : [];
+  if (!registry.some((e) => e.field === spec.field && e.type === spec.type && e.column === column)) {
+    const next = [...registry.filter((e) => !(e.field === spec.field && e.type === spec.type)), { field: spec.field, type: spec.type, column }];
+    await upsert(exec, meta, runtimeKey(t), JSON.stringify(next));
   }
-  return entry;
+  return { type: spec.type, column };
 }

@@ -3,7 +3,7 @@ import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQ
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
 import { compileClaimQuery, compilePageQuery, type ShapeCache } from './query-compiler.js';
-import { createRuntimeIndex } from './migrations.js';
+import { createRuntimeIndex, runtimeColumnKey } from './migrations.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { invalidInput, storageFailure, toStorageError } from './storage-errors.js';
 import { buildLayout, type EntityTable, type LayoutOptions, type RuntimeColumn, type StorageLayout } from './table-layout.js';
@@ -438,16 +438,9 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
           for (const spec of missing) served.push([tableOf(spec.entity), spec, await createRuntimeIndex(exec, layout!, tableOf(spec.entity), spec)]);
         });
         // After the commit: queries compiled from now on read the generated columns (PostgreSQL).
-        for (const [t, spec, column] of served) {
-          if (column) t.runtimeColumns.set(spec.field, column);
-          else t.runtimeColumns.delete(spec.field);
-        }
+        for (const [t, spec, column] of served) if (column) t.runtimeColumns.set(runtimeColumnKey(spec.field, spec.type), column);
         aggregates.clear();
-        for (const spec of missing) {
-          // One type per field: ensuring another type replaced the earlier one's index.
-          for (const type of ['string', 'number', 'boolean']) ensured.delete(`${spec.entity}:${spec.field}:${type}`);
-          ensured.add(`${spec.entity}:${spec.field}:${spec.type}`);
-        }
+        for (const spec of missing) ensured.add(`${spec.entity}:${spec.field}:${spec.type}`);
       } catch (error) {
         throw toStorageError(name, 'ensureIndexes', error);
       } finally {

@@ -65,7 +65,7 @@ export interface EntityTable {
   readonly indexes: readonly IndexLayout[];
   /**
    * Custom fields served by a stored generated column (PostgreSQL runtime indexes, `ensureIndexes`):
-   * field path → its type and column. Filled on open from `crmkit_meta` and by `ensureIndexes`; a query
+   * `<field path>:<type>` (`runtimeColumnKey`) → the column. Filled on open from `crmkit_meta` and by `ensureIndexes`; a query
    * on the field with that type reads the column, which its plain index serves (index-only scans).
    */
   readonly runtimeColumns: Map<string, RuntimeColumn>;

@@ -164,7 +164,7 @@ describe('postgres adapter specifics', () => {
     }
   });
 
-  it('serves an indexed custom field from a STORED generated column and its plain index: index-only aggregates, seen by adapters opened later, replaced when the type changes', async () => {
+  it('serves an indexed custom field from a STORED generated column and its plain index: index-only aggregates, seen by adapters opened later, one column per type', async () => {
     const schema = bed.schemaName('rtcolumn');
     const storage = createPostgresStorage({ pool: bed.pool, schema });
     let later: ReturnType<typeof createPostgresStorage> | undefined;
@@ -203,10 +203,14 @@ describe('postgres adapter specifics', () => {
       } finally {
         client.release();
       }
-      // Redefined as a number: the text column and its index go, the number ones come.
+      // Redefined as a number (or the same key as a number in another tenant): a column and index of its own.
       await later.ensureIndexes([{ entity: 'deal', field: 'custom.region', type: 'number' }]);
-      expect((await columns()).map((c: { column_name: string; data_type: string }) => [c.column_name, c.data_type])).toEqual([['rt__custom__region__number', 'double precision']]);
-      expect(await indexes()).toEqual(['deal__rt__custom__region__number']);
+      expect((await columns()).map((c: { column_name: string; data_type: string }) => [c.column_name, c.data_type])).toEqual([
+        ['rt__custom__region__number', 'double precision'],
+        ['rt__custom__region__string', 'text'],
+      ]);
+      expect(await indexes()).toEqual(['deal__rt__custom__region__number', 'deal__rt__custom__region__string']);
+      expect(await storage.transaction('r', (tx) => tx.aggregate('deal', 't', spec))).toEqual(expected); // the text one still serves
       await later.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'num', tenantId: 't', version: 1, custom: { region: 7 } } as Row }]));
       const numeric = await later.transaction('r', (tx) => tx.query('deal', 't', { filter: { op: 'gte', field: 'custom.region', value: 1 }, customTypes: { 'custom.region': 'number' } }));
       expect(numeric.rows.map((r) => r.id)).toEqual(['num']);
