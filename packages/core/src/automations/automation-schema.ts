@@ -126,8 +126,11 @@ export interface ActionOutcome {
   readonly detail?: string;
 }
 
-/** The status of a run: done, waiting for a `wait` to end, skipped (with a reason), or failed (with the error). */
-export type RunStatus = 'done' | 'waiting' | 'skipped' | 'failed';
+/**
+ * The status of a run: done, waiting for a `wait` to end, skipped (with a reason), failed (with the
+ * error), or cancelled (a waiting run whose rule was disabled: it never continues; the reason says why).
+ */
+export type RunStatus = 'done' | 'waiting' | 'skipped' | 'failed' | 'cancelled';
 
 /** One entry of the run log (entity `automationRun`). */
 export interface AutomationRun extends RecordBase {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
@@ -13,6 +13,7 @@ import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
 import { describeError, executeRun, type RunSettings } from './execute-run.js';
 import { matchEvent, triggerEventTypes } from './match-trigger.js';
@@ -29,6 +30,17 @@ export interface Simulation {
   readonly error?: AutomationRun['error'];
   /** The events the run would record (its actions' and `automation.ran`). */
   readonly events: readonly CrmEvent[];
+}
+
+/** The fields `crm.automations.update` changes (and the version read, for a concurrency check). */
+export type AutomationRulePatch = Partial<Omit<AutomationRuleInput, 'id'>> & { readonly version?: number };
+
+/** The definition part of a stored rule (what `define` takes). */
+function definitionOf(rule: AutomationRule): AutomationRuleInput {
+  return {
+    id: rule.id, name: rule.name, ...(rule.description ? { description: rule.description } : {}), enabled: rule.enabled,
+    trigger: rule.trigger, conditions: [...rule.conditions], actions: [...rule.actions], ...(rule.rateLimit ? { rateLimit: rule.rateLimit } : {}),
+  } as AutomationRuleInput;
 }
 
 /** Options of `crm.automations.runs`. */
@@ -61,14 +73,34 @@ export interface AutomationService {
    *   actions: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 2, unit: 'businessDays' } } }],
    * });
    */
-  define(input: AutomationRuleInput): Promise<AutomationRule>;
+  define(input: AutomationRuleInput | AutomationRule): Promise<AutomationRule>;
+  /**
+   * Edits a stored rule: `patch` replaces the fields it gives (`undefined` removes an optional one),
+   * checked as `define` checks a rule. A `version` in the patch is the version the caller read.
+   *
+   * @param id The rule's id.
+   * @param patch `{ name?, description?, enabled?, trigger?, conditions?, actions?, rateLimit?, version? }`.
+   * @returns The stored rule (a new revision).
+   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version`;
+   *   `VALIDATION` as `define`.
+   * @example
+   * const rule = await crm.automations.update(id, { name: 'Call after proposal (2 days)' });
+   */
+  update(id: string, patch: AutomationRulePatch): Promise<AutomationRule>;
   /** A rule by id. @throws CrmError `NOT_FOUND`. */
   get(id: string): Promise<AutomationRule>;
   /** Every rule of the tenant, oldest first. */
   list(): Promise<AutomationRule[]>;
   /** Turns a rule on (checked for cycles again). @throws CrmError `NOT_FOUND`, `VALIDATION` for a cycle. */
   enable(id: string): Promise<AutomationRule>;
-  /** Turns a rule off: it sees no further triggers until enabled (its waiting runs wait). @throws CrmError `NOT_FOUND`. */
+  /**
+   * Turns a rule off: it sees no further triggers until enabled, and its waiting runs (a `wait` not yet
+   * over) are cancelled — status `cancelled`, reason `cancelled: the rule was disabled`, on the record's
+   * timeline — in the same transaction: a rule that is off acts no more. (An edit, by contrast, lets
+   * waiting runs continue with the revision they started with.)
+   *
+   * @throws CrmError `NOT_FOUND`.
+   */
   disable(id: string): Promise<AutomationRule>;
   /**
    * Runs a rule with a `manual` trigger for one record now (a UI button), as the service principal.
@@ -119,11 +151,31 @@ const runListSchema = z.strictObject({
 const idsSchema = z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(1000));
 const recordRefSchema = z.strictObject({ type: z.enum(['lead', 'contact', 'company', 'deal', 'task', 'activity']), id: z.string().check(z.minLength(1), z.maxLength(64)) });
 
-/** Parses and size-checks a rule definition. */
-export function parseRule(input: unknown, context: string): AutomationRuleDefinition {
+/** Fields of a stored rule that `define` takes back as read (`{ ...crm.automations.get(id) }`) but never sets. */
+const READ_ONLY = ['tenantId', 'version', 'createdAt', 'updatedAt', 'revision', 'triggerType', 'since'] as const;
+
+/** A definition and what a read rule handed back to `define` says about the stored one. */
+interface ParsedRule {
+  readonly def: AutomationRuleDefinition;
+  /** The `version` of the rule as read: an edit of a rule changed since is a `CONFLICT`. */
+  readonly version?: number;
+  readonly tenantId?: unknown;
+}
+
+/** Parses and size-checks a rule definition; the read shape of a rule is accepted (its stored fields set aside). */
+export function parseRule(input: unknown, context: string): ParsedRule {
   const size = JSON.stringify(input ?? null)?.length ?? 0;
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as JSON (this one is ${size})` }]);
-  return parseInput(ruleInputSchema, input, context);
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
+  const plain: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  const read: Record<string, unknown> = {};
+  for (const key of READ_ONLY) {
+    if (key in plain) read[key] = plain[key];
+    delete plain[key];
+  }
+  const version = read.version;
+  if (version !== undefined && !(Number.isInteger(version) && (version as number) > 0)) throw validationError(context, [{ path: ['version'], code: 'invalid_type', message: 'must be the version of the rule as read (a positive integer)' }]);
+  return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
 }
 
 async function allRules(op: Operation): Promise<AutomationRule[]> {
@@ -229,23 +281,37 @@ export function createAutomationService(
       const rule = await require(op, parseId(id, context));
       const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now };
       await op.update('automationRule', rule, next);
+      if (!enabled) await cancelWaitingRuns(op, rule.id, DISABLED);
       return next;
     });
 
   return {
     async define(input) {
-      const def = parseRule(input, 'automations.define');
+      const { def, version, tenantId } = parseRule(input, 'automations.define');
+      if (tenantId !== undefined && tenantId !== ctx.tenantId) throw validationError('automations.define', [{ path: ['tenantId'], code: 'invalid_value', message: `a rule of tenant "${String(tenantId)}" cannot be defined in tenant "${ctx.tenantId}"` }]);
       return save('automations.define', async (op, rules) => {
         const previous = def.id ? rules.find((r) => r.id === def.id) : undefined;
         // An id edits a stored rule; it never names a new one (a typo would fork the rule).
         if (def.id && !previous) throw notFound('automationRule', def.id);
+        // A rule as read carries its version: an edit made from a stale read must not undo a newer one.
+        if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
         const next = ruleRecord(op, def, previous);
         if (previous) await op.update('automationRule', previous, next);
         else await op.insert('automationRule', next);
+        if (previous?.enabled && !next.enabled) await cancelWaitingRuns(op, next.id, DISABLED);
         return next;
       });
+    },
+
+    async update(id, patch) {
+      const ruleId = parseId(id, 'automations.update');
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw validationError('automations.update', [{ path: ['patch'], code: 'invalid_type', message: 'must be an object of the fields to change' }]);
+      if ('id' in patch && (patch as { id?: unknown }).id !== ruleId) throw validationError('automations.update', [{ path: ['id'], code: 'invalid_value', message: 'the id of a rule cannot change' }]);
+      const stored = await runRead(ctx, (op) => require(op, ruleId));
+      // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between.
+      return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
     },
 
     get: (id) => runRead(ctx, (op) => require(op, parseId(id, 'automations.get'))),
@@ -278,7 +344,7 @@ export function createAutomationService(
         typeof input === 'string'
           ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
           : await runRead(ctx, async (op) => {
-              const def = parseRule(input, 'automations.simulate');
+              const { def } = parseRule(input, 'automations.simulate');
               const issues = await tenantIssues(op, def);
               if (issues.length) throw validationError('automations.simulate', issues);
               return ruleRecord(op, def, undefined);

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { isCrmError } from '@crmkit/core';
+import { allFeatures, createTestCrm } from '@crmkit/core/testing';
+import { automations, type AutomationOptions } from '@crmkit/core/automations';
+
+const STAGES = [
+  { key: 'new', name: 'New' },
+  { key: 'proposal', name: 'Proposal', probability: 40 },
+  { key: 'negotiation', name: 'Negotiation', probability: 70 },
+  { key: 'won', name: 'Won', kind: 'won' as const },
+  { key: 'lost', name: 'Lost', kind: 'lost' as const },
+];
+
+async function setup(options: AutomationOptions = {}) {
+  const features = allFeatures().filter((f) => f.key !== 'automations');
+  const test = await createTestCrm({ features: [...features, automations({ backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 }, maxAttempts: 3, ...options })] as const });
+  const pipeline = await test.crm.pipelines.create({ name: 'Sales', stages: STAGES });
+  return { ...test, pipeline };
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ code: string; messages: string[]; details: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isCrmError(error)) {
+      const issues = (error.details as { issues?: { message: string }[] }).issues ?? [];
+      return { code: error.code, messages: issues.map((i) => i.message), details: error.details };
+    }
+    throw error;
+  }
+  throw new Error('expected a CrmError');
+}
+
+describe('editing a rule that was read', () => {
+  it('define takes the read shape back (a new revision); a stale version is a CONFLICT', async () => {
+    const { crm } = await setup();
+    const rule = await crm.automations.define({ name: 'Tag', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'addTag', tag: 'new' }] });
+    const read = await crm.automations.get(rule.id);
+    const edited = await crm.automations.define({ ...read, name: 'Tag new deals' });
+    expect([edited.id, edited.name, edited.revision, edited.version, edited.createdAt]).toEqual([rule.id, 'Tag new deals', 2, 2, rule.createdAt]);
+    expect((await crm.automations.list()).map((r) => r.name)).toEqual(['Tag new deals']);
+    // The first read is stale now: its version (1) is not the stored one (2).
+    const stale = await failure(crm.automations.define({ ...read, name: 'Lost edit' }));
+    expect([stale.code, (stale.details as { actualVersion: number }).actualVersion]).toEqual(['CONFLICT', 2]);
+    expect((await crm.automations.get(rule.id)).name).toBe('Tag new deals');
+    // Listed rules round-trip too; another tenant's rule does not.
+    const [listed] = await crm.automations.list();
+    expect((await crm.automations.define({ ...listed!, enabled: false })).enabled).toBe(false);
+    expect((await failure(crm.automations.define({ ...listed!, version: 3, tenantId: 'other' }))).code).toBe('VALIDATION');
+  });
+
+  it('update(id, patch) changes the fields given, checked like define', async () => {
+    const { crm } = await setup();
+    const rule = await crm.automations.define({ name: 'Tag', description: 'tags', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'addTag', tag: 'new' }] });
+    const updated = await crm.automations.update(rule.id, { actions: [{ type: 'addTag', tag: 'fresh' }], description: undefined });
+    expect([updated.name, updated.description, updated.actions, updated.revision]).toEqual(['Tag', undefined, [{ type: 'addTag', tag: 'fresh' }], 2]);
+    expect((await failure(crm.automations.update(rule.id, { actions: [{ type: 'advance' }], trigger: { type: 'event', event: 'lead.created' } }))).code).toBe('VALIDATION');
+    expect((await failure(crm.automations.update(rule.id, { name: 'x', version: 1 }))).code).toBe('CONFLICT');
+    expect((await failure(crm.automations.update('nope', { name: 'x' }))).code).toBe('NOT_FOUND');
+    expect((await crm.automations.get(rule.id)).revision).toBe(2);
+  });
+});
+
+describe('waiting runs of a rule that is turned off', () => {
+  it('are cancelled with a logged reason (on the timeline); an edit lets them continue with their revision', async () => {
+    const { crm, clock, pipeline } = await setup();
+    const wait = [{ type: 'addTag' as const, tag: 'a' }, { type: 'wait' as const, for: { amount: 1, unit: 'hours' as const } }, { type: 'addTag' as const, tag: 'b' }];
+    const off = await crm.automations.define({ name: 'Off', trigger: { type: 'event', event: 'deal.created' }, actions: wait });
+    const edited = await crm.automations.define({ name: 'Edited', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'addTag', tag: 'c' }, { type: 'wait', for: { amount: 1, unit: 'hours' } }, { type: 'addTag', tag: 'd' }] });
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    await crm.automations.drain();
+    expect((await crm.automations.runs()).items.map((r) => r.status)).toEqual(['waiting', 'waiting']);
+    await crm.automations.disable(off.id);
+    await crm.automations.update(edited.id, { actions: [{ type: 'addTag', tag: 'x' }] });
+    const [cancelled] = (await crm.automations.runs({ ruleId: off.id })).items;
+    expect([cancelled!.status, cancelled!.reason, cancelled!.resumeAt]).toEqual(['cancelled', 'cancelled: the rule was disabled', undefined]);
+    clock.advance(3_600_000);
+    await crm.scheduler.tick();
+    expect((await crm.deals.get(deal.id)).tags).toEqual(['a', 'c', 'd']);
+    const [continued] = (await crm.automations.runs({ ruleId: edited.id })).items;
+    expect([continued!.status, continued!.revision]).toEqual(['done', 1]);
+    // Nothing is left waiting, even after enabling the rule again.
+    await crm.automations.enable(off.id);
+    clock.advance(3_600_000);
+    await crm.scheduler.tick();
+    expect((await crm.automations.runs({ ruleId: off.id })).items.map((r) => r.status)).toEqual(['cancelled']);
+    const timeline = (await crm.timeline({ type: 'deal', id: deal.id })).items.filter((e) => e.type === ('automation.ran' as never) && (e.data as { ruleId: string }).ruleId === off.id);
+    expect(timeline.map((e) => (e.data as { status: string }).status)).toEqual(['cancelled', 'waiting']);
+  });
+
+  it('a run left waiting by a rule disabled without the cancel (a race) is cancelled by the tick, not stuck', async () => {
+    const { crm, clock, storage, pipeline } = await setup();
+    const rule = await crm.automations.define({ name: 'Off', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'wait', for: { amount: 1, unit: 'hours' } }, { type: 'addTag', tag: 'b' }] });
+    await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    await crm.automations.drain();
+    // Simulate the race: the rule row turns off without its waiting runs being visited.
+    await storage.transaction('rw', async (tx) => {
+      const [row] = await tx.getMany('automationRule', 'test', [rule.id]);
+      await tx.write('automationRule', 'test', [{ type: 'update', row: { ...row!, enabled: false, version: row!.version + 1 }, expectedVersion: row!.version }]);
+    });
+    clock.advance(3_600_000);
+    await crm.scheduler.tick();
+    const [run] = (await crm.automations.runs({ ruleId: rule.id })).items;
+    expect([run!.status, run!.reason]).toEqual(['cancelled', 'cancelled: the rule was disabled']);
+  });
+});
