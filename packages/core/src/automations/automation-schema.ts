@@ -116,6 +116,8 @@ export interface AutomationRule extends RecordBase {
   readonly conditions: readonly z.infer<typeof assignmentConditionSchema>[];
   readonly actions: readonly AutomationAction[];
   readonly rateLimit?: { readonly max: number; readonly perMinutes: number };
+  /** The feed position when the rule was created or last enabled: only later events start it. */
+  readonly since: number;
 }
 
 /** What one action did. */
@@ -152,7 +154,10 @@ export interface AutomationRun extends RecordBase {
   readonly error?: { readonly code?: string; readonly message: string; readonly details?: unknown };
   /** Failed attempts, when `status` is `failed`. */
   readonly attempts?: number;
-  /** A waiting run: when it continues, and with which action (index into the revision's actions). */
+  /**
+   * A waiting run: when it continues, and with which action (index into the revision's actions). A
+   * failed run of an event: when it is tried again (absent once `maxAttempts` failed: it is parked).
+   */
   readonly resumeAt?: string;
   readonly resumeFrom?: number;
   /** The rule's actions as they were at this revision (a waiting run continues with them). */

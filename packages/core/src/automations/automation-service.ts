@@ -8,17 +8,17 @@ import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
-import { discardParked, replayParked } from '../consumers/backlog.js';
-import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../consumers/consumer-rows.js';
+import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
+import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
-import { cancelWaitingRuns, DISABLED } from './cancel-run.js';
+import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
-import { describeError, executeRun, type RunSettings } from './execute-run.js';
+import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
 import { matchEvent, triggerEventTypes } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
-import { ruleConsumer, ruleConsumerSettings } from './automation-settings.js';
+import { FEED_CONSUMER } from './automation-settings.js';
 
 /** What `simulate` found: whether the rule would run, and what it would do. Nothing is written. */
 export interface Simulation {
@@ -48,6 +48,8 @@ export interface RunListOptions {
   readonly ruleId?: string;
   /** Runs for one record (a view must give it, and must be able to read the record). */
   readonly record?: { readonly type: AutomationEntity; readonly id: string };
+  /** Only runs with this status (`failed`: retried ones have `resumeAt`, parked ones not). */
+  readonly status?: RunStatus;
   readonly limit?: number;
   readonly cursor?: string;
 }
@@ -122,13 +124,15 @@ export interface AutomationService {
    */
   simulate(rule: AutomationRuleInput | string, event: CrmEvent): Promise<Simulation>;
   /**
-   * Puts a rule's parked events (`crm.events.parked('automation:<id>')`) back in line — after fixing
-   * what made them fail; the run log's `failed` entry is replaced when they run.
+   * Tries parked runs again — runs of events that failed `maxAttempts` times (`runs({ ruleId, status:
+   * 'failed' })`, no `resumeAt`) — after fixing what made them fail: the next `drain()` or `tick()`
+   * runs them, and the run-log entry is replaced when they succeed.
    *
-   * @returns How many were put back. @throws CrmError `NOT_FOUND` for an id that is not parked for this rule.
+   * @param eventIds The events (the runs' `eventId`).
+   * @returns How many were put back. @throws CrmError `NOT_FOUND` for an event with no parked run of this rule.
    */
   replay(ruleId: string, eventIds: readonly string[]): Promise<number>;
-  /** Deletes a rule's parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
+  /** Gives up parked runs for good (status `cancelled`, on the record's timeline). @throws CrmError `NOT_FOUND` as `replay`. */
   discard(ruleId: string, eventIds: readonly string[]): Promise<number>;
   /** The run log, newest first: of a rule, of a record, or all. */
   runs(options?: RunListOptions): Promise<Page<AutomationRun>>;
@@ -144,6 +148,7 @@ export interface AutomationService {
 
 const runListSchema = z.strictObject({
   ruleId: z.optional(z.string().check(z.maxLength(64))),
+  status: z.optional(z.enum(['done', 'waiting', 'skipped', 'failed', 'cancelled'])),
   record: z.optional(z.strictObject({ type: z.enum(['lead', 'contact', 'company', 'deal', 'task', 'activity']), id: z.string().check(z.minLength(1), z.maxLength(64)) })),
   limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
   cursor: z.optional(z.string().check(z.maxLength(4096))),
@@ -216,13 +221,13 @@ async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promi
 }
 
 /** The stored rule built from a definition (not written). */
-export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previous: AutomationRule | undefined): AutomationRule {
+export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previous: AutomationRule | undefined, since: number): AutomationRule {
   return {
     id: previous?.id ?? def.id ?? op.newId('automationRule'), tenantId: op.tenantId, version: (previous?.version ?? 0) + 1,
     createdAt: previous?.createdAt ?? op.now, updatedAt: op.now,
     name: def.name, ...(def.description ? { description: def.description } : {}), enabled: def.enabled ?? previous?.enabled ?? true,
     revision: (previous?.revision ?? 0) + 1, triggerType: def.trigger.type, trigger: def.trigger, conditions: def.conditions ?? [], actions: def.actions,
-    ...(def.rateLimit ? { rateLimit: def.rateLimit } : {}),
+    ...(def.rateLimit ? { rateLimit: def.rateLimit } : {}), since,
   };
 }
 
@@ -230,26 +235,20 @@ function refuseCycle(context: string, cycle: readonly string[]): CrmError<'VALID
   return validationError(context, [{ path: ['actions'], code: 'cycle', message: `the rules would trigger each other in a loop: ${cycle.join(' → ')}` }]);
 }
 
-/** Creates or reconfigures a rule's consumer (paused while disabled; types follow the trigger). */
-async function syncConsumer(op: Operation, settings: AutomationSettings, rule: AutomationRule): Promise<void> {
-  const name = ruleConsumer(rule.id);
-  const types = triggerEventTypes(rule.trigger);
-  const partitions = await consumerPartitions(op, name);
-  if (partitions.length > 0) {
-    // Switched on again: it starts from now, not with the events of the time it was off.
-    if (rule.enabled && partitions.some((p) => p.paused)) {
-      const head = await feedHead(op);
-      for (const row of partitions) await op.update('consumer', row, { ...row, position: Math.max(row.position, head), version: row.version + 1, updatedAt: op.now });
-    }
-    await reconfigurePartitions(op, name, { paused: !rule.enabled || !types, ...(types ? { types } : {}) });
-  } else if (types) await op.insertMany('consumer', newPartitionRows(op, ruleConsumerSettings(settings, rule.id, types), await feedHead(op), !rule.enabled));
+/** The parked runs (failed, no retry left) of a rule for these events; `NOT_FOUND` for an event without one. */
+async function parkedRuns(op: Operation, ruleId: string, eventIds: readonly string[]): Promise<AutomationRun[]> {
+  const runs = await op.getMany<AutomationRun>('automationRun', eventIds.map((e) => runIdOf(ruleId, e)));
+  return runs.map((run, i) => {
+    if (!run || run.status !== 'failed' || run.resumeAt) throw notFound('parked automation run', `${ruleId}/${eventIds[i]}`);
+    return run;
+  });
 }
 
 /** Builds `crm.automations` for a context. */
 export function createAutomationService(
   ctx: CrmContext,
   settings: AutomationSettings,
-  runtime: { readonly runners: readonly ConsumerRunner[]; readonly run: RunSettings; tick(): Promise<{ runs: number }>; invalidate(): void },
+  runtime: { readonly runners: readonly ConsumerRunner[]; readonly run: RunSettings; readonly feed: ResolvedConsumer; tick(): Promise<{ runs: number }>; retry(): Promise<number>; invalidate(): void },
 ): AutomationService {
   const trusted = (context: string) => {
     if (ctx.principal && ctx.hooks.access) throw new CrmError('FORBIDDEN', `${context}: automation rules are configured on the crm itself, not on a view`, { action: context, reason: 'rules act as the service principal' } as never);
@@ -268,7 +267,8 @@ export function createAutomationService(
         const cycle = findCycle(next, rules.filter((r) => r.enabled), await allPipelines(op));
         if (cycle) throw refuseCycle(context, cycle);
       }
-      await syncConsumer(op, settings, next);
+      // The rules' one feed consumer exists from the first rule on (it starts at the feed head).
+      if ((await consumerPartitions(op, FEED_CONSUMER)).length === 0) await op.insertMany('consumer', newPartitionRows(op, runtime.feed, await feedHead(op), false));
       await bumpConfigRevision(op);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
@@ -279,7 +279,8 @@ export function createAutomationService(
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
       const rule = await require(op, parseId(id, context));
-      const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now };
+      // Switched on again: it starts with the events from now, not those of the time it was off.
+      const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now, ...(enabled && !rule.enabled ? { since: await feedHead(op) } : {}) };
       await op.update('automationRule', rule, next);
       if (!enabled) await cancelWaitingRuns(op, rule.id, DISABLED);
       return next;
@@ -297,7 +298,7 @@ export function createAutomationService(
         if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
-        const next = ruleRecord(op, def, previous);
+        const next = ruleRecord(op, def, previous, previous?.enabled || def.enabled === false ? (previous?.since ?? 0) : await feedHead(op));
         if (previous) await op.update('automationRule', previous, next);
         else await op.insert('automationRule', next);
         if (previous?.enabled && !next.enabled) await cancelWaitingRuns(op, next.id, DISABLED);
@@ -347,7 +348,7 @@ export function createAutomationService(
               const { def } = parseRule(input, 'automations.simulate');
               const issues = await tenantIssues(op, def);
               if (issues.length) throw validationError('automations.simulate', issues);
-              return ruleRecord(op, def, undefined);
+              return ruleRecord(op, def, undefined, 0);
             });
       if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
         throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
@@ -383,6 +384,7 @@ export function createAutomationService(
         const filters = [
           ...(parsed.ruleId ? [{ op: 'eq' as const, field: 'ruleId', value: parsed.ruleId }] : []),
           ...(parsed.record ? [{ op: 'eq' as const, field: 'subjectId', value: parsed.record.id }] : []),
+          ...(parsed.status ? [{ op: 'eq' as const, field: 'status', value: parsed.status }] : []),
         ];
         const page = await op.query<AutomationRun>('automationRun', {
           ...(filters.length ? { filter: filters.length === 1 ? filters[0]! : { op: 'and', filters } } : {}),
@@ -396,11 +398,21 @@ export function createAutomationService(
 
     async replay(ruleId, eventIds) {
       trusted('automations.replay');
-      return replayParked(ctx, ruleConsumer(parseId(ruleId, 'automations.replay')), [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))]);
+      const id = parseId(ruleId, 'automations.replay');
+      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))];
+      return runWrite(ctx, async (op) => {
+        for (const run of await parkedRuns(op, id, ids)) await op.update('automationRun', run, { ...run, version: run.version + 1, updatedAt: op.now, attempts: 0, resumeAt: op.now });
+        return ids.length;
+      });
     },
     async discard(ruleId, eventIds) {
       trusted('automations.discard');
-      return discardParked(ctx, ruleConsumer(parseId(ruleId, 'automations.discard')), [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))]);
+      const id = parseId(ruleId, 'automations.discard');
+      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))];
+      return runWrite(ctx, async (op) => {
+        for (const run of await parkedRuns(op, id, ids)) await cancelRun(op, run, 'cancelled: the failed run was discarded');
+        return ids.length;
+      });
     },
 
     tick: () => runtime.tick(),
@@ -408,6 +420,8 @@ export function createAutomationService(
     async drain() {
       ctx.assertOpen();
       const totals = { passes: 0, handled: 0, failed: 0, parked: 0, queued: 0, leasedElsewhere: false } as { -readonly [K in keyof DrainReport]: DrainReport[K] };
+      // Failed runs whose retry time came first (their events were read already), then the feed.
+      totals.handled += await runtime.retry();
       for (const runner of runtime.runners) {
         const report = await runner.drain();
         totals.passes += report.passes;

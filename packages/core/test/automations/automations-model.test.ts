@@ -101,11 +101,11 @@ it('exactly one run per triggering (rule, event), no loops beyond the depth limi
             else await (c.who === 'a' ? a : b).automations.drain();
             break;
           case 'rewind':
-            // A crash before any checkpoint commit: every rule consumer gets its events again.
+            // A crash before any checkpoint commit: the rules' feed consumer gets its events again.
             await storage.transaction('rw', async (tx) => {
               const { rows } = await tx.query('consumer', 't', { filter: { op: 'eq', field: 'group', value: 'automations' } });
               for (const row of rows) {
-                if (!starts.has(row.id)) starts.set(row.id, defined.get(String(row.name).slice('automation:'.length))?.from ?? 0);
+                if (!starts.has(row.id)) starts.set(row.id, Math.min(...[...defined.values()].map((d) => d.from), Number(row.position)));
                 await tx.write('consumer', 't', [{ type: 'update', row: { ...row, position: starts.get(row.id)!, version: row.version + 1 }, expectedVersion: row.version }]);
               }
             });

@@ -216,12 +216,13 @@ describe('actions', () => {
     expect((await crm.deals.get(deal.id)).stageKey).toBe('new');
     const [failed] = (await crm.automations.runs({ ruleId: push.id })).items;
     expect([failed!.status, failed!.error?.code, failed!.attempts]).toEqual(['failed', 'RULE_VIOLATION', 3]);
-    const parked = await crm.events.parked(`automation:${push.id}`);
-    expect(parked.items.map((p) => p.event.subjectId)).toEqual([deal.id]);
-    // Fixed (the deal gets its contact): the parked event is replayed and the run replaces the failed entry.
+    // Parked: failed with no retry left; the run log names the event.
+    const parked = await crm.automations.runs({ ruleId: push.id, status: 'failed' });
+    expect(parked.items.map((p) => [p.subjectId, p.resumeAt])).toEqual([[deal.id, undefined]]);
+    // Fixed (the deal gets its contact): the parked run is replayed and replaces the failed entry.
     const ada = await crm.contacts.create({ name: 'Ada' });
     await crm.deals.update(deal.id, { contactId: ada.id });
-    expect(await crm.automations.replay(push.id, [deal.id === parked.items[0]!.event.subjectId ? parked.items[0]!.event.id : ''])).toBe(1);
+    expect(await crm.automations.replay(push.id, [parked.items[0]!.eventId!])).toBe(1);
     await crm.automations.drain();
     expect((await crm.deals.get(deal.id)).stageKey).toBe('qualified');
     const [again] = (await crm.automations.runs({ ruleId: push.id })).items;
