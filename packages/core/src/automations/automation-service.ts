@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
+import type { Crm } from '../crm/crm.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
@@ -93,6 +94,21 @@ export interface AutomationService {
   get(id: string): Promise<AutomationRule>;
   /** Every rule of the tenant, oldest first. */
   list(): Promise<AutomationRule[]>;
+  /**
+   * The crm (this view, if called on one) writing on behalf of an event: every event its writes record
+   * carries the event's `cause`, so a host handler that writes because of an automation's event stays
+   * in that chain — a rule never runs twice in it, and the depth limit counts its runs. Use it in
+   * `crm.on(...)` handlers and feed consumers that write; an event no automation caused has no cause,
+   * and the crm returned then writes as the crm itself does.
+   *
+   * @param event The event being handled (as handed to the handler).
+   * @returns A crm with every service and feature (type it with the crm's own type: `causedBy<typeof crm>(event)`).
+   * @example
+   * crm.on('custom.quoteRequested', (event) => {
+   *   void crm.automations.causedBy<typeof crm>(event).deals.update(event.subjectId, { tags: ['quoted'] });
+   * });
+   */
+  causedBy<C extends object = Crm>(event: CrmEvent): C;
   /** Turns a rule on (checked for cycles again). @throws CrmError `NOT_FOUND`, `VALIDATION` for a cycle. */
   enable(id: string): Promise<AutomationRule>;
   /**
@@ -248,7 +264,7 @@ async function parkedRuns(op: Operation, ruleId: string, eventIds: readonly stri
 export function createAutomationService(
   ctx: CrmContext,
   settings: AutomationSettings,
-  runtime: { readonly runners: readonly ConsumerRunner[]; readonly run: RunSettings; readonly feed: ResolvedConsumer; tick(): Promise<{ runs: number }>; retry(): Promise<number>; invalidate(): void },
+  runtime: { readonly runners: readonly ConsumerRunner[]; readonly run: RunSettings; readonly feed: ResolvedConsumer; tick(): Promise<{ runs: number }>; retry(): Promise<number>; readonly retries: { start(): void; stop(): Promise<void> }; invalidate(): void },
 ): AutomationService {
   const trusted = (context: string) => {
     if (ctx.principal && ctx.hooks.access) throw new CrmError('FORBIDDEN', `${context}: automation rules are configured on the crm itself, not on a view`, { action: context, reason: 'rules act as the service principal' } as never);
@@ -313,6 +329,14 @@ export function createAutomationService(
       const stored = await runRead(ctx, (op) => require(op, ruleId));
       // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between.
       return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+    },
+
+    causedBy<C extends object = Crm>(event: CrmEvent): C {
+      ctx.assertOpen();
+      const cause = (event as { cause?: AutomationCause } | undefined)?.cause;
+      const valid = cause && typeof cause.runId === 'string' && typeof cause.ruleId === 'string' && Number.isInteger(cause.depth) && Array.isArray(cause.chain);
+      if (event === null || typeof event !== 'object' || (cause !== undefined && !valid)) throw validationError('automations.causedBy', [{ path: ['event'], code: 'invalid_type', message: 'must be an event as handed to a handler (its cause, if any, as recorded)' }]);
+      return ctx.scope!({ storage: ctx.storage, bus: ctx.bus, ...(cause ? { cause: { runId: cause.runId, ruleId: cause.ruleId, depth: cause.depth, chain: [...cause.chain] } } : {}) }, ctx.principal) as C;
     },
 
     get: (id) => runRead(ctx, (op) => require(op, parseId(id, 'automations.get'))),
@@ -437,9 +461,11 @@ export function createAutomationService(
     start() {
       ctx.assertOpen();
       for (const runner of runtime.runners) runner.start();
+      runtime.retries.start();
     },
     async stop() {
       for (const runner of runtime.runners) await runner.stop();
+      await runtime.retries.stop();
     },
   };
 }

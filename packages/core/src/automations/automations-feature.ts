@@ -5,7 +5,7 @@ import { ensureConsumer } from '../consumers/consumer-rows.js';
 import { ConsumerRunner } from '../consumers/consumer-runner.js';
 import { automationOptionsSchema, FEED_CONSUMER, MESSAGE_CONSUMER, resolveAutomations, ruleConsumerSettings, type AutomationOptions } from './automation-settings.js';
 import { createAutomationService, type AutomationService } from './automation-service.js';
-import { feedHandler, retryFailedRuns, RuleCache, type FeedRunSettings } from './rule-feed.js';
+import { feedHandler, RetryLoop, retryFailedRuns, RuleCache, type FeedRunSettings } from './rule-feed.js';
 import type { AutomationMessage } from './messenger.js';
 import { tickAutomations } from './time-triggers.js';
 
@@ -73,12 +73,13 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
           ),
         );
       }
+      const retries = new RetryLoop(ctx, run, settings.pollMs);
       const tick = async () => {
         const { runs } = await tickAutomations(ctx, run);
         return { runs: runs + (await retryFailedRuns(ctx, run)) };
       };
       return {
-        api: (viewCtx) => createAutomationService(viewCtx, settings, { runners, run, tick, retry: () => retryFailedRuns(ctx, run), feed: feedConfig, invalidate: () => cache.invalidate() }),
+        api: (viewCtx) => createAutomationService(viewCtx, settings, { runners, run, tick, retry: () => retryFailedRuns(ctx, run), retries, feed: feedConfig, invalidate: () => cache.invalidate() }),
         hooks: { automations: { tick } },
         async start() {
           // The consumers start at the feed's head when first created (rules start at their own `since`).
@@ -87,6 +88,7 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
         },
         close: async () => {
           for (const runner of runners) await runner.stop();
+          await retries.stop();
         },
       };
     },

@@ -145,3 +145,41 @@ export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings
     if (due.length < PAGE || progressed === 0) return tried;
   }
 }
+
+/**
+ * Sweeps due retries in the background while `crm.automations.start()` runs (every `pollMs`), so a
+ * host that runs rules without a scheduler still sees failed runs tried again and parked.
+ */
+export class RetryLoop {
+  private cancel: (() => void) | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: CrmContext,
+    private readonly settings: FeedRunSettings,
+    private readonly everyMs: number,
+  ) {}
+
+  start(): void {
+    if (this.cancel) return;
+    const schedule = () => {
+      this.cancel = this.ctx.clock.setTimer(() => {
+        this.running = retryFailedRuns(this.ctx, this.settings)
+          .catch((error: unknown) => {
+            if (!isCrmError(error, 'CLOSED')) this.ctx.logger.error('crmkit: retrying automation runs failed; tried again later', { error });
+          })
+          .finally(() => {
+            if (this.cancel) schedule();
+          });
+      }, this.everyMs);
+    };
+    schedule();
+  }
+
+  async stop(): Promise<void> {
+    const cancel = this.cancel;
+    this.cancel = undefined;
+    cancel?.();
+    await this.running;
+  }
+}
