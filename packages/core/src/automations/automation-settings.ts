@@ -92,7 +92,8 @@ export function ruleConsumerSettings(settings: AutomationSettings, types?: reado
     types: [...(types ?? FEED_TYPES)],
     partitions: types ? 1 : settings.partitions,
     leaseMs: settings.leaseMs,
-    handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(settings.leaseMs / 3))),
+    // A third of the lease (real time: a hung run is cut off while its lease still holds).
+    handlerTimeoutMs: Math.max(1, Math.floor(settings.leaseMs / 3)),
     maxAttempts: settings.maxAttempts,
     backoff: settings.backoff,
     pollMs: settings.pollMs,

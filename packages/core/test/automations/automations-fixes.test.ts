@@ -104,3 +104,60 @@ describe('waiting runs of a rule that is turned off', () => {
     expect([run!.status, run!.reason]).toEqual(['cancelled', 'cancelled: the rule was disabled']);
   });
 });
+
+describe('chains through host handlers', () => {
+  it('a host handler that writes through causedBy(event) stays in the chain: the rule does not trigger itself again', async () => {
+    const { crm, pipeline } = await setup();
+    const rule = await crm.automations.define({ name: 'Ping', trigger: { type: 'fieldChanged', entity: 'deal', field: 'title' }, actions: [{ type: 'emit', name: 'titleChanged' }] });
+    const pending: Promise<unknown>[] = [];
+    // The host answers the custom event by writing the deal again (which changes the title again).
+    crm.on('custom.titleChanged' as never, (event: { subjectId: string }) => {
+      const via = crm.automations.causedBy<typeof crm>(event as never);
+      pending.push(crm.deals.get(event.subjectId).then((d) => via.deals.update(d.id, { title: `${d.title}!` })));
+    });
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    await crm.deals.update(deal.id, { title: 'B' });
+    for (let i = 0; i < 5; i++) {
+      await crm.automations.drain();
+      await Promise.all(pending.splice(0));
+    }
+    expect((await crm.deals.get(deal.id)).title).toBe('B!');
+    const runs = (await crm.automations.runs({ ruleId: rule.id })).items;
+    expect(runs.map((r) => [r.status, r.depth, r.reason?.split(':')[0]])).toEqual([['skipped', 1, 'loop'], ['done', 0, undefined]]);
+    // The host's write carries the run's cause (stored in the feed, and on the event handed to handlers).
+    const updates = (await crm.events.read({ after: 0, limit: 100, types: ['deal.updated'] })).events;
+    expect(updates.map((e) => (e as { cause?: { ruleId: string } }).cause?.ruleId)).toEqual([undefined, rule.id]);
+  });
+
+  it('the depth limit counts runs of a chain through host handlers', async () => {
+    const { crm, pipeline } = await setup({ maxDepth: 1 });
+    const a = await crm.automations.define({ name: 'A', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'emit', name: 'hopA' }] });
+    const b = await crm.automations.define({ name: 'B', trigger: { type: 'fieldChanged', entity: 'deal', field: 'title' }, actions: [{ type: 'emit', name: 'hopB' }] });
+    const c = await crm.automations.define({ name: 'C', trigger: { type: 'fieldChanged', entity: 'deal', field: 'expectedCloseDate' }, actions: [{ type: 'addTag', tag: 'c' }] });
+    const pending: Promise<unknown>[] = [];
+    const host = (name: string, patch: Record<string, unknown>) =>
+      crm.on(name as never, (event: { subjectId: string }) => void pending.push(crm.automations.causedBy<typeof crm>(event as never).deals.update(event.subjectId, patch)));
+    host('custom.hopA', { title: 'hop' });
+    host('custom.hopB', { expectedCloseDate: '2026-06-01' });
+    const deal = await crm.deals.create({ title: 'D', pipelineId: pipeline.id });
+    for (let i = 0; i < 5; i++) {
+      await crm.automations.drain();
+      await Promise.all(pending.splice(0));
+    }
+    const statusOf = async (id: string) => (await crm.automations.runs({ ruleId: id })).items.map((r) => [r.status, r.depth, r.reason?.split(':')[0]]);
+    expect(await statusOf(a.id)).toEqual([['done', 0, undefined]]);
+    expect(await statusOf(b.id)).toEqual([['done', 1, undefined]]);
+    expect(await statusOf(c.id)).toEqual([['skipped', 2, 'depthLimit']]);
+    expect((await crm.deals.get(deal.id)).tags).toEqual([]);
+  });
+
+  it('an event no automation caused: causedBy writes as the crm itself; a forged cause is refused', async () => {
+    const { crm, pipeline } = await setup();
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    const [created] = (await crm.events.read({ after: 0, limit: 10, types: ['deal.created'] })).events;
+    await crm.automations.causedBy<typeof crm>(created!).deals.update(deal.id, { title: 'B' });
+    const [updated] = (await crm.events.read({ after: 0, limit: 10, types: ['deal.updated'] })).events;
+    expect([(updated as { cause?: unknown }).cause, updated!.actorId]).toEqual([undefined, created!.actorId]);
+    expect(() => crm.automations.causedBy({ ...created!, cause: { runId: 1 } } as never)).toThrow(/causedBy/);
+  });
+});
