@@ -233,7 +233,7 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
 
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
-  return [...checkRule(def, await allPipelines(op)), ...(await checkStrategies(op, def))];
+  return [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
 }
 
 /** The stored rule built from a definition (not written). */

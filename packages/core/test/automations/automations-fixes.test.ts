@@ -161,3 +161,60 @@ describe('chains through host handlers', () => {
     expect(() => crm.automations.causedBy({ ...created!, cause: { runId: 1 } } as never)).toThrow(/causedBy/);
   });
 });
+
+describe('actions that contradict the stage rules', () => {
+  const strict = (crm: Awaited<ReturnType<typeof setup>>['crm']) =>
+    crm.pipelines.create({
+      name: 'Strict',
+      settings: { allowSkip: false, allowBackward: false },
+      stages: [
+        { key: 'new', name: 'New', exitRules: [{ type: 'field', field: 'expectedCloseDate', op: 'present' }] },
+        { key: 'qualified', name: 'Qualified', entryRules: [{ type: 'hasContact' }, { type: 'field', field: 'custom.budget', op: 'gt', value: 0 }], exitRules: [{ type: 'requiredTasksDone' }], taskTemplates: [{ subject: 'Check budget', type: 'call', required: true, due: { amount: 1, unit: 'days' } }] },
+        { key: 'proposal', name: 'Proposal' },
+        { key: 'won', name: 'Won', kind: 'won' },
+        { key: 'lost', name: 'Lost', kind: 'lost', entryRules: [{ type: 'field', field: 'custom.budget', op: 'present' }] },
+      ],
+    });
+
+  it('are refused at define with VALIDATION naming the stage rule and the action', async () => {
+    const { crm } = await setup();
+    const pipeline = await strict(crm);
+    const define = (trigger: object, actions: object[]) => failure(crm.automations.define({ name: 'x', trigger: { ...trigger, pipelineId: pipeline.id } as never, actions: actions as never }));
+    // An entry rule the rule's own update breaks.
+    const entry = await define({ type: 'stageEntered', stage: 'new' }, [{ type: 'updateFields', set: { expectedCloseDate: '2026-03-01', custom: { budget: 0 } } }, { type: 'advance' }]);
+    expect([entry.code, (entry.details as { issues: { path: unknown[] }[] }).issues.map((i) => i.path.join('.'))]).toEqual(['VALIDATION', ['actions.1']]);
+    expect(entry.messages[0]).toContain('entering "qualified" needs stage.entry.field (custom.budget gt 0), but the rule sets custom to {"budget":0}');
+    // An exit rule the rule's own update breaks (the field emptied before the move).
+    const exit = await define({ type: 'stageEntered', stage: 'new' }, [{ type: 'updateFields', set: { expectedCloseDate: null } }, { type: 'advance' }]);
+    expect(exit.messages[0]).toContain('leaving "new" needs stage.exit.field (expectedCloseDate present)');
+    // Required tasks: created by the stage's templates on entry, or by the rule, and still open when it moves on.
+    const templates = await define({ type: 'stageEntered', stage: 'qualified' }, [{ type: 'advance' }]);
+    expect(templates.messages).toEqual([expect.stringContaining('leaving "qualified" needs stage.exit.requiredTasksDone, but a required task')]);
+    const created = await define({ type: 'timeInStage', stage: 'qualified', for: { amount: 3, unit: 'days' } }, [{ type: 'createTask', task: { subject: 'Sign', type: 'todo', required: true, due: { amount: 1, unit: 'days' } } }, { type: 'advance' }]);
+    expect(created.messages).toEqual([expect.stringContaining('stage.exit.requiredTasksDone')]);
+    // Skips and moves back followed through earlier moves; the lost stage's entry rules.
+    const skip = await define({ type: 'stageEntered', stage: 'new' }, [{ type: 'updateFields', set: { expectedCloseDate: '2026-03-01' } }, { type: 'advance' }, { type: 'wait', for: { amount: 1, unit: 'days' } }, { type: 'advance', toStage: 'new' }]);
+    expect(skip.messages).toEqual([expect.stringContaining('does not allow moving back from "qualified" to "new" (pipeline.noBackward)')]);
+    const lose = await define({ type: 'stageEntered', stage: 'proposal' }, [{ type: 'updateFields', set: { custom: { budget: null } } }, { type: 'lose', reason: 'price' }]);
+    expect(lose.messages).toEqual([expect.stringContaining('entering "lost" needs stage.entry.field (custom.budget present)')]);
+    expect(await crm.automations.list()).toEqual([]);
+    // A wait in between: the tasks may be done and the fields changed by then — accepted, checked when it runs.
+    const later = await crm.automations.define({ name: 'later', trigger: { type: 'stageEntered', stage: 'qualified', pipelineId: pipeline.id }, actions: [{ type: 'wait', for: { amount: 2, unit: 'days' } }, { type: 'advance' }] });
+    expect(later.enabled).toBe(true);
+  });
+
+  it('only knowable when it runs: the run fails with the funnel RULE_VIOLATION in the run log and on the timeline', async () => {
+    const { crm } = await setup({ maxAttempts: 1 });
+    const pipeline = await strict(crm);
+    const rule = await crm.automations.define({ name: 'Qualify', trigger: { type: 'stageEntered', stage: 'new', pipelineId: pipeline.id }, actions: [{ type: 'updateFields', set: { expectedCloseDate: '2026-03-01' } }, { type: 'advance' }] });
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    await crm.automations.drain();
+    const [run] = (await crm.automations.runs({ ruleId: rule.id })).items;
+    const violations = (run!.error?.details as { violations: { rule: string }[] }).violations.map((v) => v.rule).sort();
+    expect([run!.status, run!.error?.code, violations]).toEqual(['failed', 'RULE_VIOLATION', ['stage.entry.field', 'stage.entry.hasContact']]);
+    // Nothing of the run stayed: its update rolled back with the refused move.
+    expect([(await crm.deals.get(deal.id)).stageKey, (await crm.deals.get(deal.id)).expectedCloseDate]).toEqual(['new', undefined]);
+    const entry = (await crm.timeline({ type: 'deal', id: deal.id })).items.find((e) => e.type === ('automation.ran' as never));
+    expect((entry!.data as { status: string; error: { code: string } }).error.code).toBe('RULE_VIOLATION');
+  });
+});
