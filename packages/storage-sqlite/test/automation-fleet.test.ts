@@ -38,7 +38,7 @@ describe.each(engines)('automation rules on a fleet of $name processes with kill
       trigger: { type: 'event', event: 'deal.created' },
       actions: [{ type: 'createTask', task: { subject: 'Qualify', type: 'todo', due: { amount: 1, unit: 'days' } } }, { type: 'addTag', tag: 'seen' }],
     });
-    const proposal = await crm.automations.define({
+    await crm.automations.define({
       name: 'Call after proposal',
       trigger: { type: 'stageEntered', stage: 'proposal' },
       actions: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 2, unit: 'businessDays' } } }],

@@ -17,7 +17,7 @@ import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
 import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
-import { matchEvent, triggerEventTypes } from './match-trigger.js';
+import { matchEvent } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { FEED_CONSUMER } from './automation-settings.js';
 

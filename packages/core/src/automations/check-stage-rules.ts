@@ -44,7 +44,9 @@ export function stageRuleIssues(trigger: AutomationTrigger, actions: readonly Au
   const seen = new Set<string>();
   const issue = (path: (string | number)[], message: string) => {
     const key = `${path.join('.')} ${message}`;
-    if (!seen.has(key)) issues.push({ path, code: 'stage_rule', message }), seen.add(key);
+    if (seen.has(key)) return;
+    seen.add(key);
+    issues.push({ path, code: 'stage_rule', message });
   };
   const start = trigger.type === 'stageEntered' || trigger.type === 'timeInStage' ? trigger.stage : undefined;
   if (start === undefined) return issues;

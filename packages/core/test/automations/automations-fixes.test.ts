@@ -162,6 +162,25 @@ describe('chains through host handlers', () => {
   });
 });
 
+describe('causedBy on a view', () => {
+  it('writes as the view’s principal, within its policy, and keeps the cause', async () => {
+    const { crm, pipeline } = await setup({ servicePrincipal: { userId: 'bot', roles: ['bot'] } });
+    await crm.access.setPolicy({ roles: { bot: { grants: { deal: { read: 'all' }, pipeline: { read: 'all' } } }, rep: { grants: { deal: { read: 'own', update: 'own' }, pipeline: { read: 'all' } } } } });
+    const rule = await crm.automations.define({ name: 'Ping', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'emit', name: 'made' }] });
+    const mine = await crm.deals.create({ title: 'Mine', pipelineId: pipeline.id, ownerId: 'ben' });
+    const theirs = await crm.deals.create({ title: 'Theirs', pipelineId: pipeline.id, ownerId: 'anna' });
+    await crm.automations.drain();
+    const made = (await crm.events.read({ after: 0, limit: 100, types: ['custom.made' as never] })).events;
+    const ben = crm.as({ userId: 'ben', roles: ['rep'] });
+    const byDeal = new Map(made.map((e) => [e.subjectId, e]));
+    await ben.automations.causedBy<typeof ben>(byDeal.get(mine.id)!).deals.update(mine.id, { title: 'Mine!' });
+    expect((await failure(ben.automations.causedBy<typeof ben>(byDeal.get(theirs.id)!).deals.update(theirs.id, { title: 'Theirs!' }))).code).toBe('NOT_FOUND');
+    const [updated] = (await crm.events.read({ after: 0, limit: 100, types: ['deal.updated'] })).events;
+    expect([updated!.subjectId, updated!.actorId, (updated as { cause?: { ruleId: string } }).cause?.ruleId]).toEqual([mine.id, 'ben', rule.id]);
+    expect((await crm.deals.get(theirs.id)).title).toBe('Theirs');
+  });
+});
+
 describe('actions that contradict the stage rules', () => {
   const strict = (crm: Awaited<ReturnType<typeof setup>>['crm']) =>
     crm.pipelines.create({
