@@ -327,7 +327,7 @@ describe('define-time validation', () => {
   it('refuses unknown events and fields, misplaced actions, funnel contradictions, cycles and oversized rules', async () => {
     const { crm } = await setup();
     const cases: [unknown, string][] = [
-      [{ name: 'x', trigger: { type: 'event', event: 'deal.exploded' }, actions: [{ type: 'addTag', tag: 'x' }] }, 'unknown event'],
+      [{ name: 'x', trigger: { type: 'event', event: 'deal.exploded' }, actions: [{ type: 'addTag', tag: 'x' }] }, 'is not an event type crmkit records'],
       [{ name: 'x', trigger: { type: 'event', event: 'deal.won' }, conditions: [{ field: 'colour', op: 'eq', value: 'red' }], actions: [{ type: 'addTag', tag: 'x' }] }, 'unknown deal field'],
       [{ name: 'x', trigger: { type: 'fieldChanged', entity: 'lead', field: 'shoeSize' }, actions: [{ type: 'addTag', tag: 'x' }] }, 'unknown lead field'],
       [{ name: 'x', trigger: { type: 'event', event: 'lead.created' }, actions: [{ type: 'advance' }] }, 'does not apply to lead'],
