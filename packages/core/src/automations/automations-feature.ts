@@ -1,7 +1,8 @@
 import type { CrmFeature } from '../crm/feature.js';
 import { parseInput } from '../crm/parse-input.js';
 import { validationError } from '../errors/crm-error.js';
-import { ensureConsumer } from '../consumers/consumer-rows.js';
+import { consumerPartitions, ensureConsumer } from '../consumers/consumer-rows.js';
+import { runRead } from '../crm/operation.js';
 import { ConsumerRunner } from '../consumers/consumer-runner.js';
 import { automationOptionsSchema, FEED_CONSUMER, MESSAGE_CONSUMER, resolveAutomations, ruleConsumerSettings, type AutomationOptions } from './automation-settings.js';
 import { createAutomationService, type AutomationService } from './automation-service.js';
@@ -82,8 +83,9 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
         api: (viewCtx) => createAutomationService(viewCtx, settings, { runners, run, tick, retry: () => retryFailedRuns(ctx, run), retries, feed: feedConfig, invalidate: () => cache.invalidate() }),
         hooks: { automations: { tick } },
         async start() {
-          // The consumers start at the feed's head when first created (rules start at their own `since`).
-          await ensureConsumer(ctx, feedConfig, { retype: true });
+          // The rules' consumer is created by the first define (a crm without rules holds no feed back);
+          // one that exists takes this version's types. Rules start at their own `since`.
+          if ((await runRead(ctx, (op) => consumerPartitions(op, FEED_CONSUMER))).length) await ensureConsumer(ctx, feedConfig, { retype: true });
           if (settings.messenger) await ensureConsumer(ctx, messageConfig, { retype: true });
         },
         close: async () => {
