@@ -1,5 +1,5 @@
 import type { CrmFeature } from '../crm/feature.js';
-import { parseInput } from '../crm/parse-input.js';
+import { featureOptions, parseInput } from '../crm/parse-input.js';
 import { validationError } from '../errors/crm-error.js';
 import { consumerPartitions, ensureConsumer } from '../consumers/consumer-rows.js';
 import { runRead } from '../crm/operation.js';
@@ -37,7 +37,7 @@ export type AutomationsFeature = CrmFeature<'automations', AutomationService>;
  * crm.automations.start();
  */
 export function automations(options: AutomationOptions = {}): AutomationsFeature {
-  const { messenger, ...plain } = (options ?? {}) as AutomationOptions;
+  const { messenger, ...plain } = featureOptions(options, 'automations');
   if (messenger !== undefined && typeof messenger?.send !== 'function') throw validationError('automations', [{ path: ['messenger'], code: 'invalid_type', message: 'must have send(message, context)' }]);
   const settings = resolveAutomations(parseInput(automationOptionsSchema, plain, 'automations'), messenger);
   return {

@@ -237,3 +237,18 @@ describe('actions that contradict the stage rules', () => {
     expect((entry!.data as { status: string; error: { code: string } }).error.code).toBe('RULE_VIOLATION');
   });
 });
+
+describe('feature options', () => {
+  it('refuses options that are not an object, as every feature with options does', () => {
+    for (const options of [null, [], 'fast', 5]) {
+      let error: unknown;
+      try {
+        automations(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(isCrmError(error, 'VALIDATION')).toBe(true);
+    }
+    expect(() => automations()).not.toThrow();
+  });
+});
