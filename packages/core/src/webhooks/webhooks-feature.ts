@@ -1,6 +1,6 @@
 import type { CrmFeature } from '../crm/feature.js';
 import { runRead } from '../crm/operation.js';
-import { parseInput } from '../crm/parse-input.js';
+import { featureOptions, parseInput } from '../crm/parse-input.js';
 import { validationError } from '../errors/crm-error.js';
 import type { ConsumerRow } from '../consumers/consumer-rows.js';
 import { ConsumerRunner } from '../consumers/consumer-runner.js';
@@ -30,7 +30,7 @@ export type WebhooksFeature = CrmFeature<'webhooks', WebhookService>;
  * crm.webhooks.start();
  */
 export function webhooks(options: WebhooksOptions = {}): WebhooksFeature {
-  const { fetch, ...plain } = (options ?? {}) as WebhooksOptions;
+  const { fetch, ...plain } = featureOptions(options, 'webhooks');
   if (fetch !== undefined && typeof fetch !== 'function') throw validationError('webhooks', [{ path: ['fetch'], code: 'invalid_type', message: 'must be a fetch function' }]);
   const settings = resolveWebhooks(parseInput(webhooksOptionsSchema, plain, 'webhooks'), fetch);
   return {
