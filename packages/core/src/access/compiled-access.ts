@@ -79,7 +79,8 @@ export class CompiledAccess implements AccessGuard {
   ) {
     const user = directory.users.get(principal.userId);
     this.departed = user?.departed === true;
-    this.roles = [...(principal.roles ?? user?.roles ?? policy.defaultRoles ?? [])];
+    // A directory user listed without roles gets the defaults, as one missing from the directory does.
+    this.roles = [...(principal.roles ?? (user?.roles?.length ? user.roles : undefined) ?? policy.defaultRoles ?? [])];
     const unknown = this.roles.map((role, i) => [role, i] as const).filter(([role]) => !Object.prototype.hasOwnProperty.call(policy.roles, role));
     if (unknown.length) {
       throw validationError('crm.as', unknown.map(([role, i]) => ({ path: ['principal', 'roles', i], code: 'unknown_role', message: `the access policy has no role "${role}"` })));
@@ -229,6 +230,10 @@ export class CompiledAccess implements AccessGuard {
       // Handing a record to someone else is assignment: its scope decides, on the record as it was.
       if (!this.reaches(entity, 'assign', before)) throw this.forbidden(entity, 'assign', 'you may not reassign this record', before);
       return;
+    }
+    if (before && entity === 'task' && ownerBefore !== ownerAfter && !this.reaches('task', 'create', after)) {
+      // Handing a task over is judged as creating it for its new owner would be (same verdict both ways).
+      throw this.forbidden('task', 'create', 'you may not give a task to this owner', after);
     }
     if (!this.reaches(entity, action, after)) {
       throw this.forbidden(entity, action, before ? 'the change would move the record out of your scope' : 'you may not create a record with this owner', after);
