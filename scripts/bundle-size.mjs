@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measures what an app ships, min+gzip, from the BUILT packages as an app bundler consumes them:
 // `@crmkit/*` resolved through each package's `exports` (import condition), `sideEffects: false`
-// honoured, dependencies (zod, eventemitter3) included, peers (react, drivers) excluded.
+// honoured, dependencies (zod) included, peers (react, drivers) excluded.
 // `pnpm size` builds first; this script exits non-zero when a budget is exceeded or a target cannot
 // be measured. `--json` prints the results as JSON, `--explain` the largest modules of each target.
 //
