@@ -54,13 +54,15 @@ const targets = [
   // (It shares the business-calendar arithmetic with tasks().)
   feature('automations', 'automations', 15_300, FEED),
   feature('access', 'access', 11_800),
+  // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
+  feature('timeline', 'timeline', 800),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
   { name: '@crmkit/core/describe: describeEvent added to a crm', code: `${CORE} export { describeEvent } from '@crmkit/core/describe';`, base: CORE, budget: 1_800 },
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
   { name: '@crmkit/core/phone: phoneNumbers added to a crm', code: `${CORE} export { phoneNumbers } from '@crmkit/core/phone';`, base: CORE, budget: 32_000 },
   {
     name: '@crmkit/core: a crm with every feature',
-    code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { events } from '@crmkit/core/feed'; export { webhooks } from '@crmkit/core/webhooks'; export { access } from '@crmkit/core/access'; export { automations } from '@crmkit/core/automations';`,
+    code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { events } from '@crmkit/core/feed'; export { webhooks } from '@crmkit/core/webhooks'; export { access } from '@crmkit/core/access'; export { automations } from '@crmkit/core/automations'; export { timeline } from '@crmkit/core/timeline';`,
     // Issue 16's imports() added ≈ 9 kB, issue 18's automations() ≈ 13 kB.
     budget: 125_000,
   },

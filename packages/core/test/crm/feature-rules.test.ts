@@ -6,6 +6,7 @@ import { duplicates } from '@crmkit/core/duplicates';
 import { observers } from '@crmkit/core/observe';
 import { scheduler } from '@crmkit/core/scheduler';
 import { tasks } from '@crmkit/core/tasks';
+import { timeline } from '@crmkit/core/timeline';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError } from '../helpers.js';
 
@@ -39,7 +40,7 @@ describe('the feature list', () => {
 });
 
 describe('tasks in the funnel', () => {
-  const bare = () => createTestCrm({ features: [] });
+  const bare = () => createTestCrm({ features: [timeline()] });
 
   it('without tasks, next steps, task templates and strict pipelines are refused with VALIDATION feature_required, writing nothing', async () => {
     const { crm, storage } = await bare();
