@@ -35,7 +35,20 @@ describe('the feature list', () => {
 
   it('a crm without features has the core services only', async () => {
     const crm = await createCrm({ ...base, storage: createMemoryStorage() });
-    expect(Object.keys(crm).sort()).toEqual(['as', 'close', 'companies', 'contacts', 'deals', 'eventLog', 'funnel', 'leads', 'on', 'pipelines', 'tenantId', 'timeline']);
+    expect(Object.keys(crm).sort()).toEqual(['as', 'close', 'companies', 'contacts', 'deals', 'funnel', 'leads', 'on', 'pipelines', 'tenantId']);
+  });
+
+  it('timeline() adds crm.timeline and crm.eventLog; without it the events are logged all the same', async () => {
+    const storage = createMemoryStorage();
+    const bare = await createCrm({ ...base, storage, closeStorage: false });
+    const contact = await bare.contacts.create({ name: 'Ada' });
+    expect('timeline' in bare || 'eventLog' in bare).toBe(false);
+    const crm = await createCrm({ ...base, storage, features: [timeline()] });
+    expect((await crm.timeline({ type: 'contact', id: contact.id })).items.map((e) => e.type)).toEqual(['contact.created']);
+    expect((await crm.eventLog.list()).items.map((e) => e.subjectId)).toEqual([contact.id]);
+    // In a view the feature is there too, and reads as the principal.
+    expect((await crm.as({ userId: 'anna' }).timeline({ type: 'contact', id: contact.id })).items).toHaveLength(1);
+    await crm.close();
   });
 });
 
