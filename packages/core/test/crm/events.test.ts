@@ -120,3 +120,24 @@ describe('tenant isolation', () => {
     expect((await acme.contacts.get('shared-id')).name).toBe('Acme person');
   });
 });
+
+describe('the event bus', () => {
+  it('delivers in subscription order; a handler that unsubscribes another mid-emit changes the next emit, not this one', async () => {
+    const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 't', logger: silentLogger });
+    const calls: string[] = [];
+    let offB: () => void = () => undefined;
+    const offA = crm.on('contact.created', () => {
+      calls.push('a');
+      offB();
+    });
+    offB = crm.on('contact.created', () => void calls.push('b'));
+    crm.on('*', (e) => void calls.push(`*:${e.type}`));
+    await crm.contacts.create({ name: 'Ann' });
+    expect(calls).toEqual(['a', 'b', '*:contact.created']);
+    calls.length = 0;
+    offA();
+    await crm.contacts.create({ name: 'Ben' });
+    expect(calls).toEqual(['*:contact.created']);
+    await crm.close();
+  });
+});
