@@ -4,7 +4,7 @@
  * or the system's), React's production profiling build. One deal change with 1,000 cards mounted must
  * re-render at most 3 components and commit in under 16 ms (one frame at 60 Hz); the run prints the
  * figures with the budgets and exits 1 when one is missed.
- * Options: --cards N (1000), --updates U (30), --json FILE.
+ * Options: --cards N (1000), --updates U (30), --json FILE, --cpu-prof FILE (a V8 CPU profile of the page).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +23,7 @@ const option = (name: string) => {
 const cards = Number(option('cards') ?? 1000);
 const updates = Number(option('updates') ?? 30);
 const json = option('json');
+const cpuProfile = option('cpu-prof');
 
 const require = createRequire(import.meta.url);
 const reactDomProfiling = require.resolve('react-dom/profiling');
@@ -40,7 +41,7 @@ const resolve: Plugin = {
 const bundle = await build({
   entryPoints: [fileURLToPath(new URL('./page.tsx', import.meta.url))],
   bundle: true,
-  minify: true,
+  minify: !cpuProfile, // readable frames in a profile
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
@@ -73,7 +74,15 @@ try {
   await page.waitForFunction(() => 'runBoardBench' in window, undefined, { timeout: 30_000 }).catch(() => {
     throw new Error(`the benchmark page did not load: ${errors.join('\n')}`);
   });
+  const cdp = cpuProfile ? await context.newCDPSession(page) : undefined;
+  if (cdp) await Promise.all([cdp.send('Profiler.enable'), cdp.send('Profiler.setSamplingInterval', { interval: 100 })]).then(() => cdp.send('Profiler.start'));
   result = await page.evaluate(([c, u]) => window.runBoardBench!(c!, u!), [cards, updates]);
+  if (cdp && cpuProfile) {
+    const { profile } = await cdp.send('Profiler.stop');
+    mkdirSync(dirname(cpuProfile), { recursive: true });
+    writeFileSync(cpuProfile, JSON.stringify(profile));
+    console.log(`wrote ${cpuProfile} (open in Chrome DevTools → Performance)`);
+  }
 } finally {
   await browser.close();
 }
