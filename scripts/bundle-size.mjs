@@ -54,8 +54,10 @@ const targets = [
   feature('feed', 'events', 8_800),
   feature('webhooks', 'webhooks', 9_900),
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
-  // (It shares the business-calendar arithmetic with tasks().)
-  feature('automations', 'automations', 15_300, FEED),
+  // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
+  // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
+  // causedBy, update / editing a read rule (CONFLICT), cancelled waiting runs.
+  feature('automations', 'automations', 17_000, FEED),
   feature('access', 'access', 11_800),
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
@@ -66,10 +68,10 @@ const targets = [
   {
     name: '@crmkit/core: a crm with every feature',
     code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { events } from '@crmkit/core/feed'; export { webhooks } from '@crmkit/core/webhooks'; export { access } from '@crmkit/core/access'; export { automations } from '@crmkit/core/automations'; export { timeline } from '@crmkit/core/timeline';`,
-    // Issue 16's imports() added ≈ 9 kB, issue 18's automations() ≈ 13 kB.
-    budget: 125_000,
+    // Issue 16's imports() added ≈ 9 kB, issue 18's automations() ≈ 13 kB (125.1 kB measured after its second review, +2.2 kB in automations()).
+    budget: 126_000,
   },
-  { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_400 },
+  { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
   // (9.2 kB; 11.6 kB was measured while the repository's tsconfig paths made esbuild bundle a second copy
   // of core's storage modules from source). Issue 17's 6 kB is the adapter's own figure above; this one

@@ -2,13 +2,14 @@
  * `pnpm bench`: runs bench/bench-page.ts in headless Chromium (playwright-core, the Chromium of @crmkit/test-support), prints a table with each budget and whether it holds, and with `--json FILE` writes the
  * entries. Also checks the adapter's minified + gzipped size (idb included, core excluded) against 6 kB.
  * Exits with 1 when a budget is missed. Options: --deals N (10000), --rounds R (3), --reads K (60),
- * --big N (100000; 0 skips the big pipeline).
+ * --big N (100000; 0 skips the big pipeline), --incognito (an off-the-record context: IndexedDB in memory,
+ * see `launchProfile`; the default is a fresh on-disk profile, as users have). Progress goes to stderr.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { bundle, launchChromium, openPage, serve } from '../test/chromium/browser-session.js';
+import { bundle, launchChromium, launchProfile, openPage, route, serve } from '../test/chromium/browser-session.js';
 import type { BenchEntry } from './bench-page.js';
 
 const args = process.argv.slice(2);
@@ -21,6 +22,7 @@ const rounds = Number(option('rounds') ?? 3);
 const reads = Number(option('reads') ?? 60);
 const big = Number(option('big') ?? 100_000);
 const json = option('json');
+const incognito = args.includes('--incognito');
 const SIZE_BUDGET = 6_000;
 
 /** min+gzip of the package entry with `@crmkit/core` external and idb bundled (as `scripts/bundle-size.mjs` measures it). */
@@ -40,22 +42,30 @@ async function size(): Promise<{ min: number; gzip: number }> {
 }
 
 const script = await bundle(fileURLToPath(new URL('./bench-page.ts', import.meta.url)));
-const browser = await launchChromium();
 let entries: BenchEntry[];
 let version = '';
+const started = Date.now();
+const session = incognito
+  ? await launchChromium().then(async (browser) => ({ browser, context: await serve(browser, script), close: () => browser.close() }))
+  : await launchProfile().then(async (profile) => {
+      await route(profile.context, script);
+      return { browser: profile.context.browser(), context: profile.context, close: profile.close };
+    });
 try {
-  version = browser.version();
-  const context = await serve(browser, script);
-  const page = await openPage(context, 'crmkitBench');
+  const page = await openPage(session.context, 'crmkitBench');
+  version = session.browser?.version() ?? (await page.evaluate(() => navigator.userAgent));
+  page.on('console', (message) => {
+    if (message.text().startsWith('[bench]')) console.error(`${((Date.now() - started) / 1000).toFixed(1).padStart(7)} s ${message.text()}`);
+  });
   page.setDefaultTimeout(0);
   entries = await page.evaluate((options) => window.crmkitBench.runBench(options), { deals, rounds, reads, big });
 } finally {
-  await browser.close();
+  await session.close();
 }
 
 const bytes = await size();
 const holds = (e: BenchEntry) => (e.budget === undefined ? undefined : (e.kind === 'ms' ? e.crmkit_ms : e.ratio!) <= e.budget);
-console.log(`\ncrmkit IndexedDB benchmark — headless Chromium ${version}, ${deals} deals, median of ${rounds} imports, ${reads} board reads\n`);
+console.log(`\ncrmkit IndexedDB benchmark — headless Chromium ${version} (${incognito ? 'off-the-record context, IndexedDB in memory' : 'on-disk profile'}), ${deals} deals, median of ${rounds} imports, ${reads} board reads\n`);
 console.log(['name'.padEnd(46), 'crmkit ms'.padStart(10), 'raw ms'.padStart(9), 'ratio'.padStart(7), 'budget'.padStart(9), ''].join(' '));
 for (const e of entries) {
   const budget = e.budget === undefined ? '' : e.kind === 'ms' ? `${e.budget} ms` : `${e.budget}x`;

@@ -1,5 +1,5 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, queryCandidates, StagedWrites, toStored, UniqueStaging, ViewChanges, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout, type WriteOp } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, holderOf, queryCandidates, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, type Change, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
@@ -17,51 +17,7 @@ export interface TransactionContext {
 }
 
 const abortError = () => new DOMException('The transaction was aborted', 'AbortError');
-const idOf = (op: WriteOp) => (op.type === 'delete' ? op.id : op.row.id);
 const inactive = (error: unknown) => ['TransactionInactiveError', 'InvalidStateError'].includes(String((error as Error | null)?.name));
-
-/**
- * Reads the stored rows a batch of writes must check versions against. Updates and deletes are
- * fetched by key. Inserts only need to know that nothing is stored: one bounded key probe over the
- * range their ids span (`getAllKeys` with a cap) usually proves it in a single request — fresh ids are
- * time-ordered and clustered — and only ids found there (or all, if the cap is hit) are fetched.
- */
-async function readForWrite(scope: ReadScope, ops: readonly WriteOp[]): Promise<Map<string, Row>> {
-  const { tenantId, store, staged } = scope;
-  const os = scope.tx.objectStore(store.entity);
-  const fresh = ops.filter((op) => !staged?.has(idOf(op)));
-  const others = new Set(fresh.filter((op) => op.type !== 'insert').map(idOf));
-  let probe = fresh.filter((op) => op.type === 'insert' && !others.has(op.row.id)).map((op) => encodeString(idOf(op)));
-  if (probe.length > 8) {
-    const sorted = [...probe].sort();
-    const cap = probe.length + 16;
-    const keys = await request(os.getAllKeys(IDBKeyRange.bound([tenantId, sorted[0]!], [tenantId, sorted[sorted.length - 1]!]), cap));
-    if (keys.length < cap) {
-      const stored = new Set(keys.map((k) => (k as string[])[1]));
-      probe = probe.filter((id) => stored.has(id));
-    }
-  }
-  const keys = [...[...others].map(encodeString), ...probe];
-  const records = (await Promise.all(keys.map((id) => request(os.get([tenantId, id]))))) as (StoredRecord | undefined)[];
-  const found = new Map<string, Row>();
-  for (const record of records) {
-    const row = record && fromStored(record);
-    if (row) found.set(row.id, row);
-  }
-  return found;
-}
-
-/**
- * The id of the stored row of the scope's tenant holding `value` of the unique list `field`, from the
- * field's multi-entry index (its keys are the values alone: holders in other tenants are skipped).
- */
-async function storedHolder(scope: ReadScope, field: string, value: string): Promise<string | undefined> {
-  const source = scope.store.indexes.find((ix) => ix.multi && ix.fields[0] === field);
-  if (!source) throw storageError(`The unique field ${field} of ${scope.store.entity} has no index of its own`, 'write', false);
-  const records = (await request(scope.tx.objectStore(scope.store.entity).index(source.name!).getAll(value))) as StoredRecord[];
-  const holder = records.find((record) => record.tenantId === scope.tenantId);
-  return holder && fromStored(holder).id;
-}
 
 /**
  * Runs `fn` in one IndexedDB transaction over every store.
@@ -82,8 +38,6 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   const staging = new StagedWrites();
   const unique = new UniqueStaging();
   const views = new ViewChanges();
-  /** Staged counters: `[tenantId, name]` → the record to put at commit. */
-  const sequences = new Map<string, SequenceRecord>();
   let finished = false;
   let done = false;
   let aborted: unknown;
@@ -116,10 +70,13 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
         ? engineError(aborted, 'transaction')
         : storageError('IndexedDB committed the transaction while fn awaited something other than a tx method: nothing was written', 'transaction', false));
   const translate = (error: unknown) => (error instanceof CrmError ? error : inactive(error) ? lost() : engineError(error, 'transaction'));
-  const call = async <R>(entity: string, tenantId: string, body: (scope: ReadScope) => Promise<R>): Promise<R> => {
+  const check = () => {
     assertAdapterOpen(ctx.isClosed(), ADAPTER);
     if (done) throw storageError('The transaction has already finished', 'transaction', false);
     if (finished) throw lost();
+  };
+  const call = async <R>(entity: string, tenantId: string, body: (scope: ReadScope) => Promise<R>): Promise<R> => {
+    check();
     const store = ctx.layout.stores.get(entity);
     if (!store) throw storageError(`Unknown entity "${entity}"`, 'transaction', false);
     try {
@@ -159,8 +116,15 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
             assertRowTenant(entity, tenantId, op);
             assertStorableRow(entity, op);
           }
-          const moved = staging.stage(entity, tenantId, ops, await readForWrite(scope, ops));
-          if (scope.store.schema.unique) await unique.apply(scope.store.schema, tenantId, moved, (field, value) => storedHolder(scope, field, value));
+          const os = raw.objectStore(entity);
+          const stored = await storedForWrite(ops, scope.staged, {
+            keys: (lower, upper, cap) => request(os.getAllKeys(IDBKeyRange.bound([tenantId, lower], [tenantId, upper]), cap)),
+            get: (id) => request(os.get([tenantId, id])) as Promise<StoredRecord | undefined>,
+          });
+          const moved = staging.stage(entity, tenantId, ops, stored);
+          const { store } = scope;
+          // Holders of a unique value come from the field's multi-entry index (values alone: every tenant's).
+          if (store.schema.unique) await unique.apply(store.schema, tenantId, moved, async (field, value) => holderOf((await request(os.index(uniqueIndexOf(store, field, ADAPTER)).getAll(value))) as StoredRecord[], tenantId));
           const groups = raw.objectStore(VIEWS);
           await views.apply(scope.store, tenantId, moved, (k) => request(groups.get(k)) as Promise<StoredViewGroup | undefined>);
         } catch (error) {
@@ -168,24 +132,15 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
         }
       }),
     async nextSequence(name, tenantId, count) {
-      assertAdapterOpen(ctx.isClosed(), ADAPTER);
-      if (done) throw storageError('The transaction has already finished', 'transaction', false);
-      if (finished) throw lost();
+      check();
       if (!ctx.writable) throw storageError('Cannot reserve sequence numbers in a read-only transaction', 'nextSequence', false);
       assertSequenceArgs(name, tenantId, count);
-      const key = JSON.stringify([tenantId, name]);
-      let last = sequences.get(key)?.value;
-      if (last === undefined) {
-        try {
-          // Readwrite transactions over the same stores never overlap: the counter is ours until commit.
-          const stored = (await request(raw.objectStore(SEQUENCE_STORE).get([tenantId, name]))) as SequenceRecord | undefined;
-          last = stored?.value ?? 0;
-        } catch (error) {
-          throw (poisoned ??= translate(error));
-        }
+      try {
+        // Readwrite transactions over the same stores never overlap: the counter is ours until commit.
+        return await staging.reserve(tenantId, name, count, async () => ((await request(raw.objectStore(SEQUENCE_STORE).get([tenantId, name]))) as SequenceRecord | undefined)?.value);
+      } catch (error) {
+        throw (poisoned ??= translate(error));
       }
-      sequences.set(key, { tenantId, name, value: last + count });
-      return last + 1;
     },
     claim: (entity, tenantId, spec) =>
       call(entity, tenantId, async (scope) => {
@@ -208,13 +163,13 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     abort();
     throw poisoned ?? failure;
   }
-  if (staging.changes.length === 0 && sequences.size === 0) return result;
+  if (staging.changes.length === 0 && staging.sequences.size === 0) return result;
 
   // Apply every staged write in one synchronous burst (see above), then wait for the commit.
   let applied = 0;
   try {
     if (finished) throw lost();
-    for (const record of sequences.values()) {
+    for (const record of staging.sequences.values()) {
       raw.objectStore(SEQUENCE_STORE).put(record);
       applied++;
     }

@@ -289,7 +289,10 @@ export async function postgresBench(options: { deals: number; throughputMs?: num
     await pool.query(`UPDATE ${dealTable} SET bench_region = doc #>> '{custom,region}'`);
     await pool.query(`CREATE INDEX deal__bench_region ON ${dealTable} (tenant_id, bench_region, id)`);
     await crm.customFields.define({ entity: 'deal', key: 'region', label: 'Region', type: 'select', options: ['north', 'south', 'east', 'west', 'central'].map((value) => ({ value })), indexed: true });
-    await pool.query('VACUUM ANALYZE bench_crm.deal');
+    // After every rewrite (the UPDATEs above, the generated column's ALTER TABLE): both sides' indexes are
+    // then compact and the visibility map is set, so both are index-only scans (the baseline was unstable
+    // while dead tuples made its scan visit the heap).
+    await pool.query('VACUUM (ANALYZE) bench_crm.deal');
     const spec = { groupBy: ['custom.region'], metrics: { deals: { fn: 'count' } } } as const;
     const crmCustom = () => crm.deals.aggregate(spec);
     const rawCustom = () => pool.query(`SELECT bench_region, COUNT(*) FROM ${dealTable} WHERE tenant_id = $1 GROUP BY 1 ORDER BY 1`, [TENANT]);
@@ -298,7 +301,8 @@ export async function postgresBench(options: { deals: number; throughputMs?: num
     if (JSON.stringify(mine.map((g) => [g.group['custom.region'], g.values.deals])) !== JSON.stringify(theirs.map((r) => [r.bench_region, Number(r.count)]))) {
       throw new Error('postgres: the custom-field aggregate differs from the hand-written one');
     }
-    const customs = await interleaved(15, crmCustom, rawCustom);
+    await interleaved(5, crmCustom, rawCustom); // warm-up
+    const customs = await interleaved(41, crmCustom, rawCustom);
     // Budget 1.2× (issue 12), enforced like the others: a miss fails the run (exit 1).
     entries.push(entry('postgres: aggregate by an indexed custom field vs SQL on an indexed column', percentile(customs.crm, 50), percentile(customs.raw, 50), 1.2));
     await crm.close();

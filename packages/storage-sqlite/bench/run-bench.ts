@@ -7,10 +7,13 @@
 //   pnpm bench -- --deals 20000 --big 200000 # smaller data for a quick look
 //   pnpm bench -- --work /tmp/crmkit-bench   # keep the files; later runs reuse the big database
 //   pnpm bench -- --engines sqlite           # only SQLite (or: postgres)
-//   pnpm bench -- --phase custom-field --db /tmp/crmkit-bench/big-1000000-20.db   # only the indexed custom-field aggregate (a kept big database)
-//   pnpm bench -- --engines postgres --pg-only custom-field                         # only PostgreSQL's indexed custom-field aggregate (after the import it needs)
 //   pnpm bench -- --engines sqlite --work /tmp/crmkit-bench --only get,advance
-//                                            # only these SQLite cases (import, get, advance, big, rss);
+//                                            # only these cases: import, get, advance, big, rss, custom-field
+//                                            # (SQLite: all of them; PostgreSQL: import = its whole run,
+//                                            # custom-field = only the indexed custom-field aggregate)
+//   pnpm bench -- --engines postgres --only custom-field                 # PostgreSQL's custom-field aggregate
+//   pnpm bench -- --engines sqlite --only custom-field --db /tmp/crmkit-bench/big-1000000-20.db
+//                                            # SQLite's, on a kept big database (default: DIR's big one)
 //                                            # without import, get/advance reuse DIR/import-0.db
 //
 // Prints a table with each entry's budget and verdict, and exits with 1 when a budget is missed (issues 5,
@@ -41,18 +44,20 @@ interface Options {
   readonly big: number;
   readonly pipelines: number;
   readonly json?: string;
+  /** Internal: the phase a child process runs (`big-query`, `big-rss`). */
   readonly phase?: string;
   readonly db?: string;
   /** Keep files here (and reuse the big database made by an earlier run) instead of a temp dir. */
   readonly work?: string;
   readonly pipelineId?: string;
   readonly engines: readonly string[];
-  /** SQLite cases to run (import, get, advance, big, rss); all when absent. */
+  /** Cases to run (`CASES`); all when absent. */
   readonly only?: readonly string[];
   readonly pgDeals: number;
-  /** `custom-field`: of the PostgreSQL run, only the indexed custom-field aggregate. */
-  readonly pgOnly?: string;
 }
+
+/** The cases `--only` selects, on every engine that has them (PostgreSQL: `import` and `custom-field`). */
+const CASES = ['import', 'get', 'advance', 'big', 'rss', 'custom-field'];
 
 function parseArgs(argv: readonly string[]): Options {
   const get = (name: string) => {
@@ -69,10 +74,15 @@ function parseArgs(argv: readonly string[]): Options {
     ...(get('work') ? { work: get('work') } : {}),
     ...(get('pipeline') ? { pipelineId: get('pipeline') } : {}),
     engines: (get('engines') ?? 'sqlite,postgres').split(','),
-    ...(get('only') ? { only: get('only')!.split(',') } : {}),
+    ...(get('only') ? { only: checkCases(get('only')!.split(',')) } : {}),
     pgDeals: Number(get('pg-deals') ?? 20_000),
-    ...(get('pg-only') ? { pgOnly: get('pg-only') } : {}),
   };
+}
+
+function checkCases(cases: string[]): string[] {
+  const unknown = cases.filter((c) => !CASES.includes(c));
+  if (unknown.length) throw new Error(`--only: unknown case(s) ${unknown.join(', ')}; known: ${CASES.join(', ')}`);
+  return cases;
 }
 
 const layout = buildLayout(CRM_STORAGE_SCHEMA);
@@ -486,17 +496,6 @@ async function plainBundle(): Promise<string> {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  if (options.phase === 'custom-field') {
-    // One case on a kept big database, in this process: for checking the indexed custom-field budget alone.
-    const crm = await openCrm(options.db!);
-    const reader = new Database(options.db!, { readonly: true });
-    const custom = await customFieldAggregate(crm, reader, options.db!);
-    reader.close();
-    await crm.close();
-    printTable(custom, `crmkit vs raw better-sqlite3 — indexed custom-field aggregate on ${options.db}; node ${process.version}`);
-    if (custom.some((e) => missedBudgets(e).length > 0)) process.exitCode = 1;
-    return;
-  }
   if (options.phase === 'big-query' || options.phase === 'big-rss') {
     const result = options.phase === 'big-query' ? await bigQueryPhase(options.db!, options.pipelineId!) : await bigRssPhase(options.db!, options.pipelineId!);
     process.send!(result);
@@ -508,7 +507,12 @@ async function main(): Promise<void> {
   const pgEntries: BenchEntry[] = [];
   try {
     if (options.engines.includes('sqlite')) await sqliteBench(dir, options, entries);
-    if (options.engines.includes('postgres')) pgEntries.push(...(await postgresBench({ deals: options.pgDeals, ...(options.pgOnly === 'custom-field' ? { only: 'custom-field' as const } : {}) })));
+    if (options.engines.includes('postgres')) {
+      // PostgreSQL's cases all follow its import: `import` runs them all, `custom-field` only that one.
+      const only = options.only;
+      if (!only || only.includes('import')) pgEntries.push(...(await postgresBench({ deals: options.pgDeals })));
+      else if (only.includes('custom-field')) pgEntries.push(...(await postgresBench({ deals: options.pgDeals, only: 'custom-field' })));
+    }
   } finally {
     if (!options.work) rmSync(dir, { recursive: true, force: true });
   }
@@ -557,6 +561,15 @@ async function sqliteBench(dir: string, options: Options, entries: BenchEntry[])
     if (wants('get')) entries.push(await getPhase(file, dealIds));
     // Advances move deals out of the first stage: a reused database offers the ones still there.
     if (wants('advance')) entries.push(await advancePhase(file, firstStage, Math.min(3000, Math.floor(firstStage.length / 2))));
+    if (options.only?.includes('custom-field') && !wants('big')) {
+      // The indexed custom-field aggregate alone, in this process, on the big database (or a kept one).
+      const file = options.db ?? (await buildBig(dir, options.big, options.pipelines)).file;
+      const crm = await openCrm(file);
+      const reader = new Database(file, { readonly: true });
+      entries.push(...(await customFieldAggregate(crm, reader, file)));
+      reader.close();
+      await crm.close();
+    }
     if (options.big > 0 && (wants('big') || wants('rss'))) {
       const big = await buildBig(dir, options.big, options.pipelines);
       if (wants('big')) {

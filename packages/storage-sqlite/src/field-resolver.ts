@@ -1,5 +1,6 @@
 import { CUSTOM_PATH_PATTERN, type FieldType } from '@crmkit/core/storage';
 import { sql } from 'kysely';
+import { runtimeColumnKey } from './migrations.js';
 import { col, type SqlDialect, type SqlFragment } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';
 import type { EntityTable, ScalarType } from './table-layout.js';
@@ -60,6 +61,9 @@ export function resolveField(ctx: ResolveContext, field: unknown, path: readonly
     if (!type) throw invalidInput(ctx.context, path, 'unknown_type', `the type of "${field}" must be given in customTypes`);
     const segments = field.split('.');
     if (type === 'string[]') return { kind: 'list', field, containsAny: (values) => ctx.dialect.customContainsAny(segments, values) };
+    // A runtime index's generated column holds exactly `customValue` of this type: read it instead.
+    const stored = ctx.table.runtimeColumns.get(runtimeColumnKey(field, type));
+    if (stored) return { kind: 'scalar', field, type, expr: col(stored.column) };
     return { kind: 'scalar', field, type, expr: ctx.dialect.customValue(segments, type) };
   }
   throw invalidInput(ctx.context, path, 'unknown_field', `"${field.slice(0, 100)}" is not a queryable field of ${ctx.table.entity}`);

@@ -2,7 +2,7 @@ import { type RuntimeIndexSpec, type StorageSchema } from '@crmkit/core/storage'
 import { sql } from 'kysely';
 import type { SqlDialect, SqlFragment } from './sql-dialect.js';
 import { storageFailure } from './storage-errors.js';
-import { columnNameOf, LAYOUT_VERSION, OBSOLETE_INDEXES, shortIdentifier, type EntityTable, type StorageLayout, type TableName } from './table-layout.js';
+import { columnNameOf, LAYOUT_VERSION, OBSOLETE_INDEXES, shortIdentifier, type EntityTable, type RuntimeColumn, type ScalarType, type StorageLayout, type TableName } from './table-layout.js';
 
 /** What migrations need from an engine: run statements inside the migration transaction. */
 export interface MigrationExecutor {
@@ -82,6 +82,7 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
   );
   const stored = new Map<string, string>();
   for (const [key, value] of await exec.all(sql`SELECT "key", "value" FROM ${meta}`)) stored.set(String(key), String(value));
+  loadRuntimeColumns(layout, stored);
   // A database already at this exact layout needs no DDL. Skipping it matters on PostgreSQL: CREATE INDEX
   // IF NOT EXISTS locks the table even when the index exists, and a process starting while others write
   // would then wait for them (and they for it: a deadlock).
@@ -183,21 +184,103 @@ function layoutFingerprint(layout: StorageLayout, schema: StorageSchema): string
   return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}:${text.length}`;
 }
 
-/** The name of the runtime index over a custom field: `<table>__rt__custom__<key>` (shortened past 63 characters). */
-export function runtimeIndexName(t: EntityTable, field: string): string {
+const RUNTIME_TYPES: readonly ScalarType[] = ['string', 'number', 'boolean'];
+
+/**
+ * The name of the runtime index over a custom field of one type: `<table>__rt__custom__<key>__<type>`
+ * (shortened past 63 characters). The type is part of the name because the index is (SQLite) or
+ * covers (PostgreSQL) the field's *typed* value: a field redefined with another type needs another
+ * index, and an untyped name made `CREATE INDEX IF NOT EXISTS` keep the old type's one silently.
+ */
+export function runtimeIndexName(t: EntityTable, field: string, type: ScalarType): string {
+  return shortIdentifier(`${t.table.name}__rt__${columnNameOf(field)}__${type}`);
+}
+
+/** The stored generated column of a runtime index on PostgreSQL: `rt__custom__<key>__<type>`. */
+export function runtimeColumnName(field: string, type: ScalarType): string {
+  return shortIdentifier(`rt__${columnNameOf(field)}__${type}`);
+}
+
+/** The untyped name earlier versions gave a runtime index: dropped when the field's index is ensured. */
+function legacyRuntimeIndexName(t: EntityTable, field: string): string {
   return shortIdentifier(`${t.table.name}__rt__${columnNameOf(field)}`);
 }
 
+/** `crmkit_meta` key of an entity's runtime columns (a list of field, type and column), read on open. */
+const runtimeKey = (t: EntityTable) => `runtime:${t.entity}`;
+
+/** The key of a runtime column in `EntityTable.runtimeColumns`: a field may have one per type. */
+export function runtimeColumnKey(field: string, type: ScalarType): string {
+  return `${field}:${type}`;
+}
+
+interface RuntimeEntry extends RuntimeColumn {
+  readonly field: string;
+}
+
+/** Reads the runtime columns recorded in `crmkit_meta` into the layout (`EntityTable.runtimeColumns`). */
+function loadRuntimeColumns(layout: StorageLayout, stored: ReadonlyMap<string, string>): void {
+  for (const t of layout.entities.values()) {
+    t.runtimeColumns.clear();
+    const text = stored.get(runtimeKey(t));
+    if (!text) continue;
+    for (const { field, type, column } of JSON.parse(text) as RuntimeEntry[]) t.runtimeColumns.set(runtimeColumnKey(field, type), { type, column });
+  }
+}
+
+function indexRef(t: EntityTable, name: string): SqlFragment {
+  return t.table.schema ? sql`${sql.id(t.table.schema)}.${sql.id(name)}` : sql.id(name);
+}
+
 /**
- * Creates the expression index of a runtime index (`ensureIndexes`) unless it exists:
- * `(tenant_id, <the field's typed value>, id)`, the expression being exactly the one queries use
- * (`customValue`), so filters, sorts and groups on the field are served by it in every connection.
+ * Creates the runtime index of one custom field and type (`ensureIndexes`) unless it exists, inside the
+ * engine's DDL transaction, running only the statements that change something (the catalog is read
+ * first: on PostgreSQL even `… IF NOT EXISTS` takes a table lock):
+ *
+ * - SQLite: an expression index `(tenant_id, <the typed value>, id)`, the expression being exactly the
+ *   one queries use (`customValue`), so every connection's planner picks it up by itself;
+ * - PostgreSQL (and PGlite): a `STORED` generated column holding that same expression, and a plain
+ *   index `(tenant_id, column, id)` on it, recorded in `crmkit_meta` so every adapter that opens
+ *   later queries the column. PostgreSQL never answers an aggregate from an expression index alone (no
+ *   index-only scan), so grouping by the field visited every row. Adding the column rewrites the
+ *   table under an ACCESS EXCLUSIVE lock: on a big table, run it in a maintenance window
+ *   (docs/querying.md).
+ *
+ * Names carry the type: a field redefined with another type (or the same key with another type in
+ * another tenant: indexes are per table, definitions per tenant) gets its own index, and the other
+ * type's stays, like every index crmkit made. The untyped index of earlier versions is dropped: its type
+ * is unknown, and each tenant's start-up ensures the typed one it needs.
+ *
  * Plain `CREATE INDEX` (not `CONCURRENTLY`): it runs in the migration transaction; on a big
  * PostgreSQL table create it `CONCURRENTLY` beforehand under the same name and this does nothing.
+ *
+ * @returns The column now serving the field with this type (PostgreSQL), or `undefined` (SQLite).
  */
-export async function createRuntimeIndex(exec: MigrationExecutor, t: EntityTable, spec: RuntimeIndexSpec): Promise<void> {
+export async function createRuntimeIndex(exec: MigrationExecutor, layout: StorageLayout, t: EntityTable, spec: RuntimeIndexSpec): Promise<RuntimeColumn | undefined> {
   const { dialect } = exec;
+  const table = ref(dialect, t.table);
+  const indexes = new Set((await exec.all(dialect.indexesQuery(t.table))).map((r) => String(r[0])));
+  const name = runtimeIndexName(t, spec.field, spec.type);
+  const legacy = legacyRuntimeIndexName(t, spec.field);
+  if (indexes.has(legacy) && !RUNTIME_TYPES.some((type) => runtimeIndexName(t, spec.field, type) === legacy)) {
+    await exec.run(sql`DROP INDEX ${indexRef(t, legacy)}`);
+  }
   const expr = dialect.customValue(spec.field.split('.'), spec.type, sql.id('doc'));
-  const columns = [sql`"tenant_id"`, dialect.indexExpression(expr), sql`"id"`];
-  await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(runtimeIndexName(t, spec.field))} ON ${ref(dialect, t.table)} (${sql.join(columns)})`);
+  if (!dialect.storedRuntimeColumns) {
+    if (!indexes.has(name)) await exec.run(sql`CREATE INDEX ${sql.id(name)} ON ${table} ("tenant_id", ${dialect.indexExpression(expr)}, "id")`);
+    return undefined;
+  }
+  const columns = (await columnsOf(exec, t.table)) ?? new Set<string>();
+  const column = runtimeColumnName(spec.field, spec.type);
+  if (!columns.has(column)) await exec.run(sql`ALTER TABLE ${table} ADD COLUMN ${sql.id(column)} ${dialect.columnType(spec.type)} GENERATED ALWAYS AS (${expr}) STORED`);
+  if (!indexes.has(name)) await exec.run(sql`CREATE INDEX ${sql.id(name)} ON ${table} ("tenant_id", ${dialect.indexColumn(column)}, "id")`);
+  // The registry every adapter reads on open: read it here, under the DDL lock, so concurrent ensures merge.
+  const meta = ref(dialect, layout.meta);
+  const rows = await exec.all(sql`SELECT "value" FROM ${meta} WHERE "key" = ${runtimeKey(t)}`);
+  const registry = rows.length ? (JSON.parse(String(rows[0]![0])) as RuntimeEntry[]) : [];
+  if (!registry.some((e) => e.field === spec.field && e.type === spec.type && e.column === column)) {
+    const next = [...registry.filter((e) => !(e.field === spec.field && e.type === spec.type)), { field: spec.field, type: spec.type, column }];
+    await upsert(exec, meta, runtimeKey(t), JSON.stringify(next));
+  }
+  return { type: spec.type, column };
 }

@@ -95,6 +95,8 @@ export function createPostgresDialect(): SqlDialect {
     sideTableOptions: sql``,
     columnsQuery: (table) =>
       sql`SELECT column_name FROM information_schema.columns WHERE table_name = ${table.name} AND table_schema = COALESCE(${table.schema ?? null}::text, current_schema())`,
+    indexesQuery: (table) => sql`SELECT indexname FROM pg_indexes WHERE tablename = ${table.name} AND schemaname = COALESCE(${table.schema ?? null}::text, current_schema())`,
+    storedRuntimeColumns: true,
     backfillList(side, main, segments) {
       const name = (t: TableName) => (t.schema ? sql.id(t.schema, t.name) : sql.id(t.name));
       const value = sql`("t"."doc" #> ${[...segments]}::text[])`;

@@ -71,6 +71,14 @@ export interface SqlDialect {
   readonly sideTableOptions: SqlFragment;
   /** A query returning the column names of `table` (no rows when it does not exist). */
   columnsQuery(table: TableName): SqlFragment;
+  /** A query returning the names of the indexes on `table`. */
+  indexesQuery(table: TableName): SqlFragment;
+  /**
+   * True when a runtime index over a custom field is a plain index on a stored generated column
+   * (PostgreSQL: it never answers from an expression index alone, so a grouped count scanned the
+   * table); false for an expression index (SQLite reads the indexed expression from the index).
+   */
+  readonly storedRuntimeColumns: boolean;
   /** Fills a side table from the documents of its entity table (for lists added by a migration). */
   backfillList(side: TableName, main: TableName, segments: readonly string[]): SqlFragment;
 }

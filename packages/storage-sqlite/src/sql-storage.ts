@@ -1,12 +1,12 @@
 import { CrmError, type AggregateRow, type AggregateSpec, type QuerySpec } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type RuntimeIndexSpec, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
 import { compileClaimQuery, compilePageQuery, type ShapeCache } from './query-compiler.js';
-import { createRuntimeIndex } from './migrations.js';
+import { createRuntimeIndex, runtimeColumnKey } from './migrations.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
 import { invalidInput, storageFailure, toStorageError } from './storage-errors.js';
-import { buildLayout, type EntityTable, type LayoutOptions, type StorageLayout } from './table-layout.js';
+import { buildLayout, type EntityTable, type LayoutOptions, type RuntimeColumn, type StorageLayout } from './table-layout.js';
 import { TransactionQueue } from './transaction-queue.js';
 
 /** Filter operators the SQL adapters evaluate in the database. */
@@ -433,9 +433,13 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       await writers.acquire();
       try {
         assertAdapterOpen(closed, name);
+        const served: [EntityTable, RuntimeIndexSpec, RuntimeColumn | undefined][] = [];
         await engine.ddl(async (exec) => {
-          for (const spec of missing) await createRuntimeIndex(exec, tableOf(spec.entity), spec);
+          for (const spec of missing) served.push([tableOf(spec.entity), spec, await createRuntimeIndex(exec, layout!, tableOf(spec.entity), spec)]);
         });
+        // After the commit: queries compiled from now on read the generated columns (PostgreSQL).
+        for (const [t, spec, column] of served) if (column) t.runtimeColumns.set(runtimeColumnKey(spec.field, spec.type), column);
+        aggregates.clear();
         for (const spec of missing) ensured.add(`${spec.entity}:${spec.field}:${spec.type}`);
       } catch (error) {
         throw toStorageError(name, 'ensureIndexes', error);

@@ -98,6 +98,8 @@ export function createSqliteDialect(): SqlDialect {
     indexExpression: (expr) => sql`(${expr})`,
     sideTableOptions: sql` WITHOUT ROWID`,
     columnsQuery: (table) => sql`SELECT name FROM pragma_table_info(${table.name})`,
+    indexesQuery: (table) => sql`SELECT name FROM pragma_index_list(${table.name})`,
+    storedRuntimeColumns: false,
     backfillList(side, main, segments) {
       const path = jsonPath(segments);
       return sql`INSERT INTO ${sql.table(side.name)} (tenant_id, value, id) SELECT "t"."tenant_id", "j"."value", "t"."id" FROM ${sql.table(main.name)} AS "t", json_each("t"."doc", ${path}) AS "j" WHERE json_type("t"."doc", ${path}) = 'array' AND "j"."type" = 'text' ON CONFLICT DO NOTHING`;

@@ -319,7 +319,9 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       const table = dialect.table(layout.changes);
       journal = {
         insert: c.prepare(compile(sql`INSERT INTO ${table} ("origin", "at", "changes") VALUES (${null}, ${null}, ${null})`).sql),
-        prune: c.prepare(compile(sql`DELETE FROM ${table} WHERE "at" < ${null}`).sql),
+        // Entries are appended in `seq` order with (nearly) rising `at`: the old ones are a prefix of the
+        // table, found by walking it from the start — no index on `at` to maintain on every commit.
+        prune: c.prepare(compile(sql`DELETE FROM ${table} WHERE "seq" < (SELECT "seq" FROM ${table} WHERE "at" >= ${null} ORDER BY "seq" LIMIT 1)`).sql),
         after: c.prepare(compile(sql`SELECT "seq", "origin", "changes" FROM ${table} WHERE "seq" > ${null} ORDER BY "seq" LIMIT 500`).sql).raw(true),
         last: c.prepare(compile(sql`SELECT COALESCE(MAX("seq"), 0) FROM ${table}`).sql).raw(true),
         dataVersion: c.prepare('PRAGMA data_version').raw(true),
@@ -507,7 +509,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           await exec.run(
             sql`CREATE TABLE IF NOT EXISTS ${dialect.table(layout.changes)} ("seq" INTEGER PRIMARY KEY AUTOINCREMENT, "origin" TEXT NOT NULL, "at" INTEGER NOT NULL, "changes" TEXT)`,
           );
-          await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(`${layout.changes.name}__at`)} ON ${dialect.table(layout.changes)} ("at")`);
+          // Pruning walks the journal in `seq` order (see prepareAll): the index on `at` of earlier versions only cost a page per commit.
+          await exec.run(sql`DROP INDEX IF EXISTS ${sql.id(`${layout.changes.name}__at`)}`);
         }
       });
       cache!.clear();

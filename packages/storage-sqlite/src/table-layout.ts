@@ -63,6 +63,18 @@ export interface EntityTable {
   readonly scalars: ReadonlyMap<string, FieldColumn>;
   readonly lists: ReadonlyMap<string, ListTable>;
   readonly indexes: readonly IndexLayout[];
+  /**
+   * Custom fields served by a stored generated column (PostgreSQL runtime indexes, `ensureIndexes`):
+   * `<field path>:<type>` (`runtimeColumnKey`) → the column. Filled on open from `crmkit_meta` and by `ensureIndexes`; a query
+   * on the field with that type reads the column, which its plain index serves (index-only scans).
+   */
+  readonly runtimeColumns: Map<string, RuntimeColumn>;
+}
+
+/** A stored generated column holding a custom field's typed value (see `EntityTable.runtimeColumns`). */
+export interface RuntimeColumn {
+  readonly type: ScalarType;
+  readonly column: string;
 }
 
 /** The physical layout derived from a `StorageSchema`. */
@@ -241,7 +253,7 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     const trailing = (index.trailing ?? []).map((f) => scalars.get(f)!.column);
     indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}) });
   }
-  return { entity: entity.name, table, columns, scalars, lists, indexes };
+  return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map() };
 }
 
 /**

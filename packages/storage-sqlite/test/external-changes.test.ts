@@ -153,6 +153,31 @@ describe('sqlite: the change journal', () => {
   });
 });
 
+describe('sqlite: the change journal is pruned by age', () => {
+  it('every 64th commit deletes the entries older than ten minutes (a prefix in seq order) and keeps the recent ones, without an index on at', async () => {
+    const tmp = tempDir('crmkit-prune-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('prune.db');
+    const writer = createSqliteStorage({ filename: file, changePollMs: 0 });
+    await writer.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => writer.close());
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    cleanups.push(() => void raw.close());
+    // Entries of another process from an hour ago, then one from now (its clock may lag: the walk stops at the first recent entry).
+    const old = Date.now() - 3_600_000;
+    for (let i = 0; i < 3; i++) raw.prepare("INSERT INTO crmkit_changes (origin, at, changes) VALUES ('other', ?, '[]')").run(old + i);
+    raw.prepare("INSERT INTO crmkit_changes (origin, at, changes) VALUES ('other', ?, '[]')").run(Date.now());
+    const row = (id: string) => ({ id, tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z' });
+    for (let i = 0; i < 64; i++) await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row(`d${i}`) }]));
+    const left = raw.prepare('SELECT origin, at FROM crmkit_changes ORDER BY seq').all() as { origin: string; at: number }[];
+    expect(left.filter((e) => e.at < old + 10)).toEqual([]);
+    expect(left.length).toBe(65);
+    expect(left[0]!.origin).toBe('other');
+    expect(raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'crmkit_changes__at'").all()).toEqual([]);
+  });
+});
+
 describe("postgres: externalChanges: 'poll' (engines without LISTEN/NOTIFY, such as CockroachDB)", () => {
   it('sends no pg_notify, and another adapter learns of commits by polling the feed watermark (resync batches), not of its own', async () => {
     const url = inject('postgresUrl');

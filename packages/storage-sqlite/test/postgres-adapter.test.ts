@@ -157,8 +157,65 @@ describe('postgres adapter specifics', () => {
       );
       const offenders = (rows as { table: string; index: string; first: string | null }[]).filter((r) => !['crmkit_meta', 'crmkit_migrations'].includes(r.table) && r.first !== 'tenant_id');
       expect(offenders).toEqual([]);
-      expect((rows as { index: string }[]).map((r) => r.index)).toContain('deal__rt__custom__region');
+      expect((rows as { index: string }[]).map((r) => r.index)).toContain('deal__rt__custom__region__string');
     } finally {
+      await storage.close();
+      await bed.dropSchema(schema);
+    }
+  });
+
+  it('serves an indexed custom field from a STORED generated column and its plain index: index-only aggregates, seen by adapters opened later, one column per type', async () => {
+    const schema = bed.schemaName('rtcolumn');
+    const storage = createPostgresStorage({ pool: bed.pool, schema });
+    let later: ReturnType<typeof createPostgresStorage> | undefined;
+    const columns = async () =>
+      (await bed.pool.query(`SELECT column_name, data_type, is_generated FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'deal' AND column_name LIKE 'rt\\_%' ORDER BY 1`, [schema])).rows;
+    const indexes = async () => (await bed.pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%\\_\\_rt\\_\\_%' ORDER BY 1`, [schema])).rows.map((r: { indexname: string }) => r.indexname);
+    try {
+      await storage.open(CRM_STORAGE_SCHEMA);
+      const rows = Array.from({ length: 40 }, (_, i) => ({ id: `d${i}`, tenantId: 't', version: 1, custom: i % 5 ? { region: ['north', 'south'][i % 2] } : {} }) as Row);
+      await storage.transaction('rw', (tx) => tx.write('deal', 't', rows.map((row) => ({ type: 'insert' as const, row }))));
+      await storage.ensureIndexes([{ entity: 'deal', field: 'custom.region', type: 'string' }]);
+      expect(await columns()).toEqual([{ column_name: 'rt__custom__region__string', data_type: 'text', is_generated: 'ALWAYS' }]);
+      expect(await indexes()).toEqual(['deal__rt__custom__region__string']);
+      // Rows written before and after hold the field's typed value, computed by the server.
+      await storage.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'late', tenantId: 't', version: 1, custom: { region: 'east' } } as Row }]));
+      const stored = await bed.pool.query(`SELECT id, rt__custom__region__string AS v FROM "${schema}".deal WHERE id IN ('d1', 'd5', 'late') ORDER BY id`);
+      expect(stored.rows).toEqual([{ id: 'd1', v: 'south' }, { id: 'd5', v: null }, { id: 'late', v: 'east' }]);
+      const spec = { groupBy: ['custom.region'], metrics: { n: { fn: 'count' as const } }, customTypes: { 'custom.region': 'string' as const } };
+      const expected = [
+        { group: { 'custom.region': null }, values: { n: 8 } },
+        { group: { 'custom.region': 'east' }, values: { n: 1 } },
+        { group: { 'custom.region': 'north' }, values: { n: 16 } },
+        { group: { 'custom.region': 'south' }, values: { n: 16 } },
+      ];
+      expect(await storage.transaction('r', (tx) => tx.aggregate('deal', 't', spec))).toEqual(expected);
+      // An adapter opened later reads the column too (the registry in crmkit_meta): its grouped count is index-only.
+      later = createPostgresStorage({ pool: bed.pool, schema });
+      await later.open(CRM_STORAGE_SCHEMA);
+      expect(await later.transaction('r', (tx) => tx.aggregate('deal', 't', spec))).toEqual(expected);
+      await bed.pool.query(`VACUUM (ANALYZE) "${schema}".deal`);
+      const client = await bed.pool.connect();
+      try {
+        await client.query('SET enable_seqscan = off');
+        const plan = (await client.query(`EXPLAIN SELECT rt__custom__region__string, COUNT(*) FROM "${schema}".deal AS t WHERE tenant_id = 't' GROUP BY 1`)).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+        expect(plan).toContain('Index Only Scan using deal__rt__custom__region__string');
+      } finally {
+        client.release();
+      }
+      // Redefined as a number (or the same key as a number in another tenant): a column and index of its own.
+      await later.ensureIndexes([{ entity: 'deal', field: 'custom.region', type: 'number' }]);
+      expect((await columns()).map((c: { column_name: string; data_type: string }) => [c.column_name, c.data_type])).toEqual([
+        ['rt__custom__region__number', 'double precision'],
+        ['rt__custom__region__string', 'text'],
+      ]);
+      expect(await indexes()).toEqual(['deal__rt__custom__region__number', 'deal__rt__custom__region__string']);
+      expect(await storage.transaction('r', (tx) => tx.aggregate('deal', 't', spec))).toEqual(expected); // the text one still serves
+      await later.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'num', tenantId: 't', version: 1, custom: { region: 7 } } as Row }]));
+      const numeric = await later.transaction('r', (tx) => tx.query('deal', 't', { filter: { op: 'gte', field: 'custom.region', value: 1 }, customTypes: { 'custom.region': 'number' } }));
+      expect(numeric.rows.map((r) => r.id)).toEqual(['num']);
+    } finally {
+      await later?.close();
       await storage.close();
       await bed.dropSchema(schema);
     }

@@ -177,7 +177,7 @@ describe('sqlite runtime indexes: indexed custom fields are served by an express
     const before = createSqliteStorage({ database: other }); // opened before the index exists
     await before.open(CRM_STORAGE_SCHEMA);
     const filter = compilePageQuery(ctx, { filter: { op: 'eq', field: 'custom.region', value: 'north' }, limit: 50 }).query;
-    expect(planOf(other, filter)).not.toContain('deal__rt__custom__region');
+    expect(planOf(other, filter)).not.toContain('deal__rt__custom__region__string');
 
     const storage = createSqliteStorage({ filename });
     cleanups.push(() => storage.close());
@@ -189,17 +189,36 @@ describe('sqlite runtime indexes: indexed custom fields are served by an express
     // so a real read comes first.
     const [found0] = await before.transaction('r', (tx) => tx.getMany('deal', 't', ['none']));
     expect(found0).toBeUndefined();
-    expect(planOf(other, filter)).toBe('SEARCH t USING INDEX deal__rt__custom__region (tenant_id=? AND <expr>=?)');
+    expect(planOf(other, filter)).toBe('SEARCH t USING INDEX deal__rt__custom__region__string (tenant_id=? AND <expr>=?)');
     const sorted = compilePageQuery(ctx, { filter: { op: 'gte', field: 'custom.score', value: 3 }, sort: [{ field: 'custom.score', direction: 'desc' }], limit: 20 }).query;
-    expect(planOf(other, sorted)).toContain('USING INDEX deal__rt__custom__score (tenant_id=? AND <expr>>?)');
+    expect(planOf(other, sorted)).toContain('USING INDEX deal__rt__custom__score__number (tenant_id=? AND <expr>>?)');
     expect(planOf(other, sorted)).not.toContain('TEMP B-TREE FOR ORDER BY'); // at most ties by id are sorted
     const grouped = compileAggregate(ctx, { groupBy: ['custom.region'], metrics: { n: { fn: 'count' } } }).query;
     // Not labelled covering, but SQLite reads the indexed expression from the index and defers the table
     // seek, which no column then needs: as fast as grouping by a plain indexed column (see the benchmark).
-    expect(planOf(other, grouped)).toBe('SEARCH t USING INDEX deal__rt__custom__region (tenant_id=?)');
+    expect(planOf(other, grouped)).toBe('SEARCH t USING INDEX deal__rt__custom__region__string (tenant_id=?)');
     await before.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id: 'd1', tenantId: 't', version: 1, custom: { region: 'north' } } as Row }]));
     const found = await before.transaction('r', (tx) => tx.query('deal', 't', { filter: { op: 'eq', field: 'custom.region', value: 'north' }, customTypes: types }));
     expect(found.rows.map((r) => r.id)).toEqual(['d1']);
     await before.close();
+  });
+
+  it('names the index by the field and its type: a redefined type gets its own (another tenant may keep the old one), an untyped index of earlier versions is dropped', async () => {
+    const db = new Database(':memory:');
+    cleanups.push(() => void db.close());
+    const storage = createSqliteStorage({ database: db });
+    await storage.open(CRM_STORAGE_SCHEMA);
+    // What earlier versions created for `custom.score` (an untyped name: the type was unknown afterwards).
+    db.exec(`CREATE INDEX deal__rt__custom__score ON deal (tenant_id, (CASE WHEN json_type(doc, '$.custom.score') = 'text' THEN json_extract(doc, '$.custom.score') END), id)`);
+    const names = () => (db.prepare(`SELECT name FROM pragma_index_list('deal') WHERE name LIKE 'deal\\_\\_rt\\_\\_%' ESCAPE '\\' ORDER BY name`).pluck().all() as string[]);
+    await storage.ensureIndexes([{ entity: 'deal', field: 'custom.score', type: 'string' }]);
+    expect(names()).toEqual(['deal__rt__custom__score__string']);
+    await storage.ensureIndexes([{ entity: 'deal', field: 'custom.score', type: 'number' }]);
+    expect(names()).toEqual(['deal__rt__custom__score__number', 'deal__rt__custom__score__string']);
+    const sorted = compilePageQuery(ctx, { filter: { op: 'gte', field: 'custom.score', value: 3 }, sort: [{ field: 'custom.score', direction: 'desc' }], limit: 20 }).query;
+    expect(planOf(db, sorted)).toContain('USING INDEX deal__rt__custom__score__number (tenant_id=? AND <expr>>?)');
+    const text = compilePageQuery(ctx, { filter: { op: 'eq', field: 'custom.region', value: 'x' }, limit: 20 }).query;
+    expect(planOf(db, text)).not.toContain('deal__rt__custom__score'); // another field: no index of its own
+    await storage.close();
   });
 });

@@ -215,6 +215,6 @@ describe('sqlite layout: every table and index leads with the tenant (for shardi
     }
     expect(offenders).toEqual([]);
     expect(tables).toContain('deal__tags');
-    expect(db.prepare(`SELECT name FROM pragma_index_list('deal')`).pluck().all()).toContain('deal__rt__custom__region');
+    expect(db.prepare(`SELECT name FROM pragma_index_list('deal')`).pluck().all()).toContain('deal__rt__custom__region__string');
   });
 });

@@ -116,6 +116,8 @@ export interface AutomationRule extends RecordBase {
   readonly conditions: readonly z.infer<typeof assignmentConditionSchema>[];
   readonly actions: readonly AutomationAction[];
   readonly rateLimit?: { readonly max: number; readonly perMinutes: number };
+  /** The feed position when the rule was created or last enabled: only later events start it. */
+  readonly since: number;
 }
 
 /** What one action did. */
@@ -126,8 +128,11 @@ export interface ActionOutcome {
   readonly detail?: string;
 }
 
-/** The status of a run: done, waiting for a `wait` to end, skipped (with a reason), or failed (with the error). */
-export type RunStatus = 'done' | 'waiting' | 'skipped' | 'failed';
+/**
+ * The status of a run: done, waiting for a `wait` to end, skipped (with a reason), failed (with the
+ * error), or cancelled (a waiting run whose rule was disabled: it never continues; the reason says why).
+ */
+export type RunStatus = 'done' | 'waiting' | 'skipped' | 'failed' | 'cancelled';
 
 /** One entry of the run log (entity `automationRun`). */
 export interface AutomationRun extends RecordBase {
@@ -149,7 +154,10 @@ export interface AutomationRun extends RecordBase {
   readonly error?: { readonly code?: string; readonly message: string; readonly details?: unknown };
   /** Failed attempts, when `status` is `failed`. */
   readonly attempts?: number;
-  /** A waiting run: when it continues, and with which action (index into the revision's actions). */
+  /**
+   * A waiting run: when it continues, and with which action (index into the revision's actions). A
+   * failed run of an event: when it is tried again (absent once `maxAttempts` failed: it is parked).
+   */
   readonly resumeAt?: string;
   readonly resumeFrom?: number;
   /** The rule's actions as they were at this revision (a waiting run continues with them). */

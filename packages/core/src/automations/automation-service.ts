@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
+import type { Crm } from '../crm/crm.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
@@ -8,16 +9,17 @@ import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
-import { discardParked, replayParked } from '../consumers/backlog.js';
-import { consumerPartitions, newPartitionRows, reconfigurePartitions } from '../consumers/consumer-rows.js';
+import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
+import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
-import { describeError, executeRun, type RunSettings } from './execute-run.js';
-import { matchEvent, triggerEventTypes } from './match-trigger.js';
+import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
+import { matchEvent } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
-import { ruleConsumer, ruleConsumerSettings } from './automation-settings.js';
+import { FEED_CONSUMER } from './automation-settings.js';
 
 /** What `simulate` found: whether the rule would run, and what it would do. Nothing is written. */
 export interface Simulation {
@@ -31,11 +33,24 @@ export interface Simulation {
   readonly events: readonly CrmEvent[];
 }
 
+/** The fields `crm.automations.update` changes (and the version read, for a concurrency check). */
+export type AutomationRulePatch = Partial<Omit<AutomationRuleInput, 'id'>> & { readonly version?: number };
+
+/** The definition part of a stored rule (what `define` takes). */
+function definitionOf(rule: AutomationRule): AutomationRuleInput {
+  return {
+    id: rule.id, name: rule.name, ...(rule.description ? { description: rule.description } : {}), enabled: rule.enabled,
+    trigger: rule.trigger, conditions: [...rule.conditions], actions: [...rule.actions], ...(rule.rateLimit ? { rateLimit: rule.rateLimit } : {}),
+  } as AutomationRuleInput;
+}
+
 /** Options of `crm.automations.runs`. */
 export interface RunListOptions {
   readonly ruleId?: string;
   /** Runs for one record (a view must give it, and must be able to read the record). */
   readonly record?: { readonly type: AutomationEntity; readonly id: string };
+  /** Only runs with this status (`failed`: retried ones have `resumeAt`, parked ones not). */
+  readonly status?: RunStatus;
   readonly limit?: number;
   readonly cursor?: string;
 }
@@ -61,14 +76,49 @@ export interface AutomationService {
    *   actions: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 2, unit: 'businessDays' } } }],
    * });
    */
-  define(input: AutomationRuleInput): Promise<AutomationRule>;
+  define(input: AutomationRuleInput | AutomationRule): Promise<AutomationRule>;
+  /**
+   * Edits a stored rule: `patch` replaces the fields it gives (`undefined` removes an optional one),
+   * checked as `define` checks a rule. A `version` in the patch is the version the caller read.
+   *
+   * @param id The rule's id.
+   * @param patch `{ name?, description?, enabled?, trigger?, conditions?, actions?, rateLimit?, version? }`.
+   * @returns The stored rule (a new revision).
+   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version`;
+   *   `VALIDATION` as `define`.
+   * @example
+   * const rule = await crm.automations.update(id, { name: 'Call after proposal (2 days)' });
+   */
+  update(id: string, patch: AutomationRulePatch): Promise<AutomationRule>;
   /** A rule by id. @throws CrmError `NOT_FOUND`. */
   get(id: string): Promise<AutomationRule>;
   /** Every rule of the tenant, oldest first. */
   list(): Promise<AutomationRule[]>;
+  /**
+   * The crm (this view, if called on one) writing on behalf of an event: every event its writes record
+   * carries the event's `cause`, so a host handler that writes because of an automation's event stays
+   * in that chain — a rule never runs twice in it, and the depth limit counts its runs. Use it in
+   * `crm.on(...)` handlers and feed consumers that write; an event no automation caused has no cause,
+   * and the crm returned then writes as the crm itself does.
+   *
+   * @param event The event being handled (as handed to the handler).
+   * @returns A crm with every service and feature (type it with the crm's own type: `causedBy<typeof crm>(event)`).
+   * @example
+   * crm.on('custom.quoteRequested', (event) => {
+   *   void crm.automations.causedBy<typeof crm>(event).deals.update(event.subjectId, { tags: ['quoted'] });
+   * });
+   */
+  causedBy<C extends object = Crm>(event: CrmEvent): C;
   /** Turns a rule on (checked for cycles again). @throws CrmError `NOT_FOUND`, `VALIDATION` for a cycle. */
   enable(id: string): Promise<AutomationRule>;
-  /** Turns a rule off: it sees no further triggers until enabled (its waiting runs wait). @throws CrmError `NOT_FOUND`. */
+  /**
+   * Turns a rule off: it sees no further triggers until enabled, and its waiting runs (a `wait` not yet
+   * over) are cancelled — status `cancelled`, reason `cancelled: the rule was disabled`, on the record's
+   * timeline — in the same transaction: a rule that is off acts no more. (An edit, by contrast, lets
+   * waiting runs continue with the revision they started with.)
+   *
+   * @throws CrmError `NOT_FOUND`.
+   */
   disable(id: string): Promise<AutomationRule>;
   /**
    * Runs a rule with a `manual` trigger for one record now (a UI button), as the service principal.
@@ -90,13 +140,15 @@ export interface AutomationService {
    */
   simulate(rule: AutomationRuleInput | string, event: CrmEvent): Promise<Simulation>;
   /**
-   * Puts a rule's parked events (`crm.events.parked('automation:<id>')`) back in line — after fixing
-   * what made them fail; the run log's `failed` entry is replaced when they run.
+   * Tries parked runs again — runs of events that failed `maxAttempts` times (`runs({ ruleId, status:
+   * 'failed' })`, no `resumeAt`) — after fixing what made them fail: the next `drain()` or `tick()`
+   * runs them, and the run-log entry is replaced when they succeed.
    *
-   * @returns How many were put back. @throws CrmError `NOT_FOUND` for an id that is not parked for this rule.
+   * @param eventIds The events (the runs' `eventId`).
+   * @returns How many were put back. @throws CrmError `NOT_FOUND` for an event with no parked run of this rule.
    */
   replay(ruleId: string, eventIds: readonly string[]): Promise<number>;
-  /** Deletes a rule's parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
+  /** Gives up parked runs for good (status `cancelled`, on the record's timeline). @throws CrmError `NOT_FOUND` as `replay`. */
   discard(ruleId: string, eventIds: readonly string[]): Promise<number>;
   /** The run log, newest first: of a rule, of a record, or all. */
   runs(options?: RunListOptions): Promise<Page<AutomationRun>>;
@@ -112,6 +164,7 @@ export interface AutomationService {
 
 const runListSchema = z.strictObject({
   ruleId: z.optional(z.string().check(z.maxLength(64))),
+  status: z.optional(z.enum(['done', 'waiting', 'skipped', 'failed', 'cancelled'])),
   record: z.optional(z.strictObject({ type: z.enum(['lead', 'contact', 'company', 'deal', 'task', 'activity']), id: z.string().check(z.minLength(1), z.maxLength(64)) })),
   limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
   cursor: z.optional(z.string().check(z.maxLength(4096))),
@@ -119,11 +172,31 @@ const runListSchema = z.strictObject({
 const idsSchema = z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(1000));
 const recordRefSchema = z.strictObject({ type: z.enum(['lead', 'contact', 'company', 'deal', 'task', 'activity']), id: z.string().check(z.minLength(1), z.maxLength(64)) });
 
-/** Parses and size-checks a rule definition. */
-export function parseRule(input: unknown, context: string): AutomationRuleDefinition {
+/** Fields of a stored rule that `define` takes back as read (`{ ...crm.automations.get(id) }`) but never sets. */
+const READ_ONLY = ['tenantId', 'version', 'createdAt', 'updatedAt', 'revision', 'triggerType', 'since'] as const;
+
+/** A definition and what a read rule handed back to `define` says about the stored one. */
+interface ParsedRule {
+  readonly def: AutomationRuleDefinition;
+  /** The `version` of the rule as read: an edit of a rule changed since is a `CONFLICT`. */
+  readonly version?: number;
+  readonly tenantId?: unknown;
+}
+
+/** Parses and size-checks a rule definition; the read shape of a rule is accepted (its stored fields set aside). */
+export function parseRule(input: unknown, context: string): ParsedRule {
   const size = JSON.stringify(input ?? null)?.length ?? 0;
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as JSON (this one is ${size})` }]);
-  return parseInput(ruleInputSchema, input, context);
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
+  const plain: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  const read: Record<string, unknown> = {};
+  for (const key of READ_ONLY) {
+    if (key in plain) read[key] = plain[key];
+    delete plain[key];
+  }
+  const version = read.version;
+  if (version !== undefined && !(Number.isInteger(version) && (version as number) > 0)) throw validationError(context, [{ path: ['version'], code: 'invalid_type', message: 'must be the version of the rule as read (a positive integer)' }]);
+  return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
 }
 
 async function allRules(op: Operation): Promise<AutomationRule[]> {
@@ -160,17 +233,17 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
 
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
-  return [...checkRule(def, await allPipelines(op)), ...(await checkStrategies(op, def))];
+  return [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
 }
 
 /** The stored rule built from a definition (not written). */
-export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previous: AutomationRule | undefined): AutomationRule {
+export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previous: AutomationRule | undefined, since: number): AutomationRule {
   return {
     id: previous?.id ?? def.id ?? op.newId('automationRule'), tenantId: op.tenantId, version: (previous?.version ?? 0) + 1,
     createdAt: previous?.createdAt ?? op.now, updatedAt: op.now,
     name: def.name, ...(def.description ? { description: def.description } : {}), enabled: def.enabled ?? previous?.enabled ?? true,
     revision: (previous?.revision ?? 0) + 1, triggerType: def.trigger.type, trigger: def.trigger, conditions: def.conditions ?? [], actions: def.actions,
-    ...(def.rateLimit ? { rateLimit: def.rateLimit } : {}),
+    ...(def.rateLimit ? { rateLimit: def.rateLimit } : {}), since,
   };
 }
 
@@ -178,26 +251,20 @@ function refuseCycle(context: string, cycle: readonly string[]): CrmError<'VALID
   return validationError(context, [{ path: ['actions'], code: 'cycle', message: `the rules would trigger each other in a loop: ${cycle.join(' → ')}` }]);
 }
 
-/** Creates or reconfigures a rule's consumer (paused while disabled; types follow the trigger). */
-async function syncConsumer(op: Operation, settings: AutomationSettings, rule: AutomationRule): Promise<void> {
-  const name = ruleConsumer(rule.id);
-  const types = triggerEventTypes(rule.trigger);
-  const partitions = await consumerPartitions(op, name);
-  if (partitions.length > 0) {
-    // Switched on again: it starts from now, not with the events of the time it was off.
-    if (rule.enabled && partitions.some((p) => p.paused)) {
-      const head = await feedHead(op);
-      for (const row of partitions) await op.update('consumer', row, { ...row, position: Math.max(row.position, head), version: row.version + 1, updatedAt: op.now });
-    }
-    await reconfigurePartitions(op, name, { paused: !rule.enabled || !types, ...(types ? { types } : {}) });
-  } else if (types) await op.insertMany('consumer', newPartitionRows(op, ruleConsumerSettings(settings, rule.id, types), await feedHead(op), !rule.enabled));
+/** The parked runs (failed, no retry left) of a rule for these events; `NOT_FOUND` for an event without one. */
+async function parkedRuns(op: Operation, ruleId: string, eventIds: readonly string[]): Promise<AutomationRun[]> {
+  const runs = await op.getMany<AutomationRun>('automationRun', eventIds.map((e) => runIdOf(ruleId, e)));
+  return runs.map((run, i) => {
+    if (!run || run.status !== 'failed' || run.resumeAt) throw notFound('parked automation run', `${ruleId}/${eventIds[i]}`);
+    return run;
+  });
 }
 
 /** Builds `crm.automations` for a context. */
 export function createAutomationService(
   ctx: CrmContext,
   settings: AutomationSettings,
-  runtime: { readonly runners: readonly ConsumerRunner[]; readonly run: RunSettings; tick(): Promise<{ runs: number }>; invalidate(): void },
+  runtime: { readonly runners: readonly ConsumerRunner[]; readonly run: RunSettings; readonly feed: ResolvedConsumer; tick(): Promise<{ runs: number }>; retry(): Promise<number>; readonly retries: { start(): void; stop(): Promise<void> }; invalidate(): void },
 ): AutomationService {
   const trusted = (context: string) => {
     if (ctx.principal && ctx.hooks.access) throw new CrmError('FORBIDDEN', `${context}: automation rules are configured on the crm itself, not on a view`, { action: context, reason: 'rules act as the service principal' } as never);
@@ -216,7 +283,8 @@ export function createAutomationService(
         const cycle = findCycle(next, rules.filter((r) => r.enabled), await allPipelines(op));
         if (cycle) throw refuseCycle(context, cycle);
       }
-      await syncConsumer(op, settings, next);
+      // The rules' one feed consumer exists from the first rule on (it starts at the feed head).
+      if ((await consumerPartitions(op, FEED_CONSUMER)).length === 0) await op.insertMany('consumer', newPartitionRows(op, runtime.feed, await feedHead(op), false));
       await bumpConfigRevision(op);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
@@ -227,25 +295,48 @@ export function createAutomationService(
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
       const rule = await require(op, parseId(id, context));
-      const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now };
+      // Switched on again: it starts with the events from now, not those of the time it was off.
+      const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now, ...(enabled && !rule.enabled ? { since: await feedHead(op) } : {}) };
       await op.update('automationRule', rule, next);
+      if (!enabled) await cancelWaitingRuns(op, rule.id, DISABLED);
       return next;
     });
 
   return {
     async define(input) {
-      const def = parseRule(input, 'automations.define');
+      const { def, version, tenantId } = parseRule(input, 'automations.define');
+      if (tenantId !== undefined && tenantId !== ctx.tenantId) throw validationError('automations.define', [{ path: ['tenantId'], code: 'invalid_value', message: `a rule of tenant "${String(tenantId)}" cannot be defined in tenant "${ctx.tenantId}"` }]);
       return save('automations.define', async (op, rules) => {
         const previous = def.id ? rules.find((r) => r.id === def.id) : undefined;
         // An id edits a stored rule; it never names a new one (a typo would fork the rule).
         if (def.id && !previous) throw notFound('automationRule', def.id);
+        // A rule as read carries its version: an edit made from a stale read must not undo a newer one.
+        if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
-        const next = ruleRecord(op, def, previous);
+        const next = ruleRecord(op, def, previous, previous?.enabled || def.enabled === false ? (previous?.since ?? 0) : await feedHead(op));
         if (previous) await op.update('automationRule', previous, next);
         else await op.insert('automationRule', next);
+        if (previous?.enabled && !next.enabled) await cancelWaitingRuns(op, next.id, DISABLED);
         return next;
       });
+    },
+
+    async update(id, patch) {
+      const ruleId = parseId(id, 'automations.update');
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw validationError('automations.update', [{ path: ['patch'], code: 'invalid_type', message: 'must be an object of the fields to change' }]);
+      if ('id' in patch && (patch as { id?: unknown }).id !== ruleId) throw validationError('automations.update', [{ path: ['id'], code: 'invalid_value', message: 'the id of a rule cannot change' }]);
+      const stored = await runRead(ctx, (op) => require(op, ruleId));
+      // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between.
+      return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+    },
+
+    causedBy<C extends object = Crm>(event: CrmEvent): C {
+      ctx.assertOpen();
+      const cause = (event as { cause?: AutomationCause } | undefined)?.cause;
+      const valid = cause && typeof cause.runId === 'string' && typeof cause.ruleId === 'string' && Number.isInteger(cause.depth) && Array.isArray(cause.chain);
+      if (event === null || typeof event !== 'object' || (cause !== undefined && !valid)) throw validationError('automations.causedBy', [{ path: ['event'], code: 'invalid_type', message: 'must be an event as handed to a handler (its cause, if any, as recorded)' }]);
+      return ctx.scope!({ storage: ctx.storage, bus: ctx.bus, ...(cause ? { cause: { runId: cause.runId, ruleId: cause.ruleId, depth: cause.depth, chain: [...cause.chain] } } : {}) }, ctx.principal) as C;
     },
 
     get: (id) => runRead(ctx, (op) => require(op, parseId(id, 'automations.get'))),
@@ -278,10 +369,10 @@ export function createAutomationService(
         typeof input === 'string'
           ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
           : await runRead(ctx, async (op) => {
-              const def = parseRule(input, 'automations.simulate');
+              const { def } = parseRule(input, 'automations.simulate');
               const issues = await tenantIssues(op, def);
               if (issues.length) throw validationError('automations.simulate', issues);
-              return ruleRecord(op, def, undefined);
+              return ruleRecord(op, def, undefined, 0);
             });
       if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
         throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
@@ -317,6 +408,7 @@ export function createAutomationService(
         const filters = [
           ...(parsed.ruleId ? [{ op: 'eq' as const, field: 'ruleId', value: parsed.ruleId }] : []),
           ...(parsed.record ? [{ op: 'eq' as const, field: 'subjectId', value: parsed.record.id }] : []),
+          ...(parsed.status ? [{ op: 'eq' as const, field: 'status', value: parsed.status }] : []),
         ];
         const page = await op.query<AutomationRun>('automationRun', {
           ...(filters.length ? { filter: filters.length === 1 ? filters[0]! : { op: 'and', filters } } : {}),
@@ -330,11 +422,21 @@ export function createAutomationService(
 
     async replay(ruleId, eventIds) {
       trusted('automations.replay');
-      return replayParked(ctx, ruleConsumer(parseId(ruleId, 'automations.replay')), [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))]);
+      const id = parseId(ruleId, 'automations.replay');
+      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))];
+      return runWrite(ctx, async (op) => {
+        for (const run of await parkedRuns(op, id, ids)) await op.update('automationRun', run, { ...run, version: run.version + 1, updatedAt: op.now, attempts: 0, resumeAt: op.now });
+        return ids.length;
+      });
     },
     async discard(ruleId, eventIds) {
       trusted('automations.discard');
-      return discardParked(ctx, ruleConsumer(parseId(ruleId, 'automations.discard')), [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))]);
+      const id = parseId(ruleId, 'automations.discard');
+      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))];
+      return runWrite(ctx, async (op) => {
+        for (const run of await parkedRuns(op, id, ids)) await cancelRun(op, run, 'cancelled: the failed run was discarded');
+        return ids.length;
+      });
     },
 
     tick: () => runtime.tick(),
@@ -342,6 +444,8 @@ export function createAutomationService(
     async drain() {
       ctx.assertOpen();
       const totals = { passes: 0, handled: 0, failed: 0, parked: 0, queued: 0, leasedElsewhere: false } as { -readonly [K in keyof DrainReport]: DrainReport[K] };
+      // Failed runs whose retry time came first (their events were read already), then the feed.
+      totals.handled += await runtime.retry();
       for (const runner of runtime.runners) {
         const report = await runner.drain();
         totals.passes += report.passes;
@@ -357,9 +461,11 @@ export function createAutomationService(
     start() {
       ctx.assertOpen();
       for (const runner of runtime.runners) runner.start();
+      runtime.retries.start();
     },
     async stop() {
       for (const runner of runtime.runners) await runner.stop();
+      await runtime.retries.stop();
     },
   };
 }

@@ -3,6 +3,8 @@ import { userIdSchema } from '../schema/primitives.js';
 import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { Principal } from '../crm/access-guard.js';
 import type { AutomationMessenger } from './messenger.js';
+import { AUTOMATION_ENTITIES } from './automation-schema.js';
+import { TRIGGER_EVENTS } from './check-rule.js';
 
 /** Options of the `automations()` feature. Unknown options are refused with `VALIDATION`. */
 export interface AutomationOptions {
@@ -15,9 +17,10 @@ export interface AutomationOptions {
   /** Retry delays, ms (default `{ initialMs: 1000, multiplier: 2, maxMs: 600000 }`). */
   readonly backoff?: { readonly initialMs?: number; readonly multiplier?: number; readonly maxMs?: number };
   /**
-   * Partitions of each rule's consumer (power of two, default 1; fixed when a rule is first defined).
-   * Rules are consumers of their own, so processes share the work rule by rule; more partitions let
-   * several processes work on one busy rule, at the cost of more claims per idle round.
+   * Partitions of the rules' feed consumer (power of two, default 1; fixed when the first rule is
+   * defined). One consumer reads each event once and runs every rule it starts; events are split
+   * among partitions by record, so more partitions let several processes share the work, at the cost
+   * of more claims per idle round.
    */
   readonly partitions?: number;
   /** Lease of a partition, ms (default 30 000). */
@@ -73,21 +76,24 @@ export function resolveAutomations(options: z.output<typeof automationOptionsSch
   };
 }
 
-/** The consumer group of rules: one consumer per rule, `automation:<rule id>`. */
+/** The consumer group of automation's consumers. */
 export const RULE_GROUP = 'automations';
-const PREFIX = 'automation:';
-export const ruleConsumer = (ruleId: string) => `${PREFIX}${ruleId}`;
-export const ruleOfConsumer = (name: string) => name.slice(PREFIX.length);
+/** The one consumer of the feed that runs every rule: it reads each event once and matches all enabled rules. */
+export const FEED_CONSUMER = 'crmkit.automations';
 /** The consumer that hands `automation.message` events to the host's messenger. */
 export const MESSAGE_CONSUMER = 'crmkit.automations.messages';
 
-/** The consumer settings of a rule (or of the message consumer). */
-export function ruleConsumerSettings(settings: AutomationSettings, ruleId: string | undefined, types: readonly string[] | undefined): ResolvedConsumer {
-  return resolveConsumer(ruleId === undefined ? MESSAGE_CONSUMER : ruleConsumer(ruleId), ruleId === undefined ? 'messages' : RULE_GROUP, {
-    ...(types ? { types: [...types] } : {}),
-    partitions: settings.partitions,
+/** Every event type a rule can start on (`event` triggers, field changes of each record type, stage moves). */
+export const FEED_TYPES: readonly string[] = [...new Set([...TRIGGER_EVENTS, ...AUTOMATION_ENTITIES.map((e) => `${e}.updated`)])];
+
+/** The consumer settings of the rules' feed consumer, or (with `types`) of the message consumer. */
+export function ruleConsumerSettings(settings: AutomationSettings, types?: readonly string[]): ResolvedConsumer {
+  return resolveConsumer(types ? MESSAGE_CONSUMER : FEED_CONSUMER, types ? 'messages' : RULE_GROUP, {
+    types: [...(types ?? FEED_TYPES)],
+    partitions: types ? 1 : settings.partitions,
     leaseMs: settings.leaseMs,
-    handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(settings.leaseMs / 3))),
+    // A third of the lease (real time: a hung run is cut off while its lease still holds).
+    handlerTimeoutMs: Math.max(1, Math.floor(settings.leaseMs / 3)),
     maxAttempts: settings.maxAttempts,
     backoff: settings.backoff,
     pollMs: settings.pollMs,

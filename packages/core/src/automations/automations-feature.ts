@@ -1,88 +1,24 @@
 import type { CrmFeature } from '../crm/feature.js';
-import type { CrmContext } from '../crm/context.js';
-import { runRead } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
-import { validationError, isCrmError } from '../errors/crm-error.js';
-import type { CrmEvent } from '../events/event-map.js';
-import { ensureConsumer, type ConsumerRow } from '../consumers/consumer-rows.js';
-import type { EventHandler } from '../consumers/consumer-options.js';
+import { validationError } from '../errors/crm-error.js';
+import { consumerPartitions, ensureConsumer } from '../consumers/consumer-rows.js';
+import { runRead } from '../crm/operation.js';
 import { ConsumerRunner } from '../consumers/consumer-runner.js';
-import type { AutomationCause, AutomationRule } from './automation-schema.js';
-import { automationOptionsSchema, MESSAGE_CONSUMER, resolveAutomations, RULE_GROUP, ruleConsumerSettings, ruleOfConsumer, type AutomationOptions, type AutomationSettings } from './automation-settings.js';
+import { automationOptionsSchema, FEED_CONSUMER, MESSAGE_CONSUMER, resolveAutomations, ruleConsumerSettings, type AutomationOptions } from './automation-settings.js';
 import { createAutomationService, type AutomationService } from './automation-service.js';
-import { executeRun, type RunSettings } from './execute-run.js';
-import { conditionsHold, matchEvent } from './match-trigger.js';
+import { feedHandler, RetryLoop, retryFailedRuns, RuleCache, type FeedRunSettings } from './rule-feed.js';
 import type { AutomationMessage } from './messenger.js';
 import { tickAutomations } from './time-triggers.js';
 
 /** The automations feature: adds `crm.automations`. */
 export type AutomationsFeature = CrmFeature<'automations', AutomationService>;
 
-/** Rules by id, reloaded when the configuration revision moves (any process) or after a second. */
-class RuleCache {
-  private rules: Map<string, AutomationRule> | undefined;
-  private loadedAt = 0;
-
-  constructor(private readonly ctx: CrmContext) {
-    ctx.revision.register(this);
-  }
-
-  invalidate(): void {
-    this.rules = undefined;
-  }
-
-  async get(id: string): Promise<AutomationRule | undefined> {
-    const now = this.ctx.clock.now();
-    if (!this.rules || now - this.loadedAt >= 1000 || now < this.loadedAt) {
-      this.rules = await runRead(this.ctx, async (op) => {
-        await this.ctx.revision.ensureFresh(op.tx);
-        const { rows } = await op.query<AutomationRule>('automationRule', { limit: 1000 });
-        return new Map(rows.map((r) => [r.id, r]));
-      });
-      this.loadedAt = now;
-    }
-    return this.rules.get(id);
-  }
-}
-
-/** The handler of a rule's consumer: match, then run in one transaction with the run-log row. */
-function ruleHandler(ctx: CrmContext, settings: AutomationSettings, run: RunSettings, cache: RuleCache, ruleId: string): EventHandler {
-  return async (event: CrmEvent, { attempt }) => {
-    const rule = await cache.get(ruleId);
-    if (!rule?.enabled) return;
-    const facts = matchEvent(rule.trigger, event);
-    if (!facts) return;
-    // Conditions first in a read (most events of a busy rule do not qualify): no write transaction for
-    // them. The run's transaction tests them again on the state it reads.
-    if (rule.conditions.length || ('pipelineId' in rule.trigger && rule.trigger.pipelineId)) {
-      // A creation event carries the record; other events need a read.
-      const carried = (event.data as Record<string, unknown>)[event.subjectType] as { id?: string } | undefined;
-      const record = carried?.id === event.subjectId && event.type.endsWith('.created') ? carried : await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));
-      if (record && !conditionsHold(rule, record, facts)) return;
-    }
-    const cause = (event as { cause?: AutomationCause }).cause;
-    const request = {
-      rule, triggerKey: event.id, subject: { type: event.subjectType, id: event.subjectId }, facts,
-      ...(cause ? { cause } : {}),
-      rematch: (fresh: AutomationRule) => matchEvent(fresh.trigger, event),
-    };
-    try {
-      await executeRun(ctx, run, request);
-    } catch (error) {
-      // The last attempt: the run log says why it failed (then the consumer parks the event).
-      if (attempt >= settings.maxAttempts && !isCrmError(error, 'CLOSED')) {
-        await executeRun(ctx, run, { ...request, failure: error, attempts: attempt }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
-      }
-      throw error;
-    }
-  };
-}
-
 /**
  * Declarative automation rules as a crm feature (needs `events()`): adds `crm.automations`. A rule
- * is trigger + conditions + actions, plain JSON checked at `define` time. Each rule is a durable
- * consumer of the change feed (`automation:<rule id>`), so a failing rule is retried and parked
- * without holding up the others; each (rule, event) runs once — the run-log row, unique per pair,
+ * is trigger + conditions + actions, plain JSON checked at `define` time. One durable consumer of
+ * the change feed (`crmkit.automations`) reads each event once and runs every enabled rule it starts;
+ * a failing run is recorded, retried with backoff (by `tick()` / `drain()`) and then parked without
+ * holding up the other rules; each (rule, event) runs once — the run-log row, unique per pair,
  * commits with the actions — however many processes run `crm.automations.start()` and whoever
  * crashes. Actions go through the normal services as the service principal (`crm.as`), so funnel
  * rules and its access policy apply. Time triggers and waits are evaluated by `crm.scheduler.tick()`
@@ -108,29 +44,18 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
     key: 'automations',
     requires: ['events'],
     setup(ctx) {
-      const run: RunSettings & { maxAttempts: number } = { principal: settings.principal, maxDepth: settings.maxDepth, maxAttempts: settings.maxAttempts };
+      const run: FeedRunSettings = { principal: settings.principal, maxDepth: settings.maxDepth, maxAttempts: settings.maxAttempts, backoff: settings.backoff };
       const cache = new RuleCache(ctx);
       const workerId = ctx.newId('worker', ctx.clock.now());
+      const feedConfig = ruleConsumerSettings(settings);
+      const handler = feedHandler(ctx, run, cache);
       const rules = new ConsumerRunner(
         ctx,
-        {
-          claim: { group: RULE_GROUP },
-          settings: (row: ConsumerRow) => ruleConsumerSettings(settings, ruleOfConsumer(row.name), row.types),
-          handler: (row: ConsumerRow) => ruleHandler(ctx, settings, run, cache, ruleOfConsumer(row.name)),
-          workerId,
-        },
-        {
-          concurrency: settings.concurrency,
-          pollMs: settings.pollMs,
-          partitions: () =>
-            runRead(ctx, async (op) => {
-              const [row] = await op.tx.aggregate('consumer', op.tenantId, { filter: { op: 'and', filters: [{ op: 'eq', field: 'group', value: RULE_GROUP }, { op: 'eq', field: 'paused', value: false }] }, metrics: { n: { fn: 'count' } } });
-              return Number(row?.values.n ?? 0);
-            }),
-        },
+        { claim: { name: FEED_CONSUMER }, settings: () => feedConfig, handler: () => handler, workerId },
+        { concurrency: settings.concurrency, pollMs: settings.pollMs, partitions: () => feedConfig.partitions },
       );
       const runners = [rules];
-      const messageConfig = ruleConsumerSettings(settings, undefined, ['automation.message']);
+      const messageConfig = ruleConsumerSettings(settings, ['automation.message']);
       if (settings.messenger) {
         const send = settings.messenger.send.bind(settings.messenger);
         runners.push(
@@ -149,16 +74,23 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
           ),
         );
       }
-      const tick = () => tickAutomations(ctx, run);
+      const retries = new RetryLoop(ctx, run, settings.pollMs);
+      const tick = async () => {
+        const { runs } = await tickAutomations(ctx, run);
+        return { runs: runs + (await retryFailedRuns(ctx, run)) };
+      };
       return {
-        api: (viewCtx) => createAutomationService(viewCtx, settings, { runners, run, tick, invalidate: () => cache.invalidate() }),
+        api: (viewCtx) => createAutomationService(viewCtx, settings, { runners, run, tick, retry: () => retryFailedRuns(ctx, run), retries, feed: feedConfig, invalidate: () => cache.invalidate() }),
         hooks: { automations: { tick } },
         async start() {
-          // The message consumer starts at the feed's head when first created.
+          // The rules' consumer is created by the first define (a crm without rules holds no feed back);
+          // one that exists takes this version's types. Rules start at their own `since`.
+          if ((await runRead(ctx, (op) => consumerPartitions(op, FEED_CONSUMER))).length) await ensureConsumer(ctx, feedConfig, { retype: true });
           if (settings.messenger) await ensureConsumer(ctx, messageConfig, { retype: true });
         },
         close: async () => {
           for (const runner of runners) await runner.stop();
+          await retries.stop();
         },
       };
     },

@@ -8,6 +8,7 @@ import { dealUpdateInputSchema } from '../schema/deal.js';
 import { leadUpdateInputSchema } from '../schema/lead.js';
 import type { AutomationAction, AutomationRule, AutomationRuleDefinition, AutomationTrigger } from './automation-schema.js';
 import { STAGE_EVENTS, triggerEventTypes } from './match-trigger.js';
+import { stageRuleIssues } from './check-stage-rules.js';
 
 /** Domain events a rule may be triggered by (automation's own events are not: they would feed loops). */
 export const TRIGGER_EVENTS = [
@@ -210,7 +211,7 @@ function closedBy(trigger: AutomationTrigger, pipelines: readonly Pipeline[]): '
  * record type, funnel moves the pipelines allow (stages that exist, lost reasons the pipeline lists,
  * comments its reasons require, skips it forbids). Returns the problems (paths into the input).
  */
-export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pipeline[]): ValidationIssue[] {
+export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pipeline[], options: { readonly stageTasks: boolean } = { stageTasks: false }): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const issue = (path: (string | number)[], message: string, code = 'invalid_value') => issues.push({ path, code, message });
   const { trigger } = rule;
@@ -232,7 +233,6 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     if ('pipelineId' in trigger && trigger.pipelineId && scoped.length === 0) issue(['trigger', 'pipelineId'], `no pipeline "${trigger.pipelineId}"`, 'not_found');
     else if (!scoped.some((p) => p.stages.some((s) => s.key === trigger.stage))) issue(['trigger', 'stage'], `no pipeline has a stage "${trigger.stage}"`);
   }
-  const triggerStage = 'stage' in trigger && trigger.type !== 'stageLeft' ? trigger.stage : undefined;
 
   const closed = closedBy(trigger, scoped);
   let closedStill = closed !== undefined;
@@ -257,16 +257,6 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
       const having = scoped.filter((p) => p.stages.some((s) => s.key === target));
       if (having.length === 0) issue([...path, 'toStage'], `no pipeline${scoped.length === 1 ? ` "${scoped[0]!.name}"` : ''} has a stage "${target}"`);
       else if (having.every((p) => p.stages.find((s) => s.key === target)!.kind !== 'open')) issue([...path, 'toStage'], `"${target}" closes the deal: use win or lose (advance moves between open stages)`);
-      else if (triggerStage) {
-        for (const p of having) {
-          const from = p.stages.findIndex((s) => s.key === triggerStage);
-          const to = p.stages.findIndex((s) => s.key === target);
-          if (from < 0) continue;
-          if (to < from && !p.settings.allowBackward) issue([...path, 'toStage'], `pipeline "${p.name}" does not allow moving back from "${triggerStage}" to "${target}"`);
-          const skipped = p.stages.slice(from + 1, to).some((s) => s.kind === 'open');
-          if (to > from + 1 && skipped && !p.settings.allowSkip) issue([...path, 'toStage'], `pipeline "${p.name}" does not allow skipping from "${triggerStage}" to "${target}"`);
-        }
-      }
     }
     if (action.type === 'lose') {
       const reasons = scoped.flatMap((p) => p.settings.lostReasons);
@@ -276,5 +266,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     }
   });
   if (rule.actions.at(-1)?.type === 'wait') issue(['actions', rule.actions.length - 1], 'a wait must be followed by the actions it delays');
+  // Moves the pipelines' rules refuse whatever the deal holds (skips, moves back, exit / entry rules the rule's own actions break).
+  if (entity === 'deal') issues.push(...stageRuleIssues(trigger, rule.actions, scoped, options.stageTasks));
   return issues;
 }

@@ -46,6 +46,8 @@ export interface RunRequest {
   readonly failure?: unknown;
   /** Attempts made (recorded with a failure). */
   readonly attempts?: number;
+  /** With a failure: when to try again after this many attempts (ISO time; `undefined`: it is parked). */
+  readonly retryAt?: (attempts: number) => string | undefined;
   /**
    * Re-reads the stored rule in the run's transaction: a disabled or removed rule does not run, and
    * an edited one runs at its new revision if its trigger still matches (`rematch`), so a process
@@ -171,12 +173,15 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         }
       }
 
+      const attempts = request.failure !== undefined ? (request.attempts ?? (existing?.attempts ?? 0) + 1) : undefined;
+      const retryAt = attempts !== undefined ? request.retryAt?.(attempts) : undefined;
       const base = request.resume ?? existing;
       const run: AutomationRun = {
         id: runId, tenantId: ctx.tenantId, version: (base?.version ?? 0) + 1, createdAt: base?.createdAt ?? op.now, updatedAt: op.now,
         ruleId: rule.id, ruleName: rule.name, revision: request.resume?.revision ?? rule.revision, triggerKey: request.triggerKey, triggerType: rule.trigger.type,
         ...(facts.eventId ? { eventId: facts.eventId } : {}),
-        ...(request.failure !== undefined ? { attempts: request.attempts ?? (existing?.attempts ?? 0) + 1 } : {}),
+        ...(attempts !== undefined ? { attempts } : {}),
+        ...(retryAt ? { resumeAt: retryAt } : {}),
         status, subjectType: subject.type, subjectId: subject.id, depth, actions: outcomes,
         ...(reason ? { reason } : {}), ...(error ? { error } : {}),
         ...(resumeAt ? { resumeAt, resumeFrom, plan } : {}),

@@ -1,6 +1,7 @@
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
-import { runRead } from '../crm/operation.js';
+import { runRead, runWrite } from '../crm/operation.js';
+import { cancelRun, DISABLED } from './cancel-run.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
@@ -103,7 +104,15 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & {
     let progressed = 0;
     for (const run of waiting) {
       const rule = await runRead(ctx, (op) => op.get<AutomationRule>('automationRule', run.ruleId));
-      if (!rule?.enabled) continue; // a disabled rule's runs wait until it is enabled again
+      if (!rule?.enabled) {
+        // Disabling cancels waiting runs; one that started waiting as the rule was disabled is cancelled here.
+        await runWrite(ctx, async (op) => {
+          const current = await op.get<AutomationRun>('automationRun', run.id);
+          if (current?.status === 'waiting') await cancelRun(op, current, rule ? DISABLED : 'cancelled: the rule no longer exists');
+        }).catch((error: unknown) => ctx.logger.error('crmkit: cancelling an automation run failed; retried next tick', { error, runId: run.id }));
+        progressed++;
+        continue;
+      }
       try {
         const result = await executeRun(ctx, settings, { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run });
         if (result.run) {

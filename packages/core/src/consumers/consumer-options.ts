@@ -107,11 +107,18 @@ export interface PassReport {
 
 const positiveInt = (max: number) => z.number().check(z.int(), z.gte(1), z.lte(max));
 
-export const backoffSchema = z.strictObject({
-  initialMs: z.optional(positiveInt(86_400_000)),
-  multiplier: z.optional(z.number().check(z.gte(1), z.lte(100))),
-  maxMs: z.optional(positiveInt(7 * 86_400_000)),
-});
+export const backoffSchema = z
+  .strictObject({
+    initialMs: z.optional(positiveInt(86_400_000)),
+    multiplier: z.optional(z.number().check(z.gte(1), z.lte(100))),
+    maxMs: z.optional(positiveInt(7 * 86_400_000)),
+  })
+  .check(
+    z.refine((b) => b.initialMs === undefined || b.maxMs === undefined || b.initialMs <= b.maxMs, {
+      message: 'must be at least initialMs (the first delay cannot exceed the cap)',
+      path: ['maxMs'],
+    }),
+  );
 
 export const consumerOptionsSchema = z
   .strictObject({

@@ -1,4 +1,4 @@
-import { CrmError } from '../errors/crm-error.js';
+import { CrmError, isCrmError } from '../errors/crm-error.js';
 import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
@@ -65,6 +65,22 @@ async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<Co
   });
 }
 
+/** Extends a held lease by `leaseMs` from now; undefined when another worker holds the partition now. */
+async function renewLease(ctx: CrmContext, row: ConsumerRow, leaseMs: number): Promise<number | undefined> {
+  try {
+    return await runWrite(ctx, async (op) => {
+      const current = await op.get<ConsumerRow>('consumer', row.id);
+      if (!current || current.leaseToken !== row.leaseToken) return undefined;
+      const until = op.nowMs + leaseMs;
+      await op.update('consumer', current, { ...current, version: current.version + 1, updatedAt: op.now, leaseUntil: new Date(until).toISOString() });
+      return until;
+    });
+  } catch (error) {
+    if (isCrmError(error, 'CONFLICT')) return undefined; // the row changed under us (a claim or a reconfiguration): stop here
+    throw error;
+  }
+}
+
 /** Whether a handler asked to be called again later (`instanceof` itself throws for a revoked proxy). */
 function isDefer(error: unknown): boolean {
   try {
@@ -119,7 +135,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   if (!row) return { claimed: false, progressed: false, lostLease: false };
   const settings = request.settings(row)!;
   const handler = request.handler(row);
-  const leaseUntil = Date.parse(row.leaseUntil!);
+  let leaseUntil = Date.parse(row.leaseUntil!);
   const nowMs = () => ctx.clock.now();
   const timestamp = (ms: number) => new Date(ms).toISOString();
 
@@ -143,8 +159,18 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   const queued: string[] = [];
   let lastError: ConsumerError | undefined;
   let stoppedEarly = false;
-  // Leave room for one more handler call inside the lease.
-  const timeLeft = () => leaseUntil - nowMs() > settings.handlerTimeoutMs + 50 && !request.stopping?.aborted;
+  // Room for one more handler call and the commit inside the lease; when it runs short the lease is
+  // renewed (token-checked), so a slow commit or connection wait does not let another worker take the
+  // partition over mid-pass and redo — for webhooks: resend — what this pass already handled.
+  const reserve = Math.max(50, Math.floor(settings.leaseMs / 10));
+  const timeLeft = async (): Promise<boolean> => {
+    if (request.stopping?.aborted) return false;
+    if (leaseUntil - nowMs() > settings.handlerTimeoutMs + reserve) return true;
+    const renewed = await renewLease(ctx, row, settings.leaseMs);
+    if (renewed === undefined) return false;
+    leaseUntil = renewed;
+    return leaseUntil - nowMs() > settings.handlerTimeoutMs + reserve;
+  };
 
   // The failure stays boxed until it is used (never undefined: invoke turns a thrown undefined into an Error).
   const attempt = async (event: CrmEvent, attemptNo: number, replayed = false): Promise<{ readonly error: unknown } | undefined> => {
@@ -170,7 +196,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         nextRetryAt = Math.min(nextRetryAt ?? due, due);
         break;
       }
-      if (!timeLeft()) {
+      if (!(await timeLeft())) {
         stoppedEarly = true;
         break;
       }
@@ -221,7 +247,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         position = event.position!;
         continue;
       }
-      if (!timeLeft()) {
+      if (!(await timeLeft())) {
         complete = false;
         break;
       }
@@ -249,7 +275,8 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
     if (complete) position = page.position;
   }
 
-  // 3. Commit, if the lease still holds.
+  // 3. Commit, if the lease still holds (renewed first when the commit itself would run into its end).
+  if (leaseUntil - nowMs() < reserve) await renewLease(ctx, row, settings.leaseMs);
   const progressed = position !== row.position || inserts.length + updates.length + deletes.length > 0;
   const report: PassReport = { consumer: row.name, partition: row.partition, lease: row.leaseToken!, from: row.position, to: position, handled, failed, parked, queued };
   const committed = await runWrite(ctx, async (op) => {

@@ -1,7 +1,7 @@
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
-import { consumerPartitions, shardsOf, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
+import { consumerPartitions, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
 import { feedHead } from './feed-read.js';
 
 /** One partition of a consumer as `status` reports it. */
@@ -29,7 +29,10 @@ export interface ConsumerStatus {
   readonly position: number;
   /** Events not yet handled: the sum of the partitions' lag. */
   readonly lag: number;
-  /** How long the oldest unhandled event has waited, ms (0 when caught up). */
+  /**
+   * How long the oldest unhandled event has waited since it was recorded, ms: events after the
+   * checkpoints and events pending a retry count, parked ones do not (see `parked`). 0 when caught up.
+   */
   readonly lagMs: number;
   /** Events waiting for a retry (or behind one of their record), and parked dead letters. */
   readonly pending: number;
@@ -76,6 +79,15 @@ export async function readConsumerStatus(op: Operation, name: string): Promise<C
     });
     return Number(counted?.values.n ?? 0);
   };
+  // An event waiting for a retry (or queued behind one of its record) is unhandled too: a record stuck
+  // on a failing event must show in `lagMs` even when the checkpoint is at the head.
+  const { rows: waiting } = await op.query<BacklogRow>('consumerBacklog', {
+    filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: 'pending' }] },
+    sort: [{ field: 'position' }],
+    limit: 1,
+  });
+  const waitingSince = waiting[0]?.event.at;
+  if (waitingSince && (oldest === undefined || waitingSince < oldest)) oldest = waitingSince;
   const first = rows[0]!;
   const lastError = rows.map((r) => r.lastError).filter((e): e is ConsumerError => !!e).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
   return {

@@ -1,11 +1,15 @@
 import * as z from 'zod/mini';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import { isEventType } from '../events/event-types.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
 import type { RecordBase } from '../schema/record.js';
 
 /** Event types as filters name them: `deal.won`, `task.due`, … */
-export const eventTypeSchema = z.string().check(z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'must be an event type like "deal.won"'));
+export const eventTypeSchema = z.string().check(
+  z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'must be an event type like "deal.won"'),
+  z.refine(isEventType, 'is not an event type crmkit records (see CrmEventName; custom events are "custom.<name>")'),
+);
 
 /** A list of event types to keep: 1–100 of them. */
 export const eventTypesSchema = z.array(eventTypeSchema).check(z.minLength(1), z.maxLength(100));

@@ -45,7 +45,21 @@ export interface CrmContext {
    * storage bound to it and a bus that holds events until it commits. Returns the view (a `Crm` with
    * the features; typed loosely here so the kernel types do not depend on the services).
    */
-  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus }, principal: Principal) => object;
+  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus; readonly cause?: EventCause }, principal: Principal | undefined) => object;
+  /**
+   * What caused the writes made through this context (an automation run's chain, handed on by a host
+   * handler): every event it records carries it as `cause`, so loop protection and depth limits see
+   * the whole chain. Absent for a person's or a system's own change.
+   */
+  readonly cause?: EventCause;
+}
+
+/** The chain an event belongs to (automation stamps it; see `@crmkit/core/automations`). */
+export interface EventCause {
+  readonly runId: string;
+  readonly ruleId: string;
+  readonly depth: number;
+  readonly chain: readonly string[];
 }
 
 /** Id of the setting row whose version changes with every configuration change (definitions, calendar, task types). */

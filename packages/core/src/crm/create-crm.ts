@@ -162,12 +162,13 @@ const SERVICE_KEYS = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'f
  */
 function createView(
   root: CrmContext,
-  principal: Principal,
+  principal: Principal | undefined,
   runtimes: readonly (readonly [string, FeatureRuntime<unknown>])[],
 ): Crm {
   const state: { guard: AccessGuard | undefined } = { guard: undefined };
-  const ctx: CrmContext = { ...root, actor: { userId: principal.userId }, principal, view: state };
-  const access = root.hooks.access;
+  // No principal: the crm itself over other storage/bus/cause (trusted, its own actor).
+  const ctx: CrmContext = principal ? { ...root, actor: { userId: principal.userId }, principal, view: state } : root;
+  const access = principal && root.hooks.access;
   const forbidden = () => {
     throw new CrmError('FORBIDDEN', 'A view cannot make another view: call as() on the crm itself', { action: 'crm.as', reason: 'views act for one principal' });
   };

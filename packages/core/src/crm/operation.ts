@@ -240,6 +240,7 @@ export class Operation {
       refs: keys,
       data: data as unknown as Record<string, unknown>,
       ...(this.ctx.actor ? { actorId: this.ctx.actor.userId } : {}),
+      ...(this.ctx.cause ? { cause: { ...this.ctx.cause, chain: [...this.ctx.cause.chain] } } : {}),
     };
     this.events.push(entry as unknown as CrmEvent);
   }

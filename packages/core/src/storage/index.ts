@@ -17,6 +17,7 @@ export { buildStoreLayouts, withRuntimeIndexes, toStored, fromStored, RUNTIME_IN
 export { planQuery, type Plan, type KeyRange } from './kv/index-planner.js';
 export { queryCandidates, aggregateCandidates, growing, type PlanScan, type CandidateSource } from './kv/candidate-reads.js';
 export { StagedWrites } from './kv/staged-writes.js';
+export { storedForWrite, uniqueIndexOf, holderOf, type WriteReads } from './kv/write-reads.js';
 export { UniqueStaging, uniqueValuesOf, type StoredHolder } from './unique-keys.js';
 export { ViewChanges, viewRecordKey, type StoredViewGroup } from './kv/view-changes.js';
 

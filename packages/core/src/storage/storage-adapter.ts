@@ -254,8 +254,11 @@ export interface StorageAdapter {
    * in another process or tab, opened before or after — must use it without being told (SQL planners
    * pick an expression index up by themselves; IndexedDB connections reopen on the version change).
    * The index leads with the tenant id like every other. Indexes are never dropped by crmkit: a field
-   * that stops being indexed keeps its index (forward-only, like migrations). Engines without
-   * indexes (memory) accept the call and do nothing.
+   * that stops being indexed keeps its index (forward-only, like migrations). A field ensured with
+   * another type than before (a custom field redefined, or the same key typed otherwise in another
+   * tenant) must get an index for that type: an index over the other typed value serves none of its
+   * queries (an adapter that named indexes by field alone found "its" index and indexed nothing).
+   * Engines without indexes (memory) accept the call and do nothing.
    *
    * @throws CrmError `VALIDATION` for an unknown entity, a path that is not a custom path or a list type;
    *   `STORAGE` when the engine fails (retryable when another connection blocked the change).

@@ -23,6 +23,7 @@ export interface WebhookEndpoint extends RecordBase {
   /** Failed attempts since the last success, and when that run of failures began. */
   readonly consecutiveFailures: number;
   readonly failingSince?: string;
+  /** The last successful delivery (refreshed at most once a second while the endpoint is healthy; the log has each one). */
   readonly lastSuccessAt?: string;
 }
 
@@ -160,25 +161,40 @@ export function deliveryHandler(ctx: CrmContext, settings: ResolvedWebhooks, end
   };
 }
 
-/** Writes the attempt and updates the endpoint's failure count; retried when partitions race on the endpoint row. */
+/** Conflicting writers of one endpoint's health row retried before giving up on that update. */
+const HEALTH_ROUNDS = 20;
+/** A healthy endpoint's `lastSuccessAt` is refreshed at most this often (ms): every success would contend on one row. */
+const SUCCESS_REFRESH_MS = 1000;
+
+/**
+ * Records one attempt, then the endpoint's health. The attempt commits on its own first: once a 2xx
+ * is in the log, a later failure (such as a conflict on the endpoint row, which every partition of
+ * every process updates) can never make the consumer retry and POST an acknowledged event again.
+ * The health update is retried on conflict; when a success's update still loses, the delivery stands
+ * and the figure catches up with the next attempt.
+ */
 async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpointId: string, event: CrmEvent, attempt: number, replayed: boolean, outcome: Outcome): Promise<void> {
+  await runWrite(ctx, async (op) => {
+    const record: WebhookAttempt = {
+      id: op.newId('webhookAttempt'), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
+      endpointId, eventId: event.id, eventType: event.type, attempt, status: outcome.ok ? 'succeeded' : 'failed', at: op.now,
+      durationMs: outcome.durationMs,
+      ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.response ? { response: outcome.response } : {}),
+      ...(replayed ? { replayed } : {}),
+    };
+    await op.insert('webhookAttempt', record);
+  });
   for (let round = 0; ; round++) {
     try {
       await runWrite(ctx, async (op) => {
-        const record: WebhookAttempt = {
-          id: op.newId('webhookAttempt'), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
-          endpointId, eventId: event.id, eventType: event.type, attempt, status: outcome.ok ? 'succeeded' : 'failed', at: op.now,
-          durationMs: outcome.durationMs,
-          ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
-          ...(outcome.error ? { error: outcome.error } : {}),
-          ...(outcome.response ? { response: outcome.response } : {}),
-          ...(replayed ? { replayed } : {}),
-        };
-        await op.insert('webhookAttempt', record);
         const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
         if (!endpoint) return;
         let next: StoredEndpoint;
         if (outcome.ok) {
+          const fresh = endpoint.lastSuccessAt !== undefined && op.nowMs - Date.parse(endpoint.lastSuccessAt) < SUCCESS_REFRESH_MS;
+          if (endpoint.consecutiveFailures === 0 && endpoint.failingSince === undefined && fresh) return;
           next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, version: endpoint.version + 1, updatedAt: op.now };
         } else {
           const failingSince = endpoint.failingSince ?? op.now;
@@ -196,8 +212,10 @@ async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpoi
       });
       return;
     } catch (error) {
-      if (round < 5 && isCrmError(error, 'CONFLICT')) continue;
-      throw error;
+      if (round < HEALTH_ROUNDS && isCrmError(error, 'CONFLICT')) continue;
+      if (!outcome.ok) throw error; // the delivery failed anyway: the consumer retries it
+      ctx.logger.warn('crmkit: webhook endpoint health not updated after a delivery (it is logged)', { endpointId, eventId: event.id, error });
+      return;
     }
   }
 }

@@ -97,6 +97,9 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
  */
 export function urlProblem(text: string, allowInsecure: boolean): string | undefined {
   if (text.length > 2048) return 'must be at most 2048 characters';
+  // The URL parser drops surrounding spaces and strips tabs and newlines: refuse them rather than store a
+  // URL that is not the one that will be called.
+  if ([...text].some((c) => c.trim() === '' || c < ' ' || c === '\u007f')) return 'must not contain spaces or control characters';
   let url: URL;
   try {
     url = new URL(text);
@@ -106,7 +109,7 @@ export function urlProblem(text: string, allowInsecure: boolean): string | undef
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https (or http on localhost)';
   if (url.protocol === 'http:' && !allowInsecure && !LOOPBACK.test(url.hostname)) return 'must use https (http only for localhost, or with allowInsecureUrls)';
   if (url.username || url.password) return 'must not contain credentials';
-  if (url.hash) return 'must not contain a #fragment';
+  if (url.hash || text.includes('#')) return 'must not contain a #fragment (it is never sent to the server)';
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { removeConsumer } from '../consumers/backlog.js';
 import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-options.js';
-import { backlogId, newPartitionRows, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
+import { backlogId, consumerPartitions, newPartitionRows, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { readConsumerStatus, type ConsumerStatus } from '../consumers/consumer-status.js';
 import { feedHead } from '../consumers/feed-read.js';
@@ -65,7 +65,9 @@ export interface WebhookService {
    * Sends an event to an endpoint again now, even if it was delivered (a replay; parked deliveries
    * too). Returns when it is queued; the delivery itself runs like any other.
    *
-   * @throws CrmError `NOT_FOUND` for an unknown endpoint or an event no longer in the feed.
+   * @throws CrmError `NOT_FOUND` for an unknown endpoint or an event no longer in the feed (nor in the
+   *   endpoint's backlog); `VALIDATION` (code `type_not_subscribed`) when the endpoint's `types` do not
+   *   include the event's type — such a replay would send nothing.
    */
   replay(id: string, eventId: string): Promise<void>;
   /** Delivery progress of an endpoint: lag, pending retries, parked deliveries. */
@@ -215,16 +217,24 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       const endpointId = parseId(id, 'webhooks.replay');
       const checkedEvent = parseId(eventId, 'webhooks.replay', 'eventId');
       await runWrite(ctx, async (op) => {
-        await require(op, endpointId);
+        const endpoint = await require(op, endpointId);
         const consumer = endpointConsumer(endpointId);
+        // A parked or pending delivery keeps its event, even after the feed was pruned past it.
         const existing = await op.get<BacklogRow>('consumerBacklog', backlogId(consumer, checkedEvent));
+        const event = existing?.event ?? (await op.get<CrmEvent>('event', checkedEvent));
+        if (!event || event.position === undefined) throw notFound('event', checkedEvent);
+        // The handler skips types the endpoint does not take: a replay of one would silently send nothing.
+        if (endpoint.types && !endpoint.types.includes(event.type)) {
+          throw validationError('webhooks.replay', [{ path: ['eventId'], code: 'type_not_subscribed', message: `endpoint ${endpointId} does not take ${event.type} events (its types: ${endpoint.types.join(', ')})` }]);
+        }
         if (existing) {
           await op.update('consumerBacklog', existing, { ...existing, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true, version: existing.version + 1, updatedAt: op.now });
           return;
         }
-        const event = await op.get<CrmEvent>('event', checkedEvent);
-        if (!event || event.position === undefined) throw notFound('event', checkedEvent);
-        const partitions = settings.partitions;
+        // The endpoint keeps the partition count it was created with (a later `partitions` option only
+        // applies to new endpoints): a row placed by this process's setting could land in no partition.
+        const [partitionRow] = await consumerPartitions(op, consumer);
+        const partitions = partitionRow?.partitions ?? settings.partitions;
         const row: BacklogRow = {
           id: backlogId(consumer, event.id), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
           consumer, partition: (event.shard ?? 0) % partitions, subjectId: event.subjectId, eventId: event.id, position: event.position,

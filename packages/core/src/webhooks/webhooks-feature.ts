@@ -30,7 +30,10 @@ export type WebhooksFeature = CrmFeature<'webhooks', WebhookService>;
  * crm.webhooks.start();
  */
 export function webhooks(options: WebhooksOptions = {}): WebhooksFeature {
-  const { fetch, ...plain } = (options ?? {}) as WebhooksOptions;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw validationError('webhooks', [{ path: [], code: 'invalid_type', message: 'must be an options object (or nothing)' }]);
+  }
+  const { fetch, ...plain } = options;
   if (fetch !== undefined && typeof fetch !== 'function') throw validationError('webhooks', [{ path: ['fetch'], code: 'invalid_type', message: 'must be a fetch function' }]);
   const settings = resolveWebhooks(parseInput(webhooksOptionsSchema, plain, 'webhooks'), fetch);
   return {

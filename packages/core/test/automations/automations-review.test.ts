@@ -119,9 +119,9 @@ describe('cycle analysis follows stage moves', () => {
     const { crm, pipeline } = await setup();
     await crm.pipelines.update(pipeline.id, { settings: { allowSkip: false, allowBackward: false } } as never);
     const skip = await failure(crm.automations.define({ name: 'x', trigger: { type: 'stageEntered', stage: 'new' }, actions: [{ type: 'advance', toStage: 'negotiation' }] }));
-    expect([skip.code, skip.issues.map((i) => i.message)]).toEqual(['VALIDATION', ['pipeline "Sales" does not allow skipping from "new" to "negotiation"']]);
+    expect([skip.code, skip.issues.map((i) => i.message)]).toEqual(['VALIDATION', ['pipeline "Sales" does not allow skipping from "new" to "negotiation" (pipeline.noSkip)']]);
     const back = await failure(crm.automations.define({ name: 'x', trigger: { type: 'stageEntered', stage: 'negotiation' }, actions: [{ type: 'advance', toStage: 'new' }] }));
-    expect([back.code, back.issues.map((i) => i.message)]).toEqual(['VALIDATION', ['pipeline "Sales" does not allow moving back from "negotiation" to "new"']]);
+    expect([back.code, back.issues.map((i) => i.message)]).toEqual(['VALIDATION', ['pipeline "Sales" does not allow moving back from "negotiation" to "new" (pipeline.noBackward)']]);
     const closing = await failure(crm.automations.define({ name: 'x', trigger: { type: 'stageEntered', stage: 'negotiation' }, actions: [{ type: 'advance', toStage: 'lost' }] }));
     expect([closing.code, closing.issues.map((i) => i.path.join('.'))]).toEqual(['VALIDATION', ['actions.0.toStage']]);
     expect(closing.issues[0]!.message).toContain('use win or lose');

@@ -216,12 +216,13 @@ describe('actions', () => {
     expect((await crm.deals.get(deal.id)).stageKey).toBe('new');
     const [failed] = (await crm.automations.runs({ ruleId: push.id })).items;
     expect([failed!.status, failed!.error?.code, failed!.attempts]).toEqual(['failed', 'RULE_VIOLATION', 3]);
-    const parked = await crm.events.parked(`automation:${push.id}`);
-    expect(parked.items.map((p) => p.event.subjectId)).toEqual([deal.id]);
-    // Fixed (the deal gets its contact): the parked event is replayed and the run replaces the failed entry.
+    // Parked: failed with no retry left; the run log names the event.
+    const parked = await crm.automations.runs({ ruleId: push.id, status: 'failed' });
+    expect(parked.items.map((p) => [p.subjectId, p.resumeAt])).toEqual([[deal.id, undefined]]);
+    // Fixed (the deal gets its contact): the parked run is replayed and replaces the failed entry.
     const ada = await crm.contacts.create({ name: 'Ada' });
     await crm.deals.update(deal.id, { contactId: ada.id });
-    expect(await crm.automations.replay(push.id, [deal.id === parked.items[0]!.event.subjectId ? parked.items[0]!.event.id : ''])).toBe(1);
+    expect(await crm.automations.replay(push.id, [parked.items[0]!.eventId!])).toBe(1);
     await crm.automations.drain();
     expect((await crm.deals.get(deal.id)).stageKey).toBe('qualified');
     const [again] = (await crm.automations.runs({ ruleId: push.id })).items;
@@ -326,7 +327,7 @@ describe('define-time validation', () => {
   it('refuses unknown events and fields, misplaced actions, funnel contradictions, cycles and oversized rules', async () => {
     const { crm } = await setup();
     const cases: [unknown, string][] = [
-      [{ name: 'x', trigger: { type: 'event', event: 'deal.exploded' }, actions: [{ type: 'addTag', tag: 'x' }] }, 'unknown event'],
+      [{ name: 'x', trigger: { type: 'event', event: 'deal.exploded' }, actions: [{ type: 'addTag', tag: 'x' }] }, 'is not an event type crmkit records'],
       [{ name: 'x', trigger: { type: 'event', event: 'deal.won' }, conditions: [{ field: 'colour', op: 'eq', value: 'red' }], actions: [{ type: 'addTag', tag: 'x' }] }, 'unknown deal field'],
       [{ name: 'x', trigger: { type: 'fieldChanged', entity: 'lead', field: 'shoeSize' }, actions: [{ type: 'addTag', tag: 'x' }] }, 'unknown lead field'],
       [{ name: 'x', trigger: { type: 'event', event: 'lead.created' }, actions: [{ type: 'advance' }] }, 'does not apply to lead'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCrm, createMemoryStorage, silentLogger, type CrmEvent } from '@crmkit/core';
+import { createCrm, createMemoryStorage, silentLogger, type CrmEvent, type StorageAdapter } from '@crmkit/core';
 import { events } from '@crmkit/core/feed';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError, issuePaths } from '../helpers.js';
@@ -224,5 +224,50 @@ describe('change feed: consumers', () => {
     const mismatch = await expectCrmError(crm.events.consume('fixed', noop, { start: false, partitions: 4 }), 'VALIDATION');
     expect(issuePaths(mismatch)).toEqual(['partitions']);
     await expectCrmError(crm.events.status('nobody'), 'NOT_FOUND');
+  });
+});
+
+describe('change feed: leases', () => {
+  it('renews a lease running short, so a slow commit never hands handled events to another worker', async () => {
+    const memory = createMemoryStorage();
+    let slowCommit: (() => Promise<void>) | undefined;
+    // The next write transaction after the last handler call is the pass's commit: make it start late.
+    const storage: StorageAdapter = {
+      ...memory,
+      open: (s) => memory.open(s),
+      onChange: (l) => memory.onChange(l),
+      close: () => memory.close(),
+      transaction: async (mode, fn) => {
+        const delay = mode === 'rw' ? slowCommit : undefined;
+        if (mode === 'rw') slowCommit = undefined;
+        await delay?.();
+        return memory.transaction(mode, fn);
+      },
+    };
+    const { crm, clock } = await createTestCrm({ storage: storage as never, features: [events()] });
+    const first = await crm.contacts.create({ name: 'First' });
+    await crm.contacts.create({ name: 'Second' });
+    const other = await createCrm({ storage, tenantId: 'test', clock, logger: silentLogger, closeStorage: false, features: [events()] });
+    const calls: string[] = [];
+    const options = { start: false, partitions: 1, leaseMs: 1000, handlerTimeoutMs: 300 } as const;
+    const otherWorker = await other.events.consume('leased', (event) => void calls.push(`other:${event.subjectId}`), options);
+    const worker = await crm.events.consume(
+      'leased',
+      (event) => {
+        calls.push(`worker:${event.subjectId}`);
+        // Handlers stay within handlerTimeoutMs; the first leaves 360 ms of the lease, the second 70 ms.
+        if (event.subjectId === first.id) return void clock.advance(640);
+        clock.advance(290);
+        slowCommit = async () => {
+          clock.advance(100); // the commit waits (a connection, a lock) past the original lease
+          await otherWorker.drain(); // another worker tries to claim meanwhile
+        };
+      },
+      options,
+    );
+    await worker.drain();
+    expect(calls.filter((c) => c.startsWith('other:'))).toEqual([]);
+    expect(calls).toHaveLength(2);
+    expect(await worker.status()).toMatchObject({ lag: 0, handled: 2 });
   });
 });

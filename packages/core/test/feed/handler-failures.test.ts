@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createTestCrm } from '@crmkit/core/testing';
+import { events } from '@crmkit/core/feed';
 import { describeFailure, MAX_FAILURE_TEXT } from '../../src/consumers/describe-failure.js';
 
 function circular(): unknown {
@@ -65,5 +66,24 @@ describe('handler failures: describing what was thrown', () => {
     const parked = await crm.events.parked('awkward');
     expect(parked.items.map((p) => [p.event.subjectId, p.attempts])).toEqual([[contact.id, 2]]);
     expect(parked.items[0]!.lastError!.message.length).toBeGreaterThan(0);
+  });
+});
+
+describe('consumer status', () => {
+  it('counts an event waiting for a retry in lagMs, even with the checkpoint at the head', async () => {
+    const { crm, clock } = await createTestCrm({ features: [events()] });
+    const stuck = await crm.contacts.create({ name: 'Stuck' });
+    const consumer = await crm.events.consume(
+      'lag-probe',
+      (event) => {
+        if (event.subjectId === stuck.id) throw new Error('down');
+      },
+      { start: false, maxAttempts: 10, backoff: { initialMs: 60_000, multiplier: 1, maxMs: 60_000 } },
+    );
+    await consumer.drain();
+    clock.advance(3_600_000);
+    const status = await consumer.status();
+    expect(status).toMatchObject({ lag: 0, pending: 1 });
+    expect(status.lagMs).toBeGreaterThanOrEqual(3_600_000);
   });
 });

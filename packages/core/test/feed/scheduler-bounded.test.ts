@@ -42,7 +42,7 @@ describe('scheduler: bounded memory and storage', () => {
     expect(Object.keys(early).length).toBeGreaterThan(0); // the runner's timers, wakers and loops are seen
     await tick(45);
     expect(collectionSizes(crm.scheduler)).toEqual(early);
-  });
+  }, 60_000); // 350 tasks and 50 ticks: ~1 s alone, 9–12 s on a loaded shared machine
 
   it('deletes notice rows older than noticeRetentionDays, so the notification table stays bounded', async () => {
     const { crm, clock, countNotices } = await setup({ noticeRetentionDays: 1 });

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStorage, type StorageAdapter } from '@crmkit/core';
+import { CrmError, createMemoryStorage, type StorageAdapter } from '@crmkit/core';
 import { events } from '@crmkit/core/feed';
 import { webhooks, type WebhooksOptions } from '@crmkit/core/webhooks';
 import { createTestCrm } from '@crmkit/core/testing';
@@ -205,6 +205,76 @@ describe('webhooks', () => {
     expect(positions).toHaveLength(6);
   });
 
+  it('never sends an acknowledged delivery again when the endpoint row keeps conflicting (every partition updates it)', async () => {
+    const memory = createMemoryStorage();
+    let conflicts = 0;
+    const storage: StorageAdapter = {
+      ...memory,
+      open: (s) => memory.open(s),
+      onChange: (l) => memory.onChange(l),
+      close: () => memory.close(),
+      transaction: (mode, fn) =>
+        memory.transaction(mode, (tx) =>
+          fn({
+            getMany: tx.getMany,
+            query: tx.query,
+            aggregate: tx.aggregate,
+            nextSequence: tx.nextSequence,
+            claim: tx.claim,
+            write: async (entity, tenant, ops) => {
+              // Other processes win every race on the endpoint's health row, more often than any retry budget.
+              if (conflicts > 0 && entity === 'webhookEndpoint' && ops.some((o) => o.type === 'update')) {
+                conflicts--;
+                throw new CrmError('CONFLICT', 'webhookEndpoint changed concurrently', { entity, id: 'x', expectedVersion: 1, actualVersion: 2 });
+              }
+              return tx.write(entity, tenant, ops);
+            },
+          }),
+        ),
+    };
+    const { crm, server, clock } = await setup({ partitions: 1 }, storage);
+    const { id } = await crm.webhooks.create({ url: server.url });
+    await crm.contacts.create({ name: 'Once' });
+    conflicts = 1000;
+    await crm.webhooks.drain();
+    clock.advance(3_600_000);
+    await crm.webhooks.drain();
+    expect(server.received).toHaveLength(1);
+    expect((await crm.webhooks.deliveries(id)).items.map((a) => a.status)).toEqual(['succeeded']);
+    expect(await crm.webhooks.status(id)).toMatchObject({ lag: 0, pending: 0, parked: 0, handled: 1 });
+    conflicts = 0;
+  });
+
+  it('replays into the partitions the endpoint was created with, after the partitions option changed', async () => {
+    const storage = createMemoryStorage();
+    const server = await startWebhookServer();
+    servers.push(server);
+    const first = await createTestCrm({ now: Date.now(), storage, closeStorage: false, features: [webhooks({ partitions: 4 }), events()] });
+    const endpoint = await first.crm.webhooks.create({ url: server.url });
+    for (let i = 0; i < 8; i++) await first.crm.contacts.create({ name: `C${i}` });
+    await first.crm.webhooks.drain();
+    await first.crm.close();
+    expect(server.received).toHaveLength(8);
+    // Redeployed with another partition count (it applies to new endpoints only).
+    const second = await createTestCrm({ now: Date.now(), storage, features: [webhooks({ partitions: 8 }), events()] });
+    const page = await second.crm.events.read({ after: 0, types: ['contact.created'] });
+    for (const event of page.events) await second.crm.webhooks.replay(endpoint.id, event.id);
+    await second.crm.webhooks.drain();
+    expect(server.received).toHaveLength(16);
+    expect(await second.crm.webhooks.status(endpoint.id)).toMatchObject({ pending: 0 });
+  });
+
+  it('refuses to replay an event type the endpoint does not take (it would send nothing)', async () => {
+    const { crm, server, storage } = await setup();
+    const { id } = await crm.webhooks.create({ url: server.url, types: ['deal.won'] });
+    await crm.contacts.create({ name: 'Ada' });
+    const [event] = (await crm.events.read({ after: 0, types: ['contact.created'] })).events;
+    const before = storage.snapshot();
+    const error = await expectCrmError(crm.webhooks.replay(id, event!.id), 'VALIDATION');
+    expect(error.details.issues[0]).toMatchObject({ path: ['eventId'], code: 'type_not_subscribed' });
+    expect(storage.snapshot()).toEqual(before);
+  });
+
   it('refuses bad endpoints and options with VALIDATION, writing nothing', async () => {
     const { crm, storage } = await setup();
     const before = storage.snapshot();
@@ -217,6 +287,10 @@ describe('webhooks', () => {
       [{ url: 'https://example.com/hooks', secret: 'plain-secret-without-prefix-plain-secret' }, 'secret'],
       [{ url: 'https://example.com/hooks', types: ['deal'] }, 'types.0'],
       [{ url: 'https://example.com/hooks', retries: 3 }, ''],
+      [{ url: ' https://example.com/hooks ' }, 'url'],
+      [{ url: 'https://example.com\n/hooks' }, 'url'],
+      [{ url: 'https://example.com/hooks#' }, 'url'],
+      [{ url: 'https://example.com/hooks', types: ['deal.wonn'] }, 'types.0'],
     ];
     for (const [input, path] of cases) {
       const error = await expectCrmError(crm.webhooks.create(input as never), 'VALIDATION');
@@ -233,5 +307,9 @@ describe('webhooks', () => {
     expect(() => webhooks({ fetch: 'nope' as never })).toThrow(/fetch/);
     expect(() => webhooks({ partitions: 3 })).toThrow(/partitions/);
     expect(() => webhooks({ unknown: true } as never)).toThrow(/unknown/i);
+    for (const options of [null, [], 'fast', 5]) expect(() => webhooks(options as never)).toThrow(/options object/);
+    expect(() => webhooks({ backoff: { initialMs: 60_000, maxMs: 1000 } })).toThrow(/maxMs/);
+    // An automation's custom events are event types too.
+    expect((await crm.webhooks.create({ url: 'https://example.com/hooks', types: ['custom.orderShipped'] })).types).toEqual(['custom.orderShipped']);
   });
 });

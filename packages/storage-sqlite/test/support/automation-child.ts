@@ -1,38 +1,15 @@
 // A worker process of the automation fleet test: opens crmkit on a shared SQLite file or PostgreSQL
 // schema and runs the automation rules' consumers until it is killed. Errors go to a log file (one
 // line per write: a line survives a SIGKILL whole). Run bundled (see child-process.ts).
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createCrm, type Logger, type StorageAdapter } from '@crmkit/core';
+import { createCrm } from '@crmkit/core';
 import { automations } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
 import { tasks } from '@crmkit/core/tasks';
-import { createPostgresStorage, createSqliteStorage } from '../../src/index.js';
+import { childLogger, childStorage, type ChildOpen } from './child-open.js';
 
-interface Open {
-  cmd: 'open';
-  engine: 'sqlite' | 'postgres';
-  file?: string;
-  url?: string;
-  schema?: string;
-  tenantId: string;
-  logDir: string;
-  leaseMs: number;
-}
-
-const log = (dir: string, name: string, line: string) => appendFileSync(join(dir, `${name}-${process.pid}.log`), `${line}\n`);
-
-async function open(message: Open): Promise<unknown> {
-  const storage: StorageAdapter =
-    message.engine === 'sqlite'
-      ? createSqliteStorage({ filename: message.file!, busyTimeoutMs: 20_000, changePollMs: 50 })
-      : createPostgresStorage({ connectionString: message.url!, schema: message.schema!, maxConnections: 4 });
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (text, data) => log(message.logDir, 'warnings', `${text} ${JSON.stringify(data, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`),
-    error: (text, data) => log(message.logDir, 'errors', `${text} ${JSON.stringify(data, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`),
-  };
+async function open(message: ChildOpen): Promise<unknown> {
+  const storage = childStorage(message);
+  const logger = childLogger(message.logDir);
   const crm = await createCrm({
     storage,
     tenantId: message.tenantId,
@@ -43,7 +20,7 @@ async function open(message: Open): Promise<unknown> {
   return { pid: process.pid };
 }
 
-process.on('message', (message: Open & { seq: number }) => {
+process.on('message', (message: ChildOpen & { seq: number }) => {
   open(message).then(
     (result) => process.send!({ seq: message.seq, result }),
     (error: unknown) => process.send!({ seq: message.seq, error: error instanceof Error ? error.message : String(error) }),

@@ -1,25 +1,15 @@
 // A worker process of the fleet tests: opens crmkit on a shared SQLite file or PostgreSQL schema and
 // runs a feed consumer, the scheduler or webhook delivery until it is killed. What it does is appended
 // to log files (one per process, one line per write: a line survives a SIGKILL whole). Run with tsx.
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createCrm, type Logger, type StorageAdapter } from '@crmkit/core';
+import { createCrm } from '@crmkit/core';
 import { events } from '@crmkit/core/feed';
 import { scheduler } from '@crmkit/core/scheduler';
 import { tasks } from '@crmkit/core/tasks';
 import { webhooks } from '@crmkit/core/webhooks';
-import { createPostgresStorage, createSqliteStorage } from '../../src/index.js';
+import { childLog, childLogger, childStorage, type ChildOpen } from './child-open.js';
 
-interface Open {
-  cmd: 'open';
-  engine: 'sqlite' | 'postgres';
-  file?: string;
-  url?: string;
-  schema?: string;
-  tenantId: string;
-  logDir: string;
+interface Open extends ChildOpen {
   role: 'consumer' | 'scheduler' | 'webhooks' | 'writer';
-  leaseMs: number;
 }
 
 /** For the writer role: creates or updates a contact, returns its id and version. */
@@ -31,20 +21,12 @@ interface Write {
 
 let writer: Awaited<ReturnType<typeof createCrm>> | undefined;
 
-const log = (dir: string, name: string, line: string) => appendFileSync(join(dir, `${name}-${process.pid}.log`), `${line}\n`);
+const log = childLog;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function open(message: Open): Promise<unknown> {
-  const storage: StorageAdapter =
-    message.engine === 'sqlite'
-      ? createSqliteStorage({ filename: message.file!, busyTimeoutMs: 20_000, changePollMs: 50 })
-      : createPostgresStorage({ connectionString: message.url!, schema: message.schema!, maxConnections: 4 });
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (text, data) => log(message.logDir, 'warnings', `${text} ${JSON.stringify(data, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`),
-    error: (text, data) => log(message.logDir, 'errors', `${text} ${JSON.stringify(data, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`),
-  };
+  const storage = childStorage(message);
+  const logger = childLogger(message.logDir);
   const crm = await createCrm({
     storage,
     tenantId: message.tenantId,

@@ -13,6 +13,27 @@ export class StagedWrites {
   readonly rows = new Map<string, Map<string, Map<string, Row | null>>>();
   /** The changes, in write order: the change batch after commit. */
   readonly changes: Change[] = [];
+  /** Counters of `nextSequence` reserved in the transaction, by `tenantId \0 name`: the records to store at commit. */
+  readonly sequences = new Map<string, { readonly tenantId: string; readonly name: string; readonly value: number }>();
+
+  /**
+   * Reserves `count` numbers of a counter, after those reserved earlier in the transaction or, on the
+   * first reservation, after the stored value (`load`; `undefined`: 0). The engine must keep other
+   * writers off the counter until commit (a readwrite transaction over its store).
+   *
+   * @returns The first reserved number.
+   */
+  async reserve(tenantId: string, name: string, count: number, load: () => Promise<number | undefined>): Promise<number> {
+    const key = `${tenantId}\u0000${name}`;
+    // Reservations of one counter chain, so concurrent calls never hand out the same numbers.
+    const prior = this.last.get(key) ?? load().then((value) => value ?? 0);
+    this.last.set(key, prior.then((last) => last + count));
+    const last = await prior;
+    this.sequences.set(key, { tenantId, name, value: last + count });
+    return last + 1;
+  }
+
+  private readonly last = new Map<string, Promise<number>>();
 
   /** The staged rows of one entity and tenant, if any. */
   of(entity: string, tenantId: string): Map<string, Row | null> | undefined {

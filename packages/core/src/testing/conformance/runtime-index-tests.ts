@@ -114,6 +114,48 @@ export function runtimeIndexTests(h: Harness): void {
       await expectReference(adapter);
     });
 
+    it('follows a field redefined with another type: queries of either type agree with the reference, before and after a reopen', async () => {
+      const { adapter, subject } = await h.open();
+      // `custom.code` as text in one tenant, as a number in another (services keep stored values to the
+      // field's current type): the index follows the type it was last ensured with, answers never change.
+      const text = Array.from({ length: 30 }, (_, i) => dealRow(`s${String(i).padStart(2, '0')}`, { custom: i % 7 === 0 ? {} : { code: ['x', 'y', 'z'][i % 3] } }, 'tt'));
+      const numbers = Array.from({ length: 30 }, (_, i) => dealRow(`n${String(i).padStart(2, '0')}`, { custom: i % 6 === 0 ? {} : { code: (i * 7) % 10 } }, 'tn'));
+      await seed(adapter, 'deal', text, 'tt');
+      await adapter.ensureIndexes([{ entity: 'deal', field: 'custom.code', type: 'string' }]);
+      await seed(adapter, 'deal', numbers, 'tn');
+      const checks = async (a: StorageAdapter) => {
+        const cases: [string, FieldType, QuerySpec[]][] = [
+          ['tt', 'string', [{ filter: { op: 'in', field: 'custom.code', values: ['y', 'z', null] } }, { sort: [{ field: 'custom.code', direction: 'desc' }], limit: 100 }]],
+          ['tn', 'number', [{ filter: { op: 'gte', field: 'custom.code', value: 4 }, sort: [{ field: 'custom.code', direction: 'desc' }] }, { sort: [{ field: 'custom.code' }], limit: 100 }]],
+        ];
+        for (const [tenant, type, specs] of cases) {
+          const stored = await readAll(a, 'deal', tenant);
+          const customTypes = { 'custom.code': type };
+          for (const spec of specs) {
+            const { rows: got } = await a.transaction('r', (tx) => tx.query('deal', tenant, { ...spec, customTypes }));
+            expect(got.map((r) => r.id)).toEqual(executeQuery(stored, { ...spec, customTypes }).rows.map((r) => r.id));
+          }
+          const spec: AggregateSpec = { groupBy: ['custom.code'], metrics: { n: { fn: 'count' } }, customTypes };
+          expect(await a.transaction('r', (tx) => tx.aggregate('deal', tenant, spec))).toEqual(executeAggregate(stored, spec));
+        }
+      };
+      await checks(adapter);
+      await adapter.ensureIndexes([{ entity: 'deal', field: 'custom.code', type: 'number' }]);
+      await checks(adapter);
+      await adapter.ensureIndexes([{ entity: 'deal', field: 'custom.code', type: 'string' }]); // and back
+      await checks(adapter);
+      await adapter.ensureIndexes([{ entity: 'deal', field: 'custom.code', type: 'number' }]);
+      if (!subject.reopen) return;
+      await adapter.close();
+      const again = await subject.reopen();
+      try {
+        await again.open(CRM_STORAGE_SCHEMA);
+        await checks(again);
+      } finally {
+        await again.close();
+      }
+    });
+
     it('is durable and used by every connection: one opened before, and one opened after', async () => {
       const { adapter, subject } = await h.open();
       const peer = await h.openPeer(subject);
