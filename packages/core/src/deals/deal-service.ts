@@ -23,7 +23,7 @@ import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
 import * as z from 'zod/mini';
-import { produce } from '../domain/immer.js';
+import { produce } from '../domain/draft.js';
 
 /** Options of `crm.deals.list`. */
 export interface DealListOptions extends ListOptions<DealField> {

@@ -1,7 +1,7 @@
 import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
-import { produce } from '../domain/immer.js';
+import { produce } from '../domain/draft.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';

@@ -1,5 +1,5 @@
 import { loadCalendar } from './calendar-cache.js';
-import { produce } from '../domain/immer.js';
+import { produce } from '../domain/draft.js';
 import { isCrmError, validationError } from '../errors/crm-error.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
