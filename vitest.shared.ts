@@ -19,6 +19,7 @@ export const alias = {
   '@crmkit/core/scheduler': src('./packages/core/src/scheduler/index.ts'),
   '@crmkit/core/observe': src('./packages/core/src/observe/index.ts'),
   '@crmkit/core/access': src('./packages/core/src/access/index.ts'),
+  '@crmkit/core/timeline': src('./packages/core/src/timeline/index.ts'),
   '@crmkit/core/feed': src('./packages/core/src/feed/index.ts'),
   '@crmkit/core/webhooks': src('./packages/core/src/webhooks/index.ts'),
   '@crmkit/core/automations': src('./packages/core/src/automations/index.ts'),

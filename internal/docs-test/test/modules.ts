@@ -5,6 +5,7 @@ import * as pglite from '@electric-sql/pglite';
 import * as core from '@crmkit/core';
 import * as activities from '@crmkit/core/activities';
 import * as access from '@crmkit/core/access';
+import * as timeline from '@crmkit/core/timeline';
 import * as assignment from '@crmkit/core/assignment';
 import * as automations from '@crmkit/core/automations';
 import * as csv from '@crmkit/core/csv';
@@ -36,6 +37,7 @@ export const nodeModules: ModuleMap = {
   '@crmkit/core': core,
   '@crmkit/core/activities': activities,
   '@crmkit/core/access': access,
+  '@crmkit/core/timeline': timeline,
   '@crmkit/core/assignment': assignment,
   '@crmkit/core/automations': automations,
   '@crmkit/core/csv': csv,

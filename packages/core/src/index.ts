@@ -1,6 +1,6 @@
 // Entry point of @crmkit/core: the public API only — a crm with leads, contacts, companies, deals, the
-// funnel, pipelines, the timeline and the event log. Opt-in features have their own entry points
-// (`@crmkit/core/tasks`, `/activities`, `/assignment`, `/custom-fields`, `/duplicates`, `/imports`, `/reports`, `/scoring`,
+// funnel and pipelines. Opt-in features have their own entry points
+// (`@crmkit/core/timeline`, `/tasks`, `/activities`, `/assignment`, `/custom-fields`, `/duplicates`, `/imports`, `/reports`, `/scoring`,
 // `/scheduler`, `/observe`); helpers for storage-adapter authors are in `@crmkit/core/storage`; test
 // tools in `@crmkit/core/testing`.
 

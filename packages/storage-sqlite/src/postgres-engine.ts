@@ -326,7 +326,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     };
   }
 
-  function makeSession(client: PgPoolClient, mode: 'r' | 'rw'): SqlSession {
+  function makeSession(client: PgPoolClient, txMode: 'r' | 'rw'): SqlSession {
     let broken = false;
     // A read-only transaction's COMMIT changes nothing and cannot fail for a reason the caller could act
     // on: the caller gets its result without waiting for it, and the connection returns to the pool
@@ -496,7 +496,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       },
 
       async commit() {
-        if (mode === 'r') {
+        if (txMode === 'r') {
           ending = query({ text: 'COMMIT' }).then(
             () => undefined,
             () => void (broken = true),

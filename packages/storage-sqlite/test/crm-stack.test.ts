@@ -3,6 +3,7 @@ import { createCrm, isCrmError, silentLogger, where, type CrmEvent } from '@crmk
 import { customFields } from '@crmkit/core/custom-fields';
 import { imports } from '@crmkit/core/imports';
 import { createFakeClock } from '@crmkit/core/testing';
+import { timeline } from '@crmkit/core/timeline';
 import { endSubjects, subjects } from './support/subjects.js';
 
 let cleanups: (() => Promise<void>)[] = [];
@@ -18,7 +19,7 @@ for (const subject of subjects()) {
       const { adapter, dispose } = await subject.make();
       cleanups.push(dispose);
       const clock = createFakeClock('2026-03-02T09:00:00.000Z');
-      const crm = await createCrm({ storage: adapter, tenantId: 'acme', actor: { userId: 'u1' }, clock, logger: silentLogger, random: { seed: 42 }, features: [customFields()] });
+      const crm = await createCrm({ storage: adapter, tenantId: 'acme', actor: { userId: 'u1' }, clock, logger: silentLogger, random: { seed: 42 }, features: [customFields(), timeline()] });
       cleanups.push(() => crm.close());
       const seen: CrmEvent[] = [];
       crm.on('*', (e) => void seen.push(e));
@@ -86,9 +87,9 @@ for (const subject of subjects()) {
       expect(isCrmError(stale, 'CONFLICT') && stale.details).toMatchObject({ expectedVersion: deal.version, actualVersion: deal.version + 1 });
 
       // The event log and the timeline (refs side table), newest first.
-      const timeline = await crm.timeline({ type: 'contact', id: converted.contact.id });
-      expect(timeline.items.map((e) => e.type)).toEqual(expect.arrayContaining(['lead.created', 'lead.qualified', 'lead.converted', 'deal.created', 'deal.updated']));
-      const ats = timeline.items.map((e) => e.at);
+      const history = await crm.timeline({ type: 'contact', id: converted.contact.id });
+      expect(history.items.map((e) => e.type)).toEqual(expect.arrayContaining(['lead.created', 'lead.qualified', 'lead.converted', 'deal.created', 'deal.updated']));
+      const ats = history.items.map((e) => e.at);
       expect([...ats].sort().reverse()).toEqual(ats);
       const log = await crm.eventLog.list({ limit: 1000 });
       expect(log.items.length).toBe(seen.length);

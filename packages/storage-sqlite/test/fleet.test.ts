@@ -4,6 +4,7 @@ import { events } from '@crmkit/core/feed';
 import { scheduler } from '@crmkit/core/scheduler';
 import { tasks as tasksFeature } from '@crmkit/core/tasks';
 import { webhooks } from '@crmkit/core/webhooks';
+import { timeline } from '@crmkit/core/timeline';
 import { startWebhookServer } from '../../core/test/webhooks/webhook-server.js';
 import { fleetEngines, logLines, startFleet } from './support/fleet.js';
 import { tempDir } from './support/temp-dir.js';
@@ -102,7 +103,7 @@ describe.each(engines)('fleet of $name processes with kills', { timeout: 300_000
     const db = await engine.make();
     const logs = tempDir('crmkit-fleet-logs-');
     cleanups.push(logs.cleanup);
-    const crm = await createCrm({ storage: db.storage(), tenantId: 'fleet', logger: silentLogger, features: [tasksFeature(), events(), scheduler()] });
+    const crm = await createCrm({ storage: db.storage(), tenantId: 'fleet', logger: silentLogger, features: [tasksFeature(), events(), scheduler(), timeline()] });
     cleanups.push(() => crm.close());
     // Tasks due over the next seconds; each fires `due` and, 3 s later, `overdue`.
     const tasks: Task[] = [];

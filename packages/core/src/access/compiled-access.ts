@@ -24,6 +24,7 @@ import { projectEventData } from './project-event.js';
 
 /** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
 const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys'] as const;
+const isParentAccessField = (field: string): boolean => field === 'parentOwner' || field === 'parentShareKeys';
 
 /** The rows one action reaches: every row, or those of these owners (and, for shared entities, shared ones). */
 export interface EntityScope {
@@ -78,7 +79,8 @@ export class CompiledAccess implements AccessGuard {
   ) {
     const user = directory.users.get(principal.userId);
     this.departed = user?.departed === true;
-    this.roles = [...(principal.roles ?? user?.roles ?? policy.defaultRoles ?? [])];
+    // A directory user listed without roles gets the defaults, as one missing from the directory does.
+    this.roles = [...(principal.roles ?? (user?.roles?.length ? user.roles : undefined) ?? policy.defaultRoles ?? [])];
     const unknown = this.roles.map((role, i) => [role, i] as const).filter(([role]) => !Object.prototype.hasOwnProperty.call(policy.roles, role));
     if (unknown.length) {
       throw validationError('crm.as', unknown.map(([role, i]) => ({ path: ['principal', 'roles', i], code: 'unknown_role', message: `the access policy has no role "${role}"` })));
@@ -154,7 +156,8 @@ export class CompiledAccess implements AccessGuard {
     const parts: Filter[] = [];
     if (s.owners.size) parts.push({ op: 'in', field: 'ownerId', values: [...s.owners].sort() });
     if (SHARED_ENTITIES.has(entity)) {
-      if (this.shared.has(entity)) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
+      // A departed user keeps nothing, shares included.
+      if (this.shared.has(entity) && !this.departed) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
     }
     // Tasks and activities also follow the record they belong to (a visible deal's tasks).
     else if (s.owners.size) return this.followFilter(PARENT_TYPES, parts);
@@ -171,7 +174,7 @@ export class CompiledAccess implements AccessGuard {
       else for (const id of s.owners) owners.push(`${type}:${id}`);
     }
     if (owners.length) parts.push({ op: 'in', field: 'parentOwner', values: owners.sort() });
-    if (types.some((t) => this.shared.has(t))) parts.push({ op: 'containsAny', field: 'parentShareKeys', values: this.shareKeys });
+    if (!this.departed && types.some((t) => this.shared.has(t))) parts.push({ op: 'containsAny', field: 'parentShareKeys', values: this.shareKeys });
     return parts.length === 1 ? parts[0]! : { op: 'or', filters: parts };
   }
 
@@ -187,6 +190,7 @@ export class CompiledAccess implements AccessGuard {
     if (s.all) return true;
     const r = row as RecordBase & { ownerId?: string; shares?: readonly { to: string; access: string }[]; parentOwner?: string };
     if (r.ownerId !== undefined && s.owners.has(r.ownerId)) return true;
+    if (this.departed) return false; // shares too: nothing is reachable after departure
     if (SHARED_ENTITIES.has(entity) && WRITE_SHARE_ACTIONS.has(action as AccessAction) && r.shares?.some((x) => x.access === 'write' && this.shareKeys.includes(x.to))) return true;
     if ((entity === 'task' || entity === 'activity') && action === 'update' && r.parentOwner) {
       // Whoever may change a deal (contact, …) may change its tasks.
@@ -226,6 +230,10 @@ export class CompiledAccess implements AccessGuard {
       // Handing a record to someone else is assignment: its scope decides, on the record as it was.
       if (!this.reaches(entity, 'assign', before)) throw this.forbidden(entity, 'assign', 'you may not reassign this record', before);
       return;
+    }
+    if (before && entity === 'task' && ownerBefore !== ownerAfter && !this.reaches('task', 'create', after)) {
+      // Handing a task over is judged as creating it for its new owner would be (same verdict both ways).
+      throw this.forbidden('task', 'create', 'you may not give a task to this owner', after);
     }
     if (!this.reaches(entity, action, after)) {
       throw this.forbidden(entity, action, before ? 'the change would move the record out of your scope' : 'you may not create a record with this owner', after);
@@ -271,14 +279,16 @@ export class CompiledAccess implements AccessGuard {
   }
 
   readable(entity: string, field: string): boolean {
+    const top = topField(field);
+    if (isParentAccessField(top)) return false;
     const test = this.fieldTest(entity, false);
-    return !test || test(topField(field));
+    return !test || test(top);
   }
 
   private refuseFields(entity: string, fields: Iterable<string>, writing: boolean, context: string): void {
     const test = this.fieldTest(entity, writing);
-    if (!test) return;
-    const refused = [...new Set([...fields].map(topField))].filter((f) => !test(f)).sort();
+    // The parent's owner and shares are bookkeeping: filtering on them would tell a hidden deal's owner.
+    const refused = [...new Set([...fields].map(topField))].filter((f) => isParentAccessField(f) || (test !== undefined && !test(f))).sort();
     if (refused.length) {
       const action = writing ? 'write' : 'read';
       throw new CrmError('FORBIDDEN', `${context}: ${this.principal.userId} may not ${action} ${refused.join(', ')} of ${entity}`, {

@@ -62,17 +62,19 @@ export function projectEventData(event: CrmEvent, entity: string, rules: EventPr
   };
   for (const key of RECORD_KEYS) {
     const record = data[key];
-    if (record && typeof record === 'object' && rules.hasFieldRules(key)) {
+    // Always projected: `project` also drops the bookkeeping copies of a parent's owner and shares.
+    if (record && typeof record === 'object') {
       const projected = rules.project(key, record as object);
       if (projected !== record) set(key, projected);
     }
   }
+  const changes = data.changes;
+  if (changes && typeof changes === 'object' && event.type.endsWith('.updated')) {
+    // readable() is false for the parent's owner and shares on every entity, field rules or not.
+    const projected = projectChanges(changes as Record<string, { from: unknown; to: unknown }>, entity, rules);
+    if (projected !== changes) set('changes', projected);
+  }
   if (rules.hasFieldRules(entity)) {
-    const changes = data.changes;
-    if (changes && typeof changes === 'object' && event.type.endsWith('.updated')) {
-      const projected = projectChanges(changes as Record<string, { from: unknown; to: unknown }>, entity, rules);
-      if (projected !== changes) set('changes', projected);
-    }
     for (const [key, field] of Object.entries(EVENT_FIELDS[event.type] ?? {})) {
       if (key in data && !rules.readable(entity, field)) set(key, undefined);
     }

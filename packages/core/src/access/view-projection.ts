@@ -62,7 +62,7 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
       const board = result as { columns: { deals: object[] }[] };
       return { ...board, columns: board.columns.map((c) => ({ ...c, deals: c.deals.map((d) => guard.project('deal', d)) })) };
     },
-    stageHistory: none,
+    stageHistory: list('stageVisit'), // drops the bookkeeping copies of the deal's owner and shares
     aggregate: none,
     advance: record('deal'),
     postpone: record('deal'),

@@ -20,7 +20,6 @@ import { consoleLogger, type Logger } from './logger.js';
 import { parseInput } from './parse-input.js';
 import { PipelineService } from '../pipelines/pipeline-service.js';
 import { FunnelService } from '../funnel/funnel-service.js';
-import { EventLogService, readTimeline } from '../timeline/timeline-service.js';
 import type { AccessGuard, Principal } from './access-guard.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { CrmEventHandler } from './event-bus.js';
@@ -47,7 +46,7 @@ export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly Crm
    * Opt-in features, each from its own entry point: `tasks()` (`@crmkit/core/tasks`: tasks, agenda,
    * business calendar), `activities()`, `assignment()`, `customFields()`, `duplicates()`, `imports()`, `reports()`, `scoring()`,
    * `scheduler()` (needs `tasks()`; also recurring tasks), `observers()` (needed by
-   * `@crmkit/react-hooks`). Each adds `crm[feature.key]`; see each entry point.
+   * `@crmkit/react-hooks`), `timeline()` (`crm.timeline`, `crm.eventLog`). Each adds `crm[feature.key]`; see each entry point.
    */
   readonly features?: F;
   /**
@@ -114,9 +113,7 @@ function coreServices(ctx: CrmContext, close: () => Promise<void>, as: (principa
     companies: new CompanyService(ctx),
     deals: new DealService(ctx),
     pipelines: new PipelineService(ctx),
-    eventLog: new EventLogService(ctx),
     funnel: new FunnelService(ctx),
-    timeline: (ref, timelineOptions) => readTimeline(ctx, ref, timelineOptions),
     on: (name, handler) => ctx.bus.on(name, handler),
     as,
     close,
@@ -153,10 +150,10 @@ function attachFeatures(
   }
 }
 
-const CORE_KEYS = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'eventLog', 'funnel', 'timeline', 'on', 'close', 'as']);
+const CORE_KEYS = new Set(['tenantId', 'leads', 'contacts', 'companies', 'deals', 'pipelines', 'funnel', 'on', 'close', 'as']);
 
 /** The core services a view wraps so their results are field-projected (features are wrapped as they are built). */
-const SERVICE_KEYS = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'eventLog', 'funnel'] as const;
+const SERVICE_KEYS = ['leads', 'contacts', 'companies', 'deals', 'pipelines', 'funnel'] as const;
 
 /**
  * A view of a crm acting for `principal`: the same storage, caches, event bus and features, with
@@ -182,7 +179,6 @@ function createView(
     wrap = (path, api) => (api && typeof api === 'object' ? access.wrap(path, api, guardOf) : api);
     const target = view as unknown as Record<string, unknown>;
     for (const key of SERVICE_KEYS) target[key] = wrap(key, target[key]);
-    target.timeline = (wrap('crm', { timeline: view.timeline }) as { timeline: Crm['timeline'] }).timeline;
     view.on = <K extends CrmEventName | '*'>(name: K, handler: CrmEventHandler<K>) => {
       // Batches are filtered (and projected) in order, one after another, off the committing call.
       let chain: Promise<unknown> = Promise.resolve();

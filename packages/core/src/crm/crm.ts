@@ -1,20 +1,17 @@
 import type { CompanyService } from '../companies/company-service.js';
 import type { ContactService } from '../contacts/contact-service.js';
 import type { DealService } from '../deals/deal-service.js';
-import type { CrmEvent, CrmEventName } from '../events/event-map.js';
+import type { CrmEventName } from '../events/event-map.js';
 import type { FunnelService } from '../funnel/funnel-service.js';
 import type { LeadService } from '../leads/lead-service.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
-import type { RecordRef } from '../schema/record.js';
-import type { EventLogService, TimelineOptions } from '../timeline/timeline-service.js';
 import type { CrmEventHandler } from './event-bus.js';
-import type { Page } from './list-options.js';
 import type { Principal } from './access-guard.js';
 
 /**
  * A CRM bound to one tenant, with the core services: leads, contacts, companies, deals and the
- * funnel, pipelines, the timeline and the event log. Create it with `createCrm`; the features passed
- * there (`tasks()`, `activities()`, `assignment()`, `customFields()`, `duplicates()`, `imports()`, `reports()`, `scoring()`,
+ * funnel, and pipelines. Create it with `createCrm`; the features passed
+ * there (`timeline()`, `tasks()`, `activities()`, `assignment()`, `customFields()`, `duplicates()`, `imports()`, `reports()`, `scoring()`,
  * `scheduler()`, `observers()`) add their own properties.
  */
 export interface Crm {
@@ -24,16 +21,8 @@ export interface Crm {
   readonly companies: CompanyService;
   readonly deals: DealService;
   readonly pipelines: PipelineService;
-  readonly eventLog: EventLogService;
   /** "Is this move allowed, and why not": funnel rule checks without writing. */
   readonly funnel: FunnelService;
-  /**
-   * Everything that happened to a lead, contact, company or deal, newest first.
-   *
-   * @example
-   * const { items } = await crm.timeline({ type: 'contact', id: ada.id });
-   */
-  timeline(ref: RecordRef, options?: TimelineOptions): Promise<Page<CrmEvent>>;
   /**
    * Subscribes to committed events of one type, or all with `'*'`. Returns the unsubscribe function.
    *

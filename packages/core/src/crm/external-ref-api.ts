@@ -95,10 +95,11 @@ export async function upsertByExternalRef<T extends RecordBase>(
   const refs = distinctRefs([ref, ...(parsed.externalRefs ?? [])]);
   return runWrite(ctx, async (op) => {
     const found = await findByExternalRef<T>(op, target.entity, ref);
+    // A record the view may not read is NOT_FOUND under the ref, before anything tells its id or version.
+    if (found && op.guard && !op.guard.canRead(target.entity, found)) throw notFound(target.entity, externalKeyOf(ref));
     if (expectedVersion !== undefined && found?.version !== expectedVersion) throw conflict(target.entity, found?.id ?? externalKeyOf(ref), expectedVersion, found?.version ?? null);
     if (!found) return { record: await target.create(op, { ...parsed, externalRefs: refs }), outcome: 'created' };
     if (!target.update || !target.updateSchema) {
-      await op.requireReadable(target.entity, found.id);
       return { record: found, outcome: 'unchanged' };
     }
     const known = target.updateSchema.def.shape as Record<string, unknown>;

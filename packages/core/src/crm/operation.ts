@@ -125,6 +125,16 @@ export class Operation {
     return { record: last, removed: true };
   }
 
+  /**
+   * `requireHistory` for a principal: the record must be readable now; a removed one only by those who
+   * read every record of its kind (its owner and shares are gone with it). `NOT_FOUND` otherwise.
+   */
+  async requireReadableHistory<T extends RecordBase>(entity: string, id: string): Promise<{ readonly record: T; readonly removed: boolean }> {
+    const history = await this.requireHistory<T>(entity, id);
+    if (this.guard && (history.removed ? !this.guard.reachesAll(entity, 'read') : !this.guard.canRead(entity, history.record))) throw notFound(entity, id);
+    return history;
+  }
+
   async query<T extends RecordBase>(entity: string, spec: QuerySpec): Promise<{ rows: T[]; nextCursor?: string }> {
     return (await this.tx.query(entity, this.ctx.tenantId, spec)) as unknown as { rows: T[]; nextCursor?: string };
   }

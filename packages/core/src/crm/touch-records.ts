@@ -1,4 +1,4 @@
-import { produce } from 'immer';
+import { produce } from '../domain/draft.js';
 import type { Company } from '../schema/company.js';
 import type { Contact } from '../schema/contact.js';
 import type { Deal } from '../schema/deal.js';

@@ -96,8 +96,9 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
     const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
     // Cards, counts and totals cover only the deals the principal may read (the scope is pushed down).
     const base: Filter = op.scoped('deal', filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline)!;
-    // Without read access to amounts, the columns carry counts but no money totals.
-    const money = !op.guard || op.guard.readable('deal', 'value');
+    // Without read access to amounts and probabilities, the columns carry counts but no money totals.
+    // Weighted totals derive from amounts and probabilities: both must be readable (weightedValue reveals both).
+    const money = !op.guard || (op.guard.readable('deal', 'value') && op.guard.readable('deal', 'weightedValue'));
     const limit = options.limitPerStage ?? 50;
     const [pages, groups] = await Promise.all([
       Promise.all(

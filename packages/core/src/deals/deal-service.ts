@@ -23,7 +23,7 @@ import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
 import * as z from 'zod/mini';
-import { produce } from '../domain/immer.js';
+import { produce } from '../domain/draft.js';
 
 /** Options of `crm.deals.list`. */
 export interface DealListOptions extends ListOptions<DealField> {
@@ -217,12 +217,13 @@ export class DealService {
    * Every stage visit of a deal, oldest first: when it entered and left each stage, who moved it,
    * how it left, and how often its next step was postponed meanwhile. A removed deal keeps its history.
    *
-   * @throws CrmError `NOT_FOUND` for a deal the tenant never had.
+   * @throws CrmError `NOT_FOUND` for a deal the tenant never had, or (in a view) one the principal may
+   *   not read (a removed deal: unless it reads every deal).
    */
   async stageHistory(id: string): Promise<StageVisit[]> {
     const dealId = parseId(id, 'deals.stageHistory');
     return runRead(this.ctx, async (op) => {
-      await op.requireHistory<Deal>('deal', dealId);
+      await op.requireReadableHistory<Deal>('deal', dealId);
       const { rows } = await op.query<StageVisit>('stageVisit', {
         filter: { op: 'eq', field: 'dealId', value: dealId },
         sort: [{ field: 'enteredAt' }, { field: 'id' }],

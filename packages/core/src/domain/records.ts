@@ -1,5 +1,4 @@
-import type { Draft } from 'immer';
-import { produce } from './immer.js';
+import { deepEqual, produce, type Draft } from './draft.js';
 import type { RecordBase } from '../schema/record.js';
 import type { FieldChanges } from '../events/event-map.js';
 import { withExternalKeys } from './external-keys.js';
@@ -33,7 +32,7 @@ export function without<T extends object, K extends keyof T>(value: T, ...keys: 
 export function reviseRecord<T extends RecordBase>(record: T, now: string, recipe: (draft: Draft<T>) => void): T {
   const changed = produce(record, recipe);
   if (changed === record) return record;
-  // `changed` is already a new object (immer copied what the recipe touched): set the bookkeeping on a
+  // `changed` is already a new object (the recipe edited a copy): set the bookkeeping on a
   // copy of it instead of a second produce.
   // External keys follow the refs here, so every revised record is consistent before anyone reads it.
   return withExternalKeys({ ...changed, version: record.version + 1, updatedAt: now });
@@ -50,17 +49,6 @@ export function applyPatch(draft: Record<string, unknown>, patch: Readonly<Recor
     if (value === null) delete draft[key];
     else if (!deepEqual(draft[key], value)) draft[key] = value;
   }
-}
-
-/** Structural equality of JSON values. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** Field-level differences between two versions of a record, skipping bookkeeping fields. */

@@ -1,7 +1,8 @@
 import type { CrmContext } from '../crm/context.js';
 import { runWrite } from '../crm/operation.js';
 import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
-import { deepEqual, reviseRecord } from '../domain/records.js';
+import { reviseRecord } from '../domain/records.js';
+import { deepEqual } from '../domain/draft.js';
 import type { RecordBase } from '../schema/record.js';
 import { identityOptions } from './identity-cache.js';
 

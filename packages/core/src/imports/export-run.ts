@@ -1,6 +1,8 @@
 import { validationError } from '../errors/crm-error.js';
 import { csvLine, csvRowLine, type ReportRow } from '../domain/analytics/csv.js';
 import type { Crm } from '../crm/crm.js';
+import type { CrmContext } from '../crm/context.js';
+import { runRead } from '../crm/operation.js';
 import type { ListFilter, SortSpec } from '../query/query-spec.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { specOf, unmapRecord, type ImportMapping } from './column-mapping.js';
@@ -57,16 +59,17 @@ function checkExport(options: ExportOptions): void {
  * Streams the records a list filter selects as CSV or JSON, page by page through the entity's own
  * `list` (so a view's read scope and field rules apply), cells written by the reports' CSV writer.
  */
-export function exportRecords(crm: Crm, options: ExportOptions): ExportStream {
+export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext): ExportStream {
   checkExport(options);
   const service = (crm as unknown as Record<string, { list(o: object): Promise<{ items: Record<string, unknown>[]; nextCursor?: string }> } | undefined>)[SERVICES[options.entity]];
   if (!service) throw validationError('export.run', [{ path: ['entity'], code: 'feature_required', message: `exporting ${options.entity} records needs the feature that keeps them` }]);
   const format = options.format ?? 'csv';
   const separator = options.separator ?? ',';
   const locale = options.locale ?? 'en-US';
-  const mapping = options.mapping;
-  const fields = ['id', ...Object.keys(CRM_STORAGE_SCHEMA.entities.find((e) => e.name === options.entity)!.fields).filter((f) => !INTERNAL.has(f))];
-  const columns = mapping ? [...new Set(Object.values(mapping).flatMap((raw) => { const s = specOf(raw); return s.value !== undefined ? [] : [...(s.column !== undefined ? [s.column] : []), ...(s.columns ?? []), ...(s.currencyColumn !== undefined ? [s.currencyColumn] : [])]; }))] : fields;
+  let fields = ['id', ...Object.keys(CRM_STORAGE_SCHEMA.entities.find((e) => e.name === options.entity)!.fields).filter((f) => !INTERNAL.has(f))];
+  let mapping = options.mapping;
+  let columns: string[] = [];
+  const columnsOf = () => mapping ? [...new Set(Object.values(mapping).flatMap((raw) => { const s = specOf(raw); return s.value !== undefined ? [] : [...(s.column !== undefined ? [s.column] : []), ...(s.columns ?? []), ...(s.currencyColumn !== undefined ? [s.currencyColumn] : [])]; }))] : fields;
   const toRow = (record: Record<string, unknown>): ReportRow => {
     if (mapping) return unmapRecord(record, mapping, { locale });
     const row: Record<string, string | number | boolean | null> = {};
@@ -81,6 +84,13 @@ export function exportRecords(crm: Crm, options: ExportOptions): ExportStream {
   async function* chunks(): AsyncGenerator<string> {
     let cursor: string | undefined;
     let first = true;
+    // A view's export has no column for a field it may not read (not even an empty one).
+    const guard = ctx ? await runRead(ctx, async (op) => op.guard) : undefined;
+    if (guard) {
+      fields = fields.filter((f) => guard.readable(options.entity, f));
+      if (mapping) mapping = Object.fromEntries(Object.entries(mapping).filter(([field]) => guard.readable(options.entity, field)));
+    }
+    columns = columnsOf();
     yield format === 'csv' ? `${options.bom ? '\uFEFF' : ''}${csvLine(columns, separator)}\r\n` : '[';
     do {
       const page = await service!.list({ ...(options.where ? { where: options.where } : {}), ...(options.orderBy ? { orderBy: options.orderBy } : {}), limit: options.pageSize ?? 500, ...(cursor ? { cursor } : {}) });

@@ -165,10 +165,13 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
+  // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
+  // and "not found" would tell it a hidden value (as list refuses filtering on it).
+  if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
   let job: ImportJob | undefined;
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
-    job = await runRead(ctx, (op) => op.get<ImportJob>('importJob', id));
+    job = await runRead(ctx, async (op) => visibleJob(op, await op.get<ImportJob>('importJob', id)));
     if (!job) throw notFound('importJob', id);
     if (job.status === 'completed') fail(['jobId'], 'invalid_value', `import job ${id} is completed; start a new run`);
     if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
@@ -430,8 +433,21 @@ async function markFailed(ctx: CrmContext, id: string, error: unknown): Promise<
   });
 }
 
-/** Reads an import job. @throws CrmError `NOT_FOUND`. */
+/**
+ * A job as a view may see it: its own jobs, or every job with the `setting: update` grant (an
+ * administrator); `undefined` otherwise (its counts and row errors tell about records of others).
+ */
+function visibleJob(op: Operation, job: ImportJob | undefined): ImportJob | undefined {
+  if (!job || !op.guard || job.startedBy === op.guard.principal.userId || op.guard.granted('setting', 'update')) return job;
+  return undefined;
+}
+
+/** Reads an import job. @throws CrmError `NOT_FOUND` (in a view also for another user's job, without the settings grant). */
 export async function readJob(ctx: CrmContext, id: string): Promise<ImportJob> {
   const jobId = parseId(id, 'import.job');
-  return runRead(ctx, (op) => op.require<ImportJob>('importJob', jobId));
+  return runRead(ctx, async (op) => {
+    const job = visibleJob(op, await op.get<ImportJob>('importJob', jobId));
+    if (!job) throw notFound('importJob', jobId);
+    return job;
+  });
 }

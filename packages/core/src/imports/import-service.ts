@@ -149,7 +149,10 @@ export class ImportApi {
 /** Streamed exports of any list filter, mirroring imports. `crm.export`. */
 export class ExportApi {
   /** @internal */
-  constructor(private readonly crm: Crm) {}
+  constructor(
+    private readonly crm: Crm,
+    private readonly ctx?: CrmContext,
+  ) {}
 
   /**
    * Streams the records a filter selects as CSV (formula-safe, RFC 4180) or JSON, through the
@@ -162,6 +165,6 @@ export class ExportApi {
    * for await (const chunk of crm.export.run({ entity: 'contact', where: where.eq('country', 'DE'), format: 'csv' })) out.write(chunk);
    */
   run(options: ExportOptions): ExportStream {
-    return exportRecords(this.crm, options);
+    return exportRecords(this.crm, options, this.ctx);
   }
 }

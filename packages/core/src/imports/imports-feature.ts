@@ -22,7 +22,7 @@ export function imports(): ImportsFeature {
     key: 'imports',
     setup: () => ({
       api: (ctx) => new ImportService(ctx),
-      also: { import: (ctx, crm) => new ImportApi(ctx, crm), export: (_ctx, crm) => new ExportApi(crm) },
+      also: { import: (ctx, crm) => new ImportApi(ctx, crm), export: (ctx, crm) => new ExportApi(crm, ctx) },
     }),
   };
 }

@@ -13,7 +13,7 @@ import { CONTACT_CARD } from '../contacts/contact-service.js';
 import type { CrmContext } from '../crm/context.js';
 import { createDealIn, type ParsedDealCreate } from '../deals/deal-factory.js';
 import { checkNextStep } from '../funnel/next-step.js';
-import { runWrite } from '../crm/operation.js';
+import { runWrite, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
@@ -79,6 +79,18 @@ const firstNonBlank = (...values: (string | undefined)[]) => values.find((v) => 
  * they were written); only the caller's own options are validated, so a conversion never fails on
  * data the lead was allowed to hold.
  */
+/**
+ * Who owns the records a conversion creates when no `ownerId` is given: the lead's owner — or, in a
+ * view whose create scope leaves that owner out (a lead shared for writing), the acting user, so a
+ * conversion the view may make does not fail on an owner it did not choose.
+ */
+function defaultOwner(op: Operation, natural: string | undefined, withDeal: boolean): string | undefined {
+  const guard = op.guard;
+  if (!guard || natural === undefined) return natural;
+  const fits = (entity: string) => guard.ownersFor(entity, 'create')?.includes(natural) ?? true;
+  return fits('contact') && (!withDeal || fits('deal')) ? natural : guard.principal.userId;
+}
+
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
   const input = options?.deal === true ? { ...options, deal: {} } : options;
   const step = checkNextStep(ctx, input?.deal);
@@ -93,7 +105,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
         { rule: 'lead.convert.status', message: `cannot convert a ${lead.status} lead (allowed from: new, qualified)`, data: { status: lead.status } },
       ]);
     }
-    const ownerId = opts.ownerId ?? lead.ownerId ?? ctx.actor?.userId;
+    const ownerId = opts.ownerId ?? defaultOwner(op, lead.ownerId ?? ctx.actor?.userId, opts.deal !== undefined);
     const given = opts.deal ?? {};
     if (opts.deal && given.currency && lead.expectedValue && lead.expectedValue.currency !== given.currency && !given.value && !given.lineItems?.length) {
       throw validationError('leads.convert', [

@@ -29,6 +29,8 @@ export interface BoardMoves {
 }
 
 function addTotal(totals: readonly BoardTotal[], deal: Pick<Deal, 'value' | 'weightedValue'>, sign: 1 | -1): BoardTotal[] {
+  // A view's card without the amount or weighted amount (field rules): its board carries no totals to adjust.
+  if (!deal.value || !deal.weightedValue) return totals as BoardTotal[];
   const out = totals.map((t) => ({ ...t }));
   let total = out.find((t) => t.currency === deal.value.currency);
   if (!total) out.push((total = { currency: deal.value.currency, amount: 0, weighted: 0 }));
@@ -155,7 +157,8 @@ export class BoardObserver extends Observer<BoardView> {
     const view = this.current();
     const stage = view?.pipeline.stages.find((s) => s.key === stageKey);
     if (!view || !stage) return undefined;
-    const moved: Deal = { ...deal, stageKey, probability: stage.probability, weightedValue: { amount: weightedAmount(deal.value.amount, stage.probability), currency: deal.value.currency } };
+    // Only fields the card already shows are recomputed (a view may not read the probability or amount).
+    const moved: Deal = deal.value && deal.weightedValue ? { ...deal, stageKey, probability: stage.probability, weightedValue: { amount: weightedAmount(deal.value.amount, stage.probability), currency: deal.value.currency } } : { ...deal, stageKey };
     const columns = view.columns.map((column): BoardColumn => {
       if (column.deals.some((d) => d.id === deal.id)) {
         return { ...column, deals: column.deals.filter((d) => d.id !== deal.id), count: column.count - 1, totals: addTotal(column.totals, deal, -1) };

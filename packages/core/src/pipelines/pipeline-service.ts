@@ -1,6 +1,5 @@
 import type * as z from 'zod/mini';
-import type { Draft } from 'immer';
-import { produce } from '../domain/immer.js';
+import { produce, type Draft } from '../domain/draft.js';
 import { notFound, ruleViolation, validationError } from '../errors/crm-error.js';
 import { stageKeySchema, type Stage } from '../schema/pipeline.js';
 import { diffRecords, reviseRecord } from '../domain/records.js';

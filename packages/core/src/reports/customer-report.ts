@@ -3,7 +3,7 @@ import type { Contact } from '../schema/contact.js';
 import { validationError, type CrmError } from '../errors/crm-error.js';
 import { decodeOpaque, encodeOpaque } from '../query/cursor.js';
 import type { Operation } from '../crm/operation.js';
-import { moneyList, requireAmounts, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
+import { moneyList, requireFields, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface CustomerReportOptions {
   /** Customers without an interaction for this many days are at risk (default 90). */
@@ -20,7 +20,8 @@ export interface CustomerReportOptions {
 export interface CustomerValue {
   readonly type: 'contact' | 'company';
   readonly id: string;
-  readonly name: string;
+  /** Absent when a field rule hides the customer's name from the principal. */
+  readonly name?: string;
   readonly wonDeals: number;
   /** Value of won deals over the whole relationship, per currency. */
   readonly lifetimeValue: readonly CurrencyAmount[];
@@ -117,6 +118,7 @@ async function rank(
   const from = start < 0 ? ranked.length : start;
   const top = ranked.slice(from, from + options.limit);
   const records = await op.getMany<Contact | Company>(type, top.map(([id]) => id));
+  const named = !op.guard || op.guard.readable(type, 'name');
   // The Pareto share counts every customer ranked before this page too.
   let running = ranked.slice(0, from).reduce((s, [, e]) => s + inCurrency(e.values), 0);
   const page = top.map(([id, entry], i) => {
@@ -127,7 +129,7 @@ async function rank(
     return {
       type,
       id,
-      name: record?.name ?? '(removed)',
+      ...(named ? { name: record?.name ?? '(removed)' } : {}),
       wonDeals: entry.n,
       lifetimeValue: entry.values,
       cumulativeShare: total ? running / total : null,
@@ -148,7 +150,10 @@ async function rank(
  * @throws CrmError `VALIDATION` for a cursor that is not one of this report (or ranks by another currency).
  */
 export async function customerReport(op: Operation, options: CustomerReportOptions): Promise<CustomerReport> {
-  requireAmounts(op, 'customers');
+  requireFields(op, 'customers', 'deal', ['value', 'status', 'contactId', 'companyId']);
+  // Inactivity and the at-risk list derive from each customer's last interaction.
+  requireFields(op, 'customers', 'contact', ['lastInteractionAt']);
+  requireFields(op, 'customers', 'company', ['lastInteractionAt']);
   const full = { inactiveDays: options.inactiveDays ?? 90, currency: options.currency ?? op.ctx.defaultCurrency, limit: options.limit ?? 100 };
   const position = options.cursor === undefined ? undefined : readCursor(options.cursor, full.currency);
   const contacts = await rank(op, 'contact', full, position?.contact);

@@ -2,7 +2,7 @@ import { convertMinor, type ExchangeRates } from '../domain/analytics/currency.j
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Operation } from '../crm/operation.js';
-import { major, requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
+import { major, requireFields, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface ForecastOptions {
   readonly pipelineId: string;
@@ -60,7 +60,8 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
     ...(options.from ? [{ op: 'gte' as const, field: 'expectedCloseMonth', value: options.from }] : []),
     ...(options.to ? [{ op: 'lte' as const, field: 'expectedCloseMonth', value: options.to }] : []),
   ];
-  requireAmounts(op, 'forecast');
+  // Amounts, weighted amounts (probability) and months (expected close date) are all figures of hidden-able fields.
+  requireFields(op, 'forecast', 'deal', ['value', 'weightedValue', 'expectedCloseMonth', 'status']);
   const groups = await op.tx.aggregate('deal', op.tenantId, {
     filter: op.scoped('deal', { op: 'and', filters: scope })!,
     groupBy: ['expectedCloseMonth', 'value.currency'],

@@ -1,3 +1,4 @@
+import type { AggregateRow } from '../query/query-spec.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
 import { moneyList, ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
@@ -36,6 +37,28 @@ export interface PerformanceReport extends TabularReport {
 
 const DAY = 86_400_000;
 
+/**
+ * Postponements credited to who postponed. In a view only those of deals it may read now count, as
+ * in the drill-down (which shows the events whose subject is readable): grouped by deal, then the
+ * deals judged with the view's read rules (a removed deal counts for those who read every deal).
+ */
+async function postponementsByActor(op: Operation, filter: Filter): Promise<AggregateRow[]> {
+  if (!op.guard || op.guard.reachesAll('deal', 'read')) return op.tx.aggregate('event', op.tenantId, { filter, groupBy: ['actorId'], metrics: { n: { fn: 'count' } } });
+  const rows = await op.tx.aggregate('event', op.tenantId, { filter, groupBy: ['actorId', 'subjectId'], metrics: { n: { fn: 'count' } } });
+  const ids = [...new Set(rows.map((r) => String(r.group.subjectId)))];
+  const visible = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const deals = await op.getMany('deal', chunk);
+    deals.forEach((deal, j) => {
+      if (deal && op.guard!.canRead('deal', deal)) visible.add(chunk[j]!);
+    });
+  }
+  const byActor = new Map<AggregateRow['group'][string], number>();
+  for (const r of rows) if (visible.has(String(r.group.subjectId))) byActor.set(r.group.actorId ?? null, (byActor.get(r.group.actorId ?? null) ?? 0) + (r.values.n as number));
+  return [...byActor].map(([actorId, n]) => ({ group: { actorId }, values: { n } }));
+}
+
 /** Per owner: leads, deals won and lost with value, win rate, cycle, tasks, postponements — counted in storage. */
 export async function performanceReport(op: Operation, options: PerformanceOptions): Promise<PerformanceReport> {
   // A report about a pipeline that does not exist is NOT_FOUND, not a report of zeros.
@@ -52,17 +75,10 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
   const converted = await byOwner('lead', inPeriod('convertedAt'));
   const closedFilter = (status: string): Filter[] => [...pipeline, { op: 'eq', field: 'status', value: status }, ...inPeriod('closedAt')];
   const won = await byOwner('deal', closedFilter('won'), ['ownerId', 'value.currency'], { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, cycle: { fn: 'sum', field: 'cycleMs' } });
-  // Postponements are events, credited to who postponed: a view counts those of the people whose
-  // deals its scope reaches (by owner), the one event-log figure that is pushed down this way.
-  const actors = op.guard?.ownersFor('deal', 'read');
   const lost = await byOwner('deal', closedFilter('lost'));
   const done = await byOwner('task', [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt')]);
   const overdue = await byOwner('task', [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'deadlineAt', value: op.now }]);
-  const postponed = await op.tx.aggregate('event', op.tenantId, {
-    filter: { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at'), ...(actors ? [{ op: 'in' as const, field: 'actorId', values: actors }] : [])] },
-    groupBy: ['actorId'],
-    metrics: { n: { fn: 'count' } },
-  });
+  const postponed = await postponementsByActor(op, { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at')] });
 
   const count = (rows: typeof leads, id: string, key = 'ownerId') => rows.filter((r) => r.group[key] === id).reduce((n, r) => n + (r.values.n as number), 0);
   const owners = new Set<string>();

@@ -33,7 +33,17 @@ export const ratio = (part: number, whole: number): number | null => (whole === 
  * @throws CrmError `FORBIDDEN` naming the field.
  */
 export function requireAmounts(op: Operation, report: string): void {
-  op.guard?.checkReadFields('deal', ['value'], `reports.${report}`);
+  requireFields(op, report, 'deal', ['value']);
+}
+
+/**
+ * Refuses a report for a principal who may not read a field its figures derive from (a forecast's
+ * weighted amounts give the probability away, its months the expected close date).
+ *
+ * @throws CrmError `FORBIDDEN` naming the fields.
+ */
+export function requireFields(op: Operation, report: string, entity: string, fields: readonly string[]): void {
+  op.guard?.checkReadFields(entity, fields, `reports.${report}`);
 }
 /** Several amounts in one cell: `'1234.56 EUR; 5000 JPY; 1.500 KWD'`. */
 export const moneyList = (values: readonly CurrencyAmount[]): string => values.map((v) => formatMoney(v)).join('; ');

@@ -1,7 +1,7 @@
 import { divideHalfEven } from '../domain/money.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
-import { major, ratio, requireAmounts, type DrillDown, type TabularReport } from './report-types.js';
+import { major, ratio, requireFields, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface VelocityOptions {
   /** Deals closed from this instant (inclusive)… */
@@ -40,7 +40,7 @@ const DAY = 86_400_000;
 
 /** Win rate, cycle length, average deal and pipeline velocity, per currency, counted in storage. */
 export async function velocityReport(op: Operation, options: VelocityOptions): Promise<VelocityReport> {
-  requireAmounts(op, 'velocity');
+  requireFields(op, 'velocity', 'deal', ['value', 'status', 'closedAt', 'cycleMs']);
   // A report about a pipeline that does not exist is NOT_FOUND, not a report of zeros.
   if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const scope: Filter[] = [

@@ -61,7 +61,11 @@ export class ScoringService {
     return runRead(this.ctx, async (op) => {
       op.guard?.require('report', 'read');
       const record = await op.requireReadable<Deal | Lead>(target.type, target.id);
-      return scoreRecord(await trainModel(op, parsed, 'scoring.score'), record);
+      const model = await trainModel(op, parsed, 'scoring.score');
+      // The factors show the record's own values: each must be readable on its entity (a lead's too).
+      const fields = Object.keys(model.features).flatMap((f) => (f !== 'stage' ? [f] : target.type === 'deal' ? ['stageKey'] : []));
+      op.guard?.checkReadFields(target.type, fields, 'scoring.score');
+      return scoreRecord(model, record);
     });
   }
 

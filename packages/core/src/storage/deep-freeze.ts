@@ -16,7 +16,7 @@ function isPlainContainer(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Freezes the JSON containers of a tree crmkit built. A frozen one is frozen all the way down (crmkit and immer freeze deeply). */
+/** Freezes the JSON containers of a tree crmkit built. A frozen one is frozen all the way down (crmkit freezes deeply). */
 function freezeTree(value: object): void {
   if (Object.isFrozen(value) || !isPlainContainer(value)) return;
   Object.freeze(value);

@@ -8,7 +8,7 @@ import type { Deal } from '../schema/deal.js';
 import { taskTemplateSchema } from '../schema/task-template.js';
 import { nextStepInputSchema, type Task } from '../schema/task.js';
 import { stageEntryTasks } from './stage-entry.js';
-import { buildTasks, insertTasks, openTasksOf, postponedTask, taskRefs, withNextStep } from './task-writer.js';
+import { buildTasks, checkCallerTasks, insertTasks, nextStepOwner, openTasksOf, postponedTask, taskRefs, withNextStep } from './task-writer.js';
 
 const templatesSchema = z.array(taskTemplateSchema);
 
@@ -46,8 +46,10 @@ export const taskHooks: TaskHooks = {
   async startDeal(op, deal, stage, nextStep, context) {
     const tasks = await stageEntryTasks(op, deal, stage);
     if (nextStep) {
-      const links = compact({ dealId: deal.id, contactId: deal.contactId, companyId: deal.companyId, ownerId: nextStep.ownerId ?? deal.ownerId });
-      tasks.push(...(await buildTasks(op, [{ ...nextStep, ...links } as TaskDraft], context, ['nextStep'], [deal])));
+      const links = compact({ dealId: deal.id, contactId: deal.contactId, companyId: deal.companyId, ownerId: nextStep.ownerId ?? nextStepOwner(op, deal.ownerId) });
+      const step = await buildTasks(op, [{ ...nextStep, ...links } as TaskDraft], context, ['nextStep'], [deal]);
+      checkCallerTasks(op, nextStep, step, context);
+      tasks.push(...step);
     }
     return tasks;
   },
@@ -57,7 +59,9 @@ export const taskHooks: TaskHooks = {
     const created: Task[] = plan.enter ? await stageEntryTasks(op, plan.deal, plan.enter) : [];
     const links = compact({ dealId: deal.id, contactId: deal.contactId, companyId: deal.companyId });
     if (nextStep) {
-      created.push(...(await buildTasks(op, [{ ...nextStep, ...links, ownerId: nextStep.ownerId ?? deal.ownerId } as TaskDraft], 'deals.move', ['nextStep'], [plan.deal])));
+      const step = await buildTasks(op, [{ ...nextStep, ...links, ownerId: nextStep.ownerId ?? nextStepOwner(op, deal.ownerId) } as TaskDraft], 'deals.move', ['nextStep'], [plan.deal]);
+      checkCallerTasks(op, nextStep, step, 'deals.move');
+      created.push(...step);
     }
     if (plan.cancelOpenTasks) {
       for (const task of open) {

@@ -1,7 +1,7 @@
 import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
-import { produce } from '../domain/immer.js';
+import { produce } from '../domain/draft.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';
@@ -32,7 +32,7 @@ import { listRecords, type ListOptions, type Page } from '../crm/list-options.js
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
-import { buildTasks, insertTasks, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
+import { buildTasks, checkCallerTasks, insertTasks, nextStepOwner, openTasksOf, postponedTask, rearmNotices, taskRefs, withNextStep } from './task-writer.js';
 import { loadTaskTypes } from './task-types.js';
 import { agendaSchema, readAgenda, type Agenda, type AgendaOptions } from './agenda.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
@@ -295,8 +295,10 @@ export class TaskService {
       if (occurrence) drafts.push(occurrence);
       const chained = await chainedStep(op, task);
       if (chained?.auto) drafts.push({ ...chained.draft, ...links(task), previousTaskId: task.id } as TaskDraft);
-      if (parsed.next) drafts.push({ ...parsed.next, ...links(task), ownerId: parsed.next.ownerId ?? task.ownerId, previousTaskId: task.id } as TaskDraft);
+      if (parsed.next) drafts.push({ ...parsed.next, ...links(task), ownerId: parsed.next.ownerId ?? nextStepOwner(op, task.ownerId), previousTaskId: task.id } as TaskDraft);
       const created = await buildTasks(op, drafts, 'tasks.complete', ['next']);
+      // The next step is the caller's: tasks.create's checks apply (series and chained tasks follow the task's own rules).
+      if (parsed.next) checkCallerTasks(op, parsed.next, created.slice(-1), 'tasks.complete');
       const done = reviseRecord(task, op.now, (d) => {
         d.status = 'done';
         d.completedAt = op.now;

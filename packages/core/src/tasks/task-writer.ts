@@ -1,5 +1,5 @@
 import { loadCalendar } from './calendar-cache.js';
-import { produce } from '../domain/immer.js';
+import { produce } from '../domain/draft.js';
 import { isCrmError, validationError } from '../errors/crm-error.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
@@ -12,6 +12,7 @@ import type { RecordBase } from '../schema/record.js';
 import type { Task } from '../schema/task.js';
 import { runWrite, type EventRef, type Operation } from '../crm/operation.js';
 import type { CrmContext } from '../crm/context.js';
+import { inputFields } from '../crm/input-fields.js';
 
 /** The records whose timelines show a task's events. */
 export function taskRefs(task: Pick<Task, 'dealId' | 'contactId' | 'companyId' | 'leadId'>): EventRef[] {
@@ -42,6 +43,28 @@ export async function buildTasks(
     return task;
   });
   return op.withParentAccess(tasks, known);
+}
+
+/**
+ * The owner of a task a caller asked for without naming one (a next step): the record's owner, or —
+ * in a view whose task create scope leaves that owner out (a deal shared for writing) — the acting user.
+ */
+export function nextStepOwner(op: Operation, natural: string | undefined): string | undefined {
+  const owners = op.guard?.ownersFor('task', 'create');
+  if (!owners || natural === undefined || owners.includes(natural)) return natural;
+  return op.guard!.principal.userId;
+}
+
+/**
+ * Tasks a caller asked for (next steps of `tasks.complete`, `deals.create/advance/…`, `leads.convert`)
+ * face `tasks.create`'s checks in a view: the fields it may write and its create scope on the owner.
+ *
+ * @throws CrmError `FORBIDDEN` naming the fields, or the owner outside the create scope.
+ */
+export function checkCallerTasks(op: Operation, input: object, tasks: readonly Task[], context: string): void {
+  if (!op.guard) return;
+  op.guard.checkWriteFields('task', inputFields('task', input), context);
+  for (const task of tasks) op.guard.checkWritten('task', 'create', undefined, task);
 }
 
 /** Writes new tasks and records `task.created` for each. */

@@ -16,6 +16,7 @@ import { scoring, type ScoringFeature } from '../scoring/scoring-feature.js';
 import { tasks, type TasksFeature } from '../tasks/tasks-feature.js';
 import { access, type AccessFeature } from '../access/access-feature.js';
 import { automations, type AutomationsFeature } from '../automations/automations-feature.js';
+import { timeline, type TimelineFeature } from '../timeline/timeline-feature.js';
 import { createMemoryStorage, type MemoryStorage } from '../storage/memory-storage.js';
 import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
@@ -37,11 +38,12 @@ export type AllFeatures = readonly [
   WebhooksFeature,
   AccessFeature,
   AutomationsFeature,
+  TimelineFeature,
 ];
 
 /** Every feature of `@crmkit/core`, in an order that satisfies their dependencies. */
 export function allFeatures(): AllFeatures {
-  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), merges(), reports(), scoring(), scheduler(), observers(), events(), webhooks(), access(), automations()];
+  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), merges(), reports(), scoring(), scheduler(), observers(), events(), webhooks(), access(), automations(), timeline()];
 }
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
@@ -62,7 +64,7 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
  * tenant `test`, actor `tester`, silent logger, and every feature (tasks, activities, assignment,
  * custom fields, duplicates, imports, merges, reports, scoring, scheduler, observers, events, webhooks, access,
- * automations)
+ * automations, timeline)
  * unless `features` lists fewer.
  *
  * @param options Any `createCrm` option, plus the clock's start (`now`) and the id seed.

@@ -10,7 +10,6 @@ import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { runRead, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
-import { notFound } from '../errors/crm-error.js';
 
 /** Options of `crm.timeline`. */
 export interface TimelineOptions {
@@ -36,9 +35,8 @@ const KEY_PAGE = 1000;
  * their history).
  */
 async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
-  const { record, removed } = await op.requireHistory<Contact | Deal | RecordBase>(ref.type, ref.id);
   // In a view the record must be readable; a removed one only by those who read every record of its kind.
-  if (op.guard && (removed ? !op.guard.reachesAll(ref.type, 'read') : !op.guard.canRead(ref.type, record))) throw notFound(ref.type, ref.id);
+  const { record } = await op.requireReadableHistory<Contact | Deal | RecordBase>(ref.type, ref.id);
   const keys = new Set([refKey(ref)]);
   const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.add(`${type}:${id}`));
   const ids = async (entity: string, filter: Filter) => {

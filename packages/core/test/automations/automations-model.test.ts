@@ -6,6 +6,7 @@ import { activities } from '@crmkit/core/activities';
 import { automations, type AutomationRuleInput, type AutomationRun } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
 import { tasks } from '@crmkit/core/tasks';
+import { timeline } from '@crmkit/core/timeline';
 import { createMemoryStorage } from '@crmkit/core';
 import { matchEvent, conditionsHold } from '../../src/automations/match-trigger.js';
 
@@ -65,7 +66,7 @@ it('exactly one run per triggering (rule, event), no loops beyond the depth limi
       const storage = createMemoryStorage();
       const clock = createFakeClock();
       const make = (seed: number) =>
-        createCrm({ storage, clock, tenantId: 't', logger: silentLogger, random: { seed }, closeStorage: false, features: [tasks(), activities(), events(), automations({ maxDepth, maxAttempts: 1, leaseMs: 3_600_000 })] });
+        createCrm({ storage, clock, tenantId: 't', logger: silentLogger, random: { seed }, closeStorage: false, features: [tasks(), activities(), events(), automations({ maxDepth, maxAttempts: 1, leaseMs: 3_600_000 }), timeline()] });
       const a = await make(1);
       const b = await make(2);
       const pipeline = await a.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'proposal', name: 'Proposal' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });

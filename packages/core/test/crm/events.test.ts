@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, silentLogger, where, type CrmEvent, type StorageAdapter } from '@crmkit/core';
 import { customFields } from '@crmkit/core/custom-fields';
 import { duplicates } from '@crmkit/core/duplicates';
+import { timeline } from '@crmkit/core/timeline';
 import { createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError } from '../helpers.js';
 
 describe('events', () => {
   it('persists each event in the same transaction as its change and emits it after commit', async () => {
     const storage = createMemoryStorage();
-    const crm = await createCrm({ storage, tenantId: 't', actor: { userId: 'u1' }, logger: silentLogger });
+    const crm = await createCrm({ storage, tenantId: 't', actor: { userId: 'u1' }, logger: silentLogger, features: [timeline()] });
     const order: string[] = [];
     storage.onChange((batch) => order.push(`commit:${batch.changes.map((c) => c.entity).join(',')}`));
     const off = crm.on('contact.created', (event) => {
@@ -95,7 +96,7 @@ describe('tenant isolation', () => {
   it('a crm instance can neither read nor change another tenant’s records', async () => {
     const storage = createMemoryStorage();
     const acme = await createCrm({ storage, tenantId: 'acme', closeStorage: false, logger: silentLogger, features: [customFields(), duplicates()] });
-    const globex = await createCrm({ storage, tenantId: 'globex', closeStorage: false, logger: silentLogger, features: [duplicates()] });
+    const globex = await createCrm({ storage, tenantId: 'globex', closeStorage: false, logger: silentLogger, features: [duplicates(), timeline()] });
     await acme.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
     await globex.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
     const contact = await acme.contacts.create({ id: 'shared-id', name: 'Acme person' });
@@ -117,5 +118,26 @@ describe('tenant isolation', () => {
     const own = await globex.contacts.create({ id: 'shared-id', name: 'Globex person' });
     expect(own.name).toBe('Globex person');
     expect((await acme.contacts.get('shared-id')).name).toBe('Acme person');
+  });
+});
+
+describe('the event bus', () => {
+  it('delivers in subscription order; a handler that unsubscribes another mid-emit changes the next emit, not this one', async () => {
+    const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 't', logger: silentLogger });
+    const calls: string[] = [];
+    let offB: () => void = () => undefined;
+    const offA = crm.on('contact.created', () => {
+      calls.push('a');
+      offB();
+    });
+    offB = crm.on('contact.created', () => void calls.push('b'));
+    crm.on('*', (e) => void calls.push(`*:${e.type}`));
+    await crm.contacts.create({ name: 'Ann' });
+    expect(calls).toEqual(['a', 'b', '*:contact.created']);
+    calls.length = 0;
+    offA();
+    await crm.contacts.create({ name: 'Ben' });
+    expect(calls).toEqual(['*:contact.created']);
+    await crm.close();
   });
 });

@@ -6,6 +6,7 @@ import { duplicates } from '@crmkit/core/duplicates';
 import { observers } from '@crmkit/core/observe';
 import { scheduler } from '@crmkit/core/scheduler';
 import { tasks } from '@crmkit/core/tasks';
+import { timeline } from '@crmkit/core/timeline';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError } from '../helpers.js';
 
@@ -34,12 +35,25 @@ describe('the feature list', () => {
 
   it('a crm without features has the core services only', async () => {
     const crm = await createCrm({ ...base, storage: createMemoryStorage() });
-    expect(Object.keys(crm).sort()).toEqual(['as', 'close', 'companies', 'contacts', 'deals', 'eventLog', 'funnel', 'leads', 'on', 'pipelines', 'tenantId', 'timeline']);
+    expect(Object.keys(crm).sort()).toEqual(['as', 'close', 'companies', 'contacts', 'deals', 'funnel', 'leads', 'on', 'pipelines', 'tenantId']);
+  });
+
+  it('timeline() adds crm.timeline and crm.eventLog; without it the events are logged all the same', async () => {
+    const storage = createMemoryStorage();
+    const bare = await createCrm({ ...base, storage, closeStorage: false });
+    const contact = await bare.contacts.create({ name: 'Ada' });
+    expect('timeline' in bare || 'eventLog' in bare).toBe(false);
+    const crm = await createCrm({ ...base, storage, features: [timeline()] });
+    expect((await crm.timeline({ type: 'contact', id: contact.id })).items.map((e) => e.type)).toEqual(['contact.created']);
+    expect((await crm.eventLog.list()).items.map((e) => e.subjectId)).toEqual([contact.id]);
+    // In a view the feature is there too, and reads as the principal.
+    expect((await crm.as({ userId: 'anna' }).timeline({ type: 'contact', id: contact.id })).items).toHaveLength(1);
+    await crm.close();
   });
 });
 
 describe('tasks in the funnel', () => {
-  const bare = () => createTestCrm({ features: [] });
+  const bare = () => createTestCrm({ features: [timeline()] });
 
   it('without tasks, next steps, task templates and strict pipelines are refused with VALIDATION feature_required, writing nothing', async () => {
     const { crm, storage } = await bare();

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, silentLogger, where, type CrmEvent, type StorageAdapter, type Task } from '@crmkit/core';
 import { scheduler, taskNotices } from '@crmkit/core/scheduler';
 import { tasks as tasksFeature } from '@crmkit/core/tasks';
+import { timeline } from '@crmkit/core/timeline';
 import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 
 const MIN = 60_000;
@@ -141,7 +142,7 @@ describe('scheduler', () => {
               ),
           };
           const boot = async () => {
-            const crm = await createCrm({ storage: flaky, tenantId: 't', clock, logger: silentLogger, random: { seed: 3 }, closeStorage: false, features: [tasksFeature(), scheduler()] });
+            const crm = await createCrm({ storage: flaky, tenantId: 't', clock, logger: silentLogger, random: { seed: 3 }, closeStorage: false, features: [tasksFeature(), scheduler(), timeline()] });
             crm.on('*', (e) => {
               const key = (e.data as { key?: string }).key;
               if (key && !crashing) handled.set(key, (handled.get(key) ?? 0) + 1);

@@ -1,5 +1,6 @@
 import { createCrm, isCrmError } from '@crmkit/core';
 import { createFakeClock } from '@crmkit/core/testing';
+import { timeline } from '@crmkit/core/timeline';
 import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { IdbTestEnv } from './env.js';
@@ -10,7 +11,7 @@ export function smokeTests(env: IdbTestEnv): void {
     it('creates a lead, converts it to contact, company and deal, and keeps everything across a restart', async () => {
       const options = env.options();
       const clock = createFakeClock();
-      const crm = await createCrm({ storage: createIndexedDbStorage(options), tenantId: 'acme', actor: { userId: 'u1' }, clock, random: { seed: 7 } });
+      const crm = await createCrm({ storage: createIndexedDbStorage(options), tenantId: 'acme', actor: { userId: 'u1' }, clock, random: { seed: 7 }, features: [timeline()] });
       const pipeline = await crm.pipelines.create({
         name: 'Sales',
         stages: [
@@ -29,8 +30,8 @@ export function smokeTests(env: IdbTestEnv): void {
       const board = await crm.deals.board(pipeline.id);
       expect(board.columns.map((c) => [c.stage.key, c.count, c.deals.map((d) => d.id)])).toEqual([['new', 1, [dealId]], ['proposal', 0, []]]);
       expect(board.columns[0]!.totals).toEqual([{ currency: 'EUR', amount: 120_000, weighted: expect.any(Number) }]);
-      const timeline = await crm.timeline({ type: 'contact', id: converted.contact.id });
-      expect(timeline.items.map((e) => e.type)).toContain('lead.converted');
+      const history = await crm.timeline({ type: 'contact', id: converted.contact.id });
+      expect(history.items.map((e) => e.type)).toContain('lead.converted');
       const stale = await crm.leads.convert(lead.id).catch((e: unknown) => e);
       expect(isCrmError(stale)).toBe(true);
       await crm.close();

@@ -10,6 +10,7 @@ import { createFakeClock } from '../fake-clock.js';
 import type { ConformanceFactory, ConformanceSubject } from './harness.js';
 import { accessDifferentialProperty } from './access-differential.js';
 import { toCsv } from '../../domain/analytics/csv.js';
+import { accessLeakTests } from './access-leak-tests.js';
 
 type AccessCrm = CrmWith<AllFeatures>;
 
@@ -558,5 +559,7 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
       expect((await w.root.contacts.get(myContact.id)).ownerId).toBe('me');
       expect((await w.root.contacts.get(myContact.id)).companyId).toBeUndefined();
     });
+
+    accessLeakTests(open);
   });
 }

@@ -53,7 +53,8 @@ class Oracle {
     for (const u of directory.users) this.users.set(u.id, u);
     const user = this.users.get(principal.userId);
     this.departed = user?.departed === true;
-    this.roles = principal.roles ?? user?.roles ?? policy.defaultRoles ?? [];
+    // A directory user listed with no roles gets the defaults, as one missing from the directory does.
+    this.roles = principal.roles ?? (user?.roles?.length ? user.roles : undefined) ?? policy.defaultRoles ?? [];
     this.teams = principal.teamIds ?? user?.teamIds ?? [];
     this.keys = [`u:${principal.userId}`, ...this.teams.map((t) => `t:${t}`)];
   }
@@ -98,6 +99,8 @@ class Oracle {
   }
 
   canRead(entity: string, row: Row): boolean {
+    // A departed user reads nothing, shared records included.
+    if (this.departed) return false;
     if (entity === 'stageVisit') {
       const deal = this.rows.deal!.get(row.dealId as string);
       return deal !== undefined && this.canRead('deal', deal);
@@ -117,10 +120,11 @@ class Oracle {
     return false;
   }
 
-  /** Postponements counted by a view: those of the people whose deals its read scope reaches by owner. */
+  /** Postponements counted by a view: those of deals it may read now (of removed deals: when it reads every deal). */
   countsPostponement(event: Row): boolean {
-    const scope = this.readScope('deal');
-    return scope === 'all' || scope.has(event.actorId as string);
+    if (this.readScope('deal') === 'all') return true;
+    const deal = this.rows.deal!.get(event.subjectId as string);
+    return deal !== undefined && this.canRead('deal', deal);
   }
 }
 
