@@ -2,14 +2,14 @@
 // - no import cycles (type-only imports count too);
 // - the layers below the services (schema, domain, query, errors, events, storage) import no service;
 // - the domain stays pure: no storage, no services, no features;
-// - core never imports an opt-in feature (tasks, activities, assignment, custom fields, duplicates, imports, reports,
+// - core never imports an opt-in feature (tasks, activities, assignment, custom fields, duplicates, imports, merges, reports,
 //   scoring, scheduler, observe, feed, webhooks, access, automations) nor the test kit, not even for types: it talks to features through hooks;
 // - a feature imports another feature's code only when it declares it in `requires` (scheduler → tasks);
 //   types may cross (observers type the task and activity observers);
 // - consumers/ (the feed's consumer machinery) is shared by features, like a service.
 const CORE = 'packages/core/src/';
 const SERVICES = `${CORE}(crm|cards|leads|contacts|companies|deals|funnel|pipelines|timeline|consumers)/`;
-const FEATURES = `${CORE}(tasks|activities|assignment|custom-fields|duplicates|imports|reports|scoring|scheduler|observe|feed|webhooks|access|automations)/`;
+const FEATURES = `${CORE}(tasks|activities|assignment|custom-fields|duplicates|imports|merges|reports|scoring|scheduler|observe|feed|webhooks|access|automations)/`;
 const LOWER = `${CORE}(schema|domain|query|errors|events|storage)/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -11,6 +11,7 @@ export const alias = {
   '@crmkit/core/assignment': src('./packages/core/src/assignment/index.ts'),
   '@crmkit/core/custom-fields': src('./packages/core/src/custom-fields/index.ts'),
   '@crmkit/core/duplicates': src('./packages/core/src/duplicates/index.ts'),
+  '@crmkit/core/merges': src('./packages/core/src/merges/index.ts'),
   '@crmkit/core/imports': src('./packages/core/src/imports/index.ts'),
   '@crmkit/core/csv': src('./packages/core/src/csv/index.ts'),
   '@crmkit/core/reports': src('./packages/core/src/reports/index.ts'),

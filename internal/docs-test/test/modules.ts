@@ -12,6 +12,7 @@ import * as csv from '@crmkit/core/csv';
 import * as customFields from '@crmkit/core/custom-fields';
 import * as describe from '@crmkit/core/describe';
 import * as duplicates from '@crmkit/core/duplicates';
+import * as merges from '@crmkit/core/merges';
 import * as feed from '@crmkit/core/feed';
 import * as imports from '@crmkit/core/imports';
 import * as observe from '@crmkit/core/observe';
@@ -43,6 +44,7 @@ export const nodeModules: ModuleMap = {
   '@crmkit/core/custom-fields': customFields,
   '@crmkit/core/describe': describe,
   '@crmkit/core/duplicates': duplicates,
+  '@crmkit/core/merges': merges,
   '@crmkit/core/feed': feed,
   '@crmkit/core/imports': imports,
   '@crmkit/core/observe': observe,

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCrm, isCrmError, silentLogger, type StorageAdapter } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA, type Row, type StorageSchema } from '@crmkit/core/storage';
+import { merges } from '@crmkit/core/merges';
 import { createSqliteStorage, LAYOUT_VERSION } from '@crmkit/storage-sqlite';
 import { fixtureRows, SCHEMA_V0 } from './fixtures/schema-v0.js';
 import { tempDir } from './support/temp-dir.js';
@@ -138,6 +139,36 @@ describe('sqlite migrations', () => {
     expect(isCrmError(error, 'CONFLICT')).toBe(true);
     expect(migrationLog(file).at(-1)).toMatchObject({ schema_version: CRM_STORAGE_SCHEMA.version });
     expect(JSON.parse(migrationLog(file).at(-1)!.actions).actions).toContain('fill list table contact__external_keys');
+  });
+
+  it('a database of schema 8 (before the merge log) gets the merge log and the link indexes; old rows merge and unmerge', async () => {
+    const v8: StorageSchema = {
+      version: 8,
+      entities: CRM_STORAGE_SCHEMA.entities
+        .filter((e) => e.name !== 'merge')
+        .map((e) => ({ ...e, indexes: e.indexes.filter((i) => !(e.name === 'deal' && i.name === 'lead') && !(e.name === 'lead' && i.name === 'convertedCompany')) })),
+    };
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('v8.db');
+    const old = await opened(file, v8);
+    const row = (id: string, extra: Record<string, unknown>) => ({ id, tenantId: 'acme', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', tags: [], custom: {}, searchKeys: [], ...extra });
+    await old.transaction('rw', async (tx) => {
+      await tx.write('contact', 'acme', [{ type: 'insert', row: row('c_keep', { name: 'Ada' }) }, { type: 'insert', row: row('c_dup', { name: 'Ada L.', phone: '+4420' }) }]);
+      await tx.write('deal', 'acme', [{ type: 'insert', row: row('d_1', { title: 'Engine', contactId: 'c_dup', pipelineId: 'p', stageKey: 'new', status: 'open' }) }]);
+    });
+    await old.close();
+    const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'acme', logger: silentLogger, features: [merges()] });
+    cleanups.push(() => crm.close());
+    const { survivor, merge } = await crm.merges.contacts('c_keep', ['c_dup'], { fillEmpty: true });
+    expect(survivor.phone).toBe('+4420');
+    expect((await crm.deals.get('d_1')).contactId).toBe('c_keep');
+    await crm.merges.undo(merge.id);
+    expect((await crm.deals.get('d_1')).contactId).toBe('c_dup');
+    expect((await crm.contacts.get('c_dup')).name).toBe('Ada L.');
+    const actions = JSON.parse(migrationLog(file).at(-1)!.actions) as { from: number; to: number; actions: string[] };
+    expect(actions).toMatchObject({ from: 8, to: CRM_STORAGE_SCHEMA.version });
+    expect(actions.actions.join('\n')).toMatch(/merge/);
   });
 
   it('refills a column when a field comes back after a schema dropped it', async () => {

@@ -72,6 +72,8 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
   },
   pipelines: { create: none, get: none, update: none, addStage: none, updateStage: none, reorderStages: none, removeStage: none, list: none, edit: none },
   duplicates: { find: none, reindex: systemOnly }, // find: projected and scored on what the principal may read, where computed
+  // Merges: the survivor and the log entry's snapshots are projected where they are computed.
+  merges: { contacts: none, companies: none, leads: none, get: none, list: none, undo: none },
   imports: { deals: list('deal'), contacts: list('contact'), companies: list('company'), leads: list('lead') },
   customFields: { define: none, update: none, list: none },
   activities: { log: record('activity'), logIn: none, get: record('activity'), list: page('activity'), ...REFS('activity') },

@@ -1,4 +1,4 @@
-import type { FieldChanges } from '../events/event-map.js';
+import type { FieldChanges, MergedEvent, MergeUndoneEvent } from '../events/event-map.js';
 import type { CompleteEventMessages } from './event-messages.js';
 
 const quoted = (text: string) => `“${text}”`;
@@ -6,6 +6,10 @@ const fields = (changes: FieldChanges, list: (items: readonly string[]) => strin
 const suffix = (text: string | undefined, before = ': ') => (text ? `${before}${text}` : '');
 const words = (camel: string) => camel.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const merged = (one: string, many?: string) => (e: { data: MergedEvent }) =>
+  `Merged ${count(e.data.duplicateIds.length, `duplicate ${one}`, `duplicate ${many ?? `${one}s`}`)} into this one${e.data.links ? ` (${count(e.data.links, 'link')} moved)` : ''}`;
+const mergeUndone = (one: string, many?: string) => (e: { data: MergeUndoneEvent }) => `Merge undone: ${count(e.data.restoredIds.length, one, many)} restored`;
 const matchedBy = { contactId: 'the given contact', email: 'e-mail', phone: 'phone' } as const;
 
 /**
@@ -21,6 +25,12 @@ export const englishEventMessages: CompleteEventMessages = {
     `Lead converted${e.data.dealId ? ' into a deal' : ''}: ${e.data.contactCreated ? 'new contact' : `existing contact (matched by ${matchedBy[e.data.contactMatchedBy ?? 'contactId']})`}${e.data.companyId ? (e.data.companyCreated ? ', new company' : ', existing company') : ''}`,
   'lead.removed': (e) => `Lead ${quoted(e.data.lead.name)} removed`,
   'lead.assigned': (e) => `Lead assigned to ${e.data.ownerId}${suffix(e.data.previousOwnerId, ' (was ')}${e.data.previousOwnerId ? ')' : ''}`,
+  'lead.merged': merged('lead'),
+  'lead.mergeUndone': mergeUndone('lead'),
+  'contact.merged': merged('contact'),
+  'contact.mergeUndone': mergeUndone('contact'),
+  'company.merged': merged('company', 'companies'),
+  'company.mergeUndone': mergeUndone('company', 'companies'),
   'contact.created': (e) => `Contact ${quoted(e.data.contact.name)} created`,
   'contact.updated': (e, f) => `Contact updated: ${fields(e.data.changes, f.list)}`,
   'contact.removed': (e) => `Contact ${quoted(e.data.contact.name)} removed`,

@@ -52,6 +52,13 @@ export interface CrmErrorDetailsMap {
      * external ref) and the id of the row holding it (absent when the engine did not say).
      */
     readonly key?: { readonly field: string; readonly value: string; readonly heldBy?: string };
+    /**
+     * Why, when it is not a plain version race: `changedSinceMerge` (an undo found a record the merge
+     * touched changed since; `entity`/`id` name it), `mergeUndone` (the merge was undone already).
+     */
+    readonly reason?: string;
+    /** The merge an undo was refused for. */
+    readonly mergeId?: string;
   };
   RULE_VIOLATION: { readonly violations: readonly RuleViolation[] };
   FORBIDDEN: {

@@ -26,6 +26,22 @@ export interface AutomationActionOutcome {
   readonly detail?: string;
 }
 
+/** The payload of `lead.merged`, `contact.merged`, `company.merged`. */
+export interface MergedEvent {
+  readonly mergeId: string;
+  readonly duplicateIds: readonly string[];
+  readonly changes: FieldChanges;
+  /** How many links (fields of deals, tasks, activities, leads, contacts, event-log entries) were re-pointed. */
+  readonly links: number;
+}
+
+/** The payload of `lead.mergeUndone`, `contact.mergeUndone`, `company.mergeUndone`. */
+export interface MergeUndoneEvent {
+  readonly mergeId: string;
+  readonly restoredIds: readonly string[];
+  readonly changes: FieldChanges;
+}
+
 /**
  * Every domain event crmkit records and emits, with its payload. The event log stores the same
  * payload, so handlers and the timeline read one shape.
@@ -45,6 +61,18 @@ export interface CrmEventMap {
     readonly contactMatchedBy?: 'contactId' | 'email' | 'phone';
   };
   'lead.removed': { readonly lead: Lead };
+  /** Duplicates were merged into this lead (the merges feature); `changes`: its fields that changed; `links`: records re-pointed. */
+  'lead.merged': MergedEvent;
+  /** A merge into this lead was undone: the duplicates `restoredIds` are back, links re-pointed to them. */
+  'lead.mergeUndone': MergeUndoneEvent;
+  /** Duplicates were merged into this contact (the merges feature); `changes`: its fields that changed; `links`: records re-pointed. */
+  'contact.merged': MergedEvent;
+  /** A merge into this contact was undone: the duplicates `restoredIds` are back, links re-pointed to them. */
+  'contact.mergeUndone': MergeUndoneEvent;
+  /** Duplicates were merged into this company (the merges feature); `changes`: its fields that changed; `links`: records re-pointed. */
+  'company.merged': MergedEvent;
+  /** A merge into this company was undone: the duplicates `restoredIds` are back, links re-pointed to them. */
+  'company.mergeUndone': MergeUndoneEvent;
   'contact.created': { readonly contact: Contact };
   'contact.updated': { readonly changes: FieldChanges };
   'contact.removed': { readonly contact: Contact };

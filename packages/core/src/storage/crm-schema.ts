@@ -43,7 +43,7 @@ const TIMES = 'createdAt updatedAt';
 const lead = external(entity(
   'lead',
   `${TIMES} status name email phone companyName title source campaign country territory ownerId probability:n expectedValue.amount:n expectedValue.currency qualifiedAt disqualifiedAt convertedAt converted.contactId converted.companyId converted.dealId predictedProbability:n tags:l searchKeys:l shareKeys:l${EXTERNAL}`,
-  `created:createdAt status:status,createdAt owner:ownerId,status,createdAt convertedContact:converted.contactId searchKeys:searchKeys tags:tags${EXTERNAL_INDEX}`,
+  `created:createdAt status:status,createdAt owner:ownerId,status,createdAt convertedContact:converted.contactId convertedCompany:converted.companyId searchKeys:searchKeys tags:tags${EXTERNAL_INDEX}`,
 ));
 
 const contact = external(entity(
@@ -63,7 +63,7 @@ const company = external(entity(
 const deal = withAggregates(external(entity(
   'deal',
   `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l${EXTERNAL}`,
-  `created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt activity:status,lastActivityAt tags:tags${EXTERNAL_INDEX}`,
+  `created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt lead:leadId activity:status,lastActivityAt tags:tags${EXTERNAL_INDEX}`,
 )), [
   // The pipeline board's per-stage count and totals per currency (`deals.board`), without a scan.
   { name: 'boardTotals', groupBy: ['pipelineId', 'stageKey', 'value.currency'], sums: ['value.amount', 'weightedValue.amount'] },
@@ -169,19 +169,25 @@ const automationRun = entity(
 const importJob = entity('importJob', `${TIMES} status entity`, 'created:createdAt');
 
 /**
+ * The merge log (the merges feature): one row per merge of duplicate leads, contacts or companies, with
+ * the snapshots and re-pointed links `crm.merges.undo` restores; `survivor`: a record's merges, newest first.
+ */
+const merge = entity('merge', `${TIMES} entity survivorId status`, 'created:createdAt survivor:survivorId,createdAt');
+
+/**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 8,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun],
+  version: 9,
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun, merge],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
   | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification'
-  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'importJob' | 'automationRule' | 'automationRun';
+  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'importJob' | 'automationRule' | 'automationRun' | 'merge';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */

@@ -8,6 +8,7 @@ import { assignment, type AssignmentFeature } from '../assignment/assignment-fea
 import { customFields, type CustomFieldsFeature } from '../custom-fields/custom-fields-feature.js';
 import { duplicates, type DuplicatesFeature } from '../duplicates/duplicates-feature.js';
 import { imports, type ImportsFeature } from '../imports/imports-feature.js';
+import { merges, type MergesFeature } from '../merges/merges-feature.js';
 import { observers, type ObserversFeature } from '../observe/observe-feature.js';
 import { reports, type ReportsFeature } from '../reports/reports-feature.js';
 import { scheduler, type SchedulerFeature } from '../scheduler/scheduler-feature.js';
@@ -28,6 +29,7 @@ export type AllFeatures = readonly [
   CustomFieldsFeature,
   DuplicatesFeature,
   ImportsFeature,
+  MergesFeature,
   ReportsFeature,
   ScoringFeature,
   SchedulerFeature,
@@ -41,7 +43,7 @@ export type AllFeatures = readonly [
 
 /** Every feature of `@crmkit/core`, in an order that satisfies their dependencies. */
 export function allFeatures(): AllFeatures {
-  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), reports(), scoring(), scheduler(), observers(), events(), webhooks(), access(), automations(), timeline()];
+  return [tasks(), activities(), assignment(), customFields(), duplicates(), imports(), merges(), reports(), scoring(), scheduler(), observers(), events(), webhooks(), access(), automations(), timeline()];
 }
 
 export interface CreateTestCrmOptions<F extends readonly CrmFeature[] = AllFeatures> extends Partial<Omit<CreateCrmOptions<F>, 'clock'>> {
@@ -61,7 +63,7 @@ export interface TestCrm<S extends StorageAdapter = MemoryStorage, F extends rea
 /**
  * Creates a CRM for tests of funnel logic: memory storage, a fake clock, reproducible ids,
  * tenant `test`, actor `tester`, silent logger, and every feature (tasks, activities, assignment,
- * custom fields, duplicates, imports, reports, scoring, scheduler, observers, events, webhooks, access,
+ * custom fields, duplicates, imports, merges, reports, scoring, scheduler, observers, events, webhooks, access,
  * automations, timeline)
  * unless `features` lists fewer.
  *

@@ -12,8 +12,8 @@ const STAGES = [
 ];
 
 async function setup(options: AutomationOptions = {}) {
-  const [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, , timelineF] = allFeatures();
-  const test = await createTestCrm({ features: [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, automations({ backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 }, maxAttempts: 3, ...options }), timelineF] as const });
+  const [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, , timelineF] = allFeatures();
+  const test = await createTestCrm({ features: [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, automations({ backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 }, maxAttempts: 3, ...options }), timelineF] as const });
   const pipeline = await test.crm.pipelines.create({ name: 'Sales', stages: STAGES });
   return { ...test, pipeline };
 }

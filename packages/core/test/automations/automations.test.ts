@@ -15,9 +15,9 @@ const STAGES = [
 
 async function setup(options: AutomationOptions = {}) {
   const messenger = createTestMessenger();
-  const [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, , timelineF] = allFeatures();
+  const [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, , timelineF] = allFeatures();
   const test = await createTestCrm({
-    features: [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, automations({ messenger, backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 }, maxAttempts: 3, ...options }), timelineF] as const,
+    features: [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, automations({ messenger, backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 }, maxAttempts: 3, ...options }), timelineF] as const,
   });
   const pipeline = await test.crm.pipelines.create({ name: 'Sales', stages: STAGES });
   return { ...test, messenger, pipeline };

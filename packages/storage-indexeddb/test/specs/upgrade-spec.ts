@@ -119,6 +119,24 @@ export function upgradeTests(env: IdbTestEnv): void {
       expect((await readAll(next, 'contact')).map((r) => r.id)).toEqual(['c1', 'c2', 'c3']);
     });
 
+    it('a database of schema 8 (before the merge log) gets the merge store and the link indexes; old rows stay', async () => {
+      const v8: StorageSchema = {
+        version: 8,
+        entities: CRM_STORAGE_SCHEMA.entities
+          .filter((e) => e.name !== 'merge')
+          .map((e) => ({ ...e, indexes: e.indexes.filter((i) => !(e.name === 'deal' && i.name === 'lead') && !(e.name === 'lead' && i.name === 'convertedCompany')) })),
+      };
+      const options = env.options();
+      const old = await make(options, v8);
+      await seed(old, [row('d1', { leadId: 'l1' }), row('d2', { leadId: 'l2' })], 'deal');
+      await old.close();
+      const next = await make(options);
+      await seed(next, [row('m1', { entity: 'contact', survivorId: 'c1', status: 'merged' })], 'merge');
+      expect((await readAll(next, 'merge')).map((r) => r.id)).toEqual(['m1']);
+      const byLead = await next.transaction('r', (tx) => tx.query('deal', 't1', { filter: { op: 'eq', field: 'leadId', value: 'l2' }, sort: [{ field: 'id' }] }));
+      expect(byLead.rows.map((r) => r.id)).toEqual(['d2']);
+    });
+
     it('reopens a lost connection on the next call (the database was deleted elsewhere)', async () => {
       const options = env.options();
       const adapter = await make(options);

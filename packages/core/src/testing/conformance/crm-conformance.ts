@@ -6,6 +6,7 @@ import { createCrmHarness } from './crm-harness.js';
 import { crmMissingTests } from './crm-missing-tests.js';
 import { crmOwnershipTests } from './crm-ownership-tests.js';
 import { crmImportTests } from './crm-import-tests.js';
+import { crmMergeTests } from './crm-merge-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
 export type { CrmConformanceOptions };
@@ -20,7 +21,8 @@ export type { CrmConformanceOptions };
  * forecasts with more than 1 000 unconvertible deals); and the whole crm gives the memory reference's
  * answers and verdicts — bad input to every public method (property-tested, nothing written),
  * `where.same` identity searches, all-day deadlines, lead scoring on every field type it allows;
- * external refs (unique per tenant, found by ref, upserted idempotently, scoped in views).
+ * external refs (unique per tenant, found by ref, upserted idempotently, scoped in views); merges
+ * (every link re-pointed, refs moved, and merge then undo restoring every record as it was, property-tested).
  *
  * @param name Suite name, e.g. `'sqlite (memory)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `dispose`) per test.
@@ -37,6 +39,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmCompletenessTests(() => harness.open());
     crmImportTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
+    crmMergeTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }

@@ -1,0 +1,139 @@
+import type { Operation } from '../crm/operation.js';
+import { assertExpectedVersion } from '../crm/versioning.js';
+import { diffRecords } from '../domain/records.js';
+import { CrmError, notFound, ruleViolation } from '../errors/crm-error.js';
+import type { CrmEventName } from '../events/event-map.js';
+import { LIMITS } from '../schema/primitives.js';
+import type { RecordBase } from '../schema/record.js';
+import { mergeFields } from './merge-fields.js';
+import { planLinks, writeLinks, type PlannedRecord } from './merge-links.js';
+import type { MergeEntity, MergeRecord, MergeResult, UndoResult } from './merge-types.js';
+
+type Card = RecordBase & Record<string, unknown>;
+
+/** The parsed arguments of a merge (ids checked, `fields` resolved to record ids). */
+export interface MergeCommand {
+  readonly entity: MergeEntity;
+  readonly survivorId: string;
+  readonly duplicateIds: readonly string[];
+  /** Field path → the id of the record to take it from (the survivor's own entries dropped). */
+  readonly fields: ReadonlyMap<string, string>;
+  readonly fillEmpty: boolean;
+  readonly version?: number;
+}
+
+/** The survivor with its duplicate-search keys recomputed (the duplicates feature), or as it is. */
+async function withSearchKeys(op: Operation, entity: MergeEntity, card: Card): Promise<Card> {
+  const duplicates = op.ctx.hooks.duplicates;
+  const identity = duplicates && (await duplicates.identity(op));
+  return duplicates && identity ? { ...card, searchKeys: duplicates.keys(entity === 'company' ? 'company' : 'person', card, identity) } : card;
+}
+
+/**
+ * Merges duplicates into a survivor inside one operation: checks (access, versions), deletes the
+ * duplicates, writes the survivor, re-points every link, writes the merge log, records the events.
+ */
+export async function runMerge(op: Operation, command: MergeCommand): Promise<MergeResult<Card>> {
+  const { entity, survivorId, duplicateIds } = command;
+  const survivor = await op.requireFor<Card>(entity, survivorId, 'update');
+  assertExpectedVersion(entity, survivor, command.version);
+  const duplicates: Card[] = [];
+  for (const id of duplicateIds) duplicates.push(await op.requireFor<Card>(entity, id, 'delete'));
+  const byId = new Map([survivor, ...duplicates].map((c) => [c.id, c]));
+  const choices = new Map([...command.fields].map(([path, id]) => [path, byId.get(id)!]));
+  const { next, sources } = mergeFields(entity, survivor, duplicates, choices, command.fillEmpty);
+  const violations = [];
+  if ((next.tags as string[]).length > LIMITS.tags) violations.push({ rule: 'merge.tooManyTags', message: `the merged record would have ${(next.tags as string[]).length} tags (at most ${LIMITS.tags})` });
+  if (((next.externalRefs as unknown[] | undefined)?.length ?? 0) > 20) violations.push({ rule: 'merge.tooManyExternalRefs', message: 'the merged record would have more than 20 external refs' });
+  if (violations.length) throw ruleViolation(violations);
+  const revised = await withSearchKeys(op, entity, { ...(next as Card), version: survivor.version + 1, updatedAt: op.now });
+  const changes = diffRecords(survivor, revised);
+  const changed = Object.keys(changes).length > 0;
+  // Writing a field from a duplicate is writing it: the view's field rules apply.
+  op.guard?.checkWriteFields(entity, Object.keys(changes), `merges.${entity}`);
+  if (changed) op.guard?.checkWritten(entity, 'update', survivor, revised);
+  // Duplicates go first: their external refs move to the survivor, and each ref has one holder.
+  for (const duplicate of duplicates) {
+    await op.remove(entity, duplicate);
+    // Consumers mirroring records (an ERP, webhooks, devices) learn of the deletion the usual way; the
+    // duplicate's own timeline stays readable from this event.
+    op.record(`${entity}.removed` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
+  }
+  const stored = changed ? await op.update(entity, survivor, revised) : survivor;
+  const subject = { type: entity, id: survivorId };
+  const links = await writeLinks(op, await planLinks(op, entity, survivorId, duplicateIds), subject);
+  const merge: MergeRecord<Card> = {
+    id: op.newId('merge'),
+    tenantId: op.tenantId,
+    version: 1,
+    createdAt: op.now,
+    updatedAt: op.now,
+    entity,
+    survivorId,
+    duplicateIds: [...duplicateIds],
+    status: 'merged',
+    ...(op.ctx.actor ? { actorId: op.ctx.actor.userId } : {}),
+    fields: sources,
+    survivorBefore: survivor,
+    survivorVersionAfter: stored.version,
+    duplicates,
+    links,
+  };
+  await op.insert('merge', merge);
+  op.record(`${entity}.merged` as CrmEventName, subject, { mergeId: merge.id, duplicateIds: [...duplicateIds], changes, links: links.length } as never, duplicateIds.map((id) => ({ type: entity, id })));
+  return { survivor: stored, merge };
+}
+
+/** `CONFLICT` for an undo that would overwrite a change made since the merge. */
+function changedSince(merge: MergeRecord, entity: string, id: string, expected: number | null, actual: number | null, reason = 'changedSinceMerge'): CrmError<'CONFLICT'> {
+  const what = reason === 'mergeUndone' ? `merge ${merge.id} was undone already` : `${entity} ${id} changed since the merge (version ${expected ?? 'none'} then, ${actual ?? 'none'} now)`;
+  return new CrmError('CONFLICT', `Cannot undo merge ${merge.id}: ${what}`, { entity, id, expectedVersion: expected, actualVersion: actual, reason, mergeId: merge.id });
+}
+
+/**
+ * Undoes a merge inside one operation: refuses (`CONFLICT`, nothing written) when the merge was undone
+ * already or any record it touched has another version now; else re-points the links back, restores
+ * the survivor and re-creates the duplicates (new versions), marks the log entry `undone`.
+ */
+export async function runUndo(op: Operation, mergeId: string): Promise<UndoResult<Card>> {
+  const merge = await op.require<MergeRecord<Card>>('merge', mergeId);
+  const { entity } = merge;
+  // The undo acts on the survivor: a view must be able to read it (NOT_FOUND otherwise, as for any hidden record).
+  const current = await op.get<Card>(entity, merge.survivorId);
+  if (current && op.guard && !op.guard.canRead(entity, current)) throw notFound('merge', mergeId);
+  if (merge.status !== 'merged') throw changedSince(merge, 'merge', merge.id, 1, merge.version, 'mergeUndone');
+  if (!current || current.version !== merge.survivorVersionAfter) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
+  op.guard?.authorize(entity, 'update', current);
+  for (const duplicate of merge.duplicates) op.guard?.authorize(entity, 'delete', duplicate);
+  const stored = await op.getMany<Card>(entity, merge.duplicateIds);
+  stored.forEach((row, i) => {
+    if (row) throw changedSince(merge, entity, merge.duplicateIds[i]!, null, row.version);
+  });
+  // Each linked record must be as the merge left it; one write per record puts all its fields back.
+  const planned = new Map<string, PlannedRecord>();
+  for (const link of merge.links) {
+    const key = `${link.entity}:${link.id}`;
+    let entry = planned.get(key);
+    if (!entry) {
+      const row = await op.get<Card>(link.entity, link.id);
+      if (!row || row.version !== link.versionAfter) throw changedSince(merge, link.entity, link.id, link.versionAfter, row?.version ?? null);
+      planned.set(key, (entry = { entity: link.entity, row, set: new Map() }));
+    }
+    entry.set.set(link.field, link.from);
+  }
+  const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
+  const subject = { type: entity, id: merge.survivorId };
+  await writeLinks(op, [...planned.values()], subject, restored);
+  const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
+  const changes = diffRecords(current, survivor);
+  const back = Object.keys(changes).length ? await op.update(entity, current, survivor) : current;
+  for (const duplicate of restored) {
+    await op.insert(entity, duplicate);
+    op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
+  }
+  const undone: MergeRecord<Card> = { ...merge, status: 'undone', version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
+  await op.update('merge', merge, undone);
+  op.record(`${entity}.mergeUndone` as CrmEventName, subject, { mergeId, restoredIds: [...merge.duplicateIds], changes } as never, merge.duplicateIds.map((id) => ({ type: entity, id })));
+  return { survivor: back, duplicates: restored, merge: undone };
+}
+

@@ -1,0 +1,24 @@
+import type { CrmFeature } from '../crm/feature.js';
+import { MergeService } from './merge-service.js';
+
+/** The merges feature: adds `crm.merges`. */
+export type MergesFeature = CrmFeature<'merges', MergeService>;
+
+/**
+ * Merging duplicates with undo as a crm feature: `crm.merges.contacts/companies/leads(survivorId,
+ * duplicateIds, { fields, fillEmpty })` keep one record, take the chosen fields from the others,
+ * move their external refs, tags and everything linked to them (deals, tasks, activities, contacts,
+ * converted leads, timeline entries) to it and delete them, in one transaction with a merge log entry;
+ * `crm.merges.undo(mergeId)` restores them exactly unless a record the merge touched changed since.
+ * Pairs with `crm.duplicates.find` (the duplicates feature), which finds the candidates.
+ *
+ * @returns The feature to pass to `createCrm({ features })`.
+ * @example
+ * import { merges } from '@crmkit/core/merges';
+ * const crm = await createCrm({ storage, tenantId: 'acme', features: [merges()] });
+ * const { merge } = await crm.merges.contacts(keepId, [dropId]);
+ * await crm.merges.undo(merge.id);
+ */
+export function merges(): MergesFeature {
+  return { key: 'merges', setup: () => ({ api: (ctx) => new MergeService(ctx) }) };
+}
