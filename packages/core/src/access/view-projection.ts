@@ -53,9 +53,10 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
     qualify: record('lead'),
     disqualify: record('lead'),
     convert: pick({ lead: 'lead', contact: 'contact', company: 'company', deal: 'deal' }),
+    merge: none, // the merges feature projects what it returns
   },
-  contacts: CARD('contact'),
-  companies: CARD('company'),
+  contacts: { ...CARD('contact'), merge: none },
+  companies: { ...CARD('company'), merge: none },
   deals: {
     ...CARD('deal'),
     board: (result, guard) => {

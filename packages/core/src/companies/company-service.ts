@@ -1,4 +1,6 @@
 import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
+import { mergeVia } from '../crm/merge-via.js';
+import type { MergeOptions, MergeResult } from '../schema/merge.js';
 import * as z from 'zod/mini';
 import { ruleViolation, type RuleViolation } from '../errors/crm-error.js';
 import { companyCreateInputSchema, companyUpdateInputSchema, type Company, type CompanyCreateInput, type CompanyUpdateInput } from '../schema/company.js';
@@ -43,6 +45,24 @@ const COMPANY_REFS: ExternalRefTarget<Company> = {
 export class CompanyService {
   /** @internal */
   constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Merges duplicate companies into a survivor and returns it with the merge log entry (whose id
+   * `crm.merges.undo` takes): the same as `crm.merges.companies` — field choices, external refs, tags
+   * and every linked record move to the survivor in one transaction. Needs the `merges()` feature.
+   *
+   * @param survivorId The company that stays.
+   * @param duplicateIds The companies merged into it (deleted; their snapshots stay in the merge log).
+   * @param options `fields` (field → record id it takes its value from), `fillEmpty`, `version`.
+   * @returns `{ survivor, merge }`.
+   * @throws CrmError `VALIDATION` (code `feature_required`) without the merges() feature; otherwise as
+   *   `crm.merges.companies` (`VALIDATION`, `NOT_FOUND`, `CONFLICT`, `RULE_VIOLATION`, `FORBIDDEN`).
+   * @example
+   * const { survivor, merge } = await crm.companies.merge(keep.id, [drop.id]);
+   */
+  merge(survivorId: string, duplicateIds: readonly string[], options?: MergeOptions): Promise<MergeResult<Company>> {
+    return mergeVia<Company>(this.ctx, 'company', survivorId, duplicateIds, options);
+  }
 
   /**
    * Creates a company.

@@ -1,4 +1,6 @@
 import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
+import { mergeVia } from '../crm/merge-via.js';
+import type { MergeOptions, MergeResult } from '../schema/merge.js';
 import * as z from 'zod/mini';
 import { ruleViolation } from '../errors/crm-error.js';
 import { contactCreateInputSchema, contactUpdateInputSchema, type Contact, type ContactCreateInput, type ContactUpdateInput } from '../schema/contact.js';
@@ -37,6 +39,24 @@ const CONTACT_REFS: ExternalRefTarget<Contact> = {
 export class ContactService {
   /** @internal */
   constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Merges duplicate contacts into a survivor and returns it with the merge log entry (whose id
+   * `crm.merges.undo` takes): the same as `crm.merges.contacts` — field choices, external refs, tags
+   * and every linked record move to the survivor in one transaction. Needs the `merges()` feature.
+   *
+   * @param survivorId The contact that stays.
+   * @param duplicateIds The contacts merged into it (deleted; their snapshots stay in the merge log).
+   * @param options `fields` (field → record id it takes its value from), `fillEmpty`, `version`.
+   * @returns `{ survivor, merge }`.
+   * @throws CrmError `VALIDATION` (code `feature_required`) without the merges() feature; otherwise as
+   *   `crm.merges.contacts` (`VALIDATION`, `NOT_FOUND`, `CONFLICT`, `RULE_VIOLATION`, `FORBIDDEN`).
+   * @example
+   * const { survivor, merge } = await crm.contacts.merge(keep.id, [drop.id]);
+   */
+  merge(survivorId: string, duplicateIds: readonly string[], options?: MergeOptions): Promise<MergeResult<Contact>> {
+    return mergeVia<Contact>(this.ctx, 'contact', survivorId, duplicateIds, options);
+  }
 
   /**
    * Creates a contact, owned by the acting user unless `ownerId` is given.

@@ -12,6 +12,9 @@ import type { Deal } from '../schema/deal.js';
 import type { Stage, TaskTemplate } from '../schema/pipeline.js';
 import type { NextStepInput, Task } from '../schema/task.js';
 import type { Operation } from './operation.js';
+import type { CrmContext } from './context.js';
+import type { RecordBase } from '../schema/record.js';
+import type { MergeEntity, MergeOptions, MergeResult } from '../schema/merge.js';
 
 /**
  * Extension points core operations consult. Each is filled by at most one feature; an operation
@@ -32,6 +35,13 @@ export interface FeatureHooks {
   readonly duplicates?: DuplicateHooks;
   /** Time triggers and waiting runs of automation rules, evaluated by each scheduler tick (the automations feature). */
   readonly automations?: { tick(): Promise<{ readonly runs: number }> };
+  /** `crm.contacts/companies/leads.merge`: the merges feature's merge, run with the caller's context (a view's too). */
+  readonly merges?: MergeHooks;
+}
+
+/** What core asks of the merges feature. */
+export interface MergeHooks {
+  merge(ctx: CrmContext, entity: MergeEntity, survivorId: string, duplicateIds: readonly string[], options: MergeOptions | undefined): Promise<MergeResult<RecordBase>>;
 }
 
 /** What core asks of the duplicates feature. */

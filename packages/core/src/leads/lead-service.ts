@@ -1,4 +1,6 @@
 import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
+import { mergeVia } from '../crm/merge-via.js';
+import type { MergeOptions, MergeResult } from '../schema/merge.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { createCard, updateCard, type CardConfig } from '../cards/card-operations.js';
@@ -64,6 +66,24 @@ const LEAD_REFS: ExternalRefTarget<Lead> = {
 export class LeadService {
   /** @internal */
   constructor(private readonly ctx: CrmContext) {}
+
+  /**
+   * Merges duplicate leads into a survivor and returns it with the merge log entry (whose id
+   * `crm.merges.undo` takes): the same as `crm.merges.leads` — field choices, external refs, tags
+   * and every linked record move to the survivor in one transaction. Needs the `merges()` feature.
+   *
+   * @param survivorId The lead that stays.
+   * @param duplicateIds The leads merged into it (deleted; their snapshots stay in the merge log).
+   * @param options `fields` (field → record id it takes its value from), `fillEmpty`, `version`.
+   * @returns `{ survivor, merge }`.
+   * @throws CrmError `VALIDATION` (code `feature_required`) without the merges() feature; otherwise as
+   *   `crm.merges.leads` (`VALIDATION`, `NOT_FOUND`, `CONFLICT`, `RULE_VIOLATION`, `FORBIDDEN`).
+   * @example
+   * const { survivor, merge } = await crm.leads.merge(keep.id, [drop.id]);
+   */
+  merge(survivorId: string, duplicateIds: readonly string[], options?: MergeOptions): Promise<MergeResult<Lead>> {
+    return mergeVia<Lead>(this.ctx, 'lead', survivorId, duplicateIds, options);
+  }
 
   /**
    * Creates a lead in status `new`.

@@ -1,6 +1,6 @@
 import { distinctRefs } from '../domain/external-keys.js';
 import type { ExternalRef } from '../schema/external-ref.js';
-import type { MergeEntity } from './merge-types.js';
+import type { MergeEntity } from '../schema/merge.js';
 
 /** The fields of each card a merge may take from a duplicate (custom fields: `custom.<key>`). */
 export const MERGEABLE: Readonly<Record<MergeEntity, readonly string[]>> = {

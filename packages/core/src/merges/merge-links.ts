@@ -4,7 +4,7 @@ import { diffRecords } from '../domain/records.js';
 import type { CrmEventName } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
-import type { MergeEntity, MergeLink } from './merge-types.js';
+import type { MergeEntity, MergeLink } from '../schema/merge.js';
 
 /**
  * Every field that links a record to a lead, contact or company, by the entity linked to — found by

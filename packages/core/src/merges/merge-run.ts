@@ -7,7 +7,7 @@ import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { mergeFields } from './merge-fields.js';
 import { planLinks, writeLinks, type PlannedRecord } from './merge-links.js';
-import type { MergeEntity, MergeRecord, MergeResult, UndoResult } from './merge-types.js';
+import type { MergeEntity, MergeRecord, MergeResult, UndoResult } from '../schema/merge.js';
 
 type Card = RecordBase & Record<string, unknown>;
 

@@ -13,7 +13,7 @@ import type { RecordBase } from '../schema/record.js';
 import { decodeCursor } from '../query/cursor.js';
 import { MERGEABLE } from './merge-fields.js';
 import { runMerge, runUndo, type MergeCommand } from './merge-run.js';
-import type { MergeEntity, MergeListOptions, MergeOptions, MergeRecord, MergeResult, UndoResult } from './merge-types.js';
+import type { MergeEntity, MergeListOptions, MergeOptions, MergeRecord, MergeResult, UndoResult } from '../schema/merge.js';
 
 /** At most this many duplicates per merge (a merge is one transaction). */
 const MAX_DUPLICATES = 50;

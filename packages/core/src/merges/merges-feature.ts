@@ -20,5 +20,19 @@ export type MergesFeature = CrmFeature<'merges', MergeService>;
  * await crm.merges.undo(merge.id);
  */
 export function merges(): MergesFeature {
-  return { key: 'merges', setup: () => ({ api: (ctx) => new MergeService(ctx) }) };
+  return {
+    key: 'merges',
+    setup: () => ({
+      api: (ctx) => new MergeService(ctx),
+      // crm.contacts/companies/leads.merge run the same merge with the caller's context.
+      hooks: {
+        merges: {
+          merge: (ctx, entity, survivorId, duplicateIds, options) => {
+            const service = new MergeService(ctx);
+            return entity === 'contact' ? service.contacts(survivorId, duplicateIds, options) : entity === 'company' ? service.companies(survivorId, duplicateIds, options) : service.leads(survivorId, duplicateIds, options);
+          },
+        },
+      },
+    }),
+  };
 }

@@ -251,3 +251,35 @@ describe('merges in a view', () => {
     expect((await crm.contacts.get(t.dup.id)).name).toBe(t.dup.name);
   });
 });
+
+describe('crm.contacts/companies/leads.merge', () => {
+  it('is the merges feature\'s merge where users look for it, undone the same way, and in a view acts for the principal', async () => {
+    const { crm, ada, dup, deal } = await twoAdas();
+    const { survivor, merge } = await crm.contacts.merge(ada.id, [dup.id], { fields: { jobTitle: dup.id } });
+    expect(survivor).toMatchObject({ id: ada.id, jobTitle: 'Countess' });
+    expect((await crm.deals.get(deal.id)).contactId).toBe(ada.id);
+    expect((await crm.merges.get(merge.id)).entity).toBe('contact');
+    await crm.merges.undo(merge.id);
+    expect((await crm.contacts.get(dup.id)).id).toBe(dup.id);
+    const acme = await crm.companies.create({ name: 'Acme' });
+    const acme2 = await crm.companies.create({ name: 'ACME GmbH', website: 'https://acme.example' });
+    expect((await crm.companies.merge(acme.id, [acme2.id], { fillEmpty: true })).survivor.website).toBe('https://acme.example');
+    const one = await crm.leads.create({ name: 'One' });
+    const two = await crm.leads.create({ name: 'Two', message: 'hello' });
+    expect((await crm.leads.merge(one.id, [two.id], { fields: { message: two.id } })).survivor.message).toBe('hello');
+    // A view's merge is checked like crm.merges'.
+    const left = await crm.contacts.create({ name: 'Left' });
+    const right = await crm.contacts.create({ name: 'Right' });
+    expect((await crm.as({ userId: 'tester' }).contacts.merge(left.id, [right.id])).survivor.id).toBe(left.id);
+  });
+
+  it('without the merges() feature refuses with VALIDATION (feature_required) and writes nothing', async () => {
+    const t = await createTestCrm({ features: [] });
+    const a = await t.crm.contacts.create({ name: 'A' });
+    const b = await t.crm.contacts.create({ name: 'B' });
+    const before = await dump(t);
+    const error = await expectCrmError(t.crm.contacts.merge(a.id, [b.id]), 'VALIDATION');
+    expect(error.details.issues[0]!.code).toBe('feature_required');
+    expect(await dump(t)).toBe(before);
+  });
+});

@@ -1,4 +1,4 @@
-import type { RecordBase } from '../schema/record.js';
+import type { RecordBase } from './record.js';
 
 /** The card kinds that can be merged. */
 export type MergeEntity = 'lead' | 'contact' | 'company';
