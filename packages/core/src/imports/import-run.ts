@@ -18,6 +18,9 @@ const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode
 /** Thrown inside a dry run's chunk to roll its transaction back. */
 class DryRunRollback extends Error {}
 
+/** Thrown inside a chunk whose rows hit a write conflict: the storage transaction is poisoned, so the chunk runs again without them. */
+class ConflictRetry extends Error {}
+
 /** A source row with its number and anything that made it unreadable. */
 interface NumberedRow {
   readonly row: number;
@@ -339,10 +342,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const prepared = batch.map(prepare);
     await findMatches(prepared);
     let results: ImportRowReport[] = [];
+    /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
+    const conflicted = new Map<number, ImportRowReport>();
     const work = async (op: Operation) => {
       results = [];
       const existing = await lookup(op, prepared);
+      const fresh: CrmError[] = [];
       for (const p of prepared) {
+        const known = conflicted.get(p.row);
+        if (known) {
+          results.push(known);
+          continue;
+        }
         const mark = op.events.length;
         try {
           results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
@@ -351,8 +362,15 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
           // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
           op.events.length = mark;
           results.push(rowFailure(p.row, error));
+          // A storage write that failed poisons the transaction (the storage contract): the commit would throw. The
+          // same error object thrown again by a poisoned transaction is not this row's fault, so only new ones count.
+          if (error.code === 'CONFLICT' && !fresh.includes(error)) {
+            fresh.push(error);
+            conflicted.set(p.row, results.at(-1)!);
+          }
         }
       }
+      if (fresh.length) throw new ConflictRetry();
       const last = batch.at(-1)!.row;
       if (dryRun) throw new DryRunRollback();
       const current = await op.require<ImportJob>('importJob', job!.id);
@@ -370,10 +388,15 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         counts: sum(current.counts, add),
       });
     };
-    try {
-      await runWrite(ctx, work);
-    } catch (error) {
-      if (!(error instanceof DryRunRollback)) throw error;
+    // Each retry fails at least one more row, so this ends within the chunk's size.
+    for (;;) {
+      try {
+        await runWrite(ctx, work);
+        break;
+      } catch (error) {
+        if (error instanceof DryRunRollback) break;
+        if (!(error instanceof ConflictRetry)) throw error;
+      }
     }
     const add = tally(results);
     for (const k of ['created', 'updated', 'skipped', 'failed'] as const) counts[k] += add[k];

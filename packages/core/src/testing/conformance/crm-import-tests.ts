@@ -117,6 +117,22 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.getByExternalRef('shop', '10043')).name).toBe('Grace');
     });
 
+    it('a row whose external ref is taken (by a stored record or an earlier row) fails alone; the dry run agrees', async () => {
+      const s = await open();
+      const holder = await s.crm.contacts.create({ name: 'Holder', externalRefs: [{ system: 'shop', id: '2' }] });
+      const rows = [{ name: 'C1', ref: '1' }, { name: 'C2', ref: '2' }, { name: 'C3', ref: '3' }, { name: 'C4', ref: '1' }, { name: 'C5', ref: '5' }];
+      const options = { entity: 'contact' as const, rows, mapping: { name: 'name', 'externalRefs.shop': 'ref' } };
+      const dry = await s.crm.import.run({ ...options, dryRun: true });
+      const real = await s.crm.import.run(options);
+      const outcomes = [['created', undefined], ['failed', 'CONFLICT'], ['created', undefined], ['failed', 'CONFLICT'], ['created', undefined]];
+      expect(dry.rows.map((r) => [r.outcome, r.error])).toEqual(outcomes);
+      expect(real.rows.map((r) => [r.outcome, r.error])).toEqual(outcomes);
+      expect(real.counts).toEqual({ created: 3, updated: 0, skipped: 0, failed: 2 });
+      expect(await contactNames(s)).toEqual(['C1', 'C3', 'C5', 'Holder']);
+      expect((await s.crm.contacts.getByExternalRef('shop', '1')).name).toBe('C1');
+      expect((await s.crm.contacts.get(holder.id)).version).toBe(holder.version);
+    });
+
     it('update mode fails rows without a match; create mode with a key fails existing ones', async () => {
       const s = await open();
       await s.crm.companies.create({ name: 'Acme', domain: 'acme.com' });
