@@ -61,6 +61,14 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   const importer = importerFor(options.entity, mode);
   const sources = ['rows', 'stream', 'csv'].filter((k) => options[k as keyof ImportRunOptions] !== undefined);
   if (sources.length !== 1) fail([], 'invalid_value', 'give exactly one of rows, stream and csv');
+  // The source's type is checked here, not where it is read: a wrong one would be a TypeError mid-run.
+  const iterable = (v: unknown, sym: symbol) => typeof v === 'object' && v !== null && typeof (v as Record<symbol, unknown>)[sym] === 'function';
+  if (options.rows !== undefined && (typeof options.rows === 'string' || !iterable(options.rows, Symbol.iterator))) fail(['rows'], 'invalid_type', 'must be an array (or iterable) of row objects');
+  if (options.csv !== undefined && !iterable(options.csv, Symbol.asyncIterator)) fail(['csv'], 'invalid_type', 'must be a csvSource(…) (for text, bytes or a file: csvSource(input))');
+  if (options.stream !== undefined && !iterable(options.stream, Symbol.asyncIterator) && typeof (options.stream as { getReader?: unknown } | null)?.getReader !== 'function') {
+    fail(['stream'], 'invalid_type', 'must be a ReadableStream or an async iterable of row objects');
+  }
+  if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') fail(['dryRun'], 'invalid_type', 'must be true or false');
   if (options.entity === 'activity' && !('activities' in crm)) fail(['entity'], 'feature_required', 'importing activities needs the activities() feature');
   if (mode !== 'create' && options.key === undefined) fail(['key'], 'required', `mode ${mode} needs a key: the field that identifies a record (email, id, …)`);
   const externalSystem = typeof options.key === 'string' && options.key.startsWith('externalRef:') ? options.key.slice('externalRef:'.length) : undefined;

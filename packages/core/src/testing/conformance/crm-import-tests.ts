@@ -266,10 +266,14 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
 
     it('bad options are typed errors', async () => {
       const s = await open();
-      for (const bad of [{ entity: 'pipeline', rows: [] }, { entity: 'contact' }, { entity: 'contact', rows: [], mode: 'upsert' }, { entity: 'contact', rows: [], key: 'tags' }, { entity: 'activity', rows: [], mode: 'update', key: 'id' }]) {
+      for (const bad of [{ entity: 'pipeline', rows: [] }, { entity: 'contact' }, { entity: 'contact', rows: [], mode: 'upsert' }, { entity: 'contact', rows: [], key: 'tags' }, { entity: 'activity', rows: [], mode: 'update', key: 'id' },
+        { entity: 'contact', rows: 5 }, { entity: 'contact', rows: { a: 1 } }, { entity: 'contact', rows: 'name' }, { entity: 'contact', csv: 'name\nA' }, { entity: 'contact', stream: 7 }, { entity: 'contact', stream: null },
+        { entity: 'contact', rows: [{ name: 'Typo' }], dryRun: 'yes' }, { entity: 'contact', rows: [{ name: 'Typo' }], dryRun: 1 }]) {
         const error = await s.crm.import.run(bad as never).catch((e: unknown) => e);
         expect(isCrmError(error, 'VALIDATION'), JSON.stringify(bad)).toBe(true);
       }
+      // A dry run spelled wrong is refused, not run for real.
+      expect(await contactNames(s)).toEqual([]);
     });
   });
 }
