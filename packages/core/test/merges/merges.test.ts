@@ -6,7 +6,7 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { expectCrmError, issuePaths } from '../helpers.js';
 
 /** Every stored row of the tenant, as JSON: equal dumps prove nothing was written. */
-async function dump(t: TestCrm): Promise<string> {
+async function dump(t: Pick<TestCrm, 'storage'>): Promise<string> {
   return t.storage.transaction('r', async (tx) => {
     const all: Record<string, unknown[]> = {};
     for (const entity of CRM_STORAGE_SCHEMA.entities) all[entity.name] = (await tx.query(entity.name, 'test', { sort: [{ field: 'id' }] })).rows;
@@ -249,6 +249,34 @@ describe('merges in a view', () => {
     await expectCrmError(crm.as({ userId: 'eve' }).merges.undo(merge.id), 'FORBIDDEN');
     await admin.merges.undo(merge.id);
     expect((await crm.contacts.get(t.dup.id)).name).toBe(t.dup.name);
+  });
+});
+
+describe('the merge log in a view', () => {
+  it('leaves out snapshots, ids and links of records the view cannot read', async () => {
+    const { crm } = await createTestCrm();
+    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
+    const x = await crm.contacts.create({ name: 'Shared Name', ownerId: 'anna' });
+    const y = await crm.contacts.create({ name: 'Shared Name', ownerId: 'ben', notes: 'Ben\'s secret', email: 'secret@ben.example' });
+    const z = await crm.contacts.create({ name: 'Shared Name', ownerId: 'anna' });
+    const bens = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const annas = await crm.deals.create({ title: 'Anna deal', ownerId: 'anna', contactId: z.id });
+    const { merge } = await crm.merges.contacts(x.id, [y.id, z.id], { fields: { notes: y.id, jobTitle: z.id } });
+    expect(merge.duplicates).toHaveLength(2);
+    expect(merge.links.map((l) => l.id)).toEqual(expect.arrayContaining([bens.id, annas.id]));
+    const anna = crm.as({ userId: 'anna' });
+    for (const seen of [await anna.merges.get(merge.id), (await anna.merges.list()).items[0]!]) {
+      expect(seen.duplicates.map((d) => d.id)).toEqual([z.id]);
+      expect(seen.duplicateIds).toEqual([z.id]);
+      expect(JSON.stringify(seen)).not.toContain('secret');
+      expect(JSON.stringify(seen)).not.toContain(y.id);
+      expect(seen.links.map((l) => l.id)).toContain(annas.id);
+      expect(seen.links.map((l) => l.id)).not.toContain(bens.id);
+    }
+    // Without a view the entry is whole.
+    expect((await crm.merges.get(merge.id)).duplicates).toHaveLength(2);
   });
 });
 
