@@ -240,6 +240,21 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(csv.split('\r\n').filter(Boolean).sort()).toEqual(['"Hidden (again)","hidden@example.com"', '"Mine","mine@example.com"', '"Name","E-Mail"']);
     });
 
+    it('exports a mapped external ref by system (CSV and JSON), and the file upserts back by it', async () => {
+      const s = await open();
+      await s.crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'erp', id: 'K-1' }, { system: 'shop', id: '10042' }] });
+      await s.crm.contacts.create({ name: 'Grace' });
+      const mapping = { name: 'Name', 'externalRefs.shop': 'ShopId' };
+      let csv = '';
+      for await (const chunk of s.crm.export.run({ entity: 'contact', mapping, orderBy: [{ field: 'name' }] })) csv += chunk;
+      expect(csv.split('\r\n').filter(Boolean)).toEqual(['"Name","ShopId"', '"Ada","10042"', '"Grace",']);
+      let json = '';
+      for await (const chunk of s.crm.export.run({ entity: 'contact', format: 'json', mapping, orderBy: [{ field: 'name' }] })) json += chunk;
+      expect(JSON.parse(json)).toEqual([{ Name: 'Ada', ShopId: '10042' }, { Name: 'Grace', ShopId: null }]);
+      const back = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', csv: csvSource(csv.split('\r\n').slice(0, 2).join('\r\n')), mapping });
+      expect(back.rows.map((r) => [r.outcome, r.reason])).toEqual([['skipped', 'unchanged']]);
+    });
+
     it('export mirrors import: a filter streamed as CSV imports back to the same records', async () => {
       const s = await open();
       await s.crm.contacts.create({ name: 'Ada Lovelace', email: 'ada@example.com', country: 'GB', phone: '+442071234567', tags: ['vip', 'math'] });
