@@ -34,8 +34,28 @@ interface Prepared {
   readonly create?: Record<string, unknown>;
   readonly update?: Record<string, unknown>;
   readonly keyValue?: string | number;
+  /** The row's mapped external refs, for an update: merged into the record's refs by system. */
+  readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
   duplicateOf?: string[];
+}
+
+interface ExternalRef {
+  readonly system: string;
+  readonly id: string;
+}
+
+/** `patch` plus the record's refs with the row's refs in place of (or added to) those of the same system; unchanged refs are left out. */
+function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, refs: readonly ExternalRef[] | undefined): Record<string, unknown> {
+  if (!refs?.length) return patch;
+  const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
+  const after = [...before];
+  for (const ref of refs) {
+    const i = after.findIndex((r) => r.system === ref.system);
+    if (i >= 0) after[i] = { system: ref.system, id: ref.id };
+    else after.push({ system: ref.system, id: ref.id });
+  }
+  return JSON.stringify(after) === JSON.stringify(before) ? patch : { ...patch, externalRefs: after };
 }
 
 function fail(path: (string | number)[], code: string, message: string): never {
@@ -211,6 +231,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (issues.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues } };
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
+    let mappedRefs: ExternalRef[] | undefined;
     const problems: ValidationIssue[] = [];
     if (mode !== 'update') {
       const parsed = importer.parseCreate(ctx, input);
@@ -218,16 +239,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       else problems.push(...parsed.issues);
     }
     if (mode !== 'create') {
-      // A record found by its external ref keeps its other refs: the row's ref is how it was found, not a new list.
-      const { id: _id, ...rest } = input;
-      const { externalRefs: _refs, ...withoutRefs } = rest;
-      const patch = externalSystem !== undefined ? withoutRefs : rest;
+      // An update keeps the record's other refs: the row's refs replace or join those of their systems
+      // (merged with the record found, in writeRow), never the whole list.
+      const { id: _id, ...patch } = input;
       const parsed = importer.parseUpdate!(ctx, patch);
-      if (parsed.success) update = parsed.data;
-      else if (mode === 'update') problems.push(...parsed.issues);
+      if (parsed.success) {
+        const { externalRefs, ...rest } = parsed.data;
+        update = rest;
+        if (Array.isArray(externalRefs)) mappedRefs = externalRefs as ExternalRef[];
+      } else if (mode === 'update') problems.push(...parsed.issues);
     }
     if (problems.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
-    if (key === undefined) return { row: source.row, create, update };
+    if (key === undefined) return { row: source.row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
     const keyValue = externalSystem !== undefined
       ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
       : keyText((create ?? update ?? {})[key] ?? input[key]);
@@ -240,7 +263,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
     }
     seen.set(keyValue, source.row);
-    return { row: source.row, create, update, keyValue };
+    return { row: source.row, create, update, keyValue, ...(mappedRefs ? { refs: mappedRefs } : {}) };
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
@@ -294,18 +317,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
-      const next = await importer.update!(op, existing.id, p.update, CONTEXT);
+      const next = await importer.update!(op, existing.id, withMergedRefs(p.update, existing, p.refs), CONTEXT);
       // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
     }
     if (mode === 'update') return { row: p.row, outcome: 'failed', error: 'NOT_FOUND', issues: [{ path: [key!], code: 'not_found', message: `no ${importer.entity} has this ${key}` }] };
     if (p.duplicateOf?.length && action === 'skip') return { row: p.row, outcome: 'skipped', id: p.duplicateOf[0]!, reason: 'duplicate', duplicateOf: p.duplicateOf };
     if (p.duplicateOf?.length && action === 'update') {
-      const { id: _id, ...patch } = p.create!;
+      const { id: _id, externalRefs, ...patch } = p.create!;
       const parsed = importer.parseUpdate!(ctx, patch);
       if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
       const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
-      const next = await importer.update!(op, target.id, parsed.data, CONTEXT);
+      const next = await importer.update!(op, target.id, withMergedRefs(parsed.data, target, externalRefs as ExternalRef[] | undefined), CONTEXT);
       const unchanged = next.version === target.version;
       return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
     }
