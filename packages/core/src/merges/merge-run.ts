@@ -116,6 +116,8 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     let entry = planned.get(key);
     if (!entry) {
       const row = await op.get<Card>(link.entity, link.id);
+      // A pruned event is gone from the log, not changed: there is nothing to point back.
+      if (!row && link.entity === 'event') continue;
       if (!row || row.version !== link.versionAfter) throw changedSince(merge, link.entity, link.id, link.versionAfter, row?.version ?? null);
       planned.set(key, (entry = { entity: link.entity, row, set: new Map() }));
     }

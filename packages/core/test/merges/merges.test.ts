@@ -125,6 +125,20 @@ describe('crm.merges.contacts', () => {
     expect(survivorChanged.details).toMatchObject({ reason: 'changedSinceMerge', entity: 'contact', id: ada.id });
   });
 
+  it('undo works after the events the merge re-pointed were pruned from the log', async () => {
+    const { crm } = await createTestCrm();
+    const x = await crm.contacts.create({ name: 'X' });
+    const y = await crm.contacts.create({ name: 'Y' });
+    await crm.contacts.update(y.id, { jobTitle: 'a' });
+    const { merge } = await crm.merges.contacts(x.id, [y.id]);
+    expect(merge.links.some((l) => l.entity === 'event')).toBe(true);
+    await crm.events.prune({ through: 3 });
+    const undone = await crm.merges.undo(merge.id);
+    expect(undone.duplicates.map((d) => d.id)).toEqual([y.id]);
+    expect((await crm.contacts.get(y.id)).jobTitle).toBe('a');
+    expect((await crm.merges.get(merge.id)).status).toBe('undone');
+  });
+
   it('a refused undo writes nothing (stored state equal before and after)', async () => {
     const t = await twoAdas();
     const { merge } = await t.crm.merges.contacts(t.ada.id, [t.dup.id]);
