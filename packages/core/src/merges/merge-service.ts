@@ -213,7 +213,8 @@ export class MergeService {
    * @returns The restored survivor and duplicates, and the log entry (now `undone`).
    * @throws CrmError `CONFLICT` when the merge was undone already (`details.reason: 'mergeUndone'`) or a
    *   record it touched changed since (`details.reason: 'changedSinceMerge'`, `entity`/`id` name it,
-   *   with both versions) — nothing is restored then; `NOT_FOUND` for an unknown merge; `FORBIDDEN` in
+   *   with both versions) — nothing is restored then; `RULE_VIOLATION` (`merge.undoMissingReference`)
+   *   when a restored record would link to a record deleted since; `NOT_FOUND` for an unknown merge; `FORBIDDEN` in
    *   a view without `update` on the survivor or `delete` on a duplicate.
    * @example
    * await crm.merges.undo(merge.id);

@@ -139,6 +139,21 @@ describe('crm.merges.contacts', () => {
     expect((await crm.merges.get(merge.id)).status).toBe('undone');
   });
 
+  it('undo is refused (RULE_VIOLATION naming the link) when a restored record links to a record deleted since; nothing written', async () => {
+    const t = await createTestCrm();
+    const { crm } = t;
+    const gone = await crm.companies.create({ name: 'Gone Inc' });
+    const x = await crm.contacts.create({ name: 'X' });
+    const y = await crm.contacts.create({ name: 'Y', companyId: gone.id });
+    const { merge } = await crm.merges.contacts(x.id, [y.id]);
+    await crm.companies.remove(gone.id);
+    const before = await dump(t);
+    const error = await expectCrmError(crm.merges.undo(merge.id), 'RULE_VIOLATION');
+    expect(error.details.violations[0]).toMatchObject({ rule: 'merge.undoMissingReference', data: { id: y.id, field: 'companyId', missing: { entity: 'company', id: gone.id } } });
+    expect(await dump(t)).toBe(before);
+    await expectCrmError(crm.contacts.get(y.id), 'NOT_FOUND');
+  });
+
   it('a refused undo writes nothing (stored state equal before and after)', async () => {
     const t = await twoAdas();
     const { merge } = await t.crm.merges.contacts(t.ada.id, [t.dup.id]);
