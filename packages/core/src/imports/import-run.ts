@@ -267,8 +267,11 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
+  /** Key values several records share (filled by lookup): an update by them would have to guess. */
+  const ambiguous = new Set<string | number>();
   const lookup = async (op: Operation, prepared: readonly Prepared[]): Promise<Map<string | number, RecordBase>> => {
     const found = new Map<string | number, RecordBase>();
+    ambiguous.clear();
     const values = [...new Set(prepared.filter((p) => !p.failure && p.keyValue !== undefined).map((p) => p.keyValue!))];
     if (key === undefined || values.length === 0) return found;
     if (externalSystem !== undefined) {
@@ -289,7 +292,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       const page = await op.query<RecordBase>(importer.entity, { filter: op.scoped(importer.entity, { op: 'in', field: key, values }), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
       for (const row of page.rows) {
         const v = (row as unknown as Record<string, string | number>)[key]!;
-        if (!found.has(v)) found.set(v, row);
+        if (found.has(v)) ambiguous.add(v);
+        else found.set(v, row);
       }
       after = page.nextCursor;
     } while (after);
@@ -383,6 +387,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         const known = conflicted.get(p.row);
         if (known) {
           results.push(known);
+          continue;
+        }
+        if (mode !== 'create' && p.keyValue !== undefined && ambiguous.has(p.keyValue)) {
+          results.push({ row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'ambiguous_key', message: `several ${importer.entity} records have this ${key}: use a key only one record has (id, externalRef:<system>)` }] });
           continue;
         }
         const mark = op.events.length;

@@ -149,6 +149,18 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(again.rows.map((r) => [r.outcome, r.reason])).toEqual([['skipped', 'unchanged']]);
     });
 
+    it('an update or upsert by a key several records share fails that row as ambiguous, writing nothing', async () => {
+      const s = await open();
+      const a = await s.crm.companies.create({ name: 'Acme' });
+      const b = await s.crm.companies.create({ name: 'Acme' });
+      for (const mode of ['update', 'upsert'] as const) {
+        const report = await s.crm.import.run({ entity: 'company', mode, key: 'name', rows: [{ name: 'Acme', website: 'https://acme.example' }] });
+        expect(report.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['failed', 'ambiguous_key']]);
+      }
+      expect([(await s.crm.companies.get(a.id)).version, (await s.crm.companies.get(b.id)).version]).toEqual([a.version, b.version]);
+      expect((await s.crm.companies.list()).items).toHaveLength(2);
+    });
+
     it('update mode fails rows without a match; create mode with a key fails existing ones', async () => {
       const s = await open();
       await s.crm.companies.create({ name: 'Acme', domain: 'acme.com' });
