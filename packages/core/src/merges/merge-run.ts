@@ -61,7 +61,11 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   }
   const stored = changed ? await op.update(entity, survivor, revised) : survivor;
   const subject = { type: entity, id: survivorId };
-  const links = await writeLinks(op, await planLinks(op, entity, survivorId, duplicateIds), subject);
+  const plan = await planLinks(op, entity, survivorId, duplicateIds);
+  // Re-pointing a linked record changes it: a view needs update on it, as for any edit (events and
+  // activities are logs with no update action: the merge's own rights cover their references).
+  for (const linked of plan) if (linked.entity !== 'event' && linked.entity !== 'activity') op.guard?.authorize(linked.entity, 'update', linked.row);
+  const links = await writeLinks(op, plan, subject);
   const merge: MergeRecord<Card> = {
     id: op.newId('merge'),
     tenantId: op.tenantId,

@@ -265,7 +265,8 @@ describe('merges in a view', () => {
     await crm.access.setPolicy({
       roles: {
         editor: { grants: { contact: { read: 'all', create: 'all', update: 'all' }, deal: { read: 'all' }, lead: { read: 'all' } } },
-        admin: { grants: { contact: { '*': 'all' }, deal: { read: 'all' }, lead: { read: 'all' } } },
+        // Re-pointing the duplicate's deal, task and converted lead edits them: update on those too.
+        admin: { grants: { contact: { '*': 'all' }, deal: { read: 'all', update: 'all' }, lead: { read: 'all', update: 'all' }, task: { read: 'all', update: 'all' } } },
       },
       defaultRoles: ['editor'],
     });
@@ -306,6 +307,23 @@ describe('the merge log in a view', () => {
     }
     // Without a view the entry is whole.
     expect((await crm.merges.get(merge.id)).duplicates).toHaveLength(2);
+  });
+});
+
+describe('merging in a view re-points only what it may update', () => {
+  it('FORBIDDEN, nothing written, when a duplicate\'s deal belongs to someone the view cannot update for', async () => {
+    const t = await createTestCrm();
+    const { crm } = t;
+    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
+    const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
+    const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
+    const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const before = await dump(t);
+    await expectCrmError(crm.as({ userId: 'anna' }).merges.contacts(x.id, [y.id]), 'FORBIDDEN');
+    expect(await dump(t)).toBe(before);
+    expect((await crm.deals.get(d.id)).contactId).toBe(y.id);
   });
 });
 
