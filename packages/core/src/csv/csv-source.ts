@@ -141,7 +141,13 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   let bytes = 0;
   // The separator is detected from the first text papaparse sees: hold back a first slice big enough to show it.
   let head: string | undefined = options.delimiter ? undefined : '';
+  let started = false;
   const feed = (text: string, last = false) => {
+    // A byte order mark in text input goes before the parser sees it: left in, a quoted first header cell would keep its quotes.
+    if (!started && text) {
+      started = true;
+      if (text.startsWith('\uFEFF')) text = text.slice(1);
+    }
     if (head !== undefined) {
       head += text;
       if (head.length < DETECT && !last) return;

@@ -155,6 +155,11 @@ export function mapRow(row: SourceRow, mapping: ImportMapping, options: CellOpti
 }
 
 function getPath(record: Readonly<Record<string, unknown>>, path: string): unknown {
+  // `externalRefs.<system>` names a ref by system (as the import reads it), not a key of the stored list.
+  if (path.startsWith('externalRefs.') && Array.isArray(record.externalRefs)) {
+    const system = path.slice('externalRefs.'.length);
+    return (record.externalRefs as { system: string; id: string }[]).find((r) => r.system === system)?.id;
+  }
   let node: unknown = record;
   for (const key of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
   return node;

@@ -18,6 +18,9 @@ const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode
 /** Thrown inside a dry run's chunk to roll its transaction back. */
 class DryRunRollback extends Error {}
 
+/** Thrown inside a chunk whose rows hit a write conflict: the storage transaction is poisoned, so the chunk runs again without them. */
+class ConflictRetry extends Error {}
+
 /** A source row with its number and anything that made it unreadable. */
 interface NumberedRow {
   readonly row: number;
@@ -31,8 +34,28 @@ interface Prepared {
   readonly create?: Record<string, unknown>;
   readonly update?: Record<string, unknown>;
   readonly keyValue?: string | number;
+  /** The row's mapped external refs, for an update: merged into the record's refs by system. */
+  readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
   duplicateOf?: string[];
+}
+
+interface ExternalRef {
+  readonly system: string;
+  readonly id: string;
+}
+
+/** `patch` plus the record's refs with the row's refs in place of (or added to) those of the same system; unchanged refs are left out. */
+function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, refs: readonly ExternalRef[] | undefined): Record<string, unknown> {
+  if (!refs?.length) return patch;
+  const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
+  const after = [...before];
+  for (const ref of refs) {
+    const i = after.findIndex((r) => r.system === ref.system);
+    if (i >= 0) after[i] = { system: ref.system, id: ref.id };
+    else after.push({ system: ref.system, id: ref.id });
+  }
+  return JSON.stringify(after) === JSON.stringify(before) ? patch : { ...patch, externalRefs: after };
 }
 
 function fail(path: (string | number)[], code: string, message: string): never {
@@ -58,6 +81,14 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   const importer = importerFor(options.entity, mode);
   const sources = ['rows', 'stream', 'csv'].filter((k) => options[k as keyof ImportRunOptions] !== undefined);
   if (sources.length !== 1) fail([], 'invalid_value', 'give exactly one of rows, stream and csv');
+  // The source's type is checked here, not where it is read: a wrong one would be a TypeError mid-run.
+  const iterable = (v: unknown, sym: symbol) => typeof v === 'object' && v !== null && typeof (v as Record<symbol, unknown>)[sym] === 'function';
+  if (options.rows !== undefined && (typeof options.rows === 'string' || !iterable(options.rows, Symbol.iterator))) fail(['rows'], 'invalid_type', 'must be an array (or iterable) of row objects');
+  if (options.csv !== undefined && !iterable(options.csv, Symbol.asyncIterator)) fail(['csv'], 'invalid_type', 'must be a csvSource(…) (for text, bytes or a file: csvSource(input))');
+  if (options.stream !== undefined && !iterable(options.stream, Symbol.asyncIterator) && typeof (options.stream as { getReader?: unknown } | null)?.getReader !== 'function') {
+    fail(['stream'], 'invalid_type', 'must be a ReadableStream or an async iterable of row objects');
+  }
+  if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') fail(['dryRun'], 'invalid_type', 'must be true or false');
   if (options.entity === 'activity' && !('activities' in crm)) fail(['entity'], 'feature_required', 'importing activities needs the activities() feature');
   if (mode !== 'create' && options.key === undefined) fail(['key'], 'required', `mode ${mode} needs a key: the field that identifies a record (email, id, …)`);
   const externalSystem = typeof options.key === 'string' && options.key.startsWith('externalRef:') ? options.key.slice('externalRef:'.length) : undefined;
@@ -200,6 +231,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (issues.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues } };
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
+    let mappedRefs: ExternalRef[] | undefined;
     const problems: ValidationIssue[] = [];
     if (mode !== 'update') {
       const parsed = importer.parseCreate(ctx, input);
@@ -207,16 +239,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       else problems.push(...parsed.issues);
     }
     if (mode !== 'create') {
-      // A record found by its external ref keeps its other refs: the row's ref is how it was found, not a new list.
-      const { id: _id, ...rest } = input;
-      const { externalRefs: _refs, ...withoutRefs } = rest;
-      const patch = externalSystem !== undefined ? withoutRefs : rest;
+      // An update keeps the record's other refs: the row's refs replace or join those of their systems
+      // (merged with the record found, in writeRow), never the whole list.
+      const { id: _id, ...patch } = input;
       const parsed = importer.parseUpdate!(ctx, patch);
-      if (parsed.success) update = parsed.data;
-      else if (mode === 'update') problems.push(...parsed.issues);
+      if (parsed.success) {
+        const { externalRefs, ...rest } = parsed.data;
+        update = rest;
+        if (Array.isArray(externalRefs)) mappedRefs = externalRefs as ExternalRef[];
+      } else if (mode === 'update') problems.push(...parsed.issues);
     }
     if (problems.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
-    if (key === undefined) return { row: source.row, create, update };
+    if (key === undefined) return { row: source.row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
     const keyValue = externalSystem !== undefined
       ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
       : keyText((create ?? update ?? {})[key] ?? input[key]);
@@ -229,12 +263,15 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
     }
     seen.set(keyValue, source.row);
-    return { row: source.row, create, update, keyValue };
+    return { row: source.row, create, update, keyValue, ...(mappedRefs ? { refs: mappedRefs } : {}) };
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
+  /** Key values several records share (filled by lookup): an update by them would have to guess. */
+  const ambiguous = new Set<string | number>();
   const lookup = async (op: Operation, prepared: readonly Prepared[]): Promise<Map<string | number, RecordBase>> => {
     const found = new Map<string | number, RecordBase>();
+    ambiguous.clear();
     const values = [...new Set(prepared.filter((p) => !p.failure && p.keyValue !== undefined).map((p) => p.keyValue!))];
     if (key === undefined || values.length === 0) return found;
     if (externalSystem !== undefined) {
@@ -255,7 +292,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       const page = await op.query<RecordBase>(importer.entity, { filter: op.scoped(importer.entity, { op: 'in', field: key, values }), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
       for (const row of page.rows) {
         const v = (row as unknown as Record<string, string | number>)[key]!;
-        if (!found.has(v)) found.set(v, row);
+        if (found.has(v)) ambiguous.add(v);
+        else found.set(v, row);
       }
       after = page.nextCursor;
     } while (after);
@@ -283,18 +321,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
-      const next = await importer.update!(op, existing.id, p.update, CONTEXT);
+      const next = await importer.update!(op, existing.id, withMergedRefs(p.update, existing, p.refs), CONTEXT);
       // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
     }
     if (mode === 'update') return { row: p.row, outcome: 'failed', error: 'NOT_FOUND', issues: [{ path: [key!], code: 'not_found', message: `no ${importer.entity} has this ${key}` }] };
     if (p.duplicateOf?.length && action === 'skip') return { row: p.row, outcome: 'skipped', id: p.duplicateOf[0]!, reason: 'duplicate', duplicateOf: p.duplicateOf };
     if (p.duplicateOf?.length && action === 'update') {
-      const { id: _id, ...patch } = p.create!;
+      const { id: _id, externalRefs, ...patch } = p.create!;
       const parsed = importer.parseUpdate!(ctx, patch);
       if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
       const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
-      const next = await importer.update!(op, target.id, parsed.data, CONTEXT);
+      const next = await importer.update!(op, target.id, withMergedRefs(parsed.data, target, externalRefs as ExternalRef[] | undefined), CONTEXT);
       const unchanged = next.version === target.version;
       return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
     }
@@ -339,10 +377,22 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const prepared = batch.map(prepare);
     await findMatches(prepared);
     let results: ImportRowReport[] = [];
+    /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
+    const conflicted = new Map<number, ImportRowReport>();
     const work = async (op: Operation) => {
       results = [];
       const existing = await lookup(op, prepared);
+      const fresh: CrmError[] = [];
       for (const p of prepared) {
+        const known = conflicted.get(p.row);
+        if (known) {
+          results.push(known);
+          continue;
+        }
+        if (mode !== 'create' && p.keyValue !== undefined && ambiguous.has(p.keyValue)) {
+          results.push({ row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'ambiguous_key', message: `several ${importer.entity} records have this ${key}: use a key only one record has (id, externalRef:<system>)` }] });
+          continue;
+        }
         const mark = op.events.length;
         try {
           results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
@@ -351,8 +401,15 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
           // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
           op.events.length = mark;
           results.push(rowFailure(p.row, error));
+          // A storage write that failed poisons the transaction (the storage contract): the commit would throw. The
+          // same error object thrown again by a poisoned transaction is not this row's fault, so only new ones count.
+          if (error.code === 'CONFLICT' && !fresh.includes(error)) {
+            fresh.push(error);
+            conflicted.set(p.row, results.at(-1)!);
+          }
         }
       }
+      if (fresh.length) throw new ConflictRetry();
       const last = batch.at(-1)!.row;
       if (dryRun) throw new DryRunRollback();
       const current = await op.require<ImportJob>('importJob', job!.id);
@@ -370,10 +427,15 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         counts: sum(current.counts, add),
       });
     };
-    try {
-      await runWrite(ctx, work);
-    } catch (error) {
-      if (!(error instanceof DryRunRollback)) throw error;
+    // Each retry fails at least one more row, so this ends within the chunk's size.
+    for (;;) {
+      try {
+        await runWrite(ctx, work);
+        break;
+      } catch (error) {
+        if (error instanceof DryRunRollback) break;
+        if (!(error instanceof ConflictRetry)) throw error;
+      }
     }
     const add = tally(results);
     for (const k of ['created', 'updated', 'skipped', 'failed'] as const) counts[k] += add[k];

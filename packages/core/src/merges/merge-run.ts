@@ -1,12 +1,12 @@
 import type { Operation } from '../crm/operation.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
 import { diffRecords } from '../domain/records.js';
-import { CrmError, notFound, ruleViolation } from '../errors/crm-error.js';
+import { CrmError, notFound, ruleViolation, type RuleViolation } from '../errors/crm-error.js';
 import type { CrmEventName } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { mergeFields } from './merge-fields.js';
-import { planLinks, writeLinks, type PlannedRecord } from './merge-links.js';
+import { LINKS, planLinks, readPath, writeLinks, type PlannedRecord } from './merge-links.js';
 import type { MergeEntity, MergeRecord, MergeResult, UndoResult } from '../schema/merge.js';
 
 type Card = RecordBase & Record<string, unknown>;
@@ -61,7 +61,11 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   }
   const stored = changed ? await op.update(entity, survivor, revised) : survivor;
   const subject = { type: entity, id: survivorId };
-  const links = await writeLinks(op, await planLinks(op, entity, survivorId, duplicateIds), subject);
+  const plan = await planLinks(op, entity, survivorId, duplicateIds);
+  // Re-pointing a linked record changes it: a view needs update on it, as for any edit (events and
+  // activities are logs with no update action: the merge's own rights cover their references).
+  for (const linked of plan) if (linked.entity !== 'event' && linked.entity !== 'activity') op.guard?.authorize(linked.entity, 'update', linked.row);
+  const links = await writeLinks(op, plan, subject);
   const merge: MergeRecord<Card> = {
     id: op.newId('merge'),
     tenantId: op.tenantId,
@@ -91,6 +95,36 @@ function changedSince(merge: MergeRecord, entity: string, id: string, expected: 
 }
 
 /**
+ * `RULE_VIOLATION` (`merge.undoMissingReference`) when a record the undo would bring back links to a
+ * record deleted since (a contact's company, a lead's converted contact, …): restoring it would leave a
+ * dangling link. Records restored by this undo count as present.
+ */
+async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Promise<void> {
+  const restoring = new Set([merge.survivorId, ...merge.duplicateIds]);
+  const wanted: { target: string; id: string; record: string; field: string }[] = [];
+  for (const record of [merge.survivorBefore, ...merge.duplicates]) {
+    for (const [target, links] of Object.entries(LINKS)) {
+      for (const [entity, field] of links) {
+        if (entity !== merge.entity) continue;
+        const id = readPath(record, field);
+        if (typeof id === 'string' && !(target === merge.entity && restoring.has(id))) wanted.push({ target, id, record: record.id, field });
+      }
+    }
+  }
+  const violations: RuleViolation[] = [];
+  for (const target of new Set(wanted.map((w) => w.target))) {
+    const list = wanted.filter((w) => w.target === target);
+    const rows = await op.getMany(target, list.map((w) => w.id));
+    list.forEach((w, i) => {
+      if (!rows[i]) {
+        violations.push({ rule: 'merge.undoMissingReference', message: `${merge.entity} ${w.record} would link to ${target} ${w.id} (${w.field}), which was deleted since the merge`, data: { entity: merge.entity, id: w.record, field: w.field, missing: { entity: target, id: w.id } } });
+      }
+    });
+  }
+  if (violations.length) throw ruleViolation(violations);
+}
+
+/**
  * Undoes a merge inside one operation: refuses (`CONFLICT`, nothing written) when the merge was undone
  * already or any record it touched has another version now; else re-points the links back, restores
  * the survivor and re-creates the duplicates (new versions), marks the log entry `undone`.
@@ -109,6 +143,7 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   stored.forEach((row, i) => {
     if (row) throw changedSince(merge, entity, merge.duplicateIds[i]!, null, row.version);
   });
+  await checkRestoredLinks(op, merge);
   // Each linked record must be as the merge left it; one write per record puts all its fields back.
   const planned = new Map<string, PlannedRecord>();
   for (const link of merge.links) {
@@ -116,6 +151,8 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     let entry = planned.get(key);
     if (!entry) {
       const row = await op.get<Card>(link.entity, link.id);
+      // A pruned event is gone from the log, not changed: there is nothing to point back.
+      if (!row && link.entity === 'event') continue;
       if (!row || row.version !== link.versionAfter) throw changedSince(merge, link.entity, link.id, link.versionAfter, row?.version ?? null);
       planned.set(key, (entry = { entity: link.entity, row, set: new Map() }));
     }

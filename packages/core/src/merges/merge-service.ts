@@ -62,11 +62,40 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
   return { entity, survivorId: survivor, duplicateIds: ids, fields, fillEmpty: parsed.fillEmpty ?? false, ...(parsed.version === undefined ? {} : { version: parsed.version }) };
 }
 
-/** In a view: the snapshots of a merge log entry with the fields the principal may not read left out. */
-function projected<T extends RecordBase>(op: Operation, merge: MergeRecord<T>): MergeRecord<T> {
+/**
+ * In a view: a merge log entry with only what the principal may read — snapshots (field-projected),
+ * ids and field sources of duplicates it can read, and links to records (and events) it can read now.
+ */
+async function projected<T extends RecordBase>(op: Operation, merge: MergeRecord<T>): Promise<MergeRecord<T>> {
   const guard = op.guard;
-  if (!guard || !guard.hasFieldRules(merge.entity)) return merge;
-  return { ...merge, survivorBefore: guard.project(merge.entity, merge.survivorBefore), duplicates: merge.duplicates.map((d) => guard.project(merge.entity, d)) };
+  if (!guard) return merge;
+  const fieldRules = guard.hasFieldRules(merge.entity);
+  const readable = merge.duplicates.filter((d) => guard.canRead(merge.entity, d));
+  const shown = new Set([merge.survivorId, ...readable.map((d) => d.id)]);
+  const byEntity = new Map<string, string[]>();
+  for (const link of merge.links) byEntity.set(link.entity, [...(byEntity.get(link.entity) ?? []), link.id]);
+  const visibleLinks = new Set<string>();
+  for (const [entity, ids] of byEntity) {
+    const unique = [...new Set(ids)];
+    const rows = await op.getMany<RecordBase>(entity, unique);
+    if (entity === 'event') {
+      const judged = op.ctx.hooks.access ? await op.ctx.hooks.access.judgeEvents(guard, rows.filter((r) => r !== undefined) as never, (e, list) => op.getMany(e, list)) : [];
+      for (const event of judged) if (event) visibleLinks.add(`event:${(event as { id: string }).id}`);
+      continue;
+    }
+    unique.forEach((id, i) => {
+      const row = rows[i];
+      if (row ? guard.canRead(entity, row) : guard.reachesAll(entity, 'read')) visibleLinks.add(`${entity}:${id}`);
+    });
+  }
+  return {
+    ...merge,
+    ...(fieldRules ? { survivorBefore: guard.project(merge.entity, merge.survivorBefore) } : {}),
+    duplicateIds: merge.duplicateIds.filter((id) => shown.has(id)),
+    duplicates: fieldRules ? readable.map((d) => guard.project(merge.entity, d)) : readable,
+    fields: Object.fromEntries(Object.entries(merge.fields).filter(([, from]) => shown.has(from))),
+    links: merge.links.filter((l) => visibleLinks.has(`${l.entity}:${l.id}`)),
+  };
 }
 
 /** Whether a view may see a merge: it reads the survivor (a removed survivor: it reads every record of the kind). */
@@ -144,7 +173,7 @@ export class MergeService {
     return runRead(this.ctx, async (op) => {
       const merge = await op.require<MergeRecord>('merge', id);
       if (!(await visible(op, merge))) throw notFound('merge', id);
-      return projected(op, merge);
+      return await projected(op, merge);
     });
   }
 
@@ -171,7 +200,7 @@ export class MergeService {
         ...(parsed.cursor ? { after: parsed.cursor } : {}),
       });
       const items: MergeRecord[] = [];
-      for (const row of rows) if (await visible(op, row)) items.push(projected(op, row));
+      for (const row of rows) if (await visible(op, row)) items.push(await projected(op, row));
       return nextCursor === undefined ? { items } : { items, nextCursor };
     });
   }
@@ -184,7 +213,8 @@ export class MergeService {
    * @returns The restored survivor and duplicates, and the log entry (now `undone`).
    * @throws CrmError `CONFLICT` when the merge was undone already (`details.reason: 'mergeUndone'`) or a
    *   record it touched changed since (`details.reason: 'changedSinceMerge'`, `entity`/`id` name it,
-   *   with both versions) — nothing is restored then; `NOT_FOUND` for an unknown merge; `FORBIDDEN` in
+   *   with both versions) — nothing is restored then; `RULE_VIOLATION` (`merge.undoMissingReference`)
+   *   when a restored record would link to a record deleted since; `NOT_FOUND` for an unknown merge; `FORBIDDEN` in
    *   a view without `update` on the survivor or `delete` on a duplicate.
    * @example
    * await crm.merges.undo(merge.id);
@@ -193,7 +223,7 @@ export class MergeService {
     const id = parseId(mergeId, 'merges.undo');
     return runWrite(this.ctx, async (op) => {
       const result = await runUndo(op, id);
-      return { ...result, merge: projected(op, result.merge) };
+      return { ...result, merge: await projected(op, result.merge) };
     });
   }
 
@@ -201,7 +231,7 @@ export class MergeService {
     const command = parseMerge(entity, survivorId, duplicateIds, options, `merges.${entity === 'company' ? 'companies' : `${entity}s`}`);
     return runWrite(this.ctx, async (op) => {
       const result = await runMerge(op, command);
-      return { ...result, merge: projected(op, result.merge) };
+      return { ...result, merge: await projected(op, result.merge) };
     });
   }
 }

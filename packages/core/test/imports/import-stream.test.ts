@@ -47,3 +47,10 @@ it('reads a CSV byte stream split inside quoted cells and multi-byte characters'
   const names = await Promise.all(report.rows.map(async (r) => crm.contacts.get(r.id!)));
   expect(names.map((c) => [c.name, c.jobTitle])).toEqual([['Müller; Anna', 'Chef\r\n"Einkauf"'], ['Zoë', 'CTO']]);
 });
+
+it('text with a byte order mark and a quoted first header cell reads the header without quotes', async () => {
+  const { crm } = await createTestCrm();
+  const report = await crm.import.run({ entity: 'contact', csv: csvSource('\uFEFF"Name","Email"\r\n"Ada","ada@example.com"\r\n'), mapping: { name: 'Name', email: 'Email' } });
+  expect(report.rows.map((r) => r.outcome)).toEqual(['created']);
+  expect((await crm.contacts.get(report.rows[0]!.id!)).email).toBe('ada@example.com');
+});

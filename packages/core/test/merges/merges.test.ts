@@ -6,7 +6,7 @@ import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { expectCrmError, issuePaths } from '../helpers.js';
 
 /** Every stored row of the tenant, as JSON: equal dumps prove nothing was written. */
-async function dump(t: TestCrm): Promise<string> {
+async function dump(t: Pick<TestCrm, 'storage'>): Promise<string> {
   return t.storage.transaction('r', async (tx) => {
     const all: Record<string, unknown[]> = {};
     for (const entity of CRM_STORAGE_SCHEMA.entities) all[entity.name] = (await tx.query(entity.name, 'test', { sort: [{ field: 'id' }] })).rows;
@@ -125,6 +125,35 @@ describe('crm.merges.contacts', () => {
     expect(survivorChanged.details).toMatchObject({ reason: 'changedSinceMerge', entity: 'contact', id: ada.id });
   });
 
+  it('undo works after the events the merge re-pointed were pruned from the log', async () => {
+    const { crm } = await createTestCrm();
+    const x = await crm.contacts.create({ name: 'X' });
+    const y = await crm.contacts.create({ name: 'Y' });
+    await crm.contacts.update(y.id, { jobTitle: 'a' });
+    const { merge } = await crm.merges.contacts(x.id, [y.id]);
+    expect(merge.links.some((l) => l.entity === 'event')).toBe(true);
+    await crm.events.prune({ through: 3 });
+    const undone = await crm.merges.undo(merge.id);
+    expect(undone.duplicates.map((d) => d.id)).toEqual([y.id]);
+    expect((await crm.contacts.get(y.id)).jobTitle).toBe('a');
+    expect((await crm.merges.get(merge.id)).status).toBe('undone');
+  });
+
+  it('undo is refused (RULE_VIOLATION naming the link) when a restored record links to a record deleted since; nothing written', async () => {
+    const t = await createTestCrm();
+    const { crm } = t;
+    const gone = await crm.companies.create({ name: 'Gone Inc' });
+    const x = await crm.contacts.create({ name: 'X' });
+    const y = await crm.contacts.create({ name: 'Y', companyId: gone.id });
+    const { merge } = await crm.merges.contacts(x.id, [y.id]);
+    await crm.companies.remove(gone.id);
+    const before = await dump(t);
+    const error = await expectCrmError(crm.merges.undo(merge.id), 'RULE_VIOLATION');
+    expect(error.details.violations[0]).toMatchObject({ rule: 'merge.undoMissingReference', data: { id: y.id, field: 'companyId', missing: { entity: 'company', id: gone.id } } });
+    expect(await dump(t)).toBe(before);
+    await expectCrmError(crm.contacts.get(y.id), 'NOT_FOUND');
+  });
+
   it('a refused undo writes nothing (stored state equal before and after)', async () => {
     const t = await twoAdas();
     const { merge } = await t.crm.merges.contacts(t.ada.id, [t.dup.id]);
@@ -236,7 +265,8 @@ describe('merges in a view', () => {
     await crm.access.setPolicy({
       roles: {
         editor: { grants: { contact: { read: 'all', create: 'all', update: 'all' }, deal: { read: 'all' }, lead: { read: 'all' } } },
-        admin: { grants: { contact: { '*': 'all' }, deal: { read: 'all' }, lead: { read: 'all' } } },
+        // Re-pointing the duplicate's deal, task and converted lead edits them: update on those too.
+        admin: { grants: { contact: { '*': 'all' }, deal: { read: 'all', update: 'all' }, lead: { read: 'all', update: 'all' }, task: { read: 'all', update: 'all' } } },
       },
       defaultRoles: ['editor'],
     });
@@ -249,6 +279,51 @@ describe('merges in a view', () => {
     await expectCrmError(crm.as({ userId: 'eve' }).merges.undo(merge.id), 'FORBIDDEN');
     await admin.merges.undo(merge.id);
     expect((await crm.contacts.get(t.dup.id)).name).toBe(t.dup.name);
+  });
+});
+
+describe('the merge log in a view', () => {
+  it('leaves out snapshots, ids and links of records the view cannot read', async () => {
+    const { crm } = await createTestCrm();
+    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
+    const x = await crm.contacts.create({ name: 'Shared Name', ownerId: 'anna' });
+    const y = await crm.contacts.create({ name: 'Shared Name', ownerId: 'ben', notes: 'Ben\'s secret', email: 'secret@ben.example' });
+    const z = await crm.contacts.create({ name: 'Shared Name', ownerId: 'anna' });
+    const bens = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const annas = await crm.deals.create({ title: 'Anna deal', ownerId: 'anna', contactId: z.id });
+    const { merge } = await crm.merges.contacts(x.id, [y.id, z.id], { fields: { notes: y.id, jobTitle: z.id } });
+    expect(merge.duplicates).toHaveLength(2);
+    expect(merge.links.map((l) => l.id)).toEqual(expect.arrayContaining([bens.id, annas.id]));
+    const anna = crm.as({ userId: 'anna' });
+    for (const seen of [await anna.merges.get(merge.id), (await anna.merges.list()).items[0]!]) {
+      expect(seen.duplicates.map((d) => d.id)).toEqual([z.id]);
+      expect(seen.duplicateIds).toEqual([z.id]);
+      expect(JSON.stringify(seen)).not.toContain('secret');
+      expect(JSON.stringify(seen)).not.toContain(y.id);
+      expect(seen.links.map((l) => l.id)).toContain(annas.id);
+      expect(seen.links.map((l) => l.id)).not.toContain(bens.id);
+    }
+    // Without a view the entry is whole.
+    expect((await crm.merges.get(merge.id)).duplicates).toHaveLength(2);
+  });
+});
+
+describe('merging in a view re-points only what it may update', () => {
+  it('FORBIDDEN, nothing written, when a duplicate\'s deal belongs to someone the view cannot update for', async () => {
+    const t = await createTestCrm();
+    const { crm } = t;
+    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
+    const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
+    const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
+    const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const before = await dump(t);
+    await expectCrmError(crm.as({ userId: 'anna' }).merges.contacts(x.id, [y.id]), 'FORBIDDEN');
+    expect(await dump(t)).toBe(before);
+    expect((await crm.deals.get(d.id)).contactId).toBe(y.id);
   });
 });
 

@@ -117,6 +117,50 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.getByExternalRef('shop', '10043')).name).toBe('Grace');
     });
 
+    it('a row whose external ref is taken (by a stored record or an earlier row) fails alone; the dry run agrees', async () => {
+      const s = await open();
+      const holder = await s.crm.contacts.create({ name: 'Holder', externalRefs: [{ system: 'shop', id: '2' }] });
+      const rows = [{ name: 'C1', ref: '1' }, { name: 'C2', ref: '2' }, { name: 'C3', ref: '3' }, { name: 'C4', ref: '1' }, { name: 'C5', ref: '5' }];
+      const options = { entity: 'contact' as const, rows, mapping: { name: 'name', 'externalRefs.shop': 'ref' } };
+      const dry = await s.crm.import.run({ ...options, dryRun: true });
+      const real = await s.crm.import.run(options);
+      const outcomes = [['created', undefined], ['failed', 'CONFLICT'], ['created', undefined], ['failed', 'CONFLICT'], ['created', undefined]];
+      expect(dry.rows.map((r) => [r.outcome, r.error])).toEqual(outcomes);
+      expect(real.rows.map((r) => [r.outcome, r.error])).toEqual(outcomes);
+      expect(real.counts).toEqual({ created: 3, updated: 0, skipped: 0, failed: 2 });
+      expect(await contactNames(s)).toEqual(['C1', 'C3', 'C5', 'Holder']);
+      expect((await s.crm.contacts.getByExternalRef('shop', '1')).name).toBe('C1');
+      expect((await s.crm.contacts.get(holder.id)).version).toBe(holder.version);
+    });
+
+    it('an update merges the row\'s external refs into the record\'s by system, keeping the others', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada', email: 'ada@example.com', externalRefs: [{ system: 'shop', id: '1' }, { system: 'erp', id: 'K-1' }] });
+      // Keyed by e-mail, mapping only the shop id: the erp ref stays, the shop id changes.
+      const byEmail = await s.crm.import.run({ entity: 'contact', mode: 'upsert', key: 'email', rows: [{ email: 'ada@example.com', name: 'Ada', shop: '2' }], mapping: { email: 'email', name: 'name', 'externalRefs.shop': 'shop' } });
+      expect(byEmail.rows.map((r) => r.outcome)).toEqual(['updated']);
+      expect((await s.crm.contacts.get(ada.id)).externalRefs).toEqual([{ system: 'shop', id: '2' }, { system: 'erp', id: 'K-1' }]);
+      // Keyed by the shop ref, mapping a new crm system too: it is added.
+      const byRef = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', rows: [{ shop: '2', crm: 'Z-9' }], mapping: { 'externalRefs.shop': 'shop', 'externalRefs.crm': 'crm' } });
+      expect(byRef.rows.map((r) => r.outcome)).toEqual(['updated']);
+      expect((await s.crm.contacts.get(ada.id)).externalRefs).toEqual([{ system: 'shop', id: '2' }, { system: 'erp', id: 'K-1' }, { system: 'crm', id: 'Z-9' }]);
+      // The same file again changes nothing.
+      const again = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', rows: [{ shop: '2', crm: 'Z-9' }], mapping: { 'externalRefs.shop': 'shop', 'externalRefs.crm': 'crm' } });
+      expect(again.rows.map((r) => [r.outcome, r.reason])).toEqual([['skipped', 'unchanged']]);
+    });
+
+    it('an update or upsert by a key several records share fails that row as ambiguous, writing nothing', async () => {
+      const s = await open();
+      const a = await s.crm.companies.create({ name: 'Acme' });
+      const b = await s.crm.companies.create({ name: 'Acme' });
+      for (const mode of ['update', 'upsert'] as const) {
+        const report = await s.crm.import.run({ entity: 'company', mode, key: 'name', rows: [{ name: 'Acme', website: 'https://acme.example' }] });
+        expect(report.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['failed', 'ambiguous_key']]);
+      }
+      expect([(await s.crm.companies.get(a.id)).version, (await s.crm.companies.get(b.id)).version]).toEqual([a.version, b.version]);
+      expect((await s.crm.companies.list()).items).toHaveLength(2);
+    });
+
     it('update mode fails rows without a match; create mode with a key fails existing ones', async () => {
       const s = await open();
       await s.crm.companies.create({ name: 'Acme', domain: 'acme.com' });
@@ -224,6 +268,21 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(csv.split('\r\n').filter(Boolean).sort()).toEqual(['"Hidden (again)","hidden@example.com"', '"Mine","mine@example.com"', '"Name","E-Mail"']);
     });
 
+    it('exports a mapped external ref by system (CSV and JSON), and the file upserts back by it', async () => {
+      const s = await open();
+      await s.crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'erp', id: 'K-1' }, { system: 'shop', id: '10042' }] });
+      await s.crm.contacts.create({ name: 'Grace' });
+      const mapping = { name: 'Name', 'externalRefs.shop': 'ShopId' };
+      let csv = '';
+      for await (const chunk of s.crm.export.run({ entity: 'contact', mapping, orderBy: [{ field: 'name' }] })) csv += chunk;
+      expect(csv.split('\r\n').filter(Boolean)).toEqual(['"Name","ShopId"', '"Ada","10042"', '"Grace",']);
+      let json = '';
+      for await (const chunk of s.crm.export.run({ entity: 'contact', format: 'json', mapping, orderBy: [{ field: 'name' }] })) json += chunk;
+      expect(JSON.parse(json)).toEqual([{ Name: 'Ada', ShopId: '10042' }, { Name: 'Grace', ShopId: null }]);
+      const back = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', csv: csvSource(csv.split('\r\n').slice(0, 2).join('\r\n')), mapping });
+      expect(back.rows.map((r) => [r.outcome, r.reason])).toEqual([['skipped', 'unchanged']]);
+    });
+
     it('export mirrors import: a filter streamed as CSV imports back to the same records', async () => {
       const s = await open();
       await s.crm.contacts.create({ name: 'Ada Lovelace', email: 'ada@example.com', country: 'GB', phone: '+442071234567', tags: ['vip', 'math'] });
@@ -250,10 +309,14 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
 
     it('bad options are typed errors', async () => {
       const s = await open();
-      for (const bad of [{ entity: 'pipeline', rows: [] }, { entity: 'contact' }, { entity: 'contact', rows: [], mode: 'upsert' }, { entity: 'contact', rows: [], key: 'tags' }, { entity: 'activity', rows: [], mode: 'update', key: 'id' }]) {
+      for (const bad of [{ entity: 'pipeline', rows: [] }, { entity: 'contact' }, { entity: 'contact', rows: [], mode: 'upsert' }, { entity: 'contact', rows: [], key: 'tags' }, { entity: 'activity', rows: [], mode: 'update', key: 'id' },
+        { entity: 'contact', rows: 5 }, { entity: 'contact', rows: { a: 1 } }, { entity: 'contact', rows: 'name' }, { entity: 'contact', csv: 'name\nA' }, { entity: 'contact', stream: 7 }, { entity: 'contact', stream: null },
+        { entity: 'contact', rows: [{ name: 'Typo' }], dryRun: 'yes' }, { entity: 'contact', rows: [{ name: 'Typo' }], dryRun: 1 }]) {
         const error = await s.crm.import.run(bad as never).catch((e: unknown) => e);
         expect(isCrmError(error, 'VALIDATION'), JSON.stringify(bad)).toBe(true);
       }
+      // A dry run spelled wrong is refused, not run for real.
+      expect(await contactNames(s)).toEqual([]);
     });
   });
 }
