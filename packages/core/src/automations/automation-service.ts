@@ -12,6 +12,7 @@ import { feedHead } from '../consumers/feed-read.js';
 import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
+import { jsonBytes, jsonIssue } from './json-issue.js';
 import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
@@ -185,8 +186,11 @@ interface ParsedRule {
 
 /** Parses and size-checks a rule definition; the read shape of a rule is accepted (its stored fields set aside). */
 export function parseRule(input: unknown, context: string): ParsedRule {
-  const size = JSON.stringify(input ?? null)?.length ?? 0;
-  if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as JSON (this one is ${size})` }]);
+  // Plain JSON first: a bigint or a cycle would throw a TypeError from the size check below.
+  const notJson = jsonIssue(input);
+  if (notJson) throw validationError(context, [notJson]);
+  const size = jsonBytes(input);
+  if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
   if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
   const plain: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   const read: Record<string, unknown> = {};
