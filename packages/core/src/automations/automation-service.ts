@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
+import type { AccessGuard } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
@@ -381,13 +382,27 @@ export function createAutomationService(
       if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
         throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
       }
-      if (ctx.principal && ctx.hooks.access) {
+      let guard: AccessGuard | undefined;
+      const access = ctx.hooks.access;
+      if (ctx.principal && access) {
         // A view simulates only for records it can read: the run reads the record as the service
         // principal, so its verdict and events would reveal what the view may not see.
         const readable = (AUTOMATION_ENTITIES as readonly string[]).includes(event.subjectType);
         if (!readable) throw notFound(String(event.subjectType), event.subjectId);
-        await runRead(ctx, (op) => op.requireReadable(event.subjectType, event.subjectId));
+        guard = await runRead(ctx, async (op) => {
+          await op.requireReadable(event.subjectType, event.subjectId);
+          return access.guard(op.tx, ctx.principal!);
+        });
+        // Conditions may test only fields the view reads (as list filters): the verdict would reveal the others.
+        const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
+        guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
       }
+      // The simulated events as the view may see them (field-projected; hidden ones left out).
+      const visible = async (events: readonly CrmEvent[]): Promise<readonly CrmEvent[]> => {
+        if (!guard || !access) return events;
+        const judged = await runRead(ctx, (op) => access.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids)));
+        return judged.filter((e): e is CrmEvent => e !== undefined);
+      };
       const facts = rule.trigger.type === 'manual' ? { type: 'manual' } : matchEvent(rule.trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
@@ -395,7 +410,7 @@ export function createAutomationService(
       try {
         const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
-        return { matched: true, status: run.status, actions: run.actions, ...(run.reason ? { reason: run.reason } : {}), events };
+        return { matched: true, status: run.status, actions: run.actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
         return { matched: true, status: 'failed', actions: [], error: describeError(error), events: [] };
