@@ -14,7 +14,7 @@ import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { jsonBytes, jsonIssue } from './json-issue.js';
-import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
+import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
@@ -205,7 +205,7 @@ export function parseRule(input: unknown, context: string): ParsedRule {
 }
 
 async function allRules(op: Operation): Promise<AutomationRule[]> {
-  const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: 1000 });
+  const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: MAX_RULES });
   return rows;
 }
 
@@ -317,6 +317,8 @@ export function createAutomationService(
         if (def.id && !previous) throw notFound('automationRule', def.id);
         // A rule as read carries its version: an edit made from a stale read must not undo a newer one.
         if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
+        // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
+        if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
         const next = ruleRecord(op, def, previous, previous?.enabled || def.enabled === false ? (previous?.since ?? 0) : await feedHead(op));
@@ -403,7 +405,8 @@ export function createAutomationService(
         const judged = await runRead(ctx, (op) => access.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids)));
         return judged.filter((e): e is CrmEvent => e !== undefined);
       };
-      const facts = rule.trigger.type === 'manual' ? { type: 'manual' } : matchEvent(rule.trigger, event);
+      // A manual rule runs only for records of its entity (as `trigger` requires).
+      const facts = rule.trigger.type === 'manual' ? (rule.trigger.entity === event.subjectType ? { type: 'manual' } : undefined) : matchEvent(rule.trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       const cause = (event as { cause?: AutomationCause }).cause;

@@ -5,7 +5,7 @@ import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import { backoffDelay, type EventHandler } from '../consumers/consumer-options.js';
 import { feedHead } from '../consumers/feed-read.js';
-import type { AutomationCause, AutomationRule, AutomationRun } from './automation-schema.js';
+import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { executeRun, type RunRequest, type RunSettings } from './execute-run.js';
 import { conditionsHold, matchEvent, triggerEventTypes } from './match-trigger.js';
@@ -37,7 +37,7 @@ export class RuleCache {
       await this.ctx.revision.ensureFresh(op.tx);
       const head = await feedHead(op);
       if (!this.rules) {
-        const { rows } = await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, sort: [{ field: 'createdAt' }, { field: 'id' }], limit: 1000 });
+        const { rows } = await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, sort: [{ field: 'createdAt' }, { field: 'id' }], limit: MAX_RULES });
         this.rules = rows.filter((r) => triggerEventTypes(r.trigger));
       }
       this.head = head;

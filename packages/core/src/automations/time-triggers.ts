@@ -5,7 +5,7 @@ import { cancelRun, DISABLED } from './cancel-run.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
-import type { AutomationRule, AutomationRun } from './automation-schema.js';
+import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import { executeRun, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import { addDuration } from './run-actions.js';
 
@@ -91,7 +91,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: nu
  */
 export async function tickAutomations(ctx: CrmContext, settings: RunSettings & { readonly maxAttempts: number }): Promise<{ runs: number }> {
   let runs = 0;
-  const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: 1000 })).rows);
+  const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: MAX_RULES })).rows);
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
     for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.maxAttempts)) {
