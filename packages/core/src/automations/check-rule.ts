@@ -251,6 +251,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
       const result = UPDATE_SCHEMAS[entity]!.safeParse(action.set);
       if (!result.success) for (const problem of result.error.issues) issue([...path, 'set', ...(problem.path as (string | number)[])], problem.message, problem.code);
       if ('stageKey' in action.set || 'status' in action.set) issue([...path, 'set'], 'stage and status change through advance / lose (the funnel rules apply)');
+      if (Object.keys(action.set).length === 0) issue([...path, 'set'], 'must set at least one field (an empty update changes nothing)');
     }
     if (action.type === 'assignOwner' && (action.userId === undefined) === (action.strategyId === undefined)) issue(path, 'give either userId or strategyId');
     if (action.type === 'assignOwner' && action.strategyId && entity !== 'lead' && entity !== 'deal') issue([...path, 'strategyId'], 'assignment strategies assign leads and deals');

@@ -43,3 +43,13 @@ describe('fieldChanged on nested paths and other ways a field changes', () => {
     expect(await crm.automations.list()).toEqual([]);
   });
 });
+
+// Review 18 #8 (part): an updateFields action that sets nothing.
+describe('updateFields define-time check', () => {
+  it('refuses an empty set', async () => {
+    const { crm } = await setup();
+    const error = await crm.automations.define({ name: 'e', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'updateFields', set: {} }] }).then(() => undefined, (e: unknown) => e);
+    expect(isCrmError(error, 'VALIDATION')).toBe(true);
+    expect(await crm.automations.list()).toEqual([]);
+  });
+});
