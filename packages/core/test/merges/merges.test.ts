@@ -277,9 +277,9 @@ describe('crm.contacts/companies/leads.merge', () => {
     const t = await createTestCrm({ features: [] });
     const a = await t.crm.contacts.create({ name: 'A' });
     const b = await t.crm.contacts.create({ name: 'B' });
-    const before = await dump(t);
+    const before = await dump(t as unknown as TestCrm);
     const error = await expectCrmError(t.crm.contacts.merge(a.id, [b.id]), 'VALIDATION');
     expect(error.details.issues[0]!.code).toBe('feature_required');
-    expect(await dump(t)).toBe(before);
+    expect(await dump(t as unknown as TestCrm)).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrmError, createMemoryStorage, type StorageAdapter } from '@crmkit/core';
+import type { WriteOp } from '@crmkit/core/storage';
 import { events } from '@crmkit/core/feed';
 import { webhooks, type WebhooksOptions } from '@crmkit/core/webhooks';
 import { createTestCrm } from '@crmkit/core/testing';
@@ -18,6 +19,31 @@ async function setup(options: WebhooksOptions = {}, storage: StorageAdapter = cr
   // Real time as the start: receivers (the oracle) check the signed timestamp against their own clock.
   const t = await createTestCrm({ now: Date.now(), storage: storage as never, features: [webhooks({ timeoutMs: 2000, leaseMs: 10_000, ...options }), events()] });
   return { ...t, server };
+}
+
+/** A memory storage whose writes first pass `beforeWrite`, which may throw: a crash or a lost race, injected. */
+function faultyStorage(beforeWrite: (entity: string, ops: readonly WriteOp[]) => void): StorageAdapter {
+  const memory = createMemoryStorage();
+  return {
+    ...memory,
+    open: (s) => memory.open(s),
+    onChange: (l) => memory.onChange(l),
+    close: () => memory.close(),
+    transaction: (mode, fn) =>
+      memory.transaction(mode, (tx) =>
+        fn({
+          getMany: tx.getMany,
+          query: tx.query,
+          aggregate: tx.aggregate,
+          nextSequence: tx.nextSequence,
+          claim: tx.claim,
+          write: async (entity, tenant, ops) => {
+            beforeWrite(entity, ops);
+            return tx.write(entity, tenant, ops);
+          },
+        }),
+      ),
+  };
 }
 
 /** Verifies a received request with the official Standard Webhooks library. */
@@ -156,31 +182,13 @@ describe('webhooks', () => {
   });
 
   it('never sends again a delivery recorded as succeeded when its checkpoint was lost (a crash between the two)', async () => {
-    const memory = createMemoryStorage();
     let crashOnce = false;
-    const storage: StorageAdapter = {
-      ...memory,
-      open: (s) => memory.open(s),
-      onChange: (l) => memory.onChange(l),
-      close: () => memory.close(),
-      transaction: (mode, fn) =>
-        memory.transaction(mode, (tx) =>
-          fn({
-            getMany: tx.getMany,
-            query: tx.query,
-            aggregate: tx.aggregate,
-            nextSequence: tx.nextSequence,
-            claim: tx.claim,
-            write: async (entity, tenant, ops) => {
-              if (crashOnce && entity === 'consumer' && ops.some((o) => o.type === 'update' && !('leaseToken' in o.row))) {
-                crashOnce = false;
-                throw new Error('process killed before its checkpoint');
-              }
-              return tx.write(entity, tenant, ops);
-            },
-          }),
-        ),
-    };
+    const storage = faultyStorage((entity, ops) => {
+      if (crashOnce && entity === 'consumer' && ops.some((o) => o.type === 'update' && !('leaseToken' in o.row))) {
+        crashOnce = false;
+        throw new Error('process killed before its checkpoint');
+      }
+    });
     const { crm, server, clock } = await setup({ leaseMs: 10_000, partitions: 1 }, storage);
     const { id } = await crm.webhooks.create({ url: server.url });
     await crm.contacts.create({ name: 'Once' });
@@ -206,32 +214,14 @@ describe('webhooks', () => {
   });
 
   it('never sends an acknowledged delivery again when the endpoint row keeps conflicting (every partition updates it)', async () => {
-    const memory = createMemoryStorage();
     let conflicts = 0;
-    const storage: StorageAdapter = {
-      ...memory,
-      open: (s) => memory.open(s),
-      onChange: (l) => memory.onChange(l),
-      close: () => memory.close(),
-      transaction: (mode, fn) =>
-        memory.transaction(mode, (tx) =>
-          fn({
-            getMany: tx.getMany,
-            query: tx.query,
-            aggregate: tx.aggregate,
-            nextSequence: tx.nextSequence,
-            claim: tx.claim,
-            write: async (entity, tenant, ops) => {
-              // Other processes win every race on the endpoint's health row, more often than any retry budget.
-              if (conflicts > 0 && entity === 'webhookEndpoint' && ops.some((o) => o.type === 'update')) {
-                conflicts--;
-                throw new CrmError('CONFLICT', 'webhookEndpoint changed concurrently', { entity, id: 'x', expectedVersion: 1, actualVersion: 2 });
-              }
-              return tx.write(entity, tenant, ops);
-            },
-          }),
-        ),
-    };
+    const storage = faultyStorage((entity, ops) => {
+      // Other processes win every race on the endpoint's health row, more often than any retry budget.
+      if (conflicts > 0 && entity === 'webhookEndpoint' && ops.some((o) => o.type === 'update')) {
+        conflicts--;
+        throw new CrmError('CONFLICT', 'webhookEndpoint changed concurrently', { entity, id: 'x', expectedVersion: 1, actualVersion: 2 });
+      }
+    });
     const { crm, server, clock } = await setup({ partitions: 1 }, storage);
     const { id } = await crm.webhooks.create({ url: server.url });
     await crm.contacts.create({ name: 'Once' });
