@@ -85,6 +85,9 @@ const actionShapes = {
 export type AutomationAction = { [K in keyof typeof actionShapes]: z.input<(typeof actionShapes)[K]> }[keyof typeof actionShapes];
 export const actionSchema = tagged<AutomationAction>('type', actionShapes);
 
+/** Most rules a tenant may define (enabled or not): every event is matched against each enabled rule, and rules are read in one page. */
+export const MAX_RULES = 1000;
+
 /** Largest rule definition, as JSON: a rule is configuration, not a program. */
 export const MAX_RULE_BYTES = 16_384;
 

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
+import type { AccessGuard } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
@@ -12,7 +13,8 @@ import { feedHead } from '../consumers/feed-read.js';
 import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
-import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
+import { jsonBytes, jsonIssue } from './json-issue.js';
+import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
@@ -185,8 +187,11 @@ interface ParsedRule {
 
 /** Parses and size-checks a rule definition; the read shape of a rule is accepted (its stored fields set aside). */
 export function parseRule(input: unknown, context: string): ParsedRule {
-  const size = JSON.stringify(input ?? null)?.length ?? 0;
-  if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as JSON (this one is ${size})` }]);
+  // Plain JSON first: a bigint or a cycle would throw a TypeError from the size check below.
+  const notJson = jsonIssue(input);
+  if (notJson) throw validationError(context, [notJson]);
+  const size = jsonBytes(input);
+  if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
   if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
   const plain: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   const read: Record<string, unknown> = {};
@@ -200,7 +205,7 @@ export function parseRule(input: unknown, context: string): ParsedRule {
 }
 
 async function allRules(op: Operation): Promise<AutomationRule[]> {
-  const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: 1000 });
+  const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: MAX_RULES });
   return rows;
 }
 
@@ -312,6 +317,8 @@ export function createAutomationService(
         if (def.id && !previous) throw notFound('automationRule', def.id);
         // A rule as read carries its version: an edit made from a stale read must not undo a newer one.
         if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
+        // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
+        if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
         const next = ruleRecord(op, def, previous, previous?.enabled || def.enabled === false ? (previous?.since ?? 0) : await feedHead(op));
@@ -377,21 +384,36 @@ export function createAutomationService(
       if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
         throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
       }
-      if (ctx.principal && ctx.hooks.access) {
+      let guard: AccessGuard | undefined;
+      const access = ctx.hooks.access;
+      if (ctx.principal && access) {
         // A view simulates only for records it can read: the run reads the record as the service
         // principal, so its verdict and events would reveal what the view may not see.
         const readable = (AUTOMATION_ENTITIES as readonly string[]).includes(event.subjectType);
         if (!readable) throw notFound(String(event.subjectType), event.subjectId);
-        await runRead(ctx, (op) => op.requireReadable(event.subjectType, event.subjectId));
+        guard = await runRead(ctx, async (op) => {
+          await op.requireReadable(event.subjectType, event.subjectId);
+          return access.guard(op.tx, ctx.principal!);
+        });
+        // Conditions may test only fields the view reads (as list filters): the verdict would reveal the others.
+        const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
+        guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
       }
-      const facts = rule.trigger.type === 'manual' ? { type: 'manual' } : matchEvent(rule.trigger, event);
+      // The simulated events as the view may see them (field-projected; hidden ones left out).
+      const visible = async (events: readonly CrmEvent[]): Promise<readonly CrmEvent[]> => {
+        if (!guard || !access) return events;
+        const judged = await runRead(ctx, (op) => access.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids)));
+        return judged.filter((e): e is CrmEvent => e !== undefined);
+      };
+      // A manual rule runs only for records of its entity (as `trigger` requires).
+      const facts = rule.trigger.type === 'manual' ? (rule.trigger.entity === event.subjectType ? { type: 'manual' } : undefined) : matchEvent(rule.trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       const cause = (event as { cause?: AutomationCause }).cause;
       try {
         const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
-        return { matched: true, status: run.status, actions: run.actions, ...(run.reason ? { reason: run.reason } : {}), events };
+        return { matched: true, status: run.status, actions: run.actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
         return { matched: true, status: 'failed', actions: [], error: describeError(error), events: [] };

@@ -146,7 +146,7 @@ function triggers(from: Pick<AutomationRule, 'trigger' | 'actions'>, to: Pick<Au
   for (const type of triggerEventTypes(to.trigger) ?? []) {
     const fields = produced.get(type);
     if (!fields) continue;
-    if (fields === 'any' || to.trigger.type !== 'fieldChanged' || fields.has(to.trigger.field)) hit = true;
+    if (fields === 'any' || to.trigger.type !== 'fieldChanged' || fields.has(to.trigger.field) || fields.has(to.trigger.field.split('.')[0]!)) hit = true;
   }
   if (!hit) return false;
   if (to.trigger.type !== 'stageEntered' && to.trigger.type !== 'stageLeft') return true;
@@ -220,6 +220,8 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     issue(['trigger', 'event'], `unknown event "${trigger.event}" (rules can start on: ${TRIGGER_EVENTS.join(', ')})`);
   }
   if (trigger.type === 'fieldChanged' && !knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
+  // A deal's stage changes only by funnel moves (their own events): a field trigger on it would never fire.
+  if (trigger.type === 'fieldChanged' && trigger.entity === 'deal' && (trigger.field === 'stageKey' || trigger.field === 'status')) issue(['trigger', 'field'], `"${trigger.field}" changes by funnel moves: use a stageEntered or stageLeft trigger (or an event trigger on deal.won / deal.lost)`);
   if (trigger.type === 'fieldChanged' && inheritedSegment(trigger.field)) issue(['trigger', 'field'], `"${trigger.field}" reaches into the object prototype, not a field`);
   (rule.conditions ?? []).forEach((c, i) => {
     if (inheritedSegment(c.field)) issue(['conditions', i, 'field'], `"${c.field}" reaches into the object prototype, not a field`);
@@ -249,6 +251,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
       const result = UPDATE_SCHEMAS[entity]!.safeParse(action.set);
       if (!result.success) for (const problem of result.error.issues) issue([...path, 'set', ...(problem.path as (string | number)[])], problem.message, problem.code);
       if ('stageKey' in action.set || 'status' in action.set) issue([...path, 'set'], 'stage and status change through advance / lose (the funnel rules apply)');
+      if (Object.keys(action.set).length === 0) issue([...path, 'set'], 'must set at least one field (an empty update changes nothing)');
     }
     if (action.type === 'assignOwner' && (action.userId === undefined) === (action.strategyId === undefined)) issue(path, 'give either userId or strategyId');
     if (action.type === 'assignOwner' && action.strategyId && entity !== 'lead' && entity !== 'deal') issue([...path, 'strategyId'], 'assignment strategies assign leads and deals');

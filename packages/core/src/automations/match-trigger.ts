@@ -11,7 +11,8 @@ export function triggerEventTypes(trigger: AutomationTrigger): string[] | undefi
     case 'event':
       return [trigger.event];
     case 'fieldChanged':
-      return [`${trigger.entity}.updated`];
+      // An owner also changes by assignment (strategies, reassignment), recorded as `<entity>.assigned`.
+      return trigger.field === 'ownerId' && (trigger.entity === 'deal' || trigger.entity === 'lead') ? [`${trigger.entity}.updated`, `${trigger.entity}.assigned`] : [`${trigger.entity}.updated`];
     case 'stageEntered':
       return [...STAGE_EVENTS];
     case 'stageLeft':
@@ -57,6 +58,30 @@ export interface TriggerFacts {
 
 const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null);
 
+const pathIn = (value: unknown, path: readonly string[]): unknown =>
+  path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined), value);
+
+/**
+ * How an event changed a field of its record, or `undefined`: update events key their changes by
+ * top-level field, so a nested path (`custom.segment`, `value.amount`) is read inside that change and
+ * counts only when it differs; an assignment event changes `ownerId`.
+ */
+function fieldChange(entity: string, field: string, event: CrmEvent): { from: unknown; to: unknown } | undefined {
+  if (field === 'ownerId' && event.type === `${entity}.assigned`) {
+    const data = event.data as { ownerId?: unknown; previousOwnerId?: unknown };
+    return same(data.previousOwnerId, data.ownerId) ? undefined : { from: data.previousOwnerId, to: data.ownerId };
+  }
+  if (event.type !== `${entity}.updated`) return undefined;
+  const changes = (event.data as { changes?: Record<string, { from: unknown; to: unknown }> }).changes ?? {};
+  if (Object.hasOwn(changes, field)) return changes[field];
+  const [head, ...rest] = field.split('.');
+  const outer = rest.length && Object.hasOwn(changes, head!) ? changes[head!] : undefined;
+  if (!outer) return undefined;
+  const from = pathIn(outer.from, rest);
+  const to = pathIn(outer.to, rest);
+  return JSON.stringify(from ?? null) === JSON.stringify(to ?? null) ? undefined : { from, to };
+}
+
 /**
  * Whether an event starts a rule with this trigger (before conditions), and the facts conditions see.
  * Pure: the record is read later, in the run's transaction.
@@ -69,8 +94,7 @@ export function matchEvent(trigger: AutomationTrigger, event: CrmEvent): Trigger
     case 'event':
       return event.type === trigger.event ? base : undefined;
     case 'fieldChanged': {
-      if (event.type !== `${trigger.entity}.updated`) return undefined;
-      const change = (event.data as { changes?: Record<string, { from: unknown; to: unknown }> }).changes?.[trigger.field];
+      const change = fieldChange(trigger.entity, trigger.field, event);
       if (!change) return undefined;
       if (trigger.from !== undefined && !same(change.from, trigger.from)) return undefined;
       if (trigger.to !== undefined && !same(change.to, trigger.to)) return undefined;

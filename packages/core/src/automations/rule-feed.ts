@@ -5,7 +5,7 @@ import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import { backoffDelay, type EventHandler } from '../consumers/consumer-options.js';
 import { feedHead } from '../consumers/feed-read.js';
-import type { AutomationCause, AutomationRule, AutomationRun } from './automation-schema.js';
+import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { executeRun, type RunRequest, type RunSettings } from './execute-run.js';
 import { conditionsHold, matchEvent, triggerEventTypes } from './match-trigger.js';
@@ -37,7 +37,7 @@ export class RuleCache {
       await this.ctx.revision.ensureFresh(op.tx);
       const head = await feedHead(op);
       if (!this.rules) {
-        const { rows } = await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, sort: [{ field: 'createdAt' }, { field: 'id' }], limit: 1000 });
+        const { rows } = await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, sort: [{ field: 'createdAt' }, { field: 'id' }], limit: MAX_RULES });
         this.rules = rows.filter((r) => triggerEventTypes(r.trigger));
       }
       this.head = head;
@@ -106,6 +106,13 @@ export function feedHandler(ctx: CrmContext, settings: FeedRunSettings, cache: R
   };
 }
 
+/** The request to run a manual run again (a replay), or `undefined` when the rule no longer is a manual rule for its record's type. */
+function manualRequest(rule: AutomationRule, run: AutomationRun): RunRequest | undefined {
+  const fits = (r: AutomationRule) => r.trigger.type === 'manual' && r.trigger.entity === run.subjectType;
+  if (!fits(rule)) return undefined;
+  return { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'manual' }, rematch: (fresh) => (fits(fresh) ? { type: 'manual' } : undefined) };
+}
+
 /** Clears a failed run's retry time: it stays failed (parked) until replayed. */
 async function park(ctx: CrmContext, run: AutomationRun): Promise<void> {
   await runWrite(ctx, async (op) => {
@@ -132,8 +139,11 @@ export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings
     for (const failed of due) {
       const [rule, event] = await runRead(ctx, async (op) => [await op.get<AutomationRule>('automationRule', failed.ruleId), failed.eventId ? (await op.getMany<CrmEvent & { tenantId: string; version: number; createdAt: string; updatedAt: string }>('event', [failed.eventId]))[0] : undefined] as const);
       const facts = rule?.enabled && event ? matchEvent(rule.trigger, event) : undefined;
+      // A manual run has no event: it runs again for its record while the rule is still a manual rule for that type.
+      const manual = rule?.enabled && !failed.eventId && failed.triggerKey.startsWith('manual:') ? manualRequest(rule, failed) : undefined;
       try {
-        if (!rule || !event || !facts) await park(ctx, failed);
+        if (manual) await runOnce(ctx, settings, manual);
+        else if (!rule || !event || !facts) await park(ctx, failed);
         else await runOnce(ctx, settings, requestOf(rule, event, facts));
         progressed++;
         tried++;

@@ -5,7 +5,7 @@ import { cancelRun, DISABLED } from './cancel-run.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
-import type { AutomationRule, AutomationRun } from './automation-schema.js';
+import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import { executeRun, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import { addDuration } from './run-actions.js';
 
@@ -20,11 +20,23 @@ interface Due {
   readonly facts: RunRequest['facts'];
 }
 
-/** The records a time rule fires for now (not yet filtered by the run log). */
-async function dueRecords(ctx: CrmContext, rule: AutomationRule): Promise<Due[]> {
+/**
+ * The records a time rule fires for now, without those whose run is in the log already (done, or
+ * failed with no attempt left): filtered page by page, so records that ran never crowd out those that
+ * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick.
+ */
+async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: number): Promise<Due[]> {
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
+    const keep = async (page: Due[]) => {
+      if (page.length === 0) return;
+      const existing = (await op.getMany<AutomationRun>('automationRun', page.map((d) => runIdOf(rule.id, d.key)))) as (AutomationRun | undefined)[];
+      page.forEach((due, i) => {
+        const known = existing[i];
+        if (!known || (known.status === 'failed' && (known.attempts ?? 0) < maxAttempts)) out.push(due);
+      });
+    };
     if (trigger.type === 'timeInStage') {
       // N business days span at least N calendar days: a superset by index, then the exact test.
       const bound = trigger.for.unit === 'minutes' ? trigger.for.amount * 60_000 : trigger.for.unit === 'hours' ? trigger.for.amount * 3_600_000 : trigger.for.amount * DAY - DAY;
@@ -37,13 +49,15 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule): Promise<Due[]>
       let after: string | undefined;
       do {
         const page = await op.query<Deal>('deal', { filter: { op: 'and', filters }, sort: [{ field: 'stageEnteredAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
+        const candidates: Due[] = [];
         for (const deal of page.rows) {
           if (!deal.stageEnteredAt) continue;
           const entered = Date.parse(deal.stageEnteredAt);
           if ((await addDuration(op, entered, trigger.for)) > op.nowMs) continue;
           if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered) continue;
-          out.push({ key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
+          candidates.push({ key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
         }
+        await keep(candidates);
         after = page.nextCursor;
       } while (after && out.length < 10 * BATCH);
     } else if (trigger.type === 'taskDue') {
@@ -57,10 +71,12 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule): Promise<Due[]>
       let after: string | undefined;
       do {
         const page = await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
+        const candidates: Due[] = [];
         for (const task of page.rows) {
           if (!task.dueAt || (await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) continue;
-          out.push({ key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
+          candidates.push({ key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
         }
+        await keep(candidates);
         after = page.nextCursor;
       } while (after && out.length < 10 * BATCH);
     }
@@ -75,18 +91,10 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule): Promise<Due[]>
  */
 export async function tickAutomations(ctx: CrmContext, settings: RunSettings & { readonly maxAttempts: number }): Promise<{ runs: number }> {
   let runs = 0;
-  const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: 1000 })).rows);
+  const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: MAX_RULES })).rows);
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
-    const due = await dueRecords(ctx, rule);
-    if (due.length === 0) continue;
-    // Skip what ran already, in one read: most candidates of a long-running rule did.
-    const ids = due.map((d) => runIdOf(rule.id, d.key));
-    const existing = (await runRead(ctx, (op) => op.getMany<AutomationRun>('automationRun', ids))) as (AutomationRun | undefined)[];
-    for (let i = 0; i < due.length; i++) {
-      const known = existing[i];
-      if (known && (known.status !== 'failed' || (known.attempts ?? 0) >= settings.maxAttempts)) continue;
-      const { key, subject, facts } = due[i]!;
+    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.maxAttempts)) {
       const request: RunRequest = { rule, triggerKey: key, subject, facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined) };
       try {
         if ((await executeRun(ctx, settings, request)).run) runs++;

@@ -111,7 +111,8 @@ const MAX_DAYS_SCANNED = 3660;
 /**
  * Adds `n` business days: steps over local dates that are working days (weekends and holidays
  * skipped) and keeps the local time of day, or sets it to `at` (`HH:MM`). DST-safe: the result is the
- * wall-clock time in the calendar's zone. `n = 0` means "today at `at`, or the next working day".
+ * wall-clock time in the calendar's zone. `n = 0` means "today at `at`, or the next working day";
+ * a negative `n` steps backwards (`-3` from a Monday is the Wednesday before).
  *
  * @example addBusinessDays(cal, Date.parse('2026-03-27T15:00:00Z'), 2, '10:00') // Tue 31 Mar, 10:00 local
  */
@@ -127,9 +128,11 @@ export function addBusinessDays(calendar: BusinessCalendar, ms: number, n: numbe
       if (++scanned > MAX_DAYS_SCANNED) throw new RangeError('No working day within ten years');
     }
   }
-  while (remaining > 0) {
-    date = addDays(date, 1);
-    if (isWorkingDay(calendar, date)) remaining--;
+  // Backwards too (a reminder N business days before a due date): the same walk, one day at a time.
+  const step = remaining < 0 ? -1 : 1;
+  while (remaining !== 0) {
+    date = addDays(date, step);
+    if (isWorkingDay(calendar, date)) remaining -= step;
     if (++scanned > MAX_DAYS_SCANNED) throw new RangeError('No working day within ten years');
   }
   const hour = at ? Number(at.slice(0, 2)) : start.hour;
@@ -150,11 +153,13 @@ export function addCalendarDays(calendar: BusinessCalendar, ms: number, n: numbe
 /**
  * Adds working time: counts `minutes` only inside working intervals, starting at `ms` (or at the
  * next working interval when `ms` is outside working time). DST days have their real length.
+ * Negative `minutes` count backwards (from `ms`, or from the end of the previous working interval).
  *
  * @example addWorkingMinutes(cal, fridayAt17, 4 * 60) // Monday 12:00 with 09:00–18:00 hours
  */
 export function addWorkingMinutes(calendar: BusinessCalendar, ms: number, minutes: number): number {
   assertUsable(calendar);
+  if (minutes < 0) return subtractWorkingTime(calendar, ms, -minutes * 60_000);
   let remaining = minutes * 60_000;
   let date = localDate(ms, calendar.timezone);
   let cursor = ms;
@@ -171,13 +176,31 @@ export function addWorkingMinutes(calendar: BusinessCalendar, ms: number, minute
   throw new RangeError('No working time within ten years');
 }
 
+/** Working time backwards: `span` ms of working intervals before `ms` (the mirror of the forward walk). */
+function subtractWorkingTime(calendar: BusinessCalendar, ms: number, span: number): number {
+  let remaining = span;
+  let date = localDate(ms, calendar.timezone);
+  let cursor = ms;
+  for (let scanned = 0; scanned <= MAX_DAYS_SCANNED; scanned++, date = addDays(date, -1)) {
+    for (const [s, e] of intervalsOn(calendar, date).reverse()) {
+      if (s >= cursor) continue;
+      const to = Math.min(e, cursor);
+      if (to - remaining >= s) return to - remaining;
+      remaining -= to - s;
+      cursor = s;
+    }
+  }
+  throw new RangeError('No working time within ten years');
+}
+
 /** The next instant at or after `ms` that is inside working hours. */
 export function nextWorkingTime(calendar: BusinessCalendar, ms: number): number {
   return addWorkingMinutes(calendar, ms, 0);
 }
 
-/** Whole working days between two local dates (exclusive of the start). */
+/** Whole working days between two local dates (exclusive of the start); negative when `toMs` is earlier. */
 export function businessDaysBetween(calendar: BusinessCalendar, fromMs: number, toMs: number): number {
+  if (toMs < fromMs) return -businessDaysBetween(calendar, toMs, fromMs);
   const from = localDate(fromMs, calendar.timezone);
   const to = localDate(toMs, calendar.timezone);
   const span = daysFromCivil(to.year, to.month, to.day) - daysFromCivil(from.year, from.month, from.day);
