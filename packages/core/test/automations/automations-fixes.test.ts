@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isCrmError } from '@crmkit/core';
-import { allFeatures, createTestCrm } from '@crmkit/core/testing';
-import { automations, type AutomationOptions } from '@crmkit/core/automations';
+import { setupAutomations } from './automation-setup.js';
+import { automations } from '@crmkit/core/automations';
 
-const STAGES = [
-  { key: 'new', name: 'New' },
-  { key: 'proposal', name: 'Proposal', probability: 40 },
-  { key: 'negotiation', name: 'Negotiation', probability: 70 },
-  { key: 'won', name: 'Won', kind: 'won' as const },
-  { key: 'lost', name: 'Lost', kind: 'lost' as const },
-];
-
-async function setup(options: AutomationOptions = {}) {
-  const [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, , timelineF] = allFeatures();
-  const test = await createTestCrm({ features: [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, automations({ backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 }, maxAttempts: 3, ...options }), timelineF] as const });
-  const pipeline = await test.crm.pipelines.create({ name: 'Sales', stages: STAGES });
-  return { ...test, pipeline };
-}
+const setup = setupAutomations;
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; messages: string[]; details: unknown }> {
   try {
