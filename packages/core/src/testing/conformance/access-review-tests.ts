@@ -76,4 +76,68 @@ export function accessReviewTests(open: () => Promise<LeakWorld>): void {
     const root = (await w.root.timeline({ type: 'contact', id: mine.id })).items.find((e) => e.type === 'contact.merged')!;
     expect(root.data).toMatchObject({ duplicateIds: [theirs.id], links: 5 });
   });
+  it('unique-key conflicts with a hidden record name no id (create, update, upsertByExternalRef, import), with a readable one they do', async () => {
+    const w = await open();
+    await w.root.access.setPolicy(policy(REP));
+    const hidden = await w.root.deals.create({ title: 'Hidden', pipelineId: w.pipelineId, ownerId: 'other', externalRefs: [{ system: 'shop', id: 'order-7' }] });
+    const hiddenContact = await w.root.contacts.create({ name: 'Hidden', ownerId: 'other', externalRefs: [{ system: 'shop', id: 'cust-1' }] });
+    const me = w.root.as({ userId: 'me' });
+    const taken = [{ system: 'shop', id: 'order-7' }];
+    const mine = await me.deals.create({ title: 'Mine', pipelineId: w.pipelineId });
+    const attempts = {
+      'deals.create': failure(me.deals.create({ title: 'New', pipelineId: w.pipelineId, externalRefs: taken })),
+      'deals.update': failure(me.deals.update(mine.id, { externalRefs: taken })),
+      'deals.upsertByExternalRef': failure(me.deals.upsertByExternalRef('shop', 'order-8', { title: 'New', pipelineId: w.pipelineId, externalRefs: taken })),
+      'contacts.create': failure(me.contacts.create({ name: 'New', externalRefs: [{ system: 'shop', id: 'cust-1' }] })),
+    };
+    for (const [path, attempt] of Object.entries(attempts)) {
+      const error = await attempt;
+      expect(error.code, path).toBe('CONFLICT');
+      expect((error.details as { key?: object }).key, path).toMatchObject({ field: 'externalKeys' });
+      expect((error.details as { key: object }).key, path).not.toHaveProperty('heldBy');
+      expect(JSON.stringify(error), path).not.toContain(hidden.id);
+      expect(JSON.stringify(error), path).not.toContain(hiddenContact.id);
+      expect(error.message, path).not.toContain(hidden.id);
+      expect(error.message, path).not.toContain(hiddenContact.id);
+    }
+    const report = await me.import.run({ entity: 'contact', mode: 'create', rows: [{ name: 'Imported', externalRefs: { shop: 'cust-1' } }], dryRun: true });
+    expect(JSON.stringify(report)).not.toContain(hiddenContact.id);
+    expect(JSON.stringify(report)).toContain('CONFLICT');
+    // Nothing was written.
+    expect((await w.root.deals.get(mine.id)).externalRefs ?? []).toEqual([]);
+    expect((await w.root.deals.list({ limit: 100 })).items.map((d) => d.title).sort()).toEqual(['Hidden', 'Mine']);
+    // A holder the view reads is named; the trusted crm names every holder.
+    const own = await me.deals.create({ title: 'Own ref', pipelineId: w.pipelineId, externalRefs: [{ system: 'shop', id: 'order-9' }] });
+    const ownClash = await failure(me.deals.update(mine.id, { externalRefs: [{ system: 'shop', id: 'order-9' }] }));
+    expect((ownClash.details as { key: { heldBy?: string } }).key.heldBy).toBe(own.id);
+    const rootClash = await failure(w.root.deals.update(mine.id, { externalRefs: taken }));
+    expect((rootClash.details as { key: { heldBy?: string } }).key.heldBy).toBe(hidden.id);
+  });
+
+  it('creating with the id of a hidden record tells neither its version nor that it changed (contacts, deals, tasks, import key id)', async () => {
+    const w = await open();
+    await w.root.access.setPolicy(policy(REP));
+    const contact = await w.root.contacts.create({ name: 'Hidden', ownerId: 'other' });
+    const deal = await w.root.deals.create({ title: 'Hidden', pipelineId: w.pipelineId, ownerId: 'other' });
+    await w.root.contacts.update(contact.id, { name: 'Hidden 2' });
+    const task = await w.root.tasks.create({ subject: 'Hidden', dueAt: '2026-03-01T10:00:00Z', ownerId: 'other' });
+    const me = w.root.as({ userId: 'me' });
+    for (const [path, attempt] of Object.entries({
+      contact: failure(me.contacts.create({ id: contact.id, name: 'Mine' })),
+      deal: failure(me.deals.create({ id: deal.id, title: 'Mine', pipelineId: w.pipelineId })),
+      task: failure(me.tasks.create({ id: task.id, subject: 'Mine', dueAt: '2026-03-01T10:00:00Z' })),
+    })) {
+      const error = await attempt;
+      expect(['CONFLICT', 'NOT_FOUND'], path).toContain(error.code);
+      expect(error.details, path).not.toMatchObject({ actualVersion: expect.any(Number) });
+      expect(error.message, path).not.toMatch(/version|stored|concurrently/);
+    }
+    const report = await me.import.run({ entity: 'contact', mode: 'create', key: 'id', rows: [{ id: contact.id, name: 'Mine' }], dryRun: true });
+    expect(JSON.stringify(report)).not.toMatch(/version|stored|concurrently|"actualVersion":\d/);
+    // Nothing was written: the hidden records are unchanged.
+    expect(await w.root.contacts.get(contact.id)).toMatchObject({ name: 'Hidden 2', ownerId: 'other', version: 2 });
+    expect(await w.root.deals.get(deal.id)).toMatchObject({ title: 'Hidden', ownerId: 'other', version: 1 });
+    // The trusted crm is still told the stored version.
+    expect((await failure(w.root.contacts.create({ id: contact.id, name: 'Again' }))).details).toMatchObject({ actualVersion: 2 });
+  });
 }
