@@ -140,4 +140,55 @@ export function accessReviewTests(open: () => Promise<LeakWorld>): void {
     // The trusted crm is still told the stored version.
     expect((await failure(w.root.contacts.create({ id: contact.id, name: 'Again' }))).details).toMatchObject({ actualVersion: 2 });
   });
+  it('lead conversion copies no unreadable lead field into the new contact, company or deal, and its messages name none', async () => {
+    const w = await open();
+    await w.root.access.setPolicy(policy(REP, { lead: { read: { deny: ['email', 'phone', 'expectedValue', 'website'] } } }));
+    const lead = await w.root.leads.create({ name: 'Lena', companyName: 'Lena Co', website: 'https://hidden-site.example', email: 'hidden-lead@corp.example', phone: '+33612345678', expectedValue: { amount: 424242, currency: 'EUR' }, ownerId: 'me' });
+    const me = w.root.as({ userId: 'me' });
+    const result = await me.leads.convert(lead.id, { deal: { title: 'From Lena', pipelineId: w.pipelineId } });
+    const text = JSON.stringify(result);
+    for (const secret of ['hidden-lead', '612345678', '424242', 'hidden-site']) expect(text).not.toContain(secret);
+    // Stored records, read by the trusted crm, have none of them either.
+    const contact = await w.root.contacts.get(result.contact.id);
+    expect(contact).toMatchObject({ name: 'Lena' });
+    expect(contact.email).toBeUndefined();
+    expect(contact.phone).toBeUndefined();
+    expect((await w.root.deals.get(result.deal!.id)).value?.amount ?? 0).toBe(0);
+    expect(JSON.stringify(await w.root.companies.get(result.company!.id))).not.toContain('hidden-site');
+    // The currency check does not name the hidden expected value's currency.
+    const second = await w.root.leads.create({ name: 'Lars', expectedValue: { amount: 5, currency: 'EUR' }, ownerId: 'me' });
+    const converted = await me.leads.convert(second.id, { deal: { title: 'In USD', pipelineId: w.pipelineId, currency: 'USD' } });
+    expect(JSON.stringify(converted)).not.toContain('EUR');
+    // The trusted crm copies them.
+    const third = await w.root.leads.create({ name: 'Lotte', email: 'lotte@corp.example', expectedValue: { amount: 7, currency: 'EUR' }, ownerId: 'me' });
+    const full = await w.root.leads.convert(third.id, { deal: { title: 'Lotte', pipelineId: w.pipelineId } });
+    expect(full.contact.email).toBe('lotte@corp.example');
+    expect(full.deal!.value).toEqual({ amount: 7, currency: 'EUR' });
+  });
+
+  it('lead conversion: a hidden company or contact given for the deal or the contact is VALIDATION, as the top-level companyId is', async () => {
+    const w = await open();
+    await w.root.access.setPolicy(policy(REP));
+    const hiddenCompany = await w.root.companies.create({ name: 'Hidden Co', ownerId: 'other' });
+    const hiddenContact = await w.root.contacts.create({ name: 'Hidden', ownerId: 'other' });
+    const me = w.root.as({ userId: 'me' });
+    const attempts = {
+      companyId: { companyId: hiddenCompany.id },
+      'deal.companyId': { deal: { title: 'D', pipelineId: w.pipelineId, companyId: hiddenCompany.id } },
+      'deal.contactId': { deal: { title: 'D', pipelineId: w.pipelineId, contactId: hiddenContact.id } },
+      'contact.companyId': { contact: { companyId: hiddenCompany.id } },
+    };
+    for (const [path, options] of Object.entries(attempts)) {
+      const lead = await w.root.leads.create({ name: `Lead ${path}`, ownerId: 'me' });
+      const error = await failure(me.leads.convert(lead.id, options));
+      expect(error.code, path).toBe('VALIDATION');
+      expect(JSON.stringify(error.details), path).toContain(path.split('.').at(-1)!);
+      expect((await w.root.leads.get(lead.id)).status, path).toBe('new');
+    }
+    // A readable company given for the deal is linked.
+    const mine = await w.root.companies.create({ name: 'Mine Co', ownerId: 'me' });
+    const lead = await w.root.leads.create({ name: 'Linked', ownerId: 'me' });
+    const result = await me.leads.convert(lead.id, { deal: { title: 'D', pipelineId: w.pipelineId, companyId: mine.id } });
+    expect((await w.root.deals.get(result.deal!.id)).companyId).toBe(mine.id);
+  });
 }
