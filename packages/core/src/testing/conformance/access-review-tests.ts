@@ -191,4 +191,19 @@ export function accessReviewTests(open: () => Promise<LeakWorld>): void {
     const result = await me.leads.convert(lead.id, { deal: { title: 'D', pipelineId: w.pipelineId, companyId: mine.id } });
     expect((await w.root.deals.get(result.deal!.id)).companyId).toBe(mine.id);
   });
+  it('a hidden probability takes probabilityManual with it (it tells whether the stage probability applies)', async () => {
+    const w = await open();
+    await w.root.access.setPolicy(policy({ ...SUPPORT, deal: { read: 'all', create: 'all', update: 'all' } }, { deal: { read: { deny: ['probability'] } } }));
+    const manual = await w.root.deals.create({ title: 'Manual', pipelineId: w.pipelineId, ownerId: 'other', probability: 35 });
+    const me = w.root.as({ userId: 'me' });
+    const seen = await me.deals.get(manual.id);
+    expect(seen).not.toHaveProperty('probability');
+    expect(seen).not.toHaveProperty('probabilityManual');
+    const listed = (await me.deals.list({ limit: 100 })).items.find((d) => d.id === manual.id)!;
+    expect(listed).not.toHaveProperty('probabilityManual');
+    const created = (await me.eventLog.list({ limit: 100 })).items.find((e) => e.type === 'deal.created' && e.subjectId === manual.id)!;
+    expect(JSON.stringify(created.data)).not.toContain('probabilityManual');
+    expect(await failure(me.deals.list({ where: { op: 'eq', field: 'probabilityManual', value: true } }))).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await w.root.deals.get(manual.id)).probabilityManual).toBe(true);
+  });
 }
