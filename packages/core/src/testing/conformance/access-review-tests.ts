@@ -206,4 +206,25 @@ export function accessReviewTests(open: () => Promise<LeakWorld>): void {
     expect(await failure(me.deals.list({ where: { op: 'eq', field: 'probabilityManual', value: true } }))).toMatchObject({ code: 'FORBIDDEN' });
     expect((await w.root.deals.get(manual.id)).probabilityManual).toBe(true);
   });
+  it("performance({ pipelineId }): postponements count only that pipeline's deals, as its drill-down lists them (views and the system)", async () => {
+    const w = await open();
+    await w.root.access.setPolicy(policy(REP));
+    const other = await w.root.pipelines.create({ name: 'Other', stages: [{ key: 'a', name: 'A' }] });
+    const here = await w.root.deals.create({ title: 'Here', pipelineId: w.pipelineId, ownerId: 'me' });
+    const there = await w.root.deals.create({ title: 'There', pipelineId: other.id, ownerId: 'me' });
+    const me = w.root.as({ userId: 'me' });
+    await me.deals.postpone(here.id, { until: '2026-04-01T10:00:00Z' });
+    await me.deals.postpone(there.id, { until: '2026-04-01T10:00:00Z' });
+    await me.deals.postpone(there.id, { until: '2026-05-01T10:00:00Z' });
+    const window = { from: '2026-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z' };
+    for (const viewer of [me, w.root]) {
+      for (const [pipelineId, expected] of [[w.pipelineId, [here.id]], [other.id, [there.id, there.id]], [undefined, [here.id, there.id, there.id]]] as const) {
+        const report = await viewer.reports.performance({ ...window, ...(pipelineId ? { pipelineId } : {}) });
+        const row = report.owners.find((o) => o.ownerId === 'me')!;
+        expect(row.postponements).toBe(expected.length);
+        const drill = await viewer.reports.drill(row.drill.postponements, { limit: 100 });
+        expect(drill.items.map((e) => (e as unknown as { subjectId: string }).subjectId).sort()).toEqual([...expected].sort());
+      }
+    }
+  });
 }
