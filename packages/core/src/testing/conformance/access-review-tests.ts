@@ -227,4 +227,20 @@ export function accessReviewTests(open: () => Promise<LeakWorld>): void {
       }
     }
   });
+  it('a record observer of a view drops the data of a record that becomes hidden (NOT_FOUND)', async () => {
+    const w = await open();
+    await w.root.access.setPolicy(policy(REP));
+    const deal = await w.root.deals.create({ title: 'Mine for now', pipelineId: w.pipelineId, ownerId: 'me' });
+    const observer = w.root.as({ userId: 'me' }).observe.deal(deal.id);
+    const off = observer.subscribe(() => undefined);
+    for (let i = 0; i < 100 && observer.getSnapshot().status !== 'success'; i++) await settle();
+    expect(observer.getSnapshot().data?.title).toBe('Mine for now');
+    await w.root.deals.update(deal.id, { ownerId: 'other', title: 'Secret renamed' });
+    for (let i = 0; i < 100 && observer.getSnapshot().status !== 'error'; i++) await settle();
+    off();
+    const snapshot = observer.getSnapshot();
+    expect(snapshot.status).toBe('error');
+    expect(snapshot.error && isCrmError(snapshot.error) ? snapshot.error.code : undefined).toBe('NOT_FOUND');
+    expect(snapshot.data).toBeUndefined();
+  });
 }
