@@ -282,6 +282,9 @@ export function createAutomationService(
   const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<AutomationRule>) => {
     trusted(context);
     const rule = await runWrite(ctx, async (op) => {
+      // Held until commit: concurrent edits (other connections, processes) wait and then read the
+      // rules this one stored, so two defines cannot both pass the maximum or the cycle check.
+      await op.tx.nextSequence('automationRules', op.tenantId, 1);
       const rules = await allRules(op);
       const next = await change(op, rules);
       if (next.enabled) {

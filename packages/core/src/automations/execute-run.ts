@@ -148,6 +148,9 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         }
         if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) return { events: [] };
         if (status === 'done' && !request.resume && rule.rateLimit) {
+          // The rule's counter is held until commit: concurrent runs of the rule (other connections,
+          // other processes) wait here, so each counts the runs committed before it, never "4 of 5" twice.
+          await rootTx.nextSequence(`automationRate:${rule.id}`, ctx.tenantId, 1);
           const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
           const [row] = await tx.aggregate('automationRun', ctx.tenantId, {
             filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'createdAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },
