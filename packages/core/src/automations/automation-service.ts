@@ -1,3 +1,4 @@
+import { customValuesCheck } from '../crm/custom-values.js';
 import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
@@ -236,9 +237,42 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
   });
 }
 
+/**
+ * The custom fields a rule names (`custom.*` in its field trigger and conditions, `updateFields`'
+ * `custom` values) checked against the tenant's definitions: an unknown one would never match, or
+ * fail every run.
+ */
+async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+  const entity = triggerEntity(def.trigger);
+  const hook = op.ctx.hooks.customFields;
+  const named: { path: (string | number)[]; field: string }[] = [];
+  if (def.trigger.type === 'fieldChanged' && def.trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: def.trigger.field });
+  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field }));
+  const issues: ValidationIssue[] = [];
+  if (named.length) {
+    const typeOf = hook ? await hook.queryType(op, entity) : () => undefined;
+    for (const { path, field } of named) {
+      if (!typeOf(field)) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+    }
+  }
+  for (const [i, action] of def.actions.entries()) {
+    const custom = action.type === 'updateFields' ? (action.set as { custom?: unknown }).custom : undefined;
+    if (!custom || typeof custom !== 'object') continue;
+    const check = await customValuesCheck(op, entity);
+    // As an update of a stored record: null clears a value; only the keys the rule sets are judged.
+    const keys = Object.keys(custom);
+    const judged = check(custom as Record<string, unknown>, {}).issues.filter((issue) => keys.includes(String(issue.path[1])));
+    issues.push(...judged.map((issue) => ({ ...issue, path: ['actions', i, 'set', ...issue.path] })));
+  }
+  return issues;
+}
+
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
-  return [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown".
+  const paths = new Set(issues.map((i) => i.path.join('.')));
+  return [...issues, ...(await customFieldIssues(op, def)).filter((i) => !paths.has(i.path.join('.')))];
 }
 
 /** The stored rule built from a definition (not written). */
