@@ -1,6 +1,7 @@
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import type { RecordBase } from '../schema/record.js';
 import { cancelRun, DISABLED } from './cancel-run.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
@@ -20,12 +21,24 @@ interface Due {
   readonly facts: RunRequest['facts'];
 }
 
+/** Whether an activity was logged on the deal after it entered its stage by anyone but the rules' service principal. */
+async function activeSince(op: Operation, deal: Deal, principal: string | undefined): Promise<boolean> {
+  const filter: Filter = { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'gt', field: 'occurredAt', value: deal.stageEnteredAt }] };
+  let after: string | undefined;
+  do {
+    const page = await op.query<{ id: string; ownerId?: string } & RecordBase>('activity', { filter, sort: [{ field: 'occurredAt' }, { field: 'id' }], limit: 50, ...(after ? { after } : {}) });
+    if (page.rows.some((a) => a.ownerId !== principal)) return true;
+    after = page.nextCursor;
+  } while (after);
+  return false;
+}
+
 /**
  * The records a time rule fires for now, without those whose run is in the log already (done, or
  * failed with no attempt left): filtered page by page, so records that ran never crowd out those that
  * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick.
  */
-async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: number): Promise<Due[]> {
+async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: number, principal: string | undefined): Promise<Due[]> {
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
@@ -54,7 +67,9 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: nu
           if (!deal.stageEnteredAt) continue;
           const entered = Date.parse(deal.stageEnteredAt);
           if ((await addDuration(op, entered, trigger.for)) > op.nowMs) continue;
-          if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered) continue;
+          // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note),
+          // not by the rules themselves; field updates touch lastActivityAt too, so it only pre-filters.
+          if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered && (await activeSince(op, deal, principal))) continue;
           candidates.push({ key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
         }
         await keep(candidates);
@@ -94,7 +109,7 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & {
   const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: MAX_RULES })).rows);
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
-    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.maxAttempts)) {
+    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.maxAttempts, settings.principal.userId)) {
       const request: RunRequest = { rule, triggerKey: key, subject, facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined) };
       try {
         if ((await executeRun(ctx, settings, request)).run) runs++;
