@@ -95,10 +95,8 @@ export function feedHandler(ctx: CrmContext, settings: FeedRunSettings, cache: R
       // Conditions first on one read of the record shared by the rules (most events do not qualify):
       // no write transaction for them. The run's transaction tests them again on the state it reads.
       if (rule.conditions.length || ('pipelineId' in rule.trigger && rule.trigger.pipelineId)) {
-        if (record === null) {
-          const carried = (event.data as Record<string, unknown>)[event.subjectType] as { id?: string } | undefined;
-          record = carried?.id === event.subjectId && event.type.endsWith('.created') ? carried : await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));
-        }
+        // The current record, also for *.created events: their snapshot may be stale (conditions test the record as it is).
+        if (record === null) record = await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));
         if (record && !conditionsHold(rule, record, facts)) continue;
       }
       await runOnce(ctx, settings, requestOf(rule, event, facts));
