@@ -1,4 +1,5 @@
 import { customValuesCheck } from '../crm/custom-values.js';
+import { timeFacts } from './time-triggers.js';
 import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
@@ -135,7 +136,11 @@ export interface AutomationService {
    * What a rule (stored, by id, or a definition) would do for an event, writing nothing: its actions
    * run through the services in a transaction that is rolled back.
    *
-   * @throws CrmError `VALIDATION` for a malformed rule or event; `NOT_FOUND` on a view for an event whose
+   * A manual or time rule (`timeInStage`, `taskDue`) is simulated for the event's record: matched
+   * when a tick would fire it now.
+   *
+   * @throws CrmError `VALIDATION` for a malformed rule or event, or an event of another record type than
+   *   a manual or time rule's (at `event.subjectType`); `NOT_FOUND` on a view for an event whose
    *   record the view cannot read (as `trigger` and `runs`).
    * @example
    * const sim = await crm.automations.simulate(rule, event);
@@ -442,8 +447,14 @@ export function createAutomationService(
         const judged = await runRead(ctx, (op) => access.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids)));
         return judged.filter((e): e is CrmEvent => e !== undefined);
       };
-      // A manual rule runs only for records of its entity (as `trigger` requires).
-      const facts = rule.trigger.type === 'manual' ? (rule.trigger.entity === event.subjectType ? { type: 'manual' } : undefined) : matchEvent(rule.trigger, event);
+      // Manual and time rules run for a record of their type: the event names it (a manual rule as `trigger`
+      // runs it; a time rule as a tick would now: in the stage long enough, the task within its lead time).
+      const { trigger } = rule;
+      const direct = trigger.type === 'manual' || trigger.type === 'timeInStage' || trigger.type === 'taskDue';
+      if (direct && event.subjectType !== triggerEntity(trigger)) {
+        throw validationError('automations.simulate', [{ path: ['event', 'subjectType'], code: 'invalid_value', message: `a ${trigger.type} rule runs for ${triggerEntity(trigger)} records, not for ${String(event.subjectType)} records` }]);
+      }
+      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal.userId)) : matchEvent(trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       const cause = (event as { cause?: AutomationCause }).cause;

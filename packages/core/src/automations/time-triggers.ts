@@ -34,6 +34,26 @@ async function activeSince(op: Operation, deal: Deal, principal: string | undefi
 }
 
 /**
+ * Whether a time rule fires now for one record (`simulate`): the deal has been in the stage long
+ * enough (and, with `withoutActivity`, without activity), or the task is within `before` of its due time.
+ */
+export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: string | undefined): Promise<RunRequest['facts'] | undefined> {
+  const trigger = rule.trigger;
+  if (trigger.type === 'timeInStage') {
+    const deal = await op.get<Deal>('deal', id);
+    if (!deal?.stageEnteredAt || deal.stageKey !== trigger.stage || deal.status !== 'open' || (trigger.pipelineId && deal.pipelineId !== trigger.pipelineId)) return undefined;
+    if ((await addDuration(op, Date.parse(deal.stageEnteredAt), trigger.for)) > op.nowMs) return undefined;
+    if (trigger.withoutActivity && (await activeSince(op, deal, principal))) return undefined;
+    return { type: 'timeInStage', stage: trigger.stage, at: op.now };
+  }
+  if (trigger.type !== 'taskDue') return undefined;
+  const task = await op.get<Task>('task', id);
+  if (!task?.dueAt || task.status !== 'open' || Date.parse(task.dueAt) <= op.nowMs) return undefined;
+  if ((await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) return undefined;
+  return { type: 'taskDue', at: op.now, to: task.dueAt };
+}
+
+/**
  * The records a time rule fires for now, without those whose run is in the log already (done, or
  * failed with no attempt left): filtered page by page, so records that ran never crowd out those that
  * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick.
