@@ -7,7 +7,8 @@ import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
 import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
-import { executeRun, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import type { AutomationSettings } from './automation-settings.js';
 import { addDuration } from './run-actions.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
@@ -37,20 +38,20 @@ async function activeSince(op: Operation, deal: Deal, principal: string | undefi
  * Whether a time rule fires now for one record (`simulate`): the deal has been in the stage long
  * enough (and, with `withoutActivity`, without activity), or the task is within `before` of its due time.
  */
-export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: string | undefined): Promise<RunRequest['facts'] | undefined> {
+export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | undefined> {
   const trigger = rule.trigger;
   if (trigger.type === 'timeInStage') {
     const deal = await op.get<Deal>('deal', id);
     if (!deal?.stageEnteredAt || deal.stageKey !== trigger.stage || deal.status !== 'open' || (trigger.pipelineId && deal.pipelineId !== trigger.pipelineId)) return undefined;
     if ((await addDuration(op, Date.parse(deal.stageEnteredAt), trigger.for)) > op.nowMs) return undefined;
     if (trigger.withoutActivity && (await activeSince(op, deal, principal))) return undefined;
-    return { type: 'timeInStage', stage: trigger.stage, at: op.now };
+    return { key: `time:${deal.id}:${deal.stageEnteredAt}`, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
   }
   if (trigger.type !== 'taskDue') return undefined;
   const task = await op.get<Task>('task', id);
   if (!task?.dueAt || task.status !== 'open' || Date.parse(task.dueAt) <= op.nowMs) return undefined;
   if ((await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) return undefined;
-  return { type: 'taskDue', at: op.now, to: task.dueAt };
+  return { key: `time:${task.id}:${task.dueAt}`, facts: { type: 'taskDue', at: op.now, to: task.dueAt } };
 }
 
 /**
@@ -58,7 +59,7 @@ export async function timeFacts(op: Operation, rule: AutomationRule, id: string,
  * failed with no attempt left): filtered page by page, so records that ran never crowd out those that
  * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick.
  */
-async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: number, principal: string | undefined): Promise<Due[]> {
+async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: string | undefined): Promise<Due[]> {
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
@@ -67,7 +68,8 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: nu
       const existing = (await op.getMany<AutomationRun>('automationRun', page.map((d) => runIdOf(rule.id, d.key)))) as (AutomationRun | undefined)[];
       page.forEach((due, i) => {
         const known = existing[i];
-        if (!known || (known.status === 'failed' && (known.attempts ?? 0) < maxAttempts)) out.push(due);
+        // A failed run is tried again by retryFailedRuns at its resumeAt (backoff), not on every tick.
+        if (!known) out.push(due);
       });
     };
     if (trigger.type === 'timeInStage') {
@@ -122,20 +124,22 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: nu
 /**
  * One scheduler tick of automation: time triggers fire for the records whose time came (once per key:
  * the run log's unique row), and waiting runs whose `resumeAt` passed continue. Failed time runs are
- * tried again on later ticks until `maxAttempts`. Several processes may tick at once.
+ * tried again with backoff at their `resumeAt` (`retryFailedRuns`) until `maxAttempts`. Several processes may tick at once; each counts only the runs it performed.
  */
-export async function tickAutomations(ctx: CrmContext, settings: RunSettings & { readonly maxAttempts: number }): Promise<{ runs: number }> {
+export async function tickAutomations(ctx: CrmContext, settings: RunSettings & Pick<AutomationSettings, 'maxAttempts' | 'backoff'>): Promise<{ runs: number }> {
   let runs = 0;
   const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: MAX_RULES })).rows);
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
-    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.maxAttempts, settings.principal.userId)) {
+    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.principal.userId)) {
       const request: RunRequest = { rule, triggerKey: key, subject, facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined) };
       try {
-        if ((await executeRun(ctx, settings, request)).run) runs++;
+        // Only runs this tick performed: another process's run of the same key is a duplicate.
+        const result = await executeRun(ctx, settings, request);
+        if (result.run && !result.duplicate) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        await executeRun(ctx, settings, { ...request, failure: error }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
+        await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
       }
     }
   }
