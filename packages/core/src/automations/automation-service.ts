@@ -482,7 +482,8 @@ export function createAutomationService(
         ];
         const page = await op.query<AutomationRun>('automationRun', {
           ...(filters.length ? { filter: filters.length === 1 ? filters[0]! : { op: 'and', filters } } : {}),
-          sort: [{ field: 'createdAt', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+          // Same-millisecond runs: the later trigger first (event ids grow with the feed), on every adapter alike.
+          sort: [{ field: 'createdAt', direction: 'desc' }, { field: 'triggerKey', direction: 'desc' }, { field: 'id', direction: 'desc' }],
           limit: parsed.limit ?? 50,
           ...(parsed.cursor ? { after: parsed.cursor } : {}),
         });
