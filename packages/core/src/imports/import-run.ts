@@ -37,7 +37,8 @@ interface Prepared {
   /** The row's mapped external refs, for an update: merged into the record's refs by system. */
   readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
-  duplicateOf?: string[];
+  /** The finder's matches (set inside the chunk's transaction). */
+  duplicateOf?: string[] | undefined;
 }
 
 interface ExternalRef {
@@ -300,19 +301,20 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     return found;
   };
 
-  const finder = (crm as unknown as { duplicates?: { find(probe: object, o: object): Promise<{ record: RecordBase }[]> } }).duplicates;
-  const findMatches = async (prepared: Prepared[]): Promise<void> => {
-    if (!options.duplicates || !finder) return;
-    for (const p of prepared) {
-      if (p.failure || !p.create) continue;
-      const c = p.create;
-      const probe = Object.fromEntries(
-        Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
-      );
-      if (Object.keys(probe).length === 0) continue;
-      const candidates = await finder.find(probe, { entities: [importer.entity], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
-      if (candidates.length) p.duplicateOf = candidates.map((c) => c.record.id);
-    }
+  /**
+   * The finder's matches for a row to create, read inside the chunk's transaction: it sees rows the
+   * chunk wrote before (a file that repeats a client) and no writer can slip in between check and write.
+   */
+  const findMatches = async (op: Operation, p: Prepared): Promise<string[] | undefined> => {
+    const finder = op.ctx.hooks.duplicates;
+    if (!options.duplicates || !finder || p.failure || !p.create) return undefined;
+    const c = p.create;
+    const probe = Object.fromEntries(
+      Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
+    );
+    if (Object.keys(probe).length === 0) return undefined;
+    const candidates = await finder.find(op, probe, { entities: [importer.entity as 'contact'], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
+    return candidates.length ? candidates.map((m) => m.record.id) : undefined;
   };
 
   const writeRow = async (op: Operation, p: Prepared, existing: RecordBase | undefined): Promise<ImportRowReport> => {
@@ -375,7 +377,6 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const runChunk = async (batch: NumberedRow[]): Promise<void> => {
     if (!job && !dryRun) await startJob();
     const prepared = batch.map(prepare);
-    await findMatches(prepared);
     let results: ImportRowReport[] = [];
     /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
     const conflicted = new Map<number, ImportRowReport>();
@@ -395,6 +396,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         }
         const mark = op.events.length;
         try {
+          if (p.keyValue === undefined || !existing.has(p.keyValue)) p.duplicateOf = await findMatches(op, p);
           results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
         } catch (error) {
           if (!isCrmError(error) || !ROW_FAILURES.has(error.code)) throw error;

@@ -255,6 +255,32 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(flag.rows[0]).toMatchObject({ outcome: 'created', duplicateOf: [ada.id] });
     });
 
+    it('duplicates: a row like an earlier row of the same file (same chunk or an earlier one) is skipped, flagged or updated; the dry run agrees within a chunk', async () => {
+      const s = await open();
+      const rows = [{ name: 'Grace Hopper', email: 'grace@example.com' }, { name: 'Alan Turing', email: 'alan@example.com' }, { name: 'Grace Hopper', email: 'grace@example.com', jobTitle: 'Admiral' }];
+      for (const chunkSize of [500, 1]) {
+        // A dry run rolls each chunk back: it sees earlier rows of its chunk only (documented).
+        for (const dryRun of chunkSize === 1 ? [false] : [true, false]) {
+          const run = await s.crm.import.run({ entity: 'contact', rows, duplicates: { action: 'flag' }, chunkSize, dryRun });
+          expect(run.rows.map((r) => r.outcome), `flag chunkSize ${chunkSize} dryRun ${dryRun}`).toEqual(['created', 'created', 'created']);
+          expect(run.rows[2]!.duplicateOf).toEqual([run.rows[0]!.id]);
+          expect(run.rows[1]!.duplicateOf).toBeUndefined();
+        }
+        const flagged = await s.crm.contacts.list({ limit: 100 });
+        for (const c of flagged.items) await s.crm.contacts.remove(c.id);
+        const skip = await s.crm.import.run({ entity: 'contact', rows, duplicates: { action: 'skip' }, chunkSize });
+        expect(skip.rows.map((r) => r.outcome)).toEqual(['created', 'created', 'skipped']);
+        expect(skip.rows[2]).toMatchObject({ reason: 'duplicate', id: skip.rows[0]!.id });
+        for (const c of (await s.crm.contacts.list({ limit: 100 })).items) await s.crm.contacts.remove(c.id);
+        const update = await s.crm.import.run({ entity: 'contact', rows, duplicates: { action: 'update' }, chunkSize });
+        expect(update.rows.map((r) => r.outcome)).toEqual(['created', 'created', 'updated']);
+        expect((await s.crm.contacts.get(update.rows[0]!.id!)).jobTitle).toBe('Admiral');
+        const all = await s.crm.contacts.list({ limit: 100 });
+        expect(all.items).toHaveLength(2);
+        for (const c of all.items) await s.crm.contacts.remove(c.id);
+      }
+    });
+
     it('a view imports within its scope and exports only what it may read', async () => {
       const s = await open();
       await s.crm.access.setPolicy({ roles: { rep: { grants: { contact: { read: 'own', create: 'own', update: 'own', delete: 'none' } } } } });
