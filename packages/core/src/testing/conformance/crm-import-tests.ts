@@ -102,6 +102,33 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.get(ada.id)).version).toBe(before.version);
     });
 
+    it('e-mail keys compare without case: stored records, rows of one file, ambiguity, create mode', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada', email: 'Ada.Lovelace@Example.com' });
+      const report = await s.crm.import.run({
+        entity: 'contact',
+        mode: 'upsert',
+        key: 'email',
+        rows: [
+          { name: 'Ada Lovelace', email: 'ada.lovelace@example.com' },
+          { name: 'Grace', email: 'dup@example.com' },
+          { name: 'Grace again', email: 'DUP@Example.com' },
+        ],
+      });
+      expect(report.rows.map((r) => r.outcome)).toEqual(['updated', 'created', 'failed']);
+      expect(report.rows[0]!.id).toBe(ada.id);
+      expect(report.rows[2]!.issues![0]).toMatchObject({ path: ['email'], code: 'duplicate_key' });
+      expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace']);
+      const update = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'email', rows: [{ name: 'Grace Hopper', email: 'Dup@EXAMPLE.com' }] });
+      expect(update.rows[0]).toMatchObject({ outcome: 'updated', id: report.rows[1]!.id });
+      const create = await s.crm.import.run({ entity: 'contact', key: 'email', rows: [{ name: 'Ada twin', email: 'ADA.LOVELACE@example.COM' }] });
+      expect(create.rows[0]).toMatchObject({ outcome: 'failed', issues: [{ code: 'already_exists' }] });
+      await s.crm.contacts.create({ name: 'Grace twin', email: 'dup@example.com' });
+      const twins = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'email', rows: [{ name: 'Who', email: 'dup@example.com' }] });
+      expect(twins.rows[0]!.issues![0]).toMatchObject({ code: 'ambiguous_key' });
+      expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace Hopper', 'Grace twin']);
+    });
+
     it('upsert keyed by an external ref: the shop\'s customer number finds the record, its other refs stay', async () => {
       const s = await open();
       const ada = await s.crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'shop', id: '10042' }, { system: 'erp', id: 'K-1' }] });
