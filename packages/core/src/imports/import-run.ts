@@ -195,11 +195,11 @@ function rowFailure(row: number, error: unknown): ImportRowReport {
 }
 
 /** Every row of `entity` a filter selects, page by page. */
-async function readAll(op: Operation, entity: string, filter: Filter): Promise<RecordBase[]> {
+async function readAll(op: Operation, entity: string, filter: Filter | undefined): Promise<RecordBase[]> {
   const out: RecordBase[] = [];
   let after: string | undefined;
   do {
-    const page = await op.query<RecordBase>(entity, { filter, sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
+    const page = await op.query<RecordBase>(entity, { ...(filter ? { filter } : {}), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
     out.push(...page.rows);
     after = page.nextCursor;
   } while (after);
