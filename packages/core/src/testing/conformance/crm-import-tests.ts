@@ -217,6 +217,23 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.get(ok.rows[0]!.id!)).name).toBe('Jürgen');
     });
 
+    it('a quote never closed mid-file fails the run naming its row and line (no rows vanish); a line of spaces is skipped like an empty line', async () => {
+      const s = await open();
+      const before = await s.dump();
+      for (const eol of ['\n', '\r\n']) {
+        const file = ['name,email', 'Ada,ada@example.com', '"Bob,bob@example.com', 'Cy,cy@example.com', 'Dan,dan@example.com', ''].join(eol);
+        for (const dryRun of [true, false]) {
+          const error = await s.crm.import.run({ entity: 'contact', csv: csvSource(file), dryRun }).catch((e: unknown) => e);
+          expect(error).toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['csv'], code: 'unbalanced_quote' }] } });
+          expect((error as { details: { issues: { message: string }[] } }).details.issues[0]!.message).toMatch(/^row 2 \(line 3\) opens a quote that is never closed: the 2 lines after it/);
+        }
+      }
+      expect(await s.dump()).toBe(before);
+      const spaces = await s.crm.import.run({ entity: 'contact', csv: csvSource('name,email\nAda,ada@example.com\n   \n \t \nBob,bob@example.com\n,\n') });
+      expect(spaces.rows.map((r) => [r.row, r.outcome])).toEqual([[1, 'created'], [2, 'created']]);
+      expect(spaces.counts).toEqual({ created: 2, updated: 0, skipped: 0, failed: 0 });
+    });
+
     it('a failure injected mid-chunk leaves that chunk unwritten; resume continues after the last committed chunk', async () => {
       const s = await open();
       const rows = Array.from({ length: 10 }, (_, i) => ({ name: `P${i}`, email: `p${i}@example.com` }));
