@@ -102,7 +102,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   if (options.key !== undefined && externalSystem === undefined) {
     const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === importer.entity)!.fields;
     if (typeof options.key !== 'string' || (options.key !== 'id' && !Object.prototype.hasOwnProperty.call(fields, options.key)) || fields[options.key] === 'string[]') {
-      fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)`);
+      fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)${options.key.startsWith('custom.') ? '; custom fields are not keys (nothing keeps them unique): key on externalRef:<system>' : ''}`);
     }
   }
   if (options.duplicates !== undefined) {

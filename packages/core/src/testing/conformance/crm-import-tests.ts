@@ -387,6 +387,13 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       }
       // A dry run spelled wrong is refused, not run for real.
       expect(await contactNames(s)).toEqual([]);
+      // A custom field is mappable but not a key (not unique, not indexed for look-up): refused before any row is read.
+      await s.crm.customFields.define({ entity: 'contact', key: 'customerNo', label: 'Customer no.', type: 'text' });
+      for (const mode of ['create', 'update', 'upsert'] as const) {
+        const custom = s.crm.import.run({ entity: 'contact', mode, key: 'custom.customerNo', rows: [{ name: 'Ada', no: 'K-1' }], mapping: { name: 'name', 'custom.customerNo': 'no' } });
+        await expect(custom).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['key'], code: 'invalid_value', message: expect.stringContaining('custom fields are not keys') }] } });
+      }
+      expect(await contactNames(s)).toEqual([]);
     });
   });
 }
