@@ -1,6 +1,5 @@
 import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { newRecordBase } from '../domain/records.js';
-import { normalizeEmail } from '../domain/normalize.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
@@ -323,8 +322,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'in', field: key, values: raw })));
     // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
     // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased.
-    if (folds) {
-      const keys = [...new Set(values.map((v) => normalizeEmail(String(v))).filter((v) => v !== undefined).map((v) => `email:${v}`))];
+    // Without that feature records have no search keys: only the row's spelling and its lower case are found.
+    const identity = folds && (await op.ctx.hooks.duplicates?.identity(op));
+    if (identity) {
+      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys('person', { email: v }, identity).filter((k) => k.startsWith('email:'))))];
       if (keys.length) take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'containsAny', field: 'searchKeys', values: keys })));
     }
     for (const [v, rows] of matches) {

@@ -161,6 +161,8 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     if (row) throw changedSince(merge, entity, merge.duplicateIds[i]!, null, row.version);
   });
   await checkRestoredLinks(op, merge);
+  // What this undo writes back, for an earlier merge's undo.
+  const restoredVersions: RestoredVersion[] = [];
   // Each linked record must be as the merge left it; one write per record puts all its fields back.
   const planned = new Map<string, PlannedRecord>();
   for (const link of merge.links) {
@@ -175,12 +177,14 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
       // activities are logs: the undo's rights on the cards cover their references).
       if (link.entity !== 'event' && link.entity !== 'activity') op.guard?.authorize(link.entity, 'update', row);
       planned.set(key, (entry = { entity: link.entity, row, set: new Map() }));
+      // One write per record (here and in the merge): the version before the merge is one less than the one it left.
+      restoredVersions.push({ entity: link.entity, id: link.id, from: link.versionAfter - 1, to: row.version + 1 });
     }
     entry.set.set(link.field, link.from);
   }
   const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
   const subject = { type: entity, id: merge.survivorId };
-  const written = await writeLinks(op, [...planned.values()], subject, restored);
+  await writeLinks(op, [...planned.values()], subject, restored);
   const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
   const changes = diffRecords(current, survivor);
   const back = Object.keys(changes).length ? await op.update(entity, current, survivor) : current;
@@ -188,13 +192,8 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     await op.insert(entity, duplicate);
     op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
   }
-  // What this undo wrote back, for an earlier merge's undo (links: one write per record, so the
-  // version before the merge is one less than the one it left).
-  const restoredVersions: RestoredVersion[] = [
-    ...(back !== current ? [{ entity, id: current.id, from: merge.survivorBefore.version, to: back.version }] : []),
-    ...merge.duplicates.map((d, i) => ({ entity, id: d.id, from: d.version, to: restored[i]!.version })),
-    ...[...new Map(written.map((l) => [`${l.entity}:${l.id}`, l])).values()].map((l) => ({ entity: l.entity, id: l.id, from: merge.links.find((m) => m.entity === l.entity && m.id === l.id)!.versionAfter - 1, to: l.versionAfter })),
-  ];
+  if (back !== current) restoredVersions.push({ entity, id: current.id, from: merge.survivorBefore.version, to: back.version });
+  restoredVersions.push(...merge.duplicates.map((d) => ({ entity, id: d.id, from: d.version, to: d.version + 1 })));
   const undone: MergeRecord<Card> = { ...merge, status: 'undone', restored: restoredVersions, version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
   await op.update('merge', merge, undone);
   op.record(`${entity}.mergeUndone` as CrmEventName, subject, { mergeId, restoredIds: [...merge.duplicateIds], changes } as never, merge.duplicateIds.map((id) => ({ type: entity, id })));
