@@ -63,12 +63,15 @@ const boardOptionsSchema = z.optional(
   }),
 );
 
-/** The stages each pipeline had at its last board read, by storage and `tenant\npipeline` (see `readBoard`). */
-const lastStages = new WeakMap<object, Map<string, readonly Stage[]>>();
+/**
+ * The stages each pipeline had at its last board read, by `tenant\npipeline` (see `readBoard`; at most
+ * 256). Shared by every crm of the page: a guess is checked before use, so a wrong one costs reads only.
+ */
+const lastStages = new Map<string, readonly Stage[]>();
 
 /** The columns a board shows of `stages`. */
 const shownOf = (stages: readonly Stage[], options: BoardOptions) => stages.filter((s) => (options.includeClosed || s.kind === 'open') && (!options.stages || options.stages.includes(s.key)));
-const sameKeys = (a: readonly Stage[], b: readonly Stage[]) => a.length === b.length && a.every((s, i) => s.key === b[i]!.key);
+const keysOf = (stages: readonly Stage[]) => JSON.stringify(stages.map((s) => s.key));
 
 /**
  * Reads a pipeline board in one read transaction: a page of cards per stage (served by the
@@ -126,21 +129,21 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
           customTypes,
         }),
       ]);
-    const known = lastStages.get(ctx.storage) ?? new Map<string, readonly Stage[]>();
     const key = `${op.tenantId}\n${id}`;
-    const guess = options.cursors ? undefined : known.get(key);
-    const early = guess && read(shownOf(guess, options));
+    const guess = options.cursors ? undefined : lastStages.get(key);
+    const guessed = guess && shownOf(guess, options);
+    const early = guessed && read(guessed);
     early?.catch(() => undefined);
 
     const pipeline = await loading;
-    if (known.size >= 256) known.clear();
-    lastStages.set(ctx.storage, known.set(key, pipeline.stages));
+    if (lastStages.size > 255) lastStages.clear();
+    lastStages.set(key, pipeline.stages);
     const shown = shownOf(pipeline.stages, options);
     const bad = Object.keys(cursors).filter((k) => !shown.some((s) => s.key === k));
     if (bad.length) throw validationError('deals.board', bad.map((k) => ({ path: ['cursors', k], code: 'unknown_stage', message: `no shown stage "${k}"` })));
     for (const cursor of Object.values(cursors)) decodeCursor(cursor as string, sort);
 
-    const [pages, groups] = await (early && sameKeys(shownOf(guess, options), shown) ? early : read(shown));
+    const [pages, groups] = await (early && keysOf(guessed) === keysOf(shown) ? early : read(shown));
     const columns = shown.map((stage, i): BoardColumn => {
       const mine = groups.filter((g) => g.group.stageKey === stage.key);
       const page = pages[i]!;
