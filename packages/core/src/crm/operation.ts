@@ -319,9 +319,27 @@ export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: 
   return row as unknown as T;
 }
 
-/** Runs a read-only operation in one read transaction. */
+/**
+ * Runs a read-only operation in one read transaction. Its configuration check is deferred (sent with
+ * its reads); when that finds the caches were stale, the result is dropped and the operation runs
+ * again, with the check awaited.
+ */
 export async function runRead<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();
+  const stale = Symbol('stale');
+  const outcome = await ctx.storage.transaction('r', async (tx): Promise<T | typeof stale> => {
+    ctx.revision.defer(tx);
+    let result: T;
+    try {
+      result = await fn(await openOperation(ctx, tx));
+    } catch (error) {
+      // An error raised against stale configuration (an unknown custom field …) is not the answer either.
+      if (!(await ctx.revision.settle(tx))) return stale;
+      throw error;
+    }
+    return (await ctx.revision.settle(tx)) ? result : stale;
+  });
+  if (outcome !== stale) return outcome;
   return ctx.storage.transaction('r', async (tx) => fn(await openOperation(ctx, tx)));
 }
 
