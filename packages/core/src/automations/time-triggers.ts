@@ -143,13 +143,17 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
       }
     }
   }
-  // Waits that ended: continue their runs (the row's version makes one process win).
-  for (;;) {
-    const waiting = await runRead(ctx, async (op) =>
-      (await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'waiting' }, { op: 'lte', field: 'resumeAt', value: op.now }] }, sort: [{ field: 'resumeAt' }], limit: BATCH })).rows,
+  // Waits that ended: continue their runs (the row's version makes one process win). One pass by
+  // cursor over the runs due when it began, so it ends; a continuation that fails is recorded as failed
+  // (retried with backoff by retryFailedRuns from where it waited, then parked).
+  let until: string | undefined;
+  let after: string | undefined;
+  do {
+    const page = await runRead(ctx, (op) =>
+      op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'waiting' }, { op: 'lte', field: 'resumeAt', value: (until ??= op.now) }] }, sort: [{ field: 'resumeAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) }),
     );
-    let progressed = 0;
-    for (const run of waiting) {
+    after = page.nextCursor;
+    for (const run of page.rows) {
       const rule = await runRead(ctx, (op) => op.get<AutomationRule>('automationRule', run.ruleId));
       if (!rule?.enabled) {
         // Disabling cancels waiting runs; one that started waiting as the rule was disabled is cancelled here.
@@ -157,21 +161,16 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
           const current = await op.get<AutomationRun>('automationRun', run.id);
           if (current?.status === 'waiting') await cancelRun(op, current, rule ? DISABLED : 'cancelled: the rule no longer exists');
         }).catch((error: unknown) => ctx.logger.error('crmkit: cancelling an automation run failed; retried next tick', { error, runId: run.id }));
-        progressed++;
         continue;
       }
+      const request: RunRequest = { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run };
       try {
-        const result = await executeRun(ctx, settings, { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run });
-        if (result.run) {
-          runs++;
-          progressed++;
-        }
+        if ((await executeRun(ctx, settings, request)).run) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        if (!isCrmError(error, 'CONFLICT')) ctx.logger.error('crmkit: continuing an automation run failed; retried next tick', { error, runId: run.id });
+        if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed; retried next tick', { error: e, runId: run.id }));
       }
     }
-    if (waiting.length < BATCH || progressed === 0) break;
-  }
+  } while (after);
   return { runs };
 }
