@@ -10,6 +10,7 @@ import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation
 import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { addDuration } from './run-actions.js';
+import { conditionsHold } from './match-trigger.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
 const BATCH = 200;
@@ -63,6 +64,10 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
+    // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
+    const add = (to: Due[], row: object, due: Due) => {
+      if (conditionsHold(rule, row, due.facts)) to.push(due);
+    };
     const keep = async (page: Due[]) => {
       if (page.length === 0) return;
       const existing = (await op.getMany<AutomationRun>('automationRun', page.map((d) => runIdOf(rule.id, d.key)))) as (AutomationRun | undefined)[];
@@ -92,7 +97,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
           // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note),
           // not by the rules themselves; field updates touch lastActivityAt too, so it only pre-filters.
           if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered && (await activeSince(op, deal, principal))) continue;
-          candidates.push({ key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
+          add(candidates, deal, { key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
         }
         await keep(candidates);
         after = page.nextCursor;
@@ -111,7 +116,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
         const candidates: Due[] = [];
         for (const task of page.rows) {
           if (!task.dueAt || (await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) continue;
-          candidates.push({ key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
+          add(candidates, task, { key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
         }
         await keep(candidates);
         after = page.nextCursor;
