@@ -106,3 +106,14 @@ describe('sweeps always end', () => {
     expect((await crm.deals.get(good.id)).stageKey).toBe('negotiation');
   }, 120_000);
 });
+
+// Review 18c #8: simulate's event data must be an object.
+describe('simulate event data', () => {
+  it.each([null, 5, 'x', []])('data %j is a VALIDATION error at event.data, not a TypeError', async (data) => {
+    const { crm } = await setupAutomations();
+    const rule = { name: 'e', trigger: { type: 'stageEntered', stage: 'new' }, actions: [{ type: 'emit', name: 'x' }] } as const;
+    const error = await crm.automations.simulate(rule as never, { type: 'deal.created', subjectType: 'deal', subjectId: 'x', data } as never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VALIDATION' });
+    expect(JSON.stringify((error as { details: unknown }).details)).toContain('"data"');
+  });
+});
