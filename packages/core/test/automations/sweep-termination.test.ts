@@ -117,3 +117,14 @@ describe('simulate event data', () => {
     expect(JSON.stringify((error as { details: unknown }).details)).toContain('"data"');
   });
 });
+
+// Review 18c #7: a taskDue rule that could never fire is refused.
+describe('taskDue before 0', () => {
+  it('is a VALIDATION error at trigger.before.amount and stores no rule', async () => {
+    const { crm } = await setupAutomations();
+    const error = await crm.automations.define({ name: 'At due', trigger: { type: 'taskDue', before: { amount: 0, unit: 'hours' } }, actions: [{ type: 'emit', name: 'x' }] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VALIDATION' });
+    expect(JSON.stringify((error as { details: unknown }).details)).toContain('"before","amount"');
+    expect(await crm.automations.list()).toHaveLength(0);
+  });
+});
