@@ -169,9 +169,10 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           // The rule's counter is held until commit: concurrent runs of the rule (other connections,
           // other processes) wait here, so each counts the runs committed before it, never "4 of 5" twice.
           await rootTx.nextSequence(`automationRate:${rule.id}`, ctx.tenantId, 1);
+          // Counted by when runs ran (updatedAt): a retried or replayed run keeps the createdAt of its first attempt.
           const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
           const [row] = await tx.aggregate('automationRun', ctx.tenantId, {
-            filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'createdAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },
+            filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },
             metrics: { n: { fn: 'count' } },
           });
           if (Number(row?.values.n ?? 0) >= rule.rateLimit.max) {

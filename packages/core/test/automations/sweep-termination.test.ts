@@ -128,3 +128,30 @@ describe('taskDue before 0', () => {
     expect(await crm.automations.list()).toHaveLength(0);
   });
 });
+
+// Review 18c #5: the rate limit counts a retried/replayed run when it ran, not when it first failed.
+describe('rate limit after replay', () => {
+  it('a run replayed successfully counts in the window it ran in', async () => {
+    const { crm, clock } = await setupAutomations();
+    const p = await crm.pipelines.create({ name: 'P2', stages: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B', entryRules: [{ type: 'hasContact' }] } as never] });
+    const rule = await crm.automations.define({ name: 'Push', trigger: { type: 'stageEntered', stage: 'a', pipelineId: p.id }, rateLimit: { max: 1, perMinutes: 60 }, actions: [{ type: 'advance' }] });
+    const d1 = await crm.deals.create({ title: 'one', pipelineId: p.id });
+    for (let i = 0; i < 5; i++) {
+      await crm.automations.drain();
+      clock.advance(2000);
+    }
+    clock.advance(2 * 3_600_000);
+    const c = await crm.contacts.create({ name: 'C' } as never);
+    await crm.deals.update(d1.id, { contactId: c.id } as never);
+    const parked = (await crm.automations.runs({ ruleId: rule.id, status: 'failed' })).items;
+    expect(parked).toHaveLength(1);
+    await crm.automations.replay(rule.id, parked.map((r) => r.eventId!));
+    await crm.automations.drain();
+    const c2 = await crm.contacts.create({ name: 'C2' } as never);
+    await crm.deals.create({ title: 'two', pipelineId: p.id, contactId: c2.id } as never);
+    await crm.automations.drain();
+    const runs = (await crm.automations.runs({ ruleId: rule.id })).items;
+    expect(runs.map((r) => r.status).sort()).toEqual(['done', 'skipped']);
+    expect(runs.find((r) => r.status === 'skipped')!.reason).toMatch(/^rateLimited/);
+  });
+});
