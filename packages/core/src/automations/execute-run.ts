@@ -113,7 +113,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         const again = stored?.enabled ? (stored.revision === rule.revision ? facts : request.rematch(stored)) : undefined;
         if (!again) {
           if (!retried) return { events: [] };
-          closed = 'ruleChanged: the rule is off or no longer matches the trigger';
+          closed = 'ruleChanged';
         } else {
           rule = stored!;
           facts = again;
@@ -163,7 +163,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) {
           if (!retried) return { events: [] };
           status = 'skipped';
-          reason = 'conditionsNoLongerHold: the record no longer meets the rule\'s conditions';
+          reason = 'conditionsNoLongerHold';
         }
         if (status === 'done' && !request.resume && rule.rateLimit) {
           // The rule's counter is held until commit: concurrent runs of the rule (other connections,

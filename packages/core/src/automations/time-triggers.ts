@@ -173,7 +173,7 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
         if ((await executeRun(ctx, settings, request)).run) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed; retried next tick', { error: e, runId: run.id }));
+        if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
       }
     }
   } while (after);
