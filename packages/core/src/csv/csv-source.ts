@@ -61,6 +61,14 @@ async function* chunksOf(input: CsvInput): AsyncGenerator<Uint8Array | string> {
   yield* source as AsyncIterable<Uint8Array | string>;
 }
 
+/** Whether `input` is something `chunksOf` can read (checked when the source is made, not mid-run). */
+function readable(input: unknown): boolean {
+  if (typeof input === 'string' || input instanceof Uint8Array || input instanceof ArrayBuffer) return true;
+  if (typeof input !== 'object' || input === null) return false;
+  const o = input as Record<string | symbol, unknown>;
+  return (typeof Blob !== 'undefined' && input instanceof Blob) || typeof o.getReader === 'function' || typeof o[Symbol.asyncIterator] === 'function' || typeof o[Symbol.iterator] === 'function';
+}
+
 /** A minimal readable for papaparse's stream reader: we push text into it, it parses synchronously. */
 interface PushStream {
   readonly readable: true;
@@ -175,6 +183,7 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   for await (const chunk of chunksOf(input)) {
     let text: string;
     if (typeof chunk === 'string') text = chunk;
+    else if (!(chunk instanceof Uint8Array)) fail('invalid_type', 'a chunk of the input is neither text nor bytes (Uint8Array)');
     else {
       try {
         text = decoder.decode(chunk, { stream: true });
@@ -216,6 +225,7 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
  * const report = await crm.import.run({ entity: 'contact', csv: csvSource(file, { encoding: 'windows-1252' }), mapping });
  */
 export function csvSource(input: CsvInput, options: CsvSourceOptions = {}): CsvSource {
+  if (!readable(input)) fail('invalid_type', 'must be text, bytes, a Blob/File, a ReadableStream or an (async) iterable of text or byte chunks', ['input']);
   if (typeof options !== 'object' || options === null) fail('invalid_type', 'must be an options object', ['options']);
   for (const key of Object.keys(options)) if (key !== 'encoding' && key !== 'delimiter') fail('unknown_field', `unknown option "${key.slice(0, 50)}"`, ['options', key]);
   if (options.delimiter !== undefined && !DELIMITERS.includes(options.delimiter)) fail('invalid_value', 'must be ",", ";", "\\t" or "|"', ['options', 'delimiter']);

@@ -7,7 +7,8 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId } from '../crm/parse-input.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
-import { columnsOf, mapRow, specOf, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { checkMappingSpecs } from './mapping-check.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
 
@@ -95,6 +96,8 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   }
   if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') fail(['dryRun'], 'invalid_type', 'must be true or false');
   if (options.entity === 'activity' && !('activities' in crm)) fail(['entity'], 'feature_required', 'importing activities needs the activities() feature');
+  if (options.key !== undefined && typeof options.key !== 'string') fail(['key'], 'invalid_type', 'must be a field name: id, externalRef:<system> or a stored field (email, domain, …)');
+  if (options.expectedRows !== undefined && !(Number.isInteger(options.expectedRows) && options.expectedRows >= 0)) fail(['expectedRows'], 'invalid_value', 'must be a whole number of rows');
   if (mode !== 'create' && options.key === undefined) fail(['key'], 'required', `mode ${mode} needs a key: the field that identifies a record (email, id, …)`);
   const externalSystem = typeof options.key === 'string' && options.key.startsWith('externalRef:') ? options.key.slice('externalRef:'.length) : undefined;
   if (externalSystem !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(externalSystem)) fail(['key'], 'invalid_value', 'externalRef:<system> names a system of 1–64 letters, digits, ".", "_" or "-"');
@@ -126,12 +129,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   const mapping = options.mapping;
   if (mapping !== undefined) {
     if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) fail(['mapping'], 'invalid_type', 'must map field paths to columns');
-    for (const [field, raw] of Object.entries(mapping)) {
-      const spec = specOf(raw);
-      if (typeof spec !== 'object' || spec === null || (spec.column === undefined && spec.columns === undefined && spec.value === undefined)) {
-        fail(['mapping', field], 'invalid_value', 'give a column name, or { column | columns | value, … }');
-      }
-    }
+    checkMappingSpecs(mapping, CONTEXT);
   }
   // A create needs the entity's required fields: refuse a mapping that cannot fill them before reading a row.
   if (mapping && mode !== 'update') {
@@ -151,6 +149,10 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   if (options.csv) {
     let checked = false;
     for await (const batch of options.csv) {
+      // Anything but a csvSource (a Node stream, Blob.stream(), chunks of text) yields no batches of records.
+      if (typeof batch !== 'object' || batch === null || !Array.isArray((batch as { header?: unknown }).header) || !Array.isArray((batch as { records?: unknown }).records)) {
+        fail(['csv'], 'invalid_type', 'must be a csvSource(…): wrap a file, stream, bytes or text in csvSource(input) from @crmkit/core/csv');
+      }
       if (!checked) {
         checked = true;
         const header = new Set(batch.header);
