@@ -39,7 +39,7 @@ interface Prepared {
   readonly keyValue?: string | number;
   /** The key as the row writes it. */
   readonly keyRaw?: string | number;
-  /** The row's mapped external refs, for an update: merged into the record's refs by system. */
+  /** The row's mapped external refs, for an update: added to the record's refs (none dropped). */
   readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
   /** The finder's matches (set inside the chunk's transaction). */
@@ -51,17 +51,17 @@ interface ExternalRef {
   readonly id: string;
 }
 
-/** `patch` plus the record's refs with the row's refs in place of (or added to) those of the same system; unchanged refs are left out. */
+/**
+ * `patch` plus the record's refs with the row's refs added: a ref the record holds is left alone, a new id
+ * joins the list (a record may hold several ids of one system, as after a merge); an import never drops a
+ * ref (`externalRefs` on the API replaces the list). Unchanged refs are left out of the patch.
+ */
 function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, refs: readonly ExternalRef[] | undefined): Record<string, unknown> {
   if (!refs?.length) return patch;
   const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
   const after = [...before];
-  for (const ref of refs) {
-    const i = after.findIndex((r) => r.system === ref.system);
-    if (i >= 0) after[i] = { system: ref.system, id: ref.id };
-    else after.push({ system: ref.system, id: ref.id });
-  }
-  return JSON.stringify(after) === JSON.stringify(before) ? patch : { ...patch, externalRefs: after };
+  for (const ref of refs) if (!after.some((r) => r.system === ref.system && r.id === ref.id)) after.push({ system: ref.system, id: ref.id });
+  return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
 function fail(path: (string | number)[], code: string, message: string): never {
@@ -261,8 +261,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       else problems.push(...parsed.issues);
     }
     if (mode !== 'create') {
-      // An update keeps the record's other refs: the row's refs replace or join those of their systems
-      // (merged with the record found, in writeRow), never the whole list.
+      // An update keeps the record's refs: the row's refs join the list (merged with the record found, in writeRow).
       const { id: _id, ...patch } = input;
       const parsed = importer.parseUpdate!(ctx, patch);
       if (parsed.success) {
