@@ -8,6 +8,7 @@ import { parseId } from '../crm/parse-input.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { claimedRefs } from './claimed-refs.js';
 import { checkMappingSpecs } from './mapping-check.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
@@ -410,6 +411,15 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     });
   };
 
+  /** A dry run's refs written by earlier (rolled back) chunks: the real run's storage would refuse them to another record. */
+  const claims = claimedRefs();
+  const refsOf = (p: Prepared): ExternalRef[] => [...((p.create?.externalRefs as ExternalRef[] | undefined) ?? []), ...(p.refs ?? [])];
+  const writes = (r: ImportRowReport) => r.id !== undefined && r.outcome !== 'failed' && r.reason !== 'duplicate';
+  const heldByEarlierChunk = (p: Prepared, r: ImportRowReport): ImportRowReport | undefined => {
+    const held = writes(r) ? claims.holder(refsOf(p), r.id) : undefined;
+    return held && { row: p.row, outcome: 'failed', error: 'CONFLICT', issues: [{ path: [], code: 'conflict', message: `external ref ${held.key} is held by the record of row ${held.row}` }] };
+  };
+
   const runChunk = async (batch: NumberedRow[]): Promise<void> => {
     if (!job && !dryRun) await startJob();
     const prepared = batch.map(prepare);
@@ -420,6 +430,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       results = [];
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];
+      let retry = false;
       for (const p of prepared) {
         const known = conflicted.get(p.row);
         if (known) {
@@ -434,6 +445,13 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         try {
           if (p.keyValue === undefined || !existing.has(p.keyValue)) p.duplicateOf = await findMatches(op, p);
           results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
+          const held = dryRun ? heldByEarlierChunk(p, results.at(-1)!) : undefined;
+          if (held) {
+            // What the real run's storage refuses: this attempt is poisoned as by a conflict, the row fails alone.
+            results[results.length - 1] = held;
+            conflicted.set(p.row, held);
+            retry = true;
+          }
         } catch (error) {
           if (!isCrmError(error) || !ROW_FAILURES.has(error.code)) throw error;
           // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
@@ -447,7 +465,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
           }
         }
       }
-      if (fresh.length) throw new ConflictRetry();
+      if (fresh.length || retry) throw new ConflictRetry();
       const last = batch.at(-1)!.row;
       if (dryRun) throw new DryRunRollback();
       const current = await op.require<ImportJob>('importJob', job!.id);
@@ -471,7 +489,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         await runWrite(ctx, work);
         break;
       } catch (error) {
-        if (error instanceof DryRunRollback) break;
+        if (error instanceof DryRunRollback) {
+          for (const [i, r] of results.entries()) if (writes(r)) claims.claim(refsOf(prepared[i]!), r.id!, r.row);
+          break;
+        }
         if (!(error instanceof ConflictRetry)) throw error;
       }
     }

@@ -18,5 +18,27 @@ export function crmImportEdgeTests(open: () => Promise<CrmSubject>): void {
       // Every id still finds the record.
       for (const id of ['1', '2', '3']) expect((await s.crm.contacts.getByExternalRef('shop', id)).id).toBe(two.id);
     });
+
+    it('a dry run agrees with the real run when rows of different chunks share an external ref (create and upsert)', async () => {
+      const s = await open();
+      const verdicts = (r: { rows: readonly { outcome: string; error?: string }[] }) => r.rows.map((x) => [x.outcome, x.error]);
+      const create = { entity: 'contact' as const, rows: [{ n: 'A', s: '1' }, { n: 'B', s: '1' }, { n: 'C', s: '2' }], mapping: { name: 'n', 'externalRefs.shop': 's' }, chunkSize: 1 };
+      const dry = await s.crm.import.run({ ...create, dryRun: true });
+      expect(await s.crm.contacts.list()).toMatchObject({ items: [] });
+      const real = await s.crm.import.run(create);
+      expect(verdicts(real)).toEqual([['created', undefined], ['failed', 'CONFLICT'], ['created', undefined]]);
+      expect(verdicts(dry)).toEqual(verdicts(real));
+      const upsert = { entity: 'contact' as const, mode: 'upsert' as const, key: 'externalRef:shop', rows: [{ n: 'D', s: '11', e: 'E1' }, { n: 'E', s: '12', e: 'E1' }, { n: 'F', s: '11', e: 'E1' }], mapping: { name: 'n', 'externalRefs.shop': 's', 'externalRefs.erp': 'e' }, chunkSize: 1 };
+      const dry2 = await s.crm.import.run({ ...upsert, dryRun: true });
+      const real2 = await s.crm.import.run(upsert);
+      expect(verdicts(real2)).toEqual([['created', undefined], ['failed', 'CONFLICT'], ['failed', 'VALIDATION']]);
+      expect(verdicts(dry2)).toEqual(verdicts(real2));
+      // An update of the record that holds the ref is no conflict, in either mode.
+      const same = { entity: 'contact' as const, mode: 'upsert' as const, key: 'email', rows: [{ n: 'G', m: 'g@example.com', s: '21' }, { n: 'G2', m: 'G@example.com', s: '21' }, { n: 'H', m: 'h@example.com', s: '21' }], mapping: { name: 'n', email: 'm', 'externalRefs.shop': 's' }, chunkSize: 1 };
+      const dry3 = await s.crm.import.run({ ...same, dryRun: true });
+      const real3 = await s.crm.import.run(same);
+      expect(verdicts(dry3)).toEqual(verdicts(real3));
+      expect(verdicts(real3)).toEqual([['created', undefined], ['failed', 'VALIDATION'], ['failed', 'CONFLICT']]);
+    });
   });
 }
