@@ -10,6 +10,7 @@ import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
 import { claimedRefs } from './claimed-refs.js';
 import { checkMappingSpecs } from './mapping-check.js';
+import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
 
@@ -216,9 +217,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
-  /** E-mail keys compare lower-cased (in the file and against stored records). */
-  const folds = key === 'email';
-  const fold = (v: string | number): string | number => (folds && typeof v === 'string' ? v.trim().toLowerCase() : v);
+  /** E-mail keys compare lower-cased, domains canonical (in the file and against stored records). */
+  const keyFold = keyFoldOf(key);
+  const folds = keyFold !== undefined;
+  const fold = (v: string | number): string | number => (keyFold ? keyFold.fold(v) : v);
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
@@ -325,9 +327,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
     // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased.
     // Without that feature records have no search keys: only the row's spelling and its lower case are found.
-    const identity = folds && (await op.ctx.hooks.duplicates?.identity(op));
+    const identity = keyFold?.search && (await op.ctx.hooks.duplicates?.identity(op));
     if (identity) {
-      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys('person', { email: v }, identity).filter((k) => k.startsWith('email:'))))];
+      const { kind, field } = keyFold.search!;
+      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys(kind, { [field]: v }, identity).filter((k) => k.startsWith(`${field}:`))))];
       if (keys.length) take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'containsAny', field: 'searchKeys', values: keys })));
     }
     for (const [v, rows] of matches) {

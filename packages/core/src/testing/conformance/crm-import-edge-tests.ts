@@ -40,5 +40,25 @@ export function crmImportEdgeTests(open: () => Promise<CrmSubject>): void {
       expect(verdicts(dry3)).toEqual(verdicts(real3));
       expect(verdicts(real3)).toEqual([['created', undefined], ['failed', 'VALIDATION'], ['failed', 'CONFLICT']]);
     });
+
+    it('domain keys compare in canonical form (case, www.), like e-mail keys; imports store domains as companies.create does', async () => {
+      const s = await open();
+      const acme = await s.crm.companies.create({ name: 'Acme', domain: 'acme.com' });
+      const options = { entity: 'company' as const, mode: 'upsert' as const, key: 'domain', mapping: { name: 'n', domain: 'd' } };
+      const report = await s.crm.import.run({ ...options, rows: [{ n: 'Acme GmbH', d: 'ACME.com' }, { n: 'A2', d: 'www.Acme.COM' }, { n: 'Beta', d: 'Beta.EXAMPLE' }] });
+      expect(report.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['updated', undefined], ['failed', 'duplicate_key'], ['created', undefined]]);
+      const companies = (await s.crm.companies.list({ limit: 100 })).items;
+      expect(companies.map((c) => [c.name, c.domain]).sort()).toEqual([['Acme GmbH', 'acme.com'], ['Beta', 'beta.example']]);
+      expect(report.rows[0]!.id).toBe(acme.id);
+      // A later file in another spelling finds the imported company; create mode with the key refuses it.
+      const again = await s.crm.import.run({ ...options, rows: [{ n: 'Beta AG', d: 'BETA.example' }] });
+      expect(again.rows.map((r) => r.outcome)).toEqual(['updated']);
+      const create = await s.crm.import.run({ entity: 'company', key: 'domain', mapping: { name: 'n', domain: 'd' }, rows: [{ n: 'Acme 3', d: 'Acme.Com' }] });
+      expect(create.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['failed', 'already_exists']]);
+      // The bulk import stores the canonical domain too.
+      const [bulk] = await s.crm.imports.companies([{ name: 'Gamma', domain: 'WWW.Gamma.example' }]);
+      expect(bulk!.domain).toBe('gamma.example');
+      expect((await s.crm.companies.list({ limit: 100 })).items).toHaveLength(3);
+    });
   });
 }
