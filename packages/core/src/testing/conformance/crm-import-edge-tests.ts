@@ -60,5 +60,30 @@ export function crmImportEdgeTests(open: () => Promise<CrmSubject>): void {
       expect(bulk!.domain).toBe('gamma.example');
       expect((await s.crm.companies.list({ limit: 100 })).items).toHaveLength(3);
     });
+
+    it('in a view: an import row whose ref a hidden record holds fails without naming it; the merge log hides hidden duplicates in links', async () => {
+      const s = await open();
+      await s.crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'all' } } } }, defaultRoles: ['rep'] });
+      await s.crm.access.setDirectory({ teams: [], users: [{ id: 'rita' }, { id: 'ben' }] });
+      const rita = s.crm.as({ userId: 'rita' });
+      const held = await s.crm.contacts.create({ name: 'Ben secret', ownerId: 'ben', externalRefs: [{ system: 'shop', id: '42' }] });
+      const report = await rita.import.run({ entity: 'contact', mode: 'upsert', key: 'externalRef:shop', rows: [{ n: 'X', s: '42' }], mapping: { name: 'n', 'externalRefs.shop': 's' } });
+      expect(report.rows.map((r) => r.outcome)).toEqual(['failed']);
+      expect(JSON.stringify(report)).not.toContain(held.id);
+      expect((await s.crm.contacts.get(held.id)).version).toBe(held.version);
+      // Merge log: a duplicate rita cannot read is named nowhere (ids, field sources, the links' values before).
+      const x = await s.crm.contacts.create({ name: 'X', ownerId: 'rita' });
+      const y = await s.crm.contacts.create({ name: 'Hidden Y', ownerId: 'ben' });
+      await s.crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+      const deal = await s.crm.deals.create({ title: 'Dy', contactId: y.id });
+      const { merge } = await s.crm.contacts.merge(x.id, [y.id]);
+      const seen = await rita.merges.get(merge.id);
+      expect(seen.duplicateIds).toEqual([]);
+      expect(seen.links.find((l) => l.entity === 'deal')).toMatchObject({ id: deal.id, field: 'contactId', from: null });
+      expect(JSON.stringify(seen)).not.toContain(y.id);
+      expect(JSON.stringify(await rita.merges.list({ survivorId: x.id }))).not.toContain(y.id);
+      // The root still sees every link as it was.
+      expect((await s.crm.merges.get(merge.id)).links.find((l) => l.entity === 'deal')!.from).toBe(y.id);
+    });
   });
 }
