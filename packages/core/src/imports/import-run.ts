@@ -19,6 +19,9 @@ const CONTEXT = 'import.run';
 const ROW_FAILURES = new Set(['VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RULE_VIOLATION', 'CONFLICT']);
 const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode', 'key', 'duplicates', 'locale', 'dryRun', 'chunkSize', 'report', 'expectedRows', 'onProgress', 'onChunk']);
 
+/** Times a chunk runs again after a retryable `STORAGE` error (a deadlock) before the run stops with it. */
+const STORAGE_RETRIES = 5;
+
 /** Thrown inside a dry run's chunk to roll its transaction back. */
 class DryRunRollback extends Error {}
 
@@ -429,12 +432,20 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     let results: ImportRowReport[] = [];
     /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
     const conflicted = new Map<number, ImportRowReport>();
+    /** Of those, upsert rows whose key found no record at the time. */
+    const missed = new Set<number>();
     const work = async (op: Operation) => {
       results = [];
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];
       let retry = false;
       for (const p of prepared) {
+        // A row whose key found nothing when its create conflicted, and finds a record now (a concurrent import
+        // created it): it is an update this time, not a failure.
+        if (missed.has(p.row) && p.keyValue !== undefined && existing.has(p.keyValue)) {
+          missed.delete(p.row);
+          conflicted.delete(p.row);
+        }
         const known = conflicted.get(p.row);
         if (known) {
           results.push(known);
@@ -465,6 +476,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
           if (error.code === 'CONFLICT' && !fresh.includes(error)) {
             fresh.push(error);
             conflicted.set(p.row, results.at(-1)!);
+            if (mode === 'upsert' && p.keyValue !== undefined && !existing.has(p.keyValue)) missed.add(p.row);
           }
         }
       }
@@ -486,12 +498,19 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         counts: sum(current.counts, add),
       });
     };
-    // Each retry fails at least one more row, so this ends within the chunk's size.
+    // Each conflict retry fails at least one more row (or turns one into an update, once), so this ends within
+    // twice the chunk's size. A chunk is all-or-nothing, so one that failed on a retryable storage error (a
+    // deadlock with a concurrent writer, a serialization failure) runs again, a few times.
+    let storageRetries = 0;
     for (;;) {
       try {
         await runWrite(ctx, work);
         break;
       } catch (error) {
+        if (isCrmError(error, 'STORAGE') && error.details.retryable && storageRetries < STORAGE_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * ++storageRetries));
+          continue;
+        }
         if (error instanceof DryRunRollback) {
           for (const [i, r] of results.entries()) if (writes(r)) claims.claim(refsOf(prepared[i]!), r.id!, r.row);
           break;
