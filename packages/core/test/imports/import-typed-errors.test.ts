@@ -62,4 +62,16 @@ describe('import options: wrong types are VALIDATION, never a TypeError', () => 
     const { crm } = await createTestCrm();
     for (const expectedRows of ['x', -1, 1.5, Number.NaN]) await expectValidation(() => crm.import.run({ entity: 'contact', rows: [{ name: 'a' }], expectedRows: expectedRows as never }), String(expectedRows));
   });
+  it('an export mapping naming a field the entity does not have (a typo, an undefined custom field) is VALIDATION, not an empty column', async () => {
+    const { crm } = await createTestCrm();
+    await crm.contacts.create({ name: 'A', email: 'a@x.org', externalRefs: [{ system: 'shop', id: '1' }] });
+    await crm.customFields.define({ entity: 'contact', key: 'vatId', label: 'VAT id', type: 'text' });
+    const read = async (mapping: Record<string, unknown>) => {
+      let text = '';
+      for await (const chunk of crm.export.run({ entity: 'contact', mapping: mapping as never })) text += chunk;
+      return text;
+    };
+    for (const mapping of [{ name: 'Name', emial: 'Email' }, { name: 'Name', 'custom.nope': 'C' }, { name: 'Name', searchKeys: 'K' }, { name: { column: 'Name', as: 'bogus' } }]) await expectValidation(() => read(mapping), JSON.stringify(mapping));
+    expect(await read({ name: 'Name', email: 'Email', 'custom.vatId': 'VAT', 'externalRefs.shop': 'Shop', id: 'Id' })).toMatch(/^"Name","Email","VAT","Shop","Id"\r\n"A","a@x.org",("")?,"1","ctc_/);
+  });
 });
