@@ -61,6 +61,34 @@ async function* chunksOf(input: CsvInput): AsyncGenerator<Uint8Array | string> {
   yield* source as AsyncIterable<Uint8Array | string>;
 }
 
+/**
+ * The offset in `chunk` of the first byte a fatal decoder refuses (binary search over prefixes decoded
+ * in stream mode, where a refusal only grows with the prefix). Leading UTF-8 continuation bytes belong to
+ * a character the previous chunk began, so the search starts after them.
+ */
+function firstBadByte(chunk: Uint8Array, encoding: string): number {
+  let start = 0;
+  if (encoding === 'utf-8') while (start < 3 && start < chunk.length && (chunk[start]! & 0xc0) === 0x80) start++;
+  const fails = (end: number) => {
+    try {
+      new TextDecoder(encoding, { fatal: true }).decode(chunk.subarray(start, end), { stream: true });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  let lo = start;
+  let hi = chunk.length;
+  if (!fails(hi)) return start;
+  // Smallest end whose prefix fails: its last byte is the bad one.
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (fails(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.max(start, lo - 1);
+}
+
 /** Whether `input` is something `chunksOf` can read (checked when the source is made, not mid-run). */
 function readable(input: unknown): boolean {
   if (typeof input === 'string' || input instanceof Uint8Array || input instanceof ArrayBuffer) return true;
@@ -188,7 +216,8 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
       try {
         text = decoder.decode(chunk, { stream: true });
       } catch {
-        fail('invalid_encoding', `the bytes near byte ${bytes} are not valid ${decoder.encoding}; state the file's encoding (e.g. encoding: 'windows-1252')`);
+        const at = bytes + firstBadByte(chunk, decoder.encoding);
+        fail('invalid_encoding', `byte ${at} (counted from 0: 0x${chunk[at - bytes]?.toString(16).padStart(2, '0') ?? '??'}) is not valid ${decoder.encoding}; state the file's encoding (e.g. encoding: 'windows-1252')`);
       }
       bytes += chunk.byteLength;
     }

@@ -74,4 +74,17 @@ describe('import options: wrong types are VALIDATION, never a TypeError', () => 
     for (const mapping of [{ name: 'Name', emial: 'Email' }, { name: 'Name', 'custom.nope': 'C' }, { name: 'Name', searchKeys: 'K' }, { name: { column: 'Name', as: 'bogus' } }]) await expectValidation(() => read(mapping), JSON.stringify(mapping));
     expect(await read({ name: 'Name', email: 'Email', 'custom.vatId': 'VAT', 'externalRefs.shop': 'Shop', id: 'Id' })).toMatch(/^"Name","Email","VAT","Shop","Id"\r\n"A","a@x.org",("")?,"1","ctc_/);
   });
+  it('invalid_encoding names the bad byte, whole or in chunks', async () => {
+    const { crm } = await createTestCrm();
+    const enc = (t: string) => new TextEncoder().encode(t);
+    async function* parts(list: Uint8Array[]) {
+      yield* list;
+    }
+    const head = enc('Name,Email\nAda,ada@x.org\nJ');
+    const inputs = [() => csvSource(new Uint8Array([...head, 0xfc, ...enc('rgen,j@x.org\n')])), () => csvSource(parts([enc('Name,Email\nAda,ada@x.org\n'), new Uint8Array([0x4a, 0xfc]), enc('rgen,j@x.org\n')]))];
+    for (const input of inputs) {
+      const error = await crm.import.run({ entity: 'contact', csv: input(), chunkSize: 1 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'invalid_encoding', message: expect.stringContaining(`byte ${head.length} `) }] } });
+    }
+  });
 });
