@@ -81,6 +81,15 @@ async function renewLease(ctx: CrmContext, row: ConsumerRow, leaseMs: number): P
   }
 }
 
+/** Gives up a held lease (token-checked) without moving the checkpoint. */
+async function releaseLease(ctx: CrmContext, row: ConsumerRow): Promise<void> {
+  await runWrite(ctx, async (op) => {
+    const current = await op.get<ConsumerRow>('consumer', row.id);
+    if (!current || current.leaseToken !== row.leaseToken) return;
+    await op.update('consumer', current, { ...without(current, 'leaseOwner', 'leaseUntil', 'leaseToken'), version: current.version + 1, updatedAt: op.now } as ConsumerRow);
+  });
+}
+
 /** Whether a handler asked to be called again later (`instanceof` itself throws for a revoked proxy). */
 function isDefer(error: unknown): boolean {
   try {
@@ -230,6 +239,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
 
   // 2. New events in position order. The checkpoint advances over every event handled or queued.
   let position = row.position;
+  const inBacklog = new Set(pending.map((entry) => entry.eventId));
   if (page && !stoppedEarly) {
     let complete = true;
     for (const event of page.events) {
@@ -241,6 +251,11 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
           status, attempts, nextAttemptAt: timestamp(retryAt), event,
           ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: timestamp(now) } : {}),
         });
+      // Already in the backlog (a replay ahead of the checkpoint): handled there, never queued twice.
+      if (inBacklog.has(event.id)) {
+        position = event.position!;
+        continue;
+      }
       if (blocked.has(event.subjectId)) {
         queue(0, now);
         queued.push(event.id);
@@ -279,26 +294,47 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   if (leaseUntil - nowMs() < reserve) await renewLease(ctx, row, settings.leaseMs);
   const progressed = position !== row.position || inserts.length + updates.length + deletes.length > 0;
   const report: PassReport = { consumer: row.name, partition: row.partition, lease: row.leaseToken!, from: row.position, to: position, handled, failed, parked, queued };
-  const committed = await runWrite(ctx, async (op) => {
-    const current = await op.get<ConsumerRow>('consumer', row.id);
-    if (!current || current.leaseToken !== row.leaseToken) return false;
-    const released = without(current, 'leaseOwner', 'leaseUntil', 'leaseToken');
-    await op.update('consumer', current, {
-      ...released,
-      version: current.version + 1,
-      updatedAt: op.now,
-      position,
-      lastRunAt: op.now,
-      handled: current.handled + handled.length,
-      failures: current.failures + failed.length + parked.length,
-      parkedTotal: current.parkedTotal + parked.length,
-      ...(lastError ? { lastError } : current.lastError ? { lastError: current.lastError } : {}),
-    } as ConsumerRow);
-    if (inserts.length) await op.insertMany('consumerBacklog', inserts);
-    for (const { before, after } of updates) await op.update('consumerBacklog', before, after);
-    for (const entry of deletes) await op.remove('consumerBacklog', entry);
-    return true;
-  });
+  const commit = () =>
+    runWrite(ctx, async (op) => {
+      const current = await op.get<ConsumerRow>('consumer', row.id);
+      if (!current || current.leaseToken !== row.leaseToken) return false;
+      const released = without(current, 'leaseOwner', 'leaseUntil', 'leaseToken');
+      await op.update('consumer', current, {
+        ...released,
+        version: current.version + 1,
+        updatedAt: op.now,
+        position,
+        lastRunAt: op.now,
+        handled: current.handled + handled.length,
+        failures: current.failures + failed.length + parked.length,
+        parkedTotal: current.parkedTotal + parked.length,
+        ...(lastError ? { lastError } : current.lastError ? { lastError: current.lastError } : {}),
+      } as ConsumerRow);
+      // A replay may have inserted or reset a backlog row this pass also queued or tried: the replay
+      // wins (its row stays pending, due now), so a replay never makes the pass's commit fail.
+      const touched = [...inserts, ...updates.map((u) => u.before), ...deletes];
+      const stored = new Map<string, BacklogRow>();
+      for (const entry of touched.length ? await op.getMany<BacklogRow>('consumerBacklog', touched.map((e) => e.id)) : []) if (entry) stored.set(entry.id, entry);
+      const unchanged = (entry: BacklogRow) => stored.get(entry.id)?.version === entry.version;
+      const fresh = inserts.filter((entry) => !stored.has(entry.id));
+      if (fresh.length) await op.insertMany('consumerBacklog', fresh);
+      for (const { before, after } of updates) if (unchanged(before)) await op.update('consumerBacklog', before, after);
+      for (const entry of deletes) if (unchanged(entry)) await op.remove('consumerBacklog', entry);
+      return true;
+    });
+  let committed = false;
+  for (let tries = 1; ; tries++) {
+    try {
+      committed = await commit();
+      break;
+    } catch (error) {
+      // A concurrent write between the reads and the writes (PostgreSQL): read again and merge again.
+      if (tries < 3 && isCrmError(error, 'CONFLICT')) continue;
+      // Never leave the partition leased to a pass that is gone: another worker may take it right away.
+      await releaseLease(ctx, row).catch(() => undefined);
+      throw error;
+    }
+  }
   if (!committed) return { claimed: true, progressed: false, lostLease: true };
   return { claimed: true, progressed, lostLease: false, ...(nextRetryAt !== undefined ? { nextRetryAt } : {}), report };
 }
