@@ -171,14 +171,17 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   // Room for one more handler call and the commit inside the lease; when it runs short the lease is
   // renewed (token-checked), so a slow commit or connection wait does not let another worker take the
   // partition over mid-pass and redo — for webhooks: resend — what this pass already handled.
-  const reserve = Math.max(50, Math.floor(settings.leaseMs / 10));
+  // The margin never takes more than half of what the options leave between the handler timeout and
+  // the lease: any accepted pair of settings can make progress.
+  const reserve = Math.min(Math.max(50, Math.floor(settings.leaseMs / 10)), Math.floor((settings.leaseMs - settings.handlerTimeoutMs) / 2));
   const timeLeft = async (): Promise<boolean> => {
     if (request.stopping?.aborted) return false;
-    if (leaseUntil - nowMs() > settings.handlerTimeoutMs + reserve) return true;
+    if (leaseUntil - nowMs() >= settings.handlerTimeoutMs + reserve) return true;
     const renewed = await renewLease(ctx, row, settings.leaseMs);
     if (renewed === undefined) return false;
     leaseUntil = renewed;
-    return leaseUntil - nowMs() > settings.handlerTimeoutMs + reserve;
+    // Just renewed: nothing longer can be had, so a handler call that fits the lease goes on.
+    return leaseUntil - nowMs() >= settings.handlerTimeoutMs;
   };
 
   // The failure stays boxed until it is used (never undefined: invoke turns a thrown undefined into an Error).
