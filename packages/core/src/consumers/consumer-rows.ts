@@ -58,6 +58,8 @@ export interface BacklogRow extends RecordBase {
   readonly event: CrmEvent;
   /** Put in line on purpose (`replay`): handlers learn it through `context.replayed`. */
   readonly replay?: boolean;
+  /** When a replay put it in line (a parked or delivered event): its lag counts from then, not from the event's time. */
+  readonly replayedAt?: string;
 }
 
 export const partitionId = (name: string, partition: number) => `${name}#${partition}`;
