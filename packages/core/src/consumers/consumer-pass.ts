@@ -23,6 +23,8 @@ export interface PassRequest {
   readonly workerId: string;
   /** Aborted when the runner stops: handlers see it through their signal. */
   readonly stopping?: AbortSignal;
+  /** The definition this runner was started for (a named consumer): rows of another one are not claimed. */
+  readonly definition?: { readonly generation: string | undefined };
 }
 
 /** The outcome of one pass. */
@@ -33,6 +35,8 @@ export interface PassOutcome {
   readonly progressed: boolean;
   /** The pass's commit found its lease taken over (its work will be redone by the new holder). */
   readonly lostLease: boolean;
+  /** The stored consumer is another definition than the runner's (removed and defined anew): stop. */
+  readonly stale?: boolean;
   /** The earliest retry time left in the partition's backlog (epoch ms), if any. */
   readonly nextRetryAt?: number;
   readonly report?: PassReport;
@@ -42,13 +46,14 @@ export interface PassOutcome {
 const TURN_SEQUENCE = 'consumerTurn';
 
 /** Claims one free partition (lease free or expired), least recently run first, and leases it. */
-async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<ConsumerRow | undefined> {
+async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<ConsumerRow | 'stale' | undefined> {
   return runWrite(ctx, async (op) => {
     const free: Filter = { op: 'or', filters: [{ op: 'eq', field: 'leaseUntil', value: null }, { op: 'lt', field: 'leaseUntil', value: op.now }] };
     const scope: Filter =
       'name' in request.claim ? { op: 'eq', field: 'name', value: request.claim.name } : { op: 'and', filters: [{ op: 'eq', field: 'group', value: request.claim.group }, { op: 'eq', field: 'paused', value: false }] };
     const [row] = (await op.tx.claim('consumer', op.tenantId, { filter: { op: 'and', filters: [scope, free] }, sort: [{ field: 'turn' }], limit: 1 })) as unknown as ConsumerRow[];
     if (!row) return undefined;
+    if (request.definition && row.generation !== request.definition.generation) return 'stale';
     const settings = request.settings(row);
     if (!settings) return undefined;
     const leased: ConsumerRow = {
@@ -141,6 +146,7 @@ async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, 
  */
 export async function runPass(ctx: CrmContext, request: PassRequest): Promise<PassOutcome> {
   const row = await claimPartition(ctx, request);
+  if (row === 'stale') return { claimed: false, progressed: false, lostLease: false, stale: true };
   if (!row) return { claimed: false, progressed: false, lostLease: false };
   const settings = request.settings(row)!;
   const handler = request.handler(row);

@@ -31,6 +31,11 @@ export interface ConsumerRow extends RecordBase {
   readonly failures: number;
   readonly parkedTotal: number;
   readonly lastError?: ConsumerError;
+  /**
+   * The definition the row belongs to, set when the consumer is created: a runner started for an
+   * earlier definition (removed and defined anew since, maybe by another process) must not run it.
+   */
+  readonly generation?: string;
 }
 
 /** A handler failure as recorded. */
@@ -123,6 +128,7 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
           });
         }
         const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;
+        const generation = any ? any.generation : op.newId('consumer');
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
@@ -132,6 +138,7 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
                 id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
                 name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
                 ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
+                ...(generation ? { generation } : {}),
               };
           if (!existing) await op.insert('consumer', next);
           else if (next !== existing) await op.update('consumer', existing, next);
