@@ -128,7 +128,8 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
           });
         }
         const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;
-        const generation = any ? any.generation : op.newId('consumer');
+        // A storage sequence, not an id: ids come from the seeded random source, which tests replay.
+        const generation = any ? any.generation : String(await op.tx.nextSequence('consumerGeneration', op.tenantId, 1));
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
