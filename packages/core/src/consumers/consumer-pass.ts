@@ -111,7 +111,15 @@ function isDefer(error: unknown): boolean {
  */
 async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, attempt: number, replayed: boolean, timeoutMs: number, stopping: AbortSignal | undefined): Promise<{ readonly error: unknown } | undefined> {
   const controller = new AbortController();
-  const stop = () => controller.abort(new CrmError('CLOSED', 'The consumer is stopping', { what: 'consumer' }));
+  // On stop the pass does not wait for a handler that ignores its signal: the event stays unacknowledged
+  // (a deferral, no attempt counted) and the handler is left to finish on its own.
+  let abandon: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => (abandon = () => reject(new DeferEvent('the consumer is stopping'))));
+  stopped.catch(() => undefined);
+  const stop = () => {
+    controller.abort(new CrmError('CLOSED', 'The consumer is stopping', { what: 'consumer' }));
+    abandon?.();
+  };
   if (stopping?.aborted) stop();
   stopping?.addEventListener('abort', stop, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -125,7 +133,7 @@ async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, 
         reject(error);
       }, timeoutMs);
     });
-    await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken!, replayed })), timeout]);
+    await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken!, replayed })), timeout, stopped]);
     return undefined;
   } catch (error) {
     return { error: error ?? new Error('the handler failed') };

@@ -201,6 +201,7 @@ export class ConsumerRunner {
           return;
         }
         failures = 0;
+        if (!this.running) return; // stopped during the pass: no sleep (its wakers were called already)
         if (outcome.claimed && outcome.progressed) {
           idle = 0;
           await yieldToEventLoop();
