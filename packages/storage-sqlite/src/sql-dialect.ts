@@ -81,6 +81,13 @@ export interface SqlDialect {
   readonly storedRuntimeColumns: boolean;
   /** Fills a side table from the documents of its entity table (for lists added by a migration). */
   backfillList(side: TableName, main: TableName, segments: readonly string[]): SqlFragment;
+  /**
+   * Planner statistics of indexes: a query returning a row when the database keeps statistics, one
+   * returning the names of `table`'s indexes that have them, and the statement gathering one index's.
+   * SQLite only: once a table has statistics, its planner rates an index without them as very
+   * selective and may sort the whole table through it; PostgreSQL keeps column statistics itself.
+   */
+  readonly indexStatistics?: { readonly kept: SqlFragment; analyzed(table: TableName): SqlFragment; gather(index: string): SqlFragment };
 }
 
 /** Reads a JSON document stored as text, or passes through one the driver already parsed. */

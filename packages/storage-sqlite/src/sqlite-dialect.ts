@@ -100,6 +100,12 @@ export function createSqliteDialect(): SqlDialect {
     columnsQuery: (table) => sql`SELECT name FROM pragma_table_info(${table.name})`,
     indexesQuery: (table) => sql`SELECT name FROM pragma_index_list(${table.name})`,
     storedRuntimeColumns: false,
+    indexStatistics: {
+      // `sqlite_stat1` exists only once the database was analyzed: no statistics anywhere until then.
+      kept: sql`SELECT 1 FROM sqlite_master WHERE "name" = 'sqlite_stat1'`,
+      analyzed: (table) => sql`SELECT "idx" FROM sqlite_stat1 WHERE "tbl" = ${table.name}`,
+      gather: (index) => sql`ANALYZE ${sql.id(index)}`,
+    },
     backfillList(side, main, segments) {
       const path = jsonPath(segments);
       return sql`INSERT INTO ${sql.table(side.name)} (tenant_id, value, id) SELECT "t"."tenant_id", "j"."value", "t"."id" FROM ${sql.table(main.name)} AS "t", json_each("t"."doc", ${path}) AS "j" WHERE json_type("t"."doc", ${path}) = 'array' AND "j"."type" = 'text' ON CONFLICT DO NOTHING`;

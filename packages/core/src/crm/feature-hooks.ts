@@ -61,6 +61,8 @@ export interface DuplicateHooks {
   matchCompany(op: Operation, lead: Lead): Promise<Company | undefined>;
   /** The company domain of a lead's e-mail address (none for free mail providers). */
   companyDomain(lead: Lead): string | undefined;
+  /** Records like a probe, best first, read inside the operation (sees its writes; the view's scope applies). */
+  find(op: Operation, probe: object, options: { entities: readonly ('lead' | 'contact' | 'company')[]; minScore: number; limit: number }): Promise<readonly { readonly record: RecordBase }[]>;
 }
 
 /** A parsed value with the problems found, relative to where the value sits. */

@@ -84,6 +84,10 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   let parseError: unknown;
   const stream = pushStream();
   let lastRecord: { values: Record<string, string>; issues?: ValidationIssue[] } | undefined;
+  /** Records taken (the header not counted) and line breaks handed to the parser: to name where a quote opened. */
+  let records = 0;
+  let lineBreaks = 0;
+  const breaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0;
 
   const take = (fields: string[], issues: ValidationIssue[]) => {
     if (!header) {
@@ -98,19 +102,30 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
     const values: Record<string, string> = {};
     header.forEach((name, i) => (values[name] = fields[i] ?? ''));
     if (fields.length !== header.length) issues.push({ path: [], code: 'ragged_row', message: `the row has ${fields.length} fields, the header ${header.length}` });
+    records++;
     lastRecord = { values, ...(issues.length ? { issues } : {}) };
     ready.push(lastRecord);
   };
 
   Papa.parse(stream as never, {
     ...(options.delimiter ? { delimiter: options.delimiter } : { delimitersToGuess: DELIMITERS }),
-    skipEmptyLines: true,
+    // A line of only spaces (or only separators) is an empty line, not a ragged row.
+    skipEmptyLines: 'greedy',
     chunk: (results: Papa.ParseResult<string[]>) => {
       const issuesByRow = new Map<number, ValidationIssue[]>();
       for (const error of results.errors) {
         if (error.code === 'UndetectableDelimiter') continue;
         // An error after the chunk's last complete row (an unterminated quote at the end) belongs to that row.
         const row = typeof error.row === 'number' ? Math.min(error.row, results.data.length - 1) : results.data.length - 1;
+        const fields = results.data[row];
+        // A quote never closed makes every line after it one cell: those rows would vanish from the
+        // counts. The run fails instead, naming the line, so the file is fixed and imported whole.
+        const inside = fields ? breaks(fields.join('').replace(/(\r\n|\r|\n)$/, '')) : 0;
+        if (error.code === 'MissingQuotes' && inside > 0) {
+          const line = lineBreaks - inside - (/(\r\n|\r|\n)$/.test(fields!.join('')) ? 1 : 0) + 1;
+          parseError = validationError('csv', [{ path: ['csv'], code: 'unbalanced_quote', message: `row ${records + (header ? 0 : -1) + row + 1} (line ${line}) opens a quote that is never closed: the ${inside} lines after it would be one cell; close or double the quote` }]);
+          return;
+        }
         if (row < 0) {
           if (lastRecord) lastRecord.issues = [...(lastRecord.issues ?? []), { path: [], code: 'malformed_csv', message: error.message }];
           continue;
@@ -154,6 +169,7 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
       text = head;
       head = undefined;
     }
+    lineBreaks += breaks(text);
     if (text) stream.handlers.data!(text);
   };
   for await (const chunk of chunksOf(input)) {
@@ -185,9 +201,11 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
 /**
  * Reads a CSV file (RFC 4180: quoted fields with separators, quotes and line breaks, CRLF or LF) for
  * `crm.import.run({ csv })`, streaming: the file is decoded and parsed chunk by chunk (papaparse), so
- * memory holds one chunk, not the file. The first line is the header. A ragged row or a stray quote
- * fails that row in the import's report; bytes invalid in the stated encoding, a header naming a
- * column twice or an empty file fail the run with `VALIDATION`.
+ * memory holds one chunk, not the file. The first line is the header; lines of only spaces or
+ * separators are skipped. A ragged row or a quote left open on the last line fails that row in the
+ * import's report; a quote opened mid-file and never closed (it would swallow the rows after it),
+ * bytes invalid in the stated encoding, a header naming a column twice or an empty file fail the
+ * run with `VALIDATION` (`unbalanced_quote` names the row and line).
  *
  * @param input Text, bytes, a `Blob`/`File`, a web `ReadableStream` or an (async) iterable of chunks.
  * @param options `encoding` (default `utf-8`), `delimiter` (default: detected among `,` `;` tab `|`).

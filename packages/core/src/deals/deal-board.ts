@@ -64,9 +64,25 @@ const boardOptionsSchema = z.optional(
 );
 
 /**
+ * The stages each pipeline had at its last board read, by `tenant\npipeline` (see `readBoard`; at most
+ * 256). Shared by every crm of the page: a guess is checked before use, so a wrong one costs reads only.
+ */
+const lastStages = new Map<string, readonly Stage[]>();
+
+/** The columns a board shows of `stages`. */
+const shownOf = (stages: readonly Stage[], options: BoardOptions) => stages.filter((s) => (options.includeClosed || s.kind === 'open') && (!options.stages || options.stages.includes(s.key)));
+const keysOf = (stages: readonly Stage[]) => JSON.stringify(stages.map((s) => s.key));
+
+/**
  * Reads a pipeline board in one read transaction: a page of cards per stage (served by the
  * `(pipelineId, stageKey, stageEnteredAt)` index) and per-stage counts and totals from one grouped
  * aggregate (answered from the storage's maintained board totals where it keeps them).
+ *
+ * The card and totals reads need the pipeline's stages. On IndexedDB every read that waits for
+ * another costs a round trip to the database process, so when the stages of the pipeline's last
+ * board read are known the columns are read for them together with the pipeline, in the same
+ * transaction, and used only if the pipeline just read still shows exactly those stages (otherwise
+ * they are read again for the stages it shows): a guess can cost reads, never a stale board.
  */
 export async function readBoard(ctx: CrmContext, pipelineId: string, options: BoardOptions = {}): Promise<Board> {
   const id = parseId(pipelineId, 'deals.board', 'pipelineId');
@@ -75,53 +91,59 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
   checkLimit(options.limitPerStage, 'limitPerStage', issues, 500);
   return runRead(ctx, async (op) => {
     op.guard?.require('pipeline', 'read');
-    // Reads that do not depend on each other go out together: on IndexedDB each one is a round trip to
-    // the browser's database process, and the board is the screen users wait for.
-    const [loaded, prepared] = await Promise.allSettled([
-      op.require<Pipeline>('pipeline', id),
-      prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues),
-    ]);
-    if (loaded.status === 'rejected') throw loaded.reason;
-    if (prepared.status === 'rejected') throw prepared.reason;
-    const pipeline = loaded.value;
-    const { filter, sort, customTypes } = prepared.value;
-    const shown = pipeline.stages.filter(
-      (s) => (options.includeClosed || s.kind === 'open') && (!options.stages || options.stages.includes(s.key)),
-    );
-    const cursors = options.cursors ?? {};
-    const bad = Object.keys(cursors).filter((k) => !shown.some((s) => s.key === k));
-    if (bad.length) throw validationError('deals.board', bad.map((k) => ({ path: ['cursors', k], code: 'unknown_stage', message: `no shown stage "${k}"` })));
-    for (const cursor of Object.values(cursors)) decodeCursor(cursor as string, sort);
-
-    const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: pipeline.id };
+    const loading = op.require<Pipeline>('pipeline', id);
+    loading.catch(() => undefined);
+    // A missing pipeline is reported before bad options (it is awaited before their error is thrown).
+    const { filter, sort, customTypes } = await prepareQuery(op, 'deal', options.where, options.orderBy, 'deals.board', DEFAULT_ORDER, issues).catch(async (error: unknown) => {
+      await loading;
+      throw error;
+    });
+    const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: id };
     // Cards, counts and totals cover only the deals the principal may read (the scope is pushed down).
     const base: Filter = op.scoped('deal', filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline)!;
     // Without read access to amounts and probabilities, the columns carry counts but no money totals.
     // Weighted totals derive from amounts and probabilities: both must be readable (weightedValue reveals both).
     const money = !op.guard || (op.guard.readable('deal', 'value') && op.guard.readable('deal', 'weightedValue'));
     const limit = options.limitPerStage ?? 50;
-    const [pages, groups] = await Promise.all([
-      Promise.all(
-        shown.map((stage) => {
-          const after = cursors[stage.key];
-          return op.query<Deal>('deal', {
-            filter: { op: 'and', filters: [base, { op: 'eq', field: 'stageKey', value: stage.key }] },
-            sort,
-            limit,
-            customTypes,
-            ...(after ? { after } : {}),
-          });
+    const cursors = options.cursors ?? {};
+    const read = (shown: readonly Stage[]) =>
+      Promise.all([
+        Promise.all(
+          shown.map((stage) => {
+            const after = cursors[stage.key];
+            return op.query<Deal>('deal', {
+              filter: { op: 'and', filters: [base, { op: 'eq', field: 'stageKey', value: stage.key }] },
+              sort,
+              limit,
+              customTypes,
+              ...(after ? { after } : {}),
+            });
+          }),
+        ),
+        // Storage answers these totals from its materialized board totals where it keeps them (`EntitySchema.aggregates`).
+        op.tx.aggregate('deal', op.tenantId, {
+          // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
+          filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
+          groupBy: ['stageKey', 'value.currency'],
+          metrics: money ? { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } : { count: { fn: 'count' } },
+          customTypes,
         }),
-      ),
-      // Storage answers these totals from its materialized board totals where it keeps them (`EntitySchema.aggregates`).
-      op.tx.aggregate('deal', op.tenantId, {
-        // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
-        filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
-        groupBy: ['stageKey', 'value.currency'],
-        metrics: money ? { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } : { count: { fn: 'count' } },
-        customTypes,
-      }),
-    ]);
+      ]);
+    const key = `${op.tenantId}\n${id}`;
+    const guess = options.cursors ? undefined : lastStages.get(key);
+    const guessed = guess && shownOf(guess, options);
+    const early = guessed && read(guessed);
+    early?.catch(() => undefined);
+
+    const pipeline = await loading;
+    if (lastStages.size > 255) lastStages.clear();
+    lastStages.set(key, pipeline.stages);
+    const shown = shownOf(pipeline.stages, options);
+    const bad = Object.keys(cursors).filter((k) => !shown.some((s) => s.key === k));
+    if (bad.length) throw validationError('deals.board', bad.map((k) => ({ path: ['cursors', k], code: 'unknown_stage', message: `no shown stage "${k}"` })));
+    for (const cursor of Object.values(cursors)) decodeCursor(cursor as string, sort);
+
+    const [pages, groups] = await (early && keysOf(guessed) === keysOf(shown) ? early : read(shown));
     const columns = shown.map((stage, i): BoardColumn => {
       const mine = groups.filter((g) => g.group.stageKey === stage.key);
       const page = pages[i]!;

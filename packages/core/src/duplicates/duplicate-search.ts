@@ -6,7 +6,7 @@ import type { Contact } from '../schema/contact.js';
 import type { Lead } from '../schema/lead.js';
 import type { CrmContext } from '../crm/context.js';
 import { identityOptions } from './identity-cache.js';
-import { runRead } from '../crm/operation.js';
+import { runRead, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
 import { countrySchema, LIMITS, optionalText, int } from '../schema/primitives.js';
 
@@ -55,7 +55,15 @@ export async function findDuplicates(
   else if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(target)) {
     throw validationError('duplicates.find', [{ path: ['target'], code: 'invalid_format', message: 'must be a lead id or a probe object' }]);
   }
-  return runRead(ctx, async (op) => {
+  return runRead(ctx, (op) => findDuplicatesIn(op, target, opts));
+}
+
+/**
+ * `findDuplicates` inside an operation (options already checked): reads through `op`, so it sees
+ * the operation's own writes (an import finds the rows it created earlier in the same chunk).
+ */
+export async function findDuplicatesIn(op: Operation, target: string | DuplicateProbe, opts: FindDuplicatesOptions): Promise<DuplicateCandidate[]> {
+  {
     let probe: DuplicateProbe;
     let selfId: string | undefined;
     if (typeof target === 'string') {
@@ -91,5 +99,5 @@ export async function findDuplicates(
     }
     results.sort((a, b) => b.score - a.score || (a.record.id < b.record.id ? -1 : 1));
     return opts.limit === undefined ? results : results.slice(0, opts.limit);
-  });
+  }
 }

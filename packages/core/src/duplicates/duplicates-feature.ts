@@ -1,7 +1,8 @@
 import type { CrmFeature } from '../crm/feature.js';
-import { duplicateKeys } from '../domain/duplicates.js';
+import { duplicateKeys, type DuplicateProbe } from '../domain/duplicates.js';
 import { companyDomainFromEmail } from '../domain/normalize.js';
 import { matchCompany, matchContact } from './company-match.js';
+import { findDuplicatesIn } from './duplicate-search.js';
 import { DuplicatesService } from './duplicates-service.js';
 import { identityCache, identityOptions } from './identity-cache.js';
 import { IdentityService } from './identity-service.js';
@@ -44,6 +45,7 @@ export function duplicates(): DuplicatesFeature {
             matchContact,
             companyDomain: (lead) => companyDomainFromEmail(lead.email),
             resolveSame: (op, entity, where) => resolveSameFilters(op, entity, where),
+            find: (op, probe, options) => findDuplicatesIn(op, probe as DuplicateProbe, options),
           },
         },
         close: async () => stop(),

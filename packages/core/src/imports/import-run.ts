@@ -1,5 +1,6 @@
 import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { newRecordBase } from '../domain/records.js';
+import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
@@ -33,11 +34,15 @@ interface Prepared {
   readonly row: number;
   readonly create?: Record<string, unknown>;
   readonly update?: Record<string, unknown>;
+  /** The key as compared (an e-mail lower-cased). */
   readonly keyValue?: string | number;
+  /** The key as the row writes it. */
+  readonly keyRaw?: string | number;
   /** The row's mapped external refs, for an update: merged into the record's refs by system. */
   readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
-  duplicateOf?: string[];
+  /** The finder's matches (set inside the chunk's transaction). */
+  duplicateOf?: string[] | undefined;
 }
 
 interface ExternalRef {
@@ -96,7 +101,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   if (options.key !== undefined && externalSystem === undefined) {
     const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === importer.entity)!.fields;
     if (typeof options.key !== 'string' || (options.key !== 'id' && !Object.prototype.hasOwnProperty.call(fields, options.key)) || fields[options.key] === 'string[]') {
-      fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)`);
+      fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)${options.key.startsWith('custom.') ? '; custom fields are not keys (nothing keeps them unique): key on externalRef:<system>' : ''}`);
     }
   }
   if (options.duplicates !== undefined) {
@@ -188,6 +193,18 @@ function rowFailure(row: number, error: unknown): ImportRowReport {
   return { row, outcome: 'failed', error: e.code, issues };
 }
 
+/** Every row of `entity` a filter selects, page by page. */
+async function readAll(op: Operation, entity: string, filter: Filter | undefined): Promise<RecordBase[]> {
+  const out: RecordBase[] = [];
+  let after: string | undefined;
+  do {
+    const page = await op.query<RecordBase>(entity, { ...(filter ? { filter } : {}), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
+    out.push(...page.rows);
+    after = page.nextCursor;
+  } while (after);
+  return out;
+}
+
 const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? value : undefined);
 
 /** Runs (or resumes, with `jobId`) an import. */
@@ -196,6 +213,9 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
+  /** E-mail keys compare lower-cased (in the file and against stored records). */
+  const folds = key === 'email';
+  const fold = (v: string | number): string | number => (folds && typeof v === 'string' ? v.trim().toLowerCase() : v);
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
@@ -251,9 +271,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     }
     if (problems.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
     if (key === undefined) return { row: source.row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
-    const keyValue = externalSystem !== undefined
+    const keyRaw = externalSystem !== undefined
       ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
       : keyText((create ?? update ?? {})[key] ?? input[key]);
+    const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
     if (keyValue === undefined || keyValue === '') {
       if (mode === 'create') return { row: source.row, create, update };
       return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
@@ -263,7 +284,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
     }
     seen.set(keyValue, source.row);
-    return { row: source.row, create, update, keyValue, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    return { row: source.row, create, update, keyValue, keyRaw: keyRaw!, ...(mappedRefs ? { refs: mappedRefs } : {}) };
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
@@ -287,32 +308,48 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       rows.forEach((row) => row && (!op.guard || op.guard.canRead(importer.entity, row)) && found.set(row.id, row));
       return found;
     }
-    let after: string | undefined;
-    do {
-      const page = await op.query<RecordBase>(importer.entity, { filter: op.scoped(importer.entity, { op: 'in', field: key, values }), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
-      for (const row of page.rows) {
-        const v = (row as unknown as Record<string, string | number>)[key]!;
-        if (found.has(v)) ambiguous.add(v);
-        else found.set(v, row);
+    // Key value → the records that have it, by id (an e-mail can be found by both queries below).
+    const matches = new Map<string | number, Map<string, RecordBase>>();
+    const take = (rows: readonly RecordBase[]) => {
+      for (const row of rows) {
+        const v = fold((row as unknown as Record<string, string | number>)[key]!);
+        if (!values.includes(v)) continue;
+        if (!matches.has(v)) matches.set(v, new Map());
+        matches.get(v)!.set(row.id, row);
       }
-      after = page.nextCursor;
-    } while (after);
+    };
+    const raw = folds ? [...new Set([...values, ...prepared.filter((p) => !p.failure && p.keyRaw !== undefined).map((p) => p.keyRaw!)])] : values;
+    take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'in', field: key, values: raw })));
+    // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
+    // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased.
+    // Without that feature records have no search keys: only the row's spelling and its lower case are found.
+    const identity = folds && (await op.ctx.hooks.duplicates?.identity(op));
+    if (identity) {
+      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys('person', { email: v }, identity).filter((k) => k.startsWith('email:'))))];
+      if (keys.length) take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'containsAny', field: 'searchKeys', values: keys })));
+    }
+    for (const [v, rows] of matches) {
+      const sorted = [...rows.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+      found.set(v, sorted[0]!);
+      if (sorted.length > 1) ambiguous.add(v);
+    }
     return found;
   };
 
-  const finder = (crm as unknown as { duplicates?: { find(probe: object, o: object): Promise<{ record: RecordBase }[]> } }).duplicates;
-  const findMatches = async (prepared: Prepared[]): Promise<void> => {
-    if (!options.duplicates || !finder) return;
-    for (const p of prepared) {
-      if (p.failure || !p.create) continue;
-      const c = p.create;
-      const probe = Object.fromEntries(
-        Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
-      );
-      if (Object.keys(probe).length === 0) continue;
-      const candidates = await finder.find(probe, { entities: [importer.entity], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
-      if (candidates.length) p.duplicateOf = candidates.map((c) => c.record.id);
-    }
+  /**
+   * The finder's matches for a row to create, read inside the chunk's transaction: it sees rows the
+   * chunk wrote before (a file that repeats a client) and no writer can slip in between check and write.
+   */
+  const findMatches = async (op: Operation, p: Prepared): Promise<string[] | undefined> => {
+    const finder = op.ctx.hooks.duplicates;
+    if (!options.duplicates || !finder || p.failure || !p.create) return undefined;
+    const c = p.create;
+    const probe = Object.fromEntries(
+      Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
+    );
+    if (Object.keys(probe).length === 0) return undefined;
+    const candidates = await finder.find(op, probe, { entities: [importer.entity as 'contact'], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
+    return candidates.length ? candidates.map((m) => m.record.id) : undefined;
   };
 
   const writeRow = async (op: Operation, p: Prepared, existing: RecordBase | undefined): Promise<ImportRowReport> => {
@@ -375,7 +412,6 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const runChunk = async (batch: NumberedRow[]): Promise<void> => {
     if (!job && !dryRun) await startJob();
     const prepared = batch.map(prepare);
-    await findMatches(prepared);
     let results: ImportRowReport[] = [];
     /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
     const conflicted = new Map<number, ImportRowReport>();
@@ -395,6 +431,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         }
         const mark = op.events.length;
         try {
+          if (p.keyValue === undefined || !existing.has(p.keyValue)) p.duplicateOf = await findMatches(op, p);
           results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
         } catch (error) {
           if (!isCrmError(error) || !ROW_FAILURES.has(error.code)) throw error;

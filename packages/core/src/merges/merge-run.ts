@@ -6,8 +6,8 @@ import type { CrmEventName } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { mergeFields } from './merge-fields.js';
-import { LINKS, planLinks, readPath, writeLinks, type PlannedRecord } from './merge-links.js';
-import type { MergeEntity, MergeRecord, MergeResult, UndoResult } from '../schema/merge.js';
+import { LINKS, planLinks, readAll, readPath, writeLinks, type PlannedRecord } from './merge-links.js';
+import type { MergeEntity, MergeRecord, MergeResult, RestoredVersion, UndoResult } from '../schema/merge.js';
 
 type Card = RecordBase & Record<string, unknown>;
 
@@ -125,6 +125,22 @@ async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Prom
 }
 
 /**
+ * Whether a record is as a merge left it: at the version the merge left, or at a version a later
+ * merge's undo wrote back with that same content (followed through chains of undone merges).
+ */
+async function sameSince(op: Operation, merge: MergeRecord): Promise<(entity: string, id: string, expected: number, actual: number) => boolean> {
+  const later = await readAll(op, 'merge', { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'undone' }, { op: 'gte', field: 'createdAt', value: merge.createdAt }] });
+  const moved = new Map<string, number>();
+  for (const undone of later as unknown as MergeRecord[]) for (const r of undone.restored ?? []) moved.set(`${r.entity}:${r.id}:${r.from}`, r.to);
+  return (entity, id, expected, actual) => {
+    let version: number | undefined = expected;
+    // Versions only grow, so the chain ends.
+    while (version !== undefined && version !== actual) version = moved.get(`${entity}:${id}:${version}`);
+    return version === actual;
+  };
+}
+
+/**
  * Undoes a merge inside one operation: refuses (`CONFLICT`, nothing written) when the merge was undone
  * already or any record it touched has another version now; else re-points the links back, restores
  * the survivor and re-creates the duplicates (new versions), marks the log entry `undone`.
@@ -136,7 +152,8 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const current = await op.get<Card>(entity, merge.survivorId);
   if (current && op.guard && !op.guard.canRead(entity, current)) throw notFound('merge', mergeId);
   if (merge.status !== 'merged') throw changedSince(merge, 'merge', merge.id, 1, merge.version, 'mergeUndone');
-  if (!current || current.version !== merge.survivorVersionAfter) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
+  const same = await sameSince(op, merge);
+  if (!current || !same(entity, current.id, merge.survivorVersionAfter, current.version)) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
   op.guard?.authorize(entity, 'update', current);
   for (const duplicate of merge.duplicates) op.guard?.authorize(entity, 'delete', duplicate);
   const stored = await op.getMany<Card>(entity, merge.duplicateIds);
@@ -144,6 +161,8 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     if (row) throw changedSince(merge, entity, merge.duplicateIds[i]!, null, row.version);
   });
   await checkRestoredLinks(op, merge);
+  // What this undo writes back, for an earlier merge's undo.
+  const restoredVersions: RestoredVersion[] = [];
   // Each linked record must be as the merge left it; one write per record puts all its fields back.
   const planned = new Map<string, PlannedRecord>();
   for (const link of merge.links) {
@@ -153,8 +172,13 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
       const row = await op.get<Card>(link.entity, link.id);
       // A pruned event is gone from the log, not changed: there is nothing to point back.
       if (!row && link.entity === 'event') continue;
-      if (!row || row.version !== link.versionAfter) throw changedSince(merge, link.entity, link.id, link.versionAfter, row?.version ?? null);
+      if (!row || !same(link.entity, link.id, link.versionAfter, row.version)) throw changedSince(merge, link.entity, link.id, link.versionAfter, row?.version ?? null);
+      // Pointing a record back changes it: a view needs update on it, as for the merge (events and
+      // activities are logs: the undo's rights on the cards cover their references).
+      if (link.entity !== 'event' && link.entity !== 'activity') op.guard?.authorize(link.entity, 'update', row);
       planned.set(key, (entry = { entity: link.entity, row, set: new Map() }));
+      // One write per record (here and in the merge): the version before the merge is one less than the one it left.
+      restoredVersions.push({ entity: link.entity, id: link.id, from: link.versionAfter - 1, to: row.version + 1 });
     }
     entry.set.set(link.field, link.from);
   }
@@ -168,7 +192,9 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     await op.insert(entity, duplicate);
     op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
   }
-  const undone: MergeRecord<Card> = { ...merge, status: 'undone', version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
+  if (back !== current) restoredVersions.push({ entity, id: current.id, from: merge.survivorBefore.version, to: back.version });
+  restoredVersions.push(...merge.duplicates.map((d) => ({ entity, id: d.id, from: d.version, to: d.version + 1 })));
+  const undone: MergeRecord<Card> = { ...merge, status: 'undone', restored: restoredVersions, version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
   await op.update('merge', merge, undone);
   op.record(`${entity}.mergeUndone` as CrmEventName, subject, { mergeId, restoredIds: [...merge.duplicateIds], changes } as never, merge.duplicateIds.map((id) => ({ type: entity, id })));
   return { survivor: back, duplicates: restored, merge: undone };

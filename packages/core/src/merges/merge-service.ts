@@ -215,7 +215,8 @@ export class MergeService {
    *   record it touched changed since (`details.reason: 'changedSinceMerge'`, `entity`/`id` name it,
    *   with both versions) — nothing is restored then; `RULE_VIOLATION` (`merge.undoMissingReference`)
    *   when a restored record would link to a record deleted since; `NOT_FOUND` for an unknown merge; `FORBIDDEN` in
-   *   a view without `update` on the survivor or `delete` on a duplicate.
+   *   a view without `update` on the survivor or on a record it points back, or `delete` on a duplicate.
+   *   A record a later merge's undo wrote back counts as unchanged, so merges undo in reverse order.
    * @example
    * await crm.merges.undo(merge.id);
    */

@@ -42,6 +42,20 @@ export interface MergeRecord<T extends RecordBase = RecordBase> extends RecordBa
   readonly links: readonly MergeLink[];
   readonly undoneAt?: string;
   readonly undoneBy?: string;
+  /**
+   * Set by the undo: every record it wrote back, whose content is again that of version `from` (the
+   * version before the merge), now stored as version `to`. An earlier merge's undo reads these, so
+   * merges can be undone in reverse order.
+   */
+  readonly restored?: readonly RestoredVersion[];
+}
+
+/** A record an undo wrote back: the content of version `from` again, stored as version `to`. */
+export interface RestoredVersion {
+  readonly entity: string;
+  readonly id: string;
+  readonly from: number;
+  readonly to: number;
 }
 
 /** What a merge returns: the survivor as stored now and the merge log entry (its id undoes it). */

@@ -327,6 +327,26 @@ describe('merging in a view re-points only what it may update', () => {
   });
 });
 
+describe('undoing in a view points back only what it may update', () => {
+  it('FORBIDDEN, nothing written, when a re-pointed deal belongs to someone the view cannot update for', async () => {
+    const t = await createTestCrm();
+    const { crm } = t;
+    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
+    const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
+    const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
+    const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const { merge } = await crm.merges.contacts(x.id, [y.id]);
+    const before = await dump(t);
+    await expectCrmError(crm.as({ userId: 'anna' }).merges.undo(merge.id), 'FORBIDDEN');
+    expect(await dump(t)).toBe(before);
+    expect((await crm.deals.get(d.id)).contactId).toBe(x.id);
+    await crm.merges.undo(merge.id);
+    expect((await crm.deals.get(d.id)).contactId).toBe(y.id);
+  });
+});
+
 describe('crm.contacts/companies/leads.merge', () => {
   it('is the merges feature\'s merge where users look for it, undone the same way, and in a view acts for the principal', async () => {
     const { crm, ada, dup, deal } = await twoAdas();

@@ -102,6 +102,33 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.get(ada.id)).version).toBe(before.version);
     });
 
+    it('e-mail keys compare without case: stored records, rows of one file, ambiguity, create mode', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada', email: 'Ada.Lovelace@Example.com' });
+      const report = await s.crm.import.run({
+        entity: 'contact',
+        mode: 'upsert',
+        key: 'email',
+        rows: [
+          { name: 'Ada Lovelace', email: 'ada.lovelace@example.com' },
+          { name: 'Grace', email: 'dup@example.com' },
+          { name: 'Grace again', email: 'DUP@Example.com' },
+        ],
+      });
+      expect(report.rows.map((r) => r.outcome)).toEqual(['updated', 'created', 'failed']);
+      expect(report.rows[0]!.id).toBe(ada.id);
+      expect(report.rows[2]!.issues![0]).toMatchObject({ path: ['email'], code: 'duplicate_key' });
+      expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace']);
+      const update = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'email', rows: [{ name: 'Grace Hopper', email: 'Dup@EXAMPLE.com' }] });
+      expect(update.rows[0]).toMatchObject({ outcome: 'updated', id: report.rows[1]!.id });
+      const create = await s.crm.import.run({ entity: 'contact', key: 'email', rows: [{ name: 'Ada twin', email: 'ADA.LOVELACE@example.COM' }] });
+      expect(create.rows[0]).toMatchObject({ outcome: 'failed', issues: [{ code: 'already_exists' }] });
+      await s.crm.contacts.create({ name: 'Grace twin', email: 'dup@example.com' });
+      const twins = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'email', rows: [{ name: 'Who', email: 'dup@example.com' }] });
+      expect(twins.rows[0]!.issues![0]).toMatchObject({ code: 'ambiguous_key' });
+      expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace Hopper', 'Grace twin']);
+    });
+
     it('upsert keyed by an external ref: the shop\'s customer number finds the record, its other refs stay', async () => {
       const s = await open();
       const ada = await s.crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'shop', id: '10042' }, { system: 'erp', id: 'K-1' }] });
@@ -190,6 +217,23 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.get(ok.rows[0]!.id!)).name).toBe('Jürgen');
     });
 
+    it('a quote never closed mid-file fails the run naming its row and line (no rows vanish); a line of spaces is skipped like an empty line', async () => {
+      const s = await open();
+      const before = await s.dump();
+      for (const eol of ['\n', '\r\n']) {
+        const file = ['name,email', 'Ada,ada@example.com', '"Bob,bob@example.com', 'Cy,cy@example.com', 'Dan,dan@example.com', ''].join(eol);
+        for (const dryRun of [true, false]) {
+          const error = await s.crm.import.run({ entity: 'contact', csv: csvSource(file), dryRun }).catch((e: unknown) => e);
+          expect(error).toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['csv'], code: 'unbalanced_quote' }] } });
+          expect((error as { details: { issues: { message: string }[] } }).details.issues[0]!.message).toMatch(/^row 2 \(line 3\) opens a quote that is never closed: the 2 lines after it/);
+        }
+      }
+      expect(await s.dump()).toBe(before);
+      const spaces = await s.crm.import.run({ entity: 'contact', csv: csvSource('name,email\nAda,ada@example.com\n   \n \t \nBob,bob@example.com\n,\n') });
+      expect(spaces.rows.map((r) => [r.row, r.outcome])).toEqual([[1, 'created'], [2, 'created']]);
+      expect(spaces.counts).toEqual({ created: 2, updated: 0, skipped: 0, failed: 0 });
+    });
+
     it('a failure injected mid-chunk leaves that chunk unwritten; resume continues after the last committed chunk', async () => {
       const s = await open();
       const rows = Array.from({ length: 10 }, (_, i) => ({ name: `P${i}`, email: `p${i}@example.com` }));
@@ -255,6 +299,32 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(flag.rows[0]).toMatchObject({ outcome: 'created', duplicateOf: [ada.id] });
     });
 
+    it('duplicates: a row like an earlier row of the same file (same chunk or an earlier one) is skipped, flagged or updated; the dry run agrees within a chunk', async () => {
+      const s = await open();
+      const rows = [{ name: 'Grace Hopper', email: 'grace@example.com' }, { name: 'Alan Turing', email: 'alan@example.com' }, { name: 'Grace Hopper', email: 'grace@example.com', jobTitle: 'Admiral' }];
+      for (const chunkSize of [500, 1]) {
+        // A dry run rolls each chunk back: it sees earlier rows of its chunk only (documented).
+        for (const dryRun of chunkSize === 1 ? [false] : [true, false]) {
+          const run = await s.crm.import.run({ entity: 'contact', rows, duplicates: { action: 'flag' }, chunkSize, dryRun });
+          expect(run.rows.map((r) => r.outcome), `flag chunkSize ${chunkSize} dryRun ${dryRun}`).toEqual(['created', 'created', 'created']);
+          expect(run.rows[2]!.duplicateOf).toEqual([run.rows[0]!.id]);
+          expect(run.rows[1]!.duplicateOf).toBeUndefined();
+        }
+        const flagged = await s.crm.contacts.list({ limit: 100 });
+        for (const c of flagged.items) await s.crm.contacts.remove(c.id);
+        const skip = await s.crm.import.run({ entity: 'contact', rows, duplicates: { action: 'skip' }, chunkSize });
+        expect(skip.rows.map((r) => r.outcome)).toEqual(['created', 'created', 'skipped']);
+        expect(skip.rows[2]).toMatchObject({ reason: 'duplicate', id: skip.rows[0]!.id });
+        for (const c of (await s.crm.contacts.list({ limit: 100 })).items) await s.crm.contacts.remove(c.id);
+        const update = await s.crm.import.run({ entity: 'contact', rows, duplicates: { action: 'update' }, chunkSize });
+        expect(update.rows.map((r) => r.outcome)).toEqual(['created', 'created', 'updated']);
+        expect((await s.crm.contacts.get(update.rows[0]!.id!)).jobTitle).toBe('Admiral');
+        const all = await s.crm.contacts.list({ limit: 100 });
+        expect(all.items).toHaveLength(2);
+        for (const c of all.items) await s.crm.contacts.remove(c.id);
+      }
+    });
+
     it('a view imports within its scope and exports only what it may read', async () => {
       const s = await open();
       await s.crm.access.setPolicy({ roles: { rep: { grants: { contact: { read: 'own', create: 'own', update: 'own', delete: 'none' } } } } });
@@ -316,6 +386,13 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
         expect(isCrmError(error, 'VALIDATION'), JSON.stringify(bad)).toBe(true);
       }
       // A dry run spelled wrong is refused, not run for real.
+      expect(await contactNames(s)).toEqual([]);
+      // A custom field is mappable but not a key (not unique, not indexed for look-up): refused before any row is read.
+      await s.crm.customFields.define({ entity: 'contact', key: 'customerNo', label: 'Customer no.', type: 'text' });
+      for (const mode of ['create', 'update', 'upsert'] as const) {
+        const custom = s.crm.import.run({ entity: 'contact', mode, key: 'custom.customerNo', rows: [{ name: 'Ada', no: 'K-1' }], mapping: { name: 'name', 'custom.customerNo': 'no' } });
+        await expect(custom).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['key'], code: 'invalid_value', message: expect.stringContaining('custom fields are not keys') }] } });
+      }
       expect(await contactNames(s)).toEqual([]);
     });
   });

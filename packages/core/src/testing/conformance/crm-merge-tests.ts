@@ -122,6 +122,34 @@ export function crmMergeTests(open: () => Promise<CrmSubject>): void {
       );
     });
 
+    it('merges undo in reverse order (X←Y, then Z←X; undo both): every record as before the first merge', async () => {
+      const s = await open();
+      const { crm } = s;
+      await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+      const x = await crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'shop', id: '1' }] });
+      const y = await crm.contacts.create({ name: 'Ada L.', jobTitle: 'Countess', externalRefs: [{ system: 'shop', id: '2' }] });
+      const z = await crm.contacts.create({ name: 'A. Lovelace' });
+      const deal = await crm.deals.create({ title: 'Engine', contactId: y.id });
+      const task = await crm.tasks.create({ subject: 'Call', contactId: x.id, dueAt: '2026-01-06T10:00:00.000Z' });
+      const before = await rowsOf(s.storage);
+      const m1 = await crm.merges.contacts(x.id, [y.id], { fields: { jobTitle: y.id } });
+      const m2 = await crm.merges.contacts(z.id, [x.id]);
+      expect((await crm.deals.get(deal.id)).contactId).toBe(z.id);
+      await crm.merges.undo(m2.merge.id);
+      expect((await crm.deals.get(deal.id)).contactId).toBe(x.id);
+      await crm.merges.undo(m1.merge.id);
+      const after = await rowsOf(s.storage);
+      for (const [key, row] of before) expect(withoutVersion(after.get(key) ?? {}), key).toEqual(withoutVersion(row));
+      expect((await crm.deals.get(deal.id)).contactId).toBe(y.id);
+      expect((await crm.tasks.get(task.id)).contactId).toBe(x.id);
+      // A change in between still refuses the earlier undo.
+      const m3 = await crm.merges.contacts(x.id, [y.id]);
+      const m4 = await crm.merges.contacts(z.id, [x.id]);
+      await crm.merges.undo(m4.merge.id);
+      await crm.deals.update(deal.id, { title: 'Engine 2' });
+      await expect(crm.merges.undo(m3.merge.id)).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'changedSinceMerge', entity: 'deal', id: deal.id } });
+    });
+
     it('moves external refs (one holder per ref), refuses an undo after a change with CONFLICT and writes nothing', async () => {
       const s = await open();
       const { crm } = s;
