@@ -66,7 +66,8 @@ const targets = [
   // causedBy, update / editing a read rule (CONFLICT), cancelled waiting runs.
   // Review 18 fixes (JSON input check, view projection in simulate, nested field triggers): 17.7 kB measured.
   feature('automations', 'automations', 18_900, FEED),
-  feature('access', 'access', 11_800),
+  // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
+  feature('access', 'access', 12_000),
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
