@@ -253,9 +253,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] } };
     }
     const { input, issues } = mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] };
-    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }].
+    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }]
+    // (with `as: 'list'`, a cell '1,2' holds two ids of the system).
     const refs = input.externalRefs;
-    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).map(([system, id]) => ({ system, id }));
+    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
     if (issues.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues } };
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { csvSource } from '../../csv/csv-source.js';
 import type { CrmSubject } from './crm-harness.js';
 
 /** Edge cases of `crm.import.run` found by review (issue 16): refs of one system, dry runs across chunks, normalised keys, views. */
@@ -84,6 +85,22 @@ export function crmImportEdgeTests(open: () => Promise<CrmSubject>): void {
       expect(JSON.stringify(await rita.merges.list({ survivorId: x.id }))).not.toContain(y.id);
       // The root still sees every link as it was.
       expect((await s.crm.merges.get(merge.id)).links.find((l) => l.entity === 'deal')!.from).toBe(y.id);
+    });
+
+    it('export writes every id of a system a record holds, and the file imports back with as: list', async () => {
+      const s = await open();
+      const two = await s.crm.contacts.create({ name: 'Two', externalRefs: [{ system: 'shop', id: '1' }, { system: 'erp', id: 'E' }, { system: 'shop', id: '2' }] });
+      await s.crm.contacts.create({ name: 'One', externalRefs: [{ system: 'shop', id: '3' }] });
+      const mapping = { name: 'Name', 'externalRefs.shop': { column: 'Shop', as: 'list' as const } };
+      let csv = '';
+      for await (const chunk of s.crm.export.run({ entity: 'contact', mapping, orderBy: [{ field: 'name' }] })) csv += chunk;
+      expect(csv.split('\r\n').filter(Boolean)).toEqual(['"Name","Shop"', '"One","3"', '"Two","1,2"']);
+      let plain = '';
+      for await (const chunk of s.crm.export.run({ entity: 'contact', mapping: { name: 'Name', 'externalRefs.shop': 'Shop' }, orderBy: [{ field: 'name' }] })) plain += chunk;
+      expect(plain).toContain('"Two","1,2"');
+      const back = await s.crm.import.run({ entity: 'contact', mode: 'upsert', key: 'externalRef:shop', csv: csvSource(csv), mapping });
+      expect(back.rows.map((r) => [r.outcome, r.reason])).toEqual([['skipped', 'unchanged'], ['skipped', 'unchanged']]);
+      expect((await s.crm.contacts.get(two.id)).externalRefs).toHaveLength(3);
     });
   });
 }
