@@ -28,7 +28,8 @@ function leaves(value: Record<string, unknown>, prefix = '', out = new Map<strin
 /**
  * One deal's input from the consecutive rows of an order: the deal's fields from its first row, a line
  * per row. A later row's deal cell must be empty or equal the first row's (exports repeat them or leave
- * them blank); one that differs fails the group (`group_mismatch`, at that row).
+ * them blank); one that differs fails the group (`group_mismatch`, at that row). A `unitPrice` read
+ * `as: 'money'` gives the deal its currency when none is mapped.
  *
  * @returns The merged input, each row's own problems, and the row of each line (line index → row).
  */
@@ -46,7 +47,13 @@ export function mergeGroup(rows: readonly MappedRow[]): { input: Record<string, 
       if (want.get(path) !== json) own.push({ path: path.split('.'), code: 'group_mismatch', message: `differs from row ${first.row}, the deal's first row (the rows of one deal repeat its cells or leave them empty)` });
     }
     if (lineItems !== undefined) {
-      lines.push(lineItems);
+      // A price read `as: 'money'` (localised) is in minor units of the deal's currency.
+      const price = (lineItems as { unitPrice?: { amount?: number; currency?: string } }).unitPrice;
+      if (price?.currency) {
+        const currency = (base.currency ??= price.currency);
+        if (currency !== price.currency) own.push({ path: ['lineItems', 'unitPrice'], code: 'invalid_value', message: `is in ${price.currency}, the deal in ${String(currency)}` });
+      }
+      lines.push(price?.currency ? { ...lineItems, unitPrice: price.amount } : lineItems);
       lineRows.push(r.row);
     }
     if (own.length) issues.set(r.row, own);
