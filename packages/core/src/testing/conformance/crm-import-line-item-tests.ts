@@ -68,6 +68,20 @@ export function crmImportLineItemTests(open: () => Promise<CrmSubject>): void {
       expect(report.rows.map((r) => r.outcome)).toEqual(['created', 'created', 'created', 'created', 'created']);
       expect((await s.crm.deals.getByExternalRef('shop', '2')).lineItems.map((l) => l.name)).toEqual(['b1', 'b2', 'b3']);
       expect(await s.crm.import.job(report.jobId!)).toMatchObject({ status: 'completed', rowsDone: 5, chunksDone: 2 });
+      // A run that stops after its first chunk resumes after that chunk's last group: no deal twice, none split.
+      let jobId = '';
+      const again = [line('4', 'D', 'd1'), line('4', 'D', 'd2'), line('5', 'E', 'e1'), line('5', 'E', 'e2'), line('5', 'E', 'e3'), line('1', 'A', 'late')];
+      const stop = (_r: readonly ImportRowReport[], p: { jobId?: string }) => {
+        jobId = p.jobId!;
+        throw new Error('the process died');
+      };
+      await expect(s.crm.import.run({ entity: 'deal', rows: again, mapping, key: 'externalRef:shop', chunkSize: 2, onChunk: stop })).rejects.toThrow('the process died');
+      expect(await s.crm.import.job(jobId)).toMatchObject({ rowsDone: 2 });
+      const resumed = await s.crm.import.resume(jobId, { entity: 'deal', rows: again, mapping, key: 'externalRef:shop', chunkSize: 2 });
+      expect(outcomes(resumed.rows)).toEqual([[3, 'created', undefined], [4, 'created', undefined], [5, 'created', undefined], [6, 'failed', 'VALIDATION']]);
+      expect((await s.crm.deals.getByExternalRef('shop', '4')).lineItems).toHaveLength(2);
+      expect((await s.crm.deals.getByExternalRef('shop', '5')).lineItems).toHaveLength(3);
+      expect((await s.crm.deals.list({ limit: 20 })).items).toHaveLength(5);
       const before = await s.dump();
       const huge = Array.from({ length: 501 }, (_, i) => line('9', 'Z', `z${i}`));
       await expect(s.crm.import.run({ entity: 'deal', rows: huge, mapping, key: 'externalRef:shop', dryRun: true })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'group_too_large' }] } });
