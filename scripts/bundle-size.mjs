@@ -66,7 +66,7 @@ const targets = [
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
   // causedBy, update / editing a read rule (CONFLICT), cancelled waiting runs.
   // Review 18 fixes (JSON input check, view projection in simulate, nested field triggers): 17.7 kB measured.
-  feature('automations', 'automations', 18_000, FEED),
+  feature('automations', 'automations', 18_900, FEED),
   feature('access', 'access', 11_800),
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),

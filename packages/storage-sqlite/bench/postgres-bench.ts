@@ -181,6 +181,29 @@ if (process.argv.includes('--throughput-child')) {
 }
 
 /** Runs every PostgreSQL phase on a fresh server (or the one in CRMKIT_BENCH_POSTGRES_URL) and returns the entries. */
+/** Profiling aid (`CRMKIT_BENCH_EXPLAIN=1`): the statements one crmkit call sends, and both plans. */
+async function explainBoth(pool: pg.Pool, call: () => Promise<unknown>, rawText: string): Promise<void> {
+  const sent: { text: string; values?: unknown[] }[] = [];
+  const connect = pool.connect.bind(pool);
+  (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+    const client = await connect();
+    const query = client.query.bind(client) as (c: unknown) => Promise<unknown>;
+    (client as unknown as { query: (c: unknown, ...rest: unknown[]) => Promise<unknown> }).query = (c: unknown, ...rest: unknown[]) => {
+      if (c && typeof c === 'object' && 'text' in c) sent.push(c as { text: string; values?: unknown[] });
+      return (query as (c: unknown, ...rest: unknown[]) => Promise<unknown>)(c, ...rest);
+    };
+    return client;
+  };
+  await call();
+  (pool as unknown as { connect: typeof connect }).connect = connect;
+  log(`explain: one crmkit call sent ${sent.length} statements:\n${sent.map((c) => `  ${c.text.slice(0, 300)}`).join('\n')}`);
+  const main = sent.find((c) => /GROUP BY/.test(c.text))!;
+  for (const [label, text, values] of [['crmkit', main.text, main.values], ['raw', rawText, [TENANT]]] as const) {
+    const plan = await pool.query({ text: `EXPLAIN (ANALYZE, BUFFERS) ${text}`, values: values as unknown[] });
+    log(`explain ${label}:\n${plan.rows.map((r: Record<string, string>) => `  ${r['QUERY PLAN']}`).join('\n')}`);
+  }
+}
+
 export async function postgresBench(options: { deals: number; throughputMs?: number; only?: 'custom-field' }): Promise<BenchEntry[]> {
   const all = options.only === undefined;
   const given = process.env.CRMKIT_BENCH_POSTGRES_URL ?? process.env.CRMKIT_TEST_POSTGRES_URL;
@@ -190,7 +213,8 @@ export async function postgresBench(options: { deals: number; throughputMs?: num
     server = await startPostgresServer();
   }
   const url = given ?? server!.url;
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Pipeline mode, as createPostgresStorage's own pool: crmkit's BEGIN travels with its first statement.
+  const pool = new pg.Pool({ connectionString: url, max: 10, pipeline: true } as pg.PoolConfig);
   pool.on('error', () => undefined);
   const entries: BenchEntry[] = [];
   const n = options.deals;
@@ -301,10 +325,24 @@ export async function postgresBench(options: { deals: number; throughputMs?: num
     if (JSON.stringify(mine.map((g) => [g.group['custom.region'], g.values.deals])) !== JSON.stringify(theirs.map((r) => [r.bench_region, Number(r.count)]))) {
       throw new Error('postgres: the custom-field aggregate differs from the hand-written one');
     }
+    if (process.env.CRMKIT_BENCH_EXPLAIN) await explainBoth(pool, crmCustom, `SELECT bench_region, COUNT(*) FROM ${dealTable} WHERE tenant_id = $1 GROUP BY 1 ORDER BY 1`);
     await interleaved(5, crmCustom, rawCustom); // warm-up
     const customs = await interleaved(41, crmCustom, rawCustom);
     // Budget 1.2× (issue 12), enforced like the others: a miss fails the run (exit 1).
     entries.push(entry('postgres: aggregate by an indexed custom field vs SQL on an indexed column', percentile(customs.crm, 50), percentile(customs.raw, 50), 1.2));
+    if (process.env.CRMKIT_BENCH_AB) {
+      // Profiling aid: the same aggregate through a pool without pipeline mode, interleaved with the raw query.
+      const plain = new pg.Pool({ connectionString: url, max: 10 });
+      const other = await openCrm(plain, 'bench_crm');
+      const plainCustom = () => other.deals.aggregate(spec);
+      await interleaved(5, plainCustom, rawCustom);
+      const plains = await interleaved(41, plainCustom, rawCustom);
+      log(`A/B without pipeline mode: crmkit ${round(percentile(plains.crm, 50))} ms, raw ${round(percentile(plains.raw, 50))} ms, ratio ${round(percentile(plains.crm, 50) / percentile(plains.raw, 50), 3)}`);
+      const again = await interleaved(41, crmCustom, rawCustom);
+      log(`A/B with pipeline mode (again): crmkit ${round(percentile(again.crm, 50))} ms, raw ${round(percentile(again.raw, 50))} ms, ratio ${round(percentile(again.crm, 50) / percentile(again.raw, 50), 3)}`);
+      await other.close();
+      await plain.end();
+    }
     await crm.close();
 
     // Throughput: 1, 2 and 4 app processes advancing disjoint deals on one server. Deals of the first three

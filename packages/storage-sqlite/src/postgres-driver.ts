@@ -33,7 +33,7 @@ export interface PgPool {
 }
 
 /** The `Pool` constructor `pg` exports. */
-export type PgPoolConstructor = new (config: { connectionString: string; max?: number; application_name?: string }) => PgPool;
+export type PgPoolConstructor = new (config: { connectionString: string; max?: number; application_name?: string; pipeline?: boolean }) => PgPool;
 
 /**
  * Loads `pg` on first use, so that importing `@crmkit/storage-sqlite` never requires it.

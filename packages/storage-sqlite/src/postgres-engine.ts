@@ -326,8 +326,14 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     };
   }
 
-  function makeSession(client: PgPoolClient, txMode: 'r' | 'rw'): SqlSession {
+  function makeSession(client: PgPoolClient, txMode: 'r' | 'rw', beginText: string): SqlSession {
     let broken = false;
+    // A client in node-postgres' pipeline mode (`new Pool({ pipeline: true })`, pg ≥ 8.17) writes each
+    // statement at once, without waiting for the answers before it: BEGIN travels with the first
+    // statement, concurrent reads share a round trip, NOTIFY with COMMIT. Answers still come in order.
+    const pipelined = (client as { pipeline?: unknown }).pipeline === true;
+    // Pipelined: set (synchronously, answers come in order) once BEGIN failed, before any later answer.
+    let beginFailed: unknown;
     // A read-only transaction's COMMIT changes nothing and cannot fail for a reason the caller could act
     // on: the caller gets its result without waiting for it, and the connection returns to the pool
     // only once it has finished (one round trip less per read; broken connections are dropped).
@@ -346,17 +352,36 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     // One statement at a time on the client: callers may issue reads concurrently (the board does), and
     // node-postgres deprecates queueing queries on a busy client (pg 9 removes it).
     let tail: Promise<unknown> = Promise.resolve();
+    const send = async (config: PgQueryConfig) => {
+      try {
+        return await client.query(config);
+      } catch (error) {
+        if (isConnectionError(error)) broken = true;
+        throw error;
+      }
+    };
     const query = (config: PgQueryConfig) => {
-      const result = tail.then(async () => {
-        try {
-          return await client.query(config);
-        } catch (error) {
-          if (isConnectionError(error)) broken = true;
-          throw error;
-        }
-      });
-      tail = result.catch(() => undefined);
+      if (!pipelined) {
+        const result = tail.then(() => send(config));
+        tail = result.catch(() => undefined);
+        return result;
+      }
+      if (beginFailed !== undefined) return Promise.reject(beginFailed);
+      const result = send(config);
+      tail = Promise.all([tail, result.catch(() => undefined)]);
       return result;
+    };
+    if (pipelined) {
+      void query({ text: beginText }).catch((error: unknown) => {
+        // The statements sent behind it ran outside a transaction: nothing of this one may commit.
+        beginFailed = error;
+        broken = true;
+      });
+    }
+    // NOTIFYs sent (pipelined) and not yet answered: COMMIT waits for them.
+    const notified: Promise<unknown>[] = [];
+    const checkBegun = () => {
+      if (beginFailed !== undefined) throw beginFailed;
     };
     const run = (p: Prepared, values: readonly unknown[], rowMode?: 'array') => query({ name: p.name, text: p.text, values, ...(rowMode ? { rowMode } : {}) });
 
@@ -492,10 +517,15 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       async publish(changes) {
         // NOTIFY is delivered at commit, to every listener, in commit order, and never for a rollback.
         if (mode !== 'notify') return;
-        for (const payload of changePayloads(changes)) await query({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload] });
+        for (const payload of changePayloads(changes)) {
+          const sent = query({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload] });
+          if (pipelined) notified.push(sent);
+          else await sent;
+        }
       },
 
       async commit() {
+        checkBegun();
         if (txMode === 'r') {
           ending = query({ text: 'COMMIT' }).then(
             () => undefined,
@@ -504,7 +534,13 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
           return;
         }
         try {
-          await query({ text: 'COMMIT' });
+          if (notified.length === 0) await query({ text: 'COMMIT' });
+          else {
+            // A failed NOTIFY aborts the transaction, and COMMIT then rolls back without an error: it throws here.
+            const sent = [...notified, query({ text: 'COMMIT' })];
+            notified.length = 0;
+            await Promise.all(sent);
+          }
         } catch (error) {
           forgetReserved();
           throw error;
@@ -618,13 +654,16 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
 
     async begin(mode) {
       const client = await connect();
+      const text = mode === 'r' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
+      // Pipelined, BEGIN goes out with the first statement (makeSession); otherwise it takes a round trip.
+      if ((client as { pipeline?: unknown }).pipeline === true) return makeSession(client, mode, text);
       try {
-        await client.query({ text: mode === 'r' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN' });
+        await client.query({ text });
       } catch (error) {
         client.release(true);
         throw error;
       }
-      return makeSession(client, mode);
+      return makeSession(client, mode, text);
     },
 
     async close() {

@@ -39,7 +39,7 @@ export function createPostgresStorage(options: PostgresStorageOptions): StorageA
   const { connectionString, maxConnections } = resolved;
   const engine = createPostgresEngine({
     ...resolved,
-    createPool: async () => new (await loadPg())({ connectionString: connectionString!, max: maxConnections, application_name: 'crmkit' }),
+    createPool: async () => new (await loadPg())({ connectionString: connectionString!, max: maxConnections, application_name: 'crmkit', pipeline: true }),
   });
   return createSqlStorage(engine, { ...POSTGRES_CAPABILITIES, filterOps: [...POSTGRES_CAPABILITIES.filterOps], externalChanges: resolved.externalChanges !== false }, {
     ...(resolved.schema ? { schema: resolved.schema } : {}),

@@ -506,9 +506,20 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         await migrate(exec, layout, schema, new Date().toISOString());
         if (!c.memory) {
           // The journal other connections read to learn what this one committed (external changes).
-          await exec.run(
-            sql`CREATE TABLE IF NOT EXISTS ${dialect.table(layout.changes)} ("seq" INTEGER PRIMARY KEY AUTOINCREMENT, "origin" TEXT NOT NULL, "at" INTEGER NOT NULL, "changes" TEXT)`,
-          );
+          // No AUTOINCREMENT: `seq` is then MAX(seq) + 1, which never falls back since pruning keeps the newest
+          // entry; AUTOINCREMENT's counter in sqlite_sequence cost one more page per commit.
+          const columns = sql`("seq" INTEGER PRIMARY KEY, "origin" TEXT NOT NULL, "at" INTEGER NOT NULL, "changes" TEXT)`;
+          await exec.run(sql`CREATE TABLE IF NOT EXISTS ${dialect.table(layout.changes)} ${columns}`);
+          const [[definition] = []] = await exec.all(sql`SELECT "sql" FROM "sqlite_master" WHERE "type" = 'table' AND "name" = ${layout.changes.name}`);
+          if (typeof definition === 'string' && /AUTOINCREMENT/i.test(definition)) {
+            // A journal of an earlier version: rebuilt without it, entries (and so the watchers' positions) kept.
+            const rebuilt = { ...layout.changes, name: `${layout.changes.name}__rebuilt` };
+            await exec.run(sql`DROP TABLE IF EXISTS ${dialect.table(rebuilt)}`);
+            await exec.run(sql`CREATE TABLE ${dialect.table(rebuilt)} ${columns}`);
+            await exec.run(sql`INSERT INTO ${dialect.table(rebuilt)} ("seq", "origin", "at", "changes") SELECT "seq", "origin", "at", "changes" FROM ${dialect.table(layout.changes)}`);
+            await exec.run(sql`DROP TABLE ${dialect.table(layout.changes)}`);
+            await exec.run(sql`ALTER TABLE ${dialect.table(rebuilt)} RENAME TO ${sql.id(layout.changes.name)}`);
+          }
           // Pruning walks the journal in `seq` order (see prepareAll): the index on `at` of earlier versions only cost a page per commit.
           await exec.run(sql`DROP INDEX IF EXISTS ${sql.id(`${layout.changes.name}__at`)}`);
         }

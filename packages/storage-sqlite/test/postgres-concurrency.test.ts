@@ -1,6 +1,8 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { createCrm, isCrmError, silentLogger, type StorageAdapter } from '@crmkit/core';
 import type { Row } from '@crmkit/core/storage';
+import { automations } from '@crmkit/core/automations';
+import { events } from '@crmkit/core/feed';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -104,5 +106,42 @@ describe('postgres across connections', () => {
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
     expect(isCrmError(rejected.reason, 'CONFLICT')).toBe(true);
     expect((await crmB.deals.get(created.id)).version).toBe(2);
+  });
+
+  it('two crm instances running one rate-limited rule at once: never more runs than its limit', async () => {
+    const [a, b] = await twoAdapters();
+    const open = (storage: StorageAdapter) => createCrm({ storage, tenantId: 'acme', logger: silentLogger, closeStorage: false, features: [events(), automations()] });
+    const crmA = await open(a);
+    const crmB = await open(b);
+    await crmA.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+    const deal = await crmA.deals.create({ title: 'Busy' });
+    const rule = await crmA.automations.define({ name: 'Tag', trigger: { type: 'manual', entity: 'deal' }, rateLimit: { max: 5, perMinutes: 60 }, actions: [{ type: 'addTag', tag: 'x' }] });
+    // Each run counts the rule's recent runs; without a per-rule lock, runs on two connections both see "4 of 5".
+    const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? crmA : crmB).automations.trigger(rule.id, { type: 'deal', id: deal.id })));
+    expect(runs.filter((r) => r?.status === 'done').length).toBe(5);
+    expect(runs.filter((r) => r?.status === 'skipped' && r.reason?.startsWith('rateLimited')).length).toBe(11);
+    const stored = (await crmA.automations.runs({ ruleId: rule.id, limit: 100 })).items;
+    expect(stored.filter((r) => r.status === 'done').length).toBe(5);
+    await crmA.close();
+    await crmB.close();
+  });
+
+  it('two crm instances defining the 1,000th rule at once: one is stored, the other is refused with VALIDATION', async () => {
+    const [a, b] = await twoAdapters();
+    const open = (storage: StorageAdapter) => createCrm({ storage, tenantId: 'acme', logger: silentLogger, closeStorage: false, features: [events(), automations()] });
+    const crmA = await open(a);
+    const crmB = await open(b);
+    const first = await crmA.automations.define({ name: 'R0', enabled: false, trigger: { type: 'manual', entity: 'deal' }, actions: [{ type: 'addTag', tag: 'x' }] });
+    const copies = Array.from({ length: 998 }, (_, i) => ({ ...first, id: `rule_seed_${i}`, name: `R${i + 1}` }) as unknown as Row);
+    await a.transaction('rw', (tx) => tx.write('automationRule', 'acme', copies.map((row) => ({ type: 'insert' as const, row }))));
+    const define = (crm: typeof crmA, name: string) => crm.automations.define({ name, trigger: { type: 'manual', entity: 'deal' }, actions: [{ type: 'addTag', tag: 'y' }] });
+    const results = await Promise.allSettled([define(crmA, 'A'), define(crmB, 'B')]);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBe(1);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+    // The loser waits for the winner and sees the maximum reached (not a CONFLICT to retry into the same refusal).
+    expect(isCrmError(refused, 'VALIDATION') && refused.details.issues[0]).toMatchObject({ code: 'too_big' });
+    expect((await crmB.automations.list()).length).toBe(1000);
+    await crmA.close();
+    await crmB.close();
   });
 });

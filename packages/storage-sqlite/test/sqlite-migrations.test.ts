@@ -171,6 +171,31 @@ describe('sqlite migrations', () => {
     expect(actions.actions.join('\n')).toMatch(/merge/);
   });
 
+  it('rebuilds an AUTOINCREMENT change journal of an earlier version without it: entries and positions kept, the next commit numbered after them', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('journal.db');
+    const first = await opened(file);
+    await first.close();
+    const db = new Database(file);
+    db.exec('DROP TABLE "crmkit_changes"');
+    db.exec('CREATE TABLE "crmkit_changes" ("seq" INTEGER PRIMARY KEY AUTOINCREMENT, "origin" TEXT NOT NULL, "at" INTEGER NOT NULL, "changes" TEXT)');
+    const insert = db.prepare('INSERT INTO "crmkit_changes" ("seq", "origin", "at", "changes") VALUES (?, ?, ?, ?)');
+    insert.run(41, 'old', Date.now(), '[]');
+    insert.run(42, 'old', Date.now(), '[]');
+    db.close();
+    const storage = await opened(file);
+    await storage.transaction('rw', (tx) => tx.write('pipeline', 't', [{ type: 'insert', row: { id: 'p1', tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', name: 'P', stages: [] } }]));
+    const check = new Database(file, { readonly: true });
+    cleanups.push(() => void check.close());
+    const definition = check.prepare(`SELECT "sql" FROM "sqlite_master" WHERE "name" = 'crmkit_changes'`).pluck().get() as string;
+    expect(definition).not.toMatch(/AUTOINCREMENT/i);
+    const rows = check.prepare('SELECT "seq", "origin" FROM "crmkit_changes" ORDER BY "seq"').raw(true).all() as [number, string][];
+    expect(rows.slice(0, 2)).toEqual([[41, 'old'], [42, 'old']]);
+    expect(rows[2]![0]).toBe(43);
+    expect(rows).toHaveLength(3);
+  });
+
   it('gathers planner statistics for an index a migration adds to an analyzed table (else SQLite sorts the table through it)', async () => {
     const v8: StorageSchema = { version: 8, entities: CRM_STORAGE_SCHEMA.entities.filter((e) => e.name !== 'merge').map((e) => ({ ...e, indexes: e.indexes.filter((i) => !(e.name === 'deal' && i.name === 'lead')) })) };
     const tmp = tempDir();

@@ -6,6 +6,7 @@ import type { RecordBase } from '../schema/record.js';
 import { AccessCache } from './access-cache.js';
 import { AccessService } from './access-service.js';
 import { wrapViewApi } from './view-projection.js';
+import { concealConflict, revealConflict } from './conceal-conflict.js';
 
 /** The access feature: adds `crm.access` and enforces the tenant's policy in every view. */
 export type AccessFeature = CrmFeature<'access', AccessService>;
@@ -40,6 +41,8 @@ export function access(): AccessFeature {
           }),
         readEvents: readEventPage,
         judgeEvents: (guard, events, load) => judgeEvents(guard, events, load),
+        concealConflict,
+        revealConflict,
         wrap: wrapViewApi,
       };
       return { api: (viewCtx) => new AccessService(viewCtx, cache), hooks: { access: hooks } };

@@ -57,7 +57,7 @@ const CARD_KEYS = ['searchKeys'];
  * line items give the amount away; search keys hold normalised names, e-mails and phones).
  */
 export const REVEALS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  deal: { value: ['weightedValue', 'lineItems'], probability: ['weightedValue'], expectedCloseDate: ['expectedCloseMonth'], lostReason: ['lostComment'] },
+  deal: { value: ['weightedValue', 'lineItems'], probability: ['weightedValue', 'probabilityManual'], expectedCloseDate: ['expectedCloseMonth'], lostReason: ['lostComment'] },
   lead: { name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS, companyName: CARD_KEYS, website: CARD_KEYS },
   contact: { name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS },
   company: { name: CARD_KEYS, domain: CARD_KEYS, website: CARD_KEYS, phone: CARD_KEYS },

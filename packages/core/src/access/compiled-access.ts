@@ -359,7 +359,7 @@ export class CompiledAccess implements AccessGuard {
 
   /** An event with its payload projected and its `refs` cut to records the principal may read. */
   projectEvent(event: CrmEvent, refVisible: (key: string) => boolean): CrmEvent {
-    const projected = projectEventData(event, subjectEntity(event.subjectType), this);
+    const projected = projectEventData(event, subjectEntity(event.subjectType), this, refVisible);
     const refs = event.refs.filter(refVisible);
     return refs.length === event.refs.length ? projected : ({ ...projected, refs } as CrmEvent);
   }

@@ -29,6 +29,19 @@ export interface EventProjector {
   readable(entity: string, field: string): boolean;
   project<T extends object>(entity: string, record: T): T;
   hasFieldRules(entity: string): boolean;
+  reachesAll(entity: string, action: 'read'): boolean;
+}
+
+/** Entities a merge re-points links on: a view that reads all of them may see the merge's link count. */
+const LINKED_ENTITIES = ['lead', 'contact', 'company', 'deal', 'task', 'activity'] as const;
+
+/** Payload keys listing ids of records of the subject's entity (merged duplicates, restored ones). */
+const SAME_ENTITY_ID_LISTS = ['duplicateIds', 'restoredIds'] as const;
+
+/** Whether a payload value is a field-change map (`{ field: { from, to } }`), whatever the event type. */
+function isChanges(value: unknown): value is Record<string, { from: unknown; to: unknown }> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  return Object.values(value).every((c) => c !== null && typeof c === 'object' && ('from' in c || 'to' in c));
 }
 
 function projectChanges(changes: Record<string, { from: unknown; to: unknown }>, entity: string, rules: EventProjector): Record<string, { from: unknown; to: unknown }> {
@@ -50,9 +63,11 @@ function projectChanges(changes: Record<string, { from: unknown; to: unknown }>,
 /**
  * An event as a principal may see it: records in the payload projected with their entity's field
  * rules, changed fields the principal may not read dropped, payload values that reveal such a
- * field dropped (a won deal's `amount` when `value` is hidden). The same object when nothing is hidden.
+ * field dropped (a won deal's `amount` when `value` is hidden). Merge events keep only the duplicate
+ * ids `refVisible` accepts and drop their link count unless the principal reads every record. The
+ * same object when nothing is hidden.
  */
-export function projectEventData(event: CrmEvent, entity: string, rules: EventProjector): CrmEvent {
+export function projectEventData(event: CrmEvent, entity: string, rules: EventProjector, refVisible: (key: string) => boolean = () => false): CrmEvent {
   const data = event.data as unknown as Record<string, unknown>;
   let out: Record<string, unknown> | undefined;
   const set = (key: string, value: unknown) => {
@@ -68,12 +83,21 @@ export function projectEventData(event: CrmEvent, entity: string, rules: EventPr
       if (projected !== record) set(key, projected);
     }
   }
-  const changes = data.changes;
-  if (changes && typeof changes === 'object' && event.type.endsWith('.updated')) {
+  // By shape, not by type name: `*.updated`, `*.merged`, `*.mergeUndone` and any later event with changed fields.
+  for (const [key, value] of Object.entries(data)) {
+    if (!isChanges(value)) continue;
     // readable() is false for the parent's owner and shares on every entity, field rules or not.
-    const projected = projectChanges(changes as Record<string, { from: unknown; to: unknown }>, entity, rules);
-    if (projected !== changes) set('changes', projected);
+    const projected = projectChanges(value, entity, rules);
+    if (projected !== value) set(key, projected);
   }
+  // Merge events name the duplicates (often another user's records) and count links to records of any owner.
+  for (const key of SAME_ENTITY_ID_LISTS) {
+    const ids = data[key];
+    if (!Array.isArray(ids)) continue;
+    const kept = ids.filter((id) => typeof id === 'string' && refVisible(`${entity}:${id}`));
+    if (kept.length !== ids.length) set(key, kept);
+  }
+  if (typeof data.links === 'number' && 'mergeId' in data && !LINKED_ENTITIES.every((e) => rules.reachesAll(e, 'read'))) set('links', undefined);
   if (rules.hasFieldRules(entity)) {
     for (const [key, field] of Object.entries(EVENT_FIELDS[event.type] ?? {})) {
       if (key in data && !rules.readable(entity, field)) set(key, undefined);

@@ -1,3 +1,5 @@
+import { customValuesCheck } from '../crm/custom-values.js';
+import { timeFacts } from './time-triggers.js';
 import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
@@ -134,7 +136,11 @@ export interface AutomationService {
    * What a rule (stored, by id, or a definition) would do for an event, writing nothing: its actions
    * run through the services in a transaction that is rolled back.
    *
-   * @throws CrmError `VALIDATION` for a malformed rule or event; `NOT_FOUND` on a view for an event whose
+   * A manual or time rule (`timeInStage`, `taskDue`) is simulated for the event's record: matched
+   * when a tick would fire it now.
+   *
+   * @throws CrmError `VALIDATION` for a malformed rule or event, or an event of another record type than
+   *   a manual or time rule's (at `event.subjectType`); `NOT_FOUND` on a view for an event whose
    *   record the view cannot read (as `trigger` and `runs`).
    * @example
    * const sim = await crm.automations.simulate(rule, event);
@@ -236,9 +242,42 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
   });
 }
 
+/**
+ * The custom fields a rule names (`custom.*` in its field trigger and conditions, `updateFields`'
+ * `custom` values) checked against the tenant's definitions: an unknown one would never match, or
+ * fail every run.
+ */
+async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+  const entity = triggerEntity(def.trigger);
+  const hook = op.ctx.hooks.customFields;
+  const named: { path: (string | number)[]; field: string }[] = [];
+  if (def.trigger.type === 'fieldChanged' && def.trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: def.trigger.field });
+  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field }));
+  const issues: ValidationIssue[] = [];
+  if (named.length) {
+    const typeOf = hook ? await hook.queryType(op, entity) : () => undefined;
+    for (const { path, field } of named) {
+      if (!typeOf(field)) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+    }
+  }
+  for (const [i, action] of def.actions.entries()) {
+    const custom = action.type === 'updateFields' ? (action.set as { custom?: unknown }).custom : undefined;
+    if (!custom || typeof custom !== 'object') continue;
+    const check = await customValuesCheck(op, entity);
+    // As an update of a stored record: null clears a value; only the keys the rule sets are judged.
+    const keys = Object.keys(custom);
+    const judged = check(custom as Record<string, unknown>, {}).issues.filter((issue) => keys.includes(String(issue.path[1])));
+    issues.push(...judged.map((issue) => ({ ...issue, path: ['actions', i, 'set', ...issue.path] })));
+  }
+  return issues;
+}
+
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
-  return [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown".
+  const paths = new Set(issues.map((i) => i.path.join('.')));
+  return [...issues, ...(await customFieldIssues(op, def)).filter((i) => !paths.has(i.path.join('.')))];
 }
 
 /** The stored rule built from a definition (not written). */
@@ -282,6 +321,9 @@ export function createAutomationService(
   const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<AutomationRule>) => {
     trusted(context);
     const rule = await runWrite(ctx, async (op) => {
+      // Held until commit: concurrent edits (other connections, processes) wait and then read the
+      // rules this one stored, so two defines cannot both pass the maximum or the cycle check.
+      await op.tx.nextSequence('automationRules', op.tenantId, 1);
       const rules = await allRules(op);
       const next = await change(op, rules);
       if (next.enabled) {
@@ -405,8 +447,14 @@ export function createAutomationService(
         const judged = await runRead(ctx, (op) => access.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids)));
         return judged.filter((e): e is CrmEvent => e !== undefined);
       };
-      // A manual rule runs only for records of its entity (as `trigger` requires).
-      const facts = rule.trigger.type === 'manual' ? (rule.trigger.entity === event.subjectType ? { type: 'manual' } : undefined) : matchEvent(rule.trigger, event);
+      // Manual and time rules run for a record of their type: the event names it (a manual rule as `trigger`
+      // runs it; a time rule as a tick would now: in the stage long enough, the task within its lead time).
+      const { trigger } = rule;
+      const direct = trigger.type === 'manual' || trigger.type === 'timeInStage' || trigger.type === 'taskDue';
+      if (direct && event.subjectType !== triggerEntity(trigger)) {
+        throw validationError('automations.simulate', [{ path: ['event', 'subjectType'], code: 'invalid_value', message: `a ${trigger.type} rule runs for ${triggerEntity(trigger)} records, not for ${String(event.subjectType)} records` }]);
+      }
+      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal.userId)))?.facts : matchEvent(trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       const cause = (event as { cause?: AutomationCause }).cause;
@@ -434,7 +482,8 @@ export function createAutomationService(
         ];
         const page = await op.query<AutomationRun>('automationRun', {
           ...(filters.length ? { filter: filters.length === 1 ? filters[0]! : { op: 'and', filters } } : {}),
-          sort: [{ field: 'createdAt', direction: 'desc' }, { field: 'id', direction: 'desc' }],
+          // Same-millisecond runs: the later trigger first (event ids grow with the feed), on every adapter alike.
+          sort: [{ field: 'createdAt', direction: 'desc' }, { field: 'triggerKey', direction: 'desc' }, { field: 'id', direction: 'desc' }],
           limit: parsed.limit ?? 50,
           ...(parsed.cursor ? { after: parsed.cursor } : {}),
         });

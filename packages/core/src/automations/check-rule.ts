@@ -35,15 +35,26 @@ export function triggerEntity(trigger: AutomationTrigger): string {
 
 const UPDATE_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { lead: leadUpdateInputSchema, contact: contactUpdateInputSchema, company: companyUpdateInputSchema, deal: dealUpdateInputSchema };
 
-/** Fields a condition or a field trigger may name for a record type: its stored fields, `id`, `custom.*` and `trigger.*`. */
+/**
+ * Fields a condition or a field trigger may name for a record type: its stored fields (parts of a
+ * stored object such as `value.amount` included, nothing below a plain value: `title.length` is no
+ * field), `id`, `custom.*` (checked against the tenant's definitions by `customFieldIssues`) and `trigger.*`.
+ */
 function knownField(entity: string, path: string): boolean {
   if (path.startsWith('trigger.') || path === 'trigger' || path.startsWith('custom.')) return true;
   const schema = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity);
   const updatable = UPDATE_SCHEMAS[entity] as unknown as { def?: { shape?: Record<string, unknown> } } | undefined;
   const fields = new Set([...Object.keys(schema?.fields ?? {}), ...Object.keys(updatable?.def?.shape ?? {}), 'id', 'version', 'value', 'lineItems', 'notes', 'subject', 'body', 'outcome', 'pipelineId']);
-  const root = path.split('.')[0]!;
-  return fields.has(path) || fields.has(root) || [...fields].some((f) => f.startsWith(`${path}.`) || path.startsWith(`${f}.`));
+  return fields.has(path) || [...fields].some((f) => f.startsWith(`${path}.`));
 }
+
+/** Fields a deal update computes from the ones given (`deals.update`): a rule setting these changes those too. */
+const DERIVED: Readonly<Record<string, readonly (readonly [string, readonly string[]])[]>> = {
+  deal: [
+    [['value', 'lineItems', 'currency', 'exchangeRate', 'probability'].join(' '), ['value', 'weightedValue', 'probability', 'probabilityManual', 'lineItems']],
+    ['expectedCloseDate', ['expectedCloseMonth']],
+  ],
+};
 
 /** Actions that need a record of a given type. */
 const ACTION_ENTITIES: Partial<Record<AutomationAction['type'], readonly string[]>> = {
@@ -71,9 +82,12 @@ export function producedEvents(entity: string, actions: readonly AutomationActio
       case 'createTask':
         add('task.created');
         break;
-      case 'updateFields':
-        for (const field of Object.keys(action.set)) add(`${entity}.updated`, field);
+      case 'updateFields': {
+        const set = Object.keys(action.set);
+        for (const field of set) add(`${entity}.updated`, field);
+        for (const [from, to] of DERIVED[entity] ?? []) if (from.split(' ').some((f) => set.includes(f))) for (const field of to) add(`${entity}.updated`, field);
         break;
+      }
       case 'assignOwner':
         add(`${entity}.updated`, 'ownerId');
         if (action.strategyId) add(`${entity}.assigned`);
@@ -238,8 +252,13 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
 
   const closed = closedBy(trigger, scoped);
   let closedStill = closed !== undefined;
+  // The rule's own lose closed the deal (until a wait, after which others may reopen it).
+  let lostByRule = false;
   rule.actions.forEach((action, i) => {
     const path = ['actions', i];
+    if (action.type === 'wait') lostByRule = false;
+    if (lostByRule && (action.type === 'lose' || action.type === 'advance')) issue([...path, 'type'], `the deal is lost by the rule's own lose before: it cannot ${action.type === 'lose' ? 'be lost again' : 'advance'} (no action reopens it)`);
+    if (action.type === 'lose') lostByRule = true;
     if (closedStill && (action.type === 'lose' || action.type === 'advance')) {
       // No action reopens a deal: a won or lost deal cannot be lost or advanced by the rule it triggers.
       issue([...path, 'type'], `a ${closed} deal cannot ${action.type === 'lose' ? 'be lost' : 'advance'}: the rule starts when the deal is ${closed} (reopen it first)`);

@@ -69,6 +69,10 @@ export function stageRuleIssues(trigger: AutomationTrigger, actions: readonly Au
         const from: Stage = current;
         const open = pipeline.stages.filter((s) => s.kind === 'open');
         const target = action.type === 'lose' ? pipeline.stages.find((s) => s.kind === 'lost') : action.toStage ? pipeline.stages.find((s) => s.key === action.toStage) : open[open.indexOf(from) + 1];
+        if (!target && action.type === 'advance' && !action.toStage) {
+          issue(path, `${name}: "${from.key}" is its last open stage, so advance has no next stage (use win, lose or advance with toStage)`);
+          break;
+        }
         if (!target || (action.type === 'advance' && target.kind !== 'open')) break; // reported by checkRule (unknown or closing stage)
         const forward = action.type === 'lose' || pipeline.stages.indexOf(target) > pipeline.stages.indexOf(from);
         if (action.type === 'advance') {

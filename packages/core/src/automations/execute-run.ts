@@ -9,6 +9,8 @@ import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, Run
 import { conditionsHold, type TriggerFacts } from './match-trigger.js';
 import { addDuration, linksOf, runAction, serviceOf } from './run-actions.js';
 import { HeldEvents, scopedStorage } from './scoped-storage.js';
+import { backoffDelay } from '../consumers/consumer-options.js';
+import type { AutomationSettings } from './automation-settings.js';
 
 /** 32-bit FNV-1a with a seed. */
 function fnv(text: string, seed: number): string {
@@ -28,6 +30,11 @@ export interface RunSettings {
   readonly principal: Principal;
   /** Runs caused by runs: at most this deep (1 = automation may not trigger automation). */
   readonly maxDepth: number;
+}
+
+/** When a failed run is tried again: backoff after `attempts` failures, none once `maxAttempts` failed (parked). */
+export function retryAt(ctx: CrmContext, settings: Pick<AutomationSettings, 'maxAttempts' | 'backoff'>) {
+  return (attempts: number) => (attempts >= settings.maxAttempts ? undefined : new Date(ctx.clock.now() + backoffDelay(settings.backoff, attempts, ctx.random.next())).toISOString());
 }
 
 /** One trigger of one rule. */
@@ -148,6 +155,9 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         }
         if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) return { events: [] };
         if (status === 'done' && !request.resume && rule.rateLimit) {
+          // The rule's counter is held until commit: concurrent runs of the rule (other connections,
+          // other processes) wait here, so each counts the runs committed before it, never "4 of 5" twice.
+          await rootTx.nextSequence(`automationRate:${rule.id}`, ctx.tenantId, 1);
           const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
           const [row] = await tx.aggregate('automationRun', ctx.tenantId, {
             filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'createdAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },

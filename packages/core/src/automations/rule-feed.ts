@@ -3,11 +3,12 @@ import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
 import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
-import { backoffDelay, type EventHandler } from '../consumers/consumer-options.js';
+import type { EventHandler } from '../consumers/consumer-options.js';
 import { feedHead } from '../consumers/feed-read.js';
 import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { AutomationSettings } from './automation-settings.js';
-import { executeRun, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, retryAt, type RunRequest, type RunSettings } from './execute-run.js';
+import { timeFacts } from './time-triggers.js';
 import { conditionsHold, matchEvent, triggerEventTypes } from './match-trigger.js';
 
 /** Failed runs retried per sweep page. */
@@ -48,11 +49,6 @@ export class RuleCache {
 
 /** Retry settings of runs. */
 export type FeedRunSettings = RunSettings & Pick<AutomationSettings, 'maxAttempts' | 'backoff'>;
-
-/** When a failed run is tried again: backoff after `attempts` failures, none once `maxAttempts` failed (parked). */
-function retryAt(ctx: CrmContext, settings: FeedRunSettings) {
-  return (attempts: number) => (attempts >= settings.maxAttempts ? undefined : new Date(ctx.clock.now() + backoffDelay(settings.backoff, attempts, ctx.random.next())).toISOString());
-}
 
 /**
  * Runs one rule for one event; a failure is recorded on the run (retried by `retryFailedRuns`, then
@@ -95,10 +91,8 @@ export function feedHandler(ctx: CrmContext, settings: FeedRunSettings, cache: R
       // Conditions first on one read of the record shared by the rules (most events do not qualify):
       // no write transaction for them. The run's transaction tests them again on the state it reads.
       if (rule.conditions.length || ('pipelineId' in rule.trigger && rule.trigger.pipelineId)) {
-        if (record === null) {
-          const carried = (event.data as Record<string, unknown>)[event.subjectType] as { id?: string } | undefined;
-          record = carried?.id === event.subjectId && event.type.endsWith('.created') ? carried : await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));
-        }
+        // The current record, also for *.created events: their snapshot may be stale (conditions test the record as it is).
+        if (record === null) record = await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));
         if (record && !conditionsHold(rule, record, facts)) continue;
       }
       await runOnce(ctx, settings, requestOf(rule, event, facts));
@@ -141,8 +135,11 @@ export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings
       const facts = rule?.enabled && event ? matchEvent(rule.trigger, event) : undefined;
       // A manual run has no event: it runs again for its record while the rule is still a manual rule for that type.
       const manual = rule?.enabled && !failed.eventId && failed.triggerKey.startsWith('manual:') ? manualRequest(rule, failed) : undefined;
+      // A time run runs again while its record still qualifies in the same stage visit / for the same due time.
+      const time = rule?.enabled && failed.triggerKey.startsWith('time:') ? await runRead(ctx, (op) => timeFacts(op, rule, failed.subjectId, settings.principal.userId)) : undefined;
       try {
         if (manual) await runOnce(ctx, settings, manual);
+        else if (time && rule && time.key === failed.triggerKey) await runOnce(ctx, settings, { rule, triggerKey: time.key, subject: { type: failed.subjectType, id: failed.subjectId }, facts: time.facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? time.facts : undefined) });
         else if (!rule || !event || !facts) await park(ctx, failed);
         else await runOnce(ctx, settings, requestOf(rule, event, facts));
         progressed++;

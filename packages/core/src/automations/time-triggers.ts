@@ -1,12 +1,14 @@
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import type { RecordBase } from '../schema/record.js';
 import { cancelRun, DISABLED } from './cancel-run.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
 import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
-import { executeRun, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import type { AutomationSettings } from './automation-settings.js';
 import { addDuration } from './run-actions.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
@@ -20,12 +22,44 @@ interface Due {
   readonly facts: RunRequest['facts'];
 }
 
+/** Whether an activity was logged on the deal after it entered its stage by anyone but the rules' service principal. */
+async function activeSince(op: Operation, deal: Deal, principal: string | undefined): Promise<boolean> {
+  const filter: Filter = { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'gt', field: 'occurredAt', value: deal.stageEnteredAt }] };
+  let after: string | undefined;
+  do {
+    const page = await op.query<{ id: string; ownerId?: string } & RecordBase>('activity', { filter, sort: [{ field: 'occurredAt' }, { field: 'id' }], limit: 50, ...(after ? { after } : {}) });
+    if (page.rows.some((a) => a.ownerId !== principal)) return true;
+    after = page.nextCursor;
+  } while (after);
+  return false;
+}
+
+/**
+ * Whether a time rule fires now for one record (`simulate`): the deal has been in the stage long
+ * enough (and, with `withoutActivity`, without activity), or the task is within `before` of its due time.
+ */
+export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | undefined> {
+  const trigger = rule.trigger;
+  if (trigger.type === 'timeInStage') {
+    const deal = await op.get<Deal>('deal', id);
+    if (!deal?.stageEnteredAt || deal.stageKey !== trigger.stage || deal.status !== 'open' || (trigger.pipelineId && deal.pipelineId !== trigger.pipelineId)) return undefined;
+    if ((await addDuration(op, Date.parse(deal.stageEnteredAt), trigger.for)) > op.nowMs) return undefined;
+    if (trigger.withoutActivity && (await activeSince(op, deal, principal))) return undefined;
+    return { key: `time:${deal.id}:${deal.stageEnteredAt}`, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
+  }
+  if (trigger.type !== 'taskDue') return undefined;
+  const task = await op.get<Task>('task', id);
+  if (!task?.dueAt || task.status !== 'open' || Date.parse(task.dueAt) <= op.nowMs) return undefined;
+  if ((await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) return undefined;
+  return { key: `time:${task.id}:${task.dueAt}`, facts: { type: 'taskDue', at: op.now, to: task.dueAt } };
+}
+
 /**
  * The records a time rule fires for now, without those whose run is in the log already (done, or
  * failed with no attempt left): filtered page by page, so records that ran never crowd out those that
  * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick.
  */
-async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: number): Promise<Due[]> {
+async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: string | undefined): Promise<Due[]> {
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
@@ -34,7 +68,8 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: nu
       const existing = (await op.getMany<AutomationRun>('automationRun', page.map((d) => runIdOf(rule.id, d.key)))) as (AutomationRun | undefined)[];
       page.forEach((due, i) => {
         const known = existing[i];
-        if (!known || (known.status === 'failed' && (known.attempts ?? 0) < maxAttempts)) out.push(due);
+        // A failed run is tried again by retryFailedRuns at its resumeAt (backoff), not on every tick.
+        if (!known) out.push(due);
       });
     };
     if (trigger.type === 'timeInStage') {
@@ -54,7 +89,9 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: nu
           if (!deal.stageEnteredAt) continue;
           const entered = Date.parse(deal.stageEnteredAt);
           if ((await addDuration(op, entered, trigger.for)) > op.nowMs) continue;
-          if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered) continue;
+          // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note),
+          // not by the rules themselves; field updates touch lastActivityAt too, so it only pre-filters.
+          if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered && (await activeSince(op, deal, principal))) continue;
           candidates.push({ key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
         }
         await keep(candidates);
@@ -87,20 +124,22 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, maxAttempts: nu
 /**
  * One scheduler tick of automation: time triggers fire for the records whose time came (once per key:
  * the run log's unique row), and waiting runs whose `resumeAt` passed continue. Failed time runs are
- * tried again on later ticks until `maxAttempts`. Several processes may tick at once.
+ * tried again with backoff at their `resumeAt` (`retryFailedRuns`) until `maxAttempts`. Several processes may tick at once; each counts only the runs it performed.
  */
-export async function tickAutomations(ctx: CrmContext, settings: RunSettings & { readonly maxAttempts: number }): Promise<{ runs: number }> {
+export async function tickAutomations(ctx: CrmContext, settings: RunSettings & Pick<AutomationSettings, 'maxAttempts' | 'backoff'>): Promise<{ runs: number }> {
   let runs = 0;
   const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: MAX_RULES })).rows);
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
-    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.maxAttempts)) {
+    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.principal.userId)) {
       const request: RunRequest = { rule, triggerKey: key, subject, facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined) };
       try {
-        if ((await executeRun(ctx, settings, request)).run) runs++;
+        // Only runs this tick performed: another process's run of the same key is a duplicate.
+        const result = await executeRun(ctx, settings, request);
+        if (result.run && !result.duplicate) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        await executeRun(ctx, settings, { ...request, failure: error }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
+        await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
       }
     }
   }

@@ -122,6 +122,22 @@ export interface AccessHooks {
     after: string | undefined,
   ): Promise<{ items: CrmEvent[]; nextCursor?: string }>;
   /**
+   * A write's error as a view may see it: a unique-key conflict or an insert's id collision with a
+   * row the principal may not read carries neither that row's id nor its version.
+   */
+  concealConflict(
+    guard: AccessGuard,
+    write: 'insert' | 'update',
+    error: unknown,
+    load: (entity: string, ids: readonly string[]) => Promise<readonly (RecordBase | undefined)[]>,
+  ): Promise<unknown>;
+  /** After the transaction: a concealed conflict's original when a fresh read finds its holder readable. */
+  revealConflict(
+    guard: AccessGuard,
+    error: unknown,
+    load: (entity: string, ids: readonly string[]) => Promise<readonly (RecordBase | undefined)[]>,
+  ): Promise<unknown>;
+  /**
    * Wraps an API object of a view (a core service or a feature's API, named by `path`) so its results
    * are field-projected; `guardOf` gives the guard the view's last operation used.
    */

@@ -68,11 +68,14 @@ export const CONFIG_REVISION = 'configRevision';
 /**
  * Tells caches whether the tenant's configuration changed since they loaded it — also when another
  * process or connection changed it, which `onChange` does not always report. It reads one small row,
- * once per transaction.
+ * once per transaction. A read operation may `defer` that check: the row is then read alongside its
+ * other statements (one round trip on a pipelined connection) and `settle` says afterwards whether the
+ * caches it used were current; when not, the operation's result is dropped and it runs again.
  */
 export class ConfigRevision {
   private seen: number | undefined;
-  private readonly checked = new WeakSet<StorageTx>();
+  private readonly checked = new WeakMap<StorageTx, { read: Promise<number>; expected: number } | true>();
+  private readonly deferred = new WeakSet<StorageTx>();
   private readonly caches: { invalidate(): void }[] = [];
 
   constructor(private readonly tenantId: string) {}
@@ -81,16 +84,44 @@ export class ConfigRevision {
     this.caches.push(cache);
   }
 
+  /** Lets `ensureFresh` in the read-only `tx` start its check without waiting for it (see `settle`). */
+  defer(tx: StorageTx): void {
+    this.deferred.add(tx);
+  }
+
   /** Drops every registered cache when the stored revision differs from the one they were loaded at. */
   async ensureFresh(tx: StorageTx): Promise<void> {
     if (this.checked.has(tx)) return;
-    this.checked.add(tx);
-    const [row] = await tx.getMany('setting', this.tenantId, [CONFIG_REVISION]);
-    const version = row?.version ?? 0;
-    if (version !== this.seen) {
-      for (const cache of this.caches) cache.invalidate();
-      this.seen = version;
+    const read = tx.getMany('setting', this.tenantId, [CONFIG_REVISION]).then(([row]) => row?.version ?? 0);
+    if (this.seen !== undefined && this.deferred.has(tx)) {
+      read.catch(() => undefined); // `settle` reports a failure
+      this.checked.set(tx, { read, expected: this.seen });
+      return;
     }
+    this.checked.set(tx, true);
+    const version = await read;
+    if (version !== this.seen) this.drop(version);
+  }
+
+  /**
+   * Waits for a deferred check of `tx`.
+   *
+   * @returns false when the caches `tx` used may not match its snapshot's configuration (they are then
+   *   dropped; the caller runs its operation again), true otherwise.
+   */
+  async settle(tx: StorageTx): Promise<boolean> {
+    const check = this.checked.get(tx);
+    if (check === undefined || check === true) return true;
+    const version = await check.read;
+    if (version === check.expected && this.seen === check.expected) return true;
+    // Reloaded at the next transaction's (awaited) check.
+    this.drop(undefined);
+    return false;
+  }
+
+  private drop(version: number | undefined): void {
+    for (const cache of this.caches) cache.invalidate();
+    this.seen = version;
   }
 }
 

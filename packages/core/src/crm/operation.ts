@@ -147,7 +147,7 @@ export class Operation {
 
   async insert<T extends RecordBase>(entity: string, written: T): Promise<T> {
     const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]);
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
@@ -155,7 +155,7 @@ export class Operation {
   async insertMany<T extends RecordBase>(entity: string, written: readonly T[]): Promise<void> {
     if (written.length === 0) return;
     const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
-    await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row })));
+    await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
   }
 
@@ -167,10 +167,16 @@ export class Operation {
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]);
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
     return next;
+  }
+
+  /** Rethrows a write's error; in a view, without the id or version of a conflicting row it may not read. */
+  private async conceal(write: 'insert' | 'update', error: unknown): Promise<never> {
+    const hooks = this.ctx.hooks.access;
+    throw this.guard && hooks ? await hooks.concealConflict(this.guard, write, error, (e, ids) => this.tx.getMany(e, this.ctx.tenantId, ids) as never) : error;
   }
 
   async remove(entity: string, record: RecordBase): Promise<void> {
@@ -282,12 +288,19 @@ export class Operation {
  */
 export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();
-  const { result, events, rows, feedOnly } = await ctx.storage.transaction('rw', async (tx) => {
-    const op = await openOperation(ctx, tx);
-    const value = await fn(op);
-    await op.flushEvents();
-    return { result: value, events: op.events, rows: op.written, feedOnly: op.feedOnly };
-  });
+  let guard: AccessGuard | undefined;
+  const { result, events, rows, feedOnly } = await ctx.storage
+    .transaction('rw', async (tx) => {
+      const op = await openOperation(ctx, tx);
+      guard = op.guard;
+      const value = await fn(op);
+      await op.flushEvents();
+      return { result: value, events: op.events, rows: op.written, feedOnly: op.feedOnly };
+    })
+    .catch(async (error: unknown) => {
+      const hooks = ctx.hooks.access;
+      throw guard && hooks ? await hooks.revealConflict(guard, error, (e, ids) => ctx.storage.transaction('r', (tx) => tx.getMany(e, ctx.tenantId, ids)) as never) : error;
+    });
   ctx.bus.emitAll(feedOnly.size ? events.filter((event) => !feedOnly.has(event.id)) : events, rows);
   return result;
 }
@@ -306,9 +319,27 @@ export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: 
   return row as unknown as T;
 }
 
-/** Runs a read-only operation in one read transaction. */
+/**
+ * Runs a read-only operation in one read transaction. Its configuration check is deferred (sent with
+ * its reads); when that finds the caches were stale, the result is dropped and the operation runs
+ * again, with the check awaited.
+ */
 export async function runRead<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
   ctx.assertOpen();
+  const stale = Symbol('stale');
+  const outcome = await ctx.storage.transaction('r', async (tx): Promise<T | typeof stale> => {
+    ctx.revision.defer(tx);
+    let result: T;
+    try {
+      result = await fn(await openOperation(ctx, tx));
+    } catch (error) {
+      // An error raised against stale configuration (an unknown custom field …) is not the answer either.
+      if (!(await ctx.revision.settle(tx))) return stale;
+      throw error;
+    }
+    return (await ctx.revision.settle(tx)) ? result : stale;
+  });
+  if (outcome !== stale) return outcome;
   return ctx.storage.transaction('r', async (tx) => fn(await openOperation(ctx, tx)));
 }
 

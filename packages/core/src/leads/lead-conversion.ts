@@ -107,15 +107,20 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     }
     const ownerId = opts.ownerId ?? defaultOwner(op, lead.ownerId ?? ctx.actor?.userId, opts.deal !== undefined);
     const given = opts.deal ?? {};
-    if (opts.deal && given.currency && lead.expectedValue && lead.expectedValue.currency !== given.currency && !given.value && !given.lineItems?.length) {
+    // In a view, only the lead's readable fields are copied or matched on: the new records would show the others.
+    const source = op.guard ? op.guard.project('lead', lead) : lead;
+    if (opts.deal && given.currency && source.expectedValue && source.expectedValue.currency !== given.currency && !given.value && !given.lineItems?.length) {
       throw validationError('leads.convert', [
-        { path: ['deal', 'currency'], code: 'invalid_value', message: `the lead's expected value is in ${lead.expectedValue.currency}: give deal.value or deal.lineItems in ${given.currency}, or leave the currency out` },
+        { path: ['deal', 'currency'], code: 'invalid_value', message: `the lead's expected value is in ${source.expectedValue.currency}: give deal.value or deal.lineItems in ${given.currency}, or leave the currency out` },
       ]);
     }
     // Records the options link to are part of the input: a missing one is VALIDATION (with its path), not NOT_FOUND.
     const linked = await checkReferences(op, 'leads.convert', [
       { entity: 'company', id: opts.companyId, path: ['companyId'] },
       { entity: 'contact', id: opts.contactId, path: ['contactId'] },
+      { entity: 'company', id: opts.contact?.companyId ?? undefined, path: ['contact', 'companyId'] },
+      { entity: 'company', id: given.companyId ?? undefined, path: ['deal', 'companyId'] },
+      { entity: 'contact', id: given.contactId ?? undefined, path: ['deal', 'contactId'] },
     ]);
     // Matching existing contacts and companies by identity is the duplicates feature's (no match without it).
     const duplicates = ctx.hooks.duplicates;
@@ -124,7 +129,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     let contact: Contact;
     let contactCreated = false;
     let contactMatchedBy: ConvertLeadResult['contactMatchedBy'];
-    const matched = opts.contactId || opts.match === 'none' ? undefined : await duplicates?.matchContact(op, lead, opts.region ?? lead.country);
+    const matched = opts.contactId || opts.match === 'none' ? undefined : await duplicates?.matchContact(op, source, opts.region ?? source.country);
     if (opts.contactId) {
       contact = linked.get(`contact:${opts.contactId}`) as Contact;
       contactMatchedBy = 'contactId';
@@ -143,26 +148,26 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     if (opts.companyId) company = linked.get(`company:${opts.companyId}`) as Company;
     else if (fromContact) company = fromContact;
     else if (opts.companyId === undefined) {
-      company = await duplicates?.matchCompany(op, lead);
-      const name = firstNonBlank(lead.companyName);
+      company = await duplicates?.matchCompany(op, source);
+      const name = firstNonBlank(source.companyName);
       if (!company && name && opts.createCompany !== false) {
         // The derived domain comes from the same normaliser that validates domains, so it is always acceptable.
-        const domain = normalizeDomain(lead.website) ?? duplicates?.companyDomain(lead);
-        company = await createCard(op, COMPANY_CARD, compact({ name, domain, website: lead.website, country: lead.country, ownerId }), 'leads.convert', { fields: false });
+        const domain = normalizeDomain(source.website) ?? duplicates?.companyDomain(source);
+        company = await createCard(op, COMPANY_CARD, compact({ name, domain, website: source.website, country: source.country, ownerId }), 'leads.convert', { fields: false });
         companyCreated = true;
       }
     }
 
     if (!contactMatchedBy) {
       const input = compact({
-        name: lead.name,
-        email: lead.email,
-        phone: lead.phone,
+        name: source.name,
+        email: source.email,
+        phone: source.phone,
         companyId: company?.id,
         ownerId,
-        source: lead.source,
-        country: lead.country,
-        tags: lead.tags.length ? lead.tags : undefined,
+        source: source.source,
+        country: source.country,
+        tags: source.tags?.length ? source.tags : undefined,
         ...opts.contact,
       });
       contact = await createCard(op, CONTACT_CARD, { ...input, leadId: lead.id }, 'leads.convert', { fields: false });
@@ -174,16 +179,16 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     if (opts.deal) {
       const hasItems = (given.lineItems?.length ?? 0) > 0;
       const input = compact({
-        title: firstNonBlank(lead.title, lead.companyName, lead.name)!,
-        value: hasItems || given.value ? undefined : lead.expectedValue,
-        source: lead.source,
-        country: lead.country,
+        title: firstNonBlank(source.title, source.companyName, source.name) ?? 'Deal',
+        value: hasItems || given.value ? undefined : source.expectedValue,
+        source: source.source,
+        country: source.country,
         ownerId,
         ...given,
         // The next step as the tasks feature normalised it.
         nextStep: step.value,
-        contactId: contact!.id,
-        companyId: company?.id,
+        contactId: given.contactId ?? contact!.id,
+        companyId: given.companyId ?? company?.id,
         leadId: lead.id,
       }) as ParsedDealCreate;
       deal = (await createDealIn(op, input, 'leads.convert', false)).deal;

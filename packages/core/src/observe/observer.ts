@@ -6,7 +6,7 @@ import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js'
 export interface ObserverSnapshot<T> {
   readonly status: 'loading' | 'success' | 'error';
   readonly data: T | undefined;
-  /** The last failure; kept with `status: 'error'` until a fetch succeeds. */
+  /** The last failure; kept with `status: 'error'` until a fetch succeeds (with `NOT_FOUND`, `data` is cleared). */
   readonly error: CrmError | Error | undefined;
   /** A fetch is in flight (first load or a refresh after a change). */
   readonly isFetching: boolean;
@@ -126,7 +126,9 @@ export abstract class Observer<T> {
     } catch (error) {
       if (generation !== this.generation) return;
       if (isCrmError(error, 'CLOSED')) return;
-      this.update({ ...this.snapshot, status: 'error', error: error as Error, isFetching: false });
+      // NOT_FOUND: the record is gone or now hidden from the principal; its last data must not stay on screen.
+      const data = isCrmError(error, 'NOT_FOUND') ? undefined : this.snapshot.data;
+      this.update({ ...this.snapshot, data, status: 'error', error: error as Error, isFetching: false });
     }
   }
 

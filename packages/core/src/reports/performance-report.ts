@@ -1,6 +1,7 @@
 import type { AggregateRow } from '../query/query-spec.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
+import type { RecordBase } from '../schema/record.js';
 import { moneyList, ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface PerformanceOptions {
@@ -42,21 +43,31 @@ const DAY = 86_400_000;
  * in the drill-down (which shows the events whose subject is readable): grouped by deal, then the
  * deals judged with the view's read rules (a removed deal counts for those who read every deal).
  */
-async function postponementsByActor(op: Operation, filter: Filter): Promise<AggregateRow[]> {
-  if (!op.guard || op.guard.reachesAll('deal', 'read')) return op.tx.aggregate('event', op.tenantId, { filter, groupBy: ['actorId'], metrics: { n: { fn: 'count' } } });
+async function postponementsByActor(op: Operation, filter: Filter, pipelineId: string | undefined): Promise<{ rows: AggregateRow[]; deals: Map<string, string[]> }> {
+  const deals = new Map<string, string[]>();
+  if (!pipelineId && (!op.guard || op.guard.reachesAll('deal', 'read'))) return { rows: await op.tx.aggregate('event', op.tenantId, { filter, groupBy: ['actorId'], metrics: { n: { fn: 'count' } } }), deals };
+  // Events carry no pipeline: with `pipelineId` (or a partial view) each postponed deal is read to judge it.
   const rows = await op.tx.aggregate('event', op.tenantId, { filter, groupBy: ['actorId', 'subjectId'], metrics: { n: { fn: 'count' } } });
   const ids = [...new Set(rows.map((r) => String(r.group.subjectId)))];
-  const visible = new Set<string>();
+  const kept = new Set<string>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    const deals = await op.getMany('deal', chunk);
-    deals.forEach((deal, j) => {
-      if (deal && op.guard!.canRead('deal', deal)) visible.add(chunk[j]!);
+    const found = await op.getMany<RecordBase & { pipelineId?: string }>('deal', chunk);
+    found.forEach((deal, j) => {
+      // A removed deal counts only for a principal who reads every deal, and in no one pipeline.
+      const readable = deal ? !op.guard || op.guard.canRead('deal', deal) : !op.guard || op.guard.reachesAll('deal', 'read');
+      if (readable && (!pipelineId || deal?.pipelineId === pipelineId)) kept.add(chunk[j]!);
     });
   }
   const byActor = new Map<AggregateRow['group'][string], number>();
-  for (const r of rows) if (visible.has(String(r.group.subjectId))) byActor.set(r.group.actorId ?? null, (byActor.get(r.group.actorId ?? null) ?? 0) + (r.values.n as number));
-  return [...byActor].map(([actorId, n]) => ({ group: { actorId }, values: { n } }));
+  for (const r of rows) {
+    const subjectId = String(r.group.subjectId);
+    if (!kept.has(subjectId)) continue;
+    const actor = r.group.actorId ?? null;
+    byActor.set(actor, (byActor.get(actor) ?? 0) + (r.values.n as number));
+    if (pipelineId) deals.set(String(actor), [...(deals.get(String(actor)) ?? []), subjectId]);
+  }
+  return { rows: [...byActor].map(([actorId, n]) => ({ group: { actorId }, values: { n } })), deals };
 }
 
 /** Per owner: leads, deals won and lost with value, win rate, cycle, tasks, postponements — counted in storage. */
@@ -78,7 +89,7 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
   const lost = await byOwner('deal', closedFilter('lost'));
   const done = await byOwner('task', [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt')]);
   const overdue = await byOwner('task', [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'deadlineAt', value: op.now }]);
-  const postponed = await postponementsByActor(op, { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at')] });
+  const { rows: postponed, deals: postponedDeals } = await postponementsByActor(op, { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at')] }, options.pipelineId);
 
   const count = (rows: typeof leads, id: string, key = 'ownerId') => rows.filter((r) => r.group[key] === id).reduce((n, r) => n + (r.values.n as number), 0);
   const owners = new Set<string>();
@@ -107,7 +118,19 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
         won: { entity: 'deal', where: { op: 'and', filters: [...closedFilter('won'), owner] } },
         lost: { entity: 'deal', where: { op: 'and', filters: [...closedFilter('lost'), owner] } },
         tasksDone: { entity: 'task', where: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt'), owner] } },
-        postponements: { entity: 'event', where: { op: 'and', filters: [{ op: 'eq', field: 'type', value: 'deal.postponed' }, ...inPeriod('at'), { op: 'eq', field: 'actorId', value: ownerId }] } },
+        postponements: {
+          entity: 'event',
+          where: {
+            op: 'and',
+            filters: [
+              { op: 'eq', field: 'type', value: 'deal.postponed' },
+              ...inPeriod('at'),
+              { op: 'eq', field: 'actorId', value: ownerId },
+              // Of the pipeline's deals only (events carry no pipeline).
+              ...(options.pipelineId ? [{ op: 'in', field: 'subjectId', values: postponedDeals.get(ownerId) ?? [] } as Filter] : []),
+            ],
+          },
+        },
       },
     };
   });

@@ -185,6 +185,7 @@ describe('actions that contradict the stage rules', () => {
   it('are refused at define with VALIDATION naming the stage rule and the action', async () => {
     const { crm } = await setup();
     const pipeline = await strict(crm);
+    await crm.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'number' });
     const define = (trigger: object, actions: object[]) => failure(crm.automations.define({ name: 'x', trigger: { ...trigger, pipelineId: pipeline.id } as never, actions: actions as never }));
     // An entry rule the rule's own update breaks.
     const entry = await define({ type: 'stageEntered', stage: 'new' }, [{ type: 'updateFields', set: { expectedCloseDate: '2026-03-01', custom: { budget: 0 } } }, { type: 'advance' }]);

@@ -19,13 +19,14 @@ describe('rule limits', () => {
   }, 300_000);
 
   // Review 18 #12 (part): a manual rule simulated with an event of another record type does not match.
-  it('simulate of a manual rule matches only records of its entity', async () => {
+  it('simulate of a manual rule runs only for records of its entity (others: VALIDATION)', async () => {
     const { crm } = await createTestCrm();
     const sales = await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
     const deal = await crm.deals.create({ title: 'D', pipelineId: sales.id });
     const rule = { name: 'm', trigger: { type: 'manual' as const, entity: 'lead' as const }, actions: [{ type: 'addTag' as const, tag: 'x' }] };
     const event = { id: 'e1', type: 'deal.created', subjectType: 'deal', subjectId: deal.id, at: new Date(0).toISOString(), data: {} } as never;
-    expect(await crm.automations.simulate(rule, event)).toEqual({ matched: false, actions: [], events: [] });
+    const refused = await crm.automations.simulate(rule, event).then(() => undefined, (e: unknown) => e);
+    expect((refused as { code?: string }).code).toBe('VALIDATION');
     const asDeal = await crm.automations.simulate({ ...rule, trigger: { type: 'manual', entity: 'deal' } }, event);
     expect(asDeal.matched).toBe(true);
   });

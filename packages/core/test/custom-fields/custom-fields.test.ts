@@ -102,6 +102,25 @@ describe('configuration across processes', () => {
     await there.calendar.set({ timezone: 'Asia/Tokyo', workingDays: [1, 2, 3, 4, 5], workingHours: [{ start: '09:00', end: '18:00' }], holidays: [] });
     expect((await here.calendar.get()).timezone).toBe('Asia/Tokyo');
   });
+
+  it('answers reads that use fields another process just defined (the deferred check reruns them)', async () => {
+    const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+    const { customFields } = await import('@crmkit/core/custom-fields');
+    const shared = createMemoryStorage();
+    const deaf = { ...shared, open: shared.open, transaction: shared.transaction, close: async () => {}, onChange: () => () => {} };
+    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields()] });
+    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields()] });
+    await here.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
+    // Warms here's definition cache (no custom fields): its next reads defer their configuration check.
+    await here.deals.create({ title: 'Plain' });
+    expect(await here.deals.aggregate({ groupBy: ['stageKey'], metrics: { n: { fn: 'count' } } })).toEqual([{ group: { stageKey: 'a' }, values: { n: 1 } }]);
+    await there.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'text' });
+    await there.deals.create({ title: 'Gold', custom: { tier: 'gold' } });
+    expect(await here.deals.aggregate({ groupBy: ['custom.tier'], metrics: { n: { fn: 'count' } } })).toContainEqual({ group: { 'custom.tier': 'gold' }, values: { n: 1 } });
+    await there.customFields.define({ entity: 'deal', key: 'seats', label: 'Seats', type: 'number' });
+    await there.deals.create({ title: 'Big', custom: { tier: 'gold', seats: 40 } });
+    expect((await here.deals.list({ where: where.gte('custom.seats', 10) })).items.map((d) => d.title)).toEqual(['Big']);
+  });
 });
 
 describe('indexed custom fields', () => {

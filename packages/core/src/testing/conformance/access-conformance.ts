@@ -11,6 +11,7 @@ import type { ConformanceFactory, ConformanceSubject } from './harness.js';
 import { accessDifferentialProperty } from './access-differential.js';
 import { toCsv } from '../../domain/analytics/csv.js';
 import { accessLeakTests } from './access-leak-tests.js';
+import { accessReviewTests } from './access-review-tests.js';
 
 type AccessCrm = CrmWith<AllFeatures>;
 
@@ -561,5 +562,6 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
     });
 
     accessLeakTests(open);
+    accessReviewTests(open);
   });
 }
