@@ -12,6 +12,7 @@ import { claimedRefs } from './claimed-refs.js';
 import { checkMappingSpecs } from './mapping-check.js';
 import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
+import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
 
 const CONTEXT = 'import.run';
@@ -33,6 +34,8 @@ interface NumberedRow {
   readonly row: number;
   readonly values: SourceRow;
   readonly issues?: readonly ValidationIssue[];
+  /** The row mapped (kept: grouping by key reads it first). */
+  mapped?: MappedRow;
 }
 
 /** A row made ready outside the transaction: its parsed input and key, or its failure. */
@@ -47,6 +50,10 @@ interface Prepared {
   /** The row's mapped external refs, for an update: added to the record's refs (none dropped). */
   readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
+  /** All rows of a deal's group of order lines (they share its outcome and id). */
+  readonly rows?: readonly number[];
+  /** A failed group: each row's report with its own problems. */
+  readonly rowReports?: readonly ImportRowReport[];
   /** The finder's matches (set inside the chunk's transaction). */
   duplicateOf?: string[] | undefined;
 }
@@ -81,6 +88,8 @@ interface Checked {
   readonly locale: string;
   /** With `key: 'externalRef:<system>'`: the system whose id identifies a record. */
   readonly externalSystem?: string;
+  /** `lineItems.<field>` columns: consecutive rows with one key are one deal's lines. */
+  readonly lines: boolean;
 }
 
 /** Checks the options' shape and their combination (before anything is read or written). */
@@ -145,7 +154,17 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     fail(['mapping', `externalRefs.${externalSystem}`], 'unmapped_required', `the key needs the ${externalSystem} id: map a column to externalRefs.${externalSystem}`);
   }
   if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
-  return { importer, mode, mapping, chunkSize, locale, externalSystem };
+  const lineColumns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('lineItems.'));
+  for (const f of lineColumns) {
+    if (importer.entity !== 'deal' || 'lineItems' in mapping!) fail(['mapping', f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');
+    if (!LINE_FIELDS.includes(f.slice(10))) fail(['mapping', f], 'unknown_field', `a line item has ${LINE_FIELDS.join(', ')}`);
+  }
+  if (lineColumns.length) {
+    const missing = REQUIRED_LINE_FIELDS.find((f) => !lineColumns.includes(`lineItems.${f}`));
+    if (missing) fail(['mapping', `lineItems.${missing}`], 'unmapped_required', `a line item needs ${missing}: map a column to it`);
+    if (options.key === undefined) fail(['key'], 'required', 'line-item rows are grouped into deals by the key (externalRef:<system> or a field such as the order number)');
+  }
+  return { importer, mode, mapping, chunkSize, locale, externalSystem, lines: lineColumns.length > 0 };
 }
 
 /** Every source as numbered rows; a CSV file's header is checked against the mapping before the first row. */
@@ -216,7 +235,7 @@ const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof 
 
 /** Runs (or resumes, with `jobId`) an import. */
 export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
-  const { importer, mode, mapping, chunkSize, locale, externalSystem } = checkOptions(options, ctx, crm);
+  const { importer, mode, mapping, chunkSize, locale, externalSystem, lines } = checkOptions(options, ctx, crm);
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
@@ -247,17 +266,46 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   let chunks = job?.chunksDone ?? 0;
   const total = options.expectedRows ?? (Array.isArray(options.rows) ? options.rows.length : undefined);
 
-  const prepare = (source: NumberedRow): Prepared => {
-    if (source.issues?.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: source.issues } };
-    if (typeof source.values !== 'object' || source.values === null) {
-      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] } };
+  const mapped = (source: NumberedRow): MappedRow =>
+    (source.mapped ??= source.issues?.length
+      ? { row: source.row, input: {}, issues: source.issues }
+      : typeof source.values !== 'object' || source.values === null
+        ? { row: source.row, input: {}, issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] }
+        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] }) });
+  /** The key of a row of order lines, as compared (`undefined` when empty or unreadable). */
+  const groupKey = (source: NumberedRow): string | undefined => {
+    const { input } = mapped(source);
+    const refs = input.externalRefs as Record<string, unknown> | { system: string; id: unknown }[] | undefined;
+    const v = externalSystem === undefined ? input[key!] : Array.isArray(refs) ? refs.find((r) => r?.system === externalSystem)?.id : refs?.[externalSystem];
+    const t = keyText(v);
+    return t === undefined || t === '' ? undefined : String(fold(t));
+  };
+
+  /** A deal from a group of order-line rows; a failed group reports each row's own problems (`group_failed` for the others). */
+  const prepareGroup = (group: readonly NumberedRow[]): Prepared => {
+    if (!lines) return prepare(mapped(group[0]!));
+    const rows = group.map((s) => s.row);
+    const merged = mergeGroup(group.map(mapped));
+    const p = prepare({ row: rows[0]!, input: merged.input, issues: [] });
+    if (!merged.issues.size && !p.failure && groupKey(group[0]!) !== undefined) return { ...p, rows };
+    const add = (row: number, issue: ValidationIssue) => merged.issues.set(row, [...(merged.issues.get(row) ?? []), issue]);
+    if (groupKey(group[0]!) === undefined) for (const row of rows) add(row, { path: [key!], code: 'required', message: `the key ${key} is empty: it names the deal a line belongs to` });
+    // Problems of a line belong to its row; those of the deal to every row.
+    else if (!merged.issues.size) for (const issue of p.failure!.issues ?? []) {
+      const [head, i, ...rest] = issue.path;
+      if (head === 'lineItems' && typeof i === 'number') add(merged.lineRows[i]!, { ...issue, path: ['lineItems', ...rest] });
+      else for (const row of rows) add(row, issue);
     }
-    const { input, issues } = mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] };
+    const rowReports = rows.map((row): ImportRowReport => ({ row, outcome: 'failed', error: 'VALIDATION', issues: merged.issues.get(row) ?? [{ path: [], code: 'group_failed', message: `another row of this deal (rows ${rows[0]}–${rows.at(-1)}) failed` }] }));
+    return { row: rows[0]!, rows, failure: rowReports[0]!, rowReports };
+  };
+
+  const prepare = ({ row, input, issues }: MappedRow): Prepared => {
     // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }]
     // (with `as: 'list'`, a cell '1,2' holds two ids of the system).
     const refs = input.externalRefs;
     if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
-    if (issues.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues } };
+    if (issues.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues } };
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
     let mappedRefs: ExternalRef[] | undefined;
@@ -277,22 +325,22 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         if (Array.isArray(externalRefs)) mappedRefs = externalRefs as ExternalRef[];
       } else if (mode === 'update') problems.push(...parsed.issues);
     }
-    if (problems.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
-    if (key === undefined) return { row: source.row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    if (problems.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
+    if (key === undefined) return { row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
     const keyRaw = externalSystem !== undefined
       ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
       : keyText((create ?? update ?? {})[key] ?? input[key]);
     const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
     if (keyValue === undefined || keyValue === '') {
-      if (mode === 'create') return { row: source.row, create, update };
-      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
+      if (mode === 'create') return { row, create, update };
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
     }
     const first = seen.get(keyValue);
-    if (first !== undefined && first !== source.row) {
-      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
+    if (first !== undefined && first !== row) {
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
     }
-    seen.set(keyValue, source.row);
-    return { row: source.row, create, update, keyValue, keyRaw: keyRaw!, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    seen.set(keyValue, row);
+    return { row, create, update, keyValue, keyRaw: keyRaw!, ...(mappedRefs ? { refs: mappedRefs } : {}) };
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
@@ -427,9 +475,12 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     return held && { row: p.row, outcome: 'failed', error: 'CONFLICT', issues: [{ path: [], code: 'conflict', message: `external ref ${held.key} is held by the record of row ${held.row}` }] };
   };
 
-  const runChunk = async (batch: NumberedRow[]): Promise<void> => {
+  /** Chunks hold whole groups (a deal's order lines); `first`/`last` are the chunk's first and last source rows. */
+  const runChunk = async (groups: readonly NumberedRow[][]): Promise<void> => {
     if (!job && !dryRun) await startJob();
-    const prepared = batch.map(prepare);
+    const first = groups[0]![0]!.row;
+    const last = groups.at(-1)!.at(-1)!.row;
+    const prepared = groups.map(prepareGroup);
     let results: ImportRowReport[] = [];
     /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
     const conflicted = new Map<number, ImportRowReport>();
@@ -482,12 +533,13 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         }
       }
       if (fresh.length || retry) throw new ConflictRetry();
-      const last = batch.at(-1)!.row;
+      // Every row of a group gets the group's outcome and record id.
+      results = results.flatMap((r, i) => prepared[i]!.rowReports ?? (prepared[i]!.rows ?? [r.row]).map((row) => ({ ...r, row })));
       if (dryRun) throw new DryRunRollback();
       const current = await op.require<ImportJob>('importJob', job!.id);
-      if (current.rowsDone !== batch[0]!.row - 1) {
+      if (current.rowsDone !== first - 1) {
         // Another run of the same job moved the checkpoint: writing this chunk again would duplicate it.
-        throw new CrmError('CONFLICT', `import job ${job!.id} is at row ${current.rowsDone}, not ${batch[0]!.row - 1}: another run is resuming it`, { entity: 'importJob', id: job!.id, expectedVersion: job!.version, actualVersion: current.version });
+        throw new CrmError('CONFLICT', `import job ${job!.id} is at row ${current.rowsDone}, not ${first - 1}: another run is resuming it`, { entity: 'importJob', id: job!.id, expectedVersion: job!.version, actualVersion: current.version });
       }
       const add = tally(results);
       job = await op.update<ImportJob>('importJob', current, {
@@ -513,7 +565,9 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
           continue;
         }
         if (error instanceof DryRunRollback) {
-          for (const [i, r] of results.entries()) if (writes(r)) claims.claim(refsOf(prepared[i]!), r.id!, r.row);
+          // Results are per source row now (a group's rows share one): claim through each prepared row's first.
+          const byRow = new Map(prepared.map((p) => [p.row, p]));
+          for (const r of results) if (writes(r) && byRow.has(r.row)) claims.claim(refsOf(byRow.get(r.row)!), r.id!, r.row);
           break;
         }
         if (!(error instanceof ConflictRetry)) throw error;
@@ -521,7 +575,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     }
     const add = tally(results);
     for (const k of ['created', 'updated', 'skipped', 'failed'] as const) counts[k] += add[k];
-    rowsDone = batch.at(-1)!.row;
+    rowsDone = last;
     chunks++;
     if (keep !== 'none') for (const r of results) if (keep === 'all' || r.outcome === 'failed' || r.outcome === 'skipped') reports.push(r);
     const p = progress();
@@ -530,19 +584,35 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   };
 
   try {
-    let batch: NumberedRow[] = [];
-    for await (const source of numberedRows(options, mapping)) {
-      if (source.row <= resumedFrom) {
-        // Committed by an earlier run: only its key is remembered, for the in-file duplicate check.
-        prepare(source);
-        continue;
-      }
-      batch.push(source);
-      if (batch.length >= chunkSize) {
+    let batch: NumberedRow[][] = [];
+    let size = 0;
+    // The open group: consecutive rows of one key (a deal's order lines); a chunk may grow to finish it.
+    let group: NumberedRow[] = [];
+    let groupAt: string | undefined;
+    const close = async () => {
+      const g = group;
+      group = [];
+      if (!g.length) return;
+      // Committed by an earlier run: only its key is remembered, for the in-file duplicate check.
+      if (g[0]!.row <= resumedFrom) return void prepareGroup(g);
+      batch.push(g);
+      if ((size += g.length) >= chunkSize) {
         await runChunk(batch);
         batch = [];
+        size = 0;
       }
+    };
+    for await (const source of numberedRows(options, mapping)) {
+      const at = lines ? groupKey(source) : undefined;
+      if (at === undefined || at !== groupAt) await close();
+      else if (group.length >= MAX_GROUP_ROWS) {
+        fail([], 'group_too_large', `rows ${group[0]!.row}–${source.row} have the same ${key}: a deal holds at most ${MAX_GROUP_ROWS} line items`);
+      }
+      group.push(source);
+      groupAt = at;
+      if (!lines) await close();
     }
+    await close();
     if (batch.length) await runChunk(batch);
     if (job && !dryRun) {
       job = await runWrite(ctx, async (op) => {
