@@ -43,12 +43,14 @@ const targets = [
   // crm.export.run and create-many of cards and deals: 10.1 kB measured (issue 16); it was 1.0 kB with deals create-many only.
   // Review 16 fixes (duplicate finder inside the chunk transaction, case-less e-mail keys): 11.1 kB measured.
   // Deals from order-line rows (lineItems.<field> columns grouped by key, chunks keep groups whole): 12.3 kB measured.
-  feature('imports', 'imports', 12_500),
+  // Review 16c fixes (option and mapping checks before the run, export mapping check, dry-run ref claims, domain keys,
+  // chunk retries on deadlocks): 13.6 kB measured with the order-line rows.
+  feature('imports', 'imports', 13_800),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
   // + the issue 16 review fixes: merge entries projected per view, undo's missing-reference check (4.3 kB measured).
-  feature('merges', 'merges', 4_600),
+  feature('merges', 'merges', 4_800),
   feature('reports', 'reports', 5_200),
   feature('scoring', 'scoring', 2_200),
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).

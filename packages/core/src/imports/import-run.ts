@@ -7,7 +7,10 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId } from '../crm/parse-input.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
-import { columnsOf, mapRow, specOf, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { claimedRefs } from './claimed-refs.js';
+import { checkMappingSpecs } from './mapping-check.js';
+import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
@@ -16,6 +19,9 @@ const CONTEXT = 'import.run';
 /** Failures a row can have: checks every writer makes before its first write, so the chunk's other rows still commit. */
 const ROW_FAILURES = new Set(['VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RULE_VIOLATION', 'CONFLICT']);
 const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode', 'key', 'duplicates', 'locale', 'dryRun', 'chunkSize', 'report', 'expectedRows', 'onProgress', 'onChunk']);
+
+/** Times a chunk runs again after a retryable `STORAGE` error (a deadlock) before the run stops with it. */
+const STORAGE_RETRIES = 5;
 
 /** Thrown inside a dry run's chunk to roll its transaction back. */
 class DryRunRollback extends Error {}
@@ -41,7 +47,7 @@ interface Prepared {
   readonly keyValue?: string | number;
   /** The key as the row writes it. */
   readonly keyRaw?: string | number;
-  /** The row's mapped external refs, for an update: merged into the record's refs by system. */
+  /** The row's mapped external refs, for an update: added to the record's refs (none dropped). */
   readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
   /** All rows of a deal's group of order lines (they share its outcome and id). */
@@ -57,17 +63,17 @@ interface ExternalRef {
   readonly id: string;
 }
 
-/** `patch` plus the record's refs with the row's refs in place of (or added to) those of the same system; unchanged refs are left out. */
+/**
+ * `patch` plus the record's refs with the row's refs added: a ref the record holds is left alone, a new id
+ * joins the list (a record may hold several ids of one system, as after a merge); an import never drops a
+ * ref (`externalRefs` on the API replaces the list). Unchanged refs are left out of the patch.
+ */
 function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, refs: readonly ExternalRef[] | undefined): Record<string, unknown> {
   if (!refs?.length) return patch;
   const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
   const after = [...before];
-  for (const ref of refs) {
-    const i = after.findIndex((r) => r.system === ref.system);
-    if (i >= 0) after[i] = { system: ref.system, id: ref.id };
-    else after.push({ system: ref.system, id: ref.id });
-  }
-  return JSON.stringify(after) === JSON.stringify(before) ? patch : { ...patch, externalRefs: after };
+  for (const ref of refs) if (!after.some((r) => r.system === ref.system && r.id === ref.id)) after.push({ system: ref.system, id: ref.id });
+  return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
 function fail(path: (string | number)[], code: string, message: string): never {
@@ -104,6 +110,8 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   }
   if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') fail(['dryRun'], 'invalid_type', 'must be true or false');
   if (options.entity === 'activity' && !('activities' in crm)) fail(['entity'], 'feature_required', 'importing activities needs the activities() feature');
+  if (options.key !== undefined && typeof options.key !== 'string') fail(['key'], 'invalid_type', 'must be a field name: id, externalRef:<system> or a stored field (email, domain, …)');
+  if (options.expectedRows !== undefined && !(Number.isInteger(options.expectedRows) && options.expectedRows >= 0)) fail(['expectedRows'], 'invalid_value', 'must be a whole number of rows');
   if (mode !== 'create' && options.key === undefined) fail(['key'], 'required', `mode ${mode} needs a key: the field that identifies a record (email, id, …)`);
   const externalSystem = typeof options.key === 'string' && options.key.startsWith('externalRef:') ? options.key.slice('externalRef:'.length) : undefined;
   if (externalSystem !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(externalSystem)) fail(['key'], 'invalid_value', 'externalRef:<system> names a system of 1–64 letters, digits, ".", "_" or "-"');
@@ -135,12 +143,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   const mapping = options.mapping;
   if (mapping !== undefined) {
     if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) fail(['mapping'], 'invalid_type', 'must map field paths to columns');
-    for (const [field, raw] of Object.entries(mapping)) {
-      const spec = specOf(raw);
-      if (typeof spec !== 'object' || spec === null || (spec.column === undefined && spec.columns === undefined && spec.value === undefined)) {
-        fail(['mapping', field], 'invalid_value', 'give a column name, or { column | columns | value, … }');
-      }
-    }
+    checkMappingSpecs(mapping, CONTEXT);
   }
   // A create needs the entity's required fields: refuse a mapping that cannot fill them before reading a row.
   if (mapping && mode !== 'update') {
@@ -170,6 +173,10 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   if (options.csv) {
     let checked = false;
     for await (const batch of options.csv) {
+      // Anything but a csvSource (a Node stream, Blob.stream(), chunks of text) yields no batches of records.
+      if (typeof batch !== 'object' || batch === null || !Array.isArray((batch as { header?: unknown }).header) || !Array.isArray((batch as { records?: unknown }).records)) {
+        fail(['csv'], 'invalid_type', 'must be a csvSource(…): wrap a file, stream, bytes or text in csvSource(input) from @crmkit/core/csv');
+      }
       if (!checked) {
         checked = true;
         const header = new Set(batch.header);
@@ -232,9 +239,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
-  /** E-mail keys compare lower-cased (in the file and against stored records). */
-  const folds = key === 'email';
-  const fold = (v: string | number): string | number => (folds && typeof v === 'string' ? v.trim().toLowerCase() : v);
+  /** E-mail keys compare lower-cased, domains canonical (in the file and against stored records). */
+  const keyFold = keyFoldOf(key);
+  const folds = keyFold !== undefined;
+  const fold = (v: string | number): string | number => (keyFold ? keyFold.fold(v) : v);
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
@@ -293,9 +301,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   };
 
   const prepare = ({ row, input, issues }: MappedRow): Prepared => {
-    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }].
+    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }]
+    // (with `as: 'list'`, a cell '1,2' holds two ids of the system).
     const refs = input.externalRefs;
-    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).map(([system, id]) => ({ system, id }));
+    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
     if (issues.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues } };
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
@@ -307,8 +316,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       else problems.push(...parsed.issues);
     }
     if (mode !== 'create') {
-      // An update keeps the record's other refs: the row's refs replace or join those of their systems
-      // (merged with the record found, in writeRow), never the whole list.
+      // An update keeps the record's refs: the row's refs join the list (merged with the record found, in writeRow).
       const { id: _id, ...patch } = input;
       const parsed = importer.parseUpdate!(ctx, patch);
       if (parsed.success) {
@@ -371,9 +379,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
     // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased.
     // Without that feature records have no search keys: only the row's spelling and its lower case are found.
-    const identity = folds && (await op.ctx.hooks.duplicates?.identity(op));
+    const identity = keyFold?.search && (await op.ctx.hooks.duplicates?.identity(op));
     if (identity) {
-      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys('person', { email: v }, identity).filter((k) => k.startsWith('email:'))))];
+      const { kind, field } = keyFold.search!;
+      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys(kind, { [field]: v }, identity).filter((k) => k.startsWith(`${field}:`))))];
       if (keys.length) take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'containsAny', field: 'searchKeys', values: keys })));
     }
     for (const [v, rows] of matches) {
@@ -457,6 +466,15 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     });
   };
 
+  /** A dry run's refs written by earlier (rolled back) chunks: the real run's storage would refuse them to another record. */
+  const claims = claimedRefs();
+  const refsOf = (p: Prepared): ExternalRef[] => [...((p.create?.externalRefs as ExternalRef[] | undefined) ?? []), ...(p.refs ?? [])];
+  const writes = (r: ImportRowReport) => r.id !== undefined && r.outcome !== 'failed' && r.reason !== 'duplicate';
+  const heldByEarlierChunk = (p: Prepared, r: ImportRowReport): ImportRowReport | undefined => {
+    const held = writes(r) ? claims.holder(refsOf(p), r.id) : undefined;
+    return held && { row: p.row, outcome: 'failed', error: 'CONFLICT', issues: [{ path: [], code: 'conflict', message: `external ref ${held.key} is held by the record of row ${held.row}` }] };
+  };
+
   /** Chunks hold whole groups (a deal's order lines); `first`/`last` are the chunk's first and last source rows. */
   const runChunk = async (groups: readonly NumberedRow[][]): Promise<void> => {
     if (!job && !dryRun) await startJob();
@@ -466,11 +484,20 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     let results: ImportRowReport[] = [];
     /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
     const conflicted = new Map<number, ImportRowReport>();
+    /** Of those, upsert rows whose key found no record at the time. */
+    const missed = new Set<number>();
     const work = async (op: Operation) => {
       results = [];
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];
+      let retry = false;
       for (const p of prepared) {
+        // A row whose key found nothing when its create conflicted, and finds a record now (a concurrent import
+        // created it): it is an update this time, not a failure.
+        if (missed.has(p.row) && p.keyValue !== undefined && existing.has(p.keyValue)) {
+          missed.delete(p.row);
+          conflicted.delete(p.row);
+        }
         const known = conflicted.get(p.row);
         if (known) {
           results.push(known);
@@ -484,6 +511,13 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         try {
           if (p.keyValue === undefined || !existing.has(p.keyValue)) p.duplicateOf = await findMatches(op, p);
           results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
+          const held = dryRun ? heldByEarlierChunk(p, results.at(-1)!) : undefined;
+          if (held) {
+            // What the real run's storage refuses: this attempt is poisoned as by a conflict, the row fails alone.
+            results[results.length - 1] = held;
+            conflicted.set(p.row, held);
+            retry = true;
+          }
         } catch (error) {
           if (!isCrmError(error) || !ROW_FAILURES.has(error.code)) throw error;
           // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
@@ -494,10 +528,11 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
           if (error.code === 'CONFLICT' && !fresh.includes(error)) {
             fresh.push(error);
             conflicted.set(p.row, results.at(-1)!);
+            if (mode === 'upsert' && p.keyValue !== undefined && !existing.has(p.keyValue)) missed.add(p.row);
           }
         }
       }
-      if (fresh.length) throw new ConflictRetry();
+      if (fresh.length || retry) throw new ConflictRetry();
       // Every row of a group gets the group's outcome and record id.
       results = results.flatMap((r, i) => prepared[i]!.rowReports ?? (prepared[i]!.rows ?? [r.row]).map((row) => ({ ...r, row })));
       if (dryRun) throw new DryRunRollback();
@@ -516,13 +551,25 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         counts: sum(current.counts, add),
       });
     };
-    // Each retry fails at least one more row, so this ends within the chunk's size.
+    // Each conflict retry fails at least one more row (or turns one into an update, once), so this ends within
+    // twice the chunk's size. A chunk is all-or-nothing, so one that failed on a retryable storage error (a
+    // deadlock with a concurrent writer, a serialization failure) runs again, a few times.
+    let storageRetries = 0;
     for (;;) {
       try {
         await runWrite(ctx, work);
         break;
       } catch (error) {
-        if (error instanceof DryRunRollback) break;
+        if (isCrmError(error, 'STORAGE') && error.details.retryable && storageRetries < STORAGE_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * ++storageRetries));
+          continue;
+        }
+        if (error instanceof DryRunRollback) {
+          // Results are per source row now (a group's rows share one): claim through each prepared row's first.
+          const byRow = new Map(prepared.map((p) => [p.row, p]));
+          for (const r of results) if (writes(r) && byRow.has(r.row)) claims.claim(refsOf(byRow.get(r.row)!), r.id!, r.row);
+          break;
+        }
         if (!(error instanceof ConflictRetry)) throw error;
       }
     }
