@@ -33,7 +33,7 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
     for (const [i, row] of rows.entries()) {
       if (!row || row.status !== 'parked') throw notFound('parked event', eventIds[i]!);
       const rest = without(row, 'parkedAt');
-      await op.update('consumerBacklog', row, { ...rest, version: row.version + 1, updatedAt: op.now, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true } as BacklogRow);
+      await op.update('consumerBacklog', row, { ...rest, version: row.version + 1, updatedAt: op.now, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true, replayedAt: op.now } as BacklogRow);
       count++;
     }
     return count;

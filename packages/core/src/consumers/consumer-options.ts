@@ -107,18 +107,27 @@ export interface PassReport {
 
 const positiveInt = (max: number) => z.number().check(z.int(), z.gte(1), z.lte(max));
 
-export const backoffSchema = z
-  .strictObject({
-    initialMs: z.optional(positiveInt(86_400_000)),
-    multiplier: z.optional(z.number().check(z.gte(1), z.lte(100))),
-    maxMs: z.optional(positiveInt(7 * 86_400_000)),
-  })
-  .check(
-    z.refine((b) => b.initialMs === undefined || b.maxMs === undefined || b.initialMs <= b.maxMs, {
-      message: 'must be at least initialMs (the first delay cannot exceed the cap)',
-      path: ['maxMs'],
-    }),
-  );
+/** Backoff options, checked with the defaults that fill in what is not given (a lone `maxMs` below the default `initialMs` is refused too). */
+export const backoffSchema = (defaults: { readonly initialMs: number; readonly maxMs: number }) =>
+  z
+    .strictObject({
+      initialMs: z.optional(positiveInt(86_400_000)),
+      multiplier: z.optional(z.number().check(z.gte(1), z.lte(100))),
+      maxMs: z.optional(positiveInt(7 * 86_400_000)),
+    })
+    .check(
+      z.refine((b) => b.maxMs === undefined || (b.initialMs ?? defaults.initialMs) <= b.maxMs, {
+        message: `must be at least initialMs (default ${defaults.initialMs}): the first delay cannot exceed the cap`,
+        path: ['maxMs'],
+      }),
+      z.refine((b) => b.maxMs !== undefined || (b.initialMs ?? 0) <= defaults.maxMs, {
+        message: `must be at most maxMs (default ${defaults.maxMs}): the first delay cannot exceed the cap`,
+        path: ['initialMs'],
+      }),
+    );
+
+/** Backoff defaults of `crm.events.consume`. */
+const CONSUMER_BACKOFF = { initialMs: 1000, multiplier: 2, maxMs: 3_600_000 } as const;
 
 export const consumerOptionsSchema = z
   .strictObject({
@@ -129,7 +138,7 @@ export const consumerOptionsSchema = z
     leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
     handlerTimeoutMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),
     maxAttempts: z.optional(positiveInt(100)),
-    backoff: z.optional(backoffSchema),
+    backoff: z.optional(backoffSchema(CONSUMER_BACKOFF)),
     pollMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),
     concurrency: z.optional(positiveInt(64)),
     workerId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,100}$/, 'must be 1-100 letters, digits or ._@:+-'))),
@@ -172,7 +181,7 @@ export function resolveConsumer(name: string, group: string, options: z.output<t
     leaseMs: options.leaseMs ?? 30_000,
     handlerTimeoutMs: options.handlerTimeoutMs ?? Math.min(10_000, Math.floor((options.leaseMs ?? 30_000) / 3)),
     maxAttempts: options.maxAttempts ?? 10,
-    backoff: { initialMs: options.backoff?.initialMs ?? 1000, multiplier: options.backoff?.multiplier ?? 2, maxMs: options.backoff?.maxMs ?? 3_600_000 },
+    backoff: { initialMs: options.backoff?.initialMs ?? CONSUMER_BACKOFF.initialMs, multiplier: options.backoff?.multiplier ?? CONSUMER_BACKOFF.multiplier, maxMs: options.backoff?.maxMs ?? CONSUMER_BACKOFF.maxMs },
     pollMs: options.pollMs ?? 1000,
     concurrency: options.concurrency ?? 1,
     workerId: options.workerId,

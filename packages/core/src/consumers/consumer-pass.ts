@@ -23,6 +23,8 @@ export interface PassRequest {
   readonly workerId: string;
   /** Aborted when the runner stops: handlers see it through their signal. */
   readonly stopping?: AbortSignal;
+  /** The definition this runner was started for (a named consumer): rows of another one are not claimed. */
+  readonly definition?: { readonly generation: string | undefined };
 }
 
 /** The outcome of one pass. */
@@ -33,6 +35,8 @@ export interface PassOutcome {
   readonly progressed: boolean;
   /** The pass's commit found its lease taken over (its work will be redone by the new holder). */
   readonly lostLease: boolean;
+  /** The stored consumer is another definition than the runner's (removed and defined anew): stop. */
+  readonly stale?: boolean;
   /** The earliest retry time left in the partition's backlog (epoch ms), if any. */
   readonly nextRetryAt?: number;
   readonly report?: PassReport;
@@ -42,13 +46,14 @@ export interface PassOutcome {
 const TURN_SEQUENCE = 'consumerTurn';
 
 /** Claims one free partition (lease free or expired), least recently run first, and leases it. */
-async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<ConsumerRow | undefined> {
+async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<ConsumerRow | 'stale' | undefined> {
   return runWrite(ctx, async (op) => {
     const free: Filter = { op: 'or', filters: [{ op: 'eq', field: 'leaseUntil', value: null }, { op: 'lt', field: 'leaseUntil', value: op.now }] };
     const scope: Filter =
       'name' in request.claim ? { op: 'eq', field: 'name', value: request.claim.name } : { op: 'and', filters: [{ op: 'eq', field: 'group', value: request.claim.group }, { op: 'eq', field: 'paused', value: false }] };
     const [row] = (await op.tx.claim('consumer', op.tenantId, { filter: { op: 'and', filters: [scope, free] }, sort: [{ field: 'turn' }], limit: 1 })) as unknown as ConsumerRow[];
     if (!row) return undefined;
+    if (request.definition && row.generation !== request.definition.generation) return 'stale';
     const settings = request.settings(row);
     if (!settings) return undefined;
     const leased: ConsumerRow = {
@@ -81,6 +86,15 @@ async function renewLease(ctx: CrmContext, row: ConsumerRow, leaseMs: number): P
   }
 }
 
+/** Gives up a held lease (token-checked) without moving the checkpoint. */
+async function releaseLease(ctx: CrmContext, row: ConsumerRow): Promise<void> {
+  await runWrite(ctx, async (op) => {
+    const current = await op.get<ConsumerRow>('consumer', row.id);
+    if (!current || current.leaseToken !== row.leaseToken) return;
+    await op.update('consumer', current, { ...without(current, 'leaseOwner', 'leaseUntil', 'leaseToken'), version: current.version + 1, updatedAt: op.now } as ConsumerRow);
+  });
+}
+
 /** Whether a handler asked to be called again later (`instanceof` itself throws for a revoked proxy). */
 function isDefer(error: unknown): boolean {
   try {
@@ -97,7 +111,15 @@ function isDefer(error: unknown): boolean {
  */
 async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, attempt: number, replayed: boolean, timeoutMs: number, stopping: AbortSignal | undefined): Promise<{ readonly error: unknown } | undefined> {
   const controller = new AbortController();
-  const stop = () => controller.abort(new CrmError('CLOSED', 'The consumer is stopping', { what: 'consumer' }));
+  // On stop the pass does not wait for a handler that ignores its signal: the event stays unacknowledged
+  // (a deferral, no attempt counted) and the handler is left to finish on its own.
+  let abandon: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => (abandon = () => reject(new DeferEvent('the consumer is stopping'))));
+  stopped.catch(() => undefined);
+  const stop = () => {
+    controller.abort(new CrmError('CLOSED', 'The consumer is stopping', { what: 'consumer' }));
+    abandon?.();
+  };
   if (stopping?.aborted) stop();
   stopping?.addEventListener('abort', stop, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -111,7 +133,7 @@ async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, 
         reject(error);
       }, timeoutMs);
     });
-    await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken!, replayed })), timeout]);
+    await Promise.race([Promise.resolve().then(() => handler(event, { attempt, signal: controller.signal, consumer: row.name, partition: row.partition, lease: row.leaseToken!, replayed })), timeout, stopped]);
     return undefined;
   } catch (error) {
     return { error: error ?? new Error('the handler failed') };
@@ -132,6 +154,7 @@ async function invoke(handler: EventHandler, event: CrmEvent, row: ConsumerRow, 
  */
 export async function runPass(ctx: CrmContext, request: PassRequest): Promise<PassOutcome> {
   const row = await claimPartition(ctx, request);
+  if (row === 'stale') return { claimed: false, progressed: false, lostLease: false, stale: true };
   if (!row) return { claimed: false, progressed: false, lostLease: false };
   const settings = request.settings(row)!;
   const handler = request.handler(row);
@@ -162,14 +185,17 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   // Room for one more handler call and the commit inside the lease; when it runs short the lease is
   // renewed (token-checked), so a slow commit or connection wait does not let another worker take the
   // partition over mid-pass and redo — for webhooks: resend — what this pass already handled.
-  const reserve = Math.max(50, Math.floor(settings.leaseMs / 10));
+  // The margin never takes more than half of what the options leave between the handler timeout and
+  // the lease: any accepted pair of settings can make progress.
+  const reserve = Math.min(Math.max(50, Math.floor(settings.leaseMs / 10)), Math.floor((settings.leaseMs - settings.handlerTimeoutMs) / 2));
   const timeLeft = async (): Promise<boolean> => {
     if (request.stopping?.aborted) return false;
-    if (leaseUntil - nowMs() > settings.handlerTimeoutMs + reserve) return true;
+    if (leaseUntil - nowMs() >= settings.handlerTimeoutMs + reserve) return true;
     const renewed = await renewLease(ctx, row, settings.leaseMs);
     if (renewed === undefined) return false;
     leaseUntil = renewed;
-    return leaseUntil - nowMs() > settings.handlerTimeoutMs + reserve;
+    // Just renewed: nothing longer can be had, so a handler call that fits the lease goes on.
+    return leaseUntil - nowMs() >= settings.handlerTimeoutMs;
   };
 
   // The failure stays boxed until it is used (never undefined: invoke turns a thrown undefined into an Error).
@@ -230,6 +256,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
 
   // 2. New events in position order. The checkpoint advances over every event handled or queued.
   let position = row.position;
+  const inBacklog = new Set(pending.map((entry) => entry.eventId));
   if (page && !stoppedEarly) {
     let complete = true;
     for (const event of page.events) {
@@ -241,6 +268,11 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
           status, attempts, nextAttemptAt: timestamp(retryAt), event,
           ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: timestamp(now) } : {}),
         });
+      // Already in the backlog (a replay ahead of the checkpoint): handled there, never queued twice.
+      if (inBacklog.has(event.id)) {
+        position = event.position!;
+        continue;
+      }
       if (blocked.has(event.subjectId)) {
         queue(0, now);
         queued.push(event.id);
@@ -279,26 +311,47 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   if (leaseUntil - nowMs() < reserve) await renewLease(ctx, row, settings.leaseMs);
   const progressed = position !== row.position || inserts.length + updates.length + deletes.length > 0;
   const report: PassReport = { consumer: row.name, partition: row.partition, lease: row.leaseToken!, from: row.position, to: position, handled, failed, parked, queued };
-  const committed = await runWrite(ctx, async (op) => {
-    const current = await op.get<ConsumerRow>('consumer', row.id);
-    if (!current || current.leaseToken !== row.leaseToken) return false;
-    const released = without(current, 'leaseOwner', 'leaseUntil', 'leaseToken');
-    await op.update('consumer', current, {
-      ...released,
-      version: current.version + 1,
-      updatedAt: op.now,
-      position,
-      lastRunAt: op.now,
-      handled: current.handled + handled.length,
-      failures: current.failures + failed.length + parked.length,
-      parkedTotal: current.parkedTotal + parked.length,
-      ...(lastError ? { lastError } : current.lastError ? { lastError: current.lastError } : {}),
-    } as ConsumerRow);
-    if (inserts.length) await op.insertMany('consumerBacklog', inserts);
-    for (const { before, after } of updates) await op.update('consumerBacklog', before, after);
-    for (const entry of deletes) await op.remove('consumerBacklog', entry);
-    return true;
-  });
+  const commit = () =>
+    runWrite(ctx, async (op) => {
+      const current = await op.get<ConsumerRow>('consumer', row.id);
+      if (!current || current.leaseToken !== row.leaseToken) return false;
+      const released = without(current, 'leaseOwner', 'leaseUntil', 'leaseToken');
+      await op.update('consumer', current, {
+        ...released,
+        version: current.version + 1,
+        updatedAt: op.now,
+        position,
+        lastRunAt: op.now,
+        handled: current.handled + handled.length,
+        failures: current.failures + failed.length + parked.length,
+        parkedTotal: current.parkedTotal + parked.length,
+        ...(lastError ? { lastError } : current.lastError ? { lastError: current.lastError } : {}),
+      } as ConsumerRow);
+      // A replay may have inserted or reset a backlog row this pass also queued or tried: the replay
+      // wins (its row stays pending, due now), so a replay never makes the pass's commit fail.
+      const touched = [...inserts, ...updates.map((u) => u.before), ...deletes];
+      const stored = new Map<string, BacklogRow>();
+      for (const entry of touched.length ? await op.getMany<BacklogRow>('consumerBacklog', touched.map((e) => e.id)) : []) if (entry) stored.set(entry.id, entry);
+      const unchanged = (entry: BacklogRow) => stored.get(entry.id)?.version === entry.version;
+      const fresh = inserts.filter((entry) => !stored.has(entry.id));
+      if (fresh.length) await op.insertMany('consumerBacklog', fresh);
+      for (const { before, after } of updates) if (unchanged(before)) await op.update('consumerBacklog', before, after);
+      for (const entry of deletes) if (unchanged(entry)) await op.remove('consumerBacklog', entry);
+      return true;
+    });
+  let committed = false;
+  for (let tries = 1; ; tries++) {
+    try {
+      committed = await commit();
+      break;
+    } catch (error) {
+      // A concurrent write between the reads and the writes (PostgreSQL): read again and merge again.
+      if (tries < 3 && isCrmError(error, 'CONFLICT')) continue;
+      // Never leave the partition leased to a pass that is gone: another worker may take it right away.
+      await releaseLease(ctx, row).catch(() => undefined);
+      throw error;
+    }
+  }
   if (!committed) return { claimed: true, progressed: false, lostLease: true };
   return { claimed: true, progressed, lostLease: false, ...(nextRetryAt !== undefined ? { nextRetryAt } : {}), report };
 }

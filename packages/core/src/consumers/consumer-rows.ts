@@ -31,6 +31,11 @@ export interface ConsumerRow extends RecordBase {
   readonly failures: number;
   readonly parkedTotal: number;
   readonly lastError?: ConsumerError;
+  /**
+   * The definition the row belongs to, set when the consumer is created: a runner started for an
+   * earlier definition (removed and defined anew since, maybe by another process) must not run it.
+   */
+  readonly generation?: string;
 }
 
 /** A handler failure as recorded. */
@@ -58,6 +63,8 @@ export interface BacklogRow extends RecordBase {
   readonly event: CrmEvent;
   /** Put in line on purpose (`replay`): handlers learn it through `context.replayed`. */
   readonly replay?: boolean;
+  /** When a replay put it in line (a parked or delivered event): its lag counts from then, not from the event's time. */
+  readonly replayedAt?: string;
 }
 
 export const partitionId = (name: string, partition: number) => `${name}#${partition}`;
@@ -121,6 +128,8 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
           });
         }
         const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;
+        // A storage sequence, not an id: ids come from the seeded random source, which tests replay.
+        const generation = any ? any.generation : String(await op.tx.nextSequence('consumerGeneration', op.tenantId, 1));
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
@@ -130,6 +139,7 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
                 id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
                 name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
                 ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
+                ...(generation ? { generation } : {}),
               };
           if (!existing) await op.insert('consumer', next);
           else if (next !== existing) await op.update('consumer', existing, next);

@@ -1,4 +1,4 @@
-import { isCrmError } from '../errors/crm-error.js';
+import { CrmError, isCrmError } from '../errors/crm-error.js';
 import type { CancelTimer } from '../domain/clock.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
@@ -95,6 +95,7 @@ export class ConsumerRunner {
     const partitions = Math.max(1, await this.options.partitions());
     for (let guard = 0; guard < 1_000_000; guard++) {
       const outcome = await this.pass();
+      if (outcome.stale) throw this.staleError();
       if (!outcome.claimed) {
         leasedElsewhere = true;
         break;
@@ -134,6 +135,14 @@ export class ConsumerRunner {
         limit: 1,
       });
       return due.length > 0;
+    });
+  }
+
+  /** The error of a runner whose consumer was removed and defined anew (by this or another process). */
+  private staleError(): CrmError<'CONFLICT'> {
+    const name = this.consumerName ?? '';
+    return new CrmError('CONFLICT', `Consumer "${name}" was removed and defined anew since this runner started: it stops (start the new definition instead)`, {
+      entity: 'consumer', id: name, expectedVersion: null, actualVersion: null, reason: 'redefined',
     });
   }
 
@@ -183,7 +192,16 @@ export class ConsumerRunner {
       try {
         if (idle === 0) partitions = Math.max(1, await this.options.partitions());
         const outcome = await this.pass();
+        if (outcome.stale) {
+          // Its handler and settings are another definition's: running them on the new one would be wrong.
+          this.ctx.logger.error('crmkit: a consumer runner stopped', { error: this.staleError() });
+          this.running = false;
+          this.stopWatching?.();
+          this.stopWatching = undefined;
+          return;
+        }
         failures = 0;
+        if (!this.running) return; // stopped during the pass: no sleep (its wakers were called already)
         if (outcome.claimed && outcome.progressed) {
           idle = 0;
           await yieldToEventLoop();

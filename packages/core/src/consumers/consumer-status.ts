@@ -79,15 +79,18 @@ export async function readConsumerStatus(op: Operation, name: string): Promise<C
     });
     return Number(counted?.values.n ?? 0);
   };
-  // An event waiting for a retry (or queued behind one of its record) is unhandled too: a record stuck
-  // on a failing event must show in `lagMs` even when the checkpoint is at the head.
+  // An event waiting for a retry (or queued behind one of their record) is unhandled too: a record stuck
+  // on a failing event must show in `lagMs` even when the checkpoint is at the head. A replayed event
+  // waits since its replay (an old event replayed now is not days of lag).
   const { rows: waiting } = await op.query<BacklogRow>('consumerBacklog', {
     filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: 'pending' }] },
     sort: [{ field: 'position' }],
-    limit: 1,
+    limit: 100,
   });
-  const waitingSince = waiting[0]?.event.at;
-  if (waitingSince && (oldest === undefined || waitingSince < oldest)) oldest = waitingSince;
+  for (const entry of waiting) {
+    const since = entry.replayedAt ?? entry.event.at;
+    if (oldest === undefined || since < oldest) oldest = since;
+  }
   const first = rows[0]!;
   const lastError = rows.map((r) => r.lastError).filter((e): e is ConsumerError => !!e).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
   return {

@@ -66,7 +66,7 @@ export const englishEventMessages: CompleteEventMessages = {
   'calendar.updated': (e) => `Business calendar updated (${e.data.calendar.timezone})`,
   'access.policyChanged': (e, f) => (e.data.roles === null ? 'Access policy removed' : `Access policy set (roles: ${f.list(e.data.roles)})`),
   'access.directoryChanged': (e) => `Directory replaced: ${e.data.users} users, ${e.data.teams} teams`,
-  'webhook.disabled': (e) => `Webhook ${e.data.url} disabled after ${e.data.failures} failures: ${e.data.reason}`,
+  'webhook.disabled': (e) => `Webhook ${e.data.endpointId} (${e.data.origin}) disabled after ${e.data.failures} failures: ${e.data.reason}`,
   'automation.defined': (e) => `Automation rule "${e.data.rule.name}" saved (revision ${e.data.rule.revision}, ${e.data.rule.enabled ? 'on' : 'off'})`,
   'automation.ran': (e) => `Automation "${e.data.ruleName}" ${e.data.status}${e.data.reason ? `: ${e.data.reason}` : e.data.error ? `: ${e.data.error.message}` : ''}`,
   'automation.message': (e) => `Automation sent the ${e.data.channel} "${e.data.template}"`,

@@ -127,7 +127,8 @@ export interface CrmEventMap {
   /** The tenant's directory (users, teams, who reports to whom) was replaced. */
   'access.directoryChanged': { readonly users: number; readonly teams: number };
   /** A webhook endpoint was disabled after failing persistently (the webhooks feature). */
-  'webhook.disabled': { readonly url: string; readonly reason: string; readonly failures: number };
+  /** `origin` only (scheme, host, port): an endpoint's path and query often hold a credential, and every catch-all endpoint receives this event. */
+  'webhook.disabled': { readonly endpointId: string; readonly origin: string; readonly reason: string; readonly failures: number };
   /** An automation rule was defined, edited, enabled or disabled (the automations feature); subject `automationRule`. */
   'automation.defined': { readonly rule: { readonly id: string; readonly name: string; readonly revision: number; readonly enabled: boolean; readonly [key: string]: unknown } };
   /** An automation rule ran for the subject record: the run-log entry on its timeline (also a waiting run continuing). */

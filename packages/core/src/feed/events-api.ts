@@ -216,7 +216,7 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
       const parsed = parseInput(consumerOptionsSchema, plain, 'events.consume');
       const config = resolveConsumer(checked, 'app', parsed);
       ctx.assertOpen();
-      await ensureConsumer(ctx, config);
+      const [first] = await ensureConsumer(ctx, config);
       // A view's handler sees each event as its principal may, judged when it is delivered: a hidden
       // event is acknowledged without a call (the checkpoint moves past it for good).
       const judged: EventHandler = principal
@@ -227,7 +227,7 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
         : handler;
       const runner = new ConsumerRunner(
         ctx,
-        { claim: { name: checked }, settings: () => config, handler: () => judged, workerId: config.workerId ?? ctx.newId('worker', ctx.clock.now()) },
+        { claim: { name: checked }, settings: () => config, handler: () => judged, workerId: config.workerId ?? ctx.newId('worker', ctx.clock.now()), definition: { generation: first?.generation } },
         { concurrency: config.concurrency, pollMs: config.pollMs, partitions: () => config.partitions, ...(onPass ? { onPass } : {}) },
       );
       registry.add(runner);

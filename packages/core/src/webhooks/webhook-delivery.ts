@@ -202,10 +202,12 @@ async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpoi
           const persistent = failures >= settings.disableAfter.failures && op.nowMs - Date.parse(failingSince) >= settings.disableAfter.ms;
           next = { ...endpoint, consecutiveFailures: failures, failingSince, version: endpoint.version + 1, updatedAt: op.now };
           if (persistent && endpoint.status === 'enabled') {
-            const reason = `${failures} failed attempts in a row since ${failingSince} (last: ${outcome.error ?? 'failed'})`;
+            // The URL's path and query often hold a credential: the event (sent to every catch-all endpoint) names the origin only.
+            const origin = new URL(endpoint.url).origin;
+            const reason = `${failures} failed attempts in a row since ${failingSince} (last: ${(outcome.error ?? 'failed').split(endpoint.url).join(origin)})`;
             next = { ...next, status: 'disabled', disabledReason: reason, disabledAt: op.now };
             await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: true });
-            op.record('webhook.disabled', { type: 'webhookEndpoint', id: endpointId }, { url: endpoint.url, reason, failures });
+            op.record('webhook.disabled', { type: 'webhookEndpoint', id: endpointId }, { endpointId, origin, reason, failures });
           }
         }
         await op.update('webhookEndpoint', endpoint, next);

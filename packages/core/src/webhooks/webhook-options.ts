@@ -39,13 +39,16 @@ export interface WebhooksOptions {
   readonly workerId?: string;
 }
 
+/** Backoff defaults of webhook deliveries: 5 s × 6^(attempt-1), at most 10 h. */
+const WEBHOOK_BACKOFF = { initialMs: 5000, multiplier: 6, maxMs: 10 * 3_600_000 } as const;
+
 const positiveInt = (max: number) => z.number().check(z.int(), z.gte(1), z.lte(max));
 
 export const webhooksOptionsSchema = z
   .strictObject({
     timeoutMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(300_000))),
     maxAttempts: z.optional(positiveInt(100)),
-    backoff: z.optional(backoffSchema),
+    backoff: z.optional(backoffSchema(WEBHOOK_BACKOFF)),
     disableAfter: z.optional(z.strictObject({ failures: z.optional(positiveInt(100_000)), ms: z.optional(z.number().check(z.int(), z.gte(0), z.lte(365 * 86_400_000))) })),
     partitions: z.optional(positiveInt(256).check(z.refine((n) => (n & (n - 1)) === 0, 'must be a power of two (1, 2, 4 … 256)'))),
     concurrency: z.optional(positiveInt(64)),
@@ -78,7 +81,7 @@ export function resolveWebhooks(o: z.output<typeof webhooksOptionsSchema>, fetch
     fetch,
     timeoutMs: o.timeoutMs ?? 10_000,
     maxAttempts: o.maxAttempts ?? 8,
-    backoff: { initialMs: o.backoff?.initialMs ?? 5000, multiplier: o.backoff?.multiplier ?? 6, maxMs: o.backoff?.maxMs ?? 10 * 3_600_000 },
+    backoff: { initialMs: o.backoff?.initialMs ?? WEBHOOK_BACKOFF.initialMs, multiplier: o.backoff?.multiplier ?? WEBHOOK_BACKOFF.multiplier, maxMs: o.backoff?.maxMs ?? WEBHOOK_BACKOFF.maxMs },
     disableAfter: { failures: o.disableAfter?.failures ?? 20, ms: o.disableAfter?.ms ?? 5 * 86_400_000 },
     partitions: o.partitions ?? 4,
     concurrency: o.concurrency ?? 4,

@@ -228,7 +228,9 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
           throw validationError('webhooks.replay', [{ path: ['eventId'], code: 'type_not_subscribed', message: `endpoint ${endpointId} does not take ${event.type} events (its types: ${endpoint.types.join(', ')})` }]);
         }
         if (existing) {
-          await op.update('consumerBacklog', existing, { ...existing, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true, version: existing.version + 1, updatedAt: op.now });
+          // A pending delivery still waits since its event (or earlier replay); a parked one waits again from now.
+          const replayedAt = existing.status === 'parked' ? op.now : existing.replayedAt;
+          await op.update('consumerBacklog', existing, { ...without(existing, 'parkedAt'), status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true, ...(replayedAt ? { replayedAt } : {}), version: existing.version + 1, updatedAt: op.now });
           return;
         }
         // The endpoint keeps the partition count it was created with (a later `partitions` option only
@@ -238,7 +240,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         const row: BacklogRow = {
           id: backlogId(consumer, event.id), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
           consumer, partition: (event.shard ?? 0) % partitions, subjectId: event.subjectId, eventId: event.id, position: event.position,
-          status: 'pending', attempts: 0, nextAttemptAt: op.now, event, replay: true,
+          status: 'pending', attempts: 0, nextAttemptAt: op.now, event, replay: true, replayedAt: op.now,
         };
         await op.insert('consumerBacklog', row);
       });
