@@ -41,7 +41,8 @@ const triggerShapes = {
   stageEntered: z.strictObject({ type: typeOf<'stageEntered'>(), ...stageScope }),
   stageLeft: z.strictObject({ type: typeOf<'stageLeft'>(), ...stageScope }),
   timeInStage: z.strictObject({ type: typeOf<'timeInStage'>(), ...stageScope, for: durationSchema, withoutActivity: z.optional(z.boolean()) }),
-  taskDue: z.strictObject({ type: typeOf<'taskDue'>(), before: durationSchema }),
+  // `before` is at least 1: the trigger fires while the task is still before its due time, so 0 would never fire.
+  taskDue: z.strictObject({ type: typeOf<'taskDue'>(), before: z.strictObject({ ...durationSchema.shape, amount: z.number().check(int(), z.gte(1), z.lte(3650)) }) }),
   manual: z.strictObject({ type: typeOf<'manual'>(), entity: entitySchema }),
 };
 export type AutomationTrigger = { [K in keyof typeof triggerShapes]: z.input<(typeof triggerShapes)[K]> }[keyof typeof triggerShapes];

@@ -426,6 +426,9 @@ export function createAutomationService(
       if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
         throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
       }
+      const data: unknown = event.data === undefined ? {} : event.data;
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw validationError('automations.simulate', [{ path: ['event', 'data'], code: 'invalid_type', message: 'must be an object' }]);
+      event = { ...event, data } as typeof event;
       let guard: AccessGuard | undefined;
       const access = ctx.hooks.access;
       if (ctx.principal && access) {

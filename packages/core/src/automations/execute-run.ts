@@ -103,15 +103,19 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       const [existing] = (await rootTx.getMany('automationRun', ctx.tenantId, [runId])) as unknown as (AutomationRun | undefined)[];
       if (existing && existing.triggerKey !== request.triggerKey) throw new CrmError('STORAGE', `automations: run id collision for ${runId}`, { adapter: ctx.storage.name, operation: 'automations.run' } as never);
       if (request.resume) {
-        if (!existing || existing.status !== 'waiting' || existing.version !== request.resume.version) return { duplicate: true, events: [] };
+        if (!existing || existing.status !== request.resume.status || existing.version !== request.resume.version) return { duplicate: true, events: [] };
       } else if (existing && existing.status !== 'failed') return { run: existing, duplicate: true, events: [] };
+      // A retried failed run that no longer runs is closed (skipped), never left due: sweeps must make progress.
+      const retried = existing?.status === 'failed';
+      let closed: string | undefined;
       if (request.rematch && request.failure === undefined) {
         const [stored] = (await rootTx.getMany('automationRule', ctx.tenantId, [rule.id])) as unknown as (AutomationRule | undefined)[];
-        if (!stored || !stored.enabled) return { events: [] };
-        if (stored.revision !== rule.revision) {
-          const again = request.rematch(stored);
-          if (!again) return { events: [] };
-          rule = stored;
+        const again = stored?.enabled ? (stored.revision === rule.revision ? facts : request.rematch(stored)) : undefined;
+        if (!again) {
+          if (!retried) return { events: [] };
+          closed = 'ruleChanged';
+        } else {
+          rule = stored!;
           facts = again;
         }
       }
@@ -138,6 +142,9 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       if (request.failure !== undefined) {
         status = 'failed';
         error = describeError(request.failure);
+      } else if (closed) {
+        status = 'skipped';
+        reason = closed;
       } else if (chain.includes(rule.id)) {
         status = 'skipped';
         reason = 'loop: the rule caused the triggering event';
@@ -153,14 +160,19 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           status = 'skipped';
           reason = 'notFound: the record does not exist or the service principal may not read it';
         }
-        if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) return { events: [] };
+        if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) {
+          if (!retried) return { events: [] };
+          status = 'skipped';
+          reason = 'conditionsNoLongerHold';
+        }
         if (status === 'done' && !request.resume && rule.rateLimit) {
           // The rule's counter is held until commit: concurrent runs of the rule (other connections,
           // other processes) wait here, so each counts the runs committed before it, never "4 of 5" twice.
           await rootTx.nextSequence(`automationRate:${rule.id}`, ctx.tenantId, 1);
+          // Counted by when runs ran (updatedAt): a retried or replayed run keeps the createdAt of its first attempt.
           const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
           const [row] = await tx.aggregate('automationRun', ctx.tenantId, {
-            filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'createdAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },
+            filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },
             metrics: { n: { fn: 'count' } },
           });
           if (Number(row?.values.n ?? 0) >= rule.rateLimit.max) {
@@ -195,6 +207,8 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         status, subjectType: subject.type, subjectId: subject.id, depth, actions: outcomes,
         ...(reason ? { reason } : {}), ...(error ? { error } : {}),
         ...(resumeAt ? { resumeAt, resumeFrom, plan } : {}),
+        // A failed continuation keeps its place: its retry continues after the wait.
+        ...(status === 'failed' && request.resume ? { resumeFrom: request.resume.resumeFrom, plan: request.resume.plan } : {}),
       };
       if (base) await op.update('automationRun', base, run);
       else await op.insert('automationRun', run);

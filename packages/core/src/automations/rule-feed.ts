@@ -125,12 +125,15 @@ async function park(ctx: CrmContext, run: AutomationRun): Promise<void> {
  */
 export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings): Promise<number> {
   let tried = 0;
-  for (;;) {
-    const due = await runRead(ctx, async (op) =>
-      (await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'failed' }, { op: 'lte', field: 'resumeAt', value: op.now }] }, sort: [{ field: 'resumeAt' }], limit: PAGE })).rows,
+  // One pass by cursor over the runs due when the sweep began: each is tried at most once, so it ends.
+  let until: string | undefined;
+  let after: string | undefined;
+  do {
+    const page = await runRead(ctx, (op) =>
+      op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'failed' }, { op: 'lte', field: 'resumeAt', value: (until ??= op.now) }] }, sort: [{ field: 'resumeAt' }, { field: 'id' }], limit: PAGE, ...(after ? { after } : {}) }),
     );
-    let progressed = 0;
-    for (const failed of due) {
+    after = page.nextCursor;
+    for (const failed of page.rows) {
       const [rule, event] = await runRead(ctx, async (op) => [await op.get<AutomationRule>('automationRule', failed.ruleId), failed.eventId ? (await op.getMany<CrmEvent & { tenantId: string; version: number; createdAt: string; updatedAt: string }>('event', [failed.eventId]))[0] : undefined] as const);
       const facts = rule?.enabled && event ? matchEvent(rule.trigger, event) : undefined;
       // A manual run has no event: it runs again for its record while the rule is still a manual rule for that type.
@@ -138,19 +141,20 @@ export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings
       // A time run runs again while its record still qualifies in the same stage visit / for the same due time.
       const time = rule?.enabled && failed.triggerKey.startsWith('time:') ? await runRead(ctx, (op) => timeFacts(op, rule, failed.subjectId, settings.principal.userId)) : undefined;
       try {
-        if (manual) await runOnce(ctx, settings, manual);
+        // A failed continuation (a wait ended, then an action failed) continues after its wait.
+        if (rule?.enabled && failed.plan && failed.resumeFrom !== undefined) await runOnce(ctx, settings, { rule, triggerKey: failed.triggerKey, subject: { type: failed.subjectType, id: failed.subjectId }, facts: { type: 'resume' }, resume: failed });
+        else if (manual) await runOnce(ctx, settings, manual);
         else if (time && rule && time.key === failed.triggerKey) await runOnce(ctx, settings, { rule, triggerKey: time.key, subject: { type: failed.subjectType, id: failed.subjectId }, facts: time.facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? time.facts : undefined) });
         else if (!rule || !event || !facts) await park(ctx, failed);
         else await runOnce(ctx, settings, requestOf(rule, event, facts));
-        progressed++;
         tried++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
         if (!isCrmError(error, 'CONFLICT')) ctx.logger.error('crmkit: retrying an automation run failed; tried again later', { error, runId: failed.id });
       }
     }
-    if (due.length < PAGE || progressed === 0) return tried;
-  }
+  } while (after);
+  return tried;
 }
 
 /**

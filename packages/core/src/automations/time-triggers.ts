@@ -10,6 +10,7 @@ import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation
 import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { addDuration } from './run-actions.js';
+import { conditionsHold } from './match-trigger.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
 const BATCH = 200;
@@ -63,6 +64,10 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
+    // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
+    const add = (to: Due[], row: object, due: Due) => {
+      if (conditionsHold(rule, row, due.facts)) to.push(due);
+    };
     const keep = async (page: Due[]) => {
       if (page.length === 0) return;
       const existing = (await op.getMany<AutomationRun>('automationRun', page.map((d) => runIdOf(rule.id, d.key)))) as (AutomationRun | undefined)[];
@@ -92,7 +97,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
           // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note),
           // not by the rules themselves; field updates touch lastActivityAt too, so it only pre-filters.
           if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered && (await activeSince(op, deal, principal))) continue;
-          candidates.push({ key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
+          add(candidates, deal, { key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
         }
         await keep(candidates);
         after = page.nextCursor;
@@ -111,7 +116,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
         const candidates: Due[] = [];
         for (const task of page.rows) {
           if (!task.dueAt || (await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) continue;
-          candidates.push({ key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
+          add(candidates, task, { key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
         }
         await keep(candidates);
         after = page.nextCursor;
@@ -143,13 +148,17 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
       }
     }
   }
-  // Waits that ended: continue their runs (the row's version makes one process win).
-  for (;;) {
-    const waiting = await runRead(ctx, async (op) =>
-      (await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'waiting' }, { op: 'lte', field: 'resumeAt', value: op.now }] }, sort: [{ field: 'resumeAt' }], limit: BATCH })).rows,
+  // Waits that ended: continue their runs (the row's version makes one process win). One pass by
+  // cursor over the runs due when it began, so it ends; a continuation that fails is recorded as failed
+  // (retried with backoff by retryFailedRuns from where it waited, then parked).
+  let until: string | undefined;
+  let after: string | undefined;
+  do {
+    const page = await runRead(ctx, (op) =>
+      op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'waiting' }, { op: 'lte', field: 'resumeAt', value: (until ??= op.now) }] }, sort: [{ field: 'resumeAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) }),
     );
-    let progressed = 0;
-    for (const run of waiting) {
+    after = page.nextCursor;
+    for (const run of page.rows) {
       const rule = await runRead(ctx, (op) => op.get<AutomationRule>('automationRule', run.ruleId));
       if (!rule?.enabled) {
         // Disabling cancels waiting runs; one that started waiting as the rule was disabled is cancelled here.
@@ -157,21 +166,16 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
           const current = await op.get<AutomationRun>('automationRun', run.id);
           if (current?.status === 'waiting') await cancelRun(op, current, rule ? DISABLED : 'cancelled: the rule no longer exists');
         }).catch((error: unknown) => ctx.logger.error('crmkit: cancelling an automation run failed; retried next tick', { error, runId: run.id }));
-        progressed++;
         continue;
       }
+      const request: RunRequest = { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run };
       try {
-        const result = await executeRun(ctx, settings, { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run });
-        if (result.run) {
-          runs++;
-          progressed++;
-        }
+        if ((await executeRun(ctx, settings, request)).run) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        if (!isCrmError(error, 'CONFLICT')) ctx.logger.error('crmkit: continuing an automation run failed; retried next tick', { error, runId: run.id });
+        if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
       }
     }
-    if (waiting.length < BATCH || progressed === 0) break;
-  }
+  } while (after);
   return { runs };
 }
