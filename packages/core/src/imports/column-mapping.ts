@@ -80,8 +80,10 @@ function text(value: unknown): string {
 /** Sets `path` (dotted) in `target`. */
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
+  // checkMappingSpecs refuses such paths up front; this guard keeps a prototype out of reach whatever the caller.
+  if (keys.some((key) => key === '__proto__' || key === 'constructor' || key === 'prototype')) return;
   let node = target;
-  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) node = (Object.hasOwn(node, key) && node[key] != null ? node[key] : (node[key] = {})) as Record<string, unknown>;
   node[keys.at(-1)!] = value;
 }
 

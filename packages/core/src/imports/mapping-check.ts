@@ -3,6 +3,8 @@ import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 const KINDS = new Set(['text', 'number', 'integer', 'money', 'date', 'datetime', 'boolean', 'list']);
 const STRINGS = ['column', 'join', 'currency', 'currencyColumn', 'separator'] as const;
 const FUNCTIONS = ['transform', 'format'] as const;
+/** Path segments that would reach an object's prototype when a row is built (`__proto__.x` pollutes every object). */
+const UNSAFE_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
 const SPEC_KEYS = new Set(['column', 'columns', 'join', 'value', 'as', 'namePart', 'currency', 'currencyColumn', 'separator', 'required', 'default', 'transform', 'format']);
 
 /**
@@ -13,6 +15,10 @@ export function checkMappingSpecs(mapping: Readonly<Record<string, unknown>>, co
   const issues: ValidationIssue[] = [];
   const bad = (path: (string | number)[], code: string, message: string) => issues.push({ path: ['mapping', ...path], code, message });
   for (const [field, raw] of Object.entries(mapping)) {
+    if (field.split('.').some((segment) => segment === '' || UNSAFE_SEGMENTS.has(segment))) {
+      bad([field], 'invalid_value', 'a mapped field is a dotted path of field names; empty segments and __proto__, constructor or prototype are refused');
+      continue;
+    }
     if (typeof raw === 'string') continue;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       bad([field], 'invalid_type', 'give a column name, or { column | columns | value, … }');

@@ -88,3 +88,26 @@ describe('import options: wrong types are VALIDATION, never a TypeError', () => 
     }
   });
 });
+
+/** A mapped field path reaching a prototype would pollute every object of the process (review 16d #1). */
+describe('import mapping: field paths cannot reach a prototype', () => {
+  it('__proto__, constructor and prototype segments (and empty ones) are VALIDATION before a row is read, on runs, dry runs and exports', async () => {
+    const { crm } = await createTestCrm();
+    for (const field of ['__proto__.polluted', 'constructor.prototype.polluted', 'custom.__proto__.polluted', 'custom..x', '__proto__']) {
+      for (const dryRun of [false, true]) {
+        const error = await crm.import.run({ entity: 'contact', dryRun, rows: [{ n: 'EVIL' }], mapping: { name: 'n', [field]: 'n' } }).then(() => undefined, (e: unknown) => e);
+        expect(isCrmError(error, 'VALIDATION'), `${field}: ${String(error)}`).toBe(true);
+      }
+      const csvError = await crm.import.run({ entity: 'contact', csv: csvSource('n\nEVIL\n'), mapping: { name: 'n', [field]: 'n' } }).then(() => undefined, (e: unknown) => e);
+      expect(isCrmError(csvError, 'VALIDATION'), `csv ${field}`).toBe(true);
+      const exportError = await (async () => {
+        for await (const chunk of crm.export.run({ entity: 'contact', mapping: { name: 'Name', [field]: 'X' } })) void chunk;
+      })().then(() => undefined, (e: unknown) => e);
+      expect(isCrmError(exportError, 'VALIDATION'), `export ${field}`).toBe(true);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await crm.contacts.list()).items).toEqual([]);
+    // A clean import afterwards still works.
+    expect((await crm.import.run({ entity: 'contact', rows: [{ n: 'Ada' }], mapping: { name: 'n' } })).counts.created).toBe(1);
+  });
+});
