@@ -155,7 +155,7 @@ describe('postgres across connections', () => {
     // Chunks take row locks in opposite orders: PostgreSQL aborts one as a deadlock (40P01, retryable), the chunk runs again.
     const [ra, rb] = await Promise.all([crmA.import.run({ ...options, rows }), crmB.import.run({ ...options, rows: [...rows].reverse() })]);
     for (const report of [ra, rb]) {
-      expect(report.counts.failed).toBe(0);
+      expect(report.counts.failed, JSON.stringify(report.rows.filter((r) => r.outcome === 'failed'))).toBe(0);
       expect(report.counts.created + report.counts.updated + report.counts.skipped).toBe(60);
     }
     expect(ra.counts.created + rb.counts.created).toBe(60);
