@@ -42,12 +42,15 @@ const targets = [
   // crm.import.run (mapping, Intl number/date parsing, modes, per-row reports, chunked resumable jobs),
   // crm.export.run and create-many of cards and deals: 10.1 kB measured (issue 16); it was 1.0 kB with deals create-many only.
   // Review 16 fixes (duplicate finder inside the chunk transaction, case-less e-mail keys): 11.1 kB measured.
-  feature('imports', 'imports', 11_400),
+  // Deals from order-line rows (lineItems.<field> columns grouped by key, chunks keep groups whole): 12.3 kB measured.
+  // Review 16c fixes (option and mapping checks before the run, export mapping check, dry-run ref claims, domain keys,
+  // chunk retries on deadlocks): 13.6 kB measured with the order-line rows.
+  feature('imports', 'imports', 13_800),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
   // + the issue 16 review fixes: merge entries projected per view, undo's missing-reference check (4.3 kB measured).
-  feature('merges', 'merges', 4_600),
+  feature('merges', 'merges', 4_800),
   feature('reports', 'reports', 5_200),
   feature('scoring', 'scoring', 2_200),
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
@@ -78,8 +81,9 @@ const targets = [
     name: '@crmkit/core: a crm with every feature',
     code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { merges } from '@crmkit/core/merges'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { events } from '@crmkit/core/feed'; export { webhooks } from '@crmkit/core/webhooks'; export { access } from '@crmkit/core/access'; export { automations } from '@crmkit/core/automations'; export { timeline } from '@crmkit/core/timeline';`,
     // Issue 16's imports() added ≈ 9 kB and merges() ≈ 3.8 kB, issue 18's automations() ≈ 13 kB (125.1 kB measured on main
-    // before merges(); with it ≈ 129 kB expected — re-measure after merging).
-    budget: 131_000,
+    // before merges(); with it ≈ 129 kB expected — re-measure after merging). Deals from order-line rows (imports)
+    // add ≈ 1.2 kB: 131.3 kB measured.
+    budget: 132_000,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

@@ -3,6 +3,7 @@ import { createCrm, isCrmError, silentLogger, type StorageAdapter } from '@crmki
 import type { Row } from '@crmkit/core/storage';
 import { automations } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
+import { imports } from '@crmkit/core/imports';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -141,6 +142,27 @@ describe('postgres across connections', () => {
     // The loser waits for the winner and sees the maximum reached (not a CONFLICT to retry into the same refusal).
     expect(isCrmError(refused, 'VALIDATION') && refused.details.issues[0]).toMatchObject({ code: 'too_big' });
     expect((await crmB.automations.list()).length).toBe(1000);
+    await crmA.close();
+    await crmB.close();
+  });
+  it('two crm instances importing overlapping refs in opposite order (upsert by external ref): both finish, one record per ref', async () => {
+    const [a, b] = await twoAdapters();
+    const open = (storage: StorageAdapter) => createCrm({ storage, tenantId: 'acme', logger: silentLogger, closeStorage: false, features: [imports()] });
+    const crmA = await open(a);
+    const crmB = await open(b);
+    const rows = Array.from({ length: 60 }, (_, i) => ({ n: `Cust ${i}`, s: `r${i}` }));
+    const options = { entity: 'contact' as const, mode: 'upsert' as const, key: 'externalRef:shop', mapping: { name: 'n', 'externalRefs.shop': 's' }, chunkSize: 10 };
+    // Chunks take row locks in opposite orders: PostgreSQL aborts one as a deadlock (40P01, retryable), the chunk runs again.
+    const [ra, rb] = await Promise.all([crmA.import.run({ ...options, rows }), crmB.import.run({ ...options, rows: [...rows].reverse() })]);
+    for (const report of [ra, rb]) {
+      expect(report.counts.failed).toBe(0);
+      expect(report.counts.created + report.counts.updated + report.counts.skipped).toBe(60);
+    }
+    expect(ra.counts.created + rb.counts.created).toBe(60);
+    const stored = (await crmA.contacts.list({ limit: 200 })).items;
+    expect(stored).toHaveLength(60);
+    expect(new Set(stored.map((c) => c.externalRefs![0]!.id)).size).toBe(60);
+    for (const id of [ra.jobId!, rb.jobId!]) expect((await crmA.import.job(id)).status).toBe('completed');
     await crmA.close();
     await crmB.close();
   });

@@ -61,6 +61,42 @@ async function* chunksOf(input: CsvInput): AsyncGenerator<Uint8Array | string> {
   yield* source as AsyncIterable<Uint8Array | string>;
 }
 
+/**
+ * The offset in `chunk` of the first byte a fatal decoder refuses (binary search over prefixes decoded
+ * in stream mode, where a refusal only grows with the prefix). Leading UTF-8 continuation bytes belong to
+ * a character the previous chunk began, so the search starts after them.
+ */
+function firstBadByte(chunk: Uint8Array, encoding: string): number {
+  let start = 0;
+  if (encoding === 'utf-8') while (start < 3 && start < chunk.length && (chunk[start]! & 0xc0) === 0x80) start++;
+  const fails = (end: number) => {
+    try {
+      new TextDecoder(encoding, { fatal: true }).decode(chunk.subarray(start, end), { stream: true });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  let lo = start;
+  let hi = chunk.length;
+  if (!fails(hi)) return start;
+  // Smallest end whose prefix fails: its last byte is the bad one.
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (fails(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.max(start, lo - 1);
+}
+
+/** Whether `input` is something `chunksOf` can read (checked when the source is made, not mid-run). */
+function readable(input: unknown): boolean {
+  if (typeof input === 'string' || input instanceof Uint8Array || input instanceof ArrayBuffer) return true;
+  if (typeof input !== 'object' || input === null) return false;
+  const o = input as Record<string | symbol, unknown>;
+  return (typeof Blob !== 'undefined' && input instanceof Blob) || typeof o.getReader === 'function' || typeof o[Symbol.asyncIterator] === 'function' || typeof o[Symbol.iterator] === 'function';
+}
+
 /** A minimal readable for papaparse's stream reader: we push text into it, it parses synchronously. */
 interface PushStream {
   readonly readable: true;
@@ -175,11 +211,13 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   for await (const chunk of chunksOf(input)) {
     let text: string;
     if (typeof chunk === 'string') text = chunk;
+    else if (!(chunk instanceof Uint8Array)) fail('invalid_type', 'a chunk of the input is neither text nor bytes (Uint8Array)');
     else {
       try {
         text = decoder.decode(chunk, { stream: true });
       } catch {
-        fail('invalid_encoding', `the bytes near byte ${bytes} are not valid ${decoder.encoding}; state the file's encoding (e.g. encoding: 'windows-1252')`);
+        const at = bytes + firstBadByte(chunk, decoder.encoding);
+        fail('invalid_encoding', `byte ${at} (counted from 0: 0x${chunk[at - bytes]?.toString(16).padStart(2, '0') ?? '??'}) is not valid ${decoder.encoding}; state the file's encoding (e.g. encoding: 'windows-1252')`);
       }
       bytes += chunk.byteLength;
     }
@@ -216,6 +254,7 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
  * const report = await crm.import.run({ entity: 'contact', csv: csvSource(file, { encoding: 'windows-1252' }), mapping });
  */
 export function csvSource(input: CsvInput, options: CsvSourceOptions = {}): CsvSource {
+  if (!readable(input)) fail('invalid_type', 'must be text, bytes, a Blob/File, a ReadableStream or an (async) iterable of text or byte chunks', ['input']);
   if (typeof options !== 'object' || options === null) fail('invalid_type', 'must be an options object', ['options']);
   for (const key of Object.keys(options)) if (key !== 'encoding' && key !== 'delimiter') fail('unknown_field', `unknown option "${key.slice(0, 50)}"`, ['options', key]);
   if (options.delimiter !== undefined && !DELIMITERS.includes(options.delimiter)) fail('invalid_value', 'must be ",", ";", "\\t" or "|"', ['options', 'delimiter']);

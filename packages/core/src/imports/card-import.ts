@@ -4,6 +4,7 @@ import { createCard, type CardConfig, type CardRecord } from '../cards/card-oper
 import type { CrmContext } from '../crm/context.js';
 import { runWrite } from '../crm/operation.js';
 import { safeParseInput } from '../crm/parse-input.js';
+import { withNormalizedFields } from './normalized-keys.js';
 import { checkOptions, listed, MAX_IMPORT, MAX_REPORTED_ISSUES, withIndex, type CreateManyOptions } from './deal-import.js';
 
 /**
@@ -27,7 +28,8 @@ export async function createManyCards<T extends CardRecord>(
   let checked = 0;
   for (; checked < inputs.length && issues.length < MAX_REPORTED_ISSUES; checked++) {
     const result = safeParseInput(schema, inputs[checked]);
-    if (result.success) parsed[checked] = result.data as Record<string, unknown>;
+    // Normalised as `crm.<entity>.create` stores them (a company's domain).
+    if (result.success) parsed[checked] = withNormalizedFields(config.entity, result.data as Record<string, unknown>);
     else issues.push(...result.issues.map((issue) => ({ ...issue, path: [checked, ...issue.path] })));
   }
   if (issues.length) throw validationError(context, listed(issues, checked < inputs.length || issues.length > MAX_REPORTED_ISSUES));

@@ -158,7 +158,9 @@ function getPath(record: Readonly<Record<string, unknown>>, path: string): unkno
   // `externalRefs.<system>` names a ref by system (as the import reads it), not a key of the stored list.
   if (path.startsWith('externalRefs.') && Array.isArray(record.externalRefs)) {
     const system = path.slice('externalRefs.'.length);
-    return (record.externalRefs as { system: string; id: string }[]).find((r) => r.system === system)?.id;
+    // A record may hold several ids of a system (after a merge): all of them, as a list.
+    const ids = (record.externalRefs as { system: string; id: string }[]).filter((r) => r.system === system).map((r) => r.id);
+    return ids.length > 1 ? ids : ids[0];
   }
   let node: unknown = record;
   for (const key of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
@@ -214,7 +216,9 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         put(spec.column, Array.isArray(value) ? value.join(spec.separator ?? ',') : String(value));
         break;
       default:
-        put(spec.column, typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean));
+        // Several ids of one external system: comma-separated, as `as: 'list'` reads them back.
+        if (Array.isArray(value) && field.startsWith('externalRefs.')) put(spec.column, value.join(','));
+        else put(spec.column, typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean));
     }
   }
   return out;

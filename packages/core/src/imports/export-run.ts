@@ -1,3 +1,4 @@
+import { checkExportMapping } from './export-mapping-check.js';
 import { validationError } from '../errors/crm-error.js';
 import { csvLine, csvRowLine, type ReportRow } from '../domain/analytics/csv.js';
 import type { Crm } from '../crm/crm.js';
@@ -85,6 +86,10 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
     let cursor: string | undefined;
     let first = true;
     // A view's export has no column for a field it may not read (not even an empty one).
+    if (mapping) {
+      const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string }[]> } }).customFields;
+      await checkExportMapping(options.entity, mapping, async () => (customFields ? (await customFields.list(options.entity)).map((d) => d.key) : []));
+    }
     const guard = ctx ? await runRead(ctx, async (op) => op.guard) : undefined;
     if (guard) {
       fields = fields.filter((f) => guard.readable(options.entity, f));

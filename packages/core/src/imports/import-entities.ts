@@ -12,6 +12,7 @@ import type { Crm } from '../crm/crm.js';
 import type { Operation } from '../crm/operation.js';
 import type { CrmContext } from '../crm/context.js';
 import { safeParseInput } from '../crm/parse-input.js';
+import { withNormalizedFields } from './normalized-keys.js';
 import type { ValidationIssue } from '../errors/crm-error.js';
 import type { RecordBase } from '../schema/record.js';
 import { contactCreateInputSchema, contactUpdateInputSchema } from '../schema/contact.js';
@@ -40,6 +41,11 @@ export interface EntityImporter {
 
 const plain = (schema: z.ZodMiniType) => (_ctx: CrmContext, input: unknown) => safeParseInput(schema, input) as ParseResult;
 
+const normalized = (entity: string, schema: z.ZodMiniType) => (ctx: CrmContext, input: unknown): ParseResult => {
+  const result = plain(schema)(ctx, input);
+  return result.success ? { success: true, data: withNormalizedFields(entity, result.data) } : result;
+};
+
 /** A deal's `nextStep` belongs to the tasks feature: checked with the schema, as `deals.create` does. */
 function parseDeal(ctx: CrmContext, input: unknown): ParseResult {
   const step = checkNextStep(ctx, input);
@@ -60,8 +66,9 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   company: {
     entity: 'company',
     required: ['name'],
-    parseCreate: plain(companyCreateInputSchema),
-    parseUpdate: plain(companyUpdateInputSchema),
+    // As `companies.create`: the domain is stored canonical (a key by domain finds it in any spelling).
+    parseCreate: normalized('company', companyCreateInputSchema),
+    parseUpdate: normalized('company', companyUpdateInputSchema),
     create: (op, parsed, context) => createCard(op, COMPANY_CARD, parsed, context),
     update: (op, id, parsed, context) => updateCard(op, COMPANY_CARD, id, parsed, context),
   },

@@ -7,14 +7,21 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId } from '../crm/parse-input.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
-import { columnsOf, mapRow, specOf, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
+import { claimedRefs } from './claimed-refs.js';
+import { checkMappingSpecs } from './mapping-check.js';
+import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
+import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
 
 const CONTEXT = 'import.run';
 /** Failures a row can have: checks every writer makes before its first write, so the chunk's other rows still commit. */
 const ROW_FAILURES = new Set(['VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RULE_VIOLATION', 'CONFLICT']);
 const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode', 'key', 'duplicates', 'locale', 'dryRun', 'chunkSize', 'report', 'expectedRows', 'onProgress', 'onChunk']);
+
+/** Times a chunk runs again after a retryable `STORAGE` error (a deadlock) before the run stops with it. */
+const STORAGE_RETRIES = 5;
 
 /** Thrown inside a dry run's chunk to roll its transaction back. */
 class DryRunRollback extends Error {}
@@ -27,6 +34,8 @@ interface NumberedRow {
   readonly row: number;
   readonly values: SourceRow;
   readonly issues?: readonly ValidationIssue[];
+  /** The row mapped (kept: grouping by key reads it first). */
+  mapped?: MappedRow;
 }
 
 /** A row made ready outside the transaction: its parsed input and key, or its failure. */
@@ -38,9 +47,13 @@ interface Prepared {
   readonly keyValue?: string | number;
   /** The key as the row writes it. */
   readonly keyRaw?: string | number;
-  /** The row's mapped external refs, for an update: merged into the record's refs by system. */
+  /** The row's mapped external refs, for an update: added to the record's refs (none dropped). */
   readonly refs?: readonly ExternalRef[];
   readonly failure?: ImportRowReport;
+  /** All rows of a deal's group of order lines (they share its outcome and id). */
+  readonly rows?: readonly number[];
+  /** A failed group: each row's report with its own problems. */
+  readonly rowReports?: readonly ImportRowReport[];
   /** The finder's matches (set inside the chunk's transaction). */
   duplicateOf?: string[] | undefined;
 }
@@ -50,17 +63,17 @@ interface ExternalRef {
   readonly id: string;
 }
 
-/** `patch` plus the record's refs with the row's refs in place of (or added to) those of the same system; unchanged refs are left out. */
+/**
+ * `patch` plus the record's refs with the row's refs added: a ref the record holds is left alone, a new id
+ * joins the list (a record may hold several ids of one system, as after a merge); an import never drops a
+ * ref (`externalRefs` on the API replaces the list). Unchanged refs are left out of the patch.
+ */
 function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, refs: readonly ExternalRef[] | undefined): Record<string, unknown> {
   if (!refs?.length) return patch;
   const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
   const after = [...before];
-  for (const ref of refs) {
-    const i = after.findIndex((r) => r.system === ref.system);
-    if (i >= 0) after[i] = { system: ref.system, id: ref.id };
-    else after.push({ system: ref.system, id: ref.id });
-  }
-  return JSON.stringify(after) === JSON.stringify(before) ? patch : { ...patch, externalRefs: after };
+  for (const ref of refs) if (!after.some((r) => r.system === ref.system && r.id === ref.id)) after.push({ system: ref.system, id: ref.id });
+  return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
 function fail(path: (string | number)[], code: string, message: string): never {
@@ -75,6 +88,8 @@ interface Checked {
   readonly locale: string;
   /** With `key: 'externalRef:<system>'`: the system whose id identifies a record. */
   readonly externalSystem?: string;
+  /** `lineItems.<field>` columns: consecutive rows with one key are one deal's lines. */
+  readonly lines: boolean;
 }
 
 /** Checks the options' shape and their combination (before anything is read or written). */
@@ -95,6 +110,8 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   }
   if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') fail(['dryRun'], 'invalid_type', 'must be true or false');
   if (options.entity === 'activity' && !('activities' in crm)) fail(['entity'], 'feature_required', 'importing activities needs the activities() feature');
+  if (options.key !== undefined && typeof options.key !== 'string') fail(['key'], 'invalid_type', 'must be a field name: id, externalRef:<system> or a stored field (email, domain, …)');
+  if (options.expectedRows !== undefined && !(Number.isInteger(options.expectedRows) && options.expectedRows >= 0)) fail(['expectedRows'], 'invalid_value', 'must be a whole number of rows');
   if (mode !== 'create' && options.key === undefined) fail(['key'], 'required', `mode ${mode} needs a key: the field that identifies a record (email, id, …)`);
   const externalSystem = typeof options.key === 'string' && options.key.startsWith('externalRef:') ? options.key.slice('externalRef:'.length) : undefined;
   if (externalSystem !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(externalSystem)) fail(['key'], 'invalid_value', 'externalRef:<system> names a system of 1–64 letters, digits, ".", "_" or "-"');
@@ -126,12 +143,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   const mapping = options.mapping;
   if (mapping !== undefined) {
     if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) fail(['mapping'], 'invalid_type', 'must map field paths to columns');
-    for (const [field, raw] of Object.entries(mapping)) {
-      const spec = specOf(raw);
-      if (typeof spec !== 'object' || spec === null || (spec.column === undefined && spec.columns === undefined && spec.value === undefined)) {
-        fail(['mapping', field], 'invalid_value', 'give a column name, or { column | columns | value, … }');
-      }
-    }
+    checkMappingSpecs(mapping, CONTEXT);
   }
   // A create needs the entity's required fields: refuse a mapping that cannot fill them before reading a row.
   if (mapping && mode !== 'update') {
@@ -142,7 +154,17 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     fail(['mapping', `externalRefs.${externalSystem}`], 'unmapped_required', `the key needs the ${externalSystem} id: map a column to externalRefs.${externalSystem}`);
   }
   if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
-  return { importer, mode, mapping, chunkSize, locale, externalSystem };
+  const lineColumns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('lineItems.'));
+  for (const f of lineColumns) {
+    if (importer.entity !== 'deal' || 'lineItems' in mapping!) fail(['mapping', f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');
+    if (!LINE_FIELDS.includes(f.slice(10))) fail(['mapping', f], 'unknown_field', `a line item has ${LINE_FIELDS.join(', ')}`);
+  }
+  if (lineColumns.length) {
+    const missing = REQUIRED_LINE_FIELDS.find((f) => !lineColumns.includes(`lineItems.${f}`));
+    if (missing) fail(['mapping', `lineItems.${missing}`], 'unmapped_required', `a line item needs ${missing}: map a column to it`);
+    if (options.key === undefined) fail(['key'], 'required', 'line-item rows are grouped into deals by the key (externalRef:<system> or a field such as the order number)');
+  }
+  return { importer, mode, mapping, chunkSize, locale, externalSystem, lines: lineColumns.length > 0 };
 }
 
 /** Every source as numbered rows; a CSV file's header is checked against the mapping before the first row. */
@@ -151,6 +173,10 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   if (options.csv) {
     let checked = false;
     for await (const batch of options.csv) {
+      // Anything but a csvSource (a Node stream, Blob.stream(), chunks of text) yields no batches of records.
+      if (typeof batch !== 'object' || batch === null || !Array.isArray((batch as { header?: unknown }).header) || !Array.isArray((batch as { records?: unknown }).records)) {
+        fail(['csv'], 'invalid_type', 'must be a csvSource(…): wrap a file, stream, bytes or text in csvSource(input) from @crmkit/core/csv');
+      }
       if (!checked) {
         checked = true;
         const header = new Set(batch.header);
@@ -209,13 +235,14 @@ const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof 
 
 /** Runs (or resumes, with `jobId`) an import. */
 export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
-  const { importer, mode, mapping, chunkSize, locale, externalSystem } = checkOptions(options, ctx, crm);
+  const { importer, mode, mapping, chunkSize, locale, externalSystem, lines } = checkOptions(options, ctx, crm);
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
-  /** E-mail keys compare lower-cased (in the file and against stored records). */
-  const folds = key === 'email';
-  const fold = (v: string | number): string | number => (folds && typeof v === 'string' ? v.trim().toLowerCase() : v);
+  /** E-mail keys compare lower-cased, domains canonical (in the file and against stored records). */
+  const keyFold = keyFoldOf(key);
+  const folds = keyFold !== undefined;
+  const fold = (v: string | number): string | number => (keyFold ? keyFold.fold(v) : v);
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
@@ -239,16 +266,46 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   let chunks = job?.chunksDone ?? 0;
   const total = options.expectedRows ?? (Array.isArray(options.rows) ? options.rows.length : undefined);
 
-  const prepare = (source: NumberedRow): Prepared => {
-    if (source.issues?.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: source.issues } };
-    if (typeof source.values !== 'object' || source.values === null) {
-      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] } };
+  const mapped = (source: NumberedRow): MappedRow =>
+    (source.mapped ??= source.issues?.length
+      ? { row: source.row, input: {}, issues: source.issues }
+      : typeof source.values !== 'object' || source.values === null
+        ? { row: source.row, input: {}, issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] }
+        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] }) });
+  /** The key of a row of order lines, as compared (`undefined` when empty or unreadable). */
+  const groupKey = (source: NumberedRow): string | undefined => {
+    const { input } = mapped(source);
+    const refs = input.externalRefs as Record<string, unknown> | { system: string; id: unknown }[] | undefined;
+    const v = externalSystem === undefined ? input[key!] : Array.isArray(refs) ? refs.find((r) => r?.system === externalSystem)?.id : refs?.[externalSystem];
+    const t = keyText(v);
+    return t === undefined || t === '' ? undefined : String(fold(t));
+  };
+
+  /** A deal from a group of order-line rows; a failed group reports each row's own problems (`group_failed` for the others). */
+  const prepareGroup = (group: readonly NumberedRow[]): Prepared => {
+    if (!lines) return prepare(mapped(group[0]!));
+    const rows = group.map((s) => s.row);
+    const merged = mergeGroup(group.map(mapped));
+    const p = prepare({ row: rows[0]!, input: merged.input, issues: [] });
+    if (!merged.issues.size && !p.failure && groupKey(group[0]!) !== undefined) return { ...p, rows };
+    const add = (row: number, issue: ValidationIssue) => merged.issues.set(row, [...(merged.issues.get(row) ?? []), issue]);
+    if (groupKey(group[0]!) === undefined) for (const row of rows) add(row, { path: [key!], code: 'required', message: `the key ${key} is empty: it names the deal a line belongs to` });
+    // Problems of a line belong to its row; those of the deal to every row.
+    else if (!merged.issues.size) for (const issue of p.failure!.issues ?? []) {
+      const [head, i, ...rest] = issue.path;
+      if (head === 'lineItems' && typeof i === 'number') add(merged.lineRows[i]!, { ...issue, path: ['lineItems', ...rest] });
+      else for (const row of rows) add(row, issue);
     }
-    const { input, issues } = mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] };
-    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }].
+    const rowReports = rows.map((row): ImportRowReport => ({ row, outcome: 'failed', error: 'VALIDATION', issues: merged.issues.get(row) ?? [{ path: [], code: 'group_failed', message: `another row of this deal (rows ${rows[0]}–${rows.at(-1)}) failed` }] }));
+    return { row: rows[0]!, rows, failure: rowReports[0]!, rowReports };
+  };
+
+  const prepare = ({ row, input, issues }: MappedRow): Prepared => {
+    // `externalRefs.<system>` columns map to the refs list the API takes: { shop: '10042' } → [{ system: 'shop', id: '10042' }]
+    // (with `as: 'list'`, a cell '1,2' holds two ids of the system).
     const refs = input.externalRefs;
-    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).map(([system, id]) => ({ system, id }));
-    if (issues.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues } };
+    if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
+    if (issues.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues } };
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
     let mappedRefs: ExternalRef[] | undefined;
@@ -259,8 +316,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       else problems.push(...parsed.issues);
     }
     if (mode !== 'create') {
-      // An update keeps the record's other refs: the row's refs replace or join those of their systems
-      // (merged with the record found, in writeRow), never the whole list.
+      // An update keeps the record's refs: the row's refs join the list (merged with the record found, in writeRow).
       const { id: _id, ...patch } = input;
       const parsed = importer.parseUpdate!(ctx, patch);
       if (parsed.success) {
@@ -269,22 +325,22 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         if (Array.isArray(externalRefs)) mappedRefs = externalRefs as ExternalRef[];
       } else if (mode === 'update') problems.push(...parsed.issues);
     }
-    if (problems.length) return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
-    if (key === undefined) return { row: source.row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    if (problems.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
+    if (key === undefined) return { row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
     const keyRaw = externalSystem !== undefined
       ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
       : keyText((create ?? update ?? {})[key] ?? input[key]);
     const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
     if (keyValue === undefined || keyValue === '') {
-      if (mode === 'create') return { row: source.row, create, update };
-      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
+      if (mode === 'create') return { row, create, update };
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
     }
     const first = seen.get(keyValue);
-    if (first !== undefined && first !== source.row) {
-      return { row: source.row, failure: { row: source.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
+    if (first !== undefined && first !== row) {
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
     }
-    seen.set(keyValue, source.row);
-    return { row: source.row, create, update, keyValue, keyRaw: keyRaw!, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    seen.set(keyValue, row);
+    return { row, create, update, keyValue, keyRaw: keyRaw!, ...(mappedRefs ? { refs: mappedRefs } : {}) };
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
@@ -323,9 +379,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
     // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased.
     // Without that feature records have no search keys: only the row's spelling and its lower case are found.
-    const identity = folds && (await op.ctx.hooks.duplicates?.identity(op));
+    const identity = keyFold?.search && (await op.ctx.hooks.duplicates?.identity(op));
     if (identity) {
-      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys('person', { email: v }, identity).filter((k) => k.startsWith('email:'))))];
+      const { kind, field } = keyFold.search!;
+      const keys = [...new Set(values.flatMap((v) => op.ctx.hooks.duplicates!.keys(kind, { [field]: v }, identity).filter((k) => k.startsWith(`${field}:`))))];
       if (keys.length) take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'containsAny', field: 'searchKeys', values: keys })));
     }
     for (const [v, rows] of matches) {
@@ -409,17 +466,38 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     });
   };
 
-  const runChunk = async (batch: NumberedRow[]): Promise<void> => {
+  /** A dry run's refs written by earlier (rolled back) chunks: the real run's storage would refuse them to another record. */
+  const claims = claimedRefs();
+  const refsOf = (p: Prepared): ExternalRef[] => [...((p.create?.externalRefs as ExternalRef[] | undefined) ?? []), ...(p.refs ?? [])];
+  const writes = (r: ImportRowReport) => r.id !== undefined && r.outcome !== 'failed' && r.reason !== 'duplicate';
+  const heldByEarlierChunk = (p: Prepared, r: ImportRowReport): ImportRowReport | undefined => {
+    const held = writes(r) ? claims.holder(refsOf(p), r.id) : undefined;
+    return held && { row: p.row, outcome: 'failed', error: 'CONFLICT', issues: [{ path: [], code: 'conflict', message: `external ref ${held.key} is held by the record of row ${held.row}` }] };
+  };
+
+  /** Chunks hold whole groups (a deal's order lines); `first`/`last` are the chunk's first and last source rows. */
+  const runChunk = async (groups: readonly NumberedRow[][]): Promise<void> => {
     if (!job && !dryRun) await startJob();
-    const prepared = batch.map(prepare);
+    const first = groups[0]![0]!.row;
+    const last = groups.at(-1)!.at(-1)!.row;
+    const prepared = groups.map(prepareGroup);
     let results: ImportRowReport[] = [];
     /** Rows whose write conflicted (a taken external ref or unique value) in an earlier attempt at this chunk: they fail without writing. */
     const conflicted = new Map<number, ImportRowReport>();
+    /** Of those, upsert rows whose key found no record at the time. */
+    const missed = new Set<number>();
     const work = async (op: Operation) => {
       results = [];
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];
+      let retry = false;
       for (const p of prepared) {
+        // A row whose key found nothing when its create conflicted, and finds a record now (a concurrent import
+        // created it): it is an update this time, not a failure.
+        if (missed.has(p.row) && p.keyValue !== undefined && existing.has(p.keyValue)) {
+          missed.delete(p.row);
+          conflicted.delete(p.row);
+        }
         const known = conflicted.get(p.row);
         if (known) {
           results.push(known);
@@ -433,6 +511,13 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         try {
           if (p.keyValue === undefined || !existing.has(p.keyValue)) p.duplicateOf = await findMatches(op, p);
           results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
+          const held = dryRun ? heldByEarlierChunk(p, results.at(-1)!) : undefined;
+          if (held) {
+            // What the real run's storage refuses: this attempt is poisoned as by a conflict, the row fails alone.
+            results[results.length - 1] = held;
+            conflicted.set(p.row, held);
+            retry = true;
+          }
         } catch (error) {
           if (!isCrmError(error) || !ROW_FAILURES.has(error.code)) throw error;
           // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
@@ -443,16 +528,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
           if (error.code === 'CONFLICT' && !fresh.includes(error)) {
             fresh.push(error);
             conflicted.set(p.row, results.at(-1)!);
+            if (mode === 'upsert' && p.keyValue !== undefined && !existing.has(p.keyValue)) missed.add(p.row);
           }
         }
       }
-      if (fresh.length) throw new ConflictRetry();
-      const last = batch.at(-1)!.row;
+      if (fresh.length || retry) throw new ConflictRetry();
+      // Every row of a group gets the group's outcome and record id.
+      results = results.flatMap((r, i) => prepared[i]!.rowReports ?? (prepared[i]!.rows ?? [r.row]).map((row) => ({ ...r, row })));
       if (dryRun) throw new DryRunRollback();
       const current = await op.require<ImportJob>('importJob', job!.id);
-      if (current.rowsDone !== batch[0]!.row - 1) {
+      if (current.rowsDone !== first - 1) {
         // Another run of the same job moved the checkpoint: writing this chunk again would duplicate it.
-        throw new CrmError('CONFLICT', `import job ${job!.id} is at row ${current.rowsDone}, not ${batch[0]!.row - 1}: another run is resuming it`, { entity: 'importJob', id: job!.id, expectedVersion: job!.version, actualVersion: current.version });
+        throw new CrmError('CONFLICT', `import job ${job!.id} is at row ${current.rowsDone}, not ${first - 1}: another run is resuming it`, { entity: 'importJob', id: job!.id, expectedVersion: job!.version, actualVersion: current.version });
       }
       const add = tally(results);
       job = await op.update<ImportJob>('importJob', current, {
@@ -464,19 +551,31 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         counts: sum(current.counts, add),
       });
     };
-    // Each retry fails at least one more row, so this ends within the chunk's size.
+    // Each conflict retry fails at least one more row (or turns one into an update, once), so this ends within
+    // twice the chunk's size. A chunk is all-or-nothing, so one that failed on a retryable storage error (a
+    // deadlock with a concurrent writer, a serialization failure) runs again, a few times.
+    let storageRetries = 0;
     for (;;) {
       try {
         await runWrite(ctx, work);
         break;
       } catch (error) {
-        if (error instanceof DryRunRollback) break;
+        if (isCrmError(error, 'STORAGE') && error.details.retryable && storageRetries < STORAGE_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * ++storageRetries));
+          continue;
+        }
+        if (error instanceof DryRunRollback) {
+          // Results are per source row now (a group's rows share one): claim through each prepared row's first.
+          const byRow = new Map(prepared.map((p) => [p.row, p]));
+          for (const r of results) if (writes(r) && byRow.has(r.row)) claims.claim(refsOf(byRow.get(r.row)!), r.id!, r.row);
+          break;
+        }
         if (!(error instanceof ConflictRetry)) throw error;
       }
     }
     const add = tally(results);
     for (const k of ['created', 'updated', 'skipped', 'failed'] as const) counts[k] += add[k];
-    rowsDone = batch.at(-1)!.row;
+    rowsDone = last;
     chunks++;
     if (keep !== 'none') for (const r of results) if (keep === 'all' || r.outcome === 'failed' || r.outcome === 'skipped') reports.push(r);
     const p = progress();
@@ -485,19 +584,35 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   };
 
   try {
-    let batch: NumberedRow[] = [];
-    for await (const source of numberedRows(options, mapping)) {
-      if (source.row <= resumedFrom) {
-        // Committed by an earlier run: only its key is remembered, for the in-file duplicate check.
-        prepare(source);
-        continue;
-      }
-      batch.push(source);
-      if (batch.length >= chunkSize) {
+    let batch: NumberedRow[][] = [];
+    let size = 0;
+    // The open group: consecutive rows of one key (a deal's order lines); a chunk may grow to finish it.
+    let group: NumberedRow[] = [];
+    let groupAt: string | undefined;
+    const close = async () => {
+      const g = group;
+      group = [];
+      if (!g.length) return;
+      // Committed by an earlier run: only its key is remembered, for the in-file duplicate check.
+      if (g[0]!.row <= resumedFrom) return void prepareGroup(g);
+      batch.push(g);
+      if ((size += g.length) >= chunkSize) {
         await runChunk(batch);
         batch = [];
+        size = 0;
       }
+    };
+    for await (const source of numberedRows(options, mapping)) {
+      const at = lines ? groupKey(source) : undefined;
+      if (at === undefined || at !== groupAt) await close();
+      else if (group.length >= MAX_GROUP_ROWS) {
+        fail([], 'group_too_large', `rows ${group[0]!.row}–${source.row} have the same ${key}: a deal holds at most ${MAX_GROUP_ROWS} line items`);
+      }
+      group.push(source);
+      groupAt = at;
+      if (!lines) await close();
     }
+    await close();
     if (batch.length) await runChunk(batch);
     if (job && !dryRun) {
       job = await runWrite(ctx, async (op) => {

@@ -99,12 +99,13 @@ export class ImportApi {
    * checks are reported (with the API's own `VALIDATION` issues) and the chunk's other rows commit.
    *
    * @param options `entity`; one of `rows`, `stream`, `csv` (`csvSource` from `@crmkit/core/csv`);
-   *   `mapping` (field → column or `ColumnSpec`); `mode` `create` | `update` | `upsert` with `key`;
+   *   `mapping` (field → column or `ColumnSpec`; for deals `lineItems.<field>` columns make consecutive rows
+   *   with the same `key` one deal with a line per row, every row reporting the deal); `mode` `create` | `update` | `upsert` with `key`;
    *   `duplicates` `{ action: 'skip' | 'update' | 'flag' }` (the duplicates finder); `locale`;
    *   `dryRun`; `chunkSize` (default 500); `report`; `onProgress`, `onChunk`.
    * @returns The report: `jobId`, per-row outcomes (`created` / `updated` / `skipped` / `failed`, id, issues), counts.
    * @throws CrmError `VALIDATION` for bad options, a mapping that misses a required field or a CSV
-   *   column, and unreadable CSV bytes (`invalid_encoding`); `STORAGE` when a chunk cannot be written
+   *   column, an unknown `lineItems.<field>`, a deal's group of more than 500 line rows (`group_too_large`), and unreadable CSV bytes (`invalid_encoding`); `STORAGE` when a chunk cannot be written
    *   (that chunk is not written; the job keeps its checkpoint).
    * @example
    * const report = await crm.import.run({

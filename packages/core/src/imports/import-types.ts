@@ -94,7 +94,11 @@ export interface ImportRunOptions {
   readonly stream?: AsyncIterable<SourceRow> | ReadableStream<SourceRow>;
   /** A CSV file parsed by `csvSource` from `@crmkit/core/csv`. */
   readonly csv?: CsvSource;
-  /** Field → column. Without it, columns are field paths (`name`, `email`, `custom.vatId`). */
+  /**
+   * Field → column. Without it, columns are field paths (`name`, `email`, `custom.vatId`). For deals,
+   * `lineItems.<field>` columns (`name`, `quantity`, `unitPrice`, …) read one order line per row: consecutive
+   * rows with the same `key` are one deal (its cells from the first row; a differing cell fails the group).
+   */
   readonly mapping?: ImportMapping;
   /** Default `create`. `update` and `upsert` need `key`. */
   readonly mode?: ImportMode;

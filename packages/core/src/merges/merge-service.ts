@@ -1,3 +1,4 @@
+import { concealHiddenDuplicates } from './conceal-links.js';
 import * as z from 'zod/mini';
 import type { CrmContext } from '../crm/context.js';
 import type { Page } from '../crm/list-options.js';
@@ -64,7 +65,8 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
 
 /**
  * In a view: a merge log entry with only what the principal may read — snapshots (field-projected),
- * ids and field sources of duplicates it can read, and links to records (and events) it can read now.
+ * ids and field sources of duplicates it can read, and links to records (and events) it can read now,
+ * their `from` without ids of duplicates it cannot read.
  */
 async function projected<T extends RecordBase>(op: Operation, merge: MergeRecord<T>): Promise<MergeRecord<T>> {
   const guard = op.guard;
@@ -94,7 +96,7 @@ async function projected<T extends RecordBase>(op: Operation, merge: MergeRecord
     duplicateIds: merge.duplicateIds.filter((id) => shown.has(id)),
     duplicates: fieldRules ? readable.map((d) => guard.project(merge.entity, d)) : readable,
     fields: Object.fromEntries(Object.entries(merge.fields).filter(([, from]) => shown.has(from))),
-    links: merge.links.filter((l) => visibleLinks.has(`${l.entity}:${l.id}`)),
+    links: concealHiddenDuplicates(merge.links.filter((l) => visibleLinks.has(`${l.entity}:${l.id}`)), new Set(merge.duplicateIds.filter((id) => !shown.has(id)))),
   };
 }
 

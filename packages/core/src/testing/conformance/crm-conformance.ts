@@ -6,6 +6,8 @@ import { createCrmHarness } from './crm-harness.js';
 import { crmMissingTests } from './crm-missing-tests.js';
 import { crmOwnershipTests } from './crm-ownership-tests.js';
 import { crmImportTests } from './crm-import-tests.js';
+import { crmImportEdgeTests } from './crm-import-edge-tests.js';
+import { crmImportLineItemTests } from './crm-import-line-item-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
@@ -38,6 +40,8 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
     crmImportTests(() => harness.open());
+    crmImportEdgeTests(() => harness.open());
+    crmImportLineItemTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
     crmMergeTests(() => harness.open());
     crmDifferentialTests(factory, options);

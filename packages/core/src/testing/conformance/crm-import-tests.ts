@@ -160,17 +160,17 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.get(holder.id)).version).toBe(holder.version);
     });
 
-    it('an update merges the row\'s external refs into the record\'s by system, keeping the others', async () => {
+    it('an update adds the row\'s external refs to the record\'s, keeping (never replacing) the others', async () => {
       const s = await open();
       const ada = await s.crm.contacts.create({ name: 'Ada', email: 'ada@example.com', externalRefs: [{ system: 'shop', id: '1' }, { system: 'erp', id: 'K-1' }] });
-      // Keyed by e-mail, mapping only the shop id: the erp ref stays, the shop id changes.
+      // Keyed by e-mail, mapping only the shop id: a new shop id joins the refs, none is dropped.
       const byEmail = await s.crm.import.run({ entity: 'contact', mode: 'upsert', key: 'email', rows: [{ email: 'ada@example.com', name: 'Ada', shop: '2' }], mapping: { email: 'email', name: 'name', 'externalRefs.shop': 'shop' } });
       expect(byEmail.rows.map((r) => r.outcome)).toEqual(['updated']);
-      expect((await s.crm.contacts.get(ada.id)).externalRefs).toEqual([{ system: 'shop', id: '2' }, { system: 'erp', id: 'K-1' }]);
+      expect((await s.crm.contacts.get(ada.id)).externalRefs).toEqual([{ system: 'shop', id: '1' }, { system: 'erp', id: 'K-1' }, { system: 'shop', id: '2' }]);
       // Keyed by the shop ref, mapping a new crm system too: it is added.
       const byRef = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', rows: [{ shop: '2', crm: 'Z-9' }], mapping: { 'externalRefs.shop': 'shop', 'externalRefs.crm': 'crm' } });
       expect(byRef.rows.map((r) => r.outcome)).toEqual(['updated']);
-      expect((await s.crm.contacts.get(ada.id)).externalRefs).toEqual([{ system: 'shop', id: '2' }, { system: 'erp', id: 'K-1' }, { system: 'crm', id: 'Z-9' }]);
+      expect((await s.crm.contacts.get(ada.id)).externalRefs).toEqual([{ system: 'shop', id: '1' }, { system: 'erp', id: 'K-1' }, { system: 'shop', id: '2' }, { system: 'crm', id: 'Z-9' }]);
       // The same file again changes nothing.
       const again = await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', rows: [{ shop: '2', crm: 'Z-9' }], mapping: { 'externalRefs.shop': 'shop', 'externalRefs.crm': 'crm' } });
       expect(again.rows.map((r) => [r.outcome, r.reason])).toEqual([['skipped', 'unchanged']]);

@@ -1,0 +1,30 @@
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
+import { checkMappingSpecs } from './mapping-check.js';
+
+/** Bookkeeping fields no mapping names (access copies and search keys). */
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys']);
+
+/**
+ * Checks an export mapping as the import checks its own: every spec's shape, and every field path a
+ * field of the entity (`id`, a stored field or a path in one, `externalRefs.<system>`, `custom.<key>` of a
+ * defined custom field), so a typo (`emial`) fails with `VALIDATION` instead of an empty column.
+ */
+export async function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, customKeys: () => Promise<readonly string[]>): Promise<void> {
+  if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_type', message: 'must map field paths to columns' }]);
+  checkMappingSpecs(mapping, 'export.run');
+  const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
+  const issues: ValidationIssue[] = [];
+  let custom: readonly string[] | undefined;
+  for (const path of Object.keys(mapping)) {
+    const [head, ...rest] = path.split('.');
+    if (head === 'custom' && rest.length) {
+      custom ??= await customKeys();
+      if (!custom.includes(rest.join('.'))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no custom field "${rest.join('.').slice(0, 50)}"` });
+      continue;
+    }
+    if (head === 'externalRefs' && rest.length === 1) continue;
+    if (head !== 'id' && (!Object.prototype.hasOwnProperty.call(fields, head!) || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
+  }
+  if (issues.length) throw validationError('export.run', issues);
+}

@@ -1,0 +1,32 @@
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+
+const KINDS = new Set(['text', 'number', 'integer', 'money', 'date', 'datetime', 'boolean', 'list']);
+const STRINGS = ['column', 'join', 'currency', 'currencyColumn', 'separator'] as const;
+const FUNCTIONS = ['transform', 'format'] as const;
+const SPEC_KEYS = new Set(['column', 'columns', 'join', 'value', 'as', 'namePart', 'currency', 'currencyColumn', 'separator', 'required', 'default', 'transform', 'format']);
+
+/**
+ * Checks every column spec of a mapping (shape of each option), so a typo such as `as: 'nubmer'`
+ * fails the run with `VALIDATION` before a row is read instead of a TypeError mid-run.
+ */
+export function checkMappingSpecs(mapping: Readonly<Record<string, unknown>>, context: string): void {
+  const issues: ValidationIssue[] = [];
+  const bad = (path: (string | number)[], code: string, message: string) => issues.push({ path: ['mapping', ...path], code, message });
+  for (const [field, raw] of Object.entries(mapping)) {
+    if (typeof raw === 'string') continue;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      bad([field], 'invalid_type', 'give a column name, or { column | columns | value, … }');
+      continue;
+    }
+    const spec = raw as Record<string, unknown>;
+    for (const k of Object.keys(spec)) if (!SPEC_KEYS.has(k)) bad([field, k], 'unknown_field', `unknown column option "${k.slice(0, 50)}"`);
+    for (const k of STRINGS) if (spec[k] !== undefined && typeof spec[k] !== 'string') bad([field, k], 'invalid_type', 'must be a string');
+    for (const k of FUNCTIONS) if (spec[k] !== undefined && typeof spec[k] !== 'function') bad([field, k], 'invalid_type', 'must be a function');
+    if (spec.columns !== undefined && !(Array.isArray(spec.columns) && spec.columns.length > 0 && spec.columns.every((c) => typeof c === 'string'))) bad([field, 'columns'], 'invalid_type', 'must be a non-empty array of column names');
+    if (spec.as !== undefined && !KINDS.has(spec.as as string)) bad([field, 'as'], 'invalid_value', `must be one of ${[...KINDS].join(', ')}`);
+    if (spec.namePart !== undefined && spec.namePart !== 'first' && spec.namePart !== 'last') bad([field, 'namePart'], 'invalid_value', 'must be first or last');
+    if (spec.required !== undefined && typeof spec.required !== 'boolean') bad([field, 'required'], 'invalid_type', 'must be true or false');
+    if (spec.column === undefined && spec.columns === undefined && spec.value === undefined) bad([field], 'invalid_value', 'give a column name, or { column | columns | value, … }');
+  }
+  if (issues.length) throw validationError(context, issues);
+}
