@@ -169,6 +169,8 @@ export async function reconfigurePartitions(op: Operation, name: string, change:
   for (const row of await consumerPartitions(op, name)) {
     const rest = without(row, 'types');
     const types = change.types === undefined ? row.types : change.types ?? undefined;
+    // Rows already configured so are left alone: every write races the partition's lease renewals and pass commits.
+    if ((change.paused ?? row.paused) === row.paused && String(types) === String(row.types)) continue;
     await op.update('consumer', row, { ...rest, ...(types ? { types } : {}), paused: change.paused ?? row.paused, version: row.version + 1, updatedAt: op.now } as ConsumerRow);
   }
 }

@@ -20,19 +20,20 @@ export class EventBus {
    * insertion order; emit walks a copy, so a handler that unsubscribes (or subscribes) mid-emit
    * changes the next emit, not this one — eventemitter3's semantics.
    */
-  private readonly handlers = new Map<string, Set<(event: CrmEvent) => void>>();
+  private readonly handlers = new Map<string, Set<((event: CrmEvent) => void) & { readonly raw: (event: CrmEvent) => unknown }>>();
   private readonly batchListeners = new Set<EventBatchListener>();
 
   constructor(private readonly logger: Logger) {}
 
   on<K extends CrmEventName | '*'>(name: K, handler: CrmEventHandler<K>): () => void {
-    const wrapped = (event: CrmEvent) => {
+    const raw = handler as (e: CrmEvent) => unknown;
+    const wrapped = Object.assign((event: CrmEvent) => {
       try {
-        (handler as (e: CrmEvent) => void)(event);
+        raw(event);
       } catch (error) {
         this.logger.error('crmkit: an event handler threw', { event: event.type, error });
       }
-    };
+    }, { raw });
     let set = this.handlers.get(name);
     if (!set) this.handlers.set(name, (set = new Set()));
     set.add(wrapped);
@@ -70,6 +71,23 @@ export class EventBus {
       this.deliver('*', event);
     }
     if (this.batchListeners.size && events.length) this.emitBatch(events, rows);
+  }
+
+  /** True when a handler would receive events of these types: of one of them, of `'*'`, or a view's. */
+  has(names: readonly string[]): boolean {
+    return this.batchListeners.size > 0 || [...names, '*'].some((name) => !!this.handlers.get(name)?.size);
+  }
+
+  /**
+   * Delivers one event of a durable consumer (scheduler notices): its handlers run and are awaited, and the
+   * first failure is thrown so the consumer retries the event (then parks it) rather than losing it.
+   */
+  async dispatch(event: CrmEvent): Promise<void> {
+    deepFreeze(event);
+    const handlers = [...(this.handlers.get(event.type) ?? []), ...(this.handlers.get('*') ?? [])];
+    const failed = (await Promise.allSettled(handlers.map(async (h) => h.raw(event)))).find((r) => r.status === 'rejected');
+    if (this.batchListeners.size) this.emitBatch([event], undefined);
+    if (failed) throw failed.reason;
   }
 
   private deliver(name: string, event: CrmEvent): void {

@@ -221,7 +221,8 @@ export class Scheduler {
     // that keeps meeting concurrent writers (`undefined`) is left for the next tick.
     while (await this.retrying(counts, () => this.processTaskBatch(counts)));
     while (await this.retrying(counts, () => this.processRottingBatch(counts)));
-    const drained = runner ? await this.retrying(counts, () => runner.drain()) : undefined;
+    // Only a process with notice handlers claims notices: one that ticks without them (an admin app) leaves them.
+    const drained = runner && this.ctx.bus.has(NOTICE_TYPES) ? await this.retrying(counts, () => runner.drain()) : undefined;
     counts.delivered = drained ? drained.handled : 0;
     while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
     const automations = this.ctx.hooks.automations;
@@ -274,8 +275,8 @@ export class Scheduler {
       {
         claim: { name: NOTICE_CONSUMER },
         settings: () => config,
-        // Bus handlers never throw (the bus logs their errors): delivery is one emit per notice.
-        handler: () => (event: CrmEvent) => this.ctx.bus.emit(event),
+        // Handlers are awaited and a failure thrown: the consumer retries the notice, then parks it.
+        handler: () => (event: CrmEvent) => this.ctx.bus.dispatch(event),
         workerId: this.ctx.newId('worker', this.ctx.clock.now()),
       },
       { concurrency: 1, pollMs: 1000, partitions: () => config.partitions },

@@ -36,6 +36,8 @@ export interface EndpointSecret {
 /** The stored endpoint. */
 export interface StoredEndpoint extends WebhookEndpoint {
   readonly secrets: readonly EndpointSecret[];
+  /** Stored-version bumps made by health bookkeeping: the API's `version` leaves them out (see `publicView`). */
+  readonly healthWrites?: number;
 }
 
 /** One HTTP attempt of a delivery: the delivery log. */
@@ -166,6 +168,9 @@ const HEALTH_ROUNDS = 20;
 /** A healthy endpoint's `lastSuccessAt` is refreshed at most this often (ms): every success would contend on one row. */
 const SUCCESS_REFRESH_MS = 1000;
 
+/** A health-only write: the stored version moves (writers of the row still conflict), the API's version does not. */
+const healthBump = (endpoint: StoredEndpoint) => ({ version: endpoint.version + 1, healthWrites: (endpoint.healthWrites ?? 0) + 1, updatedAt: endpoint.updatedAt });
+
 /**
  * Records one attempt, then the endpoint's health. The attempt commits on its own first: once a 2xx
  * is in the log, a later failure (such as a conflict on the endpoint row, which every partition of
@@ -195,17 +200,18 @@ async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpoi
         if (outcome.ok) {
           const fresh = endpoint.lastSuccessAt !== undefined && op.nowMs - Date.parse(endpoint.lastSuccessAt) < SUCCESS_REFRESH_MS;
           if (endpoint.consecutiveFailures === 0 && endpoint.failingSince === undefined && fresh) return;
-          next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, version: endpoint.version + 1, updatedAt: op.now };
+          next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, ...healthBump(endpoint) };
         } else {
           const failingSince = endpoint.failingSince ?? op.now;
           const failures = endpoint.consecutiveFailures + 1;
           const persistent = failures >= settings.disableAfter.failures && op.nowMs - Date.parse(failingSince) >= settings.disableAfter.ms;
-          next = { ...endpoint, consecutiveFailures: failures, failingSince, version: endpoint.version + 1, updatedAt: op.now };
+          next = { ...endpoint, consecutiveFailures: failures, failingSince, ...healthBump(endpoint) };
           if (persistent && endpoint.status === 'enabled') {
             // The URL's path and query often hold a credential: the event (sent to every catch-all endpoint) names the origin only.
             const origin = new URL(endpoint.url).origin;
             const reason = `${failures} failed attempts in a row since ${failingSince} (last: ${(outcome.error ?? 'failed').split(endpoint.url).join(origin)})`;
-            next = { ...next, status: 'disabled', disabledReason: reason, disabledAt: op.now };
+            // Being disabled is a change users act on: it counts in the API's version.
+            next = { ...next, status: 'disabled', disabledReason: reason, disabledAt: op.now, healthWrites: endpoint.healthWrites ?? 0 };
             await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: true });
             op.record('webhook.disabled', { type: 'webhookEndpoint', id: endpointId }, { endpointId, origin, reason, failures });
           }

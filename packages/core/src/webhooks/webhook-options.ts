@@ -113,6 +113,11 @@ export function urlProblem(text: string, allowInsecure: boolean): string | undef
   if (url.protocol === 'http:' && !allowInsecure && !LOOPBACK.test(url.hostname)) return 'must use https (http only for localhost, or with allowInsecureUrls)';
   if (url.username || url.password) return 'must not contain credentials';
   if (url.hash || text.includes('#')) return 'must not contain a #fragment (it is never sent to the server)';
+  // The parser maps the host (drops soft hyphens and zero-width spaces, decodes %xx, expands 127.1, punycodes):
+  // refuse a host the request would not go to as typed. Only case and a default port may differ.
+  const typed = /^https?:\/\/([^/?#]*)/i.exec(text)?.[1]?.toLowerCase();
+  if (typed !== url.host && typed !== `${url.hostname}:${url.protocol === 'https:' ? 443 : 80}`) return `must name its host as the URL parser reads it (${url.host})`;
+  if (url.port === '0') return 'must not use port 0';
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { without } from '../domain/records.js';
-import { notFound, validationError } from '../errors/crm-error.js';
+import { conflict, isCrmError, notFound, validationError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { CrmContext } from '../crm/context.js';
@@ -86,7 +86,12 @@ const pageSchema = z.strictObject({
   cursor: z.optional(z.string().check(z.maxLength(4096))),
 });
 
-const publicView = (stored: StoredEndpoint): WebhookEndpoint => without(stored, 'secrets');
+// Health bookkeeping (failure counts, last success) bumps the stored version so its writers conflict, but
+// not the API's: an `update` with a version just read must not fail because a delivery was recorded.
+const publicVersion = (stored: StoredEndpoint) => stored.version - (stored.healthWrites ?? 0);
+const publicView = (stored: StoredEndpoint): WebhookEndpoint => ({ ...without(stored, 'secrets', 'healthWrites'), version: publicVersion(stored) });
+/** Rounds of an `update` lost to internal writers (health bookkeeping, lease renewals) before giving up. */
+const UPDATE_ROUNDS = 20;
 
 function checkUrl(url: string, settings: ResolvedWebhooks, context: string): void {
   const problem = urlProblem(url, settings.allowInsecureUrls);
@@ -147,8 +152,13 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       const endpointId = parseId(id, 'webhooks.update');
       const parsed = parseInput(endpointUpdateSchema, input, 'webhooks.update');
       if (parsed.url !== undefined) checkUrl(parsed.url, settings, 'webhooks.update');
-      return runWrite(ctx, async (op) => {
+      let stale = false;
+      const attempt = () => runWrite(ctx, async (op) => {
         const current = await require(op, endpointId);
+        if (publicVersion(current) !== parsed.version) {
+          stale = true;
+          throw conflict('webhookEndpoint', endpointId, parsed.version, publicVersion(current));
+        }
         const base = without(current, 'types', 'disabledReason', 'disabledAt', 'failingSince');
         const types = parsed.types === undefined ? current.types : (parsed.types ?? undefined);
         const enabled = parsed.enabled ?? current.status === 'enabled';
@@ -164,15 +174,30 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
           version: current.version + 1,
           updatedAt: op.now,
         };
-        await op.update('webhookEndpoint', { ...current, version: parsed.version }, next);
+        await op.update('webhookEndpoint', current, next);
+        // Only rows whose paused state or types change are written (lease renewals and pass commits race them).
         await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: !enabled, types: types ?? null });
         return publicView(next);
       });
+      for (let round = 0; ; round++) {
+        try {
+          return await attempt();
+        } catch (error) {
+          // A stale version is the caller's conflict; one with an internal writer is retried.
+          if (stale || round >= UPDATE_ROUNDS || !isCrmError(error, 'CONFLICT')) throw error;
+        }
+      }
     },
 
     async enable(id) {
-      const endpoint = await this.get(id);
-      return this.update(id, { version: endpoint.version, enabled: true });
+      for (let round = 0; ; round++) {
+        const endpoint = await this.get(id);
+        try {
+          return await this.update(id, { version: endpoint.version, enabled: true });
+        } catch (error) {
+          if (round >= UPDATE_ROUNDS || !isCrmError(error, 'CONFLICT')) throw error;
+        }
+      }
     },
 
     async remove(id) {

@@ -281,6 +281,10 @@ describe('webhooks', () => {
       [{ url: 'https://example.com\n/hooks' }, 'url'],
       [{ url: 'https://example.com/hooks#' }, 'url'],
       [{ url: 'https://example.com/hooks', types: ['deal.wonn'] }, 'types.0'],
+      // The WHATWG parser would call another host than the one stored (soft hyphen, zero-width space, %xx,
+      // IPv4 shorthand, punycode), or no host as typed (no `//`), or port 0.
+      ...['https://ex\u00ADample.com/h', 'https://exam\u200Bple.com/h', 'https://ex%61mple.com/h', 'http://127.1/h', 'https://\u0435xample.com/h',
+        'https:example.com/h', 'https:/example.com/h', 'https://example.com:0/h', 'https://example.com\\@evil.com/h'].map((url): [unknown, string] => [{ url }, 'url']),
     ];
     for (const [input, path] of cases) {
       const error = await expectCrmError(crm.webhooks.create(input as never), 'VALIDATION');
@@ -299,6 +303,10 @@ describe('webhooks', () => {
     expect(() => webhooks({ unknown: true } as never)).toThrow(/unknown/i);
     for (const options of [null, [], 'fast', 5]) expect(() => webhooks(options as never)).toThrow(/options object/);
     expect(() => webhooks({ backoff: { initialMs: 60_000, maxMs: 1000 } })).toThrow(/maxMs/);
+    // Case and a default port are the same host.
+    for (const url of ['https://EXAMPLE.com:443/h', 'https://example.com:8443/h', 'http://localhost:3000/h', 'https://[::1]/h']) expect((await crm.webhooks.create({ url })).url).toBe(url);
+    const typo = await crm.webhooks.create({ url: 'https://example.com/h' });
+    await expectCrmError(crm.webhooks.update(typo.id, { version: typo.version, url: 'https://exam\u200Bple.com/h' }), 'VALIDATION');
     // An automation's custom events are event types too.
     expect((await crm.webhooks.create({ url: 'https://example.com/hooks', types: ['custom.orderShipped'] })).types).toEqual(['custom.orderShipped']);
   });
