@@ -310,16 +310,22 @@ describe('the merge log in a view', () => {
   });
 });
 
+/** Reps own their contacts and deals: anna owns contacts X and Y; ben owns a deal of Y that anna's view cannot update. */
+async function annaContactsWithBensDeal() {
+  const t = await createTestCrm();
+  const { crm } = t;
+  await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+  await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+  await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
+  const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
+  const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
+  const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+  return { t, crm, x, y, d };
+}
+
 describe('merging in a view re-points only what it may update', () => {
   it('FORBIDDEN, nothing written, when a duplicate\'s deal belongs to someone the view cannot update for', async () => {
-    const t = await createTestCrm();
-    const { crm } = t;
-    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
-    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
-    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
-    const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
-    const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
-    const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const { t, crm, x, y, d } = await annaContactsWithBensDeal();
     const before = await dump(t);
     await expectCrmError(crm.as({ userId: 'anna' }).merges.contacts(x.id, [y.id]), 'FORBIDDEN');
     expect(await dump(t)).toBe(before);
@@ -329,14 +335,7 @@ describe('merging in a view re-points only what it may update', () => {
 
 describe('undoing in a view points back only what it may update', () => {
   it('FORBIDDEN, nothing written, when a re-pointed deal belongs to someone the view cannot update for', async () => {
-    const t = await createTestCrm();
-    const { crm } = t;
-    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
-    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
-    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
-    const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
-    const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
-    const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const { t, crm, x, y, d } = await annaContactsWithBensDeal();
     const { merge } = await crm.merges.contacts(x.id, [y.id]);
     const before = await dump(t);
     await expectCrmError(crm.as({ userId: 'anna' }).merges.undo(merge.id), 'FORBIDDEN');
