@@ -277,7 +277,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const { input } = mapped(source);
     const refs = input.externalRefs as Record<string, unknown> | { system: string; id: unknown }[] | undefined;
     const v = externalSystem === undefined ? input[key!] : Array.isArray(refs) ? refs.find((r) => r?.system === externalSystem)?.id : refs?.[externalSystem];
-    const t = keyText(v);
+    // A ref column read `as: 'list'` holds the system's ids: the first is the key (as `prepare` takes it).
+    const t = keyText(Array.isArray(v) ? v[0] : v);
     return t === undefined || t === '' ? undefined : String(fold(t));
   };
 
@@ -305,7 +306,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     // (with `as: 'list'`, a cell '1,2' holds two ids of the system).
     const refs = input.externalRefs;
     if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
-    if (issues.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues } };
+    // A failed row still holds its key: a later row with it fails (`duplicate_key`) rather than creating the record alone.
+    const claim = (raw: string | number | undefined) => {
+      const v = raw === undefined || raw === '' ? undefined : fold(raw);
+      if (v !== undefined && v !== '' && !seen.has(v)) seen.set(v, row);
+    };
+    const rawKey = (parsed: Record<string, unknown> | undefined) => externalSystem !== undefined
+      ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter?.((r) => r?.system === externalSystem && keyText(r.id) !== undefined).map((r) => `${externalSystem}:${String(r.id)}`)[0])
+      : key === undefined ? undefined : keyText(parsed?.[key] ?? input[key]);
+    if (issues.length) {
+      claim(rawKey(undefined));
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues } };
+    }
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
     let mappedRefs: ExternalRef[] | undefined;
@@ -325,11 +337,12 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         if (Array.isArray(externalRefs)) mappedRefs = externalRefs as ExternalRef[];
       } else if (mode === 'update') problems.push(...parsed.issues);
     }
-    if (problems.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
+    if (problems.length) {
+      claim(rawKey(undefined));
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
+    }
     if (key === undefined) return { row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
-    const keyRaw = externalSystem !== undefined
-      ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
-      : keyText((create ?? update ?? {})[key] ?? input[key]);
+    const keyRaw = rawKey(create ?? update);
     const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
     if (keyValue === undefined || keyValue === '') {
       if (mode === 'create') return { row, create, update };

@@ -106,6 +106,33 @@ export function crmImportLineItemTests(open: () => Promise<CrmSubject>): void {
       expect(real.rows[4]).toMatchObject({ outcome: 'skipped', reason: 'unchanged', id: deals.items[0]!.id });
     });
 
+    it('a group that fails parsing (a bad quantity) still holds its key: the order\'s later scattered lines are duplicates naming its row, not a new deal', async () => {
+      const s = await setup();
+      const rows = [line('1', 'Ada', 'Chair', 'x'), line('1', 'Ada', 'Table'), line('2', 'Bob', 'Lamp'), line('3', 'Cy', 'c1', '0'), line('1', 'Ada', 'Sofa'), line('3', 'Cy', 'c2')];
+      for (const mode of ['create', 'upsert'] as const) {
+        const report = await s.crm.import.run({ entity: 'deal', rows, mapping, key: 'externalRef:shop', mode });
+        expect(outcomes(report.rows)).toEqual([[1, 'failed', 'VALIDATION'], [2, 'failed', 'VALIDATION'], [3, mode === 'create' ? 'created' : 'skipped', undefined], [4, 'failed', 'VALIDATION'], [5, 'failed', 'VALIDATION'], [6, 'failed', 'VALIDATION']]);
+        expect(report.rows[4]!.issues).toEqual([expect.objectContaining({ path: ['externalRef:shop'], code: 'duplicate_key', message: expect.stringContaining('row 1') })]);
+        expect(report.rows[5]!.issues).toEqual([expect.objectContaining({ code: 'duplicate_key', message: expect.stringContaining('row 4') })]);
+      }
+      await expect(s.crm.deals.getByExternalRef('shop', '1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(s.crm.deals.getByExternalRef('shop', '3')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect((await s.crm.deals.list({ limit: 10 })).items.map((d) => d.title)).toEqual(['Bob']);
+    });
+
+    it('a ref key read `as: \'list\'` groups lines by the cell\'s first id (as a row without lines is keyed)', async () => {
+      const s = await setup();
+      const listMapping = { ...mapping, 'externalRefs.shop': { column: 'Order', as: 'list' as const } };
+      const rows = [line('5001', 'Ada', 'Chair'), line('5001', 'Ada', 'Table'), line('5002,5003', 'Bob', 'Lamp')];
+      const report = await s.crm.import.run({ entity: 'deal', rows, mapping: listMapping, key: 'externalRef:shop', mode: 'upsert' });
+      expect(outcomes(report.rows)).toEqual([[1, 'created', undefined], [2, 'created', undefined], [3, 'created', undefined]]);
+      expect((await s.crm.deals.getByExternalRef('shop', '5001')).lineItems.map((l) => l.name)).toEqual(['Chair', 'Table']);
+      const bob = await s.crm.deals.getByExternalRef('shop', '5003');
+      expect(bob).toMatchObject({ title: 'Bob', externalRefs: [{ system: 'shop', id: '5002' }, { system: 'shop', id: '5003' }] });
+      const again = await s.crm.import.run({ entity: 'deal', rows, mapping: listMapping, key: 'externalRef:shop', mode: 'upsert' });
+      expect(again.rows.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+    });
+
     it('upsert replaces a deal\'s line items with its group\'s lines; every row reports the deal', async () => {
       const s = await setup();
       const first = await s.crm.import.run({ entity: 'deal', rows: [line('7', 'Ada', 'old 1'), line('7', 'Ada', 'old 2')], mapping, key: 'externalRef:shop' });

@@ -102,6 +102,19 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect((await s.crm.contacts.get(ada.id)).version).toBe(before.version);
     });
 
+    it('a row that fails still holds its key: a later row with it is a duplicate, not a record of its own', async () => {
+      const s = await open();
+      const report = await s.crm.import.run({
+        entity: 'contact',
+        mode: 'upsert',
+        key: 'email',
+        rows: [{ name: '', email: 'ada@example.com' }, { name: 'Grace', email: 'grace@example.com' }, { name: 'Ada', email: 'ADA@example.com' }],
+      });
+      expect(report.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['failed', expect.any(String)], ['created', undefined], ['failed', 'duplicate_key']]);
+      expect(report.rows[2]!.issues![0]!.message).toContain('row 1');
+      expect(await contactNames(s)).toEqual(['Grace']);
+    });
+
     it('e-mail keys compare without case: stored records, rows of one file, ambiguity, create mode', async () => {
       const s = await open();
       const ada = await s.crm.contacts.create({ name: 'Ada', email: 'Ada.Lovelace@Example.com' });
