@@ -149,6 +149,43 @@ export function crmImportLineItemTests(open: () => Promise<CrmSubject>): void {
       expect(deal.version).toBe(2);
     });
 
+    it('export with the order-line mapping writes one row per line item, the deal\'s cells repeated, and the file imports back to the same deals', async () => {
+      const s = await setup();
+      await s.crm.import.run({ entity: 'deal', csv: csvSource(ordersCsv), mapping, key: 'externalRef:shop' });
+      // A deal without lines is one row with empty line cells (its currency is the default: this mapping has no currency column).
+      await s.crm.deals.create({ title: 'No lines yet', externalRefs: [{ system: 'shop', id: '1003' }] });
+      const text = async (format: 'csv' | 'json') => {
+        let out = '';
+        for await (const chunk of s.crm.export.run({ entity: 'deal', mapping, format, orderBy: [{ field: 'title', direction: 'asc' }] })) out += chunk;
+        return out;
+      };
+      const csv = await text('csv');
+      expect(csv.split('\r\n')).toEqual([
+        '"Customer","Order","SKU","Item","Qty","Price"',
+        '"Ada Lovelace","1001","CH-1","Chair, oak","4","1290.00"',
+        '"Grace ""Amazing"" Hopper","1002","TB-1","Table ""Big""","1","499.00"',
+        '"Grace ""Amazing"" Hopper","1002","CH-1","Chair, oak","2","129.00"',
+        '"Grace ""Amazing"" Hopper","1002","LP-1","Lamp","1.5","20.00"',
+        '"No lines yet","1003",,,,',
+        '',
+      ]);
+      expect(JSON.parse(await text('json'))).toHaveLength(5);
+      const shape = async (subject: CrmSubject) => (await subject.crm.deals.list({ limit: 10, orderBy: [{ field: 'title', direction: 'asc' }] })).items.map((d) => [d.title, d.externalRefs, d.value, d.lineItems]);
+      const copy = await setup();
+      const back = await copy.crm.import.run({ entity: 'deal', csv: csvSource(csv), mapping, key: 'externalRef:shop' });
+      expect(back.counts).toEqual({ created: 5, updated: 0, skipped: 0, failed: 0 });
+      expect(await shape(copy)).toEqual(await shape(s));
+      // Into the same crm by upsert: nothing changes.
+      const again = await s.crm.import.run({ entity: 'deal', csv: csvSource(csv), mapping, key: 'externalRef:shop', mode: 'upsert' });
+      expect(again.rows.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
+      // A line field the line-item schema does not have is refused as the import refuses it.
+      const drain = async (stream: AsyncIterable<string>) => {
+        for await (const _chunk of stream) void _chunk;
+      };
+      await expect(drain(s.crm.export.run({ entity: 'deal', mapping: { ...mapping, 'lineItems.nope': 'X' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'lineItems.nope'], code: 'unknown_field' }] } });
+      await expect(drain(s.crm.export.run({ entity: 'contact', mapping: { name: 'Customer', 'lineItems.name': 'Item' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'lineItems.name'], code: 'unknown_field' }] } });
+    });
+
     it('a view without the right to write deals gets FORBIDDEN rows and writes nothing', async () => {
       const s = await setup();
       await s.crm.access.setPolicy({ roles: { viewer: { grants: { deal: { read: 'all', create: 'none', update: 'none', delete: 'none' } } } } });
