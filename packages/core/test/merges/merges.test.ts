@@ -344,6 +344,23 @@ describe('undoing in a view points back only what it may update', () => {
     await crm.merges.undo(merge.id);
     expect((await crm.deals.get(d.id)).contactId).toBe(y.id);
   });
+
+  it('FORBIDDEN without the id when the undo would restore a duplicate the view cannot read (create is the action); nothing written', async () => {
+    const t = await createTestCrm();
+    const { crm } = t;
+    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'all' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+    const x = await crm.contacts.create({ name: 'Xavier Smith', ownerId: 'anna' });
+    const y = await crm.contacts.create({ name: 'Xavier Smith', ownerId: 'ben', email: 'secret@y.org' });
+    const { merge } = await crm.merges.contacts(x.id, [y.id], { fields: { email: y.id } });
+    const before = await dump(t);
+    const error = await expectCrmError(crm.as({ userId: 'anna' }).merges.undo(merge.id), 'FORBIDDEN');
+    expect(error.details).toMatchObject({ action: 'contact.create', entity: 'contact' });
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(y.id);
+    expect(await dump(t)).toBe(before);
+    await crm.merges.undo(merge.id);
+    expect((await crm.contacts.get(y.id)).email).toBe('secret@y.org');
+  });
 });
 
 describe('crm.contacts/companies/leads.merge', () => {
