@@ -288,8 +288,7 @@ export class Scheduler {
         partitions: 4,
         from,
         batchSize: this.batchSize,
-        leaseMs: this.leaseMs,
-        handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(this.leaseMs / 3))),
+        leaseMs: this.leaseMs, // handlers time out after a third of it (at most 10 s)
         maxAttempts: 3,
       });
       await ensureConsumer(this.ctx, config);
@@ -301,7 +300,7 @@ export class Scheduler {
           // Handlers are awaited and a failure thrown: the consumer retries the notice, then parks it. A handler
           // removed since the claim: the notice stays for a process that handles it (no attempt counted).
           handler: () => (event: CrmEvent) => {
-            if (!this.ctx.bus.handles(type)) throw new DeferEvent(`no ${type} handler`);
+            if (!this.ctx.bus.handles(type)) throw new DeferEvent(type);
             return this.ctx.bus.dispatch(event);
           },
           workerId,
