@@ -93,7 +93,7 @@ describe('scheduler notices on processes with different handler sets', () => {
     await settled();
     expect(heardInView.filter((t) => (TYPES as readonly string[]).includes(t))).toEqual([]);
     // Nothing claimed, nothing acknowledged: every partition untouched since its creation.
-    const rows = (storage.snapshot().consumer?.t ?? []) as { name: string; handled: number; turn: number; leaseOwner?: string }[];
+    const rows = (storage.snapshot().consumer?.t ?? []) as unknown as { name: string; handled: number; turn: number; leaseOwner?: string }[];
     expect(rows).toHaveLength(16);
     expect(rows.filter((r) => r.handled > 0 || r.turn > 0 || r.leaseOwner)).toEqual([]);
 
@@ -168,7 +168,7 @@ describe('scheduler notices on processes with different handler sets', () => {
     await upgraded.scheduler.tick();
     // From the retry on: notices 2–8 (delivered at least once; notices 3–6 again, as the handover cannot know).
     expect(got.sort()).toEqual(notices.slice(1).map((e) => `${e.type as string} ${(e.data as { key: string }).key}`).sort());
-    const names = new Set(((storage.snapshot().consumer?.t ?? []) as { name: string }[]).map((r) => r.name));
+    const names = new Set((storage.snapshot().consumer?.t ?? []).map((r) => r.name as string));
     expect([...names].sort()).toEqual(TYPES.map((t) => `crmkit.scheduler.notices:${t}`).sort());
     expect((storage.snapshot().consumerBacklog?.t ?? []).length).toBe(0);
     await upgraded.close();
