@@ -229,9 +229,12 @@ export class Scheduler {
     while (await this.retrying(counts, () => this.processTaskBatch(counts)));
     while (await this.retrying(counts, () => this.processRottingBatch(counts)));
     // A process claims the notices of the types it has handlers for only: the others wait for a process that has.
-    let leasedElsewhere = !runners;
+    // A process without any notice handler looks again after a lease too (as before): a handler may come.
+    let drains = 0;
+    let leasedElsewhere = false;
     for (const [type, runner] of runners ?? []) {
       if (!this.ctx.bus.handles(type)) continue;
+      drains++;
       const drained = await this.retrying(counts, () => runner.drain());
       counts.delivered += drained?.handled ?? 0;
       leasedElsewhere ||= drained?.leasedElsewhere ?? true;
@@ -239,7 +242,7 @@ export class Scheduler {
     while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
     const automations = this.ctx.hooks.automations;
     if (automations) counts.automations = (await this.retrying(counts, () => automations.tick()))?.runs ?? 0;
-    this.othersHoldNotices = leasedElsewhere;
+    this.othersHoldNotices = leasedElsewhere || drains === 0;
     if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered + counts.automations > 0) {
       this.ctx.logger.info('crmkit: scheduler tick', { ...counts });
     }
