@@ -100,10 +100,12 @@ const NOTICE_EVENTS: Record<'reminder' | 'due' | 'overdue', CrmEventName> = { re
  * passed, and rotting deals. Safe as a fleet: any number of processes may tick at once on one
  * database. Each tick claims the due tasks and deals it works on (rows other ticks hold are skipped,
  * never waited for), records each notice once — keyed by its idempotency key, in the transaction that
- * moves the task's watermark — and hands recorded notices to handlers through a change-feed consumer
- * whose partitions one process at a time holds under a lease. So a notice reaches the handlers of
- * exactly one process; only if that process dies between its handlers and its checkpoint does another
- * deliver it again after the lease (handlers can dedupe by `event.data.key`). `crm.scheduler`.
+ * moves the task's watermark — and hands recorded notices to handlers through one change-feed consumer
+ * per notice type, claimed only by processes with a `crm.on` handler of that type (views' listeners do
+ * not count), whose partitions one process at a time holds under a lease. So a notice reaches the
+ * handlers of exactly one process that handles its type; only if that process dies between its
+ * handlers and its checkpoint does another deliver it again after the lease (handlers can dedupe by
+ * `event.data.key`). `crm.scheduler`.
  */
 export class Scheduler {
   private timer: CancelTimer | undefined;
