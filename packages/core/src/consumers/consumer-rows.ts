@@ -30,6 +30,10 @@ export interface ConsumerRow extends RecordBase {
   readonly handled: number;
   readonly failures: number;
   readonly parkedTotal: number;
+  /** Events skipped unhandled because they outlived `holdMs` (see `crm.events.prune`). */
+  readonly expired?: number;
+  /** Events older than this (ms) are not held for the consumer: prune skips its checkpoint past them. */
+  readonly holdMs?: number;
   readonly lastError?: ConsumerError;
   /**
    * The definition the row belongs to, set when the consumer is created: a runner started for an
@@ -133,14 +137,16 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
-          const next: ConsumerRow = existing
+          let next: ConsumerRow = existing
             ? retype ? { ...(without(existing, 'types') as ConsumerRow), ...(config.types ? { types: config.types } : {}), version: existing.version + 1, updatedAt: op.now } : existing
             : {
                 id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
                 name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
                 ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
-                ...(generation ? { generation } : {}),
+                ...(generation ? { generation } : {}), ...(config.holdMs ? { holdMs: config.holdMs } : {}),
               };
+          // The hold is no checkpoint matter: a changed one is taken.
+          if (existing && next.holdMs !== config.holdMs) next = { ...(without(next, 'holdMs') as ConsumerRow), ...(config.holdMs ? { holdMs: config.holdMs } : {}), version: existing.version + 1, updatedAt: op.now };
           if (!existing) await op.insert('consumer', next);
           else if (next !== existing) await op.update('consumer', existing, next);
           rows.push(next);

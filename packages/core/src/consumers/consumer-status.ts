@@ -40,6 +40,8 @@ export interface ConsumerStatus {
   /** Totals over the consumer's life. */
   readonly handled: number;
   readonly failures: number;
+  /** Events skipped unhandled because they outlived the consumer's `holdMs` and were pruned. */
+  readonly expired: number;
   readonly lastError?: ConsumerError;
   readonly partitions: readonly PartitionStatus[];
 }
@@ -106,6 +108,7 @@ export async function readConsumerStatus(op: Operation, name: string): Promise<C
     parked: await count('parked'),
     handled: rows.reduce((sum, r) => sum + r.handled, 0),
     failures: rows.reduce((sum, r) => sum + r.failures, 0),
+    expired: rows.reduce((sum, r) => sum + (r.expired ?? 0), 0),
     ...(lastError ? { lastError } : {}),
     partitions,
   };
