@@ -1,6 +1,7 @@
 import { CrmError, isCrmError } from '../errors/crm-error.js';
 import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
+import type { Filter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
 import type { CrmContext } from '../crm/context.js';
@@ -80,6 +81,15 @@ export function shardsOf(partition: number, partitions: number): number[] | unde
   const out: number[] = [];
   for (let s = partition; s < 256; s += partitions) out.push(s);
   return out;
+}
+
+/** Filters of the events after a partition's checkpoint that the consumer receives. */
+export function afterCheckpoint(row: ConsumerRow): Filter[] {
+  const filters: Filter[] = [{ op: 'gt', field: 'position', value: row.position }];
+  const shards = shardsOf(row.partition, row.partitions);
+  if (shards) filters.push({ op: 'in', field: 'shard', values: shards });
+  if (row.types) filters.push({ op: 'in', field: 'type', values: row.types });
+  return filters;
 }
 
 /** A type filter as a comparable key: order and repeats do not change what a consumer receives. */
