@@ -6,7 +6,7 @@ import { companyUpdateInputSchema } from '../schema/company.js';
 import { contactUpdateInputSchema } from '../schema/contact.js';
 import { dealUpdateInputSchema } from '../schema/deal.js';
 import { leadUpdateInputSchema } from '../schema/lead.js';
-import { taskUpdateInputSchema } from '../schema/task.js';
+import { taskUpdateInputSchema } from '../schema/task-update.js';
 import { moneySchema } from '../schema/primitives.js';
 import type { AutomationAction, AutomationRule, AutomationRuleDefinition, AutomationTrigger } from './automation-schema.js';
 import { STAGE_EVENTS, triggerEventTypes } from './match-trigger.js';
@@ -44,7 +44,7 @@ const shapeOf = (schema: unknown): Shape | undefined => (schema as { def?: { sha
 const COMPUTED: Readonly<Record<string, Shape>> = {
   deal: { weightedValue: moneySchema, expectedCloseMonth: z.string(), probabilityManual: z.boolean() },
   // Given as a rule's text, stored as an object.
-  task: { recurrence: z.object({}) },
+  task: { recurrence: z.strictObject({}) },
 };
 /** Update input that is no stored field (so never a change an event reports). */
 const INPUT_ONLY = new Set(['version', 'scope', 'exchangeRate', 'currency']);

@@ -1,19 +1,19 @@
 import * as z from 'zod/mini';
 import { externalRefShape, externalRefsSchema } from './external-ref.js';
-import { clearable, idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
+import { idSchema, isoDateSchema, LIMITS, optionalText, requiredText, text, timestampInputSchema, timestampSchema, userIdSchema, int } from './primitives.js';
 import { parentAccessShape, recordBaseShape } from './record.js';
 import { stageKeySchema } from './pipeline.js';
 
 export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const TASK_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+import { TASK_PRIORITIES, taskTypeKeySchema } from './task-update.js';
+export { TASK_PRIORITIES, taskTypeKeySchema, taskUpdateInputSchema } from './task-update.js';
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
 
 /** Built-in task types; tenants may use their own keys (`demo`, `site-visit`). */
 export const BUILTIN_TASK_TYPES = ['call', 'meeting', 'email', 'todo'] as const;
 
-export const taskTypeKeySchema = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"'));
 
 /** Series-level fields every occurrence starts from ("this and following" edits change them). */
 export const seriesBaseSchema = z.strictObject({
@@ -137,24 +137,3 @@ export const taskCreateInputSchema = z.strictObject({
   leadId: z.optional(idSchema),
 });
 export type TaskCreateInput = z.input<typeof taskCreateInputSchema>;
-
-/** A change to a task (`tasks.update`); the fields a `task.updated` event can report. */
-export const taskUpdateInputSchema = z.strictObject({
-  version: z.optional(z.number().check(int(), z.gte(1))),
-  externalRefs: clearable(externalRefsSchema),
-  /** `this` (default) changes this occurrence; `following` changes the series from here on. */
-  scope: z.optional(z.enum(['this', 'following'])),
-  subject: z.optional(z.string().check(z.minLength(1), z.maxLength(LIMITS.shortText))),
-  type: z.optional(taskTypeKeySchema),
-  dueAt: z.optional(timestampInputSchema),
-  allDay: z.optional(z.boolean()),
-  dueDate: z.optional(isoDateSchema),
-  durationMinutes: clearable(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
-  ownerId: clearable(userIdSchema),
-  priority: z.optional(z.enum(TASK_PRIORITIES)),
-  notes: clearable(text(LIMITS.longText)),
-  reminders: z.optional(z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
-  required: z.optional(z.boolean()),
-  /** A new rule for the series from this occurrence on (`following` only). */
-  recurrence: z.optional(text(500)),
-});

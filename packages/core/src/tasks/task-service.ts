@@ -11,18 +11,15 @@ import { templateDueAt } from '../domain/tasks/task-due.js';
 import { applyDeadline, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema, int } from '../schema/primitives.js';
+import { LIMITS, optionalText, timestampInputSchema, userIdSchema } from '../schema/primitives.js';
 import {
   nextStepInputSchema,
   taskCreateInputSchema,
   taskUpdateInputSchema,
-  taskTypeKeySchema,
-  TASK_PRIORITIES,
   type NextStepInput,
   type Task,
   type TaskCreateInput,
 } from '../schema/task.js';
-import { externalRefsSchema } from '../schema/external-ref.js';
 import { taskTypeSchema, type TaskTypeDefinition, type TaskTypeInput } from '../schema/task-type.js';
 import type { TaskField } from '../storage/crm-schema.js';
 import { touchRecords } from '../crm/touch-records.js';

@@ -19,7 +19,7 @@ async function verdict(crm: Awaited<ReturnType<typeof setupAutomations>>['crm'],
     return 'accepted';
   } catch (error) {
     if (!isCrmError(error) || error.code !== 'VALIDATION') throw error;
-    return error.details.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    return (error.details as unknown as { issues: { path: (string | number)[]; message: string }[] }).issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   }
 }
 
@@ -42,7 +42,7 @@ describe('fieldChanged rules that could never fire are refused', () => {
       company: expect.arrayContaining(['name', 'domain', 'ownerId', 'tags', 'custom']),
       task: expect.arrayContaining(['subject', 'dueAt', 'dueDate', 'ownerId', 'priority', 'notes', 'reminders', 'required', 'recurrence']),
     });
-    for (const [entity, field] of [['deal', 'status'], ['deal', 'stageKey'], ['deal', 'closedAt'], ['deal', 'lastActivityAt'], ['deal', 'rottingSince'], ['deal', 'updatedAt'], ['deal', 'version'], ['deal', 'stageEnteredAt'], ['lead', 'status'], ['task', 'status'], ['task', 'completedAt'], ['task', 'deadlineAt'], ['activity', 'body'], ['task', 'custom.x']]) {
+    for (const [entity, field] of <[string, string][]>[['deal', 'status'], ['deal', 'stageKey'], ['deal', 'closedAt'], ['deal', 'lastActivityAt'], ['deal', 'rottingSince'], ['deal', 'updatedAt'], ['deal', 'version'], ['deal', 'stageEnteredAt'], ['lead', 'status'], ['task', 'status'], ['task', 'completedAt'], ['task', 'deadlineAt'], ['activity', 'body'], ['task', 'custom.x']]) {
       expect(accepted[entity] ?? []).not.toContain(field);
       expect(await verdict(crm, { entity, field })).toMatch(/trigger\.field: .*(never fire|unknown)/);
     }
