@@ -195,7 +195,16 @@ interface ParsedRule {
 export function parseRule(input: unknown, context: string): ParsedRule {
   // Plain JSON first: a bigint or a cycle would throw a TypeError from the size check below.
   const notJson = jsonIssue(input);
-  if (notJson) throw validationError(context, [notJson]);
+  if (notJson) {
+    // The schema's word where it has one at that place (a NaN name: "expected string").
+    let precise: ValidationIssue | undefined;
+    try {
+      parseInput(ruleInputSchema, input, context);
+    } catch (error) {
+      precise = (error as { details?: { issues?: ValidationIssue[] } }).details?.issues?.find((i) => i.path.join('.') === notJson.path.join('.'));
+    }
+    throw validationError(context, [precise ?? notJson]);
+  }
   const size = jsonBytes(input);
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
   if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
@@ -488,6 +497,8 @@ export function createAutomationService(
         const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
         guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
         if (guard) await runRead(ctx, (op) => viewMayKnow(op, guard!, rule, event.subjectId));
+      } else if ((AUTOMATION_ENTITIES as readonly string[]).includes(event.subjectType) && !(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+        throw notFound(event.subjectType, event.subjectId);
       }
       // The simulated events as the view may see them (field-projected; hidden ones left out).
       const visible = async (events: readonly CrmEvent[]): Promise<readonly CrmEvent[]> => {
