@@ -75,7 +75,7 @@ function fieldTriggerIssues(trigger: Extract<AutomationTrigger, { type: 'fieldCh
   const { entity, field } = trigger;
   const schema = updatedField(entity, field);
   if (schema === undefined) {
-    return void issue(['trigger', 'field'], `${entity} updates never change "${field}", so the rule would never fire: use ${WATCH_INSTEAD[entity] ?? `a field an update changes (${Object.keys(shapeOf(UPDATE_SCHEMAS[entity]) ?? {}).filter((f) => !INPUT_ONLY.has(f)).join(', ')})`}`);
+    return void issue(['trigger', 'field'], `${entity} updates never change "${field}", so the rule would never fire: use ${WATCH_INSTEAD[entity] ?? 'a field an update changes'}`);
   }
   let leaf: unknown = schema;
   while ((leaf as { def?: { innerType?: unknown } } | null)?.def?.innerType) leaf = (leaf as { def: { innerType: unknown } }).def.innerType;
