@@ -5,9 +5,13 @@
  *   the import stored: deals, stage visits, events, board totals) into stores with the same indexes
  *   (raw key paths); and, for reference, against putting the deals alone.
  * - board: `crm.deals.board(pipeline, { limitPerStage: 50 })` over 6 stages (cards, counts, totals).
- *   The budgeted p95 (one frame at 10k deals) is a user opening the app on a database at rest: the
- *   runner reloads the page after the imports, leaves the browser 5 s of quiet, opens a new crm on the
- *   imported database and reads the board (`steadyBoard`). The reads right after the bulk writes (the
+ *   The budgeted p95 (one frame at 10k deals) is a user opening the app on a database at rest: after
+ *   the imports the runner leaves the browser 5 s of quiet, then a new crm (a new connection) on the
+ *   imported database reads the board (`steadyBoard`). The page keeps one connection open meanwhile
+ *   (`SENTINEL`): with a page reload instead, the next open waited over 2 minutes on the loaded 2-core
+ *   machine (twice; most likely Chromium closing the origin's backing store once its last connection
+ *   closed and compacting LevelDB after the bulk writes) — a cost of reopening right after a bulk
+ *   import, not of reading a board, and not measured here. The reads right after the bulk writes (the
  *   import rounds, the raw puts, two databases dropped) are printed as a reference line, not budgeted:
  *   measured in order, their slow reads cluster in the first seconds after the writes, while Chromium's
  *   IndexedDB backend settles (LevelDB compaction in the browser process, competing for the same cores),
@@ -331,7 +335,7 @@ export interface BenchOptions {
   readonly big: number;
 }
 
-/** A database kept for the board read at rest (`steadyBoard`, after the runner reloads the page). */
+/** A database kept for the board read at rest (`steadyBoard`, after the runner's quiet). */
 export interface KeptBoard {
   readonly name: string;
   readonly pipelineId: string;
@@ -346,6 +350,7 @@ export interface KeptBoard {
  */
 export async function runBench(options: BenchOptions): Promise<{ entries: BenchEntry[]; kept: KeptBoard[] }> {
   const { deals: n, rounds, reads, big } = options;
+  sentinel ??= await openDb(SENTINEL);
   // Warm-up: JIT and the IndexedDB backend, not measured.
   const warm = await importRound(Math.min(500, n), 99);
   await warm.crm.close();
@@ -407,17 +412,31 @@ export async function runBench(options: BenchOptions): Promise<{ entries: BenchE
   return { entries, kept };
 }
 
-/** Milliseconds of quiet the runner leaves the browser between the reload and `steadyBoard`. */
+/** Milliseconds of quiet the runner leaves the browser before `steadyBoard`. */
 export const QUIET_MS = 5000;
 
+/** A database the page keeps a connection to from the first import to `release` (see the file comment). */
+const SENTINEL = 'bench-sentinel';
+let sentinel: IDBDatabase | undefined;
+
+/** Closes the sentinel connection and deletes its database (after the last `steadyBoard`). */
+export async function release(): Promise<void> {
+  sentinel?.close();
+  sentinel = undefined;
+  await dropDb(SENTINEL);
+}
+
 /**
- * The board read by a user opening the app on a database at rest: run after the runner reloaded the
- * page and left `QUIET_MS` of quiet. A new crm on the kept database, 5 warm-up reads, then `reads`
+ * The board read by a user opening the app on a database at rest: run after the runner left
+ * `QUIET_MS` of quiet. A new crm on the kept database, 5 warm-up reads, then `reads`
  * board reads, each followed by the board's own reads done raw (interleaved, so both see the same
  * machine). Deletes the database.
  */
 export async function steadyBoard(kept: KeptBoard, reads: number): Promise<BenchEntry[]> {
-  const crm = await createCrm({ storage: createIndexedDbStorage({ name: kept.name }), tenantId: TENANT, actor: { userId: 'u1' }, random: { seed: 3 }, features: [imports()] });
+  // A generous open timeout: on a loaded machine the backend can still be busy with the bulk writes' aftermath.
+  const opening = performance.now();
+  const crm = await createCrm({ storage: createIndexedDbStorage({ name: kept.name, blockedTimeoutMs: 120_000 }), tenantId: TENANT, actor: { userId: 'u1' }, random: { seed: 3 }, features: [imports()] });
+  progress(`at rest (${kept.deals} deals): the crm opened in ${(performance.now() - opening).toFixed(0)} ms`);
   const db = await openDb(kept.name);
   for (let i = 0; i < 5; i++) await rawBoardReadsOn(db, kept.pipelineId);
   const board = await boardTimes(crm, kept.pipelineId, 0);
@@ -431,14 +450,14 @@ export async function steadyBoard(kept: KeptBoard, reads: number): Promise<Bench
   await dropDb(kept.name);
   const n = kept.deals;
   return [
-    { name: `board p95, ${n} deals`, crmkit_ms: round(percentile(board, 95)), budget: n >= 100_000 ? 30 : 16, kind: 'ms', note: `crm.deals.board (6 stages x 50 cards, counts and totals) on a database at rest (page reloaded, ${QUIET_MS / 1000} s of quiet, a new crm), p95 of ${reads} reads (median ${round(median(board))} ms; right after the bulk writes: p95 ${kept.justWritten.p95} ms, median ${kept.justWritten.median} ms)` },
+    { name: `board p95, ${n} deals`, crmkit_ms: round(percentile(board, 95)), budget: n >= 100_000 ? 30 : 16, kind: 'ms', note: `crm.deals.board (6 stages x 50 cards, counts and totals) on a database at rest (${QUIET_MS / 1000} s of quiet, then a new crm), p95 of ${reads} reads (median ${round(median(board))} ms; right after the bulk writes: p95 ${kept.justWritten.p95} ms, median ${kept.justWritten.median} ms)` },
     { name: `board median vs raw board reads, ${n} deals`, crmkit_ms: round(median(board)), raw_ms: round(median(raw)), ratio: round(median(board) / median(raw)), kind: 'reference', note: "reference: the board's own reads done raw (in one transaction over every store: the pipeline, then 51 cards per stage on the board index and the $views records), interleaved read by read with the board's, at rest: the engine's part of a board read" },
   ];
 }
 
 declare global {
   interface Window {
-    crmkitBench: { runBench: typeof runBench; steadyBoard: typeof steadyBoard; QUIET_MS: number };
+    crmkitBench: { runBench: typeof runBench; steadyBoard: typeof steadyBoard; release: typeof release; QUIET_MS: number };
   }
 }
-window.crmkitBench = { runBench, steadyBoard, QUIET_MS };
+window.crmkitBench = { runBench, steadyBoard, release, QUIET_MS };
