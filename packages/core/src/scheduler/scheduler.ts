@@ -292,6 +292,7 @@ export class Scheduler {
         types: [type],
         partitions: 4,
         from,
+        holdMs: this.noticeRetentionMs, // a notice nobody handles within the retention expires
         batchSize: this.batchSize,
         leaseMs: this.leaseMs, // handlers time out after a third of it (at most 10 s)
         maxAttempts: 3,
