@@ -9,7 +9,7 @@ import type { Task } from '../schema/task.js';
 import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
-import { addDuration } from './run-actions.js';
+import { addDuration, loadCalendar } from './run-actions.js';
 import { conditionsHold } from './match-trigger.js';
 import { dueRuns } from './due-runs.js';
 
@@ -57,73 +57,114 @@ export async function timeFacts(op: Operation, rule: AutomationRule, id: string,
 }
 
 /**
+ * The request to run a time rule for one record: the run tests the trigger again in its transaction
+ * (the record as it is now, the stored rule) and runs only for the same key — the same stage visit, the
+ * same due time — so a sweep's stale candidate (moved on, done, postponed meanwhile) never runs.
+ */
+export function timeRequest(rule: AutomationRule, key: string, subject: Due['subject'], facts: RunRequest['facts'], principal: string | undefined): RunRequest {
+  return {
+    rule, triggerKey: key, subject, facts,
+    rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined),
+    recheck: async (op, fresh) => {
+      const now = await timeFacts(op, fresh, subject.id, principal);
+      return now?.key === key ? now.facts : undefined;
+    },
+  };
+}
+
+/**
+ * Where a rule's last complete sweep left off (per process): records whose time had come then and that
+ * have not changed since were judged already, so a tick reads only the others — those whose time came
+ * since (`from` on, by the index of `stageEnteredAt` / `dueAt`) and those written since `changedSince`.
+ */
+export interface Sweep {
+  /** The rule version (edits, enabling) and calendar it holds for (either changing starts over). */
+  readonly key: string;
+  readonly from: string;
+  readonly changedSince: string;
+}
+
+/** How far back "written since the last sweep" reaches: transactions still open then, clocks of other processes. */
+const MARGIN = 10 * 60_000;
+
+/**
  * The records a time rule fires for now, without those whose run is in the log already (done, or
  * failed with no attempt left): filtered page by page, so records that ran never crowd out those that
- * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick.
+ * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick. With the
+ * rule's last sweep, only what may have changed since is read; `sweep` is where this one leaves off
+ * (`undefined` when the cap cut it short).
  */
-async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: string | undefined): Promise<Due[]> {
+async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: string | undefined, last: Sweep | undefined): Promise<{ due: Due[]; sweep?: Sweep }> {
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
-    // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
-    const add = (to: Due[], row: object, due: Due) => {
-      if (conditionsHold(rule, row, due.facts)) to.push(due);
-    };
-    const keep = async (page: Due[]) => {
-      if (page.length === 0) return;
-      const existing = (await op.getMany<AutomationRun>('automationRun', page.map((d) => runIdOf(rule.id, d.key)))) as (AutomationRun | undefined)[];
-      page.forEach((due, i) => {
-        const known = existing[i];
-        // A failed run is tried again by retryFailedRuns at its resumeAt (backoff), not on every tick.
-        if (!known) out.push(due);
-      });
-    };
+    const seen = new Set<string>();
+    const key = `${rule.version}:${JSON.stringify(await loadCalendar(op))}`;
+    const prior = last?.key === key ? last : undefined;
+    const stage = trigger.type === 'timeInStage';
+    const field = stage ? 'stageEnteredAt' : 'dueAt';
+    let filters: Filter[];
+    let upper: string;
+    // Whether a record's time has not come yet (the exact test, by the tenant's calendar), and its trigger facts.
+    let early: (ms: number) => Promise<boolean>;
+    let factsOf: (at: string) => RunRequest['facts'];
+    let active = false;
     if (trigger.type === 'timeInStage') {
+      early = async (ms) => (await addDuration(op, ms, trigger.for)) > op.nowMs;
+      factsOf = () => ({ type: 'timeInStage', stage: trigger.stage, at: op.now });
+      active = trigger.withoutActivity === true;
       // N business days span at least N calendar days: a superset by index, then the exact test.
       const bound = trigger.for.unit === 'minutes' ? trigger.for.amount * 60_000 : trigger.for.unit === 'hours' ? trigger.for.amount * 3_600_000 : trigger.for.amount * DAY - DAY;
-      const filters: Filter[] = [
-        { op: 'eq', field: 'stageKey', value: trigger.stage },
-        { op: 'eq', field: 'status', value: 'open' },
-        { op: 'lte', field: 'stageEnteredAt', value: new Date(op.nowMs - Math.max(0, bound)).toISOString() },
-      ];
+      upper = new Date(op.nowMs - Math.max(0, bound)).toISOString();
+      filters = [{ op: 'eq', field: 'stageKey', value: trigger.stage }, { op: 'eq', field: 'status', value: 'open' }];
       if (trigger.pipelineId) filters.push({ op: 'eq', field: 'pipelineId', value: trigger.pipelineId });
+    } else if (trigger.type === 'taskDue') {
+      // Open tasks still before their due time, due within `before` — (days) one more by the tenant's
+      // calendar and a day's margin, so weekends, sparse working weeks and holiday closures stay inside.
+      early = async (ms) => (await addDuration(op, ms, trigger.before, -1)) > op.nowMs;
+      factsOf = (at) => ({ type: 'taskDue', at: op.now, to: at });
+      const sized = trigger.before.unit === 'minutes' || trigger.before.unit === 'hours';
+      upper = new Date(sized ? await addDuration(op, op.nowMs, trigger.before) : (await addDuration(op, op.nowMs, { ...trigger.before, amount: trigger.before.amount + 1 })) + DAY).toISOString();
+      filters = [{ op: 'eq', field: 'status', value: 'open' }, { op: 'gt', field: 'dueAt', value: op.now }];
+    } else return { due: out };
+    // The first record whose time has not come yet: the next sweep reads from there on.
+    let from = upper;
+    let complete = true;
+    const scan = async (extra: Filter[]) => {
       let after: string | undefined;
       do {
-        const page = await op.query<Deal>('deal', { filter: { op: 'and', filters }, sort: [{ field: 'stageEnteredAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
+        if (out.length >= 10 * BATCH) return void (complete = false);
+        const page = await op.query<Deal & Task>(stage ? 'deal' : 'task', { filter: { op: 'and', filters: [...filters, { op: 'lte', field, value: upper }, ...extra] }, sort: [{ field }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
         const candidates: Due[] = [];
-        for (const deal of page.rows) {
-          if (!deal.stageEnteredAt) continue;
-          const entered = Date.parse(deal.stageEnteredAt);
-          if ((await addDuration(op, entered, trigger.for)) > op.nowMs) continue;
+        for (const row of page.rows) {
+          const at = row[field];
+          if (!at || seen.has(row.id)) continue;
+          seen.add(row.id);
+          const ms = Date.parse(at);
+          if (await early(ms)) {
+            if (at < from) from = at;
+            continue;
+          }
           // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note),
           // not by the rules themselves; field updates touch lastActivityAt too, so it only pre-filters.
-          if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered && (await activeSince(op, deal, principal))) continue;
-          add(candidates, deal, { key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
+          if (active && row.lastActivityAt && Date.parse(row.lastActivityAt) > ms && (await activeSince(op, row, principal))) continue;
+          const facts = factsOf(at);
+          // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
+          if (conditionsHold(rule, row, facts)) candidates.push({ key: `time:${row.id}:${at}`, subject: { type: stage ? 'deal' : 'task', id: row.id }, facts });
         }
-        await keep(candidates);
-        after = page.nextCursor;
-      } while (after && out.length < 10 * BATCH);
-    } else if (trigger.type === 'taskDue') {
-      // Open tasks still before their due time, due within `before` (business days: a generous superset).
-      const span = trigger.before.unit === 'minutes' ? trigger.before.amount * 60_000 : trigger.before.unit === 'hours' ? trigger.before.amount * 3_600_000 : trigger.before.amount * 3 * DAY + 14 * DAY;
-      const filters: Filter[] = [
-        { op: 'eq', field: 'status', value: 'open' },
-        { op: 'gt', field: 'dueAt', value: op.now },
-        { op: 'lte', field: 'dueAt', value: new Date(op.nowMs + span).toISOString() },
-      ];
-      let after: string | undefined;
-      do {
-        const page = await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
-        const candidates: Due[] = [];
-        for (const task of page.rows) {
-          if (!task.dueAt || (await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) continue;
-          add(candidates, task, { key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
+        if (candidates.length) {
+          const existing = await op.getMany<AutomationRun>('automationRun', candidates.map((d) => runIdOf(rule.id, d.key)));
+          // A failed run is tried again by retryFailedRuns at its resumeAt (backoff), not on every tick.
+          candidates.forEach((due, i) => existing[i] || out.push(due));
         }
-        await keep(candidates);
         after = page.nextCursor;
-      } while (after && out.length < 10 * BATCH);
-    }
-    return out;
+      } while (after);
+    };
+    if (prior) {
+      await scan([{ op: 'gte', field, value: prior.from }]);
+      await scan([{ op: 'lt', field, value: prior.from }, { op: 'gte', field: 'updatedAt', value: prior.changedSince }]);
+    } else await scan([]);
+    return { due: out, ...(complete ? { sweep: { key, from, changedSince: new Date(op.nowMs - MARGIN).toISOString() } } : {}) };
   });
 }
 
@@ -132,22 +173,31 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
  * the run log's unique row), and waiting runs whose `resumeAt` passed continue. Failed time runs are
  * tried again with backoff at their `resumeAt` (`retryFailedRuns`) until `maxAttempts`. Several processes may tick at once; each counts only the runs it performed.
  */
-export async function tickAutomations(ctx: CrmContext, settings: RunSettings & Pick<AutomationSettings, 'maxAttempts' | 'backoff'>): Promise<{ runs: number }> {
+export async function tickAutomations(ctx: CrmContext, settings: RunSettings & Pick<AutomationSettings, 'maxAttempts' | 'backoff'>, sweeps = new Map<string, Sweep>()): Promise<{ runs: number }> {
   let runs = 0;
   const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: MAX_RULES })).rows);
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
-    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.principal.userId)) {
-      const request: RunRequest = { rule, triggerKey: key, subject, facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined) };
+    const memo = `${ctx.tenantId}:${rule.id}`;
+    const { due, sweep } = await dueRecords(ctx, rule, settings.principal.userId, sweeps.get(memo));
+    let lost = false;
+    for (const { key, subject, facts } of due) {
+      const request = timeRequest(rule, key, subject, facts, settings.principal.userId);
       try {
         // Only runs this tick performed: another process's run of the same key is a duplicate.
         const result = await executeRun(ctx, settings, request);
         if (result.run && !result.duplicate) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
+        await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => {
+          lost = true;
+          ctx.logger.error('crmkit: recording a failed automation run failed', { error: e });
+        });
       }
     }
+    // A run neither done nor recorded as failed must be found again: the next sweep reads everything.
+    if (sweep && !lost) sweeps.set(memo, sweep);
+    else sweeps.delete(memo);
   }
   // Waits that ended: continue their runs (the row's version makes one process win). One pass by
   // cursor over the runs due when it began, so it ends; a continuation that fails is recorded as failed
@@ -167,7 +217,9 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
       if ((await executeRun(ctx, settings, request)).run) runs++;
     } catch (error) {
       if (isCrmError(error, 'CLOSED')) throw error;
-      if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
+      // An action's CONFLICT (a unique key, a concurrent edit) is the run's failure like any other; the
+      // failure is written only while the run row is as read (a process that continued it first wins).
+      await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
     }
   }
   return { runs };
