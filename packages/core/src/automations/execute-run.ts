@@ -214,12 +214,14 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       const attempts = request.failure !== undefined ? (request.attempts ?? (existing?.attempts ?? 0) + 1) : undefined;
       const retryAt = attempts !== undefined ? request.retryAt?.(attempts) : undefined;
       const base = request.resume ?? existing;
+      const eventId = request.resume?.eventId ?? facts.eventId;
+      const ranAt = request.resume ? request.resume.ranAt : status === 'done' || status === 'waiting' ? op.now : undefined;
       const run: AutomationRun = {
         id: runId, tenantId: ctx.tenantId, version: (base?.version ?? 0) + 1, createdAt: base?.createdAt ?? op.now, updatedAt: op.now,
         ruleId: rule.id, ruleName: rule.name, revision: request.resume?.revision ?? rule.revision, triggerKey: request.triggerKey, triggerType: rule.trigger.type,
         // A continuation keeps the event that started the run (and when it started: rate limits count that).
-        ...(request.resume?.eventId ?? facts.eventId ? { eventId: request.resume?.eventId ?? facts.eventId } : {}),
-        ...(request.resume ? (request.resume.ranAt ? { ranAt: request.resume.ranAt } : {}) : status === 'done' || status === 'waiting' ? { ranAt: op.now } : {}),
+        ...(eventId ? { eventId } : {}),
+        ...(ranAt ? { ranAt } : {}),
         ...(attempts !== undefined ? { attempts } : {}),
         ...(retryAt ? { resumeAt: retryAt } : {}),
         status, subjectType: subject.type, subjectId: subject.id, depth, actions: outcomes,

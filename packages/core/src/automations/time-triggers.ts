@@ -37,23 +37,37 @@ async function activeSince(op: Operation, deal: Deal, principal: string | undefi
 }
 
 /**
- * Whether a time rule fires now for one record (`simulate`): the deal has been in the stage long
- * enough (and, with `withoutActivity`, without activity), or the task is within `before` of its due time.
+ * Whether a time rule fires now for a record as read: its key and facts; `'early'` while its time has
+ * not come (the exact test, by the tenant's calendar); `undefined` when it does not fire in this stage
+ * visit / for this due time (not in the stage, not open, an activity logged since it entered, past due).
+ */
+async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Task> | undefined, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | 'early' | undefined> {
+  const trigger = rule.trigger;
+  const at = trigger.type === 'timeInStage' ? row?.stageEnteredAt : row?.dueAt;
+  if (!row || !at || row.status !== 'open') return undefined;
+  const ms = Date.parse(at);
+  const key = `time:${row.id}:${at}`;
+  if (trigger.type === 'timeInStage') {
+    if (row.stageKey !== trigger.stage || (trigger.pipelineId && row.pipelineId !== trigger.pipelineId)) return undefined;
+    if ((await addDuration(op, ms, trigger.for)) > op.nowMs) return 'early';
+    // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note), not by
+    // the rules themselves; logging one moves lastActivityAt (field updates do too: it only pre-filters).
+    if (trigger.withoutActivity && row.lastActivityAt && row.lastActivityAt > at && (await activeSince(op, row as Deal, principal))) return undefined;
+    return { key, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
+  }
+  if (trigger.type !== 'taskDue' || ms <= op.nowMs) return undefined;
+  if ((await addDuration(op, ms, trigger.before, -1)) > op.nowMs) return 'early';
+  return { key, facts: { type: 'taskDue', at: op.now, to: at } };
+}
+
+/**
+ * Whether a time rule fires now for one record (`simulate`, and each run in its transaction): the deal
+ * has been in the stage long enough (and, with `withoutActivity`, without activity), or the task is
+ * within `before` of its due time.
  */
 export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | undefined> {
-  const trigger = rule.trigger;
-  if (trigger.type === 'timeInStage') {
-    const deal = await op.get<Deal>('deal', id);
-    if (!deal?.stageEnteredAt || deal.stageKey !== trigger.stage || deal.status !== 'open' || (trigger.pipelineId && deal.pipelineId !== trigger.pipelineId)) return undefined;
-    if ((await addDuration(op, Date.parse(deal.stageEnteredAt), trigger.for)) > op.nowMs) return undefined;
-    if (trigger.withoutActivity && (await activeSince(op, deal, principal))) return undefined;
-    return { key: `time:${deal.id}:${deal.stageEnteredAt}`, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
-  }
-  if (trigger.type !== 'taskDue') return undefined;
-  const task = await op.get<Task>('task', id);
-  if (!task?.dueAt || task.status !== 'open' || Date.parse(task.dueAt) <= op.nowMs) return undefined;
-  if ((await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) return undefined;
-  return { key: `time:${task.id}:${task.dueAt}`, facts: { type: 'taskDue', at: op.now, to: task.dueAt } };
+  const verdict = await judge(op, rule, await op.get<Deal & Task>(rule.trigger.type === 'taskDue' ? 'task' : 'deal', id), principal);
+  return verdict === 'early' ? undefined : verdict;
 }
 
 /**
@@ -64,7 +78,8 @@ export async function timeFacts(op: Operation, rule: AutomationRule, id: string,
 export function timeRequest(rule: AutomationRule, key: string, subject: Due['subject'], facts: RunRequest['facts'], principal: string | undefined): RunRequest {
   return {
     rule, triggerKey: key, subject, facts,
-    rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined),
+    // An edited rule runs if its trigger holds for the record with the same key (`recheck`).
+    rematch: () => facts,
     recheck: async (op, fresh) => {
       const now = await timeFacts(op, fresh, subject.id, principal);
       return now?.key === key ? now.facts : undefined;
@@ -98,59 +113,38 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
-    const seen = new Set<string>();
     const key = `${rule.version}:${JSON.stringify(await loadCalendar(op))}`;
     const prior = last?.key === key ? last : undefined;
     const stage = trigger.type === 'timeInStage';
     const field = stage ? 'stageEnteredAt' : 'dueAt';
     let filters: Filter[];
-    let upper: string;
-    // Whether a record's time has not come yet (the exact test, by the tenant's calendar), and its trigger facts.
-    let early: (ms: number) => Promise<boolean>;
-    let factsOf: (at: string) => RunRequest['facts'];
-    let active = false;
+    let upper: number;
     if (trigger.type === 'timeInStage') {
-      early = async (ms) => (await addDuration(op, ms, trigger.for)) > op.nowMs;
-      factsOf = () => ({ type: 'timeInStage', stage: trigger.stage, at: op.now });
-      active = trigger.withoutActivity === true;
       // N business days span at least N calendar days: a superset by index, then the exact test.
-      const bound = trigger.for.unit === 'minutes' ? trigger.for.amount * 60_000 : trigger.for.unit === 'hours' ? trigger.for.amount * 3_600_000 : trigger.for.amount * DAY - DAY;
-      upper = new Date(op.nowMs - Math.max(0, bound)).toISOString();
+      upper = op.nowMs - Math.max(0, trigger.for.unit === 'minutes' ? trigger.for.amount * 60_000 : trigger.for.unit === 'hours' ? trigger.for.amount * 3_600_000 : trigger.for.amount * DAY - DAY);
       filters = [{ op: 'eq', field: 'stageKey', value: trigger.stage }, { op: 'eq', field: 'status', value: 'open' }];
       if (trigger.pipelineId) filters.push({ op: 'eq', field: 'pipelineId', value: trigger.pipelineId });
     } else if (trigger.type === 'taskDue') {
-      // Open tasks still before their due time, due within `before` — (days) one more by the tenant's
+      // Open tasks still before their due time, due within `before` — one more by the tenant's
       // calendar and a day's margin, so weekends, sparse working weeks and holiday closures stay inside.
-      early = async (ms) => (await addDuration(op, ms, trigger.before, -1)) > op.nowMs;
-      factsOf = (at) => ({ type: 'taskDue', at: op.now, to: at });
-      const sized = trigger.before.unit === 'minutes' || trigger.before.unit === 'hours';
-      upper = new Date(sized ? await addDuration(op, op.nowMs, trigger.before) : (await addDuration(op, op.nowMs, { ...trigger.before, amount: trigger.before.amount + 1 })) + DAY).toISOString();
+      upper = (await addDuration(op, op.nowMs, { ...trigger.before, amount: trigger.before.amount + 1 })) + DAY;
       filters = [{ op: 'eq', field: 'status', value: 'open' }, { op: 'gt', field: 'dueAt', value: op.now }];
     } else return { due: out };
+    filters.push({ op: 'lte', field, value: new Date(upper).toISOString() });
     // The first record whose time has not come yet: the next sweep reads from there on.
-    let from = upper;
+    let from = new Date(upper).toISOString();
     let complete = true;
     const scan = async (extra: Filter[]) => {
       let after: string | undefined;
       do {
         if (out.length >= 10 * BATCH) return void (complete = false);
-        const page = await op.query<Deal & Task>(stage ? 'deal' : 'task', { filter: { op: 'and', filters: [...filters, { op: 'lte', field, value: upper }, ...extra] }, sort: [{ field }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
+        const page = await op.query<Deal & Task>(stage ? 'deal' : 'task', { filter: { op: 'and', filters: [...filters, ...extra] }, sort: [{ field }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
         const candidates: Due[] = [];
         for (const row of page.rows) {
-          const at = row[field];
-          if (!at || seen.has(row.id)) continue;
-          seen.add(row.id);
-          const ms = Date.parse(at);
-          if (await early(ms)) {
-            if (at < from) from = at;
-            continue;
-          }
-          // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note),
-          // not by the rules themselves; field updates touch lastActivityAt too, so it only pre-filters.
-          if (active && row.lastActivityAt && Date.parse(row.lastActivityAt) > ms && (await activeSince(op, row, principal))) continue;
-          const facts = factsOf(at);
+          const verdict = await judge(op, rule, row, principal);
+          if (verdict === 'early') from = row[field]! < from ? row[field]! : from;
           // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
-          if (conditionsHold(rule, row, facts)) candidates.push({ key: `time:${row.id}:${at}`, subject: { type: stage ? 'deal' : 'task', id: row.id }, facts });
+          else if (verdict && conditionsHold(rule, row, verdict.facts)) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
         }
         if (candidates.length) {
           const existing = await op.getMany<AutomationRun>('automationRun', candidates.map((d) => runIdOf(rule.id, d.key)));
@@ -160,10 +154,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
         after = page.nextCursor;
       } while (after);
     };
-    if (prior) {
-      await scan([{ op: 'gte', field, value: prior.from }]);
-      await scan([{ op: 'lt', field, value: prior.from }, { op: 'gte', field: 'updatedAt', value: prior.changedSince }]);
-    } else await scan([]);
+    await scan(prior ? [{ op: 'or', filters: [{ op: 'gte', field, value: prior.from }, { op: 'gte', field: 'updatedAt', value: prior.changedSince }] }] : []);
     return { due: out, ...(complete ? { sweep: { key, from, changedSince: new Date(op.nowMs - MARGIN).toISOString() } } : {}) };
   });
 }
@@ -179,9 +170,9 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
     const memo = `${ctx.tenantId}:${rule.id}`;
-    const { due, sweep } = await dueRecords(ctx, rule, settings.principal.userId, sweeps.get(memo));
-    let lost = false;
-    for (const { key, subject, facts } of due) {
+    const found = await dueRecords(ctx, rule, settings.principal.userId, sweeps.get(memo));
+    let sweep = found.sweep;
+    for (const { key, subject, facts } of found.due) {
       const request = timeRequest(rule, key, subject, facts, settings.principal.userId);
       try {
         // Only runs this tick performed: another process's run of the same key is a duplicate.
@@ -189,14 +180,14 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
         if (result.run && !result.duplicate) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
+        // A run neither done nor recorded as failed must be found again: the next sweep reads everything.
         await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => {
-          lost = true;
+          sweep = undefined;
           ctx.logger.error('crmkit: recording a failed automation run failed', { error: e });
         });
       }
     }
-    // A run neither done nor recorded as failed must be found again: the next sweep reads everything.
-    if (sweep && !lost) sweeps.set(memo, sweep);
+    if (sweep) sweeps.set(memo, sweep);
     else sweeps.delete(memo);
   }
   // Waits that ended: continue their runs (the row's version makes one process win). One pass by
