@@ -416,7 +416,9 @@ export function createAutomationService(
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
-        const next = ruleRecord(op, def, previous, previous?.enabled || def.enabled === false ? (previous?.since ?? 0) : await feedHead(op));
+        // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
+        const keep = previous?.enabled ? JSON.stringify(previous.trigger) === JSON.stringify(def.trigger) : def.enabled === false;
+        const next = ruleRecord(op, def, previous, keep ? (previous?.since ?? 0) : await feedHead(op));
         if (previous) await op.update('automationRule', previous, next);
         else await op.insert('automationRule', next);
         if (previous?.enabled && !next.enabled) await cancelWaitingRuns(op, next.id, DISABLED);
