@@ -1,0 +1,26 @@
+import { expect, it } from 'vitest';
+import { createTestCrm } from '@crmkit/core/testing';
+import { csvSource } from '@crmkit/core/csv';
+
+async function text(pieces: AsyncIterable<string>): Promise<string> {
+  let out = '';
+  for await (const piece of pieces) out += piece;
+  return out;
+}
+
+it('exports the money fields the import reads (deal value, lead expectedValue) and reads the file back (review 16e item 5)', async () => {
+  const { crm } = await createTestCrm();
+  await crm.pipelines.create({ name: 'P', stages: [{ key: 's', name: 'S' }] });
+  const mapping = { title: 'T', 'externalRefs.shop': 'R', value: { column: 'V', as: 'money' as const, currency: 'EUR' } };
+  await crm.import.run({ entity: 'deal', rows: [{ T: 'Big', R: 'D1', V: '1.234,50' }], mapping, locale: 'de-DE' });
+  const csv = await text(crm.export.run({ entity: 'deal', mapping, locale: 'de-DE' }));
+  expect(csv.split('\r\n')[1]).toBe('"Big","D1","1234,50"');
+  const again = await crm.import.run({ entity: 'deal', csv: csvSource(csv), mapping, locale: 'de-DE', mode: 'upsert', key: 'externalRef:shop' });
+  expect(again.rows.map((r) => r.outcome)).toEqual(['skipped']);
+  expect((await crm.deals.getByExternalRef('shop', 'D1')).value).toEqual({ amount: 123450, currency: 'EUR' });
+
+  await crm.leads.create({ name: 'L', expectedValue: { amount: 5000, currency: 'USD' } });
+  const leads = await text(crm.export.run({ entity: 'lead', mapping: { name: 'N', expectedValue: { column: 'E', as: 'money' as const, currencyColumn: 'C' }, 'expectedValue.amount': 'A' } }));
+  expect(leads.replaceAll('"', '').split('\r\n').slice(0, 2)).toEqual(['N,E,C,A', 'L,50.00,USD,5000']);
+  await expect(text(crm.export.run({ entity: 'deal', mapping: { 'value.cents': 'X' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'unknown_field' }] } });
+});
