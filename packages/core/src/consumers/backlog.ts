@@ -2,7 +2,8 @@ import { notFound, validationError } from '../errors/crm-error.js';
 import { without } from '../domain/records.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { retryConcurrent } from './retry-concurrent.js';
 import type { Page } from '../crm/list-options.js';
 import { backlogId, consumerPartitions, type BacklogRow } from './consumer-rows.js';
 import { FEED_PRUNED_SETTING, feedHead, type FeedPrunedRow } from './feed-read.js';
@@ -27,7 +28,7 @@ export async function listBacklog(ctx: CrmContext, consumer: string, status: Bac
  * @throws CrmError `NOT_FOUND` when an event is not parked for this consumer.
  */
 export async function replayParked(ctx: CrmContext, consumer: string, eventIds: readonly string[]): Promise<number> {
-  return runWrite(ctx, async (op) => {
+  return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
     const rows = await op.getMany<BacklogRow>('consumerBacklog', eventIds.map((id) => backlogId(consumer, id)));
     let count = 0;
     for (const [i, row] of rows.entries()) {
@@ -37,7 +38,7 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
       count++;
     }
     return count;
-  });
+  }));
 }
 
 /**
@@ -46,31 +47,42 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
  * @throws CrmError `NOT_FOUND` when an event is not parked for this consumer.
  */
 export async function discardParked(ctx: CrmContext, consumer: string, eventIds: readonly string[]): Promise<number> {
-  return runWrite(ctx, async (op) => {
+  return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
     const rows = await op.getMany<BacklogRow>('consumerBacklog', eventIds.map((id) => backlogId(consumer, id)));
     for (const [i, row] of rows.entries()) {
       if (!row || row.status !== 'parked') throw notFound('parked event', eventIds[i]!);
       await op.remove('consumerBacklog', row);
     }
     return rows.length;
-  });
+  }));
 }
 
-/** Removes a consumer: its partitions (checkpoints and leases) and its backlog. Returns whether it existed. */
-export async function removeConsumer(ctx: CrmContext, name: string): Promise<boolean> {
-  let existed = false;
+/**
+ * Deletes a consumer's rows inside a transaction: its partitions (checkpoints and leases) first, so
+ * no process claims it any more and a pass that held it cannot commit, then its whole backlog
+ * (pending and parked; paged, read after the partitions are gone so a pass that committed meanwhile
+ * leaves nothing behind). Returns whether it existed.
+ */
+export async function removeConsumerRows(op: Operation, name: string): Promise<boolean> {
+  const partitions = await consumerPartitions(op, name);
+  if (partitions.length) await op.tx.write('consumer', op.tenantId, partitions.map((row) => ({ type: 'delete' as const, id: row.id })));
+  let removed = 0;
   for (;;) {
-    const more = await runWrite(ctx, async (op) => {
-      const { rows } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: name }, limit: 500 });
-      for (const row of rows) await op.remove('consumerBacklog', row);
-      if (rows.length === 500) return true;
-      const partitions = await consumerPartitions(op, name);
-      existed = partitions.length > 0;
-      for (const row of partitions) await op.remove('consumer', row);
-      return false;
-    });
-    if (!more) return existed;
+    const { rows } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: name }, sort: [{ field: 'id' }], limit: 500 });
+    if (rows.length) await op.tx.write('consumerBacklog', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
+    removed += rows.length;
+    if (rows.length < 500) break;
   }
+  return partitions.length > 0 || removed > 0;
+}
+
+/**
+ * Removes a consumer — partitions and backlog — in one transaction, so a removal cut short leaves the
+ * consumer whole (its dead letters too) rather than half gone; retried while delivering processes
+ * write its rows. Returns whether it existed.
+ */
+export async function removeConsumer(ctx: CrmContext, name: string): Promise<boolean> {
+  return retryConcurrent(ctx, () => runWrite(ctx, (op) => removeConsumerRows(op, name)));
 }
 
 /** Options of `crm.events.prune`. */
