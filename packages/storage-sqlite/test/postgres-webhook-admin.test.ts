@@ -35,7 +35,7 @@ describe('postgres: management calls while three processes deliver', () => {
       }
     };
     try {
-      const endpoints = [];
+      const endpoints: { id: string }[] = [];
       for (let i = 0; i < 6; i++) endpoints.push(await admin.webhooks.create({ url: `https://example.com/h${i}`, types: ['contact.created'] }));
       await Promise.all(fleet.map((crm) => crm.events.consume('app', () => new Promise((r) => setTimeout(r, 2)), { partitions: 8, pollMs: 50 })));
       for (const crm of fleet) crm.webhooks.start();
