@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CrmError, createMemoryStorage, isCrmError, type StorageAdapter, type StorageTx, type WriteOp } from '@crmkit/core';
+import { CrmError, createMemoryStorage, isCrmError, type StorageAdapter } from '@crmkit/core';
+import type { StorageTx, WriteOp } from '@crmkit/core/storage';
 import { events } from '@crmkit/core/feed';
 import { webhooks } from '@crmkit/core/webhooks';
 import { createTestCrm } from '@crmkit/core/testing';
