@@ -64,7 +64,8 @@ export interface WebhookService {
   deliveries(id: string, options?: { readonly eventId?: string; readonly limit?: number; readonly cursor?: string }): Promise<Page<WebhookAttempt>>;
   /**
    * Sends an event to an endpoint again now, even if it was delivered (a replay; parked deliveries
-   * too). Returns when it is queued; the delivery itself runs like any other.
+   * too). Returns when it is queued; the delivery itself runs like any other. An event the endpoint
+   * has not reached yet is left to its normal delivery, in order after its record's earlier events.
    *
    * @throws CrmError `NOT_FOUND` for an unknown endpoint or an event no longer in the feed (nor in the
    *   endpoint's backlog); `VALIDATION` (code `type_not_subscribed`) when the endpoint's `types` do not
@@ -255,11 +256,15 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         }
         // The endpoint keeps the partition count it was created with (a later `partitions` option only
         // applies to new endpoints): a row placed by this process's setting could land in no partition.
-        const [partitionRow] = await consumerPartitions(op, consumer);
-        const partitions = partitionRow?.partitions ?? settings.partitions;
+        const rows = await consumerPartitions(op, consumer);
+        const partitions = rows[0]?.partitions ?? settings.partitions;
+        const partition = (event.shard ?? 0) % partitions;
+        // Not reached yet: it is delivered anyway, after its record's earlier events. A backlog row
+        // would run first and send it ahead of them.
+        if (event.position > (rows.find((r) => r.partition === partition)?.position ?? Infinity)) return;
         const row: BacklogRow = {
           id: backlogId(consumer, event.id), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
-          consumer, partition: (event.shard ?? 0) % partitions, subjectId: event.subjectId, eventId: event.id, position: event.position,
+          consumer, partition, subjectId: event.subjectId, eventId: event.id, position: event.position,
           status: 'pending', attempts: 0, nextAttemptAt: op.now, event, replay: true, replayedAt: op.now,
         };
         await op.insert('consumerBacklog', row);

@@ -18,7 +18,7 @@ describe('lease and timeout settings', () => {
   });
 
   it('webhooks deliver with a lease just above the request timeout (any accepted pair)', async () => {
-    for (const options of [{ leaseMs: 12_000 }, { leaseMs: 11_000 }, { leaseMs: 10_100 }, { timeoutMs: 5000, leaseMs: 6000 }, { timeoutMs: 1, leaseMs: 101 }]) {
+    for (const options of [{ leaseMs: 12_000 }, { leaseMs: 11_000 }, { leaseMs: 10_100 }, { timeoutMs: 5000, leaseMs: 6000 }, { timeoutMs: 100, leaseMs: 200 }]) {
       let sent = 0;
       const { crm } = await createTestCrm({ features: [events(), webhooks({ ...options, fetch: async () => (sent++, { status: 204, text: async () => '' }) })] });
       const endpoint = await crm.webhooks.create({ url: 'https://example.com/h' });
