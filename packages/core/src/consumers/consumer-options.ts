@@ -58,7 +58,7 @@ export interface ConsumerOptions {
   readonly workerId?: string;
   /** `false`: do not start in the background; call `drain()` (jobs, tests). Default true. */
   readonly start?: boolean;
-  /** Called after each pass that committed (progress reporting, metrics). */
+  /** Called after each pass that committed (progress reporting, metrics); not awaited — a throw or an async callback's rejection is logged. */
   readonly onPass?: (report: PassReport) => void;
 }
 

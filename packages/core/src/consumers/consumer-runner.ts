@@ -149,10 +149,13 @@ export class ConsumerRunner {
   private async pass(): Promise<PassOutcome> {
     const outcome = await runPass(this.ctx, { ...this.request, stopping: this.controller.signal });
     if (outcome.report && outcome.progressed) {
+      const failed = (error: unknown) => this.ctx.logger.error('crmkit: an onPass callback threw', { error });
       try {
-        this.options.onPass?.(outcome.report);
+        // An async callback's rejection is logged like a throw (never an unhandled rejection); it is not awaited.
+        const result: unknown = this.options.onPass?.(outcome.report);
+        if (result && typeof (result as PromiseLike<unknown>).then === 'function') Promise.resolve(result).catch(failed);
       } catch (error) {
-        this.ctx.logger.error('crmkit: an onPass callback threw', { error });
+        failed(error);
       }
     }
     return outcome;
