@@ -83,6 +83,14 @@ export class ConsumerRunner {
   }
 
   /**
+   * Aborts the passes of a `drain()` in flight (a runner that was not started): handlers see their
+   * signal aborted and are not waited for, their events stay unacknowledged. The next drain starts afresh.
+   */
+  interrupt(): void {
+    if (!this.running) this.controller.abort();
+  }
+
+  /**
    * Runs passes until every partition was looked at without finding work (or all are leased by others),
    * then resolves. Retries that are not due yet stay in the backlog (see `nextRetryAt`).
    */
@@ -91,6 +99,7 @@ export class ConsumerRunner {
     let idle = 0;
     let nextRetryAt: number | undefined;
     let leasedElsewhere = false;
+    if (!this.running && this.controller.signal.aborted) this.controller = new AbortController();
     if (!(await this.hasWork())) return { ...totals, leasedElsewhere };
     const partitions = Math.max(1, await this.options.partitions());
     for (let guard = 0; guard < 1_000_000; guard++) {
