@@ -137,9 +137,16 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
   ];
   if (options.types) filters.push({ op: 'in', field: 'type', values: options.types });
   if (options.before) filters.push({ op: 'lt', field: 'at', value: options.before });
+  // Each batch reads the slowest checkpoint again: a consumer created since (from the beginning, or
+  // from a position below the bound) holds the rest of the prune back.
+  let effective = bound;
   for (;;) {
     const count = await runWrite(ctx, async (op) => {
-      const { rows } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters }, sort: [{ field: 'position' }], limit: 500 });
+      const [slowest] = await op.tx.aggregate('consumer', op.tenantId, { metrics: { min: { fn: 'min', field: 'position' } } });
+      const min = slowest?.values.min;
+      if (typeof min === 'number' && min < effective) effective = Math.max(min, highest);
+      const capped = filters.map((f) => (f.op === 'lte' && f.field === 'position' ? { ...f, value: effective } : f));
+      const { rows } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: capped }, sort: [{ field: 'position' }], limit: 500 });
       if (rows.length) await op.tx.write('event', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
       highest = Math.max(highest, rows[rows.length - 1]?.position ?? 0);
       return rows.length;
@@ -149,8 +156,8 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
   }
   await runWrite(ctx, async (op) => {
     // The mark stops below the first event still stored (another type, or newer than `before`).
-    const { rows: kept } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: 0 }, { op: 'lte', field: 'position', value: bound }] }, sort: [{ field: 'position' }], limit: 1 });
-    const mark = kept[0] ? kept[0].position - 1 : bound;
+    const { rows: kept } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: 0 }, { op: 'lte', field: 'position', value: effective }] }, sort: [{ field: 'position' }], limit: 1 });
+    const mark = kept[0] ? kept[0].position - 1 : effective;
     const [row] = await op.getMany<FeedPrunedRow>('setting', [FEED_PRUNED_SETTING]);
     const value = Math.max(row?.value ?? 0, mark);
     const head = Math.max(row?.head ?? 0, highest, value);
@@ -159,5 +166,5 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
     if (row) await op.update('setting', row, next as never);
     else await op.insert('setting', next as never);
   });
-  return { deleted, through: bound };
+  return { deleted, through: effective };
 }
