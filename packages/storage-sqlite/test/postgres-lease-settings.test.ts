@@ -35,4 +35,20 @@ describe('postgres: the tightest accepted lease settings make progress (real rou
       await bed.dropSchema(schema);
     }
   });
+
+  it('databaseTime() reads the server clock (the same host here: it agrees with the process clock)', async () => {
+    const schema = bed.schemaName('dbtime');
+    const storage = createPostgresStorage({ connectionString: url, schema });
+    const crm = await createCrm({ logger: silentLogger, tenantId: 't', storage });
+    try {
+      const before = Date.now();
+      const database = await storage.databaseTime!();
+      expect(database).toBeGreaterThanOrEqual(before - 1000);
+      expect(database).toBeLessThanOrEqual(Date.now() + 1000);
+    } finally {
+      await crm.close();
+      await bed.dropSchema(schema);
+    }
+    await expect(storage.databaseTime!()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
 });

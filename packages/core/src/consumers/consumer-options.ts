@@ -154,7 +154,7 @@ export const consumerOptionsSchema = z
   })
   .check(
     z.refine((o) => o.handlerTimeoutMs === undefined || o.handlerTimeoutMs <= (o.leaseMs ?? 30_000) - LEASE_RESERVE_MS, {
-      message: `must be at least ${LEASE_RESERVE_MS} ms shorter than leaseMs (a handler must finish while its lease holds, with room to renew the lease and commit)`,
+      message: `must be at least ${LEASE_RESERVE_MS} ms shorter than leaseMs`,
       path: ['handlerTimeoutMs'],
     }),
   );

@@ -131,8 +131,8 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
         // A new consumer cannot start inside the pruned part of the feed: it would skip those events silently.
         const pruned = !any && typeof config.from === 'number' && config.from > 0 ? await prunedThrough(op) : 0;
         if (typeof config.from === 'number' && config.from < pruned) {
-          throw new CrmError('VALIDATION', `from (${config.from}) is below the pruned part of the feed (through ${pruned}): the events after it are gone`, {
-            issues: [{ path: ['from'], code: 'too_small', message: `must be at least ${pruned} (events through it were pruned), or 'beginning'` }],
+          throw new CrmError('VALIDATION', `from (${config.from}) is below prunedThrough (${pruned})`, {
+            issues: [{ path: ['from'], code: 'too_small', message: `must be at least ${pruned} (pruned events are gone)` }],
           });
         }
         const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;

@@ -5,6 +5,7 @@ import { runRead } from '../crm/operation.js';
 import type { Filter } from '../query/query-spec.js';
 import { consumerPartitions } from './consumer-rows.js';
 import type { PassReport } from './consumer-options.js';
+import { checkClockSkew } from './clock-check.js';
 import { runPass, type PassOutcome, type PassRequest } from './consumer-pass.js';
 
 /** Lets timers and I/O run between passes (passes on memory storage resolve in microtasks only). */
@@ -66,6 +67,7 @@ export class ConsumerRunner {
       if (batch.resync || batch.changes.some((c) => c.entity === 'event' && c.tenantId === this.ctx.tenantId)) this.wakeAll();
     });
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
+    void checkClockSkew(this.ctx);
   }
 
   /** Stops the loops: handlers in flight see their signal aborted; resolves when the loops ended. */
@@ -100,6 +102,7 @@ export class ConsumerRunner {
     let nextRetryAt: number | undefined;
     let leasedElsewhere = false;
     if (!this.running && this.controller.signal.aborted) this.controller = new AbortController();
+    void checkClockSkew(this.ctx);
     if (!(await this.hasWork())) return { ...totals, leasedElsewhere };
     const partitions = Math.max(1, await this.options.partitions());
     for (let guard = 0; guard < 1_000_000; guard++) {

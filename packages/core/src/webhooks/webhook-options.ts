@@ -59,7 +59,7 @@ export const webhooksOptionsSchema = z
   })
   .check(
     // The delivery's handler timeout takes half the gap (see endpointSettings): the other half is the lease reserve.
-    z.refine((o) => (o.leaseMs ?? 60_000) - (o.timeoutMs ?? 10_000) >= 2 * LEASE_RESERVE_MS, { message: `must exceed timeoutMs by at least ${2 * LEASE_RESERVE_MS} ms (a request must finish while its lease holds, with room to renew the lease and commit)`, path: ['leaseMs'] }),
+    z.refine((o) => (o.leaseMs ?? 60_000) - (o.timeoutMs ?? 10_000) >= 2 * LEASE_RESERVE_MS, { message: `must exceed timeoutMs by at least ${2 * LEASE_RESERVE_MS} ms`, path: ['leaseMs'] }),
   );
 
 /** Feature options with defaults applied. */
