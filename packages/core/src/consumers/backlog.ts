@@ -5,7 +5,8 @@ import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { retryConcurrent } from './retry-concurrent.js';
 import type { Page } from '../crm/list-options.js';
-import { backlogId, consumerPartitions, type BacklogRow } from './consumer-rows.js';
+import { backlogId, consumerPartitions, type BacklogRow, type ConsumerRow } from './consumer-rows.js';
+import { expireHeld } from './expire-held.js';
 import { FEED_PRUNED_SETTING, feedHead, type FeedPrunedRow } from './feed-read.js';
 
 /** Lists a consumer's backlog entries of one status, oldest first. */
@@ -111,7 +112,8 @@ export interface PruneReport {
 
 /**
  * Deletes feed events every consumer is done with: positions up to the slowest checkpoint of any
- * consumer (paused ones included), optionally capped, filtered by type and age. Deleted events leave
+ * consumer (paused ones included; one with a `holdMs` first skips its events older than that, see
+ * `expireHeld`), optionally capped, filtered by type and age. Deleted events leave
  * the timeline too. Records how far the feed is gone (the mark below every event still stored, so a
  * `types` prune does not hide the other types' events) so that readers with an older checkpoint
  * learn they missed events, and the highest position deleted, so that `head()` never goes back.
@@ -119,15 +121,16 @@ export interface PruneReport {
  * @throws CrmError `VALIDATION` when the tenant has no consumer and `through` is not given.
  */
 export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise<PruneReport> {
-  const bound = await runRead(ctx, async (op) => {
-    const [slowest] = await op.tx.aggregate('consumer', op.tenantId, { metrics: { min: { fn: 'min', field: 'position' } } });
-    const min = slowest?.values.min;
-    if (typeof min !== 'number' && options.through === undefined) {
+  const { base, held } = await runRead(ctx, async (op) => {
+    const { rows } = await op.query<ConsumerRow>('consumer', {});
+    if (!rows.length && options.through === undefined) {
       throw validationError('events.prune', [{ path: ['through'], code: 'invalid_type', message: 'is required when no consumer exists: nothing records how far readers got, so give the position to prune through' }]);
     }
     const head = await feedHead(op);
-    return Math.min(typeof min === 'number' ? min : head, options.through ?? Infinity, head);
+    // Consumers with a `holdMs` hold young events only (see expireHeld).
+    return { base: Math.min(...rows.filter((r) => !r.holdMs).map((r) => r.position), options.through ?? Infinity, head), held: rows.filter((r) => r.holdMs) };
   });
+  const bound = held.length ? await expireHeld(ctx, held, base) : base;
   let deleted = 0;
   let highest = 0;
   if (bound <= 0) return { deleted, through: 0 };

@@ -41,6 +41,12 @@ export interface ConsumerOptions {
   readonly partitions?: number;
   /** Where a new consumer starts: `'beginning'` (default), `'now'` (only events after its creation) or a position. */
   readonly from?: 'beginning' | 'now' | number;
+  /**
+   * How long events wait for this consumer before `crm.events.prune` may delete them unhandled, ms
+   * (default: forever — prune never passes the checkpoint). Older events are skipped and counted in
+   * `status().expired`: for a consumer no process may run for a long time.
+   */
+  readonly holdMs?: number;
   /** Events per pass over a partition (default 100). */
   readonly batchSize?: number;
   /** How long a worker holds a partition before others may take it over (default 30 s). */
@@ -141,6 +147,7 @@ export const consumerOptionsSchema = z
     types: z.optional(eventTypesSchema),
     partitions: z.optional(positiveInt(256).check(z.refine((n) => (n & (n - 1)) === 0, 'must be a power of two (1, 2, 4 … 256)'))),
     from: z.optional(z.union([z.literal('beginning'), z.literal('now'), positionSchema])),
+    holdMs: z.optional(positiveInt(Number.MAX_SAFE_INTEGER)),
     batchSize: z.optional(positiveInt(1000)),
     leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
     handlerTimeoutMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),
@@ -166,6 +173,7 @@ export interface ResolvedConsumer {
   readonly types: readonly string[] | undefined;
   readonly partitions: number;
   readonly from: 'beginning' | 'now' | number;
+  readonly holdMs?: number | undefined;
   readonly batchSize: number;
   readonly leaseMs: number;
   readonly handlerTimeoutMs: number;
@@ -184,6 +192,7 @@ export function resolveConsumer(name: string, group: string, options: z.output<t
     types: options.types,
     partitions: options.partitions ?? 8,
     from: options.from ?? 'beginning',
+    holdMs: options.holdMs,
     batchSize: options.batchSize ?? 100,
     leaseMs: options.leaseMs ?? 30_000,
     handlerTimeoutMs: options.handlerTimeoutMs ?? Math.min(10_000, Math.floor((options.leaseMs ?? 30_000) / 3)),
