@@ -172,7 +172,7 @@ export class Scheduler {
     this.timer?.();
     this.timer = undefined;
     // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
-    this.notices?.interrupt();
+    for (const runner of this.notices?.values() ?? []) runner.interrupt();
     await this.chain;
   }
 
