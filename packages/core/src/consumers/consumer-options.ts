@@ -51,7 +51,7 @@ export interface ConsumerOptions {
   readonly batchSize?: number;
   /** How long a worker holds a partition before others may take it over (default 30 s). */
   readonly leaseMs?: number;
-  /** A handler call that takes longer fails (and is retried); its `signal` is aborted (default 10 s, < leaseMs). */
+  /** A handler call that takes longer fails (and is retried); its `signal` is aborted (default 10 s or a third of `leaseMs`; at most `leaseMs` − 50 ms, the room to renew the lease and commit). */
   readonly handlerTimeoutMs?: number;
   /** Attempts per event before it is parked as a dead letter (default 10). */
   readonly maxAttempts?: number;
@@ -64,7 +64,7 @@ export interface ConsumerOptions {
   readonly workerId?: string;
   /** `false`: do not start in the background; call `drain()` (jobs, tests). Default true. */
   readonly start?: boolean;
-  /** Called after each pass that committed (progress reporting, metrics). */
+  /** Called after each pass that committed (progress reporting, metrics); not awaited — a throw or an async callback's rejection is logged. */
   readonly onPass?: (report: PassReport) => void;
 }
 
@@ -135,6 +135,13 @@ export const backoffSchema = (defaults: { readonly initialMs: number; readonly m
 /** Backoff defaults of `crm.events.consume`. */
 const CONSUMER_BACKOFF = { initialMs: 1000, multiplier: 2, maxMs: 3_600_000 } as const;
 
+/**
+ * The least part of a lease a handler timeout must leave free: after renewing its lease (one round
+ * trip) a pass only calls a handler the lease still covers, so a gap shorter than a round trip would
+ * never let it call one.
+ */
+export const LEASE_RESERVE_MS = 50;
+
 export const consumerOptionsSchema = z
   .strictObject({
     types: z.optional(eventTypesSchema),
@@ -153,8 +160,8 @@ export const consumerOptionsSchema = z
     onPass: z.optional(z.custom<(report: PassReport) => void>((v) => typeof v === 'function', 'must be a function')),
   })
   .check(
-    z.refine((o) => o.handlerTimeoutMs === undefined || o.handlerTimeoutMs < (o.leaseMs ?? 30_000), {
-      message: 'must be shorter than leaseMs (a handler must finish while its lease holds)',
+    z.refine((o) => o.handlerTimeoutMs === undefined || o.handlerTimeoutMs <= (o.leaseMs ?? 30_000) - LEASE_RESERVE_MS, {
+      message: `must be at least ${LEASE_RESERVE_MS} ms shorter than leaseMs`,
       path: ['handlerTimeoutMs'],
     }),
   );

@@ -6,7 +6,7 @@ import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
 import type { CrmContext } from '../crm/context.js';
 import { runWrite, type Operation } from '../crm/operation.js';
-import { feedHead } from './feed-read.js';
+import { feedHead, prunedThrough } from './feed-read.js';
 import type { ResolvedConsumer } from './consumer-options.js';
 
 /** One partition of a consumer: its checkpoint and its lease. Entity `consumer`. */
@@ -118,7 +118,8 @@ export interface EnsureOptions {
  * start position beyond the feed head.
  *
  * @throws CrmError `VALIDATION` when the consumer exists with another partition count, group or type
- *   filter (path `partitions`, `name` or `types`), or `from` is a position beyond the head (path `from`).
+ *   filter (path `partitions`, `name` or `types`), or `from` is a position beyond the head or, for a new
+ *   consumer, below the pruned part of the feed (path `from`).
  */
 export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, extra: EnsureOptions = {}): Promise<ConsumerRow[]> {
   for (let attempt = 0; ; attempt++) {
@@ -139,6 +140,13 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
         if (typeof config.from === 'number' && config.from > head) {
           throw new CrmError('VALIDATION', `from (${config.from}) is beyond the feed head (${head}): a consumer cannot start after events that do not exist yet`, {
             issues: [{ path: ['from'], code: 'too_big', message: `must be at most the feed head (${head})` }],
+          });
+        }
+        // A new consumer cannot start inside the pruned part of the feed: it would skip those events silently.
+        const pruned = !any && typeof config.from === 'number' && config.from > 0 ? await prunedThrough(op) : 0;
+        if (typeof config.from === 'number' && config.from < pruned) {
+          throw new CrmError('VALIDATION', `from (${config.from}) is below prunedThrough (${pruned})`, {
+            issues: [{ path: ['from'], code: 'too_small', message: `must be at least ${pruned} (pruned events are gone)` }],
           });
         }
         const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;

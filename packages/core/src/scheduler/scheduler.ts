@@ -165,12 +165,14 @@ export class Scheduler {
     this.arm(0);
   }
 
-  /** Stops the timers; a tick in flight finishes. */
+  /** Stops the timers; a tick in flight finishes without waiting for notice handlers (their signal is aborted). */
   async stop(): Promise<void> {
     this.stopWatching?.();
     this.stopWatching = undefined;
     this.timer?.();
     this.timer = undefined;
+    // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
+    for (const runner of this.notices?.values() ?? []) runner.interrupt();
     await this.chain;
   }
 
