@@ -182,11 +182,14 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
     }
   };
 
-  const flush = function* (): Generator<CsvBatch> {
+  let sent = false;
+  // A file of only a header still yields it (once, at the end): the run checks the mapping's columns against it.
+  const flush = function* (last = false): Generator<CsvBatch> {
     if (parseError) throw parseError;
-    if (header && ready.length) {
+    if (header && (ready.length || (last && !sent))) {
       const records = ready;
       ready = [];
+      sent = true;
       yield { header, records };
     }
   };
@@ -235,14 +238,14 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   }
   feed(rest, true);
   stream.handlers.end!();
-  yield* flush();
+  yield* flush(true);
   if (!header) fail('empty_file', 'the file has no header line');
 }
 
 /**
  * Reads a CSV file (RFC 4180: quoted fields with separators, quotes and line breaks, CRLF or LF) for
  * `crm.import.run({ csv })`, streaming: the file is decoded and parsed chunk by chunk (papaparse), so
- * memory holds one chunk, not the file; how the bytes are chunked never changes what a row reads as. The first line is the header; lines of only spaces or
+ * memory holds one chunk, not the file; how the bytes are chunked never changes what a row reads as. The first line is the header (a file of only a header yields it with no records, so the run still checks its columns); lines of only spaces or
  * separators are skipped. A ragged row or a quote left open on the last line fails that row in the
  * import's report; a quote opened mid-file and never closed or closed only by a stray quote lines
  * later (it would swallow the rows in between),

@@ -1,6 +1,7 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { checkMappingSpecs } from './mapping-check.js';
+import { specOf, type ColumnSpec } from './column-mapping.js';
 import { LINE_FIELDS } from './line-item-rows.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
@@ -14,6 +15,8 @@ const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShare
 export async function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, customKeys: () => Promise<readonly string[]>): Promise<void> {
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_type', message: 'must map field paths to columns' }]);
   checkMappingSpecs(mapping, 'export.run');
+  // Constants (`{ value }`) write no column: a mapping of only those would export an empty header and blank lines.
+  if (!Object.values(mapping).some((raw) => specOf(raw as ColumnSpec).value === undefined)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_value', message: 'map at least one field to a column' }]);
   const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
   const issues: ValidationIssue[] = [];
   let custom: readonly string[] | undefined;

@@ -24,3 +24,25 @@ it('exports the money fields the import reads (deal value, lead expectedValue) a
   expect(leads.replaceAll('"', '').split('\r\n').slice(0, 2)).toEqual(['N,E,C,A', 'L,50.00,USD,5000']);
   await expect(text(crm.export.run({ entity: 'deal', mapping: { 'value.cents': 'X' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'unknown_field' }] } });
 });
+
+it('refuses unknown export options, a locale the import refuses and a mapping of only constants, writing nothing (review 16e item 7)', async () => {
+  const { crm } = await createTestCrm();
+  await crm.contacts.create({ name: 'Ada', email: 'ada@x.org' });
+  const refused = async (options: object) => {
+    let out = '';
+    const error = await (async () => {
+      for await (const piece of crm.export.run(options as never)) out += piece;
+    })().then(() => undefined, (e: unknown) => e);
+    expect(out, JSON.stringify(options)).toBe('');
+    return error;
+  };
+  expect(await refused({ entity: 'contact', filter: {} })).toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['filter'], code: 'unknown_field' }] } });
+  for (const locale of ['de_DE', 'zz-QQ', 5]) {
+    const options = { entity: 'contact', locale, mapping: { name: 'N', createdAt: { column: 'C', as: 'date' } } };
+    const imported = await crm.import.run({ ...options, rows: [] } as never).then(() => undefined, (e: unknown) => e);
+    expect(await refused(options), String(locale)).toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['locale'], code: (imported as { details: { issues: { code: string }[] } }).details.issues[0]!.code }] } });
+  }
+  for (const mapping of [{ source: { value: 'x' } }, {}]) {
+    expect(await refused({ entity: 'contact', mapping }), JSON.stringify(mapping)).toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping'], code: 'invalid_value' }] } });
+  }
+});
