@@ -33,8 +33,8 @@ export async function checkExportMapping(entity: string, mapping: Readonly<Recor
       if (!LINE_FIELDS.includes(rest[0]!)) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `a line item has ${LINE_FIELDS.join(', ')}` });
       continue;
     }
-    // Stored fields are flattened (`value.amount`): `value` names the whole amount, `address.city` a path in a stored field.
-    const known = Object.keys(fields).some((f) => f === path || f.startsWith(`${path}.`) || path.startsWith(`${f}.`));
+    // Stored fields are flattened (`value.amount`): `value` names the whole amount; a path under a stored scalar (`name.first`, `value.amount.x`) names nothing.
+    const known = Object.keys(fields).some((f) => f === path || f.startsWith(`${path}.`));
     if (head !== 'id' && (!known || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
   }
   if (issues.length) throw validationError('export.run', issues);
