@@ -150,7 +150,14 @@ export function mapRow(row: SourceRow, mapping: ImportMapping, options: CellOpti
     }
     const from = spec.column ?? spec.columns?.join(' + ');
     if (read.problem) issues.push({ path, code: 'invalid_value', message: `${read.problem}${from ? ` (column "${from}")` : ''}` });
-    else if (read.value !== undefined) setPath(input, field, read.value);
+    else if (read.value !== undefined) {
+      // Two mapped paths that collide (`value` read by a transform as text, then `value.amount`) fail the row, never the run.
+      try {
+        setPath(input, field, read.value);
+      } catch {
+        issues.push({ path, code: 'invalid_value', message: `${field.split('.').slice(0, -1).join('.')} is not an object: ${field} cannot be set${from ? ` (column "${from}")` : ''}` });
+      }
+    }
     else if (spec.required) issues.push({ path, code: 'required', message: `a value is required${from ? ` (column "${from}" is empty)` : ''}` });
   }
   return { input, issues };
