@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '../errors/crm-error.js';
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { formatLocaleDate, formatLocaleMoney, formatLocaleNumber, parseBoolean, parseLocaleDate, parseLocaleMoney, parseLocaleNumber, parseTimestamp, splitFullName } from './value-parsers.js';
 
 /** How a cell's text becomes a value. */
@@ -214,6 +214,10 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         break;
       case 'money': {
         const money = value as { amount: number; currency: string };
+        // A fixed `currency` is what the import will read: an amount in another currency would come back relabelled.
+        if (spec.currencyColumn === undefined && spec.currency !== undefined && spec.currency.toUpperCase() !== money.currency) {
+          throw validationError('export.run', [{ path: ['mapping', field, 'currency'], code: 'currency_mismatch', message: `record ${String(record.id ?? '')} holds ${field} in ${money.currency}, the mapping reads ${spec.currency}: map a currencyColumn or export by currency (where)` }]);
+        }
         put(spec.column, formatLocaleMoney(money.amount, money.currency, locale));
         if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;
         break;
