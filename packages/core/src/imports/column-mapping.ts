@@ -155,7 +155,7 @@ export function mapRow(row: SourceRow, mapping: ImportMapping, options: CellOpti
       try {
         setPath(input, field, read.value);
       } catch {
-        issues.push({ path, code: 'invalid_value', message: `${field.split('.').slice(0, -1).join('.')} is not an object: ${field} cannot be set${from ? ` (column "${from}")` : ''}` });
+        issues.push({ path, code: 'invalid_value', message: `${field} cannot be set: another column fills its parent` });
       }
     }
     else if (spec.required) issues.push({ path, code: 'required', message: `a value is required${from ? ` (column "${from}" is empty)` : ''}` });
@@ -216,7 +216,7 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         const money = value as { amount: number; currency: string };
         // A fixed `currency` is what the import will read: an amount in another currency would come back relabelled.
         if (spec.currencyColumn === undefined && spec.currency !== undefined && spec.currency.toUpperCase() !== money.currency) {
-          throw validationError('export.run', [{ path: ['mapping', field, 'currency'], code: 'currency_mismatch', message: `record ${String(record.id ?? '')} holds ${field} in ${money.currency}, the mapping reads ${spec.currency}: map a currencyColumn or export by currency (where)` }]);
+          throw validationError('export.run', [{ path: ['mapping', field, 'currency'], code: 'currency_mismatch', message: `${String(record.id)} holds ${money.currency}, not ${spec.currency}: map a currencyColumn` }]);
         }
         put(spec.column, formatLocaleMoney(money.amount, money.currency, locale));
         if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;

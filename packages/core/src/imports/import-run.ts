@@ -164,7 +164,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   // A typo (`nmae`) is refused before a row is read, not reported on every row (`custom.<key>` is checked against the tenant's definitions in runImport).
   // A path under a scalar (`name.first`, `title.x`) is refused too: no row could fill it (building the input would fail mid-run).
   const unknown = Object.keys(mapping ?? {}).filter((f) => !isFieldPath(importer.shape, f));
-  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: importer.fields.has(f.split('.')[0]!) ? `${importer.entity} has no field "${f.slice(0, 50)}": ${f.split('.')[0]} holds no such path` : `${importer.entity} has no field "${f.split('.')[0]!.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
+  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${importer.entity} has no field "${f.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
   const lineColumns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('lineItems.'));
   for (const f of lineColumns) {
     if (importer.entity !== 'deal' || 'lineItems' in mapping!) fail(['mapping', f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');

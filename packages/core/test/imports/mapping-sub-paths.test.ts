@@ -25,5 +25,5 @@ it('reports two colliding paths as the row issue, never an untyped error (review
   // `value` read by a transform as text, then `value.amount`: the input cannot hold both.
   const mapping = { value: { column: 'V', transform: (v: string) => v }, 'value.amount': { column: 'A', as: 'integer' as const } };
   const { issues } = mapRow({ V: 'x', A: '5' }, mapping, { locale: 'en-US' });
-  expect(issues).toEqual([{ path: ['value', 'amount'], code: 'invalid_value', message: expect.stringContaining('value is not an object') }]);
+  expect(issues).toEqual([{ path: ['value', 'amount'], code: 'invalid_value', message: expect.stringContaining('value.amount cannot be set') }]);
 });
