@@ -7,7 +7,7 @@ import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
 import { conditionsHold, type TriggerFacts } from './match-trigger.js';
-import { addDuration, linksOf, runAction, serviceOf } from './run-actions.js';
+import { addDuration, runAction, runRefs, serviceOf } from './run-actions.js';
 import { HeldEvents, scopedStorage } from './scoped-storage.js';
 import { backoffDelay } from '../consumers/consumer-options.js';
 import type { AutomationSettings } from './automation-settings.js';
@@ -149,7 +149,8 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       let error: AutomationRun['error'];
       let resumeAt: string | undefined;
       let resumeFrom: number | undefined;
-      let record: Record<string, unknown> = {};
+      // Unset until the run reads its subject (a failed or closed run never does).
+      let record: Record<string, unknown> | undefined;
 
       if (request.failure !== undefined) {
         status = 'failed';
@@ -235,7 +236,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       op.record('automation.ran' as CrmEventName, subject, {
         runId, ruleId: rule.id, ruleName: rule.name, revision: run.revision, status, triggerKey: request.triggerKey, triggerType: rule.trigger.type, depth, actions: outcomes,
         ...(reason ? { reason } : {}), ...(error ? { error } : {}), ...(resumeAt ? { resumeAt } : {}),
-      } as never, [{ type: 'automationRule', id: rule.id }, ...Object.entries(linksOf(subject.type, { id: subject.id, ...record })).map(([key, id]) => ({ type: key.slice(0, -2), id }))]);
+      } as never, await runRefs(op, rule.id, subject, record));
       await op.flushEvents();
       const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
       if (request.dryRun) throw new DryRun({ run, events });

@@ -35,3 +35,36 @@ describe('review 18e #5: an edit with the same trigger keeps the rule its place 
     expect((await crm.automations.runs({ ruleId: rule.id })).items).toEqual([]);
   });
 });
+
+const HOUR = 3_600_000;
+const ranOn = async (crm: Awaited<ReturnType<typeof setupAutomations>>['crm'], ref: { type: string; id: string }) =>
+  // Newest first.
+  (await crm.timeline(ref as never)).items.filter((e) => e.type === 'automation.ran').map((e) => (e.data as { status: string }).status);
+
+describe('review 18e #6: every run outcome reaches the linked records\' timelines', () => {
+  it('a waiting task run cancelled by disable is on the task\'s deal timeline', async () => {
+    const { crm, clock, pipeline } = await setupAutomations();
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    const rule = await crm.automations.define({ name: 'Soon', trigger: { type: 'taskDue', before: { amount: 2, unit: 'hours' } }, actions: [{ type: 'emit', name: 'soon' }, { type: 'wait', for: { amount: 1, unit: 'days' } }, { type: 'emit', name: 'later' }] });
+    await crm.tasks.create({ subject: 't', type: 'call', dealId: deal.id, dueAt: new Date(clock.now() + 3 * HOUR).toISOString() });
+    clock.advance(2 * HOUR);
+    await crm.automations.tick();
+    await crm.automations.disable(rule.id);
+    expect((await crm.automations.runs({ ruleId: rule.id })).items.map((r) => r.status)).toEqual(['cancelled']);
+    expect(await ranOn(crm, { type: 'deal', id: deal.id })).toEqual(['cancelled', 'waiting']);
+  });
+
+  it('a failed run and its discard are on the deal\'s contact timeline', async () => {
+    const { crm, pipeline } = await setupAutomations();
+    const contact = await crm.contacts.create({ name: 'Ann Lee' });
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id, contactId: contact.id });
+    const rule = await crm.automations.define({ name: 'Push', trigger: { type: 'manual', entity: 'deal' }, actions: [{ type: 'advance' }] });
+    await crm.deals.lose(deal.id, { reason: 'price' });
+    const failed = await crm.automations.trigger(rule.id, { type: 'deal', id: deal.id });
+    expect(failed?.status).toBe('failed');
+    expect(await ranOn(crm, { type: 'contact', id: contact.id })).toEqual(['failed']);
+    expect(await crm.automations.discard(rule.id, [failed!.triggerKey])).toBe(1);
+    expect(await ranOn(crm, { type: 'contact', id: contact.id })).toEqual(['cancelled', 'failed']);
+    expect(await ranOn(crm, { type: 'deal', id: deal.id })).toEqual(['cancelled', 'failed']);
+  });
+});
