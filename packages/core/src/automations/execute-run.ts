@@ -182,14 +182,15 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           // The rule's counter is held until commit: concurrent runs of the rule (other connections,
           // other processes) wait here, so each counts the runs committed before it, never "4 of 5" twice.
           await rootTx.nextSequence(`automationRate:${rule.id}`, ctx.tenantId, 1);
-          // Each run counts once, when it started (`ranAt`, kept by its continuations): a retried or
-          // replayed run starts at its successful attempt. Rows written since the window began are a superset.
+          // Each run counts once, when it started (`ranAt`, kept by its continuations), whatever became of
+          // it since (a failed continuation, cancelled): what it did is done. A retried or replayed run starts
+          // at its successful attempt. Rows written since the window began are a superset.
           const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
           let n = 0;
           let after: string | undefined;
           do {
-            const page = await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }], limit: 200, ...(after ? { after } : {}) });
-            n += page.rows.filter((r) => (r.ranAt ?? r.updatedAt) >= since).length;
+            const page = await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }], limit: 200, ...(after ? { after } : {}) });
+            n += page.rows.filter((r) => (r.ranAt ?? (r.status === 'done' || r.status === 'waiting' ? r.updatedAt : '')) >= since).length;
             after = page.nextCursor;
           } while (after && n < rule.rateLimit.max);
           if (n >= rule.rateLimit.max) {

@@ -68,3 +68,56 @@ describe('review 18e #6: every run outcome reaches the linked records\' timeline
     expect(await ranOn(crm, { type: 'deal', id: deal.id })).toEqual(['cancelled', 'failed']);
   });
 });
+
+describe('review 18e #3: the rate limit counts every run that started in the window, whatever its status now', () => {
+  const MIN = 60_000;
+  const started = async (crm: Awaited<ReturnType<typeof setupAutomations>>['crm'], ruleId: string) =>
+    (await crm.automations.runs({ ruleId })).items.filter((r) => r.actions.some((a) => a.type === 'emit')).length;
+
+  it('a run whose continuation failed still counts', async () => {
+    const { crm, clock } = await setupAutomations();
+    const gated = await crm.pipelines.create({ name: 'Gated', stages: [{ key: 'new', name: 'New' }, { key: 'check', name: 'Check', entryRules: [{ type: 'hasContact' }] }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
+    const rule = await crm.automations.define({ name: 'One per hour', trigger: { type: 'event', event: 'deal.created' }, rateLimit: { max: 1, perMinutes: 60 },
+      actions: [{ type: 'emit', name: 'hello' }, { type: 'wait', for: { amount: 10, unit: 'minutes' } }, { type: 'advance' }] });
+    await crm.deals.create({ title: 'A', pipelineId: gated.id });
+    await crm.automations.drain();
+    clock.advance(11 * MIN);
+    await crm.automations.tick();
+    const [failed] = (await crm.automations.runs({ ruleId: rule.id, status: 'failed' })).items;
+    expect(failed?.ranAt).toBeDefined();
+    clock.advance(MIN);
+    const b = await crm.deals.create({ title: 'B', pipelineId: gated.id });
+    await crm.automations.drain();
+    expect(await started(crm, rule.id)).toBe(1);
+    expect((await crm.automations.runs({ ruleId: rule.id })).items.find((r) => r.subjectId === b.id)?.reason).toMatch(/^rateLimited/);
+  });
+
+  it('a waiting run cancelled by disable still counts after enable', async () => {
+    const { crm, clock, pipeline } = await setupAutomations();
+    const rule = await crm.automations.define({ name: 'One per hour', trigger: { type: 'event', event: 'deal.created' }, rateLimit: { max: 1, perMinutes: 60 },
+      actions: [{ type: 'emit', name: 'hello' }, { type: 'wait', for: { amount: 1, unit: 'days' } }, { type: 'addTag', tag: 'x' }] });
+    await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    await crm.automations.drain();
+    await crm.automations.disable(rule.id);
+    await crm.automations.enable(rule.id);
+    clock.advance(MIN);
+    await crm.deals.create({ title: 'B', pipelineId: pipeline.id });
+    await crm.automations.drain();
+    expect(await started(crm, rule.id)).toBe(1);
+    // Past the window the next one runs.
+    clock.advance(60 * MIN);
+    await crm.deals.create({ title: 'C', pipelineId: pipeline.id });
+    await crm.automations.drain();
+    expect(await started(crm, rule.id)).toBe(2);
+  });
+
+  it('a run that failed before it ran does not count', async () => {
+    const { crm, pipeline } = await setupAutomations();
+    const rule = await crm.automations.define({ name: 'One per hour', trigger: { type: 'manual', entity: 'deal' }, rateLimit: { max: 1, perMinutes: 60 }, actions: [{ type: 'advance' }] });
+    const lost = await crm.deals.create({ title: 'L', pipelineId: pipeline.id });
+    await crm.deals.lose(lost.id, { reason: 'price' });
+    expect((await crm.automations.trigger(rule.id, { type: 'deal', id: lost.id }))?.status).toBe('failed');
+    const open = await crm.deals.create({ title: 'O', pipelineId: pipeline.id });
+    expect((await crm.automations.trigger(rule.id, { type: 'deal', id: open.id }))?.status).toBe('done');
+  });
+});
