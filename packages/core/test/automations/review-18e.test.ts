@@ -121,3 +121,25 @@ describe('review 18e #3: the rate limit counts every run that started in the win
     expect((await crm.automations.trigger(rule.id, { type: 'deal', id: open.id }))?.status).toBe('done');
   });
 });
+
+describe('review 18e #2: a time trigger that can never fire is refused', () => {
+  it('timeInStage on a won or lost stage: VALIDATION at trigger.stage on define and update, nothing stored', async () => {
+    const { crm, pipeline } = await setupAutomations();
+    for (const stage of ['won', 'lost']) {
+      const error = await crm.automations.define({ name: 'After', trigger: { type: 'timeInStage', stage, for: { amount: 30, unit: 'days' } }, actions: [{ type: 'emit', name: 'x' }] }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'VALIDATION', details: { issues: [expect.objectContaining({ path: ['trigger', 'stage'] })] } });
+    }
+    expect(await crm.automations.list()).toEqual([]);
+    const rule = await crm.automations.define({ name: 'Stuck', trigger: { type: 'timeInStage', stage: 'proposal', pipelineId: pipeline.id, for: { amount: 1, unit: 'days' } }, actions: [{ type: 'emit', name: 'x' }] });
+    const error = await crm.automations.update(rule.id, { trigger: { type: 'timeInStage', stage: 'won', pipelineId: pipeline.id, for: { amount: 1, unit: 'days' } } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VALIDATION', details: { issues: [expect.objectContaining({ path: ['trigger', 'stage'] })] } });
+    expect((await crm.automations.get(rule.id)).trigger).toMatchObject({ stage: 'proposal' });
+  });
+
+  it('a stage key that is open in another pipeline is accepted (it fires there)', async () => {
+    const { crm } = await setupAutomations();
+    await crm.pipelines.create({ name: 'Renewals', stages: [{ key: 'new', name: 'New' }, { key: 'won', name: 'Won back' }, { key: 'done', name: 'Done', kind: 'won' }, { key: 'gone', name: 'Gone', kind: 'lost' }] });
+    const rule = await crm.automations.define({ name: 'After', trigger: { type: 'timeInStage', stage: 'won', for: { amount: 1, unit: 'days' } }, actions: [{ type: 'emit', name: 'x' }] });
+    expect(rule.trigger).toMatchObject({ stage: 'won' });
+  });
+});
