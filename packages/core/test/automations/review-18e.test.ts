@@ -143,3 +143,21 @@ describe('review 18e #2: a time trigger that can never fire is refused', () => {
     expect(rule.trigger).toMatchObject({ stage: 'won' });
   });
 });
+
+describe('review 18e #4: a due record failing its conditions is read again by the next sweep', () => {
+  const DAY = 24 * HOUR;
+  it('a trigger.at condition that comes to hold without a write fires on the tick after', async () => {
+    const { crm, clock, pipeline } = await setupAutomations();
+    const start = new Date(clock.now() + 3 * DAY).toISOString();
+    const rule = await crm.automations.define({ name: 'From campaign start', trigger: { type: 'timeInStage', stage: 'new', for: { amount: 1, unit: 'hours' } }, conditions: [{ field: 'trigger.at', op: 'gte', value: start }], actions: [{ type: 'addTag', tag: 'nudged' }] });
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    const ticks: number[] = [];
+    for (let d = 0; d < 5; d++) {
+      clock.advance(DAY);
+      ticks.push((await crm.automations.tick()).runs);
+    }
+    expect(ticks).toEqual([0, 0, 1, 0, 0]);
+    expect((await crm.automations.runs({ ruleId: rule.id })).items.map((r) => [r.subjectId, r.status])).toEqual([[deal.id, 'done']]);
+    expect((await crm.deals.get(deal.id)).tags).toContain('nudged');
+  });
+});
