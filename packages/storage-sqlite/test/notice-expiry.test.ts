@@ -60,7 +60,9 @@ describe.each([memory, ...engines])('notice expiry on $name', { timeout: 120_000
     const db = await engine.make();
     const clock = createFakeClock('2026-03-02T08:00:00.000Z');
     const warnings: { message: string; data?: Record<string, unknown> }[] = [];
-    const crm = await boot(db.storage(), clock, { ...silentLogger, warn: (message, data) => void warnings.push({ message, ...(data ? { data } : {}) }) });
+    // Only the expiry warnings: on PostgreSQL the fake clock also (rightly) disagrees with the database clock.
+    const warn = (message: string, data?: Record<string, unknown>) => void (message.includes('expired') && warnings.push({ message, ...(data ? { data } : {}) }));
+    const crm = await boot(db.storage(), clock, { ...silentLogger, warn });
     const due: string[] = [];
     crm.on('task.due', (e: CrmEvent) => void due.push(e.subjectId)); // the fleet handles task.due only
     await crm.scheduler.tick();

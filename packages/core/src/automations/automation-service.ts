@@ -25,6 +25,9 @@ import { matchEvent } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { FEED_CONSUMER } from './automation-settings.js';
 
+/** JSON with object keys sorted: the same trigger written in another key order is the same trigger. */
+const canonical = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+
 /** What `simulate` found: whether the rule would run, and what it would do. Nothing is written. */
 export interface Simulation {
   /** The trigger matched and the conditions held (or the run would be skipped: see `status`). */
@@ -417,7 +420,7 @@ export function createAutomationService(
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
         // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
-        const keep = previous?.enabled ? JSON.stringify(previous.trigger) === JSON.stringify(def.trigger) : def.enabled === false;
+        const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
         const next = ruleRecord(op, def, previous, keep ? (previous?.since ?? 0) : await feedHead(op));
         if (previous) await op.update('automationRule', previous, next);
         else await op.insert('automationRule', next);

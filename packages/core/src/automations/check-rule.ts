@@ -302,6 +302,8 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
   if ('stage' in trigger) {
     if ('pipelineId' in trigger && trigger.pipelineId && scoped.length === 0) issue(['trigger', 'pipelineId'], `no pipeline "${trigger.pipelineId}"`, 'not_found');
     else if (!scoped.some((p) => p.stages.some((s) => s.key === trigger.stage))) issue(['trigger', 'stage'], `no pipeline has a stage "${trigger.stage}"`);
+    // Time triggers sweep open deals only: in a won or lost stage the rule would never fire.
+    else if (trigger.type === 'timeInStage' && !scoped.some((p) => p.stages.some((s) => s.key === trigger.stage && s.kind === 'open'))) issue(['trigger', 'stage'], `"${trigger.stage}" is a won or lost stage: time triggers sweep open deals only (it would never fire)`);
   }
 
   const closed = closedBy(trigger, scoped);

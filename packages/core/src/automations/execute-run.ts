@@ -7,7 +7,7 @@ import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
 import { conditionsHold, type TriggerFacts } from './match-trigger.js';
-import { addDuration, linksOf, runAction, serviceOf } from './run-actions.js';
+import { addDuration, runAction, runRefs, serviceOf } from './run-actions.js';
 import { HeldEvents, scopedStorage } from './scoped-storage.js';
 import { backoffDelay } from '../consumers/consumer-options.js';
 import type { AutomationSettings } from './automation-settings.js';
@@ -149,7 +149,8 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       let error: AutomationRun['error'];
       let resumeAt: string | undefined;
       let resumeFrom: number | undefined;
-      let record: Record<string, unknown> = {};
+      // Unset until the run reads its subject (a failed or closed run never does).
+      let record: Record<string, unknown> | undefined;
 
       if (request.failure !== undefined) {
         status = 'failed';
@@ -181,14 +182,15 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           // The rule's counter is held until commit: concurrent runs of the rule (other connections,
           // other processes) wait here, so each counts the runs committed before it, never "4 of 5" twice.
           await rootTx.nextSequence(`automationRate:${rule.id}`, ctx.tenantId, 1);
-          // Each run counts once, when it started (`ranAt`, kept by its continuations): a retried or
-          // replayed run starts at its successful attempt. Rows written since the window began are a superset.
+          // Each run counts once, when it started (`ranAt`, kept by its continuations), whatever became of
+          // it since (a failed continuation, cancelled): what it did is done. A retried or replayed run starts
+          // at its successful attempt. Rows written since the window began are a superset.
           const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
           let n = 0;
           let after: string | undefined;
           do {
-            const page = await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }], limit: 200, ...(after ? { after } : {}) });
-            n += page.rows.filter((r) => (r.ranAt ?? r.updatedAt) >= since).length;
+            const page = await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }], limit: 200, ...(after ? { after } : {}) });
+            n += page.rows.filter((r) => (r.ranAt ?? (r.status === 'done' || r.status === 'waiting' ? r.updatedAt : '')) >= since).length;
             after = page.nextCursor;
           } while (after && n < rule.rateLimit.max);
           if (n >= rule.rateLimit.max) {
@@ -235,7 +237,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       op.record('automation.ran' as CrmEventName, subject, {
         runId, ruleId: rule.id, ruleName: rule.name, revision: run.revision, status, triggerKey: request.triggerKey, triggerType: rule.trigger.type, depth, actions: outcomes,
         ...(reason ? { reason } : {}), ...(error ? { error } : {}), ...(resumeAt ? { resumeAt } : {}),
-      } as never, [{ type: 'automationRule', id: rule.id }, ...Object.entries(linksOf(subject.type, { id: subject.id, ...record })).map(([key, id]) => ({ type: key.slice(0, -2), id }))]);
+      } as never, await runRefs(op, rule.id, subject, record));
       await op.flushEvents();
       const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
       if (request.dryRun) throw new DryRun({ run, events });

@@ -142,9 +142,11 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
         const candidates: Due[] = [];
         for (const row of page.rows) {
           const verdict = await judge(op, rule, row, principal);
-          if (verdict === 'early') from = row[field]! < from ? row[field]! : from;
           // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
-          else if (verdict && conditionsHold(rule, row, verdict.facts)) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
+          // Like an early one, such a record keeps the next sweep reading from it: its conditions may come to
+          // hold without a write (a `trigger.at` condition), and only a write would bring it back.
+          if (verdict === 'early' || (verdict && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
+          else if (verdict) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
         }
         if (candidates.length) {
           const existing = await op.getMany<AutomationRun>('automationRun', candidates.map((d) => runIdOf(rule.id, d.key)));

@@ -232,20 +232,22 @@ describe('time-rule sweeps read what may have changed', () => {
     const sales = await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'offer', name: 'Offer' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
     const rule = await crm.automations.define({ name: 'Old', trigger: { type: 'timeInStage', stage: 'new', for: { amount: 1, unit: 'hours' } }, conditions: [{ field: 'title', op: 'ne', value: 'hold' }], actions: [{ type: 'emit', name: 'old' }] });
     for (let i = 0; i < 120; i++) await crm.deals.create({ title: `D${i}`, pipelineId: sales.id });
+    clock.advance(60_000);
     const held = await crm.deals.create({ title: 'hold', pipelineId: sales.id });
-    clock.advance(30 * 60_000);
+    clock.advance(29 * 60_000);
     const late = await crm.deals.create({ title: 'late', pipelineId: sales.id });
     clock.advance(45 * 60_000);
     expect((await crm.automations.tick()).runs).toBe(120);
     clock.advance(60 * 60_000);
     reads.clear();
-    // Only `late` (its hour came since): the 120 that ran and the one held back by its conditions are not read again.
+    // `late` fires (its hour came since); the 120 that ran are not read again. The one held back by its
+    // conditions is, with those that entered after it (review 18e #4: conditions may come to hold without a write).
     expect((await crm.automations.tick()).runs).toBe(1);
-    expect(reads.get('deal') ?? 0).toBe(1);
+    expect(reads.get('deal') ?? 0).toBe(2);
     clock.advance(60_000);
     reads.clear();
     expect((await crm.automations.tick()).runs).toBe(0);
-    expect(reads.get('deal') ?? 0).toBe(0);
+    expect(reads.get('deal') ?? 0).toBe(2);
     // Changed since: read again, and it fires once its conditions hold.
     await crm.deals.update(held.id, { title: 'go' });
     clock.advance(60_000);
