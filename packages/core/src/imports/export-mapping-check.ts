@@ -3,6 +3,8 @@ import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { checkMappingSpecs } from './mapping-check.js';
 import { specOf, type ColumnSpec } from './column-mapping.js';
 import { LINE_FIELDS } from './line-item-rows.js';
+import { isFieldPath } from './field-paths.js';
+import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
 const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys']);
@@ -33,8 +35,10 @@ export async function checkExportMapping(entity: string, mapping: Readonly<Recor
       if (!LINE_FIELDS.includes(rest[0]!)) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `a line item has ${LINE_FIELDS.join(', ')}` });
       continue;
     }
-    // Stored fields are flattened (`value.amount`): `value` names the whole amount, `address.city` a path in a stored field.
-    const known = Object.keys(fields).some((f) => f === path || f.startsWith(`${path}.`) || path.startsWith(`${f}.`));
+    // Stored fields are flattened (`value.amount`): `value` names the whole amount; a path under a stored scalar (`name.first`, `value.amount.x`) names nothing.
+    // Every path the import reads exports too (an activity's subject, a deal's nextStep): the record's fields, not only the stored columns.
+    const importer = IMPORTERS[entity as ImportEntity] as EntityImporter | undefined;
+    const known = Object.keys(fields).some((f) => f === path || f.startsWith(`${path}.`)) || (importer !== undefined && isFieldPath(importer.shape, path));
     if (head !== 'id' && (!known || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
   }
   if (issues.length) throw validationError('export.run', issues);

@@ -10,6 +10,7 @@ import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
 import { claimedRefs } from './claimed-refs.js';
 import { checkMappingSpecs } from './mapping-check.js';
+import { isFieldPath } from './field-paths.js';
 import { checkLocale } from './locale-check.js';
 import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
@@ -161,8 +162,9 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   }
   if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
   // A typo (`nmae`) is refused before a row is read, not reported on every row (`custom.<key>` is checked against the tenant's definitions in runImport).
-  const unknown = Object.keys(mapping ?? {}).filter((f) => !importer.fields.has(f.split('.')[0]!));
-  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${importer.entity} has no field "${f.split('.')[0]!.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
+  // A path under a scalar (`name.first`, `title.x`) is refused too: no row could fill it (building the input would fail mid-run).
+  const unknown = Object.keys(mapping ?? {}).filter((f) => !isFieldPath(importer.shape, f));
+  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${importer.entity} has no field "${f.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
   const lineColumns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('lineItems.'));
   for (const f of lineColumns) {
     if (importer.entity !== 'deal' || 'lineItems' in mapping!) fail(['mapping', f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');

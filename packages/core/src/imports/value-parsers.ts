@@ -213,7 +213,21 @@ export function splitFullName(text: string): { readonly first: string; readonly 
 
 /** A number in the locale's notation without grouping, in Latin digits (`1234,5` in `de-DE`): what `parseLocaleNumber` reads back. */
 export function formatLocaleNumber(value: number, locale: string): string {
-  return new Intl.NumberFormat(notationOf(locale).tag, { useGrouping: false, maximumFractionDigits: 20 }).format(value).replace(BIDI, '');
+  const format = new Intl.NumberFormat(notationOf(locale).tag, { useGrouping: false, maximumFractionDigits: 20 });
+  if (!Number.isFinite(value)) return format.format(value).replace(BIDI, '');
+  // The shortest decimal that reads back as the same double (ECMAScript Number::toString), spelled out: Intl rounds
+  // to 20 fraction digits (1e-25 → "0"); the locale only gives the signs and their places.
+  const [mantissa, exponent = '0'] = Math.abs(value).toString().split('e');
+  const [whole, fraction = ''] = mantissa!.split('.');
+  const digits = whole! + fraction;
+  const point = whole!.length + Number(exponent);
+  const int = point <= 0 ? '0' : point >= digits.length ? digits + '0'.repeat(point - digits.length) : digits.slice(0, point);
+  const frac = point <= 0 ? '0'.repeat(-point) + digits : point >= digits.length ? '' : digits.slice(point);
+  return format
+    .formatToParts(value < 0 ? -1.5 : 1.5)
+    .map((part) => (part.type === 'integer' ? int : part.type === 'fraction' ? frac : part.type === 'decimal' && !frac ? '' : part.value))
+    .join('')
+    .replace(BIDI, '');
 }
 
 /** Minor units as major units in the locale's notation, in Latin digits (`123456` EUR → `1234,56` in `de-DE`). */
