@@ -1,12 +1,8 @@
 import { expect, it } from 'vitest';
 import { createTestCrm } from '@crmkit/core/testing';
+import { text } from './export-text.js';
 import { IMPORTERS, IMPORT_ENTITIES } from '../../src/imports/import-entities.js';
 
-async function text(pieces: AsyncIterable<string>): Promise<string> {
-  let out = '';
-  for await (const piece of pieces) out += piece;
-  return out;
-}
 
 it('accepts in an export mapping every field the import reads, of every entity (review 16f item 2)', async () => {
   const { crm } = await createTestCrm();

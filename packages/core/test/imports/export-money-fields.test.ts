@@ -1,12 +1,8 @@
 import { expect, it } from 'vitest';
 import { createTestCrm } from '@crmkit/core/testing';
+import { text } from './export-text.js';
 import { csvSource } from '@crmkit/core/csv';
 
-async function text(pieces: AsyncIterable<string>): Promise<string> {
-  let out = '';
-  for await (const piece of pieces) out += piece;
-  return out;
-}
 
 it('exports the money fields the import reads (deal value, lead expectedValue) and reads the file back (review 16e item 5)', async () => {
   const { crm } = await createTestCrm();

@@ -1,11 +1,7 @@
 import { expect, it } from 'vitest';
 import { createTestCrm } from '@crmkit/core/testing';
+import { text } from './export-text.js';
 
-async function text(pieces: AsyncIterable<string>): Promise<string> {
-  let out = '';
-  for await (const piece of pieces) out += piece;
-  return out;
-}
 
 it('refuses an export mapping naming a path under a scalar field, as the import does (review 16f item 4)', async () => {
   const { crm } = await createTestCrm();
