@@ -3,6 +3,7 @@ import type { StorageCapabilities } from '../../storage/storage-adapter.js';
 import { boardTotalsTests } from './board-totals-tests.js';
 import { changeTests } from './change-tests.js';
 import { claimTests } from './claim-tests.js';
+import { lockKeyTests } from './lock-key-tests.js';
 import { crudTests } from './crud-tests.js';
 import { differentialTests } from './differential-tests.js';
 import { externalChangeTests } from './external-change-tests.js';
@@ -50,6 +51,7 @@ export function describeStorageConformance(
     changeTests(harness);
     sequenceTests(harness);
     claimTests(harness);
+    lockKeyTests(harness);
     externalChangeTests(harness);
     boardTotalsTests(harness);
     runtimeIndexTests(harness);
