@@ -31,6 +31,7 @@ function countingStorage() {
     write: (...a) => tx.write(...a),
     nextSequence: (...a) => tx.nextSequence(...a),
     claim: (...a) => tx.claim(...a),
+    lockKeys: (...a) => tx.lockKeys(...a),
   });
   const storage: StorageAdapter = {
     name: 'counting',

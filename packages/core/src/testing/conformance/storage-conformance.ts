@@ -3,6 +3,7 @@ import type { StorageCapabilities } from '../../storage/storage-adapter.js';
 import { boardTotalsTests } from './board-totals-tests.js';
 import { changeTests } from './change-tests.js';
 import { claimTests } from './claim-tests.js';
+import { lockKeyTests } from './lock-key-tests.js';
 import { crudTests } from './crud-tests.js';
 import { databaseTimeTests } from './database-time-tests.js';
 import { differentialTests } from './differential-tests.js';
@@ -52,6 +53,7 @@ export function describeStorageConformance(
     changeTests(harness);
     sequenceTests(harness);
     claimTests(harness);
+    lockKeyTests(harness);
     externalChangeTests(harness);
     boardTotalsTests(harness);
     runtimeIndexTests(harness);
