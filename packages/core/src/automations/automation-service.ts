@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
-import type { AccessGuard } from '../crm/access-guard.js';
+import type { AccessGuard, Principal } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
@@ -341,8 +341,17 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
 }
 
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
-async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+async function tenantIssues(op: Operation, def: AutomationRuleDefinition, principal: Principal): Promise<ValidationIssue[]> {
   const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
+  const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
+  (def.conditions ?? []).forEach(({ field }, i) => {
+    try {
+      if (field !== 'trigger' && !field.startsWith('trigger.')) guard?.checkReadFields(triggerEntity(def.trigger), [field], 'automations');
+    } catch {
+      issues.push({ path: ['conditions', i, 'field'], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${field} (access policy): the condition would never hold` });
+    }
+  });
   // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown".
   const paths = new Set(issues.map((i) => i.path.join('.')));
   return [...issues, ...(await customFieldIssues(op, def)).filter((i) => !paths.has(i.path.join('.')))];
@@ -429,7 +438,7 @@ export function createAutomationService(
         if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
-        const issues = await tenantIssues(op, def);
+        const issues = await tenantIssues(op, def, runtime.run.principal);
         if (issues.length) throw validationError('automations.define', issues);
         // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
         const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
@@ -491,7 +500,7 @@ export function createAutomationService(
           ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
           : await runRead(ctx, async (op) => {
               const { def } = parseRule(input, 'automations.simulate');
-              const issues = await tenantIssues(op, def);
+              const issues = await tenantIssues(op, def, runtime.run.principal);
               if (issues.length) throw validationError('automations.simulate', issues);
               return ruleRecord(op, def, undefined, 0);
             });
