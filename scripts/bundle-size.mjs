@@ -87,9 +87,12 @@ const targets = [
   // Review 18d's execution fixes (in-transaction trigger re-test, sweep cursors, ranAt) add ≈ 0.2 kB.
   // Review 18e fixes (canonical trigger compare, outcome links on failed/cancelled runs, rate limit by ranAt whatever the
   // status, timeInStage on a closed stage refused, held records re-read by sweeps): 20.73 kB measured (+0.15 kB).
-  feature('automations', 'automations', 20_800, FEED),
+  // Review 18e #1 (run log, trigger and simulate results projected for views through access's event projection): 20.85 kB measured.
+  // Review 18d #6 (conditions on fields the service principal cannot read: refused at define, FORBIDDEN at run): 20.99 kB measured.
+  feature('automations', 'automations', 21_000, FEED),
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
-  feature('access', 'access', 12_000),
+  // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
+  feature('access', 'access', 12_200),
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
@@ -108,8 +111,9 @@ const targets = [
     // Review 18e automations fixes +0.15 kB: 137.79 kB measured.
     // Review 16f items 1-4, 8 (fix16g): 138.2 kB measured after merging main.
     // Issue 12 (fix12g) webhook delivery log retention: 138.35 kB measured.
-    // fix16i (keyed import locks, deal value with line items) +0.2 kB: about 138.6 kB (measured 138.4 before merging fix12g).
-    budget: 138_600,
+    // fix16i (keyed import locks, deal value with line items) +0.2 kB; review 18e #1 (run logs and automation.ran
+    // projected for views) and 18d #6 (service principal's unreadable condition fields) +0.48 kB: measured by pnpm size.
+    budget: 139_100,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
