@@ -4,6 +4,7 @@ import { checkMappingSpecs } from './mapping-check.js';
 import { specOf, type ColumnSpec } from './column-mapping.js';
 import { LINE_FIELDS } from './line-item-rows.js';
 import { isFieldPath } from './field-paths.js';
+import { checkExportKinds } from './field-kinds.js';
 import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
@@ -14,19 +15,19 @@ const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShare
  * field of the entity (`id`, a stored field or a path in one, `externalRefs.<system>`, `custom.<key>` of a
  * defined custom field, a deal's `lineItems.<field>`), so a typo (`emial`) fails with `VALIDATION` instead of an empty column.
  */
-export async function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, customKeys: () => Promise<readonly string[]>): Promise<void> {
+export async function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, customFields: () => Promise<readonly { key: string; type: string }[]>): Promise<void> {
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_type', message: 'must map field paths to columns' }]);
   checkMappingSpecs(mapping, 'export.run');
   // Constants (`{ value }`) write no column: a mapping of only those would export an empty header and blank lines.
   if (!Object.values(mapping).some((raw) => specOf(raw as ColumnSpec).value === undefined)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_value', message: 'map at least one field to a column' }]);
   const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
   const issues: ValidationIssue[] = [];
-  let custom: readonly string[] | undefined;
+  let custom: Readonly<Record<string, string>> | undefined;
+  const customKeys = async () => (custom ??= Object.fromEntries((await customFields()).map((d) => [d.key, d.type])));
   for (const path of Object.keys(mapping)) {
     const [head, ...rest] = path.split('.');
     if (head === 'custom' && rest.length) {
-      custom ??= await customKeys();
-      if (!custom.includes(rest.join('.'))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no custom field "${rest.join('.').slice(0, 50)}"` });
+      if (!Object.hasOwn(await customKeys(), rest.join('.'))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no custom field "${rest.join('.').slice(0, 50)}"` });
       continue;
     }
     if (head === 'externalRefs' && rest.length === 1) continue;
@@ -42,4 +43,5 @@ export async function checkExportMapping(entity: string, mapping: Readonly<Recor
     if (head !== 'id' && (!known || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
   }
   if (issues.length) throw validationError('export.run', issues);
+  checkExportKinds(entity, mapping, Object.keys(mapping).some((p) => p.startsWith('custom.')) ? await customKeys() : {}, (IMPORTERS[entity as ImportEntity] as EntityImporter | undefined)?.shape);
 }

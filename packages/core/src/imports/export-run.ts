@@ -107,8 +107,8 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
     let first = true;
     // A view's export has no column for a field it may not read (not even an empty one).
     if (mapping) {
-      const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string }[]> } }).customFields;
-      await checkExportMapping(options.entity, mapping, async () => (customFields ? (await customFields.list(options.entity)).map((d) => d.key) : []));
+      const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
+      await checkExportMapping(options.entity, mapping, async () => (customFields ? await customFields.list(options.entity) : []));
     }
     const guard = ctx ? await runRead(ctx, async (op) => op.guard) : undefined;
     if (guard) {
