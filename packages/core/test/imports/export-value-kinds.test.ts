@@ -55,6 +55,6 @@ it('checks every column\'s `as` against the field\'s kind before writing a line,
     }
   }
   // namePart and columns split names: refused on anything else.
-  await expect(text(crm.export.run({ entity: 'contact', mapping: { tags: { column: 'T', namePart: 'first' } } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'tags', 'namePart'] }] } });
-  await expect(text(crm.export.run({ entity: 'deal', mapping: { value: { columns: ['A', 'B'] } } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'value', 'columns'] }] } });
+  await expect(text(() => crm.export.run({ entity: 'contact', mapping: { tags: { column: 'T', namePart: 'first' } } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'tags', 'namePart'] }] } });
+  await expect(text(() => crm.export.run({ entity: 'deal', mapping: { value: { columns: ['A', 'B'] } } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'value', 'columns'] }] } });
 }, 60_000);
