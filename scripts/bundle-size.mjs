@@ -74,7 +74,8 @@ const targets = [
   // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
   feature('feed', 'events', 10_600),
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
-  feature('webhooks', 'webhooks', 11_600), // 11.5 measured (issue 12 review 4)
+  // Issue 12 (fix12g): delivery log retention (pruneDeliveries, the log removed with its endpoint): 11.63 kB measured.
+  feature('webhooks', 'webhooks', 11_700), // 11.5 measured (issue 12 review 4)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
@@ -105,7 +106,8 @@ const targets = [
     // Review 16e items 7-8 (export option keys, shared locale check, header-only CSV) +0.13 kB: 137.64 kB measured.
     // Review 18e automations fixes +0.15 kB: 137.79 kB measured.
     // Review 16f items 1-4, 8 (fix16g): 138.2 kB measured after merging main.
-    budget: 138_200,
+    // Issue 12 (fix12g) webhook delivery log retention: 138.35 kB measured.
+    budget: 138_400,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

@@ -269,7 +269,10 @@ export interface StorageAdapter {
    * The database server's clock (epoch ms), for adapters shared by several hosts (PostgreSQL). Leases
    * are timestamps written with one process's clock and compared by others with theirs, so a process
    * compares its clock with this one and warns on a skew larger than a lease's reserve. Absent where
-   * every process shares the host's clock (memory, SQLite, IndexedDB). Must be read fresh on each call.
+   * every process shares the host's clock (memory, SQLite, IndexedDB). Must be read fresh on each call
+   * (a cached value hides a skew that grew), must answer while a transaction of the adapter is open
+   * without taking part in it (the check runs beside consumers' writes), and must reject with `CrmError`
+   * `CLOSED` after `close`. A Date of it is the server's instant as ISO-8601 UTC.
    */
   databaseTime?(): Promise<number>;
 
