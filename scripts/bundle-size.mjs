@@ -49,7 +49,9 @@ const targets = [
   // order-line export one row per line): 14.3 kB measured.
   // 14.6 kB measured: one locale notation for export and import (Latin digits, Gregorian/Buddhist dates) added 0.3 kB (review 16e).
   // Review 16f items 1-4, 8 (one mapping path check for import and export, fixed-currency check, exact number export): 15.2 kB measured.
-  feature('imports', 'imports', 15_200),
+  // Review 16f items 5, 9 and minor (fix16h: as checked against each field's kind, round-tripping formula guard,
+  // eager export checks, money without currency, resume settings): 16.2 kB measured.
+  feature('imports', 'imports', 16_200),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -107,7 +109,8 @@ const targets = [
     // Review 18e automations fixes +0.15 kB: 137.79 kB measured.
     // Review 16f items 1-4, 8 (fix16g): 138.2 kB measured after merging main.
     // Issue 12 (fix12g) webhook delivery log retention: 138.35 kB measured.
-    budget: 138_400,
+    // Review 16f items 5, 9 and minor (fix16h): 139.3 kB measured after merging main.
+    budget: 139_400,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
