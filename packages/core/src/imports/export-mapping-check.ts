@@ -28,11 +28,13 @@ export function checkExportMapping(entity: string, mapping: Readonly<Record<stri
   for (const path of Object.keys(mapping)) {
     const spec = specOf(mapping[path] as ColumnSpec);
     // Two fields in one column would write "Ada ada@x.org", which no import splits again.
+    // A currency column may be shared by money fields (a deal's value and its line prices are in the deal's currency).
     for (const column of [spec.column, ...(spec.columns ?? []), spec.currencyColumn]) {
       if (column === undefined || spec.value !== undefined) continue;
-      const other = writers.get(column);
+      const key = column === spec.currencyColumn ? `\u0000${column}` : column;
+      const other = writers.get(column) ?? (key === column ? writers.get(`\u0000${column}`) : undefined);
       if (other !== undefined && other !== path) issues.push({ path: ['mapping', path], code: 'duplicate_column', message: `column "${column.slice(0, 50)}" is written by ${other.slice(0, 50)} already: give each field its own column` });
-      writers.set(column, path);
+      writers.set(key, path);
     }
     const [head, ...rest] = path.split('.');
     if (head === 'custom' && rest.length) {
