@@ -117,7 +117,9 @@ const COVERING: Readonly<Record<string, string>> = {
   // index; the board's cards with the owner too, so a team's page scans index entries, not rows.
   // `newestOwner`: newest-first lists in index order, so a LIMIT stops the scan early even with an
   // access scope; without it the planner sorts every row an `owner_id IN (…)` filter selects.
-  deal: `boardTotalsOwner:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId boardOwner:pipelineId,stageKey,stageEnteredAt+ownerId/board ${NEWEST_OWNER}`,
+  // `newestTeam`: a `team` scope's newest-first page seeks its team key (`scopeTeam`), then walks only
+  // that team's deals in list order (`createdAt DESC, id`).
+  deal: `boardTotalsOwner:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId boardOwner:pipelineId,stageKey,stageEnteredAt+ownerId/board ${NEWEST_OWNER} newestTeam:scopeTeam,createdAt,-id/team`,
   lead: NEWEST_OWNER,
   contact: NEWEST_OWNER,
   company: NEWEST_OWNER,

@@ -10,7 +10,9 @@ import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import { idSchema, userIdSchema } from '../schema/primitives.js';
 import type { RecordBase, Share } from '../schema/record.js';
 import { DIRECTORY_KEY, POLICY_KEY, SHARED_KEY, type AccessCache } from './access-cache.js';
-import { EMPTY_DIRECTORY, parseDirectory, type Directory } from './access-directory.js';
+import { DirectoryIndex, EMPTY_DIRECTORY, parseDirectory, type Directory } from './access-directory.js';
+import { TEAM_KEYS_KEY, teamKeyOf, withTeamKey } from './team-key.js';
+import type { Filter } from '../query/query-spec.js';
 import { parsePolicy, type AccessPolicy } from './access-policy.js';
 import type { AccessSummary, CompiledAccess } from './compiled-access.js';
 
@@ -124,7 +126,9 @@ export class AccessService {
       op.guard?.require('setting', 'update');
       const policy = await this.readSetting<AccessPolicy>(op, POLICY_KEY);
       const parsed = parseDirectory(directory, policy ? new Set(Object.keys(policy.roles)) : undefined);
+      const previous = new DirectoryIndex((await this.readSetting<Directory>(op, DIRECTORY_KEY)) ?? EMPTY_DIRECTORY);
       await storeSetting(op, DIRECTORY_KEY, parsed);
+      await this.restampDeals(op, previous, new DirectoryIndex(parsed));
       op.record('access.directoryChanged', { type: 'setting', id: DIRECTORY_KEY }, { users: parsed.users.length, teams: parsed.teams.length });
       this.cache.invalidate();
       return parsed;
@@ -304,6 +308,33 @@ export class AccessService {
    */
   async rights(): Promise<AccessSummary | null> {
     return runRead(this.ctx, async (op) => (op.guard ? (op.guard as CompiledAccess).summary() : null));
+  }
+
+  /**
+   * Rewrites the team key (`scopeTeam`) of the deals whose owner's teams changed, in the directory's
+   * transaction, so a `team` scope is right the moment the directory is: the first directory stamps
+   * every deal once and then sets `TEAM_KEYS_KEY` (until then scopes do not seek the key). Bookkeeping:
+   * the version moves (the row changed), `updatedAt` and the event log do not.
+   */
+  private async restampDeals(op: Operation, previous: DirectoryIndex, next: DirectoryIndex): Promise<void> {
+    this.cache.install(op.tx, next);
+    const filled = (await this.readSetting<boolean>(op, TEAM_KEYS_KEY)) === true;
+    let filter: Filter | undefined;
+    if (filled) {
+      const moved = [...new Set([...previous.users.keys(), ...next.users.keys()])].filter((id) => teamKeyOf(previous, id) !== teamKeyOf(next, id)).sort();
+      if (moved.length === 0) return;
+      filter = { op: 'in', field: 'ownerId', values: moved };
+    }
+    let after: string | undefined;
+    do {
+      const page = await op.query<RecordBase & { scopeTeam?: string }>('deal', { ...(filter ? { filter } : {}), sort: [{ field: 'id' }], limit: 500, ...(after ? { after } : {}) });
+      for (const row of page.rows) {
+        const stamped = withTeamKey(row, next);
+        if (stamped !== row) await op.update('deal', row, { ...stamped, version: row.version + 1 });
+      }
+      after = page.nextCursor;
+    } while (after);
+    if (!filled) await storeSetting(op, TEAM_KEYS_KEY, true);
   }
 
   private async readSetting<T>(op: Operation, key: string): Promise<T | undefined> {

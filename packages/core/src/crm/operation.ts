@@ -145,8 +145,15 @@ export class Operation {
    * one object that nobody can change, and adapters store it without copying.
    */
 
+  /** Deals get their owner's team key from the access feature (see `AccessHooks.stampTeams`). */
+  private async stamped<T extends RecordBase>(entity: string, records: readonly T[]): Promise<readonly T[]> {
+    const hooks = this.ctx.hooks.access;
+    return entity === 'deal' && hooks ? hooks.stampTeams(this.tx, records) : records;
+  }
+
   async insert<T extends RecordBase>(entity: string, written: T): Promise<T> {
-    const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
+    const [stamped] = await this.stamped(entity, [written]);
+    const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(stamped!) : stamped!;
     await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
@@ -154,7 +161,8 @@ export class Operation {
 
   async insertMany<T extends RecordBase>(entity: string, written: readonly T[]): Promise<void> {
     if (written.length === 0) return;
-    const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
+    const stamped = await this.stamped(entity, written);
+    const records = EXTERNAL_ENTITIES.has(entity) ? stamped.map(withExternalKeys) : stamped;
     await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
   }
@@ -166,7 +174,8 @@ export class Operation {
    */
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
-    const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
+    const [stamped] = await this.stamped(entity, [revised]);
+    const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(stamped!) : stamped!;
     await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);

@@ -3,7 +3,7 @@ import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { checkMappingSpecs } from './mapping-check.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
-const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys']);
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'scopeTeam', 'tenantId', 'externalKeys']);
 
 /**
  * Checks an export mapping as the import checks its own: every spec's shape, and every field path a

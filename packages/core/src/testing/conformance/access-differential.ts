@@ -252,9 +252,11 @@ export async function accessDifferentialRun(storage: StorageAdapter, seed: numbe
   const granting = oracle.roles.filter(dealGrant);
   const considered = granting.length ? granting : oracle.roles;
   const valueHidden = hideValue && considered.length > 0 && considered.every((role) => role === roleNames[0]);
+  // A view never sees the team key crmkit keeps on deals (bookkeeping), nor hidden amounts.
   const project = (deal: Row) => {
-    if (!valueHidden) return deal;
-    const { value: _v, weightedValue: _w, lineItems: _l, ...rest } = deal;
+    const { scopeTeam: _t, ...shown } = deal;
+    if (!valueHidden) return shown;
+    const { value: _v, weightedValue: _w, lineItems: _l, ...rest } = shown;
     return rest;
   };
   const context = `seed ${seed}, principal ${JSON.stringify(principal)}`;
