@@ -1,0 +1,79 @@
+import { expect, it } from 'vitest';
+import type { CrmWith } from '../../crm/feature.js';
+import { isCrmError } from '../../errors/crm-error.js';
+import type { Deal } from '../../schema/deal.js';
+import type { AllFeatures } from '../create-test-crm.js';
+import type { LeakWorld } from './access-leak-tests.js';
+
+type AccessCrm = CrmWith<AllFeatures>;
+
+const TEAM_POLICY = { roles: { r: { grants: { deal: { '*': 'team' as const }, pipeline: { read: 'all' as const } } } }, defaultRoles: ['r'] };
+
+/** The ids a view lists, and whether each of `probe` reads (get) — the two must agree. */
+async function seen(crm: AccessCrm, probe: readonly Deal[]): Promise<string[]> {
+  const listed = (await crm.deals.list({ limit: 1000 })).items.map((d) => d.id).sort();
+  for (const d of probe) {
+    const got = await crm.deals.get(d.id).then(() => true, (e: unknown) => (isCrmError(e, 'NOT_FOUND') ? false : Promise.reject(e)));
+    expect(got, `get ${d.title} agrees with the list`).toBe(listed.includes(d.id));
+  }
+  return listed;
+}
+
+/**
+ * Deals keep their owner's team key (`scopeTeam`) so a `team` scope seeks one index range; the key is
+ * bookkeeping the directory drives: these prove a view's team list follows the directory and owner
+ * changes at once, and users in several teams, on every adapter.
+ */
+export function accessTeamKeyTests(open: () => Promise<LeakWorld>): void {
+  it('team scope follows the directory at once: joining and leaving a team, an owner change, a user in several teams', async () => {
+    const { root, pipelineId } = await open();
+    await root.access.setPolicy(TEAM_POLICY);
+    const directory = (users: { id: string; teamIds?: string[] }[]) => root.access.setDirectory({ teams: [{ id: 'north' }, { id: 'south' }], users });
+    await directory([{ id: 'lead', teamIds: ['north'] }, { id: 'anna', teamIds: ['north'] }, { id: 'bob', teamIds: ['south'] }, { id: 'sam', teamIds: ['south'] }, { id: 'dan' }]);
+    const deal = (title: string, ownerId: string) => root.deals.create({ title, ownerId, pipelineId });
+    const [a, b, d] = [await deal('anna', 'anna'), await deal('bob', 'bob'), await deal('dan', 'dan')];
+    const all = [a, b, d];
+    const lead = root.as({ userId: 'lead' });
+    const sam = root.as({ userId: 'sam' });
+    // The stored key is the owner's sorted teams (the trusted crm sees bookkeeping; a view never does).
+    expect((await root.deals.get(a.id)).scopeTeam).toBe('north');
+    expect((await root.deals.get(d.id)).scopeTeam).toBe('');
+    expect(Object.keys(await lead.deals.get(a.id))).not.toContain('scopeTeam');
+    expect(await seen(lead, all)).toEqual([a.id]);
+    expect(await seen(sam, all)).toEqual([b.id]);
+
+    // bob joins north (and leaves south): his deal moves between the two team views in the same call.
+    await directory([{ id: 'lead', teamIds: ['north'] }, { id: 'anna', teamIds: ['north'] }, { id: 'bob', teamIds: ['north'] }, { id: 'sam', teamIds: ['south'] }, { id: 'dan' }]);
+    expect((await root.deals.get(b.id)).scopeTeam).toBe('north');
+    expect(await seen(lead, all)).toEqual([a.id, b.id].sort());
+    expect(await seen(sam, all)).toEqual([]);
+
+    // anna leaves every team: her deal leaves lead's view at once.
+    await directory([{ id: 'lead', teamIds: ['north'] }, { id: 'anna' }, { id: 'bob', teamIds: ['north'] }, { id: 'sam', teamIds: ['south'] }, { id: 'dan' }]);
+    expect(await seen(lead, all)).toEqual([b.id]);
+
+    // An owner change re-keys the deal in its own write: dan's deal handed to sam shows in sam's view.
+    await root.deals.update(d.id, { ownerId: 'sam' });
+    expect((await root.deals.get(d.id)).scopeTeam).toBe('south');
+    expect(await seen(sam, all)).toEqual([d.id]);
+    expect(await seen(lead, all)).toEqual([b.id]);
+
+    // bob in both teams: both team views see his deal (the key `north|south` is one of several keys there).
+    await directory([{ id: 'lead', teamIds: ['north'] }, { id: 'anna' }, { id: 'bob', teamIds: ['south', 'north'] }, { id: 'sam', teamIds: ['south'] }, { id: 'dan' }]);
+    expect((await root.deals.get(b.id)).scopeTeam).toBe('north|south');
+    expect(await seen(lead, all)).toEqual([b.id]);
+    expect(await seen(sam, all)).toEqual([b.id, d.id].sort());
+
+    // A view may not filter or sort by the key (it would tell a hidden deal's owner's teams).
+    for (const call of [() => lead.deals.list({ where: { op: 'eq', field: 'scopeTeam', value: 'south' } }), () => lead.deals.list({ orderBy: [{ field: 'scopeTeam' }] })]) {
+      expect(await call().then(() => 'allowed', (e: unknown) => (isCrmError(e) ? e.code : 'thrown'))).toBe('FORBIDDEN');
+    }
+  });
+
+  it('every deal write stamps its owner\'s team key; an unowned deal has none', async () => {
+    const { root, pipelineId } = await open();
+    const deals = [await root.deals.create({ title: 'x', ownerId: 'me', pipelineId }), await root.deals.create({ title: 'y', pipelineId })];
+    expect((await root.deals.get(deals[0]!.id)).scopeTeam).toBe('t1');
+    expect((await root.deals.get(deals[1]!.id)).scopeTeam).toBeUndefined();
+  });
+}
