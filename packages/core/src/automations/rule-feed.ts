@@ -9,6 +9,7 @@ import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRu
 import type { AutomationSettings } from './automation-settings.js';
 import { executeRun, retryAt, type RunRequest, type RunSettings } from './execute-run.js';
 import { timeFacts } from './time-triggers.js';
+import { dueRuns } from './due-runs.js';
 import { conditionsHold, matchEvent, triggerEventTypes } from './match-trigger.js';
 
 /** Failed runs retried per sweep page. */
@@ -126,34 +127,26 @@ async function park(ctx: CrmContext, run: AutomationRun): Promise<void> {
 export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings): Promise<number> {
   let tried = 0;
   // One pass by cursor over the runs due when the sweep began: each is tried at most once, so it ends.
-  let until: string | undefined;
-  let after: string | undefined;
-  do {
-    const page = await runRead(ctx, (op) =>
-      op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'failed' }, { op: 'lte', field: 'resumeAt', value: (until ??= op.now) }] }, sort: [{ field: 'resumeAt' }, { field: 'id' }], limit: PAGE, ...(after ? { after } : {}) }),
-    );
-    after = page.nextCursor;
-    for (const failed of page.rows) {
-      const [rule, event] = await runRead(ctx, async (op) => [await op.get<AutomationRule>('automationRule', failed.ruleId), failed.eventId ? (await op.getMany<CrmEvent & { tenantId: string; version: number; createdAt: string; updatedAt: string }>('event', [failed.eventId]))[0] : undefined] as const);
-      const facts = rule?.enabled && event ? matchEvent(rule.trigger, event) : undefined;
-      // A manual run has no event: it runs again for its record while the rule is still a manual rule for that type.
-      const manual = rule?.enabled && !failed.eventId && failed.triggerKey.startsWith('manual:') ? manualRequest(rule, failed) : undefined;
-      // A time run runs again while its record still qualifies in the same stage visit / for the same due time.
-      const time = rule?.enabled && failed.triggerKey.startsWith('time:') ? await runRead(ctx, (op) => timeFacts(op, rule, failed.subjectId, settings.principal.userId)) : undefined;
-      try {
-        // A failed continuation (a wait ended, then an action failed) continues after its wait.
-        if (rule?.enabled && failed.plan && failed.resumeFrom !== undefined) await runOnce(ctx, settings, { rule, triggerKey: failed.triggerKey, subject: { type: failed.subjectType, id: failed.subjectId }, facts: { type: 'resume' }, resume: failed });
-        else if (manual) await runOnce(ctx, settings, manual);
-        else if (time && rule && time.key === failed.triggerKey) await runOnce(ctx, settings, { rule, triggerKey: time.key, subject: { type: failed.subjectType, id: failed.subjectId }, facts: time.facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? time.facts : undefined) });
-        else if (!rule || !event || !facts) await park(ctx, failed);
-        else await runOnce(ctx, settings, requestOf(rule, event, facts));
-        tried++;
-      } catch (error) {
-        if (isCrmError(error, 'CLOSED')) throw error;
-        if (!isCrmError(error, 'CONFLICT')) ctx.logger.error('crmkit: retrying an automation run failed; tried again later', { error, runId: failed.id });
-      }
+  for await (const failed of dueRuns(ctx, 'failed', PAGE)) {
+    const [rule, event] = await runRead(ctx, async (op) => [await op.get<AutomationRule>('automationRule', failed.ruleId), failed.eventId ? (await op.getMany<CrmEvent & { tenantId: string; version: number; createdAt: string; updatedAt: string }>('event', [failed.eventId]))[0] : undefined] as const);
+    const facts = rule?.enabled && event ? matchEvent(rule.trigger, event) : undefined;
+    // A manual run has no event: it runs again for its record while the rule is still a manual rule for that type.
+    const manual = rule?.enabled && !failed.eventId && failed.triggerKey.startsWith('manual:') ? manualRequest(rule, failed) : undefined;
+    // A time run runs again while its record still qualifies in the same stage visit / for the same due time.
+    const time = rule?.enabled && failed.triggerKey.startsWith('time:') ? await runRead(ctx, (op) => timeFacts(op, rule, failed.subjectId, settings.principal.userId)) : undefined;
+    try {
+      // A failed continuation (a wait ended, then an action failed) continues after its wait.
+      if (rule?.enabled && failed.plan && failed.resumeFrom !== undefined) await runOnce(ctx, settings, { rule, triggerKey: failed.triggerKey, subject: { type: failed.subjectType, id: failed.subjectId }, facts: { type: 'resume' }, resume: failed });
+      else if (manual) await runOnce(ctx, settings, manual);
+      else if (time && rule && time.key === failed.triggerKey) await runOnce(ctx, settings, { rule, triggerKey: time.key, subject: { type: failed.subjectType, id: failed.subjectId }, facts: time.facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? time.facts : undefined) });
+      else if (!rule || !event || !facts) await park(ctx, failed);
+      else await runOnce(ctx, settings, requestOf(rule, event, facts));
+      tried++;
+    } catch (error) {
+      if (isCrmError(error, 'CLOSED')) throw error;
+      if (!isCrmError(error, 'CONFLICT')) ctx.logger.error('crmkit: retrying an automation run failed; tried again later', { error, runId: failed.id });
     }
-  } while (after);
+  }
   return tried;
 }
 

@@ -11,6 +11,7 @@ import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from 
 import type { AutomationSettings } from './automation-settings.js';
 import { addDuration } from './run-actions.js';
 import { conditionsHold } from './match-trigger.js';
+import { dueRuns } from './due-runs.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
 const BATCH = 200;
@@ -151,31 +152,23 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
   // Waits that ended: continue their runs (the row's version makes one process win). One pass by
   // cursor over the runs due when it began, so it ends; a continuation that fails is recorded as failed
   // (retried with backoff by retryFailedRuns from where it waited, then parked).
-  let until: string | undefined;
-  let after: string | undefined;
-  do {
-    const page = await runRead(ctx, (op) =>
-      op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'waiting' }, { op: 'lte', field: 'resumeAt', value: (until ??= op.now) }] }, sort: [{ field: 'resumeAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) }),
-    );
-    after = page.nextCursor;
-    for (const run of page.rows) {
-      const rule = await runRead(ctx, (op) => op.get<AutomationRule>('automationRule', run.ruleId));
-      if (!rule?.enabled) {
-        // Disabling cancels waiting runs; one that started waiting as the rule was disabled is cancelled here.
-        await runWrite(ctx, async (op) => {
-          const current = await op.get<AutomationRun>('automationRun', run.id);
-          if (current?.status === 'waiting') await cancelRun(op, current, rule ? DISABLED : 'cancelled: the rule no longer exists');
-        }).catch((error: unknown) => ctx.logger.error('crmkit: cancelling an automation run failed; retried next tick', { error, runId: run.id }));
-        continue;
-      }
-      const request: RunRequest = { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run };
-      try {
-        if ((await executeRun(ctx, settings, request)).run) runs++;
-      } catch (error) {
-        if (isCrmError(error, 'CLOSED')) throw error;
-        if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
-      }
+  for await (const run of dueRuns(ctx, 'waiting', BATCH)) {
+    const rule = await runRead(ctx, (op) => op.get<AutomationRule>('automationRule', run.ruleId));
+    if (!rule?.enabled) {
+      // Disabling cancels waiting runs; one that started waiting as the rule was disabled is cancelled here.
+      await runWrite(ctx, async (op) => {
+        const current = await op.get<AutomationRun>('automationRun', run.id);
+        if (current?.status === 'waiting') await cancelRun(op, current, rule ? DISABLED : 'cancelled: the rule no longer exists');
+      }).catch((error: unknown) => ctx.logger.error('crmkit: cancelling an automation run failed; retried next tick', { error, runId: run.id }));
+      continue;
     }
-  } while (after);
+    const request: RunRequest = { rule, triggerKey: run.triggerKey, subject: { type: run.subjectType, id: run.subjectId }, facts: { type: 'resume' }, resume: run };
+    try {
+      if ((await executeRun(ctx, settings, request)).run) runs++;
+    } catch (error) {
+      if (isCrmError(error, 'CLOSED')) throw error;
+      if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
+    }
+  }
   return { runs };
 }

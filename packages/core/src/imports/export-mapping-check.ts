@@ -1,6 +1,7 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { checkMappingSpecs } from './mapping-check.js';
+import { LINE_FIELDS } from './line-item-rows.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
 const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'scopeTeam', 'tenantId', 'externalKeys']);
@@ -8,7 +9,7 @@ const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShare
 /**
  * Checks an export mapping as the import checks its own: every spec's shape, and every field path a
  * field of the entity (`id`, a stored field or a path in one, `externalRefs.<system>`, `custom.<key>` of a
- * defined custom field), so a typo (`emial`) fails with `VALIDATION` instead of an empty column.
+ * defined custom field, a deal's `lineItems.<field>`), so a typo (`emial`) fails with `VALIDATION` instead of an empty column.
  */
 export async function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, customKeys: () => Promise<readonly string[]>): Promise<void> {
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_type', message: 'must map field paths to columns' }]);
@@ -24,6 +25,11 @@ export async function checkExportMapping(entity: string, mapping: Readonly<Recor
       continue;
     }
     if (head === 'externalRefs' && rest.length === 1) continue;
+    // A deal's `lineItems.<field>` columns export one row per line (the deal's cells repeated), as the import reads order lines.
+    if (head === 'lineItems' && entity === 'deal' && rest.length === 1) {
+      if (!LINE_FIELDS.includes(rest[0]!)) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `a line item has ${LINE_FIELDS.join(', ')}` });
+      continue;
+    }
     if (head !== 'id' && (!Object.prototype.hasOwnProperty.call(fields, head!) || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
   }
   if (issues.length) throw validationError('export.run', issues);

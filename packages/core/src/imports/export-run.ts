@@ -80,6 +80,20 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
     }
     return row;
   };
+  /** A deal mapping's `lineItems.<field>` columns: one row per line item, the deal's cells repeated (what the import groups back). */
+  let lineMapping: ImportMapping | undefined;
+  let dealMapping: ImportMapping | undefined;
+  const rowsOf = (record: Record<string, unknown>): ReportRow[] => {
+    if (!lineMapping) return [toRow(record)];
+    const deal = unmapRecord(record, dealMapping!, { locale });
+    const lines = (record.lineItems as Record<string, unknown>[] | undefined) ?? [];
+    const currency = (record.currency ?? (record.value as { currency?: string } | undefined)?.currency) as string | undefined;
+    const isMoney = (raw: ImportMapping[string] | undefined) => raw !== undefined && specOf(raw).as === 'money';
+    // Line prices are minor units of the deal's currency: an `as: 'money'` column writes them as money.
+    const priced = (line: Record<string, unknown>) => Object.fromEntries(Object.entries(line).map(([k, v]) => [k, typeof v === 'number' && isMoney(lineMapping![`lineItems.${k}`]) ? { amount: v, currency } : v]));
+    if (!lines.length) return [{ ...deal, ...unmapRecord({}, lineMapping, { locale }) }];
+    return lines.map((line) => ({ ...deal, ...unmapRecord({ ...record, lineItems: priced(line) }, lineMapping!, { locale }) }));
+  };
   const plain = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).filter(([k]) => !INTERNAL.has(k)));
 
   async function* chunks(): AsyncGenerator<string> {
@@ -95,15 +109,20 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
       fields = fields.filter((f) => guard.readable(options.entity, f));
       if (mapping) mapping = Object.fromEntries(Object.entries(mapping).filter(([field]) => guard.readable(options.entity, field)));
     }
+    if (mapping && options.entity === 'deal' && Object.keys(mapping).some((f) => f.startsWith('lineItems.'))) {
+      const entries = Object.entries(mapping);
+      lineMapping = Object.fromEntries(entries.filter(([f]) => f.startsWith('lineItems.')));
+      dealMapping = Object.fromEntries(entries.filter(([f]) => !f.startsWith('lineItems.')));
+    }
     columns = columnsOf();
     yield format === 'csv' ? `${options.bom ? '\uFEFF' : ''}${csvLine(columns, separator)}\r\n` : '[';
     do {
       const page = await service!.list({ ...(options.where ? { where: options.where } : {}), ...(options.orderBy ? { orderBy: options.orderBy } : {}), limit: options.pageSize ?? 500, ...(cursor ? { cursor } : {}) });
       let text = '';
       for (const record of page.items) {
-        if (format === 'csv') text += `${csvRowLine(toRow(record), columns, separator)}\r\n`;
-        else {
-          text += `${first ? '\n' : ',\n'}${JSON.stringify(mapping ? toRow(record) : plain(record))}`;
+        if (format === 'csv') for (const row of rowsOf(record)) text += `${csvRowLine(row, columns, separator)}\r\n`;
+        else for (const row of mapping ? rowsOf(record) : [plain(record)]) {
+          text += `${first ? '\n' : ',\n'}${JSON.stringify(row)}`;
           first = false;
         }
       }

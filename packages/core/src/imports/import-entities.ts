@@ -33,11 +33,16 @@ export interface EntityImporter {
   readonly entity: ImportEntity;
   /** Fields a create needs: a create or upsert mapping must fill them. */
   readonly required: readonly string[];
+  /** The fields a mapping may fill: those of the create and update inputs (a path's first segment). */
+  readonly fields: ReadonlySet<string>;
   parseCreate(ctx: CrmContext, input: unknown): ParseResult;
   parseUpdate?(ctx: CrmContext, input: unknown): ParseResult;
   create(op: Operation, parsed: Parsed, context: string, crm: Crm): Promise<RecordBase>;
   update?(op: Operation, id: string, parsed: Parsed, context: string): Promise<RecordBase>;
 }
+
+/** The input fields of the given object schemas. */
+const fieldsOf = (...schemas: z.ZodMiniType[]): ReadonlySet<string> => new Set(schemas.flatMap((schema) => Object.keys((schema as unknown as { shape: object }).shape)));
 
 const plain = (schema: z.ZodMiniType) => (_ctx: CrmContext, input: unknown) => safeParseInput(schema, input) as ParseResult;
 
@@ -57,6 +62,7 @@ function parseDeal(ctx: CrmContext, input: unknown): ParseResult {
 export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   contact: {
     entity: 'contact',
+    fields: fieldsOf(contactCreateInputSchema, contactUpdateInputSchema),
     required: ['name'],
     parseCreate: plain(contactCreateInputSchema),
     parseUpdate: plain(contactUpdateInputSchema),
@@ -65,6 +71,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   company: {
     entity: 'company',
+    fields: fieldsOf(companyCreateInputSchema, companyUpdateInputSchema),
     required: ['name'],
     // As `companies.create`: the domain is stored canonical (a key by domain finds it in any spelling).
     parseCreate: normalized('company', companyCreateInputSchema),
@@ -74,6 +81,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   lead: {
     entity: 'lead',
+    fields: fieldsOf(leadCreateInputSchema, leadUpdateInputSchema),
     required: ['name'],
     parseCreate: plain(leadCreateInputSchema),
     parseUpdate: plain(leadUpdateInputSchema),
@@ -83,6 +91,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   deal: {
     entity: 'deal',
+    fields: fieldsOf(dealCreateInputSchema, dealUpdateInputSchema),
     required: ['title'],
     parseCreate: parseDeal,
     parseUpdate: plain(dealUpdateInputSchema),
@@ -91,6 +100,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   activity: {
     entity: 'activity',
+    fields: fieldsOf(activityLogInputSchema),
     required: ['kind'],
     parseCreate: plain(activityLogInputSchema),
     // The activities feature logs it (features do not import each other: its service is reached through the crm).

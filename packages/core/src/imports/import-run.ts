@@ -76,6 +76,16 @@ function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, ref
   return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
+/** Refuses `custom.<key>` columns naming no custom field the tenant defined for the entity (with the customFields() feature; without it rows are checked as the API checks them). */
+async function checkCustomColumns(crm: Crm, entity: string, mapping: ImportMapping | undefined): Promise<void> {
+  const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string }[]> } }).customFields;
+  const columns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('custom.'));
+  if (!customFields || !columns.length) return;
+  const defined = new Set((await customFields.list(entity)).map((d) => d.key));
+  const unknown = columns.filter((f) => !defined.has(f.slice('custom.'.length)));
+  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${entity} has no custom field "${f.slice(7, 57)}"` })));
+}
+
 function fail(path: (string | number)[], code: string, message: string): never {
   throw validationError(CONTEXT, [{ path, code, message }]);
 }
@@ -154,6 +164,9 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     fail(['mapping', `externalRefs.${externalSystem}`], 'unmapped_required', `the key needs the ${externalSystem} id: map a column to externalRefs.${externalSystem}`);
   }
   if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
+  // A typo (`nmae`) is refused before a row is read, not reported on every row (`custom.<key>` is checked against the tenant's definitions in runImport).
+  const unknown = Object.keys(mapping ?? {}).filter((f) => !importer.fields.has(f.split('.')[0]!));
+  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${importer.entity} has no field "${f.split('.')[0]!.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
   const lineColumns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('lineItems.'));
   for (const f of lineColumns) {
     if (importer.entity !== 'deal' || 'lineItems' in mapping!) fail(['mapping', f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');
@@ -246,6 +259,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
+  await checkCustomColumns(crm, importer.entity, mapping);
   let job: ImportJob | undefined;
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
@@ -277,7 +291,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const { input } = mapped(source);
     const refs = input.externalRefs as Record<string, unknown> | { system: string; id: unknown }[] | undefined;
     const v = externalSystem === undefined ? input[key!] : Array.isArray(refs) ? refs.find((r) => r?.system === externalSystem)?.id : refs?.[externalSystem];
-    const t = keyText(v);
+    // A ref column read `as: 'list'` holds the system's ids: the first is the key (as `prepare` takes it).
+    const t = keyText(Array.isArray(v) ? v[0] : v);
     return t === undefined || t === '' ? undefined : String(fold(t));
   };
 
@@ -305,7 +320,18 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     // (with `as: 'list'`, a cell '1,2' holds two ids of the system).
     const refs = input.externalRefs;
     if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
-    if (issues.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues } };
+    // A failed row still holds its key: a later row with it fails (`duplicate_key`) rather than creating the record alone.
+    const claim = (raw: string | number | undefined) => {
+      const v = raw === undefined || raw === '' ? undefined : fold(raw);
+      if (v !== undefined && v !== '' && !seen.has(v)) seen.set(v, row);
+    };
+    const rawKey = (parsed: Record<string, unknown> | undefined) => externalSystem !== undefined
+      ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter?.((r) => r?.system === externalSystem && keyText(r.id) !== undefined).map((r) => `${externalSystem}:${String(r.id)}`)[0])
+      : key === undefined ? undefined : keyText(parsed?.[key] ?? input[key]);
+    if (issues.length) {
+      claim(rawKey(undefined));
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues } };
+    }
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
     let mappedRefs: ExternalRef[] | undefined;
@@ -325,11 +351,12 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         if (Array.isArray(externalRefs)) mappedRefs = externalRefs as ExternalRef[];
       } else if (mode === 'update') problems.push(...parsed.issues);
     }
-    if (problems.length) return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
+    if (problems.length) {
+      claim(rawKey(undefined));
+      return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
+    }
     if (key === undefined) return { row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
-    const keyRaw = externalSystem !== undefined
-      ? ((input.externalRefs as { system: string; id: unknown }[] | undefined)?.filter((r) => r.system === externalSystem).map((r) => `${externalSystem}:${String(r.id)}`)[0])
-      : keyText((create ?? update ?? {})[key] ?? input[key]);
+    const keyRaw = rawKey(create ?? update);
     const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
     if (keyValue === undefined || keyValue === '') {
       if (mode === 'create') return { row, create, update };

@@ -155,7 +155,15 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const same = await sameSince(op, merge);
   if (!current || !same(entity, current.id, merge.survivorVersionAfter, current.version)) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
   op.guard?.authorize(entity, 'update', current);
-  for (const duplicate of merge.duplicates) op.guard?.authorize(entity, 'delete', duplicate);
+  // The undo re-creates the duplicates: a view needs create on each. One it cannot read is refused
+  // without its id (the merge log hides it from the view; an error naming it would tell).
+  for (const duplicate of merge.duplicates) {
+    if (op.guard && !op.guard.canRead(entity, duplicate)) {
+      const reason = `the merge removed a ${entity} you cannot read; undoing it would restore that record`;
+      throw new CrmError('FORBIDDEN', `${op.guard.principal.userId} may not undo merge ${merge.id}: ${reason}`, { action: `${entity}.create`, reason, entity });
+    }
+    op.guard?.authorize(entity, 'create', duplicate);
+  }
   const stored = await op.getMany<Card>(entity, merge.duplicateIds);
   stored.forEach((row, i) => {
     if (row) throw changedSince(merge, entity, merge.duplicateIds[i]!, null, row.version);

@@ -310,16 +310,22 @@ describe('the merge log in a view', () => {
   });
 });
 
+/** Reps own their contacts and deals: anna owns contacts X and Y; ben owns a deal of Y that anna's view cannot update. */
+async function annaContactsWithBensDeal() {
+  const t = await createTestCrm();
+  const { crm } = t;
+  await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+  await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+  await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
+  const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
+  const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
+  const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+  return { t, crm, x, y, d };
+}
+
 describe('merging in a view re-points only what it may update', () => {
   it('FORBIDDEN, nothing written, when a duplicate\'s deal belongs to someone the view cannot update for', async () => {
-    const t = await createTestCrm();
-    const { crm } = t;
-    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
-    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
-    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
-    const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
-    const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
-    const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const { t, crm, x, y, d } = await annaContactsWithBensDeal();
     const before = await dump(t);
     await expectCrmError(crm.as({ userId: 'anna' }).merges.contacts(x.id, [y.id]), 'FORBIDDEN');
     expect(await dump(t)).toBe(before);
@@ -329,14 +335,7 @@ describe('merging in a view re-points only what it may update', () => {
 
 describe('undoing in a view points back only what it may update', () => {
   it('FORBIDDEN, nothing written, when a re-pointed deal belongs to someone the view cannot update for', async () => {
-    const t = await createTestCrm();
-    const { crm } = t;
-    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'own' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
-    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
-    await crm.pipelines.create({ name: 'S', stages: [{ key: 'n', name: 'N' }] });
-    const x = await crm.contacts.create({ name: 'X', ownerId: 'anna' });
-    const y = await crm.contacts.create({ name: 'Y', ownerId: 'anna' });
-    const d = await crm.deals.create({ title: 'Ben deal', ownerId: 'ben', contactId: y.id });
+    const { t, crm, x, y, d } = await annaContactsWithBensDeal();
     const { merge } = await crm.merges.contacts(x.id, [y.id]);
     const before = await dump(t);
     await expectCrmError(crm.as({ userId: 'anna' }).merges.undo(merge.id), 'FORBIDDEN');
@@ -344,6 +343,23 @@ describe('undoing in a view points back only what it may update', () => {
     expect((await crm.deals.get(d.id)).contactId).toBe(x.id);
     await crm.merges.undo(merge.id);
     expect((await crm.deals.get(d.id)).contactId).toBe(y.id);
+  });
+
+  it('FORBIDDEN without the id when the undo would restore a duplicate the view cannot read (create is the action); nothing written', async () => {
+    const t = await createTestCrm();
+    const { crm } = t;
+    await crm.access.setPolicy({ roles: { rep: { grants: { contact: { '*': 'own' }, deal: { '*': 'all' }, pipeline: { read: 'all' } } } }, defaultRoles: ['rep'] });
+    await crm.access.setDirectory({ teams: [], users: [{ id: 'anna' }, { id: 'ben' }] });
+    const x = await crm.contacts.create({ name: 'Xavier Smith', ownerId: 'anna' });
+    const y = await crm.contacts.create({ name: 'Xavier Smith', ownerId: 'ben', email: 'secret@y.org' });
+    const { merge } = await crm.merges.contacts(x.id, [y.id], { fields: { email: y.id } });
+    const before = await dump(t);
+    const error = await expectCrmError(crm.as({ userId: 'anna' }).merges.undo(merge.id), 'FORBIDDEN');
+    expect(error.details).toMatchObject({ action: 'contact.create', entity: 'contact' });
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(y.id);
+    expect(await dump(t)).toBe(before);
+    await crm.merges.undo(merge.id);
+    expect((await crm.contacts.get(y.id)).email).toBe('secret@y.org');
   });
 });
 

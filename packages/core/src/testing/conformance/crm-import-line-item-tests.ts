@@ -106,6 +106,33 @@ export function crmImportLineItemTests(open: () => Promise<CrmSubject>): void {
       expect(real.rows[4]).toMatchObject({ outcome: 'skipped', reason: 'unchanged', id: deals.items[0]!.id });
     });
 
+    it('a group that fails parsing (a bad quantity) still holds its key: the order\'s later scattered lines are duplicates naming its row, not a new deal', async () => {
+      const s = await setup();
+      const rows = [line('1', 'Ada', 'Chair', 'x'), line('1', 'Ada', 'Table'), line('2', 'Bob', 'Lamp'), line('3', 'Cy', 'c1', '0'), line('1', 'Ada', 'Sofa'), line('3', 'Cy', 'c2')];
+      for (const mode of ['create', 'upsert'] as const) {
+        const report = await s.crm.import.run({ entity: 'deal', rows, mapping, key: 'externalRef:shop', mode });
+        expect(outcomes(report.rows)).toEqual([[1, 'failed', 'VALIDATION'], [2, 'failed', 'VALIDATION'], [3, mode === 'create' ? 'created' : 'skipped', undefined], [4, 'failed', 'VALIDATION'], [5, 'failed', 'VALIDATION'], [6, 'failed', 'VALIDATION']]);
+        expect(report.rows[4]!.issues).toEqual([expect.objectContaining({ path: ['externalRef:shop'], code: 'duplicate_key', message: expect.stringContaining('row 1') })]);
+        expect(report.rows[5]!.issues).toEqual([expect.objectContaining({ code: 'duplicate_key', message: expect.stringContaining('row 4') })]);
+      }
+      await expect(s.crm.deals.getByExternalRef('shop', '1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(s.crm.deals.getByExternalRef('shop', '3')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect((await s.crm.deals.list({ limit: 10 })).items.map((d) => d.title)).toEqual(['Bob']);
+    });
+
+    it('a ref key read `as: \'list\'` groups lines by the cell\'s first id (as a row without lines is keyed)', async () => {
+      const s = await setup();
+      const listMapping = { ...mapping, 'externalRefs.shop': { column: 'Order', as: 'list' as const } };
+      const rows = [line('5001', 'Ada', 'Chair'), line('5001', 'Ada', 'Table'), line('5002,5003', 'Bob', 'Lamp')];
+      const report = await s.crm.import.run({ entity: 'deal', rows, mapping: listMapping, key: 'externalRef:shop', mode: 'upsert' });
+      expect(outcomes(report.rows)).toEqual([[1, 'created', undefined], [2, 'created', undefined], [3, 'created', undefined]]);
+      expect((await s.crm.deals.getByExternalRef('shop', '5001')).lineItems.map((l) => l.name)).toEqual(['Chair', 'Table']);
+      const bob = await s.crm.deals.getByExternalRef('shop', '5003');
+      expect(bob).toMatchObject({ title: 'Bob', externalRefs: [{ system: 'shop', id: '5002' }, { system: 'shop', id: '5003' }] });
+      const again = await s.crm.import.run({ entity: 'deal', rows, mapping: listMapping, key: 'externalRef:shop', mode: 'upsert' });
+      expect(again.rows.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+    });
+
     it('upsert replaces a deal\'s line items with its group\'s lines; every row reports the deal', async () => {
       const s = await setup();
       const first = await s.crm.import.run({ entity: 'deal', rows: [line('7', 'Ada', 'old 1'), line('7', 'Ada', 'old 2')], mapping, key: 'externalRef:shop' });
@@ -120,6 +147,43 @@ export function crmImportLineItemTests(open: () => Promise<CrmSubject>): void {
       expect(deal.lineItems.map((l) => [l.name, l.total])).toEqual([['new 1', 1000], ['new 2', 150]]);
       expect(deal.value).toEqual({ amount: 1150, currency: 'EUR' });
       expect(deal.version).toBe(2);
+    });
+
+    it('export with the order-line mapping writes one row per line item, the deal\'s cells repeated, and the file imports back to the same deals', async () => {
+      const s = await setup();
+      await s.crm.import.run({ entity: 'deal', csv: csvSource(ordersCsv), mapping, key: 'externalRef:shop' });
+      // A deal without lines is one row with empty line cells (its currency is the default: this mapping has no currency column).
+      await s.crm.deals.create({ title: 'No lines yet', externalRefs: [{ system: 'shop', id: '1003' }] });
+      const text = async (format: 'csv' | 'json') => {
+        let out = '';
+        for await (const chunk of s.crm.export.run({ entity: 'deal', mapping, format, orderBy: [{ field: 'title', direction: 'asc' }] })) out += chunk;
+        return out;
+      };
+      const csv = await text('csv');
+      expect(csv.split('\r\n')).toEqual([
+        '"Customer","Order","SKU","Item","Qty","Price"',
+        '"Ada Lovelace","1001","CH-1","Chair, oak","4","1290.00"',
+        '"Grace ""Amazing"" Hopper","1002","TB-1","Table ""Big""","1","499.00"',
+        '"Grace ""Amazing"" Hopper","1002","CH-1","Chair, oak","2","129.00"',
+        '"Grace ""Amazing"" Hopper","1002","LP-1","Lamp","1.5","20.00"',
+        '"No lines yet","1003",,,,',
+        '',
+      ]);
+      expect(JSON.parse(await text('json'))).toHaveLength(5);
+      const shape = async (subject: CrmSubject) => (await subject.crm.deals.list({ limit: 10, orderBy: [{ field: 'title', direction: 'asc' }] })).items.map((d) => [d.title, d.externalRefs, d.value, d.lineItems]);
+      const copy = await setup();
+      const back = await copy.crm.import.run({ entity: 'deal', csv: csvSource(csv), mapping, key: 'externalRef:shop' });
+      expect(back.counts).toEqual({ created: 5, updated: 0, skipped: 0, failed: 0 });
+      expect(await shape(copy)).toEqual(await shape(s));
+      // Into the same crm by upsert: nothing changes.
+      const again = await s.crm.import.run({ entity: 'deal', csv: csvSource(csv), mapping, key: 'externalRef:shop', mode: 'upsert' });
+      expect(again.rows.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
+      // A line field the line-item schema does not have is refused as the import refuses it.
+      const drain = async (stream: AsyncIterable<string>) => {
+        for await (const _chunk of stream) void _chunk;
+      };
+      await expect(drain(s.crm.export.run({ entity: 'deal', mapping: { ...mapping, 'lineItems.nope': 'X' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'lineItems.nope'], code: 'unknown_field' }] } });
+      await expect(drain(s.crm.export.run({ entity: 'contact', mapping: { name: 'Customer', 'lineItems.name': 'Item' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'lineItems.name'], code: 'unknown_field' }] } });
     });
 
     it('a view without the right to write deals gets FORBIDDEN rows and writes nothing', async () => {

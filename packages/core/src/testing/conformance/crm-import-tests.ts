@@ -65,6 +65,21 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(job).toMatchObject({ status: 'completed', rowsDone: 3, counts: { created: 2, failed: 1 } });
     });
 
+    it('refuses a mapped field the entity does not have before reading a row: a typo, a custom field nobody defined; no job is written', async () => {
+      const s = await open();
+      await s.crm.customFields.define({ entity: 'contact', key: 'revenue', label: 'Revenue', type: 'number' });
+      const before = await s.dump();
+      const run = (mapping: Record<string, string | { column: string; as: 'number' }>) => s.crm.import.run({ entity: 'contact', rows: [{ n: 'Ada', r: '1' }], mapping });
+      await expect(run({ name: 'n', nmae: 'n' })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'nmae'], code: 'unknown_field' }] } });
+      await expect(run({ name: 'n', 'adress.city': 'r' })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'adress.city'], code: 'unknown_field' }] } });
+      await expect(run({ name: 'n', 'custom.revenu': 'r' })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'custom.revenu'], code: 'unknown_field' }] } });
+      // A deal's own fields are not a contact's, and the other way round.
+      await expect(run({ name: 'n', title: 'n' })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', 'title'] }] } });
+      expect(await s.dump()).toBe(before);
+      const ok = await run({ name: 'n', 'custom.revenue': { column: 'r', as: 'number' }, 'externalRefs.shop': 'r' });
+      expect(ok.rows).toEqual([{ row: 1, outcome: 'created', id: expect.any(String) }]);
+    });
+
     it('a dry run gives the same report and writes nothing', async () => {
       const s = await open();
       const options = { entity: 'contact' as const, rows: [{ n: 'A', e: 'a@example.com' }, { n: '', e: 'b@example.com' }], mapping: { name: 'n', email: 'e' } };
@@ -100,6 +115,19 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       const again = await s.crm.import.run({ entity: 'contact', mode: 'upsert', key: 'email', rows: [{ name: 'Ada Lovelace', email: 'ada@example.com' }] });
       expect(again.rows[0]).toMatchObject({ outcome: 'skipped', reason: 'unchanged', id: ada.id });
       expect((await s.crm.contacts.get(ada.id)).version).toBe(before.version);
+    });
+
+    it('a row that fails still holds its key: a later row with it is a duplicate, not a record of its own', async () => {
+      const s = await open();
+      const report = await s.crm.import.run({
+        entity: 'contact',
+        mode: 'upsert',
+        key: 'email',
+        rows: [{ name: '', email: 'ada@example.com' }, { name: 'Grace', email: 'grace@example.com' }, { name: 'Ada', email: 'ADA@example.com' }],
+      });
+      expect(report.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['failed', expect.any(String)], ['created', undefined], ['failed', 'duplicate_key']]);
+      expect(report.rows[2]!.issues![0]!.message).toContain('row 1');
+      expect(await contactNames(s)).toEqual(['Grace']);
     });
 
     it('e-mail keys compare without case: stored records, rows of one file, ambiguity, create mode', async () => {
