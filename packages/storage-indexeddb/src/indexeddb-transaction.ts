@@ -1,5 +1,5 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, holderOf, queryCandidates, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, type Change, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, holderOf, queryCandidates, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, withoutHidden, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
@@ -86,22 +86,27 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     }
   };
 
+  // Hidden fields stay in stored records (index keys and the residual matcher read them) and leave no read.
+  const shown = (entity: string, row: Row | undefined): Row | undefined => row && withoutHidden(ctx.layout.stores.get(entity)!.schema, row);
+  const shownAll = (entity: string, rows: Row[]): Row[] => (ctx.layout.stores.get(entity)!.schema.hidden ? rows.map((r) => shown(entity, r)!) : rows);
+
   const tx: StorageTx = {
     getMany: (entity, tenantId, ids) =>
       call(entity, tenantId, ({ staged }) => {
         const os = raw.objectStore(entity);
         return Promise.all(
           ids.map(async (id) => {
-            if (staged?.has(id)) return staged.get(id) ?? undefined;
+            if (staged?.has(id)) return shown(entity, staged.get(id) ?? undefined);
             const record = (await request(os.get([tenantId, encodeString(id)]))) as StoredRecord | undefined;
-            return record && fromStored(record);
+            return shown(entity, record && fromStored(record));
           }),
         );
       }),
     query: (entity, tenantId, spec) =>
-      call(entity, tenantId, (scope) => {
+      call(entity, tenantId, async (scope) => {
         assertStorableQuery(entity, spec);
-        return queryCandidates(scope, spec);
+        const page = await queryCandidates(scope, spec);
+        return { ...page, rows: shownAll(entity, page.rows) };
       }),
     aggregate: (entity, tenantId, spec) =>
       call(entity, tenantId, (scope) => {
@@ -146,7 +151,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
       call(entity, tenantId, async (scope) => {
         if (!ctx.writable) throw storageError('Cannot claim rows in a read-only transaction', 'claim', false);
         // Readwrite transactions never overlap, so the rows are this transaction's until it ends.
-        return (await queryCandidates(scope, { ...spec, after: undefined })).rows;
+        return shownAll(entity, (await queryCandidates(scope, { ...spec, after: undefined })).rows);
       }),
   };
 
@@ -200,6 +205,6 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   } catch (error) {
     throw engineError(error, 'commit');
   }
-  if (staging.changes.length) ctx.committed(staging.changes);
+  if (staging.changes.length) ctx.committed(staging.changes.map((c) => (c.op === 'put' ? { ...c, row: shown(c.entity, c.row)! } : c)));
   return result;
 }

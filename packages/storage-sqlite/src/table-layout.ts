@@ -69,6 +69,8 @@ export interface EntityTable {
    * on the field with that type reads the column, which its plain index serves (index-only scans).
    */
   readonly runtimeColumns: Map<string, RuntimeColumn>;
+  /** Hidden fields (`EntitySchema.hidden`): in their columns only, never in the stored document. */
+  readonly hidden: readonly string[];
 }
 
 /** A stored generated column holding a custom field's typed value (see `EntityTable.runtimeColumns`). */
@@ -255,7 +257,7 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     const trailing = (index.trailing ?? []).map((f) => scalars.get(f)!.column);
     indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}) });
   }
-  return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map() };
+  return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map(), hidden: entity.hidden ?? [] };
 }
 
 /**

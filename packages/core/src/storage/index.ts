@@ -3,7 +3,7 @@
 // the reference meaning of queries (matcher, comparators, cursors, executor) to fall back on or test against.
 
 export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Change, ChangeBatch, RuntimeIndexSpec } from './storage-adapter.js';
-export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type AggregateViewSpec } from './storage-schema.js';
+export { entitySchemaOf, withoutHidden, type StorageSchema, type EntitySchema, type IndexSpec, type AggregateViewSpec } from './storage-schema.js';
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableRow, assertStorableQuery, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';

@@ -20,6 +20,20 @@ async function seen(crm: AccessCrm, probe: readonly Deal[]): Promise<string[]> {
 }
 
 /**
+ * The ids of the deals whose stored team key is `key`: the key is hidden (never in a row read back), but
+ * the trusted crm may filter on it.
+ */
+async function keyed(root: AccessCrm, key: string): Promise<string[]> {
+  return (await root.deals.list({ where: { op: 'eq', field: 'scopeTeam', value: key }, limit: 1000 })).items.map((d) => d.id).sort();
+}
+
+/** No row a crm hands out carries the hidden key: get, list, board, the created event. */
+async function expectHidden(root: AccessCrm, ids: readonly string[]): Promise<void> {
+  for (const id of ids) expect(Object.keys(await root.deals.get(id))).not.toContain('scopeTeam');
+  for (const d of (await root.deals.list({ limit: 1000 })).items) expect(Object.keys(d)).not.toContain('scopeTeam');
+}
+
+/**
  * Deals keep their owner's team key (`scopeTeam`) so a `team` scope seeks one index range; the key is
  * bookkeeping the directory drives: these prove a view's team list follows the directory and owner
  * changes at once, and users in several teams, on every adapter.
@@ -35,16 +49,17 @@ export function accessTeamKeyTests(open: () => Promise<LeakWorld>): void {
     const all = [a, b, d];
     const lead = root.as({ userId: 'lead' });
     const sam = root.as({ userId: 'sam' });
-    // The stored key is the owner's sorted teams (the trusted crm sees bookkeeping; a view never does).
-    expect((await root.deals.get(a.id)).scopeTeam).toBe('north');
-    expect((await root.deals.get(d.id)).scopeTeam).toBe('');
+    // The stored key is the owner's sorted teams; it is hidden: no read hands it out, a view's nor the crm's.
+    expect(await keyed(root, 'north')).toEqual([a.id]);
+    expect(await keyed(root, '')).toEqual([d.id]);
+    await expectHidden(root, [a.id, b.id, d.id]);
     expect(Object.keys(await lead.deals.get(a.id))).not.toContain('scopeTeam');
     expect(await seen(lead, all)).toEqual([a.id]);
     expect(await seen(sam, all)).toEqual([b.id]);
 
     // bob joins north (and leaves south): his deal moves between the two team views in the same call.
     await directory([{ id: 'lead', teamIds: ['north'] }, { id: 'anna', teamIds: ['north'] }, { id: 'bob', teamIds: ['north'] }, { id: 'sam', teamIds: ['south'] }, { id: 'dan' }]);
-    expect((await root.deals.get(b.id)).scopeTeam).toBe('north');
+    expect(await keyed(root, 'north')).toEqual([a.id, b.id].sort());
     expect(await seen(lead, all)).toEqual([a.id, b.id].sort());
     expect(await seen(sam, all)).toEqual([]);
 
@@ -54,13 +69,14 @@ export function accessTeamKeyTests(open: () => Promise<LeakWorld>): void {
 
     // An owner change re-keys the deal in its own write: dan's deal handed to sam shows in sam's view.
     await root.deals.update(d.id, { ownerId: 'sam' });
-    expect((await root.deals.get(d.id)).scopeTeam).toBe('south');
+    expect(await keyed(root, 'south')).toEqual([d.id]);
     expect(await seen(sam, all)).toEqual([d.id]);
     expect(await seen(lead, all)).toEqual([b.id]);
 
     // bob in both teams: both team views see his deal (the key `north|south` is one of several keys there).
     await directory([{ id: 'lead', teamIds: ['north'] }, { id: 'anna' }, { id: 'bob', teamIds: ['south', 'north'] }, { id: 'sam', teamIds: ['south'] }, { id: 'dan' }]);
-    expect((await root.deals.get(b.id)).scopeTeam).toBe('north|south');
+    expect(await keyed(root, 'north|south')).toEqual([b.id]);
+    await expectHidden(root, [a.id, b.id, d.id]);
     expect(await seen(lead, all)).toEqual([b.id]);
     expect(await seen(sam, all)).toEqual([b.id, d.id].sort());
 
@@ -72,8 +88,16 @@ export function accessTeamKeyTests(open: () => Promise<LeakWorld>): void {
 
   it('every deal write stamps its owner\'s team key; an unowned deal has none', async () => {
     const { root, pipelineId } = await open();
+    const events: unknown[] = [];
+    const off = root.on('deal.created', (e) => void events.push(e.data.deal));
     const deals = [await root.deals.create({ title: 'x', ownerId: 'me', pipelineId }), await root.deals.create({ title: 'y', pipelineId })];
-    expect((await root.deals.get(deals[0]!.id)).scopeTeam).toBe('t1');
-    expect((await root.deals.get(deals[1]!.id)).scopeTeam).toBeUndefined();
+    off();
+    expect(await keyed(root, 't1')).toEqual([deals[0]!.id]);
+    // The unowned deal has no key: no key value selects it.
+    const { items } = await root.deals.list({ where: { op: 'prefix', field: 'scopeTeam', value: '' }, limit: 1000 });
+    expect(items.map((x) => x.id)).not.toContain(deals[1]!.id);
+    // Neither the records returned by the writes nor their events carry it.
+    for (const deal of [...deals, ...events]) expect(Object.keys(deal as object)).not.toContain('scopeTeam');
+    await expectHidden(root, deals.map((x) => x.id));
   });
 }
