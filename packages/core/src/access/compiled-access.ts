@@ -26,8 +26,9 @@ import { projectEventData } from './project-event.js';
 /** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
 // Bookkeeping crmkit keeps for access checks: a task's copy of its parent's owner and shares, a deal's
 // owner's team key. Never shown to, filtered or sorted on by a view: each may tell who owns a hidden record.
-const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys', 'scopeTeam'] as const;
-const isParentAccessField = (field: string): boolean => (PARENT_ACCESS_FIELDS as readonly string[]).includes(field);
+// The team key is a hidden field (adapters never hand it out), so only the copies are stripped from rows.
+const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys'] as const;
+const isParentAccessField = (field: string): boolean => field === 'scopeTeam' || (PARENT_ACCESS_FIELDS as readonly string[]).includes(field);
 
 /** The rows one action reaches: every row, or those of these owners (and, for shared entities, shared ones). */
 export interface EntityScope {
