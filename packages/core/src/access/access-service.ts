@@ -290,18 +290,10 @@ export class AccessService {
         });
       } while (after);
     }
-    // Deals' team keys: an unfinished first fill is resumed, then every stale key (a row edited by hand,
-    // a write by a crm without the access feature) is rewritten from the directory.
+    // Deals' team keys: the fill starts over (team scopes keep the owner filter until it ends) and
+    // rewrites every key that does not match the directory (a write by a crm without access(), a hand edit).
+    await runWrite(this.ctx, (op) => storeSetting(op, TEAM_KEYS_KEY, ''));
     updated += await this.fillTeamKeys(size);
-    let last: string | undefined;
-    do {
-      const chunk = await runWrite(this.ctx, async (op) => {
-        op.guard?.require('setting', 'update');
-        return restampChunk(op, (await this.cache.load(op.tx)).directory, size, last);
-      });
-      updated += chunk.stamped;
-      last = chunk.last;
-    } while (last !== undefined);
     await runWrite(this.ctx, async (op) => {
       const marked = (await this.readSetting<string[]>(op, SHARED_KEY)) ?? [];
       const now = [...shared].sort();
@@ -368,7 +360,7 @@ export class AccessService {
       stamped += step.stamped;
       const finished = step.last === undefined;
       if (finished || chunk % 20 === 0) {
-        this.ctx.logger.info(finished ? "crmkit: every deal has its owner's team key; team scopes seek it" : "crmkit: stamping deals with their owner's team key", { stamped, through: step.last ?? null });
+        this.ctx.logger.info('crmkit: deal team keys', { stamped, through: step.last ?? null, done: finished });
       }
       if (finished) {
         this.cache.invalidate();

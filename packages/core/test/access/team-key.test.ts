@@ -80,7 +80,7 @@ describe('deal team key (scopeTeam)', () => {
     expect(rw).toBe(1 + 2); // its own transaction and the two chunks left (500 + 100 deals)
     expect(marker(storage)).toBe(true);
     expect(Object.values(storedKeys(storage)).map(String).sort()).toEqual([...Array(550).fill('north'), ...Array(550).fill('south')]);
-    expect(logged.at(-1)).toEqual([expect.stringContaining('team key'), { stamped: 600, through: null }]);
+    expect(logged.at(-1)).toEqual(['crmkit: deal team keys', { stamped: 600, through: null, done: true }]);
     expect((await crm.as({ userId: 'tom' }).deals.list({ limit: 1000 })).items).toHaveLength(550);
   });
 
