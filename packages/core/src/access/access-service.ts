@@ -123,18 +123,19 @@ export class AccessService {
    * await crm.access.setDirectory({ teams: [{ id: 'north' }], users: [{ id: 'anna', teamIds: ['north'], managerId: 'tom' }, { id: 'tom' }] });
    */
   async setDirectory(directory: Directory): Promise<Directory> {
+    let filling = false;
     const stored = await runWrite(this.ctx, async (op) => {
       op.guard?.require('setting', 'update');
       const policy = await this.readSetting<AccessPolicy>(op, POLICY_KEY);
       const parsed = parseDirectory(directory, policy ? new Set(Object.keys(policy.roles)) : undefined);
       const previous = new DirectoryIndex((await this.readSetting<Directory>(op, DIRECTORY_KEY)) ?? EMPTY_DIRECTORY);
       await storeSetting(op, DIRECTORY_KEY, parsed);
-      await this.restampDeals(op, previous, new DirectoryIndex(parsed));
+      filling = await this.restampDeals(op, previous, new DirectoryIndex(parsed));
       op.record('access.directoryChanged', { type: 'setting', id: DIRECTORY_KEY }, { users: parsed.users.length, teams: parsed.teams.length });
       this.cache.invalidate();
       return parsed;
     });
-    await this.fillTeamKeys();
+    if (filling) await this.fillTeamKeys();
     return stored;
   }
 
@@ -322,19 +323,25 @@ export class AccessService {
    * changed, so a `team` scope is right the moment the directory is: every deal once the first fill is
    * done, those it has passed while it runs (`TEAM_KEYS_KEY` holds the last id filled). The first
    * directory only starts the fill, which `fillTeamKeys` runs after the commit.
+   *
+   * @returns Whether the fill is still to run (or to finish).
    */
-  private async restampDeals(op: Operation, previous: DirectoryIndex, next: DirectoryIndex): Promise<void> {
+  private async restampDeals(op: Operation, previous: DirectoryIndex, next: DirectoryIndex): Promise<boolean> {
     this.cache.install(op.tx, next);
     const fill = await this.readSetting<string | boolean>(op, TEAM_KEYS_KEY);
-    if (typeof fill !== 'string' && fill !== true) return storeSetting(op, TEAM_KEYS_KEY, '', false);
-    if (fill === '') return;
+    if (typeof fill !== 'string' && fill !== true) {
+      await storeSetting(op, TEAM_KEYS_KEY, '', false);
+      return true;
+    }
+    if (fill === '') return true;
     const moved = [...new Set([...previous.users.keys(), ...next.users.keys()])].filter((id) => teamKeyOf(previous, id) !== teamKeyOf(next, id)).sort();
-    if (!moved.length) return;
+    if (!moved.length) return fill !== true;
     const owners: Filter = { op: 'in', field: 'ownerId', values: moved };
     const filter: Filter = fill === true ? owners : { op: 'and', filters: [owners, { op: 'lte', field: 'id', value: fill }] };
     let after: string | undefined;
     do after = (await restampChunk(op, next, 500, after, filter)).last;
     while (after !== undefined);
+    return fill !== true;
   }
 
   /**
