@@ -119,9 +119,9 @@ describe.each(engines)('fleet of $name processes with kills', { timeout: 300_000
     const expectedKeys = await waitFor('every notice to be recorded and delivered', async () => {
       if (Date.now() < lastNoticeAt + 500) return undefined;
       const notices = await crm.eventLog.list({ where: { op: 'in', field: 'type', values: ['task.due', 'task.overdue'] }, limit: 1000 });
-      const status = await crm.events.status('crmkit.scheduler.notices').catch(() => undefined);
+      const statuses = await Promise.all(['task.due', 'task.overdue'].map((type) => crm.events.status(`crmkit.scheduler.notices:${type}`).catch(() => undefined)));
       const keys = notices.items.map((e) => (e.data as { key: string }).key);
-      return keys.length === tasks.length * 2 && status && status.lag === 0 ? keys : undefined;
+      return keys.length === tasks.length * 2 && statuses.every((s) => s && s.lag === 0) ? keys : undefined;
     });
     await workers.stop();
 
@@ -135,6 +135,51 @@ describe.each(engines)('fleet of $name processes with kills', { timeout: 300_000
       `[fleet ${engine.name}] scheduler: ${expectedKeys.length} notices generated, ${new Set(delivered).size} delivered, ` +
         `${delivered.length - new Set(delivered).size} delivered again after ${workers.kills} kills; ${ticks.length} ticks completed ` +
         `(median ${[...ticks].sort((a, b) => a.ms - b.ms)[ticks.length >> 1]?.ms ?? 0} ms), ${ticks.reduce((s, t) => s + t.retried, 0)} batches retried, 0 ticks threw`,
+    );
+  });
+
+  it('scheduler: processes with different notice handlers — each notice reaches only processes that handle its type', async () => {
+    const db = await engine.make();
+    const logs = tempDir('crmkit-fleet-logs-');
+    cleanups.push(logs.cleanup);
+    const crm = await createCrm({ storage: db.storage(), tenantId: 'fleet', logger: silentLogger, features: [tasksFeature(), events(), scheduler(), timeline()] });
+    cleanups.push(() => crm.close());
+    const start = Date.now();
+    for (let i = 0; i < 40; i++) await crm.tasks.create({ subject: `T${i}`, dueAt: new Date(start + 1000 + i * 80).toISOString() });
+    // Half the workers handle due notices only, half overdue only; a killed worker's replacement has its handlers.
+    const sets = [['task.due'], ['task.overdue']];
+    const workers = await startFleet({
+      script: 'test/support/fleet-child.ts',
+      workers: WORKERS,
+      open: (i) => ({ ...db.open, tenantId: 'fleet', logDir: logs.dir, role: 'scheduler', leaseMs: LEASE_MS, noticeTypes: sets[i % 2] }),
+      cleanups: () => cleanups,
+    });
+    while (workers.kills < KILLS / 2) {
+      await sleep(700);
+      await workers.killOne();
+    }
+    const lastNoticeAt = start + 1000 + 39 * 80;
+    const recorded = await waitFor('every notice to be recorded and delivered', async () => {
+      if (Date.now() < lastNoticeAt + 500) return undefined;
+      const notices = await crm.eventLog.list({ where: { op: 'in', field: 'type', values: ['task.due', 'task.overdue'] }, limit: 1000 });
+      if (notices.items.length !== 80) return undefined;
+      for (const type of ['task.due', 'task.overdue']) {
+        const status = await crm.events.status(`crmkit.scheduler.notices:${type}`).catch(() => undefined);
+        if (!status || status.lag > 0 || status.pending > 0) return undefined;
+      }
+      return notices.items.map((e) => (e.data as { key: string }).key);
+    });
+    await workers.stop();
+
+    const lines = logLines(logs.dir, 'notices').map((l) => l.split(' '));
+    const kindOf = (key: string) => (key.startsWith('due:') ? 'task.due' : 'task.overdue');
+    expect(lines.filter(([key, , handles]) => !handles!.split(',').includes(kindOf(key!)))).toEqual([]); // never to a process without its handler
+    expect([...new Set(lines.map(([key]) => key!))].sort()).toEqual([...recorded].sort()); // every one delivered
+    for (const type of ['task.due', 'task.overdue']) expect((await crm.events.status(`crmkit.scheduler.notices:${type}`)).handled).toBe(40); // acknowledged once each
+    expect(logLines(logs.dir, 'tickerrors')).toEqual([]);
+    console.log(
+      `[fleet ${engine.name}] scheduler, split handlers: ${recorded.length} notices generated, ${new Set(lines.map(([key]) => key)).size} delivered, ` +
+        `${lines.length - new Set(lines.map(([key]) => key)).size} delivered again after ${workers.kills} kills, 0 to a process without a handler of the type`,
     );
   });
 

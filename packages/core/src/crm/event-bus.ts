@@ -73,14 +73,18 @@ export class EventBus {
     if (this.batchListeners.size && events.length) this.emitBatch(events, rows);
   }
 
-  /** True when a handler would receive events of these types: of one of them, of `'*'`, or a view's. */
-  has(names: readonly string[]): boolean {
-    return this.batchListeners.size > 0 || [...names, '*'].some((name) => !!this.handlers.get(name)?.size);
+  /**
+   * True when a handler of the crm itself receives events of this type (of it or `'*'`). Views' listeners
+   * do not count: they hear what their process dispatches but are no delivery target of a durable consumer.
+   */
+  handles(name: string): boolean {
+    return !!(this.handlers.get(name)?.size || this.handlers.get('*')?.size);
   }
 
   /**
    * Delivers one event of a durable consumer (scheduler notices): its handlers run and are awaited, and the
    * first failure is thrown so the consumer retries the event (then parks it) rather than losing it.
+   * Views' listeners hear it too (filtered for their principal, not awaited).
    */
   async dispatch(event: CrmEvent): Promise<void> {
     deepFreeze(event);

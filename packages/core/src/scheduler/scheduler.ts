@@ -16,8 +16,9 @@ import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { rottingFilter } from '../funnel/rotting.js';
 import { buildTasks, insertTasks, taskRefs, withNextStep } from '../tasks/task-writer.js';
 import { noticeId } from './notice-id.js';
-import { resolveConsumer } from '../consumers/consumer-options.js';
-import { ensureConsumer } from '../consumers/consumer-rows.js';
+import { DeferEvent, resolveConsumer } from '../consumers/consumer-options.js';
+import { consumerPartitions, ensureConsumer, type BacklogRow } from '../consumers/consumer-rows.js';
+import { removeConsumer } from '../consumers/backlog.js';
 import { ConsumerRunner } from '../consumers/consumer-runner.js';
 
 /**
@@ -45,8 +46,8 @@ export interface TickReport {
   readonly recurrences: number;
   readonly rotting: number;
   /**
-   * Notices this tick handed to this process's handlers: recorded now or earlier, here or by another
-   * process (one that died before delivering, once its lease expired).
+   * Notices this tick handed to this process's handlers (of the types it has handlers for): recorded
+   * now or earlier, here or by another process (one that died before delivering, once its lease expired).
    */
   readonly delivered: number;
   /** Batches retried because another process or user changed the same records (never thrown). */
@@ -81,7 +82,12 @@ export interface SchedulerOptions {
   readonly noticeRetentionDays?: number;
 }
 
-/** The feed consumer that hands recorded notices to handlers, in one process of the fleet each. */
+/**
+ * Recorded notices reach handlers through one feed consumer per notice type, `crmkit.scheduler.notices:<type>`,
+ * claimed only by processes with a handler of that type: one consumer for all types would let a process
+ * that handles one type acknowledge (and so lose) the others, since a partition has one checkpoint.
+ * Before, one consumer of this name carried every type: its undelivered notices move to the new ones.
+ */
 export const NOTICE_CONSUMER = 'crmkit.scheduler.notices';
 const NOTICE_TYPES = ['task.reminder', 'task.due', 'task.overdue', 'deal.rotting'];
 /** Attempts of a batch that keeps meeting concurrent writers before the tick leaves it for the next one. */
@@ -94,10 +100,12 @@ const NOTICE_EVENTS: Record<'reminder' | 'due' | 'overdue', CrmEventName> = { re
  * passed, and rotting deals. Safe as a fleet: any number of processes may tick at once on one
  * database. Each tick claims the due tasks and deals it works on (rows other ticks hold are skipped,
  * never waited for), records each notice once — keyed by its idempotency key, in the transaction that
- * moves the task's watermark — and hands recorded notices to handlers through a change-feed consumer
- * whose partitions one process at a time holds under a lease. So a notice reaches the handlers of
- * exactly one process; only if that process dies between its handlers and its checkpoint does another
- * deliver it again after the lease (handlers can dedupe by `event.data.key`). `crm.scheduler`.
+ * moves the task's watermark — and hands recorded notices to handlers through one change-feed consumer
+ * per notice type, claimed only by processes with a `crm.on` handler of that type (views' listeners do
+ * not count), whose partitions one process at a time holds under a lease. So a notice reaches the
+ * handlers of exactly one process that handles its type; only if that process dies between its
+ * handlers and its checkpoint does another deliver it again after the lease (handlers can dedupe by
+ * `event.data.key`). `crm.scheduler`.
  */
 export class Scheduler {
   private timer: CancelTimer | undefined;
@@ -108,7 +116,8 @@ export class Scheduler {
   private readonly maxSleepMs: number;
   private readonly leaseMs: number;
   private readonly noticeRetentionMs: number;
-  private notices: ConsumerRunner | undefined;
+  /** The notice consumers' runners, by notice type. */
+  private notices: Map<string, ConsumerRunner> | undefined;
   /** The last tick left notices to other processes' leases: look again when those could expire. */
   private othersHoldNotices = false;
 
@@ -215,19 +224,27 @@ export class Scheduler {
 
   private async runTick(): Promise<TickReport> {
     const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0, automations: 0 };
-    const runner = await this.retrying(counts, () => this.noticeRunner());
+    const runners = await this.retrying(counts, () => this.noticeRunners());
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
     // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
     // that keeps meeting concurrent writers (`undefined`) is left for the next tick.
     while (await this.retrying(counts, () => this.processTaskBatch(counts)));
     while (await this.retrying(counts, () => this.processRottingBatch(counts)));
-    // Only a process with notice handlers claims notices: one that ticks without them (an admin app) leaves them.
-    const drained = runner && this.ctx.bus.has(NOTICE_TYPES) ? await this.retrying(counts, () => runner.drain()) : undefined;
-    counts.delivered = drained ? drained.handled : 0;
+    // A process claims the notices of the types it has handlers for only: the others wait for a process that has.
+    // A process without any notice handler looks again after a lease too (as before): a handler may come.
+    let drains = 0;
+    let leasedElsewhere = false;
+    for (const [type, runner] of runners ?? []) {
+      if (!this.ctx.bus.handles(type)) continue;
+      drains++;
+      const drained = await this.retrying(counts, () => runner.drain());
+      counts.delivered += drained?.handled ?? 0;
+      leasedElsewhere ||= drained?.leasedElsewhere ?? true;
+    }
     while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
     const automations = this.ctx.hooks.automations;
     if (automations) counts.automations = (await this.retrying(counts, () => automations.tick()))?.runs ?? 0;
-    this.othersHoldNotices = drained?.leasedElsewhere ?? true;
+    this.othersHoldNotices = leasedElsewhere || drains === 0;
     if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered + counts.automations > 0) {
       this.ctx.logger.info('crmkit: scheduler tick', { ...counts });
     }
@@ -256,32 +273,49 @@ export class Scheduler {
     }
   }
 
-  /** The consumer that hands notices to this process's handlers (created on the first tick). */
-  private async noticeRunner(): Promise<ConsumerRunner> {
+  /**
+   * The consumers that hand notices to this process's handlers, one per type, created on the first tick
+   * of any process (whether it handles notices or not): a handler registered later gets what was recorded since.
+   */
+  private async noticeRunners(): Promise<Map<string, ConsumerRunner>> {
     if (this.notices) return this.notices;
-    const config = resolveConsumer(NOTICE_CONSUMER, 'scheduler', {
-      types: NOTICE_TYPES,
-      partitions: 4,
-      from: 'now',
-      batchSize: this.batchSize,
-      leaseMs: this.leaseMs,
-      handlerTimeoutMs: Math.max(1, Math.min(10_000, Math.floor(this.leaseMs / 3))),
-      maxAttempts: 3,
+    // The single consumer of earlier versions: the new ones start below whatever it had not delivered.
+    const from = await runRead(this.ctx, async (op) => {
+      const rows = await consumerPartitions(op, NOTICE_CONSUMER);
+      const { rows: backlog } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: NOTICE_CONSUMER }, sort: [{ field: 'position' }], limit: 1 });
+      return rows.length ? Math.min(...rows.map((r) => r.position), (backlog[0]?.position ?? Infinity) - 1) : 'now';
     });
-    // crmkit defines this consumer's types: a newer version may add one.
-    await ensureConsumer(this.ctx, config, { retype: true });
-    this.notices = new ConsumerRunner(
-      this.ctx,
-      {
-        claim: { name: NOTICE_CONSUMER },
-        settings: () => config,
-        // Handlers are awaited and a failure thrown: the consumer retries the notice, then parks it.
-        handler: () => (event: CrmEvent) => this.ctx.bus.dispatch(event),
-        workerId: this.ctx.newId('worker', this.ctx.clock.now()),
-      },
-      { concurrency: 1, pollMs: 1000, partitions: () => config.partitions },
-    );
-    return this.notices;
+    const workerId = this.ctx.newId('worker', this.ctx.clock.now());
+    const runners = new Map<string, ConsumerRunner>();
+    for (const type of NOTICE_TYPES) {
+      const config = resolveConsumer(`${NOTICE_CONSUMER}:${type}`, 'scheduler', {
+        types: [type],
+        partitions: 4,
+        from,
+        batchSize: this.batchSize,
+        leaseMs: this.leaseMs, // handlers time out after a third of it (at most 10 s)
+        maxAttempts: 3,
+      });
+      await ensureConsumer(this.ctx, config);
+      const runner = new ConsumerRunner(
+        this.ctx,
+        {
+          claim: { name: config.name },
+          settings: () => config,
+          // Handlers are awaited and a failure thrown: the consumer retries the notice, then parks it. A handler
+          // removed since the claim: the notice stays for a process that handles it (no attempt counted).
+          handler: () => (event: CrmEvent) => {
+            if (!this.ctx.bus.handles(type)) throw new DeferEvent(type);
+            return this.ctx.bus.dispatch(event);
+          },
+          workerId,
+        },
+        { concurrency: 1, pollMs: 1000, partitions: () => config.partitions },
+      );
+      runners.set(type, runner);
+    }
+    if (from !== 'now') await removeConsumer(this.ctx, NOTICE_CONSUMER);
+    return (this.notices = runners);
   }
 
   /** Deletes one batch of notice rows due longer ago than the retention; true when a full batch went. */

@@ -63,9 +63,9 @@ describe('consumer names: crmkit’s own consumers are off limits', () => {
   it('refuses consume, remove, replay and discard of reserved names with VALIDATION; the scheduler keeps working', async () => {
     const { crm, storage, clock } = await createTestCrm();
     const task = await crm.tasks.create({ subject: 'Call back', dueAt: new Date(clock.now() + 60_000).toISOString() });
-    await crm.scheduler.tick(); // creates crmkit.scheduler.notices
+    await crm.scheduler.tick(); // creates crmkit.scheduler.notices:<type> (one per notice type)
     const before = storage.snapshot();
-    for (const reserved of ['crmkit.scheduler.notices', 'crmkit.anything', 'CRMKIT.scheduler.notices', 'webhook:wh_1', 'Webhook:x', 'automation:rule1', 'AUTOMATION:x']) {
+    for (const reserved of ['crmkit.scheduler.notices', 'crmkit.scheduler.notices:task.due', 'crmkit.anything', 'CRMKIT.scheduler.notices', 'webhook:wh_1', 'Webhook:x', 'automation:rule1', 'AUTOMATION:x']) {
       expect(issuePaths(await expectCrmError(crm.events.consume(reserved, noop, { start: false }), 'VALIDATION'))).toEqual(['name']);
       await expectCrmError(crm.events.remove(reserved), 'VALIDATION');
       await expectCrmError(crm.events.replay(reserved, ['evt_1']), 'VALIDATION');
@@ -73,8 +73,8 @@ describe('consumer names: crmkit’s own consumers are off limits', () => {
     }
     expect(storage.snapshot()).toEqual(before);
     // Reading them stays allowed.
-    expect((await crm.events.status('crmkit.scheduler.notices')).group).toBe('scheduler');
-    expect((await crm.events.parked('crmkit.scheduler.notices')).items).toEqual([]);
+    expect((await crm.events.status('crmkit.scheduler.notices:task.due')).group).toBe('scheduler');
+    expect((await crm.events.parked('crmkit.scheduler.notices:task.due')).items).toEqual([]);
     const due: string[] = [];
     crm.on('task.due', (e) => void due.push(e.subjectId));
     clock.advance(120_000);

@@ -21,7 +21,7 @@ describe('scheduler notices reach handlers', () => {
     }
     expect(calls).toHaveLength(3);
     expect(new Set(calls).size).toBe(1);
-    const status = await crm.events.status('crmkit.scheduler.notices');
+    const status = await crm.events.status('crmkit.scheduler.notices:task.due');
     expect(status.failures).toBe(2);
     expect(status.pending + status.parked).toBe(0);
     await crm.close();

@@ -10,6 +10,8 @@ import { childLog, childLogger, childStorage, type ChildOpen } from './child-ope
 
 interface Open extends ChildOpen {
   role: 'consumer' | 'scheduler' | 'webhooks' | 'writer';
+  /** Scheduler role: the notice types this process has handlers for (default reminder, due and overdue). */
+  noticeTypes?: ('task.reminder' | 'task.due' | 'task.overdue')[];
 }
 
 /** For the writer role: creates or updates a contact, returns its id and version. */
@@ -53,9 +55,8 @@ async function open(message: Open): Promise<unknown> {
     );
   }
   if (message.role === 'scheduler') {
-    for (const type of ['task.reminder', 'task.due', 'task.overdue'] as const) {
-      crm.on(type, (event) => log(message.logDir, 'notices', `${event.data.key} ${event.id}`));
-    }
+    const types = message.noticeTypes ?? (['task.reminder', 'task.due', 'task.overdue'] as const);
+    for (const type of types) crm.on(type, (event) => log(message.logDir, 'notices', `${event.data.key} ${event.id} ${types.join(',')}`));
     void (async () => {
       for (;;) {
         try {

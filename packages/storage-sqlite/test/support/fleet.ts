@@ -54,20 +54,22 @@ export function logLines(dir: string, name: string): string[] {
 }
 
 /**
- * Starts `workers` child processes running `script`, each sent `open` first, and replaces killed ones;
- * `killOne` SIGKILLs a random worker mid-work and starts a replacement in the background.
+ * Starts `workers` child processes running `script`, each sent `open` first (or `open(i)` for worker
+ * `i`), and replaces killed ones; `killOne` SIGKILLs a random worker mid-work and starts a replacement,
+ * sent the victim's `open`, in the background.
  */
-export async function startFleet(options: { script: string; workers: number; open: Record<string, unknown>; cleanups: () => Cleanups }) {
-  const live: Child[] = [];
+export async function startFleet(options: { script: string; workers: number; open: Record<string, unknown> | ((worker: number) => Record<string, unknown>); cleanups: () => Cleanups }) {
+  const live: { child: Child; open: Record<string, unknown> }[] = [];
   const spawning: Promise<void>[] = [];
   let kills = 0;
-  const spawn = async () => {
+  const spawn = async (open: Record<string, unknown>) => {
     const child = await forkChild(options.script, { bundled: true });
     options.cleanups().push(() => child.kill('SIGKILL'));
-    await child.request({ cmd: 'open', ...options.open });
-    live.push(child);
+    await child.request({ cmd: 'open', ...open });
+    live.push({ child, open });
   };
-  await Promise.all(Array.from({ length: options.workers }, () => spawn()));
+  const { open } = options;
+  await Promise.all(Array.from({ length: options.workers }, (_, i) => spawn(typeof open === 'function' ? open(i) : open)));
   return {
     get kills() {
       return kills;
@@ -75,14 +77,14 @@ export async function startFleet(options: { script: string; workers: number; ope
     async killOne() {
       const victim = live.splice(Math.floor(Math.random() * live.length), 1)[0];
       if (!victim) return;
-      victim.kill('SIGKILL');
-      await victim.exited;
+      victim.child.kill('SIGKILL');
+      await victim.child.exited;
       kills++;
-      spawning.push(spawn());
+      spawning.push(spawn(victim.open));
     },
     async stop() {
       await Promise.all(spawning);
-      for (const child of live.splice(0)) {
+      for (const { child } of live.splice(0)) {
         child.kill('SIGKILL');
         await child.exited;
       }
