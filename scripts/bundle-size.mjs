@@ -47,7 +47,9 @@ const targets = [
   // chunk retries on deadlocks): 13.6 kB measured with the order-line rows.
   // Review 16d fixes (unknown mapped fields and custom keys refused up front, failed rows holding their keys,
   // order-line export one row per line): 14.3 kB measured (deals' team key scopeTeam kept out of exports too).
-  feature('imports', 'imports', 14_500),
+  // 14.6 kB measured: one locale notation for export and import (Latin digits, Gregorian/Buddhist dates) added 0.3 kB (review 16e).
+  // Review 16f items 1-4, 8 (one mapping path check for import and export, fixed-currency check, exact number export): 15.2 kB measured.
+  feature('imports', 'imports', 15_200),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -61,20 +63,29 @@ const targets = [
   // URL host check, health bookkeeping, sweep cursors, time-run backoff): measured +0.1–0.5 kB each, budgets follow.
   // Issue 12 (fix12d): one notice consumer per notice type, claimed only by processes with a handler of it, and the
   // hand-over of the earlier single consumer's undelivered notices: 11.82 kB measured (+0.2 kB), budget 11.9.
-  feature('scheduler', 'scheduler', 11_900, TASKS),
+  // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
+  feature('scheduler', 'scheduler', 12_400, TASKS),
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
   // + the run-time list of event types that filters check names against (a typo is refused, not silently unmatched): 9.1 kB measured.
-  feature('feed', 'events', 9_900),
+  // Issue 12 (fix12f): consumers' holdMs — prune moves a held consumer's checkpoint past its expired events
+  // (expire-held), counted in status().expired: 10.03 kB measured (+0.34 kB), budget 10.1.
+  // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
+  feature('feed', 'events', 10_600),
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
-  feature('webhooks', 'webhooks', 11_200),
+  feature('webhooks', 'webhooks', 11_600), // 11.5 measured (issue 12 review 4)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
   // causedBy, update / editing a read rule (CONFLICT), cancelled waiting runs.
   // Review 18 fixes (JSON input check, view projection in simulate, nested field triggers): 17.7 kB measured.
-  feature('automations', 'automations', 19_200, FEED),
+  // Review 18c fixes (+1.3 kB, 20.3 kB measured): field triggers checked against the update schemas (the task update
+  // schema included) with from/to typed, simulate on a view refusing outcomes that hang on hidden data, stricter JSON input.
+  // Review 18d's execution fixes (in-transaction trigger re-test, sweep cursors, ranAt) add ≈ 0.2 kB.
+  // Review 18e fixes (canonical trigger compare, outcome links on failed/cancelled runs, rate limit by ranAt whatever the
+  // status, timeInStage on a closed stage refused, held records re-read by sweeps): 20.73 kB measured (+0.15 kB).
+  feature('automations', 'automations', 20_800, FEED),
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.4: deals' team key (scopeTeam: stamping, rewrite on directory changes, the seek) for the team-scope list figure; 12.3 kB measured.
   // 12.9: the team key kept out of rows (a hidden field), the chunked resumable first fill with progress logs, reindex re-running it; 12.8 kB measured.
@@ -90,8 +101,13 @@ const targets = [
     code: `${CORE} export { tasks } from '@crmkit/core/tasks'; export { activities } from '@crmkit/core/activities'; export { assignment } from '@crmkit/core/assignment'; export { customFields } from '@crmkit/core/custom-fields'; export { duplicates } from '@crmkit/core/duplicates'; export { imports } from '@crmkit/core/imports'; export { merges } from '@crmkit/core/merges'; export { reports } from '@crmkit/core/reports'; export { scoring } from '@crmkit/core/scoring'; export { scheduler } from '@crmkit/core/scheduler'; export { observers } from '@crmkit/core/observe'; export { events } from '@crmkit/core/feed'; export { webhooks } from '@crmkit/core/webhooks'; export { access } from '@crmkit/core/access'; export { automations } from '@crmkit/core/automations'; export { timeline } from '@crmkit/core/timeline';`,
     // Issue 16's imports() added ≈ 9 kB and merges() ≈ 3.8 kB, issue 18's automations() ≈ 13 kB (125.1 kB measured on main
     // before merges(); with it ≈ 129 kB expected — re-measure after merging). Deals from order-line rows (imports)
-    // add ≈ 1.2 kB: 131.3 kB measured.
-    budget: 135_000,
+    // add ≈ 1.2 kB: 131.3 kB measured. Review 18c's automations fixes add 1.1 kB: 135.9 kB measured.
+    // Issue 12 (fix12f) consumers' holdMs: +0.4 kB; one locale notation for import and export (review 16e) +0.3 kB:
+    // 136.94 kB measured. Issue 12 review 4 (fix12e: admin retries, lease checks, clock skew warning): 137.50 kB measured.
+    // Review 16e items 7-8 (export option keys, shared locale check, header-only CSV) +0.13 kB: 137.64 kB measured.
+    // Review 18e automations fixes +0.15 kB: 137.79 kB measured.
+    // Review 16f items 1-4, 8 (fix16g): 138.2 kB measured after merging main.
+    budget: 138_200,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_100 }, // 6.1: hidden fields left out of reads and change batches
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

@@ -607,6 +607,18 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     dialect,
     serializeReads: false,
 
+    async databaseTime() {
+      const client = await connect();
+      try {
+        const { rows } = await client.query({ text: 'SELECT (extract(epoch from clock_timestamp()) * 1000)::float8 AS ms', rowMode: 'array' });
+        client.release();
+        return Number((rows as unknown[][])[0]![0]);
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+    },
+
     async open(schema: StorageSchema, layout: StorageLayout) {
       if (!pool) {
         if (options.pool) pool = options.pool;

@@ -25,12 +25,18 @@ export interface PostgresStorageCommonOptions {
 /** Connect with a connection string; the adapter owns the pool and ends it on `close()`. */
 export interface PostgresConnectionOptions extends PostgresStorageCommonOptions {
   readonly connectionString: string;
-  /** Pool size (default 10). */
+  /**
+   * Pool size (default 10); at least 2 with `externalChanges: 'notify'`, whose listener holds one
+   * connection while anything observes (consumers, webhooks, `onChange`).
+   */
   readonly maxConnections?: number;
   readonly pool?: undefined;
 }
 
-/** Use a node-postgres `Pool` you made; `close()` leaves it open (you own it). */
+/**
+ * Use a node-postgres `Pool` you made; `close()` leaves it open (you own it). With `externalChanges:
+ * 'notify'` its `max` must be at least 2 (the listener holds one connection).
+ */
 export interface PostgresPoolOptions extends PostgresStorageCommonOptions {
   readonly pool: PgPool;
   readonly connectionString?: undefined;
@@ -94,6 +100,12 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
   }
   if (o.changePollMs !== undefined && !(typeof o.changePollMs === 'number' && Number.isInteger(o.changePollMs) && o.changePollMs >= 10 && o.changePollMs <= 60_000)) {
     throw invalidInput(CONTEXT, ['changePollMs'], 'invalid_value', 'must be an integer from 10 to 60000 (ms)');
+  }
+  // 'notify' keeps one connection LISTENing while anything observes: with a single connection every
+  // transaction would wait for it forever.
+  const poolMax = hasPool ? (o.pool as { options?: { max?: unknown } }).options?.max : o.maxConnections;
+  if ((o.externalChanges ?? 'notify') === 'notify' && typeof poolMax === 'number' && poolMax < 2) {
+    throw invalidInput(CONTEXT, [hasPool ? 'pool' : 'maxConnections'], 'invalid_value', "needs at least 2 connections with externalChanges: 'notify' (one LISTENs while observers, consumers or webhooks run); use a larger pool or externalChanges: 'poll' or false");
   }
   if (o.changePollMs !== undefined && o.externalChanges !== 'poll') {
     throw invalidInput(CONTEXT, ['changePollMs'], 'invalid_value', "only applies with externalChanges: 'poll'");

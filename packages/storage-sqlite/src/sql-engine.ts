@@ -68,5 +68,7 @@ export interface SqlEngine {
    */
   watch?(emit: (batch: ChangeBatch) => void, exclusive: <T>(work: () => T | Promise<T>) => Promise<T>): () => void;
   /** Releases connections the engine owns. Called once, when no transaction runs. */
+  /** The database server's clock in epoch ms (engines whose server other hosts share). */
+  databaseTime?(): Promise<number>;
   close(): Promise<void>;
 }

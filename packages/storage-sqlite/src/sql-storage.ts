@@ -369,6 +369,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   return {
     name,
     capabilities,
+    ...(engine.databaseTime ? { databaseTime: async () => (assertAdapterOpen(closed, name), engine.databaseTime!()) } : {}),
 
     async open(schema: StorageSchema) {
       assertAdapterOpen(closed, name);

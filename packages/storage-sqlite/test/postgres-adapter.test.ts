@@ -21,6 +21,10 @@ describe('createPostgresStorage options', () => {
       { connectionString: 'postgres://x', schema: 'pg_catalog' },
       { connectionString: 'postgres://x', tablePrefix: '1x' },
       { connectionString: 'postgres://x', other: 1 },
+      // The LISTEN connection of 'notify' would leave no connection for transactions.
+      { connectionString: 'postgres://x', maxConnections: 1 },
+      { connectionString: 'postgres://x', maxConnections: 1, externalChanges: 'notify' },
+      { pool: { ...pool, options: { max: 1 } } },
     ];
     for (const options of bad) {
       let error: unknown;
@@ -31,6 +35,9 @@ describe('createPostgresStorage options', () => {
       }
       expect(isCrmError(error, 'VALIDATION'), JSON.stringify(options)).toBe(true);
     }
+    // One connection is enough when nothing LISTENs.
+    for (const externalChanges of ['poll', false] as const) createPostgresStorage({ connectionString: 'postgres://x', maxConnections: 1, externalChanges });
+    createPostgresStorage({ pool: { ...pool, options: { max: 2 } } as never });
   });
 });
 

@@ -148,6 +148,8 @@ export interface AutomationRun extends RecordBase {
   readonly triggerKey: string;
   readonly triggerType: string;
   readonly eventId?: string;
+  /** When the run started its actions (its successful attempt; a continuation keeps it): rate limits count runs by it. */
+  readonly ranAt?: string;
   readonly status: RunStatus;
   readonly subjectType: string;
   readonly subjectId: string;

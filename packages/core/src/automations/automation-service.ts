@@ -25,6 +25,9 @@ import { matchEvent } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { FEED_CONSUMER } from './automation-settings.js';
 
+/** JSON with object keys sorted: the same trigger written in another key order is the same trigger. */
+const canonical = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+
 /** What `simulate` found: whether the rule would run, and what it would do. Nothing is written. */
 export interface Simulation {
   /** The trigger matched and the conditions held (or the run would be skipped: see `status`). */
@@ -195,7 +198,16 @@ interface ParsedRule {
 export function parseRule(input: unknown, context: string): ParsedRule {
   // Plain JSON first: a bigint or a cycle would throw a TypeError from the size check below.
   const notJson = jsonIssue(input);
-  if (notJson) throw validationError(context, [notJson]);
+  if (notJson) {
+    // The schema's word where it has one at that place (a NaN name: "expected string").
+    let precise: ValidationIssue | undefined;
+    try {
+      parseInput(ruleInputSchema, input, context);
+    } catch (error) {
+      precise = (error as { details?: { issues?: ValidationIssue[] } }).details?.issues?.find((i) => i.path.join('.') === notJson.path.join('.'));
+    }
+    throw validationError(context, [precise ?? notJson]);
+  }
   const size = jsonBytes(input);
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
   if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
@@ -270,6 +282,50 @@ async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): 
     issues.push(...judged.map((issue) => ({ ...issue, path: ['actions', i, 'set', ...issue.path] })));
   }
   return issues;
+}
+
+/** The field an action's outcome detail is a value of, where it is one (`updateFields`, `emit` … name what the rule says). */
+const DETAIL_FIELDS: Partial<Record<string, readonly [string, string]>> = { createTask: ['task', 'dueAt'], advance: ['deal', 'stageKey'] };
+
+/** FORBIDDEN: a simulated outcome would depend on what the view cannot read. */
+function hiddenInput(what: string): CrmError {
+  return new CrmError('FORBIDDEN', `automations.simulate: the outcome depends on ${what}, which this view cannot read`, { action: 'automations.simulate', reason: what } as never);
+}
+
+/**
+ * Refuses a simulation on a view whose outcome would depend on data the view cannot read: the times a
+ * time trigger tests (stage entry, due time), activities (`withoutActivity`), the fields the deal's
+ * pipeline's stage rules test (`advance` / `lose` pass them or fail) and the tasks `requiredTasksDone` counts.
+ *
+ * @throws CrmError `FORBIDDEN`.
+ */
+async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRule, subjectId: string): Promise<void> {
+  const every = (entity: string) => {
+    // Only a view that reads every row of the type: one hidden row would change the verdict.
+    try {
+      guard.require(entity, 'read');
+    } catch {
+      throw hiddenInput(`${entity} records`);
+    }
+    if (guard.readFilter(entity)) throw hiddenInput(`${entity} records`);
+  };
+  const { trigger } = rule;
+  if (trigger.type === 'timeInStage') guard.checkReadFields('deal', ['stageKey', 'stageEnteredAt'], 'automations.simulate');
+  if (trigger.type === 'taskDue') guard.checkReadFields('task', ['status', 'dueAt'], 'automations.simulate');
+  if (trigger.type === 'timeInStage' && trigger.withoutActivity) every('activity');
+  if (!rule.actions.some((a) => a.type === 'advance' || a.type === 'lose')) return;
+  const deal = await op.get<RecordBase & { pipelineId?: string }>('deal', subjectId);
+  const pipeline = deal?.pipelineId ? await op.get<Pipeline>('pipeline', deal.pipelineId) : undefined;
+  const SHORTHAND: Record<string, string> = { hasContact: 'contactId', hasCompany: 'companyId', hasLineItems: 'lineItems', amountPositive: 'value' };
+  const fields = new Set<string>();
+  for (const stage of pipeline?.stages ?? []) {
+    for (const r of [...stage.entryRules, ...stage.exitRules]) {
+      if (r.type === 'field') fields.add(r.field);
+      else if (r.type === 'requiredTasksDone') every('task');
+      else fields.add(SHORTHAND[r.type]!);
+    }
+  }
+  guard.checkReadFields('deal', fields, 'automations.simulate');
 }
 
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
@@ -363,7 +419,9 @@ export function createAutomationService(
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
         const issues = await tenantIssues(op, def);
         if (issues.length) throw validationError('automations.define', issues);
-        const next = ruleRecord(op, def, previous, previous?.enabled || def.enabled === false ? (previous?.since ?? 0) : await feedHead(op));
+        // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
+        const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
+        const next = ruleRecord(op, def, previous, keep ? (previous?.since ?? 0) : await feedHead(op));
         if (previous) await op.update('automationRule', previous, next);
         else await op.insert('automationRule', next);
         if (previous?.enabled && !next.enabled) await cancelWaitingRuns(op, next.id, DISABLED);
@@ -443,6 +501,9 @@ export function createAutomationService(
         // Conditions may test only fields the view reads (as list filters): the verdict would reveal the others.
         const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
         guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
+        if (guard) await runRead(ctx, (op) => viewMayKnow(op, guard!, rule, event.subjectId));
+      } else if ((AUTOMATION_ENTITIES as readonly string[]).includes(event.subjectType) && !(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+        throw notFound(event.subjectType, event.subjectId);
       }
       // The simulated events as the view may see them (field-projected; hidden ones left out).
       const visible = async (events: readonly CrmEvent[]): Promise<readonly CrmEvent[]> => {
@@ -464,7 +525,12 @@ export function createAutomationService(
       try {
         const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
-        return { matched: true, status: run.status, actions: run.actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };
+        // Action details that are field values (a new owner, stage, due time) only where the view reads the field.
+        const actions = run.actions.map(({ detail, ...outcome }) => {
+          const [entity, field] = outcome.type === 'assignOwner' ? [event.subjectType, 'ownerId'] : (DETAIL_FIELDS[outcome.type] ?? []);
+          return detail === undefined || (guard && field && !guard.readable(entity!, field)) ? outcome : { ...outcome, detail };
+        });
+        return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
         return { matched: true, status: 'failed', actions: [], error: describeError(error), events: [] };

@@ -8,7 +8,7 @@ import { automationOptionsSchema, FEED_CONSUMER, MESSAGE_CONSUMER, resolveAutoma
 import { createAutomationService, type AutomationService } from './automation-service.js';
 import { feedHandler, RetryLoop, retryFailedRuns, RuleCache, type FeedRunSettings } from './rule-feed.js';
 import type { AutomationMessage } from './messenger.js';
-import { tickAutomations } from './time-triggers.js';
+import { tickAutomations, type Sweep } from './time-triggers.js';
 
 /** The automations feature: adds `crm.automations`. */
 export type AutomationsFeature = CrmFeature<'automations', AutomationService>;
@@ -75,8 +75,10 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
         );
       }
       const retries = new RetryLoop(ctx, run, settings.pollMs);
+      // Where each time rule's last sweep left off (this process): a tick reads only what may have changed.
+      const sweeps = new Map<string, Sweep>();
       const tick = async () => {
-        const { runs } = await tickAutomations(ctx, run);
+        const { runs } = await tickAutomations(ctx, run, sweeps);
         return { runs: runs + (await retryFailedRuns(ctx, run)) };
       };
       return {

@@ -2,6 +2,7 @@ import type { Operation } from '../crm/operation.js';
 import type { CrmEventName } from '../events/event-map.js';
 import { without } from '../domain/records.js';
 import type { AutomationRun } from './automation-schema.js';
+import { runRefs } from './run-actions.js';
 
 /** The reason of a waiting run cancelled because its rule was turned off. */
 export const DISABLED = 'cancelled: the rule was disabled';
@@ -18,7 +19,7 @@ export async function cancelRun(op: Operation, run: AutomationRun, reason: strin
   await op.update('automationRun', run, next);
   op.record('automation.ran' as CrmEventName, { type: run.subjectType, id: run.subjectId }, {
     runId: run.id, ruleId: run.ruleId, ruleName: run.ruleName, revision: run.revision, status: 'cancelled', triggerKey: run.triggerKey, triggerType: run.triggerType, depth: run.depth, actions: run.actions, reason,
-  } as never, [{ type: 'automationRule', id: run.ruleId }]);
+  } as never, await runRefs(op, run.ruleId, { type: run.subjectType, id: run.subjectId }));
 }
 
 /** Cancels every waiting run of a rule (in the caller's transaction). @returns How many. */

@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import type { ValidationIssue } from '../errors/crm-error.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import type { Pipeline } from '../schema/pipeline.js';
@@ -6,6 +6,8 @@ import { companyUpdateInputSchema } from '../schema/company.js';
 import { contactUpdateInputSchema } from '../schema/contact.js';
 import { dealUpdateInputSchema } from '../schema/deal.js';
 import { leadUpdateInputSchema } from '../schema/lead.js';
+import { taskUpdateInputSchema } from '../schema/task-update.js';
+import { moneySchema } from '../schema/primitives.js';
 import type { AutomationAction, AutomationRule, AutomationRuleDefinition, AutomationTrigger } from './automation-schema.js';
 import { STAGE_EVENTS, triggerEventTypes } from './match-trigger.js';
 import { stageRuleIssues } from './check-stage-rules.js';
@@ -33,7 +35,58 @@ export function triggerEntity(trigger: AutomationTrigger): string {
   }
 }
 
-const UPDATE_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { lead: leadUpdateInputSchema, contact: contactUpdateInputSchema, company: companyUpdateInputSchema, deal: dealUpdateInputSchema };
+const UPDATE_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { lead: leadUpdateInputSchema, contact: contactUpdateInputSchema, company: companyUpdateInputSchema, deal: dealUpdateInputSchema, task: taskUpdateInputSchema };
+
+type Shape = Readonly<Record<string, z.ZodMiniType>>;
+const shapeOf = (schema: unknown): Shape | undefined => (schema as { def?: { shape?: Shape } } | undefined)?.def?.shape;
+
+/** Stored fields an update computes from the ones given: its `*.updated` event reports them too. */
+const COMPUTED: Readonly<Record<string, Shape>> = {
+  deal: { weightedValue: moneySchema, expectedCloseMonth: z.string(), probabilityManual: z.boolean() },
+  // Given as a rule's text, stored as an object.
+  task: { recurrence: z.strictObject({}) },
+};
+/** Update input that is no stored field (so never a change an event reports). */
+const INPUT_ONLY = new Set(['version', 'scope', 'exchangeRate', 'currency']);
+/** Where to look instead, for fields only domain events (or crmkit itself) change. */
+const WATCH_INSTEAD: Readonly<Record<string, string>> = {
+  lead: 'an event trigger on lead.qualified, lead.disqualified or lead.converted',
+  deal: 'a stageEntered / stageLeft trigger or an event trigger on deal.won, deal.lost, deal.rotting, activity.logged',
+  task: 'an event trigger on task.completed, task.cancelled or task.postponed',
+  activity: 'an event trigger on activity.logged (activities are never updated)',
+};
+
+/** The schema of a field an update can change (`value.amount` inside `value`), `null` for a custom field, or `undefined`. */
+function updatedField(entity: string, path: string): z.ZodMiniType | null | undefined {
+  const [head, ...rest] = path.split('.');
+  if (INPUT_ONLY.has(head!)) return undefined;
+  let schema: unknown = { ...shapeOf(UPDATE_SCHEMAS[entity]), ...COMPUTED[entity] }[head!];
+  if (schema && head === 'custom' && rest.length) return null;
+  for (const key of rest) {
+    // Unwrap optional / nullable to reach an object's shape.
+    while (schema && !shapeOf(schema) && (schema as { def: { innerType?: unknown } }).def.innerType) schema = (schema as { def: { innerType?: unknown } }).def.innerType;
+    schema = shapeOf(schema)?.[key];
+  }
+  return schema as z.ZodMiniType | undefined;
+}
+
+/** Problems of a field trigger: a field no event changes (the rule would never fire), `from` / `to` the field cannot hold. */
+function fieldTriggerIssues(trigger: Extract<AutomationTrigger, { type: 'fieldChanged' }>, issue: (path: (string | number)[], message: string) => void): void {
+  const { entity, field } = trigger;
+  const schema = updatedField(entity, field);
+  if (schema === undefined) {
+    return void issue(['trigger', 'field'], `${entity} updates never change "${field}", so the rule would never fire: use ${WATCH_INSTEAD[entity] ?? 'a field an update changes'}`);
+  }
+  let leaf: unknown = schema;
+  while ((leaf as { def?: { innerType?: unknown } } | null)?.def?.innerType) leaf = (leaf as { def: { innerType: unknown } }).def.innerType;
+  const kind = (leaf as { def?: { type?: string } } | null)?.def?.type;
+  for (const key of ['from', 'to'] as const) {
+    const value = trigger[key];
+    if (value === undefined || value === null || schema === null) continue;
+    if (kind === 'array' || kind === 'object' || kind === 'record') issue(['trigger', key], `"${field}" is ${kind === 'array' ? 'a list' : 'an object'}: from / to compare one value (use a condition on trigger.to, or watch a part such as value.amount)`);
+    else if (!schema.safeParse(value).success) issue(['trigger', key], `${JSON.stringify(value)} is no value "${field}" can hold, so the rule would never fire`);
+  }
+}
 
 /**
  * Fields a condition or a field trigger may name for a record type: its stored fields (parts of a
@@ -233,10 +286,11 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
   if (trigger.type === 'event' && !(TRIGGER_EVENTS as readonly string[]).includes(trigger.event)) {
     issue(['trigger', 'event'], `unknown event "${trigger.event}" (rules can start on: ${TRIGGER_EVENTS.join(', ')})`);
   }
-  if (trigger.type === 'fieldChanged' && !knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
-  // A deal's stage changes only by funnel moves (their own events): a field trigger on it would never fire.
-  if (trigger.type === 'fieldChanged' && trigger.entity === 'deal' && (trigger.field === 'stageKey' || trigger.field === 'status')) issue(['trigger', 'field'], `"${trigger.field}" changes by funnel moves: use a stageEntered or stageLeft trigger (or an event trigger on deal.won / deal.lost)`);
-  if (trigger.type === 'fieldChanged' && inheritedSegment(trigger.field)) issue(['trigger', 'field'], `"${trigger.field}" reaches into the object prototype, not a field`);
+  if (trigger.type === 'fieldChanged') {
+    if (inheritedSegment(trigger.field)) issue(['trigger', 'field'], `"${trigger.field}" reaches into the object prototype, not a field`);
+    else if (!knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
+    else fieldTriggerIssues(trigger, issue);
+  }
   (rule.conditions ?? []).forEach((c, i) => {
     if (inheritedSegment(c.field)) issue(['conditions', i, 'field'], `"${c.field}" reaches into the object prototype, not a field`);
     else if (!knownField(entity, c.field)) issue(['conditions', i, 'field'], `unknown ${entity} field "${c.field}" (use trigger.* for the trigger's data)`);
@@ -248,6 +302,8 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
   if ('stage' in trigger) {
     if ('pipelineId' in trigger && trigger.pipelineId && scoped.length === 0) issue(['trigger', 'pipelineId'], `no pipeline "${trigger.pipelineId}"`, 'not_found');
     else if (!scoped.some((p) => p.stages.some((s) => s.key === trigger.stage))) issue(['trigger', 'stage'], `no pipeline has a stage "${trigger.stage}"`);
+    // Time triggers sweep open deals only: in a won or lost stage the rule would never fire.
+    else if (trigger.type === 'timeInStage' && !scoped.some((p) => p.stages.some((s) => s.key === trigger.stage && s.kind === 'open'))) issue(['trigger', 'stage'], `"${trigger.stage}" is a won or lost stage: time triggers sweep open deals only (it would never fire)`);
   }
 
   const closed = closedBy(trigger, scoped);

@@ -7,7 +7,7 @@ import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
 import { conditionsHold, type TriggerFacts } from './match-trigger.js';
-import { addDuration, linksOf, runAction, serviceOf } from './run-actions.js';
+import { addDuration, runAction, runRefs, serviceOf } from './run-actions.js';
 import { HeldEvents, scopedStorage } from './scoped-storage.js';
 import { backoffDelay } from '../consumers/consumer-options.js';
 import type { AutomationSettings } from './automation-settings.js';
@@ -61,6 +61,12 @@ export interface RunRequest {
    * with a stale rule cache never runs an old revision.
    */
   readonly rematch?: (rule: AutomationRule) => TriggerFacts | undefined;
+  /**
+   * Tests the trigger again in the run's transaction on the record as it is now (time triggers: a
+   * sweep's candidate may have left its stage, or its task been done or postponed, since it was read).
+   * `undefined`: it no longer holds — the run writes nothing (a retried run is closed `skipped`).
+   */
+  readonly recheck?: (op: Operation, rule: AutomationRule) => Promise<TriggerFacts | undefined>;
 }
 
 /** What a run did: the run-log entry written (`undefined`: conditions did not hold, or it ran before). */
@@ -129,6 +135,12 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       const tx = await storage.transaction('rw', async (bound: StorageTx) => bound);
       const scoped: CrmContext = { ...ctx, storage, bus: held };
       const op = new Operation(scoped, tx);
+      if (request.recheck && !closed && request.failure === undefined) {
+        const again = await request.recheck(op, rule);
+        if (again) facts = again;
+        else if (!retried) return { events: [] };
+        else closed = 'triggerNoLongerHolds';
+      }
       const crm = ctx.scope!({ storage, bus: held }, settings.principal) as Crm & Readonly<Record<string, unknown>>;
       const plan = request.resume?.plan ?? rule.actions;
       const outcomes: ActionOutcome[] = [...(request.resume?.actions ?? [])];
@@ -137,7 +149,8 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       let error: AutomationRun['error'];
       let resumeAt: string | undefined;
       let resumeFrom: number | undefined;
-      let record: Record<string, unknown> = {};
+      // Unset until the run reads its subject (a failed or closed run never does).
+      let record: Record<string, unknown> | undefined;
 
       if (request.failure !== undefined) {
         status = 'failed';
@@ -169,13 +182,18 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           // The rule's counter is held until commit: concurrent runs of the rule (other connections,
           // other processes) wait here, so each counts the runs committed before it, never "4 of 5" twice.
           await rootTx.nextSequence(`automationRate:${rule.id}`, ctx.tenantId, 1);
-          // Counted by when runs ran (updatedAt): a retried or replayed run keeps the createdAt of its first attempt.
+          // Each run counts once, when it started (`ranAt`, kept by its continuations), whatever became of
+          // it since (a failed continuation, cancelled): what it did is done. A retried or replayed run starts
+          // at its successful attempt. Rows written since the window began are a superset.
           const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
-          const [row] = await tx.aggregate('automationRun', ctx.tenantId, {
-            filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }, { op: 'in', field: 'status', values: ['done', 'waiting'] }] },
-            metrics: { n: { fn: 'count' } },
-          });
-          if (Number(row?.values.n ?? 0) >= rule.rateLimit.max) {
+          let n = 0;
+          let after: string | undefined;
+          do {
+            const page = await op.query<AutomationRun>('automationRun', { filter: { op: 'and', filters: [{ op: 'eq', field: 'ruleId', value: rule.id }, { op: 'gte', field: 'updatedAt', value: since }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }], limit: 200, ...(after ? { after } : {}) });
+            n += page.rows.filter((r) => (r.ranAt ?? (r.status === 'done' || r.status === 'waiting' ? r.updatedAt : '')) >= since).length;
+            after = page.nextCursor;
+          } while (after && n < rule.rateLimit.max);
+          if (n >= rule.rateLimit.max) {
             status = 'skipped';
             reason = `rateLimited: ${rule.rateLimit.max} runs per ${rule.rateLimit.perMinutes} min`;
           }
@@ -198,10 +216,14 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       const attempts = request.failure !== undefined ? (request.attempts ?? (existing?.attempts ?? 0) + 1) : undefined;
       const retryAt = attempts !== undefined ? request.retryAt?.(attempts) : undefined;
       const base = request.resume ?? existing;
+      const eventId = request.resume?.eventId ?? facts.eventId;
+      const ranAt = request.resume ? request.resume.ranAt : status === 'done' || status === 'waiting' ? op.now : undefined;
       const run: AutomationRun = {
         id: runId, tenantId: ctx.tenantId, version: (base?.version ?? 0) + 1, createdAt: base?.createdAt ?? op.now, updatedAt: op.now,
         ruleId: rule.id, ruleName: rule.name, revision: request.resume?.revision ?? rule.revision, triggerKey: request.triggerKey, triggerType: rule.trigger.type,
-        ...(facts.eventId ? { eventId: facts.eventId } : {}),
+        // A continuation keeps the event that started the run (and when it started: rate limits count that).
+        ...(eventId ? { eventId } : {}),
+        ...(ranAt ? { ranAt } : {}),
         ...(attempts !== undefined ? { attempts } : {}),
         ...(retryAt ? { resumeAt: retryAt } : {}),
         status, subjectType: subject.type, subjectId: subject.id, depth, actions: outcomes,
@@ -215,7 +237,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       op.record('automation.ran' as CrmEventName, subject, {
         runId, ruleId: rule.id, ruleName: rule.name, revision: run.revision, status, triggerKey: request.triggerKey, triggerType: rule.trigger.type, depth, actions: outcomes,
         ...(reason ? { reason } : {}), ...(error ? { error } : {}), ...(resumeAt ? { resumeAt } : {}),
-      } as never, [{ type: 'automationRule', id: rule.id }, ...Object.entries(linksOf(subject.type, { id: subject.id, ...record })).map(([key, id]) => ({ type: key.slice(0, -2), id }))]);
+      } as never, await runRefs(op, rule.id, subject, record));
       await op.flushEvents();
       const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
       if (request.dryRun) throw new DryRun({ run, events });

@@ -2,6 +2,8 @@ import type { ValidationIssue } from '../errors/crm-error.js';
 
 /** Deeper than this is no rule anyone writes (and keeps the walk off the stack limit). */
 const MAX_DEPTH = 32;
+/** An array hole or undefined item, met while listing an array. */
+const HOLE = Symbol('hole');
 
 /**
  * The first place where `value` is not plain JSON (a bigint, function, symbol, non-finite number,
@@ -31,11 +33,19 @@ export function jsonIssue(value: unknown, path: (string | number)[] = [], seen: 
   if (value === null) return undefined;
   if (path.length > MAX_DEPTH) return bad(`nests deeper than ${MAX_DEPTH} levels`);
   if (seen.has(value)) return bad('refers to itself (JSON cannot hold a cycle)');
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return bad('must be a plain object, array or value (JSON)');
+  let entries: [string | number, unknown][];
+  try {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return bad('must be a plain object, array or value (JSON)');
+    // Array holes and undefined items would be stored as null: refused, like NaN.
+    entries = Array.isArray(value) ? Array.from(value, (item, i) => [i, item === undefined ? HOLE : item]) : Object.entries(value);
+  } catch (error) {
+    // A throwing getter or proxy: the caller's input, not a crmkit fault.
+    return bad(`cannot be read (${error instanceof Error ? error.message : String(error)})`);
+  }
   seen.add(value);
-  for (const [key, item] of Object.entries(value)) {
-    const issue = jsonIssue(item, [...path, Array.isArray(value) ? Number(key) : key], seen);
+  for (const [key, item] of entries) {
+    const issue = item === HOLE ? { path: [...path, key], code: 'invalid_type', message: 'must be a JSON value (an array holds no undefined or hole: JSON would store null)' } : jsonIssue(item, [...path, key], seen);
     if (issue) return issue;
   }
   seen.delete(value);

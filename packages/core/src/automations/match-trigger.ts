@@ -5,14 +5,19 @@ import type { AutomationRule, AutomationTrigger } from './automation-schema.js';
 /** Deal events that enter and/or leave a stage. */
 export const STAGE_EVENTS = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.stageReassigned'] as const;
 
+/** Events besides `<entity>.updated` that change a field, which their data gives as `from` → `to` (`ownerId` as `previousOwnerId` → `ownerId`). */
+const OTHER_CHANGES: Readonly<Record<string, string>> = { 'deal.ownerId': 'deal.assigned', 'lead.ownerId': 'lead.assigned', 'task.dueAt': 'task.postponed' };
+
 /** The event types that can start a rule with this trigger; `undefined` for triggers not driven by the feed (time, manual). */
 export function triggerEventTypes(trigger: AutomationTrigger): string[] | undefined {
   switch (trigger.type) {
     case 'event':
       return [trigger.event];
-    case 'fieldChanged':
-      // An owner also changes by assignment (strategies, reassignment), recorded as `<entity>.assigned`.
-      return trigger.field === 'ownerId' && (trigger.entity === 'deal' || trigger.entity === 'lead') ? [`${trigger.entity}.updated`, `${trigger.entity}.assigned`] : [`${trigger.entity}.updated`];
+    case 'fieldChanged': {
+      // An owner also changes by assignment (strategies, reassignment), recorded as `<entity>.assigned`; a due time by postponing.
+      const also = OTHER_CHANGES[`${trigger.entity}.${trigger.field}`];
+      return [`${trigger.entity}.updated`, ...(also ? [also] : [])];
+    }
     case 'stageEntered':
       return [...STAGE_EVENTS];
     case 'stageLeft':
@@ -67,9 +72,10 @@ const pathIn = (value: unknown, path: readonly string[]): unknown =>
  * counts only when it differs; an assignment event changes `ownerId`.
  */
 function fieldChange(entity: string, field: string, event: CrmEvent): { from: unknown; to: unknown } | undefined {
-  if (field === 'ownerId' && event.type === `${entity}.assigned`) {
-    const data = event.data as { ownerId?: unknown; previousOwnerId?: unknown };
-    return same(data.previousOwnerId, data.ownerId) ? undefined : { from: data.previousOwnerId, to: data.ownerId };
+  if (OTHER_CHANGES[`${entity}.${field}`] === event.type) {
+    const data = event.data as { ownerId?: unknown; previousOwnerId?: unknown; from?: unknown; to?: unknown };
+    const change = field === 'ownerId' ? { from: data.previousOwnerId, to: data.ownerId } : { from: data.from, to: data.to };
+    return same(change.from, change.to) ? undefined : change;
   }
   if (event.type !== `${entity}.updated`) return undefined;
   const changes = (event.data as { changes?: Record<string, { from: unknown; to: unknown }> }).changes ?? {};

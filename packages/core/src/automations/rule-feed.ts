@@ -8,7 +8,7 @@ import { feedHead } from '../consumers/feed-read.js';
 import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { executeRun, retryAt, type RunRequest, type RunSettings } from './execute-run.js';
-import { timeFacts } from './time-triggers.js';
+import { timeRequest } from './time-triggers.js';
 import { dueRuns } from './due-runs.js';
 import { conditionsHold, matchEvent, triggerEventTypes } from './match-trigger.js';
 
@@ -72,7 +72,8 @@ function requestOf(rule: AutomationRule, event: CrmEvent, facts: NonNullable<Ret
   return {
     rule, triggerKey: event.id, subject: { type: event.subjectType, id: event.subjectId }, facts,
     ...(cause ? { cause } : {}),
-    rematch: (fresh: AutomationRule) => matchEvent(fresh.trigger, event),
+    // An edited rule (a stale cache ran the old one) runs only for events after its edit, as a fresh cache would.
+    rematch: (fresh: AutomationRule) => ((event.position ?? 0) > fresh.since ? matchEvent(fresh.trigger, event) : undefined),
   };
 }
 
@@ -96,7 +97,8 @@ export function feedHandler(ctx: CrmContext, settings: FeedRunSettings, cache: R
         if (record === null) record = await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId));
         if (record && !conditionsHold(rule, record, facts)) continue;
       }
-      await runOnce(ctx, settings, requestOf(rule, event, facts));
+      // A run that wrote may have changed the record: the next rule's conditions read it again.
+      if (await runOnce(ctx, settings, requestOf(rule, event, facts))) record = null;
     }
   };
 }
@@ -133,12 +135,13 @@ export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings
     // A manual run has no event: it runs again for its record while the rule is still a manual rule for that type.
     const manual = rule?.enabled && !failed.eventId && failed.triggerKey.startsWith('manual:') ? manualRequest(rule, failed) : undefined;
     // A time run runs again while its record still qualifies in the same stage visit / for the same due time.
-    const time = rule?.enabled && failed.triggerKey.startsWith('time:') ? await runRead(ctx, (op) => timeFacts(op, rule, failed.subjectId, settings.principal.userId)) : undefined;
+    const time = rule?.enabled && failed.triggerKey.startsWith('time:');
     try {
       // A failed continuation (a wait ended, then an action failed) continues after its wait.
       if (rule?.enabled && failed.plan && failed.resumeFrom !== undefined) await runOnce(ctx, settings, { rule, triggerKey: failed.triggerKey, subject: { type: failed.subjectType, id: failed.subjectId }, facts: { type: 'resume' }, resume: failed });
       else if (manual) await runOnce(ctx, settings, manual);
-      else if (time && rule && time.key === failed.triggerKey) await runOnce(ctx, settings, { rule, triggerKey: time.key, subject: { type: failed.subjectType, id: failed.subjectId }, facts: time.facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? time.facts : undefined) });
+      // Its transaction tests the trigger again: a record no longer due for the same key closes it (`triggerNoLongerHolds`).
+      else if (time && rule) await runOnce(ctx, settings, timeRequest(rule, failed.triggerKey, { type: failed.subjectType, id: failed.subjectId }, { type: rule.trigger.type }, settings.principal.userId));
       else if (!rule || !event || !facts) await park(ctx, failed);
       else await runOnce(ctx, settings, requestOf(rule, event, facts));
       tried++;

@@ -3,6 +3,7 @@ import { addBusinessDays, addCalendarDays } from '../domain/calendar/business-ca
 import { templateDueAt } from '../domain/tasks/task-due.js';
 import type { Crm } from '../crm/crm.js';
 import type { Operation } from '../crm/operation.js';
+import type { RecordBase } from '../schema/record.js';
 import type { CrmEventName } from '../events/event-map.js';
 import { DEFAULT_CALENDAR, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import { settingCache } from '../crm/setting-cache.js';
@@ -41,6 +42,15 @@ export function linksOf(type: string, record: Rec): Record<string, string> {
   if (type === 'deal' || type === 'lead' || type === 'contact' || type === 'company') out[`${type}Id`] = record.id;
   for (const key of ['dealId', 'contactId', 'companyId', 'leadId']) if (!out[key]) copy(key);
   return out;
+}
+
+/**
+ * The timeline refs of a run's `automation.ran` entry: its rule and the records the subject links to.
+ * Without the subject as the run read it (a failed or cancelled run), the stored record gives the links.
+ */
+export async function runRefs(op: Operation, ruleId: string, subject: { readonly type: string; readonly id: string }, record?: Readonly<Record<string, unknown>>) {
+  const read = record ?? (await op.get<Rec & RecordBase>(subject.type, subject.id));
+  return [{ type: 'automationRule', id: ruleId }, ...Object.entries(linksOf(subject.type, { ...read, id: subject.id })).map(([key, id]) => ({ type: key.slice(0, -2), id }))];
 }
 
 /** `fromMs` plus a duration: elapsed minutes/hours, calendar days or business days of the tenant's calendar. */

@@ -9,7 +9,7 @@ import type { Task } from '../schema/task.js';
 import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
-import { addDuration } from './run-actions.js';
+import { addDuration, loadCalendar } from './run-actions.js';
 import { conditionsHold } from './match-trigger.js';
 import { dueRuns } from './due-runs.js';
 
@@ -37,93 +37,127 @@ async function activeSince(op: Operation, deal: Deal, principal: string | undefi
 }
 
 /**
- * Whether a time rule fires now for one record (`simulate`): the deal has been in the stage long
- * enough (and, with `withoutActivity`, without activity), or the task is within `before` of its due time.
+ * Whether a time rule fires now for a record as read: its key and facts; `'early'` while its time has
+ * not come (the exact test, by the tenant's calendar); `undefined` when it does not fire in this stage
+ * visit / for this due time (not in the stage, not open, an activity logged since it entered, past due).
+ */
+async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Task> | undefined, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | 'early' | undefined> {
+  const trigger = rule.trigger;
+  const at = trigger.type === 'timeInStage' ? row?.stageEnteredAt : row?.dueAt;
+  if (!row || !at || row.status !== 'open') return undefined;
+  const ms = Date.parse(at);
+  const key = `time:${row.id}:${at}`;
+  if (trigger.type === 'timeInStage') {
+    if (row.stageKey !== trigger.stage || (trigger.pipelineId && row.pipelineId !== trigger.pipelineId)) return undefined;
+    if ((await addDuration(op, ms, trigger.for)) > op.nowMs) return 'early';
+    // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note), not by
+    // the rules themselves; logging one moves lastActivityAt (field updates do too: it only pre-filters).
+    if (trigger.withoutActivity && row.lastActivityAt && row.lastActivityAt > at && (await activeSince(op, row as Deal, principal))) return undefined;
+    return { key, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
+  }
+  if (trigger.type !== 'taskDue' || ms <= op.nowMs) return undefined;
+  if ((await addDuration(op, ms, trigger.before, -1)) > op.nowMs) return 'early';
+  return { key, facts: { type: 'taskDue', at: op.now, to: at } };
+}
+
+/**
+ * Whether a time rule fires now for one record (`simulate`, and each run in its transaction): the deal
+ * has been in the stage long enough (and, with `withoutActivity`, without activity), or the task is
+ * within `before` of its due time.
  */
 export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | undefined> {
-  const trigger = rule.trigger;
-  if (trigger.type === 'timeInStage') {
-    const deal = await op.get<Deal>('deal', id);
-    if (!deal?.stageEnteredAt || deal.stageKey !== trigger.stage || deal.status !== 'open' || (trigger.pipelineId && deal.pipelineId !== trigger.pipelineId)) return undefined;
-    if ((await addDuration(op, Date.parse(deal.stageEnteredAt), trigger.for)) > op.nowMs) return undefined;
-    if (trigger.withoutActivity && (await activeSince(op, deal, principal))) return undefined;
-    return { key: `time:${deal.id}:${deal.stageEnteredAt}`, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
-  }
-  if (trigger.type !== 'taskDue') return undefined;
-  const task = await op.get<Task>('task', id);
-  if (!task?.dueAt || task.status !== 'open' || Date.parse(task.dueAt) <= op.nowMs) return undefined;
-  if ((await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) return undefined;
-  return { key: `time:${task.id}:${task.dueAt}`, facts: { type: 'taskDue', at: op.now, to: task.dueAt } };
+  const verdict = await judge(op, rule, await op.get<Deal & Task>(rule.trigger.type === 'taskDue' ? 'task' : 'deal', id), principal);
+  return verdict === 'early' ? undefined : verdict;
 }
+
+/**
+ * The request to run a time rule for one record: the run tests the trigger again in its transaction
+ * (the record as it is now, the stored rule) and runs only for the same key — the same stage visit, the
+ * same due time — so a sweep's stale candidate (moved on, done, postponed meanwhile) never runs.
+ */
+export function timeRequest(rule: AutomationRule, key: string, subject: Due['subject'], facts: RunRequest['facts'], principal: string | undefined): RunRequest {
+  return {
+    rule, triggerKey: key, subject, facts,
+    // An edited rule runs if its trigger holds for the record with the same key (`recheck`).
+    rematch: () => facts,
+    recheck: async (op, fresh) => {
+      const now = await timeFacts(op, fresh, subject.id, principal);
+      return now?.key === key ? now.facts : undefined;
+    },
+  };
+}
+
+/**
+ * Where a rule's last complete sweep left off (per process): records whose time had come then and that
+ * have not changed since were judged already, so a tick reads only the others — those whose time came
+ * since (`from` on, by the index of `stageEnteredAt` / `dueAt`) and those written since `changedSince`.
+ */
+export interface Sweep {
+  /** The rule version (edits, enabling) and calendar it holds for (either changing starts over). */
+  readonly key: string;
+  readonly from: string;
+  readonly changedSince: string;
+}
+
+/** How far back "written since the last sweep" reaches: transactions still open then, clocks of other processes. */
+const MARGIN = 10 * 60_000;
 
 /**
  * The records a time rule fires for now, without those whose run is in the log already (done, or
  * failed with no attempt left): filtered page by page, so records that ran never crowd out those that
- * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick.
+ * did not (a long-running rule has thousands of them), and at most `10 × BATCH` runs per tick. With the
+ * rule's last sweep, only what may have changed since is read; `sweep` is where this one leaves off
+ * (`undefined` when the cap cut it short).
  */
-async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: string | undefined): Promise<Due[]> {
+async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: string | undefined, last: Sweep | undefined): Promise<{ due: Due[]; sweep?: Sweep }> {
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
-    // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
-    const add = (to: Due[], row: object, due: Due) => {
-      if (conditionsHold(rule, row, due.facts)) to.push(due);
-    };
-    const keep = async (page: Due[]) => {
-      if (page.length === 0) return;
-      const existing = (await op.getMany<AutomationRun>('automationRun', page.map((d) => runIdOf(rule.id, d.key)))) as (AutomationRun | undefined)[];
-      page.forEach((due, i) => {
-        const known = existing[i];
-        // A failed run is tried again by retryFailedRuns at its resumeAt (backoff), not on every tick.
-        if (!known) out.push(due);
-      });
-    };
+    const key = `${rule.version}:${JSON.stringify(await loadCalendar(op))}`;
+    const prior = last?.key === key ? last : undefined;
+    const stage = trigger.type === 'timeInStage';
+    const field = stage ? 'stageEnteredAt' : 'dueAt';
+    let filters: Filter[];
+    let upper: number;
     if (trigger.type === 'timeInStage') {
       // N business days span at least N calendar days: a superset by index, then the exact test.
-      const bound = trigger.for.unit === 'minutes' ? trigger.for.amount * 60_000 : trigger.for.unit === 'hours' ? trigger.for.amount * 3_600_000 : trigger.for.amount * DAY - DAY;
-      const filters: Filter[] = [
-        { op: 'eq', field: 'stageKey', value: trigger.stage },
-        { op: 'eq', field: 'status', value: 'open' },
-        { op: 'lte', field: 'stageEnteredAt', value: new Date(op.nowMs - Math.max(0, bound)).toISOString() },
-      ];
+      upper = op.nowMs - Math.max(0, trigger.for.unit === 'minutes' ? trigger.for.amount * 60_000 : trigger.for.unit === 'hours' ? trigger.for.amount * 3_600_000 : trigger.for.amount * DAY - DAY);
+      filters = [{ op: 'eq', field: 'stageKey', value: trigger.stage }, { op: 'eq', field: 'status', value: 'open' }];
       if (trigger.pipelineId) filters.push({ op: 'eq', field: 'pipelineId', value: trigger.pipelineId });
-      let after: string | undefined;
-      do {
-        const page = await op.query<Deal>('deal', { filter: { op: 'and', filters }, sort: [{ field: 'stageEnteredAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
-        const candidates: Due[] = [];
-        for (const deal of page.rows) {
-          if (!deal.stageEnteredAt) continue;
-          const entered = Date.parse(deal.stageEnteredAt);
-          if ((await addDuration(op, entered, trigger.for)) > op.nowMs) continue;
-          // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note),
-          // not by the rules themselves; field updates touch lastActivityAt too, so it only pre-filters.
-          if (trigger.withoutActivity && deal.lastActivityAt && Date.parse(deal.lastActivityAt) > entered && (await activeSince(op, deal, principal))) continue;
-          add(candidates, deal, { key: `time:${deal.id}:${deal.stageEnteredAt}`, subject: { type: 'deal', id: deal.id }, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } });
-        }
-        await keep(candidates);
-        after = page.nextCursor;
-      } while (after && out.length < 10 * BATCH);
     } else if (trigger.type === 'taskDue') {
-      // Open tasks still before their due time, due within `before` (business days: a generous superset).
-      const span = trigger.before.unit === 'minutes' ? trigger.before.amount * 60_000 : trigger.before.unit === 'hours' ? trigger.before.amount * 3_600_000 : trigger.before.amount * 3 * DAY + 14 * DAY;
-      const filters: Filter[] = [
-        { op: 'eq', field: 'status', value: 'open' },
-        { op: 'gt', field: 'dueAt', value: op.now },
-        { op: 'lte', field: 'dueAt', value: new Date(op.nowMs + span).toISOString() },
-      ];
+      // Open tasks still before their due time, due within `before` — one more by the tenant's
+      // calendar and a day's margin, so weekends, sparse working weeks and holiday closures stay inside.
+      upper = (await addDuration(op, op.nowMs, { ...trigger.before, amount: trigger.before.amount + 1 })) + DAY;
+      filters = [{ op: 'eq', field: 'status', value: 'open' }, { op: 'gt', field: 'dueAt', value: op.now }];
+    } else return { due: out };
+    filters.push({ op: 'lte', field, value: new Date(upper).toISOString() });
+    // The first record whose time has not come yet: the next sweep reads from there on.
+    let from = new Date(upper).toISOString();
+    let complete = true;
+    const scan = async (extra: Filter[]) => {
       let after: string | undefined;
       do {
-        const page = await op.query<Task>('task', { filter: { op: 'and', filters }, sort: [{ field: 'dueAt' }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
+        if (out.length >= 10 * BATCH) return void (complete = false);
+        const page = await op.query<Deal & Task>(stage ? 'deal' : 'task', { filter: { op: 'and', filters: [...filters, ...extra] }, sort: [{ field }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
         const candidates: Due[] = [];
-        for (const task of page.rows) {
-          if (!task.dueAt || (await addDuration(op, Date.parse(task.dueAt), trigger.before, -1)) > op.nowMs) continue;
-          add(candidates, task, { key: `time:${task.id}:${task.dueAt}`, subject: { type: 'task', id: task.id }, facts: { type: 'taskDue', at: op.now, to: task.dueAt } });
+        for (const row of page.rows) {
+          const verdict = await judge(op, rule, row, principal);
+          // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
+          // Like an early one, such a record keeps the next sweep reading from it: its conditions may come to
+          // hold without a write (a `trigger.at` condition), and only a write would bring it back.
+          if (verdict === 'early' || (verdict && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
+          else if (verdict) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
         }
-        await keep(candidates);
+        if (candidates.length) {
+          const existing = await op.getMany<AutomationRun>('automationRun', candidates.map((d) => runIdOf(rule.id, d.key)));
+          // A failed run is tried again by retryFailedRuns at its resumeAt (backoff), not on every tick.
+          candidates.forEach((due, i) => existing[i] || out.push(due));
+        }
         after = page.nextCursor;
-      } while (after && out.length < 10 * BATCH);
-    }
-    return out;
+      } while (after);
+    };
+    await scan(prior ? [{ op: 'or', filters: [{ op: 'gte', field, value: prior.from }, { op: 'gte', field: 'updatedAt', value: prior.changedSince }] }] : []);
+    return { due: out, ...(complete ? { sweep: { key, from, changedSince: new Date(op.nowMs - MARGIN).toISOString() } } : {}) };
   });
 }
 
@@ -132,22 +166,31 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
  * the run log's unique row), and waiting runs whose `resumeAt` passed continue. Failed time runs are
  * tried again with backoff at their `resumeAt` (`retryFailedRuns`) until `maxAttempts`. Several processes may tick at once; each counts only the runs it performed.
  */
-export async function tickAutomations(ctx: CrmContext, settings: RunSettings & Pick<AutomationSettings, 'maxAttempts' | 'backoff'>): Promise<{ runs: number }> {
+export async function tickAutomations(ctx: CrmContext, settings: RunSettings & Pick<AutomationSettings, 'maxAttempts' | 'backoff'>, sweeps = new Map<string, Sweep>()): Promise<{ runs: number }> {
   let runs = 0;
   const rules = await runRead(ctx, async (op) => (await op.query<AutomationRule>('automationRule', { filter: { op: 'eq', field: 'enabled', value: true }, limit: MAX_RULES })).rows);
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
-    for (const { key, subject, facts } of await dueRecords(ctx, rule, settings.principal.userId)) {
-      const request: RunRequest = { rule, triggerKey: key, subject, facts, rematch: (fresh) => (fresh.trigger.type === rule.trigger.type ? facts : undefined) };
+    const memo = `${ctx.tenantId}:${rule.id}`;
+    const found = await dueRecords(ctx, rule, settings.principal.userId, sweeps.get(memo));
+    let sweep = found.sweep;
+    for (const { key, subject, facts } of found.due) {
+      const request = timeRequest(rule, key, subject, facts, settings.principal.userId);
       try {
         // Only runs this tick performed: another process's run of the same key is a duplicate.
         const result = await executeRun(ctx, settings, request);
         if (result.run && !result.duplicate) runs++;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e }));
+        // A run neither done nor recorded as failed must be found again: the next sweep reads everything.
+        await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => {
+          sweep = undefined;
+          ctx.logger.error('crmkit: recording a failed automation run failed', { error: e });
+        });
       }
     }
+    if (sweep) sweeps.set(memo, sweep);
+    else sweeps.delete(memo);
   }
   // Waits that ended: continue their runs (the row's version makes one process win). One pass by
   // cursor over the runs due when it began, so it ends; a continuation that fails is recorded as failed
@@ -167,7 +210,9 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
       if ((await executeRun(ctx, settings, request)).run) runs++;
     } catch (error) {
       if (isCrmError(error, 'CLOSED')) throw error;
-      if (!isCrmError(error, 'CONFLICT')) await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
+      // An action's CONFLICT (a unique key, a concurrent edit) is the run's failure like any other; the
+      // failure is written only while the run row is as read (a process that continued it first wins).
+      await executeRun(ctx, settings, { ...request, failure: error, retryAt: retryAt(ctx, settings) }).catch((e: unknown) => ctx.logger.error('crmkit: recording a failed automation run failed', { error: e, runId: run.id }));
     }
   }
   return { runs };

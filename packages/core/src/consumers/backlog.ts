@@ -2,9 +2,11 @@ import { notFound, validationError } from '../errors/crm-error.js';
 import { without } from '../domain/records.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
-import { runRead, runWrite } from '../crm/operation.js';
+import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { retryConcurrent } from './retry-concurrent.js';
 import type { Page } from '../crm/list-options.js';
-import { backlogId, consumerPartitions, type BacklogRow } from './consumer-rows.js';
+import { backlogId, consumerPartitions, type BacklogRow, type ConsumerRow } from './consumer-rows.js';
+import { expireHeld } from './expire-held.js';
 import { FEED_PRUNED_SETTING, feedHead, type FeedPrunedRow } from './feed-read.js';
 
 /** Lists a consumer's backlog entries of one status, oldest first. */
@@ -27,7 +29,7 @@ export async function listBacklog(ctx: CrmContext, consumer: string, status: Bac
  * @throws CrmError `NOT_FOUND` when an event is not parked for this consumer.
  */
 export async function replayParked(ctx: CrmContext, consumer: string, eventIds: readonly string[]): Promise<number> {
-  return runWrite(ctx, async (op) => {
+  return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
     const rows = await op.getMany<BacklogRow>('consumerBacklog', eventIds.map((id) => backlogId(consumer, id)));
     let count = 0;
     for (const [i, row] of rows.entries()) {
@@ -37,7 +39,7 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
       count++;
     }
     return count;
-  });
+  }));
 }
 
 /**
@@ -46,31 +48,42 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
  * @throws CrmError `NOT_FOUND` when an event is not parked for this consumer.
  */
 export async function discardParked(ctx: CrmContext, consumer: string, eventIds: readonly string[]): Promise<number> {
-  return runWrite(ctx, async (op) => {
+  return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
     const rows = await op.getMany<BacklogRow>('consumerBacklog', eventIds.map((id) => backlogId(consumer, id)));
     for (const [i, row] of rows.entries()) {
       if (!row || row.status !== 'parked') throw notFound('parked event', eventIds[i]!);
       await op.remove('consumerBacklog', row);
     }
     return rows.length;
-  });
+  }));
 }
 
-/** Removes a consumer: its partitions (checkpoints and leases) and its backlog. Returns whether it existed. */
-export async function removeConsumer(ctx: CrmContext, name: string): Promise<boolean> {
-  let existed = false;
+/**
+ * Deletes a consumer's rows inside a transaction: its partitions (checkpoints and leases) first, so
+ * no process claims it any more and a pass that held it cannot commit, then its whole backlog
+ * (pending and parked; paged, read after the partitions are gone so a pass that committed meanwhile
+ * leaves nothing behind). Returns whether it existed.
+ */
+export async function removeConsumerRows(op: Operation, name: string): Promise<boolean> {
+  const partitions = await consumerPartitions(op, name);
+  if (partitions.length) await op.tx.write('consumer', op.tenantId, partitions.map((row) => ({ type: 'delete' as const, id: row.id })));
+  let removed = 0;
   for (;;) {
-    const more = await runWrite(ctx, async (op) => {
-      const { rows } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: name }, limit: 500 });
-      for (const row of rows) await op.remove('consumerBacklog', row);
-      if (rows.length === 500) return true;
-      const partitions = await consumerPartitions(op, name);
-      existed = partitions.length > 0;
-      for (const row of partitions) await op.remove('consumer', row);
-      return false;
-    });
-    if (!more) return existed;
+    const { rows } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: name }, sort: [{ field: 'id' }], limit: 500 });
+    if (rows.length) await op.tx.write('consumerBacklog', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
+    removed += rows.length;
+    if (rows.length < 500) break;
   }
+  return partitions.length > 0 || removed > 0;
+}
+
+/**
+ * Removes a consumer — partitions and backlog — in one transaction, so a removal cut short leaves the
+ * consumer whole (its dead letters too) rather than half gone; retried while delivering processes
+ * write its rows. Returns whether it existed.
+ */
+export async function removeConsumer(ctx: CrmContext, name: string): Promise<boolean> {
+  return retryConcurrent(ctx, () => runWrite(ctx, (op) => removeConsumerRows(op, name)));
 }
 
 /** Options of `crm.events.prune`. */
@@ -99,7 +112,8 @@ export interface PruneReport {
 
 /**
  * Deletes feed events every consumer is done with: positions up to the slowest checkpoint of any
- * consumer (paused ones included), optionally capped, filtered by type and age. Deleted events leave
+ * consumer (paused ones included; one with a `holdMs` first skips its events older than that, see
+ * `expireHeld`), optionally capped, filtered by type and age. Deleted events leave
  * the timeline too. Records how far the feed is gone (the mark below every event still stored, so a
  * `types` prune does not hide the other types' events) so that readers with an older checkpoint
  * learn they missed events, and the highest position deleted, so that `head()` never goes back.
@@ -107,15 +121,16 @@ export interface PruneReport {
  * @throws CrmError `VALIDATION` when the tenant has no consumer and `through` is not given.
  */
 export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise<PruneReport> {
-  const bound = await runRead(ctx, async (op) => {
-    const [slowest] = await op.tx.aggregate('consumer', op.tenantId, { metrics: { min: { fn: 'min', field: 'position' } } });
-    const min = slowest?.values.min;
-    if (typeof min !== 'number' && options.through === undefined) {
+  const { base, held } = await runRead(ctx, async (op) => {
+    const { rows } = await op.query<ConsumerRow>('consumer', {});
+    if (!rows.length && options.through === undefined) {
       throw validationError('events.prune', [{ path: ['through'], code: 'invalid_type', message: 'is required when no consumer exists: nothing records how far readers got, so give the position to prune through' }]);
     }
     const head = await feedHead(op);
-    return Math.min(typeof min === 'number' ? min : head, options.through ?? Infinity, head);
+    // Consumers with a `holdMs` hold young events only (see expireHeld).
+    return { base: Math.min(...rows.filter((r) => !r.holdMs).map((r) => r.position), options.through ?? Infinity, head), held: rows.filter((r) => r.holdMs) };
   });
+  const bound = held.length ? await expireHeld(ctx, held, base) : base;
   let deleted = 0;
   let highest = 0;
   if (bound <= 0) return { deleted, through: 0 };
@@ -125,9 +140,16 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
   ];
   if (options.types) filters.push({ op: 'in', field: 'type', values: options.types });
   if (options.before) filters.push({ op: 'lt', field: 'at', value: options.before });
+  // Each batch reads the slowest checkpoint again: a consumer created since (from the beginning, or
+  // from a position below the bound) holds the rest of the prune back.
+  let effective = bound;
   for (;;) {
     const count = await runWrite(ctx, async (op) => {
-      const { rows } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters }, sort: [{ field: 'position' }], limit: 500 });
+      const [slowest] = await op.tx.aggregate('consumer', op.tenantId, { metrics: { min: { fn: 'min', field: 'position' } } });
+      const min = slowest?.values.min;
+      if (typeof min === 'number' && min < effective) effective = Math.max(min, highest);
+      const capped = filters.map((f) => (f.op === 'lte' && f.field === 'position' ? { ...f, value: effective } : f));
+      const { rows } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: capped }, sort: [{ field: 'position' }], limit: 500 });
       if (rows.length) await op.tx.write('event', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
       highest = Math.max(highest, rows[rows.length - 1]?.position ?? 0);
       return rows.length;
@@ -137,8 +159,8 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
   }
   await runWrite(ctx, async (op) => {
     // The mark stops below the first event still stored (another type, or newer than `before`).
-    const { rows: kept } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: 0 }, { op: 'lte', field: 'position', value: bound }] }, sort: [{ field: 'position' }], limit: 1 });
-    const mark = kept[0] ? kept[0].position - 1 : bound;
+    const { rows: kept } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: 0 }, { op: 'lte', field: 'position', value: effective }] }, sort: [{ field: 'position' }], limit: 1 });
+    const mark = kept[0] ? kept[0].position - 1 : effective;
     const [row] = await op.getMany<FeedPrunedRow>('setting', [FEED_PRUNED_SETTING]);
     const value = Math.max(row?.value ?? 0, mark);
     const head = Math.max(row?.head ?? 0, highest, value);
@@ -147,5 +169,5 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
     if (row) await op.update('setting', row, next as never);
     else await op.insert('setting', next as never);
   });
-  return { deleted, through: bound };
+  return { deleted, through: effective };
 }

@@ -41,11 +41,17 @@ export interface ConsumerOptions {
   readonly partitions?: number;
   /** Where a new consumer starts: `'beginning'` (default), `'now'` (only events after its creation) or a position. */
   readonly from?: 'beginning' | 'now' | number;
+  /**
+   * How long events wait for this consumer before `crm.events.prune` may delete them unhandled, ms
+   * (default: forever — prune never passes the checkpoint). Older events are skipped and counted in
+   * `status().expired`: for a consumer no process may run for a long time.
+   */
+  readonly holdMs?: number;
   /** Events per pass over a partition (default 100). */
   readonly batchSize?: number;
   /** How long a worker holds a partition before others may take it over (default 30 s). */
   readonly leaseMs?: number;
-  /** A handler call that takes longer fails (and is retried); its `signal` is aborted (default 10 s, < leaseMs). */
+  /** A handler call that takes longer fails (and is retried); its `signal` is aborted (default 10 s or a third of `leaseMs`; at most `leaseMs` − 50 ms, the room to renew the lease and commit). */
   readonly handlerTimeoutMs?: number;
   /** Attempts per event before it is parked as a dead letter (default 10). */
   readonly maxAttempts?: number;
@@ -58,7 +64,7 @@ export interface ConsumerOptions {
   readonly workerId?: string;
   /** `false`: do not start in the background; call `drain()` (jobs, tests). Default true. */
   readonly start?: boolean;
-  /** Called after each pass that committed (progress reporting, metrics). */
+  /** Called after each pass that committed (progress reporting, metrics); not awaited — a throw or an async callback's rejection is logged. */
   readonly onPass?: (report: PassReport) => void;
 }
 
@@ -129,11 +135,19 @@ export const backoffSchema = (defaults: { readonly initialMs: number; readonly m
 /** Backoff defaults of `crm.events.consume`. */
 const CONSUMER_BACKOFF = { initialMs: 1000, multiplier: 2, maxMs: 3_600_000 } as const;
 
+/**
+ * The least part of a lease a handler timeout must leave free: after renewing its lease (one round
+ * trip) a pass only calls a handler the lease still covers, so a gap shorter than a round trip would
+ * never let it call one.
+ */
+export const LEASE_RESERVE_MS = 50;
+
 export const consumerOptionsSchema = z
   .strictObject({
     types: z.optional(eventTypesSchema),
     partitions: z.optional(positiveInt(256).check(z.refine((n) => (n & (n - 1)) === 0, 'must be a power of two (1, 2, 4 … 256)'))),
     from: z.optional(z.union([z.literal('beginning'), z.literal('now'), positionSchema])),
+    holdMs: z.optional(positiveInt(Number.MAX_SAFE_INTEGER)),
     batchSize: z.optional(positiveInt(1000)),
     leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
     handlerTimeoutMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),
@@ -146,8 +160,8 @@ export const consumerOptionsSchema = z
     onPass: z.optional(z.custom<(report: PassReport) => void>((v) => typeof v === 'function', 'must be a function')),
   })
   .check(
-    z.refine((o) => o.handlerTimeoutMs === undefined || o.handlerTimeoutMs < (o.leaseMs ?? 30_000), {
-      message: 'must be shorter than leaseMs (a handler must finish while its lease holds)',
+    z.refine((o) => o.handlerTimeoutMs === undefined || o.handlerTimeoutMs <= (o.leaseMs ?? 30_000) - LEASE_RESERVE_MS, {
+      message: `must be at least ${LEASE_RESERVE_MS} ms shorter than leaseMs`,
       path: ['handlerTimeoutMs'],
     }),
   );
@@ -159,6 +173,7 @@ export interface ResolvedConsumer {
   readonly types: readonly string[] | undefined;
   readonly partitions: number;
   readonly from: 'beginning' | 'now' | number;
+  readonly holdMs?: number | undefined;
   readonly batchSize: number;
   readonly leaseMs: number;
   readonly handlerTimeoutMs: number;
@@ -177,6 +192,7 @@ export function resolveConsumer(name: string, group: string, options: z.output<t
     types: options.types,
     partitions: options.partitions ?? 8,
     from: options.from ?? 'beginning',
+    holdMs: options.holdMs,
     batchSize: options.batchSize ?? 100,
     leaseMs: options.leaseMs ?? 30_000,
     handlerTimeoutMs: options.handlerTimeoutMs ?? Math.min(10_000, Math.floor((options.leaseMs ?? 30_000) / 3)),

@@ -1,11 +1,12 @@
 import { CrmError, isCrmError } from '../errors/crm-error.js';
 import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
+import type { Filter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
 import type { CrmContext } from '../crm/context.js';
 import { runWrite, type Operation } from '../crm/operation.js';
-import { feedHead } from './feed-read.js';
+import { feedHead, prunedThrough } from './feed-read.js';
 import type { ResolvedConsumer } from './consumer-options.js';
 
 /** One partition of a consumer: its checkpoint and its lease. Entity `consumer`. */
@@ -30,6 +31,10 @@ export interface ConsumerRow extends RecordBase {
   readonly handled: number;
   readonly failures: number;
   readonly parkedTotal: number;
+  /** Events skipped unhandled because they outlived `holdMs` (see `crm.events.prune`). */
+  readonly expired?: number;
+  /** Events older than this (ms) are not held for the consumer: prune skips its checkpoint past them. */
+  readonly holdMs?: number;
   readonly lastError?: ConsumerError;
   /**
    * The definition the row belongs to, set when the consumer is created: a runner started for an
@@ -78,6 +83,15 @@ export function shardsOf(partition: number, partitions: number): number[] | unde
   return out;
 }
 
+/** Filters of the events after a partition's checkpoint that the consumer receives. */
+export function afterCheckpoint(row: ConsumerRow): Filter[] {
+  const filters: Filter[] = [{ op: 'gt', field: 'position', value: row.position }];
+  const shards = shardsOf(row.partition, row.partitions);
+  if (shards) filters.push({ op: 'in', field: 'shard', values: shards });
+  if (row.types) filters.push({ op: 'in', field: 'type', values: row.types });
+  return filters;
+}
+
 /** A type filter as a comparable key: order and repeats do not change what a consumer receives. */
 export function typesKey(types: readonly string[] | undefined): string {
   return types ? [...new Set(types)].sort().join(',') : '*';
@@ -104,7 +118,8 @@ export interface EnsureOptions {
  * start position beyond the feed head.
  *
  * @throws CrmError `VALIDATION` when the consumer exists with another partition count, group or type
- *   filter (path `partitions`, `name` or `types`), or `from` is a position beyond the head (path `from`).
+ *   filter (path `partitions`, `name` or `types`), or `from` is a position beyond the head or, for a new
+ *   consumer, below the pruned part of the feed (path `from`).
  */
 export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, extra: EnsureOptions = {}): Promise<ConsumerRow[]> {
   for (let attempt = 0; ; attempt++) {
@@ -127,20 +142,29 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
             issues: [{ path: ['from'], code: 'too_big', message: `must be at most the feed head (${head})` }],
           });
         }
+        // A new consumer cannot start inside the pruned part of the feed: it would skip those events silently.
+        const pruned = !any && typeof config.from === 'number' && config.from > 0 ? await prunedThrough(op) : 0;
+        if (typeof config.from === 'number' && config.from < pruned) {
+          throw new CrmError('VALIDATION', `from (${config.from}) is below prunedThrough (${pruned})`, {
+            issues: [{ path: ['from'], code: 'too_small', message: `must be at least ${pruned} (pruned events are gone)` }],
+          });
+        }
         const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;
         // A storage sequence, not an id: ids come from the seeded random source, which tests replay.
         const generation = any ? any.generation : String(await op.tx.nextSequence('consumerGeneration', op.tenantId, 1));
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
-          const next: ConsumerRow = existing
+          let next: ConsumerRow = existing
             ? retype ? { ...(without(existing, 'types') as ConsumerRow), ...(config.types ? { types: config.types } : {}), version: existing.version + 1, updatedAt: op.now } : existing
             : {
                 id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
                 name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
                 ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
-                ...(generation ? { generation } : {}),
+                ...(generation ? { generation } : {}), ...(config.holdMs ? { holdMs: config.holdMs } : {}),
               };
+          // The hold is no checkpoint matter: a changed one is taken.
+          if (existing && next.holdMs !== config.holdMs) next = { ...(without(next, 'holdMs') as ConsumerRow), ...(config.holdMs ? { holdMs: config.holdMs } : {}), version: existing.version + 1, updatedAt: op.now };
           if (!existing) await op.insert('consumer', next);
           else if (next !== existing) await op.update('consumer', existing, next);
           rows.push(next);

@@ -5,6 +5,7 @@ import { runRead } from '../crm/operation.js';
 import type { Filter } from '../query/query-spec.js';
 import { consumerPartitions } from './consumer-rows.js';
 import type { PassReport } from './consumer-options.js';
+import { checkClockSkew } from './clock-check.js';
 import { runPass, type PassOutcome, type PassRequest } from './consumer-pass.js';
 
 /** Lets timers and I/O run between passes (passes on memory storage resolve in microtasks only). */
@@ -66,6 +67,7 @@ export class ConsumerRunner {
       if (batch.resync || batch.changes.some((c) => c.entity === 'event' && c.tenantId === this.ctx.tenantId)) this.wakeAll();
     });
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
+    void checkClockSkew(this.ctx);
   }
 
   /** Stops the loops: handlers in flight see their signal aborted; resolves when the loops ended. */
@@ -83,6 +85,14 @@ export class ConsumerRunner {
   }
 
   /**
+   * Aborts the passes of a `drain()` in flight (a runner that was not started): handlers see their
+   * signal aborted and are not waited for, their events stay unacknowledged. The next drain starts afresh.
+   */
+  interrupt(): void {
+    if (!this.running) this.controller.abort();
+  }
+
+  /**
    * Runs passes until every partition was looked at without finding work (or all are leased by others),
    * then resolves. Retries that are not due yet stay in the backlog (see `nextRetryAt`).
    */
@@ -91,6 +101,8 @@ export class ConsumerRunner {
     let idle = 0;
     let nextRetryAt: number | undefined;
     let leasedElsewhere = false;
+    if (!this.running && this.controller.signal.aborted) this.controller = new AbortController();
+    void checkClockSkew(this.ctx);
     if (!(await this.hasWork())) return { ...totals, leasedElsewhere };
     const partitions = Math.max(1, await this.options.partitions());
     for (let guard = 0; guard < 1_000_000; guard++) {
@@ -149,10 +161,13 @@ export class ConsumerRunner {
   private async pass(): Promise<PassOutcome> {
     const outcome = await runPass(this.ctx, { ...this.request, stopping: this.controller.signal });
     if (outcome.report && outcome.progressed) {
+      const failed = (error: unknown) => this.ctx.logger.error('crmkit: an onPass callback threw', { error });
       try {
-        this.options.onPass?.(outcome.report);
+        // An async callback's rejection is logged like a throw (never an unhandled rejection); it is not awaited.
+        const result: unknown = this.options.onPass?.(outcome.report);
+        if (result && typeof (result as PromiseLike<unknown>).then === 'function') Promise.resolve(result).catch(failed);
       } catch (error) {
-        this.ctx.logger.error('crmkit: an onPass callback threw', { error });
+        failed(error);
       }
     }
     return outcome;

@@ -1,7 +1,7 @@
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
-import { consumerPartitions, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
+import { afterCheckpoint, consumerPartitions, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
 import { feedHead } from './feed-read.js';
 
 /** One partition of a consumer as `status` reports it. */
@@ -40,6 +40,8 @@ export interface ConsumerStatus {
   /** Totals over the consumer's life. */
   readonly handled: number;
   readonly failures: number;
+  /** Events skipped unhandled because they outlived the consumer's `holdMs` and were pruned. */
+  readonly expired: number;
   readonly lastError?: ConsumerError;
   readonly partitions: readonly PartitionStatus[];
 }
@@ -52,11 +54,7 @@ export async function readConsumerStatus(op: Operation, name: string): Promise<C
   const partitions: PartitionStatus[] = [];
   let oldest: string | undefined;
   for (const row of rows) {
-    const filters: Filter[] = [{ op: 'gt', field: 'position', value: row.position }];
-    const shards = shardsOf(row.partition, row.partitions);
-    if (shards) filters.push({ op: 'in', field: 'shard', values: shards });
-    if (row.types) filters.push({ op: 'in', field: 'type', values: row.types });
-    const filter: Filter = { op: 'and', filters };
+    const filter: Filter = { op: 'and', filters: afterCheckpoint(row) };
     const [counted] = await op.tx.aggregate('event', op.tenantId, { filter, metrics: { n: { fn: 'count' } } });
     const lag = Number(counted?.values.n ?? 0);
     if (lag > 0) {
@@ -106,6 +104,7 @@ export async function readConsumerStatus(op: Operation, name: string): Promise<C
     parked: await count('parked'),
     handled: rows.reduce((sum, r) => sum + r.handled, 0),
     failures: rows.reduce((sum, r) => sum + r.failures, 0),
+    expired: rows.reduce((sum, r) => sum + (r.expired ?? 0), 0),
     ...(lastError ? { lastError } : {}),
     partitions,
   };

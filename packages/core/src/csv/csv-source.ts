@@ -113,16 +113,21 @@ function pushStream(): PushStream {
   return { readable: true, read() {}, pause() {}, resume() {}, on: (event, handler) => void (handlers[event] = handler), removeListener() {}, handlers };
 }
 
+/** The separator and line ending papaparse detects in `sample` (the file's first `DETECT` characters: the same for any chunking). */
+function detect(sample: string, delimiter: string | undefined): { delimiter: string; newline: string } {
+  const meta = Papa.parse<string[]>(sample, { ...(delimiter ? { delimiter } : { delimitersToGuess: DELIMITERS }), skipEmptyLines: 'greedy', preview: 50 }).meta;
+  return { delimiter: delimiter ?? meta.delimiter, newline: meta.linebreak };
+}
+
 async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenerator<CsvBatch> {
   const decoder = new TextDecoder(options.encoding ?? 'utf-8', { fatal: true });
   let header: string[] | undefined;
   let ready: CsvRecord[] = [];
   let parseError: unknown;
   const stream = pushStream();
-  let lastRecord: { values: Record<string, string>; issues?: ValidationIssue[] } | undefined;
-  /** Records taken (the header not counted) and line breaks handed to the parser: to name where a quote opened. */
+  /** Records taken (the header not counted) and the line the next row starts on: to name where a quote opened. */
   let records = 0;
-  let lineBreaks = 0;
+  let line = 1;
   const breaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0;
 
   const take = (fields: string[], issues: ValidationIssue[]) => {
@@ -139,59 +144,60 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
     header.forEach((name, i) => (values[name] = fields[i] ?? ''));
     if (fields.length !== header.length) issues.push({ path: [], code: 'ragged_row', message: `the row has ${fields.length} fields, the header ${header.length}` });
     records++;
-    lastRecord = { values, ...(issues.length ? { issues } : {}) };
-    ready.push(lastRecord);
+    ready.push({ values, ...(issues.length ? { issues } : {}) });
   };
 
-  Papa.parse(stream as never, {
-    ...(options.delimiter ? { delimiter: options.delimiter } : { delimitersToGuess: DELIMITERS }),
-    // A line of only spaces (or only separators) is an empty line, not a ragged row.
-    skipEmptyLines: 'greedy',
-    chunk: (results: Papa.ParseResult<string[]>) => {
-      const issuesByRow = new Map<number, ValidationIssue[]>();
-      for (const error of results.errors) {
-        if (error.code === 'UndetectableDelimiter') continue;
-        // An error after the chunk's last complete row (an unterminated quote at the end) belongs to that row.
-        const row = typeof error.row === 'number' ? Math.min(error.row, results.data.length - 1) : results.data.length - 1;
-        const fields = results.data[row];
-        // A quote never closed makes every line after it one cell: those rows would vanish from the
-        // counts. The run fails instead, naming the line, so the file is fixed and imported whole.
-        const inside = fields ? breaks(fields.join('').replace(/(\r\n|\r|\n)$/, '')) : 0;
-        if (error.code === 'MissingQuotes' && inside > 0) {
-          const line = lineBreaks - inside - (/(\r\n|\r|\n)$/.test(fields!.join('')) ? 1 : 0) + 1;
-          parseError = validationError('csv', [{ path: ['csv'], code: 'unbalanced_quote', message: `row ${records + (header ? 0 : -1) + row + 1} (line ${line}) opens a quote that is never closed: the ${inside} lines after it would be one cell; close or double the quote` }]);
-          return;
+  // Rows come only whole: papaparse holds back the row a chunk cuts and parses it again with the next chunk.
+  const chunk = (results: Papa.ParseResult<string[]>) => {
+    if (parseError) return;
+    const errorsByRow = new Map<number, Papa.ParseError[]>();
+    for (const error of results.errors) {
+      // An error past the last whole row is the held-back row's, found on a cut: the next chunk parses that row again.
+      if (typeof error.row !== 'number' || error.row >= results.data.length) continue;
+      errorsByRow.set(error.row, [...(errorsByRow.get(error.row) ?? []), error]);
+    }
+    try {
+      results.data.forEach((fields, i) => {
+        const errors = errorsByRow.get(i) ?? [];
+        const inside = fields.reduce((n, f) => n + breaks(f), 0);
+        const at = line;
+        line += 1 + inside;
+        // A line of only spaces (or only separators) is an empty line, not a ragged row.
+        if (!errors.length && fields.join('').trim() === '') return;
+        // A quote that spans lines and does not close cleanly (never closed, or closed by a stray quote lines
+        // later) makes the lines in between one cell: those rows would vanish from the counts. The run fails
+        // instead, naming the line, so the file is fixed and imported whole.
+        // A quote left open at the end takes the file's last line break into its cell: that is no line swallowed.
+        const spans = breaks(fields.join('').replace(/(\r\n|\r|\n)$/, ''));
+        const quote = errors.find((e) => e.code === 'MissingQuotes') ?? errors.find((e) => e.code === 'InvalidQuotes');
+        if (spans > 0 && quote) {
+          const how = quote.code === 'MissingQuotes' ? 'is never closed' : 'is closed only by a stray quote lines later';
+          fail('unbalanced_quote', `${header ? `row ${records + 1}` : 'the header'} (line ${at}) opens a quote that ${how}: the ${spans} line${spans === 1 ? '' : 's'} after it would be one cell; close or double the quote`);
         }
-        if (row < 0) {
-          if (lastRecord) lastRecord.issues = [...(lastRecord.issues ?? []), { path: [], code: 'malformed_csv', message: error.message }];
-          continue;
-        }
-        const code = error.code === 'MissingQuotes' ? 'unbalanced_quote' : error.code === 'InvalidQuotes' ? 'invalid_quote' : 'malformed_csv';
-        const list = issuesByRow.get(row) ?? [];
-        list.push({ path: [], code, message: error.message });
-        issuesByRow.set(row, list);
-      }
-      try {
-        results.data.forEach((fields, i) => take(fields, issuesByRow.get(i) ?? []));
-      } catch (error) {
-        parseError = error;
-      }
-    },
-    error: (error: unknown) => void (parseError = error),
-  } as never);
+        const issues = errors.map((e): ValidationIssue => ({ path: [], code: e.code === 'MissingQuotes' ? 'unbalanced_quote' : e.code === 'InvalidQuotes' ? 'invalid_quote' : 'malformed_csv', message: e.message }));
+        take(fields, issues);
+      });
+    } catch (error) {
+      parseError = error;
+    }
+  };
 
-  const flush = function* (): Generator<CsvBatch> {
+  let sent = false;
+  // A file of only a header still yields it (once, at the end): the run checks the mapping's columns against it.
+  const flush = function* (last = false): Generator<CsvBatch> {
     if (parseError) throw parseError;
-    if (header && ready.length) {
+    if (header && (ready.length || (last && !sent))) {
       const records = ready;
       ready = [];
+      sent = true;
       yield { header, records };
     }
   };
 
   let bytes = 0;
-  // The separator is detected from the first text papaparse sees: hold back a first slice big enough to show it.
-  let head: string | undefined = options.delimiter ? undefined : '';
+  // The separator and line ending are detected from the file's first DETECT characters (the same for any chunking):
+  // hold them back, then start the parser with what was found.
+  let head: string | undefined = '';
   let started = false;
   const feed = (text: string, last = false) => {
     // A byte order mark in text input goes before the parser sees it: left in, a quoted first header cell would keep its quotes.
@@ -204,8 +210,8 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
       if (head.length < DETECT && !last) return;
       text = head;
       head = undefined;
+      Papa.parse(stream as never, { ...detect(text.slice(0, DETECT), options.delimiter), skipEmptyLines: false, chunk, error: (error: unknown) => void (parseError = error) } as never);
     }
-    lineBreaks += breaks(text);
     if (text) stream.handlers.data!(text);
   };
   for await (const chunk of chunksOf(input)) {
@@ -232,16 +238,17 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
   }
   feed(rest, true);
   stream.handlers.end!();
-  yield* flush();
+  yield* flush(true);
   if (!header) fail('empty_file', 'the file has no header line');
 }
 
 /**
  * Reads a CSV file (RFC 4180: quoted fields with separators, quotes and line breaks, CRLF or LF) for
  * `crm.import.run({ csv })`, streaming: the file is decoded and parsed chunk by chunk (papaparse), so
- * memory holds one chunk, not the file. The first line is the header; lines of only spaces or
+ * memory holds one chunk, not the file; how the bytes are chunked never changes what a row reads as. The first line is the header (a file of only a header yields it with no records, so the run still checks its columns); lines of only spaces or
  * separators are skipped. A ragged row or a quote left open on the last line fails that row in the
- * import's report; a quote opened mid-file and never closed (it would swallow the rows after it),
+ * import's report; a quote opened mid-file and never closed or closed only by a stray quote lines
+ * later (it would swallow the rows in between),
  * bytes invalid in the stated encoding, a header naming a column twice or an empty file fail the
  * run with `VALIDATION` (`unbalanced_quote` names the row and line).
  *

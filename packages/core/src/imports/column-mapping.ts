@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '../errors/crm-error.js';
+import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { formatLocaleDate, formatLocaleMoney, formatLocaleNumber, parseBoolean, parseLocaleDate, parseLocaleMoney, parseLocaleNumber, parseTimestamp, splitFullName } from './value-parsers.js';
 
 /** How a cell's text becomes a value. */
@@ -150,7 +150,14 @@ export function mapRow(row: SourceRow, mapping: ImportMapping, options: CellOpti
     }
     const from = spec.column ?? spec.columns?.join(' + ');
     if (read.problem) issues.push({ path, code: 'invalid_value', message: `${read.problem}${from ? ` (column "${from}")` : ''}` });
-    else if (read.value !== undefined) setPath(input, field, read.value);
+    else if (read.value !== undefined) {
+      // Two mapped paths that collide (`value` read by a transform as text, then `value.amount`) fail the row, never the run.
+      try {
+        setPath(input, field, read.value);
+      } catch {
+        issues.push({ path, code: 'invalid_value', message: `${field} cannot be set: another column fills its parent` });
+      }
+    }
     else if (spec.required) issues.push({ path, code: 'required', message: `a value is required${from ? ` (column "${from}" is empty)` : ''}` });
   }
   return { input, issues };
@@ -207,6 +214,10 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         break;
       case 'money': {
         const money = value as { amount: number; currency: string };
+        // A fixed `currency` is what the import will read: an amount in another currency would come back relabelled.
+        if (spec.currencyColumn === undefined && spec.currency !== undefined && spec.currency.toUpperCase() !== money.currency) {
+          throw validationError('export.run', [{ path: ['mapping', field, 'currency'], code: 'currency_mismatch', message: `${String(record.id)} holds ${money.currency}, not ${spec.currency}: map a currencyColumn` }]);
+        }
         put(spec.column, formatLocaleMoney(money.amount, money.currency, locale));
         if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;
         break;

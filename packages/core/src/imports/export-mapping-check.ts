@@ -1,7 +1,10 @@
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { checkMappingSpecs } from './mapping-check.js';
+import { specOf, type ColumnSpec } from './column-mapping.js';
 import { LINE_FIELDS } from './line-item-rows.js';
+import { isFieldPath } from './field-paths.js';
+import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
 const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'scopeTeam', 'tenantId', 'externalKeys']);
@@ -14,6 +17,8 @@ const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShare
 export async function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, customKeys: () => Promise<readonly string[]>): Promise<void> {
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_type', message: 'must map field paths to columns' }]);
   checkMappingSpecs(mapping, 'export.run');
+  // Constants (`{ value }`) write no column: a mapping of only those would export an empty header and blank lines.
+  if (!Object.values(mapping).some((raw) => specOf(raw as ColumnSpec).value === undefined)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_value', message: 'map at least one field to a column' }]);
   const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
   const issues: ValidationIssue[] = [];
   let custom: readonly string[] | undefined;
@@ -30,7 +35,11 @@ export async function checkExportMapping(entity: string, mapping: Readonly<Recor
       if (!LINE_FIELDS.includes(rest[0]!)) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `a line item has ${LINE_FIELDS.join(', ')}` });
       continue;
     }
-    if (head !== 'id' && (!Object.prototype.hasOwnProperty.call(fields, head!) || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
+    // Stored fields are flattened (`value.amount`): `value` names the whole amount; a path under a stored scalar (`name.first`, `value.amount.x`) names nothing.
+    // Every path the import reads exports too (an activity's subject, a deal's nextStep): the record's fields, not only the stored columns.
+    const importer = IMPORTERS[entity as ImportEntity] as EntityImporter | undefined;
+    const known = Object.keys(fields).some((f) => f === path || f.startsWith(`${path}.`)) || (importer !== undefined && isFieldPath(importer.shape, path));
+    if (head !== 'id' && (!known || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
   }
   if (issues.length) throw validationError('export.run', issues);
 }

@@ -1,4 +1,5 @@
 import { checkExportMapping } from './export-mapping-check.js';
+import { checkLocale } from './locale-check.js';
 import { validationError } from '../errors/crm-error.js';
 import { csvLine, csvRowLine, type ReportRow } from '../domain/analytics/csv.js';
 import type { Crm } from '../crm/crm.js';
@@ -45,11 +46,16 @@ function getPath(record: Readonly<Record<string, unknown>>, path: string): unkno
   return node;
 }
 
+const OPTION_KEYS = new Set(['entity', 'where', 'orderBy', 'mapping', 'format', 'locale', 'separator', 'bom', 'pageSize']);
+
 function checkExport(options: ExportOptions): void {
-  const fail = (path: string, message: string) => {
-    throw validationError('export.run', [{ path: [path], code: 'invalid_value', message }]);
+  const fail = (path: string, message: string, code = 'invalid_value') => {
+    throw validationError('export.run', [{ path: [path], code, message }]);
   };
   if (typeof options !== 'object' || options === null) fail('', 'must be an options object');
+  // A typo (`filter` for `where`) would export the whole table.
+  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) fail(key, `unknown option "${key.slice(0, 50)}"`, 'unknown_field');
+  if (options.locale !== undefined) checkLocale(options.locale, 'export.run');
   if (!Object.prototype.hasOwnProperty.call(SERVICES, options.entity)) fail('entity', `must be one of ${Object.keys(SERVICES).join(', ')}`);
   if (options.format !== undefined && options.format !== 'csv' && options.format !== 'json') fail('format', 'must be csv or json');
   if (options.separator !== undefined && ![',', ';', '\t', '|'].includes(options.separator)) fail('separator', 'must be ",", ";", "\\t" or "|"');

@@ -13,6 +13,7 @@ import type { Operation } from '../crm/operation.js';
 import type { CrmContext } from '../crm/context.js';
 import { safeParseInput } from '../crm/parse-input.js';
 import { withNormalizedFields } from './normalized-keys.js';
+import { inputShape } from './field-paths.js';
 import type { ValidationIssue } from '../errors/crm-error.js';
 import type { RecordBase } from '../schema/record.js';
 import { contactCreateInputSchema, contactUpdateInputSchema } from '../schema/contact.js';
@@ -35,14 +36,19 @@ export interface EntityImporter {
   readonly required: readonly string[];
   /** The fields a mapping may fill: those of the create and update inputs (a path's first segment). */
   readonly fields: ReadonlySet<string>;
+  /** The create and update inputs' fields by name, with their schemas: the paths a mapping may name (`isFieldPath`). */
+  readonly shape: Readonly<Record<string, unknown>>;
   parseCreate(ctx: CrmContext, input: unknown): ParseResult;
   parseUpdate?(ctx: CrmContext, input: unknown): ParseResult;
   create(op: Operation, parsed: Parsed, context: string, crm: Crm): Promise<RecordBase>;
   update?(op: Operation, id: string, parsed: Parsed, context: string): Promise<RecordBase>;
 }
 
-/** The input fields of the given object schemas. */
-const fieldsOf = (...schemas: z.ZodMiniType[]): ReadonlySet<string> => new Set(schemas.flatMap((schema) => Object.keys((schema as unknown as { shape: object }).shape)));
+/** The input fields of the given object schemas: their names and their shape. */
+const fieldsOf = (...schemas: z.ZodMiniType[]) => {
+  const shape = inputShape(...schemas);
+  return { shape, fields: new Set(Object.keys(shape)) as ReadonlySet<string> };
+};
 
 const plain = (schema: z.ZodMiniType) => (_ctx: CrmContext, input: unknown) => safeParseInput(schema, input) as ParseResult;
 
@@ -62,7 +68,7 @@ function parseDeal(ctx: CrmContext, input: unknown): ParseResult {
 export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   contact: {
     entity: 'contact',
-    fields: fieldsOf(contactCreateInputSchema, contactUpdateInputSchema),
+    ...fieldsOf(contactCreateInputSchema, contactUpdateInputSchema),
     required: ['name'],
     parseCreate: plain(contactCreateInputSchema),
     parseUpdate: plain(contactUpdateInputSchema),
@@ -71,7 +77,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   company: {
     entity: 'company',
-    fields: fieldsOf(companyCreateInputSchema, companyUpdateInputSchema),
+    ...fieldsOf(companyCreateInputSchema, companyUpdateInputSchema),
     required: ['name'],
     // As `companies.create`: the domain is stored canonical (a key by domain finds it in any spelling).
     parseCreate: normalized('company', companyCreateInputSchema),
@@ -81,7 +87,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   lead: {
     entity: 'lead',
-    fields: fieldsOf(leadCreateInputSchema, leadUpdateInputSchema),
+    ...fieldsOf(leadCreateInputSchema, leadUpdateInputSchema),
     required: ['name'],
     parseCreate: plain(leadCreateInputSchema),
     parseUpdate: plain(leadUpdateInputSchema),
@@ -91,7 +97,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   deal: {
     entity: 'deal',
-    fields: fieldsOf(dealCreateInputSchema, dealUpdateInputSchema),
+    ...fieldsOf(dealCreateInputSchema, dealUpdateInputSchema),
     required: ['title'],
     parseCreate: parseDeal,
     parseUpdate: plain(dealUpdateInputSchema),
@@ -100,7 +106,7 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
   activity: {
     entity: 'activity',
-    fields: fieldsOf(activityLogInputSchema),
+    ...fieldsOf(activityLogInputSchema),
     required: ['kind'],
     parseCreate: plain(activityLogInputSchema),
     // The activities feature logs it (features do not import each other: its service is reached through the crm).

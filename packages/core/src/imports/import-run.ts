@@ -10,6 +10,8 @@ import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
 import { claimedRefs } from './claimed-refs.js';
 import { checkMappingSpecs } from './mapping-check.js';
+import { isFieldPath } from './field-paths.js';
+import { checkLocale } from './locale-check.js';
 import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
@@ -142,12 +144,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   const chunkSize = options.chunkSize ?? 500;
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 10_000) fail(['chunkSize'], 'invalid_value', 'must be an integer from 1 to 10000');
   const locale = options.locale ?? 'en-US';
-  try {
-    if (Intl.NumberFormat.supportedLocalesOf([locale]).length === 0) fail(['locale'], 'invalid_value', `this runtime has no data for locale ${locale}`);
-  } catch (error) {
-    if (isCrmError(error)) throw error;
-    fail(['locale'], 'invalid_value', 'must be a BCP 47 locale such as de-DE');
-  }
+  checkLocale(locale, CONTEXT);
   for (const k of ['onProgress', 'onChunk'] as const) if (options[k] !== undefined && typeof options[k] !== 'function') fail([k], 'invalid_type', 'must be a function');
   if (options.report !== undefined && !['all', 'problems', 'none'].includes(options.report)) fail(['report'], 'invalid_value', 'must be all, problems or none');
   const mapping = options.mapping;
@@ -165,8 +162,9 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
   }
   if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
   // A typo (`nmae`) is refused before a row is read, not reported on every row (`custom.<key>` is checked against the tenant's definitions in runImport).
-  const unknown = Object.keys(mapping ?? {}).filter((f) => !importer.fields.has(f.split('.')[0]!));
-  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${importer.entity} has no field "${f.split('.')[0]!.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
+  // A path under a scalar (`name.first`, `title.x`) is refused too: no row could fill it (building the input would fail mid-run).
+  const unknown = Object.keys(mapping ?? {}).filter((f) => !isFieldPath(importer.shape, f));
+  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${importer.entity} has no field "${f.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
   const lineColumns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('lineItems.'));
   for (const f of lineColumns) {
     if (importer.entity !== 'deal' || 'lineItems' in mapping!) fail(['mapping', f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');

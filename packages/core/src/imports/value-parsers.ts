@@ -24,6 +24,45 @@ function symbolsOf(locale: string): NumberSymbols {
   return found;
 }
 
+/** Bidi marks Intl puts around numbers and date separators in right-to-left locales (LRM, RLM, ALM). */
+const BIDI = /[\u200e\u200f\u061c]/g;
+
+interface Notation {
+  /** The locale as written and read: Gregorian calendar, Latin digits (`ar-EG` → `ar-EG-u-ca-gregory-nu-latn`). */
+  readonly tag: string;
+  /** The locale's own digits and marks (Arabic-Indic, Persian, Bengali, …) as their Latin counterparts. */
+  readonly native: ReadonlyMap<string, string>;
+  /** Years the locale's calendar counts ahead (543 in th-TH's Buddhist era), or undefined for a calendar not read (fa-IR's Persian). */
+  readonly era: number | undefined;
+}
+
+const notations = new Map<string, Notation>();
+
+/**
+ * How crmkit writes and reads a locale. Export and import must agree on the calendar and the digits, or
+ * a round trip shifts years (th-TH's Buddhist era) or fails every cell (ar-EG's Arabic-Indic digits): both
+ * sides use the Gregorian calendar and Latin digits, and the import also reads the locale's own digits.
+ */
+function notationOf(locale: string): Notation {
+  let found = notations.get(locale);
+  if (!found) {
+    const tag = new Intl.Locale(locale, { calendar: 'gregory', numberingSystem: 'latn' }).toString();
+    const own = symbolsOf(locale);
+    const latn = symbolsOf(tag);
+    const native = new Map([[own.group, latn.group], [own.decimal, latn.decimal]]);
+    for (let d = 0; d < 10; d++) native.set(new Intl.NumberFormat(locale).format(d).replace(BIDI, ''), String(d));
+    const calendar = new Intl.DateTimeFormat(locale).resolvedOptions().calendar;
+    found = { tag, native, era: calendar === 'buddhist' ? 543 : calendar === 'gregory' ? 0 : undefined };
+    notations.set(locale, found);
+  }
+  return found;
+}
+
+/** The text with bidi marks dropped and the locale's own digits and marks in Latin form. */
+function latinize(text: string, notation: Notation): string {
+  return Array.from(text.replace(BIDI, ''), (c) => notation.native.get(c) ?? c).join('');
+}
+
 const SPACES = /[\s\u00a0\u202f]/g;
 
 /**
@@ -31,8 +70,9 @@ const SPACES = /[\s\u00a0\u202f]/g;
  * Group marks must sit between groups of two or three digits (so `1.5` in `de-DE` is refused, not read as 15).
  */
 export function normalizeLocaleNumber(text: string, locale: string): string | undefined {
-  const { group, decimal } = symbolsOf(locale);
-  let t = text.trim().replace(/^\u2212/, '-');
+  const notation = notationOf(locale);
+  const { group, decimal } = symbolsOf(notation.tag);
+  let t = latinize(text, notation).trim().replace(/^\u2212/, '-');
   // Spaces group digits in French and Swiss locales (NBSP, narrow NBSP); they never carry meaning.
   const spaceGrouped = group.replace(SPACES, '') === '' ;
   t = t.replace(SPACES, spaceGrouped ? '\u0001' : '');
@@ -79,7 +119,7 @@ function currencySymbols(locale: string, currency: string): readonly string[] {
  */
 export function parseLocaleMoney(text: string, locale: string, currency: string): number | undefined {
   let bare = text;
-  for (const symbol of currencySymbols(locale, currency)) bare = bare.split(symbol).join('');
+  for (const symbol of [...currencySymbols(locale, currency), ...currencySymbols(notationOf(locale).tag, currency)]) bare = bare.split(symbol).join('');
   bare = bare.replace(/\p{Sc}/gu, '');
   const canonical = normalizeLocaleNumber(bare, locale);
   if (canonical === undefined) return undefined;
@@ -114,21 +154,26 @@ function isoDate(year: number, month: number, day: number): string | undefined {
 
 /**
  * A calendar date as `YYYY-MM-DD`: ISO 8601 always, otherwise three numbers in the locale's order
- * (`22.11.2033` in `de-DE`, `11/22/2033` in `en-US`). Two-digit years are refused (their century is a guess).
+ * (`22.11.2033` in `de-DE`, `11/22/2033` in `en-US`, `22/11/2576` Buddhist era in `th-TH`), in Latin or the
+ * locale's own digits. Two-digit years are refused (their century is a guess), and so are numeric dates in
+ * calendars other than the Gregorian and Buddhist ones (fa-IR's Persian calendar): write YYYY-MM-DD there.
  */
 export function parseLocaleDate(text: string, locale: string): string | undefined {
-  const t = text.trim();
+  const notation = notationOf(locale);
+  const t = latinize(text, notation).trim();
   const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
   if (iso) return isoDate(Number(iso[1]), Number(iso[2]), Number(iso[3]));
+  if (notation.era === undefined) return undefined;
   const numbers = t.split(/[^\d]+/).filter(Boolean);
   if (numbers.length !== 3 || !/^\d+[^\d]+\d+[^\d]+\d+\.?$/.test(t)) return undefined;
   const parts: Record<string, number> = {};
-  const order = dateOrderOf(locale);
+  const order = dateOrderOf(notation.tag);
   for (let i = 0; i < 3; i++) {
     if (order[i] === 'year' && numbers[i]!.length !== 4) return undefined;
     parts[order[i]!] = Number(numbers[i]);
   }
-  return isoDate(parts.year!, parts.month!, parts.day!);
+  // Thai spreadsheets count years in the Buddhist era (2566 BE = 2023 CE): read as what the locale writes.
+  return isoDate(parts.year! - notation.era, parts.month!, parts.day!);
 }
 
 /**
@@ -166,19 +211,39 @@ export function splitFullName(text: string): { readonly first: string; readonly 
   return space < 0 ? { first: '', last: t } : { first: t.slice(0, space), last: t.slice(space + 1) };
 }
 
-/** A number in the locale's notation without grouping (`1234,5` in `de-DE`): what `parseLocaleNumber` reads back. */
+/** A number in the locale's notation without grouping, in Latin digits (`1234,5` in `de-DE`): what `parseLocaleNumber` reads back. */
 export function formatLocaleNumber(value: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { useGrouping: false, maximumFractionDigits: 20 }).format(value);
+  const format = new Intl.NumberFormat(notationOf(locale).tag, { useGrouping: false, maximumFractionDigits: 20 });
+  if (!Number.isFinite(value)) return format.format(value).replace(BIDI, '');
+  // The shortest decimal that reads back as the same double (ECMAScript Number::toString), spelled out: Intl rounds
+  // to 20 fraction digits (1e-25 → "0"); the locale only gives the signs and their places.
+  const [mantissa, exponent = '0'] = Math.abs(value).toString().split('e');
+  const [whole, fraction = ''] = mantissa!.split('.');
+  const digits = whole! + fraction;
+  const point = whole!.length + Number(exponent);
+  const int = point <= 0 ? '0' : point >= digits.length ? digits + '0'.repeat(point - digits.length) : digits.slice(0, point);
+  const frac = point <= 0 ? '0'.repeat(-point) + digits : point >= digits.length ? '' : digits.slice(point);
+  return format
+    .formatToParts(value < 0 ? -1.5 : 1.5)
+    .map((part) => (part.type === 'integer' ? int : part.type === 'fraction' ? frac : part.type === 'decimal' && !frac ? '' : part.value))
+    .join('')
+    .replace(BIDI, '');
 }
 
-/** Minor units as major units in the locale's notation (`123456` EUR → `1234,56` in `de-DE`). */
+/** Minor units as major units in the locale's notation, in Latin digits (`123456` EUR → `1234,56` in `de-DE`). */
 export function formatLocaleMoney(amount: number, currency: string, locale: string): string {
   const exponent = minorUnitExponent(currency);
-  return new Intl.NumberFormat(locale, { useGrouping: false, minimumFractionDigits: exponent, maximumFractionDigits: exponent }).format(amount / 10 ** exponent);
+  return new Intl.NumberFormat(notationOf(locale).tag, { useGrouping: false, minimumFractionDigits: exponent, maximumFractionDigits: exponent }).format(amount / 10 ** exponent).replace(BIDI, '');
 }
 
-/** `YYYY-MM-DD` in the locale's numeric order (`2033-11-22` → `22.11.2033` in `de-DE`). */
+/**
+ * `YYYY-MM-DD` in the locale's numeric order and Latin digits (`2033-11-22` → `22.11.2033` in `de-DE`,
+ * `22/11/2576` in th-TH's Buddhist era); as `YYYY-MM-DD` in a locale whose calendar the import does not read.
+ */
 export function formatLocaleDate(date: string, locale: string): string {
+  const { tag, era } = notationOf(locale);
+  if (era === undefined) return date.slice(0, 10);
   const [year, month, day] = date.slice(0, 10).split('-').map(Number) as [number, number, number];
-  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(Date.UTC(year, month - 1, day));
+  const parts = new Intl.DateTimeFormat(tag, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).formatToParts(Date.UTC(year, month - 1, day));
+  return parts.map((p) => (p.type === 'year' ? String(year + era) : p.value)).join('').replace(BIDI, '');
 }

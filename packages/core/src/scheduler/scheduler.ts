@@ -165,12 +165,14 @@ export class Scheduler {
     this.arm(0);
   }
 
-  /** Stops the timers; a tick in flight finishes. */
+  /** Stops the timers; a tick in flight finishes without waiting for notice handlers (their signal is aborted). */
   async stop(): Promise<void> {
     this.stopWatching?.();
     this.stopWatching = undefined;
     this.timer?.();
     this.timer = undefined;
+    // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
+    for (const runner of this.notices?.values() ?? []) runner.interrupt();
     await this.chain;
   }
 
@@ -292,6 +294,7 @@ export class Scheduler {
         types: [type],
         partitions: 4,
         from,
+        holdMs: this.noticeRetentionMs, // a notice nobody handles within the retention expires
         batchSize: this.batchSize,
         leaseMs: this.leaseMs, // handlers time out after a third of it (at most 10 s)
         maxAttempts: 3,

@@ -7,13 +7,13 @@ import { stageKeySchema } from './pipeline.js';
 export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const TASK_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+import { TASK_PRIORITIES, taskTypeKeySchema } from './task-update.js';
+export { TASK_PRIORITIES, taskTypeKeySchema, taskUpdateInputSchema } from './task-update.js';
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
 
 /** Built-in task types; tenants may use their own keys (`demo`, `site-visit`). */
 export const BUILTIN_TASK_TYPES = ['call', 'meeting', 'email', 'todo'] as const;
 
-export const taskTypeKeySchema = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a task type key like "call"'));
 
 /** Series-level fields every occurrence starts from ("this and following" edits change them). */
 export const seriesBaseSchema = z.strictObject({

@@ -268,6 +268,14 @@ export interface StorageAdapter {
    */
   ensureIndexes(indexes: readonly RuntimeIndexSpec[]): Promise<void>;
 
+  /**
+   * The database server's clock (epoch ms), for adapters shared by several hosts (PostgreSQL). Leases
+   * are timestamps written with one process's clock and compared by others with theirs, so a process
+   * compares its clock with this one and warns on a skew larger than a lease's reserve. Absent where
+   * every process shares the host's clock (memory, SQLite, IndexedDB). Must be read fresh on each call.
+   */
+  databaseTime?(): Promise<number>;
+
   /** Releases connections. Later calls must reject with `CrmError` `CLOSED`. Idempotent. */
   close(): Promise<void>;
 }

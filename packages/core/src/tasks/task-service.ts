@@ -11,17 +11,15 @@ import { templateDueAt } from '../domain/tasks/task-due.js';
 import { applyDeadline, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import { clearable, LIMITS, optionalText, text, timestampInputSchema, userIdSchema, isoDateSchema, int } from '../schema/primitives.js';
+import { LIMITS, optionalText, timestampInputSchema, userIdSchema } from '../schema/primitives.js';
 import {
   nextStepInputSchema,
   taskCreateInputSchema,
-  taskTypeKeySchema,
-  TASK_PRIORITIES,
+  taskUpdateInputSchema,
   type NextStepInput,
   type Task,
   type TaskCreateInput,
 } from '../schema/task.js';
-import { externalRefsSchema } from '../schema/external-ref.js';
 import { taskTypeSchema, type TaskTypeDefinition, type TaskTypeInput } from '../schema/task-type.js';
 import type { TaskField } from '../storage/crm-schema.js';
 import { touchRecords } from '../crm/touch-records.js';
@@ -51,25 +49,7 @@ export interface CompleteTaskResult {
 const completeSchema = z.strictObject({ outcome: optionalText(LIMITS.mediumText), next: z.optional(nextStepInputSchema), version: versionOptionSchema });
 const postponeSchema = z.strictObject({ until: timestampInputSchema, reason: optionalText(LIMITS.mediumText), version: versionOptionSchema });
 const cancelSchema = z.strictObject({ reason: optionalText(LIMITS.mediumText), series: z.optional(z.boolean()), version: versionOptionSchema });
-const updateSchema = z.strictObject({
-  version: versionOptionSchema,
-  externalRefs: clearable(externalRefsSchema),
-  /** `this` (default) changes this occurrence; `following` changes the series from here on. */
-  scope: z.optional(z.enum(['this', 'following'])),
-  subject: z.optional(z.string().check(z.minLength(1), z.maxLength(LIMITS.shortText))),
-  type: z.optional(taskTypeKeySchema),
-  dueAt: z.optional(timestampInputSchema),
-  allDay: z.optional(z.boolean()),
-  dueDate: z.optional(isoDateSchema),
-  durationMinutes: clearable(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 31))),
-  ownerId: clearable(userIdSchema),
-  priority: z.optional(z.enum(TASK_PRIORITIES)),
-  notes: clearable(text(LIMITS.longText)),
-  reminders: z.optional(z.array(z.number().check(int(), z.gte(0), z.lte(60 * 24 * 60))).check(z.maxLength(10))),
-  required: z.optional(z.boolean()),
-  /** A new rule for the series from this occurrence on (`following` only). */
-  recurrence: z.optional(text(500)),
-});
+const updateSchema = taskUpdateInputSchema;
 const workloadSchema = z.strictObject({ from: timestampInputSchema, to: timestampInputSchema, ownerIds: z.optional(z.array(userIdSchema).check(z.maxLength(500))) });
 
 export type { Agenda, AgendaOptions } from './agenda.js';

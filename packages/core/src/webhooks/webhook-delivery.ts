@@ -5,7 +5,8 @@ import type { RecordBase } from '../schema/record.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
 import { DeferEvent, type EventHandler } from '../consumers/consumer-options.js';
-import { reconfigurePartitions } from '../consumers/consumer-rows.js';
+import { backlogId, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
+import type { Filter } from '../query/query-spec.js';
 import { describeFailure } from '../consumers/describe-failure.js';
 import { signPayload } from './signing.js';
 import type { ResolvedWebhooks, WebhookFetch } from './webhook-options.js';
@@ -123,8 +124,8 @@ class DeliveryFailed extends Error {
 }
 
 /**
- * The consumer handler of one endpoint: skip events already acknowledged (a success is in the log,
- * unless this is a replay), sign and POST, then record the attempt and the endpoint's failure count in
+ * The consumer handler of one endpoint: skip events already acknowledged (a success is in the log;
+ * for a replay, a replayed success since the replay was asked for), sign and POST, then record the attempt and the endpoint's failure count in
  * one transaction — disabling the endpoint after persistent failure. A failure throws, so the consumer
  * retries with backoff and parks the event after `maxAttempts`.
  */
@@ -134,12 +135,14 @@ export function deliveryHandler(ctx: CrmContext, settings: ResolvedWebhooks, end
     if (!fetcher) throw new DeliveryFailed('no fetch: pass webhooks({ fetch })');
     const { endpoint, acknowledged } = await runRead(ctx, async (op) => {
       const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
-      const { rows } = context.replayed
-        ? { rows: [] }
-        : await op.query('webhookAttempt', {
-            filter: { op: 'and', filters: [{ op: 'eq', field: 'eventId', value: event.id }, { op: 'eq', field: 'endpointId', value: endpointId }, { op: 'eq', field: 'status', value: 'succeeded' }] },
-            limit: 1,
-          });
+      const filters: Filter[] = [{ op: 'eq', field: 'eventId', value: event.id }, { op: 'eq', field: 'endpointId', value: endpointId }, { op: 'eq', field: 'status', value: 'succeeded' }];
+      if (context.replayed) {
+        // A replay is sent even if the event was delivered before — but not twice: a replayed success
+        // logged since the replay was asked for (by a holder that died before its pass committed) counts.
+        const since = (await op.get<BacklogRow>('consumerBacklog', backlogId(endpointConsumer(endpointId), event.id)))?.replayedAt;
+        filters.push({ op: 'eq', field: 'replayed', value: true }, ...(since ? [{ op: 'gte' as const, field: 'at', value: since }] : []));
+      }
+      const { rows } = await op.query('webhookAttempt', { filter: { op: 'and', filters }, limit: 1 });
       return { endpoint, acknowledged: rows.length > 0 };
     });
     if (!endpoint) return; // removed: nothing to deliver to

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { backoffSchema, type BackoffOptions } from '../consumers/consumer-options.js';
+import { backoffSchema, LEASE_RESERVE_MS, type BackoffOptions } from '../consumers/consumer-options.js';
 import { eventTypesSchema } from '../consumers/feed-read.js';
 import { optionalText } from '../schema/primitives.js';
 import { secretKey } from './signing.js';
@@ -29,7 +29,7 @@ export interface WebhooksOptions {
   readonly partitions?: number;
   /** Endpoints' partitions this process delivers to at the same time (default 4). */
   readonly concurrency?: number;
-  /** How long a process holds a partition (default 60 s; must exceed `timeoutMs`). */
+  /** How long a process holds a partition (default 60 s; at least `timeoutMs` + 100 ms: the room to renew the lease and commit). */
   readonly leaseMs?: number;
   /** Longest sleep between looks at the feed (default 1000 ms). */
   readonly pollMs?: number;
@@ -58,7 +58,8 @@ export const webhooksOptionsSchema = z
     workerId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._@:+-]{1,100}$/, 'must be 1-100 letters, digits or ._@:+-'))),
   })
   .check(
-    z.refine((o) => (o.timeoutMs ?? 10_000) < (o.leaseMs ?? 60_000), { message: 'must exceed timeoutMs (a request must finish while its lease holds)', path: ['leaseMs'] }),
+    // The delivery's handler timeout takes half the gap (see endpointSettings): the other half is the lease reserve.
+    z.refine((o) => (o.leaseMs ?? 60_000) - (o.timeoutMs ?? 10_000) >= 2 * LEASE_RESERVE_MS, { message: `must exceed timeoutMs by at least ${2 * LEASE_RESERVE_MS} ms`, path: ['leaseMs'] }),
   );
 
 /** Feature options with defaults applied. */

@@ -1,13 +1,14 @@
 import * as z from 'zod/mini';
 import { without } from '../domain/records.js';
-import { conflict, isCrmError, notFound, validationError } from '../errors/crm-error.js';
+import { conflict, notFound, validationError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Page } from '../crm/list-options.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
-import { removeConsumer } from '../consumers/backlog.js';
+import { removeConsumerRows } from '../consumers/backlog.js';
+import { retryConcurrent } from '../consumers/retry-concurrent.js';
 import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-options.js';
 import { backlogId, consumerPartitions, newPartitionRows, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
@@ -63,7 +64,8 @@ export interface WebhookService {
   deliveries(id: string, options?: { readonly eventId?: string; readonly limit?: number; readonly cursor?: string }): Promise<Page<WebhookAttempt>>;
   /**
    * Sends an event to an endpoint again now, even if it was delivered (a replay; parked deliveries
-   * too). Returns when it is queued; the delivery itself runs like any other.
+   * too). Returns when it is queued; the delivery itself runs like any other. An event the endpoint
+   * has not reached yet is left to its normal delivery, in order after its record's earlier events.
    *
    * @throws CrmError `NOT_FOUND` for an unknown endpoint or an event no longer in the feed (nor in the
    *   endpoint's backlog); `VALIDATION` (code `type_not_subscribed`) when the endpoint's `types` do not
@@ -90,8 +92,6 @@ const pageSchema = z.strictObject({
 // not the API's: an `update` with a version just read must not fail because a delivery was recorded.
 const publicVersion = (stored: StoredEndpoint) => stored.version - (stored.healthWrites ?? 0);
 const publicView = (stored: StoredEndpoint): WebhookEndpoint => ({ ...without(stored, 'secrets', 'healthWrites'), version: publicVersion(stored) });
-/** Rounds of an `update` lost to internal writers (health bookkeeping, lease renewals) before giving up. */
-const UPDATE_ROUNDS = 20;
 
 function checkUrl(url: string, settings: ResolvedWebhooks, context: string): void {
   const problem = urlProblem(url, settings.allowInsecureUrls);
@@ -119,7 +119,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
     if (!endpoint) throw notFound('webhook endpoint', id);
     return endpoint;
   };
-  return {
+  const service: WebhookService = {
     async create(input) {
       const parsed = parseInput(endpointInputSchema, input, 'webhooks.create');
       checkUrl(parsed.url, settings, 'webhooks.create');
@@ -179,31 +179,27 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: !enabled, types: types ?? null });
         return publicView(next);
       });
-      for (let round = 0; ; round++) {
-        try {
-          return await attempt();
-        } catch (error) {
-          // A stale version is the caller's conflict; one with an internal writer is retried.
-          if (stale || round >= UPDATE_ROUNDS || !isCrmError(error, 'CONFLICT')) throw error;
-        }
-      }
+      // A stale version is the caller's conflict; one with an internal writer is retried.
+      return retryConcurrent(ctx, attempt, () => stale);
     },
 
-    async enable(id) {
-      for (let round = 0; ; round++) {
-        const endpoint = await this.get(id);
-        try {
-          return await this.update(id, { version: endpoint.version, enabled: true });
-        } catch (error) {
-          if (round >= UPDATE_ROUNDS || !isCrmError(error, 'CONFLICT')) throw error;
-        }
-      }
-    },
+    // Between reading the version and writing, only the API's own writers can make it stale: read again.
+    enable: (id) => retryConcurrent(ctx, async () => service.update(id, { version: (await service.get(id)).version, enabled: true })),
 
     async remove(id) {
       const endpointId = parseId(id, 'webhooks.remove');
-      await runWrite(ctx, async (op) => op.remove('webhookEndpoint', await require(op, endpointId)));
-      await removeConsumer(ctx, endpointConsumer(endpointId));
+      // One transaction: the consumer's rows (partitions first, then its backlog) and the endpoint go
+      // together, so a removal cut short leaves everything in place. A consumer whose endpoint is gone
+      // (left by an older crmkit's two-step removal) is removed too.
+      const existed = await retryConcurrent(ctx, () =>
+        runWrite(ctx, async (op) => {
+          const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
+          const hadConsumer = await removeConsumerRows(op, endpointConsumer(endpointId));
+          if (endpoint) await op.tx.write('webhookEndpoint', op.tenantId, [{ type: 'delete', id: endpointId }]);
+          return endpoint !== undefined || hadConsumer;
+        }),
+      );
+      if (!existed) throw notFound('webhook endpoint', endpointId);
     },
 
     secret: (id) => runRead(ctx, async (op) => (await require(op, parseId(id, 'webhooks.secret'))).secrets[0]!.secret),
@@ -212,7 +208,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       const endpointId = parseId(id, 'webhooks.rotateSecret');
       const parsed = parseInput(rotateSchema, options, 'webhooks.rotateSecret');
       const secret = parsed.secret ?? generateSecret();
-      return runWrite(ctx, async (op) => {
+      return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
         const current = await require(op, endpointId);
         const keep = parsed.keepPreviousForMs ?? 86_400_000;
         const expiresAt = new Date(op.nowMs + keep).toISOString();
@@ -220,7 +216,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         const next: StoredEndpoint = { ...current, secrets: [{ secret }, ...previous.filter((s) => s.secret !== secret)], version: current.version + 1, updatedAt: op.now };
         await op.update('webhookEndpoint', current, next);
         return { ...publicView(next), secret };
-      });
+      }));
     },
 
     async deliveries(id, options = {}) {
@@ -241,7 +237,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
     async replay(id, eventId) {
       const endpointId = parseId(id, 'webhooks.replay');
       const checkedEvent = parseId(eventId, 'webhooks.replay', 'eventId');
-      await runWrite(ctx, async (op) => {
+      await retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
         const endpoint = await require(op, endpointId);
         const consumer = endpointConsumer(endpointId);
         // A parked or pending delivery keeps its event, even after the feed was pruned past it.
@@ -260,15 +256,19 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         }
         // The endpoint keeps the partition count it was created with (a later `partitions` option only
         // applies to new endpoints): a row placed by this process's setting could land in no partition.
-        const [partitionRow] = await consumerPartitions(op, consumer);
-        const partitions = partitionRow?.partitions ?? settings.partitions;
+        const rows = await consumerPartitions(op, consumer);
+        const partitions = rows[0]?.partitions ?? settings.partitions;
+        const partition = (event.shard ?? 0) % partitions;
+        // Not reached yet: it is delivered anyway, after its record's earlier events. A backlog row
+        // would run first and send it ahead of them.
+        if (event.position > (rows.find((r) => r.partition === partition)?.position ?? Infinity)) return;
         const row: BacklogRow = {
           id: backlogId(consumer, event.id), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
-          consumer, partition: (event.shard ?? 0) % partitions, subjectId: event.subjectId, eventId: event.id, position: event.position,
+          consumer, partition, subjectId: event.subjectId, eventId: event.id, position: event.position,
           status: 'pending', attempts: 0, nextAttemptAt: op.now, event, replay: true, replayedAt: op.now,
         };
         await op.insert('consumerBacklog', row);
-      });
+      }));
       if (runner.active) runner.wake();
     },
 
@@ -292,4 +292,5 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       return runner.drain();
     },
   };
+  return service;
 }

@@ -87,3 +87,20 @@ describe('consumer status', () => {
     expect(status.lagMs).toBeGreaterThanOrEqual(3_600_000);
   });
 });
+
+describe('onPass callbacks', () => {
+  it('a throwing or rejecting (async) onPass is logged, never an unhandled rejection, and the work stands', async () => {
+    const logged: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message: string, data?: { error?: unknown }) => void logged.push(`${message}: ${(data?.error as Error | undefined)?.message}`) };
+    const { crm } = await createTestCrm({ logger });
+    await crm.contacts.create({ name: 'Ada' });
+    const sync = await crm.events.consume('sync', () => undefined, { start: false, partitions: 1, onPass: () => { throw new Error('sync boom'); } });
+    const async = await crm.events.consume('async', () => undefined, { start: false, partitions: 1, onPass: async () => { throw new Error('async boom'); } });
+    expect((await sync.drain()).handled).toBeGreaterThan(0);
+    expect((await async.drain()).handled).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(logged).toEqual(['crmkit: an onPass callback threw: sync boom', 'crmkit: an onPass callback threw: async boom']);
+    expect((await async.status()).lag).toBe(0);
+    await crm.close();
+  });
+});

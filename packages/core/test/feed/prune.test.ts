@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createTestCrm } from '@crmkit/core/testing';
+import { createCrm, createMemoryStorage, type StorageAdapter } from '@crmkit/core';
+import { events } from '@crmkit/core/feed';
+import type { StorageTx } from '@crmkit/core/storage';
+import { createFakeClock, createTestCrm } from '@crmkit/core/testing';
 import { expectCrmError, issuePaths } from '../helpers.js';
 
 const noop = () => undefined;
@@ -60,5 +63,63 @@ describe('change feed: pruning', () => {
     expect(storage.snapshot()).toEqual(before);
     expect(await crm.events.prune({ through: 1 })).toEqual({ deleted: 1, through: 1 });
     expect((await crm.events.read()).events.map((e) => e.position)).toEqual([2]);
+  });
+});
+
+describe('prune racing consumers defined meanwhile', () => {
+  it('a consumer created after prune read its bound (before the deletes) holds the rest back; it sees every event', async () => {
+    const inner = createMemoryStorage();
+    let afterBound: (() => Promise<void>) | undefined;
+    const storage = new Proxy(inner, {
+      get(target, key) {
+        if (key === 'transaction') {
+          return async (mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<unknown>) => {
+            let boundRead = false;
+            const result = await target.transaction(mode, (tx) =>
+              fn(new Proxy(tx, {
+                get(t, k) {
+                  // Prune reads its bound from the consumer rows (a query; an aggregate in older versions).
+                  if (k === 'aggregate' || k === 'query') return (entity: string, ...rest: unknown[]) => ((boundRead ||= entity === 'consumer'), (t[k] as (...a: unknown[]) => unknown).call(t, entity, ...rest));
+                  const value = Reflect.get(t, k) as unknown;
+                  return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+                },
+              })),
+            );
+            if (boundRead && afterBound) {
+              const run = afterBound;
+              afterBound = undefined;
+              await run();
+            }
+            return result;
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as StorageAdapter;
+    const clock = createFakeClock();
+    const a = await createCrm({ storage, clock, tenantId: 't', features: [events()], closeStorage: false });
+    const b = await createCrm({ storage: inner, clock, tenantId: 't', features: [events()], closeStorage: false });
+    for (let i = 0; i < 5; i++) await a.contacts.create({ name: `C${i}` });
+    const total = (await a.events.read({ limit: 1000 })).events.length;
+    await (await a.events.consume('old', () => undefined, { start: false })).drain();
+    const seen: string[] = [];
+    afterBound = async () => void (await b.events.consume('new', (event) => void seen.push(event.id), { start: false, from: 'beginning' }));
+    const report = await a.events.prune();
+    expect(report).toEqual({ deleted: 0, through: 0 });
+    await (await b.events.consume('new', (event) => void seen.push(event.id), { start: false, from: 'beginning' })).drain();
+    expect(seen).toHaveLength(total);
+    await a.close();
+    await b.close();
+  });
+
+  it('refuses a new consumer starting below the pruned part of the feed (it would skip events silently)', async () => {
+    const { crm } = await createTestCrm({ features: [events()] });
+    for (let i = 0; i < 5; i++) await crm.contacts.create({ name: `C${i}` });
+    await crm.events.prune({ through: 4 });
+    await expect(crm.events.consume('late', () => undefined, { start: false, from: 2 })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [expect.objectContaining({ path: ['from'] })] } });
+    await expect(crm.events.consume('edge', () => undefined, { start: false, from: 4 })).resolves.toBeDefined();
+    await expect(crm.events.consume('start', () => undefined, { start: false, from: 'beginning' })).resolves.toBeDefined();
+    await crm.close();
   });
 });

@@ -111,3 +111,19 @@ describe('import mapping: field paths cannot reach a prototype', () => {
     expect((await crm.import.run({ entity: 'contact', rows: [{ n: 'Ada' }], mapping: { name: 'n' } })).counts.created).toBe(1);
   });
 });
+
+describe('a CSV file of only a header is checked against the mapping like any file (review 16e item 8)', () => {
+  it('a header-only file lacking mapped columns fails missing_column; one with them imports nothing', async () => {
+    const { crm } = await createTestCrm();
+    const mapping = { name: 'Name', email: 'Email' };
+    for (const text of ['Nmae,Mail\r\n', 'Nmae,Mail', 'Nmae,Mail\r\n\r\n  \r\n']) {
+      await expect(crm.import.run({ entity: 'contact', csv: csvSource(text), mapping }), JSON.stringify(text)).rejects.toMatchObject({
+        code: 'VALIDATION',
+        details: { issues: [{ path: ['csv', 'Name'], code: 'missing_column' }, { path: ['csv', 'Email'], code: 'missing_column' }] },
+      });
+    }
+    const ok = await crm.import.run({ entity: 'contact', csv: csvSource('Name,Email\r\n'), mapping });
+    expect([ok.rows, ok.counts.created]).toEqual([[], 0]);
+    expect((await crm.contacts.list()).items).toEqual([]);
+  });
+});

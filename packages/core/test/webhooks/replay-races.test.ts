@@ -129,4 +129,24 @@ describe('webhook replays racing deliveries', () => {
     expect(sent).toHaveLength(2);
     await crm.close();
   });
+
+  it("a replay of an event the endpoint has not reached yet keeps its record's order (delivered once, after the earlier events)", async () => {
+    const got: string[] = [];
+    const { crm } = await createTestCrm({
+      features: [events(), webhooks({ partitions: 1, fetch: async (_url, init) => (got.push(JSON.parse(init.body).type), { status: 204, text: async () => '' }) })],
+    });
+    const endpoint = await crm.webhooks.create({ url: 'https://example.com/h', types: ['contact.created', 'contact.updated'] });
+    const ada = await crm.contacts.create({ name: 'Ada' });
+    await crm.contacts.update(ada.id, { version: ada.version, jobTitle: 'Engineer' });
+    const updated = (await crm.events.read({ types: ['contact.updated'] })).events.at(-1)!;
+    await crm.webhooks.replay(endpoint.id, updated.id);
+    await crm.webhooks.drain();
+    expect(got).toEqual(['contact.created', 'contact.updated']);
+    expect(await crm.webhooks.status(endpoint.id)).toMatchObject({ lag: 0, pending: 0 });
+    // Once reached, a replay sends it again.
+    await crm.webhooks.replay(endpoint.id, updated.id);
+    await crm.webhooks.drain();
+    expect(got).toEqual(['contact.created', 'contact.updated', 'contact.updated']);
+    await crm.close();
+  });
 });
