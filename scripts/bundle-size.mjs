@@ -109,7 +109,7 @@ const targets = [
     // Review 16f items 1-4, 8 (fix16g): 138.2 kB measured after merging main.
     budget: 138_200,
   },
-  { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_100 }, // 6.1: hidden fields left out of reads and change batches
+  { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 }, // hidden fields are left out by core's kv readers (queryCandidates, readRow, StagedWrites): 5.93 kB
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
   // (9.2 kB; 11.6 kB was measured while the repository's tsconfig paths made esbuild bundle a second copy
   // of core's storage modules from source). Issue 17's 6 kB is the adapter's own figure above; this one

@@ -1,5 +1,5 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, holderOf, queryCandidates, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, withoutHidden, type Change, type Row, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, holderOf, queryCandidates, readRow, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, type Change, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
@@ -86,27 +86,17 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     }
   };
 
-  // Hidden fields stay in stored records (index keys and the residual matcher read them) and leave no read.
-  const shown = (entity: string, row: Row | undefined): Row | undefined => row && withoutHidden(ctx.layout.stores.get(entity)!.schema, row);
-  const shownAll = (entity: string, rows: Row[]): Row[] => (ctx.layout.stores.get(entity)!.schema.hidden ? rows.map((r) => shown(entity, r)!) : rows);
-
   const tx: StorageTx = {
     getMany: (entity, tenantId, ids) =>
-      call(entity, tenantId, ({ staged }) => {
+      call(entity, tenantId, (scope) => {
         const os = raw.objectStore(entity);
-        return Promise.all(
-          ids.map(async (id) => {
-            if (staged?.has(id)) return shown(entity, staged.get(id) ?? undefined);
-            const record = (await request(os.get([tenantId, encodeString(id)]))) as StoredRecord | undefined;
-            return shown(entity, record && fromStored(record));
-          }),
-        );
+        // Hidden fields stay in stored records (index keys and the matcher read them); core's readers leave them out.
+        return Promise.all(ids.map((id) => readRow(scope, id, () => request(os.get([tenantId, encodeString(id)])) as Promise<StoredRecord | undefined>)));
       }),
     query: (entity, tenantId, spec) =>
-      call(entity, tenantId, async (scope) => {
+      call(entity, tenantId, (scope) => {
         assertStorableQuery(entity, spec);
-        const page = await queryCandidates(scope, spec);
-        return { ...page, rows: shownAll(entity, page.rows) };
+        return queryCandidates(scope, spec);
       }),
     aggregate: (entity, tenantId, spec) =>
       call(entity, tenantId, (scope) => {
@@ -126,8 +116,8 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
             keys: (lower, upper, cap) => request(os.getAllKeys(IDBKeyRange.bound([tenantId, lower], [tenantId, upper]), cap)),
             get: (id) => request(os.get([tenantId, id])) as Promise<StoredRecord | undefined>,
           });
-          const moved = staging.stage(entity, tenantId, ops, stored);
           const { store } = scope;
+          const moved = staging.stage(entity, tenantId, ops, stored, store.schema);
           // Holders of a unique value come from the field's multi-entry index (values alone: every tenant's).
           if (store.schema.unique) await unique.apply(store.schema, tenantId, moved, async (field, value) => holderOf((await request(os.index(uniqueIndexOf(store, field, ADAPTER)).getAll(value))) as StoredRecord[], tenantId));
           const groups = raw.objectStore(VIEWS);
@@ -151,7 +141,7 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
       call(entity, tenantId, async (scope) => {
         if (!ctx.writable) throw storageError('Cannot claim rows in a read-only transaction', 'claim', false);
         // Readwrite transactions never overlap, so the rows are this transaction's until it ends.
-        return shownAll(entity, (await queryCandidates(scope, { ...spec, after: undefined })).rows);
+        return (await queryCandidates(scope, { ...spec, after: undefined })).rows;
       }),
   };
 
@@ -205,6 +195,6 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
   } catch (error) {
     throw engineError(error, 'commit');
   }
-  if (staging.changes.length) ctx.committed(staging.changes.map((c) => (c.op === 'put' ? { ...c, row: shown(c.entity, c.row)! } : c)));
+  if (staging.changes.length) ctx.committed(staging.changes);
   return result;
 }
