@@ -254,6 +254,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const keyFold = keyFoldOf(key);
   const folds = keyFold !== undefined;
   const fold = (v: string | number): string | number => (keyFold ? keyFold.fold(v) : v);
+  /** A key no unique index guards (any stored field: id and external refs are unique in storage). */
+  const unguarded = key !== undefined && key !== 'id' && externalSystem === undefined;
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
@@ -513,6 +515,12 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const missed = new Set<number>();
     const work = async (op: Operation) => {
       results = [];
+      // No unique index guards a key such as an e-mail, nor the finder's fuzzy matches: a concurrent import
+      // (another process on PostgreSQL) could find nothing and create the same record. Keyed locks, taken
+      // before the lookup, make such checks wait for each other (the finder's: one lock for the entity).
+      const locks = prepared.flatMap((p) => (unguarded && !p.failure && p.keyValue !== undefined ? [`${importer.entity}:${key}:${p.keyValue}`] : []));
+      if (options.duplicates) locks.push(`${importer.entity}:duplicates`);
+      if (locks.length) await op.tx.lockKeys(op.tenantId, locks);
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];
       let retry = false;
