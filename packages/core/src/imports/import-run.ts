@@ -261,11 +261,17 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
   await checkCustomColumns(crm, importer.entity, mapping);
   let job: ImportJob | undefined;
+  /** The mapping as a job keeps it (functions by name only): a resume must bring the same. */
+  const mappingPrint = mapping ? JSON.stringify(mapping, (_k, v: unknown) => (typeof v === 'function' ? `ƒ${v.name}` : v)) : undefined;
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
     job = await runRead(ctx, async (op) => visibleJob(op, await op.get<ImportJob>('importJob', id)));
     if (!job) throw notFound('importJob', id);
     if (job.status === 'completed') fail(['jobId'], 'invalid_value', `import job ${id} is completed; start a new run`);
+    // Another locale or mapping would read the rest of the file differently from the rows already committed.
+    if (job.locale !== undefined && (job.locale !== locale || job.mapping !== mappingPrint)) {
+      fail(['jobId'], 'invalid_value', `resume with the job's locale (${job.locale}) and mapping`);
+    }
     if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
       fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
     }
@@ -484,6 +490,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         mode,
         ...(key !== undefined ? { key } : {}),
         chunkSize,
+        locale,
+        ...(mappingPrint !== undefined ? { mapping: mappingPrint } : {}),
         rowsDone: 0,
         chunksDone: 0,
         counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
