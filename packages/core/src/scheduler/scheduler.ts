@@ -17,8 +17,8 @@ import { rottingFilter } from '../funnel/rotting.js';
 import { buildTasks, insertTasks, taskRefs, withNextStep } from '../tasks/task-writer.js';
 import { noticeId } from './notice-id.js';
 import { DeferEvent, resolveConsumer } from '../consumers/consumer-options.js';
-import { consumerPartitions, ensureConsumer, type BacklogRow } from '../consumers/consumer-rows.js';
-import { removeConsumer } from '../consumers/backlog.js';
+import { ensureConsumer } from '../consumers/consumer-rows.js';
+import { handOver, handoverStart } from './notice-handover.js';
 import { ConsumerRunner } from '../consumers/consumer-runner.js';
 
 /**
@@ -90,6 +90,7 @@ export interface SchedulerOptions {
  */
 export const NOTICE_CONSUMER = 'crmkit.scheduler.notices';
 const NOTICE_TYPES = ['task.reminder', 'task.due', 'task.overdue', 'deal.rotting'];
+const NOTICE_PARTITIONS = 4;
 /** Attempts of a batch that keeps meeting concurrent writers before the tick leaves it for the next one. */
 const RETRIES = 8;
 
@@ -226,7 +227,12 @@ export class Scheduler {
 
   private async runTick(): Promise<TickReport> {
     const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0, automations: 0 };
-    const runners = await this.retrying(counts, () => this.noticeRunners());
+    // Setting up the notice consumers (and handing the legacy one over) never fails the tick for good: logged, tried again next tick.
+    const runners = await this.retrying(counts, () => this.noticeRunners()).catch((error: unknown) => {
+      if (isCrmError(error, 'CLOSED')) throw error;
+      this.ctx.logger.error('crmkit: scheduler could not set up its notice consumers; notices wait for the next tick', { error });
+      return undefined;
+    });
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
     // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
     // that keeps meeting concurrent writers (`undefined`) is left for the next tick.
@@ -281,18 +287,14 @@ export class Scheduler {
    */
   private async noticeRunners(): Promise<Map<string, ConsumerRunner>> {
     if (this.notices) return this.notices;
-    // The single consumer of earlier versions: the new ones start below whatever it had not delivered.
-    const from = await runRead(this.ctx, async (op) => {
-      const rows = await consumerPartitions(op, NOTICE_CONSUMER);
-      const { rows: backlog } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: NOTICE_CONSUMER }, sort: [{ field: 'position' }], limit: 1 });
-      return rows.length ? Math.min(...rows.map((r) => r.position), (backlog[0]?.position ?? Infinity) - 1) : 'now';
-    });
+    // The single consumer of earlier versions: its backlog moves to the new ones, which start at its checkpoint.
+    const from = await handoverStart(this.ctx, NOTICE_CONSUMER);
     const workerId = this.ctx.newId('worker', this.ctx.clock.now());
     const runners = new Map<string, ConsumerRunner>();
     for (const type of NOTICE_TYPES) {
       const config = resolveConsumer(`${NOTICE_CONSUMER}:${type}`, 'scheduler', {
         types: [type],
-        partitions: 4,
+        partitions: NOTICE_PARTITIONS,
         from,
         holdMs: this.noticeRetentionMs, // a notice nobody handles within the retention expires
         batchSize: this.batchSize,
@@ -317,7 +319,7 @@ export class Scheduler {
       );
       runners.set(type, runner);
     }
-    if (from !== 'now') await removeConsumer(this.ctx, NOTICE_CONSUMER);
+    if (from !== 'now') await handOver(this.ctx, NOTICE_CONSUMER, NOTICE_TYPES, NOTICE_PARTITIONS);
     return (this.notices = runners);
   }
 
