@@ -80,6 +80,12 @@ export interface SchedulerOptions {
    * the very same time more than this long after could record that notice again.
    */
   readonly noticeRetentionDays?: number;
+  /**
+   * How long a notice handler may run (ms) before the attempt counts as failed (its signal is aborted;
+   * after 3 failed attempts the notice is parked). Default: the lesser of 10 s and a third of
+   * `leaseMs`; at least 50 ms shorter than `leaseMs`. A tick waits for its handlers, so it bounds a tick too.
+   */
+  readonly noticeTimeoutMs?: number;
 }
 
 /**
@@ -117,6 +123,7 @@ export class Scheduler {
   private readonly maxSleepMs: number;
   private readonly leaseMs: number;
   private readonly noticeRetentionMs: number;
+  private readonly noticeTimeoutMs: number | undefined;
   /** The notice consumers' runners, by notice type. */
   private notices: Map<string, ConsumerRunner> | undefined;
   /** The last tick left notices to other processes' leases: look again when those could expire. */
@@ -132,6 +139,7 @@ export class Scheduler {
     this.maxSleepMs = options.maxSleepMs ?? 3_600_000;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.noticeRetentionMs = (options.noticeRetentionDays ?? 30) * 86_400_000;
+    this.noticeTimeoutMs = options.noticeTimeoutMs;
   }
 
   /** True between `start()` and `stop()`. */
@@ -298,7 +306,8 @@ export class Scheduler {
         from,
         holdMs: this.noticeRetentionMs, // a notice nobody handles within the retention expires
         batchSize: this.batchSize,
-        leaseMs: this.leaseMs, // handlers time out after a third of it (at most 10 s)
+        leaseMs: this.leaseMs,
+        ...(this.noticeTimeoutMs ? { handlerTimeoutMs: this.noticeTimeoutMs } : {}), // else a third of the lease, at most 10 s
         maxAttempts: 3,
       });
       await ensureConsumer(this.ctx, config);
