@@ -97,6 +97,8 @@ export interface SchedulerOptions {
 export const NOTICE_CONSUMER = 'crmkit.scheduler.notices';
 const NOTICE_TYPES = ['task.reminder', 'task.due', 'task.overdue', 'deal.rotting'];
 const NOTICE_PARTITIONS = 4;
+/** How often a process that never ticked checks whether it has notice handlers (they would never be called). */
+const IDLE_CHECK_MS = 60_000;
 /** Attempts of a batch that keeps meeting concurrent writers before the tick leaves it for the next one. */
 const RETRIES = 8;
 
@@ -128,6 +130,8 @@ export class Scheduler {
   private notices: Map<string, ConsumerRunner> | undefined;
   /** The last tick left notices to other processes' leases: look again when those could expire. */
   private othersHoldNotices = false;
+  /** Until this process ticks: the check that warns about notice handlers that would never be called. */
+  private idleCheck: CancelTimer | undefined;
 
   /** @internal */
   constructor(
@@ -140,6 +144,15 @@ export class Scheduler {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.noticeRetentionMs = (options.noticeRetentionDays ?? 30) * 86_400_000;
     this.noticeTimeoutMs = options.noticeTimeoutMs;
+    this.idleCheck = ctx.clock.setTimer(() => this.checkIdle(), IDLE_CHECK_MS);
+  }
+
+  /** Warns once when this process has notice handlers but never ticked: notices reach handlers only in processes that tick. */
+  private checkIdle(): void {
+    const handled = NOTICE_TYPES.filter((type) => this.ctx.bus.handles(type));
+    if (!handled.length) return void (this.idleCheck = this.ctx.clock.setTimer(() => this.checkIdle(), IDLE_CHECK_MS));
+    this.idleCheck = undefined;
+    this.ctx.logger.warn('crmkit: this process has scheduler notice handlers but never ran crm.scheduler.start() or tick(): notices reach handlers only in processes that tick', { types: handled });
   }
 
   /** True between `start()` and `stop()`. */
@@ -157,6 +170,8 @@ export class Scheduler {
    * const report = await crm.scheduler.tick(); // { due: 3, overdue: 1, … }
    */
   async tick(): Promise<TickReport> {
+    this.idleCheck?.();
+    this.idleCheck = undefined;
     const run = this.chain.then(() => this.runTick());
     this.chain = run.catch(() => undefined);
     return run;
@@ -178,6 +193,8 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopWatching?.();
     this.stopWatching = undefined;
+    this.idleCheck?.();
+    this.idleCheck = undefined;
     this.timer?.();
     this.timer = undefined;
     // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
