@@ -152,7 +152,7 @@ export class Scheduler {
     const handled = NOTICE_TYPES.filter((type) => this.ctx.bus.handles(type));
     if (!handled.length) return void (this.idleCheck = this.ctx.clock.setTimer(() => this.checkIdle(), IDLE_CHECK_MS));
     this.idleCheck = undefined;
-    this.ctx.logger.warn('crmkit: this process has scheduler notice handlers but never ran crm.scheduler.start() or tick(): notices reach handlers only in processes that tick', { types: handled });
+    this.ctx.logger.warn('crmkit: notice handlers in a process that never ticks (crm.scheduler.start() or tick()) are never called', { types: handled });
   }
 
   /** True between `start()` and `stop()`. */
@@ -255,7 +255,7 @@ export class Scheduler {
     // Setting up the notice consumers (and handing the legacy one over) never fails the tick for good: logged, tried again next tick.
     const runners = await this.retrying(counts, () => this.noticeRunners()).catch((error: unknown) => {
       if (isCrmError(error, 'CLOSED')) throw error;
-      this.ctx.logger.error('crmkit: scheduler could not set up its notice consumers; notices wait for the next tick', { error });
+      this.ctx.logger.error('crmkit: scheduler notice consumers not set up; retried next tick', { error });
       return undefined;
     });
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
