@@ -142,6 +142,11 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
         throw (poisoned ??= translate(error));
       }
     },
+    async lockKeys() {
+      check();
+      // Readwrite transactions over the same stores never overlap: every key is ours already.
+      if (!ctx.writable) throw storageError('Cannot lock keys in a read-only transaction', 'lockKeys', false);
+    },
     claim: (entity, tenantId, spec) =>
       call(entity, tenantId, async (scope) => {
         if (!ctx.writable) throw storageError('Cannot claim rows in a read-only transaction', 'claim', false);

@@ -126,6 +126,11 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     // Named by content: adapters sharing a pool (one per schema) never give one name two texts.
     return { name: statementName(text), text };
   };
+  // Keyed locks (`lockKeys`): one advisory lock per hash of database, tenant and key, taken in hash order
+  // (the subquery's ORDER BY holds for the outer scan), so overlapping sets never deadlock.
+  const lockText = 'SELECT pg_advisory_xact_lock(s.h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s';
+  const lockStatement: Prepared = { name: statementName(lockText), text: lockText };
+  const lockBase = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
 
   function prepareEntity(t: EntityTable): EntityStatements {
     const table = dialect.table(t.table);
@@ -498,6 +503,10 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
           }
           i++;
         }
+      },
+
+      async lockKeys(tenantId, keys) {
+        await run(lockStatement, [keys.map((k) => `${lockBase}\u0001${tenantId}\u0001${k}`)]);
       },
 
       async nextSequence(tenantId, name, count) {

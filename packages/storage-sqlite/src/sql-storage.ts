@@ -259,6 +259,21 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
     }
 
+    async lockKeys(tenantId: string, keys: readonly string[]): Promise<void> {
+      const state = this.state;
+      if (state.done) throw storageFailure(name, 'transaction', 'The transaction has already finished');
+      assertAdapterOpen(closed, name);
+      if (state.poisoned !== undefined) throw state.poisoned;
+      if (!this.writable) throw storageFailure(name, 'lockKeys', 'Cannot lock keys in a read-only transaction');
+      // SQLite's writers run one at a time (BEGIN IMMEDIATE): the engine has no lockKeys, every key is ours.
+      if (!this.session.lockKeys || keys.length === 0) return;
+      try {
+        await this.session.lockKeys(tenantId, [...new Set(keys)].sort());
+      } catch (error) {
+        engineFailure(state, 'lockKeys', error);
+      }
+    }
+
     async claim(entity: string, tenantId: string, spec: QuerySpec): Promise<Row[]> {
       const t = this.guard(entity);
       if (!this.writable) throw storageFailure(name, 'claim', 'Cannot claim rows in a read-only transaction');

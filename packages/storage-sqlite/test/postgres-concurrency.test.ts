@@ -4,6 +4,7 @@ import type { Row } from '@crmkit/core/storage';
 import { automations } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
 import { imports } from '@crmkit/core/imports';
+import { duplicates } from '@crmkit/core/duplicates';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -166,4 +167,32 @@ describe('postgres across connections', () => {
     await crmA.close();
     await crmB.close();
   });
+
+  // No unique index guards an e-mail: the chunks' keyed locks (pg_advisory_xact_lock) make the lookups wait for each other.
+  for (const [label, extra] of [
+    ['upsert keyed by e-mail', { mode: 'upsert', key: 'email' }],
+    ['create with duplicates: skip', { mode: 'create', duplicates: { action: 'skip' } }],
+    ['create keyed by e-mail', { mode: 'create', key: 'email' }],
+  ] as const) {
+    it(`two crm instances importing one customer file in opposite order (${label}): one contact per e-mail, no deadlock`, async () => {
+      const [a, b] = await twoAdapters();
+      const open = (storage: StorageAdapter) => createCrm({ storage, tenantId: 'acme', logger: silentLogger, closeStorage: false, features: [imports(), duplicates()] });
+      const crmA = await open(a);
+      const crmB = await open(b);
+      const rows = Array.from({ length: 40 }, (_, i) => ({ N: `Customer Person${i}`, E: `c${i}@shop.example` }));
+      const options = { entity: 'contact' as const, mapping: { name: 'N', email: 'E' }, chunkSize: 5, ...extra };
+      const [ra, rb] = await Promise.all([crmA.import.run({ ...options, rows }), crmB.import.run({ ...options, rows: [...rows].reverse() })]);
+      const stored = (await crmA.contacts.list({ limit: 200 })).items;
+      expect(stored.map((c) => c.email).sort()).toEqual(rows.map((r) => r.E).sort());
+      expect(ra.counts.created + rb.counts.created).toBe(40);
+      const failed = [...ra.rows, ...rb.rows].filter((r) => r.outcome === 'failed');
+      // Create mode with a key: the loser's rows fail already_exists; the other modes update or skip.
+      if (extra.mode === 'create' && 'key' in extra) expect(failed.every((r) => r.issues![0]!.code === 'already_exists')).toBe(true);
+      else expect(failed).toEqual([]);
+      // The nightly re-run finds one contact per e-mail (no ambiguous_key).
+      if (extra.mode === 'upsert') expect((await crmA.import.run({ ...options, rows })).counts).toEqual({ created: 0, updated: 0, skipped: 40, failed: 0 });
+      await crmA.close();
+      await crmB.close();
+    });
+  }
 });

@@ -121,5 +121,6 @@ function bindTx(tx: StorageTx): StorageTx {
     write: tx.write.bind(tx),
     nextSequence: tx.nextSequence.bind(tx),
     claim: tx.claim.bind(tx),
+    lockKeys: tx.lockKeys.bind(tx),
   };
 }

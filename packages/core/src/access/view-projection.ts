@@ -134,6 +134,7 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
     deliveries: tenantAdmin,
     replay: tenantAdmin,
     status: tenantAdmin,
+    pruneDeliveries: systemOnly,
     start: systemOnlySync,
     stop: systemOnly,
     drain: systemOnly,

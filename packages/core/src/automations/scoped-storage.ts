@@ -33,6 +33,7 @@ export function scopedStorage(root: StorageAdapter, tx: StorageTx, cause: Automa
     aggregate: (entity, tenantId, spec) => tx.aggregate(entity, tenantId, spec),
     nextSequence: (name, tenantId, count) => tx.nextSequence(name, tenantId, count),
     claim: (entity, tenantId, spec) => tx.claim(entity, tenantId, spec),
+    lockKeys: (tenantId, keys) => tx.lockKeys(tenantId, keys),
     write(entity, tenantId, ops) {
       if (entity !== 'event') return tx.write(entity, tenantId, ops);
       const withCause = ops.map((op): WriteOp => {

@@ -1,3 +1,4 @@
+import { unguardCell } from '../domain/analytics/csv.js';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { formatLocaleDate, formatLocaleMoney, formatLocaleNumber, parseBoolean, parseLocaleDate, parseLocaleMoney, parseLocaleNumber, parseTimestamp, splitFullName } from './value-parsers.js';
 
@@ -68,13 +69,10 @@ export function columnsOf(mapping: ImportMapping): string[] {
   return [...out];
 }
 
-/** A text cell an export protected from spreadsheets (`'=…`, `'+49…`): the quote is the export's, not the data's. */
-const PROTECTED = /^'[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
-
+/** A cell's text: trimmed, and without the `'` an export put before text a spreadsheet would run as a formula (`unguardCell`). */
 function text(value: unknown): string {
   if (value === undefined || value === null) return '';
-  const t = typeof value === 'string' ? value.trim() : String(value);
-  return PROTECTED.test(t) ? t.slice(1) : t;
+  return typeof value === 'string' ? unguardCell(value.trim()) : String(value);
 }
 
 /** Sets `path` (dotted) in `target`. */

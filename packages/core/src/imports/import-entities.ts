@@ -6,6 +6,8 @@ import { COMPANY_CARD } from '../companies/company-service.js';
 import { LEAD_CARD } from '../leads/lead-service.js';
 import { createDealIn } from '../deals/deal-factory.js';
 import { updateDealIn } from '../deals/deal-service.js';
+import { dealAmount, priceLineItems } from '../domain/deal-values.js';
+import type { Deal } from '../schema/deal.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import type { ActivityService } from '../activities/activity-service.js';
 import type { Crm } from '../crm/crm.js';
@@ -21,6 +23,27 @@ import { companyCreateInputSchema, companyUpdateInputSchema } from '../schema/co
 import { leadCreateInputSchema, leadUpdateInputSchema } from '../schema/lead.js';
 import { dealCreateInputSchema, dealUpdateInputSchema } from '../schema/deal.js';
 import { activityLogInputSchema } from '../schema/activity.js';
+
+/**
+ * A deal row's `value` beside line items (an exported deal read back): the value the lines derive — in
+ * the deal's currency — is dropped, any other is left for the deal service to refuse ("the value of a
+ * deal with line items is derived from them").
+ */
+function derivedValue(parsed: Record<string, unknown>, deal: Deal | undefined): Record<string, unknown> {
+  const value = parsed.value as { amount: number; currency: string } | undefined;
+  const lines = parsed.lineItems as Parameters<typeof priceLineItems>[0] | undefined;
+  if (!value || !(lines ?? deal?.lineItems)?.length) return parsed;
+  let amount: number;
+  try {
+    amount = lines ? dealAmount(priceLineItems(lines), undefined) : deal!.value.amount;
+  } catch {
+    return parsed;
+  }
+  const currency = (parsed.currency as string | undefined) ?? deal?.value.currency ?? value.currency;
+  if (value.amount !== amount || value.currency !== currency) return parsed;
+  const { value: _value, ...rest } = parsed;
+  return { ...rest, currency };
+}
 
 /** The entities `crm.import.run` imports. */
 export type ImportEntity = 'contact' | 'company' | 'lead' | 'deal' | 'activity';
@@ -101,8 +124,8 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
     required: ['title'],
     parseCreate: parseDeal,
     parseUpdate: plain(dealUpdateInputSchema),
-    create: async (op, parsed, context) => (await createDealIn(op, parsed as never, context)).deal,
-    update: (op, id, parsed) => updateDealIn(op, id, parsed as never),
+    create: async (op, parsed, context) => (await createDealIn(op, derivedValue(parsed, undefined) as never, context)).deal,
+    update: async (op, id, parsed) => updateDealIn(op, id, derivedValue(parsed, await op.get<Deal>('deal', id)) as never),
   },
   activity: {
     entity: 'activity',

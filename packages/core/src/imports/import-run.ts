@@ -254,16 +254,24 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const keyFold = keyFoldOf(key);
   const folds = keyFold !== undefined;
   const fold = (v: string | number): string | number => (keyFold ? keyFold.fold(v) : v);
+  /** A key no unique index guards (any stored field: id and external refs are unique in storage). */
+  const unguarded = key !== undefined && key !== 'id' && externalSystem === undefined;
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
   await checkCustomColumns(crm, importer.entity, mapping);
   let job: ImportJob | undefined;
+  /** The mapping as a job keeps it (functions by name only): a resume must bring the same. */
+  const mappingPrint = mapping ? JSON.stringify(mapping, (_k, v: unknown) => (typeof v === 'function' ? `ƒ${v.name}` : v)) : undefined;
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
     job = await runRead(ctx, async (op) => visibleJob(op, await op.get<ImportJob>('importJob', id)));
     if (!job) throw notFound('importJob', id);
     if (job.status === 'completed') fail(['jobId'], 'invalid_value', `import job ${id} is completed; start a new run`);
+    // Another locale or mapping would read the rest of the file differently from the rows already committed.
+    if (job.locale !== undefined && (job.locale !== locale || job.mapping !== mappingPrint)) {
+      fail(['jobId'], 'invalid_value', `resume with the job's locale (${job.locale}) and mapping`);
+    }
     if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
       fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
     }
@@ -482,6 +490,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         mode,
         ...(key !== undefined ? { key } : {}),
         chunkSize,
+        locale,
+        ...(mappingPrint !== undefined ? { mapping: mappingPrint } : {}),
         rowsDone: 0,
         chunksDone: 0,
         counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
@@ -513,6 +523,12 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const missed = new Set<number>();
     const work = async (op: Operation) => {
       results = [];
+      // No unique index guards a key such as an e-mail, nor the finder's fuzzy matches: a concurrent import
+      // (another process on PostgreSQL) could find nothing and create the same record. Keyed locks, taken
+      // before the lookup, make such checks wait for each other (the finder's: one lock for the entity).
+      const locks = prepared.flatMap((p) => (unguarded && !p.failure && p.keyValue !== undefined ? [`${importer.entity}:${key}:${p.keyValue}`] : []));
+      if (options.duplicates) locks.push(`${importer.entity}:duplicates`);
+      if (locks.length) await op.tx.lockKeys(op.tenantId, locks);
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];
       let retry = false;

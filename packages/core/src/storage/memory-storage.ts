@@ -153,6 +153,10 @@ export function createMemoryStorage(): MemoryStorage {
         // Writers never overlap: the rows are this transaction's until it ends.
         return executeQuery(visibleRows(entity, tenantId), { ...spec, after: undefined }).rows;
       },
+      // Writers never overlap: every key is this transaction's already.
+      async lockKeys() {
+        guardWrite('lock keys');
+      },
     };
 
     const commit = (): Change[] => {

@@ -174,6 +174,24 @@ export interface StorageTx {
    * meet all three by answering like `query`.
    */
   claim(entity: string, tenantId: string, spec: QuerySpec): Promise<Row[]>;
+
+  /**
+   * Takes keyed locks of the tenant and holds them until the transaction ends; only in `rw`
+   * transactions (else `STORAGE`). Keys are any strings (callers name what they guard, such as
+   * `contact:email:ada@example.org`).
+   *
+   * - It must wait while another open transaction holds one of the keys for the same tenant, in this or
+   *   another process, so that a check-then-write on a value no unique index guards (an import keyed by
+   *   e-mail, its duplicate check) runs alone: two imports of one file must not both find no contact with
+   *   an e-mail and both create one.
+   * - It must take the keys in one order whatever order they are passed in (PostgreSQL: sorted, then
+   *   `pg_advisory_xact_lock` on a hash of schema, tenant and key), so that two transactions locking
+   *   overlapping sets wait for each other instead of deadlocking.
+   * - Callers take the locks before they read what the locks guard.
+   * Engines whose `rw` transactions never overlap (SQLite with `BEGIN IMMEDIATE`, IndexedDB, memory)
+   * meet it by doing nothing: their writers already run one at a time.
+   */
+  lockKeys(tenantId: string, keys: readonly string[]): Promise<void>;
 }
 
 /**
@@ -269,7 +287,10 @@ export interface StorageAdapter {
    * The database server's clock (epoch ms), for adapters shared by several hosts (PostgreSQL). Leases
    * are timestamps written with one process's clock and compared by others with theirs, so a process
    * compares its clock with this one and warns on a skew larger than a lease's reserve. Absent where
-   * every process shares the host's clock (memory, SQLite, IndexedDB). Must be read fresh on each call.
+   * every process shares the host's clock (memory, SQLite, IndexedDB). Must be read fresh on each call
+   * (a cached value hides a skew that grew), must answer while a transaction of the adapter is open
+   * without taking part in it (the check runs beside consumers' writes), and must reject with `CrmError`
+   * `CLOSED` after `close`. A Date of it is the server's instant as ISO-8601 UTC.
    */
   databaseTime?(): Promise<number>;
 

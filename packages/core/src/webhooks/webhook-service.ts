@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { without } from '../domain/records.js';
 import { conflict, notFound, validationError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
-import { LIMITS } from '../schema/primitives.js';
+import type { Filter } from '../query/query-spec.js';
+import { LIMITS, timestampSchema } from '../schema/primitives.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Page } from '../crm/list-options.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
@@ -52,7 +53,7 @@ export interface WebhookService {
   update(id: string, input: WebhookEndpointUpdate): Promise<WebhookEndpoint>;
   /** Turns a (possibly automatically) disabled endpoint back on. @throws CrmError `NOT_FOUND` */
   enable(id: string): Promise<WebhookEndpoint>;
-  /** Removes an endpoint and its pending deliveries (the delivery log stays). @throws CrmError `NOT_FOUND` */
+  /** Removes an endpoint with its pending deliveries and its delivery log, in one transaction. @throws CrmError `NOT_FOUND` */
   remove(id: string): Promise<void>;
   /** The current signing secret. @throws CrmError `NOT_FOUND` */
   secret(id: string): Promise<string>;
@@ -76,6 +77,17 @@ export interface WebhookService {
    *   include the event's type — such a replay would send nothing.
    */
   replay(id: string, eventId: string): Promise<void>;
+  /**
+   * Deletes delivery log entries (every endpoint's) of attempts made before `before`, for retention,
+   * in transactions of 500 rows; run it from a job, like `crm.events.prune`.
+   *
+   * @param options `before`: an ISO-8601 UTC timestamp as `toISOString()` writes it; attempts with an earlier `at` are deleted.
+   * @returns How many attempts were deleted.
+   * @throws CrmError `VALIDATION` for a missing or malformed `before` or unknown options; `FORBIDDEN` in a view.
+   * @example
+   * await crm.webhooks.pruneDeliveries({ before: new Date(Date.now() - 30 * 86_400_000).toISOString() });
+   */
+  pruneDeliveries(options: { readonly before: string }): Promise<{ readonly deleted: number }>;
   /** Delivery progress of an endpoint: lag, pending retries, parked deliveries. */
   status(id: string): Promise<ConsumerStatus>;
   /** Delivers in the background from this process (any number of processes may run it). */
@@ -94,6 +106,15 @@ const pageSchema = z.strictObject({
 
 // Health bookkeeping (failure counts, last success) bumps the stored version so its writers conflict, but
 // not the API's: an `update` with a version just read must not fail because a delivery was recorded.
+const pruneSchema = z.strictObject({ before: timestampSchema });
+
+/** Deletes up to 500 delivery log entries matching `filter` in the operation's transaction; returns how many. */
+async function deleteAttempts(op: Operation, filter: Filter): Promise<number> {
+  const { rows } = await op.query<WebhookAttempt>('webhookAttempt', { filter, limit: 500 });
+  if (rows.length) await op.tx.write('webhookAttempt', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
+  return rows.length;
+}
+
 const publicVersion = (stored: StoredEndpoint) => stored.version - (stored.healthWrites ?? 0);
 const publicView = (stored: StoredEndpoint): WebhookEndpoint => ({ ...without(stored, 'secrets', 'healthWrites'), version: publicVersion(stored) });
 
@@ -192,15 +213,18 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
 
     async remove(id) {
       const endpointId = parseId(id, 'webhooks.remove');
-      // One transaction: the consumer's rows (partitions first, then its backlog) and the endpoint go
-      // together, so a removal cut short leaves everything in place. A consumer whose endpoint is gone
-      // (left by an older crmkit's two-step removal) is removed too.
+      // One transaction: the consumer's rows (partitions first, then its backlog), the delivery log
+      // (unreadable once the endpoint is gone) and the endpoint go together, so a removal cut short
+      // leaves everything in place. A consumer or log whose endpoint is gone (left by an older
+      // crmkit) is removed too.
       const existed = await retryConcurrent(ctx, () =>
         runWrite(ctx, async (op) => {
           const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
           const hadConsumer = await removeConsumerRows(op, endpointConsumer(endpointId));
+          let logged = 0;
+          for (let n = 500; n === 500; logged += n) n = await deleteAttempts(op, { op: 'eq', field: 'endpointId', value: endpointId });
           if (endpoint) await op.tx.write('webhookEndpoint', op.tenantId, [{ type: 'delete', id: endpointId }]);
-          return endpoint !== undefined || hadConsumer;
+          return endpoint !== undefined || hadConsumer || logged > 0;
         }),
       );
       if (!existed) throw notFound('webhook endpoint', endpointId);
@@ -278,6 +302,13 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         await op.insert('consumerBacklog', row);
       }));
       if (runner.active) runner.wake();
+    },
+
+    async pruneDeliveries(options) {
+      const { before } = parseInput(pruneSchema, options, 'webhooks.pruneDeliveries');
+      let deleted = 0;
+      for (let n = 500; n === 500; deleted += n) n = await runWrite(ctx, (op) => deleteAttempts(op, { op: 'lt', field: 'at', value: before }));
+      return { deleted };
     },
 
     async status(id) {

@@ -31,6 +31,7 @@ function countingStorage() {
     write: (...a) => tx.write(...a),
     nextSequence: (...a) => tx.nextSequence(...a),
     claim: (...a) => tx.claim(...a),
+    lockKeys: (...a) => tx.lockKeys(...a),
   });
   const storage: StorageAdapter = {
     name: 'counting',
@@ -168,6 +169,7 @@ describe('views of a crm', () => {
       await expect(view.identity.reindex()).rejects.toMatchObject({ code: 'FORBIDDEN' });
       expect(() => view.webhooks.start()).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
       await expect(view.webhooks.drain()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(view.webhooks.pruneDeliveries({ before: '2026-01-01T00:00:00.000Z' })).rejects.toMatchObject({ code: 'FORBIDDEN', details: { action: 'webhooks.pruneDeliveries', reason: 'system job' } });
     }
     expect(await crm.events.consumers()).toEqual([]);
     await expect(anna.webhooks.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });

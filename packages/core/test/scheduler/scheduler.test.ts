@@ -138,6 +138,7 @@ describe('scheduler', () => {
                   },
                   nextSequence: tx.nextSequence,
                   claim: tx.claim,
+                  lockKeys: tx.lockKeys,
                 }),
               ),
           };

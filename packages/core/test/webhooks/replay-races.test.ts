@@ -104,7 +104,7 @@ describe('webhook replays racing deliveries', () => {
         memory.transaction(mode, (tx) =>
           fn({
             ...tx,
-            getMany: tx.getMany, query: tx.query, aggregate: tx.aggregate, nextSequence: tx.nextSequence, claim: tx.claim,
+            getMany: tx.getMany, query: tx.query, aggregate: tx.aggregate, nextSequence: tx.nextSequence, claim: tx.claim, lockKeys: tx.lockKeys,
             write: async (entity, tenant, ops) => {
               if (failBacklogWrites && entity === 'consumerBacklog') throw new CrmError('STORAGE', 'disk full (injected)', { adapter: 'memory', retryable: true });
               return tx.write(entity, tenant, ops);

@@ -37,6 +37,7 @@ function faultyStorage(beforeWrite: (entity: string, ops: readonly WriteOp[]) =>
           aggregate: tx.aggregate,
           nextSequence: tx.nextSequence,
           claim: tx.claim,
+          lockKeys: tx.lockKeys,
           write: async (entity, tenant, ops) => {
             beforeWrite(entity, ops);
             return tx.write(entity, tenant, ops);

@@ -3,7 +3,9 @@ import type { StorageCapabilities } from '../../storage/storage-adapter.js';
 import { boardTotalsTests } from './board-totals-tests.js';
 import { changeTests } from './change-tests.js';
 import { claimTests } from './claim-tests.js';
+import { lockKeyTests } from './lock-key-tests.js';
 import { crudTests } from './crud-tests.js';
+import { databaseTimeTests } from './database-time-tests.js';
 import { differentialTests } from './differential-tests.js';
 import { externalChangeTests } from './external-change-tests.js';
 import { createHarness, type ConformanceFactory, type ConformanceOptions } from './harness.js';
@@ -22,7 +24,8 @@ import { uniqueTests } from './unique-tests.js';
  * skip locked rows, external changes from a peer connection, row ownership (rows written stay the
  * caller's, rows read cannot change stored state), long id and value lists, materialized aggregates
  * (board totals) under writes, rollbacks and other connections, runtime indexes (`ensureIndexes`), unique
- * keys (one holder per value and tenant, `CONFLICT` otherwise), and
+ * keys (one holder per value and tenant, `CONFLICT` otherwise), the database clock (optional
+ * `databaseTime`: epoch ms, read fresh, `CLOSED` after close), and
  * property-based differential tests against the reference.
  *
  * @param name Suite name, e.g. `'sqlite (file)'`.
@@ -50,6 +53,7 @@ export function describeStorageConformance(
     changeTests(harness);
     sequenceTests(harness);
     claimTests(harness);
+    lockKeyTests(harness);
     externalChangeTests(harness);
     boardTotalsTests(harness);
     runtimeIndexTests(harness);
@@ -57,6 +61,7 @@ export function describeStorageConformance(
     sizeTests(harness);
     textTests(harness);
     uniqueTests(harness);
+    databaseTimeTests(harness);
     differentialTests(harness);
   });
 }
