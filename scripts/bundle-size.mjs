@@ -46,20 +46,20 @@ const targets = [
   // Review 16c fixes (option and mapping checks before the run, export mapping check, dry-run ref claims, domain keys,
   // chunk retries on deadlocks): 13.6 kB measured with the order-line rows.
   // Review 16d fixes (unknown mapped fields and custom keys refused up front, failed rows holding their keys,
-  // order-line export one row per line): 14.3 kB measured (deals' team key scopeTeam kept out of exports too).
+  // order-line export one row per line): 14.3 kB measured.
   // 14.6 kB measured: one locale notation for export and import (Latin digits, Gregorian/Buddhist dates) added 0.3 kB (review 16e).
   // Review 16f items 1-4, 8 (one mapping path check for import and export, fixed-currency check, exact number export): 15.2 kB measured.
   // Review 16e #4 / 16f #7 (keyed locks before the key lookup) and 16f #6 (a deal's derived value accepted): 15.4 kB measured.
   // Review 16f items 5, 9 and minor (fix16h: as checked against each field's kind, round-tripping formula guard,
   // eager export checks, money without currency, resume settings): 16.2 kB measured;
-  // with both: MEASURE (scope11 measured 15.43 kB before this merge: +26 B of gzip drift from the deal schema's scopeTeam)
+  // with both: MEASURE
   feature('imports', 'imports', 16_500),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
   // + the issue 16 review fixes: merge entries projected per view, undo's missing-reference check (4.3 kB measured).
-  feature('merges', 'merges', 4_900) /* 4.80 kB measured on scope11 (+2 B gzip drift) */,
-  feature('reports', 'reports', 5_300) /* 5.21 kB measured on scope11 (+8 B gzip drift) */,
+  feature('merges', 'merges', 4_800),
+  feature('reports', 'reports', 5_200),
   feature('scoring', 'scoring', 2_200),
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
   // Business-day arithmetic backwards (review 18 #2) brought it to the budget: 11.2 kB.
@@ -93,13 +93,10 @@ const targets = [
   // status, timeInStage on a closed stage refused, held records re-read by sweeps): 20.73 kB measured (+0.15 kB).
   // Review 18e #1 (run log, trigger and simulate results projected for views through access's event projection): 20.85 kB measured.
   // Review 18d #6 (conditions on fields the service principal cannot read: refused at define, FORBIDDEN at run): 20.99 kB measured.
-  feature('automations', 'automations', 21_100, FEED) /* 21.03 kB measured on scope11 (+30 B gzip drift) */,
+  feature('automations', 'automations', 21_000, FEED),
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
-  // 12.4: deals' team key (scopeTeam: stamping, rewrite on directory changes, the seek) for the team-scope list figure; 12.3 kB measured.
-  // 12.9: the team key kept out of rows (a hidden field), the chunked resumable first fill with progress logs, reindex re-running it; 12.8 kB measured.
-  // 13.2: the team key on top of review 18e #1's projection (merge of main): 13.14 kB measured.
-  feature('access', 'access', 13_200),
+  feature('access', 'access', 12_200),
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
@@ -122,11 +119,9 @@ const targets = [
     // fix16i (keyed import locks, deal value with line items) +0.2 kB; review 18e #1 (run logs and automation.ran
     // projected for views) and 18d #6 (service principal's unreadable condition fields) +0.48 kB; review 16f
     // items 5, 9, minor (fix16h) +1.0 kB: MEASURE
-    // scope11 (issue 11 team key: hidden field, stamping, chunked fill) +1.2 kB (140.32 kB measured before merging fix16h):
-    // 141.3 kB measured after merging fix16h (pnpm size, 11:40 UTC).
-    budget: 141_400,
+    budget: 140_000,
   },
-  { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 }, // hidden fields are left out by core's kv readers (queryCandidates, readRow, StagedWrites): 5.93 kB
+  { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
   // (9.2 kB; 11.6 kB was measured while the repository's tsconfig paths made esbuild bundle a second copy
   // of core's storage modules from source). Issue 17's 6 kB is the adapter's own figure above; this one

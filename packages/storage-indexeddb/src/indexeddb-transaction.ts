@@ -1,5 +1,5 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, holderOf, queryCandidates, readRow, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, type Change, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, holderOf, queryCandidates, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, type Change, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
@@ -88,10 +88,15 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
 
   const tx: StorageTx = {
     getMany: (entity, tenantId, ids) =>
-      call(entity, tenantId, (scope) => {
+      call(entity, tenantId, ({ staged }) => {
         const os = raw.objectStore(entity);
-        // Hidden fields stay in stored records (index keys and the matcher read them); core's readers leave them out.
-        return Promise.all(ids.map((id) => readRow(scope, id, () => request(os.get([tenantId, encodeString(id)])) as Promise<StoredRecord | undefined>)));
+        return Promise.all(
+          ids.map(async (id) => {
+            if (staged?.has(id)) return staged.get(id) ?? undefined;
+            const record = (await request(os.get([tenantId, encodeString(id)]))) as StoredRecord | undefined;
+            return record && fromStored(record);
+          }),
+        );
       }),
     query: (entity, tenantId, spec) =>
       call(entity, tenantId, (scope) => {
@@ -116,8 +121,8 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
             keys: (lower, upper, cap) => request(os.getAllKeys(IDBKeyRange.bound([tenantId, lower], [tenantId, upper]), cap)),
             get: (id) => request(os.get([tenantId, id])) as Promise<StoredRecord | undefined>,
           });
+          const moved = staging.stage(entity, tenantId, ops, stored);
           const { store } = scope;
-          const moved = staging.stage(entity, tenantId, ops, stored, store.schema);
           // Holders of a unique value come from the field's multi-entry index (values alone: every tenant's).
           if (store.schema.unique) await unique.apply(store.schema, tenantId, moved, async (field, value) => holderOf((await request(os.index(uniqueIndexOf(store, field, ADAPTER)).getAll(value))) as StoredRecord[], tenantId));
           const groups = raw.objectStore(VIEWS);

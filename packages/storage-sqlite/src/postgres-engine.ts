@@ -1,4 +1,4 @@
-import { checkWriteVersion, uniqueConflict, withoutHidden, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
+import { checkWriteVersion, uniqueConflict, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
 import { createPostgresDialect } from './postgres-dialect.js';
@@ -441,8 +441,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     async function insertBatch(t: EntityTable, s: EntityStatements, tenantId: string, ops: readonly Extract<WriteOp, { type: 'insert' }>[]): Promise<void> {
       const context = `postgres write to ${t.entity}`;
       const records = ops.map(({ row }) => {
-        docText(t, row, context); // rejects rows that are not JSON documents with VALIDATION
-        const record: Record<string, unknown> = { id: row.id, version: row.version, doc: withoutHidden(t, row) };
+        docText(row, context); // rejects rows that are not JSON documents with VALIDATION
+        const record: Record<string, unknown> = { id: row.id, version: row.version, doc: row };
         columnValues(dialect, t, row).forEach((v, i) => (record[`c${i}`] = v));
         return record;
       });
@@ -486,7 +486,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
           }
           if (op.type === 'update') {
             const row = op.row;
-            const params = [row.version, docText(t, row, context), ...columnValues(dialect, t, row), tenantId, row.id, op.expectedVersion];
+            const params = [row.version, docText(row, context), ...columnValues(dialect, t, row), tenantId, row.id, op.expectedVersion];
             if ((await run(s.update, params)).rowCount === 0) await conflictFor(t, s, tenantId, op);
             // The version check passed, so a row this transaction read at the expected version is the one that
             // was stored: when its lists equal the new ones, their side-table rows stay (two round trips fewer).

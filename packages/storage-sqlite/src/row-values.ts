@@ -1,4 +1,4 @@
-import { findUnstorableText, withoutHidden, type Row } from '@crmkit/core/storage';
+import { findUnstorableText, type Row } from '@crmkit/core/storage';
 import type { SqlDialect } from './sql-dialect.js';
 import { invalidInput } from './storage-errors.js';
 import type { EntityTable, ListTable } from './table-layout.js';
@@ -37,11 +37,11 @@ export function listValues(list: ListTable, row: Row): string[] {
   return out;
 }
 
-/** The stored document: the row as JSON text, without its hidden fields (they live in their columns only). */
-export function docText(table: EntityTable, row: Row, context: string): string {
+/** The stored document: the whole row as JSON text. */
+export function docText(row: Row, context: string): string {
   let text: string | undefined;
   try {
-    text = JSON.stringify(withoutHidden(table, row));
+    text = JSON.stringify(row);
   } catch (error) {
     throw invalidInput(context, ['row'], 'invalid_type', `rows must be JSON documents (${(error as Error).message})`);
   }

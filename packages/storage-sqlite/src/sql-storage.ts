@@ -1,5 +1,5 @@
 import { CrmError, type AggregateRow, type AggregateSpec, type QuerySpec } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, encodeCursor, frozenCopy, withoutHidden, type Change, type ChangeBatch, type FieldType, type Row, type RuntimeIndexSpec, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, encodeCursor, frozenCopy, type Change, type ChangeBatch, type FieldType, type Row, type RuntimeIndexSpec, type StorageAdapter, type StorageCapabilities, type StorageSchema, type StorageTx, type WriteOp, deliverChangeBatch } from '@crmkit/core/storage';
 import type { ResolveContext } from './field-resolver.js';
 import { compileAggregate as compileAggregateSpec, type CompiledAggregate } from './aggregate-compiler.js';
 import { compileClaimQuery, compilePageQuery, type ShapeCache } from './query-compiler.js';
@@ -234,9 +234,9 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
       const known = state.known;
       for (const op of ops) {
-        // Listeners get a frozen copy without hidden fields: the written row stays the caller's (free for crmkit's frozen records).
+        // Listeners get a frozen copy: the written row stays the caller's (free for crmkit's frozen records).
         state.changes.push(
-          op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: frozenCopy(withoutHidden(t, op.row)) },
+          op.type === 'delete' ? { entity, tenantId, id: op.id, op: 'delete' } : { entity, tenantId, id: op.row.id, op: 'put', row: frozenCopy(op.row) },
         );
         if (!known) continue;
         if (op.type === 'delete') known.delete(knownKey(entity, tenantId, op.id));

@@ -427,7 +427,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       for (const op of ops) {
         if (op.type === 'insert') {
           const row = op.row;
-          const params = [tenantId, row.id, row.version, docText(t, row, context), ...columnValues(dialect, t, row)];
+          const params = [tenantId, row.id, row.version, docText(row, context), ...columnValues(dialect, t, row)];
           if (s.insert.run(params).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(t, s, tenantId, row, false);
         } else if (op.type === 'update') {
@@ -439,10 +439,9 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           if (!stored || stored[0] !== op.expectedVersion) conflictFor(t, s, tenantId, op);
           const values = columnValues(dialect, t, row);
           const changed: number[] = [];
-          const params: unknown[] = [row.version, docText(t, row, context)];
+          const params: unknown[] = [row.version, docText(row, context)];
           for (let i = 0; i < values.length; i++) {
-            // A hidden field is not in the document read back (`before`): its column is always written.
-            if (!Object.is(values[i], stored![i + 1]) || (before && t.hidden.includes(t.columns[i]!.field))) {
+            if (!Object.is(values[i], stored![i + 1])) {
               changed.push(i);
               params.push(values[i]);
             }

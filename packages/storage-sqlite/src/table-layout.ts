@@ -69,8 +69,6 @@ export interface EntityTable {
    * on the field with that type reads the column, which its plain index serves (index-only scans).
    */
   readonly runtimeColumns: Map<string, RuntimeColumn>;
-  /** Hidden fields (`EntitySchema.hidden`): in their columns only, never in the stored document. */
-  readonly hidden: readonly string[];
 }
 
 /** A stored generated column holding a custom field's typed value (see `EntityTable.runtimeColumns`). */
@@ -119,9 +117,7 @@ const COVERING: Readonly<Record<string, string>> = {
   // index; the board's cards with the owner too, so a team's page scans index entries, not rows.
   // `newestOwner`: newest-first lists in index order, so a LIMIT stops the scan early even with an
   // access scope; without it the planner sorts every row an `owner_id IN (…)` filter selects.
-  // `newestTeam`: a `team` scope's newest-first page seeks its team key (`scopeTeam`), then walks only
-  // that team's deals in list order (`createdAt DESC, id`).
-  deal: `boardTotalsOwner:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId boardOwner:pipelineId,stageKey,stageEnteredAt+ownerId/board ${NEWEST_OWNER} newestTeam:scopeTeam,createdAt,-id/team`,
+  deal: `boardTotalsOwner:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId boardOwner:pipelineId,stageKey,stageEnteredAt+ownerId/board ${NEWEST_OWNER}`,
   lead: NEWEST_OWNER,
   contact: NEWEST_OWNER,
   company: NEWEST_OWNER,
@@ -257,7 +253,7 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     const trailing = (index.trailing ?? []).map((f) => scalars.get(f)!.column);
     indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}) });
   }
-  return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map(), hidden: entity.hidden ?? [] };
+  return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map() };
 }
 
 /**

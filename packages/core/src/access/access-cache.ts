@@ -4,7 +4,6 @@ import type { StorageTx } from '../storage/storage-adapter.js';
 import { CompiledAccess } from './compiled-access.js';
 import { DirectoryIndex, EMPTY_DIRECTORY, type Directory } from './access-directory.js';
 import type { AccessPolicy } from './access-policy.js';
-import { TEAM_KEYS_KEY } from './team-key.js';
 
 /** Setting rows holding a tenant's access configuration. */
 export const POLICY_KEY = 'accessPolicy';
@@ -19,8 +18,6 @@ interface AccessConfig {
   readonly policy: AccessPolicy | undefined;
   readonly directory: DirectoryIndex;
   readonly shared: ReadonlySet<string>;
-  /** Whether every deal carries its owner's team key (`TEAM_KEYS_KEY` is set). */
-  readonly teamKeys: boolean;
 }
 
 /** The cache key of a principal: what its compiled rules depend on. */
@@ -45,19 +42,6 @@ export class AccessCache {
     revision.register(this);
   }
 
-  /** Directories being installed, per transaction: deals rewritten there take their key from it, not from the cache. */
-  private readonly installing = new WeakMap<StorageTx, DirectoryIndex>();
-
-  /** Marks `directory` as the one `tx` is storing (see `directoryFor`). */
-  install(tx: StorageTx, directory: DirectoryIndex): void {
-    this.installing.set(tx, directory);
-  }
-
-  /** The directory deals written through `tx` are stamped from: the one it installs, else the stored one. */
-  async directoryFor(tx: StorageTx): Promise<DirectoryIndex> {
-    return this.installing.get(tx) ?? (await this.load(tx)).directory;
-  }
-
   invalidate(): void {
     this.config = undefined;
     this.compiled.clear();
@@ -67,12 +51,11 @@ export class AccessCache {
   async load(tx: StorageTx): Promise<AccessConfig> {
     await this.revision.ensureFresh(tx);
     if (this.config) return this.config;
-    const [policy, directory, shared, teamKeys] = (await tx.getMany('setting', this.tenantId, [POLICY_KEY, DIRECTORY_KEY, SHARED_KEY, TEAM_KEYS_KEY])) as unknown as (SettingRecord<unknown> | undefined)[];
+    const [policy, directory, shared] = (await tx.getMany('setting', this.tenantId, [POLICY_KEY, DIRECTORY_KEY, SHARED_KEY])) as unknown as (SettingRecord<unknown> | undefined)[];
     const config: AccessConfig = {
       policy: (policy?.value ?? undefined) as AccessPolicy | undefined,
       directory: new DirectoryIndex((directory?.value as Directory | undefined) ?? EMPTY_DIRECTORY),
       shared: new Set((shared?.value as string[] | undefined) ?? []),
-      teamKeys: teamKeys?.value === true,
     };
     this.config = config;
     return config;
@@ -93,7 +76,7 @@ export class AccessCache {
       this.compiled.set(key, hit);
       return hit;
     }
-    hit = new CompiledAccess(config.policy, config.directory, principal, config.shared, config.teamKeys);
+    hit = new CompiledAccess(config.policy, config.directory, principal, config.shared);
     // Only keep it if no invalidation raced in while loading.
     if (this.config === config) {
       this.compiled.set(key, hit);

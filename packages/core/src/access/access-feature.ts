@@ -7,7 +7,6 @@ import { AccessCache } from './access-cache.js';
 import { AccessService } from './access-service.js';
 import { wrapViewApi } from './view-projection.js';
 import { concealConflict, revealConflict } from './conceal-conflict.js';
-import { withTeamKey } from './team-key.js';
 
 /** The access feature: adds `crm.access` and enforces the tenant's policy in every view. */
 export type AccessFeature = CrmFeature<'access', AccessService>;
@@ -45,10 +44,6 @@ export function access(): AccessFeature {
         concealConflict,
         revealConflict,
         wrap: wrapViewApi,
-        stampTeams: async (tx, deals) => {
-          const directory = await cache.directoryFor(tx);
-          return deals.map((d) => withTeamKey(d, directory));
-        },
       };
       return { api: (viewCtx) => new AccessService(viewCtx, cache), hooks: { access: hooks } };
     },

@@ -10,10 +10,7 @@ import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import { idSchema, userIdSchema } from '../schema/primitives.js';
 import type { RecordBase, Share } from '../schema/record.js';
 import { DIRECTORY_KEY, POLICY_KEY, SHARED_KEY, type AccessCache } from './access-cache.js';
-import { DirectoryIndex, EMPTY_DIRECTORY, parseDirectory, type Directory } from './access-directory.js';
-import { TEAM_KEYS_KEY, teamKeyOf } from './team-key.js';
-import { restampChunk } from './team-key-fill.js';
-import type { Filter } from '../query/query-spec.js';
+import { EMPTY_DIRECTORY, parseDirectory, type Directory } from './access-directory.js';
 import { parsePolicy, type AccessPolicy } from './access-policy.js';
 import type { AccessSummary, CompiledAccess } from './compiled-access.js';
 
@@ -51,7 +48,7 @@ async function definedCustomKeys(op: Operation): Promise<Record<string, Set<stri
   return keys;
 }
 
-async function storeSetting(op: Operation, key: string, value: unknown, bump = true): Promise<void> {
+async function storeSetting(op: Operation, key: string, value: unknown): Promise<void> {
   const [current] = await op.getMany<SettingRecord<unknown>>('setting', [key]);
   const next: SettingRecord<unknown> = {
     id: key, tenantId: op.tenantId, key, value,
@@ -59,7 +56,7 @@ async function storeSetting(op: Operation, key: string, value: unknown, bump = t
   };
   if (current) await op.update('setting', current, next);
   else await op.insert('setting', next);
-  if (bump) await bumpConfigRevision(op);
+  await bumpConfigRevision(op);
 }
 
 /**
@@ -123,20 +120,15 @@ export class AccessService {
    * await crm.access.setDirectory({ teams: [{ id: 'north' }], users: [{ id: 'anna', teamIds: ['north'], managerId: 'tom' }, { id: 'tom' }] });
    */
   async setDirectory(directory: Directory): Promise<Directory> {
-    let filling = false;
-    const stored = await runWrite(this.ctx, async (op) => {
+    return runWrite(this.ctx, async (op) => {
       op.guard?.require('setting', 'update');
       const policy = await this.readSetting<AccessPolicy>(op, POLICY_KEY);
       const parsed = parseDirectory(directory, policy ? new Set(Object.keys(policy.roles)) : undefined);
-      const previous = new DirectoryIndex((await this.readSetting<Directory>(op, DIRECTORY_KEY)) ?? EMPTY_DIRECTORY);
       await storeSetting(op, DIRECTORY_KEY, parsed);
-      filling = await this.restampDeals(op, previous, new DirectoryIndex(parsed));
       op.record('access.directoryChanged', { type: 'setting', id: DIRECTORY_KEY }, { users: parsed.users.length, teams: parsed.teams.length });
       this.cache.invalidate();
       return parsed;
     });
-    if (filling) await this.fillTeamKeys();
-    return stored;
   }
 
   /** The tenant's directory (empty when none is set). */
@@ -251,7 +243,7 @@ export class AccessService {
 
   /**
    * Recomputes the access fields crmkit maintains (each task's, activity's and stage visit's copy of
-   * its parent's owner and shares; each record's share keys; each deal's owner's team key), in chunks. Data written by crmkit keeps
+   * its parent's owner and shares; each record's share keys), in chunks. Data written by crmkit keeps
    * them current; run this once for data stored before they existed, or after editing rows by hand.
    *
    * @returns How many rows were corrected.
@@ -291,10 +283,6 @@ export class AccessService {
         });
       } while (after);
     }
-    // Deals' team keys: the fill starts over (team scopes keep the owner filter until it ends) and
-    // rewrites every key that does not match the directory (a write by a crm without access(), a hand edit).
-    await runWrite(this.ctx, (op) => storeSetting(op, TEAM_KEYS_KEY, ''));
-    updated += await this.fillTeamKeys(size);
     await runWrite(this.ctx, async (op) => {
       const marked = (await this.readSetting<string[]>(op, SHARED_KEY)) ?? [];
       const now = [...shared].sort();
@@ -316,64 +304,6 @@ export class AccessService {
    */
   async rights(): Promise<AccessSummary | null> {
     return runRead(this.ctx, async (op) => (op.guard ? (op.guard as CompiledAccess).summary() : null));
-  }
-
-  /**
-   * Rewrites, in the directory's transaction, the team key (`scopeTeam`) of the deals of users whose teams
-   * changed, so a `team` scope is right the moment the directory is: every deal once the first fill is
-   * done, those it has passed while it runs (`TEAM_KEYS_KEY` holds the last id filled). The first
-   * directory only starts the fill, which `fillTeamKeys` runs after the commit.
-   *
-   * @returns Whether the fill is still to run (or to finish).
-   */
-  private async restampDeals(op: Operation, previous: DirectoryIndex, next: DirectoryIndex): Promise<boolean> {
-    this.cache.install(op.tx, next);
-    const fill = await this.readSetting<string | boolean>(op, TEAM_KEYS_KEY);
-    if (typeof fill !== 'string' && fill !== true) {
-      await storeSetting(op, TEAM_KEYS_KEY, '', false);
-      return true;
-    }
-    if (fill === '') return true;
-    const moved = [...new Set([...previous.users.keys(), ...next.users.keys()])].filter((id) => teamKeyOf(previous, id) !== teamKeyOf(next, id)).sort();
-    if (!moved.length) return fill !== true;
-    const owners: Filter = { op: 'in', field: 'ownerId', values: moved };
-    const filter: Filter = fill === true ? owners : { op: 'and', filters: [owners, { op: 'lte', field: 'id', value: fill }] };
-    let after: string | undefined;
-    do after = (await restampChunk(op, next, 500, after, filter)).last;
-    while (after !== undefined);
-    return fill !== true;
-  }
-
-  /**
-   * Runs (or resumes) the first fill of deals' team keys: chunks of `size` deals by id, one transaction
-   * each, the progress kept in `TEAM_KEYS_KEY` so an interrupted fill goes on where it stopped (the next
-   * `setDirectory` or `reindex` resumes it). Only its last chunk marks the keys complete: until then team
-   * scopes keep the owner filter. Progress is logged through the crm's logger.
-   *
-   * @returns How many deals were stamped.
-   */
-  private async fillTeamKeys(size = 500): Promise<number> {
-    let stamped = 0;
-    for (let chunk = 1; ; chunk++) {
-      const step = await runWrite(this.ctx, async (op) => {
-        const fill = await this.readSetting<string | boolean>(op, TEAM_KEYS_KEY);
-        if (typeof fill !== 'string') return undefined;
-        const { directory } = await this.cache.load(op.tx);
-        const done = await restampChunk(op, directory, size, fill || undefined);
-        await storeSetting(op, TEAM_KEYS_KEY, done.last ?? true, done.last === undefined);
-        return done;
-      });
-      if (!step) return stamped;
-      stamped += step.stamped;
-      const finished = step.last === undefined;
-      if (finished || chunk % 20 === 0) {
-        this.ctx.logger.info('crmkit: deal team keys', { stamped, through: step.last ?? null, done: finished });
-      }
-      if (finished) {
-        this.cache.invalidate();
-        return stamped;
-      }
-    }
   }
 
   private async readSetting<T>(op: Operation, key: string): Promise<T | undefined> {

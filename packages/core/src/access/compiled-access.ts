@@ -5,7 +5,6 @@ import { matchFilter } from '../query/match.js';
 import type { Filter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import { PARENT_TYPES, type ParentType } from '../domain/parent-access.js';
-import { teamKeyOf } from './team-key.js';
 import {
   BASE_FIELDS,
   ENTITY_ACTIONS,
@@ -24,11 +23,8 @@ import type { DirectoryIndex } from './access-directory.js';
 import { projectEventData } from './project-event.js';
 
 /** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
-// Bookkeeping crmkit keeps for access checks: a task's copy of its parent's owner and shares, a deal's
-// owner's team key. Never shown to, filtered or sorted on by a view: each may tell who owns a hidden record.
-// The team key is a hidden field (adapters never hand it out), so only the copies are stripped from rows.
 const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys'] as const;
-const isParentAccessField = (field: string): boolean => field === 'scopeTeam' || (PARENT_ACCESS_FIELDS as readonly string[]).includes(field);
+const isParentAccessField = (field: string): boolean => field === 'parentOwner' || field === 'parentShareKeys';
 
 /** The rows one action reaches: every row, or those of these owners (and, for shared entities, shared ones). */
 export interface EntityScope {
@@ -70,7 +66,6 @@ export class CompiledAccess implements AccessGuard {
   private readonly roleDefs: readonly (readonly [string, AccessRole])[];
   private readonly scopes = new Map<string, EntityScope>();
   private readonly filters = new Map<string, Filter | undefined>();
-  private readonly plainFilters = new Map<string, Filter | undefined>();
   private readonly readTests = new Map<string, ((field: string) => boolean) | undefined>();
   private readonly writeTests = new Map<string, ((field: string) => boolean) | undefined>();
   private ownerSets: { own?: ReadonlySet<string>; team?: ReadonlySet<string>; subtree?: ReadonlySet<string> } = {};
@@ -81,8 +76,6 @@ export class CompiledAccess implements AccessGuard {
     readonly principal: Principal,
     /** Entities of which some record is shared; the others' filters skip the "shared with me" branch (a simpler plan). */
     private readonly shared: ReadonlySet<string> = new Set(SHARED_ENTITIES),
-    /** Whether every stored deal carries its owner's team key (`scopeTeam`): deal filters may then seek it. */
-    private readonly teamKeys = false,
   ) {
     const user = directory.users.get(principal.userId);
     this.departed = user?.departed === true;
@@ -148,31 +141,9 @@ export class CompiledAccess implements AccessGuard {
 
   readFilter(entity: string): Filter | undefined {
     if (this.filters.has(entity)) return this.filters.get(entity);
-    const plain = this.plainFilter(entity);
-    const filter = entity === 'deal' ? this.seekTeamKey(plain) : plain;
+    const filter = this.compileRead(entity);
     this.filters.set(entity, filter);
     return filter;
-  }
-
-  /** The read filter without index hints: what `canRead` judges rows by (rows about to be written are not stamped yet). */
-  private plainFilter(entity: string): Filter | undefined {
-    if (this.plainFilters.has(entity)) return this.plainFilters.get(entity);
-    const filter = this.compileRead(entity);
-    this.plainFilters.set(entity, filter);
-    return filter;
-  }
-
-  /**
-   * A deal filter `ownerId IN (owners)` whose owners all have one team key becomes
-   * `scopeTeam = key AND ownerId IN (owners)`: one index range (`tenant, scopeTeam, createdAt, id`)
-   * instead of a walk over every team's deals. The owner test stays, so a stale key can only hide a
-   * deal, never show one; several keys would need a sort of every range, so they keep the plain filter.
-   */
-  private seekTeamKey(plain: Filter | undefined): Filter | undefined {
-    if (!this.teamKeys || !plain || plain.op !== 'in' || plain.field !== 'ownerId') return plain;
-    const keys = new Set(plain.values.map((owner) => teamKeyOf(this.directory, String(owner))));
-    if (keys.size !== 1) return plain;
-    return { op: 'and', filters: [{ op: 'eq', field: 'scopeTeam', value: [...keys][0]! }, plain] };
   }
 
   private compileRead(entity: string): Filter | undefined {
@@ -208,7 +179,7 @@ export class CompiledAccess implements AccessGuard {
   }
 
   canRead(entity: string, row: RecordBase): boolean {
-    const filter = this.plainFilter(entity);
+    const filter = this.readFilter(entity);
     return filter === undefined || matchFilter(row, filter);
   }
 

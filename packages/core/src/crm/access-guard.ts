@@ -142,9 +142,4 @@ export interface AccessHooks {
    * are field-projected; `guardOf` gives the guard the view's last operation used.
    */
   wrap<T extends object>(path: string, api: T, guardOf: () => Promise<AccessGuard | undefined>): T;
-  /**
-   * Deals as they must be stored: `scopeTeam` set from the owner's teams in the tenant's directory (read
-   * through `tx`), so a `team` scope seeks one index range. Called by every deal insert and update.
-   */
-  stampTeams<T extends RecordBase>(tx: StorageTx, deals: readonly T[]): Promise<T[]>;
 }

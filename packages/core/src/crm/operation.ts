@@ -145,29 +145,17 @@ export class Operation {
    * one object that nobody can change, and adapters store it without copying.
    */
 
-  /**
-   * The rows to store: deals with their owner's team key from the access feature (see
-   * `AccessHooks.stampTeams`). The key is a hidden field (`EntitySchema.hidden`): stored for filters and
-   * indexes, never read back, so the record returned and put in events stays without it.
-   */
-  private async stored<T extends RecordBase>(entity: string, records: readonly T[]): Promise<readonly T[]> {
-    const hooks = this.ctx.hooks.access;
-    return entity === 'deal' && hooks ? hooks.stampTeams(this.tx, records) : records;
-  }
-
   async insert<T extends RecordBase>(entity: string, written: T): Promise<T> {
-    const record = deepFreeze(EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written);
-    const [row] = await this.stored(entity, [record]);
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(row!) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
+    const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
 
   async insertMany<T extends RecordBase>(entity: string, written: readonly T[]): Promise<void> {
     if (written.length === 0) return;
-    const records = (EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written).map(deepFreeze);
-    const rows = await this.stored(entity, records);
-    await this.tx.write(entity, this.ctx.tenantId, rows.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
+    const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
+    await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
   }
 
@@ -178,9 +166,8 @@ export class Operation {
    */
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
-    const next = deepFreeze(EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised);
-    const [row] = await this.stored(entity, [next]);
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(row!) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
+    const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
     return next;

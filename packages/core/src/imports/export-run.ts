@@ -14,7 +14,7 @@ const SERVICES = { contact: 'contacts', company: 'companies', lead: 'leads', dea
 export type ExportEntity = keyof typeof SERVICES;
 
 /** Bookkeeping fields an export without a mapping leaves out (access copies and search keys). */
-const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'scopeTeam', 'tenantId']);
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId']);
 
 /** Options of `crm.export.run`. */
 export interface ExportOptions {

@@ -167,11 +167,6 @@ export const dealSchema = () =>
   tags: tagsSchema,
   custom: customValuesInputSchema,
   ...sharedRecordShape,
-  /**
-   * The owner's teams in the access directory, sorted and joined by `|` (`''`: none): lets a `team`
-   * scope seek one index range instead of scanning other teams' deals. Maintained by crmkit (access feature).
-   */
-  scopeTeam: z.optional(z.string()),
   ...externalRefShape,
 });
 /** A deal: the order, the client and its stage in the funnel. */

@@ -21,11 +21,6 @@ function withUnique<E extends EntitySchema>(schema: E, fields: readonly string[]
   return { ...schema, unique: fields };
 }
 
-/** An entity whose `fields` are hidden: kept beside the document, never handed out (see `EntitySchema.hidden`). */
-function withHidden<E extends EntitySchema>(schema: E, fields: readonly string[]): E {
-  return { ...schema, hidden: fields };
-}
-
 /**
  * Records hosts link to their own systems (`externalRefs`) keep `externalKeys` (`<system>:<id>`, see
  * `externalKeyOf`): a unique list, so a shop's customer 10042 is one contact per tenant on every adapter.
@@ -65,16 +60,14 @@ const company = external(entity(
 
 // `board`: one page of cards per stage, in stage-entry order; `forecast`: open deals by expected close
 // month; `closed`: velocity and performance, deals closed in a period.
-// `scopeTeam` (the owner's teams, written by the access feature) is hidden: adapters keep it beside the
-// document, so a view's page needs no copy to strip it.
-const deal = withHidden(withAggregates(external(entity(
+const deal = withAggregates(external(entity(
   'deal',
-  `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l scopeTeam${EXTERNAL}`,
-  `created:createdAt team:scopeTeam,createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt lead:leadId activity:status,lastActivityAt tags:tags${EXTERNAL_INDEX}`,
+  `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l${EXTERNAL}`,
+  `created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt lead:leadId activity:status,lastActivityAt tags:tags${EXTERNAL_INDEX}`,
 )), [
   // The pipeline board's per-stage count and totals per currency (`deals.board`), without a scan.
   { name: 'boardTotals', groupBy: ['pipelineId', 'stageKey', 'value.currency'], sums: ['value.amount', 'weightedValue.amount'] },
-]), ['scopeTeam']);
+]);
 
 const pipeline = entity('pipeline', `${TIMES} name archived:b`, 'created:createdAt');
 
@@ -187,7 +180,7 @@ const merge = entity('merge', `${TIMES} entity survivorId status`, 'created:crea
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 10,
+  version: 9,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun, merge],
 };
 

@@ -3,7 +3,7 @@
 // the reference meaning of queries (matcher, comparators, cursors, executor) to fall back on or test against.
 
 export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Change, ChangeBatch, RuntimeIndexSpec } from './storage-adapter.js';
-export { entitySchemaOf, withoutHidden, type StorageSchema, type EntitySchema, type IndexSpec, type AggregateViewSpec } from './storage-schema.js';
+export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type AggregateViewSpec } from './storage-schema.js';
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
 export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableRow, assertStorableQuery, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';
@@ -15,7 +15,7 @@ export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup
 export { encodeValue, encodeString, compareKeys, MISSING, type Key } from './kv/key-encoding.js';
 export { buildStoreLayouts, withRuntimeIndexes, toStored, fromStored, RUNTIME_INDEX, type StoreLayout, type KeySource, type StoredRecord } from './kv/index-layout.js';
 export { planQuery, type Plan, type KeyRange } from './kv/index-planner.js';
-export { queryCandidates, aggregateCandidates, readRow, growing, type PlanScan, type CandidateSource } from './kv/candidate-reads.js';
+export { queryCandidates, aggregateCandidates, growing, type PlanScan, type CandidateSource } from './kv/candidate-reads.js';
 export { StagedWrites } from './kv/staged-writes.js';
 export { storedForWrite, uniqueIndexOf, holderOf, type WriteReads } from './kv/write-reads.js';
 export { UniqueStaging, uniqueValuesOf, type StoredHolder } from './unique-keys.js';

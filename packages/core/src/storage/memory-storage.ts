@@ -4,7 +4,7 @@ import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
 import { assertOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 import { frozenCopy } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
-import { withoutHidden, type EntitySchema, type StorageSchema } from './storage-schema.js';
+import type { EntitySchema, StorageSchema } from './storage-schema.js';
 import { UniqueStaging, uniqueValuesOf } from './unique-keys.js';
 
 type TenantRows = Map<string, Row>;
@@ -14,7 +14,7 @@ type EntityRows = Map<string, TenantRows>;
 export type MemorySnapshot = Record<string, Record<string, Row[]>>;
 
 export interface MemoryStorage extends StorageAdapter {
-  /** Every stored row (hidden fields included), as a plain structure. Useful to assert "nothing was written". */
+  /** Every stored row, as a plain structure. Useful to assert "nothing was written". */
   snapshot(): MemorySnapshot;
 }
 
@@ -48,11 +48,6 @@ export function createMemoryStorage(): MemoryStorage {
   const uniqueKeys = new Map<string, string>();
 
   const committedRows = (entity: string, tenantId: string): TenantRows | undefined => data.get(entity)?.get(tenantId);
-  // Stored rows keep hidden fields (filters and sorts see them); reads hand out this document without them,
-  // made once per write (see `EntitySchema.hidden`).
-  const documents = new WeakMap<Row, Row>();
-  const shown = (row: Row | undefined): Row | undefined => (row && documents.get(row)) ?? row;
-  const shownAll = (entity: string, rows: Row[]): Row[] => (entitySchemas.get(entity)?.hidden ? rows.map((r) => shown(r)!) : rows);
 
   function assertReady(): void {
     assertOpen(closed, 'memory');
@@ -94,13 +89,12 @@ export function createMemoryStorage(): MemoryStorage {
     const tx: StorageTx = {
       async getMany(entity, tenantId, ids) {
         guard(entity);
-        return ids.map((id) => shown(read(entity, tenantId, id)));
+        return ids.map((id) => read(entity, tenantId, id));
       },
       async query(entity, tenantId, spec: QuerySpec) {
         guard(entity);
         assertStorableQuery(entity, spec);
-        const page = executeQuery(visibleRows(entity, tenantId), spec);
-        return entitySchemas.get(entity)?.hidden ? { ...page, rows: shownAll(entity, page.rows) } : page;
+        return executeQuery(visibleRows(entity, tenantId), spec);
       },
       async aggregate(entity, tenantId, spec: AggregateSpec) {
         guard(entity);
@@ -133,10 +127,8 @@ export function createMemoryStorage(): MemoryStorage {
             } else {
               // A frozen copy: the caller keeps owning its row, and rows handed out cannot change stored state.
               const row = frozenCopy(op.row);
-              const doc = withoutHidden(entitySchema, row);
-              if (doc !== row) documents.set(row, Object.freeze(doc));
               rows.set(id, row);
-              changes.push({ entity, tenantId, id, op: 'put', row: doc });
+              changes.push({ entity, tenantId, id, op: 'put', row });
             }
           }
         } catch (error) {
@@ -159,7 +151,7 @@ export function createMemoryStorage(): MemoryStorage {
         guard(entity);
         guardWrite('claim rows');
         // Writers never overlap: the rows are this transaction's until it ends.
-        return shownAll(entity, executeQuery(visibleRows(entity, tenantId), { ...spec, after: undefined }).rows);
+        return executeQuery(visibleRows(entity, tenantId), { ...spec, after: undefined }).rows;
       },
       // Writers never overlap: every key is this transaction's already.
       async lockKeys() {
@@ -254,7 +246,7 @@ export function createMemoryStorage(): MemoryStorage {
       assertReady();
       assertEntity(entity);
       if (!Array.isArray(ids)) throw validationError('memory getMany', [{ path: ['ids'], code: 'invalid_type', message: 'must be an array of strings' }]);
-      return ids.map((id) => shown(committedRows(entity, tenantId)?.get(id)));
+      return ids.map((id) => committedRows(entity, tenantId)?.get(id));
     },
 
     onChange(listener) {

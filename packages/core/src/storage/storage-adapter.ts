@@ -16,9 +16,6 @@ import type { FieldType, StorageSchema } from './storage-schema.js';
  * to stored state: each must be a fresh copy or deeply frozen, because callers, observers and every
  * listener of a change batch receive them and may be careless with them. A caller changing such a row
  * (or trying to) must never change what later reads return.
- *
- * Hidden fields (`EntitySchema.hidden`) are written with a row but never handed out: reads and change
- * batches must return the document without them, while filters and sorts still see them.
  */
 export interface Row {
   readonly id: string;

@@ -48,23 +48,6 @@ export interface EntitySchema {
    * holder of a value is found without a scan. Adapters must enforce it (see `StorageTx.write`).
    */
   readonly unique?: readonly string[];
-  /**
-   * Hidden fields (also in `fields`): bookkeeping crmkit writes on rows for filters and indexes only, such
-   * as a deal's owner's team key. Adapters must store them where filters, sorts and indexes reach them
-   * (a column, an index key) and must leave them out of every row they hand out (see `Row`), because no
-   * reader may see them and stripping them on every read would cost each read a copy. A row written
-   * without one stores none.
-   */
-  readonly hidden?: readonly string[];
-}
-
-/** `row` without `entity`'s hidden fields (the same object when it has none): what an adapter stores as the document. */
-export function withoutHidden<R extends object>(entity: EntitySchema | { readonly hidden?: readonly string[] }, row: R): R {
-  const hidden = entity.hidden;
-  if (!hidden || !hidden.some((f) => Object.prototype.hasOwnProperty.call(row, f))) return row;
-  const out = { ...row } as Record<string, unknown>;
-  for (const f of hidden) delete out[f];
-  return out as R;
 }
 
 /** Everything an adapter must create on `open`. `version` increases whenever entities, fields or indexes change. */

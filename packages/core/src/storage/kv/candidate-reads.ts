@@ -5,7 +5,6 @@ import { createMatcher } from '../../query/match.js';
 import { getPath } from '../../query/path.js';
 import { filterFields, type AggregateRow, type AggregateSpec, type QuerySpec } from '../../query/query-spec.js';
 import type { Row } from '../storage-adapter.js';
-import { withoutHidden } from '../storage-schema.js';
 import { fromStored, type StoredRecord, type StoreLayout } from './index-layout.js';
 import { planQuery, type Plan } from './index-planner.js';
 import type { Key } from './key-encoding.js';
@@ -83,24 +82,7 @@ export async function queryCandidates(source: CandidateSource, spec: QuerySpec):
   if (staged) for (const row of staged.values()) if (row && accept(row)) rows.push(row);
   rows.sort(order);
   if (rows.length > want) rows.length = want;
-  // The cursor is cut from the rows as stored (a sort may use a hidden field); the page leaves hidden fields out.
-  const page = paginate(rows, spec);
-  return source.store.schema.hidden ? { ...page, rows: page.rows.map((row) => withoutHidden(source.store.schema, row)) } : page;
-}
-
-/**
- * One row as a transaction sees it, without hidden fields (`EntitySchema.hidden`): its staged write
- * (`null`: deleted) if any, else the stored record `load` reads.
- *
- * @param source The store and the transaction's staged rows.
- * @param id The row's id.
- * @param load Reads the stored record of `id` (`undefined`: none).
- * @returns The row, or `undefined` when there is none.
- */
-export async function readRow(source: Pick<CandidateSource, 'store' | 'staged'>, id: string, load: () => Promise<StoredRecord | undefined>): Promise<Row | undefined> {
-  const { staged } = source;
-  const row = staged?.has(id) ? staged.get(id) : await load().then((record) => record && fromStored(record));
-  return row ? withoutHidden(source.store.schema, row) : undefined;
+  return paginate(rows, spec);
 }
 
 /** A copy of `row` with only `fields` (dotted paths): what an aggregate needs to keep of a row. */

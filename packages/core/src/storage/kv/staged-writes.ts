@@ -2,7 +2,6 @@ import { checkWriteVersion } from '../adapter-guards.js';
 import type { RowMove } from '../aggregate-views.js';
 import { frozenCopy } from '../deep-freeze.js';
 import type { Change, Row, WriteOp } from '../storage-adapter.js';
-import { withoutHidden, type EntitySchema } from '../storage-schema.js';
 
 /**
  * The writes of one transaction, staged in memory until commit — for engines whose transactions must
@@ -46,12 +45,10 @@ export class StagedWrites {
    * then stages it and records its change.
    *
    * @param stored The stored rows of the ids the ops update or delete (inserts may be absent).
-   * @param schema The entity's schema: its hidden fields are staged (reads of the transaction filter on
-   *   them) but left out of the changes.
    * @returns Each op's row before and after, in order.
    * @throws CrmError `CONFLICT` on the first failed version check (`checkWriteVersion`).
    */
-  stage(entity: string, tenantId: string, ops: readonly WriteOp[], stored: ReadonlyMap<string, Row>, schema: Pick<EntitySchema, 'hidden'> = {}): RowMove[] {
+  stage(entity: string, tenantId: string, ops: readonly WriteOp[], stored: ReadonlyMap<string, Row>): RowMove[] {
     const byTenant = this.rows.get(entity) ?? this.rows.set(entity, new Map()).get(entity)!;
     const staged = byTenant.get(tenantId) ?? byTenant.set(tenantId, new Map()).get(tenantId)!;
     return ops.map((op) => {
@@ -61,7 +58,7 @@ export class StagedWrites {
       // Staged reads and listeners get a frozen copy: the written row stays the caller's.
       const after = op.type === 'delete' ? undefined : frozenCopy(op.row);
       staged.set(id, after ?? null);
-      this.changes.push(after ? { entity, tenantId, id, op: 'put', row: withoutHidden(schema, after) } : { entity, tenantId, id, op: 'delete' });
+      this.changes.push(after ? { entity, tenantId, id, op: 'put', row: after } : { entity, tenantId, id, op: 'delete' });
       return [before, after] as const;
     });
   }

@@ -12,7 +12,6 @@ import { accessDifferentialProperty } from './access-differential.js';
 import { toCsv } from '../../domain/analytics/csv.js';
 import { accessLeakTests } from './access-leak-tests.js';
 import { accessReviewTests } from './access-review-tests.js';
-import { accessTeamKeyTests } from './access-team-key-tests.js';
 
 type AccessCrm = CrmWith<AllFeatures>;
 
@@ -564,6 +563,5 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
 
     accessLeakTests(open);
     accessReviewTests(open);
-    accessTeamKeyTests(open);
   });
 }

@@ -16,7 +16,6 @@ import { sequenceTests } from './sequence-tests.js';
 import { sizeTests } from './size-tests.js';
 import { textTests } from './text-tests.js';
 import { uniqueTests } from './unique-tests.js';
-import { hiddenFieldTests } from './hidden-field-tests.js';
 
 /**
  * Registers the storage conformance suite (vitest) for an adapter: CRUD, every filter operator and
@@ -62,7 +61,6 @@ export function describeStorageConformance(
     sizeTests(harness);
     textTests(harness);
     uniqueTests(harness);
-    hiddenFieldTests(harness);
     databaseTimeTests(harness);
     differentialTests(harness);
   });
