@@ -7,7 +7,7 @@ import type { Crm } from '../crm/crm.js';
 import type { AccessGuard, Principal } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
-import { parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
+import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
 import { simulateEventSchema } from './simulate-event.js';
 import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
@@ -454,6 +454,7 @@ export function createAutomationService(
 
     async update(id, patch) {
       const ruleId = parseId(id, 'automations.update');
+      patch = copyInput(patch, 'automations.update'); // read once, as plain data: a throwing getter is the caller's VALIDATION
       if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw validationError('automations.update', [{ path: ['patch'], code: 'invalid_type', message: 'must be an object of the fields to change' }]);
       if ('id' in patch && (patch as { id?: unknown }).id !== ruleId) throw validationError('automations.update', [{ path: ['id'], code: 'invalid_value', message: 'the id of a rule cannot change' }]);
       const stored = await runRead(ctx, (op) => require(op, ruleId));
@@ -463,7 +464,12 @@ export function createAutomationService(
 
     causedBy<C extends object = Crm>(event: CrmEvent): C {
       ctx.assertOpen();
-      const cause = (event as { cause?: AutomationCause } | undefined)?.cause;
+      let cause: AutomationCause | undefined;
+      try {
+        cause = copyInput((event as { cause?: AutomationCause } | undefined)?.cause, 'automations.causedBy');
+      } catch {
+        event = null as never; // unreadable: refused below
+      }
       const valid = cause && typeof cause.runId === 'string' && typeof cause.ruleId === 'string' && Number.isInteger(cause.depth) && Array.isArray(cause.chain);
       if (event === null || typeof event !== 'object' || (cause !== undefined && !valid)) throw validationError('automations.causedBy', [{ path: ['event'], code: 'invalid_type', message: 'must be an event as handed to a handler (its cause, if any, as recorded)' }]);
       return ctx.scope!({ storage: ctx.storage, bus: ctx.bus, ...(cause ? { cause: { runId: cause.runId, ruleId: cause.ruleId, depth: cause.depth, chain: [...cause.chain] } } : {}) }, ctx.principal) as C;

@@ -49,3 +49,40 @@ describe('review 18d #11: simulate refuses a malformed event with VALIDATION at 
     expect((await crm.automations.simulate(emitted, { ...recorded!, cause: { runId: 'run_1', ruleId: 'rule_1', depth: 1, chain: ['rule_1'] } })).status).toBe('done');
   });
 });
+
+describe('review 18e #7: a caller input that cannot be read (throwing getter, Proxy) is VALIDATION in every service', () => {
+  const boom = () => new Proxy({}, { ownKeys() { throw new Error('boom'); }, get() { throw new Error('boom get'); }, has() { throw new Error('boom has'); } });
+  const getter = (base: object, key: string) => Object.defineProperty({ ...base }, key, { enumerable: true, get() { throw new Error(`getter ${key}`); } });
+
+  it('automations and other services alike refuse it, and write nothing', async () => {
+    const { crm, pipeline } = await setupAutomations();
+    const rule = await crm.automations.define({ name: 'M', trigger: { type: 'manual', entity: 'deal' }, actions: [{ type: 'addTag', tag: 'x' }] });
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    const [created] = (await crm.timeline({ type: 'deal', id: deal.id })).items;
+    const sim = { name: 'S', trigger: { type: 'event' as const, event: 'deal.created' }, actions: [{ type: 'addTag' as const, tag: 'x' }] };
+    const calls: [string, () => unknown][] = [
+      ['automations.update proxy', () => crm.automations.update(rule.id, boom() as never)],
+      ['automations.update getter', () => crm.automations.update(rule.id, getter({}, 'name') as never)],
+      ['automations.simulate proxy event', () => crm.automations.simulate(rule.id, boom() as never)],
+      ['automations.simulate getter data', () => crm.automations.simulate(rule.id, getter({ ...created }, 'data') as never)],
+      ['automations.simulate getter cause', () => crm.automations.simulate(sim, getter({ ...created }, 'cause') as never)],
+      ['automations.trigger proxy', () => crm.automations.trigger(rule.id, boom() as never)],
+      ['automations.runs proxy', () => crm.automations.runs(boom() as never)],
+      ['automations.replay proxy', () => crm.automations.replay(rule.id, boom() as never)],
+      ['automations.causedBy proxy', () => crm.automations.causedBy(boom() as never)],
+      ['automations.causedBy getter cause', () => crm.automations.causedBy(getter({ ...created }, 'cause') as never)],
+      ['deals.create proxy', () => crm.deals.create(boom() as never)],
+      ['deals.create getter', () => crm.deals.create(getter({ pipelineId: pipeline.id }, 'title') as never)],
+      ['deals.update proxy', () => crm.deals.update(deal.id, boom() as never)],
+      ['tasks.list proxy', () => crm.tasks.list(boom() as never)],
+      ['timeline proxy', () => crm.timeline(boom() as never)],
+    ];
+    for (const [name, call] of calls) {
+      const error = await verdict((async () => call())());
+      expect(isCrmError(error, 'VALIDATION'), `${name}: ${String(error)}`).toBe(true);
+    }
+    expect((await crm.automations.get(rule.id)).name).toBe('M');
+    expect((await crm.deals.get(deal.id)).version).toBe(deal.version);
+    expect((await crm.automations.runs()).items).toEqual([]);
+  });
+});
