@@ -68,7 +68,8 @@ const targets = [
   // Issue 12 (fix12d): one notice consumer per notice type, claimed only by processes with a handler of it, and the
   // hand-over of the earlier single consumer's undelivered notices: 11.82 kB measured (+0.2 kB), budget 11.9.
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
-  feature('scheduler', 'scheduler', 12_400, TASKS),
+  // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
+  feature('scheduler', 'scheduler', 12_600, TASKS),
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -113,6 +114,7 @@ const targets = [
     // Review 16e items 7-8 (export option keys, shared locale check, header-only CSV) +0.13 kB: 137.64 kB measured.
     // Review 18e automations fixes +0.15 kB: 137.79 kB measured.
     // Review 16f items 1-4, 8 (fix16g): 138.2 kB measured after merging main.
+    // Review 12e (fix12h: notice hand-over with backlog, noticeTimeoutMs, idle-handler warning, secret cap) +0.4 kB (138.6 before the merges below).
     // Issue 12 (fix12g) webhook delivery log retention: 138.35 kB measured.
     // fix16i (keyed import locks, deal value with line items) +0.2 kB; review 18e #1 (run logs and automation.ran
     // projected for views) and 18d #6 (service principal's unreadable condition fields) +0.48 kB; review 16f
