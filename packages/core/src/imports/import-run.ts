@@ -9,6 +9,7 @@ import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
 import { claimedRefs } from './claimed-refs.js';
+import { keepStoredSpacing } from './stored-spacing.js';
 import { checkMappingSpecs } from './mapping-check.js';
 import { isFieldPath } from './field-paths.js';
 import { checkLocale } from './locale-check.js';
@@ -448,7 +449,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
-      const next = await importer.update!(op, existing.id, withMergedRefs(p.update, existing, p.refs), CONTEXT);
+      const next = await importer.update!(op, existing.id, withMergedRefs(keepStoredSpacing(p.update, existing), existing, p.refs), CONTEXT);
       // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
     }
@@ -459,7 +460,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       const parsed = importer.parseUpdate!(ctx, patch);
       if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
       const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
-      const next = await importer.update!(op, target.id, withMergedRefs(parsed.data, target, externalRefs as ExternalRef[] | undefined), CONTEXT);
+      const next = await importer.update!(op, target.id, withMergedRefs(keepStoredSpacing(parsed.data, target), target, externalRefs as ExternalRef[] | undefined), CONTEXT);
       const unchanged = next.version === target.version;
       return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
     }
