@@ -50,8 +50,11 @@ const targets = [
   // 14.6 kB measured: one locale notation for export and import (Latin digits, Gregorian/Buddhist dates) added 0.3 kB (review 16e).
   // Review 16f items 1-4, 8 (one mapping path check for import and export, fixed-currency check, exact number export): 15.2 kB measured.
   // Review 16e #4 / 16f #7 (keyed locks before the key lookup) and 16f #6 (a deal's derived value accepted): 15.4 kB measured.
+  // Review 16f items 5, 9 and minor (fix16h: as checked against each field's kind, round-tripping formula guard,
+  // eager export checks, money without currency, resume settings): 16.2 kB measured;
+  // with both (fix16h + fix16j) measured 17.0 kB after merging main at 12:12: MEASURE
   // fix16j (import without a mapping: a CSV header read as field paths, checked up front; system columns ignored): +0.4 kB.
-  feature('imports', 'imports', 15_800),
+  feature('imports', 'imports', 16_500),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -66,7 +69,8 @@ const targets = [
   // Issue 12 (fix12d): one notice consumer per notice type, claimed only by processes with a handler of it, and the
   // hand-over of the earlier single consumer's undelivered notices: 11.82 kB measured (+0.2 kB), budget 11.9.
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
-  feature('scheduler', 'scheduler', 12_400, TASKS),
+  // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
+  feature('scheduler', 'scheduler', 12_600, TASKS),
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -88,9 +92,12 @@ const targets = [
   // Review 18d's execution fixes (in-transaction trigger re-test, sweep cursors, ranAt) add ≈ 0.2 kB.
   // Review 18e fixes (canonical trigger compare, outcome links on failed/cancelled runs, rate limit by ranAt whatever the
   // status, timeInStage on a closed stage refused, held records re-read by sweeps): 20.73 kB measured (+0.15 kB).
-  feature('automations', 'automations', 20_800, FEED),
+  // Review 18e #1 (run log, trigger and simulate results projected for views through access's event projection): 20.85 kB measured.
+  // Review 18d #6 (conditions on fields the service principal cannot read: refused at define, FORBIDDEN at run): 20.99 kB measured.
+  feature('automations', 'automations', 21_000, FEED),
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
-  feature('access', 'access', 12_000),
+  // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
+  feature('access', 'access', 12_200),
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
@@ -108,10 +115,13 @@ const targets = [
     // Review 16e items 7-8 (export option keys, shared locale check, header-only CSV) +0.13 kB: 137.64 kB measured.
     // Review 18e automations fixes +0.15 kB: 137.79 kB measured.
     // Review 16f items 1-4, 8 (fix16g): 138.2 kB measured after merging main.
+    // Review 12e (fix12h: notice hand-over with backlog, noticeTimeoutMs, idle-handler warning, secret cap) +0.4 kB (138.6 before the merges below).
     // Issue 12 (fix12g) webhook delivery log retention: 138.35 kB measured.
-    // fix16i (keyed import locks, deal value with line items) +0.2 kB: about 138.6 kB (measured 138.4 before merging fix12g).
+    // fix16i (keyed import locks, deal value with line items) +0.2 kB; review 18e #1 (run logs and automation.ran
+    // projected for views) and 18d #6 (service principal's unreadable condition fields) +0.48 kB; review 16f
+    // items 5, 9, minor (fix16h) +1.0 kB: MEASURE
     // fix16j (import without a mapping) +0.4 kB.
-    budget: 139_000,
+    budget: 140_000,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

@@ -21,6 +21,12 @@ const EVENT_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> =
   'task.overdue': { dueAt: 'dueAt', ownerId: 'ownerId', subject: 'subject' },
 };
 
+/**
+ * `automation.ran` (and a run-log entry, projected as its event): the field each action's `detail` is a
+ * value of (`entity.field`, or a field of the run's subject). `updateFields` and `emit` details name what the rule says.
+ */
+const RUN_DETAILS: Readonly<Record<string, string>> = { assignOwner: 'ownerId', addTag: 'tags', removeTag: 'tags', createTask: 'task.dueAt', advance: 'deal.stageKey', lose: 'deal.lostReason' };
+
 /** Payload keys holding a whole record, by the entity of that record. */
 const RECORD_KEYS = ['lead', 'contact', 'company', 'deal', 'task', 'activity'] as const;
 
@@ -96,6 +102,20 @@ export function projectEventData(event: CrmEvent, entity: string, rules: EventPr
     if (!Array.isArray(ids)) continue;
     const kept = ids.filter((id) => typeof id === 'string' && refVisible(`${entity}:${id}`));
     if (kept.length !== ids.length) set(key, kept);
+  }
+  if (event.type === 'automation.ran') {
+    // A detail only where the view reads its field; a ref (and its detail) only to a record it reads.
+    set(
+      'actions',
+      (data.actions as { type: string; ref?: string; detail?: string }[]).map(({ ref, detail, ...outcome }) => {
+        const [field, type] = (RUN_DETAILS[outcome.type] ?? '').split('.').reverse();
+        const seen = !ref || ref.startsWith('event:') || refVisible(ref);
+        return { ...outcome, ...(seen ? { ref, ...(!field || rules.readable(type ?? entity, field) ? { detail } : {}) } : {}) };
+      }),
+    );
+    // A service's error may quote any field it read as the service principal: only its code is shown under field rules.
+    const error = data.error as { code?: string } | undefined;
+    if (error && RECORD_KEYS.some((e) => rules.hasFieldRules(e))) set('error', { code: error.code, message: 'hidden: it may name fields this view cannot read' });
   }
   if (typeof data.links === 'number' && 'mergeId' in data && !LINKED_ENTITIES.every((e) => rules.reachesAll(e, 'read'))) set('links', undefined);
   if (rules.hasFieldRules(entity)) {

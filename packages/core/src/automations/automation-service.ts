@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
-import type { AccessGuard } from '../crm/access-guard.js';
+import type { AccessGuard, Principal } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
@@ -284,8 +284,20 @@ async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): 
   return issues;
 }
 
-/** The field an action's outcome detail is a value of, where it is one (`updateFields`, `emit` … name what the rule says). */
-const DETAIL_FIELDS: Partial<Record<string, readonly [string, string]>> = { createTask: ['task', 'dueAt'], advance: ['deal', 'stageKey'] };
+/**
+ * Runs (or what `simulate` found) as the view may see them: projected as their `automation.ran` events
+ * are, by the access feature's one event projection (action details of hidden fields, refs to hidden
+ * records, error details dropped). Unchanged on the crm itself or without a policy.
+ */
+async function viewRuns<T extends Pick<AutomationRun, 'subjectType' | 'subjectId' | 'actions'>>(op: Operation, runs: readonly T[]): Promise<T[]> {
+  const { principal, hooks } = op.ctx;
+  const guard = principal && hooks.access ? await hooks.access.guard(op.tx, principal) : undefined;
+  if (!guard) return [...runs];
+  const events = runs.map((run) => ({ id: '', type: 'automation.ran', subjectType: run.subjectType, subjectId: run.subjectId, data: run, refs: run.actions.flatMap((a) => (a.ref ? [a.ref] : [])) }) as unknown as CrmEvent);
+  const judged = await hooks.access!.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids));
+  // A record the view no longer reads (a run reassigned it): what was done, not to what.
+  return runs.map((run, i) => (judged[i]?.data as unknown as T | undefined) ?? ({ ...run, actions: run.actions.map(({ type }) => ({ type })), error: undefined, plan: undefined } as T));
+}
 
 /** FORBIDDEN: a simulated outcome would depend on what the view cannot read. */
 function hiddenInput(what: string): CrmError {
@@ -329,8 +341,17 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
 }
 
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
-async function tenantIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+async function tenantIssues(op: Operation, def: AutomationRuleDefinition, principal: Principal): Promise<ValidationIssue[]> {
   const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
+  const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
+  (def.conditions ?? []).forEach(({ field }, i) => {
+    try {
+      if (field !== 'trigger' && !field.startsWith('trigger.')) guard?.checkReadFields(triggerEntity(def.trigger), [field], 'automations');
+    } catch {
+      issues.push({ path: ['conditions', i, 'field'], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${field} (access policy): the condition would never hold` });
+    }
+  });
   // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown".
   const paths = new Set(issues.map((i) => i.path.join('.')));
   return [...issues, ...(await customFieldIssues(op, def)).filter((i) => !paths.has(i.path.join('.')))];
@@ -417,7 +438,7 @@ export function createAutomationService(
         if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
-        const issues = await tenantIssues(op, def);
+        const issues = await tenantIssues(op, def, runtime.run.principal);
         if (issues.length) throw validationError('automations.define', issues);
         // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
         const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
@@ -463,12 +484,14 @@ export function createAutomationService(
       }
       if (!rule.enabled) throw validationError('automations.trigger', [{ path: ['ruleId'], code: 'invalid_value', message: `rule "${rule.name}" is disabled` }]);
       const request = { rule, triggerKey: `manual:${ctx.newId('event', ctx.clock.now())}`, subject: ref, facts: { type: 'manual' }, rematch: () => ({ type: 'manual' }) };
+      let run: AutomationRun | undefined;
       try {
-        return (await executeRun(ctx, runtime.run, request)).run;
+        run = (await executeRun(ctx, runtime.run, request)).run;
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        return (await executeRun(ctx, runtime.run, { ...request, failure: error })).run;
+        run = (await executeRun(ctx, runtime.run, { ...request, failure: error })).run;
       }
+      return run && (await runRead(ctx, (op) => viewRuns(op, [run])))[0];
     },
 
     async simulate(input, event) {
@@ -477,7 +500,7 @@ export function createAutomationService(
           ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
           : await runRead(ctx, async (op) => {
               const { def } = parseRule(input, 'automations.simulate');
-              const issues = await tenantIssues(op, def);
+              const issues = await tenantIssues(op, def, runtime.run.principal);
               if (issues.length) throw validationError('automations.simulate', issues);
               return ruleRecord(op, def, undefined, 0);
             });
@@ -525,15 +548,12 @@ export function createAutomationService(
       try {
         const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
-        // Action details that are field values (a new owner, stage, due time) only where the view reads the field.
-        const actions = run.actions.map(({ detail, ...outcome }) => {
-          const [entity, field] = outcome.type === 'assignOwner' ? [event.subjectType, 'ownerId'] : (DETAIL_FIELDS[outcome.type] ?? []);
-          return detail === undefined || (guard && field && !guard.readable(entity!, field)) ? outcome : { ...outcome, detail };
-        });
+        const { actions } = (await runRead(ctx, (op) => viewRuns(op, [run])))[0]!;
         return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) throw error;
-        return { matched: true, status: 'failed', actions: [], error: describeError(error), events: [] };
+        const seen = (await runRead(ctx, (op) => viewRuns(op, [{ subjectType: subject.type, subjectId: subject.id, actions: [], error: describeError(error) }])))[0]!.error;
+        return { matched: true, status: 'failed', actions: [], ...(seen ? { error: seen } : {}), events: [] };
       }
     },
 
@@ -556,7 +576,7 @@ export function createAutomationService(
           limit: parsed.limit ?? 50,
           ...(parsed.cursor ? { after: parsed.cursor } : {}),
         });
-        return { items: page.rows, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+        return { items: await viewRuns(op, page.rows), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       });
     },
 

@@ -173,6 +173,11 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           status = 'skipped';
           reason = 'notFound: the record does not exist or the service principal may not read it';
         }
+        // The policy changed since define: a condition the service principal cannot read fails typed (FORBIDDEN), never silently.
+        if (status === 'done' && !request.resume && rule.conditions.length) {
+          const guard = ctx.hooks.access && (await ctx.hooks.access.guard(rootTx, settings.principal));
+          guard?.checkReadFields(subject.type, rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.')), `automations: rule "${rule.name}"`);
+        }
         if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) {
           if (!retried) return { events: [] };
           status = 'skipped';

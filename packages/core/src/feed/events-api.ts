@@ -105,10 +105,11 @@ export interface EventsApi {
    */
   parked(name: string, options?: { readonly limit?: number; readonly cursor?: string }): Promise<Page<ParkedEvent>>;
   /**
-   * Puts parked events back in line (attempts reset, due now).
+   * Puts parked events back in line (attempts reset, due now) — of any consumer, crmkit's own too
+   * (`crmkit.scheduler.notices:<type>`, `webhook:<endpoint id>`, `crmkit.automations`).
    *
    * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer; `VALIDATION` for a
-   *   reserved name (`crmkit.…`, `webhook:…`). An id given twice counts once.
+   *   bad name or ids. An id given twice counts once.
    */
   replay(name: string, eventIds: readonly string[]): Promise<number>;
   /** Deletes parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */
@@ -285,10 +286,11 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
     },
 
     async replay(consumer, eventIds) {
-      return replayParked(ctx, ownName(consumer, 'events.replay'), ids(eventIds, 'events.replay'));
+      // crmkit's own consumers too (scheduler notices, webhook deliveries, automations): dead letters are handled the same everywhere.
+      return replayParked(ctx, name(consumer, 'events.replay'), ids(eventIds, 'events.replay'));
     },
     async discard(consumer, eventIds) {
-      return discardParked(ctx, ownName(consumer, 'events.discard'), ids(eventIds, 'events.discard'));
+      return discardParked(ctx, name(consumer, 'events.discard'), ids(eventIds, 'events.discard'));
     },
 
     async remove(consumer) {

@@ -4,6 +4,7 @@ import { checkMappingSpecs } from './mapping-check.js';
 import { specOf, type ColumnSpec } from './column-mapping.js';
 import { LINE_FIELDS } from './line-item-rows.js';
 import { isFieldPath } from './field-paths.js';
+import { checkExportKinds } from './field-kinds.js';
 import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
@@ -12,21 +13,32 @@ const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShare
 /**
  * Checks an export mapping as the import checks its own: every spec's shape, and every field path a
  * field of the entity (`id`, a stored field or a path in one, `externalRefs.<system>`, `custom.<key>` of a
- * defined custom field, a deal's `lineItems.<field>`), so a typo (`emial`) fails with `VALIDATION` instead of an empty column.
+ * defined custom field, a deal's `lineItems.<field>`), so a typo (`emial`) fails with `VALIDATION` instead of an empty column;
+ * each column written by one field; each `as` fitting its field (`checkExportKinds`). Without `custom` (the
+ * tenant's custom fields, key → type) `custom.<key>` paths are left for a second call that has them.
  */
-export async function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, customKeys: () => Promise<readonly string[]>): Promise<void> {
+export function checkExportMapping(entity: string, mapping: Readonly<Record<string, unknown>>, custom?: Readonly<Record<string, string>>): void {
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_type', message: 'must map field paths to columns' }]);
   checkMappingSpecs(mapping, 'export.run');
   // Constants (`{ value }`) write no column: a mapping of only those would export an empty header and blank lines.
   if (!Object.values(mapping).some((raw) => specOf(raw as ColumnSpec).value === undefined)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_value', message: 'map at least one field to a column' }]);
   const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
   const issues: ValidationIssue[] = [];
-  let custom: readonly string[] | undefined;
+  const writers = new Map<string, string>();
   for (const path of Object.keys(mapping)) {
+    const spec = specOf(mapping[path] as ColumnSpec);
+    // Two fields in one column would write "Ada ada@x.org", which no import splits again.
+    // A currency column may be shared by money fields (a deal's value and its line prices are in the deal's currency).
+    for (const column of [spec.column, ...(spec.columns ?? []), spec.currencyColumn]) {
+      if (column === undefined || spec.value !== undefined) continue;
+      const key = column === spec.currencyColumn ? `\u0000${column}` : column;
+      const other = writers.get(column) ?? (key === column ? writers.get(`\u0000${column}`) : undefined);
+      if (other !== undefined && other !== path) issues.push({ path: ['mapping', path], code: 'duplicate_column', message: `column "${column.slice(0, 50)}" is written by ${other.slice(0, 50)} already: give each field its own column` });
+      writers.set(key, path);
+    }
     const [head, ...rest] = path.split('.');
     if (head === 'custom' && rest.length) {
-      custom ??= await customKeys();
-      if (!custom.includes(rest.join('.'))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no custom field "${rest.join('.').slice(0, 50)}"` });
+      if (custom && !Object.hasOwn(custom, rest.join('.'))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no custom field "${rest.join('.').slice(0, 50)}"` });
       continue;
     }
     if (head === 'externalRefs' && rest.length === 1) continue;
@@ -42,4 +54,5 @@ export async function checkExportMapping(entity: string, mapping: Readonly<Recor
     if (head !== 'id' && (!known || INTERNAL.has(head!))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no field "${path.slice(0, 50)}"` });
   }
   if (issues.length) throw validationError('export.run', issues);
+  checkExportKinds(entity, custom ? mapping : Object.fromEntries(Object.entries(mapping).filter(([p]) => !p.startsWith('custom.'))), custom ?? {}, (IMPORTERS[entity as ImportEntity] as EntityImporter | undefined)?.shape);
 }

@@ -59,6 +59,7 @@ function checkExport(options: ExportOptions): void {
   if (!Object.prototype.hasOwnProperty.call(SERVICES, options.entity)) fail('entity', `must be one of ${Object.keys(SERVICES).join(', ')}`);
   if (options.format !== undefined && options.format !== 'csv' && options.format !== 'json') fail('format', 'must be csv or json');
   if (options.separator !== undefined && ![',', ';', '\t', '|'].includes(options.separator)) fail('separator', 'must be ",", ";", "\\t" or "|"');
+  if (options.bom !== undefined && typeof options.bom !== 'boolean') fail('bom', 'must be true or false', 'invalid_type');
   if (options.pageSize !== undefined && !(Number.isInteger(options.pageSize) && options.pageSize >= 1 && options.pageSize <= 1000)) fail('pageSize', 'must be an integer from 1 to 1000');
 }
 
@@ -68,6 +69,8 @@ function checkExport(options: ExportOptions): void {
  */
 export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext): ExportStream {
   checkExport(options);
+  // Refused at the call, not on the first read: every mapping check but `custom.<key>` names (they need a read).
+  if (options.mapping !== undefined) checkExportMapping(options.entity, options.mapping);
   const service = (crm as unknown as Record<string, { list(o: object): Promise<{ items: Record<string, unknown>[]; nextCursor?: string }> } | undefined>)[SERVICES[options.entity]];
   if (!service) throw validationError('export.run', [{ path: ['entity'], code: 'feature_required', message: `exporting ${options.entity} records needs the feature that keeps them` }]);
   const format = options.format ?? 'csv';
@@ -106,9 +109,10 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
     let cursor: string | undefined;
     let first = true;
     // A view's export has no column for a field it may not read (not even an empty one).
-    if (mapping) {
-      const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string }[]> } }).customFields;
-      await checkExportMapping(options.entity, mapping, async () => (customFields ? (await customFields.list(options.entity)).map((d) => d.key) : []));
+    // `custom.<key>` columns need the tenant's definitions: checked on the first read (the rest was checked at the call).
+    if (mapping && Object.keys(mapping).some((p) => p.startsWith('custom.'))) {
+      const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
+      checkExportMapping(options.entity, mapping, Object.fromEntries((customFields ? await customFields.list(options.entity) : []).map((d) => [d.key, d.type])));
     }
     const guard = ctx ? await runRead(ctx, async (op) => op.guard) : undefined;
     if (guard) {

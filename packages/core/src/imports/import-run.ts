@@ -9,6 +9,7 @@ import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
 import { claimedRefs } from './claimed-refs.js';
+import { keepStoredSpacing } from './stored-spacing.js';
 import { checkMappingSpecs } from './mapping-check.js';
 import { isFieldPath } from './field-paths.js';
 import { checkLocale } from './locale-check.js';
@@ -285,11 +286,17 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     return (mapping = derived);
   };
   let job: ImportJob | undefined;
+  /** The mapping as a job keeps it (functions by name only): a resume must bring the same. */
+  const mappingPrint = mapping ? JSON.stringify(mapping, (_k, v: unknown) => (typeof v === 'function' ? `ƒ${v.name}` : v)) : undefined;
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
     job = await runRead(ctx, async (op) => visibleJob(op, await op.get<ImportJob>('importJob', id)));
     if (!job) throw notFound('importJob', id);
     if (job.status === 'completed') fail(['jobId'], 'invalid_value', `import job ${id} is completed; start a new run`);
+    // Another locale or mapping would read the rest of the file differently from the rows already committed.
+    if (job.locale !== undefined && (job.locale !== locale || job.mapping !== mappingPrint)) {
+      fail(['jobId'], 'invalid_value', `resume with the job's locale (${job.locale}) and mapping`);
+    }
     if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
       fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
     }
@@ -466,7 +473,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
-      const next = await importer.update!(op, existing.id, withMergedRefs(p.update, existing, p.refs), CONTEXT);
+      const next = await importer.update!(op, existing.id, withMergedRefs(keepStoredSpacing(p.update, existing), existing, p.refs), CONTEXT);
       // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
     }
@@ -477,7 +484,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       const parsed = importer.parseUpdate!(ctx, patch);
       if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
       const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
-      const next = await importer.update!(op, target.id, withMergedRefs(parsed.data, target, externalRefs as ExternalRef[] | undefined), CONTEXT);
+      const next = await importer.update!(op, target.id, withMergedRefs(keepStoredSpacing(parsed.data, target), target, externalRefs as ExternalRef[] | undefined), CONTEXT);
       const unchanged = next.version === target.version;
       return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
     }
@@ -508,6 +515,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         mode,
         ...(key !== undefined ? { key } : {}),
         chunkSize,
+        locale,
+        ...(mappingPrint !== undefined ? { mapping: mappingPrint } : {}),
         rowsDone: 0,
         chunksDone: 0,
         counts: { created: 0, updated: 0, skipped: 0, failed: 0 },

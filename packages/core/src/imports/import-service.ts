@@ -162,7 +162,9 @@ export class ExportApi {
    * @param options `entity`, `where`, `orderBy`, `mapping` (the import's), `format`, `locale`, `separator`, `bom`.
    * @returns An async iterable of text chunks with `toReadableStream()`.
    * @throws CrmError `VALIDATION` for bad options (an unknown option key such as `filter` for `where`, a locale that
-   *   is no BCP 47 tag or that the runtime lacks, a mapping with no column); a bad filter fails on the first read.
+   *   is no BCP 47 tag or that the runtime lacks, `bom` not a boolean; a mapping with no column, an unknown field, an `as`
+   *   that does not fit its field, a money column without `currency` or `currencyColumn`, two fields on one column —
+   *   all at the call); an unknown `custom.<key>` and a bad filter fail on the first read.
    * @example
    * for await (const chunk of crm.export.run({ entity: 'contact', where: where.eq('country', 'DE'), format: 'csv' })) out.write(chunk);
    */

@@ -68,6 +68,9 @@ export interface ImportJob extends RecordBase {
   readonly mode: ImportMode;
   readonly key?: string;
   readonly chunkSize: number;
+  /** The run's locale and its mapping (JSON, functions by name): a resume must bring the same. */
+  readonly locale?: string;
+  readonly mapping?: string;
   /** The checkpoint: source rows handled by the chunks committed so far. A resume starts after them. */
   readonly rowsDone: number;
   readonly chunksDone: number;

@@ -2,6 +2,7 @@ import type { CrmFeature } from '../crm/feature.js';
 import { rruleRecurrence } from './recurrence.js';
 import * as z from 'zod/mini';
 import { parseInput } from '../crm/parse-input.js';
+import { LEASE_RESERVE_MS } from '../consumers/consumer-options.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
 const schedulerOptionsSchema = z.optional(
@@ -13,7 +14,14 @@ const schedulerOptionsSchema = z.optional(
     // The notice consumer's lease: the bounds of every feed consumer.
     leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
     noticeRetentionDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(36_500))),
-  }),
+    noticeTimeoutMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),
+  }).check(
+    // As a feed consumer's handlerTimeoutMs: a pass must be able to call a handler within its lease.
+    z.refine((o) => o.noticeTimeoutMs === undefined || o.noticeTimeoutMs <= (o.leaseMs ?? 30_000) - LEASE_RESERVE_MS, {
+      message: `must be at least ${LEASE_RESERVE_MS} ms shorter than leaseMs`,
+      path: ['noticeTimeoutMs'],
+    }),
+  ),
 );
 
 /** The scheduler feature: adds `crm.scheduler` and recurring tasks. */
@@ -30,9 +38,10 @@ export type SchedulerFeature = CrmFeature<'scheduler', Scheduler>;
  *
  * @param options Overdue grace (minutes, 0–525 600), batch size (records per transaction, 1–10 000),
  *   longest sleep (ms), notice lease (ms, 100–3 600 000), notice retention (days, 1–36 500, default 30:
- *   older notice rows are deleted by each tick). Checked and copied at once.
+ *   older notice rows are deleted by each tick), notice handler timeout (`noticeTimeoutMs`, ms, at
+ *   least 50 ms below the lease; default the lesser of 10 s and a third of the lease). Checked and copied at once.
  * @returns The feature to pass to `createCrm({ features })`.
- * @throws CrmError `VALIDATION` for unknown or out-of-range options.
+ * @throws CrmError `VALIDATION` for unknown or out-of-range options (`noticeTimeoutMs` not below `leaseMs`).
  * @example
  * import { scheduler } from '@crmkit/core/scheduler';
  * const crm = await createCrm({ storage, tenantId: 'acme', features: [tasks(), scheduler({ batchSize: 200 })] });

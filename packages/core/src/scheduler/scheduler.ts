@@ -17,8 +17,8 @@ import { rottingFilter } from '../funnel/rotting.js';
 import { buildTasks, insertTasks, taskRefs, withNextStep } from '../tasks/task-writer.js';
 import { noticeId } from './notice-id.js';
 import { DeferEvent, resolveConsumer } from '../consumers/consumer-options.js';
-import { consumerPartitions, ensureConsumer, type BacklogRow } from '../consumers/consumer-rows.js';
-import { removeConsumer } from '../consumers/backlog.js';
+import { ensureConsumer } from '../consumers/consumer-rows.js';
+import { handOver, handoverStart } from './notice-handover.js';
 import { ConsumerRunner } from '../consumers/consumer-runner.js';
 
 /**
@@ -80,6 +80,12 @@ export interface SchedulerOptions {
    * the very same time more than this long after could record that notice again.
    */
   readonly noticeRetentionDays?: number;
+  /**
+   * How long a notice handler may run (ms) before the attempt counts as failed (its signal is aborted;
+   * after 3 failed attempts the notice is parked). Default: the lesser of 10 s and a third of
+   * `leaseMs`; at least 50 ms shorter than `leaseMs`. A tick waits for its handlers, so it bounds a tick too.
+   */
+  readonly noticeTimeoutMs?: number;
 }
 
 /**
@@ -90,6 +96,9 @@ export interface SchedulerOptions {
  */
 export const NOTICE_CONSUMER = 'crmkit.scheduler.notices';
 const NOTICE_TYPES = ['task.reminder', 'task.due', 'task.overdue', 'deal.rotting'];
+const NOTICE_PARTITIONS = 4;
+/** How often a process that never ticked checks whether it has notice handlers (they would never be called). */
+const IDLE_CHECK_MS = 60_000;
 /** Attempts of a batch that keeps meeting concurrent writers before the tick leaves it for the next one. */
 const RETRIES = 8;
 
@@ -116,10 +125,13 @@ export class Scheduler {
   private readonly maxSleepMs: number;
   private readonly leaseMs: number;
   private readonly noticeRetentionMs: number;
+  private readonly noticeTimeoutMs: number | undefined;
   /** The notice consumers' runners, by notice type. */
   private notices: Map<string, ConsumerRunner> | undefined;
   /** The last tick left notices to other processes' leases: look again when those could expire. */
   private othersHoldNotices = false;
+  /** Until this process ticks: the check that warns about notice handlers that would never be called. */
+  private idleCheck: CancelTimer | undefined;
 
   /** @internal */
   constructor(
@@ -131,6 +143,16 @@ export class Scheduler {
     this.maxSleepMs = options.maxSleepMs ?? 3_600_000;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.noticeRetentionMs = (options.noticeRetentionDays ?? 30) * 86_400_000;
+    this.noticeTimeoutMs = options.noticeTimeoutMs;
+    this.idleCheck = ctx.clock.setTimer(() => this.checkIdle(), IDLE_CHECK_MS);
+  }
+
+  /** Warns once when this process has notice handlers but never ticked: notices reach handlers only in processes that tick. */
+  private checkIdle(): void {
+    const handled = NOTICE_TYPES.filter((type) => this.ctx.bus.handles(type));
+    if (!handled.length) return void (this.idleCheck = this.ctx.clock.setTimer(() => this.checkIdle(), IDLE_CHECK_MS));
+    this.idleCheck = undefined;
+    this.ctx.logger.warn('crmkit: notice handlers in a process that never ticks (crm.scheduler.start() or tick()) are never called', { types: handled });
   }
 
   /** True between `start()` and `stop()`. */
@@ -148,6 +170,8 @@ export class Scheduler {
    * const report = await crm.scheduler.tick(); // { due: 3, overdue: 1, … }
    */
   async tick(): Promise<TickReport> {
+    this.idleCheck?.();
+    this.idleCheck = undefined;
     const run = this.chain.then(() => this.runTick());
     this.chain = run.catch(() => undefined);
     return run;
@@ -169,6 +193,8 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopWatching?.();
     this.stopWatching = undefined;
+    this.idleCheck?.();
+    this.idleCheck = undefined;
     this.timer?.();
     this.timer = undefined;
     // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
@@ -226,7 +252,12 @@ export class Scheduler {
 
   private async runTick(): Promise<TickReport> {
     const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0, automations: 0 };
-    const runners = await this.retrying(counts, () => this.noticeRunners());
+    // Setting up the notice consumers (and handing the legacy one over) never fails the tick for good: logged, tried again next tick.
+    const runners = await this.retrying(counts, () => this.noticeRunners()).catch((error: unknown) => {
+      if (isCrmError(error, 'CLOSED')) throw error;
+      this.ctx.logger.error('crmkit: scheduler notice consumers not set up; retried next tick', { error });
+      return undefined;
+    });
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
     // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
     // that keeps meeting concurrent writers (`undefined`) is left for the next tick.
@@ -281,22 +312,19 @@ export class Scheduler {
    */
   private async noticeRunners(): Promise<Map<string, ConsumerRunner>> {
     if (this.notices) return this.notices;
-    // The single consumer of earlier versions: the new ones start below whatever it had not delivered.
-    const from = await runRead(this.ctx, async (op) => {
-      const rows = await consumerPartitions(op, NOTICE_CONSUMER);
-      const { rows: backlog } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: NOTICE_CONSUMER }, sort: [{ field: 'position' }], limit: 1 });
-      return rows.length ? Math.min(...rows.map((r) => r.position), (backlog[0]?.position ?? Infinity) - 1) : 'now';
-    });
+    // The single consumer of earlier versions: its backlog moves to the new ones, which start at its checkpoint.
+    const from = await handoverStart(this.ctx, NOTICE_CONSUMER);
     const workerId = this.ctx.newId('worker', this.ctx.clock.now());
     const runners = new Map<string, ConsumerRunner>();
     for (const type of NOTICE_TYPES) {
       const config = resolveConsumer(`${NOTICE_CONSUMER}:${type}`, 'scheduler', {
         types: [type],
-        partitions: 4,
+        partitions: NOTICE_PARTITIONS,
         from,
         holdMs: this.noticeRetentionMs, // a notice nobody handles within the retention expires
         batchSize: this.batchSize,
-        leaseMs: this.leaseMs, // handlers time out after a third of it (at most 10 s)
+        leaseMs: this.leaseMs,
+        ...(this.noticeTimeoutMs ? { handlerTimeoutMs: this.noticeTimeoutMs } : {}), // else a third of the lease, at most 10 s
         maxAttempts: 3,
       });
       await ensureConsumer(this.ctx, config);
@@ -317,7 +345,7 @@ export class Scheduler {
       );
       runners.set(type, runner);
     }
-    if (from !== 'now') await removeConsumer(this.ctx, NOTICE_CONSUMER);
+    if (from !== 'now') await handOver(this.ctx, NOTICE_CONSUMER, NOTICE_TYPES, NOTICE_PARTITIONS);
     return (this.notices = runners);
   }
 

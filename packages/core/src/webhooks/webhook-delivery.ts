@@ -8,6 +8,7 @@ import { DeferEvent, type EventHandler } from '../consumers/consumer-options.js'
 import { backlogId, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import type { Filter } from '../query/query-spec.js';
 import { describeFailure } from '../consumers/describe-failure.js';
+import { retryConcurrent } from '../consumers/retry-concurrent.js';
 import { signPayload } from './signing.js';
 import type { ResolvedWebhooks, WebhookFetch } from './webhook-options.js';
 
@@ -175,14 +176,15 @@ const SUCCESS_REFRESH_MS = 1000;
 const healthBump = (endpoint: StoredEndpoint) => ({ version: endpoint.version + 1, healthWrites: (endpoint.healthWrites ?? 0) + 1, updatedAt: endpoint.updatedAt });
 
 /**
- * Records one attempt, then the endpoint's health. The attempt commits on its own first: once a 2xx
- * is in the log, a later failure (such as a conflict on the endpoint row, which every partition of
- * every process updates) can never make the consumer retry and POST an acknowledged event again.
+ * Records one attempt, then the endpoint's health. The attempt commits on its own first, retried on a
+ * busy database or a deadlock like management calls: once a 2xx is in the log, a later failure (such
+ * as a conflict on the endpoint row, which every partition of every process updates) can never make the consumer retry and POST an acknowledged event again.
  * The health update is retried on conflict; when a success's update still loses, the delivery stands
  * and the figure catches up with the next attempt.
  */
 async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpointId: string, event: CrmEvent, attempt: number, replayed: boolean, outcome: Outcome): Promise<void> {
-  await runWrite(ctx, async (op) => {
+  // Retried on a busy database or a deadlock: a 2xx missing from the log would be POSTed again.
+  await retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
     const record: WebhookAttempt = {
       id: op.newId('webhookAttempt'), tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
       endpointId, eventId: event.id, eventType: event.type, attempt, status: outcome.ok ? 'succeeded' : 'failed', at: op.now,
@@ -193,7 +195,7 @@ async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpoi
       ...(replayed ? { replayed } : {}),
     };
     await op.insert('webhookAttempt', record);
-  });
+  }));
   for (let round = 0; ; round++) {
     try {
       await runWrite(ctx, async (op) => {

@@ -19,6 +19,9 @@ import { generateSecret } from './signing.js';
 import { endpointConsumer, type StoredEndpoint, type WebhookAttempt, type WebhookEndpoint } from './webhook-delivery.js';
 import { endpointInputSchema, endpointUpdateSchema, rotateSchema, urlProblem, type ResolvedWebhooks, type WebhookEndpointInput, type WebhookEndpointUpdate } from './webhook-options.js';
 
+
+/** Previous secrets that still sign after a rotation (each adds a signature to every request). */
+const MAX_PREVIOUS_SECRETS = 3;
 /** An endpoint together with its new secret (from `create` and `rotateSecret`). */
 export type WebhookEndpointWithSecret = WebhookEndpoint & { readonly secret: string };
 
@@ -56,9 +59,10 @@ export interface WebhookService {
   secret(id: string): Promise<string>;
   /**
    * Starts signing with a new secret; the previous one also signs for `keepPreviousForMs` (default
-   * 24 h), so receivers can switch over without rejecting deliveries (several `v1,` signatures).
+   * 24 h), so receivers can switch over without rejecting deliveries (several `v1,` signatures,
+   * Standard Webhooks). At most the 3 newest previous secrets keep signing (a header of at most 4 signatures).
    *
-   * @throws CrmError `VALIDATION` (bad secret), `NOT_FOUND`.
+   * @throws CrmError `VALIDATION` (bad secret, or the current one), `NOT_FOUND`.
    */
   rotateSecret(id: string, options?: { readonly secret?: string; readonly keepPreviousForMs?: number }): Promise<WebhookEndpointWithSecret>;
   /** The delivery log of an endpoint, newest first (optionally of one event). */
@@ -234,10 +238,14 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       const secret = parsed.secret ?? generateSecret();
       return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
         const current = await require(op, endpointId);
+        // The same secret again would change nothing but add a second, identical signature.
+        if (secret === current.secrets[0]!.secret) throw validationError('webhooks.rotateSecret', [{ path: ['secret'], code: 'invalid_value', message: 'is the current secret: give a new one (or none, to have one generated)' }]);
         const keep = parsed.keepPreviousForMs ?? 86_400_000;
         const expiresAt = new Date(op.nowMs + keep).toISOString();
         const previous = keep === 0 ? [] : current.secrets.filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > op.nowMs).map((s) => ({ secret: s.secret, expiresAt: s.expiresAt && s.expiresAt < expiresAt ? s.expiresAt : expiresAt }));
-        const next: StoredEndpoint = { ...current, secrets: [{ secret }, ...previous.filter((s) => s.secret !== secret)], version: current.version + 1, updatedAt: op.now };
+        // The newest MAX_PREVIOUS_SECRETS keep signing: each adds a signature to every request's header.
+        const secrets = [{ secret }, ...previous.filter((s) => s.secret !== secret).slice(0, MAX_PREVIOUS_SECRETS)];
+        const next: StoredEndpoint = { ...current, secrets, version: current.version + 1, updatedAt: op.now };
         await op.update('webhookEndpoint', current, next);
         return { ...publicView(next), secret };
       }));

@@ -60,7 +60,7 @@ describe('consumer definitions: one name, one filter', () => {
 });
 
 describe('consumer names: crmkit’s own consumers are off limits', () => {
-  it('refuses consume, remove, replay and discard of reserved names with VALIDATION; the scheduler keeps working', async () => {
+  it('refuses consume and remove of reserved names with VALIDATION (replay and discard only touch parked events); the scheduler keeps working', async () => {
     const { crm, storage, clock } = await createTestCrm();
     const task = await crm.tasks.create({ subject: 'Call back', dueAt: new Date(clock.now() + 60_000).toISOString() });
     await crm.scheduler.tick(); // creates crmkit.scheduler.notices:<type> (one per notice type)
@@ -68,8 +68,8 @@ describe('consumer names: crmkit’s own consumers are off limits', () => {
     for (const reserved of ['crmkit.scheduler.notices', 'crmkit.scheduler.notices:task.due', 'crmkit.anything', 'CRMKIT.scheduler.notices', 'webhook:wh_1', 'Webhook:x', 'automation:rule1', 'AUTOMATION:x']) {
       expect(issuePaths(await expectCrmError(crm.events.consume(reserved, noop, { start: false }), 'VALIDATION'))).toEqual(['name']);
       await expectCrmError(crm.events.remove(reserved), 'VALIDATION');
-      await expectCrmError(crm.events.replay(reserved, ['evt_1']), 'VALIDATION');
-      await expectCrmError(crm.events.discard(reserved, ['evt_1']), 'VALIDATION');
+      await expectCrmError(crm.events.replay(reserved, ['evt_1']), 'NOT_FOUND');
+      await expectCrmError(crm.events.discard(reserved, ['evt_1']), 'NOT_FOUND');
     }
     expect(storage.snapshot()).toEqual(before);
     // Reading them stays allowed.

@@ -18,7 +18,7 @@ it('exports the money fields the import reads (deal value, lead expectedValue) a
   await crm.leads.create({ name: 'L', expectedValue: { amount: 5000, currency: 'USD' } });
   const leads = await text(crm.export.run({ entity: 'lead', mapping: { name: 'N', expectedValue: { column: 'E', as: 'money' as const, currencyColumn: 'C' }, 'expectedValue.amount': 'A' } }));
   expect(leads.replaceAll('"', '').split('\r\n').slice(0, 2)).toEqual(['N,E,C,A', 'L,50.00,USD,5000']);
-  await expect(text(crm.export.run({ entity: 'deal', mapping: { 'value.cents': 'X' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'unknown_field' }] } });
+  await expect(text(() => crm.export.run({ entity: 'deal', mapping: { 'value.cents': 'X' } }))).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'unknown_field' }] } });
 });
 
 it('refuses unknown export options, a locale the import refuses and a mapping of only constants, writing nothing (review 16e item 7)', async () => {

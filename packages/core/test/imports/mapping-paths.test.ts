@@ -18,6 +18,6 @@ it('refuses an export mapping naming a path under a scalar field, as the import 
     expect(out, path).toBe('');
   }
   // Real paths still export: a flattened money field, its parts, a stored field.
-  const csv = await text(crm.export.run({ entity: 'deal', mapping: { title: 'T', value: { column: 'V', as: 'money' }, 'value.amount': 'A', 'value.currency': 'C' } }));
+  const csv = await text(crm.export.run({ entity: 'deal', mapping: { title: 'T', value: { column: 'V', as: 'money', currency: 'EUR' }, 'value.amount': 'A', 'value.currency': 'C' } }));
   expect(csv.replaceAll('"', '').split('\r\n')[1]).toBe('Big,1.00,100,EUR');
 });

@@ -17,12 +17,24 @@ export interface CsvOptions {
 }
 
 /**
- * First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"), with
- * their full-width forms, which some spreadsheet versions treat the same way.
+ * Text a spreadsheet would run as a formula (OWASP "CSV injection"): `=`, `+`, `-`, `@` (and their
+ * full-width forms, which some spreadsheet versions treat the same way), tab, CR or LF first, also after
+ * leading spaces — and after apostrophes, so that text that already starts with the guard (`'-) smiley`)
+ * gets one more and reads back unchanged.
  */
-const FORMULA_START = /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
-/** A plain decimal number: it starts with `-` or `+` but computes nothing, so it is left as it is. */
-const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
+const FORMULA_START = /^[\s']*[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
+/** A plain decimal number (`-1234.56`, decimal-comma `-1234,56`): it starts with `-` or `+` but computes nothing, so it is left as it is. */
+const PLAIN_NUMBER = /^[+-]?\d+([.,]\d+)?$/;
+
+/** Whether a text cell is written with a leading `'` (see `toCsv`); `unguardCell` undoes exactly that. */
+export function needsGuard(text: string): boolean {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text);
+}
+
+/** A cell's text as stored, when `csvCell` guarded it: the one leading `'` dropped; any other text unchanged. */
+export function unguardCell(text: string): string {
+  return text.startsWith("'") && needsGuard(text.slice(1)) ? text.slice(1) : text;
+}
 
 /** One CSV cell, formula-safe (see `toCsv`). */
 export function csvCell(value: string | number | boolean | null | undefined): string {
@@ -31,15 +43,16 @@ export function csvCell(value: string | number | boolean | null | undefined): st
   if (typeof value === 'boolean') return String(value);
   // Text is always quoted: a separator, quote or line break inside it can never split the cell.
   let text = String(value);
-  if (FORMULA_START.test(text.trimStart()) && !PLAIN_NUMBER.test(text)) text = `'${text}`;
+  if (needsGuard(text)) text = `'${text}`;
   return `"${text.replace(/"/g, '""')}"`;
 }
 
 /**
  * Renders rows as CSV for spreadsheets (RFC 4180, CRLF line ends): every text cell is quoted, and
  * text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR, LF first, also after
- * leading spaces) is prefixed with `'` (OWASP's advice); numbers and booleans are written bare,
- * missing values as empty cells.
+ * leading spaces or apostrophes) is prefixed with `'` (OWASP's advice), except plain numbers (`-12.5`,
+ * `-12,5`); `crm.import.run` drops that one `'` again, so any text reads back as it was. Numbers and
+ * booleans are written bare, missing values as empty cells.
  *
  * @param rows Report rows (`report.rows`).
  * @param options Columns, separator and byte order mark; an array is taken as `columns`.

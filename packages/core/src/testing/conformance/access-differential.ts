@@ -3,15 +3,16 @@ import { expect } from 'vitest';
 import type { AccessPolicy } from '../../access/access-policy.js';
 import type { Directory } from '../../access/access-directory.js';
 import { createCrm } from '../../crm/create-crm.js';
+import type { CrmWith } from '../../crm/feature.js';
 import { silentLogger } from '../../crm/logger.js';
 import { isCrmError } from '../../errors/crm-error.js';
 import { PARENT_LINKS, PARENT_TYPES } from '../../domain/parent-access.js';
 import { compareRows } from '../../query/compare.js';
 import type { SortSpec } from '../../query/query-spec.js';
-import { allFeatures } from '../create-test-crm.js';
+import { allFeatures, type AllFeatures } from '../create-test-crm.js';
 import { createMemoryStorage } from '../../storage/memory-storage.js';
 import type { Row, StorageAdapter } from '../../storage/storage-adapter.js';
-import { createFakeClock } from '../fake-clock.js';
+import { createFakeClock, type FakeClock } from '../fake-clock.js';
 
 const TENANT = 'access';
 const NOW = '2026-02-01T09:00:00.000Z';
@@ -128,8 +129,8 @@ class Oracle {
   }
 }
 
-async function allRows(storage: StorageAdapter, entity: string): Promise<Row[]> {
-  return storage.transaction('r', async (tx) => (await tx.query(entity, TENANT, { sort: [{ field: 'id' }] })).rows);
+async function allRows(storage: StorageAdapter, tenantId: string, entity: string): Promise<Row[]> {
+  return storage.transaction('r', async (tx) => (await tx.query(entity, tenantId, { sort: [{ field: 'id' }] })).rows);
 }
 
 const strip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -139,10 +140,19 @@ const strip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
  * the public API, then checks that every list, count, board and report of the principal's view equals
  * what the trusted crm computes over a copy holding only the rows the oracle says the principal may read.
  */
-export async function accessDifferentialRun(storage: StorageAdapter, seed: number): Promise<void> {
-  const r = prng(seed);
+export async function accessDifferentialRun(storage: StorageAdapter, seed: number, tenantId = TENANT): Promise<void> {
   const clock = createFakeClock(NOW);
-  const root = await createCrm({ storage, tenantId: TENANT, clock, logger: silentLogger, random: { seed }, features: allFeatures() });
+  // The storage may hold other runs' tenants (see `accessDifferentialProperty`): the crm leaves it open.
+  const root = await createCrm({ storage, tenantId, clock, logger: silentLogger, random: { seed }, features: allFeatures(), closeStorage: false });
+  try {
+    await differentialChecks(root, storage, seed, tenantId, clock);
+  } finally {
+    await root.close();
+  }
+}
+
+async function differentialChecks(root: CrmWith<AllFeatures>, storage: StorageAdapter, seed: number, tenantId: string, clock: FakeClock): Promise<void> {
+  const r = prng(seed);
   const userIds = Array.from({ length: 3 + r.int(5) }, (_, i) => `u${i}`);
   const teams = ['t0', 't1', 't2'];
   const roleNames = ['a', 'b', 'c'].slice(0, 1 + r.int(3));
@@ -230,21 +240,21 @@ export async function accessDifferentialRun(storage: StorageAdapter, seed: numbe
 
   const principal = { userId: r.pick(userIds), ...(r.chance(0.4) ? { roles: roleNames.filter(() => r.chance(0.6)) } : {}), ...(r.chance(0.2) ? { teamIds: [r.pick(teams)] } : {}) };
   const live: Record<string, Map<string, Row>> = {};
-  for (const entity of ENTITIES) live[entity] = new Map((await allRows(storage, entity)).map((row) => [row.id, row]));
+  for (const entity of ENTITIES) live[entity] = new Map((await allRows(storage, tenantId, entity)).map((row) => [row.id, row]));
   const oracle = new Oracle(policy, directory, principal, live);
   const view = root.as(principal);
 
   // The oracle's world: a trusted crm over a copy of the readable rows only.
   const copy = createMemoryStorage();
-  const twin = await createCrm({ storage: copy, tenantId: TENANT, clock, logger: silentLogger, features: allFeatures() });
+  const twin = await createCrm({ storage: copy, tenantId, clock, logger: silentLogger, features: allFeatures() });
   await copy.transaction('rw', async (tx) => {
     for (const entity of ENTITIES) {
       const keep = [...live[entity]!.values()].filter((row) => (entity === 'event' ? row.type === 'deal.postponed' && oracle.countsPostponement(row) : oracle.canRead(entity, row)));
-      if (keep.length) await tx.write(entity, TENANT, keep.map((row) => ({ type: 'insert' as const, row })));
+      if (keep.length) await tx.write(entity, tenantId, keep.map((row) => ({ type: 'insert' as const, row })));
     }
     for (const entity of ['pipeline', 'customField']) {
-      const rows = await allRows(storage, entity);
-      if (rows.length) await tx.write(entity, TENANT, rows.map((row) => ({ type: 'insert' as const, row })));
+      const rows = await allRows(storage, tenantId, entity);
+      if (rows.length) await tx.write(entity, tenantId, rows.map((row) => ({ type: 'insert' as const, row })));
     }
   });
   // Field rules count for the roles granting something on deals (all roles when none does); role `a` hides `value`.
@@ -316,18 +326,22 @@ export async function accessDifferentialRun(storage: StorageAdapter, seed: numbe
   await twin.close();
 }
 
-/** The property: any seed gives a dataset on which the view and the oracle agree. */
-export function accessDifferentialProperty(open: () => Promise<{ adapter: StorageAdapter; dispose?: () => Promise<void> }>, numRuns: number): Promise<void> {
-  return fc.assert(
-    fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
-      const { adapter, dispose } = await open();
-      try {
-        await accessDifferentialRun(adapter, seed);
-      } finally {
-        await adapter.close().catch(() => undefined);
-        await dispose?.();
-      }
-    }),
-    { numRuns },
-  );
+/**
+ * The property: any seed gives a dataset on which the view and the oracle agree. The runs share one
+ * adapter (one database, one schema), each in a tenant of its own: tenants are isolated by contract,
+ * and a fresh database per run cost PostgreSQL a schema (every table and index) per run — most of the
+ * test's time on a busy machine.
+ */
+export async function accessDifferentialProperty(open: () => Promise<{ adapter: StorageAdapter; dispose?: () => Promise<void> }>, numRuns: number): Promise<void> {
+  const { adapter, dispose } = await open();
+  let run = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => accessDifferentialRun(adapter, seed, `${TENANT}-${++run}`)),
+      { numRuns },
+    );
+  } finally {
+    await adapter.close().catch(() => undefined);
+    await dispose?.();
+  }
 }

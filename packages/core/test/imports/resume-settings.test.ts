@@ -1,0 +1,22 @@
+import { expect, it } from 'vitest';
+import { createTestCrm } from '@crmkit/core/testing';
+
+it('resume refuses another locale or mapping than the job started with, and goes on with the same (review 16f minor)', async () => {
+  const { crm } = await createTestCrm();
+  const rows = ['1,5', '2,5', '3,5', '4,5'].map((n, i) => ({ N: `C${i}`, E: `c${i}@x.org`, R: n }));
+  await crm.customFields.define({ entity: 'contact', key: 'rev', label: 'R', type: 'number' });
+  const mapping = { name: 'N', email: 'E', 'custom.rev': { column: 'R', as: 'number' as const } };
+  let jobId = '';
+  const stop = (_rows: unknown, progress: { jobId?: string }) => {
+    jobId = progress.jobId!;
+    throw new Error('the process died');
+  };
+  await expect(crm.import.run({ entity: 'contact', rows, mapping, locale: 'de-DE', chunkSize: 2, onChunk: stop })).rejects.toThrow('the process died');
+  for (const [locale, m] of [['en-US', mapping], ['de-DE', { ...mapping, 'custom.rev': { column: 'R', as: 'text' as const } }], ['de-DE', { name: 'N', email: 'E' }]] as const) {
+    await expect(crm.import.resume(jobId, { entity: 'contact', rows, mapping: m, locale, chunkSize: 2 }), locale).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['jobId'], code: 'invalid_value' }] } });
+  }
+  expect((await crm.contacts.list()).items).toHaveLength(2);
+  const resumed = await crm.import.resume(jobId, { entity: 'contact', rows, mapping, locale: 'de-DE', chunkSize: 2 });
+  expect(resumed.rows.map((r) => r.outcome)).toEqual(['created', 'created']);
+  expect((await crm.contacts.list({ orderBy: [{ field: 'email', direction: 'asc' }] })).items.map((c) => c.custom?.rev)).toEqual([1.5, 2.5, 3.5, 4.5]);
+});

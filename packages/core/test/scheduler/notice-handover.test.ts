@@ -1,0 +1,14 @@
+import { describe, it } from 'vitest';
+import { createMemoryStorage } from '@crmkit/core';
+import { upgradeFromLegacyConsumer } from './notice-handover-scenario.js';
+
+describe('upgrade from the single notice consumer of earlier versions (memory)', () => {
+  for (const status of ['pending', 'parked'] as const) {
+    for (const prune of [false, true]) {
+      it(`carries a ${status} notice over${prune ? ', after the feed was pruned to its checkpoint' : ''}`, async () => {
+        const storage = createMemoryStorage();
+        await upgradeFromLegacyConsumer(() => storage, status, prune);
+      });
+    }
+  }
+});
