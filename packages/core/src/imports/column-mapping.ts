@@ -77,7 +77,7 @@ function text(value: unknown): string {
 }
 
 /** Sets `path` (dotted) in `target`. */
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   // checkMappingSpecs refuses such paths up front; this guard keeps a prototype out of reach whatever the caller.
   if (keys.some((key) => key === '__proto__' || key === 'constructor' || key === 'prototype')) return;
