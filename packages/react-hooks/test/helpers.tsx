@@ -48,6 +48,7 @@ export function instrumentedStorage(): InstrumentedStorage {
     write: (...args) => tx.write(...args),
     nextSequence: (...args) => tx.nextSequence(...args),
     claim: (...args) => tx.claim(...args),
+    lockKeys: (...args) => tx.lockKeys(...args),
   });
   return {
     name: inner.name,

@@ -52,16 +52,68 @@ export const FIELD_CATALOG: Readonly<Record<string, ReadonlySet<string>>> = {
 };
 
 const CARD_KEYS = ['searchKeys'];
+const SHARED = { shares: ['shareKeys'], externalRefs: ['externalKeys'] };
+/** A task series' `base` copies these fields of the task. */
+const SERIES = ['recurrence'];
 /**
- * Fields that reveal another: hiding the key hides the listed fields too (a weighted amount or the
- * line items give the amount away; search keys hold normalised names, e-mails and phones).
+ * Fields that reveal another: hiding the key hides the listed fields too, and what those reveal in
+ * turn (the rule is transitive). A weighted amount or the line items give the amount away; search
+ * keys hold normalised names, e-mails and phones; `cycleMs` is `closedAt − createdAt`; a won or lost
+ * deal's probability (100 / 0), close time, lost reason or stage tells its status; the stage
+ * probability, the stage closed from and the rotting time (`rottenDays` of the stage) tell the stage;
+ * an all-day task's `dueDate` is its `dueAt` in its zone (hide `dueAt` to hide the day); a series' `recurrence` copies the task's fields.
  */
 export const REVEALS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  deal: { value: ['weightedValue', 'lineItems'], probability: ['weightedValue', 'probabilityManual'], expectedCloseDate: ['expectedCloseMonth'], lostReason: ['lostComment'] },
-  lead: { name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS, companyName: CARD_KEYS, website: CARD_KEYS },
-  contact: { name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS },
-  company: { name: CARD_KEYS, domain: CARD_KEYS, website: CARD_KEYS, phone: CARD_KEYS },
+  deal: {
+    value: ['weightedValue', 'lineItems'],
+    probability: ['weightedValue', 'probabilityManual'],
+    expectedCloseDate: ['expectedCloseMonth'],
+    lostReason: ['lostComment'],
+    closedAt: ['cycleMs'],
+    status: ['stageKey', 'closedAt', 'closedFromStage', 'lostReason', 'probability', 'rottingSince'],
+    stageKey: ['probability', 'closedFromStage', 'rottingSince'],
+    stageEnteredAt: ['rottingSince'],
+    lastActivityAt: ['rottingSince'],
+    ...SHARED,
+  },
+  lead: {
+    name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS, companyName: CARD_KEYS, website: CARD_KEYS,
+    status: ['qualifiedAt', 'disqualifiedAt', 'disqualifyReason', 'convertedAt', 'converted'],
+    ...SHARED,
+  },
+  contact: { name: CARD_KEYS, email: CARD_KEYS, phone: CARD_KEYS, ...SHARED },
+  company: { name: CARD_KEYS, domain: CARD_KEYS, website: CARD_KEYS, phone: CARD_KEYS, ...SHARED },
+  task: {
+    dueAt: ['dueDate', 'deadlineAt', 'nextNotifyAt', ...SERIES],
+    dueDate: ['deadlineAt'],
+    timezone: ['deadlineAt', ...SERIES],
+    reminders: ['nextNotifyAt', ...SERIES],
+    status: ['completedAt', 'cancelledAt', 'outcome'],
+    subject: SERIES, type: SERIES, ownerId: SERIES, priority: SERIES, durationMinutes: SERIES, notes: SERIES,
+    externalRefs: ['externalKeys'],
+  },
+  activity: { externalRefs: ['externalKeys'] },
 };
+
+/** The fields whose hiding hides `field` (transitively, per `REVEALS`), for one entity. */
+export function revealSources(entity: string): ReadonlyMap<string, readonly string[]> {
+  const direct = new Map<string, string[]>();
+  for (const [source, derived] of Object.entries(REVEALS[entity] ?? {})) for (const d of derived) direct.set(d, [...(direct.get(d) ?? []), source]);
+  const closure = new Map<string, string[]>();
+  for (const field of direct.keys()) {
+    const seen = new Set<string>();
+    const walk = (f: string): void => {
+      for (const s of direct.get(f) ?? []) {
+        if (s === field || seen.has(s)) continue;
+        seen.add(s);
+        walk(s);
+      }
+    };
+    walk(field);
+    closure.set(field, [...seen]);
+  }
+  return closure;
+}
 
 /** The field a query path addresses: `value.amount` → `value`, `custom.budget.amount` → `custom.budget`. */
 export function topField(path: string): string {

@@ -9,7 +9,7 @@ import {
   BASE_FIELDS,
   ENTITY_ACTIONS,
   OWNED_ENTITIES,
-  REVEALS,
+  revealSources,
   SHARED_ENTITIES,
   subjectEntity,
   topField,
@@ -260,8 +260,8 @@ export class CompiledAccess implements AccessGuard {
     let test: ((field: string) => boolean) | undefined;
     if (tests.length && !tests.some((t) => t === undefined)) {
       const base = (field: string) => tests.some((t) => t!(field));
-      const reveals = Object.entries(REVEALS[entity] ?? {});
-      test = (field) => base(field) && reveals.every(([source, derived]) => !derived.includes(field) || base(source));
+      const sources = revealSources(entity);
+      test = (field) => base(field) && (sources.get(field) ?? []).every(base);
     }
     if (writing) {
       const read = this.fieldTest(entity, false);

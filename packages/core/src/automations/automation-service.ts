@@ -7,7 +7,8 @@ import type { Crm } from '../crm/crm.js';
 import type { AccessGuard, Principal } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
-import { parseId, parseInput } from '../crm/parse-input.js';
+import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
+import { simulateEventSchema } from './simulate-event.js';
 import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
@@ -16,7 +17,7 @@ import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { jsonBytes, jsonIssue } from './json-issue.js';
-import { AUTOMATION_ENTITIES, MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
+import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
@@ -142,7 +143,8 @@ export interface AutomationService {
    * A manual or time rule (`timeInStage`, `taskDue`) is simulated for the event's record: matched
    * when a tick would fire it now.
    *
-   * @throws CrmError `VALIDATION` for a malformed rule or event, or an event of another record type than
+   * @param event An event as recorded, or `{ type, subjectType, subjectId, data? }` (checked against the event log's schema).
+   * @throws CrmError `VALIDATION` for a malformed rule or event (at its path under `event`), or an event of another record type than
    *   a manual or time rule's (at `event.subjectType`); `NOT_FOUND` on a view for an event whose
    *   record the view cannot read (as `trigger` and `runs`).
    * @example
@@ -452,6 +454,7 @@ export function createAutomationService(
 
     async update(id, patch) {
       const ruleId = parseId(id, 'automations.update');
+      patch = copyInput(patch, 'automations.update'); // read once, as plain data: a throwing getter is the caller's VALIDATION
       if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw validationError('automations.update', [{ path: ['patch'], code: 'invalid_type', message: 'must be an object of the fields to change' }]);
       if ('id' in patch && (patch as { id?: unknown }).id !== ruleId) throw validationError('automations.update', [{ path: ['id'], code: 'invalid_value', message: 'the id of a rule cannot change' }]);
       const stored = await runRead(ctx, (op) => require(op, ruleId));
@@ -461,7 +464,12 @@ export function createAutomationService(
 
     causedBy<C extends object = Crm>(event: CrmEvent): C {
       ctx.assertOpen();
-      const cause = (event as { cause?: AutomationCause } | undefined)?.cause;
+      let cause: AutomationCause | undefined;
+      try {
+        cause = copyInput((event as { cause?: AutomationCause } | undefined)?.cause, 'automations.causedBy');
+      } catch {
+        event = null as never; // unreadable: refused below
+      }
       const valid = cause && typeof cause.runId === 'string' && typeof cause.ruleId === 'string' && Number.isInteger(cause.depth) && Array.isArray(cause.chain);
       if (event === null || typeof event !== 'object' || (cause !== undefined && !valid)) throw validationError('automations.causedBy', [{ path: ['event'], code: 'invalid_type', message: 'must be an event as handed to a handler (its cause, if any, as recorded)' }]);
       return ctx.scope!({ storage: ctx.storage, bus: ctx.bus, ...(cause ? { cause: { runId: cause.runId, ruleId: cause.ruleId, depth: cause.depth, chain: [...cause.chain] } } : {}) }, ctx.principal) as C;
@@ -504,19 +512,15 @@ export function createAutomationService(
               if (issues.length) throw validationError('automations.simulate', issues);
               return ruleRecord(op, def, undefined, 0);
             });
-      if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.subjectId !== 'string') {
-        throw validationError('automations.simulate', [{ path: ['event'], code: 'invalid_type', message: 'must be an event (type, subjectType, subjectId, data)' }]);
-      }
-      const data: unknown = event.data === undefined ? {} : event.data;
-      if (!data || typeof data !== 'object' || Array.isArray(data)) throw validationError('automations.simulate', [{ path: ['event', 'data'], code: 'invalid_type', message: 'must be an object' }]);
-      event = { ...event, data } as typeof event;
+      // The event log's schema (a copy: the caller's object is read once); issue paths under `event`.
+      const parsed = safeParseInput(simulateEventSchema(), event);
+      if (!parsed.success) throw validationError('automations.simulate', parsed.issues.map((i) => ({ ...i, path: ['event', ...i.path] })));
+      event = { ...parsed.data, data: parsed.data.data ?? {} } as typeof event;
       let guard: AccessGuard | undefined;
       const access = ctx.hooks.access;
       if (ctx.principal && access) {
         // A view simulates only for records it can read: the run reads the record as the service
         // principal, so its verdict and events would reveal what the view may not see.
-        const readable = (AUTOMATION_ENTITIES as readonly string[]).includes(event.subjectType);
-        if (!readable) throw notFound(String(event.subjectType), event.subjectId);
         guard = await runRead(ctx, async (op) => {
           await op.requireReadable(event.subjectType, event.subjectId);
           return access.guard(op.tx, ctx.principal!);
@@ -525,7 +529,7 @@ export function createAutomationService(
         const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
         guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
         if (guard) await runRead(ctx, (op) => viewMayKnow(op, guard!, rule, event.subjectId));
-      } else if ((AUTOMATION_ENTITIES as readonly string[]).includes(event.subjectType) && !(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+      } else if (!(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
         throw notFound(event.subjectType, event.subjectId);
       }
       // The simulated events as the view may see them (field-projected; hidden ones left out).

@@ -8,6 +8,7 @@ import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { entitySchemaOf } from '../storage/storage-schema.js';
 import type { Operation } from './operation.js';
+import { copyInput } from './parse-input.js';
 
 /** Why `where.same` was refused by a crm without the duplicates feature. */
 const SAME_NEEDS_DUPLICATES = 'where.same matches identity keys: it needs the duplicates() feature from @crmkit/core/duplicates';
@@ -152,7 +153,8 @@ export async function listRecords<T extends RecordBase>(
   /** A filter the service adds (already trusted), and-ed with the caller's. */
   internalFilter?: Filter,
 ): Promise<Page<T>> {
-  const opts = options === undefined ? {} : options;
+  // Read once as plain data (a throwing getter or Proxy is the caller's VALIDATION, not a crash).
+  const opts = options === undefined ? {} : copyInput(options, context);
   if (!isPlainObject(opts)) throw validationError(context, [{ path: [], code: 'invalid_type', message: 'must be an options object' }]);
   const issues: ValidationIssue[] = [];
   for (const key of Object.keys(opts)) {

@@ -87,6 +87,18 @@ function copyPlainData(value: unknown, path: (string | number)[], issues: Valida
     issues.push({ path: [...path], code: 'too_big', message: `nests deeper than ${MAX_DEPTH} levels` });
     return undefined;
   }
+  const at = path.length;
+  try {
+    return copyObject(value as object, path, issues, depth);
+  } catch (error) {
+    // A throwing getter or Proxy trap: the caller's input is unreadable there, not a crmkit fault.
+    issues.push({ path: [...path], code: 'invalid_type', message: `cannot be read (${error instanceof Error ? error.message : String(error)})` });
+    path.length = at;
+    return undefined;
+  }
+}
+
+function copyObject(value: object, path: (string | number)[], issues: ValidationIssue[], depth: number): unknown {
   if (Array.isArray(value)) {
     const out = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) {

@@ -210,7 +210,13 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
       if (head.length < DETECT && !last) return;
       text = head;
       head = undefined;
-      Papa.parse(stream as never, { ...detect(text.slice(0, DETECT), options.delimiter), skipEmptyLines: false, chunk, error: (error: unknown) => void (parseError = error) } as never);
+      // Excel's `sep=;` first line names the separator (papaparse knows no such line): used unless one is given, and skipped.
+      const sep = /^"?sep=([,;\t|])"?(?:\r\n|\n|\r)/i.exec(text);
+      if (sep) {
+        text = text.slice(sep[0].length);
+        line++;
+      }
+      Papa.parse(stream as never, { ...detect(text.slice(0, DETECT), options.delimiter ?? sep?.[1]), skipEmptyLines: false, chunk, error: (error: unknown) => void (parseError = error) } as never);
     }
     if (text) stream.handlers.data!(text);
   };
@@ -246,7 +252,7 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
  * Reads a CSV file (RFC 4180: quoted fields with separators, quotes and line breaks, CRLF or LF) for
  * `crm.import.run({ csv })`, streaming: the file is decoded and parsed chunk by chunk (papaparse), so
  * memory holds one chunk, not the file; how the bytes are chunked never changes what a row reads as. The first line is the header (a file of only a header yields it with no records, so the run still checks its columns); lines of only spaces or
- * separators are skipped. A ragged row or a quote left open on the last line fails that row in the
+ * separators are skipped, and so is Excel's `sep=;` first line, whose separator is used unless `delimiter` is given. A ragged row or a quote left open on the last line fails that row in the
  * import's report; a quote opened mid-file and never closed or closed only by a stray quote lines
  * later (it would swallow the rows in between),
  * bytes invalid in the stated encoding, a header naming a column twice or an empty file fail the

@@ -4,7 +4,7 @@ import { dealAmount, findStage, firstOpenStage, priceLineItems, valueFields } fr
 import { newRecordBase } from '../domain/records.js';
 import { dealCreateInputSchema, type Deal } from '../schema/deal.js';
 import type { CrmContext } from '../crm/context.js';
-import { parseInput } from '../crm/parse-input.js';
+import { copyInput, parseInput } from '../crm/parse-input.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import type { Pipeline, Stage } from '../schema/pipeline.js';
 import type { CustomValuesCheck } from '../crm/feature-hooks.js';
@@ -25,6 +25,7 @@ export type ParsedDealCreate = z.output<typeof dealCreateInputSchema>;
  * @throws CrmError `VALIDATION` with every problem, the next step's included.
  */
 export function parseDealInput(ctx: CrmContext, input: unknown, context: string): ParsedDealCreate {
+  input = copyInput(input, context); // read once as plain data before the next step's check (a throwing getter: VALIDATION)
   const step = checkNextStep(ctx, input);
   const parsed = parseInput(dealCreateInputSchema, input, context, step.issues);
   return step.value ? { ...parsed, nextStep: step.value } : parsed;

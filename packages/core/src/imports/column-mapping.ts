@@ -1,5 +1,6 @@
 import { unguardCell } from '../domain/analytics/csv.js';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { joinListCell, splitListCell } from './list-cells.js';
 import { formatLocaleDate, formatLocaleMoney, formatLocaleNumber, parseBoolean, parseLocaleDate, parseLocaleMoney, parseLocaleNumber, parseTimestamp, splitFullName } from './value-parsers.js';
 
 /** How a cell's text becomes a value. */
@@ -20,7 +21,7 @@ export type SourceRow = Readonly<Record<string, unknown>>;
 export interface ColumnSpec {
   /** The source column. */
   readonly column?: string;
-  /** Several columns joined with `join` (default one space); empty cells are left out. */
+  /** Several columns joined with `join` (default one space); empty cells are left out. An export splits the value at `join` back into them. */
   readonly columns?: readonly string[];
   readonly join?: string;
   /** A constant for every row (a source tag, a pipeline id). */
@@ -32,7 +33,7 @@ export interface ColumnSpec {
   /** For `as: 'money'`: the ISO 4217 currency, or `currencyColumn` naming a column that holds it. */
   readonly currency?: string;
   readonly currencyColumn?: string;
-  /** For `as: 'list'`: the separator (default `,`). */
+  /** For `as: 'list'`: the separator (default `,`); an item holding it is written and read in double quotes (`"a,b",c`). */
   readonly separator?: string;
   /** A row without a value fails (for create mode the entity's required fields are required anyway). */
   readonly required?: boolean;
@@ -76,7 +77,7 @@ function text(value: unknown): string {
 }
 
 /** Sets `path` (dotted) in `target`. */
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   // checkMappingSpecs refuses such paths up front; this guard keeps a prototype out of reach whatever the caller.
   if (keys.some((key) => key === '__proto__' || key === 'constructor' || key === 'prototype')) return;
@@ -126,7 +127,7 @@ function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { val
       return b === undefined ? { problem: `"${cell.slice(0, 40)}" is not yes/no` } : { value: b };
     }
     case 'list':
-      return { value: cell.split(spec.separator ?? ',').map((s) => s.trim()).filter(Boolean) };
+      return { value: splitListCell(cell, spec.separator ?? ',') };
   }
 }
 
@@ -197,8 +198,12 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
       continue;
     }
     if (spec.columns) {
-      const parts = splitFullName(String(value));
-      spec.columns.forEach((c, i) => (out[c] = i === spec.columns!.length - 1 ? parts.last : i === 0 ? parts.first : ''));
+      // The inverse of the import's join: the value split at `join`, one piece per column, the first column
+      // taking what is left over ('Ada King Lovelace' → 'Ada King' | 'Lovelace'), so the cells join back to it.
+      const pieces = String(value).split(spec.join ?? ' ');
+      const n = spec.columns.length;
+      const cells = [pieces.slice(0, Math.max(1, pieces.length - n + 1)).join(spec.join ?? ' '), ...pieces.slice(Math.max(1, pieces.length - n + 1))];
+      spec.columns.forEach((c, i) => (out[c] = cells[i] ?? ''));
       continue;
     }
     if (spec.namePart) {
@@ -224,11 +229,11 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         put(spec.column, formatLocaleDate(String(value), locale));
         break;
       case 'list':
-        put(spec.column, Array.isArray(value) ? value.join(spec.separator ?? ',') : String(value));
+        put(spec.column, Array.isArray(value) ? joinListCell(value, spec.separator ?? ',') : String(value));
         break;
       default:
         // Several ids of one external system: comma-separated, as `as: 'list'` reads them back.
-        if (Array.isArray(value) && field.startsWith('externalRefs.')) put(spec.column, value.join(','));
+        if (Array.isArray(value) && field.startsWith('externalRefs.')) put(spec.column, joinListCell(value, ','));
         else put(spec.column, typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean));
     }
   }

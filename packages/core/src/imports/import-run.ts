@@ -9,9 +9,11 @@ import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
 import { claimedRefs } from './claimed-refs.js';
+import { keepStoredSpacing } from './stored-spacing.js';
 import { checkMappingSpecs } from './mapping-check.js';
 import { isFieldPath } from './field-paths.js';
 import { checkLocale } from './locale-check.js';
+import { headerMapping, pathRow } from './field-columns.js';
 import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
@@ -79,13 +81,13 @@ function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, ref
 }
 
 /** Refuses `custom.<key>` columns naming no custom field the tenant defined for the entity (with the customFields() feature; without it rows are checked as the API checks them). */
-async function checkCustomColumns(crm: Crm, entity: string, mapping: ImportMapping | undefined): Promise<void> {
+async function checkCustomColumns(crm: Crm, entity: string, mapping: ImportMapping | undefined, at: 'mapping' | 'csv' = 'mapping'): Promise<void> {
   const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string }[]> } }).customFields;
   const columns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('custom.'));
   if (!customFields || !columns.length) return;
   const defined = new Set((await customFields.list(entity)).map((d) => d.key));
   const unknown = columns.filter((f) => !defined.has(f.slice('custom.'.length)));
-  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${entity} has no custom field "${f.slice(7, 57)}"` })));
+  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: [at, f], code: 'unknown_field', message: `${entity} has no custom field "${f.slice(7, 57)}"` })));
 }
 
 function fail(path: (string | number)[], code: string, message: string): never {
@@ -102,6 +104,39 @@ interface Checked {
   readonly externalSystem?: string;
   /** `lineItems.<field>` columns: consecutive rows with one key are one deal's lines. */
   readonly lines: boolean;
+}
+
+/**
+ * Checks the fields a mapping (`at: 'mapping'`) or a CSV header without one (`at: 'csv'`, columns as
+ * field paths) fills, before a row is read: every path a field, the required fields and the key there.
+ * @returns whether `lineItems.<field>` columns make consecutive rows one deal's order lines.
+ */
+function checkMappedFields(importer: EntityImporter, mode: ImportMode, mapping: ImportMapping, key: string | undefined, externalSystem: string | undefined, at: 'mapping' | 'csv'): boolean {
+  const fill = at === 'mapping' ? 'map a column to it' : 'the file has no such column';
+  // A create needs the entity's required fields: refuse a mapping that cannot fill them before reading a row.
+  if (mode !== 'update') {
+    const missing = importer.required.filter((f) => !(f in mapping));
+    if (missing.length) throw validationError(CONTEXT, missing.map((f) => ({ path: [at, f], code: 'unmapped_required', message: `${importer.entity} needs ${f}: ${fill}` })));
+  }
+  if (externalSystem !== undefined && !(`externalRefs.${externalSystem}` in mapping) && !('externalRefs' in mapping)) {
+    fail([at, `externalRefs.${externalSystem}`], 'unmapped_required', `the key needs the ${externalSystem} id: ${fill}`);
+  }
+  if (key !== undefined && externalSystem === undefined && key !== 'id' && !(key in mapping)) fail([at, key], 'unmapped_required', `the key ${key}: ${fill}`);
+  // A typo (`nmae`) is refused before a row is read, not reported on every row (`custom.<key>` is checked against the tenant's definitions in runImport).
+  // A path under a scalar (`name.first`, `title.x`) is refused too: no row could fill it (building the input would fail mid-run).
+  const unknown = Object.keys(mapping).filter((f) => !isFieldPath(importer.shape, f));
+  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: [at, f], code: 'unknown_field', message: `${importer.entity} has no field "${f.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
+  const lineColumns = Object.keys(mapping).filter((f) => f.startsWith('lineItems.'));
+  for (const f of lineColumns) {
+    if (importer.entity !== 'deal' || 'lineItems' in mapping) fail([at, f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');
+    if (!LINE_FIELDS.includes(f.slice(10))) fail([at, f], 'unknown_field', `a line item has ${LINE_FIELDS.join(', ')}`);
+  }
+  if (lineColumns.length) {
+    const missing = REQUIRED_LINE_FIELDS.find((f) => !lineColumns.includes(`lineItems.${f}`));
+    if (missing) fail([at, `lineItems.${missing}`], 'unmapped_required', `a line item needs ${missing}: ${fill}`);
+    if (key === undefined) fail(['key'], 'required', 'line-item rows are grouped into deals by the key (externalRef:<system> or a field such as the order number)');
+  }
+  return lineColumns.length > 0;
 }
 
 /** Checks the options' shape and their combination (before anything is read or written). */
@@ -152,34 +187,12 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) fail(['mapping'], 'invalid_type', 'must map field paths to columns');
     checkMappingSpecs(mapping, CONTEXT);
   }
-  // A create needs the entity's required fields: refuse a mapping that cannot fill them before reading a row.
-  if (mapping && mode !== 'update') {
-    const missing = importer.required.filter((f) => !(f in mapping));
-    if (missing.length) throw validationError(CONTEXT, missing.map((f) => ({ path: ['mapping', f], code: 'unmapped_required', message: `${importer.entity} needs ${f}: map a column to it` })));
-  }
-  if (externalSystem !== undefined && mapping && !(`externalRefs.${externalSystem}` in mapping) && !('externalRefs' in mapping)) {
-    fail(['mapping', `externalRefs.${externalSystem}`], 'unmapped_required', `the key needs the ${externalSystem} id: map a column to externalRefs.${externalSystem}`);
-  }
-  if (mapping && options.key !== undefined && externalSystem === undefined && options.key !== 'id' && !(options.key in mapping)) fail(['mapping', options.key], 'unmapped_required', `the key ${options.key} must be mapped`);
-  // A typo (`nmae`) is refused before a row is read, not reported on every row (`custom.<key>` is checked against the tenant's definitions in runImport).
-  // A path under a scalar (`name.first`, `title.x`) is refused too: no row could fill it (building the input would fail mid-run).
-  const unknown = Object.keys(mapping ?? {}).filter((f) => !isFieldPath(importer.shape, f));
-  if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: ['mapping', f], code: 'unknown_field', message: `${importer.entity} has no field "${f.slice(0, 50)}" (its fields: ${[...importer.fields].join(', ')})` })));
-  const lineColumns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('lineItems.'));
-  for (const f of lineColumns) {
-    if (importer.entity !== 'deal' || 'lineItems' in mapping!) fail(['mapping', f], 'invalid_value', 'lineItems.<field> columns are for deals, instead of a lineItems column');
-    if (!LINE_FIELDS.includes(f.slice(10))) fail(['mapping', f], 'unknown_field', `a line item has ${LINE_FIELDS.join(', ')}`);
-  }
-  if (lineColumns.length) {
-    const missing = REQUIRED_LINE_FIELDS.find((f) => !lineColumns.includes(`lineItems.${f}`));
-    if (missing) fail(['mapping', `lineItems.${missing}`], 'unmapped_required', `a line item needs ${missing}: map a column to it`);
-    if (options.key === undefined) fail(['key'], 'required', 'line-item rows are grouped into deals by the key (externalRef:<system> or a field such as the order number)');
-  }
-  return { importer, mode, mapping, chunkSize, locale, externalSystem, lines: lineColumns.length > 0 };
+  const lines = mapping ? checkMappedFields(importer, mode, mapping, options.key, externalSystem, 'mapping') : false;
+  return { importer, mode, mapping, chunkSize, locale, externalSystem, lines };
 }
 
-/** Every source as numbered rows; a CSV file's header is checked against the mapping before the first row. */
-async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping | undefined): AsyncGenerator<NumberedRow> {
+/** Every source as numbered rows; a CSV file's header is checked against the mapping (or as one) before the first row. */
+async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping | undefined, fromHeader: (header: readonly string[]) => Promise<ImportMapping>): AsyncGenerator<NumberedRow> {
   let row = 0;
   if (options.csv) {
     let checked = false;
@@ -191,6 +204,8 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
       if (!checked) {
         checked = true;
         const header = new Set(batch.header);
+        // Without a mapping the columns are field paths: checked as a mapping is, before the first row (and the job).
+        mapping ??= await fromHeader(batch.header);
         const missing = mapping ? columnsOf(mapping).filter((c) => !header.has(c)) : [];
         if (missing.length) throw validationError(CONTEXT, missing.map((c) => ({ path: ['csv', c], code: 'missing_column', message: `the file has no column "${c.slice(0, 100)}" (its columns: ${batch.header.slice(0, 30).join(', ')})` })));
       }
@@ -246,7 +261,9 @@ const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof 
 
 /** Runs (or resumes, with `jobId`) an import. */
 export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
-  const { importer, mode, mapping, chunkSize, locale, externalSystem, lines } = checkOptions(options, ctx, crm);
+  const checked = checkOptions(options, ctx, crm);
+  const { importer, mode, chunkSize, locale, externalSystem } = checked;
+  let { mapping, lines } = checked;
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
@@ -260,6 +277,14 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
   await checkCustomColumns(crm, importer.entity, mapping);
+  /** A CSV file without a mapping: its header as the mapping of field paths (`custom.<key>` read as its definition's type). */
+  const fromHeader = async (header: readonly string[]): Promise<ImportMapping> => {
+    const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
+    const derived = headerMapping(importer, header, new Map((customFields && header.some((c) => c.startsWith('custom.')) ? await customFields.list(importer.entity) : []).map((d) => [d.key, d.type])));
+    lines = checkMappedFields(importer, mode, derived, key, externalSystem, 'csv');
+    await checkCustomColumns(crm, importer.entity, derived, 'csv');
+    return (mapping = derived);
+  };
   let job: ImportJob | undefined;
   /** The mapping as a job keeps it (functions by name only): a resume must bring the same. */
   const mappingPrint = mapping ? JSON.stringify(mapping, (_k, v: unknown) => (typeof v === 'function' ? `ƒ${v.name}` : v)) : undefined;
@@ -291,7 +316,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       ? { row: source.row, input: {}, issues: source.issues }
       : typeof source.values !== 'object' || source.values === null
         ? { row: source.row, input: {}, issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] }
-        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale }) : { input: { ...source.values }, issues: [] }) });
+        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale }) : { input: pathRow(importer, source.values), issues: [] }) });
   /** The key of a row of order lines, as compared (`undefined` when empty or unreadable). */
   const groupKey = (source: NumberedRow): string | undefined => {
     const { input } = mapped(source);
@@ -448,7 +473,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
-      const next = await importer.update!(op, existing.id, withMergedRefs(p.update, existing, p.refs), CONTEXT);
+      const next = await importer.update!(op, existing.id, withMergedRefs(keepStoredSpacing(p.update, existing), existing, p.refs), CONTEXT);
       // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
     }
@@ -459,7 +484,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       const parsed = importer.parseUpdate!(ctx, patch);
       if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
       const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
-      const next = await importer.update!(op, target.id, withMergedRefs(parsed.data, target, externalRefs as ExternalRef[] | undefined), CONTEXT);
+      const next = await importer.update!(op, target.id, withMergedRefs(keepStoredSpacing(parsed.data, target), target, externalRefs as ExternalRef[] | undefined), CONTEXT);
       const unchanged = next.version === target.version;
       return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
     }
@@ -643,7 +668,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         size = 0;
       }
     };
-    for await (const source of numberedRows(options, mapping)) {
+    for await (const source of numberedRows(options, mapping, fromHeader)) {
       const at = lines ? groupKey(source) : undefined;
       if (at === undefined || at !== groupAt) await close();
       else if (group.length >= MAX_GROUP_ROWS) {

@@ -98,7 +98,12 @@ export interface ImportRunOptions {
   /** A CSV file parsed by `csvSource` from `@crmkit/core/csv`. */
   readonly csv?: CsvSource;
   /**
-   * Field → column. Without it, columns are field paths (`name`, `email`, `custom.vatId`). For deals,
+   * Field → column. Without it, columns are field paths (`name`, `email`, `custom.vatId`, `externalRefs.shop`,
+   * `value.amount`), read as their field's type (lists comma-separated, numbers, yes/no; custom fields as
+   * defined); a CSV header naming no field, or lacking a required one, fails the run with `VALIDATION` (at
+   * `['csv', column]`) before a job or a row is written. Columns crmkit writes itself (`version`, `createdAt`,
+   * `updatedAt`, derived fields such as `weightedValue.amount`) are ignored, so an export without a mapping
+   * imports back. For deals,
    * `lineItems.<field>` columns (`name`, `quantity`, `unitPrice`, …) read one order line per row: consecutive
    * rows with the same `key` are one deal (its cells from the first row; a differing cell fails the group).
    */

@@ -31,6 +31,8 @@ export function checkMappingSpecs(mapping: Readonly<Record<string, unknown>>, co
     if (spec.columns !== undefined && !(Array.isArray(spec.columns) && spec.columns.length > 0 && spec.columns.every((c) => typeof c === 'string'))) bad([field, 'columns'], 'invalid_type', 'must be a non-empty array of column names');
     if (spec.as !== undefined && !KINDS.has(spec.as as string)) bad([field, 'as'], 'invalid_value', `must be one of ${[...KINDS].join(', ')}`);
     if (spec.namePart !== undefined && spec.namePart !== 'first' && spec.namePart !== 'last') bad([field, 'namePart'], 'invalid_value', 'must be first or last');
+    // An empty separator or join splits nothing apart (and would never advance a split).
+    for (const k of ['separator', 'join'] as const) if (spec[k] === '') bad([field, k], 'invalid_value', 'must not be empty');
     if (spec.required !== undefined && typeof spec.required !== 'boolean') bad([field, 'required'], 'invalid_type', 'must be true or false');
     // Money is an amount and a currency: without one no cell reads back (every row would fail "no ISO 4217 currency").
     if (spec.as === 'money' && spec.currency === undefined && spec.currencyColumn === undefined && spec.transform === undefined && spec.format === undefined) bad([field, 'currency'], 'required', 'money needs a currency or a currencyColumn');

@@ -1,4 +1,5 @@
 import { isCrmError, type CrmError } from '../errors/crm-error.js';
+import { CONFIG_REVISION } from '../crm/context.js';
 import { deepFreeze, frozenCopy } from '../storage/deep-freeze.js';
 import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
 
@@ -14,7 +15,8 @@ export interface ObserverSnapshot<T> {
 
 /**
  * A subscribable, lazily started view of CRM data (TanStack's Subscribable). It fetches on the first
- * subscriber, refetches only when a committed change batch can affect it, keeps snapshots
+ * subscriber, refetches only when a committed change batch can affect it (or changes the configuration:
+ * access policy and directory, custom fields), keeps snapshots
  * referentially stable until their data changes, and stops when the last subscriber leaves.
  * `getSnapshot` is safe for `useSyncExternalStore`. Snapshots are deeply frozen (they are shared by
  * every subscriber), and options and initial data passed in are copied, never kept or frozen.
@@ -94,7 +96,9 @@ export abstract class Observer<T> {
   private start(): void {
     this.stopWatching = this.storage.onChange((batch) => {
       // A resync batch says "others committed, unknown what": anything may have changed.
-      if (batch.resync || this.affectedBy(batch, this.snapshot.data)) this.schedule();
+      // A configuration change (access policy or directory, custom fields, calendar) may change what
+      // the view may read and how: every observer re-reads.
+      if (batch.resync || batch.changes.some((c) => c.id === CONFIG_REVISION && c.entity === 'setting') || this.affectedBy(batch, this.snapshot.data)) this.schedule();
     });
     void this.run();
   }

@@ -6,9 +6,8 @@ import { recordBaseShape } from './record.js';
  * One entry of the persisted event log. It is written in the same transaction as the change it
  * describes, so the log is a reliable outbox, the timeline and the raw material of analytics.
  */
-// The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
-export const eventLogEntrySchema = () =>
-  z.strictObject({
+// The stored record's shape, built on call: core makes records and never parses them back, so bundles skip it.
+export const eventLogEntryShape = () => ({
   ...recordBaseShape(),
   /** `deal.stageChanged`, `lead.converted`, … */
   type: z.string(),
@@ -31,6 +30,7 @@ export const eventLogEntrySchema = () =>
   /** 0–255, a hash of `subjectId`: consumers partition the feed by it, so one record's events stay in order. */
   shard: z.optional(z.number().check(z.int(), z.gte(0), z.lte(255))),
   /** Set on events an automation run recorded: the run, its rule, how deep the chain of runs is, the rules in it. */
-  cause: z.optional(z.strictObject({ runId: z.string(), ruleId: z.string(), depth: z.number(), chain: z.array(z.string()) })),
+  cause: z.optional(z.strictObject({ runId: z.string(), ruleId: z.string(), depth: z.number().check(z.int(), z.gte(0)), chain: z.array(z.string()) })),
 });
+export const eventLogEntrySchema = () => z.strictObject(eventLogEntryShape());
 export type EventLogEntry = z.infer<ReturnType<typeof eventLogEntrySchema>>;
