@@ -70,7 +70,8 @@ const targets = [
   // hand-over of the earlier single consumer's undelivered notices: 11.82 kB measured (+0.2 kB), budget 11.9.
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
   // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
-  feature('scheduler', 'scheduler', 12_600, TASKS),
+  // Review 12f (fix12i) +0.1: start() wakes for a failed notice's retry (nextRetryAt).
+  feature('scheduler', 'scheduler', 12_700, TASKS),
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -78,10 +79,12 @@ const targets = [
   // Issue 12 (fix12f): consumers' holdMs — prune moves a held consumer's checkpoint past its expired events
   // (expire-held), counted in status().expired: 10.03 kB measured (+0.34 kB), budget 10.1.
   // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
-  feature('feed', 'events', 10_600),
+  // Review 12f (fix12i) +0.1: replay refuses a type the consumer no longer takes; memory refuses undeclared query fields.
+  feature('feed', 'events', 10_700),
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
   // Issue 12 (fix12g): delivery log retention (pruneDeliveries, the log removed with its endpoint): 11.63 kB measured.
-  feature('webhooks', 'webhooks', 11_700), // 11.5 measured (issue 12 review 4)
+  // Review 12f (fix12i) +0.1: the replay check reads the event's successes and tests `replayed` itself.
+  feature('webhooks', 'webhooks', 11_800), // 11.5 measured (issue 12 review 4)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),

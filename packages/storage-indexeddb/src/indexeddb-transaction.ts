@@ -1,5 +1,5 @@
 import { CrmError } from '@crmkit/core';
-import { assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, holderOf, queryCandidates, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, type Change, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
+import { assertAdapterOpen, assertQueryableFields, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, encodeString, fromStored, holderOf, queryCandidates, StagedWrites, storedForWrite, toStored, uniqueIndexOf, UniqueStaging, ViewChanges, type Change, type StorageTx, type StoredRecord, type StoredViewGroup, type StoreLayout } from '@crmkit/core/storage';
 import { request } from './idb-request.js';
 import { scanPlan, type ReadScope } from './read-scope.js';
 import { runAggregate } from './run-aggregate.js';
@@ -101,11 +101,13 @@ export async function runTransaction<T>(ctx: TransactionContext, fn: (tx: Storag
     query: (entity, tenantId, spec) =>
       call(entity, tenantId, (scope) => {
         assertStorableQuery(entity, spec);
+        assertQueryableFields(scope.store.schema, spec);
         return queryCandidates(scope, spec);
       }),
     aggregate: (entity, tenantId, spec) =>
       call(entity, tenantId, (scope) => {
         assertStorableQuery(entity, spec);
+        assertQueryableFields(scope.store.schema, spec);
         return runAggregate(scope, spec);
       }),
     write: (entity, tenantId, ops) =>

@@ -26,14 +26,20 @@ export async function listBacklog(ctx: CrmContext, consumer: string, status: Bac
  * Puts parked events back in line: each becomes pending, due now, with its attempts reset, and is
  * tried before later events of its record.
  *
- * @throws CrmError `NOT_FOUND` when an event is not parked for this consumer.
+ * @throws CrmError `NOT_FOUND` when an event is not parked for this consumer; `VALIDATION` (`type_not_subscribed`)
+ * when the consumer no longer takes the event's type (a webhook endpoint whose `types` changed).
  */
 export async function replayParked(ctx: CrmContext, consumer: string, eventIds: readonly string[]): Promise<number> {
   return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
     const rows = await op.getMany<BacklogRow>('consumerBacklog', eventIds.map((id) => backlogId(consumer, id)));
+    // A consumer whose types changed since (a webhook endpoint's) skips the others: a replay would silently do nothing.
+    const types = (await consumerPartitions(op, consumer))[0]?.types;
     let count = 0;
     for (const [i, row] of rows.entries()) {
       if (!row || row.status !== 'parked') throw notFound('parked event', eventIds[i]!);
+      if (types && !types.includes(row.event.type)) {
+        throw validationError('events.replay', [{ path: ['eventIds', i], code: 'type_not_subscribed', message: `${consumer} does not take ${row.event.type} events (its types: ${types.join(', ')})` }]);
+      }
       const rest = without(row, 'parkedAt');
       await op.update('consumerBacklog', row, { ...rest, version: row.version + 1, updatedAt: op.now, status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true, replayedAt: op.now } as BacklogRow);
       count++;

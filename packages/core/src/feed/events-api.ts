@@ -109,7 +109,8 @@ export interface EventsApi {
    * (`crmkit.scheduler.notices:<type>`, `webhook:<endpoint id>`, `crmkit.automations`).
    *
    * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer; `VALIDATION` for a
-   *   bad name or ids. An id given twice counts once.
+   *   bad name or ids, or (code `type_not_subscribed`) an event of a type the consumer no longer
+   *   takes (a webhook endpoint whose `types` changed; as `crm.webhooks.replay`). An id given twice counts once.
    */
   replay(name: string, eventIds: readonly string[]): Promise<number>;
   /** Deletes parked events for good. @throws CrmError `NOT_FOUND` as `replay`. */

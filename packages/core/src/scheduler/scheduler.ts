@@ -130,6 +130,8 @@ export class Scheduler {
   private notices: Map<string, ConsumerRunner> | undefined;
   /** The last tick left notices to other processes' leases: look again when those could expire. */
   private othersHoldNotices = false;
+  /** The earliest retry of a failed notice the last tick left waiting (ms): `wake` must not sleep past it. */
+  private retryAt: number | undefined;
   /** Until this process ticks: the check that warns about notice handlers that would never be called. */
   private idleCheck: CancelTimer | undefined;
 
@@ -238,7 +240,8 @@ export class Scheduler {
     if (!this.running) return;
     try {
       await this.tick();
-      const next = await this.nextWakeAt();
+      const due = await this.nextWakeAt();
+      const next = this.retryAt === undefined || (due !== undefined && due < this.retryAt) ? due : this.retryAt;
       const now = this.ctx.clock.now();
       // Notices another process holds are delivered here if it dies: look again after its lease.
       const cap = this.othersHoldNotices ? Math.min(this.maxSleepMs, this.leaseMs) : this.maxSleepMs;
@@ -267,12 +270,15 @@ export class Scheduler {
     // A process without any notice handler looks again after a lease too (as before): a handler may come.
     let drains = 0;
     let leasedElsewhere = false;
+    this.retryAt = undefined;
     for (const [type, runner] of runners ?? []) {
       if (!this.ctx.bus.handles(type)) continue;
       drains++;
       const drained = await this.retrying(counts, () => runner.drain());
       counts.delivered += drained?.handled ?? 0;
       leasedElsewhere ||= drained?.leasedElsewhere ?? true;
+      const retry = drained?.nextRetryAt ? Date.parse(drained.nextRetryAt) : undefined;
+      if (retry !== undefined && (this.retryAt === undefined || retry < this.retryAt)) this.retryAt = retry;
     }
     while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
     const automations = this.ctx.hooks.automations;

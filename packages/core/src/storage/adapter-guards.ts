@@ -2,7 +2,7 @@ import { conflict, CrmError, validationError, type ValidationIssue } from '../er
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
 import { findUnstorableText } from '../domain/storable-text.js';
 import type { ChangeBatch, Row, RuntimeIndexSpec, WriteOp } from './storage-adapter.js';
-import { CUSTOM_PATH_PATTERN, type StorageSchema } from './storage-schema.js';
+import { CUSTOM_PATH_PATTERN, type EntitySchema, type StorageSchema } from './storage-schema.js';
 
 /** Throws `CLOSED` for a call on a closed adapter. Shared by every adapter. */
 export function assertOpen(closed: boolean, adapter: string): void {
@@ -101,4 +101,32 @@ export function checkRuntimeIndexes(schema: StorageSchema | undefined, indexes: 
     return [];
   });
   if (issues.length) throw validationError('ensureIndexes', issues);
+}
+
+/**
+ * Refuses a query naming a field the entity does not declare (nor `id`, nor a custom path), as the
+ * SQL adapters do: memory must give the same verdict, or code querying such a field works only there.
+ *
+ * @throws CrmError `VALIDATION` (`unknown_field`) with the path of the first such field.
+ */
+export function assertQueryableFields(entity: EntitySchema, spec: QuerySpec | AggregateSpec): void {
+  const check = (field: unknown, path: (string | number)[]): void => {
+    if (typeof field === 'string' && field !== 'id' && !(field in entity.fields) && !CUSTOM_PATH_PATTERN.test(field)) {
+      throw validationError(`storage query of ${entity.name}`, [{ path, code: 'unknown_field', message: `"${field.slice(0, 100)}" is not a queryable field of ${entity.name}` }]);
+    }
+  };
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const { field, filters } = node as { field?: unknown; filters?: unknown };
+    if (Array.isArray(filters)) filters.forEach((f, i) => walk(f, [...path, 'filters', i]));
+    else check(field, [...path, 'field']);
+  };
+  walk(spec.filter, ['filter']);
+  if ('metrics' in spec) {
+    spec.groupBy?.forEach((f, i) => check(f, ['groupBy', i]));
+    for (const [name, metric] of Object.entries(spec.metrics ?? {})) {
+      if ('field' in metric) check(metric.field, ['metrics', name, 'field']);
+      walk(metric.where, ['metrics', name, 'where']);
+    }
+  } else spec.sort?.forEach((s, i) => check(s?.field, ['sort', i, 'field']));
 }

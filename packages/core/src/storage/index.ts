@@ -6,7 +6,7 @@ export type { StorageAdapter, StorageTx, StorageCapabilities, Row, WriteOp, Chan
 export { entitySchemaOf, type StorageSchema, type EntitySchema, type IndexSpec, type AggregateViewSpec } from './storage-schema.js';
 export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export { CRM_STORAGE_SCHEMA, type CrmEntity } from './crm-schema.js';
-export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableRow, assertStorableQuery, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';
+export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, assertStorableRow, assertStorableQuery, assertQueryableFields, checkWriteVersion, deliverChangeBatch, checkRuntimeIndexes } from './adapter-guards.js';
 export { uniqueConflict } from '../errors/crm-error.js';
 export { findUnstorableText, unstorableTextReason } from '../domain/storable-text.js';
 export { frozenCopy } from './deep-freeze.js';

@@ -1,7 +1,7 @@
 import { CrmError, validationError } from '../errors/crm-error.js';
 import { executeAggregate, executeQuery } from '../query/execute.js';
 import type { AggregateSpec, QuerySpec } from '../query/query-spec.js';
-import { assertOpen, assertRowTenant, assertSequenceArgs, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
+import { assertOpen, assertRowTenant, assertSequenceArgs, assertQueryableFields, assertStorableQuery, assertStorableRow, checkRuntimeIndexes, checkWriteVersion, deliverChangeBatch } from './adapter-guards.js';
 import { frozenCopy } from './deep-freeze.js';
 import type { Change, ChangeBatch, Row, StorageAdapter, StorageCapabilities, StorageTx, WriteOp } from './storage-adapter.js';
 import type { EntitySchema, StorageSchema } from './storage-schema.js';
@@ -94,11 +94,13 @@ export function createMemoryStorage(): MemoryStorage {
       async query(entity, tenantId, spec: QuerySpec) {
         guard(entity);
         assertStorableQuery(entity, spec);
+        assertQueryableFields(entitySchemas.get(entity)!, spec);
         return executeQuery(visibleRows(entity, tenantId), spec);
       },
       async aggregate(entity, tenantId, spec: AggregateSpec) {
         guard(entity);
         assertStorableQuery(entity, spec);
+        assertQueryableFields(entitySchemas.get(entity)!, spec);
         return executeAggregate(visibleRows(entity, tenantId), spec);
       },
       async write(entity, tenantId, ops: readonly WriteOp[]) {

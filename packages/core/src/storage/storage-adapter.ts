@@ -117,7 +117,9 @@ export interface StorageTx {
    * Computes grouped metrics; must agree with `executeAggregate` (float sums within 1e-9 relative).
    * `query` and `aggregate` must refuse filter values with NUL or unpaired surrogates with
    * `VALIDATION` (`assertStorableQuery`), for the reason given at `write`; cursors carrying such
-   * text are refused by `decodeCursor`.
+   * text are refused by `decodeCursor`. Both must refuse with `VALIDATION` a filter, sort, group or
+   * metric naming a field the entity does not declare (other than `id` and `custom.*` paths;
+   * `assertQueryableFields`): an engine that answered it would hide code that fails on the others.
    */
   aggregate(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]>;
 

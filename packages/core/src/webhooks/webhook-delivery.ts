@@ -137,14 +137,17 @@ export function deliveryHandler(ctx: CrmContext, settings: ResolvedWebhooks, end
     const { endpoint, acknowledged } = await runRead(ctx, async (op) => {
       const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
       const filters: Filter[] = [{ op: 'eq', field: 'eventId', value: event.id }, { op: 'eq', field: 'endpointId', value: endpointId }, { op: 'eq', field: 'status', value: 'succeeded' }];
-      if (context.replayed) {
-        // A replay is sent even if the event was delivered before — but not twice: a replayed success
-        // logged since the replay was asked for (by a holder that died before its pass committed) counts.
-        const since = (await op.get<BacklogRow>('consumerBacklog', backlogId(endpointConsumer(endpointId), event.id)))?.replayedAt;
-        filters.push({ op: 'eq', field: 'replayed', value: true }, ...(since ? [{ op: 'gte' as const, field: 'at', value: since }] : []));
+      if (!context.replayed) {
+        const { rows } = await op.query('webhookAttempt', { filter: { op: 'and', filters }, limit: 1 });
+        return { endpoint, acknowledged: rows.length > 0 };
       }
-      const { rows } = await op.query('webhookAttempt', { filter: { op: 'and', filters }, limit: 1 });
-      return { endpoint, acknowledged: rows.length > 0 };
+      // A replay is sent even if the event was delivered before — but not twice: a replayed success
+      // logged since the replay was asked for (by a holder that died before its pass committed) counts.
+      // `replayed` is not a queryable field (SQL engines refuse it): the event's few successes are tested here.
+      const since = (await op.get<BacklogRow>('consumerBacklog', backlogId(endpointConsumer(endpointId), event.id)))?.replayedAt;
+      if (since) filters.push({ op: 'gte', field: 'at', value: since });
+      const { rows } = await op.query<WebhookAttempt>('webhookAttempt', { filter: { op: 'and', filters } });
+      return { endpoint, acknowledged: rows.some((row) => row.replayed === true) };
     });
     if (!endpoint) return; // removed: nothing to deliver to
     // Disabled meanwhile: not this event's fault; it waits (no attempt counted) until the endpoint is enabled.

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCrm, createMemoryStorage, silentLogger, where, type CrmEvent, type StorageAdapter, type Task } from '@crmkit/core';
+import { events } from '@crmkit/core/feed';
 import { scheduler, taskNotices } from '@crmkit/core/scheduler';
 import { tasks as tasksFeature } from '@crmkit/core/tasks';
 import { timeline } from '@crmkit/core/timeline';
@@ -96,6 +97,27 @@ describe('scheduler', () => {
     expect(fired).toEqual(['B@09:15', 'A@10:00']);
     await crm.scheduler.stop();
     expect(clock.pendingTimers()).toBe(0);
+    await crm.close();
+  });
+
+  it('start() wakes for the retry of a failed notice when its backoff is due, not after maxSleepMs', async () => {
+    const { crm, clock } = await createTestCrm({ now: '2026-03-02T08:00:00.000Z', features: [tasksFeature(), events(), scheduler({ maxSleepMs: 12 * HOUR })] });
+    const calls: string[] = [];
+    crm.on('task.due', () => {
+      calls.push(new Date(clock.now()).toISOString());
+      if (calls.length === 1) throw new Error('smtp down');
+    });
+    await crm.tasks.create({ subject: 'A', dueAt: '2026-03-02T09:00:00Z' });
+    crm.scheduler.start();
+    await flush(clock, 0);
+    await flush(clock, HOUR);
+    expect(calls).toEqual(['2026-03-02T09:00:00.000Z']);
+    const retryAt = clock.nextTimerAt()!;
+    expect(retryAt).toBeLessThan(Date.parse('2026-03-02T09:00:00Z') + HOUR);
+    await flush(clock, retryAt - clock.now());
+    expect(calls).toHaveLength(2);
+    expect((await crm.events.status('crmkit.scheduler.notices:task.due')).pending).toBe(0);
+    await crm.scheduler.stop();
     await crm.close();
   });
 

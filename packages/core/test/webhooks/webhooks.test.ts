@@ -266,6 +266,24 @@ describe('webhooks', () => {
     expect(storage.snapshot()).toEqual(before);
   });
 
+  it('events.replay of a parked delivery whose type the endpoint no longer takes: VALIDATION as webhooks.replay, nothing changes', async () => {
+    const { crm, server, storage } = await setup({ maxAttempts: 1 });
+    server.respond = () => ({ status: 503 });
+    const { id } = await crm.webhooks.create({ url: server.url });
+    await crm.contacts.create({ name: 'Ada' });
+    await crm.webhooks.drain();
+    const [parked] = (await crm.events.parked(`webhook:${id}`)).items;
+    const endpoint = await crm.webhooks.get(id);
+    await crm.webhooks.update(id, { version: endpoint.version, types: ['deal.won'] });
+    const before = storage.snapshot();
+    for (const replay of [crm.webhooks.replay(id, parked!.event.id), crm.events.replay(`webhook:${id}`, [parked!.event.id])]) {
+      const error = await expectCrmError(replay, 'VALIDATION');
+      expect(error.details.issues[0]).toMatchObject({ code: 'type_not_subscribed' });
+    }
+    expect(storage.snapshot()).toEqual(before);
+    expect((await crm.events.parked(`webhook:${id}`)).items.map((p) => p.event.id)).toEqual([parked!.event.id]);
+  });
+
   it('refuses bad endpoints and options with VALIDATION, writing nothing', async () => {
     const { crm, storage } = await setup();
     const before = storage.snapshot();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isCrmError } from '../../errors/crm-error.js';
 import type { Filter, QuerySpec, SortSpec } from '../../query/query-spec.js';
-import type { Row, StorageAdapter } from '../../storage/storage-adapter.js';
+import type { Row, StorageAdapter, StorageTx } from '../../storage/storage-adapter.js';
 import { dealRow, rejection, seed, type Harness } from './harness.js';
 
 const CUSTOM_TYPES = { 'custom.tier': 'string', 'custom.score': 'number', 'custom.vip': 'boolean', 'custom.labels': 'string[]', 'custom.budget.amount': 'number' } as const;
@@ -138,6 +138,26 @@ export function queryTests(h: Harness): void {
       const page = await adapter.transaction('r', (tx) => tx.query('deal', 't1', { sort: [{ field: 'title' }], limit: 2 }));
       const error = await rejection(adapter.transaction('r', (tx) => tx.query('deal', 't1', { sort: [{ field: 'id' }], limit: 2, after: page.nextCursor! })));
       expect(isCrmError(error, 'VALIDATION')).toBe(true);
+    });
+  });
+
+  describe('fields', () => {
+    it('refuses a field the entity does not declare with VALIDATION, in filters, sorts, groups and metrics', async () => {
+      const { adapter } = await h.open();
+      await seed(adapter, 'deal', ROWS);
+      const bad = { op: 'eq', field: 'notAField', value: 1 } as const;
+      const refused = [
+        (tx: StorageTx): Promise<unknown> => tx.query('deal', 't1', { filter: { op: 'and', filters: [{ op: 'eq', field: 'title', value: 'x' }, bad] } }),
+        (tx: StorageTx): Promise<unknown> => tx.query('deal', 't1', { sort: [{ field: 'notAField' }] }),
+        (tx: StorageTx): Promise<unknown> => tx.aggregate('deal', 't1', { groupBy: ['notAField'], metrics: { n: { fn: 'count' } } }),
+        (tx: StorageTx): Promise<unknown> => tx.aggregate('deal', 't1', { metrics: { s: { fn: 'sum', field: 'notAField' } } }),
+        (tx: StorageTx): Promise<unknown> => tx.aggregate('deal', 't1', { metrics: { n: { fn: 'count', where: bad } } }),
+      ];
+      for (const run of refused) {
+        const error = await rejection(adapter.transaction('r', run));
+        expect(isCrmError(error, 'VALIDATION'), String(error)).toBe(true);
+      }
+      expect(await query(adapter, { filter: { op: 'eq', field: 'id', value: 'd1' } })).toEqual(['d1']);
     });
   });
 
