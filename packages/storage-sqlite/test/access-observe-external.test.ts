@@ -24,10 +24,10 @@ describe('observers follow access changes made by another connection (SQLite fil
     const tmp = tempDir('crmkit-access-observe-');
     cleanups.push(tmp.cleanup);
     const file = tmp.file('shared.db');
-    const open = (features: Parameters<typeof createCrm>[0]['features']) => createCrm({ storage: createSqliteStorage({ filename: file, changePollMs: 25 }), tenantId: 't', logger: silentLogger, features });
-    const here = await open([access(), observers()]);
+    const options = () => ({ storage: createSqliteStorage({ filename: file, changePollMs: 25 }), tenantId: 't', logger: silentLogger });
+    const here = await createCrm({ ...options(), features: [access(), observers()] });
     cleanups.push(() => here.close());
-    const there = await open([access()]);
+    const there = await createCrm({ ...options(), features: [access()] });
     cleanups.push(() => there.close());
     const p = await there.pipelines.create({ name: 'S', stages: [{ key: 'new', name: 'New' }] });
     await there.access.setPolicy({ roles: { lead: { grants: { deal: { '*': 'team' }, pipeline: { read: 'all' } } } }, defaultRoles: ['lead'] });
