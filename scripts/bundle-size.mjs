@@ -30,7 +30,9 @@ const targets = [
   // deal currency conversion. Identities (E.164, where.same) went to duplicates(), all-day deadline maths to tasks().
   // Issue 15 (41.4 kB measured): immer (≈ 3.6 kB) and eventemitter3 (≈ 1.1 kB) replaced by a JSON copy-and-compare
   // `produce` and a Map-of-Sets event bus; crm.timeline / crm.eventLog moved to timeline() (≈ 0.6 kB).
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 42_700, goal: 30_000 },
+  // 2026-11-30: 42.70 kB measured after the memory adapter's same-verdict field guard (review 12f #1) and the shared
+  // reader turning unreadable caller input into VALIDATION (review 18e #7): budget 42.8.
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 42_800, goal: 30_000 },
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
   feature('tasks', 'tasks', 11_000),
   // Issue 16: activities.getByExternalRef / upsertByExternalRef (1.2 → 1.3 kB).
@@ -52,15 +54,15 @@ const targets = [
   // Review 16e #4 / 16f #7 (keyed locks before the key lookup) and 16f #6 (a deal's derived value accepted): 15.4 kB measured.
   // Review 16f items 5, 9 and minor (fix16h: as checked against each field's kind, round-tripping formula guard,
   // eager export checks, money without currency, resume settings): 16.2 kB measured;
-  // with both (fix16h + fix16j) measured 17.0 kB after merging main at 12:12: MEASURE
+  // with both (fix16h + fix16j) and fix16k (quoted list items, stored spacing): 17.03 kB measured.
   // fix16j (import without a mapping: a CSV header read as field paths, checked up front; system columns ignored): +0.4 kB.
-  feature('imports', 'imports', 16_500),
+  feature('imports', 'imports', 17_100),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
   // + the issue 16 review fixes: merge entries projected per view, undo's missing-reference check (4.3 kB measured).
   feature('merges', 'merges', 4_800),
-  feature('reports', 'reports', 5_200),
+  feature('reports', 'reports', 5_300) /* 5.21 measured: the derived-field reveal table it shares (fix11d) */,
   feature('scoring', 'scoring', 2_200),
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
   // Business-day arithmetic backwards (review 18 #2) brought it to the budget: 11.2 kB.
@@ -71,7 +73,7 @@ const targets = [
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
   // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
   // Review 12f (fix12i) +0.1: start() wakes for a failed notice's retry (nextRetryAt).
-  feature('scheduler', 'scheduler', 12_700, TASKS),
+  feature('scheduler', 'scheduler', 12_800, TASKS), // 12.71 measured after fix12i's retry wake
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -102,7 +104,7 @@ const targets = [
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
   // 12.45: review 11c #6, every derived field follows its sources (REVEALS walked per entity, transitive): +0.3 kB, over 12.40 by a few bytes.
-  feature('access', 'access', 12_450),
+  feature('access', 'access', 12_500), // 12.45 measured with fix11d's reveal table
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
@@ -124,9 +126,10 @@ const targets = [
     // Issue 12 (fix12g) webhook delivery log retention: 138.35 kB measured.
     // fix16i (keyed import locks, deal value with line items) +0.2 kB; review 18e #1 (run logs and automation.ran
     // projected for views) and 18d #6 (service principal's unreadable condition fields) +0.48 kB; review 16f
-    // items 5, 9, minor (fix16h) +1.0 kB: MEASURE
-    // Review 18d #11 (simulate's event schema, fix18h) +0.23 kB; fix16j (import without a mapping) +0.4 kB: MEASURE
-    budget: 140_300,
+    // items 5, 9, minor (fix16h) +1.0 kB;
+    // Review 18d #11 (simulate's event schema, fix18h) +0.23 kB; fix16j (import without a mapping) +0.4 kB;
+    // fix16k, fix11d (reveal table, observer refresh), fix12i (replay, retry wake): 142.14 kB measured.
+    budget: 142_200,
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
