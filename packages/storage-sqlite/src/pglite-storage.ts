@@ -81,6 +81,9 @@ function resolve(options: unknown): { pglite: PgliteDatabase; schema?: string; t
 export function createPgliteStorage(options: PgliteStorageOptions): StorageAdapter {
   const { pglite, schema, tablePrefix, durable } = resolve(options);
   // serializeReads: one connection, so reads queue with writes in the adapter instead of waiting in PGlite.
-  const engine = { ...createPostgresEngine({ pool: pglitePool(pglite), ...(schema ? { schema } : {}), tablePrefix, externalChanges: false }), serializeReads: true };
+  // No databaseTime: PGlite runs in this process (its clock is the host's), and its one connection, held by an open
+  // transaction, would make a clock read inside that transaction wait for it forever.
+  const { databaseTime: _ownClock, ...postgres } = createPostgresEngine({ pool: pglitePool(pglite), ...(schema ? { schema } : {}), tablePrefix, externalChanges: false });
+  const engine = { ...postgres, serializeReads: true };
   return createSqlStorage(engine, pgliteCapabilities(durable), { ...(schema ? { schema } : {}), tablePrefix });
 }
