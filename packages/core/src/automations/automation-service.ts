@@ -135,7 +135,12 @@ export interface AutomationService {
    * Runs a rule with a `manual` trigger for one record now (a UI button), as the service principal.
    *
    * @returns The run (status `done`, `waiting`, `skipped` or `failed` with the error), or `undefined` when the conditions did not hold.
-   * @throws CrmError `NOT_FOUND` for an unknown rule or a record the caller cannot read; `VALIDATION`
+   * The run acts with the service principal's rights, whatever the view's (rules are defined by the
+   * crm itself: a manual rule is an action its author allows); on a view, its conditions may test only
+   * fields the view reads.
+   *
+   * @throws CrmError `NOT_FOUND` for an unknown rule or a record the caller cannot read; `FORBIDDEN` on a
+   *   view when a condition tests a field it cannot read; `VALIDATION`
    *   when the rule's trigger is not `manual` for that record type, or it is disabled.
    */
   trigger(ruleId: string, record: { readonly type: AutomationEntity; readonly id: string }): Promise<AutomationRun | undefined>;
@@ -492,6 +497,9 @@ export function createAutomationService(
       const rule = await runRead(ctx, async (op) => {
         const found = await require(op, parseId(ruleId, 'automations.trigger'));
         await op.requireReadable(ref.type, ref.id); // a view triggers only for records it can see
+        // Conditions may test only fields the view reads (as simulate): run or not would reveal the others.
+        const guard = ctx.principal && ctx.hooks.access ? await ctx.hooks.access.guard(op.tx, ctx.principal) : undefined;
+        guard?.checkReadFields(ref.type, found.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.')), 'automations.trigger');
         return found;
       });
       if (rule.trigger.type !== 'manual' || rule.trigger.entity !== ref.type) {
