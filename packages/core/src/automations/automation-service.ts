@@ -21,6 +21,7 @@ import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type A
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
+import { DEFAULT_TASK_TYPES } from '../schema/task-type.js';
 import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
 import { matchEvent } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
@@ -257,6 +258,31 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
 }
 
 /**
+ * Actions that need what the tenant lacks (they would fail every run): a task without the tasks()
+ * feature or of an unknown task type, an activity without the activities() feature, a link (`contactId`, `companyId`) to a record that does not exist.
+ */
+async function actionIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+  const issues: ValidationIssue[] = [];
+  let types: Set<string> | undefined;
+  for (const [i, action] of def.actions.entries()) {
+    if (action.type === 'createTask') {
+      if (!op.ctx.hooks.tasks) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'creating a task needs the tasks() feature from @crmkit/core/tasks' });
+      else {
+        types ??= new Set([...DEFAULT_TASK_TYPES, ...((await op.getMany<RecordBase & { value?: { key: string }[] }>('setting', ['taskTypes']))[0]?.value ?? [])].map((t) => t.key));
+        if (!types.has(action.task.type)) issues.push({ path: ['actions', i, 'task', 'type'], code: 'invalid_value', message: `unknown task type "${action.task.type}" (known: ${[...types].join(', ')}; define it with crm.tasks.defineType)` });
+      }
+    }
+    if (action.type === 'logActivity' && !op.ctx.hooks.activities) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'logging an activity needs the activities() feature from @crmkit/core/activities' });
+    if (action.type !== 'updateFields') continue;
+    for (const entity of ['contact', 'company'] as const) {
+      const id = action.set[`${entity}Id`];
+      if (typeof id === 'string' && !(await op.getMany(entity, [id]))[0]) issues.push({ path: ['actions', i, 'set', `${entity}Id`], code: 'not_found', message: `${entity} ${id} does not exist` });
+    }
+  }
+  return issues;
+}
+
+/**
  * The custom fields a rule names (`custom.*` in its field trigger and conditions, `updateFields`'
  * `custom` values) checked against the tenant's definitions: an unknown one would never match, or
  * fail every run.
@@ -344,7 +370,7 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
 
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition, principal: Principal): Promise<ValidationIssue[]> {
-  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def))];
   // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
   const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
   (def.conditions ?? []).forEach(({ field }, i) => {

@@ -37,6 +37,8 @@ export interface FeatureHooks {
   readonly automations?: { tick(): Promise<{ readonly runs: number }> };
   /** `crm.contacts/companies/leads.merge`: the merges feature's merge, run with the caller's context (a view's too). */
   readonly merges?: MergeHooks;
+  /** Set by the activities feature: rules that log activities are refused without it. */
+  readonly activities?: true;
 }
 
 /** What core asks of the merges feature. */
