@@ -21,7 +21,6 @@ import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type A
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
-import { DEFAULT_TASK_TYPES } from '../schema/task-type.js';
 import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
 import { matchEvent } from './match-trigger.js';
 import type { AutomationSettings } from './automation-settings.js';
@@ -263,16 +262,14 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
  */
 async function actionIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
-  let types: Set<string> | undefined;
+  const tasks = op.ctx.hooks.tasks;
   for (const [i, action] of def.actions.entries()) {
     if (action.type === 'createTask') {
-      if (!op.ctx.hooks.tasks) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'creating a task needs the tasks() feature from @crmkit/core/tasks' });
-      else {
-        types ??= new Set([...DEFAULT_TASK_TYPES, ...((await op.getMany<RecordBase & { value?: { key: string }[] }>('setting', ['taskTypes']))[0]?.value ?? [])].map((t) => t.key));
-        if (!types.has(action.task.type)) issues.push({ path: ['actions', i, 'task', 'type'], code: 'invalid_value', message: `unknown task type "${action.task.type}" (known: ${[...types].join(', ')}; define it with crm.tasks.defineType)` });
-      }
+      const types = tasks && (await tasks.typeKeys(op));
+      if (!types) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'creating a task needs the tasks() feature' });
+      else if (!types.includes(action.task.type)) issues.push({ path: ['actions', i, 'task', 'type'], code: 'invalid_value', message: `unknown task type "${action.task.type}" (known: ${types.join(', ')})` });
     }
-    if (action.type === 'logActivity' && !op.ctx.hooks.activities) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'logging an activity needs the activities() feature from @crmkit/core/activities' });
+    if (action.type === 'logActivity' && !op.ctx.hooks.activities) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'logging an activity needs the activities() feature' });
     if (action.type !== 'updateFields') continue;
     for (const entity of ['contact', 'company'] as const) {
       const id = action.set[`${entity}Id`];

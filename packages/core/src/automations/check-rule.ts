@@ -266,12 +266,10 @@ function valueProblem(op: string, value: unknown): string | undefined {
 
 /** Why an update never sets a field it names (kept by crmkit, moved by the funnel, derived), by field. */
 const NOT_SET: Readonly<Record<string, string>> = {
-  version: 'is the revision the run reads: a fixed one conflicts with every later write',
-  id: 'is kept by crmkit', tenantId: 'is kept by crmkit', createdAt: 'is kept by crmkit', updatedAt: 'is kept by crmkit',
-  stageKey: 'changes through advance / lose (the funnel rules apply)', status: 'changes through the funnel (advance / lose; a lead\'s qualify / disqualify / convert)',
-  pipelineId: 'changes through the funnel (crm.deals.moveToPipeline)', stageEnteredAt: 'is set by stage moves',
-  weightedValue: 'is derived from value and probability', probabilityManual: 'is derived (set probability, or null for the stage\'s)',
-  expectedCloseMonth: 'is derived from expectedCloseDate', lastActivityAt: 'is set by logged activities',
+  version: 'is the revision the run reads (a fixed one conflicts)',
+  ...Object.fromEntries(['id', 'tenantId', 'createdAt', 'updatedAt'].map((k) => [k, 'is kept by crmkit'])),
+  ...Object.fromEntries(['stageKey', 'status', 'pipelineId', 'stageEnteredAt'].map((k) => [k, 'changes through the funnel (advance / lose, a lead\'s qualify …)'])),
+  ...Object.fromEntries(['weightedValue', 'probabilityManual', 'expectedCloseMonth', 'lastActivityAt'].map((k) => [k, 'is derived'])),
 };
 
 /**
