@@ -118,7 +118,7 @@ async function post(fetcher: WebhookFetch, url: string, headers: Record<string, 
     const response = await Promise.race([fetcher(url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'manual' }), deadline]);
     // The body is only logged: a read that fails or outlasts the deadline keeps what arrived.
     const head = { text: '' };
-    await Promise.race([readHead(response, head), deadline]).catch(() => undefined);
+    await Promise.race([readHead(response, head, controller.signal), deadline]).catch(() => undefined);
     const ok = response.status >= 200 && response.status < 300;
     return { ok, httpStatus: response.status, ...(ok ? {} : { error: `HTTP ${response.status}` }), ...(head.text ? { response: head.text.slice(0, RESPONSE_CHARS) } : {}), durationMs: Date.now() - started };
   } catch (error) {
@@ -130,9 +130,29 @@ async function post(fetcher: WebhookFetch, url: string, headers: Record<string, 
   }
 }
 
-/** Reads the first `RESPONSE_CHARS` characters of a response body into `into`. */
-async function readHead(response: Awaited<ReturnType<WebhookFetch>>, into: { text: string }): Promise<void> {
-  into.text = (await response.text()).slice(0, RESPONSE_CHARS);
+/**
+ * Reads the first `RESPONSE_CHARS` characters of a response body into `into`: from its stream, which
+ * is then cancelled, so a large body is never held whole (`text()` only for a fetch without `body`).
+ */
+async function readHead(response: Awaited<ReturnType<WebhookFetch>>, into: { text: string }, signal: AbortSignal): Promise<void> {
+  if (!response.body) {
+    into.text = (await response.text()).slice(0, RESPONSE_CHARS);
+    return;
+  }
+  const reader = response.body.getReader();
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  signal.addEventListener('abort', cancel, { once: true });
+  const decoder = new TextDecoder();
+  try {
+    while (into.text.length < RESPONSE_CHARS) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      into.text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    cancel(); // the rest is not read (a no-op once the body ended)
+  }
 }
 
 /** Thrown to have the consumer retry the event with backoff (and park it in the end). */
