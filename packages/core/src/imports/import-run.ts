@@ -459,8 +459,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const finder = op.ctx.hooks.duplicates;
     if (!options.duplicates || !finder || p.failure || !p.create) return undefined;
     const c = p.create;
+    // A company row is probed as a company (its name is the company name), as duplicates.find({ companyName, domain }).
+    const company = importer.entity === 'company';
     const probe = Object.fromEntries(
-      Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
+      Object.entries({ name: company ? undefined : c.name, email: c.email, phone: c.phone, companyName: company ? c.name : c.companyName, domain: c.domain, website: c.website, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
     );
     if (Object.keys(probe).length === 0) return undefined;
     const candidates = await finder.find(op, probe, { entities: [importer.entity as 'contact'], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
