@@ -24,6 +24,10 @@ const CONTEXT = 'import.run';
 const ROW_FAILURES = new Set(['VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RULE_VIOLATION', 'CONFLICT']);
 const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode', 'key', 'duplicates', 'locale', 'dryRun', 'chunkSize', 'report', 'expectedRows', 'onProgress', 'onChunk']);
 
+const FINDER_ENTITIES = ['contact', 'company', 'lead'];
+/** Stripes of an entity's finder lock (see runChunk). */
+const STRIPES = 8;
+
 /** Times a chunk runs again after a retryable `STORAGE` error (a deadlock) before the run stops with it. */
 const STORAGE_RETRIES = 5;
 
@@ -173,7 +177,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     if (typeof d !== 'object' || d === null || !['skip', 'update', 'flag'].includes(d.action)) fail(['duplicates', 'action'], 'invalid_value', 'must be skip, update or flag');
     if (d.minScore !== undefined && !(typeof d.minScore === 'number' && d.minScore >= 0 && d.minScore <= 1)) fail(['duplicates', 'minScore'], 'invalid_value', 'must be from 0 to 1');
     if (!('duplicates' in crm)) fail(['duplicates'], 'feature_required', 'duplicate handling uses the duplicates() feature\'s finder');
-    if (!['contact', 'company', 'lead'].includes(importer.entity)) fail(['duplicates'], 'invalid_value', 'the duplicates finder knows leads, contacts and companies');
+    if (!FINDER_ENTITIES.includes(importer.entity)) fail(['duplicates'], 'invalid_value', 'the duplicates finder knows leads, contacts and companies');
     if (mode === 'update') fail(['duplicates'], 'invalid_value', 'mode update changes only records found by key');
   }
   const chunkSize = options.chunkSize ?? 500;
@@ -541,6 +545,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const runChunk = async (groups: readonly NumberedRow[][]): Promise<void> => {
     if (!job && !dryRun) await startJob();
     const first = groups[0]![0]!.row;
+    // A run's stripe, from its job's random id (concurrent runs mostly hold different ones).
+    const stripe = (job?.id.charCodeAt(job.id.length - 1) ?? 0) % STRIPES;
     const last = groups.at(-1)!.at(-1)!.row;
     const prepared = groups.map(prepareGroup);
     let results: ImportRowReport[] = [];
@@ -552,9 +558,11 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       results = [];
       // No unique index guards a key such as an e-mail, nor the finder's fuzzy matches: a concurrent import
       // (another process on PostgreSQL) could find nothing and create the same record. Keyed locks, taken
-      // before the lookup, make such checks wait for each other (the finder's: one lock for the entity).
+      // before the lookup, make such checks wait for each other. The finder's fuzzy matches cross every key: a run
+      // with duplicates takes all stripes of the entity's lock, any other run creating its records one stripe, so
+      // those wait for the finder (and it for them) yet not for each other.
       const locks = prepared.flatMap((p) => (unguarded && !p.failure && p.keyValue !== undefined ? [`${importer.entity}:${key}:${p.keyValue}`] : []));
-      if (options.duplicates) locks.push(`${importer.entity}:duplicates`);
+      if (mode !== 'update' && FINDER_ENTITIES.includes(importer.entity)) for (let i = 0; i < STRIPES; i++) if (options.duplicates || i === stripe) locks.push(`${importer.entity}:duplicates:${i}`);
       if (locks.length) await op.tx.lockKeys(op.tenantId, locks);
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];
