@@ -81,6 +81,8 @@ function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, ref
   const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
   const after = [...before];
   for (const ref of refs) if (!after.some((r) => r.system === ref.system && r.id === ref.id)) after.push({ system: ref.system, id: ref.id });
+  // The API's limit: the row fails as an update giving these refs would.
+  if (after.length > 20) fail(['externalRefs'], 'too_big', `must have at most 20 items (the record has ${before.length}, the row adds ${after.length - before.length})`);
   return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
