@@ -294,6 +294,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   let job: ImportJob | undefined;
   /** The mapping as a job keeps it (functions by name only): a resume must bring the same. */
   const mappingPrint = mapping ? JSON.stringify(mapping, (_k, v: unknown) => (typeof v === 'function' ? `ƒ${v.name}` : v)) : undefined;
+  // The rest of what decides how rows are read and written (callbacks, report and expectedRows only tell about the run).
+  const settings = JSON.stringify([options.duplicates && [options.duplicates.action, options.duplicates.minScore ?? 0.8], !!options.csv]);
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
     job = await runRead(ctx, async (op) => visibleJob(op, await op.get<ImportJob>('importJob', id)));
@@ -303,8 +305,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (job.locale !== undefined && (job.locale !== locale || job.mapping !== mappingPrint)) {
       fail(['jobId'], 'invalid_value', `resume with the job's locale (${job.locale}) and mapping`);
     }
-    if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
-      fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
+    if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize || (job.settings !== undefined && job.settings !== settings)) {
+      fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}, [duplicates, csv] ${job.settings ?? '(any)'}`);
     }
   }
   const resumedFrom = job?.rowsDone ?? 0;
@@ -525,6 +527,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         chunkSize,
         locale,
         ...(mappingPrint !== undefined ? { mapping: mappingPrint } : {}),
+        settings,
         rowsDone: 0,
         chunksDone: 0,
         counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
