@@ -239,6 +239,14 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   for await (const values of stream as AsyncIterable<SourceRow>) yield { row: ++row, values };
 }
 
+/** A conflict as the row's issue: a taken external ref named by its column (`externalRefs.<system>`), not the stored index. */
+function refConflict(key: { field: string; value: string; heldBy?: string } | undefined, e: CrmError): ValidationIssue {
+  if (key?.field !== 'externalKeys') return { path: [], code: e.code.toLowerCase(), message: e.message };
+  const at = key.value.indexOf(':');
+  const entity = (e.details as { entity?: string }).entity;
+  return { path: ['externalRefs', key.value.slice(0, at)], code: 'conflict', message: `${key.value.slice(0, at)} id "${key.value.slice(at + 1)}" is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}` };
+}
+
 function rowFailure(row: number, error: unknown): ImportRowReport {
   const e = error as CrmError;
   const details = e.details as unknown as Record<string, unknown>;
@@ -247,7 +255,7 @@ function rowFailure(row: number, error: unknown): ImportRowReport {
       ? (details.issues as ValidationIssue[])
       : e.code === 'RULE_VIOLATION'
         ? (details.violations as { rule: string; message: string }[]).map((v) => ({ path: [], code: v.rule, message: v.message }))
-        : [{ path: [], code: e.code.toLowerCase(), message: e.message }];
+        : [refConflict(details.key as { field: string; value: string; heldBy?: string } | undefined, e)];
   return { row, outcome: 'failed', error: e.code, issues };
 }
 
