@@ -16,5 +16,5 @@ export type ActivitiesFeature = CrmFeature<'activities', ActivityService>;
  * await crm.activities.log({ kind: 'call', direction: 'outbound', dealId, outcome: 'Demo agreed' });
  */
 export function activities(): ActivitiesFeature {
-  return { key: 'activities', setup: () => ({ api: (ctx) => new ActivityService(ctx) }) };
+  return { key: 'activities', setup: () => ({ api: (ctx) => new ActivityService(ctx), hooks: { activities: true } }) };
 }

@@ -257,6 +257,29 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
 }
 
 /**
+ * Actions that need what the tenant lacks (they would fail every run): a task without the tasks()
+ * feature or of an unknown task type, an activity without the activities() feature, a link (`contactId`, `companyId`) to a record that does not exist.
+ */
+async function actionIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+  const issues: ValidationIssue[] = [];
+  const tasks = op.ctx.hooks.tasks;
+  for (const [i, action] of def.actions.entries()) {
+    if (action.type === 'createTask') {
+      const types = tasks && (await tasks.typeKeys(op));
+      if (!types) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'creating a task needs the tasks() feature' });
+      else if (!types.includes(action.task.type)) issues.push({ path: ['actions', i, 'task', 'type'], code: 'invalid_value', message: `unknown task type "${action.task.type}" (known: ${types.join(', ')})` });
+    }
+    if (action.type === 'logActivity' && !op.ctx.hooks.activities) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'logging an activity needs the activities() feature' });
+    if (action.type !== 'updateFields') continue;
+    for (const entity of ['contact', 'company'] as const) {
+      const id = action.set[`${entity}Id`];
+      if (typeof id === 'string' && !(await op.getMany(entity, [id]))[0]) issues.push({ path: ['actions', i, 'set', `${entity}Id`], code: 'not_found', message: `${entity} ${id} does not exist` });
+    }
+  }
+  return issues;
+}
+
+/**
  * The custom fields a rule names (`custom.*` in its field trigger and conditions, `updateFields`'
  * `custom` values) checked against the tenant's definitions: an unknown one would never match, or
  * fail every run.
@@ -344,7 +367,7 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
 
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition, principal: Principal): Promise<ValidationIssue[]> {
-  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def))];
+  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def))];
   // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
   const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
   (def.conditions ?? []).forEach(({ field }, i) => {

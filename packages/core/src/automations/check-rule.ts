@@ -264,6 +264,41 @@ function valueProblem(op: string, value: unknown): string | undefined {
   return `"${op}" compares with a number or an ISO-8601 date (got ${JSON.stringify(value ?? null)})`;
 }
 
+/** Why an update never sets a field it names (kept by crmkit, moved by the funnel, derived), by field. */
+const NOT_SET: Readonly<Record<string, string>> = {
+  version: 'is the revision the run reads (a fixed one conflicts)',
+  ...Object.fromEntries(['id', 'tenantId', 'createdAt', 'updatedAt'].map((k) => [k, 'is kept by crmkit'])),
+  ...Object.fromEntries(['stageKey', 'status', 'pipelineId', 'stageEnteredAt'].map((k) => [k, 'changes through the funnel (advance / lose, a lead\'s qualify …)'])),
+  ...Object.fromEntries(['weightedValue', 'probabilityManual', 'expectedCloseMonth', 'lastActivityAt'].map((k) => [k, 'is derived'])),
+};
+
+/**
+ * Problems of an `updateFields` action that would fail on every record: a field the update input does
+ * not take (named, with why), a value it refuses, and currency changes `deals.update` always refuses.
+ */
+function updateIssues(entity: string, set: Readonly<Record<string, unknown>>, issue: (path: (string | number)[], message: string, code?: string) => void): void {
+  const shape = shapeOf(UPDATE_SCHEMAS[entity]) ?? {};
+  const keys = Object.keys(set);
+  if (keys.length === 0) issue([], 'must set at least one field (an empty update changes nothing)');
+  const given: Record<string, unknown> = {};
+  for (const key of keys) {
+    const [head] = key.split('.');
+    if (key === 'version' || !(key in shape)) {
+      const why = NOT_SET[key] ?? (head !== key && head! in shape ? `is a path: set "${head}" as a whole (${head}: { … })` : undefined);
+      issue([key], why ? `"${key}" ${why}` : `unknown ${entity} field "${key}" (an update sets: ${Object.keys(shape).filter((k) => k !== 'version').join(', ')})`, 'unknown_field');
+    } else given[key] = set[key];
+  }
+  const result = UPDATE_SCHEMAS[entity]!.safeParse(given);
+  if (!result.success) for (const problem of result.error.issues) issue(problem.path as (string | number)[], problem.message, problem.code);
+  if (entity !== 'deal') return;
+  // deals.update refuses these whatever the deal holds.
+  const amounts = 'value' in given || 'lineItems' in given;
+  if ('exchangeRate' in given && !('currency' in given)) issue(['exchangeRate'], 'an exchange rate goes with a change of currency: set currency too');
+  else if ('exchangeRate' in given && amounts) issue(['exchangeRate'], 'give the new amounts or an exchange rate, not both');
+  else if ('currency' in given && !('exchangeRate' in given) && !amounts) issue(['currency'], 'a currency change needs the new amounts (value or lineItems) or an exchangeRate');
+  if ('value' in given && Array.isArray(given.lineItems) && given.lineItems.length > 0) issue(['value'], 'the value of a deal with line items is derived from them');
+}
+
 /** `won` / `lost` when a trigger starts only for a closed deal (won, lost, or entered a closing stage). */
 function closedBy(trigger: AutomationTrigger, pipelines: readonly Pipeline[]): 'won' | 'lost' | undefined {
   if (trigger.type === 'event') return trigger.event === 'deal.won' ? 'won' : trigger.event === 'deal.lost' ? 'lost' : undefined;
@@ -322,12 +357,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     }
     const allowed = ACTION_ENTITIES[action.type];
     if (allowed && !allowed.includes(entity)) return void issue([...path, 'type'], `"${action.type}" does not apply to ${entity} records (only ${allowed.join(', ')})`);
-    if (action.type === 'updateFields') {
-      const result = UPDATE_SCHEMAS[entity]!.safeParse(action.set);
-      if (!result.success) for (const problem of result.error.issues) issue([...path, 'set', ...(problem.path as (string | number)[])], problem.message, problem.code);
-      if ('stageKey' in action.set || 'status' in action.set) issue([...path, 'set'], 'stage and status change through advance / lose (the funnel rules apply)');
-      if (Object.keys(action.set).length === 0) issue([...path, 'set'], 'must set at least one field (an empty update changes nothing)');
-    }
+    if (action.type === 'updateFields') updateIssues(entity, action.set, (at, message, code) => issue([...path, 'set', ...at], message, code));
     if (action.type === 'assignOwner' && (action.userId === undefined) === (action.strategyId === undefined)) issue(path, 'give either userId or strategyId');
     if (action.type === 'assignOwner' && action.strategyId && entity !== 'lead' && entity !== 'deal') issue([...path, 'strategyId'], 'assignment strategies assign leads and deals');
     if (action.type === 'advance' && action.toStage) {

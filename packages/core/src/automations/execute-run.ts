@@ -19,6 +19,24 @@ function fnv(text: string, seed: number): string {
   return (h >>> 0).toString(36).padStart(7, '0');
 }
 
+/**
+ * Tells whether the service principal may not read a field a rule's conditions test (not `trigger.*`):
+ * the policy changed since define. Runs fail such a rule typed (`FORBIDDEN`, `raise`); the pre-filters
+ * (feed, time sweeps) then leave its records to the run instead of judging them on the raw record.
+ */
+export async function hiddenConditions(ctx: CrmContext, tx: StorageTx, principal: Principal, entity: string): Promise<(rule: AutomationRule, raise?: boolean) => boolean> {
+  const guard = await ctx.hooks.access?.guard(tx, principal);
+  return (rule, raise) => {
+    try {
+      guard?.checkReadFields(entity, rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.')), `automations: rule "${rule.name}"`);
+      return false;
+    } catch (error) {
+      if (raise) throw error;
+      return true;
+    }
+  };
+}
+
 /** The run-log id of (rule, trigger key): the unique key that makes a rule run once per trigger. */
 export function runIdOf(ruleId: string, triggerKey: string): string {
   const text = `${ruleId}\u0000${triggerKey}`;
@@ -174,10 +192,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           reason = 'notFound: the record does not exist or the service principal may not read it';
         }
         // The policy changed since define: a condition the service principal cannot read fails typed (FORBIDDEN), never silently.
-        if (status === 'done' && !request.resume && rule.conditions.length) {
-          const guard = ctx.hooks.access && (await ctx.hooks.access.guard(rootTx, settings.principal));
-          guard?.checkReadFields(subject.type, rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.')), `automations: rule "${rule.name}"`);
-        }
+        if (status === 'done' && !request.resume && rule.conditions.length) (await hiddenConditions(ctx, rootTx, settings.principal, subject.type))(rule, true);
         if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) {
           if (!retried) return { events: [] };
           status = 'skipped';

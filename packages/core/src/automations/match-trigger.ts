@@ -5,6 +5,10 @@ import type { AutomationRule, AutomationTrigger } from './automation-schema.js';
 /** Deal events that enter and/or leave a stage. */
 export const STAGE_EVENTS = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.stageReassigned'] as const;
 
+/** Deal fields a stage move changes, recorded as the move event's `changes` (see `movedFields`). */
+const MOVED = new Set(['deal.probability', 'deal.probabilityManual', 'deal.weightedValue']);
+const MOVES: readonly string[] = STAGE_EVENTS.slice(1);
+
 /** Events besides `<entity>.updated` that change a field, which their data gives as `from` → `to` (`ownerId` as `previousOwnerId` → `ownerId`). */
 const OTHER_CHANGES: Readonly<Record<string, string>> = { 'deal.ownerId': 'deal.assigned', 'lead.ownerId': 'lead.assigned', 'task.dueAt': 'task.postponed' };
 
@@ -16,7 +20,8 @@ export function triggerEventTypes(trigger: AutomationTrigger): string[] | undefi
     case 'fieldChanged': {
       // An owner also changes by assignment (strategies, reassignment), recorded as `<entity>.assigned`; a due time by postponing.
       const also = OTHER_CHANGES[`${trigger.entity}.${trigger.field}`];
-      return [`${trigger.entity}.updated`, ...(also ? [also] : [])];
+      // Stage moves change a deal's derived fields (the stage's probability applies): their events carry those changes.
+      return [`${trigger.entity}.updated`, ...(also ? [also] : []), ...(MOVED.has(`${trigger.entity}.${trigger.field.split('.')[0]}`) ? MOVES : [])];
     }
     case 'stageEntered':
       return [...STAGE_EVENTS];
@@ -77,7 +82,7 @@ function fieldChange(entity: string, field: string, event: CrmEvent): { from: un
     const change = field === 'ownerId' ? { from: data.previousOwnerId, to: data.ownerId } : { from: data.from, to: data.to };
     return same(change.from, change.to) ? undefined : change;
   }
-  if (event.type !== `${entity}.updated`) return undefined;
+  if (event.type !== `${entity}.updated` && !(entity === 'deal' && MOVES.includes(event.type))) return undefined;
   const changes = (event.data as { changes?: Record<string, { from: unknown; to: unknown }> }).changes ?? {};
   if (Object.hasOwn(changes, field)) return changes[field];
   const [head, ...rest] = field.split('.');

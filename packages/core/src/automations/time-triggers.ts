@@ -1,4 +1,5 @@
 import { isCrmError } from '../errors/crm-error.js';
+import type { Principal } from '../crm/access-guard.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import type { RecordBase } from '../schema/record.js';
@@ -7,7 +8,7 @@ import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
 import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
-import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, hiddenConditions, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { addDuration, loadCalendar } from './run-actions.js';
 import { conditionsHold } from './match-trigger.js';
@@ -109,10 +110,13 @@ const MARGIN = 10 * 60_000;
  * rule's last sweep, only what may have changed since is read; `sweep` is where this one leaves off
  * (`undefined` when the cap cut it short).
  */
-async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: string | undefined, last: Sweep | undefined): Promise<{ due: Due[]; sweep?: Sweep }> {
+async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Principal, last: Sweep | undefined): Promise<{ due: Due[]; sweep?: Sweep }> {
   const trigger = rule.trigger;
+  const principal = service.userId;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
+    // Conditions the service principal may not read are left to the run (FORBIDDEN, recorded once per key).
+    const hidden = (await hiddenConditions(ctx, op.tx, service, trigger.type === 'taskDue' ? 'task' : 'deal'))(rule);
     const key = `${rule.version}:${JSON.stringify(await loadCalendar(op))}`;
     const prior = last?.key === key ? last : undefined;
     const stage = trigger.type === 'timeInStage';
@@ -145,7 +149,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, principal: stri
           // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
           // Like an early one, such a record keeps the next sweep reading from it: its conditions may come to
           // hold without a write (a `trigger.at` condition), and only a write would bring it back.
-          if (verdict === 'early' || (verdict && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
+          if (verdict === 'early' || (verdict && !hidden && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
           else if (verdict) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
         }
         if (candidates.length) {
@@ -172,7 +176,7 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
   for (const rule of rules) {
     if (rule.trigger.type !== 'timeInStage' && rule.trigger.type !== 'taskDue') continue;
     const memo = `${ctx.tenantId}:${rule.id}`;
-    const found = await dueRecords(ctx, rule, settings.principal.userId, sweeps.get(memo));
+    const found = await dueRecords(ctx, rule, settings.principal, sweeps.get(memo));
     let sweep = found.sweep;
     for (const { key, subject, facts } of found.due) {
       const request = timeRequest(rule, key, subject, facts, settings.principal.userId);

@@ -37,6 +37,8 @@ export interface FeatureHooks {
   readonly automations?: { tick(): Promise<{ readonly runs: number }> };
   /** `crm.contacts/companies/leads.merge`: the merges feature's merge, run with the caller's context (a view's too). */
   readonly merges?: MergeHooks;
+  /** Set by the activities feature: rules that log activities are refused without it. */
+  readonly activities?: true;
 }
 
 /** What core asks of the merges feature. */
@@ -89,6 +91,8 @@ export interface TaskHooks {
   applyMove(op: Operation, deal: Deal, plan: MovePlan, openTasks: readonly Task[], nextStep: NextStepInput | undefined): Promise<{ open: Task[]; created: Task[] }>;
   /** Sets `nextStepDueAt` to the earliest due time among a deal's open tasks. */
   withNextStep(deal: Deal, openTasks: readonly Pick<Task, 'dueAt' | 'status'>[]): Deal;
+  /** The tenant's task type keys (built-in and defined): rules creating tasks are checked against them. */
+  typeKeys(op: Operation): Promise<string[]>;
   /** Writes new tasks and records `task.created` for each. */
   insert(op: Operation, tasks: readonly Task[]): Promise<void>;
 }

@@ -46,6 +46,11 @@ export interface MergeUndoneEvent {
  * Every domain event crmkit records and emits, with its payload. The event log stores the same
  * payload, so handlers and the timeline read one shape.
  */
+/** A stage move's changes of derived fields (`probability`, `probabilityManual`, `weightedValue`), absent when none changed. */
+export interface MovedFields {
+  readonly changes?: FieldChanges;
+}
+
 export interface CrmEventMap {
   'lead.created': { readonly lead: Lead };
   'lead.updated': { readonly changes: FieldChanges };
@@ -87,11 +92,11 @@ export interface CrmEventMap {
   'customField.defined': { readonly definition: CustomFieldDefinition };
   'customField.updated': { readonly changes: FieldChanges };
   'activity.logged': { readonly activity: Activity };
-  'deal.stageChanged': { readonly from: string; readonly to: string; readonly direction: 'forward' | 'backward' };
-  'deal.won': { readonly from: string; readonly stageKey: string; readonly amount: Money };
+  'deal.stageChanged': { readonly from: string; readonly to: string; readonly direction: 'forward' | 'backward' } & MovedFields;
+  'deal.won': { readonly from: string; readonly stageKey: string; readonly amount: Money } & MovedFields;
   /** `stageKey`: the lost stage the deal entered (absent on events recorded before it was added). */
-  'deal.lost': { readonly from: string; readonly stageKey?: string; readonly reason: string; readonly comment?: string };
-  'deal.reopened': { readonly from: string; readonly to: string };
+  'deal.lost': { readonly from: string; readonly stageKey?: string; readonly reason: string; readonly comment?: string } & MovedFields;
+  'deal.reopened': { readonly from: string; readonly to: string } & MovedFields;
   'deal.postponed': {
     readonly stageKey: string;
     readonly until: string;
@@ -105,7 +110,7 @@ export interface CrmEventMap {
   /** The deal had no activity for its stage's `rottenDays`; emitted once per rotting episode. */
   'deal.rotting': { readonly key: string; readonly stageKey: string; readonly since: string; readonly lastActivityAt: string; readonly rottenDays: number; readonly ownerId?: string };
   /** A stage was removed and the deal moved to another stage. */
-  'deal.stageReassigned': { readonly from: string; readonly to: string; readonly reason: 'stageRemoved' };
+  'deal.stageReassigned': { readonly from: string; readonly to: string; readonly reason: 'stageRemoved' } & MovedFields;
   'deal.assigned': { readonly ownerId: string; readonly previousOwnerId?: string; readonly strategyId?: string; readonly reason: string };
   'lead.assigned': { readonly ownerId: string; readonly previousOwnerId?: string; readonly strategyId?: string; readonly reason: string };
   'assignmentStrategy.created': { readonly strategy: AssignmentStrategy };

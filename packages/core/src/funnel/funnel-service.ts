@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { isCrmError, validationError } from '../errors/crm-error.js';
 import { evaluateMove, type FunnelMove, type MoveContext, type MoveEvaluation } from '../domain/funnel/evaluate-move.js';
-import { planMove } from '../domain/funnel/plan-move.js';
+import { movedFields, planMove } from '../domain/funnel/plan-move.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
@@ -134,7 +134,7 @@ export async function moveIn(
   if (plan.exit) await closeOpenVisit(op, deal, { exitKind: plan.exit.kind, ...(plan.exit.toStageKey ? { toStageKey: plan.exit.toStageKey } : {}) });
   if (plan.enter) await op.insert('stageVisit', newStageVisit(op, next, deal.stageKey));
   if (next.status !== deal.status) await markVisitsClosedAs(op, deal.id, next.status === 'open' ? undefined : next.status);
-  op.record(plan.event.type, { type: 'deal', id: deal.id }, plan.event.data as never, dealRefs(next));
+  op.record(plan.event.type, { type: 'deal', id: deal.id }, { ...plan.event.data, ...movedFields(deal, next) } as never, dealRefs(next));
   await tasks?.insert(op, created);
   return next;
 }

@@ -4,6 +4,7 @@ import { buildSettings, buildStages } from '../domain/pipeline-build.js';
 import { isDealField } from './deal-rule-fields.js';
 import { weightedAmount } from '../domain/money.js';
 import { diffRecords, reviseRecord } from '../domain/records.js';
+import { movedFields } from '../domain/funnel/plan-move.js';
 import type { Deal } from '../schema/deal.js';
 import {
   pipelineSettingsInputSchema,
@@ -104,7 +105,7 @@ export async function moveDealsOutOf(op: Operation, pipeline: Pipeline, removed:
     await op.update('deal', deal, next);
     await closeOpenVisit(op, deal, { exitKind: 'stageRemoved', toStageKey: target.key });
     await op.insert('stageVisit', newStageVisit(op, next, deal.stageKey));
-    op.record('deal.stageReassigned', { type: 'deal', id: deal.id }, { from: removed.key, to: target.key, reason: 'stageRemoved' }, dealRefs(next));
+    op.record('deal.stageReassigned', { type: 'deal', id: deal.id }, { from: removed.key, to: target.key, reason: 'stageRemoved', ...movedFields(deal, next) }, dealRefs(next));
   });
 }
 

@@ -8,6 +8,7 @@ import type { Deal } from '../schema/deal.js';
 import { taskTemplateSchema } from '../schema/task-template.js';
 import { nextStepInputSchema, type Task } from '../schema/task.js';
 import { stageEntryTasks } from './stage-entry.js';
+import { loadTaskTypes } from './task-types.js';
 import { buildTasks, checkCallerTasks, insertTasks, nextStepOwner, openTasksOf, postponedTask, taskRefs, withNextStep } from './task-writer.js';
 
 const templatesSchema = z.array(taskTemplateSchema);
@@ -89,5 +90,6 @@ export const taskHooks: TaskHooks = {
   },
 
   withNextStep,
+  typeKeys: async (op) => (await loadTaskTypes(op)).map((t) => t.key),
   insert: insertTasks,
 };

@@ -21,7 +21,8 @@ describe('change feed: deal stage changes', () => {
     const seen: unknown[] = [];
     const consumer = await crm.events.consume('stages', (event) => void seen.push(event.data), { start: false, partitions: 1, types: ['deal.stageChanged'] });
     await consumer.drain();
-    expect(seen).toEqual([{ from: 'new', to: 'proposal', direction: 'forward' }]);
+    // The move applies the stage's probability: its event carries that change (fieldChanged rules on probability see it).
+    expect(seen).toEqual([{ from: 'new', to: 'proposal', direction: 'forward', changes: { probability: { from: 10, to: 60 } } }]);
   });
 
   it('sends deal.stageChanged with { from, to } in a signed webhook payload', async () => {

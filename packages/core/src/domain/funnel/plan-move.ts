@@ -1,10 +1,11 @@
 import { ruleViolation } from '../../errors/crm-error.js';
-import type { CrmEventMap } from '../../events/event-map.js';
+import type { CrmEventMap, FieldChanges } from '../../events/event-map.js';
 import type { Deal } from '../../schema/deal.js';
 import type { Pipeline, Stage } from '../../schema/pipeline.js';
 import type { StageExitKind } from '../../schema/stage-visit.js';
 import type { Task } from '../../schema/task.js';
 import { weightedAmount } from '../money.js';
+import { diffRecords } from '../records.js';
 import { evaluateMove, nextStepDue, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation } from './evaluate-move.js';
 
 /** The event a move records. */
@@ -39,6 +40,16 @@ function moveToStage(draft: Deal, stage: Stage, now: string): void {
   draft.probability = stage.probability;
   draft.probabilityManual = false;
   draft.weightedValue = { amount: weightedAmount(draft.value.amount, stage.probability), currency: draft.value.currency };
+}
+
+/**
+ * The derived fields a stage change changed (the stage's probability applies, a manual one ends), for
+ * the move's event as `changes`: rules and consumers watching them see moves as they see updates.
+ */
+export function movedFields(before: Deal, after: Deal): { changes?: FieldChanges } {
+  const pick = ({ probability, probabilityManual, weightedValue }: Deal) => ({ probability, probabilityManual, weightedValue });
+  const changes = diffRecords(pick(before), pick(after));
+  return Object.keys(changes).length ? { changes } : {};
 }
 
 /** Bookkeeping of a closing deal: when, the sales cycle, and the stage it closed from. */
