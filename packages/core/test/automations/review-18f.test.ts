@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { StageRule } from '@crmkit/core';
+import { setupAutomations } from './automation-setup.js';
+
+// Sixth review of issue 18 (review18f): one test per item fixed.
+describe('review 18f #6: define checks every stage rule kind against the rule’s own updates', () => {
+  // Each kind: the rule, an update that breaks it for sure, and one that keeps it (or leaves it to the stored deal).
+  const KINDS: { [K in StageRule['type']]: { rule: Extract<StageRule, { type: K }>; breaks: Record<string, unknown>[]; keeps: Record<string, unknown>[] } } = {
+    field: { rule: { type: 'field', field: 'expectedCloseDate', op: 'present' }, breaks: [{ type: 'updateFields', set: { expectedCloseDate: null } }], keeps: [{ type: 'updateFields', set: { expectedCloseDate: '2027-01-01' } }] },
+    hasContact: { rule: { type: 'hasContact' }, breaks: [{ type: 'updateFields', set: { contactId: null } }], keeps: [{ type: 'updateFields', set: { title: 'x' } }] },
+    hasCompany: { rule: { type: 'hasCompany' }, breaks: [{ type: 'updateFields', set: { companyId: null } }], keeps: [{ type: 'updateFields', set: { companyId: null } }, { type: 'wait', for: { amount: 1, unit: 'days' } }] },
+    hasLineItems: { rule: { type: 'hasLineItems' }, breaks: [{ type: 'updateFields', set: { lineItems: [] } }], keeps: [{ type: 'updateFields', set: { lineItems: [{ name: 'Seat', quantity: 1, unitPrice: 100 }] } }] },
+    amountPositive: { rule: { type: 'amountPositive' }, breaks: [{ type: 'updateFields', set: { value: { amount: 0, currency: 'USD' } } }], keeps: [{ type: 'updateFields', set: { value: { amount: 5, currency: 'USD' } } }] },
+    requiredTasksDone: { rule: { type: 'requiredTasksDone' }, breaks: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 1, unit: 'days' }, required: true } }], keeps: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 1, unit: 'days' } } }] },
+  };
+
+  for (const [kind, { rule, breaks, keeps }] of Object.entries(KINDS)) {
+    for (const phase of ['exit', 'entry'] as const) {
+      if (kind === 'requiredTasksDone' && phase === 'entry') continue; // a stage's tasks are only those of its visit
+      it(`${kind} as ${phase} rule`, async () => {
+        const { crm } = await setupAutomations();
+        const gated = await crm.pipelines.create({ name: 'Gated', stages: [
+          { key: 'a', name: 'A', ...(phase === 'exit' ? { exitRules: [rule as StageRule] } : {}) },
+          { key: 'b', name: 'B', ...(phase === 'entry' ? { entryRules: [rule as StageRule] } : {}) },
+          { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
+        const trigger = { type: 'stageEntered', stage: 'a', pipelineId: gated.id } as const;
+        const error = await crm.automations.define({ name: 'Breaks', trigger, actions: [...breaks, { type: 'advance' }] as never }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'VALIDATION', details: { issues: [expect.objectContaining({ code: 'stage_rule', message: expect.stringContaining(`stage.${phase}.${kind}`) })] } });
+        expect(await crm.automations.list()).toEqual([]);
+        const ok = await crm.automations.define({ name: 'Keeps', trigger, actions: [...keeps, { type: 'advance' }] as never });
+        expect((await crm.automations.get(ok.id)).enabled).toBe(true);
+      });
+    }
+  }
+});
