@@ -33,3 +33,32 @@ describe('review 18f #6: define checks every stage rule kind against the rule’
     }
   }
 });
+
+describe('review 18f #7: loop check compares full custom field paths', () => {
+  async function withCustom() {
+    const setup = await setupAutomations();
+    for (const [key, type] of [['segment', 'text'], ['score', 'number'], ['tier', 'text']] as const) await setup.crm.customFields.define({ entity: 'deal', key, label: key, type });
+    return setup;
+  }
+
+  it('updating custom.score does not count as changing custom.segment: accepted, runs once', async () => {
+    const { crm, pipeline } = await withCustom();
+    const rule = await crm.automations.define({ name: 'Score on segment', trigger: { type: 'fieldChanged', entity: 'deal', field: 'custom.segment' }, actions: [{ type: 'updateFields', set: { custom: { score: 5 } } }] });
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id, custom: { segment: 'a' } });
+    await crm.deals.update(deal.id, { custom: { segment: 'b' } });
+    await crm.automations.drain();
+    await crm.automations.drain();
+    expect((await crm.deals.get(deal.id)).custom).toEqual({ segment: 'b', score: 5 });
+    expect((await crm.automations.runs({ ruleId: rule.id })).items.map((r) => r.status)).toEqual(['done']);
+  });
+
+  it('real loops on custom fields are still refused: the same key, and two rules feeding each other', async () => {
+    const { crm } = await withCustom();
+    const self = await crm.automations.define({ name: 'Self', trigger: { type: 'fieldChanged', entity: 'deal', field: 'custom.segment' }, actions: [{ type: 'updateFields', set: { custom: { score: 1, segment: 'x' } } }] }).catch((e: unknown) => e);
+    expect(self).toMatchObject({ code: 'VALIDATION', details: { issues: [expect.objectContaining({ code: 'cycle' })] } });
+    await crm.automations.define({ name: 'Segment to tier', trigger: { type: 'fieldChanged', entity: 'deal', field: 'custom.segment' }, actions: [{ type: 'updateFields', set: { custom: { tier: 'gold' } } }] });
+    const back = await crm.automations.define({ name: 'Tier to segment', trigger: { type: 'fieldChanged', entity: 'deal', field: 'custom.tier' }, actions: [{ type: 'updateFields', set: { custom: { segment: 'vip' } } }] }).catch((e: unknown) => e);
+    expect(back).toMatchObject({ code: 'VALIDATION', details: { issues: [expect.objectContaining({ code: 'cycle', message: expect.stringContaining('Tier to segment') })] } });
+    expect((await crm.automations.list()).map((r) => r.name)).toEqual(['Segment to tier']);
+  });
+});
