@@ -57,7 +57,7 @@ const WATCH_INSTEAD: Readonly<Record<string, string>> = {
 };
 
 /** The schema of a field an update can change (`value.amount` inside `value`), `null` for a custom field, or `undefined`. */
-function updatedField(entity: string, path: string): z.ZodMiniType | null | undefined {
+export function updatedField(entity: string, path: string): z.ZodMiniType | null | undefined {
   const [head, ...rest] = path.split('.');
   if (INPUT_ONLY.has(head!)) return undefined;
   let schema: unknown = { ...shapeOf(UPDATE_SCHEMAS[entity]), ...COMPUTED[entity] }[head!];

@@ -62,3 +62,47 @@ describe('review 18f #7: loop check compares full custom field paths', () => {
     expect((await crm.automations.list()).map((r) => r.name)).toEqual(['Segment to tier']);
   });
 });
+
+describe('review 18f #10: simulate checks the event data against the event type', () => {
+  const rules = {
+    field: { name: 'f', trigger: { type: 'fieldChanged', entity: 'deal', field: 'title' }, actions: [{ type: 'addTag', tag: 'x' }] },
+    stage: { name: 's', trigger: { type: 'stageEntered', stage: 'proposal' }, actions: [{ type: 'addTag', tag: 'x' }] },
+    owner: { name: 'o', trigger: { type: 'fieldChanged', entity: 'deal', field: 'ownerId' }, actions: [{ type: 'addTag', tag: 'x' }] },
+  } as const;
+
+  it('refuses data that does not fit, with the path', async () => {
+    const { crm, pipeline } = await setupAutomations();
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    const ev = (type: string, data?: unknown) => ({ type, subjectType: 'deal', subjectId: deal.id, ...(data === undefined ? {} : { data }) });
+    const cases: [keyof typeof rules, ReturnType<typeof ev>, (string | number)[]][] = [
+      ['field', ev('deal.updated', { changes: 'x' }), ['event', 'data', 'changes']],
+      ['field', ev('deal.updated'), ['event', 'data', 'changes']],
+      ['field', ev('deal.updated', { changes: { title: 'x' } }), ['event', 'data', 'changes', 'title']],
+      ['field', ev('deal.updated', { changes: { title: { from: 'A', to: 5 } } }), ['event', 'data', 'changes', 'title', 'to']],
+      ['stage', ev('deal.stageChanged', { from: 1, to: 'proposal' }), ['event', 'data', 'from']],
+      ['stage', ev('deal.stageChanged', { to: 'proposal' }), ['event', 'data', 'from']],
+      ['stage', ev('deal.created', { deal: null }), ['event', 'data', 'deal']],
+      ['stage', ev('deal.created', { deal: { id: 'deal_other', stageKey: 'proposal' } }), ['event', 'data', 'deal']],
+      ['owner', ev('deal.assigned', {}), ['event', 'data', 'ownerId']],
+    ];
+    for (const [rule, event, path] of cases) {
+      const error = await crm.automations.simulate(rules[rule] as never, event as never).catch((e: unknown) => e);
+      expect(error, JSON.stringify(event)).toMatchObject({ code: 'VALIDATION', details: { issues: expect.arrayContaining([expect.objectContaining({ path })]) } });
+    }
+  });
+
+  it('events as crmkit records them still simulate', async () => {
+    const { crm, pipeline } = await setupAutomations();
+    const deal = await crm.deals.create({ title: 'A', pipelineId: pipeline.id, ownerId: 'anna', value: { amount: 100, currency: 'USD' } });
+    await crm.deals.update(deal.id, { title: 'B', value: { amount: 200, currency: 'USD' }, expectedCloseDate: '2027-01-01' });
+    await crm.deals.advance(deal.id);
+    await crm.deals.update(deal.id, { ownerId: 'ben' });
+    const events = (await crm.timeline({ type: 'deal', id: deal.id })).items.filter((e) => e.subjectId === deal.id);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['deal.created', 'deal.updated', 'deal.stageChanged']));
+    for (const event of events) {
+      const rule = event.type === 'deal.stageChanged' || event.type === 'deal.created' ? rules.stage : event.type === 'deal.updated' && 'ownerId' in (event.data as { changes: object }).changes ? rules.owner : rules.field;
+      const result = await crm.automations.simulate(rule as never, event as never);
+      expect(result.status, event.type).not.toBe('failed');
+    }
+  });
+});
