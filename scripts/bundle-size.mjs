@@ -56,7 +56,8 @@ const targets = [
   // eager export checks, money without currency, resume settings): 16.2 kB measured;
   // with both (fix16h + fix16j) and fix16k (quoted list items, stored spacing): 17.03 kB measured.
   // fix16j (import without a mapping: a CSV header read as field paths, checked up front; system columns ignored): +0.4 kB.
-  feature('imports', 'imports', 17_100),
+  // fix16l (an export without a mapping imports back: custom fields, refs, line items, create-only fields compared; currency columns apart): +0.78 kB, 17.81 kB measured.
+  feature('imports', 'imports', 17_850),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -73,7 +74,7 @@ const targets = [
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
   // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
   // Review 12f (fix12i) +0.1: start() wakes for a failed notice's retry (nextRetryAt).
-  feature('scheduler', 'scheduler', 12_800, TASKS), // 12.71 measured after fix12i's retry wake
+  feature('scheduler', 'scheduler', 13_000, TASKS), // 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -82,11 +83,13 @@ const targets = [
   // (expire-held), counted in status().expired: 10.03 kB measured (+0.34 kB), budget 10.1.
   // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
   // Review 12f (fix12i) +0.1: replay refuses a type the consumer no longer takes; memory refuses undeclared query fields.
-  feature('feed', 'events', 10_700),
+  // Review 12f #4 (fix12j) +0.08: a pass looks its page's events up in the backlog (parked ones stay parked): 10.74 kB measured.
+  feature('feed', 'events', 10_960), // 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
   // Issue 12 (fix12g): delivery log retention (pruneDeliveries, the log removed with its endpoint): 11.63 kB measured.
   // Review 12f (fix12i) +0.1: the replay check reads the event's successes and tests `replayed` itself.
-  feature('webhooks', 'webhooks', 11_800), // 11.5 measured (issue 12 review 4)
+  // Review 12f #4 (fix12j, the consumer pass's backlog look-up): 11.81 kB measured.
+  feature('webhooks', 'webhooks', 12_600), // 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
@@ -103,8 +106,8 @@ const targets = [
   // fix18i: review 18d #10 (define refuses actions that can never succeed, every action type), derived fields on
   // stage moves, pre-filters leaving hidden conditions to the run: 22.007 kB measured (+0.76 kB), budget raised by the least.
   // fix18k: review 18f #6 (every stage rule kind), #7 (custom field paths in the loop check), #10 (simulate
-  // checks event data per type): 22.629 kB measured (+0.62 kB), budget raised by the least.
-  feature('automations', 'automations', 22_630, FEED),
+  // checks event data per type): +0.62 kB (22.629 kB measured before merging main's 22.04), budget raised by the least.
+  feature('automations', 'automations', 22_670, FEED),
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
   // 12.45: review 11c #6, every derived field follows its sources (REVEALS walked per entity, transitive): +0.3 kB, over 12.40 by a few bytes.
@@ -134,8 +137,11 @@ const targets = [
     // Review 18d #11 (simulate's event schema, fix18h) +0.23 kB; fix16j (import without a mapping) +0.4 kB;
     // fix16k, fix11d (reveal table, observer refresh), fix12i (replay, retry wake): 142.14 kB measured.
     // fix18i (review 18d #10 and #6 rest, derived fields on stage moves) +0.84 kB: 142.977 kB measured.
-    // fix18k (review 18f #6, #7, #10) +0.6 kB: 143.579 kB measured.
-    budget: 143_580,
+    // fix18k (review 18f #6, #7, #10) +0.6 kB, within the budget.
+    // fix12j (review 12f #4, the pass's backlog look-up): 142.21 kB measured.
+    // fix16l (no-mapping export round trip) +0.8 kB: 143.79 kB measured.
+    // fix12k (review12g #1-#4: drain outlook, fetch race, bounded body) +0.4 kB.
+    budget: 145_000, // re-measured after the merges of 2026-11-30 (8th part)
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

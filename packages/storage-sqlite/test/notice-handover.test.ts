@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, it } from 'vitest';
-import { upgradeFromLegacyConsumer } from '../../core/test/scheduler/notice-handover-scenario.js';
+import { upgradeFromLegacyConsumer, upgradeWithParkedAboveSlowest } from '../../core/test/scheduler/notice-handover-scenario.js';
 import { fleetEngines, type Cleanups } from './support/fleet.js';
 
 /** The upgrade from the single notice consumer of earlier versions, on one SQLite file and one PostgreSQL schema. */
@@ -26,5 +26,16 @@ describe.each(engines)('upgrade from the single notice consumer on $name', { tim
         }
       });
     }
+  }
+  for (const replayFirst of [false, true]) {
+    it(`keeps a parked notice above the slowest checkpoint parked until a replay${replayFirst ? ' made before the checkpoint reaches it' : ''}`, async () => {
+      const db = await engine.make();
+      const adapter = db.storage();
+      try {
+        await upgradeWithParkedAboveSlowest(() => adapter, replayFirst);
+      } finally {
+        await adapter.close();
+      }
+    });
   }
 });

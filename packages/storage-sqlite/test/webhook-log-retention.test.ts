@@ -36,7 +36,7 @@ async function storedLog(storage: StorageAdapter, endpointId: string): Promise<n
 describe.each(engines)('webhook delivery log retention: $name', (engine) => {
   it('pruneDeliveries deletes attempts before the date; remove deletes the endpoint log in its transaction', { timeout: 300_000 }, async () => {
     const { adapter, dispose } = await engine.make();
-    const { crm } = await createTestCrm({ now: T0, storage: adapter as never, features: [events(), webhooks({ fetch: async () => ({ status: 204, text: async () => 'ok' }) })] });
+    const { crm, clock } = await createTestCrm({ now: T0, storage: adapter as never, features: [events(), webhooks({ fetch: async () => ({ status: 204, text: async () => 'ok' }) })] });
     try {
       const a = await crm.webhooks.create({ url: 'https://example.com/a', types: ['contact.created'] });
       const b = await crm.webhooks.create({ url: 'https://example.com/b', types: ['contact.created'] });
@@ -72,8 +72,11 @@ describe.each(engines)('webhook delivery log retention: $name', (engine) => {
         expect(isCrmError(error, 'VALIDATION')).toBe(true);
       }
       expect(await storedLog(adapter, b.id)).toBe(3);
-      // A date in the future empties the log: the caller's choice.
-      expect(await crm.webhooks.pruneDeliveries({ before: new Date(T0 + DAY).toISOString() })).toEqual({ deleted: 3 });
+      // A date in the future (it would delete the log of deliveries still being made) is refused (review 12f #5).
+      await expect(crm.webhooks.pruneDeliveries({ before: new Date(T0 + DAY).toISOString() })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['before'] }] } });
+      expect(await storedLog(adapter, b.id)).toBe(3);
+      clock.advance(1);
+      expect(await crm.webhooks.pruneDeliveries({ before: new Date(clock.now()).toISOString() })).toEqual({ deleted: 3 });
       expect(await storedLog(adapter, b.id)).toBe(0);
     } finally {
       await crm.close();

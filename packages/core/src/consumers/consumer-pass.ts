@@ -162,7 +162,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   const nowMs = () => ctx.clock.now();
   const timestamp = (ms: number) => new Date(ms).toISOString();
 
-  const { pending, page } = await runRead(ctx, async (op) => {
+  const { pending, page, held } = await runRead(ctx, async (op) => {
     const { rows: pending } = await op.query<BacklogRow>('consumerBacklog', {
       filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: row.name }, { op: 'eq', field: 'partition', value: row.partition }, { op: 'eq', field: 'status', value: 'pending' }] },
       sort: [{ field: 'position' }],
@@ -170,7 +170,11 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
     });
     const full = pending.length >= BACKLOG_LIMIT;
     const page = full ? undefined : await readFeedPage(op, row.position, settings.batchSize, { shards: shardsOf(row.partition, row.partitions), types: settings.types });
-    return { pending, page };
+    // Feed events the backlog holds already, whatever their status: a parked one stays parked (until a
+    // replay or discard) even when the checkpoint is below it — a notice consumer handed over from the
+    // legacy one starts at its slowest partition's checkpoint.
+    const held = page ? await op.getMany<BacklogRow>('consumerBacklog', page.events.map((e) => backlogId(row.name, e.id))) : [];
+    return { pending, page, held };
   });
 
   const inserts: BacklogRow[] = [];
@@ -217,6 +221,9 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   for (const [subject, entries] of bySubject) {
     blocked.add(subject);
     for (const entry of entries) {
+      // Ahead of the checkpoint (a replayed hand-over notice): tried once the checkpoint reaches it, so it is
+      // neither sent before its record's earlier events nor sent again when the feed is read up to it.
+      if (entry.position > row.position) break;
       const due = Date.parse(entry.nextAttemptAt);
       if (due > nowMs()) {
         nextRetryAt = Math.min(nextRetryAt ?? due, due);
@@ -256,7 +263,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
 
   // 2. New events in position order. The checkpoint advances over every event handled or queued.
   let position = row.position;
-  const inBacklog = new Set(pending.map((entry) => entry.eventId));
+  const inBacklog = new Map(held.map((entry) => [entry?.eventId, entry?.status]));
   if (page && !stoppedEarly) {
     let complete = true;
     for (const event of page.events) {
@@ -268,8 +275,11 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
           status, attempts, nextAttemptAt: timestamp(retryAt), event,
           ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: timestamp(now) } : {}),
         });
-      // Already in the backlog (a replay ahead of the checkpoint): handled there, never queued twice.
-      if (inBacklog.has(event.id)) {
+      // Already in the backlog (parked, or replayed ahead of the checkpoint): handled there, never twice;
+      // a pending one holds its record's later events back.
+      const known = inBacklog.get(event.id);
+      if (known) {
+        if (known === 'pending') blocked.add(event.subjectId);
         position = event.position!;
         continue;
       }

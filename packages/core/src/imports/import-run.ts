@@ -53,6 +53,8 @@ interface Prepared {
   readonly keyRaw?: string | number;
   /** The row's mapped external refs, for an update: added to the record's refs (none dropped). */
   readonly refs?: readonly ExternalRef[];
+  /** The row's create-only fields (a deal's `stageKey`), for an update: they must be the record's. */
+  readonly fixed?: Readonly<Record<string, unknown>>;
   readonly failure?: ImportRowReport;
   /** All rows of a deal's group of order lines (they share its outcome and id). */
   readonly rows?: readonly number[];
@@ -82,11 +84,13 @@ function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, ref
 
 /** Refuses `custom.<key>` columns naming no custom field the tenant defined for the entity (with the customFields() feature; without it rows are checked as the API checks them). */
 async function checkCustomColumns(crm: Crm, entity: string, mapping: ImportMapping | undefined, at: 'mapping' | 'csv' = 'mapping'): Promise<void> {
-  const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string }[]> } }).customFields;
+  const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
   const columns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('custom.'));
   if (!customFields || !columns.length) return;
-  const defined = new Set((await customFields.list(entity)).map((d) => d.key));
-  const unknown = columns.filter((f) => !defined.has(f.slice('custom.'.length)));
+  const types = new Map((await customFields.list(entity)).map((d) => [d.key, d.type]));
+  // A money field's parts (`custom.budget.amount`, `.currency`) are its columns in an export without a mapping.
+  const defined = (key: string) => types.has(key) || (/\.(amount|currency)$/.test(key) && types.get(key.replace(/\.[^.]+$/, '')) === 'money');
+  const unknown = columns.filter((f) => !defined(f.slice('custom.'.length)));
   if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: [at, f], code: 'unknown_field', message: `${entity} has no custom field "${f.slice(7, 57)}"` })));
 }
 
@@ -366,6 +370,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
     let mappedRefs: ExternalRef[] | undefined;
+    let fixed: Record<string, unknown> | undefined;
     const problems: ValidationIssue[] = [];
     if (mode !== 'update') {
       const parsed = importer.parseCreate(ctx, input);
@@ -374,7 +379,11 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     }
     if (mode !== 'create') {
       // An update keeps the record's refs: the row's refs join the list (merged with the record found, in writeRow).
-      const { id: _id, ...patch } = input;
+      const { id: _id, ...rest } = input;
+      // Create-only fields (an exported deal's `pipelineId`, `stageKey`) are compared with the record found (in writeRow).
+      const patch = Object.fromEntries(Object.entries(rest).filter(([f]) => !importer.createOnly.has(f)));
+      const fixedFields = Object.entries(rest).filter(([f]) => importer.createOnly.has(f));
+      if (fixedFields.length) fixed = Object.fromEntries(fixedFields);
       const parsed = importer.parseUpdate!(ctx, patch);
       if (parsed.success) {
         const { externalRefs, ...rest } = parsed.data;
@@ -386,7 +395,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       claim(rawKey(undefined));
       return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
     }
-    if (key === undefined) return { row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    const extra = { ...(mappedRefs ? { refs: mappedRefs } : {}), ...(fixed ? { fixed } : {}) };
+    if (key === undefined) return { row, create, update, ...extra };
     const keyRaw = rawKey(create ?? update);
     const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
     if (keyValue === undefined || keyValue === '') {
@@ -398,7 +408,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
     }
     seen.set(keyValue, row);
-    return { row, create, update, keyValue, keyRaw: keyRaw!, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    return { row, create, update, keyValue, keyRaw: keyRaw!, ...extra };
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
@@ -473,6 +483,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
+      const moved = Object.keys(p.fixed ?? {}).filter((f) => JSON.stringify(p.fixed![f]) !== JSON.stringify((existing as unknown as Record<string, unknown>)[f]));
+      if (moved.length) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: moved.map((f) => ({ path: [f], code: 'invalid_value', message: `${f} is set when a ${importer.entity} is created: an update keeps ${existing.id}'s${importer.entity === 'deal' && f === 'stageKey' ? ' (deals.move changes the stage)' : ''}` })) };
       const next = await importer.update!(op, existing.id, withMergedRefs(keepStoredSpacing(p.update, existing), existing, p.refs), CONTEXT);
       // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };

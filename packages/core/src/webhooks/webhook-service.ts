@@ -3,7 +3,7 @@ import { without } from '../domain/records.js';
 import { conflict, notFound, validationError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
-import { LIMITS, timestampSchema } from '../schema/primitives.js';
+import { LIMITS, timestampInputSchema } from '../schema/primitives.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Page } from '../crm/list-options.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
@@ -15,7 +15,7 @@ import { backlogId, consumerPartitions, newPartitionRows, reconfigurePartitions,
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { readConsumerStatus, type ConsumerStatus } from '../consumers/consumer-status.js';
 import { feedHead } from '../consumers/feed-read.js';
-import { generateSecret } from './signing.js';
+import { generateSecret, secretKey } from './signing.js';
 import { endpointConsumer, type StoredEndpoint, type WebhookAttempt, type WebhookEndpoint } from './webhook-delivery.js';
 import { endpointInputSchema, endpointUpdateSchema, rotateSchema, urlProblem, type ResolvedWebhooks, type WebhookEndpointInput, type WebhookEndpointUpdate } from './webhook-options.js';
 
@@ -81,9 +81,10 @@ export interface WebhookService {
    * Deletes delivery log entries (every endpoint's) of attempts made before `before`, for retention,
    * in transactions of 500 rows; run it from a job, like `crm.events.prune`.
    *
-   * @param options `before`: an ISO-8601 UTC timestamp as `toISOString()` writes it; attempts with an earlier `at` are deleted.
+   * @param options `before`: an ISO-8601 date-time with `Z` or an offset, not in the future; attempts with an earlier `at` are deleted.
    * @returns How many attempts were deleted.
-   * @throws CrmError `VALIDATION` for a missing or malformed `before` or unknown options; `FORBIDDEN` in a view.
+   * @throws CrmError `VALIDATION` (path `before`) for a missing, malformed or impossible `before` (`2026-02-30`,
+   *   `T24:00`) or one in the future, and for unknown options; `FORBIDDEN` in a view.
    * @example
    * await crm.webhooks.pruneDeliveries({ before: new Date(Date.now() - 30 * 86_400_000).toISOString() });
    */
@@ -106,7 +107,9 @@ const pageSchema = z.strictObject({
 
 // Health bookkeeping (failure counts, last success) bumps the stored version so its writers conflict, but
 // not the API's: an `update` with a version just read must not fail because a delivery was recorded.
-const pruneSchema = z.strictObject({ before: timestampSchema });
+const pruneSchema = z.strictObject({ before: timestampInputSchema });
+/** Whether two valid secrets are the same key (base64 with or without padding, base64url: the same bytes). */
+const sameKey = (a: string, b: string) => String(secretKey(a)) === String(secretKey(b));
 
 /** Deletes up to 500 delivery log entries matching `filter` in the operation's transaction; returns how many. */
 async function deleteAttempts(op: Operation, filter: Filter): Promise<number> {
@@ -239,12 +242,12 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
         const current = await require(op, endpointId);
         // The same secret again would change nothing but add a second, identical signature.
-        if (secret === current.secrets[0]!.secret) throw validationError('webhooks.rotateSecret', [{ path: ['secret'], code: 'invalid_value', message: 'is the current secret: give a new one (or none, to have one generated)' }]);
+        if (sameKey(secret, current.secrets[0]!.secret)) throw validationError('webhooks.rotateSecret', [{ path: ['secret'], code: 'invalid_value', message: 'is the current secret: give a new one (or none, to have one generated)' }]);
         const keep = parsed.keepPreviousForMs ?? 86_400_000;
         const expiresAt = new Date(op.nowMs + keep).toISOString();
         const previous = keep === 0 ? [] : current.secrets.filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > op.nowMs).map((s) => ({ secret: s.secret, expiresAt: s.expiresAt && s.expiresAt < expiresAt ? s.expiresAt : expiresAt }));
         // The newest MAX_PREVIOUS_SECRETS keep signing: each adds a signature to every request's header.
-        const secrets = [{ secret }, ...previous.filter((s) => s.secret !== secret).slice(0, MAX_PREVIOUS_SECRETS)];
+        const secrets = [{ secret }, ...previous.filter((s) => !sameKey(s.secret, secret)).slice(0, MAX_PREVIOUS_SECRETS)];
         const next: StoredEndpoint = { ...current, secrets, version: current.version + 1, updatedAt: op.now };
         await op.update('webhookEndpoint', current, next);
         return { ...publicView(next), secret };
@@ -306,6 +309,8 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
 
     async pruneDeliveries(options) {
       const { before } = parseInput(pruneSchema, options, 'webhooks.pruneDeliveries');
+      // A future bound would delete the log of deliveries still being made: surely a mistake.
+      if (Date.parse(before) > ctx.clock.now()) throw validationError('webhooks.pruneDeliveries', [{ path: ['before'], code: 'too_big', message: `is in the future (now: ${new Date(ctx.clock.now()).toISOString()})` }]);
       let deleted = 0;
       for (let n = 500; n === 500; deleted += n) n = await runWrite(ctx, (op) => deleteAttempts(op, { op: 'lt', field: 'at', value: before }));
       return { deleted };

@@ -70,3 +70,61 @@ export async function upgradeFromLegacyConsumer(storage: () => StorageAdapter, s
   expect(got.filter((k) => k.startsWith('task.due')).length).toBe(expected.filter((k) => k.startsWith('task.due')).length + 1);
   await upgraded.close();
 }
+
+/**
+ * An upgrade from a legacy consumer with two partitions, one behind (checkpoint at the 1st notice) and
+ * one at the 4th notice, which it parked: the per-type consumers start at the slowest checkpoint, so
+ * the feed is read again over the parked notice. It stays parked — not handed to handlers, listed once
+ * — until a replay, which delivers it exactly once, even when the replay comes before the checkpoint
+ * reaches it (`replayFirst`: no handler at the hand-over tick, a batch of one notice per pass).
+ */
+export async function upgradeWithParkedAboveSlowest(storage: () => StorageAdapter, replayFirst: boolean): Promise<void> {
+  const clock = createFakeClock('2026-03-02T08:00:00.000Z');
+  const boot = (batchSize: number) =>
+    createCrm({ storage: storage(), clock, tenantId: 't', closeStorage: false, logger: silentLogger, features: [tasks(), events(), scheduler({ overdueAfterMinutes: 30, batchSize })] });
+  const old = await boot(100);
+  await old.scheduler.tick();
+  for (let i = 0; i < 12; i++) await old.tasks.create({ subject: `T${i}`, dueAt: new Date(clock.now() + (10 + i) * 60_000).toISOString() });
+  clock.advance(30 * 60_000);
+  await old.scheduler.tick(); // 12 due notices recorded, nobody handles them
+  const notices = (await old.events.read({ after: 0, limit: 1000, types: TYPES })).events;
+  await old.close();
+  expect(notices).toHaveLength(12);
+  // The parked notice has an earlier notice (after the slowest checkpoint) in its partition: a pass of one
+  // notice does not reach it at once.
+  const partition = (e: CrmEvent) => (e.shard ?? 0) % 4;
+  const parkedOne = notices.filter((e, i) => i > 1 && notices.slice(1, i).some((o) => partition(o) === partition(e))).at(-1)!;
+  const now = new Date(clock.now()).toISOString();
+  await storage().transaction('rw', async (tx) => {
+    const ids = TYPES.flatMap((t) => [0, 1, 2, 3].map((p) => `${LEGACY}:${t}#${p}`));
+    await tx.write('consumer', 't', ids.map((id) => ({ type: 'delete' as const, id })));
+    const part = (p: number, position: number) => ({ id: `${LEGACY}#${p}`, tenantId: 't', version: 1, createdAt: now, updatedAt: now, name: LEGACY, group: 'scheduler', partition: p, partitions: 2, position, types: TYPES, paused: false, turn: 0, handled: 0, failures: 0, parkedTotal: 0 });
+    await tx.write('consumer', 't', [{ type: 'insert', row: part(0, notices[0]!.position!) as never }, { type: 'insert', row: part(1, parkedOne.position!) as never }]);
+    const row = { id: `${LEGACY}#${parkedOne.id}`, tenantId: 't', version: 1, createdAt: now, updatedAt: now, consumer: LEGACY, partition: 1, subjectId: parkedOne.subjectId, eventId: parkedOne.id, position: parkedOne.position, status: 'parked', attempts: 3, nextAttemptAt: now, parkedAt: now, lastError: { message: 'boom', at: now, eventId: parkedOne.id }, event: parkedOne };
+    await tx.write('consumerBacklog', 't', [{ type: 'insert', row: row as never }]);
+  });
+
+  const upgraded = await boot(replayFirst ? 1 : 100);
+  const consumer = `${LEGACY}:task.due`;
+  const got: string[] = [];
+  const listen = () => upgraded.on('*', (e) => void got.push(keyOf(e)));
+  if (!replayFirst) {
+    listen();
+    await upgraded.scheduler.tick();
+    await upgraded.scheduler.tick();
+    // The notices after the slowest checkpoint go out again (handlers dedupe by key); the parked one does not.
+    expect(got.sort()).toEqual(notices.slice(1).filter((e) => e !== parkedOne).map(keyOf).sort());
+    expect((await upgraded.events.parked(consumer)).items.map((p) => keyOf(p.event))).toEqual([keyOf(parkedOne)]);
+    expect((await upgraded.events.status(consumer)).parked).toBe(1);
+    await upgraded.events.replay(consumer, [parkedOne.id]);
+  } else {
+    await upgraded.scheduler.tick(); // hands over; no handler here, so nothing is read
+    await upgraded.events.replay(consumer, [parkedOne.id]); // pending now, ahead of the checkpoint
+    listen();
+  }
+  for (let i = 0; i < 3; i++) await upgraded.scheduler.tick();
+  expect(got.filter((k) => k === keyOf(parkedOne))).toEqual([keyOf(parkedOne)]);
+  expect((await upgraded.events.parked(consumer)).items).toEqual([]);
+  expect(await upgraded.events.status(consumer)).toMatchObject({ parked: 0, pending: 0, lag: 0 });
+  await upgraded.close();
+}

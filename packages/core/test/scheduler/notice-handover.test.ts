@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { createMemoryStorage } from '@crmkit/core';
-import { upgradeFromLegacyConsumer } from './notice-handover-scenario.js';
+import { upgradeFromLegacyConsumer, upgradeWithParkedAboveSlowest } from './notice-handover-scenario.js';
 
 describe('upgrade from the single notice consumer of earlier versions (memory)', () => {
   for (const status of ['pending', 'parked'] as const) {
@@ -10,5 +10,11 @@ describe('upgrade from the single notice consumer of earlier versions (memory)',
         await upgradeFromLegacyConsumer(() => storage, status, prune);
       });
     }
+  }
+  for (const replayFirst of [false, true]) {
+    it(`keeps a parked notice above the slowest checkpoint parked until a replay${replayFirst ? ' made before the checkpoint reaches it' : ''}`, async () => {
+      const storage = createMemoryStorage();
+      await upgradeWithParkedAboveSlowest(() => storage, replayFirst);
+    });
   }
 });
