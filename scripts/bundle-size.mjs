@@ -106,7 +106,7 @@ const targets = [
   // fix18i: review 18d #10 (define refuses actions that can never succeed, every action type), derived fields on
   // stage moves, pre-filters leaving hidden conditions to the run: 22.007 kB measured (+0.76 kB), budget raised by the least.
   // Review 18f #1 (stored-run causes), #2 (restored records), #4 (trigger's conditions on a view), fix18j: +0.45 kB (21.25 → 21.70 measured before merging main).
-  feature('automations', 'automations', 22_500, FEED), // 22.04 measured after fix12k's consumer outlook, + fix18j's 0.45
+  feature('automations', 'automations', 22_700, FEED), // 22.04 measured after fix12k's consumer outlook, + fix18j's 0.45, + fix18l's simulated-copies cut (22,664 measured)
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
   // 12.45: review 11c #6, every derived field follows its sources (REVEALS walked per entity, transitive): +0.3 kB, over 12.40 by a few bytes.
