@@ -263,7 +263,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
 
   // 2. New events in position order. The checkpoint advances over every event handled or queued.
   let position = row.position;
-  const inBacklog = new Map(held.map((entry) => [entry?.eventId, entry?.status]));
+  const inBacklog = new Map(held.map((entry) => [entry?.eventId, entry]));
   if (page && !stoppedEarly) {
     let complete = true;
     for (const event of page.events) {
@@ -275,11 +275,13 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
           status, attempts, nextAttemptAt: timestamp(retryAt), event,
           ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: timestamp(now) } : {}),
         });
-      // Already in the backlog (parked, discarded, or replayed ahead of the checkpoint): handled there, never twice;
-      // a pending one holds its record's later events back.
+      // Already in the backlog (parked, or replayed ahead of the checkpoint): handled there, never twice;
+      // a pending one holds its record's later events back. A discarded marker (see discardParked) goes
+      // once the checkpoint passes it.
       const known = inBacklog.get(event.id);
       if (known) {
-        if (known === 'pending') blocked.add(event.subjectId);
+        if (known.status === 'pending') blocked.add(event.subjectId);
+        if (known.status === 'discarded') deletes.push(known);
         position = event.position!;
         continue;
       }
@@ -347,11 +349,6 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
       if (fresh.length) await op.insertMany('consumerBacklog', fresh);
       for (const { before, after } of updates) if (unchanged(before)) await op.update('consumerBacklog', before, after);
       for (const entry of deletes) if (unchanged(entry)) await op.remove('consumerBacklog', entry);
-      // Discarded markers the checkpoint passed (see discardParked): the feed read no longer reaches them.
-      if (position > row.position) {
-        const { rows: passed } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: row.name }, { op: 'eq', field: 'partition', value: row.partition }, { op: 'eq', field: 'status', value: 'discarded' }, { op: 'lte', field: 'position', value: position }] } });
-        if (passed.length) await op.tx.write('consumerBacklog', op.tenantId, passed.map((m) => ({ type: 'delete' as const, id: m.id })));
-      }
       return true;
     });
   let committed = false;
