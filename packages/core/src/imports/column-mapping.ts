@@ -28,7 +28,11 @@ export interface ColumnSpec {
   readonly value?: unknown;
   /** How the text is read (default `text`): numbers, money and dates in the run's `locale`. */
   readonly as?: ValueKind;
-  /** Takes the first or last name out of a full name (`'Lovelace, Ada'` and `'Ada Lovelace'` both work). */
+  /**
+   * Takes the first or last name out of a full name: with a comma "Last, First" (split at the first comma:
+   * `'Lovelace, Ada'` → `Ada` | `Lovelace`), else the last word is the last name (`'Ada King Lovelace'` →
+   * `Ada King` | `Lovelace`); one word is a last name only.
+   */
   readonly namePart?: 'first' | 'last';
   /** For `as: 'money'`: the ISO 4217 currency, or `currencyColumn` naming a column that holds it. */
   readonly currency?: string;

@@ -24,17 +24,25 @@ export function checkExportMapping(entity: string, mapping: Readonly<Record<stri
   if (!Object.values(mapping).some((raw) => specOf(raw as ColumnSpec).value === undefined)) throw validationError('export.run', [{ path: ['mapping'], code: 'invalid_value', message: 'map at least one field to a column' }]);
   const fields = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
   const issues: ValidationIssue[] = [];
+  /** Column → the field whose value it holds; currency column → the first money field naming it. */
   const writers = new Map<string, string>();
+  const currencies = new Map<string, string>();
   for (const path of Object.keys(mapping)) {
     const spec = specOf(mapping[path] as ColumnSpec);
+    if (spec.value !== undefined) continue;
     // Two fields in one column would write "Ada ada@x.org", which no import splits again.
-    // A currency column may be shared by money fields (a deal's value and its line prices are in the deal's currency).
-    for (const column of [spec.column, ...(spec.columns ?? []), spec.currencyColumn]) {
-      if (column === undefined || spec.value !== undefined) continue;
-      const key = column === spec.currencyColumn ? `\u0000${column}` : column;
-      const other = writers.get(column) ?? (key === column ? writers.get(`\u0000${column}`) : undefined);
+    // A currency column may be shared by money fields (a deal's value and its line prices are in the deal's currency), not by a field's value.
+    const taken = (column: string, other: string | undefined) => {
       if (other !== undefined && other !== path) issues.push({ path: ['mapping', path], code: 'duplicate_column', message: `column "${column.slice(0, 50)}" is written by ${other.slice(0, 50)} already: give each field its own column` });
-      writers.set(key, path);
+    };
+    for (const column of [spec.column, ...(spec.columns ?? [])]) {
+      if (column === undefined) continue;
+      taken(column, writers.get(column) ?? currencies.get(column));
+      writers.set(column, path);
+    }
+    if (spec.currencyColumn !== undefined) {
+      taken(spec.currencyColumn, writers.get(spec.currencyColumn));
+      if (!currencies.has(spec.currencyColumn)) currencies.set(spec.currencyColumn, path);
     }
     const [head, ...rest] = path.split('.');
     if (head === 'custom' && rest.length) {

@@ -1,6 +1,6 @@
 import { checkExportMapping } from './export-mapping-check.js';
 import { checkLocale } from './locale-check.js';
-import { validationError } from '../errors/crm-error.js';
+import { isCrmError, validationError } from '../errors/crm-error.js';
 import { csvLine, csvRowLine, type ReportRow } from '../domain/analytics/csv.js';
 import type { Crm } from '../crm/crm.js';
 import type { CrmContext } from '../crm/context.js';
@@ -8,13 +8,41 @@ import { runRead } from '../crm/operation.js';
 import type { ListFilter, SortSpec } from '../query/query-spec.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { specOf, unmapRecord, type ImportMapping } from './column-mapping.js';
+import { joinListCell } from './list-cells.js';
+import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
+import type { ExternalRef } from '../schema/external-ref.js';
 
 /** The entities an export reads, by the service that lists them. */
 const SERVICES = { contact: 'contacts', company: 'companies', lead: 'leads', deal: 'deals', activity: 'activities', task: 'tasks' } as const;
 export type ExportEntity = keyof typeof SERVICES;
 
-/** Bookkeeping fields an export without a mapping leaves out (access copies and search keys). */
-const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId']);
+/** Index and access copies crmkit keeps beside the fields (they repeat them): an export without a mapping never writes them. */
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys']);
+/** Inputs that are no stored field of their own (a deal's `exchangeRate` converts, its `nextStep` makes a task) or have their own columns. */
+const INPUT_ONLY = new Set(['id', 'version', 'custom', 'externalRefs', 'exchangeRate', 'nextStep']);
+const CUSTOMIZABLE = new Set(['contact', 'company', 'lead', 'deal']);
+
+/**
+ * The columns of an export without a mapping, each a field path the import reads back: `id`, `version`,
+ * the stored fields (`value.amount`, `value.currency`), the other fields of the input (`notes`, `lineItems`),
+ * `custom.<key>` per defined custom field (money as `custom.<key>.amount` in minor units and
+ * `custom.<key>.currency`) and `externalRefs` (`system:id` keys).
+ */
+function plainColumns(entity: ExportEntity, custom: readonly { key: string; type: string }[]): string[] {
+  const stored = Object.keys(CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields);
+  const shape = (IMPORTERS[entity as ImportEntity] as EntityImporter | undefined)?.shape ?? {};
+  const inputs = Object.keys(shape).filter((k) => !INPUT_ONLY.has(k) && !stored.some((f) => f === k || f.startsWith(`${k}.`)));
+  const customColumns = custom.flatMap((d) => (d.type === 'money' ? [`custom.${d.key}.amount`, `custom.${d.key}.currency`] : [`custom.${d.key}`]));
+  return ['id', 'version', ...stored.filter((f) => !INTERNAL.has(f)), ...inputs, ...customColumns, ...(stored.includes('externalKeys') ? ['externalRefs'] : [])];
+}
+
+/** A cell of an export without a mapping: lists joined as the import splits them, refs as `system:id`, objects (line items, participants) as JSON. */
+function plainCell(field: string, v: unknown): string | number | boolean | null {
+  if (v === undefined || v === null) return null;
+  if (field === 'externalRefs') return joinListCell((v as ExternalRef[]).map((r) => `${r.system}:${r.id}`), ',');
+  if (Array.isArray(v)) return v.some((item) => typeof item === 'object' && item !== null) ? JSON.stringify(v) : joinListCell(v, ',');
+  return typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
+}
 
 /** Options of `crm.export.run`. */
 export interface ExportOptions {
@@ -22,7 +50,12 @@ export interface ExportOptions {
   /** The records: any list filter (`where` builders), as `crm.<entity>.list` takes it; default all. */
   readonly where?: ListFilter;
   readonly orderBy?: readonly SortSpec[];
-  /** The import's mapping: field → column. Without it: `id` and every stored field, by path. */
+  /**
+   * The import's mapping: field → column. Without it: `id`, `version`, every stored field and input field by
+   * path (`value.amount`, `custom.<key>`, money custom fields as `.amount`/`.currency`, `externalRefs` as
+   * `system:id` keys, line items as JSON), what an import without a mapping reads back; never the look-up
+   * and access copies (`externalKeys`, `searchKeys`, `shareKeys`).
+   */
   readonly mapping?: ImportMapping;
   /** `csv` (default) or `json` (an array of objects, column → value). */
   readonly format?: 'csv' | 'json';
@@ -76,17 +109,14 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
   const format = options.format ?? 'csv';
   const separator = options.separator ?? ',';
   const locale = options.locale ?? 'en-US';
-  let fields = ['id', ...Object.keys(CRM_STORAGE_SCHEMA.entities.find((e) => e.name === options.entity)!.fields).filter((f) => !INTERNAL.has(f))];
+  let fields: string[] = [];
   let mapping = options.mapping;
   let columns: string[] = [];
   const columnsOf = () => mapping ? [...new Set(Object.values(mapping).flatMap((raw) => { const s = specOf(raw); return s.value !== undefined ? [] : [...(s.column !== undefined ? [s.column] : []), ...(s.columns ?? []), ...(s.currencyColumn !== undefined ? [s.currencyColumn] : [])]; }))] : fields;
   const toRow = (record: Record<string, unknown>): ReportRow => {
     if (mapping) return unmapRecord(record, mapping, { locale });
     const row: Record<string, string | number | boolean | null> = {};
-    for (const f of fields) {
-      const v = getPath(record, f);
-      row[f] = v === undefined || v === null ? null : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
-    }
+    for (const f of fields) row[f] = plainCell(f, getPath(record, f));
     return row;
   };
   /** A deal mapping's `lineItems.<field>` columns: one row per line item, the deal's cells repeated (what the import groups back). */
@@ -110,10 +140,13 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
     let first = true;
     // A view's export has no column for a field it may not read (not even an empty one).
     // `custom.<key>` columns need the tenant's definitions: checked on the first read (the rest was checked at the call).
+    const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
     if (mapping && Object.keys(mapping).some((p) => p.startsWith('custom.'))) {
-      const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
       checkExportMapping(options.entity, mapping, Object.fromEntries((customFields ? await customFields.list(options.entity) : []).map((d) => [d.key, d.type])));
     }
+    // A view that may not read the custom field definitions gets no custom columns (its JSON export has the values it may read).
+    const definitions = () => customFields!.list(options.entity).catch((e: unknown) => (isCrmError(e, 'FORBIDDEN') ? [] : Promise.reject(e)));
+    if (!mapping) fields = plainColumns(options.entity, customFields && CUSTOMIZABLE.has(options.entity) ? await definitions() : []);
     const guard = ctx ? await runRead(ctx, async (op) => op.guard) : undefined;
     if (guard) {
       fields = fields.filter((f) => guard.readable(options.entity, f));

@@ -2,33 +2,69 @@ import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { setPath, type ColumnSpec, type ImportMapping, type SourceRow, type ValueKind } from './column-mapping.js';
 import { isFieldPath } from './field-paths.js';
 import type { EntityImporter } from './import-entities.js';
+import { splitListCell } from './list-cells.js';
+import { fieldKind } from './field-kinds.js';
+import type { ExternalRef } from '../schema/external-ref.js';
 
 /** How a cell is read by its field's type: a stored field's (`tags`, `value.amount`) or a custom field's; others as text. */
-const KINDS: Readonly<Record<string, ValueKind>> = { number: 'number', boolean: 'boolean', 'string[]': 'list', multiselect: 'list' };
+const KINDS: Readonly<Record<string, ValueKind>> = { number: 'number', boolean: 'boolean', list: 'list', multiselect: 'list' };
 
 const storedFields = (entity: string): Readonly<Record<string, string>> => CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
+
+/** Columns crmkit writes itself that name an input too (an update's `version` is its optimistic check): without a mapping, bookkeeping. */
+const BOOKKEEPING = ['id', 'tenantId', 'version', 'createdAt', 'updatedAt'];
 
 /**
  * Whether a column (or row key) without a mapping is one crmkit writes itself and an import leaves alone:
  * the record's bookkeeping (`version`, `createdAt`, `updatedAt`, `tenantId`) or a stored field no input takes
- * (`weightedValue.amount`, `externalKeys`) — what an export without a mapping holds beside the fields the import reads.
+ * (`weightedValue.amount`, `status`, `externalKeys`) — what an export without a mapping holds beside the fields the import reads.
+ * `id` is read (a created record keeps it; an update drops it).
  */
 export function isSystemColumn(importer: EntityImporter, path: string): boolean {
   const head = path.split('.')[0]!;
-  return !isFieldPath(importer.shape, path) && (['id', 'tenantId', 'version'].includes(head) || Object.keys(storedFields(importer.entity)).some((f) => f.split('.')[0] === head));
+  if (head === 'version' || head === 'createdAt' || head === 'updatedAt') return true;
+  return !isFieldPath(importer.shape, path) && (BOOKKEEPING.includes(head) || Object.keys(storedFields(importer.entity)).some((f) => f.split('.')[0] === head));
 }
+
+/** An `externalRefs` cell of `system:id` keys (as `externalKeys` spell them), listed as a list cell. */
+function refsCell(cell: string): ExternalRef[] {
+  return splitListCell(cell, ',').map((k) => {
+    const colon = k.indexOf(':');
+    if (colon < 1) throw new Error(`"${k.slice(0, 40)}" is not system:id`);
+    return { system: k.slice(0, colon), id: k.slice(colon + 1) };
+  });
+}
+
+/** A deal's stored line items carry their derived `total`: read back without it (the deal prices them again). */
+const withoutDerived = (field: string, value: unknown): unknown =>
+  field === 'lineItems' && Array.isArray(value) ? value.map((line: unknown) => (line && typeof line === 'object' ? Object.fromEntries(Object.entries(line).filter(([k]) => k !== 'total')) : line)) : value;
+
+/** A cell holding JSON (an export's line items or participants). */
+const jsonCell = (field: string) => (cell: string): unknown => {
+  try {
+    return withoutDerived(field, JSON.parse(cell));
+  } catch {
+    throw new Error(`"${cell.slice(0, 40)}" is not JSON`);
+  }
+};
 
 /**
  * The mapping a CSV file without one stands for: each column a field path (`name`, `custom.vatId`,
- * `externalRefs.shop`, `value.amount`) read as its field's type (`customTypes`: custom field key → type);
- * system columns are left out.
+ * `externalRefs.shop`, `value.amount`) read as its field's type (`customTypes`: custom field key → type):
+ * a money custom field's `custom.<key>.amount` (minor units) and `custom.<key>.currency`, `externalRefs` as
+ * `system:id` keys, objects (line items, participants) as JSON; system columns are left out.
  */
 export function headerMapping(importer: EntityImporter, header: readonly string[], customTypes: ReadonlyMap<string, string>): ImportMapping {
-  const stored = storedFields(importer.entity);
   const mapping: Record<string, ColumnSpec> = {};
   for (const column of header) {
-    const as = KINDS[(column.startsWith('custom.') ? customTypes.get(column.slice(7)) : stored[column]) ?? ''];
-    if (column && !isSystemColumn(importer, column)) mapping[column] = as ? { column, as } : { column };
+    if (!column || isSystemColumn(importer, column)) continue;
+    const money = /^custom\.(.+)\.amount$/.exec(column);
+    // A field's kind: a custom field's type, else the stored field's or the input's (an activity's `durationMinutes`).
+    const kind = column.startsWith('custom.') ? (money && customTypes.get(money[1]!) === 'money' ? 'number' : customTypes.get(column.slice(7))) : fieldKind(importer.entity, column, {}, importer.shape);
+    const as = KINDS[kind ?? ''];
+    if (column === 'externalRefs') mapping[column] = { column, transform: refsCell };
+    else if (kind === 'object') mapping[column] = { column, transform: jsonCell(column) };
+    else mapping[column] = as ? { column, as } : { column };
   }
   return mapping;
 }
@@ -38,7 +74,7 @@ export function pathRow(importer: EntityImporter, values: SourceRow): Record<str
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     try {
-      if (!isSystemColumn(importer, key)) setPath(input, key, value);
+      if (!isSystemColumn(importer, key)) setPath(input, key, withoutDerived(key, value));
     } catch {
       // A path under a value the row gives too (`custom` and `custom.vatId`): kept whole, for the API to refuse.
       input[key] = value;

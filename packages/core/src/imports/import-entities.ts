@@ -25,11 +25,16 @@ import { dealCreateInputSchema, dealUpdateInputSchema } from '../schema/deal.js'
 import { activityLogInputSchema } from '../schema/activity.js';
 
 /**
- * A deal row's `value` beside line items (an exported deal read back): the value the lines derive — in
+ * A deal row's derived values read back (an exported deal): the `value` the line items derive — in
  * the deal's currency — is dropped, any other is left for the deal service to refuse ("the value of a
- * deal with line items is derived from them").
+ * deal with line items is derived from them"); so is the stage's probability of a deal without a manual one.
  */
 function derivedValue(parsed: Record<string, unknown>, deal: Deal | undefined): Record<string, unknown> {
+  // The stage's probability read back is no manual one: setting it would pin the deal's probability to it.
+  if (deal && !deal.probabilityManual && parsed.probability === deal.probability) {
+    const { probability: _p, ...rest } = parsed;
+    parsed = rest;
+  }
   const value = parsed.value as { amount: number; currency: string } | undefined;
   const lines = parsed.lineItems as Parameters<typeof priceLineItems>[0] | undefined;
   if (!value || !(lines ?? deal?.lineItems)?.length) return parsed;
@@ -61,6 +66,8 @@ export interface EntityImporter {
   readonly fields: ReadonlySet<string>;
   /** The create and update inputs' fields by name, with their schemas: the paths a mapping may name (`isFieldPath`). */
   readonly shape: Readonly<Record<string, unknown>>;
+  /** Fields only a create takes (a deal's `pipelineId`, `stageKey`): an update row may repeat the record's value, not change it. */
+  readonly createOnly: ReadonlySet<string>;
   parseCreate(ctx: CrmContext, input: unknown): ParseResult;
   parseUpdate?(ctx: CrmContext, input: unknown): ParseResult;
   create(op: Operation, parsed: Parsed, context: string, crm: Crm): Promise<RecordBase>;
@@ -68,9 +75,10 @@ export interface EntityImporter {
 }
 
 /** The input fields of the given object schemas: their names and their shape. */
-const fieldsOf = (...schemas: z.ZodMiniType[]) => {
-  const shape = inputShape(...schemas);
-  return { shape, fields: new Set(Object.keys(shape)) as ReadonlySet<string> };
+const fieldsOf = (create: z.ZodMiniType, update?: z.ZodMiniType) => {
+  const shape = inputShape(create, ...(update ? [update] : []));
+  const updated = update ? inputShape(update) : shape;
+  return { shape, fields: new Set(Object.keys(shape)) as ReadonlySet<string>, createOnly: new Set(Object.keys(shape).filter((f) => f !== 'id' && !Object.hasOwn(updated, f))) as ReadonlySet<string> };
 };
 
 const plain = (schema: z.ZodMiniType) => (_ctx: CrmContext, input: unknown) => safeParseInput(schema, input) as ParseResult;

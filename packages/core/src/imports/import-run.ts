@@ -24,6 +24,10 @@ const CONTEXT = 'import.run';
 const ROW_FAILURES = new Set(['VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RULE_VIOLATION', 'CONFLICT']);
 const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode', 'key', 'duplicates', 'locale', 'dryRun', 'chunkSize', 'report', 'expectedRows', 'onProgress', 'onChunk']);
 
+const FINDER_ENTITIES = ['contact', 'company', 'lead'];
+/** Stripes of an entity's finder lock (see runChunk). */
+const STRIPES = 8;
+
 /** Times a chunk runs again after a retryable `STORAGE` error (a deadlock) before the run stops with it. */
 const STORAGE_RETRIES = 5;
 
@@ -53,6 +57,8 @@ interface Prepared {
   readonly keyRaw?: string | number;
   /** The row's mapped external refs, for an update: added to the record's refs (none dropped). */
   readonly refs?: readonly ExternalRef[];
+  /** The row's create-only fields (a deal's `stageKey`), for an update: they must be the record's. */
+  readonly fixed?: Readonly<Record<string, unknown>>;
   readonly failure?: ImportRowReport;
   /** All rows of a deal's group of order lines (they share its outcome and id). */
   readonly rows?: readonly number[];
@@ -77,16 +83,20 @@ function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, ref
   const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
   const after = [...before];
   for (const ref of refs) if (!after.some((r) => r.system === ref.system && r.id === ref.id)) after.push({ system: ref.system, id: ref.id });
+  // The API's limit: the row fails as an update giving these refs would.
+  if (after.length > 20) fail(['externalRefs'], 'too_big', `must have at most 20 items (the record has ${before.length}, the row adds ${after.length - before.length})`);
   return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
 /** Refuses `custom.<key>` columns naming no custom field the tenant defined for the entity (with the customFields() feature; without it rows are checked as the API checks them). */
 async function checkCustomColumns(crm: Crm, entity: string, mapping: ImportMapping | undefined, at: 'mapping' | 'csv' = 'mapping'): Promise<void> {
-  const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string }[]> } }).customFields;
+  const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
   const columns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('custom.'));
   if (!customFields || !columns.length) return;
-  const defined = new Set((await customFields.list(entity)).map((d) => d.key));
-  const unknown = columns.filter((f) => !defined.has(f.slice('custom.'.length)));
+  const types = new Map((await customFields.list(entity)).map((d) => [d.key, d.type]));
+  // A money field's parts (`custom.budget.amount`, `.currency`) are its columns in an export without a mapping.
+  const defined = (key: string) => types.has(key) || (/\.(amount|currency)$/.test(key) && types.get(key.replace(/\.[^.]+$/, '')) === 'money');
+  const unknown = columns.filter((f) => !defined(f.slice('custom.'.length)));
   if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: [at, f], code: 'unknown_field', message: `${entity} has no custom field "${f.slice(7, 57)}"` })));
 }
 
@@ -173,7 +183,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     if (typeof d !== 'object' || d === null || !['skip', 'update', 'flag'].includes(d.action)) fail(['duplicates', 'action'], 'invalid_value', 'must be skip, update or flag');
     if (d.minScore !== undefined && !(typeof d.minScore === 'number' && d.minScore >= 0 && d.minScore <= 1)) fail(['duplicates', 'minScore'], 'invalid_value', 'must be from 0 to 1');
     if (!('duplicates' in crm)) fail(['duplicates'], 'feature_required', 'duplicate handling uses the duplicates() feature\'s finder');
-    if (!['contact', 'company', 'lead'].includes(importer.entity)) fail(['duplicates'], 'invalid_value', 'the duplicates finder knows leads, contacts and companies');
+    if (!FINDER_ENTITIES.includes(importer.entity)) fail(['duplicates'], 'invalid_value', 'the duplicates finder knows leads, contacts and companies');
     if (mode === 'update') fail(['duplicates'], 'invalid_value', 'mode update changes only records found by key');
   }
   const chunkSize = options.chunkSize ?? 500;
@@ -233,6 +243,14 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   for await (const values of stream as AsyncIterable<SourceRow>) yield { row: ++row, values };
 }
 
+/** A conflict as the row's issue: a taken external ref named by its column (`externalRefs.<system>`), not the stored index. */
+function refConflict(key: { field: string; value: string; heldBy?: string } | undefined, e: CrmError): ValidationIssue {
+  if (key?.field !== 'externalKeys') return { path: [], code: e.code.toLowerCase(), message: e.message };
+  const at = key.value.indexOf(':');
+  const entity = (e.details as { entity?: string }).entity;
+  return { path: ['externalRefs', key.value.slice(0, at)], code: 'conflict', message: `${key.value.slice(0, at)} id "${key.value.slice(at + 1)}" is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}` };
+}
+
 function rowFailure(row: number, error: unknown): ImportRowReport {
   const e = error as CrmError;
   const details = e.details as unknown as Record<string, unknown>;
@@ -241,7 +259,7 @@ function rowFailure(row: number, error: unknown): ImportRowReport {
       ? (details.issues as ValidationIssue[])
       : e.code === 'RULE_VIOLATION'
         ? (details.violations as { rule: string; message: string }[]).map((v) => ({ path: [], code: v.rule, message: v.message }))
-        : [{ path: [], code: e.code.toLowerCase(), message: e.message }];
+        : [refConflict(details.key as { field: string; value: string; heldBy?: string } | undefined, e)];
   return { row, outcome: 'failed', error: e.code, issues };
 }
 
@@ -288,6 +306,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   let job: ImportJob | undefined;
   /** The mapping as a job keeps it (functions by name only): a resume must bring the same. */
   const mappingPrint = mapping ? JSON.stringify(mapping, (_k, v: unknown) => (typeof v === 'function' ? `ƒ${v.name}` : v)) : undefined;
+  // The rest of what decides how rows are read and written (callbacks, report and expectedRows only tell about the run).
+  const settings = JSON.stringify([options.duplicates && [options.duplicates.action, options.duplicates.minScore ?? 0.8], !!options.csv]);
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
     job = await runRead(ctx, async (op) => visibleJob(op, await op.get<ImportJob>('importJob', id)));
@@ -297,8 +317,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (job.locale !== undefined && (job.locale !== locale || job.mapping !== mappingPrint)) {
       fail(['jobId'], 'invalid_value', `resume with the job's locale (${job.locale}) and mapping`);
     }
-    if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
-      fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
+    if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize || (job.settings !== undefined && job.settings !== settings)) {
+      fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}, [duplicates, csv] ${job.settings ?? '(any)'}`);
     }
   }
   const resumedFrom = job?.rowsDone ?? 0;
@@ -366,6 +386,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     let create: Record<string, unknown> | undefined;
     let update: Record<string, unknown> | undefined;
     let mappedRefs: ExternalRef[] | undefined;
+    let fixed: Record<string, unknown> | undefined;
     const problems: ValidationIssue[] = [];
     if (mode !== 'update') {
       const parsed = importer.parseCreate(ctx, input);
@@ -374,7 +395,11 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     }
     if (mode !== 'create') {
       // An update keeps the record's refs: the row's refs join the list (merged with the record found, in writeRow).
-      const { id: _id, ...patch } = input;
+      const { id: _id, ...rest } = input;
+      // Create-only fields (an exported deal's `pipelineId`, `stageKey`) are compared with the record found (in writeRow).
+      const patch = Object.fromEntries(Object.entries(rest).filter(([f]) => !importer.createOnly.has(f)));
+      const fixedFields = Object.entries(rest).filter(([f]) => importer.createOnly.has(f));
+      if (fixedFields.length) fixed = Object.fromEntries(fixedFields);
       const parsed = importer.parseUpdate!(ctx, patch);
       if (parsed.success) {
         const { externalRefs, ...rest } = parsed.data;
@@ -386,7 +411,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       claim(rawKey(undefined));
       return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: problems } };
     }
-    if (key === undefined) return { row, create, update, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    const extra = { ...(mappedRefs ? { refs: mappedRefs } : {}), ...(fixed ? { fixed } : {}) };
+    if (key === undefined) return { row, create, update, ...extra };
     const keyRaw = rawKey(create ?? update);
     const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
     if (keyValue === undefined || keyValue === '') {
@@ -398,7 +424,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'duplicate_key', message: `row ${first} has the same ${key}` }] } };
     }
     seen.set(keyValue, row);
-    return { row, create, update, keyValue, keyRaw: keyRaw!, ...(mappedRefs ? { refs: mappedRefs } : {}) };
+    return { row, create, update, keyValue, keyRaw: keyRaw!, ...extra };
   };
 
   /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
@@ -459,8 +485,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const finder = op.ctx.hooks.duplicates;
     if (!options.duplicates || !finder || p.failure || !p.create) return undefined;
     const c = p.create;
+    // A company row is probed as a company (its name is the company name), as duplicates.find({ companyName, domain }).
+    const company = importer.entity === 'company';
     const probe = Object.fromEntries(
-      Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
+      Object.entries({ name: company ? undefined : c.name, email: c.email, phone: c.phone, companyName: company ? c.name : c.companyName, domain: c.domain, website: c.website, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
     );
     if (Object.keys(probe).length === 0) return undefined;
     const candidates = await finder.find(op, probe, { entities: [importer.entity as 'contact'], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
@@ -473,6 +501,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
+      const moved = Object.keys(p.fixed ?? {}).filter((f) => JSON.stringify(p.fixed![f]) !== JSON.stringify((existing as unknown as Record<string, unknown>)[f]));
+      if (moved.length) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: moved.map((f) => ({ path: [f], code: 'invalid_value', message: `${f} is set when a ${importer.entity} is created: an update keeps ${existing.id}'s${importer.entity === 'deal' && f === 'stageKey' ? ' (deals.move changes the stage)' : ''}` })) };
       const next = await importer.update!(op, existing.id, withMergedRefs(keepStoredSpacing(p.update, existing), existing, p.refs), CONTEXT);
       // Unchanged = no new version (an adapter may hand back a fresh copy of the same row, so identity says nothing).
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
@@ -517,6 +547,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         chunkSize,
         locale,
         ...(mappingPrint !== undefined ? { mapping: mappingPrint } : {}),
+        settings,
         rowsDone: 0,
         chunksDone: 0,
         counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
@@ -539,6 +570,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const runChunk = async (groups: readonly NumberedRow[][]): Promise<void> => {
     if (!job && !dryRun) await startJob();
     const first = groups[0]![0]!.row;
+    // A run's stripe, from its job's random id (concurrent runs mostly hold different ones).
+    const stripe = (job?.id.charCodeAt(job.id.length - 1) ?? 0) % STRIPES;
     const last = groups.at(-1)!.at(-1)!.row;
     const prepared = groups.map(prepareGroup);
     let results: ImportRowReport[] = [];
@@ -550,9 +583,11 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       results = [];
       // No unique index guards a key such as an e-mail, nor the finder's fuzzy matches: a concurrent import
       // (another process on PostgreSQL) could find nothing and create the same record. Keyed locks, taken
-      // before the lookup, make such checks wait for each other (the finder's: one lock for the entity).
+      // before the lookup, make such checks wait for each other. The finder's fuzzy matches cross every key: a run
+      // with duplicates takes all stripes of the entity's lock, any other run creating its records one stripe, so
+      // those wait for the finder (and it for them) yet not for each other.
       const locks = prepared.flatMap((p) => (unguarded && !p.failure && p.keyValue !== undefined ? [`${importer.entity}:${key}:${p.keyValue}`] : []));
-      if (options.duplicates) locks.push(`${importer.entity}:duplicates`);
+      if (mode !== 'update' && FINDER_ENTITIES.includes(importer.entity)) for (let i = 0; i < STRIPES; i++) if (options.duplicates || i === stripe) locks.push(`${importer.entity}:duplicates:${i}`);
       if (locks.length) await op.tx.lockKeys(op.tenantId, locks);
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];

@@ -71,6 +71,8 @@ export interface ImportJob extends RecordBase {
   /** The run's locale and its mapping (JSON, functions by name): a resume must bring the same. */
   readonly locale?: string;
   readonly mapping?: string;
+  /** The run's duplicate handling (action, minScore) and whether it read a CSV file (JSON): a resume must bring the same. */
+  readonly settings?: string;
   /** The checkpoint: source rows handled by the chunks committed so far. A resume starts after them. */
   readonly rowsDone: number;
   readonly chunksDone: number;
@@ -103,7 +105,8 @@ export interface ImportRunOptions {
    * defined); a CSV header naming no field, or lacking a required one, fails the run with `VALIDATION` (at
    * `['csv', column]`) before a job or a row is written. Columns crmkit writes itself (`version`, `createdAt`,
    * `updatedAt`, derived fields such as `weightedValue.amount`) are ignored, so an export without a mapping
-   * imports back. For deals,
+   * imports back (money custom fields as `custom.<key>.amount`/`.currency`, `externalRefs` as `system:id`
+   * keys, line items and participants as JSON; docs/integration.md). For deals,
    * `lineItems.<field>` columns (`name`, `quantity`, `unitPrice`, …) read one order line per row: consecutive
    * rows with the same `key` are one deal (its cells from the first row; a differing cell fails the group).
    */

@@ -8,6 +8,7 @@ import { crmOwnershipTests } from './crm-ownership-tests.js';
 import { crmImportTests } from './crm-import-tests.js';
 import { crmImportEdgeTests } from './crm-import-edge-tests.js';
 import { crmImportLineItemTests } from './crm-import-line-item-tests.js';
+import { crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
@@ -42,6 +43,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmImportTests(() => harness.open());
     crmImportEdgeTests(() => harness.open());
     crmImportLineItemTests(() => harness.open());
+    crmExportRoundTripTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
     crmMergeTests(() => harness.open());
     crmDifferentialTests(factory, options);

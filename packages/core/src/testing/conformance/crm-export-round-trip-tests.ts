@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { csvSource } from '../../csv/csv-source.js';
+import type { CrmSubject, FullCrm } from './crm-harness.js';
+
+type Entity = 'contact' | 'company' | 'lead' | 'deal' | 'activity';
+type Service = 'contacts' | 'companies' | 'leads' | 'deals' | 'activities';
+const SERVICE: Readonly<Record<Entity, Service>> = { contact: 'contacts', company: 'companies', lead: 'leads', deal: 'deals', activity: 'activities' };
+
+async function exported(crm: FullCrm, entity: Entity, format: 'csv' | 'json'): Promise<string> {
+  let out = '';
+  for await (const chunk of crm.export.run({ entity, format })) out += chunk;
+  return out;
+}
+
+async function records(crm: FullCrm, entity: Entity): Promise<Record<string, unknown>[]> {
+  const service = crm[SERVICE[entity]] as unknown as { list(o: object): Promise<{ items: Record<string, unknown>[] }> };
+  return (await service.list({ limit: 100 })).items.sort((a, b) => String(a.id).localeCompare(String(b.id)));
+}
+
+/** Custom fields of every type on every customizable entity (a money field with and without a fixed currency). */
+async function defineCustomFields(crm: FullCrm): Promise<void> {
+  for (const entity of ['contact', 'company', 'lead', 'deal'] as const) {
+    await crm.customFields.define({ entity, key: 'note', label: 'Note', type: 'text' });
+    await crm.customFields.define({ entity, key: 'seats', label: 'Seats', type: 'number' });
+    await crm.customFields.define({ entity, key: 'vip', label: 'VIP', type: 'boolean' });
+    await crm.customFields.define({ entity, key: 'since', label: 'Since', type: 'date' });
+    await crm.customFields.define({ entity, key: 'tier', label: 'Tier', type: 'select', options: [{ value: 'gold' }, { value: 'silver' }] });
+    await crm.customFields.define({ entity, key: 'topics', label: 'Topics', type: 'multiselect', options: [{ value: 'ai' }, { value: 'b2b, retail' }, { value: 'cloud' }] });
+    await crm.customFields.define({ entity, key: 'budget', label: 'Budget', type: 'money' });
+    await crm.customFields.define({ entity, key: 'fee', label: 'Fee', type: 'money', currency: 'JPY' });
+  }
+}
+
+const FULL_CUSTOM = { note: '=not a formula, "quoted"', seats: 12.5, vip: false, since: '2024-02-29', tier: 'gold', topics: ['ai', 'b2b, retail'], budget: { amount: -123456, currency: 'KWD' }, fee: { amount: 1500, currency: 'JPY' } };
+
+/** Records with every field kind filled, and a second of each with only what it needs (empty, nullable fields). */
+async function seed(crm: FullCrm): Promise<void> {
+  await defineCustomFields(crm);
+  const pipeline = await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'offer', name: 'Offer' }] });
+  const company = await crm.companies.create({
+    name: 'Analytical Engines, Ltd.', domain: 'engines.example', phone: '+442071234567', industry: 'Machinery', country: 'GB', website: 'https://engines.example',
+    notes: 'line one\nline two', tags: ['b2b', 'a,b'], custom: FULL_CUSTOM, externalRefs: [{ system: 'shop', id: 'C-1' }, { system: 'erp', id: 'K 7' }],
+  });
+  await crm.companies.create({ name: 'Bare', externalRefs: [{ system: 'shop', id: 'C-2' }] });
+  const ada = await crm.contacts.create({
+    name: 'Lovelace, Ada', email: 'ada@example.com', phone: '+442071234568', jobTitle: 'Analyst', companyId: company.id, ownerId: 'anna', source: 'fair', country: 'GB',
+    notes: '  spaced  ', tags: ['vip', 'math'], custom: FULL_CUSTOM,
+    externalRefs: [{ system: 'shop', id: '10042' }, { system: 'shop', id: '10043,x' }, { system: 'erp.v2', id: 'K-1' }],
+  });
+  await crm.contacts.create({ name: 'Bare', email: 'bare@example.com', externalRefs: [{ system: 'shop', id: '2' }] });
+  await crm.leads.create({
+    name: 'Grace Hopper', email: 'grace@example.com', phone: '+12025550123', companyName: 'Navy', title: 'Rear Admiral', source: 'web', campaign: 'spring', country: 'US',
+    probability: 0.35, expectedValue: { amount: 4999, currency: 'USD' }, website: 'https://navy.example', message: 'Call me', tags: ['cobol'], custom: FULL_CUSTOM,
+    externalRefs: [{ system: 'shop', id: 'L-1' }],
+  });
+  await crm.leads.create({ name: 'Bare', externalRefs: [{ system: 'shop', id: 'L-2' }] });
+  await crm.deals.create({
+    title: 'Engines', pipelineId: pipeline.id, stageKey: 'offer', contactId: ada.id, companyId: company.id, currency: 'EUR', probability: 0.5, expectedCloseDate: '2026-03-31',
+    source: 'fair', country: 'DE', tags: ['big'], custom: FULL_CUSTOM, externalRefs: [{ system: 'shop', id: 'D-1' }],
+    lineItems: [{ productRef: 'SKU-1', name: 'Difference engine', quantity: 2.5, unitPrice: 199999, discountPercent: 12.5 }, { name: 'Manual', quantity: 1, unitPrice: 0 }],
+  });
+  await crm.deals.create({ title: 'Valued', pipelineId: pipeline.id, value: { amount: 1500, currency: 'JPY' }, externalRefs: [{ system: 'shop', id: 'D-2' }] });
+  await crm.deals.create({ title: 'Bare', pipelineId: pipeline.id, externalRefs: [{ system: 'shop', id: 'D-3' }] });
+  await crm.activities.log({
+    kind: 'call', channel: 'phone', direction: 'inbound', subject: 'Engines', body: 'Discussed\r\n"numbers"', outcome: 'follow up', durationMinutes: 25,
+    participants: [{ contactId: ada.id, name: 'Ada', address: '+442071234568' }, { userId: 'anna' }], contactId: ada.id, companyId: company.id, ownerId: 'anna',
+    occurredAt: '2026-01-02T10:30:00.000Z', externalRefs: [{ system: 'phone', id: 'call-1' }],
+  });
+  await crm.activities.log({ kind: 'note', externalRefs: [{ system: 'phone', id: 'note-1' }] });
+}
+
+/** Review 16: an export without a mapping is what an import without one reads back, every entity and every field kind. */
+export function crmExportRoundTripTests(open: () => Promise<CrmSubject>): void {
+  describe('import and export', () => {
+    for (const format of ['csv', 'json'] as const) {
+      it(`a ${format.toUpperCase()} export without a mapping imports back unchanged: every entity, every field kind`, async () => {
+        const s = await open();
+        await seed(s.crm);
+        for (const entity of ['company', 'contact', 'lead', 'deal'] as const) {
+          const before = await records(s.crm, entity);
+          const text = await exported(s.crm, entity, format);
+          const source = format === 'csv' ? { csv: csvSource(text) } : { rows: JSON.parse(text) as Record<string, unknown>[] };
+          const report = await s.crm.import.run({ entity, mode: 'upsert', key: 'externalRef:shop', ...source });
+          expect(report.rows.map((r) => [r.outcome, r.reason ?? r.issues]), `${entity}\n${text}`).toEqual(before.map(() => ['skipped', 'unchanged']));
+          expect(await records(s.crm, entity), entity).toEqual(before);
+        }
+        // Activities are logged, never updated: their export logs the same activities on a copy of the crm.
+        const copy = await open();
+        await defineCustomFields(copy.crm);
+        for (const entity of ['company', 'contact', 'activity'] as const) {
+          const text = await exported(s.crm, entity, format);
+          const report = await copy.crm.import.run({ entity, ...(format === 'csv' ? { csv: csvSource(text) } : { rows: JSON.parse(text) as Record<string, unknown>[] }) });
+          expect(report.rows.map((r) => [r.outcome, r.issues]), `${entity}\n${text}`).toEqual((await records(s.crm, entity)).map(() => ['created', undefined]));
+        }
+        const strip = ({ createdAt: _c, updatedAt: _u, ...rest }: Record<string, unknown>) => rest;
+        expect((await records(copy.crm, 'activity')).map(strip)).toEqual((await records(s.crm, 'activity')).map(strip));
+      });
+    }
+
+    it('an export without a mapping leaves out index and access copies; an import ignores bookkeeping and refuses to change a create-only field', async () => {
+      const s = await open();
+      await seed(s.crm);
+      const header = (await exported(s.crm, 'deal', 'csv')).split('\r\n')[0]!.replace(/"/g, '').split(',');
+      expect(header.filter((c) => ['externalKeys', 'searchKeys', 'shareKeys', 'tenantId'].includes(c))).toEqual([]);
+      expect(header).toEqual(expect.arrayContaining(['id', 'version', 'createdAt', 'lineItems', 'externalRefs', 'custom.budget.amount', 'custom.budget.currency']));
+      const deal = await s.crm.deals.getByExternalRef('shop', 'D-2');
+      const report = await s.crm.import.run({ entity: 'deal', mode: 'upsert', key: 'externalRef:shop', rows: [
+        { title: 'Valued', stageKey: 'offer', 'externalRefs.shop': 'D-2' },
+        { title: 'Renamed', version: 99, createdAt: '2000-01-01T00:00:00.000Z', status: 'won', 'externalRefs.shop': 'D-2x' },
+      ] });
+      expect(report.rows.map((r) => [r.outcome, r.issues?.map((i) => [i.path, i.code])])).toEqual([['failed', [[['stageKey'], 'invalid_value']]], ['created', undefined]]);
+      expect(await s.crm.deals.get(deal!.id)).toEqual(deal);
+      expect(await s.crm.deals.get(report.rows[1]!.id!)).toMatchObject({ title: 'Renamed', version: 1, status: 'open', createdAt: '2026-01-05T09:00:00.000Z' });
+    });
+  });
+}
