@@ -227,6 +227,11 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         if (spec.currencyColumn === undefined && spec.currency !== undefined && spec.currency.toUpperCase() !== money.currency) {
           throw validationError('export.run', [{ path: ['mapping', field, 'currency'], code: 'currency_mismatch', message: `${String(record.id)} holds ${money.currency}, not ${spec.currency}: map a currencyColumn` }]);
         }
+        // Money fields sharing a currency column must agree: one cell cannot hold two currencies (the import would relabel one).
+        const shared = spec.currencyColumn !== undefined ? out[spec.currencyColumn] : undefined;
+        if (shared != null && shared !== money.currency) {
+          throw validationError('export.run', [{ path: ['mapping', field, 'currencyColumn'], code: 'currency_mismatch', message: `${String(record.id)} holds ${money.currency} here and ${shared} in the shared column "${spec.currencyColumn!.slice(0, 50)}": give each field its own currencyColumn` }]);
+        }
         put(spec.column, formatLocaleMoney(money.amount, money.currency, locale));
         if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;
         break;
