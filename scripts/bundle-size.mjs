@@ -57,8 +57,11 @@ const targets = [
   // with both (fix16h + fix16j) and fix16k (quoted list items, stored spacing): 17.03 kB measured.
   // fix16j (import without a mapping: a CSV header read as field paths, checked up front; system columns ignored): +0.4 kB.
   // fix16l (an export without a mapping imports back: custom fields, refs, line items, create-only fields compared; currency columns apart): +0.78 kB, 17.81 kB measured.
+  // Review 16g #3, #4, #5, #7, minor (fix16m: companies probed as companies, striped finder lock, 20-ref limit on
+  // merged refs, resume compares duplicates and source kind, ref conflicts named by column): 17.36 kB measured (+0.33).
+  // With fix16l: ≈ 18.1 kB expected (17.81 + 0.33), re-measure.
   // fix16n (formula guard dropped from CSV cells only; shared currencyColumn mismatch / own-column checks): +0.13 kB, 17,933 B measured.
-  feature('imports', 'imports', 17_940),
+  feature('imports', 'imports', 18_200),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -75,7 +78,7 @@ const targets = [
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
   // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
   // Review 12f (fix12i) +0.1: start() wakes for a failed notice's retry (nextRetryAt).
-  feature('scheduler', 'scheduler', 12_800, TASKS), // 12.71 measured after fix12i's retry wake
+  feature('scheduler', 'scheduler', 13_000, TASKS), // 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -85,12 +88,12 @@ const targets = [
   // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
   // Review 12f (fix12i) +0.1: replay refuses a type the consumer no longer takes; memory refuses undeclared query fields.
   // Review 12f #4 (fix12j) +0.08: a pass looks its page's events up in the backlog (parked ones stay parked): 10.74 kB measured.
-  feature('feed', 'events', 10_750),
+  feature('feed', 'events', 10_960), // 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
   // Issue 12 (fix12g): delivery log retention (pruneDeliveries, the log removed with its endpoint): 11.63 kB measured.
   // Review 12f (fix12i) +0.1: the replay check reads the event's successes and tests `replayed` itself.
   // Review 12f #4 (fix12j, the consumer pass's backlog look-up): 11.81 kB measured.
-  feature('webhooks', 'webhooks', 12_250), // 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB
+  feature('webhooks', 'webhooks', 12_600), // 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
@@ -106,11 +109,13 @@ const targets = [
   // Review 18d #11 (simulate checks its event against the event log's schema): 21.22 kB measured.
   // fix18i: review 18d #10 (define refuses actions that can never succeed, every action type), derived fields on
   // stage moves, pre-filters leaving hidden conditions to the run: 22.007 kB measured (+0.76 kB), budget raised by the least.
-  feature('automations', 'automations', 22_010, FEED),
+  // Review 18f #1 (stored-run causes), #2 (restored records), #4 (trigger's conditions on a view), fix18j: +0.45 kB (21.25 → 21.70 measured before merging main).
+  feature('automations', 'automations', 22_500, FEED), // 22.04 measured after fix12k's consumer outlook, + fix18j's 0.45
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
   // 12.45: review 11c #6, every derived field follows its sources (REVEALS walked per entity, transitive): +0.3 kB, over 12.40 by a few bytes.
-  feature('access', 'access', 12_500), // 12.45 measured with fix11d's reveal table
+  // 12.55: review 18f #3 (fix18j), run errors cut and time trigger keys shortened for every limited view: 12.51 kB measured.
+  feature('access', 'access', 12_550), // 12.45 measured with fix11d's reveal table
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
@@ -135,10 +140,13 @@ const targets = [
     // items 5, 9, minor (fix16h) +1.0 kB;
     // Review 18d #11 (simulate's event schema, fix18h) +0.23 kB; fix16j (import without a mapping) +0.4 kB;
     // fix16k, fix11d (reveal table, observer refresh), fix12i (replay, retry wake): 142.14 kB measured.
+    // fix16m (review 16g imports fixes, +0.33 kB; upsertByExternalRef's ref limit +0.02 kB in core): 142.46 kB measured before merging main.
     // fix18i (review 18d #10 and #6 rest, derived fields on stage moves) +0.84 kB: 142.977 kB measured.
     // fix12j (review 12f #4, the pass's backlog look-up): 142.21 kB measured.
     // fix16l (no-mapping export round trip) +0.8 kB: 143.79 kB measured.
-    budget: 144_400, // re-measured after the merges of 2026-11-30 (8th part)
+    // fix12k (review12g #1-#4: drain outlook, fetch race, bounded body) +0.4 kB.
+    // Review 18f #1-#4 (fix18j: stored-run causes, restored records, view projections) +0.44 kB (measured before merging main).
+    budget: 145_450, // re-measured after the merges of 2026-11-30 (8th part), + fix18j
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

@@ -113,9 +113,13 @@ export function projectEventData(event: CrmEvent, entity: string, rules: EventPr
         return { ...outcome, ...(seen ? { ref, ...(!field || rules.readable(type ?? entity, field) ? { detail } : {}) } : {}) };
       }),
     );
-    // A service's error may quote any field it read as the service principal: only its code is shown under field rules.
+    // A service's error may quote any record it read as the service principal, and a time run's key the
+    // time it fired on (a due time, a stage entry): to a view that does not read everything, code and record only.
     const error = data.error as { code?: string } | undefined;
-    if (error && RECORD_KEYS.some((e) => rules.hasFieldRules(e))) set('error', { code: error.code, message: 'hidden: it may name fields this view cannot read' });
+    if (RECORD_KEYS.some((e) => rules.hasFieldRules(e) || !rules.reachesAll(e, 'read'))) {
+      if (error) set('error', { code: error.code, message: 'hidden: it may name records or fields this view cannot read' });
+      if (typeof data.triggerKey === 'string' && data.triggerKey.startsWith('time:')) set('triggerKey', data.triggerKey.split(':', 2).join(':'));
+    }
   }
   if (typeof data.links === 'number' && 'mergeId' in data && !LINKED_ENTITIES.every((e) => rules.reachesAll(e, 'read'))) set('links', undefined);
   if (rules.hasFieldRules(entity)) {

@@ -155,6 +155,8 @@ export interface AutomationRun extends RecordBase {
   readonly subjectId: string;
   /** How many automation runs led to this one (0: a person or a system change). */
   readonly depth: number;
+  /** The rules of the run's chain, ending with its own (the `chain` of the events it records). */
+  readonly chain?: readonly string[];
   readonly actions: readonly ActionOutcome[];
   readonly reason?: string;
   readonly error?: { readonly code?: string; readonly message: string; readonly details?: unknown };

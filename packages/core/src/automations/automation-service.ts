@@ -23,6 +23,7 @@ import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
 import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
 import { matchEvent } from './match-trigger.js';
+import { causeCheckedStorage, checkCauseShape, verifyCause } from './verify-cause.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { FEED_CONSUMER } from './automation-settings.js';
 
@@ -111,6 +112,8 @@ export interface AutomationService {
    *
    * @param event The event being handled (as handed to the handler).
    * @returns A crm with every service and feature (type it with the crm's own type: `causedBy<typeof crm>(event)`).
+   * @throws CrmError `VALIDATION` at `event.cause.*` for a cause no stored run of the tenant recorded
+   *   (depth and chain shape now; the run itself on the first write, which then writes nothing).
    * @example
    * crm.on('custom.quoteRequested', (event) => {
    *   void crm.automations.causedBy<typeof crm>(event).deals.update(event.subjectId, { tags: ['quoted'] });
@@ -132,7 +135,12 @@ export interface AutomationService {
    * Runs a rule with a `manual` trigger for one record now (a UI button), as the service principal.
    *
    * @returns The run (status `done`, `waiting`, `skipped` or `failed` with the error), or `undefined` when the conditions did not hold.
-   * @throws CrmError `NOT_FOUND` for an unknown rule or a record the caller cannot read; `VALIDATION`
+   * The run acts with the service principal's rights, whatever the view's (rules are defined by the
+   * crm itself: a manual rule is an action its author allows); on a view, its conditions may test only
+   * fields the view reads.
+   *
+   * @throws CrmError `NOT_FOUND` for an unknown rule or a record the caller cannot read; `FORBIDDEN` on a
+   *   view when a condition tests a field it cannot read; `VALIDATION`
    *   when the rule's trigger is not `manual` for that record type, or it is disabled.
    */
   trigger(ruleId: string, record: { readonly type: AutomationEntity; readonly id: string }): Promise<AutomationRun | undefined>;
@@ -495,7 +503,11 @@ export function createAutomationService(
       }
       const valid = cause && typeof cause.runId === 'string' && typeof cause.ruleId === 'string' && Number.isInteger(cause.depth) && Array.isArray(cause.chain);
       if (event === null || typeof event !== 'object' || (cause !== undefined && !valid)) throw validationError('automations.causedBy', [{ path: ['event'], code: 'invalid_type', message: 'must be an event as handed to a handler (its cause, if any, as recorded)' }]);
-      return ctx.scope!({ storage: ctx.storage, bus: ctx.bus, ...(cause ? { cause: { runId: cause.runId, ruleId: cause.ruleId, depth: cause.depth, chain: [...cause.chain] } } : {}) }, ctx.principal) as C;
+      if (!cause) return ctx.scope!({ storage: ctx.storage, bus: ctx.bus }, ctx.principal) as C;
+      const copy = { runId: cause.runId, ruleId: cause.ruleId, depth: cause.depth, chain: [...cause.chain] };
+      checkCauseShape(copy, runtime.run.maxDepth, 'automations.causedBy');
+      // Only a stored run's cause: checked in each write transaction (the run it names must be this tenant's).
+      return ctx.scope!({ storage: causeCheckedStorage(ctx.storage, ctx.tenantId, copy), bus: ctx.bus, cause: copy }, ctx.principal) as C;
     },
 
     get: (id) => runRead(ctx, (op) => require(op, parseId(id, 'automations.get'))),
@@ -508,6 +520,9 @@ export function createAutomationService(
       const rule = await runRead(ctx, async (op) => {
         const found = await require(op, parseId(ruleId, 'automations.trigger'));
         await op.requireReadable(ref.type, ref.id); // a view triggers only for records it can see
+        // Conditions may test only fields the view reads (as simulate): run or not would reveal the others.
+        const guard = ctx.principal && ctx.hooks.access ? await ctx.hooks.access.guard(op.tx, ctx.principal) : undefined;
+        guard?.checkReadFields(ref.type, found.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.')), 'automations.trigger');
         return found;
       });
       if (rule.trigger.type !== 'manual' || rule.trigger.entity !== ref.type) {
@@ -539,6 +554,12 @@ export function createAutomationService(
       const parsed = safeParseInput(simulateEventSchema(), event);
       if (!parsed.success) throw validationError('automations.simulate', parsed.issues.map((i) => ({ ...i, path: ['event', ...i.path] })));
       event = { ...parsed.data, data: parsed.data.data ?? {} } as typeof event;
+      const cause = (event as { cause?: AutomationCause }).cause;
+      if (cause) {
+        checkCauseShape(cause, runtime.run.maxDepth, 'automations.simulate');
+        // A view simulates only with a stored run's cause (the crm itself may try a hypothetical chain).
+        if (ctx.principal) await runRead(ctx, (op) => verifyCause(op.tx, ctx.tenantId, cause, 'automations.simulate'));
+      }
       let guard: AccessGuard | undefined;
       const access = ctx.hooks.access;
       if (ctx.principal && access) {
@@ -571,7 +592,6 @@ export function createAutomationService(
       const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal.userId)))?.facts : matchEvent(trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
-      const cause = (event as { cause?: AutomationCause }).cause;
       try {
         const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };

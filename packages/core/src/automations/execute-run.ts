@@ -246,7 +246,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         ...(ranAt ? { ranAt } : {}),
         ...(attempts !== undefined ? { attempts } : {}),
         ...(retryAt ? { resumeAt: retryAt } : {}),
-        status, subjectType: subject.type, subjectId: subject.id, depth, actions: outcomes,
+        status, subjectType: subject.type, subjectId: subject.id, depth, chain: request.resume?.chain ?? cause.chain, actions: outcomes,
         ...(reason ? { reason } : {}), ...(error ? { error } : {}),
         ...(resumeAt ? { resumeAt, resumeFrom, plan } : {}),
         // A failed continuation keeps its place: its retry continues after the wait.

@@ -101,6 +101,8 @@ function fieldChange(entity: string, field: string, event: CrmEvent): { from: un
  */
 export function matchEvent(trigger: AutomationTrigger, event: CrmEvent): TriggerFacts | undefined {
   const base = { type: event.type, eventId: event.id, at: event.at, data: event.data as Record<string, unknown> };
+  // A record a merge's undo restored is back, not new: no rule runs for it (a second welcome e-mail, re-assignment).
+  if (base.data.restoredBy !== undefined) return undefined;
   switch (trigger.type) {
     case 'event':
       return event.type === trigger.event ? base : undefined;

@@ -3,7 +3,7 @@ import type { CancelTimer } from '../domain/clock.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import type { Filter } from '../query/query-spec.js';
-import { consumerPartitions } from './consumer-rows.js';
+import { consumerPartitions, type BacklogRow } from './consumer-rows.js';
 import type { PassReport } from './consumer-options.js';
 import { checkClockSkew } from './clock-check.js';
 import { runPass, type PassOutcome, type PassRequest } from './consumer-pass.js';
@@ -22,11 +22,26 @@ export interface DrainReport {
   readonly failed: number;
   readonly parked: number;
   readonly queued: number;
-  /** The earliest retry still waiting in the backlog (ISO time), if any. */
+  /** The earliest retry still waiting in the backlog (ISO time), if any, in partitions no other worker holds. */
   readonly nextRetryAt?: string;
-  /** Some partitions were held by other workers: their events are theirs to handle (or will be, once a lease expires). */
+  /**
+   * Some partitions were held by other workers (during a pass or when it ended): their events are
+   * theirs to handle, or this worker's once the lease expires — look again after about one lease.
+   */
   readonly leasedElsewhere: boolean;
 }
+
+/** What a named consumer's rows say before or after a round of passes. */
+interface Outlook {
+  readonly work: boolean;
+  readonly nextRetryAt?: number;
+  readonly leasedElsewhere: boolean;
+}
+
+const report = (o: { readonly nextRetryAt?: number | undefined; readonly leasedElsewhere: boolean }) => ({
+  leasedElsewhere: o.leasedElsewhere,
+  ...(o.nextRetryAt !== undefined ? { nextRetryAt: new Date(o.nextRetryAt).toISOString() } : {}),
+});
 
 /** Runs passes of one request: in the background (`start`) or until caught up (`drain`). */
 export class ConsumerRunner {
@@ -103,7 +118,8 @@ export class ConsumerRunner {
     let leasedElsewhere = false;
     if (!this.running && this.controller.signal.aborted) this.controller = new AbortController();
     void checkClockSkew(this.ctx);
-    if (!(await this.hasWork())) return { ...totals, leasedElsewhere };
+    const before = await this.outlook();
+    if (!before.work) return { ...totals, ...report(before) };
     const partitions = Math.max(1, await this.options.partitions());
     for (let guard = 0; guard < 1_000_000; guard++) {
       const outcome = await this.pass();
@@ -123,30 +139,41 @@ export class ConsumerRunner {
       idle = outcome.progressed ? 0 : idle + 1;
       if (idle >= partitions) break;
     }
-    return { ...totals, leasedElsewhere, ...(nextRetryAt !== undefined ? { nextRetryAt: new Date(nextRetryAt).toISOString() } : {}) };
+    // Read after the passes: retries and leases of every partition, whoever left them (another process, an earlier pass).
+    const after = await this.outlook();
+    if (after.nextRetryAt !== undefined) nextRetryAt = Math.min(nextRetryAt ?? after.nextRetryAt, after.nextRetryAt);
+    return { ...totals, ...report({ leasedElsewhere: leasedElsewhere || after.leasedElsewhere, nextRetryAt }) };
   }
 
   /**
    * One read instead of a round of passes when nothing is to do: no event of the consumer's types
-   * after its lowest checkpoint and no retry due. (Only for a runner of one named consumer.)
+   * after its lowest checkpoint and no retry due. Also what a caller's sleep must not outlast: the
+   * earliest retry waiting in a partition no other worker holds (held ones are the holder's until its
+   * lease ends) and whether another worker holds a partition. (Only a runner of one named consumer looks.)
    */
-  private async hasWork(): Promise<boolean> {
+  private async outlook(): Promise<Outlook> {
     const name = this.consumerName;
-    if (name === undefined) return true;
+    if (name === undefined) return { work: true, leasedElsewhere: false };
     return runRead(this.ctx, async (op) => {
       const rows = await consumerPartitions(op, name);
-      if (rows.length === 0) return false;
+      if (rows.length === 0) return { work: false, leasedElsewhere: false };
+      const free = rows.filter((r) => !(r.leaseUntil && r.leaseUntil >= op.now && r.leaseOwner !== this.request.workerId)).map((r) => r.partition);
+      const leasedElsewhere = free.length < rows.length;
+      const pending: Filter[] = [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: 'pending' }];
+      // Tried at least once: entries queued behind a failing one (attempts 0) wait for it, not for their own time.
+      const { rows: [retry] } = free.length
+        ? await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'and', filters: [...pending, { op: 'in', field: 'partition', values: free }, { op: 'gt', field: 'attempts', value: 0 }] }, sort: [{ field: 'nextAttemptAt' }], limit: 1 })
+        : { rows: [] };
+      const nextRetryAt = retry ? Date.parse(retry.nextAttemptAt) : undefined;
+      const found = { leasedElsewhere, ...(nextRetryAt !== undefined ? { nextRetryAt } : {}) };
       const from = Math.min(...rows.map((r) => r.position));
       const types = rows[0]!.types;
       const filters: Filter[] = [{ op: 'gt', field: 'position', value: from }];
       if (types) filters.push({ op: 'in', field: 'type', values: types });
       const { rows: next } = await op.query('event', { filter: { op: 'and', filters }, limit: 1 });
-      if (next.length) return true;
-      const { rows: due } = await op.query('consumerBacklog', {
-        filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: 'pending' }, { op: 'lte', field: 'nextAttemptAt', value: op.now }] },
-        limit: 1,
-      });
-      return due.length > 0;
+      if (next.length) return { work: true, ...found };
+      const { rows: due } = await op.query('consumerBacklog', { filter: { op: 'and', filters: [...pending, { op: 'lte', field: 'nextAttemptAt', value: op.now }] }, limit: 1 });
+      return { work: due.length > 0, ...found };
     });
   }
 
@@ -229,7 +256,7 @@ export class ConsumerRunner {
         const untilRetry = outcome.nextRetryAt === undefined ? Infinity : Math.max(0, outcome.nextRetryAt - this.ctx.clock.now());
         await this.sleep(Math.min(this.options.pollMs, untilRetry));
         // Woken or polled: a cheap look before another round of passes.
-        while (this.running && !(await this.hasWork())) await this.sleep(this.options.pollMs);
+        while (this.running && !(await this.outlook()).work) await this.sleep(this.options.pollMs);
       } catch (error) {
         if (isCrmError(error, 'CLOSED')) {
           this.running = false;

@@ -52,7 +52,8 @@ export interface MovedFields {
 }
 
 export interface CrmEventMap {
-  'lead.created': { readonly lead: Lead };
+  /** `restoredBy`: the merge whose undo brought the record back (automation rules do not run for it). */
+  'lead.created': { readonly lead: Lead; readonly restoredBy?: string };
   'lead.updated': { readonly changes: FieldChanges };
   'lead.qualified': { readonly from: string };
   'lead.disqualified': { readonly reason?: string };
@@ -78,10 +79,12 @@ export interface CrmEventMap {
   'company.merged': MergedEvent;
   /** A merge into this company was undone: the duplicates `restoredIds` are back, links re-pointed to them. */
   'company.mergeUndone': MergeUndoneEvent;
-  'contact.created': { readonly contact: Contact };
+  /** `restoredBy`: the merge whose undo brought the record back (automation rules do not run for it). */
+  'contact.created': { readonly contact: Contact; readonly restoredBy?: string };
   'contact.updated': { readonly changes: FieldChanges };
   'contact.removed': { readonly contact: Contact };
-  'company.created': { readonly company: Company };
+  /** `restoredBy`: the merge whose undo brought the record back (automation rules do not run for it). */
+  'company.created': { readonly company: Company; readonly restoredBy?: string };
   'company.updated': { readonly changes: FieldChanges };
   'company.removed': { readonly company: Company };
   'deal.created': { readonly deal: Deal };

@@ -198,7 +198,8 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const back = Object.keys(changes).length ? await op.update(entity, current, survivor) : current;
   for (const duplicate of restored) {
     await op.insert(entity, duplicate);
-    op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
+    // `restoredBy`: back, not new — automation does not take it for an arrival (no second welcome).
+    op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate, restoredBy: mergeId } as never);
   }
   if (back !== current) restoredVersions.push({ entity, id: current.id, from: merge.survivorBefore.version, to: back.version });
   restoredVersions.push(...merge.duplicates.map((d) => ({ entity, id: d.id, from: d.version, to: d.version + 1 })));

@@ -99,6 +99,8 @@ const NOTICE_TYPES = ['task.reminder', 'task.due', 'task.overdue', 'deal.rotting
 const NOTICE_PARTITIONS = 4;
 /** How often a process that never ticked checks whether it has notice handlers (they would never be called). */
 const IDLE_CHECK_MS = 60_000;
+/** The soonest `start()` looks again for a retry that is due already but was not taken. */
+const RETRY_FLOOR_MS = 1000;
 /** Attempts of a batch that keeps meeting concurrent writers before the tick leaves it for the next one. */
 const RETRIES = 8;
 
@@ -242,8 +244,10 @@ export class Scheduler {
     try {
       await this.tick();
       const due = await this.nextWakeAt();
-      const next = this.retryAt === undefined || (due !== undefined && due < this.retryAt) ? due : this.retryAt;
       const now = this.ctx.clock.now();
+      // A retry due already is one the drain could not take (deferred, just released): look again soon, not at once.
+      const retry = this.retryAt === undefined ? undefined : Math.max(this.retryAt, now + RETRY_FLOOR_MS);
+      const next = retry === undefined || (due !== undefined && due < retry) ? due : retry;
       // Notices another process holds are delivered here if it dies: look again after its lease.
       const cap = this.othersHoldNotices ? Math.min(this.maxSleepMs, this.leaseMs) : this.maxSleepMs;
       this.arm(Math.min(cap, next === undefined ? cap : Math.max(0, next - now)));
@@ -271,16 +275,19 @@ export class Scheduler {
     // A process without any notice handler looks again after a lease too (as before): a handler may come.
     let drains = 0;
     let leasedElsewhere = false;
-    this.retryAt = undefined;
+    // Each drain reports its consumer's earliest waiting retry from the stored backlog (whoever left it);
+    // a drain that did not finish keeps the wake-up this process had: a tick never drops one it did not serve.
+    let retryAt: number | undefined;
+    const earliest = (at: number | undefined) => (retryAt = at === undefined || (retryAt !== undefined && retryAt <= at) ? retryAt : at);
     for (const [type, runner] of runners ?? []) {
       if (!this.ctx.bus.handles(type)) continue;
       drains++;
       const drained = await this.retrying(counts, () => runner.drain());
       counts.delivered += drained?.handled ?? 0;
       leasedElsewhere ||= drained?.leasedElsewhere ?? true;
-      const retry = drained?.nextRetryAt ? Date.parse(drained.nextRetryAt) : undefined;
-      if (retry !== undefined && (this.retryAt === undefined || retry < this.retryAt)) this.retryAt = retry;
+      earliest(drained ? (drained.nextRetryAt ? Date.parse(drained.nextRetryAt) : undefined) : this.retryAt);
     }
+    this.retryAt = retryAt;
     while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
     const automations = this.ctx.hooks.automations;
     if (automations) counts.automations = (await this.retrying(counts, () => automations.tick()))?.runs ?? 0;

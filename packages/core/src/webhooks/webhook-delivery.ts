@@ -93,29 +93,65 @@ interface Outcome {
   readonly durationMs: number;
 }
 
-/** POSTs one delivery with a timeout (also aborted when the consumer stops). Never throws. */
+/** Characters of a response body kept in the delivery log. */
+const RESPONSE_CHARS = 1000;
+
+/**
+ * POSTs one delivery within `timeoutMs` (also ended when the consumer stops). Never throws. The fetch
+ * and the body read race the deadline, so a fetch that ignores its signal (an injected client) is not
+ * waited for past it; a 2xx whose body never ends still counts as delivered.
+ */
 async function post(fetcher: WebhookFetch, url: string, headers: Record<string, string>, body: string, timeoutMs: number, stopping: AbortSignal): Promise<Outcome> {
   const started = Date.now();
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  stopping.addEventListener('abort', abort, { once: true });
-  const timer = setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
+  let expire!: (reason: Error) => void;
+  const deadline = new Promise<never>((_, reject) => (expire = reject));
+  deadline.catch(() => undefined);
+  const end = (reason: Error) => {
+    controller.abort(reason);
+    expire(reason);
+  };
+  const stop = () => end(new Error('the consumer is stopping'));
+  stopping.addEventListener('abort', stop, { once: true });
+  const timer = setTimeout(() => end(new Error('timeout')), timeoutMs);
   try {
-    const response = await fetcher(url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'manual' });
-    let text = '';
-    try {
-      text = (await response.text()).slice(0, 1000);
-    } catch {
-      // The body is only logged.
-    }
+    const response = await Promise.race([fetcher(url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'manual' }), deadline]);
+    // The body is only logged: a read that fails or outlasts the deadline keeps what arrived.
+    const head = { text: '' };
+    await Promise.race([readHead(response, head, controller.signal), deadline]).catch(() => undefined);
     const ok = response.status >= 200 && response.status < 300;
-    return { ok, httpStatus: response.status, ...(ok ? {} : { error: `HTTP ${response.status}` }), ...(text ? { response: text } : {}), durationMs: Date.now() - started };
+    return { ok, httpStatus: response.status, ...(ok ? {} : { error: `HTTP ${response.status}` }), ...(head.text ? { response: head.text.slice(0, RESPONSE_CHARS) } : {}), durationMs: Date.now() - started };
   } catch (error) {
     const timedOut = controller.signal.aborted && !stopping.aborted;
     return { ok: false, error: timedOut ? `timed out after ${timeoutMs} ms` : describeFailure(error), durationMs: Date.now() - started };
   } finally {
     clearTimeout(timer);
-    stopping.removeEventListener('abort', abort);
+    stopping.removeEventListener('abort', stop);
+  }
+}
+
+/**
+ * Reads the first `RESPONSE_CHARS` characters of a response body into `into`: from its stream, which
+ * is then cancelled, so a large body is never held whole (`text()` only for a fetch without `body`).
+ */
+async function readHead(response: Awaited<ReturnType<WebhookFetch>>, into: { text: string }, signal: AbortSignal): Promise<void> {
+  if (!response.body) {
+    into.text = (await response.text()).slice(0, RESPONSE_CHARS);
+    return;
+  }
+  const reader = response.body.getReader();
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  signal.addEventListener('abort', cancel, { once: true });
+  const decoder = new TextDecoder();
+  try {
+    while (into.text.length < RESPONSE_CHARS) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      into.text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    cancel(); // the rest is not read (a no-op once the body ended)
   }
 }
 

@@ -4,11 +4,14 @@ import { eventTypesSchema } from '../consumers/feed-read.js';
 import { optionalText } from '../schema/primitives.js';
 import { secretKey } from './signing.js';
 
-/** The `fetch` crmkit calls: the standard one, or any function of the same shape (tests, proxies, signing gateways). */
+/**
+ * The `fetch` crmkit calls: the standard one, or any function of the same shape (tests, proxies, signing
+ * gateways). With a `body` stream only the logged first 1000 characters are read (then it is cancelled); else `text()`.
+ */
 export type WebhookFetch = (
   url: string,
   init: { readonly method: 'POST'; readonly headers: Record<string, string>; readonly body: string; readonly signal: AbortSignal; readonly redirect: 'manual' },
-) => Promise<{ readonly status: number; text(): Promise<string> }>;
+) => Promise<{ readonly status: number; text(): Promise<string>; readonly body?: ReadableStream<Uint8Array> | null }>;
 
 /** Options of the `webhooks()` feature. Unknown options are refused with `VALIDATION`. */
 export interface WebhooksOptions {

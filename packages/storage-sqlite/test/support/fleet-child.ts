@@ -9,7 +9,11 @@ import { webhooks } from '@crmkit/core/webhooks';
 import { childLog, childLogger, childStorage, type ChildOpen } from './child-open.js';
 
 interface Open extends ChildOpen {
-  role: 'consumer' | 'scheduler' | 'webhooks' | 'writer';
+  role: 'consumer' | 'scheduler' | 'starter' | 'webhooks' | 'writer';
+  /** Starter role (`scheduler.start()`): the task.due handler logs and then never returns, timed out only near the lease's end (a process dying mid-handler). */
+  hang?: boolean;
+  /** Starter role: the scheduler's `maxSleepMs`. */
+  maxSleepMs?: number;
   /** Scheduler role: the notice types this process has handlers for (default reminder, due and overdue). */
   noticeTypes?: ('task.reminder' | 'task.due' | 'task.overdue')[];
 }
@@ -33,7 +37,7 @@ async function open(message: Open): Promise<unknown> {
     storage,
     tenantId: message.tenantId,
     logger,
-    features: [tasks(), events(), scheduler({ leaseMs: message.leaseMs, batchSize: 20, overdueAfterMinutes: 0 }), webhooks({ leaseMs: message.leaseMs, timeoutMs: 1000, concurrency: 2, pollMs: 100, backoff: { initialMs: 200, multiplier: 2, maxMs: 2000 } })],
+    features: [tasks(), events(), scheduler({ leaseMs: message.leaseMs, batchSize: 20, overdueAfterMinutes: 0, ...(message.maxSleepMs ? { maxSleepMs: message.maxSleepMs } : {}), ...(message.hang ? { noticeTimeoutMs: message.leaseMs - 100 } : {}) }), webhooks({ leaseMs: message.leaseMs, timeoutMs: 1000, concurrency: 2, pollMs: 100, backoff: { initialMs: 200, multiplier: 2, maxMs: 2000 } })],
   });
   if (message.role === 'consumer') {
     await crm.events.consume(
@@ -69,6 +73,13 @@ async function open(message: Open): Promise<unknown> {
         await sleep(20 + Math.random() * 30);
       }
     })();
+  }
+  if (message.role === 'starter') {
+    crm.on('task.due', async (event) => {
+      log(message.logDir, 'starter', `${process.pid} ${event.data.key}`);
+      if (message.hang) await new Promise(() => undefined);
+    });
+    crm.scheduler.start();
   }
   if (message.role === 'webhooks') crm.webhooks.start();
   if (message.role === 'writer') writer = crm;
