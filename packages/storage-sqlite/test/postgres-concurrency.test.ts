@@ -195,4 +195,28 @@ describe('postgres across connections', () => {
       await crmB.close();
     });
   }
+
+  // A keyed import locks its key values, a duplicates import its entity: the two must still wait for each other (review 16g #5).
+  for (const [entity, label, keyed, rows] of [
+    ['contact', 'upsert keyed by e-mail', { mode: 'upsert', key: 'email' }, Array.from({ length: 24 }, (_, i) => ({ N: `Person Number${i}`, E: `q${i}@x.example` }))],
+    ['contact', 'create keyed by e-mail', { mode: 'create', key: 'email' }, Array.from({ length: 24 }, (_, i) => ({ N: `Person Number${i}`, E: `q${i}@x.example` }))],
+    ['company', 'upsert keyed by domain', { mode: 'upsert', key: 'domain' }, Array.from({ length: 24 }, (_, i) => ({ N: `Firm Alpha${i}`, E: `alpha${i}.example` }))],
+  ] as const) {
+    it(`a ${entity} import ${label} and one with duplicates: skip at once: one ${entity} per client`, async () => {
+      const [a, b] = await twoAdapters();
+      const open = (storage: StorageAdapter) => createCrm({ storage, tenantId: 'acme', logger: silentLogger, closeStorage: false, features: [imports(), duplicates()] });
+      const crmA = await open(a);
+      const crmB = await open(b);
+      const mapping: Record<string, string> = entity === 'contact' ? { name: 'N', email: 'E' } : { name: 'N', domain: 'E' };
+      const [ra, rb] = await Promise.all([
+        crmA.import.run({ entity, mapping, chunkSize: 4, ...keyed, rows }),
+        crmB.import.run({ entity, mapping, chunkSize: 4, mode: 'create', duplicates: { action: 'skip' }, rows: [...rows].reverse() }),
+      ]);
+      const stored = (entity === 'contact' ? await crmA.contacts.list({ limit: 200 }) : await crmA.companies.list({ limit: 200 })).items as { name: string }[];
+      expect(stored.map((c) => c.name).sort()).toEqual(rows.map((r) => r.N).sort());
+      expect(ra.counts.created + rb.counts.created).toBe(24);
+      await crmA.close();
+      await crmB.close();
+    });
+  }
 });

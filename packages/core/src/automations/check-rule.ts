@@ -57,7 +57,7 @@ const WATCH_INSTEAD: Readonly<Record<string, string>> = {
 };
 
 /** The schema of a field an update can change (`value.amount` inside `value`), `null` for a custom field, or `undefined`. */
-function updatedField(entity: string, path: string): z.ZodMiniType | null | undefined {
+export function updatedField(entity: string, path: string): z.ZodMiniType | null | undefined {
   const [head, ...rest] = path.split('.');
   if (INPUT_ONLY.has(head!)) return undefined;
   let schema: unknown = { ...shapeOf(UPDATE_SCHEMAS[entity]), ...COMPUTED[entity] }[head!];
@@ -137,7 +137,12 @@ export function producedEvents(entity: string, actions: readonly AutomationActio
         break;
       case 'updateFields': {
         const set = Object.keys(action.set);
-        for (const field of set) add(`${entity}.updated`, field);
+        // Custom values merge key by key: `{ custom: { score } }` changes custom.score only.
+        const custom = action.set['custom'];
+        for (const field of set) {
+          if (field === 'custom' && custom && typeof custom === 'object' && !Array.isArray(custom)) for (const key of Object.keys(custom)) add(`${entity}.updated`, `custom.${key}`);
+          else add(`${entity}.updated`, field);
+        }
         for (const [from, to] of DERIVED[entity] ?? []) if (from.split(' ').some((f) => set.includes(f))) for (const field of to) add(`${entity}.updated`, field);
         break;
       }
@@ -213,7 +218,9 @@ function triggers(from: Pick<AutomationRule, 'trigger' | 'actions'>, to: Pick<Au
   for (const type of triggerEventTypes(to.trigger) ?? []) {
     const fields = produced.get(type);
     if (!fields) continue;
-    if (fields === 'any' || to.trigger.type !== 'fieldChanged' || fields.has(to.trigger.field) || fields.has(to.trigger.field.split('.')[0]!)) hit = true;
+    // A changed field hits the watched one, the parts of it (value → value.amount) and what holds it.
+    const watched = to.trigger.type === 'fieldChanged' ? to.trigger.field : undefined;
+    if (fields === 'any' || watched === undefined || [...fields].some((f) => f === watched || watched.startsWith(`${f}.`) || f.startsWith(`${watched}.`))) hit = true;
   }
   if (!hit) return false;
   if (to.trigger.type !== 'stageEntered' && to.trigger.type !== 'stageLeft') return true;

@@ -13,11 +13,26 @@ interface Known {
 
 const hasRequiredTemplate = (stage: Stage) => (stage.taskTemplates as readonly { required?: boolean }[]).some((t) => t.required === true);
 
+/**
+ * What each stage rule kind reads, as one field path and a test of its value: `field` rules name
+ * theirs, the shorthands stand for a fixed field. Typed over every kind, so a new kind must say here
+ * what it reads (`undefined`: not a deal field — `requiredTasksDone` is tracked apart).
+ */
+const READS: { [K in StageRule['type']]: ((rule: Extract<StageRule, { type: K }>) => [string, (deal: Record<string, unknown>) => boolean]) | undefined } = {
+  field: (rule) => [rule.field, (deal) => testCondition(deal, rule.field, rule.op, rule.value as never)],
+  hasContact: () => ['contactId', (deal) => Boolean(deal['contactId'])],
+  hasCompany: () => ['companyId', (deal) => Boolean(deal['companyId'])],
+  hasLineItems: () => ['lineItems', (deal) => Array.isArray(deal['lineItems']) && deal['lineItems'].length > 0],
+  // A rule that also sets line items derives the amount from them: only the stored deal can tell.
+  amountPositive: () => ['value.amount', (deal) => 'lineItems' in deal || !(((deal['value'] as { amount?: number } | undefined)?.amount ?? 1) <= 0)],
+  requiredTasksDone: undefined,
+};
+
 /** A stage rule the known state breaks for sure (`undefined`: it holds, or only the stored deal can tell). */
 function broken(rule: StageRule, known: Known): string | undefined {
   if (rule.type === 'requiredTasksDone') return known.openRequiredTask ? 'a required task the rule (or the stage’s task templates) just created is still open' : undefined;
-  if (rule.type !== 'field') return undefined;
-  const root = Object.keys(known.values).find((k) => rule.field === k || rule.field.startsWith(`${k}.`));
+  const [field, holds] = (READS[rule.type] as (r: StageRule) => [string, (deal: Record<string, unknown>) => boolean])(rule);
+  const root = Object.keys(known.values).find((k) => field === k || field.startsWith(`${k}.`));
   if (root === undefined) return undefined;
   const target: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(known.values)) {
@@ -26,7 +41,7 @@ function broken(rule: StageRule, known: Known): string | undefined {
     for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
     at[parts.at(-1)!] = value;
   }
-  return testCondition(target, rule.field, rule.op, rule.value as never) ? undefined : `the rule sets ${root} to ${JSON.stringify(known.values[root])}`;
+  return holds(target) ? undefined : `the rule sets ${root} to ${JSON.stringify(known.values[root])}`;
 }
 
 /**

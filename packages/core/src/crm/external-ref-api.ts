@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { conflict, notFound, validationError } from '../errors/crm-error.js';
 import { distinctRefs } from '../domain/external-keys.js';
-import { externalIdSchema, externalKeyOf, externalSystemSchema, type ExternalRef } from '../schema/external-ref.js';
+import { externalIdSchema, externalKeyOf, externalRefsSchema, externalSystemSchema, type ExternalRef } from '../schema/external-ref.js';
 import type { RecordBase } from '../schema/record.js';
 import { runRead, runWrite, type Operation } from './operation.js';
 import { parseInput } from './parse-input.js';
@@ -38,6 +38,7 @@ export interface ExternalRefTarget<T extends RecordBase> {
 
 const refArgs = z.strictObject({ system: externalSystemSchema, id: externalIdSchema });
 const upsertOptions = z.strictObject({ expectedVersion: versionOptionSchema });
+const keptRefs = z.strictObject({ externalRefs: externalRefsSchema });
 
 /** Validates `(system, id)` arguments. @throws CrmError `VALIDATION` at `system` / `id`. */
 export function parseExternalRef(system: unknown, id: unknown, context: string): ExternalRef {
@@ -92,7 +93,8 @@ export async function upsertByExternalRef<T extends RecordBase>(
   const { expectedVersion } = parseInput(upsertOptions, options, context);
   const parsed = target.parseCreate(input, context);
   if ('id' in parsed && parsed.id !== undefined) throw validationError(context, [{ path: ['id'], code: 'unknown_field', message: 'the external ref names the record: give no id' }]);
-  const refs = distinctRefs([ref, ...(parsed.externalRefs ?? [])]);
+  // The key joins the input's refs: together they keep the API's limit of 20.
+  const { externalRefs: refs } = parseInput(keptRefs, { externalRefs: distinctRefs([ref, ...(parsed.externalRefs ?? [])]) }, context);
   return runWrite(ctx, async (op) => {
     const found = await findByExternalRef<T>(op, target.entity, ref);
     // A record the view may not read is NOT_FOUND under the ref, before anything tells its id or version.

@@ -24,6 +24,10 @@ const CONTEXT = 'import.run';
 const ROW_FAILURES = new Set(['VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RULE_VIOLATION', 'CONFLICT']);
 const OPTION_KEYS = new Set(['entity', 'rows', 'stream', 'csv', 'mapping', 'mode', 'key', 'duplicates', 'locale', 'dryRun', 'chunkSize', 'report', 'expectedRows', 'onProgress', 'onChunk']);
 
+const FINDER_ENTITIES = ['contact', 'company', 'lead'];
+/** Stripes of an entity's finder lock (see runChunk). */
+const STRIPES = 8;
+
 /** Times a chunk runs again after a retryable `STORAGE` error (a deadlock) before the run stops with it. */
 const STORAGE_RETRIES = 5;
 
@@ -79,6 +83,8 @@ function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, ref
   const before = ((current as unknown as { externalRefs?: ExternalRef[] }).externalRefs ?? []).map((r) => ({ system: r.system, id: r.id }));
   const after = [...before];
   for (const ref of refs) if (!after.some((r) => r.system === ref.system && r.id === ref.id)) after.push({ system: ref.system, id: ref.id });
+  // The API's limit: the row fails as an update giving these refs would.
+  if (after.length > 20) fail(['externalRefs'], 'too_big', `must have at most 20 items (the record has ${before.length}, the row adds ${after.length - before.length})`);
   return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
@@ -177,7 +183,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     if (typeof d !== 'object' || d === null || !['skip', 'update', 'flag'].includes(d.action)) fail(['duplicates', 'action'], 'invalid_value', 'must be skip, update or flag');
     if (d.minScore !== undefined && !(typeof d.minScore === 'number' && d.minScore >= 0 && d.minScore <= 1)) fail(['duplicates', 'minScore'], 'invalid_value', 'must be from 0 to 1');
     if (!('duplicates' in crm)) fail(['duplicates'], 'feature_required', 'duplicate handling uses the duplicates() feature\'s finder');
-    if (!['contact', 'company', 'lead'].includes(importer.entity)) fail(['duplicates'], 'invalid_value', 'the duplicates finder knows leads, contacts and companies');
+    if (!FINDER_ENTITIES.includes(importer.entity)) fail(['duplicates'], 'invalid_value', 'the duplicates finder knows leads, contacts and companies');
     if (mode === 'update') fail(['duplicates'], 'invalid_value', 'mode update changes only records found by key');
   }
   const chunkSize = options.chunkSize ?? 500;
@@ -237,6 +243,14 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   for await (const values of stream as AsyncIterable<SourceRow>) yield { row: ++row, values };
 }
 
+/** A conflict as the row's issue: a taken external ref named by its column (`externalRefs.<system>`), not the stored index. */
+function refConflict(key: { field: string; value: string; heldBy?: string } | undefined, e: CrmError): ValidationIssue {
+  if (key?.field !== 'externalKeys') return { path: [], code: e.code.toLowerCase(), message: e.message };
+  const at = key.value.indexOf(':');
+  const entity = (e.details as { entity?: string }).entity;
+  return { path: ['externalRefs', key.value.slice(0, at)], code: 'conflict', message: `${key.value.slice(0, at)} id "${key.value.slice(at + 1)}" is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}` };
+}
+
 function rowFailure(row: number, error: unknown): ImportRowReport {
   const e = error as CrmError;
   const details = e.details as unknown as Record<string, unknown>;
@@ -245,7 +259,7 @@ function rowFailure(row: number, error: unknown): ImportRowReport {
       ? (details.issues as ValidationIssue[])
       : e.code === 'RULE_VIOLATION'
         ? (details.violations as { rule: string; message: string }[]).map((v) => ({ path: [], code: v.rule, message: v.message }))
-        : [{ path: [], code: e.code.toLowerCase(), message: e.message }];
+        : [refConflict(details.key as { field: string; value: string; heldBy?: string } | undefined, e)];
   return { row, outcome: 'failed', error: e.code, issues };
 }
 
@@ -292,6 +306,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   let job: ImportJob | undefined;
   /** The mapping as a job keeps it (functions by name only): a resume must bring the same. */
   const mappingPrint = mapping ? JSON.stringify(mapping, (_k, v: unknown) => (typeof v === 'function' ? `ƒ${v.name}` : v)) : undefined;
+  // The rest of what decides how rows are read and written (callbacks, report and expectedRows only tell about the run).
+  const settings = JSON.stringify([options.duplicates && [options.duplicates.action, options.duplicates.minScore ?? 0.8], !!options.csv]);
   if (jobId !== undefined) {
     const id = parseId(jobId, 'import.resume', 'jobId');
     job = await runRead(ctx, async (op) => visibleJob(op, await op.get<ImportJob>('importJob', id)));
@@ -301,8 +317,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (job.locale !== undefined && (job.locale !== locale || job.mapping !== mappingPrint)) {
       fail(['jobId'], 'invalid_value', `resume with the job's locale (${job.locale}) and mapping`);
     }
-    if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize) {
-      fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}`);
+    if (job.entity !== importer.entity || job.mode !== mode || job.key !== key || job.chunkSize !== chunkSize || (job.settings !== undefined && job.settings !== settings)) {
+      fail(['jobId'], 'invalid_value', `resume with the job's settings: entity ${job.entity}, mode ${job.mode}, key ${job.key ?? '(none)'}, chunkSize ${job.chunkSize}, [duplicates, csv] ${job.settings ?? '(any)'}`);
     }
   }
   const resumedFrom = job?.rowsDone ?? 0;
@@ -320,7 +336,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       ? { row: source.row, input: {}, issues: source.issues }
       : typeof source.values !== 'object' || source.values === null
         ? { row: source.row, input: {}, issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] }
-        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale }) : { input: pathRow(importer, source.values), issues: [] }) });
+        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale, csv: options.csv !== undefined }) : { input: pathRow(importer, source.values), issues: [] }) });
   /** The key of a row of order lines, as compared (`undefined` when empty or unreadable). */
   const groupKey = (source: NumberedRow): string | undefined => {
     const { input } = mapped(source);
@@ -469,8 +485,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const finder = op.ctx.hooks.duplicates;
     if (!options.duplicates || !finder || p.failure || !p.create) return undefined;
     const c = p.create;
+    // A company row is probed as a company (its name is the company name), as duplicates.find({ companyName, domain }).
+    const company = importer.entity === 'company';
     const probe = Object.fromEntries(
-      Object.entries({ name: c.name, email: c.email, phone: c.phone, companyName: c.companyName, domain: c.domain, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
+      Object.entries({ name: company ? undefined : c.name, email: c.email, phone: c.phone, companyName: company ? c.name : c.companyName, domain: c.domain, website: c.website, country: c.country }).filter(([, v]) => typeof v === 'string' && v),
     );
     if (Object.keys(probe).length === 0) return undefined;
     const candidates = await finder.find(op, probe, { entities: [importer.entity as 'contact'], minScore: options.duplicates.minScore ?? 0.8, limit: 5 });
@@ -529,6 +547,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         chunkSize,
         locale,
         ...(mappingPrint !== undefined ? { mapping: mappingPrint } : {}),
+        settings,
         rowsDone: 0,
         chunksDone: 0,
         counts: { created: 0, updated: 0, skipped: 0, failed: 0 },
@@ -551,6 +570,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const runChunk = async (groups: readonly NumberedRow[][]): Promise<void> => {
     if (!job && !dryRun) await startJob();
     const first = groups[0]![0]!.row;
+    // A run's stripe, from its job's random id (concurrent runs mostly hold different ones).
+    const stripe = (job?.id.charCodeAt(job.id.length - 1) ?? 0) % STRIPES;
     const last = groups.at(-1)!.at(-1)!.row;
     const prepared = groups.map(prepareGroup);
     let results: ImportRowReport[] = [];
@@ -562,9 +583,11 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       results = [];
       // No unique index guards a key such as an e-mail, nor the finder's fuzzy matches: a concurrent import
       // (another process on PostgreSQL) could find nothing and create the same record. Keyed locks, taken
-      // before the lookup, make such checks wait for each other (the finder's: one lock for the entity).
+      // before the lookup, make such checks wait for each other. The finder's fuzzy matches cross every key: a run
+      // with duplicates takes all stripes of the entity's lock, any other run creating its records one stripe, so
+      // those wait for the finder (and it for them) yet not for each other.
       const locks = prepared.flatMap((p) => (unguarded && !p.failure && p.keyValue !== undefined ? [`${importer.entity}:${key}:${p.keyValue}`] : []));
-      if (options.duplicates) locks.push(`${importer.entity}:duplicates`);
+      if (mode !== 'update' && FINDER_ENTITIES.includes(importer.entity)) for (let i = 0; i < STRIPES; i++) if (options.duplicates || i === stripe) locks.push(`${importer.entity}:duplicates:${i}`);
       if (locks.length) await op.tx.lockKeys(op.tenantId, locks);
       const existing = await lookup(op, prepared);
       const fresh: CrmError[] = [];

@@ -71,6 +71,8 @@ export interface ImportJob extends RecordBase {
   /** The run's locale and its mapping (JSON, functions by name): a resume must bring the same. */
   readonly locale?: string;
   readonly mapping?: string;
+  /** The run's duplicate handling (action, minScore) and whether it read a CSV file (JSON): a resume must bring the same. */
+  readonly settings?: string;
   /** The checkpoint: source rows handled by the chunks committed so far. A resume starts after them. */
   readonly rowsDone: number;
   readonly chunksDone: number;
