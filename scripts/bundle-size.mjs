@@ -113,6 +113,7 @@ const targets = [
   // Review 18f #1 (stored-run causes), #2 (restored records), #4 (trigger's conditions on a view), fix18j: +0.45 kB (21.25 → 21.70 measured before merging main).
   // fix18k: review 18f #6 (every stage rule kind), #7 (custom field paths in the loop check), #10 (simulate
   // checks event data per type): +0.62 kB (22.629 kB measured before merging main's 22.04), budget raised by the least.
+  // fix18l: review 18f #5 (simulate cuts values copied from fields the view cannot read): 22,664 B measured before merging main.
   feature('automations', 'automations', 23_200, FEED), // re-measured after the merges of 2026-11-30 (8th part)
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
