@@ -61,7 +61,9 @@ const targets = [
   // Review 16g #3, #4, #5, #7, minor (fix16m: companies probed as companies, striped finder lock, 20-ref limit on
   // merged refs, resume compares duplicates and source kind, ref conflicts named by column): 17.36 kB measured (+0.33).
   // With fix16l: ≈ 18.1 kB expected (17.81 + 0.33), re-measure.
-  feature('imports', 'imports', 18_200),
+  // fix16n (formula guard dropped from CSV cells only; shared currencyColumn mismatch / own-column checks): +0.13 kB, 17,933 B measured.
+  // Merged main (fix16m) + fix16n: 18,250 B measured.
+  feature('imports', 'imports', 18_260),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -112,6 +114,7 @@ const targets = [
   // Review 18f #1 (stored-run causes), #2 (restored records), #4 (trigger's conditions on a view), fix18j: +0.45 kB (21.25 → 21.70 measured before merging main).
   // fix18k: review 18f #6 (every stage rule kind), #7 (custom field paths in the loop check), #10 (simulate
   // checks event data per type): +0.62 kB (22.629 kB measured before merging main's 22.04), budget raised by the least.
+  // fix18l: review 18f #5 (simulate cuts values copied from fields the view cannot read): 22,664 B measured before merging main.
   feature('automations', 'automations', 23_200, FEED), // re-measured after the merges of 2026-11-30 (8th part)
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).

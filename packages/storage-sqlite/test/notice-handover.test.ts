@@ -38,4 +38,13 @@ describe.each(engines)('upgrade from the single notice consumer on $name', { tim
       }
     });
   }
+  it('never delivers a parked notice above the slowest checkpoint discarded before the checkpoint reaches it', async () => {
+    const db = await engine.make();
+    const adapter = db.storage();
+    try {
+      await upgradeWithParkedAboveSlowest(() => adapter, true, true);
+    } finally {
+      await adapter.close();
+    }
+  });
 });

@@ -207,7 +207,7 @@ describe('postgres across connections', () => {
       const open = (storage: StorageAdapter) => createCrm({ storage, tenantId: 'acme', logger: silentLogger, closeStorage: false, features: [imports(), duplicates()] });
       const crmA = await open(a);
       const crmB = await open(b);
-      const mapping = entity === 'contact' ? { name: 'N', email: 'E' } : { name: 'N', domain: 'E' };
+      const mapping: Record<string, string> = entity === 'contact' ? { name: 'N', email: 'E' } : { name: 'N', domain: 'E' };
       const [ra, rb] = await Promise.all([
         crmA.import.run({ entity, mapping, chunkSize: 4, ...keyed, rows }),
         crmB.import.run({ entity, mapping, chunkSize: 4, mode: 'create', duplicates: { action: 'skip' }, rows: [...rows].reverse() }),

@@ -9,6 +9,7 @@ import { bumpConfigRevision } from '../crm/config-revision.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
 import { simulateEventSchema } from './simulate-event.js';
+import { cutCopies } from './simulated-copies.js';
 import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
@@ -580,7 +581,8 @@ export function createAutomationService(
       const visible = async (events: readonly CrmEvent[]): Promise<readonly CrmEvent[]> => {
         if (!guard || !access) return events;
         const judged = await runRead(ctx, (op) => access.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids)));
-        return judged.filter((e): e is CrmEvent => e !== undefined);
+        // Each record is projected by its own entity's rules: a task keeps the deal's hidden owner it copied.
+        return cutCopies(judged.filter((e): e is CrmEvent => e !== undefined), event.subjectType, guard);
       };
       // Manual and time rules run for a record of their type: the event names it (a manual rule as `trigger`
       // runs it; a time rule as a tick would now: in the stage long enough, the task within its lead time).

@@ -49,16 +49,21 @@ export async function replayParked(ctx: CrmContext, consumer: string, eventIds: 
 }
 
 /**
- * Deletes parked events for good (after the host dealt with them).
+ * Deletes parked events for good (after the host dealt with them). One above its partition's checkpoint
+ * (a hand-over starts below it) becomes a `discarded` marker, listed nowhere, that the pass skips and
+ * drops once the checkpoint passes it: the feed read would deliver it otherwise.
  *
  * @throws CrmError `NOT_FOUND` when an event is not parked for this consumer.
  */
 export async function discardParked(ctx: CrmContext, consumer: string, eventIds: readonly string[]): Promise<number> {
   return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
     const rows = await op.getMany<BacklogRow>('consumerBacklog', eventIds.map((id) => backlogId(consumer, id)));
+    const partitions = await consumerPartitions(op, consumer);
     for (const [i, row] of rows.entries()) {
       if (!row || row.status !== 'parked') throw notFound('parked event', eventIds[i]!);
-      await op.remove('consumerBacklog', row);
+      if (row.position > (partitions.find((p) => p.partition === row.partition)?.position ?? Infinity)) {
+        await op.update('consumerBacklog', row, { ...row, version: row.version + 1, updatedAt: op.now, status: 'discarded' });
+      } else await op.remove('consumerBacklog', row);
     }
     return rows.length;
   }));

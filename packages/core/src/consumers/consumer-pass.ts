@@ -263,7 +263,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
 
   // 2. New events in position order. The checkpoint advances over every event handled or queued.
   let position = row.position;
-  const inBacklog = new Map(held.map((entry) => [entry?.eventId, entry?.status]));
+  const inBacklog = new Map(held.map((entry) => [entry?.eventId, entry]));
   if (page && !stoppedEarly) {
     let complete = true;
     for (const event of page.events) {
@@ -276,10 +276,12 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
           ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: timestamp(now) } : {}),
         });
       // Already in the backlog (parked, or replayed ahead of the checkpoint): handled there, never twice;
-      // a pending one holds its record's later events back.
+      // a pending one holds its record's later events back. A discarded marker (see discardParked) goes
+      // once the checkpoint passes it.
       const known = inBacklog.get(event.id);
       if (known) {
-        if (known === 'pending') blocked.add(event.subjectId);
+        if (known.status === 'pending') blocked.add(event.subjectId);
+        if (known.status === 'discarded') deletes.push(known);
         position = event.position!;
         continue;
       }

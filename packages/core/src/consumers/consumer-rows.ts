@@ -50,14 +50,17 @@ export interface ConsumerError {
   readonly eventId?: string;
 }
 
-/** An event a consumer could not handle yet (`pending`) or gave up on (`parked`). Entity `consumerBacklog`. */
+/**
+ * An event a consumer could not handle yet (`pending`) or gave up on (`parked`), or a parked one discarded
+ * above the checkpoint (`discarded`: skipped, dropped once the checkpoint passes it). Entity `consumerBacklog`.
+ */
 export interface BacklogRow extends RecordBase {
   readonly consumer: string;
   readonly partition: number;
   readonly subjectId: string;
   readonly eventId: string;
   readonly position: number;
-  readonly status: 'pending' | 'parked';
+  readonly status: 'pending' | 'parked' | 'discarded';
   /** Attempts made so far (0: queued behind an earlier event of the record, not tried yet). */
   readonly attempts: number;
   /** When it may be tried again (once it is the first pending event of its record). */

@@ -56,6 +56,8 @@ export type ImportMapping = Readonly<Record<string, string | ColumnSpec>>;
 export interface CellOptions {
   /** BCP 47 locale of numbers and dates in the file (`de-DE`, `en-US`); default `en-US`. */
   readonly locale: string;
+  /** The cells come from a CSV file: a leading `'` the export put before formula-like text is dropped (`unguardCell`). JSON and `rows` keep it. */
+  readonly csv?: boolean;
 }
 
 export function specOf(spec: string | ColumnSpec): ColumnSpec {
@@ -74,10 +76,10 @@ export function columnsOf(mapping: ImportMapping): string[] {
   return [...out];
 }
 
-/** A cell's text: trimmed, and without the `'` an export put before text a spreadsheet would run as a formula (`unguardCell`). */
-function text(value: unknown): string {
+/** A cell's text, trimmed; from a CSV file without the `'` its export put before text a spreadsheet would run as a formula (the guard is a CSV concern). */
+function text(value: unknown, csv?: boolean): string {
   if (value === undefined || value === null) return '';
-  return typeof value === 'string' ? unguardCell(value.trim()) : String(value);
+  return typeof value !== 'string' ? String(value) : csv ? unguardCell(value.trim()) : value.trim();
 }
 
 /** Sets `path` (dotted) in `target`. */
@@ -95,12 +97,12 @@ function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { val
   const raw = spec.column !== undefined ? row[spec.column] : undefined;
   // Rows given as objects may carry typed values (numbers, arrays): they pass as they are.
   if (spec.columns === undefined && raw !== undefined && raw !== null && typeof raw !== 'string' && !spec.transform && !spec.as && !spec.namePart) return { value: raw };
-  let cell = spec.columns ? spec.columns.map((c) => text(row[c])).filter(Boolean).join(spec.join ?? ' ') : text(raw);
+  const { locale, csv } = options;
+  let cell = spec.columns ? spec.columns.map((c) => text(row[c], csv)).filter(Boolean).join(spec.join ?? ' ') : text(raw, csv);
   if (cell === '') return spec.default !== undefined ? { value: spec.default } : {};
   if (spec.namePart) cell = splitFullName(cell)[spec.namePart];
   if (cell === '') return {};
   if (spec.transform) return { value: spec.transform(cell, row) };
-  const { locale } = options;
   switch (spec.as ?? 'text') {
     case 'text':
       return { value: cell };
@@ -112,7 +114,7 @@ function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { val
       return { value: n };
     }
     case 'money': {
-      const currency = (spec.currencyColumn !== undefined ? text(row[spec.currencyColumn]) : spec.currency ?? '').toUpperCase();
+      const currency = (spec.currencyColumn !== undefined ? text(row[spec.currencyColumn], csv) : spec.currency ?? '').toUpperCase();
       if (!/^[A-Z]{3}$/.test(currency)) return { problem: `no ISO 4217 currency for "${cell.slice(0, 40)}"` };
       const amount = parseLocaleMoney(cell, locale, currency);
       if (amount === undefined) return { problem: `"${cell.slice(0, 40)}" is not an amount of ${currency} in ${locale}` };
@@ -224,6 +226,11 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         // A fixed `currency` is what the import will read: an amount in another currency would come back relabelled.
         if (spec.currencyColumn === undefined && spec.currency !== undefined && spec.currency.toUpperCase() !== money.currency) {
           throw validationError('export.run', [{ path: ['mapping', field, 'currency'], code: 'currency_mismatch', message: `${String(record.id)} holds ${money.currency}, not ${spec.currency}: map a currencyColumn` }]);
+        }
+        // Money fields sharing a currency column must agree: one cell cannot hold two currencies (the import would relabel one).
+        const shared = spec.currencyColumn !== undefined ? out[spec.currencyColumn] : undefined;
+        if (shared != null && shared !== money.currency) {
+          throw validationError('export.run', [{ path: ['mapping', field, 'currencyColumn'], code: 'currency_mismatch', message: `${String(record.id)} holds ${money.currency} here and ${shared} in the shared column "${spec.currencyColumn!.slice(0, 50)}": give each field its own currencyColumn` }]);
         }
         put(spec.column, formatLocaleMoney(money.amount, money.currency, locale));
         if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;

@@ -336,7 +336,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       ? { row: source.row, input: {}, issues: source.issues }
       : typeof source.values !== 'object' || source.values === null
         ? { row: source.row, input: {}, issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] }
-        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale }) : { input: pathRow(importer, source.values), issues: [] }) });
+        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale, csv: options.csv !== undefined }) : { input: pathRow(importer, source.values), issues: [] }) });
   /** The key of a row of order lines, as compared (`undefined` when empty or unreadable). */
   const groupKey = (source: NumberedRow): string | undefined => {
     const { input } = mapped(source);

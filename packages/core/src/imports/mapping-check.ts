@@ -36,6 +36,8 @@ export function checkMappingSpecs(mapping: Readonly<Record<string, unknown>>, co
     if (spec.required !== undefined && typeof spec.required !== 'boolean') bad([field, 'required'], 'invalid_type', 'must be true or false');
     // Money is an amount and a currency: without one no cell reads back (every row would fail "no ISO 4217 currency").
     if (spec.as === 'money' && spec.currency === undefined && spec.currencyColumn === undefined && spec.transform === undefined && spec.format === undefined) bad([field, 'currency'], 'required', 'money needs a currency or a currencyColumn');
+    // The amount's own cell cannot hold its currency too (import and export).
+    if (spec.currencyColumn !== undefined && (spec.currencyColumn === spec.column || (spec.columns as unknown[] | undefined)?.includes(spec.currencyColumn))) bad([field], 'duplicate_column', 'the currencyColumn must be another column than the amount');
     if (spec.column === undefined && spec.columns === undefined && spec.value === undefined) bad([field], 'invalid_value', 'give a column name, or { column | columns | value, … }');
   }
   if (issues.length) throw validationError(context, issues);

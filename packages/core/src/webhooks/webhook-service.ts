@@ -284,8 +284,8 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
           throw validationError('webhooks.replay', [{ path: ['eventId'], code: 'type_not_subscribed', message: `endpoint ${endpointId} does not take ${event.type} events (its types: ${endpoint.types.join(', ')})` }]);
         }
         if (existing) {
-          // A pending delivery still waits since its event (or earlier replay); a parked one waits again from now.
-          const replayedAt = existing.status === 'parked' ? op.now : existing.replayedAt;
+          // A pending delivery still waits since its event (or earlier replay); a parked (or discarded) one waits again from now.
+          const replayedAt = existing.status !== 'pending' ? op.now : existing.replayedAt;
           await op.update('consumerBacklog', existing, { ...without(existing, 'parkedAt'), status: 'pending', attempts: 0, nextAttemptAt: op.now, replay: true, ...(replayedAt ? { replayedAt } : {}), version: existing.version + 1, updatedAt: op.now });
           return;
         }

@@ -9,7 +9,7 @@ import { text } from '../imports/export-text.js';
 
 /** The cells of a CSV text's first record, read as the import reads a mapped text column. */
 async function readBack(csv: string): Promise<unknown> {
-  for await (const batch of csvSource(csv)) return mapRow(batch.records[0]!.values, { name: 'N' }, { locale: 'en-US' }).input.name;
+  for await (const batch of csvSource(csv)) return mapRow(batch.records[0]!.values, { name: 'N' }, { locale: 'en-US', csv: true }).input.name;
   return undefined;
 }
 

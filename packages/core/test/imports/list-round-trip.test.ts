@@ -9,7 +9,7 @@ import { text } from './export-text.js';
 /** A record's cells under `mapping` written as CSV, read back by `csvSource` and the import's `mapRow`. */
 async function roundTrip(record: Record<string, unknown>, mapping: ImportMapping): Promise<Record<string, unknown>> {
   const csv = toCsv([unmapRecord(record, mapping, { locale: 'en-US' })]);
-  for await (const batch of csvSource(csv)) return mapRow(batch.records[0]!.values, mapping, { locale: 'en-US' }).input;
+  for await (const batch of csvSource(csv)) return mapRow(batch.records[0]!.values, mapping, { locale: 'en-US', csv: true }).input;
   throw new Error('no row');
 }
 

@@ -76,9 +76,11 @@ export async function upgradeFromLegacyConsumer(storage: () => StorageAdapter, s
  * one at the 4th notice, which it parked: the per-type consumers start at the slowest checkpoint, so
  * the feed is read again over the parked notice. It stays parked — not handed to handlers, listed once
  * — until a replay, which delivers it exactly once, even when the replay comes before the checkpoint
- * reaches it (`replayFirst`: no handler at the hand-over tick, a batch of one notice per pass).
+ * reaches it (`replayFirst`: no handler at the hand-over tick, a batch of one notice per pass). Discarded
+ * there instead (`discard`), it is never delivered, listed nowhere, and its marker is gone once the
+ * checkpoint passes it.
  */
-export async function upgradeWithParkedAboveSlowest(storage: () => StorageAdapter, replayFirst: boolean): Promise<void> {
+export async function upgradeWithParkedAboveSlowest(storage: () => StorageAdapter, replayFirst: boolean, discard = false): Promise<void> {
   const clock = createFakeClock('2026-03-02T08:00:00.000Z');
   const boot = (batchSize: number) =>
     createCrm({ storage: storage(), clock, tenantId: 't', closeStorage: false, logger: silentLogger, features: [tasks(), events(), scheduler({ overdueAfterMinutes: 30, batchSize })] });
@@ -119,11 +121,19 @@ export async function upgradeWithParkedAboveSlowest(storage: () => StorageAdapte
     await upgraded.events.replay(consumer, [parkedOne.id]);
   } else {
     await upgraded.scheduler.tick(); // hands over; no handler here, so nothing is read
-    await upgraded.events.replay(consumer, [parkedOne.id]); // pending now, ahead of the checkpoint
+    if (discard) {
+      expect(await upgraded.events.discard(consumer, [parkedOne.id])).toBe(1); // ahead of the checkpoint
+      expect((await upgraded.events.parked(consumer)).items).toEqual([]);
+      expect(await upgraded.events.status(consumer)).toMatchObject({ parked: 0, pending: 0 });
+      await expect(upgraded.events.discard(consumer, [parkedOne.id])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(upgraded.events.replay(consumer, [parkedOne.id])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    } else await upgraded.events.replay(consumer, [parkedOne.id]); // pending now, ahead of the checkpoint
     listen();
   }
   for (let i = 0; i < 3; i++) await upgraded.scheduler.tick();
-  expect(got.filter((k) => k === keyOf(parkedOne))).toEqual([keyOf(parkedOne)]);
+  expect(got.filter((k) => k === keyOf(parkedOne))).toEqual(discard ? [] : [keyOf(parkedOne)]);
+  // Nothing is left behind: the discarded marker went when the checkpoint passed it.
+  expect(await storage().transaction('r', (tx) => tx.getMany('consumerBacklog', 't', [`${consumer}#${parkedOne.id}`]))).toEqual([undefined]);
   expect((await upgraded.events.parked(consumer)).items).toEqual([]);
   expect(await upgraded.events.status(consumer)).toMatchObject({ parked: 0, pending: 0, lag: 0 });
   await upgraded.close();

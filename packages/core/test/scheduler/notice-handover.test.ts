@@ -17,4 +17,8 @@ describe('upgrade from the single notice consumer of earlier versions (memory)',
       await upgradeWithParkedAboveSlowest(() => storage, replayFirst);
     });
   }
+  it('never delivers a parked notice above the slowest checkpoint discarded before the checkpoint reaches it', async () => {
+    const storage = createMemoryStorage();
+    await upgradeWithParkedAboveSlowest(() => storage, true, true);
+  });
 });
