@@ -32,7 +32,8 @@ const targets = [
   // `produce` and a Map-of-Sets event bus; crm.timeline / crm.eventLog moved to timeline() (≈ 0.6 kB).
   // 2026-11-30: 42.70 kB measured after the memory adapter's same-verdict field guard (review 12f #1) and the shared
   // reader turning unreadable caller input into VALIDATION (review 18e #7): budget 42.8.
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 42_800, goal: 30_000 },
+  // 42.86: review12h #1, date-time inputs refused outside UTC years 0000-9999 (+66 B).
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 42_860, goal: 30_000 },
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
   feature('tasks', 'tasks', 11_000),
   // Issue 16: activities.getByExternalRef / upsertByExternalRef (1.2 → 1.3 kB).
@@ -79,7 +80,7 @@ const targets = [
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
   // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
   // Review 12f (fix12i) +0.1: start() wakes for a failed notice's retry (nextRetryAt).
-  feature('scheduler', 'scheduler', 13_000, TASKS), // 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
+  feature('scheduler', 'scheduler', 13_005, TASKS), // 13.005: review12h #1 shifts its delta by 4 B. 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).

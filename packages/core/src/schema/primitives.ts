@@ -58,13 +58,22 @@ export function optionalText(max: number = LIMITS.shortText) {
 export const timestampSchema = /* @__PURE__ */ z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be a UTC timestamp'));
 export type Timestamp = z.infer<typeof timestampSchema>;
 
-/** Any ISO-8601 date-time with `Z` or an offset, as given (normalise it with `toTimestamp(Date.parse(value))`). */
+/**
+ * Any ISO-8601 date-time with `Z` or an offset, as given (normalise it with `toTimestamp(Date.parse(value))`).
+ * Its UTC year must be 0000–9999, ISO 8601's four-digit year without a sign, so the canonical form sorts as text
+ * (`9999-12-31T23:59-23:59` would become `+010000-…`, sorting before every other timestamp).
+ */
 // @__NO_SIDE_EFFECTS__
-export const isoDateTimeSchema = () => _isoDateTime(z.ZodMiniISODateTime, { offset: true, local: false });
+export const isoDateTimeSchema = () =>
+  _isoDateTime(z.ZodMiniISODateTime, { offset: true, local: false }).check(
+    // Epoch ms of 0000-01-01T00:00Z and 10000-01-01T00:00Z; NaN is the format check's to report.
+    z.refine((value, ms = Date.parse(value)) => !(ms < -6.21672192e13 || ms >= 2.534023008e14), 'must be in UTC years 0000-9999'),
+  );
 
 /**
  * A timestamp as accepted from callers: any ISO-8601 date-time with `Z` or an offset.
  * It is normalised to the canonical UTC form, so `2026-01-01T12:00+02:00` is stored as `2026-01-01T10:00:00.000Z`.
+ * The UTC year must be 0000–9999 (see `isoDateTimeSchema`).
  */
 export const timestampInputSchema = /* @__PURE__ */ z.pipe(
   isoDateTimeSchema(),
