@@ -17,11 +17,17 @@ export function taskDeadline(task: Pick<Task, 'allDay' | 'dueAt' | 'dueDate' | '
 }
 
 /** Sets (or clears) `deadlineAt` on a task draft from its due fields. Call after any change of them. */
+/**
+ * The last instant a stored timestamp holds (ISO 8601's unsigned four-digit year): a time computed past it
+ * would be written '+010000-…', which sorts before every timestamp (review12h #1).
+ */
+export const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 export function applyDeadline(draft: Task): void {
   const deadline = taskDeadline(draft);
   const mutable = draft as { deadlineAt?: string };
   if (deadline === undefined) delete mutable.deadlineAt;
-  else mutable.deadlineAt = new Date(deadline).toISOString();
+  else mutable.deadlineAt = new Date(Math.min(deadline, LAST_INSTANT)).toISOString();
 }
 
 /**
