@@ -15,11 +15,23 @@ function attempt(describe: () => unknown): string | undefined {
 }
 
 /**
+ * What an error's `cause` adds — a network failure's reason, which `fetch` puts there (`TypeError:
+ * fetch failed` alone says nothing): its `code` and message (the first of an AggregateError's).
+ */
+function causeOf(error: Error): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: { message?: unknown }[] } }).cause;
+  if (cause === null || typeof cause !== 'object') return undefined;
+  const code = typeof cause.code === 'string' ? cause.code : '';
+  const message = String((cause.message || cause.errors?.[0]?.message) ?? '');
+  return message.includes(code) ? message || undefined : message ? `${code}: ${message}` : code;
+}
+
+/**
  * A short text for the log of a handler failure. Handlers throw anything — a BigInt, a circular
  * object, an object whose `toJSON`, `toString` or `message` getter throws, a revoked proxy — and a
  * failure must be recorded whatever was thrown, so this never throws: it tries the error's name and
- * message, then JSON, then `String()`, then a fixed text, and cuts the result to
- * `MAX_FAILURE_TEXT` characters.
+ * message (with its cause's code and message: `TypeError: fetch failed (connect ECONNREFUSED …)`),
+ * then JSON, then `String()`, then a fixed text, and cuts the result to `MAX_FAILURE_TEXT` characters.
  *
  * @param error The thrown (or rejected) value.
  * @returns 1–1001 characters.
@@ -33,7 +45,9 @@ export function describeFailure(error: unknown): string {
       if (!(error instanceof Error)) return undefined;
       const message = String(error.message);
       const name = String(error.name);
-      return name === 'Error' || name === '' ? message : `${name}: ${message}`;
+      const text = name === 'Error' || name === '' ? message : `${name}: ${message}`;
+      const cause = attempt(() => causeOf(error));
+      return cause ? `${text} (${cause})` : text;
     }) ??
     (typeof error === 'string' && error.length > 0 ? error : undefined) ??
     attempt(() => (typeof error === 'object' && error !== null ? JSON.stringify(error) : undefined)) ??
