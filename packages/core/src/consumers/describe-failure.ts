@@ -15,18 +15,6 @@ function attempt(describe: () => unknown): string | undefined {
 }
 
 /**
- * What an error's `cause` adds — a network failure's reason, which `fetch` puts there (`TypeError:
- * fetch failed` alone says nothing): its `code` and message (the first of an AggregateError's).
- */
-function causeOf(error: Error): string | undefined {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: { message?: unknown }[] } }).cause;
-  if (cause === null || typeof cause !== 'object') return undefined;
-  const code = typeof cause.code === 'string' ? cause.code : '';
-  const message = String((cause.message || cause.errors?.[0]?.message) ?? '');
-  return message.includes(code) ? message || undefined : message ? `${code}: ${message}` : code;
-}
-
-/**
  * A short text for the log of a handler failure. Handlers throw anything — a BigInt, a circular
  * object, an object whose `toJSON`, `toString` or `message` getter throws, a revoked proxy — and a
  * failure must be recorded whatever was thrown, so this never throws: it tries the error's name and
@@ -46,7 +34,12 @@ export function describeFailure(error: unknown): string {
       const message = String(error.message);
       const name = String(error.name);
       const text = name === 'Error' || name === '' ? message : `${name}: ${message}`;
-      const cause = attempt(() => causeOf(error));
+      // A network failure's reason is in its cause (fetch says only "fetch failed"): its code and message.
+      const cause = attempt(() => {
+        const { code = '', message: said = '' } = (error as { cause: { code?: unknown; message?: unknown } }).cause;
+        const [c, m] = [String(code), String(said)];
+        return m.includes(c) ? m : m ? `${c}: ${m}` : c;
+      });
       return cause ? `${text} (${cause})` : text;
     }) ??
     (typeof error === 'string' && error.length > 0 ? error : undefined) ??

@@ -104,7 +104,7 @@ export async function readFeedPage(op: Operation, after: number, limit: number, 
   if (selection.types) filters.push({ op: 'in', field: 'type', values: selection.types });
   if (selection.filter) filters.push(selection.filter);
   const { rows } = await op.query<CrmEvent>('event', { filter: { op: 'and', filters }, sort: [{ field: 'position' }], limit });
-  for (const row of rows) deepFreeze(row);
+  rows.forEach(deepFreeze);
   const full = rows.length === limit;
   // A short page saw everything up to the head: the checkpoint moves past the skipped events too.
   const position = full ? rows[rows.length - 1]!.position! : head;
