@@ -429,21 +429,31 @@ export function createAutomationService(
     if (!rule) throw notFound('automationRule', id);
     return rule;
   };
-  const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<AutomationRule>) => {
+  /**
+   * Stores the rule `change` builds (`fresh`: it starts with the events from now) after the checks
+   * every rule passes. `since` is the feed head under the feed's lock, taken last: every event above it
+   * commits after the rule, so a process whose rule cache is fresh up to such an event sees the rule.
+   */
+  const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<{ next: AutomationRule; previous?: AutomationRule; fresh: boolean }>) => {
     trusted(context);
     const rule = await runWrite(ctx, async (op) => {
       // Held until commit: concurrent edits (other connections, processes) wait and then read the
       // rules this one stored, so two defines cannot both pass the maximum or the cycle check.
       await op.tx.nextSequence('automationRules', op.tenantId, 1);
       const rules = await allRules(op);
-      const next = await change(op, rules);
-      if (next.enabled) {
-        const cycle = findCycle(next, rules.filter((r) => r.enabled), await allPipelines(op));
+      const { next: draft, previous, fresh } = await change(op, rules);
+      if (draft.enabled) {
+        const cycle = findCycle(draft, rules.filter((r) => r.enabled), await allPipelines(op));
         if (cycle) throw refuseCycle(context, cycle);
       }
-      // The rules' one feed consumer exists from the first rule on (it starts at the feed head).
+      // The rules' one feed consumer exists from the first rule on. It may start at a head read without
+      // the lock: the rule's `since` below is at least that, so it never needs an event skipped.
       if ((await consumerPartitions(op, FEED_CONSUMER)).length === 0) await op.insertMany('consumer', newPartitionRows(op, runtime.feed, await feedHead(op), false));
       await bumpConfigRevision(op);
+      if (previous && !draft.enabled) await cancelWaitingRuns(op, draft.id, DISABLED);
+      const next = fresh ? { ...draft, since: await op.lockedFeedHead() } : draft;
+      if (previous) await op.update('automationRule', previous, next);
+      else await op.insert('automationRule', next);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
     });
@@ -452,12 +462,9 @@ export function createAutomationService(
   };
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
-      const rule = await require(op, parseId(id, context));
+      const previous = await require(op, parseId(id, context));
       // Switched on again: it starts with the events from now, not those of the time it was off.
-      const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now, ...(enabled && !rule.enabled ? { since: await feedHead(op) } : {}) };
-      await op.update('automationRule', rule, next);
-      if (!enabled) await cancelWaitingRuns(op, rule.id, DISABLED);
-      return next;
+      return { next: { ...previous, enabled, version: previous.version + 1, updatedAt: op.now }, previous, fresh: enabled && !previous.enabled };
     });
 
   return {
@@ -476,11 +483,7 @@ export function createAutomationService(
         if (issues.length) throw validationError('automations.define', issues);
         // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
         const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
-        const next = ruleRecord(op, def, previous, keep ? (previous?.since ?? 0) : await feedHead(op));
-        if (previous) await op.update('automationRule', previous, next);
-        else await op.insert('automationRule', next);
-        if (previous?.enabled && !next.enabled) await cancelWaitingRuns(op, next.id, DISABLED);
-        return next;
+        return { next: ruleRecord(op, def, previous, previous?.since ?? 0), ...(previous ? { previous } : {}), fresh: !keep };
       });
     },
 

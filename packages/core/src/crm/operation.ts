@@ -262,14 +262,32 @@ export class Operation {
   }
 
   /**
+   * The feed head under the feed's lock: reserves this operation's first event position now (held
+   * until commit, like every reservation), so every event above the head returned commits after this
+   * operation. For a position that readers must find consistent with what this operation writes (an
+   * automation rule's `since`). Call it late, after writes to rows other writers lock; the operation
+   * must record an event (it takes the reserved position).
+   */
+  async lockedFeedHead(): Promise<number> {
+    this.feedFrom ??= await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, 1);
+    return this.feedFrom - 1;
+  }
+
+  /** The position `lockedFeedHead` reserved for the first event. */
+  private feedFrom: number | undefined;
+
+  /**
    * Appends the recorded events to the log, in chunks (all of them: chunks only bound one write call),
    * with their feed positions. Called once, at the end of the operation: reserving positions holds the
    * tenant's feed counter until commit (so the feed is in commit order), and reserving last keeps that
    * hold short. Events are frozen: every handler receives the same object.
    */
   async flushEvents(): Promise<void> {
-    if (this.events.length === 0) return;
-    let position = await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, this.events.length);
+    const count = this.events.length;
+    if (count === 0) return;
+    // After `lockedFeedHead` the counter is this transaction's: the rest follow its reservation.
+    let position = this.feedFrom ?? (await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count));
+    if (this.feedFrom && count > 1) await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count - 1);
     for (const event of this.events) {
       const mutable = event as { position?: number; shard?: number };
       mutable.position = position++;
