@@ -1,5 +1,5 @@
 import { customValuesCheck } from '../crm/custom-values.js';
-import { timeFacts } from './time-triggers.js';
+import { startCause, timeFacts } from './time-triggers.js';
 import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
@@ -598,7 +598,9 @@ export function createAutomationService(
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       try {
-        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
+        // A time rule without a given cause takes the one a tick would (`startCause`).
+        const caused = cause ? { cause } : direct && trigger.type !== 'manual' ? { causeOf: startCause(rule, subject.id, ctx.tenantId) } : {};
+        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
         const { actions } = (await runRead(ctx, (op) => viewRuns(op, [run])))[0]!;
         return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };
