@@ -6,7 +6,7 @@ import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
 import type { AccessGuard, Principal } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { FEED_SEQUENCE, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
 import { simulateEventSchema } from './simulate-event.js';
 import { cutCopies } from './simulated-copies.js';
@@ -402,6 +402,16 @@ export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previou
   };
 }
 
+/**
+ * The feed head under the feed's lock: reserves the operation's first event position now (held until
+ * commit, as every reservation), so every event above the head returned commits after this operation.
+ * Called late, after writes to rows other writers lock; the operation records an event (which takes it).
+ */
+async function lockedFeedHead(op: Operation): Promise<number> {
+  op.feedFrom ??= await op.tx.nextSequence(FEED_SEQUENCE, op.tenantId, 1);
+  return op.feedFrom - 1;
+}
+
 function refuseCycle(context: string, cycle: readonly string[]): CrmError<'VALIDATION'> {
   return validationError(context, [{ path: ['actions'], code: 'cycle', message: `the rules would trigger each other in a loop: ${cycle.join(' → ')}` }]);
 }
@@ -451,7 +461,7 @@ export function createAutomationService(
       if ((await consumerPartitions(op, FEED_CONSUMER)).length === 0) await op.insertMany('consumer', newPartitionRows(op, runtime.feed, await feedHead(op), false));
       await bumpConfigRevision(op);
       if (previous && !draft.enabled) await cancelWaitingRuns(op, draft.id, DISABLED);
-      const next = fresh ? { ...draft, since: await op.lockedFeedHead() } : draft;
+      const next = fresh ? { ...draft, since: await lockedFeedHead(op) } : draft;
       if (previous) await op.update('automationRule', previous, next);
       else await op.insert('automationRule', next);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);

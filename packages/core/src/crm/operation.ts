@@ -262,19 +262,11 @@ export class Operation {
   }
 
   /**
-   * The feed head under the feed's lock: reserves this operation's first event position now (held
-   * until commit, like every reservation), so every event above the head returned commits after this
-   * operation. For a position that readers must find consistent with what this operation writes (an
-   * automation rule's `since`). Call it late, after writes to rows other writers lock; the operation
-   * must record an event (it takes the reserved position).
+   * A first event position reserved early, which takes the feed's lock before the flush (an automation
+   * rule's `since` is read under it): the flush gives it to the first event and continues from it. Whoever
+   * reserves it must record an event.
    */
-  async lockedFeedHead(): Promise<number> {
-    this.feedFrom ??= await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, 1);
-    return this.feedFrom - 1;
-  }
-
-  /** The position `lockedFeedHead` reserved for the first event. */
-  private feedFrom: number | undefined;
+  declare feedFrom: number | undefined;
 
   /**
    * Appends the recorded events to the log, in chunks (all of them: chunks only bound one write call),
@@ -285,7 +277,7 @@ export class Operation {
   async flushEvents(): Promise<void> {
     const count = this.events.length;
     if (count === 0) return;
-    // After `lockedFeedHead` the counter is this transaction's: the rest follow its reservation.
+    // After an early reservation the counter is this transaction's: the rest follow it.
     let position = this.feedFrom ?? (await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count));
     if (this.feedFrom && count > 1) await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count - 1);
     for (const event of this.events) {
