@@ -76,10 +76,14 @@ export function columnsOf(mapping: ImportMapping): string[] {
   return [...out];
 }
 
-/** A cell's text, trimmed; from a CSV file without the `'` its export put before text a spreadsheet would run as a formula (the guard is a CSV concern). */
+/**
+ * A cell's text, trimmed; from a CSV file without the `'` its export put before text a spreadsheet would run as a
+ * formula (the guard is a CSV concern). The guard goes before the trim: trimming first would cut the very tab or
+ * CR the guard was written for (`'<tab>` read back as `'`), so every text reads back as the export's text, trimmed.
+ */
 function text(value: unknown, csv?: boolean): string {
   if (value === undefined || value === null) return '';
-  return typeof value !== 'string' ? String(value) : csv ? unguardCell(value.trim()) : value.trim();
+  return typeof value !== 'string' ? String(value) : (csv ? unguardCell(value.trimStart()) : value).trim();
 }
 
 /** Sets `path` (dotted) in `target`. */
