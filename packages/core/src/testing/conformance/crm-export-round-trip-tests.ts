@@ -50,12 +50,12 @@ async function seed(crm: FullCrm): Promise<void> {
   await crm.contacts.create({ name: 'Bare', email: 'bare@example.com', externalRefs: [{ system: 'shop', id: '2' }] });
   await crm.leads.create({
     name: 'Grace Hopper', email: 'grace@example.com', phone: '+12025550123', companyName: 'Navy', title: 'Rear Admiral', source: 'web', campaign: 'spring', country: 'US',
-    probability: 0.35, expectedValue: { amount: 4999, currency: 'USD' }, website: 'https://navy.example', message: 'Call me', tags: ['cobol'], custom: FULL_CUSTOM,
+    probability: 35, expectedValue: { amount: 4999, currency: 'USD' }, website: 'https://navy.example', message: 'Call me', tags: ['cobol'], custom: FULL_CUSTOM,
     externalRefs: [{ system: 'shop', id: 'L-1' }],
   });
   await crm.leads.create({ name: 'Bare', externalRefs: [{ system: 'shop', id: 'L-2' }] });
   await crm.deals.create({
-    title: 'Engines', pipelineId: pipeline.id, stageKey: 'offer', contactId: ada.id, companyId: company.id, currency: 'EUR', probability: 0.5, expectedCloseDate: '2026-03-31',
+    title: 'Engines', pipelineId: pipeline.id, stageKey: 'offer', contactId: ada.id, companyId: company.id, currency: 'EUR', probability: 50, expectedCloseDate: '2026-03-31',
     source: 'fair', country: 'DE', tags: ['big'], custom: FULL_CUSTOM, externalRefs: [{ system: 'shop', id: 'D-1' }],
     lineItems: [{ productRef: 'SKU-1', name: 'Difference engine', quantity: 2.5, unitPrice: 199999, discountPercent: 12.5 }, { name: 'Manual', quantity: 1, unitPrice: 0 }],
   });
