@@ -2,6 +2,7 @@ import { unguardCell } from '../domain/analytics/csv.js';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { joinListCell, splitListCell } from './list-cells.js';
 import { formatLocaleDate, formatLocaleMoney, formatLocaleNumber, parseBoolean, parseLocaleDate, parseLocaleMoney, parseLocaleNumber, parseTimestamp, splitFullName } from './value-parsers.js';
+import { plainCell } from './plain-cell.js';
 
 /** How a cell's text becomes a value. */
 export type ValueKind = 'text' | 'number' | 'integer' | 'money' | 'date' | 'datetime' | 'boolean' | 'list';
@@ -26,7 +27,11 @@ export interface ColumnSpec {
   readonly join?: string;
   /** A constant for every row (a source tag, a pipeline id). */
   readonly value?: unknown;
-  /** How the text is read (default `text`): numbers, money and dates in the run's `locale`. */
+  /**
+   * How the text is read: numbers, money and dates in the run's `locale`. Default: by the field's kind — numbers as
+   * `number`, booleans, lists and `externalRefs.<system>` as `list`, money and objects as JSON, the rest as text;
+   * an export writes each the same way. An export refuses an `as` whose cell would not read back as the value.
+   */
   readonly as?: ValueKind;
   /**
    * Takes the first or last name out of a full name: with a comma "Last, First" (split at the first comma:
@@ -58,6 +63,8 @@ export interface CellOptions {
   readonly locale: string;
   /** The cells come from a CSV file: a leading `'` the export put before formula-like text is dropped (`unguardCell`). JSON and `rows` keep it. */
   readonly csv?: boolean;
+  /** Field path → how its column is read and written without `as` (`kindSpec`: by the field's kind); default text. */
+  readonly kinds?: Readonly<Record<string, ColumnSpec>>;
 }
 
 export function specOf(spec: string | ColumnSpec): ColumnSpec {
@@ -96,7 +103,7 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
   node[keys.at(-1)!] = value;
 }
 
-function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { value?: unknown; problem?: string } {
+function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions, kind: ColumnSpec = {}): { value?: unknown; problem?: string } {
   if (spec.value !== undefined) return { value: spec.value };
   const raw = spec.column !== undefined ? row[spec.column] : undefined;
   // Rows given as objects may carry typed values (numbers, arrays): they pass as they are.
@@ -106,8 +113,10 @@ function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { val
   if (cell === '') return spec.default !== undefined ? { value: spec.default } : {};
   if (spec.namePart) cell = splitFullName(cell)[spec.namePart];
   if (cell === '') return {};
-  if (spec.transform) return { value: spec.transform(cell, row) };
-  switch (spec.as ?? 'text') {
+  // Without `as`, the field's kind says how (a number, a list, JSON): what the export wrote there.
+  const transform = spec.transform ?? (spec.as ? undefined : kind.transform);
+  if (transform) return { value: transform(cell, row) };
+  switch (spec.as ?? kind.as ?? 'text') {
     case 'text':
       return { value: cell };
     case 'number':
@@ -153,7 +162,7 @@ export function mapRow(row: SourceRow, mapping: ImportMapping, options: CellOpti
     const path = field.split('.');
     let read: { value?: unknown; problem?: string };
     try {
-      read = readCell(spec, row, options);
+      read = readCell(spec, row, options, options.kinds?.[field]);
     } catch (error) {
       read = { problem: error instanceof Error ? error.message : String(error) };
     }
@@ -187,7 +196,9 @@ function getPath(record: Readonly<Record<string, unknown>>, path: string): unkno
 
 /**
  * The inverse of `mapRow` for exports: the cells of a record under the mapping's column names, in the
- * notation the import reads back (numbers, money and dates in the locale, lists joined, names split).
+ * notation the import reads back (numbers, money and dates in the locale, lists joined, names split; without
+ * `as` by the field's kind, `options.kinds`). A value the import would not read back as it is (12.5 under
+ * `as: 'integer'`, several ids under `as: 'text'`) fails the export with `VALIDATION` naming the column.
  */
 export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: ImportMapping, options: CellOptions): Record<string, string | number | boolean | null> {
   const out: Record<string, string | number | boolean | null> = {};
@@ -220,9 +231,14 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
       put(spec.column, splitFullName(String(value))[spec.namePart]);
       continue;
     }
-    switch (spec.as ?? 'text') {
+    const refuse = (what: string, use: string): never => {
+      throw validationError('export.run', [{ path: ['mapping', field, 'as'], code: 'invalid_value', message: `${String(record.id)} holds ${what} in ${field}, which column "${String(spec.column).slice(0, 50)}" cannot read back: ${use}` }]);
+    };
+    const as = spec.as ?? options.kinds?.[field]?.as;
+    switch (as) {
       case 'number':
       case 'integer':
+        if (as === 'integer' && !Number.isInteger(value)) refuse(String(value), "use as: 'number'");
         put(spec.column, typeof value === 'number' ? formatLocaleNumber(value, locale) : String(value));
         break;
       case 'money': {
@@ -240,16 +256,25 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;
         break;
       }
-      case 'date':
-        put(spec.column, formatLocaleDate(String(value), locale));
+      case 'date': {
+        const cell = formatLocaleDate(String(value), locale);
+        if (parseLocaleDate(cell, locale) !== value) refuse(String(value), 'not a date the import reads (YYYY-MM-DD, years 0000-9999)');
+        put(spec.column, cell);
+        break;
+      }
+      case 'datetime':
+        // Written as stored (ISO 8601, UTC): what the import's datetime reads back to the same instant.
+        if (parseTimestamp(String(value), locale) !== value) refuse(String(value), 'not an ISO time the import reads (years 0000-9999)');
+        put(spec.column, String(value));
         break;
       case 'list':
-        put(spec.column, Array.isArray(value) ? joinListCell(value, spec.separator ?? ',') : String(value));
+        // A single id of a ref is a one-item list: a comma in it is quoted, not read as two ids.
+        put(spec.column, joinListCell(Array.isArray(value) ? value : [value], spec.separator ?? ','));
         break;
       default:
-        // Several ids of one external system: comma-separated, as `as: 'list'` reads them back.
-        if (Array.isArray(value) && field.startsWith('externalRefs.')) put(spec.column, joinListCell(value, ','));
-        else put(spec.column, typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean));
+        // By the field's kind (`plainCell`, as an export without a mapping writes it); text stays one string.
+        if (Array.isArray(value) && spec.as === 'text') refuse(`${value.length} ids`, "use as: 'list' or no as");
+        put(spec.column, plainCell(field, value));
     }
   }
   return out;
