@@ -231,14 +231,14 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
       put(spec.column, splitFullName(String(value))[spec.namePart]);
       continue;
     }
-    const refuse = (what: string, use: string): never => {
-      throw validationError('export.run', [{ path: ['mapping', field, 'as'], code: 'invalid_value', message: `${String(record.id)} holds ${what} in ${field}, which column "${String(spec.column).slice(0, 50)}" cannot read back: ${use}` }]);
+    const refuse = (what: unknown, use: string): never => {
+      throw validationError('export.run', [{ path: ['mapping', field, 'as'], code: 'invalid_value', message: `${String(record.id)} holds ${String(what)}: column "${String(spec.column).slice(0, 50)}" would not read it back (${use})` }]);
     };
     const as = spec.as ?? options.kinds?.[field]?.as;
     switch (as) {
       case 'number':
       case 'integer':
-        if (as === 'integer' && !Number.isInteger(value)) refuse(String(value), "use as: 'number'");
+        if (as === 'integer' && !Number.isInteger(value)) refuse(value, 'as: number');
         put(spec.column, typeof value === 'number' ? formatLocaleNumber(value, locale) : String(value));
         break;
       case 'money': {
@@ -258,13 +258,13 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
       }
       case 'date': {
         const cell = formatLocaleDate(String(value), locale);
-        if (parseLocaleDate(cell, locale) !== value) refuse(String(value), 'not a date the import reads (YYYY-MM-DD, years 0000-9999)');
+        if (parseLocaleDate(cell, locale) !== value) refuse(value, 'years 0000-9999');
         put(spec.column, cell);
         break;
       }
       case 'datetime':
         // Written as stored (ISO 8601, UTC): what the import's datetime reads back to the same instant.
-        if (parseTimestamp(String(value), locale) !== value) refuse(String(value), 'not an ISO time the import reads (years 0000-9999)');
+        if (parseTimestamp(String(value), locale) !== value) refuse(value, 'years 0000-9999');
         put(spec.column, String(value));
         break;
       case 'list':
@@ -273,7 +273,7 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         break;
       default:
         // By the field's kind (`plainCell`, as an export without a mapping writes it); text stays one string.
-        if (Array.isArray(value) && spec.as === 'text') refuse(`${value.length} ids`, "use as: 'list' or no as");
+        if (Array.isArray(value) && spec.as === 'text') refuse(`${value.length} ids`, 'as: list');
         put(spec.column, plainCell(field, value));
     }
   }

@@ -112,7 +112,7 @@ export const probabilitySchema = z.number().check(z.gte(0), z.lte(100));
  * A probability as input (stages, deals, leads): a percent, 0–100. A value between 0 and 1 reads as a fraction
  * (0.35 for 35 %) and is refused, rather than stored as a third of a percent.
  */
-export const probabilityInput = /* @__PURE__ */ probabilitySchema.check(z.refine((p) => !(p > 0 && p < 1), 'is a percent from 0 to 100, not a fraction: write 35 for 35 %'));
+export const probabilityInput = /* @__PURE__ */ probabilitySchema.check(z.refine((p) => !(p > 0 && p < 1), 'is a percent (0-100), not a fraction: 35 for 35 %'));
 
 /**
  * An e-mail address: a local part, `@`, and a domain that `normalizeHost` accepts (IDNA per UTS #46,

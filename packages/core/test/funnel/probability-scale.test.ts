@@ -7,7 +7,7 @@ import { expectCrmError, issuePaths } from '../helpers.js';
 
 // Review 16g: a probability was a percent (33) in one path and a fraction (0.5) in another. crmkit's one scale is the
 // percent (0–100, docs/funnel.md); a value between 0 and 1 reads as a fraction and is refused wherever a probability is given.
-const FRACTION = /percent from 0 to 100, not a fraction/;
+const FRACTION = /percent \(0-100\), not a fraction/;
 
 describe('probability is a percent, 0–100, on every path', () => {
   it('pipeline stages: create, addStage and updateStage refuse a fraction with VALIDATION naming the field', async () => {
