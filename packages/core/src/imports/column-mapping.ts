@@ -65,6 +65,8 @@ export interface CellOptions {
   readonly csv?: boolean;
   /** Field path → how its column is read and written without `as` (`kindSpec`: by the field's kind); default text. */
   readonly kinds?: Readonly<Record<string, ColumnSpec>>;
+  /** Export to JSON: numbers without `as` are written as numbers, not in the locale's notation. */
+  readonly typed?: boolean;
 }
 
 export function specOf(spec: string | ColumnSpec): ColumnSpec {
@@ -239,7 +241,8 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
       case 'number':
       case 'integer':
         if (as === 'integer' && !Number.isInteger(value)) refuse(value, 'as: number');
-        put(spec.column, typeof value === 'number' ? formatLocaleNumber(value, locale) : String(value));
+        // A JSON export keeps a number a number where the mapping asks for no notation (the import takes it as it is).
+        put(spec.column, typeof value !== 'number' ? String(value) : options.typed && !spec.as ? value : formatLocaleNumber(value, locale));
         break;
       case 'money': {
         const money = value as { amount: number; currency: string };

@@ -140,7 +140,7 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
       customTypes = Object.fromEntries((customFields ? await customFields.list(options.entity) : []).map((d) => [d.key, d.type]));
       checkExportMapping(options.entity, mapping, customTypes);
     }
-    if (mapping) cells = { locale, kinds: kindSpecs(options.entity, mapping, customTypes, (IMPORTERS[options.entity as ImportEntity] as EntityImporter | undefined)?.shape) };
+    if (mapping) cells = { locale, typed: format === 'json', kinds: kindSpecs(options.entity, mapping, customTypes, (IMPORTERS[options.entity as ImportEntity] as EntityImporter | undefined)?.shape) };
     // A view that may not read the custom field definitions gets no custom columns (its JSON export has the values it may read).
     const definitions = () => customFields!.list(options.entity).catch((e: unknown) => (isCrmError(e, 'FORBIDDEN') ? [] : Promise.reject(e)));
     if (!mapping) fields = plainColumns(options.entity, customFields && CUSTOMIZABLE.has(options.entity) ? await definitions() : []);

@@ -170,6 +170,11 @@ describe('an `as` the import would not read back is refused, naming the column',
     const mapping = { name: 'N', 'custom.seats': 'Seats', 'externalRefs.erp': { column: 'ERP', as: 'list' as const } };
     const csv = await text(crm.export.run({ entity: 'contact', mapping, orderBy: [{ field: 'name' }] }));
     expect(csv).toBe('"N","Seats","ERP"\r\n"A","3","1"\r\n"B","2.5","2,3"\r\n');
+    // JSON keeps numbers typed where the mapping gives no notation; an `as` writes the locale's.
+    const json = JSON.parse(await text(crm.export.run({ entity: 'contact', format: 'json', locale: 'de-DE', mapping: { name: 'N', 'custom.seats': 'Seats' }, orderBy: [{ field: 'name' }] }))) as unknown[];
+    expect(json).toEqual([{ N: 'A', Seats: 3 }, { N: 'B', Seats: 2.5 }]);
+    const asNumber = JSON.parse(await text(crm.export.run({ entity: 'contact', format: 'json', locale: 'de-DE', mapping: { name: 'N', 'custom.seats': { column: 'Seats', as: 'number' } }, orderBy: [{ field: 'name' }] }))) as unknown[];
+    expect(asNumber).toEqual([{ N: 'A', Seats: '3' }, { N: 'B', Seats: '2,5' }]);
   });
 
   it("as: 'date' and 'datetime' fit dates and instants apart: an instant as a date (its time lost) or a date as an instant is refused up front", async () => {
