@@ -20,6 +20,7 @@ import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.j
 import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { hiddenReads } from './rule-reads.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
 import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
@@ -121,7 +122,11 @@ export interface AutomationService {
    * });
    */
   causedBy<C extends object = Crm>(event: CrmEvent): C;
-  /** Turns a rule on (checked for cycles again). @throws CrmError `NOT_FOUND`, `VALIDATION` for a cycle. */
+  /**
+   * Turns a rule on, checked again as `define` checks it (stages, task types, strategies, custom fields and
+   * the service principal's policy may have changed while it was off).
+   * @throws CrmError `NOT_FOUND`; `VALIDATION` as `define` (a cycle, a stage that is gone …), the rule staying off.
+   */
   enable(id: string): Promise<AutomationRule>;
   /**
    * Turns a rule off: it sees no further triggers until enabled, and its waiting runs (a `wait` not yet
@@ -377,15 +382,12 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
 /** Everything `define` and `simulate` check against the tenant, as one list of issues. */
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition, principal: Principal): Promise<ValidationIssue[]> {
   const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def))];
-  // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
+  // Runs see the record and the trigger as the service principal: a rule may read only what it may read.
   const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
-  (def.conditions ?? []).forEach(({ field }, i) => {
-    try {
-      if (field !== 'trigger' && !field.startsWith('trigger.')) guard?.checkReadFields(triggerEntity(def.trigger), [field], 'automations');
-    } catch {
-      issues.push({ path: ['conditions', i, 'field'], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${field} (access policy): the condition would never hold` });
-    }
-  });
+  for (const { path, what } of hiddenReads({ trigger: def.trigger, conditions: def.conditions ?? [] }, triggerEntity(def.trigger), guard)) {
+    const why = path[0] === 'trigger' ? 'the rule would fire on what it cannot see' : 'the condition would never hold';
+    issues.push({ path: [...path], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${what} (access policy): ${why}` });
+  }
   // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown".
   const paths = new Set(issues.map((i) => i.path.join('.')));
   return [...issues, ...(await customFieldIssues(op, def)).filter((i) => !paths.has(i.path.join('.')))];
@@ -473,7 +475,13 @@ export function createAutomationService(
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
       const previous = await require(op, parseId(id, context));
-      // Switched on again: it starts with the events from now, not those of the time it was off.
+      // Switched on again: checked as define checks it (the pipelines, task types, strategies, custom fields
+      // or the service principal's policy may have changed while it was off) …
+      if (enabled && !previous.enabled) {
+        const issues = await tenantIssues(op, definitionOf(previous) as AutomationRuleDefinition, runtime.run.principal);
+        if (issues.length) throw validationError(context, issues);
+      }
+      // … and it starts with the events from now, not those of the time it was off.
       return { next: { ...previous, enabled, version: previous.version + 1, updatedAt: op.now }, previous, fresh: enabled && !previous.enabled };
     });
 
@@ -567,7 +575,7 @@ export function createAutomationService(
       // The event log's schema (a copy: the caller's object is read once); issue paths under `event`.
       const parsed = safeParseInput(simulateEventSchema(), event);
       if (!parsed.success) throw validationError('automations.simulate', parsed.issues.map((i) => ({ ...i, path: ['event', ...i.path] })));
-      event = { ...parsed.data, data: parsed.data.data ?? {} } as typeof event;
+      event = { ...parsed.data, data: parsed.data.data ?? {}, refs: parsed.data.refs ?? [] } as typeof event;
       const cause = (event as { cause?: AutomationCause }).cause;
       if (cause) {
         checkCauseShape(cause, runtime.run.maxDepth, 'automations.simulate');
@@ -587,7 +595,8 @@ export function createAutomationService(
         const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
         guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
         if (guard) await runRead(ctx, (op) => viewMayKnow(op, guard!, rule, event.subjectId));
-      } else if (!(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+      } else if (event.type !== `${event.subjectType}.removed` && !(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+        // (A removed record's rule runs on the record its event carries.)
         throw notFound(event.subjectType, event.subjectId);
       }
       // The simulated events as the view may see them (field-projected; hidden ones left out).
@@ -610,7 +619,7 @@ export function createAutomationService(
       try {
         // A time rule without a given cause takes the one a tick would (`startCause`).
         const caused = cause ? { cause } : direct && trigger.type !== 'manual' ? { causeOf: startCause(rule, subject.id, ctx.tenantId) } : {};
-        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, dryRun: true });
+        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, ...(direct ? {} : { event }), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
         const { actions } = (await runRead(ctx, (op) => viewRuns(op, [run])))[0]!;
         return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };

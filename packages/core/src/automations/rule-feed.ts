@@ -70,7 +70,7 @@ async function runOnce(ctx: CrmContext, settings: FeedRunSettings, request: RunR
 function requestOf(rule: AutomationRule, event: CrmEvent, facts: NonNullable<ReturnType<typeof matchEvent>>): RunRequest {
   const cause = (event as { cause?: AutomationCause }).cause;
   return {
-    rule, triggerKey: event.id, subject: { type: event.subjectType, id: event.subjectId }, facts,
+    rule, triggerKey: event.id, subject: { type: event.subjectType, id: event.subjectId }, facts, event,
     ...(cause ? { cause } : {}),
     // An edited rule (a stale cache ran the old one) runs only for events after its edit, as a fresh cache would.
     rematch: (fresh: AutomationRule) => ((event.position ?? 0) > fresh.since ? matchEvent(fresh.trigger, event) : undefined),

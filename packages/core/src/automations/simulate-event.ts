@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { eventLogEntryShape } from '../schema/event.js';
 import { eventTypeSchema } from '../consumers/feed-read.js';
 import { AUTOMATION_ENTITIES } from './automation-schema.js';
-import { updatedField } from './check-rule.js';
+import { updatedField } from './record-fields.js';
 
 type Issue = [path: (string | number)[], message: string];
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
