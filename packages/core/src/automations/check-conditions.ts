@@ -35,7 +35,7 @@ function targetOf(trigger: AutomationTrigger, entity: string, path: string): Tar
   const [, fact, ...rest] = path.split('.');
   if (fact === undefined) return {};
   const facts = FACTS[trigger.type].split(' ');
-  if (!facts.includes(fact)) return { problem: `a ${trigger.type} trigger gives ${facts.map((f) => `trigger.${f}`).join(', ')}: "trigger.${fact}" is never set` };
+  if (!facts.includes(fact)) return { problem: `${trigger.type === 'event' ? 'an' : 'a'} ${trigger.type} trigger gives ${facts.map((f) => `trigger.${f}`).join(', ')}: "trigger.${fact}" is never set` };
   if (fact === 'data') return rest.length ? dataTarget(trigger.type === 'event' ? [trigger.event] : (triggerEventTypes(trigger) ?? []), entity, rest) : {};
   // A field change's values are the field's (and below it, its parts): `trigger.to.amount` of `value`.
   if (trigger.type === 'fieldChanged' && (fact === 'from' || fact === 'to')) return fieldOf(entity, [trigger.field, ...rest].join('.'));
