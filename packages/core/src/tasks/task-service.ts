@@ -3,6 +3,7 @@ import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/draft.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
+import { checkedTimestamp, toTimestamp } from '../domain/clock.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
@@ -100,7 +101,7 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
     draft: compact({
       subject: chain.subject ?? nextType?.label ?? chain.type,
       type: chain.type,
-      dueAt: new Date(templateDueAt(chain.delay, from, calendar)).toISOString(),
+      dueAt: checkedTimestamp(templateDueAt(chain.delay, from, calendar), 'tasks.complete', 'taskTypes', task.type, 'chain', 'delay'),
       ownerId: task.ownerId,
       reminders: nextType?.reminders,
     }) as NextStepInput,
@@ -163,7 +164,7 @@ async function updateTaskIn(op: Operation, taskId: string, parsed: z.output<type
       const date = parsed.dueDate ?? (parsed.dueAt ? localIsoDate(Date.parse(parsed.dueAt), zone) : undefined) ?? d.dueDate ?? (d.dueAt ? localIsoDate(Date.parse(d.dueAt), zone) : undefined);
       if (date) {
         d.dueDate = date;
-        d.dueAt = new Date(startOfLocalDay(parseIsoDate(date), zone)).toISOString();
+        d.dueAt = toTimestamp(startOfLocalDay(parseIsoDate(date), zone));
       }
     } else delete d.dueDate;
     if (d.recurrence) {

@@ -1,6 +1,7 @@
 import { loadCalendar } from './calendar-cache.js';
 import { produce } from '../domain/draft.js';
 import { isCrmError, validationError } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { newRecordBase, reviseRecord } from '../domain/records.js';
@@ -94,7 +95,7 @@ export function postponedTask(task: Task, until: string, reason: string | undefi
       const zone = task.timezone ?? 'UTC';
       const p = zonedParts(Date.parse(until), zone);
       d.dueDate = `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
-      d.dueAt = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day }, zone)).toISOString();
+      d.dueAt = toTimestamp(zonedToInstant({ year: p.year, month: p.month, day: p.day }, zone));
     } else d.dueAt = until;
     applyDeadline(d as Task);
     d.postponeCount = task.postponeCount + 1;
@@ -109,7 +110,7 @@ export function rearmNotices(draft: Task, now: string): void {
   mutable.notifiedUntil = now;
   const next = nextNoticeAt(draft, Date.parse(now));
   if (next === undefined) delete mutable.nextNotifyAt;
-  else mutable.nextNotifyAt = new Date(next).toISOString();
+  else mutable.nextNotifyAt = toTimestamp(next);
 }
 
 /** Sets `nextStepDueAt` to the earliest due time among a deal's open tasks (no version bump: callers write the deal). */

@@ -4,6 +4,7 @@ import type { Task } from '../../schema/task.js';
 import type { TaskDraft } from './task-draft.js';
 import type { BusinessCalendar } from '../calendar/business-calendar.js';
 import { isValidTimeZone, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
+import { toTimestamp } from '../clock.js';
 import { compact } from '../records.js';
 import { nextNoticeAt } from './notices.js';
 import { RECURRENCE_NEEDS_FEATURE, type RecurrenceRules } from './recurrence-rules.js';
@@ -39,7 +40,7 @@ export function buildTask(
     if (!dueDate) issues.push({ path: ['dueDate'], code: 'required', message: 'an all-day task needs dueDate' });
     else if (issues.length === 0) {
       const [y, m, d] = dueDate.split('-').map(Number) as [number, number, number];
-      dueAt = new Date(zonedToInstant({ year: y, month: m, day: d }, timezone)).toISOString();
+      dueAt = toTimestamp(zonedToInstant({ year: y, month: m, day: d }, timezone));
     }
   } else if (dueDate) issues.push({ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' });
 
@@ -54,7 +55,7 @@ export function buildTask(
       const first = rules.firstOccurrence(draft.recurrence, Date.parse(dueAt), timezone, { allDay });
       if (first === undefined) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
       else {
-        dueAt = new Date(first).toISOString();
+        dueAt = toTimestamp(first);
         recurrence = {
           rule: draft.recurrence.trim().replace(/^RRULE:/i, '').toUpperCase(),
           seriesId: newSeriesId(),
@@ -101,5 +102,5 @@ export function buildTask(
   }) as Task;
   applyDeadline(task);
   const next = nextNoticeAt(task, Date.parse(base.createdAt));
-  return { task: next === undefined ? task : { ...task, nextNotifyAt: new Date(next).toISOString() }, issues };
+  return { task: next === undefined ? task : { ...task, nextNotifyAt: toTimestamp(next) }, issues };
 }

@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../../errors/crm-error.js';
+import { LAST_INSTANT } from '../../schema/primitives.js';
 import { endOfLocalDay, isoWeekday, localInstants, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
 
 /** One `BYDAY` entry: an ISO weekday (1 = Monday) with an optional ordinal (`2TU`, `-1FR`). */
@@ -288,7 +289,7 @@ export interface OccurrenceOptions {
 /**
  * Yields the occurrences of a series in order, with RFC 5545 semantics for the supported subset:
  * each at the wall-clock time of `dtstart` (to the second) in `timeZone`, from `dtstart` on,
- * honouring COUNT and UNTIL. A wall time that does not exist that day (a spring-forward gap) is no
+ * honouring COUNT and UNTIL, and none after `LAST_INSTANT` (9999-12-31T23:59:59.999Z). A wall time that does not exist that day (a spring-forward gap) is no
  * occurrence and is not counted; a repeated wall time (fall back) is its first instant (§3.3.10).
  *
  * @param rule A rule from `parseRecurrence`.
@@ -301,14 +302,15 @@ export interface OccurrenceOptions {
 export function* occurrences(rule: RecurrenceRule, dtstart: number, timeZone: string, options: OccurrenceOptions = {}): Generator<{ at: number; index: number }> {
   const local = zonedParts(dtstart, timeZone);
   const start: CivilDate = { year: local.year, month: local.month, day: local.day };
-  const until = rule.until ?? (rule.untilDate ? endOfLocalDay(rule.untilDate, timeZone) - 1 : undefined);
+  // Nothing after the last instant a timestamp holds: a series reaching it ends there (like an UNTIL).
+  const until = Math.min(rule.until ?? (rule.untilDate ? endOfLocalDay(rule.untilDate, timeZone) - 1 : LAST_INSTANT), LAST_INSTANT);
   let index = 0;
   let lastDay = dayNumber(start);
   for (let period = 0; ; period++) {
     const { first } = periodRange(rule, period, start);
     if (first - lastDay > MAX_GAP_DAYS) return;
     // Offsets stay within ±14 h: a period starting a day after UNTIL cannot hold an occurrence.
-    if (until !== undefined && first * DAY_MS - DAY_MS > until) return;
+    if (first * DAY_MS - DAY_MS > until) return;
     const instants: number[] = [];
     for (const date of periodDates(rule, period, start)) {
       if (options.allDay) instants.push(zonedToInstant(date, timeZone));
@@ -321,7 +323,7 @@ export function* occurrences(rule: RecurrenceRule, dtstart: number, timeZone: st
     }
     for (const at of selectPositions(instants, rule.bySetPos)) {
       if (at < dtstart) continue;
-      if (until !== undefined && at > until) return;
+      if (at > until) return;
       yield { at, index };
       lastDay = first;
       index++;

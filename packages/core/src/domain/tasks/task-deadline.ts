@@ -1,5 +1,6 @@
 import type { Task } from '../../schema/task.js';
 import { endOfLocalDay, parseIsoDate } from '../calendar/zoned-time.js';
+import { toTimestamp } from '../clock.js';
 
 /**
  * The last instant a task is on time, epoch ms: a timed task's due time; for an all-day task the last
@@ -16,18 +17,15 @@ export function taskDeadline(task: Pick<Task, 'allDay' | 'dueAt' | 'dueDate' | '
   return task.dueAt ? Date.parse(task.dueAt) : undefined;
 }
 
-/** Sets (or clears) `deadlineAt` on a task draft from its due fields. Call after any change of them. */
 /**
- * The last instant a stored timestamp holds (ISO 8601's unsigned four-digit year): a time computed past it
- * would be written '+010000-…', which sorts before every timestamp (review12h #1).
+ * Sets (or clears) `deadlineAt` on a task draft from its due fields. Call after any change of them. An all-day
+ * task due 9999-12-31 west of UTC ends after the last instant a timestamp holds: its deadline is held there.
  */
-export const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
 export function applyDeadline(draft: Task): void {
   const deadline = taskDeadline(draft);
   const mutable = draft as { deadlineAt?: string };
   if (deadline === undefined) delete mutable.deadlineAt;
-  else mutable.deadlineAt = new Date(Math.min(deadline, LAST_INSTANT)).toISOString();
+  else mutable.deadlineAt = toTimestamp(deadline);
 }
 
 /**
