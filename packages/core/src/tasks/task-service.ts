@@ -9,7 +9,7 @@ import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
-import { applyDeadline, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
+import { applyDeadline, dateIssues, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { LIMITS, optionalText, timestampInputSchema, userIdSchema } from '../schema/primitives.js';
@@ -163,6 +163,8 @@ async function updateTaskIn(op: Operation, taskId: string, parsed: z.output<type
       const zone = d.timezone ?? calendar.timezone;
       const date = parsed.dueDate ?? (parsed.dueAt ? localIsoDate(Date.parse(parsed.dueAt), zone) : undefined) ?? d.dueDate ?? (d.dueAt ? localIsoDate(Date.parse(d.dueAt), zone) : undefined);
       if (date) {
+        const outside = dateIssues(date, zone);
+        if (outside.length) throw validationError('tasks.update', outside);
         d.dueDate = date;
         d.dueAt = toTimestamp(startOfLocalDay(parseIsoDate(date), zone));
       }
@@ -315,7 +317,7 @@ export class TaskService {
       if (parsed.until <= op.now || !postponesLater(task, Date.parse(parsed.until))) {
         throw ruleViolation([{ rule: 'postpone.notLater', message: 'postpone to a later time than now and the current due time', data: { until: parsed.until } }]);
       }
-      const moved = postponedTask(task, parsed.until, parsed.reason, op.now);
+      const moved = postponedTask(task, parsed.until, parsed.reason, op.now, 'tasks.postpone');
       await op.update('task', task, moved);
       op.record('task.postponed', { type: 'task', id: task.id }, compact({ from: task.dueAt, to: parsed.until, reason: parsed.reason, count: moved.postponeCount }), taskRefs(task));
       return moved;

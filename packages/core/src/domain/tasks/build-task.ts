@@ -3,14 +3,12 @@ import type { RecordBase } from '../../schema/record.js';
 import type { Task } from '../../schema/task.js';
 import type { TaskDraft } from './task-draft.js';
 import type { BusinessCalendar } from '../calendar/business-calendar.js';
-import { isValidTimeZone, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
+import { isValidTimeZone, localIsoDate, parseIsoDate, startOfLocalDay } from '../calendar/zoned-time.js';
 import { toTimestamp } from '../clock.js';
 import { compact } from '../records.js';
 import { nextNoticeAt } from './notices.js';
 import { RECURRENCE_NEEDS_FEATURE, type RecurrenceRules } from './recurrence-rules.js';
-import { applyDeadline } from './task-deadline.js';
-
-const pad = (n: number) => String(n).padStart(2, '0');
+import { applyDeadline, dateIssues } from './task-deadline.js';
 
 /**
  * Builds a task record: defaults (type `todo`, priority `normal`, the calendar's zone), the due
@@ -33,15 +31,10 @@ export function buildTask(
   let dueDate = draft.dueDate;
   if (allDay) {
     if (draft.series) dueDate = undefined;
-    if (!dueDate && dueAt && issues.length === 0) {
-      const p = zonedParts(Date.parse(dueAt), timezone);
-      dueDate = `${p.year}-${pad(p.month)}-${pad(p.day)}`;
-    }
+    if (!dueDate && dueAt && issues.length === 0) issues.push(...dateIssues((dueDate = localIsoDate(Date.parse(dueAt), timezone)), timezone));
     if (!dueDate) issues.push({ path: ['dueDate'], code: 'required', message: 'an all-day task needs dueDate' });
-    else if (issues.length === 0) {
-      const [y, m, d] = dueDate.split('-').map(Number) as [number, number, number];
-      dueAt = toTimestamp(zonedToInstant({ year: y, month: m, day: d }, timezone));
-    }
+    // A day starting before year 0000 (0000-01-01 east of UTC) starts at the first instant a timestamp holds.
+    else if (issues.length === 0) dueAt = toTimestamp(startOfLocalDay(parseIsoDate(dueDate), timezone));
   } else if (dueDate) issues.push({ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' });
 
   let recurrence = draft.series;

@@ -1,3 +1,4 @@
+import type { ValidationIssue } from '../../errors/crm-error.js';
 import type { Task } from '../../schema/task.js';
 import { endOfLocalDay, parseIsoDate } from '../calendar/zoned-time.js';
 import { toTimestamp } from '../clock.js';
@@ -35,4 +36,13 @@ export function applyDeadline(draft: Task): void {
 export function postponesLater(task: Pick<Task, 'allDay' | 'dueAt' | 'dueDate' | 'timezone'>, until: number): boolean {
   const deadline = taskDeadline(task);
   return deadline === undefined || until > deadline;
+}
+
+/**
+ * Problems of the local date an all-day task falls on, computed from an instant (`localIsoDate`): outside
+ * years 0000–9999 no date holds it (9999-12-31T20:00Z is 10000-01-01 in Pacific/Kiritimati). Empty for a
+ * `YYYY-MM-DD` date; else one `out_of_range` issue naming `field`.
+ */
+export function dateIssues(date: string, zone: string, field = 'dueAt'): ValidationIssue[] {
+  return /^\d{4}-/.test(date) ? [] : [{ path: [field], code: 'out_of_range', message: `falls on a day outside years 0000-9999 in ${zone}` }];
 }
