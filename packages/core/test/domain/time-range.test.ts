@@ -8,6 +8,7 @@ import { localInstants, localIsoDate, utcMs, zonedParts } from '../../src/domain
 import { rottingStartsAt } from '../../src/domain/funnel/rotting.js';
 import { nextNoticeAt, taskNotices } from '../../src/domain/tasks/notices.js';
 import { templateDueAt } from '../../src/domain/tasks/task-due.js';
+import { parseTimestamp } from '../../src/imports/value-parsers.js';
 import { FIRST_INSTANT, LAST_INSTANT } from '../../src/schema/primitives.js';
 import type { Deal } from '../../src/schema/deal.js';
 import type { Pipeline, TaskTemplate } from '../../src/schema/pipeline.js';
@@ -167,5 +168,14 @@ describe('computing functions near either end (property)', () => {
         expect(start === undefined ? last + 30 * DAY > LAST_INSTANT : start === last + 30 * DAY).toBe(true);
       }),
     );
+  });
+});
+
+describe('imported times', () => {
+  it('a cell whose offset carries it outside UTC years 0000-9999 is no timestamp (a problem of its row, not a stored +010000)', () => {
+    expect(parseTimestamp('9999-12-31T23:30:00-01:00', 'en-US')).toBeUndefined();
+    expect(parseTimestamp('0000-01-01T00:30:00+01:00', 'en-US')).toBeUndefined();
+    expect(parseTimestamp('9999-12-31T23:30:00+01:00', 'en-US')).toBe('9999-12-31T22:30:00.000Z');
+    expect(parseTimestamp('0000-01-01T00:30:00-01:00', 'en-US')).toBe('0000-01-01T01:30:00.000Z');
   });
 });
