@@ -31,7 +31,10 @@ export function buildTask(
   let dueDate = draft.dueDate;
   if (allDay) {
     if (draft.series) dueDate = undefined;
-    if (!dueDate && dueAt && issues.length === 0) issues.push(...dateIssues((dueDate = localIsoDate(Date.parse(dueAt), timezone)), timezone));
+    if (!dueDate && dueAt && issues.length === 0) {
+      dueDate = localIsoDate(Date.parse(dueAt), timezone);
+      issues.push(...dateIssues(dueDate, timezone));
+    }
     if (!dueDate) issues.push({ path: ['dueDate'], code: 'required', message: 'an all-day task needs dueDate' });
     // A day starting before year 0000 (0000-01-01 east of UTC) starts at the first instant a timestamp holds.
     else if (issues.length === 0) dueAt = toTimestamp(startOfLocalDay(parseIsoDate(dueDate), timezone));

@@ -304,7 +304,7 @@ export function* occurrences(rule: RecurrenceRule, dtstart: number, timeZone: st
   const start: CivilDate = { year: local.year, month: local.month, day: local.day };
   // Nothing after the last instant a timestamp holds, nor an all-day date after 9999-12-31 (in Kiritimati that
   // day starts before the last instant): a series reaching either ends there, as at an UNTIL.
-  const end = Math.min(LAST_INSTANT, options.allDay ? zonedToInstant({ year: 10000, month: 1, day: 1 }, timeZone) - 1 : LAST_INSTANT);
+  const end = Math.min(LAST_INSTANT, options.allDay ? zonedToInstant(fromDayNumber(Math.floor(LAST_INSTANT / DAY_MS) + 1), timeZone) - 1 : LAST_INSTANT);
   const until = Math.min(rule.until ?? (rule.untilDate ? endOfLocalDay(rule.untilDate, timeZone) - 1 : end), end);
   let index = 0;
   let lastDay = dayNumber(start);
