@@ -1,5 +1,5 @@
 import { CrmError, isCrmError } from '../errors/crm-error.js';
-import type { CancelTimer } from '../domain/clock.js';
+import { toTimestamp, type CancelTimer } from '../domain/clock.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import type { Filter } from '../query/query-spec.js';
@@ -40,7 +40,7 @@ interface Outlook {
 
 const report = (o: { readonly nextRetryAt?: number | undefined; readonly leasedElsewhere: boolean }) => ({
   leasedElsewhere: o.leasedElsewhere,
-  ...(o.nextRetryAt !== undefined ? { nextRetryAt: new Date(o.nextRetryAt).toISOString() } : {}),
+  ...(o.nextRetryAt !== undefined ? { nextRetryAt: toTimestamp(o.nextRetryAt) } : {}),
 });
 
 /** Runs passes of one request: in the background (`start`) or until caught up (`drain`). */

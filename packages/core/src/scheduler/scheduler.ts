@@ -1,6 +1,6 @@
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
-import type { CancelTimer } from '../domain/clock.js';
+import { toTimestamp, type CancelTimer } from '../domain/clock.js';
 import { rottingStartsAt } from '../domain/funnel/rotting.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { nextNoticeAt, pendingNotices, type NoticeSettings } from '../domain/tasks/notices.js';
@@ -365,7 +365,7 @@ export class Scheduler {
 
   /** Deletes one batch of notice rows due longer ago than the retention; true when a full batch went. */
   private async pruneNoticeBatch(counts: { prunedNotices: number }): Promise<boolean> {
-    const cutoff = new Date(this.ctx.clock.now() - this.noticeRetentionMs).toISOString();
+    const cutoff = toTimestamp(this.ctx.clock.now() - this.noticeRetentionMs);
     const filter = { op: 'lt' as const, field: 'at', value: cutoff };
     // A read first: most ticks find nothing to prune, and a write transaction would take the write lock.
     if (!(await runRead(this.ctx, async (op) => (await op.query('notification', { filter, limit: 1 })).rows.length > 0))) return false;
@@ -401,7 +401,7 @@ export class Scheduler {
     op.feedOnly.add(eventId);
     const record: NotificationRecord = {
       id, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
-      key, kind, status: 'recorded', at: new Date(at).toISOString(), subjectId: subject.id, eventId,
+      key, kind, status: 'recorded', at: toTimestamp(at), subjectId: subject.id, eventId,
     };
     await op.insert('notification', record);
     return true;
@@ -448,7 +448,7 @@ export class Scheduler {
             if (spawned && d.recurrence) d.recurrence.spawned = true;
             const wake = nextNoticeAt({ ...task, ...(spawned && task.recurrence ? { recurrence: { ...task.recurrence, spawned: true } } : {}) }, op.nowMs, this.settings);
             if (wake === undefined) delete d.nextNotifyAt;
-            else d.nextNotifyAt = new Date(wake).toISOString();
+            else d.nextNotifyAt = toTimestamp(wake);
           });
           await op.update('task', task, next);
         }
@@ -506,7 +506,7 @@ export class Scheduler {
           if (!pipeline) pipelines.set(deal.pipelineId, (pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId)));
           const start = rottingStartsAt(deal, pipeline);
           if (start === undefined) continue;
-          const since = new Date(start).toISOString();
+          const since = toTimestamp(start);
           const stage = pipeline.stages.find((s) => s.key === deal.stageKey)!;
           const key = `rot:${deal.id}:${deal.lastActivityAt}`;
           const recorded = await this.recordNotice(op, 'rotting', key, start, { type: 'deal', id: deal.id }, () => {
