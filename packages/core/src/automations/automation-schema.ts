@@ -21,6 +21,8 @@ export const durationSchema = z.strictObject({
   unit: z.enum(['minutes', 'hours', 'days', 'businessDays']),
 });
 export type Duration = z.infer<typeof durationSchema>;
+/** A duration of at least 1: a task trigger 0 before its due time would never fire, a wait of 0 would wait for nothing. */
+const positiveDuration = z.strictObject({ ...durationSchema.shape, amount: z.number().check(int(), z.gte(1), z.lte(3650)) });
 
 const stageScope = { stage: stageKeySchema, pipelineId: z.optional(idSchema) };
 const typeOf = <T extends string>() => z.custom<T>();
@@ -42,7 +44,7 @@ const triggerShapes = {
   stageLeft: z.strictObject({ type: typeOf<'stageLeft'>(), ...stageScope }),
   timeInStage: z.strictObject({ type: typeOf<'timeInStage'>(), ...stageScope, for: durationSchema, withoutActivity: z.optional(z.boolean()) }),
   // `before` is at least 1: the trigger fires while the task is still before its due time, so 0 would never fire.
-  taskDue: z.strictObject({ type: typeOf<'taskDue'>(), before: z.strictObject({ ...durationSchema.shape, amount: z.number().check(int(), z.gte(1), z.lte(3650)) }) }),
+  taskDue: z.strictObject({ type: typeOf<'taskDue'>(), before: positiveDuration }),
   manual: z.strictObject({ type: typeOf<'manual'>(), entity: entitySchema }),
 };
 export type AutomationTrigger = { [K in keyof typeof triggerShapes]: z.input<(typeof triggerShapes)[K]> }[keyof typeof triggerShapes];
@@ -67,7 +69,7 @@ const activityAction = z.strictObject({
  * - `logActivity`: an activity linked to the record;
  * - `emit`: a custom event `custom.<name>` for webhooks and host handlers;
  * - `sendMessage`: an e-mail or SMS the host's messenger sends (an `automation.message` event, delivered once per run);
- * - `wait`: stop here and continue with the next actions after `for` (the scheduler resumes the run).
+ * - `wait`: stop here and continue with the next actions after `for` (at least 1 of its unit; the scheduler resumes the run).
  */
 const actionShapes = {
   createTask: z.strictObject({ type: typeOf<'createTask'>(), task: taskTemplateSchema }),
@@ -80,7 +82,7 @@ const actionShapes = {
   logActivity: z.strictObject({ type: typeOf<'logActivity'>(), activity: activityAction }),
   emit: z.strictObject({ type: typeOf<'emit'>(), name: z.string().check(z.regex(/^[a-zA-Z]{1,50}$/, 'must be 1-50 letters (the event type is custom.<name>)')), data: z.optional(z.record(z.string(), z.unknown())) }),
   sendMessage: z.strictObject({ type: typeOf<'sendMessage'>(), channel: z.enum(['email', 'sms']), template: requiredText(100), data: z.optional(z.record(z.string(), z.unknown())) }),
-  wait: z.strictObject({ type: typeOf<'wait'>(), for: durationSchema }),
+  wait: z.strictObject({ type: typeOf<'wait'>(), for: positiveDuration }),
 };
 // Input types: `tagged` passes a value through as given (defaults such as a task's assignee are applied when it runs).
 export type AutomationAction = { [K in keyof typeof actionShapes]: z.input<(typeof actionShapes)[K]> }[keyof typeof actionShapes];

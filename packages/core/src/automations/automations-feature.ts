@@ -38,7 +38,7 @@ export type AutomationsFeature = CrmFeature<'automations', AutomationService>;
  */
 export function automations(options: AutomationOptions = {}): AutomationsFeature {
   const { messenger, ...plain } = featureOptions(options, 'automations');
-  if (messenger !== undefined && typeof messenger?.send !== 'function') throw validationError('automations', [{ path: ['messenger'], code: 'invalid_type', message: 'must have send(message, context)' }]);
+  if (messenger !== undefined && messenger !== 'external' && typeof messenger?.send !== 'function') throw validationError('automations', [{ path: ['messenger'], code: 'invalid_type', message: "must have send(message, context), or be 'external'" }]);
   const settings = resolveAutomations(parseInput(automationOptionsSchema, plain, 'automations'), messenger);
   return {
     key: 'automations',
