@@ -237,12 +237,14 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
 }
 
-async function allRules(op: Operation): Promise<AutomationRule[]> {
+/** Every rule of the tenant, oldest first (one page: at most `MAX_RULES`). */
+export async function allRules(op: Operation): Promise<AutomationRule[]> {
   const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: MAX_RULES });
   return rows;
 }
 
-async function allPipelines(op: Operation): Promise<Pipeline[]> {
+/** Every pipeline of the tenant, as stored in the operation's transaction. */
+export async function allPipelines(op: Operation): Promise<Pipeline[]> {
   return (await op.query<Pipeline>('pipeline', { limit: 1000 })).rows;
 }
 

@@ -9,6 +9,7 @@ import { createAutomationService, type AutomationService } from './automation-se
 import { feedHandler, RetryLoop, retryFailedRuns, RuleCache, type FeedRunSettings } from './rule-feed.js';
 import type { AutomationMessage } from './messenger.js';
 import { tickAutomations, type Sweep } from './time-triggers.js';
+import { checkPipelineEdit } from './pipeline-edits.js';
 
 /** The automations feature: adds `crm.automations`. */
 export type AutomationsFeature = CrmFeature<'automations', AutomationService>;
@@ -83,7 +84,7 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
       };
       return {
         api: (viewCtx) => createAutomationService(viewCtx, settings, { runners, run, tick, retry: () => retryFailedRuns(ctx, run), retries, feed: feedConfig, invalidate: () => cache.invalidate() }),
-        hooks: { automations: { tick } },
+        hooks: { automations: { tick, checkPipeline: checkPipelineEdit } },
         async start() {
           // The rules' consumer is created by the first define (a crm without rules holds no feed back);
           // one that exists takes this version's types. Rules start at their own `since`.
