@@ -8,8 +8,9 @@ import { checkRule, findCycle } from './check-rule.js';
 /** What define would refuse in a rule, given the pipelines: its stage-aware checks and, for stage triggers, a cycle. */
 function problems(rule: AutomationRule, rules: readonly AutomationRule[], pipelines: readonly Pipeline[], stageTasks: boolean): string[] {
   const out = checkRule(rule as unknown as AutomationRuleDefinition, pipelines, { stageTasks }).map((i) => `${i.path.join('.')}: ${i.message}`);
-  // Only edges into a stage trigger follow the pipelines: a cycle an edit makes passes through such a rule.
-  const cycle = rule.trigger.type === 'stageEntered' || rule.trigger.type === 'stageLeft' ? findCycle(rule, rules, pipelines) : undefined;
+  // Only edges into a stage trigger (a timeInStage rule counts from a stage entry) follow the pipelines: a
+  // cycle an edit makes passes through such a rule.
+  const cycle = 'stage' in rule.trigger ? findCycle(rule, rules, pipelines) : undefined;
   return cycle ? [...out, `the rules would trigger each other in a loop: ${cycle.join(' → ')}`] : out;
 }
 

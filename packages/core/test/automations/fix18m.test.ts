@@ -28,3 +28,19 @@ describe('stages named in conditions', () => {
     expect((await crm.automations.list()).map((r) => r.name)).toEqual(['ok']);
   });
 });
+
+describe('pipeline edits and loops', () => {
+  it('a reorder after which two enabled rules would trigger each other is refused, naming the loop', async () => {
+    const { setupAutomations } = await import('./automation-setup.js');
+    const { crm } = await setupAutomations();
+    const p = await crm.pipelines.create({ name: 'Loop', stages: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }, { key: 'x', name: 'X' }, { key: 'c', name: 'C' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
+    // b → (next: x); c → back to b. No loop while x follows b.
+    await crm.automations.define({ name: 'Onward', trigger: { type: 'stageEntered', stage: 'b', pipelineId: p.id }, actions: [{ type: 'advance' }] });
+    await crm.automations.define({ name: 'Back', trigger: { type: 'stageEntered', stage: 'c', pipelineId: p.id }, actions: [{ type: 'advance', toStage: 'b' }] });
+    const error = await crm.pipelines.reorderStages(p.id, { keys: ['a', 'b', 'c', 'x', 'won', 'lost'] }).catch((e: unknown) => e);
+    const messages = (error as { details: { issues: { code: string; message: string }[] } }).details.issues.map((i) => [i.code, i.message]);
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages.every(([code, message]) => code === 'in_use' && message!.includes('would trigger each other in a loop'))).toBe(true);
+    expect((await crm.pipelines.get(p.id)).stages.map((s) => s.key)).toEqual(['a', 'b', 'x', 'c', 'won', 'lost']);
+  });
+});
