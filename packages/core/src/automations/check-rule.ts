@@ -344,14 +344,19 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     else if (!knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
     else fieldTriggerIssues(trigger, issue);
   }
+  const scoped = 'pipelineId' in trigger && trigger.pipelineId ? pipelines.filter((p) => p.id === trigger.pipelineId) : pipelines;
+  const stageKeys = new Set(scoped.flatMap((p) => p.stages.map((s) => s.key)));
   (rule.conditions ?? []).forEach((c, i) => {
     if (inheritedSegment(c.field)) issue(['conditions', i, 'field'], `"${c.field}" reaches into the object prototype, not a field`);
     else if (!knownField(entity, c.field)) issue(['conditions', i, 'field'], `unknown ${entity} field "${c.field}" (use trigger.* for the trigger's data)`);
     const problem = valueProblem(c.op, c.value);
     if (problem) issue(['conditions', i, 'value'], problem);
+    // A stage the pipelines do not have (a typo, a removed stage): the test names no stage a deal can be in.
+    const stageTest = entity === 'deal' && (c.field === 'stageKey' || ('stage' in trigger && ['trigger.stage', 'trigger.from', 'trigger.to'].includes(c.field)));
+    const unknown = stageTest && (c.op === 'eq' || c.op === 'in') ? [c.value].flat().filter((v) => typeof v === 'string' && !stageKeys.has(v)) : [];
+    if (unknown.length) issue(['conditions', i, 'value'], `no pipeline${'pipelineId' in trigger && trigger.pipelineId ? ` "${scoped[0]?.name ?? trigger.pipelineId}"` : ''} has a stage ${unknown.map((v) => JSON.stringify(v)).join(', ')}`);
   });
 
-  const scoped = 'pipelineId' in trigger && trigger.pipelineId ? pipelines.filter((p) => p.id === trigger.pipelineId) : pipelines;
   if ('stage' in trigger) {
     if ('pipelineId' in trigger && trigger.pipelineId && scoped.length === 0) issue(['trigger', 'pipelineId'], `no pipeline "${trigger.pipelineId}"`, 'not_found');
     else if (!scoped.some((p) => p.stages.some((s) => s.key === trigger.stage))) issue(['trigger', 'stage'], `no pipeline has a stage "${trigger.stage}"`);
