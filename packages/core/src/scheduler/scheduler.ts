@@ -64,7 +64,11 @@ export interface SchedulerOptions {
   readonly overdueAfterMinutes?: number;
   /** Records handled per transaction (default 100). */
   readonly batchSize?: number;
-  /** Longest sleep of `start()` between wake-ups, a safety net for changes made elsewhere (default 1 hour). */
+  /**
+   * Longest sleep of `start()` between wake-ups (ms), a safety net for changes made elsewhere (default 1 hour):
+   * also how long a notice replayed by another process may wait when the storage does not report that
+   * process's commits (PostgreSQL `externalChanges: 'poll'` or `false`, SQLite `changePollMs: 0`).
+   */
   readonly maxSleepMs?: number;
   /**
    * How long a process holds notices it is delivering (default 30 s): if it dies, another process
