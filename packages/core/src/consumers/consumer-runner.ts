@@ -45,12 +45,12 @@ const report = (o: { readonly nextRetryAt?: number | undefined; readonly leasedE
 
 /**
  * Whether a committed change may have put an event of the consumers whose names start with `prefix`
- * back in line (a replay, due now) in `tenantId`: their sleeping runners look now. Another process's
- * change carries no row, so any backlog row it wrote counts; a local one only when it is a replay (a
- * pass's own retries and queued events are not).
+ * back in line (a replay, due now): their sleeping runners look now. Another process's change carries
+ * no row, so any backlog row it wrote counts; a local one only when it is a replay (a pass's own
+ * retries and queued events are not).
  */
-export const replayChange = (c: Change, tenantId: string, prefix = ''): boolean =>
-  c.entity === 'consumerBacklog' && c.tenantId === tenantId && c.id.startsWith(prefix) && (c.row ? !!c.row.replay && !c.row.attempts : c.op === 'put');
+export const replayChange = (c: Change, prefix = ''): boolean =>
+  c.entity === 'consumerBacklog' && c.id.startsWith(prefix) && (c.row ? !!c.row.replay && !c.row.attempts : c.op === 'put');
 
 /** Runs passes of one request: in the background (`start`) or until caught up (`drain`). */
 export class ConsumerRunner {
@@ -93,7 +93,7 @@ export class ConsumerRunner {
     this.controller = new AbortController();
     const { tenantId } = this.ctx;
     this.stopWatching = this.ctx.storage.onChange((batch) => {
-      if (batch.resync || batch.changes.some((c) => (c.entity === 'event' && c.tenantId === tenantId) || replayChange(c, tenantId, this.consumerName))) this.wakeAll();
+      if (batch.resync || batch.changes.some((c) => c.tenantId === tenantId && (c.entity === 'event' || replayChange(c, this.consumerName)))) this.wakeAll();
     });
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
     void checkClockSkew(this.ctx);

@@ -201,7 +201,7 @@ export class Scheduler {
     if (this.running) return;
     this.stopWatching = this.ctx.storage.onChange((batch) => {
       // A replay also keeps the wake-up from being put off by a tick it came during (see `wake`).
-      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, this.ctx.tenantId, NOTICE_CONSUMER)))) this.arm(0);
+      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.arm(0);
     });
     this.arm(0);
   }
@@ -255,15 +255,14 @@ export class Scheduler {
     this.replayed = false;
     try {
       await this.tick();
-      const due = await this.nextWakeAt();
+      const due = (await this.nextWakeAt()) ?? Infinity;
       const now = this.ctx.clock.now();
       // A retry due already is one the drain could not take (deferred, just released): look again soon, not at once.
-      const retry = this.retryAt === undefined ? undefined : Math.max(this.retryAt, now + RETRY_FLOOR_MS);
-      const next = retry === undefined || (due !== undefined && due < retry) ? due : retry;
+      const retry = this.retryAt === undefined ? Infinity : Math.max(this.retryAt, now + RETRY_FLOOR_MS);
       // Notices another process holds are delivered here if it dies: look again after its lease.
       const cap = this.othersHoldNotices ? Math.min(this.maxSleepMs, this.leaseMs) : this.maxSleepMs;
       // A replay during the tick may have come after its drain looked: the 0 ms wake it asked for stands.
-      this.arm(this.replayed ? 0 : Math.min(cap, next === undefined ? cap : Math.max(0, next - now)));
+      this.arm(this.replayed ? 0 : Math.min(cap, Math.max(0, Math.min(due, retry) - now)));
     } catch (error) {
       if (isCrmError(error, 'CLOSED')) return void (await this.stop());
       this.ctx.logger.error('crmkit: scheduler tick failed; retrying in 30 s', { error });
