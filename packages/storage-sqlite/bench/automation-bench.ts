@@ -70,7 +70,12 @@ async function main(): Promise<void> {
     let report = await crm.automations.drain();
     while (report.handled > 0) report = await crm.automations.drain();
     const rulesMs = performance.now() - started;
-    const runs = (await crm.automations.runs({ limit: 1000 })).items.length;
+    let runs = 0;
+    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+      const page = await crm.automations.runs({ limit: 1000, ...(cursor ? { cursor } : {}) });
+      runs += page.items.length;
+      cursor = page.nextCursor;
+    }
     await crm.close();
 
     // End-to-end lag: a writer commits through its own adapter; a worker with started automations runs the rule.

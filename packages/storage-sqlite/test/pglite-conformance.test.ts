@@ -1,7 +1,9 @@
 // The storage and reports conformance suites on PGlite (PostgreSQL in WebAssembly, in this process):
 // one in-memory database for the file, a fresh schema per test (as on the PostgreSQL server).
-import { afterAll } from 'vitest';
+import { afterAll, afterEach, describe } from 'vitest';
 import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
+import { createCrmHarness } from '../../core/src/testing/conformance/crm-harness.js';
+import { crmFrozenEventTests } from '../../core/src/testing/conformance/crm-frozen-event-tests.js';
 import { createPgliteStorage, pgliteCapabilities } from '@crmkit/storage-sqlite/pglite';
 import { createPgliteTestBed } from './support/pglite-subjects.js';
 
@@ -26,4 +28,14 @@ describeStorageConformance(
 describeReportsConformance('pglite', () => {
   const schema = bed.schemaName('reports');
   return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
+});
+
+// The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get runs here too.
+describe('crm conformance: pglite', { timeout: 120_000 }, () => {
+  const harness = createCrmHarness(() => {
+    const schema = bed.schemaName('crm');
+    return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
+  });
+  afterEach(() => harness.cleanup());
+  crmFrozenEventTests(() => harness.open());
 });

@@ -4,6 +4,7 @@ import type { Filter, SortSpec } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
 import type { AccessGuard, EventPageQuery } from '../crm/access-guard.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 
 /** Entities whose rows an event's subject or refs can point at, and whose visibility is per row. */
 const RECORD_TYPES = new Set(['lead', 'contact', 'company', 'deal', 'task', 'activity']);
@@ -58,7 +59,8 @@ export async function judgeEvents(
   };
   return events.map((event) => {
     const subject = rows.get(`${event.subjectType}:${event.subjectId}`);
-    return guard.canSeeEvent(event, subject) ? guard.projectEvent(event, refVisible) : undefined;
+    // Frozen like the events it projects: a view's handlers share it, as the crm's do.
+    return guard.canSeeEvent(event, subject) ? deepFreeze(guard.projectEvent(event, refVisible)) : undefined;
   });
 }
 

@@ -23,6 +23,12 @@ export const durationSchema = z.strictObject({
 export type Duration = z.infer<typeof durationSchema>;
 
 const stageScope = { stage: stageKeySchema, pipelineId: z.optional(idSchema) };
+/**
+ * A time trigger's span, at least 1 of its unit: `timeInStage` for 0 would fire on the tick after every
+ * stage entry (a `stageEntered` trigger does that, from the feed); `taskDue` before 0 never fires (the
+ * trigger fires while the task is still before its due time).
+ */
+const lapse = z.strictObject({ ...durationSchema.shape, amount: z.number().check(int(), z.gte(1), z.lte(3650)) });
 const typeOf = <T extends string>() => z.custom<T>();
 
 /**
@@ -30,9 +36,9 @@ const typeOf = <T extends string>() => z.custom<T>();
  * - `event`: a domain event of this type (`deal.won`); conditions see its data as `trigger.data.*`;
  * - `fieldChanged`: an update of `entity` that changed `field` (optionally `from` → `to`);
  * - `stageEntered` / `stageLeft`: a deal entered or left `stage` (created in it, moved, won, lost, reopened);
- * - `timeInStage`: a deal has been in `stage` for `for` (optionally without an activity since it entered),
- *   checked by `crm.automations.tick()` (the scheduler's tick runs it);
- * - `taskDue`: an open task is `before` its due time;
+ * - `timeInStage`: a deal has been in `stage` for `for` (at least 1 of its unit; optionally without an
+ *   activity since it entered), checked by `crm.automations.tick()` (the scheduler's tick runs it);
+ * - `taskDue`: an open task is `before` its due time (at least 1 of its unit);
  * - `manual`: `crm.automations.trigger(ruleId, record)`, for a UI button.
  */
 const triggerShapes = {
@@ -40,9 +46,8 @@ const triggerShapes = {
   fieldChanged: z.strictObject({ type: typeOf<'fieldChanged'>(), entity: entitySchema, field: fieldPath, from: z.optional(scalar), to: z.optional(scalar) }),
   stageEntered: z.strictObject({ type: typeOf<'stageEntered'>(), ...stageScope }),
   stageLeft: z.strictObject({ type: typeOf<'stageLeft'>(), ...stageScope }),
-  timeInStage: z.strictObject({ type: typeOf<'timeInStage'>(), ...stageScope, for: durationSchema, withoutActivity: z.optional(z.boolean()) }),
-  // `before` is at least 1: the trigger fires while the task is still before its due time, so 0 would never fire.
-  taskDue: z.strictObject({ type: typeOf<'taskDue'>(), before: z.strictObject({ ...durationSchema.shape, amount: z.number().check(int(), z.gte(1), z.lte(3650)) }) }),
+  timeInStage: z.strictObject({ type: typeOf<'timeInStage'>(), ...stageScope, for: lapse, withoutActivity: z.optional(z.boolean()) }),
+  taskDue: z.strictObject({ type: typeOf<'taskDue'>(), before: lapse }),
   manual: z.strictObject({ type: typeOf<'manual'>(), entity: entitySchema }),
 };
 export type AutomationTrigger = { [K in keyof typeof triggerShapes]: z.input<(typeof triggerShapes)[K]> }[keyof typeof triggerShapes];

@@ -1,12 +1,12 @@
 import { customValuesCheck } from '../crm/custom-values.js';
-import { timeFacts } from './time-triggers.js';
+import { startCause, timeFacts } from './time-triggers.js';
 import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
 import type { AccessGuard, Principal } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
-import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { FEED_SEQUENCE, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
 import { simulateEventSchema } from './simulate-event.js';
 import { cutCopies } from './simulated-copies.js';
@@ -402,6 +402,16 @@ export function ruleRecord(op: Operation, def: AutomationRuleDefinition, previou
   };
 }
 
+/**
+ * The feed head under the feed's lock: reserves the operation's first event position now (held until
+ * commit, as every reservation), so every event above the head returned commits after this operation.
+ * Called late, after writes to rows other writers lock; the operation records an event (which takes it).
+ */
+async function lockedFeedHead(op: Operation): Promise<number> {
+  op.feedFrom ??= await op.tx.nextSequence(FEED_SEQUENCE, op.tenantId, 1);
+  return op.feedFrom - 1;
+}
+
 function refuseCycle(context: string, cycle: readonly string[]): CrmError<'VALIDATION'> {
   return validationError(context, [{ path: ['actions'], code: 'cycle', message: `the rules would trigger each other in a loop: ${cycle.join(' → ')}` }]);
 }
@@ -429,21 +439,31 @@ export function createAutomationService(
     if (!rule) throw notFound('automationRule', id);
     return rule;
   };
-  const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<AutomationRule>) => {
+  /**
+   * Stores the rule `change` builds (`fresh`: it starts with the events from now) after the checks
+   * every rule passes. `since` is the feed head under the feed's lock, taken last: every event above it
+   * commits after the rule, so a process whose rule cache is fresh up to such an event sees the rule.
+   */
+  const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<{ next: AutomationRule; previous?: AutomationRule; fresh: boolean }>) => {
     trusted(context);
     const rule = await runWrite(ctx, async (op) => {
       // Held until commit: concurrent edits (other connections, processes) wait and then read the
       // rules this one stored, so two defines cannot both pass the maximum or the cycle check.
       await op.tx.nextSequence('automationRules', op.tenantId, 1);
       const rules = await allRules(op);
-      const next = await change(op, rules);
-      if (next.enabled) {
-        const cycle = findCycle(next, rules.filter((r) => r.enabled), await allPipelines(op));
+      const { next: draft, previous, fresh } = await change(op, rules);
+      if (draft.enabled) {
+        const cycle = findCycle(draft, rules.filter((r) => r.enabled), await allPipelines(op));
         if (cycle) throw refuseCycle(context, cycle);
       }
-      // The rules' one feed consumer exists from the first rule on (it starts at the feed head).
+      // The rules' one feed consumer exists from the first rule on. It may start at a head read without
+      // the lock: the rule's `since` below is at least that, so it never needs an event skipped.
       if ((await consumerPartitions(op, FEED_CONSUMER)).length === 0) await op.insertMany('consumer', newPartitionRows(op, runtime.feed, await feedHead(op), false));
       await bumpConfigRevision(op);
+      if (previous && !draft.enabled) await cancelWaitingRuns(op, draft.id, DISABLED);
+      const next = fresh ? { ...draft, since: await lockedFeedHead(op) } : draft;
+      if (previous) await op.update('automationRule', previous, next);
+      else await op.insert('automationRule', next);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
     });
@@ -452,12 +472,9 @@ export function createAutomationService(
   };
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
-      const rule = await require(op, parseId(id, context));
+      const previous = await require(op, parseId(id, context));
       // Switched on again: it starts with the events from now, not those of the time it was off.
-      const next = { ...rule, enabled, version: rule.version + 1, updatedAt: op.now, ...(enabled && !rule.enabled ? { since: await feedHead(op) } : {}) };
-      await op.update('automationRule', rule, next);
-      if (!enabled) await cancelWaitingRuns(op, rule.id, DISABLED);
-      return next;
+      return { next: { ...previous, enabled, version: previous.version + 1, updatedAt: op.now }, previous, fresh: enabled && !previous.enabled };
     });
 
   return {
@@ -476,11 +493,7 @@ export function createAutomationService(
         if (issues.length) throw validationError('automations.define', issues);
         // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
         const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
-        const next = ruleRecord(op, def, previous, keep ? (previous?.since ?? 0) : await feedHead(op));
-        if (previous) await op.update('automationRule', previous, next);
-        else await op.insert('automationRule', next);
-        if (previous?.enabled && !next.enabled) await cancelWaitingRuns(op, next.id, DISABLED);
-        return next;
+        return { next: ruleRecord(op, def, previous, previous?.since ?? 0), ...(previous ? { previous } : {}), fresh: !keep };
       });
     },
 
@@ -595,7 +608,9 @@ export function createAutomationService(
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       try {
-        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...(cause ? { cause } : {}), dryRun: true });
+        // A time rule without a given cause takes the one a tick would (`startCause`).
+        const caused = cause ? { cause } : direct && trigger.type !== 'manual' ? { causeOf: startCause(rule, subject.id, ctx.tenantId) } : {};
+        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
         const { actions } = (await runRead(ctx, (op) => viewRuns(op, [run])))[0]!;
         return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };

@@ -211,25 +211,36 @@ export function stageMoves(rule: Pick<AutomationRule, 'trigger' | 'actions'>, pi
   return { left, entered };
 }
 
-/** Whether a rule's actions can start another rule (or itself): an event type it listens to, the field or stage it watches. */
+/**
+ * The feed trigger that leads into a time trigger, for the cycle check: a `timeInStage` rule counts
+ * from the deal's entry into its stage, so it is reached as a `stageEntered` rule is; a `taskDue` rule
+ * from a task's creation or due-time change.
+ */
+function leadsInto(trigger: AutomationTrigger): AutomationTrigger {
+  if (trigger.type === 'timeInStage') return { type: 'stageEntered', stage: trigger.stage, ...(trigger.pipelineId ? { pipelineId: trigger.pipelineId } : {}) };
+  return trigger.type === 'taskDue' ? { type: 'fieldChanged', entity: 'task', field: 'dueAt' } : trigger;
+}
+
+/** Whether a rule's actions can start another rule (or itself): an event type it listens to, the field or stage it watches (time rules: what they count from). */
 function triggers(from: Pick<AutomationRule, 'trigger' | 'actions'>, to: Pick<AutomationRule, 'trigger'>, pipelines: readonly Pipeline[]): boolean {
   const produced = producedEvents(triggerEntity(from.trigger), from.actions);
+  const target = leadsInto(to.trigger);
   let hit = false;
-  for (const type of triggerEventTypes(to.trigger) ?? []) {
+  for (const type of [...(triggerEventTypes(target) ?? []), ...(to.trigger.type === 'taskDue' ? ['task.created'] : [])]) {
     const fields = produced.get(type);
     if (!fields) continue;
     // A changed field hits the watched one, the parts of it (value → value.amount) and what holds it.
-    const watched = to.trigger.type === 'fieldChanged' ? to.trigger.field : undefined;
+    const watched = target.type === 'fieldChanged' ? target.field : undefined;
     if (fields === 'any' || watched === undefined || [...fields].some((f) => f === watched || watched.startsWith(`${f}.`) || f.startsWith(`${watched}.`))) hit = true;
   }
   if (!hit) return false;
-  if (to.trigger.type !== 'stageEntered' && to.trigger.type !== 'stageLeft') return true;
+  if (target.type !== 'stageEntered' && target.type !== 'stageLeft') return true;
   // Stage triggers: only a move into (out of) the watched stage, in the watched pipeline, starts the rule.
   const fromPipeline = 'pipelineId' in from.trigger ? from.trigger.pipelineId : undefined;
-  if (to.trigger.pipelineId && fromPipeline && fromPipeline !== to.trigger.pipelineId) return false;
+  if (target.pipelineId && fromPipeline && fromPipeline !== target.pipelineId) return false;
   const moves = stageMoves(from, pipelines);
-  const stages = to.trigger.type === 'stageEntered' ? moves.entered : moves.left;
-  return stages === 'any' || stages.has(to.trigger.stage);
+  const stages = target.type === 'stageEntered' ? moves.entered : moves.left;
+  return stages === 'any' || stages.has(target.stage);
 }
 
 /**

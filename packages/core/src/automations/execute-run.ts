@@ -63,6 +63,8 @@ export interface RunRequest {
   readonly facts: TriggerFacts;
   /** The automation run that recorded the triggering event, if one did. */
   readonly cause?: AutomationCause;
+  /** Reads the cause in the run's transaction when there is no `cause` (time runs: see `startCause`). */
+  readonly causeOf?: (tx: StorageTx) => Promise<AutomationCause | undefined>;
   /** Continue this waiting run (a `wait` ended). */
   readonly resume?: AutomationRun;
   /** Write nothing: the transaction is rolled back after the actions ran (`simulate`). */
@@ -144,8 +146,9 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         }
       }
 
-      const depth = request.resume ? request.resume.depth : request.cause ? request.cause.depth + 1 : 0;
-      const chain = request.resume ? [] : (request.cause?.chain ?? []);
+      const caused = request.resume ? undefined : (request.cause ?? (await request.causeOf?.(rootTx)));
+      const depth = request.resume ? request.resume.depth : caused ? caused.depth + 1 : 0;
+      const chain = caused?.chain ?? [];
       const cause: AutomationCause = { runId, ruleId: rule.id, depth, chain: [...chain, rule.id] };
       stamped = new Map();
       held = new HeldEvents(ctx.logger);

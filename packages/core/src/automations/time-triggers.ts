@@ -7,11 +7,13 @@ import { cancelRun, DISABLED } from './cancel-run.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Task } from '../schema/task.js';
-import { MAX_RULES, type AutomationRule, type AutomationRun } from './automation-schema.js';
+import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
+import type { CrmEvent } from '../events/event-map.js';
+import type { StorageTx } from '../storage/storage-adapter.js';
 import { executeRun, hiddenConditions, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { addDuration, loadCalendar } from './run-actions.js';
-import { conditionsHold } from './match-trigger.js';
+import { conditionsHold, STAGE_EVENTS } from './match-trigger.js';
 import { dueRuns } from './due-runs.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
@@ -72,13 +74,35 @@ export async function timeFacts(op: Operation, rule: AutomationRule, id: string,
 }
 
 /**
+ * The cause recorded on the event a time trigger counts from — the deal's latest stage move, the task's
+ * creation or due-time change — so a time run that automation (or a host handler writing through
+ * `causedBy`) led to continues that chain: the loop check and the depth limit see it, as for a feed run.
+ * `undefined` when no automation caused that event, or it was pruned from the feed.
+ */
+export function startCause(rule: AutomationRule, id: string, tenantId: string): (tx: StorageTx) => Promise<AutomationCause | undefined> {
+  const task = rule.trigger.type === 'taskDue';
+  const filter: Filter = { op: 'and', filters: [{ op: 'eq', field: 'subjectId', value: id }, { op: 'in', field: 'type', values: task ? ['task.created', 'task.postponed', 'task.updated'] : [...STAGE_EVENTS] }] };
+  return async (tx) => {
+    let after: string | undefined;
+    do {
+      const page = await tx.query('event', tenantId, { filter, sort: [{ field: 'at', direction: 'desc' }, { field: 'position', direction: 'desc' }], limit: 50, ...(after ? { after } : {}) });
+      // A task's update counts when it changed the due time.
+      const start = (page.rows as unknown as (CrmEvent & { cause?: AutomationCause })[]).find((e) => e.type !== 'task.updated' || Object.hasOwn((e.data as { changes?: object }).changes ?? {}, 'dueAt'));
+      if (start) return start.cause;
+      after = page.nextCursor;
+    } while (after);
+    return undefined;
+  };
+}
+
+/**
  * The request to run a time rule for one record: the run tests the trigger again in its transaction
  * (the record as it is now, the stored rule) and runs only for the same key — the same stage visit, the
  * same due time — so a sweep's stale candidate (moved on, done, postponed meanwhile) never runs.
  */
-export function timeRequest(rule: AutomationRule, key: string, subject: Due['subject'], facts: RunRequest['facts'], principal: string | undefined): RunRequest {
+export function timeRequest(rule: AutomationRule, key: string, subject: Due['subject'], facts: RunRequest['facts'], principal: string | undefined, tenantId: string): RunRequest {
   return {
-    rule, triggerKey: key, subject, facts,
+    rule, triggerKey: key, subject, facts, causeOf: startCause(rule, subject.id, tenantId),
     // An edited rule runs if its trigger holds for the record with the same key (`recheck`).
     rematch: () => facts,
     recheck: async (op, fresh) => {
@@ -179,7 +203,7 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
     const found = await dueRecords(ctx, rule, settings.principal, sweeps.get(memo));
     let sweep = found.sweep;
     for (const { key, subject, facts } of found.due) {
-      const request = timeRequest(rule, key, subject, facts, settings.principal.userId);
+      const request = timeRequest(rule, key, subject, facts, settings.principal.userId, ctx.tenantId);
       try {
         // Only runs this tick performed: another process's run of the same key is a duplicate.
         const result = await executeRun(ctx, settings, request);

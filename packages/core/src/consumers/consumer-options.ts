@@ -43,8 +43,9 @@ export interface ConsumerOptions {
   readonly from?: 'beginning' | 'now' | number;
   /**
    * How long events wait for this consumer before `crm.events.prune` may delete them unhandled, ms
-   * (default: forever — prune never passes the checkpoint). Older events are skipped and counted in
-   * `status().expired`: for a consumer no process may run for a long time.
+   * (default: forever — prune never passes the checkpoint; 1 to 3 153 600 000 000, i.e. 36 500 days
+   * like the scheduler's `noticeRetentionDays`, else `VALIDATION`). Older events are skipped and
+   * counted in `status().expired`: for a consumer no process may run for a long time.
    */
   readonly holdMs?: number;
   /** Events per pass over a partition (default 100). */
@@ -113,6 +114,12 @@ export interface PassReport {
 
 const positiveInt = (max: number) => z.number().check(z.int(), z.gte(1), z.lte(max));
 
+/**
+ * The longest `holdMs`: 36 500 days (100 years), the scheduler's longest notice retention. A hold is
+ * subtracted from the time of each prune, and a longer one would leave the range of `Date`.
+ */
+export const MAX_HOLD_MS = 36_500 * 86_400_000;
+
 /** Backoff options, checked with the defaults that fill in what is not given (a lone `maxMs` below the default `initialMs` is refused too). */
 export const backoffSchema = (defaults: { readonly initialMs: number; readonly maxMs: number }) =>
   z
@@ -147,7 +154,7 @@ export const consumerOptionsSchema = z
     types: z.optional(eventTypesSchema),
     partitions: z.optional(positiveInt(256).check(z.refine((n) => (n & (n - 1)) === 0, 'must be a power of two (1, 2, 4 … 256)'))),
     from: z.optional(z.union([z.literal('beginning'), z.literal('now'), positionSchema])),
-    holdMs: z.optional(positiveInt(Number.MAX_SAFE_INTEGER)),
+    holdMs: z.optional(positiveInt(MAX_HOLD_MS)),
     batchSize: z.optional(positiveInt(1000)),
     leaseMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(3_600_000))),
     handlerTimeoutMs: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3_600_000))),

@@ -8,6 +8,7 @@ import { backoffDelay, DeferEvent, type EventHandler, type PassReport, type Reso
 import { describeFailure } from './describe-failure.js';
 import { backlogId, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
 import { readFeedPage } from './feed-read.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 
 /** Pending backlog entries a partition keeps before it stops reading new events (back-pressure). */
 const BACKLOG_LIMIT = 1000;
@@ -163,11 +164,13 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   const timestamp = (ms: number) => new Date(ms).toISOString();
 
   const { pending, page, held } = await runRead(ctx, async (op) => {
+    // Frozen like feed events: a retry gets the event as stored, whatever an earlier attempt's handler tried.
     const { rows: pending } = await op.query<BacklogRow>('consumerBacklog', {
       filter: { op: 'and', filters: [{ op: 'eq', field: 'consumer', value: row.name }, { op: 'eq', field: 'partition', value: row.partition }, { op: 'eq', field: 'status', value: 'pending' }] },
       sort: [{ field: 'position' }],
       limit: BACKLOG_LIMIT,
     });
+    pending.forEach(deepFreeze);
     const full = pending.length >= BACKLOG_LIMIT;
     const page = full ? undefined : await readFeedPage(op, row.position, settings.batchSize, { shards: shardsOf(row.partition, row.partitions), types: settings.types });
     // Feed events the backlog holds already, whatever their status: a parked one stays parked (until a

@@ -18,8 +18,8 @@ function attempt(describe: () => unknown): string | undefined {
  * A short text for the log of a handler failure. Handlers throw anything — a BigInt, a circular
  * object, an object whose `toJSON`, `toString` or `message` getter throws, a revoked proxy — and a
  * failure must be recorded whatever was thrown, so this never throws: it tries the error's name and
- * message, then JSON, then `String()`, then a fixed text, and cuts the result to
- * `MAX_FAILURE_TEXT` characters.
+ * message (with its cause's code and message: `TypeError: fetch failed (connect ECONNREFUSED …)`),
+ * then JSON, then `String()`, then a fixed text, and cuts the result to `MAX_FAILURE_TEXT` characters.
  *
  * @param error The thrown (or rejected) value.
  * @returns 1–1001 characters.
@@ -33,7 +33,14 @@ export function describeFailure(error: unknown): string {
       if (!(error instanceof Error)) return undefined;
       const message = String(error.message);
       const name = String(error.name);
-      return name === 'Error' || name === '' ? message : `${name}: ${message}`;
+      const text = name === 'Error' || name === '' ? message : `${name}: ${message}`;
+      // A network failure's reason is in its cause (fetch says only "fetch failed"): its code and message.
+      const cause = attempt(() => {
+        const { code = '', message: said = '' } = (error as { cause: { code?: unknown; message?: unknown } }).cause;
+        const [c, m] = [String(code), String(said)];
+        return m.includes(c) ? m : m ? `${c}: ${m}` : c;
+      });
+      return cause ? `${text} (${cause})` : text;
     }) ??
     (typeof error === 'string' && error.length > 0 ? error : undefined) ??
     attempt(() => (typeof error === 'object' && error !== null ? JSON.stringify(error) : undefined)) ??

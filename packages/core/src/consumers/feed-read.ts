@@ -4,6 +4,7 @@ import { isEventType } from '../events/event-types.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
 import type { RecordBase } from '../schema/record.js';
+import { deepFreeze } from '../storage/deep-freeze.js';
 
 /** Event types as filters name them: `deal.won`, `task.due`, … */
 export const eventTypeSchema = z.string().check(
@@ -81,7 +82,10 @@ export interface FeedSelection {
 
 /**
  * Reads feed events after `after`, up to the head read first (so a memory adapter, which has no
- * snapshot, gives the same answer as the SQL ones), in position order.
+ * snapshot, gives the same answer as the SQL ones), in position order. The events are deeply frozen
+ * (once per read; the memory adapter's rows already are): every handler of a consumer gets the event
+ * the feed holds, on every adapter, and a handler that changes its event cannot change what its
+ * retries, a replay or the backlog get.
  *
  * @param op A read operation.
  * @param after The checkpoint: events with a larger position are returned.
@@ -100,6 +104,7 @@ export async function readFeedPage(op: Operation, after: number, limit: number, 
   if (selection.types) filters.push({ op: 'in', field: 'type', values: selection.types });
   if (selection.filter) filters.push(selection.filter);
   const { rows } = await op.query<CrmEvent>('event', { filter: { op: 'and', filters }, sort: [{ field: 'position' }], limit });
+  rows.forEach(deepFreeze);
   const full = rows.length === limit;
   // A short page saw everything up to the head: the checkpoint moves past the skipped events too.
   const position = full ? rows[rows.length - 1]!.position! : head;

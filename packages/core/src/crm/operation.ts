@@ -262,14 +262,24 @@ export class Operation {
   }
 
   /**
+   * A first event position reserved early, which takes the feed's lock before the flush (an automation
+   * rule's `since` is read under it): the flush gives it to the first event and continues from it. Whoever
+   * reserves it must record an event.
+   */
+  declare feedFrom: number | undefined;
+
+  /**
    * Appends the recorded events to the log, in chunks (all of them: chunks only bound one write call),
    * with their feed positions. Called once, at the end of the operation: reserving positions holds the
    * tenant's feed counter until commit (so the feed is in commit order), and reserving last keeps that
    * hold short. Events are frozen: every handler receives the same object.
    */
   async flushEvents(): Promise<void> {
-    if (this.events.length === 0) return;
-    let position = await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, this.events.length);
+    const count = this.events.length;
+    if (count === 0) return;
+    // After an early reservation the counter is this transaction's: the rest follow it.
+    let position = this.feedFrom ?? (await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count));
+    if (this.feedFrom && count > 1) await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count - 1);
     for (const event of this.events) {
       const mutable = event as { position?: number; shard?: number };
       mutable.position = position++;

@@ -30,7 +30,10 @@ export interface Consumer {
   readonly name: string;
   /** True while it works in the background. */
   readonly running: boolean;
-  /** Handles everything available now (in this process), then resolves: for jobs, scripts and tests. */
+  /**
+   * Handles everything available now (in this process), then resolves: for jobs, scripts and tests.
+   * @throws CrmError (rejects) `CLOSED` after `crm.close()`; `CONFLICT` when the consumer was redefined.
+   */
   drain(): Promise<DrainReport>;
   /** Stops the background work; a handler in flight sees its signal aborted. */
   stop(): Promise<void>;
@@ -56,7 +59,7 @@ export interface EventsApi {
    * Reads a page of the feed after a checkpoint, in commit order.
    *
    * @param options `after` (checkpoint, default 0), `limit` (1–1000, default 100), `types`.
-   * @returns The events, the checkpoint to continue from (`position`), the head, `hasMore`, `prunedThrough`.
+   * @returns The events (deeply frozen, as every handler gets them), the checkpoint to continue from (`position`), the head, `hasMore`, `prunedThrough`.
    * @throws CrmError `VALIDATION` for unknown options, a negative or fractional `after`, a bad limit or type.
    * @example
    * let checkpoint = 0;
@@ -241,7 +244,8 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
         get running() {
           return runner.active;
         },
-        drain: () => {
+        // Async: CLOSED rejects, as every method's errors do.
+        drain: async () => {
           ctx.assertOpen();
           return runner.drain();
         },

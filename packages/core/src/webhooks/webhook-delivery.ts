@@ -87,6 +87,8 @@ export function activeSecrets(endpoint: StoredEndpoint, nowMs: number): string[]
 
 interface Outcome {
   readonly ok: boolean;
+  /** The consumer stopped (`webhooks.stop()`, `crm.close()`) before an answer came: not the endpoint's failure. */
+  readonly interrupted?: boolean;
   readonly httpStatus?: number;
   readonly error?: string;
   readonly response?: string;
@@ -97,9 +99,10 @@ interface Outcome {
 const RESPONSE_CHARS = 1000;
 
 /**
- * POSTs one delivery within `timeoutMs` (also ended when the consumer stops). Never throws. The fetch
- * and the body read race the deadline, so a fetch that ignores its signal (an injected client) is not
- * waited for past it; a 2xx whose body never ends still counts as delivered.
+ * POSTs one delivery within `timeoutMs` (also ended when the consumer stops: `interrupted`, unless an
+ * answer came). Never throws. The fetch and the body read race the deadline, so a fetch that ignores
+ * its signal (an injected client) is not waited for past it; a 2xx whose body never ends still counts
+ * as delivered.
  */
 async function post(fetcher: WebhookFetch, url: string, headers: Record<string, string>, body: string, timeoutMs: number, stopping: AbortSignal): Promise<Outcome> {
   const started = Date.now();
@@ -111,7 +114,12 @@ async function post(fetcher: WebhookFetch, url: string, headers: Record<string, 
     controller.abort(reason);
     expire(reason);
   };
-  const stop = () => end(new Error('the consumer is stopping'));
+  let interrupted = false;
+  // The runner aborts its handlers with CLOSED when it stops; a handler timeout aborts with a TimeoutError.
+  const stop = () => {
+    interrupted = isCrmError(stopping.reason, 'CLOSED');
+    end(new Error('the consumer is stopping'));
+  };
   stopping.addEventListener('abort', stop, { once: true });
   const timer = setTimeout(() => end(new Error('timeout')), timeoutMs);
   try {
@@ -122,8 +130,8 @@ async function post(fetcher: WebhookFetch, url: string, headers: Record<string, 
     const ok = response.status >= 200 && response.status < 300;
     return { ok, httpStatus: response.status, ...(ok ? {} : { error: `HTTP ${response.status}` }), ...(head.text ? { response: head.text.slice(0, RESPONSE_CHARS) } : {}), durationMs: Date.now() - started };
   } catch (error) {
-    const timedOut = controller.signal.aborted && !stopping.aborted;
-    return { ok: false, error: timedOut ? `timed out after ${timeoutMs} ms` : describeFailure(error), durationMs: Date.now() - started };
+    if (interrupted) return { ok: false, interrupted, durationMs: Date.now() - started };
+    return { ok: false, error: controller.signal.aborted ? `timed out after ${timeoutMs} ms` : describeFailure(error), durationMs: Date.now() - started };
   } finally {
     clearTimeout(timer);
     stopping.removeEventListener('abort', stop);
@@ -200,7 +208,11 @@ export function deliveryHandler(ctx: CrmContext, settings: ResolvedWebhooks, end
       'webhook-timestamp': String(timestamp),
       'webhook-signature': await signPayload(activeSecrets(endpoint, ctx.clock.now()), event.id, timestamp, body),
     };
+    // Stopped meanwhile: no request goes out after the stop.
+    if (context.signal.aborted) throw new DeferEvent('the consumer is stopping');
     const outcome = await post(fetcher, endpoint.url, headers, body, settings.timeoutMs, context.signal);
+    // A stop is not the endpoint's failure: nothing is logged or counted toward disabling; it is sent again later.
+    if (outcome.interrupted) throw new DeferEvent('the consumer is stopping');
     await recordAttempt(ctx, settings, endpointId, event, context.attempt, context.replayed, outcome);
     if (!outcome.ok) throw new DeliveryFailed(outcome.error ?? 'delivery failed');
   };

@@ -95,7 +95,7 @@ export interface WebhookService {
   start(): void;
   /** Stops background delivery; requests in flight are aborted and retried later. */
   stop(): Promise<void>;
-  /** Delivers everything due now from this process, then resolves (jobs, tests). */
+  /** Delivers everything due now from this process, then resolves (jobs, tests). @throws CrmError (rejects) `CLOSED` after `crm.close()`. */
   drain(): Promise<DrainReport>;
 }
 
@@ -330,7 +330,8 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       runner.start();
     },
     stop: () => runner.stop(),
-    drain: () => {
+    // Async: CLOSED rejects, as every method's errors do (`start` returns nothing: it throws).
+    drain: async () => {
       ctx.assertOpen();
       return runner.drain();
     },

@@ -43,6 +43,22 @@ describe('handler failures: describing what was thrown', () => {
     );
   });
 
+  it('adds the code and message of an error\'s cause (what fetch says about a network failure)', () => {
+    const failed = (cause: unknown) => new TypeError('fetch failed', { cause });
+    const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+    expect(describeFailure(failed(withCode('connect ECONNREFUSED 127.0.0.1:4000', 'ECONNREFUSED')))).toBe('TypeError: fetch failed (connect ECONNREFUSED 127.0.0.1:4000)');
+    expect(describeFailure(failed(withCode('getaddrinfo ENOTFOUND nonexistent.invalid', 'ENOTFOUND')))).toBe('TypeError: fetch failed (getaddrinfo ENOTFOUND nonexistent.invalid)');
+    expect(describeFailure(failed(withCode('unable to verify the first certificate', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE')))).toBe('TypeError: fetch failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)');
+    // Several addresses tried (IPv6 and IPv4): an AggregateError without a message of its own.
+    const both = Object.assign(new AggregateError([withCode('connect ECONNREFUSED ::1:4000', 'ECONNREFUSED'), withCode('connect ECONNREFUSED 127.0.0.1:4000', 'ECONNREFUSED')], ''), { code: 'ECONNREFUSED' });
+    expect(describeFailure(failed(both))).toBe('TypeError: fetch failed (ECONNREFUSED)');
+    expect(describeFailure(failed(new Error('bad port')))).toBe('TypeError: fetch failed (bad port)');
+    expect(describeFailure(failed(Object.assign(new Error(''), { code: 'ECONNRESET' })))).toBe('TypeError: fetch failed (ECONNRESET)');
+    expect(describeFailure(failed({}))).toBe('TypeError: fetch failed');
+    expect(describeFailure(failed('text'))).toBe('TypeError: fetch failed');
+    expect(describeFailure(failed(Object.defineProperty({}, 'code', { get: () => { throw new Error('getter'); } })))).toBe('TypeError: fetch failed');
+  });
+
   it.each(awkward)('records the attempt and parks the event after maxAttempts when the handler throws %s', async (_, make) => {
     const { crm, clock } = await createTestCrm();
     const contact = await crm.contacts.create({ name: 'Poison' });

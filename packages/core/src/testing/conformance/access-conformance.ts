@@ -12,6 +12,7 @@ import { accessDifferentialProperty } from './access-differential.js';
 import { toCsv } from '../../domain/analytics/csv.js';
 import { accessLeakTests } from './access-leak-tests.js';
 import { accessReviewTests } from './access-review-tests.js';
+import { scribble } from '../ownership.js';
 
 type AccessCrm = CrmWith<AllFeatures>;
 
@@ -449,13 +450,17 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
       const updated = seen.find((e) => e.type === 'deal.updated')!;
       expect(Object.keys((updated.data as { changes: object }).changes)).toEqual(['title']);
       expect((await me.events.read({ after: start, limit: 100, types: ['deal.updated'] })).events.map((e) => e.subjectId)).toEqual(mine);
+      // Projected events are frozen like the crm's own: nothing in them can be changed.
+      expect(seen.map((e) => scribble(e))).toEqual(seen.map(() => 0));
 
       // A view's consumer sees the same events; its checkpoint is its principal's own.
       const handled: string[] = [];
       const data: unknown[] = [];
-      const consumer = await me.events.consume('mailer', (e) => { handled.push(e.id); data.push(e.data); }, { start: false, partitions: 1, from: start });
+      const changed: number[] = [];
+      const consumer = await me.events.consume('mailer', (e) => { handled.push(e.id); data.push(e.data); changed.push(scribble(e)); }, { start: false, partitions: 1, from: start });
       await consumer.drain();
       expect(handled).toEqual(expected.map((e) => e.id));
+      expect(changed).toEqual(handled.map(() => 0));
       for (const d of data) expect(JSON.stringify(d)).not.toContain('"value"');
       expect((await consumer.status()).name).toBe('mailer');
       expect((await me.events.status('mailer')).lag).toBe(0);

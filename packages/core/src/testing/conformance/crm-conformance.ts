@@ -10,6 +10,7 @@ import { crmImportEdgeTests } from './crm-import-edge-tests.js';
 import { crmImportLineItemTests } from './crm-import-line-item-tests.js';
 import { crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
+import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
 export type { CrmConformanceOptions };
@@ -18,7 +19,9 @@ export type { CrmConformanceOptions };
  * Registers the service-level suite for an adapter: the rules that hold through every public method
  * of a crm, whatever storage it runs on — the crm never freezes, changes or keeps what a caller
  * passed in, and nothing it hands out (results, event payloads, observer snapshots, cached settings)
- * lets a caller change stored state; every method about a record answers `NOT_FOUND` for an id the
+ * lets a caller change stored state; events handed to handlers (consumers, notice handlers, `crm.on`)
+ * and read from the feed are deeply frozen, so a handler that changes its event cannot change what its
+ * retry or a replay gets; every method about a record answers `NOT_FOUND` for an id the
  * tenant does not have, and a missing record an input links to is `VALIDATION` at the link's path;
  * no result is cut at an internal limit (timelines of records with more than 1 000 linked ones,
  * forecasts with more than 1 000 unconvertible deals); and the whole crm gives the memory reference's
@@ -38,6 +41,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
   describe(`crm conformance: ${name}`, { timeout: options.timeout ?? 120_000 }, () => {
     afterEach(() => harness.cleanup());
     crmOwnershipTests(() => harness.open());
+    crmFrozenEventTests(() => harness.open());
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
     crmImportTests(() => harness.open());
