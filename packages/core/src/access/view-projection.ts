@@ -71,7 +71,7 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
     win: record('deal'),
     reopen: record('deal'),
   },
-  pipelines: { create: none, get: none, update: none, addStage: none, updateStage: none, reorderStages: none, removeStage: none, list: none, edit: none },
+  pipelines: { create: none, get: none, update: none, addStage: none, updateStage: none, reorderStages: none, removeStage: none, list: none },
   duplicates: { find: none, reindex: systemOnly }, // find: projected and scored on what the principal may read, where computed
   // Merges: the survivor and the log entry's snapshots are projected where they are computed.
   merges: { contacts: none, companies: none, leads: none, get: none, list: none, undo: none },

@@ -13,6 +13,11 @@ export interface DescribeEventOptions {
   readonly timeZone?: string;
   /** A stage key's display name (e.g. from the deal's pipeline); default: the key. */
   readonly stageName?: (key: string) => string;
+  /**
+   * The record whose timeline is shown (`crm.timeline(ref)`'s ref): sentences about another record read from
+   * its side (a merged duplicate's timeline: "Merged into another contact", not "… into this one"). Default: the event's subject.
+   */
+  readonly timelineOf?: { readonly type: string; readonly id: string };
 }
 
 /** An event-log entry or a typed event: what `crm.timeline`, `crm.events.read` and `crm.on` hand out. */
@@ -24,7 +29,8 @@ export type DescribableEvent = CrmEvent | UnknownEvent;
  *
  * @param event - an event from `crm.timeline(...)`, `crm.events.read(...)` or a `crm.on` handler
  * @param options - `locale` (money, dates, lists via `Intl`), `messages` (another language's table,
- *   see {@link EventMessages}), `timeZone` (default UTC) and `stageName` (stage key → name)
+ *   see {@link EventMessages}), `timeZone` (default UTC), `stageName` (stage key → name) and `timelineOf`
+ *   (the record whose timeline is shown, for sentences that depend on the side: a merge's duplicate)
  * @returns the sentence, e.g. `Moved from New to Proposal`
  * @example
  * const { items } = await crm.timeline({ type: 'deal', id: deal.id });
@@ -41,6 +47,7 @@ export function describeEvent(event: DescribableEvent, options: DescribeEventOpt
     dateTime: (iso) => dates.format(new Date(iso)),
     stage: options.stageName ?? ((key) => key),
     list: (items) => lists.format(items),
+    ...(options.timelineOf ? { timelineOf: options.timelineOf } : {}),
   };
   const type = event.type as CrmEventName;
   // Own keys only: an event type named like an Object.prototype member must not find it.

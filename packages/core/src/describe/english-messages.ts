@@ -1,5 +1,5 @@
 import type { FieldChanges, MergedEvent, MergeUndoneEvent } from '../events/event-map.js';
-import type { CompleteEventMessages } from './event-messages.js';
+import type { CompleteEventMessages, EventFormat } from './event-messages.js';
 
 const quoted = (text: string) => `“${text}”`;
 const fields = (changes: FieldChanges, list: (items: readonly string[]) => string) => list(Object.keys(changes));
@@ -7,9 +7,16 @@ const suffix = (text: string | undefined, before = ': ') => (text ? `${before}${
 const words = (camel: string) => camel.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-const merged = (one: string, many?: string) => (e: { data: MergedEvent }) =>
-  `Merged ${count(e.data.duplicateIds.length, `duplicate ${one}`, `duplicate ${many ?? `${one}s`}`)} into this one${e.data.links ? ` (${count(e.data.links, 'link')} moved)` : ''}`;
-const mergeUndone = (one: string, many?: string) => (e: { data: MergeUndoneEvent }) => `Merge undone: ${count(e.data.restoredIds.length, one, many)} restored`;
+/** Whether the timeline shown is that of one of `ids` (a merge's duplicates), not the event's subject (the survivor). */
+const seenFrom = (ids: readonly string[], f: EventFormat) => f.timelineOf !== undefined && ids.includes(f.timelineOf.id);
+const merged = (one: string, many?: string) => (e: { data: MergedEvent }, f: EventFormat) =>
+  seenFrom(e.data.duplicateIds, f)
+    ? `Merged into another ${one}`
+    : `Merged ${count(e.data.duplicateIds.length, `duplicate ${one}`, `duplicate ${many ?? `${one}s`}`)} into this one${e.data.links ? ` (${count(e.data.links, 'link')} moved)` : ''}`;
+const mergeUndone = (one: string, many?: string) => (e: { data: MergeUndoneEvent }, f: EventFormat) =>
+  seenFrom(e.data.restoredIds, f) ? `Merge into another ${one} undone: restored` : `Merge undone: ${count(e.data.restoredIds.length, one, many)} restored`;
+/** A record's creation, or its return when a merge was undone (`restoredBy`). */
+const created = (kind: string, name: string, data: { restoredBy?: string }) => `${kind} ${quoted(name)} ${data.restoredBy ? 'restored (merge undone)' : 'created'}`;
 const matchedBy = { contactId: 'the given contact', email: 'e-mail', phone: 'phone' } as const;
 
 /**
@@ -17,7 +24,7 @@ const matchedBy = { contactId: 'the given contact', email: 'e-mail', phone: 'pho
  * without a sentence fails to compile.
  */
 export const englishEventMessages: CompleteEventMessages = {
-  'lead.created': (e) => `Lead ${quoted(e.data.lead.name)} created`,
+  'lead.created': (e) => created('Lead', e.data.lead.name, e.data),
   'lead.updated': (e, f) => `Lead updated: ${fields(e.data.changes, f.list)}`,
   'lead.qualified': () => 'Lead qualified',
   'lead.disqualified': (e) => `Lead disqualified${suffix(e.data.reason)}`,
@@ -31,10 +38,10 @@ export const englishEventMessages: CompleteEventMessages = {
   'contact.mergeUndone': mergeUndone('contact'),
   'company.merged': merged('company', 'companies'),
   'company.mergeUndone': mergeUndone('company', 'companies'),
-  'contact.created': (e) => `Contact ${quoted(e.data.contact.name)} created`,
+  'contact.created': (e) => created('Contact', e.data.contact.name, e.data),
   'contact.updated': (e, f) => `Contact updated: ${fields(e.data.changes, f.list)}`,
   'contact.removed': (e) => `Contact ${quoted(e.data.contact.name)} removed`,
-  'company.created': (e) => `Company ${quoted(e.data.company.name)} created`,
+  'company.created': (e) => created('Company', e.data.company.name, e.data),
   'company.updated': (e, f) => `Company updated: ${fields(e.data.changes, f.list)}`,
   'company.removed': (e) => `Company ${quoted(e.data.company.name)} removed`,
   'deal.created': (e, f) => `Deal ${quoted(e.data.deal.title)} created (${f.money(e.data.deal.value)}) in ${f.stage(e.data.deal.stageKey)}`,

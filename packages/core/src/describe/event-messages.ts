@@ -13,6 +13,11 @@ export interface EventFormat {
   stage(key: string): string;
   /** A list of words in the locale: `a, b and c`. */
   list(items: readonly string[]): string;
+  /**
+   * The record whose timeline shows the event (the `timelineOf` option), when it is not the event's subject:
+   * a merge reads "Merged into another contact" on a duplicate's timeline, "Merged 1 duplicate contact into this one" on the survivor's.
+   */
+  readonly timelineOf?: { readonly type: string; readonly id: string };
 }
 
 /** Turns one event type into a sentence. */

@@ -2,6 +2,7 @@ import { unguardCell } from '../domain/analytics/csv.js';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { joinListCell, splitListCell } from './list-cells.js';
 import { formatLocaleDate, formatLocaleMoney, formatLocaleNumber, parseBoolean, parseLocaleDate, parseLocaleMoney, parseLocaleNumber, parseTimestamp, splitFullName } from './value-parsers.js';
+import { plainCell } from './plain-cell.js';
 
 /** How a cell's text becomes a value. */
 export type ValueKind = 'text' | 'number' | 'integer' | 'money' | 'date' | 'datetime' | 'boolean' | 'list';
@@ -26,7 +27,11 @@ export interface ColumnSpec {
   readonly join?: string;
   /** A constant for every row (a source tag, a pipeline id). */
   readonly value?: unknown;
-  /** How the text is read (default `text`): numbers, money and dates in the run's `locale`. */
+  /**
+   * How the text is read: numbers, money and dates in the run's `locale`. Default: by the field's kind — numbers as
+   * `number`, booleans, lists and `externalRefs.<system>` as `list`, money and objects as JSON, the rest as text;
+   * an export writes each the same way. An export refuses an `as` whose cell would not read back as the value.
+   */
   readonly as?: ValueKind;
   /**
    * Takes the first or last name out of a full name: with a comma "Last, First" (split at the first comma:
@@ -58,6 +63,10 @@ export interface CellOptions {
   readonly locale: string;
   /** The cells come from a CSV file: a leading `'` the export put before formula-like text is dropped (`unguardCell`). JSON and `rows` keep it. */
   readonly csv?: boolean;
+  /** Field path → how its column is read and written without `as` (`kindSpec`: by the field's kind); default text. */
+  readonly kinds?: Readonly<Record<string, ColumnSpec>>;
+  /** Export to JSON: numbers without `as` are written as numbers, not in the locale's notation. */
+  readonly typed?: boolean;
 }
 
 export function specOf(spec: string | ColumnSpec): ColumnSpec {
@@ -76,10 +85,14 @@ export function columnsOf(mapping: ImportMapping): string[] {
   return [...out];
 }
 
-/** A cell's text, trimmed; from a CSV file without the `'` its export put before text a spreadsheet would run as a formula (the guard is a CSV concern). */
+/**
+ * A cell's text, trimmed; from a CSV file without the `'` its export put before text a spreadsheet would run as a
+ * formula (the guard is a CSV concern). The guard goes before the trim: trimming first would cut the very tab or
+ * CR the guard was written for (`'<tab>` read back as `'`), so every text reads back as the export's text, trimmed.
+ */
 function text(value: unknown, csv?: boolean): string {
   if (value === undefined || value === null) return '';
-  return typeof value !== 'string' ? String(value) : csv ? unguardCell(value.trim()) : value.trim();
+  return typeof value !== 'string' ? String(value) : (csv ? unguardCell(value.trimStart()) : value).trim();
 }
 
 /** Sets `path` (dotted) in `target`. */
@@ -92,7 +105,7 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
   node[keys.at(-1)!] = value;
 }
 
-function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { value?: unknown; problem?: string } {
+function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions, kind: ColumnSpec = {}): { value?: unknown; problem?: string } {
   if (spec.value !== undefined) return { value: spec.value };
   const raw = spec.column !== undefined ? row[spec.column] : undefined;
   // Rows given as objects may carry typed values (numbers, arrays): they pass as they are.
@@ -102,8 +115,10 @@ function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions): { val
   if (cell === '') return spec.default !== undefined ? { value: spec.default } : {};
   if (spec.namePart) cell = splitFullName(cell)[spec.namePart];
   if (cell === '') return {};
-  if (spec.transform) return { value: spec.transform(cell, row) };
-  switch (spec.as ?? 'text') {
+  // Without `as`, the field's kind says how (a number, a list, JSON): what the export wrote there.
+  const transform = spec.transform ?? (spec.as ? undefined : kind.transform);
+  if (transform) return { value: transform(cell, row) };
+  switch (spec.as ?? kind.as ?? 'text') {
     case 'text':
       return { value: cell };
     case 'number':
@@ -149,7 +164,7 @@ export function mapRow(row: SourceRow, mapping: ImportMapping, options: CellOpti
     const path = field.split('.');
     let read: { value?: unknown; problem?: string };
     try {
-      read = readCell(spec, row, options);
+      read = readCell(spec, row, options, options.kinds?.[field]);
     } catch (error) {
       read = { problem: error instanceof Error ? error.message : String(error) };
     }
@@ -183,7 +198,9 @@ function getPath(record: Readonly<Record<string, unknown>>, path: string): unkno
 
 /**
  * The inverse of `mapRow` for exports: the cells of a record under the mapping's column names, in the
- * notation the import reads back (numbers, money and dates in the locale, lists joined, names split).
+ * notation the import reads back (numbers, money and dates in the locale, lists joined, names split; without
+ * `as` by the field's kind, `options.kinds`). A value the import would not read back as it is (12.5 under
+ * `as: 'integer'`, several ids under `as: 'text'`) fails the export with `VALIDATION` naming the column.
  */
 export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: ImportMapping, options: CellOptions): Record<string, string | number | boolean | null> {
   const out: Record<string, string | number | boolean | null> = {};
@@ -216,10 +233,16 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
       put(spec.column, splitFullName(String(value))[spec.namePart]);
       continue;
     }
-    switch (spec.as ?? 'text') {
+    const refuse = (what: unknown, use: string): never => {
+      throw validationError('export.run', [{ path: ['mapping', field, 'as'], code: 'invalid_value', message: `${String(record.id)} holds ${String(what)}: column "${String(spec.column).slice(0, 50)}" would not read it back (${use})` }]);
+    };
+    const as = spec.as ?? options.kinds?.[field]?.as;
+    switch (as) {
       case 'number':
       case 'integer':
-        put(spec.column, typeof value === 'number' ? formatLocaleNumber(value, locale) : String(value));
+        if (as === 'integer' && !Number.isInteger(value)) refuse(value, 'as: number');
+        // A JSON export keeps a number a number where the mapping asks for no notation (the import takes it as it is).
+        put(spec.column, typeof value !== 'number' ? String(value) : options.typed && !spec.as ? value : formatLocaleNumber(value, locale));
         break;
       case 'money': {
         const money = value as { amount: number; currency: string };
@@ -236,16 +259,25 @@ export function unmapRecord(record: Readonly<Record<string, unknown>>, mapping: 
         if (spec.currencyColumn !== undefined) out[spec.currencyColumn] = money.currency;
         break;
       }
-      case 'date':
-        put(spec.column, formatLocaleDate(String(value), locale));
+      case 'date': {
+        const cell = formatLocaleDate(String(value), locale);
+        if (parseLocaleDate(cell, locale) !== value) refuse(value, 'years 0000-9999');
+        put(spec.column, cell);
+        break;
+      }
+      case 'datetime':
+        // Written as stored (ISO 8601, UTC): what the import's datetime reads back to the same instant.
+        if (parseTimestamp(String(value), locale) !== value) refuse(value, 'years 0000-9999');
+        put(spec.column, String(value));
         break;
       case 'list':
-        put(spec.column, Array.isArray(value) ? joinListCell(value, spec.separator ?? ',') : String(value));
+        // A single id of a ref is a one-item list: a comma in it is quoted, not read as two ids.
+        put(spec.column, joinListCell(Array.isArray(value) ? value : [value], spec.separator ?? ','));
         break;
       default:
-        // Several ids of one external system: comma-separated, as `as: 'list'` reads them back.
-        if (Array.isArray(value) && field.startsWith('externalRefs.')) put(spec.column, joinListCell(value, ','));
-        else put(spec.column, typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean));
+        // By the field's kind (`plainCell`, as an export without a mapping writes it); text stays one string.
+        if (Array.isArray(value) && spec.as === 'text') refuse(`${value.length} ids`, 'as: list');
+        put(spec.column, plainCell(field, value));
     }
   }
   return out;

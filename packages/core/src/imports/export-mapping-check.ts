@@ -46,7 +46,9 @@ export function checkExportMapping(entity: string, mapping: Readonly<Record<stri
     }
     const [head, ...rest] = path.split('.');
     if (head === 'custom' && rest.length) {
-      if (custom && !Object.hasOwn(custom, rest.join('.'))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no custom field "${rest.join('.').slice(0, 50)}"` });
+      // A money field's parts (`custom.budget.amount`, `.currency`), as the import takes them.
+      const money = rest.length > 1 && /^(amount|currency)$/.test(rest.at(-1)!) && custom?.[rest.slice(0, -1).join('.')] === 'money';
+      if (custom && !money && !Object.hasOwn(custom, rest.join('.'))) issues.push({ path: ['mapping', path], code: 'unknown_field', message: `${entity} has no custom field "${rest.join('.').slice(0, 50)}"` });
       continue;
     }
     if (head === 'externalRefs' && rest.length === 1) continue;

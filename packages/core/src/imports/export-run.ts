@@ -7,10 +7,10 @@ import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import type { ListFilter, SortSpec } from '../query/query-spec.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
-import { specOf, unmapRecord, type ImportMapping } from './column-mapping.js';
-import { joinListCell } from './list-cells.js';
+import { specOf, unmapRecord, type CellOptions, type ImportMapping } from './column-mapping.js';
+import { kindSpecs } from './field-columns.js';
+import { plainCell } from './plain-cell.js';
 import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
-import type { ExternalRef } from '../schema/external-ref.js';
 
 /** The entities an export reads, by the service that lists them. */
 const SERVICES = { contact: 'contacts', company: 'companies', lead: 'leads', deal: 'deals', activity: 'activities', task: 'tasks' } as const;
@@ -34,14 +34,6 @@ function plainColumns(entity: ExportEntity, custom: readonly { key: string; type
   const inputs = Object.keys(shape).filter((k) => !INPUT_ONLY.has(k) && !stored.some((f) => f === k || f.startsWith(`${k}.`)));
   const customColumns = custom.flatMap((d) => (d.type === 'money' ? [`custom.${d.key}.amount`, `custom.${d.key}.currency`] : [`custom.${d.key}`]));
   return ['id', 'version', ...stored.filter((f) => !INTERNAL.has(f)), ...inputs, ...customColumns, ...(stored.includes('externalKeys') ? ['externalRefs'] : [])];
-}
-
-/** A cell of an export without a mapping: lists joined as the import splits them, refs as `system:id`, objects (line items, participants) as JSON. */
-function plainCell(field: string, v: unknown): string | number | boolean | null {
-  if (v === undefined || v === null) return null;
-  if (field === 'externalRefs') return joinListCell((v as ExternalRef[]).map((r) => `${r.system}:${r.id}`), ',');
-  if (Array.isArray(v)) return v.some((item) => typeof item === 'object' && item !== null) ? JSON.stringify(v) : joinListCell(v, ',');
-  return typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
 }
 
 /** Options of `crm.export.run`. */
@@ -113,8 +105,10 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
   let mapping = options.mapping;
   let columns: string[] = [];
   const columnsOf = () => mapping ? [...new Set(Object.values(mapping).flatMap((raw) => { const s = specOf(raw); return s.value !== undefined ? [] : [...(s.column !== undefined ? [s.column] : []), ...(s.columns ?? []), ...(s.currencyColumn !== undefined ? [s.currencyColumn] : [])]; }))] : fields;
+  /** How each mapped field without `as` is written: by its kind (`kindSpec`), as the import reads it back. */
+  let cells: CellOptions = { locale };
   const toRow = (record: Record<string, unknown>): ReportRow => {
-    if (mapping) return unmapRecord(record, mapping, { locale });
+    if (mapping) return unmapRecord(record, mapping, cells);
     const row: Record<string, string | number | boolean | null> = {};
     for (const f of fields) row[f] = plainCell(f, getPath(record, f));
     return row;
@@ -124,14 +118,14 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
   let dealMapping: ImportMapping | undefined;
   const rowsOf = (record: Record<string, unknown>): ReportRow[] => {
     if (!lineMapping) return [toRow(record)];
-    const deal = unmapRecord(record, dealMapping!, { locale });
+    const deal = unmapRecord(record, dealMapping!, cells);
     const lines = (record.lineItems as Record<string, unknown>[] | undefined) ?? [];
     const currency = (record.currency ?? (record.value as { currency?: string } | undefined)?.currency) as string | undefined;
     const isMoney = (raw: ImportMapping[string] | undefined) => raw !== undefined && specOf(raw).as === 'money';
     // Line prices are minor units of the deal's currency: an `as: 'money'` column writes them as money.
     const priced = (line: Record<string, unknown>) => Object.fromEntries(Object.entries(line).map(([k, v]) => [k, typeof v === 'number' && isMoney(lineMapping![`lineItems.${k}`]) ? { amount: v, currency } : v]));
-    if (!lines.length) return [{ ...deal, ...unmapRecord({}, lineMapping, { locale }) }];
-    return lines.map((line) => ({ ...deal, ...unmapRecord({ ...record, lineItems: priced(line) }, lineMapping!, { locale }) }));
+    if (!lines.length) return [{ ...deal, ...unmapRecord({}, lineMapping, cells) }];
+    return lines.map((line) => ({ ...deal, ...unmapRecord({ ...record, lineItems: priced(line) }, lineMapping!, cells) }));
   };
   const plain = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).filter(([k]) => !INTERNAL.has(k)));
 
@@ -141,9 +135,12 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
     // A view's export has no column for a field it may not read (not even an empty one).
     // `custom.<key>` columns need the tenant's definitions: checked on the first read (the rest was checked at the call).
     const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
+    let customTypes: Record<string, string> = {};
     if (mapping && Object.keys(mapping).some((p) => p.startsWith('custom.'))) {
-      checkExportMapping(options.entity, mapping, Object.fromEntries((customFields ? await customFields.list(options.entity) : []).map((d) => [d.key, d.type])));
+      customTypes = Object.fromEntries((customFields ? await customFields.list(options.entity) : []).map((d) => [d.key, d.type]));
+      checkExportMapping(options.entity, mapping, customTypes);
     }
+    if (mapping) cells = { locale, typed: format === 'json', kinds: kindSpecs(options.entity, mapping, customTypes, (IMPORTERS[options.entity as ImportEntity] as EntityImporter | undefined)?.shape) };
     // A view that may not read the custom field definitions gets no custom columns (its JSON export has the values it may read).
     const definitions = () => customFields!.list(options.entity).catch((e: unknown) => (isCrmError(e, 'FORBIDDEN') ? [] : Promise.reject(e)));
     if (!mapping) fields = plainColumns(options.entity, customFields && CUSTOMIZABLE.has(options.entity) ? await definitions() : []);

@@ -6,8 +6,8 @@ import { splitListCell } from './list-cells.js';
 import { fieldKind } from './field-kinds.js';
 import type { ExternalRef } from '../schema/external-ref.js';
 
-/** How a cell is read by its field's type: a stored field's (`tags`, `value.amount`) or a custom field's; others as text. */
-const KINDS: Readonly<Record<string, ValueKind>> = { number: 'number', boolean: 'boolean', list: 'list', multiselect: 'list' };
+/** How a cell is read by its field's kind (`fieldKind`); other kinds (text, dates, times) as text. */
+const KINDS: Readonly<Record<string, ValueKind>> = { number: 'number', minor: 'number', boolean: 'boolean', list: 'list', ref: 'list' };
 
 const storedFields = (entity: string): Readonly<Record<string, string>> => CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)!.fields;
 
@@ -49,23 +49,34 @@ const jsonCell = (field: string) => (cell: string): unknown => {
 };
 
 /**
- * The mapping a CSV file without one stands for: each column a field path (`name`, `custom.vatId`,
- * `externalRefs.shop`, `value.amount`) read as its field's type (`customTypes`: custom field key → type):
- * a money custom field's `custom.<key>.amount` (minor units) and `custom.<key>.currency`, `externalRefs` as
- * `system:id` keys, objects (line items, participants) as JSON; system columns are left out.
+ * How a column without `as` (or `transform`) is read, and written by `plainCell`: by the kind of value the field
+ * holds (`fieldKind`; `customTypes`: custom field key → type) — numbers (a money custom field's `.amount` too) as
+ * numbers in the locale, booleans as yes/no, lists and `externalRefs.<system>` ids as list cells, `externalRefs` as
+ * `system:id` keys, money and other objects (line items, participants) as JSON, the rest (text, dates, times) as text.
+ * So an export with a mapping reads back with the same mapping, `as` or not.
  */
-export function headerMapping(importer: EntityImporter, header: readonly string[], customTypes: ReadonlyMap<string, string>): ImportMapping {
+export function kindSpec(entity: string, path: string, customTypes: Readonly<Record<string, string>>, shape: Readonly<Record<string, unknown>> | undefined): ColumnSpec {
+  if (path === 'externalRefs') return { transform: refsCell };
+  const kind = fieldKind(entity, path, customTypes, shape);
+  if (kind === 'object' || kind === 'money') return { transform: jsonCell(path) };
+  const as = KINDS[kind];
+  return as ? { as } : {};
+}
+
+/** `kindSpec` of each field of a mapping. */
+export function kindSpecs(entity: string, mapping: ImportMapping, customTypes: Readonly<Record<string, string>>, shape: Readonly<Record<string, unknown>> | undefined): Record<string, ColumnSpec> {
+  return Object.fromEntries(Object.keys(mapping).map((path) => [path, kindSpec(entity, path, customTypes, shape)]));
+}
+
+/**
+ * The mapping a CSV file without one stands for: each column a field path (`name`, `custom.vatId`,
+ * `externalRefs.shop`, `value.amount`) read by its field's kind (`kindSpec`): a money custom field's
+ * `custom.<key>.amount` (minor units) and `custom.<key>.currency`, `externalRefs` as `system:id` keys, objects
+ * (line items, participants) as JSON; system columns are left out.
+ */
+export function headerMapping(importer: EntityImporter, header: readonly string[], customTypes: Readonly<Record<string, string>>): ImportMapping {
   const mapping: Record<string, ColumnSpec> = {};
-  for (const column of header) {
-    if (!column || isSystemColumn(importer, column)) continue;
-    const money = /^custom\.(.+)\.amount$/.exec(column);
-    // A field's kind: a custom field's type, else the stored field's or the input's (an activity's `durationMinutes`).
-    const kind = column.startsWith('custom.') ? (money && customTypes.get(money[1]!) === 'money' ? 'number' : customTypes.get(column.slice(7))) : fieldKind(importer.entity, column, {}, importer.shape);
-    const as = KINDS[kind ?? ''];
-    if (column === 'externalRefs') mapping[column] = { column, transform: refsCell };
-    else if (kind === 'object') mapping[column] = { column, transform: jsonCell(column) };
-    else mapping[column] = as ? { column, as } : { column };
-  }
+  for (const column of header) if (column && !isSystemColumn(importer, column)) mapping[column] = { column, ...kindSpec(importer.entity, column, customTypes, importer.shape) };
   return mapping;
 }
 

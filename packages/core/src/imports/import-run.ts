@@ -13,7 +13,7 @@ import { keepStoredSpacing } from './stored-spacing.js';
 import { checkMappingSpecs } from './mapping-check.js';
 import { isFieldPath } from './field-paths.js';
 import { checkLocale } from './locale-check.js';
-import { headerMapping, pathRow } from './field-columns.js';
+import { headerMapping, kindSpecs, pathRow } from './field-columns.js';
 import { keyFoldOf } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
@@ -88,16 +88,20 @@ function withMergedRefs(patch: Record<string, unknown>, current: RecordBase, ref
   return after.length === before.length ? patch : { ...patch, externalRefs: after };
 }
 
-/** Refuses `custom.<key>` columns naming no custom field the tenant defined for the entity (with the customFields() feature; without it rows are checked as the API checks them). */
-async function checkCustomColumns(crm: Crm, entity: string, mapping: ImportMapping | undefined, at: 'mapping' | 'csv' = 'mapping'): Promise<void> {
+/**
+ * Refuses `custom.<key>` columns naming no custom field the tenant defined for the entity (with the customFields()
+ * feature; without it rows are checked as the API checks them). @returns the defined fields' types (key → type).
+ */
+async function checkCustomColumns(crm: Crm, entity: string, mapping: ImportMapping | undefined, at: 'mapping' | 'csv' = 'mapping'): Promise<Record<string, string>> {
   const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
   const columns = Object.keys(mapping ?? {}).filter((f) => f.startsWith('custom.'));
-  if (!customFields || !columns.length) return;
-  const types = new Map((await customFields.list(entity)).map((d) => [d.key, d.type]));
+  if (!customFields || !columns.length) return {};
+  const types: Record<string, string> = Object.fromEntries((await customFields.list(entity)).map((d) => [d.key, d.type]));
   // A money field's parts (`custom.budget.amount`, `.currency`) are its columns in an export without a mapping.
-  const defined = (key: string) => types.has(key) || (/\.(amount|currency)$/.test(key) && types.get(key.replace(/\.[^.]+$/, '')) === 'money');
+  const defined = (key: string) => Object.hasOwn(types, key) || (/\.(amount|currency)$/.test(key) && types[key.replace(/\.[^.]+$/, '')] === 'money');
   const unknown = columns.filter((f) => !defined(f.slice('custom.'.length)));
   if (unknown.length) throw validationError(CONTEXT, unknown.map((f) => ({ path: [at, f], code: 'unknown_field', message: `${entity} has no custom field "${f.slice(7, 57)}"` })));
+  return types;
 }
 
 function fail(path: (string | number)[], code: string, message: string): never {
@@ -294,11 +298,12 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
   // and "not found" would tell it a hidden value (as list refuses filtering on it).
   if (key !== undefined && externalSystem === undefined) await runRead(ctx, async (op) => op.guard?.checkReadFields(importer.entity, [key], 'import.run'));
-  await checkCustomColumns(crm, importer.entity, mapping);
+  /** How each mapped column without `as` is read: by its field's kind (`kindSpec`), as the export writes it. */
+  const kinds = mapping && kindSpecs(importer.entity, mapping, await checkCustomColumns(crm, importer.entity, mapping), importer.shape);
   /** A CSV file without a mapping: its header as the mapping of field paths (`custom.<key>` read as its definition's type). */
   const fromHeader = async (header: readonly string[]): Promise<ImportMapping> => {
     const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
-    const derived = headerMapping(importer, header, new Map((customFields && header.some((c) => c.startsWith('custom.')) ? await customFields.list(importer.entity) : []).map((d) => [d.key, d.type])));
+    const derived = headerMapping(importer, header, Object.fromEntries((customFields && header.some((c) => c.startsWith('custom.')) ? await customFields.list(importer.entity) : []).map((d) => [d.key, d.type])));
     lines = checkMappedFields(importer, mode, derived, key, externalSystem, 'csv');
     await checkCustomColumns(crm, importer.entity, derived, 'csv');
     return (mapping = derived);
@@ -336,7 +341,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       ? { row: source.row, input: {}, issues: source.issues }
       : typeof source.values !== 'object' || source.values === null
         ? { row: source.row, input: {}, issues: [{ path: [], code: 'invalid_type', message: 'a row must be an object of column → value' }] }
-        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale, csv: options.csv !== undefined }) : { input: pathRow(importer, source.values), issues: [] }) });
+        : { row: source.row, ...(mapping ? mapRow(source.values, mapping, { locale, csv: options.csv !== undefined, ...(kinds ? { kinds } : {}) }) : { input: pathRow(importer, source.values), issues: [] }) });
   /** The key of a row of order lines, as compared (`undefined` when empty or unreadable). */
   const groupKey = (source: NumberedRow): string | undefined => {
     const { input } = mapped(source);

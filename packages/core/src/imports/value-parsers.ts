@@ -146,9 +146,17 @@ export function dateOrderOf(locale: string): readonly ('day' | 'month' | 'year')
   return order;
 }
 
+/** Midnight UTC of a day; years below 100 as written (`Date.UTC` would read 23 as 1923). */
+function utcDay(year: number, month: number, day: number): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date;
+}
+
+/** A valid day of UTC years 0000-9999 (what crmkit stores) as `YYYY-MM-DD`. */
 function isoDate(year: number, month: number, day: number): string | undefined {
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (year < 1000 || year > 9999 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  const date = utcDay(year, month, day);
+  if (year < 0 || year > 9999 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
@@ -244,6 +252,7 @@ export function formatLocaleDate(date: string, locale: string): string {
   const { tag, era } = notationOf(locale);
   if (era === undefined) return date.slice(0, 10);
   const [year, month, day] = date.slice(0, 10).split('-').map(Number) as [number, number, number];
-  const parts = new Intl.DateTimeFormat(tag, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).formatToParts(Date.UTC(year, month - 1, day));
-  return parts.map((p) => (p.type === 'year' ? String(year + era) : p.value)).join('').replace(BIDI, '');
+  const parts = new Intl.DateTimeFormat(tag, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).formatToParts(utcDay(year, month, day));
+  // Four digits always: the import refuses shorter years (their century would be a guess).
+  return parts.map((p) => (p.type === 'year' ? String(year + era).padStart(4, '0') : p.value)).join('').replace(BIDI, '');
 }

@@ -12,6 +12,7 @@ import type { Lead } from '../schema/lead.js';
 import { idSchema, int, LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { decodeCursor } from '../query/cursor.js';
+import { MERGE_SERVICES } from '../crm/merge-via.js';
 import { MERGEABLE } from './merge-fields.js';
 import { runMerge, runUndo, type MergeCommand } from './merge-run.js';
 import type { MergeEntity, MergeListOptions, MergeOptions, MergeRecord, MergeResult, UndoResult } from '../schema/merge.js';
@@ -136,7 +137,7 @@ export class MergeService {
    * const { survivor, merge } = await crm.merges.contacts(ada.id, [adaAgain.id], { fields: { phone: adaAgain.id } });
    */
   async contacts(survivorId: string, duplicateIds: readonly string[], options?: MergeOptions): Promise<MergeResult<Contact>> {
-    return this.run('contact', survivorId, duplicateIds, options) as Promise<MergeResult<Contact>>;
+    return mergeOf(this.ctx, 'contact', survivorId, duplicateIds, options) as Promise<MergeResult<Contact>>;
   }
 
   /**
@@ -147,7 +148,7 @@ export class MergeService {
    * await crm.merges.companies(acme.id, [acmeGmbh.id], { fillEmpty: true });
    */
   async companies(survivorId: string, duplicateIds: readonly string[], options?: MergeOptions): Promise<MergeResult<Company>> {
-    return this.run('company', survivorId, duplicateIds, options) as Promise<MergeResult<Company>>;
+    return mergeOf(this.ctx, 'company', survivorId, duplicateIds, options) as Promise<MergeResult<Company>>;
   }
 
   /**
@@ -158,7 +159,7 @@ export class MergeService {
    * await crm.merges.leads(first.id, [second.id], { fields: { message: second.id } });
    */
   async leads(survivorId: string, duplicateIds: readonly string[], options?: MergeOptions): Promise<MergeResult<Lead>> {
-    return this.run('lead', survivorId, duplicateIds, options) as Promise<MergeResult<Lead>>;
+    return mergeOf(this.ctx, 'lead', survivorId, duplicateIds, options) as Promise<MergeResult<Lead>>;
   }
 
   /**
@@ -230,11 +231,16 @@ export class MergeService {
     });
   }
 
-  private run(entity: MergeEntity, survivorId: string, duplicateIds: readonly string[], options: MergeOptions | undefined): Promise<MergeResult<RecordBase>> {
-    const command = parseMerge(entity, survivorId, duplicateIds, options, `merges.${entity === 'company' ? 'companies' : `${entity}s`}`);
-    return runWrite(this.ctx, async (op) => {
-      const result = await runMerge(op, command);
-      return { ...result, merge: await projected(op, result.merge) };
-    });
-  }
+}
+
+/**
+ * A merge of `entity` records: a function, not a method, so that no `crm.merges.run` is reachable with a
+ * kind it does not know; its errors name the public method (`merges.contacts`).
+ */
+async function mergeOf(ctx: CrmContext, entity: MergeEntity, survivorId: unknown, duplicateIds: unknown, options: unknown): Promise<MergeResult<RecordBase>> {
+  const command = parseMerge(entity, survivorId, duplicateIds, options, `merges.${MERGE_SERVICES[entity]}`);
+  return runWrite(ctx, async (op) => {
+    const result = await runMerge(op, command);
+    return { ...result, merge: await projected(op, result.merge) };
+  });
 }

@@ -16,7 +16,7 @@ import {
   type Pipeline,
   type Stage,
 } from '../schema/pipeline.js';
-import { probabilitySchema, requiredText, int } from '../schema/primitives.js';
+import { probabilityInput, requiredText, int } from '../schema/primitives.js';
 import { dealRefs } from '../deals/deal-refs.js';
 import { newStageVisit } from '../deals/deal-visits.js';
 import { closeOpenVisit } from '../deals/deal-visits.js';
@@ -32,7 +32,7 @@ export const pipelineUpdateSchema = z.strictObject({
 
 export const stageUpdateSchema = z.strictObject({
   name: z.optional(requiredText(100)),
-  probability: z.optional(probabilitySchema),
+  probability: z.optional(probabilityInput),
   rottenDays: z.optional(z.nullable(z.number().check(int(), z.gte(1), z.lte(3650)))),
   entryRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),
   exitRules: z.optional(z.array(stageRuleSchema).check(z.maxLength(50))),

@@ -35,6 +35,33 @@ import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { checkTaskSetup } from './task-setup.js';
 
 /**
+ * Applies a pipeline edit in one transaction with a version check and a `pipeline.updated` event. A
+ * function, not a method: no `crm.pipelines.edit` is reachable that would skip the public methods' checks.
+ */
+function editPipeline(
+  ctx: CrmContext,
+  id: string,
+  version: number | undefined,
+  change: (pipeline: Pipeline) => Pipeline,
+  after?: (op: Operation, next: Pipeline) => Promise<void>,
+  refs?: { readonly context: string; readonly checks: readonly ReferenceCheck[] },
+): Promise<Pipeline> {
+  return runWrite(ctx, async (op) => {
+    op.guard?.require('pipeline', 'update');
+    const pipeline = await op.require<Pipeline>('pipeline', id);
+    if (refs) await checkReferences(op, refs.context, refs.checks);
+    assertExpectedVersion('pipeline', pipeline, version);
+    const next = change(pipeline);
+    if (next === pipeline) return pipeline;
+    const stamped = { ...next, version: pipeline.version + 1, updatedAt: op.now };
+    await op.update('pipeline', pipeline, stamped);
+    op.record('pipeline.updated', { type: 'pipeline', id: pipeline.id }, { changes: diffRecords(pipeline, stamped) });
+    await after?.(op, stamped);
+    return stamped;
+  });
+}
+
+/**
  * Pipelines (sales funnels) and their stages. `crm.pipelines`.
  */
 export class PipelineService {
@@ -90,7 +117,7 @@ export class PipelineService {
     const pipelineId = parseId(id, 'pipelines.update');
     const setup = checkTaskSetup(this.ctx, [], [(patch as { settings?: { strictNextStep?: unknown } } | undefined)?.settings?.strictNextStep, ['settings', 'strictNextStep']]);
     const parsed = parseInput(pipelineUpdateSchema, patch, 'pipelines.update', setup.issues);
-    return this.edit(pipelineId, parsed.version, (pipeline) =>
+    return editPipeline(this.ctx, pipelineId, parsed.version, (pipeline) =>
       reviseRecordOf(pipeline, (d) => {
         if (parsed.name !== undefined) d.name = parsed.name;
         if (parsed.settings) d.settings = buildSettings(parsed.settings, pipeline.settings);
@@ -109,7 +136,7 @@ export class PipelineService {
     const pipelineId = parseId(id, 'pipelines.addStage');
     const setup = checkTaskSetup(this.ctx, [[(input as { stage?: { taskTemplates?: unknown } } | undefined)?.stage?.taskTemplates, ['stage', 'taskTemplates']]]);
     const parsed = parseInput(addStageSchema, input, 'pipelines.addStage', setup.issues);
-    return this.edit(pipelineId, parsed.version, (pipeline) => {
+    return editPipeline(this.ctx, pipelineId, parsed.version, (pipeline) => {
       const [stage] = buildStages([{ ...parsed.stage, taskTemplates: setup.templates[0] }], isDealField).stages;
       let index = parsed.before ? pipeline.stages.findIndex((s) => s.key === parsed.before) : pipeline.stages.map((s) => s.kind).lastIndexOf('open') + 1;
       if (index < 0) throw validationError('pipelines.addStage', [{ path: ['before'], code: 'not_found', message: `no stage "${parsed.before}"` }]);
@@ -137,7 +164,7 @@ export class PipelineService {
     const parsed = { ...parseInput(stageUpdateSchema, rest, 'pipelines.updateStage', setup.issues), ...(setup.templates[0] ? { taskTemplates: setup.templates[0] } : {}) };
     parseInput(versionOptionSchema, version, 'pipelines.updateStage');
     let changed: Stage | undefined;
-    const result = await this.edit(pipelineId, version, (pipeline) => {
+    const result = await editPipeline(this.ctx, pipelineId, version, (pipeline) => {
       const current = pipeline.stages.find((s) => s.key === stageKey);
       if (!current) throw notFound('stage', stageKey);
       if (parsed.probability !== undefined && current.kind !== 'open' && parsed.probability !== current.probability) {
@@ -161,7 +188,7 @@ export class PipelineService {
   async reorderStages(id: string, input: z.input<typeof reorderSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.reorderStages');
     const parsed = parseInput(reorderSchema, input, 'pipelines.reorderStages');
-    return this.edit(pipelineId, parsed.version, (pipeline) => {
+    return editPipeline(this.ctx, pipelineId, parsed.version, (pipeline) => {
       const byKey = new Map(pipeline.stages.map((s) => [s.key, s]));
       const complete = parsed.keys.length === byKey.size && new Set(parsed.keys).size === byKey.size && parsed.keys.every((k) => byKey.has(k));
       if (!complete) throw validationError('pipelines.reorderStages', [{ path: ['keys'], code: 'invalid_value', message: `must list every stage once: ${[...byKey.keys()].join(', ')}` }]);
@@ -198,29 +225,6 @@ export class PipelineService {
       await op.update('pipeline', pipeline, next);
       op.record('pipeline.updated', { type: 'pipeline', id: pipeline.id }, { changes: diffRecords(pipeline, next) });
       return next;
-    });
-  }
-
-  /** Applies a pipeline edit in one transaction with a version check and a `pipeline.updated` event. */
-  private async edit(
-    id: string,
-    version: number | undefined,
-    change: (pipeline: Pipeline) => Pipeline,
-    after?: (op: Operation, next: Pipeline) => Promise<void>,
-    refs?: { readonly context: string; readonly checks: readonly ReferenceCheck[] },
-  ): Promise<Pipeline> {
-    return runWrite(this.ctx, async (op) => {
-      op.guard?.require('pipeline', 'update');
-      const pipeline = await op.require<Pipeline>('pipeline', id);
-      if (refs) await checkReferences(op, refs.context, refs.checks);
-      assertExpectedVersion('pipeline', pipeline, version);
-      const next = change(pipeline);
-      if (next === pipeline) return pipeline;
-      const stamped = { ...next, version: pipeline.version + 1, updatedAt: op.now };
-      await op.update('pipeline', pipeline, stamped);
-      op.record('pipeline.updated', { type: 'pipeline', id: pipeline.id }, { changes: diffRecords(pipeline, stamped) });
-      await after?.(op, stamped);
-      return stamped;
     });
   }
 

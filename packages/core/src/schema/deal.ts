@@ -10,6 +10,7 @@ import {
   minorUnitsSchema,
   moneySchema,
   optionalText,
+  probabilityInput,
   probabilitySchema,
   requiredText,
   tagsSchema,
@@ -76,8 +77,8 @@ export const dealCreateInputSchema = z.strictObject({
   /** The amount when the deal has no line items. With line items, the amount is derived from them. */
   value: z.optional(moneySchema),
   lineItems: z.optional(z.array(lineItemInputSchema).check(z.maxLength(LIMITS.lineItems))),
-  /** A manual probability; otherwise it follows the stage. */
-  probability: z.optional(probabilitySchema),
+  /** A manual probability in percent (0–100; 0 < p < 1 is refused as a fraction); otherwise it follows the stage. */
+  probability: z.optional(probabilityInput),
   expectedCloseDate: z.optional(isoDateSchema),
   source: optionalText(64),
   /** The client's country, ISO 3166 alpha-2 (copied from the lead on conversion). */
@@ -111,7 +112,7 @@ export const dealUpdateInputSchema = z.strictObject({
   value: z.optional(moneySchema),
   lineItems: z.optional(z.array(lineItemInputSchema).check(z.maxLength(LIMITS.lineItems))),
   /** A manual probability; `null` returns to the stage's probability. */
-  probability: clearable(probabilitySchema),
+  probability: clearable(probabilityInput),
   expectedCloseDate: clearable(isoDateSchema),
   source: clearable(text(64)),
   country: clearable(countrySchema),

@@ -9,6 +9,7 @@ import {
   moneySchema,
   optionalText,
   phoneSchema,
+  probabilityInput,
   probabilitySchema,
   requiredText,
   tagsSchema,
@@ -44,7 +45,7 @@ const leadEditableShape = {
   ownerId: z.optional(userIdSchema),
   expectedValue: z.optional(moneySchema),
   /** A manually set probability (0–100) that scoring never overwrites. */
-  probability: z.optional(probabilitySchema),
+  probability: z.optional(probabilityInput),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 };
@@ -70,7 +71,7 @@ export const leadUpdateInputSchema = z.strictObject({
   territory: clearable(text(64)),
   ownerId: clearable(userIdSchema),
   expectedValue: clearable(moneySchema),
-  probability: clearable(probabilitySchema),
+  probability: clearable(probabilityInput),
   tags: z.optional(tagsSchema),
   custom: z.optional(customValuesInputSchema),
 });

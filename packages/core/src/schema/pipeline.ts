@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, LIMITS, optionalText, probabilitySchema, requiredText, int } from './primitives.js';
+import { idSchema, LIMITS, optionalText, probabilityInput, probabilitySchema, requiredText, int } from './primitives.js';
 import { recordBaseShape } from './record.js';
 import { tagged } from './tagged.js';
 import type { TaskTemplate, TaskTemplateInput } from './task-template.js';
@@ -65,8 +65,8 @@ export type StageKind = (typeof STAGE_KINDS)[number];
 export const stageInputSchema = z.strictObject({
   key: stageKeySchema,
   name: requiredText(100),
-  /** Chance (0–100) that a deal in this stage is won; won stages are 100, lost stages 0. */
-  probability: z.optional(probabilitySchema),
+  /** Chance in percent (0–100; 0 < p < 1 is refused as a fraction) that a deal in this stage is won; won stages are 100, lost stages 0. */
+  probability: z.optional(probabilityInput),
   /** `open` (default), `won` or `lost`. */
   kind: z.optional(z.enum(STAGE_KINDS)),
   /** A deal idle for this many days in the stage is rotting. */

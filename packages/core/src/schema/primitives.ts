@@ -105,8 +105,14 @@ export type Money = z.infer<typeof moneySchema>;
 /** Tags: short labels used for segments. */
 export const tagsSchema = z.array(requiredText(64)).check(z.maxLength(LIMITS.tags));
 
-/** Probability in percent, 0–100. */
+/** Probability in percent, 0–100: crmkit's one scale (a won stage is 100; weighted amount = amount × probability / 100). */
 export const probabilitySchema = z.number().check(z.gte(0), z.lte(100));
+
+/**
+ * A probability as input (stages, deals, leads): a percent, 0–100. A value between 0 and 1 reads as a fraction
+ * (0.35 for 35 %) and is refused, rather than stored as a third of a percent.
+ */
+export const probabilityInput = /* @__PURE__ */ probabilitySchema.check(z.refine((p) => !(p > 0 && p < 1), 'is a percent (0-100), not a fraction: 35 for 35 %'));
 
 /**
  * An e-mail address: a local part, `@`, and a domain that `normalizeHost` accepts (IDNA per UTS #46,

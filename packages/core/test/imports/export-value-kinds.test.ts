@@ -3,22 +3,26 @@ import { createTestCrm } from '@crmkit/core/testing';
 import { text } from './export-text.js';
 
 const AS = ['text', 'number', 'integer', 'money', 'date', 'datetime', 'boolean', 'list'] as const;
-/** What a record holds at a path → the `as` that write it (independent of the code's own table). */
+/**
+ * What a record holds at a path → the `as` that write it so that the import reads the value back (independent of
+ * the code's own table; review 16g: `text` of a number read back a string, `date` of an instant lost its time).
+ */
 const WRITES: Record<string, readonly string[]> = {
   text: ['text'],
-  number: ['text', 'number', 'integer'],
-  minor: ['text', 'number', 'integer', 'money'],
-  money: ['text', 'money'],
-  time: ['text', 'date', 'datetime'],
-  boolean: ['text', 'boolean'],
-  list: ['text', 'list'],
+  number: ['number', 'integer'],
+  minor: ['number', 'integer', 'money'],
+  money: ['money'],
+  time: ['text', 'datetime'],
+  date: ['text', 'date'],
+  boolean: ['boolean'],
+  list: ['list'],
   ref: ['text', 'list'],
-  object: ['text'],
+  object: [],
 };
 /** entity → field → kind; each field holds a value in the records below. */
 const FIELDS: Record<string, Record<string, string>> = {
-  contact: { name: 'text', email: 'text', tags: 'list', createdAt: 'time', 'externalRefs.shop': 'ref', 'custom.vat': 'text', 'custom.rev': 'number', 'custom.since': 'time', 'custom.budget': 'money', 'custom.vip': 'boolean', 'custom.areas': 'list' },
-  deal: { title: 'text', value: 'money', 'value.amount': 'number', 'value.currency': 'text', probability: 'number', expectedCloseDate: 'time', probabilityManual: 'boolean', 'lineItems.name': 'text', 'lineItems.quantity': 'number', 'lineItems.unitPrice': 'minor' },
+  contact: { name: 'text', email: 'text', tags: 'list', createdAt: 'time', 'externalRefs.shop': 'ref', 'custom.vat': 'text', 'custom.rev': 'number', 'custom.since': 'date', 'custom.budget': 'money', 'custom.vip': 'boolean', 'custom.areas': 'list' },
+  deal: { title: 'text', value: 'money', 'value.amount': 'number', 'value.currency': 'text', probability: 'number', expectedCloseDate: 'date', probabilityManual: 'boolean', 'lineItems.name': 'text', 'lineItems.quantity': 'number', 'lineItems.unitPrice': 'minor' },
   lead: { expectedValue: 'money', probability: 'number', tags: 'list' },
   activity: { subject: 'text', occurredAt: 'time', durationMinutes: 'number', participants: 'object' },
   task: { subject: 'text', dueAt: 'time', allDay: 'boolean', postponeCount: 'number' },
@@ -37,14 +41,18 @@ it('checks every column\'s `as` against the field\'s kind before writing a line,
   await crm.tasks.create({ subject: 'Do', dueAt: '2024-01-01T10:00:00.000Z' } as never);
   for (const [entity, fields] of Object.entries(FIELDS)) {
     for (const [field, kind] of Object.entries(fields)) {
-      for (const as of AS) {
-        const mapping = { [field]: { column: 'X', as, ...(as === 'money' ? { currencyColumn: 'C' } : {}) } };
+      for (const as of [...AS, undefined]) {
+        const mapping = { [field]: { column: 'X', ...(as ? { as } : {}), ...(as === 'money' ? { currencyColumn: 'C' } : {}) } };
         let out = '';
         const error = await (async () => {
           for await (const piece of crm.export.run({ entity, mapping } as never)) out += piece;
         })().then(() => undefined, (e: unknown) => e);
         const label = `${entity} ${field} (${kind}) as ${as}: ${out}`;
-        if (WRITES[kind]!.includes(as)) {
+        if (as === 'integer' && field === 'custom.rev') {
+          // 12.5 is no whole number: the import would refuse the cell, so the export refuses the record, naming the column.
+          expect(error, label).toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['mapping', field, 'as'], code: 'invalid_value', message: expect.stringContaining('column "X"') }] } });
+        } else if (as === undefined || WRITES[kind]!.includes(as)) {
+          // Without `as` every field is written by its kind.
           expect(error, label).toBeUndefined();
           expect(out.split('\r\n')[1], label).not.toMatch(/NaN|^""?$|undefined|Invalid/);
         } else {

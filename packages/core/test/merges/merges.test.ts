@@ -106,6 +106,20 @@ describe('crm.merges.contacts', () => {
     expect(timeline.items.map((e) => describeEvent(e))).toEqual(['Merge undone: 1 contact restored']);
     const dupTimeline = await crm.timeline({ type: 'contact', id: dup.id }, { limit: 1000 });
     expect(dupTimeline.items.some((e) => e.type === 'contact.mergeUndone')).toBe(true);
+    // Review 16g: the restored duplicate's timeline read "Contact … created" and "Merged 1 duplicate contact into this one".
+    const own = { type: 'contact', id: dup.id } as const;
+    const merges = dupTimeline.items.filter((e) => /^contact\.(merged|mergeUndone|created|removed)$/.test(e.type) && (e.subjectId === dup.id || e.type !== 'contact.created'));
+    expect(merges.slice(0, 4).map((e) => describeEvent(e, { timelineOf: own }))).toEqual([
+      'Merge into another contact undone: restored',
+      `Contact “${dup.name}” restored (merge undone)`,
+      'Merged into another contact',
+      `Contact “${dup.name}” removed`,
+    ]);
+    // The survivor's side, with or without timelineOf.
+    const survivorSide = (await crm.timeline({ type: 'contact', id: ada.id }, { types: ['contact.merged', 'contact.mergeUndone'] })).items;
+    for (const options of [{}, { timelineOf: { type: 'contact', id: ada.id } }]) {
+      expect(survivorSide.map((e) => describeEvent(e, options))).toEqual(['Merge undone: 1 contact restored', expect.stringMatching(/^Merged 1 duplicate contact into this one/)]);
+    }
 
     const again = await expectCrmError(crm.merges.undo(merge.id), 'CONFLICT');
     expect(again.details).toMatchObject({ reason: 'mergeUndone', mergeId: merge.id });

@@ -50,12 +50,12 @@ async function seed(crm: FullCrm): Promise<void> {
   await crm.contacts.create({ name: 'Bare', email: 'bare@example.com', externalRefs: [{ system: 'shop', id: '2' }] });
   await crm.leads.create({
     name: 'Grace Hopper', email: 'grace@example.com', phone: '+12025550123', companyName: 'Navy', title: 'Rear Admiral', source: 'web', campaign: 'spring', country: 'US',
-    probability: 0.35, expectedValue: { amount: 4999, currency: 'USD' }, website: 'https://navy.example', message: 'Call me', tags: ['cobol'], custom: FULL_CUSTOM,
+    probability: 35, expectedValue: { amount: 4999, currency: 'USD' }, website: 'https://navy.example', message: 'Call me', tags: ['cobol'], custom: FULL_CUSTOM,
     externalRefs: [{ system: 'shop', id: 'L-1' }],
   });
   await crm.leads.create({ name: 'Bare', externalRefs: [{ system: 'shop', id: 'L-2' }] });
   await crm.deals.create({
-    title: 'Engines', pipelineId: pipeline.id, stageKey: 'offer', contactId: ada.id, companyId: company.id, currency: 'EUR', probability: 0.5, expectedCloseDate: '2026-03-31',
+    title: 'Engines', pipelineId: pipeline.id, stageKey: 'offer', contactId: ada.id, companyId: company.id, currency: 'EUR', probability: 50, expectedCloseDate: '2026-03-31',
     source: 'fair', country: 'DE', tags: ['big'], custom: FULL_CUSTOM, externalRefs: [{ system: 'shop', id: 'D-1' }],
     lineItems: [{ productRef: 'SKU-1', name: 'Difference engine', quantity: 2.5, unitPrice: 199999, discountPercent: 12.5 }, { name: 'Manual', quantity: 1, unitPrice: 0 }],
   });
@@ -96,6 +96,33 @@ export function crmExportRoundTripTests(open: () => Promise<CrmSubject>): void {
         expect((await records(copy.crm, 'activity')).map(strip)).toEqual((await records(s.crm, 'activity')).map(strip));
       });
     }
+
+    // Review 16g #6: a mapped column without `as` is written and read by its field's kind (a number, a list, JSON).
+    it('an export with a mapping imports back with the same mapping, with and without as: every card entity, every field kind', async () => {
+      const s = await open();
+      await seed(s.crm);
+      const custom = (as: boolean) => ({
+        'custom.note': 'Note', 'custom.seats': as ? { column: 'Seats', as: 'number' as const } : 'Seats', 'custom.vip': as ? { column: 'VIP', as: 'boolean' as const } : 'VIP',
+        'custom.since': as ? { column: 'Since', as: 'date' as const } : 'Since', 'custom.tier': 'Tier', 'custom.topics': as ? { column: 'Topics', as: 'list' as const } : 'Topics',
+        'custom.budget': as ? { column: 'Budget', as: 'money' as const, currencyColumn: 'Budget currency' } : 'Budget', 'custom.fee': as ? { column: 'Fee', as: 'money' as const, currency: 'JPY' } : 'Fee',
+      });
+      const mappings = (as: boolean) => ({
+        company: { 'externalRefs.shop': { column: 'Shop', as: 'list' as const }, name: 'Name', tags: as ? { column: 'Tags', as: 'list' as const } : 'Tags', 'externalRefs.erp': 'ERP', ...custom(as) },
+        contact: { 'externalRefs.shop': 'Shop', name: 'Name', email: 'Email', notes: 'Notes', tags: 'Tags', ...custom(as) },
+        lead: { 'externalRefs.shop': 'Shop', name: 'Name', probability: as ? { column: 'P', as: 'number' as const } : 'P', expectedValue: as ? { column: 'EV', as: 'money' as const, currencyColumn: 'EV currency' } : 'EV', ...custom(as) },
+        deal: { 'externalRefs.shop': 'Shop', title: 'Title', probability: as ? { column: 'P', as: 'integer' as const } : 'P', expectedCloseDate: as ? { column: 'Close', as: 'date' as const } : 'Close', lineItems: 'Lines', ...custom(as) },
+      });
+      for (const as of [false, true]) {
+        for (const [entity, mapping] of Object.entries(mappings(as)) as [Exclude<Entity, 'activity'>, Record<string, unknown>][]) {
+          const before = await records(s.crm, entity);
+          let text = '';
+          for await (const chunk of s.crm.export.run({ entity, mapping: mapping as never, locale: 'de-DE' })) text += chunk;
+          const report = await s.crm.import.run({ entity, mode: 'upsert', key: 'externalRef:shop', mapping: mapping as never, locale: 'de-DE', csv: csvSource(text) });
+          expect(report.rows.map((r) => [r.outcome, r.reason ?? r.issues]), `${entity} (as: ${as})\n${text}`).toEqual(before.map(() => ['skipped', 'unchanged']));
+          expect(await records(s.crm, entity), entity).toEqual(before);
+        }
+      }
+    });
 
     it('an export without a mapping leaves out index and access copies; an import ignores bookkeeping and refuses to change a create-only field', async () => {
       const s = await open();
