@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
-import type { AccessGuard, Principal } from '../crm/access-guard.js';
+import type { AccessGuard } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { FEED_SEQUENCE, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
@@ -21,6 +21,7 @@ import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
 import { hiddenReads } from './rule-reads.js';
+import { rightsIssues } from './principal-rights.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
 import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
@@ -123,8 +124,8 @@ export interface AutomationService {
    */
   causedBy<C extends object = Crm>(event: CrmEvent): C;
   /**
-   * Turns a rule on, checked again as `define` checks it (stages, task types, strategies, custom fields and
-   * the service principal's policy may have changed while it was off).
+   * Turns a rule on, checked again as `define` checks it (stages, task types, strategies, custom fields,
+   * the service principal's rights and read fields may have changed while it was off).
    * @throws CrmError `NOT_FOUND`; `VALIDATION` as `define` (a cycle, a stage that is gone …), the rule staying off.
    */
   enable(id: string): Promise<AutomationRule>;
@@ -238,12 +239,14 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
 }
 
-async function allRules(op: Operation): Promise<AutomationRule[]> {
+/** Every rule of the tenant, oldest first (one page: at most `MAX_RULES`). */
+export async function allRules(op: Operation): Promise<AutomationRule[]> {
   const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: MAX_RULES });
   return rows;
 }
 
-async function allPipelines(op: Operation): Promise<Pipeline[]> {
+/** Every pipeline of the tenant, as stored in the operation's transaction. */
+export async function allPipelines(op: Operation): Promise<Pipeline[]> {
   return (await op.query<Pipeline>('pipeline', { limit: 1000 })).rows;
 }
 
@@ -272,12 +275,17 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
 
 /**
  * Actions that need what the tenant lacks (they would fail every run): a task without the tasks()
- * feature or of an unknown task type, an activity without the activities() feature, a link (`contactId`, `companyId`) to a record that does not exist.
+ * feature or of an unknown task type, an activity without the activities() feature, a message nothing
+ * sends (no messenger), a link (`contactId`, `companyId`) to a record that does not exist; and a rule
+ * about tasks or activities without their feature (it would never run).
  */
-async function actionIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+async function actionIssues(op: Operation, def: AutomationRuleDefinition, sends: boolean): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
-  const tasks = op.ctx.hooks.tasks;
+  const { tasks, activities } = op.ctx.hooks;
+  const entity = triggerEntity(def.trigger);
+  if ((entity === 'task' && !tasks) || (entity === 'activity' && !activities)) issues.push({ path: ['trigger'], code: 'feature_required', message: `rules about ${entity} records need the ${entity === 'task' ? 'tasks' : 'activities'}() feature (there would be none)` });
   for (const [i, action] of def.actions.entries()) {
+    if (action.type === 'sendMessage' && !sends) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: "sending a message needs a messenger: automations({ messenger }), or messenger: 'external' when your own consumer or a webhook delivers automation.message events" });
     if (action.type === 'createTask') {
       const types = tasks && (await tasks.typeKeys(op));
       if (!types) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'creating a task needs the tasks() feature' });
@@ -379,18 +387,20 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
   guard.checkReadFields('deal', fields, 'automations.simulate');
 }
 
-/** Everything `define` and `simulate` check against the tenant, as one list of issues. */
-async function tenantIssues(op: Operation, def: AutomationRuleDefinition, principal: Principal): Promise<ValidationIssue[]> {
-  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def))];
+/** Everything `define`, `enable` and `simulate` check against the tenant, as one list of issues. */
+async function tenantIssues(op: Operation, def: AutomationRuleDefinition, settings: Pick<AutomationSettings, 'principal' | 'sends'>): Promise<ValidationIssue[]> {
+  const { principal } = settings;
+  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def, settings.sends))];
   // Runs see the record and the trigger as the service principal: a rule may read only what it may read.
   const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
   for (const { path, what } of hiddenReads({ trigger: def.trigger, conditions: def.conditions ?? [] }, triggerEntity(def.trigger), guard)) {
     const why = path[0] === 'trigger' ? 'the rule would fire on what it cannot see' : 'the condition would never hold';
     issues.push({ path: [...path], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${what} (access policy): ${why}` });
   }
-  // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown".
+  // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown",
+  // an action the record type does not take not also forbidden.
   const paths = new Set(issues.map((i) => i.path.join('.')));
-  return [...issues, ...(await customFieldIssues(op, def)).filter((i) => !paths.has(i.path.join('.')))];
+  return [...issues, ...[...(await customFieldIssues(op, def)), ...rightsIssues(def, triggerEntity(def.trigger), guard)].filter((i) => !paths.has(i.path.join('.')))];
 }
 
 /** The stored rule built from a definition (not written). */
@@ -478,7 +488,7 @@ export function createAutomationService(
       // Switched on again: checked as define checks it (the pipelines, task types, strategies, custom fields
       // or the service principal's policy may have changed while it was off) …
       if (enabled && !previous.enabled) {
-        const issues = await tenantIssues(op, definitionOf(previous) as AutomationRuleDefinition, runtime.run.principal);
+        const issues = await tenantIssues(op, definitionOf(previous) as AutomationRuleDefinition, settings);
         if (issues.length) throw validationError(context, issues);
       }
       // … and it starts with the events from now, not those of the time it was off.
@@ -497,7 +507,7 @@ export function createAutomationService(
         if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
-        const issues = await tenantIssues(op, def, runtime.run.principal);
+        const issues = await tenantIssues(op, def, settings);
         if (issues.length) throw validationError('automations.define', issues);
         // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
         const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
@@ -568,7 +578,7 @@ export function createAutomationService(
           ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
           : await runRead(ctx, async (op) => {
               const { def } = parseRule(input, 'automations.simulate');
-              const issues = await tenantIssues(op, def, runtime.run.principal);
+              const issues = await tenantIssues(op, def, settings);
               if (issues.length) throw validationError('automations.simulate', issues);
               return ruleRecord(op, def, undefined, 0);
             });

@@ -76,10 +76,10 @@ function valueProblem(op: string, value: unknown): string | undefined {
 }
 
 /**
- * Problems of one condition of a rule that could never hold (or, with `ne`, never fail): a path the
- * record or the trigger does not have (at `field`), a value its operator cannot compare, or one the
- * path can never hold — a stage the pipelines lack, a lost reason they do not list, text where a number
- * is stored (at `value`).
+ * Problems of one condition of a rule that could never hold: a path the record or the trigger does not
+ * have (at `field`), a value its operator cannot compare, or one the path can never hold — `eq` / `in`
+ * a stage the pipelines lack or a lost reason they do not list; text where a number is stored, with
+ * any operator (`ne` would always hold) (at `value`).
  *
  * @param entity The record type the rule runs for. @param pipelines Those the trigger can run in.
  */
@@ -92,6 +92,8 @@ export function conditionIssues(trigger: AutomationTrigger, entity: string, cond
   let of = target.of;
   if (target.field === 'stageKey' || target.field === 'closedFromStage') of = 'stage';
   if (target.field === 'lostReason') of = 'reason';
+  // `ne` a stage or reason there is not holds, harmlessly (a pipeline edit may remove what it names).
+  if (of && op === 'ne') return;
   const known = of === 'stage' ? pipelines.flatMap((p) => p.stages.map((s) => s.key)) : of === 'reason' ? pipelines.flatMap((p) => p.settings.lostReasons.map((r) => r.key)) : undefined;
   const never = (op === 'in' ? (value as unknown[]) : [value]).filter((v) => (known ? !known.includes(v as string) : target.entity && !fieldHolds(target.entity, target.field!, v, op === 'eq' || op === 'ne' || op === 'in')));
   if (!never.length) return;

@@ -1,4 +1,5 @@
 import { CrmError, isCrmError } from '../errors/crm-error.js';
+import { checkedTimestamp, toTimestamp } from '../domain/clock.js';
 import type { Principal } from '../crm/access-guard.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
@@ -50,7 +51,7 @@ export interface RunSettings {
 
 /** When a failed run is tried again: backoff after `attempts` failures, none once `maxAttempts` failed (parked). */
 export function retryAt(ctx: CrmContext, settings: Pick<AutomationSettings, 'maxAttempts' | 'backoff'>) {
-  return (attempts: number) => (attempts >= settings.maxAttempts ? undefined : new Date(ctx.clock.now() + backoffDelay(settings.backoff, attempts, ctx.random.next())).toISOString());
+  return (attempts: number) => (attempts >= settings.maxAttempts ? undefined : toTimestamp(ctx.clock.now() + backoffDelay(settings.backoff, attempts, ctx.random.next())));
 }
 
 /** One trigger of one rule. */
@@ -219,7 +220,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
           // Each run counts once, when it started (`ranAt`, kept by its continuations), whatever became of
           // it since (a failed continuation, cancelled): what it did is done. A retried or replayed run starts
           // at its successful attempt. Rows written since the window began are a superset.
-          const since = new Date(op.nowMs - rule.rateLimit.perMinutes * 60_000).toISOString();
+          const since = toTimestamp(op.nowMs - rule.rateLimit.perMinutes * 60_000);
           let n = 0;
           let after: string | undefined;
           do {
@@ -237,7 +238,8 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
             const action = plan[i]!;
             if (action.type === 'wait') {
               status = 'waiting';
-              resumeAt = new Date(await addDuration(op, op.nowMs, action.for)).toISOString();
+              // A wait past 9999-12-31 cannot be stored: the run fails (retried, then parked) naming the wait.
+              resumeAt = checkedTimestamp(await addDuration(op, op.nowMs, action.for), 'automations', 'actions', i, 'for');
               resumeFrom = i + 1;
               outcomes.push({ type: 'wait', detail: resumeAt });
               break;

@@ -1,6 +1,7 @@
 import { CrmError } from '../errors/crm-error.js';
 import { addBusinessDays, addCalendarDays } from '../domain/calendar/business-calendar.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
+import { checkedTimestamp } from '../domain/clock.js';
 import type { Crm } from '../crm/crm.js';
 import type { Operation } from '../crm/operation.js';
 import type { RecordBase } from '../schema/record.js';
@@ -95,7 +96,7 @@ export async function runAction(run: ActionRun, action: Exclude<AutomationAction
       if (assignee.kind === 'user') ownerId = assignee.userId;
       const assignment = op.ctx.hooks.assignment;
       if (assignee.kind === 'strategy' && assignment) ownerId = (await assignment.resolveOwner(op, assignee.strategyId, record))?.ownerId ?? record.ownerId;
-      const dueAt = new Date(templateDueAt(template.due, op.nowMs, await loadCalendar(op))).toISOString();
+      const dueAt = checkedTimestamp(templateDueAt(template.due, op.nowMs, await loadCalendar(op)), 'automations', 'task', 'due');
       const tasks = crm.tasks as { create(input: Record<string, unknown>): Promise<Rec> } | undefined;
       if (!tasks) throw new CrmError('VALIDATION', 'automations: creating a task needs the tasks() feature', { issues: [{ path: ['actions'], code: 'invalid_value', message: 'add tasks() to the features' }] });
       const task = await tasks.create({

@@ -1,4 +1,5 @@
 import { isCrmError } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
 import type { Principal } from '../crm/access-guard.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
@@ -158,9 +159,9 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
       upper = (await addDuration(op, op.nowMs, { ...trigger.before, amount: trigger.before.amount + 1 })) + DAY;
       filters = [{ op: 'eq', field: 'status', value: 'open' }, { op: 'gt', field: 'dueAt', value: op.now }];
     } else return { due: out };
-    filters.push({ op: 'lte', field, value: new Date(upper).toISOString() });
+    filters.push({ op: 'lte', field, value: toTimestamp(upper) });
     // The first record whose time has not come yet: the next sweep reads from there on.
-    let from = new Date(upper).toISOString();
+    let from = toTimestamp(upper);
     let complete = true;
     const scan = async (extra: Filter[]) => {
       let after: string | undefined;
@@ -185,7 +186,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
       } while (after);
     };
     await scan(prior ? [{ op: 'or', filters: [{ op: 'gte', field, value: prior.from }, { op: 'gte', field: 'updatedAt', value: prior.changedSince }] }] : []);
-    return { due: out, ...(complete ? { sweep: { key, from, changedSince: new Date(op.nowMs - MARGIN).toISOString() } } : {}) };
+    return { due: out, ...(complete ? { sweep: { key, from, changedSince: toTimestamp(op.nowMs - MARGIN) } } : {}) };
   });
 }
 

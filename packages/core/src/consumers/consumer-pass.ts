@@ -1,4 +1,5 @@
 import { CrmError, isCrmError } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
 import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
@@ -63,7 +64,7 @@ async function claimPartition(ctx: CrmContext, request: PassRequest): Promise<Co
       updatedAt: op.now,
       turn: await op.tx.nextSequence(TURN_SEQUENCE, op.tenantId, 1),
       leaseOwner: request.workerId,
-      leaseUntil: new Date(op.nowMs + settings.leaseMs).toISOString(),
+      leaseUntil: toTimestamp(op.nowMs + settings.leaseMs),
       leaseToken: ctx.newId('lease', op.nowMs),
     };
     await op.update('consumer', row, leased);
@@ -78,7 +79,7 @@ async function renewLease(ctx: CrmContext, row: ConsumerRow, leaseMs: number): P
       const current = await op.get<ConsumerRow>('consumer', row.id);
       if (!current || current.leaseToken !== row.leaseToken) return undefined;
       const until = op.nowMs + leaseMs;
-      await op.update('consumer', current, { ...current, version: current.version + 1, updatedAt: op.now, leaseUntil: new Date(until).toISOString() });
+      await op.update('consumer', current, { ...current, version: current.version + 1, updatedAt: op.now, leaseUntil: toTimestamp(until) });
       return until;
     });
   } catch (error) {
@@ -161,7 +162,6 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
   const handler = request.handler(row);
   let leaseUntil = Date.parse(row.leaseUntil!);
   const nowMs = () => ctx.clock.now();
-  const timestamp = (ms: number) => new Date(ms).toISOString();
 
   const { pending, page, held } = await runRead(ctx, async (op) => {
     // Frozen like feed events: a retry gets the event as stored, whatever an earlier attempt's handler tried.
@@ -210,7 +210,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
     if (!handler) return { error: new Error('no handler is registered for this consumer in this process') };
     return invoke(handler, event, row, attemptNo, replayed, settings.handlerTimeoutMs, request.stopping);
   };
-  const failure = (error: unknown, eventId: string): ConsumerError => (lastError = { message: describeFailure(error), at: timestamp(nowMs()), eventId });
+  const failure = (error: unknown, eventId: string): ConsumerError => (lastError = { message: describeFailure(error), at: toTimestamp(nowMs()), eventId });
 
   // 1. The backlog: per record, the first pending event is tried when due; on success the next follows.
   const blocked = new Set<string>();
@@ -250,13 +250,13 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
       const now = nowMs();
       const recorded = failure(error, entry.eventId);
       if (tries >= settings.maxAttempts) {
-        updates.push({ before: entry, after: { ...entry, version: entry.version + 1, updatedAt: timestamp(now), status: 'parked', attempts: tries, lastError: recorded, parkedAt: timestamp(now) } });
+        updates.push({ before: entry, after: { ...entry, version: entry.version + 1, updatedAt: toTimestamp(now), status: 'parked', attempts: tries, lastError: recorded, parkedAt: toTimestamp(now) } });
         parked.push(entry.eventId);
         continue; // the record's next event goes on
       }
       const retryAt = now + backoffDelay(settings.backoff, tries, ctx.random.next());
       nextRetryAt = Math.min(nextRetryAt ?? retryAt, retryAt);
-      updates.push({ before: entry, after: { ...entry, version: entry.version + 1, updatedAt: timestamp(now), attempts: tries, nextAttemptAt: timestamp(retryAt), lastError: recorded } });
+      updates.push({ before: entry, after: { ...entry, version: entry.version + 1, updatedAt: toTimestamp(now), attempts: tries, nextAttemptAt: toTimestamp(retryAt), lastError: recorded } });
       failed.push(entry.eventId);
       break;
     }
@@ -273,10 +273,10 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
       const now = nowMs();
       const queue = (attempts: number, retryAt: number, error?: ConsumerError, status: BacklogRow['status'] = 'pending') =>
         inserts.push({
-          id: backlogId(row.name, event.id), tenantId: row.tenantId, version: 1, createdAt: timestamp(now), updatedAt: timestamp(now),
+          id: backlogId(row.name, event.id), tenantId: row.tenantId, version: 1, createdAt: toTimestamp(now), updatedAt: toTimestamp(now),
           consumer: row.name, partition: row.partition, subjectId: event.subjectId, eventId: event.id, position: event.position!,
-          status, attempts, nextAttemptAt: timestamp(retryAt), event,
-          ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: timestamp(now) } : {}),
+          status, attempts, nextAttemptAt: toTimestamp(retryAt), event,
+          ...(error ? { lastError: error } : {}), ...(status === 'parked' ? { parkedAt: toTimestamp(now) } : {}),
         });
       // Already in the backlog (parked, or replayed ahead of the checkpoint): handled there, never twice;
       // a pending one holds its record's later events back. A discarded marker (see discardParked) goes
@@ -289,7 +289,9 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         continue;
       }
       if (blocked.has(event.subjectId)) {
-        queue(0, now);
+        // Due once its record's earlier events are done; stamped with the pass's start, so that entries in
+        // line after it are replays it did not see (see the runner's outlook).
+        queue(0, Date.parse(row.updatedAt));
         queued.push(event.id);
         position = event.position!;
         continue;
@@ -336,7 +338,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         version: current.version + 1,
         updatedAt: op.now,
         position,
-        lastRunAt: op.now,
+        lastRunAt: row.updatedAt, // when it began (its claim)
         handled: current.handled + handled.length,
         failures: current.failures + failed.length + parked.length,
         parkedTotal: current.parkedTotal + parked.length,

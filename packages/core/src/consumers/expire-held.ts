@@ -1,11 +1,9 @@
 import { isCrmError } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { CrmContext } from '../crm/context.js';
 import { runWrite } from '../crm/operation.js';
 import { afterCheckpoint, type ConsumerRow } from './consumer-rows.js';
-
-/** 0000-01-01T00:00:00Z, the earliest stored time: the oldest cutoff a hold can have (a row stored before holds were capped may hold longer). */
-const EARLIEST_MS = -62_167_219_200_000;
 
 /**
  * Moves the checkpoints of consumers with a `holdMs` past their events older than it (up to `bound`),
@@ -24,7 +22,7 @@ export async function expireHeld(ctx: CrmContext, held: readonly ConsumerRow[], 
         if (current?.version !== row.version || (row.leaseUntil ?? '') > op.now) return;
         const filters = afterCheckpoint(row);
         // Its first event young enough to be held: the checkpoint stops right below it.
-        const { rows } = await op.query<CrmEvent>('event', { filter: { op: 'and', filters: [...filters, { op: 'lte', field: 'position', value: bound }, { op: 'gte', field: 'at', value: new Date(Math.max(op.nowMs - row.holdMs!, EARLIEST_MS)).toISOString() }] }, sort: [{ field: 'position' }], limit: 1 });
+        const { rows } = await op.query<CrmEvent>('event', { filter: { op: 'and', filters: [...filters, { op: 'lte', field: 'position', value: bound }, { op: 'gte', field: 'at', value: toTimestamp(op.nowMs - row.holdMs!) }] }, sort: [{ field: 'position' }], limit: 1 });
         const through = rows[0] ? rows[0].position! - 1 : bound;
         if (through <= row.position) return;
         const [counted] = await op.tx.aggregate('event', op.tenantId, { filter: { op: 'and', filters: [...filters, { op: 'lte', field: 'position', value: through }] }, metrics: { n: { fn: 'count' } } });

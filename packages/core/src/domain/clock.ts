@@ -1,3 +1,6 @@
+import { validationError } from '../errors/crm-error.js';
+import { FIRST_INSTANT, LAST_INSTANT } from '../schema/primitives.js';
+
 /** A cancellable timer handle returned by `Clock.setTimer`. */
 export type CancelTimer = () => void;
 
@@ -23,12 +26,31 @@ export const systemClock: Clock = {
   },
 };
 
-/** Canonical timestamp text for an epoch-ms instant. */
+/**
+ * Canonical timestamp text for an epoch-ms instant, held within the years a timestamp holds
+ * (`FIRST_INSTANT`–`LAST_INSTANT`, UTC 0000–9999: past them the text would sort before every timestamp).
+ * So a computed lease, retry time or cut-off past an end is held there; it compares with stored times
+ * as the true instant would, but for one stored at that very end. A time a caller asked for is checked
+ * instead (`checkedTimestamp`).
+ */
 export function toTimestamp(ms: number): string {
-  return new Date(ms).toISOString();
+  return new Date(Math.min(Math.max(ms, FIRST_INSTANT), LAST_INSTANT)).toISOString();
 }
 
 /** Epoch ms of a canonical timestamp. */
 export function fromTimestamp(timestamp: string): number {
   return Date.parse(timestamp);
+}
+
+/**
+ * `toTimestamp` for a computed time that is data (a task's due time, the end of a wait): outside UTC years
+ * 0000–9999 it cannot be stored, and the operation is refused.
+ *
+ * @param context The operation, e.g. `stage entry`; `path` names the field the time was computed from.
+ * @throws CrmError `VALIDATION` (code `out_of_range`) naming the field.
+ * @example checkedTimestamp(Date.parse('9999-12-31T23:00:00Z') + 7_200_000, 'automations', 'actions', 2, 'for') // throws
+ */
+export function checkedTimestamp(ms: number, context: string, ...path: (string | number)[]): string {
+  if (!(ms >= FIRST_INSTANT && ms <= LAST_INSTANT)) throw validationError(context, [{ path, code: 'out_of_range', message: 'would fall outside UTC years 0000-9999' }]);
+  return toTimestamp(ms);
 }

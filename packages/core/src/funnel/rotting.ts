@@ -1,6 +1,7 @@
 import type { Filter } from '../query/query-spec.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import type { Operation } from '../crm/operation.js';
+import { toTimestamp } from '../domain/clock.js';
 
 const DAY = 86_400_000;
 
@@ -20,7 +21,7 @@ export async function rottingFilter(op: Operation): Promise<Filter> {
           { op: 'eq', field: 'pipelineId', value: pipeline.id },
           { op: 'eq', field: 'stageKey', value: stage.key },
           { op: 'eq', field: 'status', value: 'open' },
-          { op: 'lte', field: 'lastActivityAt', value: new Date(op.nowMs - stage.rottenDays * DAY).toISOString() },
+          { op: 'lte', field: 'lastActivityAt', value: toTimestamp(op.nowMs - stage.rottenDays * DAY) },
         ],
       });
     }

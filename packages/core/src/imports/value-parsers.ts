@@ -1,4 +1,6 @@
+import { toTimestamp } from '../domain/clock.js';
 import { minorUnitExponent } from '../domain/iso-4217.js';
+import { FIRST_INSTANT, LAST_INSTANT } from '../schema/primitives.js';
 
 /*
  * Localised values are parsed with the symbols `Intl` states for the locale (CLDR data shipped with
@@ -186,13 +188,15 @@ export function parseLocaleDate(text: string, locale: string): string | undefine
 
 /**
  * An instant as an ISO-8601 UTC timestamp: ISO 8601 with `Z` or an offset, or a date (taken as
- * midnight UTC). A local time without an offset is refused: its instant depends on a time zone the file does not state.
+ * midnight UTC). A local time without an offset is refused: its instant depends on a time zone the file does not state;
+ * so is one outside UTC years 0000–9999 (`9999-12-31T23:30-01:00`).
  */
 export function parseTimestamp(text: string, locale: string): string | undefined {
   const t = text.trim();
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
+    // NaN fails the range test too.
     const ms = Date.parse(t);
-    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+    return ms >= FIRST_INSTANT && ms <= LAST_INSTANT ? toTimestamp(ms) : undefined;
   }
   const date = parseLocaleDate(t, locale);
   return date ? `${date}T00:00:00.000Z` : undefined;

@@ -30,8 +30,19 @@ async function withSearchKeys(op: Operation, entity: MergeEntity, card: Card): P
 }
 
 /**
+ * The survivor's `<entity>.updated`, as an ordinary update records it (the changed fields, old and new
+ * values; refs to the records it links to): consumers, webhooks and automation rules watching updates
+ * see what a merge or its undo changed. The `.merged` / `.mergeUndone` event tells why.
+ */
+function recordUpdate(op: Operation, entity: MergeEntity, card: Card, changes: object): void {
+  const refs = (['company', 'lead'] as const).flatMap((type) => (typeof card[`${type}Id`] === 'string' ? [{ type, id: card[`${type}Id`] as string }] : []));
+  op.record(`${entity}.updated` as CrmEventName, { type: entity, id: card.id }, { changes } as never, refs);
+}
+
+/**
  * Merges duplicates into a survivor inside one operation: checks (access, versions), deletes the
- * duplicates, writes the survivor, re-points every link, writes the merge log, records the events.
+ * duplicates, writes the survivor (recording `<entity>.updated` when a field changed), re-points every
+ * link, writes the merge log, records the events.
  */
 export async function runMerge(op: Operation, command: MergeCommand): Promise<MergeResult<Card>> {
   const { entity, survivorId, duplicateIds } = command;
@@ -61,6 +72,7 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   }
   const stored = changed ? await op.update(entity, survivor, revised) : survivor;
   const subject = { type: entity, id: survivorId };
+  if (changed) recordUpdate(op, entity, stored, changes);
   const plan = await planLinks(op, entity, survivorId, duplicateIds);
   // Re-pointing a linked record changes it: a view needs update on it, as for any edit (events and
   // activities are logs with no update action: the merge's own rights cover their references).
@@ -196,6 +208,7 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
   const changes = diffRecords(current, survivor);
   const back = Object.keys(changes).length ? await op.update(entity, current, survivor) : current;
+  if (back !== current) recordUpdate(op, entity, back, changes);
   for (const duplicate of restored) {
     await op.insert(entity, duplicate);
     // `restoredBy`: back, not new — automation does not take it for an arrival (no second welcome).

@@ -1,6 +1,6 @@
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmEvent } from '../events/event-map.js';
-import type { CancelTimer } from '../domain/clock.js';
+import { toTimestamp, type CancelTimer } from '../domain/clock.js';
 import { rottingStartsAt } from '../domain/funnel/rotting.js';
 import { compact, reviseRecord } from '../domain/records.js';
 import { nextNoticeAt, pendingNotices, type NoticeSettings } from '../domain/tasks/notices.js';
@@ -19,7 +19,7 @@ import { noticeId } from './notice-id.js';
 import { DeferEvent, resolveConsumer } from '../consumers/consumer-options.js';
 import { ensureConsumer } from '../consumers/consumer-rows.js';
 import { handOver, handoverStart } from './notice-handover.js';
-import { ConsumerRunner } from '../consumers/consumer-runner.js';
+import { ConsumerRunner, replayChange } from '../consumers/consumer-runner.js';
 
 /**
  * A recorded notice, keyed by its idempotency key so that it is recorded exactly once. Its event goes
@@ -64,7 +64,11 @@ export interface SchedulerOptions {
   readonly overdueAfterMinutes?: number;
   /** Records handled per transaction (default 100). */
   readonly batchSize?: number;
-  /** Longest sleep of `start()` between wake-ups, a safety net for changes made elsewhere (default 1 hour). */
+  /**
+   * Longest sleep of `start()` between wake-ups (ms), a safety net for changes made elsewhere (default 1 hour):
+   * also how long a notice replayed by another process may wait when the storage does not report that
+   * process's commits (PostgreSQL `externalChanges: 'poll'` or `false`, SQLite `changePollMs: 0`).
+   */
   readonly maxSleepMs?: number;
   /**
    * How long a process holds notices it is delivering (default 30 s): if it dies, another process
@@ -136,6 +140,8 @@ export class Scheduler {
   private retryAt: number | undefined;
   /** Until this process ticks: the check that warns about notice handlers that would never be called. */
   private idleCheck: CancelTimer | undefined;
+  /** A notice was replayed since the running wake-up began: it looks again right after its tick. */
+  private replayed = false;
 
   /** @internal */
   constructor(
@@ -154,7 +160,7 @@ export class Scheduler {
   /** Warns once when this process has notice handlers but never ticked: notices reach handlers only in processes that tick. */
   private checkIdle(): void {
     // One check, not a re-arming poll: a timer that never ends would keep a fake clock's runAll (host tests) spinning.
-    this.idleCheck = undefined;
+    this.cancelIdleCheck();
     const handled = NOTICE_TYPES.filter((type) => this.ctx.bus.handles(type));
     if (!handled.length) return;
     this.ctx.logger.warn('crmkit: notice handlers in a process that never ticks (crm.scheduler.start() or tick()) are never called', { types: handled });
@@ -175,21 +181,27 @@ export class Scheduler {
    * const report = await crm.scheduler.tick(); // { due: 3, overdue: 1, … }
    */
   async tick(): Promise<TickReport> {
-    this.idleCheck?.();
-    this.idleCheck = undefined;
+    this.cancelIdleCheck();
     const run = this.chain.then(() => this.runTick());
     this.chain = run.catch(() => undefined);
     return run;
   }
 
+  private cancelIdleCheck(): void {
+    this.idleCheck?.();
+    this.idleCheck = undefined;
+  }
+
   /**
    * Runs the scheduler on the clock's timers: sleeps until the next notice is due (computed, not
-   * polled), wakes early when local changes touch tasks or deals.
+   * polled), wakes early when changes touch tasks or deals, or a notice is replayed (`crm.events.replay`)
+   * — by other processes too on storage with `externalChanges`.
    */
   start(): void {
     if (this.running) return;
     this.stopWatching = this.ctx.storage.onChange((batch) => {
-      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline')) this.arm(0);
+      // A replay also keeps the wake-up from being put off by a tick it came during (see `wake`).
+      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.arm(0);
     });
     this.arm(0);
   }
@@ -198,8 +210,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopWatching?.();
     this.stopWatching = undefined;
-    this.idleCheck?.();
-    this.idleCheck = undefined;
+    this.cancelIdleCheck();
     this.timer?.();
     this.timer = undefined;
     // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
@@ -241,16 +252,17 @@ export class Scheduler {
 
   private async wake(): Promise<void> {
     if (!this.running) return;
+    this.replayed = false;
     try {
       await this.tick();
-      const due = await this.nextWakeAt();
+      const due = (await this.nextWakeAt()) ?? Infinity;
       const now = this.ctx.clock.now();
       // A retry due already is one the drain could not take (deferred, just released): look again soon, not at once.
-      const retry = this.retryAt === undefined ? undefined : Math.max(this.retryAt, now + RETRY_FLOOR_MS);
-      const next = retry === undefined || (due !== undefined && due < retry) ? due : retry;
+      const retry = this.retryAt === undefined ? Infinity : Math.max(this.retryAt, now + RETRY_FLOOR_MS);
       // Notices another process holds are delivered here if it dies: look again after its lease.
       const cap = this.othersHoldNotices ? Math.min(this.maxSleepMs, this.leaseMs) : this.maxSleepMs;
-      this.arm(Math.min(cap, next === undefined ? cap : Math.max(0, next - now)));
+      // A replay during the tick may have come after its drain looked: the 0 ms wake it asked for stands.
+      this.arm(this.replayed ? 0 : Math.min(cap, Math.max(0, Math.min(due, retry) - now)));
     } catch (error) {
       if (isCrmError(error, 'CLOSED')) return void (await this.stop());
       this.ctx.logger.error('crmkit: scheduler tick failed; retrying in 30 s', { error });
@@ -365,7 +377,7 @@ export class Scheduler {
 
   /** Deletes one batch of notice rows due longer ago than the retention; true when a full batch went. */
   private async pruneNoticeBatch(counts: { prunedNotices: number }): Promise<boolean> {
-    const cutoff = new Date(this.ctx.clock.now() - this.noticeRetentionMs).toISOString();
+    const cutoff = toTimestamp(this.ctx.clock.now() - this.noticeRetentionMs);
     const filter = { op: 'lt' as const, field: 'at', value: cutoff };
     // A read first: most ticks find nothing to prune, and a write transaction would take the write lock.
     if (!(await runRead(this.ctx, async (op) => (await op.query('notification', { filter, limit: 1 })).rows.length > 0))) return false;
@@ -401,7 +413,7 @@ export class Scheduler {
     op.feedOnly.add(eventId);
     const record: NotificationRecord = {
       id, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
-      key, kind, status: 'recorded', at: new Date(at).toISOString(), subjectId: subject.id, eventId,
+      key, kind, status: 'recorded', at: toTimestamp(at), subjectId: subject.id, eventId,
     };
     await op.insert('notification', record);
     return true;
@@ -448,7 +460,7 @@ export class Scheduler {
             if (spawned && d.recurrence) d.recurrence.spawned = true;
             const wake = nextNoticeAt({ ...task, ...(spawned && task.recurrence ? { recurrence: { ...task.recurrence, spawned: true } } : {}) }, op.nowMs, this.settings);
             if (wake === undefined) delete d.nextNotifyAt;
-            else d.nextNotifyAt = new Date(wake).toISOString();
+            else d.nextNotifyAt = toTimestamp(wake);
           });
           await op.update('task', task, next);
         }
@@ -506,7 +518,7 @@ export class Scheduler {
           if (!pipeline) pipelines.set(deal.pipelineId, (pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId)));
           const start = rottingStartsAt(deal, pipeline);
           if (start === undefined) continue;
-          const since = new Date(start).toISOString();
+          const since = toTimestamp(start);
           const stage = pipeline.stages.find((s) => s.key === deal.stageKey)!;
           const key = `rot:${deal.id}:${deal.lastActivityAt}`;
           const recorded = await this.recordNotice(op, 'rotting', key, start, { type: 'deal', id: deal.id }, () => {

@@ -59,15 +59,24 @@ export const timestampSchema = /* @__PURE__ */ z.string().check(z.regex(/^\d{4}-
 export type Timestamp = z.infer<typeof timestampSchema>;
 
 /**
+ * The first and the last instant a timestamp holds, epoch ms: `0000-01-01T00:00:00.000Z` and
+ * `9999-12-31T23:59:59.999Z`, ISO 8601's four-digit year without a sign. A time outside is written with a
+ * sign (`+010000-…`) and sorts before every other timestamp: inputs outside are refused (`isoDateTimeSchema`),
+ * computed times are held at these ends or refused (`computedTimestamp`).
+ */
+export const FIRST_INSTANT = -62_167_219_200_000;
+export const LAST_INSTANT = 253_402_300_799_999;
+
+/**
  * Any ISO-8601 date-time with `Z` or an offset, as given (normalise it with `toTimestamp(Date.parse(value))`).
- * Its UTC year must be 0000–9999, ISO 8601's four-digit year without a sign, so the canonical form sorts as text
+ * Its UTC year must be 0000–9999 (`FIRST_INSTANT`–`LAST_INSTANT`), so the canonical form sorts as text
  * (`9999-12-31T23:59-23:59` would become `+010000-…`, sorting before every other timestamp).
  */
 // @__NO_SIDE_EFFECTS__
 export const isoDateTimeSchema = () =>
   _isoDateTime(z.ZodMiniISODateTime, { offset: true, local: false }).check(
-    // Epoch ms of 0000-01-01T00:00Z and 10000-01-01T00:00Z; NaN is the format check's to report.
-    z.refine((value, ms = Date.parse(value)) => !(ms < -6.21672192e13 || ms >= 2.534023008e14), 'must be in UTC years 0000-9999'),
+    // NaN is the format check's to report.
+    z.refine((value, ms = Date.parse(value)) => !(ms < FIRST_INSTANT || ms > LAST_INSTANT), 'must be in UTC years 0000-9999'),
   );
 
 /**

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { validationError } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
 import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
 import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import { decodeOpaque, encodeOpaque } from '../query/cursor.js';
@@ -80,19 +81,20 @@ export async function readAgenda(op: Operation, options: z.output<typeof agendaS
     position = readPosition(options.cursor, options.ownerId);
   } else {
     const p = zonedParts(op.nowMs, calendar.timezone);
-    const endOfToday = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day + 1 }, calendar.timezone)).toISOString();
+    // On 9999-12-31 the day and the default window end at the last instant a timestamp holds.
+    const endOfToday = toTimestamp(zonedToInstant({ year: p.year, month: p.month, day: p.day + 1 }, calendar.timezone));
     position = {
       ownerId: options.ownerId ?? null,
       now: op.now,
       from: options.from && options.from > op.now ? options.from : op.now,
       endOfToday,
-      to: options.to ?? new Date(Date.parse(endOfToday) + 7 * 86_400_000).toISOString(),
+      to: options.to ?? toTimestamp(Date.parse(endOfToday) + 7 * 86_400_000),
       after: { overdue: '', today: '', upcoming: '' },
     };
   }
   const { now, from, endOfToday, to } = position;
   // A task not yet late started its day at most 25 hours before its deadline: a bounded index range.
-  const dayStartBound = new Date(Date.parse(from) - 25 * 3_600_000).toISOString();
+  const dayStartBound = toTimestamp(Date.parse(from) - 25 * 3_600_000);
   const todayEnd = endOfToday < to ? endOfToday : to;
   const sections: Record<Section, { filters: Filter[]; sort: 'dueAt' | 'deadlineAt' } | undefined> = {
     overdue: { filters: [{ op: 'lt', field: 'deadlineAt', value: now }], sort: 'deadlineAt' },
@@ -130,6 +132,6 @@ export async function readAgenda(op: Operation, options: z.output<typeof agendaS
   // (A loop, not Math.min(...): a complete agenda may list more tasks than a call takes arguments.)
   let until = Date.parse(endOfToday);
   for (const t of [...pages.today, ...pages.upcoming]) if (t.deadlineAt) until = Math.min(until, Date.parse(t.deadlineAt) + 1);
-  const validUntil = new Date(until).toISOString();
+  const validUntil = toTimestamp(until);
   return { ...pages, validUntil, ...(more ? { nextCursor: encodeOpaque({ ...position, after }) } : {}) };
 }

@@ -4,6 +4,7 @@ import type { Stage } from '../schema/pipeline.js';
 import type { Task } from '../schema/task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
+import { checkedTimestamp } from '../domain/clock.js';
 import type { Operation } from '../crm/operation.js';
 import { buildTasks } from './task-writer.js';
 
@@ -15,7 +16,7 @@ export async function stageEntryTasks(op: Operation, deal: Deal, stage: Stage): 
   if (stage.taskTemplates.length === 0) return [];
   const calendar = await loadCalendar(op);
   const drafts: TaskDraft[] = [];
-  for (const template of stage.taskTemplates) {
+  for (const [i, template] of stage.taskTemplates.entries()) {
     let ownerId = deal.ownerId;
     if (template.assignee.kind === 'user') ownerId = template.assignee.userId;
     // A strategy needs the assignment feature; without it (a pipeline stored by another crm) the deal owner gets the task.
@@ -24,7 +25,8 @@ export async function stageEntryTasks(op: Operation, deal: Deal, stage: Stage): 
     drafts.push({
       subject: template.subject,
       type: template.type,
-      dueAt: new Date(templateDueAt(template.due, op.nowMs, calendar)).toISOString(),
+      // Due after 9999-12-31: no timestamp holds it, and entering the stage is refused.
+      dueAt: checkedTimestamp(templateDueAt(template.due, op.nowMs, calendar), 'stage entry', 'stages', stage.key, 'taskTemplates', i, 'due'),
       ...(template.priority ? { priority: template.priority } : {}),
       required: template.required,
       stageKey: stage.key,

@@ -77,7 +77,7 @@ export const taskHooks: TaskHooks = {
     if (plan.postpone) {
       const { task, until, reason } = plan.postpone;
       if (task) {
-        const moved = postponedTask(task, until, reason, op.now);
+        const moved = postponedTask(task, until, reason, op.now, 'deals.postpone');
         await op.update('task', task, moved);
         op.record('task.postponed', { type: 'task', id: task.id }, compact({ from: task.dueAt, to: until, reason, count: moved.postponeCount }), taskRefs(task));
         open = open.map((t) => (t.id === task.id ? moved : t));

@@ -3,12 +3,13 @@ import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/draft.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
+import { checkedTimestamp, toTimestamp } from '../domain/clock.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { RECURRENCE_NEEDS_FEATURE } from '../domain/tasks/recurrence-rules.js';
 import { templateDueAt } from '../domain/tasks/task-due.js';
-import { applyDeadline, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
+import { applyDeadline, dateIssues, postponesLater, taskDeadline } from '../domain/tasks/task-deadline.js';
 import type { Deal } from '../schema/deal.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { LIMITS, optionalText, timestampInputSchema, userIdSchema } from '../schema/primitives.js';
@@ -100,7 +101,7 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
     draft: compact({
       subject: chain.subject ?? nextType?.label ?? chain.type,
       type: chain.type,
-      dueAt: new Date(templateDueAt(chain.delay, from, calendar)).toISOString(),
+      dueAt: checkedTimestamp(templateDueAt(chain.delay, from, calendar), 'tasks.complete', 'taskTypes', task.type, 'chain', 'delay'),
       ownerId: task.ownerId,
       reminders: nextType?.reminders,
     }) as NextStepInput,
@@ -162,8 +163,10 @@ async function updateTaskIn(op: Operation, taskId: string, parsed: z.output<type
       const zone = d.timezone ?? calendar.timezone;
       const date = parsed.dueDate ?? (parsed.dueAt ? localIsoDate(Date.parse(parsed.dueAt), zone) : undefined) ?? d.dueDate ?? (d.dueAt ? localIsoDate(Date.parse(d.dueAt), zone) : undefined);
       if (date) {
+        const outside = dateIssues(date, zone);
+        if (outside.length) throw validationError('tasks.update', outside);
         d.dueDate = date;
-        d.dueAt = new Date(startOfLocalDay(parseIsoDate(date), zone)).toISOString();
+        d.dueAt = toTimestamp(startOfLocalDay(parseIsoDate(date), zone));
       }
     } else delete d.dueDate;
     if (d.recurrence) {
@@ -314,7 +317,7 @@ export class TaskService {
       if (parsed.until <= op.now || !postponesLater(task, Date.parse(parsed.until))) {
         throw ruleViolation([{ rule: 'postpone.notLater', message: 'postpone to a later time than now and the current due time', data: { until: parsed.until } }]);
       }
-      const moved = postponedTask(task, parsed.until, parsed.reason, op.now);
+      const moved = postponedTask(task, parsed.until, parsed.reason, op.now, 'tasks.postpone');
       await op.update('task', task, moved);
       op.record('task.postponed', { type: 'task', id: task.id }, compact({ from: task.dueAt, to: parsed.until, reason: parsed.reason, count: moved.postponeCount }), taskRefs(task));
       return moved;

@@ -1,12 +1,13 @@
 import { loadCalendar } from './calendar-cache.js';
 import { produce } from '../domain/draft.js';
 import { isCrmError, validationError } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
 import { buildTask } from '../domain/tasks/build-task.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
 import { newRecordBase, reviseRecord } from '../domain/records.js';
 import { nextNoticeAt } from '../domain/tasks/notices.js';
-import { applyDeadline } from '../domain/tasks/task-deadline.js';
-import { zonedParts, zonedToInstant } from '../domain/calendar/zoned-time.js';
+import { applyDeadline, dateIssues } from '../domain/tasks/task-deadline.js';
+import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';
 import type { Deal } from '../schema/deal.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Task } from '../schema/task.js';
@@ -85,16 +86,20 @@ export async function openTasksOf(op: Operation, dealId: string): Promise<Task[]
 /**
  * A task moved to a later due time: counted, with the reason, notices re-armed for the new time.
  * A recurring occurrence remembers its scheduled time so the series keeps its rhythm.
+ *
+ * @throws CrmError `VALIDATION` of `context` (path `until`) when an all-day task's new day is outside years 0000–9999.
  */
-export function postponedTask(task: Task, until: string, reason: string | undefined, now: string): Task {
+export function postponedTask(task: Task, until: string, reason: string | undefined, now: string, context: string): Task {
   return reviseRecord(task, now, (d) => {
     if (d.recurrence && !d.recurrence.occurrenceAt && task.dueAt) d.recurrence.occurrenceAt = task.dueAt;
     if (task.allDay) {
       // An all-day task moves to the day of `until` in its zone.
       const zone = task.timezone ?? 'UTC';
-      const p = zonedParts(Date.parse(until), zone);
-      d.dueDate = `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
-      d.dueAt = new Date(zonedToInstant({ year: p.year, month: p.month, day: p.day }, zone)).toISOString();
+      const date = localIsoDate(Date.parse(until), zone);
+      const outside = dateIssues(date, zone, 'until');
+      if (outside.length) throw validationError(context, outside);
+      d.dueDate = date;
+      d.dueAt = toTimestamp(startOfLocalDay(parseIsoDate(date), zone));
     } else d.dueAt = until;
     applyDeadline(d as Task);
     d.postponeCount = task.postponeCount + 1;
@@ -109,7 +114,7 @@ export function rearmNotices(draft: Task, now: string): void {
   mutable.notifiedUntil = now;
   const next = nextNoticeAt(draft, Date.parse(now));
   if (next === undefined) delete mutable.nextNotifyAt;
-  else mutable.nextNotifyAt = new Date(next).toISOString();
+  else mutable.nextNotifyAt = toTimestamp(next);
 }
 
 /** Sets `nextStepDueAt` to the earliest due time among a deal's open tasks (no version bump: callers write the deal). */

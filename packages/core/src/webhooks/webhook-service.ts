@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { without } from '../domain/records.js';
 import { conflict, notFound, validationError } from '../errors/crm-error.js';
+import { toTimestamp } from '../domain/clock.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
 import { LIMITS, timestampInputSchema } from '../schema/primitives.js';
@@ -244,7 +245,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         // The same secret again would change nothing but add a second, identical signature.
         if (sameKey(secret, current.secrets[0]!.secret)) throw validationError('webhooks.rotateSecret', [{ path: ['secret'], code: 'invalid_value', message: 'is the current secret: give a new one (or none, to have one generated)' }]);
         const keep = parsed.keepPreviousForMs ?? 86_400_000;
-        const expiresAt = new Date(op.nowMs + keep).toISOString();
+        const expiresAt = toTimestamp(op.nowMs + keep);
         const previous = keep === 0 ? [] : current.secrets.filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > op.nowMs).map((s) => ({ secret: s.secret, expiresAt: s.expiresAt && s.expiresAt < expiresAt ? s.expiresAt : expiresAt }));
         // The newest MAX_PREVIOUS_SECRETS keep signing: each adds a signature to every request's header.
         const secrets = [{ secret }, ...previous.filter((s) => !sameKey(s.secret, secret)).slice(0, MAX_PREVIOUS_SECRETS)];
@@ -304,13 +305,12 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         };
         await op.insert('consumerBacklog', row);
       }));
-      if (runner.active) runner.wake();
     },
 
     async pruneDeliveries(options) {
       const { before } = parseInput(pruneSchema, options, 'webhooks.pruneDeliveries');
       // A future bound would delete the log of deliveries still being made: surely a mistake.
-      if (Date.parse(before) > ctx.clock.now()) throw validationError('webhooks.pruneDeliveries', [{ path: ['before'], code: 'too_big', message: `is in the future (now: ${new Date(ctx.clock.now()).toISOString()})` }]);
+      if (Date.parse(before) > ctx.clock.now()) throw validationError('webhooks.pruneDeliveries', [{ path: ['before'], code: 'too_big', message: `is in the future (now: ${toTimestamp(ctx.clock.now())})` }]);
       let deleted = 0;
       for (let n = 500; n === 500; deleted += n) n = await runWrite(ctx, (op) => deleteAttempts(op, { op: 'lt', field: 'at', value: before }));
       return { deleted };

@@ -1,4 +1,4 @@
-import { daysFromCivil, isoWeekday, zonedParts, zonedToInstant, zoneOffset } from './zoned-time.js';
+import { daysFromCivil, isoDateOf, isoWeekday, utcMs, zonedParts, zonedToInstant, zoneOffset } from './zoned-time.js';
 
 /** A tenant's working time: which days, which hours, which holidays, in which zone. */
 export interface BusinessCalendar {
@@ -27,17 +27,15 @@ interface CivilDate {
 }
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-const pad = (n: number) => String(n).padStart(2, '0');
-const isoDate = (d: CivilDate) => `${d.year}-${pad(d.month)}-${pad(d.day)}`;
 
 function addDays(d: CivilDate, n: number): CivilDate {
-  const date = new Date(Date.UTC(d.year, d.month - 1, d.day + n));
+  const date = new Date(utcMs(d.year, d.month - 1, d.day + n));
   return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
 }
 
 /** True when the local date is a working day of the calendar. */
 export function isWorkingDay(calendar: BusinessCalendar, date: CivilDate): boolean {
-  return calendar.workingDays.includes(isoWeekday(date.year, date.month, date.day)) && !calendar.holidays.includes(isoDate(date));
+  return calendar.workingDays.includes(isoWeekday(date.year, date.month, date.day)) && !calendar.holidays.includes(isoDateOf(date));
 }
 
 /** Finds the instant in (lo, hi] where the zone's offset changes, given that it differs at lo and hi. */
@@ -60,7 +58,7 @@ function findTransition(lo: number, hi: number, timeZone: string): number {
 function intervalsOn(calendar: BusinessCalendar, date: CivilDate): [number, number][] {
   if (!isWorkingDay(calendar, date)) return [];
   const tz = calendar.timezone;
-  const midnight = Date.UTC(date.year, date.month - 1, date.day);
+  const midnight = utcMs(date.year, date.month - 1, date.day);
   // Real time that can show this local date: offsets lie within ±14 h (+ slack).
   const lo = midnight - 15 * 3_600_000;
   const hi = midnight + 39 * 3_600_000;
@@ -105,7 +103,7 @@ function assertUsable(calendar: BusinessCalendar): void {
   }
 }
 
-/** Guard against calendars whose holidays swallow every working day for years. */
+/** Guard against calendars whose holidays swallow every working day for years: the longest gap walked. */
 const MAX_DAYS_SCANNED = 3660;
 
 /**
@@ -132,8 +130,11 @@ export function addBusinessDays(calendar: BusinessCalendar, ms: number, n: numbe
   const step = remaining < 0 ? -1 : 1;
   while (remaining !== 0) {
     date = addDays(date, step);
-    if (isWorkingDay(calendar, date)) remaining -= step;
-    if (++scanned > MAX_DAYS_SCANNED) throw new RangeError('No working day within ten years');
+    // A gap, not the walk, is bounded: 3650 business days (a template's maximum) span fourteen years.
+    if (isWorkingDay(calendar, date)) {
+      remaining -= step;
+      scanned = 0;
+    } else if (++scanned > MAX_DAYS_SCANNED) throw new RangeError('No working day within ten years');
   }
   const hour = at ? Number(at.slice(0, 2)) : start.hour;
   const minute = at ? Number(at.slice(3, 5)) : start.minute;
@@ -171,6 +172,7 @@ export function addWorkingMinutes(calendar: BusinessCalendar, ms: number, minute
       if (from + remaining <= e) return from + remaining;
       remaining -= e - from;
       cursor = e;
+      scanned = 0;
     }
   }
   throw new RangeError('No working time within ten years');
@@ -188,6 +190,7 @@ function subtractWorkingTime(calendar: BusinessCalendar, ms: number, span: numbe
       if (to - remaining >= s) return to - remaining;
       remaining -= to - s;
       cursor = s;
+      scanned = 0;
     }
   }
   throw new RangeError('No working time within ten years');

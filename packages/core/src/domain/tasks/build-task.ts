@@ -3,13 +3,12 @@ import type { RecordBase } from '../../schema/record.js';
 import type { Task } from '../../schema/task.js';
 import type { TaskDraft } from './task-draft.js';
 import type { BusinessCalendar } from '../calendar/business-calendar.js';
-import { isValidTimeZone, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
+import { isValidTimeZone, localIsoDate, parseIsoDate, startOfLocalDay } from '../calendar/zoned-time.js';
+import { toTimestamp } from '../clock.js';
 import { compact } from '../records.js';
 import { nextNoticeAt } from './notices.js';
 import { RECURRENCE_NEEDS_FEATURE, type RecurrenceRules } from './recurrence-rules.js';
-import { applyDeadline } from './task-deadline.js';
-
-const pad = (n: number) => String(n).padStart(2, '0');
+import { applyDeadline, dateIssues } from './task-deadline.js';
 
 /**
  * Builds a task record: defaults (type `todo`, priority `normal`, the calendar's zone), the due
@@ -33,14 +32,12 @@ export function buildTask(
   if (allDay) {
     if (draft.series) dueDate = undefined;
     if (!dueDate && dueAt && issues.length === 0) {
-      const p = zonedParts(Date.parse(dueAt), timezone);
-      dueDate = `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+      dueDate = localIsoDate(Date.parse(dueAt), timezone);
+      issues.push(...dateIssues(dueDate, timezone));
     }
     if (!dueDate) issues.push({ path: ['dueDate'], code: 'required', message: 'an all-day task needs dueDate' });
-    else if (issues.length === 0) {
-      const [y, m, d] = dueDate.split('-').map(Number) as [number, number, number];
-      dueAt = new Date(zonedToInstant({ year: y, month: m, day: d }, timezone)).toISOString();
-    }
+    // A day starting before year 0000 (0000-01-01 east of UTC) starts at the first instant a timestamp holds.
+    else if (issues.length === 0) dueAt = toTimestamp(startOfLocalDay(parseIsoDate(dueDate), timezone));
   } else if (dueDate) issues.push({ path: ['dueDate'], code: 'invalid_value', message: 'only all-day tasks have dueDate; give dueAt' });
 
   let recurrence = draft.series;
@@ -54,7 +51,7 @@ export function buildTask(
       const first = rules.firstOccurrence(draft.recurrence, Date.parse(dueAt), timezone, { allDay });
       if (first === undefined) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
       else {
-        dueAt = new Date(first).toISOString();
+        dueAt = toTimestamp(first);
         recurrence = {
           rule: draft.recurrence.trim().replace(/^RRULE:/i, '').toUpperCase(),
           seriesId: newSeriesId(),
@@ -101,5 +98,5 @@ export function buildTask(
   }) as Task;
   applyDeadline(task);
   const next = nextNoticeAt(task, Date.parse(base.createdAt));
-  return { task: next === undefined ? task : { ...task, nextNotifyAt: new Date(next).toISOString() }, issues };
+  return { task: next === undefined ? task : { ...task, nextNotifyAt: toTimestamp(next) }, issues };
 }

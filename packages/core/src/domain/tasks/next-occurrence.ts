@@ -1,5 +1,6 @@
 import type { Task } from '../../schema/task.js';
 import type { TaskDraft } from './task-draft.js';
+import { toTimestamp } from '../clock.js';
 import { occurrenceAfter, parseRecurrence } from './rrule.js';
 
 /**
@@ -24,7 +25,7 @@ export function nextOccurrenceDraft(task: Task): TaskDraft | undefined {
     ...(base.ownerId ? { ownerId: base.ownerId } : {}),
     ...(base.durationMinutes !== undefined ? { durationMinutes: base.durationMinutes } : {}),
     ...(base.notes ? { notes: base.notes } : {}),
-    dueAt: new Date(next.at).toISOString(),
+    dueAt: toTimestamp(next.at),
     allDay: task.allDay,
     ...(task.timezone ? { timezone: task.timezone } : {}),
     ...(task.dealId ? { dealId: task.dealId } : {}),

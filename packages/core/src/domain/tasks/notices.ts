@@ -1,5 +1,6 @@
 import type { Task } from '../../schema/task.js';
-import { LAST_INSTANT, taskDeadline } from './task-deadline.js';
+import { LAST_INSTANT } from '../../schema/primitives.js';
+import { taskDeadline } from './task-deadline.js';
 
 /** Something the scheduler must do for a task at a time, with the idempotency key of that occurrence. */
 export interface TaskNotice {
@@ -43,8 +44,8 @@ export function pendingNotices(task: Task, upTo: number, settings?: NoticeSettin
 
 /**
  * The time of the first notice after `after` (or after the watermark), for the scheduler's queue. None past
- * year 9999: an overdue time after a due time late on 9999-12-31 would be stored '+010000-…' and the
- * scheduler would claim the task on every pass.
+ * `LAST_INSTANT`: such a notice never fires (an overdue time after a due time late on 9999-12-31 was stored
+ * '+010000-…', and the scheduler claimed the task on every pass).
  */
 export function nextNoticeAt(task: Task, after: number, settings?: NoticeSettings): number | undefined {
   const at = taskNotices(task, settings).find((n) => n.at > after)?.at;

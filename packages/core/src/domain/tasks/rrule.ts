@@ -1,5 +1,6 @@
 import type { ValidationIssue } from '../../errors/crm-error.js';
-import { endOfLocalDay, isoWeekday, localInstants, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
+import { LAST_INSTANT } from '../../schema/primitives.js';
+import { endOfLocalDay, isoWeekday, localInstants, utcMs, zonedParts, zonedToInstant } from '../calendar/zoned-time.js';
 
 /** One `BYDAY` entry: an ISO weekday (1 = Monday) with an optional ordinal (`2TU`, `-1FR`). */
 export interface ByDay {
@@ -112,12 +113,12 @@ export function parseRecurrence(text: string): { rule?: RecurrenceRule; issues: 
   if (parts.has('UNTIL')) {
     const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(parts.get('UNTIL')!);
     const [y, mo, d, h, mi, s, z] = m ? [+m[1]!, +m[2]!, +m[3]!, m[4], m[5], m[6], m[7]] : [];
-    const validDate = m && new Date(Date.UTC(y!, mo! - 1, d!)).getUTCDate() === d && mo! >= 1 && mo! <= 12;
+    const validDate = m && new Date(utcMs(y!, mo! - 1, d!)).getUTCDate() === d && mo! >= 1 && mo! <= 12;
     if (!m || !validDate) fail('UNTIL must be YYYYMMDD or YYYYMMDDTHHMMSSZ');
     else if (h === undefined) untilDate = { year: y!, month: mo!, day: d! };
     else if (z !== 'Z') fail('UNTIL with a time must be in UTC (end with Z), as RFC 5545 requires for zoned series');
     else if (+h > 23 || +mi! > 59 || +s! > 59) fail('UNTIL must be YYYYMMDD or YYYYMMDDTHHMMSSZ');
-    else until = Date.UTC(y!, mo! - 1, d!, +h, +mi!, +s!);
+    else until = utcMs(y!, mo! - 1, d!, +h, +mi!, +s!);
   }
   if (count !== undefined && parts.has('UNTIL')) fail('COUNT and UNTIL cannot both be given');
 
@@ -186,8 +187,8 @@ interface CivilDate {
 }
 
 const DAY_MS = 86_400_000;
-const daysInMonth = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate();
-const dayNumber = (d: CivilDate) => Math.floor(Date.UTC(d.year, d.month - 1, d.day) / DAY_MS);
+const daysInMonth = (y: number, m: number) => new Date(utcMs(y, m, 0)).getUTCDate();
+const dayNumber = (d: CivilDate) => Math.floor(utcMs(d.year, d.month - 1, d.day) / DAY_MS);
 const fromDayNumber = (n: number): CivilDate => {
   const date = new Date(n * DAY_MS);
   return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
@@ -288,7 +289,7 @@ export interface OccurrenceOptions {
 /**
  * Yields the occurrences of a series in order, with RFC 5545 semantics for the supported subset:
  * each at the wall-clock time of `dtstart` (to the second) in `timeZone`, from `dtstart` on,
- * honouring COUNT and UNTIL. A wall time that does not exist that day (a spring-forward gap) is no
+ * honouring COUNT and UNTIL, and none after `LAST_INSTANT` (9999-12-31T23:59:59.999Z) or, all-day, 9999-12-31. A wall time that does not exist that day (a spring-forward gap) is no
  * occurrence and is not counted; a repeated wall time (fall back) is its first instant (§3.3.10).
  *
  * @param rule A rule from `parseRecurrence`.
@@ -301,14 +302,17 @@ export interface OccurrenceOptions {
 export function* occurrences(rule: RecurrenceRule, dtstart: number, timeZone: string, options: OccurrenceOptions = {}): Generator<{ at: number; index: number }> {
   const local = zonedParts(dtstart, timeZone);
   const start: CivilDate = { year: local.year, month: local.month, day: local.day };
-  const until = rule.until ?? (rule.untilDate ? endOfLocalDay(rule.untilDate, timeZone) - 1 : undefined);
+  // Nothing after the last instant a timestamp holds, nor an all-day date after 9999-12-31 (in Kiritimati that
+  // day starts before the last instant): a series reaching either ends there, as at an UNTIL.
+  const end = Math.min(LAST_INSTANT, options.allDay ? zonedToInstant(fromDayNumber(Math.floor(LAST_INSTANT / DAY_MS) + 1), timeZone) - 1 : LAST_INSTANT);
+  const until = Math.min(rule.until ?? (rule.untilDate ? endOfLocalDay(rule.untilDate, timeZone) - 1 : end), end);
   let index = 0;
   let lastDay = dayNumber(start);
   for (let period = 0; ; period++) {
     const { first } = periodRange(rule, period, start);
     if (first - lastDay > MAX_GAP_DAYS) return;
     // Offsets stay within ±14 h: a period starting a day after UNTIL cannot hold an occurrence.
-    if (until !== undefined && first * DAY_MS - DAY_MS > until) return;
+    if (first * DAY_MS - DAY_MS > until) return;
     const instants: number[] = [];
     for (const date of periodDates(rule, period, start)) {
       if (options.allDay) instants.push(zonedToInstant(date, timeZone));
@@ -321,7 +325,7 @@ export function* occurrences(rule: RecurrenceRule, dtstart: number, timeZone: st
     }
     for (const at of selectPositions(instants, rule.bySetPos)) {
       if (at < dtstart) continue;
-      if (until !== undefined && at > until) return;
+      if (at > until) return;
       yield { at, index };
       lastDay = first;
       index++;

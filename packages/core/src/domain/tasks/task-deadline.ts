@@ -1,5 +1,7 @@
+import type { ValidationIssue } from '../../errors/crm-error.js';
 import type { Task } from '../../schema/task.js';
 import { endOfLocalDay, parseIsoDate } from '../calendar/zoned-time.js';
+import { toTimestamp } from '../clock.js';
 
 /**
  * The last instant a task is on time, epoch ms: a timed task's due time; for an all-day task the last
@@ -16,18 +18,15 @@ export function taskDeadline(task: Pick<Task, 'allDay' | 'dueAt' | 'dueDate' | '
   return task.dueAt ? Date.parse(task.dueAt) : undefined;
 }
 
-/** Sets (or clears) `deadlineAt` on a task draft from its due fields. Call after any change of them. */
 /**
- * The last instant a stored timestamp holds (ISO 8601's unsigned four-digit year): a time computed past it
- * would be written '+010000-…', which sorts before every timestamp (review12h #1).
+ * Sets (or clears) `deadlineAt` on a task draft from its due fields. Call after any change of them. An all-day
+ * task due 9999-12-31 west of UTC ends after the last instant a timestamp holds: its deadline is held there.
  */
-export const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
 export function applyDeadline(draft: Task): void {
   const deadline = taskDeadline(draft);
   const mutable = draft as { deadlineAt?: string };
   if (deadline === undefined) delete mutable.deadlineAt;
-  else mutable.deadlineAt = new Date(Math.min(deadline, LAST_INSTANT)).toISOString();
+  else mutable.deadlineAt = toTimestamp(deadline);
 }
 
 /**
@@ -37,4 +36,13 @@ export function applyDeadline(draft: Task): void {
 export function postponesLater(task: Pick<Task, 'allDay' | 'dueAt' | 'dueDate' | 'timezone'>, until: number): boolean {
   const deadline = taskDeadline(task);
   return deadline === undefined || until > deadline;
+}
+
+/**
+ * Problems of the local date an all-day task falls on, computed from an instant (`localIsoDate`): outside
+ * years 0000–9999 no date holds it (9999-12-31T20:00Z is 10000-01-01 in Pacific/Kiritimati). Empty for a
+ * `YYYY-MM-DD` date; else one `out_of_range` issue naming `field`.
+ */
+export function dateIssues(date: string, zone: string, field = 'dueAt'): ValidationIssue[] {
+  return /^\d{4}-/.test(date) ? [] : [{ path: [field], code: 'out_of_range', message: `falls on a day outside years 0000-9999 in ${zone}` }];
 }

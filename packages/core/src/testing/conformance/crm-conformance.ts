@@ -11,6 +11,7 @@ import { crmImportLineItemTests } from './crm-import-line-item-tests.js';
 import { crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
+import { crmTimeRangeTests } from './crm-time-range-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
 export type { CrmConformanceOptions };
@@ -28,7 +29,9 @@ export type { CrmConformanceOptions };
  * answers and verdicts — bad input to every public method (property-tested, nothing written),
  * `where.same` identity searches, all-day deadlines, lead scoring on every field type it allows;
  * external refs (unique per tenant, found by ref, upserted idempotently, scoped in views); merges
- * (every link re-pointed, refs moved, and merge then undo restoring every record as it was, property-tested).
+ * (every link re-pointed, refs moved, and merge then undo restoring every record as it was, property-tested);
+ * computed times (due times, notices, series, leases, retries, cut-offs) within UTC years 0000–9999 near
+ * either end, refused with VALIDATION where they are data (property-tested).
  *
  * @param name Suite name, e.g. `'sqlite (memory)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `dispose`) per test.
@@ -50,6 +53,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmExportRoundTripTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
     crmMergeTests(() => harness.open());
+    crmTimeRangeTests(() => harness.open(), Math.min(options.numRuns ?? 8, 8));
     crmDifferentialTests(factory, options);
   });
 }

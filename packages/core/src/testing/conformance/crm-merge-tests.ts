@@ -160,7 +160,11 @@ export function crmMergeTests(open: () => Promise<CrmSubject>): void {
       expect((await crm.contacts.getByExternalRef('shop', '2')).id).toBe(keep.id);
       // The timeline reads the re-pointed event log through the adapter's multi-entry index.
       const timeline = await crm.timeline({ type: 'contact', id: keep.id }, { limit: 100 });
-      expect(timeline.items.map((e) => e.type).sort()).toEqual(['activity.logged', 'contact.created', 'contact.created', 'contact.merged']);
+      // The survivor's update (it took the duplicate's ref) is recorded as an ordinary update, besides the merge.
+      expect(timeline.items.map((e) => e.type).sort()).toEqual(['activity.logged', 'contact.created', 'contact.created', 'contact.merged', 'contact.updated']);
+      const changes = (timeline.items.find((e) => e.type === 'contact.updated')!.data as { changes: Record<string, { from: unknown; to: unknown }> }).changes;
+      expect(Object.keys(changes).sort()).toEqual(['externalRefs', 'lastInteractionAt']);
+      expect(changes.externalRefs).toEqual({ from: [{ system: 'shop', id: '1' }], to: [{ system: 'shop', id: '1' }, { system: 'shop', id: '2' }] });
       expect(timeline.items.some((e) => e.subjectId === call.id)).toBe(true);
       const taken = await crm.contacts.create({ name: 'Twin', externalRefs: [{ system: 'shop', id: '2' }] }).catch((e: unknown) => e);
       expect(isCrmError(taken, 'CONFLICT')).toBe(true);
