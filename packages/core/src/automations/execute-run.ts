@@ -27,7 +27,7 @@ function fnv(text: string, seed: number): string {
  * such a rule typed (`FORBIDDEN`, `raise`); the pre-filters (feed, time sweeps) then leave its records
  * to the run instead of judging them on the raw record.
  */
-export async function hiddenConditions(ctx: CrmContext, tx: StorageTx, principal: Principal, entity: string): Promise<(rule: AutomationRule, raise?: boolean) => boolean> {
+export async function readsHidden(ctx: CrmContext, tx: StorageTx, principal: Principal, entity: string): Promise<(rule: AutomationRule, raise?: boolean) => boolean> {
   const guard = await ctx.hooks.access?.guard(tx, principal);
   return (rule, raise) => {
     const hidden = hiddenReads(rule, entity, guard);
@@ -204,7 +204,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         }
         if (status === 'done' && !request.resume) {
           // The policy changed since define: a rule reading what the service principal cannot read fails typed (FORBIDDEN), never silently.
-          (await hiddenConditions(ctx, rootTx, settings.principal, subject.type))(rule, true);
+          (await readsHidden(ctx, rootTx, settings.principal, subject.type))(rule, true);
           // Conditions see the trigger's data as the service principal does (as they see the record).
           if (guard) facts = (seen && matchEvent(rule.trigger, seen)) ?? { type: facts.type, eventId: facts.eventId, at: facts.at, data: seen?.data ?? {} };
         }
