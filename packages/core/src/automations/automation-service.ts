@@ -309,14 +309,20 @@ async function actionIssues(op: Operation, def: AutomationRuleDefinition, sends:
 async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
   const entity = triggerEntity(def.trigger);
   const hook = op.ctx.hooks.customFields;
-  const named: { path: (string | number)[]; field: string }[] = [];
-  if (def.trigger.type === 'fieldChanged' && def.trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: def.trigger.field });
-  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field }));
+  // Each with the values tested against it (a field trigger's from / to, a condition's value but for `present`).
+  const named: { path: (string | number)[]; field: string; values: unknown[] }[] = [];
+  const { trigger } = def;
+  if (trigger.type === 'fieldChanged' && trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: trigger.field, values: [trigger.from, trigger.to] });
+  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field, values: c.op === 'present' ? [] : [c.value].flat() }));
   const issues: ValidationIssue[] = [];
   if (named.length) {
     const typeOf = hook ? await hook.queryType(op, entity) : () => undefined;
-    for (const { path, field } of named) {
-      if (!typeOf(field)) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+    for (const { path, field, values } of named) {
+      const type = typeOf(field);
+      if (!type) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+      // A value of another type than the field's can never be its value (never equal, never ordered against it).
+      const wrong = values.filter((v) => v != null && typeof v !== (type === 'string[]' ? 'string' : type));
+      if (type && wrong.length) issues.push({ path: path[0] === 'trigger' ? ['trigger'] : [...path.slice(0, 2), 'value'], code: 'invalid_value', message: `${wrong.map((v) => JSON.stringify(v)).join(', ')} is not a value "${field}" (${type}) can hold: the ${path[0] === 'trigger' ? 'rule would never fire' : 'condition would never hold'}` });
     }
   }
   for (const [i, action] of def.actions.entries()) {

@@ -163,6 +163,8 @@ export async function removedRecordRule(storage?: MakeStorage): Promise<void> {
   expect(messenger.sent.map((m) => [m.template, m.record.id])).toEqual([['deal-removed', big.id]]);
   const sim = await crm.automations.simulate(rule.id, { type: 'deal.removed', subjectType: 'deal', subjectId: small.id, data: { deal: { id: small.id, title: 'Small', value: { amount: 2000, currency: 'EUR' } } } } as never);
   expect([sim.matched, sim.status, sim.actions.map((a) => a.type)]).toEqual([true, 'done', ['sendMessage', 'emit']]);
+  // The record a removed event carries must be its subject.
+  expect(await refusal(crm.automations.simulate(rule.id, { type: 'deal.removed', subjectType: 'deal', subjectId: small.id, data: { deal: { id: big.id } } } as never))).toEqual([expect.stringMatching(/^event\.data\.deal: must be the removed deal/)]);
 }
 
 /** a stage removed while the rule was off, a field the principal no longer reads: enable refuses, the rule stays off. */

@@ -84,6 +84,17 @@ describe('review 18g #6: conditions that can never hold are refused at define', 
     expect(await crm.automations.list()).toEqual([]);
   });
 
+  it('custom fields: a value of another type than the field’s', async () => {
+    const { crm } = await setupAutomations();
+    await crm.customFields.define({ entity: 'deal', key: 'score', label: 'Score', type: 'number' });
+    await crm.customFields.define({ entity: 'deal', key: 'labels', label: 'Labels', type: 'multiselect', options: [{ value: 'a' }, { value: 'b' }] });
+    const on = (conditions: unknown[], trigger: unknown = { type: 'event', event: 'deal.updated' }) => crm.automations.define({ name: 'x', trigger: trigger as never, conditions: conditions as never, actions: emit });
+    expect(await refusal(on([{ field: 'custom.score', op: 'eq', value: 'high' }]))).toEqual([expect.stringMatching(/^conditions\.0\.value: "high" is not a value "custom\.score" \(number\) can hold/)]);
+    expect(await refusal(on([{ field: 'custom.score', op: 'in', value: [1, '2'] }]))).toEqual([expect.stringMatching(/^conditions\.0\.value: "2" is not a value/)]);
+    expect(await refusal(on([], { type: 'fieldChanged', entity: 'deal', field: 'custom.score', to: 'ten' }))).toEqual([expect.stringMatching(/^trigger: "ten" is not a value "custom\.score" \(number\) can hold: the rule would never fire/)]);
+    expect(await refusal(on([{ field: 'custom.score', op: 'gt', value: 5 }, { field: 'custom.labels', op: 'eq', value: 'a' }, { field: 'custom.score', op: 'present' }]))).toBe('ok');
+  });
+
   it('conditions that can hold are accepted', async () => {
     const { crm } = await setupAutomations();
     const rules = [
