@@ -48,6 +48,10 @@ export async function definesRefuseHiddenReads(storage?: MakeStorage): Promise<v
   // A principal that may not read stages: stage triggers are about what it cannot see.
   await crm.access.setPolicy({ roles: { bot: { grants, fields: { deal: { read: { deny: ['stageKey'] } } } } } } as never);
   expect(await refusal(crm.automations.define({ name: 'Proposal', trigger: { type: 'stageEntered', stage: 'proposal' }, actions: emit }))).toEqual([expect.stringMatching(/^trigger\.stage: .*stageKey of deal records/)]);
+  // Time triggers: the stage entry, a task's due time.
+  await crm.access.setPolicy({ roles: { bot: { grants, fields: { deal: { read: { deny: ['stageEnteredAt'] } }, task: { read: { deny: ['dueAt'] } } } } } } as never);
+  expect(await refusal(crm.automations.define({ name: 'Stuck', trigger: { type: 'timeInStage', stage: 'proposal', for: { amount: 1, unit: 'days' } }, actions: emit }))).toEqual([expect.stringMatching(/^trigger\.stage: .*stageEnteredAt of deal records/)]);
+  expect(await refusal(crm.automations.define({ name: 'Due', trigger: { type: 'taskDue', before: { amount: 1, unit: 'days' } }, actions: emit }))).toEqual([expect.stringMatching(/^trigger\.before: .*dueAt of task records/)]);
   // Link counts of merges: only for a principal reaching every record.
   await crm.access.setPolicy({ roles: { bot: { grants: { ...grants, deal: { read: 'own' } } } } } as never);
   expect(await refusal(crm.automations.define({ name: 'Merged', trigger: { type: 'event', event: 'contact.merged' }, conditions: [{ field: 'trigger.data.links', op: 'gt', value: 0 }], actions: emit }))).toEqual([expect.stringMatching(/^conditions\.0\.field: .*trigger\.data\.links/)]);
@@ -70,6 +74,16 @@ export async function policyChangedRunsFail(storage?: MakeStorage): Promise<void
     expect(runs[0]!.error?.message).toContain('value');
   }
   expect((await crm.deals.get(deal.id)).tags).toEqual([]);
+  // A time rule: the stage entry hidden since define.
+  const { crm: other, clock, pipeline: sales } = await setupAutomations(bot, storage);
+  await other.access.setPolicy({ roles: { bot: { grants } } } as never);
+  const stuck = await other.automations.define({ name: 'Stuck', trigger: { type: 'timeInStage', stage: 'proposal', for: { amount: 1, unit: 'days' } }, actions: [{ type: 'addTag', tag: 'stuck' }] });
+  await other.access.setPolicy({ roles: { bot: { grants, fields: { deal: { read: { deny: ['stageEnteredAt'] } } } } } } as never);
+  const idle = await other.deals.create({ title: 'Idle', pipelineId: sales.id, stageKey: 'proposal' });
+  clock.advance(2 * 86_400_000);
+  await other.automations.tick();
+  expect((await other.automations.runs({ ruleId: stuck.id })).items.map((r) => [r.status, r.error?.code])).toEqual([['failed', 'FORBIDDEN']]);
+  expect((await other.deals.get(idle.id)).tags).toEqual([]);
 }
 
 /** the triggering event is judged as the principal sees it: a removed deal it could not read is no run. */
