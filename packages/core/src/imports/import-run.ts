@@ -178,6 +178,8 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
       fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)${options.key.startsWith('custom.') ? '; custom fields are not keys (nothing keeps them unique): key on externalRef:<system>' : ''}`);
     }
   }
+  // Only the duplicates feature indexes phone numbers by identity: without it a stored number in another spelling would go unfound.
+  if (options.key === 'phone' && !('duplicates' in crm)) fail(['key'], 'feature_required', 'a phone key needs the duplicates() feature, which finds a stored number in any spelling (by its E.164 identity)');
   if (options.duplicates !== undefined) {
     const d = options.duplicates;
     if (typeof d !== 'object' || d === null || !['skip', 'update', 'flag'].includes(d.action)) fail(['duplicates', 'action'], 'invalid_value', 'must be skip, update or flag');
@@ -285,10 +287,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
-  /** E-mail keys compare lower-cased, domains canonical (in the file and against stored records). */
-  const keyFold = keyFoldOf(key);
+  /** E-mail keys compare lower-cased, domains canonical, phones by E.164 as the finder reads them (in the file and against stored records). */
+  const keyFold = keyFoldOf(key, key === 'phone' ? await runRead(ctx, (op) => op.ctx.hooks.duplicates!.identity(op)) : undefined);
   const folds = keyFold !== undefined;
-  const fold = (v: string | number): string | number => (keyFold ? keyFold.fold(v) : v);
+  const fold = (v: string | number, of?: Readonly<Record<string, unknown>>): string | number => (keyFold ? keyFold.fold(v, of) : v);
   /** A key no unique index guards (any stored field: id and external refs are unique in storage). */
   const unguarded = key !== undefined && key !== 'id' && externalSystem === undefined;
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
@@ -344,7 +346,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const v = externalSystem === undefined ? input[key!] : Array.isArray(refs) ? refs.find((r) => r?.system === externalSystem)?.id : refs?.[externalSystem];
     // A ref column read `as: 'list'` holds the system's ids: the first is the key (as `prepare` takes it).
     const t = keyText(Array.isArray(v) ? v[0] : v);
-    return t === undefined || t === '' ? undefined : String(fold(t));
+    return t === undefined || t === '' ? undefined : String(fold(t, input));
   };
 
   /** A deal from a group of order-line rows; a failed group reports each row's own problems (`group_failed` for the others). */
@@ -373,7 +375,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
     // A failed row still holds its key: a later row with it fails (`duplicate_key`) rather than creating the record alone.
     const claim = (raw: string | number | undefined) => {
-      const v = raw === undefined || raw === '' ? undefined : fold(raw);
+      const v = raw === undefined || raw === '' ? undefined : fold(raw, input);
       if (v !== undefined && v !== '' && !seen.has(v)) seen.set(v, row);
     };
     const rawKey = (parsed: Record<string, unknown> | undefined) => externalSystem !== undefined
@@ -414,7 +416,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const extra = { ...(mappedRefs ? { refs: mappedRefs } : {}), ...(fixed ? { fixed } : {}) };
     if (key === undefined) return { row, create, update, ...extra };
     const keyRaw = rawKey(create ?? update);
-    const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
+    const keyValue = keyRaw === undefined ? undefined : fold(keyRaw, create ?? update);
     if (keyValue === undefined || keyValue === '') {
       if (mode === 'create') return { row, create, update };
       return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
@@ -452,7 +454,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const matches = new Map<string | number, Map<string, RecordBase>>();
     const take = (rows: readonly RecordBase[]) => {
       for (const row of rows) {
-        const v = fold((row as unknown as Record<string, string | number>)[key]!);
+        const v = fold((row as unknown as Record<string, string | number>)[key]!, row as unknown as Record<string, unknown>);
         if (!values.includes(v)) continue;
         if (!matches.has(v)) matches.set(v, new Map());
         matches.get(v)!.set(row.id, row);
@@ -461,7 +463,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const raw = folds ? [...new Set([...values, ...prepared.filter((p) => !p.failure && p.keyRaw !== undefined).map((p) => p.keyRaw!)])] : values;
     take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'in', field: key, values: raw })));
     // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
-    // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased.
+    // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased;
+    // a stored "+1 415 555 2671" through its E.164 key, then compared read in its own country.
     // Without that feature records have no search keys: only the row's spelling and its lower case are found.
     const identity = keyFold?.search && (await op.ctx.hooks.duplicates?.identity(op));
     if (identity) {
