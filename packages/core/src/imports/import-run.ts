@@ -299,6 +299,9 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   await checkCustomColumns(crm, importer.entity, mapping);
   /** A CSV file without a mapping: its header as the mapping of field paths (`custom.<key>` read as its definition's type). */
   const fromHeader = async (header: readonly string[]): Promise<ImportMapping> => {
+    // A column without a name names no field: refused as an unknown one is, not dropped with its data.
+    const unnamed = header.flatMap((c, i) => (c ? [] : [i + 1]));
+    if (unnamed.length) fail(['csv', ''], 'unknown_field', `column ${unnamed.join(', ')} of the header has no name: name it, or give a mapping (which reads only the columns it names)`);
     const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
     const derived = headerMapping(importer, header, new Map((customFields && header.some((c) => c.startsWith('custom.')) ? await customFields.list(importer.entity) : []).map((d) => [d.key, d.type])));
     lines = checkMappedFields(importer, mode, derived, key, externalSystem, 'csv');
