@@ -398,7 +398,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       if (parsed.success) create = parsed.data;
       else problems.push(...parsed.issues);
     }
-    if (mode !== 'create') {
+    if (mode !== 'create' && importer.parseUpdate) {
       // An update keeps the record's refs: the row's refs join the list (merged with the record found, in writeRow).
       const { id: _id, ...rest } = input;
       // Create-only fields (an exported deal's `pipelineId`, `stageKey`) are compared with the record found (in writeRow).
@@ -506,6 +506,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const action = options.duplicates?.action;
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
+      // An upsert of history (an activity) finds it logged already: left as it is.
+      if (!importer.update) return { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
       const moved = Object.keys(p.fixed ?? {}).filter((f) => JSON.stringify(p.fixed![f]) !== JSON.stringify((existing as unknown as Record<string, unknown>)[f]));
       if (moved.length) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: moved.map((f) => ({ path: [f], code: 'invalid_value', message: `${f} is set when a ${importer.entity} is created: an update keeps ${existing.id}'s${importer.entity === 'deal' && f === 'stageKey' ? ' (deals.move changes the stage)' : ''}` })) };
