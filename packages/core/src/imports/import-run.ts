@@ -245,12 +245,10 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   for await (const values of stream as AsyncIterable<SourceRow>) yield { row: ++row, values };
 }
 
-/** A conflict as the row's issue: a taken external ref named by its column (`externalRefs.<system>`), not the stored index. */
-function refConflict(key: { field: string; value: string; heldBy?: string } | undefined, e: CrmError): ValidationIssue {
-  if (key?.field !== 'externalKeys') return { path: [], code: e.code.toLowerCase(), message: e.message };
-  const at = key.value.indexOf(':');
-  const entity = (e.details as { entity?: string }).entity;
-  return { path: ['externalRefs', key.value.slice(0, at)], code: 'conflict', message: `${key.value.slice(0, at)} id "${key.value.slice(at + 1)}" is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}` };
+/** A conflict as the row's issue: a taken external ref at its column (`externalRefs.<system>`), not the stored index (the message names the ref: `uniqueConflict`). */
+function refConflict(key: { field: string; value: string } | undefined, e: CrmError): ValidationIssue {
+  const path = key?.field === 'externalKeys' ? ['externalRefs', key.value.slice(0, key.value.indexOf(':'))] : [];
+  return { path, code: e.code.toLowerCase(), message: e.message };
 }
 
 function rowFailure(row: number, error: unknown): ImportRowReport {
