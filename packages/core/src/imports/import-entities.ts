@@ -156,7 +156,7 @@ export function importerFor(entity: unknown, mode: string): EntityImporter {
     throw validationError('import.run', [{ path: ['entity'], code: 'invalid_value', message: `must be one of ${IMPORT_ENTITIES.join(', ')}` }]);
   }
   if (mode === 'update' && !importer.update) {
-    throw validationError('import.run', [{ path: ['mode'], code: 'invalid_value', message: `${importer.entity} records are never updated (they are history): use create, or upsert, which leaves one found by key as it is` }]);
+    throw validationError('import.run', [{ path: ['mode'], code: 'invalid_value', message: `${importer.entity} records are never updated: use create or upsert (which leaves one found as it is)` }]);
   }
   return importer;
 }

@@ -14,7 +14,7 @@ import { checkMappingSpecs } from './mapping-check.js';
 import { isFieldPath } from './field-paths.js';
 import { checkLocale } from './locale-check.js';
 import { headerMapping, pathRow } from './field-columns.js';
-import { keyFoldOf } from './normalized-keys.js';
+import { keyFoldOf, type PhoneIdentity } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
@@ -179,7 +179,7 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
     }
   }
   // Only the duplicates feature indexes phone numbers by identity: without it a stored number in another spelling would go unfound.
-  if (options.key === 'phone' && !('duplicates' in crm)) fail(['key'], 'feature_required', 'a phone key needs the duplicates() feature, which finds a stored number in any spelling (by its E.164 identity)');
+  if (options.key === 'phone' && !('duplicates' in crm)) fail(['key'], 'feature_required', 'a phone key needs the duplicates() feature (it finds a number in any spelling)');
   if (options.duplicates !== undefined) {
     const d = options.duplicates;
     if (typeof d !== 'object' || d === null || !['skip', 'update', 'flag'].includes(d.action)) fail(['duplicates', 'action'], 'invalid_value', 'must be skip, update or flag');
@@ -275,6 +275,13 @@ async function readAll(op: Operation, entity: string, filter: Filter | undefined
   return out;
 }
 
+/** The duplicates feature's reading of phone numbers in this tenant: the phone key it indexes a record under. */
+async function phoneIdentity(op: Operation): Promise<PhoneIdentity> {
+  const finder = op.ctx.hooks.duplicates!;
+  const identity = await finder.identity(op);
+  return (phone, country) => finder.keys('person', { phone, country }, identity).find((k) => k.startsWith('phone:'))?.slice(6);
+}
+
 const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? value : undefined);
 
 /** Runs (or resumes, with `jobId`) an import. */
@@ -286,7 +293,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const keep = options.report ?? 'all';
   const key = options.key;
   /** E-mail keys compare lower-cased, domains canonical, phones by E.164 as the finder reads them (in the file and against stored records). */
-  const keyFold = keyFoldOf(key, key === 'phone' ? await runRead(ctx, (op) => op.ctx.hooks.duplicates!.identity(op)) : undefined);
+  const keyFold = keyFoldOf(key, key === 'phone' ? await runRead(ctx, phoneIdentity) : undefined);
   const folds = keyFold !== undefined;
   const fold = (v: string | number, of?: Readonly<Record<string, unknown>>): string | number => (keyFold ? keyFold.fold(v, of) : v);
   /** A key no unique index guards (any stored field: id and external refs are unique in storage). */
@@ -299,7 +306,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const fromHeader = async (header: readonly string[]): Promise<ImportMapping> => {
     // A column without a name names no field: refused as an unknown one is, not dropped with its data.
     const unnamed = header.flatMap((c, i) => (c ? [] : [i + 1]));
-    if (unnamed.length) fail(['csv', ''], 'unknown_field', `column ${unnamed.join(', ')} of the header has no name: name it, or give a mapping (which reads only the columns it names)`);
+    if (unnamed.length) fail(['csv', ''], 'unknown_field', `column ${unnamed.join(', ')} of the header has no name: name it or give a mapping`);
     const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
     const derived = headerMapping(importer, header, new Map((customFields && header.some((c) => c.startsWith('custom.')) ? await customFields.list(importer.entity) : []).map((d) => [d.key, d.type])));
     lines = checkMappedFields(importer, mode, derived, key, externalSystem, 'csv');

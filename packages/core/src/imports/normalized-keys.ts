@@ -1,4 +1,3 @@
-import { probePhone, type IdentityOptions } from '../domain/duplicates.js';
 import { normalizeDomain } from '../domain/normalize.js';
 
 /**
@@ -21,18 +20,20 @@ export interface KeyFold {
   readonly search?: { readonly kind: 'person' | 'company'; readonly field: 'email' | 'domain' | 'phone' };
 }
 
+/** A phone number's E.164 identity read in `country` (else the tenant's default region), as the duplicate finder reads it. */
+export type PhoneIdentity = (phone: string, country: string | undefined) => string | undefined;
+
 /**
  * The comparison of an import key (`undefined`: values compare as written). A phone number is read
- * as the duplicate finder reads it (`probePhone`: its record's country, else the tenant's default
- * region, with `identity`'s parser): `+1 415 555 2671` and `(415) 555-2671` in US are one key; a
- * text with no identity (not a valid number) compares as written, trimmed.
+ * by `phone` (the duplicates feature's reading: its record's country, else the tenant's default
+ * region): `+1 415 555 2671` and `(415) 555-2671` in US are one key; a text with no identity (not a
+ * valid number) compares as written, trimmed.
  */
-export function keyFoldOf(key: string | undefined, identity: IdentityOptions = {}): KeyFold | undefined {
+export function keyFoldOf(key: string | undefined, phone?: PhoneIdentity): KeyFold | undefined {
   if (key === 'email') return { fold: (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), search: { kind: 'person', field: 'email' } };
   if (key === 'domain') return { fold: (v) => (typeof v === 'string' ? (normalizeDomain(v) ?? v.trim().toLowerCase()) : v), search: { kind: 'company', field: 'domain' } };
-  if (key === 'phone') {
-    const country = (of: Readonly<Record<string, unknown>> | undefined) => (typeof of?.country === 'string' && of.country ? of.country : undefined);
-    return { fold: (v, of) => (typeof v === 'string' ? (probePhone({ phone: v, country: country(of) }, identity) ?? v.trim()) : v), search: { kind: 'person', field: 'phone' } };
+  if (key === 'phone' && phone) {
+    return { fold: (v, of) => (typeof v === 'string' ? (phone(v, typeof of?.country === 'string' && of.country ? of.country : undefined) ?? v.trim()) : v), search: { kind: 'person', field: 'phone' } };
   }
   return undefined;
 }

@@ -27,8 +27,8 @@ export function merges(): MergesFeature {
       api: (ctx) => new MergeService(ctx),
       // Activities stored before storage schema 10 get the participants' index a merge finds them by.
       async start() {
-        const indexed = await indexParticipants(root);
-        if (indexed > 0) root.logger.info('crmkit: indexed the participants of stored activities', { activities: indexed });
+        const activities = await indexParticipants(root);
+        if (activities) root.logger.info('crmkit: indexed activity participants', { activities });
       },
       // crm.contacts/companies/leads.merge run the same merge with the caller's context.
       hooks: {
