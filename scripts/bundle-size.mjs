@@ -33,7 +33,8 @@ const targets = [
   // 2026-11-30: 42.70 kB measured after the memory adapter's same-verdict field guard (review 12f #1) and the shared
   // reader turning unreadable caller input into VALIDATION (review 18e #7): budget 42.8.
   // 42.86: review12h #1, date-time inputs refused outside UTC years 0000-9999 (+66 B).
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 42_860, goal: 30_000 },
+  // 42.91: review16h #6/#10 (fix16q: activities' participantContactIds in the storage schema, CONFLICT naming the external ref), 42,902 B measured (+43 B).
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 42_910, goal: 30_000 },
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
   feature('tasks', 'tasks', 11_000),
   // Issue 16: activities.getByExternalRef / upsertByExternalRef (1.2 → 1.3 kB).
@@ -63,12 +64,15 @@ const targets = [
   // With fix16l: ≈ 18.1 kB expected (17.81 + 0.33), re-measure.
   // fix16n (formula guard dropped from CSV cells only; shared currencyColumn mismatch / own-column checks): +0.13 kB, 17,933 B measured.
   // Merged main (fix16m) + fix16n: 18,250 B measured.
-  feature('imports', 'imports', 18_260),
+  // fix16q (review16h #5 phone keys, #7 empty column names, #8 activity upsert, #10 ref conflicts): 18,514 B measured (+260 B).
+  feature('imports', 'imports', 18_520),
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
-  { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_200 },
+  { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_320 }, // 9,312 measured: review16h #9 (fix16q: the byte order mark decides the encoding) +165 B
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
   // + the issue 16 review fixes: merge entries projected per view, undo's missing-reference check (4.3 kB measured).
-  feature('merges', 'merges', 4_800),
+  // fix16q (review16h #6: participants found through participantContactIds, the backfill of activities stored before
+  // schema 10 when a crm starts; #7: custom field choices checked against the definitions): 5,307 B measured (+510 B).
+  feature('merges', 'merges', 5_310),
   feature('reports', 'reports', 5_300) /* 5.21 measured: the derived-field reveal table it shares (fix11d) */,
   feature('scoring', 'scoring', 2_200),
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
@@ -80,7 +84,7 @@ const targets = [
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
   // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
   // Review 12f (fix12i) +0.1: start() wakes for a failed notice's retry (nextRetryAt).
-  feature('scheduler', 'scheduler', 13_100, TASKS), // 13.098 measured: review12i #1/#2/#4 (fix12p: feed events frozen, holdMs cap, failure causes) +90 B. 13.008 measured after the merges of 2026-11-30 (8th part). 13.005: review12h #1 shifts its delta by 4 B. 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
+  feature('scheduler', 'scheduler', 13_110, TASKS), // 13.102 measured: fix16q's core change shifts its delta (+4 B). 13.098 measured: review12i #1/#2/#4 (fix12p: feed events frozen, holdMs cap, failure causes) +90 B. 13.008 measured after the merges of 2026-11-30 (8th part). 13.005: review12h #1 shifts its delta by 4 B. 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -152,7 +156,7 @@ const targets = [
     // fix16l (no-mapping export round trip) +0.8 kB: 143.79 kB measured.
     // fix12k (review12g #1-#4: drain outlook, fetch race, bounded body) +0.4 kB.
     // Review 18f #1-#4 (fix18j: stored-run causes, restored records, view projections) +0.44 kB (measured before merging main).
-    budget: 146_450, // 146.446 measured: review12i #1-#5 (fix12p) +178 B. 146.268 measured after the merges of 2026-11-30 (8th part)
+    budget: 147_180, // 147.178 measured: review16h #5-#10 (fix16q) +732 B. 146.446 measured: review12i #1-#5 (fix12p) +178 B. 146.268 measured after the merges of 2026-11-30 (8th part)
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
