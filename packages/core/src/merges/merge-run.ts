@@ -5,7 +5,7 @@ import { CrmError, notFound, ruleViolation, type RuleViolation } from '../errors
 import type { CrmEventName } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
-import { mergeFields } from './merge-fields.js';
+import { checkCustomChoices, mergeFields } from './merge-fields.js';
 import { LINKS, planLinks, readAll, readPath, writeLinks, type PlannedRecord } from './merge-links.js';
 import type { MergeEntity, MergeRecord, MergeResult, RestoredVersion, UndoResult } from '../schema/merge.js';
 
@@ -18,6 +18,10 @@ export interface MergeCommand {
   readonly duplicateIds: readonly string[];
   /** Field path → the id of the record to take it from (the survivor's own entries dropped). */
   readonly fields: ReadonlyMap<string, string>;
+  /** Every `custom.<key>` path `fields` named (the survivor's own entries too): checked against the tenant's definitions. */
+  readonly customPaths?: readonly string[];
+  /** The method's name in errors (`merges.contacts`). */
+  readonly context?: string;
   readonly fillEmpty: boolean;
   readonly version?: number;
 }
@@ -46,6 +50,7 @@ function recordUpdate(op: Operation, entity: MergeEntity, card: Card, changes: o
  */
 export async function runMerge(op: Operation, command: MergeCommand): Promise<MergeResult<Card>> {
   const { entity, survivorId, duplicateIds } = command;
+  await checkCustomChoices(op, entity, command.customPaths ?? [], command.context ?? 'merges');
   const survivor = await op.requireFor<Card>(entity, survivorId, 'update');
   assertExpectedVersion(entity, survivor, command.version);
   const duplicates: Card[] = [];

@@ -53,7 +53,9 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
     });
   }
   const fields = new Map<string, string>();
+  const customPaths: string[] = [];
   for (const [path, from] of Object.entries(parsed.fields ?? {})) {
+    if (CUSTOM_KEY.test(path)) customPaths.push(path);
     if (!MERGEABLE[entity].includes(path) && !CUSTOM_KEY.test(path)) {
       issues.push({ path: ['fields', path], code: 'unknown_field', message: `is not a field a ${entity} merge can choose (${MERGEABLE[entity].join(', ')}, custom.<key>)` });
     } else if (from !== 'survivor' && from !== survivor && !ids.includes(from)) {
@@ -61,7 +63,7 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
     } else if (from !== 'survivor' && from !== survivor) fields.set(path, from);
   }
   if (issues.length) throw validationError(context, issues);
-  return { entity, survivorId: survivor, duplicateIds: ids, fields, fillEmpty: parsed.fillEmpty ?? false, ...(parsed.version === undefined ? {} : { version: parsed.version }) };
+  return { entity, survivorId: survivor, duplicateIds: ids, fields, customPaths, context, fillEmpty: parsed.fillEmpty ?? false, ...(parsed.version === undefined ? {} : { version: parsed.version }) };
 }
 
 /**
@@ -129,7 +131,7 @@ export class MergeService {
    *   `'survivor'`), `fillEmpty` (take the survivor's empty fields from the duplicates), `version`.
    * @returns The survivor as stored and the merge log entry (`merge.id` undoes it).
    * @throws CrmError `VALIDATION` (no duplicates, the survivor among them, a field choice naming a
-   *   record not in the merge or an unknown field); `NOT_FOUND` (an id the tenant has no contact for,
+   *   record not in the merge or an unknown field, a `custom.<key>` the tenant does not define included); `NOT_FOUND` (an id the tenant has no contact for,
    *   another tenant's, a record of another kind); `CONFLICT` (`version` differs); `RULE_VIOLATION`
    *   (the union of tags or external refs exceeds its limit); `FORBIDDEN` in a view without `update`
    *   on the survivor or `delete` on a duplicate.

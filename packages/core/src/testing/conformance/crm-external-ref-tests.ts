@@ -59,6 +59,8 @@ export function crmExternalRefTests(open: () => Promise<CrmSubject>): void {
         const error = await rejection(t.create({ ...t.input, externalRefs: [{ system: 'erp', id: 'C-7' }] }));
         expect(isCrmError(error, 'CONFLICT'), String(error)).toBe(true);
         expect((error as { details: { key?: unknown } }).details.key).toMatchObject({ field: 'externalKeys', value: 'erp:C-7', heldBy: made.id });
+        // The message names the ref as the caller gave it and its holder, not the stored index or the refused record.
+        expect((error as Error).message).toBe(`external ref erp:C-7 is already taken by ${entity} ${made.id}`);
         expect(await s.dump()).toBe(before);
         // Not found: another id, another system.
         for (const [system, id] of [['shop', '10043'], ['erp', '10042']] as const) {
