@@ -1,5 +1,6 @@
 import type { Operation } from '../crm/operation.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
+import { lockRecords } from '../crm/references.js';
 import { diffRecords } from '../domain/records.js';
 import { CrmError, notFound, ruleViolation, type RuleViolation } from '../errors/crm-error.js';
 import type { CrmEventName } from '../events/event-map.js';
@@ -46,6 +47,9 @@ function recordUpdate(op: Operation, entity: MergeEntity, card: Card, changes: o
  */
 export async function runMerge(op: Operation, command: MergeCommand): Promise<MergeResult<Card>> {
   const { entity, survivorId, duplicateIds } = command;
+  // Locked before they are read (one call: one order): a write linking to one of them, its remove or
+  // another merge of it waits for this merge, or this merge for it, and then reads what it committed.
+  await lockRecords(op, [survivorId, ...duplicateIds].map((id) => ({ entity, id })));
   const survivor = await op.requireFor<Card>(entity, survivorId, 'update');
   assertExpectedVersion(entity, survivor, command.version);
   const duplicates: Card[] = [];
@@ -70,7 +74,9 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
     // duplicate's own timeline stays readable from this event.
     op.record(`${entity}.removed` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
   }
-  const stored = changed ? await op.update(entity, survivor, revised) : survivor;
+  // Written even when no field changes (a new version): the merge changes its links and timeline, and a
+  // concurrent write of it (an update, a remove) fails its version check instead of passing unseen.
+  const stored = await op.update(entity, survivor, revised);
   const subject = { type: entity, id: survivorId };
   if (changed) recordUpdate(op, entity, stored, changes);
   const plan = await planLinks(op, entity, survivorId, duplicateIds);
@@ -106,26 +112,31 @@ function changedSince(merge: MergeRecord, entity: string, id: string, expected: 
   return new CrmError('CONFLICT', `Cannot undo merge ${merge.id}: ${what}`, { entity, id, expectedVersion: expected, actualVersion: actual, reason, mergeId: merge.id });
 }
 
-/**
- * `RULE_VIOLATION` (`merge.undoMissingReference`) when a record the undo would bring back links to a
- * record deleted since (a contact's company, a lead's converted contact, …): restoring it would leave a
- * dangling link. Records restored by this undo count as present.
- */
-async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Promise<void> {
+/** The records the survivor and duplicates an undo restores link to (a contact's company, a lead's converted contact, …), but for those it restores. */
+function restoredLinks(merge: MergeRecord<Card>): { entity: string; id: string; record: string; field: string }[] {
   const restoring = new Set([merge.survivorId, ...merge.duplicateIds]);
-  const wanted: { target: string; id: string; record: string; field: string }[] = [];
+  const wanted: { entity: string; id: string; record: string; field: string }[] = [];
   for (const record of [merge.survivorBefore, ...merge.duplicates]) {
     for (const [target, links] of Object.entries(LINKS)) {
       for (const [entity, field] of links) {
         if (entity !== merge.entity) continue;
         const id = readPath(record, field);
-        if (typeof id === 'string' && !(target === merge.entity && restoring.has(id))) wanted.push({ target, id, record: record.id, field });
+        if (typeof id === 'string' && !(target === merge.entity && restoring.has(id))) wanted.push({ entity: target, id, record: record.id, field });
       }
     }
   }
+  return wanted;
+}
+
+/**
+ * `RULE_VIOLATION` (`merge.undoMissingReference`) when a record the undo would bring back links to a
+ * record deleted since: restoring it would leave a dangling link. Records restored by this undo count as present.
+ */
+async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Promise<void> {
+  const wanted = restoredLinks(merge);
   const violations: RuleViolation[] = [];
-  for (const target of new Set(wanted.map((w) => w.target))) {
-    const list = wanted.filter((w) => w.target === target);
+  for (const target of new Set(wanted.map((w) => w.entity))) {
+    const list = wanted.filter((w) => w.entity === target);
     const rows = await op.getMany(target, list.map((w) => w.id));
     list.forEach((w, i) => {
       if (!rows[i]) {
@@ -158,6 +169,10 @@ async function sameSince(op: Operation, merge: MergeRecord): Promise<(entity: st
  * the survivor and re-creates the duplicates (new versions), marks the log entry `undone`.
  */
 export async function runUndo(op: Operation, mergeId: string): Promise<UndoResult<Card>> {
+  const logged = await op.require<MergeRecord<Card>>('merge', mergeId);
+  // Locked as the merge locks them, with the records the restored ones link to (see `lockRecords`);
+  // the entry is read again under the locks (a concurrent undo of it has committed, or waits).
+  await lockRecords(op, [...[logged.survivorId, ...logged.duplicateIds].map((id) => ({ entity: logged.entity, id })), ...restoredLinks(logged)]);
   const merge = await op.require<MergeRecord<Card>>('merge', mergeId);
   const { entity } = merge;
   // The undo acts on the survivor: a view must be able to read it (NOT_FOUND otherwise, as for any hidden record).
@@ -167,9 +182,12 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const same = await sameSince(op, merge);
   if (!current || !same(entity, current.id, merge.survivorVersionAfter, current.version)) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
   op.guard?.authorize(entity, 'update', current);
+  const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
+  const changes = diffRecords(current, survivor);
+  const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
   // The undo re-creates the duplicates: a view needs create on each. One it cannot read is refused
   // without its id (the merge log hides it from the view; an error naming it would tell).
-  for (const duplicate of merge.duplicates) {
+  for (const duplicate of restored) {
     if (op.guard && !op.guard.canRead(entity, duplicate)) {
       const reason = `the merge removed a ${entity} you cannot read; undoing it would restore that record`;
       throw new CrmError('FORBIDDEN', `${op.guard.principal.userId} may not undo merge ${merge.id}: ${reason}`, { action: `${entity}.create`, reason, entity });
@@ -202,19 +220,17 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     }
     entry.set.set(link.field, link.from);
   }
-  const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
   const subject = { type: entity, id: merge.survivorId };
   await writeLinks(op, [...planned.values()], subject, restored);
-  const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
-  const changes = diffRecords(current, survivor);
-  const back = Object.keys(changes).length ? await op.update(entity, current, survivor) : current;
-  if (back !== current) recordUpdate(op, entity, back, changes);
+  // Written even when no field changes back, as the merge writes it (a new version, version-checked).
+  const back = await op.update(entity, current, survivor);
+  if (Object.keys(changes).length) recordUpdate(op, entity, back, changes);
   for (const duplicate of restored) {
     await op.insert(entity, duplicate);
     // `restoredBy`: back, not new — automation does not take it for an arrival (no second welcome).
     op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate, restoredBy: mergeId } as never);
   }
-  if (back !== current) restoredVersions.push({ entity, id: current.id, from: merge.survivorBefore.version, to: back.version });
+  restoredVersions.push({ entity, id: current.id, from: merge.survivorBefore.version, to: back.version });
   restoredVersions.push(...merge.duplicates.map((d) => ({ entity, id: d.id, from: d.version, to: d.version + 1 })));
   const undone: MergeRecord<Card> = { ...merge, status: 'undone', restored: restoredVersions, version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
   await op.update('merge', merge, undone);
