@@ -47,8 +47,8 @@ async function dangling(s: CrmSubject): Promise<string[]> {
 
 /**
  * Races through the services on two connections where the adapter has them (`CrmSubject.racer`):
- * a merge, a remove or an undo against whatever links to the records it deletes or restores.
- * Whatever the interleaving, the outcome is one a serial order
+ * a merge, a remove or an undo against whatever links to the records it deletes or restores, and
+ * upserts of one new external ref. Whatever the interleaving, the outcome is one a serial order
  * gives — on PostgreSQL (READ COMMITTED) as on the engines whose writers run one at a time — and
  * no link is left on a record that is gone.
  */
@@ -141,6 +141,19 @@ export function crmRaceTests(open: () => Promise<CrmSubject>): void {
         expect(['ok|RULE_VIOLATION', 'RULE_VIOLATION|ok']).toContain(await outcomes([a.merges.undo(merge.id), b.companies.remove(c.id)]));
         expect(await dangling(s)).toEqual([]);
       }
+    });
+
+    it('upsertByExternalRef racing itself with a new ref: created once, then unchanged — one record, no CONFLICT', async () => {
+      const { a, b } = await setUp();
+      for (let i = 0; i < ROUNDS; i++) {
+        const input = { name: `N${i}`, email: `n${i}@example.com` };
+        const calls = [a.contacts.upsertByExternalRef('shop', `c${i}`, input), b.contacts.upsertByExternalRef('shop', `c${i}`, input)];
+        await Promise.allSettled(calls);
+        const results = await Promise.all(calls);
+        expect(results.map((r) => r.outcome).sort()).toEqual(['created', 'unchanged']);
+        expect(results[0]!.record.id).toBe(results[1]!.record.id);
+      }
+      expect((await a.contacts.list({ limit: 100 })).items).toHaveLength(ROUNDS);
     });
   });
 }
