@@ -1,9 +1,10 @@
 import type { Operation } from '../crm/operation.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
 import { lockRecords } from '../crm/references.js';
+import { deepEqual } from '../domain/draft.js';
 import { diffRecords } from '../domain/records.js';
 import { CrmError, notFound, ruleViolation, type RuleViolation } from '../errors/crm-error.js';
-import type { CrmEventName } from '../events/event-map.js';
+import type { CrmEventName, FieldChanges } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { mergeFields } from './merge-fields.js';
@@ -29,6 +30,39 @@ async function withSearchKeys(op: Operation, entity: MergeEntity, card: Card): P
   const identity = duplicates && (await duplicates.identity(op));
   return duplicates && identity ? { ...card, searchKeys: duplicates.keys(entity === 'company' ? 'company' : 'person', card, identity) } : card;
 }
+
+/** The field paths a change writes, for field rules: a custom value as `custom.<key>`. */
+function writtenFields(changes: FieldChanges): string[] {
+  return Object.entries(changes).flatMap(([key, { from, to }]) => {
+    if (key !== 'custom') return [key];
+    const [a, b] = [(from ?? {}) as Record<string, unknown>, (to ?? {}) as Record<string, unknown>];
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !deepEqual(a[k], b[k])).map((k) => `custom.${k}`);
+  });
+}
+
+/**
+ * A view's checks on the survivor a merge or an undo rewrites (one path for both): as for `update`,
+ * the fields it changes must be writable and a change of owner needs `assign` (else the record stays
+ * in the update scope); and the view must read it afterwards, since the call returns it.
+ *
+ * @returns The changes.
+ * @throws CrmError `FORBIDDEN`.
+ */
+function checkSurvivorWrite(op: Operation, entity: MergeEntity, before: Card, after: Card, context: string): FieldChanges {
+  const changes = diffRecords(before, after);
+  const guard = op.guard;
+  if (!guard) return changes;
+  guard.checkWriteFields(entity, writtenFields(changes), context);
+  guard.checkWritten(entity, 'update', before, after);
+  if (!guard.canRead(entity, after)) {
+    const reason = `the ${entity} would leave what you may read`;
+    throw new CrmError('FORBIDDEN', `${context}: ${guard.principal.userId} may not write ${entity} ${before.id}: ${reason}`, { action: `${entity}.update`, reason, entity, id: before.id });
+  }
+  return changes;
+}
+
+/** A record a merge or undo returns, as the view may see it (field-projected; it may read the record: `checkSurvivorWrite`). */
+const shown = (op: Operation, entity: MergeEntity, record: Card): Card => (op.guard ? op.guard.project(entity, record) : record);
 
 /**
  * The survivor's `<entity>.updated`, as an ordinary update records it (the changed fields, old and new
@@ -62,11 +96,8 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   if (((next.externalRefs as unknown[] | undefined)?.length ?? 0) > 20) violations.push({ rule: 'merge.tooManyExternalRefs', message: 'the merged record would have more than 20 external refs' });
   if (violations.length) throw ruleViolation(violations);
   const revised = await withSearchKeys(op, entity, { ...(next as Card), version: survivor.version + 1, updatedAt: op.now });
-  const changes = diffRecords(survivor, revised);
-  const changed = Object.keys(changes).length > 0;
   // Writing a field from a duplicate is writing it: the view's field rules apply.
-  op.guard?.checkWriteFields(entity, Object.keys(changes), `merges.${entity}`);
-  if (changed) op.guard?.checkWritten(entity, 'update', survivor, revised);
+  const changes = checkSurvivorWrite(op, entity, survivor, revised, `merges.${entity}`);
   // Duplicates go first: their external refs move to the survivor, and each ref has one holder.
   for (const duplicate of duplicates) {
     await op.remove(entity, duplicate);
@@ -78,7 +109,7 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   // concurrent write of it (an update, a remove) fails its version check instead of passing unseen.
   const stored = await op.update(entity, survivor, revised);
   const subject = { type: entity, id: survivorId };
-  if (changed) recordUpdate(op, entity, stored, changes);
+  if (Object.keys(changes).length) recordUpdate(op, entity, stored, changes);
   const plan = await planLinks(op, entity, survivorId, duplicateIds);
   // Re-pointing a linked record changes it: a view needs update on it, as for any edit (events and
   // activities are logs with no update action: the merge's own rights cover their references).
@@ -103,7 +134,7 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   };
   await op.insert('merge', merge);
   op.record(`${entity}.merged` as CrmEventName, subject, { mergeId: merge.id, duplicateIds: [...duplicateIds], changes, links: links.length } as never, duplicateIds.map((id) => ({ type: entity, id })));
-  return { survivor: stored, merge };
+  return { survivor: shown(op, entity, stored), merge };
 }
 
 /** `CONFLICT` for an undo that would overwrite a change made since the merge. */
@@ -182,8 +213,9 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const same = await sameSince(op, merge);
   if (!current || !same(entity, current.id, merge.survivorVersionAfter, current.version)) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
   op.guard?.authorize(entity, 'update', current);
+  // Putting the survivor back is writing it: the merge's checks (field rules, assign, read after).
   const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
-  const changes = diffRecords(current, survivor);
+  const changes = checkSurvivorWrite(op, entity, current, survivor, 'merges.undo');
   const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
   // The undo re-creates the duplicates: a view needs create on each. One it cannot read is refused
   // without its id (the merge log hides it from the view; an error naming it would tell).
@@ -192,7 +224,7 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
       const reason = `the merge removed a ${entity} you cannot read; undoing it would restore that record`;
       throw new CrmError('FORBIDDEN', `${op.guard.principal.userId} may not undo merge ${merge.id}: ${reason}`, { action: `${entity}.create`, reason, entity });
     }
-    op.guard?.authorize(entity, 'create', duplicate);
+    op.guard?.checkWritten(entity, 'create', undefined, duplicate);
   }
   const stored = await op.getMany<Card>(entity, merge.duplicateIds);
   stored.forEach((row, i) => {
@@ -235,6 +267,6 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const undone: MergeRecord<Card> = { ...merge, status: 'undone', restored: restoredVersions, version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
   await op.update('merge', merge, undone);
   op.record(`${entity}.mergeUndone` as CrmEventName, subject, { mergeId, restoredIds: [...merge.duplicateIds], changes } as never, merge.duplicateIds.map((id) => ({ type: entity, id })));
-  return { survivor: back, duplicates: restored, merge: undone };
+  return { survivor: shown(op, entity, back), duplicates: restored.map((d) => shown(op, entity, d)), merge: undone };
 }
 
