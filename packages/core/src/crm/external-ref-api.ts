@@ -101,14 +101,11 @@ export async function upsertByExternalRef<T extends RecordBase>(
   if ('id' in parsed && parsed.id !== undefined) throw validationError(context, [{ path: ['id'], code: 'unknown_field', message: 'the external ref names the record: give no id' }]);
   // The key joins the input's refs: together they keep the API's limit of 20.
   const { externalRefs: refs } = parseInput(keptRefs, { externalRefs: distinctRefs([ref, ...(parsed.externalRefs ?? [])]) }, context);
-  let creating = false;
   const attempt = () => runWrite(ctx, async (op): Promise<UpsertResult<T>> => {
-    creating = false;
     const found = await findByExternalRef<T>(op, target.entity, ref);
     // A record the view may not read is NOT_FOUND under the ref, before anything tells its id or version.
     if (found && op.guard && !op.guard.canRead(target.entity, found)) throw notFound(target.entity, externalKeyOf(ref));
     if (expectedVersion !== undefined && found?.version !== expectedVersion) throw conflict(target.entity, found?.id ?? externalKeyOf(ref), expectedVersion, found?.version ?? null);
-    creating = !found;
     if (!found) return { record: await target.create(op, { ...parsed, externalRefs: refs }), outcome: 'created' };
     if (!target.update || !target.updateSchema) {
       return { record: found, outcome: 'unchanged' };
@@ -121,26 +118,21 @@ export async function upsertByExternalRef<T extends RecordBase>(
     const record = await target.update(op, found.id, parseInput(target.updateSchema, patch, context));
     return { record, outcome: record.version === found.version ? 'unchanged' : 'updated' };
   });
-  try {
-    return await attempt().catch((error: unknown) => {
-      // A create refused for a ref a concurrent call took after the lookup: once more, it finds that record.
-      if (creating && refTaken(error)) return attempt();
-      throw error;
-    });
-  } catch (error) {
-    throw refTaken(error) ? refConflict(context, error) : error;
-  }
+  return (
+    attempt()
+      // A ref a concurrent call took after the lookup: once more, the lookup finds that record (a ref
+      // another record really holds is refused again, its holder named now that it is committed).
+      .catch((error: unknown) => (refTaken(error) ? attempt() : Promise.reject(error)))
+      .catch((error: unknown) => {
+        if (!refTaken(error)) throw error;
+        // Named as the caller gave it ("external ref shop:c1"), not by the stored index; details as the storage gave them.
+        const { key, entity } = error.details;
+        throw new CrmError('CONFLICT', `${context}: external ref ${key.value} is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}`, error.details);
+      })
+  );
 }
-
-type RefConflict = CrmError<'CONFLICT'> & { readonly details: { readonly key: { readonly field: string; readonly value: string; readonly heldBy?: string } } };
 
 /** Whether a write failed because another record holds an external ref (the unique `externalKeys` index). */
-function refTaken(error: unknown): error is RefConflict {
-  return isCrmError(error, 'CONFLICT') && (error.details as { key?: { field?: string } }).key?.field === 'externalKeys';
-}
-
-/** A taken ref as the caller gave it ("external ref shop:c1"), not by the stored index; the details as the storage gave them. */
-function refConflict(context: string, error: RefConflict): CrmError<'CONFLICT'> {
-  const { key, entity } = error.details as RefConflict['details'] & { entity: string };
-  return new CrmError('CONFLICT', `${context}: external ref ${key.value} is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}`, error.details);
+function refTaken(error: unknown): error is CrmError<'CONFLICT'> & { details: { entity: string; key: { value: string; heldBy?: string } } } {
+  return isCrmError(error, 'CONFLICT') && error.details.key?.field === 'externalKeys';
 }
