@@ -134,7 +134,9 @@ export class MergeService {
    *   record not in the merge or an unknown field, a `custom.<key>` the tenant does not define included); `NOT_FOUND` (an id the tenant has no contact for,
    *   another tenant's, a record of another kind); `CONFLICT` (`version` differs); `RULE_VIOLATION`
    *   (the union of tags or external refs exceeds its limit); `FORBIDDEN` in a view without `update`
-   *   on the survivor or `delete` on a duplicate.
+   *   on the survivor or `delete` on a duplicate, or when the merge writes a field the view may not
+   *   write, changes the owner without `assign` or leaves the survivor where the view cannot read it.
+   *   In a view the result is field-projected.
    * @example
    * const { survivor, merge } = await crm.merges.contacts(ada.id, [adaAgain.id], { fields: { phone: adaAgain.id } });
    */
@@ -220,7 +222,10 @@ export class MergeService {
    *   record it touched changed since (`details.reason: 'changedSinceMerge'`, `entity`/`id` name it,
    *   with both versions) — nothing is restored then; `RULE_VIOLATION` (`merge.undoMissingReference`)
    *   when a restored record would link to a record deleted since; `NOT_FOUND` for an unknown merge; `FORBIDDEN` in
-   *   a view without `update` on the survivor or on a record it points back, or `delete` on a duplicate.
+   *   a view without `update` on the survivor or on a record it points back, or `create` on a duplicate, or
+   *   when putting the survivor back writes a field the view may not write, changes its owner without
+   *   `assign`, or leaves it where the view cannot read it (the merge's checks). In a view the result is
+   *   field-projected.
    *   A record a later merge's undo wrote back counts as unchanged, so merges undo in reverse order.
    * @example
    * await crm.merges.undo(merge.id);

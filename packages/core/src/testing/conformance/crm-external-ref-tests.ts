@@ -95,6 +95,26 @@ export function crmExternalRefTests(open: () => Promise<CrmSubject>): void {
       });
     }
 
+    for (const entity of ENTITIES) {
+      it(`${entity}: an upsert whose other ref another record holds is CONFLICT naming the ref ("external ref erp:C-7"), its holder in details, nothing written`, async () => {
+        const s = await open();
+        await s.crm.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
+        const t = target(s, entity);
+        const holder = await t.create({ ...t.input, externalRefs: [{ system: 'erp', id: 'C-7' }] });
+        const existing = entity === 'activity' ? undefined : await t.api.upsertByExternalRef('shop', 'B-1', t.input as never);
+        const dump = await s.dump();
+        // Creating (a new ref) and updating (a ref some record holds) alike.
+        for (const id of existing ? ['B-2', 'B-1'] : ['B-2']) {
+          const error = await rejection(t.api.upsertByExternalRef('shop', id, { ...t.input, externalRefs: [{ system: 'erp', id: 'C-7' }] } as never));
+          expect(isCrmError(error, 'CONFLICT'), String(error)).toBe(true);
+          expect((error as Error).message).toContain(`external ref erp:C-7 is already taken by ${entity} ${holder.id}`);
+          expect((error as Error).message).not.toContain('externalKeys');
+          expect((error as { details: { key?: unknown } }).details.key).toMatchObject({ value: 'erp:C-7', heldBy: holder.id });
+        }
+        expect(await s.dump()).toBe(dump);
+      });
+    }
+
     it('refs are per tenant and validated: bad systems and ids are VALIDATION, nothing written', async () => {
       const s = await open();
       const mine = await s.crm.contacts.upsertByExternalRef('shop', '1', { name: 'Mine' });
