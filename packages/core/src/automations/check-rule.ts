@@ -284,7 +284,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     issue(['trigger', 'event'], `"${trigger.event}" is about no record a rule runs for (a lead, contact, company, deal, task or activity): rules can start on ${TRIGGER_EVENTS.join(', ')}`);
   }
   // The record is gone when the rule runs: only what needs no record can follow.
-  const gone = trigger.type === 'event' && trigger.event.endsWith('.removed');
+  const gone = trigger.type === 'event' && trigger.event.endsWith('.removed') ? trigger.event : undefined;
   if (trigger.type === 'fieldChanged') {
     if (inheritedSegment(trigger.field)) issue(['trigger', 'field'], `"${trigger.field}" reaches into the object prototype, not a field`);
     else if (!knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
@@ -318,7 +318,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     }
     const allowed = ACTION_ENTITIES[action.type];
     if (allowed && !allowed.includes(entity)) return void issue([...path, 'type'], `"${action.type}" does not apply to ${entity} records (only ${allowed.join(', ')})`);
-    if (gone && action.type !== 'emit' && action.type !== 'sendMessage') return void issue([...path, 'type'], `"${action.type}" needs the record, and a ${trigger.type === 'event' ? trigger.event : ''} rule runs after it is gone: use emit or sendMessage`);
+    if (gone && action.type !== 'emit' && action.type !== 'sendMessage') return void issue([...path, 'type'], `"${action.type}" needs the record, and a ${gone} rule runs after it is gone: use emit or sendMessage`);
     if (action.type === 'updateFields') updateIssues(entity, action.set, (at, message, code) => issue([...path, 'set', ...at], message, code));
     if (action.type === 'assignOwner' && (action.userId === undefined) === (action.strategyId === undefined)) issue(path, 'give either userId or strategyId');
     if (action.type === 'assignOwner' && action.strategyId && entity !== 'lead' && entity !== 'deal') issue([...path, 'strategyId'], 'assignment strategies assign leads and deals');
