@@ -1,6 +1,7 @@
 import type { Operation } from '../crm/operation.js';
 import { CHILD_ENTITIES } from '../domain/parent-access.js';
 import { withParticipantIds } from '../domain/participant-ids.js';
+import { participantsIndexed, unindexedParticipations } from './participant-index.js';
 import { diffRecords } from '../domain/records.js';
 import type { CrmEventName } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
@@ -83,7 +84,10 @@ export async function planLinks(op: Operation, entity: MergeEntity, survivorId: 
     if (!refs.includes(survivorKey)) plan('event', event, 'refs', [...refs, survivorKey]);
   }
   if (entity === 'contact') {
-    for (const row of await readAll(op, 'activity', { op: 'containsAny', field: 'participantContactIds', values: [...duplicateIds] })) {
+    const indexed = await readAll(op, 'activity', { op: 'containsAny', field: 'participantContactIds', values: [...duplicateIds] });
+    // Until the schema-10 backfill is done, activities stored before it may list the duplicates without the index.
+    if (!(await participantsIndexed(op))) indexed.push(...((await unindexedParticipations(op, dups)) as Row[]));
+    for (const row of indexed) {
       const participants = row.participants as { contactId?: string }[] | undefined;
       if (!participants?.some((p) => p.contactId && dups.has(p.contactId))) continue;
       // A participant listed as a duplicate and as the survivor is listed once.
@@ -110,8 +114,8 @@ export async function writeLinks(op: Operation, records: readonly PlannedRecord[
   for (const { entity, row, set } of records) {
     let next: Row = { ...row, version: row.version + 1, updatedAt: op.now };
     for (const [field, value] of set) next = writePath(next, field, value);
-    // The participants' index follows them (the merge and its undo).
-    if (set.has('participants')) next = withParticipantIds(next);
+    // The participants' index follows them (the merge and its undo); an activity stored before the index gets it.
+    if (entity === 'activity') next = withParticipantIds(next);
     if ((CHILD_ENTITIES as readonly string[]).includes(entity)) next = (await op.withParentAccess([next], known))[0]!;
     await op.update(entity, row, next);
     for (const field of set.keys()) links.push({ entity, id: row.id, field, from: readPath(row, field), versionAfter: next.version });

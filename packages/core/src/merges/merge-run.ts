@@ -9,6 +9,7 @@ import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { checkCustomChoices, mergeFields } from './merge-fields.js';
 import { LINKS, planLinks, readAll, readPath, writeLinks, type PlannedRecord } from './merge-links.js';
+import { indexMoves } from './participant-index.js';
 import type { MergeEntity, MergeRecord, MergeResult, RestoredVersion, UndoResult } from '../schema/merge.js';
 
 type Card = RecordBase & Record<string, unknown>;
@@ -189,7 +190,8 @@ async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Prom
  */
 async function sameSince(op: Operation, merge: MergeRecord): Promise<(entity: string, id: string, expected: number, actual: number) => boolean> {
   const later = await readAll(op, 'merge', { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'undone' }, { op: 'gte', field: 'createdAt', value: merge.createdAt }] });
-  const moved = new Map<string, number>();
+  // The participants' backfill moved some activities one version on (the index only): followed the same way.
+  const moved = new Map<string, number>(await indexMoves(op));
   for (const undone of later as unknown as MergeRecord[]) for (const r of undone.restored ?? []) moved.set(`${r.entity}:${r.id}:${r.from}`, r.to);
   return (entity, id, expected, actual) => {
     let version: number | undefined = expected;

@@ -27,8 +27,10 @@ export function merges(): MergesFeature {
       api: (ctx) => new MergeService(ctx),
       // Activities stored before storage schema 10 get the participants' index a merge finds them by.
       async start() {
-        const activities = await indexParticipants(root);
-        if (activities) root.logger.info('crmkit: indexed activity participants', { activities });
+        const { indexed, done } = await indexParticipants(root);
+        if (indexed) root.logger.info('crmkit: indexed activity participants', { activities: indexed });
+        // Merges stay right meanwhile (they also scan the activities without the index), only slower; a later start goes on.
+        if (!done) root.logger.warn('crmkit: indexing activity participants did not finish (concurrent writes); merges scan all activities until a start completes it', { activities: indexed });
       },
       // crm.contacts/companies/leads.merge run the same merge with the caller's context.
       hooks: {
