@@ -14,6 +14,7 @@ import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
+import { retryConcurrent } from '../consumers/retry-concurrent.js';
 import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
@@ -95,7 +96,8 @@ export interface AutomationService {
    * @param id The rule's id.
    * @param patch `{ name?, description?, enabled?, trigger?, conditions?, actions?, rateLimit?, version? }`.
    * @returns The stored rule (a new revision).
-   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version`;
+   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version` (without
+   *   one, the patch applies to the rule as stored when it is written);
    *   `VALIDATION` as `define`.
    * @example
    * const rule = await crm.automations.update(id, { name: 'Call after proposal (2 days)' });
@@ -447,6 +449,13 @@ export function createAutomationService(
   const trusted = (context: string) => {
     if (ctx.principal && ctx.hooks.access) throw new CrmError('FORBIDDEN', `${context}: automation rules are configured on the crm itself, not on a view`, { action: context, reason: 'rules act as the service principal' } as never);
   };
+  // Conflicts of a stale read (a rule's `version` older than the stored one): the caller's, never retried.
+  const stale = new WeakSet<object>();
+  const staleRead = (rule: AutomationRule, version: number) => {
+    const error = conflict('automationRule', rule.id, version, rule.version);
+    stale.add(error);
+    return error;
+  };
   const require = async (op: Operation, id: string) => {
     const rule = await op.get<AutomationRule>('automationRule', id);
     if (!rule) throw notFound('automationRule', id);
@@ -456,10 +465,16 @@ export function createAutomationService(
    * Stores the rule `change` builds (`fresh`: it starts with the events from now) after the checks
    * every rule passes. `since` is the feed head under the feed's lock, taken last: every event above it
    * commits after the rule, so a process whose rule cache is fresh up to such an event sees the rule.
+   *
+   * Lock order (every automation write keeps it, so none waits in a circle on PostgreSQL): the rules'
+   * counter, the configuration revision, run rows (cancelled waiting runs), the rule, and the feed's
+   * counter last — as a run locks its records, then its run row, then the feed (`scopedStorage`). A
+   * concurrent writer's conflict or deadlock (a continuation that got to a waiting run first) runs the
+   * whole transaction again (`retryConcurrent`); a stale `version` of the caller's is final.
    */
   const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<{ next: AutomationRule; previous?: AutomationRule; fresh: boolean }>) => {
     trusted(context);
-    const rule = await runWrite(ctx, async (op) => {
+    const rule = await retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
       // Held until commit: concurrent edits (other connections, processes) wait and then read the
       // rules this one stored, so two defines cannot both pass the maximum or the cycle check.
       await op.tx.nextSequence('automationRules', op.tenantId, 1);
@@ -479,7 +494,7 @@ export function createAutomationService(
       else await op.insert('automationRule', next);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
-    });
+    }), (error) => stale.has(error as object));
     runtime.invalidate();
     return rule;
   };
@@ -504,7 +519,7 @@ export function createAutomationService(
         // An id edits a stored rule; it never names a new one (a typo would fork the rule).
         if (def.id && !previous) throw notFound('automationRule', def.id);
         // A rule as read carries its version: an edit made from a stale read must not undo a newer one.
-        if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
+        if (previous && version !== undefined && version !== previous.version) throw staleRead(previous, version);
         // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
         const issues = await tenantIssues(op, def, settings);
@@ -520,9 +535,13 @@ export function createAutomationService(
       patch = copyInput(patch, 'automations.update'); // read once, as plain data: a throwing getter is the caller's VALIDATION
       if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw validationError('automations.update', [{ path: ['patch'], code: 'invalid_type', message: 'must be an object of the fields to change' }]);
       if ('id' in patch && (patch as { id?: unknown }).id !== ruleId) throw validationError('automations.update', [{ path: ['id'], code: 'invalid_value', message: 'the id of a rule cannot change' }]);
-      const stored = await runRead(ctx, (op) => require(op, ruleId));
-      // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between.
-      return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+      const edit = async () => {
+        const stored = await runRead(ctx, (op) => require(op, ruleId));
+        // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between …
+        return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+      };
+      // … and the patch is then applied to the rule as it is now; a version the caller gave is the caller's conflict.
+      return retryConcurrent(ctx, edit, (error) => patch.version !== undefined || !stale.has(error as object));
     },
 
     causedBy<C extends object = Crm>(event: CrmEvent): C {
