@@ -64,7 +64,7 @@ async function pair(engine: (typeof engines)[number], slowOn: 'a' | 'b', entity:
   const failures: string[] = [];
   const logged: string[] = [];
   const storage = (who: 'a' | 'b') => (who === slowOn ? slowWrites(db.storage(), entity, 2000, slow, failures) : slowWrites(db.storage(), '-', 0, slow, failures));
-  const features = () => [tasks(), events(), automations({ backoff: { initialMs: 10, multiplier: 1, maxMs: 10 } })];
+  const features = () => [tasks(), events(), automations({ backoff: { initialMs: 10, multiplier: 1, maxMs: 10 } })] as const;
   const a = await createCrm({ storage: storage('a'), clock, tenantId: 't', logger: keptLogger(logged), features: features() });
   const b = await createCrm({ storage: storage('b'), clock, tenantId: 't', logger: keptLogger(logged), features: features() });
   cleanups.push(() => a.close(), () => b.close());

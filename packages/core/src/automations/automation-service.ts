@@ -440,6 +440,12 @@ async function parkedRuns(op: Operation, ruleId: string, eventIds: readonly stri
   });
 }
 
+/**
+ * A rule read before another edit (its `version` older than the stored one): the caller's conflict.
+ * Rules are written only under the rules' counter, so no internal writer makes one.
+ */
+const staleRead = (error: unknown): boolean => isCrmError(error, 'CONFLICT') && error.details.entity === 'automationRule';
+
 /** Builds `crm.automations` for a context. */
 export function createAutomationService(
   ctx: CrmContext,
@@ -448,13 +454,6 @@ export function createAutomationService(
 ): AutomationService {
   const trusted = (context: string) => {
     if (ctx.principal && ctx.hooks.access) throw new CrmError('FORBIDDEN', `${context}: automation rules are configured on the crm itself, not on a view`, { action: context, reason: 'rules act as the service principal' } as never);
-  };
-  // Conflicts of a stale read (a rule's `version` older than the stored one): the caller's, never retried.
-  const stale = new WeakSet<object>();
-  const staleRead = (rule: AutomationRule, version: number) => {
-    const error = conflict('automationRule', rule.id, version, rule.version);
-    stale.add(error);
-    return error;
   };
   const require = async (op: Operation, id: string) => {
     const rule = await op.get<AutomationRule>('automationRule', id);
@@ -494,7 +493,7 @@ export function createAutomationService(
       else await op.insert('automationRule', next);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
-    }), (error) => stale.has(error as object));
+    }), staleRead);
     runtime.invalidate();
     return rule;
   };
@@ -519,7 +518,7 @@ export function createAutomationService(
         // An id edits a stored rule; it never names a new one (a typo would fork the rule).
         if (def.id && !previous) throw notFound('automationRule', def.id);
         // A rule as read carries its version: an edit made from a stale read must not undo a newer one.
-        if (previous && version !== undefined && version !== previous.version) throw staleRead(previous, version);
+        if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
         const issues = await tenantIssues(op, def, settings);
@@ -541,7 +540,7 @@ export function createAutomationService(
         return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
       };
       // … and the patch is then applied to the rule as it is now; a version the caller gave is the caller's conflict.
-      return retryConcurrent(ctx, edit, (error) => patch.version !== undefined || !stale.has(error as object));
+      return retryConcurrent(ctx, edit, (error) => patch.version !== undefined || !staleRead(error));
     },
 
     causedBy<C extends object = Crm>(event: CrmEvent): C {

@@ -47,21 +47,22 @@ export interface RunStorage {
 export function scopedStorage(root: StorageAdapter, tx: StorageTx, cause: AutomationCause, stamped: Map<string, CrmEvent>): RunStorage {
   const held: Row[] = [];
   let tenant = '';
-  let pretended = 0;
+  let next = 1;
   const bound: StorageTx = {
     getMany: (entity, tenantId, ids) => tx.getMany(entity, tenantId, ids),
     query: (entity, tenantId, spec) => tx.query(entity, tenantId, spec),
     aggregate: (entity, tenantId, spec) => tx.aggregate(entity, tenantId, spec),
     // Positions handed out now are replaced by `settle` (nothing reads them before: the events are held).
-    nextSequence: (name, tenantId, count) => (name === FEED_SEQUENCE ? Promise.resolve((pretended += count) - count + 1) : tx.nextSequence(name, tenantId, count)),
+    nextSequence: (name, tenantId, count) => (name === FEED_SEQUENCE ? Promise.resolve((next += count) - count) : tx.nextSequence(name, tenantId, count)),
     claim: (entity, tenantId, spec) => tx.claim(entity, tenantId, spec),
     lockKeys: (tenantId, keys) => tx.lockKeys(tenantId, keys),
     async write(entity, tenantId, ops) {
       if (entity !== 'event') return tx.write(entity, tenantId, ops);
       tenant = tenantId;
-      for (const op of ops) if (op.type === 'insert') held.push(Object.freeze({ ...op.row, cause }) as Row);
-      const rest = ops.filter((op) => op.type !== 'insert');
-      if (rest.length) await tx.write(entity, tenantId, rest);
+      for (const op of ops) {
+        if (op.type === 'insert') held.push({ ...op.row, cause });
+        else await tx.write(entity, tenantId, [op]);
+      }
     },
   };
   return {
@@ -78,12 +79,13 @@ export function scopedStorage(root: StorageAdapter, tx: StorageTx, cause: Automa
     async settle() {
       if (!held.length) return;
       let position = await tx.nextSequence(FEED_SEQUENCE, tenant, held.length);
-      const rows = held.splice(0).map((row) => {
-        const placed = Object.freeze({ ...row, position: position++ }) as Row;
+      // A run's events are few (its actions'): one write.
+      const rows = held.map((row) => {
+        const placed = Object.freeze({ ...row, position: position++ });
         stamped.set(placed.id, placed as unknown as CrmEvent);
         return { type: 'insert' as const, row: placed };
       });
-      for (let i = 0; i < rows.length; i += 1000) await tx.write('event', tenant, rows.slice(i, i + 1000));
+      await tx.write('event', tenant, rows);
     },
   };
 }
