@@ -21,6 +21,7 @@ import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.j
 import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { hiddenReads } from './rule-reads.js';
 import { rightsIssues } from './principal-rights.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
@@ -125,7 +126,8 @@ export interface AutomationService {
    */
   causedBy<C extends object = Crm>(event: CrmEvent): C;
   /**
-   * Turns a rule on, checked again as `define` checks it (stages, strategies, rights may have changed while it was off).
+   * Turns a rule on, checked again as `define` checks it (stages, task types, strategies, custom fields,
+   * the service principal's rights and read fields may have changed while it was off).
    * @throws CrmError `NOT_FOUND`; `VALIDATION` as `define` (a cycle, a stage that is gone …), the rule staying off.
    */
   enable(id: string): Promise<AutomationRule>;
@@ -309,14 +311,20 @@ async function actionIssues(op: Operation, def: AutomationRuleDefinition, sends:
 async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
   const entity = triggerEntity(def.trigger);
   const hook = op.ctx.hooks.customFields;
-  const named: { path: (string | number)[]; field: string }[] = [];
-  if (def.trigger.type === 'fieldChanged' && def.trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: def.trigger.field });
-  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field }));
+  // Each with the values tested against it (a field trigger's from / to, a condition's value but for `present`).
+  const named: { path: (string | number)[]; field: string; values: unknown[] }[] = [];
+  const { trigger } = def;
+  if (trigger.type === 'fieldChanged' && trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: trigger.field, values: [trigger.from, trigger.to] });
+  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field, values: c.op === 'present' ? [] : [c.value].flat() }));
   const issues: ValidationIssue[] = [];
   if (named.length) {
     const typeOf = hook ? await hook.queryType(op, entity) : () => undefined;
-    for (const { path, field } of named) {
-      if (!typeOf(field)) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+    for (const { path, field, values } of named) {
+      const type = typeOf(field);
+      if (!type) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+      // A value of another type than the field's can never be its value (never equal, never ordered against it).
+      const wrong = values.filter((v) => v != null && typeof v !== (type === 'string[]' ? 'string' : type));
+      if (type && wrong.length) issues.push({ path: path[0] === 'trigger' ? ['trigger'] : [...path.slice(0, 2), 'value'], code: 'invalid_value', message: `${wrong.map((v) => JSON.stringify(v)).join(', ')} is not a value "${field}" (${type}) can hold: the ${path[0] === 'trigger' ? 'rule would never fire' : 'condition would never hold'}` });
     }
   }
   for (const [i, action] of def.actions.entries()) {
@@ -391,15 +399,12 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition, settings: Pick<AutomationSettings, 'principal' | 'sends'>): Promise<ValidationIssue[]> {
   const { principal } = settings;
   const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def, settings.sends))];
-  // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
+  // Runs see the record and the trigger as the service principal: a rule may read only what it may read.
   const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
-  (def.conditions ?? []).forEach(({ field }, i) => {
-    try {
-      if (field !== 'trigger' && !field.startsWith('trigger.')) guard?.checkReadFields(triggerEntity(def.trigger), [field], 'automations');
-    } catch {
-      issues.push({ path: ['conditions', i, 'field'], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${field} (access policy): the condition would never hold` });
-    }
-  });
+  for (const { path, what } of hiddenReads({ trigger: def.trigger, conditions: def.conditions ?? [] }, triggerEntity(def.trigger), guard)) {
+    const why = path[0] === 'trigger' ? 'the rule would fire on what it cannot see' : 'the condition would never hold';
+    issues.push({ path: [...path], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${what} (access policy): ${why}` });
+  }
   // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown",
   // an action the record type does not take not also forbidden.
   const paths = new Set(issues.map((i) => i.path.join('.')));
@@ -500,7 +505,8 @@ export function createAutomationService(
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
       const previous = await require(op, parseId(id, context));
-      // Switched on again: checked as define checks it (a stage, strategy or right may have gone while it was off) …
+      // Switched on again: checked as define checks it (the pipelines, task types, strategies, custom fields
+      // or the service principal's policy may have changed while it was off) …
       if (enabled && !previous.enabled) {
         const issues = await tenantIssues(op, definitionOf(previous) as AutomationRuleDefinition, settings);
         if (issues.length) throw validationError(context, issues);
@@ -603,7 +609,7 @@ export function createAutomationService(
       // The event log's schema (a copy: the caller's object is read once); issue paths under `event`.
       const parsed = safeParseInput(simulateEventSchema(), event);
       if (!parsed.success) throw validationError('automations.simulate', parsed.issues.map((i) => ({ ...i, path: ['event', ...i.path] })));
-      event = { ...parsed.data, data: parsed.data.data ?? {} } as typeof event;
+      event = { ...parsed.data, data: parsed.data.data ?? {}, refs: parsed.data.refs ?? [] } as typeof event;
       const cause = (event as { cause?: AutomationCause }).cause;
       if (cause) {
         checkCauseShape(cause, runtime.run.maxDepth, 'automations.simulate');
@@ -623,7 +629,8 @@ export function createAutomationService(
         const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
         guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
         if (guard) await runRead(ctx, (op) => viewMayKnow(op, guard!, rule, event.subjectId));
-      } else if (!(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+      } else if (event.type !== `${event.subjectType}.removed` && !(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+        // (A removed record's rule runs on the record its event carries.)
         throw notFound(event.subjectType, event.subjectId);
       }
       // The simulated events as the view may see them (field-projected; hidden ones left out).
@@ -646,7 +653,7 @@ export function createAutomationService(
       try {
         // A time rule without a given cause takes the one a tick would (`startCause`).
         const caused = cause ? { cause } : direct && trigger.type !== 'manual' ? { causeOf: startCause(rule, subject.id, ctx.tenantId) } : {};
-        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, dryRun: true });
+        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, ...(direct ? {} : { event }), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
         const { actions } = (await runRead(ctx, (op) => viewRuns(op, [run])))[0]!;
         return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };

@@ -17,7 +17,7 @@ const SERVICES = { contact: 'contacts', company: 'companies', lead: 'leads', dea
 export type ExportEntity = keyof typeof SERVICES;
 
 /** Index and access copies crmkit keeps beside the fields (they repeat them): an export without a mapping never writes them. */
-const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys']);
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys', 'participantContactIds']);
 /** Inputs that are no stored field of their own (a deal's `exchangeRate` converts, its `nextStep` makes a task) or have their own columns. */
 const INPUT_ONLY = new Set(['id', 'version', 'custom', 'externalRefs', 'exchangeRate', 'nextStep']);
 const CUSTOMIZABLE = new Set(['contact', 'company', 'lead', 'deal']);
