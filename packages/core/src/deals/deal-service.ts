@@ -17,7 +17,7 @@ import { rottingFilter } from '../funnel/rotting.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
-import { parseId, parseInput } from '../crm/parse-input.js';
+import { copyInput, parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
@@ -199,7 +199,8 @@ export class DealService {
    * @example
    * const stale = await crm.deals.list({ rotting: true, where: where.eq('ownerId', 'anna') });
    */
-  async list(options?: DealListOptions): Promise<Page<Deal>> {
+  async list(input?: DealListOptions): Promise<Page<Deal>> {
+    const options = copyInput(input, 'deals.list');
     if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
       throw validationError('deals.list', [{ path: [], code: 'invalid_type', message: 'must be an options object' }]);
     }
