@@ -429,12 +429,20 @@ export class Scheduler {
         const created: Task[] = [];
         for (const task of tasks) {
           let spawned = false;
+          let stopped: { at: string; reason: string } | undefined;
           for (const notice of pendingNotices(task, op.nowMs, this.settings)) {
             if (notice.kind === 'recur') {
-              const draft = nextOccurrenceDraft(task);
-              if (draft) created.push(...(await buildTasks(op, [draft], 'scheduler')));
-              spawned = true;
-              local.recurrences++;
+              try {
+                const draft = nextOccurrenceDraft(task);
+                if (draft) created.push(...(await buildTasks(op, [draft], 'scheduler')));
+                spawned = true;
+                local.recurrences++;
+              } catch (error) {
+                // A refused next occurrence must not fail every tick: the series stops here, with the reason, and the batch goes on.
+                if (!isCrmError(error) || ['CONFLICT', 'STORAGE', 'CLOSED'].includes(error.code)) throw error;
+                stopped = { at: op.now, reason: `${error.code}: ${error.message}`.slice(0, 500) };
+                this.ctx.logger.error('crmkit: the next occurrence of a recurring task was refused; its series stops', { taskId: task.id, seriesId: task.recurrence?.seriesId, error });
+              }
               continue;
             }
             const dueAt = task.dueAt!;
@@ -448,6 +456,7 @@ export class Scheduler {
           const next = reviseRecord(task, op.now, (d) => {
             d.notifiedUntil = op.now;
             if (spawned && d.recurrence) d.recurrence.spawned = true;
+            if (stopped && d.recurrence) d.recurrence.stopped = stopped;
             const wake = nextNoticeAt({ ...task, ...(spawned && task.recurrence ? { recurrence: { ...task.recurrence, spawned: true } } : {}) }, op.nowMs, this.settings);
             if (wake === undefined) delete d.nextNotifyAt;
             else d.nextNotifyAt = toTimestamp(wake);
