@@ -148,13 +148,14 @@ function copyObject(value: object, path: (string | number)[], issues: Validation
 }
 
 /**
- * A feature's options argument: a plain object (or nothing). `null`, arrays and primitives are
- * refused with `VALIDATION` (spreading them would silently mean "defaults").
+ * A feature's options argument: a plain object (or nothing), copied one level deep (each option is
+ * read once; a throwing getter is `VALIDATION`). `null`, arrays and primitives are refused with
+ * `VALIDATION` (spreading them would silently mean "defaults").
  */
 export function featureOptions<T extends object>(options: T | undefined, context: string): T {
   if (options === undefined) return {} as T;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw validationError(context, [{ path: [], code: 'invalid_type', message: 'must be an options object (or nothing)' }]);
   }
-  return options;
+  return readCallerInput(context, () => ({ ...options }));
 }

@@ -3,6 +3,7 @@
  * `${webhook-id}.${webhook-timestamp}.${body}` with the secret's bytes as key, sent as `v1,<base64>`.
  * Web Crypto (`crypto.subtle`) only, so core runs unchanged in Node, browsers, workers and edge runtimes.
  */
+import { validationError } from '../errors/crm-error.js';
 
 /** Secrets are `whsec_` followed by base64 of 24 to 64 random bytes (Standard Webhooks). */
 export const SECRET_PREFIX = 'whsec_';
@@ -53,18 +54,22 @@ export function generateSecret(): string {
 /**
  * Signs one message with every given secret (several during a rotation: receivers accept any).
  *
- * @param secrets `whsec_` secrets (already validated).
+ * @param secrets `whsec_` secrets.
  * @param id The message id (`webhook-id`), stable across retries.
  * @param timestamp Seconds since the epoch (`webhook-timestamp`).
  * @param body The exact request body.
  * @returns The `webhook-signature` header value: `v1,<base64>` entries separated by spaces.
+ * @throws CrmError `VALIDATION` for a secret that is no `whsec_` secret (`secrets.<i>`) or arguments of the wrong type.
  */
 export async function signPayload(secrets: readonly string[], id: string, timestamp: number, body: string): Promise<string> {
+  const refuse = (path: (string | number)[], message: string) => validationError('signPayload', [{ path, code: 'invalid_value', message }]);
+  if (!Array.isArray(secrets)) throw refuse(['secrets'], 'must be a list of whsec_ secrets');
+  if (typeof id !== 'string' || typeof body !== 'string' || !Number.isSafeInteger(timestamp)) throw refuse([], 'id and body must be strings, timestamp whole seconds');
   const content = new TextEncoder().encode(`${id}.${timestamp}.${body}`);
   const signatures: string[] = [];
-  for (const secret of secrets) {
-    const key = secretKey(secret);
-    if (typeof key === 'string') throw new Error(`invalid webhook secret: ${key}`);
+  for (const [i, secret] of secrets.entries()) {
+    const key = typeof secret === 'string' ? secretKey(secret) : 'must be a string';
+    if (typeof key === 'string') throw refuse(['secrets', i], key);
     const hmac = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     signatures.push(`v1,${toBase64(new Uint8Array(await subtle().sign('HMAC', hmac, content)))}`);
   }

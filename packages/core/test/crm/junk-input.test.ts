@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isCrmError } from '@crmkit/core';
+import { createCrm, createMemoryStorage, formatMoney, isCrmError } from '@crmkit/core';
 import { createTestCrm, type TestCrm } from '@crmkit/core/testing';
+import { automations } from '@crmkit/core/automations';
+import { csvSource } from '@crmkit/core/csv';
+import { describeEvent } from '@crmkit/core/describe';
+import { toCsv } from '@crmkit/core/reports';
+import { scheduler } from '@crmkit/core/scheduler';
+import { signPayload, webhooks } from '@crmkit/core/webhooks';
 import { apisOf, callOnce, describeError, methodsOf } from './api-sweep.js';
 
 const boom = (): never => {
@@ -123,4 +129,32 @@ describe('every method of every public object refuses junk with a CrmError', () 
     for (const [label, api] of objects) for (const method of methodsOf(api)) problems.push(...(await sweep(label, api, method)));
     expect(problems).toEqual([]);
   }, 300_000);
+
+  it('the exported functions that take caller input: createCrm, the features with options, csvSource, toCsv, describeEvent, formatMoney, signPayload, isCrmError', async () => {
+    const functions: Record<string, (...args: unknown[]) => unknown> = {
+      createCrm: (x) => createCrm(x as never),
+      'createCrm(options)': (_, y) => createCrm({ storage: createMemoryStorage(), tenantId: 't', clock: y, random: y } as never).then((crm) => crm.close()),
+      scheduler: (x) => scheduler(x as never),
+      webhooks: (x) => webhooks(x as never),
+      automations: (x) => automations(x as never),
+      csvSource: (x, y) => csvSource(x as never, y as never),
+      toCsv: (x, y) => toCsv(x as never, y as never),
+      describeEvent: (x, y) => describeEvent(x as never, y as never),
+      'describeEvent(event)': (_, y) => describeEvent({ type: 'deal.won', data: {} } as never, { locale: y, timeZone: y } as never),
+      formatMoney: (x, y) => formatMoney(x as never, y as never),
+      signPayload: (x, y, z) => signPayload(x as never, y as never, z as never, 'body'),
+    };
+    const problems: string[] = [];
+    for (const [name, fn] of Object.entries(functions)) {
+      for (const [junkName, junk] of JUNK) {
+        for (const argsOf of ARG_LISTS) {
+          const outcome = await callOnce({ fn }, 'fn', argsOf(junk));
+          if ((outcome.how === 'sync' || outcome.how === 'rejected') && !isCrmError(outcome.value)) problems.push(`${name}(${junkName}): ${describeError(outcome.value)}`);
+        }
+      }
+    }
+    for (const [name, junk] of JUNK) if (isCrmError(junk) !== false) problems.push(`isCrmError(${name})`);
+    expect(() => isCrmError(throwingProxy)).not.toThrow();
+    expect(problems).toEqual([]);
+  });
 });
