@@ -41,14 +41,19 @@ export type DescribableEvent = CrmEvent | UnknownEvent;
  * describeEvent(event, { locale: 'de', messages: { 'deal.won': (e, f) => `Gewonnen (${f.money(e.data.amount)})` } });
  */
 export function describeEvent(event: DescribableEvent, options: DescribeEventOptions = {}): string {
-  const type = readCallerInput('describeEvent', () => (event as { type?: unknown } | null)?.type, ['event']) as CrmEventName;
-  if (typeof type !== 'string' || typeof options !== 'object' || options === null) {
-    throw validationError('describeEvent', [{ path: [], code: 'invalid_type', message: 'give an event (with its type) and an options object' }]);
-  }
-  const locale = options.locale ?? 'en';
-  // Intl refuses a malformed locale or an unknown zone with a RangeError: the caller's VALIDATION (the locale is tried first).
-  const lists = readCallerInput('describeEvent', () => new Intl.ListFormat(locale, { type: 'conjunction' }), ['locale']);
-  const dates = readCallerInput('describeEvent', () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: options.timeZone ?? 'UTC' }), ['timeZone']);
+  // Only the caller's event and options are read here: a missing event, a locale or zone Intl refuses (its
+  // RangeError names which) is their VALIDATION.
+  const { type, locale, lists, dates } = readCallerInput('describeEvent', () => {
+    const locale = options.locale ?? 'en';
+    const type = event.type as CrmEventName;
+    if (typeof type !== 'string') throw validationError('describeEvent', [{ path: ['type'], code: 'invalid_type', message: 'must be an event type' }]);
+    return {
+      type,
+      locale,
+      lists: new Intl.ListFormat(locale, { type: 'conjunction' }),
+      dates: new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: options.timeZone ?? 'UTC' }),
+    };
+  });
   const format: EventFormat = {
     locale,
     money: (money) => formatMoney(money, locale),

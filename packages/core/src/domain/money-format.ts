@@ -1,7 +1,6 @@
 import type { Money } from '../schema/primitives.js';
 import { minorUnitExponent } from './iso-4217.js';
 import { readCallerInput } from '../crm/parse-input.js';
-import { validationError } from '../errors/crm-error.js';
 
 /**
  * An amount in major units as exact decimal text, with the currency's ISO 4217 decimals:
@@ -35,12 +34,13 @@ export function toMajorUnits(money: Pick<Money, 'amount' | 'currency'>): string 
  * formatMoney({ amount: 123456, currency: 'EUR' }, 'de-DE') // '1.234,56 €'
  */
 export function formatMoney(money: Pick<Money, 'amount' | 'currency'>, locale?: string): string {
-  if (!readCallerInput('formatMoney', () => typeof money?.amount === 'number' && typeof money.currency === 'string', ['money'])) throw validationError('formatMoney', [{ path: ['money'], code: 'invalid_type', message: 'must be { amount, currency }' }]);
-  const major = toMajorUnits(money);
-  if (locale === undefined) return `${major} ${money.currency}`;
-  const digits = minorUnitExponent(money.currency);
-  // Intl refuses a malformed locale or currency code with a RangeError: the caller's VALIDATION.
-  const format = readCallerInput('formatMoney', () => new Intl.NumberFormat(locale, { style: 'currency', currency: money.currency, minimumFractionDigits: digits, maximumFractionDigits: digits }), [/^[A-Za-z]{3}$/.test(money.currency) ? 'locale' : 'currency']);
-  // Intl formats decimal strings exactly (no float rounding); the cast covers older lib typings.
-  return format.format(major as unknown as number);
+  // Only the caller's money and locale are read here: no money, a locale or currency Intl refuses (its RangeError says which) is their VALIDATION.
+  return readCallerInput('formatMoney', () => {
+    const major = toMajorUnits(money);
+    if (locale === undefined) return `${major} ${money.currency}`;
+    const digits = minorUnitExponent(money.currency);
+    const format = new Intl.NumberFormat(locale, { style: 'currency', currency: money.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    // Intl formats decimal strings exactly (no float rounding); the cast covers older lib typings.
+    return format.format(major as unknown as number);
+  });
 }

@@ -4,6 +4,7 @@
  * Web Crypto (`crypto.subtle`) only, so core runs unchanged in Node, browsers, workers and edge runtimes.
  */
 import { validationError } from '../errors/crm-error.js';
+import { readCallerInput } from '../crm/parse-input.js';
 
 /** Secrets are `whsec_` followed by base64 of 24 to 64 random bytes (Standard Webhooks). */
 export const SECRET_PREFIX = 'whsec_';
@@ -62,14 +63,11 @@ export function generateSecret(): string {
  * @throws CrmError `VALIDATION` for a secret that is no `whsec_` secret (`secrets.<i>`) or arguments of the wrong type.
  */
 export async function signPayload(secrets: readonly string[], id: string, timestamp: number, body: string): Promise<string> {
-  const refuse = (path: (string | number)[], message: string) => validationError('signPayload', [{ path, code: 'invalid_value', message }]);
-  if (!Array.isArray(secrets)) throw refuse(['secrets'], 'must be a list of whsec_ secrets');
-  if (typeof id !== 'string' || typeof body !== 'string' || !Number.isSafeInteger(timestamp)) throw refuse([], 'id and body must be strings, timestamp whole seconds');
-  const content = new TextEncoder().encode(`${id}.${timestamp}.${body}`);
+  // Only the caller's arguments are read here: what cannot be read is their VALIDATION.
+  const [content, keys] = readCallerInput('signPayload', () => [new TextEncoder().encode(`${id}.${timestamp}.${body}`), secrets.map((s) => (typeof s === 'string' ? secretKey(s) : 'must be a string'))] as const);
   const signatures: string[] = [];
-  for (const [i, secret] of secrets.entries()) {
-    const key = typeof secret === 'string' ? secretKey(secret) : 'must be a string';
-    if (typeof key === 'string') throw refuse(['secrets', i], key);
+  for (const [i, key] of keys.entries()) {
+    if (typeof key === 'string') throw validationError('signPayload', [{ path: ['secrets', i], code: 'invalid_value', message: key }]);
     const hmac = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     signatures.push(`v1,${toBase64(new Uint8Array(await subtle().sign('HMAC', hmac, content)))}`);
   }

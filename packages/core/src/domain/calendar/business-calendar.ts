@@ -1,5 +1,5 @@
 import { ruleViolation, type CrmError } from '../../errors/crm-error.js';
-import { daysFromCivil, isoDateOf, isoWeekday, parseIsoDate, utcMs, zonedParts, zonedToInstant, zoneOffset } from './zoned-time.js';
+import { daysFromCivil, isoDateOf, isoWeekday, utcMs, zonedParts, zonedToInstant, zoneOffset } from './zoned-time.js';
 
 /** A tenant's working time: which days, which hours, which holidays, in which zone. */
 export interface BusinessCalendar {
@@ -119,28 +119,21 @@ const MAX_DAYS_SCANNED = 3660;
  * `crm.calendar.set` refuses a calendar that has one: business-day arithmetic needs a working day within ten years.
  */
 export function workingDayGap(calendar: BusinessCalendar): { readonly from: string; readonly to: string } | undefined {
-  const working = new Set(calendar.workingDays);
-  // Day numbers since 1970-01-01 (a Thursday, ISO weekday 4).
-  const isWorkingWeekday = (n: number) => working.has((((n + 3) % 7) + 7) % 7 + 1);
-  const step = (n: number, by: 1 | -1) => {
+  // Day numbers since 1970-01-01 (a Thursday, ISO weekday 4); holidays are dates of years 0000-9999.
+  const works = (n: number) => calendar.workingDays.includes(((n + 3) % 7 + 7) % 7 + 1);
+  const step = (n: number, by: number) => {
     do n += by;
-    while (!isWorkingWeekday(n));
+    while (!works(n));
     return n;
   };
-  const dateOf = (n: number) => {
-    const d = new Date(utcMs(1970, 0, 1 + n));
-    return isoDateOf({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() });
-  };
-  const days = [...new Set(calendar.holidays)].map((h) => {
-    const { year, month, day } = parseIsoDate(h);
-    return daysFromCivil(year, month, day);
-  }).filter(isWorkingWeekday).sort((a, b) => a - b);
+  const dateOf = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
+  const days = [...new Set(calendar.holidays.map((h) => Date.parse(h) / 86_400_000))].filter(works).sort((a, b) => a - b);
   // Runs of holidays that take every working weekday in between; the working days around a run are no holidays.
   for (let i = 0, j = 0; i < days.length; i = ++j) {
-    while (j + 1 < days.length && step(days[j]!, 1) === days[j + 1]) j++;
+    while (step(days[j]!, 1) === days[j + 1]) j++;
     const before = step(days[i]!, -1);
     const after = step(days[j]!, 1);
-    if (after - before - 1 >= MAX_DAYS_SCANNED) return { from: dateOf(before + 1), to: dateOf(after - 1) };
+    if (after - before > MAX_DAYS_SCANNED) return { from: dateOf(before + 1), to: dateOf(after - 1) };
   }
   return undefined;
 }
