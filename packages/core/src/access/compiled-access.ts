@@ -20,7 +20,7 @@ import {
 } from './access-model.js';
 import type { AccessPolicy, AccessRole, FieldRule } from './access-policy.js';
 import type { DirectoryIndex } from './access-directory.js';
-import { projectEventData } from './project-event.js';
+import { linkShown, projectEventData } from './project-event.js';
 
 /** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
 const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys'] as const;
@@ -357,10 +357,11 @@ export class CompiledAccess implements AccessGuard {
     return subject ? this.canRead(entity, subject) : this.scope(entity, 'read').all;
   }
 
-  /** An event with its payload projected and its `refs` cut to records the principal may read. */
+  /** An event with its payload projected and its `refs` cut to records the principal may read, through links it may read. */
   projectEvent(event: CrmEvent, refVisible: (key: string) => boolean): CrmEvent {
-    const projected = projectEventData(event, subjectEntity(event.subjectType), this, refVisible);
-    const refs = event.refs.filter(refVisible);
+    const entity = subjectEntity(event.subjectType);
+    const projected = projectEventData(event, entity, this, refVisible);
+    const refs = event.refs.filter((key) => refVisible(key) && linkShown(entity, key, this));
     return refs.length === event.refs.length ? projected : ({ ...projected, refs } as CrmEvent);
   }
 

@@ -30,6 +30,21 @@ const RUN_DETAILS: Readonly<Record<string, string>> = { assignOwner: 'ownerId', 
 /** Payload keys holding a whole record, by the entity of that record. */
 const RECORD_KEYS = ['lead', 'contact', 'company', 'deal', 'task', 'activity'] as const;
 
+/**
+ * Whether an event's ref may be shown with what the view reads of the subject: a ref to a linked record
+ * of another type comes from the subject's link field (a deal's `contactId`, an activity's participants,
+ * a converted lead's `converted`), so where the view cannot read that field the ref would tell it —
+ * records show no hidden field, and neither do their events' refs.
+ *
+ * @param entity The subject's entity. @param key The ref (`contact:…`).
+ */
+export function linkShown(entity: string, key: string, rules: Pick<EventProjector, 'readable'>): boolean {
+  const type = key.slice(0, key.indexOf(':'));
+  if (type === entity || !(RECORD_KEYS as readonly string[]).includes(type)) return true;
+  if (entity === 'lead') return rules.readable(entity, 'converted');
+  return rules.readable(entity, `${type}Id`) && !(entity === 'activity' && type === 'contact' && !rules.readable(entity, 'participants'));
+}
+
 /** What projecting an event needs from the access rules. */
 export interface EventProjector {
   readable(entity: string, field: string): boolean;

@@ -1,5 +1,6 @@
 import type { CrmEvent } from '../events/event-map.js';
 import { encodeCursor } from '../query/cursor.js';
+import { createMatcher } from '../query/match.js';
 import type { Filter, SortSpec } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
@@ -88,6 +89,7 @@ export async function readEventPage(
   const scope = guard.eventFilter();
   const where: Filter | undefined = scope ? (filter ? { op: 'and', filters: [scope, filter] } : scope) : filter;
   const batch = Math.min(1000, Math.max(limit + 1, 100));
+  const matches = createMatcher(filter);
   const items: CrmEvent[] = [];
   let last: CrmEvent | undefined;
   let scanned = 0;
@@ -98,7 +100,9 @@ export async function readEventPage(
     const judged = await judgeEvents(guard, events, load);
     for (let i = 0; i < events.length; i++) {
       const visible = judged[i];
-      if (!visible) continue;
+      // Matched as the view sees it: an event found by a ref the view may not see (a timeline's
+      // `refs` lookup through a hidden link) is not listed.
+      if (!visible || !matches(visible)) continue;
       if (items.length === limit) return { items, nextCursor: encodeCursor(last as unknown as Row, sort) };
       items.push(visible);
       last = events[i];

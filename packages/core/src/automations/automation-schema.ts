@@ -26,7 +26,7 @@ const stageScope = { stage: stageKeySchema, pipelineId: z.optional(idSchema) };
 /**
  * A time trigger's span, at least 1 of its unit: `timeInStage` for 0 would fire on the tick after every
  * stage entry (a `stageEntered` trigger does that, from the feed); `taskDue` before 0 never fires (the
- * trigger fires while the task is still before its due time).
+ * trigger fires while the task is still before its due time); a `wait` of 0 would wait for nothing.
  */
 const lapse = z.strictObject({ ...durationSchema.shape, amount: z.number().check(int(), z.gte(1), z.lte(3650)) });
 const typeOf = <T extends string>() => z.custom<T>();
@@ -72,7 +72,7 @@ const activityAction = z.strictObject({
  * - `logActivity`: an activity linked to the record;
  * - `emit`: a custom event `custom.<name>` for webhooks and host handlers;
  * - `sendMessage`: an e-mail or SMS the host's messenger sends (an `automation.message` event, delivered once per run);
- * - `wait`: stop here and continue with the next actions after `for` (the scheduler resumes the run).
+ * - `wait`: stop here and continue with the next actions after `for` (at least 1 of its unit; the scheduler resumes the run).
  */
 const actionShapes = {
   createTask: z.strictObject({ type: typeOf<'createTask'>(), task: taskTemplateSchema }),
@@ -85,7 +85,7 @@ const actionShapes = {
   logActivity: z.strictObject({ type: typeOf<'logActivity'>(), activity: activityAction }),
   emit: z.strictObject({ type: typeOf<'emit'>(), name: z.string().check(z.regex(/^[a-zA-Z]{1,50}$/, 'must be 1-50 letters (the event type is custom.<name>)')), data: z.optional(z.record(z.string(), z.unknown())) }),
   sendMessage: z.strictObject({ type: typeOf<'sendMessage'>(), channel: z.enum(['email', 'sms']), template: requiredText(100), data: z.optional(z.record(z.string(), z.unknown())) }),
-  wait: z.strictObject({ type: typeOf<'wait'>(), for: durationSchema }),
+  wait: z.strictObject({ type: typeOf<'wait'>(), for: lapse }),
 };
 // Input types: `tagged` passes a value through as given (defaults such as a task's assignee are applied when it runs).
 export type AutomationAction = { [K in keyof typeof actionShapes]: z.input<(typeof actionShapes)[K]> }[keyof typeof actionShapes];

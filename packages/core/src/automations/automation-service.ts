@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { conflict, CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
-import type { AccessGuard, Principal } from '../crm/access-guard.js';
+import type { AccessGuard } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { FEED_SEQUENCE, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
@@ -20,6 +20,8 @@ import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.j
 import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { hiddenReads } from './rule-reads.js';
+import { rightsIssues } from './principal-rights.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
 import { describeError, executeRun, runIdOf, type RunSettings } from './execute-run.js';
@@ -121,7 +123,11 @@ export interface AutomationService {
    * });
    */
   causedBy<C extends object = Crm>(event: CrmEvent): C;
-  /** Turns a rule on (checked for cycles again). @throws CrmError `NOT_FOUND`, `VALIDATION` for a cycle. */
+  /**
+   * Turns a rule on, checked again as `define` checks it (stages, task types, strategies, custom fields,
+   * the service principal's rights and read fields may have changed while it was off).
+   * @throws CrmError `NOT_FOUND`; `VALIDATION` as `define` (a cycle, a stage that is gone …), the rule staying off.
+   */
   enable(id: string): Promise<AutomationRule>;
   /**
    * Turns a rule off: it sees no further triggers until enabled, and its waiting runs (a `wait` not yet
@@ -233,12 +239,14 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
 }
 
-async function allRules(op: Operation): Promise<AutomationRule[]> {
+/** Every rule of the tenant, oldest first (one page: at most `MAX_RULES`). */
+export async function allRules(op: Operation): Promise<AutomationRule[]> {
   const { rows } = await op.query<AutomationRule>('automationRule', { sort: [{ field: 'createdAt' }, { field: 'id' }], limit: MAX_RULES });
   return rows;
 }
 
-async function allPipelines(op: Operation): Promise<Pipeline[]> {
+/** Every pipeline of the tenant, as stored in the operation's transaction. */
+export async function allPipelines(op: Operation): Promise<Pipeline[]> {
   return (await op.query<Pipeline>('pipeline', { limit: 1000 })).rows;
 }
 
@@ -267,12 +275,17 @@ async function checkStrategies(op: Operation, def: AutomationRuleDefinition): Pr
 
 /**
  * Actions that need what the tenant lacks (they would fail every run): a task without the tasks()
- * feature or of an unknown task type, an activity without the activities() feature, a link (`contactId`, `companyId`) to a record that does not exist.
+ * feature or of an unknown task type, an activity without the activities() feature, a message nothing
+ * sends (no messenger), a link (`contactId`, `companyId`) to a record that does not exist; and a rule
+ * about tasks or activities without their feature (it would never run).
  */
-async function actionIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
+async function actionIssues(op: Operation, def: AutomationRuleDefinition, sends: boolean): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
-  const tasks = op.ctx.hooks.tasks;
+  const { tasks, activities } = op.ctx.hooks;
+  const entity = triggerEntity(def.trigger);
+  if ((entity === 'task' && !tasks) || (entity === 'activity' && !activities)) issues.push({ path: ['trigger'], code: 'feature_required', message: `rules about ${entity} records need the ${entity === 'task' ? 'tasks' : 'activities'}() feature (there would be none)` });
   for (const [i, action] of def.actions.entries()) {
+    if (action.type === 'sendMessage' && !sends) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: "sending a message needs a messenger: automations({ messenger }), or messenger: 'external' when your own consumer or a webhook delivers automation.message events" });
     if (action.type === 'createTask') {
       const types = tasks && (await tasks.typeKeys(op));
       if (!types) issues.push({ path: ['actions', i, 'type'], code: 'feature_required', message: 'creating a task needs the tasks() feature' });
@@ -296,14 +309,20 @@ async function actionIssues(op: Operation, def: AutomationRuleDefinition): Promi
 async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
   const entity = triggerEntity(def.trigger);
   const hook = op.ctx.hooks.customFields;
-  const named: { path: (string | number)[]; field: string }[] = [];
-  if (def.trigger.type === 'fieldChanged' && def.trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: def.trigger.field });
-  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field }));
+  // Each with the values tested against it (a field trigger's from / to, a condition's value but for `present`).
+  const named: { path: (string | number)[]; field: string; values: unknown[] }[] = [];
+  const { trigger } = def;
+  if (trigger.type === 'fieldChanged' && trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: trigger.field, values: [trigger.from, trigger.to] });
+  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field, values: c.op === 'present' ? [] : [c.value].flat() }));
   const issues: ValidationIssue[] = [];
   if (named.length) {
     const typeOf = hook ? await hook.queryType(op, entity) : () => undefined;
-    for (const { path, field } of named) {
-      if (!typeOf(field)) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+    for (const { path, field, values } of named) {
+      const type = typeOf(field);
+      if (!type) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+      // A value of another type than the field's can never be its value (never equal, never ordered against it).
+      const wrong = values.filter((v) => v != null && typeof v !== (type === 'string[]' ? 'string' : type));
+      if (type && wrong.length) issues.push({ path: path[0] === 'trigger' ? ['trigger'] : [...path.slice(0, 2), 'value'], code: 'invalid_value', message: `${wrong.map((v) => JSON.stringify(v)).join(', ')} is not a value "${field}" (${type}) can hold: the ${path[0] === 'trigger' ? 'rule would never fire' : 'condition would never hold'}` });
     }
   }
   for (const [i, action] of def.actions.entries()) {
@@ -374,21 +393,20 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
   guard.checkReadFields('deal', fields, 'automations.simulate');
 }
 
-/** Everything `define` and `simulate` check against the tenant, as one list of issues. */
-async function tenantIssues(op: Operation, def: AutomationRuleDefinition, principal: Principal): Promise<ValidationIssue[]> {
-  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def))];
-  // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
+/** Everything `define`, `enable` and `simulate` check against the tenant, as one list of issues. */
+async function tenantIssues(op: Operation, def: AutomationRuleDefinition, settings: Pick<AutomationSettings, 'principal' | 'sends'>): Promise<ValidationIssue[]> {
+  const { principal } = settings;
+  const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def, settings.sends))];
+  // Runs see the record and the trigger as the service principal: a rule may read only what it may read.
   const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
-  (def.conditions ?? []).forEach(({ field }, i) => {
-    try {
-      if (field !== 'trigger' && !field.startsWith('trigger.')) guard?.checkReadFields(triggerEntity(def.trigger), [field], 'automations');
-    } catch {
-      issues.push({ path: ['conditions', i, 'field'], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${field} (access policy): the condition would never hold` });
-    }
-  });
-  // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown".
+  for (const { path, what } of hiddenReads({ trigger: def.trigger, conditions: def.conditions ?? [] }, triggerEntity(def.trigger), guard)) {
+    const why = path[0] === 'trigger' ? 'the rule would fire on what it cannot see' : 'the condition would never hold';
+    issues.push({ path: [...path], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${what} (access policy): ${why}` });
+  }
+  // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown",
+  // an action the record type does not take not also forbidden.
   const paths = new Set(issues.map((i) => i.path.join('.')));
-  return [...issues, ...(await customFieldIssues(op, def)).filter((i) => !paths.has(i.path.join('.')))];
+  return [...issues, ...[...(await customFieldIssues(op, def)), ...rightsIssues(def, triggerEntity(def.trigger), guard)].filter((i) => !paths.has(i.path.join('.')))];
 }
 
 /** The stored rule built from a definition (not written). */
@@ -473,7 +491,13 @@ export function createAutomationService(
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
       const previous = await require(op, parseId(id, context));
-      // Switched on again: it starts with the events from now, not those of the time it was off.
+      // Switched on again: checked as define checks it (the pipelines, task types, strategies, custom fields
+      // or the service principal's policy may have changed while it was off) …
+      if (enabled && !previous.enabled) {
+        const issues = await tenantIssues(op, definitionOf(previous) as AutomationRuleDefinition, settings);
+        if (issues.length) throw validationError(context, issues);
+      }
+      // … and it starts with the events from now, not those of the time it was off.
       return { next: { ...previous, enabled, version: previous.version + 1, updatedAt: op.now }, previous, fresh: enabled && !previous.enabled };
     });
 
@@ -489,7 +513,7 @@ export function createAutomationService(
         if (previous && version !== undefined && version !== previous.version) throw conflict('automationRule', previous.id, version, previous.version);
         // Rules are read in one page everywhere (matching, cycle checks, ticks): past the maximum, a new one would be ignored.
         if (!previous && rules.length >= MAX_RULES) throw validationError('automations.define', [{ path: [], code: 'too_big', message: `a tenant may have at most ${MAX_RULES} automation rules (edit one that is no longer needed)` }]);
-        const issues = await tenantIssues(op, def, runtime.run.principal);
+        const issues = await tenantIssues(op, def, settings);
         if (issues.length) throw validationError('automations.define', issues);
         // A new, re-enabled or re-triggered rule starts with the events from now (never the backlog of its new trigger).
         const keep = previous?.enabled ? canonical(previous.trigger) === canonical(def.trigger) : def.enabled === false;
@@ -560,14 +584,14 @@ export function createAutomationService(
           ? await runRead(ctx, (op) => require(op, parseId(input, 'automations.simulate')))
           : await runRead(ctx, async (op) => {
               const { def } = parseRule(input, 'automations.simulate');
-              const issues = await tenantIssues(op, def, runtime.run.principal);
+              const issues = await tenantIssues(op, def, settings);
               if (issues.length) throw validationError('automations.simulate', issues);
               return ruleRecord(op, def, undefined, 0);
             });
       // The event log's schema (a copy: the caller's object is read once); issue paths under `event`.
       const parsed = safeParseInput(simulateEventSchema(), event);
       if (!parsed.success) throw validationError('automations.simulate', parsed.issues.map((i) => ({ ...i, path: ['event', ...i.path] })));
-      event = { ...parsed.data, data: parsed.data.data ?? {} } as typeof event;
+      event = { ...parsed.data, data: parsed.data.data ?? {}, refs: parsed.data.refs ?? [] } as typeof event;
       const cause = (event as { cause?: AutomationCause }).cause;
       if (cause) {
         checkCauseShape(cause, runtime.run.maxDepth, 'automations.simulate');
@@ -587,7 +611,8 @@ export function createAutomationService(
         const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
         guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
         if (guard) await runRead(ctx, (op) => viewMayKnow(op, guard!, rule, event.subjectId));
-      } else if (!(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+      } else if (event.type !== `${event.subjectType}.removed` && !(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+        // (A removed record's rule runs on the record its event carries.)
         throw notFound(event.subjectType, event.subjectId);
       }
       // The simulated events as the view may see them (field-projected; hidden ones left out).
@@ -610,7 +635,7 @@ export function createAutomationService(
       try {
         // A time rule without a given cause takes the one a tick would (`startCause`).
         const caused = cause ? { cause } : direct && trigger.type !== 'manual' ? { causeOf: startCause(rule, subject.id, ctx.tenantId) } : {};
-        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, dryRun: true });
+        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, ...(direct ? {} : { event }), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
         const { actions } = (await runRead(ctx, (op) => viewRuns(op, [run])))[0]!;
         return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };

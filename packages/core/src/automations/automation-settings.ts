@@ -4,7 +4,7 @@ import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-op
 import type { Principal } from '../crm/access-guard.js';
 import type { AutomationMessenger } from './messenger.js';
 import { AUTOMATION_ENTITIES } from './automation-schema.js';
-import { TRIGGER_EVENTS } from './check-rule.js';
+import { TRIGGER_EVENTS } from './trigger-events.js';
 
 /** Options of the `automations()` feature. Unknown options are refused with `VALIDATION`. */
 export interface AutomationOptions {
@@ -31,8 +31,12 @@ export interface AutomationOptions {
   readonly concurrency?: number;
   /** Events per pass (default 100). */
   readonly batchSize?: number;
-  /** Sends the e-mails and SMS of `sendMessage` actions (without one, those events stay in the feed for your own consumer). */
-  readonly messenger?: AutomationMessenger;
+  /**
+   * Sends the e-mails and SMS of `sendMessage` actions. `'external'`: your own feed consumer or a webhook
+   * delivers the `automation.message` events. Without either, `define` refuses `sendMessage` actions
+   * (`VALIDATION`: nothing would send them).
+   */
+  readonly messenger?: AutomationMessenger | 'external';
 }
 
 export const automationOptionsSchema = z.strictObject({
@@ -59,9 +63,11 @@ export interface AutomationSettings {
   readonly concurrency: number;
   readonly batchSize: number;
   readonly messenger: AutomationMessenger | undefined;
+  /** Something delivers `automation.message` events (a messenger, or the host's own consumer: `'external'`). */
+  readonly sends: boolean;
 }
 
-export function resolveAutomations(options: z.output<typeof automationOptionsSchema>, messenger: AutomationMessenger | undefined): AutomationSettings {
+export function resolveAutomations(options: z.output<typeof automationOptionsSchema>, messenger: AutomationMessenger | 'external' | undefined): AutomationSettings {
   return {
     principal: options.servicePrincipal ?? { userId: 'automation' },
     maxDepth: options.maxDepth ?? 3,
@@ -72,7 +78,8 @@ export function resolveAutomations(options: z.output<typeof automationOptionsSch
     pollMs: options.pollMs ?? 1000,
     concurrency: options.concurrency ?? 2,
     batchSize: options.batchSize ?? 100,
-    messenger,
+    messenger: messenger === 'external' ? undefined : messenger,
+    sends: messenger !== undefined,
   };
 }
 

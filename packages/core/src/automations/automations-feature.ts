@@ -9,6 +9,7 @@ import { createAutomationService, type AutomationService } from './automation-se
 import { feedHandler, RetryLoop, retryFailedRuns, RuleCache, type FeedRunSettings } from './rule-feed.js';
 import type { AutomationMessage } from './messenger.js';
 import { tickAutomations, type Sweep } from './time-triggers.js';
+import { checkPipelineEdit } from './pipeline-edits.js';
 
 /** The automations feature: adds `crm.automations`. */
 export type AutomationsFeature = CrmFeature<'automations', AutomationService>;
@@ -38,7 +39,7 @@ export type AutomationsFeature = CrmFeature<'automations', AutomationService>;
  */
 export function automations(options: AutomationOptions = {}): AutomationsFeature {
   const { messenger, ...plain } = featureOptions(options, 'automations');
-  if (messenger !== undefined && typeof messenger?.send !== 'function') throw validationError('automations', [{ path: ['messenger'], code: 'invalid_type', message: 'must have send(message, context)' }]);
+  if (messenger !== undefined && messenger !== 'external' && typeof messenger?.send !== 'function') throw validationError('automations', [{ path: ['messenger'], code: 'invalid_type', message: "must have send(message, context), or be 'external'" }]);
   const settings = resolveAutomations(parseInput(automationOptionsSchema, plain, 'automations'), messenger);
   return {
     key: 'automations',
@@ -83,7 +84,7 @@ export function automations(options: AutomationOptions = {}): AutomationsFeature
       };
       return {
         api: (viewCtx) => createAutomationService(viewCtx, settings, { runners, run, tick, retry: () => retryFailedRuns(ctx, run), retries, feed: feedConfig, invalidate: () => cache.invalidate() }),
-        hooks: { automations: { tick } },
+        hooks: { automations: { tick, checkPipeline: checkPipelineEdit } },
         async start() {
           // The rules' consumer is created by the first define (a crm without rules holds no feed back);
           // one that exists takes this version's types. Rules start at their own `since`.

@@ -289,7 +289,9 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         continue;
       }
       if (blocked.has(event.subjectId)) {
-        queue(0, now);
+        // Due once its record's earlier events are done; stamped with the pass's start, so that entries in
+        // line after it are replays it did not see (see the runner's outlook).
+        queue(0, Date.parse(row.updatedAt));
         queued.push(event.id);
         position = event.position!;
         continue;
@@ -336,7 +338,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         version: current.version + 1,
         updatedAt: op.now,
         position,
-        lastRunAt: op.now,
+        lastRunAt: row.updatedAt, // when it began (its claim)
         handled: current.handled + handled.length,
         failures: current.failures + failed.length + parked.length,
         parkedTotal: current.parkedTotal + parked.length,

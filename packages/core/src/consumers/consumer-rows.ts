@@ -24,6 +24,7 @@ export interface ConsumerRow extends RecordBase {
   readonly leaseOwner?: string;
   readonly leaseUntil?: string;
   readonly leaseToken?: string;
+  /** When the last committed pass began (its claim). */
   readonly lastRunAt?: string;
   /** Claim order: each claim gives the partition the next number, and claims take the lowest free one. */
   readonly turn: number;

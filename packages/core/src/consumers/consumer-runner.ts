@@ -1,8 +1,9 @@
 import { CrmError, isCrmError } from '../errors/crm-error.js';
-import { toTimestamp, type CancelTimer } from '../domain/clock.js';
+import { toTimestamp } from '../domain/clock.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import type { Filter } from '../query/query-spec.js';
+import type { Change } from '../storage/storage-adapter.js';
 import { consumerPartitions, type BacklogRow } from './consumer-rows.js';
 import type { PassReport } from './consumer-options.js';
 import { checkClockSkew } from './clock-check.js';
@@ -43,12 +44,22 @@ const report = (o: { readonly nextRetryAt?: number | undefined; readonly leasedE
   ...(o.nextRetryAt !== undefined ? { nextRetryAt: toTimestamp(o.nextRetryAt) } : {}),
 });
 
+/**
+ * Whether a committed change may have put an event of the consumers whose names start with `prefix`
+ * back in line (a replay, due now): their sleeping runners look now. Another process's change carries
+ * no row, so any backlog row it wrote counts; a local one only when it is a replay (a pass's own
+ * retries and queued events are not).
+ */
+export const replayChange = (c: Change, prefix = ''): boolean =>
+  c.entity === 'consumerBacklog' && c.id.startsWith(prefix) && (c.row ? !!c.row.replay && !c.row.attempts : c.op === 'put');
+
 /** Runs passes of one request: in the background (`start`) or until caught up (`drain`). */
 export class ConsumerRunner {
   private running = false;
   private loops: Promise<void>[] = [];
-  private timers = new Set<CancelTimer>();
   private wakers = new Set<() => void>();
+  /** Woken while no loop slept (mid-pass): the next loop to sleep looks again first. */
+  private woken = false;
   private stopWatching: (() => void) | undefined;
   private controller = new AbortController();
 
@@ -73,13 +84,17 @@ export class ConsumerRunner {
     return 'name' in this.request.claim ? this.request.claim.name : undefined;
   }
 
-  /** Starts `concurrency` loops; they wake on new events (local or from other processes) and every `pollMs`. */
+  /**
+   * Starts `concurrency` loops; they wake on new events and replays of its consumers' events (local, or
+   * from other processes on storage with `externalChanges`) and every `pollMs`.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
     this.controller = new AbortController();
+    const { tenantId } = this.ctx;
     this.stopWatching = this.ctx.storage.onChange((batch) => {
-      if (batch.resync || batch.changes.some((c) => c.entity === 'event' && c.tenantId === this.ctx.tenantId)) this.wakeAll();
+      if (batch.resync || batch.changes.some((c) => c.tenantId === tenantId && (c.entity === 'event' || replayChange(c, this.consumerName)))) this.wakeAll();
     });
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
     void checkClockSkew(this.ctx);
@@ -92,9 +107,7 @@ export class ConsumerRunner {
     this.controller.abort();
     this.stopWatching?.();
     this.stopWatching = undefined;
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
-    this.wakeAll();
+    this.wakeAll(); // ends every sleep, its timer cancelled
     await Promise.all(this.loops);
     this.loops = [];
   }
@@ -157,15 +170,19 @@ export class ConsumerRunner {
     return runRead(this.ctx, async (op) => {
       const rows = await consumerPartitions(op, name);
       if (rows.length === 0) return { work: false, leasedElsewhere: false };
-      const free = rows.filter((r) => !(r.leaseUntil && r.leaseUntil >= op.now && r.leaseOwner !== this.request.workerId)).map((r) => r.partition);
+      const free = rows.filter((r) => !(r.leaseUntil && r.leaseUntil >= op.now && r.leaseOwner !== this.request.workerId));
       const leasedElsewhere = free.length < rows.length;
       const pending: Filter[] = [{ op: 'eq', field: 'consumer', value: name }, { op: 'eq', field: 'status', value: 'pending' }];
-      // Tried at least once: entries queued behind a failing one (attempts 0) wait for it, not for their own time.
+      // Tried at least once (entries queued behind a failing one, attempts 0, wait for it, not for their own
+      // time), or put in line after its partition's last pass began (a replay that pass did not see: due now).
       const { rows: [retry] } = free.length
-        ? await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'and', filters: [...pending, { op: 'in', field: 'partition', values: free }, { op: 'gt', field: 'attempts', value: 0 }] }, sort: [{ field: 'nextAttemptAt' }], limit: 1 })
+        ? await op.query<BacklogRow>('consumerBacklog', {
+            filter: { op: 'and', filters: [...pending, { op: 'or', filters: free.map((r): Filter => ({ op: 'and', filters: [{ op: 'eq', field: 'partition', value: r.partition }, { op: 'or', filters: [{ op: 'gt', field: 'attempts', value: 0 }, { op: 'gt', field: 'nextAttemptAt', value: r.lastRunAt ?? '' }] }] })) }] },
+            sort: [{ field: 'nextAttemptAt' }],
+            limit: 1,
+          })
         : { rows: [] };
-      const nextRetryAt = retry ? Date.parse(retry.nextAttemptAt) : undefined;
-      const found = { leasedElsewhere, ...(nextRetryAt !== undefined ? { nextRetryAt } : {}) };
+      const found = { leasedElsewhere, ...(retry ? { nextRetryAt: Date.parse(retry.nextAttemptAt) } : {}) };
       const from = Math.min(...rows.map((r) => r.position));
       const types = rows[0]!.types;
       const filters: Filter[] = [{ op: 'gt', field: 'position', value: from }];
@@ -200,28 +217,23 @@ export class ConsumerRunner {
     return outcome;
   }
 
-  /** Wakes sleeping loops now (new work was queued in this process). */
-  wake(): void {
-    this.wakeAll();
-  }
-
   private wakeAll(): void {
+    this.woken = !this.wakers.size;
     for (const wake of [...this.wakers]) wake();
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      let cancel: CancelTimer | undefined = undefined;
       const done = () => {
-        if (cancel) {
-          cancel();
-          this.timers.delete(cancel);
-        }
+        cancel();
         this.wakers.delete(done);
         resolve();
       };
-      cancel = this.ctx.clock.setTimer(done, ms);
-      this.timers.add(cancel);
+      const cancel = this.ctx.clock.setTimer(done, ms);
       this.wakers.add(done);
     });
   }

@@ -14,6 +14,7 @@ export interface PartitionStatus {
   /** Who holds the partition now, until when (absent: free). */
   readonly leaseOwner?: string;
   readonly leaseUntil?: string;
+  /** When the last pass that committed began (ISO time). */
   readonly lastRunAt?: string;
 }
 

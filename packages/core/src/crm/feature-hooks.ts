@@ -9,7 +9,7 @@ import type { IdentityOptions } from '../domain/duplicates.js';
 import type { CustomFieldDefinition, CustomFieldValue, CustomValues } from '../schema/custom-field.js';
 import type { Lead } from '../schema/lead.js';
 import type { Deal } from '../schema/deal.js';
-import type { Stage, TaskTemplate } from '../schema/pipeline.js';
+import type { Pipeline, Stage, TaskTemplate } from '../schema/pipeline.js';
 import type { NextStepInput, Task } from '../schema/task.js';
 import type { Operation } from './operation.js';
 import type { CrmContext } from './context.js';
@@ -35,12 +35,27 @@ export interface FeatureHooks {
   readonly customFields?: CustomFieldHooks;
   /** Duplicate-search keys of cards and the company a converted lead belongs to (the duplicates feature). */
   readonly duplicates?: DuplicateHooks;
-  /** Time triggers and waiting runs of automation rules, evaluated by each scheduler tick (the automations feature). */
-  readonly automations?: { tick(): Promise<{ readonly runs: number }> };
+  /** Automation rules (the automations feature): time triggers and waiting runs for each scheduler tick, pipeline edits checked against the rules. */
+  readonly automations?: AutomationHooks;
   /** `crm.contacts/companies/leads.merge`: the merges feature's merge, run with the caller's context (a view's too). */
   readonly merges?: MergeHooks;
   /** Logging an activity inside an operation (imports): the activities feature. Rules that log activities are refused without it. */
   readonly activities?: { log(op: Operation, parsed: ActivityLogParsed): Promise<Activity> };
+}
+
+/** What core asks of the automations feature. */
+export interface AutomationHooks {
+  /** Evaluates time triggers and continues ended waits. */
+  tick(): Promise<{ readonly runs: number }>;
+  /**
+   * Refuses a pipeline edit (create, update, stage edits, reorder, removal) that would leave an enabled
+   * rule failing define's checks — a stage it names gone, a move the new order or settings forbid:
+   * `VALIDATION` (issue code `in_use`) naming each rule, in the edit's transaction, before it writes.
+   *
+   * @param next The pipeline as the edit would store it (it replaces the stored one with its id).
+   * @param context The operation, for the error (`pipelines.removeStage`).
+   */
+  checkPipeline(op: Operation, next: Pipeline, context: string): Promise<void>;
 }
 
 /** What core asks of the merges feature. */

@@ -109,7 +109,9 @@ export interface EventsApi {
   parked(name: string, options?: { readonly limit?: number; readonly cursor?: string }): Promise<Page<ParkedEvent>>;
   /**
    * Puts parked events back in line (attempts reset, due now) — of any consumer, crmkit's own too
-   * (`crmkit.scheduler.notices:<type>`, `webhook:<endpoint id>`, `crmkit.automations`).
+   * (`crmkit.scheduler.notices:<type>`, `webhook:<endpoint id>`, `crmkit.automations`). Runners started
+   * with `start()` (and `scheduler.start()`) wake at once: in this process, and in others whose storage
+   * reports this commit (`capabilities.externalChanges`; not PostgreSQL's `'poll'` mode) — else at their next look.
    *
    * @throws CrmError `NOT_FOUND` when an id is not a parked event of this consumer; `VALIDATION` for a
    *   bad name or ids, or (code `type_not_subscribed`) an event of a type the consumer no longer

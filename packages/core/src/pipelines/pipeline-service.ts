@@ -35,25 +35,28 @@ import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { checkTaskSetup } from './task-setup.js';
 
 /**
- * Applies a pipeline edit in one transaction with a version check and a `pipeline.updated` event. A
+ * Applies a pipeline edit in one transaction with a version check and a `pipeline.updated` event;
+ * the automations feature checks the result against its enabled rules before it is written. A
  * function, not a method: no `crm.pipelines.edit` is reachable that would skip the public methods' checks.
  */
 function editPipeline(
   ctx: CrmContext,
+  context: string,
   id: string,
   version: number | undefined,
   change: (pipeline: Pipeline) => Pipeline,
   after?: (op: Operation, next: Pipeline) => Promise<void>,
-  refs?: { readonly context: string; readonly checks: readonly ReferenceCheck[] },
+  refs?: readonly ReferenceCheck[],
 ): Promise<Pipeline> {
   return runWrite(ctx, async (op) => {
     op.guard?.require('pipeline', 'update');
     const pipeline = await op.require<Pipeline>('pipeline', id);
-    if (refs) await checkReferences(op, refs.context, refs.checks);
+    if (refs) await checkReferences(op, context, refs);
     assertExpectedVersion('pipeline', pipeline, version);
     const next = change(pipeline);
     if (next === pipeline) return pipeline;
     const stamped = { ...next, version: pipeline.version + 1, updatedAt: op.now };
+    await op.ctx.hooks.automations?.checkPipeline(op, stamped, context);
     await op.update('pipeline', pipeline, stamped);
     op.record('pipeline.updated', { type: 'pipeline', id: pipeline.id }, { changes: diffRecords(pipeline, stamped) });
     await after?.(op, stamped);
@@ -94,6 +97,7 @@ export class PipelineService {
         settings: buildSettings(parsed.settings),
         archived: false,
       };
+      await op.ctx.hooks.automations?.checkPipeline(op, pipeline, 'pipelines.create');
       await op.insert('pipeline', pipeline);
       op.record('pipeline.created', { type: 'pipeline', id: pipeline.id }, { pipeline });
       return pipeline;
@@ -119,7 +123,7 @@ export class PipelineService {
     const raw = copyInput(patch, 'pipelines.update');
     const setup = checkTaskSetup(this.ctx, [], [(raw as { settings?: { strictNextStep?: unknown } } | undefined)?.settings?.strictNextStep, ['settings', 'strictNextStep']]);
     const parsed = parseInput(pipelineUpdateSchema, raw, 'pipelines.update', setup.issues);
-    return editPipeline(this.ctx, pipelineId, parsed.version, (pipeline) =>
+    return editPipeline(this.ctx, 'pipelines.update', pipelineId, parsed.version, (pipeline) =>
       reviseRecordOf(pipeline, (d) => {
         if (parsed.name !== undefined) d.name = parsed.name;
         if (parsed.settings) d.settings = buildSettings(parsed.settings, pipeline.settings);
@@ -139,7 +143,7 @@ export class PipelineService {
     const raw = copyInput(input, 'pipelines.addStage');
     const setup = checkTaskSetup(this.ctx, [[(raw as { stage?: { taskTemplates?: unknown } } | undefined)?.stage?.taskTemplates, ['stage', 'taskTemplates']]]);
     const parsed = parseInput(addStageSchema, raw, 'pipelines.addStage', setup.issues);
-    return editPipeline(this.ctx, pipelineId, parsed.version, (pipeline) => {
+    return editPipeline(this.ctx, 'pipelines.addStage', pipelineId, parsed.version, (pipeline) => {
       const [stage] = buildStages([{ ...parsed.stage, taskTemplates: setup.templates[0] }], isDealField).stages;
       let index = parsed.before ? pipeline.stages.findIndex((s) => s.key === parsed.before) : pipeline.stages.map((s) => s.kind).lastIndexOf('open') + 1;
       if (index < 0) throw validationError('pipelines.addStage', [{ path: ['before'], code: 'not_found', message: `no stage "${parsed.before}"` }]);
@@ -152,7 +156,7 @@ export class PipelineService {
       index = Math.max(0, index);
       const stages = [...pipeline.stages.slice(0, index), stage!, ...pipeline.stages.slice(index)];
       return reviseRecordOf(pipeline, (d) => void (d.stages = checkStages(stages, 'pipelines.addStage')));
-    }, undefined, { context: 'pipelines.addStage', checks: setup.refs });
+    }, undefined, setup.refs);
   }
 
   /**
@@ -169,7 +173,7 @@ export class PipelineService {
     const parsed = { ...parseInput(stageUpdateSchema, typeof raw === 'object' ? rest : raw, 'pipelines.updateStage', setup.issues), ...(setup.templates[0] ? { taskTemplates: setup.templates[0] } : {}) };
     parseInput(versionOptionSchema, version, 'pipelines.updateStage');
     let changed: Stage | undefined;
-    const result = await editPipeline(this.ctx, pipelineId, version, (pipeline) => {
+    const result = await editPipeline(this.ctx, 'pipelines.updateStage', pipelineId, version, (pipeline) => {
       const current = pipeline.stages.find((s) => s.key === stageKey);
       if (!current) throw notFound('stage', stageKey);
       if (parsed.probability !== undefined && current.kind !== 'open' && parsed.probability !== current.probability) {
@@ -185,7 +189,7 @@ export class PipelineService {
       return reviseRecordOf(pipeline, (d) => void (d.stages = checkStages(stages, 'pipelines.updateStage')));
     }, async (op, pipeline) => {
       if (changed && parsed.probability !== undefined) await followStageProbability(op, pipeline, pipeline.stages.find((s) => s.key === stageKey)!);
-    }, { context: 'pipelines.updateStage', checks: setup.refs });
+    }, setup.refs);
     return result;
   }
 
@@ -193,7 +197,7 @@ export class PipelineService {
   async reorderStages(id: string, input: z.input<typeof reorderSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.reorderStages');
     const parsed = parseInput(reorderSchema, input, 'pipelines.reorderStages');
-    return editPipeline(this.ctx, pipelineId, parsed.version, (pipeline) => {
+    return editPipeline(this.ctx, 'pipelines.reorderStages', pipelineId, parsed.version, (pipeline) => {
       const byKey = new Map(pipeline.stages.map((s) => [s.key, s]));
       const complete = parsed.keys.length === byKey.size && new Set(parsed.keys).size === byKey.size && parsed.keys.every((k) => byKey.has(k));
       if (!complete) throw validationError('pipelines.reorderStages', [{ path: ['keys'], code: 'invalid_value', message: `must list every stage once: ${[...byKey.keys()].join(', ')}` }]);
@@ -218,6 +222,7 @@ export class PipelineService {
       const removed = pipeline.stages.find((s) => s.key === stageKey);
       if (!removed) throw notFound('stage', stageKey);
       const stages = checkStages(pipeline.stages.filter((s) => s.key !== stageKey), 'pipelines.removeStage');
+      await op.ctx.hooks.automations?.checkPipeline(op, { ...pipeline, stages }, 'pipelines.removeStage');
       const count = await dealsInStage(op, pipeline.id, stageKey);
       if (count > 0) {
         if (!parsed.moveDealsTo) {

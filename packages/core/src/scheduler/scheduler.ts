@@ -19,7 +19,7 @@ import { noticeId } from './notice-id.js';
 import { DeferEvent, resolveConsumer } from '../consumers/consumer-options.js';
 import { ensureConsumer } from '../consumers/consumer-rows.js';
 import { handOver, handoverStart } from './notice-handover.js';
-import { ConsumerRunner } from '../consumers/consumer-runner.js';
+import { ConsumerRunner, replayChange } from '../consumers/consumer-runner.js';
 
 /**
  * A recorded notice, keyed by its idempotency key so that it is recorded exactly once. Its event goes
@@ -64,7 +64,11 @@ export interface SchedulerOptions {
   readonly overdueAfterMinutes?: number;
   /** Records handled per transaction (default 100). */
   readonly batchSize?: number;
-  /** Longest sleep of `start()` between wake-ups, a safety net for changes made elsewhere (default 1 hour). */
+  /**
+   * Longest sleep of `start()` between wake-ups (ms), a safety net for changes made elsewhere (default 1 hour):
+   * also how long a notice replayed by another process may wait when the storage does not report that
+   * process's commits (PostgreSQL `externalChanges: 'poll'` or `false`, SQLite `changePollMs: 0`).
+   */
   readonly maxSleepMs?: number;
   /**
    * How long a process holds notices it is delivering (default 30 s): if it dies, another process
@@ -138,6 +142,8 @@ export class Scheduler {
   private retryAt: number | undefined;
   /** Until this process ticks: the check that warns about notice handlers that would never be called. */
   #idleCheck: CancelTimer | undefined;
+  /** A notice was replayed since the running wake-up began: it looks again right after its tick. */
+  private replayed = false;
 
   /** @internal */
   constructor(
@@ -156,7 +162,7 @@ export class Scheduler {
   /** Warns once when this process has notice handlers but never ticked: notices reach handlers only in processes that tick. */
   #checkIdle(): void {
     // One check, not a re-arming poll: a timer that never ends would keep a fake clock's runAll (host tests) spinning.
-    this.#idleCheck = undefined;
+    this.#cancelIdleCheck();
     const handled = NOTICE_TYPES.filter((type) => this.ctx.bus.handles(type));
     if (!handled.length) return;
     this.ctx.logger.warn('crmkit: notice handlers in a process that never ticks (crm.scheduler.start() or tick()) are never called', { types: handled });
@@ -177,21 +183,27 @@ export class Scheduler {
    * const report = await crm.scheduler.tick(); // { due: 3, overdue: 1, … }
    */
   async tick(): Promise<TickReport> {
-    this.#idleCheck?.();
-    this.#idleCheck = undefined;
+    this.#cancelIdleCheck();
     const run = this.chain.then(() => this.#runTick());
     this.chain = run.catch(() => undefined);
     return run;
   }
 
+  #cancelIdleCheck(): void {
+    this.#idleCheck?.();
+    this.#idleCheck = undefined;
+  }
+
   /**
    * Runs the scheduler on the clock's timers: sleeps until the next notice is due (computed, not
-   * polled), wakes early when local changes touch tasks or deals.
+   * polled), wakes early when changes touch tasks or deals, or a notice is replayed (`crm.events.replay`)
+   * — by other processes too on storage with `externalChanges`.
    */
   start(): void {
     if (this.running) return;
     this.#stopWatching = this.ctx.storage.onChange((batch) => {
-      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline')) this.#arm(0);
+      // A replay also keeps the wake-up from being put off by a tick it came during (see `wake`).
+      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.#arm(0);
     });
     this.#arm(0);
   }
@@ -200,8 +212,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#stopWatching?.();
     this.#stopWatching = undefined;
-    this.#idleCheck?.();
-    this.#idleCheck = undefined;
+    this.#cancelIdleCheck();
     this.#timer?.();
     this.#timer = undefined;
     // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
@@ -243,16 +254,17 @@ export class Scheduler {
 
   async #wake(): Promise<void> {
     if (!this.running) return;
+    this.replayed = false;
     try {
       await this.tick();
-      const due = await this.nextWakeAt();
+      const due = (await this.nextWakeAt()) ?? Infinity;
       const now = this.ctx.clock.now();
       // A retry due already is one the drain could not take (deferred, just released): look again soon, not at once.
-      const retry = this.retryAt === undefined ? undefined : Math.max(this.retryAt, now + RETRY_FLOOR_MS);
-      const next = retry === undefined || (due !== undefined && due < retry) ? due : retry;
+      const retry = this.retryAt === undefined ? Infinity : Math.max(this.retryAt, now + RETRY_FLOOR_MS);
       // Notices another process holds are delivered here if it dies: look again after its lease.
       const cap = this.othersHoldNotices ? Math.min(this.maxSleepMs, this.leaseMs) : this.maxSleepMs;
-      this.#arm(Math.min(cap, next === undefined ? cap : Math.max(0, next - now)));
+      // A replay during the tick may have come after its drain looked: the 0 ms wake it asked for stands.
+      this.#arm(this.replayed ? 0 : Math.min(cap, Math.max(0, Math.min(due, retry) - now)));
     } catch (error) {
       if (isCrmError(error, 'CLOSED')) return void (await this.stop());
       this.ctx.logger.error('crmkit: scheduler tick failed; retrying in 30 s', { error });

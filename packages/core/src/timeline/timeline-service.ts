@@ -39,8 +39,10 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
   const { record } = await op.requireReadableHistory<Contact | Deal | RecordBase>(ref.type, ref.id);
   const keys = new Set([refKey(ref)]);
   const add = (type: string, ids: readonly (string | undefined)[]) => ids.forEach((id) => id && keys.add(`${type}:${id}`));
-  const ids = async (entity: string, filter: Filter) => {
+  const ids = async (entity: string, filter: Filter & { readonly field: string }) => {
     const out: string[] = [];
+    // A link the principal may not read brings nothing in (as a list filter on it would be refused).
+    if (op.guard && !op.guard.readable(entity, filter.field)) return out;
     let after: string | undefined;
     do {
       // Only related records the principal may read bring their history in.
@@ -53,6 +55,7 @@ async function timelineKeys(op: Operation, ref: RecordRef): Promise<string[]> {
   // The lead a record came from, when the principal may read it (a removed one: when it reads every lead).
   const readableLead = async (leadId: string | undefined): Promise<string | undefined> => {
     if (!leadId || !op.guard) return leadId;
+    if (!op.guard.readable(ref.type, 'leadId')) return undefined;
     const lead = await op.get('lead', leadId);
     return (lead ? op.guard.canRead('lead', lead) : op.guard.reachesAll('lead', 'read')) ? leadId : undefined;
   };

@@ -305,7 +305,6 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         };
         await op.insert('consumerBacklog', row);
       }));
-      if (runner.active) runner.wake();
     },
 
     async pruneDeliveries(options) {

@@ -80,7 +80,8 @@ describe('stageEntered on a lost stage', () => {
 describe('simulate on a view', () => {
   it('is NOT_FOUND for an event whose record the view cannot read, and reveals nothing', async () => {
     const { crm, pipeline } = await setup();
-    await crm.access.setPolicy({ roles: { rep: { grants: { deal: { read: 'own', update: 'own' }, pipeline: { read: 'all' } } } } });
+    // The service principal reads only its own deals (a principal that reads no deal at all is refused at define).
+    await crm.access.setPolicy({ roles: { rep: { grants: { deal: { read: 'own', update: 'own' }, pipeline: { read: 'all' } } }, bot: { grants: { deal: { read: 'own' } } } }, defaultRoles: ['bot'] } as never);
     const secret = await crm.deals.create({ title: 'Secret', pipelineId: pipeline.id, ownerId: 'anna', value: { amount: 999_999, currency: 'EUR' } });
     const mine = await crm.deals.create({ title: 'Mine', pipelineId: pipeline.id, ownerId: 'bob', value: { amount: 10, currency: 'EUR' } });
     const created = async (id: string) => (await crm.timeline({ type: 'deal', id })).items.find((e) => e.type === 'deal.created')!;
@@ -91,7 +92,7 @@ describe('simulate on a view', () => {
     // A made-up event about a record the view cannot read; one of no record type automation runs for is malformed (a fixed rule: it reveals nothing).
     expect((await failure(bob.automations.simulate(probe(1), { ...theirs, id: 'event_fake' }))).code).toBe('NOT_FOUND');
     expect((await failure(bob.automations.simulate(probe(1), { ...theirs, subjectType: 'automationRule' as never }))).code).toBe('VALIDATION');
-    // Its own record: simulated as before (as the service principal, which this policy lets read nothing).
+    // Its own record: simulated as before (as the service principal, which this policy lets read none of bob's deals).
     const sim = await bob.automations.simulate(probe(5), await created(mine.id));
     expect([sim.matched, sim.status, sim.reason?.split(':')[0]]).toEqual([true, 'skipped', 'notFound']);
   });

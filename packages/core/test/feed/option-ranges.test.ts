@@ -216,7 +216,7 @@ describe('every accepted option keeps later calls to CrmErrors (property)', { ti
       },
       { requiredKeys: [] },
     );
-    const duration = fc.record({ amount: int(0, 3650), unit: fc.constantFrom('minutes' as const, 'hours' as const, 'days' as const, 'businessDays' as const) });
+    const duration = fc.record({ amount: int(1, 3650), unit: fc.constantFrom('minutes' as const, 'hours' as const, 'days' as const, 'businessDays' as const) });
     const rateLimit = fc.record({ max: int(1, 1_000_000), perMinutes: int(1, 10_080) });
     await fc.assert(
       fc.asyncProperty(options, duration, rateLimit, fc.integer({ min: 0, max: 4000 * DAY }), async (opts, wait, limit, later) => {
