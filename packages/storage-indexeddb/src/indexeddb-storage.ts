@@ -29,8 +29,15 @@ export interface IndexedDbStorage extends StorageAdapter {
  * import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
  * const crm = await createCrm({ storage: createIndexedDbStorage({ name: 'crm' }), tenantId: 'acme' });
  */
-export function createIndexedDbStorage(options: IndexedDbStorageOptions): IndexedDbStorage {
-  const name = options?.name;
+export function createIndexedDbStorage(input: IndexedDbStorageOptions): IndexedDbStorage {
+  let options: IndexedDbStorageOptions;
+  try {
+    // Read once: a throwing getter is the caller's VALIDATION, not a crash.
+    options = { ...input };
+  } catch (error) {
+    throw new CrmError('VALIDATION', `createIndexedDbStorage: the options cannot be read (${String(error)})`, { issues: [{ path: [], code: 'invalid_type', message: 'cannot be read' }] });
+  }
+  const name = options.name;
   if (typeof name !== 'string' || !name) {
     throw new CrmError('VALIDATION', 'createIndexedDbStorage needs a database name', { issues: [{ path: ['name'], code: 'required', message: 'must be a non-empty string' }] });
   }
