@@ -30,12 +30,11 @@ export interface IndexedDbStorage extends StorageAdapter {
  * const crm = await createCrm({ storage: createIndexedDbStorage({ name: 'crm' }), tenantId: 'acme' });
  */
 export function createIndexedDbStorage(input: IndexedDbStorageOptions): IndexedDbStorage {
-  let options: IndexedDbStorageOptions;
+  let options = {} as IndexedDbStorageOptions;
   try {
-    // Read once: a throwing getter is the caller's VALIDATION, not a crash.
-    options = { ...input };
-  } catch (error) {
-    throw new CrmError('VALIDATION', `createIndexedDbStorage: the options cannot be read (${String(error)})`, { issues: [{ path: [], code: 'invalid_type', message: 'cannot be read' }] });
+    options = { ...input }; // read once
+  } catch {
+    // Options that cannot be read (a throwing getter) are refused below like missing ones: VALIDATION.
   }
   const name = options.name;
   if (typeof name !== 'string' || !name) {
