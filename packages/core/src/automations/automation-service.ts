@@ -14,6 +14,7 @@ import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
+import { retryConcurrent } from '../consumers/retry-concurrent.js';
 import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
@@ -96,7 +97,8 @@ export interface AutomationService {
    * @param id The rule's id.
    * @param patch `{ name?, description?, enabled?, trigger?, conditions?, actions?, rateLimit?, version? }`.
    * @returns The stored rule (a new revision).
-   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version`;
+   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version` (without
+   *   one, the patch applies to the rule as stored when it is written);
    *   `VALIDATION` as `define`.
    * @example
    * const rule = await crm.automations.update(id, { name: 'Call after proposal (2 days)' });
@@ -443,6 +445,12 @@ async function parkedRuns(op: Operation, ruleId: string, eventIds: readonly stri
   });
 }
 
+/**
+ * A rule read before another edit (its `version` older than the stored one): the caller's conflict.
+ * Rules are written only under the rules' counter, so no internal writer makes one.
+ */
+const staleRead = (error: unknown): boolean => isCrmError(error, 'CONFLICT') && error.details.entity === 'automationRule';
+
 /** Builds `crm.automations` for a context. */
 export function createAutomationService(
   ctx: CrmContext,
@@ -461,10 +469,16 @@ export function createAutomationService(
    * Stores the rule `change` builds (`fresh`: it starts with the events from now) after the checks
    * every rule passes. `since` is the feed head under the feed's lock, taken last: every event above it
    * commits after the rule, so a process whose rule cache is fresh up to such an event sees the rule.
+   *
+   * Lock order (every automation write keeps it, so none waits in a circle on PostgreSQL): the rules'
+   * counter, the configuration revision, run rows (cancelled waiting runs), the rule, and the feed's
+   * counter last — as a run locks its records, then its run row, then the feed (`scopedStorage`). A
+   * concurrent writer's conflict or deadlock (a continuation that got to a waiting run first) runs the
+   * whole transaction again (`retryConcurrent`); a stale `version` of the caller's is final.
    */
   const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<{ next: AutomationRule; previous?: AutomationRule; fresh: boolean }>) => {
     trusted(context);
-    const rule = await runWrite(ctx, async (op) => {
+    const rule = await retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
       // Held until commit: concurrent edits (other connections, processes) wait and then read the
       // rules this one stored, so two defines cannot both pass the maximum or the cycle check.
       await op.tx.nextSequence('automationRules', op.tenantId, 1);
@@ -484,7 +498,7 @@ export function createAutomationService(
       else await op.insert('automationRule', next);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
-    });
+    }), staleRead);
     runtime.invalidate();
     return rule;
   };
@@ -526,9 +540,13 @@ export function createAutomationService(
       patch = copyInput(patch, 'automations.update'); // read once, as plain data: a throwing getter is the caller's VALIDATION
       if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw validationError('automations.update', [{ path: ['patch'], code: 'invalid_type', message: 'must be an object of the fields to change' }]);
       if ('id' in patch && (patch as { id?: unknown }).id !== ruleId) throw validationError('automations.update', [{ path: ['id'], code: 'invalid_value', message: 'the id of a rule cannot change' }]);
-      const stored = await runRead(ctx, (op) => require(op, ruleId));
-      // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between.
-      return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+      const edit = async () => {
+        const stored = await runRead(ctx, (op) => require(op, ruleId));
+        // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between …
+        return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+      };
+      // … and the patch is then applied to the rule as it is now; a version the caller gave is the caller's conflict.
+      return retryConcurrent(ctx, edit, (error) => patch.version !== undefined || !staleRead(error));
     },
 
     causedBy<C extends object = Crm>(event: CrmEvent): C {

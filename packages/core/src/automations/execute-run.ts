@@ -153,7 +153,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       const cause: AutomationCause = { runId, ruleId: rule.id, depth, chain: [...chain, rule.id] };
       stamped = new Map();
       held = new HeldEvents(ctx.logger);
-      const storage = scopedStorage(ctx.storage, rootTx, cause, stamped);
+      const { storage, settle } = scopedStorage(ctx.storage, rootTx, cause, stamped);
       const tx = await storage.transaction('rw', async (bound: StorageTx) => bound);
       const scoped: CrmContext = { ...ctx, storage, bus: held };
       const op = new Operation(scoped, tx);
@@ -275,16 +275,21 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         ...(reason ? { reason } : {}), ...(error ? { error } : {}), ...(resumeAt ? { resumeAt } : {}),
       } as never, await runRefs(op, rule.id, subject, record));
       await op.flushEvents();
+      // The feed's counter last, after the run-log row (see `scopedStorage`): the order every writer keeps.
+      await settle();
       const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
       if (request.dryRun) throw new DryRun({ run, events });
       return { run, events };
     });
   } catch (error) {
     if (error instanceof DryRun) return error.result;
-    // Another process inserted the same run row first: it ran (or is running) this trigger.
-    if (isCrmError(error, 'CONFLICT') && !request.resume) {
+    // Another process inserted the same run row first: it ran (or is running) this trigger. A
+    // continuation (or its failure) whose waiting row changed meanwhile — another process continued it,
+    // `disable` cancelled it — lost to that writer: its actions rolled back, as a duplicate's.
+    if (isCrmError(error, 'CONFLICT')) {
       const [row] = (await ctx.storage.transaction('r', (tx) => tx.getMany('automationRun', ctx.tenantId, [runId]))) as unknown as (AutomationRun | undefined)[];
-      if (row && row.status !== 'failed') return { run: row, duplicate: true, events: [] };
+      if (request.resume && row?.version !== request.resume.version) return { duplicate: true, events: [] };
+      if (!request.resume && row && row.status !== 'failed') return { run: row, duplicate: true, events: [] };
     }
     throw error;
   }
