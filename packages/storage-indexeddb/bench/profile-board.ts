@@ -1,10 +1,12 @@
 /**
  * Profiling aid: `tsx bench/profile-board.ts [--deals N] [--reads K] [--cpu]` times each part of a board
  * read in headless Chromium (on-disk profile) and, with --cpu, prints the hottest functions (self time)
- * of `crm.deals.board` from a V8 CPU profile.
+ * of `crm.deals.board` from a V8 CPU profile. With --tail part,part (e.g. board,rawBoardLike) it calls
+ * the parts in turn under a Chromium trace and prints where each read's time went (tail-trace.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { bundle, launchProfile, openPage, route } from '../test/chromium/browser-session.js';
+import { breakdown, tailReport, traced } from './tail-trace.js';
 
 const args = process.argv.slice(2);
 const option = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
@@ -27,6 +29,18 @@ try {
   for (const part of names.filter((n) => !only || only.includes(n))) {
     const r = await page.evaluate(([p, k]) => window.crmkitProfile.time(p as string, k as number), [part, reads]);
     console.log(`${part.padEnd(16)} median ${r.median.toFixed(2).padStart(7)} ms  p95 ${r.p95.toFixed(2).padStart(7)} ms`);
+  }
+  if (option('tail')) {
+    const parts = option('tail')!.split(',');
+    const cdp = await profile.context.newCDPSession(page);
+    const events = await traced(cdp, async () => void (await page.evaluate(([p, k]) => window.crmkitProfile.tail(p as string[], k as number), [parts, reads] as const)));
+    const reads_ = breakdown(events);
+    console.log(tailReport(reads_));
+    for (const part of parts) {
+      const slow = reads_.filter((r) => r.part === part).sort((a, b) => b.wall - a.wall).slice(0, 6);
+      console.log(`${part}, slowest: ${slow.map((r) => `${r.wall.toFixed(1)} (main ${r.mainWall.toFixed(1)}/${r.mainCpu.toFixed(1)} cpu, gc ${r.gc.toFixed(1)}, idb ${r.idbWall.toFixed(1)}/${r.idbCpu.toFixed(1)} cpu)`).join('; ')}`);
+    }
+    names.length = 0;
   }
   if (args.includes('--trace')) for (let i = 0; i < 3; i++) console.log(await page.evaluate(() => (window as unknown as { traceBoard: () => Promise<string> }).traceBoard()), '\n');
   if (args.includes('--cpu')) {
