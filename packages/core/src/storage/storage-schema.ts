@@ -10,6 +10,14 @@ export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export interface IndexSpec {
   readonly name: string;
   readonly fields: readonly string[];
+  /**
+   * The index is only ever read for rows that have a value at its first field (a link such as
+   * `contactId`, looked up by equality): an adapter may leave rows whose first field is missing or
+   * `null` out of it, and must then answer a query from it only when the filter rules such rows out
+   * (`eq`/`in` without `null`, or a range on the field). Saves index upkeep on every write of a row
+   * without the link. Changing it is an index change (adapters rebuild the index).
+   */
+  readonly sparse?: boolean;
 }
 
 /**
