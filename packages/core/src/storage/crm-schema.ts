@@ -34,7 +34,7 @@ function entity<const F extends string>(name: string, fields: F, indexes = ''): 
     name,
     fields: Object.fromEntries(fields.split(' ').map((f) => f.split(':')).map(([path, type]) => [path, TYPES[type!] ?? 'string'])) as Record<FieldPaths<F>, FieldType>,
     // `name?:fields`: a sparse index (`IndexSpec.sparse`), only read for rows with a value at its first field.
-    indexes: indexes ? indexes.split(' ').map((i) => i.split(':')).map(([index, on]) => ({ name: index!.replace('?', ''), fields: on!.split(','), ...(index!.endsWith('?') && { sparse: true }) })) : [],
+    indexes: indexes ? indexes.split(' ').map((i) => i.split(/(\?)?:/)).map(([index, sparse, on]) => ({ name: index!, fields: on!.split(','), sparse: !!sparse })) : [],
   };
 }
 
