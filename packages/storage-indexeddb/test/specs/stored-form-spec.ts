@@ -73,6 +73,18 @@ export function storedFormTests(env: IdbTestEnv, numRuns = 60): void {
     let adapter: StorageAdapter | undefined;
     afterEach(async () => adapter?.close());
 
+    it('pages in index order past a row holding objects at two indexed paths (its keys never repeat one array)', async () => {
+      adapter = createIndexedDbStorage(env.options());
+      await adapter.open(SCHEMA);
+      const rows = ['r4', '🙂', '', 'r1', 'r2', 'r5'].map((id) => ({ id, tenantId: 'w', version: 1, ...(id === 'r2' ? { a: {}, b: { c: {} } } : {}) }) as Row);
+      await adapter.transaction('rw', (tx) => tx.write('thing', 'w', rows.map((row) => ({ type: 'insert' as const, row }))));
+      for (const limit of [1, 2, 5]) {
+        const spec: QuerySpec = { sort: [{ field: 'b.c', direction: 'asc' }], limit };
+        const page = await adapter.transaction('r', (tx) => tx.query('thing', 'w', spec));
+        expect(page.rows).toStrictEqual(executeQuery(rows, spec).rows);
+      }
+    });
+
     it('reads back exactly what was written and answers queries like the reference, whatever the value types', async () => {
       adapter = createIndexedDbStorage(env.options());
       await adapter.open(SCHEMA);
