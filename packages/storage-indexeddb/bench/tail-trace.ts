@@ -78,6 +78,9 @@ export function breakdown(events: readonly TraceEvent[]): ReadBreakdown[] {
   const idbTasks = outermost(events.filter((e) => top(e) && idbThreads.has(`${e.pid}:${e.tid}`)));
   const gcs = outermost(events.filter((e) => `${e.pid}:${e.tid}` === main && e.ph === 'X' && e.dur !== undefined && /^(MinorGC|MajorGC|V8\.GC)/.test(e.name)));
   console.log(`renderer main ${main}; IndexedDB work on ${[...idbThreads].map((t) => `${t} ${threadName.get(t) ?? '?'}`).join(', ')}`);
+  const kinds = new Map<string, number[]>();
+  for (const gc of gcs) (kinds.get(gc.name) ?? kinds.set(gc.name, []).get(gc.name)!).push((gc.dur ?? 0) / 1000);
+  console.log(`garbage collections on the main thread: ${[...kinds].map(([name, d]) => `${name} ${d.length}x, ${d.reduce((a, b) => a + b, 0).toFixed(0)} ms, longest ${Math.max(...d).toFixed(1)} ms`).join('; ')}`);
   const begins = new Map<string, TraceEvent>();
   const out: ReadBreakdown[] = [];
   for (const e of events) {
