@@ -58,7 +58,28 @@ function split(inner: StorageAdapter, marks: number[]): StorageAdapter {
 let kept: { stored: Map<string, unknown[]>; rows: Map<string, unknown[]> } | undefined;
 
 /** One import of `n` deals into a new database: total ms and the JavaScript part (until the import's `fn` resolved). With `keep`, its records are what `raw` puts. */
-export async function crmkit(n: number, seed: number, keep = false): Promise<{ total: number; js: number }> {
+/** Counts the read requests made through the IndexedDB prototypes while `run` runs (each is a round trip to the backend). */
+async function countRequests<T>(run: () => Promise<T>): Promise<[T, Record<string, number>]> {
+  const counts: Record<string, number> = {};
+  const undo: (() => void)[] = [];
+  for (const [label, proto] of [['store', IDBObjectStore.prototype], ['index', IDBIndex.prototype]] as const) {
+    for (const method of ['get', 'getAll', 'getAllKeys', 'count', 'openCursor'] as const) {
+      const original = proto[method as keyof typeof proto] as (...args: unknown[]) => IDBRequest;
+      (proto as unknown as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
+        counts[`${label}.${method}`] = (counts[`${label}.${method}`] ?? 0) + 1;
+        return original.apply(this, args);
+      };
+      undo.push(() => ((proto as unknown as Record<string, unknown>)[method] = original));
+    }
+  }
+  try {
+    return [await run(), counts];
+  } finally {
+    undo.forEach((f) => f());
+  }
+}
+
+export async function crmkit(n: number, seed: number, keep = false): Promise<{ total: number; js: number; requests: Record<string, number> }> {
   const name = `pi-crm-${seed}-${Date.now()}`;
   const marks: number[] = [];
   const storage = createIndexedDbStorage({ name });
@@ -74,7 +95,7 @@ export async function crmkit(n: number, seed: number, keep = false): Promise<{ t
   }));
   marks.length = 0;
   const started = performance.now();
-  await crm.imports.deals(data);
+  const [, requests] = await countRequests(() => crm.imports.deals(data));
   const total = performance.now() - started;
   const js = marks[marks.length - 1]! - started;
   await crm.close();
@@ -98,7 +119,7 @@ export async function crmkit(n: number, seed: number, keep = false): Promise<{ t
     kept = { stored, rows };
   }
   await request(indexedDB.deleteDatabase(name));
-  return { total, js };
+  return { total, js, requests };
 }
 
 /**

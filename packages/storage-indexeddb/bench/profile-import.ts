@@ -59,6 +59,7 @@ try {
       const r = await page.evaluate((n) => window.crmkitImport.crmkit(n, 1), deals);
       rows.crmkit.push(r.total);
       rows.js.push(r.js);
+      if (rows.crmkit.length === 1) console.log(`read requests of one import: ${JSON.stringify(r.requests)}`);
     },
     raw: async () => void rows.raw.push(await page.evaluate(() => window.crmkitImport.raw('rows'))),
     stored: async () => void rows.stored.push(await page.evaluate(() => window.crmkitImport.raw('stored'))),
