@@ -24,7 +24,7 @@ const rounds = Number(option('rounds') ?? 3);
  * `marker` (its profile directory) and of every process under it: less disturbed than wall time by
  * other load on the machine.
  */
-function cpuMs(marker: string): number {
+function cpuMs(marker: string, byType?: Map<string, number>): number {
   const procs = new Map<string, { ppid: string; ticks: number; cmd: string }>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
@@ -37,7 +37,13 @@ function cpuMs(marker: string): number {
   }
   const roots = [...procs].filter(([, p]) => p.cmd.includes(marker) && !procs.get(p.ppid)?.cmd.includes(marker)).map(([pid]) => pid);
   const inTree = (pid: string): boolean => roots.includes(pid) || (procs.has(pid) && pid !== '1' && inTree(procs.get(pid)!.ppid));
-  return [...procs].filter(([pid]) => inTree(pid)).reduce((n, [, p]) => n + p.ticks, 0) * 10; // USER_HZ 100
+  const mine = [...procs].filter(([pid]) => inTree(pid));
+  // By process type (browser, renderer, utility …): where the backend's and the page's work lands.
+  for (const [, p] of mine) {
+    const type = /--type=([a-z-]+)/.exec(p.cmd)?.[1] ?? 'browser';
+    byType?.set(type, (byType.get(type) ?? 0) + p.ticks * 10);
+  }
+  return mine.reduce((n, [, p]) => n + p.ticks, 0) * 10; // USER_HZ 100
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -54,6 +60,7 @@ try {
   await page.evaluate((n) => window.crmkitImport.crmkit(n, 98, true), deals);
   const rows = { crmkit: [] as number[], js: [] as number[], raw: [] as number[], stored: [] as number[], lean: [] as number[] };
   const cpu = { crmkit: [] as number[], raw: [] as number[], stored: [] as number[], lean: [] as number[] };
+  const types = new Map<string, Map<string, number>[]>();
   const steps = {
     crmkit: async () => {
       const r = await page.evaluate((n) => window.crmkitImport.crmkit(n, 1), deals);
@@ -69,9 +76,12 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < order.length; k++) {
       const step = order[(r + k) % order.length]!;
-      const before = cpuMs(marker);
+      const [pre, post] = [new Map<string, number>(), new Map<string, number>()];
+      const before = cpuMs(marker, pre);
       await steps[step]();
-      cpu[step].push(cpuMs(marker) - before);
+      cpu[step].push(cpuMs(marker, post) - before);
+      const diff = new Map([...post].map(([type, ms]) => [type, ms - (pre.get(type) ?? 0)]));
+      (types.get(step) ?? types.set(step, []).get(step)!).push(diff);
     }
     console.log(`round ${r}: ${order.map((k) => `${k} ${rows[k][r]!.toFixed(0)}${k === 'crmkit' ? ` (js ${rows.js[r]!.toFixed(0)})` : ''} (cpu ${cpu[k][r]})`).join(', ')} ms`);
   }
@@ -79,6 +89,7 @@ try {
   console.log(`medians (ms): ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; crmkit/raw ${(m.crmkit! / m.raw!).toFixed(2)}, stored/raw ${(m.stored! / m.raw!).toFixed(2)}, lean/raw ${(m.lean! / m.raw!).toFixed(2)}`);
   const c = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.length ? median(v) : NaN]));
   console.log(`browser CPU medians (ms, every Chromium process): ${Object.entries(c).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; crmkit/raw ${(c.crmkit! / c.raw!).toFixed(2)}, stored/raw ${(c.stored! / c.raw!).toFixed(2)}, lean/raw ${(c.lean! / c.raw!).toFixed(2)}`);
+  for (const [step, list] of types) console.log(`${step} CPU by process type (ms, per round): ${list.map((m) => [...m].filter(([, ms]) => ms > 0).map(([t, ms]) => `${t} ${ms}`).join(' ')).join(' | ')}`);
   console.log('index entries (primary included), as returned / stored:', JSON.stringify(await page.evaluate(() => window.crmkitImport.indexEntries())));
   if (args.includes('--cpu')) {
     const cdp = await profile.context.newCDPSession(page);

@@ -11,13 +11,13 @@ export interface IndexSpec {
   readonly name: string;
   readonly fields: readonly string[];
   /**
-   * The index is only ever read for rows that have a value at its first field (a link such as
-   * `contactId`, looked up by equality): an adapter may leave rows whose first field is missing or
-   * `null` out of it, and must then answer a query from it only when the filter rules such rows out
-   * (`eq`/`in` without `null`, or a range on the field). Saves index upkeep on every write of a row
-   * without the link. Changing it is an index change (adapters rebuild the index).
+   * Fields of the index that are only ever looked up with a value (a link such as `contactId`, found by
+   * equality; `closedAt`, read by ranges): an adapter may leave rows without a value (missing or `null`)
+   * at one of them out of the index, and must then answer a query from it only when the filter rules
+   * such rows out (`eq`/`in` without `null`, or a range, on each of them). Saves index upkeep on every
+   * write of a row without the value. Changing it is an index change (adapters rebuild the index).
    */
-  readonly sparse?: boolean;
+  readonly sparse?: readonly string[];
 }
 
 /**

@@ -18,10 +18,10 @@ export const INDEXED_SCHEMA: StorageSchema = {
       fields: deal.fields,
       indexes: [
         { name: 'title', fields: ['title'] },
-        // Sparse: deals without a stage are not in it (stageKey is in no other index).
-        { name: 'stageTitle', fields: ['stageKey', 'title'], sparse: true },
+        // Sparse fields (in no other index): deals without a stage, or without a probability, are not in these.
+        { name: 'stageTitle', fields: ['stageKey', 'title'], sparse: ['stageKey'] },
         { name: 'manualAmount', fields: ['probabilityManual', 'value.amount'] },
-        { name: 'ownerProbability', fields: ['ownerId', 'probability', 'expectedCloseDate'] },
+        { name: 'ownerProbability', fields: ['ownerId', 'probability', 'expectedCloseDate'], sparse: ['probability'] },
         { name: 'statusClose', fields: ['status', 'expectedCloseDate'] },
         { name: 'amount', fields: ['value.amount'] },
         { name: 'tags', fields: ['tags'] },

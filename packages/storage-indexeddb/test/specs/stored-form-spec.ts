@@ -5,19 +5,20 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IdbTestEnv } from './env.js';
 
-/** Indexes over top-level, nested and list fields, which rows fill with values of every type; `h` leads a sparse index. */
+/** Indexes over top-level, nested and list fields, which rows fill with values of every type; `h` and `k` are sparse. */
 const SCHEMA: StorageSchema = {
   version: 1,
   entities: [
     {
       name: 'thing',
-      fields: { a: 'string', 'b.c': 'number', d: 'boolean', 'e.f.g': 'string', l: 'string[]', h: 'string' },
+      fields: { a: 'string', 'b.c': 'number', d: 'boolean', 'e.f.g': 'string', l: 'string[]', h: 'string', k: 'number' },
       indexes: [
         { name: 'a', fields: ['a'] },
         { name: 'bc', fields: ['b.c', 'a'] },
         { name: 'deg', fields: ['d', 'e.f.g'] },
         { name: 'l', fields: ['l'] },
-        { name: 'h', fields: ['h', 'a'], sparse: true },
+        { name: 'h', fields: ['h', 'a'], sparse: ['h'] },
+        { name: 'dk', fields: ['d', 'k'], sparse: ['k'] },
       ],
     },
   ],
@@ -42,6 +43,7 @@ const rowArb = fc
     e: slot(parent(fc.record({ f: slot(parent(fc.record({ g: slot(scalar) }, { requiredKeys: [], noNullPrototype: true }))) }, { requiredKeys: [], noNullPrototype: true }))),
     l: slot(fc.array(fc.oneof(fc.constantFrom(...STRINGS), fc.boolean(), fc.constant(3)), { maxLength: 3 })),
     h: slot(scalar),
+    k: slot(scalar),
     $: slot(fc.constantFrom<unknown>('dollar', { p: 1 })),
   }, { requiredKeys: [], noNullPrototype: true })
   .map((fields) => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
@@ -49,7 +51,7 @@ const rowsArb = fc
   .uniqueArray(fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', '🙂', '\uE000', 'Ω'), { maxLength: 11 })
   .chain((ids) => fc.tuple(...ids.map(() => rowArb)).map((rows) => rows.map((r, i) => ({ ...r, id: ids[i]!, tenantId: 'w', version: 1 }) as Row)));
 
-const fieldArb = fc.constantFrom('a', 'b.c', 'd', 'e.f.g', 'h');
+const fieldArb = fc.constantFrom('a', 'b.c', 'd', 'e.f.g', 'h', 'k');
 const valueArb = fc.oneof(fc.constant(null), fc.boolean(), fc.constantFrom(-0, 0.5, -2, 1e6), fc.constantFrom(...STRINGS));
 const leafArb: fc.Arbitrary<Filter> = fc.oneof(
   fc.tuple(fieldArb, valueArb).map(([field, value]): Filter => ({ op: 'eq', field, value: value as string })),
@@ -61,7 +63,7 @@ const leafArb: fc.Arbitrary<Filter> = fc.oneof(
 const queryArb: fc.Arbitrary<QuerySpec> = fc.record(
   {
     filter: fc.array(leafArb, { maxLength: 2 }).map((filters): Filter => ({ op: 'and', filters })),
-    sort: fc.uniqueArray(fc.record({ field: fc.constantFrom('a', 'b.c', 'd', 'e.f.g', 'h', 'id'), direction: fc.constantFrom('asc' as const, 'desc' as const) }), { maxLength: 2, selector: (s: SortSpec) => s.field }),
+    sort: fc.uniqueArray(fc.record({ field: fc.constantFrom('a', 'b.c', 'd', 'e.f.g', 'h', 'k', 'id'), direction: fc.constantFrom('asc' as const, 'desc' as const) }), { maxLength: 2, selector: (s: SortSpec) => s.field }),
     limit: fc.integer({ min: 1, max: 5 }),
   },
   { requiredKeys: ['sort'] },

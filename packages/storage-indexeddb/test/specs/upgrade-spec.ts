@@ -164,7 +164,7 @@ export function upgradeTests(env: IdbTestEnv): void {
       expect(await query(sparse, 'c1')).toEqual(['d1']);
       expect(await query(sparse, null)).toEqual(['d2', 'd3']);
       await sparse.close();
-      const after = await stored('contact?');
+      const after = await stored('contact?contactId');
       expect(after.keys).toEqual(['d1']); // only the deal with a contact
       expect(after.records.map((r) => ('contactId' in r ? r.contactId : 'absent'))).toEqual(['c1', 'absent', null]);
       expect((await stored('contact')).keys).toBeUndefined();

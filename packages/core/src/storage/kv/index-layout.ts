@@ -33,11 +33,11 @@ export interface KeySource {
   readonly multi: boolean;
   readonly keyPath: string | string[];
   /**
-   * Rows without a value (missing or `null`) at the first field are not in it (`IndexSpec.sparse`):
-   * read it only when the filter rules them out. Its engine name is the index name plus `?`, so that
-   * turning `sparse` on or off makes a new index (built from the rows again).
+   * Its sparse fields (`IndexSpec.sparse`): rows without a value (missing or `null`) at one of them are
+   * not in it, so read it only when the filter requires each to hold a value. The engine name is the
+   * index name plus `?` and these fields, so that changing them makes a new index (built from the rows again).
    */
-  readonly sparse?: boolean;
+  readonly sparse?: readonly string[];
 }
 
 export interface StoreLayout {
@@ -48,7 +48,7 @@ export interface StoreLayout {
   readonly types: Readonly<Record<string, FieldType>>;
   /** Indexed scalar fields (and `id`): their stored values must be encoded keys. */
   readonly scalars: readonly string[];
-  /** Top-level fields that lead sparse indexes only: missing or `null`, they stay as they are (no placeholder). */
+  /** Top-level fields that are sparse in every index over them: missing or `null`, they stay as they are (no placeholder). */
   readonly sparse: ReadonlySet<string>;
   /** The entity's schema (its materialized aggregates are answered from `VIEWS`). */
   readonly schema: EntitySchema;
@@ -77,8 +77,8 @@ const own = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, 
 /**
  * Derives stores, key sources and key paths from a storage schema: one store per entity keyed
  * `[tenantId, id]`, one compound key source per index (`[tenantId, …fields, id]`), one multi-entry
- * source per indexed list field. A sparse index stays sparse only when its first field is top-level
- * and every other index over that field is sparse and led by it too (one placeholder rule per field).
+ * source per indexed list field. A field stays sparse only when it is top-level, not a list, and sparse in
+ * every index over it (one placeholder rule per field).
  *
  * @param schema The storage schema.
  * @param adapter The adapter name for errors.
@@ -91,8 +91,8 @@ export function buildStoreLayouts(schema: StorageSchema, adapter: string): Map<s
   for (const entity of schema.entities) {
     const types: Record<string, FieldType> = { ...entity.fields, id: 'string' };
     const scalars = new Set(['id']);
-    const sparse = new Set(entity.indexes.filter((i) => i.sparse && !i.fields[0]!.includes('.') && types[i.fields[0]!] !== 'string[]').map((i) => i.fields[0]!));
-    for (const spec of entity.indexes) spec.fields.forEach((f, i) => (!spec.sparse || i) && sparse.delete(f));
+    const sparse = new Set(entity.indexes.flatMap((i) => i.sparse ?? []).filter((f) => !f.includes('.') && types[f] !== 'string[]'));
+    for (const spec of entity.indexes) for (const f of spec.fields) if (!spec.sparse?.includes(f)) sparse.delete(f);
     const indexes = entity.indexes.map((spec): KeySource => {
       for (const field of spec.fields) {
         // Key paths are dotted identifiers; a list field can only be indexed alone (multi-entry).
@@ -104,7 +104,9 @@ export function buildStoreLayouts(schema: StorageSchema, adapter: string): Map<s
       if (types[first!] === 'string[]') return { name: spec.name, fields: spec.fields, multi: true, keyPath: first! };
       const fields = spec.fields[spec.fields.length - 1] === 'id' ? spec.fields : [...spec.fields, 'id'];
       fields.forEach((f) => scalars.add(f));
-      return sparse.has(first!) ? { name: `${spec.name}?`, fields, multi: false, keyPath: ['tenantId', ...fields], sparse: true } : { name: spec.name, fields, multi: false, keyPath: ['tenantId', ...fields] };
+      const mine = fields.filter((f) => sparse.has(f));
+      const source: KeySource = { name: spec.name, fields, multi: false, keyPath: ['tenantId', ...fields] };
+      return mine.length ? { ...source, name: `${spec.name}?${mine.join(',')}`, sparse: mine } : source;
     });
     stores.set(entity.name, {
       entity: entity.name,

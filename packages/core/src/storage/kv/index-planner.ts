@@ -81,9 +81,9 @@ const uniqueKeys = (keys: Key[]) => [...new Map(keys.map((key) => [typeof key + 
  * Chooses how to answer a query from one store of an ordered key-value engine (IndexedDB): the key source whose leading fields are fixed by
  * `eq`/`in` conditions of the top-level `and` (tenant first, always), a range for the next field
  * (`lt`/`lte`/`gt`/`gte`/`prefix`), and, when the sort follows the source's key order, a walk in that
- * order that can stop early. `containsAny` uses a multi-entry index. A sparse index is considered only
- * when the filter requires its first field to hold a value. Without any of these, the tenant's part
- * of the primary key is scanned.
+ * order that can stop early. `containsAny` uses a multi-entry index. A sparse index is considered
+ * only when the filter requires each of its sparse fields to hold a value. Without any of these, the
+ * tenant's part of the primary key is scanned.
  */
 export function planQuery(
   store: StoreLayout,
@@ -98,7 +98,7 @@ export function planQuery(
   const bounds = new Map<string, Bounds>();
   const lists = new Map<string, readonly string[]>();
   const constants = new Map<string, Scalar | null>();
-  // Fields the filter requires to hold a value (equality without null, ranges): sparse indexes led by them are complete.
+  // Fields the filter requires to hold a value (equality without null, ranges): sparse indexes over them are complete.
   const present = new Set<string>();
   const conjuncts = conjunctsOf(filter);
   for (const c of conjuncts) {
@@ -142,7 +142,7 @@ export function planQuery(
   let bestScore = -1;
 
   for (const source of [store.primary, ...store.indexes]) {
-    if (source.sparse && !present.has(source.fields[0]!)) continue;
+    if (source.sparse?.some((f) => !present.has(f))) continue;
     if (source.multi) {
       // A multi-entry index holds the list values themselves, for every tenant: read with a cursor,
       // other tenants' rows are dropped by the executor.
