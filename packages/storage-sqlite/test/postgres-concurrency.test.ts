@@ -5,6 +5,7 @@ import { automations } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
 import { imports } from '@crmkit/core/imports';
 import { duplicates } from '@crmkit/core/duplicates';
+import { merges } from '@crmkit/core/merges';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
 
@@ -164,6 +165,34 @@ describe('postgres across connections', () => {
     expect(stored).toHaveLength(60);
     expect(new Set(stored.map((c) => c.externalRefs![0]!.id)).size).toBe(60);
     for (const id of [ra.jobId!, rb.jobId!]) expect((await crmA.import.job(id)).status).toBe('completed');
+    await crmA.close();
+    await crmB.close();
+  });
+
+  it('two crm instances: deals imported (import.run, imports.deals) for contacts merged meanwhile all end on a contact that exists (review16h #1)', async () => {
+    const [a, b] = await twoAdapters();
+    const open = (storage: StorageAdapter) => createCrm({ storage, tenantId: 'acme', logger: silentLogger, closeStorage: false, features: [imports(), merges()] });
+    const crmA = await open(a);
+    const crmB = await open(b);
+    await crmA.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
+    const keep = await crmA.contacts.create({ name: 'Keep' });
+    const dups = [];
+    for (let i = 0; i < 12; i++) dups.push(await crmA.contacts.create({ name: `Dup ${i}` }));
+    const rows = dups.map((d, i) => ({ title: `Order ${i}`, contactId: d.id }));
+    const [run, bulk] = await Promise.allSettled([
+      crmA.import.run({ entity: 'deal', mode: 'create', rows, chunkSize: 2 }),
+      crmA.imports.deals(rows.map((r) => ({ ...r, title: `${r.title} (bulk)` }))),
+      (async () => {
+        for (const d of dups) await crmB.merges.contacts(keep.id, [d.id]);
+      })(),
+    ]);
+    // A row (the bulk call: all of them) whose contact was merged before it is refused; one before the merge is moved by it.
+    if (run.status === 'fulfilled') for (const r of run.value.rows.filter((x) => x.outcome === 'failed')) expect(r.error).toBe('VALIDATION');
+    else throw run.reason;
+    if (bulk.status === 'rejected') expect(isCrmError(bulk.reason, 'VALIDATION')).toBe(true);
+    const deals = (await crmA.deals.list({ limit: 100 })).items;
+    expect(deals.length).toBe(run.value.counts.created + (bulk.status === 'fulfilled' ? rows.length : 0));
+    expect(new Set(deals.map((d) => d.contactId))).toEqual(new Set(deals.length ? [keep.id] : []));
     await crmA.close();
     await crmB.close();
   });

@@ -30,7 +30,8 @@ const url = inject('postgresUrl');
 
   describeCrmConformance('postgres', () => {
     const schema = bed.schemaName('crm');
-    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
+    // peer: another adapter on the schema, whose transactions overlap the first's (the races).
+    return { adapter: createPostgresStorage({ pool: bed.pool, schema }), peer: () => createPostgresStorage({ pool: bed.pool, schema }), dispose: () => bed.dropSchema(schema) };
   });
 
   describeReportsConformance('postgres', () => {

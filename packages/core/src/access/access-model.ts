@@ -92,7 +92,7 @@ export const REVEALS: Readonly<Record<string, Readonly<Record<string, readonly s
     subject: SERIES, type: SERIES, ownerId: SERIES, priority: SERIES, durationMinutes: SERIES, notes: SERIES,
     externalRefs: ['externalKeys'],
   },
-  activity: { externalRefs: ['externalKeys'] },
+  activity: { externalRefs: ['externalKeys'], participants: ['participantContactIds'] },
 };
 
 /** The fields whose hiding hides `field` (transitively, per `REVEALS`), for one entity. */

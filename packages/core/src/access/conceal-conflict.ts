@@ -1,5 +1,5 @@
 import type { AccessGuard } from '../crm/access-guard.js';
-import { CrmError, isCrmError } from '../errors/crm-error.js';
+import { CrmError, isCrmError, uniqueConflict } from '../errors/crm-error.js';
 import type { RecordBase } from '../schema/record.js';
 
 interface ConflictDetails {
@@ -45,13 +45,7 @@ export async function concealConflict(
   }
   if (readable) return error;
   const concealed = key
-    ? new CrmError('CONFLICT', `${entity} ${id}: ${key.field} "${key.value}" is already taken`, {
-      entity,
-      id,
-      expectedVersion: null,
-      actualVersion: null,
-      key: { field: key.field, value: key.value },
-    })
+    ? uniqueConflict(entity, id, key.field, key.value)
     : new CrmError('CONFLICT', `${entity} ${id}: the id is already taken`, { entity, id, expectedVersion: null, actualVersion: null });
   Object.defineProperty(concealed, CONCEALED, { value: { error, entity, holder }, enumerable: false });
   return concealed;

@@ -1,5 +1,6 @@
 import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { compact, newRecordBase } from '../domain/records.js';
+import { withParticipantIds } from '../domain/participant-ids.js';
 import { activityLogInputSchema, type Activity, type ActivityLogInput } from '../schema/activity.js';
 import type { ActivityField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
@@ -43,13 +44,13 @@ export class ActivityService {
       ...(parsed.participants ?? []).map((p, i) => ({ entity: 'contact', id: p.contactId, path: ['participants', i, 'contactId'] })),
     ]);
     const { id, occurredAt, ...fields } = parsed;
-    const built = compact({
+    const built = withParticipantIds(compact({
       ...newRecordBase(id ?? op.newId('activity'), op.tenantId, op.now),
       ownerId: op.ctx.actor?.userId,
       ...fields,
       participants: parsed.participants ?? [],
       occurredAt: occurredAt ?? op.now,
-    }) as Activity;
+    }) as Activity);
     const [activity] = (await op.withParentAccess([built])) as [Activity];
     op.guard?.checkWritten('activity', 'create', undefined, activity);
     await op.insert('activity', activity);

@@ -14,12 +14,14 @@ import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
+import { retryConcurrent } from '../consumers/retry-concurrent.js';
 import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
 import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { hiddenReads } from './rule-reads.js';
 import { rightsIssues } from './principal-rights.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
 import type { RecordBase } from '../schema/record.js';
@@ -95,7 +97,8 @@ export interface AutomationService {
    * @param id The rule's id.
    * @param patch `{ name?, description?, enabled?, trigger?, conditions?, actions?, rateLimit?, version? }`.
    * @returns The stored rule (a new revision).
-   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version`;
+   * @throws CrmError `NOT_FOUND` for an unknown id; `CONFLICT` when the rule changed since `version` (without
+   *   one, the patch applies to the rule as stored when it is written);
    *   `VALIDATION` as `define`.
    * @example
    * const rule = await crm.automations.update(id, { name: 'Call after proposal (2 days)' });
@@ -123,7 +126,8 @@ export interface AutomationService {
    */
   causedBy<C extends object = Crm>(event: CrmEvent): C;
   /**
-   * Turns a rule on, checked again as `define` checks it (stages, strategies, rights may have changed while it was off).
+   * Turns a rule on, checked again as `define` checks it (stages, task types, strategies, custom fields,
+   * the service principal's rights and read fields may have changed while it was off).
    * @throws CrmError `NOT_FOUND`; `VALIDATION` as `define` (a cycle, a stage that is gone …), the rule staying off.
    */
   enable(id: string): Promise<AutomationRule>;
@@ -307,14 +311,20 @@ async function actionIssues(op: Operation, def: AutomationRuleDefinition, sends:
 async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): Promise<ValidationIssue[]> {
   const entity = triggerEntity(def.trigger);
   const hook = op.ctx.hooks.customFields;
-  const named: { path: (string | number)[]; field: string }[] = [];
-  if (def.trigger.type === 'fieldChanged' && def.trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: def.trigger.field });
-  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field }));
+  // Each with the values tested against it (a field trigger's from / to, a condition's value but for `present`).
+  const named: { path: (string | number)[]; field: string; values: unknown[] }[] = [];
+  const { trigger } = def;
+  if (trigger.type === 'fieldChanged' && trigger.field.startsWith('custom.')) named.push({ path: ['trigger', 'field'], field: trigger.field, values: [trigger.from, trigger.to] });
+  (def.conditions ?? []).forEach((c, i) => c.field.startsWith('custom.') && named.push({ path: ['conditions', i, 'field'], field: c.field, values: c.op === 'present' ? [] : [c.value].flat() }));
   const issues: ValidationIssue[] = [];
   if (named.length) {
     const typeOf = hook ? await hook.queryType(op, entity) : () => undefined;
-    for (const { path, field } of named) {
-      if (!typeOf(field)) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+    for (const { path, field, values } of named) {
+      const type = typeOf(field);
+      if (!type) issues.push({ path, code: 'unknown_field', message: `"${field}" is not a custom field of ${entity} records${hook ? '' : ' (custom fields need the customFields() feature)'}` });
+      // A value of another type than the field's can never be its value (never equal, never ordered against it).
+      const wrong = values.filter((v) => v != null && typeof v !== (type === 'string[]' ? 'string' : type));
+      if (type && wrong.length) issues.push({ path: path[0] === 'trigger' ? ['trigger'] : [...path.slice(0, 2), 'value'], code: 'invalid_value', message: `${wrong.map((v) => JSON.stringify(v)).join(', ')} is not a value "${field}" (${type}) can hold: the ${path[0] === 'trigger' ? 'rule would never fire' : 'condition would never hold'}` });
     }
   }
   for (const [i, action] of def.actions.entries()) {
@@ -389,15 +399,12 @@ async function viewMayKnow(op: Operation, guard: AccessGuard, rule: AutomationRu
 async function tenantIssues(op: Operation, def: AutomationRuleDefinition, settings: Pick<AutomationSettings, 'principal' | 'sends'>): Promise<ValidationIssue[]> {
   const { principal } = settings;
   const issues = [...checkRule(def, await allPipelines(op), { stageTasks: Boolean(op.ctx.hooks.tasks) }), ...(await checkStrategies(op, def)), ...(await actionIssues(op, def, settings.sends))];
-  // Runs read the record as the service principal: a condition on a field it cannot read would never hold.
+  // Runs see the record and the trigger as the service principal: a rule may read only what it may read.
   const guard = op.ctx.hooks.access && (await op.ctx.hooks.access.guard(op.tx, principal));
-  (def.conditions ?? []).forEach(({ field }, i) => {
-    try {
-      if (field !== 'trigger' && !field.startsWith('trigger.')) guard?.checkReadFields(triggerEntity(def.trigger), [field], 'automations');
-    } catch {
-      issues.push({ path: ['conditions', i, 'field'], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${field} (access policy): the condition would never hold` });
-    }
-  });
+  for (const { path, what } of hiddenReads({ trigger: def.trigger, conditions: def.conditions ?? [] }, triggerEntity(def.trigger), guard)) {
+    const why = path[0] === 'trigger' ? 'the rule would fire on what it cannot see' : 'the condition would never hold';
+    issues.push({ path: [...path], code: 'invalid_value', message: `the service principal "${principal.userId}" may not read ${what} (access policy): ${why}` });
+  }
   // One issue per path: a custom path refused already (e.g. into the prototype) is not also "unknown",
   // an action the record type does not take not also forbidden.
   const paths = new Set(issues.map((i) => i.path.join('.')));
@@ -438,6 +445,12 @@ async function parkedRuns(op: Operation, ruleId: string, eventIds: readonly stri
   });
 }
 
+/**
+ * A rule read before another edit (its `version` older than the stored one): the caller's conflict.
+ * Rules are written only under the rules' counter, so no internal writer makes one.
+ */
+const staleRead = (error: unknown): boolean => isCrmError(error, 'CONFLICT') && error.details.entity === 'automationRule';
+
 /** Builds `crm.automations` for a context. */
 export function createAutomationService(
   ctx: CrmContext,
@@ -456,10 +469,16 @@ export function createAutomationService(
    * Stores the rule `change` builds (`fresh`: it starts with the events from now) after the checks
    * every rule passes. `since` is the feed head under the feed's lock, taken last: every event above it
    * commits after the rule, so a process whose rule cache is fresh up to such an event sees the rule.
+   *
+   * Lock order (every automation write keeps it, so none waits in a circle on PostgreSQL): the rules'
+   * counter, the configuration revision, run rows (cancelled waiting runs), the rule, and the feed's
+   * counter last — as a run locks its records, then its run row, then the feed (`scopedStorage`). A
+   * concurrent writer's conflict or deadlock (a continuation that got to a waiting run first) runs the
+   * whole transaction again (`retryConcurrent`); a stale `version` of the caller's is final.
    */
   const save = async (context: string, change: (op: Operation, rules: AutomationRule[]) => Promise<{ next: AutomationRule; previous?: AutomationRule; fresh: boolean }>) => {
     trusted(context);
-    const rule = await runWrite(ctx, async (op) => {
+    const rule = await retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
       // Held until commit: concurrent edits (other connections, processes) wait and then read the
       // rules this one stored, so two defines cannot both pass the maximum or the cycle check.
       await op.tx.nextSequence('automationRules', op.tenantId, 1);
@@ -479,14 +498,15 @@ export function createAutomationService(
       else await op.insert('automationRule', next);
       op.record('automation.defined' as CrmEventName, { type: 'automationRule', id: next.id }, { rule: next } as never);
       return next;
-    });
+    }), staleRead);
     runtime.invalidate();
     return rule;
   };
   const setEnabled = (id: string, enabled: boolean, context: string) =>
     save(context, async (op) => {
       const previous = await require(op, parseId(id, context));
-      // Switched on again: checked as define checks it (a stage, strategy or right may have gone while it was off) …
+      // Switched on again: checked as define checks it (the pipelines, task types, strategies, custom fields
+      // or the service principal's policy may have changed while it was off) …
       if (enabled && !previous.enabled) {
         const issues = await tenantIssues(op, definitionOf(previous) as AutomationRuleDefinition, settings);
         if (issues.length) throw validationError(context, issues);
@@ -520,9 +540,13 @@ export function createAutomationService(
       patch = copyInput(patch, 'automations.update'); // read once, as plain data: a throwing getter is the caller's VALIDATION
       if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw validationError('automations.update', [{ path: ['patch'], code: 'invalid_type', message: 'must be an object of the fields to change' }]);
       if ('id' in patch && (patch as { id?: unknown }).id !== ruleId) throw validationError('automations.update', [{ path: ['id'], code: 'invalid_value', message: 'the id of a rule cannot change' }]);
-      const stored = await runRead(ctx, (op) => require(op, ruleId));
-      // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between.
-      return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+      const edit = async () => {
+        const stored = await runRead(ctx, (op) => require(op, ruleId));
+        // The version read here guards the edit when the patch gives none: define refuses it if another edit landed in between …
+        return this.define({ ...definitionOf(stored), ...patch, id: ruleId, version: patch.version ?? stored.version } as AutomationRuleInput);
+      };
+      // … and the patch is then applied to the rule as it is now; a version the caller gave is the caller's conflict.
+      return retryConcurrent(ctx, edit, (error) => patch.version !== undefined || !staleRead(error));
     },
 
     causedBy<C extends object = Crm>(event: CrmEvent): C {
@@ -585,7 +609,7 @@ export function createAutomationService(
       // The event log's schema (a copy: the caller's object is read once); issue paths under `event`.
       const parsed = safeParseInput(simulateEventSchema(), event);
       if (!parsed.success) throw validationError('automations.simulate', parsed.issues.map((i) => ({ ...i, path: ['event', ...i.path] })));
-      event = { ...parsed.data, data: parsed.data.data ?? {} } as typeof event;
+      event = { ...parsed.data, data: parsed.data.data ?? {}, refs: parsed.data.refs ?? [] } as typeof event;
       const cause = (event as { cause?: AutomationCause }).cause;
       if (cause) {
         checkCauseShape(cause, runtime.run.maxDepth, 'automations.simulate');
@@ -605,7 +629,8 @@ export function createAutomationService(
         const fields = rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.'));
         guard?.checkReadFields(event.subjectType, fields, 'automations.simulate');
         if (guard) await runRead(ctx, (op) => viewMayKnow(op, guard!, rule, event.subjectId));
-      } else if (!(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+      } else if (event.type !== `${event.subjectType}.removed` && !(await runRead(ctx, (op) => op.get(event.subjectType, event.subjectId)))) {
+        // (A removed record's rule runs on the record its event carries.)
         throw notFound(event.subjectType, event.subjectId);
       }
       // The simulated events as the view may see them (field-projected; hidden ones left out).
@@ -628,7 +653,7 @@ export function createAutomationService(
       try {
         // A time rule without a given cause takes the one a tick would (`startCause`).
         const caused = cause ? { cause } : direct && trigger.type !== 'manual' ? { causeOf: startCause(rule, subject.id, ctx.tenantId) } : {};
-        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, dryRun: true });
+        const { run, events } = await executeRun(ctx, runtime.run, { rule, triggerKey: `simulate:${event.id ?? 'event'}`, subject, facts, ...caused, ...(direct ? {} : { event }), dryRun: true });
         if (!run) return { matched: false, actions: [], events: [] };
         const { actions } = (await runRead(ctx, (op) => viewRuns(op, [run])))[0]!;
         return { matched: true, status: run.status, actions, ...(run.reason ? { reason: run.reason } : {}), events: await visible(events) };

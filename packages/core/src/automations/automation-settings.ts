@@ -4,7 +4,7 @@ import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-op
 import type { Principal } from '../crm/access-guard.js';
 import type { AutomationMessenger } from './messenger.js';
 import { AUTOMATION_ENTITIES } from './automation-schema.js';
-import { TRIGGER_EVENTS } from './check-rule.js';
+import { TRIGGER_EVENTS } from './trigger-events.js';
 
 /** Options of the `automations()` feature. Unknown options are refused with `VALIDATION`. */
 export interface AutomationOptions {

@@ -1,24 +1,11 @@
-import * as z from 'zod/mini';
 import type { ValidationIssue } from '../errors/crm-error.js';
-import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import type { Pipeline } from '../schema/pipeline.js';
-import { companyUpdateInputSchema } from '../schema/company.js';
-import { contactUpdateInputSchema } from '../schema/contact.js';
-import { dealUpdateInputSchema } from '../schema/deal.js';
-import { leadUpdateInputSchema } from '../schema/lead.js';
-import { taskUpdateInputSchema } from '../schema/task-update.js';
-import { moneySchema } from '../schema/primitives.js';
 import type { AutomationAction, AutomationRule, AutomationRuleDefinition, AutomationTrigger } from './automation-schema.js';
 import { STAGE_EVENTS, triggerEventTypes } from './match-trigger.js';
 import { stageRuleIssues } from './check-stage-rules.js';
-
-/** Domain events a rule may be triggered by (automation's own events are not: they would feed loops). */
-export const TRIGGER_EVENTS = [
-  'lead.created', 'lead.updated', 'lead.qualified', 'lead.disqualified', 'lead.converted', 'lead.assigned',
-  'contact.created', 'contact.updated', 'company.created', 'company.updated',
-  'deal.created', 'deal.updated', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.postponed', 'deal.rotting', 'deal.assigned', 'deal.stageReassigned',
-  'activity.logged', 'task.created', 'task.updated', 'task.completed', 'task.postponed', 'task.cancelled', 'task.reminder', 'task.due', 'task.overdue',
-] as const;
+import { knownField, shapeOf, updatedField, UPDATE_SCHEMAS } from './record-fields.js';
+import { TRIGGER_EVENTS } from './trigger-events.js';
+import { conditionIssues } from './check-conditions.js';
 
 /** The record type a trigger is about. */
 export function triggerEntity(trigger: AutomationTrigger): string {
@@ -35,19 +22,6 @@ export function triggerEntity(trigger: AutomationTrigger): string {
   }
 }
 
-const UPDATE_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { lead: leadUpdateInputSchema, contact: contactUpdateInputSchema, company: companyUpdateInputSchema, deal: dealUpdateInputSchema, task: taskUpdateInputSchema };
-
-type Shape = Readonly<Record<string, z.ZodMiniType>>;
-const shapeOf = (schema: unknown): Shape | undefined => (schema as { def?: { shape?: Shape } } | undefined)?.def?.shape;
-
-/** Stored fields an update computes from the ones given: its `*.updated` event reports them too. */
-const COMPUTED: Readonly<Record<string, Shape>> = {
-  deal: { weightedValue: moneySchema, expectedCloseMonth: z.string(), probabilityManual: z.boolean() },
-  // Given as a rule's text, stored as an object.
-  task: { recurrence: z.strictObject({}) },
-};
-/** Update input that is no stored field (so never a change an event reports). */
-const INPUT_ONLY = new Set(['version', 'scope', 'exchangeRate', 'currency']);
 /** Where to look instead, for fields only domain events (or crmkit itself) change. */
 const WATCH_INSTEAD: Readonly<Record<string, string>> = {
   lead: 'an event trigger on lead.qualified, lead.disqualified or lead.converted',
@@ -56,21 +30,7 @@ const WATCH_INSTEAD: Readonly<Record<string, string>> = {
   activity: 'an event trigger on activity.logged (activities are never updated)',
 };
 
-/** The schema of a field an update can change (`value.amount` inside `value`), `null` for a custom field, or `undefined`. */
-export function updatedField(entity: string, path: string): z.ZodMiniType | null | undefined {
-  const [head, ...rest] = path.split('.');
-  if (INPUT_ONLY.has(head!)) return undefined;
-  let schema: unknown = { ...shapeOf(UPDATE_SCHEMAS[entity]), ...COMPUTED[entity] }[head!];
-  if (schema && head === 'custom' && rest.length) return null;
-  for (const key of rest) {
-    // Unwrap optional / nullable to reach an object's shape.
-    while (schema && !shapeOf(schema) && (schema as { def: { innerType?: unknown } }).def.innerType) schema = (schema as { def: { innerType?: unknown } }).def.innerType;
-    schema = shapeOf(schema)?.[key];
-  }
-  return schema as z.ZodMiniType | undefined;
-}
-
-/** Problems of a field trigger: a field no event changes (the rule would never fire), `from` / `to` the field cannot hold. */
+/** Problems of a field trigger: a field no event changes, `from` / `to` the field cannot hold or that are the same (the rule would never fire). */
 function fieldTriggerIssues(trigger: Extract<AutomationTrigger, { type: 'fieldChanged' }>, issue: (path: (string | number)[], message: string) => void): void {
   const { entity, field } = trigger;
   const schema = updatedField(entity, field);
@@ -86,19 +46,8 @@ function fieldTriggerIssues(trigger: Extract<AutomationTrigger, { type: 'fieldCh
     if (kind === 'array' || kind === 'object' || kind === 'record') issue(['trigger', key], `"${field}" is ${kind === 'array' ? 'a list' : 'an object'}: from / to compare one value (use a condition on trigger.to, or watch a part such as value.amount)`);
     else if (!schema.safeParse(value).success) issue(['trigger', key], `${JSON.stringify(value)} is no value "${field}" can hold, so the rule would never fire`);
   }
-}
-
-/**
- * Fields a condition or a field trigger may name for a record type: its stored fields (parts of a
- * stored object such as `value.amount` included, nothing below a plain value: `title.length` is no
- * field), `id`, `custom.*` (checked against the tenant's definitions by `customFieldIssues`) and `trigger.*`.
- */
-function knownField(entity: string, path: string): boolean {
-  if (path.startsWith('trigger.') || path === 'trigger' || path.startsWith('custom.')) return true;
-  const schema = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity);
-  const updatable = UPDATE_SCHEMAS[entity] as unknown as { def?: { shape?: Record<string, unknown> } } | undefined;
-  const fields = new Set([...Object.keys(schema?.fields ?? {}), ...Object.keys(updatable?.def?.shape ?? {}), 'id', 'version', 'value', 'lineItems', 'notes', 'subject', 'body', 'outcome', 'pipelineId']);
-  return fields.has(path) || [...fields].some((f) => f.startsWith(`${path}.`));
+  // A change is from one value to another: from === to never happens.
+  if (trigger.from !== undefined && trigger.from === trigger.to) issue(['trigger', 'to'], `from and to are both ${JSON.stringify(trigger.to)}: a change never ends where it began, so the rule would never fire`);
 }
 
 /** Fields a deal update computes from the ones given (`deals.update`): a rule setting these changes those too. */
@@ -107,18 +56,26 @@ const DERIVED: Readonly<Record<string, readonly (readonly [string, readonly stri
     [['value', 'lineItems', 'currency', 'exchangeRate', 'probability'].join(' '), ['value', 'weightedValue', 'probability', 'probabilityManual', 'lineItems']],
     ['expectedCloseDate', ['expectedCloseMonth']],
   ],
+  // A task's due time: a day of an all-day task moves it, and both move its deadline.
+  task: [['dueAt dueDate allDay', ['dueAt', 'dueDate', 'deadlineAt']]],
 };
 
-/** Actions that need a record of a given type. */
+const TAGGED = ['lead', 'contact', 'company', 'deal'];
+/**
+ * The record types each action applies to (the others apply to every type). A task or activity passes
+ * its links on (`linksOf`): the task or activity an action creates for it links to the same deal,
+ * contact, company, lead (an activity also to the task). Tasks are updated and reassigned through
+ * `tasks.update`; activities never change, and neither has tags.
+ */
 const ACTION_ENTITIES: Partial<Record<AutomationAction['type'], readonly string[]>> = {
-  createTask: ['lead', 'contact', 'company', 'deal'],
-  updateFields: ['lead', 'contact', 'company', 'deal'],
-  assignOwner: ['lead', 'contact', 'company', 'deal'],
-  addTag: ['lead', 'contact', 'company', 'deal'],
-  removeTag: ['lead', 'contact', 'company', 'deal'],
+  createTask: [...TAGGED, 'task', 'activity'],
+  updateFields: [...TAGGED, 'task'],
+  assignOwner: [...TAGGED, 'task'],
+  addTag: TAGGED,
+  removeTag: TAGGED,
   advance: ['deal'],
   lose: ['deal'],
-  logActivity: ['lead', 'contact', 'company', 'deal'],
+  logActivity: [...TAGGED, 'task', 'activity'],
 };
 
 /** Event types a rule's actions can record (what can trigger other rules), with the fields they change. */
@@ -269,19 +226,6 @@ function inheritedSegment(path: string): boolean {
   return path.split('.').some((segment) => segment === 'prototype' || segment in Object.prototype);
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/;
-
-/** Why a condition's value cannot be compared with its operator (the funnel language's `testCondition`), or `undefined`. */
-function valueProblem(op: string, value: unknown): string | undefined {
-  if (op === 'present') return undefined;
-  if (op === 'in') return Array.isArray(value) ? undefined : '"in" takes a list of values';
-  if (Array.isArray(value)) return `"${op}" takes one value (use "in" for a list)`;
-  if (op === 'eq' || op === 'ne') return undefined;
-  // Ordering: numbers (amounts, scores, counts) or ISO-8601 dates, which compare as text.
-  if (typeof value === 'number' || (typeof value === 'string' && ISO_DATE.test(value))) return undefined;
-  return `"${op}" compares with a number or an ISO-8601 date (got ${JSON.stringify(value ?? null)})`;
-}
-
 /** Why an update never sets a field it names (kept by crmkit, moved by the funnel, derived), by field. */
 const NOT_SET: Readonly<Record<string, string>> = {
   version: 'is the revision the run reads (a fixed one conflicts)',
@@ -336,27 +280,21 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
   const issue = (path: (string | number)[], message: string, code = 'invalid_value') => issues.push({ path, code, message });
   const { trigger } = rule;
   const entity = triggerEntity(trigger);
-  if (trigger.type === 'event' && !(TRIGGER_EVENTS as readonly string[]).includes(trigger.event)) {
-    issue(['trigger', 'event'], `unknown event "${trigger.event}" (rules can start on: ${TRIGGER_EVENTS.join(', ')})`);
+  if (trigger.type === 'event' && !TRIGGER_EVENTS.includes(trigger.event)) {
+    issue(['trigger', 'event'], `"${trigger.event}" is about no record a rule runs for (a lead, contact, company, deal, task or activity): rules can start on ${TRIGGER_EVENTS.join(', ')}`);
   }
+  // The record is gone when the rule runs: only what needs no record can follow.
+  const gone = trigger.type === 'event' && trigger.event.endsWith('.removed') ? trigger.event : undefined;
   if (trigger.type === 'fieldChanged') {
     if (inheritedSegment(trigger.field)) issue(['trigger', 'field'], `"${trigger.field}" reaches into the object prototype, not a field`);
     else if (!knownField(trigger.entity, trigger.field)) issue(['trigger', 'field'], `unknown ${trigger.entity} field "${trigger.field}"`);
     else fieldTriggerIssues(trigger, issue);
   }
   const scoped = 'pipelineId' in trigger && trigger.pipelineId ? pipelines.filter((p) => p.id === trigger.pipelineId) : pipelines;
-  const stageKeys = new Set(scoped.flatMap((p) => p.stages.map((s) => s.key)));
   (rule.conditions ?? []).forEach((c, i) => {
     if (inheritedSegment(c.field)) issue(['conditions', i, 'field'], `"${c.field}" reaches into the object prototype, not a field`);
-    else if (!knownField(entity, c.field)) issue(['conditions', i, 'field'], `unknown ${entity} field "${c.field}" (use trigger.* for the trigger's data)`);
-    const problem = valueProblem(c.op, c.value);
-    if (problem) issue(['conditions', i, 'value'], problem);
-    // A stage the pipelines do not have (a typo, a removed stage): the test names no stage a deal can be in.
-    const stageTest = entity === 'deal' && (c.field === 'stageKey' || ('stage' in trigger && ['trigger.stage', 'trigger.from', 'trigger.to'].includes(c.field)));
-    const unknown = stageTest && (c.op === 'eq' || c.op === 'in') ? [c.value].flat().filter((v) => typeof v === 'string' && !stageKeys.has(v)) : [];
-    if (unknown.length) issue(['conditions', i, 'value'], `no pipeline${'pipelineId' in trigger && trigger.pipelineId ? ` "${scoped[0]?.name ?? trigger.pipelineId}"` : ''} has a stage ${unknown.map((v) => JSON.stringify(v)).join(', ')}`);
+    else conditionIssues(trigger, entity, c, scoped, (at, message) => issue(['conditions', i, at], message));
   });
-
   if ('stage' in trigger) {
     if ('pipelineId' in trigger && trigger.pipelineId && scoped.length === 0) issue(['trigger', 'pipelineId'], `no pipeline "${trigger.pipelineId}"`, 'not_found');
     else if (!scoped.some((p) => p.stages.some((s) => s.key === trigger.stage))) issue(['trigger', 'stage'], `no pipeline has a stage "${trigger.stage}"`);
@@ -380,6 +318,7 @@ export function checkRule(rule: AutomationRuleDefinition, pipelines: readonly Pi
     }
     const allowed = ACTION_ENTITIES[action.type];
     if (allowed && !allowed.includes(entity)) return void issue([...path, 'type'], `"${action.type}" does not apply to ${entity} records (only ${allowed.join(', ')})`);
+    if (gone && action.type !== 'emit' && action.type !== 'sendMessage') return void issue([...path, 'type'], `"${action.type}" needs the record, and a ${gone} rule runs after it is gone: use emit or sendMessage`);
     if (action.type === 'updateFields') updateIssues(entity, action.set, (at, message, code) => issue([...path, 'set', ...at], message, code));
     if (action.type === 'assignOwner' && (action.userId === undefined) === (action.strategyId === undefined)) issue(path, 'give either userId or strategyId');
     if (action.type === 'assignOwner' && action.strategyId && entity !== 'lead' && entity !== 'deal') issue([...path, 'strategyId'], 'assignment strategies assign leads and deals');

@@ -7,7 +7,8 @@ import { Operation } from '../crm/operation.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
-import { conditionsHold, type TriggerFacts } from './match-trigger.js';
+import { conditionsHold, matchEvent, type TriggerFacts } from './match-trigger.js';
+import { forbiddenReads, hiddenReads } from './rule-reads.js';
 import { addDuration, runAction, runRefs, serviceOf } from './run-actions.js';
 import { HeldEvents, scopedStorage } from './scoped-storage.js';
 import { backoffDelay } from '../consumers/consumer-options.js';
@@ -21,20 +22,17 @@ function fnv(text: string, seed: number): string {
 }
 
 /**
- * Tells whether the service principal may not read a field a rule's conditions test (not `trigger.*`):
- * the policy changed since define. Runs fail such a rule typed (`FORBIDDEN`, `raise`); the pre-filters
- * (feed, time sweeps) then leave its records to the run instead of judging them on the raw record.
+ * Tells whether a rule reads what the service principal may not read (`hiddenReads`: its watched
+ * field or stage, a condition's field or trigger data): the policy changed since define. Runs fail
+ * such a rule typed (`FORBIDDEN`, `raise`); the pre-filters (feed, time sweeps) then leave its records
+ * to the run instead of judging them on the raw record.
  */
-export async function hiddenConditions(ctx: CrmContext, tx: StorageTx, principal: Principal, entity: string): Promise<(rule: AutomationRule, raise?: boolean) => boolean> {
+export async function readsHidden(ctx: CrmContext, tx: StorageTx, principal: Principal, entity: string): Promise<(rule: AutomationRule, raise?: boolean) => boolean> {
   const guard = await ctx.hooks.access?.guard(tx, principal);
   return (rule, raise) => {
-    try {
-      guard?.checkReadFields(entity, rule.conditions.map((c) => c.field).filter((f) => f !== 'trigger' && !f.startsWith('trigger.')), `automations: rule "${rule.name}"`);
-      return false;
-    } catch (error) {
-      if (raise) throw error;
-      return true;
-    }
+    const hidden = hiddenReads(rule, entity, guard);
+    if (hidden.length && raise) throw forbiddenReads(rule, guard!, hidden);
+    return hidden.length > 0;
   };
 }
 
@@ -62,6 +60,8 @@ export interface RunRequest {
   readonly triggerKey: string;
   readonly subject: { readonly type: string; readonly id: string };
   readonly facts: TriggerFacts;
+  /** The triggering event (feed runs, `simulate`): the run's facts come from it as the service principal sees it. */
+  readonly event?: CrmEvent;
   /** The automation run that recorded the triggering event, if one did. */
   readonly cause?: AutomationCause;
   /** Reads the cause in the run's transaction when there is no `cause` (time runs: see `startCause`). */
@@ -153,7 +153,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       const cause: AutomationCause = { runId, ruleId: rule.id, depth, chain: [...chain, rule.id] };
       stamped = new Map();
       held = new HeldEvents(ctx.logger);
-      const storage = scopedStorage(ctx.storage, rootTx, cause, stamped);
+      const { storage, settle } = scopedStorage(ctx.storage, rootTx, cause, stamped);
       const tx = await storage.transaction('rw', async (bound: StorageTx) => bound);
       const scoped: CrmContext = { ...ctx, storage, bus: held };
       const op = new Operation(scoped, tx);
@@ -187,16 +187,27 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         status = 'skipped';
         reason = `depthLimit: ${depth} automation runs deep (limit ${settings.maxDepth})`;
       } else {
+        // The event as the service principal sees it (its access view's projection; `undefined`: hidden from it).
+        const guard = request.event && (await ctx.hooks.access?.guard(rootTx, settings.principal));
+        const seen = guard ? (await ctx.hooks.access!.judgeEvents(guard, [request.event!], (entity, ids) => op.getMany(entity, ids)))[0] : request.event;
         try {
           record = await serviceOf(crm, subject.type).get(subject.id);
         } catch (caught) {
           if (!isCrmError(caught, 'NOT_FOUND')) throw caught;
-          record = {};
-          status = 'skipped';
-          reason = 'notFound: the record does not exist or the service principal may not read it';
+          // A removed record's rule reads it as its event carries it.
+          const gone = seen?.type === `${subject.type}.removed` ? (seen.data as unknown as Record<string, Record<string, unknown> | undefined>)[subject.type] : undefined;
+          record = gone ?? {};
+          if (!gone) {
+            status = 'skipped';
+            reason = 'notFound: the record does not exist or the service principal may not read it';
+          }
         }
-        // The policy changed since define: a condition the service principal cannot read fails typed (FORBIDDEN), never silently.
-        if (status === 'done' && !request.resume && rule.conditions.length) (await hiddenConditions(ctx, rootTx, settings.principal, subject.type))(rule, true);
+        if (status === 'done' && !request.resume) {
+          // The policy changed since define: a rule reading what the service principal cannot read fails typed (FORBIDDEN), never silently.
+          (await readsHidden(ctx, rootTx, settings.principal, subject.type))(rule, true);
+          // Conditions see the trigger's data as the service principal does (as they see the record).
+          if (guard) facts = (seen && matchEvent(rule.trigger, seen)) ?? { type: facts.type, eventId: facts.eventId, at: facts.at, data: seen?.data ?? {} };
+        }
         if (status === 'done' && !request.resume && !conditionsHold(rule, record, facts)) {
           if (!retried) return { events: [] };
           status = 'skipped';
@@ -264,16 +275,21 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         ...(reason ? { reason } : {}), ...(error ? { error } : {}), ...(resumeAt ? { resumeAt } : {}),
       } as never, await runRefs(op, rule.id, subject, record));
       await op.flushEvents();
+      // The feed's counter last, after the run-log row (see `scopedStorage`): the order every writer keeps.
+      await settle();
       const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
       if (request.dryRun) throw new DryRun({ run, events });
       return { run, events };
     });
   } catch (error) {
     if (error instanceof DryRun) return error.result;
-    // Another process inserted the same run row first: it ran (or is running) this trigger.
-    if (isCrmError(error, 'CONFLICT') && !request.resume) {
+    // Another process inserted the same run row first: it ran (or is running) this trigger. A
+    // continuation (or its failure) whose waiting row changed meanwhile — another process continued it,
+    // `disable` cancelled it — lost to that writer: its actions rolled back, as a duplicate's.
+    if (isCrmError(error, 'CONFLICT')) {
       const [row] = (await ctx.storage.transaction('r', (tx) => tx.getMany('automationRun', ctx.tenantId, [runId]))) as unknown as (AutomationRun | undefined)[];
-      if (row && row.status !== 'failed') return { run: row, duplicate: true, events: [] };
+      if (request.resume && row?.version !== request.resume.version) return { duplicate: true, events: [] };
+      if (!request.resume && row && row.status !== 'failed') return { run: row, duplicate: true, events: [] };
     }
     throw error;
   }

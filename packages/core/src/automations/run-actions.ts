@@ -136,7 +136,8 @@ export async function runAction(run: ActionRun, action: Exclude<AutomationAction
     case 'logActivity': {
       const activities = crm.activities as { log(input: Record<string, unknown>): Promise<Rec> } | undefined;
       if (!activities) throw new CrmError('VALIDATION', 'automations: logging an activity needs the activities() feature', { issues: [{ path: ['actions'], code: 'invalid_value', message: 'add activities() to the features' }] });
-      const activity = await activities.log({ ...action.activity, ...linksOf(subject.type, await current()) });
+      // An activity about a task fulfils it (`taskId`) and links where the task links.
+      const activity = await activities.log({ ...action.activity, ...linksOf(subject.type, await current()), ...(subject.type === 'task' ? { taskId: subject.id } : {}) });
       return { type: action.type, ref: `activity:${activity.id}` };
     }
     case 'emit':

@@ -1,7 +1,8 @@
 import { EventBus } from '../crm/event-bus.js';
 import type { Logger } from '../crm/logger.js';
 import type { CrmEvent } from '../events/event-map.js';
-import type { Row, StorageAdapter, StorageTx, WriteOp } from '../storage/storage-adapter.js';
+import type { Row, StorageAdapter, StorageTx } from '../storage/storage-adapter.js';
+import { FEED_SEQUENCE } from '../crm/operation.js';
 import type { AutomationCause } from './automation-schema.js';
 
 /**
@@ -20,39 +21,71 @@ export class HeldEvents extends EventBus {
   }
 }
 
+/** A run's storage and how it hands its events to the feed. */
+export interface RunStorage {
+  readonly storage: StorageAdapter;
+  /**
+   * Reserves the feed positions of every event the run recorded (its actions' and its own) and writes
+   * them: called last, after the run-log row. @returns Nothing; the stamped events carry their positions.
+   */
+  settle(): Promise<void>;
+}
+
 /**
  * A storage adapter bound to one open transaction: `transaction()` runs its callback in that
  * transaction, so every service a run calls commits (or rolls back) together with the run-log entry.
  * Events written through it carry `cause` (the run), which is how loop protection and the depth
  * limit see that an event came from automation.
+ *
+ * Lock order: the services a run calls would each reserve feed positions when they finish (the feed's
+ * counter, held until commit), and the run would then lock more rows — the next action's records, its
+ * run-log row — after it: the opposite of every other writer (rows, then the feed, last: see
+ * `StorageTx.nextSequence`), a deadlock on PostgreSQL with `automations.disable` (it cancels waiting runs) or a
+ * plain update of a record a later action writes. So the feed counter is only pretended here: the
+ * events are held and `settle` reserves their positions in one go at the run's end.
  */
-export function scopedStorage(root: StorageAdapter, tx: StorageTx, cause: AutomationCause, stamped: Map<string, CrmEvent>): StorageAdapter {
+export function scopedStorage(root: StorageAdapter, tx: StorageTx, cause: AutomationCause, stamped: Map<string, CrmEvent>): RunStorage {
+  const held: Row[] = [];
+  let tenant = '';
+  let next = 1;
   const bound: StorageTx = {
     getMany: (entity, tenantId, ids) => tx.getMany(entity, tenantId, ids),
     query: (entity, tenantId, spec) => tx.query(entity, tenantId, spec),
     aggregate: (entity, tenantId, spec) => tx.aggregate(entity, tenantId, spec),
-    nextSequence: (name, tenantId, count) => tx.nextSequence(name, tenantId, count),
+    // Positions handed out now are replaced by `settle` (nothing reads them before: the events are held).
+    nextSequence: (name, tenantId, count) => (name === FEED_SEQUENCE ? Promise.resolve((next += count) - count) : tx.nextSequence(name, tenantId, count)),
     claim: (entity, tenantId, spec) => tx.claim(entity, tenantId, spec),
     lockKeys: (tenantId, keys) => tx.lockKeys(tenantId, keys),
-    write(entity, tenantId, ops) {
+    async write(entity, tenantId, ops) {
       if (entity !== 'event') return tx.write(entity, tenantId, ops);
-      const withCause = ops.map((op): WriteOp => {
-        if (op.type !== 'insert') return op;
-        const row = Object.freeze({ ...op.row, cause }) as Row;
-        stamped.set(row.id, row as unknown as CrmEvent);
-        return { ...op, row };
-      });
-      return tx.write(entity, tenantId, withCause);
+      tenant = tenantId;
+      for (const op of ops) {
+        if (op.type === 'insert') held.push({ ...op.row, cause });
+        else await tx.write(entity, tenantId, [op]);
+      }
     },
   };
   return {
-    name: root.name,
-    capabilities: root.capabilities,
-    open: () => Promise.resolve(),
-    transaction: (_mode, fn) => fn(bound),
-    getMany: (entity, tenantId, ids) => tx.getMany(entity, tenantId, ids),
-    onChange: () => () => undefined,
-    ensureIndexes: (indexes) => root.ensureIndexes(indexes),
-    close: () => Promise.resolve(),
+    storage: {
+      name: root.name,
+      capabilities: root.capabilities,
+      open: () => Promise.resolve(),
+      transaction: (_mode, fn) => fn(bound),
+      getMany: (entity, tenantId, ids) => tx.getMany(entity, tenantId, ids),
+      onChange: () => () => undefined,
+      ensureIndexes: (indexes) => root.ensureIndexes(indexes),
+      close: () => Promise.resolve(),
+    },
+    async settle() {
+      if (!held.length) return;
+      let position = await tx.nextSequence(FEED_SEQUENCE, tenant, held.length);
+      // A run's events are few (its actions'): one write.
+      const rows = held.map((row) => {
+        const placed = Object.freeze({ ...row, position: position++ });
+        stamped.set(placed.id, placed as unknown as CrmEvent);
+        return { type: 'insert' as const, row: placed };
+      });
+      await tx.write('event', tenant, rows);
+    },
   };
 }

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { eventLogEntryShape } from '../schema/event.js';
 import { eventTypeSchema } from '../consumers/feed-read.js';
 import { AUTOMATION_ENTITIES } from './automation-schema.js';
-import { updatedField } from './check-rule.js';
+import { updatedField } from './record-fields.js';
 
 type Issue = [path: (string | number)[], message: string];
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -11,7 +11,7 @@ const isText = (v: unknown) => typeof v === 'string' && v !== '';
 /**
  * Where an event's `data` does not fit its type (`CrmEventMap`), for what the trigger matching reads:
  * `*.updated` changes `{ field: { from, to } }` whose plain values the field can hold, stage moves'
- * `from` / `to`, assignments' `ownerId` / `reason`, and a `*.created` event's record, when given, being the subject.
+ * `from` / `to`, assignments' `ownerId` / `reason`, and a `*.created` or `*.removed` event's record, when given, being the subject.
  */
 function dataIssues(type: string, subjectId: string, data: Record<string, unknown>): Issue[] {
   const [entity, verb] = type.split('.') as [string, string];
@@ -34,10 +34,10 @@ function dataIssues(type: string, subjectId: string, data: Record<string, unknow
     }
   } else if (type === 'deal.stageChanged' || type === 'deal.stageReassigned') text('from', 'to');
   else if (verb === 'assigned') text('ownerId', 'reason');
-  else if (verb === 'created' && entity in data) {
-    // Left out, the run reads the stored record; given, it must be that record.
+  else if ((verb === 'created' || verb === 'removed') && entity in data) {
+    // Left out, the run reads the stored record; given, it must be that record (a removed one's rule reads it there).
     const record = data[entity];
-    if (!isObject(record) || record['id'] !== subjectId) out.push([[entity], `must be the created ${entity}, with id ${subjectId} (the event's subjectId)`]);
+    if (!isObject(record) || record['id'] !== subjectId) out.push([[entity], `must be the ${verb} ${entity}, with id ${subjectId} (the event's subjectId)`]);
   }
   return out;
 }

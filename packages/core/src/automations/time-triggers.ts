@@ -11,7 +11,7 @@ import type { Task } from '../schema/task.js';
 import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
-import { executeRun, hiddenConditions, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, readsHidden, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { addDuration, loadCalendar } from './run-actions.js';
 import { conditionsHold, STAGE_EVENTS } from './match-trigger.js';
@@ -140,8 +140,8 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
   const principal = service.userId;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
-    // Conditions the service principal may not read are left to the run (FORBIDDEN, recorded once per key).
-    const hidden = (await hiddenConditions(ctx, op.tx, service, trigger.type === 'taskDue' ? 'task' : 'deal'))(rule);
+    // A rule reading what the service principal may not read is left to the run (FORBIDDEN, recorded once per key).
+    const hidden = (await readsHidden(ctx, op.tx, service, trigger.type === 'taskDue' ? 'task' : 'deal'))(rule);
     const key = `${rule.version}:${JSON.stringify(await loadCalendar(op))}`;
     const prior = last?.key === key ? last : undefined;
     const stage = trigger.type === 'timeInStage';

@@ -13,6 +13,7 @@ import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { normalizeDomain } from '../domain/normalize.js';
 import { linkedRecords } from '../cards/linked-records.js';
+import { lockRecords } from '../crm/references.js';
 
 /** How companies behave as client cards. Domains are stored normalised (`www.Acme.com` → `acme.com`). */
 export const COMPANY_CARD: CardConfig<Company> = {
@@ -131,6 +132,8 @@ export class CompanyService {
     const companyId = parseId(id, 'companies.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'companies.remove');
     return runWrite(this.ctx, async (op) => {
+      // Locked before its contacts and deals are counted: one linked meanwhile waits, then finds it gone.
+      await lockRecords(op, [{ entity: 'company', id: companyId }]);
       const company = await op.requireFor<Company>('company', companyId, 'delete');
       assertExpectedVersion('company', company, version);
       const violations: RuleViolation[] = [];

@@ -12,6 +12,7 @@ import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { linkedRecords } from '../cards/linked-records.js';
+import { lockRecords } from '../crm/references.js';
 
 /** How contacts behave as client cards. */
 export const CONTACT_CARD: CardConfig<Contact> = {
@@ -125,6 +126,8 @@ export class ContactService {
     const contactId = parseId(id, 'contacts.remove');
     const { version } = parseInput(z.strictObject({ version: versionOptionSchema }), options, 'contacts.remove');
     return runWrite(this.ctx, async (op) => {
+      // Locked before the deals are counted: a deal created for it meanwhile waits, then finds it gone.
+      await lockRecords(op, [{ entity: 'contact', id: contactId }]);
       const contact = await op.requireFor<Contact>('contact', contactId, 'delete');
       assertExpectedVersion('contact', contact, version);
       const linked = await linkedRecords(op, 'deal', 'contactId', contact.id);

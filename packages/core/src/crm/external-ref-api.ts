@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { conflict, notFound, validationError } from '../errors/crm-error.js';
+import { conflict, CrmError, isCrmError, notFound, validationError } from '../errors/crm-error.js';
 import { distinctRefs } from '../domain/external-keys.js';
 import { externalIdSchema, externalKeyOf, externalRefsSchema, externalSystemSchema, type ExternalRef } from '../schema/external-ref.js';
 import type { RecordBase } from '../schema/record.js';
@@ -76,9 +76,15 @@ export function readByExternalRef<T extends RecordBase>(ctx: Parameters<typeof r
  * ignored then: moves through the funnel stay with the funnel calls). The ref is always kept on the
  * record. A retry of the same call finds the record already saying everything: no write, no event.
  *
+ * Two calls racing with a new ref (two processes on PostgreSQL) both find nothing; the second
+ * create is refused by the ref's unique index, and that call runs once more — as an import retries
+ * such a row — to find the first one's record: `created` and then `updated` or `unchanged`.
+ *
  * @throws CrmError `VALIDATION` for bad arguments or input (nothing written); `CONFLICT` when
- *   `expectedVersion` does not match (or nothing exists yet); `NOT_FOUND` / `FORBIDDEN` in a view
- *   when the linked record lies outside the principal's scopes; whatever `create`/`update` raise.
+ *   `expectedVersion` does not match (or nothing exists yet), or when another record holds one of the
+ *   input's other refs ("external ref erp:C-7 is already taken by contact …", `details.key.heldBy`
+ *   unless the view may not read that record); `NOT_FOUND` / `FORBIDDEN` in a view when the linked
+ *   record lies outside the principal's scopes; whatever `create`/`update` raise.
  */
 export async function upsertByExternalRef<T extends RecordBase>(
   ctx: Parameters<typeof runWrite>[0],
@@ -95,7 +101,7 @@ export async function upsertByExternalRef<T extends RecordBase>(
   if ('id' in parsed && parsed.id !== undefined) throw validationError(context, [{ path: ['id'], code: 'unknown_field', message: 'the external ref names the record: give no id' }]);
   // The key joins the input's refs: together they keep the API's limit of 20.
   const { externalRefs: refs } = parseInput(keptRefs, { externalRefs: distinctRefs([ref, ...(parsed.externalRefs ?? [])]) }, context);
-  return runWrite(ctx, async (op) => {
+  const attempt = () => runWrite(ctx, async (op): Promise<UpsertResult<T>> => {
     const found = await findByExternalRef<T>(op, target.entity, ref);
     // A record the view may not read is NOT_FOUND under the ref, before anything tells its id or version.
     if (found && op.guard && !op.guard.canRead(target.entity, found)) throw notFound(target.entity, externalKeyOf(ref));
@@ -112,4 +118,21 @@ export async function upsertByExternalRef<T extends RecordBase>(
     const record = await target.update(op, found.id, parseInput(target.updateSchema, patch, context));
     return { record, outcome: record.version === found.version ? 'unchanged' : 'updated' };
   });
+  return (
+    attempt()
+      // A ref a concurrent call took after the lookup: once more, the lookup finds that record (a ref
+      // another record really holds is refused again, its holder named now that it is committed).
+      .catch((error: unknown) => (refTaken(error) ? attempt() : Promise.reject(error)))
+      .catch((error: unknown) => {
+        if (!refTaken(error)) throw error;
+        // Named as the caller gave it ("external ref shop:c1"), not by the stored index; details as the storage gave them.
+        const { key, entity } = error.details;
+        throw new CrmError('CONFLICT', `${context}: external ref ${key.value} is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}`, error.details);
+      })
+  );
+}
+
+/** Whether a write failed because another record holds an external ref (the unique `externalKeys` index). */
+function refTaken(error: unknown): error is CrmError<'CONFLICT'> & { details: { entity: string; key: { value: string; heldBy?: string } } } {
+  return isCrmError(error, 'CONFLICT') && error.details.key?.field === 'externalKeys';
 }

@@ -17,7 +17,9 @@ export interface CsvSourceOptions {
   /**
    * The bytes' encoding, a WHATWG Encoding label (default `utf-8`): `windows-1252` for files Excel
    * saved as "CSV" in Western Europe, `utf-16le`, `iso-8859-2`, … Bytes that are not valid in it fail
-   * with `VALIDATION` (`invalid_encoding`) instead of turning into U+FFFD. A byte order mark is dropped.
+   * with `VALIDATION` (`invalid_encoding`) instead of turning into U+FFFD. A byte order mark decides the
+   * encoding whatever this says (UTF-8, UTF-16LE or UTF-16BE, as the WHATWG Encoding Standard's decode and
+   * every browser do: an Excel "Unicode text" file is read right even when labelled otherwise) and is dropped.
    */
   readonly encoding?: string;
   /** The field separator; default: detected from the first lines among `,` `;` tab `|`. */
@@ -32,6 +34,17 @@ const DETECT = 16 * 1024;
 
 function fail(code: string, message: string, path: (string | number)[] = ['csv']): never {
   throw validationError('csv', [{ path, code, message }]);
+}
+
+/**
+ * The encoding a byte order mark names, as the WHATWG Encoding Standard's "decode" sniffs it (a BOM
+ * overrides the stated label): `EF BB BF` UTF-8, `FE FF` UTF-16BE, `FF FE` UTF-16LE.
+ */
+function bomEncoding(head: Uint8Array): string | undefined {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  return undefined;
 }
 
 /** The input as an async iterable of chunks (bytes or text). */
@@ -120,7 +133,10 @@ function detect(sample: string, delimiter: string | undefined): { delimiter: str
 }
 
 async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenerator<CsvBatch> {
-  const decoder = new TextDecoder(options.encoding ?? 'utf-8', { fatal: true });
+  // Chosen once the first three bytes are in (a chunk may hold fewer): the BOM's encoding, else the stated one.
+  let decoder: TextDecoder | undefined;
+  let lead = new Uint8Array(0);
+  const decoderFor = (head: Uint8Array) => new TextDecoder(bomEncoding(head) ?? options.encoding ?? 'utf-8', { fatal: true });
   let header: string[] | undefined;
   let ready: CsvRecord[] = [];
   let parseError: unknown;
@@ -220,11 +236,22 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
     }
     if (text) stream.handlers.data!(text);
   };
-  for await (const chunk of chunksOf(input)) {
+  for await (let chunk of chunksOf(input)) {
     let text: string;
     if (typeof chunk === 'string') text = chunk;
     else if (!(chunk instanceof Uint8Array)) fail('invalid_type', 'a chunk of the input is neither text nor bytes (Uint8Array)');
     else {
+      if (!decoder) {
+        const head = new Uint8Array(lead.length + chunk.length);
+        head.set(lead);
+        head.set(chunk, lead.length);
+        if (head.length < 3) {
+          lead = head;
+          continue;
+        }
+        decoder = decoderFor(head);
+        chunk = head;
+      }
       try {
         text = decoder.decode(chunk, { stream: true });
       } catch {
@@ -236,11 +263,13 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
     feed(text);
     yield* flush();
   }
-  let rest: string;
+  let rest = '';
   try {
-    rest = decoder.decode();
+    // A file of fewer than three bytes: decoded whole.
+    if (!decoder && lead.length) rest = (decoder = decoderFor(lead)).decode(lead, { stream: true });
+    rest += decoder?.decode() ?? '';
   } catch {
-    fail('invalid_encoding', `the file ends inside a ${decoder.encoding} character`);
+    fail('invalid_encoding', `the file ends inside a ${decoder!.encoding} character`);
   }
   feed(rest, true);
   stream.handlers.end!();

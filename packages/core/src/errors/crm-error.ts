@@ -161,10 +161,13 @@ export function ruleViolation(violations: readonly RuleViolation[]): CrmError<'R
 
 /**
  * A unique-key violation (`EntitySchema.unique`): the row `id` of `entity` would hold `value` of
- * `field`, which the row `heldBy` holds already. Every adapter raises it the same way.
+ * `field`, which the row `heldBy` holds already (unknown or concealed: "another"). Every adapter raises
+ * it the same way. The message names the value as callers give it — an `externalKeys` value is the
+ * external ref `shop:10042` — and the holder, not the row being written (`details.id`).
  */
 export function uniqueConflict(entity: string, id: string, field: string, value: string, heldBy?: string): CrmError<'CONFLICT'> {
-  return new CrmError('CONFLICT', `${entity} ${id}: ${field} "${value}" is already taken${heldBy ? ` by ${entity} ${heldBy}` : ''}`, {
+  const what = field === 'externalKeys' ? `external ref ${value}` : `${field} "${value}"`;
+  return new CrmError('CONFLICT', `${what} is already taken by ${heldBy ? `${entity} ${heldBy}` : `another ${entity}`}`, {
     entity,
     id,
     expectedVersion: null,

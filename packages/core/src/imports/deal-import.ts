@@ -9,6 +9,7 @@ import type { Task } from '../schema/task.js';
 import { runWrite, type Operation } from '../crm/operation.js';
 import { inputFields } from '../crm/input-fields.js';
 import { customValuesCheck } from '../crm/custom-values.js';
+import { lockRecords } from '../crm/references.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import { safeParseInput } from '../crm/parse-input.js';
 
@@ -42,7 +43,10 @@ export function listed(issues: readonly ValidationIssue[], more: boolean): Valid
 /** Checks in bulk that every linked contact, company and lead exists; reports `[index, field]`. */
 async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): Promise<void> {
   const issues: ValidationIssue[] = [];
-  for (const [entity, field] of [['contact', 'contactId'], ['company', 'companyId'], ['lead', 'leadId']] as const) {
+  const links = [['contact', 'contactId'], ['company', 'companyId'], ['lead', 'leadId']] as const;
+  // Held until commit, as `checkReferences` does: a concurrent remove or merge of one waits for the import, or it for them.
+  await lockRecords(op, links.flatMap(([entity, field]) => inputs.map((i) => ({ entity, id: i[field] }))));
+  for (const [entity, field] of links) {
     const ids = [...new Set(inputs.map((i) => i[field]).filter((id): id is string => !!id))];
     const found = new Set<string>();
     for (let i = 0; i < ids.length; i += CHUNK) {

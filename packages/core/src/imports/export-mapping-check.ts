@@ -8,7 +8,7 @@ import { checkExportKinds } from './field-kinds.js';
 import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
 
 /** Bookkeeping fields no mapping names (access copies and search keys). */
-const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys']);
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys', 'participantContactIds']);
 
 /**
  * Checks an export mapping as the import checks its own: every spec's shape, and every field path a

@@ -8,8 +8,7 @@ import { runRead } from '../crm/operation.js';
 import type { ListFilter, SortSpec } from '../query/query-spec.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { specOf, unmapRecord, type CellOptions, type ImportMapping } from './column-mapping.js';
-import { kindSpecs } from './field-columns.js';
-import { plainCell } from './plain-cell.js';
+import { kindSpec, kindSpecs } from './field-columns.js';
 import { IMPORTERS, type EntityImporter, type ImportEntity } from './import-entities.js';
 
 /** The entities an export reads, by the service that lists them. */
@@ -17,7 +16,7 @@ const SERVICES = { contact: 'contacts', company: 'companies', lead: 'leads', dea
 export type ExportEntity = keyof typeof SERVICES;
 
 /** Index and access copies crmkit keeps beside the fields (they repeat them): an export without a mapping never writes them. */
-const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys']);
+const INTERNAL = new Set(['searchKeys', 'shareKeys', 'parentOwner', 'parentShareKeys', 'tenantId', 'externalKeys', 'participantContactIds']);
 /** Inputs that are no stored field of their own (a deal's `exchangeRate` converts, its `nextStep` makes a task) or have their own columns. */
 const INPUT_ONLY = new Set(['id', 'version', 'custom', 'externalRefs', 'exchangeRate', 'nextStep']);
 const CUSTOMIZABLE = new Set(['contact', 'company', 'lead', 'deal']);
@@ -51,7 +50,10 @@ export interface ExportOptions {
   readonly mapping?: ImportMapping;
   /** `csv` (default) or `json` (an array of objects, column → value). */
   readonly format?: 'csv' | 'json';
-  /** Locale of numbers and dates of mapped `as` columns (default `en-US`): what the import reads back. */
+  /**
+   * Locale of the CSV's numbers (default `en-US`): with or without a mapping, numbers (money amounts in minor units
+   * too) are written in its notation (`1,5` in `de-DE`), and dates of mapped `as` columns; what the import reads back in the same locale.
+   */
   readonly locale?: string;
   /** CSV separator (default `,`) and byte order mark (default false), as `toCsv`. */
   readonly separator?: ',' | ';' | '\t' | '|';
@@ -63,12 +65,6 @@ export interface ExportOptions {
 /** A streamed export: iterate it (`for await`) or pipe `toReadableStream()` to a response or file. */
 export interface ExportStream extends AsyncIterable<string> {
   toReadableStream(): ReadableStream<string>;
-}
-
-function getPath(record: Readonly<Record<string, unknown>>, path: string): unknown {
-  let node: unknown = record;
-  for (const key of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-  return node;
 }
 
 const OPTION_KEYS = new Set(['entity', 'where', 'orderBy', 'mapping', 'format', 'locale', 'separator', 'bom', 'pageSize']);
@@ -108,10 +104,8 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
   /** How each mapped field without `as` is written: by its kind (`kindSpec`), as the import reads it back. */
   let cells: CellOptions = { locale };
   const toRow = (record: Record<string, unknown>): ReportRow => {
-    if (mapping) return unmapRecord(record, mapping, cells);
-    const row: Record<string, string | number | boolean | null> = {};
-    for (const f of fields) row[f] = plainCell(f, getPath(record, f));
-    return row;
+    // Without a mapping, each column is its field path, written by the one writer by its field's kind: numbers in `locale`.
+    return unmapRecord(record, mapping ?? Object.fromEntries(fields.map((f) => [f, f])), cells);
   };
   /** A deal mapping's `lineItems.<field>` columns: one row per line item, the deal's cells repeated (what the import groups back). */
   let lineMapping: ImportMapping | undefined;
@@ -143,7 +137,12 @@ export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext
     if (mapping) cells = { locale, typed: format === 'json', kinds: kindSpecs(options.entity, mapping, customTypes, (IMPORTERS[options.entity as ImportEntity] as EntityImporter | undefined)?.shape) };
     // A view that may not read the custom field definitions gets no custom columns (its JSON export has the values it may read).
     const definitions = () => customFields!.list(options.entity).catch((e: unknown) => (isCrmError(e, 'FORBIDDEN') ? [] : Promise.reject(e)));
-    if (!mapping) fields = plainColumns(options.entity, customFields && CUSTOMIZABLE.has(options.entity) ? await definitions() : []);
+    if (!mapping) {
+      const custom = customFields && CUSTOMIZABLE.has(options.entity) ? await definitions() : [];
+      fields = plainColumns(options.entity, custom);
+      const types = Object.fromEntries(custom.map((d) => [d.key, d.type]));
+      cells = { locale, kinds: Object.fromEntries(fields.map((f) => [f, kindSpec(options.entity, f, types, (IMPORTERS[options.entity as ImportEntity] as EntityImporter | undefined)?.shape)])) };
+    }
     const guard = ctx ? await runRead(ctx, async (op) => op.guard) : undefined;
     if (guard) {
       fields = fields.filter((f) => guard.readable(options.entity, f));

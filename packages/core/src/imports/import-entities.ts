@@ -145,14 +145,18 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
   },
 };
 
-/** Refuses an entity the importer cannot take in the given mode (`VALIDATION` at `entity` or `mode`). */
+/**
+ * Refuses an entity the importer cannot take in the given mode (`VALIDATION` at `entity` or `mode`).
+ * Activities are history, never updated: `create`, or `upsert`, which leaves an activity found by key
+ * as it is (as `activities.upsertByExternalRef` does), so a nightly re-run of a call log is idempotent.
+ */
 export function importerFor(entity: unknown, mode: string): EntityImporter {
   const importer = typeof entity === 'string' ? IMPORTERS[entity as ImportEntity] : undefined;
   if (!importer || !Object.prototype.hasOwnProperty.call(IMPORTERS, entity as string)) {
     throw validationError('import.run', [{ path: ['entity'], code: 'invalid_value', message: `must be one of ${IMPORT_ENTITIES.join(', ')}` }]);
   }
-  if (mode !== 'create' && !importer.update) {
-    throw validationError('import.run', [{ path: ['mode'], code: 'invalid_value', message: `${importer.entity} records are only created by an import (activities are history: they are logged, not updated)` }]);
+  if (mode === 'update' && !importer.update) {
+    throw validationError('import.run', [{ path: ['mode'], code: 'invalid_value', message: `${importer.entity} records are never updated: use create or upsert (which leaves one found as it is)` }]);
   }
   return importer;
 }

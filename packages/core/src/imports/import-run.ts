@@ -14,7 +14,7 @@ import { checkMappingSpecs } from './mapping-check.js';
 import { isFieldPath } from './field-paths.js';
 import { checkLocale } from './locale-check.js';
 import { headerMapping, kindSpecs, pathRow } from './field-columns.js';
-import { keyFoldOf } from './normalized-keys.js';
+import { keyFoldOf, type PhoneIdentity } from './normalized-keys.js';
 import { importerFor, type EntityImporter } from './import-entities.js';
 import { LINE_FIELDS, MAX_GROUP_ROWS, mergeGroup, REQUIRED_LINE_FIELDS, type MappedRow } from './line-item-rows.js';
 import type { CsvRecord, ImportCounts, ImportJob, ImportMode, ImportProgress, ImportReport, ImportRowReport, ImportRunOptions } from './import-types.js';
@@ -182,6 +182,8 @@ function checkOptions(options: ImportRunOptions, ctx: CrmContext, crm: Crm): Che
       fail(['key'], 'invalid_value', `must be id, externalRef:<system> or a stored field of ${importer.entity} with one value (email, name, domain, …)${options.key.startsWith('custom.') ? '; custom fields are not keys (nothing keeps them unique): key on externalRef:<system>' : ''}`);
     }
   }
+  // Only the duplicates feature indexes phone numbers by identity: without it a stored number in another spelling would go unfound.
+  if (options.key === 'phone' && !('duplicates' in crm)) fail(['key'], 'feature_required', 'a phone key needs the duplicates() feature (it finds a number in any spelling)');
   if (options.duplicates !== undefined) {
     const d = options.duplicates;
     if (typeof d !== 'object' || d === null || !['skip', 'update', 'flag'].includes(d.action)) fail(['duplicates', 'action'], 'invalid_value', 'must be skip, update or flag');
@@ -247,12 +249,10 @@ async function* numberedRows(options: ImportRunOptions, mapping: ImportMapping |
   for await (const values of stream as AsyncIterable<SourceRow>) yield { row: ++row, values };
 }
 
-/** A conflict as the row's issue: a taken external ref named by its column (`externalRefs.<system>`), not the stored index. */
-function refConflict(key: { field: string; value: string; heldBy?: string } | undefined, e: CrmError): ValidationIssue {
-  if (key?.field !== 'externalKeys') return { path: [], code: e.code.toLowerCase(), message: e.message };
-  const at = key.value.indexOf(':');
-  const entity = (e.details as { entity?: string }).entity;
-  return { path: ['externalRefs', key.value.slice(0, at)], code: 'conflict', message: `${key.value.slice(0, at)} id "${key.value.slice(at + 1)}" is already taken${key.heldBy ? ` by ${entity} ${key.heldBy}` : ''}` };
+/** A conflict as the row's issue: a taken external ref at its column (`externalRefs.<system>`), not the stored index (the message names the ref: `uniqueConflict`). */
+function refConflict(key: { field: string; value: string } | undefined, e: CrmError): ValidationIssue {
+  const path = key?.field === 'externalKeys' ? ['externalRefs', key.value.slice(0, key.value.indexOf(':'))] : [];
+  return { path, code: e.code.toLowerCase(), message: e.message };
 }
 
 function rowFailure(row: number, error: unknown): ImportRowReport {
@@ -279,6 +279,13 @@ async function readAll(op: Operation, entity: string, filter: Filter | undefined
   return out;
 }
 
+/** The duplicates feature's reading of phone numbers in this tenant: the phone key it indexes a record under. */
+async function phoneIdentity(op: Operation): Promise<PhoneIdentity> {
+  const finder = op.ctx.hooks.duplicates!;
+  const identity = await finder.identity(op);
+  return (phone, country) => finder.keys('person', { phone, country }, identity).find((k) => k.startsWith('phone:'))?.slice(6);
+}
+
 const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? value : undefined);
 
 /** Runs (or resumes, with `jobId`) an import. */
@@ -289,10 +296,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
-  /** E-mail keys compare lower-cased, domains canonical (in the file and against stored records). */
-  const keyFold = keyFoldOf(key);
+  /** E-mail keys compare lower-cased, domains canonical, phones by E.164 as the finder reads them (in the file and against stored records). */
+  const keyFold = keyFoldOf(key, key === 'phone' ? await runRead(ctx, phoneIdentity) : undefined);
   const folds = keyFold !== undefined;
-  const fold = (v: string | number): string | number => (keyFold ? keyFold.fold(v) : v);
+  const fold = (v: string | number, of?: Readonly<Record<string, unknown>>): string | number => (keyFold ? keyFold.fold(v, of) : v);
   /** A key no unique index guards (any stored field: id and external refs are unique in storage). */
   const unguarded = key !== undefined && key !== 'id' && externalSystem === undefined;
   // A key is a filter on its field: a view may key only on fields it may read, or "already exists"
@@ -302,6 +309,9 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const kinds = mapping && kindSpecs(importer.entity, mapping, await checkCustomColumns(crm, importer.entity, mapping), importer.shape);
   /** A CSV file without a mapping: its header as the mapping of field paths (`custom.<key>` read as its definition's type). */
   const fromHeader = async (header: readonly string[]): Promise<ImportMapping> => {
+    // A column without a name names no field: refused as an unknown one is, not dropped with its data.
+    const unnamed = header.flatMap((c, i) => (c ? [] : [i + 1]));
+    if (unnamed.length) fail(['csv', ''], 'unknown_field', `column ${unnamed.join(', ')} of the header has no name: name it or give a mapping`);
     const customFields = (crm as unknown as { customFields?: { list(entity: string): Promise<{ key: string; type: string }[]> } }).customFields;
     const derived = headerMapping(importer, header, Object.fromEntries((customFields && header.some((c) => c.startsWith('custom.')) ? await customFields.list(importer.entity) : []).map((d) => [d.key, d.type])));
     lines = checkMappedFields(importer, mode, derived, key, externalSystem, 'csv');
@@ -349,7 +359,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const v = externalSystem === undefined ? input[key!] : Array.isArray(refs) ? refs.find((r) => r?.system === externalSystem)?.id : refs?.[externalSystem];
     // A ref column read `as: 'list'` holds the system's ids: the first is the key (as `prepare` takes it).
     const t = keyText(Array.isArray(v) ? v[0] : v);
-    return t === undefined || t === '' ? undefined : String(fold(t));
+    return t === undefined || t === '' ? undefined : String(fold(t, input));
   };
 
   /** A deal from a group of order-line rows; a failed group reports each row's own problems (`group_failed` for the others). */
@@ -378,7 +388,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     if (refs && typeof refs === 'object' && !Array.isArray(refs)) input.externalRefs = Object.entries(refs).flatMap(([system, id]) => (Array.isArray(id) ? id : [id]).map((one: unknown) => ({ system, id: one })));
     // A failed row still holds its key: a later row with it fails (`duplicate_key`) rather than creating the record alone.
     const claim = (raw: string | number | undefined) => {
-      const v = raw === undefined || raw === '' ? undefined : fold(raw);
+      const v = raw === undefined || raw === '' ? undefined : fold(raw, input);
       if (v !== undefined && v !== '' && !seen.has(v)) seen.set(v, row);
     };
     const rawKey = (parsed: Record<string, unknown> | undefined) => externalSystem !== undefined
@@ -398,7 +408,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
       if (parsed.success) create = parsed.data;
       else problems.push(...parsed.issues);
     }
-    if (mode !== 'create') {
+    if (mode !== 'create' && importer.parseUpdate) {
       // An update keeps the record's refs: the row's refs join the list (merged with the record found, in writeRow).
       const { id: _id, ...rest } = input;
       // Create-only fields (an exported deal's `pipelineId`, `stageKey`) are compared with the record found (in writeRow).
@@ -419,7 +429,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const extra = { ...(mappedRefs ? { refs: mappedRefs } : {}), ...(fixed ? { fixed } : {}) };
     if (key === undefined) return { row, create, update, ...extra };
     const keyRaw = rawKey(create ?? update);
-    const keyValue = keyRaw === undefined ? undefined : fold(keyRaw);
+    const keyValue = keyRaw === undefined ? undefined : fold(keyRaw, create ?? update);
     if (keyValue === undefined || keyValue === '') {
       if (mode === 'create') return { row, create, update };
       return { row, failure: { row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key], code: 'required', message: `the key ${key} is empty` }] } };
@@ -457,7 +467,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const matches = new Map<string | number, Map<string, RecordBase>>();
     const take = (rows: readonly RecordBase[]) => {
       for (const row of rows) {
-        const v = fold((row as unknown as Record<string, string | number>)[key]!);
+        const v = fold((row as unknown as Record<string, string | number>)[key]!, row as unknown as Record<string, unknown>);
         if (!values.includes(v)) continue;
         if (!matches.has(v)) matches.set(v, new Map());
         matches.get(v)!.set(row.id, row);
@@ -466,7 +476,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const raw = folds ? [...new Set([...values, ...prepared.filter((p) => !p.failure && p.keyRaw !== undefined).map((p) => p.keyRaw!)])] : values;
     take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'in', field: key, values: raw })));
     // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
-    // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased.
+    // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased;
+    // a stored "+1 415 555 2671" through its E.164 key, then compared read in its own country.
     // Without that feature records have no search keys: only the row's spelling and its lower case are found.
     const identity = keyFold?.search && (await op.ctx.hooks.duplicates?.identity(op));
     if (identity) {
@@ -505,6 +516,8 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     const action = options.duplicates?.action;
     if (existing) {
       if (mode === 'create') return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [key!], code: 'already_exists', message: `${importer.entity} ${existing.id} has this ${key}` }] };
+      // An upsert of history (an activity) finds it logged already: left as it is.
+      if (!importer.update) return { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' };
       if (!p.update) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: [{ path: [], code: 'invalid_value', message: 'the row cannot update a record' }] };
       const moved = Object.keys(p.fixed ?? {}).filter((f) => JSON.stringify(p.fixed![f]) !== JSON.stringify((existing as unknown as Record<string, unknown>)[f]));
       if (moved.length) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: moved.map((f) => ({ path: [f], code: 'invalid_value', message: `${f} is set when a ${importer.entity} is created: an update keeps ${existing.id}'s${importer.entity === 'deal' && f === 'stageKey' ? ' (deals.move changes the stage)' : ''}` })) };

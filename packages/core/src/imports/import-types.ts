@@ -111,9 +111,13 @@ export interface ImportRunOptions {
    * rows with the same `key` are one deal (its cells from the first row; a differing cell fails the group).
    */
   readonly mapping?: ImportMapping;
-  /** Default `create`. `update` and `upsert` need `key`. */
+  /** Default `create`. `update` and `upsert` need `key`; activities take `create` and `upsert` (an activity found by key is left as it is). */
   readonly mode?: ImportMode;
-  /** The field that identifies a record: `email`, `id`, `domain`, `title`, … (a stored, queryable field). */
+  /**
+   * The field that identifies a record: `externalRef:<system>`, `id`, `email`, `domain`, `phone`, `title`, … (a
+   * stored, queryable field). E-mails compare without case, domains canonical, phone numbers by E.164 identity
+   * (it needs the duplicates() feature); others exactly.
+   */
   readonly key?: string;
   readonly duplicates?: DuplicateHandling;
   /** BCP 47 locale of the file's numbers and dates (default `en-US`). */

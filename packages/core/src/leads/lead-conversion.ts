@@ -15,7 +15,7 @@ import { createDealIn, type ParsedDealCreate } from '../deals/deal-factory.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import { runWrite, type Operation } from '../crm/operation.js';
 import { parseInput } from '../crm/parse-input.js';
-import { checkReferences } from '../crm/references.js';
+import { checkReferences, lockRecords } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
 
@@ -71,6 +71,20 @@ const optionsSchema = z.strictObject({
   ownerId: z.optional(userIdSchema),
 });
 
+/**
+ * What `find` (a match by e-mail, domain, …) finds once the record it names is locked (`lockRecords`):
+ * on PostgreSQL a concurrent merge or remove may delete a match before the lock is taken; the search then
+ * runs again, on what that committed.
+ */
+async function lockedMatch<T>(op: Operation, entity: 'contact' | 'company', find: () => Promise<T | undefined>, idOf: (found: T) => string): Promise<T | undefined> {
+  for (;;) {
+    const found = await find();
+    if (!found) return undefined;
+    await lockRecords(op, [{ entity, id: idOf(found) }]);
+    if (await op.get(entity, idOf(found))) return found;
+  }
+}
+
 /** The first text that is not blank: derived titles and names must not fail a rule their source passed. */
 const firstNonBlank = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v.trim() !== '')?.trim();
 
@@ -96,6 +110,8 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
   const step = checkNextStep(ctx, input?.deal);
   const opts = parseInput(optionsSchema, input, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
   return runWrite(ctx, async (op) => {
+    // Locked before it is read, as a merge of it locks it: one waits for the other (see `lockRecords`).
+    await lockRecords(op, [{ entity: 'lead', id: leadId }]);
     const lead = await op.requireFor<Lead>('lead', leadId, 'convert');
     assertExpectedVersion('lead', lead, opts.version);
     op.guard?.checkWriteFields('contact', inputFields('contact', opts.contact), 'leads.convert');
@@ -129,7 +145,7 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     let contact: Contact;
     let contactCreated = false;
     let contactMatchedBy: ConvertLeadResult['contactMatchedBy'];
-    const matched = opts.contactId || opts.match === 'none' ? undefined : await duplicates?.matchContact(op, source, opts.region ?? source.country);
+    const matched = opts.contactId || opts.match === 'none' || !duplicates ? undefined : await lockedMatch(op, 'contact', () => duplicates.matchContact(op, source, opts.region ?? source.country), (m) => m.contact.id);
     if (opts.contactId) {
       contact = linked.get(`contact:${opts.contactId}`) as Contact;
       contactMatchedBy = 'contactId';
@@ -142,13 +158,13 @@ export async function convertLead(ctx: CrmContext, leadId: string, options: Conv
     let company: Company | undefined;
     let companyCreated = false;
     const contactCompany = contactMatchedBy && contactMatchedBy !== 'contactId' ? contact!.companyId : undefined;
-    let fromContact = opts.companyId === undefined && contactCompany ? await op.get<Company>('company', contactCompany) : undefined;
+    let fromContact = opts.companyId === undefined && contactCompany ? await lockedMatch(op, 'company', () => op.get<Company>('company', contactCompany), (c) => c.id) : undefined;
     // A view links only what its principal may read: a matched contact's company outside the scope is not linked.
     if (fromContact && op.guard && !op.guard.canRead('company', fromContact)) fromContact = undefined;
     if (opts.companyId) company = linked.get(`company:${opts.companyId}`) as Company;
     else if (fromContact) company = fromContact;
     else if (opts.companyId === undefined) {
-      company = await duplicates?.matchCompany(op, source);
+      company = duplicates && (await lockedMatch(op, 'company', () => duplicates.matchCompany(op, source), (c) => c.id));
       const name = firstNonBlank(source.companyName);
       if (!company && name && opts.createCompany !== false) {
         // The derived domain comes from the same normaliser that validates domains, so it is always acceptable.

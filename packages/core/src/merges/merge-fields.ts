@@ -1,4 +1,6 @@
+import type { Operation } from '../crm/operation.js';
 import { distinctRefs } from '../domain/external-keys.js';
+import { validationError } from '../errors/crm-error.js';
 import type { ExternalRef } from '../schema/external-ref.js';
 import type { MergeEntity } from '../schema/merge.js';
 
@@ -10,6 +12,19 @@ export const MERGEABLE: Readonly<Record<MergeEntity, readonly string[]>> = {
 };
 
 type Card = Readonly<Record<string, unknown>> & { readonly id: string };
+
+/**
+ * Refuses `custom.<key>` choices naming no custom field the tenant defines for the entity (archived
+ * ones included: their values are still stored); the shape alone is checked before the operation.
+ *
+ * @throws CrmError `VALIDATION` (`unknown_field` at `['fields', path]`), before anything is written.
+ */
+export async function checkCustomChoices(op: Operation, entity: MergeEntity, paths: readonly string[], context: string): Promise<void> {
+  if (!paths.length) return;
+  const defined = new Set(((await op.ctx.hooks.customFields?.definitions(op, entity)) ?? []).map((d) => `custom.${d.key}`));
+  const unknown = paths.filter((p) => !defined.has(p));
+  if (unknown.length) throw validationError(context, unknown.map((p) => ({ path: ['fields', p], code: 'unknown_field', message: `${entity} has no custom field "${p.slice(7)}"` })));
+}
 
 const isEmpty = (value: unknown) => value === undefined || value === null || value === '';
 

@@ -1,5 +1,7 @@
 import type { Operation } from '../crm/operation.js';
 import { CHILD_ENTITIES } from '../domain/parent-access.js';
+import { withParticipantIds } from '../domain/participant-ids.js';
+import { participantsIndexed, unindexedParticipations } from './participant-index.js';
 import { diffRecords } from '../domain/records.js';
 import type { CrmEventName } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
@@ -9,8 +11,8 @@ import type { MergeEntity, MergeLink } from '../schema/merge.js';
 /**
  * Every field that links a record to a lead, contact or company, by the entity linked to — found by
  * reading the schemas: deals, tasks and activities name their contact, company and lead; contacts
- * their company and source lead; a converted lead its contact and company. Activity participants and
- * the event log's `refs` (what timelines read) are handled apart.
+ * their company and source lead; a converted lead its contact and company. Activity participants
+ * (found by `participantContactIds`) and the event log's `refs` (what timelines read) are handled apart.
  */
 export const LINKS: Readonly<Record<MergeEntity, readonly (readonly [entity: string, field: string])[]>> = {
   contact: [['deal', 'contactId'], ['task', 'contactId'], ['activity', 'contactId'], ['lead', 'converted.contactId']],
@@ -61,7 +63,8 @@ export interface PlannedRecord {
 /**
  * Finds everything linked to the duplicates and plans re-pointing it to the survivor: link fields,
  * activity participants (contacts), and the event log's `refs` (the survivor's key is added, the
- * duplicate's kept, so the history reads the same from either side).
+ * duplicate's kept, so the history reads the same from either side). Every link is found in stored
+ * records through their indexes, never through the change feed: a host may prune it.
  */
 export async function planLinks(op: Operation, entity: MergeEntity, survivorId: string, duplicateIds: readonly string[]): Promise<PlannedRecord[]> {
   const planned = new Map<string, PlannedRecord>();
@@ -76,18 +79,17 @@ export async function planLinks(op: Operation, entity: MergeEntity, survivorId: 
     for (const row of await readAll(op, linked, { op: 'in', field, values: [...duplicateIds] })) plan(linked, row, field, survivorId);
   }
   const survivorKey = `${entity}:${survivorId}`;
-  const activityIds = new Set<string>();
   for (const event of await readAll(op, 'event', { op: 'containsAny', field: 'refs', values: duplicateIds.map((id) => `${entity}:${id}`) })) {
     const refs = event.refs as string[];
-    if (event.type === 'activity.logged') activityIds.add(event.subjectId as string);
     if (!refs.includes(survivorKey)) plan('event', event, 'refs', [...refs, survivorKey]);
   }
-  if (entity === 'contact' && activityIds.size) {
-    const ids = [...activityIds];
-    const rows = await op.getMany<Row>('activity', ids);
-    for (const row of rows) {
-      const participants = row?.participants as { contactId?: string }[] | undefined;
-      if (!row || !participants?.some((p) => p.contactId && dups.has(p.contactId))) continue;
+  if (entity === 'contact') {
+    const indexed = await readAll(op, 'activity', { op: 'containsAny', field: 'participantContactIds', values: [...duplicateIds] });
+    // Until the schema-10 backfill is done, activities stored before it may list the duplicates without the index.
+    if (!(await participantsIndexed(op))) indexed.push(...((await unindexedParticipations(op, dups)) as Row[]));
+    for (const row of indexed) {
+      const participants = row.participants as { contactId?: string }[] | undefined;
+      if (!participants?.some((p) => p.contactId && dups.has(p.contactId))) continue;
       // A participant listed as a duplicate and as the survivor is listed once.
       const seen = new Set<string>();
       const next = participants
@@ -112,6 +114,8 @@ export async function writeLinks(op: Operation, records: readonly PlannedRecord[
   for (const { entity, row, set } of records) {
     let next: Row = { ...row, version: row.version + 1, updatedAt: op.now };
     for (const [field, value] of set) next = writePath(next, field, value);
+    // The participants' index follows them (the merge and its undo); an activity stored before the index gets it.
+    if (entity === 'activity') next = withParticipantIds(next);
     if ((CHILD_ENTITIES as readonly string[]).includes(entity)) next = (await op.withParentAccess([next], known))[0]!;
     await op.update(entity, row, next);
     for (const field of set.keys()) links.push({ entity, id: row.id, field, from: readPath(row, field), versionAfter: next.version });

@@ -1,12 +1,15 @@
 import type { Operation } from '../crm/operation.js';
 import { assertExpectedVersion } from '../crm/versioning.js';
+import { lockRecords } from '../crm/references.js';
+import { deepEqual } from '../domain/draft.js';
 import { diffRecords } from '../domain/records.js';
 import { CrmError, notFound, ruleViolation, type RuleViolation } from '../errors/crm-error.js';
-import type { CrmEventName } from '../events/event-map.js';
+import type { CrmEventName, FieldChanges } from '../events/event-map.js';
 import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
-import { mergeFields } from './merge-fields.js';
+import { checkCustomChoices, mergeFields } from './merge-fields.js';
 import { LINKS, planLinks, readAll, readPath, writeLinks, type PlannedRecord } from './merge-links.js';
+import { indexMoves } from './participant-index.js';
 import type { MergeEntity, MergeRecord, MergeResult, RestoredVersion, UndoResult } from '../schema/merge.js';
 
 type Card = RecordBase & Record<string, unknown>;
@@ -18,6 +21,10 @@ export interface MergeCommand {
   readonly duplicateIds: readonly string[];
   /** Field path → the id of the record to take it from (the survivor's own entries dropped). */
   readonly fields: ReadonlyMap<string, string>;
+  /** Every `custom.<key>` path `fields` named (the survivor's own entries too): checked against the tenant's definitions. */
+  readonly customPaths?: readonly string[];
+  /** The method's name in errors (`merges.contacts`). */
+  readonly context?: string;
   readonly fillEmpty: boolean;
   readonly version?: number;
 }
@@ -28,6 +35,39 @@ async function withSearchKeys(op: Operation, entity: MergeEntity, card: Card): P
   const identity = duplicates && (await duplicates.identity(op));
   return duplicates && identity ? { ...card, searchKeys: duplicates.keys(entity === 'company' ? 'company' : 'person', card, identity) } : card;
 }
+
+/** The field paths a change writes, for field rules: a custom value as `custom.<key>`. */
+function writtenFields(changes: FieldChanges): string[] {
+  return Object.entries(changes).flatMap(([key, { from, to }]) => {
+    if (key !== 'custom') return [key];
+    const [a, b] = [(from ?? {}) as Record<string, unknown>, (to ?? {}) as Record<string, unknown>];
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !deepEqual(a[k], b[k])).map((k) => `custom.${k}`);
+  });
+}
+
+/**
+ * A view's checks on the survivor a merge or an undo rewrites (one path for both): as for `update`,
+ * the fields it changes must be writable and a change of owner needs `assign` (else the record stays
+ * in the update scope); and the view must read it afterwards, since the call returns it.
+ *
+ * @returns The changes.
+ * @throws CrmError `FORBIDDEN`.
+ */
+function checkSurvivorWrite(op: Operation, entity: MergeEntity, before: Card, after: Card, context: string): FieldChanges {
+  const changes = diffRecords(before, after);
+  const guard = op.guard;
+  if (!guard) return changes;
+  guard.checkWriteFields(entity, writtenFields(changes), context);
+  guard.checkWritten(entity, 'update', before, after);
+  if (!guard.canRead(entity, after)) {
+    const reason = `the ${entity} would leave what you may read`;
+    throw new CrmError('FORBIDDEN', `${context}: ${guard.principal.userId} may not write ${entity} ${before.id}: ${reason}`, { action: `${entity}.update`, reason, entity, id: before.id });
+  }
+  return changes;
+}
+
+/** A record a merge or undo returns, as the view may see it (field-projected; it may read the record: `checkSurvivorWrite`). */
+const shown = (op: Operation, entity: MergeEntity, record: Card): Card => (op.guard ? op.guard.project(entity, record) : record);
 
 /**
  * The survivor's `<entity>.updated`, as an ordinary update records it (the changed fields, old and new
@@ -46,6 +86,10 @@ function recordUpdate(op: Operation, entity: MergeEntity, card: Card, changes: o
  */
 export async function runMerge(op: Operation, command: MergeCommand): Promise<MergeResult<Card>> {
   const { entity, survivorId, duplicateIds } = command;
+  // Locked before they are read (one call: one order): a write linking to one of them, its remove or
+  // another merge of it waits for this merge, or this merge for it, and then reads what it committed.
+  await lockRecords(op, [survivorId, ...duplicateIds].map((id) => ({ entity, id })));
+  await checkCustomChoices(op, entity, command.customPaths ?? [], command.context ?? 'merges');
   const survivor = await op.requireFor<Card>(entity, survivorId, 'update');
   assertExpectedVersion(entity, survivor, command.version);
   const duplicates: Card[] = [];
@@ -58,11 +102,8 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   if (((next.externalRefs as unknown[] | undefined)?.length ?? 0) > 20) violations.push({ rule: 'merge.tooManyExternalRefs', message: 'the merged record would have more than 20 external refs' });
   if (violations.length) throw ruleViolation(violations);
   const revised = await withSearchKeys(op, entity, { ...(next as Card), version: survivor.version + 1, updatedAt: op.now });
-  const changes = diffRecords(survivor, revised);
-  const changed = Object.keys(changes).length > 0;
   // Writing a field from a duplicate is writing it: the view's field rules apply.
-  op.guard?.checkWriteFields(entity, Object.keys(changes), `merges.${entity}`);
-  if (changed) op.guard?.checkWritten(entity, 'update', survivor, revised);
+  const changes = checkSurvivorWrite(op, entity, survivor, revised, `merges.${entity}`);
   // Duplicates go first: their external refs move to the survivor, and each ref has one holder.
   for (const duplicate of duplicates) {
     await op.remove(entity, duplicate);
@@ -70,9 +111,11 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
     // duplicate's own timeline stays readable from this event.
     op.record(`${entity}.removed` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate } as never);
   }
-  const stored = changed ? await op.update(entity, survivor, revised) : survivor;
+  // Written even when no field changes (a new version): the merge changes its links and timeline, and a
+  // concurrent write of it (an update, a remove) fails its version check instead of passing unseen.
+  const stored = await op.update(entity, survivor, revised);
   const subject = { type: entity, id: survivorId };
-  if (changed) recordUpdate(op, entity, stored, changes);
+  if (Object.keys(changes).length) recordUpdate(op, entity, stored, changes);
   const plan = await planLinks(op, entity, survivorId, duplicateIds);
   // Re-pointing a linked record changes it: a view needs update on it, as for any edit (events and
   // activities are logs with no update action: the merge's own rights cover their references).
@@ -97,7 +140,7 @@ export async function runMerge(op: Operation, command: MergeCommand): Promise<Me
   };
   await op.insert('merge', merge);
   op.record(`${entity}.merged` as CrmEventName, subject, { mergeId: merge.id, duplicateIds: [...duplicateIds], changes, links: links.length } as never, duplicateIds.map((id) => ({ type: entity, id })));
-  return { survivor: stored, merge };
+  return { survivor: shown(op, entity, stored), merge };
 }
 
 /** `CONFLICT` for an undo that would overwrite a change made since the merge. */
@@ -106,26 +149,31 @@ function changedSince(merge: MergeRecord, entity: string, id: string, expected: 
   return new CrmError('CONFLICT', `Cannot undo merge ${merge.id}: ${what}`, { entity, id, expectedVersion: expected, actualVersion: actual, reason, mergeId: merge.id });
 }
 
-/**
- * `RULE_VIOLATION` (`merge.undoMissingReference`) when a record the undo would bring back links to a
- * record deleted since (a contact's company, a lead's converted contact, …): restoring it would leave a
- * dangling link. Records restored by this undo count as present.
- */
-async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Promise<void> {
+/** The records the survivor and duplicates an undo restores link to (a contact's company, a lead's converted contact, …), but for those it restores. */
+function restoredLinks(merge: MergeRecord<Card>): { entity: string; id: string; record: string; field: string }[] {
   const restoring = new Set([merge.survivorId, ...merge.duplicateIds]);
-  const wanted: { target: string; id: string; record: string; field: string }[] = [];
+  const wanted: { entity: string; id: string; record: string; field: string }[] = [];
   for (const record of [merge.survivorBefore, ...merge.duplicates]) {
     for (const [target, links] of Object.entries(LINKS)) {
       for (const [entity, field] of links) {
         if (entity !== merge.entity) continue;
         const id = readPath(record, field);
-        if (typeof id === 'string' && !(target === merge.entity && restoring.has(id))) wanted.push({ target, id, record: record.id, field });
+        if (typeof id === 'string' && !(target === merge.entity && restoring.has(id))) wanted.push({ entity: target, id, record: record.id, field });
       }
     }
   }
+  return wanted;
+}
+
+/**
+ * `RULE_VIOLATION` (`merge.undoMissingReference`) when a record the undo would bring back links to a
+ * record deleted since: restoring it would leave a dangling link. Records restored by this undo count as present.
+ */
+async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Promise<void> {
+  const wanted = restoredLinks(merge);
   const violations: RuleViolation[] = [];
-  for (const target of new Set(wanted.map((w) => w.target))) {
-    const list = wanted.filter((w) => w.target === target);
+  for (const target of new Set(wanted.map((w) => w.entity))) {
+    const list = wanted.filter((w) => w.entity === target);
     const rows = await op.getMany(target, list.map((w) => w.id));
     list.forEach((w, i) => {
       if (!rows[i]) {
@@ -142,7 +190,8 @@ async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Prom
  */
 async function sameSince(op: Operation, merge: MergeRecord): Promise<(entity: string, id: string, expected: number, actual: number) => boolean> {
   const later = await readAll(op, 'merge', { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'undone' }, { op: 'gte', field: 'createdAt', value: merge.createdAt }] });
-  const moved = new Map<string, number>();
+  // The participants' backfill moved some activities one version on (the index only): followed the same way.
+  const moved = new Map<string, number>(await indexMoves(op));
   for (const undone of later as unknown as MergeRecord[]) for (const r of undone.restored ?? []) moved.set(`${r.entity}:${r.id}:${r.from}`, r.to);
   return (entity, id, expected, actual) => {
     let version: number | undefined = expected;
@@ -158,6 +207,10 @@ async function sameSince(op: Operation, merge: MergeRecord): Promise<(entity: st
  * the survivor and re-creates the duplicates (new versions), marks the log entry `undone`.
  */
 export async function runUndo(op: Operation, mergeId: string): Promise<UndoResult<Card>> {
+  const logged = await op.require<MergeRecord<Card>>('merge', mergeId);
+  // Locked as the merge locks them, with the records the restored ones link to (see `lockRecords`);
+  // the entry is read again under the locks (a concurrent undo of it has committed, or waits).
+  await lockRecords(op, [...[logged.survivorId, ...logged.duplicateIds].map((id) => ({ entity: logged.entity, id })), ...restoredLinks(logged)]);
   const merge = await op.require<MergeRecord<Card>>('merge', mergeId);
   const { entity } = merge;
   // The undo acts on the survivor: a view must be able to read it (NOT_FOUND otherwise, as for any hidden record).
@@ -167,14 +220,18 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   const same = await sameSince(op, merge);
   if (!current || !same(entity, current.id, merge.survivorVersionAfter, current.version)) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
   op.guard?.authorize(entity, 'update', current);
+  // Putting the survivor back is writing it: the merge's checks (field rules, assign, read after).
+  const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
+  const changes = checkSurvivorWrite(op, entity, current, survivor, 'merges.undo');
+  const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
   // The undo re-creates the duplicates: a view needs create on each. One it cannot read is refused
   // without its id (the merge log hides it from the view; an error naming it would tell).
-  for (const duplicate of merge.duplicates) {
+  for (const duplicate of restored) {
     if (op.guard && !op.guard.canRead(entity, duplicate)) {
       const reason = `the merge removed a ${entity} you cannot read; undoing it would restore that record`;
       throw new CrmError('FORBIDDEN', `${op.guard.principal.userId} may not undo merge ${merge.id}: ${reason}`, { action: `${entity}.create`, reason, entity });
     }
-    op.guard?.authorize(entity, 'create', duplicate);
+    op.guard?.checkWritten(entity, 'create', undefined, duplicate);
   }
   const stored = await op.getMany<Card>(entity, merge.duplicateIds);
   stored.forEach((row, i) => {
@@ -202,23 +259,21 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
     }
     entry.set.set(link.field, link.from);
   }
-  const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
   const subject = { type: entity, id: merge.survivorId };
   await writeLinks(op, [...planned.values()], subject, restored);
-  const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
-  const changes = diffRecords(current, survivor);
-  const back = Object.keys(changes).length ? await op.update(entity, current, survivor) : current;
-  if (back !== current) recordUpdate(op, entity, back, changes);
+  // Written even when no field changes back, as the merge writes it (a new version, version-checked).
+  const back = await op.update(entity, current, survivor);
+  if (Object.keys(changes).length) recordUpdate(op, entity, back, changes);
   for (const duplicate of restored) {
     await op.insert(entity, duplicate);
     // `restoredBy`: back, not new — automation does not take it for an arrival (no second welcome).
     op.record(`${entity}.created` as CrmEventName, { type: entity, id: duplicate.id }, { [entity]: duplicate, restoredBy: mergeId } as never);
   }
-  if (back !== current) restoredVersions.push({ entity, id: current.id, from: merge.survivorBefore.version, to: back.version });
+  restoredVersions.push({ entity, id: current.id, from: merge.survivorBefore.version, to: back.version });
   restoredVersions.push(...merge.duplicates.map((d) => ({ entity, id: d.id, from: d.version, to: d.version + 1 })));
   const undone: MergeRecord<Card> = { ...merge, status: 'undone', restored: restoredVersions, version: merge.version + 1, updatedAt: op.now, undoneAt: op.now, ...(op.ctx.actor ? { undoneBy: op.ctx.actor.userId } : {}) };
   await op.update('merge', merge, undone);
   op.record(`${entity}.mergeUndone` as CrmEventName, subject, { mergeId, restoredIds: [...merge.duplicateIds], changes } as never, merge.duplicateIds.map((id) => ({ type: entity, id })));
-  return { survivor: back, duplicates: restored, merge: undone };
+  return { survivor: shown(op, entity, back), duplicates: restored.map((d) => shown(op, entity, d)), merge: undone };
 }
 

@@ -53,7 +53,9 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
     });
   }
   const fields = new Map<string, string>();
+  const customPaths: string[] = [];
   for (const [path, from] of Object.entries(parsed.fields ?? {})) {
+    if (CUSTOM_KEY.test(path)) customPaths.push(path);
     if (!MERGEABLE[entity].includes(path) && !CUSTOM_KEY.test(path)) {
       issues.push({ path: ['fields', path], code: 'unknown_field', message: `is not a field a ${entity} merge can choose (${MERGEABLE[entity].join(', ')}, custom.<key>)` });
     } else if (from !== 'survivor' && from !== survivor && !ids.includes(from)) {
@@ -61,7 +63,7 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
     } else if (from !== 'survivor' && from !== survivor) fields.set(path, from);
   }
   if (issues.length) throw validationError(context, issues);
-  return { entity, survivorId: survivor, duplicateIds: ids, fields, fillEmpty: parsed.fillEmpty ?? false, ...(parsed.version === undefined ? {} : { version: parsed.version }) };
+  return { entity, survivorId: survivor, duplicateIds: ids, fields, customPaths, context, fillEmpty: parsed.fillEmpty ?? false, ...(parsed.version === undefined ? {} : { version: parsed.version }) };
 }
 
 /**
@@ -129,10 +131,12 @@ export class MergeService {
    *   `'survivor'`), `fillEmpty` (take the survivor's empty fields from the duplicates), `version`.
    * @returns The survivor as stored and the merge log entry (`merge.id` undoes it).
    * @throws CrmError `VALIDATION` (no duplicates, the survivor among them, a field choice naming a
-   *   record not in the merge or an unknown field); `NOT_FOUND` (an id the tenant has no contact for,
+   *   record not in the merge or an unknown field, a `custom.<key>` the tenant does not define included); `NOT_FOUND` (an id the tenant has no contact for,
    *   another tenant's, a record of another kind); `CONFLICT` (`version` differs); `RULE_VIOLATION`
    *   (the union of tags or external refs exceeds its limit); `FORBIDDEN` in a view without `update`
-   *   on the survivor or `delete` on a duplicate.
+   *   on the survivor or `delete` on a duplicate, or when the merge writes a field the view may not
+   *   write, changes the owner without `assign` or leaves the survivor where the view cannot read it.
+   *   In a view the result is field-projected.
    * @example
    * const { survivor, merge } = await crm.merges.contacts(ada.id, [adaAgain.id], { fields: { phone: adaAgain.id } });
    */
@@ -218,7 +222,10 @@ export class MergeService {
    *   record it touched changed since (`details.reason: 'changedSinceMerge'`, `entity`/`id` name it,
    *   with both versions) — nothing is restored then; `RULE_VIOLATION` (`merge.undoMissingReference`)
    *   when a restored record would link to a record deleted since; `NOT_FOUND` for an unknown merge; `FORBIDDEN` in
-   *   a view without `update` on the survivor or on a record it points back, or `delete` on a duplicate.
+   *   a view without `update` on the survivor or on a record it points back, or `create` on a duplicate, or
+   *   when putting the survivor back writes a field the view may not write, changes its owner without
+   *   `assign`, or leaves it where the view cannot read it (the merge's checks). In a view the result is
+   *   field-projected.
    *   A record a later merge's undo wrote back counts as unchanged, so merges undo in reverse order.
    * @example
    * await crm.merges.undo(merge.id);

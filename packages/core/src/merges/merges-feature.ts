@@ -1,5 +1,6 @@
 import type { CrmFeature } from '../crm/feature.js';
 import { MergeService } from './merge-service.js';
+import { indexParticipants } from './participant-index.js';
 
 /** The merges feature: adds `crm.merges`. */
 export type MergesFeature = CrmFeature<'merges', MergeService>;
@@ -22,8 +23,15 @@ export type MergesFeature = CrmFeature<'merges', MergeService>;
 export function merges(): MergesFeature {
   return {
     key: 'merges',
-    setup: () => ({
+    setup: (root) => ({
       api: (ctx) => new MergeService(ctx),
+      // Activities stored before storage schema 10 get the participants' index a merge finds them by.
+      async start() {
+        const { indexed, done } = await indexParticipants(root);
+        if (indexed) root.logger.info('crmkit: indexed activity participants', { activities: indexed });
+        // Merges stay right meanwhile (they also scan the activities without the index), only slower; a later start goes on.
+        if (!done) root.logger.warn('crmkit: indexing activity participants did not finish (concurrent writes); merges scan all activities until a start completes it', { activities: indexed });
+      },
       // crm.contacts/companies/leads.merge run the same merge with the caller's context.
       hooks: {
         merges: {

@@ -50,6 +50,8 @@ export const activitySchema = () =>
   ...recordBaseShape(),
   ...activityShape,
   participants: z.array(activityParticipantSchema),
+  /** The contact ids of `participants`, each once: the indexed list merges find them by. Maintained by crmkit. */
+  participantContactIds: z.optional(z.array(idSchema)),
   occurredAt: timestampSchema,
   ...parentAccessShape,
   ...externalRefShape,

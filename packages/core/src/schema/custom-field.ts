@@ -19,7 +19,8 @@ export const customFieldKeySchema = z.string().check(
 );
 
 export const customFieldOptionSchema = z.strictObject({
-  value: requiredText(100),
+  // A CSV cell is read trimmed: an option with surrounding spaces would not import back (review16i #4).
+  value: requiredText(100).check(z.regex(/^\S(?:[\s\S]*\S)?$/, 'must not start or end with whitespace')),
   label: optionalText(200),
 });
 

@@ -81,11 +81,12 @@ const task = external(entity(
   `dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId?,status,dueAt contact:contactId?,dueAt company:companyId?,dueAt lead:leadId?,dueAt series:recurrence.seriesId wake:status,nextNotifyAt${EXTERNAL_INDEX}`,
 ));
 
-// Activity lists default to most recent first.
+// Activity lists default to most recent first. `participants`: the activities a contact took part in
+// (`participantContactIds`, the contact ids of `participants`), which a merge of that contact re-points.
 const activity = external(entity(
   'activity',
-  `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId parentOwner parentShareKeys:l${EXTERNAL}`,
-  `occurred:occurredAt deal:dealId?,occurredAt contact:contactId?,occurredAt company:companyId?,occurredAt lead:leadId?,occurredAt owner:ownerId,occurredAt${EXTERNAL_INDEX}`,
+  `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId parentOwner parentShareKeys:l participantContactIds:l${EXTERNAL}`,
+  `occurred:occurredAt deal:dealId?,occurredAt contact:contactId?,occurredAt company:companyId?,occurredAt lead:leadId?,occurredAt owner:ownerId,occurredAt participants:participantContactIds${EXTERNAL_INDEX}`,
 ));
 
 // `refs`: the timeline, every event that concerns a record (multi-entry over refs), newest first by `at`;
@@ -181,7 +182,7 @@ const merge = entity('merge', `${TIMES} entity survivorId status`, 'created:crea
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 10,
+  version: 11,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun, merge],
 };
 

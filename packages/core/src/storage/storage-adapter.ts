@@ -189,7 +189,10 @@ export interface StorageTx {
    * - It must take the keys in one order whatever order they are passed in (PostgreSQL: sorted, then
    *   `pg_advisory_xact_lock` on a hash of schema, tenant and key), so that two transactions locking
    *   overlapping sets wait for each other instead of deadlocking.
-   * - Callers take the locks before they read what the locks guard.
+   * - Callers take the locks before they read what the locks guard. crmkit's services also lock the
+   *   leads, contacts and companies a write links to, removes or merges (`contact:<id>`): a deal is
+   *   never created for a contact that a concurrent merge or remove deletes.
+   * - Re-taking a key the transaction holds already returns at once.
    * Engines whose `rw` transactions never overlap (SQLite with `BEGIN IMMEDIATE`, IndexedDB, memory)
    * meet it by doing nothing: their writers already run one at a time.
    */

@@ -43,7 +43,7 @@ const DERIVED: Record<string, Record<string, readonly string[]>> = {
     outcome: ['status'],
     externalKeys: ['externalRefs'],
   },
-  activity: { externalKeys: ['externalRefs'] },
+  activity: { externalKeys: ['externalRefs'], participantContactIds: ['participants'] },
 };
 
 const CASES = Object.entries(DERIVED).flatMap(([entity, fields]) =>
@@ -89,11 +89,11 @@ describe('derived fields follow their sources', () => {
     await crm.deals.lose(d.id, { reason: 'price', comment: 'too dear' });
     const lead = await crm.leads.create({ name: 'Ada', email: 'ada@example.com', ownerId: 'anna', externalRefs: ref });
     await crm.leads.disqualify(lead.id, { reason: 'spam' });
-    await crm.contacts.create({ name: 'Ada', email: 'ada@example.com', ownerId: 'anna', externalRefs: ref });
+    const ada = await crm.contacts.create({ name: 'Ada', email: 'ada@example.com', ownerId: 'anna', externalRefs: ref });
     await crm.companies.create({ name: 'Acme', domain: 'acme.com', ownerId: 'anna', externalRefs: ref });
     const t = await crm.tasks.create({ subject: 'Call', allDay: true, dueDate: '2026-06-10', ownerId: 'anna', externalRefs: ref, reminders: [60], recurrence: 'FREQ=WEEKLY;COUNT=3' } as never);
     await crm.tasks.complete(t.id, { outcome: 'done' });
-    await crm.activities.log({ kind: 'note', subject: 'n', ownerId: 'anna', externalRefs: ref } as never);
+    await crm.activities.log({ kind: 'note', subject: 'n', ownerId: 'anna', externalRefs: ref, participants: [{ contactId: ada.id }] } as never);
 
     const system = (crm as unknown as Record<string, { list(o?: unknown): Promise<{ items: Record<string, unknown>[] }> }>)[SERVICE[entity]!]!;
     const seen = (crm.as({ userId: 'x' }) as unknown as Record<string, typeof system>)[SERVICE[entity]!]!;

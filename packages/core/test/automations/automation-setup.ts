@@ -1,3 +1,4 @@
+import type { StorageAdapter } from '@crmkit/core';
 import { allFeatures, createTestCrm } from '@crmkit/core/testing';
 import { automations, createTestMessenger, type AutomationOptions } from '@crmkit/core/automations';
 
@@ -10,11 +11,12 @@ export const STAGES = [
   { key: 'lost', name: 'Lost', kind: 'lost' as const },
 ];
 
-/** A test crm with every feature, automations tuned for tests (fast retries, 3 attempts), a test messenger and the pipeline. */
-export async function setupAutomations(options: AutomationOptions = {}) {
+/** A test crm with every feature, automations tuned for tests (fast retries, 3 attempts), a test messenger and the pipeline; on memory unless `storage` makes another adapter. */
+export async function setupAutomations(options: AutomationOptions = {}, storage?: () => StorageAdapter) {
   const messenger = createTestMessenger();
   const [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, , timelineF] = allFeatures();
   const test = await createTestCrm({
+    ...(storage ? { storage: storage() as never } : {}),
     features: [tasksF, activitiesF, assignmentF, customFieldsF, duplicatesF, importsF, mergesF, reportsF, scoringF, schedulerF, observersF, eventsF, webhooksF, accessF, automations({ messenger, backoff: { initialMs: 1000, multiplier: 1, maxMs: 1000 }, maxAttempts: 3, ...options }), timelineF] as const,
   });
   const pipeline = await test.crm.pipelines.create({ name: 'Sales', stages: STAGES });

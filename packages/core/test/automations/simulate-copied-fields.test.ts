@@ -18,7 +18,7 @@ async function setup() {
   const deal = await crm.deals.create({ title: 'Secret', pipelineId: pipeline.id, contactId: contact.id, ownerId: 'zorro-owner' } as never);
   const sue = crm.as({ userId: 'sue', roles: ['support'] });
   const event = (await sue.timeline({ type: 'deal', id: deal.id })).items.find((e) => e.type === 'deal.created')!;
-  return { crm, sue, deal, contact, event };
+  return { crm, sue, deal, contact, event, pipeline };
 }
 
 const rule = {
@@ -70,5 +70,28 @@ describe('simulate on a view: values copied from the deal', () => {
     }
     // Nothing was written.
     expect((await crm.tasks.list({})).items).toEqual([]);
+  });
+  // Review 18h #2: the cut is the simulation's own (docs/automation.md, "Manual triggers and dry runs").
+  it("differs from the real run on purpose: the view reads the real task's copied owner and links, not the simulated one's", async () => {
+    const { crm, sue, contact, pipeline } = await setup();
+    // A rule starts with the events after it: the real run is for a deal created after the define.
+    const stored = await crm.automations.define(rule);
+    const deal = await crm.deals.create({ title: 'Secret 2', pipelineId: pipeline.id, contactId: contact.id, ownerId: 'zorro-owner' } as never);
+    const event = (await sue.timeline({ type: 'deal', id: deal.id })).items.find((e) => e.type === 'deal.created')!;
+    const sim = await sue.automations.simulate(stored.id, event);
+    await crm.automations.drain();
+    expect((await crm.automations.runs({ ruleId: stored.id })).items.map((r) => r.status)).toEqual(['done']);
+    // The same actions, to the same kinds of record …
+    const [run] = (await sue.automations.runs({ record: { type: 'deal', id: deal.id } })).items;
+    expect(run!.actions.map((a) => a.type)).toEqual(sim.actions.map((a) => a.type));
+    const simulated = (sim.events.find((e) => e.type === 'task.created')!.data as { task: Rec }).task;
+    const real = ((await sue.events.read({ after: 0, limit: 100, types: ['task.created'] })).events[0]!.data as { task: Rec }).task;
+    // … but the real task is a record the view reads by the task's rules (every field), copies included,
+    // while the simulation drops what came from the deal's hidden fields: a made-up rule must not probe them.
+    expect(real).toMatchObject({ ownerId: 'zorro-owner', contactId: contact.id, dealId: deal.id });
+    expect((await sue.tasks.get(real.id as string)).ownerId).toBe('zorro-owner');
+    expect(simulated).not.toHaveProperty('ownerId');
+    expect(simulated).not.toHaveProperty('contactId');
+    expect(simulated).toMatchObject({ subject: 'Call', dealId: deal.id });
   });
 });

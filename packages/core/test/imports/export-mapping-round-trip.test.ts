@@ -196,3 +196,43 @@ describe('an `as` the import would not read back is refused, naming the column',
     }
   });
 });
+
+// Review 16i #1: without a mapping the CSV wrote numbers in JS notation (`1.234`) whatever the locale, and an import
+// in a decimal-comma locale read them as 1234 (or failed the row). Both directions now use the locale.
+const PLAIN_LOCALES = [...LOCALES, 'fr-FR', 'fr-CH', 'es-ES', 'pt-BR', 'ru-RU', 'nb-NO', 'fa-IR'];
+
+describe('an export without a mapping imports back without one: every entity, every field kind, many locales (property)', () => {
+  for (const entity of ['contact', 'company', 'lead', 'deal', 'activity'] as const) {
+    it(entity, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(valuesOf(entity), { minLength: 1, maxLength: 3 }), fc.constantFrom(...PLAIN_LOCALES), fc.constantFrom(',' as const, ';' as const), async (records, locale, separator) => {
+          const crm = await crmWithFields();
+          await seed(crm, entity, records);
+          const out = await text(crm.export.run({ entity, locale, separator }));
+          const before = await stored(crm, entity);
+          if (entity !== 'activity') {
+            const report = await crm.import.run({ entity, mode: 'upsert', key: 'externalRef:shop', locale, csv: csvSource(out, { delimiter: separator }) });
+            expect(report.rows.map((r) => [r.outcome, r.reason ?? r.issues]), out).toEqual(before.map(() => ['skipped', 'unchanged']));
+            expect(await stored(crm, entity)).toEqual(before);
+          }
+          const copy = await crmWithFields();
+          const created = await copy.import.run({ entity, locale, csv: csvSource(out, { delimiter: separator }) });
+          expect(created.rows.map((r) => [r.outcome, r.issues]), out).toEqual(before.map(() => ['created', undefined]));
+          const after = await stored(copy, entity);
+          for (const field of Object.keys(FIELDS[entity])) expect(after.map((r) => get(r, field)), `${field}\n${out}`).toEqual(before.map((r) => get(r, field)));
+        }),
+        { numRuns: 15 },
+      );
+    }, 120_000);
+  }
+
+  it('writes a fraction in the locale: 1.234 is "1,234" in de-DE and reads back as 1.234, not 1234', async () => {
+    const crm = await crmWithFields();
+    const a = await crm.contacts.create({ name: 'Ada', custom: { seats: 1.234 }, externalRefs: [{ system: 'shop', id: '1' }] });
+    const out = await text(crm.export.run({ entity: 'contact', locale: 'de-DE', separator: ';' }));
+    expect(out).toContain('"1,234"');
+    const report = await crm.import.run({ entity: 'contact', mode: 'upsert', key: 'externalRef:shop', locale: 'de-DE', csv: csvSource(out, { delimiter: ";" }) });
+    expect(report.rows.map((r) => r.outcome)).toEqual(['skipped']);
+    expect((await crm.contacts.get(a.id)).custom).toMatchObject({ seats: 1.234 });
+  });
+});

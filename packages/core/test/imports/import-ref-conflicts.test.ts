@@ -13,7 +13,7 @@ it('a row whose external ref another record holds fails at externalRefs.<system>
     ['failed', 'CONFLICT', ['externalRefs', 'tel']],
     ['failed', 'CONFLICT', ['externalRefs', 'tel']],
   ]);
-  expect(again.rows[0]!.issues![0]!.message).toBe(`tel id "c1" is already taken by activity ${first.rows[0]!.id}`);
+  expect(again.rows[0]!.issues![0]!.message).toBe(`external ref tel:c1 is already taken by activity ${first.rows[0]!.id}`);
   expect(JSON.stringify(again.rows)).not.toContain('externalKeys');
   expect((await crm.activities.list()).items).toHaveLength(2);
 });

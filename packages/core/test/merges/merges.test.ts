@@ -247,6 +247,9 @@ describe('bad input: a typed error and nothing written', () => {
     ['a duplicate listed twice', (ids: Ids) => [ids.ada, [ids.dup, ids.dup]], 'VALIDATION'],
     ['a field choice naming a record not in the merge', (ids: Ids) => [ids.ada, [ids.dup], { fields: { email: ids.company } }], 'VALIDATION'],
     ['a field that cannot be chosen', (ids: Ids) => [ids.ada, [ids.dup], { fields: { version: ids.dup } }], 'VALIDATION'],
+    // review16h #7: checked against the tenant's custom fields (`size` is defined), also when taken from the survivor.
+    ['a custom field the tenant does not define', (ids: Ids) => [ids.ada, [ids.dup], { fields: { 'custom.nosuch': ids.dup, email: ids.dup } }], 'VALIDATION'],
+    ['a custom field the tenant does not define, kept from the survivor', (ids: Ids) => [ids.ada, [ids.dup], { fields: { 'custom.nosuch': 'survivor' } }], 'VALIDATION'],
     ['a stale survivor version', (ids: Ids) => [ids.ada, [ids.dup], { version: 99 }], 'CONFLICT'],
   ] as const)('%s', async (_name, args, code) => {
     const t = await twoAdas();
@@ -265,6 +268,9 @@ describe('bad input: a typed error and nothing written', () => {
     const { crm, ada, dup } = await twoAdas();
     const error = await expectCrmError(crm.merges.contacts(ada.id, [dup.id, ada.id], { fields: { email: 'nobody', nope: dup.id } }), 'VALIDATION');
     expect(issuePaths(error)).toEqual(['duplicateIds.1', 'fields.email', 'fields.nope']);
+    const custom = await expectCrmError(crm.merges.contacts(ada.id, [dup.id], { fields: { 'custom.size': dup.id, 'custom.nosuch': dup.id } }), 'VALIDATION');
+    expect(custom.details.issues).toEqual([{ path: ['fields', 'custom.nosuch'], code: 'unknown_field', message: 'contact has no custom field "nosuch"' }]);
+    expect(custom.message).toContain('merges.contacts');
     await expectCrmError(crm.merges.undo('nomerge'), 'NOT_FOUND');
     await expectCrmError(crm.merges.get('nomerge'), 'NOT_FOUND');
   });

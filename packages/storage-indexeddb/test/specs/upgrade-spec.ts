@@ -137,10 +137,10 @@ export function upgradeTests(env: IdbTestEnv): void {
       expect(byLead.rows.map((r) => r.id)).toEqual(['d2']);
     });
 
-    it('sparse link indexes: schema 9 rows lose their link placeholders on the upgrade, and a later dense index gets them back', async () => {
+    it('sparse link indexes: rows of the previous schema lose their link placeholders on the upgrade, and a later dense index gets them back', async () => {
       const dense = (version: number): StorageSchema => ({ version, entities: CRM_STORAGE_SCHEMA.entities.map((e) => ({ ...e, indexes: e.indexes.map(({ sparse: _sparse, ...i }) => i) })) });
       const options = env.options();
-      const old = await make(options, dense(9));
+      const old = await make(options, dense(CRM_STORAGE_SCHEMA.version - 1));
       await seed(old, [row('d1', { contactId: 'c1' }), row('d2'), row('d3', { contactId: null })]);
       await old.close();
       /** The stored deal records and the primary keys in one of the deal store's indexes. */

@@ -11,6 +11,7 @@ import type { ConformanceFactory, ConformanceSubject } from './harness.js';
 import { accessDifferentialProperty } from './access-differential.js';
 import { toCsv } from '../../domain/analytics/csv.js';
 import { accessLeakTests } from './access-leak-tests.js';
+import { accessMergeTests } from './access-merge-tests.js';
 import { accessReviewTests } from './access-review-tests.js';
 import { scribble } from '../ownership.js';
 
@@ -567,6 +568,7 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
     });
 
     accessLeakTests(open);
+    accessMergeTests(open);
     accessReviewTests(open);
   });
 }

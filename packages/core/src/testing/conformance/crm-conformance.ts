@@ -11,6 +11,7 @@ import { crmImportLineItemTests } from './crm-import-line-item-tests.js';
 import { crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
+import { crmRaceTests } from './crm-race-tests.js';
 import { crmTimeRangeTests } from './crm-time-range-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
@@ -31,7 +32,9 @@ export type { CrmConformanceOptions };
  * external refs (unique per tenant, found by ref, upserted idempotently, scoped in views); merges
  * (every link re-pointed, refs moved, and merge then undo restoring every record as it was, property-tested);
  * computed times (due times, notices, series, leases, retries, cut-offs) within UTC years 0000–9999 near
- * either end, refused with VALIDATION where they are data (property-tested).
+ * either end, refused with VALIDATION where they are data (property-tested); races on two connections
+ * where the subject has a `peer` (merges, removes and undos against writes linking to what they delete
+ * or restore, upserts of one new ref): a serial order's outcome, no dangling link.
  *
  * @param name Suite name, e.g. `'sqlite (memory)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `dispose`) per test.
@@ -54,6 +57,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmExternalRefTests(() => harness.open());
     crmMergeTests(() => harness.open());
     crmTimeRangeTests(() => harness.open(), Math.min(options.numRuns ?? 8, 8));
+    crmRaceTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }

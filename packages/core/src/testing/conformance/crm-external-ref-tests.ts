@@ -59,6 +59,8 @@ export function crmExternalRefTests(open: () => Promise<CrmSubject>): void {
         const error = await rejection(t.create({ ...t.input, externalRefs: [{ system: 'erp', id: 'C-7' }] }));
         expect(isCrmError(error, 'CONFLICT'), String(error)).toBe(true);
         expect((error as { details: { key?: unknown } }).details.key).toMatchObject({ field: 'externalKeys', value: 'erp:C-7', heldBy: made.id });
+        // The message names the ref as the caller gave it and its holder, not the stored index or the refused record.
+        expect((error as Error).message).toBe(`external ref erp:C-7 is already taken by ${entity} ${made.id}`);
         expect(await s.dump()).toBe(before);
         // Not found: another id, another system.
         for (const [system, id] of [['shop', '10043'], ['erp', '10042']] as const) {
@@ -90,6 +92,26 @@ export function crmExternalRefTests(open: () => Promise<CrmSubject>): void {
         const error = await rejection(t.api.upsertByExternalRef('shop', 'A-1', t.input as never, { expectedVersion: first.record.version }));
         expect(error).toMatchObject({ code: 'CONFLICT', details: { expectedVersion: first.record.version, actualVersion: first.record.version + 1 } });
         expect(await s.dump()).toBe(stale);
+      });
+    }
+
+    for (const entity of ENTITIES) {
+      it(`${entity}: an upsert whose other ref another record holds is CONFLICT naming the ref ("external ref erp:C-7"), its holder in details, nothing written`, async () => {
+        const s = await open();
+        await s.crm.pipelines.create({ name: 'P', stages: [{ key: 'new', name: 'New' }] });
+        const t = target(s, entity);
+        const holder = await t.create({ ...t.input, externalRefs: [{ system: 'erp', id: 'C-7' }] });
+        const existing = entity === 'activity' ? undefined : await t.api.upsertByExternalRef('shop', 'B-1', t.input as never);
+        const dump = await s.dump();
+        // Creating (a new ref) and updating (a ref some record holds) alike.
+        for (const id of existing ? ['B-2', 'B-1'] : ['B-2']) {
+          const error = await rejection(t.api.upsertByExternalRef('shop', id, { ...t.input, externalRefs: [{ system: 'erp', id: 'C-7' }] } as never));
+          expect(isCrmError(error, 'CONFLICT'), String(error)).toBe(true);
+          expect((error as Error).message).toContain(`external ref erp:C-7 is already taken by ${entity} ${holder.id}`);
+          expect((error as Error).message).not.toContain('externalKeys');
+          expect((error as { details: { key?: unknown } }).details.key).toMatchObject({ value: 'erp:C-7', heldBy: holder.id });
+        }
+        expect(await s.dump()).toBe(dump);
       });
     }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csvSource } from '../../csv/csv-source.js';
 import type { CrmSubject } from './crm-harness.js';
 
-/** Edge cases of `crm.import.run` found by review (issue 16): refs of one system, dry runs across chunks, normalised keys, views. */
+/** Edge cases of `crm.import.run` found by review (issue 16): refs of one system, dry runs across chunks, normalised keys (e-mail, domain, phone), views. */
 export function crmImportEdgeTests(open: () => Promise<CrmSubject>): void {
   describe('import edge cases', () => {
     it('an update never drops a ref of a record holding several ids of one system; a new id joins the list', async () => {
@@ -60,6 +60,33 @@ export function crmImportEdgeTests(open: () => Promise<CrmSubject>): void {
       const [bulk] = await s.crm.imports.companies([{ name: 'Gamma', domain: 'WWW.Gamma.example' }]);
       expect(bulk!.domain).toBe('gamma.example');
       expect((await s.crm.companies.list({ limit: 100 })).items).toHaveLength(3);
+    });
+
+    it('phone keys compare by the E.164 identity the duplicate finder reads (contacts, leads, companies): in the file and against stored records', async () => {
+      const s = await open();
+      const ada = await s.crm.contacts.create({ name: 'Ada', phone: '+1 415 555 2671' });
+      const options = { entity: 'contact' as const, mode: 'upsert' as const, key: 'phone', mapping: { name: 'n', phone: 'p' } };
+      const report = await s.crm.import.run({ ...options, rows: [{ n: 'Ada Lovelace', p: '+14155552671' }, { n: 'Ada again', p: '001 (415) 555-2671' }, { n: 'Grace', p: '+44 20 7946 0958' }, { n: 'Grace again', p: '+442079460958' }] });
+      expect(report.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['updated', undefined], ['failed', 'duplicate_key'], ['created', undefined], ['failed', 'duplicate_key']]);
+      expect(report.rows[0]!.id).toBe(ada.id);
+      expect(report.rows[1]!.issues![0]!.message).toContain('row 1');
+      expect((await s.crm.contacts.list({ limit: 100 })).items.map((c) => c.name).sort()).toEqual(['Ada Lovelace', 'Grace']);
+      // A later file in yet another spelling finds the record; create mode with the key refuses it.
+      const again = await s.crm.import.run({ ...options, rows: [{ n: 'Grace Hopper', p: '0044 20 7946 0958' }] });
+      expect(again.rows.map((r) => [r.outcome, r.id])).toEqual([['updated', report.rows[2]!.id]]);
+      const create = await s.crm.import.run({ entity: 'contact', key: 'phone', mapping: { name: 'n', phone: 'p' }, rows: [{ n: 'Ada twin', p: '+1-415-555-2671' }] });
+      expect(create.rows.map((r) => [r.outcome, r.issues?.[0]?.code])).toEqual([['failed', 'already_exists']]);
+      // Two stored records with one number in two spellings: an update by it would have to guess.
+      await s.crm.contacts.create({ name: 'Ada twin', phone: '+1 (415) 555-2671' });
+      const twins = await s.crm.import.run({ ...options, mode: 'update', rows: [{ n: 'Who', p: '+14155552671' }] });
+      expect(twins.rows[0]!.issues![0]).toMatchObject({ path: ['phone'], code: 'ambiguous_key' });
+      // Leads and companies carry phones too: the same rule.
+      const lead = await s.crm.leads.create({ name: 'Lead', phone: '+33 6 12 34 56 78' });
+      const leads = await s.crm.import.run({ entity: 'lead', mode: 'upsert', key: 'phone', rows: [{ name: 'Lead v2', phone: '+33612345678' }] });
+      expect(leads.rows.map((r) => [r.outcome, r.id])).toEqual([['updated', lead.id]]);
+      const acme = await s.crm.companies.create({ name: 'Acme', phone: '+49 30 1234567' });
+      const companies = await s.crm.import.run({ entity: 'company', mode: 'upsert', key: 'phone', rows: [{ name: 'Acme GmbH', phone: '0049 30 1234567' }, { name: 'Acme AG', phone: '+49301234567' }] });
+      expect(companies.rows.map((r) => [r.outcome, r.issues?.[0]?.code ?? r.id])).toEqual([['updated', acme.id], ['failed', 'duplicate_key']]);
     });
 
     it('in a view: an import row whose ref a hidden record holds fails without naming it; the merge log hides hidden duplicates in links', async () => {

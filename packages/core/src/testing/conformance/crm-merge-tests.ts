@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isCrmError } from '../../errors/crm-error.js';
+import { createCrm } from '../../crm/create-crm.js';
+import { silentLogger } from '../../crm/logger.js';
 import { CRM_STORAGE_SCHEMA } from '../../storage/crm-schema.js';
+import { allFeatures } from '../create-test-crm.js';
 import type { StorageAdapter } from '../../storage/storage-adapter.js';
 import { CRM_TENANT, type CrmSubject } from './crm-harness.js';
 
@@ -148,6 +151,48 @@ export function crmMergeTests(open: () => Promise<CrmSubject>): void {
       await crm.merges.undo(m4.merge.id);
       await crm.deals.update(deal.id, { title: 'Engine 2' });
       await expect(crm.merges.undo(m3.merge.id)).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'changedSinceMerge', entity: 'deal', id: deal.id } });
+    });
+
+    it('finds activity participants in stored records, not the change feed: pruned events, and activities stored before their index (schema 10)', async () => {
+      const s = await open();
+      const { crm } = s;
+      const [x, y, z, other] = await Promise.all(['X', 'Y', 'Z', 'Other'].map((name) => crm.contacts.create({ name })));
+      const call = await crm.activities.log({ kind: 'call', contactId: other!.id, participants: [{ contactId: y!.id }, { name: 'Operator' }, { contactId: x!.id }] });
+      const old = await crm.activities.log({ kind: 'meeting', contactId: other!.id, participants: [{ contactId: z!.id }] });
+      // An activity as storage schema 9 kept it: participants, but no participantContactIds.
+      const { participantContactIds: _ids, ...unindexed } = (await crm.activities.get(old.id)) as unknown as Record<string, unknown>;
+      const unindex = (row: Record<string, unknown>) => s.storage.transaction('rw', (tx) => tx.write('activity', CRM_TENANT, [{ type: 'update', row: row as never, expectedVersion: row.version as number }]));
+      await unindex(unindexed);
+      // Nor the mark that says every activity is indexed: until it is set, a merge scans the activities without it.
+      await s.storage.transaction('rw', (tx) => tx.write('setting', CRM_TENANT, [{ type: 'delete', id: 'participantIndex', expectedVersion: 1 }]));
+      const { head } = await crm.events.read({ limit: 1 });
+      await crm.events.prune({ through: head });
+      expect((await crm.timeline({ type: 'contact', id: y!.id })).items).toEqual([]);
+      const { merge } = await crm.merges.contacts(x!.id, [y!.id]);
+      // Listed once: the duplicate was a participant beside the survivor.
+      expect((await crm.activities.get(call.id)).participants).toEqual([{ contactId: x!.id }, { name: 'Operator' }]);
+      expect(merge.links).toContainEqual(expect.objectContaining({ entity: 'activity', id: call.id, field: 'participants' }));
+      await crm.merges.undo(merge.id);
+      expect((await crm.activities.get(call.id)).participants).toEqual(call.participants);
+      // Review 16i #2: a merge before the mark finds the unindexed activity by a scan (a merge made by schema 9 code,
+      // which leaves it unindexed, is simulated by taking the list away again).
+      const early = await crm.merges.contacts(other!.id, [z!.id]);
+      expect((await crm.activities.get(old.id)).participants).toEqual([{ contactId: other!.id }]);
+      const { participantContactIds: _moved, ...earlyRow } = (await crm.activities.get(old.id)) as unknown as Record<string, unknown>;
+      await unindex(earlyRow);
+      // A crm with merges that starts on this storage indexes the old activity with a new version (a concurrent
+      // read-modify-write conflicts instead of dropping the list), and sets the mark.
+      const restarted = await createCrm({ storage: s.storage, tenantId: CRM_TENANT, actor: { userId: 'anna' }, clock: s.clock, logger: silentLogger, closeStorage: false, features: allFeatures() });
+      try {
+        expect(await restarted.activities.get(old.id)).toMatchObject({ version: (earlyRow.version as number) + 1, participantContactIds: [other!.id] });
+        // The merge made before the index stays undoable: its undo follows the backfill's version.
+        await restarted.merges.undo(early.merge.id);
+        expect(await restarted.activities.get(old.id)).toMatchObject({ participants: [{ contactId: z!.id }], participantContactIds: [z!.id] });
+        await restarted.merges.contacts(x!.id, [z!.id]);
+        expect((await restarted.activities.get(old.id)).participants).toEqual([{ contactId: x!.id }]);
+      } finally {
+        await restarted.close();
+      }
     });
 
     it('moves external refs (one holder per ref), refuses an undo after a change with CONFLICT and writes nothing', async () => {

@@ -57,7 +57,7 @@ export function crmTimeRangeTests(open: () => Promise<CrmSubject>, numRuns = 8):
         template: fc.record({ amount: fc.integer({ min: 0, max: 40 }), unit: fc.constantFrom(...UNITS) }),
         chain: fc.record({ amount: fc.integer({ min: 0, max: 40 }), unit: fc.constantFrom(...UNITS) }),
         mode: fc.constantFrom('auto', 'suggest') as fc.Arbitrary<'auto' | 'suggest'>,
-        wait: fc.record({ amount: fc.integer({ min: 0, max: 40 }), unit: fc.constantFrom('minutes', 'hours', 'days', 'businessDays') as fc.Arbitrary<'days'> }),
+        wait: fc.record({ amount: fc.integer({ min: 1, max: 40 }), unit: fc.constantFrom('minutes', 'hours', 'days', 'businessDays') as fc.Arbitrary<'days'> }),
         rottenDays: fc.integer({ min: 1, max: 40 }),
         postpone: fc.integer({ min: 1, max: 3 * DAY }),
         later: fc.integer({ min: 0, max: 3 * DAY }),

@@ -35,6 +35,17 @@ export function lockKeyTests(h: Harness): void {
       expect((await readAll(adapter, 'deal')).map((r) => [r.id, r.postponeCount])).toEqual([['counter', adapters.length * 8]]);
     });
 
+    it('a key the transaction holds already is taken again at once (the services lock a record once per link they check)', async () => {
+      const { adapter } = await h.open();
+      await adapter.transaction('rw', async (tx) => {
+        await tx.lockKeys('t1', ['contact:c1', 'company:k1']);
+        await tx.lockKeys('t1', ['company:k1']);
+        await tx.lockKeys('t1', ['contact:c1', 'lead:l1']);
+      });
+      await bump(adapter, ['contact:c1'], ['after']);
+      expect((await readAll(adapter, 'deal')).map((r) => r.id)).toEqual(['after']);
+    });
+
     it('sets locked in opposite orders wait for each other instead of deadlocking', async () => {
       const { adapter, subject } = await h.open();
       const peer = (await h.openPeer(subject)) ?? adapter;

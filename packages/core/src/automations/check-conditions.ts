@@ -1,0 +1,102 @@
+import type { Pipeline } from '../schema/pipeline.js';
+import type { AssignmentCondition } from '../schema/assignment.js';
+import type { AutomationTrigger } from './automation-schema.js';
+import { STAGE_EVENTS, triggerEventTypes } from './match-trigger.js';
+import { fieldHolds, knownField } from './record-fields.js';
+import { PAYLOAD_KEYS } from './trigger-events.js';
+
+/** What each trigger gives conditions under `trigger.*` (`matchEvent`, the time sweep's `judge`, `trigger()`). */
+const FEED = 'type eventId at data';
+const FACTS: Readonly<Record<AutomationTrigger['type'], string>> = {
+  event: FEED,
+  fieldChanged: `${FEED} from to`,
+  stageEntered: `${FEED} from to stage pipelineId`,
+  stageLeft: `${FEED} from to stage pipelineId`,
+  timeInStage: 'type at stage',
+  taskDue: 'type at to',
+  manual: 'type',
+};
+const RECORDS = ['lead', 'contact', 'company', 'deal', 'task', 'activity'];
+
+/** What a condition's path reads: a field of a record (`entity`), a stage key, a lost reason, or something unchecked (`{}`). */
+type Target = { readonly entity?: string; readonly field?: string; readonly of?: 'stage' | 'reason'; readonly problem?: string };
+
+/** A field of a record, if the record type has it. */
+const fieldOf = (entity: string, field: string): Target => (knownField(entity, field) ? { entity, field } : { problem: `unknown ${entity} field "${field}"` });
+
+/**
+ * What a condition's path names: a field of the rule's record, or one of the trigger's facts
+ * (`trigger.from`, `trigger.data.reason`) — its payload keys checked against the event map
+ * (`PAYLOAD_KEYS`), a record in it or a change (`trigger.data.changes.value.to.amount`) against the
+ * record type's fields. A `problem` when the path names nothing the trigger gives (it would never hold).
+ */
+function targetOf(trigger: AutomationTrigger, entity: string, path: string): Target {
+  if (path !== 'trigger' && !path.startsWith('trigger.')) return knownField(entity, path) ? { entity, field: path } : { problem: `unknown ${entity} field "${path}" (use trigger.* for the trigger's data)` };
+  const [, fact, ...rest] = path.split('.');
+  if (fact === undefined) return {};
+  const facts = FACTS[trigger.type].split(' ');
+  if (!facts.includes(fact)) return { problem: `${trigger.type === 'event' ? 'an' : 'a'} ${trigger.type} trigger gives ${facts.map((f) => `trigger.${f}`).join(', ')}: "trigger.${fact}" is never set` };
+  if (fact === 'data') return rest.length ? dataTarget(trigger.type === 'event' ? [trigger.event] : (triggerEventTypes(trigger) ?? []), entity, rest) : {};
+  // A field change's values are the field's (and below it, its parts): `trigger.to.amount` of `value`.
+  if (trigger.type === 'fieldChanged' && (fact === 'from' || fact === 'to')) return fieldOf(entity, [trigger.field, ...rest].join('.'));
+  if (rest.length) return { problem: `"trigger.${fact}" is one value: "${path}" is never set` };
+  if (trigger.type === 'taskDue' && fact === 'to') return { entity: 'task', field: 'dueAt' };
+  return fact === 'from' || fact === 'to' || fact === 'stage' ? { of: 'stage' } : {};
+}
+
+/** What `trigger.data.<key>…` names in the data of the trigger's event types. */
+function dataTarget(types: readonly string[], entity: string, [key, ...below]: readonly string[]): Target {
+  const keysOf = (type: string) => (PAYLOAD_KEYS as Readonly<Record<string, string>>)[type]?.split(' ') ?? [];
+  const having = types.filter((t) => keysOf(t).includes(key!));
+  if (!having.length) return { problem: `the data of ${types.join(' / ')} has no "${key}" (it has: ${[...new Set(types.flatMap(keysOf))].join(', ')})` };
+  if (RECORDS.includes(key!)) return below.length ? fieldOf(key!, below.join('.')) : {};
+  if (key === 'changes') {
+    const [field, side, ...sub] = below;
+    if (!field) return {};
+    if (side !== undefined && side !== 'from' && side !== 'to') return { problem: `a change is { from, to }: "${side}" is never set` };
+    return side ? fieldOf(entity, [field, ...sub].join('.')) : knownField(entity, field) ? {} : fieldOf(entity, field);
+  }
+  if (below.length) return {};
+  // Stage keys and lost reasons of the deal events (a postponement's `from` is a time).
+  if (entity === 'deal' && (key === 'stageKey' || ((key === 'from' || key === 'to') && having.every((t) => (STAGE_EVENTS as readonly string[]).includes(t))))) return { of: 'stage' };
+  return key === 'reason' && having.length === 1 && having[0] === 'deal.lost' ? { of: 'reason' } : {};
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** Why a condition's value cannot be compared with its operator (the funnel language's `testCondition`), or `undefined`. */
+function valueProblem(op: string, value: unknown): string | undefined {
+  if (op === 'present') return undefined;
+  if (op === 'in') return Array.isArray(value) ? undefined : '"in" takes a list of values';
+  if (Array.isArray(value)) return `"${op}" takes one value (use "in" for a list)`;
+  if (op === 'eq' || op === 'ne') return undefined;
+  // Ordering: numbers (amounts, scores, counts) or ISO-8601 dates, which compare as text.
+  if (typeof value === 'number' || (typeof value === 'string' && ISO_DATE.test(value))) return undefined;
+  return `"${op}" compares with a number or an ISO-8601 date (got ${JSON.stringify(value ?? null)})`;
+}
+
+/**
+ * Problems of one condition of a rule that could never hold: a path the record or the trigger does not
+ * have (at `field`), a value its operator cannot compare, or one the path can never hold — `eq` / `in`
+ * a stage the pipelines lack or a lost reason they do not list; text where a number is stored, with
+ * any operator (`ne` would always hold) (at `value`).
+ *
+ * @param entity The record type the rule runs for. @param pipelines Those the trigger can run in.
+ */
+export function conditionIssues(trigger: AutomationTrigger, entity: string, condition: AssignmentCondition, pipelines: readonly Pipeline[], issue: (at: 'field' | 'value', message: string) => void): void {
+  const { op, value } = condition;
+  const target = targetOf(trigger, entity, condition.field);
+  if (target.problem) return issue('field', target.problem);
+  const shape = valueProblem(op, value);
+  if (shape || op === 'present') return shape ? issue('value', shape) : undefined;
+  let of = target.of;
+  if (target.field === 'stageKey' || target.field === 'closedFromStage') of = 'stage';
+  if (target.field === 'lostReason') of = 'reason';
+  // `ne` a stage or reason there is not holds, harmlessly (a pipeline edit may remove what it names).
+  if (of && op === 'ne') return;
+  const known = of === 'stage' ? pipelines.flatMap((p) => p.stages.map((s) => s.key)) : of === 'reason' ? pipelines.flatMap((p) => p.settings.lostReasons.map((r) => r.key)) : undefined;
+  const never = (op === 'in' ? (value as unknown[]) : [value]).filter((v) => (known ? !known.includes(v as string) : target.entity && !fieldHolds(target.entity, target.field!, v, op === 'eq' || op === 'ne' || op === 'in')));
+  if (!never.length) return;
+  const what = of ? `${of === 'stage' ? 'a stage' : 'a lost reason'} ${pipelines.length === 1 ? `of pipeline "${pipelines[0]!.name}"` : 'of the pipelines'}` : `a value "${target.field}" can hold`;
+  issue('value', `${never.map((v) => JSON.stringify(v)).join(', ')} is not ${what}: the condition would ${op === 'ne' ? 'always' : 'never'} hold`);
+}
