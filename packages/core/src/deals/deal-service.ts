@@ -212,6 +212,8 @@ export class DealService {
     }
     return runRead(this.ctx, async (op) => {
       if (!rotting) return listRecords<Deal>(op, 'deal', rest, 'deals.list');
+      // Rotting is what `rottingSince` says (stage, status, activity): a view must read it, whatever the stages.
+      op.guard?.checkReadFields('deal', ['rottingSince'], 'deals.list');
       return listRecords<Deal>(op, 'deal', rest, 'deals.list', undefined, await rottingFilter(op));
     });
   }

@@ -27,7 +27,7 @@ import { touchRecords } from '../crm/touch-records.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { moveIn } from '../funnel/funnel-service.js';
-import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { listRecords, scopedAggregate, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
@@ -411,7 +411,8 @@ export class TaskService {
     return runRead(this.ctx, async (op) => {
       const owners = parsed.ownerIds ? [{ op: 'in' as const, field: 'ownerId', values: parsed.ownerIds }] : [];
       const count = async (filters: { op: 'eq' | 'lt' | 'gte' | 'in'; field: string; value?: unknown; values?: unknown[] }[]) => {
-        const rows = await op.tx.aggregate('task', op.tenantId, { filter: op.scoped('task', { op: 'and', filters: [...owners, ...filters] as never }), groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } });
+        // Per owner, by status and due times: in a view all of them must be readable.
+        const rows = await scopedAggregate(op, 'task', { filter: { op: 'and', filters: [...owners, ...filters] as never }, groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } }, 'tasks.workload');
         return new Map(rows.filter((r) => r.group.ownerId !== null).map((r) => [String(r.group.ownerId), r.values.n as number]));
       };
       const open = await count([{ op: 'eq', field: 'status', value: 'open' }]);
