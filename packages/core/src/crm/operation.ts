@@ -10,6 +10,7 @@ import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row, StorageTx } from '../storage/storage-adapter.js';
 import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js';
 import type { CrmContext } from './context.js';
+import { CONFIG_LOCK } from './config-revision.js';
 
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
@@ -294,14 +295,15 @@ export class Operation {
 
 /**
  * Runs a write operation: one read-write transaction, events appended in it, handlers notified
- * only after it committed.
+ * only after it committed. `config`: the operation changes the tenant's configuration (custom fields,
+ * calendar, access …); it takes the configuration lock first (`CONFIG_LOCK`).
  */
-export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
+export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>, config?: boolean): Promise<T> {
   ctx.assertOpen();
   let guard: AccessGuard | undefined;
   const { result, events, rows, feedOnly } = await ctx.storage
     .transaction('rw', async (tx) => {
-      const op = await openOperation(ctx, tx);
+      const op = await openOperation(ctx, tx, config ? 'config' : 'write');
       guard = op.guard;
       const value = await fn(op);
       await op.flushEvents();
@@ -353,12 +355,20 @@ export async function runRead<T>(ctx: CrmContext, fn: (op: Operation) => Promise
   return ctx.storage.transaction('r', async (tx) => fn(await openOperation(ctx, tx)));
 }
 
-/** Starts an operation; in a view, with the principal's access guard (loaded once per operation, from a cache). */
-async function openOperation(ctx: CrmContext, tx: StorageTx): Promise<Operation> {
+/**
+ * Starts an operation; in a view, with the principal's access guard (loaded once per operation, from a
+ * cache). A configuration change takes the configuration lock exclusively; a view's write takes it
+ * shared, before the guard reads the configuration: a change that revokes a right then waits for the
+ * writes that started under it, and a write that starts during the change sees the change.
+ */
+async function openOperation(ctx: CrmContext, tx: StorageTx, mode?: 'write' | 'config'): Promise<Operation> {
   const op = new Operation(ctx, tx);
-  if (ctx.principal && ctx.hooks.access) {
-    op.guard = await ctx.hooks.access.guard(tx, ctx.principal);
+  const view = ctx.principal && ctx.hooks.access;
+  // Sent before the guard's reads, not awaited first: on a pipelined connection they share a round trip.
+  const locked = mode === 'config' || (mode && view) ? tx.lockKeys(ctx.tenantId, [CONFIG_LOCK], mode !== 'config') : undefined;
+  if (view) {
+    [op.guard] = await Promise.all([ctx.hooks.access!.guard(tx, ctx.principal!), locked]);
     if (ctx.view) ctx.view.guard = op.guard;
-  }
+  } else await locked;
   return op;
 }

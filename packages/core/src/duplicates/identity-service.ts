@@ -60,7 +60,7 @@ export class IdentityService {
       identityCache(op.ctx).invalidate();
       await bumpConfigRevision(op);
       return value;
-    });
+    }, true);
   }
 
   /**

@@ -398,14 +398,20 @@ export class TaskService {
    * const { overdue, today, upcoming } = await crm.tasks.agenda({ ownerId: 'anna' });
    * let page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50 });
    * while (page.nextCursor) page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50, cursor: page.nextCursor });
-   * @throws CrmError `VALIDATION` for bad options or a cursor of another agenda.
+   * @throws CrmError `VALIDATION` for bad options or a cursor of another agenda; `FORBIDDEN` in a view
+   *   that may not read a task's `status`, `dueAt` (or `deadlineAt`), or `ownerId` when it is given.
    */
   async agenda(options: AgendaOptions = {}): Promise<Agenda> {
     const parsed = parseInput(agendaSchema, options, 'tasks.agenda');
     return runRead(this.ctx, async (op) => readAgenda(op, parsed, await loadCalendar(op)));
   }
 
-  /** Load per owner: open, overdue, due in the window, done in the window. Counted in storage. */
+  /**
+   * Load per owner: open, overdue, due in the window, done in the window. Counted in storage.
+   *
+   * @throws CrmError `FORBIDDEN` in a view that may not read a task's `ownerId`, `status`, `dueAt`
+   *   (`deadlineAt`) or `completedAt`: the figures are made of them.
+   */
   async workload(options: { from: string; to: string; ownerIds?: string[] }): Promise<Workload[]> {
     const parsed = parseInput(workloadSchema, options, 'tasks.workload');
     return runRead(this.ctx, async (op) => {
@@ -449,7 +455,7 @@ export class TaskService {
       else await op.insert('setting', record);
       await bumpConfigRevision(op);
       return parsed;
-    });
+    }, true);
   }
 
   /** The task types in effect: built-in (call, meeting, email, todo) and the tenant's own. */
