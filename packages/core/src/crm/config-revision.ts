@@ -1,14 +1,6 @@
 import type { SettingRecord } from './context.js';
-import { CONFIG_REVISION } from './context.js';
+import { CONFIG_LOCK, CONFIG_REVISION } from './context.js';
 import type { Operation } from './operation.js';
-
-/**
- * The keyed lock (`StorageTx.lockKeys`) of a tenant's configuration: changes hold it exclusively (run
- * with `runWrite(ctx, fn, true)`, which takes it first), a view's writes hold it shared (see
- * `openOperation`). So two changes never race on the internal rows they share (the revision, the
- * access settings), and a change waits for the writes of views that started under the old rules.
- */
-export const CONFIG_LOCK = 'config';
 
 /** Writes setting row `key` from its current value (read after the caller took the row's lock). */
 async function putSetting<T>(op: Operation, key: string, next: (current: T | undefined) => T): Promise<T> {

@@ -9,8 +9,7 @@ import type { EventLogEntry } from '../schema/event.js';
 import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row, StorageTx } from '../storage/storage-adapter.js';
 import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js';
-import type { CrmContext } from './context.js';
-import { CONFIG_LOCK } from './config-revision.js';
+import { CONFIG_LOCK, type CrmContext } from './context.js';
 
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';

@@ -1,6 +1,5 @@
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
-import { writeSetting } from '../crm/config-revision.js';
 import { withParticipantIds } from '../domain/participant-ids.js';
 import { isCrmError } from '../errors/crm-error.js';
 import type { RecordBase } from '../schema/record.js';
@@ -43,6 +42,14 @@ export async function indexMoves(op: Operation): Promise<[string, number][]> {
   return (moved?.value ?? []).map(([id, version]) => [`activity:${id}:${version}`, version + 1]);
 }
 
+/** Writes or extends a setting in the operation, under the row's lock (a start in another process waits, then extends it). */
+async function putSetting<T>(op: Operation, key: string, value: (old: T | undefined) => T): Promise<void> {
+  await op.tx.lockKeys(op.tenantId, [`setting:${key}`]);
+  const [old] = await op.getMany<SettingRecord<T>>('setting', [key]);
+  if (!old) await op.insert<SettingRecord<T>>('setting', { id: key, tenantId: op.tenantId, key, value: value(undefined), version: 1, createdAt: op.now, updatedAt: op.now });
+  else await op.update('setting', old, { ...old, value: value(old.value), version: old.version + 1, updatedAt: op.now });
+}
+
 /**
  * Gives activities stored before `participantContactIds` existed (storage schema 10) that list, so a
  * merge finds their participants; a page per transaction, once per tenant (a setting marks it done).
@@ -80,8 +87,7 @@ export async function indexParticipants(ctx: CrmContext): Promise<{ indexed: num
             await op.update('activity', row, { ...next, version: row.version + 1 });
             if (linked.has(row.id)) moved.push([row.id, row.version]);
           }
-          // Under the row's own lock: starts in other processes extend it in turn.
-          if (moved.length) await writeSetting<[string, number][]>(op, INDEX_MOVED, (old = []) => [...old, ...moved], false);
+          if (moved.length) await putSetting<[string, number][]>(op, INDEX_MOVED, (old = []) => [...old, ...moved]);
           return { count, nextCursor: page.nextCursor };
         });
         indexed += page.count;
