@@ -288,8 +288,14 @@ async function phoneIdentity(op: Operation): Promise<PhoneIdentity> {
 
 const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? value : undefined);
 
-/** Runs (or resumes, with `jobId`) an import. */
-export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
+/** Runs (or resumes, with `jobId`) an import. A resume runs the run's checks: its `VALIDATION` errors name `import.resume`. */
+export function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
+  return jobId === undefined ? importRows(ctx, crm, options) : importRows(ctx, crm, options, jobId).catch((e: unknown) => {
+    throw isCrmError(e, 'VALIDATION') && e.message.startsWith(`Invalid input to ${CONTEXT}:`) ? validationError('import.resume', e.details.issues) : e;
+  });
+}
+
+async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
   // Options hold callbacks and streams, so they are not copied: a throwing getter is VALIDATION, not a crash.
   const checked = readCallerInput(CONTEXT, () => checkOptions(options, ctx, crm));
   const { importer, mode, chunkSize, locale, externalSystem } = checked;
