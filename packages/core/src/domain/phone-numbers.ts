@@ -15,14 +15,14 @@ export interface PhoneNumberParser {
 }
 
 /** Extensions (`x12`, `ext. 12`, `extn 12`, `extension 12`, `;ext=12`, `#12`) are not part of a number's identity. */
-const EXTENSION = /[\s,;]*(?:ext(?:ension|n)?\.?\s*[:=]?|x|#)\s*\d+$/i;
+const EXTENSION = /[\s,;]*(?:ext(?:ension|n)?\.?\s*[:=]?|x|#)\s*\d+\s*$/i;
 
 /**
  * The number a person wrote, as every parser reads it: NFKC (full-width digits and `＋`), every dash
  * (`‐ ‑ ‒ – — ― −`) a `-`, a `tel:` URI without its scheme and parameters, no extension, trimmed.
  */
 export function phoneText(text: string): string {
-  return text.normalize('NFKC').replace(/[\u2010-\u2015\u2212]/g, '-').trim().replace(/^tel:([^;]*).*/i, '$1').replace(EXTENSION, '').trim();
+  return text.normalize('NFKC').replace(/[\u2010-\u2015\u2212]/g, '-').replace(/^\s*tel:([^;]*).*/i, '$1').replace(EXTENSION, '').trim();
 }
 
 /**

@@ -148,7 +148,9 @@ export const domainSchema = z.string().check(
  */
 export const phoneSchema = z.string().check(
   z.maxLength(40),
-  z.refine((phone) => /^[+()\d\s./-]*\d[+()\d\s./-]*$/.test(phoneText(phone)), 'must be a phone number'),
+  z.superRefine((phone, ctx) => {
+    if (!/^[+()\d\s./-]*\d[+()\d\s./-]*$/.test(phoneText(phone))) ctx.issues.push({ code: 'invalid_format', format: 'regex', input: phone, message: 'must be a phone number' });
+  }),
 );
 
 /**

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createCrm, createMemoryStorage, where, type PhoneNumberParser, type StorageAdapter, type StorageTx } from '@crmkit/core';
+import { createCrm, createMemoryStorage, where, type PhoneNumberParser, type StorageAdapter } from '@crmkit/core';
+import type { StorageTx } from '@crmkit/core/storage';
 import { duplicates } from '@crmkit/core/duplicates';
 import { imports } from '@crmkit/core/imports';
 import { phoneNumbers } from '@crmkit/core/phone';

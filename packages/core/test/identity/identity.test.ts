@@ -61,6 +61,17 @@ describe('phone identity: E.164 with a default region', () => {
     expect(wide.searchKeys).toContain('phone:+33612345678');
   });
 
+  it('a record stores the spellings the parsers read; other text is VALIDATION invalid_format at phone', async () => {
+    const { crm } = await createTestCrm();
+    for (const phone of ['+33 6–12–34–56–78', '＋３３ ６ １２ ３４ ５６ ７８', 'tel:+33-6-12-34-56-78;ext=12', '+33 6 12 34 56 78 extension 12', '+1 415 555 2671 #12', '06 12 34 56 78 x12']) {
+      expect((await crm.contacts.create({ name: 'Ada', phone })).phone).toBe(phone);
+    }
+    for (const phone of ['+33 6 12 34 56 78 poste 12', 'call me', '+33 six', '', 'tel:']) {
+      const error = await expectCrmError(crm.contacts.create({ name: 'Ada', phone }), 'VALIDATION');
+      expect(error.details.issues, phone).toEqual([{ path: ['phone'], code: 'invalid_format', message: 'must be a phone number' }]);
+    }
+  });
+
   it('reindexes keys after the default region changes', async () => {
     const { crm } = await createTestCrm({ phoneNumbers });
     const lead = await crm.leads.create({ name: 'Nationally written', phone: '06 12 34 56 78' });
