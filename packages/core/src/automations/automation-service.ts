@@ -184,7 +184,12 @@ export interface AutomationService {
   replay(ruleId: string, eventIds: readonly string[]): Promise<number>;
   /** Gives up parked runs for good (status `cancelled`, on the record's timeline). @throws CrmError `NOT_FOUND` as `replay`. */
   discard(ruleId: string, eventIds: readonly string[]): Promise<number>;
-  /** The run log, newest first: of a rule, of a record, or all. */
+  /**
+   * The run log, newest first: of a rule, of a record, or all. On a view with access control: of one
+   * record it reads, each run projected as its `automation.ran` event (hidden details left out) and
+   * without the continuation of a waiting or failed run (`plan`, `resumeFrom`: the rule's actions).
+   * @throws CrmError `FORBIDDEN` on such a view without `record`; `NOT_FOUND` for a record it cannot read.
+   */
   runs(options?: RunListOptions): Promise<Page<AutomationRun>>;
   /** Evaluates time triggers and continues ended waits (the scheduler's tick calls it). */
   tick(): Promise<{ readonly runs: number }>;

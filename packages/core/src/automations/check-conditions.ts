@@ -2,7 +2,7 @@ import type { Pipeline } from '../schema/pipeline.js';
 import type { AssignmentCondition } from '../schema/assignment.js';
 import type { AutomationTrigger } from './automation-schema.js';
 import { STAGE_EVENTS, triggerEventTypes } from './match-trigger.js';
-import { alwaysSet, fieldHolds, knownField } from './record-fields.js';
+import { fieldHolds, knownField } from './record-fields.js';
 import { testCondition } from '../domain/funnel/conditions.js';
 import { PAYLOAD_KEYS } from './trigger-events.js';
 
@@ -18,11 +18,13 @@ const FACTS: Readonly<Record<AutomationTrigger['type'], string>> = {
   manual: 'type',
 };
 const RECORDS = ['lead', 'contact', 'company', 'deal', 'task', 'activity'];
+/** Fields every record has: its identity and times, and `status` where there is one (leads, deals, tasks). */
+const SET = /^(id|tenantId|version|createdAt|updatedAt|status)$/;
 
 /**
  * What a condition's path reads: a field of a record (`entity`), a stage key, a lost reason, a trigger fact
- * with the same values on every run of the rule (`fixed`) or of one kind (`kind`), or something unchecked
- * (`{}`). `given`: every run has it.
+ * with the same values on every run of the rule (`fixed`) or of one kind that every run has (`kind`), or
+ * something unchecked (`{}`). `given`: every record has the field.
  */
 type Target = { readonly entity?: string; readonly field?: string; readonly of?: 'stage' | 'reason'; readonly problem?: string; readonly fixed?: readonly unknown[]; readonly kind?: 'string' | 'object'; readonly given?: boolean };
 
@@ -36,12 +38,12 @@ const fieldOf = (entity: string, field: string): Target => (knownField(entity, f
  * record type's fields. A `problem` when the path names nothing the trigger gives (it would never hold).
  */
 function targetOf(trigger: AutomationTrigger, entity: string, path: string): Target {
-  if (path !== 'trigger' && !path.startsWith('trigger.')) return knownField(entity, path) ? { entity, field: path, given: alwaysSet(entity, path) } : { problem: `unknown ${entity} field "${path}" (use trigger.* for the trigger's data)` };
+  if (path !== 'trigger' && !path.startsWith('trigger.')) return knownField(entity, path) ? { entity, field: path, given: SET.test(path) } : { problem: `unknown ${entity} field "${path}" (use trigger.* for the trigger's data)` };
   const [, fact, ...rest] = path.split('.');
-  if (fact === undefined) return { kind: 'object', given: true };
+  if (fact === undefined) return { kind: 'object' };
   const facts = FACTS[trigger.type].split(' ');
   if (!facts.includes(fact)) return { problem: `${trigger.type === 'event' ? 'an' : 'a'} ${trigger.type} trigger gives ${facts.map((f) => `trigger.${f}`).join(', ')}: "trigger.${fact}" is never set` };
-  if (fact === 'data') return rest.length ? dataTarget(trigger.type === 'event' ? [trigger.event] : (triggerEventTypes(trigger) ?? []), entity, rest) : { kind: 'object', given: true };
+  if (fact === 'data') return rest.length ? dataTarget(trigger.type === 'event' ? [trigger.event] : (triggerEventTypes(trigger) ?? []), entity, rest) : { kind: 'object' };
   // A field change's values are the field's (and below it, its parts): `trigger.to.amount` of `value`;
   // the trigger's own `from` / `to` fixes that side.
   if (trigger.type === 'fieldChanged' && (fact === 'from' || fact === 'to')) return rest.length || trigger[fact] == null ? fieldOf(entity, [trigger.field, ...rest].join('.')) : { fixed: [trigger[fact]] };
@@ -51,7 +53,7 @@ function targetOf(trigger: AutomationTrigger, entity: string, path: string): Tar
   if (fact === 'type') return { fixed: triggerEventTypes(trigger) ?? [trigger.type] };
   if (fact === 'stage' || fact === (trigger.type === 'stageEntered' ? 'to' : 'from')) return { fixed: [(trigger as { stage: string }).stage] };
   // `eventId`, `at`, `pipelineId` (a stage trigger's: the deal's when its event lacks it).
-  return fact === 'from' || fact === 'to' ? { of: 'stage' } : { kind: 'string', given: true };
+  return fact === 'from' || fact === 'to' ? { of: 'stage' } : { kind: 'string' };
 }
 
 /** What `trigger.data.<key>…` names in the data of the trigger's event types. */
@@ -76,8 +78,8 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/;
 
 /** Why a condition's value cannot be compared with its operator (the funnel language's `testCondition`), or `undefined`. */
 function valueProblem(op: string, value: unknown): string | undefined {
-  if (op === 'present') return value === undefined ? undefined : '"present" tests that there is a value: it takes none';
-  if (op === 'in') return Array.isArray(value) ? (value.length ? undefined : '"in" takes at least one value: with none the condition would never hold') : '"in" takes a list of values';
+  if (op === 'present') return value === undefined ? undefined : '"present" takes no value';
+  if (op === 'in') return Array.isArray(value) ? (value.length ? undefined : '"in" takes at least one value') : '"in" takes a list of values';
   if (Array.isArray(value)) return `"${op}" takes one value (use "in" for a list)`;
   if (op === 'eq' || op === 'ne') return undefined;
   // Ordering: numbers (amounts, scores, counts) or ISO-8601 dates, which compare as text.
@@ -105,10 +107,10 @@ export function conditionIssues(trigger: AutomationTrigger, entity: string, cond
   if (fixed) {
     // A fact the trigger fixes: one verdict on every run, unless its values differ on it.
     const verdicts = fixed.map((v) => testCondition({ v }, 'v', op, value as never));
-    if (!verdicts.includes(!verdicts[0])) issue(op === 'present' ? 'field' : 'value', `"${field}" is ${fixed.map((v) => JSON.stringify(v)).join(' or ')} on every run of this trigger: the condition would ${verdicts[0] ? 'always' : 'never'} hold`);
+    if (!verdicts.includes(!verdicts[0])) issue(op === 'present' ? 'field' : 'value', `"${field}" is ${fixed.map((v) => JSON.stringify(v)).join(' or ')} on every run: the condition would ${verdicts[0] ? 'always' : 'never'} hold`);
     return;
   }
-  if (op === 'present') return target.given ? issue('field', `every run has "${field}": the condition would always hold`) : undefined;
+  if (op === 'present') return target.given || kind ? issue('field', `every run has "${field}": the condition would always hold`) : undefined;
   let of = target.of;
   if (target.field === 'stageKey' || target.field === 'closedFromStage') of = 'stage';
   if (target.field === 'lostReason') of = 'reason';

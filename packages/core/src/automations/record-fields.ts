@@ -77,6 +77,3 @@ export function fieldHolds(entity: string, field: string, value: unknown, exact:
   if (!exact || !schema) return !['number', 'string', 'boolean'].includes(type) || typeof value === type;
   return schema.safeParse(value).success || (typeof value === 'string' && ISO_DATE.test(value) && schema.safeParse('2000-01-01T00:00:00.000Z').success);
 }
-
-/** Fields every record of the type has (`present` always holds): its identity and times, a lead's, deal's or task's `status`. */
-export const alwaysSet = (entity: string, field: string): boolean => /^(id|tenantId|version|createdAt|updatedAt)$/.test(field) || (field === 'status' && Boolean(STATUSES[entity]));

@@ -100,7 +100,9 @@ export async function viewSeesNoRuleConfig(storage?: OpenStorage): Promise<void>
   expect(timeline.length).toBe(read.length);
   expect(leaks(timeline, hidden)).toEqual([]);
 
-  // Rule definitions are configuration of the crm itself, as define is.
+  // Rule definitions are configuration of the crm itself, as define is: no get / list, no automation.defined event.
+  expect((await sue.events.read({ after: 0, types: ['automation.defined'] })).events).toEqual([]);
+  expect((await crm.events.read({ after: 0, types: ['automation.defined'] })).events.map((e) => (e.data as { rule: { name: string } }).rule.name)).toEqual(['Hand over', 'Push', 'Escalate']);
   expect(await codeOf(sue.automations.get(handOver.id))).toBe('FORBIDDEN');
   expect(await codeOf(sue.automations.list())).toBe('FORBIDDEN');
   expect(await codeOf(sue.automations.get('no-such-rule'))).toBe('FORBIDDEN');
@@ -159,8 +161,8 @@ export async function shapeVerdicts(storage?: OpenStorage): Promise<void> {
   const inStage = { type: 'timeInStage', stage: 'proposal', for: { amount: 1, unit: 'days' } };
   const entered = { type: 'stageEntered', stage: 'proposal' };
   const cases: [unknown, unknown, string][] = [
-    [updated, { field: 'ownerId', op: 'in', value: [] }, 'conditions.0.value: "in" takes at least one value: with none the condition would never hold'],
-    [updated, { field: 'title', op: 'present', value: 'x' }, 'conditions.0.value: "present" tests that there is a value: it takes none'],
+    [updated, { field: 'ownerId', op: 'in', value: [] }, 'conditions.0.value: "in" takes at least one value'],
+    [updated, { field: 'title', op: 'present', value: 'x' }, 'conditions.0.value: "present" takes no value'],
     [updated, { field: 'value', op: 'eq', value: 5 }, 'conditions.0.value: 5 is not a value "value" can hold: the condition would never hold'],
     [updated, { field: 'value', op: 'ne', value: 5 }, 'conditions.0.value: 5 is not a value "value" can hold: the condition would always hold'],
     [updated, { field: 'lineItems', op: 'gt', value: 5 }, 'conditions.0.value: 5 is not a value "lineItems" can hold: the condition would never hold'],
@@ -173,15 +175,15 @@ export async function shapeVerdicts(storage?: OpenStorage): Promise<void> {
     [updated, { field: 'trigger.data', op: 'present' }, 'conditions.0.field: every run has "trigger.data": the condition would always hold'],
     [inStage, { field: 'trigger.at', op: 'present' }, 'conditions.0.field: every run has "trigger.at": the condition would always hold'],
     [updated, { field: 'trigger.at', op: 'gt', value: 5 }, 'conditions.0.value: 5 is not a value "trigger.at" can hold: the condition would never hold'],
-    [updated, { field: 'trigger.type', op: 'eq', value: 'deal.created' }, 'conditions.0.value: "trigger.type" is "deal.updated" on every run of this trigger: the condition would never hold'],
-    [updated, { field: 'trigger.type', op: 'eq', value: 'deal.updated' }, 'conditions.0.value: "trigger.type" is "deal.updated" on every run of this trigger: the condition would always hold'],
-    [{ type: 'manual', entity: 'deal' }, { field: 'trigger.type', op: 'ne', value: 'x' }, 'conditions.0.value: "trigger.type" is "manual" on every run of this trigger: the condition would always hold'],
-    [inStage, { field: 'trigger.stage', op: 'eq', value: 'proposal' }, 'conditions.0.value: "trigger.stage" is "proposal" on every run of this trigger: the condition would always hold'],
-    [inStage, { field: 'trigger.stage', op: 'in', value: ['new', 'negotiation'] }, 'conditions.0.value: "trigger.stage" is "proposal" on every run of this trigger: the condition would never hold'],
-    [entered, { field: 'trigger.to', op: 'eq', value: 'new' }, 'conditions.0.value: "trigger.to" is "proposal" on every run of this trigger: the condition would never hold'],
-    [{ type: 'stageLeft', stage: 'proposal' }, { field: 'trigger.from', op: 'present' }, 'conditions.0.field: "trigger.from" is "proposal" on every run of this trigger: the condition would always hold'],
-    [entered, { field: 'trigger.type', op: 'eq', value: 'deal.updated' }, 'conditions.0.value: "trigger.type" is "deal.created" or "deal.stageChanged" or "deal.won" or "deal.lost" or "deal.reopened" or "deal.stageReassigned" on every run of this trigger: the condition would never hold'],
-    [{ type: 'fieldChanged', entity: 'deal', field: 'title', to: 'Won' }, { field: 'trigger.to', op: 'ne', value: 'Won' }, 'conditions.0.value: "trigger.to" is "Won" on every run of this trigger: the condition would never hold'],
+    [updated, { field: 'trigger.type', op: 'eq', value: 'deal.created' }, 'conditions.0.value: "trigger.type" is "deal.updated" on every run: the condition would never hold'],
+    [updated, { field: 'trigger.type', op: 'eq', value: 'deal.updated' }, 'conditions.0.value: "trigger.type" is "deal.updated" on every run: the condition would always hold'],
+    [{ type: 'manual', entity: 'deal' }, { field: 'trigger.type', op: 'ne', value: 'x' }, 'conditions.0.value: "trigger.type" is "manual" on every run: the condition would always hold'],
+    [inStage, { field: 'trigger.stage', op: 'eq', value: 'proposal' }, 'conditions.0.value: "trigger.stage" is "proposal" on every run: the condition would always hold'],
+    [inStage, { field: 'trigger.stage', op: 'in', value: ['new', 'negotiation'] }, 'conditions.0.value: "trigger.stage" is "proposal" on every run: the condition would never hold'],
+    [entered, { field: 'trigger.to', op: 'eq', value: 'new' }, 'conditions.0.value: "trigger.to" is "proposal" on every run: the condition would never hold'],
+    [{ type: 'stageLeft', stage: 'proposal' }, { field: 'trigger.from', op: 'present' }, 'conditions.0.field: "trigger.from" is "proposal" on every run: the condition would always hold'],
+    [entered, { field: 'trigger.type', op: 'eq', value: 'deal.updated' }, 'conditions.0.value: "trigger.type" is "deal.created" or "deal.stageChanged" or "deal.won" or "deal.lost" or "deal.reopened" or "deal.stageReassigned" on every run: the condition would never hold'],
+    [{ type: 'fieldChanged', entity: 'deal', field: 'title', to: 'Won' }, { field: 'trigger.to', op: 'ne', value: 'Won' }, 'conditions.0.value: "trigger.to" is "Won" on every run: the condition would never hold'],
   ];
   for (const [trigger, condition, message] of cases) {
     const error = await crm.automations.define({ name: 'Never', trigger, conditions: [condition], actions: emit } as never).then(() => undefined, (e: unknown) => e);
