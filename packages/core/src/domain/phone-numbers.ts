@@ -20,12 +20,12 @@ const EXTENSION = /[\s,;]*(?:ext(?:ension|n)?\.?\s*[:=]?|x|#)\s*\d+\s*$/i;
 /**
  * The number a person wrote, as every parser reads it: NFKC (full-width digits and `＋`), every dash
  * (`‐ ‑ ‒ – — ― −`) a `-`, a `tel:` URI without its scheme and parameters, no extension, trimmed; or
- * `undefined` when what is left is not digits with spaces, `+ ( ) . / -`. A record's `phone` accepts
+ * `undefined` when what is left is not digits (of any script) with spaces, `+ ( ) . / -`. A record's `phone` accepts
  * exactly the texts this reads, so each text a parser reads (`where.same`) may be stored.
  */
 export function phoneText(text: string): string | undefined {
   const number = text.normalize('NFKC').replace(/[\u2010-\u2015\u2212]/g, '-').replace(/^\s*tel:([^;]*).*/i, '$1').replace(EXTENSION, '').trim();
-  return /^[+()\d\s./-]*\d[+()\d\s./-]*$/.test(number) ? number : undefined;
+  return /^[+()\p{Nd}\s./-]*\p{Nd}[+()\p{Nd}\s./-]*$/u.test(number) ? number : undefined;
 }
 
 /**

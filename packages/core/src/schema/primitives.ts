@@ -143,7 +143,7 @@ export const domainSchema = z.string().check(
 
 /**
  * A phone number as people write it, what the phone parsers read (`phoneText`): digits (also
- * full-width), spaces, `+ ( ) . /`, dashes of every width, a `tel:` URI, an extension (`x12`, `ext. 12`,
+ * full-width, or of another script), spaces, `+ ( ) . /`, dashes of every width, a `tel:` URI, an extension (`x12`, `ext. 12`,
  * `extension 12`, `;ext=12`, `#12`). Stored as written.
  */
 export const phoneSchema = z.string().check(

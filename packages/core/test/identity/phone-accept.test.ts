@@ -18,7 +18,7 @@ const open = async (parser?: PhoneNumberParser) => {
 /** Phone-like text: a number in a known spelling, then anything made of digits, separators and extension marks. */
 const phoneish = fc
   .tuple(
-    fc.constantFrom('+33 6 12 34 56 78', '06 12 34 56 78', '0033 (0)6 12 34 56 78', 'tel:+33-6-12-34-56-78', '＋３３ ６ １２ ３４ ５６ ７８', ''),
+    fc.constantFrom('+33 6 12 34 56 78', '06 12 34 56 78', '0033 (0)6 12 34 56 78', 'tel:+33-6-12-34-56-78', '＋３３ ６ １２ ３４ ５６ ７８', '+٣٣ ٦ ١٢ ٣٤ ٥٦ ٧٨', ''),
     fc.array(fc.constantFrom(...'0123456789 +()-./xX#;:=–', 'ext', 'ext.', 'extension', 'a', 'tel:'), { maxLength: 8 }).map((parts) => parts.join('')),
   )
   .map(([number, tail]) => (number + tail).trim())
