@@ -38,12 +38,11 @@ export async function mergeLinked(ctx: CrmContext): Promise<Set<string>> {
  * concurrent backfill's page conflicts.
  */
 export async function recordIndexMoves(op: Operation, linked: ReadonlySet<string>, moves: readonly Move[]): Promise<void> {
-  const kept = moves.filter((m) => linked.has(keyOf(m)));
-  if (!kept.length) return;
+  const kept = (list: readonly Move[]) => list.filter((m) => linked.has(keyOf(m)));
+  if (!kept(moves).length) return;
   const [old] = await op.getMany<SettingRecord<Move[]>>('setting', [INDEX_MOVED]);
-  const value = [...(old?.value ?? []).filter((m) => linked.has(keyOf(m))), ...kept];
-  if (!old) await op.insert<SettingRecord<Move[]>>('setting', { id: INDEX_MOVED, tenantId: op.tenantId, key: INDEX_MOVED, value, version: 1, createdAt: op.now, updatedAt: op.now });
-  else await op.update('setting', old, { ...old, value, version: old.version + 1, updatedAt: op.now });
+  const next = { id: INDEX_MOVED, tenantId: op.tenantId, key: INDEX_MOVED, value: kept([...(old?.value ?? []), ...moves]), version: (old?.version ?? 0) + 1, createdAt: old?.createdAt ?? op.now, updatedAt: op.now };
+  await (old ? op.update('setting', old, next) : op.insert('setting', next));
 }
 
 /** `[entity:id:version, version + 1]` of each recorded move (see `sameSince`). */
