@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe } from 'vitest';
 import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createCrmHarness } from '../../core/src/testing/conformance/crm-harness.js';
 import { crmFrozenEventTests } from '../../core/src/testing/conformance/crm-frozen-event-tests.js';
+import { crmEmptyListRoundTripTests } from '../../core/src/testing/conformance/crm-export-round-trip-tests.js';
 import { createPgliteStorage, pgliteCapabilities } from '@crmkit/storage-sqlite/pglite';
 import { createPgliteTestBed } from './support/pglite-subjects.js';
 
@@ -30,7 +31,8 @@ describeReportsConformance('pglite', () => {
   return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
 });
 
-// The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get runs here too.
+// The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get, and the
+// stored shape of empty lists (review16i #4b), run here too.
 describe('crm conformance: pglite', { timeout: 120_000 }, () => {
   const harness = createCrmHarness(() => {
     const schema = bed.schemaName('crm');
@@ -38,4 +40,5 @@ describe('crm conformance: pglite', { timeout: 120_000 }, () => {
   });
   afterEach(() => harness.cleanup());
   crmFrozenEventTests(() => harness.open());
+  crmEmptyListRoundTripTests(() => harness.open());
 });

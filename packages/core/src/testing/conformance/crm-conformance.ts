@@ -8,7 +8,7 @@ import { crmOwnershipTests } from './crm-ownership-tests.js';
 import { crmImportTests } from './crm-import-tests.js';
 import { crmImportEdgeTests } from './crm-import-edge-tests.js';
 import { crmImportLineItemTests } from './crm-import-line-item-tests.js';
-import { crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
+import { crmEmptyListRoundTripTests, crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
 import { crmRaceTests } from './crm-race-tests.js';
@@ -54,6 +54,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmImportEdgeTests(() => harness.open());
     crmImportLineItemTests(() => harness.open());
     crmExportRoundTripTests(() => harness.open());
+    crmEmptyListRoundTripTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
     crmMergeTests(() => harness.open());
     crmTimeRangeTests(() => harness.open(), Math.min(options.numRuns ?? 8, 8));
