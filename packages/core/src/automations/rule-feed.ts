@@ -143,7 +143,7 @@ export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings
       if (rule?.enabled && failed.plan && failed.resumeFrom !== undefined) await runOnce(ctx, settings, { rule, triggerKey: failed.triggerKey, subject: { type: failed.subjectType, id: failed.subjectId }, facts: { type: 'resume' }, resume: failed });
       else if (manual) await runOnce(ctx, settings, manual);
       // Its transaction tests the trigger again: a record no longer due for the same key closes it (`triggerNoLongerHolds`).
-      else if (time && rule) await runOnce(ctx, settings, timeRequest(rule, failed.triggerKey, { type: failed.subjectType, id: failed.subjectId }, { type: rule.trigger.type }, settings.principal.userId, ctx.tenantId));
+      else if (time && rule) await runOnce(ctx, settings, timeRequest(rule, failed.triggerKey, { type: failed.subjectType, id: failed.subjectId }, { type: rule.trigger.type }, settings.principal, ctx.tenantId));
       else if (!rule || !event || !facts) await park(ctx, failed);
       else await runOnce(ctx, settings, requestOf(rule, event, facts));
       tried++;
