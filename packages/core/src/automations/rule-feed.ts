@@ -7,7 +7,7 @@ import type { EventHandler } from '../consumers/consumer-options.js';
 import { feedHead } from '../consumers/feed-read.js';
 import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { AutomationSettings } from './automation-settings.js';
-import { executeRun, readsHidden, retryAt, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, readableRow, readsHidden, retryAt, type RunRequest, type RunSettings } from './execute-run.js';
 import { timeRequest } from './time-triggers.js';
 import { dueRuns } from './due-runs.js';
 import { conditionsHold, matchEvent, triggerEventTypes } from './match-trigger.js';
@@ -95,7 +95,8 @@ export function feedHandler(ctx: CrmContext, settings: FeedRunSettings, cache: R
       // no write transaction for them. The run's transaction tests them again on the state it reads.
       if (rule.conditions.length || ('pipelineId' in rule.trigger && rule.trigger.pipelineId)) {
         // The current record, also for *.created events: their snapshot may be stale (conditions test the record as it is).
-        if (record === null) [record, hidden] = await runRead(ctx, async (op) => [await op.get(event.subjectType, event.subjectId), await readsHidden(ctx, op.tx, settings.principal, event.subjectType)] as const);
+        // A record the service principal may not read is not judged on what it cannot see: the run skips it (`notFound`).
+        if (record === null) [record, hidden] = await runRead(ctx, async (op) => [await readableRow(ctx, op, settings.principal, event.subjectType, event.subjectId), await readsHidden(ctx, op.tx, settings.principal, event.subjectType)] as const);
         // A rule reading what the service principal may not read goes to the run, which records FORBIDDEN (never filtered silently).
         if (record && !conditionsHold(rule, record, facts) && !hidden(rule)) continue;
       }

@@ -196,7 +196,8 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
           // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
           // Like an early one, such a record keeps the next sweep reading from it: its conditions may come to
           // hold without a write (a `trigger.at` condition), and only a write would bring it back.
-          if (verdict === 'early' || (verdict && !hidden && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
+          // A record the principal may not read is not judged by conditions on what it cannot see: the run skips it (`notFound`).
+          if (verdict === 'early' || (verdict && !hidden && reader.guard?.canRead(stage ? 'deal' : 'task', row) !== false && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
           else if (verdict) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
         }
         if (candidates.length) {

@@ -68,5 +68,24 @@ export function crmAutomationReadTests(open: () => Promise<CrmSubject>): void {
       expect(run?.error?.message).toContain('occurredAt of activity records');
       expect((await crm.automations.list()).map((r) => r.name)).toEqual(['Stuck']);
     });
+
+    it('conditions are never tested on a record the service principal may not read: the run skips it (notFound), with or without conditions', async () => {
+      const { crm, clock } = await open();
+      const pipeline = await crm.pipelines.create({ name: 'Sales', stages: STAGES });
+      await crm.access.setPolicy({ roles: { bot: { grants: { deal: { '*': 'own' }, pipeline: { read: 'all' }, activity: { read: 'own' } } } }, defaultRoles: ['bot'] } as never);
+      const rules = [
+        await crm.automations.define({ name: 'Feed', trigger: { type: 'event', event: 'deal.created' }, conditions: [{ field: 'title', op: 'eq', value: 'Other' }], actions: [{ type: 'emit', name: 'x' }] }),
+        await crm.automations.define({ name: 'Bare', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'emit', name: 'x' }] }),
+        await crm.automations.define({ ...stuck, name: 'Time', conditions: [{ field: 'title', op: 'eq', value: 'Other' }] }),
+      ];
+      const deal = await crm.deals.create({ title: 'Anna\'s', pipelineId: pipeline.id, stageKey: 'negotiation', ownerId: 'anna' });
+      await crm.automations.drain();
+      clock.advance(4 * DAY);
+      await crm.automations.tick();
+      for (const rule of rules) {
+        const runs = (await crm.automations.runs({ ruleId: rule.id })).items;
+        expect(runs.map((r) => [r.subjectId, r.status, r.reason?.split(':')[0]]), rule.name).toEqual([[deal.id, 'skipped', 'notFound']]);
+      }
+    });
   });
 }
