@@ -6,7 +6,6 @@ import type { Crm } from '../crm/crm.js';
 import { Operation } from '../crm/operation.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
-import type { RecordBase } from '../schema/record.js';
 import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
 import { conditionsHold, matchEvent, type TriggerFacts } from './match-trigger.js';
 import { forbiddenReads, hiddenReads } from './rule-reads.js';
@@ -35,16 +34,6 @@ export async function readsHidden(ctx: CrmContext, tx: StorageTx, principal: Pri
     if (hidden.length && raise) throw forbiddenReads(rule, guard!, hidden);
     return hidden.length > 0;
   };
-}
-
-/**
- * A record as a pre-filter may judge it (feed conditions before a run): the stored row when the service
- * principal may read it; `undefined` when it is gone or outside the principal's read scope — left to the run.
- */
-export async function readableRow(ctx: CrmContext, op: Operation, principal: Principal, entity: string, id: string): Promise<RecordBase | undefined> {
-  const row = await op.get(entity, id);
-  const guard = row && (await ctx.hooks.access?.guard(op.tx, principal));
-  return row && (!guard || guard.canRead(entity, row)) ? row : undefined;
 }
 
 /** The run-log id of (rule, trigger key): the unique key that makes a rule run once per trigger. */

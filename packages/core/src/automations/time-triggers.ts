@@ -29,24 +29,13 @@ interface Due {
   readonly facts: RunRequest['facts'];
 }
 
-/** Who a time rule judges records as: the service principal and its access rules (`undefined`: no policy, it reads everything). */
-interface Reader {
-  readonly userId: string;
-  readonly guard: AccessGuard | undefined;
-}
-
-/** The service principal as a time rule judges records: its access rules read in `op`'s transaction. */
-async function readerOf(op: Operation, principal: Principal): Promise<Reader> {
-  return { userId: principal.userId, guard: await op.ctx.hooks.access?.guard(op.tx, principal) };
-}
-
 /**
  * Whether an activity the service principal may read was logged on the deal after it entered its stage,
  * by anyone but the principal (the rules' own): read through its read filter, as its views read, so an
  * activity it may not read is no activity to its rules. One whose tested fields it may not read (or no
  * activity at all) reads none here: `hiddenReads` fails such a rule's run with `FORBIDDEN`.
  */
-async function activeSince(op: Operation, deal: Deal, { userId, guard }: Reader): Promise<boolean> {
+async function activeSince(op: Operation, deal: Deal, userId: string, guard: AccessGuard | undefined): Promise<boolean> {
   if (guard && hiddenActivity(guard)) return false;
   const scope = guard?.readFilter('activity');
   const filter: Filter = { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'gt', field: 'occurredAt', value: deal.stageEnteredAt }, ...(scope ? [scope] : [])] };
@@ -64,7 +53,8 @@ async function activeSince(op: Operation, deal: Deal, { userId, guard }: Reader)
  * not come (the exact test, by the tenant's calendar); `undefined` when it does not fire in this stage
  * visit / for this due time (not in the stage, not open, an activity logged since it entered, past due).
  */
-async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Task> | undefined, reader: Reader): Promise<{ key: string; facts: RunRequest['facts'] } | 'early' | undefined> {
+/** `guard`: the service principal's access rules (`undefined`: no policy, it reads everything). */
+async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Task> | undefined, userId: string, guard: AccessGuard | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | 'early' | undefined> {
   const trigger = rule.trigger;
   const at = trigger.type === 'timeInStage' ? row?.stageEnteredAt : row?.dueAt;
   if (!row || !at || row.status !== 'open') return undefined;
@@ -75,7 +65,7 @@ async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Ta
     if ((await addDuration(op, ms, trigger.for)) > op.nowMs) return 'early';
     // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note), not by
     // the rules themselves; logging one moves lastActivityAt (field updates do too: it only pre-filters).
-    if (trigger.withoutActivity && row.lastActivityAt && row.lastActivityAt > at && (await activeSince(op, row as Deal, reader))) return undefined;
+    if (trigger.withoutActivity && row.lastActivityAt && row.lastActivityAt > at && (await activeSince(op, row as Deal, userId, guard))) return undefined;
     return { key, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
   }
   if (trigger.type !== 'taskDue' || ms <= op.nowMs) return undefined;
@@ -89,7 +79,7 @@ async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Ta
  * within `before` of its due time.
  */
 export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: Principal): Promise<{ key: string; facts: RunRequest['facts'] } | undefined> {
-  const verdict = await judge(op, rule, await op.get<Deal & Task>(rule.trigger.type === 'taskDue' ? 'task' : 'deal', id), await readerOf(op, principal));
+  const verdict = await judge(op, rule, await op.get<Deal & Task>(rule.trigger.type === 'taskDue' ? 'task' : 'deal', id), principal.userId, await op.ctx.hooks.access?.guard(op.tx, principal));
   return verdict === 'early' ? undefined : verdict;
 }
 
@@ -158,13 +148,12 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
   const trigger = rule.trigger;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
-    const reader = await readerOf(op, service);
+    const guard = await ctx.hooks.access?.guard(op.tx, service);
     // A rule reading what the service principal may not read is left to the run (FORBIDDEN, recorded once per key).
-    const hidden = hiddenReads(rule, trigger.type === 'taskDue' ? 'task' : 'deal', reader.guard).length > 0;
+    const hidden = hiddenReads(rule, trigger.type === 'taskDue' ? 'task' : 'deal', guard).length > 0;
     // A deal judged active is not read again until it changes: a policy or directory change that hides (or
     // shows) activities to the principal changes the verdicts, so the sweep starts over then.
-    const activities = trigger.type === 'timeInStage' && trigger.withoutActivity ? JSON.stringify(reader.guard?.readFilter('activity') ?? null) : '';
-    const key = `${rule.version}:${JSON.stringify(await loadCalendar(op))}:${hidden}:${activities}`;
+    const key = JSON.stringify([rule.version, await loadCalendar(op), hidden, trigger.type === 'timeInStage' && trigger.withoutActivity && guard?.readFilter('activity')]);
     const prior = last?.key === key ? last : undefined;
     const stage = trigger.type === 'timeInStage';
     const field = stage ? 'stageEnteredAt' : 'dueAt';
@@ -192,12 +181,12 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
         const page = await op.query<Deal & Task>(stage ? 'deal' : 'task', { filter: { op: 'and', filters: [...filters, ...extra] }, sort: [{ field }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
         const candidates: Due[] = [];
         for (const row of page.rows) {
-          const verdict = await judge(op, rule, row, reader);
+          const verdict = await judge(op, rule, row, service.userId, guard);
           // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
           // Like an early one, such a record keeps the next sweep reading from it: its conditions may come to
           // hold without a write (a `trigger.at` condition), and only a write would bring it back.
           // A record the principal may not read is not judged by conditions on what it cannot see: the run skips it (`notFound`).
-          if (verdict === 'early' || (verdict && !hidden && reader.guard?.canRead(stage ? 'deal' : 'task', row) !== false && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
+          if (verdict === 'early' || (verdict && !hidden && guard?.canRead(stage ? 'deal' : 'task', row) !== false && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
           else if (verdict) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
         }
         if (candidates.length) {
