@@ -1,4 +1,4 @@
-import type { Principal } from '@crmkit/core';
+import { CrmError, type Principal } from '@crmkit/core';
 import type { ObservedCrm } from '@crmkit/core/observe';
 import { createContext, useContext, useMemo, type ReactNode } from 'react';
 
@@ -30,7 +30,7 @@ function principalKey(principal: Principal | undefined): string {
  *
  * @param props `crm`, optionally the `principal` to act for, and the children.
  * @returns The children, with the CRM in context.
- * @throws Error when `crm` has no observers (created without the `observers()` feature).
+ * @throws CrmError `VALIDATION` (`crm`, code `feature_required`) when `crm` has no observers (created without the `observers()` feature).
  * @example
  * import { observers } from '@crmkit/core/observe';
  * const crm = await createCrm({ storage: createIndexedDbStorage({ name: 'crm' }), tenantId: 'acme', features: [observers()] });
@@ -38,7 +38,8 @@ function principalKey(principal: Principal | undefined): string {
  */
 export function CrmProvider({ crm, principal, children }: CrmProviderProps): ReactNode {
   if (!crm || typeof crm !== 'object' || !('observe' in crm) || !crm.observe) {
-    throw new Error('CrmProvider: the crm has no observers; create it with createCrm({ …, features: [observers()] }) (observers from @crmkit/core/observe)');
+    const message = 'create it with createCrm({ …, features: [observers()] }) (observers from @crmkit/core/observe)';
+    throw new CrmError('VALIDATION', `CrmProvider: the crm has no observers; ${message}`, { issues: [{ path: ['crm'], code: 'feature_required', message }] });
   }
   const key = principalKey(principal);
   // The view follows the principal's content (key), not the identity of the object passed.

@@ -29,8 +29,14 @@ export interface IndexedDbStorage extends StorageAdapter {
  * import { createIndexedDbStorage } from '@crmkit/storage-indexeddb';
  * const crm = await createCrm({ storage: createIndexedDbStorage({ name: 'crm' }), tenantId: 'acme' });
  */
-export function createIndexedDbStorage(options: IndexedDbStorageOptions): IndexedDbStorage {
-  const name = options?.name;
+export function createIndexedDbStorage(input: IndexedDbStorageOptions): IndexedDbStorage {
+  let options = {} as IndexedDbStorageOptions;
+  try {
+    options = { ...input }; // read once
+  } catch {
+    // Options that cannot be read (a throwing getter) are refused below like missing ones: VALIDATION.
+  }
+  const name = options.name;
   if (typeof name !== 'string' || !name) {
     throw new CrmError('VALIDATION', 'createIndexedDbStorage needs a database name', { issues: [{ path: ['name'], code: 'required', message: 'must be a non-empty string' }] });
   }

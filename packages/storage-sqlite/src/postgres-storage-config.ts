@@ -1,6 +1,6 @@
 import type { PgPool } from './postgres-driver.js';
 import { TABLE_PREFIX_PATTERN } from './sqlite-storage-config.js';
-import { invalidInput } from './storage-errors.js';
+import { invalidInput, readOptions } from './storage-errors.js';
 
 /** Options shared by both ways to open PostgreSQL storage. */
 export interface PostgresStorageCommonOptions {
@@ -71,7 +71,7 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidInput(CONTEXT, [], 'invalid_type', 'pass { connectionString } or { pool }');
   }
-  const o = options as Record<string, unknown>;
+  const o = readOptions(CONTEXT, options);
   for (const key of Object.keys(o)) if (!KNOWN.has(key)) throw invalidInput(CONTEXT, [key], 'unknown_field', `unknown option "${key}"`);
   const hasUrl = o.connectionString !== undefined;
   const hasPool = o.pool !== undefined;

@@ -1,6 +1,6 @@
 import { consoleLogger, type Logger } from '@crmkit/core';
 import type { SqliteDatabase } from './sqlite-driver.js';
-import { invalidInput } from './storage-errors.js';
+import { invalidInput, readOptions } from './storage-errors.js';
 
 /** Options shared by both ways to open SQLite storage. */
 export interface SqliteStorageCommonOptions {
@@ -80,7 +80,7 @@ export function resolveSqliteOptions(options: unknown): ResolvedSqliteOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidInput(CONTEXT, [], 'invalid_type', 'pass { filename } or { database }');
   }
-  const o = options as Record<string, unknown>;
+  const o = readOptions(CONTEXT, options);
   for (const key of Object.keys(o)) if (!KNOWN.has(key)) throw invalidInput(CONTEXT, [key], 'unknown_field', `unknown option "${key}"`);
   const hasFile = o.filename !== undefined;
   const hasDb = o.database !== undefined;

@@ -7,6 +7,15 @@ export function invalidInput(context: string, path: readonly (string | number)[]
   });
 }
 
+/** A one-level copy of an options object, each option read once: a throwing getter is `VALIDATION`, not a crash. */
+export function readOptions(context: string, options: object): Record<string, unknown> {
+  try {
+    return { ...options };
+  } catch (error) {
+    throw invalidInput(context, [], 'invalid_type', `cannot be read (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
 /** A `STORAGE` error that no retry can fix (misuse, a newer database, a broken schema). */
 export function storageFailure(adapter: string, operation: string, message: string, cause?: unknown): CrmError<'STORAGE'> {
   return new CrmError('STORAGE', message, { adapter, retryable: false, operation }, cause === undefined ? undefined : { cause });

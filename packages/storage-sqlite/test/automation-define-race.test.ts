@@ -3,6 +3,7 @@ import { createCrm, silentLogger, type StorageAdapter } from '@crmkit/core';
 import { automations } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
 import { fleetEngines, type Cleanups } from './support/fleet.js';
+import { slowWrites } from './support/slow-writes.js';
 
 // Review 18g #1: a rule's `since` is taken under the feed's lock. It was read before it, so on PostgreSQL
 // an event could commit above `since` before the rule did, and another process's rule cache — fresh up
@@ -16,29 +17,6 @@ afterEach(async () => {
 const { engines, end } = fleetEngines(() => cleanups, 'defrace');
 afterAll(() => end());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The storage with every write of `entity` in a transaction delayed by `ms` (a slow define). */
-function slowWrites(storage: StorageAdapter, entity: string, ms: number): StorageAdapter {
-  const slowTx = (tx: object) =>
-    new Proxy(tx, {
-      get(target, key) {
-        const value = Reflect.get(target, key) as unknown;
-        if (typeof value !== 'function') return value;
-        if (key !== 'write') return value.bind(target);
-        return async (name: string, ...rest: unknown[]) => {
-          if (name === entity) await sleep(ms);
-          return (value as (...args: unknown[]) => unknown).call(target, name, ...rest);
-        };
-      },
-    });
-  return new Proxy(storage, {
-    get(target, key) {
-      const value = Reflect.get(target, key) as unknown;
-      if (key === 'transaction') return (mode: 'r' | 'rw', fn: (tx: never) => Promise<unknown>) => target.transaction(mode, (tx) => fn(slowTx(tx) as never));
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 const tagNew = { type: 'event', event: 'deal.created' } as const;
 

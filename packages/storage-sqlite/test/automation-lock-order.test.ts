@@ -1,10 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createCrm, type Logger, type StorageAdapter } from '@crmkit/core';
+import { createCrm, type Logger } from '@crmkit/core';
 import { automations } from '@crmkit/core/automations';
 import { events } from '@crmkit/core/feed';
 import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock } from '@crmkit/core/testing';
 import { fleetEngines, type Cleanups } from './support/fleet.js';
+import { slowWrites } from './support/slow-writes.js';
 
 // Review 18h #1: automation writes took the same locks in opposite orders. `disable` locked the waiting
 // runs it cancelled, then the feed's counter at commit; a continuation (a `wait` ended) reserved the feed
@@ -22,35 +23,6 @@ const { engines, end } = fleetEngines(() => cleanups, 'lockorder');
 afterAll(() => end());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The storage with writes of `entity` delayed by `ms` while `slow.on` (a wide window for the other writer); transaction failures go to `failures`. */
-function slowWrites(storage: StorageAdapter, entity: string, ms: number, slow: { on: boolean }, failures: string[]): StorageAdapter {
-  const slowTx = (tx: object) =>
-    new Proxy(tx, {
-      get(target, key) {
-        const value = Reflect.get(target, key) as unknown;
-        if (typeof value !== 'function') return value;
-        if (key !== 'write') return value.bind(target);
-        return async (name: string, ...rest: unknown[]) => {
-          if (name === entity && slow.on) await sleep(ms);
-          return (value as (...args: unknown[]) => unknown).call(target, name, ...rest);
-        };
-      },
-    });
-  return new Proxy(storage, {
-    get(target, key) {
-      const value = Reflect.get(target, key) as unknown;
-      if (key === 'transaction') {
-        return (mode: 'r' | 'rw', fn: (tx: never) => Promise<unknown>) =>
-          target.transaction(mode, (tx) => fn(slowTx(tx) as never)).catch((error: unknown) => {
-            failures.push(String(error));
-            throw error;
-          });
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
 /** A logger that keeps errors (the fake clock's disagreement with the database's is only warned about). */
 function keptLogger(kept: string[]): Logger {
   return { debug() {}, info() {}, warn() {}, error: (message, data) => kept.push(`${message} ${String(data?.error ?? '')}`) };
@@ -63,7 +35,7 @@ async function pair(engine: (typeof engines)[number], slowOn: 'a' | 'b', entity:
   const slow = { on: false };
   const failures: string[] = [];
   const logged: string[] = [];
-  const storage = (who: 'a' | 'b') => (who === slowOn ? slowWrites(db.storage(), entity, 2000, slow, failures) : slowWrites(db.storage(), '-', 0, slow, failures));
+  const storage = (who: 'a' | 'b') => (who === slowOn ? slowWrites(db.storage(), entity, 2000, { slow, failures }) : slowWrites(db.storage(), '-', 0, { slow, failures }));
   const features = () => [tasks(), events(), automations({ backoff: { initialMs: 10, multiplier: 1, maxMs: 10 } })] as const;
   const a = await createCrm({ storage: storage('a'), clock, tenantId: 't', logger: keptLogger(logged), features: features() });
   const b = await createCrm({ storage: storage('b'), clock, tenantId: 't', logger: keptLogger(logged), features: features() });

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCrmError } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA, encodeCursor, type Row } from '@crmkit/core/storage';
-import { createSqliteStorage } from '@crmkit/storage-sqlite';
+import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
 import { compileAggregate } from '../src/aggregate-compiler.js';
 import { compilePageQuery } from '../src/query-compiler.js';
 import { createSqliteDialect } from '../src/sqlite-dialect.js';
@@ -45,6 +45,18 @@ describe('createSqliteStorage options', () => {
     for (const options of bad) expect(validationOf(() => createSqliteStorage(options as never)), JSON.stringify(options)).toBeDefined();
     expect(validationOf(() => createSqliteStorage({ filename: 'a.db', synchronous: 'off' as 'full' }))).toEqual(['synchronous']);
     expect(validationOf(() => createSqliteStorage({ filename: 'a.db', nope: 1 } as never))).toEqual(['nope']);
+  });
+
+  it('options whose getters throw are VALIDATION, for SQLite and PostgreSQL alike (fixerr)', () => {
+    const boom = (): never => {
+      throw new Error('a getter of the caller threw');
+    };
+    const getters = Object.defineProperty({}, 'filename', { get: boom, enumerable: true });
+    const proxy = new Proxy({}, { get: boom, ownKeys: boom, getOwnPropertyDescriptor: boom });
+    for (const options of [getters, proxy]) {
+      expect(validationOf(() => createSqliteStorage(options as never))).toEqual(['']);
+      expect(validationOf(() => createPostgresStorage(options as never))).toEqual(['']);
+    }
   });
 
   it('opens file databases in WAL mode with synchronous NORMAL by default, FULL on request', async () => {

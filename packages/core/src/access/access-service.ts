@@ -59,6 +59,45 @@ async function storeSetting(op: Operation, key: string, value: unknown): Promise
   await bumpConfigRevision(op);
 }
 
+async function readSetting<T>(op: Operation, key: string): Promise<T | undefined> {
+  const [row] = await op.getMany<SettingRecord<T | null>>('setting', [key]);
+  return row?.value ?? undefined;
+}
+
+/**
+ * Applies `change` to a record's shares in one transaction. A function, not a method: nothing on
+ * `crm.access` skips the public methods' checks.
+ */
+async function changeShares(ctx: CrmContext, cache: AccessCache, ref: ShareRef, context: string, change: (shares: readonly Share[]) => Share[]): Promise<Share[]> {
+  return runWrite(ctx, async (op) => {
+    const record = await op.requireFor<RecordBase & { shares?: Share[] }>(ref.type, ref.id, 'share');
+    const shares = change(record.shares ?? []).sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    if (shares.length > MAX_SHARES) throw validationError(context, [{ path: [], code: 'too_big', message: `a record may be shared at most ${MAX_SHARES} times` }]);
+    const next = reviseRecord(record, op.now, (d) => {
+      const draft = d as { shares?: Share[]; shareKeys?: string[] };
+      if (shares.length) {
+        draft.shares = shares;
+        draft.shareKeys = shares.map((s) => s.to);
+      } else {
+        delete draft.shares;
+        delete draft.shareKeys;
+      }
+    });
+    if (next === record) return shares;
+    if (shares.length) {
+      // The first share of an entity turns on the "shared with me" branch of its filters (a configuration change).
+      const marked = (await readSetting<string[]>(op, SHARED_KEY)) ?? [];
+      if (!marked.includes(ref.type)) {
+        await storeSetting(op, SHARED_KEY, [...marked, ref.type].sort());
+        cache.invalidate();
+      }
+    }
+    await op.update(ref.type, record, next);
+    op.record(`${ref.type}.updated` as 'deal.updated', ref, { changes: { shares: { from: record.shares ?? [], to: shares } } });
+    return shares;
+  });
+}
+
 /**
  * Access control of a tenant: the policy, the directory behind team and hierarchy scopes, record
  * shares, and the care of departed users' records. `crm.access`, with the `access()` feature.
@@ -88,7 +127,7 @@ export class AccessService {
       let parsed: AccessPolicy | null = null;
       if (policy !== null) {
         parsed = parsePolicy(policy, await definedCustomKeys(op));
-        const directory = await this.readSetting<Directory>(op, DIRECTORY_KEY);
+        const directory = await readSetting<Directory>(op, DIRECTORY_KEY);
         const issues = (directory?.users ?? []).flatMap((user, i) =>
           (user.roles ?? []).filter((role) => !Object.prototype.hasOwnProperty.call(parsed!.roles, role)).map((role) => ({
             path: ['roles'], code: 'role_in_use', message: `the directory gives user "${user.id}" (users.${i}) the role "${role}", which this policy does not define`,
@@ -107,7 +146,7 @@ export class AccessService {
   async getPolicy(): Promise<AccessPolicy | null> {
     return runRead(this.ctx, async (op) => {
       op.guard?.require('setting', 'read');
-      return (await this.readSetting<AccessPolicy>(op, POLICY_KEY)) ?? null;
+      return (await readSetting<AccessPolicy>(op, POLICY_KEY)) ?? null;
     });
   }
 
@@ -122,7 +161,7 @@ export class AccessService {
   async setDirectory(directory: Directory): Promise<Directory> {
     return runWrite(this.ctx, async (op) => {
       op.guard?.require('setting', 'update');
-      const policy = await this.readSetting<AccessPolicy>(op, POLICY_KEY);
+      const policy = await readSetting<AccessPolicy>(op, POLICY_KEY);
       const parsed = parseDirectory(directory, policy ? new Set(Object.keys(policy.roles)) : undefined);
       await storeSetting(op, DIRECTORY_KEY, parsed);
       op.record('access.directoryChanged', { type: 'setting', id: DIRECTORY_KEY }, { users: parsed.users.length, teams: parsed.teams.length });
@@ -135,7 +174,7 @@ export class AccessService {
   async getDirectory(): Promise<Directory> {
     return runRead(this.ctx, async (op) => {
       op.guard?.require('setting', 'read');
-      return (await this.readSetting<Directory>(op, DIRECTORY_KEY)) ?? EMPTY_DIRECTORY;
+      return (await readSetting<Directory>(op, DIRECTORY_KEY)) ?? EMPTY_DIRECTORY;
     });
   }
 
@@ -153,7 +192,7 @@ export class AccessService {
     const target = parseInput(refSchema, ref, 'access.share');
     const parsed = parseInput(shareSchema, share, 'access.share');
     const to = 'userId' in parsed ? `u:${parsed.userId}` : `t:${parsed.teamId}`;
-    return this.changeShares(target, 'access.share', (shares) => [...shares.filter((s) => s.to !== to), { to, access: parsed.access }]);
+    return changeShares(this.ctx, this.cache, target, 'access.share', (shares) => [...shares.filter((s) => s.to !== to), { to, access: parsed.access }]);
   }
 
   /** Removes a share of a record. @returns The record's remaining shares. */
@@ -161,37 +200,7 @@ export class AccessService {
     const target = parseInput(refSchema, ref, 'access.unshare');
     const parsed = parseInput(recipientSchema, recipient, 'access.unshare');
     const to = 'userId' in parsed ? `u:${parsed.userId}` : `t:${parsed.teamId}`;
-    return this.changeShares(target, 'access.unshare', (shares) => shares.filter((s) => s.to !== to));
-  }
-
-  private async changeShares(ref: ShareRef, context: string, change: (shares: readonly Share[]) => Share[]): Promise<Share[]> {
-    return runWrite(this.ctx, async (op) => {
-      const record = await op.requireFor<RecordBase & { shares?: Share[] }>(ref.type, ref.id, 'share');
-      const shares = change(record.shares ?? []).sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
-      if (shares.length > MAX_SHARES) throw validationError(context, [{ path: [], code: 'too_big', message: `a record may be shared at most ${MAX_SHARES} times` }]);
-      const next = reviseRecord(record, op.now, (d) => {
-        const draft = d as { shares?: Share[]; shareKeys?: string[] };
-        if (shares.length) {
-          draft.shares = shares;
-          draft.shareKeys = shares.map((s) => s.to);
-        } else {
-          delete draft.shares;
-          delete draft.shareKeys;
-        }
-      });
-      if (next === record) return shares;
-      if (shares.length) {
-        // The first share of an entity turns on the "shared with me" branch of its filters (a configuration change).
-        const marked = (await this.readSetting<string[]>(op, SHARED_KEY)) ?? [];
-        if (!marked.includes(ref.type)) {
-          await storeSetting(op, SHARED_KEY, [...marked, ref.type].sort());
-          this.cache.invalidate();
-        }
-      }
-      await op.update(ref.type, record, next);
-      op.record(`${ref.type}.updated` as 'deal.updated', ref, { changes: { shares: { from: record.shares ?? [], to: shares } } });
-      return shares;
-    });
+    return changeShares(this.ctx, this.cache, target, 'access.unshare', (shares) => shares.filter((s) => s.to !== to));
   }
 
   /**
@@ -211,7 +220,7 @@ export class AccessService {
     if (parsed.from === parsed.to) throw validationError('access.reassign', [{ path: ['to'], code: 'invalid_value', message: 'must differ from from' }]);
     await runRead(this.ctx, async (op) => {
       op.guard?.require('setting', 'update');
-      const directory = await this.readSetting<Directory>(op, DIRECTORY_KEY);
+      const directory = await readSetting<Directory>(op, DIRECTORY_KEY);
       if (directory?.users.find((u) => u.id === parsed.to)?.departed) {
         throw validationError('access.reassign', [{ path: ['to'], code: 'invalid_value', message: `"${parsed.to}" has departed` }]);
       }
@@ -249,7 +258,7 @@ export class AccessService {
    * @returns How many rows were corrected.
    */
   async reindex(options: { batchSize?: number } = {}): Promise<{ updated: number }> {
-    const size = parseInput(z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))), options.batchSize, 'access.reindex') ?? 500;
+    const size = parseInput(z.optional(z.strictObject({ batchSize: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))) })), options, 'access.reindex')?.batchSize ?? 500;
     let updated = 0;
     const shared = new Set<string>();
     for (const entity of [...SHARED, ...CHILD_ENTITIES]) {
@@ -284,7 +293,7 @@ export class AccessService {
       } while (after);
     }
     await runWrite(this.ctx, async (op) => {
-      const marked = (await this.readSetting<string[]>(op, SHARED_KEY)) ?? [];
+      const marked = (await readSetting<string[]>(op, SHARED_KEY)) ?? [];
       const now = [...shared].sort();
       if (marked.join() !== now.join()) {
         await storeSetting(op, SHARED_KEY, now);
@@ -304,10 +313,5 @@ export class AccessService {
    */
   async rights(): Promise<AccessSummary | null> {
     return runRead(this.ctx, async (op) => (op.guard ? (op.guard as CompiledAccess).summary() : null));
-  }
-
-  private async readSetting<T>(op: Operation, key: string): Promise<T | undefined> {
-    const [row] = await op.getMany<SettingRecord<T | null>>('setting', [key]);
-    return row?.value ?? undefined;
   }
 }

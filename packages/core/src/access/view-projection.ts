@@ -49,7 +49,6 @@ const CARD = (entity: string) => ({ create: record(entity), get: record(entity),
 export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
   leads: {
     ...CARD('lead'),
-    createIn: none,
     qualify: record('lead'),
     disqualify: record('lead'),
     convert: pick({ lead: 'lead', contact: 'contact', company: 'company', deal: 'deal' }),
@@ -77,7 +76,7 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
   merges: { contacts: none, companies: none, leads: none, get: none, list: none, undo: none },
   imports: { deals: list('deal'), contacts: list('contact'), companies: list('company'), leads: list('lead') },
   customFields: { define: none, update: none, list: none },
-  activities: { log: record('activity'), logIn: none, get: record('activity'), list: page('activity'), ...REFS('activity') },
+  activities: { log: record('activity'), get: record('activity'), list: page('activity'), ...REFS('activity') },
   eventLog: { list: none }, // events are judged and projected as they are read
   funnel: { check: none },
   assignment: { createStrategy: none, updateStrategy: none, getStrategy: none, listStrategies: none, assign: (result, guard, args) => record((args[0] as { type: string }).type)(result, guard, args) },

@@ -1,5 +1,5 @@
 import type { CrmFeature } from '../crm/feature.js';
-import { ActivityService } from './activity-service.js';
+import { ActivityService, logActivity } from './activity-service.js';
 
 /** The activities feature: adds `crm.activities`. */
 export type ActivitiesFeature = CrmFeature<'activities', ActivityService>;
@@ -16,5 +16,5 @@ export type ActivitiesFeature = CrmFeature<'activities', ActivityService>;
  * await crm.activities.log({ kind: 'call', direction: 'outbound', dealId, outcome: 'Demo agreed' });
  */
 export function activities(): ActivitiesFeature {
-  return { key: 'activities', setup: () => ({ api: (ctx) => new ActivityService(ctx), hooks: { activities: true } }) };
+  return { key: 'activities', setup: () => ({ api: (ctx) => new ActivityService(ctx), hooks: { activities: { log: logActivity } } }) };
 }

@@ -11,6 +11,45 @@ import { checkReferences } from '../crm/references.js';
 import { inputFields } from '../crm/input-fields.js';
 import { touchRecords } from '../crm/touch-records.js';
 
+/** A parsed `activities.log` input. */
+export type ActivityLogParsed = ReturnType<typeof activityLogInputSchema.parse>;
+
+/**
+ * Logs a parsed activity inside an operation (`activities.log`, external-ref upserts, imports through
+ * the `activities` hook). A function, not a method: nothing on `crm.activities` skips `log`'s checks.
+ */
+export async function logActivity(op: Operation, parsed: ActivityLogParsed): Promise<Activity> {
+  op.guard?.checkWriteFields('activity', inputFields('activity', parsed), 'activities.log');
+  await checkReferences(op, 'activities.log', [
+    { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
+    { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
+    { entity: 'company', id: parsed.companyId, path: ['companyId'] },
+    { entity: 'lead', id: parsed.leadId, path: ['leadId'] },
+    { entity: 'task', id: parsed.taskId, path: ['taskId'] },
+    ...(parsed.participants ?? []).map((p, i) => ({ entity: 'contact', id: p.contactId, path: ['participants', i, 'contactId'] })),
+  ]);
+  const { id, occurredAt, ...fields } = parsed;
+  const built = withParticipantIds(compact({
+    ...newRecordBase(id ?? op.newId('activity'), op.tenantId, op.now),
+    ownerId: op.ctx.actor?.userId,
+    ...fields,
+    participants: parsed.participants ?? [],
+    occurredAt: occurredAt ?? op.now,
+  }) as Activity);
+  const [activity] = (await op.withParentAccess([built])) as [Activity];
+  op.guard?.checkWritten('activity', 'create', undefined, activity);
+  await op.insert('activity', activity);
+  await touchRecords(op, activity, activity.occurredAt);
+  op.record('activity.logged', { type: 'activity', id: activity.id }, { activity }, [
+    activity.dealId ? { type: 'deal', id: activity.dealId } : undefined,
+    activity.contactId ? { type: 'contact', id: activity.contactId } : undefined,
+    activity.companyId ? { type: 'company', id: activity.companyId } : undefined,
+    activity.leadId ? { type: 'lead', id: activity.leadId } : undefined,
+    ...activity.participants.map((p) => (p.contactId ? { type: 'contact', id: p.contactId } : undefined)),
+  ]);
+  return activity;
+}
+
 /**
  * Activities: the calls, e-mails, meetings, messages and notes that happened, from every channel,
  * in one place. `crm.activities`.
@@ -29,40 +68,7 @@ export class ActivityService {
    */
   async log(input: ActivityLogInput): Promise<Activity> {
     const parsed = parseInput(activityLogInputSchema, input, 'activities.log');
-    return runWrite(this.ctx, (op) => this.logIn(op, parsed));
-  }
-
-  /** @internal Logs an activity inside an operation. */
-  async logIn(op: Operation, parsed: ReturnType<typeof activityLogInputSchema.parse>): Promise<Activity> {
-    op.guard?.checkWriteFields('activity', inputFields('activity', parsed), 'activities.log');
-    await checkReferences(op, 'activities.log', [
-      { entity: 'deal', id: parsed.dealId, path: ['dealId'] },
-      { entity: 'contact', id: parsed.contactId, path: ['contactId'] },
-      { entity: 'company', id: parsed.companyId, path: ['companyId'] },
-      { entity: 'lead', id: parsed.leadId, path: ['leadId'] },
-      { entity: 'task', id: parsed.taskId, path: ['taskId'] },
-      ...(parsed.participants ?? []).map((p, i) => ({ entity: 'contact', id: p.contactId, path: ['participants', i, 'contactId'] })),
-    ]);
-    const { id, occurredAt, ...fields } = parsed;
-    const built = withParticipantIds(compact({
-      ...newRecordBase(id ?? op.newId('activity'), op.tenantId, op.now),
-      ownerId: op.ctx.actor?.userId,
-      ...fields,
-      participants: parsed.participants ?? [],
-      occurredAt: occurredAt ?? op.now,
-    }) as Activity);
-    const [activity] = (await op.withParentAccess([built])) as [Activity];
-    op.guard?.checkWritten('activity', 'create', undefined, activity);
-    await op.insert('activity', activity);
-    await touchRecords(op, activity, activity.occurredAt);
-    op.record('activity.logged', { type: 'activity', id: activity.id }, { activity }, [
-      activity.dealId ? { type: 'deal', id: activity.dealId } : undefined,
-      activity.contactId ? { type: 'contact', id: activity.contactId } : undefined,
-      activity.companyId ? { type: 'company', id: activity.companyId } : undefined,
-      activity.leadId ? { type: 'lead', id: activity.leadId } : undefined,
-      ...activity.participants.map((p) => (p.contactId ? { type: 'contact', id: p.contactId } : undefined)),
-    ]);
-    return activity;
+    return runWrite(this.ctx, (op) => logActivity(op, parsed));
   }
 
   /**
@@ -90,7 +96,7 @@ export class ActivityService {
    * @throws CrmError `VALIDATION`, `CONFLICT` (`expectedVersion` differs), `NOT_FOUND`/`FORBIDDEN` in a view.
    */
   async upsertByExternalRef(system: string, id: string, input: ActivityLogInput, options?: UpsertOptions): Promise<UpsertResult<Activity>> {
-    return upsertByExternalRef(this.ctx, { entity: 'activity', name: 'activities', parseCreate: (input, context) => parseInput(activityLogInputSchema, input, context), create: (op, parsed) => this.logIn(op, parsed as ReturnType<typeof activityLogInputSchema.parse>) } satisfies ExternalRefTarget<Activity>, system, id, input, options);
+    return upsertByExternalRef(this.ctx, { entity: 'activity', name: 'activities', parseCreate: (input, context) => parseInput(activityLogInputSchema, input, context), create: (op, parsed) => logActivity(op, parsed as ActivityLogParsed) } satisfies ExternalRefTarget<Activity>, system, id, input, options);
   }
 
   /** Reads an activity. @throws CrmError `NOT_FOUND`. */

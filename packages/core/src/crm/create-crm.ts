@@ -17,7 +17,7 @@ import type { FeatureHooks } from './feature-hooks.js';
 import { DealService } from '../deals/deal-service.js';
 import { LeadService } from '../leads/lead-service.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { parseInput } from './parse-input.js';
+import { parseInput, readCallerInput } from './parse-input.js';
 import { PipelineService } from '../pipelines/pipeline-service.js';
 import { FunnelService } from '../funnel/funnel-service.js';
 import type { AccessGuard, Principal } from './access-guard.js';
@@ -235,8 +235,12 @@ function checkFeatures(features: readonly CrmFeature[]): void {
  * const crm = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme', actor: { userId: 'u1' }, features: [reports()] });
  * const lead = await crm.leads.create({ name: 'Ada Lovelace', email: 'ada@example.com' });
  */
-export async function createCrm<const F extends readonly CrmFeature[] = []>(options: CreateCrmOptions<F>): Promise<Crm & FeatureApis<F>> {
-  checkOptions(options);
+export async function createCrm<const F extends readonly CrmFeature[] = []>(input: CreateCrmOptions<F>): Promise<Crm & FeatureApis<F>> {
+  // Options hold objects with methods, so they are copied one level (each read once) and checked; a throwing getter is VALIDATION.
+  const options = readCallerInput('createCrm', () => {
+    checkOptions(input);
+    return { ...input };
+  });
   const parsed = parseInput(optionsSchema, { tenantId: options.tenantId, actor: options.actor, defaultCurrency: options.defaultCurrency }, 'createCrm');
   const features: readonly CrmFeature[] = options.features ?? [];
   if (!Array.isArray(features)) {

@@ -14,6 +14,8 @@ import type { NextStepInput, Task } from '../schema/task.js';
 import type { Operation } from './operation.js';
 import type { CrmContext } from './context.js';
 import type { RecordBase } from '../schema/record.js';
+import type { Activity } from '../schema/activity.js';
+import type { ActivityLogParsed } from '../activities/activity-service.js';
 import type { MergeEntity, MergeOptions, MergeResult } from '../schema/merge.js';
 
 /**
@@ -37,8 +39,8 @@ export interface FeatureHooks {
   readonly automations?: AutomationHooks;
   /** `crm.contacts/companies/leads.merge`: the merges feature's merge, run with the caller's context (a view's too). */
   readonly merges?: MergeHooks;
-  /** Set by the activities feature: rules that log activities are refused without it. */
-  readonly activities?: true;
+  /** Logging an activity inside an operation (imports): the activities feature. Rules that log activities are refused without it. */
+  readonly activities?: { log(op: Operation, parsed: ActivityLogParsed): Promise<Activity> };
 }
 
 /** What core asks of the automations feature. */

@@ -185,7 +185,9 @@ export async function listRecords<T extends RecordBase>(
 }
 
 /** Validates aggregate options and runs the aggregate. */
-export async function aggregateRecords(op: Operation, entity: string, options: unknown, context: string): Promise<AggregateRow[]> {
+export async function aggregateRecords(op: Operation, entity: string, raw: unknown, context: string): Promise<AggregateRow[]> {
+  // Read once as plain data (a throwing getter or Proxy is the caller's VALIDATION, not a crash).
+  const options = copyInput(raw, context);
   const resolve = await fieldResolver(op, entity, mentionsCustomField(options));
   const spec = validateAggregate(options, resolve, context);
   const fields = [

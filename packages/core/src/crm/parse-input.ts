@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { isCrmError, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { fromZodIssues } from '../errors/zod-issues.js';
 import { unstorableTextReason } from '../domain/storable-text.js';
 
@@ -91,11 +91,31 @@ function copyPlainData(value: unknown, path: (string | number)[], issues: Valida
   try {
     return copyObject(value as object, path, issues, depth);
   } catch (error) {
-    // A throwing getter or Proxy trap: the caller's input is unreadable there, not a crmkit fault.
-    issues.push({ path: [...path], code: 'invalid_type', message: `cannot be read (${error instanceof Error ? error.message : String(error)})` });
+    issues.push(unreadable([...path], error));
     path.length = at;
     return undefined;
   }
+}
+
+/**
+ * Runs `read` over a caller's input that is not plain data and so is not copied (options holding
+ * callbacks or streams): an error other than a CrmError thrown there came from reading the input (a
+ * throwing getter or Proxy trap) and becomes `VALIDATION` at `path`.
+ */
+export function readCallerInput<T>(context: string, read: () => T, path: (string | number)[] = []): T {
+  try {
+    return read();
+  } catch (error) {
+    throw isCrmError(error) ? error : validationError(context, [unreadable(path, error)]);
+  }
+}
+
+/**
+ * The issue for a caller's input that threw while crmkit read it (a getter or Proxy trap): the input is
+ * unreadable there, not a crmkit fault.
+ */
+export function unreadable(path: (string | number)[], error: unknown): ValidationIssue {
+  return { path, code: 'invalid_type', message: `cannot be read (${error instanceof Error ? error.message : String(error)})` };
 }
 
 function copyObject(value: object, path: (string | number)[], issues: ValidationIssue[], depth: number): unknown {
@@ -128,13 +148,14 @@ function copyObject(value: object, path: (string | number)[], issues: Validation
 }
 
 /**
- * A feature's options argument: a plain object (or nothing). `null`, arrays and primitives are
- * refused with `VALIDATION` (spreading them would silently mean "defaults").
+ * A feature's options argument: a plain object (or nothing), copied one level deep (each option is
+ * read once; a throwing getter is `VALIDATION`). `null`, arrays and primitives are refused with
+ * `VALIDATION` (spreading them would silently mean "defaults").
  */
 export function featureOptions<T extends object>(options: T | undefined, context: string): T {
   if (options === undefined) return {} as T;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw validationError(context, [{ path: [], code: 'invalid_type', message: 'must be an options object (or nothing)' }]);
   }
-  return options;
+  return readCallerInput(context, () => ({ ...options }));
 }

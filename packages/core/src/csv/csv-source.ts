@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
+import { readCallerInput } from '../crm/parse-input.js';
 import type { CsvBatch, CsvRecord, CsvSource } from '../imports/import-types.js';
 
 /** What `csvSource` reads: text, bytes, a `Blob`/`File`, a web `ReadableStream` or an (async) iterable of chunks. */
@@ -295,16 +296,21 @@ async function* batches(input: CsvInput, options: CsvSourceOptions): AsyncGenera
  * import { csvSource } from '@crmkit/core/csv';
  * const report = await crm.import.run({ entity: 'contact', csv: csvSource(file, { encoding: 'windows-1252' }), mapping });
  */
-export function csvSource(input: CsvInput, options: CsvSourceOptions = {}): CsvSource {
-  if (!readable(input)) fail('invalid_type', 'must be text, bytes, a Blob/File, a ReadableStream or an (async) iterable of text or byte chunks', ['input']);
-  if (typeof options !== 'object' || options === null) fail('invalid_type', 'must be an options object', ['options']);
-  for (const key of Object.keys(options)) if (key !== 'encoding' && key !== 'delimiter') fail('unknown_field', `unknown option "${key.slice(0, 50)}"`, ['options', key]);
-  if (options.delimiter !== undefined && !DELIMITERS.includes(options.delimiter)) fail('invalid_value', 'must be ",", ";", "\\t" or "|"', ['options', 'delimiter']);
-  try {
-    new TextDecoder(options.encoding ?? 'utf-8');
-  } catch {
-    fail('invalid_value', `this runtime knows no encoding "${String(options.encoding).slice(0, 50)}"`, ['options', 'encoding']);
-  }
+export function csvSource(input: CsvInput, raw: CsvSourceOptions = {}): CsvSource {
+  // Checked and copied in one read: a throwing getter is the caller's VALIDATION.
+  const options = readCallerInput('csvSource', (): CsvSourceOptions => {
+    if (!readable(input)) fail('invalid_type', 'must be text, bytes, a Blob/File, a ReadableStream or an (async) iterable of text or byte chunks', ['input']);
+    if (typeof raw !== 'object' || raw === null) fail('invalid_type', 'must be an options object', ['options']);
+    for (const key of Object.keys(raw)) if (key !== 'encoding' && key !== 'delimiter') fail('unknown_field', `unknown option "${key.slice(0, 50)}"`, ['options', key]);
+    const { encoding, delimiter } = raw;
+    if (delimiter !== undefined && !DELIMITERS.includes(delimiter)) fail('invalid_value', 'must be ",", ";", "\\t" or "|"', ['options', 'delimiter']);
+    try {
+      new TextDecoder(encoding ?? 'utf-8');
+    } catch {
+      fail('invalid_value', `this runtime knows no encoding "${String(encoding).slice(0, 50)}"`, ['options', 'encoding']);
+    }
+    return { encoding, delimiter };
+  });
   let used = false;
   return {
     [Symbol.asyncIterator]() {

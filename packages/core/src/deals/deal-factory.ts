@@ -94,9 +94,11 @@ export function buildDeal(
   issues.push(...custom.issues);
   if (issues.length) throw validationError(context, issues);
 
-  const lineItems = priceLineItems(input.lineItems ?? []);
+  let lineItems: ReturnType<typeof priceLineItems>;
   let amount: number;
   try {
+    // A line or a total past the exact integers is the caller's VALIDATION at lineItems.
+    lineItems = priceLineItems(input.lineItems ?? []);
     amount = dealAmount(lineItems, input.value);
   } catch (error) {
     throw validationError(context, [{ path: ['lineItems'], code: 'too_big', message: (error as Error).message }]);

@@ -2,6 +2,7 @@ import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type Up
 import { convertAmount } from '../domain/analytics/currency.js';
 import { validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { dealAmount, findStage, priceLineItems, valueFields } from '../domain/deal-values.js';
+import { inexactAmount } from '../domain/money.js';
 import { applyPatch, diffRecords, reviseRecord } from '../domain/records.js';
 import type { AggregateRow } from '../query/query-spec.js';
 import { dealUpdateInputSchema, type Deal, type DealCreateInput, type DealUpdateInput } from '../schema/deal.js';
@@ -17,7 +18,7 @@ import { rottingFilter } from '../funnel/rotting.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
 import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
-import { parseId, parseInput } from '../crm/parse-input.js';
+import { copyInput, parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { customValuesCheck } from '../crm/custom-values.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
@@ -66,14 +67,15 @@ export async function updateDealIn(op: Operation, dealId: string, parsed: z.outp
 
   const pipeline = await op.require<Pipeline>('pipeline', deal.pipelineId);
   const stageProbability = findStage(pipeline, deal.stageKey)?.probability ?? deal.probability;
-  let lineItems = lineItemsInput ? priceLineItems(lineItemsInput) : deal.lineItems;
+  let lineItems = deal.lineItems;
   let amount: number;
   try {
+    if (lineItemsInput) lineItems = priceLineItems(lineItemsInput);
     if (parsed.exchangeRate !== undefined) {
       const rate = parsed.exchangeRate;
       lineItems = priceLineItems(lineItems.map(({ total: _total, ...item }) => ({ ...item, unitPrice: convertAmount(item.unitPrice, from, currency, rate) })));
       amount = lineItems.length ? dealAmount(lineItems, undefined) : convertAmount(deal.value.amount, from, currency, rate);
-      if (!Number.isSafeInteger(amount)) throw new RangeError(`the converted amount exceeds ${Number.MAX_SAFE_INTEGER} minor units`);
+      if (!Number.isSafeInteger(amount)) throw inexactAmount(`the converted amount exceeds ${Number.MAX_SAFE_INTEGER} minor units`);
     } else amount = dealAmount(lineItems, parsed.value ?? (lineItems.length ? undefined : deal.value));
   } catch (error) {
     const path = parsed.exchangeRate !== undefined ? 'exchangeRate' : 'lineItems';
@@ -199,7 +201,8 @@ export class DealService {
    * @example
    * const stale = await crm.deals.list({ rotting: true, where: where.eq('ownerId', 'anna') });
    */
-  async list(options?: DealListOptions): Promise<Page<Deal>> {
+  async list(input?: DealListOptions): Promise<Page<Deal>> {
+    const options = copyInput(input, 'deals.list');
     if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
       throw validationError('deals.list', [{ path: [], code: 'invalid_type', message: 'must be an options object' }]);
     }

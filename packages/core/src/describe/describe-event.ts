@@ -1,5 +1,7 @@
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import { formatMoney } from '../domain/money-format.js';
+import { readCallerInput } from '../crm/parse-input.js';
+import { validationError } from '../errors/crm-error.js';
 import type { EventFormat, EventMessages, EventSentence, UnknownEvent } from './event-messages.js';
 import { englishEventMessages } from './english-messages.js';
 
@@ -32,15 +34,26 @@ export type DescribableEvent = CrmEvent | UnknownEvent;
  *   see {@link EventMessages}), `timeZone` (default UTC), `stageName` (stage key → name) and `timelineOf`
  *   (the record whose timeline is shown, for sentences that depend on the side: a merge's duplicate)
  * @returns the sentence, e.g. `Moved from New to Proposal`
+ * @throws CrmError `VALIDATION` for a locale or time zone `Intl` cannot use
  * @example
  * const { items } = await crm.timeline({ type: 'deal', id: deal.id });
  * items.map((e) => describeEvent(e, { stageName: (key) => stages.get(key) ?? key }));
  * describeEvent(event, { locale: 'de', messages: { 'deal.won': (e, f) => `Gewonnen (${f.money(e.data.amount)})` } });
  */
 export function describeEvent(event: DescribableEvent, options: DescribeEventOptions = {}): string {
-  const locale = options.locale ?? 'en';
-  const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: options.timeZone ?? 'UTC' });
-  const lists = new Intl.ListFormat(locale, { type: 'conjunction' });
+  // Only the caller's event and options are read here: a missing event, a locale or zone Intl refuses (its
+  // RangeError names which) is their VALIDATION.
+  const { type, locale, lists, dates } = readCallerInput('describeEvent', () => {
+    const locale = options.locale ?? 'en';
+    const type = event.type as CrmEventName;
+    if (typeof type !== 'string') throw validationError('describeEvent', [{ path: ['type'], code: 'invalid_type', message: 'must be an event type' }]);
+    return {
+      type,
+      locale,
+      lists: new Intl.ListFormat(locale, { type: 'conjunction' }),
+      dates: new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: options.timeZone ?? 'UTC' }),
+    };
+  });
   const format: EventFormat = {
     locale,
     money: (money) => formatMoney(money, locale),
@@ -49,7 +62,6 @@ export function describeEvent(event: DescribableEvent, options: DescribeEventOpt
     list: (items) => lists.format(items),
     ...(options.timelineOf ? { timelineOf: options.timelineOf } : {}),
   };
-  const type = event.type as CrmEventName;
   // Own keys only: an event type named like an Object.prototype member must not find it.
   const own = (table: EventMessages | undefined) => (table && Object.hasOwn(table, type) ? (table[type] as EventSentence<CrmEventName> | undefined) : undefined);
   const sentence = own(options.messages) ?? own(englishEventMessages);

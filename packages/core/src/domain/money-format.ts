@@ -1,5 +1,6 @@
 import type { Money } from '../schema/primitives.js';
 import { minorUnitExponent } from './iso-4217.js';
+import { readCallerInput } from '../crm/parse-input.js';
 
 /**
  * An amount in major units as exact decimal text, with the currency's ISO 4217 decimals:
@@ -27,15 +28,19 @@ export function toMajorUnits(money: Pick<Money, 'amount' | 'currency'>): string 
  * @param money Integer minor units and an ISO 4217 code.
  * @param locale A BCP 47 locale for `Intl.NumberFormat`.
  * @returns The text.
+ * @throws CrmError `VALIDATION` for a locale or currency code `Intl` cannot use.
  * @example
  * formatMoney({ amount: 1500, currency: 'KWD' }) // '1.500 KWD'
  * formatMoney({ amount: 123456, currency: 'EUR' }, 'de-DE') // '1.234,56 €'
  */
 export function formatMoney(money: Pick<Money, 'amount' | 'currency'>, locale?: string): string {
-  const major = toMajorUnits(money);
-  if (locale === undefined) return `${major} ${money.currency}`;
-  const digits = minorUnitExponent(money.currency);
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency: money.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
-  // Intl formats decimal strings exactly (no float rounding); the cast covers older lib typings.
-  return format.format(major as unknown as number);
+  // Only the caller's money and locale are read here: no money, a locale or currency Intl refuses (its RangeError says which) is their VALIDATION.
+  return readCallerInput('formatMoney', () => {
+    const major = toMajorUnits(money);
+    if (locale === undefined) return `${major} ${money.currency}`;
+    const digits = minorUnitExponent(money.currency);
+    const format = new Intl.NumberFormat(locale, { style: 'currency', currency: money.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    // Intl formats decimal strings exactly (no float rounding); the cast covers older lib typings.
+    return format.format(major as unknown as number);
+  });
 }

@@ -1,4 +1,5 @@
 import type { Money } from '../schema/primitives.js';
+import { CrmError } from '../errors/crm-error.js';
 
 /**
  * Divides `numerator` by `denominator` (both integers, denominator > 0) and rounds half to even
@@ -36,9 +37,14 @@ export function roundHalfEven(value: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
+/** An amount crmkit cannot hold exactly: `VALIDATION` (services re-address it to their field, e.g. `lineItems`). */
+export function inexactAmount(message: string): CrmError<'VALIDATION'> {
+  return new CrmError('VALIDATION', message, { issues: [{ path: [], code: 'too_big', message }] });
+}
+
 function toSafeNumber(value: bigint, what: string): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`${what} exceeds the largest exact amount (${Number.MAX_SAFE_INTEGER} minor units)`);
+    throw inexactAmount(`${what} exceeds the largest exact amount (${Number.MAX_SAFE_INTEGER} minor units)`);
   }
   return Number(value);
 }
@@ -48,7 +54,7 @@ function toSafeNumber(value: bigint, what: string): number {
  * computed on integers (quantity in thousandths, discount in hundredths of a percent) so no float error creeps in.
  */
 export function lineTotal(quantity: number, unitPrice: number, discountPercent = 0): number {
-  if (!Number.isSafeInteger(unitPrice)) throw new RangeError('unit prices are integer minor units');
+  if (!Number.isSafeInteger(unitPrice)) throw inexactAmount('unit prices are integer minor units');
   const qtyMilli = Math.round(quantity * 1000);
   const keepBasis = 10_000 - Math.round(discountPercent * 100); // hundredths of a percent kept
   const product = qtyMilli * unitPrice * keepBasis;

@@ -87,7 +87,11 @@ const CRM_ERROR_BRAND: unique symbol = Symbol.for('crmkit.CrmError');
 
 /** True for a `CrmError` of any copy of `@crmkit/core`. */
 function hasBrand(value: unknown): value is CrmError {
-  return typeof value === 'object' && value !== null && (value as { [CRM_ERROR_BRAND]?: unknown })[CRM_ERROR_BRAND] === true;
+  try {
+    return typeof value === 'object' && value !== null && (value as { [CRM_ERROR_BRAND]?: unknown })[CRM_ERROR_BRAND] === true;
+  } catch {
+    return false; // a thrown Proxy whose traps throw: no CrmError, and the check never throws
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import { dealRefs } from '../deals/deal-refs.js';
 import { newStageVisit } from '../deals/deal-visits.js';
 import { closeOpenVisit } from '../deals/deal-visits.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
-import { parseId, parseInput } from '../crm/parse-input.js';
+import { copyInput, parseId, parseInput } from '../crm/parse-input.js';
 import { checkNextStep } from './next-step.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 
@@ -167,6 +167,7 @@ export class FunnelService {
    */
   async check(dealId: string, move: FunnelMove, options: { withNextStep?: boolean } = {}): Promise<MoveEvaluation> {
     const id = parseId(dealId, 'funnel.check');
+    move = copyInput(move, 'funnel.check');
     const type = (move as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || !Object.hasOwn(MOVE_SCHEMAS, type)) {
       throw validationError('funnel.check', [{ path: ['type'], code: 'invalid_value', message: `must be one of ${Object.keys(MOVE_SCHEMAS).join(', ')}` }]);

@@ -1,6 +1,7 @@
 import type { Checked } from '../crm/feature-hooks.js';
 import type { CrmContext } from '../crm/context.js';
 import type { NextStepInput } from '../schema/task.js';
+import { unreadable } from '../crm/parse-input.js';
 
 /** Why a next step was refused by a crm without the tasks feature. */
 export const NEXT_STEP_NEEDS_TASKS = 'next steps are tasks: they need the tasks() feature from @crmkit/core/tasks';
@@ -10,7 +11,13 @@ export const NEXT_STEP_NEEDS_TASKS = 'next steps are tasks: they need the tasks(
  * step is refused (`feature_required`). Problems are addressed under `nextStep`.
  */
 export function checkNextStep(ctx: CrmContext, input: unknown): Checked<NextStepInput> {
-  const raw = (input as { nextStep?: unknown } | null | undefined)?.nextStep;
+  let raw: unknown;
+  try {
+    // A peek at the caller's input before it is parsed (and copied).
+    raw = (input as { nextStep?: unknown } | null | undefined)?.nextStep;
+  } catch (error) {
+    return { issues: [unreadable(['nextStep'], error)] };
+  }
   if (raw === undefined) return { issues: [] };
   const tasks = ctx.hooks.tasks;
   if (!tasks) return { issues: [{ path: ['nextStep'], code: 'feature_required', message: NEXT_STEP_NEEDS_TASKS }] };

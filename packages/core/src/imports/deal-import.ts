@@ -11,7 +11,7 @@ import { inputFields } from '../crm/input-fields.js';
 import { customValuesCheck } from '../crm/custom-values.js';
 import { lockRecords } from '../crm/references.js';
 import { checkNextStep } from '../funnel/next-step.js';
-import { safeParseInput } from '../crm/parse-input.js';
+import { readCallerInput, safeParseInput } from '../crm/parse-input.js';
 
 /** Options of `crm.imports.deals`. */
 export interface CreateManyOptions {
@@ -63,9 +63,13 @@ async function checkLinks(op: Operation, inputs: readonly ParsedDealCreate[]): P
   if (issues.length) throw validationError('imports.deals', listed(issues, issues.length > MAX_REPORTED_ISSUES));
 }
 
-/** Checks the import's options (not plain data: `onProgress` is a function). */
+/** Checks the import's options (not plain data: `onProgress` is a function) and copies them: each is read once. */
 export function checkOptions(options: unknown): CreateManyOptions {
   if (options === undefined) return {};
+  return readCallerInput('imports.deals', () => checkOptionsOf(options), ['options']);
+}
+
+function checkOptionsOf(options: unknown): CreateManyOptions {
   const fail = (path: (string | number)[], code: string, message: string) => {
     throw validationError('imports.deals', [{ path: ['options', ...path], code, message }]);
   };
@@ -76,7 +80,7 @@ export function checkOptions(options: unknown): CreateManyOptions {
   if (o.progressEvery !== undefined && (typeof o.progressEvery !== 'number' || !Number.isInteger(o.progressEvery) || o.progressEvery < 1 || o.progressEvery > MAX_IMPORT)) {
     fail(['progressEvery'], 'invalid_value', `must be an integer from 1 to ${MAX_IMPORT}`);
   }
-  return o as CreateManyOptions;
+  return { ...o } as CreateManyOptions;
 }
 
 /**

@@ -5,6 +5,7 @@ import { csvLine, csvRowLine, type ReportRow } from '../domain/analytics/csv.js'
 import type { Crm } from '../crm/crm.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
+import { readCallerInput } from '../crm/parse-input.js';
 import type { ListFilter, SortSpec } from '../query/query-spec.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { specOf, unmapRecord, type CellOptions, type ImportMapping } from './column-mapping.js';
@@ -89,9 +90,13 @@ function checkExport(options: ExportOptions): void {
  * `list` (so a view's read scope and field rules apply), cells written by the reports' CSV writer.
  */
 export function exportRecords(crm: Crm, options: ExportOptions, ctx?: CrmContext): ExportStream {
-  checkExport(options);
-  // Refused at the call, not on the first read: every mapping check but `custom.<key>` names (they need a read).
-  if (options.mapping !== undefined) checkExportMapping(options.entity, options.mapping);
+  // The checks read every option: a throwing getter is the caller's VALIDATION. (Not copyInput: an export stores
+  // nothing, so its column names may hold any character.)
+  readCallerInput('export.run', () => {
+    checkExport(options);
+    // Refused at the call, not on the first read: every mapping check but `custom.<key>` names (they need a read).
+    if (options.mapping !== undefined) checkExportMapping(options.entity, options.mapping);
+  });
   const service = (crm as unknown as Record<string, { list(o: object): Promise<{ items: Record<string, unknown>[]; nextCursor?: string }> } | undefined>)[SERVICES[options.entity]];
   if (!service) throw validationError('export.run', [{ path: ['entity'], code: 'feature_required', message: `exporting ${options.entity} records needs the feature that keeps them` }]);
   const format = options.format ?? 'csv';

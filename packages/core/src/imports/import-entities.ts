@@ -9,7 +9,6 @@ import { updateDealIn } from '../deals/deal-service.js';
 import { dealAmount, priceLineItems } from '../domain/deal-values.js';
 import type { Deal } from '../schema/deal.js';
 import { checkNextStep } from '../funnel/next-step.js';
-import type { ActivityService } from '../activities/activity-service.js';
 import type { Crm } from '../crm/crm.js';
 import type { Operation } from '../crm/operation.js';
 import type { CrmContext } from '../crm/context.js';
@@ -140,8 +139,8 @@ export const IMPORTERS: Readonly<Record<ImportEntity, EntityImporter>> = {
     ...fieldsOf(activityLogInputSchema),
     required: ['kind'],
     parseCreate: plain(activityLogInputSchema),
-    // The activities feature logs it (features do not import each other: its service is reached through the crm).
-    create: (op, parsed, _context, crm) => (crm as unknown as { activities: ActivityService }).activities.logIn(op, parsed as never),
+    // The activities feature logs it (features do not import each other: through its hook).
+    create: (op, parsed) => op.ctx.hooks.activities!.log(op, parsed as never),
   },
 };
 

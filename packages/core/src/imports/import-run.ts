@@ -4,7 +4,7 @@ import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
-import { parseId } from '../crm/parse-input.js';
+import { parseId, readCallerInput } from '../crm/parse-input.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { columnsOf, mapRow, type ImportMapping, type SourceRow } from './column-mapping.js';
@@ -290,7 +290,8 @@ const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof 
 
 /** Runs (or resumes, with `jobId`) an import. */
 export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
-  const checked = checkOptions(options, ctx, crm);
+  // Options hold callbacks and streams, so they are not copied: a throwing getter is VALIDATION, not a crash.
+  const checked = readCallerInput(CONTEXT, () => checkOptions(options, ctx, crm));
   const { importer, mode, chunkSize, locale, externalSystem } = checked;
   let { mapping, lines } = checked;
   const dryRun = options.dryRun === true;

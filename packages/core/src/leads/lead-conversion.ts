@@ -14,7 +14,7 @@ import type { CrmContext } from '../crm/context.js';
 import { createDealIn, type ParsedDealCreate } from '../deals/deal-factory.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import { runWrite, type Operation } from '../crm/operation.js';
-import { parseInput } from '../crm/parse-input.js';
+import { copyInput, parseInput } from '../crm/parse-input.js';
 import { checkReferences, lockRecords } from '../crm/references.js';
 import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js';
 import { inputFields } from '../crm/input-fields.js';
@@ -106,7 +106,8 @@ function defaultOwner(op: Operation, natural: string | undefined, withDeal: bool
 }
 
 export async function convertLead(ctx: CrmContext, leadId: string, options: ConvertLeadOptions): Promise<ConvertLeadResult> {
-  const input = options?.deal === true ? { ...options, deal: {} } : options;
+  const raw = copyInput(options, 'leads.convert');
+  const input = raw?.deal === true ? { ...raw, deal: {} } : raw;
   const step = checkNextStep(ctx, input?.deal);
   const opts = parseInput(optionsSchema, input, 'leads.convert', step.issues.map((issue) => ({ ...issue, path: ['deal', ...issue.path] })));
   return runWrite(ctx, async (op) => {

@@ -10,7 +10,7 @@ import type { LeadField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { convertLead, type ConvertLeadOptions, type ConvertLeadResult } from './lead-conversion.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
-import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
+import { readRecord, runRead, runWrite } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import * as z from 'zod/mini';
 import { idSchema, LIMITS, optionalText } from '../schema/primitives.js';
@@ -114,11 +114,6 @@ export class LeadService {
       op.guard?.checkWritten('lead', 'create', undefined, assigned);
       return assigned;
     });
-  }
-
-  /** @internal Creates a lead inside an existing operation (imports, capture). */
-  async createIn(op: Operation, parsed: z.output<typeof leadCreateInputSchema>): Promise<Lead> {
-    return createCard(op, LEAD_CARD, parsed, 'leads.create');
   }
 
   /**

@@ -2,7 +2,7 @@ import { matchFilter } from '../query/match.js';
 import type { Filter, ListFilter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Page } from '../crm/list-options.js';
-import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { copyInput } from '../crm/parse-input.js';
 import { Observer } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
@@ -12,42 +12,37 @@ import { sameJson, shareRecords } from './structural-sharing.js';
  * (or when another tab changed the entity without sending rows). Unchanged records keep their identity.
  */
 export class ListObserver<T extends RecordBase, O extends { where?: ListFilter } = { where?: ListFilter }> extends Observer<Page<T>> {
-  private options: O;
+  #options: O;
 
   /** @internal */
-  constructor(
-    storage: StorageAdapter,
-    private readonly entity: string,
-    options: O,
-    private readonly load: (options: O) => Promise<Page<T>>,
-    initialData?: Page<T>,
-  ) {
-    super(storage, initialData);
+  constructor(storage: StorageAdapter, entity: string, options: O, load: (options: O) => Promise<Page<T>>, initialData?: Page<T>) {
+    super(storage, {
+      fetch: () => load(this.#options),
+      affectedBy: (batch, current) => {
+        const onPage = new Set(current?.items.map((r) => r.id));
+        const filter = this.#options.where && mayMatchFilter(this.#options.where);
+        return batch.changes.some((c) => c.entity === entity && (!c.row || onPage.has(c.id) || matchFilter(c.row, filter)));
+      },
+      share: (previous, next) => {
+        const items = shareRecords(previous?.items, next.items);
+        if (previous && items === previous.items && previous.nextCursor === next.nextCursor) return previous;
+        return next.nextCursor === undefined ? { items } : { items, nextCursor: next.nextCursor };
+      },
+    }, initialData);
     // A copy: the caller may change or reuse its options object (and its filter) afterwards.
-    this.options = copyInput(options, 'observe');
+    this.#options = copyInput(options, 'observe');
   }
 
-  /** Changes the query; refetches only when it really differs. */
+  /**
+   * Changes the query; refetches only when it really differs.
+   *
+   * @throws CrmError `VALIDATION` when the options are not plain data.
+   */
   setOptions(options: O): void {
-    if (sameJson(options, this.options)) return;
-    this.options = copyInput(options, 'observe');
+    const copy = copyInput(options, 'observe');
+    if (sameJson(copy, this.#options)) return;
+    this.#options = copy;
     void this.refetch();
-  }
-
-  protected fetch(): Promise<Page<T>> {
-    return this.load(this.options);
-  }
-
-  protected affectedBy(batch: ChangeBatch, current: Page<T> | undefined): boolean {
-    const onPage = new Set(current?.items.map((r) => r.id));
-    const filter = this.options.where && mayMatchFilter(this.options.where);
-    return batch.changes.some((c) => c.entity === this.entity && (!c.row || onPage.has(c.id) || matchFilter(c.row, filter)));
-  }
-
-  protected override share(previous: Page<T> | undefined, next: Page<T>): Page<T> {
-    const items = shareRecords(previous?.items, next.items);
-    if (previous && items === previous.items && previous.nextCursor === next.nextCursor) return previous;
-    return next.nextCursor === undefined ? { items } : { items, nextCursor: next.nextCursor };
   }
 }
 

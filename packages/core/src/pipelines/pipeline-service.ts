@@ -30,7 +30,7 @@ import type { PipelineField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite } from '../crm/operation.js';
-import { parseId, parseInput } from '../crm/parse-input.js';
+import { copyInput, parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { checkTaskSetup } from './task-setup.js';
 
@@ -81,9 +81,10 @@ export class PipelineService {
    * });
    */
   async create(input: PipelineCreateInput): Promise<Pipeline> {
-    const raw = input as { stages?: unknown; settings?: { strictNextStep?: unknown } } | undefined;
+    // Read once as plain data: the peeks below cannot meet a throwing getter.
+    const raw = copyInput(input, 'pipelines.create') as { stages?: unknown; settings?: { strictNextStep?: unknown } } | undefined;
     const setup = checkTaskSetup(this.ctx, (Array.isArray(raw?.stages) ? raw.stages : []).map((s: { taskTemplates?: unknown } | undefined, i) => [s?.taskTemplates, ['stages', i, 'taskTemplates']] as const), [raw?.settings?.strictNextStep, ['settings', 'strictNextStep']]);
-    const parsed = parseInput(pipelineCreateInputSchema, input, 'pipelines.create', setup.issues);
+    const parsed = parseInput(pipelineCreateInputSchema, raw, 'pipelines.create', setup.issues);
     const { stages, issues } = buildStages(parsed.stages.map((s, i) => ({ ...s, taskTemplates: setup.templates[i] })), isDealField);
     if (issues.length) throw validationError('pipelines.create', issues);
     return runWrite(this.ctx, async (op) => {
@@ -119,8 +120,9 @@ export class PipelineService {
   /** Renames a pipeline, changes its settings, or archives it (archived pipelines take no new deals). */
   async update(id: string, patch: z.input<typeof pipelineUpdateSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.update');
-    const setup = checkTaskSetup(this.ctx, [], [(patch as { settings?: { strictNextStep?: unknown } } | undefined)?.settings?.strictNextStep, ['settings', 'strictNextStep']]);
-    const parsed = parseInput(pipelineUpdateSchema, patch, 'pipelines.update', setup.issues);
+    const raw = copyInput(patch, 'pipelines.update');
+    const setup = checkTaskSetup(this.ctx, [], [(raw as { settings?: { strictNextStep?: unknown } } | undefined)?.settings?.strictNextStep, ['settings', 'strictNextStep']]);
+    const parsed = parseInput(pipelineUpdateSchema, raw, 'pipelines.update', setup.issues);
     return editPipeline(this.ctx, 'pipelines.update', pipelineId, parsed.version, (pipeline) =>
       reviseRecordOf(pipeline, (d) => {
         if (parsed.name !== undefined) d.name = parsed.name;
@@ -138,8 +140,9 @@ export class PipelineService {
    */
   async addStage(id: string, input: z.input<typeof addStageSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.addStage');
-    const setup = checkTaskSetup(this.ctx, [[(input as { stage?: { taskTemplates?: unknown } } | undefined)?.stage?.taskTemplates, ['stage', 'taskTemplates']]]);
-    const parsed = parseInput(addStageSchema, input, 'pipelines.addStage', setup.issues);
+    const raw = copyInput(input, 'pipelines.addStage');
+    const setup = checkTaskSetup(this.ctx, [[(raw as { stage?: { taskTemplates?: unknown } } | undefined)?.stage?.taskTemplates, ['stage', 'taskTemplates']]]);
+    const parsed = parseInput(addStageSchema, raw, 'pipelines.addStage', setup.issues);
     return editPipeline(this.ctx, 'pipelines.addStage', pipelineId, parsed.version, (pipeline) => {
       const [stage] = buildStages([{ ...parsed.stage, taskTemplates: setup.templates[0] }], isDealField).stages;
       let index = parsed.before ? pipeline.stages.findIndex((s) => s.key === parsed.before) : pipeline.stages.map((s) => s.kind).lastIndexOf('open') + 1;
@@ -163,9 +166,11 @@ export class PipelineService {
   async updateStage(id: string, key: string, patch: z.input<typeof stageUpdateSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.updateStage');
     const stageKey = parseInput(stageKeySchema, key, 'pipelines.updateStage');
-    const { version, ...rest } = (patch ?? {}) as { version?: number };
+    const raw = copyInput(patch, 'pipelines.updateStage') ?? {};
+    const { version, ...rest } = raw as { version?: number };
     const setup = checkTaskSetup(this.ctx, [[(rest as { taskTemplates?: unknown }).taskTemplates, ['taskTemplates']]]);
-    const parsed = { ...parseInput(stageUpdateSchema, rest, 'pipelines.updateStage', setup.issues), ...(setup.templates[0] ? { taskTemplates: setup.templates[0] } : {}) };
+    // A patch that is no object (42) is refused by the schema, not spread into an empty one.
+    const parsed = { ...parseInput(stageUpdateSchema, typeof raw === 'object' ? rest : raw, 'pipelines.updateStage', setup.issues), ...(setup.templates[0] ? { taskTemplates: setup.templates[0] } : {}) };
     parseInput(versionOptionSchema, version, 'pipelines.updateStage');
     let changed: Stage | undefined;
     const result = await editPipeline(this.ctx, 'pipelines.updateStage', pipelineId, version, (pipeline) => {

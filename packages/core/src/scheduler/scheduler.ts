@@ -123,8 +123,10 @@ const NOTICE_EVENTS: Record<'reminder' | 'due' | 'overdue', CrmEventName> = { re
  * `event.data.key`). `crm.scheduler`.
  */
 export class Scheduler {
-  private timer: CancelTimer | undefined;
-  private stopWatching: (() => void) | undefined;
+  // What JavaScript could call is #private (methods and the timer handles); the data fields stay
+  // TypeScript-private so tests can check they stay bounded.
+  #timer: CancelTimer | undefined;
+  #stopWatching: (() => void) | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly settings: NoticeSettings;
   private readonly batchSize: number;
@@ -139,7 +141,7 @@ export class Scheduler {
   /** The earliest retry of a failed notice the last tick left waiting (ms): `wake` must not sleep past it. */
   private retryAt: number | undefined;
   /** Until this process ticks: the check that warns about notice handlers that would never be called. */
-  private idleCheck: CancelTimer | undefined;
+  #idleCheck: CancelTimer | undefined;
   /** A notice was replayed since the running wake-up began: it looks again right after its tick. */
   private replayed = false;
 
@@ -154,13 +156,13 @@ export class Scheduler {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.noticeRetentionMs = (options.noticeRetentionDays ?? 30) * 86_400_000;
     this.noticeTimeoutMs = options.noticeTimeoutMs;
-    this.idleCheck = ctx.clock.setTimer(() => this.checkIdle(), IDLE_CHECK_MS);
+    this.#idleCheck = ctx.clock.setTimer(() => this.#checkIdle(), IDLE_CHECK_MS);
   }
 
   /** Warns once when this process has notice handlers but never ticked: notices reach handlers only in processes that tick. */
-  private checkIdle(): void {
+  #checkIdle(): void {
     // One check, not a re-arming poll: a timer that never ends would keep a fake clock's runAll (host tests) spinning.
-    this.cancelIdleCheck();
+    this.#cancelIdleCheck();
     const handled = NOTICE_TYPES.filter((type) => this.ctx.bus.handles(type));
     if (!handled.length) return;
     this.ctx.logger.warn('crmkit: notice handlers in a process that never ticks (crm.scheduler.start() or tick()) are never called', { types: handled });
@@ -168,7 +170,7 @@ export class Scheduler {
 
   /** True between `start()` and `stop()`. */
   get running(): boolean {
-    return this.stopWatching !== undefined;
+    return this.#stopWatching !== undefined;
   }
 
   /**
@@ -181,15 +183,15 @@ export class Scheduler {
    * const report = await crm.scheduler.tick(); // { due: 3, overdue: 1, … }
    */
   async tick(): Promise<TickReport> {
-    this.cancelIdleCheck();
-    const run = this.chain.then(() => this.runTick());
+    this.#cancelIdleCheck();
+    const run = this.chain.then(() => this.#runTick());
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private cancelIdleCheck(): void {
-    this.idleCheck?.();
-    this.idleCheck = undefined;
+  #cancelIdleCheck(): void {
+    this.#idleCheck?.();
+    this.#idleCheck = undefined;
   }
 
   /**
@@ -199,20 +201,20 @@ export class Scheduler {
    */
   start(): void {
     if (this.running) return;
-    this.stopWatching = this.ctx.storage.onChange((batch) => {
+    this.#stopWatching = this.ctx.storage.onChange((batch) => {
       // A replay also keeps the wake-up from being put off by a tick it came during (see `wake`).
-      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.arm(0);
+      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.#arm(0);
     });
-    this.arm(0);
+    this.#arm(0);
   }
 
   /** Stops the timers; a tick in flight finishes without waiting for notice handlers (their signal is aborted). */
   async stop(): Promise<void> {
-    this.stopWatching?.();
-    this.stopWatching = undefined;
-    this.cancelIdleCheck();
-    this.timer?.();
-    this.timer = undefined;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+    this.#cancelIdleCheck();
+    this.#timer?.();
+    this.#timer = undefined;
     // Like a consumer's stop: a handler that ignores its signal is not waited out (its notice stays unacknowledged).
     for (const runner of this.notices?.values() ?? []) runner.interrupt();
     await this.chain;
@@ -244,13 +246,13 @@ export class Scheduler {
     });
   }
 
-  private arm(delayMs: number): void {
+  #arm(delayMs: number): void {
     if (!this.running) return;
-    this.timer?.();
-    this.timer = this.ctx.clock.setTimer(() => void this.wake(), delayMs);
+    this.#timer?.();
+    this.#timer = this.ctx.clock.setTimer(() => void this.#wake(), delayMs);
   }
 
-  private async wake(): Promise<void> {
+  async #wake(): Promise<void> {
     if (!this.running) return;
     this.replayed = false;
     try {
@@ -262,18 +264,18 @@ export class Scheduler {
       // Notices another process holds are delivered here if it dies: look again after its lease.
       const cap = this.othersHoldNotices ? Math.min(this.maxSleepMs, this.leaseMs) : this.maxSleepMs;
       // A replay during the tick may have come after its drain looked: the 0 ms wake it asked for stands.
-      this.arm(this.replayed ? 0 : Math.min(cap, Math.max(0, Math.min(due, retry) - now)));
+      this.#arm(this.replayed ? 0 : Math.min(cap, Math.max(0, Math.min(due, retry) - now)));
     } catch (error) {
       if (isCrmError(error, 'CLOSED')) return void (await this.stop());
       this.ctx.logger.error('crmkit: scheduler tick failed; retrying in 30 s', { error });
-      this.arm(30_000);
+      this.#arm(30_000);
     }
   }
 
-  private async runTick(): Promise<TickReport> {
+  async #runTick(): Promise<TickReport> {
     const counts = { reminders: 0, due: 0, overdue: 0, recurrences: 0, rotting: 0, delivered: 0, retried: 0, prunedNotices: 0, automations: 0 };
     // Setting up the notice consumers (and handing the legacy one over) never fails the tick for good: logged, tried again next tick.
-    const runners = await this.retrying(counts, () => this.noticeRunners()).catch((error: unknown) => {
+    const runners = await this.#retrying(counts, () => this.#noticeRunners()).catch((error: unknown) => {
       if (isCrmError(error, 'CLOSED')) throw error;
       this.ctx.logger.error('crmkit: scheduler notice consumers not set up; retried next tick', { error });
       return undefined;
@@ -281,8 +283,8 @@ export class Scheduler {
     // Batches until nothing is due: every batch moves its tasks' next wake-up past now and marks its
     // deals rotting, so this ends — and a tick never stops at an arbitrary number of batches. A batch
     // that keeps meeting concurrent writers (`undefined`) is left for the next tick.
-    while (await this.retrying(counts, () => this.processTaskBatch(counts)));
-    while (await this.retrying(counts, () => this.processRottingBatch(counts)));
+    while (await this.#retrying(counts, () => this.#processTaskBatch(counts)));
+    while (await this.#retrying(counts, () => this.#processRottingBatch(counts)));
     // A process claims the notices of the types it has handlers for only: the others wait for a process that has.
     // A process without any notice handler looks again after a lease too (as before): a handler may come.
     let drains = 0;
@@ -294,15 +296,15 @@ export class Scheduler {
     for (const [type, runner] of runners ?? []) {
       if (!this.ctx.bus.handles(type)) continue;
       drains++;
-      const drained = await this.retrying(counts, () => runner.drain());
+      const drained = await this.#retrying(counts, () => runner.drain());
       counts.delivered += drained?.handled ?? 0;
       leasedElsewhere ||= drained?.leasedElsewhere ?? true;
       earliest(drained ? (drained.nextRetryAt ? Date.parse(drained.nextRetryAt) : undefined) : this.retryAt);
     }
     this.retryAt = retryAt;
-    while (await this.retrying(counts, () => this.pruneNoticeBatch(counts)));
+    while (await this.#retrying(counts, () => this.#pruneNoticeBatch(counts)));
     const automations = this.ctx.hooks.automations;
-    if (automations) counts.automations = (await this.retrying(counts, () => automations.tick()))?.runs ?? 0;
+    if (automations) counts.automations = (await this.#retrying(counts, () => automations.tick()))?.runs ?? 0;
     this.othersHoldNotices = leasedElsewhere || drains === 0;
     if (counts.reminders + counts.due + counts.overdue + counts.recurrences + counts.rotting + counts.delivered + counts.automations > 0) {
       this.ctx.logger.info('crmkit: scheduler tick', { ...counts });
@@ -315,7 +317,7 @@ export class Scheduler {
    * `STORAGE` error such as a deadlock or a busy database) with a short jittered pause. After
    * `RETRIES` attempts the work is left for the next tick: `undefined`.
    */
-  private async retrying<T>(counts: { retried: number }, work: () => Promise<T>): Promise<T | undefined> {
+  async #retrying<T>(counts: { retried: number }, work: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await work();
@@ -336,7 +338,7 @@ export class Scheduler {
    * The consumers that hand notices to this process's handlers, one per type, created on the first tick
    * of any process (whether it handles notices or not): a handler registered later gets what was recorded since.
    */
-  private async noticeRunners(): Promise<Map<string, ConsumerRunner>> {
+  async #noticeRunners(): Promise<Map<string, ConsumerRunner>> {
     if (this.notices) return this.notices;
     // The single consumer of earlier versions: its backlog moves to the new ones, which start at its checkpoint.
     const from = await handoverStart(this.ctx, NOTICE_CONSUMER);
@@ -376,7 +378,7 @@ export class Scheduler {
   }
 
   /** Deletes one batch of notice rows due longer ago than the retention; true when a full batch went. */
-  private async pruneNoticeBatch(counts: { prunedNotices: number }): Promise<boolean> {
+  async #pruneNoticeBatch(counts: { prunedNotices: number }): Promise<boolean> {
     const cutoff = toTimestamp(this.ctx.clock.now() - this.noticeRetentionMs);
     const filter = { op: 'lt' as const, field: 'at', value: cutoff };
     // A read first: most ticks find nothing to prune, and a write transaction would take the write lock.
@@ -394,7 +396,7 @@ export class Scheduler {
    * Records a notice once: skipped when its key is in the outbox already. `known` lives for one batch
    * (one transaction) only, so the scheduler keeps no memory across batches or ticks.
    */
-  private async recordNotice(
+  async #recordNotice(
     op: Operation,
     kind: NotificationRecord['kind'],
     key: string,
@@ -419,9 +421,9 @@ export class Scheduler {
     return true;
   }
 
-  private async processTaskBatch(counts: { reminders: number; due: number; overdue: number; recurrences: number }): Promise<boolean> {
+  async #processTaskBatch(counts: { reminders: number; due: number; overdue: number; recurrences: number }): Promise<boolean> {
     // A read first: most ticks find nothing, and a write transaction would hold the engine's write lock for nothing.
-    if (!(await this.hasDueTasks())) return false;
+    if (!(await this.#hasDueTasks())) return false;
     let handled = 0;
     const local = { reminders: 0, due: 0, overdue: 0, recurrences: 0 };
     {
@@ -439,17 +441,25 @@ export class Scheduler {
         const created: Task[] = [];
         for (const task of tasks) {
           let spawned = false;
+          let stopped: { at: string; reason: string } | undefined;
           for (const notice of pendingNotices(task, op.nowMs, this.settings)) {
             if (notice.kind === 'recur') {
-              const draft = nextOccurrenceDraft(task);
-              if (draft) created.push(...(await buildTasks(op, [draft], 'scheduler')));
-              spawned = true;
-              local.recurrences++;
+              try {
+                const draft = nextOccurrenceDraft(task);
+                if (draft) created.push(...(await buildTasks(op, [draft], 'scheduler')));
+                spawned = true;
+                local.recurrences++;
+              } catch (error) {
+                // A refused next occurrence must not fail every tick: the series stops here, with the reason, and the batch goes on.
+                if (!isCrmError(error) || ['CONFLICT', 'STORAGE', 'CLOSED'].includes(error.code)) throw error;
+                stopped = { at: op.now, reason: `${error.code}: ${error.message}`.slice(0, 500) };
+                this.ctx.logger.error('crmkit: the next occurrence of a recurring task was refused; its series stops', { taskId: task.id, seriesId: task.recurrence?.seriesId, error });
+              }
               continue;
             }
             const dueAt = task.dueAt!;
             const kind = notice.kind;
-            const recorded = await this.recordNotice(op, kind, notice.key, notice.at, { type: 'task', id: task.id }, () => {
+            const recorded = await this.#recordNotice(op, kind, notice.key, notice.at, { type: 'task', id: task.id }, () => {
               const data = compact({ key: notice.key, dueAt, ownerId: task.ownerId, subject: task.subject, minutesBefore: notice.minutesBefore });
               op.record(NOTICE_EVENTS[kind] as 'task.due', { type: 'task', id: task.id }, data, taskRefs(task));
             }, known);
@@ -458,6 +468,7 @@ export class Scheduler {
           const next = reviseRecord(task, op.now, (d) => {
             d.notifiedUntil = op.now;
             if (spawned && d.recurrence) d.recurrence.spawned = true;
+            if (stopped && d.recurrence) d.recurrence.stopped = stopped;
             const wake = nextNoticeAt({ ...task, ...(spawned && task.recurrence ? { recurrence: { ...task.recurrence, spawned: true } } : {}) }, op.nowMs, this.settings);
             if (wake === undefined) delete d.nextNotifyAt;
             else d.nextNotifyAt = toTimestamp(wake);
@@ -479,10 +490,10 @@ export class Scheduler {
     counts.due += local.due;
     counts.overdue += local.overdue;
     counts.recurrences += local.recurrences;
-    return handled > 0 && handled === this.batchSize ? true : handled > 0 ? await this.hasDueTasks() : false;
+    return handled > 0 && handled === this.batchSize ? true : handled > 0 ? await this.#hasDueTasks() : false;
   }
 
-  private async hasDueTasks(): Promise<boolean> {
+  async #hasDueTasks(): Promise<boolean> {
     return runRead(this.ctx, async (op) => {
       const { rows } = await op.query('task', {
         filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lte', field: 'nextNotifyAt', value: op.now }] },
@@ -492,7 +503,7 @@ export class Scheduler {
     });
   }
 
-  private async processRottingBatch(counts: { rotting: number }): Promise<boolean> {
+  async #processRottingBatch(counts: { rotting: number }): Promise<boolean> {
     const any = await runRead(this.ctx, async (op) => {
       const filter = await rottingFilter(op);
       if (filter.op === 'or' && filter.filters.length === 0) return false;
@@ -521,7 +532,7 @@ export class Scheduler {
           const since = toTimestamp(start);
           const stage = pipeline.stages.find((s) => s.key === deal.stageKey)!;
           const key = `rot:${deal.id}:${deal.lastActivityAt}`;
-          const recorded = await this.recordNotice(op, 'rotting', key, start, { type: 'deal', id: deal.id }, () => {
+          const recorded = await this.#recordNotice(op, 'rotting', key, start, { type: 'deal', id: deal.id }, () => {
             op.record('deal.rotting', { type: 'deal', id: deal.id }, compact({ key, stageKey: deal.stageKey, since, lastActivityAt: deal.lastActivityAt, rottenDays: stage.rottenDays!, ownerId: deal.ownerId }), dealRefs(deal));
           }, known);
           if (recorded) rotting++;

@@ -40,6 +40,11 @@ export const taskRecurrenceSchema = z.strictObject({
   occurrenceAt: z.optional(timestampSchema),
   /** The next occurrence has been created. */
   spawned: z.optional(z.boolean()),
+  /**
+   * The series stopped at this occurrence because its next one was refused (`reason`: the refusal's
+   * code and message, e.g. a calendar or time out of range): the scheduler logged it and went on.
+   */
+  stopped: z.optional(z.strictObject({ at: timestampSchema, reason: text(500) })),
   /** The series' shared fields. */
   base: z.optional(seriesBaseSchema),
 });

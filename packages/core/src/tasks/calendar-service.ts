@@ -1,5 +1,5 @@
 import { calendarCache, loadCalendar } from './calendar-cache.js';
-import type { BusinessCalendar } from '../domain/calendar/business-calendar.js';
+import { workingDayGap, type BusinessCalendar } from '../domain/calendar/business-calendar.js';
 import { isValidTimeZone } from '../domain/calendar/zoned-time.js';
 import { validationError } from '../errors/crm-error.js';
 import { businessCalendarPatchSchema, businessCalendarSchema, type BusinessCalendarInput } from '../schema/calendar.js';
@@ -31,7 +31,8 @@ export class CalendarService {
    * @param input - any of `timezone` (IANA), `workingDays` (1 = Monday … 7 = Sunday), `workingHours`
    *   (sorted, non-overlapping `HH:MM` intervals) and `holidays` (`YYYY-MM-DD`)
    * @returns the calendar now in effect
-   * @throws CrmError `VALIDATION` for a bad field or an unknown time zone (nothing is written);
+   * @throws CrmError `VALIDATION` for a bad field, an unknown time zone, or holidays that leave no
+   *   working day for ten years (`holidays`, code `no_working_day`; nothing is written);
    *   `FORBIDDEN` in a view without `setting` update rights
    * @example
    * await crm.calendar.set({ timezone: 'Europe/Berlin' }); // only the time zone changes
@@ -47,6 +48,10 @@ export class CalendarService {
       const [current] = await op.getMany<SettingRecord<BusinessCalendar>>('setting', ['calendar']);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
       const calendar = parseInput(businessCalendarSchema, { ...(current?.value ?? (await loadCalendar(op))), ...defined }, 'calendar.set');
+      const gap = workingDayGap(calendar);
+      if (gap) {
+        throw validationError('calendar.set', [{ path: ['holidays'], code: 'no_working_day', message: `leave no working day from ${gap.from} to ${gap.to}: business-day arithmetic needs one within ten years` }]);
+      }
       const value: BusinessCalendar = { ...calendar, workingDays: [...calendar.workingDays].sort(), holidays: [...calendar.holidays].sort() };
       const next: SettingRecord<BusinessCalendar> = {
         id: 'calendar',

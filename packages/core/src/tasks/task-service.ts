@@ -114,7 +114,7 @@ async function chainedStep(op: Operation, task: Task): Promise<{ draft: NextStep
  * refused rather than ending the series silently.
  */
 function continueSeries(op: Operation, task: Task): TaskDraft | undefined {
-  if (!task.recurrence || task.recurrence.spawned) return undefined;
+  if (!task.recurrence || task.recurrence.spawned || task.recurrence.stopped) return undefined;
   const rules = op.ctx.hooks.recurrence;
   if (!rules) {
     throw ruleViolation([{ rule: 'recurrence.featureMissing', message: RECURRENCE_NEEDS_FEATURE, data: { taskId: task.id, seriesId: task.recurrence.seriesId } }]);

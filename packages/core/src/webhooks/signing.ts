@@ -3,6 +3,8 @@
  * `${webhook-id}.${webhook-timestamp}.${body}` with the secret's bytes as key, sent as `v1,<base64>`.
  * Web Crypto (`crypto.subtle`) only, so core runs unchanged in Node, browsers, workers and edge runtimes.
  */
+import { validationError } from '../errors/crm-error.js';
+import { readCallerInput } from '../crm/parse-input.js';
 
 /** Secrets are `whsec_` followed by base64 of 24 to 64 random bytes (Standard Webhooks). */
 export const SECRET_PREFIX = 'whsec_';
@@ -53,18 +55,19 @@ export function generateSecret(): string {
 /**
  * Signs one message with every given secret (several during a rotation: receivers accept any).
  *
- * @param secrets `whsec_` secrets (already validated).
+ * @param secrets `whsec_` secrets.
  * @param id The message id (`webhook-id`), stable across retries.
  * @param timestamp Seconds since the epoch (`webhook-timestamp`).
  * @param body The exact request body.
  * @returns The `webhook-signature` header value: `v1,<base64>` entries separated by spaces.
+ * @throws CrmError `VALIDATION` for a secret that is no `whsec_` secret (`secrets.<i>`) or arguments of the wrong type.
  */
 export async function signPayload(secrets: readonly string[], id: string, timestamp: number, body: string): Promise<string> {
-  const content = new TextEncoder().encode(`${id}.${timestamp}.${body}`);
+  // Only the caller's arguments are read here: what cannot be read is their VALIDATION.
+  const [content, keys] = readCallerInput('signPayload', () => [new TextEncoder().encode(`${id}.${timestamp}.${body}`), secrets.map((s) => (typeof s === 'string' ? secretKey(s) : 'must be a string'))] as const);
   const signatures: string[] = [];
-  for (const secret of secrets) {
-    const key = secretKey(secret);
-    if (typeof key === 'string') throw new Error(`invalid webhook secret: ${key}`);
+  for (const [i, key] of keys.entries()) {
+    if (typeof key === 'string') throw validationError('signPayload', [{ path: ['secrets', i], code: 'invalid_value', message: key }]);
     const hmac = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     signatures.push(`v1,${toBase64(new Uint8Array(await subtle().sign('HMAC', hmac, content)))}`);
   }

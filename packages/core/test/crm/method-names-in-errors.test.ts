@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isCrmError } from '@crmkit/core';
 import { createTestCrm } from '@crmkit/core/testing';
+import { apisOf, methodsOf } from './api-sweep.js';
 
-/** Public API objects of a crm with every feature, by path, and their methods (own class chain). */
-function apis(crm: object): [string, object, string[]][] {
-  const out: [string, object, string[]][] = [];
-  for (const [path, api] of Object.entries(crm)) {
-    if (!api || typeof api !== 'object') continue;
-    const methods = new Set<string>();
-    for (let proto = Object.getPrototypeOf(api) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-      for (const name of Object.getOwnPropertyNames(proto)) if (name !== 'constructor' && typeof (api as Record<string, unknown>)[name] === 'function') methods.add(name);
-    }
-    out.push([path, api, [...methods]]);
-  }
-  return out;
-}
+/** Public API objects of a crm with every feature, by path, and their methods (the shared sweep's). */
+const apis = (crm: object): [string, object, string[]][] => apisOf(crm).map(([path, api]) => [path, api, methodsOf(api)]);
 
 // Review 16g: crm.merges.run({...}) said "Invalid input to merges.[object Object]s": an internal method, reachable
 // from JavaScript, built its method name from its argument.

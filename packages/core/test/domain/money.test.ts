@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { divideHalfEven, lineTotal, roundHalfEven, weightedAmount } from '@crmkit/core';
+import { CrmError, divideHalfEven, lineTotal, roundHalfEven, weightedAmount } from '@crmkit/core';
 
 /** Exact rational rounding, half to even, as the oracle. */
 function oracle(numerator: bigint, denominator: bigint): bigint {
@@ -33,7 +33,7 @@ describe('money arithmetic', () => {
     expect(lineTotal(2.5, 1999)).toBe(4998); // 4997.5 → 4998 (even)
     expect(lineTotal(0.1, 3)).toBe(0); // 0.3 → 0
     expect(lineTotal(0.3, 30)).toBe(9); // no float drift: 0.3 is 300 thousandths
-    expect(() => lineTotal(1, 0.1 * 3 * 10)).toThrow(RangeError); // unit prices are integers
+    expect(() => lineTotal(1, 0.1 * 3 * 10)).toThrow(CrmError); // unit prices are integers (VALIDATION)
     expect(lineTotal(40, 129_00, 12.5)).toBe(451_500);
     expect(lineTotal(1, 1, 50)).toBe(0); // 0.5 → 0
     expect(lineTotal(1, 3, 50)).toBe(2); // 1.5 → 2
@@ -52,7 +52,7 @@ describe('money arithmetic', () => {
     expect(weightedAmount(1001, 50)).toBe(500); // 500.5 → 500
     expect(weightedAmount(1003, 50)).toBe(502); // 501.5 → 502
     expect(weightedAmount(10_000, 33.33)).toBe(3333);
-    expect(() => lineTotal(1_000_000_000, Number.MAX_SAFE_INTEGER)).toThrow(RangeError);
+    expect(() => lineTotal(1_000_000_000, Number.MAX_SAFE_INTEGER)).toThrow(/exceeds the largest exact amount/);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 100 }), (amount, p) => {
         const w = weightedAmount(amount, p);

@@ -1,4 +1,5 @@
 import { validationError, type ValidationIssue } from '../../errors/crm-error.js';
+import { readCallerInput } from '../../crm/parse-input.js';
 
 /** A plain report row: what tables and CSV files show. */
 export type ReportRow = Readonly<Record<string, string | number | boolean | null>>;
@@ -61,13 +62,16 @@ export function csvCell(value: string | number | boolean | null | undefined): st
  * const csv = toCsv(report.rows, { separator: ';', bom: true }); // for Excel in a German locale
  */
 export function toCsv(rows: readonly ReportRow[], options: CsvOptions | readonly string[] = {}): string {
-  const opts: CsvOptions = Array.isArray(options) ? { columns: options as readonly string[] } : (options as CsvOptions);
-  checkCsvInput(rows, opts);
-  const separator = opts.separator ?? ',';
-  const header = opts.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const lines = [csvLine(header, separator)];
-  for (const row of rows) lines.push(csvRowLine(row, header, separator));
-  return `${opts.bom ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
+  // Only the caller's rows and options are read here: anything but a CrmError (a throwing getter) is their VALIDATION.
+  return readCallerInput('toCsv', () => {
+    const opts: CsvOptions = Array.isArray(options) ? { columns: options as readonly string[] } : (options as CsvOptions);
+    checkCsvInput(rows, opts);
+    const separator = opts.separator ?? ',';
+    const header = opts.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const lines = [csvLine(header, separator)];
+    for (const row of rows) lines.push(csvRowLine(row, header, separator));
+    return `${opts.bom ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
+  });
 }
 
 /** One CSV line of cells, without its line end: the one writer behind `toCsv` and exports. */

@@ -1,4 +1,4 @@
-import { divideHalfEven } from '../money.js';
+import { divideHalfEven, inexactAmount } from '../money.js';
 import { minorUnitExponent } from '../iso-4217.js';
 
 /** Exchange rates: how many units of `base` one unit of each currency is worth. */
@@ -37,6 +37,6 @@ export function convertMinor(amount: number, currency: string, rates: ExchangeRa
 export function convertAmount(amount: number, from: string, to: string, rate: number): number {
   if (from === to) return amount;
   const converted = convertMinor(amount, from, { base: to, rates: { [from]: rate } });
-  if (converted === undefined) throw new RangeError(`no usable rate from ${from} to ${to}`);
+  if (converted === undefined) throw inexactAmount(`no usable rate from ${from} to ${to}`);
   return converted;
 }

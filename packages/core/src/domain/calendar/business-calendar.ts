@@ -1,3 +1,4 @@
+import { ruleViolation, type CrmError } from '../../errors/crm-error.js';
 import { daysFromCivil, isoDateOf, isoWeekday, utcMs, zonedParts, zonedToInstant, zoneOffset } from './zoned-time.js';
 
 /** A tenant's working time: which days, which hours, which holidays, in which zone. */
@@ -96,15 +97,46 @@ export function isWorkingTime(calendar: BusinessCalendar, ms: number): boolean {
   return intervalsOn(calendar, localDate(ms, calendar.timezone)).some(([s, e]) => ms >= s && ms < e);
 }
 
+/**
+ * Refusal of arithmetic the calendar cannot do: it has no working time, or none for longer than the
+ * walk goes (`crm.calendar.set` refuses such calendars; one stored before, or passed in directly, ends here).
+ */
+function noWorkingTime(): CrmError<'RULE_VIOLATION'> {
+  return ruleViolation([{ rule: 'calendar.noWorkingTime', message: 'the business calendar has no working day within ten years: change it with crm.calendar.set' }]);
+}
+
 /** The calendar must have at least one working day and interval, or the arithmetic never ends. */
 function assertUsable(calendar: BusinessCalendar): void {
-  if (calendar.workingDays.length === 0 || calendar.workingHours.length === 0) {
-    throw new RangeError('The business calendar has no working time');
-  }
+  if (calendar.workingDays.length === 0 || calendar.workingHours.length === 0) throw noWorkingTime();
 }
 
 /** Guard against calendars whose holidays swallow every working day for years: the longest gap walked. */
 const MAX_DAYS_SCANNED = 3660;
+
+/**
+ * The first stretch of `MAX_DAYS_SCANNED` days or more without a working day (holidays on every
+ * working weekday for ten years), as the local dates it spans; `undefined` when there is none.
+ * `crm.calendar.set` refuses a calendar that has one: business-day arithmetic needs a working day within ten years.
+ */
+export function workingDayGap(calendar: BusinessCalendar): { readonly from: string; readonly to: string } | undefined {
+  // Day numbers since 1970-01-01 (a Thursday, ISO weekday 4); holidays are dates of years 0000-9999.
+  const works = (n: number) => calendar.workingDays.includes(((n + 3) % 7 + 7) % 7 + 1);
+  const step = (n: number, by: number) => {
+    do n += by;
+    while (!works(n));
+    return n;
+  };
+  const dateOf = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
+  const days = [...new Set(calendar.holidays.map((h) => Date.parse(h) / 86_400_000))].filter(works).sort((a, b) => a - b);
+  // Runs of holidays that take every working weekday in between; the working days around a run are no holidays.
+  for (let i = 0, j = 0; i < days.length; i = ++j) {
+    while (step(days[j]!, 1) === days[j + 1]) j++;
+    const before = step(days[i]!, -1);
+    const after = step(days[j]!, 1);
+    if (after - before > MAX_DAYS_SCANNED) return { from: dateOf(before + 1), to: dateOf(after - 1) };
+  }
+  return undefined;
+}
 
 /**
  * Adds `n` business days: steps over local dates that are working days (weekends and holidays
@@ -123,7 +155,7 @@ export function addBusinessDays(calendar: BusinessCalendar, ms: number, n: numbe
   if (remaining === 0) {
     while (!isWorkingDay(calendar, date)) {
       date = addDays(date, 1);
-      if (++scanned > MAX_DAYS_SCANNED) throw new RangeError('No working day within ten years');
+      if (++scanned > MAX_DAYS_SCANNED) throw noWorkingTime();
     }
   }
   // Backwards too (a reminder N business days before a due date): the same walk, one day at a time.
@@ -134,7 +166,7 @@ export function addBusinessDays(calendar: BusinessCalendar, ms: number, n: numbe
     if (isWorkingDay(calendar, date)) {
       remaining -= step;
       scanned = 0;
-    } else if (++scanned > MAX_DAYS_SCANNED) throw new RangeError('No working day within ten years');
+    } else if (++scanned > MAX_DAYS_SCANNED) throw noWorkingTime();
   }
   const hour = at ? Number(at.slice(0, 2)) : start.hour;
   const minute = at ? Number(at.slice(3, 5)) : start.minute;
@@ -175,7 +207,7 @@ export function addWorkingMinutes(calendar: BusinessCalendar, ms: number, minute
       scanned = 0;
     }
   }
-  throw new RangeError('No working time within ten years');
+  throw noWorkingTime();
 }
 
 /** Working time backwards: `span` ms of working intervals before `ms` (the mirror of the forward walk). */
@@ -193,7 +225,7 @@ function subtractWorkingTime(calendar: BusinessCalendar, ms: number, span: numbe
       scanned = 0;
     }
   }
-  throw new RangeError('No working time within ten years');
+  throw noWorkingTime();
 }
 
 /** The next instant at or after `ms` that is inside working hours. */

@@ -32,7 +32,7 @@ export function taskNotices(task: Task, settings: NoticeSettings = DEFAULT_NOTIC
   // An all-day task is overdue when its local day ends (23–25 h after it began), a timed one after the grace.
   const deadline = task.deadlineAt ? Date.parse(task.deadlineAt) : (taskDeadline(task) ?? due);
   notices.push({ kind: 'overdue', at: task.allDay ? deadline + 1 : due + settings.overdueAfterMs, key: `ovd:${stamp}` });
-  if (task.recurrence && !task.recurrence.spawned) notices.push({ kind: 'recur', at: due, key: `rec:${task.recurrence.seriesId}:${task.recurrence.index}` });
+  if (task.recurrence && !task.recurrence.spawned && !task.recurrence.stopped) notices.push({ kind: 'recur', at: due, key: `rec:${task.recurrence.seriesId}:${task.recurrence.index}` });
   return notices.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : 1));
 }
 
