@@ -45,11 +45,14 @@ const targets = [
   // remove and lead conversion match, so that no link is left on a record a concurrent merge or remove deletes; the upsert's retry.
   // 43.04 measured after merging fix16q (phone import keys through the duplicates hook, external-ref conflict wording).
   // 43.31 measured after merging fix16p (+0.27 kB: keyed record locks on linking writes, removes, merges, undo and conversion).
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 43_480, goal: 30_000 }, // 43.477 with fixerr (+167 B): caller input read once before any peek, amounts past exact integers VALIDATION, readCallerInput
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 43_650, goal: 30_000 }, // 43.649 after merging perf17 (+37 B sparse index fields). 43.612 after merging fix12q (+135 B, deals.aggregate in one statement). 43.477 with fixerr (+167 B): caller input read once before any peek, amounts past exact integers VALIDATION, readCallerInput
+  // 43.127: fix12q (review12j #2), deals.aggregate in one statement outside a transaction with cached custom-field types (+136 B).
+  // 43.35 (43,347 measured, +37 B): perf17, sparse index fields in the crmkit schema ('field?' in the index strings;
+  // IndexedDB leaves rows without the value out of those indexes: 40,000 index entries fewer per 10k-deal import).
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
   // 11.008 (+115 B): fix12o, computed due times refused past 9999 (templates, chains), all-day days outside
   // 0000-9999 refused, calendar arithmetic right for years 0-99 and <= 0 (utcMs, the era).
-  feature('tasks', 'tasks', 11_280), // 11.279 with fixerr (+0.22 kB): calendar.set refuses ten years without a working day, the arithmetic's guard a CrmError, stopped series.  11.034 measured after merging fix12o (time range, year 0-99 calendar)
+  feature('tasks', 'tasks', 11_300), // 11.299: fix12q's core delta shifts this one by 20 B. 11.279 with fixerr (+0.22 kB): calendar.set refuses ten years without a working day, the arithmetic's guard a CrmError, stopped series.  11.034 measured after merging fix12o (time range, year 0-99 calendar)
   // Issue 16: activities.getByExternalRef / upsertByExternalRef (1.2 → 1.3 kB).
   feature('activities', 'activities', 1_300),
   feature('assignment', 'assignment', 2_500),
@@ -101,7 +104,7 @@ const targets = [
   // Issue 12 review 4 (fix12e): shared consumer code (management retries, drain interrupt, clock check): 12.31 kB measured.
   // Review 12e (fix12h) +0.3 kB: the legacy notice hand-over carrying its backlog, noticeTimeoutMs, the idle-handler warning.
   // Review 12f (fix12i) +0.1: start() wakes for a failed notice's retry (nextRetryAt).
-  feature('scheduler', 'scheduler', 13_390, TASKS), // 13.386 with fixerr (+0.1 kB: a refused next occurrence stops its series instead of failing the tick);  13.283 with fix16p's core; 13.271 measured with fix12n (replays wake start()); 13.136 measured with fix12o; 13.126 measured after merging fix12p, fix18n, fix16o. 13.098 measured: review12i #1/#2/#4 (fix12p: feed events frozen, holdMs cap, failure causes) +90 B. 13.008 measured after the merges of 2026-11-30 (8th part). 13.005: review12h #1 shifts its delta by 4 B. 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
+  feature('scheduler', 'scheduler', 13_460, TASKS), // 13.454 after merging fix12q (type changes move the checkpoint, +68 B). 13.386 with fixerr (+0.1 kB: a refused next occurrence stops its series instead of failing the tick);  13.283 with fix16p's core; 13.271 measured with fix12n (replays wake start()); 13.136 measured with fix12o; 13.126 measured after merging fix12p, fix18n, fix16o. 13.098 measured: review12i #1/#2/#4 (fix12p: feed events frozen, holdMs cap, failure causes) +90 B. 13.008 measured after the merges of 2026-11-30 (8th part). 13.005: review12h #1 shifts its delta by 4 B. 12.99 measured: review12g #1/#2, drains read every partition's retries and leases (fix12k, +0.2 kB)
   // 3.5 kB since issue 15: the timeline observer carries the timeline reader, which left the core for timeline().
   feature('observe', 'observers', 3_800),
   // The feed in a view (crm.as): reads paged until `limit` visible events, consumers per principal (≈ 0.6 kB).
@@ -111,12 +114,12 @@ const targets = [
   // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
   // Review 12f (fix12i) +0.1: replay refuses a type the consumer no longer takes; memory refuses undeclared query fields.
   // Review 12f #4 (fix12j) +0.08: a pass looks its page's events up in the backlog (parked ones stay parked): 10.74 kB measured.
-  feature('feed', 'events', 11_170), // 11.162 measured: review12h #2, replay wake-ups (fix12n, +52 B over main's 11.110). 11.126 measured: review12i #1/#2/#4/#5 (fix12p: events handed to handlers frozen, holdMs cap and clamp, failure causes, async drain) +107 B. 11.019 measured after the merges of 2026-11-30 (8th part: fix12l's discarded markers, fix12m). 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
+  feature('feed', 'events', 11_250), // 11.241 measured with fix12q (review12j #1: prune goes up to each partition's reach; +134 B). 11.162 measured: review12h #2, replay wake-ups (fix12n, +52 B over main's 11.110). 11.126 measured: review12i #1/#2/#4/#5 (fix12p: events handed to handlers frozen, holdMs cap and clamp, failure causes, async drain) +107 B. 11.019 measured after the merges of 2026-11-30 (8th part: fix12l's discarded markers, fix12m). 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
   // Issue 12 (fix12g): delivery log retention (pruneDeliveries, the log removed with its endpoint): 11.63 kB measured.
   // Review 12f (fix12i) +0.1: the replay check reads the event's successes and tests `replayed` itself.
   // Review 12f #4 (fix12j, the consumer pass's backlog look-up): 11.81 kB measured.
-  feature('webhooks', 'webhooks', 12_800), // 12.791 measured: review12h #2, replay wake-ups (fix12n, +58 B over main's 12.733). 12.737 measured: review12i #1-#5 (fix12p: the feed's share, and a stop that is no endpoint failure) +125 B. 12.612 measured after the merges of 2026-11-30 (8th part); 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
+  feature('webhooks', 'webhooks', 12_840), // 12.834 after merging fix12q (its feed's prune reach). 12.791 measured: review12h #2, replay wake-ups (fix12n, +58 B over main's 12.733). 12.737 measured: review12i #1-#5 (fix12p: the feed's share, and a stop that is no endpoint failure) +125 B. 12.612 measured after the merges of 2026-11-30 (8th part); 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
@@ -186,7 +189,7 @@ const targets = [
     // fix18m (review 18f #8, #9, copied fields, #4: automations +1.0, access +0.08, merges +0.07, core +0.02 kB) (+1,203 B measured before merging main).
     // fix18p (review18g #3-#7, automations) +2.39 kB: 152.372 kB measured after merging main.
     // fix18q (review18h #1, automations) +174 B: 152.542 kB measured after merging main (152.368 on main).
-    budget: 153_890, // 153.890 measured with fix1618s (+232 B); 153.658 measured with fixerr (+0.6 kB);  153.059 measured after merging fix18q (152.905 with fix16r)
+    budget: 154_030, // 154.026 after merging perf17; 153.986 after merging fix12q; 153.658 measured with fixerr (+0.6 kB);  153.059 measured after merging fix18q (152.905 with fix16r)
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

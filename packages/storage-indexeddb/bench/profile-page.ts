@@ -134,5 +134,24 @@ export async function time(part: string, reads: number) {
   return { part, median: percentile(times, 50), p95: percentile(times, 95) };
 }
 
-declare global { interface Window { crmkitProfile: { setup: typeof setup; time: typeof time; ab: typeof ab } } }
-window.crmkitProfile = { setup, time, ab };
+/**
+ * `parts` called in turn, `reads` times each after 5 untimed rounds, each call a user-timing measure
+ * named `part#i` (what `--tail` finds in the trace). Returns the in-page times.
+ */
+export async function tail(parts: string[], reads: number) {
+  const fns = parts.map((p) => (window as unknown as { profileParts: Record<string, () => Promise<unknown>> }).profileParts[p]!);
+  const times = parts.map(() => [] as number[]);
+  for (let i = 0; i < reads + 5; i++)
+    for (let j = 0; j < fns.length; j++) {
+      const t = performance.now();
+      await fns[j]!();
+      const end = performance.now();
+      if (i < 5) continue;
+      times[j]!.push(end - t);
+      performance.measure(`${parts[j]}#${i - 5}`, { start: t, end });
+    }
+  return times;
+}
+
+declare global { interface Window { crmkitProfile: { setup: typeof setup; time: typeof time; ab: typeof ab; tail: typeof tail } } }
+window.crmkitProfile = { setup, time, ab, tail };

@@ -611,6 +611,19 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     return pool.connect();
   }
 
+  /** One statement on a pooled connection, no BEGIN/COMMIT: two round trips fewer than a transaction. */
+  async function pooled(config: PgQueryConfig): Promise<unknown[][]> {
+    const client = await connect();
+    try {
+      const { rows } = await client.query(config);
+      client.release();
+      return rows as unknown[][];
+    } catch (error) {
+      client.release(isConnectionError(error) ? true : undefined);
+      throw error;
+    }
+  }
+
   return {
     name: 'postgres',
     dialect,
@@ -654,21 +667,14 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     ddl,
 
     async readDocs(t, tenantId, ids) {
-      // One statement on a pooled connection, no BEGIN/COMMIT: two round trips fewer than a transaction.
       const p = statementsOf(t).getMany;
-      const client = await connect();
-      let rows: unknown[][];
-      try {
-        rows = (await client.query({ name: p.name, text: p.text, values: [tenantId, [...ids]], rowMode: 'array' })).rows as unknown[][];
-        client.release();
-      } catch (error) {
-        client.release(isConnectionError(error) ? true : undefined);
-        throw error;
-      }
+      const rows = await pooled({ name: p.name, text: p.text, values: [tenantId, [...ids]], rowMode: 'array' });
       const docs = new Map<string, Row>();
       for (const [id, doc] of rows) docs.set(id as string, dialect.readDoc(doc));
       return docs;
     },
+
+    select: (q) => pooled({ text: q.sql, values: q.parameters, rowMode: 'array' }),
 
     // Not on PGlite: its single connection would be held by the listener (and no other process writes there).
     ...(mode === 'notify' ? { watch: (emit: (batch: ChangeBatch) => void) => listen(emit) } : mode === 'poll' ? { watch: (emit: (batch: ChangeBatch) => void) => poll(emit) } : {}),

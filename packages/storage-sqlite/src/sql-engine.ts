@@ -64,6 +64,8 @@ export interface SqlEngine {
    * own snapshot). Only called while no transaction of the adapter holds the engine's connection.
    */
   readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Map<string, Row> | Promise<Map<string, Row>>;
+  /** Runs one compiled SELECT outside any transaction, like `readDocs` (rows as arrays of column values). */
+  select(query: SqlQuery): unknown[][] | Promise<unknown[][]>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */
   begin(mode: 'r' | 'rw'): SqlSession | Promise<SqlSession>;
   /**

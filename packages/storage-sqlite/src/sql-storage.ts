@@ -298,7 +298,16 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   }
 
   /** `getMany` outside a transaction: one statement, queued like a read transaction (SQLite shares one connection). */
-  async function readOutside(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
+  function readOutside(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
+    return outside('getMany', async () => {
+      const found = engine.readDocs(tableOf(entity), tenantId, ids);
+      const docs = found instanceof Promise ? await found : found;
+      return ids.map((id) => docs.get(id));
+    });
+  }
+
+  /** One statement's work outside a transaction, queued like a read transaction; engine errors as StorageErrors. */
+  async function outside<T>(operation: string, work: () => Promise<T>): Promise<T> {
     active++;
     try {
       if (readers && !readers.tryAcquire()) await readers.acquire();
@@ -308,15 +317,11 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     }
     try {
       assertAdapterOpen(closed, name);
-      const t = tableOf(entity);
-      let docs: Map<string, Row>;
       try {
-        const found = engine.readDocs(t, tenantId, ids);
-        docs = found instanceof Promise ? await found : found;
+        return await work();
       } catch (error) {
-        throw toStorageError(name, 'getMany', error);
+        throw toStorageError(name, operation, error);
       }
-      return ids.map((id) => docs.get(id));
     } finally {
       readers?.release();
       finishActive();
@@ -473,6 +478,18 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
         return Promise.reject(error);
       }
       return ids.length === 0 ? Promise.resolve([]) : readOutside(entity, tenantId, ids);
+    },
+
+    aggregate(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]> {
+      return outside('aggregate', async () => {
+        if (!layout) throw storageFailure(name, 'aggregate', `The ${name} storage was used before open()`);
+        const t = tableOf(entity);
+        assertStorableQuery(entity, spec);
+        if (typeof tenantId !== 'string') throw invalidInput(`${name} aggregate`, ['tenantId'], 'invalid_type', 'must be a string');
+        const compiled = compileAggregate({ dialect: engine.dialect, table: t, tenantId, customTypes: spec.customTypes, context: `${name} aggregate` }, spec);
+        const found = engine.select(compiled.query);
+        return compiled.read(found instanceof Promise ? await found : found);
+      });
     },
 
     onChange(listener) {

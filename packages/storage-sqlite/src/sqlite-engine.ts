@@ -533,6 +533,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
     // The connection is idle (the adapter queues this behind transactions): the SELECT autocommits.
     readDocs: (t, tenantId, ids) => session.readDocs(t, tenantId, ids),
+    select: (query) => session.select(query),
 
     begin(mode) {
       const c = connection();

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isCrmError } from '@crmkit/core';
+import { createCrm, isCrmError, silentLogger } from '@crmkit/core';
+import { customFields } from '@crmkit/core/custom-fields';
 import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { fixtureRows, SCHEMA_V0 } from './fixtures/schema-v0.js';
@@ -167,6 +168,40 @@ describe('postgres adapter specifics', () => {
       expect((rows as { index: string }[]).map((r) => r.index)).toContain('deal__rt__custom__region__string');
     } finally {
       await storage.close();
+      await bed.dropSchema(schema);
+    }
+  });
+
+  it('crm.deals.aggregate (by an indexed custom field too) sends one statement: no BEGIN, COMMIT or configuration read (review 12j #2)', async () => {
+    const schema = bed.schemaName('aggone');
+    const sent: string[] = [];
+    // The test bed's pool, recording the statements crmkit sends.
+    const pool = {
+      end: async () => undefined,
+      connect: async () => {
+        const client = await bed.pool.connect();
+        const query = client.query.bind(client) as (config: unknown) => Promise<unknown>;
+        return Object.assign(Object.create(client) as object, {
+          query: (config: { text: string }) => (sent.push(config.text), query(config)),
+          release: (destroy?: boolean) => client.release(destroy),
+        });
+      },
+    };
+    const crm = await createCrm({ storage: createPostgresStorage({ pool: pool as never, schema, externalChanges: false }), tenantId: 't', logger: silentLogger, features: [customFields()] });
+    try {
+      await crm.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
+      await crm.customFields.define({ entity: 'deal', key: 'region', label: 'Region', type: 'text', indexed: true });
+      for (const region of ['north', 'south', 'north']) await crm.deals.create({ title: region, custom: { region } });
+      sent.length = 0;
+      const rows = await crm.deals.aggregate({ groupBy: ['custom.region'], metrics: { n: { fn: 'count' } } });
+      expect(rows).toEqual([{ group: { 'custom.region': 'north' }, values: { n: 2 } }, { group: { 'custom.region': 'south' }, values: { n: 1 } }]);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(/^SELECT .*GROUP BY/s);
+      sent.length = 0;
+      await crm.deals.aggregate({ groupBy: ['stageKey'], metrics: { n: { fn: 'count' } } });
+      expect(sent).toHaveLength(1);
+    } finally {
+      await crm.close();
       await bed.dropSchema(schema);
     }
   });

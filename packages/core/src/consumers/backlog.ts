@@ -5,7 +5,7 @@ import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { retryConcurrent } from './retry-concurrent.js';
 import type { Page } from '../crm/list-options.js';
-import { backlogId, consumerPartitions, type BacklogRow, type ConsumerRow } from './consumer-rows.js';
+import { backlogId, consumerPartitions, partitionReach, type BacklogRow, type ConsumerRow } from './consumer-rows.js';
 import { expireHeld } from './expire-held.js';
 import { FEED_PRUNED_SETTING, feedHead, type FeedPrunedRow } from './feed-read.js';
 
@@ -97,6 +97,25 @@ export async function removeConsumer(ctx: CrmContext, name: string): Promise<boo
   return retryConcurrent(ctx, () => runWrite(ctx, (op) => removeConsumerRows(op, name)));
 }
 
+/** Each consumer partition's reach (see partitionReach) by id, with the row state it was read for. */
+type Reaches = Map<string, readonly [stamp: string, reach: number]>;
+
+/**
+ * The lowest reach of `rows` (Infinity for none), reading again only partitions that changed since
+ * `known` has them: a reach never goes down while the row's definition stays (a row removed and made
+ * anew comes back with another stamp).
+ */
+async function slowestReach(op: Operation, rows: readonly ConsumerRow[], known: Reaches): Promise<number> {
+  let head: number | undefined;
+  let lowest = Infinity;
+  for (const row of rows) {
+    const stamp = JSON.stringify([row.version, row.position, row.partitions, row.types]);
+    if (known.get(row.id)?.[0] !== stamp) known.set(row.id, [stamp, await partitionReach(op, row, (head ??= await feedHead(op)))]);
+    lowest = Math.min(lowest, known.get(row.id)![1]);
+  }
+  return lowest;
+}
+
 /** Options of `crm.events.prune`. */
 export interface PruneOptions {
   /**
@@ -122,8 +141,9 @@ export interface PruneReport {
 }
 
 /**
- * Deletes feed events every consumer is done with: positions up to the slowest checkpoint of any
- * consumer (paused ones included; one with a `holdMs` first skips its events older than that, see
+ * Deletes feed events every consumer is done with: positions up to the lowest reach of any consumer
+ * partition (its checkpoint, or further up to right below its next event it takes, see partitionReach;
+ * paused ones included; one with a `holdMs` first skips its events older than that, see
  * `expireHeld`), optionally capped, filtered by type and age. Deleted events leave
  * the timeline too. Records how far the feed is gone (the mark below every event still stored, so a
  * `types` prune does not hide the other types' events) so that readers with an older checkpoint
@@ -132,16 +152,18 @@ export interface PruneReport {
  * @throws CrmError `VALIDATION` when the tenant has no consumer and `through` is not given.
  */
 export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise<PruneReport> {
+  const known: Reaches = new Map();
+  const reach = (row: ConsumerRow) => known.get(row.id)![1];
   const { base, held } = await runRead(ctx, async (op) => {
     const { rows } = await op.query<ConsumerRow>('consumer', {});
     if (!rows.length && options.through === undefined) {
       throw validationError('events.prune', [{ path: ['through'], code: 'invalid_type', message: 'is required when no consumer exists: nothing records how far readers got, so give the position to prune through' }]);
     }
-    const head = await feedHead(op);
+    await slowestReach(op, rows, known);
     // Consumers with a `holdMs` hold young events only (see expireHeld).
-    return { base: Math.min(...rows.filter((r) => !r.holdMs).map((r) => r.position), options.through ?? Infinity, head), held: rows.filter((r) => r.holdMs) };
+    return { base: Math.min(...rows.filter((r) => !r.holdMs).map(reach), options.through ?? Infinity, await feedHead(op)), held: rows.filter((r) => r.holdMs) };
   });
-  const bound = held.length ? await expireHeld(ctx, held, base) : base;
+  const bound = held.length ? await expireHeld(ctx, held, base, reach) : base;
   let deleted = 0;
   let highest = 0;
   if (bound <= 0) return { deleted, through: 0 };
@@ -151,14 +173,13 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
   ];
   if (options.types) filters.push({ op: 'in', field: 'type', values: options.types });
   if (options.before) filters.push({ op: 'lt', field: 'at', value: options.before });
-  // Each batch reads the slowest checkpoint again: a consumer created since (from the beginning, or
+  // Each batch reads the slowest reach again: a consumer created since (from the beginning, or
   // from a position below the bound) holds the rest of the prune back.
   let effective = bound;
   for (;;) {
     const count = await runWrite(ctx, async (op) => {
-      const [slowest] = await op.tx.aggregate('consumer', op.tenantId, { metrics: { min: { fn: 'min', field: 'position' } } });
-      const min = slowest?.values.min;
-      if (typeof min === 'number' && min < effective) effective = Math.max(min, highest);
+      const min = await slowestReach(op, (await op.query<ConsumerRow>('consumer', {})).rows, known);
+      if (min < effective) effective = Math.max(min, highest);
       const capped = filters.map((f) => (f.op === 'lte' && f.field === 'position' ? { ...f, value: effective } : f));
       const { rows } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: capped }, sort: [{ field: 'position' }], limit: 500 });
       if (rows.length) await op.tx.write('event', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));

@@ -337,7 +337,8 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
         ...released,
         version: current.version + 1,
         updatedAt: op.now,
-        position,
+        // Never back: a type change (or expireHeld, after this lease ran out) may have moved it meanwhile.
+        position: Math.max(position, current.position),
         lastRunAt: row.updatedAt, // when it began (its claim)
         handled: current.handled + handled.length,
         failures: current.failures + failed.length + parked.length,

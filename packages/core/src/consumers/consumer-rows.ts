@@ -96,6 +96,19 @@ export function afterCheckpoint(row: ConsumerRow): Filter[] {
   return filters;
 }
 
+/**
+ * How far a partition's consumer is done with the feed (read-only): right below its first event after
+ * the checkpoint that it receives (its types, its shards), else `head`; at least the checkpoint. Backlog
+ * entries ahead of the checkpoint (a replayed hand-over notice, a discarded marker) are such events too.
+ * A consumer with `types` moves its checkpoint only in a pass, and an idle one finds no work to run one
+ * for: the events in between are none of its business, so `prune` goes up to here. It never goes down
+ * for one definition (checkpoint and head only go up); a type change moves the checkpoint here first.
+ */
+export async function partitionReach(op: Operation, row: ConsumerRow, head: number): Promise<number> {
+  const { rows: [next] } = await op.query<CrmEvent>('event', { filter: { op: 'and', filters: afterCheckpoint(row) }, sort: [{ field: 'position' }], limit: 1 });
+  return Math.max(row.position, next ? next.position! - 1 : head);
+}
+
 /** A type filter as a comparable key: order and repeats do not change what a consumer receives. */
 export function typesKey(types: readonly string[] | undefined): string {
   return types ? [...new Set(types)].sort().join(',') : '*';
@@ -159,8 +172,11 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
         const rows: ConsumerRow[] = [];
         for (let p = 0; p < config.partitions; p++) {
           const existing = stored[p];
+          // A new type filter starts where the old one's reach is: prune may have gone that far (see partitionReach).
           let next: ConsumerRow = existing
-            ? retype ? { ...(without(existing, 'types') as ConsumerRow), ...(config.types ? { types: config.types } : {}), version: existing.version + 1, updatedAt: op.now } : existing
+            ? retype
+              ? { ...(without(existing, 'types') as ConsumerRow), ...(config.types ? { types: config.types } : {}), position: await partitionReach(op, existing, head), version: existing.version + 1, updatedAt: op.now }
+              : existing
             : {
                 id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
                 name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
@@ -197,9 +213,12 @@ export async function reconfigurePartitions(op: Operation, name: string, change:
   for (const row of await consumerPartitions(op, name)) {
     const rest = without(row, 'types');
     const types = change.types === undefined ? row.types : change.types ?? undefined;
+    const retyped = String(types) !== String(row.types);
     // Rows already configured so are left alone: every write races the partition's lease renewals and pass commits.
-    if ((change.paused ?? row.paused) === row.paused && String(types) === String(row.types)) continue;
-    await op.update('consumer', row, { ...rest, ...(types ? { types } : {}), paused: change.paused ?? row.paused, version: row.version + 1, updatedAt: op.now } as ConsumerRow);
+    if ((change.paused ?? row.paused) === row.paused && !retyped) continue;
+    // New types start where the old ones' reach is: prune may have gone that far (see partitionReach).
+    const position = retyped ? await partitionReach(op, row, await feedHead(op)) : row.position;
+    await op.update('consumer', row, { ...rest, ...(types ? { types } : {}), paused: change.paused ?? row.paused, position, version: row.version + 1, updatedAt: op.now } as ConsumerRow);
   }
 }
 

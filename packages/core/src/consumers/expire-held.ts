@@ -9,9 +9,10 @@ import { afterCheckpoint, type ConsumerRow } from './consumer-rows.js';
  * Moves the checkpoints of consumers with a `holdMs` past their events older than it (up to `bound`),
  * counting them as `expired`, so that a consumer no process runs does not pin `crm.events.prune`
  * forever. A partition leased now (being worked on) or changed since it was read keeps its
- * checkpoint. Returns the lowest checkpoint of `held` afterwards (at most `bound`): prune goes no further.
+ * checkpoint. Returns the lowest checkpoint of `held` afterwards (at most `bound`; one not moved counts
+ * with its `reach`, see partitionReach): prune goes no further.
  */
-export async function expireHeld(ctx: CrmContext, held: readonly ConsumerRow[], bound: number): Promise<number> {
+export async function expireHeld(ctx: CrmContext, held: readonly ConsumerRow[], bound: number, reach: (row: ConsumerRow) => number): Promise<number> {
   let lowest = bound;
   const expired: Record<string, number> = {};
   for (const row of held) {
@@ -34,7 +35,7 @@ export async function expireHeld(ctx: CrmContext, held: readonly ConsumerRow[], 
         // A claim at the same moment (PostgreSQL): held as it was.
         if (!isCrmError(error, 'CONFLICT')) throw error;
       }));
-    lowest = Math.min(lowest, moved || row.position);
+    lowest = Math.min(lowest, moved || reach(row));
   }
   for (const [consumer, count] of Object.entries(expired)) if (count) ctx.logger.warn('crmkit: events expired unhandled (older than holdMs)', { consumer, expired: count });
   return lowest;

@@ -134,6 +134,12 @@ export interface CustomFieldHooks {
   check(op: Operation, entity: string): Promise<CustomValuesCheck>;
   /** The query type of `custom.*` paths of `entity` (`undefined`: no such field). */
   queryType(op: Operation, entity: string): Promise<(path: string) => FieldType | undefined>;
+  /**
+   * `queryType` from the definitions cached already, without a read (undefined when none are): a
+   * field's type never changes once defined, so a cached type is current; a field defined since is
+   * missing, and the caller then reads in a transaction.
+   */
+  cachedQueryType(entity: string): ((path: string) => FieldType | undefined) | undefined;
   /** The custom-field definitions of `entity` current in this transaction (lead scoring picks its features from them). */
   definitions(op: Operation, entity: string): Promise<readonly CustomFieldDefinition[]>;
 }

@@ -7,7 +7,8 @@ import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
 import { entitySchemaOf } from '../storage/storage-schema.js';
-import type { Operation } from './operation.js';
+import { runRead, type Operation } from './operation.js';
+import type { CrmContext } from './context.js';
 import { copyInput } from './parse-input.js';
 
 /** Why `where.same` was refused by a crm without the duplicates feature. */
@@ -63,9 +64,12 @@ export function mentionsCustomField(...inputs: unknown[]): boolean {
 
 /** Resolves query fields of an entity: `id`, its declared fields and, where allowed (and `custom`), its custom fields. */
 export async function fieldResolver(op: Operation, entity: string, custom = true): Promise<FieldResolver> {
-  const declared = entitySchemaOf(CRM_STORAGE_SCHEMA, entity).fields;
   const hook = op.ctx.hooks.customFields;
-  const customType = custom && hook && CUSTOMIZABLE.has(entity) ? await hook.queryType(op, entity) : undefined;
+  return resolverOf(entity, custom && hook && CUSTOMIZABLE.has(entity) ? await hook.queryType(op, entity) : undefined);
+}
+
+function resolverOf(entity: string, customType: ((path: string) => FieldType | undefined) | undefined): FieldResolver {
+  const declared = entitySchemaOf(CRM_STORAGE_SCHEMA, entity).fields;
   return (field) => {
     if (field === 'id') return 'string';
     if (Object.prototype.hasOwnProperty.call(declared, field)) return declared[field];
@@ -184,18 +188,47 @@ export async function listRecords<T extends RecordBase>(
   return nextCursor === undefined ? { items: rows } : { items: rows, nextCursor };
 }
 
-/** Validates aggregate options and runs the aggregate. */
-export async function aggregateRecords(op: Operation, entity: string, raw: unknown, context: string): Promise<AggregateRow[]> {
-  // Read once as plain data (a throwing getter or Proxy is the caller's VALIDATION, not a crash).
-  const options = copyInput(raw, context);
-  const resolve = await fieldResolver(op, entity, mentionsCustomField(options));
+/** Validates aggregate options; the spec storage takes, and the fields it reads. */
+function prepareAggregate(resolve: FieldResolver, options: unknown, context: string): { spec: AggregateSpec; fields: string[] } {
   const spec = validateAggregate(options, resolve, context);
   const fields = [
     ...filterFields(spec.filter),
     ...(spec.groupBy ?? []),
     ...Object.values(spec.metrics).flatMap((m) => [...('field' in m ? [m.field] : []), ...filterFields(m.where)]),
   ];
+  return { spec: { ...spec, customTypes: customTypesOf(fields, resolve) }, fields };
+}
+
+/** Validates aggregate options and runs the aggregate. */
+export async function aggregateRecords(op: Operation, entity: string, raw: unknown, context: string): Promise<AggregateRow[]> {
+  // Read once as plain data (a throwing getter or Proxy is the caller's VALIDATION, not a crash).
+  const options = copyInput(raw, context);
+  const { spec, fields } = prepareAggregate(await fieldResolver(op, entity, mentionsCustomField(options)), options, context);
   op.guard?.checkReadFields(entity, fields, context);
   const filter = op.scoped(entity, spec.filter);
-  return op.tx.aggregate(entity, op.tenantId, { ...spec, ...(filter ? { filter } : {}), customTypes: customTypesOf(fields, resolve) });
+  return op.tx.aggregate(entity, op.tenantId, { ...spec, ...(filter ? { filter } : {}) });
+}
+
+/**
+ * `aggregateRecords` as one statement outside any transaction where the adapter offers it
+ * (`StorageAdapter.aggregate`): no BEGIN/COMMIT and no configuration read around it. Custom-field
+ * types come from the cache (a type never changes once defined); a path it does not know (a field
+ * another process defined a moment ago), a cold cache or a view (its guard is read in a
+ * transaction) take a read transaction, whose configuration check gives the verdict.
+ */
+export async function readAggregate(ctx: CrmContext, entity: string, raw: unknown, context: string): Promise<AggregateRow[]> {
+  ctx.assertOpen();
+  const options = copyInput(raw, context);
+  const named = mentionsCustomField(options);
+  const custom = named && CUSTOMIZABLE.has(entity) ? ctx.hooks.customFields?.cachedQueryType(entity) : undefined;
+  if (ctx.storage.aggregate && !(ctx.principal && ctx.hooks.access) && (custom || !named)) {
+    let spec: AggregateSpec | undefined;
+    try {
+      spec = prepareAggregate(resolverOf(entity, custom), options, context).spec;
+    } catch {
+      // Bad input, or a field the cache does not know yet: the transaction's answer is the verdict.
+    }
+    if (spec) return ctx.storage.aggregate(entity, ctx.tenantId, spec);
+  }
+  return runRead(ctx, (op) => aggregateRecords(op, entity, options, context));
 }

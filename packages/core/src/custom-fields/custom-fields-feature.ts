@@ -37,6 +37,10 @@ export function customFields(): CustomFieldsFeature {
               const definitions = await cache.load(op.tx, entity);
               return (path) => customFieldQueryType(definitions, path);
             },
+            cachedQueryType(entity) {
+              const definitions = cache.peek(entity);
+              return definitions && ((path) => customFieldQueryType(definitions, path));
+            },
             definitions: (op, entity) => cache.load(op.tx, entity),
           },
         },

@@ -21,6 +21,11 @@ export class CustomFieldCache {
     this.cache.clear();
   }
 
+  /** The definitions cached already (dropped on any change, by this or another process), without a read. */
+  peek(entity: string): readonly CustomFieldDefinition[] | undefined {
+    return this.cache.get(entity);
+  }
+
   async load(tx: StorageTx, entity: string): Promise<readonly CustomFieldDefinition[]> {
     await this.revision.ensureFresh(tx);
     const cached = this.cache.get(entity);

@@ -16,7 +16,7 @@ import { closeOpenVisit } from './deal-visits.js';
 import { dealMove, type MoveOptions, type MoveWithNextStepOptions } from '../funnel/funnel-service.js';
 import { rottingFilter } from '../funnel/rotting.js';
 import { readBoard, type Board, type BoardOptions } from './deal-board.js';
-import { aggregateRecords, listRecords, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
+import { listRecords, readAggregate, type AggregateOptions, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { copyInput, parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
@@ -282,7 +282,7 @@ export class DealService {
    *   metrics: { deals: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } });
    */
   async aggregate(options: AggregateOptions<DealField>): Promise<AggregateRow[]> {
-    return runRead(this.ctx, (op) => aggregateRecords(op, 'deal', options, 'deals.aggregate'));
+    return readAggregate(this.ctx, 'deal', options, 'deals.aggregate');
   }
 
   /**

@@ -123,7 +123,8 @@ export interface EventsApi {
   /** Removes a consumer with its checkpoints and backlog; returns whether it existed. @throws CrmError `VALIDATION` for a reserved name. */
   remove(name: string): Promise<boolean>;
   /**
-   * Deletes events every consumer is done with (positions up to the slowest checkpoint), for retention.
+   * Deletes events every consumer is done with (positions up to the slowest checkpoint; a consumer
+   * with no unhandled event of its `types` holds nothing back), for retention.
    * Deleted events leave the timeline too: prune by `types` (high-volume notices) or `before` a date.
    *
    * Without any consumer, `through` is required. `prunedThrough` only moves up to the first event kept,

@@ -33,7 +33,8 @@ function entity<const F extends string>(name: string, fields: F, indexes = ''): 
   return {
     name,
     fields: Object.fromEntries(fields.split(' ').map((f) => f.split(':')).map(([path, type]) => [path, TYPES[type!] ?? 'string'])) as Record<FieldPaths<F>, FieldType>,
-    indexes: indexes ? indexes.split(' ').map((i) => i.split(':')).map(([index, on]) => ({ name: index!, fields: on!.split(',') })) : [],
+    // `name:a?,b`: `a` is a sparse field of the index (`IndexSpec.sparse`), only looked up with a value.
+    indexes: indexes ? indexes.split(' ').map((i) => i.split(':')).map(([index, on]) => ({ name: index!, fields: on!.replace(/\?/g, '').split(','), sparse: on!.match(/[\w.]+(?=\?)/g) ?? [] })) : [],
   };
 }
 
@@ -49,7 +50,7 @@ const lead = external(entity(
 const contact = external(entity(
   'contact',
   `${TIMES} name email phone jobTitle companyId ownerId leadId source country lastInteractionAt tags:l searchKeys:l shareKeys:l${EXTERNAL}`,
-  `created:createdAt company:companyId,name owner:ownerId,name lead:leadId searchKeys:searchKeys tags:tags${EXTERNAL_INDEX}`,
+  `created:createdAt company:companyId?,name owner:ownerId,name lead:leadId? searchKeys:searchKeys tags:tags${EXTERNAL_INDEX}`,
 ));
 
 const company = external(entity(
@@ -63,7 +64,7 @@ const company = external(entity(
 const deal = withAggregates(external(entity(
   'deal',
   `${TIMES} title pipelineId stageKey status ownerId contactId companyId leadId value.amount:n value.currency probability:n probabilityManual:b weightedValue.amount:n expectedCloseDate closedAt lostReason stageEnteredAt lastActivityAt postponeCount:n stagePostponeCount:n rottingSince nextStepDueAt source country expectedCloseMonth cycleMs:n closedFromStage predictedProbability:n tags:l shareKeys:l${EXTERNAL}`,
-  `created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt owner:ownerId,status,updatedAt contact:contactId,createdAt company:companyId,createdAt lead:leadId activity:status,lastActivityAt tags:tags${EXTERNAL_INDEX}`,
+  `created:createdAt board:pipelineId,stageKey,stageEnteredAt forecast:pipelineId,status,expectedCloseMonth closed:status,closedAt? owner:ownerId,status,updatedAt contact:contactId?,createdAt company:companyId?,createdAt lead:leadId? activity:status,lastActivityAt tags:tags${EXTERNAL_INDEX}`,
 )), [
   // The pipeline board's per-stage count and totals per currency (`deals.board`), without a scan.
   { name: 'boardTotals', groupBy: ['pipelineId', 'stageKey', 'value.currency'], sums: ['value.amount', 'weightedValue.amount'] },
@@ -77,7 +78,7 @@ const pipeline = entity('pipeline', `${TIMES} name archived:b`, 'created:created
 const task = external(entity(
   'task',
   `${TIMES} subject type status dueAt dueDate deadlineAt allDay:b ownerId priority dealId contactId companyId leadId completedAt stageKey required:b postponeCount:n nextNotifyAt recurrence.seriesId parentOwner parentShareKeys:l${EXTERNAL}`,
-  `dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId,status,dueAt contact:contactId,dueAt company:companyId,dueAt lead:leadId,dueAt series:recurrence.seriesId wake:status,nextNotifyAt${EXTERNAL_INDEX}`,
+  `dueAt:dueAt agenda:ownerId,status,dueAt due:status,dueAt deadline:status,deadlineAt ownerDeadline:ownerId,status,deadlineAt deal:dealId?,status,dueAt contact:contactId?,dueAt company:companyId?,dueAt lead:leadId?,dueAt series:recurrence.seriesId wake:status,nextNotifyAt${EXTERNAL_INDEX}`,
 ));
 
 // Activity lists default to most recent first. `participants`: the activities a contact took part in
@@ -85,7 +86,7 @@ const task = external(entity(
 const activity = external(entity(
   'activity',
   `${TIMES} kind channel direction occurredAt ownerId dealId contactId companyId leadId taskId parentOwner parentShareKeys:l participantContactIds:l${EXTERNAL}`,
-  `occurred:occurredAt deal:dealId,occurredAt contact:contactId,occurredAt company:companyId,occurredAt lead:leadId,occurredAt owner:ownerId,occurredAt participants:participantContactIds${EXTERNAL_INDEX}`,
+  `occurred:occurredAt deal:dealId?,occurredAt contact:contactId?,occurredAt company:companyId?,occurredAt lead:leadId?,occurredAt owner:ownerId,occurredAt participants:participantContactIds${EXTERNAL_INDEX}`,
 ));
 
 // `refs`: the timeline, every event that concerns a record (multi-entry over refs), newest first by `at`;
@@ -181,7 +182,7 @@ const merge = entity('merge', `${TIMES} entity survivorId status`, 'created:crea
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 10,
+  version: 11,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun, merge],
 };
 

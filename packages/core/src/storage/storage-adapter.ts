@@ -264,6 +264,14 @@ export interface StorageAdapter {
   getMany?(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]>;
 
   /**
+   * Optional. Computes an aggregate in one statement outside any transaction: exactly what
+   * `transaction('r', (tx) => tx.aggregate(entity, tenantId, spec))` returns, with the same rules as
+   * `getMany` above (committed writes only, no cache). Core aggregates this way (`crm.deals.aggregate`)
+   * and falls back to a read transaction when an adapter lacks it.
+   */
+  aggregate?(entity: string, tenantId: string, spec: AggregateSpec): Promise<AggregateRow[]>;
+
+  /**
    * Subscribes to committed changes. Listeners must be called after commit, never for rolled-back
    * work, once per transaction, in commit order. Returns the unsubscribe function.
    */

@@ -10,6 +10,14 @@ export { CUSTOM_PATH_PATTERN, type FieldType } from '../query/field-type.js';
 export interface IndexSpec {
   readonly name: string;
   readonly fields: readonly string[];
+  /**
+   * Fields of the index that are only ever looked up with a value (a link such as `contactId`, found by
+   * equality; `closedAt`, read by ranges): an adapter may leave rows without a value (missing or `null`)
+   * at one of them out of the index, and must then answer a query from it only when the filter rules
+   * such rows out (`eq`/`in` without `null`, or a range, on each of them). Saves index upkeep on every
+   * write of a row without the value. Changing it is an index change (adapters rebuild the index).
+   */
+  readonly sparse?: readonly string[];
 }
 
 /**

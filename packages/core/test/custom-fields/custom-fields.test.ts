@@ -123,6 +123,43 @@ describe('configuration across processes', () => {
   });
 });
 
+describe('aggregates outside a transaction (review 12j #2)', () => {
+  it('runs one storage aggregate, no transaction, with cached field types; a field another process just defined takes the checked transaction', async () => {
+    const { createCrm, createMemoryStorage, silentLogger } = await import('@crmkit/core');
+    const shared = createMemoryStorage();
+    const calls = { outside: 0, transactions: 0 };
+    // Another process on the same database (no change events), and an adapter that aggregates outside a transaction.
+    const deaf = {
+      ...shared,
+      open: shared.open,
+      close: async () => {},
+      onChange: () => () => {},
+      transaction: ((mode, fn) => (calls.transactions++, shared.transaction(mode, fn))) as typeof shared.transaction,
+      aggregate: ((entity, tenantId, spec) => (calls.outside++, shared.transaction('r', (tx) => tx.aggregate(entity, tenantId, spec)))) as NonNullable<typeof shared.aggregate>,
+    };
+    const here = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields()] });
+    const there = await createCrm({ storage: deaf, tenantId: 't', logger: silentLogger, closeStorage: false, features: [customFields()] });
+    await here.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }] });
+    await here.customFields.define({ entity: 'deal', key: 'tier', label: 'Tier', type: 'text' });
+    await here.deals.create({ title: 'Gold', custom: { tier: 'gold' } }); // warms here's cache
+    const count = async (spec: Parameters<typeof here.deals.aggregate>[0]) => {
+      const before = { ...calls };
+      const rows = await here.deals.aggregate(spec);
+      return { rows, outside: calls.outside - before.outside, transactions: calls.transactions - before.transactions };
+    };
+    expect(await count({ groupBy: ['stageKey'], metrics: { n: { fn: 'count' } } })).toEqual({ rows: [{ group: { stageKey: 'a' }, values: { n: 1 } }], outside: 1, transactions: 0 });
+    expect(await count({ groupBy: ['custom.tier'], metrics: { n: { fn: 'count' } } })).toEqual({ rows: [{ group: { 'custom.tier': 'gold' }, values: { n: 1 } }], outside: 1, transactions: 0 });
+    await there.customFields.define({ entity: 'deal', key: 'seats', label: 'Seats', type: 'number' });
+    await there.deals.create({ title: 'Big', custom: { tier: 'gold', seats: 40 } });
+    const fresh = await count({ where: where.gte('custom.seats', 10), metrics: { n: { fn: 'count' } } });
+    expect(fresh.rows).toEqual([{ group: {}, values: { n: 1 } }]);
+    expect(fresh.transactions).toBeGreaterThan(0);
+    // Bad input gets the transaction's verdict, as before.
+    await expectCrmError(here.deals.aggregate({ groupBy: ['custom.nope'], metrics: { n: { fn: 'count' } } }), 'VALIDATION');
+    await expectCrmError(here.deals.aggregate({ metrics: { n: { fn: 'sum', field: 'custom.tier' } } }), 'VALIDATION');
+  });
+});
+
 describe('indexed custom fields', () => {
   /** Memory storage that records what `ensureIndexes` was asked. */
   function recording() {

@@ -47,9 +47,9 @@ export async function bundle(entry: string): Promise<string> {
  * test with its writes slow down with the size of the database (3,000 imported deals: ≈ 7× slower than
  * on disk), which is no measure of what users get.
  *
- * @returns The profile's browser context and a `close` that also deletes the profile.
+ * @returns The profile's browser context, its directory and a `close` that also deletes the profile.
  */
-export async function launchProfile(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchProfile(): Promise<{ context: BrowserContext; dir: string; close(): Promise<void> }> {
   const binary = await findChromium();
   const dir = mkdtempSync(join(tmpdir(), 'crmkit-profile-'));
   try {
@@ -60,6 +60,7 @@ export async function launchProfile(): Promise<{ context: BrowserContext; close(
     });
     return {
       context,
+      dir,
       async close() {
         await context.close();
         rmSync(dir, { recursive: true, force: true });

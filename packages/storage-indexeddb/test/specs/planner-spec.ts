@@ -9,7 +9,7 @@ import { row, seed, type IdbTestEnv } from './env.js';
 
 const deal = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === 'deal')!;
 
-/** Deals indexed over every kind of field the differential data has: text with tricky code points, numbers, booleans, lists. */
+/** Deals indexed over every kind of field the differential data has: text with tricky code points, numbers, booleans, lists; one index sparse. */
 export const INDEXED_SCHEMA: StorageSchema = {
   version: 1,
   entities: [
@@ -18,9 +18,10 @@ export const INDEXED_SCHEMA: StorageSchema = {
       fields: deal.fields,
       indexes: [
         { name: 'title', fields: ['title'] },
-        { name: 'stageTitle', fields: ['stageKey', 'title'] },
+        // Sparse fields (in no other index): deals without a stage, or without a probability, are not in these.
+        { name: 'stageTitle', fields: ['stageKey', 'title'], sparse: ['stageKey'] },
         { name: 'manualAmount', fields: ['probabilityManual', 'value.amount'] },
-        { name: 'ownerProbability', fields: ['ownerId', 'probability', 'expectedCloseDate'] },
+        { name: 'ownerProbability', fields: ['ownerId', 'probability', 'expectedCloseDate'], sparse: ['probability'] },
         { name: 'statusClose', fields: ['status', 'expectedCloseDate'] },
         { name: 'amount', fields: ['value.amount'] },
         { name: 'tags', fields: ['tags'] },

@@ -5,18 +5,20 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IdbTestEnv } from './env.js';
 
-/** Indexes over top-level, nested and list fields, which rows fill with values of every type. */
+/** Indexes over top-level, nested and list fields, which rows fill with values of every type; `h` and `k` are sparse. */
 const SCHEMA: StorageSchema = {
   version: 1,
   entities: [
     {
       name: 'thing',
-      fields: { a: 'string', 'b.c': 'number', d: 'boolean', 'e.f.g': 'string', l: 'string[]' },
+      fields: { a: 'string', 'b.c': 'number', d: 'boolean', 'e.f.g': 'string', l: 'string[]', h: 'string', k: 'number' },
       indexes: [
         { name: 'a', fields: ['a'] },
         { name: 'bc', fields: ['b.c', 'a'] },
         { name: 'deg', fields: ['d', 'e.f.g'] },
         { name: 'l', fields: ['l'] },
+        { name: 'h', fields: ['h', 'a'], sparse: ['h'] },
+        { name: 'dk', fields: ['d', 'k'], sparse: ['k'] },
       ],
     },
   ],
@@ -40,6 +42,8 @@ const rowArb = fc
     d: slot(scalar),
     e: slot(parent(fc.record({ f: slot(parent(fc.record({ g: slot(scalar) }, { requiredKeys: [], noNullPrototype: true }))) }, { requiredKeys: [], noNullPrototype: true }))),
     l: slot(fc.array(fc.oneof(fc.constantFrom(...STRINGS), fc.boolean(), fc.constant(3)), { maxLength: 3 })),
+    h: slot(scalar),
+    k: slot(scalar),
     $: slot(fc.constantFrom<unknown>('dollar', { p: 1 })),
   }, { requiredKeys: [], noNullPrototype: true })
   .map((fields) => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
@@ -47,7 +51,7 @@ const rowsArb = fc
   .uniqueArray(fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', '🙂', '\uE000', 'Ω'), { maxLength: 11 })
   .chain((ids) => fc.tuple(...ids.map(() => rowArb)).map((rows) => rows.map((r, i) => ({ ...r, id: ids[i]!, tenantId: 'w', version: 1 }) as Row)));
 
-const fieldArb = fc.constantFrom('a', 'b.c', 'd', 'e.f.g');
+const fieldArb = fc.constantFrom('a', 'b.c', 'd', 'e.f.g', 'h', 'k');
 const valueArb = fc.oneof(fc.constant(null), fc.boolean(), fc.constantFrom(-0, 0.5, -2, 1e6), fc.constantFrom(...STRINGS));
 const leafArb: fc.Arbitrary<Filter> = fc.oneof(
   fc.tuple(fieldArb, valueArb).map(([field, value]): Filter => ({ op: 'eq', field, value: value as string })),
@@ -59,7 +63,7 @@ const leafArb: fc.Arbitrary<Filter> = fc.oneof(
 const queryArb: fc.Arbitrary<QuerySpec> = fc.record(
   {
     filter: fc.array(leafArb, { maxLength: 2 }).map((filters): Filter => ({ op: 'and', filters })),
-    sort: fc.uniqueArray(fc.record({ field: fc.constantFrom('a', 'b.c', 'd', 'e.f.g', 'id'), direction: fc.constantFrom('asc' as const, 'desc' as const) }), { maxLength: 2, selector: (s: SortSpec) => s.field }),
+    sort: fc.uniqueArray(fc.record({ field: fc.constantFrom('a', 'b.c', 'd', 'e.f.g', 'h', 'k', 'id'), direction: fc.constantFrom('asc' as const, 'desc' as const) }), { maxLength: 2, selector: (s: SortSpec) => s.field }),
     limit: fc.integer({ min: 1, max: 5 }),
   },
   { requiredKeys: ['sort'] },
@@ -70,6 +74,18 @@ export function storedFormTests(env: IdbTestEnv, numRuns = 60): void {
   describe(`indexeddb stored form (${env.label})`, () => {
     let adapter: StorageAdapter | undefined;
     afterEach(async () => adapter?.close());
+
+    it('pages in index order past a row holding objects at two indexed paths (its keys never repeat one array)', async () => {
+      adapter = createIndexedDbStorage(env.options());
+      await adapter.open(SCHEMA);
+      const rows = ['r4', '🙂', '', 'r1', 'r2', 'r5'].map((id) => ({ id, tenantId: 'w', version: 1, ...(id === 'r2' ? { a: {}, b: { c: {} } } : {}) }) as Row);
+      await adapter.transaction('rw', (tx) => tx.write('thing', 'w', rows.map((row) => ({ type: 'insert' as const, row }))));
+      for (const limit of [1, 2, 5]) {
+        const spec: QuerySpec = { sort: [{ field: 'b.c', direction: 'asc' }], limit };
+        const page = await adapter.transaction('r', (tx) => tx.query('thing', 'w', spec));
+        expect(page.rows).toStrictEqual(executeQuery(rows, spec).rows);
+      }
+    });
 
     it('reads back exactly what was written and answers queries like the reference, whatever the value types', async () => {
       adapter = createIndexedDbStorage(env.options());

@@ -137,6 +137,44 @@ export function upgradeTests(env: IdbTestEnv): void {
       expect(byLead.rows.map((r) => r.id)).toEqual(['d2']);
     });
 
+    it('sparse link indexes: rows of the previous schema lose their link placeholders on the upgrade, and a later dense index gets them back', async () => {
+      const dense = (version: number): StorageSchema => ({ version, entities: CRM_STORAGE_SCHEMA.entities.map((e) => ({ ...e, indexes: e.indexes.map(({ sparse: _sparse, ...i }) => i) })) });
+      const options = env.options();
+      const old = await make(options, dense(CRM_STORAGE_SCHEMA.version - 1));
+      await seed(old, [row('d1', { contactId: 'c1' }), row('d2'), row('d3', { contactId: null })]);
+      await old.close();
+      /** The stored deal records and the primary keys in one of the deal store's indexes. */
+      const stored = async (index: string) => {
+        const db = await rawOpen(options.indexedDB, options.name);
+        try {
+          const tx = db.transaction('deal');
+          const all = (request: IDBRequest) => new Promise<unknown[]>((resolve, reject) => ((request.onsuccess = () => resolve(request.result as unknown[])), (request.onerror = () => reject(request.error))));
+          const records = (await all(tx.objectStore('deal').getAll())) as Record<string, unknown>[];
+          const keys = tx.objectStore('deal').indexNames.contains(index) ? ((await all(tx.objectStore('deal').index(index).getAllKeys())) as string[][]).map((k) => k[1]!).sort() : undefined;
+          return { records, keys };
+        } finally {
+          db.close();
+        }
+      };
+      const query = (adapter: StorageAdapter, value: string | null) =>
+        adapter.transaction('r', async (tx) => (await tx.query('deal', 't1', { filter: { op: 'eq', field: 'contactId', value }, sort: [{ field: 'id' }] })).rows.map((r) => r.id));
+      expect((await stored('contact')).keys).toEqual(['d1', 'd2', 'd3']); // placeholders: every deal in the index
+
+      const sparse = await make(options);
+      expect(await query(sparse, 'c1')).toEqual(['d1']);
+      expect(await query(sparse, null)).toEqual(['d2', 'd3']);
+      await sparse.close();
+      const after = await stored('contact?contactId');
+      expect(after.keys).toEqual(['d1']); // only the deal with a contact
+      expect(after.records.map((r) => ('contactId' in r ? r.contactId : 'absent'))).toEqual(['c1', 'absent', null]);
+      expect((await stored('contact')).keys).toBeUndefined();
+
+      const again = await make(options, dense(CRM_STORAGE_SCHEMA.version + 1));
+      expect((await stored('contact')).keys).toEqual(['d1', 'd2', 'd3']);
+      expect(await query(again, null)).toEqual(['d2', 'd3']);
+      expect((await readAll(again)).map((r) => ('contactId' in r ? r.contactId : 'absent'))).toEqual(['c1', 'absent', null]);
+    });
+
     it('reopens a lost connection on the next call (the database was deleted elsewhere)', async () => {
       const options = env.options();
       const adapter = await make(options);

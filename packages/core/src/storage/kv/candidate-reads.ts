@@ -60,7 +60,9 @@ export async function queryCandidates(source: CandidateSource, spec: QuerySpec):
   const need = (previous: number) =>
     !plan.ordered || want === Infinity ? growing(250)(previous) : Math.max(want - rows.length + (position ? 1 : 0), previous && !plan.exact ? previous * 4 : 1);
   await source.scan(plan, need, (record) => {
-    const group = plan.ordered ? plan.group(record) : undefined;
+    // The record's sort group (its stored keys: before fromStored), only where the page ends: an array
+    // per record would be garbage on every read.
+    const group = plan.ordered && rows.length + 1 >= (spec.limit ?? Infinity) ? plan.group(record) : undefined;
     if (boundary && rows.length >= want && !sameGroup(group!, boundary)) return false;
     if (record.tenantId !== tenantId) return; // multi-entry indexes span tenants
     const row = fromStored(record);

@@ -12,9 +12,11 @@ export const RUNTIME_INDEX = '$';
  * order-faithful keys (strings below U+D800, finite numbers) — the common case — else a copy in which
  * - an absent top-level indexed field holds `MISSING` (`-Infinity`), and
  * - any other replaced value (null, boolean, text with code units ≥ U+D800, an object, a nested path)
- *   has its original top-level value kept in `$` (`[]`: absent).
+ *   has its original top-level value kept in `$` (`[]`: absent),
+ * except that a missing or `null` sparse field (`StoreLayout.sparse`) stays as it is.
  * So a top-level `MISSING` without a `$` entry is always a placeholder (a row's own `-Infinity` is kept
- * in `$`), every row is in every compound index, and `fromStored` gives back exactly what was written.
+ * in `$`), every row is in every compound index but the sparse ones it has no value for, and
+ * `fromStored` gives back exactly what was written.
  * Indexed list fields are indexed multi-entry as they are (their values are compared only for equality).
  */
 export type StoredRecord = Row & { $?: Record<string, [] | [unknown]> };
@@ -30,6 +32,12 @@ export interface KeySource {
   readonly fields: readonly string[];
   readonly multi: boolean;
   readonly keyPath: string | string[];
+  /**
+   * Its sparse fields (`IndexSpec.sparse`): rows without a value (missing or `null`) at one of them are
+   * not in it, so read it only when the filter requires each to hold a value. The engine name is the
+   * index name plus `?` and these fields, so that changing them makes a new index (built from the rows again).
+   */
+  readonly sparse?: readonly string[];
 }
 
 export interface StoreLayout {
@@ -40,6 +48,8 @@ export interface StoreLayout {
   readonly types: Readonly<Record<string, FieldType>>;
   /** Indexed scalar fields (and `id`): their stored values must be encoded keys. */
   readonly scalars: readonly string[];
+  /** Top-level fields that are sparse in every index over them: missing or `null`, they stay as they are (no placeholder). */
+  readonly sparse: ReadonlySet<string>;
   /** The entity's schema (its materialized aggregates are answered from `VIEWS`). */
   readonly schema: EntitySchema;
   /** Materialized aggregates, with their key in `VIEWS` (`entity.name`). */
@@ -67,7 +77,8 @@ const own = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, 
 /**
  * Derives stores, key sources and key paths from a storage schema: one store per entity keyed
  * `[tenantId, id]`, one compound key source per index (`[tenantId, …fields, id]`), one multi-entry
- * source per indexed list field.
+ * source per indexed list field. A field stays sparse only when it is top-level, not a list, and sparse in
+ * every index over it (one placeholder rule per field).
  *
  * @param schema The storage schema.
  * @param adapter The adapter name for errors.
@@ -80,6 +91,8 @@ export function buildStoreLayouts(schema: StorageSchema, adapter: string): Map<s
   for (const entity of schema.entities) {
     const types: Record<string, FieldType> = { ...entity.fields, id: 'string' };
     const scalars = new Set(['id']);
+    const sparse = new Set(entity.indexes.flatMap((i) => i.sparse ?? []).filter((f) => !f.includes('.') && types[f] !== 'string[]'));
+    for (const spec of entity.indexes) for (const f of spec.fields) if (!spec.sparse?.includes(f)) sparse.delete(f);
     const indexes = entity.indexes.map((spec): KeySource => {
       for (const field of spec.fields) {
         // Key paths are dotted identifiers; a list field can only be indexed alone (multi-entry).
@@ -91,13 +104,16 @@ export function buildStoreLayouts(schema: StorageSchema, adapter: string): Map<s
       if (types[first!] === 'string[]') return { name: spec.name, fields: spec.fields, multi: true, keyPath: first! };
       const fields = spec.fields[spec.fields.length - 1] === 'id' ? spec.fields : [...spec.fields, 'id'];
       fields.forEach((f) => scalars.add(f));
-      return { name: spec.name, fields, multi: false, keyPath: ['tenantId', ...fields] };
+      const mine = fields.filter((f) => sparse.has(f));
+      const source: KeySource = { name: spec.name, fields, multi: false, keyPath: ['tenantId', ...fields] };
+      return mine.length ? { ...source, name: `${spec.name}?${mine.join(',')}`, sparse: mine } : source;
     });
     stores.set(entity.name, {
       entity: entity.name,
       indexes,
       types,
       scalars: [...scalars],
+      sparse,
       primary: { name: undefined, fields: ['id'], multi: false, keyPath: ['tenantId', 'id'] },
       schema: entity,
       views: (entity.aggregates ?? []).map((view) => ({ key: `${entity.name}.${view.name}`, view })),
@@ -117,7 +133,8 @@ export function toStored(layout: StoreLayout, row: Row): StoredRecord {
   for (const field of layout.scalars) {
     const value = getPath(row, field);
     const key = encodeValue(value);
-    if (key === value) continue;
+    // A missing value of a sparse field stays missing: IndexedDB leaves the row out of the index.
+    if (key === value || (key === MISSING && layout.sparse.has(field))) continue;
     const keys = field.split('.');
     // Only a field absent from the top down is restored by deleting the placeholder.
     if (value !== undefined || own(row, keys[0]!)) keep(keys[0]!);
@@ -137,19 +154,27 @@ export function toStored(layout: StoreLayout, row: Row): StoredRecord {
   return copy as StoredRecord;
 }
 
-/** Turns a record read from IndexedDB back into the row that was written, in place (records read are fresh copies). */
+const hasPlaceholder = (stored: Record<string, unknown>) => {
+  for (const key in stored) if (stored[key] === MISSING) return true;
+  return false;
+};
+
+/**
+ * Turns a record read from IndexedDB back into the row that was written: the record itself when it holds
+ * no placeholder and no `$`, else a new object without them (originals restored in place). Not deleting
+ * keeps rows fast: V8 turns a deserialized object whose properties are deleted into a slow dictionary
+ * object (measured in Chromium; board reads would allocate one per card and read them slower after).
+ */
 export function fromStored(record: StoredRecord): Row {
-  const row = record as Record<string, unknown>;
+  const stored = record as Record<string, unknown>;
   const patch = record.$;
-  if (patch) delete row.$;
-  // Newest first: placeholders were appended last, and deleting the last-added property keeps V8's
-  // fast object layout.
-  const keys = Object.keys(row);
-  for (let i = keys.length - 1; i >= 0; i--) if (row[keys[i]!] === MISSING) delete row[keys[i]!];
-  for (const key in patch) {
-    const original = patch[key]!;
-    if (original.length) row[key] = original[0];
-    else delete row[key];
+  if (!patch && !hasPlaceholder(stored)) return record;
+  const row: Record<string, unknown> = {};
+  for (const key in stored) {
+    const original = patch && own(patch, key) ? patch[key]! : undefined;
+    if (original) {
+      if (original.length) row[key] = original[0];
+    } else if (key !== '$' && stored[key] !== MISSING) row[key] = stored[key];
   }
-  return record;
+  return row as Row;
 }

@@ -81,7 +81,8 @@ const uniqueKeys = (keys: Key[]) => [...new Map(keys.map((key) => [typeof key + 
  * Chooses how to answer a query from one store of an ordered key-value engine (IndexedDB): the key source whose leading fields are fixed by
  * `eq`/`in` conditions of the top-level `and` (tenant first, always), a range for the next field
  * (`lt`/`lte`/`gt`/`gte`/`prefix`), and, when the sort follows the source's key order, a walk in that
- * order that can stop early. `containsAny` uses a multi-entry index. Without any of these, the
+ * order that can stop early. `containsAny` uses a multi-entry index. A sparse index is considered
+ * only when the filter requires each of its sparse fields to hold a value. Without any of these, the
  * tenant's part of the primary key is scanned.
  */
 export function planQuery(
@@ -97,6 +98,8 @@ export function planQuery(
   const bounds = new Map<string, Bounds>();
   const lists = new Map<string, readonly string[]>();
   const constants = new Map<string, Scalar | null>();
+  // Fields the filter requires to hold a value (equality without null, ranges): sparse indexes over them are complete.
+  const present = new Set<string>();
   const conjuncts = conjunctsOf(filter);
   for (const c of conjuncts) {
     if ('filters' in c) continue;
@@ -108,6 +111,7 @@ export function planQuery(
     } else if (c.op === 'eq' || c.op === 'in') {
       if (type === 'string[]') continue;
       const values = c.op === 'eq' ? [c.value] : c.values;
+      if (values.every((v) => v != null)) present.add(c.field);
       if (values.length === 1 && !constants.has(c.field)) constants.set(c.field, values[0]!);
       if (values.length > 32) continue; // too many points to read one by one
       const keys = uniqueKeys(values.map(encodeValue));
@@ -115,6 +119,7 @@ export function planQuery(
       const prev = points.get(c.field);
       if (!prev || keys.length < prev.keys.length) points.set(c.field, { keys, exact, value: values[0], conjunct: c });
     } else {
+      present.add(c.field);
       const b = boundsOf(c);
       const prev = bounds.get(c.field);
       if (!b) continue;
@@ -137,6 +142,7 @@ export function planQuery(
   let bestScore = -1;
 
   for (const source of [store.primary, ...store.indexes]) {
+    if (source.sparse?.some((f) => !present.has(f))) continue;
     if (source.multi) {
       // A multi-entry index holds the list values themselves, for every tenant: read with a cursor,
       // other tenants' rows are dropped by the executor.

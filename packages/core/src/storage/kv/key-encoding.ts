@@ -63,7 +63,9 @@ export function encodeValue(value: unknown): Key {
     case 'boolean':
       return value ? TRUE : FALSE;
     default:
-      return ODD;
+      // A new array each time (equal to `ODD`): a stored record holding one array at two indexed paths
+      // would give keys that repeat an array, which IndexedDB refuses (DataError) when a read resumes after them.
+      return [];
   }
 }
 

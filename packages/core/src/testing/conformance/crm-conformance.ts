@@ -14,6 +14,7 @@ import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
 import { crmRaceTests } from './crm-race-tests.js';
 import { crmTimeRangeTests } from './crm-time-range-tests.js';
+import { crmPruneTests } from './crm-prune-tests.js';
 import type { ConformanceFactory } from './harness.js';
 
 export type { CrmConformanceOptions };
@@ -22,7 +23,8 @@ export type { CrmConformanceOptions };
  * Registers the service-level suite for an adapter: the rules that hold through every public method
  * of a crm, whatever storage it runs on — the crm never freezes, changes or keeps what a caller
  * passed in, and nothing it hands out (results, event payloads, observer snapshots, cached settings)
- * lets a caller change stored state; events handed to handlers (consumers, notice handlers, `crm.on`)
+ * lets a caller change stored state; `crm.events.prune` is not held back by a caught-up consumer with `types`;
+ * events handed to handlers (consumers, notice handlers, `crm.on`)
  * and read from the feed are deeply frozen, so a handler that changes its event cannot change what its
  * retry or a replay gets; every method about a record answers `NOT_FOUND` for an id the
  * tenant does not have, and a missing record an input links to is `VALIDATION` at the link's path;
@@ -50,6 +52,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     afterEach(() => harness.cleanup());
     crmOwnershipTests(() => harness.open());
     crmFrozenEventTests(() => harness.open());
+    crmPruneTests(() => harness.open());
     crmMissingTests(() => harness.open());
     crmCompletenessTests(() => harness.open());
     crmImportTests(() => harness.open());

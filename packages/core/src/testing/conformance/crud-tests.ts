@@ -277,4 +277,42 @@ export function crudTests(h: Harness): void {
       expect(isCrmError(await rejection(adapter.getMany('deal', 't1', ['a'])), 'CLOSED')).toBe(true);
     });
   });
+
+  describe('aggregates outside a transaction (optional aggregate)', () => {
+    const spec = {
+      groupBy: ['stageKey', 'custom.tier'],
+      metrics: { n: { fn: 'count' as const }, total: { fn: 'sum' as const, field: 'value.amount' } },
+      customTypes: { 'custom.tier': 'string' as const },
+    };
+    const amount = (n: number) => ({ value: { amount: n, currency: 'EUR' } });
+
+    it('answers like a read transaction, other tenants invisible', async () => {
+      const { adapter } = await h.open();
+      if (!adapter.aggregate) return;
+      await seed(adapter, 'deal', [dealRow('a', { stageKey: 'won', custom: { tier: 'gold' }, ...amount(5) }), dealRow('b', { stageKey: 'won', ...amount(7) }), dealRow('c', { stageKey: 'new', custom: { tier: 'gold' }, ...amount(1) })]);
+      await seed(adapter, 'deal', [dealRow('d', { stageKey: 'won' }, 't2')], 't2');
+      const outside = await adapter.aggregate('deal', 't1', spec);
+      expect(outside).toEqual(await adapter.transaction('r', (tx) => tx.aggregate('deal', 't1', spec)));
+      expect(outside.map((r) => [r.group.stageKey, r.group['custom.tier'], r.values.n, r.values.total]).sort()).toEqual([['new', 'gold', 1, 1], ['won', 'gold', 1, 5], ['won', null, 1, 7]].sort());
+    });
+
+    it('never sees the uncommitted writes of a transaction in progress; refuses bad specs with VALIDATION and a closed adapter with CLOSED', async () => {
+      const { adapter } = await h.open();
+      if (!adapter.aggregate) return;
+      await seed(adapter, 'deal', [dealRow('a', amount(5))]);
+      let during: unknown;
+      await rejection(
+        adapter.transaction('rw', async (tx) => {
+          await tx.write('deal', 't1', [{ type: 'insert', row: dealRow('x', amount(100)) }]);
+          during = adapter.aggregate!('deal', 't1', { metrics: { total: { fn: 'sum', field: 'value.amount' } } }); // started while the transaction is open
+          await tx.getMany('deal', 't1', ['x']);
+          throw new Error('rollback');
+        }),
+      );
+      expect(await during).toEqual([{ group: {}, values: { total: 5 } }]);
+      expect(isCrmError(await rejection(adapter.aggregate('deal', 't1', { metrics: { x: { fn: 'sum', field: 'nope' } } })), 'VALIDATION')).toBe(true);
+      await adapter.close();
+      expect(isCrmError(await rejection(adapter.aggregate('deal', 't1', spec)), 'CLOSED')).toBe(true);
+    });
+  });
 }
