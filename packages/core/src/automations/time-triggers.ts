@@ -17,6 +17,7 @@ import { addDuration, loadCalendar } from './run-actions.js';
 import { conditionsHold, STAGE_EVENTS } from './match-trigger.js';
 import { dueRuns } from './due-runs.js';
 import { hiddenActivity, hiddenReads } from './rule-reads.js';
+import { feedHead } from '../consumers/feed-read.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
 const BATCH = 200;
@@ -132,9 +133,14 @@ export interface Sweep {
   readonly key: string;
   readonly from: string;
   readonly changedSince: string;
+  /** The feed head when it read: a write after it stamped before `changedSince` makes the next sweep read everything. */
+  readonly head: number;
 }
 
-/** How far back "written since the last sweep" reaches: transactions still open then, clocks of other processes. */
+/**
+ * How far back "written since the last sweep" reaches: a write transaction still open then whose event
+ * position a later one's overtook (so the feed check below misses it) is found if it began at most this long before.
+ */
 const MARGIN = 10 * 60_000;
 
 /**
@@ -154,7 +160,11 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
     // A deal judged active is not read again until it changes: a policy or directory change that hides (or
     // shows) activities to the principal changes the verdicts, so the sweep starts over then.
     const key = JSON.stringify([rule.version, await loadCalendar(op), hidden, trigger.type === 'timeInStage' && trigger.withoutActivity && guard?.readFilter('activity')]);
-    const prior = last?.key === key ? last : undefined;
+    let prior = last?.key === key ? last : undefined;
+    // A write since the last sweep stamped before its overlap — this process's clock stepped back, another's
+    // lags — would never be read by `updatedAt`: read everything again (records write events with their time).
+    if (prior && (await op.query('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: prior.head }, { op: 'lt', field: 'at', value: prior.changedSince }] }, limit: 1 })).rows.length) prior = undefined;
+    const head = await feedHead(op);
     const stage = trigger.type === 'timeInStage';
     const field = stage ? 'stageEnteredAt' : 'dueAt';
     let filters: Filter[];
@@ -198,7 +208,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
       } while (after);
     };
     await scan(prior ? [{ op: 'or', filters: [{ op: 'gte', field, value: prior.from }, { op: 'gte', field: 'updatedAt', value: prior.changedSince }] }] : []);
-    return { due: out, ...(complete ? { sweep: { key, from, changedSince: toTimestamp(op.nowMs - MARGIN) } } : {}) };
+    return { due: out, ...(complete ? { sweep: { key, from, changedSince: toTimestamp(op.nowMs - MARGIN), head } } : {}) };
   });
 }
 
