@@ -666,7 +666,7 @@ export function createAutomationService(
       if (direct && event.subjectType !== triggerEntity(trigger)) {
         throw validationError('automations.simulate', [{ path: ['event', 'subjectType'], code: 'invalid_value', message: `a ${trigger.type} rule runs for ${triggerEntity(trigger)} records, not for ${String(event.subjectType)} records` }]);
       }
-      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal.userId)))?.facts : matchEvent(trigger, event);
+      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal)))?.facts : matchEvent(trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       try {
