@@ -45,18 +45,18 @@ const targets = [
   // remove and lead conversion match, so that no link is left on a record a concurrent merge or remove deletes; the upsert's retry.
   // 43.04 measured after merging fix16q (phone import keys through the duplicates hook, external-ref conflict wording).
   // 43.31 measured after merging fix16p (+0.27 kB: keyed record locks on linking writes, removes, merges, undo and conversion).
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 43_650, goal: 30_000 }, // 43.649 after merging perf17 (+37 B sparse index fields). 43.612 after merging fix12q (+135 B, deals.aggregate in one statement). 43.477 with fixerr (+167 B): caller input read once before any peek, amounts past exact integers VALIDATION, readCallerInput
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 43_790, goal: 30_000 }, // 43.783 with fix16u (+11 B: phoneText refuses non-phone text itself, digits of any script). 43.772 with fix16t (+123 B over main: a record's phone checked as the phone parsers read it — phoneText: dashes, full-width digits, tel:, extension words —, refinement issues named invalid_value/duplicate instead of zod's custom).  43.649 after merging perf17 (+37 B sparse index fields). 43.612 after merging fix12q (+135 B, deals.aggregate in one statement). 43.477 with fixerr (+167 B): caller input read once before any peek, amounts past exact integers VALIDATION, readCallerInput
   // 43.127: fix12q (review12j #2), deals.aggregate in one statement outside a transaction with cached custom-field types (+136 B).
   // 43.35 (43,347 measured, +37 B): perf17, sparse index fields in the crmkit schema ('field?' in the index strings;
   // IndexedDB leaves rows without the value out of those indexes: 40,000 index entries fewer per 10k-deal import).
   { name: '@crmkit/core: where alone', code: "export { where } from '@crmkit/core';", budget: 3_000 },
   // 11.008 (+115 B): fix12o, computed due times refused past 9999 (templates, chains), all-day days outside
   // 0000-9999 refused, calendar arithmetic right for years 0-99 and <= 0 (utcMs, the era).
-  feature('tasks', 'tasks', 11_300), // 11.299: fix12q's core delta shifts this one by 20 B. 11.279 with fixerr (+0.22 kB): calendar.set refuses ten years without a working day, the arithmetic's guard a CrmError, stopped series.  11.034 measured after merging fix12o (time range, year 0-99 calendar)
+  feature('tasks', 'tasks', 11_310), // 11.305 with fix16t (+6 B: a calendar's day listed twice is issue code duplicate).  11.299: fix12q's core delta shifts this one by 20 B. 11.279 with fixerr (+0.22 kB): calendar.set refuses ten years without a working day, the arithmetic's guard a CrmError, stopped series.  11.034 measured after merging fix12o (time range, year 0-99 calendar)
   // Issue 16: activities.getByExternalRef / upsertByExternalRef (1.2 → 1.3 kB).
   feature('activities', 'activities', 1_300),
   feature('assignment', 'assignment', 2_500),
-  feature('custom-fields', 'customFields', 2_400),
+  feature('custom-fields', 'customFields', 2_430), // 2.421 with fix16t (+22 B over main's 2.399: an option listed twice is issue code duplicate)
   // With identities: E.164 phones, IDNA domains, where.same, crm.identity.
   feature('duplicates', 'duplicates', 5_000),
   // crm.import.run (mapping, Intl number/date parsing, modes, per-row reports, chunked resumable jobs),
@@ -84,7 +84,7 @@ const targets = [
   // fix16o (review16g #6 and as: integer/datetime): columns without `as` written and read by their field's kind
   // (kindSpec + plainCell shared with the no-mapping export), dates apart from instants, value-level refusals of
   // what the import would not read back, years 0000-0999, JSON numbers typed: +338 B, 18,592 B measured.
-  feature('imports', 'imports', 18_860), // 18.853 with fixerr (options read inside readCallerInput, activities through their hook);  18.830 with fix16r (mapping-less exports write numbers in the locale, +10 B); 18.815 with fix16p; 18.796 measured after merging fix16o and fix16q (kind-based mapped columns, phone keys, empty names)
+  feature('imports', 'imports', 19_100), // 19.096 with fix1618s (+35 B: an empty list written and read as `[]`); 19.061 with fix16t after merging main (+211 B over main's 18.850: e-mail keys as one mailbox spelling — NFC, case folding, IDNA domain —, import.resume errors named import.resume).  18.853 with fixerr (options read inside readCallerInput, activities through their hook);  18.830 with fix16r (mapping-less exports write numbers in the locale, +10 B); 18.815 with fix16p; 18.796 measured after merging fix16o and fix16q (kind-based mapped columns, phone keys, empty names)
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_360 }, // 9,359 with fixerr (csvSource reads its options once);  9,329 with fix16p's core; 9,312 measured: review16h #9 (fix16q: the byte order mark decides the encoding) +165 B
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -92,7 +92,7 @@ const targets = [
   // fix16q (review16h #6: participants found through participantContactIds, the backfill of activities stored before
   // schema 10 when a crm starts; #7: custom field choices checked against the definitions): 5,307 B measured (+510 B).
   // fix18m #2: the survivor's <entity>.updated on merge and undo (+70 B, 4,869 measured).
-  feature('merges', 'merges', 6_120), // 6.112 with fix16r (backfill retries, version bumps followed by undo, scan until indexed: +424 B); 5.688 with fix16p (locks, view projection, one write check for merge and undo); 5.389 with fix16q (participant index and its backfill, custom-choice check). 4.874 with fix18m (merges record the survivor's update). 4.804: fix12o changes nothing here, its core delta shifts this one by 5 B
+  feature('merges', 'merges', 6_210), // 6.210 with fix16u (+75 B: review16k #1/#2, derived-field backfills' version moves shared in crm/index-moves, undo recomputes search keys).  6.135 with fix16t after merging main (+30 B over main's 6.105: merge argument issue codes invalid_type, self_merge, duplicate, not_in_merge).  6.112 with fix16r (backfill retries, version bumps followed by undo, scan until indexed: +424 B); 5.688 with fix16p (locks, view projection, one write check for merge and undo); 5.389 with fix16q (participant index and its backfill, custom-choice check). 4.874 with fix18m (merges record the survivor's update). 4.804: fix12o changes nothing here, its core delta shifts this one by 5 B
   feature('reports', 'reports', 5_300) /* 5.21 measured: the derived-field reveal table it shares (fix11d) */,
   feature('scoring', 'scoring', 2_200),
   // The scheduler delivers notices through a durable feed consumer (≈ 4.5 kB) and expands RFC 5545 rules (BYMONTH, BYSETPOS, WKST, DST gaps).
@@ -114,12 +114,12 @@ const targets = [
   // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
   // Review 12f (fix12i) +0.1: replay refuses a type the consumer no longer takes; memory refuses undeclared query fields.
   // Review 12f #4 (fix12j) +0.08: a pass looks its page's events up in the backlog (parked ones stay parked): 10.74 kB measured.
-  feature('feed', 'events', 11_250), // 11.241 measured with fix12q (review12j #1: prune goes up to each partition's reach; +134 B). 11.162 measured: review12h #2, replay wake-ups (fix12n, +52 B over main's 11.110). 11.126 measured: review12i #1/#2/#4/#5 (fix12p: events handed to handlers frozen, holdMs cap and clamp, failure causes, async drain) +107 B. 11.019 measured after the merges of 2026-11-30 (8th part: fix12l's discarded markers, fix12m). 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
+  feature('feed', 'events', 11_270), // 11.264 with fix16u (+5 B, no feed change: compression against the grown core).  11.259 with fix16t (+20 B over main, no feed change: compression against the grown core).  11.241 measured with fix12q (review12j #1: prune goes up to each partition's reach; +134 B). 11.162 measured: review12h #2, replay wake-ups (fix12n, +52 B over main's 11.110). 11.126 measured: review12i #1/#2/#4/#5 (fix12p: events handed to handlers frozen, holdMs cap and clamp, failure causes, async drain) +107 B. 11.019 measured after the merges of 2026-11-30 (8th part: fix12l's discarded markers, fix12m). 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
   // Issue 12 (fix12g): delivery log retention (pruneDeliveries, the log removed with its endpoint): 11.63 kB measured.
   // Review 12f (fix12i) +0.1: the replay check reads the event's successes and tests `replayed` itself.
   // Review 12f #4 (fix12j, the consumer pass's backlog look-up): 11.81 kB measured.
-  feature('webhooks', 'webhooks', 12_840), // 12.834 after merging fix12q (its feed's prune reach). 12.791 measured: review12h #2, replay wake-ups (fix12n, +58 B over main's 12.733). 12.737 measured: review12i #1-#5 (fix12p: the feed's share, and a stop that is no endpoint failure) +125 B. 12.612 measured after the merges of 2026-11-30 (8th part); 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
+  feature('webhooks', 'webhooks', 12_860), // 12.853 with fix16t (+20 B over main, no webhooks change: compression against the grown core).  12.834 after merging fix12q (its feed's prune reach). 12.791 measured: review12h #2, replay wake-ups (fix12n, +58 B over main's 12.733). 12.737 measured: review12i #1-#5 (fix12p: the feed's share, and a stop that is no endpoint failure) +125 B. 12.612 measured after the merges of 2026-11-30 (8th part); 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
@@ -145,17 +145,17 @@ const targets = [
   // fix18p: review18g #3-#7 (what the service principal reads, trigger data checked against the event map's payloads,
   // task and activity actions, removed-record rules, conditions that can never hold, custom value types): +2,337 B measured after merging main.
   // fix18q: review18h #1 (one lock order: a run's events held and appended last; rule edits retried on concurrent writers): +201 B.
-  feature('automations', 'automations', 27_300, FEED), // 27.292 with fixerr (+67 B: feature options read once, core's delta);  27.225 measured with fix18q (27.024 on main); 27.028 measured with fix18p; 24.691 with fix12n; 24.679 measured with fix18m (+0.93 kB: pipeline-edit checks, runtime requirements at define, stage conditions). 23.744 measured with fix12o (+0.15 kB: wait/createTask due checks); 23.594 measured after merging fix12p, fix18n, fix16o; 23.573 measured (23.237 after the merges of 2026-11-30, 8th part)
+  feature('automations', 'automations', 27_820, FEED), // 27.809 with fix1618s after merging fix16t (27.815 before; +176 B over main's 27.633: withoutActivity and the condition pre-filters read as the service principal, the sweep restarts when its rights change); 27.633 with fix18s (+341 B: view runs without plan, rule reads refused on views, the sweep's feed check for writes stamped before its overlap, conditions that never / always hold by shape); 27.292 with fixerr (+67 B: feature options read once, core's delta);  27.225 measured with fix18q (27.024 on main); 27.028 measured with fix18p; 24.691 with fix12n; 24.679 measured with fix18m (+0.93 kB: pipeline-edit checks, runtime requirements at define, stage conditions). 23.744 measured with fix12o (+0.15 kB: wait/createTask due checks); 23.594 measured after merging fix12p, fix18n, fix16o; 23.573 measured (23.237 after the merges of 2026-11-30, 8th part)
   // 12.0: the issue 11 second review's concealment of hidden holders in unique conflicts (conceal-conflict) and projection of merge events.
   // 12.2: review 18e #1, automation.ran payloads (action details, refs, error) projected by the field rules (12.11 kB measured).
   // 12.45: review 11c #6, every derived field follows its sources (REVEALS walked per entity, transitive): +0.3 kB, over 12.40 by a few bytes.
   // 12.55: review 18f #3 (fix18j), run errors cut and time trigger keys shortened for every limited view: 12.51 kB measured.
   // 12.59: fix18m #3, event refs follow the subject's link field rules, event reads re-match as the view sees them: 12,587 B measured.
-  feature('access', 'access', 12_620), // 12.619 with fix18m (refs of links the view cannot read dropped). 12.45 measured with fix11d's reveal table
+  feature('access', 'access', 12_930), // 12.929 with fix16u (+279 B: review16k #1, access.reindex records the version moves of records a pending merge links, crm/index-moves).  12.650 with fix16t after merging main (+32 B over main's 12.618, no access change: compression against the grown core).  12.619 with fix18m (refs of links the view cannot read dropped). 12.45 measured with fix11d's reveal table
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
-  { name: '@crmkit/core/describe: describeEvent added to a crm', code: `${CORE} export { describeEvent } from '@crmkit/core/describe';`, base: CORE, budget: 2_070 }, // 2.064 with fixerr (+64 B: a missing event type, a locale or zone Intl refuses is VALIDATION);  2.001 kB after fix16o (timelineOf sentences); 1.9 kB with the merged/mergeUndone sentences (issue 16)
+  { name: '@crmkit/core/describe: describeEvent added to a crm', code: `${CORE} export { describeEvent } from '@crmkit/core/describe';`, base: CORE, budget: 2_080 }, // 2.071 with fix16t (+15 B over main, no describe change: compression against the grown core).  2.064 with fixerr (+64 B: a missing event type, a locale or zone Intl refuses is VALIDATION);  2.001 kB after fix16o (timelineOf sentences); 1.9 kB with the merged/mergeUndone sentences (issue 16)
   // Optional: libphonenumber-js's numbering plans ("min" metadata) for national phone numbers.
   { name: '@crmkit/core/phone: phoneNumbers added to a crm', code: `${CORE} export { phoneNumbers } from '@crmkit/core/phone';`, base: CORE, budget: 32_000 },
   {
@@ -189,7 +189,7 @@ const targets = [
     // fix18m (review 18f #8, #9, copied fields, #4: automations +1.0, access +0.08, merges +0.07, core +0.02 kB) (+1,203 B measured before merging main).
     // fix18p (review18g #3-#7, automations) +2.39 kB: 152.372 kB measured after merging main.
     // fix18q (review18h #1, automations) +174 B: 152.542 kB measured after merging main (152.368 on main).
-    budget: 154_030, // 154.026 after merging perf17; 153.986 after merging fix12q; 153.658 measured with fixerr (+0.6 kB);  153.059 measured after merging fix18q (152.905 with fix16r)
+    budget: 155_030, // 155.022 with fix16u after merging main (+175 B: review16k #1-#4, derived-field backfills keep merges undoable).  154.847 with fix1618s (+222 B: empty lists as `[]`, automation reads as the service principal); 154.625 with fix16t after merging main (+230 B over main: identity spellings, issue codes, resume context).  154.395 after merging fix18s (review18i: rule configuration kept from views, sweep memo re-reads after a clock step, impossible conditions); 154.026 after merging perf17; 153.986 after merging fix12q; 153.658 measured with fixerr (+0.6 kB);  153.059 measured after merging fix18q (152.905 with fix16r)
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included

@@ -4,6 +4,8 @@ import { afterAll, afterEach, describe } from 'vitest';
 import { describeReportsConformance, describeStorageConformance } from '@crmkit/core/testing/conformance';
 import { createCrmHarness } from '../../core/src/testing/conformance/crm-harness.js';
 import { crmFrozenEventTests } from '../../core/src/testing/conformance/crm-frozen-event-tests.js';
+import { crmEmptyListRoundTripTests } from '../../core/src/testing/conformance/crm-export-round-trip-tests.js';
+import { crmAutomationReadTests } from '../../core/src/testing/conformance/crm-automation-read-tests.js';
 import { crmPruneTests } from '../../core/src/testing/conformance/crm-prune-tests.js';
 import { createPgliteStorage, pgliteCapabilities } from '@crmkit/storage-sqlite/pglite';
 import { createPgliteTestBed } from './support/pglite-subjects.js';
@@ -31,7 +33,8 @@ describeReportsConformance('pglite', () => {
   return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
 });
 
-// The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get and prune's bound run here too.
+// The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get, prune's bound,
+// the stored shape of empty lists (review16i #4b) and automation's reads under a policy (issue 18) run here too.
 describe('crm conformance: pglite', { timeout: 120_000 }, () => {
   const harness = createCrmHarness(() => {
     const schema = bed.schemaName('crm');
@@ -40,4 +43,6 @@ describe('crm conformance: pglite', { timeout: 120_000 }, () => {
   afterEach(() => harness.cleanup());
   crmFrozenEventTests(() => harness.open());
   crmPruneTests(() => harness.open());
+  crmEmptyListRoundTripTests(() => harness.open());
+  crmAutomationReadTests(() => harness.open());
 });

@@ -104,9 +104,13 @@ export interface AutomationService {
    * const rule = await crm.automations.update(id, { name: 'Call after proposal (2 days)' });
    */
   update(id: string, patch: AutomationRulePatch): Promise<AutomationRule>;
-  /** A rule by id. @throws CrmError `NOT_FOUND`. */
+  /**
+   * A rule by id. A rule says what it writes (an owner, a tag, an amount) and tests: configuration of the
+   * crm itself, read there as it is defined there.
+   * @throws CrmError `NOT_FOUND`; `FORBIDDEN` on a view with access control.
+   */
   get(id: string): Promise<AutomationRule>;
-  /** Every rule of the tenant, oldest first. */
+  /** Every rule of the tenant, oldest first. @throws CrmError `FORBIDDEN` on a view with access control (as `get`). */
   list(): Promise<AutomationRule[]>;
   /**
    * The crm (this view, if called on one) writing on behalf of an event: every event its writes record
@@ -180,7 +184,12 @@ export interface AutomationService {
   replay(ruleId: string, eventIds: readonly string[]): Promise<number>;
   /** Gives up parked runs for good (status `cancelled`, on the record's timeline). @throws CrmError `NOT_FOUND` as `replay`. */
   discard(ruleId: string, eventIds: readonly string[]): Promise<number>;
-  /** The run log, newest first: of a rule, of a record, or all. */
+  /**
+   * The run log, newest first: of a rule, of a record, or all. On a view with access control: of one
+   * record it reads, each run projected as its `automation.ran` event (hidden details left out) and
+   * without the continuation of a waiting or failed run (`plan`, `resumeFrom`: the rule's actions).
+   * @throws CrmError `FORBIDDEN` on such a view without `record`; `NOT_FOUND` for a record it cannot read.
+   */
   runs(options?: RunListOptions): Promise<Page<AutomationRun>>;
   /** Evaluates time triggers and continues ended waits (the scheduler's tick calls it). */
   tick(): Promise<{ readonly runs: number }>;
@@ -342,16 +351,19 @@ async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): 
 /**
  * Runs (or what `simulate` found) as the view may see them: projected as their `automation.ran` events
  * are, by the access feature's one event projection (action details of hidden fields, refs to hidden
- * records, error details dropped). Unchanged on the crm itself or without a policy.
+ * records, error details dropped) — and, like those events, without the continuation a waiting or failed
+ * run keeps (`plan`: the rule's actions, whose fixed values — an owner, a tag, an amount — may be a
+ * hidden field's; `resumeFrom`: a place in it). Unchanged on the crm itself or without a policy.
  */
 async function viewRuns<T extends Pick<AutomationRun, 'subjectType' | 'subjectId' | 'actions'>>(op: Operation, runs: readonly T[]): Promise<T[]> {
   const { principal, hooks } = op.ctx;
   const guard = principal && hooks.access ? await hooks.access.guard(op.tx, principal) : undefined;
   if (!guard) return [...runs];
-  const events = runs.map((run) => ({ id: '', type: 'automation.ran', subjectType: run.subjectType, subjectId: run.subjectId, data: run, refs: run.actions.flatMap((a) => (a.ref ? [a.ref] : [])) }) as unknown as CrmEvent);
+  const bare = runs.map(({ plan: _plan, resumeFrom: _from, ...run }: T & Pick<AutomationRun, 'plan' | 'resumeFrom'>) => run);
+  const events = bare.map((run) => ({ id: '', type: 'automation.ran', subjectType: run.subjectType, subjectId: run.subjectId, data: run, refs: run.actions.flatMap((a) => (a.ref ? [a.ref] : [])) }) as unknown as CrmEvent);
   const judged = await hooks.access!.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids));
   // A record the view no longer reads (a run reassigned it): what was done, not to what.
-  return runs.map((run, i) => (judged[i]?.data as unknown as T | undefined) ?? ({ ...run, actions: run.actions.map(({ type }) => ({ type })), error: undefined, plan: undefined } as T));
+  return bare.map((run, i) => ((judged[i]?.data ?? { ...run, actions: run.actions.map(({ type }) => ({ type })), error: undefined }) as unknown as T));
 }
 
 /** FORBIDDEN: a simulated outcome would depend on what the view cannot read. */
@@ -566,8 +578,15 @@ export function createAutomationService(
       return ctx.scope!({ storage: causeCheckedStorage(ctx.storage, ctx.tenantId, copy), bus: ctx.bus, cause: copy }, ctx.principal) as C;
     },
 
-    get: (id) => runRead(ctx, (op) => require(op, parseId(id, 'automations.get'))),
-    list: () => runRead(ctx, allRules),
+    // A rule says what it writes (an owner, a tag, an amount): configuration of the crm itself, as define is.
+    async get(id) {
+      trusted('automations.get');
+      return runRead(ctx, (op) => require(op, parseId(id, 'automations.get')));
+    },
+    async list() {
+      trusted('automations.list');
+      return runRead(ctx, allRules);
+    },
     enable: (id) => setEnabled(id, true, 'automations.enable'),
     disable: (id) => setEnabled(id, false, 'automations.disable'),
 
@@ -647,7 +666,7 @@ export function createAutomationService(
       if (direct && event.subjectType !== triggerEntity(trigger)) {
         throw validationError('automations.simulate', [{ path: ['event', 'subjectType'], code: 'invalid_value', message: `a ${trigger.type} rule runs for ${triggerEntity(trigger)} records, not for ${String(event.subjectType)} records` }]);
       }
-      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal.userId)))?.facts : matchEvent(trigger, event);
+      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal)))?.facts : matchEvent(trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       try {
