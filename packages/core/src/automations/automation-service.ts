@@ -21,6 +21,7 @@ import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.j
 import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { canonicalRule } from './check-conditions.js';
 import { hiddenReads } from './rule-reads.js';
 import { rightsIssues } from './principal-rights.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
@@ -238,7 +239,7 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   }
   const size = jsonBytes(input);
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
-  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: canonicalDef(parseInput(ruleInputSchema, input, context), context) };
   const plain: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   const read: Record<string, unknown> = {};
   for (const key of READ_ONLY) {
@@ -247,7 +248,14 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   }
   const version = read.version;
   if (version !== undefined && !(Number.isInteger(version) && (version as number) > 0)) throw validationError(context, [{ path: ['version'], code: 'invalid_type', message: 'must be the version of the rule as read (a positive integer)' }]);
-  return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
+  return { def: canonicalDef(parseInput(ruleInputSchema, plain, context), context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
+}
+
+/** The rule with its times in stored form (`canonicalRule`); `VALIDATION` for a value that names no time. */
+function canonicalDef(def: AutomationRuleDefinition, context: string): AutomationRuleDefinition {
+  const { rule, issues } = canonicalRule(def, triggerEntity(def.trigger));
+  if (issues.length) throw validationError(context, issues);
+  return rule;
 }
 
 /** Every rule of the tenant, oldest first (one page: at most `MAX_RULES`). */

@@ -1,0 +1,31 @@
+import { isoDateSchema, isoDateTimeSchema } from '../../schema/primitives.js';
+
+/** What a field holds in time: an instant (stored `2026-01-10T09:00:00.000Z`) or a day (`2026-01-10`). */
+export type TimeKind = 'instant' | 'day';
+
+/** The time a built-in field holds, by its name (`dueAt`, `rottingSince`: instants; `expectedCloseDate`: a day); custom fields are unknown. */
+export const timeOfField = (field: string): TimeKind | undefined => (field.startsWith('custom.') ? undefined : /(At|Since)$/.test(field) ? 'instant' : /Date$/.test(field) ? 'day' : undefined);
+
+/** Text that means a time: it starts with a date (`YYYY-MM-DD`), alone or followed by `T`. */
+const LOOKS = /^\d{4}-\d\d-\d\d(T|$)/;
+const INSTANT = 'a UTC timestamp such as 2026-01-10T09:00:00.000Z (ISO-8601 with Z or an offset)';
+
+/**
+ * A comparison value in the form times are stored, so that it compares as the time it names (stored times
+ * compare as text): an instant becomes `toISOString()` (`…T09:00:00.000Z`), a day stays `YYYY-MM-DD`.
+ * Only values of a time field (`kind`) or ordering bounds (`ordering`) that look like a time are judged;
+ * anything else is returned as given. `problem`: why the value names no time the field can hold
+ * (`2026-13-45`, `2026-01-05T9`, a day where an instant is stored for `eq`, an instant where a day is).
+ */
+export function canonicalTime(value: unknown, kind: TimeKind | undefined, ordering: boolean): { readonly value: unknown; readonly problem?: string } {
+  if (typeof value !== 'string' || !LOOKS.test(value) || (!kind && !ordering)) return { value };
+  const day = !value.includes('T');
+  const problem = (why: string) => ({ value, problem: `${JSON.stringify(value)} ${why}` });
+  if (day) {
+    if (!isoDateSchema.safeParse(value).success) return problem('is no date: a day is YYYY-MM-DD (a real one)');
+    // A day orders against instants (from its start, UTC); it never equals one.
+    return kind === 'instant' && !ordering ? problem(`is a day, and the field holds instants: give ${INSTANT}`) : { value };
+  }
+  if (kind === 'day') return problem('is an instant, and the field holds days: give YYYY-MM-DD');
+  return isoDateTimeSchema().safeParse(value).success ? { value: new Date(value).toISOString() } : problem(`is no time: give ${INSTANT}`);
+}
