@@ -29,7 +29,7 @@ const SET = /^(id|tenantId|version|createdAt|updatedAt|status)$/;
  * with the same values on every run of the rule (`fixed`) or of one kind that every run has (`kind`), or
  * something unchecked (`{}`). `given`: every record has the field. `time`: it holds instants or days.
  */
-type Target = { readonly entity?: string; readonly field?: string; readonly of?: 'stage' | 'reason'; readonly problem?: string; readonly fixed?: readonly unknown[]; readonly kind?: 'string' | 'object'; readonly given?: boolean; readonly time?: TimeKind | undefined };
+type Target = { readonly entity?: string; readonly field?: string; readonly of?: 'stage' | 'reason'; readonly not?: string; readonly problem?: string; readonly fixed?: readonly unknown[]; readonly kind?: 'string' | 'object'; readonly given?: boolean; readonly time?: TimeKind | undefined };
 
 /** A field of a record, if the record type has it. */
 const fieldOf = (entity: string, field: string): Target => (knownField(entity, field) ? { entity, field, time: timeOfField(field) } : { problem: `unknown ${entity} field "${field}"` });
@@ -56,7 +56,8 @@ function targetOf(trigger: AutomationTrigger, entity: string, path: string): Tar
   if (fact === 'type') return { fixed: triggerEventTypes(trigger) ?? [trigger.type] };
   if (fact === 'stage' || fact === (trigger.type === 'stageEntered' ? 'to' : 'from')) return { fixed: [(trigger as { stage: string }).stage] };
   // `eventId`, `at`, `pipelineId` (a stage trigger's: the deal's when its event lacks it).
-  return fact === 'from' || fact === 'to' ? { of: 'stage' } : { kind: 'string', ...(fact === 'at' ? { time: 'instant' as const } : {}) };
+  // The other side of a stage move is never the stage itself (a move to the same stage is refused).
+  return fact === 'from' || fact === 'to' ? { of: 'stage', not: (trigger as { stage: string }).stage } : { kind: 'string', ...(fact === 'at' ? { time: 'instant' as const } : {}) };
 }
 
 /** What `trigger.data.<key>…` names in the data of the trigger's event types. */
@@ -94,7 +95,8 @@ function valueProblem(op: string, value: unknown): string | undefined {
 /**
  * Problems of one condition of a rule that could never hold, or would always hold: a path the record or
  * the trigger does not have (at `field`), a value its operator cannot compare (`in` an empty list), or
- * one the path can never hold — `eq` / `in` a stage the pipelines lack or a lost reason they do not list;
+ * one the path can never hold — `eq` / `ne` / `in` a stage the pipelines lack (or the stage a stage move
+ * leaves for `trigger.to`, enters for `trigger.from`) or a lost reason they do not list;
  * text where a number is stored, one value against an object, with any operator (`ne` would always
  * hold) (at `value`); a fact the trigger fixes (`trigger.type` of an `event` trigger, `trigger.stage`),
  * whatever the operator; `present` of what every run has (`id`, `trigger.at`) (at `field`).
@@ -118,14 +120,13 @@ export function conditionIssues(trigger: AutomationTrigger, entity: string, cond
   let of = target.of;
   if (target.field === 'stageKey' || target.field === 'closedFromStage') of = 'stage';
   if (target.field === 'lostReason') of = 'reason';
-  // `ne` a stage or reason there is not holds, harmlessly (a pipeline edit may remove what it names).
-  if (of && op === 'ne') return;
-  const known = of === 'stage' ? pipelines.flatMap((p) => p.stages.map((s) => s.key)) : of === 'reason' ? pipelines.flatMap((p) => p.settings.lostReasons.map((r) => r.key)) : undefined;
+  // `ne` a stage or reason there is not would always hold, as `eq` would never.
+  const known = of === 'stage' ? pipelines.flatMap((p) => p.stages.map((s) => s.key)).filter((k) => k !== target.not) : of === 'reason' ? pipelines.flatMap((p) => p.settings.lostReasons.map((r) => r.key)) : undefined;
   const never = (op === 'in' ? (value as unknown[]) : [value]).filter((v) =>
     known ? !known.includes(v as string) : kind ? v === null || typeof v !== kind : target.entity && !fieldHolds(target.entity, target.field!, v, op === 'eq' || op === 'ne' || op === 'in'),
   );
   if (!never.length) return;
-  const what = of ? `${of === 'stage' ? 'a stage' : 'a lost reason'} ${pipelines.length === 1 ? `of pipeline "${pipelines[0]!.name}"` : 'of the pipelines'}` : `a value "${target.field ?? field}" can hold`;
+  const what = target.not && never.includes(target.not) ? `a stage "${field}" can be: the deal moves ${field.endsWith('to') ? 'out of' : 'into'} "${target.not}"` : of ? `${of === 'stage' ? 'a stage' : 'a lost reason'} ${pipelines.length === 1 ? `of pipeline "${pipelines[0]!.name}"` : 'of the pipelines'}` : `a value "${target.field ?? field}" can hold`;
   issue('value', `${never.map((v) => JSON.stringify(v)).join(', ')} is not ${what}: the condition would ${op === 'ne' ? 'always' : 'never'} hold`);
 }
 
