@@ -235,7 +235,8 @@ export function parseRule(input: unknown, context: string): ParsedRule {
     } catch (error) {
       precise = (error as { details?: { issues?: ValidationIssue[] } }).details?.issues?.find((i) => i.path.join('.') === notJson.path.join('.'));
     }
-    throw validationError(context, [precise ?? notJson]);
+    // A NaN / Infinity where a number goes: the schema would only say "required number" (or name a union's last branch).
+    throw validationError(context, [(precise && !takesNumber(input, notJson.path)) ? precise : notJson]);
   }
   const size = jsonBytes(input);
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
@@ -249,6 +250,23 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   const version = read.version;
   if (version !== undefined && !(Number.isInteger(version) && (version as number) > 0)) throw validationError(context, [{ path: ['version'], code: 'invalid_type', message: 'must be the version of the rule as read (a positive integer)' }]);
   return { def: canonicalDef(parseInput(ruleInputSchema, plain, context), context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
+}
+
+/** Whether the schema takes a number where `input` holds a non-finite one (a finite one there parses). */
+function takesNumber(input: unknown, path: readonly (string | number)[]): boolean {
+  let copy: unknown;
+  try {
+    copy = structuredClone(input);
+  } catch {
+    return false;
+  }
+  let parent = copy as Record<string | number, unknown> | undefined;
+  for (const key of path.slice(0, -1)) parent = parent?.[key] as Record<string | number, unknown> | undefined;
+  const key = path.at(-1);
+  if (key === undefined || !parent || typeof parent[key] !== 'number') return false;
+  parent[key] = 1;
+  const result = safeParseInput(ruleInputSchema, copy);
+  return result.success || !result.issues.some((i) => i.path.join('.') === path.join('.'));
 }
 
 /** The rule with its times in stored form (`canonicalRule`); `VALIDATION` for a value that names no time. */
