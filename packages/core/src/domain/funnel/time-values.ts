@@ -1,5 +1,3 @@
-import { isoDateSchema, isoDateTimeSchema } from '../../schema/primitives.js';
-
 /** What a field holds in time: an instant (stored `2026-01-10T09:00:00.000Z`) or a day (`2026-01-10`). */
 export type TimeKind = 'instant' | 'day';
 
@@ -8,6 +6,14 @@ export const timeOfField = (field: string): TimeKind | undefined => (field.start
 
 /** Text that means a time: it starts with a date (`YYYY-MM-DD`), alone or followed by `T`. */
 const LOOKS = /^\d{4}-\d\d-\d\d(T|$)/;
+/** An ISO-8601 date-time with `Z` or an offset (its date and range are checked apart). */
+const DATE_TIME = /^(\d{4}-\d\d-\d\d)T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)$/;
+/** The stored form of a time in UTC years 0000–9999, or `undefined` (`Date` rolls 02-30 over to March: refused). */
+const stored = (value: string, day: string): string | undefined => {
+  const ms = Date.parse(value);
+  const iso = ms === ms ? new Date(ms).toISOString() : '';
+  return /^\d{4}-/.test(iso) && new Date(Date.parse(day)).toISOString().startsWith(day) ? iso : undefined;
+};
 const INSTANT = 'a UTC timestamp such as 2026-01-10T09:00:00.000Z (ISO-8601 with Z or an offset)';
 
 /**
@@ -22,10 +28,11 @@ export function canonicalTime(value: unknown, kind: TimeKind | undefined, orderi
   const day = !value.includes('T');
   const problem = (why: string) => ({ value, problem: `${JSON.stringify(value)} ${why}` });
   if (day) {
-    if (!isoDateSchema.safeParse(value).success) return problem('is no date: a day is YYYY-MM-DD (a real one)');
+    if (!stored(value, value)) return problem('is no date: a day is YYYY-MM-DD (a real one)');
     // A day orders against instants (from its start, UTC); it never equals one.
     return kind === 'instant' && !ordering ? problem(`is a day, and the field holds instants: give ${INSTANT}`) : { value };
   }
   if (kind === 'day') return problem('is an instant, and the field holds days: give YYYY-MM-DD');
-  return isoDateTimeSchema().safeParse(value).success ? { value: new Date(value).toISOString() } : problem(`is no time: give ${INSTANT}`);
+  const iso = DATE_TIME.test(value) && stored(value, value.slice(0, 10));
+  return iso ? { value: iso } : problem(`is no time: give ${INSTANT}`);
 }
