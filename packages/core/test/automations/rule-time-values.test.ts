@@ -82,7 +82,7 @@ describe('times in rules are compared in stored form (review 18j #1)', () => {
       expect(await issuesOf(crm.automations.simulate(rule(value, field, op) as never, created))).toEqual(defined);
     }
     // A field trigger's from / to: an impossible instant, a day where an instant is stored.
-    expect(await issuesOf(crm.automations.define({ name: 'x', trigger: { type: 'fieldChanged', entity: 'deal', field: 'expectedCloseDate', to: '2026-02-30' }, actions: [{ type: 'addTag', tag: 'x' }] }))).toEqual([expect.stringMatching(/^trigger\.to: "2026-02-30" is no date/)]);
+    expect(await issuesOf(crm.automations.define({ name: 'x', trigger: { type: 'fieldChanged', entity: 'deal', field: 'expectedCloseDate', to: '2026-02-30' }, actions: [{ type: 'addTag', tag: 'x' }] }))).toEqual([expect.stringMatching(/^trigger\.to: "2026-02-30" is no time: give a day as YYYY-MM-DD/)]);
     expect(await issuesOf(crm.automations.define({ name: 'x', trigger: { type: 'event', event: 'deal.created' }, conditions: [{ field: 'closedAt', op: 'in', value: ['2026-01-05T25:00:00Z'] }], actions: [{ type: 'addTag', tag: 'x' }] }))).toEqual([expect.stringMatching(/^conditions\.0\.value\.0: .* is no time/)]);
     // A day still bounds a time (from its start, UTC), and a date field keeps its days.
     await crm.automations.define(rule('2026-01-06') as never);

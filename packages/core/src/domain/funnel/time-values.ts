@@ -14,7 +14,7 @@ const stored = (value: string, day: string): string | undefined => {
   const iso = ms === ms ? new Date(ms).toISOString() : '';
   return /^\d{4}-/.test(iso) && new Date(Date.parse(day)).toISOString().startsWith(day) ? iso : undefined;
 };
-const INSTANT = 'a UTC timestamp such as 2026-01-10T09:00:00.000Z (ISO-8601 with Z or an offset)';
+const FORMS = 'a day as YYYY-MM-DD, an instant as 2026-01-10T09:00:00.000Z (ISO-8601, Z or an offset)';
 
 /**
  * A comparison value in the form times are stored, so that it compares as the time it names (stored times
@@ -26,13 +26,8 @@ const INSTANT = 'a UTC timestamp such as 2026-01-10T09:00:00.000Z (ISO-8601 with
 export function canonicalTime(value: unknown, kind: TimeKind | undefined, ordering: boolean): { readonly value: unknown; readonly problem?: string } {
   if (typeof value !== 'string' || !LOOKS.test(value) || (!kind && !ordering)) return { value };
   const day = !value.includes('T');
-  const problem = (why: string) => ({ value, problem: `${JSON.stringify(value)} ${why}` });
-  if (day) {
-    if (!stored(value, value)) return problem('is no date: a day is YYYY-MM-DD (a real one)');
-    // A day orders against instants (from its start, UTC); it never equals one.
-    return kind === 'instant' && !ordering ? problem(`is a day, and the field holds instants: give ${INSTANT}`) : { value };
-  }
-  if (kind === 'day') return problem('is an instant, and the field holds days: give YYYY-MM-DD');
-  const iso = DATE_TIME.test(value) && stored(value, value.slice(0, 10));
-  return iso ? { value: iso } : problem(`is no time: give ${INSTANT}`);
+  const iso = day ? stored(value, value) : DATE_TIME.test(value) && stored(value, value.slice(0, 10));
+  // A day orders against instants (from its start, UTC); it never equals one, nor an instant a day.
+  const why = !iso ? 'is no time' : day ? kind === 'instant' && !ordering && 'is a day, the field holds instants' : kind === 'day' && 'is an instant, the field holds days';
+  return why ? { value, problem: `${JSON.stringify(value)} ${why}: give ${FORMS}` } : { value: day ? value : iso };
 }
