@@ -19,10 +19,13 @@ const EXTENSION = /[\s,;]*(?:ext(?:ension|n)?\.?\s*[:=]?|x|#)\s*\d+\s*$/i;
 
 /**
  * The number a person wrote, as every parser reads it: NFKC (full-width digits and `＋`), every dash
- * (`‐ ‑ ‒ – — ― −`) a `-`, a `tel:` URI without its scheme and parameters, no extension, trimmed.
+ * (`‐ ‑ ‒ – — ― −`) a `-`, a `tel:` URI without its scheme and parameters, no extension, trimmed; or
+ * `undefined` when what is left is not digits (of any script) with spaces, `+ ( ) . / -`. A record's `phone` accepts
+ * exactly the texts this reads, so each text a parser reads (`where.same`) may be stored.
  */
-export function phoneText(text: string): string {
-  return text.normalize('NFKC').replace(/[\u2010-\u2015\u2212]/g, '-').replace(/^\s*tel:([^;]*).*/i, '$1').replace(EXTENSION, '').trim();
+export function phoneText(text: string): string | undefined {
+  const number = text.normalize('NFKC').replace(/[\u2010-\u2015\u2212]/g, '-').replace(/^\s*tel:([^;]*).*/i, '$1').replace(EXTENSION, '').trim();
+  return /^[+()\p{Nd}\s./-]*\p{Nd}[+()\p{Nd}\s./-]*$/u.test(number) ? number : undefined;
 }
 
 /**
@@ -37,7 +40,7 @@ export function phoneText(text: string): string {
 export const internationalPhoneParser: PhoneNumberParser = {
   readsNationalNumbers: false,
   toE164(text) {
-    const number = phoneText(text);
+    const number = phoneText(text) ?? '';
     // The international prefix: `+`, or `00` as dialled from most countries (dropped before the trunk rule below sees the text).
     const international = /^\+/.test(number) ? number.slice(1) : /^00[\s.\-/(]*[1-9]/.test(number) ? number.slice(2) : undefined;
     if (international === undefined || /[^\d\s().\-/]/.test(international)) return undefined;

@@ -29,8 +29,10 @@ export const phoneNumbers: PhoneNumberParser = {
       // The built-in reading first, checked against the plans: libphonenumber reads `00` only where it is
       // the region's own international prefix (not from the US, nor with no region). Then the plans' own
       // reading of the same text (national numbers, `011` from the US).
+      // Only a text a record's phone accepts (`phoneText`): libphonenumber reads past trailing letters.
+      const number = phoneText(text);
       const international = internationalPhoneParser.toE164(text);
-      return (international && valid(international)) ?? valid(phoneText(text), defaultRegion);
+      return number && ((international && valid(international)) ?? valid(number, defaultRegion));
     } catch {
       // An unknown region or a malformed text has no identity.
       return undefined;
