@@ -21,6 +21,7 @@ import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.j
 import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { canonicalRule } from './check-conditions.js';
 import { hiddenReads } from './rule-reads.js';
 import { rightsIssues } from './principal-rights.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
@@ -234,11 +235,12 @@ export function parseRule(input: unknown, context: string): ParsedRule {
     } catch (error) {
       precise = (error as { details?: { issues?: ValidationIssue[] } }).details?.issues?.find((i) => i.path.join('.') === notJson.path.join('.'));
     }
-    throw validationError(context, [precise ?? notJson]);
+    // A NaN / Infinity where a number goes: the schema would only say "required number" (or name a union's last branch).
+    throw validationError(context, [(precise && !takesNumber(input, notJson.path)) ? precise : notJson]);
   }
   const size = jsonBytes(input);
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
-  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: canonicalDef(parseInput(ruleInputSchema, input, context), context) };
   const plain: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   const read: Record<string, unknown> = {};
   for (const key of READ_ONLY) {
@@ -247,7 +249,31 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   }
   const version = read.version;
   if (version !== undefined && !(Number.isInteger(version) && (version as number) > 0)) throw validationError(context, [{ path: ['version'], code: 'invalid_type', message: 'must be the version of the rule as read (a positive integer)' }]);
-  return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
+  return { def: canonicalDef(parseInput(ruleInputSchema, plain, context), context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
+}
+
+/** Whether the schema takes a number where `input` holds a non-finite one (a finite one there parses). */
+function takesNumber(input: unknown, path: readonly (string | number)[]): boolean {
+  let copy: unknown;
+  try {
+    copy = structuredClone(input);
+  } catch {
+    return false;
+  }
+  let parent = copy as Record<string | number, unknown> | undefined;
+  for (const key of path.slice(0, -1)) parent = parent?.[key] as Record<string | number, unknown> | undefined;
+  const key = path.at(-1);
+  if (key === undefined || !parent || typeof parent[key] !== 'number') return false;
+  parent[key] = 1;
+  const result = safeParseInput(ruleInputSchema, copy);
+  return result.success || !result.issues.some((i) => i.path.join('.') === path.join('.'));
+}
+
+/** The rule with its times in stored form (`canonicalRule`); `VALIDATION` for a value that names no time. */
+function canonicalDef(def: AutomationRuleDefinition, context: string): AutomationRuleDefinition {
+  const { rule, issues } = canonicalRule(def, triggerEntity(def.trigger));
+  if (issues.length) throw validationError(context, issues);
+  return rule;
 }
 
 /** Every rule of the tenant, oldest first (one page: at most `MAX_RULES`). */
