@@ -1,7 +1,7 @@
 import { readByExternalRef, upsertByExternalRef, type ExternalRefTarget, type UpsertOptions, type UpsertResult } from '../crm/external-ref-api.js';
 import { compact, newRecordBase } from '../domain/records.js';
 import { withParticipantIds } from '../domain/participant-ids.js';
-import { activityLogInputSchema, type Activity, type ActivityLogInput } from '../schema/activity.js';
+import { activityLogInputSchema, type Activity, type ActivityLogInput, type ActivityLogParsed } from '../schema/activity.js';
 import type { ActivityField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
@@ -12,7 +12,6 @@ import { inputFields } from '../crm/input-fields.js';
 import { touchRecords } from '../crm/touch-records.js';
 
 /** A parsed `activities.log` input. */
-export type ActivityLogParsed = ReturnType<typeof activityLogInputSchema.parse>;
 
 /**
  * Logs a parsed activity inside an operation (`activities.log`, external-ref upserts, imports through

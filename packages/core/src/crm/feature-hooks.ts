@@ -14,8 +14,7 @@ import type { NextStepInput, Task } from '../schema/task.js';
 import type { Operation } from './operation.js';
 import type { CrmContext } from './context.js';
 import type { RecordBase } from '../schema/record.js';
-import type { Activity } from '../schema/activity.js';
-import type { ActivityLogParsed } from '../activities/activity-service.js';
+import type { Activity, ActivityLogParsed } from '../schema/activity.js';
 import type { MergeEntity, MergeOptions, MergeResult } from '../schema/merge.js';
 
 /**

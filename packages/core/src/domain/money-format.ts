@@ -1,6 +1,6 @@
 import type { Money } from '../schema/primitives.js';
 import { minorUnitExponent } from './iso-4217.js';
-import { readCallerInput } from '../crm/parse-input.js';
+import { readCallerInput } from '../errors/caller-input.js';
 
 /**
  * An amount in major units as exact decimal text, with the currency's ISO 4217 decimals:

@@ -43,6 +43,8 @@ export const activityLogInputSchema = z.strictObject({
   occurredAt: z.optional(timestampInputSchema),
 });
 export type ActivityLogInput = z.input<typeof activityLogInputSchema>;
+/** An activity's log input once parsed (what `activities.log` and the imports' hook write). */
+export type ActivityLogParsed = z.output<typeof activityLogInputSchema>;
 
 // The stored record's schema, built on call: core makes records and never parses them back, so bundles skip it.
 export const activitySchema = () =>

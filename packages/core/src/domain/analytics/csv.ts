@@ -1,5 +1,5 @@
 import { validationError, type ValidationIssue } from '../../errors/crm-error.js';
-import { readCallerInput } from '../../crm/parse-input.js';
+import { readCallerInput } from '../../errors/caller-input.js';
 
 /** A plain report row: what tables and CSV files show. */
 export type ReportRow = Readonly<Record<string, string | number | boolean | null>>;
