@@ -22,3 +22,22 @@ export async function setupAutomations(options: AutomationOptions = {}, storage?
   const pipeline = await test.crm.pipelines.create({ name: 'Sales', stages: STAGES });
   return { ...test, messenger, pipeline };
 }
+
+/**
+ * A pipeline whose `big` stage needs an amount over 1,000,000, and a policy with a `support` role that reads
+ * deals without their value, owner and tags, beside the default `bot` role (the view-leak tests' setup).
+ */
+export async function bigDealsWithSupportRole(crm: Awaited<ReturnType<typeof setupAutomations>>['crm']) {
+  const pipeline = await crm.pipelines.create({
+    name: 'Big deals',
+    stages: [{ key: 'new', name: 'New' }, { key: 'big', name: 'Big', entryRules: [{ type: 'field', field: 'value.amount', op: 'gt', value: 1_000_000 }] }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }],
+  } as never);
+  await crm.access.setPolicy({
+    roles: {
+      support: { grants: { deal: { read: 'all' }, pipeline: { read: 'all' } }, fields: { deal: { read: { deny: ['value', 'weightedValue', 'ownerId', 'tags'] } } } },
+      bot: { grants: { deal: { '*': 'all' }, pipeline: { read: 'all' }, task: { '*': 'all' }, setting: { '*': 'all' } } },
+    },
+    defaultRoles: ['bot'],
+  } as never);
+  return pipeline;
+}

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { createMemoryStorage, isCrmError, type CrmEvent, type StorageAdapter } from '@crmkit/core';
 import { createTestCrm } from '@crmkit/core/testing';
-import { setupAutomations } from './automation-setup.js';
+import { bigDealsWithSupportRole, setupAutomations } from './automation-setup.js';
 
 /**
  * The findings of review 18i that store and run, as scenarios on one database: shared by the memory test
@@ -32,17 +32,7 @@ function leaks(value: unknown, hidden: readonly string[]): string[] {
  */
 export async function viewSeesNoRuleConfig(storage?: OpenStorage): Promise<void> {
   const { crm, clock } = await setupAutomations({}, storage);
-  const pipeline = await crm.pipelines.create({
-    name: 'Big deals',
-    stages: [{ key: 'new', name: 'New' }, { key: 'big', name: 'Big', entryRules: [{ type: 'field', field: 'value.amount', op: 'gt', value: 1_000_000 }] }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }],
-  } as never);
-  await crm.access.setPolicy({
-    roles: {
-      support: { grants: { deal: { read: 'all' }, pipeline: { read: 'all' } }, fields: { deal: { read: { deny: ['value', 'weightedValue', 'ownerId', 'tags'] } } } },
-      bot: { grants: { deal: { '*': 'all' }, pipeline: { read: 'all' }, task: { '*': 'all' }, setting: { '*': 'all' } } },
-    },
-    defaultRoles: ['bot'],
-  } as never);
+  const pipeline = await bigDealsWithSupportRole(crm);
   // Fixed values of hidden fields, before and after a wait: an owner, a tag, an amount.
   const handOver = await crm.automations.define({
     name: 'Hand over', trigger: { type: 'event', event: 'deal.created' },

@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CrmEvent } from '@crmkit/core';
-import { setupAutomations } from './automation-setup.js';
+import { bigDealsWithSupportRole, setupAutomations } from './automation-setup.js';
 
 // Review 18e #1: a view sees runs, run results and `automation.ran` events projected with the field rules of records.
 async function setup() {
   const test = await setupAutomations();
   const { crm } = test;
-  const pipeline = await crm.pipelines.create({
-    name: 'Big deals',
-    stages: [{ key: 'new', name: 'New' }, { key: 'big', name: 'Big', entryRules: [{ type: 'field', field: 'value.amount', op: 'gt', value: 1_000_000 }] }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }],
-  } as never);
-  await crm.access.setPolicy({
-    roles: {
-      support: { grants: { deal: { read: 'all' }, pipeline: { read: 'all' } }, fields: { deal: { read: { deny: ['value', 'weightedValue', 'ownerId', 'tags'] } } } },
-      bot: { grants: { deal: { '*': 'all' }, pipeline: { read: 'all' }, task: { '*': 'all' }, setting: { '*': 'all' } } },
-    },
-    defaultRoles: ['bot'],
-  } as never);
+  const pipeline = await bigDealsWithSupportRole(crm);
   const rr = await crm.assignment.createStrategy({ name: 'RR', entity: 'deal', kind: 'roundRobin', owners: [{ userId: 'anna' }, { userId: 'ben' }] });
   await crm.automations.define({ name: 'Assign', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'assignOwner', strategyId: rr.id }, { type: 'addTag', tag: 'vip-secret' }] });
   await crm.automations.define({ name: 'Call', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'createTask', task: { subject: 'Call', type: 'call', due: { amount: 2, unit: 'days' } } }] });
