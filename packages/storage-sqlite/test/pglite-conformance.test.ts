@@ -5,6 +5,7 @@ import { describeReportsConformance, describeStorageConformance } from '@crmkit/
 import { createCrmHarness } from '../../core/src/testing/conformance/crm-harness.js';
 import { crmFrozenEventTests } from '../../core/src/testing/conformance/crm-frozen-event-tests.js';
 import { crmPruneTests } from '../../core/src/testing/conformance/crm-prune-tests.js';
+import { crmUnversionedRaceTests } from '../../core/src/testing/conformance/crm-unversioned-race-tests.js';
 import { createPgliteStorage, pgliteCapabilities } from '@crmkit/storage-sqlite/pglite';
 import { createPgliteTestBed } from './support/pglite-subjects.js';
 
@@ -31,13 +32,15 @@ describeReportsConformance('pglite', () => {
   return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
 });
 
-// The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get and prune's bound run here too.
+// The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get, prune's bound and
+// unversioned writes from two adapters on one database (PGlite's one connection runs their transactions in turn) run here too.
 describe('crm conformance: pglite', { timeout: 120_000 }, () => {
   const harness = createCrmHarness(() => {
     const schema = bed.schemaName('crm');
-    return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
+    return { adapter: createPgliteStorage({ pglite, schema }), peer: () => createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
   });
   afterEach(() => harness.cleanup());
   crmFrozenEventTests(() => harness.open());
   crmPruneTests(() => harness.open());
+  crmUnversionedRaceTests(() => harness.open());
 });

@@ -14,7 +14,7 @@ import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
-import { retryConcurrent } from '../consumers/retry-concurrent.js';
+import { retryConcurrent } from '../crm/retry-concurrent.js';
 import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';

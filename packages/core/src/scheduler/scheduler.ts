@@ -428,6 +428,8 @@ export class Scheduler {
     const local = { reminders: 0, due: 0, overdue: 0, recurrences: 0 };
     {
       await runWrite(this.ctx, async (op) => {
+        // Counted per run of the transaction: one that met a concurrent writer runs again (`runWrite`).
+        Object.assign(local, { reminders: 0, due: 0, overdue: 0, recurrences: 0 });
         // Claimed: other ticks skip these tasks until this transaction ends (no CONFLICT, no deadlock).
         const tasks = (await op.tx.claim('task', op.tenantId, {
           filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lte', field: 'nextNotifyAt', value: op.now }] },
@@ -515,6 +517,7 @@ export class Scheduler {
     let marked = 0;
     {
       await runWrite(this.ctx, async (op) => {
+        rotting = marked = 0; // per run of the transaction (see the task batch)
         const filter = await rottingFilter(op);
         const deals = (await op.tx.claim('deal', op.tenantId, {
           filter: { op: 'and', filters: [filter, { op: 'eq', field: 'rottingSince', value: null }] },

@@ -8,7 +8,7 @@ import { DeferEvent, type EventHandler } from '../consumers/consumer-options.js'
 import { backlogId, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import type { Filter } from '../query/query-spec.js';
 import { describeFailure } from '../consumers/describe-failure.js';
-import { retryConcurrent } from '../consumers/retry-concurrent.js';
+import { retryConcurrent } from '../crm/retry-concurrent.js';
 import { signPayload } from './signing.js';
 import type { ResolvedWebhooks, WebhookFetch } from './webhook-options.js';
 

@@ -12,6 +12,7 @@ import { crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
 import { crmRaceTests } from './crm-race-tests.js';
+import { crmUnversionedRaceTests } from './crm-unversioned-race-tests.js';
 import { crmTimeRangeTests } from './crm-time-range-tests.js';
 import { crmPruneTests } from './crm-prune-tests.js';
 import type { ConformanceFactory } from './harness.js';
@@ -36,7 +37,9 @@ export type { CrmConformanceOptions };
  * computed times (due times, notices, series, leases, retries, cut-offs) within UTC years 0000–9999 near
  * either end, refused with VALIDATION where they are data (property-tested); races on two connections
  * where the subject has a `peer` (merges, removes and undos against writes linking to what they delete
- * or restore, upserts of one new ref): a serial order's outcome, no dangling link.
+ * or restore, upserts of one new ref): a serial order's outcome, no dangling link; writes without a
+ * `version` racing on one record (updates, funnel moves, owner changes, a first settings row): every
+ * call succeeds and every change is in the history, while a stale `version` still fails with `CONFLICT`.
  *
  * @param name Suite name, e.g. `'sqlite (memory)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `dispose`) per test.
@@ -61,6 +64,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmMergeTests(() => harness.open());
     crmTimeRangeTests(() => harness.open(), Math.min(options.numRuns ?? 8, 8));
     crmRaceTests(() => harness.open());
+    crmUnversionedRaceTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }
