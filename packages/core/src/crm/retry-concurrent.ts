@@ -1,8 +1,10 @@
 import { isCrmError } from '../errors/crm-error.js';
 import type { CrmContext } from './context.js';
 
-/** Rounds a call spends on conflicts with concurrent writers before it gives up (about 3 s of pauses). */
+/** Rounds a management call spends on conflicts with concurrent writers before it gives up (about 3 s of pauses). */
 const ROUNDS = 16;
+/** Rounds an operation spends on races (`retryRaces`) before it gives up (about 1 s of pauses). */
+const RACE_ROUNDS = 10;
 
 /**
  * Conflicts a storage write met because another transaction committed first (`markRace`): `once`
@@ -52,13 +54,13 @@ export function isConcurrent(error: unknown): boolean {
  * at all. `isCallers` marks a conflict that is the caller's own (a stale `version`): it is thrown at
  * once. After the last round the error is thrown, and an enclosing `retryConcurrent` does not retry it.
  */
-export async function retryConcurrent<T>(ctx: CrmContext, work: () => Promise<T>, isCallers: (error: unknown) => boolean = () => false): Promise<T> {
+export async function retryConcurrent<T>(ctx: CrmContext, work: () => Promise<T>, isCallers: (error: unknown) => boolean = () => false, rounds = ROUNDS): Promise<T> {
   for (let round = 1; ; round++) {
     try {
       return await work();
     } catch (error) {
       if (!isConcurrent(error) || isCallers(error)) throw error;
-      if (round >= ROUNDS) {
+      if (round >= rounds) {
         if (typeof error === 'object' && error !== null) spent.add(error);
         throw error;
       }
@@ -82,5 +84,5 @@ export function retryRaces<T>(ctx: CrmContext, work: () => Promise<T>): Promise<
     const final = again;
     again = true;
     return final;
-  });
+  }, RACE_ROUNDS);
 }

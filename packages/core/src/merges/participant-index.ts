@@ -2,6 +2,7 @@ import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { withParticipantIds } from '../domain/participant-ids.js';
 import { isCrmError } from '../errors/crm-error.js';
+import { isRace } from '../crm/retry-concurrent.js';
 import type { RecordBase } from '../schema/record.js';
 import type { MergeRecord } from '../schema/merge.js';
 
@@ -94,7 +95,8 @@ export async function indexParticipants(ctx: CrmContext): Promise<{ indexed: num
         break;
       } catch (error) {
         if (!isCrmError(error, 'CONFLICT')) throw error;
-        if (attempt >= ATTEMPTS) return { indexed, done: false };
+        // A race `runWrite` already ran again within its bound: the next start tries.
+        if (attempt >= ATTEMPTS || isRace(error)) return { indexed, done: false };
       }
     }
   } while (after);

@@ -13,6 +13,7 @@ import type { RecordBase } from '../schema/record.js';
 import type { CrmContext } from '../crm/context.js';
 import { dealRefs } from '../deals/deal-refs.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { isConcurrent } from '../crm/retry-concurrent.js';
 import { rottingFilter } from '../funnel/rotting.js';
 import { buildTasks, insertTasks, taskRefs, withNextStep } from '../tasks/task-writer.js';
 import { noticeId } from './notice-id.js';
@@ -322,8 +323,8 @@ export class Scheduler {
       try {
         return await work();
       } catch (error) {
-        const concurrent = isCrmError(error, 'CONFLICT') || (isCrmError(error, 'STORAGE') && error.details.retryable);
-        if (!concurrent) throw error;
+        // Not a race `runWrite` already ran again within its bound (`isConcurrent`).
+        if (!isConcurrent(error)) throw error;
         counts.retried++;
         if (attempt >= RETRIES) {
           this.ctx.logger.warn('crmkit: scheduler batch kept meeting concurrent writers; left for the next tick', { error });
