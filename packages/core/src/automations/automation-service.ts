@@ -7,7 +7,7 @@ import type { Crm } from '../crm/crm.js';
 import type { AccessGuard } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { FEED_SEQUENCE, runRead, runWrite, type Operation } from '../crm/operation.js';
-import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
+import { copyInput, parseArgument, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
 import { simulateEventSchema } from './simulate-event.js';
 import { cutCopies } from './simulated-copies.js';
 import type { Page } from '../crm/list-options.js';
@@ -690,7 +690,7 @@ export function createAutomationService(
     async replay(ruleId, eventIds) {
       trusted('automations.replay');
       const id = parseId(ruleId, 'automations.replay');
-      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))];
+      const ids = [...new Set(parseArgument(idsSchema, eventIds, 'automations.replay', 'eventIds'))];
       return runWrite(ctx, async (op) => {
         for (const run of await parkedRuns(op, id, ids)) await op.update('automationRun', run, { ...run, version: run.version + 1, updatedAt: op.now, attempts: 0, resumeAt: op.now });
         return ids.length;
@@ -699,7 +699,7 @@ export function createAutomationService(
     async discard(ruleId, eventIds) {
       trusted('automations.discard');
       const id = parseId(ruleId, 'automations.discard');
-      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))];
+      const ids = [...new Set(parseArgument(idsSchema, eventIds, 'automations.discard', 'eventIds'))];
       return runWrite(ctx, async (op) => {
         for (const run of await parkedRuns(op, id, ids)) await cancelRun(op, run, 'cancelled: the failed run was discarded');
         return ids.length;
