@@ -21,6 +21,7 @@ import { DeferEvent, resolveConsumer } from '../consumers/consumer-options.js';
 import { ensureConsumer } from '../consumers/consumer-rows.js';
 import { handOver, handoverStart } from './notice-handover.js';
 import { ConsumerRunner, replayChange } from '../consumers/consumer-runner.js';
+import { resyncs } from '../storage/storage-adapter.js';
 
 /**
  * A recorded notice, keyed by its idempotency key so that it is recorded exactly once. Its event goes
@@ -204,7 +205,7 @@ export class Scheduler {
     if (this.running) return;
     this.#stopWatching = this.ctx.storage.onChange((batch) => {
       // A replay also keeps the wake-up from being put off by a tick it came during (see `wake`).
-      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.#arm(0);
+      if (resyncs(batch, this.ctx.tenantId) || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.#arm(0);
     });
     this.#arm(0);
   }
