@@ -10,7 +10,7 @@ import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row, StorageTx, WriteOp } from '../storage/storage-adapter.js';
 import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js';
 import type { CrmContext } from './context.js';
-import { markRace, retryRaces, sameRace } from './retry-concurrent.js';
+import { markRace, retryRaces } from './retry-concurrent.js';
 
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
@@ -185,7 +185,8 @@ export class Operation {
   /** Rethrows a write's error; in a view, without the id or version of a conflicting row it may not read. */
   private async conceal(write: 'insert' | 'update', error: unknown): Promise<never> {
     const hooks = this.ctx.hooks.access;
-    throw this.guard && hooks ? sameRace(error, await hooks.concealConflict(this.guard, write, error, (e, ids) => this.tx.getMany(e, this.ctx.tenantId, ids) as never)) : error;
+    // A concealed taken id is still a race (`markRace`: no key, no expected version), as its original was.
+    throw this.guard && hooks ? markRace(await hooks.concealConflict(this.guard, write, error, (e, ids) => this.tx.getMany(e, this.ctx.tenantId, ids) as never)) : error;
   }
 
   async remove(entity: string, record: RecordBase): Promise<void> {
@@ -322,7 +323,7 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
     })
     .catch(async (error: unknown) => {
       const hooks = ctx.hooks.access;
-      throw guard && hooks ? sameRace(error, await hooks.revealConflict(guard, error, (e, ids) => ctx.storage.transaction('r', (tx) => tx.getMany(e, ctx.tenantId, ids)) as never)) : error;
+      throw guard && hooks ? await hooks.revealConflict(guard, error, (e, ids) => ctx.storage.transaction('r', (tx) => tx.getMany(e, ctx.tenantId, ids)) as never) : error;
     });
   // Inside a transaction someone else owns (an automation run's), a race is that owner's to run again.
   const { result, events, rows, feedOnly } = await (ctx.bound ? attempt() : retryRaces(ctx, attempt));

@@ -7,13 +7,11 @@ const ROUNDS = 16;
 const RACE_ROUNDS = 10;
 
 /**
- * Conflicts a storage write met because another transaction committed first (`markRace`): `once`
- * when the write expected no stored version (an insert whose id was taken, a delete of a row that
- * went), which one more run settles — it reads the committed row.
+ * Conflicts a storage write met because another transaction committed first (`markRace`): `true`
+ * when the write expected a stored version; `false` when it expected no row (an insert whose id was
+ * taken, a delete of a row that went), which one more run settles — it reads the committed row.
  */
-const races = new WeakMap<object, 'version' | 'once'>();
-/** Concurrency errors a retry loop gave up on: an enclosing loop does not start over. */
-const spent = new WeakSet<object>();
+const races = new WeakMap<object, boolean>();
 
 /**
  * Marks `error` when it is a storage write's `CONFLICT` that is no caller's doing: the write expected
@@ -22,52 +20,44 @@ const spent = new WeakSet<object>();
  * unique-key conflict (`details.key`) means another record holds the value: neither is marked.
  */
 export function markRace<E>(error: E): E {
-  if (isCrmError(error, 'CONFLICT') && !error.details.key) races.set(error, error.details.expectedVersion === null ? 'once' : 'version');
+  if (isCrmError(error, 'CONFLICT') && !error.details.key) races.set(error, error.details.expectedVersion !== null);
   return error;
 }
 
+/** Whether `error` was marked by `markRace`; with `version`, only a race of a write that expected a stored version. */
+export function isRace(error: unknown, version?: boolean): boolean {
+  const kind = races.get(error as object);
+  return version ? kind === true : kind !== undefined;
+}
+
 /**
- * Whether `error` was marked by `markRace` (also after an access view concealed it: see `Operation`);
- * with `'version'`, only a race of a write that expected a stored version.
+ * Whether an error is a concurrent writer's doing that a caller may run again: a conflict (not a race:
+ * `runWrite` ran those again already, within its bound), a deadlock, a busy database.
  */
-export function isRace(error: unknown, only?: 'version'): boolean {
-  const kind = typeof error === 'object' && error !== null ? races.get(error) : undefined;
-  return kind !== undefined && (only === undefined || kind === only);
-}
-
-/** Marks `to` as a race like `from` (an error replaced on its way up, such as a concealed conflict). */
-export function sameRace<E>(from: unknown, to: E): E {
-  const kind = typeof from === 'object' && from !== null ? races.get(from) : undefined;
-  if (kind && typeof to === 'object' && to !== null) races.set(to, kind);
-  return to;
-}
-
-/** Whether an error is a concurrent writer's doing (a version conflict, a deadlock, a busy database). */
 export function isConcurrent(error: unknown): boolean {
-  if (typeof error === 'object' && error !== null && spent.has(error)) return false;
-  return isCrmError(error, 'CONFLICT') || (isCrmError(error, 'STORAGE') && error.details.retryable === true);
+  return (isCrmError(error, 'CONFLICT') && !races.has(error)) || (isCrmError(error, 'STORAGE') && error.details.retryable === true);
 }
 
-/**
- * Runs `work` again when it met a concurrent writer, pausing with exponential backoff and equal
- * jitter (≈4 ms doubling up to 250 ms). Each round is one whole transaction, so a call is done or not
- * at all. `isCallers` marks a conflict that is the caller's own (a stale `version`): it is thrown at
- * once. After the last round the error is thrown, and an enclosing `retryConcurrent` does not retry it.
- */
-export async function retryConcurrent<T>(ctx: CrmContext, work: () => Promise<T>, isCallers: (error: unknown) => boolean = () => false, rounds = ROUNDS): Promise<T> {
+/** Runs `work` again while `retry` says so, at most `rounds` times, with exponential backoff and equal jitter (≈4 ms doubling up to 250 ms). */
+async function rerun<T>(ctx: CrmContext, work: () => Promise<T>, retry: (error: unknown) => boolean, rounds: number): Promise<T> {
   for (let round = 1; ; round++) {
     try {
       return await work();
     } catch (error) {
-      if (!isConcurrent(error) || isCallers(error)) throw error;
-      if (round >= rounds) {
-        if (typeof error === 'object' && error !== null) spent.add(error);
-        throw error;
-      }
+      if (round >= rounds || !retry(error)) throw error;
       const pause = Math.min(250, 4 * 2 ** round);
       await new Promise((resolve) => setTimeout(resolve, Math.round(pause / 2 + (pause / 2) * ctx.random.next())));
     }
   }
+}
+
+/**
+ * Runs a management call again when it met a concurrent writer (`isConcurrent`). Each round is one
+ * whole transaction, so a call is done or not at all. `isCallers` marks a conflict that is the
+ * caller's own (a stale `version`): it is thrown at once.
+ */
+export function retryConcurrent<T>(ctx: CrmContext, work: () => Promise<T>, isCallers: (error: unknown) => boolean = () => false): Promise<T> {
+  return rerun(ctx, work, (error) => isConcurrent(error) && !isCallers(error), ROUNDS);
 }
 
 /**
@@ -77,12 +67,6 @@ export async function retryConcurrent<T>(ctx: CrmContext, work: () => Promise<T>
  * a row that was expected absent runs once more, not again.
  */
 export function retryRaces<T>(ctx: CrmContext, work: () => Promise<T>): Promise<T> {
-  let again = false;
-  return retryConcurrent(ctx, work, (error) => {
-    if (!isRace(error)) return true;
-    if (isRace(error, 'version')) return false;
-    const final = again;
-    again = true;
-    return final;
-  }, RACE_ROUNDS);
+  let once = true;
+  return rerun(ctx, work, (error) => isRace(error, true) || (isRace(error) && once && !(once = false)), RACE_ROUNDS);
 }

@@ -642,7 +642,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
         } catch (error) {
           // A record another transaction changed since this one read it (PostgreSQL): no row's fault, the
           // whole chunk runs again (`runWrite`) and reads it anew.
-          if (!isCrmError(error) || !ROW_FAILURES.has(error.code) || isRace(error, 'version')) throw error;
+          if (!isCrmError(error) || !ROW_FAILURES.has(error.code) || isRace(error, true)) throw error;
           // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
           op.events.length = mark;
           results.push(rowFailure(p.row, error));
