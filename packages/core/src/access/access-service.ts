@@ -5,6 +5,7 @@ import { CHILD_ENTITIES, differsFrom, primaryParent, type ParentAccess } from '.
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { mergeLinked, recordIndexMoves } from '../crm/index-moves.js';
 import { parseInput } from '../crm/parse-input.js';
 import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import { idSchema, userIdSchema } from '../schema/primitives.js';
@@ -261,12 +262,15 @@ export class AccessService {
     const size = parseInput(z.optional(z.strictObject({ batchSize: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))) })), options, 'access.reindex')?.batchSize ?? 500;
     let updated = 0;
     const shared = new Set<string>();
+    // A pending merge's undo follows the versions this moves (see `recordIndexMoves`).
+    const linked = await mergeLinked(this.ctx);
     for (const entity of [...SHARED, ...CHILD_ENTITIES]) {
       let after: string | undefined;
       do {
         after = await runWrite(this.ctx, async (op) => {
           op.guard?.require('setting', 'update');
           const page = await op.query<RecordBase & { shares?: Share[]; shareKeys?: string[] }>(entity, { sort: [{ field: 'id' }], limit: size, ...(after ? { after } : {}) });
+          const moved: [string, number, string][] = [];
           if ((SHARED as readonly string[]).includes(entity)) {
             for (const row of page.rows) {
               const keys = (row.shares ?? []).map((s) => s.to);
@@ -276,6 +280,7 @@ export class AccessService {
                 if (keys.length) (d as { shareKeys?: string[] }).shareKeys = keys;
                 else delete (d as { shareKeys?: string[] }).shareKeys;
               }));
+              moved.push([row.id, row.version, entity]);
               updated++;
             }
           } else {
@@ -285,9 +290,11 @@ export class AccessService {
               const child = fixed[i]!;
               if (!primaryParent(row) || !differsFrom(row, child as ParentAccess)) continue;
               await op.update(entity, row, { ...child, version: row.version + 1, updatedAt: op.now });
+              moved.push([row.id, row.version, entity]);
               updated++;
             }
           }
+          await recordIndexMoves(op, linked, moved);
           return page.nextCursor;
         });
       } while (after);

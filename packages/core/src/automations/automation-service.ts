@@ -21,6 +21,7 @@ import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.j
 import { jsonBytes, jsonIssue } from './json-issue.js';
 import { MAX_RULE_BYTES, MAX_RULES, ruleInputSchema, type AutomationRule, type AutomationRuleDefinition, type AutomationRuleInput, type AutomationRun, type RunStatus, type ActionOutcome, type AutomationCause, type AutomationEntity } from './automation-schema.js';
 import { checkRule, findCycle, triggerEntity } from './check-rule.js';
+import { canonicalRule } from './check-conditions.js';
 import { hiddenReads } from './rule-reads.js';
 import { rightsIssues } from './principal-rights.js';
 import { cancelRun, cancelWaitingRuns, DISABLED } from './cancel-run.js';
@@ -104,9 +105,13 @@ export interface AutomationService {
    * const rule = await crm.automations.update(id, { name: 'Call after proposal (2 days)' });
    */
   update(id: string, patch: AutomationRulePatch): Promise<AutomationRule>;
-  /** A rule by id. @throws CrmError `NOT_FOUND`. */
+  /**
+   * A rule by id. A rule says what it writes (an owner, a tag, an amount) and tests: configuration of the
+   * crm itself, read there as it is defined there.
+   * @throws CrmError `NOT_FOUND`; `FORBIDDEN` on a view with access control.
+   */
   get(id: string): Promise<AutomationRule>;
-  /** Every rule of the tenant, oldest first. */
+  /** Every rule of the tenant, oldest first. @throws CrmError `FORBIDDEN` on a view with access control (as `get`). */
   list(): Promise<AutomationRule[]>;
   /**
    * The crm (this view, if called on one) writing on behalf of an event: every event its writes record
@@ -180,7 +185,12 @@ export interface AutomationService {
   replay(ruleId: string, eventIds: readonly string[]): Promise<number>;
   /** Gives up parked runs for good (status `cancelled`, on the record's timeline). @throws CrmError `NOT_FOUND` as `replay`. */
   discard(ruleId: string, eventIds: readonly string[]): Promise<number>;
-  /** The run log, newest first: of a rule, of a record, or all. */
+  /**
+   * The run log, newest first: of a rule, of a record, or all. On a view with access control: of one
+   * record it reads, each run projected as its `automation.ran` event (hidden details left out) and
+   * without the continuation of a waiting or failed run (`plan`, `resumeFrom`: the rule's actions).
+   * @throws CrmError `FORBIDDEN` on such a view without `record`; `NOT_FOUND` for a record it cannot read.
+   */
   runs(options?: RunListOptions): Promise<Page<AutomationRun>>;
   /** Evaluates time triggers and continues ended waits (the scheduler's tick calls it). */
   tick(): Promise<{ readonly runs: number }>;
@@ -225,11 +235,12 @@ export function parseRule(input: unknown, context: string): ParsedRule {
     } catch (error) {
       precise = (error as { details?: { issues?: ValidationIssue[] } }).details?.issues?.find((i) => i.path.join('.') === notJson.path.join('.'));
     }
-    throw validationError(context, [precise ?? notJson]);
+    // A NaN / Infinity where a number goes: the schema would only say "required number" (or name a union's last branch).
+    throw validationError(context, [(precise && !takesNumber(input, notJson.path)) ? precise : notJson]);
   }
   const size = jsonBytes(input);
   if (size > MAX_RULE_BYTES) throw validationError(context, [{ path: [], code: 'too_big', message: `a rule may be at most ${MAX_RULE_BYTES} bytes as UTF-8 JSON (this one is ${size})` }]);
-  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: parseInput(ruleInputSchema, input, context) };
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return { def: canonicalDef(parseInput(ruleInputSchema, input, context), context) };
   const plain: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   const read: Record<string, unknown> = {};
   for (const key of READ_ONLY) {
@@ -238,7 +249,31 @@ export function parseRule(input: unknown, context: string): ParsedRule {
   }
   const version = read.version;
   if (version !== undefined && !(Number.isInteger(version) && (version as number) > 0)) throw validationError(context, [{ path: ['version'], code: 'invalid_type', message: 'must be the version of the rule as read (a positive integer)' }]);
-  return { def: parseInput(ruleInputSchema, plain, context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
+  return { def: canonicalDef(parseInput(ruleInputSchema, plain, context), context), ...(version !== undefined ? { version: version as number } : {}), ...('tenantId' in read ? { tenantId: read.tenantId } : {}) };
+}
+
+/** Whether the schema takes a number where `input` holds a non-finite one (a finite one there parses). */
+function takesNumber(input: unknown, path: readonly (string | number)[]): boolean {
+  let copy: unknown;
+  try {
+    copy = structuredClone(input);
+  } catch {
+    return false;
+  }
+  let parent = copy as Record<string | number, unknown> | undefined;
+  for (const key of path.slice(0, -1)) parent = parent?.[key] as Record<string | number, unknown> | undefined;
+  const key = path.at(-1);
+  if (key === undefined || !parent || typeof parent[key] !== 'number') return false;
+  parent[key] = 1;
+  const result = safeParseInput(ruleInputSchema, copy);
+  return result.success || !result.issues.some((i) => i.path.join('.') === path.join('.'));
+}
+
+/** The rule with its times in stored form (`canonicalRule`); `VALIDATION` for a value that names no time. */
+function canonicalDef(def: AutomationRuleDefinition, context: string): AutomationRuleDefinition {
+  const { rule, issues } = canonicalRule(def, triggerEntity(def.trigger));
+  if (issues.length) throw validationError(context, issues);
+  return rule;
 }
 
 /** Every rule of the tenant, oldest first (one page: at most `MAX_RULES`). */
@@ -342,16 +377,19 @@ async function customFieldIssues(op: Operation, def: AutomationRuleDefinition): 
 /**
  * Runs (or what `simulate` found) as the view may see them: projected as their `automation.ran` events
  * are, by the access feature's one event projection (action details of hidden fields, refs to hidden
- * records, error details dropped). Unchanged on the crm itself or without a policy.
+ * records, error details dropped) — and, like those events, without the continuation a waiting or failed
+ * run keeps (`plan`: the rule's actions, whose fixed values — an owner, a tag, an amount — may be a
+ * hidden field's; `resumeFrom`: a place in it). Unchanged on the crm itself or without a policy.
  */
 async function viewRuns<T extends Pick<AutomationRun, 'subjectType' | 'subjectId' | 'actions'>>(op: Operation, runs: readonly T[]): Promise<T[]> {
   const { principal, hooks } = op.ctx;
   const guard = principal && hooks.access ? await hooks.access.guard(op.tx, principal) : undefined;
   if (!guard) return [...runs];
-  const events = runs.map((run) => ({ id: '', type: 'automation.ran', subjectType: run.subjectType, subjectId: run.subjectId, data: run, refs: run.actions.flatMap((a) => (a.ref ? [a.ref] : [])) }) as unknown as CrmEvent);
+  const bare = runs.map(({ plan: _plan, resumeFrom: _from, ...run }: T & Pick<AutomationRun, 'plan' | 'resumeFrom'>) => run);
+  const events = bare.map((run) => ({ id: '', type: 'automation.ran', subjectType: run.subjectType, subjectId: run.subjectId, data: run, refs: run.actions.flatMap((a) => (a.ref ? [a.ref] : [])) }) as unknown as CrmEvent);
   const judged = await hooks.access!.judgeEvents(guard, events, (entity, ids) => op.getMany(entity, ids));
   // A record the view no longer reads (a run reassigned it): what was done, not to what.
-  return runs.map((run, i) => (judged[i]?.data as unknown as T | undefined) ?? ({ ...run, actions: run.actions.map(({ type }) => ({ type })), error: undefined, plan: undefined } as T));
+  return bare.map((run, i) => ((judged[i]?.data ?? { ...run, actions: run.actions.map(({ type }) => ({ type })), error: undefined }) as unknown as T));
 }
 
 /** FORBIDDEN: a simulated outcome would depend on what the view cannot read. */
@@ -566,8 +604,15 @@ export function createAutomationService(
       return ctx.scope!({ storage: causeCheckedStorage(ctx.storage, ctx.tenantId, copy), bus: ctx.bus, cause: copy }, ctx.principal) as C;
     },
 
-    get: (id) => runRead(ctx, (op) => require(op, parseId(id, 'automations.get'))),
-    list: () => runRead(ctx, allRules),
+    // A rule says what it writes (an owner, a tag, an amount): configuration of the crm itself, as define is.
+    async get(id) {
+      trusted('automations.get');
+      return runRead(ctx, (op) => require(op, parseId(id, 'automations.get')));
+    },
+    async list() {
+      trusted('automations.list');
+      return runRead(ctx, allRules);
+    },
     enable: (id) => setEnabled(id, true, 'automations.enable'),
     disable: (id) => setEnabled(id, false, 'automations.disable'),
 
@@ -647,7 +692,7 @@ export function createAutomationService(
       if (direct && event.subjectType !== triggerEntity(trigger)) {
         throw validationError('automations.simulate', [{ path: ['event', 'subjectType'], code: 'invalid_value', message: `a ${trigger.type} rule runs for ${triggerEntity(trigger)} records, not for ${String(event.subjectType)} records` }]);
       }
-      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal.userId)))?.facts : matchEvent(trigger, event);
+      const facts = trigger.type === 'manual' ? { type: 'manual' } : direct ? (await runRead(ctx, (op) => timeFacts(op, rule, event.subjectId, runtime.run.principal)))?.facts : matchEvent(trigger, event);
       if (!facts) return { matched: false, actions: [], events: [] };
       const subject = { type: event.subjectType, id: event.subjectId };
       try {

@@ -17,8 +17,9 @@ export interface AutomationOptions {
   /** Retry delays, ms (default `{ initialMs: 1000, multiplier: 2, maxMs: 600000 }`). */
   readonly backoff?: { readonly initialMs?: number; readonly multiplier?: number; readonly maxMs?: number };
   /**
-   * Partitions of the rules' feed consumer (power of two, default 1; fixed when the first rule is
-   * defined). One consumer reads each event once and runs every rule it starts; events are split
+   * Partitions of the rules' feed consumer (power of two, default 1). Fixed for good when the first
+   * rule is defined (crmkit's own consumers cannot be removed): a start with another count is refused
+   * with `VALIDATION` at `partitions`, so choose it before then. One consumer reads each event once and runs every rule it starts; events are split
    * among partitions by record, so more partitions let several processes share the work, at the cost
    * of more claims per idle round.
    */

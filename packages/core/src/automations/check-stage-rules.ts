@@ -46,7 +46,8 @@ function broken(rule: StageRule, known: Known): string | undefined {
 
 /**
  * Follows a rule's funnel moves through each pipeline it can run in, from the stage its trigger puts
- * the deal in, and reports every move that the pipeline's rules refuse whatever the stored deal holds:
+ * the deal in (any stage, for a trigger that fixes none: then only what needs no source stage is
+ * judged — a target's entry rules — until a move fixes the stage), and reports every move that the pipeline's rules refuse whatever the stored deal holds:
  * a skip or a move back the pipeline forbids, and exit / entry rules the rule's own earlier actions
  * break (a field it set to a value the rule refuses; a required task it created — or the stage's
  * templates created on entry — that is still open when it moves on). Anything that depends on the
@@ -64,15 +65,15 @@ export function stageRuleIssues(trigger: AutomationTrigger, actions: readonly Au
     issues.push({ path, code: 'stage_rule', message });
   };
   const start = trigger.type === 'stageEntered' || trigger.type === 'timeInStage' ? trigger.stage : undefined;
-  if (start === undefined) return issues;
   const scoped = 'pipelineId' in trigger && trigger.pipelineId ? pipelines.filter((p) => p.id === trigger.pipelineId) : pipelines;
   for (const pipeline of scoped) {
-    let current = pipeline.stages.find((s) => s.key === start && s.kind === 'open');
-    if (!current) continue;
+    // `null`: some stage the trigger does not fix; `undefined`: the deal is closed (nothing moves it on).
+    let current: Stage | null | undefined = start === undefined ? null : pipeline.stages.find((s) => s.key === start && s.kind === 'open');
+    if (current === undefined) continue;
     // Entering the stage just now created its templates' tasks; after N days in it they may be done.
-    const known: Known = { values: {}, openRequiredTask: trigger.type === 'stageEntered' && stageTasks && hasRequiredTemplate(current) };
+    const known: Known = { values: {}, openRequiredTask: trigger.type === 'stageEntered' && stageTasks && hasRequiredTemplate(current!) };
     const name = `pipeline "${pipeline.name}"`;
-    for (let i = 0; i < actions.length && current; i++) {
+    for (let i = 0; i < actions.length && current !== undefined; i++) {
       const action = actions[i]!;
       const path = ['actions', i];
       if (action.type === 'wait') {
@@ -81,16 +82,18 @@ export function stageRuleIssues(trigger: AutomationTrigger, actions: readonly Au
       } else if (action.type === 'updateFields') Object.assign(known.values, action.set);
       else if (action.type === 'createTask' && action.task.required) known.openRequiredTask = true;
       else if (action.type === 'advance' || action.type === 'lose') {
-        const from: Stage = current;
+        const from: Stage | null = current;
         const open = pipeline.stages.filter((s) => s.kind === 'open');
-        const target = action.type === 'lose' ? pipeline.stages.find((s) => s.kind === 'lost') : action.toStage ? pipeline.stages.find((s) => s.key === action.toStage) : open[open.indexOf(from) + 1];
-        if (!target && action.type === 'advance' && !action.toStage) {
+        const target: Stage | null | undefined = action.type === 'lose' ? pipeline.stages.find((s) => s.kind === 'lost') : action.toStage ? pipeline.stages.find((s) => s.key === action.toStage) : from && open[open.indexOf(from) + 1];
+        // A plain advance from a stage not known leads to one not known.
+        if (target === null) continue;
+        if (!target && from && action.type === 'advance' && !action.toStage) {
           issue(path, `${name}: "${from.key}" is its last open stage, so advance has no next stage (use win, lose or advance with toStage)`);
           break;
         }
         if (!target || (action.type === 'advance' && target.kind !== 'open')) break; // reported by checkRule (unknown or closing stage)
-        const forward = action.type === 'lose' || pipeline.stages.indexOf(target) > pipeline.stages.indexOf(from);
-        if (action.type === 'advance') {
+        const forward = from && (action.type === 'lose' || pipeline.stages.indexOf(target) > pipeline.stages.indexOf(from));
+        if (from && action.type === 'advance') {
           const fromIndex = open.indexOf(from);
           const toIndex = open.indexOf(target);
           if (toIndex === fromIndex) issue([...path, 'toStage'], `${name}: the deal is already in "${target.key}" here (stage.same)`);

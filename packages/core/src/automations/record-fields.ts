@@ -12,6 +12,8 @@ import { moneySchema } from '../schema/primitives.js';
 export const UPDATE_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { lead: leadUpdateInputSchema, contact: contactUpdateInputSchema, company: companyUpdateInputSchema, deal: dealUpdateInputSchema, task: taskUpdateInputSchema };
 
 type Shape = Readonly<Record<string, z.ZodMiniType>>;
+/** A zod schema seen through its wrappers (`optional`, `nullable`: `innerType`; `array`: `element`). */
+type Wrapped = z.ZodMiniType & { readonly def: { readonly innerType?: Wrapped; readonly element?: Wrapped; readonly type: string } };
 export const shapeOf = (schema: unknown): Shape | undefined => (schema as { def?: { shape?: Shape } } | undefined)?.def?.shape;
 
 /** Stored fields an update computes from the ones given: its `*.updated` event reports them too. */
@@ -22,13 +24,6 @@ const COMPUTED: Readonly<Record<string, Shape>> = {
 };
 /** Update input that is no stored field (so never a change an event reports). */
 const INPUT_ONLY = new Set(['version', 'scope', 'exchangeRate', 'currency']);
-
-/** Unwraps optional / nullable / list wrappers down to the schema of one value. */
-export function leafOf(schema: unknown): z.ZodMiniType | undefined {
-  let leaf = schema as { def?: { innerType?: unknown; element?: unknown } } | undefined;
-  while (leaf?.def?.innerType || leaf?.def?.element) leaf = (leaf.def.innerType ?? leaf.def.element) as typeof leaf;
-  return leaf as z.ZodMiniType | undefined;
-}
 
 /** The schema of a field an update can change (`value.amount` inside `value`), `null` for a custom field, or `undefined`. */
 export function updatedField(entity: string, path: string): z.ZodMiniType | null | undefined {
@@ -68,9 +63,17 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/;
  */
 export function fieldHolds(entity: string, field: string, value: unknown, exact: boolean): boolean {
   if (field === 'status' && STATUSES[entity]) return !exact || STATUSES[entity].includes(value as string);
-  const schema = leafOf(updatedField(entity, field));
   const stored = CRM_STORAGE_SCHEMA.entities.find((e) => e.name === entity)?.fields[field];
+  // Down to the schema of one value, through optional / nullable / list wrappers.
+  let schema = updatedField(entity, field) as Wrapped | null | undefined;
+  let list = stored === 'string[]';
+  while (schema?.def.innerType || schema?.def.element) {
+    list ||= Boolean(schema.def.element);
+    schema = schema.def.innerType ?? schema.def.element;
+  }
   const type: string = (schema ? schema.def.type : stored === 'string[]' ? 'string' : stored) ?? '';
+  // An object (`value`, `lineItems`' items, `custom`) is never one value; a list orders against none.
+  if (type === 'object' || type === 'record' || (list && !exact)) return false;
   if (!exact || !schema) return !['number', 'string', 'boolean'].includes(type) || typeof value === type;
-  return ['object', 'record'].includes(type) || schema.safeParse(value).success || (typeof value === 'string' && ISO_DATE.test(value) && schema.safeParse('2000-01-01T00:00:00.000Z').success);
+  return schema.safeParse(value).success || (typeof value === 'string' && ISO_DATE.test(value) && schema.safeParse('2000-01-01T00:00:00.000Z').success);
 }

@@ -7,7 +7,8 @@ import type { EventHandler } from '../consumers/consumer-options.js';
 import { feedHead } from '../consumers/feed-read.js';
 import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { AutomationSettings } from './automation-settings.js';
-import { executeRun, readsHidden, retryAt, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, retryAt, type RunRequest, type RunSettings } from './execute-run.js';
+import { hiddenReads } from './rule-reads.js';
 import { timeRequest } from './time-triggers.js';
 import { dueRuns } from './due-runs.js';
 import { conditionsHold, matchEvent, triggerEventTypes } from './match-trigger.js';
@@ -95,7 +96,14 @@ export function feedHandler(ctx: CrmContext, settings: FeedRunSettings, cache: R
       // no write transaction for them. The run's transaction tests them again on the state it reads.
       if (rule.conditions.length || ('pipelineId' in rule.trigger && rule.trigger.pipelineId)) {
         // The current record, also for *.created events: their snapshot may be stale (conditions test the record as it is).
-        if (record === null) [record, hidden] = await runRead(ctx, async (op) => [await op.get(event.subjectType, event.subjectId), await readsHidden(ctx, op.tx, settings.principal, event.subjectType)] as const);
+        // A record the service principal may not read is not judged on what it cannot see: the run skips it (`notFound`).
+        if (record === null) {
+          [record, hidden] = await runRead(ctx, async (op) => {
+            const guard = await ctx.hooks.access?.guard(op.tx, settings.principal);
+            const row = await op.get(event.subjectType, event.subjectId);
+            return [row && guard?.canRead(event.subjectType, row) === false ? undefined : row, (r: AutomationRule) => hiddenReads(r, event.subjectType, guard).length > 0] as const;
+          });
+        }
         // A rule reading what the service principal may not read goes to the run, which records FORBIDDEN (never filtered silently).
         if (record && !conditionsHold(rule, record, facts) && !hidden(rule)) continue;
       }
@@ -143,7 +151,7 @@ export async function retryFailedRuns(ctx: CrmContext, settings: FeedRunSettings
       if (rule?.enabled && failed.plan && failed.resumeFrom !== undefined) await runOnce(ctx, settings, { rule, triggerKey: failed.triggerKey, subject: { type: failed.subjectType, id: failed.subjectId }, facts: { type: 'resume' }, resume: failed });
       else if (manual) await runOnce(ctx, settings, manual);
       // Its transaction tests the trigger again: a record no longer due for the same key closes it (`triggerNoLongerHolds`).
-      else if (time && rule) await runOnce(ctx, settings, timeRequest(rule, failed.triggerKey, { type: failed.subjectType, id: failed.subjectId }, { type: rule.trigger.type }, settings.principal.userId, ctx.tenantId));
+      else if (time && rule) await runOnce(ctx, settings, timeRequest(rule, failed.triggerKey, { type: failed.subjectType, id: failed.subjectId }, { type: rule.trigger.type }, settings.principal, ctx.tenantId));
       else if (!rule || !event || !facts) await park(ctx, failed);
       else await runOnce(ctx, settings, requestOf(rule, event, facts));
       tried++;

@@ -5,16 +5,29 @@ import type { AutomationRule, AutomationTrigger } from './automation-schema.js';
 import { triggerEventTypes } from './match-trigger.js';
 import { PAYLOAD_KEYS } from './trigger-events.js';
 
-/** The fields of its record a trigger reads to fire: the changed field, the stage (and its entry time), a task's due time. */
+/**
+ * What of the activities `withoutActivity` tests (on the deal, since it entered, by whom: not the rules)
+ * the principal may not read — any at all, or those fields —; `undefined` when it reads them.
+ */
+export function hiddenActivity(guard: AccessGuard): string | undefined {
+  const fields = ['dealId', 'occurredAt', 'ownerId'].filter((f) => !guard.readable('activity', f));
+  return !guard.granted('activity', 'read') ? 'activity records' : fields.length ? `${fields.join(', ')} of activity records` : undefined;
+}
+
+/**
+ * The fields of its record a trigger reads to fire: the changed field, the stage (and its entry time, a
+ * time trigger's open status, the pipeline it names), a task's due time and status.
+ */
 function triggerReads(trigger: AutomationTrigger): [path: string[], fields: string[]] | undefined {
+  const pipeline = 'pipelineId' in trigger && trigger.pipelineId ? ['pipelineId'] : [];
   switch (trigger.type) {
     case 'fieldChanged':
       return [['trigger', 'field'], [trigger.field]];
     case 'stageEntered':
     case 'stageLeft':
-      return [['trigger', 'stage'], ['stageKey']];
+      return [['trigger', 'stage'], ['stageKey', ...pipeline]];
     case 'timeInStage':
-      return [['trigger', 'stage'], ['stageKey', 'stageEnteredAt']];
+      return [['trigger', 'stage'], ['stageKey', 'stageEnteredAt', 'status', ...pipeline]];
     case 'taskDue':
       return [['trigger', 'before'], ['status', 'dueAt']];
     default:
@@ -49,8 +62,8 @@ export interface HiddenRead {
 
 /**
  * What a rule reads that the principal may not read, so the rule would act on what it cannot see:
- * the fields its trigger watches, the record fields its conditions test, and the trigger data they
- * test (`trigger.data.*`, judged by the event projection views get). `trigger.from` / `.to` / `.stage`
+ * the fields its trigger watches, the activities `withoutActivity` looks for, the record fields its
+ * conditions test, and the trigger data they test (`trigger.data.*`, judged by the event projection views get). `trigger.from` / `.to` / `.stage`
  * are the watched field's or the stage's values: the trigger's own read covers them.
  *
  * @param entity The record type the rule runs for. @param guard The principal's rules (`undefined`: no policy).
@@ -61,6 +74,9 @@ export function hiddenReads(rule: Pick<AutomationRule, 'trigger' | 'conditions'>
   const reads = triggerReads(rule.trigger);
   const fields = reads?.[1].filter((f) => !guard.readable(entity, f));
   if (fields?.length) out.push({ path: reads![0], what: `${fields.join(', ')} of ${entity} records` });
+  // `withoutActivity` reads the deal's activities: none at all, or not the fields it tests, and every deal would look idle.
+  const activity = rule.trigger.type === 'timeInStage' && rule.trigger.withoutActivity ? hiddenActivity(guard) : undefined;
+  if (activity) out.push({ path: ['trigger', 'withoutActivity'], what: activity });
   (rule.conditions ?? []).forEach(({ field }, i) => {
     const [head, fact, ...rest] = field.split('.');
     const hidden = head !== 'trigger' ? !guard.readable(entity, field) : fact === 'data' && rest.length > 0 && dataHidden(rule.trigger, entity, rest, guard);

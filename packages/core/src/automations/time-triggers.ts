@@ -1,6 +1,6 @@
 import { isCrmError } from '../errors/crm-error.js';
 import { toTimestamp } from '../domain/clock.js';
-import type { Principal } from '../crm/access-guard.js';
+import type { AccessGuard, Principal } from '../crm/access-guard.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import type { RecordBase } from '../schema/record.js';
@@ -11,11 +11,13 @@ import type { Task } from '../schema/task.js';
 import { MAX_RULES, type AutomationCause, type AutomationRule, type AutomationRun } from './automation-schema.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
-import { executeRun, readsHidden, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
+import { executeRun, retryAt, runIdOf, type RunRequest, type RunSettings } from './execute-run.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { addDuration, loadCalendar } from './run-actions.js';
 import { conditionsHold, STAGE_EVENTS } from './match-trigger.js';
 import { dueRuns } from './due-runs.js';
+import { hiddenActivity, hiddenReads } from './rule-reads.js';
+import { feedHead } from '../consumers/feed-read.js';
 
 /** Candidates per rule and tick, and waiting runs per batch. */
 const BATCH = 200;
@@ -28,13 +30,20 @@ interface Due {
   readonly facts: RunRequest['facts'];
 }
 
-/** Whether an activity was logged on the deal after it entered its stage by anyone but the rules' service principal. */
-async function activeSince(op: Operation, deal: Deal, principal: string | undefined): Promise<boolean> {
-  const filter: Filter = { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'gt', field: 'occurredAt', value: deal.stageEnteredAt }] };
+/**
+ * Whether an activity the service principal may read was logged on the deal after it entered its stage,
+ * by anyone but the principal (the rules' own): read through its read filter, as its views read, so an
+ * activity it may not read is no activity to its rules. One whose tested fields it may not read (or no
+ * activity at all) reads none here: `hiddenReads` fails such a rule's run with `FORBIDDEN`.
+ */
+async function activeSince(op: Operation, deal: Deal, userId: string, guard: AccessGuard | undefined): Promise<boolean> {
+  if (guard && hiddenActivity(guard)) return false;
+  const scope = guard?.readFilter('activity');
+  const filter: Filter = { op: 'and', filters: [{ op: 'eq', field: 'dealId', value: deal.id }, { op: 'gt', field: 'occurredAt', value: deal.stageEnteredAt }, ...(scope ? [scope] : [])] };
   let after: string | undefined;
   do {
     const page = await op.query<{ id: string; ownerId?: string } & RecordBase>('activity', { filter, sort: [{ field: 'occurredAt' }, { field: 'id' }], limit: 50, ...(after ? { after } : {}) });
-    if (page.rows.some((a) => a.ownerId !== principal)) return true;
+    if (page.rows.some((a) => a.ownerId !== userId)) return true;
     after = page.nextCursor;
   } while (after);
   return false;
@@ -45,7 +54,8 @@ async function activeSince(op: Operation, deal: Deal, principal: string | undefi
  * not come (the exact test, by the tenant's calendar); `undefined` when it does not fire in this stage
  * visit / for this due time (not in the stage, not open, an activity logged since it entered, past due).
  */
-async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Task> | undefined, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | 'early' | undefined> {
+/** `guard`: the service principal's access rules (`undefined`: no policy, it reads everything). */
+async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Task> | undefined, userId: string, guard: AccessGuard | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | 'early' | undefined> {
   const trigger = rule.trigger;
   const at = trigger.type === 'timeInStage' ? row?.stageEnteredAt : row?.dueAt;
   if (!row || !at || row.status !== 'open') return undefined;
@@ -56,7 +66,7 @@ async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Ta
     if ((await addDuration(op, ms, trigger.for)) > op.nowMs) return 'early';
     // Activity = an activity logged on the deal since it entered (a call, e-mail, meeting, note), not by
     // the rules themselves; logging one moves lastActivityAt (field updates do too: it only pre-filters).
-    if (trigger.withoutActivity && row.lastActivityAt && row.lastActivityAt > at && (await activeSince(op, row as Deal, principal))) return undefined;
+    if (trigger.withoutActivity && row.lastActivityAt && row.lastActivityAt > at && (await activeSince(op, row as Deal, userId, guard))) return undefined;
     return { key, facts: { type: 'timeInStage', stage: trigger.stage, at: op.now } };
   }
   if (trigger.type !== 'taskDue' || ms <= op.nowMs) return undefined;
@@ -69,8 +79,8 @@ async function judge(op: Operation, rule: AutomationRule, row: Partial<Deal & Ta
  * has been in the stage long enough (and, with `withoutActivity`, without activity), or the task is
  * within `before` of its due time.
  */
-export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: string | undefined): Promise<{ key: string; facts: RunRequest['facts'] } | undefined> {
-  const verdict = await judge(op, rule, await op.get<Deal & Task>(rule.trigger.type === 'taskDue' ? 'task' : 'deal', id), principal);
+export async function timeFacts(op: Operation, rule: AutomationRule, id: string, principal: Principal): Promise<{ key: string; facts: RunRequest['facts'] } | undefined> {
+  const verdict = await judge(op, rule, await op.get<Deal & Task>(rule.trigger.type === 'taskDue' ? 'task' : 'deal', id), principal.userId, await op.ctx.hooks.access?.guard(op.tx, principal));
   return verdict === 'early' ? undefined : verdict;
 }
 
@@ -101,7 +111,7 @@ export function startCause(rule: AutomationRule, id: string, tenantId: string): 
  * (the record as it is now, the stored rule) and runs only for the same key — the same stage visit, the
  * same due time — so a sweep's stale candidate (moved on, done, postponed meanwhile) never runs.
  */
-export function timeRequest(rule: AutomationRule, key: string, subject: Due['subject'], facts: RunRequest['facts'], principal: string | undefined, tenantId: string): RunRequest {
+export function timeRequest(rule: AutomationRule, key: string, subject: Due['subject'], facts: RunRequest['facts'], principal: Principal, tenantId: string): RunRequest {
   return {
     rule, triggerKey: key, subject, facts, causeOf: startCause(rule, subject.id, tenantId),
     // An edited rule runs if its trigger holds for the record with the same key (`recheck`).
@@ -119,13 +129,18 @@ export function timeRequest(rule: AutomationRule, key: string, subject: Due['sub
  * since (`from` on, by the index of `stageEnteredAt` / `dueAt`) and those written since `changedSince`.
  */
 export interface Sweep {
-  /** The rule version (edits, enabling) and calendar it holds for (either changing starts over). */
+  /** The rule version (edits, enabling), calendar and the principal's rights it holds for (a change starts over). */
   readonly key: string;
   readonly from: string;
   readonly changedSince: string;
+  /** The feed head when it read: a write after it stamped before `changedSince` makes the next sweep read everything. */
+  readonly head: number;
 }
 
-/** How far back "written since the last sweep" reaches: transactions still open then, clocks of other processes. */
+/**
+ * How far back "written since the last sweep" reaches: a write transaction still open then whose event
+ * position a later one's overtook (so the feed check below misses it) is found if it began at most this long before.
+ */
 const MARGIN = 10 * 60_000;
 
 /**
@@ -137,13 +152,19 @@ const MARGIN = 10 * 60_000;
  */
 async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Principal, last: Sweep | undefined): Promise<{ due: Due[]; sweep?: Sweep }> {
   const trigger = rule.trigger;
-  const principal = service.userId;
   return runRead(ctx, async (op) => {
     const out: Due[] = [];
+    const guard = await ctx.hooks.access?.guard(op.tx, service);
     // A rule reading what the service principal may not read is left to the run (FORBIDDEN, recorded once per key).
-    const hidden = (await readsHidden(ctx, op.tx, service, trigger.type === 'taskDue' ? 'task' : 'deal'))(rule);
-    const key = `${rule.version}:${JSON.stringify(await loadCalendar(op))}`;
-    const prior = last?.key === key ? last : undefined;
+    const hidden = hiddenReads(rule, trigger.type === 'taskDue' ? 'task' : 'deal', guard).length > 0;
+    // A deal judged active is not read again until it changes: a policy or directory change that hides (or
+    // shows) activities to the principal changes the verdicts, so the sweep starts over then.
+    const key = JSON.stringify([rule.version, await loadCalendar(op), hidden, trigger.type === 'timeInStage' && trigger.withoutActivity && guard?.readFilter('activity')]);
+    let prior = last?.key === key ? last : undefined;
+    // A write since the last sweep stamped before its overlap — this process's clock stepped back, another's
+    // lags — would never be read by `updatedAt`: read everything again (records write events with their time).
+    if (prior && (await op.query('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: prior.head }, { op: 'lt', field: 'at', value: prior.changedSince }] }, limit: 1 })).rows.length) prior = undefined;
+    const head = await feedHead(op);
     const stage = trigger.type === 'timeInStage';
     const field = stage ? 'stageEnteredAt' : 'dueAt';
     let filters: Filter[];
@@ -170,11 +191,12 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
         const page = await op.query<Deal & Task>(stage ? 'deal' : 'task', { filter: { op: 'and', filters: [...filters, ...extra] }, sort: [{ field }, { field: 'id' }], limit: BATCH, ...(after ? { after } : {}) });
         const candidates: Due[] = [];
         for (const row of page.rows) {
-          const verdict = await judge(op, rule, row, principal);
+          const verdict = await judge(op, rule, row, service.userId, guard);
           // Records failing the rule's conditions are no candidates (the run tests them again): they never use up the per-tick cap.
           // Like an early one, such a record keeps the next sweep reading from it: its conditions may come to
           // hold without a write (a `trigger.at` condition), and only a write would bring it back.
-          if (verdict === 'early' || (verdict && !hidden && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
+          // A record the principal may not read is not judged by conditions on what it cannot see: the run skips it (`notFound`).
+          if (verdict === 'early' || (verdict && !hidden && guard?.canRead(stage ? 'deal' : 'task', row) !== false && !conditionsHold(rule, row, verdict.facts))) from = row[field]! < from ? row[field]! : from;
           else if (verdict) candidates.push({ ...verdict, subject: { type: stage ? 'deal' : 'task', id: row.id } });
         }
         if (candidates.length) {
@@ -186,7 +208,7 @@ async function dueRecords(ctx: CrmContext, rule: AutomationRule, service: Princi
       } while (after);
     };
     await scan(prior ? [{ op: 'or', filters: [{ op: 'gte', field, value: prior.from }, { op: 'gte', field: 'updatedAt', value: prior.changedSince }] }] : []);
-    return { due: out, ...(complete ? { sweep: { key, from, changedSince: toTimestamp(op.nowMs - MARGIN) } } : {}) };
+    return { due: out, ...(complete ? { sweep: { key, from, changedSince: toTimestamp(op.nowMs - MARGIN), head } } : {}) };
   });
 }
 
@@ -204,7 +226,7 @@ export async function tickAutomations(ctx: CrmContext, settings: RunSettings & P
     const found = await dueRecords(ctx, rule, settings.principal, sweeps.get(memo));
     let sweep = found.sweep;
     for (const { key, subject, facts } of found.due) {
-      const request = timeRequest(rule, key, subject, facts, settings.principal.userId, ctx.tenantId);
+      const request = timeRequest(rule, key, subject, facts, settings.principal, ctx.tenantId);
       try {
         // Only runs this tick performed: another process's run of the same key is a duplicate.
         const result = await executeRun(ctx, settings, request);

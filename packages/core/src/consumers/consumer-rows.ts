@@ -147,7 +147,8 @@ export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, 
     const any = stored.find(Boolean) ?? (await anyPartition(op, config.name));
     const hint = 'remove it (crm.events.remove) or use a new name to start over with other settings';
     if (any && any.group !== config.group) throw refuse(config.name, 'name', `belongs to ${any.group}`, hint);
-    if (any && any.partitions !== config.partitions) throw refuse(config.name, 'partitions', `has ${any.partitions} partitions`, hint);
+    // crmkit's own consumers cannot be removed or renamed: the count they were first created with stays.
+    if (any && any.partitions !== config.partitions) throw refuse(config.name, 'partitions', `has ${any.partitions} partitions`, config.name.startsWith('crmkit.') ? `crmkit's own consumers keep the count they were first created with: set the feature's partitions option to ${any.partitions}` : hint);
     const retype = any !== undefined && typesKey(any.types) !== typesKey(config.types);
     if (retype && !extra.retype) {
       const what = any.types ? `receives only the types ${any.types.join(', ')}` : 'receives every type';

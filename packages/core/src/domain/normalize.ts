@@ -50,18 +50,43 @@ export function normalizeHost(text: string | undefined): string | undefined {
 }
 
 /**
- * Canonical form of an e-mail address: the local part in Unicode NFC and lower case, the domain as
- * `normalizeHost` gives it, provider aliases folded, and — only where the provider ignores them —
- * dots and `+tags` removed. `John.Doe+crm@GoogleMail.com` → `johndoe@gmail.com`,
- * `Ada@Bücher.DE` → `ada@xn--bcher-kva.de`.
+ * Text compared without case: Unicode NFC and full case folding (upper then lower case, so
+ * `ΑΣ`, `ας` and `ασ` are one spelling, and `ß` is `ss`).
+ */
+export function foldCase(text: string): string {
+  return text.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
+
+/** An address's local part (`foldCase`), its domain as `normalizeHost` gives it, and the domain as written (none without `@`). */
+function mailbox(email: string): [local: string, host?: string, written?: string] {
+  const text = email.trim();
+  const at = text.lastIndexOf('@');
+  if (at < 0) return [foldCase(text)];
+  const written = text.slice(at + 1);
+  return [foldCase(text.slice(0, at)), normalizeHost(written), written];
+}
+
+/**
+ * An e-mail address as one mailbox spelling, the form import keys compare (the duplicate finder's
+ * `normalizeEmail` starts from it): trimmed, the local part without case (`foldCase`, in NFC), the
+ * domain as `normalizeHost` gives it (else case-folded). `' Zoë@Bücher.DE'` (NFD or NFC) →
+ * `'zoë@xn--bcher-kva.de'`; provider rules (dots, `+tags`, aliases) are not applied.
+ */
+export function foldEmail(email: string): string {
+  const [local, host, written] = mailbox(email);
+  return written === undefined ? local : `${local}@${host ?? foldCase(written)}`;
+}
+
+/**
+ * Canonical form of an e-mail address: the local part without case (`foldCase`, Unicode NFC), the
+ * domain as `normalizeHost` gives it, provider aliases folded, and — only where the provider ignores
+ * them — dots and `+tags` removed. `John.Doe+crm@GoogleMail.com` → `johndoe@gmail.com`,
+ * `Ada@Bücher.DE` → `ada@xn--bcher-kva.de`. `undefined` without a local part or a valid domain.
  */
 export function normalizeEmail(email: string): string | undefined {
-  const trimmed = email.trim();
-  const at = trimmed.lastIndexOf('@');
-  if (at <= 0 || at === trimmed.length - 1) return undefined;
-  let local = trimmed.slice(0, at).normalize('NFC').toLowerCase();
-  const host = normalizeHost(trimmed.slice(at + 1));
-  if (!host) return undefined;
+  const [folded, host] = mailbox(email);
+  if (!folded || !host) return undefined;
+  let local = folded;
   const domain = DOMAIN_ALIASES[host] ?? host;
   if (PLUS_ADDRESSING.has(domain)) local = local.split('+')[0]!;
   if (DOT_INSENSITIVE.has(domain)) local = local.replace(/\./g, '');

@@ -7,6 +7,7 @@ import {
   type StageInput,
   type TaskTemplate,
 } from '../schema/pipeline.js';
+import { canonicalTime, timeOfField } from './funnel/time-values.js';
 
 /**
  * Turns stage inputs into stages: fills defaults (open-stage probabilities rising with order, won = 100,
@@ -41,16 +42,16 @@ export function buildStages(
       openIndex++;
       probability = input.probability ?? Math.round((100 * openIndex) / (openCount + 1));
     }
-    (input.entryRules ?? []).forEach((rule, r) => checkRuleField(rule, isDealField, [...path, i, 'entryRules', r], issues));
-    (input.exitRules ?? []).forEach((rule, r) => checkRuleField(rule, isDealField, [...path, i, 'exitRules', r], issues));
+    const entryRules = (input.entryRules ?? []).map((rule, r) => checkRuleField(rule, isDealField, [...path, i, 'entryRules', r], issues));
+    const exitRules = (input.exitRules ?? []).map((rule, r) => checkRuleField(rule, isDealField, [...path, i, 'exitRules', r], issues));
     return {
       key: input.key,
       name: input.name,
       probability,
       kind,
       ...(input.rottenDays !== undefined ? { rottenDays: input.rottenDays } : {}),
-      entryRules: input.entryRules ?? [],
-      exitRules: input.exitRules ?? [],
+      entryRules,
+      exitRules,
       // Checked and completed with defaults by the tasks feature before the stage is built.
       taskTemplates: (input.taskTemplates ?? []) as TaskTemplate[],
     };
@@ -68,8 +69,9 @@ function terminalStage(key: string, name: string, kind: 'won' | 'lost', probabil
   return { key, name, kind, probability, entryRules: [], exitRules: [], taskTemplates: [] };
 }
 
-function checkRuleField(rule: Stage['entryRules'][number], isDealField: (field: string) => boolean, path: (string | number)[], issues: ValidationIssue[]): void {
-  if (rule.type !== 'field') return;
+/** Checks a stage rule; a field rule comes back with its time values in stored form (`canonicalTime`). */
+function checkRuleField(rule: Stage['entryRules'][number], isDealField: (field: string) => boolean, path: (string | number)[], issues: ValidationIssue[]): Stage['entryRules'][number] {
+  if (rule.type !== 'field') return rule;
   if (!isDealField(rule.field)) issues.push({ path: [...path, 'field'], code: 'unknown_field', message: `"${rule.field}" is not a deal field` });
   const needsValue = rule.op !== 'present';
   if (needsValue && rule.value === undefined) issues.push({ path: [...path, 'value'], code: 'required', message: `required for op "${rule.op}"` });
@@ -79,6 +81,16 @@ function checkRuleField(rule: Stage['entryRules'][number], isDealField: (field: 
   if (rule.op !== 'in' && Array.isArray(rule.value)) {
     issues.push({ path: [...path, 'value'], code: 'invalid_type', message: `must be a single value for op "${rule.op}"` });
   }
+  if (rule.value === undefined) return rule;
+  // Stored times compare as text: a bound in another spelling (an offset, no milliseconds) would compare wrongly.
+  const kind = timeOfField(rule.field);
+  const ordering = rule.op !== 'eq' && rule.op !== 'ne' && rule.op !== 'in';
+  const values = (Array.isArray(rule.value) ? rule.value : [rule.value]).map((v, n) => {
+    const { value, problem } = canonicalTime(v, kind, ordering);
+    if (problem) issues.push({ path: [...path, 'value', ...(Array.isArray(rule.value) ? [n] : [])], code: 'invalid_value', message: problem });
+    return value as typeof v;
+  });
+  return { ...rule, value: Array.isArray(rule.value) ? values : values[0] };
 }
 
 /** Pipeline settings with defaults filled in. */

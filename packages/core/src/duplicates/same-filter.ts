@@ -35,9 +35,11 @@ export async function resolveSameFilters(op: Operation, entity: string, where: u
       return { ...node, filters };
     }
     if (node.op !== 'same') return node;
+    // A refused node's own issues are the whole verdict: what replaces it passes the filter check,
+    // which would otherwise report `same` as an unknown op besides them (nothing runs with issues).
     const fail = (where: (string | number)[], code: string, message: string) => {
       issues.push({ path: where, code, message });
-      return node;
+      return { op: 'containsAny', field: 'searchKeys', values: [] };
     };
     for (const key of Object.keys(node)) {
       if (!['op', 'field', 'value', 'region'].includes(key)) fail([...at, key], 'unknown_field', `unknown field "${key.slice(0, 50)}"`);

@@ -22,7 +22,9 @@ export function fromZodIssues(issues: readonly core.$ZodIssue[], prefix: readonl
         continue;
       }
     }
-    out.push({ path, code: issue.code, message: issue.message && issue.message !== 'Invalid input' ? issue.message : describe(issue) });
+    // A refinement's issue is zod's `custom`, which says nothing a caller can branch on: a value the check
+    // refuses (`invalid_value`), or the code it names (`params.code`, e.g. `duplicate`).
+    out.push({ path, code: issue.code === 'custom' ? ((issue.params?.code as string | undefined) ?? 'invalid_value') : issue.code, message: issue.message && issue.message !== 'Invalid input' ? issue.message : describe(issue) });
   }
   return out;
 }

@@ -42,7 +42,10 @@ export interface ColumnSpec {
   /** For `as: 'money'`: the ISO 4217 currency, or `currencyColumn` naming a column that holds it. */
   readonly currency?: string;
   readonly currencyColumn?: string;
-  /** For `as: 'list'`: the separator (default `,`); an item holding it is written and read in double quotes (`"a,b",c`). */
+  /**
+   * For `as: 'list'`: the separator (default `,`); an item holding it is written and read in double quotes (`"a,b",c`).
+   * `[]` is the empty list (an empty cell is no value).
+   */
   readonly separator?: string;
   /** A row without a value fails (for create mode the entity's required fields are required anyway). */
   readonly required?: boolean;
@@ -108,8 +111,8 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
 function readCell(spec: ColumnSpec, row: SourceRow, options: CellOptions, kind: ColumnSpec = {}): { value?: unknown; problem?: string } {
   if (spec.value !== undefined) return { value: spec.value };
   const raw = spec.column !== undefined ? row[spec.column] : undefined;
-  // Rows given as objects may carry typed values (numbers, arrays): they pass as they are.
-  if (spec.columns === undefined && raw !== undefined && raw !== null && typeof raw !== 'string' && !spec.transform && !spec.as && !spec.namePart) return { value: raw };
+  // Rows given as objects may carry typed values (numbers, arrays): they pass as they are, a list (`[]` too) under `as: 'list'` as well.
+  if (spec.columns === undefined && raw !== undefined && raw !== null && typeof raw !== 'string' && !spec.transform && (!spec.as || (spec.as === 'list' && Array.isArray(raw))) && !spec.namePart) return { value: raw };
   const { locale, csv } = options;
   let cell = spec.columns ? spec.columns.map((c) => text(row[c], csv)).filter(Boolean).join(spec.join ?? ' ') : text(raw, csv);
   if (cell === '') return spec.default !== undefined ? { value: spec.default } : {};

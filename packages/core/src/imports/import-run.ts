@@ -52,7 +52,7 @@ interface Prepared {
   readonly row: number;
   readonly create?: Record<string, unknown>;
   readonly update?: Record<string, unknown>;
-  /** The key as compared (an e-mail lower-cased). */
+  /** The key as compared (`keyFoldOf`: an e-mail as one mailbox spelling, a phone number in E.164). */
   readonly keyValue?: string | number;
   /** The key as the row writes it. */
   readonly keyRaw?: string | number;
@@ -289,8 +289,14 @@ async function phoneIdentity(op: Operation): Promise<PhoneIdentity> {
 
 const keyText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? value : undefined);
 
-/** Runs (or resumes, with `jobId`) an import. */
-export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
+/** Runs (or resumes, with `jobId`) an import. A resume runs the run's checks: its `VALIDATION` errors name `import.resume`. */
+export function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
+  return jobId === undefined ? importRows(ctx, crm, options) : importRows(ctx, crm, options, jobId).catch((e: unknown) => {
+    throw isCrmError(e, 'VALIDATION') && e.message.startsWith(`Invalid input to ${CONTEXT}:`) ? validationError('import.resume', e.details.issues) : e;
+  });
+}
+
+async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, jobId?: string): Promise<ImportReport> {
   // Options hold callbacks and streams, so they are not copied: a throwing getter is VALIDATION, not a crash.
   const checked = readCallerInput(CONTEXT, () => checkOptions(options, ctx, crm));
   const { importer, mode, chunkSize, locale, externalSystem } = checked;
@@ -298,7 +304,7 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
   const dryRun = options.dryRun === true;
   const keep = options.report ?? 'all';
   const key = options.key;
-  /** E-mail keys compare lower-cased, domains canonical, phones by E.164 as the finder reads them (in the file and against stored records). */
+  /** E-mail keys compare as one mailbox spelling (`foldEmail`), domains canonical, phones by E.164 as the finder reads them (in the file, against stored records, in the keyed locks). */
   const keyFold = keyFoldOf(key, key === 'phone' ? await runRead(ctx, phoneIdentity) : undefined);
   const folds = keyFold !== undefined;
   const fold = (v: string | number, of?: Readonly<Record<string, unknown>>): string | number => (keyFold ? keyFold.fold(v, of) : v);
@@ -477,10 +483,10 @@ export async function runImport(ctx: CrmContext, crm: Crm, options: ImportRunOpt
     };
     const raw = folds ? [...new Set([...values, ...prepared.filter((p) => !p.failure && p.keyRaw !== undefined).map((p) => p.keyRaw!)])] : values;
     take(await readAll(op, importer.entity, op.scoped(importer.entity, { op: 'in', field: key, values: raw })));
-    // E-mails compare without case (RFC 5321 domains; local parts in practice): a stored "Ada@X.org"
-    // is found through its duplicate-search key (the duplicates feature writes them), then compared lower-cased;
+    // E-mails compare as one mailbox spelling (case, NFC, IDNA): a stored "Ada@X.org" is found through its
+    // duplicate-search key (the duplicates feature writes them), then compared folded;
     // a stored "+1 415 555 2671" through its E.164 key, then compared read in its own country.
-    // Without that feature records have no search keys: only the row's spelling and its lower case are found.
+    // Without that feature records have no search keys: only the row's spelling and its folded form are found.
     const identity = keyFold?.search && (await op.ctx.hooks.duplicates?.identity(op));
     if (identity) {
       const { kind, field } = keyFold.search!;

@@ -1,10 +1,14 @@
+/** The cell of an empty list: an empty cell is no value (a create's default, an update leaves the field as it is). */
+export const EMPTY_LIST = '[]';
+
 /**
  * A list cell's items, split at `separator`: an item in double quotes (`"a,b"`, a quote in it doubled, as
  * in CSV) may hold the separator or surrounding spaces; other items are trimmed; empty items are left out.
- * `joinListCell` writes what this reads back.
+ * `[]` is the empty list (an item `[]` is quoted). `joinListCell` writes what this reads back.
  */
 export function splitListCell(cell: string, separator: string): string[] {
   const items: string[] = [];
+  if (cell.trim() === EMPTY_LIST) return items;
   for (let i = 0; i <= cell.length; ) {
     const quoted = /^\s*"((?:[^"]|"")*)"\s*/.exec(cell.slice(i));
     const after = quoted ? i + quoted[0].length : -1;
@@ -22,10 +26,14 @@ export function splitListCell(cell: string, separator: string): string[] {
   return items;
 }
 
-/** Joins list items into one cell that `splitListCell` reads back: an item holding the separator, starting with a quote or with surrounding spaces is quoted. */
+/**
+ * Joins list items into one cell that `splitListCell` reads back: an item holding the separator, starting
+ * with a quote, with surrounding spaces or that is `[]` is quoted; no items is `[]`.
+ */
 export function joinListCell(items: readonly unknown[], separator: string): string {
+  if (!items.length) return EMPTY_LIST;
   return items
     .map(String)
-    .map((item) => (item.includes(separator) || item.trimStart().startsWith('"') || item !== item.trim() ? `"${item.replace(/"/g, '""')}"` : item))
+    .map((item) => (item.includes(separator) || item.trimStart().startsWith('"') || item !== item.trim() || item === EMPTY_LIST ? `"${item.replace(/"/g, '""')}"` : item))
     .join(separator);
 }

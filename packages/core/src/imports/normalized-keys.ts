@@ -1,4 +1,4 @@
-import { normalizeDomain } from '../domain/normalize.js';
+import { foldCase, foldEmail, normalizeDomain } from '../domain/normalize.js';
 
 /**
  * An input with its normalised fields as `crm.<entity>.create` stores them: a company's domain
@@ -10,8 +10,9 @@ export function withNormalizedFields(entity: string, input: Record<string, unkno
 }
 
 /**
- * How a key's values compare: e-mails without case or surrounding space, domains in their canonical
- * form, phone numbers by their E.164 identity; other keys as written.
+ * How a key's values compare: e-mails as one mailbox spelling (`foldEmail`: no surrounding space, NFC,
+ * no case, the domain after IDNA), domains in their canonical form, phone numbers by their E.164
+ * identity; other keys as written.
  */
 export interface KeyFold {
   /** `of`: the row or record holding the value (a phone number is read in its `country`). */
@@ -30,8 +31,8 @@ export type PhoneIdentity = (phone: string, country: string | undefined) => stri
  * valid number) compares as written, trimmed.
  */
 export function keyFoldOf(key: string | undefined, phone?: PhoneIdentity): KeyFold | undefined {
-  if (key === 'email') return { fold: (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), search: { kind: 'person', field: 'email' } };
-  if (key === 'domain') return { fold: (v) => (typeof v === 'string' ? (normalizeDomain(v) ?? v.trim().toLowerCase()) : v), search: { kind: 'company', field: 'domain' } };
+  if (key === 'email') return { fold: (v) => (typeof v === 'string' ? foldEmail(v) : v), search: { kind: 'person', field: 'email' } };
+  if (key === 'domain') return { fold: (v) => (typeof v === 'string' ? (normalizeDomain(v) ?? foldCase(v.trim())) : v), search: { kind: 'company', field: 'domain' } };
   if (key === 'phone' && phone) {
     return { fold: (v, of) => (typeof v === 'string' ? (phone(v, typeof of?.country === 'string' && of.country ? of.country : undefined) ?? v.trim()) : v), search: { kind: 'person', field: 'phone' } };
   }

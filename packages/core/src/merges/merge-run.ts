@@ -9,7 +9,7 @@ import { LIMITS } from '../schema/primitives.js';
 import type { RecordBase } from '../schema/record.js';
 import { checkCustomChoices, mergeFields } from './merge-fields.js';
 import { LINKS, planLinks, readAll, readPath, writeLinks, type PlannedRecord } from './merge-links.js';
-import { indexMoves } from './participant-index.js';
+import { indexMoves } from '../crm/index-moves.js';
 import type { MergeEntity, MergeRecord, MergeResult, RestoredVersion, UndoResult } from '../schema/merge.js';
 
 type Card = RecordBase & Record<string, unknown>;
@@ -186,11 +186,12 @@ async function checkRestoredLinks(op: Operation, merge: MergeRecord<Card>): Prom
 
 /**
  * Whether a record is as a merge left it: at the version the merge left, or at a version a later
- * merge's undo wrote back with that same content (followed through chains of undone merges).
+ * merge's undo wrote back with that same content (followed through chains of undone merges), or one a
+ * backfill of derived fields moved it to (`recordIndexMoves`: participants' index, search keys, access fields).
  */
 async function sameSince(op: Operation, merge: MergeRecord): Promise<(entity: string, id: string, expected: number, actual: number) => boolean> {
   const later = await readAll(op, 'merge', { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'undone' }, { op: 'gte', field: 'createdAt', value: merge.createdAt }] });
-  // The participants' backfill moved some activities one version on (the index only): followed the same way.
+  // Backfills of derived fields moved some records one version on (an index only): followed the same way.
   const moved = new Map<string, number>(await indexMoves(op));
   for (const undone of later as unknown as MergeRecord[]) for (const r of undone.restored ?? []) moved.set(`${r.entity}:${r.id}:${r.from}`, r.to);
   return (entity, id, expected, actual) => {
@@ -221,9 +222,11 @@ export async function runUndo(op: Operation, mergeId: string): Promise<UndoResul
   if (!current || !same(entity, current.id, merge.survivorVersionAfter, current.version)) throw changedSince(merge, entity, merge.survivorId, merge.survivorVersionAfter, current?.version ?? null);
   op.guard?.authorize(entity, 'update', current);
   // Putting the survivor back is writing it: the merge's checks (field rules, assign, read after).
-  const survivor = { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now };
+  // Search keys are derived: computed with today's identity options, not taken from the snapshots.
+  const survivor = await withSearchKeys(op, entity, { ...merge.survivorBefore, version: current.version + 1, updatedAt: op.now });
   const changes = checkSurvivorWrite(op, entity, current, survivor, 'merges.undo');
-  const restored = merge.duplicates.map((d) => ({ ...d, version: d.version + 1, updatedAt: op.now }));
+  const restored: Card[] = [];
+  for (const d of merge.duplicates) restored.push(await withSearchKeys(op, entity, { ...d, version: d.version + 1, updatedAt: op.now }));
   // The undo re-creates the duplicates: a view needs create on each. One it cannot read is refused
   // without its id (the merge log hides it from the view; an error naming it would tell).
   for (const duplicate of restored) {

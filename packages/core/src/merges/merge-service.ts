@@ -40,15 +40,17 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
   const parsed = parseInput(optionsSchema, options ?? {}, context);
   const issues: ValidationIssue[] = [];
   const ids: string[] = [];
-  if (!Array.isArray(duplicateIds) || duplicateIds.length === 0) {
+  if (!Array.isArray(duplicateIds)) {
+    issues.push({ path: ['duplicateIds'], code: 'invalid_type', message: 'must be an array of record ids' });
+  } else if (duplicateIds.length === 0) {
     issues.push({ path: ['duplicateIds'], code: 'too_small', message: 'must list at least one duplicate' });
   } else if (duplicateIds.length > MAX_DUPLICATES) {
     issues.push({ path: ['duplicateIds'], code: 'too_big', message: `at most ${MAX_DUPLICATES} duplicates per merge` });
   } else {
     duplicateIds.forEach((id: unknown, i) => {
       if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id)) issues.push({ path: ['duplicateIds', i], code: 'invalid_format', message: 'must be a record id' });
-      else if (id === survivor) issues.push({ path: ['duplicateIds', i], code: 'custom', message: 'is the survivor: a record cannot be merged with itself' });
-      else if (ids.includes(id)) issues.push({ path: ['duplicateIds', i], code: 'custom', message: 'is listed twice' });
+      else if (id === survivor) issues.push({ path: ['duplicateIds', i], code: 'self_merge', message: 'is the survivor: a record cannot be merged with itself' });
+      else if (ids.includes(id)) issues.push({ path: ['duplicateIds', i], code: 'duplicate', message: 'is listed twice' });
       else ids.push(id);
     });
   }
@@ -59,7 +61,7 @@ function parseMerge(entity: MergeEntity, survivorId: unknown, duplicateIds: unkn
     if (!MERGEABLE[entity].includes(path) && !CUSTOM_KEY.test(path)) {
       issues.push({ path: ['fields', path], code: 'unknown_field', message: `is not a field a ${entity} merge can choose (${MERGEABLE[entity].join(', ')}, custom.<key>)` });
     } else if (from !== 'survivor' && from !== survivor && !ids.includes(from)) {
-      issues.push({ path: ['fields', path], code: 'custom', message: `must be 'survivor' or the id of a record in the merge, not "${from}"` });
+      issues.push({ path: ['fields', path], code: 'not_in_merge', message: `must be 'survivor' or the id of a record in the merge, not "${from}"` });
     } else if (from !== 'survivor' && from !== survivor) fields.set(path, from);
   }
   if (issues.length) throw validationError(context, issues);

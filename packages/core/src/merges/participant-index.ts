@@ -1,18 +1,13 @@
 import type { CrmContext, SettingRecord } from '../crm/context.js';
+import { mergeLinked, recordIndexMoves } from '../crm/index-moves.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { withParticipantIds } from '../domain/participant-ids.js';
 import { isCrmError } from '../errors/crm-error.js';
 import { isRace } from '../crm/retry-concurrent.js';
 import type { RecordBase } from '../schema/record.js';
-import type { MergeRecord } from '../schema/merge.js';
 
 /** The setting that says every activity of the tenant carries `participantContactIds`. */
 export const INDEXED = 'participantIndex';
-/**
- * The setting listing `[activityId, version]` of activities a pending merge links that the backfill
- * moved to `version + 1` (the index only): the undo follows them as it follows an earlier undo's versions.
- */
-export const INDEX_MOVED = 'participantIndexMoved';
 
 /** Attempts per page: each CONFLICT (a concurrent writer of one of its rows) re-reads it. */
 const ATTEMPTS = 20;
@@ -37,26 +32,13 @@ export async function unindexedParticipations(op: Operation, contactIds: Readonl
   return out;
 }
 
-/** `[entity:id:version, version + 1]` of each activity the backfill moved that a pending merge links (see `sameSince`). */
-export async function indexMoves(op: Operation): Promise<[string, number][]> {
-  const [moved] = await op.getMany<SettingRecord<[string, number][]>>('setting', [INDEX_MOVED]);
-  return (moved?.value ?? []).map(([id, version]) => [`activity:${id}:${version}`, version + 1]);
-}
-
-/** Writes or extends a setting in the operation, version-checked (a concurrent writer conflicts). */
-async function putSetting<T>(op: Operation, key: string, value: (old: T | undefined) => T): Promise<void> {
-  const [old] = await op.getMany<SettingRecord<T>>('setting', [key]);
-  if (!old) await op.insert<SettingRecord<T>>('setting', { id: key, tenantId: op.tenantId, key, value: value(undefined), version: 1, createdAt: op.now, updatedAt: op.now });
-  else await op.update('setting', old, { ...old, value: value(old.value), version: old.version + 1, updatedAt: op.now });
-}
-
 /**
  * Gives activities stored before `participantContactIds` existed (storage schema 10) that list, so a
  * merge finds their participants; a page per transaction, once per tenant (a setting marks it done).
  * Runs when a crm with merges starts; once done, it costs one read. Each indexed row
  * gets a new version like any write, so a concurrent read-modify-write of it conflicts instead of dropping
  * the list; a page that meets CONFLICT is read again. A pending merge's undo follows the new versions
- * (`INDEX_MOVED`). Until the mark is set, a merge also scans the activities without the list.
+ * (`recordIndexMoves`). Until the mark is set, a merge also scans the activities without the list.
  *
  * @returns How many activities got the list in committed pages, and whether the mark is set.
  */
@@ -64,13 +46,7 @@ export async function indexParticipants(ctx: CrmContext): Promise<{ indexed: num
   // Without activities the mark is set at once (every activity written from now on carries the list).
   if (await runRead(ctx, participantsIndexed)) return { indexed: 0, done: true };
   // Activities a pending merge links: their undo compares versions.
-  const linked = new Set<string>();
-  let from: string | undefined;
-  do {
-    const page = await runRead(ctx, (op) => op.query<MergeRecord>('merge', { filter: { op: 'eq', field: 'status', value: 'merged' }, sort: [{ field: 'id' }], limit: 500, ...(from ? { after: from } : {}) }));
-    for (const merge of page.rows) for (const link of merge.links) if (link.entity === 'activity') linked.add(link.id);
-    from = page.nextCursor;
-  } while (from);
+  const linked = await mergeLinked(ctx);
   let indexed = 0;
   let after: string | undefined;
   do {
@@ -85,9 +61,9 @@ export async function indexParticipants(ctx: CrmContext): Promise<{ indexed: num
             if (next === row) continue;
             count++;
             await op.update('activity', row, { ...next, version: row.version + 1 });
-            if (linked.has(row.id)) moved.push([row.id, row.version]);
+            moved.push([row.id, row.version]);
           }
-          if (moved.length) await putSetting<[string, number][]>(op, INDEX_MOVED, (old = []) => [...old, ...moved]);
+          await recordIndexMoves(op, linked, moved);
           return { count, nextCursor: page.nextCursor };
         });
         indexed += page.count;

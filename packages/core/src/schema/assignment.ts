@@ -49,7 +49,7 @@ export const assignmentStrategyInputSchema = z
       if (s.kind === 'rules' && !s.rules?.length) ctx.issues.push({ code: 'custom', path: ['rules'], message: 'a rules strategy needs rules', input: s.rules });
       const seen = new Set<string>();
       s.owners?.forEach((o, i) => {
-        if (seen.has(o.userId)) ctx.issues.push({ code: 'custom', path: ['owners', i, 'userId'], message: 'listed twice', input: o.userId });
+        if (seen.has(o.userId)) ctx.issues.push({ code: 'custom', params: { code: 'duplicate' }, path: ['owners', i, 'userId'], message: 'listed twice', input: o.userId });
         seen.add(o.userId);
       });
     }),

@@ -25,7 +25,7 @@ export const businessCalendarSchema = calendarShape
         if (s < previousEnd) ctx.issues.push({ code: 'custom', path: ['workingHours', i, 'start'], message: 'intervals must be sorted and must not overlap', input: h.start });
         previousEnd = e;
       });
-      if (new Set(cal.workingDays).size !== cal.workingDays.length) ctx.issues.push({ code: 'custom', path: ['workingDays'], message: 'lists a day twice', input: cal.workingDays });
+      if (new Set(cal.workingDays).size !== cal.workingDays.length) ctx.issues.push({ code: 'custom', params: { code: 'duplicate' }, path: ['workingDays'], message: 'lists a day twice', input: cal.workingDays });
     }),
   );
 /** The input of `crm.calendar.set`: a partial calendar (fields left out keep their current value). */

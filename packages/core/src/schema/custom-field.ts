@@ -65,7 +65,7 @@ export const customFieldDefineInputSchema = z
       if (def.options) {
         const seen = new Set<string>();
         def.options.forEach((o, i) => {
-          if (seen.has(o.value)) ctx.issues.push({ code: 'custom', path: ['options', i, 'value'], message: 'duplicate option', input: o.value });
+          if (seen.has(o.value)) ctx.issues.push({ code: 'custom', params: { code: 'duplicate' }, path: ['options', i, 'value'], message: 'duplicate option', input: o.value });
           seen.add(o.value);
         });
       }

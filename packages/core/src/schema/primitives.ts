@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { isIsoCurrency } from '../domain/iso-4217.js';
 import { normalizeDomain, normalizeHost } from '../domain/normalize.js';
+import { phoneText } from '../domain/phone-numbers.js';
 import { _isoDate, _isoDateTime } from 'zod/v4/core';
 
 // The ISO formats are built from their classes, not through the `z.iso` namespace, so a bundle
@@ -140,9 +141,16 @@ export const domainSchema = z.string().check(
   z.refine((domain) => normalizeDomain(domain) !== undefined, 'must be a domain like "acme.com"'),
 );
 
+/**
+ * A phone number as people write it, what the phone parsers read (`phoneText`): digits (also
+ * full-width, or of another script), spaces, `+ ( ) . /`, dashes of every width, a `tel:` URI, an extension (`x12`, `ext. 12`,
+ * `extension 12`, `;ext=12`, `#12`). Stored as written.
+ */
 export const phoneSchema = z.string().check(
   z.maxLength(40),
-  z.regex(/^[+()\d\s./-]*\d[+()\d\s./-]*(?:\s*(?:x|ext\.?)\s*\d{1,6})?$/i, 'must be a phone number'),
+  z.superRefine((phone, ctx) => {
+    if (phoneText(phone) === undefined) ctx.issues.push({ code: 'invalid_format', format: 'regex', input: phone, message: 'must be a phone number' });
+  }),
 );
 
 /**

@@ -51,8 +51,8 @@ describe('triggers', () => {
     await crm.automations.define({ name: 'Left new', trigger: { type: 'stageLeft', stage: 'new' }, actions: [{ type: 'addTag', tag: 'moving' }] });
     await crm.automations.define({
       name: 'Big owner change',
-      trigger: { type: 'fieldChanged', entity: 'deal', field: 'ownerId', from: 'anna', to: 'ben' },
-      conditions: [{ field: 'value.amount', op: 'gte', value: 500 }, { field: 'trigger.to', op: 'eq', value: 'ben' }],
+      trigger: { type: 'fieldChanged', entity: 'deal', field: 'ownerId', to: 'ben' },
+      conditions: [{ field: 'value.amount', op: 'gte', value: 500 }, { field: 'trigger.from', op: 'eq', value: 'anna' }],
       actions: [{ type: 'logActivity', activity: { kind: 'note', body: 'Handed over' } }],
     });
     const small = await crm.deals.create({ title: 'Small', pipelineId: pipeline.id, ownerId: 'anna', value: { amount: 100, currency: 'EUR' } });

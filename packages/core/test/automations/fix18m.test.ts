@@ -18,13 +18,15 @@ describe('stages named in conditions', () => {
       [{ type: 'fieldChanged', entity: 'deal', field: 'title' }, { field: 'stageKey', op: 'in', value: ['proposal', 'gone'] }],
       [{ type: 'stageEntered', stage: 'proposal' }, { field: 'trigger.from', op: 'eq', value: 'nope' }],
       [{ type: 'stageLeft', stage: 'proposal', pipelineId: pipeline.id }, { field: 'trigger.to', op: 'in', value: ['nope'] }],
+      // ne a stage there is not would always hold (review 18j #4).
+      [{ type: 'stageEntered', stage: 'proposal' }, { field: 'stageKey', op: 'ne', value: 'gone' }],
     ] as const;
     for (const [trigger, condition] of bad) {
       const error = await crm.automations.define({ name: 'r', trigger: trigger as never, conditions: [condition as never], actions: [{ type: 'emit', name: 'x' }] }).catch((e: unknown) => e);
       expect((error as { details: { issues: { path: unknown[] }[] } }).details.issues.map((i) => i.path.join('.'))).toEqual(['conditions.0.value']);
     }
-    // Known stages, ne, and fields that are no stage pass.
-    await crm.automations.define({ name: 'ok', trigger: { type: 'stageEntered', stage: 'proposal' }, conditions: [{ field: 'trigger.from', op: 'in', value: ['new'] }, { field: 'stageKey', op: 'ne', value: 'gone' }, { field: 'title', op: 'eq', value: 'gone' }], actions: [{ type: 'emit', name: 'x' }] });
+    // Known stages, ne a known one, and fields that are no stage pass.
+    await crm.automations.define({ name: 'ok', trigger: { type: 'stageEntered', stage: 'proposal' }, conditions: [{ field: 'trigger.from', op: 'in', value: ['new'] }, { field: 'stageKey', op: 'ne', value: 'negotiation' }, { field: 'title', op: 'eq', value: 'gone' }], actions: [{ type: 'emit', name: 'x' }] });
     expect((await crm.automations.list()).map((r) => r.name)).toEqual(['ok']);
   });
 });

@@ -101,11 +101,12 @@ describe('review 18g #6: conditions that can never hold are refused at define', 
       { trigger: { type: 'event', event: 'deal.lost' }, conditions: [{ field: 'trigger.data.reason', op: 'eq', value: 'no-response' }, { field: 'trigger.data.from', op: 'in', value: ['new', 'proposal'] }] },
       { trigger: { type: 'event', event: 'deal.updated' }, conditions: [{ field: 'stageKey', op: 'eq', value: 'proposal' }, { field: 'value.amount', op: 'gt', value: 5 }, { field: 'trigger.data.changes.value.to.amount', op: 'gte', value: 100 }, { field: 'expectedCloseDate', op: 'lt', value: '2027-01-01' }, { field: 'tags', op: 'eq', value: 'vip' }] },
       { trigger: { type: 'event', event: 'deal.postponed' }, conditions: [{ field: 'trigger.data.from', op: 'lt', value: '2027-01-01T00:00:00Z' }, { field: 'trigger.data.stageKey', op: 'eq', value: 'proposal' }] },
-      { trigger: { type: 'stageEntered', stage: 'proposal' }, conditions: [{ field: 'trigger.from', op: 'eq', value: 'new' }, { field: 'trigger.pipelineId', op: 'present' }, { field: 'trigger.data.changes', op: 'present' }] },
+      { trigger: { type: 'stageEntered', stage: 'proposal' }, conditions: [{ field: 'trigger.from', op: 'eq', value: 'new' }, { field: 'trigger.pipelineId', op: 'eq', value: 'p1' }, { field: 'trigger.data.changes', op: 'present' }] },
       { trigger: { type: 'fieldChanged', entity: 'deal', field: 'probability' }, conditions: [{ field: 'trigger.from', op: 'lt', value: 50 }, { field: 'trigger.to', op: 'gte', value: 50 }] },
       { trigger: { type: 'fieldChanged', entity: 'deal', field: 'value' }, conditions: [{ field: 'trigger.to.amount', op: 'gt', value: 1000 }] },
       { trigger: { type: 'taskDue', before: { amount: 1, unit: 'days' } }, conditions: [{ field: 'trigger.to', op: 'lt', value: '2027-01-01' }, { field: 'status', op: 'eq', value: 'open' }, { field: 'priority', op: 'in', value: ['high', 'urgent'] }] },
-      { trigger: { type: 'timeInStage', stage: 'proposal', for: { amount: 1, unit: 'days' } }, conditions: [{ field: 'trigger.stage', op: 'eq', value: 'proposal' }, { field: 'trigger.at', op: 'present' }] },
+      // (`trigger.stage` of a time rule and `present` of `trigger.at` would always hold: review 18i #3.)
+      { trigger: { type: 'timeInStage', stage: 'proposal', for: { amount: 1, unit: 'days' } }, conditions: [{ field: 'trigger.at', op: 'gte', value: '2026-01-01' }, { field: 'stageEnteredAt', op: 'lt', value: '2027-01-01' }] },
       { trigger: { type: 'event', event: 'lead.created' }, conditions: [{ field: 'trigger.data.lead.source', op: 'eq', value: 'web-form' }, { field: 'status', op: 'eq', value: 'new' }] },
     ];
     for (const rule of rules) expect(await refusal(crm.automations.define({ name: 'ok', ...rule, actions: emit } as never)), JSON.stringify(rule)).toBe('ok');

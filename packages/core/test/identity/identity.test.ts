@@ -40,6 +40,38 @@ describe('phone identity: E.164 with a default region', () => {
     expect(same.map((c) => c.record.name)).toEqual(['B']);
   });
 
+  it('"0033 (0)6 …" is "+33 6 …" for where.same, the finder and an import key (review16j #2)', async () => {
+    const { crm } = await createTestCrm();
+    const ada = await crm.contacts.create({ name: 'Ada', phone: '+33 6 12 34 56 78' });
+    expect((await crm.contacts.list({ where: where.same('phone', '0033 (0)6 12 34 56 78') })).items.map((c) => c.id)).toEqual([ada.id]);
+    expect((await crm.duplicates.find({ phone: '0033 (0)6 12 34 56 78' }, { entities: ['contact'] })).map((c) => c.record.id)).toEqual([ada.id]);
+    const report = await crm.import.run({ entity: 'contact', mode: 'update', key: 'phone', rows: [{ name: 'Ada L', phone: '0033 (0)6 12 34 56 78' }] });
+    expect(report.rows[0]).toMatchObject({ outcome: 'updated', id: ada.id });
+  });
+
+  it('with the numbering plans, "0033 6 …" keeps its identity with no region and in the US (review16j #3)', async () => {
+    const { crm } = await createTestCrm({ phoneNumbers });
+    const ada = await crm.contacts.create({ name: 'Ada', phone: '+33 6 12 34 56 78' });
+    expect((await crm.duplicates.find({ phone: '0033 6 12 34 56 78' }, { entities: ['contact'] })).map((c) => c.record.id)).toEqual([ada.id]);
+    await crm.identity.set({ defaultRegion: 'US' });
+    expect((await crm.duplicates.find({ phone: '0033 6 12 34 56 78' }, { entities: ['contact'] })).map((c) => c.record.id)).toEqual([ada.id]);
+    // The US's own international prefix, and a stored spelling with an en dash, `extension` and full-width digits.
+    expect((await crm.duplicates.find({ phone: '011 33 6 12 34 56 78' }, { entities: ['contact'] })).map((c) => c.record.id)).toEqual([ada.id]);
+    const wide = await crm.contacts.create({ name: 'Ada Wide', phone: '＋３３ ６–１２–３４–５６–７８ extension 12' });
+    expect(wide.searchKeys).toContain('phone:+33612345678');
+  });
+
+  it('a record stores the spellings the parsers read; other text is VALIDATION invalid_format at phone', async () => {
+    const { crm } = await createTestCrm();
+    for (const phone of ['+33 6–12–34–56–78', '＋３３ ６ １２ ３４ ５６ ７８', 'tel:+33-6-12-34-56-78;ext=12', '+33 6 12 34 56 78 extension 12', '+1 415 555 2671 #12', '06 12 34 56 78 x12']) {
+      expect((await crm.contacts.create({ name: 'Ada', phone })).phone).toBe(phone);
+    }
+    for (const phone of ['+33 6 12 34 56 78 poste 12', 'call me', '+33 six', '', 'tel:']) {
+      const error = await expectCrmError(crm.contacts.create({ name: 'Ada', phone }), 'VALIDATION');
+      expect(error.details.issues, phone).toEqual([{ path: ['phone'], code: 'invalid_format', message: 'must be a phone number' }]);
+    }
+  });
+
   it('reindexes keys after the default region changes', async () => {
     const { crm } = await createTestCrm({ phoneNumbers });
     const lead = await crm.leads.create({ name: 'Nationally written', phone: '06 12 34 56 78' });

@@ -14,10 +14,10 @@ async function roundTrip(record: Record<string, unknown>, mapping: ImportMapping
 }
 
 describe('list cells and joined columns read back what the export wrote (review 16e item 10)', () => {
-  it('any tag list round-trips, whatever the items hold (separator, quotes, spaces, formula starts) — property', async () => {
-    const item = fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom('a', 'b', ',', '|', ';', ' ', '"', "'", '=', '-', '\n', 'é') }).filter((s) => s.trim() !== '');
+  it('any tag list round-trips, whatever the items hold (separator, quotes, spaces, formula starts, `[]`), the empty list too — property', async () => {
+    const item = fc.oneof(fc.constant('[]'), fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom('a', 'b', ',', '|', ';', ' ', '"', "'", '=', '-', '\n', 'é', '[', ']') })).filter((s) => s.trim() !== '');
     await fc.assert(
-      fc.asyncProperty(fc.array(item, { minLength: 1, maxLength: 6 }), fc.constantFrom(',', '|', ';', ', '), async (tags, separator) => {
+      fc.asyncProperty(fc.array(item, { minLength: 0, maxLength: 6 }), fc.constantFrom(',', '|', ';', ', '), async (tags, separator) => {
         const mapping: ImportMapping = { tags: { column: 'Tags', as: 'list', separator } };
         expect((await roundTrip({ tags }, mapping)).tags).toEqual(tags);
       }),
@@ -28,6 +28,18 @@ describe('list cells and joined columns read back what the export wrote (review 
   it('writes an item holding the separator in double quotes (the documented rule)', () => {
     expect(unmapRecord({ tags: ['a,b', 'say "hi"', 'c'] }, { tags: { column: 'T', as: 'list' } }, { locale: 'en-US' }).T).toBe('"a,b",say "hi",c');
     expect(mapRow({ T: '"a,b", c ,"x ""y"""' }, { tags: { column: 'T', as: 'list' } }, { locale: 'en-US' }).input.tags).toEqual(['a,b', 'c', 'x "y"']);
+  });
+
+  // Review16i #4b: an empty multiselect was written as an empty cell, which is no value: it came back absent.
+  it('writes an empty list as `[]` and reads `[]` as the empty list; an empty cell stays no value, an item `[]` is quoted', () => {
+    const mapping: ImportMapping = { tags: { column: 'T', as: 'list' }, 'custom.topics': 'C' };
+    const options = { locale: 'en-US', kinds: { 'custom.topics': { as: 'list' as const } } };
+    expect(unmapRecord({ tags: [], custom: { topics: [] } }, mapping, options)).toEqual({ T: '[]', C: '[]' });
+    expect(unmapRecord({ tags: ['[]'] }, mapping, options)).toEqual({ T: '"[]"', C: null });
+    expect(mapRow({ T: ' [] ', C: '' }, mapping, options).input).toEqual({ tags: [] });
+    expect(mapRow({ T: '"[]"', C: '[],a' }, mapping, options).input).toEqual({ tags: ['[]'], custom: { topics: ['[]', 'a'] } });
+    // Rows given as objects: a list passes as it is, under `as: 'list'` too (an empty one is no empty cell).
+    expect(mapRow({ T: [], C: ['a,b'] }, mapping, options).input).toEqual({ tags: [], custom: { topics: ['a,b'] } });
   });
 
   it('any value of several joined columns round-trips with the same `join` — property', async () => {

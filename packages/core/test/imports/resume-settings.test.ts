@@ -48,3 +48,22 @@ it('resume refuses other duplicate handling or another kind of source than the j
   expect(resumed.rows.map((r) => r.outcome)).toEqual(['created', 'created', 'skipped', 'created']);
   expect((await crm.contacts.list()).items.filter((c) => c.email === 'e@x.org').map((c) => c.id)).toEqual([existing.id]);
 });
+
+it('a resume\'s errors name import.resume, the call made: a completed job, other settings, bad options (review16j #8)', async () => {
+  const { crm } = await createTestCrm();
+  const done = await crm.import.run({ entity: 'contact', rows: [{ name: 'Ada' }] });
+  const messages = await Promise.all([
+    crm.import.resume(done.jobId!, { entity: 'contact', rows: [{ name: 'Ada' }] }),
+    crm.import.resume(done.jobId!, { entity: 'contact', rows: [{ name: 'Ada' }], chunkSize: 0 }),
+    crm.import.resume(done.jobId!, { entity: 'contact', rows: [{ name: 'Ada' }], nope: 1 } as never),
+    crm.import.resume('bad id!', { entity: 'contact', rows: [] }),
+  ].map((p) => p.then(() => 'resolved', (e: Error) => e.message)));
+  expect(messages).toEqual([
+    expect.stringMatching(/^Invalid input to import\.resume: jobId: import job \S+ is completed/),
+    expect.stringMatching(/^Invalid input to import\.resume: chunkSize:/),
+    expect.stringMatching(/^Invalid input to import\.resume: nope: unknown option/),
+    expect.stringMatching(/^Invalid input to import\.resume: jobId/),
+  ]);
+  // A run's own errors still name import.run.
+  await expect(crm.import.run({ entity: 'contact', rows: [], chunkSize: 0 })).rejects.toThrow(/^Invalid input to import\.run: chunkSize/);
+});

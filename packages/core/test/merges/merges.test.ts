@@ -264,6 +264,18 @@ describe('bad input: a typed error and nothing written', () => {
     expect(await dump(t)).toBe(before);
   });
 
+  it('names each problem with a stable issue code (review16j #6)', async () => {
+    const { crm, ada, dup } = await twoAdas();
+    const issues = async (...args: unknown[]) => (await expectCrmError((crm.merges.contacts as (...a: unknown[]) => Promise<unknown>)(...args), 'VALIDATION')).details.issues.map((i) => [i.path.join('.'), i.code]);
+    expect(await issues(ada.id, dup.id)).toEqual([['duplicateIds', 'invalid_type']]);
+    expect(await issues(ada.id, { 0: dup.id })).toEqual([['duplicateIds', 'invalid_type']]);
+    expect(await issues(ada.id, [])).toEqual([['duplicateIds', 'too_small']]);
+    expect(await issues(ada.id, [ada.id])).toEqual([['duplicateIds.0', 'self_merge']]);
+    expect(await issues(ada.id, [dup.id, dup.id])).toEqual([['duplicateIds.1', 'duplicate']]);
+    expect(await issues(ada.id, [dup.id], { fields: { email: 'nobody' } })).toEqual([['fields.email', 'not_in_merge']]);
+    expect(await issues(ada.id, [dup.id], { fields: { email: 42 } })).toEqual([['fields.email', 'invalid_type']]);
+  });
+
   it('names the offending path', async () => {
     const { crm, ada, dup } = await twoAdas();
     const error = await expectCrmError(crm.merges.contacts(ada.id, [dup.id, ada.id], { fields: { email: 'nobody', nope: dup.id } }), 'VALIDATION');

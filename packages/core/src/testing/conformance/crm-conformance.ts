@@ -1,4 +1,5 @@
 import { afterEach, describe } from 'vitest';
+import { crmAutomationReadTests } from './crm-automation-read-tests.js';
 import { crmCompletenessTests } from './crm-completeness-tests.js';
 import { crmExternalRefTests } from './crm-external-ref-tests.js';
 import { crmDifferentialTests, type CrmConformanceOptions } from './crm-differential-tests.js';
@@ -8,7 +9,7 @@ import { crmOwnershipTests } from './crm-ownership-tests.js';
 import { crmImportTests } from './crm-import-tests.js';
 import { crmImportEdgeTests } from './crm-import-edge-tests.js';
 import { crmImportLineItemTests } from './crm-import-line-item-tests.js';
-import { crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
+import { crmEmptyListRoundTripTests, crmExportRoundTripTests } from './crm-export-round-trip-tests.js';
 import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
 import { crmRaceTests } from './crm-race-tests.js';
@@ -35,7 +36,8 @@ export type { CrmConformanceOptions };
  * external refs (unique per tenant, found by ref, upserted idempotently, scoped in views); merges
  * (every link re-pointed, refs moved, and merge then undo restoring every record as it was, property-tested);
  * computed times (due times, notices, series, leases, retries, cut-offs) within UTC years 0000–9999 near
- * either end, refused with VALIDATION where they are data (property-tested); races on two connections
+ * either end, refused with VALIDATION where they are data (property-tested); automation reading only what its
+ * service principal may read (`withoutActivity`); empty lists through export and import; races on two connections
  * where the subject has a `peer` (merges, removes and undos against writes linking to what they delete
  * or restore, upserts of one new ref): a serial order's outcome, no dangling link; writes without a
  * `version` racing on one record (updates, funnel moves, owner changes, a first settings row): every
@@ -60,9 +62,11 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmImportEdgeTests(() => harness.open());
     crmImportLineItemTests(() => harness.open());
     crmExportRoundTripTests(() => harness.open());
+    crmEmptyListRoundTripTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
     crmMergeTests(() => harness.open());
     crmTimeRangeTests(() => harness.open(), Math.min(options.numRuns ?? 8, 8));
+    crmAutomationReadTests(() => harness.open());
     crmRaceTests(() => harness.open());
     crmUnversionedRaceTests(() => harness.open());
     crmDifferentialTests(factory, options);

@@ -141,3 +141,63 @@ export function crmExportRoundTripTests(open: () => Promise<CrmSubject>): void {
     });
   });
 }
+
+/**
+ * Review16i #4b: an empty list is a value, not the absence of one. An export writes it `[]` (CSV cells,
+ * mapped JSON cells) or keeps it a list (JSON without a mapping), and an import reads it back as the empty
+ * list; an empty cell stays no value. So an empty multiselect, tag list or participant list comes back as
+ * it was — into the same crm (`unchanged`) and into a fresh one — on every adapter.
+ */
+export function crmEmptyListRoundTripTests(open: () => Promise<CrmSubject>): void {
+  describe('import and export of empty lists', () => {
+    const mapping = { 'externalRefs.shop': 'Shop', name: 'Name', tags: 'Tags', 'custom.topics': 'Topics', 'custom.tier': 'Tier' };
+    const listed = (r: Record<string, unknown>) => [r.name, r.tags, (r.custom as Record<string, unknown>).topics ?? 'absent', (r.custom as Record<string, unknown>).tier ?? 'absent'];
+    for (const format of ['csv', 'json'] as const) {
+      for (const mapped of [false, true]) {
+        it(`${format.toUpperCase()} ${mapped ? 'with' : 'without'} a mapping: an empty multiselect and tag list come back empty, an absent value absent`, async () => {
+          const s = await open();
+          const copy = await open();
+          for (const crm of [s.crm, copy.crm]) await defineCustomFields(crm);
+          await s.crm.contacts.create({ name: 'Empty', tags: [], custom: { topics: [] }, externalRefs: [{ system: 'shop', id: 'E-1' }] });
+          await s.crm.contacts.create({ name: 'Absent', externalRefs: [{ system: 'shop', id: 'E-2' }] });
+          await s.crm.contacts.create({ name: 'Full', tags: ['[]', 'a,b'], custom: { topics: ['ai'], tier: 'gold' }, externalRefs: [{ system: 'shop', id: 'E-3' }] });
+          await s.crm.leads.create({ name: 'Lead', custom: { topics: [] }, externalRefs: [{ system: 'shop', id: 'L-1' }] });
+          for (const entity of ['contact', 'lead'] as const) {
+            let text = '';
+            for await (const chunk of s.crm.export.run({ entity, format, ...(mapped ? { mapping } : {}) })) text += chunk;
+            const source = () => ({ ...(mapped ? { mapping } : {}), ...(format === 'csv' ? { csv: csvSource(text) } : { rows: JSON.parse(text) as Record<string, unknown>[] }) });
+            const before = await records(s.crm, entity);
+            const same = await s.crm.import.run({ entity, mode: 'upsert', key: 'externalRef:shop', ...source() });
+            expect(same.rows.map((r) => [r.outcome, r.reason ?? r.issues]), `${entity}\n${text}`).toEqual(before.map(() => ['skipped', 'unchanged']));
+            expect(await records(s.crm, entity)).toEqual(before);
+            const fresh = await copy.crm.import.run({ entity, ...source() });
+            expect(fresh.rows.map((r) => [r.outcome, r.issues]), `${entity}\n${text}`).toEqual(before.map(() => ['created', undefined]));
+            const byName = (rows: Record<string, unknown>[]) => rows.map(listed).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+            expect(byName(await records(copy.crm, entity)), `${entity}\n${text}`).toEqual(byName(before));
+          }
+          expect((await records(copy.crm, 'contact')).map(listed).sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([['Absent', [], 'absent', 'absent'], ['Empty', [], [], 'absent'], ['Full', ['[]', 'a,b'], ['ai'], 'gold']]);
+        });
+      }
+    }
+
+    it('an activity without participants comes back with an empty list; `[]` in a row clears a list, an empty cell leaves it', async () => {
+      const s = await open();
+      const copy = await open();
+      await s.crm.activities.log({ kind: 'note', subject: 'Alone', participants: [], externalRefs: [{ system: 'shop', id: 'A-1' }] });
+      const activity = { kind: 'Kind', subject: 'Subject', participants: 'Participants', 'externalRefs.shop': 'Shop' };
+      for (const [format, mapping] of [['csv', activity], ['json', activity], ['csv', undefined]] as const) {
+        let text = '';
+        for await (const chunk of s.crm.export.run({ entity: 'activity', format, ...(mapping ? { mapping } : {}) })) text += chunk;
+        const report = await copy.crm.import.run({ entity: 'activity', mode: 'upsert', key: 'externalRef:shop', ...(mapping ? { mapping } : {}), ...(format === 'csv' ? { csv: csvSource(text) } : { rows: JSON.parse(text) as Record<string, unknown>[] }) });
+        expect(report.rows.map((r) => [r.outcome, r.issues]), text).toEqual([[format === 'csv' && mapping ? 'created' : 'skipped', undefined]]);
+        expect((await copy.crm.activities.get(report.rows[0]!.id!)).participants, text).toEqual([]);
+      }
+      await defineCustomFields(s.crm);
+      const ada = await s.crm.contacts.create({ name: 'Ada', tags: ['vip'], custom: { topics: ['ai'] }, externalRefs: [{ system: 'shop', id: 'C-1' }] });
+      const csv = 'externalRefs.shop,tags,custom.topics\r\nC-1,,\r\n';
+      expect((await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', csv: csvSource(csv) })).rows.map((r) => r.reason)).toEqual(['unchanged']);
+      await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'externalRef:shop', csv: csvSource('externalRefs.shop,tags,custom.topics\r\nC-1,[],[]\r\n') });
+      expect(await s.crm.contacts.get(ada.id)).toMatchObject({ tags: [], custom: { topics: [] } });
+    });
+  });
+}

@@ -157,6 +157,16 @@ export function crmImportTests(open: () => Promise<CrmSubject>): void {
       expect(await contactNames(s)).toEqual(['Ada Lovelace', 'Grace Hopper', 'Grace twin']);
     });
 
+    it('e-mail keys compare in Unicode NFC: an NFD spelling (macOS files) finds the NFC record and repeats it in the file (review16j #1)', async () => {
+      const s = await open();
+      const zoe = await s.crm.contacts.create({ name: 'Zoë', email: 'zo\u00eb@example.com' });
+      const nfd = 'Zoe\u0308@Example.com';
+      const report = await s.crm.import.run({ entity: 'contact', mode: 'upsert', key: 'email', rows: [{ name: 'Zoë L', email: nfd }, { name: 'Zoë again', email: 'zo\u00eb@example.com' }] });
+      expect(report.rows.map((r) => [r.outcome, r.id ?? r.issues?.[0]?.code])).toEqual([['updated', zoe.id], ['failed', 'duplicate_key']]);
+      expect((await s.crm.import.run({ entity: 'contact', mode: 'update', key: 'email', rows: [{ name: 'Zoë', email: nfd }] })).rows[0]).toMatchObject({ outcome: 'updated', id: zoe.id });
+      expect(await contactNames(s)).toEqual(['Zoë']);
+    });
+
     it('upsert keyed by an external ref: the shop\'s customer number finds the record, its other refs stay', async () => {
       const s = await open();
       const ada = await s.crm.contacts.create({ name: 'Ada', externalRefs: [{ system: 'shop', id: '10042' }, { system: 'erp', id: 'K-1' }] });

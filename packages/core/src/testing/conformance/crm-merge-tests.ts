@@ -4,6 +4,8 @@ import { isCrmError } from '../../errors/crm-error.js';
 import { createCrm } from '../../crm/create-crm.js';
 import { silentLogger } from '../../crm/logger.js';
 import { CRM_STORAGE_SCHEMA } from '../../storage/crm-schema.js';
+import { phoneNumbers } from '../../phone/index.js';
+import { where } from '../../query/query-spec.js';
 import { allFeatures } from '../create-test-crm.js';
 import type { StorageAdapter } from '../../storage/storage-adapter.js';
 import { CRM_TENANT, type CrmSubject } from './crm-harness.js';
@@ -192,6 +194,41 @@ export function crmMergeTests(open: () => Promise<CrmSubject>): void {
         expect((await restarted.activities.get(old.id)).participants).toEqual([{ contactId: x!.id }]);
       } finally {
         await restarted.close();
+      }
+    });
+
+    it('a backfill of derived fields (identity.reindex, access.reindex) keeps a pending merge undoable; the undo recomputes search keys (review16k #1, #2)', async () => {
+      const s = await open();
+      const crm = await createCrm({ storage: s.storage, tenantId: CRM_TENANT, actor: { userId: 'anna' }, clock: s.clock, logger: silentLogger, closeStorage: false, phoneNumbers, features: allFeatures() });
+      try {
+        const survivor = await crm.contacts.create({ name: 'Ada', phone: '06 12 34 56 78' });
+        await crm.access.share({ type: 'contact', id: survivor.id }, { userId: 'ben', access: 'read' });
+        // No default region yet: national numbers have no key.
+        const duplicate = await crm.contacts.create({ name: 'Ada L.', email: 'ada@example.com', phone: '07 12 34 56 78' });
+        const { merge } = await crm.merges.contacts(survivor.id, [duplicate.id]);
+        // Each reindex rewrites the survivor's keys (a new version, no event): the undo follows the chain of moves.
+        for (const defaultRegion of ['FR', 'GB', 'FR']) {
+          await crm.identity.set({ defaultRegion });
+          expect(await crm.identity.reindex()).toMatchObject({ contacts: 1 });
+        }
+        // The survivor as stored before its share keys existed (same version): access.reindex moves it on too.
+        const { shareKeys: _keys, ...stripped } = (await s.storage.transaction('r', (tx) => tx.getMany('contact', CRM_TENANT, [survivor.id])))[0] as unknown as Record<string, unknown>;
+        await s.storage.transaction('rw', (tx) => tx.write('contact', CRM_TENANT, [{ type: 'update', row: stripped as never, expectedVersion: stripped.version as number }]));
+        expect((await crm.access.reindex()).updated).toBeGreaterThanOrEqual(1);
+        const before = await crm.contacts.get(survivor.id);
+        const undone = await crm.merges.undo(merge.id);
+        expect(undone.survivor.version).toBe(before.version + 1);
+        // The restored duplicate carries today's keys, not its snapshot's: where.same finds it, a reindex has nothing to do.
+        expect((await crm.contacts.list({ where: where.same('phone', '+33 7 12 34 56 78') })).items.map((c) => c.id)).toEqual([duplicate.id]);
+        expect(await crm.identity.reindex()).toEqual({ leads: 0, contacts: 0, companies: 0 });
+        // A real change since a merge still refuses its undo.
+        const again = await crm.merges.contacts(survivor.id, [duplicate.id]);
+        await crm.contacts.update(survivor.id, { jobTitle: 'Countess' });
+        await crm.identity.set({ defaultRegion: 'GB' });
+        await crm.identity.reindex();
+        await expect(crm.merges.undo(again.merge.id)).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'changedSinceMerge', entity: 'contact', id: survivor.id } });
+      } finally {
+        await crm.close();
       }
     });
 
