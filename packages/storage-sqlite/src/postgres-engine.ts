@@ -130,8 +130,13 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   };
   // Keyed locks (`lockKeys`): one advisory lock per hash of database, tenant and key, taken in hash order
   // (the subquery's ORDER BY holds for the outer scan), so overlapping sets never deadlock.
-  const lockText = 'SELECT pg_advisory_xact_lock(s.h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s';
-  const lockStatement: Prepared = { name: statementName(lockText), text: lockText };
+  // Shared locks (`pg_advisory_xact_lock_shared`) wait only for exclusive holders of the key.
+  const lockOf = (fn: string): Prepared => {
+    const text = `SELECT ${fn}(s.h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s`;
+    return { name: statementName(text), text };
+  };
+  const lockStatement = lockOf('pg_advisory_xact_lock');
+  const sharedLockStatement = lockOf('pg_advisory_xact_lock_shared');
   const lockBase = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
 
   function prepareEntity(t: EntityTable): EntityStatements {
@@ -513,8 +518,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         }
       },
 
-      async lockKeys(tenantId, keys) {
-        await run(lockStatement, [keys.map((k) => `${lockBase}\u0001${tenantId}\u0001${k}`)]);
+      async lockKeys(tenantId, keys, shared) {
+        await run(shared ? sharedLockStatement : lockStatement, [keys.map((k) => `${lockBase}\u0001${tenantId}\u0001${k}`)]);
       },
 
       async nextSequence(tenantId, name, count) {

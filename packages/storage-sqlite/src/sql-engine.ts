@@ -29,10 +29,11 @@ export interface SqlSession {
    */
   nextSequence(tenantId: string, name: string, count: number): number | Promise<number>;
   /**
-   * Takes the tenant's keyed locks `keys` (distinct, sorted: one order in every transaction) until the
-   * transaction ends (`StorageTx.lockKeys`). Absent where `rw` transactions never overlap (SQLite).
+   * Takes the tenant's keyed locks `keys` (distinct, sorted: one order in every transaction), `shared`
+   * or exclusive, until the transaction ends (`StorageTx.lockKeys`). Absent where `rw` transactions
+   * never overlap (SQLite).
    */
-  lockKeys?(tenantId: string, keys: readonly string[]): Promise<void>;
+  lockKeys?(tenantId: string, keys: readonly string[], shared?: boolean): Promise<void>;
   /**
    * Publishes the transaction's changes to other connections, inside the transaction, just before
    * `commit`: they must reach other connections if and only if the transaction commits.

@@ -259,7 +259,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
     }
 
-    async lockKeys(tenantId: string, keys: readonly string[]): Promise<void> {
+    async lockKeys(tenantId: string, keys: readonly string[], shared?: boolean): Promise<void> {
       const state = this.state;
       if (state.done) throw storageFailure(name, 'transaction', 'The transaction has already finished');
       assertAdapterOpen(closed, name);
@@ -268,7 +268,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       // SQLite's writers run one at a time (BEGIN IMMEDIATE): the engine has no lockKeys, every key is ours.
       if (!this.session.lockKeys || keys.length === 0) return;
       try {
-        await this.session.lockKeys(tenantId, [...new Set(keys)].sort());
+        await this.session.lockKeys(tenantId, [...new Set(keys)].sort(), shared === true);
       } catch (error) {
         engineFailure(state, 'lockKeys', error);
       }

@@ -47,6 +47,11 @@ export class AccessCache {
     this.compiled.clear();
   }
 
+  /** Whether the loaded configuration marks `entity` as shared (marks never go away while shares remain). */
+  knowsShared(entity: string): boolean {
+    return this.config?.shared.has(entity) === true;
+  }
+
   /** The stored policy and directory, through `tx` (from the cache when the revision did not move). */
   async load(tx: StorageTx): Promise<AccessConfig> {
     await this.revision.ensureFresh(tx);

@@ -95,6 +95,26 @@ export const REVEALS: Readonly<Record<string, Readonly<Record<string, readonly s
   activity: { externalRefs: ['externalKeys'], participants: ['participantContactIds'] },
 };
 
+/**
+ * A stage visit's fields as the deal fields they copy or reveal: a deal's history follows the deal's
+ * field rules (a visit's `ownerId` is the deal's owner then, its stage keys and exit the deal's stage,
+ * `closedAs` its status, its times the deal's stage entry). Fields not listed (`dealId`, who moved it)
+ * are readable with the deal.
+ */
+export const VISIT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  pipelineId: ['pipelineId'],
+  ownerId: ['ownerId'],
+  stageKey: ['stageKey'],
+  fromStageKey: ['stageKey'],
+  toStageKey: ['stageKey'],
+  exitKind: ['stageKey', 'status'],
+  closedAs: ['status'],
+  enteredAt: ['stageEnteredAt'],
+  exitedAt: ['stageEnteredAt'],
+  durationMs: ['stageEnteredAt'],
+  postponeCount: ['postponeCount', 'stagePostponeCount'],
+};
+
 /** The fields whose hiding hides `field` (transitively, per `REVEALS`), for one entity. */
 export function revealSources(entity: string): ReadonlyMap<string, readonly string[]> {
   const direct = new Map<string, string[]>();

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { validationError } from '../errors/crm-error.js';
 import { reviseRecord } from '../domain/records.js';
 import { CHILD_ENTITIES, differsFrom, primaryParent, type ParentAccess } from '../domain/parent-access.js';
-import { bumpConfigRevision } from '../crm/config-revision.js';
+import { writeSetting } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { mergeLinked, recordIndexMoves } from '../crm/index-moves.js';
@@ -49,17 +49,6 @@ async function definedCustomKeys(op: Operation): Promise<Record<string, Set<stri
   return keys;
 }
 
-async function storeSetting(op: Operation, key: string, value: unknown): Promise<void> {
-  const [current] = await op.getMany<SettingRecord<unknown>>('setting', [key]);
-  const next: SettingRecord<unknown> = {
-    id: key, tenantId: op.tenantId, key, value,
-    version: (current?.version ?? 0) + 1, createdAt: current?.createdAt ?? op.now, updatedAt: op.now,
-  };
-  if (current) await op.update('setting', current, next);
-  else await op.insert('setting', next);
-  await bumpConfigRevision(op);
-}
-
 async function readSetting<T>(op: Operation, key: string): Promise<T | undefined> {
   const [row] = await op.getMany<SettingRecord<T | null>>('setting', [key]);
   return row?.value ?? undefined;
@@ -70,6 +59,8 @@ async function readSetting<T>(op: Operation, key: string): Promise<T | undefined
  * `crm.access` skips the public methods' checks.
  */
 async function changeShares(ctx: CrmContext, cache: AccessCache, ref: ShareRef, context: string, change: (shares: readonly Share[]) => Share[]): Promise<Share[]> {
+  // The first share of an entity is a configuration change (below): unless the entity is known to be
+  // shared already, the share runs under the configuration lock, taken first.
   return runWrite(ctx, async (op) => {
     const record = await op.requireFor<RecordBase & { shares?: Share[] }>(ref.type, ref.id, 'share');
     const shares = change(record.shares ?? []).sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
@@ -89,14 +80,14 @@ async function changeShares(ctx: CrmContext, cache: AccessCache, ref: ShareRef, 
       // The first share of an entity turns on the "shared with me" branch of its filters (a configuration change).
       const marked = (await readSetting<string[]>(op, SHARED_KEY)) ?? [];
       if (!marked.includes(ref.type)) {
-        await storeSetting(op, SHARED_KEY, [...marked, ref.type].sort());
+        await writeSetting<string[]>(op, SHARED_KEY, (current = []) => [...new Set([...current, ref.type])].sort());
         cache.invalidate();
       }
     }
     await op.update(ref.type, record, next);
     op.record(`${ref.type}.updated` as 'deal.updated', ref, { changes: { shares: { from: record.shares ?? [], to: shares } } });
     return shares;
-  });
+  }, !cache.knowsShared(ref.type));
 }
 
 /**
@@ -136,11 +127,11 @@ export class AccessService {
         );
         if (issues.length) throw validationError('access.setPolicy', issues.slice(0, 100));
       }
-      await storeSetting(op, POLICY_KEY, parsed);
+      await writeSetting(op, POLICY_KEY, () => parsed);
       op.record('access.policyChanged', { type: 'setting', id: POLICY_KEY }, { roles: parsed ? Object.keys(parsed.roles).sort() : null });
       this.cache.invalidate();
       return parsed;
-    });
+    }, true);
   }
 
   /** The tenant's access policy, or `null` when none is set. */
@@ -164,11 +155,11 @@ export class AccessService {
       op.guard?.require('setting', 'update');
       const policy = await readSetting<AccessPolicy>(op, POLICY_KEY);
       const parsed = parseDirectory(directory, policy ? new Set(Object.keys(policy.roles)) : undefined);
-      await storeSetting(op, DIRECTORY_KEY, parsed);
+      await writeSetting(op, DIRECTORY_KEY, () => parsed);
       op.record('access.directoryChanged', { type: 'setting', id: DIRECTORY_KEY }, { users: parsed.users.length, teams: parsed.teams.length });
       this.cache.invalidate();
       return parsed;
-    });
+    }, true);
   }
 
   /** The tenant's directory (empty when none is set). */
@@ -303,10 +294,10 @@ export class AccessService {
       const marked = (await readSetting<string[]>(op, SHARED_KEY)) ?? [];
       const now = [...shared].sort();
       if (marked.join() !== now.join()) {
-        await storeSetting(op, SHARED_KEY, now);
+        await writeSetting(op, SHARED_KEY, () => now);
         this.cache.invalidate();
       }
-    });
+    }, true);
     return { updated };
   }
 

@@ -13,6 +13,7 @@ import {
   SHARED_ENTITIES,
   subjectEntity,
   topField,
+  VISIT_FIELDS,
   WHOLE_ENTITIES,
   WRITE_SHARE_ACTIONS,
   type PolicyEntity,
@@ -20,7 +21,7 @@ import {
 } from './access-model.js';
 import type { AccessPolicy, AccessRole, FieldRule } from './access-policy.js';
 import type { DirectoryIndex } from './access-directory.js';
-import { linkShown, projectEventData } from './project-event.js';
+import { EVENT_TYPE_FIELDS, linkShown, projectEventData } from './project-event.js';
 
 /** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
 const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys'] as const;
@@ -213,13 +214,18 @@ export class CompiledAccess implements AccessGuard {
     });
   }
 
+  /** Why an action no role grants is refused. */
+  private ungranted(): string {
+    return this.departed ? 'the user has departed' : 'no role grants it';
+  }
+
   require(entity: string, action: AccessAction): void {
-    if (!this.granted(entity, action)) throw this.forbidden(entity, action, this.departed ? 'the user has departed' : 'no role grants it');
+    if (!this.granted(entity, action)) throw this.forbidden(entity, action, this.ungranted());
   }
 
   authorize(entity: string, action: AccessAction, row: RecordBase): void {
     if (WHOLE_ENTITIES.has(entity)) return this.require(entity, action);
-    if (!this.reaches(entity, action, row)) throw this.forbidden(entity, action, 'the record is outside the scope your roles grant', row);
+    if (!this.reaches(entity, action, row)) throw this.forbidden(entity, action, this.granted(entity, action) ? 'the record is outside the scope your roles grant' : this.ungranted(), row);
   }
 
   checkWritten(entity: string, action: AccessAction, before: RecordBase | undefined, after: RecordBase): void {
@@ -256,6 +262,13 @@ export class CompiledAccess implements AccessGuard {
   private fieldTest(entity: string, writing: boolean): ((field: string) => boolean) | undefined {
     const cache = writing ? this.writeTests : this.readTests;
     if (cache.has(entity)) return cache.get(entity);
+    if (entity === 'stageVisit') {
+      // A deal's history: each visit field readable where the deal fields it copies are.
+      const deal = this.fieldTest('deal', false);
+      const test = deal && ((field: string) => (VISIT_FIELDS[field] ?? []).every(deal));
+      cache.set(entity, test);
+      return test;
+    }
     const tests: FieldTest[] = this.fieldRoles(entity, writing).map(([, role]) => ruleTest(role.fields?.[entity]?.[writing ? 'write' : 'read']));
     let test: ((field: string) => boolean) | undefined;
     if (tests.length && !tests.some((t) => t === undefined)) {
@@ -354,6 +367,8 @@ export class CompiledAccess implements AccessGuard {
     const entity = subjectEntity(event.subjectType);
     if (WHOLE_ENTITIES.has(entity)) return this.granted(entity, 'read');
     if (!OWNED_ENTITIES.has(entity)) return false;
+    // An event whose type tells a hidden field (a won deal's status) is hidden with it.
+    if (!(EVENT_TYPE_FIELDS[event.type] ?? []).every((field) => this.readable(entity, field))) return false;
     return subject ? this.canRead(entity, subject) : this.scope(entity, 'read').all;
   }
 

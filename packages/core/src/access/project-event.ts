@@ -4,7 +4,7 @@ import type { CrmEvent } from '../events/event-map.js';
 const EVENT_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'deal.won': { amount: 'value', stageKey: 'stageKey', from: 'stageKey' },
   'deal.lost': { reason: 'lostReason', comment: 'lostComment', from: 'stageKey', stageKey: 'stageKey' },
-  'deal.stageChanged': { from: 'stageKey', to: 'stageKey' },
+  'deal.stageChanged': { from: 'stageKey', to: 'stageKey', direction: 'stageKey' },
   'deal.reopened': { from: 'stageKey', to: 'stageKey' },
   'deal.stageReassigned': { from: 'stageKey', to: 'stageKey' },
   'deal.postponed': { stageKey: 'stageKey', until: 'nextStepDueAt', from: 'nextStepDueAt', count: 'postponeCount', stageCount: 'stagePostponeCount' },
@@ -19,6 +19,30 @@ const EVENT_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> =
   'task.reminder': { dueAt: 'dueAt', ownerId: 'ownerId', subject: 'subject' },
   'task.due': { dueAt: 'dueAt', ownerId: 'ownerId', subject: 'subject' },
   'task.overdue': { dueAt: 'dueAt', ownerId: 'ownerId', subject: 'subject' },
+};
+
+/**
+ * Event types whose occurrence states the value of a field of their subject (`deal.won`: the status is
+ * won; `task.due` fires at the due time): an event is hidden from a view that may not read one of them
+ * — as a record shows no hidden field, its history tells none by the names of its events. Other events
+ * (`*.updated`, `deal.assigned`, `deal.postponed`, …) only say that something changed, and lose the
+ * hidden values from their payload.
+ */
+export const EVENT_TYPE_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  'deal.won': ['status'],
+  'deal.lost': ['status'],
+  'deal.reopened': ['status'],
+  'deal.stageChanged': ['stageKey'],
+  'deal.stageReassigned': ['stageKey'],
+  'deal.rotting': ['rottingSince'],
+  'lead.qualified': ['status'],
+  'lead.disqualified': ['status'],
+  'lead.converted': ['status'],
+  'task.completed': ['status'],
+  'task.cancelled': ['status'],
+  'task.reminder': ['nextNotifyAt'],
+  'task.due': ['dueAt'],
+  'task.overdue': ['deadlineAt'],
 };
 
 /**

@@ -75,7 +75,11 @@ function dataTarget(types: readonly string[], entity: string, [key, ...below]: r
   if (below.length) return {};
   // Stage keys and lost reasons of the deal events (a postponement's `from` is a time).
   if (entity === 'deal' && (key === 'stageKey' || ((key === 'from' || key === 'to') && having.every((t) => (STAGE_EVENTS as readonly string[]).includes(t))))) return { of: 'stage' };
-  return key === 'reason' && having.length === 1 && having[0] === 'deal.lost' ? { of: 'reason' } : {};
+  if (key === 'reason' && having.length === 1 && having[0] === 'deal.lost') return { of: 'reason' };
+  // Times of the payloads: notices' `dueAt`, rotting's `since` / `lastActivityAt`, a postponement's `until`,
+  // `from` / `to` (instants, compared in stored form like a record's time fields).
+  const postponed = having.every((t) => t.endsWith('.postponed'));
+  return timeOfField(key!) || key === 'since' || key === 'until' || (postponed && (key === 'from' || key === 'to')) ? { time: timeOfField(key!) ?? 'instant' } : {};
 }
 
 /** A day, or an instant in stored form (`canonicalRule` has put every time a rule names into it). */

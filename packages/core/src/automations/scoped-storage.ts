@@ -55,7 +55,7 @@ export function scopedStorage(root: StorageAdapter, tx: StorageTx, cause: Automa
     // Positions handed out now are replaced by `settle` (nothing reads them before: the events are held).
     nextSequence: (name, tenantId, count) => (name === FEED_SEQUENCE ? Promise.resolve((next += count) - count) : tx.nextSequence(name, tenantId, count)),
     claim: (entity, tenantId, spec) => tx.claim(entity, tenantId, spec),
-    lockKeys: (tenantId, keys) => tx.lockKeys(tenantId, keys),
+    lockKeys: (tenantId, keys, shared) => tx.lockKeys(tenantId, keys, shared),
     async write(entity, tenantId, ops) {
       if (entity !== 'event') return tx.write(entity, tenantId, ops);
       tenant = tenantId;

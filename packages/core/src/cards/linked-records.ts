@@ -11,8 +11,9 @@ export async function linkedRecords(op: Operation, entity: string, field: string
   const filter = { op: 'eq' as const, field, value: id };
   const [row] = await op.tx.aggregate(entity, op.tenantId, { filter, metrics: { n: { fn: 'count' } } });
   const count = (row?.values.n as number | undefined) ?? 0;
-  if (count === 0) return { count, ids: [] };
-  // In a view, hidden records still block (and count), but only readable ones are named.
+  // In a view, hidden records still block (and count), but only readable ones are named, and only
+  // where the link itself is readable (else the names would tell it).
+  if (count === 0 || (op.guard && !op.guard.readable(entity, field))) return { count, ids: [] };
   const { rows } = await op.query(entity, { filter: op.scoped(entity, filter), sort: [{ field: 'id' }], limit: EXAMPLES });
   return { count, ids: rows.map((r) => r.id) };
 }

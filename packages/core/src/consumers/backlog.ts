@@ -190,6 +190,8 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
     if (count < 500) break;
   }
   await runWrite(ctx, async (op) => {
+    // Read and written under the row's lock: a prune in another process waits, then extends this mark.
+    await op.tx.lockKeys(op.tenantId, [`setting:${FEED_PRUNED_SETTING}`]);
     // The mark stops below the first event still stored (another type, or newer than `before`).
     const { rows: kept } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: [{ op: 'gt', field: 'position', value: 0 }, { op: 'lte', field: 'position', value: effective }] }, sort: [{ field: 'position' }], limit: 1 });
     const mark = kept[0] ? kept[0].position - 1 : effective;

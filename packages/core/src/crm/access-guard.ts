@@ -77,7 +77,8 @@ export interface AccessGuard {
   eventFilter(): Filter | undefined;
   /**
    * Whether an event is visible: its subject, read now (`subject`), is readable; an event whose subject
-   * is gone (`null`/`undefined`) only to a principal that reads every row of the subject's entity.
+   * is gone (`null`/`undefined`) only to a principal that reads every row of the subject's entity; an
+   * event whose type states a field the principal may not read (`deal.won`: the status) to none.
    */
   canSeeEvent(event: CrmEvent, subject: RecordBase | null | undefined): boolean;
   /** An event with its payload field-projected and its `refs` cut to those `refVisible` accepts. */

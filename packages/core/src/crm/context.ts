@@ -71,6 +71,14 @@ export interface EventCause {
 export const CONFIG_REVISION = 'configRevision';
 
 /**
+ * The keyed lock (`StorageTx.lockKeys`) of a tenant's configuration: changes hold it exclusively (run
+ * with `runWrite(ctx, fn, true)`, which takes it first), a view's writes hold it shared (see
+ * `openOperation`). So two changes never race on the internal rows they share (the revision, the
+ * access settings), and a change waits for the writes of views that started under the old rules.
+ */
+export const CONFIG_LOCK = 'config';
+
+/**
  * Tells caches whether the tenant's configuration changed since they loaded it — also when another
  * process or connection changed it, which `onChange` does not always report. It reads one small row,
  * once per transaction. A read operation may `defer` that check: the row is then read alongside its

@@ -34,12 +34,14 @@ export async function mergeLinked(ctx: CrmContext): Promise<Set<string>> {
 
 /**
  * Records, in the backfill's operation, the moves (`[id, version before, entity]`) of the records
- * `linked` holds; entries of records no pending merge links any more are dropped. Version-checked: a
- * concurrent backfill's page conflicts.
+ * `linked` holds; entries of records no pending merge links any more are dropped. Read and written
+ * under the row's keyed lock: a concurrent backfill's page waits and then extends the list (its own
+ * records conflict as any write's).
  */
 export async function recordIndexMoves(op: Operation, linked: ReadonlySet<string>, moves: readonly Move[]): Promise<void> {
   const kept = (list: readonly Move[]) => list.filter((m) => linked.has(keyOf(m)));
   if (!kept(moves).length) return;
+  await op.tx.lockKeys(op.tenantId, [`setting:${INDEX_MOVED}`]);
   const [old] = await op.getMany<SettingRecord<Move[]>>('setting', [INDEX_MOVED]);
   const next = { id: INDEX_MOVED, tenantId: op.tenantId, key: INDEX_MOVED, value: kept([...(old?.value ?? []), ...moves]), version: (old?.version ?? 0) + 1, createdAt: old?.createdAt ?? op.now, updatedAt: op.now };
   await (old ? op.update('setting', old, next) : op.insert('setting', next));

@@ -130,10 +130,50 @@ export async function prepareQuery(
   if (orderBy !== undefined) issues.push(...validateSort(orderBy, resolve));
   if (issues.length) throw validationError(context, issues);
   const filter = where as Filter | undefined;
-  const sort = (orderBy as SortSpec[] | undefined) ?? defaultOrder;
+  const guard = op.guard;
+  // A service's default order on a field the principal may not read is not the caller's choice: newest
+  // first instead (keeping it, even unchecked, would tell the field by the order of the rows).
+  const sort = (orderBy as SortSpec[] | undefined) ?? (guard && defaultOrder.some((s) => !guard.readable(entity, s.field)) ? NEWEST : defaultOrder);
+  const fields = specFields({ filter, sort });
   // Filtering or sorting by a field one may not read would reveal it: refused, not silently ignored.
-  op.guard?.checkReadFields(entity, [...filterFields(filter), ...sort.map((s) => s.field)], context);
-  return { filter, sort, customTypes: customTypesOf([...filterFields(filter), ...sort.map((s) => s.field)], resolve) };
+  guard?.checkReadFields(entity, fields, context);
+  return { filter, sort, customTypes: customTypesOf(fields, resolve) };
+}
+
+/** The default order of lists, and the one a hidden default order falls back to (ties by id). */
+const NEWEST: readonly SortSpec[] = [{ field: 'createdAt', direction: 'desc' }];
+
+/** Every field a storage read names: its filter, sort, grouping and metrics (with their filters). */
+function specFields(spec: { readonly filter?: Filter; readonly sort?: readonly SortSpec[] } & Partial<Pick<AggregateSpec, 'groupBy' | 'metrics'>>): string[] {
+  return [
+    ...filterFields(spec.filter),
+    ...(spec.sort ?? []).map((s) => s.field),
+    ...(spec.groupBy ?? []),
+    ...Object.values(spec.metrics ?? {}).flatMap((m) => [...('field' in m ? [m.field] : []), ...filterFields(m.where)]),
+  ];
+}
+
+/**
+ * A query a service makes for the acting principal with fields it chose itself (an agenda's due
+ * times, a board column's stage): the read scope pushed down, and every field it filters or sorts by
+ * checked against the view's field rules as a caller's own query is — the answer depends on them.
+ *
+ * @throws CrmError `FORBIDDEN` naming the fields the principal may not read.
+ */
+export async function scopedQuery<T extends RecordBase>(op: Operation, entity: string, spec: QuerySpec, context: string): Promise<{ rows: T[]; nextCursor?: string }> {
+  op.guard?.checkReadFields(entity, specFields(spec), context);
+  return op.query<T>(entity, { ...spec, filter: op.scoped(entity, spec.filter) });
+}
+
+/**
+ * `scopedQuery` for an aggregate a service chooses (a report's grouping by owner, a board's counts
+ * per stage): its filter, grouping and metrics are checked like a caller's `aggregate`.
+ *
+ * @throws CrmError `FORBIDDEN` naming the fields the principal may not read.
+ */
+export async function scopedAggregate(op: Operation, entity: string, spec: AggregateSpec, context: string): Promise<AggregateRow[]> {
+  op.guard?.checkReadFields(entity, specFields(spec), context);
+  return op.tx.aggregate(entity, op.tenantId, { ...spec, filter: op.scoped(entity, spec.filter) });
 }
 
 /** Checks a page size: an integer from 1 to `max`. */
@@ -153,8 +193,8 @@ export async function listRecords<T extends RecordBase>(
   entity: string,
   options: unknown,
   context: string,
-  defaultOrder: readonly SortSpec[] = [{ field: 'createdAt', direction: 'desc' }],
-  /** A filter the service adds (already trusted), and-ed with the caller's. */
+  defaultOrder: readonly SortSpec[] = NEWEST,
+  /** A filter the service adds, and-ed with the caller's (its fields are checked like the caller's: rotting deals are a filter on their stage). */
   internalFilter?: Filter,
 ): Promise<Page<T>> {
   // Read once as plain data (a throwing getter or Proxy is the caller's VALIDATION, not a crash).
@@ -170,6 +210,7 @@ export async function listRecords<T extends RecordBase>(
   }
   const { filter, sort, customTypes } = await prepareQuery(op, entity, opts.where, opts.orderBy, context, defaultOrder, issues);
   if (opts.cursor !== undefined) decodeCursor(opts.cursor as string, sort); // fails early with VALIDATION
+  op.guard?.checkReadFields(entity, filterFields(internalFilter), context);
   const combined = internalFilter ? (filter ? { op: 'and' as const, filters: [internalFilter, filter] } : internalFilter) : filter;
   const access = op.ctx.hooks.access;
   if (entity === 'event' && op.guard && access) {
@@ -191,11 +232,7 @@ export async function listRecords<T extends RecordBase>(
 /** Validates aggregate options; the spec storage takes, and the fields it reads. */
 function prepareAggregate(resolve: FieldResolver, options: unknown, context: string): { spec: AggregateSpec; fields: string[] } {
   const spec = validateAggregate(options, resolve, context);
-  const fields = [
-    ...filterFields(spec.filter),
-    ...(spec.groupBy ?? []),
-    ...Object.values(spec.metrics).flatMap((m) => [...('field' in m ? [m.field] : []), ...filterFields(m.where)]),
-  ];
+  const fields = specFields(spec);
   return { spec: { ...spec, customTypes: customTypesOf(fields, resolve) }, fields };
 }
 

@@ -9,7 +9,7 @@ import type { EventLogEntry } from '../schema/event.js';
 import { deepFreeze } from '../storage/deep-freeze.js';
 import type { Row, StorageTx, WriteOp } from '../storage/storage-adapter.js';
 import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js';
-import type { CrmContext } from './context.js';
+import { CONFIG_LOCK, type CrmContext } from './context.js';
 import { markRace, retryRaces } from './retry-concurrent.js';
 
 /** The `nextSequence` counter of the change feed. */
@@ -308,14 +308,16 @@ export class Operation {
  * writers overlap; SQLite's and memory's run one at a time), the whole operation runs again
  * (`retryRaces`): a call never fails with a `CONFLICT` over a version it did not pass, or over a row it
  * never named (a stage visit, a task following its deal). A `version` the caller passed is checked
- * against each run's read, so a stale one still fails at once.
+ * against each run's read, so a stale one still fails at once. `config`: the operation changes the
+ * tenant's configuration (custom fields, calendar, access …); it takes the configuration lock first
+ * (`CONFIG_LOCK`).
  */
-export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>): Promise<T> {
+export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>, config?: boolean): Promise<T> {
   ctx.assertOpen();
   let guard: AccessGuard | undefined;
   const attempt = () => ctx.storage
     .transaction('rw', async (tx) => {
-      const op = await openOperation(ctx, tx);
+      const op = await openOperation(ctx, tx, config ? 'config' : 'write');
       guard = op.guard;
       const value = await fn(op);
       await op.flushEvents();
@@ -369,12 +371,20 @@ export async function runRead<T>(ctx: CrmContext, fn: (op: Operation) => Promise
   return ctx.storage.transaction('r', async (tx) => fn(await openOperation(ctx, tx)));
 }
 
-/** Starts an operation; in a view, with the principal's access guard (loaded once per operation, from a cache). */
-async function openOperation(ctx: CrmContext, tx: StorageTx): Promise<Operation> {
+/**
+ * Starts an operation; in a view, with the principal's access guard (loaded once per operation, from a
+ * cache). A configuration change takes the configuration lock exclusively; a view's write takes it
+ * shared, before the guard reads the configuration: a change that revokes a right then waits for the
+ * writes that started under it, and a write that starts during the change sees the change.
+ */
+async function openOperation(ctx: CrmContext, tx: StorageTx, mode?: 'write' | 'config'): Promise<Operation> {
   const op = new Operation(ctx, tx);
-  if (ctx.principal && ctx.hooks.access) {
-    op.guard = await ctx.hooks.access.guard(tx, ctx.principal);
+  const view = ctx.principal && ctx.hooks.access;
+  // Sent before the guard's reads, not awaited first: on a pipelined connection they share a round trip.
+  const locked = mode === 'config' || (mode && view) ? tx.lockKeys(ctx.tenantId, [CONFIG_LOCK], mode !== 'config') : undefined;
+  if (view) {
+    [op.guard] = await Promise.all([ctx.hooks.access!.guard(tx, ctx.principal!), locked]);
     if (ctx.view) ctx.view.guard = op.guard;
-  }
+  } else await locked;
   return op;
 }

@@ -88,7 +88,7 @@ export class CustomFieldService {
       await bumpConfigRevision(op);
       this.cache.invalidate();
       return definition;
-    });
+    }, true);
     await ensureCustomFieldIndexes(this.ctx, [defined]);
     return defined;
   }
@@ -120,7 +120,7 @@ export class CustomFieldService {
       await bumpConfigRevision(op);
       this.cache.invalidate();
       return next;
-    });
+    }, true);
     if (parsed.indexed) await ensureCustomFieldIndexes(this.ctx, [updated]);
     return updated;
   }

@@ -99,7 +99,9 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
       throw error;
     });
     const inPipeline: Filter = { op: 'eq', field: 'pipelineId', value: id };
-    // Cards, counts and totals cover only the deals the principal may read (the scope is pushed down).
+    // Cards, counts and totals cover only the deals the principal may read (the scope is pushed down),
+    // and a board is deals by stage: it needs the stage (and the pipeline) readable.
+    op.guard?.checkReadFields('deal', ['pipelineId', 'stageKey'], 'deals.board');
     const base: Filter = op.scoped('deal', filter ? { op: 'and', filters: [inPipeline, filter] } : inPipeline)!;
     // Without read access to amounts and probabilities, the columns carry counts but no money totals.
     // Weighted totals derive from amounts and probabilities: both must be readable (weightedValue reveals both).
@@ -124,7 +126,7 @@ export async function readBoard(ctx: CrmContext, pipelineId: string, options: Bo
         op.tx.aggregate('deal', op.tenantId, {
           // Only the shown stages: closed deals of big pipelines would otherwise dominate the scan.
           filter: { op: 'and', filters: [base, { op: 'in', field: 'stageKey', values: shown.map((s) => s.key) }] },
-          groupBy: ['stageKey', 'value.currency'],
+          groupBy: money ? ['stageKey', 'value.currency'] : ['stageKey'],
           metrics: money ? { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } : { count: { fn: 'count' } },
           customTypes,
         }),

@@ -186,7 +186,10 @@ export class DealService {
 
   /**
    * Reads a pipeline board: a page of cards per stage, with count and money totals per stage.
+   * In a view the cards are in the default order only where `stageEnteredAt` is readable (else newest first).
    *
+   * @throws CrmError `NOT_FOUND` for an unknown pipeline; `FORBIDDEN` in a view that may not read a deal's
+   *   `stageKey` or `pipelineId` (a board is made of them), or filters or sorts by a hidden field.
    * @example
    * const board = await crm.deals.board(pipeline.id, { limitPerStage: 50, where: where.eq('ownerId', 'u1') });
    */
@@ -212,6 +215,8 @@ export class DealService {
     }
     return runRead(this.ctx, async (op) => {
       if (!rotting) return listRecords<Deal>(op, 'deal', rest, 'deals.list');
+      // Rotting is what `rottingSince` says (stage, status, activity): a view must read it, whatever the stages.
+      op.guard?.checkReadFields('deal', ['rottingSince'], 'deals.list');
       return listRecords<Deal>(op, 'deal', rest, 'deals.list', undefined, await rottingFilter(op));
     });
   }
@@ -221,7 +226,8 @@ export class DealService {
    * how it left, and how often its next step was postponed meanwhile. A removed deal keeps its history.
    *
    * @throws CrmError `NOT_FOUND` for a deal the tenant never had, or (in a view) one the principal may
-   *   not read (a removed deal: unless it reads every deal).
+   *   not read (a removed deal: unless it reads every deal). In a view each visit lacks the fields it
+   *   copies from deal fields the principal may not read (its owner, stages, exit, outcome, times).
    */
   async stageHistory(id: string): Promise<StageVisit[]> {
     const dealId = parseId(id, 'deals.stageHistory');

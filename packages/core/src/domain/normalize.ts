@@ -50,11 +50,12 @@ export function normalizeHost(text: string | undefined): string | undefined {
 }
 
 /**
- * Text compared without case: Unicode NFC and full case folding (upper then lower case, so
- * `ΑΣ`, `ας` and `ασ` are one spelling, and `ß` is `ss`).
+ * Text compared without case: Unicode NFC and full case folding (lower, upper, then lower case, so
+ * `ΑΣ`, `ας` and `ασ` are one spelling, and `ß`, `ẞ` and `ss` too — `ẞ` only upper-cases to `SS`
+ * from its lower-case form, so folding is idempotent).
  */
 export function foldCase(text: string): string {
-  return text.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+  return text.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 
 /** An address's local part (`foldCase`), its domain as `normalizeHost` gives it, and the domain as written (none without `@`). */

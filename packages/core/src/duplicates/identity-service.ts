@@ -20,9 +20,16 @@ export class IdentityService {
   /** @internal */
   constructor(private readonly ctx: CrmContext) {}
 
-  /** The identity settings in effect (default: no default region). */
+  /**
+   * The identity settings in effect (default: no default region).
+   *
+   * @throws CrmError `FORBIDDEN` in a view without `setting` read rights (as `calendar.get`).
+   */
   async get(): Promise<IdentitySettings> {
-    return runRead(this.ctx, (op) => identityCache(op.ctx).load(op.tx, op.tenantId));
+    return runRead(this.ctx, (op) => {
+      op.guard?.require('setting', 'read');
+      return identityCache(op.ctx).load(op.tx, op.tenantId);
+    });
   }
 
   /**
@@ -53,7 +60,7 @@ export class IdentityService {
       identityCache(op.ctx).invalidate();
       await bumpConfigRevision(op);
       return value;
-    });
+    }, true);
   }
 
   /**

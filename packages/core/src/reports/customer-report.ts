@@ -3,6 +3,7 @@ import type { Contact } from '../schema/contact.js';
 import { validationError, type CrmError } from '../errors/crm-error.js';
 import { decodeOpaque, encodeOpaque } from '../query/cursor.js';
 import type { Operation } from '../crm/operation.js';
+import { scopedAggregate } from '../crm/list-options.js';
 import { moneyList, requireFields, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface CustomerReportOptions {
@@ -82,11 +83,11 @@ async function rank(
 ): Promise<{ page: CustomerValue[]; last: RankKey | null }> {
   if (after === null) return { page: [], last: null };
   const field = type === 'contact' ? 'contactId' : 'companyId';
-  const groups = await op.tx.aggregate('deal', op.tenantId, {
-    filter: op.scoped('deal', { op: 'eq', field: 'status', value: 'won' })!,
+  const groups = await scopedAggregate(op, 'deal', {
+    filter: { op: 'eq', field: 'status', value: 'won' },
     groupBy: [field, 'value.currency'],
     metrics: { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' } },
-  });
+  }, 'reports.customers');
   const byCustomer = new Map<string, { n: number; values: CurrencyAmount[] }>();
   // In a view, customers whose card the principal cannot read are left out (their names would show).
   const hidden = new Set<string>();

@@ -2,6 +2,7 @@ import { convertMinor, type ExchangeRates } from '../domain/analytics/currency.j
 import type { Filter } from '../query/query-spec.js';
 import type { Deal } from '../schema/deal.js';
 import type { Operation } from '../crm/operation.js';
+import { scopedAggregate, scopedQuery } from '../crm/list-options.js';
 import { major, requireFields, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface ForecastOptions {
@@ -43,7 +44,7 @@ async function dealIdsOf(op: Operation, filter: Filter): Promise<string[]> {
   const ids: string[] = [];
   let after: string | undefined;
   do {
-    const page = await op.query<Deal>('deal', { filter: op.scoped('deal', filter), sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) });
+    const page = await scopedQuery<Deal>(op, 'deal', { filter, sort: [{ field: 'id' }], limit: 1000, ...(after ? { after } : {}) }, 'reports.forecast');
     for (const deal of page.rows) ids.push(deal.id);
     after = page.nextCursor;
   } while (after);
@@ -62,11 +63,11 @@ export async function forecastReport(op: Operation, options: ForecastOptions): P
   ];
   // Amounts, weighted amounts (probability) and months (expected close date) are all figures of hidden-able fields.
   requireFields(op, 'forecast', 'deal', ['value', 'weightedValue', 'expectedCloseMonth', 'status']);
-  const groups = await op.tx.aggregate('deal', op.tenantId, {
-    filter: op.scoped('deal', { op: 'and', filters: scope })!,
+  const groups = await scopedAggregate(op, 'deal', {
+    filter: { op: 'and', filters: scope },
     groupBy: ['expectedCloseMonth', 'value.currency'],
     metrics: { deals: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
-  });
+  }, 'reports.forecast');
   const months = [...new Set(groups.map((g) => g.group.expectedCloseMonth as string | null))];
   const result: ForecastMonth[] = [];
   for (const month of months) {

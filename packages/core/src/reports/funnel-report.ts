@@ -1,6 +1,7 @@
 import type { Filter } from '../query/query-spec.js';
 import type { Pipeline, StageKind } from '../schema/pipeline.js';
 import type { Operation } from '../crm/operation.js';
+import { scopedAggregate } from '../crm/list-options.js';
 import { ratio, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface FunnelReportOptions {
@@ -57,9 +58,10 @@ export async function funnelReport(op: Operation, options: FunnelReportOptions):
   ];
   const where = (...more: Filter[]): Filter => ({ op: 'and', filters: [...scope, ...more] });
   // One scan: per stage, entries and their exits by kind (conditional counts), eventual wins, time in stage.
+  // In a view every visit field it uses must be readable (a visit's fields follow the deal's rules).
   const exit = (values: readonly (string | null)[]): Filter => ({ op: 'in', field: 'exitKind', values });
-  const rows = await op.tx.aggregate('stageVisit', op.tenantId, {
-    filter: op.scoped('stageVisit', where())!,
+  const rows = await scopedAggregate(op, 'stageVisit', {
+    filter: where(),
     groupBy: ['stageKey'],
     metrics: {
       entered: { fn: 'count' },
@@ -73,7 +75,7 @@ export async function funnelReport(op: Operation, options: FunnelReportOptions):
       mean: { fn: 'avg', field: 'durationMs' },
       median: { fn: 'median', field: 'durationMs' },
     },
-  });
+  }, 'reports.funnel');
   const stages = pipeline.stages.map((stage): FunnelStage => {
     const values = rows.find((r) => r.group.stageKey === stage.key)?.values ?? {};
     const count = (name: string) => (values[name] as number | undefined) ?? 0;

@@ -1,6 +1,7 @@
 import type { AggregateRow } from '../query/query-spec.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
+import { scopedAggregate } from '../crm/list-options.js';
 import type { RecordBase } from '../schema/record.js';
 import { moneyList, ratio, type CurrencyAmount, type DrillDown, type TabularReport } from './report-types.js';
 
@@ -76,16 +77,22 @@ export async function performanceReport(op: Operation, options: PerformanceOptio
   if (options.pipelineId) await op.require('pipeline', options.pipelineId);
   const inPeriod = (field: string): Filter[] => [{ op: 'gte', field, value: options.from }, { op: 'lt', field, value: options.to }];
   const pipeline: Filter[] = options.pipelineId ? [{ op: 'eq', field: 'pipelineId', value: options.pipelineId }] : [];
-  // In a view every figure counts only rows the principal may read (the scope is pushed down).
+  // In a view every figure counts only rows the principal may read (the scope is pushed down), and the
+  // fields it groups and filters by (owners, statuses, close and due times) must be readable.
   const byOwner = async (entity: string, filters: Filter[], groupBy: string[] = ['ownerId'], metrics: Record<string, { fn: 'count' } | { fn: 'sum' | 'avg'; field: string }> = { n: { fn: 'count' } }) =>
-    op.tx.aggregate(entity, op.tenantId, { filter: op.scoped(entity, { op: 'and', filters })!, groupBy, metrics });
+    scopedAggregate(op, entity, { filter: { op: 'and', filters }, groupBy, metrics }, 'reports.performance');
   // Amounts are left out for a principal who may not read them.
   const money = !op.guard || op.guard.readable('deal', 'value');
 
   const leads = await byOwner('lead', inPeriod('createdAt'));
   const converted = await byOwner('lead', inPeriod('convertedAt'));
   const closedFilter = (status: string): Filter[] => [...pipeline, { op: 'eq', field: 'status', value: status }, ...inPeriod('closedAt')];
-  const won = await byOwner('deal', closedFilter('won'), ['ownerId', 'value.currency'], { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, cycle: { fn: 'sum', field: 'cycleMs' } });
+  const won = await byOwner(
+    'deal',
+    closedFilter('won'),
+    money ? ['ownerId', 'value.currency'] : ['ownerId'],
+    money ? { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, cycle: { fn: 'sum', field: 'cycleMs' } } : { n: { fn: 'count' }, cycle: { fn: 'sum', field: 'cycleMs' } },
+  );
   const lost = await byOwner('deal', closedFilter('lost'));
   const done = await byOwner('task', [{ op: 'eq', field: 'status', value: 'done' }, ...inPeriod('completedAt')]);
   const overdue = await byOwner('task', [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lt', field: 'deadlineAt', value: op.now }]);

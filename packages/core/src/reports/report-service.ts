@@ -42,7 +42,9 @@ function checkPeriod(options: { from: string; to: string }, context: string): vo
 /**
  * Analytics pushed down to storage: funnel conversion, velocity, forecast, performance per manager,
  * customer value. Every figure carries a drill-down; every report has plain `rows` for tables and
- * `toCsv`. `crm.reports`, with the `reports()` feature.
+ * `toCsv`. `crm.reports`, with the `reports()` feature. In a view every figure counts only the rows the
+ * principal may read, and a report that filters, groups or sums a field it may not read is refused
+ * with `FORBIDDEN` naming the fields (docs/access-control.md, "Reads made of fields").
  */
 export class ReportService {
   /** @internal */
@@ -54,7 +56,8 @@ export class ReportService {
    *
    * @example
    * const { stages } = await crm.reports.funnel({ pipelineId, from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z' });
-   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant; `VALIDATION` for bad options.
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is no pipeline of the tenant; `VALIDATION` for bad options;
+   *   `FORBIDDEN` in a view that may not read a deal's `stageKey`, `status`, `stageEnteredAt` (or `ownerId` when given).
    */
   async funnel(options: FunnelReportOptions): Promise<FunnelReport> {
     const parsed = parseInput(funnelSchema, options, 'reports.funnel');
@@ -96,7 +99,8 @@ export class ReportService {
   /**
    * Per owner: leads assigned and converted, deals won and lost with value, win rate, cycle, tasks, postponements.
    *
-   * @throws CrmError `NOT_FOUND` when `pipelineId` is given and is no pipeline of the tenant; `VALIDATION` for bad options.
+   * @throws CrmError `NOT_FOUND` when `pipelineId` is given and is no pipeline of the tenant; `VALIDATION` for bad options;
+   *   `FORBIDDEN` in a view that may not read the owners, statuses or close and due times it counts by.
    */
   async performance(options: PerformanceOptions): Promise<PerformanceReport> {
     const parsed = parseInput(performanceSchema, options, 'reports.performance');

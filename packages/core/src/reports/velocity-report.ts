@@ -1,6 +1,7 @@
 import { divideHalfEven } from '../domain/money.js';
 import type { Filter } from '../query/query-spec.js';
 import type { Operation } from '../crm/operation.js';
+import { scopedAggregate } from '../crm/list-options.js';
 import { major, ratio, requireFields, type DrillDown, type TabularReport } from './report-types.js';
 
 export interface VelocityOptions {
@@ -52,12 +53,12 @@ export async function velocityReport(op: Operation, options: VelocityOptions): P
     filters: [...scope, { op: 'eq', field: 'status', value: status }, { op: 'gte', field: 'closedAt', value: options.from }, { op: 'lt', field: 'closedAt', value: options.to }],
   });
   const open: Filter = { op: 'and', filters: [...scope, { op: 'eq', field: 'status', value: 'open' }] };
-  const closedRows = await op.tx.aggregate('deal', op.tenantId, {
-    filter: op.scoped('deal', { op: 'or', filters: [closed('won'), closed('lost')] })!,
+  const closedRows = await scopedAggregate(op, 'deal', {
+    filter: { op: 'or', filters: [closed('won'), closed('lost')] },
     groupBy: ['value.currency', 'status'],
     metrics: { n: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, cycle: { fn: 'avg', field: 'cycleMs' } },
-  });
-  const openRows = await op.tx.aggregate('deal', op.tenantId, { filter: op.scoped('deal', open)!, groupBy: ['value.currency'], metrics: { n: { fn: 'count' } } });
+  }, 'reports.velocity');
+  const openRows = await scopedAggregate(op, 'deal', { filter: open, groupBy: ['value.currency'], metrics: { n: { fn: 'count' } } }, 'reports.velocity');
   const currencies = [...new Set([...closedRows.map((r) => String(r.group['value.currency'])), ...openRows.map((r) => String(r.group['value.currency']))])].sort();
   const currencyFilter = (c: string): Filter => ({ op: 'eq', field: 'value.currency', value: c });
   const rows = currencies.map((currency): VelocityRow => {

@@ -8,6 +8,7 @@ import type { Lead } from '../schema/lead.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import type { FieldType } from '../query/field-type.js';
 import type { Operation } from '../crm/operation.js';
+import { scopedAggregate, scopedQuery } from '../crm/list-options.js';
 
 export interface ScoringOptions {
   /** Learn from (and score) deals of this pipeline only. */
@@ -86,9 +87,10 @@ export async function trainModel(op: Operation, options: ScoringOptions, context
   ];
   // In a view the model learns from the deals the principal may read, over fields it may read.
   op.guard?.checkReadFields('deal', features.map((f) => (f.field === 'stage' ? 'closedFromStage' : f.field)), 'scoring');
-  const filter: Filter = op.scoped('deal', { op: 'and', filters: scope })!;
+  // The outcome (status) and the pipeline are read too: scoped reads check them like the features.
+  const filter: Filter = { op: 'and', filters: scope };
   const customTypes = Object.fromEntries(features.filter((f) => f.queryType).map((f) => [f.field, f.queryType!]));
-  const aggregate = (groupBy: string[]) => op.tx.aggregate('deal', op.tenantId, { filter, groupBy, metrics: { n: { fn: 'count' } }, customTypes });
+  const aggregate = (groupBy: string[]) => scopedAggregate(op, 'deal', { filter, groupBy, metrics: { n: { fn: 'count' } }, customTypes }, context);
   const priorRows = await aggregate(['status']);
   const count = (status: string) => (priorRows.find((r) => r.group.status === status)?.values.n as number | undefined) ?? 0;
   const prior = { won: count('won'), lost: count('lost') };
@@ -114,7 +116,7 @@ export async function trainModel(op: Operation, options: ScoringOptions, context
   if (lists.length) {
     let after: string | undefined;
     do {
-      const page = await op.query<Deal>('deal', { filter, sort: [{ field: 'id' }], limit: PAGE, customTypes, ...(after ? { after } : {}) });
+      const page = await scopedQuery<Deal>(op, 'deal', { filter, sort: [{ field: 'id' }], limit: PAGE, customTypes, ...(after ? { after } : {}) }, context);
       for (const deal of page.rows) {
         for (const feature of lists) {
           for (const value of featureValues(valueOf(deal, feature.field), informative.has(feature.field))) add(feature.field, value, deal.status, 1);

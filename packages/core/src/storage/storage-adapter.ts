@@ -204,10 +204,16 @@ export interface StorageTx {
    *   leads, contacts and companies a write links to, removes or merges (`contact:<id>`): a deal is
    *   never created for a contact that a concurrent merge or remove deletes.
    * - Re-taking a key the transaction holds already returns at once.
+   * - `shared`: the keys are taken shared (PostgreSQL `pg_advisory_xact_lock_shared`): shared holders of
+   *   a key do not wait for each other, only for an exclusive holder, which waits for all of them.
+   *   crmkit's views hold the configuration key shared in their writes, and configuration changes take
+   *   it exclusively, so a change that revokes a right waits for the writes that started under it. A
+   *   transaction takes a key shared only before it takes it exclusively, if ever (an upgrade could
+   *   wait in a circle with another one's).
    * Engines whose `rw` transactions never overlap (SQLite with `BEGIN IMMEDIATE`, IndexedDB, memory)
    * meet it by doing nothing: their writers already run one at a time.
    */
-  lockKeys(tenantId: string, keys: readonly string[]): Promise<void>;
+  lockKeys(tenantId: string, keys: readonly string[], shared?: boolean): Promise<void>;
 }
 
 /**

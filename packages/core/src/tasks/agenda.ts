@@ -8,6 +8,7 @@ import type { Filter } from '../query/query-spec.js';
 import { int, LIMITS, timestampInputSchema, userIdSchema } from '../schema/primitives.js';
 import type { Task } from '../schema/task.js';
 import type { Operation } from '../crm/operation.js';
+import { scopedQuery } from '../crm/list-options.js';
 
 /** Options of `crm.tasks.agenda`. */
 export interface AgendaOptions {
@@ -116,13 +117,14 @@ export async function readAgenda(op: Operation, options: z.output<typeof agendaS
       after[section] = null;
       continue;
     }
-    const page = await op.query<Task>('task', {
-      // In a view, only the tasks the principal may read (the scope is pushed down to storage).
-      filter: op.scoped('task', { op: 'and', filters: [...base, ...spec.filters] }),
+    // In a view, only the tasks the principal may read (the scope is pushed down to storage), and only
+    // with their status, owner (when asked for) and due times readable: the sections are made of them.
+    const page = await scopedQuery<Task>(op, 'task', {
+      filter: { op: 'and', filters: [...base, ...spec.filters] },
       sort: [{ field: spec.sort }],
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
       ...(resume ? { after: resume } : {}),
-    });
+    }, 'tasks.agenda');
     pages[section] = page.rows;
     after[section] = page.nextCursor ?? null;
   }

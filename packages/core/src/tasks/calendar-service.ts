@@ -68,6 +68,6 @@ export class CalendarService {
       await bumpConfigRevision(op);
       op.record('calendar.updated', { type: 'setting', id: 'calendar' }, { calendar: value });
       return value;
-    });
+    }, true);
   }
 }

@@ -27,7 +27,7 @@ import { touchRecords } from '../crm/touch-records.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext, SettingRecord } from '../crm/context.js';
 import { moveIn } from '../funnel/funnel-service.js';
-import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
+import { listRecords, scopedAggregate, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
@@ -398,20 +398,27 @@ export class TaskService {
    * const { overdue, today, upcoming } = await crm.tasks.agenda({ ownerId: 'anna' });
    * let page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50 });
    * while (page.nextCursor) page = await crm.tasks.agenda({ ownerId: 'anna', limit: 50, cursor: page.nextCursor });
-   * @throws CrmError `VALIDATION` for bad options or a cursor of another agenda.
+   * @throws CrmError `VALIDATION` for bad options or a cursor of another agenda; `FORBIDDEN` in a view
+   *   that may not read a task's `status`, `dueAt` (or `deadlineAt`), or `ownerId` when it is given.
    */
   async agenda(options: AgendaOptions = {}): Promise<Agenda> {
     const parsed = parseInput(agendaSchema, options, 'tasks.agenda');
     return runRead(this.ctx, async (op) => readAgenda(op, parsed, await loadCalendar(op)));
   }
 
-  /** Load per owner: open, overdue, due in the window, done in the window. Counted in storage. */
+  /**
+   * Load per owner: open, overdue, due in the window, done in the window. Counted in storage.
+   *
+   * @throws CrmError `FORBIDDEN` in a view that may not read a task's `ownerId`, `status`, `dueAt`
+   *   (`deadlineAt`) or `completedAt`: the figures are made of them.
+   */
   async workload(options: { from: string; to: string; ownerIds?: string[] }): Promise<Workload[]> {
     const parsed = parseInput(workloadSchema, options, 'tasks.workload');
     return runRead(this.ctx, async (op) => {
       const owners = parsed.ownerIds ? [{ op: 'in' as const, field: 'ownerId', values: parsed.ownerIds }] : [];
       const count = async (filters: { op: 'eq' | 'lt' | 'gte' | 'in'; field: string; value?: unknown; values?: unknown[] }[]) => {
-        const rows = await op.tx.aggregate('task', op.tenantId, { filter: op.scoped('task', { op: 'and', filters: [...owners, ...filters] as never }), groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } });
+        // Per owner, by status and due times: in a view all of them must be readable.
+        const rows = await scopedAggregate(op, 'task', { filter: { op: 'and', filters: [...owners, ...filters] as never }, groupBy: ['ownerId'], metrics: { n: { fn: 'count' } } }, 'tasks.workload');
         return new Map(rows.filter((r) => r.group.ownerId !== null).map((r) => [String(r.group.ownerId), r.values.n as number]));
       };
       const open = await count([{ op: 'eq', field: 'status', value: 'open' }]);
@@ -448,7 +455,7 @@ export class TaskService {
       else await op.insert('setting', record);
       await bumpConfigRevision(op);
       return parsed;
-    });
+    }, true);
   }
 
   /** The task types in effect: built-in (call, meeting, email, todo) and the tenant's own. */

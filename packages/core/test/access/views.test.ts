@@ -176,7 +176,9 @@ describe('views of a crm', () => {
     await expect(anna.webhooks.create({ url: 'https://example.com/hook' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(anna.identity.set({ defaultRegion: 'FR' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(await crm.webhooks.list()).toEqual([]);
-    expect((await anna.identity.get()).defaultRegion).toBeUndefined();
+    // Reading identity settings is a configuration read: the `setting` read grant, as the calendar's (review 11k #8).
+    await expect(anna.identity.get()).rejects.toMatchObject({ code: 'FORBIDDEN', details: { action: 'setting.read', reason: 'no role grants it' } });
+    expect((await boss.identity.get()).defaultRegion).toBeUndefined();
     // An administrator's view (the settings grant) administers them.
     const endpoint = await boss.webhooks.create({ url: 'https://example.com/hook' });
     expect((await crm.webhooks.list()).map((e) => e.id)).toEqual([endpoint.id]);

@@ -101,4 +101,27 @@ describe('times in rules are compared in stored form (review 18j #1)', () => {
     await expect(crm.pipelines.create({ name: 'B', stages: [{ key: 'new', name: 'New', exitRules: [{ type: 'field', field: 'expectedCloseDate', op: 'in', value: ['2026-01-10', '2026-13-45'] }] }] })).rejects.toMatchObject({ code: 'VALIDATION', details: { issues: [{ path: ['stages', 0, 'exitRules', 0, 'value', 1] }] } });
     await crm.close();
   });
+
+  it("event payload times (a postponement's from/to/until, notices' dueAt, rotting's since) are compared in stored form; impossible ones refused (review18k #1)", async () => {
+    const { crm, pipeline } = await setupAutomations();
+    const deal = await crm.deals.create({ title: 'D', pipelineId: pipeline.id });
+    const hit = await crm.automations.define({
+      name: 'postponed to',
+      trigger: { type: 'event', event: 'task.postponed' },
+      conditions: [{ field: 'trigger.data.to', op: 'eq', value: '2026-03-10T11:00:00+02:00' }],
+      actions: [{ type: 'emit', name: 'hit' }],
+    });
+    expect(hit.conditions).toEqual([{ field: 'trigger.data.to', op: 'eq', value: '2026-03-10T09:00:00.000Z' }]);
+    const task = await crm.tasks.create({ subject: 's', type: 'call', dueAt: '2026-03-09T09:00:00.000Z', dealId: deal.id });
+    await crm.tasks.postpone(task.id, { until: '2026-03-10T09:00:00.000Z' });
+    await crm.automations.drain();
+    expect((await crm.automations.runs({ ruleId: hit.id })).items).toHaveLength(1);
+    const bad = (event: string, field: string, op: string, value: string) =>
+      issuesOf(crm.automations.define({ name: 'bad', trigger: { type: 'event', event } as never, conditions: [{ field, op, value } as never], actions: [{ type: 'emit', name: 'x' }] }));
+    expect(await bad('task.postponed', 'trigger.data.from', 'eq', '2026-02-30T10:00:00Z')).toEqual([expect.stringMatching(/^conditions\.0\.value: .*is no time/)]);
+    expect(await bad('task.due', 'trigger.data.dueAt', 'eq', '2026-13-45T10:00:00Z')).toEqual([expect.stringMatching(/^conditions\.0\.value: .*is no time/)]);
+    expect(await bad('deal.rotting', 'trigger.data.since', 'ne', '2026-02-30T10:00:00Z')).toEqual([expect.stringMatching(/^conditions\.0\.value: .*is no time/)]);
+    expect(await bad('deal.postponed', 'trigger.data.until', 'in', '2026-01-05T9' as never)).not.toEqual([]);
+    await crm.close();
+  });
 });

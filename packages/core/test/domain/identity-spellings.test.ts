@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { phoneNumbers } from '@crmkit/core/phone';
-import { foldEmail, normalizeEmail, phoneKey } from '../../src/domain/normalize.js';
+import { foldCase, foldEmail, normalizeEmail, phoneKey } from '../../src/domain/normalize.js';
 import { internationalPhoneParser } from '../../src/domain/phone-numbers.js';
 import { keyFoldOf } from '../../src/imports/normalized-keys.js';
 import { email, emailSpelling, NUMBERS, phoneSpelling } from './identity-spellings.js';
@@ -16,6 +16,13 @@ describe('e-mail: one mailbox spelling (trim, NFC, case folding, IDNA domain)', 
     // Case folding, not only lower case: a Greek final sigma and ß compare as their other spellings.
     expect(foldEmail('ΑΣ@x.gr')).toBe(foldEmail('ασ@x.gr'));
     expect(foldEmail('STRASSE@x.de')).toBe(foldEmail('straße@x.de'));
+    // Capital sharp s upper-cases to SS only from ß: folding is idempotent for every code point (review16l #1).
+    expect(foldEmail('STRAẞE@x.de')).toBe(foldEmail('straße@x.de'));
+    for (let c = 0; c < 0x30000; c++) {
+      if (c >= 0xd800 && c < 0xe000) continue;
+      const once = foldCase(String.fromCodePoint(c));
+      if (foldCase(once) !== once) expect.fail(`fold of U+${c.toString(16)} is not idempotent`);
+    }
     // The finder's identity adds provider rules; the import key does not (documented).
     expect(foldEmail('John.Doe+x@gmail.com')).toBe('john.doe+x@gmail.com');
     expect(normalizeEmail('John.Doe+x@gmail.com')).toBe('johndoe@gmail.com');

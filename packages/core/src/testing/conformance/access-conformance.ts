@@ -13,6 +13,7 @@ import { toCsv } from '../../domain/analytics/csv.js';
 import { accessLeakTests } from './access-leak-tests.js';
 import { accessMergeTests } from './access-merge-tests.js';
 import { accessReviewTests } from './access-review-tests.js';
+import { accessFieldReadTests } from './access-field-read-tests.js';
 import { scribble } from '../ownership.js';
 
 type AccessCrm = CrmWith<AllFeatures>;
@@ -570,5 +571,6 @@ export function describeAccessConformance(name: string, factory: ConformanceFact
     accessLeakTests(open);
     accessMergeTests(open);
     accessReviewTests(open);
+    accessFieldReadTests(open);
   });
 }

@@ -167,7 +167,13 @@ async function differentialChecks(root: CrmWith<AllFeatures>, storage: StorageAd
     })),
   };
   const grant = (): Scope => r.pick(SCOPES);
-  const hideValue = r.chance(0.3);
+  // Field rules: each role may deny some deal and task fields that reads group, sort or filter by.
+  const denied = roleNames.map(() => ({ deal: DEAL_RULED.filter(() => r.chance(0.2)), task: TASK_RULED.filter(() => r.chance(0.2)) }));
+  const fieldsOf = (i: number) => {
+    const { deal, task } = denied[i]!;
+    const fields = { ...(deal.length ? { deal: { read: { deny: deal } } } : {}), ...(task.length ? { task: { read: { deny: task } } } : {}) };
+    return Object.keys(fields).length ? { fields } : {};
+  };
   const policy: AccessPolicy = {
     roles: Object.fromEntries(
       roleNames.map((name, i) => [
@@ -183,7 +189,7 @@ async function differentialChecks(root: CrmWith<AllFeatures>, storage: StorageAd
             pipeline: { read: 'all' as const },
             report: { read: 'all' as const },
           },
-          ...(hideValue && i === 0 ? { fields: { deal: { read: { deny: ['value'] } } } } : {}),
+          ...fieldsOf(i),
         },
       ]),
     ),
@@ -206,7 +212,7 @@ async function differentialChecks(root: CrmWith<AllFeatures>, storage: StorageAd
   for (let i = 0; i < r.int(6); i++) {
     const parent = r.int(4);
     const link = parent === 0 && deals.length ? { dealId: r.pick(deals).id } : parent === 1 && contacts.length ? { contactId: r.pick(contacts).id } : parent === 2 && leads.length ? { leadId: r.pick(leads).id } : {};
-    await root.tasks.create({ subject: `Task ${i}`, dueAt: '2026-02-03T10:00:00Z', ...owner(), ...link });
+    await root.tasks.create({ subject: `Task ${i}`, dueAt: r.pick(['2026-01-20T10:00:00Z', '2026-02-01T12:00:00Z', '2026-02-03T10:00:00Z']), ...owner(), ...link });
   }
   for (let i = 0; i < r.int(4); i++) await root.activities.log({ kind: 'note', ...owner(), ...(deals.length && r.chance(0.6) ? { dealId: r.pick(deals).id } : {}) });
   for (const deal of deals) {
@@ -257,45 +263,44 @@ async function differentialChecks(root: CrmWith<AllFeatures>, storage: StorageAd
       if (rows.length) await tx.write(entity, tenantId, rows.map((row) => ({ type: 'insert' as const, row })));
     }
   });
-  // Field rules count for the roles granting something on deals (all roles when none does); role `a` hides `value`.
-  const dealGrant = (role: string) => Object.values((policy.roles[role]!.grants.deal ?? {}) as Record<string, Scope>).some((scope) => scope !== 'none');
-  const granting = oracle.roles.filter(dealGrant);
-  const considered = granting.length ? granting : oracle.roles;
-  const valueHidden = hideValue && considered.length > 0 && considered.every((role) => role === roleNames[0]);
-  const project = (deal: Row) => {
-    if (!valueHidden) return deal;
-    const { value: _v, weightedValue: _w, lineItems: _l, ...rest } = deal;
-    return rest;
-  };
+  const hidden = { deal: hiddenFields(policy, oracle.roles, roleNames, denied, 'deal'), task: hiddenFields(policy, oracle.roles, roleNames, denied, 'task') };
+  const dealHidden = (...fields: string[]) => fields.some((f) => hidden.deal.has(f));
+  const taskHidden = (...fields: string[]) => fields.some((f) => hidden.task.has(f));
+  const valueHidden = dealHidden('value');
+  const drop = (row: Row, fields: ReadonlySet<string>): Row => Object.fromEntries(Object.entries(row).filter(([k]) => !fields.has(k) && k !== 'parentOwner' && k !== 'parentShareKeys')) as Row;
+  const project = (deal: Row) => drop(deal, hidden.deal);
+  /** `allowed` or the error code of a read. */
+  const verdictOf = (promise: Promise<unknown>) => promise.then(() => 'allowed', (e: unknown) => (isCrmError(e) ? e.code : String(e)));
   const context = `seed ${seed}, principal ${JSON.stringify(principal)}`;
 
-  // Lists, page by page, in several orders.
-  const lists: [string, string, (o: object) => Promise<{ items: Row[]; nextCursor?: string }>][] = [
-    ['deal', 'deals', (o) => view.deals.list(o) as never],
-    ['lead', 'leads', (o) => view.leads.list(o) as never],
-    ['contact', 'contacts', (o) => view.contacts.list(o) as never],
-    ['company', 'companies', (o) => view.companies.list(o) as never],
-    ['task', 'tasks', (o) => view.tasks.list(o) as never],
-    ['activity', 'activities', (o) => view.activities.list(o) as never],
+  // Lists, page by page, in several orders: the caller's, and the service's default (newest first when it names a hidden field).
+  const lists: [string, string, (o: object) => Promise<{ items: Row[]; nextCursor?: string }>, SortSpec[]][] = [
+    ['deal', 'deals', (o) => view.deals.list(o) as never, []],
+    ['lead', 'leads', (o) => view.leads.list(o) as never, []],
+    ['contact', 'contacts', (o) => view.contacts.list(o) as never, []],
+    ['company', 'companies', (o) => view.companies.list(o) as never, []],
+    ['task', 'tasks', (o) => view.tasks.list(o) as never, taskHidden('dueAt') ? [] : [{ field: 'dueAt' }]],
+    ['activity', 'activities', (o) => view.activities.list(o) as never, [{ field: 'occurredAt', direction: 'desc' }]],
   ];
-  for (const [entity, name, list] of lists) {
-    const sort: SortSpec[] = [{ field: 'createdAt', direction: r.chance(0.5) ? 'asc' : 'desc' }];
-    const got: string[] = [];
+  for (const [entity, name, list, defaultOrder] of lists) {
+    const explicit = r.chance(0.6);
+    const sort: SortSpec[] = explicit ? [{ field: 'createdAt', direction: r.chance(0.5) ? 'asc' : 'desc' }] : defaultOrder.length ? defaultOrder : [{ field: 'createdAt', direction: 'desc' }];
+    const got: Row[] = [];
     let cursor: string | undefined;
     do {
-      const page = await list({ orderBy: sort, limit: 1 + r.int(3), ...(cursor ? { cursor } : {}) });
-      got.push(...page.items.map((row) => row.id));
+      const page = await list({ ...(explicit ? { orderBy: sort } : {}), limit: 1 + r.int(3), ...(cursor ? { cursor } : {}) });
+      got.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
     const expected = [...live[entity]!.values()].filter((row) => oracle.canRead(entity, row)).sort(compareRows(sort)).map((row) => row.id);
-    expect(got, `${name}.list, ${context}`).toEqual(expected);
+    expect(got.map((row) => row.id), `${name}.list ${JSON.stringify(sort)}, ${context}`).toEqual(expected);
+    const fields = entity === 'deal' ? hidden.deal : entity === 'task' ? hidden.task : new Set<string>();
+    expect(got.flatMap((row) => Object.keys(row).filter((k) => fields.has(k))), `${name}.list shows no hidden field, ${context}`).toEqual([]);
   }
-  // Counts per stage, the board, and the reports.
-  if (!valueHidden) {
-    expect(await view.deals.aggregate({ groupBy: ['stageKey'], metrics: { n: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } }), `deals.aggregate, ${context}`).toEqual(
-      await twin.deals.aggregate({ groupBy: ['stageKey'], metrics: { n: { fn: 'count' }, total: { fn: 'sum', field: 'value.amount' } } }),
-    );
-  }
+  // Counts per stage: grouped by the stage, summing the amount.
+  const aggregate = { groupBy: ['stageKey' as const], metrics: { n: { fn: 'count' as const }, total: { fn: 'sum' as const, field: 'value.amount' as const } } };
+  if (dealHidden('value', 'stageKey')) expect(await verdictOf(view.deals.aggregate(aggregate)), `deals.aggregate refused, ${context}`).toBe('FORBIDDEN');
+  else expect(await view.deals.aggregate(aggregate), `deals.aggregate, ${context}`).toEqual(await twin.deals.aggregate(aggregate));
   // Every role grants pipelines and reports; a principal without roles (or departed) gets neither.
   if (oracle.departed || oracle.roles.length === 0) {
     for (const call of [() => view.deals.board(pipeline.id), () => view.reports.funnel({ pipelineId: pipeline.id, from: '2026-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z' })]) {
@@ -305,25 +310,100 @@ async function differentialChecks(root: CrmWith<AllFeatures>, storage: StorageAd
     await twin.close();
     return;
   }
-  const board = await view.deals.board(pipeline.id, { includeClosed: true });
-  const twinBoard = await twin.deals.board(pipeline.id, { includeClosed: true });
-  expect(strip(board.columns.map((c) => ({ count: c.count, totals: c.totals, deals: c.deals }))), `deals.board, ${context}`).toEqual(
-    strip(twinBoard.columns.map((c) => ({ count: c.count, totals: valueHidden ? [] : c.totals, deals: c.deals.map((d) => project(d as unknown as Row)) }))),
-  );
+  // The board is deals by stage; the funnel counts stage visits by stage, exit and outcome.
+  if (dealHidden('stageKey')) expect(await verdictOf(view.deals.board(pipeline.id, { includeClosed: true })), `deals.board refused, ${context}`).toBe('FORBIDDEN');
+  else {
+    const board = await view.deals.board(pipeline.id, { includeClosed: true });
+    const twinBoard = await twin.deals.board(pipeline.id, { includeClosed: true });
+    expect(strip(board.columns.map((c) => ({ count: c.count, totals: c.totals, deals: c.deals }))), `deals.board, ${context}`).toEqual(
+      strip(twinBoard.columns.map((c) => ({ count: c.count, totals: valueHidden ? [] : c.totals, deals: c.deals.map((d) => project(d as unknown as Row)) }))),
+    );
+  }
   const period = { from: '2026-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z' };
-  expect(strip(await view.reports.funnel({ pipelineId: pipeline.id, ...period })), `reports.funnel, ${context}`).toEqual(strip(await twin.reports.funnel({ pipelineId: pipeline.id, ...period })));
-  const performance = strip(await twin.reports.performance(period));
-  expect(strip(await view.reports.performance(period)), `reports.performance, ${context}`).toEqual(
-    valueHidden ? { ...performance, owners: performance.owners.map((o) => ({ ...o, wonValue: [] })), rows: performance.rows.map((row) => ({ ...row, wonValue: '' })) } : performance,
-  );
+  if (dealHidden('stageKey')) expect(await verdictOf(view.reports.funnel({ pipelineId: pipeline.id, ...period })), `reports.funnel refused, ${context}`).toBe('FORBIDDEN');
+  else expect(strip(await view.reports.funnel({ pipelineId: pipeline.id, ...period })), `reports.funnel, ${context}`).toEqual(strip(await twin.reports.funnel({ pipelineId: pipeline.id, ...period })));
+  // A readable deal's history: its visits without the fields they copy from hidden deal fields.
+  const visitHidden = new Set(Object.entries(VISIT_COPIES).filter(([, of]) => of.some((f) => hidden.deal.has(f))).map(([field]) => field));
+  for (const deal of [...live.deal!.values()].filter((row) => oracle.canRead('deal', row))) {
+    const twinHistory = (await twin.deals.stageHistory(deal.id)) as unknown as Row[];
+    expect(strip(await view.deals.stageHistory(deal.id)), `deals.stageHistory, ${context}`).toEqual(strip(twinHistory.map((v) => drop(v, visitHidden))));
+  }
+  // Performance groups by owner and filters by status and close or due times; amounts are left out where hidden.
+  if (dealHidden('ownerId', 'status') || taskHidden('ownerId', 'status', 'dueAt')) {
+    expect(await verdictOf(view.reports.performance(period)), `reports.performance refused, ${context}`).toBe('FORBIDDEN');
+  } else {
+    const performance = strip(await twin.reports.performance(period));
+    expect(strip(await view.reports.performance(period)), `reports.performance, ${context}`).toEqual(
+      valueHidden ? { ...performance, owners: performance.owners.map((o) => ({ ...o, wonValue: [] })), rows: performance.rows.map((row) => ({ ...row, wonValue: '' })) } : performance,
+    );
+  }
   for (const report of ['velocity', 'forecast'] as const) {
     const run = (crm: typeof twin) => (report === 'velocity' ? crm.reports.velocity(period) : crm.reports.forecast({ pipelineId: pipeline.id, by: 'month' }));
-    if (valueHidden) {
-      const refused = await run(view as unknown as typeof twin).catch((e: unknown) => e);
-      expect(isCrmError(refused, 'FORBIDDEN'), `reports.${report} refused, ${context}`).toBe(true);
+    // Velocity needs amounts and outcomes; the forecast weighted amounts too (the probability: status and stage).
+    if (valueHidden || dealHidden('status') || (report === 'forecast' && dealHidden('stageKey'))) {
+      expect(await verdictOf(run(view as unknown as typeof twin)), `reports.${report} refused, ${context}`).toBe('FORBIDDEN');
     } else expect(strip(await run(view as unknown as typeof twin)), `reports.${report}, ${context}`).toEqual(strip(await run(twin)));
   }
+  // Workload and agenda are made of task owners, statuses and due times.
+  const workload = { from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' };
+  if (taskHidden('ownerId', 'status', 'dueAt')) expect(await verdictOf(view.tasks.workload(workload)), `tasks.workload refused, ${context}`).toBe('FORBIDDEN');
+  else expect(await view.tasks.workload(workload), `tasks.workload, ${context}`).toEqual(await twin.tasks.workload(workload));
+  if (taskHidden('status', 'dueAt')) expect(await verdictOf(view.tasks.agenda()), `tasks.agenda refused, ${context}`).toBe('FORBIDDEN');
+  else {
+    const agenda = await twin.tasks.agenda();
+    const projectTasks = (tasks: readonly object[]) => tasks.map((t) => drop(t as Row, hidden.task));
+    expect(strip(await view.tasks.agenda()), `tasks.agenda, ${context}`).toEqual(
+      strip({ ...agenda, overdue: projectTasks(agenda.overdue), today: projectTasks(agenda.today), upcoming: projectTasks(agenda.upcoming) }),
+    );
+  }
+  // No event tells a hidden status or stage by its type.
+  const types = (await view.eventLog.list({ limit: 1000 })).items.map((e) => e.type);
+  const told = [...(dealHidden('status') ? ['deal.won', 'deal.lost', 'deal.reopened'] : []), ...(dealHidden('stageKey') ? ['deal.stageChanged'] : [])];
+  expect(types.filter((t) => told.includes(t)), `event types, ${context}`).toEqual([]);
   await twin.close();
+}
+
+/** Deal fields the differential test hides at random, and task fields. */
+const DEAL_RULED = ['value', 'ownerId', 'status', 'stageKey'];
+const TASK_RULED = ['ownerId', 'status', 'dueAt'];
+
+/** What a hidden field takes with it, as the guide states it (for the fields the test hides). */
+const TAKES: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  deal: {
+    value: ['value', 'weightedValue', 'lineItems'],
+    ownerId: ['ownerId'],
+    status: ['status', 'stageKey', 'closedAt', 'closedFromStage', 'lostReason', 'lostComment', 'probability', 'probabilityManual', 'weightedValue', 'rottingSince', 'cycleMs'],
+    stageKey: ['stageKey', 'probability', 'probabilityManual', 'weightedValue', 'closedFromStage', 'rottingSince'],
+  },
+  task: {
+    ownerId: ['ownerId', 'recurrence'],
+    status: ['status', 'completedAt', 'cancelledAt', 'outcome'],
+    dueAt: ['dueAt', 'dueDate', 'deadlineAt', 'nextNotifyAt', 'recurrence'],
+  },
+};
+
+/** A stage visit's fields and the deal fields they copy (the guide's rule for a deal's history). */
+const VISIT_COPIES: Readonly<Record<string, readonly string[]>> = {
+  ownerId: ['ownerId'],
+  stageKey: ['stageKey'],
+  fromStageKey: ['stageKey'],
+  toStageKey: ['stageKey'],
+  exitKind: ['stageKey', 'status'],
+  closedAs: ['status'],
+};
+
+/**
+ * The fields of an entity a principal may not read: the rules of its roles that grant something on
+ * the entity (all its roles when none does) add up — a field is hidden when every one of them denies
+ * it, and nothing is when one of them has no rule — and a hidden field takes with it what reveals it.
+ */
+function hiddenFields(policy: AccessPolicy, roles: readonly string[], roleNames: readonly string[], denied: readonly Record<'deal' | 'task', string[]>[], entity: 'deal' | 'task'): Set<string> {
+  const granting = roles.filter((role) => Object.values((policy.roles[role]!.grants[entity] ?? {}) as Record<string, Scope>).some((scope) => scope !== 'none'));
+  const considered = (granting.length ? granting : roles).map((role) => denied[roleNames.indexOf(role)]![entity]);
+  const out = new Set<string>();
+  if (considered.length === 0 || considered.some((deny) => deny.length === 0)) return out;
+  for (const field of entity === 'deal' ? DEAL_RULED : TASK_RULED) if (considered.every((deny) => deny.includes(field))) for (const f of TAKES[entity]![field]!) out.add(f);
+  return out;
 }
 
 /**

@@ -46,6 +46,34 @@ export function lockKeyTests(h: Harness): void {
       expect((await readAll(adapter, 'deal')).map((r) => r.id)).toEqual(['after']);
     });
 
+    it('shared keys: refused in read-only transactions, taken by writers beside exclusive ones (other connections too), held shared then exclusively by one transaction', async () => {
+      const { adapter, subject } = await h.open();
+      expect(isCrmError(await rejection(adapter.transaction('r', (tx) => tx.lockKeys('t1', ['config'], true))), 'STORAGE')).toBe(true);
+      const peer = (await h.openPeer(subject)) ?? adapter;
+      // Shared holders read the counter twice: an exclusive writer of the key never commits in between.
+      const reads: [unknown, unknown][] = [];
+      await Promise.all([
+        (async () => { for (let i = 0; i < 8; i++) await bump(adapter, ['config'], ['counter']); })(),
+        (async () => {
+          for (let i = 0; i < 8; i++) {
+            await peer.transaction('rw', async (tx) => {
+              await tx.lockKeys('t1', ['config'], true);
+              const [first] = await tx.getMany('deal', 't1', ['counter']);
+              await tx.query('deal', 't1', { limit: 10 });
+              const [second] = await tx.getMany('deal', 't1', ['counter']);
+              reads.push([first?.postponeCount, second?.postponeCount]);
+            });
+          }
+        })(),
+      ]);
+      expect(reads.filter(([a, b]) => a !== b)).toEqual([]);
+      await adapter.transaction('rw', async (tx) => {
+        await tx.lockKeys('t1', ['config'], true);
+        await tx.lockKeys('t1', ['config']);
+      });
+      expect((await readAll(adapter, 'deal')).map((r) => [r.id, r.postponeCount])).toEqual([['counter', 8]]);
+    });
+
     it('sets locked in opposite orders wait for each other instead of deadlocking', async () => {
       const { adapter, subject } = await h.open();
       const peer = (await h.openPeer(subject)) ?? adapter;
