@@ -1,3 +1,5 @@
+import { cpus, loadavg } from 'node:os';
+
 /** One line of the benchmark table / JSON. */
 export interface BenchEntry {
   readonly name: string;
@@ -36,7 +38,15 @@ export function printTable(entries: readonly BenchEntry[], context: string): voi
       e.target ?? '',
       budgeted ? (missed.length ? `MISSED (${missed.join('; ')})` : 'ok') : '',
       e.cpu_ratio !== undefined ? `${String(e.cpu_ratio)}×` : '',
-      e.crmkit_p95_ms !== undefined ? `p95 ${String(e.crmkit_p95_ms)} ms` : e.crmkit_us_per_call !== undefined ? `${String(e.crmkit_us_per_call)} µs/call` : '',
+      e.crmkit_p95_ms !== undefined
+        ? `p95 ${String(e.crmkit_p95_ms)} ms`
+        : e.crmkit_us_per_call !== undefined
+          ? `${String(e.crmkit_us_per_call)} µs/call`
+          : e.load !== undefined
+            ? String(e.load)
+            : e.rounds !== undefined
+              ? `rounds (crmkit/raw ms): ${String(e.rounds)}`
+              : '',
     ];
   });
   const head = ['benchmark', 'crmkit ms', 'raw ms', 'ratio', 'budget', 'verdict', 'CPU-time ratio', 'note'];
@@ -108,4 +118,16 @@ export async function peakRssMb(): Promise<number> {
 
 export function log(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+/** The mean of the middle 80 % of `values` (a tenth dropped at each end): one slow call moves it little. */
+export function trimmedMean(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const cut = Math.floor(sorted.length / 10);
+  return mean(sorted.slice(cut, sorted.length - cut));
+}
+
+/** The machine's CPU count and 1-minute load average, as the tables print them: `2 CPUs, load 5.88`. */
+export function machineLoad(): string {
+  return `${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}`;
 }

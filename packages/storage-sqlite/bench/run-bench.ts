@@ -8,10 +8,11 @@
 //   pnpm bench -- --work /tmp/crmkit-bench   # keep the files; later runs reuse the big database
 //   pnpm bench -- --engines sqlite           # only SQLite (or: postgres)
 //   pnpm bench -- --engines sqlite --work /tmp/crmkit-bench --only get,advance
-//                                            # only these cases: import, get, advance, big, rss, custom-field
-//                                            # (SQLite: all of them; PostgreSQL: import = its whole run,
-//                                            # custom-field = only the indexed custom-field aggregate)
+//                                            # only these cases: import, get, advance, big, rss, custom-field,
+//                                            # throughput (SQLite: all but throughput; PostgreSQL: import = its
+//                                            # whole run, the others = that phase after a setup import)
 //   pnpm bench -- --engines postgres --only custom-field                 # PostgreSQL's custom-field aggregate
+//   pnpm bench -- --engines postgres --only advance,throughput           # PostgreSQL's advance, 1/2/4 processes
 //   pnpm bench -- --engines sqlite --only custom-field --db /tmp/crmkit-bench/big-1000000-20.db
 //                                            # SQLite's, on a kept big database (default: DIR's big one)
 //                                            # without import, get/advance reuse DIR/import-0.db
@@ -32,7 +33,7 @@ import { createSqliteStorage } from '../src/index.js';
 import { buildLayout } from '../src/table-layout.js';
 import { dealInputs, dealRow, OPEN_STAGES, seeded } from './bench-data.js';
 import { build as esbuild } from 'esbuild';
-import { cpuMs, entry, log, mean, missedBudgets, peakRssMb, percentile, printTable, round, time, withCpu, type BenchEntry } from './measure.js';
+import { cpuMs, entry, log, machineLoad, mean, missedBudgets, peakRssMb, percentile, printTable, round, time, withCpu, type BenchEntry } from './measure.js';
 import { postgresBench } from './postgres-bench.js';
 import { rawAdvancer } from './raw-advance.js';
 import { rawInserter, rawPragmas } from './raw-sqlite.js';
@@ -57,7 +58,7 @@ interface Options {
 }
 
 /** The cases `--only` selects, on every engine that has them (PostgreSQL: `import` and `custom-field`). */
-const CASES = ['import', 'get', 'advance', 'big', 'rss', 'custom-field'];
+const CASES = ['import', 'get', 'advance', 'big', 'rss', 'custom-field', 'throughput'];
 
 function parseArgs(argv: readonly string[]): Options {
   const get = (name: string) => {
@@ -505,13 +506,22 @@ async function main(): Promise<void> {
   const dir = options.work ?? mkdtempSync(join(tmpdir(), 'crmkit-bench-'));
   const entries: BenchEntry[] = [];
   const pgEntries: BenchEntry[] = [];
+  // Figures on a busy machine are not a quiet one's: the tables say how busy it was (2 cores at load 11 halve throughput).
+  const load = (when: string): BenchEntry => ({ name: `machine ${when}: ${machineLoad()}`, crmkit_ms: null, raw_ms: null, ratio: null, target: 'reported' });
   try {
-    if (options.engines.includes('sqlite')) await sqliteBench(dir, options, entries);
+    if (options.engines.includes('sqlite')) {
+      entries.push(load('before'));
+      await sqliteBench(dir, options, entries);
+      entries.push(load('after'));
+    }
     if (options.engines.includes('postgres')) {
-      // PostgreSQL's cases all follow its import: `import` runs them all, `custom-field` only that one.
+      // PostgreSQL's cases all follow its import: `import` runs them all, the others only their phases.
       const only = options.only;
+      const phases = only?.filter((c) => ['get', 'advance', 'custom-field', 'throughput'].includes(c));
+      pgEntries.push(load('before'));
       if (!only || only.includes('import')) pgEntries.push(...(await postgresBench({ deals: options.pgDeals })));
-      else if (only.includes('custom-field')) pgEntries.push(...(await postgresBench({ deals: options.pgDeals, only: 'custom-field' })));
+      else if (phases?.length) pgEntries.push(...(await postgresBench({ deals: options.pgDeals, only: phases })));
+      pgEntries.push(load('after'));
     }
   } finally {
     if (!options.work) rmSync(dir, { recursive: true, force: true });

@@ -82,6 +82,8 @@ interface ChangeMessage {
   readonly n: number;
   readonly c?: NotifiedChange[];
   readonly r?: 1;
+  /** With `r`: the tenants the transaction changed (listeners of others ignore the resync). */
+  readonly t?: string[];
 }
 
 const utf8 = new TextEncoder();
@@ -181,7 +183,12 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   /** The NOTIFY payloads of one transaction's changes: parts of a list, or one resync marker. */
   function changePayloads(changes: readonly Change[]): string[] {
     const b = `${origin.slice(0, 8)}:${++batchCount}`;
-    if (changes.length > NOTIFY_MAX_CHANGES) return [JSON.stringify({ o: origin, b, p: 0, n: 1, r: 1 } satisfies ChangeMessage)];
+    const resync = () => {
+      const marker = JSON.stringify({ o: origin, b, p: 0, n: 1, r: 1, t: [...new Set(changes.map((c) => c.tenantId))] } satisfies ChangeMessage);
+      // Too many tenants to name: a resync for all of them.
+      return [utf8.encode(marker).length <= NOTIFY_PAYLOAD_BYTES ? marker : JSON.stringify({ o: origin, b, p: 0, n: 1, r: 1 } satisfies ChangeMessage)];
+    };
+    if (changes.length > NOTIFY_MAX_CHANGES) return resync();
     const parts: NotifiedChange[][] = [[]];
     let size = 0;
     for (const c of changes) {
@@ -191,7 +198,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         parts.push([]);
         size = 0;
       }
-      if (bytes > NOTIFY_PAYLOAD_BYTES) return [JSON.stringify({ o: origin, b, p: 0, n: 1, r: 1 } satisfies ChangeMessage)];
+      if (bytes > NOTIFY_PAYLOAD_BYTES) return resync();
       parts[parts.length - 1]!.push(item);
       size += bytes;
     }
@@ -218,7 +225,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         return;
       }
       if (m.o === origin) return;
-      if (m.r) return emit({ source: 'external', changes: [], resync: true });
+      if (m.r) return emit({ source: 'external', changes: [], resync: true, ...(Array.isArray(m.t) ? { tenants: m.t } : {}) });
       if (!pending || pending.b !== m.b) pending = { b: m.b, changes: [], parts: 0 };
       for (const [entity, tenantId, id, op] of m.c ?? []) pending.changes.push({ entity, tenantId, id, op: op === 'd' ? 'delete' : 'put' });
       if (++pending.parts === m.n) {
@@ -281,8 +288,9 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   /**
    * The `'poll'` mode's watcher: every `changePollMs`, one statement reads each tenant's feed
    * watermark; when one moved past positions this adapter did not reserve itself, another adapter
-   * committed, and one `resync` batch tells listeners to re-read (no change list exists without
-   * NOTIFY). Writes that append no event (consumer checkpoints, leases) do not move the watermark.
+   * committed, and one `resync` batch naming those tenants tells their listeners to re-read (no change
+   * list exists without NOTIFY; listeners of other tenants ignore it). Writes that append no event
+   * (consumer checkpoints, leases) do not move the watermark.
    */
   function poll(emit: (batch: ChangeBatch) => void): () => void {
     let stopped = false;
@@ -292,7 +300,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     const tick = async () => {
       timer = undefined;
       if (stopped || !pool || !watermark) return;
-      let foreign = false;
+      const foreign: string[] = [];
       try {
         const client = await pool.connect();
         let rows: unknown[][];
@@ -311,7 +319,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
             const ranges = own.get(tenant) ?? [];
             let mine = 0;
             for (const [from, to] of ranges) mine += Math.max(0, Math.min(to, value) - Math.max(from, before + 1) + 1);
-            if (mine < value - before) foreign = true;
+            if (mine < value - before) foreign.push(tenant);
             const left = ranges.filter(([, to]) => to > value);
             if (left.length) own.set(tenant, left);
             else own.delete(tenant);
@@ -321,7 +329,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       } catch {
         // Closed or unreachable: the next round tries again; a gap is caught up by the watermark.
       }
-      if (foreign && !stopped) emit({ source: 'external', changes: [], resync: true });
+      if (foreign.length && !stopped) emit({ source: 'external', changes: [], resync: true, tenants: foreign });
       if (!stopped) {
         timer = setTimeout(() => void tick(), options.changePollMs ?? 1000);
         (timer as { unref?: () => void }).unref?.();

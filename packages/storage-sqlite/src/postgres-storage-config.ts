@@ -14,7 +14,8 @@ export interface PostgresStorageCommonOptions {
    *   `LISTEN`s and reports exactly what changed, at commit.
    * - `'poll'`: no `pg_notify` is sent (CockroachDB, YugabyteDB and poolers in transaction mode do
    *   not support LISTEN/NOTIFY); the adapter polls the change feed's watermark every `changePollMs`
-   *   and reports other processes' commits as a `resync` batch (listeners re-read what they show).
+   *   and reports other processes' commits as a `resync` batch naming the tenants whose feed moved
+   *   (listeners of those tenants re-read what they show; listeners of others ignore it).
    * - `false`: neither; `capabilities.externalChanges` is false (one process per database).
    */
   readonly externalChanges?: 'notify' | 'poll' | false;

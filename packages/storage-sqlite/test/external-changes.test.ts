@@ -235,6 +235,36 @@ describe("postgres: externalChanges: 'poll' (engines without LISTEN/NOTIFY, such
     expect(texts.some((text) => /pg_notify|LISTEN/i.test(text))).toBe(false);
   });
 
+  it("names the tenants whose feed moved: another tenant's commit makes no observer of this one re-read", async () => {
+    const url = inject('postgresUrl');
+    bed ??= createPostgresTestBed(url);
+    const schema = bed.schemaName('pollt');
+    cleanups.push(() => bed!.dropSchema(schema));
+    const [here, there] = [0, 1].map(() => createPostgresStorage({ connectionString: url, schema, externalChanges: 'poll', changePollMs: 25, maxConnections: 2 })) as [StorageAdapter, StorageAdapter];
+    const p = await createCrm({ storage: here, tenantId: 'p', logger: silentLogger, features: [observers()] });
+    // The other process: a crm of tenant q and one of tenant p on one adapter.
+    const q = await createCrm({ storage: there, tenantId: 'q', logger: silentLogger, closeStorage: false });
+    const pThere = await createCrm({ storage: there, tenantId: 'p', logger: silentLogger });
+    cleanups.push(() => p.close(), () => pThere.close(), () => q.close());
+    const seen: ChangeBatch[] = [];
+    here.onChange((batch) => void (batch.source === 'external' && seen.push(batch)));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the poller has a baseline
+    const observer = p.observe.contacts();
+    let notified = 0;
+    const off = observer.subscribe(() => notified++);
+    cleanups.push(off);
+    await until(() => observer.getSnapshot().status === 'success', 'the observer to load');
+    notified = 0;
+    await q.contacts.create({ name: 'Q' });
+    await until(() => seen.length > 0, "the poller to see q's commit");
+    expect(seen.map((batch) => [batch.resync, batch.tenants])).toEqual([[true, ['q']]]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(notified).toBe(0); // no re-read: not even an isFetching flicker
+    await pThere.contacts.create({ name: 'P' });
+    await until(() => observer.getSnapshot().data?.items.some((c) => c.name === 'P') === true, "the observer to see p's commit");
+    expect(seen.at(-1)!.tenants).toEqual(['p']);
+  });
+
   it('refuses bad options with VALIDATION', () => {
     const url = 'postgres://localhost/none';
     expect(() => createPostgresStorage({ connectionString: url, externalChanges: 'listen' as 'poll' })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));

@@ -7,6 +7,7 @@ import { crmFrozenEventTests } from '../../core/src/testing/conformance/crm-froz
 import { crmEmptyListRoundTripTests } from '../../core/src/testing/conformance/crm-export-round-trip-tests.js';
 import { crmAutomationReadTests } from '../../core/src/testing/conformance/crm-automation-read-tests.js';
 import { crmPruneTests } from '../../core/src/testing/conformance/crm-prune-tests.js';
+import { crmUnversionedRaceTests } from '../../core/src/testing/conformance/crm-unversioned-race-tests.js';
 import { createPgliteStorage, pgliteCapabilities } from '@crmkit/storage-sqlite/pglite';
 import { createPgliteTestBed } from './support/pglite-subjects.js';
 
@@ -34,15 +35,17 @@ describeReportsConformance('pglite', () => {
 });
 
 // The whole crm suite runs on the PostgreSQL server (it is slow here); what handlers get, prune's bound,
-// the stored shape of empty lists (review16i #4b) and automation's reads under a policy (issue 18) run here too.
+// the stored shape of empty lists (review16i #4b), automation's reads under a policy (issue 18) and
+// unversioned writes from two adapters on one database (PGlite's one connection runs their transactions in turn) run here too.
 describe('crm conformance: pglite', { timeout: 120_000 }, () => {
   const harness = createCrmHarness(() => {
     const schema = bed.schemaName('crm');
-    return { adapter: createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
+    return { adapter: createPgliteStorage({ pglite, schema }), peer: () => createPgliteStorage({ pglite, schema }), dispose: () => bed.dropSchema(schema) };
   });
   afterEach(() => harness.cleanup());
   crmFrozenEventTests(() => harness.open());
   crmPruneTests(() => harness.open());
   crmEmptyListRoundTripTests(() => harness.open());
   crmAutomationReadTests(() => harness.open());
+  crmUnversionedRaceTests(() => harness.open());
 });

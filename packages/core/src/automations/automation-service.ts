@@ -7,14 +7,14 @@ import type { Crm } from '../crm/crm.js';
 import type { AccessGuard } from '../crm/access-guard.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import { FEED_SEQUENCE, runRead, runWrite, type Operation } from '../crm/operation.js';
-import { copyInput, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
+import { copyInput, parseArgument, parseId, parseInput, safeParseInput } from '../crm/parse-input.js';
 import { simulateEventSchema } from './simulate-event.js';
 import { cutCopies } from './simulated-copies.js';
 import type { Page } from '../crm/list-options.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { Pipeline } from '../schema/pipeline.js';
 import { feedHead } from '../consumers/feed-read.js';
-import { retryConcurrent } from '../consumers/retry-concurrent.js';
+import { retryConcurrent } from '../crm/retry-concurrent.js';
 import { consumerPartitions, newPartitionRows } from '../consumers/consumer-rows.js';
 import type { ResolvedConsumer } from '../consumers/consumer-options.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
@@ -735,7 +735,7 @@ export function createAutomationService(
     async replay(ruleId, eventIds) {
       trusted('automations.replay');
       const id = parseId(ruleId, 'automations.replay');
-      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.replay'))];
+      const ids = [...new Set(parseArgument(idsSchema, eventIds, 'automations.replay', 'eventIds'))];
       return runWrite(ctx, async (op) => {
         for (const run of await parkedRuns(op, id, ids)) await op.update('automationRun', run, { ...run, version: run.version + 1, updatedAt: op.now, attempts: 0, resumeAt: op.now });
         return ids.length;
@@ -744,7 +744,7 @@ export function createAutomationService(
     async discard(ruleId, eventIds) {
       trusted('automations.discard');
       const id = parseId(ruleId, 'automations.discard');
-      const ids = [...new Set(parseInput(idsSchema, eventIds, 'automations.discard'))];
+      const ids = [...new Set(parseArgument(idsSchema, eventIds, 'automations.discard', 'eventIds'))];
       return runWrite(ctx, async (op) => {
         for (const run of await parkedRuns(op, id, ids)) await cancelRun(op, run, 'cancelled: the failed run was discarded');
         return ids.length;

@@ -4,6 +4,7 @@ import type { Principal } from '../crm/access-guard.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
 import { Operation } from '../crm/operation.js';
+import { retryRaces } from '../crm/retry-concurrent.js';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import type { StorageTx } from '../storage/storage-adapter.js';
 import type { AutomationCause, AutomationRule, AutomationRun, ActionOutcome, RunStatus } from './automation-schema.js';
@@ -126,7 +127,11 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
   let stamped: Map<string, CrmEvent> | undefined;
   let result: RunResult;
   try {
-    result = await ctx.storage.transaction('rw', async (rootTx) => {
+    // An action's write that met a concurrent transaction (`markRace`) runs the whole run again: its row,
+    // actions and event commit together, so they are re-run together, from a fresh read of everything.
+    result = await retryRaces(ctx, () => ctx.storage.transaction('rw', async (rootTx) => {
+      rule = request.rule;
+      facts = request.facts;
       const [existing] = (await rootTx.getMany('automationRun', ctx.tenantId, [runId])) as unknown as (AutomationRun | undefined)[];
       if (existing && existing.triggerKey !== request.triggerKey) throw new CrmError('STORAGE', `automations: run id collision for ${runId}`, { adapter: ctx.storage.name, operation: 'automations.run' } as never);
       if (request.resume) {
@@ -155,7 +160,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       held = new HeldEvents(ctx.logger);
       const { storage, settle } = scopedStorage(ctx.storage, rootTx, cause, stamped);
       const tx = await storage.transaction('rw', async (bound: StorageTx) => bound);
-      const scoped: CrmContext = { ...ctx, storage, bus: held };
+      const scoped: CrmContext = { ...ctx, storage, bus: held, bound: true };
       const op = new Operation(scoped, tx);
       if (request.recheck && !closed && request.failure === undefined) {
         const again = await request.recheck(op, rule);
@@ -163,7 +168,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
         else if (!retried) return { events: [] };
         else closed = 'triggerNoLongerHolds';
       }
-      const crm = ctx.scope!({ storage, bus: held }, settings.principal) as Crm & Readonly<Record<string, unknown>>;
+      const crm = ctx.scope!({ storage, bus: held, bound: true }, settings.principal) as Crm & Readonly<Record<string, unknown>>;
       const plan = request.resume?.plan ?? rule.actions;
       const outcomes: ActionOutcome[] = [...(request.resume?.actions ?? [])];
       let status: RunStatus = 'done';
@@ -280,7 +285,7 @@ export async function executeRun(ctx: CrmContext, settings: RunSettings, request
       const events = [...held.held, ...op.events].map((e) => stamped!.get(e.id) ?? e);
       if (request.dryRun) throw new DryRun({ run, events });
       return { run, events };
-    });
+    }));
   } catch (error) {
     if (error instanceof DryRun) return error.result;
     // Another process inserted the same run row first: it ran (or is running) this trigger. A

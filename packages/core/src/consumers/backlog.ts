@@ -3,7 +3,7 @@ import { without } from '../domain/records.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
-import { retryConcurrent } from './retry-concurrent.js';
+import { retryConcurrent } from '../crm/retry-concurrent.js';
 import type { Page } from '../crm/list-options.js';
 import { backlogId, consumerPartitions, partitionReach, type BacklogRow, type ConsumerRow } from './consumer-rows.js';
 import { expireHeld } from './expire-held.js';
@@ -77,11 +77,11 @@ export async function discardParked(ctx: CrmContext, consumer: string, eventIds:
  */
 export async function removeConsumerRows(op: Operation, name: string): Promise<boolean> {
   const partitions = await consumerPartitions(op, name);
-  if (partitions.length) await op.tx.write('consumer', op.tenantId, partitions.map((row) => ({ type: 'delete' as const, id: row.id })));
+  if (partitions.length) await op.write('consumer', partitions.map((row) => ({ type: 'delete' as const, id: row.id })));
   let removed = 0;
   for (;;) {
     const { rows } = await op.query<BacklogRow>('consumerBacklog', { filter: { op: 'eq', field: 'consumer', value: name }, sort: [{ field: 'id' }], limit: 500 });
-    if (rows.length) await op.tx.write('consumerBacklog', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
+    if (rows.length) await op.write('consumerBacklog', rows.map((row) => ({ type: 'delete' as const, id: row.id })));
     removed += rows.length;
     if (rows.length < 500) break;
   }
@@ -182,7 +182,7 @@ export async function pruneFeed(ctx: CrmContext, options: PruneOptions): Promise
       if (min < effective) effective = Math.max(min, highest);
       const capped = filters.map((f) => (f.op === 'lte' && f.field === 'position' ? { ...f, value: effective } : f));
       const { rows } = await op.query<BacklogRow>('event', { filter: { op: 'and', filters: capped }, sort: [{ field: 'position' }], limit: 500 });
-      if (rows.length) await op.tx.write('event', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
+      if (rows.length) await op.write('event', rows.map((row) => ({ type: 'delete' as const, id: row.id })));
       highest = Math.max(highest, rows[rows.length - 1]?.position ?? 0);
       return rows.length;
     });

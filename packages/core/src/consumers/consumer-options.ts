@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { CrmEvent, CrmEventName } from '../events/event-map.js';
 import { eventTypesSchema, positionSchema } from './feed-read.js';
 
-/** Consumer names: 1–100 letters, digits and `_ . : -`. */
+/** Consumer names: 1–100 letters, digits and `_ . : -`, the first a letter or a digit. */
 export const consumerNameSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'must be 1-100 letters, digits or _.:-'));
 
 /**

@@ -357,19 +357,13 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
       for (const entry of deletes) if (unchanged(entry)) await op.remove('consumerBacklog', entry);
       return true;
     });
-  let committed = false;
-  for (let tries = 1; ; tries++) {
-    try {
-      committed = await commit();
-      break;
-    } catch (error) {
-      // A concurrent write between the reads and the writes (PostgreSQL): read again and merge again.
-      if (tries < 3 && isCrmError(error, 'CONFLICT')) continue;
-      // Never leave the partition leased to a pass that is gone: another worker may take it right away.
-      await releaseLease(ctx, row).catch(() => undefined);
-      throw error;
-    }
-  }
+  // A concurrent write between the reads and the writes (PostgreSQL) runs the commit again: it reads
+  // and merges again (`runWrite`).
+  const committed = await commit().catch(async (error: unknown) => {
+    // Never leave the partition leased to a pass that is gone: another worker may take it right away.
+    await releaseLease(ctx, row).catch(() => undefined);
+    throw error;
+  });
   if (!committed) return { claimed: true, progressed: false, lostLease: true };
   return { claimed: true, progressed, lostLease: false, ...(nextRetryAt !== undefined ? { nextRetryAt } : {}), report };
 }

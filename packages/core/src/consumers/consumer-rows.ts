@@ -1,4 +1,4 @@
-import { CrmError, isCrmError } from '../errors/crm-error.js';
+import { CrmError } from '../errors/crm-error.js';
 import { without } from '../domain/records.js';
 import type { CrmEvent } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
@@ -139,65 +139,59 @@ export interface EnsureOptions {
  *   consumer, below the pruned part of the feed (path `from`).
  */
 export async function ensureConsumer(ctx: CrmContext, config: ResolvedConsumer, extra: EnsureOptions = {}): Promise<ConsumerRow[]> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await runWrite(ctx, async (op) => {
-        const ids = Array.from({ length: config.partitions }, (_, p) => partitionId(config.name, p));
-        const stored = await op.getMany<ConsumerRow>('consumer', ids);
-        const any = stored.find(Boolean) ?? (await anyPartition(op, config.name));
-        const hint = 'remove it (crm.events.remove) or use a new name to start over with other settings';
-        if (any && any.group !== config.group) throw refuse(config.name, 'name', `belongs to ${any.group}`, hint);
-        // crmkit's own consumers cannot be removed or renamed: the count they were first created with stays.
-        if (any && any.partitions !== config.partitions) throw refuse(config.name, 'partitions', `has ${any.partitions} partitions`, config.name.startsWith('crmkit.') ? `crmkit's own consumers keep the count they were first created with: set the feature's partitions option to ${any.partitions}` : hint);
-        const retype = any !== undefined && typesKey(any.types) !== typesKey(config.types);
-        if (retype && !extra.retype) {
-          const what = any.types ? `receives only the types ${any.types.join(', ')}` : 'receives every type';
-          throw refuse(config.name, 'types', what, hint);
-        }
-        const head = await feedHead(op);
-        if (typeof config.from === 'number' && config.from > head) {
-          throw new CrmError('VALIDATION', `from (${config.from}) is beyond the feed head (${head}): a consumer cannot start after events that do not exist yet`, {
-            issues: [{ path: ['from'], code: 'too_big', message: `must be at most the feed head (${head})` }],
-          });
-        }
-        // A new consumer cannot start inside the pruned part of the feed: it would skip those events silently.
-        const pruned = !any && typeof config.from === 'number' && config.from > 0 ? await prunedThrough(op) : 0;
-        if (typeof config.from === 'number' && config.from < pruned) {
-          throw new CrmError('VALIDATION', `from (${config.from}) is below prunedThrough (${pruned})`, {
-            issues: [{ path: ['from'], code: 'too_small', message: `must be at least ${pruned} (pruned events are gone)` }],
-          });
-        }
-        const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;
-        // A storage sequence, not an id: ids come from the seeded random source, which tests replay.
-        const generation = any ? any.generation : String(await op.tx.nextSequence('consumerGeneration', op.tenantId, 1));
-        const rows: ConsumerRow[] = [];
-        for (let p = 0; p < config.partitions; p++) {
-          const existing = stored[p];
-          // A new type filter starts where the old one's reach is: prune may have gone that far (see partitionReach).
-          let next: ConsumerRow = existing
-            ? retype
-              ? { ...(without(existing, 'types') as ConsumerRow), ...(config.types ? { types: config.types } : {}), position: await partitionReach(op, existing, head), version: existing.version + 1, updatedAt: op.now }
-              : existing
-            : {
-                id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
-                name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
-                ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
-                ...(generation ? { generation } : {}), ...(config.holdMs ? { holdMs: config.holdMs } : {}),
-              };
-          // The hold is no checkpoint matter: a changed one is taken.
-          if (existing && next.holdMs !== config.holdMs) next = { ...(without(next, 'holdMs') as ConsumerRow), ...(config.holdMs ? { holdMs: config.holdMs } : {}), version: existing.version + 1, updatedAt: op.now };
-          if (!existing) await op.insert('consumer', next);
-          else if (next !== existing) await op.update('consumer', existing, next);
-          rows.push(next);
-        }
-        return rows;
-      });
-    } catch (error) {
-      // Another process created the rows at the same moment: read them again.
-      if (attempt < 5 && isCrmError(error, 'CONFLICT')) continue;
-      throw error;
+  // Another process creating the rows at the same moment: the insert finds them taken and `runWrite`
+  // runs this again, reading them.
+  return runWrite(ctx, async (op) => {
+    const ids = Array.from({ length: config.partitions }, (_, p) => partitionId(config.name, p));
+    const stored = await op.getMany<ConsumerRow>('consumer', ids);
+    const any = stored.find(Boolean) ?? (await anyPartition(op, config.name));
+    const hint = 'remove it (crm.events.remove) or use a new name to start over with other settings';
+    if (any && any.group !== config.group) throw refuse(config.name, 'name', `belongs to ${any.group}`, hint);
+    // crmkit's own consumers cannot be removed or renamed: the count they were first created with stays.
+    if (any && any.partitions !== config.partitions) throw refuse(config.name, 'partitions', `has ${any.partitions} partitions`, config.name.startsWith('crmkit.') ? `crmkit's own consumers keep the count they were first created with: set the feature's partitions option to ${any.partitions}` : hint);
+    const retype = any !== undefined && typesKey(any.types) !== typesKey(config.types);
+    if (retype && !extra.retype) {
+      const what = any.types ? `receives only the types ${any.types.join(', ')}` : 'receives every type';
+      throw refuse(config.name, 'types', what, hint);
     }
-  }
+    const head = await feedHead(op);
+    if (typeof config.from === 'number' && config.from > head) {
+      throw new CrmError('VALIDATION', `from (${config.from}) is beyond the feed head (${head}): a consumer cannot start after events that do not exist yet`, {
+        issues: [{ path: ['from'], code: 'too_big', message: `must be at most the feed head (${head})` }],
+      });
+    }
+    // A new consumer cannot start inside the pruned part of the feed: it would skip those events silently.
+    const pruned = !any && typeof config.from === 'number' && config.from > 0 ? await prunedThrough(op) : 0;
+    if (typeof config.from === 'number' && config.from < pruned) {
+      throw new CrmError('VALIDATION', `from (${config.from}) is below prunedThrough (${pruned})`, {
+        issues: [{ path: ['from'], code: 'too_small', message: `must be at least ${pruned} (pruned events are gone)` }],
+      });
+    }
+    const start = config.from === 'beginning' ? 0 : config.from === 'now' ? head : config.from;
+    // A storage sequence, not an id: ids come from the seeded random source, which tests replay.
+    const generation = any ? any.generation : String(await op.tx.nextSequence('consumerGeneration', op.tenantId, 1));
+    const rows: ConsumerRow[] = [];
+    for (let p = 0; p < config.partitions; p++) {
+      const existing = stored[p];
+      // A new type filter starts where the old one's reach is: prune may have gone that far (see partitionReach).
+      let next: ConsumerRow = existing
+        ? retype
+          ? { ...(without(existing, 'types') as ConsumerRow), ...(config.types ? { types: config.types } : {}), position: await partitionReach(op, existing, head), version: existing.version + 1, updatedAt: op.now }
+          : existing
+        : {
+            id: ids[p]!, tenantId: op.tenantId, version: 1, createdAt: op.now, updatedAt: op.now,
+            name: config.name, group: config.group, partition: p, partitions: config.partitions, position: start,
+            ...(config.types ? { types: config.types } : {}), paused: extra.paused ?? false, turn: 0, handled: 0, failures: 0, parkedTotal: 0,
+            ...(generation ? { generation } : {}), ...(config.holdMs ? { holdMs: config.holdMs } : {}),
+          };
+      // The hold is no checkpoint matter: a changed one is taken.
+      if (existing && next.holdMs !== config.holdMs) next = { ...(without(next, 'holdMs') as ConsumerRow), ...(config.holdMs ? { holdMs: config.holdMs } : {}), version: existing.version + 1, updatedAt: op.now };
+      if (!existing) await op.insert('consumer', next);
+      else if (next !== existing) await op.update('consumer', existing, next);
+      rows.push(next);
+    }
+    return rows;
+  });
 }
 
 /** New partition rows of a consumer starting at `start` (for callers that create them in their own transaction). */

@@ -3,7 +3,7 @@ import { toTimestamp } from '../domain/clock.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead } from '../crm/operation.js';
 import type { Filter } from '../query/query-spec.js';
-import type { Change } from '../storage/storage-adapter.js';
+import { resyncs, type Change } from '../storage/storage-adapter.js';
 import { consumerPartitions, type BacklogRow } from './consumer-rows.js';
 import type { PassReport } from './consumer-options.js';
 import { checkClockSkew } from './clock-check.js';
@@ -94,7 +94,7 @@ export class ConsumerRunner {
     this.controller = new AbortController();
     const { tenantId } = this.ctx;
     this.stopWatching = this.ctx.storage.onChange((batch) => {
-      if (batch.resync || batch.changes.some((c) => c.tenantId === tenantId && (c.entity === 'event' || replayChange(c, this.consumerName)))) this.wakeAll();
+      if (resyncs(batch, tenantId) || batch.changes.some((c) => c.tenantId === tenantId && (c.entity === 'event' || replayChange(c, this.consumerName)))) this.wakeAll();
     });
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
     void checkClockSkew(this.ctx);

@@ -8,7 +8,8 @@ import { deepFreeze } from '../storage/deep-freeze.js';
 
 /** Event types as filters name them: `deal.won`, `task.due`, … */
 export const eventTypeSchema = z.string().check(
-  z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'must be an event type like "deal.won"'),
+  // A malformed type is reported once: the check against crmkit's types runs only on well-formed ones.
+  z.regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, { message: 'must be an event type like "deal.won"', abort: true }),
   z.refine(isEventType, 'is not an event type crmkit records (see CrmEventName; custom events are "custom.<name>")'),
 );
 

@@ -37,6 +37,11 @@ export interface CrmContext {
    * uses its built-in parser of international spellings.
    */
   readonly phoneParser?: PhoneNumberParser;
+  /**
+   * Set when `storage` runs every transaction inside one its caller owns (an automation run's): a write
+   * that met a concurrent transaction cannot run again on its own there — the owner runs the whole again.
+   */
+  readonly bound?: boolean;
   /** Rejects calls after `crm.close()`. */
   assertOpen(): void;
   /**
@@ -45,7 +50,7 @@ export interface CrmContext {
    * storage bound to it and a bus that holds events until it commits. Returns the view (a `Crm` with
    * the features; typed loosely here so the kernel types do not depend on the services).
    */
-  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus; readonly cause?: EventCause }, principal: Principal | undefined) => object;
+  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus; readonly cause?: EventCause; readonly bound?: boolean }, principal: Principal | undefined) => object;
   /**
    * What caused the writes made through this context (an automation run's chain, handed on by a host
    * handler): every event it records carries it as `cause`, so loop protection and depth limits see

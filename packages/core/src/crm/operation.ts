@@ -7,9 +7,10 @@ import type { Filter, QuerySpec } from '../query/query-spec.js';
 import { refKey, type RecordBase } from '../schema/record.js';
 import type { EventLogEntry } from '../schema/event.js';
 import { deepFreeze } from '../storage/deep-freeze.js';
-import type { Row, StorageTx } from '../storage/storage-adapter.js';
+import type { Row, StorageTx, WriteOp } from '../storage/storage-adapter.js';
 import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js';
 import { CONFIG_LOCK, type CrmContext } from './context.js';
+import { markRace, retryRaces } from './retry-concurrent.js';
 
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
@@ -145,9 +146,17 @@ export class Operation {
    * one object that nobody can change, and adapters store it without copying.
    */
 
+  /**
+   * Writes through the transaction; every write of an operation passes here, so that a conflict with a
+   * concurrent transaction is known as one (`markRace`) and `runWrite` runs the operation again.
+   */
+  write(entity: string, ops: readonly WriteOp[]): Promise<void> {
+    return this.tx.write(entity, this.ctx.tenantId, ops).catch((error: unknown) => Promise.reject(markRace(error)));
+  }
+
   async insert<T extends RecordBase>(entity: string, written: T): Promise<T> {
     const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
+    await this.write(entity, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
@@ -155,7 +164,7 @@ export class Operation {
   async insertMany<T extends RecordBase>(entity: string, written: readonly T[]): Promise<void> {
     if (written.length === 0) return;
     const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
-    await this.tx.write(entity, this.ctx.tenantId, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
+    await this.write(entity, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
   }
 
@@ -167,7 +176,7 @@ export class Operation {
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
+    await this.write(entity, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
     return next;
@@ -176,11 +185,12 @@ export class Operation {
   /** Rethrows a write's error; in a view, without the id or version of a conflicting row it may not read. */
   private async conceal(write: 'insert' | 'update', error: unknown): Promise<never> {
     const hooks = this.ctx.hooks.access;
-    throw this.guard && hooks ? await hooks.concealConflict(this.guard, write, error, (e, ids) => this.tx.getMany(e, this.ctx.tenantId, ids) as never) : error;
+    // A concealed taken id is still a race (`markRace`: no key, no expected version), as its original was.
+    throw this.guard && hooks ? markRace(await hooks.concealConflict(this.guard, write, error, (e, ids) => this.tx.getMany(e, this.ctx.tenantId, ids) as never)) : error;
   }
 
   async remove(entity: string, record: RecordBase): Promise<void> {
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'delete', id: record.id, expectedVersion: record.version }]);
+    await this.write(entity, [{ type: 'delete', id: record.id, expectedVersion: record.version }]);
     this.written?.set(`${entity}:${record.id}`, null);
   }
 
@@ -287,20 +297,25 @@ export class Operation {
     }
     for (let i = 0; i < this.events.length; i += 1000) {
       const chunk = this.events.slice(i, i + 1000);
-      await this.tx.write('event', this.ctx.tenantId, chunk.map((e) => ({ type: 'insert' as const, row: deepFreeze(e) as unknown as Row })));
+      await this.write('event', chunk.map((e) => ({ type: 'insert' as const, row: deepFreeze(e) as unknown as Row })));
     }
   }
 }
 
 /**
  * Runs a write operation: one read-write transaction, events appended in it, handlers notified
- * only after it committed. `config`: the operation changes the tenant's configuration (custom fields,
- * calendar, access …); it takes the configuration lock first (`CONFIG_LOCK`).
+ * only after it committed. When a write of it met a transaction that committed first (PostgreSQL's
+ * writers overlap; SQLite's and memory's run one at a time), the whole operation runs again
+ * (`retryRaces`): a call never fails with a `CONFLICT` over a version it did not pass, or over a row it
+ * never named (a stage visit, a task following its deal). A `version` the caller passed is checked
+ * against each run's read, so a stale one still fails at once. `config`: the operation changes the
+ * tenant's configuration (custom fields, calendar, access …); it takes the configuration lock first
+ * (`CONFIG_LOCK`).
  */
 export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promise<T>, config?: boolean): Promise<T> {
   ctx.assertOpen();
   let guard: AccessGuard | undefined;
-  const { result, events, rows, feedOnly } = await ctx.storage
+  const attempt = () => ctx.storage
     .transaction('rw', async (tx) => {
       const op = await openOperation(ctx, tx, config ? 'config' : 'write');
       guard = op.guard;
@@ -312,6 +327,8 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
       const hooks = ctx.hooks.access;
       throw guard && hooks ? await hooks.revealConflict(guard, error, (e, ids) => ctx.storage.transaction('r', (tx) => tx.getMany(e, ctx.tenantId, ids)) as never) : error;
     });
+  // Inside a transaction someone else owns (an automation run's), a race is that owner's to run again.
+  const { result, events, rows, feedOnly } = await (ctx.bound ? attempt() : retryRaces(ctx, attempt));
   ctx.bus.emitAll(feedOnly.size ? events.filter((event) => !feedOnly.has(event.id)) : events, rows);
   return result;
 }

@@ -22,6 +22,19 @@ export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown, c
   return (result as { data: z.output<S> }).data;
 }
 
+/**
+ * `parseInput` for a positional argument that is no object (a consumer name, a list of event ids): its
+ * problems are reported under the parameter's name (`['eventIds', 0]`), as those of an options object
+ * are under the option's.
+ *
+ * @throws CrmError `VALIDATION` with the path of every problem.
+ */
+export function parseArgument<S extends z.ZodMiniType>(schema: S, value: unknown, context: string, name: string): z.output<S> {
+  const result = safeParseInput(schema, value);
+  if (!result.success) throw validationError(context, result.issues.map((issue) => ({ ...issue, path: [name, ...issue.path] })));
+  return result.data;
+}
+
 /** `parseInput` without throwing: the parsed copy, or the problems (for imports that report them by row). */
 export function safeParseInput<S extends z.ZodMiniType>(
   schema: S,

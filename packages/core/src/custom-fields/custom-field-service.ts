@@ -15,7 +15,7 @@ import type { RuntimeIndexSpec } from '../storage/storage-adapter.js';
 import { bumpConfigRevision } from '../crm/config-revision.js';
 import type { CrmContext } from '../crm/context.js';
 import { runRead, runWrite } from '../crm/operation.js';
-import { parseInput } from '../crm/parse-input.js';
+import { parseArgument, parseInput } from '../crm/parse-input.js';
 import type { CustomFieldCache } from './definition-cache.js';
 
 const addressSchema = z.strictObject({ entity: z.enum(CUSTOMIZABLE_ENTITIES), key: customFieldKeySchema });
@@ -127,7 +127,7 @@ export class CustomFieldService {
 
   /** Lists the definitions of one entity (or all), ordered by key. */
   async list(entity?: CustomizableEntity): Promise<CustomFieldDefinition[]> {
-    if (entity !== undefined) parseInput(z.enum(CUSTOMIZABLE_ENTITIES), entity, 'customFields.list');
+    if (entity !== undefined) parseArgument(z.enum(CUSTOMIZABLE_ENTITIES), entity, 'customFields.list', 'entity');
     return runRead(this.ctx, async (op) => {
       op.guard?.require('customField', 'read');
       const { rows } = await op.query<CustomFieldDefinition>('customField', {

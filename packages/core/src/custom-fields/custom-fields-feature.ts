@@ -2,6 +2,7 @@ import type { CrmFeature } from '../crm/feature.js';
 import { applyCustomValues, customFieldQueryType } from '../domain/custom-values.js';
 import { CustomFieldService, ensureCustomFieldIndexes } from './custom-field-service.js';
 import { CustomFieldCache } from './definition-cache.js';
+import { resyncs } from '../storage/storage-adapter.js';
 
 /** The custom-fields feature: adds `crm.customFields`. */
 export type CustomFieldsFeature = CrmFeature<'customFields', CustomFieldService>;
@@ -24,7 +25,7 @@ export function customFields(): CustomFieldsFeature {
     setup(ctx) {
       const cache = new CustomFieldCache(ctx.tenantId, ctx.revision);
       // Other processes and tabs change definitions too: drop the cache on any such change.
-      const stop = ctx.storage.onChange((batch) => (batch.resync || batch.changes.some((c) => c.entity === 'customField')) && cache.invalidate());
+      const stop = ctx.storage.onChange((batch) => (resyncs(batch, ctx.tenantId) || batch.changes.some((c) => c.entity === 'customField')) && cache.invalidate());
       return {
         api: (view) => new CustomFieldService(view, cache),
         hooks: {

@@ -26,20 +26,23 @@ export async function reindexSearchKeys(ctx: CrmContext, pageSize: number): Prom
   for (const entity of ['lead', 'contact', 'company'] as const) {
     let after: string | undefined;
     do {
-      after = await runWrite(ctx, async (op) => {
+      const page = await runWrite(ctx, async (op) => {
         const identity = await identityOptions(op);
         const page = await op.query<RecordBase & { searchKeys: readonly string[] }>(entity, { sort: [{ field: 'id' }], limit: pageSize, ...(after ? { after } : {}) });
+        let updated = 0; // counted per run of the transaction (`runWrite` may run it again)
         const moved: [string, number, string][] = [];
         for (const record of page.rows) {
           const keys = duplicateKeys(record as DuplicateProbe, entity === 'company' ? 'company' : 'person', identity);
           if (deepEqual(keys, record.searchKeys)) continue;
           await op.update(entity, record, reviseRecord(record, op.now, (d) => void (d.searchKeys = keys)));
           moved.push([record.id, record.version, entity]);
-          report[entity]++;
+          updated++;
         }
         await recordIndexMoves(op, linked, moved);
-        return page.nextCursor;
+        return { updated, after: page.nextCursor };
       });
+      report[entity] += page.updated;
+      after = page.after;
     } while (after);
   }
   return report;

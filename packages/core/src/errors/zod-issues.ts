@@ -29,6 +29,8 @@ export function fromZodIssues(issues: readonly core.$ZodIssue[], prefix: readonl
   return out;
 }
 
+const items = (n: number | bigint) => `${String(n)} item${Number(n) === 1 ? '' : 's'}`;
+
 function describe(issue: core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
@@ -37,7 +39,7 @@ function describe(issue: core.$ZodIssue): string {
       return issue.origin === 'string'
         ? `must be at most ${String(issue.maximum)} characters`
         : issue.origin === 'array' || issue.origin === 'set'
-          ? `must have at most ${String(issue.maximum)} items`
+          ? `must have at most ${items(issue.maximum)}`
           : `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
     case 'too_small':
       return issue.origin === 'string'
@@ -45,7 +47,7 @@ function describe(issue: core.$ZodIssue): string {
           ? 'must not be empty'
           : `must be at least ${String(issue.minimum)} characters`
         : issue.origin === 'array' || issue.origin === 'set'
-          ? `must have at least ${String(issue.minimum)} items`
+          ? `must have at least ${items(issue.minimum)}`
           : `must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
     case 'invalid_format':
       return issue.format === 'regex' ? 'has an invalid format' : `must be a valid ${issue.format}`;

@@ -5,7 +5,7 @@ import { LIMITS, timestampInputSchema } from '../schema/primitives.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Page } from '../crm/list-options.js';
 import { runRead } from '../crm/operation.js';
-import { parseInput } from '../crm/parse-input.js';
+import { parseArgument, parseInput } from '../crm/parse-input.js';
 import { discardParked, listBacklog, pruneFeed, removeConsumer, replayParked, type PruneReport } from '../consumers/backlog.js';
 import { consumerNameSchema, consumerOptionsSchema, isReservedConsumerName, RESERVED_CONSUMER_PREFIXES, resolveConsumer, type ConsumerOptions, type EventHandler } from '../consumers/consumer-options.js';
 import { consumerPartitions, ensureConsumer, type BacklogRow, type ConsumerError } from '../consumers/consumer-rows.js';
@@ -174,12 +174,12 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
   const principal = ctx.principal;
   const access = ctx.hooks.access;
   const name = (value: unknown, context: string) => {
-    const checked = parseInput(consumerNameSchema, value, context);
+    const checked = parseArgument(consumerNameSchema, value, context, 'name');
     return principal ? viewConsumerName(principal.userId, checked) : checked;
   };
   /** A name the caller may start or change: not one of crmkit's own consumers. */
   const ownName = (value: unknown, context: string) => {
-    const checked = parseInput(consumerNameSchema, value, context);
+    const checked = parseArgument(consumerNameSchema, value, context, 'name');
     if (isReservedConsumerName(checked)) {
       throw validationError(context, [{ path: ['name'], code: 'invalid_value', message: `names starting with ${RESERVED_CONSUMER_PREFIXES.map((p) => `"${p}"`).join(' or ')} belong to crmkit's own consumers` }]);
     }
@@ -189,7 +189,7 @@ export function createEventsApi(ctx: CrmContext, registry: ConsumerRegistry): Ev
   const shown = (stored: string) => (principal ? stored.slice(viewConsumerName(principal.userId, '').length) : stored);
   const shownStatus = (found: ConsumerStatus): ConsumerStatus => (principal ? { ...found, name: shown(found.name) } : found);
   /** Distinct ids, in the caller's order (one id twice is one event). */
-  const ids = (value: unknown, context: string) => [...new Set(parseInput(idsSchema, value, context))];
+  const ids = (value: unknown, context: string) => [...new Set(parseArgument(idsSchema, value, context, 'eventIds'))];
   const status = async (consumer: string): Promise<ConsumerStatus> => {
     const found = await runRead(ctx, (op) => readConsumerStatus(op, consumer));
     if (!found) throw notFound('consumer', shown(consumer));

@@ -4,6 +4,7 @@ import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { isRace } from '../crm/retry-concurrent.js';
 import { parseId, readCallerInput } from '../crm/parse-input.js';
 import type { RecordBase } from '../schema/record.js';
 import { CRM_STORAGE_SCHEMA } from '../storage/crm-schema.js';
@@ -645,7 +646,9 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
             retry = true;
           }
         } catch (error) {
-          if (!isCrmError(error) || !ROW_FAILURES.has(error.code)) throw error;
+          // A record another transaction changed since this one read it (PostgreSQL): no row's fault, the
+          // whole chunk runs again (`runWrite`) and reads it anew.
+          if (!isCrmError(error) || !ROW_FAILURES.has(error.code) || isRace(error, true)) throw error;
           // The row's checks failed before it wrote anything: drop any event it recorded, keep the chunk's other rows.
           op.events.length = mark;
           results.push(rowFailure(p.row, error));

@@ -3,6 +3,7 @@ import { mergeLinked, recordIndexMoves } from '../crm/index-moves.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { withParticipantIds } from '../domain/participant-ids.js';
 import { isCrmError } from '../errors/crm-error.js';
+import { isRace } from '../crm/retry-concurrent.js';
 import type { RecordBase } from '../schema/record.js';
 
 /** The setting that says every activity of the tenant carries `participantContactIds`. */
@@ -70,7 +71,8 @@ export async function indexParticipants(ctx: CrmContext): Promise<{ indexed: num
         break;
       } catch (error) {
         if (!isCrmError(error, 'CONFLICT')) throw error;
-        if (attempt >= ATTEMPTS) return { indexed, done: false };
+        // A race `runWrite` already ran again within its bound: the next start tries.
+        if (attempt >= ATTEMPTS || isRace(error)) return { indexed, done: false };
       }
     }
   } while (after);

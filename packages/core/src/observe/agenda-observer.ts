@@ -1,8 +1,7 @@
 import type { CancelTimer, Clock } from '../domain/clock.js';
 import type { Agenda, AgendaOptions } from '../tasks/agenda.js';
-import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { copyInput } from '../crm/parse-input.js';
-import { Observer } from './observer.js';
+import { Observer, type ChangeSource } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
 export type { AgendaOptions };
@@ -17,7 +16,7 @@ export class AgendaObserver extends Observer<Agenda> {
   readonly #clock: Clock | undefined;
 
   /** @internal */
-  constructor(storage: StorageAdapter, options: AgendaOptions, load: (options: AgendaOptions) => Promise<Agenda>, initialData?: Agenda, clock?: Clock) {
+  constructor(storage: ChangeSource, options: AgendaOptions, load: (options: AgendaOptions) => Promise<Agenda>, initialData?: Agenda, clock?: Clock) {
     super(storage, {
       fetch: async () => {
         const agenda = await load(this.#options);

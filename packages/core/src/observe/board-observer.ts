@@ -2,9 +2,8 @@ import { weightedAmount } from '../domain/money.js';
 import { validationError, type CrmError } from '../errors/crm-error.js';
 import type { Deal } from '../schema/deal.js';
 import type { Board, BoardColumn, BoardOptions, BoardTotal } from '../deals/deal-board.js';
-import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { copyInput, readCallerInput } from '../crm/parse-input.js';
-import { Observer, setObserverData } from './observer.js';
+import { Observer, setObserverData, type ChangeSource } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
 /** A board with the state of the moves in flight. */
@@ -74,7 +73,7 @@ export class BoardObserver extends Observer<BoardView> {
 
   /** @internal */
   constructor(
-    storage: StorageAdapter,
+    storage: ChangeSource,
     pipelineId: string,
     options: BoardOptions,
     load: (pipelineId: string, options: BoardOptions) => Promise<Board>,

@@ -2,9 +2,8 @@ import { matchFilter } from '../query/match.js';
 import type { Filter, ListFilter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Page } from '../crm/list-options.js';
-import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { copyInput } from '../crm/parse-input.js';
-import { Observer } from './observer.js';
+import { Observer, type ChangeSource } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
 /**
@@ -15,7 +14,7 @@ export class ListObserver<T extends RecordBase, O extends { where?: ListFilter }
   #options: O;
 
   /** @internal */
-  constructor(storage: StorageAdapter, entity: string, options: O, load: (options: O) => Promise<Page<T>>, initialData?: Page<T>) {
+  constructor(storage: ChangeSource, entity: string, options: O, load: (options: O) => Promise<Page<T>>, initialData?: Page<T>) {
     super(storage, {
       fetch: () => load(this.#options),
       affectedBy: (batch, current) => {

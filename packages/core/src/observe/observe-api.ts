@@ -15,7 +15,6 @@ import type { DealListOptions } from '../deals/deal-service.js';
 import type { ListOptions, Page } from '../crm/list-options.js';
 import type { TimelineOptions } from '../timeline/timeline-service.js';
 import type { ActivityField, CompanyField, ContactField, LeadField, PipelineField, TaskField } from '../storage/crm-schema.js';
-import type { StorageAdapter } from '../storage/storage-adapter.js';
 import type { Clock } from '../domain/clock.js';
 import type { Crm } from '../crm/crm.js';
 import { AgendaObserver, type AgendaOptions } from './agenda-observer.js';
@@ -23,6 +22,7 @@ import { BoardObserver } from './board-observer.js';
 import { ListObserver } from './list-observer.js';
 import { RecordObserver } from './record-observer.js';
 import { TimelineObserver, type TimelineData } from './timeline-observer.js';
+import type { ChangeSource } from './observer.js';
 
 /**
  * Observers over the CRM's data: subscribe, read snapshots, get updates after every committed change
@@ -53,7 +53,7 @@ export interface ObserveApi {
 /** @internal Builds `crm.observe` over a CRM's public services. */
 export function createObserveApi(
   crm: Crm,
-  storage: StorageAdapter,
+  storage: ChangeSource,
   timelineWithKeys: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>,
   clock?: Clock,
 ): ObserveApi {

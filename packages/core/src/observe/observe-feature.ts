@@ -2,6 +2,7 @@ import type { Crm } from '../crm/crm.js';
 import type { CrmFeature } from '../crm/feature.js';
 import { readTimelineWithKeys } from '../timeline/timeline-service.js';
 import { createObserveApi, type ObserveApi } from './observe-api.js';
+import { tenantChanges } from './observer.js';
 
 /** The observers feature: adds `crm.observe`. */
 export type ObserversFeature = CrmFeature<'observe', ObserveApi>;
@@ -22,6 +23,6 @@ export type ObservedCrm = Crm & { readonly observe: ObserveApi };
 export function observers(): ObserversFeature {
   return {
     key: 'observe',
-    setup: () => ({ api: (ctx, crm) => createObserveApi(crm, ctx.storage, (ref, o) => readTimelineWithKeys(ctx, ref, o), ctx.clock) }),
+    setup: () => ({ api: (ctx, crm) => createObserveApi(crm, tenantChanges(ctx.storage, ctx.tenantId), (ref, o) => readTimelineWithKeys(ctx, ref, o), ctx.clock) }),
   };
 }

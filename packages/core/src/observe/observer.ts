@@ -2,7 +2,7 @@ import { isCrmError, validationError, type CrmError } from '../errors/crm-error.
 import { readCallerInput } from '../crm/parse-input.js';
 import { CONFIG_REVISION } from '../crm/context.js';
 import { deepFreeze, frozenCopy } from '../storage/deep-freeze.js';
-import type { ChangeBatch, StorageAdapter } from '../storage/storage-adapter.js';
+import { resyncs, type ChangeBatch, type StorageAdapter } from '../storage/storage-adapter.js';
 
 /** What an observer shows: explicit loading and error states, the last data while refetching. */
 export interface ObserverSnapshot<T> {
@@ -12,6 +12,18 @@ export interface ObserverSnapshot<T> {
   readonly error: CrmError | Error | undefined;
   /** A fetch is in flight (first load or a refresh after a change). */
   readonly isFetching: boolean;
+}
+
+/** Where an observer hears of committed changes: a storage adapter, or `tenantChanges` of one. */
+export type ChangeSource = Pick<StorageAdapter, 'onChange'>;
+
+/**
+ * The batches of `storage` that concern `tenantId`: those with a change of the tenant, and resyncs
+ * naming it (or no tenant). Another tenant's commits — in this process, or reported by another
+ * (PostgreSQL's `'poll'` mode names the tenants whose feed moved) — make no observer of this one re-read.
+ */
+export function tenantChanges(storage: ChangeSource, tenantId: string): ChangeSource {
+  return { onChange: (listener) => storage.onChange((batch) => void ((resyncs(batch, tenantId) || batch.changes.some((c) => c.tenantId === tenantId)) && listener(batch))) };
 }
 
 /** What one kind of observer adds to the shared machinery. */
@@ -44,14 +56,14 @@ export abstract class Observer<T> {
   #stopWatching: (() => void) | undefined;
   #generation = 0;
   #scheduled = false;
-  readonly #storage: StorageAdapter;
+  readonly #storage: ChangeSource;
   readonly #hooks: ObserverHooks<T>;
 
   static {
     replaceData = (observer, data) => observer.#setData(data);
   }
 
-  protected constructor(storage: StorageAdapter, hooks: ObserverHooks<T>, initialData?: T) {
+  protected constructor(storage: ChangeSource, hooks: ObserverHooks<T>, initialData?: T) {
     this.#storage = storage;
     this.#hooks = hooks;
     // The caller's initial data is copied, never frozen or kept: the snapshot is the observer's own.

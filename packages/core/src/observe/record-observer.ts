@@ -1,13 +1,12 @@
 import type { RecordBase } from '../schema/record.js';
-import type { StorageAdapter } from '../storage/storage-adapter.js';
-import { Observer } from './observer.js';
+import { Observer, type ChangeSource } from './observer.js';
 
 /** Watches one record; refetches only when a batch touches that record. */
 export class RecordObserver<T extends RecordBase> extends Observer<T> {
   #id: string;
 
   /** @internal */
-  constructor(storage: StorageAdapter, entity: string, id: string, load: (id: string) => Promise<T>, initialData?: T) {
+  constructor(storage: ChangeSource, entity: string, id: string, load: (id: string) => Promise<T>, initialData?: T) {
     super(storage, {
       fetch: () => load(this.#id),
       affectedBy: (batch) => batch.changes.some((c) => c.entity === entity && c.id === this.#id),

@@ -2,9 +2,8 @@ import type { CrmEvent } from '../events/event-map.js';
 import type { RecordRef } from '../schema/record.js';
 import type { Page } from '../crm/list-options.js';
 import type { TimelineOptions } from '../timeline/timeline-service.js';
-import type { StorageAdapter } from '../storage/storage-adapter.js';
 import { copyInput } from '../crm/parse-input.js';
-import { Observer } from './observer.js';
+import { Observer, type ChangeSource } from './observer.js';
 import { sameJson, shareRecords } from './structural-sharing.js';
 
 /** A timeline page and the `type:id` keys it covers. */
@@ -23,7 +22,7 @@ export class TimelineObserver extends Observer<Page<CrmEvent>> {
   #options: TimelineOptions;
 
   /** @internal */
-  constructor(storage: StorageAdapter, ref: RecordRef, options: TimelineOptions, load: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>, initialData?: Page<CrmEvent>) {
+  constructor(storage: ChangeSource, ref: RecordRef, options: TimelineOptions, load: (ref: RecordRef, options: TimelineOptions) => Promise<TimelineData>, initialData?: Page<CrmEvent>) {
     super(storage, {
       fetch: async () => {
         const { page, keys } = await load(this.#ref, this.#options);

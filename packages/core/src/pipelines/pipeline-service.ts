@@ -30,7 +30,7 @@ import type { PipelineField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite } from '../crm/operation.js';
-import { copyInput, parseId, parseInput } from '../crm/parse-input.js';
+import { copyInput, parseArgument, parseId, parseInput } from '../crm/parse-input.js';
 import { checkReferences, type ReferenceCheck } from '../crm/references.js';
 import { checkTaskSetup } from './task-setup.js';
 
@@ -165,13 +165,13 @@ export class PipelineService {
    */
   async updateStage(id: string, key: string, patch: z.input<typeof stageUpdateSchema>): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.updateStage');
-    const stageKey = parseInput(stageKeySchema, key, 'pipelines.updateStage');
+    const stageKey = parseArgument(stageKeySchema, key, 'pipelines.updateStage', 'key');
     const raw = copyInput(patch, 'pipelines.updateStage') ?? {};
     const { version, ...rest } = raw as { version?: number };
     const setup = checkTaskSetup(this.ctx, [[(rest as { taskTemplates?: unknown }).taskTemplates, ['taskTemplates']]]);
     // A patch that is no object (42) is refused by the schema, not spread into an empty one.
     const parsed = { ...parseInput(stageUpdateSchema, typeof raw === 'object' ? rest : raw, 'pipelines.updateStage', setup.issues), ...(setup.templates[0] ? { taskTemplates: setup.templates[0] } : {}) };
-    parseInput(versionOptionSchema, version, 'pipelines.updateStage');
+    parseArgument(versionOptionSchema, version, 'pipelines.updateStage', 'version');
     let changed: Stage | undefined;
     const result = await editPipeline(this.ctx, 'pipelines.updateStage', pipelineId, version, (pipeline) => {
       const current = pipeline.stages.find((s) => s.key === stageKey);
@@ -213,7 +213,7 @@ export class PipelineService {
    */
   async removeStage(id: string, key: string, options: z.input<typeof removeStageSchema> = {}): Promise<Pipeline> {
     const pipelineId = parseId(id, 'pipelines.removeStage');
-    const stageKey = parseInput(stageKeySchema, key, 'pipelines.removeStage');
+    const stageKey = parseArgument(stageKeySchema, key, 'pipelines.removeStage', 'key');
     const parsed = parseInput(removeStageSchema, options, 'pipelines.removeStage');
     return runWrite(this.ctx, async (op) => {
       op.guard?.require('pipeline', 'update');

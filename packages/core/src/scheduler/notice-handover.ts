@@ -3,7 +3,7 @@ import { runRead, runWrite, shardOf } from '../crm/operation.js';
 import { removeConsumerRows } from '../consumers/backlog.js';
 import { backlogId, consumerPartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import { prunedThrough } from '../consumers/feed-read.js';
-import { retryConcurrent } from '../consumers/retry-concurrent.js';
+import { retryConcurrent } from '../crm/retry-concurrent.js';
 
 /**
  * Where the per-type notice consumers start when the single notice consumer of earlier versions

@@ -13,6 +13,7 @@ import type { RecordBase } from '../schema/record.js';
 import type { CrmContext } from '../crm/context.js';
 import { dealRefs } from '../deals/deal-refs.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
+import { isConcurrent } from '../crm/retry-concurrent.js';
 import { rottingFilter } from '../funnel/rotting.js';
 import { buildTasks, insertTasks, taskRefs, withNextStep } from '../tasks/task-writer.js';
 import { noticeId } from './notice-id.js';
@@ -20,6 +21,7 @@ import { DeferEvent, resolveConsumer } from '../consumers/consumer-options.js';
 import { ensureConsumer } from '../consumers/consumer-rows.js';
 import { handOver, handoverStart } from './notice-handover.js';
 import { ConsumerRunner, replayChange } from '../consumers/consumer-runner.js';
+import { resyncs } from '../storage/storage-adapter.js';
 
 /**
  * A recorded notice, keyed by its idempotency key so that it is recorded exactly once. Its event goes
@@ -203,7 +205,7 @@ export class Scheduler {
     if (this.running) return;
     this.#stopWatching = this.ctx.storage.onChange((batch) => {
       // A replay also keeps the wake-up from being put off by a tick it came during (see `wake`).
-      if (batch.resync || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.#arm(0);
+      if (resyncs(batch, this.ctx.tenantId) || batch.changes.some((c) => c.entity === 'task' || c.entity === 'deal' || c.entity === 'pipeline' || (this.replayed ||= replayChange(c, NOTICE_CONSUMER)))) this.#arm(0);
     });
     this.#arm(0);
   }
@@ -322,8 +324,8 @@ export class Scheduler {
       try {
         return await work();
       } catch (error) {
-        const concurrent = isCrmError(error, 'CONFLICT') || (isCrmError(error, 'STORAGE') && error.details.retryable);
-        if (!concurrent) throw error;
+        // Not a race `runWrite` already ran again within its bound (`isConcurrent`).
+        if (!isConcurrent(error)) throw error;
         counts.retried++;
         if (attempt >= RETRIES) {
           this.ctx.logger.warn('crmkit: scheduler batch kept meeting concurrent writers; left for the next tick', { error });
@@ -428,6 +430,8 @@ export class Scheduler {
     const local = { reminders: 0, due: 0, overdue: 0, recurrences: 0 };
     {
       await runWrite(this.ctx, async (op) => {
+        // Counted per run of the transaction: one that met a concurrent writer runs again (`runWrite`).
+        Object.assign(local, { reminders: 0, due: 0, overdue: 0, recurrences: 0 });
         // Claimed: other ticks skip these tasks until this transaction ends (no CONFLICT, no deadlock).
         const tasks = (await op.tx.claim('task', op.tenantId, {
           filter: { op: 'and', filters: [{ op: 'eq', field: 'status', value: 'open' }, { op: 'lte', field: 'nextNotifyAt', value: op.now }] },
@@ -515,6 +519,7 @@ export class Scheduler {
     let marked = 0;
     {
       await runWrite(this.ctx, async (op) => {
+        rotting = marked = 0; // per run of the transaction (see the task batch)
         const filter = await rottingFilter(op);
         const deals = (await op.tx.claim('deal', op.tenantId, {
           filter: { op: 'and', filters: [filter, { op: 'eq', field: 'rottingSince', value: null }] },

@@ -64,6 +64,17 @@ export interface ChangeBatch {
    * Only `external` batches carry it.
    */
   readonly resync?: boolean;
+  /**
+   * With `resync`: the tenants others changed, when the adapter knows them (PostgreSQL's `'poll'` mode
+   * reads each tenant's feed watermark). Listeners of another tenant ignore the batch (`resyncs`), so
+   * one tenant's writes do not make every tenant's observers re-read. Absent: any tenant may have changed.
+   */
+  readonly tenants?: readonly string[];
+}
+
+/** Whether `batch` tells listeners of `tenantId` to re-read everything (a `resync` naming it, or naming no tenant). */
+export function resyncs(batch: ChangeBatch, tenantId: string): boolean {
+  return batch.resync === true && (batch.tenants === undefined || batch.tenants.includes(tenantId));
 }
 
 /**

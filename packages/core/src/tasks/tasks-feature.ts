@@ -4,6 +4,7 @@ import { calendarCache } from './calendar-cache.js';
 import { taskHooks } from './task-hooks.js';
 import { TaskService } from './task-service.js';
 import { backfillTaskDeadlines } from './task-writer.js';
+import { resyncs } from '../storage/storage-adapter.js';
 
 /** The tasks feature: adds `crm.tasks` and `crm.calendar`. */
 export type TasksFeature = CrmFeature<'tasks', TaskService, { readonly calendar: CalendarService }>;
@@ -29,7 +30,7 @@ export function tasks(): TasksFeature {
     setup(ctx) {
       const cache = calendarCache(ctx);
       // Other processes and tabs change the calendar too: drop the cache on any settings change.
-      const stop = ctx.storage.onChange((batch) => (batch.resync || batch.changes.some((c) => c.entity === 'setting')) && cache.invalidate());
+      const stop = ctx.storage.onChange((batch) => (resyncs(batch, ctx.tenantId) || batch.changes.some((c) => c.entity === 'setting')) && cache.invalidate());
       return {
         api: (view) => new TaskService(view),
         also: { calendar: (view) => new CalendarService(view) },

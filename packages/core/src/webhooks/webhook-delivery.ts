@@ -8,7 +8,7 @@ import { DeferEvent, type EventHandler } from '../consumers/consumer-options.js'
 import { backlogId, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import type { Filter } from '../query/query-spec.js';
 import { describeFailure } from '../consumers/describe-failure.js';
-import { retryConcurrent } from '../consumers/retry-concurrent.js';
+import { retryConcurrent } from '../crm/retry-concurrent.js';
 import { signPayload } from './signing.js';
 import type { ResolvedWebhooks, WebhookFetch } from './webhook-options.js';
 
@@ -218,8 +218,6 @@ export function deliveryHandler(ctx: CrmContext, settings: ResolvedWebhooks, end
   };
 }
 
-/** Conflicting writers of one endpoint's health row retried before giving up on that update. */
-const HEALTH_ROUNDS = 20;
 /** A healthy endpoint's `lastSuccessAt` is refreshed at most this often (ms): every success would contend on one row. */
 const SUCCESS_REFRESH_MS = 1000;
 
@@ -247,39 +245,36 @@ async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpoi
     };
     await op.insert('webhookAttempt', record);
   }));
-  for (let round = 0; ; round++) {
-    try {
-      await runWrite(ctx, async (op) => {
-        const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
-        if (!endpoint) return;
-        let next: StoredEndpoint;
-        if (outcome.ok) {
-          const fresh = endpoint.lastSuccessAt !== undefined && op.nowMs - Date.parse(endpoint.lastSuccessAt) < SUCCESS_REFRESH_MS;
-          if (endpoint.consecutiveFailures === 0 && endpoint.failingSince === undefined && fresh) return;
-          next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, ...healthBump(endpoint) };
-        } else {
-          const failingSince = endpoint.failingSince ?? op.now;
-          const failures = endpoint.consecutiveFailures + 1;
-          const persistent = failures >= settings.disableAfter.failures && op.nowMs - Date.parse(failingSince) >= settings.disableAfter.ms;
-          next = { ...endpoint, consecutiveFailures: failures, failingSince, ...healthBump(endpoint) };
-          if (persistent && endpoint.status === 'enabled') {
-            // The URL's path and query often hold a credential: the event (sent to every catch-all endpoint) names the origin only.
-            const origin = new URL(endpoint.url).origin;
-            const reason = `${failures} failed attempts in a row since ${failingSince} (last: ${(outcome.error ?? 'failed').split(endpoint.url).join(origin)})`;
-            // Being disabled is a change users act on: it counts in the API's version.
-            next = { ...next, status: 'disabled', disabledReason: reason, disabledAt: op.now, healthWrites: endpoint.healthWrites ?? 0 };
-            await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: true });
-            op.record('webhook.disabled', { type: 'webhookEndpoint', id: endpointId }, { endpointId, origin, reason, failures });
-          }
+  // Writers of one endpoint's health row (every partition of every process) race: `runWrite` runs the
+  // update again on each race, within its bound.
+  try {
+    await runWrite(ctx, async (op) => {
+      const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
+      if (!endpoint) return;
+      let next: StoredEndpoint;
+      if (outcome.ok) {
+        const fresh = endpoint.lastSuccessAt !== undefined && op.nowMs - Date.parse(endpoint.lastSuccessAt) < SUCCESS_REFRESH_MS;
+        if (endpoint.consecutiveFailures === 0 && endpoint.failingSince === undefined && fresh) return;
+        next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, ...healthBump(endpoint) };
+      } else {
+        const failingSince = endpoint.failingSince ?? op.now;
+        const failures = endpoint.consecutiveFailures + 1;
+        const persistent = failures >= settings.disableAfter.failures && op.nowMs - Date.parse(failingSince) >= settings.disableAfter.ms;
+        next = { ...endpoint, consecutiveFailures: failures, failingSince, ...healthBump(endpoint) };
+        if (persistent && endpoint.status === 'enabled') {
+          // The URL's path and query often hold a credential: the event (sent to every catch-all endpoint) names the origin only.
+          const origin = new URL(endpoint.url).origin;
+          const reason = `${failures} failed attempts in a row since ${failingSince} (last: ${(outcome.error ?? 'failed').split(endpoint.url).join(origin)})`;
+          // Being disabled is a change users act on: it counts in the API's version.
+          next = { ...next, status: 'disabled', disabledReason: reason, disabledAt: op.now, healthWrites: endpoint.healthWrites ?? 0 };
+          await reconfigurePartitions(op, endpointConsumer(endpointId), { paused: true });
+          op.record('webhook.disabled', { type: 'webhookEndpoint', id: endpointId }, { endpointId, origin, reason, failures });
         }
-        await op.update('webhookEndpoint', endpoint, next);
-      });
-      return;
-    } catch (error) {
-      if (round < HEALTH_ROUNDS && isCrmError(error, 'CONFLICT')) continue;
-      if (!outcome.ok) throw error; // the delivery failed anyway: the consumer retries it
-      ctx.logger.warn('crmkit: webhook endpoint health not updated after a delivery (it is logged)', { endpointId, eventId: event.id, error });
-      return;
-    }
+      }
+      await op.update('webhookEndpoint', endpoint, next);
+    });
+  } catch (error) {
+    if (!outcome.ok) throw error; // the delivery failed anyway: the consumer retries it
+    ctx.logger.warn('crmkit: webhook endpoint health not updated after a delivery (it is logged)', { endpointId, eventId: event.id, error });
   }
 }

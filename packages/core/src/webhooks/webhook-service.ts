@@ -10,7 +10,7 @@ import type { Page } from '../crm/list-options.js';
 import { runRead, runWrite, type Operation } from '../crm/operation.js';
 import { parseId, parseInput } from '../crm/parse-input.js';
 import { removeConsumerRows } from '../consumers/backlog.js';
-import { retryConcurrent } from '../consumers/retry-concurrent.js';
+import { retryConcurrent } from '../crm/retry-concurrent.js';
 import { resolveConsumer, type ResolvedConsumer } from '../consumers/consumer-options.js';
 import { backlogId, consumerPartitions, newPartitionRows, reconfigurePartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.js';
@@ -115,7 +115,7 @@ const sameKey = (a: string, b: string) => String(secretKey(a)) === String(secret
 /** Deletes up to 500 delivery log entries matching `filter` in the operation's transaction; returns how many. */
 async function deleteAttempts(op: Operation, filter: Filter): Promise<number> {
   const { rows } = await op.query<WebhookAttempt>('webhookAttempt', { filter, limit: 500 });
-  if (rows.length) await op.tx.write('webhookAttempt', op.tenantId, rows.map((row) => ({ type: 'delete' as const, id: row.id })));
+  if (rows.length) await op.write('webhookAttempt', rows.map((row) => ({ type: 'delete' as const, id: row.id })));
   return rows.length;
 }
 
@@ -227,7 +227,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
           const hadConsumer = await removeConsumerRows(op, endpointConsumer(endpointId));
           let logged = 0;
           for (let n = 500; n === 500; logged += n) n = await deleteAttempts(op, { op: 'eq', field: 'endpointId', value: endpointId });
-          if (endpoint) await op.tx.write('webhookEndpoint', op.tenantId, [{ type: 'delete', id: endpointId }]);
+          if (endpoint) await op.write('webhookEndpoint', [{ type: 'delete', id: endpointId }]);
           return endpoint !== undefined || hadConsumer || logged > 0;
         }),
       );

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestCrm } from '@crmkit/core/testing';
+import { automations } from '@crmkit/core/automations';
+import { events } from '@crmkit/core/feed';
 import { expectCrmError, issuePaths } from '../helpers.js';
 
 const noop = () => undefined;
@@ -100,6 +102,22 @@ describe('consumer administration: bad input rejects', () => {
       expect(() => (result = call())).not.toThrow();
       await expectCrmError(result!, 'VALIDATION');
     }
+  });
+
+  it('names the argument at fault: a bad name at [name], malformed types once, an empty id list at [eventIds] as "at least 1 item"', async () => {
+    const { crm } = await createTestCrm({ features: [events(), automations()] });
+    const issues = async (call: Promise<unknown>) => (await expectCrmError(call, 'VALIDATION')).details.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    for (const name of ['', 'x'.repeat(101), 'café', '_x', '-x']) {
+      expect(await issues(crm.events.consume(name, noop, { start: false }))).toEqual(['name: must be 1-100 letters, digits or _.:-']);
+      expect(await issues(crm.events.status(name))).toEqual(['name: must be 1-100 letters, digits or _.:-']);
+    }
+    expect(await issues(crm.events.consume('x', noop, { start: false, types: ['not a type'] }))).toEqual(['types.0: must be an event type like "deal.won"']);
+    expect(await issues(crm.events.read({ types: ['x'] }))).toEqual(['types.0: must be an event type like "deal.won"']);
+    expect(await issues(crm.events.read({ types: ['deal.nothing'] }))).toEqual(['types.0: is not an event type crmkit records (see CrmEventName; custom events are "custom.<name>")']);
+    expect(await issues(crm.events.replay('x', []))).toEqual(['eventIds: must have at least 1 item']);
+    expect(await issues(crm.events.discard('x', ['']))).toEqual(['eventIds.0: must not be empty']);
+    expect(await issues(crm.automations.replay('rule', []))).toEqual(['eventIds: must have at least 1 item']);
+    expect(await issues(crm.events.replay('x', Array.from({ length: 1001 }, (_, i) => `e${i}`)))).toEqual([expect.stringMatching(/^eventIds: must have at most \d+ items$/)]);
   });
 
   it('parked of an unknown consumer is NOT_FOUND, like status, replay and discard', async () => {

@@ -150,8 +150,12 @@ describe('a replay wakes a started runner now', () => {
     await crm.contacts.create({ name: 'Ada' });
     await crm.contacts.create({ name: 'Grace' });
     await flush(clock, MIN);
-    const parked = (await crm.events.parked(`webhook:${endpoint.id}`)).items.map((p) => p.event.id);
-    expect(parked).toHaveLength(2);
+    // The failed deliveries are signed on WebCrypto's thread pool too: wait in real time for both to park.
+    let parked: string[] = [];
+    await vi.waitFor(async () => {
+      parked = (await crm.events.parked(`webhook:${endpoint.id}`)).items.map((p) => p.event.id);
+      expect(parked).toHaveLength(2);
+    }, { timeout: 10_000 });
     failing = false;
     await crm.events.replay(`webhook:${endpoint.id}`, [parked[0]!]);
     await flush(clock, 5);

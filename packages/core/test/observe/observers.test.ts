@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { where, type Deal, type Page } from '@crmkit/core';
+import { createMemoryStorage, where, type ChangeBatch, type Deal, type Page } from '@crmkit/core';
 import { createTestCrm } from '@crmkit/core/testing';
 import { ListObserver } from '../../src/observe/list-observer.js';
 
@@ -57,6 +57,42 @@ describe('observers', () => {
     await settle();
     expect(fetches).toBe(before);
     expect(notified).toBeGreaterThan(0);
+  });
+
+  it("another tenant's commits and resyncs make no observer of this tenant re-read (review12k #2)", async () => {
+    const memory = createMemoryStorage();
+    // The adapter as another process's commits reach it: `external` batches, here sent by the test.
+    const listeners = new Set<(batch: ChangeBatch) => void>();
+    const storage = new Proxy(memory, {
+      get: (target, key) =>
+        key === 'onChange'
+          ? (listener: (batch: ChangeBatch) => void) => {
+              listeners.add(listener);
+              const off = target.onChange(listener);
+              return () => (listeners.delete(listener), off());
+            }
+          : Reflect.get(target, key),
+    });
+    const external = (batch: Omit<ChangeBatch, 'source'>) => listeners.forEach((l) => l({ source: 'external', ...batch }));
+    const { crm } = await createTestCrm({ storage, closeStorage: false });
+    const { crm: other } = await createTestCrm({ storage, tenantId: 'other', closeStorage: false });
+    const observer = crm.observe.contacts();
+    let notified = 0;
+    const off = observer.subscribe(() => notified++);
+    await settle();
+    notified = 0;
+    await other.contacts.create({ name: 'Elsewhere' });
+    external({ changes: [], resync: true, tenants: ['other'] });
+    await settle();
+    expect(notified).toBe(0);
+    external({ changes: [], resync: true, tenants: ['other', 'test'] });
+    await settle();
+    expect(notified).toBeGreaterThan(0);
+    notified = 0;
+    external({ changes: [], resync: true }); // naming no tenant: every tenant re-reads
+    await settle();
+    expect(notified).toBeGreaterThan(0);
+    off();
   });
 
   it('record observers report NOT_FOUND as an explicit error state and recover', async () => {

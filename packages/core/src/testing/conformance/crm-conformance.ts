@@ -13,6 +13,7 @@ import { crmEmptyListRoundTripTests, crmExportRoundTripTests } from './crm-expor
 import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
 import { crmRaceTests } from './crm-race-tests.js';
+import { crmUnversionedRaceTests } from './crm-unversioned-race-tests.js';
 import { crmTimeRangeTests } from './crm-time-range-tests.js';
 import { crmPruneTests } from './crm-prune-tests.js';
 import type { ConformanceFactory } from './harness.js';
@@ -38,7 +39,9 @@ export type { CrmConformanceOptions };
  * either end, refused with VALIDATION where they are data (property-tested); automation reading only what its
  * service principal may read (`withoutActivity`); empty lists through export and import; races on two connections
  * where the subject has a `peer` (merges, removes and undos against writes linking to what they delete
- * or restore, upserts of one new ref): a serial order's outcome, no dangling link.
+ * or restore, upserts of one new ref): a serial order's outcome, no dangling link; writes without a
+ * `version` racing on one record (updates, funnel moves, owner changes, a first settings row): every
+ * call succeeds and every change is in the history, while a stale `version` still fails with `CONFLICT`.
  *
  * @param name Suite name, e.g. `'sqlite (memory)'`.
  * @param factory Makes a fresh, empty, unopened adapter (or a subject with `dispose`) per test.
@@ -65,6 +68,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmTimeRangeTests(() => harness.open(), Math.min(options.numRuns ?? 8, 8));
     crmAutomationReadTests(() => harness.open());
     crmRaceTests(() => harness.open());
+    crmUnversionedRaceTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryStorage, CrmError, type StorageAdapter } from '@crmkit/core';
+import type { StorageTx, WriteOp } from '@crmkit/core/storage';
+import { createTestCrm } from '@crmkit/core/testing';
+import { expectCrmError } from '../helpers.js';
+import { setupAutomations } from '../automations/automation-setup.js';
+
+/**
+ * Memory storage whose writes may fail as PostgreSQL's do when another connection committed first:
+ * `fault` decides per write (entity, ops) and returns the error to throw. Counts every write attempt.
+ */
+function racingStorage() {
+  const inner = createMemoryStorage();
+  const state: { fault?: (entity: string, ops: readonly WriteOp[]) => Error | undefined; writes: string[] } = { writes: [] };
+  const wrap = (tx: StorageTx): StorageTx =>
+    new Proxy(tx, {
+      get(target, key) {
+        if (key === 'write') {
+          return async (entity: string, tenantId: string, ops: readonly WriteOp[]) => {
+            state.writes.push(entity);
+            const error = state.fault?.(entity, ops);
+            if (error) throw error;
+            return target.write(entity, tenantId, ops);
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  const storage = new Proxy(inner, {
+    get(target, key) {
+      if (key === 'transaction') return (mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<unknown>) => target.transaction(mode, (tx) => fn(wrap(tx)));
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as StorageAdapter;
+  return { storage, state };
+}
+
+/** The conflict a storage write raises when the row moved on (or was taken) since the operation read it. */
+const raced = (entity: string, ops: readonly WriteOp[]) => {
+  const op = ops[0]!;
+  const [id, expectedVersion, actualVersion] = op.type === 'update' ? [op.row.id as string, op.expectedVersion, op.expectedVersion + 1] : [op.type === 'insert' ? (op.row.id as string) : op.id, null, 1];
+  return new CrmError('CONFLICT', `${entity} ${id} changed concurrently`, { entity, id, expectedVersion, actualVersion });
+};
+
+/** A fault that fires `times` times on writes of `entity` (of `type`, if given). */
+function times(n: number, entity: string, type?: WriteOp['type']) {
+  let left = n;
+  return (e: string, ops: readonly WriteOp[]) => (e === entity && (!type || ops[0]!.type === type) && left-- > 0 ? raced(e, ops) : undefined);
+}
+
+describe('runWrite runs an operation again when a write of it met a concurrent transaction (review12k #1)', () => {
+  it('an update without a version succeeds after races on the record and on rows crmkit keeps; one event, one version step', async () => {
+    const { storage, state } = racingStorage();
+    const { crm } = await createTestCrm({ storage: storage as never });
+    await crm.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }] });
+    const deal = await crm.deals.create({ title: 'd', ownerId: 'u1' });
+    const events: string[] = [];
+    crm.on('deal.updated', (e) => void events.push(e.subjectId));
+    state.fault = times(3, 'deal', 'update');
+    const updated = await crm.deals.update(deal.id, { title: 'e' });
+    expect([updated.title, updated.version, events.length]).toEqual(['e', 2, 1]);
+    // A race on an internal row (the open stage visit's owner copy) is no caller's either.
+    state.fault = times(2, 'stageVisit', 'update');
+    expect((await crm.deals.update(deal.id, { ownerId: 'u2' })).version).toBe(3);
+    state.fault = times(2, 'stageVisit', 'update');
+    expect((await crm.deals.advance(deal.id)).stageKey).toBe('b');
+  });
+
+  it("a stale version the caller passed is thrown at once, before any write; a unique value another record holds is not retried", async () => {
+    const { storage, state } = racingStorage();
+    const { crm } = await createTestCrm({ storage: storage as never });
+    const contact = await crm.contacts.create({ name: 'A', externalRefs: [{ system: 'shop', id: '1' }] });
+    await crm.contacts.update(contact.id, { name: 'B' });
+    state.writes = [];
+    const stale = await expectCrmError(crm.contacts.update(contact.id, { name: 'C', version: 1 }), 'CONFLICT');
+    expect([stale.details.expectedVersion, stale.details.actualVersion, state.writes]).toEqual([1, 2, []]);
+    const taken = await expectCrmError(crm.contacts.create({ name: 'D', externalRefs: [{ system: 'shop', id: '1' }] }), 'CONFLICT');
+    expect(taken.details.key?.value).toBe('shop:1');
+    expect(state.writes.filter((e) => e === 'contact')).toHaveLength(1);
+  });
+
+  it('is bounded: a record that keeps racing gives CONFLICT after 10 runs; a taken id after 2', async () => {
+    const { storage, state } = racingStorage();
+    const { crm } = await createTestCrm({ storage: storage as never });
+    const contact = await crm.contacts.create({ name: 'A' });
+    state.fault = times(Infinity, 'contact', 'update');
+    state.writes = [];
+    await expectCrmError(crm.contacts.update(contact.id, { name: 'B' }), 'CONFLICT');
+    expect(state.writes.filter((e) => e === 'contact')).toHaveLength(10);
+    state.fault = times(Infinity, 'setting', 'insert');
+    state.writes = [];
+    await expectCrmError(crm.tasks.defineType({ key: 'visit', label: 'Visit' }), 'CONFLICT');
+    expect(state.writes.filter((e) => e === 'setting')).toHaveLength(2);
+  });
+
+  it('an automation run whose action met a race runs again as a whole: done once, not failed', async () => {
+    const { storage, state } = racingStorage();
+    const { crm } = await setupAutomations({}, () => storage);
+    const rule = await crm.automations.define({ name: 'Tag', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'addTag', tag: 'new' }] });
+    const deal = await crm.deals.create({ title: 'd' });
+    state.fault = times(1, 'deal', 'update');
+    await crm.automations.drain();
+    const { items: runs } = await crm.automations.runs({ ruleId: rule.id });
+    expect(runs.map((r) => [r.status, r.attempts])).toEqual([['done', undefined]]);
+    expect((await crm.deals.get(deal.id)).tags).toEqual(['new']);
+  });
+});
