@@ -258,8 +258,9 @@ export class AccessService {
     for (const entity of [...SHARED, ...CHILD_ENTITIES]) {
       let after: string | undefined;
       do {
-        after = await runWrite(this.ctx, async (op) => {
+        const done = await runWrite(this.ctx, async (op) => {
           op.guard?.require('setting', 'update');
+          let changed = 0; // counted per run of the transaction (`runWrite` may run it again after a lost race)
           const page = await op.query<RecordBase & { shares?: Share[]; shareKeys?: string[] }>(entity, { sort: [{ field: 'id' }], limit: size, ...(after ? { after } : {}) });
           const moved: [string, number, string][] = [];
           if ((SHARED as readonly string[]).includes(entity)) {
@@ -272,7 +273,7 @@ export class AccessService {
                 else delete (d as { shareKeys?: string[] }).shareKeys;
               }));
               moved.push([row.id, row.version, entity]);
-              updated++;
+              changed++;
             }
           } else {
             const fixed = await op.withParentAccess(page.rows);
@@ -282,12 +283,14 @@ export class AccessService {
               if (!primaryParent(row) || !differsFrom(row, child as ParentAccess)) continue;
               await op.update(entity, row, { ...child, version: row.version + 1, updatedAt: op.now });
               moved.push([row.id, row.version, entity]);
-              updated++;
+              changed++;
             }
           }
           await recordIndexMoves(op, linked, moved);
-          return page.nextCursor;
+          return { changed, after: page.nextCursor };
         });
+        updated += done.changed;
+        after = done.after;
       } while (after);
     }
     await runWrite(this.ctx, async (op) => {

@@ -106,4 +106,24 @@ describe('runWrite runs an operation again when a write of it met a concurrent t
     expect(runs.map((r) => [r.status, r.attempts])).toEqual([['done', undefined]]);
     expect((await crm.deals.get(deal.id)).tags).toEqual(['new']);
   });
+  it('a reindex page run again after a race counts each corrected row once (access.reindex)', async () => {
+    const { storage, state } = racingStorage();
+    const { crm } = await createTestCrm({ storage: storage as never });
+    await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
+    const deal = await crm.deals.create({ title: 'Old data', ownerId: 'anna' });
+    const tasks = [];
+    for (const subject of ['Call', 'Visit']) tasks.push(await crm.tasks.create({ subject, dueAt: '2026-02-01T10:00:00Z', dealId: deal.id, ownerId: 'ben' }));
+    // As an older crmkit stored them: no copy of the parent's owner.
+    await storage.transaction('rw', async (tx) => {
+      for (const row of await tx.getMany('task', 'test', tasks.map((t) => t.id))) {
+        const { parentOwner: _p, ...old } = row!;
+        await tx.write('task', 'test', [{ type: 'update', row: { ...old, version: row!.version + 1 } as never, expectedVersion: row!.version }]);
+      }
+    });
+    // The second row's write loses a race: the page runs again and corrects both rows in its second run.
+    let writes = 0;
+    state.fault = (entity, ops) => (entity === 'task' && ++writes === 2 ? raced(entity, ops) : undefined);
+    expect(await crm.access.reindex()).toEqual({ updated: 2 });
+    expect(writes).toBeGreaterThan(2);
+  });
 });
