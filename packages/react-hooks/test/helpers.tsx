@@ -21,12 +21,12 @@ export async function settled<T>(fn: () => Promise<T> | T): Promise<T> {
   return out;
 }
 
-/** Memory storage that counts live `onChange` subscriptions and can serve one stale deal read (a concurrent writer). */
+/** Memory storage that counts live `onChange` subscriptions and can serve stale deal reads (a concurrent writer). */
 export interface InstrumentedStorage extends StorageAdapter {
   /** Live `onChange` listeners. */
   listeners(): number;
-  /** The next read of this deal inside a read-write transaction returns it one version older: the write then fails with CONFLICT. */
-  staleNextRead(dealId: string): void;
+  /** Until called with `undefined`, every read of this deal inside a read-write transaction returns it one version older: each write then fails with CONFLICT. */
+  staleReads(dealId: string | undefined): void;
 }
 
 export function instrumentedStorage(): InstrumentedStorage {
@@ -39,7 +39,6 @@ export function instrumentedStorage(): InstrumentedStorage {
       if (entity !== 'deal' || !stale) return rows;
       return rows.map((row) => {
         if (!row || row.id !== stale) return row;
-        stale = undefined;
         return { ...row, version: (row.version as number) - 1 } as Row;
       });
     },
@@ -69,7 +68,7 @@ export function instrumentedStorage(): InstrumentedStorage {
     },
     close: () => inner.close(),
     listeners: () => live,
-    staleNextRead: (dealId) => void (stale = dealId),
+    staleReads: (dealId) => void (stale = dealId),
   };
 }
 

@@ -104,8 +104,11 @@ describe('usePipelineBoard', () => {
     const { result } = renderHook(() => usePipelineBoard(pipeline.id), { wrapper: wrapper(crm) });
     await settled(() => undefined);
     const before = layout(result.current.observer);
-    storage.staleNextRead(withContact.id);
+    // Every read of the deal is one version behind, as if another process kept writing it: the move's
+    // runs all lose their race (crmkit runs a raced operation again, a bounded number of times).
+    storage.staleReads(withContact.id);
     const outcome = await settled(() => result.current.move(withContact.id, 'proposal'));
+    storage.staleReads(undefined);
     expect(outcome).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
     expect(layout(result.current.observer)).toEqual(before);
     expect(result.current.lastError).toMatchObject({ dealId: withContact.id, error: { code: 'CONFLICT' } });
