@@ -197,6 +197,9 @@ const targets = [
   // of core's storage modules from source). Issue 17's 6 kB is the adapter's own figure above; this one
   // adds idb-independent core code (index planner, key encoding, board totals) and guards against growth.
   { name: '@crmkit/storage-indexeddb added to a crm', code: `${CORE} export * from '@crmkit/storage-indexeddb';`, base: CORE, budget: 10_200 },
+  // Issue 13 (design sync.md §3): the device entry and the server entry, core excluded, zod (core's) too.
+  { name: '@crmkit/sync device (core excluded)', code: "export * from '@crmkit/sync';", external: ['@crmkit/core', '@crmkit/core/*', 'zod', 'zod/*'], budget: 9_000 },
+  { name: '@crmkit/sync/server (core excluded)', code: "export * from '@crmkit/sync/server';", external: ['@crmkit/core', '@crmkit/core/*', 'zod', 'zod/*'], budget: 7_000 },
   { name: '@crmkit/react-hooks (core and react excluded)', code: "export * from '@crmkit/react-hooks';", external: ['@crmkit/core', '@crmkit/core/*', 'react', 'react/*', 'react-dom', 'react-dom/*'], budget: 4_000 },
 ];
 
@@ -206,7 +209,7 @@ function consumerDir() {
   const scope = join(dir, 'node_modules', '@crmkit');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(scope, { recursive: true });
-  for (const pkg of ['core', 'storage-indexeddb', 'react-hooks']) {
+  for (const pkg of ['core', 'storage-indexeddb', 'react-hooks', 'sync']) {
     const target = join(root, 'packages', pkg);
     if (!existsSync(join(target, 'dist'))) throw new Error(`packages/${pkg} is not built: run pnpm size (it builds first)`);
     symlinkSync(target, join(scope, pkg), 'dir');
