@@ -8,7 +8,7 @@ import { parseWith } from '../protocol/parse.js';
 import type { SyncedEntity } from '../protocol/synced-entities.js';
 import { tooBig } from './http.js';
 import { scopeFingerprint } from './scope-fingerprint.js';
-import { keptRejections, readClient } from './sync-client-row.js';
+import { assertOwner, keptRejections, readClient } from './sync-client-row.js';
 import { HORIZON, readHead, type SyncChangeRow } from './sync-changes.js';
 
 /** The `syncChange` rows after `after` in position order: `limit` of them, then on to the end of the last one's transaction. */
@@ -38,7 +38,8 @@ async function changesAfter(tx: StorageTx, tenantId: string, after: number, limi
  * checkpoint or a changed scope fingerprint.
  *
  * @throws CrmError `VALIDATION`: bad body (400), `limit` over `maxRows` (413), checkpoint
- *   `invalid_checkpoint` / `foreign_checkpoint` / `checkpoint_ahead` (400).
+ *   `invalid_checkpoint` / `foreign_checkpoint` / `checkpoint_ahead` (400); `FORBIDDEN` (`client_owner`, 403)
+ *   when the client id belongs to another user (its verdicts are that user's).
  */
 export async function pull(ctx: CrmContext, principal: Principal, body: unknown, maxRows: number): Promise<PullResponse> {
   const asked = (body as { limit?: unknown } | null)?.limit;
@@ -55,6 +56,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       tx.getMany('setting', tenant, [HORIZON]).then(([row]) => row as (Row & { value: number }) | undefined),
       ctx.hooks.access?.guard(tx, principal),
     ]);
+    assertOwner(client, principal, 'sync.pull');
     if (sent && sent.p > head) throw invalid('sync.pull', [{ path: ['checkpoint'], code: 'checkpoint_ahead', message: `is ahead of this server's changes (${head}): start over with a reset` }]);
     const from: Checkpoint = !sent || sent.p < (horizonRow?.value ?? 0) || sent.s !== fingerprint ? { v: 1, t: tenant, p: 0, s: fingerprint, r: 1, h: head } : sent;
     const resetting = from.r === 1;

@@ -58,6 +58,7 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
   let lastSeq = await ctx.storage.transaction('rw', async (tx) => {
     const client = await readClient(tx, tenant, clientId);
     assertOwner(client, principal, 'sync.push');
+    if (request.commands[0]!.seq > (client?.lastSeq ?? 0) + 1) throw sequenceGap((client?.lastSeq ?? 0) + 1, ['commands', 0, 'seq']);
     const now = timestamp(ctx);
     await writeClient(tx, tenant, client, {
       id: clientId, userId: principal.userId, lastSeq: client?.lastSeq ?? 0, rejected: keptRejections(client?.rejected ?? [], request.ackRejectedThrough),
@@ -65,7 +66,6 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
     });
     return client?.lastSeq ?? 0;
   });
-  if (request.commands[0]!.seq > lastSeq + 1) throw sequenceGap(lastSeq + 1, ['commands', 0, 'seq']);
   const results: CommandResult[] = [];
   for (const command of request.commands) {
     const outcome = await runOnce(ctx, principal, clientId, command);
