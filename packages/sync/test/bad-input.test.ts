@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StorageAdapter } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { encodeCheckpoint } from '../src/protocol/checkpoint.js';
+import type { Command } from '../src/protocol/messages.js';
 import { scopedServer } from './server/scope-support.js';
 import { ADAPTERS, device, post, pullAll, serverOf } from './server/support.js';
 
@@ -23,7 +24,7 @@ for (const [adapter, makeStorage] of ADAPTERS) {
       const anna = device(11);
       await post(server, 'push', anna.push([anna.command('contacts.create', [{ id: anna.id('ctc'), name: 'Ada' }])]));
       const before = await dump(storage);
-      const c = (name: string, args: unknown[], extra: object = {}) => ({ seq: 2, name, args, at: 1, seed: '000000000000', ...extra });
+      const c = (name: string, args: unknown[], extra: object = {}) => ({ seq: 2, name, args, at: 1, seed: '000000000000', ...extra }) as unknown as Command;
       const cases: [string, unknown, number, string[]][] = [
         ['not JSON', '{"protocol":1,', 400, [':invalid_json']],
         ['an array', '[]', 400, [':invalid_type']],
