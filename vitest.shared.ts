@@ -31,4 +31,6 @@ export const alias = {
   '@crmkit/storage-sqlite': src('./packages/storage-sqlite/src/index.ts'),
   '@crmkit/storage-indexeddb': src('./packages/storage-indexeddb/src/index.ts'),
   '@crmkit/react-hooks': src('./packages/react-hooks/src/index.ts'),
+  '@crmkit/sync/server': src('./packages/sync/src/server/index.ts'),
+  '@crmkit/sync': src('./packages/sync/src/index.ts'),
 };

@@ -7,7 +7,7 @@
 export { createCrm, type CreateCrmOptions } from './crm/create-crm.js';
 export type { Crm } from './crm/crm.js';
 export type { CrmFeature, FeatureRuntime, FeatureApis, CrmWith } from './crm/feature.js';
-export type { FeatureHooks, TaskHooks, AssignmentHooks, AutomationHooks, CustomFieldHooks, CustomValuesCheck, Checked } from './crm/feature-hooks.js';
+export type { FeatureHooks, TaskHooks, AssignmentHooks, AutomationHooks, CustomFieldHooks, CustomValuesCheck, Checked, SyncHooks } from './crm/feature-hooks.js';
 export type { RecurrenceRules } from './domain/tasks/recurrence-rules.js';
 export type { Actor, CrmContext } from './crm/context.js';
 export type { Principal, AccessAction } from './crm/access-guard.js';

@@ -171,6 +171,30 @@ describe('sqlite migrations', () => {
     expect(actions.actions.join('\n')).toMatch(/merge/);
   });
 
+  it('a database of schema 11 (before device sync) gets the five sync tables; old rows stay, the new tables are queryable by their indexes', async () => {
+    const SYNC = ['syncChange', 'syncClient', 'syncCommand', 'syncShadow', 'syncTag'];
+    const v11: StorageSchema = { version: 11, entities: CRM_STORAGE_SCHEMA.entities.filter((e) => !SYNC.includes(e.name)) };
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('v11.db');
+    const old = await opened(file, v11);
+    const row = (id: string, extra: Record<string, unknown>) => ({ id, tenantId: 'acme', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...extra });
+    await old.transaction('rw', (tx) => tx.write('deal', 'acme', [{ type: 'insert', row: row('d_1', { title: 'Engine', pipelineId: 'p', stageKey: 'new', status: 'open' }) }]));
+    await old.close();
+    const next = await opened(file);
+    expect(ids(await next.transaction('r', async (tx) => (await tx.query('deal', 'acme', {})).rows))).toEqual(['d_1']);
+    await next.transaction('rw', async (tx) => {
+      await tx.write('syncChange', 'acme', [{ type: 'insert', row: row('deal:d_1', { position: 1, txPosition: 1, entity: 'deal', recordId: 'd_1', deleted: false }) }]);
+      await tx.write('syncClient', 'acme', [{ type: 'insert', row: row('cli_1', { userId: 'anna', lastSeq: 3 }) }]);
+      await tx.write('syncTag', 'acme', [{ type: 'insert', row: row('tag_1', { entity: 'deal', recordId: 'd_1', epoch: 2 }) }]);
+    });
+    const changed = await next.transaction('r', (tx) => tx.query('syncChange', 'acme', { filter: { op: 'gt', field: 'position', value: 0 }, sort: [{ field: 'position' }] }));
+    expect(ids(changed.rows)).toEqual(['deal:d_1']);
+    const actions = JSON.parse(migrationLog(file).at(-1)!.actions) as { from: number; to: number; actions: string[] };
+    expect(actions).toMatchObject({ from: 11, to: CRM_STORAGE_SCHEMA.version });
+    expect(actions.actions).toEqual(expect.arrayContaining(['create table sync_change', 'create table sync_client', 'create table sync_command', 'create table sync_shadow', 'create table sync_tag']));
+  });
+
   it('rebuilds an AUTOINCREMENT change journal of an earlier version without it: entries and positions kept, the next commit numbered after them', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);

@@ -16,6 +16,7 @@ import type { CrmContext } from './context.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Activity, ActivityLogParsed } from '../schema/activity.js';
 import type { MergeEntity, MergeOptions, MergeResult } from '../schema/merge.js';
+import type { Row, StorageTx } from '../storage/storage-adapter.js';
 
 /**
  * Extension points core operations consult. Each is filled by at most one feature; an operation
@@ -40,6 +41,22 @@ export interface FeatureHooks {
   readonly merges?: MergeHooks;
   /** Logging an activity inside an operation (imports): the activities feature. Rules that log activities are refused without it. */
   readonly activities?: { log(op: Operation, parsed: ActivityLogParsed): Promise<Activity> };
+  /** Change positions of written records for device sync (`syncChanges()` of `@crmkit/sync/server`). */
+  readonly sync?: SyncHooks;
+}
+
+/** What core asks of device sync's server side. */
+export interface SyncHooks {
+  /**
+   * Called by every write operation inside its transaction, after its events are appended (also when
+   * it recorded none): records the change positions of the rows it wrote. A rejection rolls the
+   * operation back.
+   *
+   * @param tx The operation's read-write transaction.
+   * @param written Final state of each row the operation wrote, keyed `entity:id` (`null` = deleted).
+   * @param now The operation's time (canonical timestamp).
+   */
+  recordChanges(tx: StorageTx, written: ReadonlyMap<string, Row | null>, now: string): Promise<void>;
 }
 
 /** What core asks of the automations feature. */

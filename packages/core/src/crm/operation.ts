@@ -40,7 +40,7 @@ export class Operation {
   private nowText: string | undefined;
   /** The access rules of the principal a view acts for; absent on the trusted crm and without a policy. */
   guard: AccessGuard | undefined;
-  /** Final state of the rows this operation wrote (`null` = deleted), kept only when views listen to events. */
+  /** Final state of the rows this operation wrote (`null` = deleted), kept only when views listen to events or sync records changes. */
   readonly written: Map<string, Row | null> | undefined;
 
   constructor(
@@ -48,7 +48,7 @@ export class Operation {
     readonly tx: StorageTx,
   ) {
     this.nowMs = ctx.clock.now();
-    this.written = ctx.bus.wantsRows ? new Map() : undefined;
+    this.written = ctx.bus.wantsRows || ctx.hooks.sync ? new Map() : undefined;
   }
 
   /** The operation's time as a canonical timestamp (formatted on first use: reads rarely need it). */
@@ -282,23 +282,27 @@ export class Operation {
    * Appends the recorded events to the log, in chunks (all of them: chunks only bound one write call),
    * with their feed positions. Called once, at the end of the operation: reserving positions holds the
    * tenant's feed counter until commit (so the feed is in commit order), and reserving last keeps that
-   * hold short. Events are frozen: every handler receives the same object.
+   * hold short. Events are frozen: every handler receives the same object. Then device sync records
+   * the change positions of the rows written (`hooks.sync`), in this transaction: a race's re-run of
+   * the whole operation records them once.
    */
   async flushEvents(): Promise<void> {
     const count = this.events.length;
-    if (count === 0) return;
-    // After an early reservation the counter is this transaction's: the rest follow it.
-    let position = this.feedFrom ?? (await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count));
-    if (this.feedFrom && count > 1) await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count - 1);
-    for (const event of this.events) {
-      const mutable = event as { position?: number; shard?: number };
-      mutable.position = position++;
-      mutable.shard = shardOf(event.subjectId);
+    if (count) {
+      // After an early reservation the counter is this transaction's: the rest follow it.
+      let position = this.feedFrom ?? (await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count));
+      if (this.feedFrom && count > 1) await this.tx.nextSequence(FEED_SEQUENCE, this.ctx.tenantId, count - 1);
+      for (const event of this.events) {
+        const mutable = event as { position?: number; shard?: number };
+        mutable.position = position++;
+        mutable.shard = shardOf(event.subjectId);
+      }
+      for (let i = 0; i < count; i += 1000) {
+        const chunk = this.events.slice(i, i + 1000);
+        await this.write('event', chunk.map((e) => ({ type: 'insert' as const, row: deepFreeze(e) as unknown as Row })));
+      }
     }
-    for (let i = 0; i < this.events.length; i += 1000) {
-      const chunk = this.events.slice(i, i + 1000);
-      await this.write('event', chunk.map((e) => ({ type: 'insert' as const, row: deepFreeze(e) as unknown as Row })));
-    }
+    if (this.written?.size && this.ctx.hooks.sync) await this.ctx.hooks.sync.recordChanges(this.tx, this.written, this.now);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Random } from './random.js';
+import { validationError } from '../errors/crm-error.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32: no I, L, O, U
 
@@ -48,4 +49,28 @@ export function createIdGenerator(random: Random): (entity: string, now: number)
     }
     return `${ID_PREFIX[entity] ?? entity}_${time}${lastRandom.map((n) => ALPHABET[n]).join('')}`;
   };
+}
+
+/** The seed of a sync command: 12 Crockford base32 characters, the first below 16 (headroom for increments). */
+const SEED = /^[0-9A-F][0-9A-HJKMNP-TV-Z]{11}$/;
+
+/**
+ * The ids a device-sync command derives (its tasks, stage visits, a converted lead's records): the id
+ * generator with its time fixed to `at` and its random part starting at `seed`, incremented by one per
+ * id. Device and server run a command with the same `(at, seed)` and get the same ids.
+ *
+ * @param at The command's device time, integer milliseconds since the epoch, 0 … 2^48.
+ * @param seed 12 Crockford base32 characters, the first one `0`–`F`.
+ * @returns A generator for `ctx.newId` (its time argument is ignored).
+ * @throws CrmError `VALIDATION` (`at` or `seed`, issue code `invalid_format`) for a bad time or seed.
+ */
+export function createCommandIds(at: number, seed: string): (entity: string, nowMs?: number) => string {
+  const issues = [
+    ...(Number.isInteger(at) && at >= 0 && at <= 2 ** 48 ? [] : [{ path: ['at'], code: 'invalid_format', message: 'must be integer milliseconds in 0 … 2^48' }]),
+    ...(typeof seed === 'string' && SEED.test(seed) ? [] : [{ path: ['seed'], code: 'invalid_format', message: 'must be 12 Crockford base32 characters, the first 0–F' }]),
+  ];
+  if (issues.length) throw validationError('createCommandIds', issues);
+  let next = 0;
+  const ids = createIdGenerator({ next: () => ALPHABET.indexOf(seed[next++]!) / 32 });
+  return (entity) => ids(entity, at);
 }

@@ -177,19 +177,37 @@ const importJob = entity('importJob', `${TIMES} status entity`, 'created:created
 const merge = entity('merge', `${TIMES} entity survivorId status`, 'created:createdAt survivor:survivorId,createdAt');
 
 /**
+ * Device sync (`@crmkit/sync`), server side: one `syncChange` per synced record (id `entity:recordId`) at
+ * the position of its last write (`txPosition`: the first position of that transaction; `deleted`: a
+ * tombstone), pulled in position order; one `syncClient` per device (id = clientId) with its last
+ * applied command `lastSeq`.
+ */
+const syncChange = entity('syncChange', 'updatedAt position:n txPosition:n entity recordId deleted:b', 'position:position tx:txPosition,position tomb:deleted,updatedAt');
+const syncClient = entity('syncClient', `${TIMES} userId lastSeq:n`, 'user:userId');
+
+/**
+ * Device sync, device side: the command log (`syncCommand`), the confirmed rows of optimistically changed
+ * records (`syncShadow`, id `entity:recordId`) and the exit tags of received records (`syncTag`).
+ */
+const syncCommand = entity('syncCommand', 'createdAt seq:n name status applied:b', 'seq:seq status:status,seq');
+const syncShadow = entity('syncShadow', 'entity recordId');
+const syncTag = entity('syncTag', 'entity recordId epoch:n', 'epoch:epoch');
+
+/**
  * The storage schema of crmkit: every entity, its queryable fields and its indexes.
  * Bump `version` whenever an entity, field or index changes; adapters migrate forward on `open`.
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 11,
-  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun, merge],
+  version: 12,
+  entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun, merge, syncChange, syncClient, syncCommand, syncShadow, syncTag],
 };
 
 /** Entity names of the built-in schema. */
 export type CrmEntity =
   | 'lead' | 'contact' | 'company' | 'deal' | 'pipeline' | 'task' | 'activity' | 'event' | 'customField' | 'stageVisit' | 'assignmentStrategy' | 'setting' | 'notification'
-  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'importJob' | 'automationRule' | 'automationRun' | 'merge';
+  | 'consumer' | 'consumerBacklog' | 'webhookEndpoint' | 'webhookAttempt' | 'importJob' | 'automationRule' | 'automationRun' | 'merge'
+  | 'syncChange' | 'syncClient' | 'syncCommand' | 'syncShadow' | 'syncTag';
 
 type CustomPath = `custom.${string}`;
 /** Queryable fields of each entity, for typed filters and sorts. */

@@ -10,6 +10,8 @@ export { assertOpen as assertAdapterOpen, assertRowTenant, assertSequenceArgs, a
 export { uniqueConflict } from '../errors/crm-error.js';
 export { findUnstorableText, unstorableTextReason } from '../domain/storable-text.js';
 export { frozenCopy } from './deep-freeze.js';
+// Device sync: the entities' id prefixes and the ids a command derives from its seed.
+export { ID_PREFIX, createCommandIds } from '../domain/ids.js';
 export { planViewRead, viewGroupKey, viewGroupId, emptyViewGroup, addToViewGroup, sameViewContribution, viewMoves, type ViewGroup, type ViewRead, type ViewMove, type RowMove } from './aggregate-views.js';
 // Toolkit for adapters over ordered key-value engines (IndexedDB): key encoding, key-path layouts, the index planner, staged writes.
 export { encodeValue, encodeString, compareKeys, MISSING, type Key } from './kv/key-encoding.js';

@@ -244,6 +244,12 @@ export interface RuntimeIndexSpec {
  * - must compute from rows whenever a selected group holds a sum it cannot keep exactly (a value that is
  *   not a safe integer: `ViewGroup.inexact`), so that its answers agree with `executeAggregate`.
  * Adapters that do not maintain them compute such aggregates like any other: the answers are the same.
+ *
+ * Writers of crm entities (records, settings, events) must go through an `Operation` (`runWrite`, a
+ * feature's run of services): device sync (`@crmkit/sync/server`) records a change position for every
+ * row an operation writes (`FeatureHooks.sync`), in its transaction; a row written around it, straight
+ * through `StorageTx.write`, never reaches the devices. Adapters and sync's own bookkeeping (applying
+ * pulled rows on a device, `syncChange` itself) are the exceptions.
  */
 export interface StorageAdapter {
   /** Adapter name for errors and logs (`memory`, `sqlite`, `postgres`, `indexeddb`). */

@@ -137,6 +137,21 @@ export function upgradeTests(env: IdbTestEnv): void {
       expect(byLead.rows.map((r) => r.id)).toEqual(['d2']);
     });
 
+    it('a database of schema 11 (before device sync) gets the five sync stores; old rows stay, the new stores are queryable by their indexes', async () => {
+      const SYNC = ['syncChange', 'syncClient', 'syncCommand', 'syncShadow', 'syncTag'];
+      const options = env.options();
+      const old = await make(options, { version: 11, entities: CRM_STORAGE_SCHEMA.entities.filter((e) => !SYNC.includes(e.name)) });
+      await seed(old, [row('d1'), row('d2')]);
+      await old.close();
+      const next = await make(options);
+      expect(await ids(next)).toEqual(['d1', 'd2']);
+      await seed(next, [row('c2', { seq: 2, name: 'deals.advance', status: 'pending', applied: true }), row('c1', { seq: 1, name: 'deals.create', status: 'rejected', applied: false })], 'syncCommand');
+      await seed(next, [row('deal:d1', { entity: 'deal', recordId: 'd1' })], 'syncShadow');
+      const pending = await next.transaction('r', (tx) => tx.query('syncCommand', 't1', { filter: { op: 'eq', field: 'status', value: 'pending' }, sort: [{ field: 'seq' }] }));
+      expect(pending.rows.map((r) => r.id)).toEqual(['c2']);
+      expect((await readAll(next, 'syncShadow')).map((r) => r.id)).toEqual(['deal:d1']);
+    });
+
     it('sparse link indexes: rows of the previous schema lose their link placeholders on the upgrade, and a later dense index gets them back', async () => {
       const dense = (version: number): StorageSchema => ({ version, entities: CRM_STORAGE_SCHEMA.entities.map((e) => ({ ...e, indexes: e.indexes.map(({ sparse: _sparse, ...i }) => i) })) });
       const options = env.options();

@@ -2,6 +2,7 @@ import { afterEach, describe } from 'vitest';
 import { crmAutomationReadTests } from './crm-automation-read-tests.js';
 import { crmCompletenessTests } from './crm-completeness-tests.js';
 import { crmExternalRefTests } from './crm-external-ref-tests.js';
+import { crmClientIdTests } from './crm-client-id-tests.js';
 import { crmDifferentialTests, type CrmConformanceOptions } from './crm-differential-tests.js';
 import { createCrmHarness } from './crm-harness.js';
 import { crmMissingTests } from './crm-missing-tests.js';
@@ -33,6 +34,7 @@ export type { CrmConformanceOptions };
  * forecasts with more than 1 000 unconvertible deals); and the whole crm gives the memory reference's
  * answers and verdicts — bad input to every public method (property-tested, nothing written),
  * `where.same` identity searches, all-day deadlines, lead scoring on every field type it allows;
+ * caller-chosen ids on every create service (a taken one is `CONFLICT`, nothing written);
  * external refs (unique per tenant, found by ref, upserted idempotently, scoped in views); merges
  * (every link re-pointed, refs moved, and merge then undo restoring every record as it was, property-tested);
  * computed times (due times, notices, series, leases, retries, cut-offs) within UTC years 0000–9999 near
@@ -64,6 +66,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmExportRoundTripTests(() => harness.open());
     crmEmptyListRoundTripTests(() => harness.open());
     crmExternalRefTests(() => harness.open());
+    crmClientIdTests(() => harness.open());
     crmMergeTests(() => harness.open());
     crmTimeRangeTests(() => harness.open(), Math.min(options.numRuns ?? 8, 8));
     crmAutomationReadTests(() => harness.open());

@@ -53,6 +53,19 @@ export function crudTests(h: Harness): void {
       );
       expect((await readAll(adapter, 'deal')).map((r) => r.id)).toEqual(['c']);
     });
+
+    it('a row deleted and inserted again under its id in one transaction is replaced whole, its old index entries gone (device sync applies pulled rows so)', async () => {
+      const { adapter } = await h.open();
+      await seed(adapter, 'deal', [dealRow('a', { version: 3, title: 'Old', stageKey: 'new' }), dealRow('b', { stageKey: 'new' })]);
+      await adapter.transaction('rw', async (tx) => {
+        await tx.write('deal', 't1', [{ type: 'delete', id: 'a' }]);
+        await tx.write('deal', 't1', [{ type: 'insert', row: dealRow('a', { version: 7, title: 'New', stageKey: 'won' }) }]);
+      });
+      await adapter.transaction('rw', (tx) => tx.write('deal', 't1', [{ type: 'delete', id: 'b', expectedVersion: 1 }, { type: 'insert', row: dealRow('b', { version: 2, stageKey: 'won' }) }]));
+      expect((await readAll(adapter, 'deal')).map((r) => [r.id, r.version, r.stageKey])).toEqual([['a', 7, 'won'], ['b', 2, 'won']]);
+      const stale = await adapter.transaction('r', (tx) => tx.query('deal', 't1', { filter: { op: 'eq', field: 'stageKey', value: 'new' } }));
+      expect(stale.rows).toEqual([]);
+    });
   });
 
   describe('versions and conflicts', () => {

@@ -94,6 +94,19 @@ export function uniqueTests(h: Harness): void {
       expectUniqueConflict(await rejection(write(adapter, [{ type: 'insert', row: contactRow('f', ['x:1']) }])), 'x:1', 'e');
     });
 
+    it('two rows swap their values through deletes then inserts in one transaction (device sync applies pulled rows so)', async () => {
+      const { adapter } = await h.open();
+      await seed(adapter, 'contact', [contactRow('a', ['x:1']), contactRow('b', ['x:2'])]);
+      await write(adapter, [
+        { type: 'delete', id: 'a' },
+        { type: 'delete', id: 'b' },
+        { type: 'insert', row: { ...contactRow('a', ['x:2']), version: 2 } },
+        { type: 'insert', row: { ...contactRow('b', ['x:1']), version: 2 } },
+      ]);
+      expect(ids(await readAll(adapter, 'contact'))).toEqual(['a:x:2', 'b:x:1']);
+      expectUniqueConflict(await rejection(write(adapter, [{ type: 'insert', row: contactRow('c', ['x:1']) }])), 'x:1', 'b');
+    });
+
     it('holds across connections: a peer cannot take a value committed here', async () => {
       const { adapter, subject } = await h.open();
       const peer = await h.openPeer(subject);

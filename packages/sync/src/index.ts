@@ -1,0 +1,26 @@
+// Entry point of @crmkit/sync: the device side of offline work and device sync (design sync.md §8).
+// The protocol (commands, messages, checkpoints, exit tags) is shared with `@crmkit/sync/server`.
+export {
+  COMMANDS,
+  COMMAND_NAMES,
+  PROTOCOL,
+  LIMITS,
+  createCommandIds,
+  newClientId,
+  newSeed,
+  exitTag,
+  isSynced,
+  SYNCED_ENTITIES,
+  SYNCED_SETTINGS,
+  type CommandName,
+  type CommandSpec,
+  type Command,
+  type CommandResult,
+  type PushRequest,
+  type PushResponse,
+  type PullRequest,
+  type PullResponse,
+  type Rejection,
+  type SyncedEntity,
+  type CrmErrorJson,
+} from './protocol/index.js';

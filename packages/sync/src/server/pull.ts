@@ -1,0 +1,94 @@
+import type { CrmContext, Principal } from '@crmkit/core';
+import type { Row, StorageTx } from '@crmkit/core/storage';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../protocol/checkpoint.js';
+import { invalid } from '../protocol/errors.js';
+import { exitTag } from '../protocol/exit-tag.js';
+import { LIMITS, pullRequestSchema, type PullResponse } from '../protocol/messages.js';
+import { parseWith } from '../protocol/parse.js';
+import type { SyncedEntity } from '../protocol/synced-entities.js';
+import { tooBig } from './http.js';
+import { scopeFingerprint } from './scope-fingerprint.js';
+import { assertOwner, keptRejections, readClient } from './sync-client-row.js';
+import { HORIZON, readHead, type SyncChangeRow } from './sync-changes.js';
+
+/** The `syncChange` rows after `after` in position order: `limit` of them, then on to the end of the last one's transaction. */
+async function changesAfter(tx: StorageTx, tenantId: string, after: number, limit: number): Promise<{ changes: SyncChangeRow[]; hasMore: boolean }> {
+  const read = (filter: object, n: number) => tx.query('syncChange', tenantId, { filter: filter as never, sort: [{ field: 'position' }], limit: n }).then((page) => page.rows as SyncChangeRow[]);
+  const changes = await read({ op: 'gt', field: 'position', value: after }, limit + 1);
+  if (changes.length <= limit) return { changes, hasMore: false };
+  const next = changes.pop()!;
+  const last = changes.at(-1)!;
+  // A page never splits one server transaction: a unique key moving between two records arrives whole.
+  if (next.txPosition === last.txPosition) {
+    for (;;) {
+      const rest = await read({ op: 'and', filters: [{ op: 'eq', field: 'txPosition', value: last.txPosition }, { op: 'gt', field: 'position', value: changes.at(-1)!.position }] }, 1000);
+      changes.push(...rest);
+      if (rest.length < 1000) break;
+    }
+    const beyond = await read({ op: 'gt', field: 'position', value: changes.at(-1)!.position }, 1);
+    return { changes, hasMore: beyond.length > 0 };
+  }
+  return { changes, hasMore: true };
+}
+
+/**
+ * One page of changes for a device (design sync.md §7), read in one transaction (a consistent
+ * snapshot): rows readable by `principal` now, field-projected; exit tags of records deleted or
+ * unreadable now; a reset (from position 0, then a sweep on the device) for a new device, a pruned
+ * checkpoint or a changed scope fingerprint.
+ *
+ * @throws CrmError `VALIDATION`: bad body (400), `limit` over `maxRows` (413), checkpoint
+ *   `invalid_checkpoint` / `foreign_checkpoint` / `checkpoint_ahead` (400); `FORBIDDEN` (`client_owner`, 403)
+ *   when the client id belongs to another user (its verdicts are that user's).
+ */
+export async function pull(ctx: CrmContext, principal: Principal, body: unknown, maxRows: number): Promise<PullResponse> {
+  const asked = (body as { limit?: unknown } | null)?.limit;
+  if (typeof asked === 'number' && asked > maxRows) throw tooBig('sync.pull', ['limit'], maxRows, 'rows');
+  const request = parseWith(pullRequestSchema, body, 'sync.pull');
+  const tenant = ctx.tenantId;
+  const limit = request.limit ?? Math.min(LIMITS.defaultPageRows, maxRows);
+  const sent = request.checkpoint === null ? undefined : decodeCheckpoint(request.checkpoint, tenant);
+  return ctx.storage.transaction('r', async (tx) => {
+    const [head, fingerprint, client, horizonRow, guard] = await Promise.all([
+      readHead(tx, tenant),
+      scopeFingerprint(ctx, tx, principal),
+      readClient(tx, tenant, request.clientId),
+      tx.getMany('setting', tenant, [HORIZON]).then(([row]) => row as (Row & { value: number }) | undefined),
+      ctx.hooks.access?.guard(tx, principal),
+    ]);
+    assertOwner(client, principal, 'sync.pull');
+    if (sent && sent.p > head) throw invalid('sync.pull', [{ path: ['checkpoint'], code: 'checkpoint_ahead', message: `is ahead of this server's changes (${head}): start over with a reset` }]);
+    const from: Checkpoint = !sent || sent.p < (horizonRow?.value ?? 0) || sent.s !== fingerprint ? { v: 1, t: tenant, p: 0, s: fingerprint, r: 1, h: head } : sent;
+    const resetting = from.r === 1;
+    const { changes, hasMore } = await changesAfter(tx, tenant, from.p, limit);
+    const byEntity = new Map<string, SyncChangeRow[]>();
+    for (const change of changes) byEntity.set(change.entity, [...(byEntity.get(change.entity) ?? []), change]);
+    const stored = new Map<string, Row | undefined>();
+    for (const [entity, list] of byEntity) {
+      const rows = await tx.getMany(entity, tenant, list.map((c) => c.recordId));
+      list.forEach((c, i) => stored.set(c.id, rows[i]));
+    }
+    const rows: { entity: SyncedEntity; row: Row }[] = [];
+    const goneOf: SyncChangeRow[] = [];
+    for (const change of changes) {
+      const row = stored.get(change.id);
+      if (row && !change.deleted && (!guard || guard.canRead(change.entity, row as never))) rows.push({ entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row });
+      // A reset's sweep removes what was there before it began; later changes carry their tags.
+      else if (!resetting || change.position > (from.h ?? 0)) goneOf.push(change);
+    }
+    const gone = await Promise.all(goneOf.map((c) => exitTag(tenant, c.entity, c.recordId)));
+    const position = changes.at(-1)?.position ?? (resetting ? head : from.p);
+    const next: Checkpoint = resetting && hasMore ? { ...from, p: position } : { v: 1, t: tenant, p: position, s: fingerprint };
+    return {
+      protocol: 1,
+      checkpoint: encodeCheckpoint(next),
+      rows,
+      gone,
+      ...(resetting ? { reset: from === sent ? ('continue' as const) : ('begin' as const) } : {}),
+      ...(resetting && !hasMore ? { resetDone: true as const } : {}),
+      hasMore,
+      head,
+      client: { lastSeq: client?.lastSeq ?? 0, rejected: keptRejections(client?.rejected ?? [], request.ackRejectedThrough) },
+    };
+  });
+}

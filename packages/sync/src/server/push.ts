@@ -1,0 +1,126 @@
+import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crmkit/core';
+import { createCommandIds } from '../protocol/command-ids.js';
+import { COMMANDS, commandArgs, createIdIssues, runCommand, type SyncableCrm } from '../protocol/commands.js';
+import { invalid } from '../protocol/errors.js';
+import { pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
+import { issuesOf, parseWith } from '../protocol/parse.js';
+import { boundStorage } from './bound-storage.js';
+import { heldEvents } from './held-events.js';
+import { tooBig, withStatus } from './http.js';
+import { assertOwner, keptRejections, readClient, storedVerdict, writeClient, type SyncClientRow } from './sync-client-row.js';
+
+/** Verdicts that reject a command for good (recorded, never retried); anything else stops the batch. */
+const REJECTS = new Set(['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'RULE_VIOLATION', 'FORBIDDEN']);
+/** Whole-command re-runs after a `CONFLICT` (a race with a concurrent writer, a duplicate push). */
+const RETRIES = 3;
+
+const timestamp = (ctx: CrmContext) => new Date(ctx.clock.now()).toISOString();
+
+function sequenceGap(expected: number, path: readonly (string | number)[]): CrmError<'VALIDATION'> {
+  const issue = { path, code: 'sequence_gap', message: `must be ${expected}: the server applied every command before it`, expected };
+  return withStatus(invalid('sync.push', [issue]), 409);
+}
+
+/**
+ * Checks a push body: its shape, each command's arity and id shapes, the batch size, ascending and
+ * consecutive seqs. Nothing runs when it throws.
+ *
+ * @throws CrmError `VALIDATION` (400; 413 over `maxCommands`) naming every problem at its path.
+ */
+export function parsePush(body: unknown, maxCommands: number): { clientId: string; commands: readonly Command[]; ackRejectedThrough?: number } {
+  const count = (body as { commands?: unknown } | null)?.commands;
+  if (Array.isArray(count) && count.length > maxCommands) throw tooBig('sync.push', ['commands'], maxCommands, 'commands');
+  const request = parseWith(pushRequestSchema, body, 'sync.push');
+  const issues = request.commands.flatMap((command, i) => {
+    const args = COMMANDS[command.name].args.safeParse(command.args);
+    const found = args.success ? [] : issuesOf(args.error, ['commands', i, 'args']);
+    return command.seq === request.commands[0]!.seq + i ? found : [...found, { path: ['commands', i, 'seq'], code: 'sequence_order', message: 'seqs of a push must be ascending and consecutive' }];
+  });
+  if (issues.length) throw invalid('sync.push', issues);
+  return request;
+}
+
+/**
+ * Runs a device's commands exactly once (design sync.md §6): each in its own transaction that also
+ * advances the client's `lastSeq`, so a retried or duplicated push answers the recorded verdicts and
+ * applies nothing twice. A rejected command (`VALIDATION`, `NOT_FOUND`, `CONFLICT`, `RULE_VIOLATION`,
+ * `FORBIDDEN`) advances `lastSeq` with its verdict and leaves no trace; a `STORAGE` / `CLOSED` failure or
+ * a bug stops the batch there (`stopped`), nothing of that command applied.
+ *
+ * @param ctx The server crm's context.
+ * @param principal Who the device acts for: commands run through `crm.as(principal)`'s rules.
+ * @throws CrmError `VALIDATION` (bad body: 400/413; `sequence_gap`: 409), `FORBIDDEN` (`client_owner`: 403).
+ */
+export async function push(ctx: CrmContext, principal: Principal, body: unknown, maxCommands: number): Promise<PushResponse> {
+  const request = parsePush(body, maxCommands);
+  const { clientId } = request;
+  const tenant = ctx.tenantId;
+  let lastSeq = await ctx.storage.transaction('rw', async (tx) => {
+    const client = await readClient(tx, tenant, clientId);
+    assertOwner(client, principal, 'sync.push');
+    if (request.commands[0]!.seq > (client?.lastSeq ?? 0) + 1) throw sequenceGap((client?.lastSeq ?? 0) + 1, ['commands', 0, 'seq']);
+    const now = timestamp(ctx);
+    await writeClient(tx, tenant, client, {
+      id: clientId, userId: principal.userId, lastSeq: client?.lastSeq ?? 0, rejected: keptRejections(client?.rejected ?? [], request.ackRejectedThrough),
+      lastSeenAt: now, createdAt: client?.createdAt ?? now, updatedAt: now,
+    });
+    return client?.lastSeq ?? 0;
+  });
+  const results: CommandResult[] = [];
+  for (const command of request.commands) {
+    const outcome = await runOnce(ctx, principal, clientId, command);
+    if ('stop' in outcome) return { protocol: 1, lastSeq, results, stopped: { seq: command.seq, error: outcome.stop } };
+    results.push(outcome);
+    lastSeq = Math.max(lastSeq, command.seq);
+  }
+  return { protocol: 1, lastSeq, results };
+}
+
+type Outcome = CommandResult | { readonly stop: ReturnType<CrmError['toJSON']> };
+
+async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command): Promise<Outcome> {
+  const tenant = ctx.tenantId;
+  const spec = COMMANDS[command.name];
+  for (let attempt = 0; ; attempt++) {
+    const events = heldEvents(ctx.bus);
+    try {
+      const verdict = await ctx.storage.transaction('rw', async (tx): Promise<CommandResult & { fresh?: true }> => {
+        const client = (await readClient(tx, tenant, clientId)) as SyncClientRow;
+        if (command.seq <= client.lastSeq) return storedVerdict(client, command.seq);
+        if (command.seq > client.lastSeq + 1) throw sequenceGap(client.lastSeq + 1, ['seq']);
+        // The client row first: a concurrent duplicate waits here (rows before counters), then re-reads.
+        await writeClient(tx, tenant, client, { ...client, lastSeq: command.seq, updatedAt: timestamp(ctx) });
+        const issues = createIdIssues(spec, command.args);
+        if (issues.length) throw invalid(command.name, issues);
+        const ids = createCommandIds(command.at, command.seed);
+        const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, principal);
+        await runCommand(view as SyncableCrm, command.name, commandArgs(command.name, command.args, command.at));
+        return { seq: command.seq, status: 'applied', fresh: true };
+      });
+      if (verdict.fresh) events.release();
+      return verdict.status === 'applied' ? { seq: verdict.seq, status: 'applied' } : verdict;
+    } catch (error) {
+      if (!isCrmError(error)) {
+        // A bug, not a verdict: never recorded; the device keeps the command and retries it.
+        ctx.logger.error('crmkit sync: a pushed command failed with an error that is not a CrmError', { clientId, seq: command.seq, name: command.name, error });
+        return { stop: { name: 'CrmError', code: 'STORAGE', message: 'The command failed unexpectedly', details: { adapter: ctx.storage.name, retryable: true, operation: command.name } } };
+      }
+      if (!REJECTS.has(error.code)) return { stop: error.toJSON() };
+      if (isCrmError(error, 'VALIDATION') && error.details.issues.some((i) => i.code === 'sequence_gap')) return { stop: error.toJSON() };
+      if (error.code === 'CONFLICT' && attempt < RETRIES) continue;
+      return reject(ctx, clientId, command.seq, error);
+    }
+  }
+}
+
+/** Records a rejection: `lastSeq` advances with the verdict, nothing of the command is stored. */
+async function reject(ctx: CrmContext, clientId: string, seq: number, error: CrmError): Promise<Outcome> {
+  const tenant = ctx.tenantId;
+  return ctx.storage.transaction('rw', async (tx) => {
+    const client = (await readClient(tx, tenant, clientId)) as SyncClientRow;
+    if (seq <= client.lastSeq) return storedVerdict(client, seq);
+    const json = error.toJSON();
+    await writeClient(tx, tenant, client, { ...client, lastSeq: seq, rejected: keptRejections(client.rejected, undefined, { seq, error: json }), updatedAt: timestamp(ctx) });
+    return { seq, status: 'rejected' as const, error: json };
+  });
+}
