@@ -111,8 +111,8 @@ describe('runWrite runs an operation again when a write of it met a concurrent t
     const { crm } = await createTestCrm({ storage: storage as never });
     await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
     const deal = await crm.deals.create({ title: 'Old data', ownerId: 'anna' });
-    const tasks = [];
-    for (const subject of ['Call', 'Visit']) tasks.push(await crm.tasks.create({ subject, dueAt: '2026-02-01T10:00:00Z', dealId: deal.id, ownerId: 'ben' }));
+    const task = (subject: string) => crm.tasks.create({ subject, dueAt: '2026-02-01T10:00:00Z', dealId: deal.id, ownerId: 'ben' });
+    const tasks = [await task('Call'), await task('Visit')];
     // As an older crmkit stored them: no copy of the parent's owner.
     await storage.transaction('rw', async (tx) => {
       for (const row of await tx.getMany('task', 'test', tasks.map((t) => t.id))) {
