@@ -3,7 +3,9 @@
 // after a warm-up) and prints the functions with the most self time and the most inclusive time.
 // `--cpu-prof` profiles the whole process, setup included; this profiles the loop alone.
 //
-//   npx tsx bench/profile-hot.ts FILE get|advance [CALLS] [--save out.cpuprofile]
+//   npx tsx bench/profile-hot.ts FILE get|advance [CALLS] [--save out.cpuprofile] [--alloc]
+//
+// --alloc: bytes allocated per call by function (V8's sampling heap profiler) instead of CPU time.
 //
 // FILE: a database made by `pnpm bench -- --engines sqlite --work DIR` (tenant "bench"), e.g. a copy of
 // DIR/import-0.db; advance moves its deals: use a copy.
@@ -14,7 +16,15 @@ import { createSqliteStorage } from '../src/index.js';
 import { OPEN_STAGES, seeded } from './bench-data.js';
 import Database from 'better-sqlite3';
 
+interface AllocationNode {
+  readonly callFrame: Profiler.ProfileNode['callFrame'];
+  readonly selfSize: number;
+  readonly children: AllocationNode[];
+}
+
 const args = process.argv.slice(2);
+const allocAt = args.indexOf('--alloc');
+const alloc = allocAt >= 0 && args.splice(allocAt, 1).length > 0;
 const saveAt = args.indexOf('--save');
 const save = saveAt >= 0 ? args.splice(saveAt, 2)[1] : undefined;
 const [file, what = 'get', callsArg = what === 'get' ? '50000' : '2000'] = args;
@@ -38,6 +48,28 @@ for (const id of ids.slice(calls)) await call(id);
 const session = new Session();
 session.connect();
 const post = <T>(method: string, params?: object) => new Promise<T>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as T))));
+if (alloc) {
+  // Allocation sites instead of time: V8's sampling heap profiler (a sample every 512 bytes on average),
+  // objects collected since included, so the bytes each function allocates per call.
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  for (const id of ids.slice(0, calls)) await call(id);
+  const { profile } = await post<{ profile: { head: AllocationNode } }>('HeapProfiler.stopSampling');
+  session.disconnect();
+  await crm.close();
+  const bySelf = new Map<string, number>();
+  const walk = (node: AllocationNode) => {
+    const f = node.callFrame;
+    const l = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(packages|node_modules)\//, '')}:${f.lineNumber + 1}`.trim();
+    bySelf.set(l, (bySelf.get(l) ?? 0) + node.selfSize);
+    for (const c of node.children) walk(c);
+  };
+  walk(profile.head);
+  const total = [...bySelf.values()].reduce((a, b) => a + b, 0);
+  console.log(`${what}: ${calls} calls, ${(total / calls / 1024).toFixed(1)} kB allocated per call (sampled)\n\nbytes/call  function`);
+  for (const [l, bytes] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(bytes / calls).toFixed(0).padStart(9)}  ${l}`);
+  process.exit(0);
+}
 await post('Profiler.enable');
 await post('Profiler.setSamplingInterval', { interval: 50 });
 await post('Profiler.start');

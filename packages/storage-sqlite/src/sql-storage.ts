@@ -168,8 +168,7 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
       const known = this.state.known;
       if (known) for (const [id, row] of docs) known.set(knownKey(entity, tenantId, id), row);
-      if (ids.length === 1) return [docs.get(ids[0]!)];
-      return ids.map((id) => docs.get(id));
+      return inOrder(ids, docs);
     }
 
     async query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }> {
@@ -291,18 +290,46 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     }
   }
 
+  /** The documents of `ids` in their order (`undefined` where missing). */
+  function inOrder(ids: readonly string[], docs: Map<string, Row>): (Row | undefined)[] {
+    if (ids.length === 1) return [docs.get(ids[0]!)];
+    return ids.map((id) => docs.get(id));
+  }
+
   function checkGetMany(tenantId: unknown, ids: unknown): void {
     if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
     if (!Array.isArray(ids)) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
     for (const id of ids) if (typeof id !== 'string') throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
   }
 
-  /** `getMany` outside a transaction: one statement, queued like a read transaction (SQLite shares one connection). */
+  /**
+   * `getMany` outside a transaction: one statement, queued like a read transaction (SQLite shares one
+   * connection). With the queue free and a synchronous engine (SQLite) it runs at once, without an async
+   * frame or closure per call (a point read is little more than this bookkeeping and the statement).
+   */
   function readOutside(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
-    return outside('getMany', async () => {
+    if (readers && !readers.tryAcquire()) return outside('getMany', async () => inOrder(ids, await engine.readDocs(tableOf(entity), tenantId, ids)));
+    active++;
+    let pending: Promise<Map<string, Row>> | undefined;
+    try {
+      assertAdapterOpen(closed, name);
       const found = engine.readDocs(tableOf(entity), tenantId, ids);
-      const docs = found instanceof Promise ? await found : found;
-      return ids.map((id) => docs.get(id));
+      if (!(found instanceof Promise)) return Promise.resolve(inOrder(ids, found));
+      pending = found;
+    } catch (error) {
+      return Promise.reject(toStorageError(name, 'getMany', error));
+    } finally {
+      if (!pending) {
+        readers?.release();
+        finishActive();
+      }
+    }
+    return pending.then(
+      (docs) => inOrder(ids, docs),
+      (error: unknown) => Promise.reject(toStorageError(name, 'getMany', error)),
+    ).finally(() => {
+      readers?.release();
+      finishActive();
     });
   }
 

@@ -3,7 +3,7 @@ import { CrmError, type Logger } from '@crmkit/core';
 import { checkWriteVersion, uniqueConflict, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
-import { columnValues, docText, listValues } from './row-values.js';
+import { columnValue, docText, fillColumnValues, listValues } from './row-values.js';
 import { createSqliteDialect } from './sqlite-dialect.js';
 import { loadBetterSqlite3, type SqliteDatabase, type SqliteDatabaseConstructor, type SqliteStatement } from './sqlite-driver.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
@@ -427,23 +427,27 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       for (const op of ops) {
         if (op.type === 'insert') {
           const row = op.row;
-          const params = [tenantId, row.id, row.version, docText(row, context), ...columnValues(dialect, t, row)];
-          if (s.insert.run(params).changes === 0) conflictFor(t, s, tenantId, op);
+          const params = new Array<unknown>(4 + t.columns.length);
+          params[0] = tenantId;
+          params[1] = row.id;
+          params[2] = row.version;
+          params[3] = docText(row, context);
+          if (s.insert.run(fillColumnValues(dialect, t, row, params, 4)).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(t, s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
           // The row as this transaction read it (it holds the write lock: that is what is stored), else a SELECT.
           let before = previous?.(row.id);
           if (before?.version !== op.expectedVersion) before = undefined;
-          const stored = before ? [before.version, ...columnValues(dialect, t, before)] : (s.current.get(tenantId, row.id) as unknown[] | undefined);
-          if (!stored || stored[0] !== op.expectedVersion) conflictFor(t, s, tenantId, op);
-          const values = columnValues(dialect, t, row);
+          const stored = before ? undefined : (s.current.get(tenantId, row.id) as unknown[] | undefined);
+          if (!before && (!stored || stored[0] !== op.expectedVersion)) conflictFor(t, s, tenantId, op);
           const changed: number[] = [];
           const params: unknown[] = [row.version, docText(row, context)];
-          for (let i = 0; i < values.length; i++) {
-            if (!Object.is(values[i], stored![i + 1])) {
+          for (let i = 0; i < t.columns.length; i++) {
+            const value = columnValue(dialect, t, row, i);
+            if (!Object.is(value, before ? columnValue(dialect, t, before, i) : stored![i + 1])) {
               changed.push(i);
-              params.push(values[i]);
+              params.push(value);
             }
           }
           params.push(tenantId, row.id, op.expectedVersion);

@@ -64,8 +64,7 @@ export class Operation {
   }
 
   async get<T extends RecordBase>(entity: string, id: string): Promise<T | undefined> {
-    const [row] = await this.tx.getMany(entity, this.ctx.tenantId, [id]);
-    return row as T | undefined;
+    return (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
   }
 
   async getMany<T extends RecordBase>(entity: string, ids: readonly string[]): Promise<(T | undefined)[]> {
@@ -78,7 +77,8 @@ export class Operation {
    * answers `NOT_FOUND` as well).
    */
   async require<T extends RecordBase>(entity: string, id: string): Promise<T> {
-    const row = await this.get<T>(entity, id);
+    // One async frame per read (not get → require → requireReadable …): point reads are most of a write's calls.
+    const row = (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
     if (!row) throw notFound(entity, id);
     return row;
   }
@@ -88,14 +88,15 @@ export class Operation {
    * the principal's read scope (a view never learns that a hidden record exists).
    */
   async requireReadable<T extends RecordBase>(entity: string, id: string): Promise<T> {
-    const row = await this.require<T>(entity, id);
-    if (this.guard && !this.guard.canRead(entity, row)) throw notFound(entity, id);
+    const row = (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
+    if (!row || (this.guard && !this.guard.canRead(entity, row))) throw notFound(entity, id);
     return row;
   }
 
   /** Reads a record the principal may read and act on: `NOT_FOUND` outside its read scope, `FORBIDDEN` outside the action's. */
   async requireFor<T extends RecordBase>(entity: string, id: string, action: AccessAction): Promise<T> {
-    const row = await this.requireReadable<T>(entity, id);
+    const row = (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
+    if (!row || (this.guard && !this.guard.canRead(entity, row))) throw notFound(entity, id);
     this.guard?.authorize(entity, action, row);
     return row;
   }
@@ -147,7 +148,11 @@ export class Operation {
 
   async insert<T extends RecordBase>(entity: string, written: T): Promise<T> {
     const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
+    try {
+      await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]);
+    } catch (error) {
+      return this.conceal('insert', error);
+    }
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
@@ -167,7 +172,11 @@ export class Operation {
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
-    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
+    try {
+      await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]);
+    } catch (error) {
+      return this.conceal('update', error);
+    }
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
     return next;
