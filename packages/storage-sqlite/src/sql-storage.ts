@@ -159,14 +159,18 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       const t = this.guard(entity);
       checkGetMany(tenantId, ids);
       if (ids.length === 0) return [];
-      let docs: Map<string, Row>;
+      let docs: Map<string, Row> | (Row | undefined)[];
       try {
-        const found = this.session.readDocs(t, tenantId, ids);
+        const found = read(this.session, t, tenantId, ids);
         docs = found instanceof Promise ? await found : found;
       } catch (error) {
         engineFailure(this.state, 'getMany', error);
       }
       const known = this.state.known;
+      if (Array.isArray(docs)) {
+        if (known && docs[0]) known.set(knownKey(entity, tenantId, ids[0]!), docs[0]);
+        return docs;
+      }
       if (known) for (const [id, row] of docs) known.set(knownKey(entity, tenantId, id), row);
       return inOrder(ids, docs);
     }
@@ -291,9 +295,22 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
   }
 
   /** The documents of `ids` in their order (`undefined` where missing). */
-  function inOrder(ids: readonly string[], docs: Map<string, Row>): (Row | undefined)[] {
+  function inOrder(ids: readonly string[], docs: Map<string, Row> | (Row | undefined)[]): (Row | undefined)[] {
+    if (Array.isArray(docs)) return docs;
     if (ids.length === 1) return [docs.get(ids[0]!)];
     return ids.map((id) => docs.get(id));
+  }
+
+  /** The documents of `ids`: one id through the engine's `readDoc` (as `[row]`, no map) where it has one. */
+  function read(
+    from: Pick<SqlSession, 'readDocs' | 'readDoc'>,
+    t: EntityTable,
+    tenantId: string,
+    ids: readonly string[],
+  ): Map<string, Row> | (Row | undefined)[] | Promise<Map<string, Row> | (Row | undefined)[]> {
+    if (ids.length !== 1 || !from.readDoc) return from.readDocs(t, tenantId, ids);
+    const found = from.readDoc(t, tenantId, ids[0]!);
+    return found instanceof Promise ? found.then((row) => [row]) : [found];
   }
 
   function checkGetMany(tenantId: unknown, ids: unknown): void {
@@ -308,12 +325,12 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
    * frame or closure per call (a point read is little more than this bookkeeping and the statement).
    */
   function readOutside(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
-    if (readers && !readers.tryAcquire()) return outside('getMany', async () => inOrder(ids, await engine.readDocs(tableOf(entity), tenantId, ids)));
+    if (readers && !readers.tryAcquire()) return outside('getMany', async () => inOrder(ids, await read(engine, tableOf(entity), tenantId, ids)));
     active++;
-    let pending: Promise<Map<string, Row>> | undefined;
+    let pending: Promise<Map<string, Row> | (Row | undefined)[]> | undefined;
     try {
       assertAdapterOpen(closed, name);
-      const found = engine.readDocs(tableOf(entity), tenantId, ids);
+      const found = read(engine, tableOf(entity), tenantId, ids);
       if (!(found instanceof Promise)) return Promise.resolve(inOrder(ids, found));
       pending = found;
     } catch (error) {

@@ -209,11 +209,16 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     }
   }
 
+  function readDoc(s: EntityStatements, tenantId: string, id: string): Row | undefined {
+    const found = s.getOne.get(tenantId, id) as unknown[] | undefined;
+    return found && dialect.readDoc(found[0]);
+  }
+
   function readDocs(s: EntityStatements, tenantId: string, ids: readonly string[]): Map<string, Row> {
     const docs = new Map<string, Row>();
     if (ids.length === 1) {
-      const found = s.getOne.get(tenantId, ids[0]) as unknown[] | undefined;
-      if (found) docs.set(ids[0]!, dialect.readDoc(found[0]));
+      const found = readDoc(s, tenantId, ids[0]!);
+      if (found) docs.set(ids[0]!, found);
       return docs;
     }
     for (const [id, doc] of s.getMany.all(tenantId, JSON.stringify(ids)) as unknown[][]) docs.set(id as string, dialect.readDoc(doc));
@@ -421,6 +426,16 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       }
     },
 
+    readDoc(t, tenantId, id) {
+      const s = statementsOf(t);
+      try {
+        return readDoc(s, tenantId, id);
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        return retryBusy('getMany', () => readDoc(s, tenantId, id));
+      }
+    },
+
     async write(t, tenantId, ops, previous) {
       const s = statementsOf(t);
       const context = `sqlite write to ${t.entity}`;
@@ -537,6 +552,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
     // The connection is idle (the adapter queues this behind transactions): the SELECT autocommits.
     readDocs: (t, tenantId, ids) => session.readDocs(t, tenantId, ids),
+    readDoc: (t, tenantId, id) => session.readDoc!(t, tenantId, id),
     select: (query) => session.select(query),
 
     begin(mode) {

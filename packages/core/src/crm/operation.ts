@@ -1,4 +1,5 @@
 import { notFound } from '../errors/crm-error.js';
+import { parseId } from './parse-input.js';
 import { toTimestamp } from '../domain/clock.js';
 import { CHILD_ENTITIES, PARENT_LINKS, PARENT_TYPES, differsFrom, parentAccessChanged, parentAccessOf, primaryParent, withAccess, type ParentType } from '../domain/parent-access.js';
 import type { AccessAction, AccessGuard } from './access-guard.js';
@@ -325,17 +326,23 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
 }
 
 /**
- * Reads one record by id, or throws `NOT_FOUND`: one storage read outside any transaction where the
- * adapter offers it (`StorageAdapter.getMany`), else a read transaction.
+ * Reads one record by a caller's id (checked for `context`), or rejects with `VALIDATION` or
+ * `NOT_FOUND`: one storage read outside any transaction where the adapter offers it
+ * (`StorageAdapter.getMany`), else a read transaction. Never throws: services return it as is (no
+ * async frame of their own; a point read is little more than this).
  */
-export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: string): Promise<T> {
-  ctx.assertOpen();
-  // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
-  if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, id));
-  const storage = ctx.storage;
-  const [row] = storage.getMany ? await storage.getMany(entity, ctx.tenantId, [id]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [id]));
-  if (!row) throw notFound(entity, id);
-  return row as unknown as T;
+export function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: unknown, context: string): Promise<T> {
+  try {
+    const checked = parseId(id, context);
+    ctx.assertOpen();
+    // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
+    if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, checked));
+    const storage = ctx.storage;
+    const rows = storage.getMany ? storage.getMany(entity, ctx.tenantId, [checked]) : storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [checked]));
+    return rows.then((found) => (found[0] as T | undefined) ?? Promise.reject(notFound(entity, checked)));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
