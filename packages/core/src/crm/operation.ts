@@ -88,17 +88,15 @@ export class Operation {
    * Reads a record the acting principal may read: `NOT_FOUND` when it does not exist or lies outside
    * the principal's read scope (a view never learns that a hidden record exists).
    */
-  async requireReadable<T extends RecordBase>(entity: string, id: string): Promise<T> {
-    const row = (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
-    if (!row || (this.guard && !this.guard.canRead(entity, row))) throw notFound(entity, id);
-    return row;
+  requireReadable<T extends RecordBase>(entity: string, id: string): Promise<T> {
+    return this.requireFor<T>(entity, id);
   }
 
   /** Reads a record the principal may read and act on: `NOT_FOUND` outside its read scope, `FORBIDDEN` outside the action's. */
-  async requireFor<T extends RecordBase>(entity: string, id: string, action: AccessAction): Promise<T> {
+  async requireFor<T extends RecordBase>(entity: string, id: string, action?: AccessAction): Promise<T> {
     const row = (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
     if (!row || (this.guard && !this.guard.canRead(entity, row))) throw notFound(entity, id);
-    this.guard?.authorize(entity, action, row);
+    if (action) this.guard?.authorize(entity, action, row);
     return row;
   }
 
@@ -149,11 +147,7 @@ export class Operation {
 
   async insert<T extends RecordBase>(entity: string, written: T): Promise<T> {
     const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
-    try {
-      await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]);
-    } catch (error) {
-      return this.conceal('insert', error);
-    }
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
     return record;
   }
@@ -173,11 +167,7 @@ export class Operation {
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
-    try {
-      await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]);
-    } catch (error) {
-      return this.conceal('update', error);
-    }
+    await this.tx.write(entity, this.ctx.tenantId, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
     this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
     if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
     return next;
@@ -328,21 +318,18 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
 /**
  * Reads one record by a caller's id (checked for `context`), or rejects with `VALIDATION` or
  * `NOT_FOUND`: one storage read outside any transaction where the adapter offers it
- * (`StorageAdapter.getMany`), else a read transaction. Never throws: services return it as is (no
- * async frame of their own; a point read is little more than this).
+ * (`StorageAdapter.getMany`), else a read transaction. Services return it as is: one async frame per
+ * point read, not two.
  */
-export function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: unknown, context: string): Promise<T> {
-  try {
-    const checked = parseId(id, context);
-    ctx.assertOpen();
-    // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
-    if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, checked));
-    const storage = ctx.storage;
-    const rows = storage.getMany ? storage.getMany(entity, ctx.tenantId, [checked]) : storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [checked]));
-    return rows.then((found) => (found[0] as T | undefined) ?? Promise.reject(notFound(entity, checked)));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: unknown, context: string): Promise<T> {
+  const checked = parseId(id, context);
+  ctx.assertOpen();
+  // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
+  if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, checked));
+  const storage = ctx.storage;
+  const row = (storage.getMany ? await storage.getMany(entity, ctx.tenantId, [checked]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [checked])))[0];
+  if (!row) throw notFound(entity, checked);
+  return row as unknown as T;
 }
 
 /**

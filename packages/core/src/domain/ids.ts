@@ -28,7 +28,7 @@ export const ID_PREFIX: Readonly<Record<string, string>> = {
  */
 export function createIdGenerator(random: Random): (entity: string, now: number) => string {
   let lastTime = -1;
-  const lastRandom: number[] = new Array<number>(12).fill(0);
+  const lastRandom: number[] = [];
   return (entity, now) => {
     if (now === lastTime) {
       // Increment the random part by one, base 32, carrying left.

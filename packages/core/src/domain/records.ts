@@ -46,10 +46,7 @@ export function reviseRecord<T extends RecordBase>(record: T, now: string, recip
   // `changed` is already a new object (the recipe edited a copy): set the bookkeeping on a
   // copy of it instead of a second produce.
   // External keys follow the refs here, so every revised record is consistent before anyone reads it.
-  const next = copyRecord(changed) as T & { version: number; updatedAt: string };
-  next.version = record.version + 1;
-  next.updatedAt = now;
-  return withExternalKeys(next);
+  return withExternalKeys(Object.assign(copyRecord(changed), { version: record.version + 1, updatedAt: now }));
 }
 
 /**

@@ -39,17 +39,11 @@ function walk(value: unknown, maxDepth: number): { rest: (string | number)[]; me
     return message ? { rest: [], message } : undefined;
   }
   if (value === null || typeof value !== 'object' || maxDepth <= 0) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = walk(value[i], maxDepth - 1);
-      if (found) return found.rest.push(i), found;
-    }
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    const keyReason = unstorableTextReason(key);
+  const array = Array.isArray(value);
+  for (const key of array ? value.keys() : Object.keys(value)) {
+    const keyReason = array ? undefined : unstorableTextReason(key as string);
     if (keyReason) return { rest: [key], message: `field names ${keyReason}` };
-    const found = walk((value as Record<string, unknown>)[key], maxDepth - 1);
+    const found = walk((value as Record<string | number, unknown>)[key], maxDepth - 1);
     if (found) return found.rest.push(key), found;
   }
   return undefined;
