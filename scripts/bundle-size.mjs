@@ -45,7 +45,7 @@ const targets = [
   // remove and lead conversion match, so that no link is left on a record a concurrent merge or remove deletes; the upsert's retry.
   // 43.04 measured after merging fix16q (phone import keys through the duplicates hook, external-ref conflict wording).
   // 43.31 measured after merging fix16p (+0.27 kB: keyed record locks on linking writes, removes, merges, undo and conversion).
-  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 43_650, goal: 30_000 }, // 43.649 after merging perf17 (+37 B sparse index fields). 43.612 after merging fix12q (+135 B, deals.aggregate in one statement). 43.477 with fixerr (+167 B): caller input read once before any peek, amounts past exact integers VALIDATION, readCallerInput
+  { name: '@crmkit/core: createCrm + createMemoryStorage', code: CORE, budget: 43_700, goal: 30_000 }, // 43.691 with perf17b (+42 B: one-frame point reads with the id checked in readRecord, copyRecord for revisions, lazy paths in findUnstorableText, loop ids; issue 17 SQL hot paths). 43.649 after merging perf17 (+37 B sparse index fields). 43.612 after merging fix12q (+135 B, deals.aggregate in one statement). 43.477 with fixerr (+167 B): caller input read once before any peek, amounts past exact integers VALIDATION, readCallerInput
   // 43.127: fix12q (review12j #2), deals.aggregate in one statement outside a transaction with cached custom-field types (+136 B).
   // 43.35 (43,347 measured, +37 B): perf17, sparse index fields in the crmkit schema ('field?' in the index strings;
   // IndexedDB leaves rows without the value out of those indexes: 40,000 index entries fewer per 10k-deal import).
@@ -56,7 +56,7 @@ const targets = [
   // Issue 16: activities.getByExternalRef / upsertByExternalRef (1.2 → 1.3 kB).
   feature('activities', 'activities', 1_300),
   feature('assignment', 'assignment', 2_500),
-  feature('custom-fields', 'customFields', 2_400),
+  feature('custom-fields', 'customFields', 2_410), // 2.406 with perf17b's core changes (+7 B)
   // With identities: E.164 phones, IDNA domains, where.same, crm.identity.
   feature('duplicates', 'duplicates', 5_000),
   // crm.import.run (mapping, Intl number/date parsing, modes, per-row reports, chunked resumable jobs),
@@ -84,7 +84,7 @@ const targets = [
   // fix16o (review16g #6 and as: integer/datetime): columns without `as` written and read by their field's kind
   // (kindSpec + plainCell shared with the no-mapping export), dates apart from instants, value-level refusals of
   // what the import would not read back, years 0000-0999, JSON numbers typed: +338 B, 18,592 B measured.
-  feature('imports', 'imports', 18_860), // 18.853 with fixerr (options read inside readCallerInput, activities through their hook);  18.830 with fix16r (mapping-less exports write numbers in the locale, +10 B); 18.815 with fix16p; 18.796 measured after merging fix16o and fix16q (kind-based mapped columns, phone keys, empty names)
+  feature('imports', 'imports', 18_880), // 18.874 with perf17b's core changes (+24 B over 18.850). 18.853 with fixerr (options read inside readCallerInput, activities through their hook);  18.830 with fix16r (mapping-less exports write numbers in the locale, +10 B); 18.815 with fix16p; 18.796 measured after merging fix16o and fix16q (kind-based mapped columns, phone keys, empty names)
   // The streaming CSV reader over papaparse (an optional peer), for crm.import.run({ csv }).
   { name: '@crmkit/core/csv: csvSource added to a crm with imports()', code: `${CORE} export { imports } from '@crmkit/core/imports'; export { csvSource } from '@crmkit/core/csv';`, base: `${CORE} export { imports } from '@crmkit/core/imports';`, budget: 9_360 }, // 9,359 with fixerr (csvSource reads its options once);  9,329 with fix16p's core; 9,312 measured: review16h #9 (fix16q: the byte order mark decides the encoding) +165 B
   // Issue 16: merge with undo (field choices, link re-pointing, the merge log, undo with version checks): 3.8 kB measured.
@@ -114,12 +114,12 @@ const targets = [
   // Issue 12 review 4 (fix12e): management retries, one-transaction removal, prune re-check, clock-skew warning +0.5 kB.
   // Review 12f (fix12i) +0.1: replay refuses a type the consumer no longer takes; memory refuses undeclared query fields.
   // Review 12f #4 (fix12j) +0.08: a pass looks its page's events up in the backlog (parked ones stay parked): 10.74 kB measured.
-  feature('feed', 'events', 11_250), // 11.241 measured with fix12q (review12j #1: prune goes up to each partition's reach; +134 B). 11.162 measured: review12h #2, replay wake-ups (fix12n, +52 B over main's 11.110). 11.126 measured: review12i #1/#2/#4/#5 (fix12p: events handed to handlers frozen, holdMs cap and clamp, failure causes, async drain) +107 B. 11.019 measured after the merges of 2026-11-30 (8th part: fix12l's discarded markers, fix12m). 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
+  feature('feed', 'events', 11_260), // 11.253 with perf17b's core changes (+14 B). 11.241 measured with fix12q (review12j #1: prune goes up to each partition's reach; +134 B). 11.162 measured: review12h #2, replay wake-ups (fix12n, +52 B over main's 11.110). 11.126 measured: review12i #1/#2/#4/#5 (fix12p: events handed to handlers frozen, holdMs cap and clamp, failure causes, async drain) +107 B. 11.019 measured after the merges of 2026-11-30 (8th part: fix12l's discarded markers, fix12m). 10.95 measured: review12g #1/#2 consumer outlook (fix12k, +0.2 kB)
   // + the event-type list (above) and the review fixes (attempt logged apart from the endpoint's health, lease renewal): 10.0 kB measured.
   // Issue 12 (fix12g): delivery log retention (pruneDeliveries, the log removed with its endpoint): 11.63 kB measured.
   // Review 12f (fix12i) +0.1: the replay check reads the event's successes and tests `replayed` itself.
   // Review 12f #4 (fix12j, the consumer pass's backlog look-up): 11.81 kB measured.
-  feature('webhooks', 'webhooks', 12_840), // 12.834 after merging fix12q (its feed's prune reach). 12.791 measured: review12h #2, replay wake-ups (fix12n, +58 B over main's 12.733). 12.737 measured: review12i #1-#5 (fix12p: the feed's share, and a stop that is no endpoint failure) +125 B. 12.612 measured after the merges of 2026-11-30 (8th part); 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
+  feature('webhooks', 'webhooks', 12_860), // 12.854 with perf17b's core changes (+21 B). 12.834 after merging fix12q (its feed's prune reach). 12.791 measured: review12h #2, replay wake-ups (fix12n, +58 B over main's 12.733). 12.737 measured: review12i #1-#5 (fix12p: the feed's share, and a stop that is no endpoint failure) +125 B. 12.612 measured after the merges of 2026-11-30 (8th part); 12.22 measured: fix12j's shared timestamp schema (the ISO date-time check events.prune uses) +0.41 kB; 12.59: review12g #3/#4 deadline race and streamed response head (fix12k)
   // 14.5 kB measured: rules, define-time checks (stage-aware cycle analysis, references), the run executor, time triggers.
   // (It shares the business-calendar arithmetic with tasks().) 16.7 kB after the second review (+2.2 kB): the shared
   // feed pass with its retry sweep and background loop, the stage-rule contradiction analysis (check-stage-rules),
@@ -151,7 +151,7 @@ const targets = [
   // 12.45: review 11c #6, every derived field follows its sources (REVEALS walked per entity, transitive): +0.3 kB, over 12.40 by a few bytes.
   // 12.55: review 18f #3 (fix18j), run errors cut and time trigger keys shortened for every limited view: 12.51 kB measured.
   // 12.59: fix18m #3, event refs follow the subject's link field rules, event reads re-match as the view sees them: 12,587 B measured.
-  feature('access', 'access', 12_620), // 12.619 with fix18m (refs of links the view cannot read dropped). 12.45 measured with fix11d's reveal table
+  feature('access', 'access', 12_650), // 12.641 with perf17b's core changes (+23 B over 12.618). 12.619 with fix18m (refs of links the view cannot read dropped). 12.45 measured with fix11d's reveal table
   // crm.timeline and crm.eventLog (issue 15 moved them out of the core).
   feature('timeline', 'timeline', 720),
   // A helper, not a feature: the English sentences of every event type and the Intl formatting (money via the core's formatMoney).
@@ -189,7 +189,7 @@ const targets = [
     // fix18m (review 18f #8, #9, copied fields, #4: automations +1.0, access +0.08, merges +0.07, core +0.02 kB) (+1,203 B measured before merging main).
     // fix18p (review18g #3-#7, automations) +2.39 kB: 152.372 kB measured after merging main.
     // fix18q (review18h #1, automations) +174 B: 152.542 kB measured after merging main (152.368 on main).
-    budget: 154_030, // 154.026 after merging perf17; 153.986 after merging fix12q; 153.658 measured with fixerr (+0.6 kB);  153.059 measured after merging fix18q (152.905 with fix16r)
+    budget: 154_050, // 154.042 with perf17b (+16 B, issue 17 SQL hot paths); 154.026 after merging perf17; 153.986 after merging fix12q; 153.658 measured with fixerr (+0.6 kB);  153.059 measured after merging fix18q (152.905 with fix16r)
   },
   { name: '@crmkit/storage-indexeddb (core excluded)', code: "export * from '@crmkit/storage-indexeddb';", external: ['@crmkit/core', '@crmkit/core/*'], budget: 6_000 },
   // What an app pays for the adapter, the key-value toolkit it takes from @crmkit/core/storage included
