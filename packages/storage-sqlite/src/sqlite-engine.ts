@@ -228,6 +228,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   /** Writes a row's list values; on replace, only lists that changed (compared with `previous` when known, else the stored values). */
   function writeLists(t: EntityTable, s: EntityStatements, tenantId: string, row: Row, replace: boolean, previous?: Row): void {
     for (const { list, insert, deleteRow, values: stored, holder } of s.lists) {
+      // The same top-level value as the row it revises: the same list (as for field columns).
+      if (replace && previous && (previous as Record<string, unknown>)[list.segments[0]!] === (row as Record<string, unknown>)[list.segments[0]!]) continue;
       const values = listValues(list, row);
       if (replace) {
         const before = previous ? listValues(list, previous) : (stored.all(tenantId, row.id) as unknown[][]).map(([v]) => v as string);
