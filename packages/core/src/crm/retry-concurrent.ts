@@ -1,5 +1,8 @@
 import { isCrmError } from '../errors/crm-error.js';
-import type { CrmContext } from './context.js';
+import type { Random } from '../domain/random.js';
+
+/** What a re-run needs of the crm context: its random source for the jitter (not the whole context, so the kernel's type cycle stays closed). */
+type Jitter = { readonly random: Random };
 
 /** Rounds a management call spends on conflicts with concurrent writers before it gives up (about 3 s of pauses). */
 const ROUNDS = 16;
@@ -39,7 +42,7 @@ export function isConcurrent(error: unknown): boolean {
 }
 
 /** Runs `work` again while `retry` says so, at most `rounds` times, with exponential backoff and equal jitter (≈4 ms doubling up to 250 ms). */
-async function rerun<T>(ctx: CrmContext, work: () => Promise<T>, retry: (error: unknown) => boolean, rounds: number): Promise<T> {
+async function rerun<T>(ctx: Jitter, work: () => Promise<T>, retry: (error: unknown) => boolean, rounds: number): Promise<T> {
   for (let round = 1; ; round++) {
     try {
       return await work();
@@ -56,7 +59,7 @@ async function rerun<T>(ctx: CrmContext, work: () => Promise<T>, retry: (error: 
  * whole transaction, so a call is done or not at all. `isCallers` marks a conflict that is the
  * caller's own (a stale `version`): it is thrown at once.
  */
-export function retryConcurrent<T>(ctx: CrmContext, work: () => Promise<T>, isCallers: (error: unknown) => boolean = () => false): Promise<T> {
+export function retryConcurrent<T>(ctx: Jitter, work: () => Promise<T>, isCallers: (error: unknown) => boolean = () => false): Promise<T> {
   return rerun(ctx, work, (error) => isConcurrent(error) && !isCallers(error), ROUNDS);
 }
 
@@ -66,7 +69,7 @@ export function retryConcurrent<T>(ctx: CrmContext, work: () => Promise<T>, isCa
  * memory) gives. Every other error, a caller's stale `version` among them, is thrown at once; a race on
  * a row that was expected absent runs once more, not again.
  */
-export function retryRaces<T>(ctx: CrmContext, work: () => Promise<T>): Promise<T> {
+export function retryRaces<T>(ctx: Jitter, work: () => Promise<T>): Promise<T> {
   let once = true;
   return rerun(ctx, work, (error) => isRace(error, true) || (isRace(error) && once && !(once = false)), RACE_ROUNDS);
 }
