@@ -1,5 +1,8 @@
 // Counts the SQL statements one `crm.deals.advance` runs on SQLite (a profiling aid).
 //   npx tsx bench/trace-advance.ts
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCrm, silentLogger } from '@crmkit/core';
 import { customFields } from '@crmkit/core/custom-fields';
@@ -14,13 +17,13 @@ proto.prepare = function (this: unknown, text: string) {
   for (const m of ['run', 'get', 'all', 'iterate']) {
     const f = stmt[m]!;
     stmt[m] = function (this: unknown, ...args: unknown[]) {
-      log.push(`${m}: ${text.slice(0, 140)}`);
+      log.push(`${m}: ${text.slice(0, 400)}`);
       return f.apply(this, args);
     };
   }
   return stmt;
 };
-const file = `/tmp/perf12/trace-${Date.now()}.db`;
+const file = join(mkdtempSync(join(tmpdir(), 'crmkit-trace-')), 'trace.db');
 const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'bench', logger: silentLogger, actor: { userId: 'bench' }, random: { seed: 7 }, features: [imports(), customFields()] });
 const p = await crm.pipelines.create({ name: 'S', stages: [{ key: 'a', name: 'A', probability: 10 }, { key: 'b', name: 'B', probability: 20 }, { key: 'c', name: 'C', probability: 30 }, { key: 'won', name: 'Won', probability: 100, kind: 'won' }, { key: 'lost', name: 'Lost', probability: 0, kind: 'lost' }] } as never);
 const d1 = await crm.deals.create({ title: 'x', pipelineId: p.id, value: { amount: 100, currency: 'EUR' } } as never);

@@ -19,13 +19,20 @@ function read(row: Row, segments: readonly string[]): unknown {
  * column only ever holds its declared type.
  */
 export function columnValues(dialect: SqlDialect, table: EntityTable, row: Row): unknown[] {
+  return fillColumnValues(dialect, table, row, new Array<unknown>(table.columns.length), 0);
+}
+
+/** `columnValues` written into `out` from `offset` on (a statement's parameter array): no array of its own. */
+export function fillColumnValues(dialect: SqlDialect, table: EntityTable, row: Row, out: unknown[], offset: number): unknown[] {
   const { columns } = table;
-  const out = new Array<unknown>(columns.length);
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i]!;
-    out[i] = dialect.columnValue(read(row, c.segments), c.type);
-  }
+  for (let i = 0; i < columns.length; i++) out[offset + i] = columnValue(dialect, table, row, i);
   return out;
+}
+
+/** The value of field column `i` of `row` (see `columnValues`). */
+export function columnValue(dialect: SqlDialect, table: EntityTable, row: Row, i: number): unknown {
+  const c = table.columns[i]!;
+  return dialect.columnValue(read(row, c.segments), c.type);
 }
 
 /** The distinct string elements of a list field (non-strings cannot match `containsAny`). */
@@ -48,7 +55,8 @@ export function docText(row: Row, context: string): string {
   if (typeof text !== 'string') throw invalidInput(context, ['row'], 'invalid_type', 'rows must be JSON objects');
   // JSON.stringify escapes NUL and unpaired surrogates (and only those) as \u0000 / \udXXX: one scan of
   // the text finds them; the row is then walked for the path.
-  if (UNSTORABLE_ESCAPE.test(text)) {
+  // `includes` first: a plain substring search, far cheaper than the regex over every document.
+  if (text.includes('\\u') && UNSTORABLE_ESCAPE.test(text)) {
     const found = findUnstorableText(row);
     if (found) throw invalidInput(context, found.path, 'invalid_format', found.message);
   }

@@ -16,6 +16,8 @@ export interface SqlSession {
   select(query: SqlQuery): unknown[][] | Promise<unknown[][]>;
   /** Reads the stored documents of `ids` (any order, missing ids absent). */
   readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Map<string, Row> | Promise<Map<string, Row>>;
+  /** Optional: `readDocs` of one id, without a map (point reads are the commonest read). */
+  readDoc?(table: EntityTable, tenantId: string, id: string): Row | undefined | Promise<Row | undefined>;
   /**
    * Applies `ops` in order. Must throw `CrmError` `CONFLICT` (built with core's `checkWriteVersion`)
    * on the first failed version check; the adapter then rolls the whole transaction back.
@@ -65,6 +67,8 @@ export interface SqlEngine {
    * own snapshot). Only called while no transaction of the adapter holds the engine's connection.
    */
   readDocs(table: EntityTable, tenantId: string, ids: readonly string[]): Map<string, Row> | Promise<Map<string, Row>>;
+  /** Optional: `readDocs` of one id outside any transaction, without a map. */
+  readDoc?(table: EntityTable, tenantId: string, id: string): Row | undefined | Promise<Row | undefined>;
   /** Runs one compiled SELECT outside any transaction, like `readDocs` (rows as arrays of column values). */
   select(query: SqlQuery): unknown[][] | Promise<unknown[][]>;
   /** Starts a transaction: `rw` takes the engine's write lock, `r` sees one consistent snapshot. */

@@ -159,17 +159,20 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       const t = this.guard(entity);
       checkGetMany(tenantId, ids);
       if (ids.length === 0) return [];
-      let docs: Map<string, Row>;
+      let docs: Map<string, Row> | (Row | undefined)[];
       try {
-        const found = this.session.readDocs(t, tenantId, ids);
+        const found = read(this.session, t, tenantId, ids);
         docs = found instanceof Promise ? await found : found;
       } catch (error) {
         engineFailure(this.state, 'getMany', error);
       }
       const known = this.state.known;
+      if (Array.isArray(docs)) {
+        if (known && docs[0]) known.set(knownKey(entity, tenantId, ids[0]!), docs[0]);
+        return docs;
+      }
       if (known) for (const [id, row] of docs) known.set(knownKey(entity, tenantId, id), row);
-      if (ids.length === 1) return [docs.get(ids[0]!)];
-      return ids.map((id) => docs.get(id));
+      return inOrder(ids, docs);
     }
 
     async query(entity: string, tenantId: string, spec: QuerySpec): Promise<{ rows: Row[]; nextCursor?: string }> {
@@ -291,18 +294,59 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
     }
   }
 
+  /** The documents of `ids` in their order (`undefined` where missing). */
+  function inOrder(ids: readonly string[], docs: Map<string, Row> | (Row | undefined)[]): (Row | undefined)[] {
+    if (Array.isArray(docs)) return docs;
+    if (ids.length === 1) return [docs.get(ids[0]!)];
+    return ids.map((id) => docs.get(id));
+  }
+
+  /** The documents of `ids`: one id through the engine's `readDoc` (as `[row]`, no map) where it has one. */
+  function read(
+    from: Pick<SqlSession, 'readDocs' | 'readDoc'>,
+    t: EntityTable,
+    tenantId: string,
+    ids: readonly string[],
+  ): Map<string, Row> | (Row | undefined)[] | Promise<Map<string, Row> | (Row | undefined)[]> {
+    if (ids.length !== 1 || !from.readDoc) return from.readDocs(t, tenantId, ids);
+    const found = from.readDoc(t, tenantId, ids[0]!);
+    return found instanceof Promise ? found.then((row) => [row]) : [found];
+  }
+
   function checkGetMany(tenantId: unknown, ids: unknown): void {
     if (typeof tenantId !== 'string') throw invalidInput(`${name} getMany`, ['tenantId'], 'invalid_type', 'must be a string');
     if (!Array.isArray(ids)) throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
     for (const id of ids) if (typeof id !== 'string') throw invalidInput(`${name} getMany`, ['ids'], 'invalid_type', 'must be an array of strings');
   }
 
-  /** `getMany` outside a transaction: one statement, queued like a read transaction (SQLite shares one connection). */
+  /**
+   * `getMany` outside a transaction: one statement, queued like a read transaction (SQLite shares one
+   * connection). With the queue free and a synchronous engine (SQLite) it runs at once, without an async
+   * frame or closure per call (a point read is little more than this bookkeeping and the statement).
+   */
   function readOutside(entity: string, tenantId: string, ids: readonly string[]): Promise<(Row | undefined)[]> {
-    return outside('getMany', async () => {
-      const found = engine.readDocs(tableOf(entity), tenantId, ids);
-      const docs = found instanceof Promise ? await found : found;
-      return ids.map((id) => docs.get(id));
+    if (readers && !readers.tryAcquire()) return outside('getMany', async () => inOrder(ids, await read(engine, tableOf(entity), tenantId, ids)));
+    active++;
+    let pending: Promise<Map<string, Row> | (Row | undefined)[]> | undefined;
+    try {
+      assertAdapterOpen(closed, name);
+      const found = read(engine, tableOf(entity), tenantId, ids);
+      if (!(found instanceof Promise)) return Promise.resolve(inOrder(ids, found));
+      pending = found;
+    } catch (error) {
+      return Promise.reject(toStorageError(name, 'getMany', error));
+    } finally {
+      if (!pending) {
+        readers?.release();
+        finishActive();
+      }
+    }
+    return pending.then(
+      (docs) => inOrder(ids, docs),
+      (error: unknown) => Promise.reject(toStorageError(name, 'getMany', error)),
+    ).finally(() => {
+      readers?.release();
+      finishActive();
     });
   }
 

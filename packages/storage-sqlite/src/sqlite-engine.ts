@@ -3,7 +3,7 @@ import { CrmError, type Logger } from '@crmkit/core';
 import { checkWriteVersion, uniqueConflict, type Change, type ChangeBatch, type Row, type StorageSchema, type WriteOp } from '@crmkit/core/storage';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrate, type MigrationExecutor } from './migrations.js';
-import { columnValues, docText, listValues } from './row-values.js';
+import { columnValue, docText, fillColumnValues, listValues } from './row-values.js';
 import { createSqliteDialect } from './sqlite-dialect.js';
 import { loadBetterSqlite3, type SqliteDatabase, type SqliteDatabaseConstructor, type SqliteStatement } from './sqlite-driver.js';
 import type { SqlEngine, SqlSession } from './sql-engine.js';
@@ -27,6 +27,13 @@ export interface SqliteEngineOptions {
 
 /** Journal entries older than this are pruned; a watcher that slept longer gets a `resync` batch. */
 const JOURNAL_RETENTION_MS = 10 * 60_000;
+/**
+ * A watcher's registration counts for this long after its last heartbeat (processes on one SQLite file
+ * share the machine's clock); one whose heartbeat was later than that assumes it missed changes.
+ */
+const WATCHER_TTL_MS = JOURNAL_RETENTION_MS;
+/** How often a watcher renews its registration, and how often a writer looks again for lapsed ones. */
+const WATCHER_BEAT_MS = 60_000;
 /** A transaction with more changes journals a `resync` marker instead of the list. */
 const JOURNAL_MAX_CHANGES = 2000;
 
@@ -85,10 +92,37 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement } | undefined;
   let statements = new Map<string, EntityStatements>();
   let sequence: { next: SqliteStatement } | undefined;
-  let journal: { insert: SqliteStatement; prune: SqliteStatement; after: SqliteStatement; last: SqliteStatement; dataVersion: SqliteStatement } | undefined;
-  // Identifies this connection's journal entries, which its own watcher skips.
+  let journal:
+    | {
+        insert: SqliteStatement;
+        prune: SqliteStatement;
+        after: SqliteStatement;
+        last: SqliteStatement;
+        dataVersion: SqliteStatement;
+        /** Another connection's live registration, if any (origin ≠ ours, heartbeat ≥ a time). */
+        others: SqliteStatement;
+        register: SqliteStatement;
+        beat: SqliteStatement;
+        unregister: SqliteStatement;
+        expire: SqliteStatement;
+      }
+    | undefined;
+  // Identifies this connection's journal entries (its own watcher skips them) and its watcher registration.
   const origin = randomUUID();
   let published = 0;
+  /**
+   * Whether another connection watches the journal, as last read from the registry; read again when
+   * `PRAGMA data_version` moved (a registration is another connection's commit) or `recheckAt` passed
+   * (registrations lapse). Without watchers a commit journals nothing: an entry, a statement and a page
+   * per commit that no one would read (most of what a single process paid for external changes).
+   */
+  let othersWatch = true;
+  let watchedVersion: unknown;
+  let recheckAt = 0;
+  /** True while this connection's watcher is registered (close() unregisters it). */
+  let registered = false;
+  /** Counts watcher starts: a stopped watcher unregisters only if no newer one started meanwhile. */
+  let watchGeneration = 0;
   /** Kept to reconnect: the driver and the tables the statements are prepared for. */
   let driver: SqliteDatabaseConstructor | undefined;
   let currentLayout: StorageLayout | undefined;
@@ -194,6 +228,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   /** Writes a row's list values; on replace, only lists that changed (compared with `previous` when known, else the stored values). */
   function writeLists(t: EntityTable, s: EntityStatements, tenantId: string, row: Row, replace: boolean, previous?: Row): void {
     for (const { list, insert, deleteRow, values: stored, holder } of s.lists) {
+      // The same top-level value as the row it revises: the same list (as for field columns).
+      if (replace && previous && (previous as Record<string, unknown>)[list.segments[0]!] === (row as Record<string, unknown>)[list.segments[0]!]) continue;
       const values = listValues(list, row);
       if (replace) {
         const before = previous ? listValues(list, previous) : (stored.all(tenantId, row.id) as unknown[][]).map(([v]) => v as string);
@@ -209,11 +245,16 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     }
   }
 
+  function readDoc(s: EntityStatements, tenantId: string, id: string): Row | undefined {
+    const found = s.getOne.get(tenantId, id) as unknown[] | undefined;
+    return found && dialect.readDoc(found[0]);
+  }
+
   function readDocs(s: EntityStatements, tenantId: string, ids: readonly string[]): Map<string, Row> {
     const docs = new Map<string, Row>();
     if (ids.length === 1) {
-      const found = s.getOne.get(tenantId, ids[0]) as unknown[] | undefined;
-      if (found) docs.set(ids[0]!, dialect.readDoc(found[0]));
+      const found = readDoc(s, tenantId, ids[0]!);
+      if (found) docs.set(ids[0]!, found);
       return docs;
     }
     for (const [id, doc] of s.getMany.all(tenantId, JSON.stringify(ids)) as unknown[][]) docs.set(id as string, dialect.readDoc(doc));
@@ -225,21 +266,51 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
    * connection committed) every `changePollMs`, and when it moved, the journal entries after the last
    * one seen, skipping this connection's own. Entries pruned before they were read (the process slept
    * past the retention) become one `resync` batch.
+   *
+   * The watcher registers its connection in the registry table first (writers journal only while
+   * another connection is registered) and renews the registration every `WATCHER_BEAT_MS`. When a
+   * renewal comes later than `WATCHER_TTL_MS` after the last one, or finds the registration gone,
+   * writers may have skipped journaling meanwhile: the watcher registers again and emits `resync`.
    */
   function watchJournal(emit: (batch: ChangeBatch) => void, exclusive: <T>(work: () => T | Promise<T>) => Promise<T>): () => void {
+    const generation = ++watchGeneration;
     let stopped = false;
     let seen: number | undefined;
     let version: unknown;
+    let beatAt = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    /**
+     * The start: entries after the last one are ours to report; then the registration (autocommit), from
+     * which on every writer journals (a commit in between was before the start either way). Throws
+     * SQLITE_BUSY while another connection writes: the next round starts again.
+     */
+    const start = (j: NonNullable<typeof journal>, at: number): void => {
+      const last = Number((j.last.get() as [number])[0]);
+      j.expire.run(at - WATCHER_TTL_MS);
+      j.register.run(origin, at);
+      registered = true;
+      seen = last;
+      beatAt = at;
+      version = (j.dataVersion.get() as [unknown])[0];
+    };
     const read = (): ChangeBatch[] => {
-      if (!journal) return [];
+      if (!journal || stopped) return [];
       const batches: ChangeBatch[] = [];
-      const [now] = journal.dataVersion.get() as [unknown];
+      const at = Date.now();
       if (seen === undefined) {
-        seen = Number((journal.last.get() as [number])[0]);
-        version = now;
+        start(journal, at);
         return batches;
       }
+      if (at - beatAt >= WATCHER_BEAT_MS) {
+        const lapsed = journal.beat.run(at, origin).changes === 0 || at - beatAt > WATCHER_TTL_MS;
+        if (lapsed) {
+          journal.register.run(origin, at);
+          batches.push({ source: 'external', changes: [], resync: true });
+        }
+        registered = true;
+        beatAt = at;
+      }
+      const [now] = journal.dataVersion.get() as [unknown];
       if (now === version) return batches;
       for (;;) {
         const rows = journal.after.all(seen) as [number, string, string | null][];
@@ -273,11 +344,38 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         (timer as { unref?: () => void }).unref?.();
       }
     };
+    // Start at once when the connection is idle, so that commits from now on are reported (a writer that
+    // began before the registration would not journal); else, or when another connection holds the write
+    // lock, the first round starts. No busy wait here: onChange must not block.
+    const c = db;
+    if (journal && c?.open && !c.inTransaction) {
+      c.pragma('busy_timeout = 0');
+      try {
+        start(journal, Date.now());
+      } catch {
+        // Busy: the first round tries again.
+      } finally {
+        c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
+      }
+    }
     void tick();
     return () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      // Writers stop journaling for us (close() unregisters itself when the adapter is closing).
+      exclusive(() => generation === watchGeneration && unregister()).catch(() => undefined);
     };
+  }
+
+  /** Removes this connection's watcher registration (best effort: a leftover one lapses after `WATCHER_TTL_MS`). */
+  function unregister(): void {
+    if (!registered || !journal) return;
+    registered = false;
+    try {
+      journal.unregister.run(origin);
+    } catch {
+      // Busy or closing: the registration lapses.
+    }
   }
 
   /** Pragmas, the statement cache and the transaction statements of a (new) connection. */
@@ -317,6 +415,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     };
     if (!c.memory) {
       const table = dialect.table(layout.changes);
+      const watchers = dialect.table(layout.watchers);
       journal = {
         insert: c.prepare(compile(sql`INSERT INTO ${table} ("origin", "at", "changes") VALUES (${null}, ${null}, ${null})`).sql),
         // Entries are appended in `seq` order with (nearly) rising `at`: the old ones are a prefix of the
@@ -325,6 +424,11 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         after: c.prepare(compile(sql`SELECT "seq", "origin", "changes" FROM ${table} WHERE "seq" > ${null} ORDER BY "seq" LIMIT 500`).sql).raw(true),
         last: c.prepare(compile(sql`SELECT COALESCE(MAX("seq"), 0) FROM ${table}`).sql).raw(true),
         dataVersion: c.prepare('PRAGMA data_version').raw(true),
+        others: c.prepare(compile(sql`SELECT 1 FROM ${watchers} WHERE "origin" <> ${null} AND "at" >= ${null} LIMIT 1`).sql).raw(true),
+        register: c.prepare(compile(sql`INSERT OR REPLACE INTO ${watchers} ("origin", "at") VALUES (${null}, ${null})`).sql),
+        beat: c.prepare(compile(sql`UPDATE ${watchers} SET "at" = ${null} WHERE "origin" = ${null}`).sql),
+        unregister: c.prepare(compile(sql`DELETE FROM ${watchers} WHERE "origin" = ${null}`).sql),
+        expire: c.prepare(compile(sql`DELETE FROM ${watchers} WHERE "at" < ${null}`).sql),
       };
     }
   }
@@ -421,29 +525,48 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       }
     },
 
+    readDoc(t, tenantId, id) {
+      const s = statementsOf(t);
+      try {
+        return readDoc(s, tenantId, id);
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        return retryBusy('getMany', () => readDoc(s, tenantId, id));
+      }
+    },
+
     async write(t, tenantId, ops, previous) {
       const s = statementsOf(t);
       const context = `sqlite write to ${t.entity}`;
       for (const op of ops) {
         if (op.type === 'insert') {
           const row = op.row;
-          const params = [tenantId, row.id, row.version, docText(row, context), ...columnValues(dialect, t, row)];
-          if (s.insert.run(params).changes === 0) conflictFor(t, s, tenantId, op);
+          const params = new Array<unknown>(4 + t.columns.length);
+          params[0] = tenantId;
+          params[1] = row.id;
+          params[2] = row.version;
+          params[3] = docText(row, context);
+          if (s.insert.run(fillColumnValues(dialect, t, row, params, 4)).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(t, s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
           // The row as this transaction read it (it holds the write lock: that is what is stored), else a SELECT.
           let before = previous?.(row.id);
           if (before?.version !== op.expectedVersion) before = undefined;
-          const stored = before ? [before.version, ...columnValues(dialect, t, before)] : (s.current.get(tenantId, row.id) as unknown[] | undefined);
-          if (!stored || stored[0] !== op.expectedVersion) conflictFor(t, s, tenantId, op);
-          const values = columnValues(dialect, t, row);
+          const stored = before ? undefined : (s.current.get(tenantId, row.id) as unknown[] | undefined);
+          if (!before && (!stored || stored[0] !== op.expectedVersion)) conflictFor(t, s, tenantId, op);
           const changed: number[] = [];
           const params: unknown[] = [row.version, docText(row, context)];
-          for (let i = 0; i < values.length; i++) {
-            if (!Object.is(values[i], stored![i + 1])) {
+          for (let i = 0; i < t.columns.length; i++) {
+            // A revision shares its unchanged fields with the row it revises: the same top-level value is the same column.
+            if (before) {
+              const top = t.columns[i]!.segments[0]!;
+              if ((before as Record<string, unknown>)[top] === (row as Record<string, unknown>)[top]) continue;
+            }
+            const value = columnValue(dialect, t, row, i);
+            if (!Object.is(value, before ? columnValue(dialect, t, before, i) : stored![i + 1])) {
               changed.push(i);
-              params.push(values[i]);
+              params.push(value);
             }
           }
           params.push(tenantId, row.id, op.expectedVersion);
@@ -467,6 +590,14 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     publish(changes) {
       if (!journal) return;
       const now = Date.now();
+      // Inside the write transaction: registrations committed before it are all visible.
+      const [version] = journal.dataVersion.get() as [unknown];
+      if (version !== watchedVersion || now >= recheckAt) {
+        othersWatch = journal.others.get(origin, now - WATCHER_TTL_MS) !== undefined;
+        watchedVersion = version;
+        recheckAt = now + WATCHER_BEAT_MS;
+      }
+      if (!othersWatch) return;
       const list: JournalChange[] | null =
         changes.length > JOURNAL_MAX_CHANGES ? null : changes.map((c) => [c.entity, c.tenantId, c.id, c.op === 'delete' ? 'd' : 'p']);
       journal.insert.run(origin, now, list === null ? null : JSON.stringify(list));
@@ -522,6 +653,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           }
           // Pruning walks the journal in `seq` order (see prepareAll): the index on `at` of earlier versions only cost a page per commit.
           await exec.run(sql`DROP INDEX IF EXISTS ${sql.id(`${layout.changes.name}__at`)}`);
+          // Who reads the journal (see watchJournal): writers journal only while another connection is registered.
+          await exec.run(sql`CREATE TABLE IF NOT EXISTS ${dialect.table(layout.watchers)} ("origin" TEXT PRIMARY KEY, "at" INTEGER NOT NULL) WITHOUT ROWID`);
         }
       });
       cache!.clear();
@@ -533,6 +666,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
     // The connection is idle (the adapter queues this behind transactions): the SELECT autocommits.
     readDocs: (t, tenantId, ids) => session.readDocs(t, tenantId, ids),
+    readDoc: (t, tenantId, id) => session.readDoc!(t, tenantId, id),
     select: (query) => session.select(query),
 
     begin(mode) {
@@ -555,6 +689,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     watch: options.changePollMs > 0 ? (emit, exclusive) => watchJournal(emit, exclusive) : undefined,
 
     async close() {
+      unregister();
       cache?.clear();
       statements = new Map();
       journal = undefined;

@@ -20,9 +20,10 @@ export function sqliteCapabilities(durable: boolean, watching = durable): Storag
  * the document as JSON and one column per queryable field; filters, sorts, keyset pages and
  * aggregates run as SQL. Tables are created or migrated by `open` (which `createCrm` calls).
  *
- * Every write transaction of a file database also appends its list of changes to a journal table
- * (`crmkit_changes`, pruned after 10 minutes), from which other processes on the file learn what
- * changed: their `onChange` listeners get `external` batches within `changePollMs`.
+ * While another connection watches the file (registered in `crmkit_watchers`), every write transaction
+ * also appends its list of changes to a journal table (`crmkit_changes`, pruned after 10 minutes), from
+ * which the other processes learn what changed: their `onChange` listeners get `external` batches
+ * within `changePollMs`. A process alone on its file journals nothing.
  *
  * @param options `{ filename }` (a path, or `':memory:'`) or `{ database }` (a better-sqlite3 Database
  *   you own), plus `synchronous`, `busyTimeoutMs`, `tablePrefix`, `statementCacheSize`, `changePollMs`.

@@ -88,6 +88,8 @@ export interface StorageLayout {
   readonly sequences: TableName;
   /** SQLite's journal of committed change lists, read by other connections (external changes). */
   readonly changes: TableName;
+  /** SQLite's connections that read the journal (origin → last heartbeat): writers journal only while one does. */
+  readonly watchers: TableName;
 }
 
 /** Options that shape names. */
@@ -271,11 +273,12 @@ export function buildLayout(schema: StorageSchema, options: LayoutOptions = {}):
   const migrations: TableName = { ...base, name: `${prefix}crmkit_migrations` };
   const sequences: TableName = { ...base, name: `${prefix}crmkit_sequences` };
   const changes: TableName = { ...base, name: `${prefix}crmkit_changes` };
-  for (const table of [meta, migrations, sequences, changes]) taken.add(table.name);
+  const watchers: TableName = { ...base, name: `${prefix}crmkit_watchers` };
+  for (const table of [meta, migrations, sequences, changes, watchers]) taken.add(table.name);
   const entities = new Map<string, EntityTable>();
   for (const entity of schema.entities) {
     if (entities.has(entity.name)) throw schemaError(`entity "${entity.name}" appears twice`);
     entities.set(entity.name, entityLayout(entity, options, taken));
   }
-  return { entities, meta, migrations, sequences, changes };
+  return { entities, meta, migrations, sequences, changes, watchers };
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createCrm, silentLogger, type ChangeBatch, type StorageAdapter } from '@crmkit/core';
 import { observers } from '@crmkit/core/observe';
 import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
@@ -164,7 +164,9 @@ describe('sqlite: the change journal is pruned by age', () => {
     const { default: Database } = await import('better-sqlite3');
     const raw = new Database(file);
     cleanups.push(() => void raw.close());
-    // Entries of another process from an hour ago, then one from now (its clock may lag: the walk stops at the first recent entry).
+    // Another connection watches (else nothing is journaled); entries of another process from an hour ago,
+    // then one from now (its clock may lag: the walk stops at the first recent entry).
+    raw.prepare("INSERT INTO crmkit_watchers (origin, at) VALUES ('other', ?)").run(Date.now());
     const old = Date.now() - 3_600_000;
     for (let i = 0; i < 3; i++) raw.prepare("INSERT INTO crmkit_changes (origin, at, changes) VALUES ('other', ?, '[]')").run(old + i);
     raw.prepare("INSERT INTO crmkit_changes (origin, at, changes) VALUES ('other', ?, '[]')").run(Date.now());
@@ -175,6 +177,102 @@ describe('sqlite: the change journal is pruned by age', () => {
     expect(left.length).toBe(65);
     expect(left[0]!.origin).toBe('other');
     expect(raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'crmkit_changes__at'").all()).toEqual([]);
+  });
+});
+
+describe('sqlite: commits are journaled only while another connection watches', () => {
+  const row = (id: string) => ({ id, tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z' });
+  const insert = (storage: StorageAdapter, id: string) => storage.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row(id) }]));
+
+  it('a lone adapter, listening itself, journals nothing; another watcher registers, gets the next commits, and unregisters on close', async () => {
+    const tmp = tempDir('crmkit-watchers-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('watchers.db');
+    const writer = createSqliteStorage({ filename: file, changePollMs: 25 });
+    await writer.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => writer.close());
+    const own: ChangeBatch[] = [];
+    writer.onChange((batch) => own.push(batch));
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    cleanups.push(() => void raw.close());
+    const journaled = () => raw.prepare('SELECT COUNT(*) FROM crmkit_changes').pluck().get() as number;
+    const watchers = () => raw.prepare('SELECT origin FROM crmkit_watchers').pluck().all() as string[];
+    await until(() => watchers().length === 1, "the writer's own watcher to register");
+    await insert(writer, 'a');
+    expect(journaled()).toBe(0);
+    expect(own.filter((b) => b.source === 'local')).toHaveLength(1);
+
+    const reader = createSqliteStorage({ filename: file, changePollMs: 25 });
+    await reader.open(CRM_STORAGE_SCHEMA);
+    const seen: ChangeBatch[] = [];
+    reader.onChange((batch) => seen.push(batch));
+    await until(() => watchers().length === 2, 'the reader to register');
+    await insert(writer, 'b');
+    expect(journaled()).toBe(1);
+    await until(() => seen.some((b) => b.source === 'external' && b.changes.some((c) => c.id === 'b')), 'the external batch');
+    expect(seen.flatMap((b) => b.changes.map((c) => c.id))).not.toContain('a');
+    expect(own.filter((b) => b.source === 'external')).toEqual([]);
+
+    await reader.close();
+    expect(watchers()).toHaveLength(1);
+    await insert(writer, 'c');
+    expect(journaled()).toBe(1);
+  });
+
+  it('a watcher stopped and started again at once stays registered (the old one does not unregister the new one)', async () => {
+    const tmp = tempDir('crmkit-watchers-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('restart.db');
+    const writer = createSqliteStorage({ filename: file, changePollMs: 0 });
+    await writer.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => writer.close());
+    const reader = createSqliteStorage({ filename: file, changePollMs: 25 });
+    await reader.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => reader.close());
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    cleanups.push(() => void raw.close());
+    const watchers = () => raw.prepare('SELECT origin FROM crmkit_watchers').pluck().all() as string[];
+    const stop = reader.onChange(() => undefined);
+    await until(() => watchers().length === 1, 'the reader to register');
+    stop();
+    const seen: ChangeBatch[] = [];
+    reader.onChange((batch) => seen.push(batch));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(watchers()).toHaveLength(1);
+    await insert(writer, 'after');
+    await until(() => seen.some((b) => b.changes.some((c) => c.id === 'after')), 'the commit after the restart');
+  });
+
+  it('a watcher whose registration lapsed (writers may have journaled nothing) registers again and emits resync', async () => {
+    const tmp = tempDir('crmkit-watchers-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('lapse.db');
+    const writer = createSqliteStorage({ filename: file, changePollMs: 0 });
+    await writer.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => writer.close());
+    const reader = createSqliteStorage({ filename: file, changePollMs: 25 });
+    await reader.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => reader.close());
+    const seen: ChangeBatch[] = [];
+    reader.onChange((batch) => seen.push(batch));
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    cleanups.push(() => void raw.close());
+    const watchers = () => raw.prepare('SELECT origin FROM crmkit_watchers').pluck().all() as string[];
+    await until(() => watchers().length === 1, 'the reader to register');
+    // A writer expired it (its heartbeat looked older than ten minutes): commits are not journaled for it.
+    raw.prepare('DELETE FROM crmkit_watchers').run();
+    await insert(writer, 'missed');
+    expect(raw.prepare('SELECT COUNT(*) FROM crmkit_changes').pluck().get()).toBe(0);
+    // Its next heartbeat (a minute later) finds the registration gone.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+    cleanups.push(() => void vi.useRealTimers());
+    await until(() => seen.some((b) => b.resync), 'the resync batch');
+    expect(watchers()).toHaveLength(1);
+    await insert(writer, 'next');
+    await until(() => seen.some((b) => b.changes.some((c) => c.id === 'next')), 'the next commit');
   });
 });
 

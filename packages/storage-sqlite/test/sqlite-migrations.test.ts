@@ -207,6 +207,8 @@ describe('sqlite migrations', () => {
     const insert = db.prepare('INSERT INTO "crmkit_changes" ("seq", "origin", "at", "changes") VALUES (?, ?, ?, ?)');
     insert.run(41, 'old', Date.now(), '[]');
     insert.run(42, 'old', Date.now(), '[]');
+    // Another connection watches: commits are journaled only then.
+    db.prepare("INSERT INTO crmkit_watchers (origin, at) VALUES ('watcher', ?)").run(Date.now());
     db.close();
     const storage = await opened(file);
     await storage.transaction('rw', (tx) => tx.write('pipeline', 't', [{ type: 'insert', row: { id: 'p1', tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', name: 'P', stages: [] } }]));

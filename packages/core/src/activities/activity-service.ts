@@ -6,7 +6,7 @@ import type { ActivityField } from '../storage/crm-schema.js';
 import type { CrmContext } from '../crm/context.js';
 import { listRecords, type ListOptions, type Page } from '../crm/list-options.js';
 import { readRecord, runRead, runWrite, type Operation } from '../crm/operation.js';
-import { parseId, parseInput } from '../crm/parse-input.js';
+import { parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { inputFields } from '../crm/input-fields.js';
 import { touchRecords } from '../crm/touch-records.js';
@@ -99,9 +99,8 @@ export class ActivityService {
   }
 
   /** Reads an activity. @throws CrmError `NOT_FOUND`. */
-  async get(id: string): Promise<Activity> {
-    const activityId = parseId(id, 'activities.get');
-    return readRecord<Activity>(this.ctx, 'activity', activityId);
+  get(id: string): Promise<Activity> {
+    return readRecord<Activity>(this.ctx, 'activity', id, 'activities.get');
   }
 
   /** Lists activities, most recent first by default. */

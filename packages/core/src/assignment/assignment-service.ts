@@ -109,7 +109,7 @@ export class AssignmentService {
         return op.require<AssignmentStrategy>('assignmentStrategy', strategyId);
       });
     }
-    return readRecord<AssignmentStrategy>(this.ctx, 'assignmentStrategy', strategyId);
+    return readRecord<AssignmentStrategy>(this.ctx, 'assignmentStrategy', strategyId, 'assignment.getStrategy');
   }
 
   /** Lists strategies, by entity and name. */

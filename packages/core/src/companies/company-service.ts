@@ -77,9 +77,8 @@ export class CompanyService {
   }
 
   /** Reads a company. @throws CrmError `NOT_FOUND`. */
-  async get(id: string): Promise<Company> {
-    const companyId = parseId(id, 'companies.get');
-    return readRecord<Company>(this.ctx, 'company', companyId);
+  get(id: string): Promise<Company> {
+    return readRecord<Company>(this.ctx, 'company', id, 'companies.get');
   }
 
   /**

@@ -71,9 +71,8 @@ export class ContactService {
   }
 
   /** Reads a contact. @throws CrmError `NOT_FOUND`. */
-  async get(id: string): Promise<Contact> {
-    const contactId = parseId(id, 'contacts.get');
-    return readRecord<Contact>(this.ctx, 'contact', contactId);
+  get(id: string): Promise<Contact> {
+    return readRecord<Contact>(this.ctx, 'contact', id, 'contacts.get');
   }
 
   /**

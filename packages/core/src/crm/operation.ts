@@ -1,4 +1,5 @@
 import { notFound } from '../errors/crm-error.js';
+import { parseId } from './parse-input.js';
 import { toTimestamp } from '../domain/clock.js';
 import { CHILD_ENTITIES, PARENT_LINKS, PARENT_TYPES, differsFrom, parentAccessChanged, parentAccessOf, primaryParent, withAccess, type ParentType } from '../domain/parent-access.js';
 import type { AccessAction, AccessGuard } from './access-guard.js';
@@ -65,8 +66,7 @@ export class Operation {
   }
 
   async get<T extends RecordBase>(entity: string, id: string): Promise<T | undefined> {
-    const [row] = await this.tx.getMany(entity, this.ctx.tenantId, [id]);
-    return row as T | undefined;
+    return (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
   }
 
   async getMany<T extends RecordBase>(entity: string, ids: readonly string[]): Promise<(T | undefined)[]> {
@@ -79,7 +79,8 @@ export class Operation {
    * answers `NOT_FOUND` as well).
    */
   async require<T extends RecordBase>(entity: string, id: string): Promise<T> {
-    const row = await this.get<T>(entity, id);
+    // One async frame per read (not get → require → requireReadable …): point reads are most of a write's calls.
+    const row = (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
     if (!row) throw notFound(entity, id);
     return row;
   }
@@ -88,16 +89,15 @@ export class Operation {
    * Reads a record the acting principal may read: `NOT_FOUND` when it does not exist or lies outside
    * the principal's read scope (a view never learns that a hidden record exists).
    */
-  async requireReadable<T extends RecordBase>(entity: string, id: string): Promise<T> {
-    const row = await this.require<T>(entity, id);
-    if (this.guard && !this.guard.canRead(entity, row)) throw notFound(entity, id);
-    return row;
+  requireReadable<T extends RecordBase>(entity: string, id: string): Promise<T> {
+    return this.requireFor<T>(entity, id);
   }
 
   /** Reads a record the principal may read and act on: `NOT_FOUND` outside its read scope, `FORBIDDEN` outside the action's. */
-  async requireFor<T extends RecordBase>(entity: string, id: string, action: AccessAction): Promise<T> {
-    const row = await this.requireReadable<T>(entity, id);
-    this.guard?.authorize(entity, action, row);
+  async requireFor<T extends RecordBase>(entity: string, id: string, action?: AccessAction): Promise<T> {
+    const row = (await this.tx.getMany(entity, this.ctx.tenantId, [id]))[0] as T | undefined;
+    if (!row || (this.guard && !this.guard.canRead(entity, row))) throw notFound(entity, id);
+    if (action) this.guard?.authorize(entity, action, row);
     return row;
   }
 
@@ -338,16 +338,19 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
 }
 
 /**
- * Reads one record by id, or throws `NOT_FOUND`: one storage read outside any transaction where the
- * adapter offers it (`StorageAdapter.getMany`), else a read transaction.
+ * Reads one record by a caller's id (checked for `context`), or rejects with `VALIDATION` or
+ * `NOT_FOUND`: one storage read outside any transaction where the adapter offers it
+ * (`StorageAdapter.getMany`), else a read transaction. Services return it as is: one async frame per
+ * point read, not two.
  */
-export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: string): Promise<T> {
+export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: unknown, context: string): Promise<T> {
+  const checked = parseId(id, context);
   ctx.assertOpen();
   // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
-  if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, id));
+  if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, checked));
   const storage = ctx.storage;
-  const [row] = storage.getMany ? await storage.getMany(entity, ctx.tenantId, [id]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [id]));
-  if (!row) throw notFound(entity, id);
+  const row = (storage.getMany ? await storage.getMany(entity, ctx.tenantId, [checked]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [checked])))[0];
+  if (!row) throw notFound(entity, checked);
   return row as unknown as T;
 }
 

@@ -142,9 +142,8 @@ export class DealService {
   }
 
   /** Reads a deal. @throws CrmError `NOT_FOUND`. */
-  async get(id: string): Promise<Deal> {
-    const dealId = parseId(id, 'deals.get');
-    return readRecord<Deal>(this.ctx, 'deal', dealId);
+  get(id: string): Promise<Deal> {
+    return readRecord<Deal>(this.ctx, 'deal', id, 'deals.get');
   }
 
   /**

@@ -29,7 +29,7 @@ export const ID_PREFIX: Readonly<Record<string, string>> = {
  */
 export function createIdGenerator(random: Random): (entity: string, now: number) => string {
   let lastTime = -1;
-  let lastRandom: number[] = [];
+  const lastRandom: number[] = [];
   return (entity, now) => {
     if (now === lastTime) {
       // Increment the random part by one, base 32, carrying left.
@@ -38,7 +38,7 @@ export function createIdGenerator(random: Random): (entity: string, now: number)
       if (i >= 0) lastRandom[i]!++;
     } else {
       lastTime = now;
-      lastRandom = Array.from({ length: 12 }, () => Math.floor(random.next() * 32));
+      for (let i = 0; i < 12; i++) lastRandom[i] = Math.floor(random.next() * 32);
       lastRandom[0] = lastRandom[0]! & 0x0f; // headroom so increments never overflow
     }
     let time = '';
@@ -47,7 +47,10 @@ export function createIdGenerator(random: Random): (entity: string, now: number)
       time = ALPHABET[t % 32]! + time;
       t = Math.floor(t / 32);
     }
-    return `${ID_PREFIX[entity] ?? entity}_${time}${lastRandom.map((n) => ALPHABET[n]).join('')}`;
+    // Plain loops: ids are made on every write (events, visits), closures and arrays per id add up.
+    let rest = '';
+    for (let i = 0; i < 12; i++) rest += ALPHABET[lastRandom[i]!];
+    return `${ID_PREFIX[entity] ?? entity}_${time}${rest}`;
   };
 }
 

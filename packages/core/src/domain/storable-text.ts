@@ -25,23 +25,26 @@ export function isWellFormed(text: string): boolean {
  * path, or `undefined`. Walks arrays and plain objects to `maxDepth`.
  */
 export function findUnstorableText(value: unknown, path: (string | number)[] = [], maxDepth = 64): { path: (string | number)[]; message: string } | undefined {
+  const found = walk(value, maxDepth);
+  return found && { path: [...path, ...found.rest.reverse()], message: found.message };
+}
+
+/**
+ * The walk of `findUnstorableText`. The path is built only for a find, leaf first, on the way back
+ * (storage checks every row, query and id with it: a path array per visited node was most of its cost).
+ */
+function walk(value: unknown, maxDepth: number): { rest: (string | number)[]; message: string } | undefined {
   if (typeof value === 'string') {
     const message = unstorableTextReason(value);
-    return message ? { path, message } : undefined;
+    return message ? { rest: [], message } : undefined;
   }
   if (value === null || typeof value !== 'object' || maxDepth <= 0) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], [...path, i], maxDepth - 1);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    const keyReason = unstorableTextReason(key);
-    if (keyReason) return { path: [...path, key], message: `field names ${keyReason}` };
-    const found = findUnstorableText((value as Record<string, unknown>)[key], [...path, key], maxDepth - 1);
-    if (found) return found;
+  const array = Array.isArray(value);
+  for (const key of array ? value.keys() : Object.keys(value)) {
+    const keyReason = array ? undefined : unstorableTextReason(key as string);
+    if (keyReason) return { rest: [key], message: `field names ${keyReason}` };
+    const found = walk((value as Record<string | number, unknown>)[key], maxDepth - 1);
+    if (found) return found.rest.push(key), found;
   }
   return undefined;
 }

@@ -134,7 +134,7 @@ export async function moveIn(
   if (plan.exit) await closeOpenVisit(op, deal, { exitKind: plan.exit.kind, ...(plan.exit.toStageKey ? { toStageKey: plan.exit.toStageKey } : {}) });
   if (plan.enter) await op.insert('stageVisit', newStageVisit(op, next, deal.stageKey));
   if (next.status !== deal.status) await markVisitsClosedAs(op, deal.id, next.status === 'open' ? undefined : next.status);
-  op.record(plan.event.type, { type: 'deal', id: deal.id }, { ...plan.event.data, ...movedFields(deal, next) } as never, dealRefs(next));
+  op.record(plan.event.type, { type: 'deal', id: deal.id }, Object.assign({}, plan.event.data, movedFields(deal, next)) as never, dealRefs(next));
   await tasks?.insert(op, created);
   return next;
 }

@@ -121,9 +121,8 @@ export class LeadService {
    *
    * @throws CrmError `NOT_FOUND` when it does not exist in this tenant.
    */
-  async get(id: string): Promise<Lead> {
-    const leadId = parseId(id, 'leads.get');
-    return readRecord<Lead>(this.ctx, 'lead', leadId);
+  get(id: string): Promise<Lead> {
+    return readRecord<Lead>(this.ctx, 'lead', id, 'leads.get');
   }
 
   /**

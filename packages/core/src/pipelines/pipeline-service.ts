@@ -114,7 +114,7 @@ export class PipelineService {
         return op.require<Pipeline>('pipeline', pipelineId);
       });
     }
-    return readRecord<Pipeline>(this.ctx, 'pipeline', pipelineId);
+    return readRecord<Pipeline>(this.ctx, 'pipeline', pipelineId, 'pipelines.get');
   }
 
   /** Renames a pipeline, changes its settings, or archives it (archived pipelines take no new deals). */

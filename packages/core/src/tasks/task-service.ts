@@ -251,9 +251,8 @@ export class TaskService {
   }
 
   /** Reads a task. @throws CrmError `NOT_FOUND`. */
-  async get(id: string): Promise<Task> {
-    const taskId = parseId(id, 'tasks.get');
-    return readRecord<Task>(this.ctx, 'task', taskId);
+  get(id: string): Promise<Task> {
+    return readRecord<Task>(this.ctx, 'task', id, 'tasks.get');
   }
 
   /** Lists tasks (by due time by default). */

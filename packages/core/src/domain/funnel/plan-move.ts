@@ -5,7 +5,7 @@ import type { Pipeline, Stage } from '../../schema/pipeline.js';
 import type { StageExitKind } from '../../schema/stage-visit.js';
 import type { Task } from '../../schema/task.js';
 import { weightedAmount } from '../money.js';
-import { diffRecords } from '../records.js';
+import { copyRecord, diffRecords } from '../records.js';
 import { evaluateMove, nextStepDue, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation } from './evaluate-move.js';
 
 /** The event a move records. */
@@ -74,7 +74,7 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
   // never changed in place), so a shallow copy is a safe draft: immer's proxies were ~5% of the CPU of a
   // committed deals.advance on SQLite (V8 profile, issue 17).
   const touch = (recipe: (d: Deal) => void): Deal => {
-    const draft = { ...deal } as Deal & { -readonly [K in keyof Deal]: Deal[K] };
+    const draft = copyRecord(deal) as Deal & { -readonly [K in keyof Deal]: Deal[K] };
     recipe(draft);
     draft.version = deal.version + 1;
     draft.updatedAt = now;
