@@ -1,4 +1,4 @@
-import { createCrm, createMemoryStorage, silentLogger, type StorageAdapter } from '@crmkit/core';
+import { CrmError, createCrm, createMemoryStorage, silentLogger, type StorageAdapter } from '@crmkit/core';
 import { activities } from '@crmkit/core/activities';
 import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock, type FakeClock } from '@crmkit/core/testing';
@@ -16,11 +16,29 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
     loseResponses: 0,
     /** Send the next n requests twice (a retry by the network). */
     duplicate: 0,
+    /** Cut one route only (the other still works). */
+    blocked: undefined as 'push' | 'pull' | undefined,
+    /** Answer the next pull with this (an older answer arriving late). */
+    stalePull: undefined as PullResponse | undefined,
+    /** Runs once before the next pull is sent (the user acting while a cycle runs). */
+    beforePull: undefined as (() => Promise<void>) | undefined,
+    /** Pull answers received, in order. */
+    pulls: [] as PullResponse[],
     /** Requests the server received, for replaying later (reordering). */
     sent: [] as { route: 'push' | 'pull'; body: unknown }[],
   };
   const call = async <T>(route: 'push' | 'pull', body: never, signal: AbortSignal): Promise<T> => {
-    if (!faults.online) throw new TypeError('fetch failed (offline)');
+    if (!faults.online || faults.blocked === route) throw new TypeError('fetch failed (offline)');
+    if (route === 'pull' && faults.beforePull) {
+      const run = faults.beforePull;
+      faults.beforePull = undefined;
+      await run();
+    }
+    if (route === 'pull' && faults.stalePull) {
+      const stale = faults.stalePull;
+      faults.stalePull = undefined;
+      return stale as T;
+    }
     faults.sent.push({ route, body: structuredClone(body) });
     if (faults.duplicate > 0) {
       faults.duplicate--;
@@ -31,6 +49,7 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
       faults.loseResponses--;
       throw new TypeError('connection reset (response lost)');
     }
+    if (route === 'pull') faults.pulls.push(answer as PullResponse);
     return answer;
   };
   const transport: SyncTransport = {
@@ -74,4 +93,31 @@ export async function syncedRows(storage: StorageAdapter): Promise<Record<string
 /** Rows of a device's own bookkeeping entity. */
 export async function own(storage: StorageAdapter, entity: 'syncCommand' | 'syncShadow' | 'syncTag'): Promise<Row[]> {
   return storage.transaction('r', async (tx) => (await tx.query(entity, 'acme', { sort: [{ field: 'id' }] })).rows);
+}
+
+/** A storage that throws a retryable `STORAGE` error at its n-th write once armed (a crash before commit: the transaction rolls back). */
+export function crashingStorage(inner: StorageAdapter) {
+  const control = { armedAt: 0, writes: 0, crashed: false };
+  const adapter: StorageAdapter = {
+    ...inner,
+    name: inner.name,
+    capabilities: inner.capabilities,
+    open: (schema) => inner.open(schema),
+    onChange: (listener) => inner.onChange(listener),
+    ensureIndexes: (indexes) => inner.ensureIndexes(indexes),
+    close: () => inner.close(),
+    transaction: (mode, fn) => inner.transaction(mode, (tx) => fn({
+      ...tx,
+      getMany: (...a) => tx.getMany(...a), query: (...a) => tx.query(...a), aggregate: (...a) => tx.aggregate(...a),
+      nextSequence: (...a) => tx.nextSequence(...a), claim: (...a) => tx.claim(...a), lockKeys: (...a) => tx.lockKeys(...a),
+      write: async (entity, tenantId, ops) => {
+        if (control.armedAt > 0 && ++control.writes === control.armedAt) {
+          control.crashed = true;
+          throw new CrmError('STORAGE', 'crash (test)', { adapter: 'test', retryable: true });
+        }
+        return tx.write(entity, tenantId, ops);
+      },
+    })),
+  };
+  return { adapter, control };
 }
