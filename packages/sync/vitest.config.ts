@@ -8,6 +8,8 @@ export default defineProject({
     name: 'sync',
     include: ['test/**/*.test.ts'],
     environment: 'node',
+    globalSetup: ['test/support/postgres-global-setup.ts'],
+    hookTimeout: 60_000,
     testTimeout: 60_000,
   },
 });

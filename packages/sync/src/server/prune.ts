@@ -1,7 +1,7 @@
 import type { CrmContext } from '@crmkit/core';
 import type { Row } from '@crmkit/core/storage';
 import { invalid } from '../protocol/errors.js';
-import { HORIZON, type SyncChangeRow } from './sync-changes.js';
+import { HORIZON, writeSetting, type SyncChangeRow } from './sync-changes.js';
 
 const CHUNK = 500;
 
@@ -25,8 +25,7 @@ export async function prune(ctx: CrmContext, before: string): Promise<{ tombston
       if (!rows.length) return { count: 0, horizon: high };
       await tx.write('syncChange', tenant, rows.map((r) => ({ type: 'delete' as const, id: r.id, expectedVersion: r.version })));
       const now = new Date(ctx.clock.now()).toISOString();
-      const row = { id: HORIZON, tenantId: tenant, version: (stored?.version ?? 0) + 1, createdAt: stored?.createdAt ?? now, updatedAt: now, key: HORIZON, value: high } as Row;
-      await tx.write('setting', tenant, [stored ? { type: 'update', row, expectedVersion: stored.version } : { type: 'insert', row }]);
+      await writeSetting(tx, tenant, stored, HORIZON, high, now);
       return { count: rows.length, horizon: high };
     });
     tombstones += count;

@@ -55,6 +55,12 @@ export async function recordPositions(tx: StorageTx, tenantId: string, keys: rea
 
 const BACKFILL = 'syncBackfill';
 
+/** Writes sync's own `setting` row `key` (not a synced setting): bookkeeping, outside any operation. */
+export function writeSetting(tx: StorageTx, tenantId: string, stored: Row | undefined, key: string, value: unknown, now: string): Promise<void> {
+  const row = { id: key, tenantId, version: (stored?.version ?? 0) + 1, createdAt: stored?.createdAt ?? now, updatedAt: now, key, value } as Row;
+  return tx.write('setting', tenantId, [stored ? { type: 'update', row, expectedVersion: stored.version } : { type: 'insert', row }]);
+}
+
 /**
  * Gives every synced record written before the feature was installed a change position, entity by
  * entity in id order, `chunk` records per transaction; resumable through the `syncBackfill` setting
@@ -78,8 +84,7 @@ async function backfill(ctx: CrmContext, chunk: number): Promise<void> {
       await recordPositions(tx, tenant, keys.filter((_, i) => !known[i]), () => false, now);
       const last = page.rows.at(-1)?.id;
       const next: State = page.rows.length < chunk ? (index + 1 < SYNCED_ENTITIES.length ? { entity: SYNCED_ENTITIES[index + 1]! } : { done: true }) : { entity, after: last! };
-      const row = { id: BACKFILL, tenantId: tenant, version: (stored?.version ?? 0) + 1, createdAt: stored?.createdAt ?? now, updatedAt: now, key: BACKFILL, value: next } as Row;
-      await tx.write('setting', tenant, [stored ? { type: 'update', row, expectedVersion: stored.version } : { type: 'insert', row }]);
+      await writeSetting(tx, tenant, stored, BACKFILL, next, now);
       return next.done === true;
     });
     if (finished) return;

@@ -3,16 +3,41 @@ import { access } from '@crmkit/core/access';
 import { activities } from '@crmkit/core/activities';
 import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock } from '@crmkit/core/testing';
-import { createSqliteStorage } from '@crmkit/storage-sqlite';
+import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
 import { createSyncServer, syncChanges, type SyncServerOptions } from '@crmkit/sync/server';
 import { createSeededRandom } from '@crmkit/core';
 import { newClientId, newSeed } from '../../src/protocol/command-ids.js';
 import type { Command, PullResponse, PushResponse } from '../../src/protocol/messages.js';
 
+/** A pool on the run's PostgreSQL (test support starts it); one fresh schema per server, dropped at the end. */
+function postgres(): () => StorageAdapter {
+  let pool: pg.Pool | undefined;
+  const opened: [string, StorageAdapter][] = [];
+  afterAll(async () => {
+    if (!pool) return;
+    for (const [schema, storage] of opened) {
+      await storage.close().catch(() => undefined);
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+    await pool.end();
+  });
+  return () => {
+    pool ??= new pg.Pool({ connectionString: inject('postgresUrl'), max: 10 });
+    const schema = `sync_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const storage = createPostgresStorage({ pool, schema });
+    opened.push([schema, storage]);
+    return storage;
+  };
+}
+
 /** The adapters the server tests run on. */
 export const ADAPTERS: readonly (readonly [string, () => StorageAdapter])[] = [
   ['memory', () => createMemoryStorage()],
   ['sqlite', () => createSqliteStorage({ filename: ':memory:' })],
+  ['postgres', postgres()],
 ];
 
 /** A principal from the `x-user` header (`x-roles`: comma-separated roles): the host's auth in tests. */
