@@ -1,4 +1,4 @@
-import { CrmError, type ChangeBatch, type StorageAdapter } from '@crmkit/core';
+import type { ChangeBatch, CrmError, StorageAdapter } from '@crmkit/core';
 import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
 import { invalid } from '../protocol/errors.js';
 import { changeKey, isSynced } from '../protocol/synced-entities.js';

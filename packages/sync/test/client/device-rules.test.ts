@@ -1,0 +1,93 @@
+import { createCrm, createMemoryStorage, silentLogger } from '@crmkit/core';
+import { activities } from '@crmkit/core/activities';
+import { scheduler } from '@crmkit/core/scheduler';
+import { tasks } from '@crmkit/core/tasks';
+import { describe, expect, it } from 'vitest';
+import { createSyncClient, inProcessTransport, replicaStorage, syncReplica } from '../../src/index.js';
+import { serverOf } from '../server/support.js';
+import { deviceCrm, own, syncedDevice } from './support.js';
+
+const issue = (code: string) => ({ code: 'VALIDATION', details: { issues: [expect.objectContaining({ code })] } });
+
+describe('device rules (design sync.md §8, §12)', () => {
+  it('writes of synced data outside the sync client fail with sync_local_write and write nothing', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const dev = await syncedDevice(srv.server, { user: 'anna', seed: 51 });
+    await dev.client.syncNow();
+    await expect(dev.crm.deals.create({ title: 'Direct', pipelineId: srv.pipeline.id })).rejects.toMatchObject(issue('sync_local_write'));
+    // Not a command either (configuration is the server's): through client.crm it passes to the crm and meets the guard.
+    await expect(dev.client.crm.pipelines.create({ name: 'Mine', stages: [{ key: 'a', name: 'A' }] })).rejects.toMatchObject(issue('sync_local_write'));
+    await expect(dev.client.crm.leads.create({ name: 'Ada' }, { assignWith: 'round' } as never)).rejects.toMatchObject(issue('sync_unsupported'));
+    await expect(dev.client.crm.deals.create({ id: 'deal-1', title: 'Mine', pipelineId: srv.pipeline.id })).rejects.toMatchObject(issue('client_id_format'));
+    expect((await dev.crm.deals.list({})).items).toEqual([]);
+    expect(await own(dev.inner, 'syncCommand')).toEqual([]);
+    // Reads pass through.
+    expect((await dev.client.crm.pipelines.list()).items.map((p) => p.id)).toEqual([srv.pipeline.id]);
+  });
+
+  it('createSyncClient refuses a crm it cannot sync', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const transport = inProcessTransport(srv.server);
+    const plain = await createCrm({ storage: createMemoryStorage(), tenantId: 'acme', logger: silentLogger, features: [tasks(), activities()] });
+    await expect(createSyncClient({ crm: plain, transport })).rejects.toMatchObject(issue('feature_required'));
+    await expect(createCrm({ storage: createMemoryStorage(), tenantId: 'acme', logger: silentLogger, features: [syncReplica()] })).rejects.toMatchObject(issue('replica_storage'));
+    const scheduled = await createCrm({ storage: replicaStorage(createMemoryStorage()), tenantId: 'acme', logger: silentLogger, features: [tasks(), activities(), scheduler(), syncReplica()] });
+    await expect(createSyncClient({ crm: scheduled, transport })).rejects.toMatchObject(issue('sync_features'));
+    const { crm } = await deviceCrm({ user: 'anna', seed: 52 });
+    await expect(createSyncClient({ crm })).rejects.toMatchObject(issue('transport'));
+    await expect(createSyncClient({ crm, transport, endpoint: '/sync' })).rejects.toMatchObject(issue('transport'));
+  });
+
+  it('status snapshots are stable until something changes; subscribers hear each change', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const dev = await syncedDevice(srv.server, { user: 'anna', seed: 53 });
+    const seen: unknown[] = [];
+    const off = dev.client.subscribe(() => seen.push(dev.client.status()));
+    const before = dev.client.status();
+    expect(dev.client.status()).toBe(before);
+    expect(Object.isFrozen(before)).toBe(true);
+    await dev.client.syncNow();
+    expect(dev.client.status()).toMatchObject({ state: 'stopped', initialSync: { done: true }, lastSyncAt: '2026-01-05T10:00:00.000Z' });
+    const deal = await srv.crm.deals.create({ title: 'Acme', pipelineId: srv.pipeline.id });
+    await dev.client.syncNow();
+    await dev.client.crm.deals.advance(deal.id);
+    expect(dev.client.status()).toMatchObject({ pending: 1, unpushed: 1 });
+    const count = seen.length;
+    expect(count).toBeGreaterThan(2);
+    expect(new Set(seen).size).toBe(count); // a new object for each change
+    off();
+    await dev.client.syncNow();
+    expect(seen).toHaveLength(count);
+  });
+
+  it('the loop syncs on start, after a local command, and backs off while offline', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const deal = await srv.crm.deals.create({ title: 'Acme', pipelineId: srv.pipeline.id });
+    const dev = await deviceCrm({ user: 'anna', seed: 54 });
+    let pushes = 0;
+    let online = false;
+    const inner = inProcessTransport(srv.server, { headers: () => ({ 'x-user': 'anna' }) });
+    const transport = {
+      push: (b: never, s: AbortSignal) => (online ? (pushes++, inner.push(b, s)) : Promise.reject(new TypeError('offline'))),
+      pull: (b: never, s: AbortSignal) => (online ? inner.pull(b, s) : Promise.reject(new TypeError('offline'))),
+    };
+    const client = await createSyncClient({ crm: dev.crm, transport, pollMs: 60_000 });
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+    };
+    dev.clock.advance(0);
+    await settle();
+    expect(client.status().state).toBe('offline');
+    online = true;
+    dev.clock.advance(60_000); // past any backoff (≤ 60 s)
+    await settle();
+    expect(client.status()).toMatchObject({ state: 'idle', errors: [] });
+    await client.crm.deals.advance(deal.id);
+    dev.clock.advance(50);
+    await settle();
+    expect(pushes).toBe(1);
+    expect((await srv.crm.deals.get(deal.id)).stageKey).toBe('proposal');
+    await client.stop();
+    expect(client.status().state).toBe('stopped');
+  });
+});
