@@ -11,7 +11,7 @@ import { prepareCommand, runLocal, withVersion } from './local-command.js';
 import { rebase, type Verdicts } from './rebase.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { replicaOf, type ReplicaControl } from './replica-storage.js';
-import { SyncLoop } from './sync-loop.js';
+import { listenLoop, SyncLoop } from './sync-loop.js';
 import { replicaContext } from './sync-replica.js';
 import { readState, writeState, type SyncState } from './sync-state.js';
 import { StatusStore, type SyncError, type SyncStatus } from './sync-status.js';
@@ -261,13 +261,20 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       if (loop.running) return;
       abort = new AbortController();
       loop.start();
-      void refresh({ state: 'idle' });
+      store.set({ state: 'idle', live: 'polling' });
+      const { listen } = transport;
+      if (listen) {
+        const signal = abort.signal;
+        void listenLoop(ctx.clock, () => ctx.random.next(), () => loop.running && !signal.aborted, (onMode) => listen.call(transport, () => loop.kick(0), signal, onMode), (live) => {
+          if (!signal.aborted) store.set({ live });
+        });
+      }
     },
     async stop() {
       loop.stop();
       abort.abort();
       await cycling.catch(() => undefined);
-      await refresh({ state: 'stopped' });
+      await refresh({ state: 'stopped', live: 'none' });
     },
   };
   if (input.start !== false) client.start();

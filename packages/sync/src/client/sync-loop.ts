@@ -55,3 +55,32 @@ export class SyncLoop {
     this.due = Infinity;
   }
 }
+
+/**
+ * Keeps a live signal open while `running()`: each poke calls `onPoke`; when the stream ends or fails,
+ * it reports `polling` and listens again after a backoff (reset by a stream that connected).
+ */
+export async function listenLoop(
+  clock: Clock,
+  random: () => number,
+  running: () => boolean,
+  listen: (onMode: (mode: 'sse' | 'long-poll') => void) => Promise<void>,
+  onLive: (mode: 'sse' | 'long-poll' | 'polling') => void,
+): Promise<void> {
+  let failures = 0;
+  while (running()) {
+    let connected = false;
+    try {
+      await listen((mode) => {
+        connected = true;
+        onLive(mode);
+      });
+    } catch {
+      // the stream failed: poll until it is back
+    }
+    failures = connected ? 1 : failures + 1;
+    if (!running()) return;
+    onLive('polling');
+    await new Promise<void>((resolve) => clock.setTimer(resolve, backoffMs(failures, random)));
+  }
+}

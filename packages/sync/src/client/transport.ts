@@ -9,8 +9,12 @@ import type { PullRequest, PullResponse, PushRequest, PushResponse } from '../pr
 export interface SyncTransport {
   push(body: PushRequest, signal: AbortSignal): Promise<PushResponse>;
   pull(body: PullRequest, signal: AbortSignal): Promise<PullResponse>;
-  /** Optional live signal: calls `onPoke` when the server changed; settles when the stream ends. */
-  listen?(onPoke: () => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional live signal: calls `onPoke` when the server changed (the client then pulls), and `onMode`
+   * with how it listens once connected; settles when the stream ends or `signal` aborts. The client
+   * listens again after a backoff, and polls meanwhile.
+   */
+  listen?(onPoke: () => void, signal: AbortSignal, onMode?: (mode: 'sse' | 'long-poll') => void): Promise<void>;
 }
 
 /** A server's error body (`CrmError.toJSON()`) as a `CrmError` again (status kept in `details.status`). */

@@ -91,3 +91,45 @@ describe('device rules (design sync.md §8, §12)', () => {
     expect(client.status().state).toBe('stopped');
   });
 });
+
+describe('live signal (design sync.md §9, device side)', () => {
+  it('a poke pulls at once; a dropped stream falls back to polling and listens again', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const dev = await deviceCrm({ user: 'anna', seed: 55 });
+    const inner = inProcessTransport(srv.server, { headers: () => ({ 'x-user': 'anna' }) });
+    let poke = () => undefined as void;
+    let drop = () => undefined as void;
+    let listens = 0;
+    const transport = {
+      ...inner,
+      listen: (onPoke: () => void, signal: AbortSignal, onMode?: (mode: 'sse' | 'long-poll') => void) => new Promise<void>((resolve) => {
+        listens++;
+        poke = onPoke;
+        drop = resolve;
+        onMode?.('sse');
+        signal.addEventListener('abort', () => resolve());
+      }),
+    };
+    const client = await createSyncClient({ crm: dev.crm, transport, pollMs: 3_600_000 });
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+    };
+    dev.clock.advance(0);
+    await settle();
+    expect(client.status()).toMatchObject({ state: 'idle', live: 'sse' });
+    const deal = await srv.crm.deals.create({ title: 'Pushed by the server', pipelineId: srv.pipeline.id });
+    poke();
+    dev.clock.advance(0);
+    await settle();
+    expect((await dev.crm.deals.get(deal.id)).title).toBe('Pushed by the server');
+    drop();
+    await settle();
+    expect(client.status().live).toBe('polling');
+    dev.clock.advance(60_000);
+    await settle();
+    expect(listens).toBe(2);
+    expect(client.status().live).toBe('sse');
+    await client.stop();
+    expect(client.status()).toMatchObject({ state: 'stopped', live: 'none' });
+  });
+});

@@ -76,3 +76,27 @@ describe('device rebase (design sync.md §8)', () => {
     expect(next.seq).toBe(1); // the refused ones took no seq
   });
 });
+
+describe('what a device reports while syncing', () => {
+  it('crm.on hears a command once, when it runs; pulls and replays are silent; a rebase reaches observers as one change batch', async () => {
+    const { crm: server, deal, dev } = await setup();
+    const heard: string[] = [];
+    dev.crm.on('*', (event) => void heard.push(event.type));
+    const batches: string[][] = [];
+    dev.replica.onChange((batch) => batches.push([...new Set(batch.changes.map((c) => c.entity))]));
+    await server.deals.advance(deal.id);
+    dev.faults.blocked = 'pull';
+    await dev.client.crm.deals.lose(deal.id, { reason: 'price' });
+    await dev.client.crm.activities.log({ kind: 'note', dealId: deal.id, body: 'Lost on price' });
+    const ran = [...heard];
+    expect(ran).toEqual(expect.arrayContaining(['deal.lost', 'activity.logged']));
+    batches.length = 0;
+    await expect(dev.client.syncNow()).rejects.toMatchObject({ code: 'STORAGE' });
+    // The push's verdicts (log and state only), then the rebase: restore + replay of the note, held into one batch.
+    expect(batches.filter((b) => b.includes('deal'))).toHaveLength(1);
+    dev.faults.blocked = undefined;
+    await dev.client.syncNow();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(heard).toEqual(ran);
+  });
+});

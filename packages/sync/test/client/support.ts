@@ -63,11 +63,12 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
 export async function deviceCrm(options: { user: string; seed: number; inner?: StorageAdapter; clock?: FakeClock }) {
   const inner = options.inner ?? createMemoryStorage();
   const clock = options.clock ?? createFakeClock('2026-01-05T10:00:00.000Z');
+  const replica = replicaStorage(inner);
   const crm = await createCrm({
-    storage: replicaStorage(inner), tenantId: 'acme', actor: { userId: options.user }, logger: silentLogger, clock, random: { seed: options.seed }, closeStorage: false,
+    storage: replica, tenantId: 'acme', actor: { userId: options.user }, logger: silentLogger, clock, random: { seed: options.seed }, closeStorage: false,
     features: [tasks(), activities(), syncReplica()] as const,
   });
-  return { crm, inner, clock };
+  return { crm, inner, replica, clock };
 }
 
 /** A device crm and its sync client (not started: tests drive `syncNow`). */
