@@ -57,7 +57,7 @@ for (const scoped of [false, true]) describe(`device convergence under random co
             const id = ids[a.deal % Math.max(1, ids.length)] ?? deals[0]!;
             const until = new Date(Date.parse('2026-02-01T09:00:00.000Z') + a.day * 86_400_000).toISOString();
             const task = (await d.crm.tasks.list({ where: { op: 'eq', field: 'status', value: 'open' } })).items[a.deal];
-            const call = {
+            const call: () => Promise<{ result: unknown; seq: number }> = {
               advance: () => d.client.execute('deals.advance', id),
               postpone: () => d.client.execute('deals.postpone', id, { until }),
               lose: () => d.client.execute('deals.lose', id, { reason: 'price' }),
@@ -66,7 +66,7 @@ for (const scoped of [false, true]) describe(`device convergence under random co
               create: () => d.client.execute('deals.create', { title: `New ${a.day}`, pipelineId: srv.pipeline.id, nextStep: { subject: 'Call', dueAt: until } }),
               complete: () => (task ? d.client.execute('tasks.complete', task.id) : Promise.reject(new Error('no task'))),
             }[a.op];
-            const done = await call().catch((e: unknown) => {
+            const done: { result: unknown; seq: number } | undefined = await call().catch((e: unknown) => {
               if (isCrmError(e) || (e as Error).message === 'no task') return undefined;
               throw e;
             });
