@@ -29,24 +29,35 @@ class Writes {
   private readonly puts = new Map<string, WriteOp[]>();
   add(entity: string, op: WriteOp): void {
     const map = op.type === 'delete' ? this.deletes : this.puts;
-    map.set(entity, [...(map.get(entity) ?? []), op]);
+    const ops = map.get(entity);
+    if (ops) ops.push(op);
+    else map.set(entity, [op]);
   }
   async flush(tx: StorageTx, tenantId: string): Promise<void> {
     for (const map of [this.deletes, this.puts]) for (const [entity, ops] of map) await tx.write(entity, tenantId, ops);
   }
 }
 
+type BaseItem = { readonly entity: string; readonly id: string; readonly row: Row | null; readonly tagged: boolean };
+
 /**
  * Replaces the base row of `entity`/`id` with `row` (`null`: the record is gone): the shadow when a
  * pending command changed the record (its optimistic live row stays until the rebase), else the live row.
+ * A record without a shadow is live exactly when it has a tag; before the first complete pull the live
+ * rows of untagged records are not read (the initial sync inserts only).
  */
-async function setBase(tx: StorageTx, tenantId: string, writes: Writes, items: readonly { entity: string; id: string; row: Row | null }[]): Promise<void> {
+async function setBase(tx: StorageTx, tenantId: string, writes: Writes, items: readonly BaseItem[], initial: boolean): Promise<void> {
   const shadows = (await tx.getMany('syncShadow', tenantId, items.map((i) => changeKey(i.entity, i.id)))) as (ShadowRow | undefined)[];
-  const byEntity = new Map<string, { id: string; row: Row | null }[]>();
+  const byEntity = new Map<string, BaseItem[]>();
   items.forEach((item, i) => {
     const shadow = shadows[i];
     if (shadow) writes.add('syncShadow', { type: 'update', row: { ...shadow, version: shadow.version + 1, row: item.row }, expectedVersion: shadow.version });
-    else byEntity.set(item.entity, [...(byEntity.get(item.entity) ?? []), item]);
+    else if (!initial || item.tagged) {
+      const list = byEntity.get(item.entity);
+      if (list) list.push(item);
+      else byEntity.set(item.entity, [item]);
+    }
+    else if (item.row) writes.add(item.entity, { type: 'insert', row: item.row });
   });
   for (const [entity, list] of byEntity) {
     const live = await tx.getMany(entity, tenantId, list.map((i) => i.id));
@@ -70,15 +81,15 @@ export async function applyPage(tx: StorageTx, tenantId: string, state: SyncStat
   const { page, tags } = prepared;
   const epoch = page.reset === 'begin' ? state.epoch + 1 : state.epoch;
   const writes = new Writes();
-  const base = page.rows.map(({ entity, row }) => ({ entity, id: row.id as string, row: { ...row, tenantId } as Row }));
+  const stored = (await tx.getMany('syncTag', tenantId, tags)) as (TagRow | undefined)[];
+  const base = page.rows.map(({ entity, row }, i) => ({ entity, id: row.id as string, row: { ...row, tenantId } as Row, tagged: stored[i] !== undefined }));
   // Records that left: `gone` tags, and at the end of a reset every tag of an older epoch.
   const goneTags = (await tx.getMany('syncTag', tenantId, page.gone)).filter((t): t is TagRow => t !== undefined);
   if (page.resetDone) goneTags.push(...((await tx.query('syncTag', tenantId, { filter: { op: 'lt', field: 'epoch', value: epoch } })).rows as TagRow[]));
   const putTags = new Set(tags);
   const leaving = goneTags.filter((t) => !putTags.has(t.id));
-  await setBase(tx, tenantId, writes, [...base, ...leaving.map((t) => ({ entity: t.entity, id: t.recordId, row: null }))]);
+  await setBase(tx, tenantId, writes, [...base, ...leaving.map((t) => ({ entity: t.entity, id: t.recordId, row: null, tagged: true }))], state.lastSyncAt === undefined);
   for (const tag of new Map(leaving.map((t) => [t.id, t])).values()) writes.add('syncTag', { type: 'delete', id: tag.id });
-  const stored = (await tx.getMany('syncTag', tenantId, tags)) as (TagRow | undefined)[];
   tags.forEach((id, i) => {
     const before = stored[i];
     const row = { id, tenantId, version: (before?.version ?? 0) + 1, entity: base[i]!.entity, recordId: base[i]!.id, epoch } as TagRow;

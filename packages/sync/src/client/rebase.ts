@@ -16,7 +16,11 @@ async function restoreShadows(tx: StorageTx, tenantId: string): Promise<void> {
   const shadows = (await tx.query('syncShadow', tenantId, {})).rows as ShadowRow[];
   if (!shadows.length) return;
   const byEntity = new Map<string, ShadowRow[]>();
-  for (const s of shadows) byEntity.set(s.entity, [...(byEntity.get(s.entity) ?? []), s]);
+  for (const s of shadows) {
+    const list = byEntity.get(s.entity);
+    if (list) list.push(s);
+    else byEntity.set(s.entity, [s]);
+  }
   const inserts: [string, Row][] = [];
   for (const [entity, list] of byEntity) {
     const live = await tx.getMany(entity, tenantId, list.map((s) => s.recordId));

@@ -110,3 +110,32 @@ async function offlineWorkOn(client: { crm: Awaited<ReturnType<typeof deviceCrm>
   await client.crm.deals.postpone(dealId, { until: '2026-02-01T09:00:00.000Z' });
   await client.crm.activities.log({ kind: 'note', dealId, body: 'Will call back' });
 }
+
+describe('an initial sync interrupted by a crash resumes from the stored checkpoint', () => {
+  it('fetches fewer pages after the restart than a whole initial sync, and ends equal to the server', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    for (let i = 0; i < 6; i++) await srv.crm.deals.create({ title: `Deal ${i}`, pipelineId: srv.pipeline.id, nextStep: { subject: 'Call', dueAt: '2026-01-06T09:00:00.000Z' } });
+    const whole = await syncedDevice(srv.server, { user: 'anna', seed: 71, pageRows: 2 });
+    await whole.client.syncNow();
+    const total = whole.faults.pulls.length;
+    expect(total).toBeGreaterThan(5);
+    for (const n of [1, 7, 15, 22]) {
+      const disk = crashingStorage(createMemoryStorage());
+      const first = await deviceCrm({ user: 'anna', seed: 72, inner: disk.adapter });
+      const client = await createSyncClient({ crm: first.crm, transport: faultyTransport(srv.server, 'anna').transport, start: false, pageRows: 2 });
+      disk.control.armedAt = n;
+      disk.control.writes = 0;
+      await expect(client.syncNow()).rejects.toMatchObject({ code: 'STORAGE' });
+      disk.control.armedAt = 0;
+      const again = await deviceCrm({ user: 'anna', seed: 73, inner: disk.adapter });
+      const net = faultyTransport(srv.server, 'anna');
+      const resumed = await createSyncClient({ crm: again.crm, transport: net.transport, start: false, pageRows: 2 });
+      await resumed.syncNow();
+      // A crash in the first page's transaction starts over; later ones resume after the last stored page.
+      if (n === 1) expect(net.faults.pulls.length).toBe(total);
+      else expect(net.faults.pulls.length, `crash at write ${n}`).toBeLessThan(total);
+      expect(await syncedRows(disk.adapter)).toEqual(await syncedRows(srv.storage));
+      expect(await own(disk.adapter, 'syncTag')).toHaveLength(Object.values(await syncedRows(srv.storage)).flat().length);
+    }
+  });
+});
