@@ -6,13 +6,14 @@ import { invalid } from '../protocol/errors.js';
 import { LIMITS, PROTOCOL, type PullResponse } from '../protocol/messages.js';
 import { applyPage, preparePage } from './apply-page.js';
 import { commandProxy } from './command-proxy.js';
+import { deviceLock } from './device-lock.js';
 import { asCommand, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { prepareCommand, runLocal, withVersion } from './local-command.js';
 import { rebase, type Verdicts } from './rebase.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { replicaOf, type ReplicaControl } from './replica-storage.js';
 import { listenLoop, SyncLoop } from './sync-loop.js';
-import { replicaContext } from './sync-replica.js';
+import { onReplicaClose, replicaContext } from './sync-replica.js';
 import { readState, writeState, type SyncState } from './sync-state.js';
 import { StatusStore, type SyncError, type SyncStatus } from './sync-status.js';
 import type { SyncTransport } from './transport.js';
@@ -98,13 +99,8 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const pageRows = input.pageRows ?? LIMITS.defaultPageRows;
   const now = () => new Date(ctx.clock.now()).toISOString();
   const store = new StatusStore();
-  let chain: Promise<unknown> = Promise.resolve();
   /** Storage work of commands, page applies and rebases runs one at a time (network calls do not hold it). */
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
+  const serial = deviceLock(`crmkit-sync:${ctx.storage.name}:${tenant}`);
   const state = (): Promise<SyncState> => replica.transaction('apply', (tx) => readState(tx, tenant).then((s) => s!));
 
   await serial(() => replica.transaction('apply', async (tx) => {
@@ -274,9 +270,10 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       loop.stop();
       abort.abort();
       await cycling.catch(() => undefined);
-      await refresh({ state: 'stopped', live: 'none' });
+      await refresh({ state: 'stopped', live: 'none' }).catch(() => store.set({ state: 'stopped', live: 'none' }));
     },
   };
+  onReplicaClose(ctx, () => client.stop());
   if (input.start !== false) client.start();
   return client;
 }

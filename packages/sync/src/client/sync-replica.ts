@@ -8,6 +8,14 @@ export interface SyncReplicaApi {
 }
 
 const CONTEXT = new WeakMap<object, CrmContext>();
+const CLOSERS = new WeakMap<CrmContext, Set<() => Promise<void>>>();
+
+/** Runs `stop` when the device crm closes (a sync client stops its loop first); returns the unregister function. */
+export function onReplicaClose(ctx: CrmContext, stop: () => Promise<void>): () => void {
+  const set = CLOSERS.get(ctx);
+  set?.add(stop);
+  return () => void set?.delete(stop);
+}
 
 /** The device crm's own context (the root, not a view's), or `undefined` without `syncReplica()`. */
 export function replicaContext(crm: object): CrmContext | undefined {
@@ -17,7 +25,8 @@ export function replicaContext(crm: object): CrmContext | undefined {
 
 /**
  * Makes a crm a device of device sync (design sync.md §8): `createSyncClient` needs it to run commands
- * in the crm's context. The crm's storage must be a `replicaStorage`.
+ * in the crm's context. The crm's storage must be a `replicaStorage`. `crm.close()` stops the crm's
+ * sync clients (their loops end, a running cycle is awaited).
  *
  * @throws CrmError `VALIDATION` (`replica_storage`) from `createCrm` when the storage is not a `replicaStorage`.
  * @example
@@ -30,7 +39,14 @@ export function syncReplica(): CrmFeature<'sync', SyncReplicaApi> {
       if (!replicaOf(ctx.storage)) throw invalid('syncReplica', [{ path: ['storage'], code: 'replica_storage', message: 'must be a replicaStorage(inner)' }]);
       const api: SyncReplicaApi = Object.freeze({ replica: true as const });
       CONTEXT.set(api, ctx);
-      return { api: () => api };
+      const closers = new Set<() => Promise<void>>();
+      CLOSERS.set(ctx, closers);
+      return {
+        api: () => api,
+        async close() {
+          for (const stop of [...closers]) await stop();
+        },
+      };
     },
   };
 }

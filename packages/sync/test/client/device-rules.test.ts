@@ -133,3 +133,24 @@ describe('live signal (design sync.md §9, device side)', () => {
     expect(client.status()).toMatchObject({ state: 'stopped', live: 'none' });
   });
 });
+
+describe('device lifecycle', () => {
+  it('crm.close() stops its sync client; storage work runs under the Web Lock where navigator.locks exists', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const requested: string[] = [];
+    const previous = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { configurable: true, value: { locks: { request: (name: string, fn: () => Promise<unknown>) => (requested.push(name), fn()) } } });
+    try {
+      const dev = await deviceCrm({ user: 'anna', seed: 56 });
+      const client = await createSyncClient({ crm: dev.crm, transport: inProcessTransport(srv.server, { headers: () => ({ 'x-user': 'anna' }) }) });
+      expect(requested.length).toBeGreaterThan(0);
+      expect(new Set(requested)).toEqual(new Set(['crmkit-sync:memory:acme']));
+      expect(client.status().state).toBe('idle');
+      await dev.crm.close();
+      expect(client.status()).toMatchObject({ state: 'stopped', live: 'none' });
+    } finally {
+      if (previous) Object.defineProperty(globalThis, 'navigator', previous);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
+  });
+});
