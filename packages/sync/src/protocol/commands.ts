@@ -72,6 +72,17 @@ function spec(name: CommandName): CommandSpec {
 export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = Object.fromEntries(COMMAND_NAMES.map((name) => [name, spec(name)])) as Record<CommandName, CommandSpec>;
 
 /**
+ * The arguments a command runs with, on the device and on the server alike: `activities.log` without
+ * `occurredAt` gets the command's device time (the business time is when the rep did it; `createdAt`
+ * stays the server's clock). Returns `args` itself when nothing is filled.
+ */
+export function commandArgs(name: CommandName, args: readonly unknown[], at: number): readonly unknown[] {
+  const input = args[0] as Record<string, unknown> | undefined;
+  if (name !== 'activities.log' || !input || typeof input !== 'object' || input.occurredAt !== undefined) return args;
+  return [{ ...input, occurredAt: new Date(at).toISOString() }, ...args.slice(1)];
+}
+
+/**
  * Runs a command's service method on `crm` (a view, scoped to the command's transaction and ids).
  *
  * @returns What the service returned.

@@ -1,6 +1,6 @@
 import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crmkit/core';
 import { createCommandIds } from '../protocol/command-ids.js';
-import { COMMANDS, createIdIssues, runCommand, type SyncableCrm } from '../protocol/commands.js';
+import { COMMANDS, commandArgs, createIdIssues, runCommand, type SyncableCrm } from '../protocol/commands.js';
 import { invalid } from '../protocol/errors.js';
 import { pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
 import { issuesOf, parseWith } from '../protocol/parse.js';
@@ -94,13 +94,18 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
         if (issues.length) throw invalid(command.name, issues);
         const ids = createCommandIds(command.at, command.seed);
         const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, principal);
-        await runCommand(view as SyncableCrm, command.name, command.args);
+        await runCommand(view as SyncableCrm, command.name, commandArgs(command.name, command.args, command.at));
         return { seq: command.seq, status: 'applied', fresh: true };
       });
       if (verdict.fresh) events.release();
       return verdict.status === 'applied' ? { seq: verdict.seq, status: 'applied' } : verdict;
     } catch (error) {
-      if (!isCrmError(error) || !REJECTS.has(error.code)) return { stop: isCrmError(error) ? error.toJSON() : { name: 'Error', code: 'STORAGE' as const, message: 'The command failed unexpectedly', details: { adapter: ctx.storage.name, retryable: true } } };
+      if (!isCrmError(error)) {
+        // A bug, not a verdict: never recorded; the device keeps the command and retries it.
+        ctx.logger.error('crmkit sync: a pushed command failed with an error that is not a CrmError', { clientId, seq: command.seq, name: command.name, error });
+        return { stop: { name: 'CrmError', code: 'STORAGE', message: 'The command failed unexpectedly', details: { adapter: ctx.storage.name, retryable: true, operation: command.name } } };
+      }
+      if (!REJECTS.has(error.code)) return { stop: error.toJSON() };
       if (isCrmError(error, 'VALIDATION') && error.details.issues.some((i) => i.code === 'sequence_gap')) return { stop: error.toJSON() };
       if (error.code === 'CONFLICT' && attempt < RETRIES) continue;
       return reject(ctx, clientId, command.seq, error);

@@ -12,8 +12,8 @@ import { createSeededRandom } from '@crmkit/core';
 import { newClientId, newSeed } from '../../src/protocol/command-ids.js';
 import type { Command, PullResponse, PushResponse } from '../../src/protocol/messages.js';
 
-/** A pool on the run's PostgreSQL (test support starts it); one fresh schema per server, dropped at the end. */
-function postgres(): () => StorageAdapter {
+/** A pool on the run's PostgreSQL (test support starts it); one fresh schema per server, dropped at the end. `schema`: another connection to that one (a peer). */
+export function postgres(): (schema?: string) => StorageAdapter & { schema?: string } {
   let pool: pg.Pool | undefined;
   const opened: [string, StorageAdapter][] = [];
   afterAll(async () => {
@@ -24,10 +24,10 @@ function postgres(): () => StorageAdapter {
     }
     await pool.end();
   });
-  return () => {
+  return (peerOf?: string) => {
     pool ??= new pg.Pool({ connectionString: inject('postgresUrl'), max: 10 });
-    const schema = `sync_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const storage = createPostgresStorage({ pool, schema });
+    const schema = peerOf ?? `sync_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const storage = Object.assign(createPostgresStorage({ pool, schema }), { schema });
     opened.push([schema, storage]);
     return storage;
   };
@@ -37,7 +37,10 @@ function postgres(): () => StorageAdapter {
 export const ADAPTERS: readonly (readonly [string, () => StorageAdapter])[] = [
   ['memory', () => createMemoryStorage()],
   ['sqlite', () => createSqliteStorage({ filename: ':memory:' })],
-  ['postgres', postgres()],
+  ['postgres', (() => {
+    const make = postgres();
+    return () => make();
+  })()],
 ];
 
 /** A principal from the `x-user` header (`x-roles`: comma-separated roles): the host's auth in tests. */
