@@ -139,3 +139,49 @@ describe('an initial sync interrupted by a crash resumes from the stored checkpo
     }
   });
 });
+
+describe('server-side failures seen by the device', () => {
+  it('a server restored from an older backup (checkpoint ahead of its head): the device resets and equals it', async () => {
+    const a = await serverOf(() => createMemoryStorage());
+    for (let i = 0; i < 4; i++) await a.crm.deals.create({ title: `Old ${i}`, pipelineId: a.pipeline.id });
+    const b = await serverOf(() => createMemoryStorage());
+    await b.crm.deals.create({ title: 'Restored', pipelineId: b.pipeline.id });
+    let current = faultyTransport(a.server, 'anna').transport;
+    const dev = await deviceCrm({ user: 'anna', seed: 81 });
+    const client = await createSyncClient({ crm: dev.crm, start: false, transport: { push: (x, s) => current.push(x, s), pull: (x, s) => current.pull(x, s) } });
+    await client.syncNow();
+    expect((await dev.crm.deals.list({})).items).toHaveLength(4);
+    current = faultyTransport(b.server, 'anna').transport;
+    await client.syncNow();
+    expect(await syncedRows(dev.inner)).toEqual(await syncedRows(b.storage));
+    expect(client.status()).toMatchObject({ state: 'stopped', errors: [] });
+  });
+
+  it('a command the server cannot run (a failure, not a verdict) stays pending, is retried, and is shown stuck after 5 attempts', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const deal = await srv.crm.deals.create({ title: 'Acme', pipelineId: srv.pipeline.id });
+    const inner = faultyTransport(srv.server, 'anna').transport;
+    let failing = true;
+    const dev = await deviceCrm({ user: 'anna', seed: 82 });
+    const client = await createSyncClient({
+      crm: dev.crm, start: false,
+      transport: {
+        push: async (body, s) => (failing ? { protocol: 1, lastSeq: body.commands[0]!.seq - 1, results: [], stopped: { seq: body.commands[0]!.seq, error: { name: 'CrmError', code: 'STORAGE', message: 'disk full', details: { adapter: 'sqlite', retryable: true } } } } : inner.push(body, s)),
+        pull: (body, s) => inner.pull(body, s),
+      },
+    });
+    await client.syncNow().catch(() => undefined); // pulls the deal: pushes nothing yet
+    await client.crm.deals.advance(deal.id);
+    for (let i = 1; i <= 5; i++) {
+      await expect(client.syncNow()).rejects.toMatchObject({ code: 'STORAGE', message: 'disk full' });
+      expect(client.status().errors).toMatchObject([{ code: 'STORAGE', seq: 1, ...(i === 5 ? { stuck: true } : {}) }]);
+      if (i < 5) expect(client.status().errors[0]!.stuck).toBeUndefined();
+    }
+    expect(client.status()).toMatchObject({ state: 'error', pending: 1, unpushed: 1 });
+    expect((await dev.crm.deals.get(deal.id)).stageKey).toBe('proposal');
+    failing = false;
+    await client.syncNow();
+    expect(client.status()).toMatchObject({ state: 'stopped', pending: 0, errors: [] });
+    expect((await srv.crm.deals.get(deal.id)).stageKey).toBe('proposal');
+  });
+});
