@@ -3,7 +3,7 @@ import type { StorageTx } from '@crmkit/core/storage';
 import { newClientId } from '../protocol/command-ids.js';
 import type { CommandName } from '../protocol/commands.js';
 import { invalid } from '../protocol/errors.js';
-import { LIMITS, PROTOCOL, type PullResponse } from '../protocol/messages.js';
+import { LIMITS, PROTOCOL, type PullResponse, type PushResponse } from '../protocol/messages.js';
 import { applyPage, preparePage } from './apply-page.js';
 import { commandProxy } from './command-proxy.js';
 import { deviceLock } from './device-lock.js';
@@ -79,6 +79,10 @@ function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext;
   return { ctx, replica, transport: input.transport };
 }
 
+/** `expected` of a push refused with `sequence_gap` (409). */
+const gapOf = (error: CrmError): number | undefined =>
+  isCrmError(error, 'VALIDATION') ? (error.details.issues.find((i) => i.code === 'sequence_gap') as { expected?: number } | undefined)?.expected : undefined;
+
 const offline = (operation: string, cause: unknown) => new CrmError('STORAGE', 'The sync server cannot be reached', { adapter: 'sync', retryable: true, operation }, { cause });
 
 /**
@@ -146,15 +150,34 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     return out;
   };
 
+  /**
+   * The server lost commands it had accepted (restored from a backup): those still in the log from
+   * `expected` on are pushed again. False when the log no longer holds `expected` (confirmed and gone).
+   */
+  const resendFrom = (expected: number | undefined) =>
+    expected === undefined
+      ? Promise.resolve(false)
+      : serial(() => replica.transaction('apply', async (tx) => {
+        const accepted = (await listCommands(tx, tenant, ['accepted'])).filter((c) => c.seq >= expected);
+        if (accepted[0]?.seq !== expected) return false;
+        await updateCommands(tx, tenant, accepted, () => ({ status: 'pending' }));
+        return true;
+      }));
+
   const pushAll = async (signal: AbortSignal) => {
     for (;;) {
       const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant, ['pending']), await readState(tx, tenant)] as const);
       if (!commands.length) return;
       const batch = commands.slice(0, LIMITS.commands);
       const ack = s!.verdictsThrough ? { ackRejectedThrough: s!.verdictsThrough } : {};
-      const response = await transport.push({ protocol: PROTOCOL, clientId, commands: batch.map(asCommand), ...ack }, signal).catch((e: unknown) => {
-        throw isCrmError(e) ? e : offline('sync.push', e);
-      });
+      let response: PushResponse;
+      try {
+        response = await transport.push({ protocol: PROTOCOL, clientId, commands: batch.map(asCommand), ...ack }, signal);
+      } catch (error) {
+        if (!isCrmError(error)) throw offline('sync.push', error);
+        if (await resendFrom(gapOf(error))) continue;
+        throw error;
+      }
       const rejected = await serial(() => replica.transaction('apply', async (tx) => {
         const newly = await recordVerdicts(tx, tenant, response.results);
         const through = response.results.at(-1)?.seq;

@@ -185,3 +185,27 @@ describe('server-side failures seen by the device', () => {
     expect((await srv.crm.deals.get(deal.id)).stageKey).toBe('proposal');
   });
 });
+
+describe('a server that lost accepted commands', () => {
+  it('answers sequence_gap: the device pushes the accepted commands it still holds again, then resets onto that server', async () => {
+    const a = await serverOf(() => createMemoryStorage());
+    const b = await serverOf(() => createMemoryStorage());
+    const toA = faultyTransport(a.server, 'anna');
+    let current = toA.transport;
+    const dev = await deviceCrm({ user: 'anna', seed: 83 });
+    const client = await createSyncClient({ crm: dev.crm, start: false, transport: { push: (x, s) => current.push(x, s), pull: (x, s) => current.pull(x, s) } });
+    // B is A as it was before the device's commands (same seed and clock: the same pipeline).
+    expect(b.pipeline).toEqual(a.pipeline);
+    await client.syncNow();
+    const created = await client.crm.deals.create({ title: 'On A', pipelineId: a.pipeline.id });
+    toA.faults.blocked = 'pull';
+    await expect(client.syncNow()).rejects.toMatchObject({ code: 'STORAGE' }); // pushed (accepted by A), not pulled
+    expect(client.status()).toMatchObject({ pending: 1, unpushed: 0 });
+    current = faultyTransport(b.server, 'anna').transport;
+    await client.crm.deals.update(created.id, { title: 'On A, renamed' });
+    await client.syncNow();
+    expect((await b.crm.deals.get(created.id)).title).toBe('On A, renamed');
+    expect(client.status()).toMatchObject({ pending: 0, unpushed: 0, errors: [], rejected: [] });
+    expect(await syncedRows(dev.inner)).toEqual(await syncedRows(b.storage));
+  });
+});
