@@ -1,16 +1,17 @@
-import { CrmError, isCrmError, type Crm, type CrmContext } from '@crmkit/core';
+import { isCrmError, type Crm, type CrmContext } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { newClientId } from '../protocol/command-ids.js';
 import type { CommandName } from '../protocol/commands.js';
 import { invalid } from '../protocol/errors.js';
-import { LIMITS, PROTOCOL, type PullResponse, type PushResponse } from '../protocol/messages.js';
-import { applyPage, preparePage } from './apply-page.js';
+import { LIMITS, type PullResponse } from '../protocol/messages.js';
 import { commandProxy } from './command-proxy.js';
-import { deviceLock } from './device-lock.js';
 import { asCommand, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
+import { offline, type Device } from './device.js';
+import { deviceLock } from './device-lock.js';
 import { prepareCommand, runLocal, withVersion } from './local-command.js';
+import { pullPages } from './pull-pages.js';
+import { pushCommands } from './push-commands.js';
 import { rebase, type Verdicts } from './rebase.js';
-import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { replicaOf, type ReplicaControl } from './replica-storage.js';
 import { listenLoop, SyncLoop } from './sync-loop.js';
 import { onReplicaClose, replicaContext } from './sync-replica.js';
@@ -79,11 +80,6 @@ function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext;
   return { ctx, replica, transport: input.transport };
 }
 
-/** `expected` of a push refused with `sequence_gap` (409). */
-const gapOf = (error: CrmError): number | undefined =>
-  isCrmError(error, 'VALIDATION') ? (error.details.issues.find((i) => i.code === 'sequence_gap') as { expected?: number } | undefined)?.expected : undefined;
-
-const offline = (operation: string, cause: unknown) => new CrmError('STORAGE', 'The sync server cannot be reached', { adapter: 'sync', retryable: true, operation }, { cause });
 
 /**
  * Connects a device crm to its server (design sync.md §8, §10): creates or reads the device's state
@@ -150,89 +146,13 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     return out;
   };
 
-  /**
-   * The server lost commands it had accepted (restored from a backup): those still in the log from
-   * `expected` on are pushed again. False when the log no longer holds `expected` (confirmed and gone).
-   */
-  const resendFrom = (expected: number | undefined) =>
-    expected === undefined
-      ? Promise.resolve(false)
-      : serial(() => replica.transaction('apply', async (tx) => {
-        const accepted = (await listCommands(tx, tenant, ['accepted'])).filter((c) => c.seq >= expected);
-        if (accepted[0]?.seq !== expected) return false;
-        await updateCommands(tx, tenant, accepted, () => ({ status: 'pending' }));
-        return true;
-      }));
-
-  const pushAll = async (signal: AbortSignal) => {
-    for (;;) {
-      const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant, ['pending']), await readState(tx, tenant)] as const);
-      if (!commands.length) return;
-      const batch = commands.slice(0, LIMITS.commands);
-      const ack = s!.verdictsThrough ? { ackRejectedThrough: s!.verdictsThrough } : {};
-      let response: PushResponse;
-      try {
-        response = await transport.push({ protocol: PROTOCOL, clientId, commands: batch.map(asCommand), ...ack }, signal);
-      } catch (error) {
-        if (!isCrmError(error)) throw offline('sync.push', error);
-        if (await resendFrom(gapOf(error))) continue;
-        throw error;
-      }
-      const rejected = await serial(() => replica.transaction('apply', async (tx) => {
-        const newly = await recordVerdicts(tx, tenant, response.results);
-        const through = response.results.at(-1)?.seq;
-        if (through !== undefined) await writeState(tx, tenant, now(), { verdictsThrough: Math.max(s!.verdictsThrough, through) });
-        if (response.stopped) {
-          const [row] = (await tx.getMany('syncCommand', tenant, [`c${response.stopped.seq}`])) as (CommandRow | undefined)[];
-          if (row) await updateCommands(tx, tenant, [row], (r) => ({ attempts: (r.attempts ?? 0) + 1 }));
-        }
-        return newly;
-      }));
-      // A rejected command's optimistic effect goes at once, not only after the next pull.
-      if (rejected.length) await rebaseWith({ confirmedThrough: 0, rejected: [] });
-      if (response.stopped) {
-        const { error, seq } = response.stopped;
-        const attempts = commands.find((c) => c.seq === seq)?.attempts ?? 0;
-        throw Object.assign(new CrmError(error.code, error.message, error.details as never), { seq, stuck: attempts + 1 >= 5 });
-      }
-    }
-  };
-
+  const device: Device = { ctx, replica, transport, tenant, clientId, serial, now, rebase: rebaseWith };
   let initial: { rows: number; done: boolean } | undefined;
-  const pullAll = async (signal: AbortSignal) => {
-    for (;;) {
-      const s = await state();
-      if (s.checkpoint === null && !initial) initial = { rows: 0, done: false };
-      let page: PullResponse;
-      try {
-        page = await transport.pull({ protocol: PROTOCOL, clientId, checkpoint: s.checkpoint, limit: pageRows, ...(s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {}) }, signal);
-      } catch (error) {
-        if (!isCrmError(error)) throw offline('sync.pull', error);
-        // The server was restored from an older backup: start over with a reset.
-        if (isCrmError(error, 'VALIDATION') && error.details.issues.some((i) => i.code === 'checkpoint_ahead')) {
-          await serial(() => replica.transaction('apply', (tx) => writeState(tx, tenant, now(), { checkpoint: null })));
-          continue;
-        }
-        throw error;
-      }
-      const prepared = await preparePage(tenant, page);
-      await serial(() => replica.transaction('apply', async (tx) => {
-        const current = (await readState(tx, tenant))!;
-        // A late or duplicated answer to an older request: the stored checkpoint moved on.
-        if (current.checkpoint !== s.checkpoint) return;
-        const change = await applyPage(tx, tenant, current, prepared);
-        await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
-        await writeState(tx, tenant, now(), change);
-      }));
-      if (initial && !initial.done) {
-        initial = { rows: initial.rows + page.rows.length, done: !page.hasMore };
-        store.set({ initialSync: initial });
-      }
-      if (!page.hasMore) {
-        await rebaseWith({ confirmedThrough: page.client.lastSeq, rejected: page.client.rejected });
-        await serial(() => replica.transaction('apply', (tx) => writeState(tx, tenant, now(), { lastSyncAt: now() })));
-        return;
-      }
+  const onPage = (page: PullResponse, first: boolean) => {
+    if (first && !initial) initial = { rows: 0, done: false };
+    if (initial && !initial.done) {
+      initial = { rows: initial.rows + page.rows.length, done: !page.hasMore };
+      store.set({ initialSync: initial });
     }
   };
 
@@ -242,8 +162,8 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     const run = async () => {
       await refresh({ state: 'syncing' });
       try {
-        await pushAll(abort.signal);
-        await pullAll(abort.signal);
+        await pushCommands(device, abort.signal);
+        await pullPages(device, pageRows, abort.signal, onPage);
         errors.length = 0;
         await refresh({ state: loop.running ? 'idle' : 'stopped' });
       } catch (error) {
