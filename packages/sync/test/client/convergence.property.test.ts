@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scopedServer } from '../server/scope-support.js';
 import { serverOf } from '../server/support.js';
+import { fakeIndexedDb } from './idb-env.js';
 import { own, syncedDevice, syncedRows } from './support.js';
 
 type Action =
@@ -24,7 +25,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
  * device equals the server, holds no shadow and no standing command, and every accepted postpone and
  * activity is on the server exactly once.
  */
-for (const scoped of [false, true]) describe(`device convergence under random commands and faults (${scoped ? 'reps see their own deals; reassignments move them' : 'no access rules'})`, () => {
+for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as const) describe(`device convergence under random commands and faults (${scoped ? 'reps see their own deals; reassignments move them' : 'no access rules'}; devices on ${idb ? 'IndexedDB (fake)' : 'memory'})`, () => {
   it('every device converges to the server; accepted commands applied exactly once; rejected ones leave no trace', async () => {
     let run = 0;
     await fc.assert(
@@ -33,7 +34,8 @@ for (const scoped of [false, true]) describe(`device convergence under random co
         const srv = scoped ? await scopedServer(() => createMemoryStorage()) : await serverOf(() => createMemoryStorage());
         const deals = [];
         for (let i = 0; i < 3; i++) deals.push((await srv.crm.deals.create({ title: `Deal ${i}`, pipelineId: srv.pipeline.id, ownerId: 'anna', nextStep: { subject: 'Call', dueAt: '2026-01-06T09:00:00.000Z' } })).id);
-        const devices = [await syncedDevice(srv.server, { user: 'anna', seed: 1000 + run * 2 }), await syncedDevice(srv.server, { user: 'ben', seed: 1001 + run * 2 })];
+        const inner = () => (idb ? { inner: fakeIndexedDb() } : {});
+        const devices = [await syncedDevice(srv.server, { user: 'anna', seed: 1000 + run * 2, ...inner() }), await syncedDevice(srv.server, { user: 'ben', seed: 1001 + run * 2, ...inner() })];
         for (const d of devices) await d.client.syncNow();
         const executed: { who: number; seq: number; name: string }[] = [];
         for (const a of actions) {
@@ -95,7 +97,7 @@ for (const scoped of [false, true]) describe(`device convergence under random co
         const postpones = (truth.deal as { postponeCount?: number }[]).reduce((n, row) => n + (row.postponeCount ?? 0), 0);
         expect(postpones).toBe(accepted('postpone'));
       }),
-      { numRuns: Number(process.env.SYNC_PROPERTY_RUNS ?? 40) },
+      { numRuns: Number(process.env.SYNC_PROPERTY_RUNS ?? (idb ? 15 : 40)) },
     );
   });
 });

@@ -2,6 +2,7 @@ import { createMemoryStorage } from '@crmkit/core';
 import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../../src/index.js';
 import { serverOf } from '../server/support.js';
+import { fakeIndexedDb } from './idb-env.js';
 import { crashingStorage, deviceCrm, faultyTransport, own, syncedDevice, syncedRows } from './support.js';
 
 async function setup() {
@@ -70,13 +71,13 @@ describe('device sync with duplicated, reordered and lost messages', () => {
   });
 });
 
-describe('device crash during apply and rebase (design sync.md §13 test 3, device part)', () => {
+for (const [engine, makeInner] of [['memory', () => createMemoryStorage()], ['IndexedDB (fake)', fakeIndexedDb]] as const) describe(`device crash during apply and rebase (design sync.md §13 test 3, device part; device on ${engine})`, () => {
   it('a crash before commit at any write of a cycle: reopened, the device rebases on start and converges, nothing applied twice', async () => {
     for (let n = 1; ; n++) {
       const srv = await serverOf(() => createMemoryStorage());
       const deal = await srv.crm.deals.create({ title: 'Acme', pipelineId: srv.pipeline.id, ownerId: 'anna' });
       const other = await srv.crm.deals.create({ title: 'Other', pipelineId: srv.pipeline.id, ownerId: 'anna' });
-      const disk = crashingStorage(createMemoryStorage());
+      const disk = crashingStorage(makeInner());
       const first = await deviceCrm({ user: 'anna', seed: 41, inner: disk.adapter });
       const net = faultyTransport(srv.server, 'anna');
       const client = await createSyncClient({ crm: first.crm, transport: net.transport, start: false, pageRows: 1 });

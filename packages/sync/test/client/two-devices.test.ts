@@ -2,19 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { serverOf } from '../server/support.js';
 import { createMemoryStorage, type StorageAdapter } from '@crmkit/core';
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
+import { fakeIndexedDb } from './idb-env.js';
 import { own, syncedDevice, syncedRows } from './support.js';
 
-const ENGINES: readonly (readonly [string, () => StorageAdapter])[] = [
+const ENGINES: readonly (readonly [string, () => StorageAdapter, (() => StorageAdapter)?])[] = [
   ['memory', () => createMemoryStorage()],
   ['sqlite', () => createSqliteStorage({ filename: ':memory:' })],
+  ['sqlite, devices on IndexedDB (fake-indexeddb)', () => createSqliteStorage({ filename: ':memory:' }), fakeIndexedDb],
 ];
 
-for (const [engine, make] of ENGINES) describe(`two devices offline, overlapping changes, reconnect (server and devices on ${engine}, in-process transport)`, () => {
+for (const [engine, make, makeDevice = make] of ENGINES) describe(`two devices offline, overlapping changes, reconnect (server and devices on ${engine}, in-process transport)`, () => {
   it('both converge to the server; the losing device reports the rejection and keeps no trace of its command', async () => {
     const { crm: server, server: sync, pipeline, storage } = await serverOf(make);
     const deal = await server.deals.create({ title: 'Acme rollout', pipelineId: pipeline.id, ownerId: 'anna' });
-    const a = await syncedDevice(sync, { user: 'anna', seed: 11, inner: make() });
-    const b = await syncedDevice(sync, { user: 'ben', seed: 12, inner: make() });
+    const a = await syncedDevice(sync, { user: 'anna', seed: 11, inner: makeDevice() });
+    const b = await syncedDevice(sync, { user: 'ben', seed: 12, inner: makeDevice() });
     await a.client.syncNow();
     await b.client.syncNow();
     expect((await a.crm.deals.get(deal.id)).stageKey).toBe('new');
