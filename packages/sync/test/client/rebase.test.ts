@@ -1,7 +1,9 @@
 import { createMemoryStorage } from '@crmkit/core';
 import { describe, expect, it } from 'vitest';
 import { serverOf } from '../server/support.js';
-import { own, syncedDevice, syncedRows } from './support.js';
+import { observers } from '@crmkit/core/observe';
+import { createSyncClient } from '../../src/index.js';
+import { deviceCrmWith, faultyTransport, own, syncedDevice, syncedRows } from './support.js';
 
 async function setup() {
   const srv = await serverOf(() => createMemoryStorage());
@@ -98,5 +100,37 @@ describe('what a device reports while syncing', () => {
     await dev.client.syncNow();
     await new Promise((r) => setTimeout(r, 10));
     expect(heard).toEqual(ran);
+  });
+});
+
+describe('observers on a device', () => {
+  it('see pulled rows and optimistic commands, and the rollback of a rejected one', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const deal = await srv.crm.deals.create({ title: 'Acme', pipelineId: srv.pipeline.id });
+    const dev = await deviceCrmWith({ user: 'anna', seed: 24 }, [observers()] as const);
+    const net = faultyTransport(srv.server, 'anna');
+    const client = await createSyncClient({ crm: dev.crm, transport: net.transport, start: false });
+    await client.syncNow();
+    const observer = dev.crm.observe.deal(deal.id);
+    const stages: string[] = [];
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    observer.subscribe(() => {
+      const data = observer.getSnapshot().data;
+      if (data && stages.at(-1) !== data.stageKey) stages.push(data.stageKey);
+    });
+    await settle();
+    await srv.crm.deals.advance(deal.id); // → proposal on the server
+    await client.syncNow();
+    await settle();
+    net.faults.online = false;
+    await client.crm.deals.lose(deal.id, { reason: 'price' }); // optimistic, against the pulled version
+    await settle();
+    await srv.crm.deals.advance(deal.id, { toStage: 'won' }).catch(() => srv.crm.deals.win(deal.id));
+    net.faults.online = true;
+    await client.syncNow(); // the lose is rejected: the observer shows the server's stage
+    await settle();
+    // The rejection rolls back to the base at once (proposal), then the pull brings the server's stage.
+    expect(stages).toEqual(['new', 'proposal', 'lost', 'proposal', 'won']);
+    expect(client.status().rejected).toMatchObject([{ name: 'deals.lose', error: { code: 'CONFLICT' } }]);
   });
 });

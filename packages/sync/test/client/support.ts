@@ -1,4 +1,4 @@
-import { CrmError, createCrm, createMemoryStorage, silentLogger, type StorageAdapter } from '@crmkit/core';
+import { CrmError, createCrm, createMemoryStorage, silentLogger, type CrmFeature, type StorageAdapter } from '@crmkit/core';
 import { activities } from '@crmkit/core/activities';
 import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock, type FakeClock } from '@crmkit/core/testing';
@@ -61,12 +61,17 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
 
 /** A device crm on memory behind the replica wrapper (`inner` kept to reopen after a crash). */
 export async function deviceCrm(options: { user: string; seed: number; inner?: StorageAdapter; clock?: FakeClock }) {
+  return deviceCrmWith(options, [] as const);
+}
+
+/** `deviceCrm` with more features (observers). */
+export async function deviceCrmWith<F extends readonly CrmFeature[]>(options: { user: string; seed: number; inner?: StorageAdapter; clock?: FakeClock }, extra: F) {
   const inner = options.inner ?? createMemoryStorage();
   const clock = options.clock ?? createFakeClock('2026-01-05T10:00:00.000Z');
   const replica = replicaStorage(inner);
   const crm = await createCrm({
     storage: replica, tenantId: 'acme', actor: { userId: options.user }, logger: silentLogger, clock, random: { seed: options.seed }, closeStorage: false,
-    features: [tasks(), activities(), syncReplica()] as const,
+    features: [tasks(), activities(), syncReplica(), ...extra] as const,
   });
   return { crm, inner, replica, clock };
 }
