@@ -13,7 +13,7 @@ import { pullPages } from './pull-pages.js';
 import { pushCommands } from './push-commands.js';
 import { rebase, type Verdicts } from './rebase.js';
 import { replicaOf, type ReplicaControl } from './replica-storage.js';
-import { listenLoop, SyncLoop } from './sync-loop.js';
+import { listenLoop, SyncLoop, wakeOnPageEvents } from './sync-loop.js';
 import { onReplicaClose, replicaContext } from './sync-replica.js';
 import { readState, writeState, type SyncState } from './sync-state.js';
 import { StatusStore, type SyncError, type SyncStatus } from './sync-status.js';
@@ -201,6 +201,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       abort = new AbortController();
       loop.start();
       store.set({ state: 'idle', live: 'polling' });
+      wakeOnPageEvents(() => loop.kick(0), abort.signal);
       const { listen } = transport;
       if (listen) {
         const signal = abort.signal;

@@ -84,3 +84,17 @@ export async function listenLoop(
     await new Promise<void>((resolve) => clock.setTimer(resolve, backoffMs(failures, random)));
   }
 }
+
+/** The page's events where the runtime has them (browsers): `online` and the page becoming visible. */
+interface EventHost {
+  addEventListener?(type: string, listener: () => void, options?: { signal?: AbortSignal }): void;
+  document?: { visibilityState?: string };
+}
+
+/** Calls `wake` when the browser comes back online or the page becomes visible again, until `signal` aborts. */
+export function wakeOnPageEvents(wake: () => void, signal: AbortSignal): void {
+  const host = globalThis as EventHost;
+  if (typeof host.addEventListener !== 'function') return;
+  host.addEventListener('online', wake, { signal });
+  host.addEventListener('visibilitychange', () => void (host.document?.visibilityState !== 'hidden' && wake()), { signal });
+}

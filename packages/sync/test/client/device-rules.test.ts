@@ -154,3 +154,42 @@ describe('device lifecycle', () => {
     }
   });
 });
+
+describe('page events (browsers)', () => {
+  it('coming back online and the page becoming visible run a cycle at once; stop() removes the listeners', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const listeners = new Map<string, { fn: () => void; signal?: AbortSignal }[]>();
+    const host = globalThis as { addEventListener?: unknown; document?: unknown };
+    host.addEventListener = (type: string, fn: () => void, options?: { signal?: AbortSignal }) => listeners.set(type, [...(listeners.get(type) ?? []), { fn, ...options }]);
+    host.document = { visibilityState: 'visible' };
+    const fire = (type: string) => listeners.get(type)?.filter((l) => !l.signal?.aborted).forEach((l) => l.fn());
+    try {
+      const dev = await deviceCrm({ user: 'anna', seed: 57 });
+      let pulls = 0;
+      const inner = inProcessTransport(srv.server, { headers: () => ({ 'x-user': 'anna' }) });
+      const client = await createSyncClient({ crm: dev.crm, pollMs: 3_600_000, transport: { push: (b, s) => inner.push(b, s), pull: (b, s) => (pulls++, inner.pull(b, s)) } });
+      const settle = async () => {
+        for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+      };
+      dev.clock.advance(0);
+      await settle();
+      expect(pulls).toBe(1);
+      fire('online');
+      dev.clock.advance(0);
+      await settle();
+      expect(pulls).toBe(2);
+      fire('visibilitychange');
+      dev.clock.advance(0);
+      await settle();
+      expect(pulls).toBe(3);
+      await client.stop();
+      fire('online');
+      dev.clock.advance(0);
+      await settle();
+      expect(pulls).toBe(3);
+    } finally {
+      delete host.addEventListener;
+      delete host.document;
+    }
+  });
+});
