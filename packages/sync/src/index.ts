@@ -24,3 +24,9 @@ export {
   type SyncedEntity,
   type CrmErrorJson,
 } from './protocol/index.js';
+// The device (design sync.md §8; issue 13 WP3).
+export { replicaStorage } from './client/replica-storage.js';
+export { syncReplica, type SyncReplicaApi } from './client/sync-replica.js';
+export { createSyncClient, type SyncClient, type SyncClientOptions } from './client/sync-client.js';
+export { inProcessTransport, type SyncTransport, type SyncHandler } from './client/transport.js';
+export type { SyncStatus, SyncError, RejectedCommand } from './client/sync-status.js';

@@ -1,0 +1,33 @@
+import type { Crm } from '@crmkit/core';
+import { COMMANDS, type CommandName } from '../protocol/commands.js';
+
+const SERVICES: ReadonlySet<string> = new Set(Object.keys(COMMANDS).map((name) => name.split('.')[0]!));
+
+/**
+ * `client.crm` (design sync.md §8): the device crm where each pushable method (`deals.advance`,
+ * `tasks.complete`, … — `COMMAND_NAMES`) becomes a command, run at once on the device and pushed to the
+ * server; everything else passes through to the crm (reads, and writes of non-synced data; a write of
+ * synced data the server does not take as a command fails with `VALIDATION` `sync_local_write`).
+ */
+export function commandProxy<C extends Crm>(crm: C, execute: (name: CommandName, args: readonly unknown[]) => Promise<unknown>): C {
+  const services = new Map<string, object>();
+  return new Proxy(crm, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof key !== 'string' || !SERVICES.has(key) || typeof value !== 'object' || value === null) return value;
+      let service = services.get(key);
+      if (!service) {
+        service = new Proxy(value, {
+          get(inner, method, innerReceiver) {
+            const name = `${key}.${String(method)}`;
+            if (name in COMMANDS) return (...args: unknown[]) => execute(name as CommandName, args);
+            const member = Reflect.get(inner, method, innerReceiver) as unknown;
+            return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(inner) : member;
+          },
+        });
+        services.set(key, service);
+      }
+      return service;
+    },
+  });
+}

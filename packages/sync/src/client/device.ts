@@ -1,0 +1,22 @@
+import { CrmError, type CrmContext } from '@crmkit/core';
+import type { Verdicts } from './rebase.js';
+import type { ReplicaControl } from './replica-storage.js';
+import type { SyncTransport } from './transport.js';
+
+/** What a sync cycle works with: the device crm's context, its replica, the transport and the lock. */
+export interface Device {
+  readonly ctx: CrmContext;
+  readonly replica: ReplicaControl;
+  readonly transport: SyncTransport;
+  readonly tenant: string;
+  readonly clientId: string;
+  /** Runs storage work of the device one piece at a time (`deviceLock`). */
+  readonly serial: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The device clock's time (ISO timestamp). */
+  now(): string;
+  /** Rebases under the lock (design sync.md §8). */
+  rebase(verdicts: Verdicts): Promise<void>;
+}
+
+/** The error of an unreachable server: `STORAGE`, `adapter: 'sync'`, retryable. */
+export const offline = (operation: string, cause: unknown): CrmError<'STORAGE'> => new CrmError('STORAGE', 'The sync server cannot be reached', { adapter: 'sync', retryable: true, operation }, { cause });

@@ -1,0 +1,70 @@
+import type { CrmContext } from '@crmkit/core';
+import type { StorageTx } from '@crmkit/core/storage';
+import { createCommandIds, newSeed } from '../protocol/command-ids.js';
+import { COMMANDS, createIdIssues, runCommand, type CommandName, type SyncableCrm } from '../protocol/commands.js';
+import { invalid } from '../protocol/errors.js';
+import { commandSchema, type Command } from '../protocol/messages.js';
+import { parseWith } from '../protocol/parse.js';
+import { boundStorage } from '../server/bound-storage.js';
+import { heldEvents } from '../server/held-events.js';
+
+type Args = readonly unknown[];
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A new command from a call (design sync.md §8): its time and seed, the id of a create filled from the
+ * crm's generator, `occurredAt` of a logged activity set to now; args copied as JSON (the log keeps
+ * what was called).
+ *
+ * @throws CrmError `VALIDATION`: `sync_unsupported` (`leads.create` with `assignWith`: strategies run on
+ *   the server), the command's shape (arity, id shapes, `client_id_format` of a given id).
+ */
+export function prepareCommand(ctx: CrmContext, name: CommandName, args: Args): Omit<Command, 'seq'> {
+  const at = ctx.clock.now();
+  const spec = COMMANDS[name];
+  let copy = JSON.parse(JSON.stringify(args ?? [])) as unknown[];
+  if (name === 'leads.create' && isObject(copy[1]) && copy[1].assignWith !== undefined) {
+    throw invalid(name, [{ path: ['args', 1, 'assignWith'], code: 'sync_unsupported', message: 'assignment strategies run on the server only' }]);
+  }
+  if (spec.creates && isObject(copy[0])) {
+    const input = { ...copy[0] };
+    input.id ??= ctx.newId(spec.creates, at);
+    if (name === 'activities.log') input.occurredAt ??= new Date(at).toISOString();
+    copy = [input, ...copy.slice(1)];
+  }
+  const command = parseWith(commandSchema, { seq: 1, name, args: copy, at, seed: newSeed(ctx.random) }, name);
+  parseWith(spec.args, command.args, name, ['args']);
+  const issues = createIdIssues(spec, command.args);
+  if (issues.length) throw invalid(name, issues);
+  const { seq: _, ...rest } = command;
+  return rest;
+}
+
+/**
+ * Fills `version` of a state transition from the record's live row (the version the server will have
+ * after the device's earlier pending commands) unless the caller gave one: "advanced on one device, lost
+ * on the other" then rejects the second with `CONFLICT`.
+ */
+export async function withVersion(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<Omit<Command, 'seq'>> {
+  const entity = COMMANDS[command.name].versioned;
+  const [id, options] = command.args as [string, Record<string, unknown> | undefined];
+  if (!entity || options?.version !== undefined) return command;
+  const [row] = await tx.getMany(entity, tenantId, [id]);
+  if (!row) return command;
+  return { ...command, args: [id, { ...options, version: row.version }, ...command.args.slice(2)] };
+}
+
+/**
+ * Runs a command's service on the device inside `tx` (a command transaction), with ids derived from
+ * its `(at, seed)` like the server's run. Events are held: `release` emits them after commit.
+ *
+ * @throws The service's `CrmError` (the transaction rolls back).
+ */
+export async function runLocal(ctx: CrmContext, tx: StorageTx, command: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
+  const events = heldEvents(ctx.bus);
+  const ids = createCommandIds(command.at, command.seed);
+  const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, undefined);
+  const result = await runCommand(view as SyncableCrm, command.name, command.args);
+  return { result, release: events.release };
+}

@@ -1,0 +1,64 @@
+import { CrmError, isCrmError } from '@crmkit/core';
+import { LIMITS, PROTOCOL, type PushResponse } from '../protocol/messages.js';
+import { asCommand, listCommands, updateCommands, type CommandRow } from './command-log.js';
+import { offline, type Device } from './device.js';
+import { recordVerdicts } from './record-verdicts.js';
+import { readState, writeState } from './sync-state.js';
+
+/** `expected` of a push refused with `sequence_gap` (409). */
+const gapOf = (error: CrmError): number | undefined =>
+  isCrmError(error, 'VALIDATION') ? (error.details.issues.find((i) => i.code === 'sequence_gap') as { expected?: number } | undefined)?.expected : undefined;
+
+/**
+ * The server lost commands it had accepted (restored from a backup): those still in the log from
+ * `expected` on are pushed again. False when the log no longer holds `expected` (confirmed and gone).
+ */
+function resendFrom(device: Device, expected: number | undefined): Promise<boolean> {
+  if (expected === undefined) return Promise.resolve(false);
+  return device.serial(() => device.replica.transaction('apply', async (tx) => {
+    const accepted = (await listCommands(tx, device.tenant, ['accepted'])).filter((c) => c.seq >= expected);
+    if (accepted[0]?.seq !== expected) return false;
+    await updateCommands(tx, device.tenant, accepted, () => ({ status: 'pending' }));
+    return true;
+  }));
+}
+
+/**
+ * Pushes every command the server has not answered, 100 per request (design sync.md §8), and stores the
+ * verdicts; a rejection rebases at once (its optimistic effect goes before the next pull).
+ *
+ * @throws CrmError what the server answered; `STORAGE` (`adapter: 'sync'`) when it cannot be reached; for
+ *   a batch the server stopped (a failure, not a verdict), its error with `seq` and `stuck` (5 attempts).
+ */
+export async function pushCommands(device: Device, signal: AbortSignal): Promise<void> {
+  const { replica, tenant } = device;
+  for (;;) {
+    const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant, ['pending']), (await readState(tx, tenant))!] as const);
+    if (!commands.length) return;
+    const ack = s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {};
+    let response: PushResponse;
+    try {
+      response = await device.transport.push({ protocol: PROTOCOL, clientId: device.clientId, commands: commands.slice(0, LIMITS.commands).map(asCommand), ...ack }, signal);
+    } catch (error) {
+      if (!isCrmError(error)) throw offline('sync.push', error);
+      if (await resendFrom(device, gapOf(error))) continue;
+      throw error;
+    }
+    const rejected = await device.serial(() => replica.transaction('apply', async (tx) => {
+      const newly = await recordVerdicts(tx, tenant, response.results);
+      const through = response.results.at(-1)?.seq;
+      if (through !== undefined) await writeState(tx, tenant, device.now(), { verdictsThrough: Math.max(s.verdictsThrough, through) });
+      if (response.stopped) {
+        const [row] = (await tx.getMany('syncCommand', tenant, [`c${response.stopped.seq}`])) as (CommandRow | undefined)[];
+        if (row) await updateCommands(tx, tenant, [row], (r) => ({ attempts: (r.attempts ?? 0) + 1 }));
+      }
+      return newly;
+    }));
+    if (rejected.length) await device.rebase({ confirmedThrough: 0, rejected: [] });
+    if (response.stopped) {
+      const { error, seq } = response.stopped;
+      const attempts = commands.find((c) => c.seq === seq)?.attempts ?? 0;
+      throw Object.assign(new CrmError(error.code, error.message, error.details as never), { seq, stuck: attempts + 1 >= 5 });
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { isCrmError } from '@crmkit/core';
+import type { Row, StorageTx } from '@crmkit/core/storage';
+import type { Rejection } from '../protocol/messages.js';
+import { listCommands, updateCommands, type CommandRow } from './command-log.js';
+import type { ReplicaControl, ShadowRow } from './replica-storage.js';
+
+/** What the server said about the device's commands: `lastSeq` of a pull's snapshot (its effects are in the base) and rejections. */
+export interface Verdicts {
+  /** Commands at or below it, not rejected, are in the pulled base: dropped from the log. 0 after a push (nothing confirmed yet). */
+  readonly confirmedThrough: number;
+  readonly rejected: readonly Rejection[];
+}
+
+/** Restores every shadow's base row into the live store and deletes the shadows (deletes first, then inserts). */
+async function restoreShadows(tx: StorageTx, tenantId: string): Promise<void> {
+  const shadows = (await tx.query('syncShadow', tenantId, {})).rows as ShadowRow[];
+  if (!shadows.length) return;
+  const byEntity = new Map<string, ShadowRow[]>();
+  for (const s of shadows) {
+    const list = byEntity.get(s.entity);
+    if (list) list.push(s);
+    else byEntity.set(s.entity, [s]);
+  }
+  const inserts: [string, Row][] = [];
+  for (const [entity, list] of byEntity) {
+    const live = await tx.getMany(entity, tenantId, list.map((s) => s.recordId));
+    const deletes = list.filter((_, i) => live[i]).map((s) => ({ type: 'delete' as const, id: s.recordId }));
+    if (deletes.length) await tx.write(entity, tenantId, deletes);
+    for (const s of list) if (s.row) inserts.push([entity, s.row]);
+  }
+  for (const [entity, row] of inserts) await tx.write(entity, tenantId, [{ type: 'insert', row }]);
+  await tx.write('syncShadow', tenantId, shadows.map((s) => ({ type: 'delete' as const, id: s.id })));
+}
+
+/**
+ * The first step of a rebase (design sync.md §8, R1), in one transaction: the live store goes back
+ * to the base (shadows restored), confirmed commands leave the log, rejected ones get their verdict
+ * (never replayed), every other command is marked for replay (`applied: false`).
+ *
+ * @returns The commands to replay, in seq order.
+ */
+export async function resetToBase(tx: StorageTx, tenantId: string, verdicts: Verdicts): Promise<CommandRow[]> {
+  await restoreShadows(tx, tenantId);
+  const rejected = new Map(verdicts.rejected.map((r) => [r.seq, r.error]));
+  const commands = await listCommands(tx, tenantId);
+  await updateCommands(tx, tenantId, commands, (c) => {
+    const error = rejected.get(c.seq);
+    if (c.status !== 'rejected' && error) return { status: 'rejected', error, applied: false };
+    if (c.status === 'rejected') return c.applied ? { applied: false } : undefined;
+    if (c.seq <= verdicts.confirmedThrough) return null;
+    return { applied: false };
+  });
+  return commands.filter((c) => c.status !== 'rejected' && !rejected.has(c.seq) && c.seq > verdicts.confirmedThrough);
+}
+
+/**
+ * Rebases the device (design sync.md §8): back to the pulled base, then every command that still
+ * stands is replayed with its own time and seed (so derived ids repeat), each in its own command
+ * transaction. A replay the device's rules refuse leaves no trace and is marked `localError` (it is
+ * pushed all the same: the server decides). Observers see one change batch at the end; replays emit
+ * no events. Safe to run again after a crash at any point (commands marked `applied: false` replay).
+ *
+ * @param replay Runs one command in the given command transaction (throws its `CrmError` when refused).
+ */
+export async function rebase(
+  replica: ReplicaControl,
+  tenantId: string,
+  verdicts: Verdicts,
+  replay: (tx: StorageTx, command: CommandRow) => Promise<void>,
+): Promise<void> {
+  replica.hold();
+  try {
+    await replica.transaction('rebase', (tx) => resetToBase(tx, tenantId, verdicts));
+    await replayPending(replica, tenantId, replay);
+  } finally {
+    replica.release();
+  }
+}
+
+/** Replays every standing command not in the live store (`applied: false`), in seq order. */
+export async function replayPending(replica: ReplicaControl, tenantId: string, replay: (tx: StorageTx, command: CommandRow) => Promise<void>): Promise<void> {
+  const waiting = await replica.transaction('rebase', (tx) => listCommands(tx, tenantId, ['pending', 'accepted']));
+  for (const command of waiting.filter((c) => !c.applied)) {
+    try {
+      await replica.transaction('command', async (tx) => {
+        await replay(tx, command);
+        const [now] = (await tx.getMany('syncCommand', tenantId, [command.id])) as CommandRow[];
+        await updateCommands(tx, tenantId, [now!], () => ({ applied: true }));
+      });
+    } catch (error) {
+      if (!isCrmError(error)) throw error;
+      const json = error.toJSON();
+      await replica.transaction('rebase', async (tx) => {
+        const [now] = (await tx.getMany('syncCommand', tenantId, [command.id])) as CommandRow[];
+        await updateCommands(tx, tenantId, [now!], () => ({ applied: true, localError: json }));
+      });
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import type { ChangeBatch, CrmError, StorageAdapter } from '@crmkit/core';
+import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
+import { invalid } from '../protocol/errors.js';
+import { changeKey, isSynced } from '../protocol/synced-entities.js';
+
+/** Who opened a device transaction (design sync.md §8): a command run, a pull page's apply, a rebase. */
+export type ReplicaTxKind = 'command' | 'apply' | 'rebase';
+
+/** The sync client's handle on a replica (reachable only through `replicaOf`). */
+export interface ReplicaControl {
+  /** A read-write transaction owned by the sync client: no write guard; `command` records shadows. */
+  transaction<T>(kind: ReplicaTxKind, fn: (tx: StorageTx) => Promise<T>): Promise<T>;
+  /** Buffers change batches until `release`, which hands them on as one (a rebase's many transactions). */
+  hold(): void;
+  release(): void;
+}
+
+const REPLICA: unique symbol = Symbol('crmkit.replica');
+
+/** Entities of sync's own bookkeeping on the device: never shadowed. */
+const OWN: ReadonlySet<string> = new Set(['syncCommand', 'syncShadow', 'syncTag']);
+
+/** A device's shadow row (id `entity:recordId`): the confirmed (base) row of a record a pending command changed, `null` when it did not exist. */
+export interface ShadowRow extends Row {
+  readonly entity: string;
+  readonly recordId: string;
+  readonly row: Row | null;
+}
+
+/** The sync client's handle on `storage`, or `undefined` when it is not a `replicaStorage`. */
+export function replicaOf(storage: StorageAdapter): ReplicaControl | undefined {
+  return (storage as { [REPLICA]?: ReplicaControl })[REPLICA];
+}
+
+const idOf = (op: WriteOp) => (op.type === 'delete' ? op.id : op.row.id);
+
+function localWrite(entity: string): CrmError<'VALIDATION'> {
+  return invalid('storage.write', [{ path: [entity], code: 'sync_local_write', message: 'records synced from the server change through client.crm (the sync client), not directly' }]);
+}
+
+/** `tx` with its writes passed through `write`. */
+function withWrite(tx: StorageTx, write: StorageTx['write']): StorageTx {
+  return {
+    getMany: (...a) => tx.getMany(...a),
+    query: (...a) => tx.query(...a),
+    aggregate: (...a) => tx.aggregate(...a),
+    nextSequence: (...a) => tx.nextSequence(...a),
+    claim: (...a) => tx.claim(...a),
+    lockKeys: (...a) => tx.lockKeys(...a),
+    write,
+  };
+}
+
+/** Before the first write of each record in a command transaction: its current row into `syncShadow`, unless a shadow exists. */
+function shadowing(tx: StorageTx): StorageTx {
+  const seen = new Set<string>();
+  return withWrite(tx, async (entity, tenantId, ops) => {
+    if (!OWN.has(entity)) {
+      const ids = [...new Set(ops.map(idOf))].filter((id) => !seen.has(changeKey(entity, id)));
+      if (ids.length) {
+        const keys = ids.map((id) => changeKey(entity, id));
+        const [shadows, rows] = await Promise.all([tx.getMany('syncShadow', tenantId, keys), tx.getMany(entity, tenantId, ids)]);
+        const inserts = keys.flatMap((id, i): WriteOp[] => (shadows[i] ? [] : [{ type: 'insert', row: { id, tenantId, version: 1, entity, recordId: ids[i]!, row: rows[i] ?? null } as ShadowRow }]));
+        if (inserts.length) await tx.write('syncShadow', tenantId, inserts);
+        for (const key of keys) seen.add(key);
+      }
+    }
+    return tx.write(entity, tenantId, ops);
+  });
+}
+
+/**
+ * Wraps a device crm's storage adapter for device sync (design sync.md §8):
+ * - the sync client opens its own transactions through it (commands record **shadows**: the confirmed
+ *   row of each record before a pending command first changed it, so a rebase can restore it);
+ * - any other read-write transaction that writes a synced entity (a record, a pipeline, a synced
+ *   setting) fails with `VALIDATION` (issue code `sync_local_write`): every change of the device goes
+ *   through the command log (`client.crm`) or arrives from the server;
+ * - change batches are held during a rebase and handed on as one.
+ *
+ * One replica per user and tenant: a device switching users uses another database.
+ *
+ * @param inner The device's adapter (IndexedDB in a browser, SQLite or memory in Node).
+ * @returns An adapter to pass to `createCrm({ storage, features: [..., syncReplica()] })`.
+ * @example
+ * const local = await createCrm({ storage: replicaStorage(createIndexedDbStorage({ name: 'crm-acme-anna' })), tenantId: 'acme', features: [tasks(), activities(), syncReplica()] });
+ */
+export function replicaStorage(inner: StorageAdapter): StorageAdapter {
+  const listeners = new Set<(batch: ChangeBatch) => void>();
+  let held: ChangeBatch[] | undefined;
+  let off: (() => void) | undefined;
+  const emit = (batch: ChangeBatch) => {
+    for (const listener of [...listeners]) listener(batch);
+  };
+  const control: ReplicaControl = {
+    transaction: (kind, fn) => inner.transaction('rw', (tx) => fn(kind === 'command' ? shadowing(tx) : tx)),
+    hold: () => void (held ??= []),
+    release() {
+      const batches = held ?? [];
+      held = undefined;
+      const changes = batches.flatMap((b) => b.changes);
+      if (changes.length) emit({ source: 'local', changes });
+    },
+  };
+  const guarded = (tx: StorageTx) =>
+    withWrite(tx, (entity, tenantId, ops) => {
+      if (ops.some((op) => isSynced(entity, idOf(op)))) throw localWrite(entity);
+      return tx.write(entity, tenantId, ops);
+    });
+  const adapter: StorageAdapter & { [REPLICA]: ReplicaControl } = {
+    name: inner.name,
+    capabilities: inner.capabilities,
+    open: (schema) => inner.open(schema),
+    transaction: (mode, fn) => inner.transaction(mode, (tx) => fn(mode === 'rw' ? guarded(tx) : tx)),
+    ...(inner.getMany ? { getMany: inner.getMany.bind(inner) } : {}),
+    ...(inner.aggregate ? { aggregate: inner.aggregate.bind(inner) } : {}),
+    onChange(listener) {
+      listeners.add(listener);
+      off ??= inner.onChange((batch) => (held && batch.source === 'local' ? held.push(batch) : emit(batch)));
+      return () => {
+        listeners.delete(listener);
+        if (!listeners.size) {
+          off?.();
+          off = undefined;
+        }
+      };
+    },
+    ensureIndexes: (indexes) => inner.ensureIndexes(indexes),
+    ...(inner.databaseTime ? { databaseTime: inner.databaseTime.bind(inner) } : {}),
+    close: () => inner.close(),
+    [REPLICA]: control,
+  };
+  return adapter;
+}

@@ -1,0 +1,223 @@
+import { isCrmError, type Crm, type CrmContext } from '@crmkit/core';
+import type { StorageTx } from '@crmkit/core/storage';
+import { newClientId } from '../protocol/command-ids.js';
+import type { CommandName } from '../protocol/commands.js';
+import { invalid } from '../protocol/errors.js';
+import { LIMITS, type PullResponse } from '../protocol/messages.js';
+import { commandProxy } from './command-proxy.js';
+import { asCommand, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
+import { offline, type Device } from './device.js';
+import { deviceLock } from './device-lock.js';
+import { prepareCommand, runLocal, withVersion } from './local-command.js';
+import { pullPages } from './pull-pages.js';
+import { pushCommands } from './push-commands.js';
+import { rebase, type Verdicts } from './rebase.js';
+import { replicaOf, type ReplicaControl } from './replica-storage.js';
+import { listenLoop, SyncLoop, wakeOnPageEvents } from './sync-loop.js';
+import { onReplicaClose, replicaContext } from './sync-replica.js';
+import { readState, writeState, type SyncState } from './sync-state.js';
+import { StatusStore, type SyncError, type SyncStatus } from './sync-status.js';
+import type { SyncTransport } from './transport.js';
+
+/** How a device syncs. */
+export interface SyncClientOptions<C extends Crm> {
+  /** The device crm: `replicaStorage` + `syncReplica()`, without `scheduler()`, `automations()`, `webhooks()`, `imports()` (the server runs them). */
+  readonly crm: C;
+  /** The server's base URL (the HTTP transport); or */
+  readonly endpoint?: string;
+  /** a transport (`inProcessTransport(server)` in tests); exactly one of the two. */
+  readonly transport?: SyncTransport;
+  /** Polling interval without a live signal, ms (default 30 000). */
+  readonly pollMs?: number;
+  /** Rows per pull page, 1–2000 (default 500). */
+  readonly pageRows?: number;
+  /** Start the loop at once (default true); else call `start()` or `syncNow()`. */
+  readonly start?: boolean;
+}
+
+/** A device's sync client. */
+export interface SyncClient<C extends Crm> {
+  /** The crm with pushable writes turned into commands (run on the device at once, pushed later); reads pass through. */
+  readonly crm: C;
+  /**
+   * Runs a pushable method as a command: on the device at once (its rules judge it; a refusal throws
+   * and records nothing), then pushed.
+   *
+   * @returns The device's result and the command's seq.
+   * @throws CrmError `VALIDATION` (arity, id shapes, `sync_unsupported`), or what the service throws on the device.
+   */
+  execute(name: CommandName, ...args: unknown[]): Promise<{ result: unknown; seq: number }>;
+  /** The current status: the same object until something changes. */
+  status(): SyncStatus;
+  /** Calls `listener` after each status change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /**
+   * One cycle: push every unanswered command, pull until the server has no more, rebase.
+   *
+   * @throws CrmError what the server answered, or `STORAGE` (`retryable`, `operation: 'sync'`) when it cannot be reached.
+   */
+  syncNow(): Promise<void>;
+  /** Forgets rejected commands (the UI showed them). */
+  dismiss(seqs: readonly number[]): Promise<void>;
+  /** Starts the loop (cycles on start, after commands, by timer; backoff on failures). */
+  start(): void;
+  /** Stops the loop and waits for a running cycle. */
+  stop(): Promise<void>;
+}
+
+const FORBIDDEN_FEATURES = ['scheduler', 'automations', 'webhooks', 'imports'];
+
+function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext; replica: ReplicaControl; transport: SyncTransport } {
+  const issue = (path: string, code: string, message: string) => invalid('createSyncClient', [{ path: [path], code, message }]);
+  if (!input.transport === !input.endpoint) throw issue('transport', 'transport', 'give exactly one of endpoint and transport');
+  if (!input.transport) throw issue('endpoint', 'transport', 'the HTTP transport is not available in this build: pass a transport');
+  const ctx = replicaContext(input.crm);
+  if (!ctx) throw issue('crm', 'feature_required', 'needs the syncReplica() feature');
+  const replica = replicaOf(ctx.storage);
+  if (!replica) throw issue('crm', 'replica_storage', 'its storage must be a replicaStorage(inner)');
+  const extra = FORBIDDEN_FEATURES.filter((key) => key in input.crm);
+  if (extra.length) throw issue('crm', 'sync_features', `must not run ${extra.join(', ')}: the server runs them`);
+  return { ctx, replica, transport: input.transport };
+}
+
+
+/**
+ * Connects a device crm to its server (design sync.md §8, §10): creates or reads the device's state
+ * (client id, checkpoint), runs the start-up rebase (a crash left the store in any state: it goes back
+ * to base + pending commands), then starts the loop unless `start: false`.
+ *
+ * @throws CrmError `VALIDATION`: `transport` (both or neither of endpoint and transport),
+ *   `feature_required` (no `syncReplica()`), `replica_storage`, `sync_features` (scheduler, automations,
+ *   webhooks or imports installed).
+ * @example
+ * const sync = await createSyncClient({ crm: local, transport: inProcessTransport(server, { headers: () => ({ 'x-user': 'anna' }) }) });
+ * await sync.crm.deals.advance(dealId);   // at once on the device, pushed when online
+ */
+export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C>): Promise<SyncClient<C>> {
+  const { ctx, replica, transport } = options(input);
+  const tenant = ctx.tenantId;
+  const pageRows = input.pageRows ?? LIMITS.defaultPageRows;
+  const now = () => new Date(ctx.clock.now()).toISOString();
+  const store = new StatusStore();
+  /** Storage work of commands, page applies and rebases runs one at a time (network calls do not hold it). */
+  const serial = deviceLock(`crmkit-sync:${ctx.storage.name}:${tenant}`);
+  const state = (): Promise<SyncState> => replica.transaction('apply', (tx) => readState(tx, tenant).then((s) => s!));
+
+  await serial(() => replica.transaction('apply', async (tx) => {
+    if (!(await readState(tx, tenant))) await writeState(tx, tenant, now(), {}, { clientId: newClientId(ctx.random), checkpoint: null, epoch: 0, verdictsThrough: 0 });
+  }));
+  const { clientId } = await state();
+
+  const replay = async (tx: StorageTx, command: CommandRow) => void (await runLocal(ctx, tx, asCommand(command)));
+  const rebaseWith = (verdicts: Verdicts) => serial(() => rebase(replica, tenant, verdicts, replay));
+
+  const errors: SyncError[] = [];
+  const refresh = async (change: Partial<SyncStatus> = {}) => {
+    const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant), await readState(tx, tenant)] as const);
+    const standing = commands.filter((c) => c.status !== 'rejected');
+    store.set({
+      pending: standing.length,
+      unpushed: standing.filter((c) => c.status === 'pending').length,
+      rejected: commands.filter((c) => c.status === 'rejected').map((c) => ({ seq: c.seq, name: c.name, args: c.args, at: new Date(c.at).toISOString(), error: c.error! })),
+      errors: [...errors],
+      ...(s?.lastSyncAt ? { lastSyncAt: s.lastSyncAt } : {}),
+      ...change,
+    });
+  };
+
+  const execute = async (name: CommandName, args: readonly unknown[]) => {
+    ctx.assertOpen();
+    const prepared = prepareCommand(ctx, name, args);
+    const out = await serial(async () => {
+      let release = () => undefined as void;
+      const done = await replica.transaction('command', async (tx) => {
+        const seq = await tx.nextSequence('syncCommand', tenant, 1);
+        const command = await withVersion(tx, tenant, prepared);
+        const run = await runLocal(ctx, tx, command);
+        await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, createdAt: now() });
+        release = run.release;
+        return { result: run.result, seq };
+      });
+      release();
+      return done;
+    });
+    await refresh();
+    loop.kick(50);
+    return out;
+  };
+
+  const device: Device = { ctx, replica, transport, tenant, clientId, serial, now, rebase: rebaseWith };
+  let initial: { rows: number; done: boolean } | undefined;
+  const onPage = (page: PullResponse, first: boolean) => {
+    if (first && !initial) initial = { rows: 0, done: false };
+    if (initial && !initial.done) {
+      initial = { rows: initial.rows + page.rows.length, done: !page.hasMore };
+      store.set({ initialSync: initial });
+    }
+  };
+
+  let abort = new AbortController();
+  let cycling: Promise<void> = Promise.resolve();
+  const cycle = (): Promise<void> => {
+    const run = async () => {
+      await refresh({ state: 'syncing' });
+      try {
+        await pushCommands(device, abort.signal);
+        await pullPages(device, pageRows, abort.signal, onPage);
+        errors.length = 0;
+        await refresh({ state: loop.running ? 'idle' : 'stopped' });
+      } catch (error) {
+        const e = isCrmError(error) ? error : offline('sync', error);
+        const extra = error as { seq?: number; stuck?: boolean };
+        errors.splice(0, errors.length, { code: e.code, message: e.message, at: now(), ...(extra.seq ? { seq: extra.seq } : {}), ...(extra.stuck ? { stuck: true } : {}) });
+        const unreachable = isCrmError(e, 'STORAGE') && e.details.adapter === 'sync' && !('status' in e.details);
+        await refresh({ state: unreachable ? 'offline' : 'error' }).catch(() => undefined);
+        throw e;
+      }
+    };
+    cycling = cycling.then(run, run);
+    return cycling;
+  };
+  const loop = new SyncLoop(ctx.clock, cycle, input.pollMs ?? 30_000, () => ctx.random.next());
+
+  await rebaseWith({ confirmedThrough: 0, rejected: [] });
+  await refresh();
+  const client: SyncClient<C> = {
+    crm: commandProxy(input.crm, (name, args) => execute(name, args).then((r) => r.result)),
+    execute: (name, ...args) => execute(name, args),
+    status: () => store.get(),
+    subscribe: (listener) => store.subscribe(listener),
+    syncNow: () => cycle(),
+    async dismiss(seqs) {
+      const wanted = new Set(seqs);
+      await serial(() => replica.transaction('apply', async (tx) => {
+        const rows = await listCommands(tx, tenant, ['rejected']);
+        await updateCommands(tx, tenant, rows, (r) => (wanted.has(r.seq) ? null : undefined));
+      }));
+      await refresh();
+    },
+    start() {
+      if (loop.running) return;
+      abort = new AbortController();
+      loop.start();
+      store.set({ state: 'idle', live: 'polling' });
+      wakeOnPageEvents(() => loop.kick(0), abort.signal);
+      const { listen } = transport;
+      if (listen) {
+        const signal = abort.signal;
+        void listenLoop(ctx.clock, () => ctx.random.next(), () => loop.running && !signal.aborted, (onMode) => listen.call(transport, () => loop.kick(0), signal, onMode), (live) => {
+          if (!signal.aborted) store.set({ live });
+        });
+      }
+    },
+    async stop() {
+      loop.stop();
+      abort.abort();
+      await cycling.catch(() => undefined);
+      await refresh({ state: 'stopped', live: 'none' }).catch(() => store.set({ state: 'stopped', live: 'none' }));
+    },
+  };
+  onReplicaClose(ctx, () => client.stop());
+  if (input.start !== false) client.start();
+  return client;
+}

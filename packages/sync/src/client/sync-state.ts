@@ -1,0 +1,34 @@
+import type { Row, StorageTx } from '@crmkit/core/storage';
+
+/** The device's sync state (setting `syncState`, never synced). */
+export interface SyncState {
+  readonly clientId: string;
+  /** The checkpoint of the last applied page (`null`: nothing pulled yet). */
+  readonly checkpoint: string | null;
+  /** Mark-and-sweep generation of `syncTag` rows: a reset's rows get the next one. */
+  readonly epoch: number;
+  /** The highest seq whose verdict the device stored: sent as `ackRejectedThrough`. */
+  readonly verdictsThrough: number;
+  /** End of the last complete pull cycle (ISO timestamp). */
+  readonly lastSyncAt?: string;
+}
+
+/** Id (and key) of the state's setting row. */
+export const SYNC_STATE = 'syncState';
+
+type StateRow = Row & { readonly value: SyncState; readonly createdAt: string };
+
+/** Reads the state; `undefined` on a device that never started a sync client. */
+export async function readState(tx: StorageTx, tenantId: string): Promise<SyncState | undefined> {
+  const [row] = (await tx.getMany('setting', tenantId, [SYNC_STATE])) as (StateRow | undefined)[];
+  return row?.value;
+}
+
+/** Writes `change` over the stored state (inserting `initial` first when there is none). */
+export async function writeState(tx: StorageTx, tenantId: string, now: string, change: Partial<SyncState>, initial?: SyncState): Promise<SyncState> {
+  const [row] = (await tx.getMany('setting', tenantId, [SYNC_STATE])) as (StateRow | undefined)[];
+  const value = { ...(row?.value ?? initial!), ...change };
+  const next = { id: SYNC_STATE, tenantId, version: (row?.version ?? 0) + 1, createdAt: row?.createdAt ?? now, updatedAt: now, key: SYNC_STATE, value };
+  await tx.write('setting', tenantId, [row ? { type: 'update', row: next, expectedVersion: row.version } : { type: 'insert', row: next }]);
+  return value;
+}

@@ -1,0 +1,72 @@
+import type { CommandName } from '../protocol/commands.js';
+import type { CrmErrorJson } from '../protocol/errors.js';
+
+/** A failure of the sync loop, or of one command the server could not run (`seq`; `stuck` after 5 attempts). */
+export interface SyncError {
+  readonly code: string;
+  readonly message: string;
+  /** When it happened (ISO timestamp). */
+  readonly at: string;
+  readonly seq?: number;
+  readonly stuck?: boolean;
+}
+
+/** A command the server rejected: its call and verdict (kept until `client.dismiss`). */
+export interface RejectedCommand {
+  readonly seq: number;
+  readonly name: CommandName;
+  readonly args: readonly unknown[];
+  /** When the user ran it (ISO timestamp of the device's clock). */
+  readonly at: string;
+  readonly error: CrmErrorJson;
+}
+
+/** What a UI shows about sync (`client.status()`): a new object only when something changed. */
+export interface SyncStatus {
+  /** `syncing`: a cycle runs; `offline`: the server is unreachable; `error`: it answered with an error; `stopped`: not started or stopped. */
+  readonly state: 'idle' | 'syncing' | 'offline' | 'error' | 'stopped';
+  /** Commands not yet confirmed by a pull (their effects are optimistic). */
+  readonly pending: number;
+  /** Commands the server has not answered. */
+  readonly unpushed: number;
+  /** End of the last complete pull cycle (ISO timestamp). */
+  readonly lastSyncAt?: string;
+  /** How the device hears of server changes. */
+  readonly live: 'sse' | 'long-poll' | 'polling' | 'none';
+  /** Progress of the first pull: rows received, whether it finished. */
+  readonly initialSync?: { readonly rows: number; readonly done: boolean };
+  readonly errors: readonly SyncError[];
+  readonly rejected: readonly RejectedCommand[];
+}
+
+const shallowEqual = (a: object, b: object) => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+};
+
+/** A status snapshot and its listeners: `set` makes a new (frozen) snapshot only when a field changed. */
+export class StatusStore {
+  private snapshot: SyncStatus = Object.freeze({ state: 'stopped', pending: 0, unpushed: 0, live: 'none', errors: [], rejected: [] });
+  private readonly listeners = new Set<() => void>();
+
+  get(): SyncStatus {
+    return this.snapshot;
+  }
+
+  /** Merges `change`; listeners hear of it when the snapshot changed. Lists compare by content (JSON). */
+  set(change: Partial<SyncStatus>): void {
+    const next = { ...this.snapshot, ...change };
+    for (const key of ['errors', 'rejected', 'initialSync'] as const) {
+      if (JSON.stringify(next[key]) === JSON.stringify(this.snapshot[key])) (next as Record<string, unknown>)[key] = this.snapshot[key];
+    }
+    for (const key of Object.keys(next) as (keyof SyncStatus)[]) if (next[key] === undefined) delete next[key];
+    if (shallowEqual(next, this.snapshot)) return;
+    this.snapshot = Object.freeze(next);
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+}

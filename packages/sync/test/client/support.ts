@@ -1,0 +1,129 @@
+import { CrmError, createCrm, createMemoryStorage, silentLogger, type CrmFeature, type StorageAdapter } from '@crmkit/core';
+import { activities } from '@crmkit/core/activities';
+import { tasks } from '@crmkit/core/tasks';
+import { createFakeClock, type FakeClock } from '@crmkit/core/testing';
+import type { Row } from '@crmkit/core/storage';
+import { createSyncClient, inProcessTransport, replicaStorage, syncReplica, type SyncTransport } from '../../src/index.js';
+import { isSynced, SYNCED_ENTITIES } from '../../src/protocol/synced-entities.js';
+import type { PullResponse, PushResponse } from '../../src/protocol/messages.js';
+
+/** A transport between a device and a server that tests can cut, and whose messages they can lose or repeat. */
+export function faultyTransport(server: { handle(r: Request): Promise<Response> }, user: string) {
+  const inner = inProcessTransport(server, { headers: () => ({ 'x-user': user }) });
+  const faults = {
+    online: true,
+    /** Drop the next n responses (the request reached the server). */
+    loseResponses: 0,
+    /** Send the next n requests twice (a retry by the network). */
+    duplicate: 0,
+    /** Cut one route only (the other still works). */
+    blocked: undefined as 'push' | 'pull' | undefined,
+    /** Answer the next pull with this (an older answer arriving late). */
+    stalePull: undefined as PullResponse | undefined,
+    /** Runs once before the next pull is sent (the user acting while a cycle runs). */
+    beforePull: undefined as (() => Promise<void>) | undefined,
+    /** Pull answers received, in order. */
+    pulls: [] as PullResponse[],
+    /** Requests the server received, for replaying later (reordering). */
+    sent: [] as { route: 'push' | 'pull'; body: unknown }[],
+  };
+  const call = async <T>(route: 'push' | 'pull', body: never, signal: AbortSignal): Promise<T> => {
+    if (!faults.online || faults.blocked === route) throw new TypeError('fetch failed (offline)');
+    if (route === 'pull' && faults.beforePull) {
+      const run = faults.beforePull;
+      faults.beforePull = undefined;
+      await run();
+    }
+    if (route === 'pull' && faults.stalePull) {
+      const stale = faults.stalePull;
+      faults.stalePull = undefined;
+      return stale as T;
+    }
+    faults.sent.push({ route, body: structuredClone(body) });
+    if (faults.duplicate > 0) {
+      faults.duplicate--;
+      await (inner[route] as (b: never, s: AbortSignal) => Promise<unknown>)(body, signal).catch(() => undefined);
+    }
+    const answer = await (inner[route] as (b: never, s: AbortSignal) => Promise<T>)(body, signal);
+    if (faults.loseResponses > 0) {
+      faults.loseResponses--;
+      throw new TypeError('connection reset (response lost)');
+    }
+    if (route === 'pull') faults.pulls.push(answer as PullResponse);
+    return answer;
+  };
+  const transport: SyncTransport = {
+    push: (body, signal) => call<PushResponse>('push', body as never, signal),
+    pull: (body, signal) => call<PullResponse>('pull', body as never, signal),
+  };
+  return { transport, faults };
+}
+
+/** A device crm on memory behind the replica wrapper (`inner` kept to reopen after a crash). */
+export async function deviceCrm(options: { user: string; seed: number; inner?: StorageAdapter; clock?: FakeClock }) {
+  return deviceCrmWith(options, [] as const);
+}
+
+/** `deviceCrm` with more features (observers). */
+export async function deviceCrmWith<F extends readonly CrmFeature[]>(options: { user: string; seed: number; inner?: StorageAdapter; clock?: FakeClock }, extra: F) {
+  const inner = options.inner ?? createMemoryStorage();
+  const clock = options.clock ?? createFakeClock('2026-01-05T10:00:00.000Z');
+  const replica = replicaStorage(inner);
+  const crm = await createCrm({
+    storage: replica, tenantId: 'acme', actor: { userId: options.user }, logger: silentLogger, clock, random: { seed: options.seed }, closeStorage: false,
+    features: [tasks(), activities(), syncReplica(), ...extra] as const,
+  });
+  return { crm, inner, replica, clock };
+}
+
+/** A device crm and its sync client (not started: tests drive `syncNow`). */
+export async function syncedDevice(server: { handle(r: Request): Promise<Response> }, options: { user: string; seed: number; inner?: StorageAdapter; pageRows?: number }) {
+  const dev = await deviceCrm(options);
+  const net = faultyTransport(server, options.user);
+  const client = await createSyncClient({ crm: dev.crm, transport: net.transport, start: false, ...(options.pageRows ? { pageRows: options.pageRows } : {}) });
+  return { ...dev, ...net, client };
+}
+
+/** Every synced row of a storage, by entity, sorted by id (`setting`: only synced settings). */
+export async function syncedRows(storage: StorageAdapter): Promise<Record<string, Row[]>> {
+  return storage.transaction('r', async (tx) => {
+    const out: Record<string, Row[]> = {};
+    for (const entity of SYNCED_ENTITIES) {
+      const { rows } = await tx.query(entity, 'acme', { sort: [{ field: 'id' }] });
+      out[entity] = rows.filter((r) => isSynced(entity, r.id));
+    }
+    return out;
+  });
+}
+
+/** Rows of a device's own bookkeeping entity. */
+export async function own(storage: StorageAdapter, entity: 'syncCommand' | 'syncShadow' | 'syncTag'): Promise<Row[]> {
+  return storage.transaction('r', async (tx) => (await tx.query(entity, 'acme', { sort: [{ field: 'id' }] })).rows);
+}
+
+/** A storage that throws a retryable `STORAGE` error at its n-th write once armed (a crash before commit: the transaction rolls back). */
+export function crashingStorage(inner: StorageAdapter) {
+  const control = { armedAt: 0, writes: 0, crashed: false };
+  const adapter: StorageAdapter = {
+    ...inner,
+    name: inner.name,
+    capabilities: inner.capabilities,
+    open: (schema) => inner.open(schema),
+    onChange: (listener) => inner.onChange(listener),
+    ensureIndexes: (indexes) => inner.ensureIndexes(indexes),
+    close: () => inner.close(),
+    transaction: (mode, fn) => inner.transaction(mode, (tx) => fn({
+      ...tx,
+      getMany: (...a) => tx.getMany(...a), query: (...a) => tx.query(...a), aggregate: (...a) => tx.aggregate(...a),
+      nextSequence: (...a) => tx.nextSequence(...a), claim: (...a) => tx.claim(...a), lockKeys: (...a) => tx.lockKeys(...a),
+      write: async (entity, tenantId, ops) => {
+        if (control.armedAt > 0 && ++control.writes === control.armedAt) {
+          control.crashed = true;
+          throw new CrmError('STORAGE', 'crash (test)', { adapter: 'test', retryable: true });
+        }
+        return tx.write(entity, tenantId, ops);
+      },
+    })),
+  };
+  return { adapter, control };
+}
