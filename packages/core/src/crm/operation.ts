@@ -12,6 +12,8 @@ import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js'
 import { CONFIG_LOCK, type CrmContext } from './context.js';
 import { markRace, retryRaces } from './retry-concurrent.js';
 
+const isParent = (entity: string): boolean => (PARENT_TYPES as readonly string[]).includes(entity);
+
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
 
@@ -42,6 +44,8 @@ export class Operation {
   guard: AccessGuard | undefined;
   /** Final state of the rows this operation wrote (`null` = deleted), kept only when views listen to events. */
   readonly written: Map<string, Row | null> | undefined;
+  /** Parents (`deal:<id>` …) whose copies this operation's children may take without a shared key: written or created here (the row lock orders a concurrent owner change after this operation), or locked already. */
+  private readonly parents = new Set<string>();
 
   constructor(
     readonly ctx: CrmContext,
@@ -158,6 +162,7 @@ export class Operation {
     const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
     await this.write(entity, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
+    if (isParent(entity)) this.parents.add(`${entity}:${record.id}`);
     return record;
   }
 
@@ -166,19 +171,27 @@ export class Operation {
     const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
     await this.write(entity, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
+    if (isParent(entity)) for (const r of records) this.parents.add(`${entity}:${r.id}`);
   }
 
   /**
    * Writes `next` if the stored row is still at `previous.version`; a no-op when nothing changed.
    * When a lead, contact, company or deal changes owner or shares, the copies its tasks, activities
-   * and stage visits keep (`parentOwner`, `parentShareKeys`) follow in the same transaction.
+   * and stage visits keep (`parentOwner`, `parentShareKeys`) follow in the same transaction. The
+   * parent's key (`<entity>:<id>`) is taken exclusively first, before the row: a child written
+   * concurrently holds it shared from before it read the parent (`withParentAccess`), so one of the
+   * two waits for the other's commit and sees its write — the child's query here, or the new owner there.
    */
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
+    const key = `${entity}:${next.id}`;
+    const follow = isParent(entity) && parentAccessChanged(previous, next);
+    if (follow) await this.tx.lockKeys(this.tenantId, [key]);
     await this.write(entity, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
-    this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
-    if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
+    this.written?.set(key, next as unknown as Row);
+    if (isParent(entity)) this.parents.add(key);
+    if (follow) await this.followParent(entity as ParentType, next);
     return next;
   }
 
@@ -220,6 +233,10 @@ export class Operation {
   /**
    * Copies the owner and shares of each child's parent (see `primaryParent`) into the children, before
    * they are written. `known` holds parents not stored yet (a deal created in this operation).
+   * Each parent read is locked shared first (key `<entity>:<id>`, see `update`), unless this operation
+   * wrote or created it (its row lock orders a concurrent owner change, which then runs again: waiting
+   * for the key here could wait in a circle with it) — on PostgreSQL a child never keeps the copy of
+   * an owner a concurrent change replaced.
    */
   async withParentAccess<T extends RecordBase>(children: readonly T[], known: readonly RecordBase[] = []): Promise<T[]> {
     const byKey = new Map<string, RecordBase | undefined>(known.map((r) => [r.id, r]));
@@ -231,11 +248,16 @@ export class Operation {
         missing.get(parent.type)!.add(parent.id);
       }
     }
-    for (const [type, ids] of missing) {
+    const keys = [...missing].flatMap(([type, ids]) => [...ids].map((id) => `${type}:${id}`)).filter((key) => !this.parents.has(key));
+    for (const key of keys) this.parents.add(key);
+    // Sent before the reads, not awaited first: on a pipelined connection they share a round trip.
+    const locked = keys.length ? this.tx.lockKeys(this.tenantId, keys, true) : undefined;
+    const reads = [...missing].map(async ([type, ids]) => {
       const list = [...ids];
       const rows = await this.getMany(type, list);
       list.forEach((id, i) => byKey.set(id, rows[i]));
-    }
+    });
+    await Promise.all([locked, ...reads]);
     return children.map((child) => {
       const parent = primaryParent(child);
       return parent ? withAccess(child, parentAccessOf(parent.type, byKey.get(parent.id))) : child;
