@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordBase } from '../../schema/record.js';
-import type { CrmSubject, FullCrm } from './crm-harness.js';
+import type { CrmSubject } from './crm-harness.js';
 
 type Copy = { parentOwner?: string; parentShareKeys?: readonly string[] };
 type Parent = 'deal' | 'contact';
