@@ -12,8 +12,6 @@ import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js'
 import { CONFIG_LOCK, type CrmContext } from './context.js';
 import { markRace, retryRaces } from './retry-concurrent.js';
 
-const isParent = (entity: string): boolean => (PARENT_TYPES as readonly string[]).includes(entity);
-
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
 
@@ -44,7 +42,7 @@ export class Operation {
   guard: AccessGuard | undefined;
   /** Final state of the rows this operation wrote (`null` = deleted), kept only when views listen to events. */
   readonly written: Map<string, Row | null> | undefined;
-  /** Parents (`deal:<id>` …) whose copies this operation's children may take without a shared key: written or created here (the row lock orders a concurrent owner change after this operation), or locked already. */
+  /** Parents (`deal:<id>` …) this operation wrote: their row lock orders a concurrent owner change (`withParentAccess` takes no key of them). */
   private readonly parents = new Set<string>();
 
   constructor(
@@ -162,7 +160,6 @@ export class Operation {
     const record = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(written) : written;
     await this.write(entity, [{ type: 'insert', row: deepFreeze(record) as unknown as Row }]).catch((e: unknown) => this.conceal('insert', e));
     this.written?.set(`${entity}:${record.id}`, record as unknown as Row);
-    if (isParent(entity)) this.parents.add(`${entity}:${record.id}`);
     return record;
   }
 
@@ -171,7 +168,6 @@ export class Operation {
     const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
     await this.write(entity, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
     if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
-    if (isParent(entity)) for (const r of records) this.parents.add(`${entity}:${r.id}`);
   }
 
   /**
@@ -186,11 +182,12 @@ export class Operation {
     if (revised === previous) return previous;
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
     const key = `${entity}:${next.id}`;
-    const follow = isParent(entity) && parentAccessChanged(previous, next);
+    const parent = (PARENT_TYPES as readonly string[]).includes(entity);
+    const follow = parent && parentAccessChanged(previous, next);
     if (follow) await this.tx.lockKeys(this.tenantId, [key]);
     await this.write(entity, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
     this.written?.set(key, next as unknown as Row);
-    if (isParent(entity)) this.parents.add(key);
+    if (parent) this.parents.add(key);
     if (follow) await this.followParent(entity as ParentType, next);
     return next;
   }
@@ -234,9 +231,9 @@ export class Operation {
    * Copies the owner and shares of each child's parent (see `primaryParent`) into the children, before
    * they are written. `known` holds parents not stored yet (a deal created in this operation).
    * Each parent read is locked shared first (key `<entity>:<id>`, see `update`), unless this operation
-   * wrote or created it (its row lock orders a concurrent owner change, which then runs again: waiting
-   * for the key here could wait in a circle with it) — on PostgreSQL a child never keeps the copy of
-   * an owner a concurrent change replaced.
+   * wrote it (its row lock orders a concurrent owner change, which then runs again: waiting for the key
+   * here could wait in a circle with it) — on PostgreSQL a child never keeps the copy of an owner a
+   * concurrent change replaced. A session holding a key exclusively (`lockRecords`) takes it shared at once.
    */
   async withParentAccess<T extends RecordBase>(children: readonly T[], known: readonly RecordBase[] = []): Promise<T[]> {
     const byKey = new Map<string, RecordBase | undefined>(known.map((r) => [r.id, r]));
@@ -248,16 +245,14 @@ export class Operation {
         missing.get(parent.type)!.add(parent.id);
       }
     }
-    const keys = [...missing].flatMap(([type, ids]) => [...ids].map((id) => `${type}:${id}`)).filter((key) => !this.parents.has(key));
-    for (const key of keys) this.parents.add(key);
-    // Sent before the reads, not awaited first: on a pipelined connection they share a round trip.
-    const locked = keys.length ? this.tx.lockKeys(this.tenantId, keys, true) : undefined;
-    const reads = [...missing].map(async ([type, ids]) => {
+    const keys: string[] = [];
+    for (const [type, ids] of missing) for (const id of ids) if (!this.parents.has(`${type}:${id}`)) keys.push(`${type}:${id}`);
+    await this.tx.lockKeys(this.tenantId, keys, true);
+    for (const [type, ids] of missing) {
       const list = [...ids];
       const rows = await this.getMany(type, list);
       list.forEach((id, i) => byKey.set(id, rows[i]));
-    });
-    await Promise.all([locked, ...reads]);
+    }
     return children.map((child) => {
       const parent = primaryParent(child);
       return parent ? withAccess(child, parentAccessOf(parent.type, byKey.get(parent.id))) : child;
