@@ -12,6 +12,8 @@ import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js'
 import { CONFIG_LOCK, type CrmContext } from './context.js';
 import { markRace, retryRaces } from './retry-concurrent.js';
 
+const wroteParents = new WeakMap<StorageTx, Set<string>>();
+
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
 
@@ -42,8 +44,8 @@ export class Operation {
   guard: AccessGuard | undefined;
   /** Final state of the rows this operation wrote (`null` = deleted), kept only when views listen to events. */
   readonly written: Map<string, Row | null> | undefined;
-  /** Parents (`deal:<id>` …) this operation wrote: their row lock orders a concurrent owner change (`withParentAccess` takes no key of them). */
-  private readonly parents = new Set<string>();
+  /** Parents (`deal:<id>` …) written in this transaction: their row lock orders a concurrent owner change (`withParentAccess` takes no key of them). */
+  private readonly parents: Set<string>;
 
   constructor(
     readonly ctx: CrmContext,
@@ -51,6 +53,10 @@ export class Operation {
   ) {
     this.nowMs = ctx.clock.now();
     this.written = ctx.bus.wantsRows ? new Map() : undefined;
+    // Per transaction, not per operation: an automation run's actions are operations in one transaction.
+    const parents = wroteParents.get(tx);
+    if (parents) this.parents = parents;
+    else wroteParents.set(tx, (this.parents = new Set()));
   }
 
   /** The operation's time as a canonical timestamp (formatted on first use: reads rarely need it). */
@@ -230,7 +236,7 @@ export class Operation {
   /**
    * Copies the owner and shares of each child's parent (see `primaryParent`) into the children, before
    * they are written. `known` holds parents not stored yet (a deal created in this operation).
-   * Each parent read is locked shared first (key `<entity>:<id>`, see `update`), unless this operation
+   * Each parent read is locked shared first (key `<entity>:<id>`, see `update`), unless this transaction
    * wrote it (its row lock orders a concurrent owner change, which then runs again: waiting for the key
    * here could wait in a circle with it) — on PostgreSQL a child never keeps the copy of an owner a
    * concurrent change replaced. A session holding a key exclusively (`lockRecords`) takes it shared at once.

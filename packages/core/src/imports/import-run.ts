@@ -1,5 +1,6 @@
 import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { newRecordBase } from '../domain/records.js';
+import { PARENT_TYPES } from '../domain/parent-access.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
@@ -617,6 +618,9 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
       if (mode !== 'update' && FINDER_ENTITIES.includes(importer.entity)) for (let i = 0; i < STRIPES; i++) if (options.duplicates || i === stripe) locks.push(`${importer.entity}:duplicates:${i}`);
       if (locks.length) await op.tx.lockKeys(op.tenantId, locks);
       const existing = await lookup(op, prepared);
+      // An update may change a record's owner, which takes its key (`Operation.update`): the chunk's keys in
+      // one call (one order) first, so a write holding several of them (`lockRecords`) never waits in a circle with it.
+      if (mode !== 'create' && existing.size && (PARENT_TYPES as readonly string[]).includes(importer.entity)) await op.tx.lockKeys(op.tenantId, [...existing.values()].map((r) => `${importer.entity}:${r.id}`));
       const fresh: CrmError[] = [];
       let retry = false;
       for (const p of prepared) {
