@@ -12,6 +12,11 @@ import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js'
 import { CONFIG_LOCK, type CrmContext } from './context.js';
 import { markRace, retryRaces } from './retry-concurrent.js';
 
+/**
+ * The parents (`deal:<id>` …) each transaction wrote: their row lock orders a concurrent owner change, so
+ * `withParentAccess` takes no key of them. Per transaction, not per operation: an automation run's actions
+ * are operations in one transaction.
+ */
 const wroteParents = new WeakMap<StorageTx, Set<string>>();
 
 /** The `nextSequence` counter of the change feed. */
@@ -44,8 +49,6 @@ export class Operation {
   guard: AccessGuard | undefined;
   /** Final state of the rows this operation wrote (`null` = deleted), kept only when views listen to events. */
   readonly written: Map<string, Row | null> | undefined;
-  /** Parents (`deal:<id>` …) written in this transaction: their row lock orders a concurrent owner change (`withParentAccess` takes no key of them). */
-  private readonly parents: Set<string>;
 
   constructor(
     readonly ctx: CrmContext,
@@ -53,10 +56,6 @@ export class Operation {
   ) {
     this.nowMs = ctx.clock.now();
     this.written = ctx.bus.wantsRows ? new Map() : undefined;
-    // Per transaction, not per operation: an automation run's actions are operations in one transaction.
-    const parents = wroteParents.get(tx);
-    if (parents) this.parents = parents;
-    else wroteParents.set(tx, (this.parents = new Set()));
   }
 
   /** The operation's time as a canonical timestamp (formatted on first use: reads rarely need it). */
@@ -193,7 +192,7 @@ export class Operation {
     if (follow) await this.tx.lockKeys(this.tenantId, [key]);
     await this.write(entity, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
     this.written?.set(key, next as unknown as Row);
-    if (parent) this.parents.add(key);
+    if (parent) wroteParents.set(this.tx, (wroteParents.get(this.tx) ?? new Set()).add(key));
     if (follow) await this.followParent(entity as ParentType, next);
     return next;
   }
@@ -252,7 +251,8 @@ export class Operation {
       }
     }
     const keys: string[] = [];
-    for (const [type, ids] of missing) for (const id of ids) if (!this.parents.has(`${type}:${id}`)) keys.push(`${type}:${id}`);
+    const wrote = wroteParents.get(this.tx);
+    for (const [type, ids] of missing) for (const id of ids) if (!wrote?.has(`${type}:${id}`)) keys.push(`${type}:${id}`);
     await this.tx.lockKeys(this.tenantId, keys, true);
     for (const [type, ids] of missing) {
       const list = [...ids];
