@@ -79,7 +79,7 @@ it('postgres: access.reassign of contacts while activities with several of them 
   const errors: string[] = [];
   for (let round = 0; round < 4; round++) {
     const from = `o${round}`;
-    const contacts = [];
+    const contacts: { id: string }[] = [];
     for (let i = 0; i < 12; i++) contacts.push(await a.contacts.create({ name: `c${round}-${i}`, ownerId: from }));
     const logs = Array.from({ length: 12 }, (_, i) =>
       a.activities.log({ kind: 'meeting', participants: [contacts[i]!, contacts[11 - i]!, contacts[(i + 5) % 12]!].map((c) => ({ contactId: c.id })) }).catch((e: unknown) => errors.push(String(e))),
@@ -101,7 +101,7 @@ it('postgres: an import updating the owners of contacts while activities with se
   cleanups.push(() => bed.dropSchema(schema));
   const errors: string[] = [];
   for (let round = 0; round < 4; round++) {
-    const contacts = [];
+    const contacts: { id: string }[] = [];
     for (let i = 0; i < 12; i++) contacts.push(await a.contacts.create({ name: `c${round}-${i}`, ownerId: 'o' }));
     const logs = Array.from({ length: 12 }, (_, i) =>
       a.activities.log({ kind: 'meeting', participants: [contacts[i]!, contacts[11 - i]!, contacts[(i + 5) % 12]!].map((c) => ({ contactId: c.id })) }).catch((e: unknown) => errors.push(String(e))),
