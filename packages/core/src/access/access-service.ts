@@ -225,6 +225,9 @@ export class AccessService {
           op.guard?.require('setting', 'update');
           const filters = [{ op: 'eq' as const, field: 'ownerId', value: parsed.from }, ...(entity === 'task' ? [{ op: 'eq' as const, field: 'status', value: 'open' }] : [])];
           const { rows } = await op.query<RecordBase & { ownerId?: string }>(entity, { filter: { op: 'and', filters }, sort: [{ field: 'id' }], limit: size });
+          // The page's parent keys in one call (one order), not one by one as each update takes its own:
+          // a write holding several of them (`lockRecords`) then never waits in a circle with this one.
+          if (entity !== 'task') await op.tx.lockKeys(op.tenantId, rows.map((r) => `${entity}:${r.id}`));
           for (const row of rows) {
             const next = reviseRecord(row, op.now, (d) => void ((d as { ownerId?: string }).ownerId = parsed.to));
             await op.update(entity, row, next);
@@ -264,6 +267,8 @@ export class AccessService {
           const page = await op.query<RecordBase & { shares?: Share[]; shareKeys?: string[] }>(entity, { sort: [{ field: 'id' }], limit: size, ...(after ? { after } : {}) });
           const moved: [string, number, string][] = [];
           if ((SHARED as readonly string[]).includes(entity)) {
+            // Parent keys in one call, as `reassign` takes them.
+            await op.tx.lockKeys(op.tenantId, page.rows.map((r) => `${entity}:${r.id}`));
             for (const row of page.rows) {
               const keys = (row.shares ?? []).map((s) => s.to);
               if (keys.length) shared.add(entity);

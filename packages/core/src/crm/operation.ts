@@ -13,6 +13,13 @@ import { EXTERNAL_ENTITIES, withExternalKeys } from '../domain/external-keys.js'
 import { CONFIG_LOCK, type CrmContext } from './context.js';
 import { markRace, retryRaces } from './retry-concurrent.js';
 
+/**
+ * The parents (`deal:<id>` …) each transaction wrote: their row lock orders a concurrent owner change, so
+ * `withParentAccess` takes no key of them. Per transaction, not per operation: an automation run's actions
+ * are operations in one transaction.
+ */
+const wroteParents = new WeakMap<StorageTx, Set<string>>();
+
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
 
@@ -171,14 +178,22 @@ export class Operation {
   /**
    * Writes `next` if the stored row is still at `previous.version`; a no-op when nothing changed.
    * When a lead, contact, company or deal changes owner or shares, the copies its tasks, activities
-   * and stage visits keep (`parentOwner`, `parentShareKeys`) follow in the same transaction.
+   * and stage visits keep (`parentOwner`, `parentShareKeys`) follow in the same transaction. The
+   * parent's key (`<entity>:<id>`) is taken exclusively first, before the row: a child written
+   * concurrently holds it shared from before it read the parent (`withParentAccess`), so one of the
+   * two waits for the other's commit and sees its write — the child's query here, or the new owner there.
    */
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
+    const key = `${entity}:${next.id}`;
+    const parent = (PARENT_TYPES as readonly string[]).includes(entity);
+    const follow = parent && parentAccessChanged(previous, next);
+    if (follow) await this.tx.lockKeys(this.tenantId, [key]);
     await this.write(entity, [{ type: 'update', row: deepFreeze(next) as unknown as Row, expectedVersion: previous.version }]).catch((e: unknown) => this.conceal('update', e));
-    this.written?.set(`${entity}:${next.id}`, next as unknown as Row);
-    if ((PARENT_TYPES as readonly string[]).includes(entity) && parentAccessChanged(previous, next)) await this.followParent(entity as ParentType, next);
+    this.written?.set(key, next as unknown as Row);
+    if (parent) wroteParents.set(this.tx, (wroteParents.get(this.tx) ?? new Set()).add(key));
+    if (follow) await this.followParent(entity as ParentType, next);
     return next;
   }
 
@@ -220,6 +235,10 @@ export class Operation {
   /**
    * Copies the owner and shares of each child's parent (see `primaryParent`) into the children, before
    * they are written. `known` holds parents not stored yet (a deal created in this operation).
+   * Each parent read is locked shared first (key `<entity>:<id>`, see `update`), unless this transaction
+   * wrote it (its row lock orders a concurrent owner change, which then runs again: waiting for the key
+   * here could wait in a circle with it) — on PostgreSQL a child never keeps the copy of an owner a
+   * concurrent change replaced. A session holding a key exclusively (`lockRecords`) takes it shared at once.
    */
   async withParentAccess<T extends RecordBase>(children: readonly T[], known: readonly RecordBase[] = []): Promise<T[]> {
     const byKey = new Map<string, RecordBase | undefined>(known.map((r) => [r.id, r]));
@@ -231,6 +250,10 @@ export class Operation {
         missing.get(parent.type)!.add(parent.id);
       }
     }
+    const keys: string[] = [];
+    const wrote = wroteParents.get(this.tx);
+    for (const [type, ids] of missing) for (const id of ids) if (!wrote?.has(`${type}:${id}`)) keys.push(`${type}:${id}`);
+    await this.tx.lockKeys(this.tenantId, keys, true);
     for (const [type, ids] of missing) {
       const list = [...ids];
       const rows = await this.getMany(type, list);

@@ -1,5 +1,6 @@
 import { CrmError, isCrmError, notFound, validationError, type ValidationIssue } from '../errors/crm-error.js';
 import { newRecordBase } from '../domain/records.js';
+import { PARENT_TYPES } from '../domain/parent-access.js';
 import type { Filter } from '../query/query-spec.js';
 import type { CrmContext } from '../crm/context.js';
 import type { Crm } from '../crm/crm.js';
@@ -65,8 +66,6 @@ interface Prepared {
   readonly rows?: readonly number[];
   /** A failed group: each row's report with its own problems. */
   readonly rowReports?: readonly ImportRowReport[];
-  /** The finder's matches (set inside the chunk's transaction). */
-  duplicateOf?: string[] | undefined;
 }
 
 interface ExternalRef {
@@ -450,9 +449,9 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
     return { row, create, update, keyValue, keyRaw: keyRaw!, ...extra };
   };
 
-  /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
-  /** Key values several records share (filled by lookup): an update by them would have to guess. */
+  /** Key values several records share (filled by lookup, anew in each run): an update by them would have to guess. */
   const ambiguous = new Set<string | number>();
+  /** Records found by key, by key value (the principal's read scope applies: a hidden record is not found). */
   const lookup = async (op: Operation, prepared: readonly Prepared[]): Promise<Map<string | number, RecordBase>> => {
     const found = new Map<string | number, RecordBase>();
     ambiguous.clear();
@@ -519,7 +518,8 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
     return candidates.length ? candidates.map((m) => m.record.id) : undefined;
   };
 
-  const writeRow = async (op: Operation, p: Prepared, existing: RecordBase | undefined): Promise<ImportRowReport> => {
+  /** `duplicateOf`: the finder's matches, read in this run of the chunk's transaction (a re-run reads them again). */
+  const writeRow = async (op: Operation, p: Prepared, existing: RecordBase | undefined, duplicateOf: string[] | undefined): Promise<ImportRowReport> => {
     if (p.failure) return p.failure;
     const action = options.duplicates?.action;
     if (existing) {
@@ -534,18 +534,19 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
       return next.version === existing.version ? { row: p.row, outcome: 'skipped', id: existing.id, reason: 'unchanged' } : { row: p.row, outcome: 'updated', id: next.id };
     }
     if (mode === 'update') return { row: p.row, outcome: 'failed', error: 'NOT_FOUND', issues: [{ path: [key!], code: 'not_found', message: `no ${importer.entity} has this ${key}` }] };
-    if (p.duplicateOf?.length && action === 'skip') return { row: p.row, outcome: 'skipped', id: p.duplicateOf[0]!, reason: 'duplicate', duplicateOf: p.duplicateOf };
-    if (p.duplicateOf?.length && action === 'update') {
+    const duplicates = duplicateOf?.length ? duplicateOf : undefined;
+    if (duplicates && action === 'skip') return { row: p.row, outcome: 'skipped', id: duplicates[0]!, reason: 'duplicate', duplicateOf: duplicates };
+    if (duplicates && action === 'update') {
       const { id: _id, externalRefs, ...patch } = p.create!;
       const parsed = importer.parseUpdate!(ctx, patch);
       if (!parsed.success) return { row: p.row, outcome: 'failed', error: 'VALIDATION', issues: parsed.issues };
-      const target = await op.require<RecordBase>(importer.entity, p.duplicateOf[0]!);
+      const target = await op.require<RecordBase>(importer.entity, duplicates[0]!);
       const next = await importer.update!(op, target.id, withMergedRefs(keepStoredSpacing(parsed.data, target), target, externalRefs as ExternalRef[] | undefined), CONTEXT);
       const unchanged = next.version === target.version;
-      return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: p.duplicateOf, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
+      return { row: p.row, outcome: unchanged ? 'skipped' : 'updated', id: next.id, duplicateOf: duplicates, ...(unchanged ? { reason: 'unchanged' as const } : {}) };
     }
     const created = await importer.create(op, p.create!, CONTEXT, crm);
-    return { row: p.row, outcome: 'created', id: created.id, ...(p.duplicateOf?.length ? { duplicateOf: p.duplicateOf } : {}) };
+    return { row: p.row, outcome: 'created', id: created.id, ...(duplicates ? { duplicateOf: duplicates } : {}) };
   };
 
   const progress = (): ImportProgress => {
@@ -605,7 +606,8 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
     const conflicted = new Map<number, ImportRowReport>();
     /** Of those, upsert rows whose key found no record at the time. */
     const missed = new Set<number>();
-    const work = async (op: Operation) => {
+    /** One run of the chunk's transaction: all it learns is local or reset here, as `runWrite` may run it again. Returns the job as committed. */
+    const work = async (op: Operation): Promise<ImportJob> => {
       results = [];
       // No unique index guards a key such as an e-mail, nor the finder's fuzzy matches: a concurrent import
       // (another process on PostgreSQL) could find nothing and create the same record. Keyed locks, taken
@@ -616,6 +618,9 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
       if (mode !== 'update' && FINDER_ENTITIES.includes(importer.entity)) for (let i = 0; i < STRIPES; i++) if (options.duplicates || i === stripe) locks.push(`${importer.entity}:duplicates:${i}`);
       if (locks.length) await op.tx.lockKeys(op.tenantId, locks);
       const existing = await lookup(op, prepared);
+      // An update may change a record's owner, which takes its key (`Operation.update`): the chunk's keys in
+      // one call (one order) first, so a write holding several of them (`lockRecords`) never waits in a circle with it.
+      if (mode !== 'create' && existing.size && (PARENT_TYPES as readonly string[]).includes(importer.entity)) await op.tx.lockKeys(op.tenantId, [...existing.values()].map((r) => `${importer.entity}:${r.id}`));
       const fresh: CrmError[] = [];
       let retry = false;
       for (const p of prepared) {
@@ -636,8 +641,8 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
         }
         const mark = op.events.length;
         try {
-          if (p.keyValue === undefined || !existing.has(p.keyValue)) p.duplicateOf = await findMatches(op, p);
-          results.push(await writeRow(op, p, p.keyValue !== undefined ? existing.get(p.keyValue) : undefined));
+          const found = p.keyValue !== undefined ? existing.get(p.keyValue) : undefined;
+          results.push(await writeRow(op, p, found, found ? undefined : await findMatches(op, p)));
           const held = dryRun ? heldByEarlierChunk(p, results.at(-1)!) : undefined;
           if (held) {
             // What the real run's storage refuses: this attempt is poisoned as by a conflict, the row fails alone.
@@ -671,7 +676,7 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
         throw new CrmError('CONFLICT', `import job ${job!.id} is at row ${current.rowsDone}, not ${first - 1}: another run is resuming it`, { entity: 'importJob', id: job!.id, expectedVersion: job!.version, actualVersion: current.version });
       }
       const add = tally(results);
-      job = await op.update<ImportJob>('importJob', current, {
+      return op.update<ImportJob>('importJob', current, {
         ...current,
         version: current.version + 1,
         updatedAt: op.now,
@@ -686,7 +691,8 @@ async function importRows(ctx: CrmContext, crm: Crm, options: ImportRunOptions, 
     let storageRetries = 0;
     for (;;) {
       try {
-        await runWrite(ctx, work);
+        // Kept once committed: a run rolled back after its update must not leave its version behind.
+        job = await runWrite(ctx, work);
         break;
       } catch (error) {
         if (isCrmError(error, 'STORAGE') && error.details.retryable && storageRetries < STORAGE_RETRIES) {

@@ -202,7 +202,9 @@ export interface StorageTx {
    *   overlapping sets wait for each other instead of deadlocking.
    * - Callers take the locks before they read what the locks guard. crmkit's services also lock the
    *   leads, contacts and companies a write links to, removes or merges (`contact:<id>`): a deal is
-   *   never created for a contact that a concurrent merge or remove deletes.
+   *   never created for a contact that a concurrent merge or remove deletes. A task, activity or stage
+   *   visit holds its parent's key (`deal:<id>` …) shared while it copies the parent's owner and shares,
+   *   and a change of those holds it exclusively (`Operation.withParentAccess`, `Operation.update`).
    * - Re-taking a key the transaction holds already returns at once.
    * - `shared`: the keys are taken shared (PostgreSQL `pg_advisory_xact_lock_shared`): shared holders of
    *   a key do not wait for each other, only for an exclusive holder, which waits for all of them.

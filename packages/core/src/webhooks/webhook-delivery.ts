@@ -222,13 +222,16 @@ export function deliveryHandler(ctx: CrmContext, settings: ResolvedWebhooks, end
 const SUCCESS_REFRESH_MS = 1000;
 
 /** A health-only write: the stored version moves (writers of the row still conflict), the API's version does not. */
+/** The keyed lock (`StorageTx.lockKeys`) writers of an endpoint's row take before they read it. */
+export const endpointKey = (endpointId: string): string => `webhookEndpoint:${endpointId}`;
+
 const healthBump = (endpoint: StoredEndpoint) => ({ version: endpoint.version + 1, healthWrites: (endpoint.healthWrites ?? 0) + 1, updatedAt: endpoint.updatedAt });
 
 /**
  * Records one attempt, then the endpoint's health. The attempt commits on its own first, retried on a
  * busy database or a deadlock like management calls: once a 2xx is in the log, a later failure (such
  * as a conflict on the endpoint row, which every partition of every process updates) can never make the consumer retry and POST an acknowledged event again.
- * The health update is retried on conflict; when a success's update still loses, the delivery stands
+ * The health update holds the endpoint's key; when a success's update still fails, the delivery stands
  * and the figure catches up with the next attempt.
  */
 async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpointId: string, event: CrmEvent, attempt: number, replayed: boolean, outcome: Outcome): Promise<void> {
@@ -245,16 +248,23 @@ async function recordAttempt(ctx: CrmContext, settings: ResolvedWebhooks, endpoi
     };
     await op.insert('webhookAttempt', record);
   }));
-  // Writers of one endpoint's health row (every partition of every process) race: `runWrite` runs the
-  // update again on each race, within its bound.
+  // Every partition of every process writes one endpoint's health row: they take its key (`lockKeys`)
+  // before reading it, so on PostgreSQL they wait in turn instead of losing races to each other — a failure
+  // is always counted toward the automatic disable. A success, which seldom writes, locks only once it must.
+  const stale = (endpoint: StoredEndpoint, nowMs: number) =>
+    endpoint.consecutiveFailures !== 0 || endpoint.failingSince !== undefined || endpoint.lastSuccessAt === undefined || nowMs - Date.parse(endpoint.lastSuccessAt) >= SUCCESS_REFRESH_MS;
   try {
     await runWrite(ctx, async (op) => {
+      if (outcome.ok) {
+        const seen = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
+        if (!seen || !stale(seen, op.nowMs)) return;
+      }
+      await op.tx.lockKeys(op.tenantId, [endpointKey(endpointId)]);
       const endpoint = await op.get<StoredEndpoint>('webhookEndpoint', endpointId);
       if (!endpoint) return;
       let next: StoredEndpoint;
       if (outcome.ok) {
-        const fresh = endpoint.lastSuccessAt !== undefined && op.nowMs - Date.parse(endpoint.lastSuccessAt) < SUCCESS_REFRESH_MS;
-        if (endpoint.consecutiveFailures === 0 && endpoint.failingSince === undefined && fresh) return;
+        if (!stale(endpoint, op.nowMs)) return;
         next = { ...without(endpoint, 'failingSince'), consecutiveFailures: 0, lastSuccessAt: op.now, ...healthBump(endpoint) };
       } else {
         const failingSince = endpoint.failingSince ?? op.now;

@@ -17,7 +17,7 @@ import type { ConsumerRunner, DrainReport } from '../consumers/consumer-runner.j
 import { readConsumerStatus, type ConsumerStatus } from '../consumers/consumer-status.js';
 import { feedHead } from '../consumers/feed-read.js';
 import { generateSecret, secretKey } from './signing.js';
-import { endpointConsumer, type StoredEndpoint, type WebhookAttempt, type WebhookEndpoint } from './webhook-delivery.js';
+import { endpointConsumer, endpointKey, type StoredEndpoint, type WebhookAttempt, type WebhookEndpoint } from './webhook-delivery.js';
 import { endpointInputSchema, endpointUpdateSchema, rotateSchema, urlProblem, type ResolvedWebhooks, type WebhookEndpointInput, type WebhookEndpointUpdate } from './webhook-options.js';
 
 
@@ -148,6 +148,11 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
     if (!endpoint) throw notFound('webhook endpoint', id);
     return endpoint;
   };
+  /** `require` for a change: the endpoint's key first, which delivery health updates hold too (no lost race either way). */
+  const requireLocked = async (op: Operation, id: string) => {
+    await op.tx.lockKeys(op.tenantId, [endpointKey(id)]);
+    return require(op, id);
+  };
   const service: WebhookService = {
     async create(input) {
       const parsed = parseInput(endpointInputSchema, input, 'webhooks.create');
@@ -183,7 +188,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       if (parsed.url !== undefined) checkUrl(parsed.url, settings, 'webhooks.update');
       let stale = false;
       const attempt = () => runWrite(ctx, async (op) => {
-        const current = await require(op, endpointId);
+        const current = await requireLocked(op, endpointId);
         if (publicVersion(current) !== parsed.version) {
           stale = true;
           throw conflict('webhookEndpoint', endpointId, parsed.version, publicVersion(current));
@@ -241,7 +246,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
       const parsed = parseInput(rotateSchema, options, 'webhooks.rotateSecret');
       const secret = parsed.secret ?? generateSecret();
       return retryConcurrent(ctx, () => runWrite(ctx, async (op) => {
-        const current = await require(op, endpointId);
+        const current = await requireLocked(op, endpointId);
         // The same secret again would change nothing but add a second, identical signature.
         if (sameKey(secret, current.secrets[0]!.secret)) throw validationError('webhooks.rotateSecret', [{ path: ['secret'], code: 'invalid_value', message: 'is the current secret: give a new one (or none, to have one generated)' }]);
         const keep = parsed.keepPreviousForMs ?? 86_400_000;

@@ -15,6 +15,7 @@ import { crmMergeTests } from './crm-merge-tests.js';
 import { crmFrozenEventTests } from './crm-frozen-event-tests.js';
 import { crmRaceTests } from './crm-race-tests.js';
 import { crmUnversionedRaceTests } from './crm-unversioned-race-tests.js';
+import { crmParentRaceTests } from './crm-parent-race-tests.js';
 import { crmTimeRangeTests } from './crm-time-range-tests.js';
 import { crmPruneTests } from './crm-prune-tests.js';
 import type { ConformanceFactory } from './harness.js';
@@ -72,6 +73,7 @@ export function describeCrmConformance(name: string, factory: ConformanceFactory
     crmAutomationReadTests(() => harness.open());
     crmRaceTests(() => harness.open());
     crmUnversionedRaceTests(() => harness.open());
+    crmParentRaceTests(() => harness.open());
     crmDifferentialTests(factory, options);
   });
 }
