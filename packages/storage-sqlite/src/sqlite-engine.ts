@@ -423,6 +423,10 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
   /** Pragmas, the statement cache and the transaction statements of a (new) connection. */
   function configure(c: SqliteDatabase): void {
+    // `PRAGMA data_version` values are per connection: what the old one cached about watchers says nothing here.
+    othersWatch = true;
+    watchedVersion = undefined;
+    recheckAt = 0;
     c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
     c.pragma(`cache_size = ${-options.cacheSizeMb * 1024}`);
