@@ -121,6 +121,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   let recheckAt = 0;
   /** True while this connection's watcher is registered (close() unregisters it). */
   let registered = false;
+  /** The warning that a watcher cannot register (read-only connection) is logged once per adapter. */
+  let warnedUnregistered = false;
   /** Counts watcher starts: a stopped watcher unregisters only if no newer one started meanwhile. */
   let watchGeneration = 0;
   /** Kept to reconnect: the driver and the tables the statements are prepared for. */
@@ -276,50 +278,89 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     const generation = ++watchGeneration;
     let stopped = false;
     let seen: number | undefined;
+    /** `PRAGMA data_version` as last read, and the connection it was read on (the values are per connection). */
     let version: unknown;
+    let versionOf: SqliteDatabase | undefined;
     let beatAt = 0;
+    /** Set while the connection cannot register (read-only): every commit of another connection is a `resync`. */
+    let retryRegisterAt: number | undefined;
+    /** Batches of a start made inside `onChange`, emitted by the first round. */
+    let pending: ChangeBatch[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const resync = (): ChangeBatch => ({ source: 'external', changes: [], resync: true });
+    /** Reads `PRAGMA data_version`; true when another connection committed since the last read (or it is unknown). */
+    const moved = (j: NonNullable<typeof journal>): boolean => {
+      const [now] = j.dataVersion.get() as [unknown];
+      const changed = versionOf !== db || now !== version;
+      version = now;
+      versionOf = db;
+      return changed;
+    };
+    // The subscription's baseline (a read: never blocked by a writer). A writer that found no registration
+    // journals nothing, so any commit of another connection between now and the registration is a `resync`.
+    try {
+      if (journal) moved(journal);
+    } catch {
+      versionOf = undefined; // unknown: the start reports a resync
+    }
     /**
      * The start: entries after the last one are ours to report; then the registration (autocommit), from
-     * which on every writer journals (a commit in between was before the start either way). Throws
-     * SQLITE_BUSY while another connection writes: the next round starts again.
+     * which on every writer journals. A commit of another connection since the subscription may have
+     * journaled nothing (its writer saw no registration): then the start returns one `resync`. Throws
+     * SQLITE_BUSY while another connection writes: the next round starts again. A connection that cannot
+     * write (read-only) cannot register: it polls `data_version` instead, each move a `resync`.
      */
-    const start = (j: NonNullable<typeof journal>, at: number): void => {
+    const start = (j: NonNullable<typeof journal>, at: number): ChangeBatch[] => {
       const last = Number((j.last.get() as [number])[0]);
-      j.expire.run(at - WATCHER_TTL_MS);
-      j.register.run(origin, at);
+      try {
+        j.expire.run(at - WATCHER_TTL_MS);
+        j.register.run(origin, at);
+      } catch (error) {
+        if (isSqliteBusy(error)) throw error;
+        if (!warnedUnregistered) {
+          warnedUnregistered = true;
+          logger.warn('crmkit: SQLite cannot register its change watcher (read-only connection?); every commit of another connection is reported as a resync', { error });
+        }
+        retryRegisterAt = at + WATCHER_BEAT_MS;
+        return moved(j) ? [resync()] : [];
+      }
+      retryRegisterAt = undefined;
       registered = true;
       seen = last;
       beatAt = at;
-      version = (j.dataVersion.get() as [unknown])[0];
+      return moved(j) ? [resync()] : [];
     };
     const read = (): ChangeBatch[] => {
       if (!journal || stopped) return [];
       const batches: ChangeBatch[] = [];
       const at = Date.now();
       if (seen === undefined) {
-        start(journal, at);
+        if (retryRegisterAt !== undefined && at < retryRegisterAt) {
+          if (moved(journal)) batches.push(resync());
+          return batches;
+        }
+        batches.push(...start(journal, at));
         return batches;
       }
       if (at - beatAt >= WATCHER_BEAT_MS) {
         const lapsed = journal.beat.run(at, origin).changes === 0 || at - beatAt > WATCHER_TTL_MS;
         if (lapsed) {
           journal.register.run(origin, at);
-          batches.push({ source: 'external', changes: [], resync: true });
+          batches.push(resync());
         }
         registered = true;
         beatAt = at;
       }
       const [now] = journal.dataVersion.get() as [unknown];
-      if (now === version) return batches;
+      if (versionOf === db && now === version) return batches;
       for (;;) {
         const rows = journal.after.all(seen) as [number, string, string | null][];
         if (rows.length === 0) break;
-        if (rows[0]![0] !== seen + 1) batches.push({ source: 'external', changes: [], resync: true });
+        if (rows[0]![0] !== seen + 1) batches.push(resync());
         for (const [seq, from, text] of rows) {
           seen = seq;
           if (from === origin) continue;
-          if (text === null) batches.push({ source: 'external', changes: [], resync: true });
+          if (text === null) batches.push(resync());
           else {
             const changes = (JSON.parse(text) as JournalChange[]).map(([entity, tenantId, id, op]): Change => ({ entity, tenantId, id, op: op === 'd' ? 'delete' : 'put' }));
             if (changes.length) batches.push({ source: 'external', changes });
@@ -328,6 +369,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         if (rows.length < 500) break;
       }
       version = now;
+      versionOf = db;
       return batches;
     };
     const tick = async () => {
@@ -335,6 +377,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       if (stopped) return;
       try {
         const batches = await exclusive(read);
+        if (pending.length) batches.unshift(...pending.splice(0));
         for (const batch of batches) if (!stopped) emit(batch);
       } catch {
         // Closed or busy: the next round tries again (close() stops the watcher).
@@ -351,7 +394,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     if (journal && c?.open && !c.inTransaction) {
       c.pragma('busy_timeout = 0');
       try {
-        start(journal, Date.now());
+        pending = start(journal, Date.now());
       } catch {
         // Busy: the first round tries again.
       } finally {
@@ -380,6 +423,10 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
   /** Pragmas, the statement cache and the transaction statements of a (new) connection. */
   function configure(c: SqliteDatabase): void {
+    // `PRAGMA data_version` values are per connection: what the old one cached about watchers says nothing here.
+    othersWatch = true;
+    watchedVersion = undefined;
+    recheckAt = 0;
     c.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     c.pragma(`busy_timeout = ${Math.min(ENGINE_WAIT_MS, options.busyTimeoutMs)}`);
     c.pragma(`cache_size = ${-options.cacheSizeMb * 1024}`);

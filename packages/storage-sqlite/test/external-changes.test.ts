@@ -276,6 +276,105 @@ describe('sqlite: commits are journaled only while another connection watches', 
   });
 });
 
+describe('sqlite: a subscription racing another connection’s write transaction (review17 #1)', () => {
+  const row = (id: string, title = 'x', version = 1) => ({ id, tenantId: 't', version, title, createdAt: '2026-01-01T00:00:00.000Z' });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  async function two(name: string) {
+    const tmp = tempDir('crmkit-subscribe-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file(name);
+    const writer = createSqliteStorage({ filename: file, changePollMs: 0 });
+    await writer.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => writer.close());
+    const reader = createSqliteStorage({ filename: file, changePollMs: 25 });
+    await reader.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => reader.close());
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('d', 'old') }]));
+    return { writer, reader };
+  }
+  const title = async (storage: StorageAdapter) => ((await storage.getMany!('deal', 't', ['d']))[0] as unknown as { title: string }).title;
+  const reported = (seen: ChangeBatch[]) => seen.some((b) => b.resync || b.changes.some((c) => c.id === 'd'));
+
+  it('the writer’s transaction began before the subscription and commits after it (registration blocked meanwhile): a resync reaches onChange', async () => {
+    const { writer, reader } = await two('during.db');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // A long write transaction (an import, a slow hook) holds the write lock: registering fails busy meanwhile.
+    const pending = writer.transaction('rw', async (tx) => {
+      await gate;
+      await tx.write('deal', 't', [{ type: 'update', row: row('d', 'new', 2), expectedVersion: 1 }]);
+    });
+    await sleep(50);
+    const seen: ChangeBatch[] = [];
+    reader.onChange((b) => void (b.source === 'external' && seen.push(b)));
+    await sleep(150); // the watcher's rounds fail busy
+    expect(await title(reader)).toBe('old'); // subscribe, then read: the UI shows 'old'
+    release();
+    await pending; // journaled nothing: the writer saw no registration
+    expect(await title(reader)).toBe('new');
+    await until(() => reported(seen), 'the change or a resync');
+  });
+
+  it('the writer commits after the subscription but before the registration (this connection was busy): a resync reaches onChange', async () => {
+    const { writer, reader } = await two('before-register.db');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // This adapter's own transaction delays the watcher's start (it runs between transactions).
+    const busy = reader.transaction('r', () => gate);
+    await sleep(20);
+    const seen: ChangeBatch[] = [];
+    reader.onChange((b) => void (b.source === 'external' && seen.push(b)));
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'update', row: row('d', 'new', 2), expectedVersion: 1 }]));
+    release();
+    await busy;
+    await until(() => reported(seen), 'the change or a resync');
+  });
+
+  it('a commit before the subscription reports nothing; a quiet subscription starts without a resync; later commits arrive as changes', async () => {
+    const { writer, reader } = await two('quiet.db');
+    const seen: ChangeBatch[] = [];
+    reader.onChange((b) => void (b.source === 'external' && seen.push(b)));
+    await sleep(150);
+    expect(seen).toEqual([]);
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'update', row: row('d', 'new', 2), expectedVersion: 1 }]));
+    await until(() => seen.length > 0, 'the change');
+    expect(seen).toEqual([{ source: 'external', changes: [{ entity: 'deal', tenantId: 't', id: 'd', op: 'put' }] }]);
+  });
+});
+
+describe('sqlite: a watcher on a read-only connection (review17 #2)', () => {
+  it('cannot register, logs that once, and reports each commit of another connection as a resync', async () => {
+    const tmp = tempDir('crmkit-readonly-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('ro.db');
+    const writer = createSqliteStorage({ filename: file, changePollMs: 0 });
+    await writer.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => writer.close());
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(file, { readonly: true });
+    cleanups.push(() => void db.close());
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message), error: (message: string) => void warnings.push(message) };
+    const reader = createSqliteStorage({ database: db, changePollMs: 25, logger });
+    await reader.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => reader.close());
+    const seen: ChangeBatch[] = [];
+    reader.onChange((b) => void (b.source === 'external' && seen.push(b)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual([]);
+    const insert = (id: string) => writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: { id, tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z' } }]));
+    await insert('a');
+    await until(() => seen.length === 1, 'the first resync');
+    await insert('b');
+    await until(() => seen.length === 2, 'the second resync');
+    expect(seen).toEqual([
+      { source: 'external', changes: [], resync: true },
+      { source: 'external', changes: [], resync: true },
+    ]);
+    expect(warnings).toEqual([expect.stringContaining('cannot register its change watcher')]);
+  });
+});
+
 describe("postgres: externalChanges: 'poll' (engines without LISTEN/NOTIFY, such as CockroachDB)", () => {
   it('sends no pg_notify, and another adapter learns of commits by polling the feed watermark (resync batches), not of its own', async () => {
     const url = inject('postgresUrl');

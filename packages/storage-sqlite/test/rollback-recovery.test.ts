@@ -1,6 +1,7 @@
 import type RealDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createCrm, isCrmError, silentLogger, type Crm } from '@crmkit/core';
+import { createCrm, isCrmError, silentLogger, type ChangeBatch, type Crm } from '@crmkit/core';
+import { CRM_STORAGE_SCHEMA } from '@crmkit/core/storage';
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { createFaultyDatabase, InjectedFailure, type FaultyDatabase } from './support/faulty-database.js';
 import { tempDir } from './support/temp-dir.js';
@@ -98,5 +99,38 @@ describe('sqlite: a failed ROLLBACK never leaves the adapter inside a transactio
     expect(faulty.dump()).toEqual(before);
     await crm.deals.create({ title: 'Fine' });
     expect((await crm.deals.list()).items.map((d) => d.title)).toEqual(['Fine']);
+  });
+});
+
+describe('sqlite: a connection reset forgets what the old connection knew about watchers (review17 #5)', () => {
+  it('a writer alone (cached: nobody watches), a watcher registers, the connection is reset: the next commit is journaled and reported', async () => {
+    const tmp = tempDir();
+    cleanups.push(() => tmp.cleanup());
+    const file = tmp.file('reset.db');
+    const { logger } = recordingLogger();
+    const writer = createSqliteStorage({ filename: file, changePollMs: 0, logger });
+    await writer.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => writer.close());
+    const row = (id: string) => ({ id, tenantId: 't', version: 1, createdAt: '2026-01-01T00:00:00.000Z' });
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('alone') }])); // caches "nobody watches"
+    const reader = createSqliteStorage({ filename: file, changePollMs: 25, logger: silentLogger });
+    await reader.open(CRM_STORAGE_SCHEMA);
+    cleanups.push(() => reader.close());
+    const seen: ChangeBatch[] = [];
+    reader.onChange((batch) => void (batch.source === 'external' && seen.push(batch)));
+    const Database = await real();
+    const raw = new Database(file);
+    cleanups.push(() => void raw.close());
+    while ((raw.prepare('SELECT COUNT(*) FROM crmkit_watchers').pluck().get() as number) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Both ROLLBACKs of a failed transaction fail: the writer gets a new connection, whose data_version
+    // starts where the old one's cached value was (the registration predates the new connection).
+    opened.all[0]!.failRollbacks(2, { exec: true });
+    const failed = await failing(writer.transaction('rw', () => Promise.reject(new Error('doomed'))));
+    expect(failed).toBeInstanceOf(Error);
+    expect(opened.all.length).toBeGreaterThanOrEqual(3);
+    await writer.transaction('rw', (tx) => tx.write('deal', 't', [{ type: 'insert', row: row('after') }]));
+    const started = Date.now();
+    while (!seen.some((b) => b.resync || b.changes.some((c) => c.id === 'after')) && Date.now() - started < 3000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.flatMap((b) => b.changes.map((c) => c.id))).toEqual(['after']);
   });
 });
