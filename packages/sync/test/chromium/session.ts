@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '@crmkit/test-support/chromium';
 // The bundler of @crmkit/storage-indexeddb's Chromium tests (esbuild, workspace packages from source).
-import { bundle } from '../../../storage-indexeddb/test/chromium/browser-session.js';
+import { bundle, launchProfile } from '../../../storage-indexeddb/test/chromium/browser-session.js';
 import { loopback } from '../support/loopback.js';
 
 export type Browser = Awaited<ReturnType<typeof launchChromium>>;
@@ -13,9 +13,11 @@ const PAGE = '<!doctype html><meta charset="utf-8"><title>crmkit device</title><
 /**
  * A sync server's handler on loopback that also serves the device page (`/`) and its bundle: pages and
  * `/sync` share one origin, so the device's `endpoint` is `/sync` as in a real app, without CORS.
+ *
+ * @param entry The page's TypeScript entry (a file path), bundled with the workspace packages from source.
  */
-export async function serveDevicePage(handler: { handle(request: Request): Promise<Response> }, entry = './entry.ts') {
-  const script = await bundle(fileURLToPath(new URL(entry, import.meta.url)));
+export async function serveDevicePage(handler: { handle(request: Request): Promise<Response> }, entry = fileURLToPath(new URL('./entry.ts', import.meta.url))) {
+  const script = await bundle(entry);
   return loopback(handler, { files: { '/': { type: 'text/html', body: PAGE }, '/bundle.js': { type: 'text/javascript', body: script } } });
 }
 
@@ -34,4 +36,4 @@ export async function openDevice(browser: Browser, url: string): Promise<{ conte
   return { context, page };
 }
 
-export { launchChromium };
+export { launchChromium, launchProfile };
