@@ -11,11 +11,11 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createCrm, silentLogger, type Crm } from '@crmkit/core';
 import { activities } from '@crmkit/core/activities';
-import type { Row } from '@crmkit/core/storage';
 import { tasks } from '@crmkit/core/tasks';
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { createSyncServer, syncChanges } from '@crmkit/sync/server';
 import { launchProfile, serveDevicePage } from '../test/chromium/session.js';
+import { seedRows } from './seed.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -31,30 +31,12 @@ const LIVE_CHANGES = 50;
 const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - began) / 1000).toFixed(1)}s] ${message}\n`);
 const began = Date.now();
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const id = (prefix: string, i: number) => `${prefix}_${String(i).padStart(22, '0')}`;
 
-/**
- * The server: one deal and one contact made through the services give the rows' shape; `n` copies of
- * each are written straight into storage before `syncChanges()` starts, whose backfill gives them
- * change positions (as for records written before the feature was installed).
- */
 async function seed(n: number): Promise<{ crm: Crm; dealId: string }> {
   const storage = createSqliteStorage({ filename: ':memory:' });
-  const base = { storage, tenantId: 'acme', actor: { userId: 'admin' }, logger: silentLogger, features: [tasks(), activities()] as const };
-  const plain = await createCrm({ ...base, closeStorage: false });
-  const pipeline = await plain.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'proposal', name: 'Proposal' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
-  const deal = (await plain.deals.create({ title: 'Template', pipelineId: pipeline.id, value: { amount: 1200, currency: 'EUR' }, ownerId: 'bench' })) as unknown as Row;
-  const contact = (await plain.contacts.create({ name: 'Template', email: 'template@example.com', jobTitle: 'Buyer' })) as unknown as Row;
-  await plain.close();
-  for (let from = 0; from < n; from += 1_000) {
-    const count = Math.min(1_000, n - from);
-    await storage.transaction('rw', async (tx) => {
-      await tx.write('deal', 'acme', Array.from({ length: count }, (_, k) => ({ type: 'insert' as const, row: { ...deal, id: id('deal', from + k + 1), title: `Deal ${from + k}`, value: { amount: 1000 + from + k, currency: 'EUR' } } as Row })));
-      await tx.write('contact', 'acme', Array.from({ length: count }, (_, k) => ({ type: 'insert' as const, row: { ...contact, id: id('ctc', from + k + 1), name: `Contact ${from + k}`, email: `c${from + k}@example.com` } as Row })));
-    });
-  }
-  const crm = await createCrm({ ...base, features: [tasks(), activities(), syncChanges({ backfillChunk: 2_000 })] as const });
-  return { crm, dealId: id('deal', 1) };
+  const { dealIds } = await seedRows(storage, n);
+  const crm = await createCrm({ storage, tenantId: 'acme', actor: { userId: 'admin' }, logger: silentLogger, features: [tasks(), activities(), syncChanges({ backfillChunk: 2_000 })] as const });
+  return { crm, dealId: dealIds[0]! };
 }
 
 log(`seeding ${DEALS} deals + ${DEALS} contacts`);

@@ -15,12 +15,14 @@ export interface DeviceOptions {
   readonly user: string;
   readonly database: string;
   readonly pipelineId: string;
+  /** Rows per pull page (default the client's 500). */
+  readonly pageRows?: number;
 }
 
 async function startDevice(options: DeviceOptions) {
   const inner = createIndexedDbStorage({ name: options.database });
   const crm = await createCrm({ storage: replicaStorage(inner), tenantId: 'acme', actor: { userId: options.user }, features: [tasks(), activities(), observers(), syncReplica()] as const });
-  const sync = await createSyncClient({ crm, endpoint: '/sync', headers: () => ({ 'x-user': options.user }) });
+  const sync = await createSyncClient({ crm, endpoint: '/sync', headers: () => ({ 'x-user': options.user }), ...(options.pageRows ? { pageRows: options.pageRows } : {}) });
   // The UI: a board kept current by observers (pulled rows, optimistic commands, rollbacks).
   const board = crm.observe.board(options.pipelineId);
   const shown = { stageOf: {} as Record<string, string> };
