@@ -25,11 +25,9 @@ export async function preparePage(tenantId: string, page: PullResponse): Promise
 
 /** The stored tag rows of `tags` (`seen`: only those can exist). */
 async function readTags(tx: StorageTx, tenantId: string, tags: readonly string[], seen?: Set<string>): Promise<(TagRow | undefined)[]> {
-  if (!seen) return (await tx.getMany('syncTag', tenantId, tags)) as (TagRow | undefined)[];
-  const known = tags.filter((t) => seen.has(t));
-  const rows = known.length ? ((await tx.getMany('syncTag', tenantId, known)) as (TagRow | undefined)[]) : [];
-  const byId = new Map(rows.filter((r) => r !== undefined).map((r) => [r.id, r]));
-  return tags.map((t) => byId.get(t));
+  const known = seen ? tags.filter((t) => seen.has(t)) : tags;
+  const rows = new Map(((known.length ? await tx.getMany('syncTag', tenantId, known) : []) as (TagRow | undefined)[]).map((r) => [r?.id, r]));
+  return tags.map((t) => rows.get(t));
 }
 
 /** Writes grouped per entity: every delete first, then inserts and updates (a unique key moving between records never collides). */
