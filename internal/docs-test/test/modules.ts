@@ -26,6 +26,8 @@ import * as webhooks from '@crmkit/core/webhooks';
 import * as indexeddb from '@crmkit/storage-indexeddb';
 import * as sqlite from '@crmkit/storage-sqlite';
 import * as sqlitePglite from '@crmkit/storage-sqlite/pglite';
+import * as sync from '@crmkit/sync';
+import * as syncServer from '@crmkit/sync/server';
 import * as testPostgres from '@crmkit/test-support/postgres';
 import * as standardwebhooks from 'standardwebhooks';
 import type { ModuleMap } from '../src/run-doc.js';
@@ -66,6 +68,8 @@ export const nodeModules: ModuleMap = {
       ),
   },
   '@crmkit/storage-sqlite/pglite': sqlitePglite,
+  '@crmkit/sync': sync,
+  '@crmkit/sync/server': syncServer,
   '@electric-sql/pglite': pglite,
   '@crmkit/test-support/postgres': testPostgres,
   'fake-indexeddb/auto': {},

@@ -10,3 +10,4 @@ export { useBoardColumn, useBoardDealIds, useBoardCard, useBoardSelector, type B
 export { useAgenda, type UseAgendaOptions } from './use-agenda.js';
 export { useTimeline, type UseTimelineOptions } from './use-timeline.js';
 export { useMutation, type Mutation, type MutationResult } from './use-mutation.js';
+export { useSyncStatus, type SyncStatusSource } from './use-sync-status.js';

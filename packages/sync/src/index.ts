@@ -29,4 +29,5 @@ export { replicaStorage } from './client/replica-storage.js';
 export { syncReplica, type SyncReplicaApi } from './client/sync-replica.js';
 export { createSyncClient, type SyncClient, type SyncClientOptions } from './client/sync-client.js';
 export { inProcessTransport, type SyncTransport, type SyncHandler } from './client/transport.js';
+export { httpTransport, type HttpTransportOptions } from './client/http-transport.js';
 export type { SyncStatus, SyncError, RejectedCommand } from './client/sync-status.js';

@@ -23,6 +23,13 @@ export async function preparePage(tenantId: string, page: PullResponse): Promise
   return { page, tags: await Promise.all(page.rows.map(({ entity, row }) => exitTag(tenantId, entity, row.id as string))) };
 }
 
+/** The stored tag rows of `tags` (`seen`: only those can exist). */
+async function readTags(tx: StorageTx, tenantId: string, tags: readonly string[], seen?: Set<string>): Promise<(TagRow | undefined)[]> {
+  const known = seen ? tags.filter((t) => seen.has(t)) : tags;
+  const rows = new Map(((known.length ? await tx.getMany('syncTag', tenantId, known) : []) as (TagRow | undefined)[]).map((r) => [r?.id, r]));
+  return tags.map((t) => rows.get(t));
+}
+
 /** Writes grouped per entity: every delete first, then inserts and updates (a unique key moving between records never collides). */
 class Writes {
   private readonly deletes = new Map<string, WriteOp[]>();
@@ -47,7 +54,9 @@ type BaseItem = { readonly entity: string; readonly id: string; readonly row: Ro
  * rows of untagged records are not read (the initial sync inserts only).
  */
 async function setBase(tx: StorageTx, tenantId: string, writes: Writes, items: readonly BaseItem[], initial: boolean): Promise<void> {
-  const shadows = (await tx.getMany('syncShadow', tenantId, items.map((i) => changeKey(i.entity, i.id)))) as (ShadowRow | undefined)[];
+  // Most pages meet no shadow (no pending command): one probe instead of a miss per record.
+  const anyShadow = (await tx.query('syncShadow', tenantId, { limit: 1 })).rows.length > 0;
+  const shadows = (anyShadow ? await tx.getMany('syncShadow', tenantId, items.map((i) => changeKey(i.entity, i.id))) : []) as (ShadowRow | undefined)[];
   const byEntity = new Map<string, BaseItem[]>();
   items.forEach((item, i) => {
     const shadow = shadows[i];
@@ -75,13 +84,16 @@ async function setBase(tx: StorageTx, tenantId: string, writes: Writes, items: r
  * the records they resolve to; the last page of a reset sweeps records received before the reset; the
  * new checkpoint is written with the data.
  *
+ * @param seen The tags of a device that had none when this pull began, as this pull stored them: only
+ *   those are read (a new device's pages insert without a read per record). Updated here.
  * @returns The state to store (new checkpoint, epoch), written by the caller in the same transaction.
  */
-export async function applyPage(tx: StorageTx, tenantId: string, state: SyncState, prepared: PreparedPage): Promise<Partial<SyncState>> {
+export async function applyPage(tx: StorageTx, tenantId: string, state: SyncState, prepared: PreparedPage, seen?: Set<string>): Promise<Partial<SyncState>> {
   const { page, tags } = prepared;
   const epoch = page.reset === 'begin' ? state.epoch + 1 : state.epoch;
   const writes = new Writes();
-  const stored = (await tx.getMany('syncTag', tenantId, tags)) as (TagRow | undefined)[];
+  const stored = await readTags(tx, tenantId, tags, seen);
+  if (seen) for (const tag of tags) seen.add(tag);
   const base = page.rows.map(({ entity, row }, i) => ({ entity, id: row.id as string, row: { ...row, tenantId } as Row, tagged: stored[i] !== undefined }));
   // Records that left: `gone` tags, and at the end of a reset every tag of an older epoch.
   const goneTags = (await tx.getMany('syncTag', tenantId, page.gone)).filter((t): t is TagRow => t !== undefined);

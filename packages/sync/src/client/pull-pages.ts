@@ -1,6 +1,6 @@
 import { isCrmError } from '@crmkit/core';
 import { PROTOCOL, type PullResponse } from '../protocol/messages.js';
-import { applyPage, preparePage } from './apply-page.js';
+import { applyPage, preparePage, type PreparedPage } from './apply-page.js';
 import { offline, type Device } from './device.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { readState, writeState } from './sync-state.js';
@@ -15,29 +15,47 @@ import { readState, writeState } from './sync-state.js';
  */
 export async function pullPages(device: Device, pageRows: number, signal: AbortSignal, onPage: (page: PullResponse, first: boolean) => void): Promise<void> {
   const { replica, tenant } = device;
+  const [s, tagless] = await replica.transaction('apply', async (tx) => [(await readState(tx, tenant))!, !(await tx.query('syncTag', tenant, { limit: 1 })).rows.length] as const);
+  const first = s.lastSyncAt === undefined;
+  // A device without tags when the pull began: the tags this loop stored are all it has, kept here (apply skips reading them).
+  let seen = tagless ? new Set<string>() : undefined;
+  const fetchPage = (checkpoint: string | null) => device.transport
+    .pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint, limit: pageRows, ...(s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {}) }, signal)
+    .then((page) => preparePage(tenant, page));
+  let checkpoint = s.checkpoint;
+  let next = fetchPage(checkpoint);
   for (;;) {
-    const s = (await replica.transaction('apply', (tx) => readState(tx, tenant)))!;
-    let page: PullResponse;
+    let prepared: PreparedPage;
     try {
-      page = await device.transport.pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint: s.checkpoint, limit: pageRows, ...(s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {}) }, signal);
+      prepared = await next;
     } catch (error) {
       if (!isCrmError(error)) throw offline('sync.pull', error);
       if (isCrmError(error, 'VALIDATION') && error.details.issues.some((i) => i.code === 'checkpoint_ahead')) {
         await device.serial(() => replica.transaction('apply', (tx) => writeState(tx, tenant, device.now(), { checkpoint: null })));
+        next = fetchPage((checkpoint = null));
         continue;
       }
       throw error;
     }
-    const prepared = await preparePage(tenant, page);
-    await device.serial(() => replica.transaction('apply', async (tx) => {
+    const { page } = prepared;
+    // The next page is fetched and hashed while this one applies.
+    if (page.hasMore) (next = fetchPage(page.checkpoint)).catch(() => undefined);
+    const expected = checkpoint;
+    checkpoint = await device.serial(() => replica.transaction('apply', async (tx) => {
       const current = (await readState(tx, tenant))!;
       // A late or duplicated answer to an older request: the stored checkpoint moved on.
-      if (current.checkpoint !== s.checkpoint) return;
-      const change = await applyPage(tx, tenant, current, prepared);
+      if (current.checkpoint !== expected) return current.checkpoint;
+      const change = await applyPage(tx, tenant, current, prepared, seen);
       await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
       await writeState(tx, tenant, device.now(), change);
+      return page.checkpoint;
     }));
-    onPage(page, s.lastSyncAt === undefined);
+    if (checkpoint !== page.checkpoint) {
+      // Not applied: someone else (another tab) stored pages and tags meanwhile, and what was fetched ahead followed the stale page.
+      seen = undefined;
+      if (page.hasMore) next = fetchPage(checkpoint);
+    }
+    onPage(page, first);
     if (!page.hasMore) {
       await device.rebase({ confirmedThrough: page.client.lastSeq, rejected: page.client.rejected });
       await device.serial(() => replica.transaction('apply', (tx) => writeState(tx, tenant, device.now(), { lastSyncAt: device.now() })));

@@ -17,13 +17,14 @@ import { listenLoop, SyncLoop, wakeOnPageEvents } from './sync-loop.js';
 import { onReplicaClose, replicaContext } from './sync-replica.js';
 import { readState, writeState, type SyncState } from './sync-state.js';
 import { StatusStore, type SyncError, type SyncStatus } from './sync-status.js';
+import { httpTransport, type HttpTransportOptions } from './http-transport.js';
 import type { SyncTransport } from './transport.js';
 
 /** How a device syncs. */
-export interface SyncClientOptions<C extends Crm> {
+export interface SyncClientOptions<C extends Crm> extends HttpTransportOptions {
   /** The device crm: `replicaStorage` + `syncReplica()`, without `scheduler()`, `automations()`, `webhooks()`, `imports()` (the server runs them). */
   readonly crm: C;
-  /** The server's base URL (the HTTP transport); or */
+  /** The sync routes' base URL (`/sync` in a page): the HTTP transport with `headers`, `fetch`, `timeoutMs`; or */
   readonly endpoint?: string;
   /** a transport (`inProcessTransport(server)` in tests); exactly one of the two. */
   readonly transport?: SyncTransport;
@@ -70,14 +71,14 @@ const FORBIDDEN_FEATURES = ['scheduler', 'automations', 'webhooks', 'imports'];
 function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext; replica: ReplicaControl; transport: SyncTransport } {
   const issue = (path: string, code: string, message: string) => invalid('createSyncClient', [{ path: [path], code, message }]);
   if (!input.transport === !input.endpoint) throw issue('transport', 'transport', 'give exactly one of endpoint and transport');
-  if (!input.transport) throw issue('endpoint', 'transport', 'the HTTP transport is not available in this build: pass a transport');
+  if (input.endpoint !== undefined && !URL.canParse(input.endpoint, (globalThis as { location?: { href: string } }).location?.href)) throw issue('endpoint', 'invalid_format', 'must be a URL (relative only in a page)');
   const ctx = replicaContext(input.crm);
   if (!ctx) throw issue('crm', 'feature_required', 'needs the syncReplica() feature');
   const replica = replicaOf(ctx.storage);
   if (!replica) throw issue('crm', 'replica_storage', 'its storage must be a replicaStorage(inner)');
   const extra = FORBIDDEN_FEATURES.filter((key) => key in input.crm);
   if (extra.length) throw issue('crm', 'sync_features', `must not run ${extra.join(', ')}: the server runs them`);
-  return { ctx, replica, transport: input.transport };
+  return { ctx, replica, transport: input.transport ?? httpTransport(input.endpoint!, input) };
 }
 
 
@@ -86,7 +87,8 @@ function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext;
  * (client id, checkpoint), runs the start-up rebase (a crash left the store in any state: it goes back
  * to base + pending commands), then starts the loop unless `start: false`.
  *
- * @throws CrmError `VALIDATION`: `transport` (both or neither of endpoint and transport),
+ * @throws CrmError `VALIDATION`: `transport` (both or neither of endpoint and transport), `endpoint`
+ *   (`invalid_format`: not a URL; relative only where the page has a location),
  *   `feature_required` (no `syncReplica()`), `replica_storage`, `sync_features` (scheduler, automations,
  *   webhooks or imports installed).
  * @example

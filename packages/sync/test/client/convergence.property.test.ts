@@ -4,26 +4,37 @@ import { describe, expect, it } from 'vitest';
 import { scopedServer } from '../server/scope-support.js';
 import { serverOf } from '../server/support.js';
 import { fakeIndexedDb } from './idb-env.js';
+import type { PullResponse, PushResponse } from '../../src/protocol/messages.js';
 import { own, syncedDevice, syncedRows } from './support.js';
 
+type Who = 0 | 1 | 2;
+/** Anna has two devices (0 and 2), Ben one. */
+const USERS = ['anna', 'ben', 'anna'] as const;
+const who = fc.constantFrom(0 as const, 1 as const, 2 as const);
+
 type Action =
-  | { kind: 'device'; who: 0 | 1; op: 'advance' | 'postpone' | 'lose' | 'rename' | 'log' | 'create' | 'complete'; deal: number; day: number }
+  | { kind: 'device'; who: Who; op: 'advance' | 'postpone' | 'lose' | 'rename' | 'log' | 'create' | 'complete'; deal: number; day: number }
   | { kind: 'server'; op: 'rename' | 'advance' | 'reassign'; deal: number }
-  | { kind: 'net'; who: 0 | 1; fault: 'offline' | 'online' | 'loseResponse' | 'duplicate' }
-  | { kind: 'sync'; who: 0 | 1 };
+  | { kind: 'net'; who: Who; fault: 'offline' | 'online' | 'loseResponse' | 'duplicate' | 'dropRequest' | 'replayOld' | 'stalePull'; pick: number }
+  | { kind: 'sync'; who: Who };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('device' as const), who: fc.constantFrom(0 as const, 1 as const), op: fc.constantFrom('advance' as const, 'postpone' as const, 'lose' as const, 'rename' as const, 'log' as const, 'create' as const, 'complete' as const), deal: fc.nat(3), day: fc.integer({ min: 1, max: 20 }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('device' as const), who, op: fc.constantFrom('advance' as const, 'postpone' as const, 'lose' as const, 'rename' as const, 'log' as const, 'create' as const, 'complete' as const), deal: fc.nat(3), day: fc.integer({ min: 1, max: 20 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('server' as const), op: fc.constantFrom('rename' as const, 'advance' as const, 'reassign' as const), deal: fc.nat(3) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('net' as const), who: fc.constantFrom(0 as const, 1 as const), fault: fc.constantFrom('offline' as const, 'online' as const, 'loseResponse' as const, 'duplicate' as const) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), who: fc.constantFrom(0 as const, 1 as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('net' as const), who, fault: fc.constantFrom('offline' as const, 'online' as const, 'loseResponse' as const, 'duplicate' as const, 'dropRequest' as const, 'replayOld' as const, 'stalePull' as const), pick: fc.nat(40) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), who }) },
 );
 
 /**
- * Device side of design sync.md §13 test 2 (the full model-based test is WP5's): random commands on two
- * devices and the server, random disconnections, lost answers and duplicated requests. At quiescence every
- * device equals the server, holds no shadow and no standing command, and every accepted postpone and
- * activity is on the server exactly once.
+ * Design sync.md §13 test 2: random commands on three devices of two users (Anna has two) and on the server,
+ * random disconnections, lost requests, lost answers, duplicated requests, old requests arriving late
+ * (reordered across requests) and old pull answers delivered again. At quiescence (a) every device equals
+ * what the server projects for its user, holds no shadow and no standing command; (b) exactly once: every
+ * accepted command left exactly one event on the server (creates, postpones, losses, completions, notes),
+ * nothing else did, and every command got a verdict; (c) the devices' rejected lists are exactly the
+ * server's first verdicts, and rejected commands left no event.
+ * Not built: the design's replay oracle (re-running the committed command list on a fresh server); the
+ * event counts stand in for it.
  */
 for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as const) describe(`device convergence under random commands and faults (${scoped ? 'reps see their own deals; reassignments move them' : 'no access rules'}; devices on ${idb ? 'IndexedDB (fake)' : 'memory'})`, () => {
   it('every device converges to the server; accepted commands applied exactly once; rejected ones leave no trace', async () => {
@@ -35,9 +46,12 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
         const deals = [];
         for (let i = 0; i < 3; i++) deals.push((await srv.crm.deals.create({ title: `Deal ${i}`, pipelineId: srv.pipeline.id, ownerId: 'anna', nextStep: { subject: 'Call', dueAt: '2026-01-06T09:00:00.000Z' } })).id);
         const inner = () => (idb ? { inner: fakeIndexedDb() } : {});
-        const devices = [await syncedDevice(srv.server, { user: 'anna', seed: 1000 + run * 2, ...inner() }), await syncedDevice(srv.server, { user: 'ben', seed: 1001 + run * 2, ...inner() })];
+        const devices = [];
+        for (const [i, user] of USERS.entries()) devices.push(await syncedDevice(srv.server, { user, seed: 1000 + run * 3 + i, ...inner() }));
         for (const d of devices) await d.client.syncNow();
         const executed: { who: number; seq: number; name: string }[] = [];
+        const serverChanges = { advance: 0, rename: 0, reassign: 0 };
+        let renames = 0;   // every title is new, so every accepted rename is a change (a no-op update records no event)
         for (const a of actions) {
           if (a.kind === 'sync') await devices[a.who]!.client.syncNow().catch(() => undefined);
           else if (a.kind === 'net') {
@@ -45,14 +59,19 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
             if (a.fault === 'offline') f.online = false;
             else if (a.fault === 'online') f.online = true;
             else if (a.fault === 'loseResponse') f.loseResponses = 1;
-            else f.duplicate = 1;
+            else if (a.fault === 'duplicate') f.duplicate = 1;
+            else if (a.fault === 'dropRequest') f.dropRequests = 1;
+            else if (a.fault === 'replayOld') await devices[a.who]!.replay(a.pick);
+            else if (f.pulls.length) f.stalePull = f.pulls[a.pick % f.pulls.length];
           } else if (a.kind === 'server') {
             const id = deals[a.deal % deals.length]!;
             const owner = async () => ((await srv.crm.deals.get(id)).ownerId === 'anna' ? 'ben' : 'anna');
-            const change = async () => (a.op === 'rename' ? srv.crm.deals.update(id, { title: `Server ${a.deal}` }) : a.op === 'advance' ? srv.crm.deals.advance(id) : srv.crm.deals.update(id, { ownerId: await owner() }));
-            await change().catch((e: unknown) => {
+            const change = async () => (a.op === 'rename' ? srv.crm.deals.update(id, { title: `Server ${a.deal} #${++renames}` }) : a.op === 'advance' ? srv.crm.deals.advance(id) : srv.crm.deals.update(id, { ownerId: await owner() }));
+            const changed = await change().then(() => true, (e: unknown) => {
               if (!isCrmError(e)) throw e;
+              return false;
             });
+            if (changed) serverChanges[a.op]++;
           } else {
             const d = devices[a.who]!;
             const ids = (await d.crm.deals.list({})).items.map((x) => x.id);
@@ -63,7 +82,7 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
               advance: () => d.client.execute('deals.advance', id),
               postpone: () => d.client.execute('deals.postpone', id, { until }),
               lose: () => d.client.execute('deals.lose', id, { reason: 'price' }),
-              rename: () => d.client.execute('deals.update', id, { title: `Device ${a.who} ${a.day}` }),
+              rename: () => d.client.execute('deals.update', id, { title: `Device ${a.who} ${a.day} #${++renames}` }),
               log: () => d.client.execute('activities.log', { kind: 'note', dealId: id, body: `Note ${a.day}` }),
               create: () => d.client.execute('deals.create', { title: `New ${a.day}`, pipelineId: srv.pipeline.id, nextStep: { subject: 'Call', dueAt: until } }),
               complete: () => (task ? d.client.execute('tasks.complete', task.id) : Promise.reject(new Error('no task'))),
@@ -78,12 +97,12 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
             }
           }
         }
-        for (const d of devices) Object.assign(d.faults, { online: true, loseResponses: 0, duplicate: 0 });
+        for (const d of devices) Object.assign(d.faults, { online: true, loseResponses: 0, duplicate: 0, dropRequests: 0, stalePull: undefined });
         for (let round = 0; round < 2; round++) for (const d of devices) await d.client.syncNow();
         const truth = await syncedRows(srv.storage);
         for (const [i, d] of devices.entries()) {
           // What the server projects for the device's user now: a new device's rows after its first sync.
-          const fresh = scoped ? await syncedDevice(srv.server, { user: i ? 'ben' : 'anna', seed: 9000 + i }) : undefined;
+          const fresh = scoped ? await syncedDevice(srv.server, { user: USERS[i]!, seed: 9000 + i }) : undefined;
           await fresh?.client.syncNow();
           expect(await syncedRows(d.inner)).toEqual(fresh ? await syncedRows(fresh.inner) : truth);
           expect(await own(d.inner, 'syncShadow')).toEqual([]);
@@ -96,6 +115,24 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
         expect(activities).toHaveLength(accepted('log'));
         const postpones = (truth.deal as { postponeCount?: number }[]).reduce((n, row) => n + (row.postponeCount ?? 0), 0);
         expect(postpones).toBe(accepted('postpone'));
+        // (b) Exactly once, and rejected commands leave no trace: one event per accepted command, no other.
+        const events: Record<string, number> = {};
+        await srv.storage.transaction('r', async (tx) => {
+          for (const row of (await tx.query('event', 'acme', {})).rows) events[row.type as string] = (events[row.type as string] ?? 0) + 1;
+        });
+        expect({ created: events['deal.created'] ?? 0, postponed: events['deal.postponed'] ?? 0, lost: events['deal.lost'] ?? 0, completed: events['task.completed'] ?? 0, logged: events['activity.logged'] ?? 0, moved: events['deal.stageChanged'] ?? 0, updated: events['deal.updated'] ?? 0 })
+          .toEqual({ created: 3 + accepted('create'), postponed: accepted('postpone'), lost: accepted('lose'), completed: accepted('complete'), logged: accepted('log'), moved: accepted('advance') + serverChanges.advance, updated: accepted('rename') + serverChanges.rename + serverChanges.reassign });
+        // (c) Each device's rejected list is the server's first verdict of each of its commands; every command got one.
+        for (const [i, d] of devices.entries()) {
+          const first = new Map<number, string>();
+          for (const { route, answer } of d.faults.answers) {
+            const verdicts = route === 'push' ? (answer as PushResponse).results.map((r) => [r.seq, r.status] as const) : (answer as PullResponse).client.rejected.map((r) => [r.seq, 'rejected'] as const);
+            for (const [seq, status] of verdicts) if (!first.has(seq)) first.set(seq, status);
+          }
+          const mine = executed.filter((e) => e.who === i).map((e) => e.seq);
+          expect(mine.filter((seq) => !first.has(seq)), `device ${i}: commands without a verdict`).toEqual([]);
+          expect([...rejected[i]!].sort((x, y) => x - y)).toEqual(mine.filter((seq) => first.get(seq) === 'rejected'));
+        }
       }),
       { numRuns: Number(process.env.SYNC_PROPERTY_RUNS ?? (idb ? 15 : 40)) },
     );

@@ -16,6 +16,8 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
     loseResponses: 0,
     /** Send the next n requests twice (a retry by the network). */
     duplicate: 0,
+    /** Drop the next n requests before they reach the server. */
+    dropRequests: 0,
     /** Cut one route only (the other still works). */
     blocked: undefined as 'push' | 'pull' | undefined,
     /** Answer the next pull with this (an older answer arriving late). */
@@ -26,9 +28,15 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
     pulls: [] as PullResponse[],
     /** Requests the server received, for replaying later (reordering). */
     sent: [] as { route: 'push' | 'pull'; body: unknown }[],
+    /** Every answer the server gave this device's requests (delivered, lost or of a duplicate), in order. */
+    answers: [] as { route: 'push' | 'pull'; answer: PushResponse | PullResponse }[],
   };
   const call = async <T>(route: 'push' | 'pull', body: never, signal: AbortSignal): Promise<T> => {
     if (!faults.online || faults.blocked === route) throw new TypeError('fetch failed (offline)');
+    if (faults.dropRequests > 0) {
+      faults.dropRequests--;
+      throw new TypeError('fetch failed (request lost)');
+    }
     if (route === 'pull' && faults.beforePull) {
       const run = faults.beforePull;
       faults.beforePull = undefined;
@@ -42,9 +50,11 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
     faults.sent.push({ route, body: structuredClone(body) });
     if (faults.duplicate > 0) {
       faults.duplicate--;
-      await (inner[route] as (b: never, s: AbortSignal) => Promise<unknown>)(body, signal).catch(() => undefined);
+      const first = await (inner[route] as (b: never, s: AbortSignal) => Promise<PushResponse | PullResponse>)(body, signal).catch(() => undefined);
+      if (first) faults.answers.push({ route, answer: first });
     }
     const answer = await (inner[route] as (b: never, s: AbortSignal) => Promise<T>)(body, signal);
+    faults.answers.push({ route, answer: answer as PushResponse | PullResponse });
     if (faults.loseResponses > 0) {
       faults.loseResponses--;
       throw new TypeError('connection reset (response lost)');
@@ -56,7 +66,14 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
     push: (body, signal) => call<PushResponse>('push', body as never, signal),
     pull: (body, signal) => call<PullResponse>('pull', body as never, signal),
   };
-  return { transport, faults };
+  /** Sends the `index`-th earlier request again, arriving after newer ones (reordering across requests); its answer reaches no device. */
+  const replay = async (index: number) => {
+    const old = faults.sent[index % Math.max(1, faults.sent.length)];
+    if (!old) return;
+    const answer = await (inner[old.route] as (b: never, s: AbortSignal) => Promise<PushResponse | PullResponse>)(structuredClone(old.body) as never, new AbortController().signal).catch(() => undefined);
+    if (answer) faults.answers.push({ route: old.route, answer });
+  };
+  return { transport, faults, replay };
 }
 
 /** A device crm on memory behind the replica wrapper (`inner` kept to reopen after a crash). */

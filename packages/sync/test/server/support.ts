@@ -52,12 +52,12 @@ export function headerPrincipal(request: Request): Principal | undefined {
 }
 
 /** A server crm (tasks, activities, optionally access, syncChanges) and its sync server, with a fake clock. */
-export async function serverOf(makeStorage: () => StorageAdapter, options: { access?: boolean; server?: Partial<SyncServerOptions>; storage?: StorageAdapter } = {}) {
+export async function serverOf(makeStorage: () => StorageAdapter, options: { access?: boolean; server?: Partial<SyncServerOptions>; storage?: StorageAdapter; backfillChunk?: number } = {}) {
   const clock = createFakeClock('2026-01-05T09:00:00.000Z');
   const storage = options.storage ?? makeStorage();
   const crm = await createCrm({
     storage, tenantId: 'acme', actor: { userId: 'admin' }, logger: silentLogger, clock, random: { seed: 7 },
-    features: [tasks(), activities(), ...(options.access ? [access()] : []), syncChanges()] as const,
+    features: [tasks(), activities(), ...(options.access ? [access()] : []), syncChanges(options.backfillChunk ? { backfillChunk: options.backfillChunk } : {})] as const,
   });
   const pipeline = await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'proposal', name: 'Proposal' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
   const server = createSyncServer(crm, { principal: headerPrincipal, live: { coalesceMs: 5, pollWaitMs: 300, headPollMs: 20 }, ...options.server });
