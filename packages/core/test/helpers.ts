@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { isCrmError, type CrmErrorCode, type CrmError } from '@crmkit/core';
+import { createMemoryStorage, isCrmError, type CrmErrorCode, type CrmError, type StorageAdapter } from '@crmkit/core';
+import type { StorageTx, WriteOp } from '@crmkit/core/storage';
 import { createTestCrm, type CreateTestCrmOptions, type TestCrm } from '@crmkit/core/testing';
 
 /** Awaits a promise expected to fail with a CrmError of `code`, and returns the error. */
@@ -35,4 +36,39 @@ export async function crmWithPipeline(options: Omit<CreateTestCrmOptions, 'featu
 /** Expects the memory storage to be unchanged since `before`. */
 export function expectUnchanged(t: TestCrm, before: ReturnType<TestCrm['storage']['snapshot']>): void {
   expect(t.storage.snapshot()).toEqual(before);
+}
+
+/** Decides per storage write (entity, ops) whether it fails, and with which error. */
+export type WriteFault = (entity: string, ops: readonly WriteOp[]) => Error | undefined;
+
+/**
+ * A memory storage whose transactions' writes can be made to fail as a lost connection or a concurrent
+ * writer makes them (`state.fault`); `state.writes` lists the entity of every write attempted.
+ */
+export function faultyStorage() {
+  const inner = createMemoryStorage();
+  const state: { fault?: WriteFault; writes: string[] } = { writes: [] };
+  const wrap = (tx: StorageTx): StorageTx =>
+    new Proxy(tx, {
+      get(target, key) {
+        if (key === 'write') {
+          return async (entity: string, tenantId: string, ops: readonly WriteOp[]) => {
+            state.writes.push(entity);
+            const error = state.fault?.(entity, ops);
+            if (error) throw error;
+            return target.write(entity, tenantId, ops);
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  const storage = new Proxy(inner, {
+    get(target, key) {
+      if (key === 'transaction') return (mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<unknown>) => target.transaction(mode, (tx) => fn(wrap(tx)));
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as StorageAdapter;
+  return { storage: storage as ReturnType<typeof createMemoryStorage>, state };
 }

@@ -1,41 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStorage, CrmError, type StorageAdapter } from '@crmkit/core';
-import type { StorageTx, WriteOp } from '@crmkit/core/storage';
+import { CrmError } from '@crmkit/core';
+import type { WriteOp } from '@crmkit/core/storage';
 import { createTestCrm } from '@crmkit/core/testing';
-import { expectCrmError } from '../helpers.js';
+import { expectCrmError, faultyStorage } from '../helpers.js';
 import { setupAutomations } from '../automations/automation-setup.js';
-
-/**
- * Memory storage whose writes may fail as PostgreSQL's do when another connection committed first:
- * `fault` decides per write (entity, ops) and returns the error to throw. Counts every write attempt.
- */
-function racingStorage() {
-  const inner = createMemoryStorage();
-  const state: { fault?: (entity: string, ops: readonly WriteOp[]) => Error | undefined; writes: string[] } = { writes: [] };
-  const wrap = (tx: StorageTx): StorageTx =>
-    new Proxy(tx, {
-      get(target, key) {
-        if (key === 'write') {
-          return async (entity: string, tenantId: string, ops: readonly WriteOp[]) => {
-            state.writes.push(entity);
-            const error = state.fault?.(entity, ops);
-            if (error) throw error;
-            return target.write(entity, tenantId, ops);
-          };
-        }
-        const value = Reflect.get(target, key) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  const storage = new Proxy(inner, {
-    get(target, key) {
-      if (key === 'transaction') return (mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<unknown>) => target.transaction(mode, (tx) => fn(wrap(tx)));
-      const value = Reflect.get(target, key) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  }) as StorageAdapter;
-  return { storage, state };
-}
 
 /** The conflict a storage write raises when the row moved on (or was taken) since the operation read it. */
 const raced = (entity: string, ops: readonly WriteOp[]) => {
@@ -52,7 +20,7 @@ function times(n: number, entity: string, type?: WriteOp['type']) {
 
 describe('runWrite runs an operation again when a write of it met a concurrent transaction (review12k #1)', () => {
   it('an update without a version succeeds after races on the record and on rows crmkit keeps; one event, one version step', async () => {
-    const { storage, state } = racingStorage();
+    const { storage, state } = faultyStorage();
     const { crm } = await createTestCrm({ storage: storage as never });
     await crm.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }] });
     const deal = await crm.deals.create({ title: 'd', ownerId: 'u1' });
@@ -69,7 +37,7 @@ describe('runWrite runs an operation again when a write of it met a concurrent t
   });
 
   it("a stale version the caller passed is thrown at once, before any write; a unique value another record holds is not retried", async () => {
-    const { storage, state } = racingStorage();
+    const { storage, state } = faultyStorage();
     const { crm } = await createTestCrm({ storage: storage as never });
     const contact = await crm.contacts.create({ name: 'A', externalRefs: [{ system: 'shop', id: '1' }] });
     await crm.contacts.update(contact.id, { name: 'B' });
@@ -82,7 +50,7 @@ describe('runWrite runs an operation again when a write of it met a concurrent t
   });
 
   it('is bounded: a record that keeps racing gives CONFLICT after 10 runs; a taken id after 2', async () => {
-    const { storage, state } = racingStorage();
+    const { storage, state } = faultyStorage();
     const { crm } = await createTestCrm({ storage: storage as never });
     const contact = await crm.contacts.create({ name: 'A' });
     state.fault = times(Infinity, 'contact', 'update');
@@ -96,7 +64,7 @@ describe('runWrite runs an operation again when a write of it met a concurrent t
   });
 
   it('an automation run whose action met a race runs again as a whole: done once, not failed', async () => {
-    const { storage, state } = racingStorage();
+    const { storage, state } = faultyStorage();
     const { crm } = await setupAutomations({}, () => storage);
     const rule = await crm.automations.define({ name: 'Tag', trigger: { type: 'event', event: 'deal.created' }, actions: [{ type: 'addTag', tag: 'new' }] });
     const deal = await crm.deals.create({ title: 'd' });
@@ -107,7 +75,7 @@ describe('runWrite runs an operation again when a write of it met a concurrent t
     expect((await crm.deals.get(deal.id)).tags).toEqual(['new']);
   });
   it('a reindex page run again after a race counts each corrected row once (access.reindex)', async () => {
-    const { storage, state } = racingStorage();
+    const { storage, state } = faultyStorage();
     const { crm } = await createTestCrm({ storage: storage as never });
     await crm.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }] });
     const deal = await crm.deals.create({ title: 'Old data', ownerId: 'anna' });

@@ -1,42 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CrmError, createMemoryStorage, isCrmError, type StorageAdapter } from '@crmkit/core';
-import type { StorageTx, WriteOp } from '@crmkit/core/storage';
+import { CrmError, isCrmError } from '@crmkit/core';
 import { events } from '@crmkit/core/feed';
 import { webhooks } from '@crmkit/core/webhooks';
 import { createTestCrm } from '@crmkit/core/testing';
-
-type Fault = (entity: string, ops: readonly WriteOp[]) => Error | undefined;
-
-/** A memory storage whose transactions' writes can be made to fail (a lost connection, a concurrent writer). */
-function faultyStorage() {
-  const inner = createMemoryStorage();
-  const state: { fault?: Fault } = {};
-  const wrap = (tx: StorageTx): StorageTx =>
-    new Proxy(tx, {
-      get(target, key) {
-        if (key === 'write') {
-          return async (entity: string, tenantId: string, ops: readonly WriteOp[]) => {
-            const error = state.fault?.(entity, ops);
-            if (error) throw error;
-            return target.write(entity, tenantId, ops);
-          };
-        }
-        const value = Reflect.get(target, key) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  const storage = new Proxy(inner, {
-    get(target, key) {
-      if (key === 'transaction') return (mode: 'r' | 'rw', fn: (tx: StorageTx) => Promise<unknown>) => target.transaction(mode, (tx) => fn(wrap(tx)));
-      const value = Reflect.get(target, key) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  }) as StorageAdapter;
-  return { storage: storage as ReturnType<typeof createMemoryStorage>, state };
-}
+import { faultyStorage, type WriteFault } from '../helpers.js';
 
 /** Fails the write that would delete more than `n` backlog rows from now on (a removal cut short midway). */
-const failAfterBacklogDeletes = (n: number): Fault => {
+const failAfterBacklogDeletes = (n: number): WriteFault => {
   let deleted = 0;
   return (entity, ops) => {
     if (entity !== 'consumerBacklog') return undefined;
@@ -46,7 +16,7 @@ const failAfterBacklogDeletes = (n: number): Fault => {
 };
 
 /** Fails the first `n` writes to an entity with a concurrent writer's CONFLICT. */
-const conflictTimes = (target: string, n: number): Fault => {
+const conflictTimes = (target: string, n: number): WriteFault => {
   let left = n;
   return (entity) => (entity === target && left-- > 0 ? new CrmError('CONFLICT', `${entity} changed concurrently`, { entity, id: 'x', expectedVersion: 1, actualVersion: 2 }) : undefined);
 };
