@@ -36,6 +36,8 @@ export interface SqlSession {
    * never overlap (SQLite).
    */
   lockKeys?(tenantId: string, keys: readonly string[], shared?: boolean): Promise<void>;
+  /** `StorageTx.setOwnerKeys` (engines whose layout keeps owner keys). */
+  setOwnerKeys?(tenantId: string, keys: Readonly<Record<string, string | null>>, all: boolean): void | Promise<void>;
   /**
    * Publishes the transaction's changes to other connections, inside the transaction, just before
    * `commit`: they must reach other connections if and only if the transaction commits.

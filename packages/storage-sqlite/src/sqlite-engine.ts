@@ -166,9 +166,11 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     const columns = ['tenant_id', 'id', 'version', 'doc', ...t.columns.map((col) => col.column)];
     const slot = sql`${null}`;
     const key = sql`"tenant_id" = ${null} AND "id" = ${null}`;
+    // The owner's key, read in the INSERT itself (tenant and owner bound after the columns).
+    const owned = t.ownerKey ? [[sql.id(t.ownerKey.column), ownerKeyOf(currentLayout!)]] as const : [];
     return {
       insert: prepare(
-        sql`INSERT INTO ${table} (${sql.join(columns.map((col) => sql.id(col)))}) VALUES (${sql.join(columns.map(() => slot))}) ON CONFLICT ("tenant_id", "id") DO NOTHING`,
+        sql`INSERT INTO ${table} (${sql.join([...columns.map((col) => sql.id(col)), ...owned.map(([c]) => c)])}) VALUES (${sql.join([...columns.map(() => slot), ...owned.map(([, v]) => v)])}) ON CONFLICT ("tenant_id", "id") DO NOTHING`,
       ),
       current: reader(sql`SELECT ${sql.join(['version', ...t.columns.map((col) => col.column)].map((col) => sql.id(col)))} FROM ${table} WHERE ${key}`),
       updates: new Map(),
@@ -202,12 +204,19 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     let statement = s.updates.get(key);
     if (!statement) {
       const sets = ['version', 'doc', ...changed.map((i) => t.columns[i]!.column)].map((col) => sql`${sql.id(col)} = ${null}`);
+      // A new owner: its key, read in the UPDATE (tenant and owner bound after the changed columns).
+      if (t.ownerKey && changed.includes(t.ownerKey.owner)) sets.push(sql`${sql.id(t.ownerKey.column)} = ${ownerKeyOf(currentLayout!)}`);
       statement = connection().prepare(compile(sql`UPDATE ${dialect.table(t.table)} SET ${sql.join(sets)} WHERE "tenant_id" = ${null} AND "id" = ${null} AND "version" = ${null}`).sql);
       // Services change a handful of column sets; the bound only guards against pathological callers.
       if (s.updates.size >= 256) s.updates.clear();
       s.updates.set(key, statement);
     }
     return statement;
+  }
+
+  /** The key of the row's owner: `(SELECT …)` over the owner-key table, bound with tenant and owner. */
+  function ownerKeyOf(layout: StorageLayout): SqlFragment {
+    return sql`(SELECT "key" FROM ${dialect.table(layout.ownerKeys)} WHERE "tenant_id" = ${null} AND "user_id" = ${null})`;
   }
 
   function statementsOf(t: EntityTable): EntityStatements {
@@ -546,7 +555,9 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           params[1] = row.id;
           params[2] = row.version;
           params[3] = docText(row, context);
-          if (s.insert.run(fillColumnValues(dialect, t, row, params, 4)).changes === 0) conflictFor(t, s, tenantId, op);
+          fillColumnValues(dialect, t, row, params, 4);
+          if (t.ownerKey) params.push(tenantId, params[4 + t.ownerKey.owner]);
+          if (s.insert.run(params).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(t, s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
@@ -569,6 +580,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
               params.push(value);
             }
           }
+          if (t.ownerKey && changed.includes(t.ownerKey.owner)) params.push(tenantId, columnValue(dialect, t, row, t.ownerKey.owner));
           params.push(tenantId, row.id, op.expectedVersion);
           if (updateStatement(t, s, changed).run(params).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(t, s, tenantId, row, true, before);
@@ -577,6 +589,29 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           if (result.changes === 0) conflictFor(t, s, tenantId, op);
           for (const { deleteRow } of s.lists) deleteRow.run(tenantId, op.id);
         }
+      }
+    },
+
+    setOwnerKeys(tenantId, keys, all) {
+      const layout = currentLayout!;
+      const c = connection();
+      const run = (fragment: SqlFragment) => {
+        const { sql: text, parameters } = compile(fragment);
+        c.prepare(text).run(...parameters);
+      };
+      const side = dialect.table(layout.ownerKeys);
+      const entries = Object.entries(keys);
+      if (all) run(sql`DELETE FROM ${side} WHERE "tenant_id" = ${tenantId}`);
+      else run(sql`DELETE FROM ${side} WHERE "tenant_id" = ${tenantId} AND "user_id" IN (SELECT "value" FROM json_each(${JSON.stringify(entries.map(([id]) => id))}))`);
+      const set = entries.filter(([, key]) => key !== null);
+      if (set.length) run(sql`INSERT INTO ${side} ("tenant_id", "user_id", "key") SELECT ${tenantId}, json_extract("j"."value", '$[0]'), json_extract("j"."value", '$[1]') FROM json_each(${JSON.stringify(set)}) AS "j"`);
+      for (const t of layout.entities.values()) {
+        if (!t.ownerKey) continue;
+        const owner = sql.id(t.columns[t.ownerKey.owner]!.column);
+        const key = sql`(SELECT "k"."key" FROM ${side} AS "k" WHERE "k"."tenant_id" = ${tenantId} AND "k"."user_id" = ${owner})`;
+        const which = all ? sql`` : sql` AND ${owner} IN (SELECT "value" FROM json_each(${JSON.stringify(entries.map(([id]) => id))}))`;
+        // Rows whose key is already right are not rewritten (their index entries stay).
+        run(sql`UPDATE ${dialect.table(t.table)} SET ${sql.id(t.ownerKey.column)} = ${key} WHERE "tenant_id" = ${tenantId}${which} AND ${sql.id(t.ownerKey.column)} IS NOT ${key}`);
       }
     },
 
