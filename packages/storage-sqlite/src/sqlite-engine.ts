@@ -612,6 +612,12 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
         const which = all ? sql`` : sql` AND ${owner} IN (SELECT "value" FROM json_each(${JSON.stringify(entries.map(([id]) => id))}))`;
         // Rows whose key is already right are not rewritten (their index entries stay).
         run(sql`UPDATE ${dialect.table(t.table)} SET ${sql.id(t.ownerKey.column)} = ${key} WHERE "tenant_id" = ${tenantId}${which} AND ${sql.id(t.ownerKey.column)} IS NOT ${key}`);
+        // Every key was rewritten: statistics gathered before (all keys NULL after the upgrade) would make
+        // the planner take the key's index for a board page and sort it (seconds on 1M deals).
+        const stats = dialect.indexStatistics;
+        if (all && stats && c.prepare(compile(stats.kept).sql).all().length) {
+          for (const index of t.indexes) if (index.columns[0] === t.ownerKey.column) run(stats.gather(index.name));
+        }
       }
     },
 

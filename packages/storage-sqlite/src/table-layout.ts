@@ -131,8 +131,9 @@ const COVERING: Readonly<Record<string, string>> = {
   // index; the board's cards with the owner too, so a team's page scans index entries, not rows.
   // `newestOwner`: newest-first lists in index order, so a LIMIT stops the scan early even with an
   // access scope; without it the planner sorts every row an `owner_id IN (…)` filter selects.
-  // `teamNewest`: a team's newest deals (`ownerKey = ? AND owner_id IN (…)`), only that team's entries walked.
-  deal: `teamNewest:ownerKey,createdAt,-id+ownerId boardTotalsOwner:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId boardOwner:pipelineId,stageKey,stageEnteredAt+ownerId/board ${NEWEST_OWNER}`,
+  // `teamNewest`: a team's newest deals (`ownerKey = ? AND owner_id IN (…)`), only that team's entries
+  // walked; the board's indexes end with the owner key too, so such a scope stays inside them.
+  deal: `teamNewest:ownerKey,createdAt,-id+ownerId boardTotalsTeam:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId,ownerKey boardTeam:pipelineId,stageKey,stageEnteredAt+ownerId,ownerKey/board ${NEWEST_OWNER}`,
   lead: NEWEST_OWNER,
   contact: NEWEST_OWNER,
   company: NEWEST_OWNER,
@@ -160,7 +161,7 @@ function coveringIndexes(entity: string): CoveringIndex[] {
 }
 
 /** Indexes earlier layouts created that a covering index now replaces: dropped on open. */
-export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = { deal: ['boardTotals', 'board'] };
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = { deal: ['boardTotals', 'board', 'boardTotalsOwner', 'boardOwner'] };
 
 /** The layout version of this code: bump it (and add a step in `migrations.ts`) when the physical layout changes. */
 export const LAYOUT_VERSION = 2;
