@@ -163,3 +163,33 @@ for (const [name, make] of Object.entries(subjects)) {
     });
   });
 }
+
+describe('owner keys: a directory change through a storage that cannot restamp', () => {
+  it('turns the keys off (scopes use the owner filter) instead of leaving them stale', async () => {
+    const subject = subjects['sqlite (file, two connections)']!();
+    const { keyed, plain, p } = await setup(subject);
+    const dir = (annaTeam: string) => ({ teams, users: [{ id: 'tom', teamIds: ['north'] }, { id: 'anna', teamIds: [annaTeam] }] });
+    await keyed.access.setDirectory(dir('south'));
+    await plain.deals.create({ title: 'anna', ownerId: 'anna', pipelineId: p.id });
+    // The same database through a wrapper whose transactions lack setOwnerKeys (capabilities copied).
+    const inner = subject.storage();
+    const wrapped: StorageAdapter = new Proxy(inner, {
+      get(target, key) {
+        if (key !== 'transaction') {
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return (mode: 'r' | 'rw', fn: (tx: never) => Promise<unknown>) =>
+          target.transaction(mode, (tx) => fn(new Proxy(tx, { get: (t, k) => (k === 'setOwnerKeys' ? undefined : (Reflect.get(t, k) as (...a: unknown[]) => unknown).bind(t)) }) as never));
+      },
+    });
+    const other = await createCrm({ storage: wrapped, tenantId: 't', logger: silentLogger, features: [access()] });
+    cleanups.push(() => other.close());
+    await other.access.setDirectory(dir('north'));
+    expect(Object.values(await subject.keys())).toEqual(['south']); // not restamped …
+    expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['anna']); // … and not used
+    await keyed.access.reindex(); // a storage that can restamp turns them back on
+    expect(Object.values(await subject.keys())).toEqual(['north']);
+    expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['anna']);
+  });
+});

@@ -159,6 +159,8 @@ export class AccessService {
       let previous: Directory | undefined;
       await writeSetting<Directory>(op, DIRECTORY_KEY, (current) => ((previous = current ?? undefined), parsed));
       if (keepsOwnerKeys(op)) await this.stampKeys(op, new DirectoryIndex(previous ?? EMPTY_DIRECTORY), new DirectoryIndex(parsed));
+      // Through a storage that cannot restamp (a wrapper without setOwnerKeys), the keys would go stale: scopes stop using them.
+      else if ((await readSetting(op, OWNER_KEYS_KEY)) === true) await writeSetting(op, OWNER_KEYS_KEY, () => false);
       op.record('access.directoryChanged', { type: 'setting', id: DIRECTORY_KEY }, { users: parsed.users.length, teams: parsed.teams.length });
       this.cache.invalidate();
       return parsed;
