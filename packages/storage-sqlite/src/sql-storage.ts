@@ -295,6 +295,16 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
     }
 
+    changeMark(entity: string): string | undefined {
+      const state = this.state;
+      if (state.done || closed || state.poisoned !== undefined || !this.session.changeMark) return undefined;
+      try {
+        return this.session.changeMark(tableOf(entity));
+      } catch {
+        return undefined; // the read it stands for reports the failure
+      }
+    }
+
     async claim(entity: string, tenantId: string, spec: QuerySpec): Promise<Row[]> {
       const t = this.guard(entity);
       if (!this.writable) throw storageFailure(name, 'claim', 'Cannot claim rows in a read-only transaction');

@@ -70,6 +70,25 @@ const ENGINE_WAIT_MS = 25;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * What a connection committed itself, which its `PRAGMA data_version` does not show: writes per entity
+ * and an epoch for every other change (DDL, claims, owner keys). Kept per connection, not per engine,
+ * so adapters sharing a host's connection see each other's writes.
+ */
+interface LocalWrites {
+  readonly id: number;
+  epoch: number;
+  readonly entities: Map<string, number>;
+}
+const localWrites = new WeakMap<SqliteDatabase, LocalWrites>();
+let connections = 0;
+
+function localWritesOf(c: SqliteDatabase): LocalWrites {
+  let local = localWrites.get(c);
+  if (!local) localWrites.set(c, (local = { id: ++connections, epoch: 0, entities: new Map() }));
+  return local;
+}
+
+/**
  * The SQLite engine on one better-sqlite3 connection.
  *
  * - File databases use WAL (readers never block the writer), `synchronous=NORMAL` (durable across
@@ -89,7 +108,25 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   const dialect = createSqliteDialect();
   let db: SqliteDatabase | undefined;
   let cache: StatementCache<SqliteStatement> | undefined;
-  let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement } | undefined;
+  let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement; dataVersion: SqliteStatement } | undefined;
+  /** Entities the current transaction wrote (counted again when it ends: see `changeMark`). */
+  let wrote: Set<string> | undefined;
+  /** Counts a local change of `entity` (undefined: of anything) on the connection. */
+  function touch(entity: string | undefined): void {
+    const local = localWritesOf(connection());
+    if (entity === undefined) local.epoch++;
+    else {
+      local.entities.set(entity, (local.entities.get(entity) ?? 0) + 1);
+      (wrote ??= new Set()).add(entity);
+    }
+  }
+  /** The end of a transaction that wrote: a mark taken inside it (its own uncommitted rows) is not reused. */
+  function settleWrites(): void {
+    if (!wrote || !db) return;
+    const local = localWritesOf(db);
+    for (const entity of wrote) local.entities.set(entity, (local.entities.get(entity) ?? 0) + 1);
+    wrote = undefined;
+  }
   let statements = new Map<string, EntityStatements>();
   let sequence: { next: SqliteStatement } | undefined;
   let journal:
@@ -401,6 +438,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       beginImmediate: c.prepare('BEGIN IMMEDIATE'),
       commit: c.prepare('COMMIT'),
       rollback: c.prepare('ROLLBACK'),
+      dataVersion: c.prepare('PRAGMA data_version').raw(true),
     };
   }
 
@@ -509,6 +547,9 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     } catch (error) {
       if (c.inTransaction) control!.rollback.run();
       throw error;
+    } finally {
+      // A migration may rewrite any table: no mark taken before it is reused.
+      localWritesOf(c).epoch++;
     }
   }
 
@@ -516,6 +557,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     select(query) {
       connection();
       const statement = cache!.get(query.sql);
+      // A claim (UPDATE … RETURNING) writes through here.
+      if (statement.readonly !== true) touch(undefined);
       try {
         return statement.all(query.parameters) as unknown[][];
       } catch (error) {
@@ -546,6 +589,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
     async write(t, tenantId, ops, previous) {
       const s = statementsOf(t);
+      touch(t.entity);
       const context = `sqlite write to ${t.entity}`;
       for (const op of ops) {
         if (op.type === 'insert') {
@@ -595,6 +639,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     setOwnerKeys(tenantId, keys, all) {
       const layout = currentLayout!;
       const c = connection();
+      touch(undefined);
       const run = (fragment: SqlFragment) => {
         const { sql: text, parameters } = compile(fragment);
         c.prepare(text).run(...parameters);
@@ -645,13 +690,32 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       if (++published % 64 === 0) journal.prune.run(now - JOURNAL_RETENTION_MS);
     },
 
+    /**
+     * The connection, `PRAGMA data_version` (moves when another connection commits; inside a transaction,
+     * fixed at its snapshot — the pragma starts one) and this connection's own writes of `t`.
+     */
+    changeMark(t) {
+      const c = connection();
+      const [version] = control!.dataVersion.get() as [number];
+      const local = localWritesOf(c);
+      return `${local.id}.${version}.${local.epoch}.${local.entities.get(t.entity) ?? 0}`;
+    },
+
     commit() {
       const c = connection();
-      if (c.inTransaction) control!.commit.run();
+      try {
+        if (c.inTransaction) control!.commit.run();
+      } finally {
+        settleWrites();
+      }
     },
 
     rollback() {
-      endFailedTransaction('rollback');
+      try {
+        endFailedTransaction('rollback');
+      } finally {
+        settleWrites();
+      }
     },
 
     release() {},

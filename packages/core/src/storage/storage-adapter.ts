@@ -232,6 +232,16 @@ export interface StorageTx {
    *   committed row never keeps a key its owner had before a committed `setOwnerKeys`.
    */
   setOwnerKeys?(tenantId: string, keys: Readonly<Record<string, string | null>>, all?: boolean): Promise<void>;
+
+  /**
+   * Optional, synchronous: a mark of the rows of `entity` (any tenant) this transaction sees. When a
+   * later call, in this or another transaction of the same adapter, returns the same string, that
+   * transaction sees the same rows of `entity` as the earlier one did — no connection or process
+   * committed a change to them in between (a change this transaction made itself gives another mark).
+   * Call it before reading `entity` in the transaction. `undefined` (or no method): the adapter cannot
+   * tell, read the rows. crmkit uses it to skip re-reading its configuration revision (`setting`).
+   */
+  changeMark?(entity: string): string | undefined;
 }
 
 /**
