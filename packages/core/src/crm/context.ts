@@ -109,19 +109,17 @@ export class ConfigRevision {
   /** Drops every registered cache when the stored revision differs from the one they were loaded at. */
   async ensureFresh(tx: StorageTx): Promise<void> {
     if (this.checked.has(tx)) return;
-    // No setting committed since a snapshot that saw `seen` (SQLite): nothing to read.
+    this.checked.set(tx, true);
+    // No setting committed since a snapshot that saw `seen` (SQLite): nothing to read. (`mark` is
+    // only set with `seen`.)
     const mark = tx.changeMark?.('setting');
-    if (mark !== undefined && mark === this.mark && this.seen !== undefined) {
-      this.checked.set(tx, true);
-      return;
-    }
+    if (mark !== undefined && mark === this.mark) return;
     const read = tx.getMany('setting', this.tenantId, [CONFIG_REVISION]).then(([row]) => row?.version ?? 0);
     if (this.seen !== undefined && this.deferred.has(tx)) {
       read.catch(() => undefined); // `settle` reports a failure
       this.checked.set(tx, { read, expected: this.seen, mark });
       return;
     }
-    this.checked.set(tx, true);
     const version = await read;
     if (version !== this.seen) this.drop(version);
     this.mark = mark;
