@@ -53,6 +53,7 @@ async function createEntity(exec: MigrationExecutor, t: EntityTable): Promise<vo
     sql`"version" ${dialect.columnType('version')}`,
     sql`"doc" ${dialect.columnType('doc')}`,
     ...t.columns.map((c) => sql`${sql.id(c.column)} ${dialect.columnType(c.type)}`),
+    ...(t.ownerKey ? [sql`${sql.id(t.ownerKey.column)} ${dialect.columnType('string')}`] : []),
     sql`PRIMARY KEY ("tenant_id", "id")`,
   ];
   await exec.run(sql`CREATE TABLE IF NOT EXISTS ${ref(dialect, t.table)} (${sql.join(columns)})`);
@@ -118,6 +119,10 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
   }
 
   const actions: string[] = [];
+  // Owner keys (`StorageTx.setOwnerKeys`): rows added here carry none until the first call stamps them.
+  if ([...layout.entities.values()].some((t) => t.ownerKey)) {
+    await exec.run(sql`CREATE TABLE IF NOT EXISTS ${ref(dialect, layout.ownerKeys)} ("tenant_id" ${id}, "user_id" ${id}, "key" ${id}, PRIMARY KEY ("tenant_id", "user_id"))`);
+  }
   for (const t of layout.entities.values()) {
     const maintainedKey = `fields:${t.entity}`;
     const maintained = new Set<string>(stored.has(maintainedKey) ? (JSON.parse(stored.get(maintainedKey)!) as string[]) : []);
@@ -132,6 +137,11 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
         if (missing) await exec.run(sql`ALTER TABLE ${ref(dialect, t.table)} ADD COLUMN ${sql.id(c.column)} ${dialect.columnType(c.type)}`);
         await exec.run(sql`UPDATE ${ref(dialect, t.table)} AS "t" SET ${sql.id(c.column)} = ${dialect.customValue(c.segments, c.type)}`);
         actions.push(`${missing ? 'add' : 'refill'} column ${t.table.name}.${c.column}`);
+      }
+      // Filled by the first `setOwnerKeys` of each tenant (crmkit's: the next directory change or reindex).
+      if (t.ownerKey && !existing.has(t.ownerKey.column)) {
+        await exec.run(sql`ALTER TABLE ${ref(dialect, t.table)} ADD COLUMN ${sql.id(t.ownerKey.column)} ${dialect.columnType('string')}`);
+        actions.push(`add column ${t.table.name}.${t.ownerKey.column}`);
       }
     }
     for (const [field, list] of t.lists) {
@@ -188,8 +198,9 @@ function layoutFingerprint(layout: StorageLayout, schema: StorageSchema): string
     columns: t.columns.map((c) => [c.column, c.type, c.field]),
     lists: [...t.lists.values()].map((l) => [l.table, l.field, l.rowIndex, ...(l.uniqueIndex ? [l.uniqueIndex] : [])]),
     indexes: t.indexes,
+    ...(t.ownerKey ? { ownerKey: t.ownerKey } : {}),
   }));
-  const text = JSON.stringify({ v: [schema.version, LAYOUT_VERSION], meta: layout.meta, migrations: layout.migrations, sequences: layout.sequences, tables });
+  const text = JSON.stringify({ v: [schema.version, LAYOUT_VERSION], meta: layout.meta, migrations: layout.migrations, sequences: layout.sequences, ownerKeys: layout.ownerKeys, tables });
   // FNV-1a over the text, twice with different offsets: a short, stable key.
   let a = 0x811c9dc5;
   let b = 0x9e3779b9;

@@ -1,6 +1,7 @@
 import type { StorageAdapter, StorageCapabilities } from '@crmkit/core';
 import { pglitePool, type PgliteDatabase } from './pglite-driver.js';
 import { createPostgresEngine } from './postgres-engine.js';
+import { OWNER_KEYED } from './table-layout.js';
 import { SCHEMA_PATTERN, type PostgresStorageCommonOptions } from './postgres-storage-config.js';
 import { TABLE_PREFIX_PATTERN } from './sqlite-storage-config.js';
 import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
@@ -27,7 +28,7 @@ function inMemory(dataDir: string | undefined): boolean {
  * pagination, GROUP BY). `durable` unless the database is in memory; `externalChanges` is false.
  */
 export function pgliteCapabilities(durable: boolean): StorageCapabilities {
-  return { filterOps: [...SQL_FILTER_OPS], sort: true, aggregate: true, durable, externalChanges: false };
+  return { filterOps: [...SQL_FILTER_OPS], sort: true, aggregate: true, durable, externalChanges: false, ownerKeys: OWNER_KEYED };
 }
 
 const CONTEXT = 'createPgliteStorage';
@@ -85,5 +86,5 @@ export function createPgliteStorage(options: PgliteStorageOptions): StorageAdapt
   // transaction, would make a clock read inside that transaction wait for it forever.
   const { databaseTime: _ownClock, ...postgres } = createPostgresEngine({ pool: pglitePool(pglite), ...(schema ? { schema } : {}), tablePrefix, externalChanges: false });
   const engine = { ...postgres, serializeReads: true };
-  return createSqlStorage(engine, pgliteCapabilities(durable), { ...(schema ? { schema } : {}), tablePrefix });
+  return createSqlStorage(engine, pgliteCapabilities(durable), { ...(schema ? { schema } : {}), tablePrefix, ownerKeys: true });
 }

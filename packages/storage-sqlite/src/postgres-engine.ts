@@ -49,6 +49,8 @@ interface EntityStatements {
   readonly deleteVersioned: Prepared;
   readonly version: Prepared;
   readonly getMany: Prepared;
+  /** Tables keeping owner keys: every row of the tenant's users (`ANY($2)`, or all without it) restamped. */
+  readonly restamp?: { readonly some: Prepared; readonly all: Prepared };
   /** `holders`: for unique lists, the rows of the tenant holding any of some values. */
   readonly lists: readonly { list: ListTable; insert: Prepared; deleteRows: Prepared; holders?: Prepared }[];
 }
@@ -108,6 +110,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   const dialect = createPostgresDialect();
   let pool: PgPool | undefined;
   let statements = new Map<string, EntityStatements>();
+  let currentLayout: StorageLayout | undefined;
   let nextSequence: Prepared | undefined;
   // Identifies this adapter's notifications, which its own listener skips.
   // Web Crypto (Node 20 and browsers): the engine also runs in browsers on PGlite.
@@ -138,6 +141,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
   const lockStatement = lockOf('pg_advisory_xact_lock');
   const sharedLockStatement = lockOf('pg_advisory_xact_lock_shared');
   const lockBase = `crmkit:${options.schema ?? ''}:${options.tablePrefix}`;
+  /** The advisory lock of a tenant's owner keys: `setOwnerKeys` takes it exclusively, writes of keyed rows shared. */
+  const ownerKeysLock = (tenantId: string) => `${lockBase}\u0001${tenantId}\u0002ownerKeys`;
 
   function prepareEntity(t: EntityTable): EntityStatements {
     const table = dialect.table(t.table);
@@ -146,16 +151,22 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
     const targets = ['tenant_id', 'id', 'version', 'doc', ...fields.map((f) => f.column)].map((c) => sql.id(c));
     const values = [sql`${null}::text`, sql`"r"."id"`, sql`"r"."version"`, sql`"r"."doc"`, ...fields.map((f) => sql.ref(`r.${f.alias}`))];
     const key = sql`"tenant_id" = ${null} AND "id" = ${null}`;
+    // The owner's key, read in the write itself (after the shared owner-keys lock: see `write`).
+    const keys = currentLayout && t.ownerKey ? { column: sql.id(t.ownerKey.column), side: dialect.table(currentLayout.ownerKeys), owner: t.ownerKey.owner } : undefined;
+    const keyOf = (tenant: SqlFragment, owner: SqlFragment) => sql`(SELECT "k"."key" FROM ${keys!.side} AS "k" WHERE "k"."tenant_id" = ${tenant} AND "k"."user_id" = ${owner})`;
+    const restampWhere = (some: boolean) =>
+      sql`UPDATE ${table} AS "t" SET ${keys!.column} = ${keyOf(sql`"t"."tenant_id"`, sql`"t".${sql.id(fields[keys!.owner]!.column)}`)} WHERE "t"."tenant_id" = ${null}${some ? sql` AND "t".${sql.id(fields[keys!.owner]!.column)} = ANY(${null}::text[])` : sql``} AND "t".${keys!.column} IS DISTINCT FROM ${keyOf(sql`"t"."tenant_id"`, sql`"t".${sql.id(fields[keys!.owner]!.column)}`)}`;
     return {
       insert: prepared(
-        sql`INSERT INTO ${table} (${sql.join(targets)}) SELECT ${sql.join(values)} FROM jsonb_to_recordset(${null}::jsonb) AS "r"(${sql.join(recordColumns)}) ON CONFLICT ("tenant_id", "id") DO NOTHING RETURNING "id"`,
+        sql`INSERT INTO ${table} (${sql.join([...targets, ...(keys ? [keys.column] : [])])}) SELECT ${sql.join([...values, ...(keys ? [keyOf(sql`${null}::text`, sql.ref(`r.c${keys.owner}`))] : [])])} FROM jsonb_to_recordset(${null}::jsonb) AS "r"(${sql.join(recordColumns)}) ON CONFLICT ("tenant_id", "id") DO NOTHING RETURNING "id"`,
       ),
       update: prepared(
         sql`UPDATE ${table} SET "version" = ${null}, "doc" = ${null}::jsonb${sql.join(
           fields.map((f) => sql`, ${sql.id(f.column)} = ${null}::${RECORD_TYPE[f.type]}`),
           sql``,
-        )} WHERE ${key} AND "version" = ${null}`,
+        )}${keys ? sql`, ${keys.column} = ${keyOf(sql`${null}::text`, sql`${null}::text`)}` : sql``} WHERE ${key} AND "version" = ${null}`,
       ),
+      ...(keys ? { restamp: { some: prepared(restampWhere(true)), all: prepared(restampWhere(false)) } } : {}),
       deleteAny: prepared(sql`DELETE FROM ${table} WHERE ${key}`),
       deleteVersioned: prepared(sql`DELETE FROM ${table} WHERE ${key} AND "version" = ${null}`),
       version: prepared(sql`SELECT "version" FROM ${table} WHERE ${key}`),
@@ -402,6 +413,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       if (beginFailed !== undefined) throw beginFailed;
     };
     const run = (p: Prepared, values: readonly unknown[], rowMode?: 'array') => query({ name: p.name, text: p.text, values, ...(rowMode ? { rowMode } : {}) });
+    /** Tenants whose owner-keys lock this transaction holds shared (see `write`). */
+    const keyLocked = new Set<string>();
 
     async function conflictFor(t: EntityTable, s: EntityStatements, tenantId: string, op: WriteOp): Promise<never> {
       const id = op.type === 'delete' ? op.id : op.row.id;
@@ -459,7 +472,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         columnValues(dialect, t, row).forEach((v, i) => (record[`c${i}`] = v));
         return record;
       });
-      const result = await run(s.insert, [tenantId, JSON.stringify(records)], 'array');
+      const result = await run(s.insert, t.ownerKey ? [tenantId, tenantId, JSON.stringify(records)] : [tenantId, JSON.stringify(records)], 'array');
       if (result.rows.length < ops.length) {
         // Some ids existed (or repeat within the batch): report the first insert that did not happen.
         const inserted = new Map<string, number>();
@@ -488,6 +501,12 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
       async write(t, tenantId, ops, previous) {
         const s = statementsOf(t);
         const context = `postgres write to ${t.entity}`;
+        // Rows stamped with owner keys wait for a `setOwnerKeys` in progress, then read its keys
+        // (READ COMMITTED: each statement sees what committed before it); one restamping waits for them.
+        if (t.ownerKey && !keyLocked.has(tenantId) && ops.some((op) => op.type !== 'delete')) {
+          await run(sharedLockStatement, [[ownerKeysLock(tenantId)]]);
+          keyLocked.add(tenantId);
+        }
         for (let i = 0; i < ops.length; ) {
           const op = ops[i]!;
           if (op.type === 'insert') {
@@ -499,7 +518,8 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
           }
           if (op.type === 'update') {
             const row = op.row;
-            const params = [row.version, docText(row, context), ...columnValues(dialect, t, row), tenantId, row.id, op.expectedVersion];
+            const values = columnValues(dialect, t, row);
+            const params = [row.version, docText(row, context), ...values, ...(t.ownerKey ? [tenantId, values[t.ownerKey.owner]] : []), tenantId, row.id, op.expectedVersion];
             if ((await run(s.update, params)).rowCount === 0) await conflictFor(t, s, tenantId, op);
             // The version check passed, so a row this transaction read at the expected version is the one that
             // was stored: when its lists equal the new ones, their side-table rows stay (two round trips fewer).
@@ -520,6 +540,24 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
 
       async lockKeys(tenantId, keys, shared) {
         await run(shared ? sharedLockStatement : lockStatement, [keys.map((k) => `${lockBase}\u0001${tenantId}\u0001${k}`)]);
+      },
+
+      async setOwnerKeys(tenantId, keys, all) {
+        await run(lockStatement, [[ownerKeysLock(tenantId)]]);
+        const side = dialect.table(currentLayout!.ownerKeys);
+        const users = Object.keys(keys);
+        const set = Object.entries(keys).filter((e): e is [string, string] => e[1] !== null);
+        const exec = (fragment: SqlFragment) => {
+          const q = compile(fragment);
+          return query({ text: q.sql, values: q.parameters });
+        };
+        await exec(all ? sql`DELETE FROM ${side} WHERE "tenant_id" = ${tenantId}` : sql`DELETE FROM ${side} WHERE "tenant_id" = ${tenantId} AND "user_id" = ANY(${users}::text[])`);
+        if (set.length) {
+          await exec(sql`INSERT INTO ${side} ("tenant_id", "user_id", "key") SELECT ${tenantId}, "u"."user_id", "u"."key" FROM unnest(${set.map(([u]) => u)}::text[], ${set.map(([, k]) => k)}::text[]) AS "u"("user_id", "key")`);
+        }
+        for (const s of statements.values()) {
+          if (s.restamp) await run(all ? s.restamp.all : s.restamp.some, all ? [tenantId] : [tenantId, users]);
+        }
       },
 
       async nextSequence(tenantId, name, count) {
@@ -665,6 +703,7 @@ export function createPostgresEngine(options: PostgresEngineOptions): SqlEngine 
         }
       }
       await ddl((exec) => migrate(exec, layout, schema, new Date().toISOString()).then(() => undefined));
+      currentLayout = layout;
       const next = new Map<string, EntityStatements>();
       for (const t of layout.entities.values()) next.set(t.entity, prepareEntity(t));
       statements = next;

@@ -1,5 +1,6 @@
 import type { StorageAdapter, StorageCapabilities } from '@crmkit/core';
 import { loadPg } from './postgres-driver.js';
+import { OWNER_KEYED } from './table-layout.js';
 import { createPostgresEngine } from './postgres-engine.js';
 import { resolvePostgresOptions, type PostgresStorageOptions } from './postgres-storage-config.js';
 import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
@@ -14,6 +15,7 @@ export const POSTGRES_CAPABILITIES: StorageCapabilities = {
   sort: true,
   aggregate: true,
   durable: true,
+  ownerKeys: OWNER_KEYED,
   externalChanges: true,
 };
 
@@ -44,5 +46,6 @@ export function createPostgresStorage(options: PostgresStorageOptions): StorageA
   return createSqlStorage(engine, { ...POSTGRES_CAPABILITIES, filterOps: [...POSTGRES_CAPABILITIES.filterOps], externalChanges: resolved.externalChanges !== false }, {
     ...(resolved.schema ? { schema: resolved.schema } : {}),
     tablePrefix: resolved.tablePrefix,
+    ownerKeys: true,
   });
 }

@@ -36,6 +36,13 @@ export interface SqlSession {
    * never overlap (SQLite).
    */
   lockKeys?(tenantId: string, keys: readonly string[], shared?: boolean): Promise<void>;
+  /** `StorageTx.setOwnerKeys` (engines whose layout keeps owner keys). */
+  setOwnerKeys?(tenantId: string, keys: Readonly<Record<string, string | null>>, all: boolean): void | Promise<void>;
+  /**
+   * `StorageTx.changeMark` of `table`'s rows (engines that can tell; PostgreSQL cannot: other sessions
+   * commit without a trace this session could read more cheaply than the rows).
+   */
+  changeMark?(table: EntityTable): string;
   /**
    * Publishes the transaction's changes to other connections, inside the transaction, just before
    * `commit`: they must reach other connections if and only if the transaction commits.

@@ -277,6 +277,34 @@ export function createSqlStorage(engine: SqlEngine, capabilities: StorageCapabil
       }
     }
 
+    async setOwnerKeys(tenantId: string, keys: Readonly<Record<string, string | null>>, all = false): Promise<void> {
+      const state = this.state;
+      if (state.done) throw storageFailure(name, 'transaction', 'The transaction has already finished');
+      assertAdapterOpen(closed, name);
+      if (state.poisoned !== undefined) throw state.poisoned;
+      if (!this.writable) throw storageFailure(name, 'setOwnerKeys', 'Cannot set owner keys in a read-only transaction');
+      if (!this.session.setOwnerKeys || !capabilities.ownerKeys?.length) throw storageFailure(name, 'setOwnerKeys', 'This adapter keeps no owner keys');
+      if (typeof tenantId !== 'string') throw invalidInput(`${name} setOwnerKeys`, ['tenantId'], 'invalid_type', 'must be a string');
+      if (keys === null || typeof keys !== 'object' || Object.values(keys).some((k) => k !== null && typeof k !== 'string')) {
+        throw invalidInput(`${name} setOwnerKeys`, ['keys'], 'invalid_type', 'must map user ids to strings or null');
+      }
+      try {
+        await this.session.setOwnerKeys(tenantId, keys, all === true);
+      } catch (error) {
+        engineFailure(state, 'setOwnerKeys', error);
+      }
+    }
+
+    changeMark(entity: string): string | undefined {
+      const state = this.state;
+      if (state.done || closed || state.poisoned !== undefined || !this.session.changeMark) return undefined;
+      try {
+        return this.session.changeMark(tableOf(entity));
+      } catch {
+        return undefined; // the read it stands for reports the failure
+      }
+    }
+
     async claim(entity: string, tenantId: string, spec: QuerySpec): Promise<Row[]> {
       const t = this.guard(entity);
       if (!this.writable) throw storageFailure(name, 'claim', 'Cannot claim rows in a read-only transaction');

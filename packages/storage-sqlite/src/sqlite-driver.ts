@@ -5,6 +5,8 @@
 export interface SqliteStatement {
   /** True for statements that return rows. */
   readonly reader: boolean;
+  /** True for statements that never write (better-sqlite3); absent counts as writing. */
+  readonly readonly?: boolean;
   run(...params: unknown[]): { changes: number };
   all(...params: unknown[]): unknown[];
   get(...params: unknown[]): unknown;

@@ -70,6 +70,25 @@ const ENGINE_WAIT_MS = 25;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * What a connection committed itself, which its `PRAGMA data_version` does not show: writes per entity
+ * and an epoch for every other change (DDL, claims, owner keys). Kept per connection, not per engine,
+ * so adapters sharing a host's connection see each other's writes.
+ */
+interface LocalWrites {
+  readonly id: number;
+  epoch: number;
+  readonly entities: Map<string, number>;
+}
+const localWrites = new WeakMap<SqliteDatabase, LocalWrites>();
+let connections = 0;
+
+function localWritesOf(c: SqliteDatabase): LocalWrites {
+  let local = localWrites.get(c);
+  if (!local) localWrites.set(c, (local = { id: ++connections, epoch: 0, entities: new Map() }));
+  return local;
+}
+
+/**
  * The SQLite engine on one better-sqlite3 connection.
  *
  * - File databases use WAL (readers never block the writer), `synchronous=NORMAL` (durable across
@@ -89,7 +108,25 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
   const dialect = createSqliteDialect();
   let db: SqliteDatabase | undefined;
   let cache: StatementCache<SqliteStatement> | undefined;
-  let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement } | undefined;
+  let control: { begin: SqliteStatement; beginImmediate: SqliteStatement; commit: SqliteStatement; rollback: SqliteStatement; dataVersion: SqliteStatement } | undefined;
+  /** Entities the current transaction wrote (counted again when it ends: see `changeMark`). */
+  let wrote: Set<string> | undefined;
+  /** Counts a local change of `entity` (undefined: of anything) on the connection. */
+  function touch(entity: string | undefined): void {
+    const local = localWritesOf(connection());
+    if (entity === undefined) local.epoch++;
+    else {
+      local.entities.set(entity, (local.entities.get(entity) ?? 0) + 1);
+      (wrote ??= new Set()).add(entity);
+    }
+  }
+  /** The end of a transaction that wrote: a mark taken inside it (its own uncommitted rows) is not reused. */
+  function settleWrites(): void {
+    if (!wrote || !db) return;
+    const local = localWritesOf(db);
+    for (const entity of wrote) local.entities.set(entity, (local.entities.get(entity) ?? 0) + 1);
+    wrote = undefined;
+  }
   let statements = new Map<string, EntityStatements>();
   let sequence: { next: SqliteStatement } | undefined;
   let journal:
@@ -168,9 +205,11 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     const columns = ['tenant_id', 'id', 'version', 'doc', ...t.columns.map((col) => col.column)];
     const slot = sql`${null}`;
     const key = sql`"tenant_id" = ${null} AND "id" = ${null}`;
+    // The owner's key, read in the INSERT itself (tenant and owner bound after the columns).
+    const owned = t.ownerKey ? [[sql.id(t.ownerKey.column), ownerKeyOf(currentLayout!)]] as const : [];
     return {
       insert: prepare(
-        sql`INSERT INTO ${table} (${sql.join(columns.map((col) => sql.id(col)))}) VALUES (${sql.join(columns.map(() => slot))}) ON CONFLICT ("tenant_id", "id") DO NOTHING`,
+        sql`INSERT INTO ${table} (${sql.join([...columns.map((col) => sql.id(col)), ...owned.map(([c]) => c)])}) VALUES (${sql.join([...columns.map(() => slot), ...owned.map(([, v]) => v)])}) ON CONFLICT ("tenant_id", "id") DO NOTHING`,
       ),
       current: reader(sql`SELECT ${sql.join(['version', ...t.columns.map((col) => col.column)].map((col) => sql.id(col)))} FROM ${table} WHERE ${key}`),
       updates: new Map(),
@@ -204,12 +243,19 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     let statement = s.updates.get(key);
     if (!statement) {
       const sets = ['version', 'doc', ...changed.map((i) => t.columns[i]!.column)].map((col) => sql`${sql.id(col)} = ${null}`);
+      // A new owner: its key, read in the UPDATE (tenant and owner bound after the changed columns).
+      if (t.ownerKey && changed.includes(t.ownerKey.owner)) sets.push(sql`${sql.id(t.ownerKey.column)} = ${ownerKeyOf(currentLayout!)}`);
       statement = connection().prepare(compile(sql`UPDATE ${dialect.table(t.table)} SET ${sql.join(sets)} WHERE "tenant_id" = ${null} AND "id" = ${null} AND "version" = ${null}`).sql);
       // Services change a handful of column sets; the bound only guards against pathological callers.
       if (s.updates.size >= 256) s.updates.clear();
       s.updates.set(key, statement);
     }
     return statement;
+  }
+
+  /** The key of the row's owner: `(SELECT …)` over the owner-key table, bound with tenant and owner. */
+  function ownerKeyOf(layout: StorageLayout): SqlFragment {
+    return sql`(SELECT "key" FROM ${dialect.table(layout.ownerKeys)} WHERE "tenant_id" = ${null} AND "user_id" = ${null})`;
   }
 
   function statementsOf(t: EntityTable): EntityStatements {
@@ -439,6 +485,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       beginImmediate: c.prepare('BEGIN IMMEDIATE'),
       commit: c.prepare('COMMIT'),
       rollback: c.prepare('ROLLBACK'),
+      dataVersion: c.prepare('PRAGMA data_version').raw(true),
     };
   }
 
@@ -547,6 +594,9 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     } catch (error) {
       if (c.inTransaction) control!.rollback.run();
       throw error;
+    } finally {
+      // A migration may rewrite any table: no mark taken before it is reused.
+      localWritesOf(c).epoch++;
     }
   }
 
@@ -554,6 +604,8 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
     select(query) {
       connection();
       const statement = cache!.get(query.sql);
+      // A claim (UPDATE … RETURNING) writes through here.
+      if (statement.readonly !== true) touch(undefined);
       try {
         return statement.all(query.parameters) as unknown[][];
       } catch (error) {
@@ -584,6 +636,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
 
     async write(t, tenantId, ops, previous) {
       const s = statementsOf(t);
+      touch(t.entity);
       const context = `sqlite write to ${t.entity}`;
       for (const op of ops) {
         if (op.type === 'insert') {
@@ -593,7 +646,9 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           params[1] = row.id;
           params[2] = row.version;
           params[3] = docText(row, context);
-          if (s.insert.run(fillColumnValues(dialect, t, row, params, 4)).changes === 0) conflictFor(t, s, tenantId, op);
+          fillColumnValues(dialect, t, row, params, 4);
+          if (t.ownerKey) params.push(tenantId, params[4 + t.ownerKey.owner]);
+          if (s.insert.run(params).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(t, s, tenantId, row, false);
         } else if (op.type === 'update') {
           const row = op.row;
@@ -616,6 +671,7 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
               params.push(value);
             }
           }
+          if (t.ownerKey && changed.includes(t.ownerKey.owner)) params.push(tenantId, columnValue(dialect, t, row, t.ownerKey.owner));
           params.push(tenantId, row.id, op.expectedVersion);
           if (updateStatement(t, s, changed).run(params).changes === 0) conflictFor(t, s, tenantId, op);
           if (s.lists.length) writeLists(t, s, tenantId, row, true, before);
@@ -623,6 +679,36 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
           const result = op.expectedVersion === undefined ? s.deleteAny.run(tenantId, op.id) : s.deleteVersioned.run(tenantId, op.id, op.expectedVersion);
           if (result.changes === 0) conflictFor(t, s, tenantId, op);
           for (const { deleteRow } of s.lists) deleteRow.run(tenantId, op.id);
+        }
+      }
+    },
+
+    setOwnerKeys(tenantId, keys, all) {
+      const layout = currentLayout!;
+      const c = connection();
+      touch(undefined);
+      const run = (fragment: SqlFragment) => {
+        const { sql: text, parameters } = compile(fragment);
+        c.prepare(text).run(...parameters);
+      };
+      const side = dialect.table(layout.ownerKeys);
+      const entries = Object.entries(keys);
+      if (all) run(sql`DELETE FROM ${side} WHERE "tenant_id" = ${tenantId}`);
+      else run(sql`DELETE FROM ${side} WHERE "tenant_id" = ${tenantId} AND "user_id" IN (SELECT "value" FROM json_each(${JSON.stringify(entries.map(([id]) => id))}))`);
+      const set = entries.filter(([, key]) => key !== null);
+      if (set.length) run(sql`INSERT INTO ${side} ("tenant_id", "user_id", "key") SELECT ${tenantId}, json_extract("j"."value", '$[0]'), json_extract("j"."value", '$[1]') FROM json_each(${JSON.stringify(set)}) AS "j"`);
+      for (const t of layout.entities.values()) {
+        if (!t.ownerKey) continue;
+        const owner = sql.id(t.columns[t.ownerKey.owner]!.column);
+        const key = sql`(SELECT "k"."key" FROM ${side} AS "k" WHERE "k"."tenant_id" = ${tenantId} AND "k"."user_id" = ${owner})`;
+        const which = all ? sql`` : sql` AND ${owner} IN (SELECT "value" FROM json_each(${JSON.stringify(entries.map(([id]) => id))}))`;
+        // Rows whose key is already right are not rewritten (their index entries stay).
+        run(sql`UPDATE ${dialect.table(t.table)} SET ${sql.id(t.ownerKey.column)} = ${key} WHERE "tenant_id" = ${tenantId}${which} AND ${sql.id(t.ownerKey.column)} IS NOT ${key}`);
+        // Every key was rewritten: statistics gathered before (all keys NULL after the upgrade) would make
+        // the planner take the key's index for a board page and sort it (seconds on 1M deals).
+        const stats = dialect.indexStatistics;
+        if (all && stats && c.prepare(compile(stats.kept).sql).all().length) {
+          for (const index of t.indexes) if (index.columns[0] === t.ownerKey.column) run(stats.gather(index.name));
         }
       }
     },
@@ -651,13 +737,32 @@ export function createSqliteEngine(options: SqliteEngineOptions): SqlEngine {
       if (++published % 64 === 0) journal.prune.run(now - JOURNAL_RETENTION_MS);
     },
 
+    /**
+     * The connection, `PRAGMA data_version` (moves when another connection commits; inside a transaction,
+     * fixed at its snapshot — the pragma starts one) and this connection's own writes of `t`.
+     */
+    changeMark(t) {
+      const c = connection();
+      const [version] = control!.dataVersion.get() as [number];
+      const local = localWritesOf(c);
+      return `${local.id}.${version}.${local.epoch}.${local.entities.get(t.entity) ?? 0}`;
+    },
+
     commit() {
       const c = connection();
-      if (c.inTransaction) control!.commit.run();
+      try {
+        if (c.inTransaction) control!.commit.run();
+      } finally {
+        settleWrites();
+      }
     },
 
     rollback() {
-      endFailedTransaction('rollback');
+      try {
+        endFailedTransaction('rollback');
+      } finally {
+        settleWrites();
+      }
     },
 
     release() {},

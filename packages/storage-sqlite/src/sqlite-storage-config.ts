@@ -39,7 +39,9 @@ export interface SqliteFileOptions extends SqliteStorageCommonOptions {
 
 /**
  * Use a better-sqlite3 `Database` you opened. The adapter sets its pragmas (WAL for files,
- * `synchronous`, busy timeout) but does not close it: you own it.
+ * `synchronous`, busy timeout) but does not close it: you own it. Change crmkit's tables only through
+ * crmkit on this connection: the adapter counts its own writes to know when cached configuration is
+ * current (`PRAGMA data_version` shows only other connections' commits); other connections may write.
  */
 export interface SqliteDatabaseOptions extends SqliteStorageCommonOptions {
   readonly database: SqliteDatabase;

@@ -2,6 +2,7 @@ import type { StorageAdapter, StorageCapabilities } from '@crmkit/core';
 import { createSqliteEngine } from './sqlite-engine.js';
 import { resolveSqliteOptions, type SqliteStorageOptions } from './sqlite-storage-config.js';
 import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
+import { OWNER_KEYED } from './table-layout.js';
 
 /**
  * What SQLite storage pushes down: every filter operator, sorting, keyset pagination and GROUP BY.
@@ -12,7 +13,7 @@ import { createSqlStorage, SQL_FILTER_OPS } from './sql-storage.js';
  * @param watching Whether other connections' commits are watched (default: same as `durable`).
  */
 export function sqliteCapabilities(durable: boolean, watching = durable): StorageCapabilities {
-  return { filterOps: [...SQL_FILTER_OPS], sort: true, aggregate: true, durable, externalChanges: durable && watching };
+  return { filterOps: [...SQL_FILTER_OPS], sort: true, aggregate: true, durable, externalChanges: durable && watching, ownerKeys: OWNER_KEYED };
 }
 
 /**
@@ -38,5 +39,5 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
   const resolved = resolveSqliteOptions(options);
   const memory = resolved.filename === ':memory:' || resolved.filename === '' || resolved.database?.memory === true;
   const engine = createSqliteEngine({ ...resolved, changePollMs: memory ? 0 : resolved.changePollMs });
-  return createSqlStorage(engine, sqliteCapabilities(!memory, resolved.changePollMs > 0), { tablePrefix: resolved.tablePrefix });
+  return createSqlStorage(engine, sqliteCapabilities(!memory, resolved.changePollMs > 0), { tablePrefix: resolved.tablePrefix, ownerKeys: true });
 }

@@ -69,6 +69,11 @@ export interface EntityTable {
    * on the field with that type reads the column, which its plain index serves (index-only scans).
    */
   readonly runtimeColumns: Map<string, RuntimeColumn>;
+  /**
+   * Where rows carry their owner's key (`StorageTx.setOwnerKeys`): the column (`ownerKey` in `scalars`,
+   * not in `columns`: no document field fills it) and the position of `ownerId` in `columns`.
+   */
+  readonly ownerKey?: { readonly column: string; readonly owner: number };
 }
 
 /** A stored generated column holding a custom field's typed value (see `EntityTable.runtimeColumns`). */
@@ -88,6 +93,8 @@ export interface StorageLayout {
   readonly sequences: TableName;
   /** SQLite's journal of committed change lists, read by other connections (external changes). */
   readonly changes: TableName;
+  /** Owner keys (`StorageTx.setOwnerKeys`): (tenant_id, user_id) → key. */
+  readonly ownerKeys: TableName;
   /** SQLite's connections that read the journal (origin → last heartbeat): writers journal only while one does. */
   readonly watchers: TableName;
 }
@@ -100,7 +107,12 @@ export interface LayoutOptions {
   readonly tablePrefix?: string;
   /** Adapter name for errors. */
   readonly adapter?: string;
+  /** Whether deals carry their owner's key (`StorageCapabilities.ownerKeys`): a column and its index. */
+  readonly ownerKeys?: boolean;
 }
+
+/** Entities whose rows carry their owner's key, when the layout keeps owner keys. */
+export const OWNER_KEYED: readonly string[] = ['deal'];
 
 const NEWEST_OWNER = 'newestOwner:createdAt,-id+ownerId';
 
@@ -119,7 +131,9 @@ const COVERING: Readonly<Record<string, string>> = {
   // index; the board's cards with the owner too, so a team's page scans index entries, not rows.
   // `newestOwner`: newest-first lists in index order, so a LIMIT stops the scan early even with an
   // access scope; without it the planner sorts every row an `owner_id IN (…)` filter selects.
-  deal: `boardTotalsOwner:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId boardOwner:pipelineId,stageKey,stageEnteredAt+ownerId/board ${NEWEST_OWNER}`,
+  // `teamNewest`: a team's newest deals (`ownerKey = ? AND owner_id IN (…)`), only that team's entries
+  // walked; the board's indexes end with the owner key too, so such a scope stays inside them.
+  deal: `teamNewest:ownerKey,createdAt,-id+ownerId boardTotalsTeam:pipelineId,stageKey,value.currency,value.amount,weightedValue.amount+ownerId,ownerKey boardTeam:pipelineId,stageKey,stageEnteredAt+ownerId,ownerKey/board ${NEWEST_OWNER}`,
   lead: NEWEST_OWNER,
   contact: NEWEST_OWNER,
   company: NEWEST_OWNER,
@@ -147,10 +161,10 @@ function coveringIndexes(entity: string): CoveringIndex[] {
 }
 
 /** Indexes earlier layouts created that a covering index now replaces: dropped on open. */
-export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = { deal: ['boardTotals', 'board'] };
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = { deal: ['boardTotals', 'board', 'boardTotalsOwner', 'boardOwner'] };
 
 /** The layout version of this code: bump it (and add a step in `migrations.ts`) when the physical layout changes. */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 const SEGMENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 const RESERVED = new Set(['tenant_id', 'id', 'version', 'doc']);
@@ -233,6 +247,10 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     scalars.set(field, layout);
   }
 
+  const owner = columns.findIndex((c) => c.field === 'ownerId' && c.type === 'string');
+  const keyed = options.ownerKeys && OWNER_KEYED.includes(entity.name) && owner >= 0 && !scalars.has('ownerKey');
+  if (keyed) scalars.set('ownerKey', { field: 'ownerKey', column: 'owner_key', type: 'string', segments: ['ownerKey'], fixed: true });
+
   const indexes: IndexLayout[] = [];
   const covering = coveringIndexes(entity.name).filter((c) => [...c.fields, ...(c.trailing ?? [])].every((f) => scalars.has(f)));
   const replaced = new Set(covering.map((c) => c.replaces));
@@ -255,7 +273,7 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     const trailing = (index.trailing ?? []).map((f) => scalars.get(f)!.column);
     indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}) });
   }
-  return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map() };
+  return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map(), ...(keyed ? { ownerKey: { column: 'owner_key', owner } } : {}) };
 }
 
 /**
@@ -274,11 +292,12 @@ export function buildLayout(schema: StorageSchema, options: LayoutOptions = {}):
   const sequences: TableName = { ...base, name: `${prefix}crmkit_sequences` };
   const changes: TableName = { ...base, name: `${prefix}crmkit_changes` };
   const watchers: TableName = { ...base, name: `${prefix}crmkit_watchers` };
-  for (const table of [meta, migrations, sequences, changes, watchers]) taken.add(table.name);
+  const ownerKeys: TableName = { ...base, name: `${prefix}crmkit_owner_keys` };
+  for (const table of [meta, migrations, sequences, changes, watchers, ownerKeys]) taken.add(table.name);
   const entities = new Map<string, EntityTable>();
   for (const entity of schema.entities) {
     if (entities.has(entity.name)) throw schemaError(`entity "${entity.name}" appears twice`);
     entities.set(entity.name, entityLayout(entity, options, taken));
   }
-  return { entities, meta, migrations, sequences, changes, watchers };
+  return { entities, meta, migrations, sequences, changes, watchers, ownerKeys };
 }

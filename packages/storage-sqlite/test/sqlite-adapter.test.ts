@@ -129,7 +129,7 @@ describe('createSqliteStorage options', () => {
 });
 
 describe('sqlite query plans: hot paths use indexes, never a table scan', () => {
-  const layout = buildLayout(CRM_STORAGE_SCHEMA);
+  const layout = buildLayout(CRM_STORAGE_SCHEMA, { ownerKeys: true });
   const dialect = createSqliteDialect();
   const ctx = (entity: string) => ({ dialect, table: layout.entities.get(entity)!, tenantId: 't', customTypes: {}, context: 'test' });
 
@@ -141,19 +141,27 @@ describe('sqlite query plans: hot paths use indexes, never a table scan', () => 
       (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join(' | ');
   }
 
-  it('answers the board page, its next page and its totals from the board indexes (with the owner, for access scopes)', async () => {
+  it('answers the board page, its next page and its totals from the board indexes (with the owner and its key, for access scopes)', async () => {
     const plan = await planner();
-    const filter = { op: 'and', filters: [{ op: 'eq', field: 'pipelineId', value: 'p' }, { op: 'eq', field: 'stageKey', value: 's' }] } as const;
     const sort = [{ field: 'stageEnteredAt' }];
-    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50 }).query)).toBe('SEARCH t USING INDEX deal__board_owner (tenant_id=? AND pipeline_id=? AND stage_key=?)');
     const after = encodeCursor({ id: 'x', stageEnteredAt: '2026' }, sort);
-    expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50, after }).query)).toContain('USING INDEX deal__board_owner (tenant_id=? AND pipeline_id=? AND stage_key=? AND (stage_entered_at,id)>(?,?))');
-    const totals = compileAggregate(ctx('deal'), {
-      filter: { op: 'eq', field: 'pipelineId', value: 'p' },
-      groupBy: ['stageKey', 'value.currency'],
-      metrics: { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } },
-    });
-    expect(plan(totals.query)).toBe('SEARCH t USING COVERING INDEX deal__board_totals_owner (tenant_id=? AND pipeline_id=?)');
+    const metrics = { count: { fn: 'count' }, amount: { fn: 'sum', field: 'value.amount' }, weighted: { fn: 'sum', field: 'weightedValue.amount' } } as const;
+    // Without a scope, with an owner scope, and with a team key scope: always inside the board's indexes.
+    const scopes = [[], [{ op: 'in', field: 'ownerId', values: ['a', 'b'] }], [{ op: 'eq', field: 'ownerKey', value: 'north' }, { op: 'in', field: 'ownerId', values: ['a', 'b'] }]] as const;
+    for (const scope of scopes) {
+      const filter = { op: 'and', filters: [{ op: 'eq', field: 'pipelineId', value: 'p' }, { op: 'eq', field: 'stageKey', value: 's' }, ...scope] } as const;
+      expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50 }).query)).toBe('SEARCH t USING INDEX deal__board_team (tenant_id=? AND pipeline_id=? AND stage_key=?)');
+      expect(plan(compilePageQuery(ctx('deal'), { filter, sort, limit: 50, after }).query)).toContain('USING INDEX deal__board_team (tenant_id=? AND pipeline_id=? AND stage_key=? AND (stage_entered_at,id)>(?,?))');
+      const totals = compileAggregate(ctx('deal'), { filter: { op: 'and', filters: [{ op: 'eq', field: 'pipelineId', value: 'p' }, ...scope] }, groupBy: ['stageKey', 'value.currency'], metrics });
+      expect(plan(totals.query)).toBe('SEARCH t USING COVERING INDEX deal__board_totals_team (tenant_id=? AND pipeline_id=?)');
+    }
+  });
+
+  it("a team key scope's newest-first list seeks the key's range (teamNewest), in index order", async () => {
+    const plan = await planner();
+    const filter = { op: 'and', filters: [{ op: 'eq', field: 'ownerKey', value: 'north' }, { op: 'in', field: 'ownerId', values: ['a', 'b'] }] } as const;
+    const list = plan(compilePageQuery(ctx('deal'), { filter, sort: [{ field: 'createdAt', direction: 'desc' }], limit: 50 }).query);
+    expect(list).toBe('SEARCH t USING INDEX deal__team_newest (tenant_id=? AND owner_key=?)');
   });
 
   it("answers an owner's agenda, a timeline and a default list from indexes", async () => {

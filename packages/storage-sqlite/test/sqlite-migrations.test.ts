@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCrm, isCrmError, silentLogger, type StorageAdapter } from '@crmkit/core';
 import { CRM_STORAGE_SCHEMA, type Row, type StorageSchema } from '@crmkit/core/storage';
 import { merges } from '@crmkit/core/merges';
+import { access } from '@crmkit/core/access';
 import { createSqliteStorage, LAYOUT_VERSION } from '@crmkit/storage-sqlite';
 import { fixtureRows, SCHEMA_V0 } from './fixtures/schema-v0.js';
 import { tempDir } from './support/temp-dir.js';
@@ -193,6 +194,31 @@ describe('sqlite migrations', () => {
     const actions = JSON.parse(migrationLog(file).at(-1)!.actions) as { from: number; to: number; actions: string[] };
     expect(actions).toMatchObject({ from: 11, to: CRM_STORAGE_SCHEMA.version });
     expect(actions.actions).toEqual(expect.arrayContaining(['create table sync_change', 'create table sync_client', 'create table sync_command', 'create table sync_shadow', 'create table sync_tag']));
+  });
+
+  it('layout 2 (owner keys): an old database gets the key column, its table and the keyed board indexes; the first directory fills every deal\'s key', async () => {
+    const file = fixtureCopy(); // layout 1
+    const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'acme', logger: silentLogger, features: [access()] });
+    cleanups.push(() => crm.close());
+    const db = new Database(file);
+    cleanups.push(() => void db.close());
+    const keys = () => db.prepare(`SELECT "owner_id", "owner_key" FROM "deal" WHERE "tenant_id" = 'acme'`).raw(true).all() as [string, string | null][];
+    expect(db.prepare(`SELECT "value" FROM "crmkit_meta" WHERE "key" = 'layout_version'`).pluck().get()).toBe(String(LAYOUT_VERSION));
+    const indexes = db.prepare(`SELECT "name" FROM sqlite_master WHERE "type" = 'index' AND "tbl_name" = 'deal'`).pluck().all();
+    expect(indexes).toEqual(expect.arrayContaining(['deal__team_newest', 'deal__board_team', 'deal__board_totals_team']));
+    expect(indexes).not.toContain('deal__board_owner');
+    expect(keys().length).toBe(12);
+    expect(keys().every(([, key]) => key === null)).toBe(true); // nothing stamped until the tenant's first directory
+    // Until then a team scope keeps the owner filter: the answer is right.
+    await crm.access.setPolicy({ roles: { lead: { grants: { deal: { '*': 'team' } } } }, defaultRoles: ['lead'] });
+    const before = await crm.as({ userId: 'u1', teamIds: ['t'] }).deals.list({ limit: 100 });
+    expect(before.items.every((d) => d.ownerId === 'u1')).toBe(true);
+    await crm.access.setDirectory({ teams: [{ id: 'a' }, { id: 'b' }], users: [{ id: 'u1', teamIds: ['a'] }, { id: 'u2', teamIds: ['b'] }] });
+    expect(keys().every(([owner, key]) => key === (owner === 'u1' ? 'a' : 'b'))).toBe(true);
+    expect(db.prepare(`SELECT "owner_key" FROM "deal" WHERE "tenant_id" = 'other'`).pluck().all()).toEqual([null]); // other tenants untouched
+    const u1 = await crm.as({ userId: 'u1' }).deals.list({ limit: 100 });
+    expect(u1.items.map((d) => d.id).sort()).toEqual(before.items.map((d) => d.id).sort());
+    expect(u1.items.length).toBe(6);
   });
 
   it('rebuilds an AUTOINCREMENT change journal of an earlier version without it: entries and positions kept, the next commit numbered after them', async () => {

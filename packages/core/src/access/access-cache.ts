@@ -4,6 +4,7 @@ import type { StorageTx } from '../storage/storage-adapter.js';
 import { CompiledAccess } from './compiled-access.js';
 import { DirectoryIndex, EMPTY_DIRECTORY, type Directory } from './access-directory.js';
 import type { AccessPolicy } from './access-policy.js';
+import { OWNER_KEYS_KEY } from './owner-keys.js';
 
 /** Setting rows holding a tenant's access configuration. */
 export const POLICY_KEY = 'accessPolicy';
@@ -18,6 +19,8 @@ interface AccessConfig {
   readonly policy: AccessPolicy | undefined;
   readonly directory: DirectoryIndex;
   readonly shared: ReadonlySet<string>;
+  /** Whether every deal carries its owner's team key (`OWNER_KEYS_KEY`, on an adapter that keeps them). */
+  readonly ownerKeys: boolean;
 }
 
 /** The cache key of a principal: what its compiled rules depend on. */
@@ -38,6 +41,8 @@ export class AccessCache {
   constructor(
     private readonly tenantId: string,
     private readonly revision: ConfigRevision,
+    /** Whether the adapter keeps owner keys on deals (`StorageCapabilities.ownerKeys`). */
+    private readonly keyed = false,
   ) {
     revision.register(this);
   }
@@ -56,11 +61,12 @@ export class AccessCache {
   async load(tx: StorageTx): Promise<AccessConfig> {
     await this.revision.ensureFresh(tx);
     if (this.config) return this.config;
-    const [policy, directory, shared] = (await tx.getMany('setting', this.tenantId, [POLICY_KEY, DIRECTORY_KEY, SHARED_KEY])) as unknown as (SettingRecord<unknown> | undefined)[];
+    const [policy, directory, shared, ownerKeys] = (await tx.getMany('setting', this.tenantId, [POLICY_KEY, DIRECTORY_KEY, SHARED_KEY, OWNER_KEYS_KEY])) as unknown as (SettingRecord<unknown> | undefined)[];
     const config: AccessConfig = {
       policy: (policy?.value ?? undefined) as AccessPolicy | undefined,
       directory: new DirectoryIndex((directory?.value as Directory | undefined) ?? EMPTY_DIRECTORY),
       shared: new Set((shared?.value as string[] | undefined) ?? []),
+      ownerKeys: this.keyed && ownerKeys?.value === true,
     };
     this.config = config;
     return config;
@@ -81,7 +87,7 @@ export class AccessCache {
       this.compiled.set(key, hit);
       return hit;
     }
-    hit = new CompiledAccess(config.policy, config.directory, principal, config.shared);
+    hit = new CompiledAccess(config.policy, config.directory, principal, config.shared, config.ownerKeys);
     // Only keep it if no invalidation raced in while loading.
     if (this.config === config) {
       this.compiled.set(key, hit);

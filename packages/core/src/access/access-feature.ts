@@ -29,7 +29,7 @@ export function access(): AccessFeature {
   return {
     key: 'access',
     setup(ctx) {
-      const cache = new AccessCache(ctx.tenantId, ctx.revision);
+      const cache = new AccessCache(ctx.tenantId, ctx.revision, ctx.storage.capabilities.ownerKeys?.includes('deal'));
       const hooks: AccessHooks = {
         guard: (tx, principal) => cache.guard(tx, principal),
         visibleEvents: (storage, principal, events, rows) =>

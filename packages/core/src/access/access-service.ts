@@ -11,7 +11,8 @@ import type { CustomFieldDefinition } from '../schema/custom-field.js';
 import { idSchema, userIdSchema } from '../schema/primitives.js';
 import type { RecordBase, Share } from '../schema/record.js';
 import { DIRECTORY_KEY, POLICY_KEY, SHARED_KEY, type AccessCache } from './access-cache.js';
-import { EMPTY_DIRECTORY, parseDirectory, type Directory } from './access-directory.js';
+import { DirectoryIndex, EMPTY_DIRECTORY, parseDirectory, type Directory } from './access-directory.js';
+import { keepsOwnerKeys, OWNER_KEYS_KEY, stampOwnerKeys } from './owner-keys.js';
 import { parsePolicy, type AccessPolicy } from './access-policy.js';
 import type { AccessSummary, CompiledAccess } from './compiled-access.js';
 
@@ -155,7 +156,11 @@ export class AccessService {
       op.guard?.require('setting', 'update');
       const policy = await readSetting<AccessPolicy>(op, POLICY_KEY);
       const parsed = parseDirectory(directory, policy ? new Set(Object.keys(policy.roles)) : undefined);
-      await writeSetting(op, DIRECTORY_KEY, () => parsed);
+      let previous: Directory | undefined;
+      await writeSetting<Directory>(op, DIRECTORY_KEY, (current) => ((previous = current ?? undefined), parsed));
+      if (keepsOwnerKeys(op)) await this.stampKeys(op, new DirectoryIndex(previous ?? EMPTY_DIRECTORY), new DirectoryIndex(parsed));
+      // Through a storage that cannot restamp (a wrapper without setOwnerKeys), the keys would go stale: scopes stop using them.
+      else if ((await readSetting(op, OWNER_KEYS_KEY)) === true) await writeSetting(op, OWNER_KEYS_KEY, () => false);
       op.record('access.directoryChanged', { type: 'setting', id: DIRECTORY_KEY }, { users: parsed.users.length, teams: parsed.teams.length });
       this.cache.invalidate();
       return parsed;
@@ -299,6 +304,11 @@ export class AccessService {
       } while (after);
     }
     await runWrite(this.ctx, async (op) => {
+      // Deals' team keys: all of them again, from the directory (rows edited by hand, keys never complete).
+      if (keepsOwnerKeys(op)) {
+        const directory = new DirectoryIndex((await readSetting<Directory>(op, DIRECTORY_KEY)) ?? EMPTY_DIRECTORY);
+        await this.stampKeys(op, directory, directory, true);
+      }
       const marked = (await readSetting<string[]>(op, SHARED_KEY)) ?? [];
       const now = [...shared].sort();
       if (marked.join() !== now.join()) {
@@ -307,6 +317,17 @@ export class AccessService {
       }
     }, true);
     return { updated };
+  }
+
+  /**
+   * Restamps deals' team keys in a configuration change's transaction (see `stampOwnerKeys`): every
+   * key when they were never complete or `all`, then marks them complete.
+   */
+  private async stampKeys(op: Operation, previous: DirectoryIndex, next: DirectoryIndex, all = false): Promise<void> {
+    const complete = (await readSetting<boolean>(op, OWNER_KEYS_KEY)) === true;
+    await stampOwnerKeys(op, previous, next, all || !complete);
+    if (!complete) await writeSetting(op, OWNER_KEYS_KEY, () => true);
+    this.cache.invalidate();
   }
 
   /**

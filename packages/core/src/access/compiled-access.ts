@@ -21,6 +21,7 @@ import {
 } from './access-model.js';
 import type { AccessPolicy, AccessRole, FieldRule } from './access-policy.js';
 import type { DirectoryIndex } from './access-directory.js';
+import { sharedTeamKey } from './owner-keys.js';
 import { EVENT_TYPE_FIELDS, linkShown, projectEventData } from './project-event.js';
 
 /** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
@@ -69,6 +70,7 @@ export class CompiledAccess implements AccessGuard {
   private readonly filters = new Map<string, Filter | undefined>();
   private readonly readTests = new Map<string, ((field: string) => boolean) | undefined>();
   private readonly writeTests = new Map<string, ((field: string) => boolean) | undefined>();
+  private dealMatch: [Filter | undefined] | undefined;
   private ownerSets: { own?: ReadonlySet<string>; team?: ReadonlySet<string>; subtree?: ReadonlySet<string> } = {};
 
   constructor(
@@ -77,6 +79,8 @@ export class CompiledAccess implements AccessGuard {
     readonly principal: Principal,
     /** Entities of which some record is shared; the others' filters skip the "shared with me" branch (a simpler plan). */
     private readonly shared: ReadonlySet<string> = new Set(SHARED_ENTITIES),
+    /** Whether every deal carries its owner's team key (`ownerKey`, see `owner-keys.ts`). */
+    private readonly ownerKeys = false,
   ) {
     const user = directory.users.get(principal.userId);
     this.departed = user?.departed === true;
@@ -142,12 +146,17 @@ export class CompiledAccess implements AccessGuard {
 
   readFilter(entity: string): Filter | undefined {
     if (this.filters.has(entity)) return this.filters.get(entity);
-    const filter = this.compileRead(entity);
+    const filter = this.compileRead(entity, this.ownerKeys);
     this.filters.set(entity, filter);
     return filter;
   }
 
-  private compileRead(entity: string): Filter | undefined {
+  /**
+   * @param keyed Whether deals' owner filter may add `ownerKey = <key>` (their owners' shared team
+   *   key), which only storage evaluates: rows handed out never carry it. The owner test stays, so a
+   *   key out of date could only hide a deal, never show one.
+   */
+  private compileRead(entity: string, keyed = false): Filter | undefined {
     // Stage visits are the history of their deal: readable with the deal (every visit has one).
     if (entity === 'stageVisit') return this.scope('deal', 'read').all ? undefined : this.followFilter(['deal'], []);
     if (WHOLE_ENTITIES.has(entity)) return this.granted(entity, 'read') ? undefined : NOTHING;
@@ -155,7 +164,11 @@ export class CompiledAccess implements AccessGuard {
     const s = this.scope(entity, 'read');
     if (s.all) return undefined;
     const parts: Filter[] = [];
-    if (s.owners.size) parts.push({ op: 'in', field: 'ownerId', values: [...s.owners].sort() });
+    if (s.owners.size) {
+      const owners: Filter = { op: 'in', field: 'ownerId', values: [...s.owners].sort() };
+      const key = keyed && entity === 'deal' ? sharedTeamKey(this.directory, s.owners) : undefined;
+      parts.push(key === undefined ? owners : { op: 'and', filters: [{ op: 'eq', field: 'ownerKey', value: key }, owners] });
+    }
     if (SHARED_ENTITIES.has(entity)) {
       // A departed user keeps nothing, shares included.
       if (this.shared.has(entity) && !this.departed) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
@@ -180,7 +193,8 @@ export class CompiledAccess implements AccessGuard {
   }
 
   canRead(entity: string, row: RecordBase): boolean {
-    const filter = this.readFilter(entity);
+    // Rows carry no `ownerKey`: they are matched against the filter without it.
+    const filter = this.ownerKeys && entity === 'deal' ? (this.dealMatch ??= [this.compileRead(entity)])[0] : this.readFilter(entity);
     return filter === undefined || matchFilter(row, filter);
   }
 

@@ -56,6 +56,7 @@ export function scopedStorage(root: StorageAdapter, tx: StorageTx, cause: Automa
     nextSequence: (name, tenantId, count) => (name === FEED_SEQUENCE ? Promise.resolve((next += count) - count) : tx.nextSequence(name, tenantId, count)),
     claim: (entity, tenantId, spec) => tx.claim(entity, tenantId, spec),
     lockKeys: (tenantId, keys, shared) => tx.lockKeys(tenantId, keys, shared),
+    ...(tx.setOwnerKeys ? { setOwnerKeys: (tenantId, keys, all) => tx.setOwnerKeys!(tenantId, keys, all) } : {}),
     async write(entity, tenantId, ops) {
       if (entity !== 'event') return tx.write(entity, tenantId, ops);
       tenant = tenantId;

@@ -82,13 +82,16 @@ export const CONFIG_LOCK = 'config';
 /**
  * Tells caches whether the tenant's configuration changed since they loaded it — also when another
  * process or connection changed it, which `onChange` does not always report. It reads one small row,
- * once per transaction. A read operation may `defer` that check: the row is then read alongside its
+ * once per transaction — or nothing, when the adapter's `changeMark('setting')` shows no setting was
+ * committed since a snapshot in which the row had the version seen (SQLite). A read operation may `defer` that check: the row is then read alongside its
  * other statements (one round trip on a pipelined connection) and `settle` says afterwards whether the
  * caches it used were current; when not, the operation's result is dropped and it runs again.
  */
 export class ConfigRevision {
   private seen: number | undefined;
-  private readonly checked = new WeakMap<StorageTx, { read: Promise<number>; expected: number } | true>();
+  /** The adapter's `changeMark('setting')` of a snapshot in which the revision was `seen`. */
+  private mark: string | undefined;
+  private readonly checked = new WeakMap<StorageTx, { read: Promise<number>; expected: number; mark: string | undefined } | true>();
   private readonly deferred = new WeakSet<StorageTx>();
   private readonly caches: { invalidate(): void }[] = [];
 
@@ -106,15 +109,20 @@ export class ConfigRevision {
   /** Drops every registered cache when the stored revision differs from the one they were loaded at. */
   async ensureFresh(tx: StorageTx): Promise<void> {
     if (this.checked.has(tx)) return;
+    this.checked.set(tx, true);
+    // No setting committed since a snapshot that saw `seen` (SQLite): nothing to read. (`mark` is
+    // only set with `seen`.)
+    const mark = tx.changeMark?.('setting');
+    if (mark !== undefined && mark === this.mark) return;
     const read = tx.getMany('setting', this.tenantId, [CONFIG_REVISION]).then(([row]) => row?.version ?? 0);
     if (this.seen !== undefined && this.deferred.has(tx)) {
       read.catch(() => undefined); // `settle` reports a failure
-      this.checked.set(tx, { read, expected: this.seen });
+      this.checked.set(tx, { read, expected: this.seen, mark });
       return;
     }
-    this.checked.set(tx, true);
     const version = await read;
     if (version !== this.seen) this.drop(version);
+    this.mark = mark;
   }
 
   /**
@@ -127,7 +135,10 @@ export class ConfigRevision {
     const check = this.checked.get(tx);
     if (check === undefined || check === true) return true;
     const version = await check.read;
-    if (version === check.expected && this.seen === check.expected) return true;
+    if (version === check.expected && this.seen === check.expected) {
+      this.mark = check.mark;
+      return true;
+    }
     // Reloaded at the next transaction's (awaited) check.
     this.drop(undefined);
     return false;
@@ -136,6 +147,7 @@ export class ConfigRevision {
   private drop(version: number | undefined): void {
     for (const cache of this.caches) cache.invalidate();
     this.seen = version;
+    this.mark = undefined;
   }
 }
 

@@ -96,6 +96,11 @@ export interface StorageCapabilities {
    * `resync`), in commit order, within a bounded delay.
    */
   readonly externalChanges: boolean;
+  /**
+   * Entities whose rows the adapter stamps with their owner's key (`setOwnerKeys`): a query may filter
+   * them on the field `ownerKey` (`eq`, `in`), which no row returned carries. Absent: no entity.
+   */
+  readonly ownerKeys?: readonly string[];
 }
 
 /**
@@ -216,6 +221,29 @@ export interface StorageTx {
    * meet it by doing nothing: their writers already run one at a time.
    */
   lockKeys(tenantId: string, keys: readonly string[], shared?: boolean): Promise<void>;
+
+  /**
+   * Only for adapters with `capabilities.ownerKeys`; only in `rw` transactions. Sets the keys of the
+   * tenant's users (`null`: none; `all`: these are every key, the others are dropped) and restamps
+   * the rows those users own. Such an adapter keeps, beside each row of those entities, the key its
+   * `ownerId` has (no key: none), queryable as `ownerKey`, never in the document:
+   * - every write of such a row (whoever makes it: a crm without the access feature, an import,
+   *   sync) stamps it from the keys in the same statement; its `version` and document stay as given;
+   * - writes of such rows and this call must exclude each other across processes (PostgreSQL: this
+   *   call takes a tenant lock exclusively, each such write shared, before reading the keys), so a
+   *   committed row never keeps a key its owner had before a committed `setOwnerKeys`.
+   */
+  setOwnerKeys?(tenantId: string, keys: Readonly<Record<string, string | null>>, all?: boolean): Promise<void>;
+
+  /**
+   * Optional, synchronous: a mark of the rows of `entity` (any tenant) this transaction sees. When a
+   * later call, in this or another transaction of the same adapter, returns the same string, that
+   * transaction sees the same rows of `entity` as the earlier one did — no connection or process
+   * committed a change to them in between (a change this transaction made itself gives another mark).
+   * Call it before reading `entity` in the transaction. `undefined` (or no method): the adapter cannot
+   * tell, read the rows. crmkit uses it to skip re-reading its configuration revision (`setting`).
+   */
+  changeMark?(entity: string): string | undefined;
 }
 
 /**

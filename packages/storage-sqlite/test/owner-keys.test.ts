@@ -1,0 +1,195 @@
+// Owner keys (StorageTx.setOwnerKeys): a deal's owner team key, kept by the SQL adapters beside the
+// document, lets a team scope seek one index range. Checked on SQLite (two connections on a file),
+// PGlite and PostgreSQL (two pools: two processes as the server sees them), with a crm without the
+// access feature writing deals, directory changes, hand-edited keys and reindex.
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { createCrm, silentLogger, type StorageAdapter } from '@crmkit/core';
+import { access } from '@crmkit/core/access';
+import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
+import { createPgliteStorage } from '@crmkit/storage-sqlite/pglite';
+import { createPgliteTestBed } from './support/pglite-subjects.js';
+import { createPostgresTestBed } from './support/postgres-subjects.js';
+import { slowWrites } from './support/slow-writes.js';
+import { tempDir } from './support/temp-dir.js';
+
+let cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+const pgBed = createPostgresTestBed(inject('postgresUrl'));
+const liteBed = await createPgliteTestBed();
+afterAll(async () => {
+  await pgBed.end();
+  await liteBed.end();
+});
+
+const teams = [{ id: 'north' }, { id: 'south' }];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A database seen through two adapters, and raw SQL on its deal table. */
+interface Subject {
+  storage(): StorageAdapter;
+  keys(): Promise<Record<string, string | null>>;
+  setKey(id: string, key: string): Promise<void>;
+}
+
+const subjects: Record<string, () => Subject> = {
+  'sqlite (file, two connections)': () => {
+    const tmp = tempDir('crmkit-owner-keys-');
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('keys.db');
+    let raw: Database.Database | undefined;
+    const db = () => {
+      if (!raw) {
+        raw = new Database(file);
+        const opened = raw;
+        cleanups.push(() => opened.close());
+      }
+      return raw;
+    };
+    return {
+      storage: () => createSqliteStorage({ filename: file, changePollMs: 25 }),
+      keys: async () => Object.fromEntries(db().prepare('SELECT "id", "owner_key" FROM "deal"').raw(true).all() as [string, string | null][]),
+      setKey: async (id, key) => void db().prepare('UPDATE "deal" SET "owner_key" = ? WHERE "id" = ?').run(key, id),
+    };
+  },
+  pglite: () => {
+    const schema = liteBed.schemaName('keys');
+    cleanups.push(() => liteBed.dropSchema(schema));
+    return {
+      storage: () => createPgliteStorage({ pglite: liteBed.pglite, schema }),
+      keys: async () => Object.fromEntries((await liteBed.pglite.query<{ id: string; owner_key: string | null }>(`SELECT "id", "owner_key" FROM "${schema}"."deal"`)).rows.map((r) => [r.id, r.owner_key])),
+      setKey: async (id, key) => void (await liteBed.pglite.query(`UPDATE "${schema}"."deal" SET "owner_key" = $1 WHERE "id" = $2`, [key, id])),
+    };
+  },
+  'postgres (two pools)': () => {
+    const schema = pgBed.schemaName('keys');
+    cleanups.push(() => pgBed.dropSchema(schema));
+    return {
+      storage: () => createPostgresStorage({ connectionString: pgBed.url, schema, maxConnections: 4 }),
+      keys: async () => Object.fromEntries((await pgBed.pool.query<{ id: string; owner_key: string | null }>(`SELECT "id", "owner_key" FROM "${schema}"."deal"`)).rows.map((r) => [r.id, r.owner_key])),
+      setKey: async (id, key) => void (await pgBed.pool.query(`UPDATE "${schema}"."deal" SET "owner_key" = $1 WHERE "id" = $2`, [key, id])),
+    };
+  },
+};
+
+/** `keyed` with the access feature, `plain` without (it still stamps keys: the adapter does), on one database. */
+async function setup(subject: Subject, wrap: (storage: StorageAdapter, which: 'keyed' | 'plain') => StorageAdapter = (s) => s) {
+  const keyed = await createCrm({ storage: wrap(subject.storage(), 'keyed'), tenantId: 't', logger: silentLogger, features: [access()] });
+  cleanups.push(() => keyed.close());
+  const plain = await createCrm({ storage: wrap(subject.storage(), 'plain'), tenantId: 't', logger: silentLogger });
+  cleanups.push(() => plain.close());
+  const p = await plain.pipelines.create({ name: 'S', stages: [{ key: 'new', name: 'New' }] });
+  await keyed.access.setPolicy({ roles: { lead: { grants: { deal: { '*': 'team' }, pipeline: { read: 'all' } } } }, defaultRoles: ['lead'] });
+  return { keyed, plain, p };
+}
+
+const titles = async (crm: { deals: { list(): Promise<{ items: readonly { title: string }[] }> } }) => (await crm.deals.list()).items.map((d) => d.title).sort();
+
+for (const [name, make] of Object.entries(subjects)) {
+  describe(`owner keys: ${name}`, { timeout: 60_000 }, () => {
+    it('every writer stamps the key, directory changes restamp it, reindex repairs it; a stale key only hides', async () => {
+      const subject = make();
+      const { keyed, plain, p } = await setup(subject);
+      // Deals written before any directory: no keys yet, scopes use the owner filter.
+      const early = await plain.deals.create({ title: 'early', ownerId: 'anna', pipelineId: p.id });
+      expect((await subject.keys())[early.id]).toBeNull();
+      await keyed.access.setDirectory({ teams, users: [{ id: 'tom', teamIds: ['north'] }, { id: 'anna', teamIds: ['north'] }, { id: 'carl', teamIds: ['south'] }] });
+      expect((await subject.keys())[early.id]).toBe('north'); // the first directory stamps every deal
+      // A crm without access() writes deals: the adapter stamps them all the same.
+      const south = await plain.deals.create({ title: 'south', ownerId: 'carl', pipelineId: p.id });
+      const none = await plain.deals.create({ title: 'nobody', pipelineId: p.id });
+      expect(await subject.keys()).toEqual({ [early.id]: 'north', [south.id]: 'south', [none.id]: null });
+      expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['early']);
+
+      // Reassigning restamps.
+      await plain.deals.update(south.id, { ownerId: 'anna' });
+      expect((await subject.keys())[south.id]).toBe('north');
+      expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['early', 'south']);
+      await plain.deals.update(south.id, { ownerId: 'carl', title: 'south' });
+
+      // A directory change is seen at once.
+      await keyed.access.setDirectory({ teams, users: [{ id: 'tom', teamIds: ['north'] }, { id: 'anna', teamIds: ['south'] }, { id: 'carl', teamIds: ['south'] }] });
+      expect(await subject.keys()).toEqual({ [early.id]: 'south', [south.id]: 'south', [none.id]: null });
+      expect(await titles(keyed.as({ userId: 'tom' }))).toEqual([]);
+      expect(await titles(keyed.as({ userId: 'carl' }))).toEqual(['early', 'south']);
+
+      // A key edited by hand: the scope still tests the owner, so a wrong key hides, never shows …
+      await subject.setKey(early.id, 'north');
+      expect(await titles(keyed.as({ userId: 'tom' }))).toEqual([]);
+      expect(await titles(keyed.as({ userId: 'carl' }))).toEqual(['south']);
+      // … and reindex repairs it.
+      await keyed.access.reindex();
+      expect((await subject.keys())[early.id]).toBe('south');
+      expect(await titles(keyed.as({ userId: 'carl' }))).toEqual(['early', 'south']);
+      // The documents never carry the key.
+      expect(Object.keys(await plain.deals.get(early.id))).not.toContain('ownerKey');
+    });
+
+    it('a scope whose owners have several keys keeps the owner filter (users in two teams)', async () => {
+      const { keyed, plain, p } = await setup(make());
+      await keyed.access.setDirectory({ teams, users: [{ id: 'tom', teamIds: ['north', 'south'] }, { id: 'anna', teamIds: ['north'] }, { id: 'carl', teamIds: ['south'] }] });
+      await plain.deals.create({ title: 'a', ownerId: 'anna', pipelineId: p.id });
+      await plain.deals.create({ title: 'c', ownerId: 'carl', pipelineId: p.id });
+      expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['a', 'c']);
+      expect(await titles(keyed.as({ userId: 'anna' }))).toEqual(['a']);
+    });
+
+    it('deal writes racing a directory change: no key stays stale (write first, or the change first)', async () => {
+      const subject = make();
+      const slowEvents = { on: false };
+      const slowSettings = { on: false };
+      // The plain crm's deal transaction lingers after its INSERT (its event is written late); the keyed
+      // crm's directory change lingers after its first setting write.
+      const { keyed, plain, p } = await setup(subject, (storage, which) => (which === 'plain' ? slowWrites(storage, 'event', 300, { slow: slowEvents }) : slowWrites(storage, 'setting', 300, { slow: slowSettings })));
+      const dir = (annaTeam: string) => ({ teams, users: [{ id: 'tom', teamIds: ['north'] }, { id: 'anna', teamIds: [annaTeam] }, { id: 'carl', teamIds: ['south'] }] });
+      await keyed.access.setDirectory(dir('north'));
+      for (const [round, first] of (['write', 'change', 'write', 'change'] as const).entries()) {
+        const team = round % 2 === 0 ? 'south' : 'north';
+        (first === 'write' ? slowEvents : slowSettings).on = true;
+        const write = first === 'write' ? plain.deals.create({ title: `r${round}`, ownerId: 'anna', pipelineId: p.id }) : sleep(100).then(() => plain.deals.create({ title: `r${round}`, ownerId: 'anna', pipelineId: p.id }));
+        const change = first === 'write' ? sleep(100).then(() => keyed.access.setDirectory(dir(team))) : keyed.access.setDirectory(dir(team));
+        await Promise.all([write, change]);
+        slowEvents.on = slowSettings.on = false;
+        // Every deal of anna carries her team now, and the views of both teams agree with the directory.
+        const keys = await subject.keys();
+        const annas = (await plain.deals.list({ limit: 100 })).items.filter((d) => d.ownerId === 'anna');
+        expect(annas.map((d) => keys[d.id]), `round ${round} (${first} first)`).toEqual(annas.map(() => team));
+        const carl = await titles(keyed.as({ userId: 'carl' }));
+        expect(carl.filter((t) => t.startsWith('r')).length, `round ${round}`).toBe(team === 'south' ? round + 1 : 0);
+      }
+    });
+  });
+}
+
+describe('owner keys: a directory change through a storage that cannot restamp', () => {
+  it('turns the keys off (scopes use the owner filter) instead of leaving them stale', async () => {
+    const subject = subjects['sqlite (file, two connections)']!();
+    const { keyed, plain, p } = await setup(subject);
+    const dir = (annaTeam: string) => ({ teams, users: [{ id: 'tom', teamIds: ['north'] }, { id: 'anna', teamIds: [annaTeam] }] });
+    await keyed.access.setDirectory(dir('south'));
+    await plain.deals.create({ title: 'anna', ownerId: 'anna', pipelineId: p.id });
+    // The same database through a wrapper whose transactions lack setOwnerKeys (capabilities copied).
+    const inner = subject.storage();
+    const wrapped: StorageAdapter = new Proxy(inner, {
+      get(target, key) {
+        if (key !== 'transaction') {
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return (mode: 'r' | 'rw', fn: (tx: never) => Promise<unknown>) =>
+          target.transaction(mode, (tx) => fn(new Proxy(tx, { get: (t, k) => (k === 'setOwnerKeys' ? undefined : (Reflect.get(t, k) as (...a: unknown[]) => unknown).bind(t)) }) as never));
+      },
+    });
+    const other = await createCrm({ storage: wrapped, tenantId: 't', logger: silentLogger, features: [access()] });
+    cleanups.push(() => other.close());
+    await other.access.setDirectory(dir('north'));
+    expect(Object.values(await subject.keys())).toEqual(['south']); // not restamped …
+    expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['anna']); // … and not used
+    await keyed.access.reindex(); // a storage that can restamp turns them back on
+    expect(Object.values(await subject.keys())).toEqual(['north']);
+    expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['anna']);
+  });
+});
