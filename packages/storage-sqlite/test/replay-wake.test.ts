@@ -95,7 +95,7 @@ describe.each(engines)('a replay from another process wakes started runners: $na
     };
     const consumerParked = await until('the consumer to park', () => parked('sync'), 30_000);
     const webhookParked = await until('the webhook delivery to park', () => parked(`webhook:${endpoint.id}`), 30_000);
-    const noticeParked = await until('the notice to park', () => parked(NOTICES), 30_000);
+    const noticeParked = await until('the notice to park', () => parked(NOTICES), 90_000);
     failing = false;
     await sleep(300); // A's runners are asleep now (pollMs and maxSleepMs: 10 min)
 
