@@ -167,7 +167,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
         await pushCommands(device, abort.signal);
         await pullPages(device, pageRows, abort.signal, onPage);
         errors.length = 0;
-        await refresh({ state: loop.running ? 'idle' : 'stopped' });
+        await refresh({ state: 'idle' });
       } catch (error) {
         const e = isCrmError(error) ? error : offline('sync', error);
         const extra = error as { seq?: number; stuck?: boolean };
@@ -202,7 +202,8 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       if (loop.running) return;
       abort = new AbortController();
       loop.start();
-      store.set({ state: 'idle', live: 'polling' });
+      const { state } = store.get();
+      store.set({ state: state === 'stopped' ? 'idle' : state, live: 'polling' }); // a failed syncNow() stays shown until the next cycle
       wakeOnPageEvents(() => loop.kick(0), abort.signal);
       const { listen } = transport;
       if (listen) {

@@ -23,7 +23,13 @@ export interface RejectedCommand {
 
 /** What a UI shows about sync (`client.status()`): a new object only when something changed. */
 export interface SyncStatus {
-  /** `syncing`: a cycle runs; `offline`: the server is unreachable; `error`: it answered with an error; `stopped`: not started or stopped. */
+  /**
+   * What sync is doing, else how its last cycle ended — the same whether the loop or `syncNow()` ran it:
+   * `syncing` a cycle runs; `idle` the last cycle succeeded (or the loop just started and none ended yet);
+   * `offline` the last cycle could not reach the server (network, timeout, an answer that is not JSON);
+   * `error` the server answered it with an error (`errors` holds it); `stopped` no cycle since the client
+   * was made or `stop()`, and the loop does not run.
+   */
   readonly state: 'idle' | 'syncing' | 'offline' | 'error' | 'stopped';
   /** Commands not yet confirmed by a pull (their effects are optimistic). */
   readonly pending: number;

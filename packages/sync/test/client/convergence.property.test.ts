@@ -1,10 +1,15 @@
-import { createMemoryStorage, isCrmError } from '@crmkit/core';
+import { createMemoryStorage, isCrmError, type Crm, type CrmContext, type StorageAdapter } from '@crmkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scopedServer } from '../server/scope-support.js';
 import { serverOf } from '../server/support.js';
 import { fakeIndexedDb } from './idb-env.js';
-import type { PullResponse, PushResponse } from '../../src/protocol/messages.js';
+import { createCommandIds } from '../../src/protocol/command-ids.js';
+import { commandArgs, runCommand, type SyncableCrm } from '../../src/protocol/commands.js';
+import type { Command, PullResponse, PushRequest, PushResponse } from '../../src/protocol/messages.js';
+import { boundStorage } from '../../src/server/bound-storage.js';
+import { heldEvents } from '../../src/server/held-events.js';
+import { SYNC_CONTEXT } from '../../src/server/sync-changes.js';
 import { own, syncedDevice, syncedRows } from './support.js';
 
 type Who = 0 | 1 | 2;
@@ -25,6 +30,68 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), who }) },
 );
 
+/** What changed the server, in commit order: a pushed command's transaction, or one of the test's own server changes. */
+type Committed = { kind: 'command'; clientId: string; seq: number } | { kind: 'server'; run: (crm: Crm) => Promise<unknown> };
+
+/**
+ * The server's storage, logging in commit order each committed transaction that applied a pushed command:
+ * it advanced a `syncClient` row's `lastSeq` beyond what was committed before and wrote other rows too (a
+ * rejection's transaction writes only the `syncClient` row). Independent of push's own bookkeeping.
+ */
+function commitLog(inner: StorageAdapter, log: Committed[]): StorageAdapter {
+  const committed = new Map<string, number>();
+  return {
+    ...inner,
+    name: inner.name, capabilities: inner.capabilities,
+    open: (schema) => inner.open(schema), onChange: (listener) => inner.onChange(listener),
+    ensureIndexes: (indexes) => inner.ensureIndexes(indexes), close: () => inner.close(),
+    transaction: async (mode, fn) => {
+      let advanced: { clientId: string; seq: number } | undefined;
+      let wroteOther = false;
+      const out = await inner.transaction(mode, (tx) => {
+        advanced = undefined;
+        wroteOther = false;
+        return fn({
+          ...tx,
+          getMany: (...a) => tx.getMany(...a), query: (...a) => tx.query(...a), aggregate: (...a) => tx.aggregate(...a),
+          nextSequence: (...a) => tx.nextSequence(...a), claim: (...a) => tx.claim(...a), lockKeys: (...a) => tx.lockKeys(...a),
+          write: (entity, tenantId, ops) => {
+            for (const op of ops) {
+              if (entity !== 'syncClient') wroteOther ||= entity !== 'syncChange';
+              else if (op.type !== 'delete' && (op.row.lastSeq as number) > (committed.get(op.row.id) ?? 0)) advanced = { clientId: op.row.id, seq: op.row.lastSeq as number };
+            }
+            return tx.write(entity, tenantId, ops);
+          },
+        });
+      });
+      if (advanced) {
+        committed.set(advanced.clientId, advanced.seq);
+        if (wroteOther) log.push({ kind: 'command', ...advanced });
+      }
+      return out;
+    },
+  };
+}
+
+/** Runs a command on a server as push does (principal, derived ids), without push's exactly-once bookkeeping. */
+async function runPlain(crm: Crm, userId: string, command: Command): Promise<void> {
+  const ctx = (crm as unknown as { syncChanges: { [SYNC_CONTEXT]: CrmContext } }).syncChanges[SYNC_CONTEXT];
+  const events = heldEvents(ctx.bus);
+  const ids = createCommandIds(command.at, command.seed);
+  await ctx.storage.transaction('rw', async (tx) => {
+    const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, { userId });
+    await runCommand(view as SyncableCrm, command.name, commandArgs(command.name, command.args, command.at));
+  });
+  events.release();
+}
+
+/** A server's stored state a replay must reproduce: synced rows, and events without their ids. */
+async function storedState(storage: StorageAdapter) {
+  const rows = await syncedRows(storage);
+  const events = await storage.transaction('r', async (tx) => (await tx.query('event', 'acme', {})).rows.map(({ id: _, ...rest }) => JSON.stringify(rest)).sort());
+  return { rows, events };
+}
+
 /**
  * Design sync.md §13 test 2: random commands on three devices of two users (Anna has two) and on the server,
  * random disconnections, lost requests, lost answers, duplicated requests, old requests arriving late
@@ -32,9 +99,9 @@ const action: fc.Arbitrary<Action> = fc.oneof(
  * what the server projects for its user, holds no shadow and no standing command; (b) exactly once: every
  * accepted command left exactly one event on the server (creates, postpones, losses, completions, notes),
  * nothing else did, and every command got a verdict; (c) the devices' rejected lists are exactly the
- * server's first verdicts, and rejected commands left no event.
- * Not built: the design's replay oracle (re-running the committed command list on a fresh server); the
- * event counts stand in for it.
+ * server's first verdicts, and rejected commands left no event; (d) the replay oracle: the server's
+ * committed commands (each accepted command exactly once, no rejected one) re-run in commit order with the
+ * test's server changes on a fresh server give the same stored state.
  */
 for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as const) describe(`device convergence under random commands and faults (${scoped ? 'reps see their own deals; reassignments move them' : 'no access rules'}; devices on ${idb ? 'IndexedDB (fake)' : 'memory'})`, () => {
   it('every device converges to the server; accepted commands applied exactly once; rejected ones leave no trace', async () => {
@@ -42,7 +109,9 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 60 }), async (actions) => {
         run++;
-        const srv = scoped ? await scopedServer(() => createMemoryStorage()) : await serverOf(() => createMemoryStorage());
+        const log: Committed[] = [];
+        const makeServer = (storage: () => StorageAdapter) => (scoped ? scopedServer(storage) : serverOf(storage));
+        const srv = await makeServer(() => commitLog(createMemoryStorage(), log));
         const deals = [];
         for (let i = 0; i < 3; i++) deals.push((await srv.crm.deals.create({ title: `Deal ${i}`, pipelineId: srv.pipeline.id, ownerId: 'anna', nextStep: { subject: 'Call', dueAt: '2026-01-06T09:00:00.000Z' } })).id);
         const inner = () => (idb ? { inner: fakeIndexedDb() } : {});
@@ -66,12 +135,20 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
           } else if (a.kind === 'server') {
             const id = deals[a.deal % deals.length]!;
             const owner = async () => ((await srv.crm.deals.get(id)).ownerId === 'anna' ? 'ben' : 'anna');
-            const change = async () => (a.op === 'rename' ? srv.crm.deals.update(id, { title: `Server ${a.deal} #${++renames}` }) : a.op === 'advance' ? srv.crm.deals.advance(id) : srv.crm.deals.update(id, { ownerId: await owner() }));
-            const changed = await change().then(() => true, (e: unknown) => {
+            const change = async () => {
+              const patch = a.op === 'rename' ? { title: `Server ${a.deal} #${++renames}` } : a.op === 'reassign' ? { ownerId: await owner() } : undefined;
+              const run = (crm: Crm) => (patch ? crm.deals.update(id, patch) : crm.deals.advance(id));
+              await run(srv.crm);
+              return run;
+            };
+            const run = await change().catch((e: unknown) => {
               if (!isCrmError(e)) throw e;
-              return false;
+              return undefined;
             });
-            if (changed) serverChanges[a.op]++;
+            if (run) {
+              serverChanges[a.op]++;
+              log.push({ kind: 'server', run }); // replayed on the fresh server in this order
+            }
           } else {
             const d = devices[a.who]!;
             const ids = (await d.crm.deals.list({})).items.map((x) => x.id);
@@ -133,6 +210,26 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
           expect(mine.filter((seq) => !first.has(seq)), `device ${i}: commands without a verdict`).toEqual([]);
           expect([...rejected[i]!].sort((x, y) => x - y)).toEqual(mine.filter((seq) => first.get(seq) === 'rejected'));
         }
+        // (d) Replay oracle. The committed list holds each accepted command once and no rejected one …
+        const clients = devices.map((d) => (d.faults.sent.find((r) => r.route === 'push')?.body as PushRequest | undefined)?.clientId);
+        const key = (who: number, seq: number) => `${who}:${seq}`;
+        const commands = new Map<string, Command>();
+        for (const [i, d] of devices.entries()) {
+          for (const { route, body } of d.faults.sent) if (route === 'push') for (const c of (body as PushRequest).commands) commands.set(key(i, c.seq), c);
+        }
+        const applied = log.flatMap((e) => (e.kind === 'command' ? [key(clients.indexOf(e.clientId), e.seq)] : []));
+        expect(applied.sort()).toEqual(executed.filter((e) => !rejected[e.who]!.has(e.seq)).map((e) => key(e.who, e.seq)).sort());
+        // … and run once each in commit order, with the test's server changes, on a fresh server gives the same state.
+        const fresh = await makeServer(() => createMemoryStorage());
+        for (let i = 0; i < 3; i++) await fresh.crm.deals.create({ title: `Deal ${i}`, pipelineId: fresh.pipeline.id, ownerId: 'anna', nextStep: { subject: 'Call', dueAt: '2026-01-06T09:00:00.000Z' } });
+        for (const e of log) {
+          if (e.kind === 'server') await e.run(fresh.crm);
+          else {
+            const who = clients.indexOf(e.clientId);
+            await runPlain(fresh.crm, USERS[who]!, commands.get(key(who, e.seq))!);
+          }
+        }
+        expect(await storedState(fresh.storage)).toEqual(await storedState(srv.storage));
       }),
       { numRuns: Number(process.env.SYNC_PROPERTY_RUNS ?? (idb ? 15 : 40)) },
     );

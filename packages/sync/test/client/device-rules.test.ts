@@ -47,7 +47,7 @@ describe('device rules (design sync.md §8, §12)', () => {
     expect(dev.client.status()).toBe(before);
     expect(Object.isFrozen(before)).toBe(true);
     await dev.client.syncNow();
-    expect(dev.client.status()).toMatchObject({ state: 'stopped', initialSync: { done: true }, lastSyncAt: '2026-01-05T10:00:00.000Z' });
+    expect(dev.client.status()).toMatchObject({ state: 'idle', initialSync: { done: true }, lastSyncAt: '2026-01-05T10:00:00.000Z' });
     const deal = await srv.crm.deals.create({ title: 'Acme', pipelineId: srv.pipeline.id });
     await dev.client.syncNow();
     await dev.client.crm.deals.advance(deal.id);
@@ -58,6 +58,34 @@ describe('device rules (design sync.md §8, §12)', () => {
     off();
     await dev.client.syncNow();
     expect(seen).toHaveLength(count);
+  });
+
+  it('state is the last cycle\'s outcome whether syncNow() or the loop ran it; stopped only before any cycle or after stop()', async () => {
+    const srv = await serverOf(() => createMemoryStorage());
+    const dev = await syncedDevice(srv.server, { user: 'anna', seed: 57 });
+    const states = () => dev.client.status().state;
+    expect(states()).toBe('stopped');
+    await dev.client.syncNow();
+    expect(states()).toBe('idle');
+    dev.faults.online = false;
+    await expect(dev.client.syncNow()).rejects.toMatchObject({ code: 'STORAGE' });
+    expect(states()).toBe('offline');
+    dev.faults.online = true;
+    await dev.client.syncNow();
+    expect(states()).toBe('idle');
+    await dev.client.stop();
+    expect(states()).toBe('stopped');
+    dev.faults.online = false;
+    await dev.client.syncNow().catch(() => undefined);
+    expect(states()).toBe('offline');
+    dev.client.start(); // the loop starting does not hide the failure: its first cycle decides
+    expect(states()).toBe('offline');
+    await dev.client.stop();
+    expect(states()).toBe('stopped');
+    const stranger = await deviceCrm({ user: 'ben', seed: 58 });
+    const anonymous = await createSyncClient({ crm: stranger.crm, transport: inProcessTransport(srv.server), start: false }); // no x-user: 401
+    await expect(anonymous.syncNow()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(anonymous.status().state).toBe('error');
   });
 
   it('the loop syncs on start, after a local command, and backs off while offline', async () => {

@@ -155,7 +155,7 @@ describe('server-side failures seen by the device', () => {
     current = faultyTransport(b.server, 'anna').transport;
     await client.syncNow();
     expect(await syncedRows(dev.inner)).toEqual(await syncedRows(b.storage));
-    expect(client.status()).toMatchObject({ state: 'stopped', errors: [] });
+    expect(client.status()).toMatchObject({ state: 'idle', errors: [] });
   });
 
   it('a command the server cannot run (a failure, not a verdict) stays pending, is retried, and is shown stuck after 5 attempts', async () => {
@@ -182,7 +182,7 @@ describe('server-side failures seen by the device', () => {
     expect((await dev.crm.deals.get(deal.id)).stageKey).toBe('proposal');
     failing = false;
     await client.syncNow();
-    expect(client.status()).toMatchObject({ state: 'stopped', pending: 0, errors: [] });
+    expect(client.status()).toMatchObject({ state: 'idle', pending: 0, errors: [] });
     expect((await srv.crm.deals.get(deal.id)).stageKey).toBe('proposal');
   });
 });

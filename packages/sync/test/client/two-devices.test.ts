@@ -47,7 +47,7 @@ for (const [engine, make, makeDevice = make] of ENGINES) describe(`two devices o
     }
     // The note was logged after the lose, against the state B saw: the server accepted it (not versioned).
     expect(truth.activity!.map((r) => r.id)).toEqual([note.id]);
-    expect(a.client.status()).toMatchObject({ state: 'stopped', pending: 0, unpushed: 0, rejected: [] });
+    expect(a.client.status()).toMatchObject({ state: 'idle', pending: 0, unpushed: 0, rejected: [] });
     const status = b.client.status();
     expect(status).toMatchObject({ pending: 0, unpushed: 0, errors: [] });
     expect(status.rejected).toMatchObject([{ seq: 1, name: 'deals.lose', args: [deal.id, { reason: 'price', version: 1 }], error: { code: 'CONFLICT' } }]);

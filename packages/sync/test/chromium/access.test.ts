@@ -1,0 +1,75 @@
+/**
+ * Design sync.md §12 (per-command refusals), in real headless Chromium with the harness of
+ * two-devices.test.ts: the server runs `access()`, whose policy lets a rep read her team's deals but
+ * change only her own. Anna's device, offline, advances a teammate's deal (readable, not hers) and renames
+ * a deal the server meanwhile handed to another team (no longer readable). On reconnect the server rejects
+ * them with `FORBIDDEN` and `NOT_FOUND`, accepts her change to her own deal, the optimistic effects go,
+ * the rejections are in `status().rejected`, and the device equals what the server lets Anna read.
+ */
+import { createSqliteStorage } from '@crmkit/storage-sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncedDevice, syncedRows } from '../client/support.js';
+import { serverOf } from '../server/support.js';
+import type {} from './entry.js'; // window.crmkitSync's type
+import { launchChromium, openDevice, serveDevicePage, type Browser, type Page } from './session.js';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Waits in the page until `predicate(device)` holds. */
+const until = (page: Page, predicate: string, timeout = 15_000) => page.waitForFunction(`(() => { const d = window.crmkitSync.device; return !!d && (${predicate}); })()`, undefined, { timeout, polling: 20 });
+
+describe('a Chromium device whose commands the server\'s access policy refuses', () => {
+  it('FORBIDDEN and NOT_FOUND verdicts: optimistic effects dropped, rejections in status, the device equals the server\'s projection', async () => {
+    const { crm: server, server: sync, pipeline } = await serverOf(() => createSqliteStorage({ filename: ':memory:' }), { access: true });
+    await server.access.setPolicy({
+      roles: { rep: { grants: { deal: { read: 'team', '*': 'own' }, pipeline: { read: 'all' } } } },
+      defaultRoles: ['rep'],
+    });
+    await server.access.setDirectory({ teams: [{ id: 'north' }, { id: 'south' }], users: [{ id: 'anna', teamIds: ['north'] }, { id: 'ben', teamIds: ['north'] }, { id: 'carl', teamIds: ['south'] }] });
+    const http = await serveDevicePage(sync);
+    try {
+      const own = await server.deals.create({ title: 'Anna: chairs', pipelineId: pipeline.id, ownerId: 'anna' });
+      const bens = await server.deals.create({ title: 'Ben: desks', pipelineId: pipeline.id, ownerId: 'ben' });
+      const handed = await server.deals.create({ title: 'Anna: lamps', pipelineId: pipeline.id, ownerId: 'anna' });
+      const { page, context } = await openDevice(browser, http.url);
+      await page.evaluate((o) => window.crmkitSync.start(o), { user: 'anna', database: 'device-anna', pipelineId: pipeline.id });
+      const ids = JSON.stringify([own.id, bens.id, handed.id]);
+      await until(page, `d.status().live === 'sse' && !!d.status().lastSyncAt && ${ids}.every((id) => d.stageOf[id] === 'new')`);
+
+      await context.setOffline(true);
+      await server.deals.update(handed.id, { ownerId: 'carl' }); // out of Anna's read scope while she is offline
+      const device = (script: string) => page.evaluate(`(() => { const c = window.crmkitSync.device.sync.crm; return ${script}; })()`);
+      expect(await device(`c.deals.update(${JSON.stringify(own.id)}, { title: 'Anna: chairs (signed)' }).then((d) => d.title)`)).toBe('Anna: chairs (signed)');
+      expect(await device(`c.deals.advance(${JSON.stringify(bens.id)}).then((d) => d.stageKey)`)).toBe('proposal'); // the device has no access rules: optimistic
+      expect(await device(`c.deals.update(${JSON.stringify(handed.id)}, { title: 'Anna: lamps (called)' }).then((d) => d.title)`)).toBe('Anna: lamps (called)');
+      await until(page, `d.status().state === 'offline' && d.status().unpushed === 3 && d.stageOf[${JSON.stringify(bens.id)}] === 'proposal'`);
+
+      await context.setOffline(false); // the page's `online` event runs a cycle
+      await until(page, `d.status().rejected.length === 2 && d.status().pending === 0 && d.status().state === 'idle'`);
+      const rejected = await page.evaluate(() => window.crmkitSync.device!.status().rejected);
+      expect(rejected).toMatchObject([
+        { seq: 2, name: 'deals.advance', args: [bens.id, { version: 1 }], error: { code: 'FORBIDDEN' } },
+        { seq: 3, name: 'deals.update', args: [handed.id, { title: 'Anna: lamps (called)' }], error: { code: 'NOT_FOUND', details: { entity: 'deal', id: handed.id } } },
+      ]);
+      // The server applied only Anna's change to her own deal.
+      expect([(await server.deals.get(own.id)).title, (await server.deals.get(bens.id)).stageKey, (await server.deals.get(handed.id)).title]).toEqual(['Anna: chairs (signed)', 'new', 'Anna: lamps']);
+      // The board: Ben's deal back in `new`, the handed-over deal gone from the device.
+      await until(page, `d.stageOf[${JSON.stringify(bens.id)}] === 'new' && !(${JSON.stringify(handed.id)} in d.stageOf)`);
+      // The device holds exactly what a fresh device of Anna's pulls (the server's projection for her).
+      const fresh = await syncedDevice(sync, { user: 'anna', seed: 31 });
+      await fresh.client.syncNow();
+      const truth = await syncedRows(fresh.inner);
+      expect(truth.deal!.map((r) => r.id).sort()).toEqual([own.id, bens.id].sort());
+      expect(await page.evaluate(() => window.crmkitSync.device!.rows())).toEqual(JSON.parse(JSON.stringify(truth)));
+    } finally {
+      await http.stop();
+      await sync.close();
+    }
+  }, 120_000);
+});
