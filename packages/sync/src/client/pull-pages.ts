@@ -2,6 +2,7 @@ import { isCrmError } from '@crmkit/core';
 import { PROTOCOL, type PullResponse } from '../protocol/messages.js';
 import { applyPage, preparePage, type PreparedPage } from './apply-page.js';
 import { offline, type Device } from './device.js';
+import { TagIndex } from './tag-packs.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { readState, writeState } from './sync-state.js';
 
@@ -15,10 +16,10 @@ import { readState, writeState } from './sync-state.js';
  */
 export async function pullPages(device: Device, pageRows: number, signal: AbortSignal, onPage: (page: PullResponse, first: boolean) => void): Promise<void> {
   const { replica, tenant } = device;
-  const [s, tagless] = await replica.transaction('apply', async (tx) => [(await readState(tx, tenant))!, !(await tx.query('syncTag', tenant, { limit: 1 })).rows.length] as const);
+  const s = (await replica.transaction('apply', (tx) => readState(tx, tenant)))!;
   const first = s.lastSyncAt === undefined;
-  // A device without tags when the pull began: the tags this loop stored are all it has, kept here (apply skips reading them).
-  let seen = tagless ? new Set<string>() : undefined;
+  // The device's tags, read by the first page applied and kept while the stored checkpoint is the one this loop wrote.
+  let tags: TagIndex | undefined;
   const fetchPage = (checkpoint: string | null) => device.transport
     .pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint, limit: pageRows, ...(s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {}) }, signal)
     .then((page) => preparePage(tenant, page));
@@ -45,14 +46,14 @@ export async function pullPages(device: Device, pageRows: number, signal: AbortS
       const current = (await readState(tx, tenant))!;
       // A late or duplicated answer to an older request: the stored checkpoint moved on.
       if (current.checkpoint !== expected) return current.checkpoint;
-      const change = await applyPage(tx, tenant, current, prepared, seen);
+      const change = await applyPage(tx, tenant, current, prepared, (tags ??= await TagIndex.load(tx, tenant)));
       await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
       await writeState(tx, tenant, device.now(), change);
       return page.checkpoint;
     }));
     if (checkpoint !== page.checkpoint) {
       // Not applied: someone else (another tab) stored pages and tags meanwhile, and what was fetched ahead followed the stale page.
-      seen = undefined;
+      tags = undefined;
       if (page.hasMore) next = fetchPage(checkpoint);
     }
     onPage(page, first);
