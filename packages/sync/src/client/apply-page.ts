@@ -74,7 +74,7 @@ async function setBase(tx: StorageTx, tenantId: string, writes: Writes, items: r
  * @param tags The device's exit tags as of this transaction (`TagIndex.load`), updated and written here.
  * @returns The state to store (new checkpoint, epoch), written by the caller in the same transaction.
  */
-export async function applyPage(tx: StorageTx, tenantId: string, state: SyncState, prepared: PreparedPage, tags: TagIndex): Promise<Partial<SyncState>> {
+export async function applyPage(tx: StorageTx, tenantId: string, state: SyncState, prepared: PreparedPage, tags: TagIndex): Promise<{ checkpoint: string; epoch: number }> {
   const { page } = prepared;
   const epoch = page.reset === 'begin' ? state.epoch + 1 : state.epoch;
   const writes = new Writes();

@@ -113,14 +113,32 @@ describe('exit tags in packs (design sync.md §20)', () => {
     const dev = await syncedDevice(sync, { user: 'anna', seed: 95, pageRows: 4 });
     await dev.client.syncNow();
     const count = await toPerRecordRows(dev.inner);
+    await dev.crm.close();
+    // The page reloads with the new code over the old database.
+    const dev2 = await syncedDevice(sync, { user: 'anna', seed: 96, pageRows: 4, inner: dev.inner });
     await server.deals.remove(deals[0]!.id);
     await server.deals.update(deals[1]!.id, { title: 'Renamed after the upgrade' });
-    await dev.client.syncNow();
-    await expect(dev.crm.deals.get(deals[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect((await dev.crm.deals.get(deals[1]!.id)).title).toBe('Renamed after the upgrade');
+    await dev2.client.syncNow();
+    await expect(dev2.crm.deals.get(deals[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await dev2.crm.deals.get(deals[1]!.id)).title).toBe('Renamed after the upgrade');
     expect(await syncedRows(dev.inner)).toEqual(await syncedRows(storage));
     const tags = await heldTags(dev.inner);
     expect(tags).toHaveLength(count - 1);
     expect(new Set(tags.map((t) => t.tag)).size).toBe(tags.length);
+  });
+
+  it('a client keeps its tags in memory only while no one else stored pages: a second tab\'s tags are read before an exit', async () => {
+    const { crm: server, server: sync, pipeline, storage } = await serverOf(() => createMemoryStorage());
+    await server.deals.create({ title: 'First', pipelineId: pipeline.id });
+    const tabA = await syncedDevice(sync, { user: 'anna', seed: 97, pageRows: 4 });
+    await tabA.client.syncNow();
+    const tabB = await syncedDevice(sync, { user: 'anna', seed: 98, pageRows: 4, inner: tabA.inner });
+    const late = await server.deals.create({ title: 'Pulled by tab B', pipelineId: pipeline.id });
+    await tabB.client.syncNow();
+    await server.deals.remove(late.id);
+    await tabA.client.syncNow();
+    await expect(tabA.crm.deals.get(late.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await syncedRows(tabA.inner)).toEqual(await syncedRows(storage));
+    expect((await heldTags(tabA.inner)).map((t) => t.recordId)).not.toContain(late.id);
   });
 });
