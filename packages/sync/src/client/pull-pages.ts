@@ -2,7 +2,7 @@ import { isCrmError } from '@crmkit/core';
 import { PROTOCOL, type PullResponse } from '../protocol/messages.js';
 import { applyPage, preparePage, type PreparedPage } from './apply-page.js';
 import { offline, type Device, type KnownTags } from './device.js';
-import { TagIndex } from './tag-packs.js';
+import { loadTags } from './tag-packs.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { readState, writeState } from './sync-state.js';
 
@@ -49,7 +49,7 @@ export async function pullPages(device: Device, pageRows: number, signal: AbortS
         const current = (await readState(tx, tenant))!;
         // A late or duplicated answer to an older request: the stored checkpoint moved on.
         if (current.checkpoint !== expected) return current.checkpoint;
-        if (tags?.checkpoint !== current.checkpoint || tags.epoch !== current.epoch) tags = { index: await TagIndex.load(tx, tenant), checkpoint: null, epoch: 0 };
+        if (tags?.checkpoint !== current.checkpoint || tags.epoch !== current.epoch) tags = { index: await loadTags(tx, tenant), checkpoint: null, epoch: 0 };
         const change = await applyPage(tx, tenant, current, prepared, tags.index);
         await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
         await writeState(tx, tenant, device.now(), change);

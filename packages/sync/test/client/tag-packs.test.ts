@@ -1,7 +1,7 @@
 import { createMemoryStorage, type StorageAdapter } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { describe, expect, it } from 'vitest';
-import { PACK_SIZE, TagIndex } from '../../src/client/tag-packs.js';
+import { loadTags, PACK_SIZE } from '../../src/client/tag-packs.js';
 import { exitTag } from '../../src/protocol/exit-tag.js';
 import { serverOf } from '../server/support.js';
 import { deviceCrm, heldTags, own, syncedDevice, syncedRows } from './support.js';
@@ -24,14 +24,14 @@ describe('exit tags in packs (design sync.md §20)', () => {
   it('a pack holds at most PACK_SIZE tags of one epoch; a tag put again is not written again; an emptied pack is deleted; a sweep keeps re-marked tags', async () => {
     const { inner } = await deviceCrm({ user: 'anna', seed: 91 });
     await rw(inner, async (tx) => {
-      const index = await TagIndex.load(tx, 'acme');
+      const index = await loadTags(tx, 'acme');
       for (let i = 0; i <= PACK_SIZE; i++) index.put(tag(i), `deal:d${i}`, 0);
       await index.flush(tx, 'acme');
     });
     expect((await own(inner, 'syncTag')).map((p) => (p.entries as string[]).length).sort()).toEqual([1, PACK_SIZE]);
     const versions = (await own(inner, 'syncTag')).map((p) => p.version);
     await rw(inner, async (tx) => {
-      const index = await TagIndex.load(tx, 'acme');
+      const index = await loadTags(tx, 'acme');
       expect(index.find(tag(7))).toEqual({ entity: 'deal', id: 'd7' });
       for (let i = 0; i <= PACK_SIZE; i++) index.put(tag(i), `deal:d${i}`, 0);
       await index.flush(tx, 'acme');
@@ -39,7 +39,7 @@ describe('exit tags in packs (design sync.md §20)', () => {
     expect((await own(inner, 'syncTag')).map((p) => p.version)).toEqual(versions);
     // The lone tag of the second pack leaves: its pack goes; a reset re-marks half of the rest, the sweep returns the others.
     const swept = await rw(inner, async (tx) => {
-      const index = await TagIndex.load(tx, 'acme');
+      const index = await loadTags(tx, 'acme');
       expect(index.drop(tag(PACK_SIZE))).toEqual({ entity: 'deal', id: `d${PACK_SIZE}` });
       expect(index.drop(tag(PACK_SIZE))).toBeUndefined();
       for (let i = 0; i < PACK_SIZE; i += 2) index.put(tag(i), `deal:d${i}`, 1);
@@ -58,7 +58,7 @@ describe('exit tags in packs (design sync.md §20)', () => {
     const { inner } = await deviceCrm({ user: 'anna', seed: 92 });
     await rw(inner, (tx) => tx.write('syncTag', 'acme', [0, 1, 2].map((i) => ({ type: 'insert' as const, row: { id: tag(i), tenantId: 'acme', version: 1, entity: 'contact', recordId: `c${i}`, epoch: i ? 2 : 1 } }))));
     const swept = await rw(inner, async (tx) => {
-      const index = await TagIndex.load(tx, 'acme');
+      const index = await loadTags(tx, 'acme');
       expect(index.find(tag(1))).toEqual({ entity: 'contact', id: 'c1' });
       const gone = index.sweep(2);
       await index.flush(tx, 'acme');
