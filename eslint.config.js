@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'docs/api/**', '**/*.d.ts', '**/bench-results/**', 'examples/*/dist/**', '**/fixtures/**', '**/*.tmp.mjs', '**/*.bundle.mjs'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'docs/api/**', '**/*.d.ts', '**/bench-results/**', 'examples/*/dist/**', '**/test-results/**', '**/fixtures/**', '**/*.tmp.mjs', '**/*.bundle.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,11 @@
 import { usePipelineBoard } from '@crmkit/react-hooks';
-import { useCallback, useState } from 'react';
+import { useCallback, useState, type ReactNode } from 'react';
 import { AgendaPanel } from './agenda-panel.js';
 import { BoardView } from './board-view.js';
 import { DealPanel } from './deal-panel.js';
 
-/** The screen: the pipeline board, the selected deal's panel and the owner's agenda. */
-export function App({ pipelineId, ownerId }: { pipelineId: string; ownerId: string }) {
+/** The screen: the pipeline board, the selected deal's panel and the owner's agenda; `status` goes in the top bar (field mode's sync status). */
+export function App({ pipelineId, ownerId, subtitle = 'crmkit · React hooks · IndexedDB', status }: { pipelineId: string; ownerId: string; subtitle?: string; status?: ReactNode }) {
   const board = usePipelineBoard(pipelineId, { limitPerStage: 100 });
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const close = useCallback(() => setSelected(undefined), []);
@@ -13,7 +13,8 @@ export function App({ pipelineId, ownerId }: { pipelineId: string; ownerId: stri
     <div className="app">
       <header className="topbar">
         <h1>{board.pipeline?.name ?? 'Pipeline'}</h1>
-        <span className="muted">crmkit · React hooks · IndexedDB</span>
+        <span className="muted">{subtitle}</span>
+        {status}
       </header>
       <main className="main">
         <BoardView board={board} onSelect={setSelected} />

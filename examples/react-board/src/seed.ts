@@ -1,5 +1,6 @@
-import { isCrmError } from '@crmkit/core';
-import type { BoardCrm } from './board-crm.js';
+import { isCrmError, type CrmWith } from '@crmkit/core';
+import type { ActivitiesFeature } from '@crmkit/core/activities';
+import type { TasksFeature } from '@crmkit/core/tasks';
 import { DEMO } from './demo-settings.js';
 
 const HOUR = 3_600_000;
@@ -7,11 +8,11 @@ const DAY = 24 * HOUR;
 
 /**
  * Creates the demo pipeline and data on the first visit only: when the pipeline already exists
- * (a reload, another tab), the stored state is kept as it is.
+ * (a reload, another tab), the stored state is kept as it is. Field mode seeds its server with it.
  *
  * @returns Whether data was created.
  */
-export async function seedOnFirstVisit(crm: BoardCrm, now = Date.now()): Promise<boolean> {
+export async function seedOnFirstVisit(crm: CrmWith<[TasksFeature, ActivitiesFeature]>, now = Date.now()): Promise<boolean> {
   try {
     await crm.pipelines.get(DEMO.pipelineId);
     return false;

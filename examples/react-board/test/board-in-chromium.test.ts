@@ -8,12 +8,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '@crmkit/test-support/chromium';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './build-app.js';
 import { serveStatic } from './static-server.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const ROOT = here('..');
 const DIST = here('../dist');
 const SCREENSHOT = here('../test-results/board.png');
 
@@ -22,19 +21,8 @@ let server: { url: string; close(): Promise<void> };
 let page: Page;
 const pageErrors: string[] = [];
 
-/** Vite build of the app (production React even though vitest sets NODE_ENV=test). */
-async function buildApp(): Promise<void> {
-  const previous = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({ root: ROOT, configFile: here('../vite.config.ts'), logLevel: 'warn', mode: 'production', build: { outDir: DIST, emptyOutDir: true } });
-  } finally {
-    process.env.NODE_ENV = previous;
-  }
-}
-
 beforeAll(async () => {
-  await buildApp();
+  await buildApp(DIST);
   server = await serveStatic(DIST);
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1500, height: 900 } }); // fresh profile: empty IndexedDB

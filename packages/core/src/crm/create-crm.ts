@@ -125,6 +125,8 @@ type Builder = (ctx: CrmContext, crm: Crm) => unknown;
 /**
  * Adds each feature's API (and its `also` properties) as lazy properties: built on first read, once
  * per crm or view, with the context of that crm or view; `wrap` lets a view project the results.
+ * The API is built over the object it is read through: a proxy of the crm (the sync client's
+ * `client.crm`) gets an API whose calls go through the proxy (its board moves become commands).
  */
 function attachFeatures(
   crm: Crm,
@@ -134,16 +136,12 @@ function attachFeatures(
 ): void {
   for (const [key, runtime] of runtimes) {
     for (const [name, build] of [[key, runtime.api as Builder], ...Object.entries((runtime.also ?? {}) as Record<string, Builder>)] as const) {
-      let api: unknown;
-      let built = false;
+      const apis = new WeakMap<object, unknown>();
       Object.defineProperty(crm, name, {
         enumerable: true,
-        get: () => {
-          if (!built) {
-            api = wrap(name, build(ctx, crm));
-            built = true;
-          }
-          return api;
+        get(this: Crm) {
+          if (!apis.has(this)) apis.set(this, wrap(name, build(ctx, this)));
+          return apis.get(this);
         },
       });
     }

@@ -42,7 +42,8 @@ export interface FeatureRuntime<A, X extends object = object> {
    * or view. Must not read storage (views are cheap).
    *
    * @param ctx The context of the crm or view (its principal, when views exist).
-   * @param crm The core services of that crm or view.
+   * @param crm The core services of that crm or view, as read: a proxy of the crm (the sync client's
+   *   `client.crm`) gets its own API, built over the proxy, so the API's calls go through it.
    */
   api(ctx: CrmContext, crm: Crm): A;
   /** Further properties the feature adds to the crm, built lazily like `api` (`tasks()` adds `crm.calendar`). */

@@ -42,6 +42,33 @@ describe('features', () => {
     expect(transactions).toBe(0);
   });
 
+  it('builds a feature API over the object it is read through: a proxy of the crm gets its own, whose calls go through the proxy', async () => {
+    const crm = await createCrm({ ...base, storage: createMemoryStorage(), features: [observers()] });
+    const pipeline = await crm.pipelines.create({ name: 'P', stages: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }] });
+    const deal = await crm.deals.create({ title: 'D', pipelineId: pipeline.id });
+    const moves: unknown[][] = [];
+    // A proxy that turns deals.advance into its own call (as the sync client's command proxy does).
+    const deals = new Proxy(crm.deals, { get: (t, k) => (k === 'advance' ? async (...a: unknown[]) => (moves.push(a), t.get(a[0] as string)) : (Reflect.get(t, k) as () => unknown).bind(t)) });
+    const proxy = new Proxy(crm, { get: (t, k, r) => (k === 'deals' ? deals : Reflect.get(t, k, r)) });
+    expect(proxy.observe).toBe(proxy.observe);
+    expect(proxy.observe).not.toBe(crm.observe);
+    expect(crm.observe).toBe(crm.observe);
+    const board = proxy.observe.board(pipeline.id);
+    board.subscribe(() => {});
+    await expect.poll(() => board.getSnapshot().data).toBeDefined();
+    expect(await board.move(deal.id, 'b')).toEqual({ ok: true });
+    expect(moves).toEqual([[deal.id, { toStage: 'b' }]]);
+    expect((await crm.deals.get(deal.id)).stageKey).toBe('a');
+    // Through the crm itself, the board moves the deal.
+    const own = crm.observe.board(pipeline.id);
+    own.subscribe(() => {});
+    await expect.poll(() => own.getSnapshot().data).toBeDefined();
+    expect(await own.move(deal.id, 'b')).toEqual({ ok: true });
+    expect((await crm.deals.get(deal.id)).stageKey).toBe('b');
+    expect(moves).toHaveLength(1);
+    await crm.close();
+  });
+
   it('close() closes the features in reverse order, before the storage', async () => {
     const storage = createMemoryStorage();
     const order: string[] = [];

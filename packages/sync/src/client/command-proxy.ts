@@ -8,6 +8,8 @@ const SERVICES: ReadonlySet<string> = new Set(Object.keys(COMMANDS).map((name) =
  * `tasks.complete`, … — `COMMAND_NAMES`) becomes a command, run at once on the device and pushed to the
  * server; everything else passes through to the crm (reads, and writes of non-synced data; a write of
  * synced data the server does not take as a command fails with `VALIDATION` `sync_local_write`).
+ * Feature APIs read through the proxy are built over it (core builds them over the object they are read
+ * through): `client.crm.observe.board(…)`'s moves become commands too.
  */
 export function commandProxy<C extends Crm>(crm: C, execute: (name: CommandName, args: readonly unknown[]) => Promise<unknown>): C {
   const services = new Map<string, object>();
