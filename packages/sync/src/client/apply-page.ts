@@ -4,13 +4,7 @@ import type { PullResponse } from '../protocol/messages.js';
 import { changeKey } from '../protocol/synced-entities.js';
 import type { ShadowRow } from './replica-storage.js';
 import type { SyncState } from './sync-state.js';
-
-/** A received record's exit tag (id = the tag): a `gone` tag or a reset's sweep resolves it to the record. */
-export interface TagRow extends Row {
-  readonly entity: string;
-  readonly recordId: string;
-  readonly epoch: number;
-}
+import type { TagIndex } from './tag-packs.js';
 
 /** A page with the tags of its rows computed (before the transaction: `crypto.subtle` is a foreign await). */
 export interface PreparedPage {
@@ -21,13 +15,6 @@ export interface PreparedPage {
 /** Hashes the exit tags of a page's rows. */
 export async function preparePage(tenantId: string, page: PullResponse): Promise<PreparedPage> {
   return { page, tags: await Promise.all(page.rows.map(({ entity, row }) => exitTag(tenantId, entity, row.id as string))) };
-}
-
-/** The stored tag rows of `tags` (`seen`: only those can exist). */
-async function readTags(tx: StorageTx, tenantId: string, tags: readonly string[], seen?: Set<string>): Promise<(TagRow | undefined)[]> {
-  const known = seen ? tags.filter((t) => seen.has(t)) : tags;
-  const rows = new Map(((known.length ? await tx.getMany('syncTag', tenantId, known) : []) as (TagRow | undefined)[]).map((r) => [r?.id, r]));
-  return tags.map((t) => rows.get(t));
 }
 
 /** Writes grouped per entity: every delete first, then inserts and updates (a unique key moving between records never collides). */
@@ -78,35 +65,27 @@ async function setBase(tx: StorageTx, tenantId: string, writes: Writes, items: r
 }
 
 /**
- * Applies one pull page in the caller's sync-owned transaction (design sync.md §8): storage-level
+ * Applies one pull page in the caller's sync-owned transaction (design sync.md §8, §21): storage-level
  * writes, no services, rules or events — observers see the adapter's one change batch. Pulled rows
  * replace the base whole (idempotent: a page applied twice leaves the same state); `gone` tags delete
  * the records they resolve to; the last page of a reset sweeps records received before the reset; the
  * new checkpoint is written with the data.
  *
- * @param seen The tags of a device that had none when this pull began, as this pull stored them: only
- *   those are read (a new device's pages insert without a read per record). Updated here.
+ * @param tags The device's exit tags as of this transaction (`TagIndex.load`), updated and written here.
  * @returns The state to store (new checkpoint, epoch), written by the caller in the same transaction.
  */
-export async function applyPage(tx: StorageTx, tenantId: string, state: SyncState, prepared: PreparedPage, seen?: Set<string>): Promise<Partial<SyncState>> {
-  const { page, tags } = prepared;
+export async function applyPage(tx: StorageTx, tenantId: string, state: SyncState, prepared: PreparedPage, tags: TagIndex): Promise<{ checkpoint: string; epoch: number }> {
+  const { page } = prepared;
   const epoch = page.reset === 'begin' ? state.epoch + 1 : state.epoch;
   const writes = new Writes();
-  const stored = await readTags(tx, tenantId, tags, seen);
-  if (seen) for (const tag of tags) seen.add(tag);
-  const base = page.rows.map(({ entity, row }, i) => ({ entity, id: row.id as string, row: { ...row, tenantId } as Row, tagged: stored[i] !== undefined }));
-  // Records that left: `gone` tags, and at the end of a reset every tag of an older epoch.
-  const goneTags = (await tx.getMany('syncTag', tenantId, page.gone)).filter((t): t is TagRow => t !== undefined);
-  if (page.resetDone) goneTags.push(...((await tx.query('syncTag', tenantId, { filter: { op: 'lt', field: 'epoch', value: epoch } })).rows as TagRow[]));
-  const putTags = new Set(tags);
-  const leaving = goneTags.filter((t) => !putTags.has(t.id));
-  await setBase(tx, tenantId, writes, [...base, ...leaving.map((t) => ({ entity: t.entity, id: t.recordId, row: null, tagged: true }))], state.lastSyncAt === undefined);
-  for (const tag of new Map(leaving.map((t) => [t.id, t])).values()) writes.add('syncTag', { type: 'delete', id: tag.id });
-  tags.forEach((id, i) => {
-    const before = stored[i];
-    const row = { id, tenantId, version: (before?.version ?? 0) + 1, entity: base[i]!.entity, recordId: base[i]!.id, epoch } as TagRow;
-    writes.add('syncTag', before ? { type: 'update', row, expectedVersion: before.version } : { type: 'insert', row });
-  });
+  const base = page.rows.map(({ entity, row }, i) => ({ entity, id: row.id as string, row: { ...row, tenantId } as Row, tagged: tags.find(prepared.tags[i]!) !== undefined }));
+  // Records that left: `gone` tags (unless the page brings the record back), and at the end of a reset every tag of an older epoch.
+  const putTags = new Set(prepared.tags);
+  const leaving = page.gone.filter((t) => !putTags.has(t)).map((t) => tags.drop(t)).filter((r) => r !== undefined);
+  prepared.tags.forEach((tag, i) => tags.put(tag, changeKey(base[i]!.entity, base[i]!.id), epoch));
+  if (page.resetDone) leaving.push(...tags.sweep(epoch));
+  await setBase(tx, tenantId, writes, [...base, ...leaving.map((r) => ({ entity: r.entity, id: r.id, row: null, tagged: true }))], state.lastSyncAt === undefined);
   await writes.flush(tx, tenantId);
+  await tags.flush(tx, tenantId);
   return { checkpoint: page.checkpoint, epoch };
 }

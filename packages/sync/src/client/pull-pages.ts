@@ -1,7 +1,8 @@
 import { isCrmError } from '@crmkit/core';
 import { PROTOCOL, type PullResponse } from '../protocol/messages.js';
 import { applyPage, preparePage, type PreparedPage } from './apply-page.js';
-import { offline, type Device } from './device.js';
+import { offline, type Device, type KnownTags } from './device.js';
+import { loadTags } from './tag-packs.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { readState, writeState } from './sync-state.js';
 
@@ -15,10 +16,8 @@ import { readState, writeState } from './sync-state.js';
  */
 export async function pullPages(device: Device, pageRows: number, signal: AbortSignal, onPage: (page: PullResponse, first: boolean) => void): Promise<void> {
   const { replica, tenant } = device;
-  const [s, tagless] = await replica.transaction('apply', async (tx) => [(await readState(tx, tenant))!, !(await tx.query('syncTag', tenant, { limit: 1 })).rows.length] as const);
+  const s = (await replica.transaction('apply', (tx) => readState(tx, tenant)))!;
   const first = s.lastSyncAt === undefined;
-  // A device without tags when the pull began: the tags this loop stored are all it has, kept here (apply skips reading them).
-  let seen = tagless ? new Set<string>() : undefined;
   const fetchPage = (checkpoint: string | null) => device.transport
     .pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint, limit: pageRows, ...(s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {}) }, signal)
     .then((page) => preparePage(tenant, page));
@@ -41,18 +40,28 @@ export async function pullPages(device: Device, pageRows: number, signal: AbortS
     // The next page is fetched and hashed while this one applies.
     if (page.hasMore) (next = fetchPage(page.checkpoint)).catch(() => undefined);
     const expected = checkpoint;
-    checkpoint = await device.serial(() => replica.transaction('apply', async (tx) => {
-      const current = (await readState(tx, tenant))!;
-      // A late or duplicated answer to an older request: the stored checkpoint moved on.
-      if (current.checkpoint !== expected) return current.checkpoint;
-      const change = await applyPage(tx, tenant, current, prepared, seen);
-      await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
-      await writeState(tx, tenant, device.now(), change);
-      return page.checkpoint;
-    }));
+    checkpoint = await device.serial(async () => {
+      // The tags this client stored last, unless someone else (another tab) stored pages since: then read once, in the transaction.
+      let tags = device.tags;
+      let known: KnownTags | undefined;
+      device.tags = undefined;
+      const stored = await replica.transaction('apply', async (tx) => {
+        const current = (await readState(tx, tenant))!;
+        // A late or duplicated answer to an older request: the stored checkpoint moved on.
+        if (current.checkpoint !== expected) return current.checkpoint;
+        if (tags?.checkpoint !== current.checkpoint || tags.epoch !== current.epoch) tags = { index: await loadTags(tx, tenant), checkpoint: null, epoch: 0 };
+        const change = await applyPage(tx, tenant, current, prepared, tags.index);
+        await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
+        await writeState(tx, tenant, device.now(), change);
+        known = { index: tags.index, ...change };
+        return change.checkpoint;
+      });
+      // Committed: the index is what is stored now.
+      device.tags = known;
+      return stored;
+    });
     if (checkpoint !== page.checkpoint) {
       // Not applied: someone else (another tab) stored pages and tags meanwhile, and what was fetched ahead followed the stale page.
-      seen = undefined;
       if (page.hasMore) next = fetchPage(checkpoint);
     }
     onPage(page, first);

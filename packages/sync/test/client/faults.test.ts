@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../../src/index.js';
 import { serverOf } from '../server/support.js';
 import { fakeIndexedDb } from './idb-env.js';
-import { crashingStorage, deviceCrm, faultyTransport, own, syncedDevice, syncedRows } from './support.js';
+import { crashingStorage, deviceCrm, faultyTransport, heldTags, own, syncedDevice, syncedRows } from './support.js';
 
 async function setup() {
   const srv = await serverOf(() => createMemoryStorage());
@@ -136,7 +136,7 @@ describe('an initial sync interrupted by a crash resumes from the stored checkpo
       if (n === 1) expect(net.faults.pulls.length).toBe(total);
       else expect(net.faults.pulls.length, `crash at write ${n}`).toBeLessThan(total);
       expect(await syncedRows(disk.adapter)).toEqual(await syncedRows(srv.storage));
-      expect(await own(disk.adapter, 'syncTag')).toHaveLength(Object.values(await syncedRows(srv.storage)).flat().length);
+      expect(await heldTags(disk.adapter)).toHaveLength(Object.values(await syncedRows(srv.storage)).flat().length);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { createMemoryStorage } from '@crmkit/core';
 import { describe, expect, it } from 'vitest';
 import { serverOf } from '../server/support.js';
-import { own, syncedDevice, syncedRows } from './support.js';
+import { heldTags, own, syncedDevice, syncedRows } from './support.js';
 
 /** The initial sync's fast path (design sync.md §14, §18): a new device reads no tags or shadows per record, the next page is fetched while one applies. */
 describe('initial sync of a new device', () => {
@@ -19,7 +19,7 @@ describe('initial sync of a new device', () => {
     expect(dev.faults.pulls.filter((p) => p.rows.some((r) => r.row.id === deals[0]!.id))).toHaveLength(2);
     expect(await syncedRows(dev.inner)).toEqual(await syncedRows(storage));
     expect((await dev.crm.deals.get(deals[0]!.id)).title).toBe('Renamed during the sync');
-    const tags = await own(dev.inner, 'syncTag');
+    const tags = await heldTags(dev.inner);
     expect(new Set(tags.map((t) => t.recordId)).size).toBe(tags.length);
   });
 

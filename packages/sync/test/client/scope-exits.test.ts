@@ -1,7 +1,7 @@
 import { createMemoryStorage } from '@crmkit/core';
 import { describe, expect, it } from 'vitest';
 import { scopedServer } from '../server/scope-support.js';
-import { own, syncedDevice, syncedRows } from './support.js';
+import { heldTags, own, syncedDevice, syncedRows } from './support.js';
 
 type Server = Awaited<ReturnType<typeof scopedServer>>;
 
@@ -39,7 +39,7 @@ describe('scope exits on the device (design sync.md §7, §8; test 4, device sid
     expect(await syncedRows(ben.inner)).toEqual(await projection(srv, 'ben', 64));
     expect(await own(anna.inner, 'syncShadow')).toEqual([]);
     // Tags of records that left are gone too.
-    const tags = await own(anna.inner, 'syncTag');
+    const tags = await heldTags(anna.inner);
     expect(tags.map((t) => t.recordId)).not.toContain(deal.id);
   });
 
@@ -62,6 +62,6 @@ describe('scope exits on the device (design sync.md §7, §8; test 4, device sid
     await expect(anna.crm.activities.get(note.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await anna.crm.deals.get(bens.id)).title).toBe('Ben\'s');
     expect(await syncedRows(anna.inner)).toEqual(await projection(srv, 'anna', 66));
-    expect(await own(anna.inner, 'syncTag')).toHaveLength(Object.values(await syncedRows(anna.inner)).flat().length);
+    expect(await heldTags(anna.inner)).toHaveLength(Object.values(await syncedRows(anna.inner)).flat().length);
   });
 });

@@ -6,6 +6,7 @@ import type { Row } from '@crmkit/core/storage';
 import { createSyncClient, inProcessTransport, replicaStorage, syncReplica, type SyncTransport } from '../../src/index.js';
 import { isSynced, SYNCED_ENTITIES } from '../../src/protocol/synced-entities.js';
 import type { PullResponse, PushResponse } from '../../src/protocol/messages.js';
+import type { TagPack } from '../../src/client/tag-packs.js';
 
 /** A transport between a device and a server that tests can cut, and whose messages they can lose or repeat. */
 export function faultyTransport(server: { handle(r: Request): Promise<Response> }, user: string) {
@@ -116,6 +117,15 @@ export async function syncedRows(storage: StorageAdapter): Promise<Record<string
 /** Rows of a device's own bookkeeping entity. */
 export async function own(storage: StorageAdapter, entity: 'syncCommand' | 'syncShadow' | 'syncTag'): Promise<Row[]> {
   return storage.transaction('r', async (tx) => (await tx.query(entity, 'acme', { sort: [{ field: 'id' }] })).rows);
+}
+
+/** The exit tags a device holds, one entry per (tag, epoch), flattened from its tag packs (design sync.md §20). */
+export async function heldTags(storage: StorageAdapter): Promise<{ tag: string; entity: string; recordId: string; epoch: number; pack: string }[]> {
+  return (await own(storage, 'syncTag')).flatMap((row) => {
+    const pack = row as TagPack;
+    if (!Array.isArray(pack.entries)) throw new Error(`syncTag row ${row.id} is not a pack`);
+    return pack.entries.map((e) => ({ tag: e.slice(0, 16), entity: e.slice(16, e.indexOf(':', 16)), recordId: e.slice(e.indexOf(':', 16) + 1), epoch: pack.epoch, pack: pack.id }));
+  });
 }
 
 /** A storage that throws a retryable `STORAGE` error at its n-th write once armed (a crash before commit: the transaction rolls back). */
