@@ -43,3 +43,15 @@ export function sharedTeamKey(directory: DirectoryIndex, owners: Iterable<string
   }
   return shared;
 }
+
+/**
+ * The key of `owners` when they are exactly the directory's users with that key (a team lead's
+ * team): every deal keyed so is then theirs unless its key is wrong, so a page may seek the key
+ * alone and check its rows' owners (`CompiledAccess.readPage`).
+ */
+export function teamKeyExactly(directory: DirectoryIndex, owners: ReadonlySet<string>): string | undefined {
+  const key = sharedTeamKey(directory, owners);
+  let n = 0;
+  if (key !== undefined) for (const id of directory.users.keys()) if (teamKeyOf(directory, id) === key) n++;
+  return n === owners.size ? key : undefined;
+}
