@@ -74,6 +74,7 @@ export class CompiledAccess implements AccessGuard {
   private readonly writeTests = new Map<string, ((field: string) => boolean) | undefined>();
   private dealMatch: ((row: unknown) => boolean) | undefined;
   private dealPage: [Filter | undefined] | undefined;
+  private dealReaders: ReadonlySet<string> | undefined;
   private ownerSets: { own?: ReadonlySet<string>; team?: ReadonlySet<string>; subtree?: ReadonlySet<string> } = {};
 
   constructor(
@@ -199,8 +200,9 @@ export class CompiledAccess implements AccessGuard {
   }
 
   canRead(entity: string, row: RecordBase): boolean {
-    // Rows carry no `ownerKey`: they are matched against the filter without it (kept: it is this guard's own).
-    if (this.ownerKeys && entity === 'deal') return (this.dealMatch ??= createMatcher(this.compileRead(entity)))(row);
+    // Rows carry no `ownerKey`: they are matched against the filter without it (kept: it is this guard's
+    // own), after the owner lookup that decides most rows (a team page checks every row).
+    if (this.ownerKeys && entity === 'deal') return (this.dealReaders ??= this.scope(entity, 'read').owners).has((row as { ownerId?: string }).ownerId!) || (this.dealMatch ??= createMatcher(this.compileRead(entity)))(row);
     const filter = this.readFilter(entity);
     return filter === undefined || matchFilter(row, filter);
   }
