@@ -198,6 +198,22 @@ for (const [name, make] of Object.entries(subjects)) {
       filters.length = 0;
       expect(await pages((o) => tom.deals.list(o), 4)).toEqual(await expected(4));
       expect(filters.every((f) => !f.includes('"ownerId"'))).toBe(true);
+
+      // Random hand edits (seeded): every page of each team view is the full filter's, whose rows are
+      // the team's deals still keyed with the team's key (a wrong key hides its deal, nothing else).
+      let seed = 11;
+      const rnd = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+      const deals = (await plain.deals.list({ limit: 100 })).items;
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 3; i++) await subject.setKey(deals[rnd(deals.length)]!.id, ['north', 'south', 'x'][rnd(3)]!);
+        const stored = await subject.keys();
+        for (const [user, team, owners] of [['tom', 'north', ['tom', 'anna']], ['carl', 'south', ['carl']]] as const) {
+          const values = deals.filter((d) => (owners as readonly string[]).includes(d.ownerId!) && stored[d.id] === team).map((d) => d.id);
+          const limit = 1 + rnd(4);
+          const want = values.length ? await pages((o) => plain.deals.list({ where: { field: 'id', op: 'in', values }, ...o }), limit) : [[]];
+          expect(await pages((o) => keyed.as({ userId: user }).deals.list(o), limit), `round ${round}, ${user}, limit ${limit}`).toEqual(want);
+        }
+      }
     });
 
     it('a scope whose owners have several keys keeps the owner filter (users in two teams)', async () => {
