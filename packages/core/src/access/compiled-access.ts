@@ -2,7 +2,7 @@ import { CrmError, validationError } from '../errors/crm-error.js';
 import type { AccessAction, AccessGuard, Principal } from '../crm/access-guard.js';
 import type { CrmEvent } from '../events/event-map.js';
 import { encodeCursor } from '../query/cursor.js';
-import { createMatcher, matchFilter } from '../query/match.js';
+import { matchFilter } from '../query/match.js';
 import type { Filter, QuerySpec } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { Row } from '../storage/storage-adapter.js';
@@ -23,7 +23,7 @@ import {
 } from './access-model.js';
 import type { AccessPolicy, AccessRole, FieldRule } from './access-policy.js';
 import type { DirectoryIndex } from './access-directory.js';
-import { sharedTeamKey, teamKeyExactly } from './owner-keys.js';
+import { sharedTeamKey } from './owner-keys.js';
 import { EVENT_TYPE_FIELDS, linkShown, projectEventData } from './project-event.js';
 
 /** Bookkeeping copies of a parent's owner and shares on tasks, activities and stage visits. */
@@ -72,9 +72,8 @@ export class CompiledAccess implements AccessGuard {
   private readonly filters = new Map<string, Filter | undefined>();
   private readonly readTests = new Map<string, ((field: string) => boolean) | undefined>();
   private readonly writeTests = new Map<string, ((field: string) => boolean) | undefined>();
-  private dealMatch: ((row: unknown) => boolean) | undefined;
+  private dealMatch: [Filter | undefined] | undefined;
   private dealPage: [Filter | undefined] | undefined;
-  private dealReaders: ReadonlySet<string> | undefined;
   private ownerSets: { own?: ReadonlySet<string>; team?: ReadonlySet<string>; subtree?: ReadonlySet<string> } = {};
 
   constructor(
@@ -171,7 +170,7 @@ export class CompiledAccess implements AccessGuard {
     const parts: Filter[] = [];
     if (s.owners.size) {
       const owners: Filter = { op: 'in', field: 'ownerId', values: [...s.owners].sort() };
-      const key = keyed && entity === 'deal' ? (keyed === 'alone' ? teamKeyExactly : sharedTeamKey)(this.directory, s.owners) : undefined;
+      const key = keyed && entity === 'deal' ? sharedTeamKey(this.directory, s.owners, keyed === 'alone') : undefined;
       if (keyed === 'alone' && key === undefined) return undefined;
       const byKey: Filter = { op: 'eq', field: 'ownerKey', value: key! };
       parts.push(key === undefined ? owners : keyed === 'alone' ? byKey : { op: 'and', filters: [byKey, owners] });
@@ -200,10 +199,8 @@ export class CompiledAccess implements AccessGuard {
   }
 
   canRead(entity: string, row: RecordBase): boolean {
-    // Rows carry no `ownerKey`: they are matched against the filter without it (kept: it is this guard's
-    // own), after the owner lookup that decides most rows (a team page checks every row).
-    if (this.ownerKeys && entity === 'deal') return (this.dealReaders ??= this.scope(entity, 'read').owners).has((row as { ownerId?: string }).ownerId!) || (this.dealMatch ??= createMatcher(this.compileRead(entity)))(row);
-    const filter = this.readFilter(entity);
+    // Rows carry no `ownerKey`: they are matched against the filter without it.
+    const filter = this.ownerKeys && entity === 'deal' ? (this.dealMatch ??= [this.compileRead(entity)])[0] : this.readFilter(entity);
     return filter === undefined || matchFilter(row, filter);
   }
 
@@ -215,16 +212,19 @@ export class CompiledAccess implements AccessGuard {
    * it reads one row more than asked, so `nextCursor` is given only when a readable row follows.
    */
   readPage<T extends RecordBase>(entity: string, spec: QuerySpec, query: (spec: QuerySpec) => Promise<{ rows: T[]; nextCursor?: string }>): Promise<{ rows: T[]; nextCursor?: string }> | undefined {
-    const alone = this.ownerKeys && entity === 'deal' && spec.limit !== undefined ? (this.dealPage ??= [this.compileRead(entity, 'alone')])[0] : undefined;
-    if (!alone) return undefined;
+    const alone = entity === 'deal' && this.ownerKeys && (this.dealPage ??= [this.compileRead(entity, 'alone')])[0];
+    if (!alone) return;
     const limit = spec.limit!;
-    const and = (scope: Filter | undefined): Filter | undefined => (scope && spec.filter ? { op: 'and', filters: [scope, spec.filter] } : (scope ?? spec.filter));
-    return query({ ...spec, filter: and(alone), limit: limit + 1 }).then(({ rows }) => {
-      if (!rows.every((row) => this.canRead(entity, row))) return query({ ...spec, filter: and(this.readFilter(entity)) });
-      if (rows.length <= limit) return { rows };
-      rows.length = limit;
-      return { rows, nextCursor: encodeCursor(rows[limit - 1] as unknown as Row, spec.sort ?? []) };
-    });
+    const owners = this.scope(entity, 'read').owners;
+    const scoped = (scope: Filter) => ({ ...spec, filter: spec.filter ? { op: 'and' as const, filters: [scope, spec.filter] } : scope });
+    return query({ ...scoped(alone), limit: limit + 1 }).then(({ rows }) =>
+      // The owner lookup decides most rows; the matcher the rest (shares).
+      !rows.every((row) => owners.has((row as { ownerId?: string }).ownerId!) || this.canRead(entity, row))
+        ? query(scoped(this.readFilter(entity)!))
+        : rows.length > limit
+          ? { rows: rows.slice(0, limit), nextCursor: encodeCursor(rows[limit - 1] as unknown as Row, spec.sort ?? []) }
+          : { rows },
+    );
   }
 
   /** Whether an action on a stored (or about to be stored) row is within the principal's scope. */
