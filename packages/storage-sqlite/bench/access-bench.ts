@@ -5,6 +5,7 @@
 //   pnpm --filter @crmkit/storage-sqlite bench:access                 # 1M deals (a few minutes to build)
 //   pnpm --filter @crmkit/storage-sqlite bench:access -- --deals 200000 --work /tmp/crmkit-bench
 //   pnpm --filter @crmkit/storage-sqlite bench:access -- --work /tmp/crmkit-bench --only list   # one case: board | list
+//   … --rounds 3000   # interleaved rounds per case (default 300): more on a busy machine
 //
 // Prints each ratio with its budget and exits non-zero when one is missed. Not a test.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -68,6 +69,8 @@ interface Result {
   readonly ratio: number;
   readonly viewP95: number;
   readonly handMs: number;
+  /** Mean of each side's fastest fifth of calls, view / no policy: the calls no other process interrupted (a loaded machine). */
+  readonly fastRatio: number;
   /** CPU time per call of the view and of the crm without a policy: steadier than wall time on a busy machine. */
   readonly viewCpu: number;
   readonly rootCpu: number;
@@ -108,7 +111,8 @@ async function compare(name: string, view: () => Promise<unknown>, root: () => P
   }
   // Means of the middle 80%: a busy shared machine adds outliers to both sides.
   const trimmed = (xs: number[]) => mean([...xs].sort((a, b) => a - b).slice(Math.floor(n * 0.1), Math.ceil(n * 0.9)));
-  return { name, viewMs: trimmed(v), rootMs: trimmed(r), ratio: trimmed(v) / trimmed(r), viewP95: percentile(v, 95), handMs: trimmed(h), viewCpu: viewCpu / n, rootCpu: rootCpu / n };
+  const fastest = (xs: number[]) => mean([...xs].sort((a, b) => a - b).slice(0, Math.ceil(n * 0.2)));
+  return { name, viewMs: trimmed(v), rootMs: trimmed(r), ratio: trimmed(v) / trimmed(r), fastRatio: fastest(v) / fastest(r), viewP95: percentile(v, 95), handMs: trimmed(h), viewCpu: viewCpu / n, rootCpu: rootCpu / n };
 }
 
 async function main(): Promise<void> {
@@ -130,6 +134,7 @@ async function main(): Promise<void> {
   const team: Filter<DealField> = where.in('ownerId', users.filter((u) => u.teamIds[0] === 'team1').map((u) => u.id));
 
   const only = arg('only');
+  const rounds = Number(arg('rounds') ?? 300);
   if (only !== undefined && only !== 'board' && only !== 'list') throw new Error(`--only must be board or list, not ${only}`);
   const results = [];
   if (only !== 'list') {
@@ -138,6 +143,7 @@ async function main(): Promise<void> {
       () => view.deals.board(pipelineId, { limitPerStage: 50 }),
       () => crm.deals.board(pipelineId, { limitPerStage: 50 }),
       () => crm.deals.board(pipelineId, { limitPerStage: 50, where: team }),
+      rounds,
     ));
   }
   if (only !== 'board') {
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
       () => view.deals.list({ limit: 50 }),
       () => crm.deals.list({ limit: 50 }),
       () => crm.deals.list({ limit: 50, where: team }),
+      rounds,
     ));
   }
   // Same answer: the view sees exactly what the hand-written team filter sees.
@@ -155,10 +162,10 @@ async function main(): Promise<void> {
   if (!work) rmSync(dir, { recursive: true, force: true });
 
   console.log(`\naccess control on SQLite, ${deals} deals, principal with a team scope (a tenth of the deals) vs the crm without a policy\n`);
-  console.log('| benchmark | view ms | no policy ms | ratio | budget | CPU-time ratio | view p95 ms | same filter by hand, no policy, ms |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| benchmark | view ms | no policy ms | ratio | budget | fastest-fifth ratio | CPU-time ratio | view p95 ms | same filter by hand, no policy, ms |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.name} | ${round(r.viewMs)} | ${round(r.rootMs)} | ${round(r.ratio, 3)}× | ≤ ${BUDGET}× | ${round(r.viewCpu / r.rootCpu, 3)}× | ${round(r.viewP95)} | ${round(r.handMs)} |`);
+    console.log(`| ${r.name} | ${round(r.viewMs)} | ${round(r.rootMs)} | ${round(r.ratio, 3)}× | ≤ ${BUDGET}× | ${round(r.fastRatio, 3)}× | ${round(r.viewCpu / r.rootCpu, 3)}× | ${round(r.viewP95)} | ${round(r.handMs)} |`);
   }
   const missed = results.filter((r) => r.ratio > BUDGET);
   if (missed.length) {

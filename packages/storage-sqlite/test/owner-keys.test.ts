@@ -128,6 +128,94 @@ for (const [name, make] of Object.entries(subjects)) {
       expect(Object.keys(await plain.deals.get(early.id))).not.toContain('ownerKey');
     });
 
+    it("a team page seeks the key alone and checks each row: a wrong key never shows a deal, and rows, order and cursors stay the full filter's", async () => {
+      const subject = make();
+      const filters: string[] = [];
+      // Records every deal page the keyed crm asks storage for.
+      const { keyed, plain, p } = await setup(subject, (storage, which) =>
+        which === 'plain'
+          ? storage
+          : new Proxy(storage, {
+              get(target, key) {
+                const value = Reflect.get(target, key) as unknown;
+                if (key !== 'transaction') return typeof value === 'function' ? value.bind(target) : value;
+                return (mode: 'r' | 'rw', fn: (tx: never) => Promise<unknown>) =>
+                  target.transaction(mode, (tx) =>
+                    fn(
+                      new Proxy(tx, {
+                        get: (t, k) => {
+                          const f = (Reflect.get(t, k) as (...a: unknown[]) => unknown).bind(t);
+                          return k === 'query' ? (entity: string, tenant: string, spec: { filter?: unknown }) => (entity === 'deal' && filters.push(JSON.stringify(spec.filter)), f(entity, tenant, spec)) : f;
+                        },
+                      }) as never,
+                    ),
+                );
+              },
+            }),
+      );
+      await keyed.access.setDirectory({ teams, users: [{ id: 'tom', teamIds: ['north'] }, { id: 'anna', teamIds: ['north'] }, { id: 'carl', teamIds: ['south'] }] });
+      const ids: Record<string, string> = {};
+      // Oldest first: c0 (carl) is the oldest deal, n0…n6 north deals between carl's.
+      for (const [title, ownerId] of [['c0', 'carl'], ['n0', 'tom'], ['n1', 'anna'], ['c1', 'carl'], ['n2', 'tom'], ['n3', 'anna'], ['c2', 'carl'], ['n4', 'anna'], ['n5', 'tom'], ['n6', 'anna'], ['c3', 'carl']] as const) {
+        ids[title] = (await plain.deals.create({ title, ownerId, pipelineId: p.id })).id;
+      }
+      const tom = keyed.as({ userId: 'tom' });
+      /** Every page of `limit`, following cursors: titles per page and whether a cursor came. */
+      const pages = async (list: (o: { limit: number; cursor?: string }) => Promise<{ items: readonly { title: string }[]; nextCursor?: string }>, limit: number) => {
+        const out: (string[] | string)[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await list({ limit, ...(cursor ? { cursor } : {}) });
+          out.push(page.items.map((d) => d.title));
+          cursor = page.nextCursor;
+          if (cursor) out.push(cursor);
+        } while (cursor);
+        return out;
+      };
+      /** The pages the owner filter gives (the plain crm: no keys) over the north deals not hidden. */
+      const expected = async (limit: number, hidden: readonly string[] = []) => {
+        const values = Object.entries(ids).filter(([t]) => t.startsWith('n') && !hidden.includes(t)).map(([, id]) => id);
+        return pages((o) => plain.deals.list({ where: { field: 'id', op: 'in', values }, ...o }), limit);
+      };
+      filters.length = 0;
+      expect(await pages((o) => tom.deals.list(o), 3)).toEqual(await expected(3));
+      expect(filters.length).toBe(3); // one query per page, the key alone
+      expect(filters.every((f) => f === '{"op":"eq","field":"ownerKey","value":"north"}')).toBe(true);
+
+      // carl's newest deal, keyed north by hand: it is in the key's range, fails the row check, and the
+      // page is read again with the owner filter. The oldest (c0) keyed north is the row after the
+      // last page: no cursor to an empty page.
+      await subject.setKey(ids.c3!, 'north');
+      await subject.setKey(ids.c0!, 'north');
+      // anna's n4 keyed south: hidden (the full filter tests the key too), never shown elsewhere.
+      await subject.setKey(ids.n4!, 'south');
+      filters.length = 0;
+      for (const limit of [1, 2, 3, 6, 7]) expect(await pages((o) => tom.deals.list(o), limit), `limit ${limit}`).toEqual(await expected(limit, ['n4']));
+      expect(filters.some((f) => f.includes('"ownerId"'))).toBe(true); // the fallback ran
+      expect(await titles(keyed.as({ userId: 'carl' }))).toEqual(['c1', 'c2']); // carl's view: the key alone finds anna's n4, the row check drops it; c0, c3 hide
+      // reindex repairs every key: pages are the owner filter's again, with no fallback.
+      await keyed.access.reindex();
+      filters.length = 0;
+      expect(await pages((o) => tom.deals.list(o), 4)).toEqual(await expected(4));
+      expect(filters.every((f) => !f.includes('"ownerId"'))).toBe(true);
+
+      // Random hand edits (seeded): every page of each team view is the full filter's, whose rows are
+      // the team's deals still keyed with the team's key (a wrong key hides its deal, nothing else).
+      let seed = 11;
+      const rnd = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+      const deals = (await plain.deals.list({ limit: 100 })).items;
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 3; i++) await subject.setKey(deals[rnd(deals.length)]!.id, ['north', 'south', 'x'][rnd(3)]!);
+        const stored = await subject.keys();
+        for (const [user, team, owners] of [['tom', 'north', ['tom', 'anna']], ['carl', 'south', ['carl']]] as const) {
+          const values = deals.filter((d) => (owners as readonly string[]).includes(d.ownerId!) && stored[d.id] === team).map((d) => d.id);
+          const limit = 1 + rnd(4);
+          const want = values.length ? await pages((o) => plain.deals.list({ where: { field: 'id', op: 'in', values }, ...o }), limit) : [[]];
+          expect(await pages((o) => keyed.as({ userId: user }).deals.list(o), limit), `round ${round}, ${user}, limit ${limit}`).toEqual(want);
+        }
+      }
+    });
+
     it('a scope whose owners have several keys keeps the owner filter (users in two teams)', async () => {
       const { keyed, plain, p } = await setup(make());
       await keyed.access.setDirectory({ teams, users: [{ id: 'tom', teamIds: ['north', 'south'] }, { id: 'anna', teamIds: ['north'] }, { id: 'carl', teamIds: ['south'] }] });

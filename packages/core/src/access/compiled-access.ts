@@ -1,9 +1,11 @@
 import { CrmError, validationError } from '../errors/crm-error.js';
 import type { AccessAction, AccessGuard, Principal } from '../crm/access-guard.js';
 import type { CrmEvent } from '../events/event-map.js';
+import { encodeCursor } from '../query/cursor.js';
 import { matchFilter } from '../query/match.js';
-import type { Filter } from '../query/query-spec.js';
+import type { Filter, QuerySpec } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
+import type { Row } from '../storage/storage-adapter.js';
 import { PARENT_TYPES, type ParentType } from '../domain/parent-access.js';
 import {
   BASE_FIELDS,
@@ -71,6 +73,7 @@ export class CompiledAccess implements AccessGuard {
   private readonly readTests = new Map<string, ((field: string) => boolean) | undefined>();
   private readonly writeTests = new Map<string, ((field: string) => boolean) | undefined>();
   private dealMatch: [Filter | undefined] | undefined;
+  private dealPage: [Filter | undefined] | undefined;
   private ownerSets: { own?: ReadonlySet<string>; team?: ReadonlySet<string>; subtree?: ReadonlySet<string> } = {};
 
   constructor(
@@ -154,9 +157,10 @@ export class CompiledAccess implements AccessGuard {
   /**
    * @param keyed Whether deals' owner filter may add `ownerKey = <key>` (their owners' shared team
    *   key), which only storage evaluates: rows handed out never carry it. The owner test stays, so a
-   *   key out of date could only hide a deal, never show one.
+   *   key out of date could only hide a deal, never show one. `'alone'`: the key without the owner
+   *   test where the owners are exactly the users with that key (`readPage` checks the rows).
    */
-  private compileRead(entity: string, keyed = false): Filter | undefined {
+  private compileRead(entity: string, keyed: boolean | 'alone' = false): Filter | undefined {
     // Stage visits are the history of their deal: readable with the deal (every visit has one).
     if (entity === 'stageVisit') return this.scope('deal', 'read').all ? undefined : this.followFilter(['deal'], []);
     if (WHOLE_ENTITIES.has(entity)) return this.granted(entity, 'read') ? undefined : NOTHING;
@@ -166,9 +170,11 @@ export class CompiledAccess implements AccessGuard {
     const parts: Filter[] = [];
     if (s.owners.size) {
       const owners: Filter = { op: 'in', field: 'ownerId', values: [...s.owners].sort() };
-      const key = keyed && entity === 'deal' ? sharedTeamKey(this.directory, s.owners) : undefined;
-      parts.push(key === undefined ? owners : { op: 'and', filters: [{ op: 'eq', field: 'ownerKey', value: key }, owners] });
-    }
+      const key = keyed && entity === 'deal' ? sharedTeamKey(this.directory, s.owners, keyed === 'alone') : undefined;
+      if (keyed === 'alone' && key === undefined) return undefined;
+      const byKey: Filter = { op: 'eq', field: 'ownerKey', value: key! };
+      parts.push(key === undefined ? owners : keyed === 'alone' ? byKey : { op: 'and', filters: [byKey, owners] });
+    } else if (keyed === 'alone') return undefined;
     if (SHARED_ENTITIES.has(entity)) {
       // A departed user keeps nothing, shares included.
       if (this.shared.has(entity) && !this.departed) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
@@ -196,6 +202,29 @@ export class CompiledAccess implements AccessGuard {
     // Rows carry no `ownerKey`: they are matched against the filter without it.
     const filter = this.ownerKeys && entity === 'deal' ? (this.dealMatch ??= [this.compileRead(entity)])[0] : this.readFilter(entity);
     return filter === undefined || matchFilter(row, filter);
+  }
+
+  /**
+   * A page of deals for a team lead, where every deal keyed with the team's key is the team's: the
+   * page seeks that key alone (no per-row owner test in SQL) and its rows are checked here. One row
+   * that fails (a key edited by hand, or stale) and the page is read again with the full filter, so
+   * a wrong key can only hide a deal, and rows, order and cursor are always those of the full filter:
+   * it reads one row more than asked, so `nextCursor` is given only when a readable row follows.
+   */
+  readPage<T extends RecordBase>(entity: string, spec: QuerySpec, query: (spec: QuerySpec) => Promise<{ rows: T[]; nextCursor?: string }>): Promise<{ rows: T[]; nextCursor?: string }> | undefined {
+    const alone = entity === 'deal' && this.ownerKeys && (this.dealPage ??= [this.compileRead(entity, 'alone')])[0];
+    if (!alone) return;
+    const limit = spec.limit!;
+    const owners = this.scope(entity, 'read').owners;
+    const scoped = (scope: Filter) => ({ ...spec, filter: spec.filter ? { op: 'and' as const, filters: [scope, spec.filter] } : scope });
+    return query({ ...scoped(alone), limit: limit + 1 }).then(({ rows }) =>
+      // The owner lookup decides most rows; the matcher the rest (shares).
+      !rows.every((row) => owners.has((row as { ownerId?: string }).ownerId!) || this.canRead(entity, row))
+        ? query(scoped(this.readFilter(entity)!))
+        : rows.length > limit
+          ? { rows: rows.slice(0, limit), nextCursor: encodeCursor(rows[limit - 1] as unknown as Row, spec.sort ?? []) }
+          : { rows },
+    );
   }
 
   /** Whether an action on a stored (or about to be stored) row is within the principal's scope. */

@@ -32,14 +32,18 @@ export async function stampOwnerKeys(op: Operation, previous: DirectoryIndex, ne
 
 /**
  * The key every owner in `owners` has, when they all have the same one (a team scope whose members
- * are in that team only): a scope may then also say `ownerKey = key`, which an index seeks.
+ * are in that team only): a scope may then also say `ownerKey = key`, which an index seeks. `exact`:
+ * only when they are every user with that key (a team lead's team), so that every deal keyed so is
+ * theirs unless its key is wrong: a page may seek the key alone and check its rows
+ * (`CompiledAccess.readPage`).
  */
-export function sharedTeamKey(directory: DirectoryIndex, owners: Iterable<string>): string | undefined {
+export function sharedTeamKey(directory: DirectoryIndex, owners: ReadonlySet<string>, exact?: boolean): string | undefined {
   let shared: string | undefined;
   for (const id of owners) {
     const key = teamKeyOf(directory, id);
     if (key === null || (shared !== undefined && key !== shared)) return undefined;
     shared = key;
   }
-  return shared;
+  return exact && [...directory.users.keys()].filter((id) => teamKeyOf(directory, id) === shared).length !== owners.size ? undefined : shared;
 }
+

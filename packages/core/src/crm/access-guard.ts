@@ -31,6 +31,11 @@ export interface AccessGuard {
   /** Whether the principal may read this stored row (the read filter's verdict on it). */
   canRead(entity: string, row: RecordBase): boolean;
   /**
+   * Reads one page (`spec` without the scope; `query` runs a storage query) where the guard has a
+   * cheaper way than `readFilter` with the same rows, order and cursor; `undefined` when it has none.
+   */
+  readPage?<T extends RecordBase>(entity: string, spec: QuerySpec, query: (spec: QuerySpec) => Promise<{ rows: T[]; nextCursor?: string }>): Promise<{ rows: T[]; nextCursor?: string }> | undefined;
+  /**
    * Refuses an action on a whole entity (configuration, reports) with `FORBIDDEN`.
    *
    * @throws CrmError `FORBIDDEN` when the policy grants no scope for it.

@@ -219,13 +219,8 @@ export async function listRecords<T extends RecordBase>(
     const load = (type: string, ids: readonly string[]) => op.getMany<RecordBase>(type, ids);
     return access.readEvents(op.guard, query, load, combined, sort, (opts.limit as number | undefined) ?? 50, opts.cursor as string | undefined) as unknown as Promise<Page<T>>;
   }
-  const { rows, nextCursor } = await op.query<T>(entity, {
-    filter: op.scoped(entity, combined),
-    sort,
-    limit: (opts.limit as number | undefined) ?? 50,
-    after: opts.cursor as string | undefined,
-    customTypes,
-  });
+  const spec: QuerySpec = { filter: combined, sort, limit: (opts.limit as number | undefined) ?? 50, after: opts.cursor as string | undefined, customTypes };
+  const { rows, nextCursor } = await (op.guard?.readPage?.(entity, spec, (s) => op.query<T>(entity, s)) ?? op.query<T>(entity, { ...spec, filter: op.scoped(entity, combined) }));
   return nextCursor === undefined ? { items: rows } : { items: rows, nextCursor };
 }
 
