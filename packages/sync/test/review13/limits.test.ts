@@ -31,4 +31,15 @@ describe('review13: server limits vs the client', () => {
     await anna.client.syncNow();
     expect((await crm.activities.list({ limit: 100 })).items).toHaveLength(60);
   });
+
+  it('a push the server refuses as a whole does not stop the device from pulling the server\'s changes', async () => {
+    const { crm, server: sync, pipeline } = await serverOf(() => createMemoryStorage(), { server: { limits: { bodyBytes: 50_000 } } });
+    const anna = await syncedDevice(sync, { user: 'anna', seed: 4 });
+    await anna.client.syncNow();
+    await anna.client.crm.deals.create({ title: 'x'.repeat(200), pipelineId: pipeline.id, notes: undefined } as never);
+    for (let i = 0; i < 5; i++) await anna.client.crm.activities.log({ kind: 'note', body: 'y'.repeat(19_000) } as never);
+    const fresh = await crm.deals.create({ title: 'Created at the office', pipelineId: pipeline.id });
+    await anna.client.syncNow().catch(() => undefined); // the push gets 413
+    expect((await anna.crm.deals.list()).items.map((d) => d.id)).toContain(fresh.id);
+  });
 });
