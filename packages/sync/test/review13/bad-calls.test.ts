@@ -20,3 +20,14 @@ describe('review13: client.execute with bad input', () => {
     expect(lead).toMatchObject({ id: expect.stringMatching(/^lead_/) });
   });
 });
+
+describe('review13: optional arguments passed as undefined', () => {
+  it('client.crm.deals.advance(id, undefined) works like crm.deals.advance(id, undefined) (JSON turns it into null)', async () => {
+    const { crm, server: sync, pipeline } = await serverOf(() => createMemoryStorage());
+    const deal = await crm.deals.create({ title: 'Acme', pipelineId: pipeline.id });
+    const anna = await syncedDevice(sync, { user: 'anna', seed: 3 });
+    await anna.client.syncNow();
+    const forward = (options?: { toStage?: string }) => anna.client.crm.deals.advance(deal.id, options);
+    expect((await forward()).stageKey).toBe('proposal');
+  });
+});
