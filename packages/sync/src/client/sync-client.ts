@@ -1,4 +1,4 @@
-import { isCrmError, type Crm, type CrmContext } from '@crmkit/core';
+import { isCrmError, type Crm, type CrmContext, type CrmError } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { newClientId } from '../protocol/command-ids.js';
 import type { CommandName } from '../protocol/commands.js';
@@ -65,6 +65,9 @@ export interface SyncClient<C extends Crm> {
   /** Stops the loop and waits for a running cycle. */
   stop(): Promise<void>;
 }
+
+/** The server could not be reached (no answer): `STORAGE` of the `sync` adapter without an HTTP status. */
+const unreachable = (e: CrmError): boolean => isCrmError(e, 'STORAGE') && e.details.adapter === 'sync' && !('status' in e.details);
 
 const FORBIDDEN_FEATURES = ['scheduler', 'automations', 'webhooks', 'imports'];
 
@@ -164,16 +167,20 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     const run = async () => {
       await refresh({ state: 'syncing' });
       try {
-        await pushCommands(device, abort.signal);
+        // A push the server refused (not an unreachable one) does not keep the server's changes away: pull, then report it.
+        const refused = await pushCommands(device, abort.signal).then(() => undefined, (error: unknown) => {
+          if (!isCrmError(error) || unreachable(error)) throw error;
+          return error;
+        });
         await pullPages(device, pageRows, abort.signal, onPage);
+        if (refused) throw refused;
         errors.length = 0;
         await refresh({ state: loop.running ? 'idle' : 'stopped' });
       } catch (error) {
         const e = isCrmError(error) ? error : offline('sync', error);
         const extra = error as { seq?: number; stuck?: boolean };
         errors.splice(0, errors.length, { code: e.code, message: e.message, at: now(), ...(extra.seq ? { seq: extra.seq } : {}), ...(extra.stuck ? { stuck: true } : {}) });
-        const unreachable = isCrmError(e, 'STORAGE') && e.details.adapter === 'sync' && !('status' in e.details);
-        await refresh({ state: unreachable ? 'offline' : 'error' }).catch(() => undefined);
+        await refresh({ state: unreachable(e) ? 'offline' : 'error' }).catch(() => undefined);
         throw e;
       }
     };
