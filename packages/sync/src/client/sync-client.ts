@@ -90,7 +90,8 @@ function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext;
  * (client id, checkpoint), runs the start-up rebase (a crash left the store in any state: it goes back
  * to base + pending commands), then starts the loop unless `start: false`.
  *
- * @throws CrmError `VALIDATION`: `transport` (both or neither of endpoint and transport), `endpoint`
+ * @throws CrmError `VALIDATION`: `device_user` (the database was made for another actor), `transport`
+ *   (both or neither of endpoint and transport), `endpoint`
  *   (`invalid_format`: not a URL; relative only where the page has a location),
  *   `feature_required` (no `syncReplica()`), `replica_storage`, `sync_features` (scheduler, automations,
  *   webhooks or imports installed).
@@ -108,8 +109,14 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const serial = deviceLock(`crmkit-sync:${ctx.storage.name}:${tenant}`);
   const state = (): Promise<SyncState> => replica.transaction('apply', (tx) => readState(tx, tenant).then((s) => s!));
 
+  const userId = ctx.actor?.userId;
   await serial(() => replica.transaction('apply', async (tx) => {
-    if (!(await readState(tx, tenant))) await writeState(tx, tenant, now(), {}, { clientId: newClientId(ctx.random), checkpoint: null, epoch: 0, verdictsThrough: 0 });
+    const stored = await readState(tx, tenant);
+    if (!stored) await writeState(tx, tenant, now(), {}, { clientId: newClientId(ctx.random), checkpoint: null, epoch: 0, verdictsThrough: 0, ...(userId ? { userId } : {}) });
+    // One database per user: another user's crm on it would read the first user's rows.
+    else if (stored.userId !== undefined && stored.userId !== userId) {
+      throw invalid('createSyncClient', [{ path: ['crm', 'actor'], code: 'device_user', message: `this database holds the rows of another user: open a database of its own for "${String(userId)}"` }]);
+    }
   }));
   const { clientId } = await state();
 
