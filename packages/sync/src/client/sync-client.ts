@@ -74,6 +74,9 @@ const FORBIDDEN_FEATURES = ['scheduler', 'automations', 'webhooks', 'imports'];
 function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext; replica: ReplicaControl; transport: SyncTransport } {
   const issue = (path: string, code: string, message: string) => invalid('createSyncClient', [{ path: [path], code, message }]);
   if (!input.transport === !input.endpoint) throw issue('transport', 'transport', 'give exactly one of endpoint and transport');
+  const { pageRows, pollMs } = input;
+  if (pageRows !== undefined && !(Number.isInteger(pageRows) && pageRows >= 1 && pageRows <= LIMITS.pageRows)) throw issue('pageRows', 'invalid_value', `must be an integer from 1 to ${LIMITS.pageRows}`);
+  if (pollMs !== undefined && !(Number.isFinite(pollMs) && pollMs >= 1)) throw issue('pollMs', 'invalid_value', 'must be a positive number of milliseconds');
   if (input.endpoint !== undefined && !URL.canParse(input.endpoint, (globalThis as { location?: { href: string } }).location?.href)) throw issue('endpoint', 'invalid_format', 'must be a URL (relative only in a page)');
   const ctx = replicaContext(input.crm);
   if (!ctx) throw issue('crm', 'feature_required', 'needs the syncReplica() feature');
@@ -90,7 +93,7 @@ function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext;
  * (client id, checkpoint), runs the start-up rebase (a crash left the store in any state: it goes back
  * to base + pending commands), then starts the loop unless `start: false`.
  *
- * @throws CrmError `VALIDATION`: `device_user` (the database was made for another actor), `transport`
+ * @throws CrmError `VALIDATION`: `pageRows` (not 1–2000), `pollMs` (not positive), `device_user` (the database was made for another actor), `transport`
  *   (both or neither of endpoint and transport), `endpoint`
  *   (`invalid_format`: not a URL; relative only where the page has a location),
  *   `feature_required` (no `syncReplica()`), `replica_storage`, `sync_features` (scheduler, automations,
