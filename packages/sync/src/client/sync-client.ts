@@ -197,7 +197,10 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     cycling = cycling.then(run, run);
     return cycling;
   };
-  const loop = new SyncLoop(ctx.clock, cycle, input.pollMs ?? 30_000, () => ctx.random.next());
+  const pollMs = input.pollMs ?? 30_000;
+  // While a live signal is connected, pokes (and each reconnect) start cycles: no polling timer.
+  const connected = () => store.get().live === 'sse' || store.get().live === 'long-poll';
+  const loop = new SyncLoop(ctx.clock, cycle, () => (connected() ? Infinity : pollMs), () => ctx.random.next());
 
   await rebaseWith({ confirmedThrough: 0, rejected: [] });
   await refresh();
@@ -225,7 +228,9 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       if (listen) {
         const signal = abort.signal;
         void listenLoop(ctx.clock, () => ctx.random.next(), () => loop.running && !signal.aborted, (onMode) => listen.call(transport, () => loop.kick(0), signal, onMode), (live) => {
-          if (!signal.aborted) store.set({ live });
+          if (signal.aborted) return;
+          store.set({ live });
+          if (live === 'polling') loop.kick(pollMs);
         });
       }
     },
