@@ -107,7 +107,8 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const tenant = ctx.tenantId;
   const pageRows = input.pageRows ?? LIMITS.defaultPageRows;
   const now = () => new Date(ctx.clock.now()).toISOString();
-  const store = new StatusStore();
+  // A listener's bug (a UI) must not fail the command or the cycle that changed the status.
+  const store = new StatusStore((error) => ctx.logger.error('crmkit sync: a status listener threw', { error }));
   /** Storage work of commands, page applies and rebases runs one at a time (network calls do not hold it). */
   const serial = deviceLock(`crmkit-sync:${ctx.storage.name}:${tenant}`);
   const state = (): Promise<SyncState> => replica.transaction('apply', (tx) => readState(tx, tenant).then((s) => s!));
