@@ -17,16 +17,22 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * crm's generator, `occurredAt` of a logged activity set to now; args copied as JSON (the log keeps
  * what was called).
  *
- * @throws CrmError `VALIDATION`: `sync_unsupported` (`leads.create` with `assignWith`: strategies run on
- *   the server), the command's shape (arity, id shapes, `client_id_format` of a given id).
+ * @throws CrmError `VALIDATION`: `unknown_command` (not one of `COMMAND_NAMES`), `sync_unsupported`
+ *   (`leads.create` with `assignWith`: strategies run on the server), the command's shape (arity, id shapes, `client_id_format` of a given id).
  */
 export function prepareCommand(ctx: CrmContext, name: CommandName, args: Args): Omit<Command, 'seq'> {
+  if (!Object.hasOwn(COMMANDS, name)) throw invalid('sync.execute', [{ path: ['name'], code: 'unknown_command', message: `"${String(name).slice(0, 100)}" is not a pushable command (COMMAND_NAMES)` }]);
   const at = ctx.clock.now();
   const spec = COMMANDS[name];
-  let copy = JSON.parse(JSON.stringify(args ?? [])) as unknown[];
+  // Trailing optional arguments passed as undefined are absent (JSON would turn them into null).
+  const given = [...(args ?? [])];
+  while (given.length && given.at(-1) === undefined) given.pop();
+  let copy = JSON.parse(JSON.stringify(given)) as unknown[];
   if (name === 'leads.create' && isObject(copy[1]) && copy[1].assignWith !== undefined) {
     throw invalid(name, [{ path: ['args', 1, 'assignWith'], code: 'sync_unsupported', message: 'assignment strategies run on the server only' }]);
   }
+  // `leads.create(input, options)`: an options bag without `assignWith` says nothing the server runs.
+  if (spec.creates && copy.length === 2 && isObject(copy[1]) && !Object.keys(copy[1]).length) copy = copy.slice(0, 1);
   if (spec.creates && isObject(copy[0])) {
     const input = { ...copy[0] };
     input.id ??= ctx.newId(spec.creates, at);

@@ -1,5 +1,5 @@
 import { CrmError, isCrmError } from '@crmkit/core';
-import { LIMITS, PROTOCOL, type PushResponse } from '../protocol/messages.js';
+import { LIMITS, PROTOCOL, type Command, type PushResponse } from '../protocol/messages.js';
 import { asCommand, listCommands, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { recordVerdicts } from './record-verdicts.js';
@@ -8,6 +8,27 @@ import { readState, writeState } from './sync-state.js';
 /** `expected` of a push refused with `sequence_gap` (409). */
 const gapOf = (error: CrmError): number | undefined =>
   isCrmError(error, 'VALIDATION') ? (error.details.issues.find((i) => i.code === 'sequence_gap') as { expected?: number } | undefined)?.expected : undefined;
+
+/** Bytes of JSON a push carries at most by default: half the server's default body limit (1 MiB). */
+const PUSH_BYTES = 512 * 1024;
+const encoder = new TextEncoder();
+
+/** The first pending commands to push: at most `most`, within `PUSH_BYTES` of JSON (at least one). */
+function batchOf(commands: readonly CommandRow[], most: number): Command[] {
+  const batch: Command[] = [];
+  let bytes = 0;
+  for (const row of commands.slice(0, most)) {
+    const command = asCommand(row);
+    bytes += encoder.encode(JSON.stringify(command)).byteLength;
+    if (batch.length && bytes > PUSH_BYTES) break;
+    batch.push(command);
+  }
+  return batch;
+}
+
+/** A push refused whole for its size (413 `too_big`: the body, or more commands than the server takes). */
+const tooBig = (error: CrmError): boolean =>
+  isCrmError(error, 'VALIDATION') && (error.details as { status?: number }).status === 413 && error.details.issues.some((i) => i.code === 'too_big');
 
 /**
  * The server lost commands it had accepted (restored from a backup): those still in the log from
@@ -24,24 +45,31 @@ function resendFrom(device: Device, expected: number | undefined): Promise<boole
 }
 
 /**
- * Pushes every command the server has not answered, 100 per request (design sync.md §8), and stores the
- * verdicts; a rejection rebases at once (its optimistic effect goes before the next pull).
+ * Pushes every command the server has not answered, 100 and at most 512 KiB of JSON per request (design
+ * sync.md §8; halved on a 413 from a server with lower limits), and stores the verdicts; a rejection rebases at once (its optimistic effect goes before the next pull).
  *
  * @throws CrmError what the server answered; `STORAGE` (`adapter: 'sync'`) when it cannot be reached; for
  *   a batch the server stopped (a failure, not a verdict), its error with `seq` and `stuck` (5 attempts).
  */
 export async function pushCommands(device: Device, signal: AbortSignal): Promise<void> {
   const { replica, tenant } = device;
+  let most: number = LIMITS.commands;
   for (;;) {
     const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant, ['pending']), (await readState(tx, tenant))!] as const);
     if (!commands.length) return;
     const ack = s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {};
+    const batch = batchOf(commands, most);
     let response: PushResponse;
     try {
-      response = await device.transport.push({ protocol: PROTOCOL, clientId: device.clientId, commands: commands.slice(0, LIMITS.commands).map(asCommand), ...ack }, signal);
+      response = await device.transport.push({ protocol: PROTOCOL, clientId: device.clientId, commands: batch, ...ack }, signal);
     } catch (error) {
       if (!isCrmError(error)) throw offline('sync.push', error);
       if (await resendFrom(device, gapOf(error))) continue;
+      // Over the server's body or batch limit (it may have lowered them): halve the batch, down to one command.
+      if (tooBig(error) && batch.length > 1) {
+        most = Math.ceil(batch.length / 2);
+        continue;
+      }
       throw error;
     }
     const rejected = await device.serial(() => replica.transaction('apply', async (tx) => {

@@ -1,4 +1,4 @@
-import { isCrmError, type Crm, type CrmContext } from '@crmkit/core';
+import { isCrmError, type Crm, type CrmContext, type CrmError } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { newClientId } from '../protocol/command-ids.js';
 import type { CommandName } from '../protocol/commands.js';
@@ -66,11 +66,17 @@ export interface SyncClient<C extends Crm> {
   stop(): Promise<void>;
 }
 
+/** The server could not be reached (no answer): `STORAGE` of the `sync` adapter without an HTTP status. */
+const unreachable = (e: CrmError): boolean => isCrmError(e, 'STORAGE') && e.details.adapter === 'sync' && !('status' in e.details);
+
 const FORBIDDEN_FEATURES = ['scheduler', 'automations', 'webhooks', 'imports'];
 
 function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext; replica: ReplicaControl; transport: SyncTransport } {
   const issue = (path: string, code: string, message: string) => invalid('createSyncClient', [{ path: [path], code, message }]);
   if (!input.transport === !input.endpoint) throw issue('transport', 'transport', 'give exactly one of endpoint and transport');
+  const { pageRows, pollMs } = input;
+  if (pageRows !== undefined && !(Number.isInteger(pageRows) && pageRows >= 1 && pageRows <= LIMITS.pageRows)) throw issue('pageRows', 'invalid_value', `must be an integer from 1 to ${LIMITS.pageRows}`);
+  if (pollMs !== undefined && !(Number.isFinite(pollMs) && pollMs >= 1)) throw issue('pollMs', 'invalid_value', 'must be a positive number of milliseconds');
   if (input.endpoint !== undefined && !URL.canParse(input.endpoint, (globalThis as { location?: { href: string } }).location?.href)) throw issue('endpoint', 'invalid_format', 'must be a URL (relative only in a page)');
   const ctx = replicaContext(input.crm);
   if (!ctx) throw issue('crm', 'feature_required', 'needs the syncReplica() feature');
@@ -87,7 +93,8 @@ function options<C extends Crm>(input: SyncClientOptions<C>): { ctx: CrmContext;
  * (client id, checkpoint), runs the start-up rebase (a crash left the store in any state: it goes back
  * to base + pending commands), then starts the loop unless `start: false`.
  *
- * @throws CrmError `VALIDATION`: `transport` (both or neither of endpoint and transport), `endpoint`
+ * @throws CrmError `VALIDATION`: `pageRows` (not 1–2000), `pollMs` (not positive), `device_user` (the database was made for another actor), `transport`
+ *   (both or neither of endpoint and transport), `endpoint`
  *   (`invalid_format`: not a URL; relative only where the page has a location),
  *   `feature_required` (no `syncReplica()`), `replica_storage`, `sync_features` (scheduler, automations,
  *   webhooks or imports installed).
@@ -100,13 +107,20 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const tenant = ctx.tenantId;
   const pageRows = input.pageRows ?? LIMITS.defaultPageRows;
   const now = () => new Date(ctx.clock.now()).toISOString();
-  const store = new StatusStore();
+  // A listener's bug (a UI) must not fail the command or the cycle that changed the status.
+  const store = new StatusStore((error) => ctx.logger.error('crmkit sync: a status listener threw', { error }));
   /** Storage work of commands, page applies and rebases runs one at a time (network calls do not hold it). */
   const serial = deviceLock(`crmkit-sync:${ctx.storage.name}:${tenant}`);
   const state = (): Promise<SyncState> => replica.transaction('apply', (tx) => readState(tx, tenant).then((s) => s!));
 
+  const userId = ctx.actor?.userId;
   await serial(() => replica.transaction('apply', async (tx) => {
-    if (!(await readState(tx, tenant))) await writeState(tx, tenant, now(), {}, { clientId: newClientId(ctx.random), checkpoint: null, epoch: 0, verdictsThrough: 0 });
+    const stored = await readState(tx, tenant);
+    if (!stored) await writeState(tx, tenant, now(), {}, { clientId: newClientId(ctx.random), checkpoint: null, epoch: 0, verdictsThrough: 0, ...(userId ? { userId } : {}) });
+    // One database per user: another user's crm on it would read the first user's rows.
+    else if (stored.userId !== undefined && stored.userId !== userId) {
+      throw invalid('createSyncClient', [{ path: ['crm', 'actor'], code: 'device_user', message: `this database holds the rows of another user: open a database of its own for "${String(userId)}"` }]);
+    }
   }));
   const { clientId } = await state();
 
@@ -164,23 +178,30 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     const run = async () => {
       await refresh({ state: 'syncing' });
       try {
-        await pushCommands(device, abort.signal);
+        // A push the server refused (not an unreachable one) does not keep the server's changes away: pull, then report it.
+        const refused = await pushCommands(device, abort.signal).then(() => undefined, (error: unknown) => {
+          if (!isCrmError(error) || unreachable(error)) throw error;
+          return error;
+        });
         await pullPages(device, pageRows, abort.signal, onPage);
+        if (refused) throw refused;
         errors.length = 0;
         await refresh({ state: 'idle' });
       } catch (error) {
         const e = isCrmError(error) ? error : offline('sync', error);
         const extra = error as { seq?: number; stuck?: boolean };
         errors.splice(0, errors.length, { code: e.code, message: e.message, at: now(), ...(extra.seq ? { seq: extra.seq } : {}), ...(extra.stuck ? { stuck: true } : {}) });
-        const unreachable = isCrmError(e, 'STORAGE') && e.details.adapter === 'sync' && !('status' in e.details);
-        await refresh({ state: unreachable ? 'offline' : 'error' }).catch(() => undefined);
+        await refresh({ state: unreachable(e) ? 'offline' : 'error' }).catch(() => undefined);
         throw e;
       }
     };
     cycling = cycling.then(run, run);
     return cycling;
   };
-  const loop = new SyncLoop(ctx.clock, cycle, input.pollMs ?? 30_000, () => ctx.random.next());
+  const pollMs = input.pollMs ?? 30_000;
+  // While a live signal is connected, pokes (and each reconnect) start cycles: no polling timer.
+  const connected = () => store.get().live === 'sse' || store.get().live === 'long-poll';
+  const loop = new SyncLoop(ctx.clock, cycle, () => (connected() ? Infinity : pollMs), () => ctx.random.next());
 
   await rebaseWith({ confirmedThrough: 0, rejected: [] });
   await refresh();
@@ -209,7 +230,9 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       if (listen) {
         const signal = abort.signal;
         void listenLoop(ctx.clock, () => ctx.random.next(), () => loop.running && !signal.aborted, (onMode) => listen.call(transport, () => loop.kick(0), signal, onMode), (live) => {
-          if (!signal.aborted) store.set({ live });
+          if (signal.aborted) return;
+          store.set({ live });
+          if (live === 'polling') loop.kick(pollMs);
         });
       }
     },

@@ -6,7 +6,7 @@ export function backoffMs(failures: number, random: () => number, minMs = 1_000,
 }
 
 /**
- * Runs `cycle` on a timer: again after `pollMs` when it succeeds, after a backoff when it fails; `kick`
+ * Runs `cycle` on a timer: again after `pollMs()` when it succeeds (not at all while it is `Infinity`), after a backoff when it fails; `kick`
  * runs it sooner (a local command, a poke). One timer at a time; `stop` cancels it.
  */
 export class SyncLoop {
@@ -18,7 +18,8 @@ export class SyncLoop {
   constructor(
     private readonly clock: Clock,
     private readonly cycle: () => Promise<void>,
-    private readonly pollMs: number,
+    /** Delay after a success: `Infinity` waits for a kick (a live signal is connected). */
+    private readonly pollMs: () => number,
     private readonly random: () => number,
   ) {}
 
@@ -41,7 +42,8 @@ export class SyncLoop {
       this.cycle().then(
         () => {
           this.failures = 0;
-          this.kick(this.pollMs);
+          const next = this.pollMs();
+          if (Number.isFinite(next)) this.kick(next);
         },
         () => this.kick(backoffMs(++this.failures, this.random)),
       );

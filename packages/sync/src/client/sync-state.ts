@@ -11,6 +11,8 @@ export interface SyncState {
   readonly verdictsThrough: number;
   /** End of the last complete pull cycle (ISO timestamp). */
   readonly lastSyncAt?: string;
+  /** The device crm's actor when the state was made: the database holds this user's rows. */
+  readonly userId?: string;
 }
 
 /** Id (and key) of the state's setting row. */

@@ -55,6 +55,9 @@ export class StatusStore {
   private snapshot: SyncStatus = Object.freeze({ state: 'stopped', pending: 0, unpushed: 0, live: 'none', errors: [], rejected: [] });
   private readonly listeners = new Set<() => void>();
 
+  /** @param onListenerError Told of a listener that threw: the others still run, the change stands. */
+  constructor(private readonly onListenerError: (error: unknown) => void = () => undefined) {}
+
   get(): SyncStatus {
     return this.snapshot;
   }
@@ -68,7 +71,13 @@ export class StatusStore {
     for (const key of Object.keys(next) as (keyof SyncStatus)[]) if (next[key] === undefined) delete next[key];
     if (shallowEqual(next, this.snapshot)) return;
     this.snapshot = Object.freeze(next);
-    for (const listener of [...this.listeners]) listener();
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
   }
 
   subscribe(listener: () => void): () => void {

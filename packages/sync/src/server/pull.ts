@@ -37,16 +37,19 @@ async function changesAfter(tx: StorageTx, tenantId: string, after: number, limi
  * unreadable now; a reset (from position 0, then a sweep on the device) for a new device, a pruned
  * checkpoint or a changed scope fingerprint.
  *
- * @throws CrmError `VALIDATION`: bad body (400), `limit` over `maxRows` (413), checkpoint
+ * @param maxRows The server's page size (`limits.pageRows`): a smaller `limit` is clamped to it.
+ * @throws CrmError `VALIDATION`: bad body (400), `limit` over the protocol's 2 000 (or a larger `maxRows`) (413), checkpoint
  *   `invalid_checkpoint` / `foreign_checkpoint` / `checkpoint_ahead` (400); `FORBIDDEN` (`client_owner`, 403)
  *   when the client id belongs to another user (its verdicts are that user's).
  */
 export async function pull(ctx: CrmContext, principal: Principal, body: unknown, maxRows: number): Promise<PullResponse> {
   const asked = (body as { limit?: unknown } | null)?.limit;
-  if (typeof asked === 'number' && asked > maxRows) throw tooBig('sync.pull', ['limit'], maxRows, 'rows');
+  const most = Math.max(maxRows, LIMITS.pageRows);
+  if (typeof asked === 'number' && asked > most) throw tooBig('sync.pull', ['limit'], most, 'rows');
   const request = parseWith(pullRequestSchema, body, 'sync.pull');
   const tenant = ctx.tenantId;
-  const limit = request.limit ?? Math.min(LIMITS.defaultPageRows, maxRows);
+  // A server that lowered its page size answers smaller pages (`hasMore` brings the rest), not 413.
+  const limit = Math.min(request.limit ?? LIMITS.defaultPageRows, maxRows);
   const sent = request.checkpoint === null ? undefined : decodeCheckpoint(request.checkpoint, tenant);
   return ctx.storage.transaction('r', async (tx) => {
     const [head, fingerprint, client, horizonRow, guard] = await Promise.all([
