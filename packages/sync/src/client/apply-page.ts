@@ -2,6 +2,7 @@ import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
 import { exitTag } from '../protocol/exit-tag.js';
 import type { PullResponse } from '../protocol/messages.js';
 import { changeKey } from '../protocol/synced-entities.js';
+import { evictStaleHolders } from './evict-holders.js';
 import type { ShadowRow } from './replica-storage.js';
 import type { SyncState } from './sync-state.js';
 
@@ -100,7 +101,9 @@ export async function applyPage(tx: StorageTx, tenantId: string, state: SyncStat
   if (page.resetDone) goneTags.push(...((await tx.query('syncTag', tenantId, { filter: { op: 'lt', field: 'epoch', value: epoch } })).rows as TagRow[]));
   const putTags = new Set(tags);
   const leaving = goneTags.filter((t) => !putTags.has(t.id));
-  await setBase(tx, tenantId, writes, [...base, ...leaving.map((t) => ({ entity: t.entity, id: t.recordId, row: null, tagged: true }))], state.lastSyncAt === undefined);
+  const items = [...base, ...leaving.map((t) => ({ entity: t.entity, id: t.recordId, row: null, tagged: true }))];
+  await evictStaleHolders(tx, tenantId, items, (entity, op) => writes.add(entity, op));
+  await setBase(tx, tenantId, writes, items, state.lastSyncAt === undefined);
   for (const tag of new Map(leaving.map((t) => [t.id, t])).values()) writes.add('syncTag', { type: 'delete', id: tag.id });
   tags.forEach((id, i) => {
     const before = stored[i];
