@@ -47,7 +47,7 @@ export async function pullPages(device: Device, pageRows: number, signal: AbortS
       if (current.checkpoint !== expected) return current.checkpoint;
       const change = await applyPage(tx, tenant, current, prepared, seen);
       await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
-      await writeState(tx, tenant, device.now(), change);
+      await writeState(tx, tenant, device.now(), { ...change, projected: page.projected ?? [] });
       return page.checkpoint;
     }));
     if (checkpoint !== page.checkpoint) {

@@ -5,7 +5,7 @@ import { invalid } from '../protocol/errors.js';
 import { exitTag } from '../protocol/exit-tag.js';
 import { LIMITS, pullRequestSchema, type PullResponse } from '../protocol/messages.js';
 import { parseWith } from '../protocol/parse.js';
-import { CONFIG_ENTITIES, type SyncedEntity } from '../protocol/synced-entities.js';
+import { CONFIG_ENTITIES, SYNCED_ENTITIES, type SyncedEntity } from '../protocol/synced-entities.js';
 import { tooBig } from './http.js';
 import { scopeFingerprint } from './scope-fingerprint.js';
 import { assertOwner, keptRejections, readClient } from './sync-client-row.js';
@@ -81,6 +81,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       else if (!resetting || change.position > (from.h ?? 0)) goneOf.push(change);
     }
     const gone = await Promise.all(goneOf.map((c) => exitTag(tenant, c.entity, c.recordId)));
+    const projected = guard ? SYNCED_ENTITIES.filter((e) => !CONFIG_ENTITIES.has(e) && guard.hasFieldRules(e)) : [];
     const position = changes.at(-1)?.position ?? (resetting ? head : from.p);
     const next: Checkpoint = resetting && hasMore ? { ...from, p: position } : { v: 1, t: tenant, p: position, s: fingerprint };
     return {
@@ -88,6 +89,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       checkpoint: encodeCheckpoint(next),
       rows,
       gone,
+      ...(projected.length ? { projected } : {}),
       ...(resetting ? { reset: from === sent ? ('continue' as const) : ('begin' as const) } : {}),
       ...(resetting && !hasMore ? { resetDone: true as const } : {}),
       hasMore,
