@@ -3,6 +3,7 @@ import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { describe, expect, it } from 'vitest';
 import { createSyncClient, type SyncTransport } from '../../src/index.js';
 import { serverOf } from '../server/support.js';
+import { fakeIndexedDb } from './idb-env.js';
 import { deviceCrm, faultyTransport, own, syncedDevice, syncedRows } from './support.js';
 
 /**
@@ -12,7 +13,7 @@ import { deviceCrm, faultyTransport, own, syncedDevice, syncedRows } from './sup
  */
 const ref = (id: string): { externalRefs: { system: string; id: string }[] } => ({ externalRefs: [{ system: 'shop', id }] });
 
-for (const [engine, make] of [['memory', () => createMemoryStorage()], ['sqlite', () => createSqliteStorage({ filename: ':memory:' })]] as [string, () => StorageAdapter][]) {
+for (const [engine, make] of [['memory', () => createMemoryStorage()], ['sqlite', () => createSqliteStorage({ filename: ':memory:' })], ['IndexedDB (fake)', fakeIndexedDb]] as [string, () => StorageAdapter][]) {
   describe(`a unique key held by a stale local record (device on ${engine})`, () => {
     it('the old holder was deleted after the key moved: its gone tag comes after the new holder', async () => {
       const { crm, server, storage, pipeline } = await serverOf(() => createMemoryStorage());
