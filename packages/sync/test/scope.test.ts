@@ -93,5 +93,18 @@ for (const [adapter, makeStorage] of ADAPTERS) {
       expect(row).not.toHaveProperty('value');
       expect(row).not.toHaveProperty('weightedValue');
     });
+
+    it('configuration reaches every device of the tenant, whatever the user\'s read grants (review13 R9)', async () => {
+      const { server, crm, pipeline } = await scopedServer(makeStorage);
+      await crm.tasks.defineType({ key: 'demo', label: 'Product demo' });
+      // `nobody` is granted nothing at all (not even pipelines); reps are granted no `setting` read.
+      await crm.access.setPolicy({ roles: { rep: { grants: { deal: { '*': 'own' } } }, nobody: { grants: {} } }, defaultRoles: ['rep'] } as never);
+      for (const headers of [{}, { 'x-roles': 'nobody' }] as Record<string, string>[]) {
+        const { body } = await post<PullResponse>(server, 'pull', device(28).pull(null), 'anna', headers);
+        const got = body.rows.map((r) => `${r.entity}:${r.row.id as string}`);
+        expect(got).toEqual(expect.arrayContaining([`pipeline:${pipeline.id}`, 'setting:taskTypes']));
+        expect(got.filter((k) => !/^(pipeline|customField|setting):/.test(k))).toEqual([]);
+      }
+    });
   });
 }

@@ -2,6 +2,7 @@ import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
 import { exitTag } from '../protocol/exit-tag.js';
 import type { PullResponse } from '../protocol/messages.js';
 import { changeKey } from '../protocol/synced-entities.js';
+import { evictStaleHolders } from './evict-holders.js';
 import type { ShadowRow } from './replica-storage.js';
 import type { SyncState } from './sync-state.js';
 import type { TagIndex } from './tag-packs.js';
@@ -84,7 +85,9 @@ export async function applyPage(tx: StorageTx, tenantId: string, state: SyncStat
   const leaving = page.gone.filter((t) => !putTags.has(t)).map((t) => tags.drop(t)).filter((r) => r !== undefined);
   prepared.tags.forEach((tag, i) => tags.put(tag, changeKey(base[i]!.entity, base[i]!.id), epoch));
   if (page.resetDone) leaving.push(...tags.sweep(epoch));
-  await setBase(tx, tenantId, writes, [...base, ...leaving.map((r) => ({ entity: r.entity, id: r.id, row: null, tagged: true }))], state.lastSyncAt === undefined);
+  const items = [...base, ...leaving.map((r) => ({ entity: r.entity, id: r.id, row: null, tagged: true }))];
+  await evictStaleHolders(tx, tenantId, items, (entity, op) => writes.add(entity, op));
+  await setBase(tx, tenantId, writes, items, state.lastSyncAt === undefined);
   await writes.flush(tx, tenantId);
   await tags.flush(tx, tenantId);
   return { checkpoint: page.checkpoint, epoch };

@@ -1,7 +1,7 @@
-import { isCrmError } from '@crmkit/core';
 import type { Row, StorageTx } from '@crmkit/core/storage';
 import type { Rejection } from '../protocol/messages.js';
 import { listCommands, updateCommands, type CommandRow } from './command-log.js';
+import { localErrorOf } from './defer-command.js';
 import type { ReplicaControl, ShadowRow } from './replica-storage.js';
 
 /** What the server said about the device's commands: `lastSeq` of a pull's snapshot (its effects are in the base) and rejections. */
@@ -53,11 +53,14 @@ export async function resetToBase(tx: StorageTx, tenantId: string, verdicts: Ver
   return commands.filter((c) => c.status !== 'rejected' && !rejected.has(c.seq) && c.seq > verdicts.confirmedThrough);
 }
 
+/** Called in a command transaction after a replay failed (the command is marked `localError`): stands in for its effect. */
+export type Refused = (tx: StorageTx, command: CommandRow, error: unknown) => Promise<unknown>;
+
 /**
  * Rebases the device (design sync.md §8): back to the pulled base, then every command that still
  * stands is replayed with its own time and seed (so derived ids repeat), each in its own command
- * transaction. A replay the device's rules refuse leaves no trace and is marked `localError` (it is
- * pushed all the same: the server decides). Observers see one change batch at the end; replays emit
+ * transaction. A replay the device's rules refuse leaves no trace (but what `refused` writes) and is
+ * marked `localError` (it is pushed all the same: the server decides). Observers see one change batch at the end; replays emit
  * no events. Safe to run again after a crash at any point (commands marked `applied: false` replay).
  *
  * @param replay Runs one command in the given command transaction (throws its `CrmError` when refused).
@@ -67,18 +70,19 @@ export async function rebase(
   tenantId: string,
   verdicts: Verdicts,
   replay: (tx: StorageTx, command: CommandRow) => Promise<void>,
+  refused?: Refused,
 ): Promise<void> {
   replica.hold();
   try {
     await replica.transaction('rebase', (tx) => resetToBase(tx, tenantId, verdicts));
-    await replayPending(replica, tenantId, replay);
+    await replayPending(replica, tenantId, replay, refused);
   } finally {
     replica.release();
   }
 }
 
 /** Replays every standing command not in the live store (`applied: false`), in seq order. */
-export async function replayPending(replica: ReplicaControl, tenantId: string, replay: (tx: StorageTx, command: CommandRow) => Promise<void>): Promise<void> {
+export async function replayPending(replica: ReplicaControl, tenantId: string, replay: (tx: StorageTx, command: CommandRow) => Promise<void>, refused?: Refused): Promise<void> {
   const waiting = await replica.transaction('rebase', (tx) => listCommands(tx, tenantId, ['pending', 'accepted']));
   for (const command of waiting.filter((c) => !c.applied)) {
     try {
@@ -88,11 +92,12 @@ export async function replayPending(replica: ReplicaControl, tenantId: string, r
         await updateCommands(tx, tenantId, [now!], () => ({ applied: true }));
       });
     } catch (error) {
-      if (!isCrmError(error)) throw error;
-      const json = error.toJSON();
-      await replica.transaction('rebase', async (tx) => {
+      // A failure that is no CrmError (a projected row a service cannot handle) is marked like a refusal: the server decides.
+      const json = localErrorOf(command.name, error);
+      await replica.transaction('command', async (tx) => {
         const [now] = (await tx.getMany('syncCommand', tenantId, [command.id])) as CommandRow[];
         await updateCommands(tx, tenantId, [now!], () => ({ applied: true, localError: json }));
+        await refused?.(tx, command, error);
       });
     }
   }

@@ -2,12 +2,13 @@ import { isCrmError, type Crm, type CrmContext, type CrmError } from '@crmkit/co
 import type { StorageTx } from '@crmkit/core/storage';
 import { newClientId } from '../protocol/command-ids.js';
 import type { CommandName } from '../protocol/commands.js';
-import { invalid } from '../protocol/errors.js';
+import { invalid, type CrmErrorJson } from '../protocol/errors.js';
 import { LIMITS, type PullResponse } from '../protocol/messages.js';
 import { commandProxy } from './command-proxy.js';
 import { asCommand, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { deviceLock } from './device-lock.js';
+import { leftToServer, localErrorOf, touchRecord } from './defer-command.js';
 import { prepareCommand, runLocal, withVersion } from './local-command.js';
 import { pullPages } from './pull-pages.js';
 import { pushCommands } from './push-commands.js';
@@ -42,12 +43,16 @@ export interface SyncClient<C extends Crm> {
   readonly crm: C;
   /**
    * Runs a pushable method as a command: on the device at once (its rules judge it; a refusal throws
-   * and records nothing), then pushed.
+   * and records nothing), then pushed. A run the device cannot judge — a failure that is no
+   * `CrmError`, or any refusal when the user's rows arrive field-projected (a rule may read a hidden
+   * field) — is recorded all the same with `localError` and left to the server: the record keeps its
+   * fields on the device (its version moves on) until the server's verdict arrives.
    *
-   * @returns The device's result and the command's seq.
+   * @returns The device's result (for a command left to the server: the record as the device holds it,
+   *   `undefined` for a create) and the command's seq; `localError` when left to the server.
    * @throws CrmError `VALIDATION` (arity, id shapes, `sync_unsupported`), or what the service throws on the device.
    */
-  execute(name: CommandName, ...args: unknown[]): Promise<{ result: unknown; seq: number }>;
+  execute(name: CommandName, ...args: unknown[]): Promise<{ result: unknown; seq: number; localError?: CrmErrorJson }>;
   /** The current status: the same object until something changes. */
   status(): SyncStatus;
   /** Calls `listener` after each status change; returns the unsubscribe function. */
@@ -125,7 +130,8 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const { clientId } = await state();
 
   const replay = async (tx: StorageTx, command: CommandRow) => void (await runLocal(ctx, tx, asCommand(command)));
-  const rebaseWith = (verdicts: Verdicts) => serial(() => rebase(replica, tenant, verdicts, replay));
+  const refused = async (tx: StorageTx, command: CommandRow, error: unknown) => (await leftToServer(tx, tenant, error)) && touchRecord(tx, tenant, asCommand(command));
+  const rebaseWith = (verdicts: Verdicts) => serial(() => rebase(replica, tenant, verdicts, replay, refused));
 
   const errors: SyncError[] = [];
   const refresh = async (change: Partial<SyncStatus> = {}) => {
@@ -153,7 +159,16 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, createdAt: now() });
         release = run.release;
         return { result: run.result, seq };
-      });
+      }).catch((error: unknown) => replica.transaction('command', async (tx): Promise<{ result: unknown; seq: number; localError?: CrmErrorJson }> => {
+        // The device could not judge it (review13 R6): recorded with the failure as `localError`, pushed, judged by the server.
+        if (!(await leftToServer(tx, tenant, error))) throw error;
+        const seq = await tx.nextSequence('syncCommand', tenant, 1);
+        const command = await withVersion(tx, tenant, prepared);
+        const localError = localErrorOf(command.name, error);
+        const result = await touchRecord(tx, tenant, command);
+        await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, localError, createdAt: now() });
+        return { result, seq, localError };
+      }));
       release();
       return done;
     });

@@ -9,6 +9,8 @@ export interface SyncState {
   readonly epoch: number;
   /** The highest seq whose verdict the device stored: sent as `ackRejectedThrough`. */
   readonly verdictsThrough: number;
+  /** Record entities the user receives field-projected (the last page's `projected`): commands refused on the device are left to the server. */
+  readonly projected?: readonly string[];
   /** End of the last complete pull cycle (ISO timestamp). */
   readonly lastSyncAt?: string;
   /** The device crm's actor when the state was made: the database holds this user's rows. */

@@ -17,6 +17,8 @@ export interface CommandSpec {
   /** `service.method`, e.g. `deals.advance`. */
   readonly name: CommandName;
   readonly args: z.ZodMiniType<readonly unknown[]>;
+  /** The entity of the record the command makes or changes (`args[0]`'s id, or the created record's). */
+  readonly entity: SyncedEntity;
   /**
    * A state transition whose meaning depends on the state the user saw: the device fills
    * `args[1].version` from its local row of `entity` `args[0]` unless the caller gave one.
@@ -63,9 +65,9 @@ export function createIdIssues(spec: CommandSpec, args: readonly unknown[]): Val
 function spec(name: CommandName): CommandSpec {
   const [service, method] = name.split('.') as [string, string];
   const entity = SERVICE_ENTITY[service]!;
-  if (CREATES.has(method)) return { name, args: z.tuple([object]), creates: entity };
-  if (method === 'update') return { name, args: z.tuple([recordId, object]) };
-  return { name, args: z.tuple([recordId, z.optional(object)]), ...(VERSIONED.has(method) ? { versioned: entity } : {}) };
+  if (CREATES.has(method)) return { name, entity, args: z.tuple([object]), creates: entity };
+  if (method === 'update') return { name, entity, args: z.tuple([recordId, object]) };
+  return { name, entity, args: z.tuple([recordId, z.optional(object)]), ...(VERSIONED.has(method) ? { versioned: entity } : {}) };
 }
 
 /** Every pushable method by name. */

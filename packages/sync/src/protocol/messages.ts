@@ -92,6 +92,12 @@ export interface PullResponse {
   readonly rows: readonly { readonly entity: SyncedEntity; readonly row: Readonly<Record<string, unknown>> }[];
   /** Exit tags of records deleted or unreadable now. */
   readonly gone: readonly string[];
+  /**
+   * Record entities whose rows the user receives field-projected (field rules hide some of their
+   * fields); absent when none. The device cannot judge every rule on such rows: a command its own run
+   * refuses is pushed all the same and the server decides (review13 R6).
+   */
+  readonly projected?: readonly SyncedEntity[];
   readonly reset?: 'begin' | 'continue';
   /** Last page of a reset: the device sweeps what it did not receive in it. */
   readonly resetDone?: true;

@@ -10,6 +10,14 @@ export type SyncedEntity = (typeof SYNCED_ENTITIES)[number];
  */
 export const SYNCED_SETTINGS: readonly string[] = ['calendar', 'taskTypes', 'identity', 'configRevision'];
 
+/**
+ * Configuration the device's services read on every write (stages and their rules, custom field
+ * definitions, the calendar, task types, identity rules): not records, so every device of the tenant
+ * receives it whatever the user's read grants (design sync.md §7, review13 R9) — the server's services
+ * read it unguarded too, and a device without it refuses what the server accepts.
+ */
+export const CONFIG_ENTITIES: ReadonlySet<string> = new Set(['pipeline', 'customField', 'setting']);
+
 const ENTITIES: ReadonlySet<string> = new Set(SYNCED_ENTITIES);
 
 /** Whether the record `entity`/`id` is synced to devices. */

@@ -5,7 +5,7 @@ import { invalid } from '../protocol/errors.js';
 import { exitTag } from '../protocol/exit-tag.js';
 import { LIMITS, pullRequestSchema, type PullResponse } from '../protocol/messages.js';
 import { parseWith } from '../protocol/parse.js';
-import type { SyncedEntity } from '../protocol/synced-entities.js';
+import { CONFIG_ENTITIES, SYNCED_ENTITIES, type SyncedEntity } from '../protocol/synced-entities.js';
 import { tooBig } from './http.js';
 import { scopeFingerprint } from './scope-fingerprint.js';
 import { assertOwner, keptRejections, readClient } from './sync-client-row.js';
@@ -33,7 +33,8 @@ async function changesAfter(tx: StorageTx, tenantId: string, after: number, limi
 
 /**
  * One page of changes for a device (design sync.md §7), read in one transaction (a consistent
- * snapshot): rows readable by `principal` now, field-projected; exit tags of records deleted or
+ * snapshot): rows readable by `principal` now (configuration — `CONFIG_ENTITIES` — whatever the read
+ * grants), field-projected; exit tags of records deleted or
  * unreadable now; a reset (from position 0, then a sweep on the device) for a new device, a pruned
  * checkpoint or a changed scope fingerprint.
  *
@@ -75,11 +76,12 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
     const goneOf: SyncChangeRow[] = [];
     for (const change of changes) {
       const row = stored.get(change.id);
-      if (row && !change.deleted && (!guard || guard.canRead(change.entity, row as never))) rows.push({ entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row });
+      if (row && !change.deleted && (!guard || CONFIG_ENTITIES.has(change.entity) || guard.canRead(change.entity, row as never))) rows.push({ entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row });
       // A reset's sweep removes what was there before it began; later changes carry their tags.
       else if (!resetting || change.position > (from.h ?? 0)) goneOf.push(change);
     }
     const gone = await Promise.all(goneOf.map((c) => exitTag(tenant, c.entity, c.recordId)));
+    const projected = guard ? SYNCED_ENTITIES.filter((e) => !CONFIG_ENTITIES.has(e) && guard.hasFieldRules(e)) : [];
     const position = changes.at(-1)?.position ?? (resetting ? head : from.p);
     const next: Checkpoint = resetting && hasMore ? { ...from, p: position } : { v: 1, t: tenant, p: position, s: fingerprint };
     return {
@@ -87,6 +89,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       checkpoint: encodeCheckpoint(next),
       rows,
       gone,
+      ...(projected.length ? { projected } : {}),
       ...(resetting ? { reset: from === sent ? ('continue' as const) : ('begin' as const) } : {}),
       ...(resetting && !hasMore ? { resetDone: true as const } : {}),
       hasMore,
