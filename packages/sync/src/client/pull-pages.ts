@@ -4,6 +4,7 @@ import { applyPage, preparePage, type PreparedPage } from './apply-page.js';
 import { offline, type Device } from './device.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { readState, writeState } from './sync-state.js';
+import { ackThrough, listCommands } from './command-log.js';
 
 /**
  * Pulls pages until the server has no more (design sync.md §8): each applied with its checkpoint in one
@@ -15,12 +16,13 @@ import { readState, writeState } from './sync-state.js';
  */
 export async function pullPages(device: Device, pageRows: number, signal: AbortSignal, onPage: (page: PullResponse, first: boolean) => void): Promise<void> {
   const { replica, tenant } = device;
-  const [s, tagless] = await replica.transaction('apply', async (tx) => [(await readState(tx, tenant))!, !(await tx.query('syncTag', tenant, { limit: 1 })).rows.length] as const);
+  const [s, tagless, pending] = await replica.transaction('apply', async (tx) => [(await readState(tx, tenant))!, !(await tx.query('syncTag', tenant, { limit: 1 })).rows.length, await listCommands(tx, tenant, ['pending'])] as const);
+  const ack = ackThrough(s.verdictsThrough, pending);
   const first = s.lastSyncAt === undefined;
   // A device without tags when the pull began: the tags this loop stored are all it has, kept here (apply skips reading them).
   let seen = tagless ? new Set<string>() : undefined;
   const fetchPage = (checkpoint: string | null) => device.transport
-    .pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint, limit: pageRows, ...(s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {}) }, signal)
+    .pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint, limit: pageRows, ...(ack > 0 ? { ackRejectedThrough: ack } : {}) }, signal)
     .then((page) => preparePage(tenant, page));
   let checkpoint = s.checkpoint;
   let next = fetchPage(checkpoint);

@@ -1,6 +1,6 @@
 import { CrmError, isCrmError } from '@crmkit/core';
 import { LIMITS, PROTOCOL, type Command, type PushResponse } from '../protocol/messages.js';
-import { asCommand, listCommands, updateCommands, type CommandRow } from './command-log.js';
+import { ackThrough, asCommand, listCommands, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { recordVerdicts } from './record-verdicts.js';
 import { readState, writeState } from './sync-state.js';
@@ -57,7 +57,8 @@ export async function pushCommands(device: Device, signal: AbortSignal): Promise
   for (;;) {
     const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant, ['pending']), (await readState(tx, tenant))!] as const);
     if (!commands.length) return;
-    const ack = s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {};
+    const through = ackThrough(s.verdictsThrough, commands);
+    const ack = through > 0 ? { ackRejectedThrough: through } : {};
     const batch = batchOf(commands, most);
     let response: PushResponse;
     try {

@@ -86,7 +86,7 @@ export async function replayPending(replica: ReplicaControl, tenantId: string, r
         await replay(tx, command);
         const [now] = (await tx.getMany('syncCommand', tenantId, [command.id])) as CommandRow[];
         await updateCommands(tx, tenantId, [now!], () => ({ applied: true }));
-      });
+      }, () => command.seq);
     } catch (error) {
       if (!isCrmError(error)) throw error;
       const json = error.toJSON();

@@ -1,11 +1,11 @@
 import { isCrmError, type Crm, type CrmContext, type CrmError } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { newClientId } from '../protocol/command-ids.js';
-import type { CommandName } from '../protocol/commands.js';
+import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import { invalid } from '../protocol/errors.js';
 import { LIMITS, type PullResponse } from '../protocol/messages.js';
 import { commandProxy } from './command-proxy.js';
-import { asCommand, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
+import { asCommand, assertPredecessors, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { deviceLock } from './device-lock.js';
 import { prepareCommand, runLocal, withVersion } from './local-command.js';
@@ -113,7 +113,10 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   }));
   const { clientId } = await state();
 
-  const replay = async (tx: StorageTx, command: CommandRow) => void (await runLocal(ctx, tx, asCommand(command)));
+  const replay = async (tx: StorageTx, command: CommandRow) => {
+    await assertPredecessors(tx, tenant, command, COMMANDS[command.name].target);
+    await runLocal(ctx, tx, asCommand(command));
+  };
   const rebaseWith = (verdicts: Verdicts) => serial(() => rebase(replica, tenant, verdicts, replay));
 
   const errors: SyncError[] = [];
@@ -135,14 +138,15 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     const prepared = prepareCommand(ctx, name, args);
     const out = await serial(async () => {
       let release = () => undefined as void;
+      let seq: number | undefined;
       const done = await replica.transaction('command', async (tx) => {
-        const seq = await tx.nextSequence('syncCommand', tenant, 1);
+        seq = await tx.nextSequence('syncCommand', tenant, 1);
         const command = await withVersion(tx, tenant, prepared);
         const run = await runLocal(ctx, tx, command);
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, createdAt: now() });
         release = run.release;
         return { result: run.result, seq };
-      });
+      }, () => seq);
       release();
       return done;
     });

@@ -14,13 +14,18 @@ export const clientIdSchema = z.string().check(z.regex(CLIENT_ID_PATTERN, 'must 
 export const seedSchema = z.string().check(z.regex(SEED_PATTERN, 'must be 12 Crockford base32 characters, the first 0-F'));
 export const seqSchema = z.number().check(z.int(), z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
 
-/** One command: `seq` counts a device's commands from 1; `at` is the device's time (ms); `seed` its derived ids. */
+/**
+ * One command: `seq` counts a device's commands from 1; `at` is the device's time (ms); `seed` its derived
+ * ids; `after` the device's earlier commands that changed the record whose version it carries (its version
+ * is a prediction that holds only if they all applied).
+ */
 export const commandSchema = z.strictObject({
   seq: seqSchema,
   name: z.enum(COMMAND_NAMES),
   args: z.array(z.unknown()).check(z.maxLength(3)),
   at: z.number().check(z.int(), z.gte(0), z.lte(2 ** 48)),
   seed: seedSchema,
+  after: z.optional(z.array(seqSchema).check(z.minLength(1), z.maxLength(1000))),
 });
 
 export const pushRequestSchema = z.strictObject({
@@ -45,6 +50,13 @@ export interface Command {
   readonly args: readonly unknown[];
   readonly at: number;
   readonly seed: string;
+  /**
+   * The device's earlier commands (seqs) that changed the record of a versioned command: its `version` was
+   * predicted from their optimistic writes, so the server rejects it with `CONFLICT`
+   * (`reason: 'predecessorRejected'`) when one of them was rejected — a foreign write could have made the
+   * predicted number real (review13 R3).
+   */
+  readonly after?: readonly number[];
 }
 
 /** `POST …/push`: a device's commands in ascending, consecutive `seq` order (at most 100). */

@@ -1,7 +1,8 @@
 import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crmkit/core';
+import type { StorageTx } from '@crmkit/core/storage';
 import { createCommandIds } from '../protocol/command-ids.js';
 import { COMMANDS, commandArgs, createIdIssues, runCommand, type SyncableCrm } from '../protocol/commands.js';
-import { invalid } from '../protocol/errors.js';
+import { invalid, predecessorConflict } from '../protocol/errors.js';
 import { pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
 import { issuesOf, parseWith } from '../protocol/parse.js';
 import { boundStorage } from './bound-storage.js';
@@ -76,6 +77,22 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
   return { protocol: 1, lastSeq, results };
 }
 
+/**
+ * `CONFLICT` (`reason: 'predecessorRejected'`) for a command whose `after` names a rejected command of
+ * the device: its version was predicted from that command's write, which never happened, so a foreign
+ * write may have produced the same number (review13 R3). The device holds its acknowledgement of such a
+ * rejection until the successor is answered, so the server still has it.
+ */
+async function predecessorRejected(tx: StorageTx, tenant: string, client: SyncClientRow, command: Command): Promise<CrmError<'CONFLICT'> | undefined> {
+  const seq = command.after?.find((s) => client.rejected.some((r) => r.seq === s));
+  const entity = COMMANDS[command.name].target;
+  if (seq === undefined || !entity) return undefined;
+  const id = command.args[0] as string;
+  const [row] = await tx.getMany(entity, tenant, [id]);
+  const expected = (command.args[1] as { version?: number } | undefined)?.version ?? null;
+  return predecessorConflict(command.name, seq, entity, id, expected, row?.version ?? null);
+}
+
 type Outcome = CommandResult | { readonly stop: ReturnType<CrmError['toJSON']> };
 
 async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command): Promise<Outcome> {
@@ -88,6 +105,12 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
         const client = (await readClient(tx, tenant, clientId)) as SyncClientRow;
         if (command.seq <= client.lastSeq) return storedVerdict(client, command.seq);
         if (command.seq > client.lastSeq + 1) throw sequenceGap(client.lastSeq + 1, ['seq']);
+        const refused = await predecessorRejected(tx, tenant, client, command);
+        if (refused) {
+          const error = refused.toJSON();
+          await writeClient(tx, tenant, client, { ...client, lastSeq: command.seq, rejected: keptRejections(client.rejected, undefined, { seq: command.seq, error }), updatedAt: timestamp(ctx) });
+          return { seq: command.seq, status: 'rejected', error };
+        }
         // The client row first: a concurrent duplicate waits here (rows before counters), then re-reads.
         await writeClient(tx, tenant, client, { ...client, lastSeq: command.seq, updatedAt: timestamp(ctx) });
         const issues = createIdIssues(spec, command.args);
