@@ -22,7 +22,7 @@ export async function pullPages(device: Device, pageRows: number, signal: AbortS
   // A device without tags when the pull began: the tags this loop stored are all it has, kept here (apply skips reading them).
   let seen = tagless ? new Set<string>() : undefined;
   const fetchPage = (checkpoint: string | null) => device.transport
-    .pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint, limit: pageRows, ...(ack > 0 ? { ackRejectedThrough: ack } : {}) }, signal)
+    .pull({ protocol: PROTOCOL, clientId: s.clientId, checkpoint, limit: pageRows, ...(ack > 0 ? { ackRejectedThrough: ack } : {}) }, signal)
     .then((page) => preparePage(tenant, page));
   let checkpoint = s.checkpoint;
   let next = fetchPage(checkpoint);

@@ -15,7 +15,7 @@ import { rebase, type Verdicts } from './rebase.js';
 import { replicaOf, type ReplicaControl } from './replica-storage.js';
 import { listenLoop, SyncLoop, wakeOnPageEvents } from './sync-loop.js';
 import { onReplicaClose, replicaContext } from './sync-replica.js';
-import { readState, writeState, type SyncState } from './sync-state.js';
+import { readState, writeState } from './sync-state.js';
 import { StatusStore, type SyncError, type SyncStatus } from './sync-status.js';
 import { httpTransport, type HttpTransportOptions } from './http-transport.js';
 import type { SyncTransport } from './transport.js';
@@ -106,12 +106,10 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const store = new StatusStore();
   /** Storage work of commands, page applies and rebases runs one at a time (network calls do not hold it). */
   const serial = deviceLock(`crmkit-sync:${ctx.storage.name}:${tenant}`);
-  const state = (): Promise<SyncState> => replica.transaction('apply', (tx) => readState(tx, tenant).then((s) => s!));
 
   await serial(() => replica.transaction('apply', async (tx) => {
     if (!(await readState(tx, tenant))) await writeState(tx, tenant, now(), {}, { clientId: newClientId(ctx.random), checkpoint: null, epoch: 0, verdictsThrough: 0 });
   }));
-  const { clientId } = await state();
 
   const replay = async (tx: StorageTx, command: CommandRow) => {
     await assertPredecessors(tx, tenant, command, COMMANDS[command.name].target);
@@ -155,7 +153,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     return out;
   };
 
-  const device: Device = { ctx, replica, transport, tenant, clientId, serial, now, rebase: rebaseWith };
+  const device: Device = { ctx, replica, transport, tenant, serial, now, rebase: rebaseWith };
   let initial: { rows: number; done: boolean } | undefined;
   const onPage = (page: PullResponse, first: boolean) => {
     if (first && !initial) initial = { rows: 0, done: false };

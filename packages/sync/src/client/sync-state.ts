@@ -9,6 +9,8 @@ export interface SyncState {
   readonly epoch: number;
   /** The highest seq whose verdict the device stored: sent as `ackRejectedThrough`. */
   readonly verdictsThrough: number;
+  /** The first seq of `clientId` (absent: 1): set when the device took a new client id (`renewClient`). */
+  readonly since?: number;
   /** End of the last complete pull cycle (ISO timestamp). */
   readonly lastSyncAt?: string;
 }

@@ -33,6 +33,7 @@ export const pushRequestSchema = z.strictObject({
   clientId: clientIdSchema,
   commands: z.array(commandSchema).check(z.minLength(1)),
   ackRejectedThrough: z.optional(seqSchema),
+  since: z.optional(seqSchema),
 });
 
 export const pullRequestSchema = z.strictObject({
@@ -66,6 +67,12 @@ export interface PushRequest {
   readonly commands: readonly Command[];
   /** Rejections up to this seq were shown to the user: the server forgets them. */
   readonly ackRejectedThrough?: number;
+  /**
+   * The first seq of this client id (default 1): a device that took a new client id (the server lost or
+   * refused its sequence, design sync.md §6) keeps numbering its log on. Read only while the server has
+   * no row of the client.
+   */
+  readonly since?: number;
 }
 
 /** A rejected command's verdict, kept on the server until the device acknowledges it. */
