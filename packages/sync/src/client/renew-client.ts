@@ -18,7 +18,9 @@ export async function renewClient(device: Device, from: number, why: string): Pr
   const clientId = await device.serial(() => replica.transaction('apply', async (tx) => {
     const standing = await listCommands(tx, tenant, ['pending', 'accepted']);
     const kept = standing.filter((c) => c.seq >= from);
-    const first = await tx.nextSequence('syncCommand', tenant, Math.max(1, kept.length));
+    // The new client's first seq: the first renumbered command's, else the next command's.
+    const reserved = await tx.nextSequence('syncCommand', tenant, Math.max(1, kept.length));
+    const first = kept.length ? reserved : reserved + 1;
     const seqOf = new Map(kept.map((c, i) => [c.seq, first + i]));
     await updateCommands(tx, tenant, standing, () => null);
     for (const row of kept) {
