@@ -61,3 +61,43 @@ describe('a device whose command sequence the server cannot continue', () => {
     expect(await titles(crm)).toEqual(['From one', 'From the copy', 'One again']);
   });
 });
+
+describe('a device database restored from a backup taken while a push was unanswered', () => {
+  it('its retried command gets its verdict, its reused seq is renumbered under a new client id: nothing lost, nothing twice', async () => {
+    const { createSqliteStorage } = await import('@crmkit/storage-sqlite');
+    const { mkdtempSync, copyFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'crmkit-renew-'));
+    const { crm, server, pipeline } = await serverOf(() => createMemoryStorage());
+    const open = async (file: string, seed: number) => {
+      const dev = await deviceCrm({ user: 'anna', seed, inner: createSqliteStorage({ filename: join(dir, file) }) });
+      const net = faultyTransport(server, 'anna');
+      return { ...dev, ...net, client: await createSyncClient({ crm: dev.crm, start: false, transport: net.transport }) };
+    };
+    const one = await open('one.db', 88);
+    await one.client.syncNow();
+    await one.client.crm.deals.create({ title: 'A', pipelineId: pipeline.id });
+    one.faults.loseResponses = 1; // the server applies seq 1; the device never hears
+    await expect(one.client.syncNow()).rejects.toThrow();
+    await one.client.stop();
+    await one.crm.close();
+    await one.inner.close();
+    copyFileSync(join(dir, 'one.db'), join(dir, 'backup.db'));
+    const again = await open('one.db', 89);
+    await again.client.crm.deals.create({ title: 'B', pipelineId: pipeline.id }); // seq 2
+    await again.client.syncNow();
+    const restored = await open('backup.db', 90);
+    await restored.client.crm.deals.create({ title: 'C', pipelineId: pipeline.id }); // seq 2 again
+    await restored.client.syncNow();
+    expect(await titles(crm)).toEqual(['A', 'B', 'C']);
+    // [1, 2] refused at 2 (409), [1] answered (a retry), [2] refused, then renumbered 3 under a new client id.
+    const pushes = restored.faults.sent.filter((r) => r.route === 'push').map((r) => r.body as { clientId: string; commands: { seq: number }[]; since?: number });
+    expect(pushes.map((p) => p.commands.map((c) => c.seq))).toEqual([[1, 2], [1], [2], [3]]);
+    expect([pushes[3]!.since, pushes[3]!.clientId === pushes[0]!.clientId]).toEqual([3, false]);
+    expect(await titles(restored.client.crm)).toEqual(['A', 'B', 'C']);
+    expect(restored.client.status()).toMatchObject({ pending: 0, rejected: [], errors: [] });
+    await again.client.syncNow();
+    expect(await titles(again.client.crm)).toEqual(['A', 'B', 'C']);
+  });
+});
