@@ -65,7 +65,7 @@ describe('a device whose command sequence the server cannot continue', () => {
 describe('a device database restored from a backup taken while a push was unanswered', () => {
   it('its retried command gets its verdict, its reused seq is renumbered under a new client id: nothing lost, nothing twice', async () => {
     const { createSqliteStorage } = await import('@crmkit/storage-sqlite');
-    const { mkdtempSync, copyFileSync } = await import('node:fs');
+    const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'crmkit-renew-'));
@@ -99,5 +99,6 @@ describe('a device database restored from a backup taken while a push was unansw
     expect(restored.client.status()).toMatchObject({ pending: 0, rejected: [], errors: [] });
     await again.client.syncNow();
     expect(await titles(again.client.crm)).toEqual(['A', 'B', 'C']);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
