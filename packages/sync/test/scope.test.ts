@@ -65,7 +65,7 @@ for (const [adapter, makeStorage] of ADAPTERS) {
       expect(gone(next)).toEqual(expect.arrayContaining([await exitTag('acme', 'deal', mine.id), await exitTag('acme', 'deal', bens.id)]));
     });
 
-    it('a policy edit, a directory change or other roles from the host change the fingerprint: the next pull is a reset', async () => {
+    it('a change of what decides the principal\'s scope is a reset (her role\'s definition, her team\'s members, other roles); other edits are not (review13 R10)', async () => {
       const { server, crm, pipeline } = await scopedServer(makeStorage);
       await crm.deals.create({ title: 'Acme', pipelineId: pipeline.id, ownerId: 'anna' });
       const annaDevice = device(25);
@@ -77,11 +77,19 @@ for (const [adapter, makeStorage] of ADAPTERS) {
         return body;
       };
       expect((await resetAfter(async () => undefined)).reset).toBeUndefined();
-      const policy = await crm.access.getPolicy();
-      expect(await resetAfter(() => crm.access.setPolicy({ ...policy!, defaultRoles: ['rep'] } as never))).toMatchObject({ reset: 'begin', resetDone: true });
+      const policy = (await crm.access.getPolicy()) as unknown as { roles: Record<string, { grants: Record<string, Record<string, string>> }> };
+      const withRep = (deal: Record<string, string>) => ({ ...policy, roles: { ...policy.roles, rep: { ...policy.roles.rep!, grants: { ...policy.roles.rep!.grants, deal } } } });
+      // A role anna does not have: nothing of her scope changed.
+      expect((await resetAfter(() => crm.access.setPolicy({ ...policy, roles: { ...policy.roles, lead: { grants: { deal: { read: 'all' } } } } } as never))).reset).toBeUndefined();
+      expect(await resetAfter(() => crm.access.setPolicy(withRep({ '*': 'team' }) as never))).toMatchObject({ reset: 'begin', resetDone: true });
       expect((await resetAfter(async () => undefined)).reset).toBeUndefined();
-      expect(await resetAfter(() => crm.access.setDirectory({ teams: [{ id: 'north' }], users: [{ id: 'anna', teamIds: ['north'] }] } as never))).toMatchObject({ reset: 'begin' });
+      expect(await resetAfter(() => crm.access.setDirectory({ teams: [{ id: 'north' }, { id: 'south' }], users: [{ id: 'anna', teamIds: ['north'] }, { id: 'ben', teamIds: ['north'] }] } as never))).toMatchObject({ reset: 'begin' });
+      // A new hire in another team.
+      const hired = { teams: [{ id: 'north' }, { id: 'south' }], users: [{ id: 'anna', teamIds: ['north'] }, { id: 'ben', teamIds: ['north'] }, { id: 'zed', teamIds: ['south'] }] };
+      expect((await resetAfter(() => crm.access.setDirectory(hired as never))).reset).toBeUndefined();
       expect(await resetAfter(async () => undefined, { 'x-roles': 'lead' })).toMatchObject({ reset: 'begin' });
+      expect((await resetAfter(async () => undefined, { 'x-roles': 'lead,rep' })).reset).toBe('begin');
+      expect((await resetAfter(async () => undefined, { 'x-roles': 'rep,lead' })).reset).toBeUndefined();
     });
 
     it('a principal with field rules pulls rows without the hidden fields', async () => {

@@ -2,6 +2,7 @@ import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
 import type { CommandName } from '../protocol/commands.js';
 import type { CrmErrorJson } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
+import { predecessorConflict } from '../protocol/errors.js';
 
 /**
  * A command in the device's log (entity `syncCommand`, id `c<seq>`). `pending`: the server has not
@@ -48,5 +49,28 @@ export function updateCommands(tx: StorageTx, tenantId: string, rows: readonly C
 
 /** The command as pushed (no log fields). */
 export function asCommand(row: CommandRow): Command {
-  return { seq: row.seq, name: row.name as CommandName, args: row.args, at: row.at, seed: row.seed };
+  return { seq: row.seq, name: row.name as CommandName, args: row.args, at: row.at, seed: row.seed, ...(row.after ? { after: row.after } : {}) };
+}
+
+/**
+ * The `ackRejectedThrough` to send: every verdict stored (`verdictsThrough`), except that a rejection a
+ * pending command names in `after` stays on the server until that command is answered (the server
+ * rejects it for it, review13 R3).
+ */
+export function ackThrough(verdictsThrough: number, pending: readonly CommandRow[]): number {
+  return Math.min(verdictsThrough, ...pending.flatMap((c) => (c.status === 'pending' ? (c.after ?? []).map((seq) => seq - 1) : [])));
+}
+
+/**
+ * `CONFLICT` when one of the commands `command.after` names was rejected (the replay of a successor
+ * whose predicted version no longer means the state the user saw).
+ */
+export async function assertPredecessors(tx: StorageTx, tenantId: string, command: CommandRow, entity: string | undefined): Promise<void> {
+  if (!command.after?.length || !entity) return;
+  const rows = (await tx.getMany(ENTITY, tenantId, command.after.map(commandId))) as (CommandRow | undefined)[];
+  const rejected = rows.find((r) => r?.status === 'rejected');
+  if (!rejected) return;
+  const id = command.args[0] as string;
+  const [row] = await tx.getMany(entity, tenantId, [id]);
+  throw predecessorConflict(command.name, rejected.seq, entity, id, (command.args[1] as { version?: number } | undefined)?.version ?? null, row?.version ?? null);
 }

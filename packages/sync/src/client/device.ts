@@ -10,7 +10,6 @@ export interface Device {
   readonly replica: ReplicaControl;
   readonly transport: SyncTransport;
   readonly tenant: string;
-  readonly clientId: string;
   /** Runs storage work of the device one piece at a time (`deviceLock`). */
   readonly serial: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The device clock's time (ISO timestamp). */

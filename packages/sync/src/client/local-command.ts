@@ -5,8 +5,10 @@ import { COMMANDS, createIdIssues, runCommand, type CommandName, type SyncableCr
 import { invalid } from '../protocol/errors.js';
 import { commandSchema, type Command } from '../protocol/messages.js';
 import { parseWith } from '../protocol/parse.js';
+import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from '../server/bound-storage.js';
 import { heldEvents } from '../server/held-events.js';
+import type { ShadowRow } from './replica-storage.js';
 
 type Args = readonly unknown[];
 
@@ -50,15 +52,19 @@ export function prepareCommand(ctx: CrmContext, name: CommandName, args: Args): 
 /**
  * Fills `version` of a state transition from the record's live row (the version the server will have
  * after the device's earlier pending commands) unless the caller gave one: "advanced on one device, lost
- * on the other" then rejects the second with `CONFLICT`.
+ * on the other" then rejects the second with `CONFLICT`. A command carrying a version of a record that
+ * earlier pending commands changed (it has a shadow) names them in `after`: the version is their
+ * prediction, and holds only if they all apply (review13 R3).
  */
 export async function withVersion(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<Omit<Command, 'seq'>> {
-  const entity = COMMANDS[command.name].versioned;
+  const { versioned, target } = COMMANDS[command.name];
   const [id, options] = command.args as [string, Record<string, unknown> | undefined];
-  if (!entity || options?.version !== undefined) return command;
-  const [row] = await tx.getMany(entity, tenantId, [id]);
+  if (!target || (!versioned && options?.version === undefined)) return command;
+  const [[row], [shadow]] = await Promise.all([tx.getMany(target, tenantId, [id]), tx.getMany('syncShadow', tenantId, [changeKey(target, id)])]);
   if (!row) return command;
-  return { ...command, args: [id, { ...options, version: row.version }, ...command.args.slice(2)] };
+  const after = (shadow as ShadowRow | undefined)?.seqs;
+  const args = options?.version === undefined ? [id, { ...options, version: row.version }, ...command.args.slice(2)] : command.args;
+  return { ...command, args, ...(after?.length ? { after } : {}) };
 }
 
 /**

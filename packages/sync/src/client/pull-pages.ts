@@ -5,6 +5,7 @@ import { offline, type Device, type KnownTags } from './device.js';
 import { loadTags } from './tag-packs.js';
 import { recordVerdicts, rejectionResults } from './record-verdicts.js';
 import { readState, writeState } from './sync-state.js';
+import { ackThrough, listCommands } from './command-log.js';
 
 /**
  * Pulls pages until the server has no more (design sync.md §8): each applied with its checkpoint in one
@@ -16,10 +17,11 @@ import { readState, writeState } from './sync-state.js';
  */
 export async function pullPages(device: Device, pageRows: number, signal: AbortSignal, onPage: (page: PullResponse, first: boolean) => void): Promise<void> {
   const { replica, tenant } = device;
-  const s = (await replica.transaction('apply', (tx) => readState(tx, tenant)))!;
+  const [s, pending] = await replica.transaction('apply', async (tx) => [(await readState(tx, tenant))!, await listCommands(tx, tenant, ['pending'])] as const);
+  const ack = ackThrough(s.verdictsThrough, pending);
   const first = s.lastSyncAt === undefined;
   const fetchPage = (checkpoint: string | null) => device.transport
-    .pull({ protocol: PROTOCOL, clientId: device.clientId, checkpoint, limit: pageRows, ...(s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {}) }, signal)
+    .pull({ protocol: PROTOCOL, clientId: s.clientId, checkpoint, limit: pageRows, ...(ack > 0 ? { ackRejectedThrough: ack } : {}) }, signal)
     .then((page) => preparePage(tenant, page));
   let checkpoint = s.checkpoint;
   let next = fetchPage(checkpoint);

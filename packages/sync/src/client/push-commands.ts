@@ -1,13 +1,17 @@
 import { CrmError, isCrmError } from '@crmkit/core';
 import { LIMITS, PROTOCOL, type Command, type PushResponse } from '../protocol/messages.js';
-import { asCommand, listCommands, updateCommands, type CommandRow } from './command-log.js';
+import { ackThrough, asCommand, listCommands, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { recordVerdicts } from './record-verdicts.js';
+import { renewClient } from './renew-client.js';
 import { readState, writeState } from './sync-state.js';
 
-/** `expected` of a push refused with `sequence_gap` (409). */
-const gapOf = (error: CrmError): number | undefined =>
-  isCrmError(error, 'VALIDATION') ? (error.details.issues.find((i) => i.code === 'sequence_gap') as { expected?: number } | undefined)?.expected : undefined;
+/** `expected` of a push refused with `sequence_gap` (409), `seq` of one refused with `sequence_reused` (409). */
+const issueOf = (error: { code: string; details?: unknown }, code: string, key: 'expected' | 'seq'): number | undefined =>
+  error.code === 'VALIDATION' ? ((error.details as { issues?: (Record<string, unknown> & { code: string })[] }).issues?.find((i) => i.code === code)?.[key] as number | undefined) : undefined;
+
+/** At most this many new client ids per push cycle: a server that refuses every sequence gets its error reported. */
+const RENEWALS = 2;
 
 /** Bytes of JSON a push carries at most by default: half the server's default body limit (1 MiB). */
 const PUSH_BYTES = 512 * 1024;
@@ -54,17 +58,35 @@ function resendFrom(device: Device, expected: number | undefined): Promise<boole
 export async function pushCommands(device: Device, signal: AbortSignal): Promise<void> {
   const { replica, tenant } = device;
   let most: number = LIMITS.commands;
+  let renewals = 0;
+  const renew = async (from: number, why: string, error: CrmError | Error): Promise<void> => {
+    if (++renewals > RENEWALS) throw error;
+    await renewClient(device, from, why);
+  };
   for (;;) {
     const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant, ['pending']), (await readState(tx, tenant))!] as const);
     if (!commands.length) return;
-    const ack = s.verdictsThrough ? { ackRejectedThrough: s.verdictsThrough } : {};
+    const through = ackThrough(s.verdictsThrough, commands);
+    const ack = through > 0 ? { ackRejectedThrough: through } : {};
     const batch = batchOf(commands, most);
     let response: PushResponse;
     try {
-      response = await device.transport.push({ protocol: PROTOCOL, clientId: device.clientId, commands: batch, ...ack }, signal);
+      response = await device.transport.push({ protocol: PROTOCOL, clientId: s.clientId, commands: batch, ...ack, ...(s.since ? { since: s.since } : {}) }, signal);
     } catch (error) {
       if (!isCrmError(error)) throw offline('sync.push', error);
-      if (await resendFrom(device, gapOf(error))) continue;
+      const expected = issueOf(error, 'sequence_gap', 'expected');
+      if (expected !== undefined) {
+        if (await resendFrom(device, expected)) continue;
+        await renew(expected, `The sync server no longer has this device's commands from seq ${expected} on, which it had accepted (restored from a backup?); those the device no longer holds are lost.`, error);
+        continue;
+      }
+      const reused = issueOf(error, 'sequence_reused', 'seq');
+      if (reused !== undefined) {
+        // The commands before it are the server's (retries): their verdicts first, then a new client id from it.
+        if (reused > batch[0]!.seq) most = reused - batch[0]!.seq;
+        else await renew(reused, `The sync server applied other commands under this device's seqs from ${reused} on (its database was restored or copied).`, error);
+        continue;
+      }
       // Over the server's body or batch limit (it may have lowered them): halve the batch, down to one command.
       if (tooBig(error) && batch.length > 1) {
         most = Math.ceil(batch.length / 2);
@@ -83,6 +105,11 @@ export async function pushCommands(device: Device, signal: AbortSignal): Promise
       return newly;
     }));
     if (rejected.length) await device.rebase({ confirmedThrough: 0, rejected: [] });
+    const reusedAt = response.stopped && issueOf(response.stopped.error, 'sequence_reused', 'seq');
+    if (reusedAt) {
+      await renew(reusedAt, `The sync server applied other commands under this device's seqs from ${reusedAt} on (its database was restored or copied).`, new CrmError('VALIDATION', response.stopped!.error.message, response.stopped!.error.details as never));
+      continue;
+    }
     if (response.stopped) {
       const { error, seq } = response.stopped;
       const attempts = commands.find((c) => c.seq === seq)?.attempts ?? 0;

@@ -90,7 +90,7 @@ export async function replayPending(replica: ReplicaControl, tenantId: string, r
         await replay(tx, command);
         const [now] = (await tx.getMany('syncCommand', tenantId, [command.id])) as CommandRow[];
         await updateCommands(tx, tenantId, [now!], () => ({ applied: true }));
-      });
+      }, () => command.seq);
     } catch (error) {
       // A failure that is no CrmError (a projected row a service cannot handle) is marked like a refusal: the server decides.
       const json = localErrorOf(command.name, error);

@@ -8,8 +8,8 @@ export type ReplicaTxKind = 'command' | 'apply' | 'rebase';
 
 /** The sync client's handle on a replica (reachable only through `replicaOf`). */
 export interface ReplicaControl {
-  /** A read-write transaction owned by the sync client: no write guard; `command` records shadows. */
-  transaction<T>(kind: ReplicaTxKind, fn: (tx: StorageTx) => Promise<T>): Promise<T>;
+  /** A read-write transaction owned by the sync client: no write guard; `command` records shadows (and the command's seq, `seqOf()` at the write, in them). */
+  transaction<T>(kind: ReplicaTxKind, fn: (tx: StorageTx) => Promise<T>, seqOf?: () => number | undefined): Promise<T>;
   /** Buffers change batches until `release`, which hands them on as one (a rebase's many transactions). */
   hold(): void;
   release(): void;
@@ -25,6 +25,8 @@ export interface ShadowRow extends Row {
   readonly entity: string;
   readonly recordId: string;
   readonly row: Row | null;
+  /** The standing commands that changed the record since that base row, in seq order (absent in shadows of older versions). */
+  readonly seqs?: readonly number[];
 }
 
 /** The sync client's handle on `storage`, or `undefined` when it is not a `replicaStorage`. */
@@ -51,17 +53,27 @@ function withWrite(tx: StorageTx, write: StorageTx['write']): StorageTx {
   };
 }
 
-/** Before the first write of each record in a command transaction: its current row into `syncShadow`, unless a shadow exists. */
-function shadowing(tx: StorageTx): StorageTx {
+/**
+ * Before the first write of each record in a command transaction: its current row into `syncShadow`
+ * unless a shadow exists, and the command's `seq` added to the shadow's `seqs`.
+ */
+function shadowing(tx: StorageTx, seqOf: () => number | undefined): StorageTx {
   const seen = new Set<string>();
   return withWrite(tx, async (entity, tenantId, ops) => {
     if (!OWN.has(entity)) {
       const ids = [...new Set(ops.map(idOf))].filter((id) => !seen.has(changeKey(entity, id)));
       if (ids.length) {
         const keys = ids.map((id) => changeKey(entity, id));
-        const [shadows, rows] = await Promise.all([tx.getMany('syncShadow', tenantId, keys), tx.getMany(entity, tenantId, ids)]);
-        const inserts = keys.flatMap((id, i): WriteOp[] => (shadows[i] ? [] : [{ type: 'insert', row: { id, tenantId, version: 1, entity, recordId: ids[i]!, row: rows[i] ?? null } as ShadowRow }]));
-        if (inserts.length) await tx.write('syncShadow', tenantId, inserts);
+        const [shadows, rows] = await Promise.all([tx.getMany('syncShadow', tenantId, keys) as Promise<(ShadowRow | undefined)[]>, tx.getMany(entity, tenantId, ids)]);
+        const seq = seqOf();
+        const mine = seq === undefined ? {} : { seqs: [seq] };
+        const writes = keys.flatMap((id, i): WriteOp[] => {
+          const shadow = shadows[i];
+          if (!shadow) return [{ type: 'insert', row: { id, tenantId, version: 1, entity, recordId: ids[i]!, row: rows[i] ?? null, ...mine } as ShadowRow }];
+          if (seq === undefined || shadow.seqs?.includes(seq)) return [];
+          return [{ type: 'update', row: { ...shadow, version: shadow.version + 1, seqs: [...(shadow.seqs ?? []), seq] }, expectedVersion: shadow.version }];
+        });
+        if (writes.length) await tx.write('syncShadow', tenantId, writes);
         for (const key of keys) seen.add(key);
       }
     }
@@ -93,7 +105,7 @@ export function replicaStorage(inner: StorageAdapter): StorageAdapter {
     for (const listener of [...listeners]) listener(batch);
   };
   const control: ReplicaControl = {
-    transaction: (kind, fn) => inner.transaction('rw', (tx) => fn(kind === 'command' ? shadowing(tx) : tx)),
+    transaction: (kind, fn, seqOf = () => undefined) => inner.transaction('rw', (tx) => fn(kind === 'command' ? shadowing(tx, seqOf) : tx)),
     hold: () => void (held ??= []),
     release() {
       const batches = held ?? [];

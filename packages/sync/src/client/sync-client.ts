@@ -1,11 +1,11 @@
 import { isCrmError, type Crm, type CrmContext, type CrmError } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { newClientId } from '../protocol/command-ids.js';
-import type { CommandName } from '../protocol/commands.js';
+import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import { invalid, type CrmErrorJson } from '../protocol/errors.js';
 import { LIMITS, type PullResponse } from '../protocol/messages.js';
 import { commandProxy } from './command-proxy.js';
-import { asCommand, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
+import { asCommand, assertPredecessors, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { deviceLock } from './device-lock.js';
 import { leftToServer, localErrorOf, touchRecord } from './defer-command.js';
@@ -16,7 +16,7 @@ import { rebase, type Verdicts } from './rebase.js';
 import { replicaOf, type ReplicaControl } from './replica-storage.js';
 import { listenLoop, SyncLoop, wakeOnPageEvents } from './sync-loop.js';
 import { onReplicaClose, replicaContext } from './sync-replica.js';
-import { readState, writeState, type SyncState } from './sync-state.js';
+import { readState, writeState } from './sync-state.js';
 import { StatusStore, type SyncError, type SyncStatus } from './sync-status.js';
 import { httpTransport, type HttpTransportOptions } from './http-transport.js';
 import type { SyncTransport } from './transport.js';
@@ -116,7 +116,6 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const store = new StatusStore((error) => ctx.logger.error('crmkit sync: a status listener threw', { error }));
   /** Storage work of commands, page applies and rebases runs one at a time (network calls do not hold it). */
   const serial = deviceLock(`crmkit-sync:${ctx.storage.name}:${tenant}`);
-  const state = (): Promise<SyncState> => replica.transaction('apply', (tx) => readState(tx, tenant).then((s) => s!));
 
   const userId = ctx.actor?.userId;
   await serial(() => replica.transaction('apply', async (tx) => {
@@ -127,9 +126,11 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       throw invalid('createSyncClient', [{ path: ['crm', 'actor'], code: 'device_user', message: `this database holds the rows of another user: open a database of its own for "${String(userId)}"` }]);
     }
   }));
-  const { clientId } = await state();
 
-  const replay = async (tx: StorageTx, command: CommandRow) => void (await runLocal(ctx, tx, asCommand(command)));
+  const replay = async (tx: StorageTx, command: CommandRow) => {
+    await assertPredecessors(tx, tenant, command, COMMANDS[command.name].target);
+    await runLocal(ctx, tx, asCommand(command));
+  };
   const refused = async (tx: StorageTx, command: CommandRow, error: unknown) => (await leftToServer(tx, tenant, error)) && touchRecord(tx, tenant, asCommand(command));
   const rebaseWith = (verdicts: Verdicts) => serial(() => rebase(replica, tenant, verdicts, replay, refused));
 
@@ -152,23 +153,24 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     const prepared = prepareCommand(ctx, name, args);
     const out = await serial(async () => {
       let release = () => undefined as void;
+      let seq: number | undefined;
       const done = await replica.transaction('command', async (tx) => {
-        const seq = await tx.nextSequence('syncCommand', tenant, 1);
+        seq = await tx.nextSequence('syncCommand', tenant, 1);
         const command = await withVersion(tx, tenant, prepared);
         const run = await runLocal(ctx, tx, command);
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, createdAt: now() });
         release = run.release;
         return { result: run.result, seq };
-      }).catch((error: unknown) => replica.transaction('command', async (tx): Promise<{ result: unknown; seq: number; localError?: CrmErrorJson }> => {
+      }, () => seq).catch((error: unknown) => replica.transaction('command', async (tx): Promise<{ result: unknown; seq: number; localError?: CrmErrorJson }> => {
         // The device could not judge it (review13 R6): recorded with the failure as `localError`, pushed, judged by the server.
         if (!(await leftToServer(tx, tenant, error))) throw error;
-        const seq = await tx.nextSequence('syncCommand', tenant, 1);
+        seq = await tx.nextSequence('syncCommand', tenant, 1);
         const command = await withVersion(tx, tenant, prepared);
         const localError = localErrorOf(command.name, error);
         const result = await touchRecord(tx, tenant, command);
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, localError, createdAt: now() });
         return { result, seq, localError };
-      }));
+      }, () => seq));
       release();
       return done;
     });
@@ -177,7 +179,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     return out;
   };
 
-  const device: Device = { ctx, replica, transport, tenant, clientId, serial, now, rebase: rebaseWith };
+  const device: Device = { ctx, replica, transport, tenant, serial, now, rebase: rebaseWith };
   let initial: { rows: number; done: boolean } | undefined;
   const onPage = (page: PullResponse, first: boolean) => {
     if (first && !initial) initial = { rows: 0, done: false };

@@ -11,6 +11,8 @@ export interface SyncState {
   readonly verdictsThrough: number;
   /** Record entities the user receives field-projected (the last page's `projected`): commands refused on the device are left to the server. */
   readonly projected?: readonly string[];
+  /** The first seq of `clientId` (absent: 1): set when the device took a new client id (`renewClient`). */
+  readonly since?: number;
   /** End of the last complete pull cycle (ISO timestamp). */
   readonly lastSyncAt?: string;
   /** The device crm's actor when the state was made: the database holds this user's rows. */

@@ -24,6 +24,8 @@ export interface CommandSpec {
    * `args[1].version` from its local row of `entity` `args[0]` unless the caller gave one.
    */
   readonly versioned?: SyncedEntity;
+  /** The entity of the record `args[0]` names (every command but creates): a `version` in `args[1]` is that record's. */
+  readonly target?: SyncedEntity;
   /** The entity a create makes: the device fills `args[0].id`, the server requires the client id format. */
   readonly creates?: SyncedEntity;
 }
@@ -66,8 +68,8 @@ function spec(name: CommandName): CommandSpec {
   const [service, method] = name.split('.') as [string, string];
   const entity = SERVICE_ENTITY[service]!;
   if (CREATES.has(method)) return { name, entity, args: z.tuple([object]), creates: entity };
-  if (method === 'update') return { name, entity, args: z.tuple([recordId, object]) };
-  return { name, entity, args: z.tuple([recordId, z.optional(object)]), ...(VERSIONED.has(method) ? { versioned: entity } : {}) };
+  if (method === 'update') return { name, entity, args: z.tuple([recordId, object]), target: entity };
+  return { name, entity, args: z.tuple([recordId, z.optional(object)]), target: entity, ...(VERSIONED.has(method) ? { versioned: entity } : {}) };
 }
 
 /** Every pushable method by name. */

@@ -8,3 +8,9 @@ export function invalid(context: string, issues: readonly ValidationIssue[]): Cr
 
 /** `CrmError.toJSON()`: what a rejected command's verdict and an error response carry. */
 export type CrmErrorJson = ReturnType<CrmError['toJSON']>;
+
+/** `CONFLICT` of a command whose version was predicted from the device's command `seq`, which was rejected (review13 R3). */
+export function predecessorConflict(name: string, seq: number, entity: string, id: string, expectedVersion: number | null, actualVersion: number | null): CrmError<'CONFLICT'> {
+  const message = `${name} was predicted from this device's command ${seq}, which was rejected: ${entity} ${id} is not in the state the user saw`;
+  return new CrmError('CONFLICT', message, { entity, id, expectedVersion, actualVersion, reason: 'predecessorRejected' });
+}

@@ -14,13 +14,18 @@ export const clientIdSchema = z.string().check(z.regex(CLIENT_ID_PATTERN, 'must 
 export const seedSchema = z.string().check(z.regex(SEED_PATTERN, 'must be 12 Crockford base32 characters, the first 0-F'));
 export const seqSchema = z.number().check(z.int(), z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
 
-/** One command: `seq` counts a device's commands from 1; `at` is the device's time (ms); `seed` its derived ids. */
+/**
+ * One command: `seq` counts a device's commands from 1; `at` is the device's time (ms); `seed` its derived
+ * ids; `after` the device's earlier commands that changed the record whose version it carries (its version
+ * is a prediction that holds only if they all applied).
+ */
 export const commandSchema = z.strictObject({
   seq: seqSchema,
   name: z.enum(COMMAND_NAMES),
   args: z.array(z.unknown()).check(z.maxLength(3)),
   at: z.number().check(z.int(), z.gte(0), z.lte(2 ** 48)),
   seed: seedSchema,
+  after: z.optional(z.array(seqSchema).check(z.minLength(1), z.maxLength(1000))),
 });
 
 export const pushRequestSchema = z.strictObject({
@@ -28,6 +33,7 @@ export const pushRequestSchema = z.strictObject({
   clientId: clientIdSchema,
   commands: z.array(commandSchema).check(z.minLength(1)),
   ackRejectedThrough: z.optional(seqSchema),
+  since: z.optional(seqSchema),
 });
 
 export const pullRequestSchema = z.strictObject({
@@ -45,6 +51,13 @@ export interface Command {
   readonly args: readonly unknown[];
   readonly at: number;
   readonly seed: string;
+  /**
+   * The device's earlier commands (seqs) that changed the record of a versioned command: its `version` was
+   * predicted from their optimistic writes, so the server rejects it with `CONFLICT`
+   * (`reason: 'predecessorRejected'`) when one of them was rejected — a foreign write could have made the
+   * predicted number real (review13 R3).
+   */
+  readonly after?: readonly number[];
 }
 
 /** `POST …/push`: a device's commands in ascending, consecutive `seq` order (at most 100). */
@@ -54,6 +67,12 @@ export interface PushRequest {
   readonly commands: readonly Command[];
   /** Rejections up to this seq were shown to the user: the server forgets them. */
   readonly ackRejectedThrough?: number;
+  /**
+   * The first seq of this client id (default 1): a device that took a new client id (the server lost or
+   * refused its sequence, design sync.md §6) keeps numbering its log on. Read only while the server has
+   * no row of the client.
+   */
+  readonly since?: number;
 }
 
 /** A rejected command's verdict, kept on the server until the device acknowledges it. */

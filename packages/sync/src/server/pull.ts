@@ -53,12 +53,13 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
   const limit = Math.min(request.limit ?? LIMITS.defaultPageRows, maxRows);
   const sent = request.checkpoint === null ? undefined : decodeCheckpoint(request.checkpoint, tenant);
   return ctx.storage.transaction('r', async (tx) => {
+    const guarded = Promise.resolve(ctx.hooks.access?.guard(tx, principal));
     const [head, fingerprint, client, horizonRow, guard] = await Promise.all([
       readHead(tx, tenant),
-      scopeFingerprint(ctx, tx, principal),
+      guarded.then((g) => scopeFingerprint(ctx, tx, principal, g)),
       readClient(tx, tenant, request.clientId),
       tx.getMany('setting', tenant, [HORIZON]).then(([row]) => row as (Row & { value: number }) | undefined),
-      ctx.hooks.access?.guard(tx, principal),
+      guarded,
     ]);
     assertOwner(client, principal, 'sync.pull');
     if (sent && sent.p > head) throw invalid('sync.pull', [{ path: ['checkpoint'], code: 'checkpoint_ahead', message: `is ahead of this server's changes (${head}): start over with a reset` }]);

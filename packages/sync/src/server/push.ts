@@ -1,13 +1,14 @@
 import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crmkit/core';
+import type { StorageTx } from '@crmkit/core/storage';
 import { createCommandIds } from '../protocol/command-ids.js';
 import { COMMANDS, commandArgs, createIdIssues, runCommand, type SyncableCrm } from '../protocol/commands.js';
-import { invalid } from '../protocol/errors.js';
+import { invalid, predecessorConflict } from '../protocol/errors.js';
 import { pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
 import { issuesOf, parseWith } from '../protocol/parse.js';
 import { boundStorage } from './bound-storage.js';
 import { heldEvents } from './held-events.js';
 import { tooBig, withStatus } from './http.js';
-import { assertOwner, keptRejections, readClient, storedVerdict, writeClient, type SyncClientRow } from './sync-client-row.js';
+import { assertOwner, commandDigest, keptRejections, readClient, reusedSeq, storedVerdict, withDigest, writeClient, type SyncClientRow } from './sync-client-row.js';
 
 /** Verdicts that reject a command for good (recorded, never retried); anything else stops the batch. */
 const REJECTS = new Set(['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'RULE_VIOLATION', 'FORBIDDEN']);
@@ -17,7 +18,7 @@ const RETRIES = 3;
 const timestamp = (ctx: CrmContext) => new Date(ctx.clock.now()).toISOString();
 
 function sequenceGap(expected: number, path: readonly (string | number)[]): CrmError<'VALIDATION'> {
-  const issue = { path, code: 'sequence_gap', message: `must be ${expected}: the server applied every command before it`, expected };
+  const issue = { path, code: 'sequence_gap', message: `must be ${expected}: the server has this client's commands only through ${expected - 1} (restored from a backup?); push from ${expected}`, expected };
   return withStatus(invalid('sync.push', [issue]), 409);
 }
 
@@ -27,7 +28,7 @@ function sequenceGap(expected: number, path: readonly (string | number)[]): CrmE
  *
  * @throws CrmError `VALIDATION` (400; 413 over `maxCommands`) naming every problem at its path.
  */
-export function parsePush(body: unknown, maxCommands: number): { clientId: string; commands: readonly Command[]; ackRejectedThrough?: number } {
+export function parsePush(body: unknown, maxCommands: number): { clientId: string; commands: readonly Command[]; ackRejectedThrough?: number; since?: number } {
   const count = (body as { commands?: unknown } | null)?.commands;
   if (Array.isArray(count) && count.length > maxCommands) throw tooBig('sync.push', ['commands'], maxCommands, 'commands');
   const request = parseWith(pushRequestSchema, body, 'sync.push');
@@ -55,20 +56,28 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
   const request = parsePush(body, maxCommands);
   const { clientId } = request;
   const tenant = ctx.tenantId;
+  const digests = await Promise.all(request.commands.map(commandDigest));
   let lastSeq = await ctx.storage.transaction('rw', async (tx) => {
     const client = await readClient(tx, tenant, clientId);
     assertOwner(client, principal, 'sync.push');
-    if (request.commands[0]!.seq > (client?.lastSeq ?? 0) + 1) throw sequenceGap((client?.lastSeq ?? 0) + 1, ['commands', 0, 'seq']);
+    // A client the server has no row of starts at `since` (a device's renewed client id) or 1.
+    const start = client ? client.lastSeq : (request.since ?? 1) - 1;
+    if (request.commands[0]!.seq > start + 1) throw sequenceGap(start + 1, ['commands', 0, 'seq']);
+    if (client) {
+      const reused = request.commands.map((c, i) => c.seq <= start && reusedSeq(client, c, digests[i]!, ['commands', i, 'seq'])).find(Boolean);
+      if (reused) throw reused;
+    }
     const now = timestamp(ctx);
+    const fresh = { digests: [], digestFrom: 1, createdAt: now };
     await writeClient(tx, tenant, client, {
-      id: clientId, userId: principal.userId, lastSeq: client?.lastSeq ?? 0, rejected: keptRejections(client?.rejected ?? [], request.ackRejectedThrough),
-      lastSeenAt: now, createdAt: client?.createdAt ?? now, updatedAt: now,
+      ...(client ?? fresh), id: clientId, userId: principal.userId, lastSeq: start, rejected: keptRejections(client?.rejected ?? [], request.ackRejectedThrough),
+      lastSeenAt: now, updatedAt: now,
     });
-    return client?.lastSeq ?? 0;
+    return start;
   });
   const results: CommandResult[] = [];
-  for (const command of request.commands) {
-    const outcome = await runOnce(ctx, principal, clientId, command);
+  for (const [i, command] of request.commands.entries()) {
+    const outcome = await runOnce(ctx, principal, clientId, command, digests[i]!);
     if ('stop' in outcome) return { protocol: 1, lastSeq, results, stopped: { seq: command.seq, error: outcome.stop } };
     results.push(outcome);
     lastSeq = Math.max(lastSeq, command.seq);
@@ -76,9 +85,25 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
   return { protocol: 1, lastSeq, results };
 }
 
+/**
+ * `CONFLICT` (`reason: 'predecessorRejected'`) for a command whose `after` names a rejected command of
+ * the device: its version was predicted from that command's write, which never happened, so a foreign
+ * write may have produced the same number (review13 R3). The device holds its acknowledgement of such a
+ * rejection until the successor is answered, so the server still has it.
+ */
+async function predecessorRejected(tx: StorageTx, tenant: string, client: SyncClientRow, command: Command): Promise<CrmError<'CONFLICT'> | undefined> {
+  const seq = command.after?.find((s) => client.rejected.some((r) => r.seq === s));
+  const entity = COMMANDS[command.name].target;
+  if (seq === undefined || !entity) return undefined;
+  const id = command.args[0] as string;
+  const [row] = await tx.getMany(entity, tenant, [id]);
+  const expected = (command.args[1] as { version?: number } | undefined)?.version ?? null;
+  return predecessorConflict(command.name, seq, entity, id, expected, row?.version ?? null);
+}
+
 type Outcome = CommandResult | { readonly stop: ReturnType<CrmError['toJSON']> };
 
-async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command): Promise<Outcome> {
+async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command, digest: string): Promise<Outcome> {
   const tenant = ctx.tenantId;
   const spec = COMMANDS[command.name];
   for (let attempt = 0; ; attempt++) {
@@ -86,10 +111,20 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
     try {
       const verdict = await ctx.storage.transaction('rw', async (tx): Promise<CommandResult & { fresh?: true }> => {
         const client = (await readClient(tx, tenant, clientId)) as SyncClientRow;
-        if (command.seq <= client.lastSeq) return storedVerdict(client, command.seq);
+        if (command.seq <= client.lastSeq) {
+          const reused = reusedSeq(client, command, digest, ['seq']);
+          if (reused) throw reused;
+          return storedVerdict(client, command.seq);
+        }
         if (command.seq > client.lastSeq + 1) throw sequenceGap(client.lastSeq + 1, ['seq']);
+        const refused = await predecessorRejected(tx, tenant, client, command);
+        if (refused) {
+          const error = refused.toJSON();
+          await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, rejected: keptRejections(client.rejected, undefined, { seq: command.seq, error }), updatedAt: timestamp(ctx) });
+          return { seq: command.seq, status: 'rejected', error };
+        }
         // The client row first: a concurrent duplicate waits here (rows before counters), then re-reads.
-        await writeClient(tx, tenant, client, { ...client, lastSeq: command.seq, updatedAt: timestamp(ctx) });
+        await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, updatedAt: timestamp(ctx) });
         const issues = createIdIssues(spec, command.args);
         if (issues.length) throw invalid(command.name, issues);
         const ids = createCommandIds(command.at, command.seed);
@@ -106,21 +141,21 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
         return { stop: { name: 'CrmError', code: 'STORAGE', message: 'The command failed unexpectedly', details: { adapter: ctx.storage.name, retryable: true, operation: command.name } } };
       }
       if (!REJECTS.has(error.code)) return { stop: error.toJSON() };
-      if (isCrmError(error, 'VALIDATION') && error.details.issues.some((i) => i.code === 'sequence_gap')) return { stop: error.toJSON() };
+      if (isCrmError(error, 'VALIDATION') && error.details.issues.some((i) => i.code === 'sequence_gap' || i.code === 'sequence_reused')) return { stop: error.toJSON() };
       if (error.code === 'CONFLICT' && attempt < RETRIES) continue;
-      return reject(ctx, clientId, command.seq, error);
+      return reject(ctx, clientId, command.seq, digest, error);
     }
   }
 }
 
 /** Records a rejection: `lastSeq` advances with the verdict, nothing of the command is stored. */
-async function reject(ctx: CrmContext, clientId: string, seq: number, error: CrmError): Promise<Outcome> {
+async function reject(ctx: CrmContext, clientId: string, seq: number, digest: string, error: CrmError): Promise<Outcome> {
   const tenant = ctx.tenantId;
   return ctx.storage.transaction('rw', async (tx) => {
     const client = (await readClient(tx, tenant, clientId)) as SyncClientRow;
     if (seq <= client.lastSeq) return storedVerdict(client, seq);
     const json = error.toJSON();
-    await writeClient(tx, tenant, client, { ...client, lastSeq: seq, rejected: keptRejections(client.rejected, undefined, { seq, error: json }), updatedAt: timestamp(ctx) });
+    await writeClient(tx, tenant, client, { ...client, ...withDigest(client, seq, digest), lastSeq: seq, rejected: keptRejections(client.rejected, undefined, { seq, error: json }), updatedAt: timestamp(ctx) });
     return { seq, status: 'rejected' as const, error: json };
   });
 }
