@@ -29,7 +29,7 @@ describe('a device whose command sequence the server cannot continue', () => {
     await client.syncNow();
     expect(await titles(b.crm)).toEqual(['Accepted by A', 'After the restore']);
     expect(await titles(client.crm)).toEqual(['Accepted by A', 'After the restore']);
-    expect(client.status()).toMatchObject({ pending: 0, errors: [], state: 'stopped' });
+    expect(client.status()).toMatchObject({ pending: 0, errors: [], state: 'idle' });
     const after = (await state())!;
     expect(after.clientId).not.toBe(before);
     expect(after.since).toBe(4);
