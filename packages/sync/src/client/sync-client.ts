@@ -5,7 +5,7 @@ import type { CommandName } from '../protocol/commands.js';
 import { invalid } from '../protocol/errors.js';
 import { LIMITS, type PullResponse } from '../protocol/messages.js';
 import { commandProxy } from './command-proxy.js';
-import { asCommand, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
+import { asCommand, commandId, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { deviceLock } from './device-lock.js';
 import { prepareCommand, runLocal, withVersion } from './local-command.js';
@@ -148,7 +148,10 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       let release = () => undefined as void;
       const done = await replica.transaction('command', async (tx) => {
         const seq = await tx.nextSequence('syncCommand', tenant, 1);
-        const command = await withVersion(tx, tenant, prepared);
+        // Dated by the server's clock as last measured, and not before the previous command (a clock set back): the server's clamp then keeps it.
+        const [previous] = (await tx.getMany('syncCommand', tenant, [commandId(seq - 1)])) as (CommandRow | undefined)[];
+        const at = Math.max(prepared.at + ((await readState(tx, tenant))?.clockOffset ?? 0), previous?.at ?? 0);
+        const command = await withVersion(tx, tenant, { ...prepared, at });
         const run = await runLocal(ctx, tx, command);
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, createdAt: now() });
         release = run.release;

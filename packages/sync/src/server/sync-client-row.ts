@@ -8,6 +8,8 @@ import { LIMITS } from '../protocol/messages.js';
 export interface SyncClientRow extends Row {
   readonly userId: string;
   readonly lastSeq: number;
+  /** The business time (ms) of the last applied command: the next one is not dated before it (absent before the first). */
+  readonly lastAt?: number;
   /** Rejected commands' verdicts until the device acknowledges them (at most 1 000, oldest dropped). */
   readonly rejected: readonly Rejection[];
   readonly lastSeenAt: string;
