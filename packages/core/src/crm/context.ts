@@ -49,9 +49,11 @@ export interface CrmContext {
    * features that must run services inside one of their own transactions (automation runs) pass a
    * storage bound to it and a bus that holds events until it commits. Returns the view (a `Crm` with
    * the features; typed loosely here so the kernel types do not depend on the services). `newId`
-   * replaces the id generator (device sync runs a command with ids derived from its seed).
+   * replaces the id generator (device sync runs a command with ids derived from its seed); `clock`
+   * the operations' time (device sync runs a command at the time the user ran it: every timestamp it
+   * writes and every rule that reads "now" use it).
    */
-  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus; readonly cause?: EventCause; readonly bound?: boolean; readonly newId?: (entity: string, nowMs: number) => string }, principal: Principal | undefined) => object;
+  readonly scope?: (over: { readonly storage: StorageAdapter; readonly bus: EventBus; readonly cause?: EventCause; readonly bound?: boolean; readonly newId?: (entity: string, nowMs: number) => string; readonly clock?: Clock }, principal: Principal | undefined) => object;
   /**
    * What caused the writes made through this context (an automation run's chain, handed on by a host
    * handler): every event it records carries it as `cause`, so loop protection and depth limits see

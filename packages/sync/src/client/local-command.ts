@@ -1,7 +1,7 @@
 import type { CrmContext } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { createCommandIds, newSeed } from '../protocol/command-ids.js';
-import { COMMANDS, createIdIssues, runCommand, type CommandName, type SyncableCrm } from '../protocol/commands.js';
+import { COMMANDS, createIdIssues, pinnedClock, runCommand, type CommandName, type SyncableCrm } from '../protocol/commands.js';
 import { invalid } from '../protocol/errors.js';
 import { commandSchema, type Command } from '../protocol/messages.js';
 import { parseWith } from '../protocol/parse.js';
@@ -16,8 +16,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /**
  * A new command from a call (design sync.md §8): its time and seed, the id of a create filled from the
- * crm's generator, `occurredAt` of a logged activity set to now; args copied as JSON (the log keeps
- * what was called).
+ * crm's generator; args copied as JSON (the log keeps what was called).
  *
  * @throws CrmError `VALIDATION`: `unknown_command` (not one of `COMMAND_NAMES`), `sync_unsupported`
  *   (`leads.create` with `assignWith`: strategies run on the server), the command's shape (arity, id shapes, `client_id_format` of a given id).
@@ -38,7 +37,6 @@ export function prepareCommand(ctx: CrmContext, name: CommandName, args: Args): 
   if (spec.creates && isObject(copy[0])) {
     const input = { ...copy[0] };
     input.id ??= ctx.newId(spec.creates, at);
-    if (name === 'activities.log') input.occurredAt ??= new Date(at).toISOString();
     copy = [input, ...copy.slice(1)];
   }
   const command = parseWith(commandSchema, { seq: 1, name, args: copy, at, seed: newSeed(ctx.random) }, name);
@@ -68,15 +66,16 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
 }
 
 /**
- * Runs a command's service on the device inside `tx` (a command transaction), with ids derived from
- * its `(at, seed)` like the server's run. Events are held: `release` emits them after commit.
+ * Runs a command's service on the device inside `tx` (a command transaction), at its time `at` and with
+ * ids derived from its `(at, seed)` like the server's run (first run and replays alike). Events are
+ * held: `release` emits them after commit.
  *
  * @throws The service's `CrmError` (the transaction rolls back).
  */
 export async function runLocal(ctx: CrmContext, tx: StorageTx, command: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
   const events = heldEvents(ctx.bus);
   const ids = createCommandIds(command.at, command.seed);
-  const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, undefined);
+  const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, command.at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, undefined);
   const result = await runCommand(view as SyncableCrm, command.name, command.args);
   return { result, release: events.release };
 }

@@ -69,7 +69,8 @@ export async function pullPages(device: Device, pageRows: number, signal: AbortS
     onPage(page, first);
     if (!page.hasMore) {
       await device.rebase({ confirmedThrough: page.client.lastSeq, rejected: page.client.rejected });
-      await device.serial(() => replica.transaction('apply', (tx) => writeState(tx, tenant, device.now(), { lastSyncAt: device.now() })));
+      const offset = Number.isFinite(page.serverTime) ? { clockOffset: Math.round(page.serverTime! - device.ctx.clock.now()) } : {};
+      await device.serial(() => replica.transaction('apply', (tx) => writeState(tx, tenant, device.now(), { lastSyncAt: device.now(), ...offset })));
       return;
     }
   }

@@ -1,5 +1,5 @@
 import type { ChangeBatch, CrmError, StorageAdapter } from '@crmkit/core';
-import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
+import { deliverChangeBatch, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
 import { invalid } from '../protocol/errors.js';
 import { changeKey, isSynced } from '../protocol/synced-entities.js';
 
@@ -101,9 +101,8 @@ export function replicaStorage(inner: StorageAdapter): StorageAdapter {
   const listeners = new Set<(batch: ChangeBatch) => void>();
   let held: ChangeBatch[] | undefined;
   let off: (() => void) | undefined;
-  const emit = (batch: ChangeBatch) => {
-    for (const listener of [...listeners]) listener(batch);
-  };
+  // A listener's throw (a UI's bug) is logged, never thrown into the commit or the rebase that emits.
+  const emit = (batch: ChangeBatch) => deliverChangeBatch(listeners, batch);
   const control: ReplicaControl = {
     transaction: (kind, fn, seqOf = () => undefined) => inner.transaction('rw', (tx) => fn(kind === 'command' ? shadowing(tx, seqOf) : tx)),
     hold: () => void (held ??= []),

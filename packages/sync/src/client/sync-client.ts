@@ -5,7 +5,7 @@ import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import { invalid, type CrmErrorJson } from '../protocol/errors.js';
 import { LIMITS, type PullResponse } from '../protocol/messages.js';
 import { commandProxy } from './command-proxy.js';
-import { asCommand, assertPredecessors, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
+import { asCommand, assertPredecessors, commandId, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { deviceLock } from './device-lock.js';
 import { leftToServer, localErrorOf, touchRecord } from './defer-command.js';
@@ -151,12 +151,18 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   const execute = async (name: CommandName, args: readonly unknown[]) => {
     ctx.assertOpen();
     const prepared = prepareCommand(ctx, name, args);
+    // Dated by the server's clock as last measured, and not before the previous command (a clock set back): the server's clamp then keeps it.
+    const dated = async (tx: StorageTx, seq: number) => {
+      const [previous] = (await tx.getMany('syncCommand', tenant, [commandId(seq - 1)])) as (CommandRow | undefined)[];
+      const at = Math.max(prepared.at + ((await readState(tx, tenant))?.clockOffset ?? 0), previous?.at ?? 0);
+      return withVersion(tx, tenant, { ...prepared, at });
+    };
     const out = await serial(async () => {
       let release = () => undefined as void;
       let seq: number | undefined;
       const done = await replica.transaction('command', async (tx) => {
         seq = await tx.nextSequence('syncCommand', tenant, 1);
-        const command = await withVersion(tx, tenant, prepared);
+        const command = await dated(tx, seq);
         const run = await runLocal(ctx, tx, command);
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, createdAt: now() });
         release = run.release;
@@ -165,7 +171,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
         // The device could not judge it (review13 R6): recorded with the failure as `localError`, pushed, judged by the server.
         if (!(await leftToServer(tx, tenant, error))) throw error;
         seq = await tx.nextSequence('syncCommand', tenant, 1);
-        const command = await withVersion(tx, tenant, prepared);
+        const command = await dated(tx, seq);
         const localError = localErrorOf(command.name, error);
         const result = await touchRecord(tx, tenant, command);
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, localError, createdAt: now() });

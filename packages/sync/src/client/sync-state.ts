@@ -15,6 +15,8 @@ export interface SyncState {
   readonly since?: number;
   /** End of the last complete pull cycle (ISO timestamp). */
   readonly lastSyncAt?: string;
+  /** The server's clock minus the device's (ms) at the last complete pull: commands are dated by the server's clock. */
+  readonly clockOffset?: number;
   /** The device crm's actor when the state was made: the database holds this user's rows. */
   readonly userId?: string;
 }

@@ -1,4 +1,4 @@
-import type { Crm, ValidationIssue } from '@crmkit/core';
+import type { Clock, Crm, ValidationIssue } from '@crmkit/core';
 import * as z from 'zod/mini';
 import { clientRecordIdPattern } from './command-ids.js';
 import type { SyncedEntity } from './synced-entities.js';
@@ -75,15 +75,21 @@ function spec(name: CommandName): CommandSpec {
 /** Every pushable method by name. */
 export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = Object.fromEntries(COMMAND_NAMES.map((name) => [name, spec(name)])) as Record<CommandName, CommandSpec>;
 
+/** How far back the server dates a pushed command by default: 7 days (`createSyncServer({ maxCommandAgeMs })`). */
+export const MAX_COMMAND_AGE_MS = 7 * 86_400_000;
+
 /**
- * The arguments a command runs with, on the device and on the server alike: `activities.log` without
- * `occurredAt` gets the command's device time (the business time is when the rep did it; `createdAt`
- * stays the server's clock). Returns `args` itself when nothing is filled.
+ * The business time a command runs at (design sync.md §5): when the user ran it (`at`, device ms),
+ * never before `floor` (the time of the client's previous command) nor `maxAgeMs` before `now`, never
+ * after `now` (the server's clock). The device runs it at its own `at` (already ≥ its previous one).
  */
-export function commandArgs(name: CommandName, args: readonly unknown[], at: number): readonly unknown[] {
-  const input = args[0] as Record<string, unknown> | undefined;
-  if (name !== 'activities.log' || !input || typeof input !== 'object' || input.occurredAt !== undefined) return args;
-  return [{ ...input, occurredAt: new Date(at).toISOString() }, ...args.slice(1)];
+export function commandTime(at: number, floor: number, now: number, maxAgeMs: number): number {
+  return Math.min(now, Math.max(at, floor, now - maxAgeMs));
+}
+
+/** `clock` with `now()` pinned to `ms`: a command's operations read one time, on the device and the server. */
+export function pinnedClock(clock: Clock, ms: number): Clock {
+  return { now: () => ms, setTimer: (fn, delayMs) => clock.setTimer(fn, delayMs) };
 }
 
 /**

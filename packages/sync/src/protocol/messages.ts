@@ -124,4 +124,6 @@ export interface PullResponse {
   /** The server's change head in this page's snapshot. */
   readonly head: number;
   readonly client: { readonly lastSeq: number; readonly rejected: readonly Rejection[] };
+  /** The server's clock (ms) when it answered: the device dates its commands by it (`SyncState.clockOffset`). */
+  readonly serverTime?: number;
 }

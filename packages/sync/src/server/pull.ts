@@ -96,6 +96,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       hasMore,
       head,
       client: { lastSeq: client?.lastSeq ?? 0, rejected: keptRejections(client?.rejected ?? [], request.ackRejectedThrough) },
+      serverTime: ctx.clock.now(),
     };
   });
 }

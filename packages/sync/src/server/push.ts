@@ -1,7 +1,7 @@
 import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { createCommandIds } from '../protocol/command-ids.js';
-import { COMMANDS, commandArgs, createIdIssues, runCommand, type SyncableCrm } from '../protocol/commands.js';
+import { COMMANDS, MAX_COMMAND_AGE_MS, commandTime, createIdIssues, pinnedClock, runCommand, type SyncableCrm } from '../protocol/commands.js';
 import { invalid, predecessorConflict } from '../protocol/errors.js';
 import { pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
 import { issuesOf, parseWith } from '../protocol/parse.js';
@@ -50,9 +50,11 @@ export function parsePush(body: unknown, maxCommands: number): { clientId: strin
  *
  * @param ctx The server crm's context.
  * @param principal Who the device acts for: commands run through `crm.as(principal)`'s rules.
+ * @param maxAgeMs How far back a command may be dated (`commandTime`): each runs at the time the user
+ *   ran it, clamped to [previous applied command's time, server now] and to at most `maxAgeMs` old.
  * @throws CrmError `VALIDATION` (bad body: 400/413; `sequence_gap`: 409), `FORBIDDEN` (`client_owner`: 403).
  */
-export async function push(ctx: CrmContext, principal: Principal, body: unknown, maxCommands: number): Promise<PushResponse> {
+export async function push(ctx: CrmContext, principal: Principal, body: unknown, maxCommands: number, maxAgeMs = MAX_COMMAND_AGE_MS): Promise<PushResponse> {
   const request = parsePush(body, maxCommands);
   const { clientId } = request;
   const tenant = ctx.tenantId;
@@ -77,7 +79,7 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
   });
   const results: CommandResult[] = [];
   for (const [i, command] of request.commands.entries()) {
-    const outcome = await runOnce(ctx, principal, clientId, command, digests[i]!);
+    const outcome = await runOnce(ctx, principal, clientId, command, digests[i]!, maxAgeMs);
     if ('stop' in outcome) return { protocol: 1, lastSeq, results, stopped: { seq: command.seq, error: outcome.stop } };
     results.push(outcome);
     lastSeq = Math.max(lastSeq, command.seq);
@@ -103,7 +105,7 @@ async function predecessorRejected(tx: StorageTx, tenant: string, client: SyncCl
 
 type Outcome = CommandResult | { readonly stop: ReturnType<CrmError['toJSON']> };
 
-async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command, digest: string): Promise<Outcome> {
+async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command, digest: string, maxAgeMs: number): Promise<Outcome> {
   const tenant = ctx.tenantId;
   const spec = COMMANDS[command.name];
   for (let attempt = 0; ; attempt++) {
@@ -123,13 +125,15 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
           await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, rejected: keptRejections(client.rejected, undefined, { seq: command.seq, error }), updatedAt: timestamp(ctx) });
           return { seq: command.seq, status: 'rejected', error };
         }
+        // The business time: when the user ran it, clamped (a device cannot date work before its last or in the future).
+        const at = commandTime(command.at, client.lastAt ?? 0, ctx.clock.now(), maxAgeMs);
         // The client row first: a concurrent duplicate waits here (rows before counters), then re-reads.
-        await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, updatedAt: timestamp(ctx) });
+        await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, lastAt: at, updatedAt: timestamp(ctx) });
         const issues = createIdIssues(spec, command.args);
         if (issues.length) throw invalid(command.name, issues);
         const ids = createCommandIds(command.at, command.seed);
-        const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, principal);
-        await runCommand(view as SyncableCrm, command.name, commandArgs(command.name, command.args, command.at));
+        const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, principal);
+        await runCommand(view as SyncableCrm, command.name, command.args);
         return { seq: command.seq, status: 'applied', fresh: true };
       });
       if (verdict.fresh) events.release();

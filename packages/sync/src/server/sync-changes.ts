@@ -113,12 +113,13 @@ export function syncChanges(options: { readonly backfillChunk?: number } = {}): 
         api: () => api,
         hooks: {
           sync: {
-            recordChanges(tx, written, now) {
+            // Bookkeeping is dated by the server's clock, not the operation's (a pushed command's business time).
+            recordChanges(tx, written) {
               const keys = [...written.keys()].filter((key) => {
                 const { entity, recordId } = splitChangeKey(key);
                 return isSynced(entity, recordId);
               });
-              return recordPositions(tx, ctx.tenantId, keys, (key) => written.get(key) === null, now);
+              return recordPositions(tx, ctx.tenantId, keys, (key) => written.get(key) === null, new Date(ctx.clock.now()).toISOString());
             },
           },
         },

@@ -11,6 +11,8 @@ import { withStatus } from './http.js';
 export interface SyncClientRow extends Row {
   readonly userId: string;
   readonly lastSeq: number;
+  /** The business time (ms) of the last applied command: the next one is not dated before it (absent before the first). */
+  readonly lastAt?: number;
   /** Rejected commands' verdicts until the device acknowledges them (at most 1 000, oldest dropped). */
   readonly rejected: readonly Rejection[];
   readonly lastSeenAt: string;

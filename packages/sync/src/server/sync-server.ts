@@ -14,6 +14,12 @@ export interface SyncServerOptions {
   readonly principal: (request: Request) => Promise<Principal | undefined> | Principal | undefined;
   /** Request limits: body bytes (default 1 MiB), commands per push (100), rows per pull page (2 000). */
   readonly limits?: { readonly bodyBytes?: number; readonly commands?: number; readonly pageRows?: number };
+  /**
+   * How far back a pushed command may be dated, in ms (default 7 days): a command runs at the time the
+   * user ran it on the device, but not earlier than this before the server's now (older offline work is
+   * dated at that bound), not before the device's previous command and not after the server's now.
+   */
+  readonly maxCommandAgeMs?: number;
   /** Live-signal timing (tests shorten it). */
   readonly live?: LiveTiming;
 }
@@ -51,13 +57,15 @@ function contextOf(crm: Crm): CrmContext {
  *
  * @param crm A crm with `syncChanges()` (and `tasks()`, `activities()` for the commands that need them).
  * @param options The host's authentication and limits.
- * @throws CrmError `VALIDATION` (`feature_required`) when the crm lacks `syncChanges()`.
+ * @throws CrmError `VALIDATION` (`feature_required`) when the crm lacks `syncChanges()`; at `maxCommandAgeMs` when it is not a number ≥ 0.
  * @example
  * const server = createSyncServer(crm, { principal: (request) => sessions.principalOf(request) });
  * http.createServer(getRequestListener((request) => server.handle(request))).listen(8787);
  */
 export function createSyncServer(crm: Crm, options: SyncServerOptions): SyncServer {
   const ctx = contextOf(crm);
+  const maxAge = options.maxCommandAgeMs;
+  if (maxAge !== undefined && (typeof maxAge !== 'number' || !(maxAge >= 0))) throw invalid('createSyncServer', [{ path: ['maxCommandAgeMs'], code: 'invalid_type', message: 'must be a number of ms ≥ 0' }]);
   const limits = { bodyBytes: options.limits?.bodyBytes ?? LIMITS.bodyBytes, commands: options.limits?.commands ?? LIMITS.commands, pageRows: options.limits?.pageRows ?? LIMITS.pageRows };
   const live = new Live(ctx, { coalesceMs: 25, keepAliveMs: 15_000, pollWaitMs: 25_000, headPollMs: 1_000, ...options.live });
   let closed = false;
@@ -71,7 +79,7 @@ export function createSyncServer(crm: Crm, options: SyncServerOptions): SyncServ
     if (request.method !== method) throw withStatus(invalid(`sync.${name}`, [{ path: [], code: 'method_not_allowed', message: `must be ${method}` }]), 405);
     const principal = await options.principal(request);
     if (!principal) throw withStatus(new CrmError('FORBIDDEN', 'The request is not authenticated', { action: `sync.${name}`, reason: 'unauthenticated' }), 401);
-    if (name === 'push') return json(await push(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.push'), limits.commands));
+    if (name === 'push') return json(await push(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.push'), limits.commands, maxAge));
     if (name === 'pull') return json(await pull(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.pull'), limits.pageRows));
     if (name === 'live') return liveStream(live, request.signal);
     const after = Number(url.searchParams.get('after') ?? 0);

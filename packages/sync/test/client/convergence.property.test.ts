@@ -5,7 +5,7 @@ import { scopedServer } from '../server/scope-support.js';
 import { serverOf } from '../server/support.js';
 import { fakeIndexedDb } from './idb-env.js';
 import { createCommandIds } from '../../src/protocol/command-ids.js';
-import { commandArgs, runCommand, type SyncableCrm } from '../../src/protocol/commands.js';
+import { pinnedClock, runCommand, type SyncableCrm } from '../../src/protocol/commands.js';
 import type { Command, PullResponse, PushRequest, PushResponse } from '../../src/protocol/messages.js';
 import { boundStorage } from '../../src/server/bound-storage.js';
 import { heldEvents } from '../../src/server/held-events.js';
@@ -31,7 +31,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 );
 
 /** What changed the server, in commit order: a pushed command's transaction, or one of the test's own server changes. */
-type Committed = { kind: 'command'; clientId: string; seq: number } | { kind: 'server'; run: (crm: Crm) => Promise<unknown> };
+type Committed = { kind: 'command'; clientId: string; seq: number; at: number } | { kind: 'server'; run: (crm: Crm) => Promise<unknown> };
 
 /**
  * The server's storage, logging in commit order each committed transaction that applied a pushed command:
@@ -46,7 +46,7 @@ function commitLog(inner: StorageAdapter, log: Committed[]): StorageAdapter {
     open: (schema) => inner.open(schema), onChange: (listener) => inner.onChange(listener),
     ensureIndexes: (indexes) => inner.ensureIndexes(indexes), close: () => inner.close(),
     transaction: async (mode, fn) => {
-      let advanced: { clientId: string; seq: number } | undefined;
+      let advanced: { clientId: string; seq: number; at: number } | undefined;
       let wroteOther = false;
       const out = await inner.transaction(mode, (tx) => {
         advanced = undefined;
@@ -58,7 +58,7 @@ function commitLog(inner: StorageAdapter, log: Committed[]): StorageAdapter {
           write: (entity, tenantId, ops) => {
             for (const op of ops) {
               if (entity !== 'syncClient') wroteOther ||= entity !== 'syncChange';
-              else if (op.type !== 'delete' && (op.row.lastSeq as number) > (committed.get(op.row.id) ?? 0)) advanced = { clientId: op.row.id, seq: op.row.lastSeq as number };
+              else if (op.type !== 'delete' && (op.row.lastSeq as number) > (committed.get(op.row.id) ?? 0)) advanced = { clientId: op.row.id, seq: op.row.lastSeq as number, at: op.row.lastAt as number };
             }
             return tx.write(entity, tenantId, ops);
           },
@@ -74,13 +74,13 @@ function commitLog(inner: StorageAdapter, log: Committed[]): StorageAdapter {
 }
 
 /** Runs a command on a server as push does (principal, derived ids), without push's exactly-once bookkeeping. */
-async function runPlain(crm: Crm, userId: string, command: Command): Promise<void> {
+async function runPlain(crm: Crm, userId: string, command: Command, at: number): Promise<void> {
   const ctx = (crm as unknown as { syncChanges: { [SYNC_CONTEXT]: CrmContext } }).syncChanges[SYNC_CONTEXT];
   const events = heldEvents(ctx.bus);
   const ids = createCommandIds(command.at, command.seed);
   await ctx.storage.transaction('rw', async (tx) => {
-    const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, { userId });
-    await runCommand(view as SyncableCrm, command.name, commandArgs(command.name, command.args, command.at));
+    const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, { userId });
+    await runCommand(view as SyncableCrm, command.name, command.args);
   });
   events.release();
 }
@@ -226,7 +226,7 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
           if (e.kind === 'server') await e.run(fresh.crm);
           else {
             const who = clients.indexOf(e.clientId);
-            await runPlain(fresh.crm, USERS[who]!, commands.get(key(who, e.seq))!);
+            await runPlain(fresh.crm, USERS[who]!, commands.get(key(who, e.seq))!, e.at);
           }
         }
         expect(await storedState(fresh.storage)).toEqual(await storedState(srv.storage));

@@ -44,10 +44,13 @@ describe('device rebase (design sync.md §8)', () => {
   });
 
   it('a rejection drops the optimistic effect right after the push, keeps the verdict, and later commands stand', async () => {
-    const { crm: server, storage, deal, dev } = await setup();
+    const { crm: server, storage, deal, dev, clock } = await setup();
     await server.deals.advance(deal.id); // the device still sees stage "new" at version 1
     dev.faults.blocked = 'pull';
     await dev.client.crm.deals.lose(deal.id, { reason: 'price' });
+    // A minute later on both clocks: the note is newer than the deal's last activity (it touches the deal).
+    clock.advance(60_000);
+    dev.clock.advance(60_000);
     const note = await dev.client.crm.activities.log({ kind: 'note', dealId: deal.id, body: 'Lost on price' });
     expect((await dev.crm.deals.get(deal.id)).status).toBe('lost');
     await expect(dev.client.syncNow()).rejects.toMatchObject({ code: 'STORAGE' });

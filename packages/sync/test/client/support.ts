@@ -119,7 +119,7 @@ export async function own(storage: StorageAdapter, entity: 'syncCommand' | 'sync
   return storage.transaction('r', async (tx) => (await tx.query(entity, 'acme', { sort: [{ field: 'id' }] })).rows);
 }
 
-/** The exit tags a device holds, one entry per (tag, epoch), flattened from its tag packs (design sync.md §20). */
+/** The exit tags a device holds, one entry per (tag, epoch), flattened from its tag packs (design sync.md §21). */
 export async function heldTags(storage: StorageAdapter): Promise<{ tag: string; entity: string; recordId: string; epoch: number; pack: string }[]> {
   return (await own(storage, 'syncTag')).flatMap((row) => {
     const pack = row as TagPack;

@@ -20,7 +20,7 @@ async function toPerRecordRows(storage: StorageAdapter): Promise<number> {
   return entries.length;
 }
 
-describe('exit tags in packs (design sync.md §20)', () => {
+describe('exit tags in packs (design sync.md §21)', () => {
   it('a pack holds at most PACK_SIZE tags of one epoch; a tag put again is not written again; an emptied pack is deleted; a sweep keeps re-marked tags', async () => {
     const { inner } = await deviceCrm({ user: 'anna', seed: 91 });
     await rw(inner, async (tx) => {
