@@ -211,6 +211,14 @@ describe('http transport: the live listener alone (a scripted fetch)', () => {
     expect(modes).toEqual(['long-poll']);
     expect(routes.slice(0, 2)).toEqual(['live', 'poll']);
   });
+
+  it('a stream that delivered its first bytes and then goes silent is aborted as unreachable, not long-polled', async () => {
+    const routes: string[] = [];
+    const transport = httpTransport('http://sync.test/sync', { timeoutMs: 50, fetch: async (url, init) => (routes.push(String(url).split('/').pop()!), stream(': connected\n\n', init!.signal!)) });
+    const modes: string[] = [];
+    await expect(transport.listen!(() => undefined, new AbortController().signal, (mode) => modes.push(mode))).rejects.toBeDefined();
+    expect([modes, routes]).toEqual([['sse'], ['live']]);
+  });
 });
 
 /** A server and a started device with an open SSE stream. */
