@@ -31,3 +31,4 @@ export { createSyncClient, type SyncClient, type SyncClientOptions } from './cli
 export { inProcessTransport, type SyncTransport, type SyncHandler } from './client/transport.js';
 export { httpTransport, type HttpTransportOptions } from './client/http-transport.js';
 export type { SyncStatus, SyncError, RejectedCommand } from './client/sync-status.js';
+export type { RenewedClient } from './client/sync-state.js';

@@ -94,7 +94,7 @@ for (const [adapter, makeStorage] of ADAPTERS) {
       ];
       const { body } = await post(server, 'push', anna.push(commands));
       expect(body.results.map((r) => (r.status === 'rejected' ? `${r.error.code}:${(r.error.details as { issues?: { code: string }[] }).issues?.[0]?.code ?? ''}` : r.status))).toEqual([
-        'VALIDATION:client_id_format', 'VALIDATION:client_id_format', 'VALIDATION:client_id_format', 'VALIDATION:client_id_format', 'applied', 'CONFLICT:',
+        'VALIDATION:client_id_format', 'VALIDATION:client_id_format', 'VALIDATION:client_id_format', 'VALIDATION:client_id_format', 'applied', 'VALIDATION:id_unavailable',
       ]);
       expect(body.lastSeq).toBe(6);
       expect((await crm.deals.list()).items.map((d) => d.title)).toEqual(['Good']);

@@ -16,10 +16,14 @@ export interface HttpTransportOptions {
 
 type Fetch = typeof fetch;
 
+/** Milliseconds an event stream may take to deliver its first bytes before the listener long-polls instead. */
+const FIRST_BYTE_MS = 10_000;
+
 /**
  * The fetch transport: `POST <endpoint>/push` and `/pull` with JSON bodies; the live signal is the
  * `GET <endpoint>/live` event stream (fetch streaming: `EventSource` cannot send the host's headers),
- * else `GET <endpoint>/poll?after=N` long polls; when both fail the client polls on its timer.
+ * else — no stream, or one that delivers no byte within 10 s (`timeoutMs` if shorter: a buffering proxy) —
+ * `GET <endpoint>/poll?after=N` long polls; when both fail the client polls on its timer.
  * A server's error body becomes its `CrmError` again (status in `details.status`); a network failure,
  * a timeout or an answer that is not the server's JSON rejects with a plain `Error` (the client then
  * reports `offline` and retries with backoff).
@@ -87,12 +91,22 @@ export function httpTransport(endpoint: string, options: HttpTransportOptions = 
       };
       const stream = new AbortController();
       const both = AbortSignal.any([signal, stream.signal]);
-      const live = await call('live', both, 0);
-      if (live.ok && /^text\/event-stream/.test(live.headers.get('content-type') ?? '') && live.body) {
-        return sse(live, onPoke, () => open('sse'), () => stream.abort());
+      // The server's first bytes come at once: none within FIRST_BYTE_MS means a proxy buffers the stream.
+      let buffered = false;
+      const first = setTimeout(() => ((buffered = true), stream.abort()), Math.min(FIRST_BYTE_MS, timeoutMs));
+      try {
+        const live = await call('live', both, 0);
+        if (live.ok && /^text\/event-stream/.test(live.headers.get('content-type') ?? '') && live.body) {
+          return await sse(live, onPoke, () => (clearTimeout(first), open('sse')), () => stream.abort());
+        }
+        clearTimeout(first);
+        await live.body?.cancel();
+      } catch (error) {
+        if (!buffered || signal.aborted) throw error;
+      } finally {
+        clearTimeout(first);
       }
-      await live.body?.cancel();
-      // No event stream (an old server, a proxy that refuses it): long polls until one fails.
+      // No event stream (an old server, a proxy that refuses or buffers it): long polls until one fails.
       let head = -1;
       while (!signal.aborted) {
         const answer = await json<{ changed: boolean; head: number }>(await call(`poll?after=${Math.max(head, 0)}`, signal, timeoutMs + 30_000));

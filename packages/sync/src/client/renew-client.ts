@@ -11,11 +11,11 @@ import { writeState } from './sync-state.js';
  * (they leave the log; the reset pull brings their effects), those from `from` on get new seqs after
  * every seq the log used (the new client's `since`), pending again; the pull restarts with a reset
  * (the device's data goes back to what the server has). Then a rebase replays the renumbered commands.
- * Logged as a warning with `why`.
+ * Logged as a warning with `why`, and kept in the state for `status().renewed` (a UI tells the user).
  */
 export async function renewClient(device: Device, from: number, why: string): Promise<void> {
   const { replica, tenant, ctx } = device;
-  const clientId = await device.serial(() => replica.transaction('apply', async (tx) => {
+  const [clientId, message] = await device.serial(() => replica.transaction('apply', async (tx) => {
     const standing = await listCommands(tx, tenant, ['pending', 'accepted']);
     const kept = standing.filter((c) => c.seq >= from);
     // The new client's first seq: the first renumbered command's, else the next command's.
@@ -30,9 +30,10 @@ export async function renewClient(device: Device, from: number, why: string): Pr
       await recordCommand(tx, tenant, { ...(rest as Omit<CommandRow, 'id' | 'tenantId' | 'version' | 'attempts' | 'after'>), seq: seqOf.get(row.seq)!, status: 'pending', ...(renamed.length ? { after: renamed } : {}) });
     }
     const next = newClientId(ctx.random);
-    await writeState(tx, tenant, device.now(), { clientId: next, since: first, checkpoint: null });
-    return next;
+    const message = `${why} The device continues as sync client ${next}: its unconfirmed commands are pushed again and its data is downloaded again.`;
+    await writeState(tx, tenant, device.now(), { clientId: next, since: first, checkpoint: null, renewed: { at: device.now(), clientId: next, message } });
+    return [next, message] as const;
   }));
-  ctx.logger.warn(`crmkit sync: ${why} The device continues as sync client ${clientId}: its unconfirmed commands are pushed again and its data is downloaded again.`, { clientId, from });
+  ctx.logger.warn(`crmkit sync: ${message}`, { clientId, from });
   await device.rebase({ confirmedThrough: 0, rejected: [] });
 }

@@ -63,8 +63,8 @@ export interface SyncClient<C extends Crm> {
    * @throws CrmError what the server answered, or `STORAGE` (`retryable`, `operation: 'sync'`) when it cannot be reached.
    */
   syncNow(): Promise<void>;
-  /** Forgets rejected commands (the UI showed them). */
-  dismiss(seqs: readonly number[]): Promise<void>;
+  /** Forgets rejected commands (the UI showed them); `renewed: true` forgets `status().renewed` too. */
+  dismiss(seqs: readonly number[], options?: { readonly renewed?: boolean }): Promise<void>;
   /** Starts the loop (cycles on start, after commands, by timer; backoff on failures). */
   start(): void;
   /** Stops the loop and waits for a running cycle. */
@@ -144,6 +144,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       rejected: commands.filter((c) => c.status === 'rejected').map((c) => ({ seq: c.seq, name: c.name, args: c.args, at: new Date(c.at).toISOString(), error: c.error! })),
       errors: [...errors],
       ...(s?.lastSyncAt ? { lastSyncAt: s.lastSyncAt } : {}),
+      renewed: s?.renewed,
       ...change,
     });
   };
@@ -234,11 +235,12 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     status: () => store.get(),
     subscribe: (listener) => store.subscribe(listener),
     syncNow: () => cycle(),
-    async dismiss(seqs) {
+    async dismiss(seqs, options) {
       const wanted = new Set(seqs);
       await serial(() => replica.transaction('apply', async (tx) => {
         const rows = await listCommands(tx, tenant, ['rejected']);
         await updateCommands(tx, tenant, rows, (r) => (wanted.has(r.seq) ? null : undefined));
+        if (options?.renewed) await writeState(tx, tenant, now(), { renewed: undefined });
       }));
       await refresh();
     },

@@ -1,5 +1,12 @@
 import type { Row, StorageTx } from '@crmkit/core/storage';
 
+/** A recovery under a new client id: when (ISO timestamp), the new id, and what happened (for the user). */
+export interface RenewedClient {
+  readonly at: string;
+  readonly clientId: string;
+  readonly message: string;
+}
+
 /** The device's sync state (setting `syncState`, never synced). */
 export interface SyncState {
   readonly clientId: string;
@@ -17,6 +24,8 @@ export interface SyncState {
   readonly lastSyncAt?: string;
   /** The server's clock minus the device's (ms) at the last complete pull: commands are dated by the server's clock. */
   readonly clockOffset?: number;
+  /** The device's last recovery under a new client id (`renewClient`), until `client.dismiss([], { renewed: true })`. */
+  readonly renewed?: RenewedClient;
   /** The device crm's actor when the state was made: the database holds this user's rows. */
   readonly userId?: string;
 }

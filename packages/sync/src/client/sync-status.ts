@@ -1,5 +1,6 @@
 import type { CommandName } from '../protocol/commands.js';
 import type { CrmErrorJson } from '../protocol/errors.js';
+import type { RenewedClient } from './sync-state.js';
 
 /** A failure of the sync loop, or of one command the server could not run (`seq`; `stuck` after 5 attempts). */
 export interface SyncError {
@@ -43,6 +44,13 @@ export interface SyncStatus {
   readonly initialSync?: { readonly rows: number; readonly done: boolean };
   readonly errors: readonly SyncError[];
   readonly rejected: readonly RejectedCommand[];
+  /**
+   * The server could not continue this device's commands (it was restored from a backup, or the device's
+   * database was restored or copied) and the device went on under a new client id: when, the id, and a
+   * message for the user (work the server lost that the device no longer held is gone). Kept until
+   * `client.dismiss([], { renewed: true })`.
+   */
+  readonly renewed?: RenewedClient;
 }
 
 const shallowEqual = (a: object, b: object) => {
@@ -65,7 +73,7 @@ export class StatusStore {
   /** Merges `change`; listeners hear of it when the snapshot changed. Lists compare by content (JSON). */
   set(change: Partial<SyncStatus>): void {
     const next = { ...this.snapshot, ...change };
-    for (const key of ['errors', 'rejected', 'initialSync'] as const) {
+    for (const key of ['errors', 'rejected', 'initialSync', 'renewed'] as const) {
       if (JSON.stringify(next[key]) === JSON.stringify(this.snapshot[key])) (next as Record<string, unknown>)[key] = this.snapshot[key];
     }
     for (const key of Object.keys(next) as (keyof SyncStatus)[]) if (next[key] === undefined) delete next[key];

@@ -85,7 +85,11 @@ export class Live {
 
 const encoder = new TextEncoder();
 
-/** `GET …/live`: a `text/event-stream` of `event: poke` with `{"head":N}` after changes, keep-alive comments; ends on `close` or the request's abort. */
+/**
+ * `GET …/live`: a `text/event-stream` — a padded `: connected` comment at once, then `event: poke` with
+ * `{"head":N}` after changes and keep-alive comments — with anti-buffering headers; ends on `close` or
+ * the request's abort.
+ */
 export function liveStream(live: Live, signal: AbortSignal): Response {
   let end = () => undefined as void;
   const stream = new ReadableStream<Uint8Array>({
@@ -110,11 +114,14 @@ export function liveStream(live: Live, signal: AbortSignal): Response {
         }
       };
       signal.addEventListener('abort', end);
-      send(': connected\n\n');
+      // Padding: some proxies and browsers hold the first kilobytes of a response back.
+      send(`: connected${' '.repeat(2048)}\n\n`);
     },
     cancel: () => end(),
   });
-  return new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' } });
+  // Against buffering proxies: `x-accel-buffering: no` (nginx), `no-transform` (compression). No
+  // `connection` header: HTTP/2 refuses connection-specific headers.
+  return new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store, no-transform', 'x-accel-buffering': 'no' } });
 }
 
 /** `GET …/poll?after=N`: waits up to `pollWaitMs` for the head to pass `after`. */

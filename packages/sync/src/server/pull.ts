@@ -7,6 +7,7 @@ import { LIMITS, pullRequestSchema, type PullResponse } from '../protocol/messag
 import { parseWith } from '../protocol/parse.js';
 import { CONFIG_ENTITIES, SYNCED_ENTITIES, type SyncedEntity } from '../protocol/synced-entities.js';
 import { tooBig } from './http.js';
+import { fitBytes } from './page-bytes.js';
 import { scopeFingerprint } from './scope-fingerprint.js';
 import { assertOwner, keptRejections, readClient } from './sync-client-row.js';
 import { HORIZON, readHead, type SyncChangeRow } from './sync-changes.js';
@@ -39,11 +40,12 @@ async function changesAfter(tx: StorageTx, tenantId: string, after: number, limi
  * checkpoint or a changed scope fingerprint.
  *
  * @param maxRows The server's page size (`limits.pageRows`): a smaller `limit` is clamped to it.
+ * @param maxBytes The server's page bytes (`limits.pageBytes`, JSON characters of the rows; `fitBytes`).
  * @throws CrmError `VALIDATION`: bad body (400), `limit` over the protocol's 2 000 (or a larger `maxRows`) (413), checkpoint
  *   `invalid_checkpoint` / `foreign_checkpoint` / `checkpoint_ahead` (400); `FORBIDDEN` (`client_owner`, 403)
  *   when the client id belongs to another user (its verdicts are that user's).
  */
-export async function pull(ctx: CrmContext, principal: Principal, body: unknown, maxRows: number): Promise<PullResponse> {
+export async function pull(ctx: CrmContext, principal: Principal, body: unknown, maxRows: number, maxBytes: number): Promise<PullResponse> {
   const asked = (body as { limit?: unknown } | null)?.limit;
   const most = Math.max(maxRows, LIMITS.pageRows);
   if (typeof asked === 'number' && asked > most) throw tooBig('sync.pull', ['limit'], most, 'rows');
@@ -65,7 +67,8 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
     if (sent && sent.p > head) throw invalid('sync.pull', [{ path: ['checkpoint'], code: 'checkpoint_ahead', message: `is ahead of this server's changes (${head}): start over with a reset` }]);
     const from: Checkpoint = !sent || sent.p < (horizonRow?.value ?? 0) || sent.s !== fingerprint ? { v: 1, t: tenant, p: 0, s: fingerprint, r: 1, h: head } : sent;
     const resetting = from.r === 1;
-    const { changes, hasMore } = await changesAfter(tx, tenant, from.p, limit);
+    const { changes, hasMore: more } = await changesAfter(tx, tenant, from.p, limit);
+    let hasMore = more;
     const byEntity = new Map<string, SyncChangeRow[]>();
     for (const change of changes) byEntity.set(change.entity, [...(byEntity.get(change.entity) ?? []), change]);
     const stored = new Map<string, Row | undefined>();
@@ -73,11 +76,21 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       const rows = await tx.getMany(entity, tenant, list.map((c) => c.recordId));
       list.forEach((c, i) => stored.set(c.id, rows[i]));
     }
+    const out = changes.map((change) => {
+      const row = stored.get(change.id);
+      return row && !change.deleted && (!guard || CONFIG_ENTITIES.has(change.entity) || guard.canRead(change.entity, row as never)) ? { entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row } : undefined;
+    });
+    // Bounded by bytes too: a page of big rows (long notes, custom fields) ends early, `hasMore` brings the rest.
+    const kept = fitBytes(changes, out.map((r) => (r ? JSON.stringify(r).length : 0)), maxBytes);
+    if (kept < changes.length) {
+      changes.length = kept;
+      hasMore = true;
+    }
     const rows: { entity: SyncedEntity; row: Row }[] = [];
     const goneOf: SyncChangeRow[] = [];
-    for (const change of changes) {
-      const row = stored.get(change.id);
-      if (row && !change.deleted && (!guard || CONFIG_ENTITIES.has(change.entity) || guard.canRead(change.entity, row as never))) rows.push({ entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row });
+    for (const [i, change] of changes.entries()) {
+      const row = out[i];
+      if (row) rows.push(row);
       // A reset's sweep removes what was there before it began; later changes carry their tags.
       else if (!resetting || change.position > (from.h ?? 0)) goneOf.push(change);
     }

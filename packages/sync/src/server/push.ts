@@ -103,6 +103,22 @@ async function predecessorRejected(tx: StorageTx, tenant: string, client: SyncCl
   return predecessorConflict(command.name, seq, entity, id, expected, row?.version ?? null);
 }
 
+/** An insert whose id is taken (core's `conflict(entity, id, null, …)`), not a unique key or a version check. */
+function insertCollision(error: CrmError): boolean {
+  const details = error.details as { expectedVersion?: unknown; key?: unknown };
+  return error.code === 'CONFLICT' && details.expectedVersion === null && details.key === undefined;
+}
+
+/**
+ * The one verdict for a pushed create whose id (or a derived id of its seed) another record holds:
+ * whether the holder is readable or hidden, the answer is the same and names neither it nor its
+ * version (an id of a hidden record must not tell that the record exists; review13 R14). Never retried.
+ */
+function idUnavailable(command: Command, id: string): CrmError<'VALIDATION'> {
+  const own = (command.args[0] as { id?: unknown } | undefined)?.id === id;
+  return invalid(command.name, [{ path: own ? ['args', 0, 'id'] : ['seed'], code: 'id_unavailable', message: 'cannot be used for a new record: the device must choose new ids' }]);
+}
+
 type Outcome = CommandResult | { readonly stop: ReturnType<CrmError['toJSON']> };
 
 async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command, digest: string, maxAgeMs: number): Promise<Outcome> {
@@ -145,6 +161,7 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
         return { stop: { name: 'CrmError', code: 'STORAGE', message: 'The command failed unexpectedly', details: { adapter: ctx.storage.name, retryable: true, operation: command.name } } };
       }
       if (!REJECTS.has(error.code)) return { stop: error.toJSON() };
+      if (insertCollision(error)) return reject(ctx, clientId, command.seq, digest, idUnavailable(command, (error.details as { id: string }).id));
       if (isCrmError(error, 'VALIDATION') && error.details.issues.some((i) => i.code === 'sequence_gap' || i.code === 'sequence_reused')) return { stop: error.toJSON() };
       if (error.code === 'CONFLICT' && attempt < RETRIES) continue;
       return reject(ctx, clientId, command.seq, digest, error);

@@ -12,8 +12,12 @@ import { SYNC_CONTEXT, type SyncChangesApi } from './sync-changes.js';
 export interface SyncServerOptions {
   /** The authenticated principal of a request (the host's auth), or `undefined` → 401. */
   readonly principal: (request: Request) => Promise<Principal | undefined> | Principal | undefined;
-  /** Request limits: body bytes (default 1 MiB), commands per push (100), rows per pull page (2 000). */
-  readonly limits?: { readonly bodyBytes?: number; readonly commands?: number; readonly pageRows?: number };
+  /**
+   * Request limits: body bytes (default 1 MiB), commands per push (100), rows per pull page (2 000), and a
+   * pull page's size in JSON characters of its rows (default 1 MiB; whole server transactions, so one
+   * oversized row or transaction still goes, alone).
+   */
+  readonly limits?: { readonly bodyBytes?: number; readonly commands?: number; readonly pageRows?: number; readonly pageBytes?: number };
   /**
    * How far back a pushed command may be dated, in ms (default 7 days): a command runs at the time the
    * user ran it on the device, but not earlier than this before the server's now (older offline work is
@@ -66,7 +70,7 @@ export function createSyncServer(crm: Crm, options: SyncServerOptions): SyncServ
   const ctx = contextOf(crm);
   const maxAge = options.maxCommandAgeMs;
   if (maxAge !== undefined && (typeof maxAge !== 'number' || !(maxAge >= 0))) throw invalid('createSyncServer', [{ path: ['maxCommandAgeMs'], code: 'invalid_type', message: 'must be a number of ms ≥ 0' }]);
-  const limits = { bodyBytes: options.limits?.bodyBytes ?? LIMITS.bodyBytes, commands: options.limits?.commands ?? LIMITS.commands, pageRows: options.limits?.pageRows ?? LIMITS.pageRows };
+  const limits = { bodyBytes: options.limits?.bodyBytes ?? LIMITS.bodyBytes, commands: options.limits?.commands ?? LIMITS.commands, pageRows: options.limits?.pageRows ?? LIMITS.pageRows, pageBytes: options.limits?.pageBytes ?? 1024 * 1024 };
   const live = new Live(ctx, { coalesceMs: 25, keepAliveMs: 15_000, pollWaitMs: 25_000, headPollMs: 1_000, ...options.live });
   let closed = false;
 
@@ -80,7 +84,7 @@ export function createSyncServer(crm: Crm, options: SyncServerOptions): SyncServ
     const principal = await options.principal(request);
     if (!principal) throw withStatus(new CrmError('FORBIDDEN', 'The request is not authenticated', { action: `sync.${name}`, reason: 'unauthenticated' }), 401);
     if (name === 'push') return json(await push(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.push'), limits.commands, maxAge));
-    if (name === 'pull') return json(await pull(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.pull'), limits.pageRows));
+    if (name === 'pull') return json(await pull(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.pull'), limits.pageRows, limits.pageBytes));
     if (name === 'live') return liveStream(live, request.signal);
     const after = Number(url.searchParams.get('after') ?? 0);
     if (!Number.isSafeInteger(after) || after < 0) throw invalid('sync.poll', [{ path: ['after'], code: 'invalid_type', message: 'must be a change position (integer ≥ 0)' }]);

@@ -189,6 +189,36 @@ describe('http transport: the live listener alone (a scripted fetch)', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(modes).toEqual([]);
   });
+
+  it('a stream whose first bytes do not come (a buffering proxy) falls back to long polls at once (review13 R14)', async () => {
+    const routes: string[] = [];
+    let polls = 0;
+    const transport = httpTransport('http://sync.test/sync', {
+      timeoutMs: 100,
+      fetch: async (url, init) => {
+        const route = String(url).split('/').pop()!;
+        routes.push(route.split('?')[0]!);
+        if (route === 'live') return stream('', init!.signal!);
+        polls++;
+        return new Response(JSON.stringify({ changed: polls > 1, head: polls }), { headers: { 'content-type': 'application/json' } });
+      },
+    });
+    const modes: string[] = [];
+    let pokes = 0;
+    const stop = new AbortController();
+    const listening = transport.listen!(() => (++pokes >= 2 ? stop.abort() : undefined), stop.signal, (mode) => modes.push(mode));
+    await listening;
+    expect(modes).toEqual(['long-poll']);
+    expect(routes.slice(0, 2)).toEqual(['live', 'poll']);
+  });
+
+  it('a stream that delivered its first bytes and then goes silent is aborted as unreachable, not long-polled', async () => {
+    const routes: string[] = [];
+    const transport = httpTransport('http://sync.test/sync', { timeoutMs: 50, fetch: async (url, init) => (routes.push(String(url).split('/').pop()!), stream(': connected\n\n', init!.signal!)) });
+    const modes: string[] = [];
+    await expect(transport.listen!(() => undefined, new AbortController().signal, (mode) => modes.push(mode))).rejects.toBeDefined();
+    expect([modes, routes]).toEqual([['sse'], ['live']]);
+  });
 });
 
 /** A server and a started device with an open SSE stream. */

@@ -33,6 +33,12 @@ describe('a device whose command sequence the server cannot continue', () => {
     const after = (await state())!;
     expect(after.clientId).not.toBe(before);
     expect(after.since).toBe(4);
+    // A UI can tell the user (not only the log): kept across restarts until dismissed.
+    expect(client.status().renewed).toMatchObject({ clientId: after.clientId, message: expect.stringMatching(/restored from a backup/) });
+    const reopened = await createSyncClient({ crm: dev.crm, start: false, transport: { push: (x, s) => net.current.transport.push(x, s), pull: (x, s) => net.current.transport.pull(x, s) } });
+    expect(reopened.status().renewed).toEqual(client.status().renewed);
+    await reopened.dismiss([], { renewed: true });
+    expect(reopened.status().renewed).toBeUndefined();
     await client.crm.deals.create({ title: 'Next day', pipelineId: a.pipeline.id });
     await client.syncNow();
     expect(await titles(b.crm)).toContain('Next day');

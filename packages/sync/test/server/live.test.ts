@@ -3,6 +3,16 @@ import { ADAPTERS, serverOf } from './support.js';
 
 /** Design sync.md §9, server side: pokes after committed changes, long polls, close. */
 describe('sync live signal', () => {
+  it('the stream is proxy-proof: anti-buffering headers, no connection header, a first chunk of 2 KiB at once (review13 R14)', async () => {
+    const { server } = await serverOf(ADAPTERS[0]![1]);
+    const response = await server.handle(new Request('http://sync.test/sync/live', { headers: { 'x-user': 'anna' } }));
+    expect([response.headers.get('x-accel-buffering'), response.headers.get('cache-control'), response.headers.get('connection')]).toEqual(['no', 'no-store, no-transform', null]);
+    const { value } = await response.body!.getReader().read();
+    expect(value!.byteLength).toBeGreaterThanOrEqual(2048);
+    expect(new TextDecoder().decode(value)).toMatch(/^: connected *\n\n$/);
+    await server.close();
+  });
+
   for (const [adapter, makeStorage] of ADAPTERS) {
     it(`${adapter}: an SSE stream pokes after a change (coalesced, with the head); close ends it`, async () => {
       const { server, crm } = await serverOf(makeStorage);
