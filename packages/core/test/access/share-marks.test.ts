@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestCrm } from '@crmkit/core/testing';
-import type { StorageAdapter, StorageTx } from '@crmkit/core';
+import type { StorageAdapter, StorageTx } from '@crmkit/core/storage';
 
 // Review 11q F4: a share adds the "shared with me" branch only to the filters of the principals its
 // key names (the user, the team's members), not to everyone's once the entity has any share.
