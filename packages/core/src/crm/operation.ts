@@ -1,5 +1,4 @@
 import { CrmError, notFound } from '../errors/crm-error.js';
-import { settingCache } from './setting-cache.js';
 import { parseId } from './parse-input.js';
 import { toTimestamp } from '../domain/clock.js';
 import { CHILD_ENTITIES, PARENT_LINKS, PARENT_TYPES, differsFrom, parentAccessChanged, parentAccessOf, primaryParent, withAccess, type ParentType } from '../domain/parent-access.js';
@@ -418,9 +417,14 @@ async function openOperation(ctx: CrmContext, tx: StorageTx, mode?: 'write' | 'c
     if (ctx.view) ctx.view.guard = op.guard;
   } else {
     await locked;
-    // A view of a crm without access() on a tenant with a policy fails closed (one cached read).
-    if (ctx.principal && (await settingCache(ctx, 'accessPolicy', null).load(tx, ctx.tenantId))) {
-      throw new CrmError('FORBIDDEN', 'The tenant has an access policy: add access() to this crm to use views', { action: 'crm.as', reason: 'access() missing' });
+    // A view of a crm without access() on a tenant with a policy fails closed: the policy row is read
+    // once per configuration revision (`ensureFresh` resets `unpoliced` when another process changed it).
+    const revision = ctx.revision;
+    if (ctx.principal && (await revision.ensureFresh(tx), !revision.unpoliced)) {
+      if ((await tx.getMany('setting', ctx.tenantId, ['accessPolicy']))[0]?.value) {
+        throw new CrmError('FORBIDDEN', 'The tenant has an access policy: add access()', { action: 'crm.as' });
+      }
+      revision.unpoliced = true;
     }
   }
   return op;
