@@ -9,7 +9,11 @@ import { OWNER_KEYS_KEY } from './owner-keys.js';
 /** Setting rows holding a tenant's access configuration. */
 export const POLICY_KEY = 'accessPolicy';
 export const DIRECTORY_KEY = 'accessDirectory';
-/** The entities of which some record is shared: the others need no "shared with me" branch in their filters. */
+/**
+ * The share keys records were ever shared with, as `<entity> <key>` (`deal u:anna`, `deal t:north`):
+ * a principal's filter on an entity gets the "shared with me" branch only when one of its keys is
+ * there. A bare entity name (written before per-key marks, until `reindex()`) stands for every key.
+ */
 export const SHARED_KEY = 'accessShared';
 
 /** Compiled principals kept per crm: the working set of a server's active users. */
@@ -52,9 +56,9 @@ export class AccessCache {
     this.compiled.clear();
   }
 
-  /** Whether the loaded configuration marks `entity` as shared (marks never go away while shares remain). */
-  knowsShared(entity: string): boolean {
-    return this.config?.shared.has(entity) === true;
+  /** Whether the loaded configuration has share mark `mark` (`<entity> <key>`; marks never go away while shares remain). */
+  knowsShared(mark: string): boolean {
+    return this.config?.shared.has(mark) === true;
   }
 
   /** The stored policy and directory, through `tx` (from the cache when the revision did not move). */

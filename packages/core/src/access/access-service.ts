@@ -59,9 +59,10 @@ async function readSetting<T>(op: Operation, key: string): Promise<T | undefined
  * Applies `change` to a record's shares in one transaction. A function, not a method: nothing on
  * `crm.access` skips the public methods' checks.
  */
-async function changeShares(ctx: CrmContext, cache: AccessCache, ref: ShareRef, context: string, change: (shares: readonly Share[]) => Share[]): Promise<Share[]> {
-  // The first share of an entity is a configuration change (below): unless the entity is known to be
-  // shared already, the share runs under the configuration lock, taken first.
+async function changeShares(ctx: CrmContext, cache: AccessCache, ref: ShareRef, context: string, change: (shares: readonly Share[]) => Share[], to?: string): Promise<Share[]> {
+  // The first share of an entity with a key is a configuration change (below): unless that is known
+  // to be marked already, the share runs under the configuration lock, taken first.
+  const mark = to && `${ref.type} ${to}`;
   return runWrite(ctx, async (op) => {
     const record = await op.requireFor<RecordBase & { shares?: Share[] }>(ref.type, ref.id, 'share');
     const shares = change(record.shares ?? []).sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
@@ -77,18 +78,19 @@ async function changeShares(ctx: CrmContext, cache: AccessCache, ref: ShareRef, 
       }
     });
     if (next === record) return shares;
-    if (shares.length) {
-      // The first share of an entity turns on the "shared with me" branch of its filters (a configuration change).
+    if (mark) {
+      // The first share of an entity with a key turns on the "shared with me" branch of the filters of
+      // that key's principals (a configuration change, so every process reloads).
       const marked = (await readSetting<string[]>(op, SHARED_KEY)) ?? [];
-      if (!marked.includes(ref.type)) {
-        await writeSetting<string[]>(op, SHARED_KEY, (current = []) => [...new Set([...current, ref.type])].sort());
+      if (!marked.includes(mark)) {
+        await writeSetting<string[]>(op, SHARED_KEY, (current = []) => [...new Set([...current, mark])].sort());
         cache.invalidate();
       }
     }
     await op.update(ref.type, record, next);
     op.record(`${ref.type}.updated` as 'deal.updated', ref, { changes: { shares: { from: record.shares ?? [], to: shares } } });
     return shares;
-  }, !cache.knowsShared(ref.type));
+  }, !!mark && !cache.knowsShared(mark));
 }
 
 /**
@@ -189,7 +191,7 @@ export class AccessService {
     const target = parseInput(refSchema, ref, 'access.share');
     const parsed = parseInput(shareSchema, share, 'access.share');
     const to = 'userId' in parsed ? `u:${parsed.userId}` : `t:${parsed.teamId}`;
-    return changeShares(this.ctx, this.cache, target, 'access.share', (shares) => [...shares.filter((s) => s.to !== to), { to, access: parsed.access }]);
+    return changeShares(this.ctx, this.cache, target, 'access.share', (shares) => [...shares.filter((s) => s.to !== to), { to, access: parsed.access }], to);
   }
 
   /** Removes a share of a record. @returns The record's remaining shares. */
@@ -276,7 +278,7 @@ export class AccessService {
             await op.tx.lockKeys(op.tenantId, page.rows.map((r) => `${entity}:${r.id}`));
             for (const row of page.rows) {
               const keys = (row.shares ?? []).map((s) => s.to);
-              if (keys.length) shared.add(entity);
+              for (const key of keys) shared.add(`${entity} ${key}`);
               if (keys.join('\n') === (row.shareKeys ?? []).join('\n')) continue;
               await op.update(entity, row, reviseRecord(row, op.now, (d) => {
                 if (keys.length) (d as { shareKeys?: string[] }).shareKeys = keys;

@@ -80,7 +80,7 @@ export class CompiledAccess implements AccessGuard {
     policy: AccessPolicy,
     private readonly directory: DirectoryIndex,
     readonly principal: Principal,
-    /** Entities of which some record is shared; the others' filters skip the "shared with me" branch (a simpler plan). */
+    /** Share marks (`SHARED_KEY`: `<entity> <key>`, or a bare entity for every key): filters skip the "shared with me" branch of entities none of the principal's keys was shared with (a simpler plan). */
     private readonly shared: ReadonlySet<string> = new Set(SHARED_ENTITIES),
     /** Whether every deal carries its owner's team key (`ownerKey`, see `owner-keys.ts`). */
     private readonly ownerKeys = false,
@@ -177,11 +177,16 @@ export class CompiledAccess implements AccessGuard {
     } else if (keyed === 'alone') return undefined;
     if (SHARED_ENTITIES.has(entity)) {
       // A departed user keeps nothing, shares included.
-      if (this.shared.has(entity) && !this.departed) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
+      if (this.sharedWithMe(entity)) parts.push({ op: 'containsAny', field: 'shareKeys', values: this.shareKeys });
     }
     // Tasks and activities also follow the record they belong to (a visible deal's tasks).
     else if (s.owners.size) return this.followFilter(PARENT_TYPES, parts);
     return parts.length === 1 ? parts[0] : { op: 'or', filters: parts };
+  }
+
+  /** Whether some record of `entity` was shared with the principal or its teams (a departed user keeps none). */
+  private sharedWithMe(entity: string): boolean {
+    return !this.departed && (this.shared.has(entity) || this.shareKeys.some((k) => this.shared.has(`${entity} ${k}`)));
   }
 
   /** Rows whose parent (of these types) the principal may read, or-ed with `own`. */
@@ -194,7 +199,7 @@ export class CompiledAccess implements AccessGuard {
       else for (const id of s.owners) owners.push(`${type}:${id}`);
     }
     if (owners.length) parts.push({ op: 'in', field: 'parentOwner', values: owners.sort() });
-    if (!this.departed && types.some((t) => this.shared.has(t))) parts.push({ op: 'containsAny', field: 'parentShareKeys', values: this.shareKeys });
+    if (types.some((t) => this.sharedWithMe(t))) parts.push({ op: 'containsAny', field: 'parentShareKeys', values: this.shareKeys });
     return parts.length === 1 ? parts[0]! : { op: 'or', filters: parts };
   }
 

@@ -96,6 +96,8 @@ export class ConfigRevision {
   private readonly checked = new WeakMap<StorageTx, { read: Promise<number>; expected: number; mark: string | undefined } | true>();
   private readonly deferred = new WeakSet<StorageTx>();
   private readonly caches: { invalidate(): void }[] = [];
+  /** The tenant was seen without an access policy (checked by views of a crm without access()); dropped with the caches. */
+  unpoliced = false;
 
   constructor(private readonly tenantId: string) {}
 
@@ -148,6 +150,7 @@ export class ConfigRevision {
 
   private drop(version: number | undefined): void {
     for (const cache of this.caches) cache.invalidate();
+    this.unpoliced = false;
     this.seen = version;
     this.mark = undefined;
   }

@@ -1,4 +1,4 @@
-import { notFound } from '../errors/crm-error.js';
+import { CrmError, notFound } from '../errors/crm-error.js';
 import { parseId } from './parse-input.js';
 import { toTimestamp } from '../domain/clock.js';
 import { CHILD_ENTITIES, PARENT_LINKS, PARENT_TYPES, differsFrom, parentAccessChanged, parentAccessOf, primaryParent, withAccess, type ParentType } from '../domain/parent-access.js';
@@ -369,8 +369,8 @@ export async function runWrite<T>(ctx: CrmContext, fn: (op: Operation) => Promis
 export async function readRecord<T extends RecordBase>(ctx: CrmContext, entity: string, id: unknown, context: string): Promise<T> {
   const checked = parseId(id, context);
   ctx.assertOpen();
-  // A view needs its access guard, which is read in a transaction: `NOT_FOUND` outside its read scope.
-  if (ctx.principal && ctx.hooks.access) return runRead(ctx, (op) => op.requireReadable<T>(entity, checked));
+  // A view needs its access guard (or, without access(), the policy check), read in a transaction.
+  if (ctx.principal) return runRead(ctx, (op) => op.requireReadable<T>(entity, checked));
   const storage = ctx.storage;
   const row = (storage.getMany ? await storage.getMany(entity, ctx.tenantId, [checked]) : await storage.transaction('r', (tx) => tx.getMany(entity, ctx.tenantId, [checked])))[0];
   if (!row) throw notFound(entity, checked);
@@ -415,6 +415,17 @@ async function openOperation(ctx: CrmContext, tx: StorageTx, mode?: 'write' | 'c
   if (view) {
     [op.guard] = await Promise.all([ctx.hooks.access!.guard(tx, ctx.principal!), locked]);
     if (ctx.view) ctx.view.guard = op.guard;
-  } else await locked;
+  } else {
+    await locked;
+    // A view of a crm without access() on a tenant with a policy fails closed: the policy row is read
+    // once per configuration revision (`ensureFresh` resets `unpoliced` when another process changed it).
+    const revision = ctx.revision;
+    if (ctx.principal && (await revision.ensureFresh(tx), !revision.unpoliced)) {
+      if ((await tx.getMany('setting', ctx.tenantId, ['accessPolicy']))[0]?.value) {
+        throw new CrmError('FORBIDDEN', 'The tenant has an access policy: add access()', { action: 'crm.as' });
+      }
+      revision.unpoliced = true;
+    }
+  }
   return op;
 }
