@@ -156,7 +156,8 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
     }
     for (const index of t.indexes) {
       const columns = [sql`"tenant_id"`, ...index.columns.map((c) => dialect.indexColumn(c)), index.idDesc ? sql`"id" DESC` : sql`"id"`, ...(index.trailing ?? []).map((c) => sql.id(c))];
-      await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${ref(dialect, t.table)} (${sql.join(columns)})`);
+      const partial = index.sparse?.length ? sql` WHERE ${sql.join(index.sparse.map((c) => sql`${sql.id(c)} IS NOT NULL`), sql` AND `)}` : sql``;
+      await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${ref(dialect, t.table)} (${sql.join(columns)})${partial}`);
     }
     if (existing) await analyzeNewIndexes(exec, t, actions);
     for (const name of OBSOLETE_INDEXES[t.entity] ?? []) {
