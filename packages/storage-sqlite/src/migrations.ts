@@ -81,8 +81,9 @@ async function createList(exec: MigrationExecutor, t: EntityTable, field: string
  * 3. creates missing entity tables and side tables; adds a column for every newly declared field and
  *    fills it from the stored documents (`doc`), so old rows are filterable at once; does the same
  *    when a field comes back after a schema dropped it (its column may hold stale values);
- * 4. creates missing indexes (`IF NOT EXISTS`); columns and indexes a schema no longer declares stay,
- *    unused, so an older reader is never broken by a drop;
+ * 4. creates missing indexes (`IF NOT EXISTS`; sparse fields make them partial, `WHERE c IS NOT NULL`:
+ *    an existing index keeps its definition); columns and indexes a schema no longer declares stay,
+ *    unused, so an older reader is never broken by a drop (but `OBSOLETE_INDEXES` are dropped);
  * 5. records the versions and, when anything changed, appends a log entry.
  *
  * Idempotent: a second run with the same schema changes nothing and logs nothing.
