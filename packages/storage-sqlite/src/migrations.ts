@@ -81,8 +81,9 @@ async function createList(exec: MigrationExecutor, t: EntityTable, field: string
  * 3. creates missing entity tables and side tables; adds a column for every newly declared field and
  *    fills it from the stored documents (`doc`), so old rows are filterable at once; does the same
  *    when a field comes back after a schema dropped it (its column may hold stale values);
- * 4. creates missing indexes (`IF NOT EXISTS`); columns and indexes a schema no longer declares stay,
- *    unused, so an older reader is never broken by a drop;
+ * 4. creates missing indexes (`IF NOT EXISTS`; sparse fields make them partial, `WHERE c IS NOT NULL`:
+ *    an existing index keeps its definition); columns and indexes a schema no longer declares stay,
+ *    unused, so an older reader is never broken by a drop (but `OBSOLETE_INDEXES` are dropped);
  * 5. records the versions and, when anything changed, appends a log entry.
  *
  * Idempotent: a second run with the same schema changes nothing and logs nothing.
@@ -156,7 +157,8 @@ export async function migrate(exec: MigrationExecutor, layout: StorageLayout, sc
     }
     for (const index of t.indexes) {
       const columns = [sql`"tenant_id"`, ...index.columns.map((c) => dialect.indexColumn(c)), index.idDesc ? sql`"id" DESC` : sql`"id"`, ...(index.trailing ?? []).map((c) => sql.id(c))];
-      await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${ref(dialect, t.table)} (${sql.join(columns)})`);
+      const partial = index.sparse?.length ? sql` WHERE ${sql.join(index.sparse.map((c) => sql`${sql.id(c)} IS NOT NULL`), sql` AND `)}` : sql``;
+      await exec.run(sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${ref(dialect, t.table)} (${sql.join(columns)})${partial}`);
     }
     if (existing) await analyzeNewIndexes(exec, t, actions);
     for (const name of OBSOLETE_INDEXES[t.entity] ?? []) {

@@ -40,6 +40,11 @@ export interface IndexLayout {
   readonly idDesc?: boolean;
   /** Columns after `id`: never used to seek, only to evaluate filters inside the index (access scopes). */
   readonly trailing?: readonly string[];
+  /**
+   * Columns of sparse fields (`IndexSpec.sparse`): a partial index `WHERE c IS NOT NULL` for each, so
+   * rows without a value cost no entry; the planner uses it only for queries that imply a value.
+   */
+  readonly sparse?: readonly string[];
 }
 
 /** An index the SQL layout adds for crmkit's hot queries (see `COVERING`). */
@@ -161,7 +166,11 @@ function coveringIndexes(entity: string): CoveringIndex[] {
 }
 
 /** Indexes earlier layouts created that a covering index now replaces: dropped on open. */
-export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = { deal: ['boardTotals', 'board', 'boardTotalsOwner', 'boardOwner'] };
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = {
+  deal: ['boardTotals', 'board', 'boardTotalsOwner', 'boardOwner'],
+  // Schema 12's: pull reads on by position and prune through the sparse `tombstone` index since 13.
+  syncChange: ['tx', 'tomb'],
+};
 
 /** The layout version of this code: bump it (and add a step in `migrations.ts`) when the physical layout changes. */
 export const LAYOUT_VERSION = 2;
@@ -254,7 +263,7 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
   const indexes: IndexLayout[] = [];
   const covering = coveringIndexes(entity.name).filter((c) => [...c.fields, ...(c.trailing ?? [])].every((f) => scalars.has(f)));
   const replaced = new Set(covering.map((c) => c.replaces));
-  const specs: { name: string; fields: readonly string[]; idDesc?: boolean; trailing?: readonly string[] }[] = [...entity.indexes.filter((i) => !replaced.has(i.name)), ...covering];
+  const specs: { name: string; fields: readonly string[]; idDesc?: boolean; trailing?: readonly string[]; sparse?: readonly string[] }[] = [...entity.indexes.filter((i) => !replaced.has(i.name)), ...covering];
   // Core's lists default to newest first (`createdAt desc`): without this index a page sorts the tenant's whole table.
   if (scalars.get('createdAt')?.type === 'string' && !entity.indexes.some((i) => i.fields[0] === 'createdAt')) {
     specs.push({ name: 'crmkitCreated', fields: ['createdAt'] });
@@ -271,7 +280,8 @@ function entityLayout(entity: EntitySchema, options: LayoutOptions, taken: Set<s
     const name = shortIdentifier(`${table.name}__${columnNameOf(index.name)}`);
     claim(name);
     const trailing = (index.trailing ?? []).map((f) => scalars.get(f)!.column);
-    indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}) });
+    const sparse = (index.sparse ?? []).filter((f) => scalars.has(f)).map((f) => scalars.get(f)!.column);
+    indexes.push({ name, columns: cols.filter((c) => c !== 'id'), ...(index.idDesc ? { idDesc: true } : {}), ...(trailing.length ? { trailing } : {}), ...(sparse.length ? { sparse } : {}) });
   }
   return { entity: entity.name, table, columns, scalars, lists, indexes, runtimeColumns: new Map(), ...(keyed ? { ownerKey: { column: 'owner_key', owner } } : {}) };
 }

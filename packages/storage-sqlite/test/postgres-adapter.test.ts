@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createCrm, isCrmError, silentLogger } from '@crmkit/core';
 import { customFields } from '@crmkit/core/custom-fields';
-import { CRM_STORAGE_SCHEMA, type Row } from '@crmkit/core/storage';
+import { CRM_STORAGE_SCHEMA, type Row, type StorageSchema } from '@crmkit/core/storage';
 import { createPostgresStorage } from '@crmkit/storage-sqlite';
 import { fixtureRows, SCHEMA_V0 } from './fixtures/schema-v0.js';
 import { createPostgresTestBed } from './support/postgres-subjects.js';
@@ -142,6 +142,45 @@ describe('postgres adapter specifics', () => {
       const newer = createPostgresStorage({ pool: bed!.pool, schema });
       const error = await newer.open({ ...CRM_STORAGE_SCHEMA, version: -1 }).catch((e: unknown) => e);
       expect(isCrmError(error, 'STORAGE') && error.details.retryable).toBe(false);
+    } finally {
+      await bed!.dropSchema(schema);
+    }
+  });
+
+  it('schema 12 → 13: syncChange loses its tx/tomb indexes, tombstones get a partial index that prune\'s query uses; old rows stay', async () => {
+    const schema = bed!.schemaName('sync13');
+    const v12: StorageSchema = {
+      version: 12,
+      entities: CRM_STORAGE_SCHEMA.entities.map((e) => (e.name === 'syncChange' ? { ...e, fields: { updatedAt: 'string', position: 'number', txPosition: 'number', entity: 'string', recordId: 'string', deleted: 'boolean' }, indexes: [{ name: 'position', fields: ['position'] }, { name: 'tx', fields: ['txPosition', 'position'] }, { name: 'tomb', fields: ['deleted', 'updatedAt'] }] } : e)),
+    };
+    const row = (id: string, position: number, extra: Record<string, unknown>) => ({ id, tenantId: 'acme', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', position, txPosition: position, entity: 'deal', recordId: id.slice(5), ...extra });
+    try {
+      const old = createPostgresStorage({ pool: bed!.pool, schema });
+      await old.open(v12);
+      await old.transaction('rw', (tx) => tx.write('syncChange', 'acme', [{ type: 'insert', row: row('deal:d_1', 1, { deleted: false }) }, { type: 'insert', row: row('deal:d_2', 2, { deleted: true }) }]));
+      await old.close();
+      const next = createPostgresStorage({ pool: bed!.pool, schema });
+      await next.open(CRM_STORAGE_SCHEMA);
+      await next.transaction('rw', (tx) => tx.write('syncChange', 'acme', [{ type: 'insert', row: row('deal:d_3', 3, {}) }, { type: 'insert', row: row('deal:d_4', 4, { deleted: true }) }]));
+      const tombs = await next.transaction('r', (tx) => tx.query('syncChange', 'acme', { filter: { op: 'and', filters: [{ op: 'eq', field: 'deleted', value: true }, { op: 'lt', field: 'updatedAt', value: '2027' }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }] }));
+      expect(tombs.rows.map((r) => r.id)).toEqual(['deal:d_2', 'deal:d_4']);
+      const byPosition = await next.transaction('r', (tx) => tx.query('syncChange', 'acme', { filter: { op: 'gt', field: 'position', value: 0 }, sort: [{ field: 'position' }] }));
+      expect(byPosition.rows.map((r) => r.id)).toEqual(['deal:d_1', 'deal:d_2', 'deal:d_3', 'deal:d_4']);
+      await next.close();
+      const { rows } = await bed!.pool.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'sync_change'`, [schema]);
+      const defs = Object.fromEntries(rows.map((r: { indexname: string; indexdef: string }) => [r.indexname, r.indexdef]));
+      expect(Object.keys(defs).filter((n) => /__(tx|tomb)$/.test(n))).toEqual([]);
+      expect(defs['sync_change__tombstone']).toMatch(/WHERE \(?deleted IS NOT NULL\)?/);
+      const client = await bed!.pool.connect();
+      try {
+        // Four rows: without these the planner may scan any index and sort; with them only a usable ordered index serves.
+        await client.query('SET enable_seqscan = off; SET enable_sort = off');
+        const plan = await client.query(`EXPLAIN SELECT * FROM "${schema}".sync_change WHERE tenant_id = $1 AND deleted = $2 AND updated_at < $3 ORDER BY updated_at NULLS FIRST, id LIMIT 500`, ['acme', true, '2027']);
+        expect(plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')).toMatch(/sync_change__tombstone/);
+      } finally {
+        await client.query('RESET enable_seqscan; RESET enable_sort');
+        client.release();
+      }
     } finally {
       await bed!.dropSchema(schema);
     }

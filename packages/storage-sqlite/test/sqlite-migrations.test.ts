@@ -196,6 +196,46 @@ describe('sqlite migrations', () => {
     expect(actions.actions).toEqual(expect.arrayContaining(['create table sync_change', 'create table sync_client', 'create table sync_command', 'create table sync_shadow', 'create table sync_tag']));
   });
 
+  it('schema 12 → 13: syncChange loses its tx/tomb indexes, tombstones get a partial index that prune\'s query uses; old rows stay', async () => {
+    const v12: StorageSchema = {
+      version: 12,
+      entities: CRM_STORAGE_SCHEMA.entities.map((e) => (e.name === 'syncChange' ? { ...e, fields: { updatedAt: 'string', position: 'number', txPosition: 'number', entity: 'string', recordId: 'string', deleted: 'boolean' }, indexes: [{ name: 'position', fields: ['position'] }, { name: 'tx', fields: ['txPosition', 'position'] }, { name: 'tomb', fields: ['deleted', 'updatedAt'] }] } : e)),
+    };
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const file = tmp.file('v12.db');
+    const row = (id: string, position: number, extra: Record<string, unknown>) => ({ id, tenantId: 'acme', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', position, txPosition: position, ...extra });
+    const old = await opened(file, v12);
+    await old.transaction('rw', (tx) => tx.write('syncChange', 'acme', [
+      { type: 'insert', row: row('deal:d_1', 1, { entity: 'deal', recordId: 'd_1', deleted: false }) },
+      { type: 'insert', row: row('deal:d_2', 2, { entity: 'deal', recordId: 'd_2', deleted: true }) },
+    ]));
+    await old.close();
+    const next = await opened(file);
+    await next.transaction('rw', (tx) => tx.write('syncChange', 'acme', [
+      { type: 'insert', row: row('deal:d_3', 3, { entity: 'deal', recordId: 'd_3' }) },
+      { type: 'insert', row: row('deal:d_4', 4, { entity: 'deal', recordId: 'd_4', deleted: true }) },
+    ]));
+    const tombs = await next.transaction('r', (tx) => tx.query('syncChange', 'acme', { filter: { op: 'and', filters: [{ op: 'eq', field: 'deleted', value: true }, { op: 'lt', field: 'updatedAt', value: '2027' }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }] }));
+    expect(ids(tombs.rows)).toEqual(['deal:d_2', 'deal:d_4']);
+    const byPosition = await next.transaction('r', (tx) => tx.query('syncChange', 'acme', { filter: { op: 'gt', field: 'position', value: 0 }, sort: [{ field: 'position' }] }));
+    expect(ids(byPosition.rows)).toEqual(['deal:d_1', 'deal:d_2', 'deal:d_3', 'deal:d_4']);
+    expect(byPosition.rows[0]).toMatchObject({ txPosition: 1, entity: 'deal', recordId: 'd_1' }); // kept in the document
+    await next.close();
+    const db = new Database(file, { readonly: true });
+    cleanups.push(() => void db.close());
+    const indexes = Object.fromEntries((db.prepare(`SELECT "name", "sql" FROM sqlite_master WHERE "type" = 'index' AND "tbl_name" = 'sync_change'`).all() as { name: string; sql: string | null }[]).map((i) => [i.name, i.sql]));
+    expect(Object.keys(indexes)).not.toEqual(expect.arrayContaining(['sync_change__tx']));
+    expect(Object.keys(indexes).filter((n) => /__(tx|tomb)$/.test(n))).toEqual([]);
+    expect(indexes['sync_change__tombstone']).toMatch(/WHERE "deleted" IS NOT NULL$/);
+    // Only the tombstone rows written since (new rows leave `deleted` out when live) and schema 12's rows (false) are in it.
+    expect(db.prepare(`SELECT count(*) FROM "sync_change" INDEXED BY "sync_change__tombstone" WHERE "deleted" IS NOT NULL`).pluck().get()).toBe(3);
+    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM "sync_change" WHERE "tenant_id" = ? AND "deleted" = ? AND "updated_at" < ? ORDER BY "updated_at", "id" LIMIT 500`).all('acme', 1, '2027') as { detail: string }[];
+    expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING INDEX sync_change__tombstone/);
+    const actions = JSON.parse(migrationLog(file).at(-1)!.actions) as { from: number; to: number; actions: string[] };
+    expect(actions).toMatchObject({ from: 12, to: CRM_STORAGE_SCHEMA.version });
+  });
+
   it('layout 2 (owner keys): an old database gets the key column, its table and the keyed board indexes; the first directory fills every deal\'s key', async () => {
     const file = fixtureCopy(); // layout 1
     const crm = await createCrm({ storage: createSqliteStorage({ filename: file }), tenantId: 'acme', logger: silentLogger, features: [access()] });

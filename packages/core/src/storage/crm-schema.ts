@@ -178,11 +178,11 @@ const merge = entity('merge', `${TIMES} entity survivorId status`, 'created:crea
 
 /**
  * Device sync (`@crmkit/sync`), server side: one `syncChange` per synced record (id `entity:recordId`) at
- * the position of its last write (`txPosition`: the first position of that transaction; `deleted`: a
- * tombstone), pulled in position order; one `syncClient` per device (id = clientId) with its last
- * applied command `lastSeq`.
+ * the position of its last write, pulled in position order (`deleted`: set on tombstones only, so the
+ * sparse `tombstone` index holds just those); one `syncClient` per device (id = clientId) with its last
+ * applied command `lastSeq`. Schema 13 dropped 12's `tx`/`tomb` indexes and columns: every write pays for them.
  */
-const syncChange = entity('syncChange', 'updatedAt position:n txPosition:n entity recordId deleted:b', 'position:position tx:txPosition,position tomb:deleted,updatedAt');
+const syncChange = entity('syncChange', 'updatedAt position:n deleted:b', 'position:position tombstone:deleted?,updatedAt');
 const syncClient = entity('syncClient', `${TIMES} userId lastSeq:n`, 'user:userId');
 
 /**
@@ -199,7 +199,7 @@ const syncTag = entity('syncTag', 'entity recordId epoch:n', 'epoch:epoch');
  * `test/storage/crm-schema-version.test.ts` fails when the schema changes without a bump.
  */
 export const CRM_STORAGE_SCHEMA: StorageSchema = {
-  version: 12,
+  version: 13,
   entities: [lead, contact, company, deal, pipeline, task, activity, event, customField, stageVisit, assignmentStrategy, setting, notification, consumer, consumerBacklog, webhookEndpoint, webhookAttempt, importJob, automationRule, automationRun, merge, syncChange, syncClient, syncCommand, syncShadow, syncTag],
 };
 

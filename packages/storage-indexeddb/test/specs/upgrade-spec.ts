@@ -152,6 +152,33 @@ export function upgradeTests(env: IdbTestEnv): void {
       expect((await readAll(next, 'syncShadow')).map((r) => r.id)).toEqual(['deal:d1']);
     });
 
+    it('schema 12 → 13: syncChange loses its tx/tomb indexes and gets the sparse tombstone index; old rows stay, prune\'s and pull\'s queries answer', async () => {
+      const v12: StorageSchema = {
+        version: 12,
+        entities: CRM_STORAGE_SCHEMA.entities.map((e) => (e.name === 'syncChange' ? { ...e, fields: { updatedAt: 'string', position: 'number', txPosition: 'number', entity: 'string', recordId: 'string', deleted: 'boolean' }, indexes: [{ name: 'position', fields: ['position'] }, { name: 'tx', fields: ['txPosition', 'position'] }, { name: 'tomb', fields: ['deleted', 'updatedAt'] }] } : e)),
+      };
+      const change = (id: string, position: number, extra: Record<string, unknown>) => row(id, { position, txPosition: position, entity: 'deal', recordId: id.slice(5), ...extra });
+      const options = env.options();
+      const old = await make(options, v12);
+      await seed(old, [change('deal:d1', 1, { deleted: false }), change('deal:d2', 2, { deleted: true })], 'syncChange');
+      await old.close();
+      const next = await make(options);
+      await seed(next, [change('deal:d3', 3, {}), change('deal:d4', 4, { deleted: true })], 'syncChange');
+      const tombs = await next.transaction('r', (tx) => tx.query('syncChange', 't1', { filter: { op: 'and', filters: [{ op: 'eq', field: 'deleted', value: true }, { op: 'lt', field: 'updatedAt', value: '2027' }] }, sort: [{ field: 'updatedAt' }, { field: 'id' }] }));
+      expect(tombs.rows.map((r) => r.id)).toEqual(['deal:d2', 'deal:d4']);
+      const byPosition = await next.transaction('r', (tx) => tx.query('syncChange', 't1', { filter: { op: 'gt', field: 'position', value: 0 }, sort: [{ field: 'position' }] }));
+      expect(byPosition.rows.map((r) => r.id)).toEqual(['deal:d1', 'deal:d2', 'deal:d3', 'deal:d4']);
+      const db = await rawOpen(options.indexedDB, options.name);
+      try {
+        const { indexNames } = db.transaction('syncChange').objectStore('syncChange');
+        const names = Array.from({ length: indexNames.length }, (_, i) => indexNames.item(i)!);
+        expect(names.some((n) => /^(tx|tomb)\b/.test(n))).toBe(false);
+        expect(names.some((n) => n.startsWith('tombstone'))).toBe(true);
+      } finally {
+        db.close();
+      }
+    });
+
     it('sparse link indexes: rows of the previous schema lose their link placeholders on the upgrade, and a later dense index gets them back', async () => {
       const dense = (version: number): StorageSchema => ({ version, entities: CRM_STORAGE_SCHEMA.entities.map((e) => ({ ...e, indexes: e.indexes.map(({ sparse: _sparse, ...i }) => i) })) });
       const options = env.options();

@@ -14,22 +14,22 @@ import { HORIZON, readHead, type SyncChangeRow } from './sync-changes.js';
 
 /** The `syncChange` rows after `after` in position order: `limit` of them, then on to the end of the last one's transaction. */
 async function changesAfter(tx: StorageTx, tenantId: string, after: number, limit: number): Promise<{ changes: SyncChangeRow[]; hasMore: boolean }> {
-  const read = (filter: object, n: number) => tx.query('syncChange', tenantId, { filter: filter as never, sort: [{ field: 'position' }], limit: n }).then((page) => page.rows as SyncChangeRow[]);
-  const changes = await read({ op: 'gt', field: 'position', value: after }, limit + 1);
+  const read = (from: number, n: number) => tx.query('syncChange', tenantId, { filter: { op: 'gt', field: 'position', value: from }, sort: [{ field: 'position' }], limit: n }).then((page) => page.rows as SyncChangeRow[]);
+  const changes = await read(after, limit + 1);
   if (changes.length <= limit) return { changes, hasMore: false };
   const next = changes.pop()!;
-  const last = changes.at(-1)!;
+  const { txPosition } = changes.at(-1)!;
   // A page never splits one server transaction: a unique key moving between two records arrives whole.
-  if (next.txPosition === last.txPosition) {
-    for (;;) {
-      const rest = await read({ op: 'and', filters: [{ op: 'eq', field: 'txPosition', value: last.txPosition }, { op: 'gt', field: 'position', value: changes.at(-1)!.position }] }, 1000);
-      changes.push(...rest);
-      if (rest.length < 1000) break;
-    }
-    const beyond = await read({ op: 'gt', field: 'position', value: changes.at(-1)!.position }, 1);
-    return { changes, hasMore: beyond.length > 0 };
+  // Its positions were contiguous when written, so the rows still at them follow the page's last row in
+  // position order (rows it wrote that were rewritten since moved beyond, under another transaction).
+  if (next.txPosition !== txPosition) return { changes, hasMore: true };
+  for (;;) {
+    const rest = await read(changes.at(-1)!.position, 1000);
+    const end = rest.findIndex((c) => c.txPosition !== txPosition);
+    changes.push(...(end < 0 ? rest : rest.slice(0, end)));
+    if (end >= 0) return { changes, hasMore: true };
+    if (rest.length < 1000) return { changes, hasMore: false };
   }
-  return { changes, hasMore: true };
 }
 
 /**

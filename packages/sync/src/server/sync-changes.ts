@@ -17,12 +17,15 @@ export interface SyncChangesApi {
 /** A `syncChange` row: one per synced record, at the position of its last write. */
 export interface SyncChangeRow extends Row {
   readonly position: number;
-  /** The first position of the transaction that wrote it: a pull page never splits a transaction. */
+  /**
+   * The first position of the transaction that wrote it: a pull page never splits a transaction. Not
+   * indexed: a transaction's positions are contiguous, so pull reads on by position while it matches.
+   */
   readonly txPosition: number;
   readonly entity: string;
   readonly recordId: string;
-  /** A tombstone: the record was deleted. */
-  readonly deleted: boolean;
+  /** A tombstone: the record was deleted. Absent on live records (rows of schema 12: `false`), so only tombstones are in the sparse `tombstone` index. */
+  readonly deleted?: boolean;
   readonly updatedAt: string;
 }
 
@@ -48,7 +51,7 @@ export async function recordPositions(tx: StorageTx, tenantId: string, keys: rea
   const stored = (await tx.getMany('syncChange', tenantId, keys)) as (SyncChangeRow | undefined)[];
   await tx.write('syncChange', tenantId, keys.map((key, i) => {
     const before = stored[i];
-    const row = { ...splitChangeKey(key), id: key, tenantId, version: (before?.version ?? 0) + 1, createdAt: before?.createdAt ?? now, updatedAt: now, position: first + i, txPosition: first, deleted: deleted(key) } as SyncChangeRow;
+    const row = { ...splitChangeKey(key), id: key, tenantId, version: (before?.version ?? 0) + 1, createdAt: before?.createdAt ?? now, updatedAt: now, position: first + i, txPosition: first, ...(deleted(key) ? { deleted: true } : {}) } as SyncChangeRow;
     return before ? { type: 'update' as const, row, expectedVersion: before.version } : { type: 'insert' as const, row };
   }));
 }

@@ -100,6 +100,24 @@ for (const [adapter, makeStorage] of ADAPTERS) {
       expect(paged.at(-1)!.resetDone).toBe(true);
     });
 
+    it('a transaction some of whose rows were rewritten since still arrives whole: pages end at the next transaction by position (no tx index)', async () => {
+      const { server, crm, pipeline, storage } = await serverOf(makeStorage);
+      const anna = device(6);
+      const deals = [];
+      for (let i = 0; i < 6; i++) deals.push(await crm.deals.create({ title: `D${i}`, pipelineId: pipeline.id, nextStep: { subject: 'Call', dueAt: '2026-01-06T09:00:00.000Z' } }));
+      // Each rename moves one deal's row to a later position: its creating transaction keeps a gap.
+      for (const i of [0, 2, 3]) await crm.deals.update(deals[i]!.id, { title: `D${i}'` });
+      const txOf = new Map((await storage.transaction('r', (tx) => tx.query('syncChange', 'acme', {}))).rows.map((r) => [r.id, (r as unknown as { txPosition: number }).txPosition]));
+      for (const limit of [1, 2]) {
+        const paged = await pullAll(server, anna, null, 'anna', limit);
+        const pageOf = new Map(paged.flatMap((p, n) => p.rows.map((r) => [`${r.entity}:${r.row.id as string}`, n] as const)));
+        const pagesOfTx = new Map<number, Set<number>>();
+        for (const [key, n] of pageOf) pagesOfTx.set(txOf.get(key)!, (pagesOfTx.get(txOf.get(key)!) ?? new Set()).add(n));
+        expect([...pagesOfTx.values()].every((pages) => pages.size === 1)).toBe(true);
+        expect(pageOf.size).toBe(txOf.size);
+      }
+    });
+
     it('prune drops old tombstones and moves the horizon: an older checkpoint pulls a reset', async () => {
       const { server, crm, clock } = await serverOf(makeStorage);
       const anna = device(5);
