@@ -91,16 +91,16 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
  * `CONFLICT` (`reason: 'predecessorRejected'`) for a command whose `after` names a rejected command of
  * the device: its version was predicted from that command's write, which never happened, so a foreign
  * write may have produced the same number (review13 R3). The device holds its acknowledgement of such a
- * rejection until the successor is answered, so the server still has it.
+ * rejection until the successor is answered, so the server still has it. `actualVersion` is `null`: the
+ * answer is the same whether the record exists, is hidden from the user or is readable.
  */
-async function predecessorRejected(tx: StorageTx, tenant: string, client: SyncClientRow, command: Command): Promise<CrmError<'CONFLICT'> | undefined> {
+function predecessorRejected(client: SyncClientRow, command: Command): CrmError<'CONFLICT'> | undefined {
   const seq = command.after?.find((s) => client.rejected.some((r) => r.seq === s));
   const entity = COMMANDS[command.name].target;
   if (seq === undefined || !entity) return undefined;
-  const id = command.args[0] as string;
-  const [row] = await tx.getMany(entity, tenant, [id]);
   const expected = (command.args[1] as { version?: number } | undefined)?.version ?? null;
-  return predecessorConflict(command.name, seq, entity, id, expected, row?.version ?? null);
+  // The record is not read: its version (or its absence) would tell a user who may not read it that it exists (review13b B7).
+  return predecessorConflict(command.name, seq, entity, command.args[0] as string, expected, null);
 }
 
 /** An insert whose id is taken (core's `conflict(entity, id, null, …)`), not a unique key or a version check. */
@@ -135,7 +135,7 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
           return storedVerdict(client, command.seq);
         }
         if (command.seq > client.lastSeq + 1) throw sequenceGap(client.lastSeq + 1, ['seq']);
-        const refused = await predecessorRejected(tx, tenant, client, command);
+        const refused = predecessorRejected(client, command);
         if (refused) {
           const error = refused.toJSON();
           await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, rejected: keptRejections(client.rejected, undefined, { seq: command.seq, error }), updatedAt: timestamp(ctx) });

@@ -61,7 +61,7 @@ function contextOf(crm: Crm): CrmContext {
  *
  * @param crm A crm with `syncChanges()` (and `tasks()`, `activities()` for the commands that need them).
  * @param options The host's authentication and limits.
- * @throws CrmError `VALIDATION` (`feature_required`) when the crm lacks `syncChanges()`; at `maxCommandAgeMs` when it is not a number ≥ 0.
+ * @throws CrmError `VALIDATION` (`feature_required`) when the crm lacks `syncChanges()`; at `maxCommandAgeMs` when it is not a number ≥ 0; at `limits.<name>` when a limit is not a whole number ≥ 1.
  * @example
  * const server = createSyncServer(crm, { principal: (request) => sessions.principalOf(request) });
  * http.createServer(getRequestListener((request) => server.handle(request))).listen(8787);
@@ -70,6 +70,9 @@ export function createSyncServer(crm: Crm, options: SyncServerOptions): SyncServ
   const ctx = contextOf(crm);
   const maxAge = options.maxCommandAgeMs;
   if (maxAge !== undefined && (typeof maxAge !== 'number' || !(maxAge >= 0))) throw invalid('createSyncServer', [{ path: ['maxCommandAgeMs'], code: 'invalid_type', message: 'must be a number of ms ≥ 0' }]);
+  // A limit of 0, a negative one or NaN would refuse or break every request: refused here, at the limit's path (review13b B5).
+  const bad = Object.entries(options.limits ?? {}).filter(([, value]) => value !== undefined && !(Number.isSafeInteger(value) && value >= 1));
+  if (bad.length) throw invalid('createSyncServer', bad.map(([key]) => ({ path: ['limits', key], code: 'invalid_type', message: 'must be a whole number ≥ 1' })));
   const limits = { bodyBytes: options.limits?.bodyBytes ?? LIMITS.bodyBytes, commands: options.limits?.commands ?? LIMITS.commands, pageRows: options.limits?.pageRows ?? LIMITS.pageRows, pageBytes: options.limits?.pageBytes ?? 1024 * 1024 };
   const live = new Live(ctx, { coalesceMs: 25, keepAliveMs: 15_000, pollWaitMs: 25_000, headPollMs: 1_000, ...options.live });
   let closed = false;
