@@ -1,5 +1,4 @@
 import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crmkit/core';
-import type { StorageTx } from '@crmkit/core/storage';
 import { createCommandIds } from '../protocol/command-ids.js';
 import { COMMANDS, MAX_COMMAND_AGE_MS, commandTime, createIdIssues, pinnedClock, runCommand, type SyncableCrm } from '../protocol/commands.js';
 import { invalid, predecessorConflict } from '../protocol/errors.js';
