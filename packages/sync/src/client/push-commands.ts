@@ -59,9 +59,9 @@ export async function pushCommands(device: Device, signal: AbortSignal): Promise
   const { replica, tenant } = device;
   let most: number = LIMITS.commands;
   let renewals = 0;
-  const renew = async (from: number, why: string, error: CrmError | Error): Promise<void> => {
-    if (++renewals > RENEWALS) throw error;
-    await renewClient(device, from, why);
+  const renew = async (from: number, why: string, error: CrmError | Error, stale: { clientId: string; pending?: boolean }): Promise<void> => {
+    if (renewals >= RENEWALS) throw error;
+    if (await renewClient(device, from, why, stale)) renewals++;
   };
   for (;;) {
     const [commands, s] = await replica.transaction('apply', async (tx) => [await listCommands(tx, tenant, ['pending']), (await readState(tx, tenant))!] as const);
@@ -77,14 +77,14 @@ export async function pushCommands(device: Device, signal: AbortSignal): Promise
       const expected = issueOf(error, 'sequence_gap', 'expected');
       if (expected !== undefined) {
         if (await resendFrom(device, expected)) continue;
-        await renew(expected, `The sync server no longer has this device's commands from seq ${expected} on, which it had accepted (restored from a backup?); those the device no longer holds are lost.`, error);
+        await renew(expected, `The sync server no longer has this device's commands from seq ${expected} on, which it had accepted (restored from a backup?); those the device no longer holds are lost.`, error, { clientId: s.clientId });
         continue;
       }
       const reused = issueOf(error, 'sequence_reused', 'seq');
       if (reused !== undefined) {
         // The commands before it are the server's (retries): their verdicts first, then a new client id from it.
         if (reused > batch[0]!.seq) most = reused - batch[0]!.seq;
-        else await renew(reused, `The sync server applied other commands under this device's seqs from ${reused} on (its database was restored or copied).`, error);
+        else await renew(reused, `The sync server applied other commands under this device's seqs from ${reused} on (its database was restored or copied).`, error, { clientId: s.clientId, pending: true });
         continue;
       }
       // Over the server's body or batch limit (it may have lowered them): halve the batch, down to one command.
@@ -107,7 +107,7 @@ export async function pushCommands(device: Device, signal: AbortSignal): Promise
     if (rejected.length) await device.rebase({ confirmedThrough: 0, rejected: [] });
     const reusedAt = response.stopped && issueOf(response.stopped.error, 'sequence_reused', 'seq');
     if (reusedAt) {
-      await renew(reusedAt, `The sync server applied other commands under this device's seqs from ${reusedAt} on (its database was restored or copied).`, new CrmError('VALIDATION', response.stopped!.error.message, response.stopped!.error.details as never));
+      await renew(reusedAt, `The sync server applied other commands under this device's seqs from ${reusedAt} on (its database was restored or copied).`, new CrmError('VALIDATION', response.stopped!.error.message, response.stopped!.error.details as never), { clientId: s.clientId, pending: true });
       continue;
     }
     if (response.stopped) {

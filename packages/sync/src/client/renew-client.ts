@@ -1,7 +1,7 @@
 import { newClientId } from '../protocol/command-ids.js';
-import { listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
+import { commandId, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import type { Device } from './device.js';
-import { writeState } from './sync-state.js';
+import { readState, writeState } from './sync-state.js';
 
 /**
  * The server cannot continue this device's command sequence (design sync.md §6): it lost commands the
@@ -12,10 +12,15 @@ import { writeState } from './sync-state.js';
  * every seq the log used (the new client's `since`), pending again; the pull restarts with a reset
  * (the device's data goes back to what the server has). Then a rebase replays the renumbered commands.
  * Logged as a warning with `why`, and kept in the state for `status().renewed` (a UI tells the user).
+ * Nothing is renewed (`false`) when the answer is stale: the state's client id is no longer `stale.clientId`,
+ * or (`stale.pending`) the command at `from` is no longer pending — another tab stored its verdict.
  */
-export async function renewClient(device: Device, from: number, why: string): Promise<void> {
+export async function renewClient(device: Device, from: number, why: string, stale: { clientId: string; pending?: boolean }): Promise<boolean> {
   const { replica, tenant, ctx } = device;
-  const [clientId, message] = await device.serial(() => replica.transaction('apply', async (tx) => {
+  const renewed = await device.serial(() => replica.transaction('apply', async (tx) => {
+    // An answer to a push built before another tab stored its verdicts or renewed (review13b B1): the log moved on, nothing to renew.
+    if ((await readState(tx, tenant))?.clientId !== stale.clientId) return undefined;
+    if (stale.pending && ((await tx.getMany('syncCommand', tenant, [commandId(from)]))[0] as CommandRow | undefined)?.status !== 'pending') return undefined;
     const standing = await listCommands(tx, tenant, ['pending', 'accepted']);
     const kept = standing.filter((c) => c.seq >= from);
     // The new client's first seq: the first renumbered command's, else the next command's.
@@ -34,6 +39,8 @@ export async function renewClient(device: Device, from: number, why: string): Pr
     await writeState(tx, tenant, device.now(), { clientId: next, since: first, checkpoint: null, renewed: { at: device.now(), clientId: next, message } });
     return [next, message] as const;
   }));
-  ctx.logger.warn(`crmkit sync: ${message}`, { clientId, from });
+  if (!renewed) return false;
+  ctx.logger.warn(`crmkit sync: ${renewed[1]}`, { clientId: renewed[0], from });
   await device.rebase({ confirmedThrough: 0, rejected: [] });
+  return true;
 }

@@ -1,0 +1,93 @@
+import { createMemoryStorage } from '@crmkit/core';
+import { describe, expect, it } from 'vitest';
+import { createSyncClient, type SyncTransport } from '../../src/index.js';
+import { serverOf } from '../server/support.js';
+import { deviceCrm, faultyTransport } from '../client/support.js';
+
+/**
+ * review13b B1: two tabs (two sync clients on one device database) wake together on reconnect with a day
+ * of offline work (150 commands). Tab B's push of seqs 1..100 is slow on the network and reaches the server
+ * after tab A pushed 1..100 and 101..150. The server keeps digests of the last 100 seqs only: B's genuine
+ * retry of seq 1 is answered `sequence_reused`, and B renews the client id, renumbering every *accepted*
+ * command of the shared log and pushing it again under a new id.
+ */
+describe('review13b: a late duplicate push from a second tab', () => {
+  it('does not renew the client id nor report applied work as rejected', async () => {
+    const { crm, server, pipeline } = await serverOf(() => createMemoryStorage());
+    const dev = await deviceCrm({ user: 'anna', seed: 131 });
+    const netA = faultyTransport(server, 'anna');
+    const netB = faultyTransport(server, 'anna');
+    let arrived!: () => void;
+    const atGate = new Promise<void>((r) => (arrived = r));
+    let open!: () => void;
+    let gate: Promise<void> | undefined;
+    const slowB: SyncTransport = {
+      pull: (body, signal) => netB.transport.pull(body, signal),
+      async push(body, signal) {
+        if (gate) {
+          const g = gate;
+          gate = undefined;
+          arrived();
+          await g;
+        }
+        return netB.transport.push(body, signal);
+      },
+    };
+    const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
+    const b = await createSyncClient({ crm: dev.crm, transport: slowB, start: false });
+    await a.syncNow();
+    for (let i = 0; i < 150; i++) await a.crm.deals.create({ title: `Deal ${i}`, pipelineId: pipeline.id });
+    gate = new Promise<void>((r) => (open = r));
+    const bRun = b.syncNow().catch((e: unknown) => e);
+    await atGate; // B sent seqs 1..100; the request is still on the network
+    netA.faults.beforePull = async () => {
+      open(); // B's request arrives after A pushed everything
+      await bRun;
+    };
+    await a.syncNow();
+    await b.syncNow().catch(() => undefined);
+    await a.syncNow();
+    expect((await crm.deals.list({ limit: 500 } as never)).items).toHaveLength(150);
+    expect({ a: a.status().rejected.length, b: b.status().rejected.length, renewed: a.status().renewed?.message }).toEqual({ a: 0, b: 0, renewed: undefined });
+  });
+
+  it('does not apply an update twice over the office\'s newer edit (lost update)', async () => {
+    const { crm, server, pipeline } = await serverOf(() => createMemoryStorage());
+    const deal = await crm.deals.create({ title: 'Acme', pipelineId: pipeline.id });
+    const dev = await deviceCrm({ user: 'anna', seed: 138 });
+    const netA = faultyTransport(server, 'anna');
+    const netB = faultyTransport(server, 'anna');
+    let arrived!: () => void;
+    const atGate = new Promise<void>((r) => (arrived = r));
+    let open!: () => void;
+    let gate: Promise<void> | undefined;
+    const slowB: SyncTransport = {
+      pull: (body, signal) => netB.transport.pull(body, signal),
+      async push(body, signal) {
+        if (gate) {
+          const g = gate;
+          gate = undefined;
+          arrived();
+          await g;
+        }
+        return netB.transport.push(body, signal);
+      },
+    };
+    const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
+    const b = await createSyncClient({ crm: dev.crm, transport: slowB, start: false });
+    await a.syncNow();
+    await a.crm.deals.update(deal.id, { title: 'Acme (Anna, offline)' });
+    for (let i = 0; i < 120; i++) await a.crm.activities.log({ kind: 'note', dealId: deal.id, body: `note ${i}` } as never);
+    gate = new Promise<void>((r) => (open = r));
+    const bRun = b.syncNow().catch((e: unknown) => e);
+    await atGate;
+    netA.faults.beforePull = async () => {
+      await crm.deals.update(deal.id, { title: 'Acme (office, later)' }); // after Anna's update was applied
+      open();
+      await bRun;
+    };
+    await a.syncNow();
+    await b.syncNow().catch(() => undefined);
+    expect((await crm.deals.get(deal.id)).title).toBe('Acme (office, later)');
+  });
+});
