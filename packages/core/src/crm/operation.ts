@@ -185,7 +185,9 @@ export class Operation {
    */
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
-    const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(revised) : revised;
+    // `updatedAt` never goes back: an operation run at an earlier time (a synced device's command) after newer writes.
+    const dated = revised.updatedAt < previous.updatedAt ? { ...revised, updatedAt: previous.updatedAt } : revised;
+    const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(dated) : dated;
     const key = `${entity}:${next.id}`;
     const parent = (PARENT_TYPES as readonly string[]).includes(entity);
     const follow = parent && parentAccessChanged(previous, next);

@@ -98,7 +98,8 @@ export async function updateDealIn(op: Operation, dealId: string, parsed: z.outp
   if (next === deal) return deal;
   // Any change is activity on the deal: it restarts the rotting clock.
   const stored = produce(next, (draft) => {
-    draft.lastActivityAt = op.now;
+    // Never back: a command run at its (earlier) time after newer work (device sync) keeps the later activity.
+    if (!(draft.lastActivityAt > op.now)) draft.lastActivityAt = op.now;
     delete draft.rottingSince;
   });
   op.guard?.checkWritten('deal', 'update', deal, stored);

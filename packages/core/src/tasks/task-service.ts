@@ -81,7 +81,7 @@ async function syncDeal(op: Operation, task: Task, openAfter: (open: Task[]) => 
   let next = withNextStep(deal, remaining);
   if (touched) {
     next = produce(next, (d) => {
-      d.lastActivityAt = op.now;
+      if (!(d.lastActivityAt > op.now)) d.lastActivityAt = op.now;
       delete d.rottingSince;
     });
   }

@@ -78,7 +78,7 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
     recipe(draft);
     draft.version = deal.version + 1;
     draft.updatedAt = now;
-    draft.lastActivityAt = now;
+    if (!(draft.lastActivityAt > now)) draft.lastActivityAt = now;
     delete draft.rottingSince;
     return draft;
   };
