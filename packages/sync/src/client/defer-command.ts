@@ -9,13 +9,16 @@ import { readState } from './sync-state.js';
  * Whether the device leaves its own run's failure to the server (design sync.md §8, review13 R6): a
  * failure that is no `CrmError` (a service met a row it cannot handle: fields the server projected
  * away), or a `RULE_VIOLATION` when the user receives rows field-projected (a rule's input may be
- * hidden from the device; "the server's verdict wins"). The command is then recorded, pushed and
- * judged there; until then the device shows the record as it was. Input errors (`VALIDATION`), missing
- * records and conflicts do not depend on hidden fields: they still throw.
+ * hidden from the device; "the server's verdict wins"), or a `VALIDATION` made only of `required`
+ * issues for such a user (a required field may be one the server hides, review13b B3). The command is
+ * then recorded, pushed and judged there; until then the device shows the record as it was. Other input
+ * errors, missing records and conflicts do not depend on hidden fields: they still throw.
  */
 export async function leftToServer(tx: StorageTx, tenantId: string, error: unknown): Promise<boolean> {
   if (!isCrmError(error)) return true;
-  return isCrmError(error, 'RULE_VIOLATION') && !!(await readState(tx, tenantId))?.projected?.length;
+  // A `required` value the device lacks may be one the server hides from this user (review13b B3).
+  const hidden = isCrmError(error, 'RULE_VIOLATION') || (isCrmError(error, 'VALIDATION') && error.details.issues.every((i) => i.code === 'required'));
+  return hidden && !!(await readState(tx, tenantId))?.projected?.length;
 }
 
 /** A command's `localError`: the `CrmError`'s JSON, anything else as `VALIDATION` issue code `not_judged`. */
