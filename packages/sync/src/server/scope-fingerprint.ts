@@ -12,9 +12,19 @@ interface ScopeGuard {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
+ * The "shared with me" branch of a filter (`shareKeys` / `parentShareKeys` contain one of mine): it appears
+ * when a record is first shared with the principal, a row change the pull delivers anyway (the shared
+ * record and its children's copies are written), so it does not change the scope's rule (review13b B4).
+ */
+function isShareBranch(node: unknown): boolean {
+  const n = node as { op?: unknown; field?: unknown } | null;
+  return n?.op === 'containsAny' && (n.field === 'shareKeys' || n.field === 'parentShareKeys');
+}
+
+/**
  * A filter or role as JSON that does not depend on order: string lists sorted (roles, team keys a host
- * lists in any order), object keys sorted, and an `ownerKey` index hint dropped (its owner list stays:
- * the hint follows the owners' other teams, not the scope).
+ * lists in any order), object keys sorted, an `ownerKey` index hint dropped (its owner list stays:
+ * the hint follows the owners' other teams, not the scope), and the "shared with me" branch dropped.
  */
 function canonical(value: unknown): Json {
   if (Array.isArray(value)) {
@@ -23,8 +33,13 @@ function canonical(value: unknown): Json {
   }
   if (value === null || typeof value !== 'object') return (value ?? null) as Json;
   const node = value as Record<string, unknown>;
+  if (isShareBranch(node)) return canonical({ op: 'or', filters: [] });
   const filters = node.filters as { field?: string }[] | undefined;
   if (node.op === 'and' && filters?.length === 2 && filters[0]?.field === 'ownerKey') return canonical(filters[1]);
+  if (node.op === 'or' && filters?.some(isShareBranch)) {
+    const rest = filters.filter((f) => !isShareBranch(f));
+    return canonical(rest.length === 1 ? rest[0] : { ...node, filters: rest });
+  }
   return Object.fromEntries(Object.keys(node).sort().map((key) => [key, canonical(node[key])]));
 }
 
