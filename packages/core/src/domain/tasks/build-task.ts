@@ -52,6 +52,8 @@ export function buildTask(
       if (first === undefined) issues.push({ path: ['recurrence'], code: 'invalid_rrule', message: 'the rule produces no occurrence' });
       else {
         dueAt = toTimestamp(first);
+        // An all-day series whose first occurrence is a later day is due that day (its deadline is that day's end).
+        if (allDay) dueDate = localIsoDate(first, timezone);
         recurrence = {
           rule: draft.recurrence.trim().replace(/^RRULE:/i, '').toUpperCase(),
           seriesId: newSeriesId(),
