@@ -7,6 +7,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { boardFeatures } from './board-crm.js';
 import { DEMO } from './demo-settings.js';
+import { SHELL_WORKER_FILE } from './field-shell-worker.js';
 import { SyncBar } from './sync-bar.js';
 import './styles.css';
 
@@ -15,6 +16,8 @@ import './styles.css';
  * The crm runs on IndexedDB behind `replicaStorage` (server-confirmed rows apart from optimistic ones);
  * the board's actions go through `sync.crm`, so they run at once on the device, wait while the network is
  * down, and are pushed to `/sync` when it is back. The office seeds the data: a new device downloads it.
+ * The built page registers the app shell's service worker (src/field-shell-worker.ts), so it also opens
+ * and reloads offline.
  */
 async function start(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
@@ -45,4 +48,11 @@ async function start(): Promise<void> {
   }
 }
 
+/** Keeps this page and its assets for offline opens (a built page only: the dev server has no worker). */
+function keepShell(): void {
+  if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return; // no worker outside a secure context
+  navigator.serviceWorker.register(`/${SHELL_WORKER_FILE}`).catch((error: unknown) => console.warn('field mode: no offline shell', error));
+}
+
+keepShell();
 void start();

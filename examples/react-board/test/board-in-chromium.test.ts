@@ -6,41 +6,35 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from '@crmkit/test-support/chromium';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './build-app.js';
+import { openBoard, type BoardInChromium } from './chromium-board.js';
 import { serveStatic } from './static-server.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const DIST = here('../dist');
 const SCREENSHOT = here('../test-results/board.png');
 
-let browser: Browser;
 let server: { url: string; close(): Promise<void> };
+let board: BoardInChromium;
 let page: Page;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
   await buildApp(DIST);
   server = await serveStatic(DIST);
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1500, height: 900 } }); // fresh profile: empty IndexedDB
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  await page.goto(server.url);
-  await page.locator('[data-stage="new"] .card').first().waitFor();
+  board = await openBoard(server.url); // fresh profile: empty IndexedDB
+  page = board.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await board?.browser.close();
   await server?.close();
 });
 
-const column = (stage: string): Locator => page.locator(`[data-stage="${stage}"]`);
-const card = (stage: string, title: string): Locator => column(stage).locator(`.card[data-title="${title}"]`);
-const titles = (stage: string) => column(stage).locator('.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-title')));
+const column = (stage: string) => board.column(stage);
+const card = (stage: string, title: string) => board.card(stage, title);
+const titles = (stage: string) => board.titles(stage);
 
 describe('react-board in Chromium', () => {
   it('shows the seeded pipeline: columns in stage order with counts and totals, and the agenda', async () => {
@@ -129,6 +123,6 @@ describe('react-board in Chromium', () => {
     mkdirSync(here('../test-results'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(board.pageErrors).toEqual([]);
   });
 });
