@@ -13,7 +13,7 @@ const filename = process.env.FIELD_DB ?? here('../data/field.db');
 mkdirSync(dirname(filename), { recursive: true });
 const server = await startFieldServer({ dist: here('../dist'), filename, port: Number(process.env.PORT ?? 5180) });
 console.log(`crmkit field board: ${server.url}  (office data: ${filename})`);
-console.log('Cut the network in the browser (DevTools → Network → Offline), move cards, reconnect: they sync.');
+console.log('Cut the network in the browser (DevTools → Network → Offline), move cards, reload, reconnect: they sync.');
 const stop = () => void server.close().then(() => process.exit(0));
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
