@@ -19,7 +19,8 @@ const no: Fill = () => false;
 const none: Fill = () => ({});
 const created: Fill = (row) => row.createdAt;
 const money: Fill = (_, currency) => ({ amount: 0, currency });
-const BASE = { tags: list, custom: none, searchKeys: list };
+const BASE = { tags: list, custom: none };
+const CARD = { ...BASE, searchKeys: list };
 
 /**
  * The required fields of each record entity a service may read (design sync.md §23): a projected row
@@ -27,14 +28,14 @@ const BASE = { tags: list, custom: none, searchKeys: list };
  * with it (`REVEALS`: a hidden value hides the weighted value and line items; a hidden stage entry the
  * rotting time), `null` where it decides the outcome: reading that field defers the command.
  */
-const REQUIRED: Readonly<Record<string, Readonly<Record<string, Fill>>>> = {
+export const REQUIRED: Readonly<Record<string, Readonly<Record<string, Fill>>>> = {
   deal: {
     ...BASE, title: null, pipelineId: null, stageKey: null, status: null, value: money, weightedValue: money, lineItems: list,
     probability: zero, probabilityManual: no, postponeCount: zero, stagePostponeCount: zero, stageEnteredAt: created, lastActivityAt: created,
   },
-  lead: { ...BASE, name: null, status: null },
-  contact: { ...BASE, name: null },
-  company: { ...BASE, name: null },
+  lead: { ...CARD, name: null, status: null },
+  contact: { ...CARD, name: null },
+  company: { ...CARD, name: null },
   task: { subject: null, type: null, status: null, allDay: null, priority: () => 'normal', required: null, postponeCount: zero, reminders: list },
   activity: { kind: null, participants: list, occurredAt: created },
   stageVisit: { pipelineId: null, stageKey: null, enteredAt: created, postponeCount: zero },
@@ -44,7 +45,7 @@ const REQUIRED: Readonly<Record<string, Readonly<Record<string, Fill>>>> = {
  * Optional fields core computes from a placeholdered one (core's `REVEALS`, which hides them with it): a
  * value computed from a placeholder is no value, so a write drops these too.
  */
-const DERIVED: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+export const DERIVED: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   deal: { stageEnteredAt: ['rottingSince'], lastActivityAt: ['rottingSince'] },
   task: { reminders: ['nextNotifyAt', 'recurrence'], priority: ['recurrence'] },
   activity: { participants: ['participantContactIds'] },

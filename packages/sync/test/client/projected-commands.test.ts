@@ -156,3 +156,33 @@ describe('review13b B2: every command kind on field-projected rows', () => {
     expect(json.message).not.toMatch(/Cannot read/);
   });
 });
+
+describe('the placeholder table follows core', () => {
+  it('lists every required field of each record entity, and drops every field core hides with a placeholdered one', async () => {
+    const { REQUIRED, DERIVED } = await import('../../src/client/hidden-fields.js');
+    const model = await import('../../../core/src/access/access-model.js');
+    const schemas = {
+      deal: (await import('../../../core/src/schema/deal.js')).dealSchema(),
+      lead: (await import('../../../core/src/schema/lead.js')).leadSchema(),
+      contact: (await import('../../../core/src/schema/contact.js')).contactSchema(),
+      company: (await import('../../../core/src/schema/company.js')).companySchema(),
+      task: (await import('../../../core/src/schema/task.js')).taskSchema(),
+      activity: (await import('../../../core/src/schema/activity.js')).activitySchema(),
+      stageVisit: (await import('../../../core/src/schema/stage-visit.js')).stageVisitSchema(),
+    };
+    for (const [entity, schema] of Object.entries(schemas)) {
+      const shape = schema.shape as Record<string, { _zod: { optin?: string } }>;
+      const required = Object.keys(shape).filter((f) => shape[f]!._zod.optin !== 'optional' && !model.BASE_FIELDS.has(f) && !(entity === 'stageVisit' && f === 'dealId'));
+      expect(Object.keys(REQUIRED[entity]!).sort(), entity).toEqual(required.sort());
+    }
+    for (const [entity, fields] of Object.entries(REQUIRED)) {
+      const sources = model.revealSources(entity);
+      for (const [field, fill] of Object.entries(fields)) {
+        if (fill === null) continue;
+        // Every field core hides whenever `field` is hidden is itself in the table or dropped with `field`.
+        const hiddenWith = [...sources].filter(([, from]) => from.includes(field)).map(([f]) => f);
+        expect(hiddenWith.filter((f) => !(f in fields) && !(DERIVED[entity]?.[field] ?? []).includes(f)), `${entity}.${field}`).toEqual([]);
+      }
+    }
+  });
+});
