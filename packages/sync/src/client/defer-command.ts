@@ -7,7 +7,7 @@ import { HiddenFieldRead } from './hidden-fields.js';
 import { readState } from './sync-state.js';
 
 /**
- * Why a command was left to the server (`execute().deferred`, `status().deferred`; design sync.md §23):
+ * Why a command was left to the server (`execute().deferred`, `status().deferred`; design sync.md §24):
  * `hidden_field` — the user receives the record's rows field-projected and the device's run read a field
  * this user may not read that decides the outcome, or a rule or `required` check refused it (its input
  * may be hidden); `not_judged` — the device's run failed with no `CrmError` (a device fault). Either way
@@ -16,7 +16,7 @@ import { readState } from './sync-state.js';
 export type DeferReason = 'hidden_field' | 'not_judged';
 
 /**
- * Whether the device leaves its own run's failure to the server (design sync.md §8, §23, review13 R6,
+ * Whether the device leaves its own run's failure to the server (design sync.md §8, §24, review13 R6,
  * review13b B2/B3), and why: a failure that is no `CrmError`; a read of a hidden field that decides the
  * outcome (`HiddenFieldRead`); a `RULE_VIOLATION`, or a `VALIDATION` made only of `required` issues,
  * when the user receives rows field-projected. Other input errors, missing records and conflicts do not

@@ -23,7 +23,7 @@ const BASE = { tags: list, custom: none };
 const CARD = { ...BASE, searchKeys: list };
 
 /**
- * The required fields of each record entity a service may read (design sync.md §23): a projected row
+ * The required fields of each record entity a service may read (design sync.md §24): a projected row
  * lacking one hides it from this user. A placeholder where its only effect is on fields the server hides
  * with it (`REVEALS`: a hidden value hides the weighted value and line items; a hidden stage entry the
  * rotting time), `null` where it decides the outcome: reading that field defers the command.
@@ -54,7 +54,7 @@ export const DERIVED: Readonly<Record<string, Readonly<Record<string, readonly s
 
 /**
  * `tx` as a device command's services see it when the user receives rows of `projected` entities
- * field-projected (design sync.md §23, review13b B2): each row read lacking a required field (field rules
+ * field-projected (design sync.md §24, review13b B2): each row read lacking a required field (field rules
  * hide the same fields of every row of an entity) gets it as a placeholder, or as a getter that throws
  * `HiddenFieldRead` (at the service's first read or copy of the row). Rows of that entity written in the
  * command lose those fields and the ones core computes from them: a placeholder, or a value computed from

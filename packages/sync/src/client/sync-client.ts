@@ -42,7 +42,7 @@ export interface Executed {
   /** What the device's run returned; for a command left to the server the record as the device holds it (`undefined` for a create). */
   readonly result: unknown;
   readonly seq: number;
-  /** Set when the command was recorded but left to the server, awaiting its verdict (design sync.md §23); absent: done on the device. */
+  /** Set when the command was recorded but left to the server, awaiting its verdict (design sync.md §24); absent: done on the device. */
   readonly deferred?: DeferReason;
   /** The device's own verdict of a command left to the server (`VALIDATION` issue code `hidden_field` / `not_judged`, or the rule's refusal). */
   readonly localError?: CrmErrorJson;
