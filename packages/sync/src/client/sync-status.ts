@@ -54,7 +54,7 @@ export interface SyncStatus {
   readonly initialSync?: { readonly rows: number; readonly done: boolean };
   readonly errors: readonly SyncError[];
   readonly rejected: readonly RejectedCommand[];
-  /** Standing commands the device left to the server (their effect shows once the server applied them); a rejection moves one to `rejected`. */
+  /** Standing commands the device left to the server: listed until a pull brings the server's result, or a rejection moves one to `rejected`. */
   readonly deferred: readonly DeferredCommand[];
   /**
    * The server could not continue this device's commands (it was restored from a backup, or the device's
