@@ -27,8 +27,9 @@ export {
 // The device (design sync.md §8; issue 13 WP3).
 export { replicaStorage } from './client/replica-storage.js';
 export { syncReplica, type SyncReplicaApi } from './client/sync-replica.js';
-export { createSyncClient, type SyncClient, type SyncClientOptions } from './client/sync-client.js';
+export { createSyncClient, type Executed, type SyncClient, type SyncClientOptions } from './client/sync-client.js';
+export type { DeferReason } from './client/defer-command.js';
 export { inProcessTransport, type SyncTransport, type SyncHandler } from './client/transport.js';
 export { httpTransport, type HttpTransportOptions } from './client/http-transport.js';
-export type { SyncStatus, SyncError, RejectedCommand } from './client/sync-status.js';
+export type { SyncStatus, SyncError, RejectedCommand, DeferredCommand } from './client/sync-status.js';
 export type { RenewedClient } from './client/sync-state.js';

@@ -1,6 +1,7 @@
 import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
 import type { CommandName } from '../protocol/commands.js';
 import type { CrmErrorJson } from '../protocol/errors.js';
+import type { DeferReason } from './defer-command.js';
 import type { Command } from '../protocol/messages.js';
 import { predecessorConflict } from '../protocol/errors.js';
 
@@ -8,7 +9,8 @@ import { predecessorConflict } from '../protocol/errors.js';
  * A command in the device's log (entity `syncCommand`, id `c<seq>`). `pending`: the server has not
  * answered; `accepted`: applied there, kept (and replayed) until a pull's snapshot contains it;
  * `rejected`: its verdict, kept for the UI until dismissed, never replayed. `applied`: its effect is in
- * the live store; `localError`: the device's own run failed on replay (it is pushed anyway).
+ * the live store; `localError`: the device's own run failed (it is pushed anyway); `deferred`: why the
+ * device left it to the server (it shows the record as it was until the verdict).
  */
 export interface CommandRow extends Row, Command {
   readonly status: 'pending' | 'accepted' | 'rejected';
@@ -16,6 +18,7 @@ export interface CommandRow extends Row, Command {
   readonly createdAt: string;
   readonly error?: CrmErrorJson;
   readonly localError?: CrmErrorJson;
+  readonly deferred?: DeferReason;
   /** Pushes that stopped at this command (a server failure, not a verdict). */
   readonly attempts?: number;
 }

@@ -3,29 +3,40 @@ import type { Row, StorageTx } from '@crmkit/core/storage';
 import { COMMANDS } from '../protocol/commands.js';
 import { invalid, type CrmErrorJson } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
+import { HiddenFieldRead } from './hidden-fields.js';
 import { readState } from './sync-state.js';
 
 /**
- * Whether the device leaves its own run's failure to the server (design sync.md §8, review13 R6): a
- * failure that is no `CrmError` (a service met a row it cannot handle: fields the server projected
- * away), or a `RULE_VIOLATION` when the user receives rows field-projected (a rule's input may be
- * hidden from the device; "the server's verdict wins"), or a `VALIDATION` made only of `required`
- * issues for such a user (a required field may be one the server hides, review13b B3). The command is
- * then recorded, pushed and judged there; until then the device shows the record as it was. Other input
- * errors, missing records and conflicts do not depend on hidden fields: they still throw.
+ * Why a command was left to the server (`execute().deferred`, `status().deferred`; design sync.md §24):
+ * `hidden_field` — the user receives the record's rows field-projected and the device's run read a field
+ * this user may not read that decides the outcome, or a rule or `required` check refused it (its input
+ * may be hidden); `not_judged` — the device's run failed with no `CrmError` (a device fault). Either way
+ * the command is recorded and pushed, and the server's verdict decides.
  */
-export async function leftToServer(tx: StorageTx, tenantId: string, error: unknown): Promise<boolean> {
-  if (!isCrmError(error)) return true;
-  // A `required` value the device lacks may be one the server hides from this user (review13b B3).
+export type DeferReason = 'hidden_field' | 'not_judged';
+
+/**
+ * Whether the device leaves its own run's failure to the server (design sync.md §8, §24, review13 R6,
+ * review13b B2/B3), and why: a failure that is no `CrmError`; a read of a hidden field that decides the
+ * outcome (`HiddenFieldRead`); a `RULE_VIOLATION`, or a `VALIDATION` made only of `required` issues,
+ * when the user receives rows field-projected. Other input errors, missing records and conflicts do not
+ * depend on hidden fields: they still throw (`undefined`).
+ */
+export async function leftToServer(tx: StorageTx, tenantId: string, error: unknown): Promise<DeferReason | undefined> {
+  if (error instanceof HiddenFieldRead) return 'hidden_field';
+  if (!isCrmError(error)) return 'not_judged';
   const hidden = isCrmError(error, 'RULE_VIOLATION') || (isCrmError(error, 'VALIDATION') && error.details.issues.every((i) => i.code === 'required'));
-  return hidden && !!(await readState(tx, tenantId))?.projected?.length;
+  return hidden && (await readState(tx, tenantId))?.projected?.length ? 'hidden_field' : undefined;
 }
 
-/** A command's `localError`: the `CrmError`'s JSON, anything else as `VALIDATION` issue code `not_judged`. */
+/**
+ * A command's `localError`: the `CrmError`'s JSON; a hidden field's read as `VALIDATION` issue code
+ * `hidden_field` at that field; anything else as issue code `not_judged` (no fault text: the device logs it).
+ */
 export function localErrorOf(name: string, error: unknown): CrmErrorJson {
   if (isCrmError(error)) return error.toJSON();
-  const cause = String((error as { message?: unknown } | undefined)?.message ?? error).slice(0, 200);
-  return invalid(name, [{ path: [], code: 'not_judged', message: `the device could not run it (${cause}): the server decides` }]).toJSON();
+  if (error instanceof HiddenFieldRead) return invalid(name, [{ path: [error.field], code: 'hidden_field', message: `left to the server: it ${error.message}` }]).toJSON();
+  return invalid(name, [{ path: [], code: 'not_judged', message: 'left to the server: the device could not run it' }]).toJSON();
 }
 
 /**

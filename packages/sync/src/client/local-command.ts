@@ -8,7 +8,9 @@ import { parseWith } from '../protocol/parse.js';
 import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from '../server/bound-storage.js';
 import { heldEvents } from '../server/held-events.js';
+import { placeholderTx } from './hidden-fields.js';
 import type { ShadowRow } from './replica-storage.js';
+import { readState } from './sync-state.js';
 
 type Args = readonly unknown[];
 
@@ -68,11 +70,14 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
 /**
  * Runs a command's service on the device inside `tx` (a command transaction), at its time `at` and with
  * ids derived from its `(at, seed)` like the server's run (first run and replays alike). Events are
- * held: `release` emits them after commit.
+ * held: `release` emits them after commit. Rows of entities the user receives field-projected are read
+ * with placeholders for their hidden fields (`placeholderTx`, review13b B2).
  *
- * @throws The service's `CrmError` (the transaction rolls back).
+ * @throws The service's `CrmError` (the transaction rolls back); `HiddenFieldRead` when it read a hidden field that decides its outcome.
  */
 export async function runLocal(ctx: CrmContext, tx: StorageTx, command: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
+  const projected = (await readState(tx, ctx.tenantId))?.projected;
+  if (projected?.length) tx = placeholderTx(tx, projected, ctx.defaultCurrency);
   const events = heldEvents(ctx.bus);
   const ids = createCommandIds(command.at, command.seed);
   const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, command.at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, undefined);

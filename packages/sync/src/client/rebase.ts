@@ -1,7 +1,7 @@
 import type { Row, StorageTx } from '@crmkit/core/storage';
 import type { Rejection } from '../protocol/messages.js';
 import { listCommands, updateCommands, type CommandRow } from './command-log.js';
-import { localErrorOf } from './defer-command.js';
+import { localErrorOf, type DeferReason } from './defer-command.js';
 import type { ReplicaControl, ShadowRow } from './replica-storage.js';
 
 /** What the server said about the device's commands: `lastSeq` of a pull's snapshot (its effects are in the base) and rejections. */
@@ -53,8 +53,8 @@ export async function resetToBase(tx: StorageTx, tenantId: string, verdicts: Ver
   return commands.filter((c) => c.status !== 'rejected' && !rejected.has(c.seq) && c.seq > verdicts.confirmedThrough);
 }
 
-/** Called in a command transaction after a replay failed (the command is marked `localError`): stands in for its effect. */
-export type Refused = (tx: StorageTx, command: CommandRow, error: unknown) => Promise<unknown>;
+/** Called in a command transaction after a replay failed (the command is marked `localError`): stands in for its effect; returns why it is left to the server. */
+export type Refused = (tx: StorageTx, command: CommandRow, error: unknown) => Promise<DeferReason | undefined>;
 
 /**
  * Rebases the device (design sync.md §8): back to the pulled base, then every command that still
@@ -95,9 +95,9 @@ export async function replayPending(replica: ReplicaControl, tenantId: string, r
       // A failure that is no CrmError (a projected row a service cannot handle) is marked like a refusal: the server decides.
       const json = localErrorOf(command.name, error);
       await replica.transaction('command', async (tx) => {
+        const deferred = await refused?.(tx, command, error);
         const [now] = (await tx.getMany('syncCommand', tenantId, [command.id])) as CommandRow[];
-        await updateCommands(tx, tenantId, [now!], () => ({ applied: true, localError: json }));
-        await refused?.(tx, command, error);
+        await updateCommands(tx, tenantId, [now!], () => ({ applied: true, localError: json, ...(deferred ? { deferred } : {}) }));
       });
     }
   }

@@ -8,7 +8,7 @@ import { commandProxy } from './command-proxy.js';
 import { asCommand, assertPredecessors, commandId, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { deviceLock } from './device-lock.js';
-import { leftToServer, localErrorOf, touchRecord } from './defer-command.js';
+import { leftToServer, localErrorOf, touchRecord, type DeferReason } from './defer-command.js';
 import { prepareCommand, runLocal, withVersion } from './local-command.js';
 import { pullPages } from './pull-pages.js';
 import { pushCommands } from './push-commands.js';
@@ -37,22 +37,32 @@ export interface SyncClientOptions<C extends Crm> extends HttpTransportOptions {
   readonly start?: boolean;
 }
 
+/** A command run on the device (`client.execute`). */
+export interface Executed {
+  /** What the device's run returned; for a command left to the server the record as the device holds it (`undefined` for a create). */
+  readonly result: unknown;
+  readonly seq: number;
+  /** Set when the command was recorded but left to the server, awaiting its verdict (design sync.md §24); absent: done on the device. */
+  readonly deferred?: DeferReason;
+  /** The device's own verdict of a command left to the server (`VALIDATION` issue code `hidden_field` / `not_judged`, or the rule's refusal). */
+  readonly localError?: CrmErrorJson;
+}
+
 /** A device's sync client. */
 export interface SyncClient<C extends Crm> {
   /** The crm with pushable writes turned into commands (run on the device at once, pushed later); reads pass through. */
   readonly crm: C;
   /**
    * Runs a pushable method as a command: on the device at once (its rules judge it; a refusal throws
-   * and records nothing), then pushed. A run the device cannot judge — a failure that is no
-   * `CrmError`, or any refusal when the user's rows arrive field-projected (a rule may read a hidden
-   * field) — is recorded all the same with `localError` and left to the server: the record keeps its
-   * fields on the device (its version moves on) until the server's verdict arrives.
+   * and records nothing), then pushed. Rows the user receives field-projected are run with placeholders
+   * for their hidden fields (never stored). A run the device cannot judge (`DeferReason`) is recorded all
+   * the same with `deferred` and `localError` and left to the server: the record keeps its fields on the
+   * device (its version moves on) until the server's verdict arrives (`status().deferred` lists these).
    *
-   * @returns The device's result (for a command left to the server: the record as the device holds it,
-   *   `undefined` for a create) and the command's seq; `localError` when left to the server.
+   * @returns The device's result, the command's seq; `deferred` and `localError` when left to the server.
    * @throws CrmError `VALIDATION` (arity, id shapes, `sync_unsupported`), or what the service throws on the device.
    */
-  execute(name: CommandName, ...args: unknown[]): Promise<{ result: unknown; seq: number; localError?: CrmErrorJson }>;
+  execute(name: CommandName, ...args: unknown[]): Promise<Executed>;
   /** The current status: the same object until something changes. */
   status(): SyncStatus;
   /** Calls `listener` after each status change; returns the unsubscribe function. */
@@ -131,7 +141,17 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     await assertPredecessors(tx, tenant, command, COMMANDS[command.name].target);
     await runLocal(ctx, tx, asCommand(command));
   };
-  const refused = async (tx: StorageTx, command: CommandRow, error: unknown) => (await leftToServer(tx, tenant, error)) && touchRecord(tx, tenant, asCommand(command));
+  /** Why a failed run is left to the server (`undefined`: a refusal that throws); a device fault is logged, not shown. */
+  const deferOf = async (tx: StorageTx, name: string, error: unknown) => {
+    const reason = await leftToServer(tx, tenant, error);
+    if (reason === 'not_judged') ctx.logger.warn(`crmkit sync: the device could not run ${name}; the server decides`, { error });
+    return reason;
+  };
+  const refused = async (tx: StorageTx, command: CommandRow, error: unknown) => {
+    const reason = await deferOf(tx, command.name, error);
+    if (reason) await touchRecord(tx, tenant, asCommand(command));
+    return reason;
+  };
   const rebaseWith = (verdicts: Verdicts) => serial(() => rebase(replica, tenant, verdicts, replay, refused));
 
   const errors: SyncError[] = [];
@@ -142,6 +162,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
       pending: standing.length,
       unpushed: standing.filter((c) => c.status === 'pending').length,
       rejected: commands.filter((c) => c.status === 'rejected').map((c) => ({ seq: c.seq, name: c.name, args: c.args, at: new Date(c.at).toISOString(), error: c.error! })),
+      deferred: standing.filter((c) => c.deferred).map((c) => ({ seq: c.seq, name: c.name, at: new Date(c.at).toISOString(), reason: c.deferred! })),
       errors: [...errors],
       ...(s?.lastSyncAt ? { lastSyncAt: s.lastSyncAt } : {}),
       renewed: s?.renewed,
@@ -168,15 +189,16 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
         await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, createdAt: now() });
         release = run.release;
         return { result: run.result, seq };
-      }, () => seq).catch((error: unknown) => replica.transaction('command', async (tx): Promise<{ result: unknown; seq: number; localError?: CrmErrorJson }> => {
-        // The device could not judge it (review13 R6): recorded with the failure as `localError`, pushed, judged by the server.
-        if (!(await leftToServer(tx, tenant, error))) throw error;
+      }, () => seq).catch((error: unknown) => replica.transaction('command', async (tx): Promise<Executed> => {
+        // The device could not judge it (review13 R6, review13b B2): recorded with the failure as `localError`, pushed, judged by the server.
+        const deferred = await deferOf(tx, name, error);
+        if (!deferred) throw error;
         seq = await tx.nextSequence('syncCommand', tenant, 1);
         const command = await dated(tx, seq);
         const localError = localErrorOf(command.name, error);
         const result = await touchRecord(tx, tenant, command);
-        await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, localError, createdAt: now() });
-        return { result, seq, localError };
+        await recordCommand(tx, tenant, { ...command, seq, status: 'pending', applied: true, localError, deferred, createdAt: now() });
+        return { result, seq, localError, deferred };
       }, () => seq));
       release();
       return done;

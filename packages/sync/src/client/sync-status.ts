@@ -1,5 +1,6 @@
 import type { CommandName } from '../protocol/commands.js';
 import type { CrmErrorJson } from '../protocol/errors.js';
+import type { DeferReason } from './defer-command.js';
 import type { RenewedClient } from './sync-state.js';
 
 /** A failure of the sync loop, or of one command the server could not run (`seq`; `stuck` after 5 attempts). */
@@ -20,6 +21,15 @@ export interface RejectedCommand {
   /** When the user ran it (ISO timestamp of the device's clock). */
   readonly at: string;
   readonly error: CrmErrorJson;
+}
+
+/** A command recorded on the device but left to the server (`SyncStatus.deferred`): the device shows the record as it was until the verdict. */
+export interface DeferredCommand {
+  readonly seq: number;
+  readonly name: CommandName;
+  /** When the user ran it (ISO timestamp of the device's clock). */
+  readonly at: string;
+  readonly reason: DeferReason;
 }
 
 /** What a UI shows about sync (`client.status()`): a new object only when something changed. */
@@ -44,6 +54,8 @@ export interface SyncStatus {
   readonly initialSync?: { readonly rows: number; readonly done: boolean };
   readonly errors: readonly SyncError[];
   readonly rejected: readonly RejectedCommand[];
+  /** Standing commands the device left to the server: listed until a pull brings the server's result, or a rejection moves one to `rejected`. */
+  readonly deferred: readonly DeferredCommand[];
   /**
    * The server could not continue this device's commands (it was restored from a backup, or the device's
    * database was restored or copied) and the device went on under a new client id: when, the id, and a
@@ -60,7 +72,7 @@ const shallowEqual = (a: object, b: object) => {
 
 /** A status snapshot and its listeners: `set` makes a new (frozen) snapshot only when a field changed. */
 export class StatusStore {
-  private snapshot: SyncStatus = Object.freeze({ state: 'stopped', pending: 0, unpushed: 0, live: 'none', errors: [], rejected: [] });
+  private snapshot: SyncStatus = Object.freeze({ state: 'stopped', pending: 0, unpushed: 0, live: 'none', errors: [], rejected: [], deferred: [] });
   private readonly listeners = new Set<() => void>();
 
   /** @param onListenerError Told of a listener that threw: the others still run, the change stands. */
@@ -73,7 +85,7 @@ export class StatusStore {
   /** Merges `change`; listeners hear of it when the snapshot changed. Lists compare by content (JSON). */
   set(change: Partial<SyncStatus>): void {
     const next = { ...this.snapshot, ...change };
-    for (const key of ['errors', 'rejected', 'initialSync', 'renewed'] as const) {
+    for (const key of ['errors', 'rejected', 'deferred', 'initialSync', 'renewed'] as const) {
       if (JSON.stringify(next[key]) === JSON.stringify(this.snapshot[key])) (next as Record<string, unknown>)[key] = this.snapshot[key];
     }
     for (const key of Object.keys(next) as (keyof SyncStatus)[]) if (next[key] === undefined) delete next[key];

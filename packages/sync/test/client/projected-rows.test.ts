@@ -6,8 +6,8 @@ import { deviceCrm } from './support.js';
 
 /**
  * review13 R6: a user whose rows arrive field-projected (lea, a `lead`: every deal, `value` hidden).
- * What the device cannot judge — a service failing on the projected row, or a rule refusing it — is
- * recorded (`localError`), pushed and decided by the server. The repro is test/review13/hidden-fields.test.ts.
+ * What the device cannot judge — a service reading a hidden field that decides it, or a rule refusing it —
+ * is recorded (`deferred`, `localError`), pushed and decided by the server. The repro is test/review13/hidden-fields.test.ts.
  */
 async function setup(seed: number) {
   const t = await scopedServer(() => createMemoryStorage());
@@ -43,7 +43,7 @@ describe('a device whose rows arrive field-projected', () => {
   it('a rule refusing the projected row (its input is hidden) is left to the server, which accepts', async () => {
     const { crm, deal, client, dev } = await setup(11);
     const out = await client.execute('deals.advance', deal.id);
-    expect(out.localError).toMatchObject({ code: 'RULE_VIOLATION' });
+    expect(out).toMatchObject({ deferred: 'hidden_field', localError: { code: 'RULE_VIOLATION' } });
     expect(out.result).toMatchObject({ id: deal.id, stageKey: 'new', version: deal.version + 1 });
     expect(client.status()).toMatchObject({ pending: 1, unpushed: 1 });
     await client.syncNow();
@@ -62,20 +62,21 @@ describe('a device whose rows arrive field-projected', () => {
     expect((await crm.deals.get(deal.id)).stageKey).toBe('new');
   });
 
-  it('commands left to the server chain their versions, on the device run and on the rebase\'s replay', async () => {
+  it('commands on projected rows chain their versions, on the device run and on the rebase\'s replay', async () => {
     const { crm, deal, client, dev, hooks } = await setup(13);
     await crm.deals.update(deal.id, { value: { amount: 500, currency: 'EUR' } }); // advancing needs no rule now: "won" next
     await client.syncNow();
     const v = (await crm.deals.get(deal.id)).version;
     // Run while a cycle is between its push and its pull: the pull's rebase replays them (each fails again on the projected row).
     hooks.beforePull = async () => {
-      await client.crm.deals.update(deal.id, { title: 'Acme 2' }); // TypeError in core (no lineItems on the row): left to the server
+      await client.crm.deals.update(deal.id, { title: 'Acme 2' }); // runs on the device: the hidden value and line items are placeholders (review13b B2)
       await client.crm.deals.lose(deal.id, { reason: 'price' } as never);
       await client.crm.deals.reopen(deal.id, { toStage: 'new' } as never);
     };
     await client.syncNow();
     expect(client.status()).toMatchObject({ pending: 3, unpushed: 3, errors: [] });
-    expect(await dev.crm.deals.get(deal.id)).toMatchObject({ title: 'Acme', status: 'open', version: v + 3 });
+    expect(await dev.crm.deals.get(deal.id)).toMatchObject({ title: 'Acme 2', status: 'open', version: v + 3 });
+    expect(await dev.crm.deals.get(deal.id)).not.toHaveProperty('value');
     await client.syncNow();
     expect(client.status()).toMatchObject({ pending: 0, rejected: [] });
     expect(await crm.deals.get(deal.id)).toMatchObject({ title: 'Acme 2', status: 'open', version: v + 3 });
