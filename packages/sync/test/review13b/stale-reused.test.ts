@@ -11,15 +11,20 @@ import { deviceCrm, faultyTransport, gatedTransport } from '../client/support.js
  * retry of seq 1 is answered `sequence_reused`, and B renews the client id, renumbering every *accepted*
  * command of the shared log and pushing it again under a new id.
  */
+/** Two tabs of Anna's device: two sync clients on one device database; tab B's pushes pass a gate. */
+async function twoTabs(server: { handle(r: Request): Promise<Response> }, seed: number) {
+  const dev = await deviceCrm({ user: 'anna', seed });
+  const netA = faultyTransport(server, 'anna');
+  const slowB = gatedTransport(faultyTransport(server, 'anna').transport);
+  const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
+  const b = await createSyncClient({ crm: dev.crm, transport: slowB.transport, start: false });
+  return { netA, slowB, a, b };
+}
+
 describe('review13b: a late duplicate push from a second tab', () => {
   it('does not renew the client id nor report applied work as rejected', async () => {
     const { crm, server, pipeline } = await serverOf(() => createMemoryStorage());
-    const dev = await deviceCrm({ user: 'anna', seed: 131 });
-    const netA = faultyTransport(server, 'anna');
-    const netB = faultyTransport(server, 'anna');
-    const slowB = gatedTransport(netB.transport);
-    const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
-    const b = await createSyncClient({ crm: dev.crm, transport: slowB.transport, start: false });
+    const { netA, slowB, a, b } = await twoTabs(server, 131);
     await a.syncNow();
     for (let i = 0; i < 150; i++) await a.crm.deals.create({ title: `Deal ${i}`, pipelineId: pipeline.id });
     const atGate = slowB.hold();
@@ -39,12 +44,7 @@ describe('review13b: a late duplicate push from a second tab', () => {
   it('does not apply an update twice over the office\'s newer edit (lost update)', async () => {
     const { crm, server, pipeline } = await serverOf(() => createMemoryStorage());
     const deal = await crm.deals.create({ title: 'Acme', pipelineId: pipeline.id });
-    const dev = await deviceCrm({ user: 'anna', seed: 138 });
-    const netA = faultyTransport(server, 'anna');
-    const netB = faultyTransport(server, 'anna');
-    const slowB = gatedTransport(netB.transport);
-    const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
-    const b = await createSyncClient({ crm: dev.crm, transport: slowB.transport, start: false });
+    const { netA, slowB, a, b } = await twoTabs(server, 138);
     await a.syncNow();
     await a.crm.deals.update(deal.id, { title: 'Acme (Anna, offline)' });
     for (let i = 0; i < 120; i++) await a.crm.activities.log({ kind: 'note', dealId: deal.id, body: `note ${i}` } as never);
