@@ -124,7 +124,12 @@ export async function deviceCrmWith<F extends readonly CrmFeature[]>(options: { 
 
 /** A device crm and its sync client (not started: tests drive `syncNow`). */
 export async function syncedDevice(server: { handle(r: Request): Promise<Response> }, options: { user: string; seed: number; inner?: StorageAdapter; pageRows?: number }) {
-  const dev = await deviceCrm(options);
+  return syncedDeviceWith(server, options, [] as const);
+}
+
+/** `syncedDevice` with more features (custom fields, observers). */
+export async function syncedDeviceWith<F extends readonly CrmFeature[]>(server: { handle(r: Request): Promise<Response> }, options: { user: string; seed: number; inner?: StorageAdapter; pageRows?: number }, extra: F) {
+  const dev = await deviceCrmWith(options, extra);
   const net = faultyTransport(server, options.user);
   const client = await createSyncClient({ crm: dev.crm, transport: net.transport, start: false, ...(options.pageRows ? { pageRows: options.pageRows } : {}) });
   return { ...dev, ...net, client };
