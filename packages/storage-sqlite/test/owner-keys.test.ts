@@ -2,87 +2,30 @@
 // document, lets a team scope seek one index range. Checked on SQLite (two connections on a file),
 // PGlite and PostgreSQL (two pools: two processes as the server sees them), with a crm without the
 // access feature writing deals, directory changes, hand-edited keys and reindex.
-import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { createCrm, silentLogger, type StorageAdapter } from '@crmkit/core';
-import { access } from '@crmkit/core/access';
-import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
-import { createPgliteStorage } from '@crmkit/storage-sqlite/pglite';
-import { createPgliteTestBed } from './support/pglite-subjects.js';
-import { createPostgresTestBed } from './support/postgres-subjects.js';
+import { describe, expect, it } from 'vitest';
+import type { StorageAdapter } from '@crmkit/core';
 import { slowWrites } from './support/slow-writes.js';
-import { tempDir } from './support/temp-dir.js';
+import { closeAfterEach, keyDatabases, openCrm, PIPELINE, TEAM_LEAD_POLICY, type KeyDatabase } from './support/team-keys.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-const pgBed = createPostgresTestBed(inject('postgresUrl'));
-const liteBed = await createPgliteTestBed();
-afterAll(async () => {
-  await pgBed.end();
-  await liteBed.end();
-});
+const defer = closeAfterEach();
+const databases = await keyDatabases('keys', defer);
 
 const teams = [{ id: 'north' }, { id: 'south' }];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A database seen through two adapters, and raw SQL on its deal table. */
-interface Subject {
-  storage(): StorageAdapter;
-  keys(): Promise<Record<string, string | null>>;
-  setKey(id: string, key: string): Promise<void>;
-}
-
-const subjects: Record<string, () => Subject> = {
-  'sqlite (file, two connections)': () => {
-    const tmp = tempDir('crmkit-owner-keys-');
-    cleanups.push(tmp.cleanup);
-    const file = tmp.file('keys.db');
-    let raw: Database.Database | undefined;
-    const db = () => {
-      if (!raw) {
-        raw = new Database(file);
-        const opened = raw;
-        cleanups.push(() => opened.close());
-      }
-      return raw;
-    };
-    return {
-      storage: () => createSqliteStorage({ filename: file, changePollMs: 25 }),
-      keys: async () => Object.fromEntries(db().prepare('SELECT "id", "owner_key" FROM "deal"').raw(true).all() as [string, string | null][]),
-      setKey: async (id, key) => void db().prepare('UPDATE "deal" SET "owner_key" = ? WHERE "id" = ?').run(key, id),
-    };
-  },
-  pglite: () => {
-    const schema = liteBed.schemaName('keys');
-    cleanups.push(() => liteBed.dropSchema(schema));
-    return {
-      storage: () => createPgliteStorage({ pglite: liteBed.pglite, schema }),
-      keys: async () => Object.fromEntries((await liteBed.pglite.query<{ id: string; owner_key: string | null }>(`SELECT "id", "owner_key" FROM "${schema}"."deal"`)).rows.map((r) => [r.id, r.owner_key])),
-      setKey: async (id, key) => void (await liteBed.pglite.query(`UPDATE "${schema}"."deal" SET "owner_key" = $1 WHERE "id" = $2`, [key, id])),
-    };
-  },
-  'postgres (two pools)': () => {
-    const schema = pgBed.schemaName('keys');
-    cleanups.push(() => pgBed.dropSchema(schema));
-    return {
-      storage: () => createPostgresStorage({ connectionString: pgBed.url, schema, maxConnections: 4 }),
-      keys: async () => Object.fromEntries((await pgBed.pool.query<{ id: string; owner_key: string | null }>(`SELECT "id", "owner_key" FROM "${schema}"."deal"`)).rows.map((r) => [r.id, r.owner_key])),
-      setKey: async (id, key) => void (await pgBed.pool.query(`UPDATE "${schema}"."deal" SET "owner_key" = $1 WHERE "id" = $2`, [key, id])),
-    };
-  },
+const subjects: Record<string, () => KeyDatabase> = {
+  'sqlite (file, two connections)': databases.sqlite,
+  pglite: databases.pglite,
+  'postgres (two pools)': databases.postgres,
 };
 
 /** `keyed` with the access feature, `plain` without (it still stamps keys: the adapter does), on one database. */
-async function setup(subject: Subject, wrap: (storage: StorageAdapter, which: 'keyed' | 'plain') => StorageAdapter = (s) => s) {
-  const keyed = await createCrm({ storage: wrap(subject.storage(), 'keyed'), tenantId: 't', logger: silentLogger, features: [access()] });
-  cleanups.push(() => keyed.close());
-  const plain = await createCrm({ storage: wrap(subject.storage(), 'plain'), tenantId: 't', logger: silentLogger });
-  cleanups.push(() => plain.close());
-  const p = await plain.pipelines.create({ name: 'S', stages: [{ key: 'new', name: 'New' }] });
-  await keyed.access.setPolicy({ roles: { lead: { grants: { deal: { '*': 'team' }, pipeline: { read: 'all' } } } }, defaultRoles: ['lead'] });
+async function setup(subject: KeyDatabase, wrap: (storage: StorageAdapter, which: 'keyed' | 'plain') => StorageAdapter = (s) => s) {
+  const keyed = await openCrm(wrap(subject.storage(), 'keyed'), true, defer);
+  const plain = await openCrm(wrap(subject.storage(), 'plain'), false, defer);
+  const p = await plain.pipelines.create(PIPELINE);
+  await keyed.access.setPolicy(TEAM_LEAD_POLICY);
   return { keyed, plain, p };
 }
 
@@ -271,8 +214,7 @@ describe('owner keys: a directory change through a storage that cannot restamp',
           target.transaction(mode, (tx) => fn(new Proxy(tx, { get: (t, k) => (k === 'setOwnerKeys' ? undefined : (Reflect.get(t, k) as (...a: unknown[]) => unknown).bind(t)) }) as never));
       },
     });
-    const other = await createCrm({ storage: wrapped, tenantId: 't', logger: silentLogger, features: [access()] });
-    cleanups.push(() => other.close());
+    const other = await openCrm(wrapped, true, defer);
     await other.access.setDirectory(dir('north'));
     expect(Object.values(await subject.keys())).toEqual(['south']); // not restamped …
     expect(await titles(keyed.as({ userId: 'tom' }))).toEqual(['anna']); // … and not used

@@ -60,54 +60,53 @@ it('postgres: automation runs that write a deal and then add a task of it, while
   for (const task of list) expect((task as { parentOwner?: string }).parentOwner).toBe(`deal:${owner}`);
 }, 60_000);
 
-/*
- * `access.reassign` changes the owner of a page of contacts in one transaction, and each owner change
- * holds the contact's key exclusively; an activity with several participants holds their keys too
- * (`lockRecords`, one call, hash order). Taken one by one in id order, the reassign's keys could wait
- * in a circle with the activity's (a deadlock, `40P01`): it takes the page's keys in one call first.
- */
-it('postgres: access.reassign of contacts while activities with several of them as participants are logged: no deadlock', async () => {
-  const schema = bed.schemaName('reassignlock');
-  const open = async () => {
-    const crm = await createCrm({ storage: createPostgresStorage({ connectionString: url, schema, maxConnections: 6 }), tenantId: 'acme', logger: silentLogger, features: [events(), activities(), access(), imports()] });
-    cleanups.push(() => crm.close());
-    return crm;
-  };
-  const a = await open();
-  const b = await open();
-  cleanups.push(() => bed.dropSchema(schema));
-  const errors: string[] = [];
-  for (let round = 0; round < 4; round++) {
-    const from = `o${round}`;
-    const contacts: { id: string }[] = [];
-    for (let i = 0; i < 12; i++) contacts.push(await a.contacts.create({ name: `c${round}-${i}`, ownerId: from }));
-    const logs = Array.from({ length: 12 }, (_, i) =>
-      a.activities.log({ kind: 'meeting', participants: [contacts[i]!, contacts[11 - i]!, contacts[(i + 5) % 12]!].map((c) => ({ contactId: c.id })) }).catch((e: unknown) => errors.push(String(e))),
-    );
-    await Promise.all([b.access.reassign({ from, to: `n${round}`, entities: ['contact'] }).catch((e: unknown) => errors.push(String(e))), ...logs]);
-  }
-  expect(errors).toEqual([]);
-}, 120_000);
+/** A crm on `schema` through a pool of its own (another process, as the server sees it). */
+async function contactsCrm(schema: string) {
+  const crm = await createCrm({ storage: createPostgresStorage({ connectionString: url, schema, maxConnections: 6 }), tenantId: 'acme', logger: silentLogger, features: [events(), activities(), access(), imports()] });
+  cleanups.push(() => crm.close());
+  return crm;
+}
+type Crm = Awaited<ReturnType<typeof contactsCrm>>;
+/** One round's contacts (owned by `from`) are handed to `to`; failures go to `errors`. */
+type OwnerChange = (crm: Crm, round: { contacts: { id: string }[]; from: string; to: string }, errors: string[]) => Promise<unknown>;
 
-it('postgres: an import updating the owners of contacts while activities with several of them as participants are logged: no deadlock', async () => {
-  const schema = bed.schemaName('importlock');
-  const open = async () => {
-    const crm = await createCrm({ storage: createPostgresStorage({ connectionString: url, schema, maxConnections: 6 }), tenantId: 'acme', logger: silentLogger, features: [events(), activities(), access(), imports()] });
-    cleanups.push(() => crm.close());
-    return crm;
-  };
-  const a = await open();
-  const b = await open();
-  cleanups.push(() => bed.dropSchema(schema));
-  const errors: string[] = [];
-  for (let round = 0; round < 4; round++) {
-    const contacts: { id: string }[] = [];
-    for (let i = 0; i < 12; i++) contacts.push(await a.contacts.create({ name: `c${round}-${i}`, ownerId: 'o' }));
-    const logs = Array.from({ length: 12 }, (_, i) =>
-      a.activities.log({ kind: 'meeting', participants: [contacts[i]!, contacts[11 - i]!, contacts[(i + 5) % 12]!].map((c) => ({ contactId: c.id })) }).catch((e: unknown) => errors.push(String(e))),
-    );
-    const rows = contacts.map((c) => ({ id: c.id, ownerId: `n${round}` }));
-    await Promise.all([b.import.run({ entity: 'contact', mode: 'update', key: 'id', rows }).then((r) => r.counts.failed && errors.push(JSON.stringify(r.rows)), (e: unknown) => errors.push(String(e))), ...logs]);
-  }
-  expect(errors).toEqual([]);
-}, 120_000);
+/*
+ * Owner changes of a page of contacts in one transaction (`access.reassign`, an import in update mode):
+ * each holds the contact's key exclusively; an activity with several participants holds their keys too
+ * (`lockRecords`, one call, hash order). Taken one by one in id order, the owner changes' keys could wait
+ * in a circle with the activity's (a deadlock, `40P01`): they take the page's keys in one call first.
+ */
+const ownerChanges: { name: string; schema: string; from: (round: number) => string; change: OwnerChange }[] = [
+  {
+    name: 'access.reassign of contacts',
+    schema: 'reassignlock',
+    from: (round) => `o${round}`,
+    change: (crm, { from, to }, errors) => crm.access.reassign({ from, to, entities: ['contact'] }).catch((e: unknown) => errors.push(String(e))),
+  },
+  {
+    name: 'an import updating the owners of contacts',
+    schema: 'importlock',
+    from: () => 'o',
+    change: (crm, { contacts, to }, errors) =>
+      crm.import.run({ entity: 'contact', mode: 'update', key: 'id', rows: contacts.map((c) => ({ id: c.id, ownerId: to })) }).then((r) => r.counts.failed && errors.push(JSON.stringify(r.rows)), (e: unknown) => errors.push(String(e))),
+  },
+];
+
+for (const { name, schema: schemaPrefix, from, change } of ownerChanges) {
+  it(`postgres: ${name} while activities with several of them as participants are logged: no deadlock`, async () => {
+    const schema = bed.schemaName(schemaPrefix);
+    const a = await contactsCrm(schema);
+    const b = await contactsCrm(schema);
+    cleanups.push(() => bed.dropSchema(schema));
+    const errors: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const contacts: { id: string }[] = [];
+      for (let i = 0; i < 12; i++) contacts.push(await a.contacts.create({ name: `c${round}-${i}`, ownerId: from(round) }));
+      const logs = Array.from({ length: 12 }, (_, i) =>
+        a.activities.log({ kind: 'meeting', participants: [contacts[i]!, contacts[11 - i]!, contacts[(i + 5) % 12]!].map((c) => ({ contactId: c.id })) }).catch((e: unknown) => errors.push(String(e))),
+      );
+      await Promise.all([change(b, { contacts, from: from(round), to: `n${round}` }, errors), ...logs]);
+    }
+    expect(errors).toEqual([]);
+  }, 120_000);
+}

@@ -1,6 +1,6 @@
 import { CrmError, notFound } from '../errors/crm-error.js';
 import { parseId } from './parse-input.js';
-import { toTimestamp } from '../domain/clock.js';
+import { later, toTimestamp } from '../domain/clock.js';
 import { CHILD_ENTITIES, PARENT_LINKS, PARENT_TYPES, differsFrom, parentAccessChanged, parentAccessOf, primaryParent, withAccess, type ParentType } from '../domain/parent-access.js';
 import type { AccessAction, AccessGuard } from './access-guard.js';
 import type { CrmEvent, CrmEventMap, CrmEventName } from '../events/event-map.js';
@@ -186,7 +186,8 @@ export class Operation {
   async update<T extends RecordBase>(entity: string, previous: T, revised: T): Promise<T> {
     if (revised === previous) return previous;
     // `updatedAt` never goes back: an operation run at an earlier time (a synced device's command) after newer writes.
-    const dated = revised.updatedAt < previous.updatedAt ? { ...revised, updatedAt: previous.updatedAt } : revised;
+    const updatedAt = later(previous.updatedAt, revised.updatedAt);
+    const dated = updatedAt === revised.updatedAt ? revised : { ...revised, updatedAt };
     const next = EXTERNAL_ENTITIES.has(entity) ? withExternalKeys(dated) : dated;
     const key = `${entity}:${next.id}`;
     const parent = (PARENT_TYPES as readonly string[]).includes(entity);

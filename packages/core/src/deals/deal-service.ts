@@ -25,6 +25,7 @@ import { assertExpectedVersion, versionOptionSchema } from '../crm/versioning.js
 import { inputFields } from '../crm/input-fields.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/draft.js';
+import { later } from '../domain/clock.js';
 
 /** Options of `crm.deals.list`. */
 export interface DealListOptions extends ListOptions<DealField> {
@@ -98,8 +99,7 @@ export async function updateDealIn(op: Operation, dealId: string, parsed: z.outp
   if (next === deal) return deal;
   // Any change is activity on the deal: it restarts the rotting clock.
   const stored = produce(next, (draft) => {
-    // Never back: a command run at its (earlier) time after newer work (device sync) keeps the later activity.
-    if (!(draft.lastActivityAt > op.now)) draft.lastActivityAt = op.now;
+    draft.lastActivityAt = later(draft.lastActivityAt, op.now);
     delete draft.rottingSince;
   });
   op.guard?.checkWritten('deal', 'update', deal, stored);

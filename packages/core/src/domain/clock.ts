@@ -37,6 +37,13 @@ export function toTimestamp(ms: number): string {
   return new Date(Math.min(Math.max(ms, FIRST_INSTANT), LAST_INSTANT)).toISOString();
 }
 
+/**
+ * The later of two canonical timestamps: a time that never moves back (a record's `updatedAt`, a deal's
+ * `lastActivityAt`) takes `later(stored, now)`, as a command run at its earlier time after newer work
+ * (a synced device's) must not undo that work's time.
+ */
+export const later = (stored: string, at: string): string => (stored > at ? stored : at);
+
 /** Epoch ms of a canonical timestamp. */
 export function fromTimestamp(timestamp: string): number {
   return Date.parse(timestamp);

@@ -3,7 +3,7 @@ import { loadCalendar } from './calendar-cache.js';
 import * as z from 'zod/mini';
 import { produce } from '../domain/draft.js';
 import { ruleViolation, validationError } from '../errors/crm-error.js';
-import { checkedTimestamp, toTimestamp } from '../domain/clock.js';
+import { checkedTimestamp, later, toTimestamp } from '../domain/clock.js';
 import { compact, diffRecords, reviseRecord } from '../domain/records.js';
 import { localIsoDate, parseIsoDate, startOfLocalDay } from '../domain/calendar/zoned-time.js';
 import type { TaskDraft } from '../domain/tasks/task-draft.js';
@@ -81,7 +81,7 @@ async function syncDeal(op: Operation, task: Task, openAfter: (open: Task[]) => 
   let next = withNextStep(deal, remaining);
   if (touched) {
     next = produce(next, (d) => {
-      if (!(d.lastActivityAt > op.now)) d.lastActivityAt = op.now;
+      d.lastActivityAt = later(d.lastActivityAt, op.now);
       delete d.rottingSince;
     });
   }

@@ -1,25 +1,10 @@
 // review11q: directory changes, deal writes (with and without access()) and reindex running at once on one
 // PostgreSQL database through three pools (three processes); once quiet, every view equals the directory's answer.
-import { afterAll, afterEach, expect, inject, it } from 'vitest';
-import { createCrm, silentLogger } from '@crmkit/core';
-import { access } from '@crmkit/core/access';
-import { createPostgresStorage, createSqliteStorage } from '@crmkit/storage-sqlite';
-import { createPgliteStorage } from '@crmkit/storage-sqlite/pglite';
-import { createPgliteTestBed } from '../support/pglite-subjects.js';
-import { createPostgresTestBed } from '../support/postgres-subjects.js';
-import { tempDir } from '../support/temp-dir.js';
+import { expect, it } from 'vitest';
+import { closeAfterEach, keyDatabases, openCrm, PIPELINE, TEAM_LEAD_POLICY } from '../support/team-keys.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-const bed = createPostgresTestBed(inject('postgresUrl'));
-const liteBed = await createPgliteTestBed();
-afterAll(async () => {
-  await bed.end();
-  await liteBed.end();
-});
+const defer = closeAfterEach();
+const databases = await keyDatabases('r11qc', defer);
 
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4'];
 const TEAMS = ['t0', 't1'];
@@ -29,39 +14,16 @@ function rng(seed: number) {
 }
 const directory = (r: () => number) => ({ teams: TEAMS.map((id) => ({ id })), users: USERS.map((id) => ({ id, teamIds: [TEAMS[Math.floor(r() * 2)]!] })) });
 
-const subjects: Record<string, () => () => ReturnType<typeof createSqliteStorage>> = {
-  postgres: () => {
-    const schema = bed.schemaName('r11qc');
-    cleanups.push(() => bed.dropSchema(schema));
-    return () => createPostgresStorage({ connectionString: bed.url, schema, maxConnections: 4 });
-  },
-  pglite: () => {
-    const schema = liteBed.schemaName('r11qc');
-    cleanups.push(() => liteBed.dropSchema(schema));
-    return () => createPgliteStorage({ pglite: liteBed.pglite, schema }) as never;
-  },
-  sqlite: () => {
-    const tmp = tempDir('crmkit-r11qc-');
-    cleanups.push(tmp.cleanup);
-    const file = tmp.file('c.db');
-    return () => createSqliteStorage({ filename: file, changePollMs: 25 });
-  },
-};
+const subjects = { postgres: databases.postgres, pglite: databases.pglite, sqlite: databases.sqlite };
 
 for (const [name, make] of Object.entries(subjects)) {
   it(`${name}: concurrent directory changes and deal writes leave every team view right`, { timeout: 180_000 }, async () => {
-    const storage = make();
-    const open = async (withAccess: boolean) => {
-      // Typed as the crm with access(); `plain` is opened without it (its `access` is never used).
-      const crm = await createCrm({ storage: storage(), tenantId: 't', logger: silentLogger, features: (withAccess ? [access()] : []) as [ReturnType<typeof access>] });
-      cleanups.push(() => crm.close());
-      return crm;
-    };
-    const a = await open(true);
-    const b = await open(true);
-    const plain = await open(false);
-    const p = await plain.pipelines.create({ name: 'S', stages: [{ key: 'new', name: 'New' }] });
-    await a.access.setPolicy({ roles: { lead: { grants: { deal: { '*': 'team' }, pipeline: { read: 'all' } } } }, defaultRoles: ['lead'] });
+    const database = make();
+    const a = await openCrm(database.storage(), true, defer);
+    const b = await openCrm(database.storage(), true, defer);
+    const plain = await openCrm(database.storage(), false, defer);
+    const p = await plain.pipelines.create(PIPELINE);
+    await a.access.setPolicy(TEAM_LEAD_POLICY);
     const r = rng(Number(process.env.R11Q_SEED ?? 7));
     await a.access.setDirectory(directory(r));
     const ids: string[] = [];

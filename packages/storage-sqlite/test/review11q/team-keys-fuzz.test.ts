@@ -1,18 +1,14 @@
 // review11q: a differential run of team / subtree / own views over one SQLite file seen through two
 // connections with access() and one without, while the directory, owners and keys change. Every view's
 // list, count and board must equal the rows the directory lets the principal read.
-import { afterEach, expect, it } from 'vitest';
-import { createCrm, silentLogger, type StorageAdapter } from '@crmkit/core';
-import { access } from '@crmkit/core/access';
+import { expect, it } from 'vitest';
+import type { StorageAdapter } from '@crmkit/core';
 import { reports } from '@crmkit/core/reports';
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { tempDir } from '../support/temp-dir.js';
+import { closeAfterEach, openCrm, PIPELINE } from '../support/team-keys.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const defer = closeAfterEach();
 
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
 const TEAMS = ['t0', 't1', 't2'];
@@ -70,19 +66,14 @@ function oracle(dir: { users: User[] }, userId: string, deals: { id: string; own
 
 it('sqlite: team/subtree/own views agree with the directory through directory changes, owner changes, reassign, reindex, rollbacks, paging', { timeout: 300_000 }, async () => {
   const tmp = tempDir('crmkit-r11q-');
-  cleanups.push(tmp.cleanup);
+  defer(tmp.cleanup);
   const file = tmp.file('fuzz.db');
   const failing = { on: false };
-  const open = async (withAccess: boolean) => {
-    // Typed as the crm with access(); `plain` is opened without it (its `access` is never used).
-    const crm = await createCrm({ storage: failEvents(createSqliteStorage({ filename: file, changePollMs: 25 }), failing), tenantId: 't', logger: silentLogger, features: (withAccess ? [access(), reports()] : [reports()]) as [ReturnType<typeof access>, ReturnType<typeof reports>] });
-    cleanups.push(() => crm.close());
-    return crm;
-  };
+  const open = (withAccess: boolean) => openCrm(failEvents(createSqliteStorage({ filename: file, changePollMs: 25 }), failing), withAccess, defer, [reports()]);
   const a = await open(true);
   const b = await open(true);
   const plain = await open(false);
-  const p = await plain.pipelines.create({ name: 'S', stages: [{ key: 'new', name: 'New' }] });
+  const p = await plain.pipelines.create(PIPELINE);
   await a.access.setPolicy({
     roles: {
       rep: { grants: { deal: { '*': 'own' }, pipeline: { read: 'all' }, report: { read: 'all' } } },

@@ -1,43 +1,32 @@
 /**
- * Design sync.md §12 (per-command refusals), in real headless Chromium with the harness of
+ * Design sync.md §12 (per-command refusals), in real headless Chromium with harness.ts, as
  * two-devices.test.ts: the server runs `access()`, whose policy lets a rep read her team's deals but
  * change only her own. Anna's device, offline, advances a teammate's deal (readable, not hers) and renames
  * a deal the server meanwhile handed to another team (no longer readable). On reconnect the server rejects
  * them with `FORBIDDEN` and `NOT_FOUND`, accepts her change to her own deal, the optimistic effects go,
  * the rejections are in `status().rejected`, and the device equals what the server lets Anna read.
  */
-import { createSqliteStorage } from '@crmkit/storage-sqlite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syncedDevice, syncedRows } from '../client/support.js';
-import { serverOf } from '../server/support.js';
 import type {} from './entry.js'; // window.crmkitSync's type
-import { launchChromium, openDevice, serveDevicePage, type Browser, type Page } from './session.js';
+import { servedDevices, until, useChromium } from './harness.js';
+import { openDevice } from './session.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** Waits in the page until `predicate(device)` holds. */
-const until = (page: Page, predicate: string, timeout = 15_000) => page.waitForFunction(`(() => { const d = window.crmkitSync.device; return !!d && (${predicate}); })()`, undefined, { timeout, polling: 20 });
+const browser = useChromium();
 
 describe('a Chromium device whose commands the server\'s access policy refuses', () => {
   it('FORBIDDEN and NOT_FOUND verdicts: optimistic effects dropped, rejections in status, the device equals the server\'s projection', async () => {
-    const { crm: server, server: sync, pipeline } = await serverOf(() => createSqliteStorage({ filename: ':memory:' }), { access: true });
-    await server.access.setPolicy({
-      roles: { rep: { grants: { deal: { read: 'team', '*': 'own' }, pipeline: { read: 'all' } } } },
-      defaultRoles: ['rep'],
-    });
-    await server.access.setDirectory({ teams: [{ id: 'north' }, { id: 'south' }], users: [{ id: 'anna', teamIds: ['north'] }, { id: 'ben', teamIds: ['north'] }, { id: 'carl', teamIds: ['south'] }] });
-    const http = await serveDevicePage(sync);
+    const { crm: server, server: sync, pipeline, http, stop } = await servedDevices({ access: true });
     try {
+      await server.access.setPolicy({
+        roles: { rep: { grants: { deal: { read: 'team', '*': 'own' }, pipeline: { read: 'all' } } } },
+        defaultRoles: ['rep'],
+      });
+      await server.access.setDirectory({ teams: [{ id: 'north' }, { id: 'south' }], users: [{ id: 'anna', teamIds: ['north'] }, { id: 'ben', teamIds: ['north'] }, { id: 'carl', teamIds: ['south'] }] });
       const own = await server.deals.create({ title: 'Anna: chairs', pipelineId: pipeline.id, ownerId: 'anna' });
       const bens = await server.deals.create({ title: 'Ben: desks', pipelineId: pipeline.id, ownerId: 'ben' });
       const handed = await server.deals.create({ title: 'Anna: lamps', pipelineId: pipeline.id, ownerId: 'anna' });
-      const { page, context } = await openDevice(browser, http.url);
+      const { page, context } = await openDevice(browser(), http.url);
       await page.evaluate((o) => window.crmkitSync.start(o), { user: 'anna', database: 'device-anna', pipelineId: pipeline.id });
       const ids = JSON.stringify([own.id, bens.id, handed.id]);
       await until(page, `d.status().live === 'sse' && !!d.status().lastSyncAt && ${ids}.every((id) => d.stageOf[id] === 'new')`);
@@ -68,8 +57,7 @@ describe('a Chromium device whose commands the server\'s access policy refuses',
       expect(truth.deal!.map((r) => r.id).sort()).toEqual([own.id, bens.id].sort());
       expect(await page.evaluate(() => window.crmkitSync.device!.rows())).toEqual(JSON.parse(JSON.stringify(truth)));
     } finally {
-      await http.stop();
-      await sync.close();
+      await stop();
     }
   }, 120_000);
 });

@@ -4,20 +4,15 @@
  * with the last applied page — it fetches fewer pages than a whole sync — and ends equal to the server.
  */
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seedRows } from '../../bench/seed.js';
 import { syncedRows } from '../client/support.js';
 import { serverOf } from '../server/support.js';
 import type {} from './entry.js'; // window.crmkitSync's type
-import { launchChromium, openDevice, serveDevicePage, type Browser } from './session.js';
+import { useChromium } from './harness.js';
+import { openDevice, serveDevicePage } from './session.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe('Chromium: a page closed during the initial sync', () => {
   it('reopened, resumes from the stored checkpoint (fewer pages than a whole sync) and ends equal to the server', async () => {
@@ -28,7 +23,7 @@ describe('Chromium: a page closed during the initial sync', () => {
     let pulls = 0;
     const http = await serveDevicePage({ handle: (request) => ((pulls += Number(request.url.endsWith('/pull'))), sync.handle(request)) });
     try {
-      const first = await openDevice(browser, http.url);
+      const first = await openDevice(browser(), http.url);
       const options = { user: 'anna', database: 'device-resume', pipelineId: pipeline.id, pageRows: 500 };
       await first.page.evaluate((o) => window.crmkitSync.start(o), options);
       await first.page.waitForFunction(() => (window.crmkitSync.device?.status().initialSync?.rows ?? 0) >= 1_500, undefined, { timeout: 60_000, polling: 5 });

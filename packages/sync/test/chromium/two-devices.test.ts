@@ -5,33 +5,22 @@
  * Both go offline (Chromium's offline emulation), make overlapping changes, come back: both converge to
  * the server and the losing device reports the rejection.
  */
-import { createSqliteStorage } from '@crmkit/storage-sqlite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syncedRows } from '../client/support.js';
-import { serverOf } from '../server/support.js';
 import type {} from './entry.js'; // window.crmkitSync's type
-import { launchChromium, openDevice, serveDevicePage, type Browser, type Page } from './session.js';
+import { servedDevices, until, useChromium } from './harness.js';
+import { openDevice } from './session.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** Waits in the page until `predicate(device)` holds. */
-const until = (page: Page, predicate: string, timeout = 15_000) => page.waitForFunction(`(() => { const d = window.crmkitSync.device; return !!d && (${predicate}); })()`, undefined, { timeout, polling: 20 });
+const browser = useChromium();
 
 describe('two Chromium devices and one Node server on loopback', () => {
   it('offline on both, the same deal advanced on one and lost on the other: both converge to the server, the loser reports the rejection', async () => {
-    const { crm: server, server: sync, pipeline, storage } = await serverOf(() => createSqliteStorage({ filename: ':memory:' }));
-    const http = await serveDevicePage(sync);
+    const { crm: server, pipeline, storage, http, stop } = await servedDevices();
     try {
       const deal = await server.deals.create({ title: 'Acme rollout', pipelineId: pipeline.id, ownerId: 'anna' });
       await server.contacts.create({ name: 'Ada Buyer' });
-      const a = await openDevice(browser, http.url);
-      const b = await openDevice(browser, http.url);
+      const a = await openDevice(browser(), http.url);
+      const b = await openDevice(browser(), http.url);
       await a.page.evaluate((o) => window.crmkitSync.start(o), { user: 'anna', database: 'device-anna', pipelineId: pipeline.id });
       await b.page.evaluate((o) => window.crmkitSync.start(o), { user: 'ben', database: 'device-ben', pipelineId: pipeline.id });
       for (const { page } of [a, b]) await until(page, `d.status().live === 'sse' && !!d.status().lastSyncAt && d.stageOf[${JSON.stringify(deal.id)}] === 'new'`);
@@ -64,8 +53,7 @@ describe('two Chromium devices and one Node server on loopback', () => {
       // B's board (observers) went lost → proposal without a reload.
       expect(await b.page.evaluate((id) => window.crmkitSync.device!.stageOf[id], deal.id)).toBe('proposal');
     } finally {
-      await http.stop();
-      await sync.close();
+      await stop();
     }
   }, 120_000);
 });

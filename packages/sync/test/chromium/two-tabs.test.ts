@@ -5,20 +5,15 @@
  * command applied once.
  */
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seedRows } from '../../bench/seed.js';
 import { syncedRows } from '../client/support.js';
 import { serverOf } from '../server/support.js';
 import type {} from './entry.js'; // window.crmkitSync's type
-import { launchChromium, openDevice, serveDevicePage, type Browser } from './session.js';
+import { useChromium } from './harness.js';
+import { openDevice, serveDevicePage } from './session.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe('Chromium: two tabs on one device database', () => {
   it('both sync at once from empty, both make commands: distinct seqs, each applied once, the tabs equal the server', async () => {
@@ -27,7 +22,7 @@ describe('Chromium: two tabs on one device database', () => {
     const { crm: server, server: sync, pipeline } = await serverOf(() => storage, { storage, backfillChunk: 100 });
     const http = await serveDevicePage(sync);
     try {
-      const a = await openDevice(browser, http.url);
+      const a = await openDevice(browser(), http.url);
       const page2 = await a.context.newPage();
       await page2.goto(`${http.url}/`);
       await page2.waitForFunction(() => 'crmkitSync' in window);

@@ -77,6 +77,34 @@ export function faultyTransport(server: { handle(r: Request): Promise<Response> 
   return { transport, faults, replay };
 }
 
+/**
+ * `inner` with a gate on the network for pushes: after `hold()`, the next push stops there (the promise
+ * `hold` returns resolves when it does) until `open()` lets it on to the server, late (a slow request
+ * overtaken by newer ones). Pulls and other pushes pass at once.
+ */
+export function gatedTransport(inner: SyncTransport) {
+  let gate: Promise<void> | undefined;
+  let arrived = (): void => undefined;
+  let open = (): void => undefined;
+  const transport: SyncTransport = {
+    pull: (body, signal) => inner.pull(body, signal),
+    async push(body, signal) {
+      if (gate) {
+        const g = gate;
+        gate = undefined;
+        arrived();
+        await g;
+      }
+      return inner.push(body, signal);
+    },
+  };
+  const hold = (): Promise<void> => {
+    gate = new Promise<void>((r) => (open = r));
+    return new Promise<void>((r) => (arrived = r));
+  };
+  return { transport, hold, open: () => open() };
+}
+
 /** A device crm on memory behind the replica wrapper (`inner` kept to reopen after a crash). */
 export async function deviceCrm(options: { user: string; seed: number; inner?: StorageAdapter; clock?: FakeClock }) {
   return deviceCrmWith(options, [] as const);
@@ -96,7 +124,12 @@ export async function deviceCrmWith<F extends readonly CrmFeature[]>(options: { 
 
 /** A device crm and its sync client (not started: tests drive `syncNow`). */
 export async function syncedDevice(server: { handle(r: Request): Promise<Response> }, options: { user: string; seed: number; inner?: StorageAdapter; pageRows?: number }) {
-  const dev = await deviceCrm(options);
+  return syncedDeviceWith(server, options, [] as const);
+}
+
+/** `syncedDevice` with more features (custom fields, observers). */
+export async function syncedDeviceWith<F extends readonly CrmFeature[]>(server: { handle(r: Request): Promise<Response> }, options: { user: string; seed: number; inner?: StorageAdapter; pageRows?: number }, extra: F) {
+  const dev = await deviceCrmWith(options, extra);
   const net = faultyTransport(server, options.user);
   const client = await createSyncClient({ crm: dev.crm, transport: net.transport, start: false, ...(options.pageRows ? { pageRows: options.pageRows } : {}) });
   return { ...dev, ...net, client };

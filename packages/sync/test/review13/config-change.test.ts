@@ -5,9 +5,8 @@ import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock } from '@crmkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createSyncServer, syncChanges } from '@crmkit/sync/server';
-import { createSyncClient, inProcessTransport, replicaStorage, syncReplica } from '../../src/index.js';
 import { serverOf, headerPrincipal } from '../server/support.js';
-import { syncedDevice } from '../client/support.js';
+import { syncedDevice, syncedDeviceWith } from '../client/support.js';
 
 /** review13: configuration changed on the server reaches a running device: its services use the new one without a restart. */
 describe('review13: configuration changes on a running device', () => {
@@ -30,11 +29,7 @@ describe('review13: configuration changes on a running device', () => {
     const pipeline = await server.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
     const deal = await server.deals.create({ title: 'Acme', pipelineId: pipeline.id });
     const sync = createSyncServer(server, { principal: headerPrincipal });
-    const local = await createCrm({
-      storage: replicaStorage(createMemoryStorage()), tenantId: 'acme', actor: { userId: 'anna' }, logger: silentLogger, clock: createFakeClock('2026-01-05T10:00:00.000Z'), random: { seed: 3 },
-      features: [tasks(), activities(), customFields(), syncReplica()] as const,
-    });
-    const client = await createSyncClient({ crm: local, transport: inProcessTransport(sync, { headers: () => ({ 'x-user': 'anna' }) }), start: false });
+    const { client } = await syncedDeviceWith(sync, { user: 'anna', seed: 3 }, [customFields()] as const);
     await client.syncNow();
     await client.crm.deals.update(deal.id, { title: 'Acme 1' }); // warm the definition cache
     await server.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'number' } as never);

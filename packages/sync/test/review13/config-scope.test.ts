@@ -6,8 +6,8 @@ import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock } from '@crmkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createSyncServer, syncChanges } from '@crmkit/sync/server';
-import { createSyncClient, inProcessTransport, replicaStorage, syncReplica } from '../../src/index.js';
 import { headerPrincipal } from '../server/support.js';
+import { syncedDeviceWith } from '../client/support.js';
 
 /**
  * review13: the configuration a device's services read (custom field definitions, the settings `calendar`,
@@ -28,11 +28,7 @@ async function setup() {
   await crm.customFields.define({ entity: 'deal', key: 'budget', label: 'Budget', type: 'number' } as never);
   await crm.tasks.defineType({ key: 'demo', label: 'Product demo' });
   const server = createSyncServer(crm, { principal: headerPrincipal });
-  const local = await createCrm({
-    storage: replicaStorage(createMemoryStorage()), tenantId: 'acme', actor: { userId: 'anna' }, logger: silentLogger, clock: createFakeClock('2026-01-05T10:00:00.000Z'), random: { seed: 3 },
-    features: [tasks(), activities(), customFields(), syncReplica()] as const,
-  });
-  const client = await createSyncClient({ crm: local, transport: inProcessTransport(server, { headers: () => ({ 'x-user': 'anna' }) }), start: false });
+  const { client } = await syncedDeviceWith(server, { user: 'anna', seed: 3 }, [customFields()] as const);
   await client.syncNow();
   return { crm, pipeline, client };
 }

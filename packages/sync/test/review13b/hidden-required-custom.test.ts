@@ -6,8 +6,8 @@ import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock } from '@crmkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createSyncServer, syncChanges } from '@crmkit/sync/server';
-import { createSyncClient, inProcessTransport, replicaStorage, syncReplica } from '../../src/index.js';
 import { headerPrincipal } from '../server/support.js';
+import { syncedDeviceWith } from '../client/support.js';
 
 /**
  * review13b B3: a required custom field the rep may not read (`fields: { deal: { read: { deny: ['custom.margin'] } } }`).
@@ -31,11 +31,7 @@ describe('review13b: a hidden required custom field', () => {
     const deal = await crm.deals.create({ title: 'Acme', pipelineId: pipeline.id, ownerId: 'anna', custom: { budget: 1, margin: 30 } } as never);
     await crm.as({ userId: 'anna' }).deals.update(deal.id, { custom: { budget: 2 } } as never); // the server lets her
     const server = createSyncServer(crm, { principal: headerPrincipal });
-    const local = await createCrm({
-      storage: replicaStorage(createMemoryStorage()), tenantId: 'acme', actor: { userId: 'anna' }, logger: silentLogger, clock: createFakeClock('2026-01-05T10:00:00.000Z'), random: { seed: 3 },
-      features: [tasks(), activities(), customFields(), syncReplica()] as const,
-    });
-    const client = await createSyncClient({ crm: local, transport: inProcessTransport(server, { headers: () => ({ 'x-user': 'anna' }) }), start: false });
+    const { client } = await syncedDeviceWith(server, { user: 'anna', seed: 3 }, [customFields()] as const);
     await client.syncNow();
     await client.crm.deals.update(deal.id, { custom: { budget: 3 } } as never);
     await client.syncNow();

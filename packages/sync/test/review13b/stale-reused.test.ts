@@ -1,8 +1,8 @@
 import { createMemoryStorage } from '@crmkit/core';
 import { describe, expect, it } from 'vitest';
-import { createSyncClient, type SyncTransport } from '../../src/index.js';
+import { createSyncClient } from '../../src/index.js';
 import { serverOf } from '../server/support.js';
-import { deviceCrm, faultyTransport } from '../client/support.js';
+import { deviceCrm, faultyTransport, gatedTransport } from '../client/support.js';
 
 /**
  * review13b B1: two tabs (two sync clients on one device database) wake together on reconnect with a day
@@ -11,37 +11,27 @@ import { deviceCrm, faultyTransport } from '../client/support.js';
  * retry of seq 1 is answered `sequence_reused`, and B renews the client id, renumbering every *accepted*
  * command of the shared log and pushing it again under a new id.
  */
+/** Two tabs of Anna's device: two sync clients on one device database; tab B's pushes pass a gate. */
+async function twoTabs(server: { handle(r: Request): Promise<Response> }, seed: number) {
+  const dev = await deviceCrm({ user: 'anna', seed });
+  const netA = faultyTransport(server, 'anna');
+  const slowB = gatedTransport(faultyTransport(server, 'anna').transport);
+  const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
+  const b = await createSyncClient({ crm: dev.crm, transport: slowB.transport, start: false });
+  return { netA, slowB, a, b };
+}
+
 describe('review13b: a late duplicate push from a second tab', () => {
   it('does not renew the client id nor report applied work as rejected', async () => {
     const { crm, server, pipeline } = await serverOf(() => createMemoryStorage());
-    const dev = await deviceCrm({ user: 'anna', seed: 131 });
-    const netA = faultyTransport(server, 'anna');
-    const netB = faultyTransport(server, 'anna');
-    let arrived!: () => void;
-    const atGate = new Promise<void>((r) => (arrived = r));
-    let open!: () => void;
-    let gate: Promise<void> | undefined;
-    const slowB: SyncTransport = {
-      pull: (body, signal) => netB.transport.pull(body, signal),
-      async push(body, signal) {
-        if (gate) {
-          const g = gate;
-          gate = undefined;
-          arrived();
-          await g;
-        }
-        return netB.transport.push(body, signal);
-      },
-    };
-    const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
-    const b = await createSyncClient({ crm: dev.crm, transport: slowB, start: false });
+    const { netA, slowB, a, b } = await twoTabs(server, 131);
     await a.syncNow();
     for (let i = 0; i < 150; i++) await a.crm.deals.create({ title: `Deal ${i}`, pipelineId: pipeline.id });
-    gate = new Promise<void>((r) => (open = r));
+    const atGate = slowB.hold();
     const bRun = b.syncNow().catch((e: unknown) => e);
     await atGate; // B sent seqs 1..100; the request is still on the network
     netA.faults.beforePull = async () => {
-      open(); // B's request arrives after A pushed everything
+      slowB.open(); // B's request arrives after A pushed everything
       await bRun;
     };
     await a.syncNow();
@@ -54,36 +44,16 @@ describe('review13b: a late duplicate push from a second tab', () => {
   it('does not apply an update twice over the office\'s newer edit (lost update)', async () => {
     const { crm, server, pipeline } = await serverOf(() => createMemoryStorage());
     const deal = await crm.deals.create({ title: 'Acme', pipelineId: pipeline.id });
-    const dev = await deviceCrm({ user: 'anna', seed: 138 });
-    const netA = faultyTransport(server, 'anna');
-    const netB = faultyTransport(server, 'anna');
-    let arrived!: () => void;
-    const atGate = new Promise<void>((r) => (arrived = r));
-    let open!: () => void;
-    let gate: Promise<void> | undefined;
-    const slowB: SyncTransport = {
-      pull: (body, signal) => netB.transport.pull(body, signal),
-      async push(body, signal) {
-        if (gate) {
-          const g = gate;
-          gate = undefined;
-          arrived();
-          await g;
-        }
-        return netB.transport.push(body, signal);
-      },
-    };
-    const a = await createSyncClient({ crm: dev.crm, transport: netA.transport, start: false });
-    const b = await createSyncClient({ crm: dev.crm, transport: slowB, start: false });
+    const { netA, slowB, a, b } = await twoTabs(server, 138);
     await a.syncNow();
     await a.crm.deals.update(deal.id, { title: 'Acme (Anna, offline)' });
     for (let i = 0; i < 120; i++) await a.crm.activities.log({ kind: 'note', dealId: deal.id, body: `note ${i}` } as never);
-    gate = new Promise<void>((r) => (open = r));
+    const atGate = slowB.hold();
     const bRun = b.syncNow().catch((e: unknown) => e);
     await atGate;
     netA.faults.beforePull = async () => {
       await crm.deals.update(deal.id, { title: 'Acme (office, later)' }); // after Anna's update was applied
-      open();
+      slowB.open();
       await bRun;
     };
     await a.syncNow();

@@ -7,6 +7,7 @@ import type { Task } from '../../schema/task.js';
 import { weightedAmount } from '../money.js';
 import { copyRecord, diffRecords } from '../records.js';
 import { evaluateMove, nextStepDue, nextStepTask, type FunnelMove, type MoveContext, type MoveEvaluation } from './evaluate-move.js';
+import { later } from '../clock.js';
 
 /** The event a move records. */
 export type MoveEvent =
@@ -78,7 +79,7 @@ export function planMove(pipeline: Pipeline, deal: Deal, move: FunnelMove, conte
     recipe(draft);
     draft.version = deal.version + 1;
     draft.updatedAt = now;
-    if (!(draft.lastActivityAt > now)) draft.lastActivityAt = now;
+    draft.lastActivityAt = later(draft.lastActivityAt, now);
     delete draft.rottingSince;
     return draft;
   };
