@@ -30,6 +30,17 @@ function batchOf(commands: readonly CommandRow[], most: number): Command[] {
   return batch;
 }
 
+/** Marks `row` `tooLarge` (its JSON's bytes) unless another tab changed it since; `false` when none was marked. */
+function markTooLarge(device: Device, row: CommandRow): Promise<boolean> {
+  const bytes = encoder.encode(JSON.stringify(asCommand(row))).byteLength;
+  return device.serial(() => device.replica.transaction('apply', async (tx) => {
+    const [now] = (await tx.getMany('syncCommand', device.tenant, [row.id])) as (CommandRow | undefined)[];
+    if (now?.status !== 'pending' || now.tooLarge) return now !== undefined;
+    await updateCommands(tx, device.tenant, [now], () => ({ tooLarge: bytes }));
+    return true;
+  }));
+}
+
 /** A push refused whole for its size (413 `too_big`: the body, or more commands than the server takes). */
 const tooBig = (error: CrmError): boolean =>
   isCrmError(error, 'VALIDATION') && (error.details as { status?: number }).status === 413 && error.details.issues.some((i) => i.code === 'too_big');
@@ -97,6 +108,8 @@ export async function pushCommands(device: Device, signal: AbortSignal): Promise
         most = Math.ceil(batch.length / 2);
         continue;
       }
+      // One command alone over the limit: sent without its args from now on, the server rejects it (`too_large`) and the queue goes on.
+      if (tooBig(error) && !commands[0]!.tooLarge && (await markTooLarge(device, commands[0]!))) continue;
       throw error;
     }
     const [rejected, current] = await device.serial(() => replica.transaction('apply', async (tx) => {
