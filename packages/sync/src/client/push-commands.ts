@@ -3,7 +3,7 @@ import { LIMITS, PROTOCOL, type Command, type PushResponse } from '../protocol/m
 import { ackThrough, asCommand, listCommands, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { recordVerdicts } from './record-verdicts.js';
-import { renewClient, type PushedFrom } from './renew-client.js';
+import { moved, renewClient, type PushedFrom } from './renew-client.js';
 import { readState, writeState } from './sync-state.js';
 
 /** `expected` of a push refused with `sequence_gap` (409), `seq` of one refused with `sequence_reused` (409). */
@@ -52,8 +52,7 @@ const tooBig = (error: CrmError): boolean =>
  */
 function resendFrom(device: Device, expected: number, pushed: PushedFrom): Promise<boolean | undefined> {
   return device.serial(() => device.replica.transaction('apply', async (tx) => {
-    const state = (await readState(tx, device.tenant))!;
-    if (state.clientId !== pushed.clientId || (state.pushes ?? 0) !== pushed.pushes) return undefined;
+    if (moved(await readState(tx, device.tenant), pushed)) return undefined;
     const accepted = (await listCommands(tx, device.tenant, ['accepted'])).filter((c) => c.seq >= expected);
     if (accepted[0]?.seq !== expected) return false;
     await updateCommands(tx, device.tenant, accepted, () => ({ status: 'pending' }));
@@ -123,7 +122,7 @@ export async function pushCommands(device: Device, signal: AbortSignal): Promise
         if (row) await updateCommands(tx, tenant, [row], (r) => ({ attempts: (r.attempts ?? 0) + 1 }));
       }
       // Whether no other tab came between this push and its answer (else a `sequence_reused` in it is stale).
-      return [newly, now.clientId === pushed.clientId && (now.pushes ?? 0) === pushed.pushes ? { ...pushed, pushes } : undefined] as const;
+      return [newly, moved(now, pushed) ? undefined : { ...pushed, pushes }] as const;
     }));
     if (rejected.length) await device.rebase({ confirmedThrough: 0, rejected: [] });
     const reusedAt = response.stopped && issueOf(response.stopped.error, 'sequence_reused', 'seq');

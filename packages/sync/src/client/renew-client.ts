@@ -3,7 +3,7 @@ import { COMMANDS } from '../protocol/commands.js';
 import { predecessorConflict, type CrmErrorJson } from '../protocol/errors.js';
 import { listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import type { Device } from './device.js';
-import { readState, writeState } from './sync-state.js';
+import { readState, writeState, type SyncState } from './sync-state.js';
 
 /** What a push was built from: an answer to it may be acted on only while no other push, resend or renewal came between. */
 export interface PushedFrom {
@@ -11,6 +11,9 @@ export interface PushedFrom {
   /** The state's `pushes` when the batch was read. */
   readonly pushes: number;
 }
+
+/** Whether another push, resend or renewal came since `pushed` was read (`state`: the stored one now). */
+export const moved = (state: SyncState | undefined, pushed: PushedFrom): boolean => state?.clientId !== pushed.clientId || (state.pushes ?? 0) !== pushed.pushes;
 
 /**
  * The server's verdict on `row` when a command its `after` names was rejected (`rejected`): `CONFLICT`
@@ -45,7 +48,7 @@ export async function renewClient(device: Device, from: number, why: string, pus
   const renewed = await device.serial(() => replica.transaction('apply', async (tx) => {
     // An answer to a push built before another tab stored its verdicts, resent or renewed: the log moved on, nothing to renew.
     const state = await readState(tx, tenant);
-    if (state?.clientId !== pushed.clientId || (state.pushes ?? 0) !== pushed.pushes) return undefined;
+    if (moved(state, pushed)) return undefined;
     const commands = await listCommands(tx, tenant);
     const rejected = new Set(commands.filter((c) => c.status === 'rejected').map((c) => c.seq));
     const standing = commands.filter((c) => c.status !== 'rejected');
@@ -70,7 +73,7 @@ export async function renewClient(device: Device, from: number, why: string, pus
     }
     const next = newClientId(ctx.random);
     const message = `${why} The device continues as sync client ${next}: its unconfirmed commands are pushed again and its data is downloaded again.`;
-    await writeState(tx, tenant, device.now(), { clientId: next, since: first, checkpoint: null, pushes: (state.pushes ?? 0) + 1, renewed: { at: device.now(), clientId: next, message } });
+    await writeState(tx, tenant, device.now(), { clientId: next, since: first, checkpoint: null, pushes: pushed.pushes + 1, renewed: { at: device.now(), clientId: next, message } });
     return [next, message] as const;
   }));
   if (!renewed) return false;

@@ -1,24 +1,6 @@
 /**
- * The UTF-8 length of `text` in bytes, without encoding it: 1 byte below U+0080, 2 below U+0800, 4 for a
- * surrogate pair, 3 otherwise (a lone surrogate too: it is sent as U+FFFD).
- */
-export function utf8Bytes(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // the pair: 2 characters, 4 bytes
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
-/**
  * How many of a page's changes fit in `maxBytes` (design sync.md §7): whole server transactions (runs of
- * one `txPosition`) while their rows' JSON fits, in UTF-8 bytes (`utf8Bytes`); the first transaction always
+ * one `txPosition`) while their rows' JSON fits, in UTF-8 bytes; the first transaction always
  * goes, however big (a row is never split, an oversized one arrives alone or with its transaction).
  *
  * @param changes The page's changes in position order.

@@ -7,13 +7,14 @@ import { LIMITS, pullRequestSchema, type PullResponse } from '../protocol/messag
 import { parseWith } from '../protocol/parse.js';
 import { CONFIG_ENTITIES, SYNCED_ENTITIES, type SyncedEntity } from '../protocol/synced-entities.js';
 import { tooBig } from './http.js';
-import { fitBytes, utf8Bytes } from './page-bytes.js';
+import { fitBytes } from './page-bytes.js';
 import { scopeFingerprint } from './scope-fingerprint.js';
 import { assertOwner, keptRejections, readClient } from './sync-client-row.js';
 import { HORIZON, readHead, type SyncChangeRow } from './sync-changes.js';
 
 /** Changes whose records are read at once (then on to the end of a server transaction) while the page has bytes left. */
 const CHUNK = 100;
+const encoder = new TextEncoder();
 
 /** The `syncChange` rows after `after` in position order: `limit` of them, then on to the end of the last one's transaction. */
 async function changesAfter(tx: StorageTx, tenantId: string, after: number, limit: number): Promise<{ changes: SyncChangeRow[]; hasMore: boolean }> {
@@ -89,7 +90,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       for (const change of chunk) {
         const row = stored.get(change.id);
         const sent = row && !change.deleted && (!guard || CONFIG_ENTITIES.has(change.entity) || guard.canRead(change.entity, row as never)) ? { entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row } : undefined;
-        const size = sent ? utf8Bytes(JSON.stringify(sent)) : 0;
+        const size = sent ? encoder.encode(JSON.stringify(sent)).length : 0;
         out.push(sent);
         sizes.push(size);
         bytes += size;
