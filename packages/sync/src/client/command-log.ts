@@ -50,8 +50,9 @@ export function updateCommands(tx: StorageTx, tenantId: string, rows: readonly C
   return ops.length ? tx.write(ENTITY, tenantId, ops) : Promise.resolve();
 }
 
-/** The command as pushed (no log fields). */
+/** The command as pushed (no log fields; without its args when it is `tooLarge`). */
 export function asCommand(row: CommandRow): Command {
+  if (row.tooLarge) return { seq: row.seq, name: row.name as CommandName, args: [], at: row.at, seed: row.seed, tooLarge: row.tooLarge };
   return { seq: row.seq, name: row.name as CommandName, args: row.args, at: row.at, seed: row.seed, ...(row.after ? { after: row.after } : {}) };
 }
 

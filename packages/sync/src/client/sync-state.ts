@@ -26,6 +26,11 @@ export interface SyncState {
   readonly clockOffset?: number;
   /** The device's last recovery under a new client id (`renewClient`), until `client.dismiss([], { renewed: true })`. */
   readonly renewed?: RenewedClient;
+  /**
+   * Push answers stored, resends and renewals so far (any tab; absent: 0): an error answering a push read
+   * at another count is stale and changes nothing (review13b B1, two tabs).
+   */
+  readonly pushes?: number;
   /** The device crm's actor when the state was made: the database holds this user's rows. */
   readonly userId?: string;
 }

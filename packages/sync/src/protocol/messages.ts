@@ -26,6 +26,7 @@ export const commandSchema = z.strictObject({
   at: z.number().check(z.int(), z.gte(0), z.lte(2 ** 48)),
   seed: seedSchema,
   after: z.optional(z.array(seqSchema).check(z.minLength(1), z.maxLength(1000))),
+  tooLarge: z.optional(z.number().check(z.int(), z.gte(1))),
 });
 
 export const pushRequestSchema = z.strictObject({
@@ -58,6 +59,12 @@ export interface Command {
    * predicted number real (review13 R3).
    */
   readonly after?: readonly number[];
+  /**
+   * The command could not be sent: its JSON is this many bytes, over the server's body limit (a 413 for it
+   * alone). It is pushed with empty `args` and the server rejects it (`VALIDATION` `too_large`), so the seqs
+   * after it go on.
+   */
+  readonly tooLarge?: number;
 }
 
 /** `POST …/push`: a device's commands in ascending, consecutive `seq` order (at most 100). */

@@ -1,10 +1,10 @@
 /**
  * How many of a page's changes fit in `maxBytes` (design sync.md §7): whole server transactions (runs of
- * one `txPosition`) while their rows' JSON fits, counted in characters; the first transaction always
+ * one `txPosition`) while their rows' JSON fits, in UTF-8 bytes; the first transaction always
  * goes, however big (a row is never split, an oversized one arrives alone or with its transaction).
  *
  * @param changes The page's changes in position order.
- * @param sizes Each change's JSON size (0 for one that sends no row).
+ * @param sizes Each change's JSON size in bytes (0 for one that sends no row).
  * @returns The count of leading changes to send.
  */
 export function fitBytes(changes: readonly { readonly txPosition: number }[], sizes: readonly number[], maxBytes: number): number {

@@ -12,6 +12,10 @@ import { scopeFingerprint } from './scope-fingerprint.js';
 import { assertOwner, keptRejections, readClient } from './sync-client-row.js';
 import { HORIZON, readHead, type SyncChangeRow } from './sync-changes.js';
 
+/** Changes whose records are read at once (then on to the end of a server transaction) while the page has bytes left. */
+const CHUNK = 100;
+const encoder = new TextEncoder();
+
 /** The `syncChange` rows after `after` in position order: `limit` of them, then on to the end of the last one's transaction. */
 async function changesAfter(tx: StorageTx, tenantId: string, after: number, limit: number): Promise<{ changes: SyncChangeRow[]; hasMore: boolean }> {
   const read = (from: number, n: number) => tx.query('syncChange', tenantId, { filter: { op: 'gt', field: 'position', value: from }, sort: [{ field: 'position' }], limit: n }).then((page) => page.rows as SyncChangeRow[]);
@@ -40,7 +44,7 @@ async function changesAfter(tx: StorageTx, tenantId: string, after: number, limi
  * checkpoint or a changed scope fingerprint.
  *
  * @param maxRows The server's page size (`limits.pageRows`): a smaller `limit` is clamped to it.
- * @param maxBytes The server's page bytes (`limits.pageBytes`, JSON characters of the rows; `fitBytes`).
+ * @param maxBytes The server's page bytes (`limits.pageBytes`, UTF-8 bytes of the rows' JSON; `fitBytes`).
  * @throws CrmError `VALIDATION`: bad body (400), `limit` over the protocol's 2 000 (or a larger `maxRows`) (413), checkpoint
  *   `invalid_checkpoint` / `foreign_checkpoint` / `checkpoint_ahead` (400); `FORBIDDEN` (`client_owner`, 403)
  *   when the client id belongs to another user (its verdicts are that user's).
@@ -69,19 +73,32 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
     const resetting = from.r === 1;
     const { changes, hasMore: more } = await changesAfter(tx, tenant, from.p, limit);
     let hasMore = more;
-    const byEntity = new Map<string, SyncChangeRow[]>();
-    for (const change of changes) byEntity.set(change.entity, [...(byEntity.get(change.entity) ?? []), change]);
-    const stored = new Map<string, Row | undefined>();
-    for (const [entity, list] of byEntity) {
-      const rows = await tx.getMany(entity, tenant, list.map((c) => c.recordId));
-      list.forEach((c, i) => stored.set(c.id, rows[i]));
+    // Records are read a chunk of whole transactions at a time, until the page's bytes are spent (`pageBytes`).
+    const out: ({ entity: SyncedEntity; row: Row } | undefined)[] = [];
+    const sizes: number[] = [];
+    for (let bytes = 0, at = 0; at < changes.length && bytes <= maxBytes; ) {
+      let end = Math.min(at + CHUNK, changes.length);
+      while (end < changes.length && changes[end]!.txPosition === changes[end - 1]!.txPosition) end++;
+      const chunk = changes.slice(at, end);
+      const byEntity = new Map<string, SyncChangeRow[]>();
+      for (const change of chunk) byEntity.set(change.entity, [...(byEntity.get(change.entity) ?? []), change]);
+      const stored = new Map<string, Row | undefined>();
+      for (const [entity, list] of byEntity) {
+        const rows = await tx.getMany(entity, tenant, list.map((c) => c.recordId));
+        list.forEach((c, i) => stored.set(c.id, rows[i]));
+      }
+      for (const change of chunk) {
+        const row = stored.get(change.id);
+        const sent = row && !change.deleted && (!guard || CONFIG_ENTITIES.has(change.entity) || guard.canRead(change.entity, row as never)) ? { entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row } : undefined;
+        const size = sent ? encoder.encode(JSON.stringify(sent)).length : 0;
+        out.push(sent);
+        sizes.push(size);
+        bytes += size;
+      }
+      at = end;
     }
-    const out = changes.map((change) => {
-      const row = stored.get(change.id);
-      return row && !change.deleted && (!guard || CONFIG_ENTITIES.has(change.entity) || guard.canRead(change.entity, row as never)) ? { entity: change.entity as SyncedEntity, row: guard ? guard.project(change.entity, row) : row } : undefined;
-    });
     // Bounded by bytes too: a page of big rows (long notes, custom fields) ends early, `hasMore` brings the rest.
-    const kept = fitBytes(changes, out.map((r) => (r ? JSON.stringify(r).length : 0)), maxBytes);
+    const kept = fitBytes(changes.slice(0, out.length), sizes, maxBytes);
     if (kept < changes.length) {
       changes.length = kept;
       hasMore = true;

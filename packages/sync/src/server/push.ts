@@ -2,7 +2,7 @@ import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crm
 import { createCommandIds } from '../protocol/command-ids.js';
 import { COMMANDS, MAX_COMMAND_AGE_MS, commandTime, createIdIssues, pinnedClock, runCommand, type SyncableCrm } from '../protocol/commands.js';
 import { invalid, predecessorConflict } from '../protocol/errors.js';
-import { pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
+import { LIMITS, pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
 import { issuesOf, parseWith } from '../protocol/parse.js';
 import { boundStorage } from './bound-storage.js';
 import { heldEvents } from './held-events.js';
@@ -32,7 +32,8 @@ export function parsePush(body: unknown, maxCommands: number): { clientId: strin
   if (Array.isArray(count) && count.length > maxCommands) throw tooBig('sync.push', ['commands'], maxCommands, 'commands');
   const request = parseWith(pushRequestSchema, body, 'sync.push');
   const issues = request.commands.flatMap((command, i) => {
-    const args = COMMANDS[command.name].args.safeParse(command.args);
+    // A command too large to send comes without its args: it is rejected when its turn comes.
+    const args = command.tooLarge ? { success: true as const } : COMMANDS[command.name].args.safeParse(command.args);
     const found = args.success ? [] : issuesOf(args.error, ['commands', i, 'args']);
     return command.seq === request.commands[0]!.seq + i ? found : [...found, { path: ['commands', i, 'seq'], code: 'sequence_order', message: 'seqs of a push must be ascending and consecutive' }];
   });
@@ -51,9 +52,10 @@ export function parsePush(body: unknown, maxCommands: number): { clientId: strin
  * @param principal Who the device acts for: commands run through `crm.as(principal)`'s rules.
  * @param maxAgeMs How far back a command may be dated (`commandTime`): each runs at the time the user
  *   ran it, clamped to [previous applied command's time, server now] and to at most `maxAgeMs` old.
+ * @param bodyBytes The server's body limit (`limits.bodyBytes`): named in the rejection of a command sent as `tooLarge`.
  * @throws CrmError `VALIDATION` (bad body: 400/413; `sequence_gap`: 409), `FORBIDDEN` (`client_owner`: 403).
  */
-export async function push(ctx: CrmContext, principal: Principal, body: unknown, maxCommands: number, maxAgeMs = MAX_COMMAND_AGE_MS): Promise<PushResponse> {
+export async function push(ctx: CrmContext, principal: Principal, body: unknown, maxCommands: number, maxAgeMs = MAX_COMMAND_AGE_MS, bodyBytes: number = LIMITS.bodyBytes): Promise<PushResponse> {
   const request = parsePush(body, maxCommands);
   const { clientId } = request;
   const tenant = ctx.tenantId;
@@ -78,7 +80,7 @@ export async function push(ctx: CrmContext, principal: Principal, body: unknown,
   });
   const results: CommandResult[] = [];
   for (const [i, command] of request.commands.entries()) {
-    const outcome = await runOnce(ctx, principal, clientId, command, digests[i]!, maxAgeMs);
+    const outcome = await runOnce(ctx, principal, clientId, command, digests[i]!, maxAgeMs, bodyBytes);
     if ('stop' in outcome) return { protocol: 1, lastSeq, results, stopped: { seq: command.seq, error: outcome.stop } };
     results.push(outcome);
     lastSeq = Math.max(lastSeq, command.seq);
@@ -120,7 +122,15 @@ function idUnavailable(command: Command, id: string): CrmError<'VALIDATION'> {
 
 type Outcome = CommandResult | { readonly stop: ReturnType<CrmError['toJSON']> };
 
-async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command, digest: string, maxAgeMs: number): Promise<Outcome> {
+/** `VALIDATION` `too_large` for a command the device could not send (`tooLarge`: its JSON's bytes), naming the limit. */
+function tooLarge(command: Command, bodyBytes: number): CrmError<'VALIDATION'> | undefined {
+  const bytes = command.tooLarge;
+  if (!bytes) return undefined;
+  const issue = { path: ['args'], code: 'too_large', message: `the command is ${bytes} bytes of JSON, over the sync server's body limit of ${bodyBytes} bytes: it cannot be pushed`, bytes, limit: bodyBytes };
+  return invalid(command.name, [issue]);
+}
+
+async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, command: Command, digest: string, maxAgeMs: number, bodyBytes: number): Promise<Outcome> {
   const tenant = ctx.tenantId;
   const spec = COMMANDS[command.name];
   for (let attempt = 0; ; attempt++) {
@@ -134,7 +144,7 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
           return storedVerdict(client, command.seq);
         }
         if (command.seq > client.lastSeq + 1) throw sequenceGap(client.lastSeq + 1, ['seq']);
-        const refused = predecessorRejected(client, command);
+        const refused = tooLarge(command, bodyBytes) ?? predecessorRejected(client, command);
         if (refused) {
           const error = refused.toJSON();
           await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, rejected: keptRejections(client.rejected, undefined, { seq: command.seq, error }), updatedAt: timestamp(ctx) });

@@ -44,6 +44,13 @@ function canonical(value: unknown): Json {
 }
 
 /**
+ * Fingerprints by guard: core compiles one guard per principal and configuration revision (a policy or
+ * directory change, in this process or another, makes new guards), so a guard's fingerprint holds while it
+ * is in use and the directory is not read again on every pull.
+ */
+const known = new WeakMap<ScopeGuard, { readonly userId: string; readonly fingerprint: string }>();
+
+/**
  * What decides a principal's read scope (design sync.md §7), and only that: a change makes the next pull
  * a reset. With `access()`, the read filter of each synced entity as the guard compiled it (owners
  * resolved through the directory's teams and managers, share keys, a departed user's nothing) and the
@@ -52,9 +59,13 @@ function canonical(value: unknown): Json {
  * changes nothing (review13 R10). First 16 base64url characters of SHA-256 over
  * `[userId, roles, filters, PROTOCOL]`.
  *
+ * Kept per guard (`known`).
+ *
  * @param guard The principal's guard (`ctx.hooks.access.guard`); none without `access()`.
  */
 export async function scopeFingerprint(ctx: CrmContext, tx: StorageTx, principal: Principal, guard: ScopeGuard | undefined): Promise<string> {
+  const hit = guard && known.get(guard);
+  if (hit?.userId === principal.userId) return hit.fingerprint;
   let roles: Json = null;
   let filters: Json = null;
   if (guard) {
@@ -67,5 +78,7 @@ export async function scopeFingerprint(ctx: CrmContext, tx: StorageTx, principal
   }
   const text = JSON.stringify([principal.userId, roles, filters, PROTOCOL]);
   const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return base64url(new Uint8Array(digest)).slice(0, 16);
+  const fingerprint = base64url(new Uint8Array(digest)).slice(0, 16);
+  if (guard) known.set(guard, { userId: principal.userId, fingerprint });
+  return fingerprint;
 }

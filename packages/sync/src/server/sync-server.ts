@@ -86,7 +86,7 @@ export function createSyncServer(crm: Crm, options: SyncServerOptions): SyncServ
     if (request.method !== method) throw withStatus(invalid(`sync.${name}`, [{ path: [], code: 'method_not_allowed', message: `must be ${method}` }]), 405);
     const principal = await options.principal(request);
     if (!principal) throw withStatus(new CrmError('FORBIDDEN', 'The request is not authenticated', { action: `sync.${name}`, reason: 'unauthenticated' }), 401);
-    if (name === 'push') return json(await push(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.push'), limits.commands, maxAge));
+    if (name === 'push') return json(await push(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.push'), limits.commands, maxAge, limits.bodyBytes));
     if (name === 'pull') return json(await pull(ctx, principal, await readJson(request, limits.bodyBytes, 'sync.pull'), limits.pageRows, limits.pageBytes));
     if (name === 'live') return liveStream(live, request.signal);
     const after = Number(url.searchParams.get('after') ?? 0);
