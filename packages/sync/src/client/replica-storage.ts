@@ -1,7 +1,7 @@
 import type { ChangeBatch, CrmError, StorageAdapter } from '@crmkit/core';
 import { deliverChangeBatch, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
 import { invalid } from '../protocol/errors.js';
-import { changeKey, isSynced } from '../protocol/synced-entities.js';
+import { CONFIG_ENTITIES, changeKey, isSynced } from '../protocol/synced-entities.js';
 
 /** Who opened a device transaction (design sync.md §8): a command run, a pull page's apply, a rebase. */
 export type ReplicaTxKind = 'command' | 'apply' | 'rebase';
@@ -36,8 +36,12 @@ export function replicaOf(storage: StorageAdapter): ReplicaControl | undefined {
 
 const idOf = (op: WriteOp) => (op.type === 'delete' ? op.id : op.row.id);
 
+/** Configuration is refused even through `client.crm` (no command carries it): the message says where it changes instead. */
 function localWrite(entity: string): CrmError<'VALIDATION'> {
-  return invalid('storage.write', [{ path: [entity], code: 'sync_local_write', message: 'records synced from the server change through client.crm (the sync client), not directly' }]);
+  const message = CONFIG_ENTITIES.has(entity)
+    ? 'configuration (pipelines, custom fields, settings) changes on the server only; devices receive it at sync'
+    : 'records synced from the server change through client.crm (the sync client), not directly';
+  return invalid('storage.write', [{ path: [entity], code: 'sync_local_write', message }]);
 }
 
 /** `tx` with its writes passed through `write`. */
