@@ -1,8 +1,12 @@
 import { formatMoney as formatIn, type Money } from '@crmkit/core';
 
-/** `€1,234.56`-style text of integer minor units, with the currency's ISO 4217 decimals. */
-export function formatMoney(money: Pick<Money, 'amount' | 'currency'>): string {
-  return formatIn(money, 'en-GB');
+/**
+ * `€1,234.56`-style text of integer minor units, with the currency's ISO 4217 decimals; `—` without an
+ * amount: a user whose field rules hide a deal's `value` gets deals without it (and `weightedValue`),
+ * though `Deal['value']` is typed as always there.
+ */
+export function formatMoney(money: Pick<Money, 'amount' | 'currency'> | undefined): string {
+  return money ? formatIn(money, 'en-GB') : '—';
 }
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
