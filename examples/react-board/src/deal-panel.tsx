@@ -1,5 +1,5 @@
-import { where, type Pipeline } from '@crmkit/core';
-import { useCrm, useDeal, useMutation, useTasks, useTimeline } from '@crmkit/react-hooks';
+import { where, type Activity, type Pipeline } from '@crmkit/core';
+import { useActivities, useCrm, useDeal, useMutation, useTasks, useTimeline } from '@crmkit/react-hooks';
 import { memo, useState, type FormEvent } from 'react';
 import type { BoardCrm } from './board-crm.js';
 import { describeEvent } from '@crmkit/core/describe';
@@ -8,18 +8,23 @@ import { formatMoney, formatWhen } from './format.js';
 // Timeline sentences show dates in the browser's time zone, like the rest of the panel.
 const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-interface DealPanelProps {
+export interface DealPanelProps {
   readonly dealId: string;
   readonly pipeline: Pipeline | undefined;
   readonly onClose: () => void;
+  /**
+   * What the panel lists under the note form: the deal's `timeline` (the event log: stage moves,
+   * postpones, notes …) or its logged `activities` (calls, notes …). A synced device (field mode) lists
+   * activities: the event log is not synced, so its timeline would show only the device's pending changes.
+   */
+  readonly history: 'timeline' | 'activities';
 }
 
-/** The selected deal: its fields, open tasks (complete them), a note form and its timeline. */
-export const DealPanel = memo(function DealPanel({ dealId, pipeline, onClose }: DealPanelProps) {
+/** The selected deal: its fields, open tasks (complete them), a note form and its timeline or activities. */
+export const DealPanel = memo(function DealPanel({ dealId, pipeline, onClose, history }: DealPanelProps) {
   const crm = useCrm<BoardCrm>();
   const deal = useDeal(dealId);
   const tasks = useTasks({ where: where.and(where.eq('dealId', dealId), where.eq('status', 'open')), orderBy: [{ field: 'dueAt' }] });
-  const timeline = useTimeline({ type: 'deal', id: dealId }, { limit: 20 });
   const complete = useMutation((taskId: string) => crm.tasks.complete(taskId));
   const logNote = useMutation((outcome: string) => crm.activities.log({ kind: 'note', dealId, outcome }));
   const [note, setNote] = useState('');
@@ -89,6 +94,16 @@ export const DealPanel = memo(function DealPanel({ dealId, pipeline, onClose }: 
       </form>
       {logNote.error && <p role="alert">{logNote.error.message}</p>}
 
+      {history === 'timeline' ? <DealTimeline dealId={dealId} stageName={stageName} /> : <DealActivities dealId={dealId} />}
+    </aside>
+  );
+});
+
+/** The deal's events, newest first, as sentences. */
+function DealTimeline({ dealId, stageName }: { dealId: string; stageName: (key: string) => string }) {
+  const timeline = useTimeline({ type: 'deal', id: dealId }, { limit: 20 });
+  return (
+    <>
       <h3>Timeline</h3>
       <ol className="timeline" aria-label="Timeline">
         {timeline.data?.items.map((e) => (
@@ -97,6 +112,26 @@ export const DealPanel = memo(function DealPanel({ dealId, pipeline, onClose }: 
           </li>
         ))}
       </ol>
-    </aside>
+    </>
   );
-});
+}
+
+const kindName: Record<Activity['kind'], string> = { call: 'Call', email: 'E-mail', meeting: 'Meeting', message: 'Message', note: 'Note' };
+
+/** The deal's logged activities, newest first: synced records, so the office's show and the device's stay. */
+function DealActivities({ dealId }: { dealId: string }) {
+  const activities = useActivities({ where: where.eq('dealId', dealId), orderBy: [{ field: 'occurredAt', direction: 'desc' }], limit: 20 });
+  return (
+    <>
+      <h3>Activities</h3>
+      <ol className="timeline" aria-label="Activities">
+        {activities.data?.items.map((a) => (
+          <li key={a.id}>
+            <time dateTime={a.occurredAt}>{formatWhen(a.occurredAt)}</time> {kindName[a.kind]}
+            {a.outcome ?? a.subject ? `: ${a.outcome ?? a.subject}` : ''}
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}

@@ -17,7 +17,8 @@ import './styles.css';
  * the board's actions go through `sync.crm`, so they run at once on the device, wait while the network is
  * down, and are pushed to `/sync` when it is back. The office seeds the data: a new device downloads it.
  * The built page registers the app shell's service worker (src/field-shell-worker.ts), so it also opens
- * and reloads offline.
+ * and reloads offline. The deal panel lists the deal's activities (synced) rather than its timeline: the
+ * event log is not synced, so a device's timeline shows only its own pending changes.
  */
 async function start(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
@@ -35,7 +36,7 @@ async function start(): Promise<void> {
     root.render(
       <StrictMode>
         <CrmProvider crm={sync.crm}>
-          <App pipelineId={DEMO.pipelineId} ownerId={DEMO.owner} subtitle="crmkit · field mode · IndexedDB synced with the office" status={<SyncBar sync={sync} />} />
+          <App pipelineId={DEMO.pipelineId} ownerId={DEMO.owner} subtitle="crmkit · field mode · IndexedDB synced with the office" status={<SyncBar sync={sync} />} history="activities" />
         </CrmProvider>
       </StrictMode>,
     );

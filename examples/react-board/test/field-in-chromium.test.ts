@@ -10,6 +10,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { where } from '@crmkit/core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFieldServer } from '../field/server.js';
@@ -113,6 +114,24 @@ describe('react-board field mode in Chromium', () => {
     // On the page the worker controls, push, pull and the live signal all reached the server itself.
     expect(new Set(syncResponses.map((r) => new URL(r.url).pathname))).toEqual(new Set(['/sync/live', '/sync/push', '/sync/pull']));
     expect(syncResponses.filter((r) => r.fromServiceWorker)).toEqual([]);
+  });
+
+  it('the deal panel lists the synced activities: an office note shows, a device note stays once synced (review13c C6)', async () => {
+    const deal = await office('Standing desks');
+    await server.crm.activities.log({ kind: 'call', dealId: deal.id, outcome: 'Budget approved at the office' });
+    await card('new', 'Standing desks').getByRole('button', { name: 'Standing desks', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Deal' });
+    const listed = () => panel.getByRole('list', { name: 'Activities' }).textContent();
+    await expect.poll(listed, NET).toContain('Call: Budget approved at the office'); // via the live signal
+    await panel.getByLabel('Note').fill('Asked for a second quote');
+    await panel.getByRole('button', { name: 'Log' }).click();
+    await expect.poll(listed, NET).toContain('Note: Asked for a second quote');
+    // Synced: the office has the note, and the panel still lists it (the event log's timeline would have lost it).
+    await expect.poll(async () => (await server.crm.activities.list({ where: where.eq('dealId', deal.id) })).items.map((a) => a.outcome), NET).toContain('Asked for a second quote');
+    await expect.poll(syncState, NET).toEqual({ state: 'idle', pending: '0' });
+    expect(await listed()).toContain('Note: Asked for a second quote');
+    expect(await listed()).toContain('Call: Budget approved at the office');
+    await panel.getByRole('button', { name: 'Close deal' }).click();
   });
 
   it('a change the office refuses on reconnect is reported, and the board shows the office state', async () => {
