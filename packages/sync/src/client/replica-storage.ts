@@ -39,7 +39,7 @@ const idOf = (op: WriteOp) => (op.type === 'delete' ? op.id : op.row.id);
 /** Configuration is refused even through `client.crm` (no command carries it): the message says where it changes instead. */
 function localWrite(entity: string): CrmError<'VALIDATION'> {
   const message = CONFIG_ENTITIES.has(entity)
-    ? 'configuration (pipelines, custom fields, settings) changes on the server only; devices receive it at sync'
+    ? 'configuration changes on the server only'
     : 'records synced from the server change through client.crm (the sync client), not directly';
   return invalid('storage.write', [{ path: [entity], code: 'sync_local_write', message }]);
 }

@@ -18,7 +18,7 @@ describe('device rules (design sync.md §8, §12)', () => {
     // Not a command either (configuration is the server's): through client.crm it passes to the crm and meets the guard.
     await expect(dev.client.crm.pipelines.create({ name: 'Mine', stages: [{ key: 'a', name: 'A' }] })).rejects.toMatchObject(issue('sync_local_write'));
     // The message says where configuration changes (review13c): not "through client.crm", which the caller used.
-    await expect(dev.client.crm.pipelines.create({ name: 'Mine', stages: [{ key: 'a', name: 'A' }] })).rejects.toThrow(/configuration .* changes on the server only/);
+    await expect(dev.client.crm.pipelines.create({ name: 'Mine', stages: [{ key: 'a', name: 'A' }] })).rejects.toThrow(/pipeline: configuration changes on the server only/);
     await expect(dev.crm.deals.create({ title: 'Direct', pipelineId: srv.pipeline.id })).rejects.toThrow(/change through client\.crm/);
     await expect(dev.client.crm.leads.create({ name: 'Ada' }, { assignWith: 'round' } as never)).rejects.toMatchObject(issue('sync_unsupported'));
     await expect(dev.client.crm.deals.create({ id: 'deal-1', title: 'Mine', pipelineId: srv.pipeline.id })).rejects.toMatchObject(issue('client_id_format'));
