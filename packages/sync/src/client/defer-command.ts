@@ -40,20 +40,16 @@ export function localErrorOf(name: string, error: unknown): CrmErrorJson {
 }
 
 /**
- * Stands in for the effect of a command left to the server: the record it changes gets the next
- * version (the one the server gives it when it applies the command), so a later funnel move carries
- * the version the server will have. Written in a command transaction (a shadow keeps the base; the
- * rebase restores it).
+ * The record a command left to the server names, as the device holds it: unchanged, at the version it
+ * had (design sync.md §25). The device cannot know what the command does on the server (a no-op, or
+ * writes to the record's tasks and parent), so it predicts nothing: a later versioned command carries the
+ * version the user saw, and the server accepts it when every write since was this client's own.
  *
- * @returns The record as the device now holds it; `undefined` for a create or a record the device lacks.
+ * @returns The record; `undefined` for a create or a record the device lacks.
  */
 export async function touchRecord(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<Row | undefined> {
   const spec = COMMANDS[command.name];
   const id = command.args[0];
   if (spec.creates || typeof id !== 'string') return undefined;
-  const [row] = await tx.getMany(spec.entity, tenantId, [id]);
-  if (!row) return undefined;
-  const next = { ...row, version: row.version + 1 };
-  await tx.write(spec.entity, tenantId, [{ type: 'update', row: next, expectedVersion: row.version }]);
-  return next;
+  return (await tx.getMany(spec.entity, tenantId, [id]))[0];
 }

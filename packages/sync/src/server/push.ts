@@ -1,11 +1,14 @@
 import { isCrmError, type CrmContext, type CrmError, type Principal } from '@crmkit/core';
+import type { StorageTx } from '@crmkit/core/storage';
 import { createCommandIds } from '../protocol/command-ids.js';
 import { COMMANDS, MAX_COMMAND_AGE_MS, commandTime, createIdIssues, pinnedClock, runCommand, type SyncableCrm } from '../protocol/commands.js';
 import { invalid, predecessorConflict } from '../protocol/errors.js';
 import { LIMITS, pushRequestSchema, type Command, type CommandResult, type PushResponse } from '../protocol/messages.js';
 import { issuesOf, parseWith } from '../protocol/parse.js';
+import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from './bound-storage.js';
 import { heldEvents } from './held-events.js';
+import { PUSHED_BY, type SyncChangeRow } from './sync-changes.js';
 import { tooBig, withStatus } from './http.js';
 import { assertOwner, commandDigest, keptRejections, readClient, reusedSeq, storedVerdict, withDigest, writeClient, type SyncClientRow } from './sync-client-row.js';
 
@@ -104,6 +107,21 @@ function predecessorRejected(client: SyncClientRow, command: Command): CrmError<
   return predecessorConflict(command.name, seq, entity, command.args[0] as string, expected, null);
 }
 
+/**
+ * The args to run: a `version` the record no longer has is replaced by the stored one when every write
+ * since that version was this client's own (design sync.md §25) — its earlier commands, applied here
+ * whatever the device predicted of them (a deferred command's no-op or writes to other records).
+ */
+export async function ownVersion(tx: StorageTx, tenantId: string, clientId: string, command: Command): Promise<readonly unknown[]> {
+  const entity = COMMANDS[command.name].target;
+  const [id, options] = command.args as [string, { version?: unknown } | undefined];
+  const version = options?.version;
+  if (!entity || typeof version !== 'number') return command.args;
+  const [[row], [change]] = await Promise.all([tx.getMany(entity, tenantId, [id]), tx.getMany('syncChange', tenantId, [changeKey(entity, id)]) as Promise<(SyncChangeRow | undefined)[]>]);
+  const own = row && version < row.version && change?.by === clientId && change.v === row.version && change.from! <= version;
+  return own ? [id, { ...options, version: row.version }, ...command.args.slice(2)] : command.args;
+}
+
 /** An insert whose id is taken (core's `conflict(entity, id, null, …)`), not a unique key or a version check. */
 function insertCollision(error: CrmError): boolean {
   const details = error.details as { expectedVersion?: unknown; key?: unknown };
@@ -156,9 +174,11 @@ async function runOnce(ctx: CrmContext, principal: Principal, clientId: string, 
         await writeClient(tx, tenant, client, { ...client, ...withDigest(client, command.seq, digest), lastSeq: command.seq, lastAt: at, updatedAt: timestamp(ctx) });
         const issues = createIdIssues(spec, command.args);
         if (issues.length) throw invalid(command.name, issues);
+        PUSHED_BY.set(tx, clientId);
+        const args = await ownVersion(tx, tenant, clientId, command);
         const ids = createCommandIds(command.at, command.seed);
         const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, principal);
-        await runCommand(view as SyncableCrm, command.name, command.args);
+        await runCommand(view as SyncableCrm, command.name, args);
         return { seq: command.seq, status: 'applied', fresh: true };
       });
       if (verdict.fresh) events.release();

@@ -26,8 +26,18 @@ export interface SyncChangeRow extends Row {
   readonly recordId: string;
   /** A tombstone: the record was deleted. Absent on live records (rows of schema 12: `false`), so only tombstones are in the sparse `tombstone` index. */
   readonly deleted?: boolean;
+  /**
+   * Written by a pushed command of this sync client (design sync.md §25): with `from`, the record's version
+   * before that client's unbroken run of writes began, and `v`, its version after the last. Absent on other writes.
+   */
+  readonly by?: string;
+  readonly from?: number;
+  readonly v?: number;
   readonly updatedAt: string;
 }
+
+/** The sync client whose pushed command runs in a transaction (set by the push): the hook marks the records it writes as that client's. */
+export const PUSHED_BY = new WeakMap<StorageTx, string>();
 
 /** The setting holding the highest pruned tombstone position: checkpoints below it start a reset. */
 export const HORIZON = 'syncHorizon';
@@ -45,14 +55,18 @@ export async function readHead(tx: StorageTx, tenantId: string): Promise<number>
  * Gives each synced key of `keys` a new change position (reserved in `tx`, so positions become
  * visible in commit order) and writes its `syncChange` row. `deleted(key)`: the record is gone.
  */
-export async function recordPositions(tx: StorageTx, tenantId: string, keys: readonly string[], deleted: (key: string) => boolean, now: string): Promise<void> {
+export async function recordPositions(tx: StorageTx, tenantId: string, keys: readonly string[], written: (key: string) => Row | null | undefined, now: string): Promise<void> {
   if (!keys.length) return;
   const first = await tx.nextSequence(SYNC_SEQUENCE, tenantId, keys.length);
   const stored = (await tx.getMany('syncChange', tenantId, keys)) as (SyncChangeRow | undefined)[];
+  const by = PUSHED_BY.get(tx);
   await tx.write('syncChange', tenantId, keys.map((key, i) => {
     const before = stored[i];
-    const row = { ...splitChangeKey(key), id: key, tenantId, version: (before?.version ?? 0) + 1, createdAt: before?.createdAt ?? now, updatedAt: now, position: first + i, txPosition: first, ...(deleted(key) ? { deleted: true } : {}) } as SyncChangeRow;
-    return before ? { type: 'update' as const, row, expectedVersion: before.version } : { type: 'insert' as const, row };
+    const row = written(key);
+    // A run of one client's writes goes on while nobody else writes the record (an operation bumps a version by one: `from` never claims more).
+    const own = by && row ? { by, from: before?.by === by && before.v === row.version - 1 ? before.from! : row.version - 1, v: row.version } : {};
+    const change = { ...splitChangeKey(key), id: key, tenantId, version: (before?.version ?? 0) + 1, createdAt: before?.createdAt ?? now, updatedAt: now, position: first + i, txPosition: first, ...(row === null ? { deleted: true } : {}), ...own } as SyncChangeRow;
+    return before ? { type: 'update' as const, row: change, expectedVersion: before.version } : { type: 'insert' as const, row: change };
   }));
 }
 
@@ -84,7 +98,7 @@ async function backfill(ctx: CrmContext, chunk: number): Promise<void> {
       const keys = page.rows.filter((r) => isSynced(entity, r.id)).map((r) => changeKey(entity, r.id));
       const known = await tx.getMany('syncChange', tenant, keys);
       const now = new Date(ctx.clock.now()).toISOString();
-      await recordPositions(tx, tenant, keys.filter((_, i) => !known[i]), () => false, now);
+      await recordPositions(tx, tenant, keys.filter((_, i) => !known[i]), () => undefined, now);
       const last = page.rows.at(-1)?.id;
       const next: State = page.rows.length < chunk ? (index + 1 < SYNCED_ENTITIES.length ? { entity: SYNCED_ENTITIES[index + 1]! } : { done: true }) : { entity, after: last! };
       await writeSetting(tx, tenant, stored, BACKFILL, next, now);
@@ -122,7 +136,7 @@ export function syncChanges(options: { readonly backfillChunk?: number } = {}): 
                 const { entity, recordId } = splitChangeKey(key);
                 return isSynced(entity, recordId);
               });
-              return recordPositions(tx, ctx.tenantId, keys, (key) => written.get(key) === null, new Date(ctx.clock.now()).toISOString());
+              return recordPositions(tx, ctx.tenantId, keys, (key) => written.get(key), new Date(ctx.clock.now()).toISOString());
             },
           },
         },

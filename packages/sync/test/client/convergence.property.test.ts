@@ -9,7 +9,8 @@ import { pinnedClock, runCommand, type SyncableCrm } from '../../src/protocol/co
 import type { Command, PullResponse, PushRequest, PushResponse } from '../../src/protocol/messages.js';
 import { boundStorage } from '../../src/server/bound-storage.js';
 import { heldEvents } from '../../src/server/held-events.js';
-import { SYNC_CONTEXT } from '../../src/server/sync-changes.js';
+import { ownVersion } from '../../src/server/push.js';
+import { PUSHED_BY, SYNC_CONTEXT } from '../../src/server/sync-changes.js';
 import { own, syncedDevice, syncedRows } from './support.js';
 
 type Who = 0 | 1 | 2;
@@ -74,13 +75,16 @@ function commitLog(inner: StorageAdapter, log: Committed[]): StorageAdapter {
 }
 
 /** Runs a command on a server as push does (principal, derived ids), without push's exactly-once bookkeeping. */
-async function runPlain(crm: Crm, userId: string, command: Command, at: number): Promise<void> {
+async function runPlain(crm: Crm, userId: string, clientId: string, command: Command, at: number): Promise<void> {
   const ctx = (crm as unknown as { syncChanges: { [SYNC_CONTEXT]: CrmContext } }).syncChanges[SYNC_CONTEXT];
   const events = heldEvents(ctx.bus);
   const ids = createCommandIds(command.at, command.seed);
   await ctx.storage.transaction('rw', async (tx) => {
+    // As push runs it: the client's own writes are marked, and a version only it moved on since is taken (§25).
+    PUSHED_BY.set(tx, clientId);
+    const args = await ownVersion(tx, 'acme', clientId, command);
     const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, { userId });
-    await runCommand(view as SyncableCrm, command.name, command.args);
+    await runCommand(view as SyncableCrm, command.name, args);
   });
   events.release();
 }
@@ -226,7 +230,7 @@ for (const [scoped, idb] of [[false, false], [true, false], [true, true]] as con
           if (e.kind === 'server') await e.run(fresh.crm);
           else {
             const who = clients.indexOf(e.clientId);
-            await runPlain(fresh.crm, USERS[who]!, commands.get(key(who, e.seq))!, e.at);
+            await runPlain(fresh.crm, USERS[who]!, e.clientId, commands.get(key(who, e.seq))!, e.at);
           }
         }
         expect(await storedState(fresh.storage)).toEqual(await storedState(srv.storage));

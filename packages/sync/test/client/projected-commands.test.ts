@@ -143,7 +143,7 @@ describe('review13b B2: every command kind on field-projected rows', () => {
     expect(out.localError).toMatchObject({ code: 'VALIDATION', details: { issues: [{ code: 'hidden_field', path: ['stageKey'] }] } });
     expect(out.localError!.message).not.toMatch(/Cannot read|undefined/);
     expect(client.status().deferred).toEqual([{ seq: out.seq, name: 'deals.advance', at: expect.any(String), reason: 'hidden_field' }]);
-    expect((await dev.crm.deals.get(d.id)).version).toBe(d.version + 1);
+    expect((await dev.crm.deals.get(d.id)).version).toBe(d.version); // held as it was (§25)
     await client.syncNow();
     expect(client.status()).toMatchObject({ pending: 0, rejected: [], deferred: [] });
     expect((await crm.deals.get(d.id)).stageKey).toBe('proposal');

@@ -44,7 +44,7 @@ describe('a device whose rows arrive field-projected', () => {
     const { crm, deal, client, dev } = await setup(11);
     const out = await client.execute('deals.advance', deal.id);
     expect(out).toMatchObject({ deferred: 'hidden_field', localError: { code: 'RULE_VIOLATION' } });
-    expect(out.result).toMatchObject({ id: deal.id, stageKey: 'new', version: deal.version + 1 });
+    expect(out.result).toMatchObject({ id: deal.id, stageKey: 'new', version: deal.version }); // unchanged: nothing predicted (§25)
     expect(client.status()).toMatchObject({ pending: 1, unpushed: 1 });
     await client.syncNow();
     expect(await crm.deals.get(deal.id)).toMatchObject({ stageKey: 'proposal', version: deal.version + 1 });

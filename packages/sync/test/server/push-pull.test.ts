@@ -50,7 +50,7 @@ for (const [adapter, makeStorage] of ADAPTERS) {
       const commands = [
         anna.command('deals.create', [{ id: dealId, title: 'Acme', pipelineId: pipeline.id }]),
         anna.command('deals.postpone', [dealId, { until: '2026-02-01T09:00:00.000Z' }]),
-        anna.command('deals.lose', [dealId, { reason: 'price', version: 1 }]), // stale: postponed to version 2
+        anna.command('deals.lose', [dealId, { reason: 'price', version: 3 }]), // a version the deal never had (2 after the postpone; version 1 would apply: only this client wrote since, §25)
         anna.command('activities.log', [{ id: anna.id('act'), kind: 'note', dealId, body: 'Called' }]),
       ];
       const first = await post(server, 'push', anna.push(commands));
