@@ -1,4 +1,9 @@
+import type { CrmEvent } from '@crmkit/core';
+import { projectEventData, type EventProjector } from '@crmkit/core/access';
 import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
+
+/** The fields the server hides from the user, by record entity (the pull's `hidden`). */
+export type HiddenFields = Readonly<Record<string, readonly string[]>>;
 
 /**
  * A device command read a field the server hides from this user, one that decides the command's outcome
@@ -53,21 +58,57 @@ export const DERIVED: Readonly<Record<string, Readonly<Record<string, readonly s
 };
 
 /**
- * `tx` as a device command's services see it when the user receives rows of `projected` entities
- * field-projected (design sync.md §24, review13b B2): each row read lacking a required field (field rules
+ * The server's field rules for this user as the device knows them (the fields it hides): core's view
+ * projection (`projectResult`, `projectEventData`) runs with them, so a device command's result and
+ * events show the record as `crm.as(user)` would — without the hidden fields, never a placeholder
+ * (review13c C1).
+ */
+export function fieldRules(hidden: HiddenFields): EventProjector {
+  // `value.amount` → `value`, `custom.budget.amount` → `custom.budget` (core's topField).
+  const hides = (entity: string, path: string) => !!hidden[entity]?.includes(path.split('.', path.startsWith('custom.') ? 2 : 1).join('.'));
+  return {
+    readable: (entity, field) => !hides(entity, field),
+    hasFieldRules: (entity) => !!hidden[entity],
+    reachesAll: () => true,
+    project: (entity, record) => {
+      let out: Record<string, unknown> | undefined;
+      for (const field of hidden[entity] ?? []) {
+        const [top, key] = field.startsWith('custom.') ? ['custom', field.slice(7)] : [field];
+        const held = (out ?? record) as Record<string, unknown>;
+        const custom = held.custom as Record<string, unknown> | undefined;
+        if (key === undefined ? !(top in held) : !custom || !(key in custom)) continue;
+        out ??= { ...held };
+        if (key === undefined) delete out[top!];
+        else {
+          const kept = { ...custom };
+          delete kept[key];
+          out.custom = kept;
+        }
+      }
+      return (out ?? record) as typeof record;
+    },
+  };
+}
+
+/** An event as the user may see it (`rules` from `fieldRules`). */
+export const shownEvent = (event: CrmEvent, rules: EventProjector): CrmEvent => projectEventData(event, event.subjectType, rules, () => true);
+
+/**
+ * `tx` as a device command's services see it when the server hides fields of some entities from the
+ * user (design sync.md §24, review13b B2): each row read lacking a required field (field rules
  * hide the same fields of every row of an entity) gets it as a placeholder, or as a getter that throws
  * `HiddenFieldRead` (at the service's first read or copy of the row). Rows of that entity written in the
  * command lose those fields and the ones core computes from them: a placeholder, or a value computed from
  * one, is never stored — the device shows the command's effect on the fields the user reads, the pull
- * the rest.
+ * the rest. Events it writes to the log are shown as the user may see them (`rules`).
  *
  * @param currency The currency of a hidden amount's placeholder (the crm's `defaultCurrency`).
  */
-export function placeholderTx(tx: StorageTx, projected: readonly string[], currency: string): StorageTx {
+export function placeholderTx(tx: StorageTx, hidden: HiddenFields, currency: string, rules: EventProjector): StorageTx {
   /** Fields a write drops, by entity: hidden ones seen missing on a read, and those computed from them. */
   const dropped = new Map<string, Set<string>>();
   const fill = (entity: string, row: Row | undefined): Row | undefined => {
-    const fields = projected.includes(entity) ? REQUIRED[entity] : undefined;
+    const fields = hidden[entity] ? REQUIRED[entity] : undefined;
     if (!row || !fields) return row;
     const missing = Object.keys(fields).filter((f) => !(f in row));
     if (!missing.length) return row;
@@ -96,6 +137,7 @@ export function placeholderTx(tx: StorageTx, projected: readonly string[], curre
     },
     write: (entity, tenantId, ops) => {
       const drop = dropped.get(entity);
+      if (entity === 'event') ops = ops.map((op) => (op.type === 'insert' ? { ...op, row: shownEvent(op.row as unknown as CrmEvent, rules) as unknown as Row } : op));
       return tx.write(entity, tenantId, drop ? ops.map((op) => strip(drop, op)) : ops);
     },
   };
