@@ -1,4 +1,4 @@
-import type { AccessAction } from '../crm/access-guard.js';
+import type { AccessAction, AccessGuard } from '../crm/access-guard.js';
 import { activitySchema } from '../schema/activity.js';
 import { companySchema } from '../schema/company.js';
 import { contactSchema } from '../schema/contact.js';
@@ -148,4 +148,17 @@ export function topField(path: string): string {
 /** The policy entity an event subject belongs to (`assignmentStrategy` is a setting). */
 export function subjectEntity(subjectType: string): string {
   return subjectType === 'assignmentStrategy' ? 'setting' : subjectType;
+}
+
+/**
+ * The fields of `entity` a principal may not read: catalog fields, and `custom.<key>` for each of
+ * `customKeys` (the defined custom fields). Empty when nothing is hidden — field rules that deny
+ * nothing included. A sync server sends it with each page (design sync.md §24): the device's rows
+ * arrive without these fields, and it projects its own results and events with them.
+ *
+ * @param entity A record entity (`deal`, …) or `stageVisit`.
+ */
+export function hiddenFields(guard: Pick<AccessGuard, 'readable'>, entity: string, customKeys: readonly string[] = []): string[] {
+  const fields = entity === 'stageVisit' ? Object.keys(VISIT_FIELDS) : [...(FIELD_CATALOG[entity] ?? [])];
+  return [...fields.filter((f) => f !== 'custom'), ...customKeys.map((k) => `custom.${k}`)].filter((f) => !guard.readable(entity, f));
 }

@@ -3,5 +3,8 @@ export { access, type AccessFeature } from './access-feature.js';
 export type { AccessService, ShareRef, ReassignReport } from './access-service.js';
 export { accessPolicySchema, POLICY_LIMITS, type AccessPolicy, type AccessRole, type FieldRule } from './access-policy.js';
 export { directorySchema, DIRECTORY_LIMITS, type Directory, type DirectoryUser } from './access-directory.js';
-export { SCOPES, ENTITY_ACTIONS, type Scope, type PolicyEntity } from './access-model.js';
+export { SCOPES, ENTITY_ACTIONS, hiddenFields, type Scope, type PolicyEntity } from './access-model.js';
+// What a sync device projects its own results and events with (design sync.md §24): the views' mechanism.
+export { projectResult } from './view-projection.js';
+export { projectEventData, type EventProjector } from './project-event.js';
 export type { AccessSummary } from './compiled-access.js';

@@ -2,7 +2,7 @@ import { CrmError } from '../errors/crm-error.js';
 import type { AccessGuard } from '../crm/access-guard.js';
 
 /** Turns a method's result into what the principal may see. */
-type Projector = (result: unknown, guard: AccessGuard, args: readonly unknown[]) => unknown;
+type Projector = (result: unknown, guard: Pick<AccessGuard, 'project'>, args: readonly unknown[]) => unknown;
 
 const record =
   (entity: string): Projector =>
@@ -140,6 +140,19 @@ export const VIEW_PROJECTIONS: Readonly<Record<string, Readonly<Record<string, R
   },
   identity: { get: none, set: tenantAdmin, reindex: systemOnly },
 };
+
+/**
+ * A method's result as a principal whose records `rules.project` projects sees it: the same
+ * projection a view applies (`VIEW_PROJECTIONS`). A sync device runs a command's service unguarded
+ * and projects its result with the fields the server hides (design sync.md §24).
+ *
+ * @param path The API (`deals`). @param method Its method (`update`). @param args The call's arguments.
+ * @returns The projected result; `result` itself for a method whose result holds no record field.
+ */
+export function projectResult(path: string, method: string, result: unknown, rules: Pick<AccessGuard, 'project'>, args: readonly unknown[]): unknown {
+  const projector = VIEW_PROJECTIONS[path]?.[method];
+  return typeof projector === 'function' ? projector(result, rules, args) : result;
+}
 
 function refuseSystemJob(path: string, method: string): never {
   throw new CrmError('FORBIDDEN', `${path}.${method} runs as the system: call it on the crm, not on a view`, { action: `${path}.${method}`, reason: 'system job' });

@@ -1,32 +1,42 @@
 import { isCrmError } from '@crmkit/core';
 import type { Row, StorageTx } from '@crmkit/core/storage';
-import { COMMANDS } from '../protocol/commands.js';
+import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import { invalid, type CrmErrorJson } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
-import { HiddenFieldRead } from './hidden-fields.js';
+import { fieldRules, HiddenFieldRead } from './hidden-fields.js';
 import { readState } from './sync-state.js';
 
 /**
  * Why a command was left to the server (`execute().deferred`, `status().deferred`; design sync.md §24):
- * `hidden_field` — the user receives the record's rows field-projected and the device's run read a field
- * this user may not read that decides the outcome, or a rule or `required` check refused it (its input
- * may be hidden); `not_judged` — the device's run failed with no `CrmError` (a device fault). Either way
- * the command is recorded and pushed, and the server's verdict decides.
+ * `hidden_field` — the device's run read a field the server hides from this user that decides the
+ * outcome, or its refusal rests on one (a rule on a hidden field, a hidden required field missing);
+ * `not_judged` — the device's run failed with no `CrmError` (a device fault). Either way the command
+ * is recorded and pushed, and the server's verdict decides.
  */
 export type DeferReason = 'hidden_field' | 'not_judged';
 
+/** The deal field a stage rule without `field` looks at (core's `checkStageRule`). */
+const RULE_FIELDS: Readonly<Record<string, string>> = { amountPositive: 'value', hasLineItems: 'lineItems', hasContact: 'contactId', hasCompany: 'companyId' };
+
 /**
  * Whether the device leaves its own run's failure to the server (design sync.md §8, §24, review13 R6,
- * review13b B2/B3), and why: a failure that is no `CrmError`; a read of a hidden field that decides the
- * outcome (`HiddenFieldRead`); a `RULE_VIOLATION`, or a `VALIDATION` made only of `required` issues,
- * when the user receives rows field-projected. Other input errors, missing records and conflicts do not
- * depend on hidden fields: they still throw (`undefined`).
+ * review13b B2/B3, review13c C2), and why: a failure that is no `CrmError`; a read of a hidden field
+ * that decides the outcome (`HiddenFieldRead`); a `RULE_VIOLATION` each of whose violations looks at a
+ * field the server hides (a stage rule's field; `amountPositive` the value), or a `VALIDATION` made
+ * only of `required` issues at hidden fields (the row lacks them). Every other refusal — a rule on
+ * fields the user reads, a readable required field missing, input errors, missing records,
+ * conflicts — is the server's verdict too: it throws (`undefined`).
  */
-export async function leftToServer(tx: StorageTx, tenantId: string, error: unknown): Promise<DeferReason | undefined> {
+export async function leftToServer(tx: StorageTx, tenantId: string, name: CommandName, error: unknown): Promise<DeferReason | undefined> {
   if (error instanceof HiddenFieldRead) return 'hidden_field';
   if (!isCrmError(error)) return 'not_judged';
-  const hidden = isCrmError(error, 'RULE_VIOLATION') || (isCrmError(error, 'VALIDATION') && error.details.issues.every((i) => i.code === 'required'));
-  return hidden && (await readState(tx, tenantId))?.projected?.length ? 'hidden_field' : undefined;
+  const rules = fieldRules((await readState(tx, tenantId))?.hidden ?? {});
+  const { entity } = COMMANDS[name];
+  const hidden = (on: string, field: unknown) => typeof field === 'string' && !rules.readable(on, field);
+  const judged = isCrmError(error, 'RULE_VIOLATION')
+    ? error.details.violations.every((v) => hidden(v.rule.startsWith('stage.') ? 'deal' : entity, v.data?.field ?? RULE_FIELDS[v.rule.split('.')[2]!]))
+    : isCrmError(error, 'VALIDATION') && error.details.issues.every((i) => i.code === 'required' && hidden(entity, i.path.join('.')));
+  return judged ? 'hidden_field' : undefined;
 }
 
 /**

@@ -1,4 +1,9 @@
-import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
+import type { CrmEvent } from '@crmkit/core';
+import { projectEventData, type EventProjector } from '@crmkit/core/access';
+import type { Row, StorageTx } from '@crmkit/core/storage';
+
+/** The fields the server hides from the user, by record entity (the pull's `hidden`). */
+export type HiddenFields = Readonly<Record<string, readonly string[]>>;
 
 /**
  * A device command read a field the server hides from this user, one that decides the command's outcome
@@ -42,62 +47,71 @@ export const REQUIRED: Readonly<Record<string, Readonly<Record<string, Fill>>>> 
 };
 
 /**
- * Optional fields core computes from a placeholdered one (core's `REVEALS`, which hides them with it): a
- * value computed from a placeholder is no value, so a write drops these too.
+ * The server's field rules for this user as the device knows them (the fields it hides): core's view
+ * projection (`projectResult`, `projectEventData`) runs with them, so a device command's result and
+ * events show the record as `crm.as(user)` would — without the hidden fields, never a placeholder
+ * (review13c C1).
  */
-export const DERIVED: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  deal: { stageEnteredAt: ['rottingSince'], lastActivityAt: ['rottingSince'] },
-  task: { reminders: ['nextNotifyAt', 'recurrence'], priority: ['recurrence'] },
-  activity: { participants: ['participantContactIds'] },
-  stageVisit: { enteredAt: ['exitedAt', 'durationMs'] },
-};
+export function fieldRules(hidden: HiddenFields): EventProjector {
+  // `value.amount` → `value`, `custom.budget.amount` → `custom.budget` (core's topField).
+  const hides = (entity: string, path: string) => !!hidden[entity]?.includes(path.split('.', path.startsWith('custom.') ? 2 : 1).join('.'));
+  return {
+    readable: (entity, field) => !hides(entity, field),
+    hasFieldRules: (entity) => !!hidden[entity],
+    reachesAll: () => true,
+    project: (entity, record) => {
+      const drop = hidden[entity];
+      if (!drop) return record;
+      const out = { ...record } as Record<string, unknown>;
+      for (const field of drop) {
+        if (!field.startsWith('custom.')) delete out[field];
+        else if (out.custom) {
+          const { [field.slice(7)]: _, ...kept } = out.custom as Record<string, unknown>;
+          out.custom = kept;
+        }
+      }
+      return out as typeof record;
+    },
+  };
+}
+
+/** An event as the user may see it (`rules` from `fieldRules`). */
+export const shownEvent = (event: CrmEvent, rules: EventProjector): CrmEvent => projectEventData(event, event.subjectType, rules, () => true);
 
 /**
- * `tx` as a device command's services see it when the user receives rows of `projected` entities
- * field-projected (design sync.md §24, review13b B2): each row read lacking a required field (field rules
- * hide the same fields of every row of an entity) gets it as a placeholder, or as a getter that throws
- * `HiddenFieldRead` (at the service's first read or copy of the row). Rows of that entity written in the
- * command lose those fields and the ones core computes from them: a placeholder, or a value computed from
+ * `tx` as a device command's services see it when the server hides fields of some entities from the
+ * user (design sync.md §24, review13b B2): each row read lacking a required field (field rules hide the
+ * same fields of every row of an entity) gets it as a placeholder, or as a getter that throws
+ * `HiddenFieldRead` (at the service's first read or copy of the row). Every row written loses the
+ * hidden fields (`rules`: the server's list holds those core computes from a hidden one too), and an
+ * event written to the log is shown as the user may see it: a placeholder, or a value computed from
  * one, is never stored — the device shows the command's effect on the fields the user reads, the pull
  * the rest.
  *
  * @param currency The currency of a hidden amount's placeholder (the crm's `defaultCurrency`).
  */
-export function placeholderTx(tx: StorageTx, projected: readonly string[], currency: string): StorageTx {
-  /** Fields a write drops, by entity: hidden ones seen missing on a read, and those computed from them. */
-  const dropped = new Map<string, Set<string>>();
+export function placeholderTx(tx: StorageTx, hidden: HiddenFields, currency: string, rules: EventProjector): StorageTx {
   const fill = (entity: string, row: Row | undefined): Row | undefined => {
-    const fields = projected.includes(entity) ? REQUIRED[entity] : undefined;
+    const fields = hidden[entity] ? REQUIRED[entity] : undefined;
     if (!row || !fields) return row;
     const missing = Object.keys(fields).filter((f) => !(f in row));
     if (!missing.length) return row;
-    const drop = dropped.get(entity) ?? new Set();
-    dropped.set(entity, drop);
     const out = { ...row };
     for (const field of missing) {
       const make = fields[field]!;
-      for (const f of [field, ...(DERIVED[entity]?.[field] ?? [])]) drop.add(f);
       // Enumerable: a service's copy of the row (`{ ...deal, … }`) keeps it; a getter throws at that copy already.
       Object.defineProperty(out, field, make ? { value: make(row, currency), writable: true, enumerable: true, configurable: true } : { get: () => { throw new HiddenFieldRead(entity, field); }, enumerable: true });
     }
     return out;
   };
-  const strip = (drop: ReadonlySet<string>, op: WriteOp): WriteOp => {
-    if (op.type === 'delete') return op;
-    const row: Record<string, unknown> = {};
-    for (const key of Object.keys(op.row)) if (!drop.has(key)) row[key] = op.row[key];
-    return { ...op, row: row as Row };
-  };
+  const shown = (entity: string, row: Row) => (entity === 'event' ? shownEvent(row as unknown as CrmEvent, rules) : rules.project(entity, row)) as unknown as Row;
   const own: Partial<StorageTx> = {
     getMany: async (entity, tenantId, ids) => (await tx.getMany(entity, tenantId, ids)).map((row) => fill(entity, row)),
     query: async (entity, tenantId, spec) => {
       const out = await tx.query(entity, tenantId, spec);
       return { ...out, rows: out.rows.map((row) => fill(entity, row)!) };
     },
-    write: (entity, tenantId, ops) => {
-      const drop = dropped.get(entity);
-      return tx.write(entity, tenantId, drop ? ops.map((op) => strip(drop, op)) : ops);
-    },
+    write: (entity, tenantId, ops) => tx.write(entity, tenantId, ops.map((op) => (op.type === 'delete' ? op : { ...op, row: shown(entity, op.row) }))),
   };
   return new Proxy(tx, {
     get: (target, key) => (own as Record<PropertyKey, unknown>)[key] ?? (Reflect.get(target, key) as (...a: unknown[]) => unknown)?.bind?.(target) ?? Reflect.get(target, key),

@@ -1,4 +1,5 @@
 import type { CrmContext } from '@crmkit/core';
+import { projectResult } from '@crmkit/core/access';
 import type { StorageTx } from '@crmkit/core/storage';
 import { createCommandIds, newSeed } from '../protocol/command-ids.js';
 import { COMMANDS, createIdIssues, pinnedClock, runCommand, type CommandName, type SyncableCrm } from '../protocol/commands.js';
@@ -8,7 +9,7 @@ import { parseWith } from '../protocol/parse.js';
 import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from '../server/bound-storage.js';
 import { heldEvents } from '../server/held-events.js';
-import { placeholderTx } from './hidden-fields.js';
+import { fieldRules, placeholderTx, shownEvent } from './hidden-fields.js';
 import type { ShadowRow } from './replica-storage.js';
 import { readState } from './sync-state.js';
 
@@ -70,17 +71,27 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
 /**
  * Runs a command's service on the device inside `tx` (a command transaction), at its time `at` and with
  * ids derived from its `(at, seed)` like the server's run (first run and replays alike). Events are
- * held: `release` emits them after commit. Rows of entities the user receives field-projected are read
- * with placeholders for their hidden fields (`placeholderTx`, review13b B2).
+ * held: `release` emits them after commit. Rows of entities whose fields the server hides from the user
+ * are read with placeholders for them (`placeholderTx`, review13b B2); the result and the events show
+ * no hidden field, as a view's would (review13c C1).
  *
  * @throws The service's `CrmError` (the transaction rolls back); `HiddenFieldRead` when it read a hidden field that decides its outcome.
  */
 export async function runLocal(ctx: CrmContext, tx: StorageTx, command: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
-  const projected = (await readState(tx, ctx.tenantId))?.projected;
-  if (projected?.length) tx = placeholderTx(tx, projected, ctx.defaultCurrency);
-  const events = heldEvents(ctx.bus);
+  const hidden = (await readState(tx, ctx.tenantId))?.hidden ?? {};
+  const rules = Object.keys(hidden).length ? fieldRules(hidden) : undefined;
+  let bus = ctx.bus;
+  if (rules) {
+    tx = placeholderTx(tx, hidden, ctx.defaultCurrency, rules);
+    // Handlers hear what the user may see (no placeholder amount in `deal.won`), as a view's would.
+    bus = Object.create(ctx.bus) as typeof bus;
+    bus.emitAll = (events, rows) => ctx.bus.emitAll(events.map((e) => shownEvent(e, rules)), rows);
+  }
+  const events = heldEvents(bus);
   const ids = createCommandIds(command.at, command.seed);
   const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, command.at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, undefined);
   const result = await runCommand(view as SyncableCrm, command.name, command.args);
-  return { result, release: events.release };
+  const [path, method] = command.name.split('.') as [string, string];
+  // The record as the user may see it, as `crm.as(user)` returns it (review13c C1).
+  return { result: rules ? projectResult(path, method, result, rules, command.args) : result, release: events.release };
 }

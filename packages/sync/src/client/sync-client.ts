@@ -142,8 +142,8 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     await runLocal(ctx, tx, asCommand(command));
   };
   /** Why a failed run is left to the server (`undefined`: a refusal that throws); a device fault is logged, not shown. */
-  const deferOf = async (tx: StorageTx, name: string, error: unknown) => {
-    const reason = await leftToServer(tx, tenant, error);
+  const deferOf = async (tx: StorageTx, name: CommandName, error: unknown) => {
+    const reason = await leftToServer(tx, tenant, name, error);
     if (reason === 'not_judged') ctx.logger.warn(`crmkit sync: the device could not run ${name}; the server decides`, { error });
     return reason;
   };

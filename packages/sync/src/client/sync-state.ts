@@ -16,8 +16,8 @@ export interface SyncState {
   readonly epoch: number;
   /** The highest seq whose verdict the device stored: sent as `ackRejectedThrough`. */
   readonly verdictsThrough: number;
-  /** Record entities the user receives field-projected (the last page's `projected`): commands refused on the device are left to the server. */
-  readonly projected?: readonly string[];
+  /** The fields the server hides from the user, by record entity (the last page's `hidden`; design sync.md §24). */
+  readonly hidden?: Readonly<Record<string, readonly string[]>>;
   /** The first seq of `clientId` (absent: 1): set when the device took a new client id (`renewClient`). */
   readonly since?: number;
   /** End of the last complete pull cycle (ISO timestamp). */

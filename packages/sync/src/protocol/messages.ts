@@ -119,11 +119,12 @@ export interface PullResponse {
   /** Exit tags of records deleted or unreadable now. */
   readonly gone: readonly string[];
   /**
-   * Record entities whose rows the user receives field-projected (field rules hide some of their
-   * fields); absent when none. The device cannot judge every rule on such rows: a command its own run
-   * refuses is pushed all the same and the server decides (review13 R6).
+   * The fields field rules hide from the user, by record entity (`custom.<key>` for a custom field;
+   * `hiddenFields` of core's access): the rows arrive without them. Absent when nothing is hidden.
+   * A device command whose refusal rests on one is pushed all the same and the server decides; the
+   * device's results and events show none of them (design sync.md §24).
    */
-  readonly projected?: readonly SyncedEntity[];
+  readonly hidden?: Readonly<Partial<Record<SyncedEntity, readonly string[]>>>;
   readonly reset?: 'begin' | 'continue';
   /** Last page of a reset: the device sweeps what it did not receive in it. */
   readonly resetDone?: true;

@@ -1,4 +1,5 @@
 import type { CrmContext, Principal } from '@crmkit/core';
+import { hiddenFields } from '@crmkit/core/access';
 import type { Row, StorageTx } from '@crmkit/core/storage';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../protocol/checkpoint.js';
 import { invalid } from '../protocol/errors.js';
@@ -112,7 +113,10 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       else if (!resetting || change.position > (from.h ?? 0)) goneOf.push(change);
     }
     const gone = await Promise.all(goneOf.map((c) => exitTag(tenant, c.entity, c.recordId)));
-    const projected = guard ? SYNCED_ENTITIES.filter((e) => !CONFIG_ENTITIES.has(e) && guard.hasFieldRules(e)) : [];
+    // Field rules that hide nothing (`deny: []`) project nothing: only entities with a hidden field are listed.
+    const ruled = guard ? SYNCED_ENTITIES.filter((e) => !CONFIG_ENTITIES.has(e) && guard.hasFieldRules(e)) : [];
+    const custom = ruled.length ? ((await tx.query('customField', tenant, {})).rows as unknown as { entity: string; key: string }[]) : [];
+    const hidden = Object.fromEntries(ruled.map((e) => [e, hiddenFields(guard!, e, custom.filter((d) => d.entity === e).map((d) => d.key))]).filter(([, f]) => f!.length));
     const position = changes.at(-1)?.position ?? (resetting ? head : from.p);
     const next: Checkpoint = resetting && hasMore ? { ...from, p: position } : { v: 1, t: tenant, p: position, s: fingerprint };
     return {
@@ -120,7 +124,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       checkpoint: encodeCheckpoint(next),
       rows,
       gone,
-      ...(projected.length ? { projected } : {}),
+      ...(Object.keys(hidden).length ? { hidden } : {}),
       ...(resetting ? { reset: from === sent ? ('continue' as const) : ('begin' as const) } : {}),
       ...(resetting && !hasMore ? { resetDone: true as const } : {}),
       hasMore,
