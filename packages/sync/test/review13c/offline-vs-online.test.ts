@@ -104,13 +104,15 @@ describe('review13c: offline work ends where the same work done online ends', ()
 
   it('for a rep who may not read a deal\'s value', async () => {
     const { bad, deferred } = await diverging('value', 40);
-    expect(bad).toEqual([]);
-    expect(deferred).toBeGreaterThanOrEqual(10); // sessions that left a command to the server (31 of 40 at fix13f)
+    // Since fix13e (C2) no command of these sessions rests on `value`, so none is deferred: the device judges
+    // every one itself, and the property checks that its verdicts are the server's. (31 of 40 sessions deferred one
+    // at fix13f alone, when any refusal of a projected user was deferred.)
+    expect({ bad, deferred }).toEqual({ bad: [], deferred: 0 });
   }, 120_000);
 
   it('for a rep who may not read value nor the required margin (every deal update deferred: fix13f, C3/C4)', async () => {
     const { bad, deferred } = await diverging('margin', 40);
     expect(bad).toEqual([]);
-    expect(deferred).toBeGreaterThanOrEqual(30); // 38 of 40 at fix13f
+    expect(deferred).toBeGreaterThanOrEqual(20); // 24 of 40 with fix13e (38 at fix13f alone, which also deferred refusals resting on readable fields)
   }, 120_000);
 });
