@@ -54,7 +54,7 @@ export function optionalText(max: number = LIMITS.shortText) {
 }
 
 /** The canonical stored timestamp: UTC ISO-8601 with milliseconds, e.g. `2026-11-22T10:00:00.000Z`. It sorts as text. */
-export const timestampSchema = /* @__PURE__ */ z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be a UTC timestamp'));
+export const timestampSchema = /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be a UTC timestamp'));
 export type Timestamp = z.infer<typeof timestampSchema>;
 
 /**
