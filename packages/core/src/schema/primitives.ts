@@ -172,3 +172,22 @@ export const countrySchema = z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an 
 export function clearable<T extends z.ZodMiniType>(schema: T) {
   return z.optional(z.nullable(schema));
 }
+
+/**
+ * The patch shape of an editable shape: required fields become optional, optional ones `clearable`
+ * (`null` clears them) except those in `keep`, which stay as they are (`tags`, `custom`: no `null`).
+ * Derived rather than written again beside the create shape, so the two cannot drift (and bundles carry one).
+ */
+export type PatchShape<S extends Readonly<Record<string, z.ZodMiniType>>, K extends keyof S> = {
+  -readonly [P in keyof S]: P extends K ? S[P] : S[P] extends z.ZodMiniOptional<infer T> ? z.ZodMiniOptional<z.ZodMiniNullable<T>> : z.ZodMiniOptional<S[P]>;
+};
+
+// @__NO_SIDE_EFFECTS__
+export function patchShape<S extends Readonly<Record<string, z.ZodMiniType>>, K extends keyof S>(shape: S, keep: readonly K[]): PatchShape<S, K> {
+  const out: Record<string, z.ZodMiniType> = {};
+  for (const [key, schema] of Object.entries(shape)) {
+    const def = schema._zod.def as { type: string; innerType?: z.ZodMiniType };
+    out[key] = keep.includes(key as K) ? schema : def.type === 'optional' ? clearable(def.innerType!) : z.optional(schema);
+  }
+  return out as PatchShape<S, K>;
+}
