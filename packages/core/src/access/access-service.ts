@@ -15,6 +15,7 @@ import { DirectoryIndex, EMPTY_DIRECTORY, parseDirectory, type Directory } from 
 import { keepsOwnerKeys, OWNER_KEYS_KEY, stampOwnerKeys } from './owner-keys.js';
 import { parsePolicy, type AccessPolicy } from './access-policy.js';
 import type { AccessSummary, CompiledAccess } from './compiled-access.js';
+import { withParentAccess } from '../crm/feature-writes.js';
 
 const SHARED = ['lead', 'contact', 'company', 'deal'] as const;
 const refSchema = z.strictObject({ type: z.enum(SHARED), id: idSchema });
@@ -288,7 +289,7 @@ export class AccessService {
               changed++;
             }
           } else {
-            const fixed = await op.withParentAccess(page.rows);
+            const fixed = await withParentAccess(op, page.rows);
             for (let i = 0; i < page.rows.length; i++) {
               const row = page.rows[i]!;
               const child = fixed[i]!;

@@ -10,6 +10,7 @@ import { parseInput } from '../crm/parse-input.js';
 import { checkReferences } from '../crm/references.js';
 import { inputFields } from '../crm/input-fields.js';
 import { touchRecords } from '../crm/touch-records.js';
+import { withParentAccess } from '../crm/feature-writes.js';
 
 /** A parsed `activities.log` input. */
 
@@ -35,7 +36,7 @@ export async function logActivity(op: Operation, parsed: ActivityLogParsed): Pro
     participants: parsed.participants ?? [],
     occurredAt: occurredAt ?? op.now,
   }) as Activity);
-  const [activity] = (await op.withParentAccess([built])) as [Activity];
+  const [activity] = (await withParentAccess(op, [built])) as [Activity];
   op.guard?.checkWritten('activity', 'create', undefined, activity);
   await op.insert('activity', activity);
   await touchRecords(op, activity, activity.occurredAt);

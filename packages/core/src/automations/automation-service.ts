@@ -31,6 +31,7 @@ import { matchEvent } from './match-trigger.js';
 import { causeCheckedStorage, checkCauseShape, verifyCause } from './verify-cause.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { FEED_CONSUMER } from './automation-settings.js';
+import { insertMany } from '../crm/feature-writes.js';
 
 /** JSON with object keys sorted: the same trigger written in another key order is the same trigger. */
 const canonical = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
@@ -528,7 +529,7 @@ export function createAutomationService(
       }
       // The rules' one feed consumer exists from the first rule on. It may start at a head read without
       // the lock: the rule's `since` below is at least that, so it never needs an event skipped.
-      if ((await consumerPartitions(op, FEED_CONSUMER)).length === 0) await op.insertMany('consumer', newPartitionRows(op, runtime.feed, await feedHead(op), false));
+      if ((await consumerPartitions(op, FEED_CONSUMER)).length === 0) await insertMany(op, 'consumer', newPartitionRows(op, runtime.feed, await feedHead(op), false));
       await bumpConfigRevision(op);
       if (previous && !draft.enabled) await cancelWaitingRuns(op, draft.id, DISABLED);
       const next = fresh ? { ...draft, since: await lockedFeedHead(op) } : draft;

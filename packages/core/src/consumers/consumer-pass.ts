@@ -10,6 +10,7 @@ import { describeFailure } from './describe-failure.js';
 import { backlogId, shardsOf, type BacklogRow, type ConsumerError, type ConsumerRow } from './consumer-rows.js';
 import { readFeedPage } from './feed-read.js';
 import { deepFreeze } from '../storage/deep-freeze.js';
+import { insertMany } from '../crm/feature-writes.js';
 
 /** Pending backlog entries a partition keeps before it stops reading new events (back-pressure). */
 const BACKLOG_LIMIT = 1000;
@@ -352,7 +353,7 @@ export async function runPass(ctx: CrmContext, request: PassRequest): Promise<Pa
       for (const entry of touched.length ? await op.getMany<BacklogRow>('consumerBacklog', touched.map((e) => e.id)) : []) if (entry) stored.set(entry.id, entry);
       const unchanged = (entry: BacklogRow) => stored.get(entry.id)?.version === entry.version;
       const fresh = inserts.filter((entry) => !stored.has(entry.id));
-      if (fresh.length) await op.insertMany('consumerBacklog', fresh);
+      if (fresh.length) await insertMany(op, 'consumerBacklog', fresh);
       for (const { before, after } of updates) if (unchanged(before)) await op.update('consumerBacklog', before, after);
       for (const entry of deletes) if (unchanged(entry)) await op.remove('consumerBacklog', entry);
       return true;

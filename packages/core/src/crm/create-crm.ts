@@ -58,7 +58,8 @@ export interface CreateCrmOptions<F extends readonly CrmFeature[] = readonly Crm
   readonly phoneNumbers?: PhoneNumberParser;
 }
 
-const optionsSchema = z.object({
+// Strict like every other schema (it is given these three keys only): core then needs no z.object.
+const optionsSchema = z.strictObject({
   tenantId: tenantIdSchema,
   actor: z.optional(z.strictObject({ userId: userIdSchema })),
   defaultCurrency: z.optional(currencySchema),

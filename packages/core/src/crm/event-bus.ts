@@ -20,8 +20,10 @@ export class EventBus {
    * insertion order; emit walks a copy, so a handler that unsubscribes (or subscribes) mid-emit
    * changes the next emit, not this one — eventemitter3's semantics.
    */
-  private readonly handlers = new Map<string, Set<((event: CrmEvent) => void) & { readonly raw: (event: CrmEvent) => unknown }>>();
-  private readonly batchListeners = new Set<EventBatchListener>();
+  /** @internal The scheduler's `dispatch` (scheduler/notice-dispatch.ts) reads them. */
+  readonly handlers = new Map<string, Set<((event: CrmEvent) => void) & { readonly raw: (event: CrmEvent) => unknown }>>();
+  /** @internal */
+  readonly batchListeners = new Set<EventBatchListener>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -58,12 +60,7 @@ export class EventBus {
     return this.batchListeners.size > 0;
   }
 
-  /** Delivers an event to its handlers; it is frozen first, since they all receive the same object. */
-  emit(event: CrmEvent): void {
-    this.emitAll([event], undefined);
-  }
-
-  /** Emits the events of one committed operation, in order (each frozen first, like `emit`). */
+  /** Emits the events of one committed operation, in order; each is frozen first, since its handlers all receive the same object. */
   emitAll(events: readonly CrmEvent[], rows: ReadonlyMap<string, Row | null> | undefined): void {
     for (const event of events) {
       deepFreeze(event);
@@ -73,33 +70,13 @@ export class EventBus {
     if (this.batchListeners.size && events.length) this.emitBatch(events, rows);
   }
 
-  /**
-   * True when a handler of the crm itself receives events of this type (of it or `'*'`). Views' listeners
-   * do not count: they hear what their process dispatches but are no delivery target of a durable consumer.
-   */
-  handles(name: string): boolean {
-    return !!(this.handlers.get(name)?.size || this.handlers.get('*')?.size);
-  }
-
-  /**
-   * Delivers one event of a durable consumer (scheduler notices): its handlers run and are awaited, and the
-   * first failure is thrown so the consumer retries the event (then parks it) rather than losing it.
-   * Views' listeners hear it too (filtered for their principal, not awaited).
-   */
-  async dispatch(event: CrmEvent): Promise<void> {
-    deepFreeze(event);
-    const handlers = [...(this.handlers.get(event.type) ?? []), ...(this.handlers.get('*') ?? [])];
-    const failed = (await Promise.allSettled(handlers.map(async (h) => h.raw(event)))).find((r) => r.status === 'rejected');
-    if (this.batchListeners.size) this.emitBatch([event], undefined);
-    if (failed) throw failed.reason;
-  }
-
   private deliver(name: string, event: CrmEvent): void {
     const set = this.handlers.get(name);
     if (set?.size) for (const handler of [...set]) handler(event);
   }
 
-  private emitBatch(events: readonly CrmEvent[], rows: ReadonlyMap<string, Row | null> | undefined): void {
+  /** @internal */
+  emitBatch(events: readonly CrmEvent[], rows: ReadonlyMap<string, Row | null> | undefined): void {
     for (const listener of [...this.batchListeners]) {
       try {
         listener(events, rows);

@@ -15,10 +15,10 @@ import { markRace, retryRaces } from './retry-concurrent.js';
 
 /**
  * The parents (`deal:<id>` …) each transaction wrote: their row lock orders a concurrent owner change, so
- * `withParentAccess` takes no key of them. Per transaction, not per operation: an automation run's actions
+ * `withParentAccess` (crm/feature-writes.ts) takes no key of them. Per transaction, not per operation: an automation run's actions
  * are operations in one transaction.
  */
-const wroteParents = new WeakMap<StorageTx, Set<string>>();
+export const wroteParents = new WeakMap<StorageTx, Set<string>>();
 
 /** The `nextSequence` counter of the change feed. */
 export const FEED_SEQUENCE = 'feed';
@@ -168,13 +168,6 @@ export class Operation {
     return record;
   }
 
-  async insertMany<T extends RecordBase>(entity: string, written: readonly T[]): Promise<void> {
-    if (written.length === 0) return;
-    const records = EXTERNAL_ENTITIES.has(entity) ? written.map(withExternalKeys) : written;
-    await this.write(entity, records.map((r) => ({ type: 'insert' as const, row: deepFreeze(r) as unknown as Row }))).catch((e: unknown) => this.conceal('insert', e));
-    if (this.written) for (const r of records) this.written.set(`${entity}:${r.id}`, r as unknown as Row);
-  }
-
   /**
    * Writes `next` if the stored row is still at `previous.version`; a no-op when nothing changed.
    * When a lead, contact, company or deal changes owner or shares, the copies its tasks, activities
@@ -200,8 +193,11 @@ export class Operation {
     return next;
   }
 
-  /** Rethrows a write's error; in a view, without the id or version of a conflicting row it may not read. */
-  private async conceal(write: 'insert' | 'update', error: unknown): Promise<never> {
+  /**
+   * Rethrows a write's error; in a view, without the id or version of a conflicting row it may not read.
+   * @internal (`insertMany` uses it)
+   */
+  async conceal(write: 'insert' | 'update', error: unknown): Promise<never> {
     const hooks = this.ctx.hooks.access;
     // A concealed taken id is still a race (`markRace`: no key, no expected version), as its original was.
     throw this.guard && hooks ? markRace(await hooks.concealConflict(this.guard, write, error, (e, ids) => this.tx.getMany(e, this.ctx.tenantId, ids) as never)) : error;
@@ -233,39 +229,6 @@ export class Operation {
         after = page.nextCursor;
       } while (after);
     }
-  }
-
-  /**
-   * Copies the owner and shares of each child's parent (see `primaryParent`) into the children, before
-   * they are written. `known` holds parents not stored yet (a deal created in this operation).
-   * Each parent read is locked shared first (key `<entity>:<id>`, see `update`), unless this transaction
-   * wrote it (its row lock orders a concurrent owner change, which then runs again: waiting for the key
-   * here could wait in a circle with it) — on PostgreSQL a child never keeps the copy of an owner a
-   * concurrent change replaced. A session holding a key exclusively (`lockRecords`) takes it shared at once.
-   */
-  async withParentAccess<T extends RecordBase>(children: readonly T[], known: readonly RecordBase[] = []): Promise<T[]> {
-    const byKey = new Map<string, RecordBase | undefined>(known.map((r) => [r.id, r]));
-    const missing = new Map<ParentType, Set<string>>();
-    for (const child of children) {
-      const parent = primaryParent(child);
-      if (parent && !byKey.has(parent.id)) {
-        if (!missing.has(parent.type)) missing.set(parent.type, new Set());
-        missing.get(parent.type)!.add(parent.id);
-      }
-    }
-    const keys: string[] = [];
-    const wrote = wroteParents.get(this.tx);
-    for (const [type, ids] of missing) for (const id of ids) if (!wrote?.has(`${type}:${id}`)) keys.push(`${type}:${id}`);
-    await this.tx.lockKeys(this.tenantId, keys, true);
-    for (const [type, ids] of missing) {
-      const list = [...ids];
-      const rows = await this.getMany(type, list);
-      list.forEach((id, i) => byKey.set(id, rows[i]));
-    }
-    return children.map((child) => {
-      const parent = primaryParent(child);
-      return parent ? withAccess(child, parentAccessOf(parent.type, byKey.get(parent.id))) : child;
-    });
   }
 
   /**

@@ -12,6 +12,7 @@ import { customValuesCheck } from '../crm/custom-values.js';
 import { lockRecords } from '../crm/references.js';
 import { checkNextStep } from '../funnel/next-step.js';
 import { readCallerInput, safeParseInput } from '../crm/parse-input.js';
+import { insertMany } from '../crm/feature-writes.js';
 
 /** Options of `crm.imports.deals`. */
 export interface CreateManyOptions {
@@ -114,8 +115,8 @@ export async function createManyDeals(ctx: CrmContext, inputs: readonly DealCrea
     let visitChunk: StageVisit[] = [];
     let taskChunk: Task[] = [];
     const flush = async () => {
-      await op.insertMany('deal', dealChunk);
-      await op.insertMany('stageVisit', visitChunk);
+      await insertMany(op, 'deal', dealChunk);
+      await insertMany(op, 'stageVisit', visitChunk);
       await op.ctx.hooks.tasks?.insert(op, taskChunk);
       dealChunk = [];
       visitChunk = [];

@@ -7,6 +7,7 @@ import type { CrmEventName } from '../events/event-map.js';
 import type { Filter } from '../query/query-spec.js';
 import type { RecordBase } from '../schema/record.js';
 import type { MergeEntity, MergeLink } from '../schema/merge.js';
+import { withParentAccess } from '../crm/feature-writes.js';
 
 /**
  * Every field that links a record to a lead, contact or company, by the entity linked to — found by
@@ -116,7 +117,7 @@ export async function writeLinks(op: Operation, records: readonly PlannedRecord[
     for (const [field, value] of set) next = writePath(next, field, value);
     // The participants' index follows them (the merge and its undo); an activity stored before the index gets it.
     if (entity === 'activity') next = withParticipantIds(next);
-    if ((CHILD_ENTITIES as readonly string[]).includes(entity)) next = (await op.withParentAccess([next], known))[0]!;
+    if ((CHILD_ENTITIES as readonly string[]).includes(entity)) next = (await withParentAccess(op, [next], known))[0]!;
     await op.update(entity, row, next);
     for (const field of set.keys()) links.push({ entity, id: row.id, field, from: readPath(row, field), versionAfter: next.version });
     if (UPDATE_EVENTS.has(entity)) {

@@ -4,6 +4,7 @@ import { removeConsumerRows } from '../consumers/backlog.js';
 import { backlogId, consumerPartitions, type BacklogRow } from '../consumers/consumer-rows.js';
 import { prunedThrough } from '../consumers/feed-read.js';
 import { retryConcurrent } from '../crm/retry-concurrent.js';
+import { insertMany } from '../crm/feature-writes.js';
 
 /**
  * Where the per-type notice consumers start when the single notice consumer of earlier versions
@@ -36,7 +37,7 @@ export async function handOver(ctx: CrmContext, legacy: string, types: readonly 
         });
       const there = new Set((await op.getMany<BacklogRow>('consumerBacklog', moved.map((r) => r.id))).filter(Boolean).map((r) => r!.id));
       const fresh = moved.filter((r) => !there.has(r.id));
-      if (fresh.length) await op.insertMany('consumerBacklog', fresh);
+      if (fresh.length) await insertMany(op, 'consumerBacklog', fresh);
       await removeConsumerRows(op, legacy);
     }),
   );

@@ -22,6 +22,7 @@ import { ensureConsumer } from '../consumers/consumer-rows.js';
 import { handOver, handoverStart } from './notice-handover.js';
 import { ConsumerRunner, replayChange } from '../consumers/consumer-runner.js';
 import { resyncs } from '../storage/storage-adapter.js';
+import { dispatch, handles } from './notice-dispatch.js';
 
 /**
  * A recorded notice, keyed by its idempotency key so that it is recorded exactly once. Its event goes
@@ -165,7 +166,7 @@ export class Scheduler {
   #checkIdle(): void {
     // One check, not a re-arming poll: a timer that never ends would keep a fake clock's runAll (host tests) spinning.
     this.#cancelIdleCheck();
-    const handled = NOTICE_TYPES.filter((type) => this.ctx.bus.handles(type));
+    const handled = NOTICE_TYPES.filter((type) => handles(this.ctx.bus, type));
     if (!handled.length) return;
     this.ctx.logger.warn('crmkit: notice handlers in a process that never ticks (crm.scheduler.start() or tick()) are never called', { types: handled });
   }
@@ -296,7 +297,7 @@ export class Scheduler {
     let retryAt: number | undefined;
     const earliest = (at: number | undefined) => (retryAt = at === undefined || (retryAt !== undefined && retryAt <= at) ? retryAt : at);
     for (const [type, runner] of runners ?? []) {
-      if (!this.ctx.bus.handles(type)) continue;
+      if (!handles(this.ctx.bus, type)) continue;
       drains++;
       const drained = await this.#retrying(counts, () => runner.drain());
       counts.delivered += drained?.handled ?? 0;
@@ -366,8 +367,8 @@ export class Scheduler {
           // Handlers are awaited and a failure thrown: the consumer retries the notice, then parks it. A handler
           // removed since the claim: the notice stays for a process that handles it (no attempt counted).
           handler: () => (event: CrmEvent) => {
-            if (!this.ctx.bus.handles(type)) throw new DeferEvent(type);
-            return this.ctx.bus.dispatch(event);
+            if (!handles(this.ctx.bus, type)) throw new DeferEvent(type);
+            return dispatch(this.ctx.bus, event);
           },
           workerId,
         },

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import {
-  text,
   customValuesInputSchema,
   idSchema,
   LIMITS,
@@ -11,7 +10,7 @@ import {
   tagsSchema,
   timestampSchema,
   userIdSchema,
-  clearable,
+  patchShape,
   countrySchema,
   domainSchema,
   int,
@@ -40,17 +39,7 @@ export type CompanyCreateInput = z.input<typeof companyCreateInputSchema>;
 
 export const companyUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(int(), z.gte(1))),
-  externalRefs: clearable(externalRefsSchema),
-  name: z.optional(requiredText()),
-  domain: clearable(domainSchema),
-  website: clearable(text(500)),
-  phone: clearable(phoneSchema),
-  industry: clearable(text(100)),
-  country: clearable(countrySchema),
-  ownerId: clearable(userIdSchema),
-  notes: clearable(text(LIMITS.longText)),
-  tags: z.optional(tagsSchema),
-  custom: z.optional(customValuesInputSchema),
+  ...patchShape(companyEditableShape, ['tags', 'custom']),
 });
 export type CompanyUpdateInput = z.input<typeof companyUpdateInputSchema>;
 

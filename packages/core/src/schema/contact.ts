@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import {
-  text,
   customValuesInputSchema,
   emailSchema,
   idSchema,
@@ -12,7 +11,7 @@ import {
   tagsSchema,
   timestampSchema,
   userIdSchema,
-  clearable,
+  patchShape,
   countrySchema, int } from './primitives.js';
 import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
@@ -40,18 +39,7 @@ export type ContactCreateInput = z.input<typeof contactCreateInputSchema>;
 
 export const contactUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(int(), z.gte(1))),
-  externalRefs: clearable(externalRefsSchema),
-  name: z.optional(requiredText()),
-  email: clearable(emailSchema),
-  phone: clearable(phoneSchema),
-  jobTitle: clearable(text(LIMITS.shortText)),
-  companyId: clearable(idSchema),
-  ownerId: clearable(userIdSchema),
-  source: clearable(text(64)),
-  country: clearable(countrySchema),
-  notes: clearable(text(LIMITS.longText)),
-  tags: z.optional(tagsSchema),
-  custom: z.optional(customValuesInputSchema),
+  ...patchShape(contactEditableShape, ['tags', 'custom']),
 });
 export type ContactUpdateInput = z.input<typeof contactUpdateInputSchema>;
 

@@ -29,9 +29,9 @@ export const externalRefsSchema = z.array(externalRefSchema).check(z.maxLength(2
 /** The fields a record linked to other systems carries; `externalKeys` is maintained by crmkit. */
 export const externalRefShape = {
   /** The record's ids in other systems; each `(system, id)` names at most one record of the entity per tenant. */
-  externalRefs: z.optional(externalRefsSchema),
+  externalRefs: /* @__PURE__ */ z.optional(externalRefsSchema),
   /** `<system>:<id>` of every external ref: the unique, indexed list lookups use. Maintained by crmkit. */
-  externalKeys: z.optional(z.array(z.string())),
+  externalKeys: /* @__PURE__ */ z.optional(z.array(z.string())),
 };
 
 /** The key of an external ref in `externalKeys`: `shop:10042`. */

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { externalRefShape, externalRefsSchema } from './external-ref.js';
 import {
-  text,
   customValuesInputSchema,
   emailSchema,
   idSchema,
@@ -15,7 +14,7 @@ import {
   tagsSchema,
   timestampSchema,
   userIdSchema,
-  clearable,
+  patchShape,
   countrySchema, int } from './primitives.js';
 import { recordBaseShape, sharedRecordShape } from './record.js';
 import type { CustomValues } from './custom-field.js';
@@ -57,23 +56,7 @@ export type LeadCreateInput = z.input<typeof leadCreateInputSchema>;
 /** A patch: set a field to `null` to clear it. `version` makes the update conditional. */
 export const leadUpdateInputSchema = z.strictObject({
   version: z.optional(z.number().check(int(), z.gte(1))),
-  externalRefs: clearable(externalRefsSchema),
-  name: z.optional(requiredText()),
-  companyName: clearable(text(LIMITS.shortText)),
-  email: clearable(emailSchema),
-  phone: clearable(phoneSchema),
-  website: clearable(text(500)),
-  title: clearable(text(LIMITS.shortText)),
-  message: clearable(text(LIMITS.longText)),
-  source: clearable(text(64)),
-  campaign: clearable(text(128)),
-  country: clearable(countrySchema),
-  territory: clearable(text(64)),
-  ownerId: clearable(userIdSchema),
-  expectedValue: clearable(moneySchema),
-  probability: clearable(probabilityInput),
-  tags: z.optional(tagsSchema),
-  custom: z.optional(customValuesInputSchema),
+  ...patchShape(leadEditableShape, ['tags', 'custom']),
 });
 export type LeadUpdateInput = z.input<typeof leadUpdateInputSchema>;
 

@@ -21,11 +21,11 @@ export interface RecordBase {
 
 /** The record kinds users address: a timeline, a task or an activity can point at any of them. */
 export const RECORD_TYPES = ['lead', 'contact', 'company', 'deal'] as const;
-export const recordTypeSchema = z.enum(RECORD_TYPES);
+export const recordTypeSchema = /* @__PURE__ */ z.enum(RECORD_TYPES);
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** A reference to a lead, contact, company or deal. */
-export const recordRefSchema = z.strictObject({ type: recordTypeSchema, id: idSchema });
+export const recordRefSchema = /* @__PURE__ */ z.strictObject({ type: recordTypeSchema, id: idSchema });
 export type RecordRef = z.infer<typeof recordRefSchema>;
 
 /** `deal:deal_01J…`: the string form of a ref, used in the event log's multi-entry index. */
@@ -43,9 +43,9 @@ export type Share = z.infer<typeof shareSchema>;
 /** Sharing fields of the records users own (leads, contacts, companies, deals). */
 export const sharedRecordShape = {
   /** Explicit shares of this record (see `crm.access.share`). */
-  shares: z.optional(z.array(shareSchema)),
+  shares: /* @__PURE__ */ z.optional(z.array(shareSchema)),
   /** The `to` of every share: an indexed list, so "shared with me" is a pushed-down filter. Maintained by crmkit. */
-  shareKeys: z.optional(z.array(z.string())),
+  shareKeys: /* @__PURE__ */ z.optional(z.array(z.string())),
 };
 
 /**
@@ -55,7 +55,7 @@ export const sharedRecordShape = {
  */
 export const parentAccessShape = {
   /** `<parentType>:<parent ownerId>` (`deal:anna`; `deal:` for an unowned parent). Maintained by crmkit. */
-  parentOwner: z.optional(z.string()),
+  parentOwner: /* @__PURE__ */ z.optional(z.string()),
   /** The parent's `shareKeys`. Maintained by crmkit. */
-  parentShareKeys: z.optional(z.array(z.string())),
+  parentShareKeys: /* @__PURE__ */ z.optional(z.array(z.string())),
 };

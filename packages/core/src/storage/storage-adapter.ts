@@ -209,7 +209,7 @@ export interface StorageTx {
    *   leads, contacts and companies a write links to, removes or merges (`contact:<id>`): a deal is
    *   never created for a contact that a concurrent merge or remove deletes. A task, activity or stage
    *   visit holds its parent's key (`deal:<id>` …) shared while it copies the parent's owner and shares,
-   *   and a change of those holds it exclusively (`Operation.withParentAccess`, `Operation.update`).
+   *   and a change of those holds it exclusively (`withParentAccess` in crm/feature-writes.ts, `Operation.update`).
    * - Re-taking a key the transaction holds already returns at once.
    * - `shared`: the keys are taken shared (PostgreSQL `pg_advisory_xact_lock_shared`): shared holders of
    *   a key do not wait for each other, only for an exclusive holder, which waits for all of them.

@@ -14,6 +14,7 @@ import type { Task } from '../schema/task.js';
 import { runWrite, type EventRef, type Operation } from '../crm/operation.js';
 import type { CrmContext } from '../crm/context.js';
 import { inputFields } from '../crm/input-fields.js';
+import { insertMany, withParentAccess } from '../crm/feature-writes.js';
 
 /** The records whose timelines show a task's events. */
 export function taskRefs(task: Pick<Task, 'dealId' | 'contactId' | 'companyId' | 'leadId'>): EventRef[] {
@@ -43,7 +44,7 @@ export async function buildTasks(
     if (!task) throw validationError(context, issues.map((issue) => ({ ...issue, path: [...path, ...(drafts.length > 1 ? [i] : []), ...issue.path] })));
     return task;
   });
-  return op.withParentAccess(tasks, known);
+  return withParentAccess(op, tasks, known);
 }
 
 /**
@@ -70,7 +71,7 @@ export function checkCallerTasks(op: Operation, input: object, tasks: readonly T
 
 /** Writes new tasks and records `task.created` for each. */
 export async function insertTasks(op: Operation, tasks: readonly Task[]): Promise<void> {
-  await op.insertMany('task', tasks);
+  await insertMany(op, 'task', tasks);
   for (const task of tasks) op.record('task.created', { type: 'task', id: task.id }, { task }, taskRefs(task));
 }
 

@@ -19,6 +19,7 @@ import { feedHead } from '../consumers/feed-read.js';
 import { generateSecret, secretKey } from './signing.js';
 import { endpointConsumer, endpointKey, type StoredEndpoint, type WebhookAttempt, type WebhookEndpoint } from './webhook-delivery.js';
 import { endpointInputSchema, endpointUpdateSchema, rotateSchema, urlProblem, type ResolvedWebhooks, type WebhookEndpointInput, type WebhookEndpointUpdate } from './webhook-options.js';
+import { insertMany } from '../crm/feature-writes.js';
 
 
 /** Previous secrets that still sign after a rotation (each adds a signature to every request). */
@@ -169,7 +170,7 @@ export function createWebhookService(ctx: CrmContext, settings: ResolvedWebhooks
         await op.insert('webhookEndpoint', endpoint);
         // Its consumer starts at the feed's head: events committed after this one are delivered.
         const rows = newPartitionRows(op, endpointSettings(settings, endpoint.id, parsed.types), await feedHead(op), !enabled);
-        await op.insertMany('consumer', rows);
+        await insertMany(op, 'consumer', rows);
         return { ...publicView(endpoint), secret };
       });
     },
