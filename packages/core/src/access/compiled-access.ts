@@ -368,16 +368,12 @@ export class CompiledAccess implements AccessGuard {
     return !test || test(top);
   }
 
-  private refuseFields(entity: string, fields: Iterable<string>, writing: boolean, context: string): void {
-    refuseFields(this.principal.userId, entity, fields, this.fieldTest(entity, writing), writing, context);
-  }
-
   checkReadFields(entity: string, fields: Iterable<string>, context: string): void {
-    this.refuseFields(entity, fields, false, context);
+    refuseFields(this.principal.userId, entity, fields, this.fieldTest(entity, false), false, context);
   }
 
   checkWriteFields(entity: string, fields: Iterable<string>, context: string): void {
-    this.refuseFields(entity, fields, true, context);
+    refuseFields(this.principal.userId, entity, fields, this.fieldTest(entity, true), true, context);
   }
 
   project<T extends object>(entity: string, record: T): T {

@@ -3,17 +3,11 @@ import { inputFields, refuseFields } from '@crmkit/core/access';
 import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import type { HiddenFields } from './hidden-fields.js';
 
-type Input = object | undefined;
-
 /** The inputs a command writes fields with, by entity: a create's (or log's) first argument, an update's second, a conversion's contact and deal. */
-function inputsOf(name: CommandName, args: readonly unknown[]): [string, Input][] {
-  const spec = COMMANDS[name];
-  if (name === 'leads.convert') {
-    const options = args[1] as { contact?: Input; deal?: Input } | undefined;
-    return [['contact', options?.contact], ['deal', options?.deal]];
-  }
-  if (spec.creates) return [[spec.entity, args[0] as Input]];
-  return name.endsWith('.update') ? [[spec.entity, args[1] as Input]] : [];
+function inputsOf(name: CommandName, [first, second]: readonly unknown[]): [string, unknown][] {
+  const { creates, entity } = COMMANDS[name];
+  const options = second as { contact?: unknown; deal?: unknown } | undefined;
+  return name === 'leads.convert' ? [['contact', options?.contact], ['deal', options?.deal]] : [[entity, creates ? first : name.endsWith('.update') && second]];
 }
 
 /**
@@ -27,7 +21,7 @@ export function hiddenWrite(name: CommandName, args: readonly unknown[], hidden:
   try {
     for (const [entity, input] of inputsOf(name, args)) {
       const drop = hidden[entity];
-      if (drop && input && typeof input === 'object') refuseFields(userId, entity, inputFields(entity, input), (field) => !drop.includes(field), true, name);
+      if (drop && typeof input === 'object') refuseFields(userId, entity, inputFields(entity, input ?? undefined), (field) => !drop.includes(field), true, name);
     }
   } catch (error) {
     return error;
