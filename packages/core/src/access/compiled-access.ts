@@ -30,6 +30,28 @@ import { EVENT_TYPE_FIELDS, linkShown, projectEventData } from './project-event.
 const PARENT_ACCESS_FIELDS = ['parentOwner', 'parentShareKeys'] as const;
 const isParentAccessField = (field: string): boolean => field === 'parentOwner' || field === 'parentShareKeys';
 
+/**
+ * Refuses the field paths (`value.amount`, `custom.budget`) of `entity` that `test` denies — by top-level
+ * field; the parent's owner and shares always — as every view does (`checkReadFields`/`checkWriteFields`),
+ * and a sync device with the server's hidden list (design sync.md §24).
+ *
+ * @param test Whether a top-level field is allowed; `undefined`: every one (no field rules).
+ * @throws CrmError `FORBIDDEN` (`details.fields`: the refused fields, sorted) — `<context>: <user> may not write value of deal`.
+ */
+export function refuseFields(userId: string, entity: string, fields: Iterable<string>, test: ((field: string) => boolean) | undefined, writing: boolean, context: string): void {
+  // The parent's owner and shares are bookkeeping: filtering on them would tell a hidden deal's owner.
+  const refused = [...new Set([...fields].map(topField))].filter((f) => isParentAccessField(f) || (test !== undefined && !test(f))).sort();
+  if (refused.length) {
+    const action = writing ? 'write' : 'read';
+    throw new CrmError('FORBIDDEN', `${context}: ${userId} may not ${action} ${refused.join(', ')} of ${entity}`, {
+      action: `${entity}.${writing ? 'update' : 'read'}`,
+      reason: `fields you may not ${action}`,
+      entity,
+      fields: refused,
+    });
+  }
+}
+
 /** The rows one action reaches: every row, or those of these owners (and, for shared entities, shared ones). */
 export interface EntityScope {
   readonly all: boolean;
@@ -346,27 +368,12 @@ export class CompiledAccess implements AccessGuard {
     return !test || test(top);
   }
 
-  private refuseFields(entity: string, fields: Iterable<string>, writing: boolean, context: string): void {
-    const test = this.fieldTest(entity, writing);
-    // The parent's owner and shares are bookkeeping: filtering on them would tell a hidden deal's owner.
-    const refused = [...new Set([...fields].map(topField))].filter((f) => isParentAccessField(f) || (test !== undefined && !test(f))).sort();
-    if (refused.length) {
-      const action = writing ? 'write' : 'read';
-      throw new CrmError('FORBIDDEN', `${context}: ${this.principal.userId} may not ${action} ${refused.join(', ')} of ${entity}`, {
-        action: `${entity}.${writing ? 'update' : 'read'}`,
-        reason: `fields you may not ${action}`,
-        entity,
-        fields: refused,
-      });
-    }
-  }
-
   checkReadFields(entity: string, fields: Iterable<string>, context: string): void {
-    this.refuseFields(entity, fields, false, context);
+    refuseFields(this.principal.userId, entity, fields, this.fieldTest(entity, false), false, context);
   }
 
   checkWriteFields(entity: string, fields: Iterable<string>, context: string): void {
-    this.refuseFields(entity, fields, true, context);
+    refuseFields(this.principal.userId, entity, fields, this.fieldTest(entity, true), true, context);
   }
 
   project<T extends object>(entity: string, record: T): T {

@@ -10,6 +10,7 @@ import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from '../server/bound-storage.js';
 import { heldEvents } from '../server/held-events.js';
 import { fieldRules, placeholderTx, shownEvent } from './hidden-fields.js';
+import { checkedFirst, hiddenWrite } from './hidden-writes.js';
 import type { ShadowRow } from './replica-storage.js';
 import { readState } from './sync-state.js';
 
@@ -73,9 +74,10 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
  * ids derived from its `(at, seed)` like the server's run (first run and replays alike). Events are
  * held: `release` emits them after commit. Rows of entities whose fields the server hides from the user
  * are read with placeholders for them (`placeholderTx`, review13b B2); the result and the events show
- * no hidden field, as a view's would (review13c C1).
+ * no hidden field, as a view's would (review13c C1); a write of a hidden field is refused with the
+ * `FORBIDDEN` a view gives (`hiddenWrite`).
  *
- * @throws The service's `CrmError` (the transaction rolls back); `HiddenFieldRead` when it read a hidden field that decides its outcome.
+ * @throws The service's `CrmError` (the transaction rolls back); `FORBIDDEN` for a write of a field the user may not read; `HiddenFieldRead` when it read a hidden field that decides its outcome.
  */
 export async function runLocal(ctx: CrmContext, tx: StorageTx, command: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
   const hidden = (await readState(tx, ctx.tenantId))?.hidden ?? {};
@@ -90,7 +92,12 @@ export async function runLocal(ctx: CrmContext, tx: StorageTx, command: Omit<Com
   const events = heldEvents(bus);
   const ids = createCommandIds(command.at, command.seed);
   const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, command.at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, undefined);
-  const result = await runCommand(view as SyncableCrm, command.name, command.args);
+  // A write of a hidden field is refused as core refuses it online, after the checks core makes first (fix13h).
+  const refusal = rules && hiddenWrite(command.name, command.args, hidden, ctx.actor?.userId ?? '');
+  const result = await runCommand(view as SyncableCrm, command.name, command.args).catch((error: unknown) => {
+    throw refusal && !checkedFirst(error, command.args, hidden, COMMANDS[command.name].entity) ? refusal : error;
+  });
+  if (refusal) throw refusal;
   const [path, method] = command.name.split('.') as [string, string];
   // The record as the user may see it, as `crm.as(user)` returns it (review13c C1).
   return { result: rules ? projectResult(path, method, result, rules, command.args) : result, release: events.release };

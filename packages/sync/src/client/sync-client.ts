@@ -39,7 +39,10 @@ export interface SyncClientOptions<C extends Crm> extends HttpTransportOptions {
 
 /** A command run on the device (`client.execute`). */
 export interface Executed {
-  /** What the device's run returned; for a command left to the server the record as the device holds it (`undefined` for a create). */
+  /**
+   * What the device's run returned; for a command left to the server the record as the device holds it,
+   * for a create its input as recorded (`{ id, …input }`: the id the device chose, no version or defaults).
+   */
   readonly result: unknown;
   readonly seq: number;
   /** Set when the command was recorded but left to the server, awaiting its verdict (design sync.md §24); absent: done on the device. */
@@ -142,13 +145,13 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
     await runLocal(ctx, tx, asCommand(command));
   };
   /** Why a failed run is left to the server (`undefined`: a refusal that throws); a device fault is logged, not shown. */
-  const deferOf = async (tx: StorageTx, name: CommandName, error: unknown) => {
-    const reason = await leftToServer(tx, tenant, name, error);
+  const deferOf = async (tx: StorageTx, name: CommandName, args: readonly unknown[], error: unknown) => {
+    const reason = await leftToServer(tx, tenant, name, args, error);
     if (reason === 'not_judged') ctx.logger.warn(`crmkit sync: the device could not run ${name}; the server decides`, { error });
     return reason;
   };
   const refused = async (tx: StorageTx, command: CommandRow, error: unknown) => {
-    const reason = await deferOf(tx, command.name, error);
+    const reason = await deferOf(tx, command.name, command.args, error);
     if (reason) await touchRecord(tx, tenant, asCommand(command));
     return reason;
   };
@@ -191,7 +194,7 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
         return { result: run.result, seq };
       }, () => seq).catch((error: unknown) => replica.transaction('command', async (tx): Promise<Executed> => {
         // The device could not judge it (review13 R6, review13b B2): recorded with the failure as `localError`, pushed, judged by the server.
-        const deferred = await deferOf(tx, name, error);
+        const deferred = await deferOf(tx, name, prepared.args, error);
         if (!deferred) throw error;
         seq = await tx.nextSequence('syncCommand', tenant, 1);
         const command = await dated(tx, seq);
