@@ -79,6 +79,13 @@ export function fieldRules(hidden: HiddenFields): EventProjector {
 export const shownEvent = (event: CrmEvent, rules: EventProjector): CrmEvent => projectEventData(event, event.subjectType, rules, () => true);
 
 /**
+ * A readable field core derives from another entity's field in the commands of a service: when that field
+ * is hidden, the device cannot compute it (a task command recomputes its deal's next step from due times
+ * the rows lack) and keeps it as stored; the pull brings the server's (review13d D2).
+ */
+const DERIVED: Readonly<Record<string, readonly [string, string, string, string]>> = { tasks: ['deal', 'nextStepDueAt', 'task', 'dueAt'] };
+
+/**
  * `tx` as a device command's services see it when the server hides fields of some entities from the
  * user (design sync.md §24, review13b B2): each row read lacking a required field (field rules hide the
  * same fields of every row of an entity) gets it as a placeholder, or as a getter that throws
@@ -88,9 +95,13 @@ export const shownEvent = (event: CrmEvent, rules: EventProjector): CrmEvent => 
  * one, is never stored — the device shows the command's effect on the fields the user reads, the pull
  * the rest.
  *
+ * A field derived from a hidden one (`DERIVED`) keeps its stored value.
+ *
  * @param currency The currency of a hidden amount's placeholder (the crm's `defaultCurrency`).
+ * @param service The command's service (`tasks` of `tasks.complete`).
  */
-export function placeholderTx(tx: StorageTx, hidden: HiddenFields, currency: string, rules: EventProjector): StorageTx {
+export function placeholderTx(tx: StorageTx, hidden: HiddenFields, currency: string, rules: EventProjector, service: string): StorageTx {
+  const [on, field, of, from] = DERIVED[service] ?? [];
   const fill = (entity: string, row: Row | undefined): Row | undefined => {
     const fields = hidden[entity] ? REQUIRED[entity] : undefined;
     if (!row || !fields) return row;
@@ -111,7 +122,19 @@ export function placeholderTx(tx: StorageTx, hidden: HiddenFields, currency: str
       const out = await tx.query(entity, tenantId, spec);
       return { ...out, rows: out.rows.map((row) => fill(entity, row)!) };
     },
-    write: (entity, tenantId, ops) => tx.write(entity, tenantId, ops.map((op) => (op.type === 'delete' ? op : { ...op, row: shown(entity, op.row) }))),
+    write: async (entity, tenantId, ops) => {
+      const stored = entity === on && !rules.readable(of!, from!) ? await tx.getMany(entity, tenantId, ops.map((op) => (op.type === 'delete' ? op.id : op.row.id))) : [];
+      return tx.write(entity, tenantId, ops.map((op, i) => {
+        if (op.type === 'delete') return op;
+        const row = { ...shown(entity, op.row) } as Record<string, unknown>;
+        const before = stored[i];
+        if (before) {
+          delete row[field!];
+          if (field! in before) row[field!] = before[field!];
+        }
+        return { ...op, row: row as Row };
+      }));
+    },
   };
   return new Proxy(tx, {
     get: (target, key) => (own as Record<PropertyKey, unknown>)[key] ?? (Reflect.get(target, key) as (...a: unknown[]) => unknown)?.bind?.(target) ?? Reflect.get(target, key),

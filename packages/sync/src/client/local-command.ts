@@ -1,6 +1,6 @@
 import type { CrmContext } from '@crmkit/core';
 import { projectResult } from '@crmkit/core/access';
-import type { StorageTx } from '@crmkit/core/storage';
+import type { Row, StorageTx } from '@crmkit/core/storage';
 import { createCommandIds, newSeed } from '../protocol/command-ids.js';
 import { COMMANDS, createIdIssues, pinnedClock, runCommand, type CommandName, type SyncableCrm } from '../protocol/commands.js';
 import { invalid } from '../protocol/errors.js';
@@ -51,22 +51,45 @@ export function prepareCommand(ctx: CrmContext, name: CommandName, args: Args): 
   return rest;
 }
 
+/** The server version a record's local view rests on: its shadow's base (1 for one a pending command created), else the live row's (the last pulled). */
+const baseVersion = (row: Row, shadow: ShadowRow | undefined): number => (shadow ? (shadow.row?.version ?? 1) : row.version);
+
+/** The record `args[0]` of `command` and its shadow, when the command names one the device holds. */
+async function targetOf(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<[Row, ShadowRow | undefined] | undefined> {
+  const { target } = COMMANDS[command.name];
+  if (!target) return undefined;
+  const id = command.args[0] as string;
+  const [[row], [shadow]] = await Promise.all([tx.getMany(target, tenantId, [id]), tx.getMany('syncShadow', tenantId, [changeKey(target, id)])]);
+  return row ? [row, shadow as ShadowRow | undefined] : undefined;
+}
+
+const withOption = (args: Args, version: number): Args => [args[0], { ...(args[1] as object | undefined), version }, ...args.slice(2)];
+
 /**
- * Fills `version` of a state transition from the record's live row (the version the server will have
- * after the device's earlier pending commands) unless the caller gave one: "advanced on one device, lost
- * on the other" then rejects the second with `CONFLICT`. A command carrying a version of a record that
- * earlier pending commands changed (it has a shadow) names them in `after`: the version is their
- * prediction, and holds only if they all apply (review13 R3).
+ * Fills `version` of a state transition unless the caller gave one, and sends the *server* version the
+ * user's view rests on (design sync.md §25, fix13i): the shadow's base when pending commands changed the
+ * record, else the live row's (the last pulled) — never the device's prediction of its own writes, whose
+ * numbers can coincide with a foreign write's (review13d D7, D5) or overshoot the server's (D2). A given
+ * version equal to the live row's is the same view: sent as its base. The server takes it when every
+ * write since was this client's own.
  */
 export async function withVersion(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<Omit<Command, 'seq'>> {
-  const { versioned, target } = COMMANDS[command.name];
-  const [id, options] = command.args as [string, Record<string, unknown> | undefined];
-  if (!target || (!versioned && options?.version === undefined)) return command;
-  const [[row], [shadow]] = await Promise.all([tx.getMany(target, tenantId, [id]), tx.getMany('syncShadow', tenantId, [changeKey(target, id)])]);
-  if (!row) return command;
-  const after = (shadow as ShadowRow | undefined)?.seqs;
-  const args = options?.version === undefined ? [id, { ...options, version: row.version }, ...command.args.slice(2)] : command.args;
-  return { ...command, args, ...(after?.length ? { after } : {}) };
+  const given = (command.args[1] as { version?: unknown } | undefined)?.version;
+  if (!COMMANDS[command.name].versioned && given === undefined) return command;
+  const found = await targetOf(tx, tenantId, command);
+  if (!found || (given !== undefined && given !== found[0].version)) return command;
+  return { ...command, args: withOption(command.args, baseVersion(...found)) };
+}
+
+/**
+ * The args the device runs: a sent version equal to the record's base runs at the live row's version
+ * (the device's own pending writes since are its own, as the server's §25 rule takes them); any other
+ * version is checked as given (a foreign write pulled since: the device's `CONFLICT` is the server's).
+ */
+async function localArgs(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<Args> {
+  const version = (command.args[1] as { version?: unknown } | undefined)?.version;
+  const found = typeof version === 'number' ? await targetOf(tx, tenantId, command) : undefined;
+  return found && found[1] && version === baseVersion(...found) ? withOption(command.args, found[0].version) : command.args;
 }
 
 /**
@@ -79,12 +102,13 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
  *
  * @throws The service's `CrmError` (the transaction rolls back); `FORBIDDEN` for a write of a field the user may not read; `HiddenFieldRead` when it read a hidden field that decides its outcome.
  */
-export async function runLocal(ctx: CrmContext, tx: StorageTx, command: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
+export async function runLocal(ctx: CrmContext, tx: StorageTx, sent: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
+  const command = { ...sent, args: await localArgs(tx, ctx.tenantId, sent) };
   const hidden = (await readState(tx, ctx.tenantId))?.hidden ?? {};
   const rules = Object.keys(hidden).length ? fieldRules(hidden) : undefined;
   let bus = ctx.bus;
   if (rules) {
-    tx = placeholderTx(tx, hidden, ctx.defaultCurrency, rules);
+    tx = placeholderTx(tx, hidden, ctx.defaultCurrency, rules, command.name.split('.')[0]!);
     // Handlers hear what the user may see (no placeholder amount in `deal.won`), as a view's would.
     bus = Object.create(ctx.bus) as typeof bus;
     bus.emitAll = (events, rows) => ctx.bus.emitAll(events.map((e) => shownEvent(e, rules)), rows);

@@ -110,13 +110,15 @@ function predecessorRejected(client: SyncClientRow, command: Command): CrmError<
 /**
  * The args to run: a `version` the record no longer has is replaced by the stored one when every write
  * since that version was this client's own (design sync.md §25) — its earlier commands, applied here
- * whatever the device predicted of them (a deferred command's no-op or writes to other records).
+ * whatever the device made of them. The device sends the server version the user's view rests on, never
+ * a prediction (fix13i), so an equal number always means the same state.
  */
 export async function ownVersion(tx: StorageTx, tenantId: string, clientId: string, command: Command): Promise<readonly unknown[]> {
   const entity = COMMANDS[command.name].target;
   const [id, options] = command.args as [string, { version?: unknown } | undefined];
   const version = options?.version;
-  if (!entity || typeof version !== 'number') return command.args;
+  // Only a version core takes (a whole number ≥ 1): anything else goes to the service as sent, which refuses it (review13d D4).
+  if (!entity || typeof version !== 'number' || !Number.isInteger(version) || version < 1) return command.args;
   const [[row], [change]] = await Promise.all([tx.getMany(entity, tenantId, [id]), tx.getMany('syncChange', tenantId, [changeKey(entity, id)]) as Promise<(SyncChangeRow | undefined)[]>]);
   const own = row && version < row.version && change?.by === clientId && change.v === row.version && change.from! <= version;
   return own ? [id, { ...options, version: row.version }, ...command.args.slice(2)] : command.args;

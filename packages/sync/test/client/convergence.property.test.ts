@@ -81,6 +81,8 @@ async function runPlain(crm: Crm, userId: string, clientId: string, command: Com
   const ids = createCommandIds(command.at, command.seed);
   await ctx.storage.transaction('rw', async (tx) => {
     // As push runs it: the client's own writes are marked, and a version only it moved on since is taken (§25).
+    // This oracle checks exactly-once replay, not §25 itself (it uses the server's own rule): review13d's
+    // foreign-write.property states §25 independently (no move survives a foreign write the user never saw).
     PUSHED_BY.set(tx, clientId);
     const args = await ownVersion(tx, 'acme', clientId, command);
     const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, { userId });

@@ -10,6 +10,8 @@ import { deviceCrm, faultyTransport } from './support.js';
  * has that rejection. When the device takes a new client id first (here: the server restored from a backup
  * that lost the client's row), the new id has no rejections: before, the successor was pushed again without
  * `after` and applied over a foreign write that produced the predicted version (ABA: a won deal reopened).
+ * Since fix13i the device sends the version the user saw from the server (no prediction, no `after`): the
+ * version check refuses the successor on its own; the test keeps the guarantee (refused, the deal stays won).
  */
 describe('a renewal between a rejected predecessor and its successor', () => {
   for (const dismissed of [false, true]) {
@@ -26,7 +28,7 @@ describe('a renewal between a rejected predecessor and its successor', () => {
       const client = await createSyncClient({ crm: dev.crm, transport, start: false });
       await client.syncNow();
       await client.crm.deals.lose(deal.id, { reason: 'price' }); // seq 1, v1 → v2 predicted
-      await client.crm.deals.reopen(deal.id, { toStage: 'new' }); // seq 2: carries v2, after [1]
+      await client.crm.deals.reopen(deal.id, { toStage: 'new' }); // seq 2: carries v1, the version she saw (fix13i: no prediction, no `after`)
       await crm.as({ userId: 'ben' }).deals.win(deal.id); // the server's v2
       await expect(client.syncNow()).rejects.toThrow(/cannot be reached/); // seq 1 rejected; the push of seq 2 lost
       expect(client.status().rejected.map((r) => r.name)).toEqual(['deals.lose']);
@@ -37,7 +39,8 @@ describe('a renewal between a rejected predecessor and its successor', () => {
       await client.syncNow();
       expect((await crm.deals.get(deal.id)).status).toBe('won');
       const reopen = client.status().rejected.find((r) => r.name === 'deals.reopen');
-      expect(reopen?.error).toMatchObject({ code: 'CONFLICT', details: { reason: 'predecessorRejected' } });
+      // The guarantee, not the mechanism: refused with CONFLICT (Ben's win since v1), the deal stays won (fix13i).
+      expect(reopen?.error).toMatchObject({ code: 'CONFLICT' });
       expect(client.status()).toMatchObject({ pending: 0, renewed: expect.anything() });
       expect((await client.crm.deals.get(deal.id)).status).toBe('won');
     });

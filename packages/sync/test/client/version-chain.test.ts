@@ -18,16 +18,17 @@ describe('a version predicted from a rejected command', () => {
     return { ...s, deal, anna };
   };
 
-  it('through a field patch in between (lose rejected, update applied, advance predicted v3): no ABA', async () => {
+  // fix13i: the reopen carries the server version the user saw (v1), not a prediction; the version check refuses it (no `after`).
+  it('through a field patch in between (lose rejected, update applied, reopen on the version she saw): no ABA', async () => {
     const { crm, deal, anna } = await setup();
     await anna.client.crm.deals.lose(deal.id, { reason: 'price' }); // v1 → v2 (predicted)
     await anna.client.crm.deals.update(deal.id, { title: 'Acme 2' }); // v3 (predicted), not versioned
-    await anna.client.crm.deals.reopen(deal.id, { toStage: 'proposal' }); // carries v3, after [1, 2]
+    await anna.client.crm.deals.reopen(deal.id, { toStage: 'proposal' }); // carries v1 (the shadow's base)
     await crm.as({ userId: 'ben' }).deals.win(deal.id); // server v2
     anna.faults.online = true;
     await anna.client.syncNow();
     const rejected = anna.client.status().rejected.map((r) => [r.name, r.error.code, (r.error.details as { reason?: string }).reason]);
-    expect(rejected).toEqual([['deals.lose', 'CONFLICT', undefined], ['deals.reopen', 'CONFLICT', 'predecessorRejected']]);
+    expect(rejected).toEqual([['deals.lose', 'CONFLICT', undefined], ['deals.reopen', 'CONFLICT', undefined]]);
     const server = await crm.deals.get(deal.id);
     expect([server.status, server.title]).toEqual(['won', 'Acme 2']);
     expect((await anna.client.crm.deals.get(deal.id)).status).toBe('won');
