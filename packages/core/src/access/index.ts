@@ -7,5 +7,5 @@ export { SCOPES, ENTITY_ACTIONS, hiddenFields, type Scope, type PolicyEntity } f
 // What a sync device projects its own results and events with (design sync.md §24): the views' mechanism.
 export { projectResult } from './view-projection.js';
 export { projectEventData, type EventProjector } from './project-event.js';
-export { refuseFields, type AccessSummary } from './compiled-access.js';
+export { CompiledAccess, refuseFields, type AccessSummary } from './compiled-access.js';
 export { inputFields } from '../crm/input-fields.js';

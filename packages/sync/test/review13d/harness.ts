@@ -1,0 +1,53 @@
+import { createCrm, createMemoryStorage, silentLogger } from '@crmkit/core';
+import { access } from '@crmkit/core/access';
+import { activities } from '@crmkit/core/activities';
+import { customFields } from '@crmkit/core/custom-fields';
+import { tasks } from '@crmkit/core/tasks';
+import { createFakeClock } from '@crmkit/core/testing';
+import { createSqliteStorage } from '@crmkit/storage-sqlite';
+import { createSyncServer, syncChanges } from '@crmkit/sync/server';
+import { createSyncClient, inProcessTransport, replicaStorage, syncReplica, type SyncTransport } from '../../src/index.js';
+
+/**
+ * review13d: an office crm on SQLite with `createSyncServer` and a `rep` role (own records) whose field rules
+ * the test chooses (`fields`: core's `fields` of a role), and devices with a network switch (docs/sync.md).
+ */
+export async function office(fields: Record<string, unknown> = {}, extraFeatures: unknown[] = [], storage: () => unknown = () => createSqliteStorage({ filename: ':memory:' })) {
+  const clock = createFakeClock('2026-01-05T09:00:00.000Z');
+  const crm = await createCrm({
+    storage: storage() as never, tenantId: 'acme', actor: { userId: 'admin' }, logger: silentLogger, clock, random: { seed: 7 },
+    features: [tasks(), activities(), customFields(), access(), syncChanges(), ...extraFeatures] as never,
+  });
+  const c = crm as unknown as Record<string, any>;  
+  const sales = await c.pipelines.create({ name: 'Sales', stages: [{ key: 'new', name: 'New' }, { key: 'proposal', name: 'Proposal' }, { key: 'won', name: 'Won', kind: 'won' }, { key: 'lost', name: 'Lost', kind: 'lost' }] });
+  await c.customFields.define({ entity: 'deal', key: 'region', label: 'Region', type: 'text' });
+  await c.customFields.define({ entity: 'lead', key: 'source2', label: 'Source', type: 'text' });
+  await c.access.setPolicy({
+    roles: {
+      rep: {
+        grants: { deal: { '*': 'own' }, contact: { '*': 'own' }, lead: { '*': 'own' }, company: { '*': 'own' }, task: { '*': 'own' }, activity: { '*': 'own' }, pipeline: { read: 'all' }, customField: { read: 'all' } },
+        fields,
+      },
+    },
+    defaultRoles: ['rep'],
+  });
+  const sessions = new Map([['token-anna', { userId: 'anna' }], ['token-ben', { userId: 'ben' }]]);
+  const server = createSyncServer(crm as never, { principal: (request) => sessions.get(request.headers.get('authorization')?.replace('Bearer ', '') ?? '') });
+  return { crm: c, clock, sales, server };
+}
+
+export async function device(server: { handle(r: Request): Promise<Response> }, user: string, seed = 11) {
+  const network = { online: true };
+  const wire = inProcessTransport(server, { headers: () => ({ authorization: `Bearer token-${user}` }) });
+  const transport: SyncTransport = {
+    push: (body, signal) => (network.online ? wire.push(body, signal) : Promise.reject(new TypeError('fetch failed'))),
+    pull: (body, signal) => (network.online ? wire.pull(body, signal) : Promise.reject(new TypeError('fetch failed'))),
+  };
+  const crm = await createCrm({
+    storage: replicaStorage(createMemoryStorage()), tenantId: 'acme', actor: { userId: user }, logger: silentLogger,
+    clock: createFakeClock('2026-01-05T10:00:00.000Z'), random: { seed },
+    features: [tasks(), activities(), customFields(), syncReplica()] as const,
+  });
+  const client = await createSyncClient({ crm, transport, start: false });
+  return { crm, client, network };
+}
