@@ -9,3 +9,5 @@ export { projectResult } from './view-projection.js';
 export { projectEventData, type EventProjector } from './project-event.js';
 export { CompiledAccess, refuseFields, type AccessSummary } from './compiled-access.js';
 export { inputFields } from '../crm/input-fields.js';
+// What a sync device rebuilds a task's parent scope with (its rows lack `parentOwner`; fix13j).
+export { parentAccessOf, primaryParent } from '../domain/parent-access.js';

@@ -1,4 +1,4 @@
-import { CompiledAccess, type AccessPolicy } from '@crmkit/core/access';
+import { CompiledAccess, parentAccessOf, primaryParent, type AccessPolicy } from '@crmkit/core/access';
 import type { AccessAction, RecordBase } from '@crmkit/core';
 import type { StorageTx } from '@crmkit/core/storage';
 import { COMMANDS } from '../protocol/commands.js';
@@ -17,18 +17,24 @@ export function deviceGuard(rights: Rights | undefined, userId: string): Compile
 
 /**
  * The `FORBIDDEN` `crm.as(user)` gives a command for its record's scope (core's `authorize`, and
- * `checkWritten` for an update's new state and a create's owner), judged on the device's row. Tasks
- * follow their parent's scope (`parentOwner`), which pulled rows lack: the server judges those.
+ * `checkWritten` for an update's new state and a create's owner), judged on the device's row. A task
+ * follows its parent's scope too (core's `parentOwner`, which pulled rows lack): it is rebuilt from the
+ * parent the device holds; a task whose parent the device does not hold is left to the server.
  *
- * @returns The refusal; `undefined` when the guard lets the command through (or the record is not on the device).
+ * @returns The refusal; `undefined` when the guard lets the command through (or cannot judge it).
  */
 export async function grantRefusal(guard: CompiledAccess, tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>, userId: string): Promise<unknown> {
   const { target, creates } = COMMANDS[command.name];
   const [service, method] = command.name.split('.') as [string, string];
   const [first, second] = command.args as [unknown, unknown];
   try {
-    if (target && target !== 'task') {
-      const [row] = (await tx.getMany(target, tenantId, [first as string])) as unknown as (RecordBase | undefined)[];
+    if (target) {
+      let [row] = (await tx.getMany(target, tenantId, [first as string])) as unknown as (RecordBase | undefined)[];
+      const parent = row && target === 'task' ? primaryParent(row) : undefined;
+      if (parent) {
+        const [held] = await tx.getMany(parent.type, tenantId, [parent.id]);
+        row = held?.ownerId === undefined ? undefined : { ...row!, ...parentAccessOf(parent.type, held) };
+      }
       const action = (method === 'remove' ? 'delete' : method === 'convert' || (service === 'deals' && method !== 'update') ? method : 'update') as AccessAction;
       if (row) guard.authorize(target, action, row);
       if (row && method === 'update') guard.checkWritten(target, action, row, { ...row, ...(second as object) });

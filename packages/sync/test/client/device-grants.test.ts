@@ -7,7 +7,7 @@ import { device, office } from '../review13d/harness.js';
  * recording nothing when it refuses.
  */
 type Crm = Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>>;
-type Ids = { mine: string; bens: string; bensContact: string; myContact: string; bensTask: string };
+type Ids = { mine: string; bens: string; bensContact: string; myContact: string; bensTask: string; bensTaskOnMine: string; myTaskOnBens: string; bensTaskOnBens: string; myTask: string };
 type Row = [string, Record<string, unknown>, (crm: Crm, ids: Ids) => Promise<unknown>];
 
 const SEE_ALL_CHANGE_OWN = {
@@ -36,6 +36,11 @@ const ROWS: Row[] = [
   ['update my contact', SEE_ALL_CHANGE_OWN, (c, i) => c.contacts!.update!(i.myContact, { name: 'Grace H.' })],
   ['remove a colleague\'s contact', SEE_ALL_CHANGE_OWN, (c, i) => c.contacts!.remove!(i.bensContact)],
   ['create a task for a colleague', SEE_ALL_CHANGE_OWN, (c, i) => c.tasks!.create!({ subject: 'Call', type: 'call', dueAt: '2026-01-06T09:00:00.000Z', dealId: i.mine, ownerId: 'ben' })],
+  ['complete a colleague\'s task', SEE_ALL_CHANGE_OWN, (c, i) => c.tasks!.complete!(i.bensTask)],
+  ['complete a colleague\'s task on my deal (the deal\'s scope)', SEE_ALL_CHANGE_OWN, (c, i) => c.tasks!.complete!(i.bensTaskOnMine)],
+  ['complete my task on a colleague\'s deal', SEE_ALL_CHANGE_OWN, (c, i) => c.tasks!.complete!(i.myTaskOnBens)],
+  ['postpone a colleague\'s task on a colleague\'s deal', SEE_ALL_CHANGE_OWN, (c, i) => c.tasks!.postpone!(i.bensTaskOnBens, { until: '2026-01-09T09:00:00.000Z' })],
+  ['hand my task to a colleague', SEE_ALL_CHANGE_OWN, (c, i) => c.tasks!.update!(i.myTask, { ownerId: 'ben' })],
   ['write a write-denied field', { ...SEE_ALL_MOVE_OWN, fields: WRITE_DENY }, (c, i) => c.deals!.update!(i.mine, { expectedCloseDate: '2026-03-01' })],
   ['write a write-denied custom field', { ...SEE_ALL_MOVE_OWN, fields: WRITE_DENY }, (c, i) => c.deals!.update!(i.mine, { custom: { region: 'North' } })],
   ['create with a write-denied field', { ...SEE_ALL_MOVE_OWN, fields: WRITE_DENY }, (c) => c.deals!.create!({ title: 'X', pipelineId: PIPELINE.id, expectedCloseDate: '2026-03-01' })],
@@ -54,7 +59,9 @@ async function setup(policy: Record<string, unknown>) {
   const bensContact = await o.crm.contacts.create({ name: 'Ada', ownerId: 'ben' });
   const myContact = await o.crm.contacts.create({ name: 'Grace', ownerId: 'anna' });
   const bensTask = await o.crm.tasks.create({ subject: 'Visit', type: 'meeting', dueAt: '2026-01-07T09:00:00.000Z', ownerId: 'ben' });
-  return { o, ids: { mine: mine.id, bens: bens.id, bensContact: bensContact.id, myContact: myContact.id, bensTask: bensTask.id } };
+  const task = (ownerId: string, dealId?: string) => o.crm.tasks.create({ subject: 'Call', type: 'call', dueAt: '2026-01-08T09:00:00.000Z', ownerId, ...(dealId ? { dealId } : {}) });
+  const [bensTaskOnMine, myTaskOnBens, bensTaskOnBens, myTask] = [await task('ben', mine.id), await task('anna', bens.id), await task('ben', bens.id), await task('anna')];
+  return { o, ids: { mine: mine.id, bens: bens.id, bensContact: bensContact.id, myContact: myContact.id, bensTask: bensTask.id, bensTaskOnMine: bensTaskOnMine.id, myTaskOnBens: myTaskOnBens.id, bensTaskOnBens: bensTaskOnBens.id, myTask: myTask.id } };
 }
 
 /** The code and message; the id of a new record (chosen on each side) as `<new>`. */
