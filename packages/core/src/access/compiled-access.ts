@@ -89,7 +89,8 @@ export class CompiledAccess implements AccessGuard {
   /** `u:<userId>` and `t:<teamId>` of every team: the keys shares are made to. */
   readonly shareKeys: readonly string[];
   readonly departed: boolean;
-  private readonly roleDefs: readonly (readonly [string, AccessRole])[];
+  /** The principal's roles with their definitions (a sync device's guard is rebuilt from them, design sync.md §24). */
+  readonly roleDefs: readonly (readonly [string, AccessRole])[];
   private readonly scopes = new Map<string, EntityScope>();
   private readonly filters = new Map<string, Filter | undefined>();
   private readonly readTests = new Map<string, ((field: string) => boolean) | undefined>();
@@ -122,7 +123,8 @@ export class CompiledAccess implements AccessGuard {
 
   // ---- row scopes ----
 
-  private owners(scope: 'own' | 'team' | 'subtree'): ReadonlySet<string> {
+  /** The owners a scope reaches for this principal (itself, its teams' members, its reports). */
+  owners(scope: 'own' | 'team' | 'subtree'): ReadonlySet<string> {
     const cached = this.ownerSets[scope];
     if (cached) return cached;
     const me = this.principal.userId;

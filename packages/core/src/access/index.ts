@@ -7,5 +7,7 @@ export { SCOPES, ENTITY_ACTIONS, hiddenFields, type Scope, type PolicyEntity } f
 // What a sync device projects its own results and events with (design sync.md §24): the views' mechanism.
 export { projectResult } from './view-projection.js';
 export { projectEventData, type EventProjector } from './project-event.js';
-export { refuseFields, type AccessSummary } from './compiled-access.js';
+export { CompiledAccess, refuseFields, type AccessSummary } from './compiled-access.js';
 export { inputFields } from '../crm/input-fields.js';
+// What a sync device rebuilds a task's parent scope with (its rows lack `parentOwner`; fix13j).
+export { parentAccessOf, primaryParent } from '../domain/parent-access.js';

@@ -1,6 +1,8 @@
 import type { Crm } from '@crmkit/core';
 import { COMMANDS, type CommandName } from '../protocol/commands.js';
 
+const queries = (arg: unknown): boolean => typeof arg === 'object' && arg !== null && ('where' in arg || 'orderBy' in arg);
+
 const SERVICES: ReadonlySet<string> = new Set(Object.keys(COMMANDS).map((name) => name.split('.')[0]!));
 
 /**
@@ -9,9 +11,10 @@ const SERVICES: ReadonlySet<string> = new Set(Object.keys(COMMANDS).map((name) =
  * server; everything else passes through to the crm (reads, and writes of non-synced data; a write of
  * synced data the server does not take as a command fails with `VALIDATION` `sync_local_write`).
  * Feature APIs read through the proxy are built over it (core builds them over the object they are read
- * through): `client.crm.observe.board(…)`'s moves become commands too.
+ * through): `client.crm.observe.board(…)`'s moves become commands too. A read whose options filter or
+ * sort (`where`, `orderBy`) waits for `judgeRead` (which throws the refusal a view gives).
  */
-export function commandProxy<C extends Crm>(crm: C, execute: (name: CommandName, args: readonly unknown[]) => Promise<unknown>): C {
+export function commandProxy<C extends Crm>(crm: C, execute: (name: CommandName, args: readonly unknown[]) => Promise<unknown>, judgeRead?: (name: string, args: readonly unknown[]) => Promise<void>): C {
   const services = new Map<string, object>();
   return new Proxy(crm, {
     get(target, key, receiver) {
@@ -24,7 +27,10 @@ export function commandProxy<C extends Crm>(crm: C, execute: (name: CommandName,
             const name = `${key}.${String(method)}`;
             if (name in COMMANDS) return (...args: unknown[]) => execute(name as CommandName, args);
             const member = Reflect.get(inner, method, innerReceiver) as unknown;
-            return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(inner) : member;
+            if (typeof member !== 'function') return member;
+            const bound = (member as (...a: unknown[]) => unknown).bind(inner);
+            // A read whose query names fields (`where`, `orderBy`) is judged first, as a view's is (review13d D8).
+            return judgeRead ? (...args: unknown[]) => (args.some(queries) ? judgeRead(name, args).then(() => bound(...args)) : bound(...args)) : bound;
           },
         });
         services.set(key, service);

@@ -60,9 +60,11 @@ export function fieldRules(hidden: HiddenFields): EventProjector {
     hasFieldRules: (entity) => !!hidden[entity],
     reachesAll: () => true,
     project: (entity, record) => {
-      const drop = hidden[entity];
-      if (!drop) return record;
-      const out = { ...record } as Record<string, unknown>;
+      const drop = hidden[entity] ?? [];
+      const r = record as Record<string, unknown>;
+      if (!r || (!drop.length && !('parentOwner' in r) && !('parentShareKeys' in r))) return record;
+      // Core's bookkeeping copies of a parent's owner and shares: a view never shows them (review13d D3).
+      const { parentOwner: _o, parentShareKeys: _s, ...out } = r;
       for (const field of drop) {
         if (!field.startsWith('custom.')) delete out[field];
         else if (out.custom) {

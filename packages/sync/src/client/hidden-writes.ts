@@ -1,5 +1,5 @@
 import { isCrmError } from '@crmkit/core';
-import { inputFields, refuseFields } from '@crmkit/core/access';
+import { inputFields, refuseFields, type CompiledAccess } from '@crmkit/core/access';
 import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import type { HiddenFields } from './hidden-fields.js';
 
@@ -13,15 +13,20 @@ function inputsOf(name: CommandName, [first, second]: readonly unknown[]): [stri
 /**
  * The refusal `crm.as(user)` gives a command that writes fields the server hides from the user
  * (design sync.md §24, fix13h): core's own check (`refuseFields` over `inputFields`, as each service
- * calls it) with the pull's hidden list — a field the user may not read she may not write.
+ * calls it) with the pull's hidden list — a field the user may not read she may not write — or, given the
+ * pull's `rights`, core's guard rebuilt from them (`deviceGuard`), which knows the write-denied fields too.
  *
  * @returns The `FORBIDDEN` (`<name>: <user> may not write value of deal`); `undefined` when the command writes no hidden field.
  */
-export function hiddenWrite(name: CommandName, args: readonly unknown[], hidden: HiddenFields, userId: string): unknown {
+export function hiddenWrite(name: CommandName, args: readonly unknown[], hidden: HiddenFields, userId: string, guard?: CompiledAccess): unknown {
   try {
     for (const [entity, input] of inputsOf(name, args)) {
       const drop = hidden[entity];
-      if (drop && typeof input === 'object') refuseFields(userId, entity, inputFields(entity, input ?? undefined), (field) => !drop.includes(field), true, name);
+      if (typeof input !== 'object') continue;
+      const fields = inputFields(entity, input ?? undefined);
+      // With the user's rights, core's guard: fields readable but not writable (`write.deny`) too (fix13j).
+      if (guard) guard.checkWriteFields(entity, fields, name);
+      else if (drop) refuseFields(userId, entity, fields, (field) => !drop.includes(field), true, name);
     }
   } catch (error) {
     return error;

@@ -1,4 +1,4 @@
-import type { CrmContext } from '@crmkit/core';
+import { isCrmError, type CrmContext } from '@crmkit/core';
 import { projectResult } from '@crmkit/core/access';
 import type { Row, StorageTx } from '@crmkit/core/storage';
 import { createCommandIds, newSeed } from '../protocol/command-ids.js';
@@ -10,6 +10,7 @@ import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from '../server/bound-storage.js';
 import { heldEvents } from '../server/held-events.js';
 import { fieldRules, placeholderTx, shownEvent } from './hidden-fields.js';
+import { deviceGuard, grantRefusal } from './device-grants.js';
 import { checkedFirst, hiddenWrite } from './hidden-writes.js';
 import type { ShadowRow } from './replica-storage.js';
 import { readState } from './sync-state.js';
@@ -104,25 +105,31 @@ async function localArgs(tx: StorageTx, tenantId: string, command: Omit<Command,
  */
 export async function runLocal(ctx: CrmContext, tx: StorageTx, sent: Omit<Command, 'seq'>): Promise<{ result: unknown; release(): void }> {
   const command = { ...sent, args: await localArgs(tx, ctx.tenantId, sent) };
-  const hidden = (await readState(tx, ctx.tenantId))?.hidden ?? {};
-  const rules = Object.keys(hidden).length ? fieldRules(hidden) : undefined;
-  let bus = ctx.bus;
-  if (rules) {
-    tx = placeholderTx(tx, hidden, ctx.defaultCurrency, rules, command.name.split('.')[0]!);
-    // Handlers hear what the user may see (no placeholder amount in `deal.won`), as a view's would.
-    bus = Object.create(ctx.bus) as typeof bus;
-    bus.emitAll = (events, rows) => ctx.bus.emitAll(events.map((e) => shownEvent(e, rules)), rows);
-  }
+  const state = await readState(tx, ctx.tenantId);
+  const hidden = state?.hidden ?? {};
+  const userId = ctx.actor?.userId ?? '';
+  const guard = deviceGuard(state?.rights, userId);
+  // Always: the view's projection drops core's internal keys (`parentOwner`) too (review13d D3).
+  const rules = fieldRules(hidden);
+  const granted = guard && (await grantRefusal(guard, tx, ctx.tenantId, command, userId));
+  tx = placeholderTx(tx, hidden, ctx.defaultCurrency, rules, command.name.split('.')[0]!);
+  // Handlers hear what the user may see (no placeholder amount in `deal.won`), as a view's would.
+  const bus = Object.create(ctx.bus) as typeof ctx.bus;
+  bus.emitAll = (events, rows) => ctx.bus.emitAll(events.map((e) => shownEvent(e, rules)), rows);
   const events = heldEvents(bus);
   const ids = createCommandIds(command.at, command.seed);
   const view = ctx.scope!({ storage: boundStorage(ctx.storage, tx), bus: events.bus, bound: true, clock: pinnedClock(ctx.clock, command.at), newId: (entity, nowMs) => (entity === 'event' ? ctx.newId(entity, nowMs) : ids(entity)) }, undefined);
-  // A write of a hidden field is refused as core refuses it online, after the checks core makes first (fix13h).
-  const refusal = rules && hiddenWrite(command.name, command.args, hidden, ctx.actor?.userId ?? '');
+  // A write of a hidden (or write-denied) field is refused as core refuses it online, after the checks core makes first (fix13h).
+  const { entity, target } = COMMANDS[command.name];
+  const refusal = hiddenWrite(command.name, command.args, hidden, userId, guard);
+  // Core judges a record's scope right after reading it (`requireFor`), a create's owner last (`checkWritten`).
+  const first = target ? (granted ?? refusal) : (refusal ?? granted);
   const result = await runCommand(view as SyncableCrm, command.name, command.args).catch((error: unknown) => {
-    throw refusal && !checkedFirst(error, command.args, hidden, COMMANDS[command.name].entity) ? refusal : error;
+    if (target && granted && !(checkedFirst(error, command.args, hidden, entity) && !isCrmError(error, 'CONFLICT'))) throw granted;
+    throw refusal && !checkedFirst(error, command.args, hidden, entity) ? refusal : error;
   });
-  if (refusal) throw refusal;
+  if (first) throw first;
   const [path, method] = command.name.split('.') as [string, string];
   // The record as the user may see it, as `crm.as(user)` returns it (review13c C1).
-  return { result: rules ? projectResult(path, method, result, rules, command.args) : result, release: events.release };
+  return { result: projectResult(path, method, result, rules, command.args), release: events.release };
 }

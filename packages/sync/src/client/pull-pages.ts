@@ -54,7 +54,7 @@ export async function pullPages(device: Device, pageRows: number, signal: AbortS
         if (tags?.checkpoint !== current.checkpoint || tags.epoch !== current.epoch) tags = { index: await loadTags(tx, tenant), checkpoint: null, epoch: 0 };
         const change = await applyPage(tx, tenant, current, prepared, tags.index);
         await recordVerdicts(tx, tenant, rejectionResults(page.client.rejected));
-        await writeState(tx, tenant, device.now(), { ...change, hidden: page.hidden ?? {} });
+        await writeState(tx, tenant, device.now(), { ...change, hidden: page.hidden ?? {}, rights: page.rights });
         known = { index: tags.index, ...change };
         return change.checkpoint;
       });

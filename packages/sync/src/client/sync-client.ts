@@ -5,6 +5,7 @@ import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import { invalid, type CrmErrorJson } from '../protocol/errors.js';
 import { LIMITS, type PullResponse } from '../protocol/messages.js';
 import { commandProxy } from './command-proxy.js';
+import { judgeRead } from './hidden-reads.js';
 import { asCommand, assertPredecessors, commandId, listCommands, recordCommand, updateCommands, type CommandRow } from './command-log.js';
 import { offline, type Device } from './device.js';
 import { deviceLock } from './device-lock.js';
@@ -255,7 +256,9 @@ export async function createSyncClient<C extends Crm>(input: SyncClientOptions<C
   await rebaseWith({ confirmedThrough: 0, rejected: [] });
   await refresh();
   const client: SyncClient<C> = {
-    crm: commandProxy(input.crm, (name, args) => execute(name, args).then((r) => r.result)),
+    crm: commandProxy(input.crm, (name, args) => execute(name, args).then((r) => r.result), async (name, args) => {
+      judgeRead(name, args, (await ctx.storage.transaction('r', (tx) => readState(tx, tenant)))?.hidden ?? {}, userId ?? '');
+    }),
     execute: (name, ...args) => execute(name, args),
     status: () => store.get(),
     subscribe: (listener) => store.subscribe(listener),

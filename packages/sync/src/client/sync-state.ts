@@ -1,3 +1,4 @@
+import type { Rights } from '../protocol/messages.js';
 import type { Row, StorageTx } from '@crmkit/core/storage';
 
 /** A recovery under a new client id: when (ISO timestamp), the new id, and what happened (for the user). */
@@ -18,6 +19,8 @@ export interface SyncState {
   readonly verdictsThrough: number;
   /** The fields the server hides from the user, by record entity (the last page's `hidden`; design sync.md §24). */
   readonly hidden?: Readonly<Record<string, readonly string[]>>;
+  /** The user's rights (the last page's `rights`; fix13j): the device judges writes with core's guard rebuilt from them. */
+  readonly rights?: Rights;
   /** The first seq of `clientId` (absent: 1): set when the device took a new client id (`renewClient`). */
   readonly since?: number;
   /** End of the last complete pull cycle (ISO timestamp). */

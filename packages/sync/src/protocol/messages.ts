@@ -109,6 +109,18 @@ export interface PullRequest {
   readonly ackRejectedThrough?: number;
 }
 
+/**
+ * The user's write rights as the server's guard holds them: each role's definition (grants, field
+ * rules), the user's teams, the owners `team` and `subtree` scopes reach, whether the user departed.
+ */
+export interface Rights {
+  readonly roles: Readonly<Record<string, unknown>>;
+  readonly teamIds: readonly string[];
+  readonly team: readonly string[];
+  readonly subtree: readonly string[];
+  readonly departed: boolean;
+}
+
 /** One page of a pull (design sync.md §7). */
 export interface PullResponse {
   readonly protocol: 1;
@@ -125,6 +137,12 @@ export interface PullResponse {
    * device's results and events show none of them (design sync.md §24).
    */
   readonly hidden?: Readonly<Partial<Record<SyncedEntity, readonly string[]>>>;
+  /**
+   * What the device judges the user's writes with (design sync.md §24, fix13j): the definitions of the
+   * user's roles and the owners their scopes reach, from which core's guard is rebuilt. Absent without
+   * `access()` or a policy.
+   */
+  readonly rights?: Rights;
   readonly reset?: 'begin' | 'continue';
   /** Last page of a reset: the device sweeps what it did not receive in it. */
   readonly resetDone?: true;

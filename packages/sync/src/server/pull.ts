@@ -1,10 +1,10 @@
 import type { CrmContext, Principal } from '@crmkit/core';
-import { hiddenFields } from '@crmkit/core/access';
+import { hiddenFields, type CompiledAccess } from '@crmkit/core/access';
 import type { Row, StorageTx } from '@crmkit/core/storage';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../protocol/checkpoint.js';
 import { invalid } from '../protocol/errors.js';
 import { exitTag } from '../protocol/exit-tag.js';
-import { LIMITS, pullRequestSchema, type PullResponse } from '../protocol/messages.js';
+import { LIMITS, pullRequestSchema, type PullResponse, type Rights } from '../protocol/messages.js';
 import { parseWith } from '../protocol/parse.js';
 import { CONFIG_ENTITIES, SYNCED_ENTITIES, type SyncedEntity } from '../protocol/synced-entities.js';
 import { tooBig } from './http.js';
@@ -125,6 +125,7 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       rows,
       gone,
       ...(Object.keys(hidden).length ? { hidden } : {}),
+      ...(guard ? { rights: rightsOf(guard as unknown as CompiledAccess) } : {}),
       ...(resetting ? { reset: from === sent ? ('continue' as const) : ('begin' as const) } : {}),
       ...(resetting && !hasMore ? { resetDone: true as const } : {}),
       hasMore,
@@ -133,4 +134,9 @@ export async function pull(ctx: CrmContext, principal: Principal, body: unknown,
       serverTime: ctx.clock.now(),
     };
   });
+}
+
+/** The user's rights a device rebuilds core's guard from (`PullResponse.rights`, fix13j). */
+function rightsOf(guard: CompiledAccess): Rights {
+  return { roles: Object.fromEntries(guard.roleDefs), teamIds: guard.teamIds, team: [...guard.owners('team')], subtree: [...guard.owners('subtree')], departed: guard.departed };
 }

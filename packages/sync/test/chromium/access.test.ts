@@ -1,9 +1,10 @@
 /**
  * Design sync.md §12 (per-command refusals), in real headless Chromium with harness.ts, as
  * two-devices.test.ts: the server runs `access()`, whose policy lets a rep read her team's deals but
- * change only her own. Anna's device, offline, advances a teammate's deal (readable, not hers) and renames
- * a deal the server meanwhile handed to another team (no longer readable). On reconnect the server rejects
- * them with `FORBIDDEN` and `NOT_FOUND`, accepts her change to her own deal, the optimistic effects go,
+ * change only her own. Anna's device, offline, advances a teammate's deal (readable, not hers): refused at
+ * once with `FORBIDDEN` as `crm.as` refuses it (the device judges grants, fix13j). She renames a deal the
+ * server meanwhile handed to another team (no longer readable): on reconnect the server rejects it with
+ * `NOT_FOUND`, accepts her change to her own deal, the optimistic effects go,
  * the rejections are in `status().rejected`, and the device equals what the server lets Anna read.
  */
 import { describe, expect, it } from 'vitest';
@@ -35,16 +36,16 @@ describe('a Chromium device whose commands the server\'s access policy refuses',
       await server.deals.update(handed.id, { ownerId: 'carl' }); // out of Anna's read scope while she is offline
       const device = (script: string) => page.evaluate(`(() => { const c = window.crmkitSync.device.sync.crm; return ${script}; })()`);
       expect(await device(`c.deals.update(${JSON.stringify(own.id)}, { title: 'Anna: chairs (signed)' }).then((d) => d.title)`)).toBe('Anna: chairs (signed)');
-      expect(await device(`c.deals.advance(${JSON.stringify(bens.id)}).then((d) => d.stageKey)`)).toBe('proposal'); // the device has no access rules: optimistic
+      // The device judges her grants as `crm.as(anna)` does: refused at once, nothing recorded (fix13j).
+      expect(await device(`c.deals.advance(${JSON.stringify(bens.id)}).then((d) => d.stageKey, (e) => e.code)`)).toBe('FORBIDDEN');
       expect(await device(`c.deals.update(${JSON.stringify(handed.id)}, { title: 'Anna: lamps (called)' }).then((d) => d.title)`)).toBe('Anna: lamps (called)');
-      await until(page, `d.status().state === 'offline' && d.status().unpushed === 3 && d.stageOf[${JSON.stringify(bens.id)}] === 'proposal'`);
+      await until(page, `d.status().state === 'offline' && d.status().unpushed === 2 && d.stageOf[${JSON.stringify(bens.id)}] === 'new'`);
 
       await context.setOffline(false); // the page's `online` event runs a cycle
-      await until(page, `d.status().rejected.length === 2 && d.status().pending === 0 && d.status().state === 'idle'`);
+      await until(page, `d.status().rejected.length === 1 && d.status().pending === 0 && d.status().state === 'idle'`);
       const rejected = await page.evaluate(() => window.crmkitSync.device!.status().rejected);
       expect(rejected).toMatchObject([
-        { seq: 2, name: 'deals.advance', args: [bens.id, { version: 1 }], error: { code: 'FORBIDDEN' } },
-        { seq: 3, name: 'deals.update', args: [handed.id, { title: 'Anna: lamps (called)' }], error: { code: 'NOT_FOUND', details: { entity: 'deal', id: handed.id } } },
+        { seq: 2, name: 'deals.update', args: [handed.id, { title: 'Anna: lamps (called)' }], error: { code: 'NOT_FOUND', details: { entity: 'deal', id: handed.id } } },
       ]);
       // The server applied only Anna's change to her own deal.
       expect([(await server.deals.get(own.id)).title, (await server.deals.get(bens.id)).stageKey, (await server.deals.get(handed.id)).title]).toEqual(['Anna: chairs (signed)', 'new', 'Anna: lamps']);
