@@ -1,9 +1,18 @@
 import type { Row, StorageTx, WriteOp } from '@crmkit/core/storage';
 import type { CommandName } from '../protocol/commands.js';
 import type { CrmErrorJson } from '../protocol/errors.js';
-import type { DeferReason } from './defer-command.js';
 import type { Command } from '../protocol/messages.js';
 import { predecessorConflict } from '../protocol/errors.js';
+
+/**
+ * Why a command was left to the server (`execute().deferred`, `status().deferred`; design sync.md §24):
+ * `hidden_field` — the device's run read a field the server hides from this user that decides the
+ * outcome, or its refusal rests on one (a rule on a hidden field, a hidden required field missing);
+ * `not_judged` — the device's run failed with no `CrmError` (a device fault); `awaits_record` — it names
+ * a record a create left to the server makes (a call logged on the deal just created offline), which the
+ * device does not hold yet. Either way the command is recorded and pushed, and the server's verdict decides.
+ */
+export type DeferReason = 'hidden_field' | 'not_judged' | 'awaits_record';
 
 /**
  * A command in the device's log (entity `syncCommand`, id `c<seq>`). `pending`: the server has not

@@ -3,19 +3,11 @@ import type { Row, StorageTx } from '@crmkit/core/storage';
 import { COMMANDS, type CommandName } from '../protocol/commands.js';
 import { invalid, type CrmErrorJson } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
-import { listCommands } from './command-log.js';
+import { listCommands, type DeferReason } from './command-log.js';
 import { fieldRules, HiddenFieldRead } from './hidden-fields.js';
 import { readState } from './sync-state.js';
 
-/**
- * Why a command was left to the server (`execute().deferred`, `status().deferred`; design sync.md §24):
- * `hidden_field` — the device's run read a field the server hides from this user that decides the
- * outcome, or its refusal rests on one (a rule on a hidden field, a hidden required field missing);
- * `not_judged` — the device's run failed with no `CrmError` (a device fault); `awaits_record` — it names
- * a record a create left to the server makes (a call logged on the deal just created offline), which the
- * device does not hold yet. Either way the command is recorded and pushed, and the server's verdict decides.
- */
-export type DeferReason = 'hidden_field' | 'not_judged' | 'awaits_record';
+export type { DeferReason } from './command-log.js';
 
 /** The deal field a stage rule without `field` looks at (core's `checkStageRule`). */
 const RULE_FIELDS: Readonly<Record<string, string>> = { amountPositive: 'value', hasLineItems: 'lineItems', hasContact: 'contactId', hasCompany: 'companyId' };
