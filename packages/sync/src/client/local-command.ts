@@ -111,7 +111,7 @@ export async function runLocal(ctx: CrmContext, tx: StorageTx, sent: Omit<Comman
   const guard = deviceGuard(state?.rights, userId);
   // Always: the view's projection drops core's internal keys (`parentOwner`) too (review13d D3).
   const rules = fieldRules(hidden);
-  const granted = guard && (await grantRefusal(guard, tx, ctx.tenantId, command, userId));
+  const granted = guard && (await grantRefusal(guard, tx, ctx.tenantId, command, userId, hidden));
   tx = placeholderTx(tx, hidden, ctx.defaultCurrency, rules, command.name.split('.')[0]!);
   // Handlers hear what the user may see (no placeholder amount in `deal.won`), as a view's would.
   const bus = Object.create(ctx.bus) as typeof ctx.bus;
