@@ -9,10 +9,11 @@ import { parseWith } from '../protocol/parse.js';
 import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from '../server/bound-storage.js';
 import { heldEvents } from '../server/held-events.js';
+import { deferredCreates } from './defer-command.js';
 import { fieldRules, placeholderTx, shownEvent } from './hidden-fields.js';
 import { deviceGuard, grantRefusal } from './device-grants.js';
 import { checkedFirst, hiddenWrite } from './hidden-writes.js';
-import type { ShadowRow } from './replica-storage.js';
+import { shownVersion, type ShadowRow } from './replica-storage.js';
 import { readState } from './sync-state.js';
 
 type Args = readonly unknown[];
@@ -52,8 +53,11 @@ export function prepareCommand(ctx: CrmContext, name: CommandName, args: Args): 
   return rest;
 }
 
-/** The server version a record's local view rests on: its shadow's base (1 for one a pending command created), else the live row's (the last pulled). */
-const baseVersion = (row: Row, shadow: ShadowRow | undefined): number => (shadow ? (shadow.row?.version ?? 1) : row.version);
+/**
+ * The server version a record's local view rests on: its shadow's (`shownVersion`: the base the live row
+ * was built on, kept while a pull is between pages — review13e E4), else the live row's (the last pulled).
+ */
+const baseVersion = (row: Row, shadow: ShadowRow | undefined): number => (shadow ? shownVersion(shadow) : row.version);
 
 /** The record `args[0]` of `command` and its shadow, when the command names one the device holds. */
 async function targetOf(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<[Row, ShadowRow | undefined] | undefined> {
@@ -78,7 +82,9 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
   const given = (command.args[1] as { version?: unknown } | undefined)?.version;
   if (!COMMANDS[command.name].versioned && given === undefined) return command;
   const found = await targetOf(tx, tenantId, command);
-  if (!found || (given !== undefined && given !== found[0].version)) return command;
+  // A record a create left to the server makes (not yet pulled): its first version, as for a pending create the device ran (review13e E3).
+  if (!found) return given === undefined && (await deferredCreates(tx, tenantId)).has(command.args[0] as string) ? { ...command, args: withOption(command.args, 1) } : command;
+  if (given !== undefined && given !== found[0].version) return command;
   return { ...command, args: withOption(command.args, baseVersion(...found)) };
 }
 
