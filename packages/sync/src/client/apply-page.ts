@@ -3,7 +3,7 @@ import { exitTag } from '../protocol/exit-tag.js';
 import type { PullResponse } from '../protocol/messages.js';
 import { changeKey } from '../protocol/synced-entities.js';
 import { evictStaleHolders } from './evict-holders.js';
-import type { ShadowRow } from './replica-storage.js';
+import { shownVersion, type ShadowRow } from './replica-storage.js';
 import type { SyncState } from './sync-state.js';
 import type { TagIndex } from './tag-packs.js';
 
@@ -48,7 +48,7 @@ async function setBase(tx: StorageTx, tenantId: string, writes: Writes, items: r
   const byEntity = new Map<string, BaseItem[]>();
   items.forEach((item, i) => {
     const shadow = shadows[i];
-    if (shadow) writes.add('syncShadow', { type: 'update', row: { ...shadow, version: shadow.version + 1, row: item.row }, expectedVersion: shadow.version });
+    if (shadow) writes.add('syncShadow', { type: 'update', row: { ...shadow, version: shadow.version + 1, row: item.row, shown: shownVersion(shadow) }, expectedVersion: shadow.version });
     else if (!initial || item.tagged) {
       const list = byEntity.get(item.entity);
       if (list) list.push(item);

@@ -12,6 +12,12 @@ export type { DeferReason } from './command-log.js';
 /** The deal field a stage rule without `field` looks at (core's `checkStageRule`). */
 const RULE_FIELDS: Readonly<Record<string, string>> = { amountPositive: 'value', hasLineItems: 'lineItems', hasContact: 'contactId', hasCompany: 'companyId' };
 
+/** Ids of the records that standing creates left to the server make (the device lacks them until the pull). */
+export async function deferredCreates(tx: StorageTx, tenantId: string): Promise<Set<string>> {
+  const standing = await listCommands(tx, tenantId, ['pending', 'accepted']);
+  return new Set(standing.flatMap((c) => (c.deferred && COMMANDS[c.name].creates ? [(c.args[0] as { id: string }).id] : [])));
+}
+
 /**
  * Whether the device leaves its own run's failure to the server (design sync.md §8, §24, review13 R6,
  * review13b B2/B3, review13c C2, fix13h), and why: a failure that is no `CrmError`; a read of a hidden field
@@ -34,7 +40,7 @@ export async function leftToServer(tx: StorageTx, tenantId: string, name: Comman
     return error.details.violations.every((v) => hidden(v.rule.startsWith('stage.') ? 'deal' : entity, v.data?.field ?? RULE_FIELDS[v.rule.split('.')[2]!])) ? 'hidden_field' : undefined;
   }
   // Ids the creates left to the server (and not yet pulled) make: the device lacks those records until the pull.
-  const made = new Set((await listCommands(tx, tenantId, ['pending', 'accepted'])).flatMap((c) => (c.deferred && COMMANDS[c.name].creates ? [(c.args[0] as { id: string }).id] : [])));
+  const made = await deferredCreates(tx, tenantId);
   if (isCrmError(error, 'NOT_FOUND')) return made.has(error.details.id) ? 'awaits_record' : undefined;
   if (!isCrmError(error, 'VALIDATION')) return undefined;
   const input = (creates ? args[0] : args[1]) as Record<string, unknown> | undefined;

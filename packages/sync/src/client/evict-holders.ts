@@ -1,5 +1,5 @@
 import { CRM_STORAGE_SCHEMA, uniqueValuesOf, type Row, type StorageTx, type WriteOp } from '@crmkit/core/storage';
-import type { ShadowRow } from './replica-storage.js';
+import { shownVersion, type ShadowRow } from './replica-storage.js';
 
 /** A record a pull page writes: its pulled row (`null`: it left). */
 export interface PageRecord {
@@ -58,7 +58,7 @@ export async function evictStaleHolders(tx: StorageTx, tenantId: string, records
     }
     for (const shadow of shadows) {
       if (shadow.entity !== entity || !shadow.row || inPage.has(shadow.recordId) || !clashes(shadow.row)) continue;
-      add('syncShadow', { type: 'update', row: { ...shadow, version: shadow.version + 1, row: null }, expectedVersion: shadow.version });
+      add('syncShadow', { type: 'update', row: { ...shadow, version: shadow.version + 1, row: null, shown: shownVersion(shadow) }, expectedVersion: shadow.version });
     }
   }
 }

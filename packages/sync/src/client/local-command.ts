@@ -9,10 +9,11 @@ import { parseWith } from '../protocol/parse.js';
 import { changeKey } from '../protocol/synced-entities.js';
 import { boundStorage } from '../server/bound-storage.js';
 import { heldEvents } from '../server/held-events.js';
+import { deferredCreates } from './defer-command.js';
 import { fieldRules, placeholderTx, shownEvent } from './hidden-fields.js';
 import { deviceGuard, grantRefusal } from './device-grants.js';
 import { checkedFirst, hiddenWrite } from './hidden-writes.js';
-import type { ShadowRow } from './replica-storage.js';
+import { shownVersion, type ShadowRow } from './replica-storage.js';
 import { readState } from './sync-state.js';
 
 type Args = readonly unknown[];
@@ -52,8 +53,11 @@ export function prepareCommand(ctx: CrmContext, name: CommandName, args: Args): 
   return rest;
 }
 
-/** The server version a record's local view rests on: its shadow's base (1 for one a pending command created), else the live row's (the last pulled). */
-const baseVersion = (row: Row, shadow: ShadowRow | undefined): number => (shadow ? (shadow.row?.version ?? 1) : row.version);
+/**
+ * The server version a record's local view rests on: its shadow's (`shownVersion`: the base the live row
+ * was built on, kept while a pull is between pages — review13e E4), else the live row's (the last pulled).
+ */
+const baseVersion = (row: Row, shadow: ShadowRow | undefined): number => (shadow ? shownVersion(shadow) : row.version);
 
 /** The record `args[0]` of `command` and its shadow, when the command names one the device holds. */
 async function targetOf(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<[Row, ShadowRow | undefined] | undefined> {
@@ -78,8 +82,20 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
   const given = (command.args[1] as { version?: unknown } | undefined)?.version;
   if (!COMMANDS[command.name].versioned && given === undefined) return command;
   const found = await targetOf(tx, tenantId, command);
-  if (!found || (given !== undefined && given !== found[0].version)) return command;
-  return { ...command, args: withOption(command.args, baseVersion(...found)) };
+  // A record a create left to the server makes (not yet pulled): its first version, as for a pending create the device ran (review13e E3).
+  if (!found) return given === undefined && (await deferredCreates(tx, tenantId)).has(command.args[0] as string) ? { ...command, args: withOption(command.args, 1) } : command;
+  const [row, shadow] = found;
+  // A version the device predicted and a rebase retired rests on that range's base (review13e E1); the current prediction wins.
+  const retired = given === undefined || (shadow && given === row.version) ? undefined : (await retiredRanges(tx, tenantId, command)).find(([base, upTo]) => base < (given as number) && (given as number) <= upTo);
+  if (retired) return { ...command, args: withOption(command.args, retired[0]) };
+  if (given !== undefined && given !== row.version) return command;
+  return { ...command, args: withOption(command.args, baseVersion(row, shadow)) };
+}
+
+/** The retired prediction ranges of the record `args[0]` names (`SyncState.retired`). */
+async function retiredRanges(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<readonly (readonly [number, number])[]> {
+  const { target } = COMMANDS[command.name];
+  return (target && (await readState(tx, tenantId))?.retired?.[changeKey(target, command.args[0] as string)]) || [];
 }
 
 /**
@@ -90,7 +106,10 @@ export async function withVersion(tx: StorageTx, tenantId: string, command: Omit
 async function localArgs(tx: StorageTx, tenantId: string, command: Omit<Command, 'seq'>): Promise<Args> {
   const version = (command.args[1] as { version?: unknown } | undefined)?.version;
   const found = typeof version === 'number' ? await targetOf(tx, tenantId, command) : undefined;
-  return found && found[1] && version === baseVersion(...found) ? withOption(command.args, found[0].version) : command.args;
+  if (found && found[1] && version === baseVersion(...found)) return withOption(command.args, found[0].version);
+  // The base of a retired prediction: the writes since may be this client's confirmed ones, which only the server can tell (E1).
+  const retiredBase = found && (await retiredRanges(tx, tenantId, command)).some(([base]) => base === version);
+  return retiredBase ? withOption(command.args, found[0].version) : command.args;
 }
 
 /**

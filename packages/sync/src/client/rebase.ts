@@ -2,7 +2,8 @@ import type { Row, StorageTx } from '@crmkit/core/storage';
 import type { Rejection } from '../protocol/messages.js';
 import { listCommands, updateCommands, type CommandRow } from './command-log.js';
 import { localErrorOf, type DeferReason } from './defer-command.js';
-import type { ReplicaControl, ShadowRow } from './replica-storage.js';
+import { shownVersion, type ReplicaControl, type ShadowRow } from './replica-storage.js';
+import { readState, writeState } from './sync-state.js';
 
 /** What the server said about the device's commands: `lastSeq` of a pull's snapshot (its effects are in the base) and rejections. */
 export interface Verdicts {
@@ -22,14 +23,36 @@ async function restoreShadows(tx: StorageTx, tenantId: string): Promise<void> {
     else byEntity.set(s.entity, [s]);
   }
   const inserts: [string, Row][] = [];
+  const retired: [string, number, number][] = [];
   for (const [entity, list] of byEntity) {
     const live = await tx.getMany(entity, tenantId, list.map((s) => s.recordId));
+    // The live rows' versions were predictions resting on the shadow's base: remember them (review13e E1).
+    list.forEach((s, i) => {
+      const base = shownVersion(s);
+      if (live[i] && live[i].version > base) retired.push([s.id, base, live[i].version]);
+    });
     const deletes = list.filter((_, i) => live[i]).map((s) => ({ type: 'delete' as const, id: s.recordId }));
     if (deletes.length) await tx.write(entity, tenantId, deletes);
     for (const s of list) if (s.row) inserts.push([entity, s.row]);
   }
   for (const [entity, row] of inserts) await tx.write(entity, tenantId, [{ type: 'insert', row }]);
   await tx.write('syncShadow', tenantId, shadows.map((s) => ({ type: 'delete' as const, id: s.id })));
+  if (retired.length) await retire(tx, tenantId, retired);
+}
+
+/** Adds retired prediction ranges to the sync state: the last 4 per record, the last 256 records. */
+async function retire(tx: StorageTx, tenantId: string, ranges: readonly [string, number, number][]): Promise<void> {
+  const state = await readState(tx, tenantId);
+  if (!state) return;
+  const next: Record<string, readonly (readonly [number, number])[]> = { ...state.retired };
+  for (const [key, base, upTo] of ranges) {
+    const list = [...(next[key] ?? []), [base, upTo] as const].slice(-4);
+    delete next[key];
+    next[key] = list;
+  }
+  const keys = Object.keys(next);
+  for (const key of keys.slice(0, Math.max(0, keys.length - 256))) delete next[key];
+  await writeState(tx, tenantId, new Date().toISOString(), { retired: next });
 }
 
 /**

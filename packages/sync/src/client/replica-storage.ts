@@ -27,7 +27,16 @@ export interface ShadowRow extends Row {
   readonly row: Row | null;
   /** The standing commands that changed the record since that base row, in seq order (absent in shadows of older versions). */
   readonly seqs?: readonly number[];
+  /**
+   * The server version the live view rests on when a pull has replaced `row` since (set by the first
+   * page that does, until the rebase deletes the shadow; review13e E4): commands made between pages are
+   * sent with the version the user was shown, not the freshly pulled one.
+   */
+  readonly shown?: number;
 }
+
+/** The server version a shadowed record's live view rests on: `shown`, else its base row's (1 for a record a pending command created). */
+export const shownVersion = (shadow: ShadowRow): number => shadow.shown ?? shadow.row?.version ?? 1;
 
 /** The sync client's handle on `storage`, or `undefined` when it is not a `replicaStorage`. */
 export function replicaOf(storage: StorageAdapter): ReplicaControl | undefined {

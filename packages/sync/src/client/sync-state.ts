@@ -34,6 +34,12 @@ export interface SyncState {
    * at another count is stale and changes nothing (review13b B1, two tabs).
    */
   readonly pushes?: number;
+  /**
+   * Version numbers the device handed out as predictions and a rebase retired, by record (`entity:id`):
+   * ranges `[base, upTo]` — `base` the server version those views rested on, `upTo` the last prediction
+   * (review13e E1). A caller's version in `(base, upTo]` is sent as `base`. A few per record, bounded.
+   */
+  readonly retired?: Readonly<Record<string, readonly (readonly [number, number])[]>>;
   /** The device crm's actor when the state was made: the database holds this user's rows. */
   readonly userId?: string;
 }
