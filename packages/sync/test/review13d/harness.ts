@@ -1,4 +1,4 @@
-import { createCrm, createMemoryStorage, silentLogger } from '@crmkit/core';
+import { createCrm, silentLogger } from '@crmkit/core';
 import { access } from '@crmkit/core/access';
 import { activities } from '@crmkit/core/activities';
 import { customFields } from '@crmkit/core/custom-fields';
@@ -6,7 +6,6 @@ import { tasks } from '@crmkit/core/tasks';
 import { createFakeClock } from '@crmkit/core/testing';
 import { createSqliteStorage } from '@crmkit/storage-sqlite';
 import { createSyncServer, syncChanges } from '@crmkit/sync/server';
-import { createSyncClient, inProcessTransport, replicaStorage, syncReplica, type SyncTransport } from '../../src/index.js';
 
 /**
  * review13d: an office crm on SQLite with `createSyncServer` and a `rep` role (own records) whose field rules
@@ -36,18 +35,5 @@ export async function office(fields: Record<string, unknown> = {}, extraFeatures
   return { crm: c, clock, sales, server };
 }
 
-export async function device(server: { handle(r: Request): Promise<Response> }, user: string, seed = 11) {
-  const network = { online: true };
-  const wire = inProcessTransport(server, { headers: () => ({ authorization: `Bearer token-${user}` }) });
-  const transport: SyncTransport = {
-    push: (body, signal) => (network.online ? wire.push(body, signal) : Promise.reject(new TypeError('fetch failed'))),
-    pull: (body, signal) => (network.online ? wire.pull(body, signal) : Promise.reject(new TypeError('fetch failed'))),
-  };
-  const crm = await createCrm({
-    storage: replicaStorage(createMemoryStorage()), tenantId: 'acme', actor: { userId: user }, logger: silentLogger,
-    clock: createFakeClock('2026-01-05T10:00:00.000Z'), random: { seed },
-    features: [tasks(), activities(), customFields(), syncReplica()] as const,
-  });
-  const client = await createSyncClient({ crm, transport, start: false });
-  return { crm, client, network };
-}
+/** The device of review13c's harness: a replica crm on memory storage with a network switch. */
+export { device } from '../review13c/harness.js';
